@@ -1,0 +1,141 @@
+import { statSync } from "node:fs";
+import { hostname } from "node:os";
+import { resolve } from "node:path";
+import { parseArgs } from "node:util";
+import { AgentHello } from "../../protocol/index.ts";
+
+export type AgentKind = "vm" | "mac";
+
+/** Everything an agent needs to start, read from its flags and environment. */
+export interface AgentOptions {
+  kind: AgentKind;
+  /** The mesh's base URL (http: or https:). */
+  server: URL;
+  name: string;
+  executorsPath: string;
+  /** Attempts run at once. */
+  capacity: number;
+  /** The cwd of a task that names none. */
+  workdir: string;
+  token: string;
+}
+
+/** What an entry point may fill in when its flag is absent. */
+export interface AgentOptionDefaults {
+  kind?: AgentKind;
+  executorsPath?: string;
+}
+
+export type AgentOptionsResult =
+  | { status: "ok"; options: AgentOptions }
+  | { status: "help"; usage: string }
+  | { status: "error"; message: string };
+
+export const AGENT_USAGE = `Usage: mesh-agent --kind vm|mac --server <base URL> --executors <file.json> [options]
+
+Runs coding CLIs for an agent mesh. The token comes from the environment: MESH_AGENT_TOKEN.
+
+  --kind vm|mac         which kind of agent this is (required)
+  --server <url>        the mesh's base URL, e.g. http://127.0.0.1:1999 (required)
+  --executors <file>    the executors file: tier id -> command (required)
+  --name <name>         unique agent name (default: this host's name)
+  --capacity <n>        attempts run at once, 1-64 (default 1)
+  --workdir <dir>       cwd of tasks that name none (default: the current directory)
+  --help                print this help
+`;
+
+const NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+
+/** A host name made into a valid agent name: other characters become '-'. */
+export function defaultAgentName(host: string = hostname()): string {
+  const cleaned = host.replace(/[^A-Za-z0-9._-]/g, "-").replace(/^[^A-Za-z0-9]+/, "").slice(0, 64);
+  return cleaned.length > 0 ? cleaned : "agent";
+}
+
+/** Reads the agent's flags and token. Never throws: a bad flag comes back as a message saying what to do. */
+export function parseAgentOptions(argv: readonly string[], env: NodeJS.ProcessEnv, defaults: AgentOptionDefaults = {}): AgentOptionsResult {
+  if (argv.some((arg) => arg === "--token" || arg.startsWith("--token="))) {
+    return error("--token is not accepted: put the agent token in the environment variable MESH_AGENT_TOKEN");
+  }
+  let values: Record<string, string | boolean | undefined>;
+  try {
+    values = parseArgs({
+      args: [...argv],
+      options: {
+        kind: { type: "string" },
+        server: { type: "string" },
+        name: { type: "string" },
+        executors: { type: "string" },
+        capacity: { type: "string" },
+        workdir: { type: "string" },
+        help: { type: "boolean", short: "h" },
+      },
+      strict: true,
+      allowPositionals: false,
+    }).values;
+  } catch (cause) {
+    const detail = cause instanceof Error ? cause.message : String(cause);
+    return error(`${detail}\nRun with --help for the options.`);
+  }
+  if (values.help === true) return { status: "help", usage: AGENT_USAGE };
+  const text = (key: string): string | undefined => {
+    const value = values[key];
+    return typeof value === "string" ? value : undefined;
+  };
+
+  const kind = text("kind") ?? defaults.kind;
+  if (kind === undefined) return error("--kind is required: --kind vm or --kind mac");
+  if (kind !== "vm" && kind !== "mac") return error(`--kind '${kind}' is not a kind: use vm or mac`);
+  if (defaults.kind !== undefined && kind !== defaults.kind) {
+    return error(`--kind ${kind} was given to the ${defaults.kind} agent; run it with --kind ${defaults.kind}`);
+  }
+
+  const serverText = text("server");
+  if (serverText === undefined) return error("--server is required: the mesh's base URL, e.g. --server http://127.0.0.1:1999");
+  let server: URL;
+  try {
+    server = new URL(serverText);
+  } catch {
+    return error(`--server '${serverText}' is not a URL: give the mesh's base URL, e.g. http://127.0.0.1:1999`);
+  }
+  if (server.protocol !== "http:" && server.protocol !== "https:") {
+    return error(`--server '${serverText}' must start with http:// or https://`);
+  }
+
+  const name = text("name") ?? defaultAgentName();
+  if (!NAME_PATTERN.test(name)) {
+    return error(`--name '${name}' is not a valid agent name: use 1-64 letters, digits, '.', '_' or '-', starting with a letter or digit`);
+  }
+
+  const executorsPath = text("executors") ?? defaults.executorsPath;
+  if (executorsPath === undefined) return error("--executors is required: the path of the executors JSON file (tier id -> command)");
+
+  const capacityText = text("capacity") ?? "1";
+  const capacity = Number(capacityText);
+  const capacityLimit = AgentHello.shape.capacity.maxValue ?? 64;
+  if (!/^\d+$/.test(capacityText) || capacity < 1 || capacity > capacityLimit) {
+    return error(`--capacity '${capacityText}' must be a whole number from 1 to ${capacityLimit}`);
+  }
+
+  const workdir = resolve(text("workdir") ?? process.cwd());
+  if (!isDirectory(workdir)) return error(`--workdir '${workdir}' is not a directory: give an existing directory`);
+
+  const token = env.MESH_AGENT_TOKEN;
+  if (token === undefined || token.length === 0) {
+    return error("MESH_AGENT_TOKEN is not set: export the mesh's agent token (the server prints it when it starts) and run again");
+  }
+
+  return { status: "ok", options: { kind, server, name, executorsPath: resolve(executorsPath), capacity, workdir, token } };
+}
+
+function isDirectory(path: string): boolean {
+  try {
+    return statSync(path).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
+function error(message: string): AgentOptionsResult {
+  return { status: "error", message };
+}

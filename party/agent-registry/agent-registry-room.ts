@@ -1,0 +1,216 @@
+import type * as Party from "partykit/server";
+import {
+  AgentToRegistry,
+  CloseCode,
+  DashboardToRegistry,
+  PROTOCOL_VERSION,
+  RegistryCommand,
+  SUPPORTED_PROTOCOL_VERSIONS,
+  parseMessage,
+  type AgentHello,
+  type AgentRecord,
+  type DispatchRequest,
+  type RegistryToAgent,
+  type RegistryToDashboard,
+} from "../../protocol/index.ts";
+import { gateRequest, gateSocket, roleOf, type SocketRole } from "../auth/room-gate.ts";
+import { readJsonBody } from "../http/read-body.ts";
+import { errorResponse, json } from "../http/responses.ts";
+import { agentState, pickAgent } from "./dispatch-picker.ts";
+
+/** What the registry stores of an agent; `state` is derived when listed. */
+type StoredAgent = Omit<AgentRecord, "state">;
+
+const AGENT_PREFIX = "agent:";
+const PENDING_KEY = "pending";
+/** Dashboards get at most one agents snapshot per this many ms (heartbeats would flood them). */
+const DASHBOARD_THROTTLE_MS = 1000;
+
+/**
+ * The agent registry (one room, id "main"): agents register over a persistent socket and
+ * heartbeat; dispatch requests wait here, oldest first, until an agent that serves their tier has
+ * a free slot. Records and pending requests live in storage and survive restarts.
+ */
+export default class AgentRegistryRoom implements Party.Server {
+  readonly options = { hibernate: false };
+
+  private readonly agents = new Map<string, StoredAgent>();
+  /** Agent name → its live connection id. */
+  private readonly connectionOf = new Map<string, string>();
+  /** Connection id → role, and for agents the name it said hello with. */
+  private readonly sessions = new Map<string, { role: SocketRole; agent?: string }>();
+  private pending: DispatchRequest[] = [];
+  private dashboardTimer: ReturnType<typeof setTimeout> | null = null;
+
+  constructor(readonly room: Party.Room) {}
+
+  static async onBeforeConnect(request: Party.Request, lobby: Party.Lobby): Promise<Party.Request | Response> {
+    return gateSocket(request, lobby, (caller) => caller.role !== "viewer" || caller.scope.kind === "dashboard");
+  }
+
+  async onStart(): Promise<void> {
+    const stored = await this.room.storage.list<StoredAgent>({ prefix: AGENT_PREFIX });
+    for (const agent of stored.values()) this.agents.set(agent.name, agent);
+    this.pending = (await this.room.storage.get<DispatchRequest[]>(PENDING_KEY)) ?? [];
+  }
+
+  onConnect(connection: Party.Connection, context: Party.ConnectionContext): void {
+    const role = roleOf(context);
+    if (role === null) return connection.close(CloseCode.forbidden, "no role");
+    this.sessions.set(connection.id, { role });
+    if (role !== "agent") send(connection, this.snapshot());
+  }
+
+  async onClose(connection: Party.Connection): Promise<void> {
+    const session = this.sessions.get(connection.id);
+    this.sessions.delete(connection.id);
+    if (session?.agent === undefined || this.connectionOf.get(session.agent) !== connection.id) return;
+    this.connectionOf.delete(session.agent);
+    this.notifyDashboards();
+  }
+
+  async onMessage(raw: string | ArrayBuffer | ArrayBufferView, connection: Party.Connection): Promise<void> {
+    const session = this.sessions.get(connection.id);
+    if (session === undefined) return;
+    if (session.role !== "agent") {
+      const parsed = parseMessage(DashboardToRegistry, raw);
+      if (!parsed.ok) return send(connection, { type: "error", ...parsed.error });
+      return send(connection, this.snapshot());
+    }
+    const parsed = parseMessage(AgentToRegistry, raw);
+    if (!parsed.ok) return send(connection, { type: "error", ...parsed.error, ...(parsed.type ? { in_reply_to: parsed.type } : {}) });
+    const message = parsed.message;
+    if (message.type === "agent.hello") return this.onHello(message, connection, session);
+    const name = session.agent;
+    const agent = name === undefined ? undefined : this.agents.get(name);
+    if (agent === undefined || name === undefined) {
+      return send(connection, { type: "error", code: "hello_required", message: "send agent.hello before anything else", in_reply_to: message.type });
+    }
+    if (message.type === "agent.heartbeat") {
+      agent.last_heartbeat = Date.now();
+      this.notifyDashboards();
+      return;
+    }
+    agent.running = agent.running.filter((ref) => !(ref.task_id === message.task_id && ref.attempt === message.attempt));
+    await this.room.storage.put(AGENT_PREFIX + name, agent);
+    await this.dispatchPending();
+  }
+
+  async onRequest(request: Party.Request): Promise<Response> {
+    const refused = await gateRequest(request, this.room.env);
+    if (refused !== null) return refused;
+    if (request.method === "GET") return json({ agents: this.list() });
+    if (request.method !== "POST") return errorResponse("not_found", `${request.method} is not served here`);
+    const body = await readJsonBody(request as unknown as Request, RegistryCommand);
+    if (!body.ok) return errorResponse(body.error.code, body.error.message);
+    const command = body.body;
+    if (command.type === "dispatch.withdraw") {
+      this.pending = this.pending.filter((request) => request.task_id !== command.task_id);
+      await this.room.storage.put(PENDING_KEY, this.pending);
+      return json({ withdrawn: true });
+    }
+    const duplicate = this.pending.some((p) => p.task_id === command.task_id && p.attempt === command.attempt);
+    if (!duplicate) this.pending.push(command);
+    await this.room.storage.put(PENDING_KEY, this.pending);
+    await this.dispatchPending();
+    const assigned = this.list().find((agent) => agent.running.some((ref) => ref.task_id === command.task_id && ref.attempt === command.attempt));
+    return json({ queued: assigned === undefined, ...(assigned ? { agent: assigned.name } : {}) }, 202);
+  }
+
+  private async onHello(hello: AgentHello, connection: Party.Connection, session: { role: SocketRole; agent?: string }): Promise<void> {
+    if (!SUPPORTED_PROTOCOL_VERSIONS.includes(hello.protocol_version)) {
+      send(connection, { type: "error", code: "unsupported_version", message: `protocol ${hello.protocol_version} is not supported; this mesh speaks ${PROTOCOL_VERSION}: upgrade the agent` });
+      return connection.close(CloseCode.unsupportedVersion, "unsupported protocol version");
+    }
+    const previous = this.connectionOf.get(hello.name);
+    if (previous !== undefined && previous !== connection.id) {
+      this.room.getConnection(previous)?.close(CloseCode.replaced, `agent ${hello.name} connected again elsewhere`);
+      this.sessions.delete(previous);
+    }
+    const now = Date.now();
+    const known = this.agents.get(hello.name);
+    const agent: StoredAgent = {
+      name: hello.name,
+      kind: hello.kind,
+      tiers: hello.tiers,
+      capacity: hello.capacity,
+      version: hello.version,
+      registered_at: known?.registered_at ?? now,
+      last_heartbeat: now,
+      // The agent's own report of what it runs is the truth after a (re)connect.
+      running: hello.running,
+    };
+    this.agents.set(hello.name, agent);
+    this.connectionOf.set(hello.name, connection.id);
+    session.agent = hello.name;
+    await this.room.storage.put(AGENT_PREFIX + hello.name, agent);
+    send(connection, { type: "agent.welcome", heartbeat_s: this.heartbeatMs() / 1000 });
+    this.notifyDashboards();
+    await this.dispatchPending();
+  }
+
+  /** Hands pending requests, oldest first, to agents that can take them now. */
+  private async dispatchPending(): Promise<void> {
+    if (this.pending.length === 0) return;
+    const remaining: DispatchRequest[] = [];
+    const changed = new Set<string>();
+    for (const request of this.pending) {
+      const picked = pickAgent(this.list(), request);
+      const connectionId = picked === null ? undefined : this.connectionOf.get(picked.name);
+      const connection = connectionId === undefined ? undefined : this.room.getConnection(connectionId);
+      const agent = picked === null ? undefined : this.agents.get(picked.name);
+      if (connection === undefined || agent === undefined) {
+        remaining.push(request);
+        continue;
+      }
+      agent.running = [...agent.running, { task_id: request.task_id, attempt: request.attempt }];
+      changed.add(agent.name);
+      send(connection, {
+        type: "task.assign",
+        task_id: request.task_id,
+        attempt: request.attempt,
+        tier: request.tier,
+        prompt: request.prompt,
+        ...(request.cwd === undefined ? {} : { cwd: request.cwd }),
+      });
+    }
+    if (changed.size === 0) return;
+    this.pending = remaining;
+    const writes: Record<string, unknown> = { [PENDING_KEY]: remaining };
+    for (const name of changed) writes[AGENT_PREFIX + name] = this.agents.get(name);
+    await this.room.storage.put(writes);
+    this.notifyDashboards();
+  }
+
+  private list(): AgentRecord[] {
+    const now = Date.now();
+    return [...this.agents.values()].map((agent) => ({
+      ...agent,
+      state: agentState(this.connectionOf.has(agent.name), agent.last_heartbeat, now, this.heartbeatMs()),
+    }));
+  }
+
+  private snapshot(): RegistryToDashboard {
+    return { type: "agents.snapshot", agents: this.list() };
+  }
+
+  private notifyDashboards(): void {
+    if (this.dashboardTimer !== null) return;
+    this.dashboardTimer = setTimeout(() => {
+      this.dashboardTimer = null;
+      const frame = JSON.stringify(this.snapshot());
+      for (const [id, session] of this.sessions) if (session.role !== "agent") this.room.getConnection(id)?.send(frame);
+    }, DASHBOARD_THROTTLE_MS);
+  }
+
+  private heartbeatMs(): number {
+    const seconds = Number(this.room.env.MESH_HEARTBEAT_S ?? 5);
+    return (Number.isFinite(seconds) && seconds > 0 ? seconds : 5) * 1000;
+  }
+}
+
+function send(connection: Party.Connection, message: RegistryToAgent | RegistryToDashboard): void {
+  connection.send(JSON.stringify(message));
+}
+
+AgentRegistryRoom satisfies Party.Worker;

@@ -1,0 +1,38 @@
+import type { AgentRecord, DispatchRequest } from "../../protocol/index.ts";
+
+/**
+ * Picks the agent for a dispatch: online, serving the tier, with a free slot and matching the
+ * selector; among those the least loaded, then by name so the choice is stable. `prefer` falls
+ * back to any kind only when no agent of the preferred kind can take it.
+ */
+export function pickAgent(agents: readonly AgentRecord[], request: DispatchRequest): AgentRecord | null {
+  const able = agents.filter(
+    (agent) => agent.state === "online" && agent.tiers.includes(request.tier) && agent.running.length < agent.capacity,
+  );
+  const selector = request.selector;
+  let candidates: AgentRecord[];
+  switch (selector.by) {
+    case "name":
+      candidates = able.filter((agent) => agent.name === selector.name);
+      break;
+    case "kind":
+      candidates = able.filter((agent) => agent.kind === selector.kind);
+      break;
+    case "prefer": {
+      const preferred = able.filter((agent) => agent.kind === selector.kind);
+      candidates = preferred.length > 0 ? preferred : able;
+      break;
+    }
+    case "any":
+      candidates = able;
+      break;
+  }
+  candidates.sort((a, b) => a.running.length / a.capacity - b.running.length / b.capacity || a.name.localeCompare(b.name));
+  return candidates[0] ?? null;
+}
+
+/** Online while heartbeats arrive; stale after three missed beats; offline once its socket is gone. */
+export function agentState(connected: boolean, lastHeartbeat: number, now: number, heartbeatMs: number): AgentRecord["state"] {
+  if (!connected) return "offline";
+  return now - lastHeartbeat <= 3 * heartbeatMs ? "online" : "stale";
+}

@@ -1,0 +1,46 @@
+import type * as Party from "partykit/server";
+import { errorResponse } from "../http/responses.ts";
+import { identify, presentedToken, readSecrets, type Caller } from "./credentials.ts";
+
+/** The header a gate sets after it checked the credential; a client's own copy is overwritten. */
+export const ROLE_HEADER = "x-mesh-role";
+
+export type SocketRole = "agent" | "orchestrator" | "viewer";
+
+/**
+ * Checks a room's WebSocket upgrade before it happens: 401 for a missing or wrong credential,
+ * 403 for a valid one of a role `allowed` refuses. On success the role travels in ROLE_HEADER.
+ */
+export async function gateSocket(
+  request: Party.Request,
+  lobby: Party.Lobby,
+  allowed: (caller: Caller) => boolean,
+): Promise<Party.Request | Response> {
+  const secrets = readSecrets(lobby.env);
+  if ("code" in secrets) return errorResponse(secrets.code, secrets.message);
+  const caller = await identify(presentedToken(request as unknown as Request), secrets, Date.now());
+  if (caller === null) return errorResponse("unauthorized", "missing or wrong token; pass ?token=<agent token, orchestrator token or viewer link>");
+  if (!allowed(caller)) return errorResponse("forbidden", `a ${caller.role} credential may not open this room`);
+  const headers = new Headers(request.headers as unknown as Headers);
+  headers.set(ROLE_HEADER, caller.role);
+  return new Request(request.url, { headers }) as unknown as Party.Request;
+}
+
+/**
+ * Checks a room's HTTP request: only the orchestrator credential (rooms call each other with it
+ * too). Called inside `onRequest`, so room-to-room calls are checked like outside ones. Null: go on.
+ */
+export async function gateRequest(request: Party.Request, env: Record<string, unknown>): Promise<Response | null> {
+  const secrets = readSecrets(env);
+  if ("code" in secrets) return errorResponse(secrets.code, secrets.message);
+  const caller = await identify(presentedToken(request as unknown as Request), secrets, Date.now());
+  if (caller === null) return errorResponse("unauthorized", "missing or wrong token; send 'Authorization: Bearer <orchestrator token>'");
+  if (caller.role !== "orchestrator") return errorResponse("forbidden", `a ${caller.role} credential may not call this room over HTTP`);
+  return null;
+}
+
+/** The role a gate recorded for this connection. */
+export function roleOf(context: Party.ConnectionContext): SocketRole | null {
+  const role = context.request.headers.get(ROLE_HEADER);
+  return role === "agent" || role === "orchestrator" || role === "viewer" ? role : null;
+}

@@ -1,0 +1,34 @@
+import type * as Party from "partykit/server";
+import { PROTOCOL_VERSION } from "../../protocol/index.ts";
+import { errorResponse, json } from "../http/responses.ts";
+import { routeApi } from "./api-routes.ts";
+
+/**
+ * The mesh's front door (the project's main party): `GET /health` and the authenticated HTTP API
+ * under `/api/`. It holds no state: every route calls the room that owns the data. Its own room
+ * instances are not used, so sockets to it are refused.
+ */
+export default class MeshEdge implements Party.Server {
+  constructor(readonly room: Party.Room) {}
+
+  static async onFetch(request: Party.Request, lobby: Party.FetchLobby): Promise<Response | null> {
+    const url = new URL(request.url);
+    if (url.pathname === "/health") {
+      return json({ ok: true, service: "agent-mesh", protocol_version: PROTOCOL_VERSION });
+    }
+    if (url.pathname === "/api" || url.pathname.startsWith("/api/")) {
+      return routeApi(request as unknown as Request, url, lobby);
+    }
+    return null;
+  }
+
+  static async onBeforeConnect(): Promise<Response> {
+    return errorResponse("not_found", "connect to a task room (/parties/task/<id>) or the registry (/parties/registry/main)");
+  }
+
+  onRequest(): Response {
+    return errorResponse("not_found", "no such route; see GET /health and /api/tasks");
+  }
+}
+
+MeshEdge satisfies Party.Worker;

@@ -1,0 +1,29 @@
+import type * as Party from "partykit/server";
+import type { DirectoryCommand, RegistryCommand } from "../protocol/index.ts";
+
+/** The registry room's one instance: every agent and every dispatch goes through it. */
+export const REGISTRY_ROOM_ID = "main";
+/** The task directory's one instance: names and the task list. */
+export const DIRECTORY_ROOM_ID = "main";
+
+/**
+ * Calls from one room to another go over HTTP with the orchestrator credential, so the target
+ * checks them exactly like a request from outside.
+ */
+async function post(parties: Party.Context["parties"], party: string, roomId: string, token: string, body: unknown): Promise<Response> {
+  const target = parties[party];
+  if (target === undefined) throw new Error(`party '${party}' is not declared in partykit.json`);
+  return target.get(roomId).fetch({
+    method: "POST",
+    headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+    body: JSON.stringify(body),
+  });
+}
+
+export function sendToRegistry(parties: Party.Context["parties"], token: string, command: RegistryCommand): Promise<Response> {
+  return post(parties, "registry", REGISTRY_ROOM_ID, token, command);
+}
+
+export function sendToDirectory(parties: Party.Context["parties"], token: string, command: DirectoryCommand): Promise<Response> {
+  return post(parties, "directory", DIRECTORY_ROOM_ID, token, command);
+}

@@ -1,0 +1,67 @@
+import type * as Party from "partykit/server";
+import { DirectoryCommand, FINISHED_TASK_STATUSES, TaskStatus, type TaskSummary } from "../../protocol/index.ts";
+import { gateRequest } from "../auth/room-gate.ts";
+import { readJsonBody } from "../http/read-body.ts";
+import { errorResponse, json } from "../http/responses.ts";
+
+const TASK_PREFIX = "task:";
+const NAME_PREFIX = "name:";
+/** How many summaries a filtered list reads at most before it stops looking. */
+const MAX_SCAN = 5000;
+
+/**
+ * The task directory (one room, id "main"): the list of tasks, newest first, and the names of named
+ * tasks. Task rooms keep it current; the edge asks it to resolve names and to list tasks.
+ */
+export default class TaskDirectoryRoom implements Party.Server {
+  readonly options = { hibernate: false };
+
+  constructor(readonly room: Party.Room) {}
+
+  static async onBeforeConnect(): Promise<Response> {
+    return errorResponse("not_found", "the task directory has no sockets; use GET /api/tasks");
+  }
+
+  async onRequest(request: Party.Request): Promise<Response> {
+    const refused = await gateRequest(request, this.room.env);
+    if (refused !== null) return refused;
+    if (request.method === "GET") return this.read(new URL(request.url));
+    if (request.method !== "POST") return errorResponse("not_found", `${request.method} is not served here`);
+    const body = await readJsonBody(request as unknown as Request, DirectoryCommand);
+    if (!body.ok) return errorResponse(body.error.code, body.error.message);
+    const { summary } = body.body;
+    if (body.body.type === "task.register" && summary.name !== undefined) {
+      const holder = await this.byName(summary.name);
+      if (holder !== undefined && holder.task_id !== summary.task_id && !FINISHED_TASK_STATUSES.includes(holder.status)) {
+        return errorResponse("name_in_use", `name '${summary.name}' is held by task ${holder.task_id}, which is ${holder.status}; wait for it, cancel it, or pick another name`);
+      }
+    }
+    const writes: Record<string, unknown> = { [TASK_PREFIX + summary.task_id]: summary };
+    if (summary.name !== undefined) writes[NAME_PREFIX + summary.name] = summary.task_id;
+    await this.room.storage.put(writes);
+    return json(summary, 201);
+  }
+
+  private async byName(name: string): Promise<TaskSummary | undefined> {
+    const taskId = await this.room.storage.get<string>(NAME_PREFIX + name);
+    return taskId === undefined ? undefined : this.room.storage.get<TaskSummary>(TASK_PREFIX + taskId);
+  }
+
+  private async read(url: URL): Promise<Response> {
+    const name = url.searchParams.get("name");
+    if (name !== null) {
+      const summary = await this.byName(name);
+      return summary === undefined ? errorResponse("not_found", `no task named '${name}'`) : json(summary);
+    }
+    const statusParam = url.searchParams.get("status");
+    const status = statusParam === null || statusParam === "" ? null : TaskStatus.safeParse(statusParam);
+    if (status !== null && !status.success) return errorResponse("bad_request", `status: must be one of ${TaskStatus.options.join(", ")}`);
+    const limit = Math.min(500, Math.max(1, Number(url.searchParams.get("limit") ?? 50) || 50));
+    // ULIDs sort by creation time, so reverse key order is newest first.
+    const page = await this.room.storage.list<TaskSummary>({ prefix: TASK_PREFIX, reverse: true, limit: status === null ? limit : MAX_SCAN });
+    const tasks = [...page.values()].filter((summary) => status === null || summary.status === status.data).slice(0, limit);
+    return json({ tasks });
+  }
+}
+
+TaskDirectoryRoom satisfies Party.Worker;

@@ -1,0 +1,251 @@
+import type * as Party from "partykit/server";
+import {
+  AgentToTask,
+  CloseCode,
+  MAX_LOG_READ,
+  PROTOCOL_VERSION,
+  SUPPORTED_PROTOCOL_VERSIONS,
+  TaskCommand,
+  ViewerToTask,
+  parseMessage,
+  type AttemptExit,
+  type AttemptHello,
+  type ErrorBody,
+  type LogBatch,
+  type LogLine,
+  type TaskRecord,
+  type TaskSummary,
+  type TaskToAgent,
+  type TaskToViewer,
+} from "../../protocol/index.ts";
+import { readSecrets } from "../auth/credentials.ts";
+import { gateRequest, gateSocket, roleOf, type SocketRole } from "../auth/room-gate.ts";
+import { scopeAllowsTask } from "../auth/viewer-link.ts";
+import { readJsonBody } from "../http/read-body.ts";
+import { errorResponse, json } from "../http/responses.ts";
+import { sendToDirectory, sendToRegistry } from "../room-peers.ts";
+import { LogStore } from "./log-store.ts";
+import { attemptOf, cancelTask, finishAttempt, newTask, startAttempt } from "./task-state.ts";
+import { ViewerFeed } from "./viewer-feed.ts";
+
+const TASK_KEY = "task";
+/** Lines of the current attempt already stored, written with each batch: how duplicates are recognised. */
+const ATTEMPT_LINES_KEY = "attempt-lines";
+type AttemptLines = { attempt: number; next_line: number };
+
+/** The agent connection that runs the task's current attempt. */
+type AttemptHolder = { connectionId: string; agent: string; attempt: number };
+
+/**
+ * One room per task (room id = the task's ULID): holds the task's state machine, its attempts and
+ * its output log, takes the output of the agent that runs it, and feeds viewers live.
+ */
+export default class TaskRoom implements Party.Server {
+  readonly options = { hibernate: false };
+
+  private task: TaskRecord | null = null;
+  private log: LogStore | null = null;
+  private feed: ViewerFeed | null = null;
+  private attemptLines: AttemptLines = { attempt: 0, next_line: 0 };
+  private holder: AttemptHolder | null = null;
+  private readonly roles = new Map<string, SocketRole>();
+
+  constructor(readonly room: Party.Room) {}
+
+  static async onBeforeConnect(request: Party.Request, lobby: Party.Lobby): Promise<Party.Request | Response> {
+    return gateSocket(request, lobby, (caller) => caller.role !== "viewer" || scopeAllowsTask(caller.scope, lobby.id));
+  }
+
+  async onStart(): Promise<void> {
+    this.task = (await this.room.storage.get<TaskRecord>(TASK_KEY)) ?? null;
+    this.attemptLines = (await this.room.storage.get<AttemptLines>(ATTEMPT_LINES_KEY)) ?? { attempt: 0, next_line: 0 };
+    this.log = await LogStore.load(this.room.storage);
+    this.feed = new ViewerFeed(this.log);
+  }
+
+  onConnect(connection: Party.Connection, context: Party.ConnectionContext): void {
+    const role = roleOf(context);
+    if (role === null || this.task === null) {
+      send(connection, { type: "error", code: "not_found", message: `no task ${this.room.id}; check the id` });
+      connection.close(CloseCode.notFound, "no such task");
+      return;
+    }
+    this.roles.set(connection.id, role);
+    if (role !== "agent") send(connection, { type: "task.snapshot", task: this.task });
+  }
+
+  onClose(connection: Party.Connection): void {
+    this.roles.delete(connection.id);
+    this.feed?.drop(connection.id);
+    if (this.holder?.connectionId === connection.id) this.holder = null;
+  }
+
+  async onMessage(raw: string | ArrayBuffer | ArrayBufferView, connection: Party.Connection): Promise<void> {
+    const role = this.roles.get(connection.id);
+    if (role === undefined) return;
+    if (role === "agent") {
+      const parsed = parseMessage(AgentToTask, raw);
+      if (!parsed.ok) return send(connection, { type: "error", ...parsed.error, ...(parsed.type ? { in_reply_to: parsed.type } : {}) });
+      const message = parsed.message;
+      if (message.type === "attempt.hello") return this.onAttemptHello(message, connection);
+      if (message.type === "log.batch") return this.onLogBatch(message, connection);
+      return this.onAttemptExit(message, connection);
+    }
+    const parsed = parseMessage(ViewerToTask, raw);
+    if (!parsed.ok) return send(connection, { type: "error", ...parsed.error, ...(parsed.type ? { in_reply_to: parsed.type } : {}) });
+    await this.feed?.subscribe(connection, parsed.message.since_seq);
+  }
+
+  async onRequest(request: Party.Request): Promise<Response> {
+    const refused = await gateRequest(request, this.room.env);
+    if (refused !== null) return refused;
+    if (request.method === "GET") {
+      if (this.task === null || this.log === null) return errorResponse("not_found", `no task ${this.room.id}`);
+      const url = new URL(request.url);
+      if (url.searchParams.get("view") !== "logs") return json(this.task);
+      const sinceSeq = Math.max(0, Number(url.searchParams.get("since_seq") ?? "0") || 0);
+      const limit = Math.min(MAX_LOG_READ, Math.max(1, Number(url.searchParams.get("limit") ?? MAX_LOG_READ) || MAX_LOG_READ));
+      return json({ lines: await this.log.read(sinceSeq, limit) });
+    }
+    if (request.method !== "POST") return errorResponse("not_found", `${request.method} is not served here`);
+    const body = await readJsonBody(request as unknown as Request, TaskCommand);
+    if (!body.ok) return errorResponse(body.error.code, body.error.message);
+    const command = body.body;
+    if (command.type === "task.create") {
+      if (this.task !== null) return errorResponse("conflict", `task ${this.room.id} already exists`);
+      if (command.task_id !== this.room.id) return errorResponse("bad_request", "task_id: must equal the room id");
+      const task = newTask(command, Date.now());
+      await this.commit(task, `queued at tier ${task.tier}`);
+      const dispatched = await this.dispatch(task, 1);
+      if (dispatched !== null) return errorResponse(dispatched.code, dispatched.message);
+      return json(task, 201);
+    }
+    if (this.task === null) return errorResponse("not_found", `no task ${this.room.id}`);
+    const open = this.task.attempts.find((a) => a.status === "dispatched" || a.status === "running");
+    const cancelled = cancelTask(this.task, command.reason ?? "cancelled by the orchestrator", Date.now());
+    if (!cancelled.ok) return errorResponse(cancelled.error.code, cancelled.error.message);
+    await this.commit(cancelled.task, `cancelled: ${command.reason ?? "by the orchestrator"}`);
+    if (open?.status === "running" && this.holder !== null) {
+      const connection = this.room.getConnection(this.holder.connectionId);
+      if (connection) send(connection, { type: "attempt.cancel", attempt: open.n, reason: command.reason ?? "task cancelled" });
+    } else if (open?.status === "dispatched") {
+      await sendToRegistry(this.room.context.parties, this.token(), { type: "dispatch.withdraw", task_id: this.room.id });
+    }
+    return json(cancelled.task);
+  }
+
+  private async onAttemptHello(hello: AttemptHello, connection: Party.Connection): Promise<void> {
+    if (!SUPPORTED_PROTOCOL_VERSIONS.includes(hello.protocol_version)) {
+      send(connection, { type: "error", code: "unsupported_version", message: `protocol ${hello.protocol_version} is not supported; this mesh speaks ${PROTOCOL_VERSION}: upgrade the agent` });
+      return connection.close(CloseCode.unsupportedVersion, "unsupported protocol version");
+    }
+    if (this.task === null) return;
+    const started = startAttempt(this.task, hello, Date.now());
+    if (!started.ok) {
+      send(connection, { type: "error", ...started.error, in_reply_to: hello.type });
+      return connection.close(CloseCode.notAssigned, "attempt not assigned");
+    }
+    if (this.holder !== null && this.holder.connectionId !== connection.id) {
+      this.room.getConnection(this.holder.connectionId)?.close(CloseCode.replaced, "the agent reconnected");
+    }
+    this.holder = { connectionId: connection.id, agent: hello.agent, attempt: hello.attempt };
+    if (this.attemptLines.attempt !== hello.attempt) this.attemptLines = { attempt: hello.attempt, next_line: 0 };
+    if (started.task !== this.task) {
+      await this.commit(started.task, `attempt ${hello.attempt} started at tier ${attemptOf(started.task, hello.attempt)?.tier} on agent ${hello.agent} (${hello.executor})`, hello.attempt);
+    }
+    send(connection, { type: "attempt.accepted", attempt: hello.attempt, next_line: this.attemptLines.next_line });
+  }
+
+  private async onLogBatch(batch: LogBatch, connection: Party.Connection): Promise<void> {
+    if (!this.holds(connection, batch.attempt) || this.log === null) {
+      return send(connection, { type: "error", code: "not_assigned", message: `attempt ${batch.attempt} is not held by this connection; send attempt.hello first`, in_reply_to: batch.type });
+    }
+    const expected = this.attemptLines.next_line;
+    const fresh = batch.lines.slice(Math.max(0, expected - batch.first_line));
+    const missing = Math.max(0, batch.first_line - expected);
+    if (fresh.length > 0) {
+      const lines: Omit<LogLine, "seq">[] = [];
+      if (missing > 0) lines.push(systemLine(batch.attempt, `[mesh] ${missing} output lines of attempt ${batch.attempt} were lost before they reached the mesh`));
+      for (const line of fresh) lines.push({ ...line, attempt: batch.attempt });
+      this.attemptLines = { attempt: batch.attempt, next_line: batch.first_line + batch.lines.length };
+      const appended = this.log.append(lines, { [ATTEMPT_LINES_KEY]: this.attemptLines });
+      this.feed?.publish(appended.lines);
+      await appended.written;
+    }
+    send(connection, { type: "log.ack", attempt: batch.attempt, next_line: this.attemptLines.next_line });
+  }
+
+  private async onAttemptExit(exit: AttemptExit, connection: Party.Connection): Promise<void> {
+    if (this.task === null || this.holder === null || !this.holds(connection, exit.attempt)) {
+      return send(connection, { type: "error", code: "not_assigned", message: `attempt ${exit.attempt} is not held by this connection`, in_reply_to: exit.type });
+    }
+    const finished = finishAttempt(this.task, this.holder.agent, exit, Date.now());
+    if (!finished.ok) return send(connection, { type: "error", ...finished.error, in_reply_to: exit.type });
+    const missing = exit.line_count - this.attemptLines.next_line;
+    const attempt = attemptOf(finished.task, exit.attempt);
+    const how = exit.signal !== null ? `killed by ${exit.signal}` : `exited with code ${exit.exit_code ?? "none"}`;
+    const note = `attempt ${exit.attempt} ${how} after ${(exit.duration_ms / 1000).toFixed(1)}s: ${attempt?.status}${attempt?.failure_class ? ` (${attempt.failure_class})` : ""}${missing > 0 ? `; ${missing} output lines never arrived` : ""}`;
+    await this.commit(finished.task, note, exit.attempt);
+    send(connection, { type: "attempt.closed", attempt: exit.attempt, status: attempt?.status ?? "failed" });
+    this.holder = null;
+  }
+
+  private holds(connection: Party.Connection, attempt: number): boolean {
+    return this.holder?.connectionId === connection.id && this.holder.attempt === attempt;
+  }
+
+  /** Stores a new task state, notes it in the log, shows it to viewers and updates the directory. */
+  private async commit(task: TaskRecord, note: string, attempt = task.attempts.length): Promise<void> {
+    const previous = this.task;
+    this.task = task;
+    const appended = this.log?.append([systemLine(attempt, `[mesh] ${note}`)], { [TASK_KEY]: task });
+    if (appended) this.feed?.publish(appended.lines);
+    const snapshot = JSON.stringify({ type: "task.snapshot", task } satisfies TaskToViewer);
+    for (const [id, role] of this.roles) if (role !== "agent") this.room.getConnection(id)?.send(snapshot);
+    await appended?.written;
+    if (previous?.status !== task.status) await this.index(task);
+  }
+
+  private async index(task: TaskRecord): Promise<void> {
+    const summary: TaskSummary = {
+      task_id: task.task_id,
+      ...(task.name === undefined ? {} : { name: task.name }),
+      status: task.status,
+      tier: task.tier,
+      instruction: task.instruction.slice(0, 200),
+      created_at: task.created_at,
+      updated_at: task.updated_at,
+    };
+    const response = await sendToDirectory(this.room.context.parties, this.token(), { type: "task.indexed", summary });
+    if (!response.ok) console.error(`task ${task.task_id}: directory refused the summary (${response.status})`);
+  }
+
+  private async dispatch(task: TaskRecord, attempt: number): Promise<ErrorBody | null> {
+    const response = await sendToRegistry(this.room.context.parties, this.token(), {
+      type: "dispatch.request",
+      task_id: task.task_id,
+      attempt,
+      tier: attemptOf(task, attempt)?.tier ?? "sonnet",
+      prompt: task.instruction,
+      ...(task.cwd === undefined ? {} : { cwd: task.cwd }),
+      selector: task.agent_selector,
+      requested_at: Date.now(),
+    });
+    return response.ok ? null : { code: "internal", message: `the agent registry refused the dispatch (${response.status}): ${await response.text()}` };
+  }
+
+  private token(): string {
+    const secrets = readSecrets(this.room.env);
+    return "code" in secrets ? "" : secrets.orchestratorToken;
+  }
+}
+
+function systemLine(attempt: number, text: string): Omit<LogLine, "seq"> {
+  return { stream: "system", text: text.slice(0, 4096), ts: Date.now(), attempt };
+}
+
+function send(connection: Party.Connection, message: TaskToAgent | TaskToViewer): void {
+  connection.send(JSON.stringify(message));
+}
+
+TaskRoom satisfies Party.Worker;

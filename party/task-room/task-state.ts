@@ -1,0 +1,139 @@
+import {
+  FINISHED_TASK_STATUSES,
+  type Attempt,
+  type AttemptExit,
+  type AttemptHello,
+  type ErrorBody,
+  type FailureClass,
+  type TaskCreate,
+  type TaskError,
+  type TaskRecord,
+} from "../../protocol/index.ts";
+
+/** The result of a transition: the new task, or why the transition is refused. */
+export type Transition = { ok: true; task: TaskRecord } | { ok: false; error: ErrorBody };
+
+const refuse = (code: ErrorBody["code"], message: string): Transition => ({ ok: false, error: { code, message } });
+
+/** A new task with its first attempt dispatched. */
+export function newTask(command: TaskCreate, now: number): TaskRecord {
+  return {
+    task_id: command.task_id,
+    ...(command.name === undefined ? {} : { name: command.name }),
+    status: "queued",
+    instruction: command.instruction,
+    ...(command.cwd === undefined ? {} : { cwd: command.cwd }),
+    tier: command.tier,
+    agent_selector: command.agent_selector,
+    attempts: [newAttempt(1, command.tier, now)],
+    tokens: { input: 0, output: 0 },
+    cost_usd: 0,
+    latency_ms: 0,
+    created_at: now,
+    updated_at: now,
+  };
+}
+
+function newAttempt(n: number, tier: Attempt["tier"], now: number): Attempt {
+  return { n, tier, executor: "", agent: null, status: "dispatched", tokens: { input: 0, output: 0 }, cost_usd: 0, latency_ms: 0, dispatched_at: now };
+}
+
+export function isFinished(task: TaskRecord): boolean {
+  return FINISHED_TASK_STATUSES.includes(task.status);
+}
+
+/** The attempt numbered `n`, if the task has one. */
+export function attemptOf(task: TaskRecord, n: number): Attempt | undefined {
+  return task.attempts.find((attempt) => attempt.n === n);
+}
+
+function withAttempt(task: TaskRecord, updated: Attempt, changes: Partial<TaskRecord>, now: number): TaskRecord {
+  return { ...task, ...changes, attempts: task.attempts.map((a) => (a.n === updated.n ? updated : a)), updated_at: now };
+}
+
+/**
+ * An agent says it runs attempt `hello.attempt`. Accepted when that attempt waits for an agent, or
+ * when the same agent reconnects to an attempt it already runs.
+ */
+export function startAttempt(task: TaskRecord, hello: AttemptHello, now: number): Transition {
+  const attempt = attemptOf(task, hello.attempt);
+  if (attempt === undefined) return refuse("not_assigned", `task ${task.task_id} has no attempt ${hello.attempt}`);
+  if (attempt.status === "running" && attempt.agent === hello.agent) return { ok: true, task };
+  if (attempt.status !== "dispatched" || isFinished(task)) {
+    return refuse("not_assigned", `attempt ${hello.attempt} of task ${task.task_id} is ${attempt.status} (task ${task.status}); stop it`);
+  }
+  const running: Attempt = { ...attempt, status: "running", agent: hello.agent, executor: hello.executor, started_at: now };
+  return { ok: true, task: withAttempt(task, running, { status: "running" }, now) };
+}
+
+/** How an exit reads when the agent gave no class: exit 0 succeeds, anything else is a quality failure. */
+function classify(exit: AttemptExit): { status: "succeeded" | "failed" | "cancelled"; failure?: FailureClass } {
+  if (exit.failure_class === "cancelled") return { status: "cancelled", failure: "cancelled" };
+  if (exit.failure_class !== undefined) return { status: "failed", failure: exit.failure_class };
+  if (exit.exit_code === 0 && exit.error === undefined) return { status: "succeeded" };
+  return { status: "failed", failure: "unknown" };
+}
+
+function failureOf(attempt: Attempt, exit: AttemptExit): TaskError {
+  const code = attempt.failure_class ?? "unknown";
+  if (exit.error !== undefined) return { code, message: exit.error.message };
+  if (exit.signal !== null) return { code, message: `attempt ${attempt.n} was killed by ${exit.signal}` };
+  return { code, message: `attempt ${attempt.n} exited with code ${exit.exit_code ?? "unknown"}; read its log for the cause` };
+}
+
+/** An agent reports the end of its attempt. A task cancelled meanwhile keeps its status; the exit is recorded. */
+export function finishAttempt(task: TaskRecord, agent: string, exit: AttemptExit, now: number): Transition {
+  const attempt = attemptOf(task, exit.attempt);
+  if (attempt === undefined || attempt.agent !== agent) {
+    return refuse("not_assigned", `attempt ${exit.attempt} of task ${task.task_id} is not held by agent ${agent}`);
+  }
+  if (attempt.status !== "running" && attempt.status !== "cancelled") {
+    return refuse("conflict", `attempt ${exit.attempt} already ended as ${attempt.status}`);
+  }
+  const outcome = classify(exit);
+  const ended: Attempt = {
+    ...attempt,
+    status: attempt.status === "cancelled" ? "cancelled" : outcome.status,
+    ...(exit.exit_code === null ? {} : { exit_code: exit.exit_code }),
+    ...(exit.signal === null ? {} : { signal: exit.signal }),
+    ...(attempt.status === "cancelled" ? {} : outcome.failure === undefined ? {} : { failure_class: outcome.failure }),
+    latency_ms: exit.duration_ms,
+    ended_at: now,
+  };
+  if (attempt.status === "cancelled") return { ok: true, task: withAttempt(task, ended, {}, now) };
+  const attempts = task.attempts.map((a) => (a.n === ended.n ? ended : a));
+  const totals = {
+    tokens: {
+      input: attempts.reduce((sum, a) => sum + a.tokens.input, 0),
+      output: attempts.reduce((sum, a) => sum + a.tokens.output, 0),
+    },
+    cost_usd: attempts.reduce((sum, a) => sum + a.cost_usd, 0),
+    latency_ms: attempts.reduce((sum, a) => sum + a.latency_ms, 0),
+  };
+  const status = outcome.status;
+  const failed = status !== "succeeded";
+  return {
+    ok: true,
+    task: withAttempt(
+      task,
+      ended,
+      {
+        ...totals,
+        status,
+        ...(exit.output === undefined ? {} : { output: exit.output }),
+        ...(failed ? { error: failureOf(ended, exit) } : {}),
+      },
+      now,
+    ),
+  };
+}
+
+/** A person or orchestrator cancels the task; its open attempt is marked cancelled. */
+export function cancelTask(task: TaskRecord, reason: string, now: number): Transition {
+  if (isFinished(task)) return refuse("conflict", `task ${task.task_id} already ${task.status}; nothing to cancel`);
+  const open = task.attempts.find((a) => a.status === "dispatched" || a.status === "running");
+  const changes: Partial<TaskRecord> = { status: "cancelled", error: { code: "cancelled", message: `cancelled: ${reason}` } };
+  if (open === undefined) return { ok: true, task: { ...task, ...changes, updated_at: now } };
+  const cancelled: Attempt = { ...open, status: "cancelled", failure_class: "cancelled", ended_at: now };
+  return { ok: true, task: withAttempt(task, cancelled, changes, now) };
+}

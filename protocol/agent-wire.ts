@@ -1,0 +1,162 @@
+import { z } from "zod";
+import { ErrorBody } from "./errors.ts";
+import { ExecutorTier } from "./ladder.ts";
+import { MAX_LINES_PER_BATCH } from "./limits.ts";
+import { AttemptStatus, FailureClass, OutputLine } from "./task.ts";
+
+// Agent ↔ agent registry room: one persistent socket per agent.
+
+/** An attempt an agent holds. */
+export const AttemptRef = z.object({
+  task_id: z.string(),
+  attempt: z.number().int().positive(),
+});
+export type AttemptRef = z.infer<typeof AttemptRef>;
+
+/** Agent → registry, first message: who the agent is and what it serves. */
+export const AgentHello = z.object({
+  type: z.literal("agent.hello"),
+  protocol_version: z.number().int(),
+  /** Unique agent name; a second connection under the same name replaces the first. */
+  name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/),
+  kind: z.enum(["mac", "vm"]),
+  /** Tiers of the agent's executors file. */
+  tiers: z.array(ExecutorTier).min(1),
+  /** How many attempts it runs at once. */
+  capacity: z.number().int().positive().max(64),
+  /** The agent's software version. */
+  version: z.string().max(64),
+  /** Attempts it is still running (after a reconnect). */
+  running: z.array(AttemptRef),
+});
+export type AgentHello = z.infer<typeof AgentHello>;
+
+/** Agent → registry, every few seconds: alive, and what it runs. */
+export const AgentHeartbeat = z.object({
+  type: z.literal("agent.heartbeat"),
+  running: z.array(AttemptRef),
+});
+export type AgentHeartbeat = z.infer<typeof AgentHeartbeat>;
+
+/** Agent → registry: an attempt is over (or was refused), so its slot is free. */
+export const TaskReleased = z.object({
+  type: z.literal("task.released"),
+  task_id: z.string(),
+  attempt: z.number().int().positive(),
+});
+export type TaskReleased = z.infer<typeof TaskReleased>;
+
+export const AgentToRegistry = z.discriminatedUnion("type", [AgentHello, AgentHeartbeat, TaskReleased]);
+export type AgentToRegistry = z.infer<typeof AgentToRegistry>;
+
+/** Registry → agent: hello accepted. */
+export const AgentWelcome = z.object({
+  type: z.literal("agent.welcome"),
+  /** Seconds between heartbeats; three missed beats and the agent counts as lost. */
+  heartbeat_s: z.number().positive(),
+});
+export type AgentWelcome = z.infer<typeof AgentWelcome>;
+
+/** Registry → agent: run this attempt. The agent streams its output to the task's room. */
+export const TaskAssign = z.object({
+  type: z.literal("task.assign"),
+  task_id: z.string(),
+  attempt: z.number().int().positive(),
+  tier: ExecutorTier,
+  prompt: z.string(),
+  cwd: z.string().optional(),
+});
+export type TaskAssign = z.infer<typeof TaskAssign>;
+
+/** Any peer → any peer: a typed error about the last message. */
+export const ErrorMessage = ErrorBody.extend({
+  type: z.literal("error"),
+  /** The `type` of the message this answers, when it was known. */
+  in_reply_to: z.string().optional(),
+});
+export type ErrorMessage = z.infer<typeof ErrorMessage>;
+
+export const RegistryToAgent = z.discriminatedUnion("type", [AgentWelcome, TaskAssign, ErrorMessage]);
+export type RegistryToAgent = z.infer<typeof RegistryToAgent>;
+
+// Agent ↔ task room: one socket per attempt, opened when the agent takes it.
+
+/** Agent → task room, first message: I hold attempt N and run it with this executor. */
+export const AttemptHello = z.object({
+  type: z.literal("attempt.hello"),
+  protocol_version: z.number().int(),
+  agent: z.string(),
+  attempt: z.number().int().positive(),
+  /** The program the executor runs (e.g. `claude`). */
+  executor: z.string(),
+});
+export type AttemptHello = z.infer<typeof AttemptHello>;
+
+/**
+ * Agent → task room: output lines. `first_line` numbers them within the attempt (from 0), so a
+ * batch sent twice after a reconnect is recognised and its duplicates dropped.
+ */
+export const LogBatch = z.object({
+  type: z.literal("log.batch"),
+  attempt: z.number().int().positive(),
+  first_line: z.number().int().nonnegative(),
+  lines: z.array(OutputLine).min(1).max(MAX_LINES_PER_BATCH),
+});
+export type LogBatch = z.infer<typeof LogBatch>;
+
+/** Agent → task room: the child exited. */
+export const AttemptExit = z.object({
+  type: z.literal("attempt.exit"),
+  attempt: z.number().int().positive(),
+  /** Lines of this attempt the agent sent in all; the room checks it holds them. */
+  line_count: z.number().int().nonnegative(),
+  /** Null when the child died by a signal or never started. */
+  exit_code: z.number().int().nullable(),
+  signal: z.string().nullable(),
+  duration_ms: z.number().nonnegative(),
+  /** The final output (for `text` executors, the tail of stdout). */
+  output: z.string().max(64_000).optional(),
+  /** Set when the child could not be started or was stopped by the agent. */
+  error: ErrorBody.optional(),
+  /** The agent's classification when it knows better than the exit code (timeout, cancelled, spawn failure). */
+  failure_class: FailureClass.optional(),
+});
+export type AttemptExit = z.infer<typeof AttemptExit>;
+
+export const AgentToTask = z.discriminatedUnion("type", [AttemptHello, LogBatch, AttemptExit]);
+export type AgentToTask = z.infer<typeof AgentToTask>;
+
+/** Task room → agent: hello accepted; resume sending from `next_line`. */
+export const AttemptAccepted = z.object({
+  type: z.literal("attempt.accepted"),
+  attempt: z.number().int().positive(),
+  next_line: z.number().int().nonnegative(),
+});
+export type AttemptAccepted = z.infer<typeof AttemptAccepted>;
+
+/** Task room → agent: lines below `next_line` are stored; the agent may forget them. */
+export const LogAck = z.object({
+  type: z.literal("log.ack"),
+  attempt: z.number().int().positive(),
+  next_line: z.number().int().nonnegative(),
+});
+export type LogAck = z.infer<typeof LogAck>;
+
+/** Task room → agent: stop this attempt (the task was cancelled). */
+export const AttemptCancel = z.object({
+  type: z.literal("attempt.cancel"),
+  attempt: z.number().int().positive(),
+  reason: z.string(),
+});
+export type AttemptCancel = z.infer<typeof AttemptCancel>;
+
+/** Task room → agent: the exit is recorded; the agent may close the socket. */
+export const AttemptClosed = z.object({
+  type: z.literal("attempt.closed"),
+  attempt: z.number().int().positive(),
+  status: AttemptStatus,
+});
+export type AttemptClosed = z.infer<typeof AttemptClosed>;
+
+export const TaskToAgent = z.discriminatedUnion("type", [AttemptAccepted, LogAck, AttemptCancel, AttemptClosed, ErrorMessage]);
+export type TaskToAgent = z.infer<typeof TaskToAgent>;

@@ -1,0 +1,83 @@
+import { z } from "zod";
+
+/**
+ * Every error code the mesh puts on a wire (HTTP bodies and socket `error` messages).
+ * Local errors never leak as-is: they are mapped to one of these first.
+ */
+export const ErrorCode = z.enum([
+  /** The frame or body is not valid JSON. */
+  "bad_json",
+  /** Valid JSON, but not a message this endpoint accepts (wrong fields or types). */
+  "bad_message",
+  /** A message `type` this endpoint does not know. */
+  "unknown_type",
+  /** A frame or body larger than the documented limit. */
+  "message_too_large",
+  /** A request field failed validation; the message names the field. */
+  "bad_request",
+  /** No credential, or a wrong one. */
+  "unauthorized",
+  /** A valid credential of a role that may not do this. */
+  "forbidden",
+  /** No task, agent or route by that id or name. */
+  "not_found",
+  /** The task name is held by an unfinished task. */
+  "name_in_use",
+  /** The task is in a state that does not allow this (e.g. cancel after it ended). */
+  "conflict",
+  /** An agent spoke about an attempt that is not assigned to it. */
+  "not_assigned",
+  /** The agent's protocol version is not supported by this mesh. */
+  "unsupported_version",
+  /** The first message on an agent socket must be its hello. */
+  "hello_required",
+  /** Something failed inside the mesh; the message says what. */
+  "internal",
+]);
+export type ErrorCode = z.infer<typeof ErrorCode>;
+
+/** The error object of every wire: `{code, message}`, a message a person can act on. */
+export const ErrorBody = z.object({
+  /** Machine-readable code from `ErrorCode`. */
+  code: ErrorCode,
+  /** What happened and what to do. */
+  message: z.string(),
+});
+export type ErrorBody = z.infer<typeof ErrorBody>;
+
+/** HTTP status for each error code, so every route answers the same way. */
+export const httpStatusOf: Record<ErrorCode, number> = {
+  bad_json: 400,
+  bad_message: 400,
+  unknown_type: 400,
+  message_too_large: 413,
+  bad_request: 400,
+  unauthorized: 401,
+  forbidden: 403,
+  not_found: 404,
+  name_in_use: 409,
+  conflict: 409,
+  not_assigned: 409,
+  unsupported_version: 400,
+  hello_required: 400,
+  internal: 500,
+};
+
+/**
+ * WebSocket close codes the mesh uses (4000-4999 is the application range).
+ * A peer that is closed with one of these should not retry blindly.
+ */
+export const CloseCode = {
+  /** The agent's protocol version is not supported; upgrade the agent. */
+  unsupportedVersion: 4406,
+  /** Another agent connected with the same name; this connection is superseded. */
+  replaced: 4410,
+  /** The first message was not a valid hello. */
+  helloRequired: 4400,
+  /** The socket's role may not use this room (e.g. a viewer link for another task). */
+  forbidden: 4403,
+  /** There is no task in this room. */
+  notFound: 4404,
+  /** The agent spoke about an attempt that is not (or no longer) its own. */
+  notAssigned: 4409,
+} as const;

@@ -1,0 +1,38 @@
+import { z } from "zod";
+import { ExecutorTier } from "./ladder.ts";
+
+/** Output formats of INTERFACES.md; this build parses `text`, the executors issue adds the CLI formats. */
+export const ExecutorFormat = z.enum([
+  "claude-stream-json",
+  "claude-json",
+  "codex-jsonl",
+  "gemini-json",
+  "gemini-stream-json",
+  "opencode-json",
+  "text",
+]);
+export type ExecutorFormat = z.infer<typeof ExecutorFormat>;
+
+/** One executor: the command an agent runs for a tier. */
+export const ExecutorSpec = z
+  .object({
+    /** Program and arguments; `{prompt}` is replaced by the prompt as one argument, never through a shell. */
+    command: z.array(z.string()).min(1, "command needs at least the program to run"),
+    format: ExecutorFormat,
+    /** Wall-clock limit for one attempt, in seconds. */
+    timeout_s: z.number().positive().max(86_400).default(1800),
+    /** Extra environment variables for the child. */
+    env: z.record(z.string(), z.string()).optional(),
+  })
+  .strict();
+export type ExecutorSpec = z.infer<typeof ExecutorSpec>;
+
+/** The executors file: tier id → executor. */
+export const ExecutorsFile = z
+  .object({
+    executors: z.partialRecord(ExecutorTier, ExecutorSpec).refine((executors) => Object.keys(executors).length > 0, {
+      message: "name at least one tier",
+    }),
+  })
+  .strict();
+export type ExecutorsFile = z.infer<typeof ExecutorsFile>;

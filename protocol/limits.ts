@@ -1,0 +1,23 @@
+/**
+ * Size limits shared by agents, rooms and the HTTP edge. Each is written once, here.
+ * Why these numbers: one stored value on a Durable Object is capped (128 KiB on the
+ * key-value backend), and a frame should stay far below the 32 MiB socket limit.
+ */
+
+/** Largest WebSocket frame any room accepts, in bytes of its UTF-8 text. */
+export const MAX_FRAME_BYTES = 1024 * 1024;
+
+/** Largest HTTP request body, in bytes. */
+export const MAX_BODY_BYTES = 256 * 1024;
+
+/** Longest output line, in characters; agents split longer lines into pieces. */
+export const MAX_LINE_CHARS = 4096;
+
+/** Most lines in one `log.batch`. */
+export const MAX_LINES_PER_BATCH = 512;
+
+/** Longest instruction or prompt, in characters. */
+export const MAX_INSTRUCTION_CHARS = 100_000;
+
+/** Most log lines one read returns (HTTP `limit` and socket replays). */
+export const MAX_LOG_READ = 1000;

@@ -1,0 +1,90 @@
+import { z } from "zod";
+import { Acceptance, TaskName } from "./task-request.ts";
+import { AgentRecord } from "./agent-record.ts";
+import { ExecutorTier } from "./ladder.ts";
+import { AgentSelector, LogLine, TaskRecord, TaskStatus } from "./task.ts";
+
+// Room ↔ room and edge → room requests (HTTP inside the mesh, same credential checks as outside).
+
+/** Edge → task room: create the task this room holds, and dispatch its first attempt. */
+export const TaskCreate = z.object({
+  type: z.literal("task.create"),
+  task_id: z.string(),
+  name: TaskName.optional(),
+  instruction: z.string(),
+  cwd: z.string().optional(),
+  tier: ExecutorTier,
+  agent_selector: AgentSelector,
+  acceptance: Acceptance.optional(),
+});
+export type TaskCreate = z.infer<typeof TaskCreate>;
+
+/** Edge → task room: cancel the task and stop its running attempt. */
+export const TaskCancel = z.object({
+  type: z.literal("task.cancel"),
+  reason: z.string().max(500).optional(),
+});
+export type TaskCancel = z.infer<typeof TaskCancel>;
+
+export const TaskCommand = z.discriminatedUnion("type", [TaskCreate, TaskCancel]);
+export type TaskCommand = z.infer<typeof TaskCommand>;
+
+/** Task room → registry: find an agent for this attempt (queued until one can take it). */
+export const DispatchRequest = z.object({
+  type: z.literal("dispatch.request"),
+  task_id: z.string(),
+  attempt: z.number().int().positive(),
+  tier: ExecutorTier,
+  prompt: z.string(),
+  cwd: z.string().optional(),
+  selector: AgentSelector,
+  /** When the request was made (ms since epoch); pending requests are served oldest first. */
+  requested_at: z.number(),
+});
+export type DispatchRequest = z.infer<typeof DispatchRequest>;
+
+/** Task room → registry: the task no longer needs an agent (cancelled while queued). */
+export const DispatchWithdraw = z.object({
+  type: z.literal("dispatch.withdraw"),
+  task_id: z.string(),
+});
+export type DispatchWithdraw = z.infer<typeof DispatchWithdraw>;
+
+export const RegistryCommand = z.discriminatedUnion("type", [DispatchRequest, DispatchWithdraw]);
+export type RegistryCommand = z.infer<typeof RegistryCommand>;
+
+/** A task as the directory lists it. */
+export const TaskSummary = z.object({
+  task_id: z.string(),
+  name: z.string().optional(),
+  status: TaskStatus,
+  tier: TaskRecord.shape.tier,
+  /** The first 200 characters of the instruction. */
+  instruction: z.string(),
+  created_at: z.number(),
+  updated_at: z.number(),
+});
+export type TaskSummary = z.infer<typeof TaskSummary>;
+
+/** Edge → directory: list a new task and claim its name; refused while an unfinished task holds the name. */
+export const TaskRegister = z.object({
+  type: z.literal("task.register"),
+  summary: TaskSummary,
+});
+export type TaskRegister = z.infer<typeof TaskRegister>;
+
+/** Task room → directory: the task's summary changed. */
+export const TaskIndexed = z.object({
+  type: z.literal("task.indexed"),
+  summary: TaskSummary,
+});
+export type TaskIndexed = z.infer<typeof TaskIndexed>;
+
+export const DirectoryCommand = z.discriminatedUnion("type", [TaskRegister, TaskIndexed]);
+export type DirectoryCommand = z.infer<typeof DirectoryCommand>;
+
+/** Replies of the reads. */
+export const AgentsReply = z.object({ agents: z.array(AgentRecord) });
+export const LogsReply = z.object({ lines: z.array(LogLine) });
+export const TasksReply = z.object({ tasks: z.array(TaskSummary) });
+

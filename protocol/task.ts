@@ -1,0 +1,153 @@
+import { z } from "zod";
+import { ErrorCode } from "./errors.ts";
+import { ExecutorTier, Tier } from "./ladder.ts";
+import { MAX_INSTRUCTION_CHARS, MAX_LINE_CHARS } from "./limits.ts";
+
+/** A task's lifecycle: queued → running → succeeded | failed | cancelled (awaiting_human comes with escalation). */
+export const TaskStatus = z.enum(["queued", "running", "succeeded", "failed", "awaiting_human", "cancelled"]);
+export type TaskStatus = z.infer<typeof TaskStatus>;
+
+/** Statuses a task never leaves. */
+export const FINISHED_TASK_STATUSES: readonly TaskStatus[] = ["succeeded", "failed", "cancelled"];
+
+/** One attempt's lifecycle: dispatched (waiting for an agent) → running → succeeded | failed | cancelled. */
+export const AttemptStatus = z.enum(["dispatched", "running", "succeeded", "failed", "cancelled"]);
+export type AttemptStatus = z.infer<typeof AttemptStatus>;
+
+/** Why an attempt failed: quality classes escalate, infrastructure classes do not (INTERFACES.md). */
+export const FailureClass = z.enum([
+  "test_fail",
+  "wrong_file",
+  "unknown",
+  "auth_failure",
+  "timeout",
+  "syntax_error",
+  "agent_lost",
+  "cancelled",
+]);
+export type FailureClass = z.infer<typeof FailureClass>;
+
+/** Why a task failed or stopped: a failure class, or a mesh error code. */
+export const TaskError = z.object({
+  code: z.union([FailureClass, ErrorCode]),
+  /** What happened and what to do. */
+  message: z.string(),
+});
+export type TaskError = z.infer<typeof TaskError>;
+
+/** Tokens spent by an attempt or a task. */
+export const Tokens = z.object({
+  /** Input tokens, cached ones included. */
+  input: z.number().int().nonnegative(),
+  /** Output tokens. */
+  output: z.number().int().nonnegative(),
+});
+export type Tokens = z.infer<typeof Tokens>;
+
+/** Which agents may take a task: one by name, any of a kind, or a preferred kind with fallback. */
+export const AgentSelector = z.discriminatedUnion("by", [
+  /** Only the agent of this name. */
+  z.object({ by: z.literal("name"), name: z.string() }),
+  /** Only agents of this kind. */
+  z.object({ by: z.literal("kind"), kind: z.enum(["mac", "vm"]) }),
+  /** Agents of this kind when one can take it, otherwise any agent. */
+  z.object({ by: z.literal("prefer"), kind: z.enum(["mac", "vm"]) }),
+  /** Any agent that serves the tier. */
+  z.object({ by: z.literal("any") }),
+]);
+export type AgentSelector = z.infer<typeof AgentSelector>;
+
+/** One try at a task by one agent. */
+export const Attempt = z.object({
+  /** 1-based attempt number within the task. */
+  n: z.number().int().positive(),
+  /** The tier this attempt runs at. */
+  tier: ExecutorTier,
+  /** The CLI the agent ran (its command's program name); empty until an agent takes it. */
+  executor: z.string(),
+  /** The model, where the executor's output names one. */
+  model: z.string().optional(),
+  /** The agent running it; null while it waits for one. */
+  agent: z.string().nullable(),
+  /** Where the attempt is in its lifecycle. */
+  status: AttemptStatus,
+  /** Why it failed, when it did. */
+  failure_class: FailureClass.optional(),
+  /** The child's exit code; absent while running or when it died by a signal. */
+  exit_code: z.number().int().optional(),
+  /** The signal that ended the child, if one did. */
+  signal: z.string().optional(),
+  /** Tokens the executor reported. */
+  tokens: Tokens,
+  /** Cost in US dollars. */
+  cost_usd: z.number().nonnegative(),
+  /** Wall-clock time from start to exit, in milliseconds. */
+  latency_ms: z.number().nonnegative(),
+  /** When it was dispatched (ms since epoch). */
+  dispatched_at: z.number(),
+  /** When an agent started it (ms since epoch). */
+  started_at: z.number().optional(),
+  /** When it ended (ms since epoch). */
+  ended_at: z.number().optional(),
+});
+export type Attempt = z.infer<typeof Attempt>;
+
+/** A task as the task room stores it. */
+export const TaskRecord = z.object({
+  /** ULID; also the task room's id. */
+  task_id: z.string(),
+  /** The name of a named (dispatch) task. */
+  name: z.string().optional(),
+  status: TaskStatus,
+  /** What the executor is asked to do. */
+  instruction: z.string().max(MAX_INSTRUCTION_CHARS),
+  /** The working directory on the agent's machine. */
+  cwd: z.string().optional(),
+  /** The tier the task is at now. */
+  tier: Tier,
+  /** Which agents may take it. */
+  agent_selector: AgentSelector,
+  attempts: z.array(Attempt),
+  /** Sum over attempts. */
+  tokens: Tokens,
+  cost_usd: z.number().nonnegative(),
+  latency_ms: z.number().nonnegative(),
+  /** The final output (the tail of stdout for `text` executors). */
+  output: z.string().optional(),
+  /** Why the task failed or was cancelled. */
+  error: TaskError.optional(),
+  created_at: z.number(),
+  updated_at: z.number(),
+});
+export type TaskRecord = z.infer<typeof TaskRecord>;
+
+/** A task as tools and the HTTP API return it: the record plus its diagram and a watch link. */
+export const TaskView = TaskRecord.extend({
+  /** The task's lifecycle as a Mermaid diagram. */
+  mermaid: z.string(),
+  /** A read-only, expiring link that opens this task's live log in a browser. */
+  watch_url: z.string(),
+});
+export type TaskView = z.infer<typeof TaskView>;
+
+/** Which stream a log line came from; `system` lines are the mesh's own notes (started, exited). */
+export const LogStream = z.enum(["stdout", "stderr", "system"]);
+export type LogStream = z.infer<typeof LogStream>;
+
+/** One output line as an agent sends it: numbered by the room on arrival. */
+export const OutputLine = z.object({
+  stream: LogStream,
+  /** The line without its newline; longer lines are split by the agent. */
+  text: z.string().max(MAX_LINE_CHARS),
+  /** When the agent read it (ms since epoch). */
+  ts: z.number(),
+});
+export type OutputLine = z.infer<typeof OutputLine>;
+
+/** One stored output line: `seq` counts from 0 per task, across attempts. */
+export const LogLine = OutputLine.extend({
+  seq: z.number().int().nonnegative(),
+  /** The attempt that printed it. */
+  attempt: z.number().int().positive(),
+});
+export type LogLine = z.infer<typeof LogLine>;
