@@ -1,0 +1,109 @@
+import { basename } from "node:path";
+import type { ExecutorSpec, TaskAssign } from "../../protocol/index.ts";
+import { formatDuration, type AgentLog } from "./agent-log.ts";
+import { runAttempt, type RunningAttempt } from "./attempt-runner.ts";
+import type { ProcessSupervisor } from "./process-limits.ts";
+import { TaskLink } from "./task-link.ts";
+
+export interface AttemptSessionInput {
+  assign: TaskAssign;
+  executor: ExecutorSpec;
+  agent: string;
+  server: URL;
+  token: string;
+  /** The cwd of a task that names none. */
+  workdir: string;
+  supervisor: ProcessSupervisor;
+  log: AgentLog;
+}
+
+export interface AttemptSession {
+  /** Resolves when the attempt is over and reported (or given up). */
+  readonly done: Promise<void>;
+  /** The pid of the running child, for a last-resort kill when the agent dies. */
+  readonly pid: () => number | undefined;
+  /** The agent is stopping: kill the child and report it lost, briefly. */
+  abort(): void;
+}
+
+/** How long a stopping agent waits for the room to confirm an exit. */
+const ABORT_REPORT_MS = 3000;
+
+/**
+ * One assignment from start to release: the task room must accept the attempt before the child is
+ * spawned (a CLI run costs money), then lines stream out and the exit is reported after the last one.
+ */
+export function startAttemptSession(input: AttemptSessionInput): AttemptSession {
+  const { assign, log } = input;
+  const label = `task ${assign.task_id} attempt ${assign.attempt}`;
+  const program = basename(input.executor.command[0] ?? "");
+  let runner: RunningAttempt | undefined;
+  let lost = false;
+  let aborted = false;
+  let exited = false;
+  // A stopping agent gives the room a few seconds after the exit to confirm it, no more.
+  let endAbortWait: () => void = () => {};
+  const abortWaitOver = new Promise<void>((resolve) => (endAbortWait = resolve));
+  const startAbortWait = (): void => void setTimeout(endAbortWait, ABORT_REPORT_MS);
+
+  const link = new TaskLink({
+    server: input.server,
+    token: input.token,
+    agent: input.agent,
+    taskId: assign.task_id,
+    attempt: assign.attempt,
+    executor: program,
+    log,
+    onCancel: (reason) => runner?.stop("cancelled", `cancelled (${reason}); stopping its process group`),
+    onLost: () => {
+      lost = true;
+      runner?.stop("cancelled", "the attempt is no longer this agent's; stopping its process group");
+    },
+  });
+
+  const run = async (): Promise<void> => {
+    if (!(await link.accepted) || aborted) {
+      link.close();
+      return;
+    }
+    const cwd = assign.cwd ?? input.workdir;
+    const started = runAttempt({
+      executor: input.executor,
+      prompt: assign.prompt,
+      cwd,
+      supervisor: input.supervisor,
+      onLine: (line) => link.addLine(line),
+    });
+    runner = started;
+    if (started.pid !== undefined) {
+      log(`${label} started: ${program} pid ${started.pid} in ${cwd}`);
+      link.addLine({ stream: "system", text: `[agent] ${input.agent} started ${program} (pid ${started.pid}) in ${cwd}`, ts: Date.now() });
+    }
+    const result = await started.done;
+    const how = result.failure_class ?? (result.signal !== null ? `killed by ${result.signal}` : `exited ${result.exit_code ?? "?"}`);
+    log(`${label} ${how}${result.exit_code !== null && result.failure_class !== undefined ? ` (exit ${result.exit_code})` : ""} in ${formatDuration(result.duration_ms)}`);
+    if (result.error !== undefined) log(`${label}: ${result.error.message}`);
+    exited = true;
+    if (aborted) startAbortWait();
+    if (lost) return;
+    await Promise.race([link.finish(result), abortWaitOver]);
+    link.close();
+  };
+
+  const done = run().catch((cause: unknown) => {
+    log(`${label}: ${cause instanceof Error ? cause.message : String(cause)}`);
+    link.close();
+  });
+
+  return {
+    done,
+    pid: () => runner?.pid,
+    abort: () => {
+      if (aborted) return;
+      aborted = true;
+      if (exited) startAbortWait();
+      else if (runner === undefined) link.close();
+      else runner.stop("agent_lost", `agent ${input.agent} is stopping; stopping its process group`);
+    },
+  };
+}

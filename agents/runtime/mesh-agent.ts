@@ -1,0 +1,124 @@
+import { AgentHello, PROTOCOL_VERSION, describeIssues, type AttemptRef, type ExecutorsFile, type TaskAssign } from "../../protocol/index.ts";
+import { stderrLog, type AgentLog } from "./agent-log.ts";
+import type { AgentOptions } from "./agent-options.ts";
+import { startAttemptSession, type AttemptSession } from "./attempt-session.ts";
+import { tiersOf } from "./executors-file.ts";
+import { packageVersion } from "./package-version.ts";
+import { plainSupervisor, type ProcessSupervisor } from "./process-limits.ts";
+import { RegistryLink, type AgentIdentity } from "./registry-link.ts";
+
+export interface AgentHandle {
+  /** Kills running children (by process group), reports them briefly, and closes every socket. */
+  stop(): Promise<void>;
+}
+
+export interface AgentPlatform {
+  supervisor?: ProcessSupervisor;
+  log?: AgentLog;
+  /** The registry refused the agent for good; by default the agent stops and the process exits 1. */
+  onFatal?: (message: string) => void;
+}
+
+/** Starts an agent: registers with the mesh and runs the attempts it is assigned. */
+export function startAgent(options: AgentOptions, executors: ExecutorsFile, platform: AgentPlatform = {}): AgentHandle {
+  const log = platform.log ?? stderrLog;
+  const supervisor = platform.supervisor ?? plainSupervisor(options.kind);
+  const identity: AgentIdentity = {
+    name: options.name,
+    kind: options.kind,
+    tiers: tiersOf(executors),
+    capacity: options.capacity,
+    version: packageVersion(),
+  };
+  // Refuse here, not in a reconnect loop: the registry would close on a bad hello again and again.
+  const hello = AgentHello.safeParse({ type: "agent.hello", protocol_version: PROTOCOL_VERSION, ...identity, running: [] });
+  if (!hello.success) throw new Error(`the agent's hello is invalid: ${describeIssues(hello.error)}`);
+
+  const sessions = new Map<string, { ref: AttemptRef; session: AttemptSession }>();
+  const keyOf = (ref: AttemptRef): string => `${ref.task_id}#${ref.attempt}`;
+  let stopping: Promise<void> | undefined;
+
+  const onAssign = (assign: TaskAssign): void => {
+    const ref: AttemptRef = { task_id: assign.task_id, attempt: assign.attempt };
+    const label = `task ${assign.task_id} attempt ${assign.attempt}`;
+    if (sessions.has(keyOf(ref))) {
+      log(`${label}: assigned again while running; ignored`);
+      return;
+    }
+    const executor = executors.executors[assign.tier];
+    const refusal =
+      stopping !== undefined
+        ? "the agent is stopping"
+        : executor === undefined
+          ? `no executor for tier ${assign.tier} in ${options.executorsPath}`
+          : sessions.size >= options.capacity
+            ? `already running ${sessions.size} of capacity ${options.capacity}`
+            : undefined;
+    if (refusal !== undefined || executor === undefined) {
+      // The registry offers it to another agent once it is released.
+      log(`${label} refused: ${refusal ?? `no executor for tier ${assign.tier}`}`);
+      registry.release(ref);
+      return;
+    }
+    log(`${label} assigned (tier ${assign.tier})`);
+    const session = startAttemptSession({
+      assign,
+      executor,
+      agent: options.name,
+      server: options.server,
+      token: options.token,
+      workdir: options.workdir,
+      supervisor,
+      log,
+    });
+    sessions.set(keyOf(ref), { ref, session });
+    void session.done.then(() => {
+      sessions.delete(keyOf(ref));
+      registry.release(ref);
+    });
+  };
+
+  const stop = (): Promise<void> => {
+    stopping ??= (async () => {
+      for (const { session } of sessions.values()) session.abort();
+      await Promise.all([...sessions.values()].map(({ session }) => session.done));
+      registry.close();
+      process.off("exit", killLeftovers);
+    })();
+    return stopping;
+  };
+
+  const onFatal =
+    platform.onFatal ??
+    ((message: string): void => {
+      log(`${message}; exiting`);
+      void stop().then(() => process.exit(1));
+    });
+
+  const registry = new RegistryLink({
+    server: options.server,
+    token: options.token,
+    identity,
+    log,
+    running: () => [...sessions.values()].map(({ ref }) => ref),
+    onAssign,
+    onFatal,
+  });
+  log(`agent ${options.name} (${options.kind}) connecting to ${options.server.origin} with tiers ${identity.tiers.join(",")}`);
+
+  // Children run in their own process groups, so they outlive a crashed agent unless killed here.
+  const killLeftovers = (): void => {
+    for (const { session } of sessions.values()) {
+      const pid = session.pid();
+      if (pid === undefined) continue;
+      try {
+        process.kill(-pid, "SIGKILL");
+      } catch {
+        // Already gone.
+      }
+    }
+  };
+  process.on("exit", killLeftovers);
+
+  return { stop };
+}

@@ -1,0 +1,12 @@
+import { readFileSync } from "node:fs";
+
+/** The agent's software version, from the project's package.json ("unknown" if it cannot be read). */
+export function packageVersion(): string {
+  try {
+    const data: unknown = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8"));
+    const version = typeof data === "object" && data !== null && "version" in data ? data.version : undefined;
+    return typeof version === "string" ? version.slice(0, 64) : "unknown";
+  } catch {
+    return "unknown";
+  }
+}

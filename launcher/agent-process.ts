@@ -1,0 +1,36 @@
+import { spawn, type ChildProcess } from "node:child_process";
+import { join } from "node:path";
+import { PROJECT_ROOT } from "./dev-server.ts";
+
+export type AgentProcessOptions = {
+  server: string;
+  name: string;
+  kind: "mac" | "vm";
+  executorsFile: string;
+  agentToken: string;
+  capacity?: number;
+  /** Where the agent's log lines go. */
+  onLine?: (line: string) => void;
+  env?: NodeJS.ProcessEnv;
+};
+
+/**
+ * Starts a real agent process (`agents/cli.ts` under tsx) in its own process group, the same
+ * program `npm run agent` runs. Stop it with `stopGroup`.
+ */
+export function startAgentProcess(options: AgentProcessOptions): ChildProcess {
+  const args = ["--import", "tsx", join(PROJECT_ROOT, "agents/cli.ts"), "--kind", options.kind, "--server", options.server, "--name", options.name, "--executors", options.executorsFile];
+  if (options.capacity !== undefined) args.push("--capacity", String(options.capacity));
+  const child = spawn(process.execPath, args, {
+    cwd: PROJECT_ROOT,
+    detached: true,
+    stdio: ["ignore", "pipe", "pipe"],
+    env: { ...process.env, ...options.env, MESH_AGENT_TOKEN: options.agentToken },
+  });
+  const forward = (chunk: Buffer): void => {
+    for (const line of chunk.toString().split("\n")) if (line.length > 0) options.onLine?.(line);
+  };
+  child.stdout?.on("data", forward);
+  child.stderr?.on("data", forward);
+  return child;
+}

@@ -1,0 +1,82 @@
+import { spawn, type ChildProcess } from "node:child_process";
+import { once } from "node:events";
+import { createRequire } from "node:module";
+import { dirname, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+
+/** The project root: partykit.json lives there. */
+export const PROJECT_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..");
+
+export type DevServerOptions = {
+  port: number;
+  /** Where room storage persists; keep it outside the project tree (the dev server restarts on changes inside it). */
+  persistDir: string;
+  /** Server vars: the two secrets and settings such as MESH_HEARTBEAT_S. */
+  vars: Record<string, string>;
+  /** Where the server's output goes; default: discarded unless it fails to start. */
+  output?: "inherit" | "pipe";
+  /** How long to wait for /health. */
+  readyTimeoutMs?: number;
+};
+
+export type DevServer = { url: string; process: ChildProcess; stop(): Promise<void> };
+
+/** The partykit CLI, run with this Node directly: killing an npx wrapper can leave workerd behind. */
+function partykitBin(): string {
+  return createRequire(import.meta.url).resolve("partykit/dist/bin.mjs");
+}
+
+/**
+ * Starts `partykit dev` (workerd) in its own process group and waits until `/health` answers.
+ * `stop()` ends the whole group: SIGTERM, then SIGKILL if it lingers.
+ */
+export async function startDevServer(options: DevServerOptions): Promise<DevServer> {
+  const args = [partykitBin(), "dev", "--port", String(options.port), "--persist", options.persistDir, "--no-hotkeys", "--disable-request-cf-fetch"];
+  for (const [key, value] of Object.entries(options.vars)) args.push("--var", `${key}=${value}`);
+  const child = spawn(process.execPath, args, {
+    cwd: PROJECT_ROOT,
+    detached: true,
+    stdio: ["ignore", options.output === "inherit" ? "inherit" : "pipe", options.output === "inherit" ? "inherit" : "pipe"],
+    env: { ...process.env, PARTYKIT_TELEMETRY_DISABLED: "1", DO_NOT_TRACK: "1" },
+  });
+  let captured = "";
+  const capture = (chunk: Buffer): void => {
+    captured = (captured + chunk.toString()).slice(-20_000);
+  };
+  child.stdout?.on("data", capture);
+  child.stderr?.on("data", capture);
+  const url = `http://127.0.0.1:${options.port}`;
+  const stop = async (): Promise<void> => stopGroup(child);
+  const deadline = Date.now() + (options.readyTimeoutMs ?? 60_000);
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`partykit dev exited with code ${child.exitCode} before it was ready:\n${captured}`);
+    try {
+      const response = await fetch(`${url}/health`);
+      if (response.ok) return { url, process: child, stop };
+    } catch {
+      // not listening yet
+    }
+    await new Promise((done) => setTimeout(done, 150));
+  }
+  await stop();
+  throw new Error(`partykit dev did not answer ${url}/health within ${options.readyTimeoutMs ?? 60_000} ms:\n${captured}`);
+}
+
+/** Ends a detached child's whole process group, waiting for it to go. */
+export async function stopGroup(child: ChildProcess, graceMs = 5000): Promise<void> {
+  if (child.pid === undefined || child.exitCode !== null || child.signalCode !== null) return;
+  const exited = once(child, "exit");
+  const signal = (name: NodeJS.Signals): void => {
+    try {
+      process.kill(-(child.pid as number), name);
+    } catch {
+      // the group is gone already
+    }
+  };
+  signal("SIGTERM");
+  const timer = setTimeout(() => signal("SIGKILL"), graceMs);
+  await exited;
+  clearTimeout(timer);
+  // workerd may outlive the node parent for a moment; make sure nothing of the group stays.
+  signal("SIGKILL");
+}

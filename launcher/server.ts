@@ -1,0 +1,35 @@
+// `npm run server -- --port <port> --persist <dir>`: the mesh server alone, secrets and settings from the environment.
+import { parseArgs } from "node:util";
+import { resolve } from "node:path";
+import { PROJECT_ROOT, startDevServer } from "./dev-server.ts";
+import { serverVars } from "./server-vars.ts";
+
+const { values } = parseArgs({
+  options: { port: { type: "string", default: "1999" }, persist: { type: "string", default: ".mesh/state" }, help: { type: "boolean" } },
+});
+if (values.help) {
+  console.log("usage: npm run server -- --port <port> --persist <dir>\nneeds MESH_ORCHESTRATOR_TOKEN and MESH_AGENT_TOKEN in the environment (npm start makes them for you)");
+  process.exit(0);
+}
+const orchestrator = process.env.MESH_ORCHESTRATOR_TOKEN;
+const agent = process.env.MESH_AGENT_TOKEN;
+if (!orchestrator || !agent) {
+  console.error("error: set MESH_ORCHESTRATOR_TOKEN and MESH_AGENT_TOKEN (16+ characters each), or use 'npm start', which generates them into .mesh/secrets.env");
+  process.exit(2);
+}
+const port = Number(values.port);
+if (!Number.isInteger(port) || port <= 0 || port > 65535) {
+  console.error(`error: --port must be a TCP port, got '${values.port}'`);
+  process.exit(2);
+}
+const server = await startDevServer({
+  port,
+  persistDir: resolve(PROJECT_ROOT, values.persist ?? ".mesh/state"),
+  vars: serverVars({ MESH_ORCHESTRATOR_TOKEN: orchestrator, MESH_AGENT_TOKEN: agent }),
+  output: "inherit",
+});
+console.log(`agent-mesh server ready on ${server.url}`);
+for (const signal of ["SIGINT", "SIGTERM"] as const) {
+  process.on(signal, () => void server.stop().then(() => process.exit(0)));
+}
+server.process.on("exit", (code) => process.exit(code ?? 1));

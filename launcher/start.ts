@@ -1,0 +1,84 @@
+// `npm start`: the mesh server, one local agent running the bundled demo CLI, and a demo task to watch.
+import { mkdirSync, writeFileSync } from "node:fs";
+import { hostname } from "node:os";
+import { join, relative } from "node:path";
+import { parseArgs } from "node:util";
+import { ExecutorTier, type ExecutorsFile } from "../protocol/index.ts";
+import { startAgentProcess } from "./agent-process.ts";
+import { PROJECT_ROOT, startDevServer, stopGroup } from "./dev-server.ts";
+import { loadOrCreateSecrets } from "./secrets-file.ts";
+import { serverVars } from "./server-vars.ts";
+
+const { values } = parseArgs({ options: { port: { type: "string", default: "1999" }, "no-demo-task": { type: "boolean" } } });
+const port = Number(values.port);
+const stateDir = join(PROJECT_ROOT, ".mesh");
+const secretsFile = join(stateDir, "secrets.env");
+const { secrets, created } = loadOrCreateSecrets(secretsFile);
+
+console.log(`Starting the mesh on port ${port} (state in ${relative(PROJECT_ROOT, stateDir)}/)…`);
+const server = await startDevServer({ port, persistDir: join(stateDir, "state"), vars: serverVars(secrets) }).catch((error: unknown) => {
+  console.error(`The server did not start: ${error instanceof Error ? error.message : String(error)}\nIs port ${port} in use? Try 'npm start -- --port 2999'.`);
+  process.exit(1);
+});
+
+// Every tier runs the demo CLI, so any task finds an agent without API keys.
+const demoCli = join(PROJECT_ROOT, "agents/demo-cli/demo-cli.mjs");
+const executors: ExecutorsFile = { executors: {} };
+for (const tier of ExecutorTier.options) executors.executors[tier] = { command: [process.execPath, demoCli, "{prompt}"], format: "text", timeout_s: 300 };
+const executorsFile = join(stateDir, "demo-executors.json");
+mkdirSync(stateDir, { recursive: true });
+writeFileSync(executorsFile, `${JSON.stringify(executors, null, 2)}\n`);
+
+const agentName = `local-${hostname().replace(/[^A-Za-z0-9._-]/g, "-").slice(0, 40)}`;
+const kind = process.platform === "darwin" ? "mac" : "vm";
+console.log(`Starting agent ${agentName} (${kind})…`);
+const agent = startAgentProcess({
+  server: server.url,
+  name: agentName,
+  kind,
+  executorsFile,
+  agentToken: secrets.MESH_AGENT_TOKEN,
+  capacity: 2,
+  onLine: (line) => console.log(`  [agent] ${line}`),
+});
+
+const stopAll = async (): Promise<void> => {
+  await stopGroup(agent);
+  await server.stop();
+};
+for (const signal of ["SIGINT", "SIGTERM"] as const) process.on(signal, () => void stopAll().then(() => process.exit(0)));
+agent.on("exit", (code) => {
+  console.error(`The agent exited (code ${code}); stopping the mesh.`);
+  void stopAll().then(() => process.exit(1));
+});
+
+const api = async (path: string, init: { method?: string; body?: unknown } = {}): Promise<unknown> => {
+  const response = await fetch(`${server.url}${path}`, {
+    method: init.method ?? "GET",
+    headers: { authorization: `Bearer ${secrets.MESH_ORCHESTRATOR_TOKEN}`, "content-type": "application/json" },
+    ...(init.body === undefined ? {} : { body: JSON.stringify(init.body) }),
+  });
+  if (!response.ok) throw new Error(`${init.method ?? "GET"} ${path} → ${response.status}: ${await response.text()}`);
+  return response.json();
+};
+
+let taskPart = "";
+if (!values["no-demo-task"]) {
+  const task = (await api("/api/tasks", { method: "POST", body: { instruction: "Add input validation to the router and cover it with tests", agent: agentName } })) as { task_id: string };
+  taskPart = `task=${task.task_id}&`;
+}
+const link = (await api("/api/links", { method: "POST", body: { ttl_s: 7 * 24 * 3600 } })) as { token: string };
+
+console.log(`
+agent-mesh is up.
+  Dashboard (live demo task):  ${server.url}/#${taskPart}token=${encodeURIComponent(link.token)}
+  HTTP API:                    ${server.url}/api   (Authorization: Bearer $MESH_ORCHESTRATOR_TOKEN)
+  Health:                      ${server.url}/health
+  Secrets file:                ${relative(PROJECT_ROOT, secretsFile)}${created ? " (new tokens generated)" : ""}
+  Agent:                       ${agentName} (${kind}), every tier runs the bundled demo CLI
+
+Create another task:
+  set -a; . ${relative(PROJECT_ROOT, secretsFile)}; set +a
+  curl -s -X POST ${server.url}/api/tasks -H "authorization: Bearer $MESH_ORCHESTRATOR_TOKEN" -d '{"instruction":"hello"}'
+
+Ctrl-C stops the server and the agent.`);

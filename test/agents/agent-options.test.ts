@@ -1,0 +1,87 @@
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { defaultAgentName, parseAgentOptions } from "../../agents/runtime/agent-options.ts";
+
+const env = { MESH_AGENT_TOKEN: "secret-token-0123456789" };
+const workdir = mkdtempSync(join(tmpdir(), "mesh-workdir-"));
+const required = ["--kind", "vm", "--server", "http://127.0.0.1:1999", "--executors", "executors.json"];
+
+describe("parseAgentOptions", () => {
+  it("reads every flag and takes the token from MESH_AGENT_TOKEN", () => {
+    const result = parseAgentOptions([...required, "--name", "vm-1", "--capacity", "3", "--workdir", workdir], env);
+    expect(result.status).toBe("ok");
+    if (result.status !== "ok") return;
+    expect(result.options).toMatchObject({ kind: "vm", name: "vm-1", capacity: 3, workdir, token: env.MESH_AGENT_TOKEN });
+    expect(result.options.server.host).toBe("127.0.0.1:1999");
+    expect(result.options.executorsPath).toBe(join(process.cwd(), "executors.json"));
+  });
+
+  it("defaults capacity to 1, workdir to the current directory and the name to the host's", () => {
+    const result = parseAgentOptions(required, env);
+    expect(result.status).toBe("ok");
+    if (result.status !== "ok") return;
+    expect(result.options.capacity).toBe(1);
+    expect(result.options.workdir).toBe(process.cwd());
+    expect(result.options.name).toBe(defaultAgentName());
+  });
+
+  it("makes a host name into a valid agent name", () => {
+    expect(defaultAgentName("my mac (2).local")).toBe("my-mac--2-.local");
+    expect(defaultAgentName("--host")).toBe("host");
+  });
+
+  it.each([
+    [["--server", "http://x:1", "--executors", "e.json"], "--kind is required"],
+    [["--kind", "vm", "--executors", "e.json"], "--server is required"],
+    [["--kind", "vm", "--server", "http://x:1"], "--executors is required"],
+  ])("refuses a missing required flag: %j", (argv, message) => {
+    expect(parseAgentOptions(argv, env)).toEqual({ status: "error", message: expect.stringContaining(message) });
+  });
+
+  it("refuses an unknown kind", () => {
+    const result = parseAgentOptions(["--kind", "linux", "--server", "http://x:1", "--executors", "e.json"], env);
+    expect(result).toEqual({ status: "error", message: "--kind 'linux' is not a kind: use vm or mac" });
+  });
+
+  it("refuses a kind other than the entry point's own", () => {
+    const result = parseAgentOptions(["--kind", "mac", "--server", "http://x:1", "--executors", "e.json"], env, { kind: "vm" });
+    expect(result.status).toBe("error");
+  });
+
+  it("lets the entry point supply the kind and the executors file", () => {
+    const result = parseAgentOptions(["--server", "http://x:1"], env, { kind: "mac", executorsPath: "/etc/mesh/executors.json" });
+    expect(result.status).toBe("ok");
+    if (result.status === "ok") expect(result.options).toMatchObject({ kind: "mac", executorsPath: "/etc/mesh/executors.json" });
+  });
+
+  it("refuses to run without MESH_AGENT_TOKEN and says how to set it", () => {
+    const result = parseAgentOptions(required, {});
+    expect(result).toEqual({ status: "error", message: expect.stringContaining("MESH_AGENT_TOKEN is not set") });
+  });
+
+  it("refuses a token given as a flag", () => {
+    const result = parseAgentOptions([...required, "--token", "abc"], env);
+    expect(result).toEqual({ status: "error", message: expect.stringContaining("MESH_AGENT_TOKEN") });
+  });
+
+  it.each([
+    [["--server", "not a url"], "is not a URL"],
+    [["--server", "ftp://x"], "must start with http:// or https://"],
+    [["--capacity", "0"], "--capacity '0'"],
+    [["--capacity", "2.5"], "--capacity '2.5'"],
+    [["--capacity", "65"], "from 1 to 64"],
+    [["--name", "bad name!"], "not a valid agent name"],
+    [["--workdir", "/no/such/dir/here"], "is not a directory"],
+    [["--colour", "red"], "--help"],
+  ])("refuses a bad value: %j", (extra, message) => {
+    expect(parseAgentOptions([...required, ...extra], env)).toEqual({ status: "error", message: expect.stringContaining(message) });
+  });
+
+  it("prints usage for --help", () => {
+    const result = parseAgentOptions(["--help"], {});
+    expect(result.status).toBe("help");
+    if (result.status === "help") expect(result.usage).toContain("--kind vm|mac");
+  });
+});

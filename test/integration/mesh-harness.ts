@@ -1,0 +1,205 @@
+// Starts the real mesh for integration tests: `partykit dev` on a free port with its own persist
+// directory, real agent processes, and real sockets. Everything started here is stopped by process group.
+import type { ChildProcess } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import WebSocket from "ws";
+import { startAgentProcess } from "../../launcher/agent-process.ts";
+import { startDevServer, stopGroup, type DevServer } from "../../launcher/dev-server.ts";
+import { newToken } from "../../launcher/secrets-file.ts";
+import { serverVars } from "../../launcher/server-vars.ts";
+import { TaskToViewer, parseMessage, type AgentRecord, type ExecutorsFile, type LogLine, type TaskRecord, type TaskView } from "../../protocol/index.ts";
+
+export const FIXTURES = join(import.meta.dirname, "../fixtures");
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const address = server.address();
+      server.close(() => (typeof address === "object" && address !== null ? resolve(address.port) : reject(new Error("no port"))));
+    });
+  });
+}
+
+export async function waitFor<T>(what: string, probe: () => Promise<T | undefined | null | false> | T | undefined | null | false, timeoutMs = 30_000, everyMs = 100): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  while (Date.now() < deadline) {
+    try {
+      const value = await probe();
+      if (value !== undefined && value !== null && value !== false) return value;
+    } catch (error) {
+      last = error;
+    }
+    await new Promise((done) => setTimeout(done, everyMs));
+  }
+  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? `: ${String(last)}` : ""}`);
+}
+
+/** An API body as tests read it: an error, or fields checked by the test. */
+export type ApiBody = { error?: { code: string; message: string }; [field: string]: unknown };
+
+export type Mesh = {
+  url: string;
+  port: number;
+  persistDir: string;
+  orchestratorToken: string;
+  agentToken: string;
+  /** Calls the HTTP API with the orchestrator token (or `token`). */
+  api<T = ApiBody>(path: string, init?: { method?: string; body?: unknown; token?: string | null; rawBody?: string }): Promise<{ status: number; body: T }>;
+  task(ref: string): Promise<TaskView>;
+  stopServer(): Promise<void>;
+  startServer(): Promise<void>;
+  stop(): Promise<void>;
+};
+
+/** A fresh mesh server with new secrets and an empty persist directory outside the project. */
+export async function startMesh(settings: Record<string, string> = {}): Promise<Mesh> {
+  const port = await freePort();
+  const persistDir = mkdtempSync(join(tmpdir(), "mesh-test-"));
+  const secrets = { MESH_ORCHESTRATOR_TOKEN: newToken(), MESH_AGENT_TOKEN: newToken() };
+  const vars = { ...serverVars(secrets), ...settings };
+  let server: DevServer | null = await startDevServer({ port, persistDir, vars });
+  const url = `http://127.0.0.1:${port}`;
+  const mesh: Mesh = {
+    url,
+    port,
+    persistDir,
+    orchestratorToken: secrets.MESH_ORCHESTRATOR_TOKEN,
+    agentToken: secrets.MESH_AGENT_TOKEN,
+    async api<T>(path: string, init: { method?: string; body?: unknown; token?: string | null; rawBody?: string } = {}) {
+      const token = init.token === undefined ? secrets.MESH_ORCHESTRATOR_TOKEN : init.token;
+      const response = await fetch(`${url}${path}`, {
+        method: init.method ?? "GET",
+        headers: { ...(token === null ? {} : { authorization: `Bearer ${token}` }), "content-type": "application/json" },
+        ...(init.rawBody !== undefined ? { body: init.rawBody } : init.body === undefined ? {} : { body: JSON.stringify(init.body) }),
+      });
+      const text = await response.text();
+      let body: unknown = text;
+      try {
+        body = JSON.parse(text);
+      } catch {
+        // not JSON: keep the text
+      }
+      return { status: response.status, body: body as T };
+    },
+    async task(ref) {
+      const { status, body } = await mesh.api<TaskView>(`/api/tasks/${ref}`);
+      if (status !== 200) throw new Error(`GET task ${ref} → ${status} ${JSON.stringify(body)}`);
+      return body;
+    },
+    async stopServer() {
+      await server?.stop();
+      server = null;
+    },
+    async startServer() {
+      server = await startDevServer({ port, persistDir, vars });
+    },
+    async stop() {
+      await server?.stop();
+      server = null;
+      rmSync(persistDir, { recursive: true, force: true });
+    },
+  };
+  return mesh;
+}
+
+export type TestAgent = { name: string; process: ChildProcess; output: string[]; stop(): Promise<void> };
+
+/** A real agent process with the given executors, waited for until the registry lists it online. */
+export async function startAgent(mesh: Mesh, name: string, executors: ExecutorsFile, options: { kind?: "mac" | "vm"; capacity?: number } = {}): Promise<TestAgent> {
+  const dir = mkdtempSync(join(tmpdir(), "mesh-agent-"));
+  const file = join(dir, "executors.json");
+  writeFileSync(file, JSON.stringify(executors));
+  const output: string[] = [];
+  const child = startAgentProcess({
+    server: mesh.url,
+    name,
+    kind: options.kind ?? "vm",
+    executorsFile: file,
+    agentToken: mesh.agentToken,
+    ...(options.capacity === undefined ? {} : { capacity: options.capacity }),
+    onLine: (line) => output.push(line),
+  });
+  const agent: TestAgent = {
+    name,
+    process: child,
+    output,
+    async stop() {
+      await stopGroup(child);
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+  await waitFor(`agent ${name} online`, async () => {
+    if (child.exitCode !== null) throw new Error(`agent exited ${child.exitCode}: ${output.join("\n")}`);
+    const { body } = await mesh.api<{ agents: AgentRecord[] }>("/api/agents");
+    return body.agents.some((a) => a.name === name && a.state === "online");
+  }).catch((error: unknown) => {
+    void agent.stop();
+    throw new Error(`${String(error)}\nagent output:\n${output.join("\n")}`);
+  });
+  return agent;
+}
+
+/** An executors file whose every listed tier runs `command`. */
+export function executorsFor(command: string[], tiers: Array<keyof ExecutorsFile["executors"]> = ["sonnet", "deepseek"], timeout_s = 120): ExecutorsFile {
+  const executors: ExecutorsFile["executors"] = {};
+  for (const tier of tiers) executors[tier] = { command, format: "text", timeout_s };
+  return { executors };
+}
+
+/** A viewer socket on one task room: collects lines and snapshots as the browser page would. */
+export class TaskViewer {
+  readonly lines: LogLine[] = [];
+  readonly errors: string[] = [];
+  task: TaskRecord | null = null;
+  private constructor(readonly socket: WebSocket) {
+    socket.on("message", (raw) => {
+      const parsed = parseMessage(TaskToViewer, raw.toString());
+      if (!parsed.ok) {
+        this.errors.push(parsed.error.message);
+        return;
+      }
+      const message = parsed.message;
+      if (message.type === "log.lines") this.lines.push(...message.lines);
+      else if (message.type === "task.snapshot") this.task = message.task;
+      else this.errors.push(`${message.code}: ${message.message}`);
+    });
+  }
+
+  static async open(mesh: Mesh, taskId: string, token = mesh.orchestratorToken, sinceSeq = 0): Promise<TaskViewer> {
+    const socket = new WebSocket(`ws://127.0.0.1:${mesh.port}/parties/task/${taskId}?token=${encodeURIComponent(token)}`);
+    await new Promise<void>((resolve, reject) => {
+      socket.once("open", () => resolve());
+      socket.once("unexpected-response", (_request, response) => reject(new Error(`upgrade refused: ${response.statusCode}`)));
+      socket.once("error", reject);
+    });
+    const viewer = new TaskViewer(socket);
+    socket.send(JSON.stringify({ type: "logs.subscribe", since_seq: sinceSeq }));
+    return viewer;
+  }
+
+  close(): void {
+    this.socket.close();
+  }
+}
+
+/** The status code a refused WebSocket upgrade answered with. */
+export async function upgradeStatus(url: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const socket = new WebSocket(url);
+    socket.once("open", () => {
+      socket.close();
+      resolve(101);
+    });
+    socket.once("unexpected-response", (_request, response) => {
+      resolve(response.statusCode ?? 0);
+      socket.terminate();
+    });
+    socket.once("error", reject);
+  });
+}

@@ -1,0 +1,62 @@
+import { describe, expect, it } from "vitest";
+import { agentState, pickAgent } from "../../party/agent-registry/dispatch-picker.ts";
+import type { AgentRecord, DispatchRequest } from "../../protocol/index.ts";
+
+const agent = (name: string, overrides: Partial<AgentRecord> = {}): AgentRecord => ({
+  name,
+  kind: "vm",
+  tiers: ["sonnet"],
+  capacity: 1,
+  version: "1",
+  state: "online",
+  registered_at: 0,
+  last_heartbeat: 0,
+  running: [],
+  ...overrides,
+});
+const request = (overrides: Partial<DispatchRequest> = {}): DispatchRequest => ({
+  type: "dispatch.request",
+  task_id: "T",
+  attempt: 1,
+  tier: "sonnet",
+  prompt: "p",
+  selector: { by: "any" },
+  requested_at: 0,
+  ...overrides,
+});
+
+describe("pickAgent", () => {
+  it("picks only an online agent that serves the tier and has a free slot", () => {
+    const agents = [
+      agent("offline", { state: "offline" }),
+      agent("stale", { state: "stale" }),
+      agent("other-tier", { tiers: ["opus"] }),
+      agent("full", { running: [{ task_id: "X", attempt: 1 }] }),
+      agent("good"),
+    ];
+    expect(pickAgent(agents, request())?.name).toBe("good");
+    expect(pickAgent(agents.slice(0, 4), request())).toBeNull();
+  });
+
+  it("prefers the least loaded agent", () => {
+    const agents = [agent("busy", { capacity: 4, running: [{ task_id: "A", attempt: 1 }, { task_id: "B", attempt: 1 }] }), agent("idle", { capacity: 4 })];
+    expect(pickAgent(agents, request())?.name).toBe("idle");
+  });
+
+  it("honours a name, a kind, and a preferred kind with fallback", () => {
+    const agents = [agent("vm-1"), agent("mac-1", { kind: "mac" })];
+    expect(pickAgent(agents, request({ selector: { by: "name", name: "vm-1" } }))?.name).toBe("vm-1");
+    expect(pickAgent(agents, request({ selector: { by: "kind", kind: "mac" } }))?.name).toBe("mac-1");
+    expect(pickAgent(agents, request({ selector: { by: "prefer", kind: "mac" } }))?.name).toBe("mac-1");
+    expect(pickAgent([agent("vm-1")], request({ selector: { by: "prefer", kind: "mac" } }))?.name).toBe("vm-1");
+    expect(pickAgent([agent("vm-1")], request({ selector: { by: "kind", kind: "mac" } }))).toBeNull();
+  });
+});
+
+describe("agentState", () => {
+  it("is online within three heartbeats, stale after, offline without a socket", () => {
+    expect(agentState(true, 0, 15_000, 5000)).toBe("online");
+    expect(agentState(true, 0, 15_001, 5000)).toBe("stale");
+    expect(agentState(false, 0, 0, 5000)).toBe("offline");
+  });
+});

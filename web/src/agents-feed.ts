@@ -1,0 +1,28 @@
+// Follows the agent registry: every agents.snapshot it sends (on connect and on each change).
+import { RegistryToDashboard, type AgentRecord, type DashboardToRegistry, type ErrorBody } from "../../protocol/index.ts";
+import { openMeshSocket, type MeshSocket } from "./mesh-socket.ts";
+import type { SocketHealth } from "./socket-health.ts";
+
+/** The registry is a single room of this id. */
+const REGISTRY_ROOM = "main";
+
+export type AgentsFeedHandlers = {
+  onAgents: (agents: AgentRecord[]) => void;
+  onError: (error: ErrorBody) => void;
+  onHealth: (health: SocketHealth) => void;
+};
+
+export function followAgents(token: string, handlers: AgentsFeedHandlers): MeshSocket {
+  return openMeshSocket<RegistryToDashboard, DashboardToRegistry>({
+    party: "registry",
+    room: REGISTRY_ROOM,
+    token,
+    schema: RegistryToDashboard,
+    onMessage: (message) => {
+      if (message.type === "agents.snapshot") handlers.onAgents(message.agents);
+      else handlers.onError({ code: message.code, message: message.message });
+    },
+    onBadFrame: handlers.onError,
+    onHealth: handlers.onHealth,
+  });
+}

@@ -1,0 +1,70 @@
+// The agents table: state, tiers, load and a heartbeat age that counts up every second between snapshots.
+import type { AgentRecord } from "../../protocol/index.ts";
+import { el } from "./element.ts";
+import { emptyRow, headRow } from "./table-rows.ts";
+import { ago } from "./time-format.ts";
+
+const COLUMNS = ["name", "kind", "state", "tiers", "running", "version", "last heartbeat"];
+
+export class AgentsPanel {
+  readonly element: HTMLElement;
+  private readonly body: HTMLTableSectionElement;
+  private readonly summary: HTMLSpanElement;
+  /** Heartbeat cells and the time each shows the age of. */
+  private heartbeats: { cell: HTMLTableCellElement; at: number }[] = [];
+
+  /** `linkFor` turns a running task's id into a link that opens it, or null where the link may not. */
+  constructor(
+    private readonly linkFor: (taskId: string) => string | null,
+    extra: readonly HTMLElement[] = [],
+  ) {
+    this.body = el("tbody", { testid: "agents" }, emptyRow(COLUMNS.length, "waiting for the registry…"));
+    this.summary = el("span", { class: "agents-summary" });
+    this.element = el(
+      "section",
+      { class: "panel agents-panel", testid: "agents-panel" },
+      el("div", { class: "panel-head" }, el("h2", { text: "Agents" }), this.summary, ...extra),
+      el("table", { class: "agents" }, el("thead", {}, headRow(COLUMNS)), this.body),
+    );
+    setInterval(() => this.tick(Date.now()), 1000);
+  }
+
+  show(agents: readonly AgentRecord[]): void {
+    const sorted = [...agents].sort((a, b) => stateOrder(a) - stateOrder(b) || a.name.localeCompare(b.name));
+    this.heartbeats = [];
+    this.body.replaceChildren(...(sorted.length > 0 ? sorted.map((agent) => this.row(agent)) : [emptyRow(COLUMNS.length, "no agents registered yet")]));
+    const online = agents.filter((agent) => agent.state === "online").length;
+    this.summary.textContent = `${online} of ${agents.length} online`;
+    this.tick(Date.now());
+  }
+
+  private tick(now: number): void {
+    for (const { cell, at } of this.heartbeats) cell.textContent = ago(at, now);
+  }
+
+  private row(agent: AgentRecord): HTMLTableRowElement {
+    const heartbeat = el("td", { class: "ago", title: new Date(agent.last_heartbeat).toLocaleString() });
+    this.heartbeats.push({ cell: heartbeat, at: agent.last_heartbeat });
+    const running = el("td", { class: "running" }, `${agent.running.length}/${agent.capacity}`);
+    for (const ref of agent.running) {
+      const href = this.linkFor(ref.task_id);
+      const label = `${ref.task_id.slice(-6)}#${ref.attempt}`;
+      running.append(" ", href === null ? el("code", { text: label, title: ref.task_id }) : el("a", { text: label, title: ref.task_id, attrs: { href } }));
+    }
+    return el(
+      "tr",
+      { attrs: { "data-agent": agent.name, "data-state": agent.state } },
+      el("td", { class: "agent-name", text: agent.name }),
+      el("td", { text: agent.kind }),
+      el("td", { class: "state" }, el("span", { class: `dot state-${agent.state}` }), agent.state),
+      el("td", { text: agent.tiers.join(", ") }),
+      running,
+      el("td", { text: agent.version }),
+      heartbeat,
+    );
+  }
+}
+
+function stateOrder(agent: AgentRecord): number {
+  return agent.state === "online" ? 0 : agent.state === "stale" ? 1 : 2;
+}

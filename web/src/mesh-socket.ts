@@ -1,0 +1,55 @@
+// A reconnecting socket to one room that parses every frame with its protocol schema and reports its health.
+import PartySocket from "partysocket";
+import type { z } from "zod";
+import { parseMessage, type ErrorBody } from "../../protocol/index.ts";
+import { initialHealth, isFinal, nextHealth, type SocketHealth } from "./socket-health.ts";
+
+export type MeshSocketOptions<T, Out> = {
+  party: string;
+  room: string;
+  token: string;
+  /** The union of messages this room sends to the page. */
+  schema: z.ZodType<T>;
+  /** Called on every open, first and after each reconnect, with a way to send. */
+  onOpen?: (send: (message: Out) => void) => void;
+  onMessage: (message: T) => void;
+  /** A frame that did not parse: shown, never thrown. */
+  onBadFrame: (error: ErrorBody) => void;
+  onHealth: (health: SocketHealth) => void;
+};
+
+export type MeshSocket = { close(): void };
+
+/** Backoff after a drop: quick enough that a refused link is reported within about two seconds. */
+const RECONNECT = { minReconnectionDelay: 500, maxReconnectionDelay: 8000, reconnectionDelayGrowFactor: 1.5 };
+
+export function openMeshSocket<T, Out = never>(options: MeshSocketOptions<T, Out>): MeshSocket {
+  const socket = new PartySocket({
+    host: location.host,
+    protocol: location.protocol === "https:" ? "wss" : "ws",
+    party: options.party,
+    room: options.room,
+    query: { token: options.token },
+    ...RECONNECT,
+  });
+  let health = initialHealth;
+  const report = (next: SocketHealth): void => {
+    health = next;
+    options.onHealth(health);
+    // Retrying a refused link or a missing task would only spin.
+    if (isFinal(health.phase)) socket.close();
+  };
+  socket.addEventListener("open", () => {
+    report(nextHealth(health, { kind: "open" }));
+    options.onOpen?.((message) => socket.send(JSON.stringify(message)));
+  });
+  socket.addEventListener("close", (event) => report(nextHealth(health, { kind: "close", code: event.code })));
+  socket.addEventListener("message", (event: MessageEvent) => {
+    const raw: unknown = event.data;
+    const parsed = parseMessage(options.schema, typeof raw === "string" ? raw : new ArrayBuffer(0));
+    if (parsed.ok) options.onMessage(parsed.message);
+    else options.onBadFrame(parsed.error);
+  });
+  options.onHealth(health);
+  return { close: () => socket.close() };
+}

@@ -1,0 +1,127 @@
+// The task panel: id, name, status badge, tier, instruction, attempts table; the live log sits below it.
+import type { Attempt, TaskRecord } from "../../protocol/index.ts";
+import { el } from "./element.ts";
+import { emptyRow, headRow } from "./table-rows.ts";
+import { duration } from "./time-format.ts";
+
+/** Instructions longer than this start collapsed. */
+const COLLAPSE_AFTER_CHARS = 280;
+const COLLAPSE_AFTER_LINES = 4;
+
+export class TaskPanel {
+  readonly element: HTMLElement;
+  private readonly nameLine: HTMLElement;
+  private readonly status: HTMLSpanElement;
+  private readonly tier: HTMLSpanElement;
+  private readonly facts: HTMLDListElement;
+  private readonly instruction: HTMLDivElement;
+  private readonly instructionText: HTMLPreElement;
+  private readonly instructionToggle: HTMLButtonElement;
+  private readonly problem: HTMLDivElement;
+  private readonly output: HTMLDetailsElement;
+  private readonly outputText: HTMLPreElement;
+  private readonly attempts: HTMLTableSectionElement;
+
+  constructor(taskId: string, log: HTMLElement) {
+    this.nameLine = el("h2", { class: "task-title" }, el("code", { class: "task-id", testid: "task-id", text: taskId }));
+    this.status = el("span", { class: "badge status-unknown", testid: "task-status", text: "loading", attrs: { "data-status": "" } });
+    this.tier = el("span", { class: "tier", testid: "task-tier" });
+    this.facts = el("dl", { class: "facts" });
+    this.instructionText = el("pre", { class: "instruction-text", testid: "task-instruction" });
+    this.instructionToggle = el("button", { class: "link-button", text: "show all", attrs: { type: "button" } });
+    this.instructionToggle.addEventListener("click", () => {
+      const collapsed = this.instruction.classList.toggle("collapsed");
+      this.instructionToggle.textContent = collapsed ? "show all" : "show less";
+    });
+    this.instruction = el("div", { class: "instruction collapsed" }, this.instructionText, this.instructionToggle);
+    this.problem = el("div", { class: "task-error", testid: "task-error" });
+    this.problem.hidden = true;
+    this.outputText = el("pre", { class: "output-text" });
+    this.output = el("details", { class: "task-output" }, el("summary", { text: "output" }), this.outputText);
+    this.output.hidden = true;
+    this.attempts = el("tbody", { testid: "attempts" });
+    const attemptsTable = el(
+      "table",
+      { class: "attempts" },
+      el("thead", {}, headRow(["#", "tier", "agent", "executor", "status", "failure", "exit", "latency", "cost"])),
+      this.attempts,
+    );
+    const head = el("div", { class: "task-head" }, this.nameLine, this.status, this.tier);
+    this.element = el(
+      "section",
+      { class: "panel task-panel", testid: "task-panel" },
+      head,
+      this.facts,
+      this.instruction,
+      this.problem,
+      this.output,
+      el("h3", { text: "Attempts" }),
+      attemptsTable,
+      log,
+    );
+  }
+
+  show(task: TaskRecord): void {
+    const name = this.nameLine.querySelector(".task-name");
+    if (task.name !== undefined && name === null) this.nameLine.prepend(el("span", { class: "task-name", testid: "task-name", text: task.name }), " ");
+    this.status.textContent = task.status.replace("_", " ");
+    this.status.className = `badge status-${task.status}`;
+    this.status.dataset["status"] = task.status;
+    this.tier.textContent = `tier ${task.tier}`;
+    this.facts.replaceChildren(
+      ...fact("agents", selectorText(task)),
+      ...(task.cwd === undefined ? [] : fact("cwd", task.cwd)),
+      ...fact("tokens", `${task.tokens.input} in · ${task.tokens.output} out`),
+      ...fact("cost", `$${task.cost_usd.toFixed(4)}`),
+      ...fact("created", new Date(task.created_at).toLocaleString()),
+    );
+    if (this.instructionText.textContent !== task.instruction) {
+      this.instructionText.textContent = task.instruction;
+      const long = task.instruction.length > COLLAPSE_AFTER_CHARS || task.instruction.split("\n").length > COLLAPSE_AFTER_LINES;
+      this.instructionToggle.hidden = !long;
+      this.instruction.classList.toggle("collapsed", long);
+      this.instructionToggle.textContent = "show all";
+    }
+    this.problem.hidden = task.error === undefined;
+    this.problem.replaceChildren(...(task.error ? [el("code", { text: task.error.code }), " ", task.error.message] : []));
+    this.output.hidden = task.output === undefined || task.output === "";
+    if (task.output !== undefined && this.outputText.textContent !== task.output) this.outputText.textContent = task.output;
+    this.attempts.replaceChildren(...(task.attempts.length > 0 ? task.attempts.map(attemptRow) : [emptyRow(9, "no attempts yet")]));
+    document.title = `${task.status.replace("_", " ")} · ${task.name ?? task.task_id} · agent-mesh`;
+  }
+}
+
+function attemptRow(attempt: Attempt): HTMLTableRowElement {
+  const exit = attempt.exit_code !== undefined ? String(attempt.exit_code) : (attempt.signal ?? "");
+  const executor = attempt.model === undefined ? attempt.executor : `${attempt.executor} (${attempt.model})`;
+  const ended = attempt.status !== "dispatched" && attempt.status !== "running";
+  return el(
+    "tr",
+    { attrs: { "data-attempt": String(attempt.n) } },
+    cell(String(attempt.n)),
+    cell(attempt.tier),
+    cell(attempt.agent ?? "waiting for an agent", attempt.agent === null ? "dim" : undefined),
+    cell(executor),
+    el("td", {}, el("span", { class: `badge small status-${attempt.status}`, text: attempt.status })),
+    cell(attempt.failure_class ?? ""),
+    cell(exit),
+    cell(ended || attempt.latency_ms > 0 ? duration(attempt.latency_ms) : ""),
+    cell(attempt.cost_usd > 0 ? `$${attempt.cost_usd.toFixed(4)}` : ""),
+  );
+}
+
+function selectorText(task: TaskRecord): string {
+  const selector = task.agent_selector;
+  if (selector.by === "name") return `only ${selector.name}`;
+  if (selector.by === "kind") return `${selector.kind} only`;
+  if (selector.by === "prefer") return `prefer ${selector.kind}`;
+  return "any";
+}
+
+function fact(term: string, value: string): HTMLElement[] {
+  return [el("dt", { text: term }), el("dd", { text: value })];
+}
+
+function cell(text: string, className?: string): HTMLTableCellElement {
+  return el("td", className === undefined ? { text } : { text, class: className });
+}
