@@ -1,7 +1,6 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { once } from "node:events";
-import { createRequire } from "node:module";
-import { dirname, resolve } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 
 /** The project root: partykit.json lives there. */
@@ -23,7 +22,8 @@ export type DevServer = { url: string; process: ChildProcess; stop(): Promise<vo
 
 /** The partykit CLI, run with this Node directly: killing an npx wrapper can leave workerd behind. */
 function partykitBin(): string {
-  return createRequire(import.meta.url).resolve("partykit/dist/bin.mjs");
+  // The package exports no subpath for its CLI (nor a `require` condition), so take it from node_modules.
+  return join(PROJECT_ROOT, "node_modules/partykit/dist/bin.mjs");
 }
 
 /**

@@ -49,7 +49,7 @@ describe("readExecutorsFile", () => {
     const result = readExecutorsFile(path);
     expect(result.ok).toBe(false);
     if (!result.ok) {
-      expect(result.message).toContain('"gpt5"');
+      expect(result.message).toContain("gpt5");
       expect(result.message).toContain("tiers are deepseek");
     }
   });

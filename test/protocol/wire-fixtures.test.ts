@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import type { z } from "zod";
 import {
   AgentToRegistry,
   AgentToTask,
@@ -22,7 +23,7 @@ describe("wire format", () => {
     ["log.batch", AgentToTask, batch],
     ["attempt.exit", AgentToTask, { type: "attempt.exit", attempt: 1, line_count: 1, exit_code: 0, signal: null, duration_ms: 5 }],
     ["logs.subscribe", ViewerToTask, { type: "logs.subscribe", since_seq: 0 }],
-  ] as const)("accepts a valid %s", (_name, schema, message) => {
+  ] as Array<[string, z.ZodType<unknown>, unknown]>)("accepts a valid %s", (_name, schema, message) => {
     expect(parseMessage(schema, JSON.stringify(message))).toMatchObject({ ok: true });
   });
 
@@ -37,7 +38,7 @@ describe("wire format", () => {
     ["an agent name with spaces", AgentToRegistry, JSON.stringify({ ...hello, name: "my agent" }), "bad_message"],
     ["a hello with an unknown tier", AgentToRegistry, JSON.stringify({ ...hello, tiers: ["gpt-9"] }), "bad_message"],
     ["an oversized frame", AgentToTask, JSON.stringify({ ...batch, pad: "x".repeat(MAX_FRAME_BYTES) }), "message_too_large"],
-  ] as const)("rejects %s with a typed error", (_name, schema, raw, code) => {
+  ] as Array<[string, z.ZodType<unknown>, string, string]>)("rejects %s with a typed error", (_name, schema, raw, code) => {
     const parsed = parseMessage(schema, raw);
     expect(parsed).toMatchObject({ ok: false, error: { code } });
   });
