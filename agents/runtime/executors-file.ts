@@ -1,5 +1,5 @@
 import { readFileSync } from "node:fs";
-import { ExecutorsFile, ExecutorTier, describeIssues, type ExecutorTier as Tier } from "../../protocol/index.ts";
+import { ExecutorsFile, ExecutorTier, describeIssues } from "../../protocol/index.ts";
 
 export type ExecutorsFileResult = { ok: true; file: ExecutorsFile } | { ok: false; message: string };
 
@@ -30,6 +30,6 @@ export function readExecutorsFile(path: string): ExecutorsFileResult {
 }
 
 /** The tiers a file serves, in ladder order. */
-export function tiersOf(file: ExecutorsFile): Tier[] {
+export function tiersOf(file: ExecutorsFile): ExecutorTier[] {
   return ExecutorTier.options.filter((tier) => file.executors[tier] !== undefined);
 }

@@ -119,7 +119,7 @@ function selectorText(task: TaskRecord): string {
 }
 
 function fact(term: string, value: string): HTMLElement[] {
-  return [el("dt", { text: term }), el("dd", { text: value })];
+  return [el("div", {}, el("dt", { text: term }), el("dd", { text: value }))];
 }
 
 function cell(text: string, className?: string): HTMLTableCellElement {
