@@ -33,6 +33,8 @@ export interface RunningAttempt {
   readonly program: string;
   /** Stops the process group: SIGTERM, then SIGKILL after the grace. The first stop names the class. */
   stop(failureClass: FailureClass, note: string): void;
+  /** Stops reading the child's pipes (it blocks on its next write once they fill) or reads them again. */
+  throttle(paused: boolean): void;
   readonly done: Promise<AttemptResult>;
 }
 
@@ -174,7 +176,13 @@ export function runAttempt(input: AttemptRunInput): RunningAttempt {
     child.on("close", (code, signal) => settle(code, signal));
   });
 
-  return { pid, program, stop, done };
+  const throttle = (paused: boolean): void => {
+    for (const pipe of [child.stdout, child.stderr]) {
+      if (paused) pipe?.pause();
+      else pipe?.resume();
+    }
+  };
+  return { pid, program, stop, throttle, done };
 }
 
 function notStarted(program: string, startedAt: number, message: string): RunningAttempt {
@@ -185,7 +193,7 @@ function notStarted(program: string, startedAt: number, message: string): Runnin
     error: { code: "internal", message },
     failure_class: "syntax_error",
   };
-  return { pid: undefined, program, stop: () => {}, done: Promise.resolve(result) };
+  return { pid: undefined, program, stop: () => {}, throttle: () => {}, done: Promise.resolve(result) };
 }
 
 function directoryProblem(cwd: string): string | undefined {

@@ -26,6 +26,14 @@ export interface AttemptSession {
   abort(): void;
 }
 
+/**
+ * Backpressure: past this many unacknowledged lines the child's pipes are no longer read, so a
+ * child that outpaces the mesh blocks on its own writes instead of losing output; reading resumes
+ * once the room has caught up to the low mark.
+ */
+const BACKLOG_HIGH = 20_000;
+const BACKLOG_LOW = 5_000;
+
 /** How long a stopping agent waits for the room to confirm an exit. */
 const ABORT_REPORT_MS = 3000;
 
@@ -46,6 +54,7 @@ export function startAttemptSession(input: AttemptSessionInput): AttemptSession 
   const abortWaitOver = new Promise<void>((resolve) => (endAbortWait = resolve));
   const startAbortWait = (): void => void setTimeout(endAbortWait, ABORT_REPORT_MS);
 
+  let throttled = false;
   const link = new TaskLink({
     server: input.server,
     token: input.token,
@@ -58,6 +67,12 @@ export function startAttemptSession(input: AttemptSessionInput): AttemptSession 
     onLost: () => {
       lost = true;
       runner?.stop("cancelled", "the attempt is no longer this agent's; stopping its process group");
+    },
+    onAcknowledged: () => {
+      if (throttled && link.backlog <= BACKLOG_LOW) {
+        throttled = false;
+        runner?.throttle(false);
+      }
     },
   });
 
@@ -72,7 +87,13 @@ export function startAttemptSession(input: AttemptSessionInput): AttemptSession 
       prompt: assign.prompt,
       cwd,
       supervisor: input.supervisor,
-      onLine: (line) => link.addLine(line),
+      onLine: (line) => {
+        link.addLine(line);
+        if (!throttled && link.backlog >= BACKLOG_HIGH) {
+          throttled = true;
+          runner?.throttle(true);
+        }
+      },
     });
     runner = started;
     if (started.pid !== undefined) {

@@ -21,7 +21,8 @@ export interface OutputBatcherOptions {
 type Entry = { line: OutputLine; bytes: number };
 
 export const DEFAULT_FLUSH_INTERVAL_MS = 25;
-export const DEFAULT_MAX_RETAINED_LINES = 50_000;
+// Above the session's backpressure mark plus one pipe chunk of short lines, so a live child never loses lines.
+export const DEFAULT_MAX_RETAINED_LINES = 100_000;
 // Room for the envelope ({"type":"log.batch",...}) around the lines.
 const DEFAULT_MAX_BATCH_BYTES = MAX_FRAME_BYTES - 4096;
 
@@ -61,6 +62,11 @@ export class OutputBatcher {
   /** Lines the room will never see because the buffer overflowed while they were unsent. */
   get droppedLines(): number {
     return this.lost;
+  }
+
+  /** Lines kept but not yet acknowledged by the room: what backpressure watches. */
+  get backlog(): number {
+    return this.retained.length - this.head;
   }
 
   get allSent(): boolean {

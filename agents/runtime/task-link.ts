@@ -18,6 +18,8 @@ export interface TaskLinkOptions {
   onCancel: (reason: string) => void;
   /** The attempt is not (or no longer) ours, or the room cannot be reached: stop the child. */
   onLost: (reason: string) => void;
+  /** The room acknowledged lines (the backlog shrank). */
+  onAcknowledged?: () => void;
 }
 
 const MAX_RETRIES = 100;
@@ -66,6 +68,11 @@ export class TaskLink {
     this.socket.addEventListener("message", (event) => this.onMessage(event));
     this.socket.addEventListener("close", (event) => this.onClose(event.code, event.reason));
     this.socket.addEventListener("error", (event) => this.onError(event.message));
+  }
+
+  /** Lines not yet acknowledged by the room. */
+  get backlog(): number {
+    return this.batcher.backlog;
   }
 
   addLine(line: OutputLine): void {
@@ -119,6 +126,7 @@ export class TaskLink {
         return;
       case "log.ack":
         this.batcher.acknowledge(message.next_line);
+        this.options.onAcknowledged?.();
         return;
       case "attempt.cancel":
         this.options.onCancel(message.reason);

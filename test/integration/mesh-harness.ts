@@ -52,6 +52,8 @@ export type Mesh = {
   /** Calls the HTTP API with the orchestrator token (or `token`). */
   api<T = ApiBody>(path: string, init?: { method?: string; body?: unknown; token?: string | null; rawBody?: string }): Promise<{ status: number; body: T }>;
   task(ref: string): Promise<TaskView>;
+  /** The dev server's pid (its process group id). */
+  serverPid(): number;
   stopServer(): Promise<void>;
   startServer(): Promise<void>;
   stop(): Promise<void>;
@@ -91,6 +93,9 @@ export async function startMesh(settings: Record<string, string> = {}): Promise<
       const { status, body } = await mesh.api<TaskView>(`/api/tasks/${ref}`);
       if (status !== 200) throw new Error(`GET task ${ref} → ${status} ${JSON.stringify(body)}`);
       return body;
+    },
+    serverPid() {
+      return server?.process.pid ?? 0;
     },
     async stopServer() {
       await server?.stop();

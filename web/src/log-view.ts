@@ -5,6 +5,11 @@ import { clockTime } from "./time-format.ts";
 
 /** Lines kept in the DOM; older ones are dropped so a 100,000-line log stays responsive. */
 export const MAX_DOM_LINES = 5000;
+/**
+ * Lines are grouped in chunks of this many, and the browser skips layout and paint of chunks out
+ * of view (`content-visibility: auto`): per line, its bookkeeping would cost more than it saves.
+ */
+const CHUNK_LINES = 200;
 /** Within this many pixels of the end counts as "at the end" (follow stays on). */
 const AT_END_PX = 24;
 
@@ -65,9 +70,7 @@ export class LogView {
     this.frameRequested = false;
     const lines = this.pending;
     this.pending = [];
-    const fragment = document.createDocumentFragment();
-    for (const line of lines) fragment.append(this.renderLine(line));
-    this.linesBox.append(fragment);
+    this.appendToChunks(lines);
     this.shown += lines.length;
     const follow = this.followBox.checked;
     const excess = this.shown - MAX_DOM_LINES;
@@ -84,16 +87,47 @@ export class LogView {
     if (follow) this.scrollToEnd();
   }
 
+  /** Fills the last chunk, then opens new ones: one DocumentFragment per chunk touched. */
+  private appendToChunks(lines: readonly LogLine[]): void {
+    let next = 0;
+    while (next < lines.length) {
+      const last = this.linesBox.lastElementChild;
+      const open = last instanceof HTMLDivElement && last.childElementCount < CHUNK_LINES ? last : null;
+      const chunk = open ?? el("div", { class: "chunk" });
+      const take = lines.slice(next, next + CHUNK_LINES - chunk.childElementCount);
+      const fragment = document.createDocumentFragment();
+      for (const line of take) fragment.append(this.renderLine(line));
+      chunk.append(fragment);
+      sizeHint(chunk);
+      if (open === null) this.linesBox.append(chunk);
+      next += take.length;
+    }
+  }
+
+  /** Removes the oldest `count` lines: whole chunks first, then the head of the next one. */
   private dropOldest(count: number): void {
-    const first = this.linesBox.firstChild;
-    const last = this.linesBox.children[count - 1];
-    if (first === null || last === undefined) return;
-    const range = document.createRange();
-    range.setStartBefore(first);
-    range.setEndAfter(last);
-    range.deleteContents();
-    this.shown -= count;
-    this.hidden += count;
+    let left = count;
+    while (left > 0) {
+      const chunk = this.linesBox.firstElementChild;
+      if (!(chunk instanceof HTMLDivElement)) break;
+      const size = chunk.childElementCount;
+      if (size <= left) {
+        chunk.remove();
+        left -= size;
+        continue;
+      }
+      const first = chunk.firstChild;
+      const last = chunk.children[left - 1];
+      if (first === null || last === undefined) break;
+      const range = document.createRange();
+      range.setStartBefore(first);
+      range.setEndAfter(last);
+      range.deleteContents();
+      sizeHint(chunk);
+      left = 0;
+    }
+    this.shown -= count - left;
+    this.hidden += count - left;
   }
 
   private renderLine(line: LogLine): HTMLDivElement {
@@ -120,4 +154,9 @@ export class LogView {
     const { scrollTop, scrollHeight, clientHeight } = this.scroller;
     this.followBox.checked = scrollHeight - scrollTop - clientHeight <= AT_END_PX;
   }
+}
+
+/** The height a chunk not yet laid out is assumed to have; once shown, the browser remembers its real one. */
+function sizeHint(chunk: HTMLDivElement): void {
+  chunk.style.containIntrinsicSize = `auto calc(${chunk.childElementCount} * 1.45em)`;
 }

@@ -1,0 +1,140 @@
+// `npm run bench`: one table, measured in one run on this machine, against a plain `ws` baseline.
+//  (a) output throughput agent → task room → viewer, in lines/s (real server, real agent, real child)
+//  (b) the same load through a plain `ws` broadcast server
+//  (c) dispatch latency: task created → the agent holds it (its hello accepted by the task room)
+import { spawn } from "node:child_process";
+import { once } from "node:events";
+import { join } from "node:path";
+import WebSocket from "ws";
+import { LineSplitter } from "../agents/runtime/line-splitter.ts";
+import { OutputBatcher } from "../agents/runtime/output-batcher.ts";
+import { stopGroup } from "../launcher/dev-server.ts";
+import type { LogLine, TaskView } from "../protocol/index.ts";
+import { startAgent, startMesh, waitFor, type Mesh } from "../test/integration/mesh-harness.ts";
+import { groupRssMiB, percentile } from "./bench-stats.ts";
+
+const LINES = Number(process.env.BENCH_LINES ?? 100_000);
+const LINE_BYTES = 192;
+const DISPATCHES = Number(process.env.BENCH_DISPATCHES ?? 50);
+const emitter = [process.execPath, join(import.meta.dirname, "emit-lines.mjs"), String(LINES), String(LINE_BYTES)];
+
+type Throughput = { linesPerSecond: number; seconds: number; received: number };
+
+/** Counts stdout lines arriving at a viewer socket: from the first line to the last. */
+function countLines(socket: WebSocket, expected: number, pick: (frame: unknown) => number): Promise<Throughput> {
+  return new Promise((resolve, reject) => {
+    let first = 0;
+    let received = 0;
+    const timer = setTimeout(() => reject(new Error(`only ${received} of ${expected} lines arrived in 180 s`)), 180_000);
+    socket.on("message", (raw) => {
+      const count = pick(JSON.parse(raw.toString()));
+      if (count === 0) return;
+      if (received === 0) first = performance.now();
+      received += count;
+      if (received >= expected) {
+        clearTimeout(timer);
+        const seconds = (performance.now() - first) / 1000;
+        resolve({ linesPerSecond: received / seconds, seconds, received });
+      }
+    });
+  });
+}
+
+async function meshThroughput(mesh: Mesh): Promise<Throughput & { serverRss: number; agentRss: number }> {
+  const agent = await startAgent(mesh, "bench-agent", { executors: { sonnet: { command: emitter, format: "text", timeout_s: 600 } } });
+  try {
+    const created = await mesh.api<TaskView>("/api/tasks", { method: "POST", body: { instruction: "emit", executor: "sonnet" } });
+    const viewer = new WebSocket(`ws://127.0.0.1:${mesh.port}/parties/task/${created.body.task_id}?token=${mesh.orchestratorToken}`);
+    await once(viewer, "open");
+    const counted = countLines(viewer, LINES, (frame) => {
+      const message = frame as { type: string; lines?: LogLine[] };
+      return message.type === "log.lines" ? (message.lines ?? []).filter((line) => line.stream === "stdout").length : 0;
+    });
+    viewer.send(JSON.stringify({ type: "logs.subscribe", since_seq: 0 }));
+    const result = await counted;
+    const serverRss = await groupRssMiB(mesh.serverPid());
+    const agentRss = await groupRssMiB(agent.process.pid ?? 0);
+    viewer.close();
+    return { ...result, serverRss, agentRss };
+  } finally {
+    await agent.stop();
+  }
+}
+
+/** The same child, the same line splitting and batching as the agent, through a plain ws relay. */
+async function baselineThroughput(): Promise<Throughput & { serverRss: number }> {
+  const server = spawn(process.execPath, [join(import.meta.dirname, "ws-broadcast-server.mjs")], { detached: true, stdio: ["ignore", "pipe", "inherit"] });
+  try {
+    const [portLine] = (await once(server.stdout, "data")) as [Buffer];
+    const url = `ws://127.0.0.1:${Number(portLine.toString().trim())}`;
+    const viewer = new WebSocket(url);
+    const producer = new WebSocket(url);
+    await Promise.all([once(viewer, "open"), once(producer, "open")]);
+    const counted = countLines(viewer, LINES, (frame) => ((frame as { lines?: unknown[] }).lines ?? []).length);
+    const batcher = new OutputBatcher({
+      sink: (batch) => {
+        producer.send(JSON.stringify({ type: "log.batch", attempt: 1, ...batch }));
+        // A plain relay stores nothing: count the batch as acknowledged once it is handed over.
+        queueMicrotask(() => batcher.acknowledge(batch.first_line + batch.lines.length));
+        return true;
+      },
+    });
+    const child = spawn(emitter[0] ?? "node", emitter.slice(1), { stdio: ["ignore", "pipe", "ignore"] });
+    const splitter = new LineSplitter((text) => batcher.add({ stream: "stdout", text, ts: Date.now() }));
+    child.stdout.on("data", (chunk: Buffer) => splitter.push(chunk));
+    child.stdout.on("end", () => {
+      splitter.end();
+      batcher.flush();
+    });
+    const result = await counted;
+    const serverRss = await groupRssMiB(server.pid ?? 0);
+    viewer.close();
+    producer.close();
+    return { ...result, serverRss };
+  } finally {
+    await stopGroup(server);
+  }
+}
+
+async function dispatchLatency(mesh: Mesh): Promise<number[]> {
+  const agent = await startAgent(mesh, "bench-dispatch", { executors: { opus: { command: [process.execPath, "-e", ""], format: "text", timeout_s: 60 } } });
+  const samples: number[] = [];
+  try {
+    for (let i = 0; i < DISPATCHES; i++) {
+      const before = Date.now();
+      const created = await mesh.api<TaskView>("/api/tasks", { method: "POST", body: { instruction: `noop ${i}`, executor: "opus" } });
+      const task = await waitFor("the attempt to start", async () => {
+        const current = await mesh.task(created.body.task_id);
+        return current.attempts[0]?.started_at !== undefined && current.status !== "running" ? current : null;
+      }, 30_000, 20);
+      samples.push((task.attempts[0]?.started_at ?? before) - before);
+    }
+  } finally {
+    await agent.stop();
+  }
+  return samples;
+}
+
+const fmt = (n: number, digits = 0): string => n.toLocaleString("en-US", { maximumFractionDigits: digits, minimumFractionDigits: digits });
+
+console.error(`bench: ${LINES} lines of ${LINE_BYTES} bytes; ${DISPATCHES} dispatches`);
+const mesh = await startMesh();
+try {
+  console.error("bench: (a) mesh throughput…");
+  const a = await meshThroughput(mesh);
+  console.error("bench: (b) plain ws baseline…");
+  const b = await baselineThroughput();
+  console.error("bench: (c) dispatch latency…");
+  const c = await dispatchLatency(mesh);
+  console.log(`
+| measure | value |
+|---|---|
+| (a) mesh: agent → task room → viewer (${fmt(LINES)} lines × ${LINE_BYTES} B) | ${fmt(a.linesPerSecond)} lines/s (${fmt(a.seconds, 2)} s) |
+| (b) plain \`ws\` broadcast server, same child, same batching | ${fmt(b.linesPerSecond)} lines/s (${fmt(b.seconds, 2)} s) |
+| ratio a / b | ${fmt(a.linesPerSecond / b.linesPerSecond, 2)} |
+| (c) dispatch latency, created → agent holds it (${DISPATCHES} tasks) | median ${fmt(percentile(c, 50))} ms, p99 ${fmt(percentile(c, 99))} ms |
+| memory after (a): mesh server (node + workerd) / agent / plain ws server | ${fmt(a.serverRss)} MiB / ${fmt(a.agentRss)} MiB / ${fmt(b.serverRss)} MiB |
+`);
+} finally {
+  await mesh.stop();
+}
