@@ -42,12 +42,26 @@ const agent = startAgentProcess({
   onLine: (line) => console.log(`  [agent] ${line}`),
 });
 
+let stopping = false;
 const stopAll = async (): Promise<void> => {
+  stopping = true;
   await stopGroup(agent);
   await server.stop();
 };
 for (const signal of ["SIGINT", "SIGTERM"] as const) process.on(signal, () => void stopAll().then(() => process.exit(0)));
+// Last resort when this process is ended without a signal handler running: the server and the
+// agent run in process groups of their own, so they would outlive it.
+process.on("exit", () => {
+  for (const pid of [agent.pid, server.process.pid]) {
+    try {
+      if (pid !== undefined) process.kill(-pid, "SIGTERM");
+    } catch {
+      // already gone
+    }
+  }
+});
 agent.on("exit", (code) => {
+  if (stopping) return;
   console.error(`The agent exited (code ${code}); stopping the mesh.`);
   void stopAll().then(() => process.exit(1));
 });

@@ -2,7 +2,7 @@
 // The bundled demo CLI: replays a realistic coding session as plain text, so `npm start` shows a
 // live task without any API key. Usage: demo-cli.mjs "<prompt>". DEMO_CLI_DELAY_MS scales the pauses.
 const prompt = process.argv[2] ?? "(no prompt)";
-const unit = Number(process.env.DEMO_CLI_DELAY_MS ?? 120);
+const unit = Number(process.env.DEMO_CLI_DELAY_MS ?? 350);
 const sleep = (steps) => new Promise((done) => setTimeout(done, steps * unit));
 
 const session = [

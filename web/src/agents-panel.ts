@@ -38,6 +38,11 @@ export class AgentsPanel {
     this.tick(Date.now());
   }
 
+  /** The registry refused this page's credential: no agent list is coming. */
+  unavailable(): void {
+    if (this.heartbeats.length === 0) this.body.replaceChildren(emptyRow(COLUMNS.length, "the agent list is not available with this link"));
+  }
+
   private tick(now: number): void {
     for (const { cell, at } of this.heartbeats) cell.textContent = ago(at, now);
   }

@@ -5,7 +5,7 @@ import { el } from "./element.ts";
 import { isTaskLink, parsePageFragment, taskFragment, type PageParams } from "./fragment-params.ts";
 import { LogView } from "./log-view.ts";
 import { Notices } from "./notices.ts";
-import { pageConnection, type SocketHealth, type SocketPhase } from "./socket-health.ts";
+import { isFinal, pageConnection, type SocketHealth, type SocketPhase } from "./socket-health.ts";
 import { followTask } from "./task-feed.ts";
 import { TaskPanel } from "./task-panel.ts";
 
@@ -93,7 +93,10 @@ function main(): void {
       onTask: (task) => panel.show(task),
       onLines: (lines) => log.append(lines),
       onError: (error) => notices.error("task", error),
-      onHealth: (health) => connection.update("task", health, `No task ${taskId} on this mesh: check the task id in the link.`),
+      onHealth: (health) => {
+        connection.update("task", health, `No task ${taskId} on this mesh: check the task id in the link.`);
+        if (isFinal(health.phase)) panel.unavailable();
+      },
     });
   }
   if (!isTaskLink(token)) {
@@ -103,7 +106,10 @@ function main(): void {
     followAgents(token, {
       onAgents: (list) => agents.show(list),
       onError: (error) => notices.error("registry", error),
-      onHealth: (health) => connection.update("registry", health, "The agent registry is not available."),
+      onHealth: (health) => {
+        connection.update("registry", health, "The agent registry is not available.");
+        if (isFinal(health.phase)) agents.unavailable();
+      },
     });
   }
 }

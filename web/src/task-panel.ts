@@ -21,6 +21,8 @@ export class TaskPanel {
   private readonly output: HTMLDetailsElement;
   private readonly outputText: HTMLPreElement;
   private readonly attempts: HTMLTableSectionElement;
+  /** Everything the snapshot fills in: hidden until the first one arrives. */
+  private readonly details: HTMLDivElement;
 
   constructor(taskId: string, log: HTMLElement) {
     this.nameLine = el("h2", { class: "task-title" }, el("code", { class: "task-id", testid: "task-id", text: taskId }));
@@ -47,21 +49,13 @@ export class TaskPanel {
       this.attempts,
     );
     const head = el("div", { class: "task-head" }, this.nameLine, this.status, this.tier);
-    this.element = el(
-      "section",
-      { class: "panel task-panel", testid: "task-panel" },
-      head,
-      this.facts,
-      this.instruction,
-      this.problem,
-      this.output,
-      el("h3", { text: "Attempts" }),
-      attemptsTable,
-      log,
-    );
+    this.details = el("div", { class: "task-details" }, this.facts, this.instruction, this.problem, this.output, el("h3", { text: "Attempts" }), attemptsTable);
+    this.details.hidden = true;
+    this.element = el("section", { class: "panel task-panel", testid: "task-panel" }, head, this.details, log);
   }
 
   show(task: TaskRecord): void {
+    this.details.hidden = false;
     const name = this.nameLine.querySelector(".task-name");
     if (task.name !== undefined && name === null) this.nameLine.prepend(el("span", { class: "task-name", testid: "task-name", text: task.name }), " ");
     this.status.textContent = task.status.replace("_", " ");
@@ -73,6 +67,7 @@ export class TaskPanel {
       ...(task.cwd === undefined ? [] : fact("cwd", task.cwd)),
       ...fact("tokens", `${task.tokens.input} in · ${task.tokens.output} out`),
       ...fact("cost", `$${task.cost_usd.toFixed(4)}`),
+      ...(task.latency_ms > 0 ? fact("latency", duration(task.latency_ms)) : []),
       ...fact("created", new Date(task.created_at).toLocaleString()),
     );
     if (this.instructionText.textContent !== task.instruction) {
@@ -88,6 +83,13 @@ export class TaskPanel {
     if (task.output !== undefined && this.outputText.textContent !== task.output) this.outputText.textContent = task.output;
     this.attempts.replaceChildren(...(task.attempts.length > 0 ? task.attempts.map(attemptRow) : [emptyRow(9, "no attempts yet")]));
     document.title = `${task.status.replace("_", " ")} · ${task.name ?? task.task_id} · agent-mesh`;
+  }
+
+  /** The room will not show this task (a refused link, no such task): no snapshot is coming. */
+  unavailable(): void {
+    if (!this.details.hidden) return;
+    this.status.textContent = "unavailable";
+    this.status.dataset["status"] = "";
   }
 }
 
