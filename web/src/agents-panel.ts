@@ -12,6 +12,7 @@ export class AgentsPanel {
   private readonly summary: HTMLSpanElement;
   /** Heartbeat cells and the time each shows the age of. */
   private heartbeats: { cell: HTMLTableCellElement; at: number }[] = [];
+  private received = false;
 
   /** `linkFor` turns a running task's id into a link that opens it, or null where the link may not. */
   constructor(
@@ -30,6 +31,7 @@ export class AgentsPanel {
   }
 
   show(agents: readonly AgentRecord[]): void {
+    this.received = true;
     const sorted = [...agents].sort((a, b) => stateOrder(a) - stateOrder(b) || a.name.localeCompare(b.name));
     this.heartbeats = [];
     this.body.replaceChildren(...(sorted.length > 0 ? sorted.map((agent) => this.row(agent)) : [emptyRow(COLUMNS.length, "no agents registered yet")]));
@@ -40,7 +42,7 @@ export class AgentsPanel {
 
   /** The registry refused this page's credential: no agent list is coming. */
   unavailable(): void {
-    if (this.heartbeats.length === 0) this.body.replaceChildren(emptyRow(COLUMNS.length, "the agent list is not available with this link"));
+    if (!this.received) this.body.replaceChildren(emptyRow(COLUMNS.length, "the agent list is not available with this link"));
   }
 
   private tick(now: number): void {

@@ -1,0 +1,90 @@
+// Real headless Chromium opens the page served by the mesh and watches a task's lines arrive live.
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { chromium, type BrowserContext } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { TaskView } from "../../protocol/index.ts";
+import { FIXTURES, startAgent, startMesh, waitFor, type Mesh, type TestAgent } from "./mesh-harness.ts";
+
+const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
+const LINES = 300;
+let mesh: Mesh;
+let agent: TestAgent;
+let browser: BrowserContext;
+let profile: string;
+
+beforeAll(async () => {
+  mesh = await startMesh();
+  agent = await startAgent(mesh, "vm-browser", {
+    // ~6 s of output: 10 lines every 200 ms, so the page must show them as they come.
+    executors: { sonnet: { command: [process.execPath, join(FIXTURES, "print-lines.mjs"), String(LINES), "0", "10", "200"], format: "text", timeout_s: 120 } },
+  });
+  profile = mkdtempSync(join(tmpdir(), "mesh-chromium-"));
+  // A new, empty profile directory per run (Playwright passes it as --user-data-dir).
+  browser = await chromium.launchPersistentContext(profile, {
+    executablePath: CHROMIUM,
+    headless: true,
+    args: [
+      "--no-sandbox",
+      "--disable-gpu",
+      "--disable-quic",
+      "--no-first-run",
+      "--disable-background-networking",
+      "--disable-component-update",
+      "--disable-sync",
+    ],
+  });
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await agent?.stop();
+  await mesh?.stop();
+  if (profile) rmSync(profile, { recursive: true, force: true });
+});
+
+describe("the browser page", () => {
+  it("shows a task's lines live through its watch link, then its final status", async () => {
+    const created = await mesh.api<TaskView>("/api/tasks", { method: "POST", body: { instruction: "print", executor: "sonnet" } });
+    const page = await browser.newPage();
+    const pageErrors: string[] = [];
+    page.on("pageerror", (error) => pageErrors.push(error.message));
+    await page.goto(created.body.watch_url);
+    const lineCount = async (): Promise<number> => page.locator('[data-testid="log"] [data-seq]').count();
+    // Lines appear while the task still runs: seen twice, growing, before the task ends.
+    const first = await waitFor("the first lines on the page", async () => {
+      const count = await lineCount();
+      return count > 5 ? count : null;
+    });
+    const later = await waitFor("more lines on the page", async () => {
+      const count = await lineCount();
+      return count > first ? count : null;
+    });
+    expect((await mesh.task(created.body.task_id)).status).toBe("running");
+    expect(later).toBeGreaterThan(first);
+    await waitFor("the task to succeed on the page", async () => (await page.getByTestId("task-status").textContent())?.includes("succeeded"), 60_000);
+    const texts = await page.locator('[data-testid="log"] [data-seq] .text').allTextContents();
+    const stdout = texts.filter((text) => text.startsWith("line "));
+    expect(stdout).toEqual(Array.from({ length: LINES }, (_, i) => `line ${i} ${"x".repeat(i % 50)}`));
+    expect(pageErrors).toEqual([]);
+    await page.close();
+  });
+
+  it("lists the registered agents with a dashboard link", async () => {
+    const link = (await mesh.api<{ url: string }>("/api/links", { method: "POST", body: {} })).body.url;
+    const page = await browser.newPage();
+    await page.goto(link);
+    const row = page.locator('[data-testid="agents"] [data-agent="vm-browser"]');
+    await waitFor("the agent row", async () => (await row.count()) === 1);
+    expect(await row.textContent()).toContain("online");
+    await page.close();
+  });
+
+  it("tells the person when the link is not valid", async () => {
+    const page = await browser.newPage();
+    await page.goto(`${mesh.url}/#task=${"0".repeat(26)}&token=v1.task-x.1.forged`);
+    await waitFor("an explanation on the page", async () => /invalid or expired/i.test((await page.textContent("body")) ?? ""), 30_000);
+    await page.close();
+  });
+});
