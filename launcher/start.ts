@@ -24,7 +24,7 @@ const server = await startDevServer({ port, persistDir: join(stateDir, "state"),
 // Every tier runs the demo CLI, so any task finds an agent without API keys.
 const demoCli = join(PROJECT_ROOT, "agents/demo-cli/demo-cli.mjs");
 const executors: ExecutorsFile = { executors: {} };
-for (const tier of ExecutorTier.options) executors.executors[tier] = { command: [process.execPath, demoCli, "{prompt}"], format: "text", timeout_s: 300 };
+for (const tier of ExecutorTier.options) executors.executors[tier] = { command: [demoCli, "{prompt}"], format: "text", timeout_s: 300 };
 const executorsFile = join(stateDir, "demo-executors.json");
 mkdirSync(stateDir, { recursive: true });
 writeFileSync(executorsFile, `${JSON.stringify(executors, null, 2)}\n`);

@@ -8,14 +8,14 @@ const sleep = (steps) => new Promise((done) => setTimeout(done, steps * unit));
 const session = [
   [1, `● Task: ${prompt.slice(0, 200)}`],
   [3, "● Read(package.json)"],
-  [1, "  ⎿  Read 38 lines"],
+  [1, "  └  Read 38 lines"],
   [2, "● Read(src/router.ts)"],
-  [1, "  ⎿  Read 212 lines"],
+  [1, "  └  Read 212 lines"],
   [4, "● I'll add input validation to the route handler and cover it with tests."],
   [3, "● Edit(src/router.ts)"],
-  [1, "  ⎿  Updated src/router.ts with 14 additions and 3 removals"],
+  [1, "  └  Updated src/router.ts with 14 additions and 3 removals"],
   [3, "● Write(test/router.test.ts)"],
-  [1, "  ⎿  Wrote 46 lines to test/router.test.ts"],
+  [1, "  └  Wrote 46 lines to test/router.test.ts"],
   [2, "● Bash(npm test)"],
 ];
 const testRun = [
