@@ -39,6 +39,21 @@ const waitFor = async (check: () => boolean, ms = 5000): Promise<void> => {
 };
 
 describe("runAttempt", () => {
+  it("stops reading a throttled child, which then blocks on its writes, and loses nothing once resumed", async () => {
+    // 20,000 lines of 100 bytes: far more than the pipe buffer holds, so the child must wait.
+    const script = `for (let i = 0; i < 20000; i++) process.stdout.write(String(i).padStart(99, "0") + "\\n");`;
+    const { running, lines } = run(executor(script));
+    running.throttle(true);
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    const whileThrottled = lines.filter((line) => line.stream === "stdout").length;
+    expect(whileThrottled).toBeLessThan(20_000);
+    running.throttle(false);
+    const result = await running.done;
+    expect(result.exit_code).toBe(0);
+    const stdout = lines.filter((line) => line.stream === "stdout").map((line) => Number(line.text));
+    expect(stdout).toEqual(Array.from({ length: 20_000 }, (_, i) => i));
+  });
+
   it("streams every stdout and stderr line in order with its stream, and reports the exit code", async () => {
     const script = `
       const pause = (ms) => new Promise((r) => setTimeout(r, ms));
