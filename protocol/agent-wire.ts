@@ -2,7 +2,8 @@ import { z } from "zod";
 import { ErrorBody } from "./errors.ts";
 import { ExecutorTier } from "./ladder.ts";
 import { MAX_LINES_PER_BATCH } from "./limits.ts";
-import { AttemptStatus, FailureClass, OutputLine } from "./task.ts";
+import { AttemptStatus, FailureClass, OutputLine, Tokens } from "./task.ts";
+import { Acceptance } from "./acceptance.ts";
 
 // Agent ↔ agent registry room: one persistent socket per agent.
 
@@ -65,6 +66,8 @@ export const TaskAssign = z.object({
   tier: ExecutorTier,
   prompt: z.string(),
   cwd: z.string().optional(),
+  /** Checked after the CLI succeeds: the command's exit, and the changed files against allowed paths. */
+  acceptance: Acceptance.optional(),
 });
 export type TaskAssign = z.infer<typeof TaskAssign>;
 
@@ -120,6 +123,13 @@ export const AttemptExit = z.object({
   error: ErrorBody.optional(),
   /** The agent's classification when it knows better than the exit code (timeout, cancelled, spawn failure). */
   failure_class: FailureClass.optional(),
+  /** What the executor's output said: the model, its session, tokens and cost (computed from rates where the CLI reports none). */
+  model: z.string().max(200).optional(),
+  session_id: z.string().max(200).optional(),
+  tokens: Tokens.optional(),
+  cost_usd: z.number().nonnegative().optional(),
+  /** Files the run changed in its cwd, relative to it (at most 1000 listed). */
+  changed_files: z.array(z.string().max(4096)).max(1000).optional(),
 });
 export type AttemptExit = z.infer<typeof AttemptExit>;
 

@@ -3,6 +3,7 @@ export * from "./version.ts";
 export * from "./errors.ts";
 export * from "./limits.ts";
 export * from "./ladder.ts";
+export * from "./acceptance.ts";
 export * from "./task.ts";
 export * from "./task-request.ts";
 export * from "./agent-wire.ts";

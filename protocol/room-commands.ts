@@ -1,5 +1,6 @@
 import { z } from "zod";
-import { Acceptance, TaskName } from "./task-request.ts";
+import { TaskName } from "./task-request.ts";
+import { Acceptance } from "./acceptance.ts";
 import { AgentRecord } from "./agent-record.ts";
 import { ExecutorTier } from "./ladder.ts";
 import { AgentSelector, LogLine, TaskRecord, TaskStatus } from "./task.ts";
@@ -38,6 +39,7 @@ export const DispatchRequest = z.object({
   prompt: z.string(),
   cwd: z.string().optional(),
   selector: AgentSelector,
+  acceptance: Acceptance.optional(),
   /** When the request was made (ms since epoch); pending requests are served oldest first. */
   requested_at: z.number(),
 });

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { MAX_INSTRUCTION_CHARS } from "./limits.ts";
+import { Acceptance } from "./acceptance.ts";
 
 /** A task id: a ULID (Crockford base32, 26 characters). */
 export const TaskId = z.string().regex(/^[0-9A-HJKMNP-TV-Z]{26}$/, "a task id is a 26-character ULID");
@@ -10,13 +11,6 @@ export const TaskName = z
   .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, "use 1-64 letters, digits, '.', '_' or '-', starting with a letter or digit")
   .refine((name) => !TaskId.safeParse(name).success, "a task name may not look like a task id (a ULID)");
 
-/** Acceptance criteria of a task (checked by the executors issue's runner). */
-export const Acceptance = z.object({
-  /** A shell command line run in the task's cwd after the CLI succeeds; exit 0 accepts. */
-  command: z.string().min(1).optional(),
-  /** Globs relative to cwd that the run may change. */
-  allowed_paths: z.array(z.string().min(1)).optional(),
-});
 
 /**
  * The body of `POST /api/tasks`: the `execute` or `dispatch` arguments.

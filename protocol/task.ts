@@ -2,6 +2,7 @@ import { z } from "zod";
 import { ErrorCode } from "./errors.ts";
 import { ExecutorTier, Tier } from "./ladder.ts";
 import { MAX_INSTRUCTION_CHARS, MAX_LINE_CHARS } from "./limits.ts";
+import { Acceptance } from "./acceptance.ts";
 
 /** A task's lifecycle: queued → running → succeeded | failed | cancelled (awaiting_human comes with escalation). */
 export const TaskStatus = z.enum(["queued", "running", "succeeded", "failed", "awaiting_human", "cancelled"]);
@@ -65,8 +66,12 @@ export const Attempt = z.object({
   tier: ExecutorTier,
   /** The CLI the agent ran (its command's program name); empty until an agent takes it. */
   executor: z.string(),
-  /** The model, where the executor's output names one. */
+  /** The model, where the executor's output names one (or the one the executor was told to use). */
   model: z.string().optional(),
+  /** The CLI's session id, for resuming it. */
+  session_id: z.string().optional(),
+  /** Files the run changed in its cwd (a git work tree), relative to it. */
+  changed_files: z.array(z.string()).optional(),
   /** The agent running it; null while it waits for one. */
   agent: z.string().nullable(),
   /** Where the attempt is in its lifecycle. */
@@ -107,6 +112,8 @@ export const TaskRecord = z.object({
   tier: Tier,
   /** Which agents may take it. */
   agent_selector: AgentSelector,
+  /** How a successful run is checked before it is accepted. */
+  acceptance: Acceptance.optional(),
   attempts: z.array(Attempt),
   /** Sum over attempts. */
   tokens: Tokens,

@@ -172,6 +172,7 @@ export default class AgentRegistryRoom implements Party.Server {
         tier: request.tier,
         prompt: request.prompt,
         ...(request.cwd === undefined ? {} : { cwd: request.cwd }),
+        ...(request.acceptance === undefined ? {} : { acceptance: request.acceptance }),
       });
     }
     if (changed.size === 0) return;

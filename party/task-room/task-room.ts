@@ -229,6 +229,7 @@ export default class TaskRoom implements Party.Server {
       prompt: task.instruction,
       ...(task.cwd === undefined ? {} : { cwd: task.cwd }),
       selector: task.agent_selector,
+      ...(task.acceptance === undefined ? {} : { acceptance: task.acceptance }),
       requested_at: Date.now(),
     });
     return response.ok ? null : { code: "internal", message: `the agent registry refused the dispatch (${response.status}): ${await response.text()}` };

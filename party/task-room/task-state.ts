@@ -25,6 +25,7 @@ export function newTask(command: TaskCreate, now: number): TaskRecord {
     ...(command.cwd === undefined ? {} : { cwd: command.cwd }),
     tier: command.tier,
     agent_selector: command.agent_selector,
+    ...(command.acceptance === undefined ? {} : { acceptance: command.acceptance }),
     attempts: [newAttempt(1, command.tier, now)],
     tokens: { input: 0, output: 0 },
     cost_usd: 0,
@@ -99,6 +100,11 @@ export function finishAttempt(task: TaskRecord, agent: string, exit: AttemptExit
     ...(attempt.status === "cancelled" ? {} : outcome.failure === undefined ? {} : { failure_class: outcome.failure }),
     latency_ms: exit.duration_ms,
     ended_at: now,
+    ...(exit.model === undefined ? {} : { model: exit.model }),
+    ...(exit.session_id === undefined ? {} : { session_id: exit.session_id }),
+    ...(exit.tokens === undefined ? {} : { tokens: exit.tokens }),
+    ...(exit.cost_usd === undefined ? {} : { cost_usd: exit.cost_usd }),
+    ...(exit.changed_files === undefined ? {} : { changed_files: exit.changed_files }),
   };
   if (attempt.status === "cancelled") return { ok: true, task: withAttempt(task, ended, {}, now) };
   const attempts = task.attempts.map((a) => (a.n === ended.n ? ended : a));

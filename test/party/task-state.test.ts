@@ -45,6 +45,12 @@ describe("task state machine", () => {
     if (done.ok) expect(done.task.attempts[0]).toMatchObject({ status: "succeeded", exit_code: 0, ended_at: 4000 });
   });
 
+  it("records what the executor reported: model, session, tokens, cost and changed files, summed on the task", () => {
+    const done = finishAttempt(running(), "vm-1", exit({ model: "claude-sonnet-4-5", session_id: "s-1", tokens: { input: 1000, output: 50 }, cost_usd: 0.0123, changed_files: ["src/a.ts"] }), 4000);
+    expect(done).toMatchObject({ ok: true, task: { tokens: { input: 1000, output: 50 }, cost_usd: 0.0123 } });
+    if (done.ok) expect(done.task.attempts[0]).toMatchObject({ model: "claude-sonnet-4-5", session_id: "s-1", changed_files: ["src/a.ts"] });
+  });
+
   it("fails on a non-zero exit as a quality failure, naming the exit code", () => {
     const done = finishAttempt(running(), "vm-1", exit({ exit_code: 3 }), 4000);
     expect(done).toMatchObject({ ok: true, task: { status: "failed", error: { code: "unknown" } } });
