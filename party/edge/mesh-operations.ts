@@ -1,0 +1,164 @@
+import type * as Party from "partykit/server";
+import { monotonicFactory } from "ulid";
+import {
+  DISPATCH_DEFAULT_TIER,
+  EXECUTE_DEFAULT_TIER,
+  ErrorBody,
+  ExecutorTier,
+  MAX_LOG_READ,
+  TaskId,
+  TaskName,
+  resolveExecutorTier,
+  type AgentRecord,
+  type AgentSelector,
+  type CreateTaskRequest,
+  type LogLine,
+  type TaskCommand,
+  type TaskRecord,
+  type TaskStatus,
+  type TaskSummary,
+  type TaskView,
+} from "../../protocol/index.ts";
+import type { MeshSecrets } from "../auth/credentials.ts";
+import { mintViewerLink, type ViewerScope } from "../auth/viewer-link.ts";
+import { DIRECTORY_ROOM_ID, REGISTRY_ROOM_ID } from "../room-peers.ts";
+import { WATCH_LINK_TTL_MS, presentTask, watchUrl } from "./task-view.ts";
+
+/**
+ * The orchestrator's operations, one function each, shared by the HTTP API and the MCP tools so
+ * both behave the same. Each returns a value or a typed error; none throws for a bad request.
+ */
+export type MeshContext = { parties: Party.Context["parties"]; secrets: MeshSecrets; origin: string };
+export type Outcome<T> = { ok: true; value: T } | { ok: false; error: ErrorBody };
+
+const fail = <T>(code: ErrorBody["code"], message: string): Outcome<T> => ({ ok: false, error: { code, message } });
+
+/**
+ * ULIDs from WebCrypto: ulid's own PRNG detection fails under workerd, and randomness is not
+ * allowed at module load there, so the factory is made on first use.
+ */
+let ulidFactory: (() => string) | null = null;
+function nextTaskId(): string {
+  ulidFactory ??= monotonicFactory(() => (crypto.getRandomValues(new Uint32Array(1))[0] ?? 0) / 0x1_0000_0000);
+  return ulidFactory();
+}
+
+/** Calls a room over HTTP with the orchestrator credential; its JSON reply, or its typed error. */
+async function callRoom<T>(ctx: MeshContext, party: string, roomId: string, query: string, init: { method?: string; body?: unknown } = {}): Promise<Outcome<T>> {
+  const target = ctx.parties[party];
+  if (target === undefined) return fail("internal", `party '${party}' is missing from partykit.json`);
+  // The stub drops `init` for an empty path, and wants paths to start with "/".
+  const response = await target.get(roomId).fetch(`/${query}`, {
+    method: init.method ?? "GET",
+    headers: { authorization: `Bearer ${ctx.secrets.orchestratorToken}`, "content-type": "application/json" },
+    ...(init.body === undefined ? {} : { body: JSON.stringify(init.body) }),
+  });
+  const text = await response.text();
+  let body: unknown;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    return fail("internal", `the ${party} room answered ${response.status} with no JSON: ${text.slice(0, 200)}`);
+  }
+  if (response.ok) return { ok: true, value: body as T };
+  const error = ErrorBody.safeParse((body as { error?: unknown }).error);
+  return error.success ? { ok: false, error: error.data } : fail("internal", `the ${party} room answered ${response.status}`);
+}
+
+/** A task id, or a name looked up in the directory. */
+export async function resolveTaskRef(ctx: MeshContext, ref: string): Promise<Outcome<string>> {
+  if (TaskId.safeParse(ref).success) return { ok: true, value: ref };
+  if (!TaskName.safeParse(ref).success) return fail("bad_request", `'${ref}' is neither a task id (ULID) nor a task name`);
+  const summary = await callRoom<TaskSummary>(ctx, "directory", DIRECTORY_ROOM_ID, `?name=${encodeURIComponent(ref)}`);
+  return summary.ok ? { ok: true, value: summary.value.task_id } : summary;
+}
+
+async function present(ctx: MeshContext, task: TaskRecord): Promise<TaskView> {
+  const link = await mintViewerLink({ kind: "task", taskId: task.task_id }, ctx.secrets.orchestratorToken, Date.now() + WATCH_LINK_TTL_MS);
+  return presentTask(task, watchUrl(ctx.origin, task.task_id, link));
+}
+
+export async function getTask(ctx: MeshContext, ref: string): Promise<Outcome<TaskView>> {
+  const taskId = await resolveTaskRef(ctx, ref);
+  if (!taskId.ok) return taskId;
+  const task = await callRoom<TaskRecord>(ctx, "task", taskId.value, "");
+  return task.ok ? { ok: true, value: await present(ctx, task.value) } : task;
+}
+
+export async function getLogs(ctx: MeshContext, ref: string, sinceSeq = 0, limit = MAX_LOG_READ): Promise<Outcome<{ lines: LogLine[] }>> {
+  const taskId = await resolveTaskRef(ctx, ref);
+  if (!taskId.ok) return taskId;
+  const query = new URLSearchParams({ view: "logs", since_seq: String(sinceSeq), limit: String(limit) });
+  return callRoom(ctx, "task", taskId.value, `?${query}`);
+}
+
+export async function cancelTask(ctx: MeshContext, ref: string, reason?: string): Promise<Outcome<TaskView>> {
+  const taskId = await resolveTaskRef(ctx, ref);
+  if (!taskId.ok) return taskId;
+  const command: TaskCommand = { type: "task.cancel", ...(reason === undefined ? {} : { reason }) };
+  const task = await callRoom<TaskRecord>(ctx, "task", taskId.value, "", { method: "POST", body: command });
+  return task.ok ? { ok: true, value: await present(ctx, task.value) } : task;
+}
+
+export function listTasks(ctx: MeshContext, status?: TaskStatus, limit?: number): Promise<Outcome<{ tasks: TaskSummary[] }>> {
+  const query = new URLSearchParams();
+  if (status !== undefined) query.set("status", status);
+  if (limit !== undefined) query.set("limit", String(limit));
+  return callRoom(ctx, "directory", DIRECTORY_ROOM_ID, `?${query}`);
+}
+
+export function listAgents(ctx: MeshContext): Promise<Outcome<{ agents: AgentRecord[] }>> {
+  return callRoom(ctx, "registry", REGISTRY_ROOM_ID, "");
+}
+
+function selectorFor(agent: string | undefined, named: boolean): AgentSelector {
+  if (agent === "mac" || agent === "vm") return { by: "kind", kind: agent };
+  if (agent !== undefined) return { by: "name", name: agent };
+  // dispatch (a named task) runs on a Mac agent when one is connected, as in the seeds.
+  return named ? { by: "prefer", kind: "mac" } : { by: "any" };
+}
+
+/** Creates a task (named when `name` is given, with dispatch's defaults) and dispatches its first attempt. */
+export async function createTask(ctx: MeshContext, args: CreateTaskRequest): Promise<Outcome<TaskView>> {
+  const named = args.name !== undefined;
+  const tier = args.executor === undefined ? (named ? DISPATCH_DEFAULT_TIER : EXECUTE_DEFAULT_TIER) : resolveExecutorTier(args.executor);
+  if (tier === null) {
+    return fail("bad_request", `executor: '${args.executor}' is neither a tier (${ExecutorTier.options.join(", ")}) nor a CLI (claude, codex, gemini, opencode)`);
+  }
+  const taskId = nextTaskId();
+  const instruction = args.instruction ?? args.prompt ?? "";
+  const now = Date.now();
+  const summary: TaskSummary = { task_id: taskId, ...(named ? { name: args.name } : {}), status: "queued", tier, instruction: instruction.slice(0, 200), created_at: now, updated_at: now };
+  const registered = await callRoom(ctx, "directory", DIRECTORY_ROOM_ID, "", { method: "POST", body: { type: "task.register", summary } });
+  if (!registered.ok) return registered;
+  const command: TaskCommand = {
+    type: "task.create",
+    task_id: taskId,
+    ...(named ? { name: args.name } : {}),
+    instruction,
+    ...(args.cwd === undefined ? {} : { cwd: args.cwd }),
+    tier,
+    agent_selector: selectorFor(args.agent, named),
+    ...(args.acceptance === undefined ? {} : { acceptance: args.acceptance }),
+  };
+  const created = await callRoom<TaskRecord>(ctx, "task", taskId, "", { method: "POST", body: command });
+  if (!created.ok) {
+    await callRoom(ctx, "directory", DIRECTORY_ROOM_ID, "", { method: "POST", body: { type: "task.indexed", summary: { ...summary, status: "failed" } } });
+    return created;
+  }
+  return { ok: true, value: await present(ctx, created.value) };
+}
+
+/** A read-only link for one task (by id or name) or for the dashboard. */
+export async function createLink(ctx: MeshContext, task: string | undefined, ttlS: number): Promise<Outcome<{ token: string; url: string; scope: ViewerScope["kind"]; expires_at: number }>> {
+  let scope: ViewerScope = { kind: "dashboard" };
+  if (task !== undefined) {
+    const taskId = await resolveTaskRef(ctx, task);
+    if (!taskId.ok) return taskId;
+    scope = { kind: "task", taskId: taskId.value };
+  }
+  const expiresAt = Date.now() + ttlS * 1000;
+  const token = await mintViewerLink(scope, ctx.secrets.orchestratorToken, expiresAt);
+  const url = scope.kind === "task" ? watchUrl(ctx.origin, scope.taskId, token) : `${ctx.origin}/#token=${encodeURIComponent(token)}`;
+  return { ok: true, value: { token, url, scope: scope.kind, expires_at: expiresAt } };
+}
