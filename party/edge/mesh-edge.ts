@@ -2,10 +2,11 @@ import type * as Party from "partykit/server";
 import { PROTOCOL_VERSION } from "../../protocol/index.ts";
 import { errorResponse, json } from "../http/responses.ts";
 import { routeApi } from "./api-routes.ts";
+import { MCP_PATH, handleMcp } from "../mcp/mcp-endpoint.ts";
 
 /**
- * The mesh's front door (the project's main party): `GET /health` and the authenticated HTTP API
- * under `/api/`. It holds no state: every route calls the room that owns the data. Its own room
+ * The mesh's front door (the project's main party): `GET /health`, the authenticated HTTP API
+ * under `/api/`, and the MCP endpoint `POST /mcp`. It holds no state: every route calls the room that owns the data. Its own room
  * instances are not used, so sockets to it are refused.
  */
 export default class MeshEdge implements Party.Server {
@@ -16,6 +17,7 @@ export default class MeshEdge implements Party.Server {
     if (url.pathname === "/health") {
       return json({ ok: true, service: "agent-mesh", protocol_version: PROTOCOL_VERSION });
     }
+    if (url.pathname === MCP_PATH) return handleMcp(request as unknown as Request, url, lobby);
     if (url.pathname === "/api" || url.pathname.startsWith("/api/")) {
       return routeApi(request as unknown as Request, url, lobby);
     }

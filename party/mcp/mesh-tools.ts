@@ -1,0 +1,181 @@
+import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
+import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
+import { z } from "zod";
+import { Acceptance, FINISHED_TASK_STATUSES, MAX_INSTRUCTION_CHARS, MAX_LOG_READ, TaskName, TaskStatus } from "../../protocol/index.ts";
+import { cancelTask, createTask, getLogs, getTask, listAgents, listTasks, type MeshContext } from "../edge/mesh-operations.ts";
+import { errorResult, taskResult, valueResult } from "./tool-results.ts";
+import { waitForTask, type Progress } from "./task-waiter.ts";
+
+/** Default wait of `execute`: under the 60 s request timeout most MCP clients use, even without progress resets. */
+const EXECUTE_DEFAULT_WAIT_S = 50;
+const MAX_WAIT_S = 3600;
+
+type ToolExtra = {
+  signal: AbortSignal;
+  _meta?: { progressToken?: string | number };
+  sendNotification: (notification: { method: "notifications/progress"; params: { progressToken: string | number; progress: number; message?: string } }) => Promise<void>;
+};
+
+/** Sends progress notifications when the client asked for them (it passed a progress token). */
+function progressSender(extra: ToolExtra): (progress: Progress) => Promise<void> {
+  const token = extra._meta?.progressToken;
+  return async (progress) => {
+    if (token === undefined) return;
+    await extra.sendNotification({ method: "notifications/progress", params: { progressToken: token, ...progress } });
+  };
+}
+
+const taskRef = {
+  name: z.string().min(1).optional().describe("the task's name (give this or task_id)"),
+  task_id: z.string().min(1).optional().describe("the task's id, a ULID (give this or name)"),
+};
+
+/** The task a `name` / `task_id` pair names, or the error that says which argument is missing. */
+function refOf(args: { name?: string | undefined; task_id?: string | undefined }): string | CallToolResult {
+  const ref = args.task_id ?? args.name;
+  return ref === undefined ? errorResult({ code: "bad_request", message: "name or task_id: give one of them to say which task" }) : ref;
+}
+
+/** Registers every tool of INTERFACES.md that the mesh serves so far on a fresh server. */
+export function registerMeshTools(server: McpServer, ctx: MeshContext): void {
+  server.registerTool(
+    "execute",
+    {
+      description:
+        "Run an instruction as a task on an agent: creates it, dispatches it at the chosen tier, and waits up to wait_s seconds " +
+        "(sending progress notifications with the newest output lines). Returns the task; if it is still running, call `result` later.",
+      inputSchema: {
+        instruction: z.string().min(1).max(MAX_INSTRUCTION_CHARS).describe("what the executor should do"),
+        executor: z.string().min(1).optional().describe("tier to start at (deepseek, gemini-flash, gemini-pro, codex, sonnet, opus) or a CLI name (claude, codex, gemini, opencode); default: the bottom of the ladder"),
+        cwd: z.string().min(1).optional().describe("working directory on the agent's machine"),
+        agent: z.string().min(1).optional().describe("an agent's name, or mac / vm for any agent of that kind"),
+        acceptance: Acceptance.optional().describe("checks a successful run must pass: a shell command (exit 0 accepts) and the paths it may change"),
+        wait_s: z.number().min(0).max(MAX_WAIT_S).optional().describe(`seconds to wait for the task to finish (default ${EXECUTE_DEFAULT_WAIT_S})`),
+      },
+    },
+    async (args, extra) => {
+      const created = await createTask(ctx, { instruction: args.instruction, executor: args.executor, cwd: args.cwd, agent: args.agent, acceptance: args.acceptance });
+      if (!created.ok) return errorResult(created.error);
+      const waited = await waitForTask(ctx, created.value.task_id, args.wait_s ?? EXECUTE_DEFAULT_WAIT_S, progressSender(extra as ToolExtra), extra.signal);
+      if (!waited.ok) return errorResult(waited.error);
+      const done = FINISHED_TASK_STATUSES.includes(waited.value.status);
+      return taskResult(waited.value, done ? undefined : `still ${waited.value.status}: call result with task_id ${waited.value.task_id} to wait for the end`);
+    },
+  );
+
+  server.registerTool(
+    "dispatch",
+    {
+      description: "Start a named task and return at once (by default at tier sonnet, on a Mac agent when one is connected). A name held by an unfinished task is refused.",
+      inputSchema: {
+        name: TaskName.describe("a name for the task, unique among unfinished tasks"),
+        prompt: z.string().min(1).max(MAX_INSTRUCTION_CHARS).describe("what the executor should do"),
+        cwd: z.string().min(1).describe("working directory on the agent's machine"),
+        agent: z.string().min(1).optional().describe("an agent's name, or mac / vm"),
+        executor: z.string().min(1).optional().describe("tier id or CLI name; default sonnet"),
+      },
+    },
+    async (args) => {
+      const created = await createTask(ctx, { name: args.name, prompt: args.prompt, cwd: args.cwd, agent: args.agent, executor: args.executor });
+      return created.ok ? taskResult(created.value, `dispatched: call result with name ${args.name}`) : errorResult(created.error);
+    },
+  );
+
+  server.registerTool(
+    "result",
+    {
+      description: "The task by name or id, with its final output once done; waits up to wait_s seconds for it to finish (default 0), with progress notifications.",
+      inputSchema: { ...taskRef, wait_s: z.number().min(0).max(MAX_WAIT_S).optional().describe("seconds to wait for the end (default 0)") },
+    },
+    async (args, extra) => {
+      const ref = refOf(args);
+      if (typeof ref !== "string") return ref;
+      const found = await getTask(ctx, ref);
+      if (!found.ok) return errorResult(found.error);
+      const waited = (args.wait_s ?? 0) > 0 ? await waitForTask(ctx, found.value.task_id, args.wait_s ?? 0, progressSender(extra as ToolExtra), extra.signal) : found;
+      return waited.ok ? taskResult(waited.value) : errorResult(waited.error);
+    },
+  );
+
+  server.registerTool(
+    "list_tasks",
+    {
+      description: "Recent tasks, newest first.",
+      inputSchema: {
+        status: TaskStatus.optional().describe("only tasks in this status"),
+        limit: z.number().int().min(1).max(500).optional().describe("how many (default 50)"),
+      },
+    },
+    async (args) => {
+      const listed = await listTasks(ctx, args.status, args.limit);
+      if (!listed.ok) return errorResult(listed.error);
+      const text = listed.value.tasks.map((t) => `${t.task_id} ${t.status.padEnd(9)} ${t.tier.padEnd(12)} ${t.name ?? ""} ${t.instruction.slice(0, 60)}`).join("\n");
+      return valueResult(listed.value, text || "no tasks");
+    },
+  );
+
+  server.registerTool(
+    "logs",
+    {
+      description: "A task's output lines with their sequence numbers (seq counts from 0 per task).",
+      inputSchema: {
+        ...taskRef,
+        since_seq: z.number().int().min(0).optional().describe("first seq to return (default 0)"),
+        limit: z.number().int().min(1).max(MAX_LOG_READ).optional().describe(`most lines to return (default ${MAX_LOG_READ})`),
+      },
+    },
+    async (args) => {
+      const ref = refOf(args);
+      if (typeof ref !== "string") return ref;
+      const logs = await getLogs(ctx, ref, args.since_seq, args.limit);
+      if (!logs.ok) return errorResult(logs.error);
+      const text = logs.value.lines.map((line) => `${line.seq} ${line.stream === "stdout" ? "" : `[${line.stream}] `}${line.text}`).join("\n");
+      return valueResult(logs.value, text || "no lines");
+    },
+  );
+
+  server.registerTool(
+    "cancel",
+    { description: "Cancel a task and stop its process tree.", inputSchema: taskRef },
+    async (args) => {
+      const ref = refOf(args);
+      if (typeof ref !== "string") return ref;
+      const cancelled = await cancelTask(ctx, ref, "cancelled through MCP");
+      return cancelled.ok ? taskResult(cancelled.value) : errorResult(cancelled.error);
+    },
+  );
+
+  server.registerTool(
+    "resolve",
+    {
+      description: "A person's decision on a task awaiting one: approve (accept the best attempt), retry (with guidance, optionally at another tier) or reject.",
+      inputSchema: {
+        ...taskRef,
+        decision: z.enum(["approve", "retry", "reject"]).describe("the decision"),
+        guidance: z.string().max(MAX_INSTRUCTION_CHARS).optional().describe("for retry: what to do differently"),
+        executor: z.string().min(1).optional().describe("for retry: the tier to retry at"),
+      },
+    },
+    async (args) => {
+      const ref = refOf(args);
+      if (typeof ref !== "string") return ref;
+      const found = await getTask(ctx, ref);
+      if (!found.ok) return errorResult(found.error);
+      // Only the escalation ladder's human step puts a task in awaiting_human; until then nothing can be resolved.
+      return errorResult({
+        code: "conflict",
+        message: `task ${found.value.task_id} is ${found.value.status}; resolve applies only to a task awaiting a person (status awaiting_human)`,
+      });
+    },
+  );
+
+  server.registerTool("list_agents", { description: "Registered agents: name, kind, tiers, state, last heartbeat, running tasks." }, async () => {
+    const listed = await listAgents(ctx);
+    if (!listed.ok) return errorResult(listed.error);
+    const now = Date.now();
+    const text = listed.value.agents
+      .map((a) => `${a.name} (${a.kind}) ${a.state}, tiers ${a.tiers.join(",")}, running ${a.running.length}/${a.capacity}, last heartbeat ${Math.round((now - a.last_heartbeat) / 1000)} s ago`)
+      .join("\n");
+    return valueResult(listed.value, text || "no agents registered");
+  });
+}

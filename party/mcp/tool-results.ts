@@ -1,0 +1,32 @@
+import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
+import type { ErrorBody, TaskView } from "../../protocol/index.ts";
+
+/** How many output characters a task's text summary quotes. */
+const SUMMARY_OUTPUT_CHARS = 2000;
+
+/** A task as a tool result: the task in `structuredContent`, a readable summary as text. */
+export function taskResult(task: TaskView, note?: string): CallToolResult {
+  const attempts = task.attempts
+    .map((a) => `  #${a.n} ${a.tier}${a.agent ? ` on ${a.agent}` : ""}: ${a.status}${a.failure_class ? ` (${a.failure_class})` : ""}${a.exit_code === undefined ? "" : `, exit ${a.exit_code}`}`)
+    .join("\n");
+  const lines = [
+    `task ${task.task_id}${task.name ? ` (${task.name})` : ""}: ${task.status} at tier ${task.tier}`,
+    ...(note ? [note] : []),
+    `attempts:\n${attempts}`,
+    `tokens ${task.tokens.input} in / ${task.tokens.output} out · $${task.cost_usd.toFixed(4)} · ${(task.latency_ms / 1000).toFixed(1)} s`,
+    ...(task.error ? [`error ${task.error.code}: ${task.error.message}`] : []),
+    ...(task.output ? [`output:\n${task.output.slice(-SUMMARY_OUTPUT_CHARS)}`] : []),
+    `watch live: ${task.watch_url}`,
+  ];
+  return { content: [{ type: "text", text: lines.join("\n") }], structuredContent: task };
+}
+
+/** Any JSON value as a tool result. */
+export function valueResult(value: Record<string, unknown>, text: string): CallToolResult {
+  return { content: [{ type: "text", text }], structuredContent: value };
+}
+
+/** A refusal as a tool result: never a thrown error, always a code and what to do. */
+export function errorResult(error: ErrorBody): CallToolResult {
+  return { isError: true, content: [{ type: "text", text: `${error.code}: ${error.message}` }], structuredContent: { error } };
+}
