@@ -2,9 +2,13 @@
 //  (a) output throughput agent → task room → viewer, in lines/s (real server, real agent, real child)
 //  (b) the same load through a plain `ws` broadcast server
 //  (c) dispatch latency: task created → the agent holds it (its hello accepted by the task room)
+//  (d) MCP `execute` round trip for a trivial task, through the SDK's own client
 import { spawn } from "node:child_process";
 import { once } from "node:events";
 import { join } from "node:path";
+import { Client } from "@modelcontextprotocol/sdk/client/index.js";
+import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
+import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
 import WebSocket from "ws";
 import { LineSplitter } from "../agents/runtime/line-splitter.ts";
 import { OutputBatcher } from "../agents/runtime/output-batcher.ts";
@@ -16,6 +20,7 @@ import { groupRssMiB, percentile } from "./bench-stats.ts";
 const LINES = Number(process.env.BENCH_LINES ?? 100_000);
 const LINE_BYTES = 192;
 const DISPATCHES = Number(process.env.BENCH_DISPATCHES ?? 50);
+const EXECUTES = Number(process.env.BENCH_EXECUTES ?? 30);
 const emitter = [process.execPath, join(import.meta.dirname, "emit-lines.mjs"), String(LINES), String(LINE_BYTES)];
 
 type Throughput = { linesPerSecond: number; seconds: number; received: number };
@@ -96,8 +101,31 @@ async function baselineThroughput(): Promise<Throughput & { serverRss: number }>
   }
 }
 
+/** The trivial executor of (c) and (d): a process that exits at once. */
+const noop = { command: ["/bin/true"], format: "text" as const, timeout_s: 60 };
+
+async function executeRoundTrip(mesh: Mesh): Promise<number[]> {
+  const agent = await startAgent(mesh, "bench-mcp", { executors: { deepseek: noop } });
+  const client = new Client({ name: "bench", version: "1" });
+  await client.connect(new StreamableHTTPClientTransport(new URL(`${mesh.url}/mcp`), { requestInit: { headers: { authorization: `Bearer ${mesh.orchestratorToken}` } } }));
+  const samples: number[] = [];
+  try {
+    for (let i = 0; i < EXECUTES; i++) {
+      const started = performance.now();
+      const result = (await client.callTool({ name: "execute", arguments: { instruction: `noop ${i}`, wait_s: 30 } })) as CallToolResult;
+      samples.push(performance.now() - started);
+      const status = (result.structuredContent as { status?: string } | undefined)?.status;
+      if (status !== "succeeded") throw new Error(`execute ended ${status}: ${JSON.stringify(result.content)}`);
+    }
+  } finally {
+    await client.close();
+    await agent.stop();
+  }
+  return samples;
+}
+
 async function dispatchLatency(mesh: Mesh): Promise<number[]> {
-  const agent = await startAgent(mesh, "bench-dispatch", { executors: { opus: { command: [process.execPath, "-e", ""], format: "text", timeout_s: 60 } } });
+  const agent = await startAgent(mesh, "bench-dispatch", { executors: { opus: noop } });
   const samples: number[] = [];
   try {
     for (let i = 0; i < DISPATCHES; i++) {
@@ -126,6 +154,8 @@ try {
   const b = await baselineThroughput();
   console.error("bench: (c) dispatch latency…");
   const c = await dispatchLatency(mesh);
+  console.error("bench: (d) MCP execute round trip…");
+  const d = await executeRoundTrip(mesh);
   console.log(`
 | measure | value |
 |---|---|
@@ -133,6 +163,7 @@ try {
 | (b) plain \`ws\` broadcast server, same child, same batching | ${fmt(b.linesPerSecond)} lines/s (${fmt(b.seconds, 2)} s) |
 | ratio a / b | ${fmt(a.linesPerSecond / b.linesPerSecond, 2)} |
 | (c) dispatch latency, created → agent holds it (${DISPATCHES} tasks) | median ${fmt(percentile(c, 50))} ms, p99 ${fmt(percentile(c, 99))} ms |
+| (d) MCP \`execute\` round trip, trivial task (${EXECUTES} calls) | median ${fmt(percentile(d, 50))} ms, p99 ${fmt(percentile(d, 99))} ms |
 | memory after (a): mesh server (node + workerd) / agent / plain ws server | ${fmt(a.serverRss)} MiB / ${fmt(a.agentRss)} MiB / ${fmt(b.serverRss)} MiB |
 `);
 } finally {

@@ -86,10 +86,14 @@ const link = (await api("/api/links", { method: "POST", body: { ttl_s: 7 * 24 * 
 console.log(`
 agent-mesh is up.
   Dashboard (live demo task):  ${server.url}/#${taskPart}token=${encodeURIComponent(link.token)}
-  HTTP API:                    ${server.url}/api   (Authorization: Bearer $MESH_ORCHESTRATOR_TOKEN)
+  MCP endpoint:                ${server.url}/mcp   (Streamable HTTP; Authorization: Bearer $MESH_ORCHESTRATOR_TOKEN)
+  HTTP API:                    ${server.url}/api
   Health:                      ${server.url}/health
   Secrets file:                ${relative(PROJECT_ROOT, secretsFile)}${created ? " (new tokens generated)" : ""}
   Agent:                       ${agentName} (${kind}), every tier runs the bundled demo CLI
+
+Add the mesh to Claude Code:
+  claude mcp add --transport http agent-mesh ${server.url}/mcp --header "Authorization: Bearer $MESH_ORCHESTRATOR_TOKEN"
 
 Create another task:
   set -a; . ${relative(PROJECT_ROOT, secretsFile)}; set +a

@@ -92,6 +92,15 @@ export async function getLogs(ctx: MeshContext, ref: string, sinceSeq = 0, limit
   return callRoom(ctx, "task", taskId.value, `?${query}`);
 }
 
+/** What changed in a task: the task, lines from `sinceSeq` on, and the revision to wait past next. */
+export type TaskChanges = { task: TaskRecord; lines: LogLine[]; revision: number };
+
+/** Waits (long poll, at most `timeoutMs`) until the task changes past `revision` or has lines from `sinceSeq` on. */
+export function waitForChanges(ctx: MeshContext, taskId: string, revision: number, sinceSeq: number, timeoutMs: number): Promise<Outcome<TaskChanges>> {
+  const query = new URLSearchParams({ view: "changes", revision: String(revision), since_seq: String(sinceSeq), timeout_ms: String(Math.round(timeoutMs)), limit: "200" });
+  return callRoom(ctx, "task", taskId, `?${query}`);
+}
+
 export async function cancelTask(ctx: MeshContext, ref: string, reason?: string): Promise<Outcome<TaskView>> {
   const taskId = await resolveTaskRef(ctx, ref);
   if (!taskId.ok) return taskId;

@@ -1,16 +1,18 @@
-import { FINISHED_TASK_STATUSES, type LogLine, type TaskView } from "../../protocol/index.ts";
-import { getLogs, getTask, type MeshContext, type Outcome } from "../edge/mesh-operations.ts";
+import { FINISHED_TASK_STATUSES, type TaskView } from "../../protocol/index.ts";
+import { getTask, waitForChanges, type MeshContext, type Outcome } from "../edge/mesh-operations.ts";
 
-/** How often a waiting tool looks at its task. */
-const POLL_MS = 250;
 /** How many of the newest lines a progress notification carries. */
 const PROGRESS_LINES = 20;
+/** One long poll at most this long, so progress (or a heartbeat of it) reaches the client regularly. */
+const POLL_SLICE_MS = 15_000;
 
 export type Progress = { progress: number; message: string };
 
 /**
- * Waits until the task finishes or `waitS` runs out, reporting new output lines as progress (so a
- * client that resets its timeout on progress keeps waiting). Returns the task as it is then.
+ * Waits until the task finishes (or awaits a person) or `waitS` runs out, reporting new output lines
+ * as progress, so a client that resets its timeout on progress keeps waiting. The task room wakes
+ * the wait at once on a change of the task and at most every 100 ms for new lines (a long poll), so
+ * a finished task is seen at once and a chatty one does not flood the client. Returns the task then.
  */
 export async function waitForTask(
   ctx: MeshContext,
@@ -20,27 +22,19 @@ export async function waitForTask(
   signal: AbortSignal,
 ): Promise<Outcome<TaskView>> {
   const deadline = Date.now() + waitS * 1000;
+  let revision = -1;
   let nextSeq = 0;
-  let reported = -1;
   for (;;) {
-    const task = await getTask(ctx, taskId);
-    if (!task.ok) return task;
-    const logs = await getLogs(ctx, taskId, nextSeq);
-    if (logs.ok && logs.value.lines.length > 0) {
-      const lines: LogLine[] = logs.value.lines;
-      nextSeq = (lines.at(-1)?.seq ?? nextSeq - 1) + 1;
-      const newest = lines.slice(-PROGRESS_LINES).map((line) => (line.stream === "stdout" ? line.text : `[${line.stream}] ${line.text}`));
-      await onProgress({ progress: nextSeq, message: `${task.value.status} · ${newest.join("\n")}` });
-      reported = nextSeq;
-    } else if (reported < 0) {
-      await onProgress({ progress: 0, message: `${task.value.status} at tier ${task.value.tier}` });
-      reported = 0;
-    }
-    if (FINISHED_TASK_STATUSES.includes(task.value.status) || task.value.status === "awaiting_human") {
-      // Lines may still be arriving for a finished task: fetch them once more next round only if any were new.
-      return task;
-    }
-    if (Date.now() >= deadline || signal.aborted) return task;
-    await new Promise((resolve) => setTimeout(resolve, Math.min(POLL_MS, Math.max(0, deadline - Date.now()))));
+    const remaining = deadline - Date.now();
+    const changes = await waitForChanges(ctx, taskId, revision, nextSeq, Math.max(0, Math.min(POLL_SLICE_MS, remaining)));
+    if (!changes.ok) return changes;
+    const { task, lines } = changes.value;
+    revision = changes.value.revision;
+    const last = lines.at(-1);
+    if (last !== undefined) nextSeq = last.seq + 1;
+    const newest = lines.slice(-PROGRESS_LINES).map((line) => (line.stream === "stdout" ? line.text : `[${line.stream}] ${line.text}`));
+    await onProgress({ progress: nextSeq, message: [`${task.status} at tier ${task.tier}`, ...newest].join("\n") });
+    const settled = FINISHED_TASK_STATUSES.includes(task.status) || task.status === "awaiting_human";
+    if (settled || Date.now() >= deadline || signal.aborted) return getTask(ctx, taskId);
   }
 }

@@ -33,6 +33,9 @@ const TASK_KEY = "task";
 const ATTEMPT_LINES_KEY = "attempt-lines";
 type AttemptLines = { attempt: number; next_line: number };
 
+/** New lines wake a long-poll reader after at most this long, so a chatty task reaches it in steps. */
+const LINES_WAKE_MS = 100;
+
 /** The agent connection that runs the task's current attempt. */
 type AttemptHolder = { connectionId: string; agent: string; attempt: number };
 
@@ -48,6 +51,10 @@ export default class TaskRoom implements Party.Server {
   private feed: ViewerFeed | null = null;
   private attemptLines: AttemptLines = { attempt: 0, next_line: 0 };
   private holder: AttemptHolder | null = null;
+  /** Bumped on every change of the task (in memory): long-poll readers compare it. */
+  private revision = 0;
+  private readonly changeWaiters = new Set<() => void>();
+  private wakeTimer: ReturnType<typeof setTimeout> | null = null;
   private readonly roles = new Map<string, SocketRole>();
 
   constructor(readonly room: Party.Room) {}
@@ -102,10 +109,13 @@ export default class TaskRoom implements Party.Server {
     if (request.method === "GET") {
       if (this.task === null || this.log === null) return errorResponse("not_found", `no task ${this.room.id}`);
       const url = new URL(request.url);
-      if (url.searchParams.get("view") !== "logs") return json(this.task);
+      const view = url.searchParams.get("view");
+      if (view !== "logs" && view !== "changes") return json(this.task);
       const sinceSeq = Math.max(0, Number(url.searchParams.get("since_seq") ?? "0") || 0);
       const limit = Math.min(MAX_LOG_READ, Math.max(1, Number(url.searchParams.get("limit") ?? MAX_LOG_READ) || MAX_LOG_READ));
-      return json({ lines: await this.log.read(sinceSeq, limit) });
+      if (view === "changes") await this.changeAfter(Number(url.searchParams.get("revision") ?? "-1"), sinceSeq, Number(url.searchParams.get("timeout_ms") ?? "0"));
+      const lines = await this.log.read(sinceSeq, limit);
+      return json(view === "logs" ? { lines } : { task: this.task, lines, revision: this.revision });
     }
     if (request.method !== "POST") return errorResponse("not_found", `${request.method} is not served here`);
     const body = await readJsonBody(request as unknown as Request, TaskCommand);
@@ -170,6 +180,7 @@ export default class TaskRoom implements Party.Server {
       this.attemptLines = { attempt: batch.attempt, next_line: batch.first_line + batch.lines.length };
       const appended = this.log.append(lines, { [ATTEMPT_LINES_KEY]: this.attemptLines });
       this.feed?.publish(appended.lines);
+      this.changed("lines");
       await appended.written;
     }
     send(connection, { type: "log.ack", attempt: batch.attempt, next_line: this.attemptLines.next_line });
@@ -190,6 +201,45 @@ export default class TaskRoom implements Party.Server {
     this.holder = null;
   }
 
+  /**
+   * Wakes the long-poll readers: at once for a change of the task, within 100 ms for new lines, so
+   * lines arriving in a stream reach a waiting tool in a few larger steps instead of one per batch.
+   */
+  private changed(what: "task" | "lines"): void {
+    if (what === "lines") {
+      this.wakeTimer ??= setTimeout(() => this.wakeWaiters(), LINES_WAKE_MS);
+      return;
+    }
+    this.revision++;
+    this.wakeWaiters();
+  }
+
+  private wakeWaiters(): void {
+    if (this.wakeTimer !== null) clearTimeout(this.wakeTimer);
+    this.wakeTimer = null;
+    for (const wake of this.changeWaiters) wake();
+    this.changeWaiters.clear();
+  }
+
+  /**
+   * Long poll for MCP tools that wait on a task: returns at once if the task changed since
+   * `revision`; within 100 ms if lines from `sinceSeq` on are there already; else at the next change
+   * or after `timeoutMs` (at most 25 s, below the platform's idle limits). No timer polls storage.
+   */
+  private async changeAfter(revision: number, sinceSeq: number, timeoutMs: number): Promise<void> {
+    if (revision !== this.revision) return;
+    const linesWaiting = (this.log?.nextSeq ?? 0) > sinceSeq;
+    const limit = Math.min(Math.max(0, timeoutMs), linesWaiting ? LINES_WAKE_MS : 25_000);
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(done, limit);
+      function done(): void {
+        clearTimeout(timer);
+        resolve();
+      }
+      this.changeWaiters.add(done);
+    });
+  }
+
   private holds(connection: Party.Connection, attempt: number): boolean {
     return this.holder?.connectionId === connection.id && this.holder.attempt === attempt;
   }
@@ -200,6 +250,7 @@ export default class TaskRoom implements Party.Server {
     this.task = task;
     const appended = this.log?.append([systemLine(attempt, `[mesh] ${note}`)], { [TASK_KEY]: task });
     if (appended) this.feed?.publish(appended.lines);
+    this.changed("task");
     const snapshot = JSON.stringify({ type: "task.snapshot", task } satisfies TaskToViewer);
     for (const [id, role] of this.roles) if (role !== "agent") this.room.getConnection(id)?.send(snapshot);
     await appended?.written;
