@@ -1,10 +1,12 @@
 import type * as Party from "partykit/server";
-import type { DirectoryCommand, RegistryCommand } from "../protocol/index.ts";
+import type { BudgetCommand, DirectoryCommand, RegistryCommand } from "../protocol/index.ts";
 
 /** The registry room's one instance: every agent and every dispatch goes through it. */
 export const REGISTRY_ROOM_ID = "main";
 /** The task directory's one instance: names and the task list. */
 export const DIRECTORY_ROOM_ID = "main";
+/** The budget actor's one instance: the cost circuit breaker. */
+export const BUDGET_ROOM_ID = "main";
 
 /**
  * Calls from one room to another go over HTTP with the orchestrator credential, so the target
@@ -26,4 +28,8 @@ export function sendToRegistry(parties: Party.Context["parties"], token: string,
 
 export function sendToDirectory(parties: Party.Context["parties"], token: string, command: DirectoryCommand): Promise<Response> {
   return post(parties, "directory", DIRECTORY_ROOM_ID, token, command);
+}
+
+export function sendToBudget(parties: Party.Context["parties"], token: string, command: BudgetCommand): Promise<Response> {
+  return post(parties, "budget", BUDGET_ROOM_ID, token, command);
 }

@@ -31,6 +31,8 @@ export const ErrorCode = z.enum([
   "unsupported_version",
   /** The first message on an agent socket must be its hello. */
   "hello_required",
+  /** The cost circuit breaker is open: today's spend and reservations reached the daily halt. */
+  "budget_halted",
   /** Something failed inside the mesh; the message says what. */
   "internal",
 ]);
@@ -60,6 +62,7 @@ export const httpStatusOf: Record<ErrorCode, number> = {
   not_assigned: 409,
   unsupported_version: 400,
   hello_required: 400,
+  budget_halted: 503,
   internal: 500,
 };
 

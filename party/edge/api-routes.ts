@@ -4,7 +4,7 @@ import { CreateTaskRequest, TaskStatus, httpStatusOf } from "../../protocol/inde
 import { identify, readSecrets } from "../auth/credentials.ts";
 import { readJsonBody } from "../http/read-body.ts";
 import { errorResponse, json } from "../http/responses.ts";
-import { cancelTask, createLink, createTask, getLogs, getTask, listAgents, listTasks, type MeshContext, type Outcome } from "./mesh-operations.ts";
+import { cancelTask, createLink, createTask, getBudget, getLogs, getStages, getTask, listAgents, listTasks, type MeshContext, type Outcome } from "./mesh-operations.ts";
 
 /** `POST /api/links`: a read-only link for one task or for the dashboard. */
 const LinkRequest = z
@@ -80,6 +80,14 @@ export async function routeApi(request: Request, url: URL, lobby: Party.FetchLob
     }
   }
   if (resource === "agents" && ref === undefined && method === "GET") return reply(await listAgents(ctx));
+  if (resource === "budget" && ref === undefined && method === "GET") return reply(await getBudget(ctx));
+  if (resource === "budget" && ref === "stages" && action === undefined && method === "GET") {
+    const since = intParam(url.searchParams, "since");
+    const limit = intParam(url.searchParams, "limit");
+    if (since instanceof Response) return since;
+    if (limit instanceof Response) return limit;
+    return reply(await getStages(ctx, since, limit));
+  }
   if (resource === "links" && ref === undefined && method === "POST") {
     const body = await readJsonBody(request, LinkRequest);
     return body.ok ? reply(await createLink(ctx, body.body.task, body.body.ttl_s ?? 24 * 3600), 201) : errorResponse(body.error.code, body.error.message);
@@ -88,5 +96,5 @@ export async function routeApi(request: Request, url: URL, lobby: Party.FetchLob
 }
 
 function notFound(url: URL): Response {
-  return errorResponse("not_found", `no route ${url.pathname}; the API serves /api/tasks, /api/tasks/<id or name>[/logs|/cancel], /api/agents, /api/links`);
+  return errorResponse("not_found", `no route ${url.pathname}; the API serves /api/tasks, /api/tasks/<id or name>[/logs|/cancel], /api/agents, /api/budget[/stages], /api/links`);
 }

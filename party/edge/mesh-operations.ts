@@ -11,6 +11,9 @@ import {
   resolveExecutorTier,
   type AgentRecord,
   type AgentSelector,
+  type BudgetCommand,
+  type BudgetStatus,
+  type StageRecord,
   type CreateTaskRequest,
   type LogLine,
   type TaskCommand,
@@ -21,7 +24,7 @@ import {
 } from "../../protocol/index.ts";
 import type { MeshSecrets } from "../auth/credentials.ts";
 import { mintViewerLink, type ViewerScope } from "../auth/viewer-link.ts";
-import { DIRECTORY_ROOM_ID, REGISTRY_ROOM_ID } from "../room-peers.ts";
+import { BUDGET_ROOM_ID, DIRECTORY_ROOM_ID, REGISTRY_ROOM_ID } from "../room-peers.ts";
 import { WATCH_LINK_TTL_MS, presentTask, watchUrl } from "./task-view.ts";
 
 /**
@@ -135,11 +138,18 @@ export async function createTask(ctx: MeshContext, args: CreateTaskRequest): Pro
     return fail("bad_request", `executor: '${args.executor}' is neither a tier (${ExecutorTier.options.join(", ")}) nor a CLI (claude, codex, gemini, opencode)`);
   }
   const taskId = nextTaskId();
+  // The breaker first: a refused task is never created, listed or dispatched.
+  const reserved = await callBudget(ctx, { type: "budget.reserve", task_id: taskId, attempt: 1, tier });
+  if (!reserved.ok) return reserved;
+  const releaseReservation = (): Promise<unknown> => callBudget(ctx, { type: "budget.release", task_id: taskId, attempt: 1 });
   const instruction = args.instruction ?? args.prompt ?? "";
   const now = Date.now();
   const summary: TaskSummary = { task_id: taskId, ...(named ? { name: args.name } : {}), status: "queued", tier, instruction: instruction.slice(0, 200), created_at: now, updated_at: now };
   const registered = await callRoom(ctx, "directory", DIRECTORY_ROOM_ID, "", { method: "POST", body: { type: "task.register", summary } });
-  if (!registered.ok) return registered;
+  if (!registered.ok) {
+    await releaseReservation();
+    return registered;
+  }
   const command: TaskCommand = {
     type: "task.create",
     task_id: taskId,
@@ -153,9 +163,24 @@ export async function createTask(ctx: MeshContext, args: CreateTaskRequest): Pro
   const created = await callRoom<TaskRecord>(ctx, "task", taskId, "", { method: "POST", body: command });
   if (!created.ok) {
     await callRoom(ctx, "directory", DIRECTORY_ROOM_ID, "", { method: "POST", body: { type: "task.indexed", summary: { ...summary, status: "failed" } } });
+    await releaseReservation();
     return created;
   }
   return { ok: true, value: await present(ctx, created.value) };
+}
+
+function callBudget(ctx: MeshContext, command: BudgetCommand): Promise<Outcome<BudgetStatus>> {
+  return callRoom(ctx, "budget", BUDGET_ROOM_ID, "", { method: "POST", body: command });
+}
+
+/** Today's and this month's spend, the limits, the breaker, spend by tier, agent and day. */
+export function getBudget(ctx: MeshContext): Promise<Outcome<BudgetStatus>> {
+  return callRoom(ctx, "budget", BUDGET_ROOM_ID, "");
+}
+
+/** The stage ledger: every ended attempt with its model, tokens, cost, latency, agent, tier and outcome. */
+export function getStages(ctx: MeshContext, since = 0, limit = 1000): Promise<Outcome<{ stages: StageRecord[] }>> {
+  return callRoom(ctx, "budget", BUDGET_ROOM_ID, `?${new URLSearchParams({ view: "stages", since: String(since), limit: String(limit) })}`);
 }
 
 /** A read-only link for one task (by id or name) or for the dashboard. */

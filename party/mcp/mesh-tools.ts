@@ -2,7 +2,7 @@ import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
 import { z } from "zod";
 import { Acceptance, FINISHED_TASK_STATUSES, MAX_INSTRUCTION_CHARS, MAX_LOG_READ, TaskName, TaskStatus } from "../../protocol/index.ts";
-import { cancelTask, createTask, getLogs, getTask, listAgents, listTasks, type MeshContext } from "../edge/mesh-operations.ts";
+import { cancelTask, createTask, getBudget, getLogs, getTask, listAgents, listTasks, type MeshContext } from "../edge/mesh-operations.ts";
 import { errorResult, taskResult, valueResult } from "./tool-results.ts";
 import { waitForTask, type Progress } from "./task-waiter.ts";
 
@@ -36,7 +36,7 @@ function refOf(args: { name?: string | undefined; task_id?: string | undefined }
   return ref === undefined ? errorResult({ code: "bad_request", message: "name or task_id: give one of them to say which task" }) : ref;
 }
 
-/** Registers every tool of INTERFACES.md that the mesh serves so far on a fresh server. */
+/** Registers every tool of INTERFACES.md on a fresh server. */
 export function registerMeshTools(server: McpServer, ctx: MeshContext): void {
   server.registerTool(
     "execute",
@@ -177,5 +177,17 @@ export function registerMeshTools(server: McpServer, ctx: MeshContext): void {
       .map((a) => `${a.name} (${a.kind}) ${a.state}, tiers ${a.tiers.join(",")}, running ${a.running.length}/${a.capacity}, last heartbeat ${Math.round((now - a.last_heartbeat) / 1000)} s ago`)
       .join("\n");
     return valueResult(listed.value, text || "no agents registered");
+  });
+
+  server.registerTool("budget_status", { description: "Today's and this month's spend, the limits, the circuit breaker's state, and spend by tier, agent and day." }, async () => {
+    const status = await getBudget(ctx);
+    if (!status.ok) return errorResult(status.error);
+    const b = status.value;
+    const text = [
+      `today ${b.day.date}: spent $${b.day.spent_usd.toFixed(4)}, reserved $${b.day.reserved_usd.toFixed(4)}, halt at $${b.day.halt_usd.toFixed(2)} ($${b.day.remaining_usd.toFixed(2)} left)`,
+      `month ${b.month.month}: spent $${b.month.spent_usd.toFixed(4)}, alert at $${b.month.alert_usd.toFixed(2)}${b.month.alerted_at ? " (ALERT raised)" : ""}`,
+      `breaker ${b.breaker.state}${b.breaker.reason ? `: ${b.breaker.reason}` : ""}${b.breaker.refused_today ? ` (${b.breaker.refused_today} refused today)` : ""}`,
+    ].join("\n");
+    return valueResult(b, text);
   });
 }

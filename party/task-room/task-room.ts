@@ -8,6 +8,7 @@ import {
   TaskCommand,
   ViewerToTask,
   parseMessage,
+  type Attempt,
   type AttemptExit,
   type AttemptHello,
   type ErrorBody,
@@ -23,7 +24,7 @@ import { gateRequest, gateSocket, roleOf, type SocketRole } from "../auth/room-g
 import { scopeAllowsTask } from "../auth/viewer-link.ts";
 import { readJsonBody } from "../http/read-body.ts";
 import { errorResponse, json } from "../http/responses.ts";
-import { sendToDirectory, sendToRegistry } from "../room-peers.ts";
+import { sendToBudget, sendToDirectory, sendToRegistry } from "../room-peers.ts";
 import { LogStore } from "./log-store.ts";
 import { attemptOf, cancelTask, finishAttempt, newTask, startAttempt } from "./task-state.ts";
 import { ViewerFeed } from "./viewer-feed.ts";
@@ -135,6 +136,9 @@ export default class TaskRoom implements Party.Server {
     const cancelled = cancelTask(this.task, command.reason ?? "cancelled by the orchestrator", Date.now());
     if (!cancelled.ok) return errorResponse(cancelled.error.code, cancelled.error.message);
     await this.commit(cancelled.task, `cancelled: ${command.reason ?? "by the orchestrator"}`);
+    // An attempt that never reached an agent ends here; a running one settles when its exit arrives.
+    const never = open?.status === "dispatched" ? attemptOf(cancelled.task, open.n) : undefined;
+    if (never !== undefined) await this.settle(never);
     if (open?.status === "running" && this.holder !== null) {
       const connection = this.room.getConnection(this.holder.connectionId);
       if (connection) send(connection, { type: "attempt.cancel", attempt: open.n, reason: command.reason ?? "task cancelled" });
@@ -197,6 +201,7 @@ export default class TaskRoom implements Party.Server {
     const how = exit.signal !== null ? `killed by ${exit.signal}` : `exited with code ${exit.exit_code ?? "none"}`;
     const note = `attempt ${exit.attempt} ${how} after ${(exit.duration_ms / 1000).toFixed(1)}s: ${attempt?.status}${attempt?.failure_class ? ` (${attempt.failure_class})` : ""}${missing > 0 ? `; ${missing} output lines never arrived` : ""}`;
     await this.commit(finished.task, note, exit.attempt);
+    if (attempt !== undefined) await this.settle(attempt);
     send(connection, { type: "attempt.closed", attempt: exit.attempt, status: attempt?.status ?? "failed" });
     this.holder = null;
   }
@@ -255,6 +260,26 @@ export default class TaskRoom implements Party.Server {
     for (const [id, role] of this.roles) if (role !== "agent") this.room.getConnection(id)?.send(snapshot);
     await appended?.written;
     if (previous?.status !== task.status) await this.index(task);
+  }
+
+  /** Tells the budget what an ended attempt really cost: its reservation is replaced and it joins the stage ledger. */
+  private async settle(attempt: Attempt): Promise<void> {
+    const response = await sendToBudget(this.room.context.parties, this.token(), {
+      type: "budget.settle",
+      stage: {
+        task_id: this.room.id,
+        attempt: attempt.n,
+        tier: attempt.tier,
+        agent: attempt.agent,
+        ...(attempt.model === undefined ? {} : { model: attempt.model }),
+        tokens: attempt.tokens,
+        cost_usd: attempt.cost_usd,
+        latency_ms: attempt.latency_ms,
+        outcome: attempt.status,
+        ...(attempt.failure_class === undefined ? {} : { failure_class: attempt.failure_class }),
+      },
+    });
+    if (!response.ok) console.error(`task ${this.room.id}: the budget refused to settle attempt ${attempt.n} (${response.status}): ${await response.text()}`);
   }
 
   private async index(task: TaskRecord): Promise<void> {

@@ -1,0 +1,128 @@
+import { estimateAttemptUsd, type AttemptTokenEstimate, type BudgetReserve, type BudgetStatus, type ErrorBody, type StageRecord } from "../../protocol/index.ts";
+
+/** Limits in force: read from the server's settings on every request, so raising one takes effect at once. */
+export type BudgetLimits = { dailyHaltUsd: number; monthlyAlertUsd: number; estimate: AttemptTokenEstimate };
+
+/** One UTC day's spend. `tripped_at` is set by the first refusal of the day: the breaker trips once. */
+export type DayTotals = {
+  date: string;
+  spent_usd: number;
+  by_tier: Record<string, number>;
+  by_agent: Record<string, number>;
+  refused: number;
+  tripped_at?: number;
+  reason?: string;
+  /** The estimate that was refused last: the breaker stays open while it still would not fit. */
+  refused_estimate_usd?: number;
+};
+
+/** One UTC month's spend; the alert is raised once, when the spend first reaches it. */
+export type MonthTotals = { month: string; spent_usd: number; by_day: Record<string, number>; alerted_at?: number };
+
+export type Reservation = { task_id: string; attempt: number; tier: BudgetReserve["tier"]; estimate_usd: number; reserved_at: number };
+
+/** Everything the budget room holds in memory; persisted key by key. */
+export type BudgetState = { day: DayTotals; month: MonthTotals; reservations: Record<string, Reservation> };
+
+export const utcDate = (now: number): string => new Date(now).toISOString().slice(0, 10);
+export const utcMonth = (now: number): string => new Date(now).toISOString().slice(0, 7);
+
+const newDay = (now: number): DayTotals => ({ date: utcDate(now), spent_usd: 0, by_tier: {}, by_agent: {}, refused: 0 });
+const newMonth = (now: number): MonthTotals => ({ month: utcMonth(now), spent_usd: 0, by_day: {} });
+const usd = (value: number): string => `$${value.toFixed(2)}`;
+const add = (record: Record<string, number>, key: string, value: number): Record<string, number> => ({ ...record, [key]: (record[key] ?? 0) + value });
+
+export function emptyBudget(now: number): BudgetState {
+  return { day: newDay(now), month: newMonth(now), reservations: {} };
+}
+
+/** Starts a new day or month when the clock has crossed a UTC boundary. Reservations carry over: their attempts still run. */
+export function rollWindows(state: BudgetState, now: number): BudgetState {
+  const day = state.day.date === utcDate(now) ? state.day : newDay(now);
+  const month = state.month.month === utcMonth(now) ? state.month : newMonth(now);
+  return day === state.day && month === state.month ? state : { ...state, day, month };
+}
+
+const reservationKey = (taskId: string, attempt: number): string => `${taskId}:${attempt}`;
+
+export function reservedUsd(state: BudgetState): number {
+  return Object.values(state.reservations).reduce((sum, r) => sum + r.estimate_usd, 0);
+}
+
+/**
+ * Reserves an attempt's estimate, or refuses it when spend + reservations + the estimate would pass
+ * the daily halt. Because every dispatch reserves first and this check is atomic in the room, spend
+ * can only pass the halt by how much real costs exceed their estimates. Idempotent per attempt.
+ */
+export function reserve(state: BudgetState, request: BudgetReserve, now: number, limits: BudgetLimits): { state: BudgetState; refused: ErrorBody | null } {
+  const rolled = rollWindows(state, now);
+  const key = reservationKey(request.task_id, request.attempt);
+  if (rolled.reservations[key] !== undefined) return { state: rolled, refused: null };
+  const estimate = estimateAttemptUsd(request.tier, limits.estimate);
+  const committed = rolled.day.spent_usd + reservedUsd(rolled);
+  if (committed + estimate > limits.dailyHaltUsd) {
+    const reason = `today's spend ${usd(rolled.day.spent_usd)} + reserved ${usd(reservedUsd(rolled))} + this ${request.tier} attempt's estimate ${usd(estimate)} would pass the daily halt of ${usd(limits.dailyHaltUsd)}`;
+    const day: DayTotals = { ...rolled.day, refused: rolled.day.refused + 1, tripped_at: rolled.day.tripped_at ?? now, reason: rolled.day.reason ?? reason, refused_estimate_usd: estimate };
+    return {
+      state: { ...rolled, day },
+      refused: { code: "budget_halted", message: `budget halted: ${reason}. It clears at 00:00 UTC or when MESH_DAILY_HALT_USD is raised; running attempts go on.` },
+    };
+  }
+  const reservation: Reservation = { task_id: request.task_id, attempt: request.attempt, tier: request.tier, estimate_usd: estimate, reserved_at: now };
+  return { state: { ...rolled, reservations: { ...rolled.reservations, [key]: reservation } }, refused: null };
+}
+
+/** Drops a reservation whose attempt never came to be. */
+export function release(state: BudgetState, taskId: string, attempt: number): BudgetState {
+  const key = reservationKey(taskId, attempt);
+  if (state.reservations[key] === undefined) return state;
+  const { [key]: _dropped, ...reservations } = state.reservations;
+  return { ...state, reservations };
+}
+
+/**
+ * Settles an ended attempt at its real cost: the reservation goes, the spend is added to the day
+ * (by tier and agent) and the month, and the month's alert is raised the first time it is reached.
+ */
+export function settle(state: BudgetState, stage: Omit<StageRecord, "ended_at">, now: number, limits: BudgetLimits): { state: BudgetState; entry: StageRecord; alertRaised: boolean } {
+  const rolled = release(rollWindows(state, now), stage.task_id, stage.attempt);
+  const cost = stage.cost_usd;
+  const day: DayTotals = {
+    ...rolled.day,
+    spent_usd: rolled.day.spent_usd + cost,
+    by_tier: add(rolled.day.by_tier, stage.tier, cost),
+    by_agent: stage.agent === null ? rolled.day.by_agent : add(rolled.day.by_agent, stage.agent, cost),
+  };
+  const spent = rolled.month.spent_usd + cost;
+  const alertRaised = rolled.month.alerted_at === undefined && spent >= limits.monthlyAlertUsd;
+  const month: MonthTotals = {
+    ...rolled.month,
+    spent_usd: spent,
+    by_day: add(rolled.month.by_day, day.date, cost),
+    ...(alertRaised ? { alerted_at: now } : {}),
+  };
+  return { state: { ...rolled, day, month }, entry: { ...stage, ended_at: now }, alertRaised };
+}
+
+/** The status as tools and the API report it. */
+export function budgetStatus(state: BudgetState, now: number, limits: BudgetLimits): BudgetStatus {
+  const rolled = rollWindows(state, now);
+  const reserved = reservedUsd(rolled);
+  const committed = rolled.day.spent_usd + reserved;
+  // Open once it tripped today while the refused estimate still would not fit (a raised limit closes it).
+  const open = rolled.day.tripped_at !== undefined && committed + (rolled.day.refused_estimate_usd ?? 0) > limits.dailyHaltUsd;
+  return {
+    now,
+    day: { date: rolled.day.date, spent_usd: rolled.day.spent_usd, reserved_usd: reserved, halt_usd: limits.dailyHaltUsd, remaining_usd: Math.max(0, limits.dailyHaltUsd - committed) },
+    month: { month: rolled.month.month, spent_usd: rolled.month.spent_usd, alert_usd: limits.monthlyAlertUsd, ...(rolled.month.alerted_at === undefined ? {} : { alerted_at: rolled.month.alerted_at }) },
+    breaker: {
+      state: open ? "open" : "closed",
+      ...(rolled.day.tripped_at === undefined ? {} : { tripped_at: rolled.day.tripped_at }),
+      ...(rolled.day.reason === undefined ? {} : { reason: rolled.day.reason }),
+      refused_today: rolled.day.refused,
+    },
+    by_tier: rolled.day.by_tier,
+    by_agent: rolled.day.by_agent,
+    by_day: Object.entries(rolled.month.by_day).map(([date, spent_usd]) => ({ date, spent_usd })).sort((a, b) => a.date.localeCompare(b.date)),
+  };
+}

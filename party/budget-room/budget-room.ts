@@ -1,0 +1,118 @@
+import type * as Party from "partykit/server";
+import { BudgetCommand, DEFAULT_ATTEMPT_TOKEN_ESTIMATE, type BudgetToDashboard, type StageRecord } from "../../protocol/index.ts";
+import { gateRequest, gateSocket } from "../auth/room-gate.ts";
+import { readJsonBody } from "../http/read-body.ts";
+import { errorResponse, json } from "../http/responses.ts";
+import { budgetStatus, emptyBudget, release, reserve, rollWindows, settle, utcDate, utcMonth, type BudgetLimits, type BudgetState, type DayTotals, type MonthTotals, type Reservation } from "./budget-book.ts";
+
+const RESERVATIONS_KEY = "budget:reservations";
+const dayKey = (date: string): string => `budget:day:${date}`;
+const monthKey = (month: string): string => `budget:month:${month}`;
+/** Ledger entries sort by when they ended. */
+const stageKey = (entry: StageRecord): string => `stage:${String(entry.ended_at).padStart(14, "0")}:${entry.task_id}:${entry.attempt}`;
+
+function positive(value: unknown, fallback: number): number {
+  const number = Number(value);
+  return Number.isFinite(number) && number >= 0 && value !== undefined && value !== "" ? number : fallback;
+}
+
+/**
+ * The global budget actor (one room, id "main"): the cost circuit breaker. Every attempt reserves its
+ * estimate here before it is dispatched and settles at its real cost when it ends; the room's
+ * single-threaded turns make check-and-reserve atomic, so concurrent dispatches cannot bypass the
+ * halt. Totals per UTC day and month and the stage ledger live in storage.
+ */
+export default class BudgetRoom implements Party.Server {
+  readonly options = { hibernate: false };
+  private state: BudgetState = emptyBudget(Date.now());
+
+  constructor(readonly room: Party.Room) {}
+
+  static async onBeforeConnect(request: Party.Request, lobby: Party.Lobby): Promise<Party.Request | Response> {
+    return gateSocket(request, lobby, (caller) => caller.role === "orchestrator" || (caller.role === "viewer" && caller.scope.kind === "dashboard"));
+  }
+
+  async onStart(): Promise<void> {
+    const now = Date.now();
+    const day = await this.room.storage.get<DayTotals>(dayKey(utcDate(now)));
+    const month = await this.room.storage.get<MonthTotals>(monthKey(utcMonth(now)));
+    const reservations = (await this.room.storage.get<Record<string, Reservation>>(RESERVATIONS_KEY)) ?? {};
+    const fresh = emptyBudget(now);
+    this.state = { day: day ?? fresh.day, month: month ?? fresh.month, reservations };
+  }
+
+  onConnect(connection: Party.Connection): void {
+    connection.send(this.snapshot());
+  }
+
+  onMessage(_raw: string | ArrayBuffer | ArrayBufferView, connection: Party.Connection): void {
+    connection.send(JSON.stringify({ type: "error", code: "unknown_type", message: "the budget socket only sends budget.snapshot; it takes no messages" }));
+  }
+
+  async onRequest(request: Party.Request): Promise<Response> {
+    const refused = await gateRequest(request, this.room.env);
+    if (refused !== null) return refused;
+    const now = Date.now();
+    if (request.method === "GET") {
+      const url = new URL(request.url);
+      if (url.searchParams.get("view") === "stages") return json({ stages: await this.stages(url) });
+      return json(budgetStatus(this.state, now, this.limits()));
+    }
+    if (request.method !== "POST") return errorResponse("not_found", `${request.method} is not served here`);
+    const body = await readJsonBody(request as unknown as Request, BudgetCommand);
+    if (!body.ok) return errorResponse(body.error.code, body.error.message);
+    const command = body.body;
+    // Each branch computes the new state before its first await: the room's turns keep it atomic.
+    if (command.type === "budget.reserve") {
+      const outcome = reserve(this.state, command, now, this.limits());
+      await this.commit(outcome.state);
+      return outcome.refused === null ? json(budgetStatus(this.state, now, this.limits())) : errorResponse(outcome.refused.code, outcome.refused.message);
+    }
+    if (command.type === "budget.release") {
+      await this.commit(release(this.state, command.task_id, command.attempt));
+      return json(budgetStatus(this.state, now, this.limits()));
+    }
+    const outcome = settle(this.state, command.stage, now, this.limits());
+    await this.commit(outcome.state, outcome.entry);
+    if (outcome.alertRaised) console.warn(`budget: monthly spend ${outcome.state.month.spent_usd.toFixed(2)} USD reached the alert of ${this.limits().monthlyAlertUsd} USD`);
+    return json(budgetStatus(this.state, now, this.limits()));
+  }
+
+  private async commit(next: BudgetState, entry?: StageRecord): Promise<void> {
+    const previous = this.state;
+    this.state = next;
+    if (previous === next && entry === undefined) return;
+    const writes: Record<string, unknown> = { [RESERVATIONS_KEY]: next.reservations, [dayKey(next.day.date)]: next.day, [monthKey(next.month.month)]: next.month };
+    if (entry !== undefined) writes[stageKey(entry)] = entry;
+    await this.room.storage.put(writes);
+    const frame = this.snapshot();
+    for (const connection of this.room.getConnections()) connection.send(frame);
+  }
+
+  private async stages(url: URL): Promise<StageRecord[]> {
+    const since = Number(url.searchParams.get("since") ?? "0") || 0;
+    const limit = Math.min(1000, Math.max(1, Number(url.searchParams.get("limit") ?? "1000") || 1000));
+    const page = await this.room.storage.list<StageRecord>({ prefix: "stage:", start: `stage:${String(since).padStart(14, "0")}`, limit });
+    return [...page.values()];
+  }
+
+  private limits(): BudgetLimits {
+    const env = this.room.env;
+    return {
+      dailyHaltUsd: positive(env.MESH_DAILY_HALT_USD, 20),
+      monthlyAlertUsd: positive(env.MESH_MONTHLY_ALERT_USD, 80),
+      estimate: {
+        input: positive(env.MESH_ESTIMATE_INPUT_TOKENS, DEFAULT_ATTEMPT_TOKEN_ESTIMATE.input),
+        output: positive(env.MESH_ESTIMATE_OUTPUT_TOKENS, DEFAULT_ATTEMPT_TOKEN_ESTIMATE.output),
+      },
+    };
+  }
+
+  private snapshot(): string {
+    const now = Date.now();
+    this.state = rollWindows(this.state, now);
+    return JSON.stringify({ type: "budget.snapshot", status: budgetStatus(this.state, now, this.limits()) } satisfies BudgetToDashboard);
+  }
+}
+
+BudgetRoom satisfies Party.Worker;
