@@ -71,13 +71,15 @@ describe("the browser page", () => {
     await page.close();
   });
 
-  it("lists the registered agents with a dashboard link", async () => {
+  it("lists the registered agents and the budget with a dashboard link", async () => {
     const link = (await mesh.api<{ url: string }>("/api/links", { method: "POST", body: {} })).body.url;
     const page = await browser.newPage();
     await page.goto(link);
     const row = page.locator('[data-testid="agents"] [data-agent="vm-browser"]');
     await waitFor("the agent row", async () => (await row.count()) === 1);
     expect(await row.textContent()).toContain("online");
+    await waitFor("the budget line", async () => /breaker closed/.test((await page.getByTestId("budget").textContent()) ?? ""));
+    expect(await page.getByTestId("budget").textContent()).toMatch(/of \$20\.00/);
     await page.close();
   });
 

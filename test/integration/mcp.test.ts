@@ -65,7 +65,7 @@ describe("MCP over Streamable HTTP", () => {
   it("lists every tool with its input schema", async () => {
     const { tools } = await client.listTools();
     const byName = new Map(tools.map((tool) => [tool.name, tool]));
-    for (const name of ["execute", "dispatch", "result", "list_tasks", "logs", "cancel", "resolve", "list_agents"]) expect(byName.has(name), name).toBe(true);
+    for (const name of ["execute", "dispatch", "result", "list_tasks", "logs", "cancel", "resolve", "list_agents", "budget_status"]) expect(byName.has(name), name).toBe(true);
     expect(byName.get("execute")?.inputSchema.required).toEqual(["instruction"]);
     expect(Object.keys(byName.get("execute")?.inputSchema.properties ?? {})).toEqual(expect.arrayContaining(["instruction", "executor", "cwd", "agent", "acceptance", "wait_s"]));
     expect(byName.get("dispatch")?.inputSchema.required).toEqual(expect.arrayContaining(["name", "prompt", "cwd"]));
@@ -126,6 +126,13 @@ describe("MCP over Streamable HTTP", () => {
     const again = await call("cancel", { task_id: taskId });
     expect(again.isError).toBe(true);
     expect(textOf(again)).toMatch(/^conflict: /);
+  });
+
+  it("reports the budget: spend, limits and the breaker", async () => {
+    const result = await call("budget_status", {});
+    expect(result.isError).toBeFalsy();
+    expect(result.structuredContent).toMatchObject({ day: { halt_usd: 20 }, month: { alert_usd: 80 }, breaker: { state: "closed" } });
+    expect(textOf(result)).toMatch(/breaker closed/);
   });
 
   it("lists agents and tasks", async () => {

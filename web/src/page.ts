@@ -1,5 +1,7 @@
 // The page's entry: reads the fragment, lays out the panels and connects them to the task room and the registry.
 import { AgentsPanel } from "./agents-panel.ts";
+import { BudgetPanel } from "./budget-panel.ts";
+import { followBudget } from "./budget-feed.ts";
 import { followAgents } from "./agents-feed.ts";
 import { el } from "./element.ts";
 import { isTaskLink, parsePageFragment, taskFragment, type PageParams } from "./fragment-params.ts";
@@ -100,6 +102,16 @@ function main(): void {
     });
   }
   if (!isTaskLink(token)) {
+    const budget = new BudgetPanel();
+    content.append(budget.element);
+    followBudget(token, {
+      onStatus: (status) => budget.show(status),
+      onError: (error) => notices.error("budget", error),
+      onHealth: (health) => {
+        connection.update("budget", health, "The budget is not available.");
+        if (isFinal(health.phase)) budget.unavailable();
+      },
+    });
     const agents = new AgentsPanel((taskId) => taskFragment(taskId, token), [openTaskForm(token)]);
     content.append(agents.element);
     if (params.taskId === null) document.title = "dashboard · agent-mesh";

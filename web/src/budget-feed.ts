@@ -1,0 +1,22 @@
+// Follows the budget room: every budget.snapshot it sends (on connect and on each change, the monthly alert among them).
+import { BudgetToDashboard, type BudgetStatus, type ErrorBody } from "../../protocol/index.ts";
+import { openMeshSocket, type MeshSocket } from "./mesh-socket.ts";
+import type { SocketHealth } from "./socket-health.ts";
+
+export type BudgetFeedHandlers = {
+  onStatus: (status: BudgetStatus) => void;
+  onError: (error: ErrorBody) => void;
+  onHealth: (health: SocketHealth) => void;
+};
+
+export function followBudget(token: string, handlers: BudgetFeedHandlers): MeshSocket {
+  return openMeshSocket<BudgetToDashboard, never>({
+    party: "budget",
+    room: "main",
+    token,
+    schema: BudgetToDashboard,
+    onMessage: (message) => handlers.onStatus(message.status),
+    onBadFrame: handlers.onError,
+    onHealth: handlers.onHealth,
+  });
+}
