@@ -1,5 +1,5 @@
 import type * as Party from "partykit/server";
-import type { BudgetCommand, DirectoryCommand, RegistryCommand } from "../protocol/index.ts";
+import type { BudgetCommand, DirectoryCommand, RegistryCommand, TaskCommand } from "../protocol/index.ts";
 
 /** The registry room's one instance: every agent and every dispatch goes through it. */
 export const REGISTRY_ROOM_ID = "main";
@@ -32,4 +32,8 @@ export function sendToDirectory(parties: Party.Context["parties"], token: string
 
 export function sendToBudget(parties: Party.Context["parties"], token: string, command: BudgetCommand): Promise<Response> {
   return post(parties, "budget", BUDGET_ROOM_ID, token, command);
+}
+
+export function sendToTask(parties: Party.Context["parties"], token: string, taskId: string, command: TaskCommand): Promise<Response> {
+  return post(parties, "task", taskId, token, command);
 }

@@ -2,8 +2,11 @@ import { z } from "zod";
 import { ExecutorTier } from "./ladder.ts";
 import { AttemptRef } from "./agent-wire.ts";
 
-/** How an agent is doing: online (connected, heartbeating), stale (connected, beats missed), offline. */
-export const AgentState = z.enum(["online", "stale", "offline"]);
+/**
+ * How an agent is doing: online (heartbeating), stale (beats missed, not yet lost), lost (three beats
+ * missed: its attempts were given up as `agent_lost`), offline (disconnected cleanly, holding nothing).
+ */
+export const AgentState = z.enum(["online", "stale", "lost", "offline"]);
 export type AgentState = z.infer<typeof AgentState>;
 
 /** An agent as the registry lists it (`GET /api/agents`, `list_agents`, the dashboard). */
@@ -20,5 +23,7 @@ export const AgentRecord = z.object({
   last_heartbeat: z.number(),
   /** Attempts assigned to it and not yet released. */
   running: z.array(AttemptRef),
+  /** When the watchdog gave it up (ms since epoch); cleared when it says hello again. */
+  lost_at: z.number().optional(),
 });
 export type AgentRecord = z.infer<typeof AgentRecord>;

@@ -7,10 +7,14 @@ import { Acceptance } from "./acceptance.ts";
 
 // Agent ↔ agent registry room: one persistent socket per agent.
 
-/** An attempt an agent holds. */
+/** An attempt an agent holds, with what the agent knows of it (in hellos and heartbeats). */
 export const AttemptRef = z.object({
   task_id: z.string(),
   attempt: z.number().int().positive(),
+  /** When the child last printed a line (ms since epoch): tells dead from slow from waiting. */
+  last_output_at: z.number().optional(),
+  /** Whether the child process is still alive. */
+  child_alive: z.boolean().optional(),
 });
 export type AttemptRef = z.infer<typeof AttemptRef>;
 
@@ -55,6 +59,8 @@ export const AgentWelcome = z.object({
   type: z.literal("agent.welcome"),
   /** Seconds between heartbeats; three missed beats and the agent counts as lost. */
   heartbeat_s: z.number().positive(),
+  /** Seconds of silence after which a CLI is flagged idle in heartbeats and on the dashboard. */
+  idle_flag_s: z.number().positive().optional(),
 });
 export type AgentWelcome = z.infer<typeof AgentWelcome>;
 
@@ -79,7 +85,14 @@ export const ErrorMessage = ErrorBody.extend({
 });
 export type ErrorMessage = z.infer<typeof ErrorMessage>;
 
-export const RegistryToAgent = z.discriminatedUnion("type", [AgentWelcome, TaskAssign, ErrorMessage]);
+/** Registry → agent: a heartbeat arrived. An agent that hears nothing for two beats reconnects. */
+export const HeartbeatAck = z.object({
+  type: z.literal("heartbeat.ack"),
+  server_time: z.number(),
+});
+export type HeartbeatAck = z.infer<typeof HeartbeatAck>;
+
+export const RegistryToAgent = z.discriminatedUnion("type", [AgentWelcome, TaskAssign, HeartbeatAck, ErrorMessage]);
 export type RegistryToAgent = z.infer<typeof RegistryToAgent>;
 
 // Agent ↔ task room: one socket per attempt, opened when the agent takes it.

@@ -83,4 +83,6 @@ export const CloseCode = {
   notFound: 4404,
   /** The agent spoke about an attempt that is not (or no longer) its own. */
   notAssigned: 4409,
+  /** The agent missed three heartbeats and was given up as lost; it may reconnect and say hello again. */
+  heartbeatTimeout: 4408,
 } as const;

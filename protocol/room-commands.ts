@@ -27,7 +27,16 @@ export const TaskCancel = z.object({
 });
 export type TaskCancel = z.infer<typeof TaskCancel>;
 
-export const TaskCommand = z.discriminatedUnion("type", [TaskCreate, TaskCancel]);
+/** Registry → task room: the agent running this attempt stopped heartbeating; the attempt is lost. */
+export const AttemptLost = z.object({
+  type: z.literal("attempt.lost"),
+  attempt: z.number().int().positive(),
+  agent: z.string(),
+  reason: z.string(),
+});
+export type AttemptLost = z.infer<typeof AttemptLost>;
+
+export const TaskCommand = z.discriminatedUnion("type", [TaskCreate, TaskCancel, AttemptLost]);
 export type TaskCommand = z.infer<typeof TaskCommand>;
 
 /** Task room → registry: find an agent for this attempt (queued until one can take it). */
@@ -39,6 +48,8 @@ export const DispatchRequest = z.object({
   prompt: z.string(),
   cwd: z.string().optional(),
   selector: AgentSelector,
+  /** Agents that may not take it (a retry after one of them was lost). */
+  exclude_agents: z.array(z.string()).optional(),
   acceptance: Acceptance.optional(),
   /** When the request was made (ms since epoch); pending requests are served oldest first. */
   requested_at: z.number(),

@@ -9,6 +9,7 @@ import {
   parseMessage,
   type AgentHello,
   type AgentRecord,
+  type AttemptLost,
   type DispatchRequest,
   type RegistryToAgent,
   type RegistryToDashboard,
@@ -16,13 +17,21 @@ import {
 import { gateRequest, gateSocket, roleOf, type SocketRole } from "../auth/room-gate.ts";
 import { readJsonBody } from "../http/read-body.ts";
 import { errorResponse, json } from "../http/responses.ts";
-import { agentState, pickAgent } from "./dispatch-picker.ts";
+import { sendToTask } from "../room-peers.ts";
+import { readSecrets } from "../auth/credentials.ts";
+import { agentState, heartbeatExpired, pickAgent } from "./dispatch-picker.ts";
 
 /** What the registry stores of an agent; `state` is derived when listed. */
 type StoredAgent = Omit<AgentRecord, "state">;
 
 const AGENT_PREFIX = "agent:";
 const PENDING_KEY = "pending";
+/** Lost attempts the task rooms have not been told of yet (an alarm cannot reach other rooms). */
+const LOST_NOTICES_KEY = "lost-notices";
+/** The watchdog's tick: an agent is given up at most this long after its third missed beat. */
+const WATCHDOG_TICK_MS = 1000;
+
+type LostNotice = AttemptLost & { task_id: string };
 /** Dashboards get at most one agents snapshot per this many ms (heartbeats would flood them). */
 const DASHBOARD_THROTTLE_MS = 1000;
 
@@ -40,7 +49,15 @@ export default class AgentRegistryRoom implements Party.Server {
   /** Connection id → role, and for agents the name it said hello with. */
   private readonly sessions = new Map<string, { role: SocketRole; agent?: string }>();
   private pending: DispatchRequest[] = [];
+  private lostNotices: LostNotice[] = [];
   private dashboardTimer: ReturnType<typeof setTimeout> | null = null;
+  /** When this instance started: heartbeats are counted from here after a restart, not from before it. */
+  private readonly startedAt = Date.now();
+  /**
+   * The other rooms, kept from the last request or connection: PartyKit hides them inside `onAlarm`,
+   * and the watchdog runs there.
+   */
+  private parties: Party.Context["parties"] | null = null;
 
   constructor(readonly room: Party.Room) {}
 
@@ -52,9 +69,29 @@ export default class AgentRegistryRoom implements Party.Server {
     const stored = await this.room.storage.list<StoredAgent>({ prefix: AGENT_PREFIX });
     for (const agent of stored.values()) this.agents.set(agent.name, agent);
     this.pending = (await this.room.storage.get<DispatchRequest[]>(PENDING_KEY)) ?? [];
+    this.lostNotices = (await this.room.storage.get<LostNotice[]>(LOST_NOTICES_KEY)) ?? [];
+    await this.armWatchdog();
+  }
+
+  /**
+   * The watchdog, on a room alarm (not a timer that dies with the room): gives up agents that missed
+   * three heartbeats, turns their attempts into `agent_lost`, and tells the task rooms.
+   */
+  async onAlarm(): Promise<void> {
+    const now = Date.now();
+    const heartbeatMs = this.heartbeatMs();
+    for (const agent of this.agents.values()) {
+      const watched = this.connectionOf.has(agent.name) || agent.running.length > 0;
+      if (agent.lost_at === undefined && watched && heartbeatExpired(agent.last_heartbeat, this.startedAt, now, heartbeatMs)) {
+        await this.loseAgent(agent, now, `agent ${agent.name} missed three heartbeats (${(3 * heartbeatMs) / 1000} s)`);
+      }
+    }
+    await this.deliverLostNotices();
+    await this.armWatchdog();
   }
 
   onConnect(connection: Party.Connection, context: Party.ConnectionContext): void {
+    this.parties ??= this.room.context.parties;
     const role = roleOf(context);
     if (role === null) return connection.close(CloseCode.forbidden, "no role");
     this.sessions.set(connection.id, { role });
@@ -88,7 +125,12 @@ export default class AgentRegistryRoom implements Party.Server {
     }
     if (message.type === "agent.heartbeat") {
       agent.last_heartbeat = Date.now();
+      // The agent's report refreshes what it says of attempts the registry assigned to it.
+      const reports = new Map(message.running.map((ref) => [`${ref.task_id}:${ref.attempt}`, ref]));
+      agent.running = agent.running.map((ref) => reports.get(`${ref.task_id}:${ref.attempt}`) ?? ref);
+      send(connection, { type: "heartbeat.ack", server_time: agent.last_heartbeat });
       this.notifyDashboards();
+      if (this.lostNotices.length > 0) await this.deliverLostNotices();
       return;
     }
     agent.running = agent.running.filter((ref) => !(ref.task_id === message.task_id && ref.attempt === message.attempt));
@@ -97,6 +139,7 @@ export default class AgentRegistryRoom implements Party.Server {
   }
 
   async onRequest(request: Party.Request): Promise<Response> {
+    this.parties ??= this.room.context.parties;
     const refused = await gateRequest(request, this.room.env);
     if (refused !== null) return refused;
     if (request.method === "GET") return json({ agents: this.list() });
@@ -130,6 +173,7 @@ export default class AgentRegistryRoom implements Party.Server {
     const now = Date.now();
     const known = this.agents.get(hello.name);
     const agent: StoredAgent = {
+      // A new hello clears a `lost_at`: the agent is back.
       name: hello.name,
       kind: hello.kind,
       tiers: hello.tiers,
@@ -137,16 +181,57 @@ export default class AgentRegistryRoom implements Party.Server {
       version: hello.version,
       registered_at: known?.registered_at ?? now,
       last_heartbeat: now,
-      // The agent's own report of what it runs is the truth after a (re)connect.
+      // The agent's own report of what it runs is the truth after a (re)connect; a task room
+      // refuses any attempt that is no longer the agent's, and the agent then stops it.
       running: hello.running,
     };
     this.agents.set(hello.name, agent);
     this.connectionOf.set(hello.name, connection.id);
     session.agent = hello.name;
     await this.room.storage.put(AGENT_PREFIX + hello.name, agent);
-    send(connection, { type: "agent.welcome", heartbeat_s: this.heartbeatMs() / 1000 });
+    send(connection, { type: "agent.welcome", heartbeat_s: this.heartbeatMs() / 1000, idle_flag_s: this.idleFlagS() });
     this.notifyDashboards();
+    await this.armWatchdog();
     await this.dispatchPending();
+  }
+
+  /** Gives an agent up: its socket is closed, its attempts are released and reported lost to their task rooms. */
+  private async loseAgent(agent: StoredAgent, now: number, reason: string): Promise<void> {
+    const notices: LostNotice[] = agent.running.map((ref) => ({ type: "attempt.lost", task_id: ref.task_id, attempt: ref.attempt, agent: agent.name, reason }));
+    agent.running = [];
+    agent.lost_at = now;
+    const connectionId = this.connectionOf.get(agent.name);
+    this.connectionOf.delete(agent.name);
+    if (connectionId !== undefined) {
+      this.sessions.delete(connectionId);
+      this.room.getConnection(connectionId)?.close(CloseCode.heartbeatTimeout, "heartbeat timeout");
+    }
+    this.lostNotices = [...this.lostNotices, ...notices];
+    await this.room.storage.put({ [AGENT_PREFIX + agent.name]: agent, [LOST_NOTICES_KEY]: this.lostNotices });
+    console.warn(`registry: ${reason}; ${notices.length} attempt(s) lost`);
+    this.notifyDashboards();
+  }
+
+  /** Tells task rooms of their lost attempts; what cannot be delivered now stays queued in storage. */
+  private async deliverLostNotices(): Promise<void> {
+    const parties = this.parties;
+    const secrets = readSecrets(this.room.env);
+    if (parties === null || "code" in secrets || this.lostNotices.length === 0) return;
+    const undelivered: LostNotice[] = [];
+    for (const { task_id, ...notice } of this.lostNotices) {
+      const response = await sendToTask(parties, secrets.orchestratorToken, task_id, notice).catch(() => null);
+      // 4xx: the task moved on (finished, cancelled): nothing to retry.
+      if (response === null || response.status >= 500) undelivered.push({ task_id, ...notice });
+    }
+    this.lostNotices = undelivered;
+    await this.room.storage.put(LOST_NOTICES_KEY, undelivered);
+  }
+
+  /** Keeps the watchdog ticking while any agent is connected or holds work, or notices wait. */
+  private async armWatchdog(): Promise<void> {
+    const watched = this.connectionOf.size > 0 || this.lostNotices.length > 0 || [...this.agents.values()].some((a) => a.running.length > 0 && a.lost_at === undefined);
+    if (!watched || (await this.room.storage.getAlarm()) !== null) return;
+    await this.room.storage.setAlarm(Date.now() + WATCHDOG_TICK_MS);
   }
 
   /** Hands pending requests, oldest first, to agents that can take them now. */
@@ -187,7 +272,7 @@ export default class AgentRegistryRoom implements Party.Server {
     const now = Date.now();
     return [...this.agents.values()].map((agent) => ({
       ...agent,
-      state: agentState(this.connectionOf.has(agent.name), agent.last_heartbeat, now, this.heartbeatMs()),
+      state: agentState(this.connectionOf.has(agent.name), agent.last_heartbeat, now, this.heartbeatMs(), agent.lost_at),
     }));
   }
 
@@ -202,6 +287,11 @@ export default class AgentRegistryRoom implements Party.Server {
       const frame = JSON.stringify(this.snapshot());
       for (const [id, session] of this.sessions) if (session.role !== "agent") this.room.getConnection(id)?.send(frame);
     }, DASHBOARD_THROTTLE_MS);
+  }
+
+  private idleFlagS(): number {
+    const seconds = Number(this.room.env.MESH_IDLE_FLAG_S ?? 300);
+    return Number.isFinite(seconds) && seconds > 0 ? seconds : 300;
   }
 
   private heartbeatMs(): number {

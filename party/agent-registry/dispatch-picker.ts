@@ -6,8 +6,9 @@ import type { AgentRecord, DispatchRequest } from "../../protocol/index.ts";
  * back to any kind only when no agent of the preferred kind can take it.
  */
 export function pickAgent(agents: readonly AgentRecord[], request: DispatchRequest): AgentRecord | null {
+  const excluded = new Set(request.exclude_agents ?? []);
   const able = agents.filter(
-    (agent) => agent.state === "online" && agent.tiers.includes(request.tier) && agent.running.length < agent.capacity,
+    (agent) => agent.state === "online" && !excluded.has(agent.name) && agent.tiers.includes(request.tier) && agent.running.length < agent.capacity,
   );
   const selector = request.selector;
   let candidates: AgentRecord[];
@@ -31,8 +32,17 @@ export function pickAgent(agents: readonly AgentRecord[], request: DispatchReque
   return candidates[0] ?? null;
 }
 
-/** Online while heartbeats arrive; stale after three missed beats; offline once its socket is gone. */
-export function agentState(connected: boolean, lastHeartbeat: number, now: number, heartbeatMs: number): AgentRecord["state"] {
+/**
+ * Lost once the watchdog gave it up (until it says hello again); offline once its socket is gone;
+ * online while heartbeats arrive; stale when a beat is late but the watchdog has not acted yet.
+ */
+export function agentState(connected: boolean, lastHeartbeat: number, now: number, heartbeatMs: number, lostAt?: number): AgentRecord["state"] {
+  if (lostAt !== undefined) return "lost";
   if (!connected) return "offline";
-  return now - lastHeartbeat <= 3 * heartbeatMs ? "online" : "stale";
+  return now - lastHeartbeat <= 2 * heartbeatMs ? "online" : "stale";
+}
+
+/** Whether the watchdog should give an agent up: three beats missed, counted from the later of its last beat and the registry's start. */
+export function heartbeatExpired(lastHeartbeat: number, since: number, now: number, heartbeatMs: number): boolean {
+  return now - Math.max(lastHeartbeat, since) > 3 * heartbeatMs;
 }

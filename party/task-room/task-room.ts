@@ -11,6 +11,7 @@ import {
   type Attempt,
   type AttemptExit,
   type AttemptHello,
+  type AttemptLost,
   type ErrorBody,
   type LogBatch,
   type LogLine,
@@ -26,7 +27,7 @@ import { readJsonBody } from "../http/read-body.ts";
 import { errorResponse, json } from "../http/responses.ts";
 import { sendToBudget, sendToDirectory, sendToRegistry } from "../room-peers.ts";
 import { LogStore } from "./log-store.ts";
-import { attemptOf, cancelTask, finishAttempt, newTask, startAttempt } from "./task-state.ts";
+import { attemptOf, cancelTask, finishAttempt, loseAttempt, lostAgents, newTask, startAttempt } from "./task-state.ts";
 import { ViewerFeed } from "./viewer-feed.ts";
 
 const TASK_KEY = "task";
@@ -132,6 +133,7 @@ export default class TaskRoom implements Party.Server {
       return json(task, 201);
     }
     if (this.task === null) return errorResponse("not_found", `no task ${this.room.id}`);
+    if (command.type === "attempt.lost") return this.onAttemptLost(command);
     const open = this.task.attempts.find((a) => a.status === "dispatched" || a.status === "running");
     const cancelled = cancelTask(this.task, command.reason ?? "cancelled by the orchestrator", Date.now());
     if (!cancelled.ok) return errorResponse(cancelled.error.code, cancelled.error.message);
@@ -146,6 +148,42 @@ export default class TaskRoom implements Party.Server {
       await sendToRegistry(this.room.context.parties, this.token(), { type: "dispatch.withdraw", task_id: this.room.id });
     }
     return json(cancelled.task);
+  }
+
+  private async onAttemptLost(command: AttemptLost): Promise<Response> {
+    if (this.task === null) return errorResponse("not_found", `no task ${this.room.id}`);
+    const lost = loseAttempt(this.task, command.attempt, command.agent, command.reason, Date.now());
+    if (!lost.ok) return errorResponse(lost.error.code, lost.error.message);
+    if (this.holder?.attempt === command.attempt) {
+      this.room.getConnection(this.holder.connectionId)?.close(CloseCode.notAssigned, "the mesh gave this attempt up");
+      this.holder = null;
+    }
+    await this.commit(lost.task, `attempt ${command.attempt} lost: ${command.reason}${lost.retry ? `; retrying at tier ${lost.retry.tier} on another agent` : ""}`, command.attempt);
+    const given = attemptOf(lost.task, command.attempt);
+    if (given !== undefined) await this.settle(given);
+    if (lost.retry !== undefined) await this.startNextAttempt(lost.task, lost.retry.n);
+    return json(this.task);
+  }
+
+  /** Reserves a new attempt's estimate and dispatches it; a refused reservation fails the task with `budget_halted`. */
+  private async startNextAttempt(task: TaskRecord, n: number): Promise<void> {
+    const attempt = attemptOf(task, n);
+    if (attempt === undefined) return;
+    const reserved = await sendToBudget(this.room.context.parties, this.token(), { type: "budget.reserve", task_id: task.task_id, attempt: n, tier: attempt.tier });
+    if (!reserved.ok) {
+      const body = (await reserved.json().catch(() => ({}))) as { error?: { message?: string } };
+      const halted: TaskRecord = {
+        ...task,
+        status: "failed",
+        attempts: task.attempts.map((a) => (a.n === n ? { ...a, status: "cancelled" as const, failure_class: "cancelled" as const, ended_at: Date.now() } : a)),
+        error: { code: "budget_halted", message: body.error?.message ?? "the budget refused the next attempt" },
+        updated_at: Date.now(),
+      };
+      await this.commit(halted, `attempt ${n} not started: ${halted.error?.message}`, n);
+      return;
+    }
+    const failed = await this.dispatch(task, n);
+    if (failed !== null) console.error(`task ${task.task_id}: ${failed.message}`);
   }
 
   private async onAttemptHello(hello: AttemptHello, connection: Party.Connection): Promise<void> {
@@ -305,6 +343,7 @@ export default class TaskRoom implements Party.Server {
       prompt: task.instruction,
       ...(task.cwd === undefined ? {} : { cwd: task.cwd }),
       selector: task.agent_selector,
+      ...(lostAgents(task).length === 0 ? {} : { exclude_agents: lostAgents(task) }),
       ...(task.acceptance === undefined ? {} : { acceptance: task.acceptance }),
       requested_at: Date.now(),
     });

@@ -143,3 +143,33 @@ export function cancelTask(task: TaskRecord, reason: string, now: number): Trans
   const cancelled: Attempt = { ...open, status: "cancelled", failure_class: "cancelled", ended_at: now };
   return { ok: true, task: withAttempt(task, cancelled, changes, now) };
 }
+
+/** At most this many attempts in all (INTERFACES.md). */
+export const MAX_ATTEMPTS = 5;
+
+/**
+ * The registry gave up the agent of attempt `n`: the attempt fails as `agent_lost`. The one infra
+ * failure that is retried: once, at the same tier, on another agent (the caller dispatches the new
+ * attempt). Otherwise the task fails.
+ */
+export function loseAttempt(task: TaskRecord, n: number, agent: string, reason: string, now: number): Transition & { retry?: Attempt } {
+  const attempt = attemptOf(task, n);
+  if (attempt === undefined || isFinished(task)) return refuse("conflict", `task ${task.task_id} has no open attempt ${n}`);
+  if ((attempt.status !== "running" && attempt.status !== "dispatched") || (attempt.agent !== null && attempt.agent !== agent)) {
+    return refuse("conflict", `attempt ${n} is ${attempt.status}${attempt.agent ? ` on ${attempt.agent}` : ""}; nothing to give up`);
+  }
+  const lost: Attempt = { ...attempt, status: "failed", failure_class: "agent_lost", ended_at: now, latency_ms: attempt.started_at === undefined ? 0 : now - attempt.started_at };
+  const earlierLosses = task.attempts.filter((a) => a.tier === attempt.tier && a.failure_class === "agent_lost").length;
+  const canRetry = earlierLosses === 0 && task.attempts.length < MAX_ATTEMPTS;
+  if (!canRetry) {
+    return { ok: true, task: withAttempt(task, lost, { status: "failed", error: { code: "agent_lost", message: `${reason}; attempt ${n} was lost and the same tier was already retried once` } }, now) };
+  }
+  const retry = newAttempt(task.attempts.length + 1, attempt.tier, now);
+  const attempts = [...task.attempts.map((a) => (a.n === n ? lost : a)), retry];
+  return { ok: true, task: { ...task, attempts, status: "queued", updated_at: now }, retry };
+}
+
+/** Agents a new attempt must avoid: those this task already lost. */
+export function lostAgents(task: TaskRecord): string[] {
+  return [...new Set(task.attempts.filter((a) => a.failure_class === "agent_lost" && a.agent !== null).map((a) => a.agent as string))];
+}

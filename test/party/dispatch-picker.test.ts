@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { agentState, pickAgent } from "../../party/agent-registry/dispatch-picker.ts";
+import { agentState, heartbeatExpired, pickAgent } from "../../party/agent-registry/dispatch-picker.ts";
 import type { AgentRecord, DispatchRequest } from "../../protocol/index.ts";
 
 const agent = (name: string, overrides: Partial<AgentRecord> = {}): AgentRecord => ({
@@ -54,9 +54,24 @@ describe("pickAgent", () => {
 });
 
 describe("agentState", () => {
-  it("is online within three heartbeats, stale after, offline without a socket", () => {
-    expect(agentState(true, 0, 15_000, 5000)).toBe("online");
-    expect(agentState(true, 0, 15_001, 5000)).toBe("stale");
+  it("is online while beats arrive, stale when one is late, offline without a socket, lost once given up", () => {
+    expect(agentState(true, 0, 10_000, 5000)).toBe("online");
+    expect(agentState(true, 0, 10_001, 5000)).toBe("stale");
     expect(agentState(false, 0, 0, 5000)).toBe("offline");
+    expect(agentState(true, 0, 0, 5000, 1)).toBe("lost");
+  });
+});
+
+describe("heartbeatExpired", () => {
+  it("gives an agent up after three missed beats, counting from the registry's start after a restart", () => {
+    expect(heartbeatExpired(0, 0, 15_000, 5000)).toBe(false);
+    expect(heartbeatExpired(0, 0, 15_001, 5000)).toBe(true);
+    expect(heartbeatExpired(0, 60_000, 70_000, 5000)).toBe(false);
+  });
+});
+
+describe("exclusions", () => {
+  it("skips an agent the request excludes", () => {
+    expect(pickAgent([agent("lost-one"), agent("other")], request({ exclude_agents: ["lost-one"] }))?.name).toBe("other");
   });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { cancelTask, finishAttempt, newTask, startAttempt } from "../../party/task-room/task-state.ts";
+import { cancelTask, finishAttempt, loseAttempt, lostAgents, newTask, startAttempt } from "../../party/task-room/task-state.ts";
 import type { AttemptExit, TaskRecord } from "../../protocol/index.ts";
 
 const created = (): TaskRecord =>
@@ -85,5 +85,39 @@ describe("task state machine", () => {
     const cancelled = cancelTask(created(), "stop", 5);
     if (!cancelled.ok) throw new Error("expected ok");
     expect(startAttempt(cancelled.task, hello, 6)).toMatchObject({ ok: false, error: { code: "not_assigned" } });
+  });
+});
+
+describe("a lost agent", () => {
+  it("fails its attempt as agent_lost and plans one retry at the same tier, avoiding that agent", () => {
+    const lost = loseAttempt(running(), 1, "vm-1", "missed heartbeats", 5000);
+    if (!lost.ok) throw new Error(lost.error.message);
+    expect(lost.task.status).toBe("queued");
+    expect(lost.task.attempts[0]).toMatchObject({ status: "failed", failure_class: "agent_lost", latency_ms: 3000 });
+    expect(lost.retry).toMatchObject({ n: 2, tier: "sonnet", status: "dispatched", agent: null });
+    expect(lostAgents(lost.task)).toEqual(["vm-1"]);
+  });
+
+  it("fails the task when the same tier was already retried once after a loss", () => {
+    const first = loseAttempt(running(), 1, "vm-1", "gone", 5000);
+    if (!first.ok) throw new Error(first.error.message);
+    const second = startAttempt(first.task, { ...hello, agent: "vm-2", attempt: 2 }, 6000);
+    if (!second.ok) throw new Error(second.error.message);
+    const again = loseAttempt(second.task, 2, "vm-2", "gone too", 7000);
+    expect(again).toMatchObject({ ok: true, task: { status: "failed", error: { code: "agent_lost" } } });
+    expect(again.retry).toBeUndefined();
+  });
+
+  it("refuses to give up an attempt that already ended or belongs to another agent", () => {
+    const done = finishAttempt(running(), "vm-1", exit(), 3000);
+    if (!done.ok) throw new Error("expected ok");
+    expect(loseAttempt(done.task, 1, "vm-1", "late", 4000)).toMatchObject({ ok: false, error: { code: "conflict" } });
+    expect(loseAttempt(running(), 1, "vm-9", "wrong agent", 4000)).toMatchObject({ ok: false, error: { code: "conflict" } });
+  });
+
+  it("refuses the late exit of an attempt the mesh gave up", () => {
+    const lost = loseAttempt(running(), 1, "vm-1", "gone", 5000);
+    if (!lost.ok) throw new Error(lost.error.message);
+    expect(finishAttempt(lost.task, "vm-1", exit(), 6000)).toMatchObject({ ok: false, error: { code: "conflict" } });
   });
 });

@@ -1,0 +1,63 @@
+// Lost agents are noticed by the registry's alarm, and their work goes on elsewhere.
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { AgentRecord, TaskView } from "../../protocol/index.ts";
+import { FIXTURES, startAgent, startMesh, waitFor, type Mesh, type TestAgent } from "./mesh-harness.ts";
+
+const HEARTBEAT_S = 1;
+let mesh: Mesh;
+const agents: TestAgent[] = [];
+
+// ~6 s of output: the attempt is surely running when its agent dies.
+const slow = { command: [process.execPath, join(FIXTURES, "print-lines.mjs"), "60", "0", "1", "100"], format: "text" as const, timeout_s: 60 };
+
+beforeAll(async () => {
+  mesh = await startMesh({ MESH_HEARTBEAT_S: String(HEARTBEAT_S) });
+  agents.push(await startAgent(mesh, "vm-watch-a", { executors: { sonnet: slow } }));
+  agents.push(await startAgent(mesh, "vm-watch-b", { executors: { sonnet: slow } }));
+});
+
+afterAll(async () => {
+  for (const agent of agents) await agent.stop();
+  await mesh?.stop();
+});
+
+describe("the watchdog", () => {
+  it("gives up an agent killed with SIGKILL within three heartbeats and a second, and the task goes on at the same tier on another agent", async () => {
+    const created = await mesh.api<TaskView>("/api/tasks", { method: "POST", body: { instruction: "slow", executor: "sonnet" } });
+    const taskId = created.body.task_id;
+    const running = await waitFor("the attempt to run", async () => {
+      const task = await mesh.task(taskId);
+      return task.attempts[0]?.status === "running" ? task : null;
+    });
+    const victim = agents.find((a) => a.name === running.attempts[0]?.agent);
+    if (victim === undefined) throw new Error("no agent runs the attempt");
+    const killedAt = Date.now();
+    victim.process.kill("SIGKILL");
+    const lost = await waitFor("agent_lost", async () => {
+      const task = await mesh.task(taskId);
+      return task.attempts[0]?.failure_class === "agent_lost" ? task : null;
+    }, 20_000, 50);
+    const detectedIn = Date.now() - killedAt;
+    expect(detectedIn).toBeLessThanOrEqual(3 * HEARTBEAT_S * 1000 + 1000 + 500);
+    expect(lost.attempts[0]).toMatchObject({ status: "failed", failure_class: "agent_lost", agent: victim.name });
+    const { body } = await mesh.api<{ agents: AgentRecord[] }>("/api/agents");
+    expect(body.agents.find((a) => a.name === victim.name)).toMatchObject({ state: "lost", running: [] });
+
+    const done = await waitFor("the retry to succeed", async () => {
+      const task = await mesh.task(taskId);
+      return task.status === "succeeded" || task.status === "failed" ? task : null;
+    }, 30_000);
+    expect(done.status).toBe("succeeded");
+    expect(done.attempts).toHaveLength(2);
+    expect(done.attempts[1]).toMatchObject({ n: 2, tier: "sonnet", status: "succeeded" });
+    expect(done.attempts[1]?.agent).not.toBe(victim.name);
+  });
+
+  it("does not give up healthy agents that only heartbeat", async () => {
+    await new Promise((resolve) => setTimeout(resolve, 5 * HEARTBEAT_S * 1000));
+    const { body } = await mesh.api<{ agents: AgentRecord[] }>("/api/agents");
+    const survivor = agents.find((a) => a.process.exitCode === null && a.process.signalCode === null);
+    expect(body.agents.find((a) => a.name === survivor?.name)?.state).toBe("online");
+  });
+});
