@@ -32,7 +32,8 @@ export function openMeshSocket(options: MeshSocketOptions): PartySocket {
     WebSocket: WS,
     maxRetries: options.maxRetries,
     maxEnqueuedMessages: 0,
-    minReconnectionDelay: MIN_RECONNECT_DELAY_MS,
+    // Jittered per socket, so agents that lost the same server do not all come back in one burst; capped.
+    minReconnectionDelay: MIN_RECONNECT_DELAY_MS * (1 + Math.random()),
     maxReconnectionDelay: MAX_RECONNECT_DELAY_MS,
     shouldReconnectOnClose: (event) => !finalCodes.has(event.code),
   });

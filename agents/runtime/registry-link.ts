@@ -33,6 +33,8 @@ export class RegistryLink {
   private readonly options: RegistryLinkOptions;
   private readonly socket: PartySocket;
   private heartbeat: ReturnType<typeof setInterval> | undefined;
+  /** When the registry last said anything (its heartbeat acks above all): the agent-side watchdog reads it. */
+  private lastHeard = 0;
   private registeredOnce = false;
   private connected = false;
   private outage = false;
@@ -70,10 +72,12 @@ export class RegistryLink {
     if (this.outage) this.options.log("registry reached again");
     this.outage = false;
     this.connected = true;
+    this.lastHeard = Date.now();
     sendMessage(this.socket, { type: "agent.hello", protocol_version: PROTOCOL_VERSION, ...this.options.identity, running: this.options.running() });
   }
 
   private onMessage(event: MessageEvent): void {
+    this.lastHeard = Date.now();
     const parsed = parseMessage(RegistryToAgent, frameData(event));
     if (!parsed.ok) {
       this.options.log(`ignored a bad frame from the registry (${parsed.error.code}: ${parsed.error.message})`);
@@ -90,6 +94,8 @@ export class RegistryLink {
       }
       case "task.assign":
         this.options.onAssign(message);
+        return;
+      case "heartbeat.ack":
         return;
       case "error":
         this.options.log(`registry error ${message.code}${message.in_reply_to === undefined ? "" : ` (to ${message.in_reply_to})`}: ${message.message}`);
@@ -129,9 +135,18 @@ export class RegistryLink {
 
   private startHeartbeat(heartbeatS: number): void {
     this.stopHeartbeat();
+    const beatMs = heartbeatS * 1000;
     this.heartbeat = setInterval(() => {
+      // Agent-side watchdog: a socket that looks open but carries no answer for two beats is dead
+      // (a half-open TCP connection, a hung server): drop it and reconnect.
+      if (Date.now() - this.lastHeard > 2 * beatMs) {
+        this.options.log(`no answer from the mesh for ${(2 * beatMs) / 1000} s; reconnecting`);
+        this.stopHeartbeat();
+        this.socket.reconnect(4000, "no heartbeat answer");
+        return;
+      }
       sendMessage(this.socket, { type: "agent.heartbeat", running: this.options.running() });
-    }, heartbeatS * 1000);
+    }, beatMs);
   }
 
   private stopHeartbeat(): void {
