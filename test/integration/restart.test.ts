@@ -1,4 +1,5 @@
 // The server stops mid-run and comes back on the same persist directory: nothing is lost.
+import { createHash } from "node:crypto";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { AgentRecord, LogLine, TaskView } from "../../protocol/index.ts";
@@ -67,5 +68,26 @@ describe("a server restart", () => {
     expect(task.attempts).toHaveLength(1);
     const stdout = (await allLines(taskId)).filter((l) => l.stream === "stdout").map((l) => l.text);
     expect(stdout).toEqual(Array.from({ length: LINES }, (_, i) => `line ${i} ${"x".repeat(i % 50)}`));
+  });
+
+  it("survives a 10 s outage mid-task: the same attempt goes on and every printed line arrives exactly once", async () => {
+    const created = await mesh.api<TaskView>("/api/tasks", { method: "POST", body: { instruction: "long", executor: "sonnet" } });
+    const taskId = created.body.task_id;
+    await waitFor("output to flow", async () => (await allLines(taskId)).filter((l) => l.stream === "stdout").length > 20);
+    await mesh.stopServer();
+    await new Promise((resolve) => setTimeout(resolve, 10_000));
+    await mesh.startServer();
+    const task = await waitFor("the task to finish", async () => {
+      const current = await mesh.task(taskId);
+      return current.status === "succeeded" || current.status === "failed" ? current : null;
+    }, 60_000);
+    expect(task.status).toBe("succeeded");
+    expect(task.attempts).toHaveLength(1);
+    expect(task.attempts[0]?.failure_class).toBeUndefined();
+    const hash = (lines: string[]): string => createHash("sha256").update(lines.join("\n")).digest("hex");
+    const received = (await allLines(taskId)).filter((l) => l.stream === "stdout").map((l) => l.text);
+    const printed = Array.from({ length: LINES }, (_, i) => `line ${i} ${"x".repeat(i % 50)}`);
+    expect(received.length).toBe(printed.length);
+    expect(hash(received)).toBe(hash(printed));
   });
 });
