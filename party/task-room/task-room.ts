@@ -29,17 +29,14 @@ import { sendToBudget, sendToDirectory, sendToRegistry } from "../room-peers.ts"
 import { LogStore } from "./log-store.ts";
 import { attemptOf, cancelTask, finishAttempt, loseAttempt, lostAgents, newTask, startAttempt } from "./task-state.ts";
 import { ViewerFeed } from "./viewer-feed.ts";
+import { AttemptHolders } from "./attempt-holders.ts";
 
 const TASK_KEY = "task";
-/** Lines of the current attempt already stored, written with each batch: how duplicates are recognised. */
+/** Lines of each attempt already stored, written with each batch: how duplicates are recognised. */
 const ATTEMPT_LINES_KEY = "attempt-lines";
-type AttemptLines = { attempt: number; next_line: number };
 
 /** New lines wake a long-poll reader after at most this long, so a chatty task reaches it in steps. */
 const LINES_WAKE_MS = 100;
-
-/** The agent connection that runs the task's current attempt. */
-type AttemptHolder = { connectionId: string; agent: string; attempt: number };
 
 /**
  * One room per task (room id = the task's ULID): holds the task's state machine, its attempts and
@@ -51,8 +48,7 @@ export default class TaskRoom implements Party.Server {
   private task: TaskRecord | null = null;
   private log: LogStore | null = null;
   private feed: ViewerFeed | null = null;
-  private attemptLines: AttemptLines = { attempt: 0, next_line: 0 };
-  private holder: AttemptHolder | null = null;
+  private holders = new AttemptHolders({});
   /** Bumped on every change of the task (in memory): long-poll readers compare it. */
   private revision = 0;
   private readonly changeWaiters = new Set<() => void>();
@@ -67,7 +63,7 @@ export default class TaskRoom implements Party.Server {
 
   async onStart(): Promise<void> {
     this.task = (await this.room.storage.get<TaskRecord>(TASK_KEY)) ?? null;
-    this.attemptLines = (await this.room.storage.get<AttemptLines>(ATTEMPT_LINES_KEY)) ?? { attempt: 0, next_line: 0 };
+    this.holders = AttemptHolders.fromStored(await this.room.storage.get(ATTEMPT_LINES_KEY));
     this.log = await LogStore.load(this.room.storage);
     this.feed = new ViewerFeed(this.log);
   }
@@ -86,7 +82,7 @@ export default class TaskRoom implements Party.Server {
   onClose(connection: Party.Connection): void {
     this.roles.delete(connection.id);
     this.feed?.drop(connection.id);
-    if (this.holder?.connectionId === connection.id) this.holder = null;
+    this.holders.dropConnection(connection.id);
   }
 
   async onMessage(raw: string | ArrayBuffer | ArrayBufferView, connection: Party.Connection): Promise<void> {
@@ -134,17 +130,22 @@ export default class TaskRoom implements Party.Server {
     }
     if (this.task === null) return errorResponse("not_found", `no task ${this.room.id}`);
     if (command.type === "attempt.lost") return this.onAttemptLost(command);
-    const open = this.task.attempts.find((a) => a.status === "dispatched" || a.status === "running");
+    const open = this.task.attempts.filter((a) => a.status === "dispatched" || a.status === "running");
     const cancelled = cancelTask(this.task, command.reason ?? "cancelled by the orchestrator", Date.now());
     if (!cancelled.ok) return errorResponse(cancelled.error.code, cancelled.error.message);
     await this.commit(cancelled.task, `cancelled: ${command.reason ?? "by the orchestrator"}`);
-    // An attempt that never reached an agent ends here; a running one settles when its exit arrives.
-    const never = open?.status === "dispatched" ? attemptOf(cancelled.task, open.n) : undefined;
-    if (never !== undefined) await this.settle(never);
-    if (open?.status === "running" && this.holder !== null) {
-      const connection = this.room.getConnection(this.holder.connectionId);
-      if (connection) send(connection, { type: "attempt.cancel", attempt: open.n, reason: command.reason ?? "task cancelled" });
-    } else if (open?.status === "dispatched") {
+    for (const attempt of open) {
+      const holder = this.holders.holderOf(attempt.n);
+      const connection = holder === undefined ? undefined : this.room.getConnection(holder.connectionId);
+      if (attempt.status === "running" && connection !== undefined) {
+        send(connection, { type: "attempt.cancel", attempt: attempt.n, reason: command.reason ?? "task cancelled" });
+      } else if (attempt.status === "dispatched") {
+        // It never reached an agent: it ends here. A running one settles when its exit arrives.
+        const never = attemptOf(cancelled.task, attempt.n);
+        if (never !== undefined) await this.settle(never);
+      }
+    }
+    if (open.some((a) => a.status === "dispatched")) {
       await sendToRegistry(this.room.context.parties, this.token(), { type: "dispatch.withdraw", task_id: this.room.id });
     }
     return json(cancelled.task);
@@ -154,9 +155,10 @@ export default class TaskRoom implements Party.Server {
     if (this.task === null) return errorResponse("not_found", `no task ${this.room.id}`);
     const lost = loseAttempt(this.task, command.attempt, command.agent, command.reason, Date.now());
     if (!lost.ok) return errorResponse(lost.error.code, lost.error.message);
-    if (this.holder?.attempt === command.attempt) {
-      this.room.getConnection(this.holder.connectionId)?.close(CloseCode.notAssigned, "the mesh gave this attempt up");
-      this.holder = null;
+    const holder = this.holders.holderOf(command.attempt);
+    if (holder !== undefined) {
+      this.room.getConnection(holder.connectionId)?.close(CloseCode.notAssigned, "the mesh gave this attempt up");
+      this.holders.release(command.attempt);
     }
     await this.commit(lost.task, `attempt ${command.attempt} lost: ${command.reason}${lost.retry ? `; retrying at tier ${lost.retry.tier} on another agent` : ""}`, command.attempt);
     const given = attemptOf(lost.task, command.attempt);
@@ -197,51 +199,49 @@ export default class TaskRoom implements Party.Server {
       send(connection, { type: "error", ...started.error, in_reply_to: hello.type });
       return connection.close(CloseCode.notAssigned, "attempt not assigned");
     }
-    if (this.holder !== null && this.holder.connectionId !== connection.id) {
-      this.room.getConnection(this.holder.connectionId)?.close(CloseCode.replaced, "the agent reconnected");
-    }
-    this.holder = { connectionId: connection.id, agent: hello.agent, attempt: hello.attempt };
-    if (this.attemptLines.attempt !== hello.attempt) this.attemptLines = { attempt: hello.attempt, next_line: 0 };
+    const replaced = this.holders.hold(hello.attempt, { connectionId: connection.id, agent: hello.agent });
+    if (replaced !== null) this.room.getConnection(replaced)?.close(CloseCode.replaced, "the agent reconnected");
     if (started.task !== this.task) {
       await this.commit(started.task, `attempt ${hello.attempt} started at tier ${attemptOf(started.task, hello.attempt)?.tier} on agent ${hello.agent} (${hello.executor})`, hello.attempt);
     }
-    send(connection, { type: "attempt.accepted", attempt: hello.attempt, next_line: this.attemptLines.next_line });
+    send(connection, { type: "attempt.accepted", attempt: hello.attempt, next_line: this.holders.linesOf(hello.attempt) });
   }
 
   private async onLogBatch(batch: LogBatch, connection: Party.Connection): Promise<void> {
     if (!this.holds(connection, batch.attempt) || this.log === null) {
       return send(connection, { type: "error", code: "not_assigned", message: `attempt ${batch.attempt} is not held by this connection; send attempt.hello first`, in_reply_to: batch.type });
     }
-    const expected = this.attemptLines.next_line;
+    const expected = this.holders.linesOf(batch.attempt);
     const fresh = batch.lines.slice(Math.max(0, expected - batch.first_line));
     const missing = Math.max(0, batch.first_line - expected);
     if (fresh.length > 0) {
       const lines: Omit<LogLine, "seq">[] = [];
       if (missing > 0) lines.push(systemLine(batch.attempt, `[mesh] ${missing} output lines of attempt ${batch.attempt} were lost before they reached the mesh`));
       for (const line of fresh) lines.push({ ...line, attempt: batch.attempt });
-      this.attemptLines = { attempt: batch.attempt, next_line: batch.first_line + batch.lines.length };
-      const appended = this.log.append(lines, { [ATTEMPT_LINES_KEY]: this.attemptLines });
+      const counts = this.holders.setLines(batch.attempt, batch.first_line + batch.lines.length);
+      const appended = this.log.append(lines, { [ATTEMPT_LINES_KEY]: counts });
       this.feed?.publish(appended.lines);
       this.changed("lines");
       await appended.written;
     }
-    send(connection, { type: "log.ack", attempt: batch.attempt, next_line: this.attemptLines.next_line });
+    send(connection, { type: "log.ack", attempt: batch.attempt, next_line: this.holders.linesOf(batch.attempt) });
   }
 
   private async onAttemptExit(exit: AttemptExit, connection: Party.Connection): Promise<void> {
-    if (this.task === null || this.holder === null || !this.holds(connection, exit.attempt)) {
+    const holder = this.holders.holderOf(exit.attempt);
+    if (this.task === null || holder === undefined || !this.holds(connection, exit.attempt)) {
       return send(connection, { type: "error", code: "not_assigned", message: `attempt ${exit.attempt} is not held by this connection`, in_reply_to: exit.type });
     }
-    const finished = finishAttempt(this.task, this.holder.agent, exit, Date.now());
+    const finished = finishAttempt(this.task, holder.agent, exit, Date.now());
     if (!finished.ok) return send(connection, { type: "error", ...finished.error, in_reply_to: exit.type });
-    const missing = exit.line_count - this.attemptLines.next_line;
+    const missing = exit.line_count - this.holders.linesOf(exit.attempt);
     const attempt = attemptOf(finished.task, exit.attempt);
     const how = exit.signal !== null ? `killed by ${exit.signal}` : `exited with code ${exit.exit_code ?? "none"}`;
     const note = `attempt ${exit.attempt} ${how} after ${(exit.duration_ms / 1000).toFixed(1)}s: ${attempt?.status}${attempt?.failure_class ? ` (${attempt.failure_class})` : ""}${missing > 0 ? `; ${missing} output lines never arrived` : ""}`;
     await this.commit(finished.task, note, exit.attempt);
     if (attempt !== undefined) await this.settle(attempt);
     send(connection, { type: "attempt.closed", attempt: exit.attempt, status: attempt?.status ?? "failed" });
-    this.holder = null;
+    this.holders.release(exit.attempt);
   }
 
   /**
@@ -284,7 +284,7 @@ export default class TaskRoom implements Party.Server {
   }
 
   private holds(connection: Party.Connection, attempt: number): boolean {
-    return this.holder?.connectionId === connection.id && this.holder.attempt === attempt;
+    return this.holders.holds(connection.id, attempt);
   }
 
   /** Stores a new task state, notes it in the log, shows it to viewers and updates the directory. */

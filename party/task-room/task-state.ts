@@ -134,14 +134,11 @@ export function finishAttempt(task: TaskRecord, agent: string, exit: AttemptExit
   };
 }
 
-/** A person or orchestrator cancels the task; its open attempt is marked cancelled. */
+/** A person or orchestrator cancels the task; every open attempt is marked cancelled. */
 export function cancelTask(task: TaskRecord, reason: string, now: number): Transition {
   if (isFinished(task)) return refuse("conflict", `task ${task.task_id} already ${task.status}; nothing to cancel`);
-  const open = task.attempts.find((a) => a.status === "dispatched" || a.status === "running");
-  const changes: Partial<TaskRecord> = { status: "cancelled", error: { code: "cancelled", message: `cancelled: ${reason}` } };
-  if (open === undefined) return { ok: true, task: { ...task, ...changes, updated_at: now } };
-  const cancelled: Attempt = { ...open, status: "cancelled", failure_class: "cancelled", ended_at: now };
-  return { ok: true, task: withAttempt(task, cancelled, changes, now) };
+  const attempts = task.attempts.map((a): Attempt => (a.status === "dispatched" || a.status === "running" ? { ...a, status: "cancelled", failure_class: "cancelled", ended_at: now } : a));
+  return { ok: true, task: { ...task, attempts, status: "cancelled", error: { code: "cancelled", message: `cancelled: ${reason}` }, updated_at: now } };
 }
 
 /** At most this many attempts in all (INTERFACES.md). */
