@@ -1,5 +1,5 @@
 import type * as Party from "partykit/server";
-import type { BudgetCommand, DirectoryCommand, RegistryCommand, TaskCommand } from "../protocol/index.ts";
+import { TiersReply, type BudgetCommand, type DirectoryCommand, type ExecutorTier, type RegistryCommand, type TaskCommand } from "../protocol/index.ts";
 
 /** The registry room's one instance: every agent and every dispatch goes through it. */
 export const REGISTRY_ROOM_ID = "main";
@@ -36,4 +36,13 @@ export function sendToBudget(parties: Party.Context["parties"], token: string, c
 
 export function sendToTask(parties: Party.Context["parties"], token: string, taskId: string, command: TaskCommand): Promise<Response> {
   return post(parties, "task", taskId, token, command);
+}
+
+/** Tiers that online agents serve now; empty when the registry cannot say. */
+export async function servedTiers(parties: Party.Context["parties"], token: string): Promise<Set<ExecutorTier>> {
+  const registry = parties.registry;
+  if (registry === undefined) return new Set();
+  const response = await registry.get(REGISTRY_ROOM_ID).fetch("/?view=tiers", { headers: { authorization: `Bearer ${token}` } });
+  const parsed = TiersReply.safeParse(await response.json().catch(() => null));
+  return new Set(parsed.success ? parsed.data.tiers : []);
 }

@@ -31,6 +31,8 @@ export const ErrorCode = z.enum([
   "unsupported_version",
   /** The first message on an agent socket must be its hello. */
   "hello_required",
+  /** A person rejected the task at the human step. */
+  "rejected",
   /** The cost circuit breaker is open: today's spend and reservations reached the daily halt. */
   "budget_halted",
   /** Something failed inside the mesh; the message says what. */
@@ -63,6 +65,7 @@ export const httpStatusOf: Record<ErrorCode, number> = {
   unsupported_version: 400,
   hello_required: 400,
   budget_halted: 503,
+  rejected: 409,
   internal: 500,
 };
 

@@ -36,7 +36,22 @@ export const AttemptLost = z.object({
 });
 export type AttemptLost = z.infer<typeof AttemptLost>;
 
-export const TaskCommand = z.discriminatedUnion("type", [TaskCreate, TaskCancel, AttemptLost]);
+/** A person's decision on a task awaiting one (`resolve`). */
+export const ResolveDecision = z
+  .object({
+    decision: z.enum(["approve", "retry", "reject"]),
+    /** For retry: what to do differently; for reject: why. */
+    guidance: z.string().max(20_000).optional(),
+    /** For retry: the tier (or CLI name) to retry at; default the last attempt's tier. */
+    executor: z.string().min(1).optional(),
+  })
+  .strict();
+export type ResolveDecision = z.infer<typeof ResolveDecision>;
+
+export const TaskResolve = ResolveDecision.extend({ type: z.literal("task.resolve") });
+export type TaskResolve = z.infer<typeof TaskResolve>;
+
+export const TaskCommand = z.discriminatedUnion("type", [TaskCreate, TaskCancel, AttemptLost, TaskResolve]);
 export type TaskCommand = z.infer<typeof TaskCommand>;
 
 /** Task room → registry: find an agent for this attempt (queued until one can take it). */
@@ -98,6 +113,8 @@ export type DirectoryCommand = z.infer<typeof DirectoryCommand>;
 
 /** Replies of the reads. */
 export const AgentsReply = z.object({ agents: z.array(AgentRecord) });
+/** Tiers that online agents serve now (the registry's `?view=tiers`). */
+export const TiersReply = z.object({ tiers: z.array(ExecutorTier) });
 export const LogsReply = z.object({ lines: z.array(LogLine) });
 export const TasksReply = z.object({ tasks: z.array(TaskSummary) });
 

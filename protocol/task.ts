@@ -72,6 +72,12 @@ export const Attempt = z.object({
   session_id: z.string().optional(),
   /** Files the run changed in its cwd (a git work tree), relative to it. */
   changed_files: z.array(z.string()).optional(),
+  /** Why this attempt was made: the next step of the ladder, a consensus candidate, or a person's retry. */
+  role: z.enum(["sequential", "consensus", "retry"]).optional(),
+  /** A person's guidance for a retry. */
+  guidance: z.string().optional(),
+  /** This attempt's final output (the executor's result text, or the tail of stdout). */
+  output: z.string().optional(),
   /** The agent running it; null while it waits for one. */
   agent: z.string().nullable(),
   /** Where the attempt is in its lifecycle. */
@@ -115,6 +121,21 @@ export const TaskRecord = z.object({
   /** How a successful run is checked before it is accepted. */
   acceptance: Acceptance.optional(),
   attempts: z.array(Attempt),
+  /** Tiers the task passed over because no connected agent served them. */
+  skipped_tiers: z.array(z.object({ tier: ExecutorTier, reason: z.string(), at: z.number() })).optional(),
+  /** The attempt whose result the task took (consensus winner, or a person's approval). */
+  winner: z.number().int().positive().optional(),
+  /** Set while the task waits for a person, and kept with the decision once made. */
+  human: z
+    .object({
+      reason: z.string(),
+      /** What the attempts did, for the person deciding. */
+      summary: z.string(),
+      since: z.number(),
+      decision: z.enum(["approve", "retry", "reject"]).optional(),
+      decided_at: z.number().optional(),
+    })
+    .optional(),
   /** Sum over attempts. */
   tokens: Tokens,
   cost_usd: z.number().nonnegative(),

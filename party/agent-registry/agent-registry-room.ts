@@ -142,7 +142,13 @@ export default class AgentRegistryRoom implements Party.Server {
     this.parties ??= this.room.context.parties;
     const refused = await gateRequest(request, this.room.env);
     if (refused !== null) return refused;
-    if (request.method === "GET") return json({ agents: this.list() });
+    if (request.method === "GET") {
+      if (new URL(request.url).searchParams.get("view") === "tiers") {
+        const tiers = new Set(this.list().filter((agent) => agent.state === "online").flatMap((agent) => agent.tiers));
+        return json({ tiers: [...tiers] });
+      }
+      return json({ agents: this.list() });
+    }
     if (request.method !== "POST") return errorResponse("not_found", `${request.method} is not served here`);
     const body = await readJsonBody(request as unknown as Request, RegistryCommand);
     if (!body.ok) return errorResponse(body.error.code, body.error.message);

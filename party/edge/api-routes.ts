@@ -1,10 +1,10 @@
 import type * as Party from "partykit/server";
 import { z } from "zod";
-import { CreateTaskRequest, TaskStatus, httpStatusOf } from "../../protocol/index.ts";
+import { CreateTaskRequest, ResolveDecision, TaskStatus, httpStatusOf } from "../../protocol/index.ts";
 import { identify, readSecrets } from "../auth/credentials.ts";
 import { readJsonBody } from "../http/read-body.ts";
 import { errorResponse, json } from "../http/responses.ts";
-import { cancelTask, createLink, createTask, getBudget, getLogs, getStages, getTask, listAgents, listTasks, type MeshContext, type Outcome } from "./mesh-operations.ts";
+import { cancelTask, createLink, createTask, getBudget, getLogs, getStages, getTask, listAgents, listTasks, resolveTaskDecision, type MeshContext, type Outcome } from "./mesh-operations.ts";
 
 /** `POST /api/links`: a read-only link for one task or for the dashboard. */
 const LinkRequest = z
@@ -24,13 +24,20 @@ export function bearerToken(request: Request): string | null {
   return header === null ? null : (/^Bearer\s+(\S+)$/i.exec(header.trim())?.[1] ?? null);
 }
 
-/** Checks the orchestrator credential; the context for the operations, or the refusal. */
-export async function orchestratorContext(request: Request, url: URL, lobby: Party.FetchLobby): Promise<MeshContext | Response> {
+/**
+ * Checks the orchestrator credential; the context for the operations, or the refusal. A dashboard
+ * link may also make a person's decision (`allowDashboard`): the person at the dashboard is the
+ * ladder's human step. Task watch links stay read-only.
+ */
+export async function orchestratorContext(request: Request, url: URL, lobby: Party.FetchLobby, allowDashboard = false): Promise<MeshContext | Response> {
   const secrets = readSecrets(lobby.env);
   if ("code" in secrets) return errorResponse(secrets.code, secrets.message);
   const caller = await identify(bearerToken(request), secrets, Date.now());
   if (caller === null) return errorResponse("unauthorized", "missing or wrong token; send 'Authorization: Bearer <MESH_ORCHESTRATOR_TOKEN>'");
-  if (caller.role !== "orchestrator") return errorResponse("forbidden", `a ${caller.role} credential may not do this; it needs the orchestrator token`);
+  const dashboard = caller.role === "viewer" && caller.scope.kind === "dashboard";
+  if (caller.role !== "orchestrator" && !(allowDashboard && dashboard)) {
+    return errorResponse("forbidden", `a ${caller.role} credential may not do this; it needs the orchestrator token`);
+  }
   return { parties: lobby.parties, secrets, origin: url.origin };
 }
 
@@ -47,10 +54,15 @@ function intParam(params: URLSearchParams, field: string): number | undefined | 
 
 /** The HTTP API of INTERFACES.md. Only the orchestrator credential, in the Authorization header, gets in. */
 export async function routeApi(request: Request, url: URL, lobby: Party.FetchLobby): Promise<Response> {
-  const ctx = await orchestratorContext(request, url, lobby);
-  if (ctx instanceof Response) return ctx;
   const [, resource, ref, action, ...rest] = url.pathname.split("/").filter((part) => part.length > 0);
   const method = request.method;
+  const isResolve = resource === "tasks" && ref !== undefined && action === "resolve" && method === "POST";
+  const ctx = await orchestratorContext(request, url, lobby, isResolve);
+  if (ctx instanceof Response) return ctx;
+  if (isResolve && ref !== undefined) {
+    const body = await readJsonBody(request, ResolveDecision);
+    return body.ok ? reply(await resolveTaskDecision(ctx, ref, body.body)) : errorResponse(body.error.code, body.error.message);
+  }
   if (rest.length > 0) return notFound(url);
   if (resource === "tasks" && ref === undefined && method === "POST") {
     const body = await readJsonBody(request, CreateTaskRequest);
@@ -96,5 +108,5 @@ export async function routeApi(request: Request, url: URL, lobby: Party.FetchLob
 }
 
 function notFound(url: URL): Response {
-  return errorResponse("not_found", `no route ${url.pathname}; the API serves /api/tasks, /api/tasks/<id or name>[/logs|/cancel], /api/agents, /api/budget[/stages], /api/links`);
+  return errorResponse("not_found", `no route ${url.pathname}; the API serves /api/tasks, /api/tasks/<id or name>[/logs|/cancel|/resolve], /api/agents, /api/budget[/stages], /api/links`);
 }

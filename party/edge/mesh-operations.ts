@@ -16,6 +16,7 @@ import {
   type StageRecord,
   type CreateTaskRequest,
   type LogLine,
+  type ResolveDecision,
   type TaskCommand,
   type TaskRecord,
   type TaskStatus,
@@ -108,6 +109,15 @@ export async function cancelTask(ctx: MeshContext, ref: string, reason?: string)
   const taskId = await resolveTaskRef(ctx, ref);
   if (!taskId.ok) return taskId;
   const command: TaskCommand = { type: "task.cancel", ...(reason === undefined ? {} : { reason }) };
+  const task = await callRoom<TaskRecord>(ctx, "task", taskId.value, "", { method: "POST", body: command });
+  return task.ok ? { ok: true, value: await present(ctx, task.value) } : task;
+}
+
+/** A person's decision on a task awaiting one. */
+export async function resolveTaskDecision(ctx: MeshContext, ref: string, decision: ResolveDecision): Promise<Outcome<TaskView>> {
+  const taskId = await resolveTaskRef(ctx, ref);
+  if (!taskId.ok) return taskId;
+  const command: TaskCommand = { type: "task.resolve", ...decision };
   const task = await callRoom<TaskRecord>(ctx, "task", taskId.value, "", { method: "POST", body: command });
   return task.ok ? { ok: true, value: await present(ctx, task.value) } : task;
 }

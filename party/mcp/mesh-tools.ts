@@ -2,7 +2,7 @@ import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
 import { z } from "zod";
 import { Acceptance, FINISHED_TASK_STATUSES, MAX_INSTRUCTION_CHARS, MAX_LOG_READ, TaskName, TaskStatus } from "../../protocol/index.ts";
-import { cancelTask, createTask, getBudget, getLogs, getTask, listAgents, listTasks, type MeshContext } from "../edge/mesh-operations.ts";
+import { cancelTask, createTask, getBudget, getLogs, getTask, listAgents, listTasks, resolveTaskDecision, type MeshContext } from "../edge/mesh-operations.ts";
 import { errorResult, taskResult, valueResult } from "./tool-results.ts";
 import { waitForTask, type Progress } from "./task-waiter.ts";
 
@@ -159,13 +159,12 @@ export function registerMeshTools(server: McpServer, ctx: MeshContext): void {
     async (args) => {
       const ref = refOf(args);
       if (typeof ref !== "string") return ref;
-      const found = await getTask(ctx, ref);
-      if (!found.ok) return errorResult(found.error);
-      // Only the escalation ladder's human step puts a task in awaiting_human; until then nothing can be resolved.
-      return errorResult({
-        code: "conflict",
-        message: `task ${found.value.task_id} is ${found.value.status}; resolve applies only to a task awaiting a person (status awaiting_human)`,
+      const resolved = await resolveTaskDecision(ctx, ref, {
+        decision: args.decision,
+        ...(args.guidance === undefined ? {} : { guidance: args.guidance }),
+        ...(args.executor === undefined ? {} : { executor: args.executor }),
       });
+      return resolved.ok ? taskResult(resolved.value) : errorResult(resolved.error);
     },
   );
 

@@ -2,6 +2,8 @@ import type * as Party from "partykit/server";
 import {
   AgentToTask,
   CloseCode,
+  ExecutorTier,
+  resolveExecutorTier,
   MAX_LOG_READ,
   PROTOCOL_VERSION,
   SUPPORTED_PROTOCOL_VERSIONS,
@@ -12,6 +14,7 @@ import {
   type AttemptExit,
   type AttemptHello,
   type AttemptLost,
+  type TaskResolve,
   type ErrorBody,
   type LogBatch,
   type LogLine,
@@ -25,9 +28,11 @@ import { gateRequest, gateSocket, roleOf, type SocketRole } from "../auth/room-g
 import { scopeAllowsTask } from "../auth/viewer-link.ts";
 import { readJsonBody } from "../http/read-body.ts";
 import { errorResponse, json } from "../http/responses.ts";
-import { sendToBudget, sendToDirectory, sendToRegistry } from "../room-peers.ts";
+import { sendToBudget, sendToDirectory, sendToRegistry, servedTiers } from "../room-peers.ts";
 import { LogStore } from "./log-store.ts";
 import { attemptOf, cancelTask, finishAttempt, loseAttempt, lostAgents, newTask, startAttempt } from "./task-state.ts";
+import { attemptPrompt } from "./attempt-context.ts";
+import { planNext, resolveTask, startingTier, type EscalationConfig, type Plan } from "./escalation.ts";
 import { ViewerFeed } from "./viewer-feed.ts";
 import { AttemptHolders } from "./attempt-holders.ts";
 
@@ -122,14 +127,18 @@ export default class TaskRoom implements Party.Server {
     if (command.type === "task.create") {
       if (this.task !== null) return errorResponse("conflict", `task ${this.room.id} already exists`);
       if (command.task_id !== this.room.id) return errorResponse("bad_request", "task_id: must equal the room id");
-      const task = newTask(command, Date.now());
-      await this.commit(task, `queued at tier ${task.tier}`);
+      const now = Date.now();
+      const start = startingTier(command.tier, await servedTiers(this.room.context.parties, this.token()));
+      const fresh = newTask({ ...command, tier: start.tier }, now);
+      const task: TaskRecord = start.skipped.length === 0 ? fresh : { ...fresh, skipped_tiers: start.skipped.map((tier) => ({ tier, reason: "no connected agent serves it", at: now })) };
+      await this.commit(task, `queued at tier ${task.tier}${start.skipped.length > 0 ? ` (skipped ${start.skipped.join(", ")}: no agent serves them)` : ""}`);
       const dispatched = await this.dispatch(task, 1);
       if (dispatched !== null) return errorResponse(dispatched.code, dispatched.message);
       return json(task, 201);
     }
     if (this.task === null) return errorResponse("not_found", `no task ${this.room.id}`);
     if (command.type === "attempt.lost") return this.onAttemptLost(command);
+    if (command.type === "task.resolve") return this.onResolve(command);
     const open = this.task.attempts.filter((a) => a.status === "dispatched" || a.status === "running");
     const cancelled = cancelTask(this.task, command.reason ?? "cancelled by the orchestrator", Date.now());
     if (!cancelled.ok) return errorResponse(cancelled.error.code, cancelled.error.message);
@@ -165,6 +174,34 @@ export default class TaskRoom implements Party.Server {
     if (given !== undefined) await this.settle(given);
     if (lost.retry !== undefined) await this.startNextAttempt(lost.task, lost.retry.n);
     return json(this.task);
+  }
+
+  private async onResolve(command: TaskResolve): Promise<Response> {
+    if (this.task === null) return errorResponse("not_found", `no task ${this.room.id}`);
+    const retryTier = command.executor === undefined ? null : resolveExecutorTier(command.executor);
+    if (command.executor !== undefined && retryTier === null) return errorResponse("bad_request", `executor: '${command.executor}' is neither a tier nor a CLI name`);
+    const resolved = resolveTask(this.task, command, retryTier, Date.now());
+    if (!resolved.ok) return errorResponse(resolved.code, resolved.message);
+    await this.apply(resolved.plan);
+    return json(this.task);
+  }
+
+  /** Carries out an escalation plan: stores the task, then reserves and dispatches its new attempts. */
+  private async apply(plan: Plan): Promise<void> {
+    if (plan.kind === "none") return;
+    await this.commit(plan.task, plan.note);
+    if (plan.kind === "dispatch") for (const n of plan.attempts) await this.startNextAttempt(this.task ?? plan.task, n);
+  }
+
+  private escalationConfig(): EscalationConfig {
+    const env = this.room.env;
+    const listed = typeof env.MESH_CONSENSUS_TIERS === "string" ? env.MESH_CONSENSUS_TIERS.split(",").map((t) => t.trim()) : ["opus", "sonnet", "codex", "gemini-pro"];
+    const consensusTiers = listed.flatMap((t) => {
+      const tier = ExecutorTier.safeParse(t);
+      return tier.success ? [tier.data] : [];
+    });
+    const size = Number(env.MESH_CONSENSUS_SIZE ?? 2);
+    return { consensusTiers, consensusSize: Number.isInteger(size) && size > 0 ? size : 2 };
   }
 
   /** Reserves a new attempt's estimate and dispatches it; a refused reservation fails the task with `budget_halted`. */
@@ -240,6 +277,7 @@ export default class TaskRoom implements Party.Server {
     const note = `attempt ${exit.attempt} ${how} after ${(exit.duration_ms / 1000).toFixed(1)}s: ${attempt?.status}${attempt?.failure_class ? ` (${attempt.failure_class})` : ""}${missing > 0 ? `; ${missing} output lines never arrived` : ""}`;
     await this.commit(finished.task, note, exit.attempt);
     if (attempt !== undefined) await this.settle(attempt);
+    await this.apply(planNext(finished.task, await servedTiers(this.room.context.parties, this.token()), this.escalationConfig(), Date.now()));
     send(connection, { type: "attempt.closed", attempt: exit.attempt, status: attempt?.status ?? "failed" });
     this.holders.release(exit.attempt);
   }
@@ -335,12 +373,15 @@ export default class TaskRoom implements Party.Server {
   }
 
   private async dispatch(task: TaskRecord, attempt: number): Promise<ErrorBody | null> {
+    const target = attemptOf(task, attempt);
+    if (target === undefined) return { code: "internal", message: `task ${task.task_id} has no attempt ${attempt}` };
+    const recent = this.log === null || attempt === 1 ? [] : await this.log.read(Math.max(0, this.log.nextSeq - 2000), 2000);
     const response = await sendToRegistry(this.room.context.parties, this.token(), {
       type: "dispatch.request",
       task_id: task.task_id,
       attempt,
-      tier: attemptOf(task, attempt)?.tier ?? "sonnet",
-      prompt: task.instruction,
+      tier: target.tier,
+      prompt: attemptPrompt(task, target, recent),
       ...(task.cwd === undefined ? {} : { cwd: task.cwd }),
       selector: task.agent_selector,
       ...(lostAgents(task).length === 0 ? {} : { exclude_agents: lostAgents(task) }),

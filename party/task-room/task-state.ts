@@ -105,6 +105,7 @@ export function finishAttempt(task: TaskRecord, agent: string, exit: AttemptExit
     ...(exit.tokens === undefined ? {} : { tokens: exit.tokens }),
     ...(exit.cost_usd === undefined ? {} : { cost_usd: exit.cost_usd }),
     ...(exit.changed_files === undefined ? {} : { changed_files: exit.changed_files }),
+    ...(exit.output === undefined ? {} : { output: exit.output.slice(-16_000) }),
   };
   if (attempt.status === "cancelled") return { ok: true, task: withAttempt(task, ended, {}, now) };
   const attempts = task.attempts.map((a) => (a.n === ended.n ? ended : a));
@@ -116,8 +117,10 @@ export function finishAttempt(task: TaskRecord, agent: string, exit: AttemptExit
     cost_usd: attempts.reduce((sum, a) => sum + a.cost_usd, 0),
     latency_ms: attempts.reduce((sum, a) => sum + a.latency_ms, 0),
   };
-  const status = outcome.status;
-  const failed = status !== "succeeded";
+  // While other attempts run (consensus), the task runs on; the escalation plan judges the round.
+  const stillOpen = attempts.some((a) => a.status === "dispatched" || a.status === "running");
+  const status = stillOpen ? "running" : outcome.status;
+  const failed = status === "failed";
   return {
     ok: true,
     task: withAttempt(

@@ -81,6 +81,7 @@ describe("socket auth", () => {
     expect(await upgradeStatus(ws("/parties/registry/main", link))).toBe(403);
     const viewer = await TaskViewer.open(mesh, taskA.task_id, link);
     await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(viewer.errors).toEqual([]);
     expect(viewer.task?.task_id).toBe(taskA.task_id);
     // A viewer cannot act: an agent's message from it is an unknown type, and nothing changes.
     viewer.socket.send(JSON.stringify({ type: "attempt.exit", attempt: 1, line_count: 0, exit_code: 0, signal: null, duration_ms: 1 }));

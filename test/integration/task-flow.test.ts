@@ -84,12 +84,20 @@ describe("a task end to end", () => {
     expect(bad.body.error?.message).toContain("since_seq");
   });
 
-  it("ends a failing command failed, with its exit code and a quality failure class", async () => {
+  it("ends a failing command's attempt failed, with its exit code and a quality failure class, and escalates", async () => {
     const created = await mesh.api<TaskView>("/api/tasks", { method: "POST", body: { instruction: "fail", executor: "opus" } });
-    const task = await finished(created.body.task_id);
-    expect(task.status).toBe("failed");
+    const task = await waitFor("the first attempt to end", async () => {
+      const current = await mesh.task(created.body.task_id);
+      return current.attempts[0]?.status === "failed" ? current : null;
+    });
     expect(task.attempts[0]).toMatchObject({ status: "failed", exit_code: 3, failure_class: "unknown" });
-    expect(task.error?.message).toContain("code 3");
+    // A quality failure is not the end: opus is the top tier, so consensus runs next.
+    const next = await waitFor("the next step", async () => {
+      const current = await mesh.task(created.body.task_id);
+      return current.attempts.length > 1 ? current : null;
+    });
+    expect(next.attempts[1]?.role).toBe("consensus");
+    await mesh.api(`/api/tasks/${created.body.task_id}/cancel`, { method: "POST" });
   });
 
   it("names tasks, refuses a name in use, and finds a task by its name", async () => {

@@ -1,0 +1,151 @@
+import { ExecutorTier, type Attempt, type FailureClass, type ResolveDecision, type TaskRecord } from "../../protocol/index.ts";
+import { MAX_ATTEMPTS } from "./task-state.ts";
+
+/** At most this many attempts one after another before consensus (INTERFACES.md). */
+export const MAX_SEQUENTIAL = 3;
+
+/** Quality failures climb the ladder; infrastructure failures stop the task (INTERFACES.md). */
+const QUALITY: readonly FailureClass[] = ["test_fail", "wrong_file", "unknown"];
+
+export type EscalationConfig = {
+  /** Tiers consensus may use, in order of preference. */
+  consensusTiers: readonly ExecutorTier[];
+  /** How many candidates consensus runs at once (capped by the attempts left). */
+  consensusSize: number;
+};
+
+/** What the task room does next after an attempt ended. */
+export type Plan =
+  /** Nothing: attempts are still open, or the task has ended for good. */
+  | { kind: "none" }
+  /** New attempts were added (the task is queued): reserve and dispatch them. */
+  | { kind: "dispatch"; task: TaskRecord; attempts: number[]; note: string }
+  /** The task changed without new work: consensus picked a winner, or it now waits for a person. */
+  | { kind: "settled"; task: TaskRecord; note: string };
+
+const isOpen = (a: Attempt): boolean => a.status === "dispatched" || a.status === "running";
+
+function newAttempt(n: number, tier: ExecutorTier, role: Attempt["role"], now: number, guidance?: string): Attempt {
+  return { n, tier, executor: "", agent: null, status: "dispatched", tokens: { input: 0, output: 0 }, cost_usd: 0, latency_ms: 0, dispatched_at: now, role, ...(guidance === undefined ? {} : { guidance }) };
+}
+
+/** The first tier above `from` that an online agent serves, and the ones passed over on the way. */
+export function nextServedTier(from: ExecutorTier, served: ReadonlySet<ExecutorTier>): { tier: ExecutorTier | null; skipped: ExecutorTier[] } {
+  const ladder = ExecutorTier.options;
+  const skipped: ExecutorTier[] = [];
+  for (const tier of ladder.slice(ladder.indexOf(from) + 1)) {
+    if (served.has(tier)) return { tier, skipped };
+    skipped.push(tier);
+  }
+  return { tier: null, skipped };
+}
+
+/** Where a new task starts: its tier if served; else the next served one above it; with no agent at all, its own tier (it waits). */
+export function startingTier(tier: ExecutorTier, served: ReadonlySet<ExecutorTier>): { tier: ExecutorTier; skipped: ExecutorTier[] } {
+  if (served.size === 0 || served.has(tier)) return { tier, skipped: [] };
+  const next = nextServedTier(tier, served);
+  return next.tier === null ? { tier, skipped: [] } : { tier: next.tier, skipped: next.skipped };
+}
+
+/** One line per attempt, for the person at the human step. */
+export function attemptsSummary(task: TaskRecord): string {
+  return task.attempts
+    .map((a) => `#${a.n} ${a.tier}${a.role === "consensus" ? " (consensus)" : ""} on ${a.agent ?? "no agent"}: ${a.status}${a.failure_class ? ` (${a.failure_class})` : ""}, $${a.cost_usd.toFixed(4)}${a.changed_files?.length ? `, changed ${a.changed_files.join(", ")}` : ""}`)
+    .join("\n");
+}
+
+function toHuman(task: TaskRecord, reason: string, now: number): Plan {
+  const waiting: TaskRecord = { ...task, status: "awaiting_human", tier: "human", human: { reason, summary: attemptsSummary(task), since: now }, updated_at: now };
+  return { kind: "settled", task: waiting, note: `waiting for a person: ${reason}` };
+}
+
+/**
+ * Judges a consensus round on evidence: only candidates that passed (the CLI succeeded and the
+ * acceptance check held) can win; among them the one whose changed files most others agree with,
+ * then the cheapest, then the earliest.
+ */
+export function judgeConsensus(candidates: readonly Attempt[]): Attempt | null {
+  const passing = candidates.filter((a) => a.status === "succeeded");
+  const files = (a: Attempt): string => [...(a.changed_files ?? [])].sort().join("\n");
+  const agreement = (a: Attempt): number => passing.filter((b) => b !== a && files(b) === files(a)).length;
+  const ranked = [...passing].sort((a, b) => agreement(b) - agreement(a) || a.cost_usd - b.cost_usd || a.n - b.n);
+  return ranked[0] ?? null;
+}
+
+/**
+ * The escalation ladder, applied after an attempt ended: quality failures move up to the next tier an
+ * agent serves (skips recorded); after three sequential attempts, or at the top, consensus runs
+ * several tiers at once; with no passing candidate, or at the cap of five attempts, a person decides.
+ */
+export function planNext(task: TaskRecord, served: ReadonlySet<ExecutorTier>, config: EscalationConfig, now: number): Plan {
+  if (task.attempts.some(isOpen) || task.status === "cancelled" || task.status === "awaiting_human") return { kind: "none" };
+  const last = task.attempts.at(-1);
+  if (last === undefined) return { kind: "none" };
+
+  if (last.role === "consensus") {
+    const round = task.attempts.filter((a) => a.role === "consensus" && a.dispatched_at === last.dispatched_at);
+    const winner = judgeConsensus(round);
+    if (winner === null) return toHuman(task, "no consensus candidate passed its checks", now);
+    const { error: _error, ...rest } = task;
+    const won: TaskRecord = { ...rest, status: "succeeded", winner: winner.n, ...(winner.output === undefined ? {} : { output: winner.output }), updated_at: now };
+    return { kind: "settled", task: won, note: `consensus picked attempt ${winner.n} (${winner.tier}) of ${round.length}` };
+  }
+
+  if (task.status !== "failed" || last.failure_class === undefined || !QUALITY.includes(last.failure_class)) return { kind: "none" };
+  if (task.attempts.length >= MAX_ATTEMPTS) return toHuman(task, `the cap of ${MAX_ATTEMPTS} attempts is reached`, now);
+
+  const sequential = task.attempts.filter((a) => a.role !== "consensus").length;
+  if (sequential < MAX_SEQUENTIAL) {
+    const next = nextServedTier(last.tier, served);
+    const skips = next.skipped.map((tier) => ({ tier, reason: "no connected agent serves it", at: now }));
+    if (next.tier !== null) {
+      const attempt = newAttempt(task.attempts.length + 1, next.tier, "sequential", now);
+      const { error: _error, ...rest } = task;
+      const climbed: TaskRecord = { ...rest, status: "queued", tier: next.tier, attempts: [...task.attempts, attempt], skipped_tiers: [...(task.skipped_tiers ?? []), ...skips], updated_at: now };
+      const skipped = skips.length > 0 ? ` (skipped ${next.skipped.join(", ")}: no agent serves them)` : "";
+      return { kind: "dispatch", task: climbed, attempts: [attempt.n], note: `attempt ${last.n} failed (${last.failure_class}); escalating to ${next.tier}${skipped}` };
+    }
+  }
+
+  const left = MAX_ATTEMPTS - task.attempts.length;
+  const tiers = config.consensusTiers.filter((tier) => served.has(tier)).slice(0, Math.min(config.consensusSize, left));
+  if (tiers.length === 0) return toHuman(task, "no agent serves a consensus tier", now);
+  const candidates = tiers.map((tier, i) => newAttempt(task.attempts.length + 1 + i, tier, "consensus", now));
+  const { error: _error, ...rest } = task;
+  const round: TaskRecord = { ...rest, status: "queued", tier: "consensus", attempts: [...task.attempts, ...candidates], updated_at: now };
+  return { kind: "dispatch", task: round, attempts: candidates.map((a) => a.n), note: `consensus: ${tiers.join(", ")} run at once` };
+}
+
+/** The attempt a person's approval accepts: one that passed, else the latest whose CLI at least succeeded, else the latest. */
+function bestAttempt(task: TaskRecord): Attempt | undefined {
+  const ended = task.attempts.filter((a) => !isOpen(a) && a.status !== "cancelled");
+  const rank = (a: Attempt): number => (a.status === "succeeded" ? 2 : a.failure_class === "test_fail" || a.failure_class === "wrong_file" ? 1 : 0);
+  return [...ended].sort((a, b) => rank(b) - rank(a) || b.n - a.n)[0];
+}
+
+/**
+ * A person's decision at the human step. Approve takes the best attempt's result; reject fails the
+ * task; retry adds one attempt (a person may go past the automatic cap) with their guidance.
+ */
+export function resolveTask(task: TaskRecord, decision: ResolveDecision, retryTier: ExecutorTier | null, now: number): { ok: true; plan: Plan } | { ok: false; code: "conflict" | "bad_request"; message: string } {
+  if (task.status !== "awaiting_human" || task.human === undefined) {
+    return { ok: false, code: "conflict", message: `task ${task.task_id} is ${task.status}; resolve applies only to a task awaiting a person (status awaiting_human)` };
+  }
+  const human = { ...task.human, decision: decision.decision, decided_at: now };
+  if (decision.decision === "reject") {
+    const rejected: TaskRecord = { ...task, status: "failed", human, error: { code: "rejected", message: decision.guidance ?? "rejected by a person" }, updated_at: now };
+    return { ok: true, plan: { kind: "settled", task: rejected, note: `a person rejected the task${decision.guidance ? `: ${decision.guidance}` : ""}` } };
+  }
+  if (decision.decision === "approve") {
+    const best = bestAttempt(task);
+    if (best === undefined) return { ok: false, code: "conflict", message: "no attempt ended with a result to approve; retry or reject" };
+    const { error: _error, ...rest } = task;
+    const approved: TaskRecord = { ...rest, status: "succeeded", human, winner: best.n, ...(best.output === undefined ? {} : { output: best.output }), updated_at: now };
+    return { ok: true, plan: { kind: "settled", task: approved, note: `a person approved attempt ${best.n} (${best.tier})` } };
+  }
+  const tier = retryTier ?? task.attempts.at(-1)?.tier ?? "sonnet";
+  const attempt = newAttempt(task.attempts.length + 1, tier, "retry", now, decision.guidance);
+  const { error: _error, ...rest } = task;
+  const retried: TaskRecord = { ...rest, status: "queued", tier, human, attempts: [...task.attempts, attempt], updated_at: now };
+  return { ok: true, plan: { kind: "dispatch", task: retried, attempts: [attempt.n], note: `a person asked for a retry at ${tier}${decision.guidance ? ` with guidance` : ""}` } };
+}
