@@ -1,5 +1,5 @@
 import type * as Party from "partykit/server";
-import { TiersReply, type BudgetCommand, type DirectoryCommand, type ExecutorTier, type RegistryCommand, type TaskCommand } from "../protocol/index.ts";
+import { TiersReply, type AgentSelector, type BudgetCommand, type DirectoryCommand, type ExecutorTier, type RegistryCommand, type TaskCommand } from "../protocol/index.ts";
 
 /** The registry room's one instance: every agent and every dispatch goes through it. */
 export const REGISTRY_ROOM_ID = "main";
@@ -38,11 +38,14 @@ export function sendToTask(parties: Party.Context["parties"], token: string, tas
   return post(parties, "task", taskId, token, command);
 }
 
-/** Tiers that online agents serve now; empty when the registry cannot say. */
-export async function servedTiers(parties: Party.Context["parties"], token: string): Promise<Set<ExecutorTier>> {
+/** Tiers that online agents the selector allows serve now; empty when the registry cannot say. */
+export async function servedTiers(parties: Party.Context["parties"], token: string, selector: AgentSelector): Promise<Set<ExecutorTier>> {
   const registry = parties.registry;
   if (registry === undefined) return new Set();
-  const response = await registry.get(REGISTRY_ROOM_ID).fetch("/?view=tiers", { headers: { authorization: `Bearer ${token}` } });
+  const query = new URLSearchParams({ view: "tiers" });
+  if (selector.by === "name") query.set("name", selector.name);
+  if (selector.by === "kind") query.set("kind", selector.kind);
+  const response = await registry.get(REGISTRY_ROOM_ID).fetch(`/?${query}`, { headers: { authorization: `Bearer ${token}` } });
   const parsed = TiersReply.safeParse(await response.json().catch(() => null));
   return new Set(parsed.success ? parsed.data.tiers : []);
 }

@@ -143,9 +143,13 @@ export default class AgentRegistryRoom implements Party.Server {
     const refused = await gateRequest(request, this.room.env);
     if (refused !== null) return refused;
     if (request.method === "GET") {
-      if (new URL(request.url).searchParams.get("view") === "tiers") {
-        const tiers = new Set(this.list().filter((agent) => agent.state === "online").flatMap((agent) => agent.tiers));
-        return json({ tiers: [...tiers] });
+      const url = new URL(request.url);
+      if (url.searchParams.get("view") === "tiers") {
+        // Only agents the task may use count: one by name, or of one kind.
+        const name = url.searchParams.get("name");
+        const kind = url.searchParams.get("kind");
+        const usable = this.list().filter((agent) => agent.state === "online" && (name === null || agent.name === name) && (kind === null || agent.kind === kind));
+        return json({ tiers: [...new Set(usable.flatMap((agent) => agent.tiers))] });
       }
       return json({ agents: this.list() });
     }

@@ -11,20 +11,44 @@ export function watchUrl(origin: string, taskId: string, linkToken: string): str
 /** Mermaid labels may not hold quotes or brackets. */
 const label = (text: string): string => text.replace(/["[\]{}()<>]/g, "'");
 
-/** The task's path as a Mermaid flowchart: created → each attempt with its tier, agent, outcome, cost → final status. */
+/**
+ * The path the task really took, as a Mermaid flowchart: skipped tiers (dashed), each attempt with
+ * its tier, agent, outcome, cost and time, consensus candidates side by side, the human step, the end.
+ */
 export function taskMermaid(task: TaskRecord): string {
   const lines = ["flowchart LR", `  created["${label(`task ${task.name ?? task.task_id.slice(-6)}`)}"]`];
-  let previous = "created";
+  for (const [i, skip] of (task.skipped_tiers ?? []).entries()) {
+    lines.push(`  skip${i}["${label(`${skip.tier} skipped`)}<br/>${label(skip.reason)}"]`, `  created -.-> skip${i}`);
+  }
+  let previous = ["created"];
+  let round: string[] = [];
+  const flushRound = (): void => {
+    if (round.length > 0) previous = round;
+    round = [];
+  };
   for (const attempt of task.attempts) {
     const id = `a${attempt.n}`;
     const outcome = attempt.failure_class ? `${attempt.status}: ${attempt.failure_class}` : attempt.status;
     const where = attempt.agent ? ` on ${attempt.agent}` : "";
+    const role = attempt.role === "consensus" ? " consensus" : attempt.role === "retry" ? " retry" : "";
     const cost = `$${attempt.cost_usd.toFixed(4)} · ${(attempt.latency_ms / 1000).toFixed(1)}s`;
-    lines.push(`  ${id}["${label(`#${attempt.n} ${attempt.tier}${where}`)}<br/>${label(`${outcome} · ${cost}`)}"]`);
-    lines.push(`  ${previous} --> ${id}`);
-    previous = id;
+    const won = task.winner === attempt.n ? " ★" : "";
+    lines.push(`  ${id}["${label(`#${attempt.n}${role} ${attempt.tier}${where}${won}`)}<br/>${label(`${outcome} · ${cost}`)}"]`);
+    for (const from of previous) lines.push(`  ${from} --> ${id}`);
+    if (attempt.role === "consensus") round.push(id);
+    else {
+      flushRound();
+      previous = [id];
+    }
   }
-  lines.push(`  final(("${label(task.status)}"))`, `  ${previous} --> final`);
+  flushRound();
+  if (task.human !== undefined) {
+    lines.push(`  human{{"${label(`person: ${task.human.decision ?? "waiting"}`)}"}}`);
+    for (const from of previous) lines.push(`  ${from} --> human`);
+    previous = ["human"];
+  }
+  lines.push(`  final(("${label(task.status)}"))`);
+  for (const from of previous) lines.push(`  ${from} --> final`);
   return lines.join("\n");
 }
 

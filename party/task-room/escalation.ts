@@ -44,7 +44,7 @@ export function nextServedTier(from: ExecutorTier, served: ReadonlySet<ExecutorT
 export function startingTier(tier: ExecutorTier, served: ReadonlySet<ExecutorTier>): { tier: ExecutorTier; skipped: ExecutorTier[] } {
   if (served.size === 0 || served.has(tier)) return { tier, skipped: [] };
   const next = nextServedTier(tier, served);
-  return next.tier === null ? { tier, skipped: [] } : { tier: next.tier, skipped: next.skipped };
+  return next.tier === null ? { tier, skipped: [] } : { tier: next.tier, skipped: [tier, ...next.skipped] };
 }
 
 /** One line per attempt, for the person at the human step. */

@@ -128,7 +128,7 @@ export default class TaskRoom implements Party.Server {
       if (this.task !== null) return errorResponse("conflict", `task ${this.room.id} already exists`);
       if (command.task_id !== this.room.id) return errorResponse("bad_request", "task_id: must equal the room id");
       const now = Date.now();
-      const start = startingTier(command.tier, await servedTiers(this.room.context.parties, this.token()));
+      const start = startingTier(command.tier, await servedTiers(this.room.context.parties, this.token(), command.agent_selector));
       const fresh = newTask({ ...command, tier: start.tier }, now);
       const task: TaskRecord = start.skipped.length === 0 ? fresh : { ...fresh, skipped_tiers: start.skipped.map((tier) => ({ tier, reason: "no connected agent serves it", at: now })) };
       await this.commit(task, `queued at tier ${task.tier}${start.skipped.length > 0 ? ` (skipped ${start.skipped.join(", ")}: no agent serves them)` : ""}`);
@@ -265,21 +265,26 @@ export default class TaskRoom implements Party.Server {
   }
 
   private async onAttemptExit(exit: AttemptExit, connection: Party.Connection): Promise<void> {
-    const holder = this.holders.holderOf(exit.attempt);
-    if (this.task === null || holder === undefined || !this.holds(connection, exit.attempt)) {
+    if (this.task === null || !this.holds(connection, exit.attempt)) {
       return send(connection, { type: "error", code: "not_assigned", message: `attempt ${exit.attempt} is not held by this connection`, in_reply_to: exit.type });
     }
+    // Asked first, so the exit and the next step are computed together and stored in one change:
+    // nobody sees a task "failed" that is about to climb the ladder.
+    const served = await servedTiers(this.room.context.parties, this.token(), this.task.agent_selector);
+    const holder = this.holders.holderOf(exit.attempt);
+    if (this.task === null || holder === undefined || holder.connectionId !== connection.id) return;
     const finished = finishAttempt(this.task, holder.agent, exit, Date.now());
     if (!finished.ok) return send(connection, { type: "error", ...finished.error, in_reply_to: exit.type });
+    const plan = planNext(finished.task, served, this.escalationConfig(), Date.now());
     const missing = exit.line_count - this.holders.linesOf(exit.attempt);
     const attempt = attemptOf(finished.task, exit.attempt);
     const how = exit.signal !== null ? `killed by ${exit.signal}` : `exited with code ${exit.exit_code ?? "none"}`;
     const note = `attempt ${exit.attempt} ${how} after ${(exit.duration_ms / 1000).toFixed(1)}s: ${attempt?.status}${attempt?.failure_class ? ` (${attempt.failure_class})` : ""}${missing > 0 ? `; ${missing} output lines never arrived` : ""}`;
-    await this.commit(finished.task, note, exit.attempt);
-    if (attempt !== undefined) await this.settle(attempt);
-    await this.apply(planNext(finished.task, await servedTiers(this.room.context.parties, this.token()), this.escalationConfig(), Date.now()));
+    await this.commit(plan.kind === "none" ? finished.task : plan.task, plan.kind === "none" ? note : `${note}; ${plan.note}`, exit.attempt);
     send(connection, { type: "attempt.closed", attempt: exit.attempt, status: attempt?.status ?? "failed" });
     this.holders.release(exit.attempt);
+    if (attempt !== undefined) await this.settle(attempt);
+    if (plan.kind === "dispatch") for (const n of plan.attempts) await this.startNextAttempt(this.task ?? plan.task, n);
   }
 
   /**

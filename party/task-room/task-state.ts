@@ -36,7 +36,7 @@ export function newTask(command: TaskCreate, now: number): TaskRecord {
 }
 
 function newAttempt(n: number, tier: Attempt["tier"], now: number): Attempt {
-  return { n, tier, executor: "", agent: null, status: "dispatched", tokens: { input: 0, output: 0 }, cost_usd: 0, latency_ms: 0, dispatched_at: now };
+  return { n, tier, executor: "", agent: null, status: "dispatched", tokens: { input: 0, output: 0 }, cost_usd: 0, latency_ms: 0, dispatched_at: now, role: "sequential" };
 }
 
 export function isFinished(task: TaskRecord): boolean {

@@ -95,7 +95,7 @@ describe("the escalation ladder", () => {
   });
 
   it("starts at the next served tier when the asked one is not served, and waits when nothing is", () => {
-    expect(startingTier("deepseek", new Set(["sonnet"]))).toEqual({ tier: "sonnet", skipped: ["gemini-flash", "gemini-pro", "codex"] });
+    expect(startingTier("deepseek", new Set(["sonnet"]))).toEqual({ tier: "sonnet", skipped: ["deepseek", "gemini-flash", "gemini-pro", "codex"] });
     expect(startingTier("deepseek", new Set())).toEqual({ tier: "deepseek", skipped: [] });
     expect(nextServedTier("opus", ALL).tier).toBeNull();
   });
