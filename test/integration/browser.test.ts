@@ -83,6 +83,34 @@ describe("the browser page", () => {
     await page.close();
   });
 
+  it("lets a person approve a task waiting for one, from the task's page", async () => {
+    const human = await startAgent(mesh, "vm-human", { executors: { deepseek: { command: [process.execPath, join(FIXTURES, "exit-with.mjs"), "1", "deepseek"], format: "text", timeout_s: 60 } } });
+    try {
+      const created = await mesh.api<TaskView>("/api/tasks", { method: "POST", body: { instruction: "needs a person", agent: "vm-human" } });
+      await waitFor("the human step", async () => (await mesh.task(created.body.task_id)).status === "awaiting_human", 30_000);
+      const link = (await mesh.api<{ token: string }>("/api/links", { method: "POST", body: {} })).body.token;
+      const page = await browser.newPage();
+      await page.goto(`${mesh.url}/#task=${created.body.task_id}&token=${encodeURIComponent(link)}`);
+      await page.getByTestId("human-step").waitFor({ state: "visible" });
+      expect(await page.getByTestId("human-summary").textContent()).toContain("#1 deepseek");
+      await page.getByTestId("human-approve").click();
+      await waitFor("the task to succeed on the page", async () => (await page.getByTestId("task-status").textContent())?.includes("succeeded"), 30_000);
+      const task = await mesh.task(created.body.task_id);
+      expect(task).toMatchObject({ status: "succeeded", winner: 1, human: { decision: "approve" } });
+      // A task's own watch link is read-only: the buttons are there but disabled.
+      const readOnly = await browser.newPage();
+      const other = await mesh.api<TaskView>("/api/tasks", { method: "POST", body: { instruction: "another", agent: "vm-human" } });
+      await waitFor("the human step", async () => (await mesh.task(other.body.task_id)).status === "awaiting_human", 30_000);
+      await readOnly.goto((await mesh.task(other.body.task_id)).watch_url);
+      await readOnly.getByTestId("human-step").waitFor({ state: "visible" });
+      expect(await readOnly.getByTestId("human-approve").isDisabled()).toBe(true);
+      await page.close();
+      await readOnly.close();
+    } finally {
+      await human.stop();
+    }
+  });
+
   it("tells the person when the link is not valid", async () => {
     const page = await browser.newPage();
     await page.goto(`${mesh.url}/#task=${"0".repeat(26)}&token=v1.task-x.1.forged`);

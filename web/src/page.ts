@@ -1,5 +1,6 @@
 // The page's entry: reads the fragment, lays out the panels and connects them to the task room and the registry.
 import { AgentsPanel } from "./agents-panel.ts";
+import { HumanStepPanel } from "./human-step-panel.ts";
 import { BudgetPanel } from "./budget-panel.ts";
 import { followBudget } from "./budget-feed.ts";
 import { followAgents } from "./agents-feed.ts";
@@ -89,10 +90,14 @@ function main(): void {
     const taskId = params.taskId;
     const log = new LogView();
     const panel = new TaskPanel(taskId, log.element);
-    content.append(panel.element);
+    const human = new HumanStepPanel(taskId, token, !isTaskLink(token));
+    content.append(human.element, panel.element);
     document.title = `${taskId} · agent-mesh`;
     followTask(taskId, token, {
-      onTask: (task) => panel.show(task),
+      onTask: (task) => {
+        panel.show(task);
+        human.show(task);
+      },
       onLines: (lines) => log.append(lines),
       onError: (error) => notices.error("task", error),
       onHealth: (health) => {
