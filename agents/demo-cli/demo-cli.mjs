@@ -1,50 +1,123 @@
 #!/usr/bin/env node
-// The bundled demo CLI: replays a realistic coding session as plain text, so `npm start` shows a
-// live task without any API key. Usage: demo-cli.mjs "<prompt>". DEMO_CLI_DELAY_MS scales the pauses.
-const prompt = process.argv[2] ?? "(no prompt)";
+// The bundled demo CLI: replays a realistic coding session, so `npm start` shows a live task without
+// any API key.
+//   demo-cli.mjs "<prompt>"                        plain text (the default)
+//   demo-cli.mjs --format <format> [-m <model>] [--transcript <file>] [--] "<prompt>"
+//     replays a recorded session in that output format (transcripts/, from the CLIs' documented
+//     formats) with pauses, exactly as the real CLI would print it. With -m, formats that name
+//     their model name that one (as if that model ran); the agent reads it from the command for
+//     the others. --transcript picks another recording, e.g. codex-failure.jsonl.
+// DEMO_CLI_DELAY_MS scales the pauses (default 350 ms a step).
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+
 const unit = Number(process.env.DEMO_CLI_DELAY_MS ?? 350);
 const sleep = (steps) => new Promise((done) => setTimeout(done, steps * unit));
 
-const session = [
-  [1, `● Task: ${prompt.slice(0, 200)}`],
-  [3, "● Read(package.json)"],
-  [1, "  └  Read 38 lines"],
-  [2, "● Read(src/router.ts)"],
-  [1, "  └  Read 212 lines"],
-  [4, "● I'll add input validation to the route handler and cover it with tests."],
-  [3, "● Edit(src/router.ts)"],
-  [1, "  └  Updated src/router.ts with 14 additions and 3 removals"],
-  [3, "● Write(test/router.test.ts)"],
-  [1, "  └  Wrote 46 lines to test/router.test.ts"],
-  [2, "● Bash(npm test)"],
-];
-const testRun = [
-  "  > demo@1.0.0 test",
-  "  > vitest run",
-  "   ✓ test/router.test.ts > accepts a valid body",
-  "   ✓ test/router.test.ts > rejects a body without a name (400)",
-  "   ✓ test/router.test.ts > rejects an oversized body (413)",
-  "   ✓ test/parse.test.ts > parses every fixture",
-  "   Test Files  2 passed (2)",
-  "        Tests  4 passed (4)",
-];
-const closing = [
-  [3, "● All tests pass. Summary of the change:"],
-  [1, "  - src/router.ts: validate the body with the shared schema; 400 names the bad field"],
-  [1, "  - test/router.test.ts: three new cases"],
-  [2, "Done in 4 turns · 2 files changed"],
-];
+/** Each format's recorded success. */
+const successes = {
+  "claude-stream-json": "claude-success.jsonl",
+  "claude-json": "claude-result.json",
+  "codex-jsonl": "codex-success.jsonl",
+  "gemini-json": "gemini-success.json",
+  "gemini-stream-json": "gemini-stream-success.jsonl",
+  "opencode-json": "opencode-deepseek-success.jsonl",
+};
+/** The model each recording names, replaced by the -m model. */
+const recordedModels = { claude: "claude-sonnet-4-5-20250929", gemini: "gemini-2.5-flash" };
 
-for (const [steps, line] of session) {
-  await sleep(steps);
-  console.log(line);
+/** How the real CLI ended each recorded failure (FORMATS.md's table of samples). */
+const endings = {
+  "claude-error.jsonl": { exit: 1 },
+  "claude-auth-failure.txt": { exit: 1 },
+  "codex-failure.jsonl": { exit: 1 },
+  "gemini-error.json": { exit: 41, stream: "stderr" },
+};
+
+const args = process.argv.slice(2);
+const options = {};
+// Only its own flags: anything else, even a prompt that starts with '-', is the prompt.
+while (["--format", "-m", "--transcript", "--"].includes(args[0])) {
+  const flag = args.shift();
+  if (flag === "--") break;
+  options[flag] = args.shift();
 }
-for (const line of testRun) {
-  await sleep(1);
-  console.log(line);
+const prompt = args[0] ?? "(no prompt)";
+const format = options["--format"] ?? "text";
+
+if (format === "text") {
+  await replayText(prompt);
+} else {
+  const transcript = options["--transcript"] ?? successes[format];
+  if (transcript === undefined) {
+    process.stderr.write(`demo-cli: unknown --format '${format}'; use text or one of ${Object.keys(successes).join(", ")}\n`);
+    process.exit(2);
+  }
+  await replayTranscript(transcript);
 }
-process.stderr.write("  (demo) npm warn Unknown user config \"nodedir\"\n");
-for (const [steps, line] of closing) {
-  await sleep(steps);
-  console.log(line);
+
+/** A recorded session, line by line: one-document formats come whole after a pause, as the real CLIs print them. */
+async function replayTranscript(name) {
+  const recorded = recordedModels[name.split("-")[0]];
+  const model = options["-m"];
+  let text = readFileSync(join(import.meta.dirname, "transcripts", name), "utf8");
+  if (recorded !== undefined && model !== undefined) text = text.replaceAll(`"${recorded}"`, JSON.stringify(model));
+  const ending = endings[name] ?? { exit: 0 };
+  const out = ending.stream === "stderr" ? process.stderr : process.stdout;
+  if (name.endsWith(".json") || name.endsWith(".txt")) {
+    await sleep(8);
+    out.write(text);
+  } else {
+    for (const line of text.split("\n").filter((l) => l.trim() !== "")) {
+      // Model turns and tool runs take a while; bookkeeping events follow at once.
+      await sleep(/"(assistant|tool_use|tool_result|item\.completed|text|message)"/.test(line) ? 3 : 1);
+      out.write(`${line}\n`);
+    }
+  }
+  process.exitCode = ending.exit;
+}
+
+async function replayText(task) {
+  const session = [
+    [1, `● Task: ${task.slice(0, 200)}`],
+    [3, "● Read(package.json)"],
+    [1, "  └  Read 38 lines"],
+    [2, "● Read(src/router.ts)"],
+    [1, "  └  Read 212 lines"],
+    [4, "● I'll add input validation to the route handler and cover it with tests."],
+    [3, "● Edit(src/router.ts)"],
+    [1, "  └  Updated src/router.ts with 14 additions and 3 removals"],
+    [3, "● Write(test/router.test.ts)"],
+    [1, "  └  Wrote 46 lines to test/router.test.ts"],
+    [2, "● Bash(npm test)"],
+  ];
+  const testRun = [
+    "  > demo@1.0.0 test",
+    "  > vitest run",
+    "   ✓ test/router.test.ts > accepts a valid body",
+    "   ✓ test/router.test.ts > rejects a body without a name (400)",
+    "   ✓ test/router.test.ts > rejects an oversized body (413)",
+    "   ✓ test/parse.test.ts > parses every fixture",
+    "   Test Files  2 passed (2)",
+    "        Tests  4 passed (4)",
+  ];
+  const closing = [
+    [3, "● All tests pass. Summary of the change:"],
+    [1, "  - src/router.ts: validate the body with the shared schema; 400 names the bad field"],
+    [1, "  - test/router.test.ts: three new cases"],
+    [2, "Done in 4 turns · 2 files changed"],
+  ];
+  for (const [steps, line] of session) {
+    await sleep(steps);
+    console.log(line);
+  }
+  for (const line of testRun) {
+    await sleep(1);
+    console.log(line);
+  }
+  process.stderr.write('  (demo) npm warn Unknown user config "nodedir"\n');
+  for (const [steps, line] of closing) {
+    await sleep(steps);
+    console.log(line);
+  }
 }

@@ -3,6 +3,7 @@ import { hostname } from "node:os";
 import { resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { AgentHello } from "../../protocol/index.ts";
+import { DEFAULT_LIMITS, type LimitSettings } from "./process-limits.ts";
 
 export type AgentKind = "vm" | "mac";
 
@@ -18,6 +19,10 @@ export interface AgentOptions {
   /** The cwd of a task that names none. */
   workdir: string;
   token: string;
+  /** A prices file overriding the built-in rates (`--rates`). */
+  ratesPath?: string;
+  /** Resource limits for every child. */
+  limits: LimitSettings;
 }
 
 /** What an entry point may fill in when its flag is absent. */
@@ -31,16 +36,22 @@ export type AgentOptionsResult =
   | { status: "help"; usage: string }
   | { status: "error"; message: string };
 
-export const AGENT_USAGE = `Usage: mesh-agent --kind vm|mac --server <base URL> --executors <file.json> [options]
+export const AGENT_USAGE = `Usage: mesh-agent --kind vm|mac --server <base URL> [options]
 
 Runs coding CLIs for an agent mesh. The token comes from the environment: MESH_AGENT_TOKEN.
 
   --kind vm|mac         which kind of agent this is (required)
   --server <url>        the mesh's base URL, e.g. http://127.0.0.1:1999 (required)
-  --executors <file>    the executors file: tier id -> command (required)
+  --executors <file>    the executors file: tier id -> command
+                        (default: agents/vm/executors.json or agents/mac/executors.json)
   --name <name>         unique agent name (default: this host's name)
   --capacity <n>        attempts run at once, 1-64 (default 1)
   --workdir <dir>       cwd of tasks that name none (default: the current directory)
+  --rates <file>        prices per model for CLIs that report no cost (see agents/README.md)
+  --memory-mb <n>       memory limit for each child, in MB; 0 = none (default ${DEFAULT_LIMITS.memoryMb})
+  --max-procs <n>       processes per run; 0 = none (default ${DEFAULT_LIMITS.maxProcs}; needs systemd or --run-as)
+  --cpu-s <n>           CPU seconds per process; 0 = none (default ${DEFAULT_LIMITS.cpuS})
+  --run-as <user>       run children as this user (the agent must run as root)
   --help                print this help
 `;
 
@@ -68,6 +79,11 @@ export function parseAgentOptions(argv: readonly string[], env: NodeJS.ProcessEn
         executors: { type: "string" },
         capacity: { type: "string" },
         workdir: { type: "string" },
+        rates: { type: "string" },
+        "memory-mb": { type: "string" },
+        "max-procs": { type: "string" },
+        "cpu-s": { type: "string" },
+        "run-as": { type: "string" },
         help: { type: "boolean", short: "h" },
       },
       strict: true,
@@ -110,6 +126,17 @@ export function parseAgentOptions(argv: readonly string[], env: NodeJS.ProcessEn
   const executorsPath = text("executors") ?? defaults.executorsPath;
   if (executorsPath === undefined) return error("--executors is required: the path of the executors JSON file (tier id -> command)");
 
+  const limits: LimitSettings = { ...DEFAULT_LIMITS };
+  for (const [flag, key] of [["memory-mb", "memoryMb"], ["max-procs", "maxProcs"], ["cpu-s", "cpuS"]] as const) {
+    const given = text(flag);
+    if (given === undefined) continue;
+    if (!/^\d{1,9}$/.test(given)) return error(`--${flag} '${given}' must be a whole number (0 turns the limit off)`);
+    limits[key] = Number(given);
+  }
+  const runAs = text("run-as");
+  if (runAs !== undefined) limits.runAs = runAs;
+  const ratesPath = text("rates");
+
   const capacityText = text("capacity") ?? "1";
   const capacity = Number(capacityText);
   const capacityLimit = AgentHello.shape.capacity.maxValue ?? 64;
@@ -125,7 +152,10 @@ export function parseAgentOptions(argv: readonly string[], env: NodeJS.ProcessEn
     return error("MESH_AGENT_TOKEN is not set: export the mesh's agent token (the server prints it when it starts) and run again");
   }
 
-  return { status: "ok", options: { kind, server, name, executorsPath: resolve(executorsPath), capacity, workdir, token } };
+  return {
+    status: "ok",
+    options: { kind, server, name, executorsPath: resolve(executorsPath), capacity, workdir, token, limits, ...(ratesPath === undefined ? {} : { ratesPath: resolve(ratesPath) }) },
+  };
 }
 
 function isDirectory(path: string): boolean {

@@ -1,47 +1,73 @@
-import { spawn, type ChildProcess } from "node:child_process";
+// One attempt from start to verdict: snapshot the work tree, run the executor's CLI (its output read
+// by the executor's format into readable lines and a report), check acceptance when the CLI
+// succeeded, then classify. Every child runs in its own process group under the supervisor's limits.
 import { statSync } from "node:fs";
-import type { ErrorBody, ExecutorSpec, FailureClass, LogStream, OutputLine } from "../../protocol/index.ts";
+import { basename } from "node:path";
+import type { Acceptance, ErrorBody, ExecutorSpec, FailureClass, LogStream, OutputLine, Tokens } from "../../protocol/index.ts";
+import { checkAcceptance, type AcceptanceOutcome } from "./acceptance-check.ts";
+import { familyOfFormat, RateTable } from "./cost-rates.ts";
+import { classifyAttempt, type AttemptFacts } from "./failure-classes.ts";
+import { parserFor, totalInput, type RunReport } from "./formats/index.ts";
 import { LineSplitter } from "./line-splitter.ts";
+import { LineTail } from "./line-tail.ts";
+import { modelFromCommand } from "./model-from-command.ts";
+import { runProcessGroup, type GroupEnd, type RunningGroup } from "./process-group-run.ts";
 import type { ProcessSupervisor } from "./process-limits.ts";
+import { changedFiles, snapshotWorkTree } from "./work-tree-changes.ts";
 
 export interface AttemptRunInput {
   executor: ExecutorSpec;
   prompt: string;
   cwd: string;
+  acceptance?: Acceptance;
   supervisor?: ProcessSupervisor;
+  /** Prices for CLIs that report no cost; the built-in table by default. */
+  rates?: RateTable;
   /** Every output line, in order: stdout, stderr, and the runner's own `system` notes. */
   onLine: (line: OutputLine) => void;
+  /** The CLI was spawned (after the work tree snapshot). */
+  onStarted?: (pid: number) => void;
   /** Between SIGTERM and SIGKILL. */
   killGraceMs?: number;
-  /** After the child exits, how long its pipes may stay open (held by leftovers) before those are killed. */
+  /** After a child exits, how long its pipes may stay open (held by leftovers) before those are killed. */
   drainMs?: number;
 }
 
 /** How an attempt ended: the fields of `attempt.exit` the runner knows. */
 export interface AttemptResult {
+  /** The CLI's exit; null when it died by a signal or never started. */
   exit_code: number | null;
   signal: string | null;
   duration_ms: number;
   output?: string;
   error?: ErrorBody;
   failure_class?: FailureClass;
+  model?: string;
+  session_id?: string;
+  tokens?: Tokens;
+  cost_usd?: number;
+  changed_files?: string[];
 }
 
 export interface RunningAttempt {
-  /** The child's pid (also its process group id); undefined when it could not start. */
+  /** The pid (also the process group id) of the child running now: the CLI, then the acceptance command. */
   readonly pid: number | undefined;
   readonly program: string;
-  /** Stops the process group: SIGTERM, then SIGKILL after the grace. The first stop names the class. */
+  /** Stops the attempt: its current child's process group gets SIGTERM, then SIGKILL; nothing further starts. */
   stop(failureClass: FailureClass, note: string): void;
-  /** Stops reading the child's pipes (it blocks on its next write once they fill) or reads them again. */
+  /** Stops reading the current child's pipes or reads them again (backpressure). */
   throttle(paused: boolean): void;
   readonly done: Promise<AttemptResult>;
 }
 
 export const DEFAULT_KILL_GRACE_MS = 5000;
 const DEFAULT_DRAIN_MS = 2000;
-const TAIL_LINES = 100;
-const TAIL_CHARS = 16_000;
+const OUTPUT_CHARS = 16_000;
+/**
+ * A JSON event line is read whole up to this size (a tool result holding a file easily passes the
+ * wire's line limit); the readable lines made from it are cut to the wire's limit.
+ */
+const MAX_EVENT_LINE_CHARS = 16 * 1024 * 1024;
 /** The mesh's secret is the agent's, not the executor's: children never see it. */
 const WITHHELD_ENV = ["MESH_AGENT_TOKEN"];
 
@@ -50,150 +76,177 @@ export function commandFor(executor: ExecutorSpec, prompt: string): string[] {
   return executor.command.map((part) => part.split("{prompt}").join(prompt));
 }
 
-/** Starts the executor in its own process group and streams its lines until it and its pipes are done. */
 export function runAttempt(input: AttemptRunInput): RunningAttempt {
   const command = commandFor(input.executor, input.prompt);
-  const program = command[0] ?? "";
-  const killGraceMs = input.killGraceMs ?? DEFAULT_KILL_GRACE_MS;
+  const program = basename(command[0] ?? "");
   const startedAt = performance.now();
-  const note = (text: string): void => input.onLine({ stream: "system", text, ts: Date.now() });
+  const killGraceMs = input.killGraceMs ?? DEFAULT_KILL_GRACE_MS;
+  const drainMs = input.drainMs ?? DEFAULT_DRAIN_MS;
+  const emit = (stream: LogStream, text: string): void => input.onLine({ stream, text, ts: Date.now() });
+  const note = (text: string): void => emit("system", text);
+  // Display lines may hold newlines or be longer than the wire allows: cut them like raw output.
+  const shown = new LineSplitter((text) => emit("stdout", text));
+  const show = (text: string): void => shown.push(`${text}\n`);
 
-  const missingCwd = directoryProblem(input.cwd);
-  if (missingCwd !== undefined) {
-    note(`[agent] ${missingCwd}`);
-    return notStarted(program, startedAt, missingCwd);
-  }
+  // Parsers never throw by contract; should one break on a line anyway, the line is shown as it
+  // came (cut to the wire's size), the fault is noted, and the agent goes on.
+  let parserFault = false;
+  const readSafely = <T>(read: () => T, line: string): T | string[] => {
+    try {
+      return read();
+    } catch (cause) {
+      if (!parserFault) note(`[agent] the ${input.executor.format} reader failed on a line (${cause instanceof Error ? cause.message : String(cause)}); showing such lines as they are`);
+      parserFault = true;
+      return [line.slice(0, 64 * 1024)];
+    }
+  };
 
-  const env: NodeJS.ProcessEnv = { ...process.env, ...input.executor.env };
-  for (const name of WITHHELD_ENV) delete env[name];
-  let child: ChildProcess;
-  try {
-    child = spawn(program, command.slice(1), {
-      ...input.supervisor?.spawnOptions(input.executor),
+  let current: RunningGroup | undefined;
+  let stopped: { as: FailureClass; note: string } | undefined;
+  let paused = false;
+
+  const run = async (): Promise<AttemptResult> => {
+    const duration = (): number => Math.round(performance.now() - startedAt);
+    const cwdProblem = directoryProblem(input.cwd);
+    const never = (message: string): AttemptResult => {
+      note(`[agent] ${message}`);
+      return { exit_code: null, signal: null, duration_ms: duration(), error: { code: "internal", message }, failure_class: "syntax_error" };
+    };
+    if (cwdProblem !== undefined) return never(cwdProblem);
+    const before = await snapshotWorkTree(input.cwd);
+    if (stopped !== undefined) {
+      note(`[agent] ${stopped.note}`);
+      return { exit_code: null, signal: null, duration_ms: duration(), failure_class: stopped.as, error: { code: "internal", message: stopped.note } };
+    }
+
+    const env: NodeJS.ProcessEnv = { ...process.env, ...input.executor.env };
+    for (const name of WITHHELD_ENV) delete env[name];
+    const parser = parserFor(input.executor.format);
+    const stdoutTail = new LineTail(100);
+    const stderrTail = new LineTail(40);
+    const cli = runProcessGroup({
+      command,
       cwd: input.cwd,
       env,
-      stdio: ["ignore", "pipe", "pipe"],
-      // Its own process group, so a stop reaches the CLI's children too.
-      detached: true,
-      shell: false,
+      supervisor: input.supervisor,
+      timeoutS: input.executor.timeout_s,
+      killGraceMs,
+      drainMs,
+      ...(input.executor.format === "text" ? {} : { maxStdoutLineChars: MAX_EVENT_LINE_CHARS }),
+      onStdout: (line) => {
+        for (const text of readSafely(() => parser.stdout(line), line)) {
+          stdoutTail.push(text);
+          show(text);
+        }
+      },
+      onStderr: (line) => {
+        readSafely(() => parser.stderr(line), line);
+        stderrTail.push(line);
+        emit("stderr", line);
+      },
+      onNote: note,
     });
-  } catch (cause) {
-    const message = startFailure(program, input.cwd, cause);
-    note(`[agent] ${message}`);
-    return notStarted(program, startedAt, message);
-  }
-  const pid = child.pid;
-
-  const tail: string[] = [];
-  const splitterFor = (stream: LogStream): LineSplitter =>
-    new LineSplitter((text) => {
-      if (stream === "stdout") {
-        tail.push(text);
-        if (tail.length > TAIL_LINES) tail.shift();
-      }
-      input.onLine({ stream, text, ts: Date.now() });
-    });
-  const stdout = splitterFor("stdout");
-  const stderr = splitterFor("stderr");
-  child.stdout?.on("data", (chunk: Buffer) => stdout.push(chunk));
-  child.stderr?.on("data", (chunk: Buffer) => stderr.push(chunk));
-  child.stdout?.on("end", () => stdout.end());
-  child.stderr?.on("end", () => stderr.end());
-
-  const killGroup = (signal: NodeJS.Signals): void => {
-    if (pid === undefined) return;
-    try {
-      process.kill(-pid, signal);
-    } catch {
-      // ESRCH: the whole group is already gone.
+    current = cli;
+    if (paused) cli.throttle(true);
+    if (cli.pid !== undefined) input.onStarted?.(cli.pid);
+    const end: GroupEnd = await cli.done;
+    if (end.startError !== undefined) return never(end.startError);
+    const parsed = parser.end();
+    for (const text of parsed.lines) {
+      stdoutTail.push(text);
+      show(text);
     }
-  };
+    shown.end();
+    const report = parsed.report;
+    const after = before === undefined ? undefined : await snapshotWorkTree(input.cwd);
+    const changed = before === undefined || after === undefined ? undefined : await changedFiles(before, after, input.cwd);
 
-  let stopClass: FailureClass | undefined;
-  let stopMessage: string | undefined;
-  let settled = false;
-  const timers: ReturnType<typeof setTimeout>[] = [];
-
-  const stop = (failureClass: FailureClass, text: string): void => {
-    if (stopClass !== undefined || settled) return;
-    stopClass = failureClass;
-    stopMessage = text;
-    note(`[agent] ${text}`);
-    killGroup("SIGTERM");
-    timers.push(setTimeout(() => killGroup("SIGKILL"), killGraceMs));
-  };
-
-  const timeoutS = input.executor.timeout_s;
-  timers.push(setTimeout(() => stop("timeout", `timed out after ${timeoutS}s; stopping its process group`), timeoutS * 1000));
-
-  const done = new Promise<AttemptResult>((resolve) => {
-    let spawnError: unknown;
-    const settle = (code: number | null, signal: NodeJS.Signals | null): void => {
-      if (settled) return;
-      settled = true;
-      for (const timer of timers) clearTimeout(timer);
-      stdout.end();
-      stderr.end();
-      // Whatever the CLI left running in its group ends with the attempt.
-      killGroup("SIGKILL");
-      const duration_ms = Math.round(performance.now() - startedAt);
-      if (spawnError !== undefined) {
-        const message = startFailure(program, input.cwd, spawnError);
-        note(`[agent] ${message}`);
-        resolve({ exit_code: null, signal: null, duration_ms, error: { code: "internal", message }, failure_class: "syntax_error" });
-        return;
-      }
-      const output = tail.join("\n").slice(-TAIL_CHARS);
-      resolve({
-        exit_code: code,
-        signal,
-        duration_ms,
-        ...(output.length > 0 ? { output } : {}),
-        ...(stopClass === undefined ? {} : { failure_class: stopClass }),
-        ...(stopClass === "timeout" || stopClass === "agent_lost" ? { error: { code: "internal", message: stopMessage ?? stopClass } } : {}),
-      });
+    const facts: AttemptFacts = {
+      program,
+      format: input.executor.format,
+      stopped: stopped ?? end.stopped,
+      exitCode: end.exitCode,
+      signal: end.signal,
+      report,
+      stderr: stderrTail.text(),
+      stdout: stdoutTail.text(),
+      limits: input.supervisor?.limits,
     };
-    child.on("error", (cause) => {
-      // Also emitted when a kill fails; only a child without a pid never started.
-      if (pid !== undefined) return;
-      spawnError = cause;
-      settle(null, null);
-    });
-    child.on("exit", () => {
-      // Leftover grandchildren may hold the pipes open: kill them, then stop waiting for the pipes.
-      timers.push(
-        setTimeout(() => {
-          killGroup("SIGKILL");
-          timers.push(
-            setTimeout(() => {
-              child.stdout?.destroy();
-              child.stderr?.destroy();
-            }, 1000),
-          );
-        }, input.drainMs ?? DEFAULT_DRAIN_MS),
-      );
-    });
-    child.on("close", (code, signal) => settle(code, signal));
-  });
-
-  const throttle = (paused: boolean): void => {
-    for (const pipe of [child.stdout, child.stderr]) {
-      if (paused) pipe?.pause();
-      else pipe?.resume();
+    const outcome = describeRun(report, input);
+    if (outcome.summary !== undefined) note(`[agent] ${outcome.summary}`);
+    let verdict = classifyAttempt(facts);
+    if (verdict.failure_class === undefined && input.acceptance !== undefined && stopped === undefined) {
+      const acceptance: AcceptanceOutcome = await checkAcceptance({
+        acceptance: input.acceptance,
+        cwd: input.cwd,
+        changed,
+        env,
+        supervisor: input.supervisor,
+        timeoutS: input.executor.timeout_s,
+        killGraceMs,
+        drainMs,
+        onLine: emit,
+        onStart: (group) => {
+          current = group;
+          if (paused) group.throttle(true);
+          if (stopped !== undefined) group.stop(stopped.as, stopped.note);
+        },
+      });
+      verdict = classifyAttempt({ ...facts, stopped, acceptance });
     }
+    // A stop was noted when it happened; other failures are named here, for whoever watches the log.
+    if (verdict.failure_class !== undefined && facts.stopped === undefined) note(`[agent] ${verdict.failure_class}: ${verdict.message ?? "failed"}`);
+    const output = report.result?.slice(0, OUTPUT_CHARS) ?? (stdoutTail.size > 0 ? stdoutTail.text(OUTPUT_CHARS) : report.error?.slice(0, OUTPUT_CHARS));
+    return {
+      exit_code: end.exitCode,
+      signal: end.signal,
+      duration_ms: duration(),
+      ...(output === undefined || output === "" ? {} : { output }),
+      ...(verdict.failure_class === undefined ? {} : { failure_class: verdict.failure_class, error: { code: "internal", message: verdict.message ?? verdict.failure_class } }),
+      ...outcome.fields,
+      ...(changed === undefined ? {} : { changed_files: changed }),
+    };
   };
-  return { pid, program, stop, throttle, done };
+
+  const done = run();
+  return {
+    get pid() {
+      return current?.pid;
+    },
+    program,
+    stop(failureClass, text) {
+      if (stopped !== undefined) return;
+      stopped = { as: failureClass, note: text };
+      current?.stop(failureClass, text);
+    },
+    throttle(value) {
+      paused = value;
+      current?.throttle(value);
+    },
+    done,
+  };
 }
 
-function notStarted(program: string, startedAt: number, message: string): RunningAttempt {
-  const result: AttemptResult = {
-    exit_code: null,
-    signal: null,
-    duration_ms: Math.round(performance.now() - startedAt),
-    error: { code: "internal", message },
-    failure_class: "syntax_error",
+/** Model, session, tokens and cost of a run, and the line that tells them in the log. */
+function describeRun(report: RunReport, input: AttemptRunInput): { fields: Partial<AttemptResult>; summary?: string } {
+  const model = report.model ?? modelFromCommand(input.executor.command);
+  const family = familyOfFormat[input.executor.format];
+  const tokens: Tokens | undefined =
+    report.usage.length === 0 ? undefined : { input: report.usage.reduce((sum, u) => sum + totalInput(u), 0), output: report.usage.reduce((sum, u) => sum + u.output, 0) };
+  const cost = report.costUsd ?? (family === undefined || report.usage.length === 0 ? undefined : (input.rates ?? new RateTable()).costOf(report.usage, model, family));
+  const fields: Partial<AttemptResult> = {
+    ...(model === undefined ? {} : { model: model.slice(0, 200) }),
+    ...(report.sessionId === undefined ? {} : { session_id: report.sessionId.slice(0, 200) }),
+    ...(tokens === undefined ? {} : { tokens }),
+    ...(cost === undefined ? {} : { cost_usd: Math.max(0, cost) }),
   };
-  return { pid: undefined, program, stop: () => {}, throttle: () => {}, done: Promise.resolve(result) };
+  const parts = [
+    model,
+    tokens === undefined ? undefined : `${tokens.input.toLocaleString("en-US")} tokens in, ${tokens.output.toLocaleString("en-US")} out`,
+    cost === undefined ? undefined : `$${cost.toFixed(4)}${report.costUsd === undefined ? " (from rates)" : ""}`,
+    report.sessionId === undefined ? undefined : `session ${report.sessionId}`,
+  ].filter((part) => part !== undefined);
+  return { fields, ...(parts.length === 0 ? {} : { summary: parts.join(" · ") }) };
 }
 
 function directoryProblem(cwd: string): string | undefined {
@@ -202,13 +255,4 @@ function directoryProblem(cwd: string): string | undefined {
   } catch {
     return `the task's cwd '${cwd}' does not exist on this agent; give a directory that exists on the agent's machine`;
   }
-}
-
-function startFailure(program: string, cwd: string, cause: unknown): string {
-  const code = cause instanceof Error && "code" in cause ? String(cause.code) : cause instanceof Error ? cause.message : String(cause);
-  if (code === "ENOENT") {
-    return `could not start '${program}' (ENOENT): it is not installed or not on the agent's PATH; fix the command in the executors file or install it`;
-  }
-  if (code === "EACCES") return `could not start '${program}' (EACCES): the file is not executable by the agent's user`;
-  return `could not start '${program}' in '${cwd}' (${code}): check the command in the executors file`;
 }

@@ -2,6 +2,7 @@ import { basename } from "node:path";
 import type { ExecutorSpec, TaskAssign } from "../../protocol/index.ts";
 import { formatDuration, type AgentLog } from "./agent-log.ts";
 import { runAttempt, type RunningAttempt } from "./attempt-runner.ts";
+import type { RateTable } from "./cost-rates.ts";
 import type { ProcessSupervisor } from "./process-limits.ts";
 import { TaskLink } from "./task-link.ts";
 
@@ -14,6 +15,8 @@ export interface AttemptSessionInput {
   /** The cwd of a task that names none. */
   workdir: string;
   supervisor: ProcessSupervisor;
+  /** Prices for CLIs that report no cost. */
+  rates: RateTable;
   log: AgentLog;
 }
 
@@ -86,7 +89,13 @@ export function startAttemptSession(input: AttemptSessionInput): AttemptSession 
       executor: input.executor,
       prompt: assign.prompt,
       cwd,
+      acceptance: assign.acceptance,
       supervisor: input.supervisor,
+      rates: input.rates,
+      onStarted: (pid) => {
+        log(`${label} started: ${program} pid ${pid} in ${cwd}`);
+        link.addLine({ stream: "system", text: `[agent] ${input.agent} started ${program} (pid ${pid}) in ${cwd}`, ts: Date.now() });
+      },
       onLine: (line) => {
         link.addLine(line);
         if (!throttled && link.backlog >= BACKLOG_HIGH) {
@@ -96,10 +105,6 @@ export function startAttemptSession(input: AttemptSessionInput): AttemptSession 
       },
     });
     runner = started;
-    if (started.pid !== undefined) {
-      log(`${label} started: ${program} pid ${started.pid} in ${cwd}`);
-      link.addLine({ stream: "system", text: `[agent] ${input.agent} started ${program} (pid ${started.pid}) in ${cwd}`, ts: Date.now() });
-    }
     const result = await started.done;
     const how = result.failure_class ?? (result.signal !== null ? `killed by ${result.signal}` : `exited ${result.exit_code ?? "?"}`);
     log(`${label} ${how}${result.exit_code !== null && result.failure_class !== undefined ? ` (exit ${result.exit_code})` : ""} in ${formatDuration(result.duration_ms)}`);

@@ -1,5 +1,6 @@
 import { AgentHello, PROTOCOL_VERSION, describeIssues, type AttemptRef, type ExecutorsFile, type TaskAssign } from "../../protocol/index.ts";
 import { stderrLog, type AgentLog } from "./agent-log.ts";
+import { RateTable } from "./cost-rates.ts";
 import type { AgentOptions } from "./agent-options.ts";
 import { startAttemptSession, type AttemptSession } from "./attempt-session.ts";
 import { tiersOf } from "./executors-file.ts";
@@ -14,6 +15,8 @@ export interface AgentHandle {
 
 export interface AgentPlatform {
   supervisor?: ProcessSupervisor;
+  /** Prices for CLIs that report no cost (`--rates`); the built-in table by default. */
+  rates?: RateTable;
   log?: AgentLog;
   /** The registry refused the agent for good; by default the agent stops and the process exits 1. */
   onFatal?: (message: string) => void;
@@ -23,6 +26,7 @@ export interface AgentPlatform {
 export function startAgent(options: AgentOptions, executors: ExecutorsFile, platform: AgentPlatform = {}): AgentHandle {
   const log = platform.log ?? stderrLog;
   const supervisor = platform.supervisor ?? plainSupervisor(options.kind);
+  const rates = platform.rates ?? new RateTable();
   const identity: AgentIdentity = {
     name: options.name,
     kind: options.kind,
@@ -69,6 +73,7 @@ export function startAgent(options: AgentOptions, executors: ExecutorsFile, plat
       token: options.token,
       workdir: options.workdir,
       supervisor,
+      rates,
       log,
     });
     sessions.set(keyOf(ref), { ref, session });
@@ -105,6 +110,7 @@ export function startAgent(options: AgentOptions, executors: ExecutorsFile, plat
     onFatal,
   });
   log(`agent ${options.name} (${options.kind}) connecting to ${options.server.origin} with tiers ${identity.tiers.join(",")}`);
+  log(`children run with ${supervisor.description}`);
 
   // Children run in their own process groups, so they outlive a crashed agent unless killed here.
   const killLeftovers = (): void => {

@@ -1,7 +1,11 @@
+import { fileURLToPath } from "node:url";
 import { launchAgent, type AgentLaunch } from "../runtime/agent-entry.ts";
-import { plainSupervisor } from "../runtime/process-limits.ts";
+import { linuxSupervisor } from "./linux-limits.ts";
 
-/** A VM agent: executors run with the agent's own limits for now (the limits issue adds them). */
+/** The VM's executors when `--executors` is not given: the real CLIs, one per tier. */
+export const VM_EXECUTORS_FILE = fileURLToPath(new URL("./executors.json", import.meta.url));
+
+/** A VM agent: children limited by a systemd scope or prlimit (linux-limits.ts). */
 export function runVmAgent(argv: readonly string[]): AgentLaunch {
-  return launchAgent(argv, { defaults: { kind: "vm" }, supervisor: plainSupervisor("vm") });
+  return launchAgent(argv, { defaults: { kind: "vm", executorsPath: VM_EXECUTORS_FILE }, supervisor: (limits) => linuxSupervisor(limits) });
 }

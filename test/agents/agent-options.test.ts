@@ -79,6 +79,24 @@ describe("parseAgentOptions", () => {
     expect(parseAgentOptions([...required, ...extra], env)).toEqual({ status: "error", message: expect.stringContaining(message) });
   });
 
+  it("reads the limits and the rates file, with defaults for limits not given", () => {
+    const result = parseAgentOptions([...required, "--memory-mb", "2048", "--cpu-s", "0", "--run-as", "mesh", "--rates", "rates.json"], env);
+    expect(result.status).toBe("ok");
+    if (result.status !== "ok") return;
+    expect(result.options.limits).toEqual({ memoryMb: 2048, maxProcs: 512, cpuS: 0, runAs: "mesh" });
+    expect(result.options.ratesPath).toBe(join(process.cwd(), "rates.json"));
+    const plain = parseAgentOptions(required, env);
+    if (plain.status === "ok") expect(plain.options.limits).toEqual({ memoryMb: 4096, maxProcs: 512, cpuS: 3600 });
+  });
+
+  it.each([
+    [["--memory-mb=-1"], "--memory-mb '-1' must be a whole number"],
+    [["--max-procs", "many"], "--max-procs 'many'"],
+    [["--cpu-s", "1.5"], "--cpu-s '1.5'"],
+  ])("refuses a bad limit: %j", (extra, message) => {
+    expect(parseAgentOptions([...required, ...extra], env)).toEqual({ status: "error", message: expect.stringContaining(message) });
+  });
+
   it("prints usage for --help", () => {
     const result = parseAgentOptions(["--help"], {});
     expect(result.status).toBe("help");

@@ -69,9 +69,11 @@ describe("runAttempt", () => {
         process.stdout.write("line\\nno newline at end");
         process.exitCode = 3;
       })();`;
-    const { running, lines } = run(executor(script));
-    expect(running.pid).toBeTypeOf("number");
+    let startedPid: number | undefined;
+    const { running, lines } = run(executor(script), { onStarted: (pid) => (startedPid = pid) });
     const result = await running.done;
+    expect(startedPid).toBeTypeOf("number");
+    expect(running.pid).toBe(startedPid);
     expect(lines.map((line) => `${line.stream}: ${line.text}`)).toEqual([
       "stdout: out 0",
       "stderr: err 0",
@@ -81,10 +83,12 @@ describe("runAttempt", () => {
       "stderr: err 2",
       "stdout: partial line",
       "stdout: no newline at end",
+      "system: [agent] unknown: node exited with code 3",
     ]);
     expect(result.exit_code).toBe(3);
     expect(result.signal).toBeNull();
-    expect(result.failure_class).toBeUndefined();
+    expect(result.failure_class).toBe("unknown");
+    expect(result.error?.message).toContain("exited with code 3");
     expect(result.duration_ms).toBeGreaterThan(150);
     expect(result.output).toBe("out 0\nout 1\nout 2\npartial line\nno newline at end");
   });

@@ -1,0 +1,43 @@
+// How a Mac agent limits its children, with what macOS offers:
+//  - CPU seconds per process: `ulimit -t` in `sh -c '…; exec "$@"'` (enforced: SIGXCPU, then SIGKILL);
+//  - memory: a watchdog over the run's process group (memory-watchdog.ts), since macOS does not
+//    enforce RLIMIT_AS / RLIMIT_DATA;
+//  - processes: `ulimit -u` counts every process of the user, so only with a dedicated `--run-as`
+//    user; there is no per-run task limit on macOS.
+// `--run-as` uses spawn's uid/gid (the agent must run as root).
+import type { LaunchPlan, LimitSettings, ProcessSupervisor, SupervisorResult } from "../runtime/process-limits.ts";
+import { lookupRunAsUser, userEnv, type RunAsUser } from "../runtime/run-as-user.ts";
+import { watchGroupMemory } from "./memory-watchdog.ts";
+
+/** Seconds between SIGXCPU (soft limit) and SIGKILL (hard). */
+const CPU_GRACE_S = 5;
+
+export function macSupervisor(limits: LimitSettings, lookupUser: (name: string) => RunAsUser | string = lookupRunAsUser): SupervisorResult {
+  const user = limits.runAs === undefined ? undefined : lookupUser(limits.runAs);
+  if (typeof user === "string") return { ok: false, message: user };
+  const ulimits: string[] = [];
+  if (limits.cpuS > 0) ulimits.push(`ulimit -H -t ${limits.cpuS + CPU_GRACE_S}`, `ulimit -S -t ${limits.cpuS}`);
+  if (limits.maxProcs > 0 && user !== undefined) ulimits.push(`ulimit -u ${limits.maxProcs}`);
+  const script = `${ulimits.join("; ")}; exec "$@"`;
+
+  const launch = (command: readonly string[]): LaunchPlan => ({
+    command: ulimits.length === 0 ? [...command] : ["/bin/sh", "-c", script, "sh", ...command],
+    options: user === undefined ? {} : { uid: user.uid, gid: user.gid },
+    env: user === undefined ? {} : userEnv(user),
+  });
+  const supervisor: ProcessSupervisor = {
+    name: "mac",
+    limits,
+    description: describe(limits, user),
+    launch,
+    ...(limits.memoryMb > 0 ? { watch: (pgid: number, breach: (note: string) => void) => watchGroupMemory(pgid, limits.memoryMb, breach) } : {}),
+  };
+  return { ok: true, supervisor };
+}
+
+function describe(limits: LimitSettings, user: RunAsUser | undefined): string {
+  const memory = limits.memoryMb > 0 ? `memory ${limits.memoryMb} MB per run (watched every 2 s)` : "memory: off";
+  const cpu = limits.cpuS > 0 ? `${limits.cpuS} s CPU per process` : "CPU: off";
+  const procs = limits.maxProcs === 0 ? "off" : user !== undefined ? `${limits.maxProcs} processes of user ${user.name}` : "not enforced (needs --run-as on macOS)";
+  return `limits by ulimit and a memory watchdog${user === undefined ? "" : ` as user ${user.name}`}: ${memory}; ${cpu}; processes ${procs}`;
+}

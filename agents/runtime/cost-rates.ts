@@ -1,0 +1,137 @@
+// What a run cost, for CLIs that do not say (codex, gemini) or when a CLI's own figure is missing.
+// Built-in prices are list prices per million tokens from /work/shared/cli-formats/PRICES.md
+// (2026-11) for the models the default executors name; a model not listed falls back to its CLI's
+// rate from the design notes (Claude $3/$15, Codex $2.5/$10, Gemini $1.25/$5; opencode: DeepSeek
+// V4 Flash). `--rates <file.json>` overrides or extends both tables (agents/README.md).
+import { readFileSync } from "node:fs";
+import { z } from "zod";
+import { describeIssues, type ExecutorFormat } from "../../protocol/index.ts";
+import type { TokenUsage } from "./formats/run-report.ts";
+
+/** USD per million tokens. */
+export const Rate = z
+  .object({
+    /** Uncached input. */
+    input: z.number().nonnegative(),
+    /** Output, thinking and reasoning included. */
+    output: z.number().nonnegative(),
+    /** Input read from a cache; default 0.1 × input. */
+    cache_read: z.number().nonnegative().optional(),
+    /** Input written to a cache (Anthropic's 5-minute cache); default 1.25 × input. */
+    cache_write: z.number().nonnegative().optional(),
+    /** Input written to Anthropic's 1-hour cache; default 2 × input. */
+    cache_write_1h: z.number().nonnegative().optional(),
+  })
+  .strict();
+export type Rate = z.infer<typeof Rate>;
+
+/** The CLIs whose formats the agent reads; each has a fallback rate. */
+export const CliFamily = z.enum(["claude", "codex", "gemini", "opencode"]);
+export type CliFamily = z.infer<typeof CliFamily>;
+
+/** A `--rates` file: rates by model id (a prefix matches; the longest wins) and per-CLI fallbacks. */
+export const RatesFile = z
+  .object({
+    models: z.record(z.string().min(1), Rate).optional(),
+    defaults: z.partialRecord(CliFamily, Rate).optional(),
+  })
+  .strict();
+export type RatesFile = z.infer<typeof RatesFile>;
+
+const BUILT_IN_MODELS: Record<string, Rate> = {
+  "claude-sonnet-4": { input: 3, output: 15, cache_read: 0.3, cache_write: 3.75, cache_write_1h: 6 },
+  "claude-opus-4": { input: 15, output: 75, cache_read: 1.5, cache_write: 18.75, cache_write_1h: 30 },
+  "claude-opus-4-1": { input: 15, output: 75, cache_read: 1.5, cache_write: 18.75, cache_write_1h: 30 },
+  "claude-opus-4-5": { input: 5, output: 25, cache_read: 0.5, cache_write: 6.25, cache_write_1h: 10 },
+  "claude-opus-4-6": { input: 5, output: 25, cache_read: 0.5, cache_write: 6.25, cache_write_1h: 10 },
+  "claude-opus-4-7": { input: 5, output: 25, cache_read: 0.5, cache_write: 6.25, cache_write_1h: 10 },
+  "claude-opus-4-8": { input: 5, output: 25, cache_read: 0.5, cache_write: 6.25, cache_write_1h: 10 },
+  "claude-haiku-4": { input: 1, output: 5, cache_read: 0.1, cache_write: 1.25, cache_write_1h: 2 },
+  "gpt-5-codex": { input: 1.25, output: 10, cache_read: 0.125 },
+  "gpt-5.1-codex": { input: 1.25, output: 10, cache_read: 0.125 },
+  "gpt-5-codex-mini": { input: 0.25, output: 2, cache_read: 0.025 },
+  "gpt-5.1-codex-mini": { input: 0.25, output: 2, cache_read: 0.025 },
+  "gpt-5.2-codex": { input: 1.75, output: 14, cache_read: 0.175 },
+  "gpt-5.3-codex": { input: 1.75, output: 14, cache_read: 0.175 },
+  "gpt-5.4": { input: 2.5, output: 15, cache_read: 0.25 },
+  "gpt-5.5": { input: 5, output: 30, cache_read: 0.5 },
+  // Prompts up to 200K tokens; longer ones cost more (not modelled).
+  "gemini-2.5-pro": { input: 1.25, output: 10, cache_read: 0.125 },
+  "gemini-2.5-flash": { input: 0.3, output: 2.5, cache_read: 0.03 },
+  // DeepSeek bills cache misses at the input rate and has no separate cache-write price.
+  "deepseek-v4-flash": { input: 0.14, output: 0.28, cache_read: 0.0028, cache_write: 0.14 },
+  "deepseek-v4-pro": { input: 0.435, output: 0.87, cache_read: 0.003625, cache_write: 0.435 },
+  "deepseek-chat": { input: 0.28, output: 0.42, cache_read: 0.028, cache_write: 0.28 },
+  "deepseek-reasoner": { input: 0.28, output: 0.42, cache_read: 0.028, cache_write: 0.28 },
+};
+
+const BUILT_IN_DEFAULTS: Record<CliFamily, Rate> = {
+  claude: { input: 3, output: 15 },
+  codex: { input: 2.5, output: 10 },
+  gemini: { input: 1.25, output: 5 },
+  opencode: BUILT_IN_MODELS["deepseek-v4-flash"] ?? { input: 0.14, output: 0.28 },
+};
+
+/** Which CLI writes each format; `text` has no tokens to price. */
+export const familyOfFormat: Record<ExecutorFormat, CliFamily | undefined> = {
+  "claude-stream-json": "claude",
+  "claude-json": "claude",
+  "codex-jsonl": "codex",
+  "gemini-json": "gemini",
+  "gemini-stream-json": "gemini",
+  "opencode-json": "opencode",
+  text: undefined,
+};
+
+export class RateTable {
+  constructor(private readonly overrides: RatesFile = {}) {}
+
+  /** The rate for a model id (a provider prefix such as `deepseek/` is ignored), else its CLI's fallback. */
+  rateFor(model: string | undefined, family: CliFamily): Rate {
+    const id = model?.toLowerCase().replace(/^[^/]*\//, "");
+    if (id !== undefined) {
+      const rate = longestPrefix(this.overrides.models ?? {}, id) ?? longestPrefix(BUILT_IN_MODELS, id);
+      if (rate !== undefined) return rate;
+    }
+    return this.overrides.defaults?.[family] ?? BUILT_IN_DEFAULTS[family];
+  }
+
+  /** The cost of a run in USD: each usage at its own model's rate (`model` when it names none). */
+  costOf(usage: readonly TokenUsage[], model: string | undefined, family: CliFamily): number {
+    const cost = usage.reduce((sum, entry) => sum + priced(entry, this.rateFor(entry.model ?? model, family)), 0);
+    // Sums of float products: keep ten decimal places, far below a cent and free of float noise.
+    return Math.round(cost * 1e10) / 1e10;
+  }
+}
+
+/** `in·In + cacheRead·Cached + cacheWrite·Write5m + cacheWrite1h·Write1h + out·Out`, per million tokens. */
+function priced(usage: TokenUsage, rate: Rate): number {
+  const cacheRead = rate.cache_read ?? rate.input * 0.1;
+  const cacheWrite = rate.cache_write ?? rate.input * 1.25;
+  const cacheWrite1h = rate.cache_write_1h ?? rate.input * 2;
+  return (usage.input * rate.input + usage.cacheRead * cacheRead + usage.cacheWrite * cacheWrite + usage.cacheWrite1h * cacheWrite1h + usage.output * rate.output) / 1e6;
+}
+
+function longestPrefix(table: Record<string, Rate>, id: string): Rate | undefined {
+  let best: string | undefined;
+  for (const key of Object.keys(table)) {
+    if (id.startsWith(key.toLowerCase()) && (best === undefined || key.length > best.length)) best = key;
+  }
+  return best === undefined ? undefined : table[best];
+}
+
+export type RatesFileResult = { ok: true; table: RateTable } | { ok: false; message: string };
+
+/** Reads a `--rates` file; a bad one is refused with the file and the bad field named. */
+export function readRatesFile(path: string): RatesFileResult {
+  let data: unknown;
+  try {
+    data = JSON.parse(readFileSync(path, "utf8"));
+  } catch (error) {
+    const detail = error instanceof Error && "code" in error ? String(error.code) : error instanceof Error ? error.message : String(error);
+    return { ok: false, message: `rates file ${path}: cannot read it as JSON (${detail})` };
+  }
+  const parsed = RatesFile.safeParse(data);
+  if (!parsed.success) return { ok: false, message: `rates file ${path}: ${describeIssues(parsed.error)}` };
+  return { ok: true, table: new RateTable(parsed.data) };
+}

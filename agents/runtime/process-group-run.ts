@@ -1,0 +1,174 @@
+import { spawn, type ChildProcess } from "node:child_process";
+import { accessSync, constants, statSync } from "node:fs";
+import { delimiter, join, resolve } from "node:path";
+import type { FailureClass } from "../../protocol/index.ts";
+import { LineSplitter } from "./line-splitter.ts";
+import type { ProcessSupervisor } from "./process-limits.ts";
+
+export interface GroupRunInput {
+  command: readonly string[];
+  cwd: string;
+  env: NodeJS.ProcessEnv;
+  supervisor?: ProcessSupervisor;
+  /** Wall-clock limit; past it the group is stopped as a `timeout`. */
+  timeoutS: number;
+  killGraceMs: number;
+  drainMs: number;
+  /** Longest stdout line passed whole; longer ones come in pieces (structured formats need whole JSON lines). */
+  maxStdoutLineChars?: number;
+  onStdout: (line: string) => void;
+  onStderr: (line: string) => void;
+  /** The runner's own notes (a stop and why). */
+  onNote: (text: string) => void;
+}
+
+/** How a child ended. */
+export interface GroupEnd {
+  exitCode: number | null;
+  signal: string | null;
+  /** The group was stopped by the runner: why. */
+  stopped?: { as: FailureClass; note: string };
+  /** It could not be started: why (ENOENT, EACCES, …). */
+  startError?: string;
+}
+
+export interface RunningGroup {
+  /** The child's pid, also its process group id; undefined when it could not start. */
+  readonly pid: number | undefined;
+  /** SIGTERM to the group, SIGKILL after the grace. The first stop names the class. */
+  stop(as: FailureClass, note: string): void;
+  /** Stops reading the child's pipes (it blocks on its next write once they fill) or reads them again. */
+  throttle(paused: boolean): void;
+  readonly done: Promise<GroupEnd>;
+}
+
+/** Starts one command in its own process group under the supervisor, and streams its lines until it and its pipes are done. */
+export function runProcessGroup(input: GroupRunInput): RunningGroup {
+  // Checked before any wrapper runs: behind prlimit or systemd-run a missing program is only an exit code.
+  const missing = missingProgram(input.command[0] ?? "", input.cwd, input.env.PATH);
+  if (missing !== undefined) return notStarted(startFailure(input.command[0] ?? "", input.cwd, missing));
+  const plan = input.supervisor?.launch(input.command) ?? { command: [...input.command], options: {}, env: {} };
+  const program = plan.command[0] ?? "";
+  let child: ChildProcess;
+  try {
+    child = spawn(program, plan.command.slice(1), {
+      ...plan.options,
+      cwd: input.cwd,
+      env: { ...plan.env, ...input.env },
+      stdio: ["ignore", "pipe", "pipe"],
+      // Its own process group, so a stop reaches the command's children too.
+      detached: true,
+      shell: false,
+    });
+  } catch (cause) {
+    return notStarted(startFailure(input.command[0] ?? "", input.cwd, cause));
+  }
+  const pid = child.pid;
+
+  const stdout = new LineSplitter(input.onStdout, input.maxStdoutLineChars);
+  const stderr = new LineSplitter(input.onStderr);
+  child.stdout?.on("data", (chunk: Buffer) => stdout.push(chunk));
+  child.stderr?.on("data", (chunk: Buffer) => stderr.push(chunk));
+  child.stdout?.on("end", () => stdout.end());
+  child.stderr?.on("end", () => stderr.end());
+
+  const killGroup = (signal: NodeJS.Signals): void => {
+    if (pid === undefined) return;
+    try {
+      process.kill(-pid, signal);
+    } catch {
+      // ESRCH: the whole group is already gone.
+    }
+  };
+
+  let stopped: GroupEnd["stopped"];
+  let settled = false;
+  const timers: ReturnType<typeof setTimeout>[] = [];
+  const stop = (as: FailureClass, note: string): void => {
+    if (stopped !== undefined || settled) return;
+    stopped = { as, note };
+    input.onNote(`[agent] ${note}`);
+    killGroup("SIGTERM");
+    timers.push(setTimeout(() => killGroup("SIGKILL"), input.killGraceMs));
+  };
+  timers.push(setTimeout(() => stop("timeout", `timed out after ${input.timeoutS}s; stopping its process group`), input.timeoutS * 1000));
+  const unwatch = pid === undefined ? undefined : input.supervisor?.watch?.(pid, (note) => stop("unknown", `${note}; stopping its process group`));
+
+  const done = new Promise<GroupEnd>((resolve) => {
+    let spawnError: unknown;
+    const settle = (code: number | null, signal: NodeJS.Signals | null): void => {
+      if (settled) return;
+      settled = true;
+      unwatch?.();
+      for (const timer of timers) clearTimeout(timer);
+      stdout.end();
+      stderr.end();
+      // Whatever the command left running in its group ends with it.
+      killGroup("SIGKILL");
+      if (spawnError !== undefined) {
+        resolve({ exitCode: null, signal: null, startError: startFailure(input.command[0] ?? "", input.cwd, spawnError) });
+        return;
+      }
+      resolve({ exitCode: code, signal, ...(stopped === undefined ? {} : { stopped }) });
+    };
+    child.on("error", (cause) => {
+      // Also emitted when a kill fails; only a child without a pid never started.
+      if (pid !== undefined) return;
+      spawnError = cause;
+      settle(null, null);
+    });
+    child.on("exit", () => {
+      // Leftover grandchildren may hold the pipes open: kill them, then stop waiting for the pipes.
+      timers.push(
+        setTimeout(() => {
+          killGroup("SIGKILL");
+          timers.push(
+            setTimeout(() => {
+              child.stdout?.destroy();
+              child.stderr?.destroy();
+            }, 1000),
+          );
+        }, input.drainMs),
+      );
+    });
+    child.on("close", (code, signal) => settle(code, signal));
+  });
+
+  const throttle = (paused: boolean): void => {
+    for (const pipe of [child.stdout, child.stderr]) {
+      if (paused) pipe?.pause();
+      else pipe?.resume();
+    }
+  };
+  return { pid, stop, throttle, done };
+}
+
+function notStarted(message: string): RunningGroup {
+  return { pid: undefined, stop: () => {}, throttle: () => {}, done: Promise.resolve({ exitCode: null, signal: null, startError: message }) };
+}
+
+/** ENOENT or EACCES when `program` cannot be run (searched on PATH when it names no directory). */
+function missingProgram(program: string, cwd: string, path: string | undefined): { code: string } | undefined {
+  const candidates = program.includes("/") ? [resolve(cwd, program)] : (path ?? "").split(delimiter).filter((dir) => dir !== "").map((dir) => join(dir, program));
+  let found = false;
+  for (const candidate of candidates) {
+    try {
+      if (!statSync(candidate).isFile()) continue;
+      found = true;
+      accessSync(candidate, constants.X_OK);
+      return undefined;
+    } catch {
+      // not here, or not executable: try the next one
+    }
+  }
+  return { code: found ? "EACCES" : "ENOENT" };
+}
+
+function startFailure(program: string, cwd: string, cause: unknown): string {
+  const code = typeof cause === "object" && cause !== null && "code" in cause ? String(cause.code) : cause instanceof Error ? cause.message : String(cause);
+  if (code === "ENOENT") {
+    return `could not start '${program}' (ENOENT): it is not installed or not on the agent's PATH; fix the command in the executors file or install it`;
+  }
+  if (code === "EACCES") return `could not start '${program}' (EACCES): the file is not executable by the agent's user`;
+  return `could not start '${program}' in '${cwd}' (${code}): check the command in the executors file`;
+}

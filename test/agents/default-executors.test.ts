@@ -1,0 +1,42 @@
+import { describe, expect, it } from "vitest";
+import { ExecutorTier } from "../../protocol/index.ts";
+import { MAC_EXECUTORS_FILE } from "../../agents/mac/mac-agent.ts";
+import { readExecutorsFile } from "../../agents/runtime/executors-file.ts";
+import { modelFromCommand } from "../../agents/runtime/model-from-command.ts";
+import { VM_EXECUTORS_FILE } from "../../agents/vm/vm-agent.ts";
+
+const expected = {
+  deepseek: { program: "opencode", format: "opencode-json", model: "deepseek/deepseek-v4-flash" },
+  "gemini-flash": { program: "gemini", format: "gemini-stream-json", model: "gemini-2.5-flash" },
+  "gemini-pro": { program: "gemini", format: "gemini-stream-json", model: "gemini-2.5-pro" },
+  codex: { program: "codex", format: "codex-jsonl", model: "gpt-5.3-codex" },
+  sonnet: { program: "claude", format: "claude-stream-json", model: "sonnet" },
+  opus: { program: "claude", format: "claude-stream-json", model: "opus" },
+} as const;
+
+describe.each([
+  ["vm", VM_EXECUTORS_FILE],
+  ["mac", MAC_EXECUTORS_FILE],
+])("the default %s executors file", (_kind, path) => {
+  it("is valid and serves every tier with its real CLI, format and model", () => {
+    const read = readExecutorsFile(path);
+    if (!read.ok) throw new Error(read.message);
+    for (const tier of ExecutorTier.options) {
+      const spec = read.file.executors[tier];
+      expect(spec, tier).toBeDefined();
+      expect(spec?.command[0]).toBe(expected[tier].program);
+      expect(spec?.format).toBe(expected[tier].format);
+      expect(modelFromCommand(spec?.command ?? [])).toBe(expected[tier].model);
+      expect(spec?.command.filter((part) => part === "{prompt}")).toHaveLength(1);
+    }
+  });
+
+  it("asks each CLI for the output its format reads", () => {
+    const read = readExecutorsFile(path);
+    if (!read.ok) throw new Error(read.message);
+    const { sonnet, codex, deepseek } = read.file.executors;
+    expect(sonnet?.command).toEqual(expect.arrayContaining(["-p", "--output-format", "stream-json", "--verbose"]));
+    expect(codex?.command.slice(0, 3)).toEqual(["codex", "exec", "--json"]);
+    expect(deepseek?.command).toEqual(expect.arrayContaining(["run", "--format", "json"]));
+  });
+});
