@@ -41,6 +41,8 @@ export type DashboardToRegistry = z.infer<typeof DashboardToRegistry>;
 export const AgentsSnapshot = z.object({
   type: z.literal("agents.snapshot"),
   agents: z.array(AgentRecord),
+  /** Seconds of CLI silence after which a running attempt is flagged idle. */
+  idle_flag_s: z.number().positive().optional(),
 });
 
 export const RegistryToDashboard = z.discriminatedUnion("type", [AgentsSnapshot, ErrorMessage]);

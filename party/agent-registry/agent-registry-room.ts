@@ -287,7 +287,7 @@ export default class AgentRegistryRoom implements Party.Server {
   }
 
   private snapshot(): RegistryToDashboard {
-    return { type: "agents.snapshot", agents: this.list() };
+    return { type: "agents.snapshot", agents: this.list(), idle_flag_s: this.idleFlagS() };
   }
 
   private notifyDashboards(): void {

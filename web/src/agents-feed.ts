@@ -7,7 +7,7 @@ import type { SocketHealth } from "./socket-health.ts";
 const REGISTRY_ROOM = "main";
 
 export type AgentsFeedHandlers = {
-  onAgents: (agents: AgentRecord[]) => void;
+  onAgents: (agents: AgentRecord[], idleFlagS: number | undefined) => void;
   onError: (error: ErrorBody) => void;
   onHealth: (health: SocketHealth) => void;
 };
@@ -19,7 +19,7 @@ export function followAgents(token: string, handlers: AgentsFeedHandlers): MeshS
     token,
     schema: RegistryToDashboard,
     onMessage: (message) => {
-      if (message.type === "agents.snapshot") handlers.onAgents(message.agents);
+      if (message.type === "agents.snapshot") handlers.onAgents(message.agents, message.idle_flag_s);
       else handlers.onError({ code: message.code, message: message.message });
     },
     onBadFrame: handlers.onError,

@@ -13,6 +13,8 @@ export class AgentsPanel {
   /** Heartbeat cells and the time each shows the age of. */
   private heartbeats: { cell: HTMLTableCellElement; at: number }[] = [];
   private received = false;
+  /** A running attempt silent longer than this is flagged (dead, slow, or waiting: a person looks). */
+  private idleFlagMs: number | null = null;
 
   /** `linkFor` turns a running task's id into a link that opens it, or null where the link may not. */
   constructor(
@@ -30,7 +32,8 @@ export class AgentsPanel {
     setInterval(() => this.tick(Date.now()), 1000);
   }
 
-  show(agents: readonly AgentRecord[]): void {
+  show(agents: readonly AgentRecord[], idleFlagS?: number): void {
+    this.idleFlagMs = idleFlagS === undefined ? null : idleFlagS * 1000;
     this.received = true;
     const sorted = [...agents].sort((a, b) => stateOrder(a) - stateOrder(b) || a.name.localeCompare(b.name));
     this.heartbeats = [];
@@ -57,6 +60,11 @@ export class AgentsPanel {
       const href = this.linkFor(ref.task_id);
       const label = `${ref.task_id.slice(-6)}#${ref.attempt}`;
       running.append(" ", href === null ? el("code", { text: label, title: ref.task_id }) : el("a", { text: label, title: ref.task_id, attrs: { href } }));
+      const silentMs = ref.last_output_at === undefined ? 0 : Date.now() - ref.last_output_at;
+      if (ref.child_alive === false) running.append(" ", el("span", { class: "idle-flag", testid: "idle-flag", text: "child exited" }));
+      else if (this.idleFlagMs !== null && silentMs > this.idleFlagMs) {
+        running.append(" ", el("span", { class: "idle-flag", testid: "idle-flag", text: `silent ${Math.round(silentMs / 1000)} s`, title: "no output from the CLI for longer than the idle flag (MESH_IDLE_FLAG_S)" }));
+      }
     }
     return el(
       "tr",

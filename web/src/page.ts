@@ -121,7 +121,7 @@ function main(): void {
     content.append(agents.element);
     if (params.taskId === null) document.title = "dashboard · agent-mesh";
     followAgents(token, {
-      onAgents: (list) => agents.show(list),
+      onAgents: (list, idleFlagS) => agents.show(list, idleFlagS),
       onError: (error) => notices.error("registry", error),
       onHealth: (health) => {
         connection.update("registry", health, "The agent registry is not available.");
