@@ -3,7 +3,7 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { hostname } from "node:os";
 import { join, relative } from "node:path";
 import { parseArgs } from "node:util";
-import { ExecutorTier, type ExecutorsFile } from "../protocol/index.ts";
+import type { ExecutorFormat, ExecutorTier, ExecutorsFile } from "../protocol/index.ts";
 import { startAgentProcess } from "./agent-process.ts";
 import { PROJECT_ROOT, startDevServer, stopGroup } from "./dev-server.ts";
 import { loadOrCreateSecrets } from "./secrets-file.ts";
@@ -21,10 +21,21 @@ const server = await startDevServer({ port, persistDir: join(stateDir, "state"),
   process.exit(1);
 });
 
-// Every tier runs the demo CLI, so any task finds an agent without API keys.
+// Every tier runs the demo CLI, replaying a recorded session in that tier's real output format, so
+// any task finds an agent without API keys and shows live lines, tokens and cost.
 const demoCli = join(PROJECT_ROOT, "agents/demo-cli/demo-cli.mjs");
+const demoFormats = {
+  deepseek: ["opencode-json", "deepseek/deepseek-v4-flash"],
+  "gemini-flash": ["gemini-stream-json", "gemini-2.5-flash"],
+  "gemini-pro": ["gemini-stream-json", "gemini-2.5-pro"],
+  codex: ["codex-jsonl", "gpt-5.3-codex"],
+  sonnet: ["claude-stream-json", "claude-sonnet-4-5-20250929"],
+  opus: ["claude-stream-json", "claude-opus-4-5-20251101"],
+} as const satisfies Record<ExecutorTier, readonly [ExecutorFormat, string]>;
 const executors: ExecutorsFile = { executors: {} };
-for (const tier of ExecutorTier.options) executors.executors[tier] = { command: [demoCli, "{prompt}"], format: "text", timeout_s: 300 };
+for (const [tier, [format, model]] of Object.entries(demoFormats) as Array<[ExecutorTier, readonly [ExecutorFormat, string]]>) {
+  executors.executors[tier] = { command: [demoCli, "--format", format, "-m", model, "{prompt}"], format, timeout_s: 300 };
+}
 const executorsFile = join(stateDir, "demo-executors.json");
 mkdirSync(stateDir, { recursive: true });
 writeFileSync(executorsFile, `${JSON.stringify(executors, null, 2)}\n`);

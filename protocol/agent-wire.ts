@@ -132,7 +132,7 @@ export const AttemptExit = z.object({
   duration_ms: z.number().nonnegative(),
   /** The final output (for `text` executors, the tail of stdout). */
   output: z.string().max(64_000).optional(),
-  /** Set when the child could not be started or was stopped by the agent. */
+  /** Why the attempt failed, when it did (spawn failure, a stop by the agent, or any classified failure). */
   error: ErrorBody.optional(),
   /** The agent's classification when it knows better than the exit code (timeout, cancelled, spawn failure). */
   failure_class: FailureClass.optional(),
