@@ -27,6 +27,8 @@ export interface AttemptSession {
   readonly pid: () => number | undefined;
   /** The agent is stopping: kill the child and report it lost, briefly. */
   abort(): void;
+  /** What heartbeats say of it: when the child last printed, and whether it still lives. */
+  status(): { last_output_at?: number; child_alive: boolean };
 }
 
 /**
@@ -58,6 +60,7 @@ export function startAttemptSession(input: AttemptSessionInput): AttemptSession 
   const startAbortWait = (): void => void setTimeout(endAbortWait, ABORT_REPORT_MS);
 
   let throttled = false;
+  let lastOutputAt: number | undefined;
   const link = new TaskLink({
     server: input.server,
     token: input.token,
@@ -97,6 +100,7 @@ export function startAttemptSession(input: AttemptSessionInput): AttemptSession 
         link.addLine({ stream: "system", text: `[agent] ${input.agent} started ${program} (pid ${pid}) in ${cwd}`, ts: Date.now() });
       },
       onLine: (line) => {
+        if (line.stream !== "system") lastOutputAt = line.ts;
         link.addLine(line);
         if (!throttled && link.backlog >= BACKLOG_HIGH) {
           throttled = true;
@@ -124,6 +128,7 @@ export function startAttemptSession(input: AttemptSessionInput): AttemptSession 
   return {
     done,
     pid: () => runner?.pid,
+    status: () => ({ ...(lastOutputAt === undefined ? {} : { last_output_at: lastOutputAt }), child_alive: runner !== undefined && !exited }),
     abort: () => {
       if (aborted) return;
       aborted = true;

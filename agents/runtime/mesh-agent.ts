@@ -105,7 +105,8 @@ export function startAgent(options: AgentOptions, executors: ExecutorsFile, plat
     token: options.token,
     identity,
     log,
-    running: () => [...sessions.values()].map(({ ref }) => ref),
+    // Heartbeats say what each attempt is doing, so the dashboard can tell dead from slow from waiting.
+    running: () => [...sessions.values()].map(({ ref, session }) => ({ ...ref, ...session.status() })),
     onAssign,
     onFatal,
   });

@@ -1,13 +1,13 @@
 // Starts the real mesh for integration tests: `partykit dev` on a free port with its own persist
 // directory, real agent processes, and real sockets. Everything started here is stopped by process group.
-import type { ChildProcess } from "node:child_process";
+import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import WebSocket from "ws";
 import { startAgentProcess } from "../../launcher/agent-process.ts";
-import { startDevServer, stopGroup, type DevServer } from "../../launcher/dev-server.ts";
+import { PROJECT_ROOT, startDevServer, stopGroup, type DevServer } from "../../launcher/dev-server.ts";
 import { newToken } from "../../launcher/secrets-file.ts";
 import { serverVars } from "../../launcher/server-vars.ts";
 import { TaskToViewer, parseMessage, type AgentRecord, type ExecutorsFile, type LogLine, type TaskRecord, type TaskView } from "../../protocol/index.ts";
@@ -207,4 +207,36 @@ export async function upgradeStatus(url: string): Promise<number> {
     });
     socket.once("error", reject);
   });
+}
+
+export type Fleet = { names: string[]; process: ChildProcess; stop(): Promise<void> };
+
+/**
+ * Many real agents (the real runtime, each with its own socket, hello and heartbeats) in one child
+ * process, so a load test can run hundreds on one machine.
+ */
+export async function startFleet(mesh: Mesh, count: number, prefix: string, executors: ExecutorsFile): Promise<Fleet> {
+  const dir = mkdtempSync(join(tmpdir(), "mesh-fleet-"));
+  const file = join(dir, "executors.json");
+  writeFileSync(file, JSON.stringify(executors));
+  const child = spawn(process.execPath, ["--import", "tsx", join(FIXTURES, "agent-fleet.ts"), mesh.url, String(count), prefix, file], {
+    cwd: PROJECT_ROOT,
+    detached: true,
+    stdio: ["ignore", "pipe", "inherit"],
+    env: { ...process.env, MESH_AGENT_TOKEN: mesh.agentToken },
+  });
+  await new Promise<void>((resolve, reject) => {
+    child.stdout?.on("data", (chunk: Buffer) => {
+      if (chunk.toString().includes("started")) resolve();
+    });
+    child.once("exit", (code) => reject(new Error(`the fleet exited with ${code}`)));
+  });
+  return {
+    names: Array.from({ length: count }, (_, i) => `${prefix}-${i}`),
+    process: child,
+    async stop() {
+      await stopGroup(child);
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
 }

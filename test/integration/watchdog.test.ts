@@ -2,7 +2,7 @@
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { AgentRecord, TaskView } from "../../protocol/index.ts";
-import { FIXTURES, startAgent, startMesh, waitFor, type Mesh, type TestAgent } from "./mesh-harness.ts";
+import { FIXTURES, startAgent, startFleet, startMesh, waitFor, type Mesh, type TestAgent } from "./mesh-harness.ts";
 
 const HEARTBEAT_S = 1;
 let mesh: Mesh;
@@ -32,6 +32,13 @@ describe("the watchdog", () => {
     });
     const victim = agents.find((a) => a.name === running.attempts[0]?.agent);
     if (victim === undefined) throw new Error("no agent runs the attempt");
+    // Heartbeats say what the agent is doing: the attempt, its child alive, and its last output.
+    const report = await waitFor("a heartbeat about the attempt", async () => {
+      const { body } = await mesh.api<{ agents: AgentRecord[] }>("/api/agents");
+      const ref = body.agents.find((a) => a.name === victim.name)?.running.find((r) => r.task_id === taskId);
+      return ref?.child_alive === true && ref.last_output_at !== undefined ? ref : null;
+    });
+    expect(Date.now() - (report.last_output_at ?? 0)).toBeLessThan(10_000);
     const killedAt = Date.now();
     victim.process.kill("SIGKILL");
     const lost = await waitFor("agent_lost", async () => {
@@ -59,5 +66,20 @@ describe("the watchdog", () => {
     const { body } = await mesh.api<{ agents: AgentRecord[] }>("/api/agents");
     const survivor = agents.find((a) => a.process.exitCode === null && a.process.signalCode === null);
     expect(body.agents.find((a) => a.name === survivor?.name)?.state).toBe("online");
+  });
+
+  it("lists 200 connected, heartbeating agents and gives none of them up", async () => {
+    const fleet = await startFleet(mesh, 200, "fleet", { executors: { opus: { command: ["/bin/true"], format: "text", timeout_s: 10 } } });
+    try {
+      const listed = async (): Promise<AgentRecord[]> => (await mesh.api<{ agents: AgentRecord[] }>("/api/agents")).body.agents.filter((a) => a.name.startsWith("fleet-"));
+      await waitFor("all 200 online", async () => (await listed()).filter((a) => a.state === "online").length === 200, 60_000);
+      // Five heartbeat periods later, still every one online and none lost.
+      await new Promise((resolve) => setTimeout(resolve, 5 * HEARTBEAT_S * 1000));
+      const after = await listed();
+      expect(after).toHaveLength(200);
+      expect(after.filter((a) => a.state !== "online").map((a) => `${a.name}:${a.state}`)).toEqual([]);
+    } finally {
+      await fleet.stop();
+    }
   });
 });
