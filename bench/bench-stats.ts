@@ -20,3 +20,18 @@ export async function groupRssMiB(pgid: number): Promise<number> {
     });
   });
 }
+
+/** CPU seconds (user + system) used so far by every process of a process group (Linux /proc). */
+export async function groupCpuSeconds(pgid: number): Promise<number> {
+  const { readdir, readFile } = await import("node:fs/promises");
+  const ticksPerSecond = 100;
+  let ticks = 0;
+  for (const entry of await readdir("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    const stat = await readFile(`/proc/${entry}/stat`, "utf8").catch(() => "");
+    // Fields after the command name (which may hold spaces): state is field 3, pgrp 5, utime 14, stime 15.
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    if (Number(fields[2]) === pgid) ticks += Number(fields[11]) + Number(fields[12]);
+  }
+  return ticks / ticksPerSecond;
+}

@@ -3,6 +3,8 @@
 //  (b) the same load through a plain `ws` broadcast server
 //  (c) dispatch latency: task created → the agent holds it (its hello accepted by the task room)
 //  (d) MCP `execute` round trip for a trivial task, through the SDK's own client
+//  (e) time from an agent's death (SIGKILL) to its attempt being given up as agent_lost
+//  (f) the dev server's CPU and memory with 1,000 real agents connected and heartbeating
 import { spawn } from "node:child_process";
 import { once } from "node:events";
 import { join } from "node:path";
@@ -14,13 +16,16 @@ import { LineSplitter } from "../agents/runtime/line-splitter.ts";
 import { OutputBatcher } from "../agents/runtime/output-batcher.ts";
 import { stopGroup } from "../launcher/dev-server.ts";
 import type { LogLine, TaskView } from "../protocol/index.ts";
-import { startAgent, startMesh, waitFor, type Mesh } from "../test/integration/mesh-harness.ts";
-import { groupRssMiB, percentile } from "./bench-stats.ts";
+import { FIXTURES, startAgent, startFleet, startMesh, waitFor, type Mesh } from "../test/integration/mesh-harness.ts";
+import { groupCpuSeconds, groupRssMiB, percentile } from "./bench-stats.ts";
 
 const LINES = Number(process.env.BENCH_LINES ?? 100_000);
 const LINE_BYTES = 192;
 const DISPATCHES = Number(process.env.BENCH_DISPATCHES ?? 50);
 const EXECUTES = Number(process.env.BENCH_EXECUTES ?? 30);
+const DEATHS = Number(process.env.BENCH_DEATHS ?? 3);
+const FLEET = Number(process.env.BENCH_FLEET ?? 1000);
+const FLEET_WINDOW_S = 20;
 const emitter = [process.execPath, join(import.meta.dirname, "emit-lines.mjs"), String(LINES), String(LINE_BYTES)];
 
 type Throughput = { linesPerSecond: number; seconds: number; received: number };
@@ -124,6 +129,50 @@ async function executeRoundTrip(mesh: Mesh): Promise<number[]> {
   return samples;
 }
 
+/** Kills the agent running an attempt and times how long until the mesh gives the attempt up. */
+async function deathToLost(heartbeatS: number): Promise<number[]> {
+  const mesh = await startMesh({ MESH_HEARTBEAT_S: String(heartbeatS) });
+  const samples: number[] = [];
+  try {
+    const slow = { command: [process.execPath, join(FIXTURES, "sleeper.mjs"), "/dev/null"], format: "text" as const, timeout_s: 120 };
+    for (let i = 0; i < DEATHS; i++) {
+      const agent = await startAgent(mesh, `doomed-${i}`, { executors: { codex: slow } });
+      const created = await mesh.api<TaskView>("/api/tasks", { method: "POST", body: { instruction: "run", executor: "codex", agent: `doomed-${i}` } });
+      await waitFor("the attempt to run", async () => (await mesh.task(created.body.task_id)).attempts[0]?.status === "running");
+      const killedAt = Date.now();
+      agent.process.kill("SIGKILL");
+      await waitFor("agent_lost", async () => (await mesh.task(created.body.task_id)).attempts[0]?.failure_class === "agent_lost", 60_000, 25);
+      samples.push(Date.now() - killedAt);
+      await mesh.api(`/api/tasks/${created.body.task_id}/cancel`, { method: "POST" });
+      await agent.stop();
+    }
+  } finally {
+    await mesh.stop();
+  }
+  return samples;
+}
+
+/** The dev server's CPU (share of one core) and memory while a fleet of real agents heartbeats at the default rate. */
+async function fleetLoad(): Promise<{ cpuShare: number; rss: number; online: number }> {
+  const mesh = await startMesh();
+  try {
+    const fleet = await startFleet(mesh, FLEET, "bench-fleet", { executors: { opus: noop } });
+    try {
+      await waitFor(`${FLEET} agents online`, async () => (await mesh.api<{ agents: Array<{ state: string }> }>("/api/agents")).body.agents.filter((a) => a.state === "online").length === FLEET, 180_000, 500);
+      const before = await groupCpuSeconds(mesh.serverPid());
+      const started = performance.now();
+      await new Promise((resolve) => setTimeout(resolve, FLEET_WINDOW_S * 1000));
+      const cpu = (await groupCpuSeconds(mesh.serverPid())) - before;
+      const online = (await mesh.api<{ agents: Array<{ state: string }> }>("/api/agents")).body.agents.filter((a) => a.state === "online").length;
+      return { cpuShare: cpu / ((performance.now() - started) / 1000), rss: await groupRssMiB(mesh.serverPid()), online };
+    } finally {
+      await fleet.stop();
+    }
+  } finally {
+    await mesh.stop();
+  }
+}
+
 async function dispatchLatency(mesh: Mesh): Promise<number[]> {
   const agent = await startAgent(mesh, "bench-dispatch", { executors: { opus: noop } });
   const samples: number[] = [];
@@ -156,6 +205,10 @@ try {
   const c = await dispatchLatency(mesh);
   console.error("bench: (d) MCP execute round trip…");
   const d = await executeRoundTrip(mesh);
+  console.error("bench: (e) agent death → agent_lost…");
+  const e = await deathToLost(1);
+  console.error(`bench: (f) ${FLEET} agents heartbeating…`);
+  const f = await fleetLoad();
   console.log(`
 | measure | value |
 |---|---|
@@ -164,6 +217,8 @@ try {
 | ratio a / b | ${fmt(a.linesPerSecond / b.linesPerSecond, 2)} |
 | (c) dispatch latency, created → agent holds it (${DISPATCHES} tasks) | median ${fmt(percentile(c, 50))} ms, p99 ${fmt(percentile(c, 99))} ms |
 | (d) MCP \`execute\` round trip, trivial task (${EXECUTES} calls) | median ${fmt(percentile(d, 50))} ms, p99 ${fmt(percentile(d, 99))} ms |
+| (e) agent killed → its attempt \`agent_lost\` (heartbeat 1 s, bound 3 beats + 1 s tick; ${DEATHS} kills) | median ${fmt(percentile(e, 50))} ms, max ${fmt(Math.max(...e))} ms |
+| (f) dev server with ${fmt(FLEET)} real agents heartbeating every 5 s (${FLEET_WINDOW_S} s window) | ${fmt(f.cpuShare * 100, 1)} % of one core, ${fmt(f.rss)} MiB; ${fmt(f.online)} online |
 | memory after (a): mesh server (node + workerd) / agent / plain ws server | ${fmt(a.serverRss)} MiB / ${fmt(a.agentRss)} MiB / ${fmt(b.serverRss)} MiB |
 `);
 } finally {
