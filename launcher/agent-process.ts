@@ -9,6 +9,8 @@ export type AgentProcessOptions = {
   executorsFile: string;
   agentToken: string;
   capacity?: number;
+  /** More agent flags (limits, --rates, --run-as). */
+  args?: readonly string[];
   /** Where the agent's log lines go. */
   onLine?: (line: string) => void;
   env?: NodeJS.ProcessEnv;
@@ -21,6 +23,7 @@ export type AgentProcessOptions = {
 export function startAgentProcess(options: AgentProcessOptions): ChildProcess {
   const args = ["--import", "tsx", join(PROJECT_ROOT, "agents/cli.ts"), "--kind", options.kind, "--server", options.server, "--name", options.name, "--executors", options.executorsFile];
   if (options.capacity !== undefined) args.push("--capacity", String(options.capacity));
+  args.push(...(options.args ?? []));
   const child = spawn(process.execPath, args, {
     cwd: PROJECT_ROOT,
     detached: true,

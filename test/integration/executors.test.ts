@@ -1,13 +1,12 @@
 // Executors end to end: real agents run a fake CLI (test/fixtures/cli/fake-cli.mjs) that replays the
 // sample transcripts of every output format; tasks go through the real mesh, and the finished task
 // says what the agent read: tokens, cost, model, session, changed files and the failure class.
-import { spawn, spawnSync, execFileSync } from "node:child_process";
-import { chmodSync, existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { spawnSync, execFileSync } from "node:child_process";
+import { chmodSync, existsSync, mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { AgentRecord, Acceptance, Attempt, ExecutorFormat, ExecutorsFile, LogLine, TaskView } from "../../protocol/index.ts";
-import { PROJECT_ROOT, stopGroup } from "../../launcher/dev-server.ts";
+import type { AgentRecord, Acceptance, Attempt, ExecutorFormat, LogLine, TaskView } from "../../protocol/index.ts";
 import { gitRepo } from "../agents/git-repo.ts";
 import { FIXTURES, executorsFor, startAgent, startMesh, waitFor, type Mesh, type TestAgent } from "./mesh-harness.ts";
 
@@ -25,33 +24,6 @@ const fake = (format: ExecutorFormat, model?: string, timeout_s = 60) => ({
 let mesh: Mesh;
 let formats: TestAgent;
 let limited: TestAgent;
-
-/** A real agent process started with extra flags (the harness's startAgent passes none). */
-async function startAgentWithFlags(name: string, executors: ExecutorsFile, flags: string[]): Promise<TestAgent> {
-  const dir = mkdtempSync(join(tmpdir(), "mesh-agent-"));
-  const file = join(dir, "executors.json");
-  writeFileSync(file, JSON.stringify(executors));
-  const output: string[] = [];
-  const args = ["--import", "tsx", join(PROJECT_ROOT, "agents/cli.ts"), "--kind", KIND, "--server", mesh.url, "--name", name, "--executors", file, ...flags];
-  const child = spawn(process.execPath, args, { cwd: PROJECT_ROOT, detached: true, stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, MESH_AGENT_TOKEN: mesh.agentToken } });
-  const collect = (chunk: Buffer): void => void output.push(...chunk.toString().split("\n").filter((line) => line !== ""));
-  child.stdout.on("data", collect);
-  child.stderr.on("data", collect);
-  const agent: TestAgent = {
-    name,
-    process: child,
-    output,
-    async stop() {
-      await stopGroup(child);
-      rmSync(dir, { recursive: true, force: true });
-    },
-  };
-  await waitFor(`agent ${name} online`, async () => {
-    if (child.exitCode !== null) throw new Error(`agent exited ${child.exitCode}: ${output.join("\n")}`);
-    return agentOnline(name);
-  });
-  return agent;
-}
 
 async function agentOnline(name: string): Promise<boolean> {
   const { body } = await mesh.api<{ agents: AgentRecord[] }>("/api/agents");
@@ -114,7 +86,7 @@ beforeAll(async () => {
       opus: fake("claude-json"),
     },
   }, { kind: KIND, capacity: 6 });
-  limited = await startAgentWithFlags("limited-agent", executorsFor([process.execPath, FAKE_CLI, "{prompt}"], ["deepseek", "sonnet", "opus"], LIMITED_TIMEOUT_S), ["--capacity", "4", "--memory-mb", "256"]);
+  limited = await startAgent(mesh, "limited-agent", executorsFor([process.execPath, FAKE_CLI, "{prompt}"], ["deepseek", "sonnet", "opus"], LIMITED_TIMEOUT_S), { kind: KIND, capacity: 4, args: ["--memory-mb", "256"] });
 });
 
 afterAll(async () => {
@@ -246,7 +218,7 @@ describe("supervision", () => {
   const procsWhy = !root ? "the tests do not run as root" : !nobody ? "there is no user 'nobody'" : !linuxLimiter && KIND === "vm" ? "neither systemd nor prlimit is here" : KIND === "mac" ? "macOS counts all of a user's processes" : undefined;
   if (procsWhy !== undefined) console.warn(`[skip] process-limit test: it needs --run-as (root and a spare user) and a limiter, and ${procsWhy}`);
   it.skipIf(procsWhy !== undefined)("a run that starts too many processes under --run-as fails on the process limit; the agent lives on", async () => {
-    const agent = await startAgentWithFlags("run-as-agent", executorsFor([process.execPath, FAKE_CLI, "{prompt}"], ["sonnet"], 30), ["--run-as", "nobody", "--max-procs", "30"]);
+    const agent = await startAgent(mesh, "run-as-agent", executorsFor([process.execPath, FAKE_CLI, "{prompt}"], ["sonnet"], 30), { kind: KIND, args: ["--run-as", "nobody", "--max-procs", "30"] });
     try {
       const cwd = mkdtempSync(join(tmpdir(), "mesh-run-as-"));
       chmodSync(cwd, 0o777);

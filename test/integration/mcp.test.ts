@@ -9,7 +9,7 @@ import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { PROJECT_ROOT } from "../../launcher/dev-server.ts";
 import type { LogLine, TaskView } from "../../protocol/index.ts";
-import { FIXTURES, startAgent, startMesh, waitFor, type Mesh, type TestAgent } from "./mesh-harness.ts";
+import { FIXTURES, processAlive, startAgent, startMesh, waitFor, type Mesh, type TestAgent } from "./mesh-harness.ts";
 
 let mesh: Mesh;
 let agent: TestAgent;
@@ -30,15 +30,6 @@ async function call(name: string, args: Record<string, unknown>, onProgress?: (m
 
 const taskOf = (result: CallToolResult): TaskView => result.structuredContent as TaskView;
 const textOf = (result: CallToolResult): string => result.content.map((part) => (part.type === "text" ? part.text : "")).join("\n");
-
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 beforeAll(async () => {
   mesh = await startMesh();

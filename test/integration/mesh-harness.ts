@@ -116,7 +116,7 @@ export async function startMesh(settings: Record<string, string> = {}): Promise<
 export type TestAgent = { name: string; process: ChildProcess; output: string[]; stop(): Promise<void> };
 
 /** A real agent process with the given executors, waited for until the registry lists it online. */
-export async function startAgent(mesh: Mesh, name: string, executors: ExecutorsFile, options: { kind?: "mac" | "vm"; capacity?: number } = {}): Promise<TestAgent> {
+export async function startAgent(mesh: Mesh, name: string, executors: ExecutorsFile, options: { kind?: "mac" | "vm"; capacity?: number; args?: readonly string[] } = {}): Promise<TestAgent> {
   const dir = mkdtempSync(join(tmpdir(), "mesh-agent-"));
   const file = join(dir, "executors.json");
   writeFileSync(file, JSON.stringify(executors));
@@ -128,6 +128,7 @@ export async function startAgent(mesh: Mesh, name: string, executors: ExecutorsF
     executorsFile: file,
     agentToken: mesh.agentToken,
     ...(options.capacity === undefined ? {} : { capacity: options.capacity }),
+    ...(options.args === undefined ? {} : { args: options.args }),
     onLine: (line) => output.push(line),
   });
   const agent: TestAgent = {
@@ -239,4 +240,14 @@ export async function startFleet(mesh: Mesh, count: number, prefix: string, exec
       rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+/** Whether a process of this pid still exists. */
+export function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
 }

@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { LogLine, TaskView } from "../../protocol/index.ts";
-import { FIXTURES, TaskViewer, executorsFor, startAgent, startMesh, waitFor, type Mesh, type TestAgent } from "./mesh-harness.ts";
+import { FIXTURES, processAlive, TaskViewer, startAgent, startMesh, waitFor, type Mesh, type TestAgent } from "./mesh-harness.ts";
 
 const LINES = 3000;
 let mesh: Mesh;
@@ -19,15 +19,6 @@ async function finished(ref: string, timeoutMs = 60_000): Promise<TaskView> {
     const task = await mesh.task(ref);
     return ["succeeded", "failed", "cancelled"].includes(task.status) ? task : null;
   }, timeoutMs);
-}
-
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 beforeAll(async () => {
