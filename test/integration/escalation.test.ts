@@ -1,8 +1,10 @@
 // The ladder on a real server with real agents: quality failures climb, infra failures stop,
 // consensus picks on evidence, and a person decides at the end — even across a restart.
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { ExecutorSpec, TaskView } from "../../protocol/index.ts";
+import type { BudgetStatus, ExecutorSpec, StageRecord, TaskView } from "../../protocol/index.ts";
 import { FIXTURES, startAgent, startMesh, waitFor, type Mesh, type TestAgent } from "./mesh-harness.ts";
 
 let mesh: Mesh;
@@ -26,6 +28,9 @@ beforeAll(async () => {
   );
   // Hangs past its one-second timeout: an infrastructure failure.
   agents.push(await startAgent(mesh, "vm-hang", { executors: { opus: cli("hang", "hang", 1) } }));
+  // Real CLI output (Claude stream-json, with tokens and cost); only gemini-pro makes the acceptance check pass.
+  const claude = (...directives: string[]): ExecutorSpec => ({ command: [process.execPath, join(FIXTURES, "cli/fake-cli.mjs"), "play=claude-success.jsonl", "pause=5", ...directives], format: "claude-stream-json", timeout_s: 60 });
+  agents.push(await startAgent(mesh, "vm-accept", { executors: { deepseek: claude(), "gemini-flash": claude(), "gemini-pro": claude("write=done.txt") } }));
   // Fails every automatic step; only opus (never chosen automatically here) passes.
   agents.push(await startAgent(mesh, "vm-failing", { executors: { deepseek: cli("1", "d2"), codex: cli("1", "c2"), sonnet: cli("1", "s2"), opus: cli("0", "o2") } }, { capacity: 2 }));
 });
@@ -55,6 +60,24 @@ describe("escalation", () => {
     expect(task.mermaid).toContain("gemini-flash");
     const logs = await mesh.api<{ lines: Array<{ text: string }> }>(`/api/tasks/${task.task_id}/logs`);
     expect(logs.body.lines.some((l) => l.text.includes("escalating to gemini-flash"))).toBe(true);
+  });
+
+  it("climbs while the acceptance check fails (test_fail) and stops where it passes; every attempt's real cost reaches the budget ledger", async () => {
+    const cwd = mkdtempSync(join(tmpdir(), "mesh-accept-"));
+    const created = await mesh.api<TaskView>("/api/tasks", { method: "POST", body: { instruction: "create done.txt", agent: "vm-accept", cwd, acceptance: { command: "test -f done.txt" } } });
+    const task = await settled(created.body.task_id);
+    expect(task.status).toBe("succeeded");
+    expect(task.attempts.map((a) => [a.tier, a.status, a.failure_class ?? null])).toEqual([
+      ["deepseek", "failed", "test_fail"],
+      ["gemini-flash", "failed", "test_fail"],
+      ["gemini-pro", "succeeded", null],
+    ]);
+    expect(task.attempts.every((a) => a.cost_usd > 0 && a.tokens.input > 0)).toBe(true);
+    expect(task.cost_usd).toBeCloseTo(task.attempts.reduce((sum, a) => sum + a.cost_usd, 0), 10);
+    const stages = (await mesh.api<{ stages: StageRecord[] }>("/api/budget/stages")).body.stages;
+    const budget = (await mesh.api<BudgetStatus>("/api/budget")).body;
+    expect(stages.filter((s) => s.task_id === task.task_id).map((s) => s.cost_usd)).toEqual(task.attempts.map((a) => a.cost_usd));
+    expect(budget.day.spent_usd).toBeCloseTo(stages.reduce((sum, s) => sum + s.cost_usd, 0), 10);
   });
 
   it("skips a tier its agents do not serve and records the skip", async () => {
