@@ -26,6 +26,14 @@ type StoredAgent = Omit<AgentRecord, "state">;
 
 const AGENT_PREFIX = "agent:";
 const PENDING_KEY = "pending";
+/**
+ * Requests handed to an agent and not yet released: if the agent comes back without them (it lost
+ * the assignment with its socket), they go back to pending. A task room refuses any attempt that is
+ * not still waiting, so a request handed out twice never runs twice.
+ */
+const ASSIGNED_KEY = "assigned";
+type Assignment = { agent: string; request: DispatchRequest };
+const assignmentKey = (taskId: string, attempt: number): string => `${taskId}:${attempt}`;
 /** Lost attempts the task rooms have not been told of yet (an alarm cannot reach other rooms). */
 const LOST_NOTICES_KEY = "lost-notices";
 /** The watchdog's tick: an agent is given up at most this long after its third missed beat. */
@@ -49,6 +57,7 @@ export default class AgentRegistryRoom implements Party.Server {
   /** Connection id → role, and for agents the name it said hello with. */
   private readonly sessions = new Map<string, { role: SocketRole; agent?: string }>();
   private pending: DispatchRequest[] = [];
+  private assigned: Record<string, Assignment> = {};
   private lostNotices: LostNotice[] = [];
   private dashboardTimer: ReturnType<typeof setTimeout> | null = null;
   /** When this instance started: heartbeats are counted from here after a restart, not from before it. */
@@ -69,6 +78,7 @@ export default class AgentRegistryRoom implements Party.Server {
     const stored = await this.room.storage.list<StoredAgent>({ prefix: AGENT_PREFIX });
     for (const agent of stored.values()) this.agents.set(agent.name, agent);
     this.pending = (await this.room.storage.get<DispatchRequest[]>(PENDING_KEY)) ?? [];
+    this.assigned = (await this.room.storage.get<Record<string, Assignment>>(ASSIGNED_KEY)) ?? {};
     this.lostNotices = (await this.room.storage.get<LostNotice[]>(LOST_NOTICES_KEY)) ?? [];
     await this.armWatchdog();
   }
@@ -134,7 +144,9 @@ export default class AgentRegistryRoom implements Party.Server {
       return;
     }
     agent.running = agent.running.filter((ref) => !(ref.task_id === message.task_id && ref.attempt === message.attempt));
-    await this.room.storage.put(AGENT_PREFIX + name, agent);
+    const { [assignmentKey(message.task_id, message.attempt)]: _released, ...assigned } = this.assigned;
+    this.assigned = assigned;
+    await this.room.storage.put({ [AGENT_PREFIX + name]: agent, [ASSIGNED_KEY]: this.assigned });
     await this.dispatchPending();
   }
 
@@ -195,10 +207,17 @@ export default class AgentRegistryRoom implements Party.Server {
       // refuses any attempt that is no longer the agent's, and the agent then stops it.
       running: hello.running,
     };
+    // Assignments the agent does not report never reached it (or it lost them): hand them out again.
+    const reported = new Set(hello.running.map((ref) => assignmentKey(ref.task_id, ref.attempt)));
+    const dropped = Object.entries(this.assigned).filter(([key, a]) => a.agent === hello.name && !reported.has(key));
+    if (dropped.length > 0) {
+      this.pending = [...dropped.map(([, a]) => a.request), ...this.pending];
+      this.assigned = Object.fromEntries(Object.entries(this.assigned).filter(([key]) => !dropped.some(([d]) => d === key)));
+    }
     this.agents.set(hello.name, agent);
     this.connectionOf.set(hello.name, connection.id);
     session.agent = hello.name;
-    await this.room.storage.put(AGENT_PREFIX + hello.name, agent);
+    await this.room.storage.put({ [AGENT_PREFIX + hello.name]: agent, [PENDING_KEY]: this.pending, [ASSIGNED_KEY]: this.assigned });
     send(connection, { type: "agent.welcome", heartbeat_s: this.heartbeatMs() / 1000, idle_flag_s: this.idleFlagS() });
     this.notifyDashboards();
     await this.armWatchdog();
@@ -210,6 +229,7 @@ export default class AgentRegistryRoom implements Party.Server {
     const notices: LostNotice[] = agent.running.map((ref) => ({ type: "attempt.lost", task_id: ref.task_id, attempt: ref.attempt, agent: agent.name, reason }));
     agent.running = [];
     agent.lost_at = now;
+    this.assigned = Object.fromEntries(Object.entries(this.assigned).filter(([, a]) => a.agent !== agent.name));
     const connectionId = this.connectionOf.get(agent.name);
     this.connectionOf.delete(agent.name);
     if (connectionId !== undefined) {
@@ -217,7 +237,7 @@ export default class AgentRegistryRoom implements Party.Server {
       this.room.getConnection(connectionId)?.close(CloseCode.heartbeatTimeout, "heartbeat timeout");
     }
     this.lostNotices = [...this.lostNotices, ...notices];
-    await this.room.storage.put({ [AGENT_PREFIX + agent.name]: agent, [LOST_NOTICES_KEY]: this.lostNotices });
+    await this.room.storage.put({ [AGENT_PREFIX + agent.name]: agent, [LOST_NOTICES_KEY]: this.lostNotices, [ASSIGNED_KEY]: this.assigned });
     console.warn(`registry: ${reason}; ${notices.length} attempt(s) lost`);
     this.notifyDashboards();
   }
@@ -259,6 +279,7 @@ export default class AgentRegistryRoom implements Party.Server {
         continue;
       }
       agent.running = [...agent.running, { task_id: request.task_id, attempt: request.attempt }];
+      this.assigned = { ...this.assigned, [assignmentKey(request.task_id, request.attempt)]: { agent: agent.name, request } };
       changed.add(agent.name);
       send(connection, {
         type: "task.assign",
@@ -272,7 +293,7 @@ export default class AgentRegistryRoom implements Party.Server {
     }
     if (changed.size === 0) return;
     this.pending = remaining;
-    const writes: Record<string, unknown> = { [PENDING_KEY]: remaining };
+    const writes: Record<string, unknown> = { [PENDING_KEY]: remaining, [ASSIGNED_KEY]: this.assigned };
     for (const name of changed) writes[AGENT_PREFIX + name] = this.agents.get(name);
     await this.room.storage.put(writes);
     this.notifyDashboards();

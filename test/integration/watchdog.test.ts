@@ -1,6 +1,7 @@
 // Lost agents are noticed by the registry's alarm, and their work goes on elsewhere.
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import WebSocket from "ws";
 import type { AgentRecord, TaskView } from "../../protocol/index.ts";
 import { FIXTURES, startAgent, startFleet, startMesh, waitFor, type Mesh, type TestAgent } from "./mesh-harness.ts";
 
@@ -81,5 +82,38 @@ describe("the watchdog", () => {
     } finally {
       await fleet.stop();
     }
+  });
+
+  it("hands an assignment out again when its agent comes back without it, and runs it once", async () => {
+    // A scripted peer stands in for an agent whose socket died with the assignment in flight: it
+    // takes the assignment, drops the connection, and says hello again holding nothing.
+    const url = `ws://127.0.0.1:${mesh.port}/parties/registry/main?token=${encodeURIComponent(mesh.agentToken)}`;
+    const hello = { type: "agent.hello", protocol_version: 1, name: "vm-forgetful", kind: "vm", tiers: ["opus"], capacity: 1, version: "test", running: [] };
+    const first = new WebSocket(url);
+    const assigned = new Promise<{ task_id: string }>((resolve) => first.on("message", (raw) => {
+      const message = JSON.parse(raw.toString()) as { type: string; task_id: string };
+      if (message.type === "task.assign") resolve(message);
+    }));
+    await new Promise((resolve) => first.once("open", resolve));
+    first.send(JSON.stringify(hello));
+    await waitFor("vm-forgetful online", async () => (await mesh.api<{ agents: AgentRecord[] }>("/api/agents")).body.agents.some((a) => a.name === "vm-forgetful" && a.state === "online"));
+    // A real agent that serves opus is there to take it once it is free again (equally loaded, the
+    // registry picks by name, so the assignment goes to vm-forgetful first).
+    const helper = await startAgent(mesh, "vm-opus", { executors: { opus: { command: [process.execPath, join(FIXTURES, "print-lines.mjs"), "5"], format: "text", timeout_s: 30 } } });
+    agents.push(helper);
+    const created = await mesh.api<TaskView>("/api/tasks", { method: "POST", body: { instruction: "quick", executor: "opus" } });
+    expect((await assigned).task_id).toBe(created.body.task_id);
+    first.terminate();
+    // Back within a heartbeat, before the watchdog could give it up, now serving another tier only
+    // (so the request it lost goes to vm-opus, not back to it).
+    const second = new WebSocket(url);
+    await new Promise((resolve) => second.once("open", resolve));
+    second.send(JSON.stringify({ ...hello, tiers: ["deepseek"] }));
+    const done = await waitFor("the task to succeed", async () => {
+      const task = await mesh.task(created.body.task_id);
+      return task.status === "succeeded" ? task : null;
+    }, 30_000);
+    expect(done.attempts.map((a) => [a.agent, a.status, a.failure_class ?? null])).toEqual([["vm-opus", "succeeded", null]]);
+    second.close();
   });
 });
