@@ -8,6 +8,7 @@ const OPTIONAL = [
   "MESH_IDLE_FLAG_S",
   "MESH_CONSENSUS_TIERS",
   "MESH_CONSENSUS_SIZE",
+  "MESH_RESERVATION_TTL_S",
 ] as const;
 
 /** The partykit vars for a server: the two secrets plus every setting (from `env`, else its default). */

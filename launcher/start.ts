@@ -92,7 +92,8 @@ if (!values["no-demo-task"]) {
   const task = (await api("/api/tasks", { method: "POST", body: { instruction: "Add input validation to the router and cover it with tests", agent: agentName } })) as { task_id: string };
   taskPart = `task=${task.task_id}&`;
 }
-const link = (await api("/api/links", { method: "POST", body: { ttl_s: 7 * 24 * 3600 } })) as { token: string };
+// The person at this machine is the operator: the dashboard link may also decide at the human step.
+const link = (await api("/api/links", { method: "POST", body: { ttl_s: 7 * 24 * 3600, operator: true } })) as { token: string };
 
 console.log(`
 agent-mesh is up.

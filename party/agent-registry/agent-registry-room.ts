@@ -15,6 +15,7 @@ import {
   type RegistryToDashboard,
 } from "../../protocol/index.ts";
 import { gateRequest, gateSocket, roleOf, type SocketRole } from "../auth/room-gate.ts";
+import { scopeSeesMesh } from "../auth/viewer-link.ts";
 import { readJsonBody } from "../http/read-body.ts";
 import { errorResponse, json } from "../http/responses.ts";
 import { sendToTask } from "../room-peers.ts";
@@ -59,6 +60,7 @@ export default class AgentRegistryRoom implements Party.Server {
   private pending: DispatchRequest[] = [];
   private assigned: Record<string, Assignment> = {};
   private lostNotices: LostNotice[] = [];
+  private delivering = false;
   private dashboardTimer: ReturnType<typeof setTimeout> | null = null;
   /** When this instance started: heartbeats are counted from here after a restart, not from before it. */
   private readonly startedAt = Date.now();
@@ -71,7 +73,7 @@ export default class AgentRegistryRoom implements Party.Server {
   constructor(readonly room: Party.Room) {}
 
   static async onBeforeConnect(request: Party.Request, lobby: Party.Lobby): Promise<Party.Request | Response> {
-    return gateSocket(request, lobby, (caller) => caller.role !== "viewer" || caller.scope.kind === "dashboard");
+    return gateSocket(request, lobby, (caller) => caller.role !== "viewer" || scopeSeesMesh(caller.scope));
   }
 
   async onStart(): Promise<void> {
@@ -146,7 +148,12 @@ export default class AgentRegistryRoom implements Party.Server {
     agent.running = agent.running.filter((ref) => !(ref.task_id === message.task_id && ref.attempt === message.attempt));
     const { [assignmentKey(message.task_id, message.attempt)]: _released, ...assigned } = this.assigned;
     this.assigned = assigned;
-    await this.room.storage.put({ [AGENT_PREFIX + name]: agent, [ASSIGNED_KEY]: this.assigned });
+    // Every release is also told to the task room as a possible loss: an attempt the agent refused,
+    // or gave up on without the room confirming its end, must not stay open for ever. The room
+    // answers 409 for an attempt that already ended, and the notice is dropped.
+    this.lostNotices = [...this.lostNotices, { type: "attempt.lost", task_id: message.task_id, attempt: message.attempt, agent: name, reason: `agent ${name} released the attempt without the task room recording its end` }];
+    await this.room.storage.put({ [AGENT_PREFIX + name]: agent, [ASSIGNED_KEY]: this.assigned, [LOST_NOTICES_KEY]: this.lostNotices });
+    await this.deliverLostNotices();
     await this.dispatchPending();
   }
 
@@ -246,15 +253,22 @@ export default class AgentRegistryRoom implements Party.Server {
   private async deliverLostNotices(): Promise<void> {
     const parties = this.parties;
     const secrets = readSecrets(this.room.env);
-    if (parties === null || "code" in secrets || this.lostNotices.length === 0) return;
-    const undelivered: LostNotice[] = [];
-    for (const { task_id, ...notice } of this.lostNotices) {
-      const response = await sendToTask(parties, secrets.orchestratorToken, task_id, notice).catch(() => null);
-      // 4xx: the task moved on (finished, cancelled): nothing to retry.
-      if (response === null || response.status >= 500) undelivered.push({ task_id, ...notice });
+    // One delivery at a time: runs from the alarm, heartbeats and releases would otherwise overlap.
+    if (this.delivering || parties === null || "code" in secrets || this.lostNotices.length === 0) return;
+    this.delivering = true;
+    try {
+      for (const { task_id, ...notice } of [...this.lostNotices]) {
+        const response = await sendToTask(parties, secrets.orchestratorToken, task_id, notice).catch(() => null);
+        // Delivered, or 4xx (the attempt already ended, the task moved on): done with it. Removed by
+        // identity, so notices added meanwhile stay queued.
+        if (response !== null && response.status < 500) {
+          this.lostNotices = this.lostNotices.filter((n) => !(n.task_id === task_id && n.attempt === notice.attempt && n.reason === notice.reason));
+        }
+      }
+      await this.room.storage.put(LOST_NOTICES_KEY, this.lostNotices);
+    } finally {
+      this.delivering = false;
     }
-    this.lostNotices = undelivered;
-    await this.room.storage.put(LOST_NOTICES_KEY, undelivered);
   }
 
   /** Keeps the watchdog ticking while any agent is connected or holds work, or notices wait. */

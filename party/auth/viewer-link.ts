@@ -1,9 +1,10 @@
 /**
  * Read-only, expiring links for browsers: `v1.<scope>.<expires unix s>.<hmac>`, signed with the
  * orchestrator token, so rotating that token revokes every link. A scope is one task
- * (`task-<id>`) or the dashboard (every task and the agent list, read-only).
+ * (`task-<id>`, read-only), the dashboard (every task, the agents and the budget, read-only), or an
+ * operator (the dashboard, plus a person's decisions at the human step).
  */
-export type ViewerScope = { kind: "task"; taskId: string } | { kind: "dashboard" };
+export type ViewerScope = { kind: "task"; taskId: string } | { kind: "dashboard" } | { kind: "operator" };
 
 const encoder = new TextEncoder();
 
@@ -19,7 +20,7 @@ async function sign(payload: string, secret: string): Promise<string> {
 }
 
 function scopeText(scope: ViewerScope): string {
-  return scope.kind === "task" ? `task-${scope.taskId}` : "dashboard";
+  return scope.kind === "task" ? `task-${scope.taskId}` : scope.kind;
 }
 
 /** Mints a link token for `scope`, valid until `expiresAtMs`. */
@@ -40,10 +41,16 @@ export async function verifyViewerLink(token: string, secret: string, now: numbe
   for (let i = 0; i < expected.length; i++) diff |= expected.charCodeAt(i) ^ (parts[3] ?? "").charCodeAt(i);
   if (diff !== 0) return null;
   if (scope === "dashboard") return { kind: "dashboard" };
+  if (scope === "operator") return { kind: "operator" };
   return scope.startsWith("task-") ? { kind: "task", taskId: scope.slice("task-".length) } : null;
 }
 
 /** Whether a viewer of `scope` may watch task `taskId`. */
 export function scopeAllowsTask(scope: ViewerScope, taskId: string): boolean {
-  return scope.kind === "dashboard" || scope.taskId === taskId;
+  return scope.kind !== "task" || scope.taskId === taskId;
+}
+
+/** Whether a viewer of `scope` may see the whole mesh (agents, budget): every scope but a task's. */
+export function scopeSeesMesh(scope: ViewerScope): boolean {
+  return scope.kind !== "task";
 }

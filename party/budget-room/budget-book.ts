@@ -126,3 +126,12 @@ export function budgetStatus(state: BudgetState, now: number, limits: BudgetLimi
     by_day: Object.entries(rolled.month.by_day).map(([date, spent_usd]) => ({ date, spent_usd })).sort((a, b) => a.date.localeCompare(b.date)),
   };
 }
+
+/**
+ * Drops reservations older than `ttlMs`: an attempt that never settled (its agent and room both
+ * lost track of it) must not hold headroom for ever. Real attempts end long before (executor timeouts).
+ */
+export function expireReservations(state: BudgetState, now: number, ttlMs: number): BudgetState {
+  const kept = Object.entries(state.reservations).filter(([, r]) => now - r.reserved_at <= ttlMs);
+  return kept.length === Object.keys(state.reservations).length ? state : { ...state, reservations: Object.fromEntries(kept) };
+}

@@ -1,14 +1,17 @@
 import type * as Party from "partykit/server";
 import { BudgetCommand, DEFAULT_ATTEMPT_TOKEN_ESTIMATE, type BudgetToDashboard, type StageRecord } from "../../protocol/index.ts";
 import { gateRequest, gateSocket } from "../auth/room-gate.ts";
+import { scopeSeesMesh } from "../auth/viewer-link.ts";
 import { readJsonBody } from "../http/read-body.ts";
 import { errorResponse, json } from "../http/responses.ts";
-import { budgetStatus, emptyBudget, release, reserve, rollWindows, settle, utcDate, utcMonth, type BudgetLimits, type BudgetState, type DayTotals, type MonthTotals, type Reservation } from "./budget-book.ts";
+import { budgetStatus, emptyBudget, expireReservations, release, reserve, rollWindows, settle, utcDate, utcMonth, type BudgetLimits, type BudgetState, type DayTotals, type MonthTotals, type Reservation } from "./budget-book.ts";
 
 const RESERVATIONS_KEY = "budget:reservations";
 const dayKey = (date: string): string => `budget:day:${date}`;
 const monthKey = (month: string): string => `budget:month:${month}`;
 /** Ledger entries sort by when they ended. */
+/** Marks an attempt settled, so a second report of its end (a late exit after a cancel) is not counted twice. */
+const settledKey = (taskId: string, attempt: number): string => `settled:${taskId}:${attempt}`;
 const stageKey = (entry: StageRecord): string => `stage:${String(entry.ended_at).padStart(14, "0")}:${entry.task_id}:${entry.attempt}`;
 
 function positive(value: unknown, fallback: number): number {
@@ -29,7 +32,7 @@ export default class BudgetRoom implements Party.Server {
   constructor(readonly room: Party.Room) {}
 
   static async onBeforeConnect(request: Party.Request, lobby: Party.Lobby): Promise<Party.Request | Response> {
-    return gateSocket(request, lobby, (caller) => caller.role === "orchestrator" || (caller.role === "viewer" && caller.scope.kind === "dashboard"));
+    return gateSocket(request, lobby, (caller) => caller.role === "orchestrator" || (caller.role === "viewer" && scopeSeesMesh(caller.scope)));
   }
 
   async onStart(): Promise<void> {
@@ -53,6 +56,7 @@ export default class BudgetRoom implements Party.Server {
     const refused = await gateRequest(request, this.room.env);
     if (refused !== null) return refused;
     const now = Date.now();
+    this.state = expireReservations(this.state, now, this.reservationTtlMs());
     if (request.method === "GET") {
       const url = new URL(request.url);
       if (url.searchParams.get("view") === "stages") return json({ stages: await this.stages(url) });
@@ -72,7 +76,10 @@ export default class BudgetRoom implements Party.Server {
       await this.commit(release(this.state, command.task_id, command.attempt));
       return json(budgetStatus(this.state, now, this.limits()));
     }
-    const outcome = settle(this.state, command.stage, now, this.limits());
+    if ((await this.room.storage.get(settledKey(command.stage.task_id, command.stage.attempt))) !== undefined) {
+      return json(budgetStatus(this.state, Date.now(), this.limits()));
+    }
+    const outcome = settle(this.state, command.stage, Date.now(), this.limits());
     await this.commit(outcome.state, outcome.entry);
     if (outcome.alertRaised) console.warn(`budget: monthly spend ${outcome.state.month.spent_usd.toFixed(2)} USD reached the alert of ${this.limits().monthlyAlertUsd} USD`);
     return json(budgetStatus(this.state, now, this.limits()));
@@ -83,7 +90,10 @@ export default class BudgetRoom implements Party.Server {
     this.state = next;
     if (previous === next && entry === undefined) return;
     const writes: Record<string, unknown> = { [RESERVATIONS_KEY]: next.reservations, [dayKey(next.day.date)]: next.day, [monthKey(next.month.month)]: next.month };
-    if (entry !== undefined) writes[stageKey(entry)] = entry;
+    if (entry !== undefined) {
+      writes[stageKey(entry)] = entry;
+      writes[settledKey(entry.task_id, entry.attempt)] = entry.ended_at;
+    }
     await this.room.storage.put(writes);
     const frame = this.snapshot();
     for (const connection of this.room.getConnections()) connection.send(frame);
@@ -94,6 +104,10 @@ export default class BudgetRoom implements Party.Server {
     const limit = Math.min(1000, Math.max(1, Number(url.searchParams.get("limit") ?? "1000") || 1000));
     const page = await this.room.storage.list<StageRecord>({ prefix: "stage:", start: `stage:${String(since).padStart(14, "0")}`, limit });
     return [...page.values()];
+  }
+
+  private reservationTtlMs(): number {
+    return positive(this.room.env.MESH_RESERVATION_TTL_S, 6 * 3600) * 1000;
   }
 
   private limits(): BudgetLimits {

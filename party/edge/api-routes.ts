@@ -6,11 +6,13 @@ import { readJsonBody } from "../http/read-body.ts";
 import { errorResponse, json } from "../http/responses.ts";
 import { cancelTask, createLink, createTask, getBudget, getLogs, getStages, getTask, listAgents, listTasks, resolveTaskDecision, type MeshContext, type Outcome } from "./mesh-operations.ts";
 
-/** `POST /api/links`: a read-only link for one task or for the dashboard. */
+/** `POST /api/links`: a read-only link for one task or for the dashboard, or an operator link. */
 const LinkRequest = z
   .object({
     /** A task id or name; omit for a dashboard link. */
     task: z.string().min(1).optional(),
+    /** A dashboard link that may also make a person's decisions at the human step (`resolve`). */
+    operator: z.boolean().optional(),
     /** Lifetime in seconds (default one day, at most 30 days). */
     ttl_s: z.number().int().positive().max(30 * 24 * 3600).optional(),
   })
@@ -25,17 +27,17 @@ export function bearerToken(request: Request): string | null {
 }
 
 /**
- * Checks the orchestrator credential; the context for the operations, or the refusal. A dashboard
- * link may also make a person's decision (`allowDashboard`): the person at the dashboard is the
- * ladder's human step. Task watch links stay read-only.
+ * Checks the orchestrator credential; the context for the operations, or the refusal. An operator
+ * link may also make a person's decision (`allowOperator`): the person at the dashboard is the
+ * ladder's human step. Dashboard and task watch links stay read-only.
  */
-export async function orchestratorContext(request: Request, url: URL, lobby: Party.FetchLobby, allowDashboard = false): Promise<MeshContext | Response> {
+export async function orchestratorContext(request: Request, url: URL, lobby: Party.FetchLobby, allowOperator = false): Promise<MeshContext | Response> {
   const secrets = readSecrets(lobby.env);
   if ("code" in secrets) return errorResponse(secrets.code, secrets.message);
   const caller = await identify(bearerToken(request), secrets, Date.now());
   if (caller === null) return errorResponse("unauthorized", "missing or wrong token; send 'Authorization: Bearer <MESH_ORCHESTRATOR_TOKEN>'");
-  const dashboard = caller.role === "viewer" && caller.scope.kind === "dashboard";
-  if (caller.role !== "orchestrator" && !(allowDashboard && dashboard)) {
+  const operator = caller.role === "viewer" && caller.scope.kind === "operator";
+  if (caller.role !== "orchestrator" && !(allowOperator && operator)) {
     return errorResponse("forbidden", `a ${caller.role} credential may not do this; it needs the orchestrator token`);
   }
   return { parties: lobby.parties, secrets, origin: url.origin };
@@ -102,7 +104,8 @@ export async function routeApi(request: Request, url: URL, lobby: Party.FetchLob
   }
   if (resource === "links" && ref === undefined && method === "POST") {
     const body = await readJsonBody(request, LinkRequest);
-    return body.ok ? reply(await createLink(ctx, body.body.task, body.body.ttl_s ?? 24 * 3600), 201) : errorResponse(body.error.code, body.error.message);
+    if (body.ok && body.body.operator === true && body.body.task !== undefined) return errorResponse("bad_request", "operator: an operator link is for the dashboard; leave out task");
+    return body.ok ? reply(await createLink(ctx, body.body.task, body.body.ttl_s ?? 24 * 3600, body.body.operator === true), 201) : errorResponse(body.error.code, body.error.message);
   }
   return notFound(url);
 }

@@ -193,9 +193,9 @@ export function getStages(ctx: MeshContext, since = 0, limit = 1000): Promise<Ou
   return callRoom(ctx, "budget", BUDGET_ROOM_ID, `?${new URLSearchParams({ view: "stages", since: String(since), limit: String(limit) })}`);
 }
 
-/** A read-only link for one task (by id or name) or for the dashboard. */
-export async function createLink(ctx: MeshContext, task: string | undefined, ttlS: number): Promise<Outcome<{ token: string; url: string; scope: ViewerScope["kind"]; expires_at: number }>> {
-  let scope: ViewerScope = { kind: "dashboard" };
+/** A read-only link for one task (by id or name) or for the dashboard, or an operator link (the dashboard plus decisions). */
+export async function createLink(ctx: MeshContext, task: string | undefined, ttlS: number, operator = false): Promise<Outcome<{ token: string; url: string; scope: ViewerScope["kind"]; expires_at: number }>> {
+  let scope: ViewerScope = operator ? { kind: "operator" } : { kind: "dashboard" };
   if (task !== undefined) {
     const taskId = await resolveTaskRef(ctx, task);
     if (!taskId.ok) return taskId;

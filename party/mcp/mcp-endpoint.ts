@@ -26,11 +26,11 @@ function originAllowed(request: Request, url: URL, env: Record<string, unknown>)
  * strands a client's session. Progress notifications stream on the request's own response.
  */
 export async function handleMcp(request: Request, url: URL, lobby: Party.FetchLobby): Promise<Response> {
+  const ctx = await orchestratorContext(request, url, lobby);
+  if (ctx instanceof Response) return ctx;
   if (!originAllowed(request, url, lobby.env)) {
     return errorResponse("forbidden", `origin ${request.headers.get("origin")} may not call the MCP endpoint; add it to MESH_ALLOWED_ORIGINS if it should`);
   }
-  const ctx = await orchestratorContext(request, url, lobby);
-  if (ctx instanceof Response) return ctx;
   if (request.method !== "POST") {
     return new Response(JSON.stringify({ jsonrpc: "2.0", error: { code: -32000, message: "Method not allowed: this MCP server is stateless; use POST" }, id: null }), {
       status: 405,

@@ -147,11 +147,13 @@ export default class TaskRoom implements Party.Server {
       const holder = this.holders.holderOf(attempt.n);
       const connection = holder === undefined ? undefined : this.room.getConnection(holder.connectionId);
       if (attempt.status === "running" && connection !== undefined) {
+        // It settles at its real cost when its exit arrives.
         send(connection, { type: "attempt.cancel", attempt: attempt.n, reason: command.reason ?? "task cancelled" });
-      } else if (attempt.status === "dispatched") {
-        // It never reached an agent: it ends here. A running one settles when its exit arrives.
-        const never = attemptOf(cancelled.task, attempt.n);
-        if (never !== undefined) await this.settle(never);
+      } else {
+        // It never reached an agent, or its agent is not connected now (its hello will be refused
+        // and it stops the child without an exit): it ends here, at the cost known so far.
+        const ended = attemptOf(cancelled.task, attempt.n);
+        if (ended !== undefined) await this.settle(ended);
       }
     }
     if (open.some((a) => a.status === "dispatched")) {
@@ -160,7 +162,8 @@ export default class TaskRoom implements Party.Server {
     return json(cancelled.task);
   }
 
-  private async onAttemptLost(command: AttemptLost): Promise<Response> {
+  /** The agent of an attempt is gone (the registry's watchdog, a release, or the agent's own report on stopping). */
+  private async onAttemptLost(command: Omit<AttemptLost, "type">): Promise<Response> {
     if (this.task === null) return errorResponse("not_found", `no task ${this.room.id}`);
     const lost = loseAttempt(this.task, command.attempt, command.agent, command.reason, Date.now());
     if (!lost.ok) return errorResponse(lost.error.code, lost.error.message);
@@ -211,14 +214,15 @@ export default class TaskRoom implements Party.Server {
     const reserved = await sendToBudget(this.room.context.parties, this.token(), { type: "budget.reserve", task_id: task.task_id, attempt: n, tier: attempt.tier });
     if (!reserved.ok) {
       const body = (await reserved.json().catch(() => ({}))) as { error?: { message?: string } };
-      const halted: TaskRecord = {
-        ...task,
-        status: "failed",
-        attempts: task.attempts.map((a) => (a.n === n ? { ...a, status: "cancelled" as const, failure_class: "cancelled" as const, ended_at: Date.now() } : a)),
-        error: { code: "budget_halted", message: body.error?.message ?? "the budget refused the next attempt" },
-        updated_at: Date.now(),
-      };
-      await this.commit(halted, `attempt ${n} not started: ${halted.error?.message}`, n);
+      // Built from the task as it is now, not as it was before the await: other attempts may have moved meanwhile.
+      const current = this.task;
+      if (current === null || attemptOf(current, n)?.status !== "dispatched") return;
+      const now = Date.now();
+      const attempts = current.attempts.map((a) => (a.n === n ? { ...a, status: "cancelled" as const, failure_class: "cancelled" as const, ended_at: now } : a));
+      const othersOpen = attempts.some((a) => a.status === "dispatched" || a.status === "running");
+      const message = body.error?.message ?? "the budget refused the next attempt";
+      const halted: TaskRecord = { ...current, attempts, ...(othersOpen ? {} : { status: "failed" as const, error: { code: "budget_halted" as const, message } }), updated_at: now };
+      await this.commit(halted, `attempt ${n} not started: ${message}`, n);
       return;
     }
     const failed = await this.dispatch(task, n);
@@ -267,6 +271,13 @@ export default class TaskRoom implements Party.Server {
   private async onAttemptExit(exit: AttemptExit, connection: Party.Connection): Promise<void> {
     if (this.task === null || !this.holds(connection, exit.attempt)) {
       return send(connection, { type: "error", code: "not_assigned", message: `attempt ${exit.attempt} is not held by this connection`, in_reply_to: exit.type });
+    }
+    if (exit.failure_class === "agent_lost") {
+      // A stopping agent gives its attempt up: the same loss the watchdog would find, with its one retry.
+      const agent = this.holders.holderOf(exit.attempt)?.agent ?? "";
+      const response = await this.onAttemptLost({ attempt: exit.attempt, agent, reason: exit.error?.message ?? `agent ${agent} stopped` });
+      send(connection, { type: "attempt.closed", attempt: exit.attempt, status: response.ok ? "failed" : (attemptOf(this.task, exit.attempt)?.status ?? "failed") });
+      return;
     }
     // Asked first, so the exit and the next step are computed together and stored in one change:
     // nobody sees a task "failed" that is about to climb the ladder.

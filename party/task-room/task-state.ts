@@ -158,15 +158,19 @@ export function loseAttempt(task: TaskRecord, n: number, agent: string, reason: 
   if ((attempt.status !== "running" && attempt.status !== "dispatched") || (attempt.agent !== null && attempt.agent !== agent)) {
     return refuse("conflict", `attempt ${n} is ${attempt.status}${attempt.agent ? ` on ${attempt.agent}` : ""}; nothing to give up`);
   }
-  const lost: Attempt = { ...attempt, status: "failed", failure_class: "agent_lost", ended_at: now, latency_ms: attempt.started_at === undefined ? 0 : now - attempt.started_at };
+  const lost: Attempt = { ...attempt, agent, status: "failed", failure_class: "agent_lost", ended_at: now, latency_ms: attempt.started_at === undefined ? 0 : now - attempt.started_at };
   const earlierLosses = task.attempts.filter((a) => a.tier === attempt.tier && a.failure_class === "agent_lost").length;
   const canRetry = earlierLosses === 0 && task.attempts.length < MAX_ATTEMPTS;
+  // Other attempts still running (a consensus round): the task runs on, and the round is judged when they end.
+  const othersOpen = task.attempts.some((a) => a.n !== n && (a.status === "dispatched" || a.status === "running"));
   if (!canRetry) {
-    return { ok: true, task: withAttempt(task, lost, { status: "failed", error: { code: "agent_lost", message: `${reason}; attempt ${n} was lost and the same tier was already retried once` } }, now) };
+    const changes: Partial<TaskRecord> = othersOpen ? {} : { status: "failed", error: { code: "agent_lost", message: `${reason}; attempt ${n} was lost and the same tier was already retried once` } };
+    return { ok: true, task: withAttempt(task, lost, changes, now) };
   }
-  const retry = newAttempt(task.attempts.length + 1, attempt.tier, now);
+  // The retry keeps the lost attempt's role and round, so a consensus round stays one round.
+  const retry: Attempt = { ...newAttempt(task.attempts.length + 1, attempt.tier, now), role: attempt.role ?? "sequential", dispatched_at: attempt.role === "consensus" ? attempt.dispatched_at : now };
   const attempts = [...task.attempts.map((a) => (a.n === n ? lost : a)), retry];
-  return { ok: true, task: { ...task, attempts, status: "queued", updated_at: now }, retry };
+  return { ok: true, task: { ...task, attempts, status: othersOpen ? task.status : "queued", updated_at: now }, retry };
 }
 
 /** Agents a new attempt must avoid: those this task already lost. */

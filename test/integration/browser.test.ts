@@ -83,12 +83,12 @@ describe("the browser page", () => {
     await page.close();
   });
 
-  it("lets a person approve a task waiting for one, from the task's page", async () => {
+  it("lets a person approve a task waiting for one, from the task's page with an operator link", async () => {
     const human = await startAgent(mesh, "vm-human", { executors: { deepseek: { command: [process.execPath, join(FIXTURES, "exit-with.mjs"), "1", "deepseek"], format: "text", timeout_s: 60 } } });
     try {
       const created = await mesh.api<TaskView>("/api/tasks", { method: "POST", body: { instruction: "needs a person", agent: "vm-human" } });
       await waitFor("the human step", async () => (await mesh.task(created.body.task_id)).status === "awaiting_human", 30_000);
-      const link = (await mesh.api<{ token: string }>("/api/links", { method: "POST", body: {} })).body.token;
+      const link = (await mesh.api<{ token: string }>("/api/links", { method: "POST", body: { operator: true } })).body.token;
       const page = await browser.newPage();
       await page.goto(`${mesh.url}/#task=${created.body.task_id}&token=${encodeURIComponent(link)}`);
       await page.getByTestId("human-step").waitFor({ state: "visible" });
@@ -97,7 +97,9 @@ describe("the browser page", () => {
       await waitFor("the task to succeed on the page", async () => (await page.getByTestId("task-status").textContent())?.includes("succeeded"), 30_000);
       const task = await mesh.task(created.body.task_id);
       expect(task).toMatchObject({ status: "succeeded", winner: 1, human: { decision: "approve" } });
-      // A task's own watch link is read-only: the buttons are there but disabled.
+      // A task's own watch link is read-only, and so is a plain dashboard link: the API refuses it too.
+      const dashboard = (await mesh.api<{ token: string }>("/api/links", { method: "POST", body: {} })).body.token;
+      expect((await mesh.api(`/api/tasks/${created.body.task_id}/resolve`, { method: "POST", body: { decision: "reject" }, token: dashboard })).status).toBe(403);
       const readOnly = await browser.newPage();
       const other = await mesh.api<TaskView>("/api/tasks", { method: "POST", body: { instruction: "another", agent: "vm-human" } });
       await waitFor("the human step", async () => (await mesh.task(other.body.task_id)).status === "awaiting_human", 30_000);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { budgetStatus, emptyBudget, release, reserve, settle, type BudgetLimits, type BudgetState } from "../../party/budget-room/budget-book.ts";
+import { budgetStatus, emptyBudget, expireReservations, release, reserve, settle, type BudgetLimits, type BudgetState } from "../../party/budget-room/budget-book.ts";
 import { estimateAttemptUsd, type BudgetReserve } from "../../protocol/index.ts";
 
 const limits: BudgetLimits = { dailyHaltUsd: 2, monthlyAlertUsd: 5, estimate: { input: 100_000, output: 10_000 } };
@@ -93,5 +93,13 @@ describe("the budget book", () => {
     for (let i = 0; i < 6; i++) state = reserve(state, ask(`T${i}`), 0, limits).state;
     expect(budgetStatus(state, 1, limits).breaker.state).toBe("open");
     expect(budgetStatus(state, 1, { ...limits, dailyHaltUsd: 10 }).breaker.state).toBe("closed");
+  });
+
+  it("expires reservations that were never settled, so a lost attempt cannot hold headroom for ever", () => {
+    let state = reserve(emptyBudget(0), ask("old"), 0, limits).state;
+    state = reserve(state, ask("new"), 5000, limits).state;
+    const kept = expireReservations(state, 10_000, 6000);
+    expect(Object.keys(kept.reservations)).toEqual(["new:1"]);
+    expect(expireReservations(kept, 10_000, 6000)).toBe(kept);
   });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { mintViewerLink, scopeAllowsTask, verifyViewerLink } from "../../party/auth/viewer-link.ts";
+import { mintViewerLink, scopeAllowsTask, scopeSeesMesh, verifyViewerLink } from "../../party/auth/viewer-link.ts";
 import { identify } from "../../party/auth/credentials.ts";
 
 const secret = "orchestrator-secret-0123456789";
@@ -20,10 +20,15 @@ describe("viewer links", () => {
     expect(await verifyViewerLink("", secret, 0)).toBeNull();
   });
 
-  it("lets a task link watch only its task, and a dashboard link any", () => {
+  it("lets a task link watch only its task, and dashboard and operator links any task and the whole mesh", async () => {
     expect(scopeAllowsTask({ kind: "task", taskId: "A" }, "A")).toBe(true);
     expect(scopeAllowsTask({ kind: "task", taskId: "A" }, "B")).toBe(false);
     expect(scopeAllowsTask({ kind: "dashboard" }, "B")).toBe(true);
+    expect(scopeSeesMesh({ kind: "task", taskId: "A" })).toBe(false);
+    expect(scopeSeesMesh({ kind: "operator" })).toBe(true);
+    const operator = await mintViewerLink({ kind: "operator" }, secret, 10_000);
+    expect(await verifyViewerLink(operator, secret, 0)).toEqual({ kind: "operator" });
+    expect(await verifyViewerLink(operator.replace("operator", "dashboard"), secret, 0)).toBeNull();
   });
 
   it("tells the orchestrator, an agent, a viewer and a stranger apart", async () => {

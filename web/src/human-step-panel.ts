@@ -11,7 +11,7 @@ export class HumanStepPanel {
   private readonly result: HTMLParagraphElement;
   private readonly buttons: HTMLButtonElement[];
 
-  /** `canDecide`: the page's token may decide (the orchestrator token or a dashboard link; a task link is read-only). */
+  /** `canDecide`: the page's token may decide (the orchestrator token or an operator link; others are read-only). */
   constructor(
     private readonly taskId: string,
     private readonly token: string,
@@ -28,7 +28,7 @@ export class HumanStepPanel {
       button.addEventListener("click", () => void this.decide(decision));
       return button;
     });
-    const note = canDecide ? [] : [el("p", { class: "human-note", text: "This link is read-only: open the dashboard link, or call resolve with the orchestrator token, to decide." })];
+    const note = canDecide ? [] : [el("p", { class: "human-note", text: "This link is read-only: open an operator link (the one npm start prints, or POST /api/links with {\"operator\": true}), or call resolve with the orchestrator token, to decide." })];
     this.element = el(
       "section",
       { class: "human-step", testid: "human-step" },

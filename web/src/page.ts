@@ -90,7 +90,8 @@ function main(): void {
     const taskId = params.taskId;
     const log = new LogView();
     const panel = new TaskPanel(taskId, log.element);
-    const human = new HumanStepPanel(taskId, token, !isTaskLink(token));
+    // Only the orchestrator token and operator links may decide; task and dashboard links are read-only.
+    const human = new HumanStepPanel(taskId, token, !token.startsWith("v1.task-") && !token.startsWith("v1.dashboard."));
     content.append(human.element, panel.element);
     document.title = `${taskId} · agent-mesh`;
     followTask(taskId, token, {
