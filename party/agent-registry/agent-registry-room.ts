@@ -181,7 +181,8 @@ export default class AgentRegistryRoom implements Party.Server {
       await this.room.storage.put(PENDING_KEY, this.pending);
       return json({ withdrawn: true });
     }
-    const duplicate = this.pending.some((p) => p.task_id === command.task_id && p.attempt === command.attempt);
+    // A task room may ask again (after its restart): a request already queued or handed out is not added twice.
+    const duplicate = this.pending.some((p) => p.task_id === command.task_id && p.attempt === command.attempt) || this.assigned[assignmentKey(command.task_id, command.attempt)] !== undefined;
     if (!duplicate) this.pending.push(command);
     await this.room.storage.put(PENDING_KEY, this.pending);
     await this.dispatchPending();

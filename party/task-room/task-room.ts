@@ -59,6 +59,8 @@ export default class TaskRoom implements Party.Server {
   private readonly changeWaiters = new Set<() => void>();
   private wakeTimer: ReturnType<typeof setTimeout> | null = null;
   private readonly roles = new Map<string, SocketRole>();
+  /** Whether this instance has re-asked for the attempts it found waiting at start. */
+  private dispatchesResumed = false;
 
   constructor(readonly room: Party.Room) {}
 
@@ -109,6 +111,7 @@ export default class TaskRoom implements Party.Server {
   async onRequest(request: Party.Request): Promise<Response> {
     const refused = await gateRequest(request, this.room.env);
     if (refused !== null) return refused;
+    await this.resumeDispatches();
     if (request.method === "GET") {
       if (this.task === null || this.log === null) return errorResponse("not_found", `no task ${this.room.id}`);
       const url = new URL(request.url);
@@ -127,6 +130,7 @@ export default class TaskRoom implements Party.Server {
     if (command.type === "task.create") {
       if (this.task !== null) return errorResponse("conflict", `task ${this.room.id} already exists`);
       if (command.task_id !== this.room.id) return errorResponse("bad_request", "task_id: must equal the room id");
+      this.dispatchesResumed = true;
       const now = Date.now();
       const start = startingTier(command.tier, await servedTiers(this.room.context.parties, this.token(), command.agent_selector));
       const fresh = newTask({ ...command, tier: start.tier }, now);
@@ -205,6 +209,18 @@ export default class TaskRoom implements Party.Server {
     });
     const size = Number(env.MESH_CONSENSUS_SIZE ?? 2);
     return { consensusTiers, consensusSize: Number.isInteger(size) && size > 0 ? size : 2 };
+  }
+
+  /**
+   * After a restart, asks again for every attempt still waiting for an agent: the request may have
+   * been lost between storing the attempt and reaching the registry. Reserving and dispatching are
+   * both idempotent per attempt, so asking twice is harmless. Runs on the first request after start
+   * (an alarm could not reach the other rooms).
+   */
+  private async resumeDispatches(): Promise<void> {
+    if (this.dispatchesResumed || this.task === null) return;
+    this.dispatchesResumed = true;
+    for (const attempt of this.task.attempts.filter((a) => a.status === "dispatched")) await this.startNextAttempt(this.task, attempt.n);
   }
 
   /** Reserves a new attempt's estimate and dispatches it; a refused reservation fails the task with `budget_halted`. */
