@@ -179,12 +179,13 @@ export class TaskViewer {
 
   static async open(mesh: Mesh, taskId: string, token = mesh.orchestratorToken, sinceSeq = 0): Promise<TaskViewer> {
     const socket = new WebSocket(`ws://127.0.0.1:${mesh.port}/parties/task/${taskId}?token=${encodeURIComponent(token)}`);
+    // Listen before the socket opens: the room's first frame can arrive in the same read as the upgrade.
+    const viewer = new TaskViewer(socket);
     await new Promise<void>((resolve, reject) => {
       socket.once("open", () => resolve());
       socket.once("unexpected-response", (_request, response) => reject(new Error(`upgrade refused: ${response.statusCode}`)));
       socket.once("error", reject);
     });
-    const viewer = new TaskViewer(socket);
     socket.send(JSON.stringify({ type: "logs.subscribe", since_seq: sinceSeq }));
     return viewer;
   }
