@@ -1,5 +1,6 @@
 import type * as Party from "partykit/server";
 import { errorResponse } from "../http/responses.ts";
+import { refuseRequest } from "../http/refuse-request.ts";
 import { identify, presentedToken, readSecrets, type Caller } from "./credentials.ts";
 
 /** The header a gate sets after it checked the credential; a client's own copy is overwritten. */
@@ -32,10 +33,11 @@ export async function gateSocket(
  */
 export async function gateRequest(request: Party.Request, env: Record<string, unknown>): Promise<Response | null> {
   const secrets = readSecrets(env);
-  if ("code" in secrets) return errorResponse(secrets.code, secrets.message);
-  const caller = await identify(presentedToken(request as unknown as Request), secrets, Date.now());
-  if (caller === null) return errorResponse("unauthorized", "missing or wrong token; send 'Authorization: Bearer <orchestrator token>'");
-  if (caller.role !== "orchestrator") return errorResponse("forbidden", `a ${caller.role} credential may not call this room over HTTP`);
+  const raw = request as unknown as Request;
+  if ("code" in secrets) return refuseRequest(raw, errorResponse(secrets.code, secrets.message));
+  const caller = await identify(presentedToken(raw), secrets, Date.now());
+  if (caller === null) return refuseRequest(raw, errorResponse("unauthorized", "missing or wrong token; send 'Authorization: Bearer <orchestrator token>'"));
+  if (caller.role !== "orchestrator") return refuseRequest(raw, errorResponse("forbidden", `a ${caller.role} credential may not call this room over HTTP`));
   return null;
 }
 

@@ -3,6 +3,7 @@ import { z } from "zod";
 import { CreateTaskRequest, ResolveDecision, TaskStatus, httpStatusOf } from "../../protocol/index.ts";
 import { identify, readSecrets } from "../auth/credentials.ts";
 import { readJsonBody } from "../http/read-body.ts";
+import { refuseRequest } from "../http/refuse-request.ts";
 import { errorResponse, json } from "../http/responses.ts";
 import { cancelTask, createLink, createTask, getBudget, getLogs, getStages, getTask, listAgents, listTasks, resolveTaskDecision, type MeshContext, type Outcome } from "./mesh-operations.ts";
 
@@ -33,12 +34,12 @@ export function bearerToken(request: Request): string | null {
  */
 export async function orchestratorContext(request: Request, url: URL, lobby: Party.FetchLobby, allowOperator = false): Promise<MeshContext | Response> {
   const secrets = readSecrets(lobby.env);
-  if ("code" in secrets) return errorResponse(secrets.code, secrets.message);
+  if ("code" in secrets) return refuseRequest(request, errorResponse(secrets.code, secrets.message));
   const caller = await identify(bearerToken(request), secrets, Date.now());
-  if (caller === null) return errorResponse("unauthorized", "missing or wrong token; send 'Authorization: Bearer <MESH_ORCHESTRATOR_TOKEN>'");
+  if (caller === null) return refuseRequest(request, errorResponse("unauthorized", "missing or wrong token; send 'Authorization: Bearer <MESH_ORCHESTRATOR_TOKEN>'"));
   const operator = caller.role === "viewer" && caller.scope.kind === "operator";
   if (caller.role !== "orchestrator" && !(allowOperator && operator)) {
-    return errorResponse("forbidden", `a ${caller.role} credential may not do this; it needs the orchestrator token`);
+    return refuseRequest(request, errorResponse("forbidden", `a ${caller.role} credential may not do this; it needs the orchestrator token`));
   }
   return { parties: lobby.parties, secrets, origin: url.origin };
 }

@@ -3,6 +3,7 @@ import { WebStandardStreamableHTTPServerTransport } from "@modelcontextprotocol/
 import { CfWorkerJsonSchemaValidator } from "@modelcontextprotocol/sdk/validation/cfworker";
 import type * as Party from "partykit/server";
 import { errorResponse, json } from "../http/responses.ts";
+import { refuseRequest } from "../http/refuse-request.ts";
 import { orchestratorContext } from "../edge/api-routes.ts";
 import { registerMeshTools } from "./mesh-tools.ts";
 import { errorResult } from "./tool-results.ts";
@@ -29,7 +30,7 @@ export async function handleMcp(request: Request, url: URL, lobby: Party.FetchLo
   const ctx = await orchestratorContext(request, url, lobby);
   if (ctx instanceof Response) return ctx;
   if (!originAllowed(request, url, lobby.env)) {
-    return errorResponse("forbidden", `origin ${request.headers.get("origin")} may not call the MCP endpoint; add it to MESH_ALLOWED_ORIGINS if it should`);
+    return refuseRequest(request, errorResponse("forbidden", `origin ${request.headers.get("origin")} may not call the MCP endpoint; add it to MESH_ALLOWED_ORIGINS if it should`));
   }
   if (request.method !== "POST") {
     return new Response(JSON.stringify({ jsonrpc: "2.0", error: { code: -32000, message: "Method not allowed: this MCP server is stateless; use POST" }, id: null }), {
