@@ -1,5 +1,5 @@
 import { ExecutorTier, type Attempt, type FailureClass, type ResolveDecision, type TaskRecord } from "../../protocol/index.ts";
-import { MAX_ATTEMPTS } from "./task-state.ts";
+import { MAX_ATTEMPTS, isOpenAttempt, newAttempt } from "./task-state.ts";
 
 /** At most this many attempts one after another before consensus (INTERFACES.md). */
 export const MAX_SEQUENTIAL = 3;
@@ -23,11 +23,6 @@ export type Plan =
   /** The task changed without new work: consensus picked a winner, or it now waits for a person. */
   | { kind: "settled"; task: TaskRecord; note: string };
 
-const isOpen = (a: Attempt): boolean => a.status === "dispatched" || a.status === "running";
-
-function newAttempt(n: number, tier: ExecutorTier, role: Attempt["role"], now: number, guidance?: string): Attempt {
-  return { n, tier, executor: "", agent: null, status: "dispatched", tokens: { input: 0, output: 0 }, cost_usd: 0, latency_ms: 0, dispatched_at: now, role, ...(guidance === undefined ? {} : { guidance }) };
-}
 
 /** The first tier above `from` that an online agent serves, and the ones passed over on the way. */
 export function nextServedTier(from: ExecutorTier, served: ReadonlySet<ExecutorTier>): { tier: ExecutorTier | null; skipped: ExecutorTier[] } {
@@ -78,7 +73,7 @@ export function judgeConsensus(candidates: readonly Attempt[]): Attempt | null {
  * several tiers at once; with no passing candidate, or at the cap of five attempts, a person decides.
  */
 export function planNext(task: TaskRecord, served: ReadonlySet<ExecutorTier>, config: EscalationConfig, now: number): Plan {
-  if (task.attempts.some(isOpen) || task.status === "cancelled" || task.status === "awaiting_human") return { kind: "none" };
+  if (task.attempts.some(isOpenAttempt) || task.status === "cancelled" || task.status === "awaiting_human") return { kind: "none" };
   const last = task.attempts.at(-1);
   if (last === undefined) return { kind: "none" };
 
@@ -99,7 +94,7 @@ export function planNext(task: TaskRecord, served: ReadonlySet<ExecutorTier>, co
     const next = nextServedTier(last.tier, served);
     const skips = next.skipped.map((tier) => ({ tier, reason: "no connected agent serves it", at: now }));
     if (next.tier !== null) {
-      const attempt = newAttempt(task.attempts.length + 1, next.tier, "sequential", now);
+      const attempt = newAttempt(task.attempts.length + 1, next.tier, now, "sequential");
       const { error: _error, ...rest } = task;
       const climbed: TaskRecord = { ...rest, status: "queued", tier: next.tier, attempts: [...task.attempts, attempt], skipped_tiers: [...(task.skipped_tiers ?? []), ...skips], updated_at: now };
       const skipped = skips.length > 0 ? ` (skipped ${next.skipped.join(", ")}: no agent serves them)` : "";
@@ -110,7 +105,7 @@ export function planNext(task: TaskRecord, served: ReadonlySet<ExecutorTier>, co
   const left = MAX_ATTEMPTS - task.attempts.length;
   const tiers = config.consensusTiers.filter((tier) => served.has(tier)).slice(0, Math.min(config.consensusSize, left));
   if (tiers.length === 0) return toHuman(task, "no agent serves a consensus tier", now);
-  const candidates = tiers.map((tier, i) => newAttempt(task.attempts.length + 1 + i, tier, "consensus", now));
+  const candidates = tiers.map((tier, i) => newAttempt(task.attempts.length + 1 + i, tier, now, "consensus"));
   const { error: _error, ...rest } = task;
   const round: TaskRecord = { ...rest, status: "queued", tier: "consensus", attempts: [...task.attempts, ...candidates], updated_at: now };
   return { kind: "dispatch", task: round, attempts: candidates.map((a) => a.n), note: `consensus: ${tiers.join(", ")} run at once` };
@@ -118,7 +113,7 @@ export function planNext(task: TaskRecord, served: ReadonlySet<ExecutorTier>, co
 
 /** The attempt a person's approval accepts: one that passed, else the latest whose CLI at least succeeded, else the latest. */
 function bestAttempt(task: TaskRecord): Attempt | undefined {
-  const ended = task.attempts.filter((a) => !isOpen(a) && a.status !== "cancelled");
+  const ended = task.attempts.filter((a) => !isOpenAttempt(a) && a.status !== "cancelled");
   const rank = (a: Attempt): number => (a.status === "succeeded" ? 2 : a.failure_class === "test_fail" || a.failure_class === "wrong_file" ? 1 : 0);
   return [...ended].sort((a, b) => rank(b) - rank(a) || b.n - a.n)[0];
 }
@@ -144,7 +139,7 @@ export function resolveTask(task: TaskRecord, decision: ResolveDecision, retryTi
     return { ok: true, plan: { kind: "settled", task: approved, note: `a person approved attempt ${best.n} (${best.tier})` } };
   }
   const tier = retryTier ?? task.attempts.at(-1)?.tier ?? "sonnet";
-  const attempt = newAttempt(task.attempts.length + 1, tier, "retry", now, decision.guidance);
+  const attempt = newAttempt(task.attempts.length + 1, tier, now, "retry", decision.guidance);
   const { error: _error, ...rest } = task;
   const retried: TaskRecord = { ...rest, status: "queued", tier, human, attempts: [...task.attempts, attempt], updated_at: now };
   return { ok: true, plan: { kind: "dispatch", task: retried, attempts: [attempt.n], note: `a person asked for a retry at ${tier}${decision.guidance ? ` with guidance` : ""}` } };

@@ -30,7 +30,7 @@ import { readJsonBody } from "../http/read-body.ts";
 import { errorResponse, json } from "../http/responses.ts";
 import { sendToBudget, sendToDirectory, sendToRegistry, servedTiers } from "../room-peers.ts";
 import { LogStore } from "./log-store.ts";
-import { attemptOf, cancelTask, finishAttempt, loseAttempt, lostAgents, newTask, startAttempt } from "./task-state.ts";
+import { attemptOf, cancelTask, finishAttempt, isOpenAttempt, loseAttempt, lostAgents, newTask, startAttempt } from "./task-state.ts";
 import { attemptPrompt } from "./attempt-context.ts";
 import { planNext, resolveTask, startingTier, type EscalationConfig, type Plan } from "./escalation.ts";
 import { ViewerFeed } from "./viewer-feed.ts";
@@ -143,7 +143,7 @@ export default class TaskRoom implements Party.Server {
     if (this.task === null) return errorResponse("not_found", `no task ${this.room.id}`);
     if (command.type === "attempt.lost") return this.onAttemptLost(command);
     if (command.type === "task.resolve") return this.onResolve(command);
-    const open = this.task.attempts.filter((a) => a.status === "dispatched" || a.status === "running");
+    const open = this.task.attempts.filter(isOpenAttempt);
     const cancelled = cancelTask(this.task, command.reason ?? "cancelled by the orchestrator", Date.now());
     if (!cancelled.ok) return errorResponse(cancelled.error.code, cancelled.error.message);
     await this.commit(cancelled.task, `cancelled: ${command.reason ?? "by the orchestrator"}`);
@@ -235,7 +235,7 @@ export default class TaskRoom implements Party.Server {
       if (current === null || attemptOf(current, n)?.status !== "dispatched") return;
       const now = Date.now();
       const attempts = current.attempts.map((a) => (a.n === n ? { ...a, status: "cancelled" as const, failure_class: "cancelled" as const, ended_at: now } : a));
-      const othersOpen = attempts.some((a) => a.status === "dispatched" || a.status === "running");
+      const othersOpen = attempts.some(isOpenAttempt);
       const message = body.error?.message ?? "the budget refused the next attempt";
       const halted: TaskRecord = { ...current, attempts, ...(othersOpen ? {} : { status: "failed" as const, error: { code: "budget_halted" as const, message } }), updated_at: now };
       await this.commit(halted, `attempt ${n} not started: ${message}`, n);

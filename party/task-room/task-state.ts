@@ -35,8 +35,14 @@ export function newTask(command: TaskCreate, now: number): TaskRecord {
   };
 }
 
-function newAttempt(n: number, tier: Attempt["tier"], now: number): Attempt {
-  return { n, tier, executor: "", agent: null, status: "dispatched", tokens: { input: 0, output: 0 }, cost_usd: 0, latency_ms: 0, dispatched_at: now, role: "sequential" };
+/** A new attempt waiting for an agent; one step of the ladder unless `role` says otherwise. */
+export function newAttempt(n: number, tier: Attempt["tier"], now: number, role: NonNullable<Attempt["role"]> = "sequential", guidance?: string): Attempt {
+  return { n, tier, executor: "", agent: null, status: "dispatched", tokens: { input: 0, output: 0 }, cost_usd: 0, latency_ms: 0, dispatched_at: now, role, ...(guidance === undefined ? {} : { guidance }) };
+}
+
+/** Whether an attempt has not ended yet: waiting for an agent, or running. */
+export function isOpenAttempt(attempt: Attempt): boolean {
+  return attempt.status === "dispatched" || attempt.status === "running";
 }
 
 export function isFinished(task: TaskRecord): boolean {
@@ -118,7 +124,7 @@ export function finishAttempt(task: TaskRecord, agent: string, exit: AttemptExit
     latency_ms: attempts.reduce((sum, a) => sum + a.latency_ms, 0),
   };
   // While other attempts run (consensus), the task runs on; the escalation plan judges the round.
-  const stillOpen = attempts.some((a) => a.status === "dispatched" || a.status === "running");
+  const stillOpen = attempts.some(isOpenAttempt);
   const status = stillOpen ? "running" : outcome.status;
   const failed = status === "failed";
   return {
@@ -140,7 +146,7 @@ export function finishAttempt(task: TaskRecord, agent: string, exit: AttemptExit
 /** A person or orchestrator cancels the task; every open attempt is marked cancelled. */
 export function cancelTask(task: TaskRecord, reason: string, now: number): Transition {
   if (isFinished(task)) return refuse("conflict", `task ${task.task_id} already ${task.status}; nothing to cancel`);
-  const attempts = task.attempts.map((a): Attempt => (a.status === "dispatched" || a.status === "running" ? { ...a, status: "cancelled", failure_class: "cancelled", ended_at: now } : a));
+  const attempts = task.attempts.map((a): Attempt => (isOpenAttempt(a) ? { ...a, status: "cancelled", failure_class: "cancelled", ended_at: now } : a));
   return { ok: true, task: { ...task, attempts, status: "cancelled", error: { code: "cancelled", message: `cancelled: ${reason}` }, updated_at: now } };
 }
 
@@ -162,13 +168,13 @@ export function loseAttempt(task: TaskRecord, n: number, agent: string, reason: 
   const earlierLosses = task.attempts.filter((a) => a.tier === attempt.tier && a.failure_class === "agent_lost").length;
   const canRetry = earlierLosses === 0 && task.attempts.length < MAX_ATTEMPTS;
   // Other attempts still running (a consensus round): the task runs on, and the round is judged when they end.
-  const othersOpen = task.attempts.some((a) => a.n !== n && (a.status === "dispatched" || a.status === "running"));
+  const othersOpen = task.attempts.some((a) => a.n !== n && isOpenAttempt(a));
   if (!canRetry) {
     const changes: Partial<TaskRecord> = othersOpen ? {} : { status: "failed", error: { code: "agent_lost", message: `${reason}; attempt ${n} was lost and the same tier was already retried once` } };
     return { ok: true, task: withAttempt(task, lost, changes, now) };
   }
   // The retry keeps the lost attempt's role and round, so a consensus round stays one round.
-  const retry: Attempt = { ...newAttempt(task.attempts.length + 1, attempt.tier, now), role: attempt.role ?? "sequential", dispatched_at: attempt.role === "consensus" ? attempt.dispatched_at : now };
+  const retry: Attempt = { ...newAttempt(task.attempts.length + 1, attempt.tier, now, attempt.role ?? "sequential"), dispatched_at: attempt.role === "consensus" ? attempt.dispatched_at : now };
   const attempts = [...task.attempts.map((a) => (a.n === n ? lost : a)), retry];
   return { ok: true, task: { ...task, attempts, status: othersOpen ? task.status : "queued", updated_at: now }, retry };
 }
