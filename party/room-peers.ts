@@ -9,17 +9,22 @@ export const DIRECTORY_ROOM_ID = "main";
 export const BUDGET_ROOM_ID = "main";
 
 /**
- * Calls from one room to another go over HTTP with the orchestrator credential, so the target
- * checks them exactly like a request from outside.
+ * Calls a room over HTTP with the orchestrator credential (from the edge or from another room), so
+ * the target checks it exactly like a request from outside. `path` holds the query: "/?view=…".
  */
-async function post(parties: Party.Context["parties"], party: string, roomId: string, token: string, body: unknown): Promise<Response> {
+export async function fetchRoom(parties: Party.Context["parties"], party: string, roomId: string, token: string, path = "/", init: { method?: string; body?: unknown } = {}): Promise<Response> {
   const target = parties[party];
   if (target === undefined) throw new Error(`party '${party}' is not declared in partykit.json`);
-  return target.get(roomId).fetch({
-    method: "POST",
+  // The stub drops `init` for an empty path, and wants paths to start with "/".
+  return target.get(roomId).fetch(path.startsWith("/") ? path : `/${path}`, {
+    method: init.method ?? "GET",
     headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
-    body: JSON.stringify(body),
+    ...(init.body === undefined ? {} : { body: JSON.stringify(init.body) }),
   });
+}
+
+function post(parties: Party.Context["parties"], party: string, roomId: string, token: string, body: unknown): Promise<Response> {
+  return fetchRoom(parties, party, roomId, token, "/", { method: "POST", body });
 }
 
 export function sendToRegistry(parties: Party.Context["parties"], token: string, command: RegistryCommand): Promise<Response> {
@@ -40,12 +45,11 @@ export function sendToTask(parties: Party.Context["parties"], token: string, tas
 
 /** Tiers that online agents the selector allows serve now; empty when the registry cannot say. */
 export async function servedTiers(parties: Party.Context["parties"], token: string, selector: AgentSelector): Promise<Set<ExecutorTier>> {
-  const registry = parties.registry;
-  if (registry === undefined) return new Set();
   const query = new URLSearchParams({ view: "tiers" });
   if (selector.by === "name") query.set("name", selector.name);
   if (selector.by === "kind") query.set("kind", selector.kind);
-  const response = await registry.get(REGISTRY_ROOM_ID).fetch(`/?${query}`, { headers: { authorization: `Bearer ${token}` } });
+  const response = await fetchRoom(parties, "registry", REGISTRY_ROOM_ID, token, `/?${query}`).catch(() => null);
+  if (response === null) return new Set();
   const parsed = TiersReply.safeParse(await response.json().catch(() => null));
   return new Set(parsed.success ? parsed.data.tiers : []);
 }

@@ -25,7 +25,7 @@ import {
 } from "../../protocol/index.ts";
 import type { MeshSecrets } from "../auth/credentials.ts";
 import { mintViewerLink, type ViewerScope } from "../auth/viewer-link.ts";
-import { BUDGET_ROOM_ID, DIRECTORY_ROOM_ID, REGISTRY_ROOM_ID } from "../room-peers.ts";
+import { BUDGET_ROOM_ID, DIRECTORY_ROOM_ID, REGISTRY_ROOM_ID, fetchRoom } from "../room-peers.ts";
 import { WATCH_LINK_TTL_MS, presentTask, watchUrl } from "./task-view.ts";
 
 /**
@@ -49,14 +49,8 @@ function nextTaskId(): string {
 
 /** Calls a room over HTTP with the orchestrator credential; its JSON reply, or its typed error. */
 async function callRoom<T>(ctx: MeshContext, party: string, roomId: string, query: string, init: { method?: string; body?: unknown } = {}): Promise<Outcome<T>> {
-  const target = ctx.parties[party];
-  if (target === undefined) return fail("internal", `party '${party}' is missing from partykit.json`);
-  // The stub drops `init` for an empty path, and wants paths to start with "/".
-  const response = await target.get(roomId).fetch(`/${query}`, {
-    method: init.method ?? "GET",
-    headers: { authorization: `Bearer ${ctx.secrets.orchestratorToken}`, "content-type": "application/json" },
-    ...(init.body === undefined ? {} : { body: JSON.stringify(init.body) }),
-  });
+  if (ctx.parties[party] === undefined) return fail("internal", `party '${party}' is missing from partykit.json`);
+  const response = await fetchRoom(ctx.parties, party, roomId, ctx.secrets.orchestratorToken, `/${query}`, init);
   const text = await response.text();
   let body: unknown;
   try {

@@ -30,13 +30,6 @@ async function agentOnline(name: string): Promise<boolean> {
   return body.agents.some((agent) => agent.name === name && agent.state === "online");
 }
 
-async function finished(taskId: string, timeoutMs = 60_000): Promise<TaskView> {
-  return waitFor(`task ${taskId} to finish`, async () => {
-    const task = await mesh.task(taskId);
-    return ["succeeded", "failed", "cancelled"].includes(task.status) ? task : null;
-  }, timeoutMs);
-}
-
 async function create(body: { instruction: string; executor: string; agent?: string; cwd?: string; acceptance?: Acceptance }): Promise<string> {
   const created = await mesh.api<TaskView>("/api/tasks", { method: "POST", body: { cwd: gitRepo(), ...body } });
   expect(created.status).toBe(201);
@@ -44,7 +37,7 @@ async function create(body: { instruction: string; executor: string; agent?: str
 }
 
 async function runTask(body: Parameters<typeof create>[0]): Promise<TaskView> {
-  return finished(await create(body));
+  return mesh.finished(await create(body));
 }
 
 /**

@@ -52,6 +52,8 @@ export type Mesh = {
   /** Calls the HTTP API with the orchestrator token (or `token`). */
   api<T = ApiBody>(path: string, init?: { method?: string; body?: unknown; token?: string | null; rawBody?: string }): Promise<{ status: number; body: T }>;
   task(ref: string): Promise<TaskView>;
+  /** Waits until the task has ended (succeeded, failed or cancelled) and returns it. */
+  finished(ref: string, timeoutMs?: number): Promise<TaskView>;
   /** The dev server's pid (its process group id). */
   serverPid(): number;
   stopServer(): Promise<void>;
@@ -93,6 +95,12 @@ export async function startMesh(settings: Record<string, string> = {}): Promise<
       const { status, body } = await mesh.api<TaskView>(`/api/tasks/${ref}`);
       if (status !== 200) throw new Error(`GET task ${ref} → ${status} ${JSON.stringify(body)}`);
       return body;
+    },
+    finished(ref, timeoutMs = 60_000) {
+      return waitFor(`task ${ref} to finish`, async () => {
+        const task = await mesh.task(ref);
+        return ["succeeded", "failed", "cancelled"].includes(task.status) ? task : null;
+      }, timeoutMs);
     },
     serverPid() {
       return server?.process.pid ?? 0;

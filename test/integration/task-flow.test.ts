@@ -14,13 +14,6 @@ let agent: TestAgent;
 const expectedStdout = (count: number): string[] => Array.from({ length: count }, (_, i) => `line ${i} ${"x".repeat(i % 50)}`);
 const stdoutOf = (lines: LogLine[]): string[] => lines.filter((line) => line.stream === "stdout").map((line) => line.text);
 
-async function finished(ref: string, timeoutMs = 60_000): Promise<TaskView> {
-  return waitFor(`task ${ref} to finish`, async () => {
-    const task = await mesh.task(ref);
-    return ["succeeded", "failed", "cancelled"].includes(task.status) ? task : null;
-  }, timeoutMs);
-}
-
 beforeAll(async () => {
   mesh = await startMesh();
   // Tier sonnet prints LINES lines in bursts; tier deepseek's command is given per test through the prompt.
@@ -48,7 +41,7 @@ describe("a task end to end", () => {
     // A second viewer joins mid-run: it gets the stored lines replayed, then the live ones.
     await waitFor("some output", () => early.lines.filter((l) => l.stream === "stdout").length > 500);
     const late = await TaskViewer.open(mesh, taskId);
-    const task = await finished(taskId);
+    const task = await mesh.finished(taskId);
     expect(task.status).toBe("succeeded");
     expect(task.attempts).toHaveLength(1);
     expect(task.attempts[0]).toMatchObject({ n: 1, tier: "sonnet", agent: "vm-test-1", status: "succeeded", exit_code: 0 });
