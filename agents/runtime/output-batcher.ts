@@ -20,6 +20,19 @@ export interface OutputBatcherOptions {
 
 type Entry = { line: OutputLine; bytes: number };
 
+/** Characters JSON escapes: only lines holding one need a real serialisation to be measured. */
+const NEEDS_ESCAPE = /["\\\u0000-\u001f]/;
+
+/**
+ * Bytes a line takes in a batch's JSON, with its separating comma. Runs once per output line, so
+ * the common case (nothing to escape) is counted without serialising: `{"stream":"…","text":"…","ts":…}`
+ * is 29 bytes of punctuation and keys around the three values.
+ */
+export function serializedBytes(line: OutputLine): number {
+  if (NEEDS_ESCAPE.test(line.text)) return Buffer.byteLength(JSON.stringify(line)) + 1;
+  return 29 + line.stream.length + Buffer.byteLength(line.text) + String(line.ts).length + 1;
+}
+
 export const DEFAULT_FLUSH_INTERVAL_MS = 25;
 // Above the session's backpressure mark plus one pipe chunk of short lines, so a live child never loses lines.
 export const DEFAULT_MAX_RETAINED_LINES = 100_000;
@@ -74,7 +87,7 @@ export class OutputBatcher {
   }
 
   add(line: OutputLine): void {
-    this.retained.push({ line, bytes: Buffer.byteLength(JSON.stringify(line)) + 1 });
+    this.retained.push({ line, bytes: serializedBytes(line) });
     if (this.retained.length - this.head > this.maxRetainedLines) this.dropOldest(1);
     // A full batch goes at once; a partial one waits for the timer, so a chatty child is not one frame per line.
     if (this.lineCount - this.cursor >= MAX_LINES_PER_BATCH) this.flush();
@@ -147,7 +160,7 @@ export class OutputBatcher {
     const missing = this.base - this.cursor;
     this.lost += missing;
     const note: OutputLine = { stream: "system", text: `[agent] ${missing} lines dropped (the agent's buffer was full)`, ts: this.now() };
-    const entry: Entry = { line: note, bytes: Buffer.byteLength(JSON.stringify(note)) + 1 };
+    const entry: Entry = { line: note, bytes: serializedBytes(note) };
     if (this.head > 0) this.retained[--this.head] = entry;
     else this.retained.unshift(entry);
     this.base = this.cursor;

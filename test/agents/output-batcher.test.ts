@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { MAX_LINES_PER_BATCH, type OutputLine } from "../../protocol/index.ts";
-import { OutputBatcher, type LinesBatch } from "../../agents/runtime/output-batcher.ts";
+import { OutputBatcher, serializedBytes, type LinesBatch } from "../../agents/runtime/output-batcher.ts";
 
 const line = (text: string): OutputLine => ({ stream: "stdout", text, ts: 1 });
 
@@ -147,5 +147,17 @@ describe("OutputBatcher", () => {
     expect(texts(sent).slice(1)).toEqual(["5", "6", "7", "8", "9"]);
     expect(batcher.lineCount).toBe(8);
     batcher.stop();
+  });
+});
+
+describe("serializedBytes", () => {
+  it("counts exactly what JSON.stringify writes, plus the separator, with or without characters to escape", () => {
+    const lines: OutputLine[] = [
+      { stream: "stdout", text: "plain text", ts: 1795318736401 },
+      { stream: "stderr", text: "", ts: 0 },
+      { stream: "system", text: "ünïcødé ✓ 漢字 🎈", ts: 42 },
+      { stream: "stdout", text: 'quote " backslash \\ tab \t bell \u0007 nul \u0000', ts: 1 },
+    ];
+    for (const line of lines) expect(serializedBytes(line)).toBe(Buffer.byteLength(JSON.stringify(line)) + 1);
   });
 });
