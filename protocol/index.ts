@@ -14,3 +14,5 @@ export * from "./executors-file.ts";
 export * from "./rates.ts";
 export * from "./budget.ts";
 export * from "./parse.ts";
+export * from "./result.ts";
+export * from "./rooms.ts";

@@ -1,0 +1,18 @@
+/**
+ * The one home of party names (as partykit.json declares them) and of the singleton rooms' ids.
+ * Rooms, the edge, agents and the page all address rooms through these.
+ */
+export const PartyName = {
+  /** One room per task; the room id is the task's ULID. */
+  task: "task",
+  /** The agent registry: every agent's socket and every dispatch. */
+  registry: "registry",
+  /** The task directory: names and the task list. */
+  directory: "directory",
+  /** The budget actor: the cost circuit breaker. */
+  budget: "budget",
+} as const;
+export type PartyName = (typeof PartyName)[keyof typeof PartyName];
+
+/** The id of each singleton room (registry, directory, budget): there is one instance of each. */
+export const SINGLETON_ROOM_ID = "main";
