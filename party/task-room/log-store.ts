@@ -8,96 +8,205 @@ export interface LogStorage {
 }
 
 /**
- * Chunk size bounds. One stored value is size-limited (128 KiB on the key-value backend), and a
- * chunk is rewritten on every append until sealed: 32k characters keeps both in check.
+ * Bound on one stored piece, in characters of text plus `LINE_FIELDS_CHARS` per line for the other
+ * fields. A stored value is capped at 128 KiB on the key-value backend (PLATFORM.md, protocol/limits.ts);
+ * 16k characters is at most 32 KiB as UTF-16 (how V8 serialises strings) and 48 KiB as UTF-8 JSON.
  */
-const CHUNK_MAX_LINES = 256;
-const CHUNK_MAX_CHARS = 32_000;
+const PIECE_MAX_CHARS = 16_000;
+const LINE_FIELDS_CHARS = 64;
 
-const HEAD_KEY = "log:head";
-const CHUNK_PREFIX = "log:c:";
-const chunkKey = (firstSeq: number): string => `${CHUNK_PREFIX}${String(firstSeq).padStart(12, "0")}`;
+/** Durable Object storage takes at most 128 keys in one put call. */
+const MAX_KEYS_PER_PUT = 128;
 
-type LogHead = { next_seq: number; open_first_seq: number };
+/** Keys fetched per list call when reading from storage; every key holds at least one line. */
+const READ_PAGE_KEYS = 64;
 
 /**
- * A task's output log in room storage, chunked. Lines are numbered on append (`seq` from 0), the
- * open chunk lives in memory and is written with the head in one put, so a crash never leaves a
- * head that points past stored lines. Reads find chunks by their first seq.
+ * The newest lines kept in memory so tailing reads (viewers following live, the last 2,000 lines a
+ * retry's prompt quotes) never touch storage; bounded in lines and characters (~2 MB as UTF-16).
+ */
+const TAIL_MAX_LINES = 2048;
+const TAIL_MAX_CHARS = 1_000_000;
+
+/** One key per appended batch (several when it is over `PIECE_MAX_CHARS`), named by its first seq. */
+const BATCH_PREFIX = "log:b:";
+/** The chunked layout of earlier versions (a head plus rewritten chunks): read, never written. */
+const LEGACY_HEAD_KEY = "log:head";
+const LEGACY_CHUNK_PREFIX = "log:c:";
+
+/** Zero-padded so keys sort by seq. */
+const keyOf = (prefix: string, firstSeq: number): string => `${prefix}${String(firstSeq).padStart(12, "0")}`;
+
+type LegacyHead = { next_seq: number; open_first_seq: number };
+
+/**
+ * A task's output log in room storage, append-only. Lines are numbered on append (`seq` from 0) and
+ * each batch is written as its own new keys in one put, with the caller's `also` entries: a batch
+ * costs what it holds, never a rewrite of earlier lines. There is no head key: on load the next seq
+ * is the last stored line's plus one, so a crash between appends leaves neither a hole nor a seq
+ * handed out twice. (Storage commits writes in the order they were issued and a failed write resets
+ * the object, so a later batch never lands without an earlier one.)
  */
 export class LogStore {
-  private head: LogHead = { next_seq: 0, open_first_seq: 0 };
-  private open: LogLine[] = [];
-  private openChars = 0;
+  private next: number;
+  private readonly recent: RecentLines;
 
-  private constructor(private readonly storage: LogStorage) {}
+  private constructor(
+    private readonly storage: LogStorage,
+    /** Lines below this seq are in the legacy chunk layout. */
+    private readonly legacyEnd: number,
+    next: number,
+  ) {
+    this.next = next;
+    this.recent = new RecentLines(next);
+  }
 
   static async load(storage: LogStorage): Promise<LogStore> {
-    const store = new LogStore(storage);
-    const head = await storage.get<LogHead>(HEAD_KEY);
-    if (head !== undefined) {
-      store.head = head;
-      store.open = (await storage.get<LogLine[]>(chunkKey(head.open_first_seq))) ?? [];
-      store.openChars = store.open.reduce((sum, line) => sum + line.text.length, 0);
-    }
-    return store;
+    const [legacyHead, last] = await Promise.all([
+      storage.get<LegacyHead>(LEGACY_HEAD_KEY),
+      storage.list<LogLine[]>({ prefix: BATCH_PREFIX, reverse: true, limit: 1 }),
+    ]);
+    const legacyEnd = legacyHead?.next_seq ?? 0;
+    const lastLine = [...last.values()][0]?.at(-1);
+    return new LogStore(storage, legacyEnd, lastLine === undefined ? legacyEnd : lastLine.seq + 1);
   }
 
   /** The seq the next line will get: also the number of lines stored. */
   get nextSeq(): number {
-    return this.head.next_seq;
+    return this.next;
   }
 
   /**
    * Numbers and stores lines, with `also` written in the same atomic put. Numbering happens
    * synchronously, so callers can publish the lines before the write settles and concurrent
-   * appends keep their order.
+   * appends keep their order. `written` settles when the put does.
    */
   append(lines: ReadonlyArray<Omit<LogLine, "seq">>, also: Record<string, unknown> = {}): { lines: LogLine[]; written: Promise<void> } {
-    const numbered: LogLine[] = [];
-    const writes: Record<string, unknown> = { ...also };
-    for (const line of lines) {
-      if (this.open.length >= CHUNK_MAX_LINES || this.openChars + line.text.length > CHUNK_MAX_CHARS) {
-        writes[chunkKey(this.head.open_first_seq)] = this.open;
-        this.head = { next_seq: this.head.next_seq, open_first_seq: this.head.next_seq };
-        this.open = [];
-        this.openChars = 0;
-      }
-      const stored: LogLine = { ...line, seq: this.head.next_seq };
-      this.open.push(stored);
-      this.openChars += line.text.length;
-      this.head = { ...this.head, next_seq: this.head.next_seq + 1 };
-      numbered.push(stored);
+    const numbered = lines.map((line, i): LogLine => ({ ...line, seq: this.next + i }));
+    this.next += numbered.length;
+    for (const line of numbered) this.recent.push(line);
+    // The lines first and `also` last, so no put ever records counts ahead of the lines they count.
+    const entries: Array<[string, unknown]> = piecesOf(numbered).map((piece) => [keyOf(BATCH_PREFIX, piece[0]?.seq ?? 0), piece]);
+    entries.push(...Object.entries(also));
+    if (entries.length === 0) return { lines: numbered, written: Promise.resolve() };
+    // Puts issued with no await between them are committed as one atomic write (Cloudflare's
+    // "automatic write coalescing"), so a batch over the per-put key limit still lands whole.
+    const puts: Array<Promise<void>> = [];
+    for (let i = 0; i < entries.length; i += MAX_KEYS_PER_PUT) {
+      puts.push(this.storage.put(Object.fromEntries(entries.slice(i, i + MAX_KEYS_PER_PUT))));
     }
-    writes[chunkKey(this.head.open_first_seq)] = [...this.open];
-    writes[HEAD_KEY] = this.head;
-    return { lines: numbered, written: this.storage.put(writes) };
+    return { lines: numbered, written: Promise.all(puts).then(() => undefined) };
   }
 
   /** Lines with `seq >= sinceSeq`, in order, at most `limit`. */
   async read(sinceSeq: number, limit: number): Promise<LogLine[]> {
     const out: LogLine[] = [];
-    if (sinceSeq >= this.head.next_seq || limit <= 0) return out;
-    if (sinceSeq >= this.head.open_first_seq) return this.open.filter((line) => line.seq >= sinceSeq).slice(0, limit);
-    // The chunk holding `sinceSeq` is the last one whose first seq is not above it.
-    const before = await this.storage.list<LogLine[]>({ prefix: CHUNK_PREFIX, end: chunkKey(sinceSeq + 1), reverse: true, limit: 1 });
-    const startKey = [...before.keys()][0] ?? chunkKey(0);
-    let cursor = startKey;
-    while (out.length < limit) {
-      const page = await this.storage.list<LogLine[]>({ prefix: CHUNK_PREFIX, start: cursor, limit: 8 });
-      if (page.size === 0) break;
-      let last = cursor;
-      for (const [key, chunk] of page) {
-        last = key;
-        const lines = key === chunkKey(this.head.open_first_seq) ? this.open : chunk;
-        for (const line of lines) {
-          if (line.seq >= sinceSeq && out.length < limit) out.push(line);
-        }
-        if (out.length >= limit) break;
+    let at = Math.max(0, sinceSeq);
+    while (out.length < limit && at < this.next) {
+      // Checked on every turn: appends during an await can push lines out of memory into storage only.
+      if (at >= this.recent.firstSeq) {
+        out.push(...this.recent.read(at, limit - out.length));
+        break;
       }
-      if (page.size < 8) break;
-      cursor = `${last}\u0000`;
+      const legacy = at < this.legacyEnd;
+      const to = legacy ? Math.min(this.legacyEnd, this.recent.firstSeq) : this.recent.firstSeq;
+      const stored = await readStored(this.storage, legacy ? LEGACY_CHUNK_PREFIX : BATCH_PREFIX, at, to, limit - out.length);
+      const last = stored.at(-1);
+      if (last === undefined) break;
+      out.push(...stored);
+      at = last.seq + 1;
     }
     return out;
+  }
+}
+
+/** Splits a batch into pieces that each stay under `PIECE_MAX_CHARS` (a longer single line goes alone). */
+function piecesOf(lines: readonly LogLine[]): LogLine[][] {
+  const pieces: LogLine[][] = [];
+  let piece: LogLine[] = [];
+  let chars = 0;
+  for (const line of lines) {
+    const weight = line.text.length + LINE_FIELDS_CHARS;
+    if (piece.length > 0 && chars + weight > PIECE_MAX_CHARS) {
+      pieces.push(piece);
+      piece = [];
+      chars = 0;
+    }
+    piece.push(line);
+    chars += weight;
+  }
+  if (piece.length > 0) pieces.push(piece);
+  return pieces;
+}
+
+/**
+ * Stored lines with `from <= seq < to`, at most `limit`, from keys under `prefix` that each hold
+ * consecutive lines and are named by their first seq (the legacy chunks and the batches alike).
+ */
+async function readStored(storage: LogStorage, prefix: string, from: number, to: number, limit: number): Promise<LogLine[]> {
+  const out: LogLine[] = [];
+  const take = (lines: readonly LogLine[]): void => {
+    for (const line of lines) {
+      if (line.seq >= to || out.length >= limit) return;
+      if (line.seq >= from) out.push(line);
+    }
+  };
+  // The key holding `from` is the last one whose first seq is not above it.
+  const holding = await storage.list<LogLine[]>({ prefix, end: keyOf(prefix, from + 1), reverse: true, limit: 1 });
+  let cursor = keyOf(prefix, from);
+  for (const [key, lines] of holding) {
+    take(lines);
+    cursor = `${key}\u0000`;
+  }
+  const end = keyOf(prefix, to);
+  while (out.length < limit) {
+    const pageKeys = Math.min(READ_PAGE_KEYS, limit - out.length);
+    const page = await storage.list<LogLine[]>({ prefix, start: cursor, end, limit: pageKeys });
+    for (const [key, lines] of page) {
+      take(lines);
+      cursor = `${key}\u0000`;
+    }
+    if (page.size < pageKeys) break;
+  }
+  return out;
+}
+
+/**
+ * The newest lines, consecutive up to the log's end, bounded by `TAIL_MAX_LINES` and
+ * `TAIL_MAX_CHARS`. Dropping from the front moves an index and compacts now and then, so a push
+ * costs O(1) amortised (no `Array.shift` per line).
+ */
+class RecentLines {
+  private lines: LogLine[] = [];
+  private start = 0;
+  private chars = 0;
+
+  constructor(private first: number) {}
+
+  /** The oldest seq held; equal to the log's next seq when nothing is held. */
+  get firstSeq(): number {
+    return this.first;
+  }
+
+  push(line: LogLine): void {
+    this.lines.push(line);
+    this.chars += line.text.length;
+    while (this.lines.length - this.start > TAIL_MAX_LINES || this.chars > TAIL_MAX_CHARS) {
+      const dropped = this.lines[this.start];
+      if (dropped === undefined) break;
+      this.chars -= dropped.text.length;
+      this.start++;
+      this.first++;
+    }
+    if (this.start > TAIL_MAX_LINES && this.start * 2 > this.lines.length) {
+      this.lines = this.lines.slice(this.start);
+      this.start = 0;
+    }
+  }
+
+  /** Held lines from `sinceSeq` (not below `firstSeq`), at most `limit`. */
+  read(sinceSeq: number, limit: number): LogLine[] {
+    const from = this.start + (sinceSeq - this.first);
+    return this.lines.slice(from, from + limit);
   }
 }
