@@ -1,18 +1,26 @@
 import type * as Party from "partykit/server";
-import { TiersReply, type AgentSelector, type BudgetCommand, type DirectoryCommand, type ExecutorTier, type RegistryCommand, type TaskCommand } from "../protocol/index.ts";
+import {
+  ErrorBody,
+  PartyName,
+  SINGLETON_ROOM_ID,
+  TiersReply,
+  refuse,
+  type AgentSelector,
+  type BudgetCommand,
+  type DirectoryCommand,
+  type ExecutorTier,
+  type RegistryCommand,
+  type Result,
+  type TaskCommand,
+} from "../protocol/index.ts";
 
-/** The registry room's one instance: every agent and every dispatch goes through it. */
-export const REGISTRY_ROOM_ID = "main";
-/** The task directory's one instance: names and the task list. */
-export const DIRECTORY_ROOM_ID = "main";
-/** The budget actor's one instance: the cost circuit breaker. */
-export const BUDGET_ROOM_ID = "main";
+type Parties = Party.Context["parties"];
 
 /**
  * Calls a room over HTTP with the orchestrator credential (from the edge or from another room), so
  * the target checks it exactly like a request from outside. `path` holds the query: "/?view=…".
  */
-export async function fetchRoom(parties: Party.Context["parties"], party: string, roomId: string, token: string, path = "/", init: { method?: string; body?: unknown } = {}): Promise<Response> {
+export async function fetchRoom(parties: Parties, party: PartyName, roomId: string, token: string, path = "/", init: { method?: string; body?: unknown } = {}): Promise<Response> {
   const target = parties[party];
   if (target === undefined) throw new Error(`party '${party}' is not declared in partykit.json`);
   // The stub drops `init` for an empty path, and wants paths to start with "/".
@@ -23,33 +31,50 @@ export async function fetchRoom(parties: Party.Context["parties"], party: string
   });
 }
 
-function post(parties: Party.Context["parties"], party: string, roomId: string, token: string, body: unknown): Promise<Response> {
-  return fetchRoom(parties, party, roomId, token, "/", { method: "POST", body });
+/** Calls a room and reads its JSON reply: the value, or the room's typed error (never a throw). */
+export async function askRoom<T>(parties: Parties, party: PartyName, roomId: string, token: string, path = "/", init: { method?: string; body?: unknown } = {}): Promise<Result<T>> {
+  let response: Response;
+  try {
+    response = await fetchRoom(parties, party, roomId, token, path, init);
+  } catch (error) {
+    return refuse("internal", `the ${party} room could not be reached: ${error instanceof Error ? error.message : String(error)}`);
+  }
+  const text = await response.text();
+  let body: unknown;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    return refuse("internal", `the ${party} room answered ${response.status} with no JSON: ${text.slice(0, 200)}`);
+  }
+  if (response.ok) return { ok: true, value: body as T };
+  const error = ErrorBody.safeParse((body as { error?: unknown } | null)?.error);
+  return error.success ? { ok: false, error: error.data } : refuse("internal", `the ${party} room answered ${response.status}`);
 }
 
-export function sendToRegistry(parties: Party.Context["parties"], token: string, command: RegistryCommand): Promise<Response> {
-  return post(parties, "registry", REGISTRY_ROOM_ID, token, command);
+const post = <T>(parties: Parties, party: PartyName, roomId: string, token: string, body: unknown): Promise<Result<T>> => askRoom<T>(parties, party, roomId, token, "/", { method: "POST", body });
+
+export function sendToRegistry(parties: Parties, token: string, command: RegistryCommand): Promise<Result<unknown>> {
+  return post(parties, PartyName.registry, SINGLETON_ROOM_ID, token, command);
 }
 
-export function sendToDirectory(parties: Party.Context["parties"], token: string, command: DirectoryCommand): Promise<Response> {
-  return post(parties, "directory", DIRECTORY_ROOM_ID, token, command);
+export function sendToDirectory(parties: Parties, token: string, command: DirectoryCommand): Promise<Result<unknown>> {
+  return post(parties, PartyName.directory, SINGLETON_ROOM_ID, token, command);
 }
 
-export function sendToBudget(parties: Party.Context["parties"], token: string, command: BudgetCommand): Promise<Response> {
-  return post(parties, "budget", BUDGET_ROOM_ID, token, command);
+export function sendToBudget(parties: Parties, token: string, command: BudgetCommand): Promise<Result<unknown>> {
+  return post(parties, PartyName.budget, SINGLETON_ROOM_ID, token, command);
 }
 
-export function sendToTask(parties: Party.Context["parties"], token: string, taskId: string, command: TaskCommand): Promise<Response> {
-  return post(parties, "task", taskId, token, command);
+export function sendToTask(parties: Parties, token: string, taskId: string, command: TaskCommand): Promise<Result<unknown>> {
+  return post(parties, PartyName.task, taskId, token, command);
 }
 
 /** Tiers that online agents the selector allows serve now; empty when the registry cannot say. */
-export async function servedTiers(parties: Party.Context["parties"], token: string, selector: AgentSelector): Promise<Set<ExecutorTier>> {
+export async function servedTiers(parties: Parties, token: string, selector: AgentSelector): Promise<ExecutorTier[]> {
   const query = new URLSearchParams({ view: "tiers" });
   if (selector.by === "name") query.set("name", selector.name);
   if (selector.by === "kind") query.set("kind", selector.kind);
-  const response = await fetchRoom(parties, "registry", REGISTRY_ROOM_ID, token, `/?${query}`).catch(() => null);
-  if (response === null) return new Set();
-  const parsed = TiersReply.safeParse(await response.json().catch(() => null));
-  return new Set(parsed.success ? parsed.data.tiers : []);
+  const reply = await askRoom<unknown>(parties, PartyName.registry, SINGLETON_ROOM_ID, token, `/?${query}`);
+  const parsed = reply.ok ? TiersReply.safeParse(reply.value) : null;
+  return parsed?.success ? parsed.data.tiers : [];
 }

@@ -2,12 +2,16 @@ import { z } from "zod";
 import { TaskName } from "./task-request.ts";
 import { Acceptance } from "./acceptance.ts";
 import { AgentRecord } from "./agent-record.ts";
+import { TaskAssign } from "./agent-wire.ts";
 import { ExecutorTier } from "./ladder.ts";
 import { AgentSelector, LogLine, TaskRecord, TaskStatus } from "./task.ts";
 
 // Room ↔ room and edge → room requests (HTTP inside the mesh, same credential checks as outside).
 
-/** Edge → task room: create the task this room holds, and dispatch its first attempt. */
+/**
+ * Edge → task room: create the task this room holds. The room owns the rest (issue 11): the
+ * budget's reservation, the name, the listing, the dispatch of its first attempt.
+ */
 export const TaskCreate = z.object({
   type: z.literal("task.create"),
   task_id: z.string(),
@@ -54,18 +58,16 @@ export type TaskResolve = z.infer<typeof TaskResolve>;
 export const TaskCommand = z.discriminatedUnion("type", [TaskCreate, TaskCancel, AttemptLost, TaskResolve]);
 export type TaskCommand = z.infer<typeof TaskCommand>;
 
-/** Task room → registry: find an agent for this attempt (queued until one can take it). */
+/**
+ * Task room → registry: find an agent for this attempt (queued until one can take it). `assign` is
+ * the very message the agent gets, so the registry forwards it and never copies its fields.
+ */
 export const DispatchRequest = z.object({
   type: z.literal("dispatch.request"),
-  task_id: z.string(),
-  attempt: z.number().int().positive(),
-  tier: ExecutorTier,
-  prompt: z.string(),
-  cwd: z.string().optional(),
+  assign: TaskAssign,
   selector: AgentSelector,
   /** Agents that may not take it (a retry after one of them was lost). */
   exclude_agents: z.array(z.string()).optional(),
-  acceptance: Acceptance.optional(),
   /** When the request was made (ms since epoch); pending requests are served oldest first. */
   requested_at: z.number(),
 });
@@ -94,7 +96,7 @@ export const TaskSummary = z.object({
 });
 export type TaskSummary = z.infer<typeof TaskSummary>;
 
-/** Edge → directory: list a new task and claim its name; refused while an unfinished task holds the name. */
+/** Task room → directory: list a new task and claim its name; refused while an unfinished task holds the name. */
 export const TaskRegister = z.object({
   type: z.literal("task.register"),
   summary: TaskSummary,
@@ -108,7 +110,14 @@ export const TaskIndexed = z.object({
 });
 export type TaskIndexed = z.infer<typeof TaskIndexed>;
 
-export const DirectoryCommand = z.discriminatedUnion("type", [TaskRegister, TaskIndexed]);
+/** Task room → directory: the task was not admitted (the budget refused it): forget it and free its name. */
+export const TaskUnlisted = z.object({
+  type: z.literal("task.unlisted"),
+  task_id: z.string(),
+});
+export type TaskUnlisted = z.infer<typeof TaskUnlisted>;
+
+export const DirectoryCommand = z.discriminatedUnion("type", [TaskRegister, TaskIndexed, TaskUnlisted]);
 export type DirectoryCommand = z.infer<typeof DirectoryCommand>;
 
 /** Replies of the reads. */

@@ -8,7 +8,7 @@ import type { AgentRecord, DispatchRequest } from "../../protocol/index.ts";
 export function pickAgent(agents: readonly AgentRecord[], request: DispatchRequest): AgentRecord | null {
   const excluded = new Set(request.exclude_agents ?? []);
   const able = agents.filter(
-    (agent) => agent.state === "online" && !excluded.has(agent.name) && agent.tiers.includes(request.tier) && agent.running.length < agent.capacity,
+    (agent) => agent.state === "online" && !excluded.has(agent.name) && agent.tiers.includes(request.assign.tier) && agent.running.length < agent.capacity,
   );
   const selector = request.selector;
   let candidates: AgentRecord[];

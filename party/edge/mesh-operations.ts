@@ -6,12 +6,14 @@ import {
   ErrorBody,
   ExecutorTier,
   MAX_LOG_READ,
+  PartyName,
+  SINGLETON_ROOM_ID,
   TaskId,
   TaskName,
   resolveExecutorTier,
   type AgentRecord,
   type AgentSelector,
-  type BudgetCommand,
+  type Result,
   type BudgetStatus,
   type StageRecord,
   type CreateTaskRequest,
@@ -25,7 +27,7 @@ import {
 } from "../../protocol/index.ts";
 import type { MeshSecrets } from "../auth/credentials.ts";
 import { mintViewerLink, type ViewerScope } from "../auth/viewer-link.ts";
-import { BUDGET_ROOM_ID, DIRECTORY_ROOM_ID, REGISTRY_ROOM_ID, fetchRoom } from "../room-peers.ts";
+import { askRoom } from "../room-peers.ts";
 import { WATCH_LINK_TTL_MS, presentTask, watchUrl } from "./task-view.ts";
 
 /**
@@ -33,7 +35,7 @@ import { WATCH_LINK_TTL_MS, presentTask, watchUrl } from "./task-view.ts";
  * both behave the same. Each returns a value or a typed error; none throws for a bad request.
  */
 export type MeshContext = { parties: Party.Context["parties"]; secrets: MeshSecrets; origin: string };
-export type Outcome<T> = { ok: true; value: T } | { ok: false; error: ErrorBody };
+export type Outcome<T> = Result<T>;
 
 const fail = <T>(code: ErrorBody["code"], message: string): Outcome<T> => ({ ok: false, error: { code, message } });
 
@@ -47,27 +49,16 @@ function nextTaskId(): string {
   return ulidFactory();
 }
 
-/** Calls a room over HTTP with the orchestrator credential; its JSON reply, or its typed error. */
-async function callRoom<T>(ctx: MeshContext, party: string, roomId: string, query: string, init: { method?: string; body?: unknown } = {}): Promise<Outcome<T>> {
-  if (ctx.parties[party] === undefined) return fail("internal", `party '${party}' is missing from partykit.json`);
-  const response = await fetchRoom(ctx.parties, party, roomId, ctx.secrets.orchestratorToken, `/${query}`, init);
-  const text = await response.text();
-  let body: unknown;
-  try {
-    body = JSON.parse(text);
-  } catch {
-    return fail("internal", `the ${party} room answered ${response.status} with no JSON: ${text.slice(0, 200)}`);
-  }
-  if (response.ok) return { ok: true, value: body as T };
-  const error = ErrorBody.safeParse((body as { error?: unknown }).error);
-  return error.success ? { ok: false, error: error.data } : fail("internal", `the ${party} room answered ${response.status}`);
+/** Calls a room with the orchestrator credential; its JSON reply, or its typed error. */
+function callRoom<T>(ctx: MeshContext, party: PartyName, roomId: string, query: string, init: { method?: string; body?: unknown } = {}): Promise<Outcome<T>> {
+  return askRoom<T>(ctx.parties, party, roomId, ctx.secrets.orchestratorToken, `/${query}`, init);
 }
 
 /** A task id, or a name looked up in the directory. */
 export async function resolveTaskRef(ctx: MeshContext, ref: string): Promise<Outcome<string>> {
   if (TaskId.safeParse(ref).success) return { ok: true, value: ref };
   if (!TaskName.safeParse(ref).success) return fail("bad_request", `'${ref}' is neither a task id (ULID) nor a task name`);
-  const summary = await callRoom<TaskSummary>(ctx, "directory", DIRECTORY_ROOM_ID, `?name=${encodeURIComponent(ref)}`);
+  const summary = await callRoom<TaskSummary>(ctx, PartyName.directory, SINGLETON_ROOM_ID, `?name=${encodeURIComponent(ref)}`);
   return summary.ok ? { ok: true, value: summary.value.task_id } : summary;
 }
 
@@ -79,7 +70,7 @@ async function present(ctx: MeshContext, task: TaskRecord): Promise<TaskView> {
 export async function getTask(ctx: MeshContext, ref: string): Promise<Outcome<TaskView>> {
   const taskId = await resolveTaskRef(ctx, ref);
   if (!taskId.ok) return taskId;
-  const task = await callRoom<TaskRecord>(ctx, "task", taskId.value, "");
+  const task = await callRoom<TaskRecord>(ctx, PartyName.task, taskId.value, "");
   return task.ok ? { ok: true, value: await present(ctx, task.value) } : task;
 }
 
@@ -87,7 +78,7 @@ export async function getLogs(ctx: MeshContext, ref: string, sinceSeq = 0, limit
   const taskId = await resolveTaskRef(ctx, ref);
   if (!taskId.ok) return taskId;
   const query = new URLSearchParams({ view: "logs", since_seq: String(sinceSeq), limit: String(limit) });
-  return callRoom(ctx, "task", taskId.value, `?${query}`);
+  return callRoom(ctx, PartyName.task, taskId.value, `?${query}`);
 }
 
 /** What changed in a task: the task, lines from `sinceSeq` on, and the revision to wait past next. */
@@ -96,14 +87,14 @@ export type TaskChanges = { task: TaskRecord; lines: LogLine[]; revision: number
 /** Waits (long poll, at most `timeoutMs`) until the task changes past `revision` or has lines from `sinceSeq` on. */
 export function waitForChanges(ctx: MeshContext, taskId: string, revision: number, sinceSeq: number, timeoutMs: number): Promise<Outcome<TaskChanges>> {
   const query = new URLSearchParams({ view: "changes", revision: String(revision), since_seq: String(sinceSeq), timeout_ms: String(Math.round(timeoutMs)), limit: "200" });
-  return callRoom(ctx, "task", taskId, `?${query}`);
+  return callRoom(ctx, PartyName.task, taskId, `?${query}`);
 }
 
 export async function cancelTask(ctx: MeshContext, ref: string, reason?: string): Promise<Outcome<TaskView>> {
   const taskId = await resolveTaskRef(ctx, ref);
   if (!taskId.ok) return taskId;
   const command: TaskCommand = { type: "task.cancel", ...(reason === undefined ? {} : { reason }) };
-  const task = await callRoom<TaskRecord>(ctx, "task", taskId.value, "", { method: "POST", body: command });
+  const task = await callRoom<TaskRecord>(ctx, PartyName.task, taskId.value, "", { method: "POST", body: command });
   return task.ok ? { ok: true, value: await present(ctx, task.value) } : task;
 }
 
@@ -112,7 +103,7 @@ export async function resolveTaskDecision(ctx: MeshContext, ref: string, decisio
   const taskId = await resolveTaskRef(ctx, ref);
   if (!taskId.ok) return taskId;
   const command: TaskCommand = { type: "task.resolve", ...decision };
-  const task = await callRoom<TaskRecord>(ctx, "task", taskId.value, "", { method: "POST", body: command });
+  const task = await callRoom<TaskRecord>(ctx, PartyName.task, taskId.value, "", { method: "POST", body: command });
   return task.ok ? { ok: true, value: await present(ctx, task.value) } : task;
 }
 
@@ -120,11 +111,11 @@ export function listTasks(ctx: MeshContext, status?: TaskStatus, limit?: number)
   const query = new URLSearchParams();
   if (status !== undefined) query.set("status", status);
   if (limit !== undefined) query.set("limit", String(limit));
-  return callRoom(ctx, "directory", DIRECTORY_ROOM_ID, `?${query}`);
+  return callRoom(ctx, PartyName.directory, SINGLETON_ROOM_ID, `?${query}`);
 }
 
 export function listAgents(ctx: MeshContext): Promise<Outcome<{ agents: AgentRecord[] }>> {
-  return callRoom(ctx, "registry", REGISTRY_ROOM_ID, "");
+  return callRoom(ctx, PartyName.registry, SINGLETON_ROOM_ID, "");
 }
 
 function selectorFor(agent: string | undefined, named: boolean): AgentSelector {
@@ -141,50 +132,29 @@ export async function createTask(ctx: MeshContext, args: CreateTaskRequest): Pro
   if (tier === null) {
     return fail("bad_request", `executor: '${args.executor}' is neither a tier (${ExecutorTier.options.join(", ")}) nor a CLI (claude, codex, gemini, opencode)`);
   }
-  const taskId = nextTaskId();
-  // The breaker first: a refused task is never created, listed or dispatched.
-  const reserved = await callBudget(ctx, { type: "budget.reserve", task_id: taskId, attempt: 1, tier });
-  if (!reserved.ok) return reserved;
-  const releaseReservation = (): Promise<unknown> => callBudget(ctx, { type: "budget.release", task_id: taskId, attempt: 1 });
-  const instruction = args.instruction ?? args.prompt ?? "";
-  const now = Date.now();
-  const summary: TaskSummary = { task_id: taskId, ...(named ? { name: args.name } : {}), status: "queued", tier, instruction: instruction.slice(0, 200), created_at: now, updated_at: now };
-  const registered = await callRoom(ctx, "directory", DIRECTORY_ROOM_ID, "", { method: "POST", body: { type: "task.register", summary } });
-  if (!registered.ok) {
-    await releaseReservation();
-    return registered;
-  }
   const command: TaskCommand = {
     type: "task.create",
-    task_id: taskId,
+    task_id: nextTaskId(),
     ...(named ? { name: args.name } : {}),
-    instruction,
+    instruction: args.instruction ?? args.prompt ?? "",
     ...(args.cwd === undefined ? {} : { cwd: args.cwd }),
     tier,
     agent_selector: selectorFor(args.agent, named),
     ...(args.acceptance === undefined ? {} : { acceptance: args.acceptance }),
   };
-  const created = await callRoom<TaskRecord>(ctx, "task", taskId, "", { method: "POST", body: command });
-  if (!created.ok) {
-    await callRoom(ctx, "directory", DIRECTORY_ROOM_ID, "", { method: "POST", body: { type: "task.indexed", summary: { ...summary, status: "failed" } } });
-    await releaseReservation();
-    return created;
-  }
-  return { ok: true, value: await present(ctx, created.value) };
-}
-
-function callBudget(ctx: MeshContext, command: BudgetCommand): Promise<Outcome<BudgetStatus>> {
-  return callRoom(ctx, "budget", BUDGET_ROOM_ID, "", { method: "POST", body: command });
+  // One request: the task room owns the rest (the breaker, the name, the listing, the dispatch).
+  const created = await callRoom<TaskRecord>(ctx, PartyName.task, command.task_id, "", { method: "POST", body: command });
+  return created.ok ? { ok: true, value: await present(ctx, created.value) } : created;
 }
 
 /** Today's and this month's spend, the limits, the breaker, spend by tier, agent and day. */
 export function getBudget(ctx: MeshContext): Promise<Outcome<BudgetStatus>> {
-  return callRoom(ctx, "budget", BUDGET_ROOM_ID, "");
+  return callRoom(ctx, PartyName.budget, SINGLETON_ROOM_ID, "");
 }
 
 /** The stage ledger: every ended attempt with its model, tokens, cost, latency, agent, tier and outcome. */
 export function getStages(ctx: MeshContext, since = 0, limit = 1000): Promise<Outcome<{ stages: StageRecord[] }>> {
-  return callRoom(ctx, "budget", BUDGET_ROOM_ID, `?${new URLSearchParams({ view: "stages", since: String(since), limit: String(limit) })}`);
+  return callRoom(ctx, PartyName.budget, SINGLETON_ROOM_ID, `?${new URLSearchParams({ view: "stages", since: String(since), limit: String(limit) })}`);
 }
 
 /** A read-only link for one task (by id or name) or for the dashboard, or an operator link (the dashboard plus decisions). */

@@ -11,7 +11,8 @@ const MAX_SCAN = 5000;
 
 /**
  * The task directory (one room, id "main"): the list of tasks, newest first, and the names of named
- * tasks. Task rooms keep it current; the edge asks it to resolve names and to list tasks.
+ * tasks. Task rooms keep it current (they list, index and unlist their own task); the edge asks
+ * it to resolve names and to list tasks.
  */
 export default class TaskDirectoryRoom implements Party.Server {
   readonly options = { hibernate: false };
@@ -29,8 +30,10 @@ export default class TaskDirectoryRoom implements Party.Server {
     if (request.method !== "POST") return errorResponse("not_found", `${request.method} is not served here`);
     const body = await readJsonBody(request as unknown as Request, DirectoryCommand);
     if (!body.ok) return errorResponse(body.error.code, body.error.message);
-    const { summary } = body.body;
-    if (body.body.type === "task.register" && summary.name !== undefined) {
+    const command = body.body;
+    if (command.type === "task.unlisted") return this.unlist(command.task_id);
+    const { summary } = command;
+    if (command.type === "task.register" && summary.name !== undefined) {
       const holder = await this.byName(summary.name);
       if (holder !== undefined && holder.task_id !== summary.task_id && !FINISHED_TASK_STATUSES.includes(holder.status)) {
         return errorResponse("name_in_use", `name '${summary.name}' is held by task ${holder.task_id}, which is ${holder.status}; wait for it, cancel it, or pick another name`);
@@ -40,6 +43,16 @@ export default class TaskDirectoryRoom implements Party.Server {
     if (summary.name !== undefined) writes[NAME_PREFIX + summary.name] = summary.task_id;
     await this.room.storage.put(writes);
     return json(summary, 201);
+  }
+
+  /** A task that was never admitted leaves no trace: its summary goes, and its name if it held it. */
+  private async unlist(taskId: string): Promise<Response> {
+    const summary = await this.room.storage.get<TaskSummary>(TASK_PREFIX + taskId);
+    if (summary === undefined) return json({ unlisted: false });
+    const keys = [TASK_PREFIX + taskId];
+    if (summary.name !== undefined && (await this.room.storage.get<string>(NAME_PREFIX + summary.name)) === taskId) keys.push(NAME_PREFIX + summary.name);
+    await this.room.storage.delete(keys);
+    return json({ unlisted: true });
   }
 
   private async byName(name: string): Promise<TaskSummary | undefined> {

@@ -144,3 +144,14 @@ export function resolveTask(task: TaskRecord, decision: ResolveDecision, retryTi
   const retried: TaskRecord = { ...rest, status: "queued", tier, human, attempts: [...task.attempts, attempt], updated_at: now };
   return { ok: true, plan: { kind: "dispatch", task: retried, attempts: [attempt.n], note: `a person asked for a retry at ${tier}${decision.guidance ? ` with guidance` : ""}` } };
 }
+
+/** The consensus settings from the room's environment (`MESH_CONSENSUS_TIERS`, `MESH_CONSENSUS_SIZE`; README "Escalation"). */
+export function escalationConfigFrom(env: Record<string, unknown>): EscalationConfig {
+  const listed = typeof env.MESH_CONSENSUS_TIERS === "string" ? env.MESH_CONSENSUS_TIERS.split(",").map((t) => t.trim()) : ["opus", "sonnet", "codex", "gemini-pro"];
+  const consensusTiers = listed.flatMap((t) => {
+    const tier = ExecutorTier.safeParse(t);
+    return tier.success ? [tier.data] : [];
+  });
+  const size = Number(env.MESH_CONSENSUS_SIZE ?? 2);
+  return { consensusTiers, consensusSize: Number.isInteger(size) && size > 0 ? size : 2 };
+}

@@ -16,10 +16,7 @@ const agent = (name: string, overrides: Partial<AgentRecord> = {}): AgentRecord 
 });
 const request = (overrides: Partial<DispatchRequest> = {}): DispatchRequest => ({
   type: "dispatch.request",
-  task_id: "T",
-  attempt: 1,
-  tier: "sonnet",
-  prompt: "p",
+  assign: { type: "task.assign", task_id: "T", attempt: 1, tier: "sonnet", prompt: "p" },
   selector: { by: "any" },
   requested_at: 0,
   ...overrides,

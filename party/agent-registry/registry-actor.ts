@@ -1,0 +1,240 @@
+import { CloseCode, type AgentHello, type AgentRecord, type AttemptLost, type AttemptRef, type DispatchRequest, type ExecutorTier, type RegistryToAgent } from "../../protocol/index.ts";
+import { TierIndex } from "./tier-index.ts";
+import { agentState, heartbeatExpired, pickAgent } from "./dispatch-picker.ts";
+
+/** What the registry stores of an agent; `state` is derived when listed. */
+export type StoredAgent = Omit<AgentRecord, "state">;
+/** A request handed to an agent and not yet released (README "Keepalive"). */
+export type Assignment = { agent: string; request: DispatchRequest };
+/** A lost attempt a task room has not been told of yet. */
+export type LostNotice = AttemptLost & { task_id: string };
+
+export const assignmentKey = (taskId: string, attempt: number): string => `${taskId}:${attempt}`;
+
+/**
+ * The registry actor (issue 11): a pure function of the registry's state and one event, returning
+ * the next state and the effects the room carries out. Time comes with the event, so the watchdog,
+ * the queue and the hand-outs are unit-tested on a fake clock.
+ */
+export type RegistryState = {
+  agents: ReadonlyMap<string, StoredAgent>;
+  /** Agents by tier: picking one reads the tier's agents, not the fleet. Rebuilt only when a hello changes tiers. */
+  tiers: TierIndex;
+  /** Agent name → its live connection id (not stored: sockets do not survive a restart). */
+  connected: ReadonlyMap<string, string>;
+  /** Dispatch requests waiting for an agent, oldest first. */
+  pending: readonly DispatchRequest[];
+  assigned: Readonly<Record<string, Assignment>>;
+  lostNotices: readonly LostNotice[];
+};
+
+export type RegistryEvent =
+  | { type: "hello"; hello: AgentHello; connectionId: string }
+  | { type: "heartbeat"; agent: string; running: readonly AttemptRef[] }
+  | { type: "released"; agent: string; taskId: string; attempt: number }
+  | { type: "disconnected"; agent: string; connectionId: string }
+  | { type: "request"; request: DispatchRequest }
+  | { type: "withdraw"; taskId: string }
+  /** The watchdog's alarm: agents silent for three beats are given up. */
+  | { type: "tick" }
+  /** Task rooms heard these notices (or have no use for them). */
+  | { type: "delivered"; notices: readonly LostNotice[] };
+
+export type RegistryEffect =
+  /** Write these agents' records, the queue (pending and assigned), the lost notices: one put. */
+  | { kind: "persist"; agents: readonly string[]; queue: boolean; notices: boolean }
+  | { kind: "send"; connectionId: string; message: RegistryToAgent }
+  | { kind: "close"; connectionId: string; code: number; reason: string }
+  | { kind: "deliver-notices" }
+  | { kind: "notify-dashboards" }
+  | { kind: "arm-watchdog" }
+  | { kind: "log"; message: string };
+
+export type RegistryContext = { now: number; heartbeatMs: number; idleFlagS: number; startedAt: number };
+
+export type RegistryDecision = { state: RegistryState; effects: RegistryEffect[]; reply?: { queued: boolean; agent?: string } };
+
+export function emptyRegistry(): RegistryState {
+  return { agents: new Map(), tiers: TierIndex.of(new Map()), connected: new Map(), pending: [], assigned: {}, lostNotices: [] };
+}
+
+/** The registry as restored from storage after a restart (no agent is connected yet). */
+export function restoredRegistry(agents: readonly StoredAgent[], pending: readonly DispatchRequest[], assigned: Record<string, Assignment>, lostNotices: readonly LostNotice[]): RegistryState {
+  const byName = new Map(agents.map((agent) => [agent.name, agent]));
+  return { agents: byName, tiers: TierIndex.of(byName), connected: new Map(), pending, assigned, lostNotices };
+}
+
+/** Every agent as listed (with its derived state). */
+export function listAgents(state: RegistryState, ctx: RegistryContext): AgentRecord[] {
+  return [...state.agents.values()].map((agent) => recordOf(state, agent, ctx));
+}
+
+function recordOf(state: RegistryState, agent: StoredAgent, ctx: RegistryContext): AgentRecord {
+  return { ...agent, state: agentState(state.connected.has(agent.name), agent.last_heartbeat, ctx.now, ctx.heartbeatMs, agent.lost_at) };
+}
+
+/** Tiers that online agents serve, of those a selector allows (`?view=tiers`). */
+export function servedTiers(state: RegistryState, ctx: RegistryContext, name: string | null, kind: string | null): ExecutorTier[] {
+  const usable = listAgents(state, ctx).filter((agent) => agent.state === "online" && (name === null || agent.name === name) && (kind === null || agent.kind === kind));
+  return [...new Set(usable.flatMap((agent) => agent.tiers))];
+}
+
+export function decideRegistry(state: RegistryState, event: RegistryEvent, ctx: RegistryContext): RegistryDecision {
+  switch (event.type) {
+    case "hello":
+      return onHello(state, event.hello, event.connectionId, ctx);
+    case "heartbeat": {
+      const agent = state.agents.get(event.agent);
+      if (agent === undefined) return { state, effects: [] };
+      // The agent's report refreshes what it says of attempts the registry assigned to it.
+      const reports = new Map(event.running.map((ref) => [assignmentKey(ref.task_id, ref.attempt), ref]));
+      const beat: StoredAgent = { ...agent, last_heartbeat: ctx.now, running: agent.running.map((ref) => reports.get(assignmentKey(ref.task_id, ref.attempt)) ?? ref) };
+      const connectionId = state.connected.get(event.agent);
+      const effects: RegistryEffect[] = connectionId === undefined ? [] : [{ kind: "send", connectionId, message: { type: "heartbeat.ack", server_time: ctx.now } }];
+      effects.push({ kind: "notify-dashboards" });
+      if (state.lostNotices.length > 0) effects.push({ kind: "deliver-notices" });
+      return { state: { ...state, agents: withAgent(state.agents, beat) }, effects };
+    }
+    case "released":
+      return onReleased(state, event, ctx);
+    case "disconnected": {
+      if (state.connected.get(event.agent) !== event.connectionId) return { state, effects: [] };
+      const connected = new Map(state.connected);
+      connected.delete(event.agent);
+      return { state: { ...state, connected }, effects: [{ kind: "notify-dashboards" }] };
+    }
+    case "request": {
+      const { task_id, attempt } = event.request.assign;
+      // A task room may ask again (after its restart): a request already queued or handed out is not added twice.
+      const duplicate = state.pending.some((p) => p.assign.task_id === task_id && p.assign.attempt === attempt) || state.assigned[assignmentKey(task_id, attempt)] !== undefined;
+      const queued = duplicate ? state : { ...state, pending: [...state.pending, event.request] };
+      const handed = handOut(queued, ctx);
+      const holder = handed.state.assigned[assignmentKey(task_id, attempt)]?.agent;
+      const effects: RegistryEffect[] = handed.effects.length > 0 ? handed.effects : duplicate ? [] : [{ kind: "persist", agents: [], queue: true, notices: false }];
+      return { state: handed.state, effects, reply: { queued: holder === undefined, ...(holder === undefined ? {} : { agent: holder }) } };
+    }
+    case "withdraw": {
+      const pending = state.pending.filter((request) => request.assign.task_id !== event.taskId);
+      if (pending.length === state.pending.length) return { state, effects: [] };
+      return { state: { ...state, pending }, effects: [{ kind: "persist", agents: [], queue: true, notices: false }] };
+    }
+    case "tick":
+      return onTick(state, ctx);
+    case "delivered": {
+      const done = new Set(event.notices);
+      return { state: { ...state, lostNotices: state.lostNotices.filter((n) => !done.has(n)) }, effects: [{ kind: "persist", agents: [], queue: false, notices: true }] };
+    }
+  }
+}
+
+function withAgent(agents: ReadonlyMap<string, StoredAgent>, agent: StoredAgent): Map<string, StoredAgent> {
+  return new Map(agents).set(agent.name, agent);
+}
+
+function onHello(state: RegistryState, hello: AgentHello, connectionId: string, ctx: RegistryContext): RegistryDecision {
+  const effects: RegistryEffect[] = [];
+  const previous = state.connected.get(hello.name);
+  if (previous !== undefined && previous !== connectionId) effects.push({ kind: "close", connectionId: previous, code: CloseCode.replaced, reason: `agent ${hello.name} connected again elsewhere` });
+  const known = state.agents.get(hello.name);
+  // A new hello clears a `lost_at`: the agent is back. Its own report of what it runs is the truth
+  // after a (re)connect; a task room refuses any attempt that is no longer the agent's.
+  const agent: StoredAgent = { name: hello.name, kind: hello.kind, tiers: hello.tiers, capacity: hello.capacity, version: hello.version, registered_at: known?.registered_at ?? ctx.now, last_heartbeat: ctx.now, running: hello.running };
+  // Assignments the agent does not report never reached it (or it lost them): hand them out again.
+  const reported = new Set(hello.running.map((ref) => assignmentKey(ref.task_id, ref.attempt)));
+  const dropped = Object.entries(state.assigned).filter(([key, a]) => a.agent === hello.name && !reported.has(key));
+  const droppedKeys = new Set(dropped.map(([key]) => key));
+  const agents = withAgent(state.agents, agent);
+  const sameTiers = known !== undefined && known.tiers.join() === hello.tiers.join() && known.kind === hello.kind;
+  const next: RegistryState = {
+    ...state,
+    agents,
+    tiers: sameTiers ? state.tiers : TierIndex.of(agents),
+    connected: new Map(state.connected).set(hello.name, connectionId),
+    pending: dropped.length === 0 ? state.pending : [...dropped.map(([, a]) => a.request), ...state.pending],
+    assigned: dropped.length === 0 ? state.assigned : Object.fromEntries(Object.entries(state.assigned).filter(([key]) => !droppedKeys.has(key))),
+  };
+  effects.push(
+    { kind: "persist", agents: [hello.name], queue: true, notices: false },
+    { kind: "send", connectionId, message: { type: "agent.welcome", heartbeat_s: ctx.heartbeatMs / 1000, idle_flag_s: ctx.idleFlagS } },
+    { kind: "notify-dashboards" },
+    { kind: "arm-watchdog" },
+  );
+  const handed = handOut(next, ctx);
+  return { state: handed.state, effects: [...effects, ...handed.effects] };
+}
+
+function onReleased(state: RegistryState, event: Extract<RegistryEvent, { type: "released" }>, ctx: RegistryContext): RegistryDecision {
+  const agent = state.agents.get(event.agent);
+  if (agent === undefined) return { state, effects: [] };
+  const freed: StoredAgent = { ...agent, running: agent.running.filter((ref) => !(ref.task_id === event.taskId && ref.attempt === event.attempt)) };
+  const { [assignmentKey(event.taskId, event.attempt)]: _released, ...assigned } = state.assigned;
+  // Every release is also told to the task room as a possible loss: an attempt the agent refused,
+  // or gave up on without the room confirming its end, must not stay open for ever. The room
+  // answers 409 for an attempt that already ended, and the notice is dropped.
+  const notice: LostNotice = { type: "attempt.lost", task_id: event.taskId, attempt: event.attempt, agent: event.agent, reason: `agent ${event.agent} released the attempt without the task room recording its end` };
+  const next: RegistryState = { ...state, agents: withAgent(state.agents, freed), assigned, lostNotices: [...state.lostNotices, notice] };
+  const handed = handOut(next, ctx);
+  return { state: handed.state, effects: [{ kind: "persist", agents: [event.agent], queue: true, notices: true }, { kind: "deliver-notices" }, ...handed.effects] };
+}
+
+/** The watchdog: gives up agents that missed three heartbeats; their attempts become `agent_lost` in their task rooms. */
+function onTick(state: RegistryState, ctx: RegistryContext): RegistryDecision {
+  let next = state;
+  const effects: RegistryEffect[] = [];
+  for (const agent of state.agents.values()) {
+    const watched = state.connected.has(agent.name) || agent.running.length > 0;
+    if (agent.lost_at !== undefined || !watched || !heartbeatExpired(agent.last_heartbeat, ctx.startedAt, ctx.now, ctx.heartbeatMs)) continue;
+    const reason = `agent ${agent.name} missed three heartbeats (${(3 * ctx.heartbeatMs) / 1000} s)`;
+    const notices: LostNotice[] = agent.running.map((ref) => ({ type: "attempt.lost", task_id: ref.task_id, attempt: ref.attempt, agent: agent.name, reason }));
+    const connectionId = next.connected.get(agent.name);
+    const connected = new Map(next.connected);
+    connected.delete(agent.name);
+    next = {
+      ...next,
+      agents: withAgent(next.agents, { ...agent, running: [], lost_at: ctx.now }),
+      connected,
+      assigned: Object.fromEntries(Object.entries(next.assigned).filter(([, a]) => a.agent !== agent.name)),
+      lostNotices: [...next.lostNotices, ...notices],
+    };
+    if (connectionId !== undefined) effects.push({ kind: "close", connectionId, code: CloseCode.heartbeatTimeout, reason: "heartbeat timeout" });
+    effects.push({ kind: "persist", agents: [agent.name], queue: true, notices: true }, { kind: "log", message: `registry: ${reason}; ${notices.length} attempt(s) lost` }, { kind: "notify-dashboards" });
+  }
+  effects.push({ kind: "deliver-notices" }, { kind: "arm-watchdog" });
+  return { state: next, effects };
+}
+
+/**
+ * Hands pending requests, oldest first, to agents that can take them now. The queue and the agents
+ * are persisted before the `task.assign`s in the effects, so the output gate lets no assignment
+ * out before it is stored.
+ */
+function handOut(state: RegistryState, ctx: RegistryContext): { state: RegistryState; effects: RegistryEffect[] } {
+  if (state.pending.length === 0) return { state, effects: [] };
+  const remaining: DispatchRequest[] = [];
+  const sends: RegistryEffect[] = [];
+  const agents = new Map(state.agents);
+  const changed = new Set<string>();
+  let assigned = state.assigned;
+  for (const request of state.pending) {
+    const candidates = state.tiers.serving(request.assign.tier).flatMap((name) => {
+      const agent = agents.get(name);
+      return agent === undefined ? [] : [recordOf(state, agent, ctx)];
+    });
+    const picked = pickAgent(candidates, request);
+    const connectionId = picked === null ? undefined : state.connected.get(picked.name);
+    const agent = picked === null ? undefined : agents.get(picked.name);
+    if (connectionId === undefined || agent === undefined) {
+      remaining.push(request);
+      continue;
+    }
+    agents.set(agent.name, { ...agent, running: [...agent.running, { task_id: request.assign.task_id, attempt: request.assign.attempt }] });
+    assigned = { ...assigned, [assignmentKey(request.assign.task_id, request.assign.attempt)]: { agent: agent.name, request } };
+    changed.add(agent.name);
+    sends.push({ kind: "send", connectionId, message: request.assign });
+  }
+  if (changed.size === 0) return { state, effects: [] };
+  return {
+    state: { ...state, agents, pending: remaining, assigned },
+    effects: [{ kind: "persist", agents: [...changed], queue: true, notices: false }, ...sends, { kind: "notify-dashboards" }],
+  };
+}

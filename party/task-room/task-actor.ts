@@ -1,0 +1,253 @@
+import { resolveExecutorTier, type AgentSelector, type Attempt, type AttemptExit, type AttemptHello, type ErrorBody, type ExecutorTier, type ResolveDecision, type Result, type TaskCreate, type TaskRecord, type TaskSummary, type TaskToAgent } from "../../protocol/index.ts";
+import { planNext, resolveTask, startingTier, type EscalationConfig, type Plan } from "./escalation.ts";
+import { attemptOf, cancelTask, finishAttempt, isOpenAttempt, loseAttempt, newTask, startAttempt } from "./task-state.ts";
+
+/**
+ * The task actor: the one owner of a task's lifecycle (issue 11). A pure function of the state and
+ * one event that returns the next state and the effects the room carries out; the room's hooks only
+ * parse, call `decide`, and perform effects. Effects that ask another room something (admit,
+ * reserve) come back as events. Time comes in with each event, so tests run on a fake clock.
+ */
+export type TaskActorState = {
+  task: TaskRecord | null;
+  /** A create waiting for its admission (budget, name, served tiers): a second create is refused meanwhile. */
+  creating: TaskCreate | null;
+};
+
+export type TaskEvent =
+  /** The edge forwards the orchestrator's create (task.create). */
+  | { type: "create"; command: TaskCreate }
+  /** What the budget, the directory and the registry answered to the admission, asked at once. */
+  | { type: "admitted"; reservation: Result<unknown>; claim: Result<unknown>; served: readonly ExecutorTier[] }
+  /** An agent says it runs an attempt (attempt.hello), on connection `connectionId`. */
+  | { type: "hello"; hello: AttemptHello; connectionId: string }
+  /** The holder of an attempt reports its end; `served` is read first when the ladder may climb. */
+  | { type: "exit"; exit: AttemptExit; agent: string; connectionId: string; missingLines: number; served: readonly ExecutorTier[] }
+  /** The registry (or a stopping agent) gave the attempt's agent up. */
+  | { type: "lost"; attempt: number; agent: string; reason: string }
+  /** The budget answered the reservation of a new attempt. */
+  | { type: "reserved"; attempt: number; result: Result<unknown> }
+  /** The orchestrator cancels; `held` are attempts whose agent is connected to this room now. */
+  | { type: "cancel"; reason?: string; held: readonly number[] }
+  /** A person's decision at the human step. */
+  | { type: "resolve"; command: ResolveDecision }
+  /** The first request after a restart: attempts still waiting for an agent are asked for again. */
+  | { type: "resume" };
+
+export type TaskEffect =
+  /** Ask at once: reserve attempt 1's estimate, claim the name (list the task), and which tiers are served. */
+  | { kind: "admit"; reserve: { attempt: 1; tier: ExecutorTier }; summary: TaskSummary; selector: AgentSelector }
+  /** The admission failed after the budget reserved: give the reservation back. */
+  | { kind: "release"; attempt: number }
+  /** The admission failed after the directory listed the task: take it off (and free its name). */
+  | { kind: "unlist"; taskId: string }
+  /** Store the task (with a `[mesh]` note in its log), show it to viewers, wake waiters. */
+  | { kind: "store"; task: TaskRecord; note: string; attempt: number }
+  /** The task's summary changed: tell the directory. */
+  | { kind: "index"; summary: TaskSummary }
+  /** Reserve a new attempt's estimate; the answer comes back as `reserved`. */
+  | { kind: "reserve"; attempt: number; tier: ExecutorTier }
+  /** Ask the registry for an agent for this attempt. */
+  | { kind: "dispatch"; attempt: number }
+  /** The task needs no agent any more: withdraw its pending requests. */
+  | { kind: "withdraw" }
+  /** An ended attempt's real cost, for the budget and its ledger. */
+  | { kind: "settle"; attempt: Attempt }
+  /** Bind a connection to the attempt it runs (closing an older connection of it). */
+  | { kind: "hold"; attempt: number; connectionId: string; agent: string }
+  /** Unbind an attempt; with `close`, close its connection with that reason. */
+  | { kind: "unhold"; attempt: number; close?: string }
+  /** A message to one agent connection; with `close`, the connection is then closed as not assigned. */
+  | { kind: "send"; connectionId: string; message: TaskToAgent; close?: "unsupported_version" | "not_assigned" }
+  /** Tell the agent running `attempt` to stop it. */
+  | { kind: "cancel-attempt"; attempt: number; reason: string };
+
+/** What a decision returns: the next state, the effects in order, and the reply to a request (if the event was one). */
+export type Decision = { state: TaskActorState; effects: TaskEffect[]; reply?: Result<TaskRecord> };
+
+export type TaskActorContext = { now: number; taskId: string; config: EscalationConfig };
+
+export const emptyTaskActor = (task: TaskRecord | null = null): TaskActorState => ({ task, creating: null });
+
+const refused = (state: TaskActorState, code: ErrorBody["code"], message: string, effects: TaskEffect[] = []): Decision => ({ state, effects, reply: { ok: false, error: { code, message } } });
+
+export function summaryOf(task: TaskRecord): TaskSummary {
+  return {
+    task_id: task.task_id,
+    ...(task.name === undefined ? {} : { name: task.name }),
+    status: task.status,
+    tier: task.tier,
+    instruction: task.instruction.slice(0, 200),
+    created_at: task.created_at,
+    updated_at: task.updated_at,
+  };
+}
+
+/** Stores `task` and, when its summary changed, tells the directory: every change of the task goes through here. */
+function stored(previous: TaskRecord | null, task: TaskRecord, note: string, attempt = task.attempts.length): TaskEffect[] {
+  const effects: TaskEffect[] = [{ kind: "store", task, note, attempt }];
+  if (previous === null || previous.status !== task.status) effects.push({ kind: "index", summary: summaryOf(task) });
+  return effects;
+}
+
+export function decide(state: TaskActorState, event: TaskEvent, ctx: TaskActorContext): Decision {
+  switch (event.type) {
+    case "create":
+      return onCreate(state, event.command, ctx);
+    case "admitted":
+      return onAdmitted(state, event, ctx);
+    case "hello":
+      return onHello(state, event, ctx);
+    case "exit":
+      return onExit(state, event, ctx);
+    case "lost":
+      return onLost(state, event, ctx);
+    case "reserved":
+      return onReserved(state, event, ctx);
+    case "cancel":
+      return onCancel(state, event, ctx);
+    case "resolve":
+      return onResolve(state, event.command, ctx);
+    case "resume":
+      return { state, effects: (state.task?.attempts ?? []).filter((a) => a.status === "dispatched").map((a) => ({ kind: "reserve", attempt: a.n, tier: a.tier })) };
+  }
+}
+
+function onCreate(state: TaskActorState, command: TaskCreate, ctx: TaskActorContext): Decision {
+  if (state.task !== null || state.creating !== null) return refused(state, "conflict", `task ${ctx.taskId} already exists`);
+  if (command.task_id !== ctx.taskId) return refused(state, "bad_request", "task_id: must equal the room id");
+  const summary: TaskSummary = { task_id: command.task_id, ...(command.name === undefined ? {} : { name: command.name }), status: "queued", tier: command.tier, instruction: command.instruction.slice(0, 200), created_at: ctx.now, updated_at: ctx.now };
+  return { state: { ...state, creating: command }, effects: [{ kind: "admit", reserve: { attempt: 1, tier: command.tier }, summary, selector: command.agent_selector }] };
+}
+
+/**
+ * The breaker and the name decide together: a task refused by either is never created or
+ * dispatched, and whatever the other side already granted is given back.
+ */
+function onAdmitted(state: TaskActorState, event: Extract<TaskEvent, { type: "admitted" }>, ctx: TaskActorContext): Decision {
+  const command = state.creating;
+  if (command === null) return refused(state, "internal", "an admission arrived with no create waiting for it");
+  const idle = { ...state, creating: null };
+  if (!event.reservation.ok || !event.claim.ok) {
+    const effects: TaskEffect[] = [];
+    if (event.reservation.ok) effects.push({ kind: "release", attempt: 1 });
+    if (event.claim.ok) effects.push({ kind: "unlist", taskId: command.task_id });
+    const error = !event.reservation.ok ? event.reservation.error : event.claim.ok ? null : event.claim.error;
+    return refused(idle, error?.code ?? "internal", error?.message ?? "the task was not admitted", effects);
+  }
+  const start = startingTier(command.tier, new Set(event.served));
+  const fresh = newTask({ ...command, tier: start.tier }, ctx.now);
+  const task: TaskRecord = start.skipped.length === 0 ? fresh : { ...fresh, skipped_tiers: start.skipped.map((tier) => ({ tier, reason: "no connected agent serves it", at: ctx.now })) };
+  const skipped = start.skipped.length > 0 ? ` (skipped ${start.skipped.join(", ")}: no agent serves them)` : "";
+  // The directory listed it as queued at the requested tier; it hears again only if the tier moved.
+  const effects: TaskEffect[] = [{ kind: "store", task, note: `queued at tier ${task.tier}${skipped}`, attempt: 1 }, { kind: "dispatch", attempt: 1 }];
+  if (task.tier !== command.tier) effects.push({ kind: "index", summary: summaryOf(task) });
+  return { state: { ...idle, task }, effects, reply: { ok: true, value: task } };
+}
+
+function onHello(state: TaskActorState, { hello, connectionId }: Extract<TaskEvent, { type: "hello" }>, ctx: TaskActorContext): Decision {
+  if (state.task === null) return { state, effects: [] };
+  const started = startAttempt(state.task, hello, ctx.now);
+  if (!started.ok) return { state, effects: [{ kind: "send", connectionId, message: { type: "error", ...started.error, in_reply_to: hello.type }, close: "not_assigned" }] };
+  const effects: TaskEffect[] = [{ kind: "hold", attempt: hello.attempt, connectionId, agent: hello.agent }];
+  if (started.task !== state.task) {
+    effects.push(...stored(state.task, started.task, `attempt ${hello.attempt} started at tier ${attemptOf(started.task, hello.attempt)?.tier} on agent ${hello.agent} (${hello.executor})`, hello.attempt));
+  }
+  // `next_line` is filled in by the room, which counts the lines it stored.
+  effects.push({ kind: "send", connectionId, message: { type: "attempt.accepted", attempt: hello.attempt, next_line: -1 } });
+  return { state: { ...state, task: started.task }, effects };
+}
+
+/** Whether the ladder may move after this exit (so the room must first ask which tiers are served). */
+export function exitMayClimb(task: TaskRecord, exit: AttemptExit): boolean {
+  const succeeded = exit.failure_class === undefined && exit.exit_code === 0 && exit.error === undefined;
+  return !succeeded || task.attempts.some((a) => a.role === "consensus");
+}
+
+function onExit(state: TaskActorState, event: Extract<TaskEvent, { type: "exit" }>, ctx: TaskActorContext): Decision {
+  const { exit, connectionId } = event;
+  if (state.task === null) return { state, effects: [] };
+  const finished = finishAttempt(state.task, event.agent, exit, ctx.now);
+  if (!finished.ok) return { state, effects: [{ kind: "send", connectionId, message: { type: "error", ...finished.error, in_reply_to: exit.type } }] };
+  // The exit and its next step are stored as one change: nobody sees a task "failed" that is about to climb.
+  const plan = planNext(finished.task, new Set(event.served), ctx.config, ctx.now);
+  const attempt = attemptOf(finished.task, exit.attempt);
+  const how = exit.signal !== null ? `killed by ${exit.signal}` : `exited with code ${exit.exit_code ?? "none"}`;
+  const missing = event.missingLines > 0 ? `; ${event.missingLines} output lines never arrived` : "";
+  const note = `attempt ${exit.attempt} ${how} after ${(exit.duration_ms / 1000).toFixed(1)}s: ${attempt?.status}${attempt?.failure_class ? ` (${attempt.failure_class})` : ""}${missing}`;
+  const next = plan.kind === "none" ? finished.task : plan.task;
+  const effects: TaskEffect[] = [
+    ...stored(state.task, next, plan.kind === "none" ? note : `${note}; ${plan.note}`, exit.attempt),
+    { kind: "send", connectionId, message: { type: "attempt.closed", attempt: exit.attempt, status: attempt?.status ?? "failed" } },
+    { kind: "unhold", attempt: exit.attempt },
+  ];
+  if (attempt !== undefined) effects.push({ kind: "settle", attempt });
+  effects.push(...reservations(plan));
+  return { state: { ...state, task: next }, effects };
+}
+
+function reservations(plan: Plan): TaskEffect[] {
+  if (plan.kind !== "dispatch") return [];
+  return plan.attempts.flatMap((n) => {
+    const attempt = attemptOf(plan.task, n);
+    return attempt === undefined ? [] : [{ kind: "reserve" as const, attempt: n, tier: attempt.tier }];
+  });
+}
+
+function onLost(state: TaskActorState, event: Extract<TaskEvent, { type: "lost" }>, ctx: TaskActorContext): Decision {
+  if (state.task === null) return refused(state, "not_found", `no task ${ctx.taskId}`);
+  const lost = loseAttempt(state.task, event.attempt, event.agent, event.reason, ctx.now);
+  if (!lost.ok) return refused(state, lost.error.code, lost.error.message);
+  const retry = lost.retry === undefined ? "" : `; retrying at tier ${lost.retry.tier} on another agent`;
+  const effects: TaskEffect[] = [{ kind: "unhold", attempt: event.attempt, close: "the mesh gave this attempt up" }, ...stored(state.task, lost.task, `attempt ${event.attempt} lost: ${event.reason}${retry}`, event.attempt)];
+  const given = attemptOf(lost.task, event.attempt);
+  if (given !== undefined) effects.push({ kind: "settle", attempt: given });
+  if (lost.retry !== undefined) effects.push({ kind: "reserve", attempt: lost.retry.n, tier: lost.retry.tier });
+  return { state: { ...state, task: lost.task }, effects, reply: { ok: true, value: lost.task } };
+}
+
+/** A reserved attempt is dispatched; a refused one is cancelled, and the task fails with `budget_halted` unless others run. */
+function onReserved(state: TaskActorState, event: Extract<TaskEvent, { type: "reserved" }>, ctx: TaskActorContext): Decision {
+  const task = state.task;
+  // Judged on the task as it is now: other attempts may have moved while the budget answered.
+  if (task === null || attemptOf(task, event.attempt)?.status !== "dispatched") return { state, effects: event.result.ok ? [{ kind: "release", attempt: event.attempt }] : [] };
+  if (event.result.ok) return { state, effects: [{ kind: "dispatch", attempt: event.attempt }] };
+  const attempts = task.attempts.map((a) => (a.n === event.attempt ? { ...a, status: "cancelled" as const, failure_class: "cancelled" as const, ended_at: ctx.now } : a));
+  const othersOpen = attempts.some(isOpenAttempt);
+  const message = event.result.error.message;
+  const halted: TaskRecord = { ...task, attempts, ...(othersOpen ? {} : { status: "failed" as const, error: { code: "budget_halted" as const, message } }), updated_at: ctx.now };
+  return { state: { ...state, task: halted }, effects: stored(task, halted, `attempt ${event.attempt} not started: ${message}`, event.attempt) };
+}
+
+function onCancel(state: TaskActorState, event: Extract<TaskEvent, { type: "cancel" }>, ctx: TaskActorContext): Decision {
+  if (state.task === null) return refused(state, "not_found", `no task ${ctx.taskId}`);
+  const reason = event.reason ?? "cancelled by the orchestrator";
+  const open = state.task.attempts.filter(isOpenAttempt);
+  const cancelled = cancelTask(state.task, reason, ctx.now);
+  if (!cancelled.ok) return refused(state, cancelled.error.code, cancelled.error.message);
+  const effects: TaskEffect[] = stored(state.task, cancelled.task, `cancelled: ${event.reason ?? "by the orchestrator"}`);
+  for (const attempt of open) {
+    if (attempt.status === "running" && event.held.includes(attempt.n)) {
+      // It settles at its real cost when its exit arrives.
+      effects.push({ kind: "cancel-attempt", attempt: attempt.n, reason: event.reason ?? "task cancelled" });
+    } else {
+      // It never reached an agent, or its agent is not connected now (its hello will be refused and
+      // it stops the child without an exit): it ends here, at the cost known so far.
+      const ended = attemptOf(cancelled.task, attempt.n);
+      if (ended !== undefined) effects.push({ kind: "settle", attempt: ended });
+    }
+  }
+  if (open.some((a) => a.status === "dispatched")) effects.push({ kind: "withdraw" });
+  return { state: { ...state, task: cancelled.task }, effects, reply: { ok: true, value: cancelled.task } };
+}
+
+function onResolve(state: TaskActorState, command: ResolveDecision, ctx: TaskActorContext): Decision {
+  if (state.task === null) return refused(state, "not_found", `no task ${ctx.taskId}`);
+  const retryTier = command.executor === undefined ? null : resolveExecutorTier(command.executor);
+  if (command.executor !== undefined && retryTier === null) return refused(state, "bad_request", `executor: '${command.executor}' is neither a tier nor a CLI name`);
+  const resolved = resolveTask(state.task, command, retryTier, ctx.now);
+  if (!resolved.ok) return refused(state, resolved.code, resolved.message);
+  const plan = resolved.plan;
+  if (plan.kind === "none") return { state, effects: [], reply: { ok: true, value: state.task } };
+  return { state: { ...state, task: plan.task }, effects: [...stored(state.task, plan.task, plan.note), ...reservations(plan)], reply: { ok: true, value: plan.task } };
+}

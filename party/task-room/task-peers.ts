@@ -1,0 +1,92 @@
+import type * as Party from "partykit/server";
+import { refuse, type Attempt, type AgentSelector, type ExecutorTier, type LogLine, type Result, type TaskRecord, type TaskSummary } from "../../protocol/index.ts";
+import { sendToBudget, sendToDirectory, sendToRegistry, servedTiers } from "../room-peers.ts";
+import { attemptPrompt } from "./attempt-context.ts";
+import { attemptOf, lostAgents } from "./task-state.ts";
+
+/** What the admission of a new task heard back (the task actor's `admitted` event). */
+export type Admission = { reservation: Result<unknown>; claim: Result<unknown>; served: ExecutorTier[] };
+
+/** The other rooms as one task room speaks to them: each call is one effect of the task actor. */
+export class TaskPeers {
+  constructor(
+    private readonly parties: Party.Context["parties"],
+    private readonly token: string,
+    private readonly taskId: string,
+  ) {}
+
+  /** The breaker, the name and the served tiers, asked at once: none depends on another. */
+  async admit(tier: ExecutorTier, summary: TaskSummary, selector: AgentSelector): Promise<Admission> {
+    const [reservation, claim, served] = await Promise.all([
+      this.reserve(1, tier),
+      sendToDirectory(this.parties, this.token, { type: "task.register", summary }),
+      servedTiers(this.parties, this.token, selector),
+    ]);
+    return { reservation, claim, served };
+  }
+
+  reserve(attempt: number, tier: ExecutorTier): Promise<Result<unknown>> {
+    return sendToBudget(this.parties, this.token, { type: "budget.reserve", task_id: this.taskId, attempt, tier });
+  }
+
+  release(attempt: number): Promise<Result<unknown>> {
+    return this.logged("release a reservation", sendToBudget(this.parties, this.token, { type: "budget.release", task_id: this.taskId, attempt }));
+  }
+
+  unlist(): Promise<Result<unknown>> {
+    return this.logged("unlist the task", sendToDirectory(this.parties, this.token, { type: "task.unlisted", task_id: this.taskId }));
+  }
+
+  index(summary: TaskSummary): Promise<Result<unknown>> {
+    return this.logged("index the task", sendToDirectory(this.parties, this.token, { type: "task.indexed", summary }));
+  }
+
+  withdraw(): Promise<Result<unknown>> {
+    return this.logged("withdraw its dispatch", sendToRegistry(this.parties, this.token, { type: "dispatch.withdraw", task_id: this.taskId }));
+  }
+
+  /** Tells the budget what an ended attempt really cost: its reservation is replaced and it joins the stage ledger. */
+  settle(attempt: Attempt): Promise<Result<unknown>> {
+    const stage = {
+      task_id: this.taskId,
+      attempt: attempt.n,
+      tier: attempt.tier,
+      agent: attempt.agent,
+      ...(attempt.model === undefined ? {} : { model: attempt.model }),
+      tokens: attempt.tokens,
+      cost_usd: attempt.cost_usd,
+      latency_ms: attempt.latency_ms,
+      outcome: attempt.status,
+      ...(attempt.failure_class === undefined ? {} : { failure_class: attempt.failure_class }),
+    };
+    return this.logged(`settle attempt ${attempt.n}`, sendToBudget(this.parties, this.token, { type: "budget.settle", stage }));
+  }
+
+  /** Asks the registry for an agent: the request carries the exact `task.assign` the agent will get. */
+  dispatch(task: TaskRecord, n: number, recent: readonly LogLine[]): Promise<Result<unknown>> {
+    const attempt = attemptOf(task, n);
+    if (attempt === undefined) return Promise.resolve(refuse("internal", `task ${task.task_id} has no attempt ${n}`));
+    const excluded = lostAgents(task);
+    return sendToRegistry(this.parties, this.token, {
+      type: "dispatch.request",
+      assign: {
+        type: "task.assign",
+        task_id: task.task_id,
+        attempt: n,
+        tier: attempt.tier,
+        prompt: attemptPrompt(task, attempt, recent),
+        ...(task.cwd === undefined ? {} : { cwd: task.cwd }),
+        ...(task.acceptance === undefined ? {} : { acceptance: task.acceptance }),
+      },
+      selector: task.agent_selector,
+      ...(excluded.length === 0 ? {} : { exclude_agents: excluded }),
+      requested_at: Date.now(),
+    });
+  }
+
+  private async logged(what: string, call: Promise<Result<unknown>>): Promise<Result<unknown>> {
+    const result = await call;
+    if (!result.ok) console.error(`task ${this.taskId}: could not ${what}: ${result.error.code}: ${result.error.message}`);
+    return result;
+  }
+}
