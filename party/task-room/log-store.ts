@@ -198,7 +198,9 @@ class RecentLines {
       this.start++;
       this.first++;
     }
-    if (this.start > TAIL_MAX_LINES && this.start * 2 > this.lines.length) {
+    // Compact once the dropped prefix is as long as what is held: memory stays within twice the
+    // bound, and each compaction copies no more lines than were dropped since the last one.
+    if (this.start > 0 && this.start * 2 >= this.lines.length) {
       this.lines = this.lines.slice(this.start);
       this.start = 0;
     }
