@@ -1,59 +1,110 @@
 import PartySocket from "partysocket";
 import WS from "ws";
-import type { AgentToRegistry, AgentToTask } from "../../protocol/index.ts";
-
-export interface MeshSocketOptions {
-  server: URL;
-  token: string;
-  party: "registry" | "task";
-  room: string;
-  maxRetries: number;
-  /** Close codes after which reconnecting is pointless (the room refused us for good). */
-  finalCloseCodes: readonly number[];
-}
+import { refusalOf, type FrameData, type LinkFailure, type LinkMessage, type LinkSpec, type LinkTransport } from "./link-transport.ts";
 
 const MIN_RECONNECT_DELAY_MS = 500;
 const MAX_RECONNECT_DELAY_MS = 5000;
 /** Above this many bytes waiting in the socket, senders hold back instead of piling up memory. */
 export const MAX_BUFFERED_BYTES = 8 * 1024 * 1024;
 
-/**
- * A reconnecting socket to one room of the mesh, with bounded retries. Nothing is ever queued
- * while it is closed: every open must start with a hello, so a queued message would arrive first.
- */
-export function openMeshSocket(options: MeshSocketOptions): PartySocket {
-  const finalCodes = new Set(options.finalCloseCodes);
-  return new PartySocket({
-    host: options.server.host,
-    protocol: options.server.protocol === "https:" ? "wss" : "ws",
-    party: options.party,
-    room: options.room,
-    query: { token: options.token },
-    WebSocket: WS,
-    maxRetries: options.maxRetries,
-    maxEnqueuedMessages: 0,
-    // Jittered per socket, so agents that lost the same server do not all come back in one burst; capped.
-    minReconnectionDelay: MIN_RECONNECT_DELAY_MS * (1 + Math.random()),
-    maxReconnectionDelay: MAX_RECONNECT_DELAY_MS,
-    shouldReconnectOnClose: (event) => !finalCodes.has(event.code),
-  });
+/** Opens the link transport over partysocket and `ws`: a reconnecting socket to one room of the mesh, with bounded retries. */
+export function openMeshSocket(spec: LinkSpec): LinkTransport {
+  return new MeshSocket(spec);
 }
 
-/** Sends one message if the socket is open; false otherwise (never queued). */
-export function sendMessage(socket: PartySocket, message: AgentToRegistry | AgentToTask): boolean {
-  if (socket.readyState !== socket.OPEN) return false;
-  socket.send(JSON.stringify(message));
-  return true;
+/**
+ * partysocket does the reconnecting (jittered, capped backoff); this class only adapts its events
+ * to the transport's callbacks and turns a refused upgrade into a typed refusal. Nothing is ever
+ * queued while it is closed: every open must start with a hello, so a queued message would arrive first.
+ */
+class MeshSocket implements LinkTransport {
+  onopen?: () => void;
+  onmessage?: (data: FrameData) => void;
+  onclose?: (code: number, reason: string) => void;
+  onerror?: (failure: LinkFailure) => void;
+  private socket: PartySocket | undefined;
+  /** The HTTP status that answered the current connect's upgrade instead of a socket, if any. */
+  private refusedWith: number | undefined;
+
+  constructor(private readonly spec: LinkSpec) {}
+
+  get bufferedAmount(): number {
+    return this.socket?.bufferedAmount ?? 0;
+  }
+
+  get retriesExhausted(): boolean {
+    return this.socket !== undefined && this.socket.retryCount >= this.spec.maxRetries;
+  }
+
+  start(): void {
+    if (this.socket !== undefined) return;
+    const { spec } = this;
+    const finalCodes = new Set(spec.finalCloseCodes);
+    const socket = new PartySocket({
+      host: spec.server.host,
+      protocol: spec.server.protocol === "https:" ? "wss" : "ws",
+      party: spec.party,
+      room: spec.room,
+      query: { token: spec.token },
+      WebSocket: this.refusalRecordingSocket(),
+      maxRetries: spec.maxRetries,
+      maxEnqueuedMessages: 0,
+      // Jittered per socket, so agents that lost the same server do not all come back in one burst; capped.
+      minReconnectionDelay: MIN_RECONNECT_DELAY_MS * (1 + Math.random()),
+      maxReconnectionDelay: MAX_RECONNECT_DELAY_MS,
+      shouldReconnectOnClose: (event) => !finalCodes.has(event.code),
+    });
+    socket.addEventListener("open", () => this.onopen?.());
+    socket.addEventListener("message", (event) => this.onmessage?.(frameData(event)));
+    socket.addEventListener("close", (event) => this.onclose?.(event.code, event.reason));
+    socket.addEventListener("error", (event) => {
+      const status = this.refusedWith;
+      this.refusedWith = undefined;
+      this.onerror?.(status === undefined ? { message: event.message } : { message: `Unexpected server response: ${status}`, refusal: refusalOf(status) });
+    });
+    this.socket = socket;
+  }
+
+  send(message: LinkMessage): boolean {
+    const socket = this.socket;
+    if (socket === undefined || socket.readyState !== socket.OPEN) return false;
+    socket.send(JSON.stringify(message));
+    return true;
+  }
+
+  close(code: number, reason: string): void {
+    this.socket?.close(code, reason);
+  }
+
+  reconnect(code: number, reason: string): void {
+    this.socket?.reconnect(code, reason);
+  }
+
+  /**
+   * The `ws` class partysocket builds each connection with. It records the HTTP status of a refused
+   * upgrade ('unexpected-response'), so the refusal reaches the link as a typed value, not as text to match.
+   */
+  private refusalRecordingSocket() {
+    const record = (status: number | undefined): void => {
+      this.refusedWith = status;
+    };
+    return class RefusalRecordingSocket extends WS {
+      constructor(address: string | URL, protocols?: string | string[]) {
+        super(address, protocols);
+        record(undefined);
+        this.once("unexpected-response", (_request, response) => {
+          record(response.statusCode ?? 0);
+          // With a listener, ws leaves the refused handshake to us: ending it emits 'error' and 'close' as usual.
+          this.terminate();
+        });
+      }
+    };
+  }
 }
 
 /** A frame's payload in the form `parseMessage` reads; text frames arrive as strings. */
-export function frameData(event: MessageEvent): string | ArrayBuffer | ArrayBufferView {
+function frameData(event: MessageEvent): FrameData {
   const data: unknown = event.data;
   if (typeof data === "string" || data instanceof ArrayBuffer || ArrayBuffer.isView(data)) return data;
   return new ArrayBuffer(0);
-}
-
-/** Why a socket closed or failed, for the log. */
-export function describeClose(code: number, reason: string): string {
-  return reason.length > 0 ? `code ${code}: ${reason}` : `code ${code}`;
 }

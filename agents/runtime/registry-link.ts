@@ -1,15 +1,17 @@
-import type PartySocket from "partysocket";
 import {
   CloseCode,
   PROTOCOL_VERSION,
+  PartyName,
   RegistryToAgent,
+  SINGLETON_ROOM_ID,
   parseMessage,
   type AgentHello,
   type AttemptRef,
   type TaskAssign,
 } from "../../protocol/index.ts";
 import type { AgentLog } from "./agent-log.ts";
-import { describeClose, frameData, openMeshSocket, sendMessage } from "./mesh-socket.ts";
+import { describeClose, type FrameData, type LinkFailure, type LinkTransport, type OpenTransport } from "./link-transport.ts";
+import { openMeshSocket } from "./mesh-socket.ts";
 
 /** Who the agent is, as its hello says (the running list is read at each open). */
 export type AgentIdentity = Omit<AgentHello, "type" | "protocol_version" | "running">;
@@ -24,14 +26,21 @@ export interface RegistryLinkOptions {
   onAssign: (assign: TaskAssign) => void;
   /** The registry refused the agent for good (old protocol, replaced, wrong token): do not retry. */
   onFatal: (message: string) => void;
+  /** How the link reaches the registry; a partysocket by default, an in-memory transport in tests. */
+  openTransport?: OpenTransport;
 }
 
-const MAX_RETRIES = 10_000;
+export const REGISTRY_MAX_RETRIES = 10_000;
+/** Close codes after which the registry will not take this agent back as it is. */
+export const REGISTRY_FINAL_CLOSE_CODES: readonly number[] = [CloseCode.unsupportedVersion, CloseCode.replaced];
 
-/** The agent's one persistent socket to the registry: hello on every open, heartbeats, assignments in, releases out. */
+/**
+ * The agent's one persistent link to the registry, as a message sequence over a reconnecting
+ * transport: hello on every open, heartbeats, assignments in, releases out.
+ */
 export class RegistryLink {
   private readonly options: RegistryLinkOptions;
-  private readonly socket: PartySocket;
+  private readonly transport: LinkTransport;
   private heartbeat: ReturnType<typeof setInterval> | undefined;
   /** When the registry last said anything (its heartbeat acks above all): the agent-side watchdog reads it. */
   private lastHeard = 0;
@@ -42,30 +51,31 @@ export class RegistryLink {
 
   constructor(options: RegistryLinkOptions) {
     this.options = options;
-    this.socket = openMeshSocket({
+    this.transport = (options.openTransport ?? openMeshSocket)({
       server: options.server,
       token: options.token,
-      party: "registry",
-      room: "main",
-      maxRetries: MAX_RETRIES,
-      finalCloseCodes: [CloseCode.unsupportedVersion, CloseCode.replaced],
+      party: PartyName.registry,
+      room: SINGLETON_ROOM_ID,
+      maxRetries: REGISTRY_MAX_RETRIES,
+      finalCloseCodes: REGISTRY_FINAL_CLOSE_CODES,
     });
-    this.socket.addEventListener("open", () => this.onOpen());
-    this.socket.addEventListener("message", (event) => this.onMessage(event));
-    this.socket.addEventListener("close", (event) => this.onClose(event.code, event.reason));
-    this.socket.addEventListener("error", (event) => this.onError(event.message));
+    this.transport.onopen = () => this.onOpen();
+    this.transport.onmessage = (data) => this.onMessage(data);
+    this.transport.onclose = (code, reason) => this.onClose(code, reason);
+    this.transport.onerror = (failure) => this.onError(failure);
+    this.transport.start();
   }
 
   /** The attempt is over (or refused): its slot is free. Lost while disconnected; the next hello's running list says the same. */
   release(ref: AttemptRef): void {
-    sendMessage(this.socket, { type: "task.released", ...ref });
+    this.transport.send({ type: "task.released", ...ref });
   }
 
   close(): void {
     if (this.closed) return;
     this.closed = true;
     this.stopHeartbeat();
-    this.socket.close(1000, "agent stopping");
+    this.transport.close(1000, "agent stopping");
   }
 
   private onOpen(): void {
@@ -73,12 +83,12 @@ export class RegistryLink {
     this.outage = false;
     this.connected = true;
     this.lastHeard = Date.now();
-    sendMessage(this.socket, { type: "agent.hello", protocol_version: PROTOCOL_VERSION, ...this.options.identity, running: this.options.running() });
+    this.transport.send({ type: "agent.hello", protocol_version: PROTOCOL_VERSION, ...this.options.identity, running: this.options.running() });
   }
 
-  private onMessage(event: MessageEvent): void {
+  private onMessage(data: FrameData): void {
     this.lastHeard = Date.now();
-    const parsed = parseMessage(RegistryToAgent, frameData(event));
+    const parsed = parseMessage(RegistryToAgent, data);
     if (!parsed.ok) {
       this.options.log(`ignored a bad frame from the registry (${parsed.error.code}: ${parsed.error.message})`);
       return;
@@ -112,8 +122,8 @@ export class RegistryLink {
       this.fatal(`the mesh does not support this agent's protocol version ${PROTOCOL_VERSION} (${describeClose(code, reason)}); update the agent`);
     } else if (code === CloseCode.replaced) {
       this.fatal(`another agent connected with the name '${this.options.identity.name}' and replaced this one; give each agent its own --name`);
-    } else if (this.socket.retryCount >= MAX_RETRIES) {
-      this.fatal(`the registry could not be reached after ${MAX_RETRIES} tries`);
+    } else if (this.transport.retriesExhausted) {
+      this.fatal(`the registry could not be reached after ${REGISTRY_MAX_RETRIES} tries`);
     } else if (wasConnected && !this.outage) {
       // A failed connect also closes; onError reports those.
       this.outage = true;
@@ -121,16 +131,17 @@ export class RegistryLink {
     }
   }
 
-  private onError(message: string): void {
+  private onError(failure: LinkFailure): void {
     if (this.closed) return;
     // The upgrade is answered 401/403 before any socket exists: retrying with the same token cannot help.
-    if (/\b40[13]\b/.test(message)) {
-      this.fatal(`the mesh refused the agent token (${message}); set MESH_AGENT_TOKEN to the server's agent token`);
+    const reason = failure.refusal?.reason;
+    if (reason === "unauthorized" || reason === "forbidden") {
+      this.fatal(`the mesh refused the agent token (${failure.message}, ${reason}); set MESH_AGENT_TOKEN to the server's agent token`);
       return;
     }
     if (this.outage) return;
     this.outage = true;
-    this.options.log(`cannot reach the registry at ${this.options.server.origin} (${message}); retrying`);
+    this.options.log(`cannot reach the registry at ${this.options.server.origin} (${failure.message}); retrying`);
   }
 
   private startHeartbeat(heartbeatS: number): void {
@@ -142,10 +153,10 @@ export class RegistryLink {
       if (Date.now() - this.lastHeard > 2 * beatMs) {
         this.options.log(`no answer from the mesh for ${(2 * beatMs) / 1000} s; reconnecting`);
         this.stopHeartbeat();
-        this.socket.reconnect(4000, "no heartbeat answer");
+        this.transport.reconnect(4000, "no heartbeat answer");
         return;
       }
-      sendMessage(this.socket, { type: "agent.heartbeat", running: this.options.running() });
+      this.transport.send({ type: "agent.heartbeat", running: this.options.running() });
     }, beatMs);
   }
 

@@ -1,8 +1,8 @@
-import type PartySocket from "partysocket";
-import { CloseCode, PROTOCOL_VERSION, TaskToAgent, parseMessage, type OutputLine, type TaskToAgent as TaskMessage } from "../../protocol/index.ts";
+import { CloseCode, PROTOCOL_VERSION, PartyName, TaskToAgent, parseMessage, type OutputLine, type TaskToAgent as TaskMessage } from "../../protocol/index.ts";
 import type { AgentLog } from "./agent-log.ts";
 import type { AttemptResult } from "./attempt-runner.ts";
-import { MAX_BUFFERED_BYTES, describeClose, frameData, openMeshSocket, sendMessage } from "./mesh-socket.ts";
+import { describeClose, type FrameData, type LinkFailure, type LinkMessage, type LinkTransport, type OpenTransport } from "./link-transport.ts";
+import { MAX_BUFFERED_BYTES, openMeshSocket } from "./mesh-socket.ts";
 import { OutputBatcher } from "./output-batcher.ts";
 
 export interface TaskLinkOptions {
@@ -20,15 +20,18 @@ export interface TaskLinkOptions {
   onLost: (reason: string) => void;
   /** The room acknowledged lines (the backlog shrank). */
   onAcknowledged?: () => void;
+  /** How the link reaches the task room; a partysocket by default, an in-memory transport in tests. */
+  openTransport?: OpenTransport;
 }
 
-const MAX_RETRIES = 100;
+export const TASK_MAX_RETRIES = 100;
 /** After `attempt.exit` is sent, how long the room may take to confirm before the agent moves on. */
 const CLOSED_WAIT_MS = 30_000;
-const FINAL_CLOSE_CODES = [CloseCode.notAssigned, CloseCode.notFound, CloseCode.forbidden, CloseCode.unsupportedVersion];
+/** Close codes after which the room will not take this attempt's link back. */
+export const TASK_FINAL_CLOSE_CODES: readonly number[] = [CloseCode.notAssigned, CloseCode.notFound, CloseCode.forbidden, CloseCode.unsupportedVersion];
 
 /**
- * One attempt's socket to its task room. Every (re)open starts with `attempt.hello`; lines flow only
+ * One attempt's link to its task room, as a message sequence over a reconnecting transport. Every (re)open starts with `attempt.hello`; lines flow only
  * after `attempt.accepted`, from the line the room asks for; `attempt.exit` goes after the last line.
  */
 export class TaskLink {
@@ -36,7 +39,7 @@ export class TaskLink {
   readonly accepted: Promise<boolean>;
   private readonly options: TaskLinkOptions;
   private readonly label: string;
-  private readonly socket: PartySocket;
+  private readonly transport: LinkTransport;
   private readonly batcher: OutputBatcher;
   private resolveAccepted: (accepted: boolean) => void = () => {};
   private resolveFinished: () => void = () => {};
@@ -56,18 +59,19 @@ export class TaskLink {
     this.accepted = new Promise((resolve) => (this.resolveAccepted = resolve));
     this.finished = new Promise((resolve) => (this.resolveFinished = resolve));
     this.batcher = new OutputBatcher({ sink: (batch) => this.canSendLines() && this.send({ type: "log.batch", attempt: options.attempt, ...batch }) });
-    this.socket = openMeshSocket({
+    this.transport = (options.openTransport ?? openMeshSocket)({
       server: options.server,
       token: options.token,
-      party: "task",
+      party: PartyName.task,
       room: options.taskId,
-      maxRetries: MAX_RETRIES,
-      finalCloseCodes: FINAL_CLOSE_CODES,
+      maxRetries: TASK_MAX_RETRIES,
+      finalCloseCodes: TASK_FINAL_CLOSE_CODES,
     });
-    this.socket.addEventListener("open", () => this.onOpen());
-    this.socket.addEventListener("message", (event) => this.onMessage(event));
-    this.socket.addEventListener("close", (event) => this.onClose(event.code, event.reason));
-    this.socket.addEventListener("error", (event) => this.onError(event.message));
+    this.transport.onopen = () => this.onOpen();
+    this.transport.onmessage = (data) => this.onMessage(data);
+    this.transport.onclose = (code, reason) => this.onClose(code, reason);
+    this.transport.onerror = (failure) => this.onError(failure);
+    this.transport.start();
   }
 
   /** Lines not yet acknowledged by the room. */
@@ -101,8 +105,8 @@ export class TaskLink {
     this.send({ type: "attempt.hello", protocol_version: PROTOCOL_VERSION, agent, attempt, executor });
   }
 
-  private onMessage(event: MessageEvent): void {
-    const parsed = parseMessage(TaskToAgent, frameData(event));
+  private onMessage(data: FrameData): void {
+    const parsed = parseMessage(TaskToAgent, data);
     if (!parsed.ok) {
       this.options.log(`${this.label}: ignored a bad frame from the task room (${parsed.error.code}: ${parsed.error.message})`);
       return;
@@ -153,10 +157,10 @@ export class TaskLink {
     this.acceptedNow = false;
     const wasConnected = this.connected;
     this.connected = false;
-    if (FINAL_CLOSE_CODES.includes(code as (typeof FINAL_CLOSE_CODES)[number])) {
+    if (TASK_FINAL_CLOSE_CODES.includes(code)) {
       this.lose(`the task room closed the link (${describeClose(code, reason)})`);
-    } else if (this.socket.retryCount >= MAX_RETRIES) {
-      this.lose(`the task room could not be reached after ${MAX_RETRIES} tries`);
+    } else if (this.transport.retriesExhausted) {
+      this.lose(`the task room could not be reached after ${TASK_MAX_RETRIES} tries`);
     } else if (wasConnected && !this.outage) {
       // A failed connect also closes; onError reports those.
       this.outage = true;
@@ -164,20 +168,21 @@ export class TaskLink {
     }
   }
 
-  private onError(message: string): void {
+  private onError(failure: LinkFailure): void {
     if (this.over) return;
     // The upgrade was refused outright (wrong token, no such task): retrying cannot help.
-    if (/\b40[134]\b/.test(message)) {
-      this.lose(`the task room refused the link (${message})`);
+    const reason = failure.refusal?.reason;
+    if (reason === "unauthorized" || reason === "forbidden" || reason === "not_found") {
+      this.lose(`the task room refused the link (${failure.message}, ${reason})`);
       return;
     }
     if (this.outage) return;
     this.outage = true;
-    this.options.log(`${this.label}: task link failed (${message}); reconnecting`);
+    this.options.log(`${this.label}: task link failed (${failure.message}); reconnecting`);
   }
 
   private canSendLines(): boolean {
-    return this.acceptedNow && this.socket.bufferedAmount < MAX_BUFFERED_BYTES;
+    return this.acceptedNow && this.transport.bufferedAmount < MAX_BUFFERED_BYTES;
   }
 
   private trySendExit(): void {
@@ -198,8 +203,8 @@ export class TaskLink {
     }
   }
 
-  private send(message: Parameters<typeof sendMessage>[1]): boolean {
-    return sendMessage(this.socket, message);
+  private send(message: LinkMessage): boolean {
+    return this.transport.send(message);
   }
 
   private lose(reason: string): void {
@@ -216,6 +221,6 @@ export class TaskLink {
     this.batcher.stop();
     this.resolveAccepted(false);
     this.resolveFinished();
-    this.socket.close(1000, "attempt over");
+    this.transport.close(1000, "attempt over");
   }
 }
