@@ -1,6 +1,5 @@
 #!/usr/bin/env node
-// The `mesh-agent` bin: loads TypeScript through tsx, then runs the agent CLI.
-import { register } from "tsx/esm/api";
+// The `mesh-agent` bin: runs the built agent (dist/, made by `npm run build`, which `npm install` runs).
+import { runBuilt } from "./run-built.mjs";
 
-register();
-await import("../agents/cli.ts");
+await runBuilt("mesh-agent.js");

@@ -1,6 +1,5 @@
 #!/usr/bin/env node
-// The MCP stdio bridge as a package bin: runs bridge/stdio-bridge.ts under tsx.
-import { register } from "tsx/esm/api";
+// The `mesh-mcp` bin: runs the built MCP stdio bridge (dist/, made by `npm run build`, which `npm install` runs).
+import { runBuilt } from "./run-built.mjs";
 
-register();
-await import("../bridge/stdio-bridge.ts");
+await runBuilt("mesh-mcp.js");

@@ -16,12 +16,15 @@ export type AgentProcessOptions = {
   env?: NodeJS.ProcessEnv;
 };
 
+/** The built agent (`npm run build` compiles agents/cli.ts to it): what `npm run agent` and the `mesh-agent` bin run. */
+export const BUILT_AGENT = join(PROJECT_ROOT, "dist/mesh-agent.js");
+
 /**
- * Starts a real agent process (`agents/cli.ts` under tsx) in its own process group, the same
+ * Starts a real agent process (the built agent, plain Node) in its own process group, the same
  * program `npm run agent` runs. Stop it with `stopGroup`.
  */
 export function startAgentProcess(options: AgentProcessOptions): ChildProcess {
-  const args = ["--import", "tsx", join(PROJECT_ROOT, "agents/cli.ts"), "--kind", options.kind, "--server", options.server, "--name", options.name, "--executors", options.executorsFile];
+  const args = [BUILT_AGENT, "--kind", options.kind, "--server", options.server, "--name", options.name, "--executors", options.executorsFile];
   if (options.capacity !== undefined) args.push("--capacity", String(options.capacity));
   args.push(...(options.args ?? []));
   const child = spawn(process.execPath, args, {

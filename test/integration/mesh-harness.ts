@@ -1,12 +1,12 @@
 // Starts the real mesh for integration tests: `partykit dev` on a free port with its own persist
 // directory, real agent processes, and real sockets. Everything started here is stopped by process group.
-import { spawn, type ChildProcess } from "node:child_process";
+import { execFileSync, spawn, type ChildProcess } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import WebSocket from "ws";
-import { startAgentProcess } from "../../launcher/agent-process.ts";
+import { BUILT_AGENT, startAgentProcess } from "../../launcher/agent-process.ts";
 import { PROJECT_ROOT, startDevServer, stopGroup, type DevServer } from "../../launcher/dev-server.ts";
 import { newToken } from "../../launcher/secrets-file.ts";
 import { serverVars } from "../../launcher/server-vars.ts";
@@ -123,8 +123,20 @@ export async function startMesh(settings: Record<string, string> = {}): Promise<
 
 export type TestAgent = { name: string; process: ChildProcess; output: string[]; stop(): Promise<void> };
 
-/** A real agent process with the given executors, waited for until the registry lists it online. */
+let built = false;
+/**
+ * Builds dist/ (the agent and the test fleet) once per test process, so agents run the code as it
+ * is now, as production runs it: compiled JavaScript, no TypeScript loader. Takes well under a second.
+ */
+export function buildAgentOnce(): string {
+  if (!built) execFileSync(process.execPath, [join(PROJECT_ROOT, "launcher/build.mjs"), "--with-test-fleet"], { cwd: PROJECT_ROOT, stdio: "inherit" });
+  built = true;
+  return BUILT_AGENT;
+}
+
+/** A real agent process (the built agent, dist/mesh-agent.js) with the given executors, waited for until the registry lists it online. */
 export async function startAgent(mesh: Mesh, name: string, executors: ExecutorsFile, options: { kind?: "mac" | "vm"; capacity?: number; args?: readonly string[] } = {}): Promise<TestAgent> {
+  buildAgentOnce();
   const dir = mkdtempSync(join(tmpdir(), "mesh-agent-"));
   const file = join(dir, "executors.json");
   writeFileSync(file, JSON.stringify(executors));
@@ -223,13 +235,14 @@ export type Fleet = { names: string[]; process: ChildProcess; stop(): Promise<vo
 
 /**
  * Many real agents (the real runtime, each with its own socket, hello and heartbeats) in one child
- * process, so a load test can run hundreds on one machine.
+ * process (built, dist/agent-fleet.js), so a load test can run hundreds on one machine.
  */
 export async function startFleet(mesh: Mesh, count: number, prefix: string, executors: ExecutorsFile): Promise<Fleet> {
   const dir = mkdtempSync(join(tmpdir(), "mesh-fleet-"));
   const file = join(dir, "executors.json");
   writeFileSync(file, JSON.stringify(executors));
-  const child = spawn(process.execPath, ["--import", "tsx", join(FIXTURES, "agent-fleet.ts"), mesh.url, String(count), prefix, file], {
+  buildAgentOnce();
+  const child = spawn(process.execPath, [join(PROJECT_ROOT, "dist/agent-fleet.js"), mesh.url, String(count), prefix, file], {
     cwd: PROJECT_ROOT,
     detached: true,
     stdio: ["ignore", "pipe", "inherit"],
