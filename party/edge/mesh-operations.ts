@@ -62,7 +62,8 @@ export async function resolveTaskRef(ctx: MeshContext, ref: string): Promise<Out
   return summary.ok ? { ok: true, value: summary.value.task_id } : summary;
 }
 
-async function present(ctx: MeshContext, task: TaskRecord): Promise<TaskView> {
+/** The task as tools and routes return it: with its diagram and a fresh watch link. */
+export async function present(ctx: MeshContext, task: TaskRecord): Promise<TaskView> {
   const link = await mintViewerLink({ kind: "task", taskId: task.task_id }, ctx.secrets.orchestratorToken, Date.now() + WATCH_LINK_TTL_MS);
   return presentTask(task, watchUrl(ctx.origin, task.task_id, link));
 }

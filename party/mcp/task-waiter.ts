@@ -1,5 +1,5 @@
 import { FINISHED_TASK_STATUSES, type TaskView } from "../../protocol/index.ts";
-import { getTask, waitForChanges, type MeshContext, type Outcome } from "../edge/mesh-operations.ts";
+import { present, waitForChanges, type MeshContext, type Outcome } from "../edge/mesh-operations.ts";
 
 /** How many of the newest lines a progress notification carries. */
 const PROGRESS_LINES = 20;
@@ -11,7 +11,7 @@ export type Progress = { progress: number; message: string };
 /**
  * Waits until the task finishes (or awaits a person) or `waitS` runs out, reporting new output lines
  * as progress, so a client that resets its timeout on progress keeps waiting. The task room wakes
- * the wait at once on a change of the task and at most every 100 ms for new lines (a long poll), so
+ * the wait at once on a change of the task and within 25 ms for new lines (a long poll), so
  * a finished task is seen at once and a chatty one does not flood the client. Returns the task then.
  */
 export async function waitForTask(
@@ -35,6 +35,7 @@ export async function waitForTask(
     const newest = lines.slice(-PROGRESS_LINES).map((line) => (line.stream === "stdout" ? line.text : `[${line.stream}] ${line.text}`));
     await onProgress({ progress: nextSeq, message: [`${task.status} at tier ${task.tier}`, ...newest].join("\n") });
     const settled = FINISHED_TASK_STATUSES.includes(task.status) || task.status === "awaiting_human";
-    if (settled || Date.now() >= deadline || signal.aborted) return getTask(ctx, taskId);
+    // The long poll brought the task itself: answered from it, with no further round trip.
+    if (settled || Date.now() >= deadline || signal.aborted) return { ok: true, value: await present(ctx, task) };
   }
 }
