@@ -18,13 +18,11 @@ export interface OutputBatcherOptions {
   now?: () => number;
 }
 
-type Entry = { line: OutputLine; bytes: number };
-
 /** Characters JSON escapes: only lines holding one need a real serialisation to be measured. */
 const NEEDS_ESCAPE = /["\\\u0000-\u001f]/;
 
 /**
- * Bytes a line takes in a batch's JSON, with its separating comma. Runs once per output line, so
+ * Bytes a line takes in a batch's JSON, with its separating comma. Runs once per line sent, so
  * the common case (nothing to escape) is counted without serialising: `{"stream":"…","text":"…","ts":…}`
  * is 29 bytes of punctuation and keys around the three values.
  */
@@ -42,7 +40,8 @@ const DEFAULT_MAX_BATCH_BYTES = MAX_FRAME_BYTES - 4096;
 /**
  * Numbers an attempt's output lines and sends them in batches on a timer. Lines stay here until the
  * task room acknowledges them, so after a reconnect the room can ask for them again from `next_line`.
- * Lines are numbered by position: `retained[head]` is line `base`.
+ * Lines are numbered by position: `retained[head]` is line `base`. Lines are kept as they came (no
+ * wrapper object per line) and measured only when a batch is cut, as most are sent exactly once.
  */
 export class OutputBatcher {
   private readonly sink: BatchSink;
@@ -50,7 +49,7 @@ export class OutputBatcher {
   private readonly maxRetainedLines: number;
   private readonly maxBatchBytes: number;
   private readonly now: () => number;
-  private retained: Entry[] = [];
+  private retained: OutputLine[] = [];
   private head = 0;
   private base = 0;
   /** The next line to send. Below `base` means lines the room never got were dropped. */
@@ -87,7 +86,7 @@ export class OutputBatcher {
   }
 
   add(line: OutputLine): void {
-    this.retained.push({ line, bytes: serializedBytes(line) });
+    this.retained.push(line);
     if (this.retained.length - this.head > this.maxRetainedLines) this.dropOldest(1);
     // A full batch goes at once; a partial one waits for the timer, so a chatty child is not one frame per line.
     if (this.lineCount - this.cursor >= MAX_LINES_PER_BATCH) this.flush();
@@ -143,10 +142,11 @@ export class OutputBatcher {
     let bytes = 0;
     let index = this.head + (this.cursor - this.base);
     while (index < this.retained.length && lines.length < MAX_LINES_PER_BATCH) {
-      const entry = this.retained[index] as Entry;
-      if (lines.length > 0 && bytes + entry.bytes > this.maxBatchBytes) break;
-      lines.push(entry.line);
-      bytes += entry.bytes;
+      const line = this.retained[index] as OutputLine;
+      const lineBytes = serializedBytes(line);
+      if (lines.length > 0 && bytes + lineBytes > this.maxBatchBytes) break;
+      lines.push(line);
+      bytes += lineBytes;
       index++;
     }
     return { first_line: this.cursor, lines };
@@ -160,9 +160,8 @@ export class OutputBatcher {
     const missing = this.base - this.cursor;
     this.lost += missing;
     const note: OutputLine = { stream: "system", text: `[agent] ${missing} lines dropped (the agent's buffer was full)`, ts: this.now() };
-    const entry: Entry = { line: note, bytes: serializedBytes(note) };
-    if (this.head > 0) this.retained[--this.head] = entry;
-    else this.retained.unshift(entry);
+    if (this.head > 0) this.retained[--this.head] = note;
+    else this.retained.unshift(note);
     this.base = this.cursor;
   }
 
