@@ -147,7 +147,7 @@ export default class AgentRegistryRoom implements Party.Server {
     if (request.method !== "POST") return errorResponse("not_found", `${request.method} is not served here`);
     const body = await readJsonBody(request as unknown as Request, RegistryCommand);
     if (!body.ok) return errorResponse(body.error.code, body.error.message);
-    const command = body.body;
+    const command = body.value;
     if (command.type === "dispatch.withdraw") {
       await this.run({ type: "withdraw", taskId: command.task_id });
       return json({ withdrawn: true });

@@ -65,7 +65,7 @@ export default class BudgetRoom implements Party.Server {
     if (request.method !== "POST") return errorResponse("not_found", `${request.method} is not served here`);
     const body = await readJsonBody(request as unknown as Request, BudgetCommand);
     if (!body.ok) return errorResponse(body.error.code, body.error.message);
-    const command = body.body;
+    const command = body.value;
     // Each branch computes the new state before its first await: the room's turns keep it atomic.
     if (command.type === "budget.reserve") {
       const outcome = reserve(this.state, command, now, this.limits());

@@ -64,12 +64,12 @@ export async function routeApi(request: Request, url: URL, lobby: Party.FetchLob
   if (ctx instanceof Response) return ctx;
   if (isResolve && ref !== undefined) {
     const body = await readJsonBody(request, ResolveDecision);
-    return body.ok ? reply(await resolveTaskDecision(ctx, ref, body.body)) : errorResponse(body.error.code, body.error.message);
+    return body.ok ? reply(await resolveTaskDecision(ctx, ref, body.value)) : errorResponse(body.error.code, body.error.message);
   }
   if (rest.length > 0) return notFound(url);
   if (resource === "tasks" && ref === undefined && method === "POST") {
     const body = await readJsonBody(request, CreateTaskRequest);
-    return body.ok ? reply(await createTask(ctx, body.body), 201) : errorResponse(body.error.code, body.error.message);
+    return body.ok ? reply(await createTask(ctx, body.value), 201) : errorResponse(body.error.code, body.error.message);
   }
   if (resource === "tasks" && ref === undefined && method === "GET") {
     const statusParam = url.searchParams.get("status");
@@ -90,8 +90,8 @@ export async function routeApi(request: Request, url: URL, lobby: Party.FetchLob
     }
     if (method === "POST" && action === "cancel") {
       const text = await request.clone().text();
-      const body = text.trim() === "" ? { ok: true as const, body: {} } : await readJsonBody(request, CancelRequest);
-      return body.ok ? reply(await cancelTask(ctx, ref, body.body.reason)) : errorResponse(body.error.code, body.error.message);
+      const body = text.trim() === "" ? { ok: true as const, value: {} } : await readJsonBody(request, CancelRequest);
+      return body.ok ? reply(await cancelTask(ctx, ref, body.value.reason)) : errorResponse(body.error.code, body.error.message);
     }
   }
   if (resource === "agents" && ref === undefined && method === "GET") return reply(await listAgents(ctx));
@@ -105,8 +105,8 @@ export async function routeApi(request: Request, url: URL, lobby: Party.FetchLob
   }
   if (resource === "links" && ref === undefined && method === "POST") {
     const body = await readJsonBody(request, LinkRequest);
-    if (body.ok && body.body.operator === true && body.body.task !== undefined) return errorResponse("bad_request", "operator: an operator link is for the dashboard; leave out task");
-    return body.ok ? reply(await createLink(ctx, body.body.task, body.body.ttl_s ?? 24 * 3600, body.body.operator === true), 201) : errorResponse(body.error.code, body.error.message);
+    if (body.ok && body.value.operator === true && body.value.task !== undefined) return errorResponse("bad_request", "operator: an operator link is for the dashboard; leave out task");
+    return body.ok ? reply(await createLink(ctx, body.value.task, body.value.ttl_s ?? 24 * 3600, body.value.operator === true), 201) : errorResponse(body.error.code, body.error.message);
   }
   return notFound(url);
 }

@@ -1,23 +1,23 @@
-import { describeIssues, MAX_BODY_BYTES, type ErrorBody } from "../../protocol/index.ts";
+import { describeIssues, MAX_BODY_BYTES, refuse, type Result } from "../../protocol/index.ts";
 import type { z } from "zod";
 
 /** Reads a JSON body against a schema: too large → message_too_large, not JSON → bad_json, wrong → bad_request naming the field. */
-export async function readJsonBody<T>(request: Request, schema: z.ZodType<T>): Promise<{ ok: true; body: T } | { ok: false; error: ErrorBody }> {
+export async function readJsonBody<T>(request: Request, schema: z.ZodType<T>): Promise<Result<T>> {
   const declared = Number(request.headers.get("content-length") ?? "0");
   if (declared > MAX_BODY_BYTES) {
-    return { ok: false, error: { code: "message_too_large", message: `body exceeds ${MAX_BODY_BYTES} bytes` } };
+    return refuse("message_too_large", `body exceeds ${MAX_BODY_BYTES} bytes`);
   }
   const text = await request.text();
   if (new TextEncoder().encode(text).byteLength > MAX_BODY_BYTES) {
-    return { ok: false, error: { code: "message_too_large", message: `body exceeds ${MAX_BODY_BYTES} bytes` } };
+    return refuse("message_too_large", `body exceeds ${MAX_BODY_BYTES} bytes`);
   }
   let data: unknown;
   try {
     data = JSON.parse(text);
   } catch {
-    return { ok: false, error: { code: "bad_json", message: "body is not valid JSON" } };
+    return refuse("bad_json", "body is not valid JSON");
   }
   const parsed = schema.safeParse(data);
-  if (!parsed.success) return { ok: false, error: { code: "bad_request", message: describeIssues(parsed.error) } };
-  return { ok: true, body: parsed.data };
+  if (!parsed.success) return refuse("bad_request", describeIssues(parsed.error));
+  return { ok: true, value: parsed.data };
 }

@@ -30,7 +30,7 @@ export default class TaskDirectoryRoom implements Party.Server {
     if (request.method !== "POST") return errorResponse("not_found", `${request.method} is not served here`);
     const body = await readJsonBody(request as unknown as Request, DirectoryCommand);
     if (!body.ok) return errorResponse(body.error.code, body.error.message);
-    const command = body.body;
+    const command = body.value;
     if (command.type === "task.unlisted") return this.unlist(command.task_id);
     const { summary } = command;
     if (command.type === "task.register" && summary.name !== undefined) {

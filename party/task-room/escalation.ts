@@ -1,4 +1,4 @@
-import { ExecutorTier, type Attempt, type FailureClass, type ResolveDecision, type TaskRecord } from "../../protocol/index.ts";
+import { ExecutorTier, refuse, type Result, type Attempt, type FailureClass, type ResolveDecision, type TaskRecord } from "../../protocol/index.ts";
 import { MAX_ATTEMPTS, isOpenAttempt, newAttempt } from "./task-state.ts";
 
 /** At most this many attempts one after another before consensus (INTERFACES.md). */
@@ -122,27 +122,27 @@ function bestAttempt(task: TaskRecord): Attempt | undefined {
  * A person's decision at the human step. Approve takes the best attempt's result; reject fails the
  * task; retry adds one attempt (a person may go past the automatic cap) with their guidance.
  */
-export function resolveTask(task: TaskRecord, decision: ResolveDecision, retryTier: ExecutorTier | null, now: number): { ok: true; plan: Plan } | { ok: false; code: "conflict" | "bad_request"; message: string } {
+export function resolveTask(task: TaskRecord, decision: ResolveDecision, retryTier: ExecutorTier | null, now: number): Result<Plan> {
   if (task.status !== "awaiting_human" || task.human === undefined) {
-    return { ok: false, code: "conflict", message: `task ${task.task_id} is ${task.status}; resolve applies only to a task awaiting a person (status awaiting_human)` };
+    return refuse("conflict", `task ${task.task_id} is ${task.status}; resolve applies only to a task awaiting a person (status awaiting_human)`);
   }
   const human = { ...task.human, decision: decision.decision, decided_at: now };
   if (decision.decision === "reject") {
     const rejected: TaskRecord = { ...task, status: "failed", human, error: { code: "rejected", message: decision.guidance ?? "rejected by a person" }, updated_at: now };
-    return { ok: true, plan: { kind: "settled", task: rejected, note: `a person rejected the task${decision.guidance ? `: ${decision.guidance}` : ""}` } };
+    return { ok: true, value: { kind: "settled", task: rejected, note: `a person rejected the task${decision.guidance ? `: ${decision.guidance}` : ""}` } };
   }
   if (decision.decision === "approve") {
     const best = bestAttempt(task);
-    if (best === undefined) return { ok: false, code: "conflict", message: "no attempt ended with a result to approve; retry or reject" };
+    if (best === undefined) return refuse("conflict", "no attempt ended with a result to approve; retry or reject");
     const { error: _error, ...rest } = task;
     const approved: TaskRecord = { ...rest, status: "succeeded", human, winner: best.n, ...(best.output === undefined ? {} : { output: best.output }), updated_at: now };
-    return { ok: true, plan: { kind: "settled", task: approved, note: `a person approved attempt ${best.n} (${best.tier})` } };
+    return { ok: true, value: { kind: "settled", task: approved, note: `a person approved attempt ${best.n} (${best.tier})` } };
   }
   const tier = retryTier ?? task.attempts.at(-1)?.tier ?? "sonnet";
   const attempt = newAttempt(task.attempts.length + 1, tier, now, "retry", decision.guidance);
   const { error: _error, ...rest } = task;
   const retried: TaskRecord = { ...rest, status: "queued", tier, human, attempts: [...task.attempts, attempt], updated_at: now };
-  return { ok: true, plan: { kind: "dispatch", task: retried, attempts: [attempt.n], note: `a person asked for a retry at ${tier}${decision.guidance ? ` with guidance` : ""}` } };
+  return { ok: true, value: { kind: "dispatch", task: retried, attempts: [attempt.n], note: `a person asked for a retry at ${tier}${decision.guidance ? ` with guidance` : ""}` } };
 }
 
 /** The consensus settings from the room's environment (`MESH_CONSENSUS_TIERS`, `MESH_CONSENSUS_SIZE`; README "Escalation"). */

@@ -150,12 +150,12 @@ function onHello(state: TaskActorState, { hello, connectionId }: Extract<TaskEve
   const started = startAttempt(state.task, hello, ctx.now);
   if (!started.ok) return { state, effects: [{ kind: "send", connectionId, message: { type: "error", ...started.error, in_reply_to: hello.type }, close: "not_assigned" }] };
   const effects: TaskEffect[] = [{ kind: "hold", attempt: hello.attempt, connectionId, agent: hello.agent }];
-  if (started.task !== state.task) {
-    effects.push(...stored(state.task, started.task, `attempt ${hello.attempt} started at tier ${attemptOf(started.task, hello.attempt)?.tier} on agent ${hello.agent} (${hello.executor})`, hello.attempt));
+  if (started.value !== state.task) {
+    effects.push(...stored(state.task, started.value, `attempt ${hello.attempt} started at tier ${attemptOf(started.value, hello.attempt)?.tier} on agent ${hello.agent} (${hello.executor})`, hello.attempt));
   }
   // `next_line` is filled in by the room, which counts the lines it stored.
   effects.push({ kind: "send", connectionId, message: { type: "attempt.accepted", attempt: hello.attempt, next_line: -1 } });
-  return { state: { ...state, task: started.task }, effects };
+  return { state: { ...state, task: started.value }, effects };
 }
 
 /** Whether the ladder may move after this exit (so the room must first ask which tiers are served). */
@@ -170,12 +170,12 @@ function onExit(state: TaskActorState, event: Extract<TaskEvent, { type: "exit" 
   const finished = finishAttempt(state.task, event.agent, exit, ctx.now);
   if (!finished.ok) return { state, effects: [{ kind: "send", connectionId, message: { type: "error", ...finished.error, in_reply_to: exit.type } }] };
   // The exit and its next step are stored as one change: nobody sees a task "failed" that is about to climb.
-  const plan = planNext(finished.task, new Set(event.served), ctx.config, ctx.now);
-  const attempt = attemptOf(finished.task, exit.attempt);
+  const plan = planNext(finished.value, new Set(event.served), ctx.config, ctx.now);
+  const attempt = attemptOf(finished.value, exit.attempt);
   const how = exit.signal !== null ? `killed by ${exit.signal}` : `exited with code ${exit.exit_code ?? "none"}`;
   const missing = event.missingLines > 0 ? `; ${event.missingLines} output lines never arrived` : "";
   const note = `attempt ${exit.attempt} ${how} after ${(exit.duration_ms / 1000).toFixed(1)}s: ${attempt?.status}${attempt?.failure_class ? ` (${attempt.failure_class})` : ""}${missing}`;
-  const next = plan.kind === "none" ? finished.task : plan.task;
+  const next = plan.kind === "none" ? finished.value : plan.task;
   const effects: TaskEffect[] = [
     ...stored(state.task, next, plan.kind === "none" ? note : `${note}; ${plan.note}`, exit.attempt),
     { kind: "send", connectionId, message: { type: "attempt.closed", attempt: exit.attempt, status: attempt?.status ?? "failed" } },
@@ -199,11 +199,11 @@ function onLost(state: TaskActorState, event: Extract<TaskEvent, { type: "lost" 
   const lost = loseAttempt(state.task, event.attempt, event.agent, event.reason, ctx.now);
   if (!lost.ok) return refused(state, lost.error.code, lost.error.message);
   const retry = lost.retry === undefined ? "" : `; retrying at tier ${lost.retry.tier} on another agent`;
-  const effects: TaskEffect[] = [{ kind: "unhold", attempt: event.attempt, close: "the mesh gave this attempt up" }, ...stored(state.task, lost.task, `attempt ${event.attempt} lost: ${event.reason}${retry}`, event.attempt)];
-  const given = attemptOf(lost.task, event.attempt);
+  const effects: TaskEffect[] = [{ kind: "unhold", attempt: event.attempt, close: "the mesh gave this attempt up" }, ...stored(state.task, lost.value, `attempt ${event.attempt} lost: ${event.reason}${retry}`, event.attempt)];
+  const given = attemptOf(lost.value, event.attempt);
   if (given !== undefined) effects.push({ kind: "settle", attempt: given });
   if (lost.retry !== undefined) effects.push({ kind: "reserve", attempt: lost.retry.n, tier: lost.retry.tier });
-  return { state: { ...state, task: lost.task }, effects, reply: { ok: true, value: lost.task } };
+  return { state: { ...state, task: lost.value }, effects, reply: { ok: true, value: lost.value } };
 }
 
 /** A reserved attempt is dispatched; a refused one is cancelled, and the task fails with `budget_halted` unless others run. */
@@ -225,7 +225,7 @@ function onCancel(state: TaskActorState, event: Extract<TaskEvent, { type: "canc
   const open = state.task.attempts.filter(isOpenAttempt);
   const cancelled = cancelTask(state.task, reason, ctx.now);
   if (!cancelled.ok) return refused(state, cancelled.error.code, cancelled.error.message);
-  const effects: TaskEffect[] = stored(state.task, cancelled.task, `cancelled: ${event.reason ?? "by the orchestrator"}`);
+  const effects: TaskEffect[] = stored(state.task, cancelled.value, `cancelled: ${event.reason ?? "by the orchestrator"}`);
   for (const attempt of open) {
     if (attempt.status === "running" && event.held.includes(attempt.n)) {
       // It settles at its real cost when its exit arrives.
@@ -233,12 +233,12 @@ function onCancel(state: TaskActorState, event: Extract<TaskEvent, { type: "canc
     } else {
       // It never reached an agent, or its agent is not connected now (its hello will be refused and
       // it stops the child without an exit): it ends here, at the cost known so far.
-      const ended = attemptOf(cancelled.task, attempt.n);
+      const ended = attemptOf(cancelled.value, attempt.n);
       if (ended !== undefined) effects.push({ kind: "settle", attempt: ended });
     }
   }
   if (open.some((a) => a.status === "dispatched")) effects.push({ kind: "withdraw" });
-  return { state: { ...state, task: cancelled.task }, effects, reply: { ok: true, value: cancelled.task } };
+  return { state: { ...state, task: cancelled.value }, effects, reply: { ok: true, value: cancelled.value } };
 }
 
 function onResolve(state: TaskActorState, command: ResolveDecision, ctx: TaskActorContext): Decision {
@@ -246,8 +246,8 @@ function onResolve(state: TaskActorState, command: ResolveDecision, ctx: TaskAct
   const retryTier = command.executor === undefined ? null : resolveExecutorTier(command.executor);
   if (command.executor !== undefined && retryTier === null) return refused(state, "bad_request", `executor: '${command.executor}' is neither a tier nor a CLI name`);
   const resolved = resolveTask(state.task, command, retryTier, ctx.now);
-  if (!resolved.ok) return refused(state, resolved.code, resolved.message);
-  const plan = resolved.plan;
+  if (!resolved.ok) return refused(state, resolved.error.code, resolved.error.message);
+  const plan = resolved.value;
   if (plan.kind === "none") return { state, effects: [], reply: { ok: true, value: state.task } };
   return { state: { ...state, task: plan.task }, effects: [...stored(state.task, plan.task, plan.note), ...reservations(plan)], reply: { ok: true, value: plan.task } };
 }

@@ -112,7 +112,7 @@ export default class TaskRoom implements Party.Server {
     if (request.method !== "POST") return errorResponse("not_found", `${request.method} is not served here`);
     const body = await readJsonBody(request as unknown as Request, TaskCommand);
     if (!body.ok) return errorResponse(body.error.code, body.error.message);
-    const command = body.body;
+    const command = body.value;
     if (command.type === "task.create") {
       this.resumed = true;
       return reply(await this.run({ type: "create", command }), 201);

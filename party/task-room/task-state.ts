@@ -3,17 +3,16 @@ import {
   type Attempt,
   type AttemptExit,
   type AttemptHello,
-  type ErrorBody,
+  refuse,
   type FailureClass,
   type TaskCreate,
   type TaskError,
+  type Result,
   type TaskRecord,
 } from "../../protocol/index.ts";
 
 /** The result of a transition: the new task, or why the transition is refused. */
-export type Transition = { ok: true; task: TaskRecord } | { ok: false; error: ErrorBody };
-
-const refuse = (code: ErrorBody["code"], message: string): Transition => ({ ok: false, error: { code, message } });
+export type Transition = Result<TaskRecord>;
 
 /** A new task with its first attempt dispatched. */
 export function newTask(command: TaskCreate, now: number): TaskRecord {
@@ -65,12 +64,12 @@ function withAttempt(task: TaskRecord, updated: Attempt, changes: Partial<TaskRe
 export function startAttempt(task: TaskRecord, hello: AttemptHello, now: number): Transition {
   const attempt = attemptOf(task, hello.attempt);
   if (attempt === undefined) return refuse("not_assigned", `task ${task.task_id} has no attempt ${hello.attempt}`);
-  if (attempt.status === "running" && attempt.agent === hello.agent) return { ok: true, task };
+  if (attempt.status === "running" && attempt.agent === hello.agent) return { ok: true, value: task };
   if (attempt.status !== "dispatched" || isFinished(task)) {
     return refuse("not_assigned", `attempt ${hello.attempt} of task ${task.task_id} is ${attempt.status} (task ${task.status}); stop it`);
   }
   const running: Attempt = { ...attempt, status: "running", agent: hello.agent, executor: hello.executor, started_at: now };
-  return { ok: true, task: withAttempt(task, running, { status: "running" }, now) };
+  return { ok: true, value: withAttempt(task, running, { status: "running" }, now) };
 }
 
 /** How an exit reads when the agent gave no class: exit 0 succeeds, anything else is a quality failure. */
@@ -113,7 +112,7 @@ export function finishAttempt(task: TaskRecord, agent: string, exit: AttemptExit
     ...(exit.changed_files === undefined ? {} : { changed_files: exit.changed_files }),
     ...(exit.output === undefined ? {} : { output: exit.output.slice(-16_000) }),
   };
-  if (attempt.status === "cancelled") return { ok: true, task: withAttempt(task, ended, {}, now) };
+  if (attempt.status === "cancelled") return { ok: true, value: withAttempt(task, ended, {}, now) };
   const attempts = task.attempts.map((a) => (a.n === ended.n ? ended : a));
   const totals = {
     tokens: {
@@ -129,7 +128,7 @@ export function finishAttempt(task: TaskRecord, agent: string, exit: AttemptExit
   const failed = status === "failed";
   return {
     ok: true,
-    task: withAttempt(
+    value: withAttempt(
       task,
       ended,
       {
@@ -147,7 +146,7 @@ export function finishAttempt(task: TaskRecord, agent: string, exit: AttemptExit
 export function cancelTask(task: TaskRecord, reason: string, now: number): Transition {
   if (isFinished(task)) return refuse("conflict", `task ${task.task_id} already ${task.status}; nothing to cancel`);
   const attempts = task.attempts.map((a): Attempt => (isOpenAttempt(a) ? { ...a, status: "cancelled", failure_class: "cancelled", ended_at: now } : a));
-  return { ok: true, task: { ...task, attempts, status: "cancelled", error: { code: "cancelled", message: `cancelled: ${reason}` }, updated_at: now } };
+  return { ok: true, value: { ...task, attempts, status: "cancelled", error: { code: "cancelled", message: `cancelled: ${reason}` }, updated_at: now } };
 }
 
 /** At most this many attempts in all (INTERFACES.md). */
@@ -158,7 +157,7 @@ export const MAX_ATTEMPTS = 5;
  * failure that is retried: once, at the same tier, on another agent (the caller dispatches the new
  * attempt). Otherwise the task fails.
  */
-export function loseAttempt(task: TaskRecord, n: number, agent: string, reason: string, now: number): Transition & { retry?: Attempt } {
+export function loseAttempt(task: TaskRecord, n: number, agent: string, reason: string, now: number): Result<TaskRecord> & { retry?: Attempt } {
   const attempt = attemptOf(task, n);
   if (attempt === undefined || isFinished(task)) return refuse("conflict", `task ${task.task_id} has no open attempt ${n}`);
   if ((attempt.status !== "running" && attempt.status !== "dispatched") || (attempt.agent !== null && attempt.agent !== agent)) {
@@ -171,12 +170,12 @@ export function loseAttempt(task: TaskRecord, n: number, agent: string, reason: 
   const othersOpen = task.attempts.some((a) => a.n !== n && isOpenAttempt(a));
   if (!canRetry) {
     const changes: Partial<TaskRecord> = othersOpen ? {} : { status: "failed", error: { code: "agent_lost", message: `${reason}; attempt ${n} was lost and the same tier was already retried once` } };
-    return { ok: true, task: withAttempt(task, lost, changes, now) };
+    return { ok: true, value: withAttempt(task, lost, changes, now) };
   }
   // The retry keeps the lost attempt's role and round, so a consensus round stays one round.
   const retry: Attempt = { ...newAttempt(task.attempts.length + 1, attempt.tier, now, attempt.role ?? "sequential"), dispatched_at: attempt.role === "consensus" ? attempt.dispatched_at : now };
   const attempts = [...task.attempts.map((a) => (a.n === n ? lost : a)), retry];
-  return { ok: true, task: { ...task, attempts, status: othersOpen ? task.status : "queued", updated_at: now }, retry };
+  return { ok: true, value: { ...task, attempts, status: othersOpen ? task.status : "queued", updated_at: now }, retry };
 }
 
 /** Agents a new attempt must avoid: those this task already lost. */

@@ -15,9 +15,9 @@ function runAndEnd(task: TaskRecord, n: number, failure: FailureClass | null, ex
   const started = startAttempt(task, { type: "attempt.hello", protocol_version: 1, agent: `agent-${n}`, attempt: n, executor: "cli" }, n * 10);
   if (!started.ok) throw new Error(started.error.message);
   const exit: AttemptExit = { type: "attempt.exit", attempt: n, line_count: 0, exit_code: failure === null ? 0 : 1, signal: null, duration_ms: 5, ...(failure === null ? {} : { failure_class: failure }), ...extra };
-  const ended = finishAttempt(started.task, `agent-${n}`, exit, n * 10 + 5);
+  const ended = finishAttempt(started.value, `agent-${n}`, exit, n * 10 + 5);
   if (!ended.ok) throw new Error(ended.error.message);
-  return ended.task;
+  return ended.value;
 }
 
 function dispatchPlan(task: TaskRecord, served = ALL): { task: TaskRecord; attempts: number[] } {
@@ -110,19 +110,19 @@ describe("the human step", () => {
 
   it("approves the best attempt", () => {
     const resolved = resolveTask(waiting(), { decision: "approve" }, null, 200);
-    expect(resolved).toMatchObject({ ok: true, plan: { task: { status: "succeeded", winner: 1, output: "close", human: { decision: "approve" } } } });
+    expect(resolved).toMatchObject({ ok: true, value: { task: { status: "succeeded", winner: 1, output: "close", human: { decision: "approve" } } } });
   });
 
   it("retries with a person's guidance at the tier they name, beyond the cap", () => {
     const resolved = resolveTask(waiting(), { decision: "retry", guidance: "use the other API" }, "sonnet", 200);
-    if (!resolved.ok || resolved.plan.kind !== "dispatch") throw new Error("expected a dispatch");
-    expect(resolved.plan.task.attempts.at(-1)).toMatchObject({ tier: "sonnet", role: "retry", guidance: "use the other API" });
-    expect(resolved.plan.task.status).toBe("queued");
+    if (!resolved.ok || resolved.value.kind !== "dispatch") throw new Error("expected a dispatch");
+    expect(resolved.value.task.attempts.at(-1)).toMatchObject({ tier: "sonnet", role: "retry", guidance: "use the other API" });
+    expect(resolved.value.task.status).toBe("queued");
   });
 
   it("rejects, and refuses a decision on a task that is not waiting", () => {
-    expect(resolveTask(waiting(), { decision: "reject", guidance: "wrong approach" }, null, 200)).toMatchObject({ ok: true, plan: { task: { status: "failed", error: { code: "rejected", message: "wrong approach" } } } });
-    expect(resolveTask(created(), { decision: "approve" }, null, 200)).toMatchObject({ ok: false, code: "conflict" });
+    expect(resolveTask(waiting(), { decision: "reject", guidance: "wrong approach" }, null, 200)).toMatchObject({ ok: true, value: { task: { status: "failed", error: { code: "rejected", message: "wrong approach" } } } });
+    expect(resolveTask(created(), { decision: "approve" }, null, 200)).toMatchObject({ ok: false, error: { code: "conflict" } });
   });
 });
 
