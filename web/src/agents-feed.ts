@@ -1,10 +1,9 @@
 // Follows the agent registry: every agents.snapshot it sends (on connect and on each change).
-import { RegistryToDashboard, type AgentRecord, type DashboardToRegistry, type ErrorBody } from "../../protocol/index.ts";
+import { PartyName, RegistryToDashboard, SINGLETON_ROOM_ID, type AgentRecord, type DashboardToRegistry, type ErrorBody } from "../../protocol/index.ts";
 import { openMeshSocket, type MeshSocket } from "./mesh-socket.ts";
 import type { SocketHealth } from "./socket-health.ts";
 
 /** The registry is a single room of this id. */
-const REGISTRY_ROOM = "main";
 
 export type AgentsFeedHandlers = {
   onAgents: (agents: AgentRecord[], idleFlagS: number | undefined) => void;
@@ -14,8 +13,8 @@ export type AgentsFeedHandlers = {
 
 export function followAgents(token: string, handlers: AgentsFeedHandlers): MeshSocket {
   return openMeshSocket<RegistryToDashboard, DashboardToRegistry>({
-    party: "registry",
-    room: REGISTRY_ROOM,
+    party: PartyName.registry,
+    room: SINGLETON_ROOM_ID,
     token,
     schema: RegistryToDashboard,
     onMessage: (message) => {

@@ -1,5 +1,5 @@
 // Follows the budget room: every budget.snapshot it sends (on connect and on each change, the monthly alert among them).
-import { BudgetToDashboard, type BudgetStatus, type ErrorBody } from "../../protocol/index.ts";
+import { BudgetToDashboard, PartyName, SINGLETON_ROOM_ID, type BudgetStatus, type ErrorBody } from "../../protocol/index.ts";
 import { openMeshSocket, type MeshSocket } from "./mesh-socket.ts";
 import type { SocketHealth } from "./socket-health.ts";
 
@@ -11,8 +11,8 @@ export type BudgetFeedHandlers = {
 
 export function followBudget(token: string, handlers: BudgetFeedHandlers): MeshSocket {
   return openMeshSocket<BudgetToDashboard, never>({
-    party: "budget",
-    room: "main",
+    party: PartyName.budget,
+    room: SINGLETON_ROOM_ID,
     token,
     schema: BudgetToDashboard,
     onMessage: (message) => handlers.onStatus(message.status),

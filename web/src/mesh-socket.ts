@@ -1,11 +1,11 @@
 // A reconnecting socket to one room that parses every frame with its protocol schema and reports its health.
 import PartySocket from "partysocket";
 import type { z } from "zod";
-import { parseMessage, type ErrorBody } from "../../protocol/index.ts";
+import { parseMessage, type ErrorBody, type PartyName } from "../../protocol/index.ts";
 import { initialHealth, isFinal, nextHealth, type SocketHealth } from "./socket-health.ts";
 
 export type MeshSocketOptions<T, Out> = {
-  party: string;
+  party: PartyName;
   room: string;
   token: string;
   /** The union of messages this room sends to the page. */

@@ -1,5 +1,5 @@
 // Follows one task room: its snapshots and its log, resubscribing after a reconnect from the line after the last one held.
-import { TaskToViewer, type ErrorBody, type LogLine, type TaskRecord, type ViewerToTask } from "../../protocol/index.ts";
+import { PartyName, TaskToViewer, type ErrorBody, type LogLine, type TaskRecord, type ViewerToTask } from "../../protocol/index.ts";
 import { openMeshSocket, type MeshSocket } from "./mesh-socket.ts";
 import { SeqLedger } from "./seq-ledger.ts";
 import type { SocketHealth } from "./socket-health.ts";
@@ -16,7 +16,7 @@ export type TaskFeedHandlers = {
 export function followTask(taskId: string, token: string, handlers: TaskFeedHandlers): MeshSocket {
   const ledger = new SeqLedger();
   return openMeshSocket<TaskToViewer, ViewerToTask>({
-    party: "task",
+    party: PartyName.task,
     room: taskId,
     token,
     schema: TaskToViewer,
