@@ -22,6 +22,15 @@ export interface AgentPlatform {
   onFatal?: (message: string) => void;
 }
 
+/**
+ * Children run in their own process groups, so they outlive a crashed agent unless killed at exit.
+ * One exit hook for the process, however many agents it runs (a test fleet runs hundreds).
+ */
+const leftoverKillers = new Set<() => void>();
+const killAllLeftovers = (): void => {
+  for (const kill of leftoverKillers) kill();
+};
+
 /** Starts an agent: registers with the mesh and runs the attempts it is assigned. */
 export function startAgent(options: AgentOptions, executors: ExecutorsFile, platform: AgentPlatform = {}): AgentHandle {
   const log = platform.log ?? stderrLog;
@@ -88,7 +97,8 @@ export function startAgent(options: AgentOptions, executors: ExecutorsFile, plat
       for (const { session } of sessions.values()) session.abort();
       await Promise.all([...sessions.values()].map(({ session }) => session.done));
       registry.close();
-      process.off("exit", killLeftovers);
+      leftoverKillers.delete(killLeftovers);
+      if (leftoverKillers.size === 0) process.off("exit", killAllLeftovers);
     })();
     return stopping;
   };
@@ -113,7 +123,6 @@ export function startAgent(options: AgentOptions, executors: ExecutorsFile, plat
   log(`agent ${options.name} (${options.kind}) connecting to ${options.server.origin} with tiers ${identity.tiers.join(",")}`);
   log(`children run with ${supervisor.description}`);
 
-  // Children run in their own process groups, so they outlive a crashed agent unless killed here.
   const killLeftovers = (): void => {
     for (const { session } of sessions.values()) {
       const pid = session.pid();
@@ -125,7 +134,8 @@ export function startAgent(options: AgentOptions, executors: ExecutorsFile, plat
       }
     }
   };
-  process.on("exit", killLeftovers);
+  if (leftoverKillers.size === 0) process.on("exit", killAllLeftovers);
+  leftoverKillers.add(killLeftovers);
 
   return { stop };
 }
