@@ -1,226 +1,111 @@
-// `npm run bench`: one table, measured in one run on this machine, against a plain `ws` baseline.
-//  (a) output throughput agent → task room → viewer, in lines/s (real server, real agent, real child)
-//  (b) the same load through a plain `ws` broadcast server
-//  (c) dispatch latency: task created → the agent holds it (its hello accepted by the task room)
-//  (d) MCP `execute` round trip for a trivial task, through the SDK's own client
-//  (e) time from an agent's death (SIGKILL) to its attempt being given up as agent_lost
-//  (f) the dev server's CPU and memory with 1,000 real agents connected and heartbeating
-import { spawn } from "node:child_process";
-import { once } from "node:events";
-import { join } from "node:path";
-import { Client } from "@modelcontextprotocol/sdk/client/index.js";
-import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
-import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
-import WebSocket from "ws";
-import { LineSplitter } from "../agents/runtime/line-splitter.ts";
-import { OutputBatcher } from "../agents/runtime/output-batcher.ts";
-import { stopGroup } from "../launcher/dev-server.ts";
-import type { LogLine, TaskView } from "../protocol/index.ts";
-import { FIXTURES, startAgent, startFleet, startMesh, waitFor, type Mesh } from "../test/integration/mesh-harness.ts";
-import { groupCpuSeconds, groupRssMiB, percentile } from "./bench-stats.ts";
+// `npm run bench` (full) and `npm run bench -- --ci` (reduced, under 2 minutes): one markdown
+// table measured in one run, each row with its figure, its goal (issue 11) and a verdict. Exits
+// non-zero only on a collapse: a lost or duplicated line, a row more than 5× off its goal, or a row
+// that could not be measured. See bench/README.md.
+import { startMesh, type Mesh } from "../test/integration/mesh-harness.ts";
+import { benchPlan, type BenchPlan, type Section } from "./bench-plan.ts";
+import { anyCollapse, fmt, renderTable, type Row } from "./bench-table.ts";
+import { agentLoss } from "./agent-loss.ts";
+import { dispatchLatency } from "./dispatch-latency.ts";
+import { executeRoundTrip } from "./execute-round-trip.ts";
+import { agentLossRow, dispatchRow, executeRow, failedRow, GOAL, heartbeatRow, idleRssRow, lineLatencyRow, memoryRow, throughputRow } from "./goal-rows.ts";
+import { heartbeatCpu } from "./heartbeat-cpu.ts";
+import { idleAgentRss } from "./idle-agent-rss.ts";
+import { lineLatency } from "./line-latency.ts";
+import { meshManyStreams, meshOneStream } from "./mesh-throughput.ts";
+import { StartGate } from "./start-gate.ts";
+import { stopAllOnSignal, stoppedAfter } from "./stopped-after.ts";
+import { wsBaseline } from "./ws-baseline.ts";
 
-const LINES = Number(process.env.BENCH_LINES ?? 100_000);
-const LINE_BYTES = 192;
-const DISPATCHES = Number(process.env.BENCH_DISPATCHES ?? 50);
-const EXECUTES = Number(process.env.BENCH_EXECUTES ?? 30);
-const DEATHS = Number(process.env.BENCH_DEATHS ?? 3);
-const FLEET = Number(process.env.BENCH_FLEET ?? 1000);
-const FLEET_WINDOW_S = 20;
-const emitter = [process.execPath, join(import.meta.dirname, "emit-lines.mjs"), String(LINES), String(LINE_BYTES)];
+/** The bench creates thousands of tasks: a budget halt would refuse them, and it is not what is measured. */
+const BENCH_MESH_SETTINGS = { MESH_DAILY_HALT_USD: "1000000" };
 
-type Throughput = { linesPerSecond: number; seconds: number; received: number };
+/** Rows in the table's order, filled as parts finish. */
+type Rows = Partial<Record<Section, Row[]>>;
 
-/** Counts stdout lines arriving at a viewer socket: from the first line to the last. */
-function countLines(socket: WebSocket, expected: number, pick: (frame: unknown) => number): Promise<Throughput> {
-  return new Promise((resolve, reject) => {
-    let first = 0;
-    let received = 0;
-    const timer = setTimeout(() => reject(new Error(`only ${received} of ${expected} lines arrived in 180 s`)), 180_000);
-    socket.on("message", (raw) => {
-      const count = pick(JSON.parse(raw.toString()));
-      if (count === 0) return;
-      if (received === 0) first = performance.now();
-      received += count;
-      if (received >= expected) {
-        clearTimeout(timer);
-        const seconds = (performance.now() - first) / 1000;
-        resolve({ linesPerSecond: received / seconds, seconds, received });
-      }
-    });
-  });
+async function measured(rows: Rows, section: Section, fallback: { name: string; goal: string }, measure: () => Promise<Row[]>): Promise<void> {
+  const startedAt = performance.now();
+  console.error(`bench: ${section}…`);
+  try {
+    rows[section] = await measure();
+  } catch (error) {
+    console.error(`bench: ${section} failed:`, error);
+    rows[section] = [failedRow(fallback.name, fallback.goal, error)];
+  }
+  console.error(`bench: ${section} took ${fmt((performance.now() - startedAt) / 1000, 1)} s`);
 }
 
-async function meshThroughput(mesh: Mesh): Promise<Throughput & { serverRss: number; agentRss: number }> {
-  const agent = await startAgent(mesh, "bench-agent", { executors: { sonnet: { command: emitter, format: "text", timeout_s: 600 } } });
-  try {
-    const created = await mesh.api<TaskView>("/api/tasks", { method: "POST", body: { instruction: "emit", executor: "sonnet" } });
-    const viewer = new WebSocket(`ws://127.0.0.1:${mesh.port}/parties/task/${created.body.task_id}?token=${mesh.orchestratorToken}`);
-    await once(viewer, "open");
-    const counted = countLines(viewer, LINES, (frame) => {
-      const message = frame as { type: string; lines?: LogLine[] };
-      return message.type === "log.lines" ? (message.lines ?? []).filter((line) => line.stream === "stdout").length : 0;
-    });
-    viewer.send(JSON.stringify({ type: "logs.subscribe", since_seq: 0 }));
-    const result = await counted;
-    const serverRss = await groupRssMiB(mesh.serverPid());
-    const agentRss = await groupRssMiB(agent.process.pid ?? 0);
-    viewer.close();
-    return { ...result, serverRss, agentRss };
-  } finally {
-    await agent.stop();
+/** Rows measured on one mesh (default settings but the budget): throughput, latency, memory, execute, loss. */
+async function onMainMesh(plan: BenchPlan, rows: Rows, mesh: Mesh): Promise<void> {
+  const run = plan.sections;
+  if (run.has("stream")) {
+    await measured(rows, "stream", { name: "output agent → task room → viewer, one stream", goal: `≥ ${GOAL.oneStreamRatio}× plain ws` }, () =>
+      stoppedAfter(gateResource(), async ({ gate }) => {
+        const file = gate.linesFile(plan.oneStreamLines);
+        const mesh1 = await meshOneStream(mesh, gate, plan.oneStreamLines, file);
+        const ws1 = await wsBaseline(gate, 1, plan.oneStreamLines, file);
+        return [throughputRow(1, plan.oneStreamLines, mesh1, ws1, GOAL.oneStreamRatio), memoryRow(mesh1, ws1)];
+      }),
+    );
+  }
+  if (run.has("streams")) {
+    await measured(rows, "streams", { name: `output, ${plan.streams} concurrent streams and viewers`, goal: `≥ ${GOAL.manyStreamsRatio}× plain ws` }, () =>
+      stoppedAfter(gateResource(), async ({ gate }) => {
+        const file = gate.linesFile(plan.linesPerStream);
+        const meshN = await meshManyStreams(mesh, gate, plan.streams, plan.linesPerStream, file);
+        const wsN = await wsBaseline(gate, plan.streams, plan.linesPerStream, file);
+        return [throughputRow(plan.streams, plan.linesPerStream, meshN, wsN, GOAL.manyStreamsRatio)];
+      }),
+    );
+  }
+  if (run.has("latency")) {
+    await measured(rows, "latency", { name: "CLI line → viewer latency at 1,000 lines/s", goal: `p99 ≤ ${GOAL.lineLatencyP99Ms} ms` }, () =>
+      stoppedAfter(gateResource(), async ({ gate }) => [lineLatencyRow(await lineLatency(mesh, gate, plan.latencySeconds))]),
+    );
+  }
+  if (run.has("idle")) {
+    await measured(rows, "idle", { name: "idle agent RSS", goal: `≤ ${GOAL.idleAgentMB} MB` }, async () => [idleRssRow(await idleAgentRss(mesh, plan.idleSeconds), plan.idleSeconds)]);
+  }
+  if (run.has("execute")) {
+    await measured(rows, "execute", { name: "MCP `execute` round trip", goal: `p50 ≤ ${GOAL.executeP50Ms} ms` }, async () => [executeRow(await executeRoundTrip(mesh, plan.executes))]);
+  }
+  if (run.has("loss")) {
+    await measured(rows, "loss", { name: "agent SIGKILLed → `agent_lost`", goal: `≤ ${GOAL.agentLossMs / 1000} s` }, async () => [agentLossRow(await agentLoss(mesh, plan.deaths))]);
   }
 }
 
-/** The same child, the same line splitting and batching as the agent, through a plain ws relay. */
-async function baselineThroughput(): Promise<Throughput & { serverRss: number }> {
-  const server = spawn(process.execPath, [join(import.meta.dirname, "ws-broadcast-server.mjs")], { detached: true, stdio: ["ignore", "pipe", "inherit"] });
-  try {
-    const [portLine] = (await once(server.stdout, "data")) as [Buffer];
-    const url = `ws://127.0.0.1:${Number(portLine.toString().trim())}`;
-    const viewer = new WebSocket(url);
-    const producer = new WebSocket(url);
-    await Promise.all([once(viewer, "open"), once(producer, "open")]);
-    const counted = countLines(viewer, LINES, (frame) => ((frame as { lines?: unknown[] }).lines ?? []).length);
-    const batcher = new OutputBatcher({
-      sink: (batch) => {
-        producer.send(JSON.stringify({ type: "log.batch", attempt: 1, ...batch }));
-        // A plain relay stores nothing: count the batch as acknowledged once it is handed over.
-        queueMicrotask(() => batcher.acknowledge(batch.first_line + batch.lines.length));
-        return true;
-      },
-    });
-    const child = spawn(emitter[0] ?? "node", emitter.slice(1), { stdio: ["ignore", "pipe", "ignore"] });
-    const splitter = new LineSplitter((text) => batcher.add({ stream: "stdout", text, ts: Date.now() }));
-    child.stdout.on("data", (chunk: Buffer) => splitter.push(chunk));
-    child.stdout.on("end", () => {
-      splitter.end();
-      batcher.flush();
-    });
-    const result = await counted;
-    const serverRss = await groupRssMiB(server.pid ?? 0);
-    viewer.close();
-    producer.close();
-    return { ...result, serverRss };
-  } finally {
-    await stopGroup(server);
-  }
+/** A start gate as a resource, so it is removed with everything else. */
+function gateResource(): { gate: StartGate; stop(): Promise<void> } {
+  const gate = new StartGate();
+  return { gate, stop: async () => gate.close() };
 }
 
-/** The trivial executor of (c) and (d): a process that exits at once. */
-const noop = { command: ["/bin/true"], format: "text" as const, timeout_s: 60 };
+const ROW_ORDER: readonly Section[] = ["dispatch", "execute", "stream", "streams", "latency", "idle", "loss", "heartbeats"];
 
-async function executeRoundTrip(mesh: Mesh): Promise<number[]> {
-  const agent = await startAgent(mesh, "bench-mcp", { executors: { deepseek: noop } });
-  const client = new Client({ name: "bench", version: "1" });
-  await client.connect(new StreamableHTTPClientTransport(new URL(`${mesh.url}/mcp`), { requestInit: { headers: { authorization: `Bearer ${mesh.orchestratorToken}` } } }));
-  const samples: number[] = [];
-  try {
-    for (let i = 0; i < EXECUTES; i++) {
-      const started = performance.now();
-      const result = (await client.callTool({ name: "execute", arguments: { instruction: `noop ${i}`, wait_s: 30 } })) as CallToolResult;
-      samples.push(performance.now() - started);
-      const status = (result.structuredContent as { status?: string } | undefined)?.status;
-      if (status !== "succeeded") throw new Error(`execute ended ${status}: ${JSON.stringify(result.content)}`);
-    }
-  } finally {
-    await client.close();
-    await agent.stop();
-  }
-  return samples;
+const plan = benchPlan(process.argv.slice(2), process.env);
+stopAllOnSignal();
+const startedAt = performance.now();
+console.error(
+  `bench: ${plan.mode} mode; dispatch at ${plan.dispatchLevels.join("/")} agents × ${plan.dispatchSamples}; ${fmt(plan.oneStreamLines)} lines in one stream; ` +
+    `${plan.streams} streams × ${fmt(plan.linesPerStream)} lines; ${plan.executes} executes; ${plan.latencySeconds} s at 1,000 lines/s; ${plan.deaths} kills; ${plan.heartbeatFleet} agents heartbeating`,
+);
+const rows: Rows = {};
+const mainSections: readonly Section[] = ["stream", "streams", "latency", "idle", "execute", "loss"];
+if (mainSections.some((section) => plan.sections.has(section))) {
+  await stoppedAfter(await startMesh(BENCH_MESH_SETTINGS), (mesh) => onMainMesh(plan, rows, mesh));
 }
-
-/** Kills the agent running an attempt and times how long until the mesh gives the attempt up. */
-async function deathToLost(heartbeatS: number): Promise<number[]> {
-  const mesh = await startMesh({ MESH_HEARTBEAT_S: String(heartbeatS) });
-  const samples: number[] = [];
-  try {
-    const slow = { command: [process.execPath, join(FIXTURES, "sleeper.mjs"), "/dev/null"], format: "text" as const, timeout_s: 120 };
-    for (let i = 0; i < DEATHS; i++) {
-      const agent = await startAgent(mesh, `doomed-${i}`, { executors: { codex: slow } });
-      const created = await mesh.api<TaskView>("/api/tasks", { method: "POST", body: { instruction: "run", executor: "codex", agent: `doomed-${i}` } });
-      await waitFor("the attempt to run", async () => (await mesh.task(created.body.task_id)).attempts[0]?.status === "running");
-      const killedAt = Date.now();
-      agent.process.kill("SIGKILL");
-      await waitFor("agent_lost", async () => (await mesh.task(created.body.task_id)).attempts[0]?.failure_class === "agent_lost", 60_000, 25);
-      samples.push(Date.now() - killedAt);
-      await mesh.api(`/api/tasks/${created.body.task_id}/cancel`, { method: "POST" });
-      await agent.stop();
-    }
-  } finally {
-    await mesh.stop();
-  }
-  return samples;
+// Dispatch on a mesh of its own: the rows above leave hundreds of task rooms behind.
+if (plan.sections.has("dispatch")) {
+  await measured(rows, "dispatch", { name: "dispatch: POST /api/tasks → `task.assign`", goal: `p50 ≤ ${GOAL.dispatchP50Ms} ms, p99 ≤ ${GOAL.dispatchP99Ms} ms` }, async () =>
+    stoppedAfter(await startMesh(BENCH_MESH_SETTINGS), async (mesh) => (await dispatchLatency(mesh, plan.dispatchLevels, plan.dispatchSamples)).map(dispatchRow)),
+  );
 }
-
-/** The dev server's CPU (share of one core) and memory while a fleet of real agents heartbeats at the default rate. */
-async function fleetLoad(): Promise<{ cpuShare: number; rss: number; online: number }> {
-  const mesh = await startMesh();
-  try {
-    const fleet = await startFleet(mesh, FLEET, "bench-fleet", { executors: { opus: noop } });
-    try {
-      await waitFor(`${FLEET} agents online`, async () => (await mesh.api<{ agents: Array<{ state: string }> }>("/api/agents")).body.agents.filter((a) => a.state === "online").length === FLEET, 180_000, 500);
-      const before = await groupCpuSeconds(mesh.serverPid());
-      const started = performance.now();
-      await new Promise((resolve) => setTimeout(resolve, FLEET_WINDOW_S * 1000));
-      const cpu = (await groupCpuSeconds(mesh.serverPid())) - before;
-      const online = (await mesh.api<{ agents: Array<{ state: string }> }>("/api/agents")).body.agents.filter((a) => a.state === "online").length;
-      return { cpuShare: cpu / ((performance.now() - started) / 1000), rss: await groupRssMiB(mesh.serverPid()), online };
-    } finally {
-      await fleet.stop();
-    }
-  } finally {
-    await mesh.stop();
-  }
+if (plan.sections.has("heartbeats")) {
+  await measured(rows, "heartbeats", { name: `dev server with ${plan.heartbeatFleet} agents heartbeating`, goal: `≤ ${GOAL.heartbeatCpuShare * 100} % of one core` }, async () => [
+    heartbeatRow(plan.heartbeatFleet, plan.heartbeatWindowS, await heartbeatCpu(plan.heartbeatFleet, plan.heartbeatWindowS)),
+  ]);
 }
-
-async function dispatchLatency(mesh: Mesh): Promise<number[]> {
-  const agent = await startAgent(mesh, "bench-dispatch", { executors: { opus: noop } });
-  const samples: number[] = [];
-  try {
-    for (let i = 0; i < DISPATCHES; i++) {
-      const before = Date.now();
-      const created = await mesh.api<TaskView>("/api/tasks", { method: "POST", body: { instruction: `noop ${i}`, executor: "opus" } });
-      const task = await waitFor("the attempt to start", async () => {
-        const current = await mesh.task(created.body.task_id);
-        return current.attempts[0]?.started_at !== undefined && current.status !== "running" ? current : null;
-      }, 30_000, 20);
-      samples.push((task.attempts[0]?.started_at ?? before) - before);
-    }
-  } finally {
-    await agent.stop();
-  }
-  return samples;
-}
-
-const fmt = (n: number, digits = 0): string => n.toLocaleString("en-US", { maximumFractionDigits: digits, minimumFractionDigits: digits });
-
-console.error(`bench: ${LINES} lines of ${LINE_BYTES} bytes; ${DISPATCHES} dispatches`);
-const mesh = await startMesh();
-try {
-  console.error("bench: (a) mesh throughput…");
-  const a = await meshThroughput(mesh);
-  console.error("bench: (b) plain ws baseline…");
-  const b = await baselineThroughput();
-  console.error("bench: (c) dispatch latency…");
-  const c = await dispatchLatency(mesh);
-  console.error("bench: (d) MCP execute round trip…");
-  const d = await executeRoundTrip(mesh);
-  console.error("bench: (e) agent death → agent_lost…");
-  const e = await deathToLost(1);
-  console.error(`bench: (f) ${FLEET} agents heartbeating…`);
-  const f = await fleetLoad();
-  console.log(`
-| measure | value |
-|---|---|
-| (a) mesh: agent → task room → viewer (${fmt(LINES)} lines × ${LINE_BYTES} B) | ${fmt(a.linesPerSecond)} lines/s (${fmt(a.seconds, 2)} s) |
-| (b) plain \`ws\` broadcast server, same child, same batching | ${fmt(b.linesPerSecond)} lines/s (${fmt(b.seconds, 2)} s) |
-| ratio a / b | ${fmt(a.linesPerSecond / b.linesPerSecond, 2)} |
-| (c) dispatch latency, created → agent holds it (${DISPATCHES} tasks) | median ${fmt(percentile(c, 50))} ms, p99 ${fmt(percentile(c, 99))} ms |
-| (d) MCP \`execute\` round trip, trivial task (${EXECUTES} calls) | median ${fmt(percentile(d, 50))} ms, p99 ${fmt(percentile(d, 99))} ms |
-| (e) agent killed → its attempt \`agent_lost\` (heartbeat 1 s, bound 3 beats + 1 s tick; ${DEATHS} kills) | median ${fmt(percentile(e, 50))} ms, max ${fmt(Math.max(...e))} ms |
-| (f) dev server with ${fmt(FLEET)} real agents heartbeating every 5 s (${FLEET_WINDOW_S} s window) | ${fmt(f.cpuShare * 100, 1)} % of one core, ${fmt(f.rss)} MiB; ${fmt(f.online)} online |
-| memory after (a): mesh server (node + workerd) / agent / plain ws server | ${fmt(a.serverRss)} MiB / ${fmt(a.agentRss)} MiB / ${fmt(b.serverRss)} MiB |
-`);
-} finally {
-  await mesh.stop();
-}
+const table = ROW_ORDER.flatMap((section) => rows[section] ?? []);
+console.log(`\n${renderTable(table)}\n`);
+console.log(`${plan.mode} bench, ${fmt((performance.now() - startedAt) / 1000, 0)} s, on ${new Date().toISOString()}`);
+process.exit(anyCollapse(table) ? 1 : 0);

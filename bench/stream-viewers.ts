@@ -1,0 +1,77 @@
+// Viewers for the throughput rows: one socket per stream, counting its numbered lines. The mesh
+// viewer and the plain ws viewer do the same work per frame (one JSON.parse, a pass over the
+// lines), so neither side of the ratio is slowed by its viewer more than the other.
+import WebSocket from "ws";
+/** Called for each stdout line with the performance.now() its frame arrived at. */
+export type OnLine = (text: string, at: number) => void;
+
+/** Frames as a viewer reads them; only the fields the bench needs. */
+type ViewerFrame = {
+  type?: string;
+  lines?: Array<{ stream?: string; text?: string }>;
+  task?: { status?: string; attempts?: Array<{ status?: string }> };
+};
+
+/** Listens before the socket opens: a room's first frame can arrive in the same read as the upgrade. */
+function opened(socket: WebSocket): Promise<void> {
+  return new Promise((resolve, reject) => {
+    socket.once("open", () => resolve());
+    socket.once("unexpected-response", (_request, response) => reject(new Error(`upgrade refused: ${response.statusCode}`)));
+    socket.once("error", reject);
+  });
+}
+
+/** A task room viewer (orchestrator token) that hands on stdout lines and watches the attempt start. */
+export class MeshStreamViewer {
+  /** Resolves once the task's first attempt is running (its agent holds it; the child is starting). */
+  readonly running: Promise<void>;
+  private markRunning: () => void = () => {};
+
+  private constructor(private readonly socket: WebSocket, onLine: OnLine) {
+    this.running = new Promise((resolve) => (this.markRunning = resolve));
+    socket.on("message", (raw) => {
+      const at = performance.now();
+      const frame = JSON.parse(raw.toString()) as ViewerFrame;
+      if (frame.type === "log.lines") {
+        for (const line of frame.lines ?? []) if (line.stream === "stdout" && line.text !== undefined) onLine(line.text, at);
+      } else if (frame.type === "task.snapshot") {
+        const status = frame.task?.attempts?.[0]?.status;
+        if (status !== undefined && status !== "dispatched") this.markRunning();
+      }
+    });
+  }
+
+  static async open(port: number, token: string, taskId: string, onLine: OnLine): Promise<MeshStreamViewer> {
+    const socket = new WebSocket(`ws://127.0.0.1:${port}/parties/task/${taskId}?token=${encodeURIComponent(token)}`);
+    const viewer = new MeshStreamViewer(socket, onLine);
+    await opened(socket);
+    socket.send(JSON.stringify({ type: "logs.subscribe", since_seq: 0 }));
+    return viewer;
+  }
+
+  close(): void {
+    this.socket.terminate();
+  }
+}
+
+/** A viewer of one stream of the plain ws relay: the producer's `log.batch` frames, as sent. */
+export class WsStreamViewer {
+  private constructor(private readonly socket: WebSocket, onLine: OnLine) {
+    socket.on("message", (raw) => {
+      const at = performance.now();
+      const frame = JSON.parse(raw.toString()) as ViewerFrame;
+      for (const line of frame.lines ?? []) if (line.stream === "stdout" && line.text !== undefined) onLine(line.text, at);
+    });
+  }
+
+  static async open(url: string, onLine: OnLine): Promise<WsStreamViewer> {
+    const socket = new WebSocket(url);
+    const viewer = new WsStreamViewer(socket, onLine);
+    await opened(socket);
+    return viewer;
+  }
+
+  close(): void {
+    this.socket.terminate();
+  }
+}
