@@ -31,6 +31,14 @@ export function serializedBytes(line: OutputLine): number {
   return 29 + line.stream.length + Buffer.byteLength(line.text) + String(line.ts).length + 1;
 }
 
+/**
+ * An upper bound of `serializedBytes` that reads no character: each UTF-16 unit takes at most 6 bytes
+ * of JSON (`\u001f`; UTF-8 needs at most 3), and a number at most 24 characters.
+ */
+export function maxSerializedBytes(line: OutputLine): number {
+  return 29 + line.stream.length + 6 * line.text.length + 24 + 1;
+}
+
 export const DEFAULT_FLUSH_INTERVAL_MS = 25;
 // Above the session's backpressure mark plus one pipe chunk of short lines, so a live child never loses lines.
 export const DEFAULT_MAX_RETAINED_LINES = 100_000;
@@ -137,16 +145,33 @@ export class OutputBatcher {
     }, this.flushIntervalMs);
   }
 
+  /**
+   * The next batch from `cursor`: as many lines as fit `maxBatchBytes`. Lines are counted by their
+   * upper bound while that proves the batch fits (short lines: no line is scanned), and measured
+   * exactly only from the line where it no longer does; the batch is the same either way.
+   */
   private nextBatch(): LinesBatch {
     const lines: OutputLine[] = [];
-    let bytes = 0;
+    let bound = 0;
+    let exact: number | undefined;
     let index = this.head + (this.cursor - this.base);
     while (index < this.retained.length && lines.length < MAX_LINES_PER_BATCH) {
       const line = this.retained[index] as OutputLine;
+      if (exact === undefined) {
+        const lineBound = maxSerializedBytes(line);
+        if (bound + lineBound <= this.maxBatchBytes) {
+          lines.push(line);
+          bound += lineBound;
+          index++;
+          continue;
+        }
+        exact = 0;
+        for (const taken of lines) exact += serializedBytes(taken);
+      }
       const lineBytes = serializedBytes(line);
-      if (lines.length > 0 && bytes + lineBytes > this.maxBatchBytes) break;
+      if (lines.length > 0 && exact + lineBytes > this.maxBatchBytes) break;
       lines.push(line);
-      bytes += lineBytes;
+      exact += lineBytes;
       index++;
     }
     return { first_line: this.cursor, lines };

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { MAX_LINES_PER_BATCH, type OutputLine } from "../../protocol/index.ts";
-import { OutputBatcher, serializedBytes, type LinesBatch } from "../../agents/runtime/output-batcher.ts";
+import { OutputBatcher, maxSerializedBytes, serializedBytes, type LinesBatch } from "../../agents/runtime/output-batcher.ts";
 
 const line = (text: string): OutputLine => ({ stream: "stdout", text, ts: 1 });
 
@@ -82,6 +82,24 @@ describe("OutputBatcher", () => {
     batcher.stop();
   });
 
+  it("fills each batch to the byte budget exactly, lines of every kind mixed, never past it", () => {
+    const sent: LinesBatch[] = [];
+    const maxBatchBytes = 4000;
+    const batcher = new OutputBatcher({ sink: (batch) => (sent.push(batch), true), maxBatchBytes });
+    const kinds = ["short", "x".repeat(120), "\u0000\u0001".repeat(40), "漢字🎈".repeat(30), '"quoted"'.repeat(20)];
+    for (let i = 0; i < 300; i++) batcher.add(line(kinds[i % kinds.length] as string));
+    batcher.flush();
+    const sizes = sent.map((batch) => batch.lines.reduce((sum, l) => sum + serializedBytes(l), 0));
+    for (const [i, size] of sizes.entries()) {
+      expect(size).toBeLessThanOrEqual(maxBatchBytes);
+      // Full: the batch's first line after it would not have fitted.
+      const next = sent[i + 1]?.lines[0];
+      if (next !== undefined) expect(size + serializedBytes(next)).toBeGreaterThan(maxBatchBytes);
+    }
+    expect(texts(sent)).toHaveLength(300);
+    batcher.stop();
+  });
+
   it("holds lines while the sink refuses them and sends them when it takes them again", () => {
     const { batcher, sent, state } = batcherWithSink({ open: false });
     batcher.add(line("a"));
@@ -159,5 +177,15 @@ describe("serializedBytes", () => {
       { stream: "stdout", text: 'quote " backslash \\ tab \t bell \u0007 nul \u0000', ts: 1 },
     ];
     for (const line of lines) expect(serializedBytes(line)).toBe(Buffer.byteLength(JSON.stringify(line)) + 1);
+  });
+
+  it("is never above its reading-free upper bound, even for text that is all escapes or four-byte characters", () => {
+    const lines: OutputLine[] = [
+      { stream: "stdout", text: "\u0000".repeat(100), ts: Number.MAX_SAFE_INTEGER },
+      { stream: "stderr", text: "🎈".repeat(100), ts: -1.2345678901234567e308 },
+      { stream: "system", text: "漢".repeat(100), ts: 1795318736401 },
+      { stream: "stdout", text: "", ts: 0 },
+    ];
+    for (const line of lines) expect(maxSerializedBytes(line)).toBeGreaterThanOrEqual(serializedBytes(line));
   });
 });
