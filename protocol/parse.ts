@@ -1,9 +1,13 @@
 import type { z } from "zod";
 import type { ErrorBody } from "./errors.ts";
 import { MAX_FRAME_BYTES } from "./limits.ts";
+import type { Result } from "./result.ts";
+
+/** Why a frame was refused, ready to send back: the error, and the `type` it claimed (when it had one) as `in_reply_to`. */
+export type FrameError = ErrorBody & { in_reply_to?: string };
 
 /** The outcome of reading one frame: a typed message, or a typed error to send back. Never throws. */
-export type ParseResult<T> = { ok: true; message: T } | { ok: false; error: ErrorBody; type?: string };
+export type ParseResult<T> = Result<T, FrameError>;
 
 const encoder = new TextEncoder();
 
@@ -46,14 +50,13 @@ export function parseMessage<T>(schema: z.ZodType<T>, raw: string | ArrayBuffer 
   }
   const type = typeof data === "object" && data !== null && "type" in data && typeof data.type === "string" ? data.type : undefined;
   const parsed = schema.safeParse(data);
-  if (parsed.success) return { ok: true, message: parsed.data };
+  if (parsed.success) return { ok: true, value: parsed.data };
   const discriminatorFailed = parsed.error.issues.some((issue) => issue.code === "invalid_union" && issue.path.join(".") === "type");
   if (discriminatorFailed) {
     return {
       ok: false,
-      type,
-      error: { code: "unknown_type", message: type === undefined ? "message has no string 'type'" : `unknown message type '${type}'` },
+      error: { code: "unknown_type", message: type === undefined ? "message has no string 'type'" : `unknown message type '${type}'`, ...(type === undefined ? {} : { in_reply_to: type }) },
     };
   }
-  return { ok: false, type, error: { code: "bad_message", message: `${type ?? "message"}: ${describeIssues(parsed.error)}` } };
+  return { ok: false, error: { code: "bad_message", message: `${type ?? "message"}: ${describeIssues(parsed.error)}`, ...(type === undefined ? {} : { in_reply_to: type }) } };
 }

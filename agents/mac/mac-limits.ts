@@ -14,7 +14,7 @@ const CPU_GRACE_S = 5;
 
 export function macSupervisor(limits: LimitSettings, lookupUser: (name: string) => RunAsUser | string = lookupRunAsUser): SupervisorResult {
   const user = limits.runAs === undefined ? undefined : lookupUser(limits.runAs);
-  if (typeof user === "string") return { ok: false, message: user };
+  if (typeof user === "string") return { ok: false, error: user };
   const ulimits: string[] = [];
   if (limits.cpuS > 0) ulimits.push(`ulimit -H -t ${limits.cpuS + CPU_GRACE_S}`, `ulimit -S -t ${limits.cpuS}`);
   if (limits.maxProcs > 0 && user !== undefined) ulimits.push(`ulimit -u ${limits.maxProcs}`);
@@ -32,7 +32,7 @@ export function macSupervisor(limits: LimitSettings, lookupUser: (name: string) 
     launch,
     ...(limits.memoryMb > 0 ? { watch: (pgid: number, breach: (note: string) => void) => watchGroupMemory(pgid, limits.memoryMb, breach) } : {}),
   };
-  return { ok: true, supervisor };
+  return { ok: true, value: supervisor };
 }
 
 function describe(limits: LimitSettings, user: RunAsUser | undefined): string {

@@ -28,17 +28,17 @@ export function launchAgent(argv: readonly string[], entry: AgentEntry): AgentLa
   if (parsed.status === "error") return refuse(parsed.message);
   const { options } = parsed;
   const executors = readExecutorsFile(options.executorsPath);
-  if (!executors.ok) return refuse(executors.message);
+  if (!executors.ok) return refuse(executors.error);
   let rates = new RateTable();
   if (options.ratesPath !== undefined) {
     const read = readRatesFile(options.ratesPath);
-    if (!read.ok) return refuse(read.message);
-    rates = read.table;
+    if (!read.ok) return refuse(read.error);
+    rates = read.value;
   }
   const supervisor = entry.supervisor(options.limits);
-  if (!supervisor.ok) return refuse(supervisor.message);
+  if (!supervisor.ok) return refuse(supervisor.error);
   try {
-    return { status: "running", agent: startAgent(options, executors.file, { supervisor: supervisor.supervisor, rates, log: stderrLog }) };
+    return { status: "running", agent: startAgent(options, executors.value, { supervisor: supervisor.value, rates, log: stderrLog }) };
   } catch (cause) {
     return refuse(cause instanceof Error ? cause.message : String(cause));
   }

@@ -5,7 +5,7 @@
 // V4 Flash). `--rates <file.json>` overrides or extends both tables (agents/README.md).
 import { readFileSync } from "node:fs";
 import { z } from "zod";
-import { describeIssues, type ExecutorFormat } from "../../protocol/index.ts";
+import { describeIssues, type ExecutorFormat, type Result } from "../../protocol/index.ts";
 import type { TokenUsage } from "./formats/run-report.ts";
 
 /** USD per million tokens. */
@@ -120,7 +120,8 @@ function longestPrefix(table: Record<string, Rate>, id: string): Rate | undefine
   return best === undefined ? undefined : table[best];
 }
 
-export type RatesFileResult = { ok: true; table: RateTable } | { ok: false; message: string };
+/** The rates table, or what is wrong with the file (a message that names the bad field). */
+export type RatesFileResult = Result<RateTable, string>;
 
 /** Reads a `--rates` file; a bad one is refused with the file and the bad field named. */
 export function readRatesFile(path: string): RatesFileResult {
@@ -129,9 +130,9 @@ export function readRatesFile(path: string): RatesFileResult {
     data = JSON.parse(readFileSync(path, "utf8"));
   } catch (error) {
     const detail = error instanceof Error && "code" in error ? String(error.code) : error instanceof Error ? error.message : String(error);
-    return { ok: false, message: `rates file ${path}: cannot read it as JSON (${detail})` };
+    return { ok: false, error: `rates file ${path}: cannot read it as JSON (${detail})` };
   }
   const parsed = RatesFile.safeParse(data);
-  if (!parsed.success) return { ok: false, message: `rates file ${path}: ${describeIssues(parsed.error)}` };
-  return { ok: true, table: new RateTable(parsed.data) };
+  if (!parsed.success) return { ok: false, error: `rates file ${path}: ${describeIssues(parsed.error)}` };
+  return { ok: true, value: new RateTable(parsed.data) };
 }

@@ -1,7 +1,8 @@
 import { readFileSync } from "node:fs";
-import { ExecutorsFile, ExecutorTier, describeIssues } from "../../protocol/index.ts";
+import { ExecutorsFile, ExecutorTier, describeIssues, type Result } from "../../protocol/index.ts";
 
-export type ExecutorsFileResult = { ok: true; file: ExecutorsFile } | { ok: false; message: string };
+/** The executors file, or what is wrong with it (a message that names the bad field). */
+export type ExecutorsFileResult = Result<ExecutorsFile, string>;
 
 /** Reads and validates an executors file; a bad one is refused with the file and the bad field named. */
 export function readExecutorsFile(path: string): ExecutorsFileResult {
@@ -11,22 +12,22 @@ export function readExecutorsFile(path: string): ExecutorsFileResult {
   } catch (error) {
     const code = error instanceof Error && "code" in error ? String(error.code) : "unknown error";
     const hint = code === "ENOENT" ? "no such file; pass --executors with the path of your executors JSON file" : `cannot read it (${code})`;
-    return { ok: false, message: `executors file ${path}: ${hint}` };
+    return { ok: false, error: `executors file ${path}: ${hint}` };
   }
   let data: unknown;
   try {
     data = JSON.parse(text);
   } catch (error) {
     const detail = error instanceof Error ? error.message : String(error);
-    return { ok: false, message: `executors file ${path}: not valid JSON (${detail})` };
+    return { ok: false, error: `executors file ${path}: not valid JSON (${detail})` };
   }
   const parsed = ExecutorsFile.safeParse(data);
   if (!parsed.success) {
     const unknownTier = parsed.error.issues.some((issue) => issue.code === "unrecognized_keys" && issue.path.join(".") === "executors");
     const hint = unknownTier ? `; tiers are ${ExecutorTier.options.join(", ")}` : "";
-    return { ok: false, message: `executors file ${path}: ${describeIssues(parsed.error)}${hint}` };
+    return { ok: false, error: `executors file ${path}: ${describeIssues(parsed.error)}${hint}` };
   }
-  return { ok: true, file: parsed.data };
+  return { ok: true, value: parsed.data };
 }
 
 /** The tiers a file serves, in ladder order. */

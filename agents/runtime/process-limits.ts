@@ -1,4 +1,5 @@
 import type { SpawnOptions } from "node:child_process";
+import type { Result } from "../../protocol/index.ts";
 
 /**
  * Resource limits for every child an agent starts (the CLI and the acceptance command), from the
@@ -55,4 +56,4 @@ export function plainSupervisor(name: string): ProcessSupervisor {
 }
 
 /** A supervisor, or why it cannot be built (an unknown `--run-as` user, …). */
-export type SupervisorResult = { ok: true; supervisor: ProcessSupervisor } | { ok: false; message: string };
+export type SupervisorResult = Result<ProcessSupervisor, string>;

@@ -93,7 +93,7 @@ export class RegistryLink {
       this.options.log(`ignored a bad frame from the registry (${parsed.error.code}: ${parsed.error.message})`);
       return;
     }
-    const message = parsed.message;
+    const message = parsed.value;
     switch (message.type) {
       case "agent.welcome": {
         const { name, tiers } = this.options.identity;

@@ -111,7 +111,7 @@ export class TaskLink {
       this.options.log(`${this.label}: ignored a bad frame from the task room (${parsed.error.code}: ${parsed.error.message})`);
       return;
     }
-    const message = parsed.message;
+    const message = parsed.value;
     if (message.type !== "error" && message.attempt !== this.options.attempt) {
       this.options.log(`${this.label}: ignored ${message.type} for attempt ${message.attempt}`);
       return;

@@ -32,7 +32,7 @@ const CPU_GRACE_S = 5;
 
 export function linuxSupervisor(limits: LimitSettings, probe: LinuxProbe = machineProbe): SupervisorResult {
   const user = limits.runAs === undefined ? undefined : probe.lookupUser(limits.runAs);
-  if (typeof user === "string") return { ok: false, message: user };
+  if (typeof user === "string") return { ok: false, error: user };
   const root = probe.isRoot();
   const limiter: LinuxLimiter = probe.systemdScope(!root) ? "systemd" : probe.hasCommand("prlimit") ? "prlimit" : "none";
   const hasPrlimit = limiter !== "none" && probe.hasCommand("prlimit");
@@ -61,7 +61,7 @@ export function linuxSupervisor(limits: LimitSettings, probe: LinuxProbe = machi
     options: user !== undefined && !setpriv && limiter !== "systemd" ? { uid: user.uid, gid: user.gid } : {},
     env: user === undefined ? {} : userEnv(user),
   });
-  return { ok: true, supervisor: { name: "vm", limits, description: describe(limiter, limits, user, hasPrlimit), launch } satisfies ProcessSupervisor };
+  return { ok: true, value: { name: "vm", limits, description: describe(limiter, limits, user, hasPrlimit), launch } satisfies ProcessSupervisor };
 }
 
 function describe(limiter: LinuxLimiter, limits: LimitSettings, user: RunAsUser | undefined, hasPrlimit: boolean): string {

@@ -115,8 +115,8 @@ export default class AgentRegistryRoom implements Party.Server {
       return send(connection, parsed.ok ? this.snapshot() : { type: "error", ...parsed.error });
     }
     const parsed = parseMessage(AgentToRegistry, raw);
-    if (!parsed.ok) return send(connection, { type: "error", ...parsed.error, ...(parsed.type ? { in_reply_to: parsed.type } : {}) });
-    const message = parsed.message;
+    if (!parsed.ok) return send(connection, { type: "error", ...parsed.error });
+    const message = parsed.value;
     if (message.type === "agent.hello") {
       if (!SUPPORTED_PROTOCOL_VERSIONS.includes(message.protocol_version)) {
         send(connection, { type: "error", code: "unsupported_version", message: `protocol ${message.protocol_version} is not supported; this mesh speaks ${PROTOCOL_VERSION}: upgrade the agent` });

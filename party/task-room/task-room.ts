@@ -94,12 +94,12 @@ export default class TaskRoom implements Party.Server {
     if (role === undefined) return;
     if (role !== "agent") {
       const parsed = parseMessage(ViewerToTask, raw);
-      if (!parsed.ok) return send(connection, { type: "error", ...parsed.error, ...(parsed.type ? { in_reply_to: parsed.type } : {}) });
-      return this.feed?.subscribe(connection, parsed.message.since_seq);
+      if (!parsed.ok) return send(connection, { type: "error", ...parsed.error });
+      return this.feed?.subscribe(connection, parsed.value.since_seq);
     }
     const parsed = parseMessage(AgentToTask, raw);
-    if (!parsed.ok) return send(connection, { type: "error", ...parsed.error, ...(parsed.type ? { in_reply_to: parsed.type } : {}) });
-    const message = parsed.message;
+    if (!parsed.ok) return send(connection, { type: "error", ...parsed.error });
+    const message = parsed.value;
     if (message.type === "attempt.hello") return this.onAttemptHello(message, connection);
     if (message.type === "log.batch") return this.onLogBatch(message, connection);
     return this.onAttemptExit(message, connection);

@@ -45,17 +45,17 @@ describe("readRatesFile", () => {
     const read = readRatesFile(path);
     expect(read.ok).toBe(true);
     if (!read.ok) return;
-    expect(read.table.costOf([million], "gpt-5.3-codex", "codex")).toBe(3);
-    expect(read.table.costOf([million], "my-model-v2", "claude")).toBe(30);
-    expect(read.table.costOf([million], "gemini-unknown", "gemini")).toBe(0);
-    expect(read.table.costOf([million], "claude-sonnet-4-5", "claude")).toBe(18);
+    expect(read.value.costOf([million], "gpt-5.3-codex", "codex")).toBe(3);
+    expect(read.value.costOf([million], "my-model-v2", "claude")).toBe(30);
+    expect(read.value.costOf([million], "gemini-unknown", "gemini")).toBe(0);
+    expect(read.value.costOf([million], "claude-sonnet-4-5", "claude")).toBe(18);
   });
 
   it("refuses a bad file, naming the field", () => {
     const path = join(dir, "bad.json");
     writeFileSync(path, JSON.stringify({ models: { x: { input: -1, output: 2 } } }));
     const read = readRatesFile(path);
-    expect(read).toEqual({ ok: false, message: expect.stringContaining("models.x.input") });
-    expect(readRatesFile(join(dir, "missing.json"))).toEqual({ ok: false, message: expect.stringContaining("ENOENT") });
+    expect(read).toEqual({ ok: false, error: expect.stringContaining("models.x.input") });
+    expect(readRatesFile(join(dir, "missing.json"))).toEqual({ ok: false, error: expect.stringContaining("ENOENT") });
   });
 });

@@ -20,9 +20,9 @@ describe.each([
 ])("the default %s executors file", (_kind, path) => {
   it("is valid and serves every tier with its real CLI, format and model", () => {
     const read = readExecutorsFile(path);
-    if (!read.ok) throw new Error(read.message);
+    if (!read.ok) throw new Error(read.error);
     for (const tier of ExecutorTier.options) {
-      const spec = read.file.executors[tier];
+      const spec = read.value.executors[tier];
       expect(spec, tier).toBeDefined();
       expect(spec?.command[0]).toBe(expected[tier].program);
       expect(spec?.format).toBe(expected[tier].format);
@@ -33,8 +33,8 @@ describe.each([
 
   it("asks each CLI for the output its format reads", () => {
     const read = readExecutorsFile(path);
-    if (!read.ok) throw new Error(read.message);
-    const { sonnet, codex, deepseek } = read.file.executors;
+    if (!read.ok) throw new Error(read.error);
+    const { sonnet, codex, deepseek } = read.value.executors;
     expect(sonnet?.command).toEqual(expect.arrayContaining(["-p", "--output-format", "stream-json", "--verbose"]));
     expect(codex?.command.slice(0, 3)).toEqual(["codex", "exec", "--json"]);
     expect(deepseek?.command).toEqual(expect.arrayContaining(["run", "--format", "json"]));

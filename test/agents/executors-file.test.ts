@@ -25,23 +25,23 @@ describe("readExecutorsFile", () => {
     const result = readExecutorsFile(path);
     expect(result.ok).toBe(true);
     if (!result.ok) return;
-    expect(result.file.executors.sonnet?.timeout_s).toBe(1800);
-    expect(result.file.executors.opus?.timeout_s).toBe(600);
-    expect(tiersOf(result.file)).toEqual(["sonnet", "opus"]);
+    expect(result.value.executors.sonnet?.timeout_s).toBe(1800);
+    expect(result.value.executors.opus?.timeout_s).toBe(600);
+    expect(tiersOf(result.value)).toEqual(["sonnet", "opus"]);
   });
 
   it("names the bad field and the file when a command is empty", () => {
     const path = fileWith("empty-command.json", JSON.stringify({ executors: { sonnet: { command: [], format: "text" } } }));
     const result = readExecutorsFile(path);
-    expect(result).toEqual({ ok: false, message: expect.stringContaining("executors.sonnet.command:") });
-    if (!result.ok) expect(result.message).toContain(path);
+    expect(result).toEqual({ ok: false, error: expect.stringContaining("executors.sonnet.command:") });
+    if (!result.ok) expect(result.error).toContain(path);
   });
 
   it("names the bad field when a format is unknown", () => {
     const path = fileWith("bad-format.json", JSON.stringify({ executors: { codex: { command: ["codex"], format: "xml" } } }));
     const result = readExecutorsFile(path);
     expect(result.ok).toBe(false);
-    if (!result.ok) expect(result.message).toContain("executors.codex.format:");
+    if (!result.ok) expect(result.error).toContain("executors.codex.format:");
   });
 
   it("refuses an unknown tier and lists the tiers there are", () => {
@@ -49,27 +49,27 @@ describe("readExecutorsFile", () => {
     const result = readExecutorsFile(path);
     expect(result.ok).toBe(false);
     if (!result.ok) {
-      expect(result.message).toContain("gpt5");
-      expect(result.message).toContain("tiers are deepseek");
+      expect(result.error).toContain("gpt5");
+      expect(result.error).toContain("tiers are deepseek");
     }
   });
 
   it("refuses a file with no tiers", () => {
     const result = readExecutorsFile(fileWith("no-tiers.json", JSON.stringify({ executors: {} })));
     expect(result.ok).toBe(false);
-    if (!result.ok) expect(result.message).toContain("executors: name at least one tier");
+    if (!result.ok) expect(result.error).toContain("executors: name at least one tier");
   });
 
   it("refuses a file that is not JSON", () => {
     const path = fileWith("not-json.json", "{ executors: ");
     const result = readExecutorsFile(path);
     expect(result.ok).toBe(false);
-    if (!result.ok) expect(result.message).toMatch(/not valid JSON/);
+    if (!result.ok) expect(result.error).toMatch(/not valid JSON/);
   });
 
   it("says the file is missing and what to pass", () => {
     const path = join(dir, "missing.json");
     const result = readExecutorsFile(path);
-    expect(result).toEqual({ ok: false, message: `executors file ${path}: no such file; pass --executors with the path of your executors JSON file` });
+    expect(result).toEqual({ ok: false, error: `executors file ${path}: no such file; pass --executors with the path of your executors JSON file` });
   });
 });

@@ -190,7 +190,7 @@ export class TaskViewer {
         this.errors.push(parsed.error.message);
         return;
       }
-      const message = parsed.message;
+      const message = parsed.value;
       if (message.type === "log.lines") this.lines.push(...message.lines);
       else if (message.type === "task.snapshot") this.task = message.task;
       else this.errors.push(`${message.code}: ${message.message}`);

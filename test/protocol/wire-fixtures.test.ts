@@ -17,7 +17,7 @@ describe("valid wire fixtures", () => {
       expect(fixture.message).toMatchObject({ type: fixture.kind });
       for (const union of carriersOf(fixture.kind)) {
         // Unchanged: a misspelled optional field would be stripped silently and pin nothing.
-        expect(parseMessage(union.schema, JSON.stringify(fixture.message)), union.name).toEqual({ ok: true, message: fixture.message });
+        expect(parseMessage(union.schema, JSON.stringify(fixture.message)), union.name).toEqual({ ok: true, value: fixture.message });
       }
     },
   );
@@ -33,7 +33,7 @@ describe("rejected wire fixtures", () => {
         expect(parsed, `${union.name}: ${fixture.why}`).toMatchObject({ ok: false, error: { code: fixture.expect } });
         if (parsed.ok) continue;
         // Refused for the reason the fixture claims: its kind was recognised and the named field failed.
-        if (fixture.expect === "bad_message" && fixture.kind !== ANY) expect(parsed.type, union.name).toBe(fixture.kind);
+        if (fixture.expect === "bad_message" && fixture.kind !== ANY) expect(parsed.error.in_reply_to, union.name).toBe(fixture.kind);
         if (fixture.field !== undefined) expect(parsed.error.message, union.name).toContain(`: ${fixture.field}: `);
       }
     },

@@ -47,7 +47,7 @@ export function openMeshSocket<T, Out = never>(options: MeshSocketOptions<T, Out
   socket.addEventListener("message", (event: MessageEvent) => {
     const raw: unknown = event.data;
     const parsed = parseMessage(options.schema, typeof raw === "string" ? raw : new ArrayBuffer(0));
-    if (parsed.ok) options.onMessage(parsed.message);
+    if (parsed.ok) options.onMessage(parsed.value);
     else options.onBadFrame(parsed.error);
   });
   options.onHealth(health);

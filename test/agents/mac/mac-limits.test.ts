@@ -6,28 +6,28 @@ import { runProcessGroup } from "../../../agents/runtime/process-group-run.ts";
 describe("macSupervisor", () => {
   it("sets the CPU limit with ulimit and execs the command in place", () => {
     const made = macSupervisor({ memoryMb: 1024, maxProcs: 100, cpuS: 60 });
-    if (!made.ok) throw new Error(made.message);
-    expect(made.supervisor.launch(["claude", "-p", "a b"]).command).toEqual(["/bin/sh", "-c", 'ulimit -H -t 65; ulimit -S -t 60; exec "$@"', "sh", "claude", "-p", "a b"]);
-    expect(made.supervisor.description).toContain("processes not enforced (needs --run-as on macOS)");
-    expect(made.supervisor.watch).toBeTypeOf("function");
+    if (!made.ok) throw new Error(made.error);
+    expect(made.value.launch(["claude", "-p", "a b"]).command).toEqual(["/bin/sh", "-c", 'ulimit -H -t 65; ulimit -S -t 60; exec "$@"', "sh", "claude", "-p", "a b"]);
+    expect(made.value.description).toContain("processes not enforced (needs --run-as on macOS)");
+    expect(made.value.watch).toBeTypeOf("function");
   });
 
   it("limits processes only for a dedicated user, whom children run as", () => {
     const made = macSupervisor({ memoryMb: 0, maxProcs: 100, cpuS: 0, runAs: "mesh" }, () => ({ name: "mesh", uid: 501, gid: 20, home: "/Users/mesh" }));
-    if (!made.ok) throw new Error(made.message);
-    const plan = made.supervisor.launch(["codex"]);
+    if (!made.ok) throw new Error(made.error);
+    const plan = made.value.launch(["codex"]);
     expect(plan.command).toEqual(["/bin/sh", "-c", 'ulimit -u 100; exec "$@"', "sh", "codex"]);
     expect(plan.options).toEqual({ uid: 501, gid: 20 });
-    expect(made.supervisor.watch).toBeUndefined();
+    expect(made.value.watch).toBeUndefined();
   });
 
   it("runs a child through its sh wrapper with the same pid and arguments intact", async () => {
     const made = macSupervisor({ memoryMb: 0, maxProcs: 0, cpuS: 30 });
-    if (!made.ok) throw new Error(made.message);
+    if (!made.ok) throw new Error(made.error);
     const lines: string[] = [];
     const group = runProcessGroup({
       command: [process.execPath, "-e", "console.log(process.pid, JSON.stringify(process.argv.slice(1)))", "two words", "$HOME"],
-      cwd: process.cwd(), env: process.env, supervisor: made.supervisor, timeoutS: 30, killGraceMs: 500, drainMs: 200,
+      cwd: process.cwd(), env: process.env, supervisor: made.value, timeoutS: 30, killGraceMs: 500, drainMs: 200,
       onStdout: (line) => lines.push(line), onStderr: () => {}, onNote: () => {},
     });
     const end = await group.done;
@@ -48,10 +48,10 @@ describe("watchGroupMemory", () => {
 
   it("stops a real process group that grows past the limit", async () => {
     const made = macSupervisor({ memoryMb: 150, maxProcs: 0, cpuS: 0 });
-    if (!made.ok) throw new Error(made.message);
+    if (!made.ok) throw new Error(made.error);
     const group = runProcessGroup({
       command: [process.execPath, "-e", "const k = []; setInterval(() => { if (k.length < 60) k.push(Buffer.alloc(16 * 1024 * 1024, 1)); }, 50)"],
-      cwd: process.cwd(), env: process.env, supervisor: made.supervisor, timeoutS: 30, killGraceMs: 500, drainMs: 200,
+      cwd: process.cwd(), env: process.env, supervisor: made.value, timeoutS: 30, killGraceMs: 500, drainMs: 200,
       onStdout: () => {}, onStderr: () => {}, onNote: () => {},
     });
     const end = await group.done;

@@ -14,51 +14,51 @@ const limits = { memoryMb: 512, maxProcs: 64, cpuS: 120 };
 describe("linuxSupervisor", () => {
   it("wraps a command in a systemd scope holding memory and tasks, with prlimit for CPU", () => {
     const result = linuxSupervisor(limits, probe({ systemdScope: () => true }));
-    if (!result.ok) throw new Error(result.message);
-    expect(result.supervisor.launch(["claude", "-p", "x"]).command).toEqual([
+    if (!result.ok) throw new Error(result.error);
+    expect(result.value.launch(["claude", "-p", "x"]).command).toEqual([
       "systemd-run", "--scope", "--quiet", "--collect", "-p", "MemoryMax=512M", "-p", "MemorySwapMax=0", "-p", "TasksMax=64", "--",
       "prlimit", "--cpu=120:125", "--",
       "claude", "-p", "x",
     ]);
-    expect(result.supervisor.description).toContain("systemd scope");
+    expect(result.value.description).toContain("systemd scope");
   });
 
   it("uses the user's systemd manager when the agent is not root", () => {
     const result = linuxSupervisor(limits, probe({ isRoot: () => false, systemdScope: (asUser) => asUser }));
-    if (!result.ok) throw new Error(result.message);
-    expect(result.supervisor.launch(["x"]).command.slice(0, 3)).toEqual(["systemd-run", "--user", "--scope"]);
+    if (!result.ok) throw new Error(result.error);
+    expect(result.value.launch(["x"]).command.slice(0, 3)).toEqual(["systemd-run", "--user", "--scope"]);
   });
 
   it("falls back to prlimit: RLIMIT_DATA per process and CPU; no RLIMIT_NPROC without a dedicated user", () => {
     const result = linuxSupervisor(limits, probe());
-    if (!result.ok) throw new Error(result.message);
-    expect(result.supervisor.launch(["codex", "exec"])).toEqual({ command: ["prlimit", `--data=${512 * 1024 * 1024}`, "--cpu=120:125", "--", "codex", "exec"], options: {}, env: {} });
-    expect(result.supervisor.description).toMatch(/processes not enforced/);
+    if (!result.ok) throw new Error(result.error);
+    expect(result.value.launch(["codex", "exec"])).toEqual({ command: ["prlimit", `--data=${512 * 1024 * 1024}`, "--cpu=120:125", "--", "codex", "exec"], options: {}, env: {} });
+    expect(result.value.description).toMatch(/processes not enforced/);
   });
 
   it("runs children as a dedicated user with its own groups, and then limits its processes", () => {
     const result = linuxSupervisor({ ...limits, runAs: "mesh-run" }, probe());
-    if (!result.ok) throw new Error(result.message);
-    const plan = result.supervisor.launch(["gemini"]);
+    if (!result.ok) throw new Error(result.error);
+    const plan = result.value.launch(["gemini"]);
     expect(plan.command).toEqual(["setpriv", "--reuid=1500", "--regid=1500", "--init-groups", "--", "prlimit", `--data=${512 * 1024 * 1024}`, "--cpu=120:125", "--nproc=64", "--", "gemini"]);
     expect(plan.env).toEqual({ HOME: "/home/mesh-run", USER: "mesh-run", LOGNAME: "mesh-run" });
     const noSetpriv = linuxSupervisor({ ...limits, runAs: "mesh-run" }, probe({ hasCommand: (name) => name === "prlimit" }));
-    if (!noSetpriv.ok) throw new Error(noSetpriv.message);
-    expect(noSetpriv.supervisor.launch(["gemini"]).options).toEqual({ uid: 1500, gid: 1500 });
+    if (!noSetpriv.ok) throw new Error(noSetpriv.error);
+    expect(noSetpriv.value.launch(["gemini"]).options).toEqual({ uid: 1500, gid: 1500 });
   });
 
   it("says so when the machine offers no limits, and refuses an unknown user", () => {
     const none = linuxSupervisor(limits, probe({ hasCommand: () => false }));
-    if (!none.ok) throw new Error(none.message);
-    expect(none.supervisor.launch(["x"]).command).toEqual(["x"]);
-    expect(none.supervisor.description).toContain("no resource limits");
-    expect(linuxSupervisor({ ...limits, runAs: "nobody-here" }, probe({ lookupUser: () => "--run-as nobody-here: no such user" }))).toEqual({ ok: false, message: "--run-as nobody-here: no such user" });
+    if (!none.ok) throw new Error(none.error);
+    expect(none.value.launch(["x"]).command).toEqual(["x"]);
+    expect(none.value.description).toContain("no resource limits");
+    expect(linuxSupervisor({ ...limits, runAs: "nobody-here" }, probe({ lookupUser: () => "--run-as nobody-here: no such user" }))).toEqual({ ok: false, error: "--run-as nobody-here: no such user" });
   });
 
   it("leaves a limit set to 0 off", () => {
     const result = linuxSupervisor({ memoryMb: 0, maxProcs: 0, cpuS: 0 }, probe());
-    if (!result.ok) throw new Error(result.message);
-    expect(result.supervisor.launch(["x"]).command).toEqual(["x"]);
+    if (!result.ok) throw new Error(result.error);
+    expect(result.value.launch(["x"]).command).toEqual(["x"]);
   });
 });
 
@@ -69,9 +69,9 @@ if (!hasPrlimit && !hasSystemd) console.warn("[skip] this machine has neither sy
 describe.skipIf(!hasPrlimit && !hasSystemd)("linuxSupervisor on this machine", () => {
   const run = async (script: string, settings = { ...DEFAULT_LIMITS, memoryMb: 256, cpuS: 1 }) => {
     const made = linuxSupervisor(settings);
-    if (!made.ok) throw new Error(made.message);
+    if (!made.ok) throw new Error(made.error);
     const stderr: string[] = [];
-    const group = runProcessGroup({ command: [process.execPath, "-e", script], cwd: process.cwd(), env: process.env, supervisor: made.supervisor, timeoutS: 30, killGraceMs: 1000, drainMs: 500, onStdout: () => {}, onStderr: (l) => stderr.push(l), onNote: () => {} });
+    const group = runProcessGroup({ command: [process.execPath, "-e", script], cwd: process.cwd(), env: process.env, supervisor: made.value, timeoutS: 30, killGraceMs: 1000, drainMs: 500, onStdout: () => {}, onStderr: (l) => stderr.push(l), onNote: () => {} });
     return { end: await group.done, stderr: stderr.join("\n") };
   };
 
