@@ -65,10 +65,12 @@ export default class TaskRoom implements Party.Server {
   }
 
   async onStart(): Promise<void> {
-    this.actor = emptyTaskActor((await this.room.storage.get<TaskRecord>(TASK_KEY)) ?? null);
-    this.holders = AttemptHolders.fromStored(await this.room.storage.get(ATTEMPT_LINES_KEY));
-    this.log = await LogStore.load(this.room.storage);
-    this.feed = new ViewerFeed(this.log);
+    // Read at once: a new task's room starts on the create's path.
+    const [task, lineCounts, log] = await Promise.all([this.room.storage.get<TaskRecord>(TASK_KEY), this.room.storage.get(ATTEMPT_LINES_KEY), LogStore.load(this.room.storage)]);
+    this.actor = emptyTaskActor(task ?? null);
+    this.holders = AttemptHolders.fromStored(lineCounts);
+    this.log = log;
+    this.feed = new ViewerFeed(log);
   }
 
   onConnect(connection: Party.Connection, context: Party.ConnectionContext): void {
