@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { ExecutorTier } from "./ladder.ts";
 import { AttemptRef } from "./agent-wire.ts";
+import { AgentCapabilities } from "./isolation.ts";
 
 /**
  * How an agent is doing: online (heartbeating), stale (beats missed, not yet lost), lost (three beats
@@ -25,5 +26,9 @@ export const AgentRecord = z.object({
   running: z.array(AttemptRef),
   /** When the watchdog gave it up (ms since epoch); cleared when it says hello again. */
   lost_at: z.number().optional(),
+  /** What it can do (its hello's capabilities). */
+  capabilities: AgentCapabilities.optional(),
+  /** Disk its worktrees use, in bytes, as it last reported. */
+  worktrees_bytes: z.number().optional(),
 });
 export type AgentRecord = z.infer<typeof AgentRecord>;

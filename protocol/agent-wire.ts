@@ -4,6 +4,7 @@ import { ExecutorTier } from "./ladder.ts";
 import { MAX_LINES_PER_BATCH } from "./limits.ts";
 import { AttemptStatus, FailureClass, OutputLine, Tokens } from "./task.ts";
 import { Acceptance } from "./acceptance.ts";
+import { AcceptanceEvidence, AgentCapabilities, BaseRef, DIFF_CHUNK_CHARS, DiffStat, Isolation } from "./isolation.ts";
 
 // Agent ↔ agent registry room: one persistent socket per agent.
 
@@ -33,6 +34,8 @@ export const AgentHello = z.object({
   version: z.string().max(64),
   /** Attempts it is still running (after a reconnect). */
   running: z.array(AttemptRef),
+  /** What it can do (absent from agents older than issue 12: no worktrees). */
+  capabilities: AgentCapabilities.optional(),
 });
 export type AgentHello = z.infer<typeof AgentHello>;
 
@@ -40,6 +43,8 @@ export type AgentHello = z.infer<typeof AgentHello>;
 export const AgentHeartbeat = z.object({
   type: z.literal("agent.heartbeat"),
   running: z.array(AttemptRef),
+  /** Disk its worktrees use, in bytes (measured now and then). */
+  worktrees_bytes: z.number().int().nonnegative().optional(),
 });
 export type AgentHeartbeat = z.infer<typeof AgentHeartbeat>;
 
@@ -51,7 +56,22 @@ export const TaskReleased = z.object({
 });
 export type TaskReleased = z.infer<typeof TaskReleased>;
 
-export const AgentToRegistry = z.discriminatedUnion("type", [AgentHello, AgentHeartbeat, TaskReleased]);
+/** The outcome of merging a branch into the user's checkout (`task.apply`). */
+export const ApplyOutcome = z.discriminatedUnion("ok", [
+  z.object({ ok: z.literal(true), commit: z.string(), fast_forward: z.boolean(), already_applied: z.boolean() }),
+  z.object({ ok: z.literal(false), code: z.enum(["checkout_dirty", "apply_conflict", "wrong_branch", "internal"]), message: z.string(), files: z.array(z.string()).max(1000) }),
+]);
+export type ApplyOutcome = z.infer<typeof ApplyOutcome>;
+
+/** Agent → registry: how a `branch.merge` went. */
+export const ApplyResult = z.object({
+  type: z.literal("branch.merged"),
+  request_id: z.string(),
+  outcome: ApplyOutcome,
+});
+export type ApplyResult = z.infer<typeof ApplyResult>;
+
+export const AgentToRegistry = z.discriminatedUnion("type", [AgentHello, AgentHeartbeat, TaskReleased, ApplyResult]);
 export type AgentToRegistry = z.infer<typeof AgentToRegistry>;
 
 /** Registry → agent: hello accepted. */
@@ -74,8 +94,37 @@ export const TaskAssign = z.object({
   cwd: z.string().optional(),
   /** Checked after the CLI succeeds: the command's exit, and the changed files against allowed paths. */
   acceptance: Acceptance.optional(),
+  /** `none` runs in place; otherwise a worktree when `cwd` is inside a git repository. */
+  isolation: Isolation.optional(),
+  /** The commit the attempt starts from: the task's recorded base, else its `base_ref`, else HEAD. */
+  base: BaseRef.optional(),
+  /** The task's name, for the attempt's branch (`mesh/<name or id>/<n>-<tier>`). */
+  task_name: z.string().optional(),
 });
 export type TaskAssign = z.infer<typeof TaskAssign>;
+
+/** Registry → agent: merge an attempt's branch into the user's checkout (`apply`); answer with `branch.merged`. */
+export const TaskApply = z.object({
+  type: z.literal("branch.merge"),
+  request_id: z.string(),
+  task_id: z.string(),
+  attempt: z.number().int().positive(),
+  repo: z.string(),
+  branch: z.string(),
+  /** The branch the checkout had at `base`; absent when it was detached. */
+  target_branch: z.string().optional(),
+  base: z.string(),
+  commit: z.string(),
+});
+export type TaskApply = z.infer<typeof TaskApply>;
+
+/** Registry → agent: a task ended; its worktrees can go, but for `keep` (the winner, kept for apply). */
+export const TaskEnded = z.object({
+  type: z.literal("worktrees.release"),
+  task_id: z.string(),
+  keep: z.number().int().positive().optional(),
+});
+export type TaskEnded = z.infer<typeof TaskEnded>;
 
 /** Any peer → any peer: a typed error about the last message. */
 export const ErrorMessage = ErrorBody.extend({
@@ -92,7 +141,7 @@ export const HeartbeatAck = z.object({
 });
 export type HeartbeatAck = z.infer<typeof HeartbeatAck>;
 
-export const RegistryToAgent = z.discriminatedUnion("type", [AgentWelcome, TaskAssign, HeartbeatAck, ErrorMessage]);
+export const RegistryToAgent = z.discriminatedUnion("type", [AgentWelcome, TaskAssign, HeartbeatAck, TaskApply, TaskEnded, ErrorMessage]);
 export type RegistryToAgent = z.infer<typeof RegistryToAgent>;
 
 // Agent ↔ task room: one socket per attempt, opened when the agent takes it.
@@ -143,10 +192,34 @@ export const AttemptExit = z.object({
   cost_usd: z.number().nonnegative().optional(),
   /** Files the run changed in its cwd, relative to it (at most 1000 listed). */
   changed_files: z.array(z.string().max(4096)).max(1000).optional(),
+  /** Where it ran, and its work as a commit (issue 12). */
+  isolation: Isolation.optional(),
+  branch: z.string().max(300).optional(),
+  base: z.string().max(100).optional(),
+  commit: z.string().max(100).optional(),
+  diff_stat: DiffStat.optional(),
+  diff_truncated: z.boolean().optional(),
+  /** How many `attempt.diff` frames came before this exit on this connection. */
+  diff_chunks: z.number().int().nonnegative().optional(),
+  diff_fingerprint: z.array(z.string().max(16)).max(2000).optional(),
+  acceptance: AcceptanceEvidence.optional(),
+  checkout: z.object({ repo: z.string().max(4096), branch: z.string().max(300).optional() }).optional(),
 });
 export type AttemptExit = z.infer<typeof AttemptExit>;
 
-export const AgentToTask = z.discriminatedUnion("type", [AttemptHello, LogBatch, AttemptExit]);
+/**
+ * Agent → task room: a piece of the attempt's diff (base → commit), sent before `attempt.exit` on the
+ * same connection, all of them again after a reconnect (the room keeps them by index).
+ */
+export const AttemptDiff = z.object({
+  type: z.literal("attempt.diff"),
+  attempt: z.number().int().positive(),
+  index: z.number().int().nonnegative().max(1000),
+  text: z.string().max(DIFF_CHUNK_CHARS),
+});
+export type AttemptDiff = z.infer<typeof AttemptDiff>;
+
+export const AgentToTask = z.discriminatedUnion("type", [AttemptHello, LogBatch, AttemptDiff, AttemptExit]);
 export type AgentToTask = z.infer<typeof AgentToTask>;
 
 /** Task room → agent: hello accepted; resume sending from `next_line`. */

@@ -35,6 +35,14 @@ export const ErrorCode = z.enum([
   "rejected",
   /** The cost circuit breaker is open: today's spend and reservations reached the daily halt. */
   "budget_halted",
+  /** `apply`: the user's checkout has uncommitted changes (the message names up to 20 files). */
+  "checkout_dirty",
+  /** `apply`: the branch does not merge cleanly into the checkout (the message names the files). */
+  "apply_conflict",
+  /** `apply`: the checkout is on another branch than it was at the task's base. */
+  "wrong_branch",
+  /** `apply`: the agent that ran the attempt is not connected. */
+  "agent_offline",
   /** Something failed inside the mesh; the message says what. */
   "internal",
 ]);
@@ -66,6 +74,10 @@ export const httpStatusOf: Record<ErrorCode, number> = {
   hello_required: 400,
   budget_halted: 503,
   rejected: 409,
+  checkout_dirty: 409,
+  apply_conflict: 409,
+  wrong_branch: 409,
+  agent_offline: 409,
   internal: 500,
 };
 

@@ -4,6 +4,7 @@ export * from "./errors.ts";
 export * from "./limits.ts";
 export * from "./ladder.ts";
 export * from "./acceptance.ts";
+export * from "./isolation.ts";
 export * from "./task.ts";
 export * from "./task-request.ts";
 export * from "./agent-wire.ts";

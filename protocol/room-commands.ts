@@ -2,7 +2,8 @@ import { z } from "zod";
 import { TaskName } from "./task-request.ts";
 import { Acceptance } from "./acceptance.ts";
 import { AgentRecord } from "./agent-record.ts";
-import { TaskAssign } from "./agent-wire.ts";
+import { ApplyOutcome, TaskApply, TaskAssign } from "./agent-wire.ts";
+import { BaseRef, Isolation } from "./isolation.ts";
 import { ExecutorTier } from "./ladder.ts";
 import { AgentSelector, LogLine, TaskRecord, TaskStatus } from "./task.ts";
 
@@ -21,6 +22,8 @@ export const TaskCreate = z.object({
   tier: ExecutorTier,
   agent_selector: AgentSelector,
   acceptance: Acceptance.optional(),
+  isolation: Isolation.optional(),
+  base_ref: BaseRef.optional(),
 });
 export type TaskCreate = z.infer<typeof TaskCreate>;
 
@@ -55,7 +58,14 @@ export type ResolveDecision = z.infer<typeof ResolveDecision>;
 export const TaskResolve = ResolveDecision.extend({ type: z.literal("task.resolve") });
 export type TaskResolve = z.infer<typeof TaskResolve>;
 
-export const TaskCommand = z.discriminatedUnion("type", [TaskCreate, TaskCancel, AttemptLost, TaskResolve]);
+/** Edge → task room: merge the result (or attempt `attempt`) into the user's checkout. */
+export const TaskApplyCommand = z.object({
+  type: z.literal("task.apply"),
+  attempt: z.number().int().positive().optional(),
+});
+export type TaskApplyCommand = z.infer<typeof TaskApplyCommand>;
+
+export const TaskCommand = z.discriminatedUnion("type", [TaskCreate, TaskCancel, AttemptLost, TaskResolve, TaskApplyCommand]);
 export type TaskCommand = z.infer<typeof TaskCommand>;
 
 /**
@@ -68,6 +78,8 @@ export const DispatchRequest = z.object({
   selector: AgentSelector,
   /** Agents that may not take it (a retry after one of them was lost). */
   exclude_agents: z.array(z.string()).optional(),
+  /** Capabilities the agent must have announced (issue 12: never a worktree task to an agent without them). */
+  needs: z.array(z.enum(["worktree"])).optional(),
   /** When the request was made (ms since epoch); pending requests are served oldest first. */
   requested_at: z.number(),
 });
@@ -80,7 +92,23 @@ export const DispatchWithdraw = z.object({
 });
 export type DispatchWithdraw = z.infer<typeof DispatchWithdraw>;
 
-export const RegistryCommand = z.discriminatedUnion("type", [DispatchRequest, DispatchWithdraw]);
+/** Task room → registry: ask `agent` to merge an attempt's branch (answered when the agent has). */
+export const ApplyRequest = TaskApply.omit({ type: true, request_id: true }).extend({
+  type: z.literal("apply.request"),
+  agent: z.string(),
+});
+export type ApplyRequest = z.infer<typeof ApplyRequest>;
+
+/** Task room → registry: the task ended; tell these agents, so they remove its worktrees (all but `keep`). */
+export const TaskEndedNotice = z.object({
+  type: z.literal("task.ended"),
+  task_id: z.string(),
+  agents: z.array(z.string()),
+  keep: z.number().int().positive().optional(),
+});
+export type TaskEndedNotice = z.infer<typeof TaskEndedNotice>;
+
+export const RegistryCommand = z.discriminatedUnion("type", [DispatchRequest, DispatchWithdraw, ApplyRequest, TaskEndedNotice]);
 export type RegistryCommand = z.infer<typeof RegistryCommand>;
 
 /** A task as the directory lists it. */
@@ -119,6 +147,10 @@ export type TaskUnlisted = z.infer<typeof TaskUnlisted>;
 
 export const DirectoryCommand = z.discriminatedUnion("type", [TaskRegister, TaskIndexed, TaskUnlisted]);
 export type DirectoryCommand = z.infer<typeof DirectoryCommand>;
+
+/** The registry's answer to `apply.request`: the agent's outcome. */
+export const ApplyReply = z.object({ outcome: ApplyOutcome });
+export type ApplyReply = z.infer<typeof ApplyReply>;
 
 /** Replies of the reads. */
 export const AgentsReply = z.object({ agents: z.array(AgentRecord) });

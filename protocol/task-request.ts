@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { MAX_INSTRUCTION_CHARS } from "./limits.ts";
 import { Acceptance } from "./acceptance.ts";
+import { BaseRef, Isolation } from "./isolation.ts";
 
 /** A task id: a ULID (Crockford base32, 26 characters). */
 export const TaskId = z.string().regex(/^[0-9A-HJKMNP-TV-Z]{26}$/, "a task id is a 26-character ULID");
@@ -28,6 +29,10 @@ export const CreateTaskRequest = z
     /** An agent's name, or `mac` / `vm` for any agent of that kind. */
     agent: z.string().min(1).optional(),
     acceptance: Acceptance.optional(),
+    /** `worktree` (the default inside a git repository) or `none` (run in place). */
+    isolation: Isolation.optional(),
+    /** The commit-ish every attempt starts from (default: the checkout's HEAD when the first attempt starts). */
+    base_ref: BaseRef.optional(),
     /** How long `execute` waits before returning a running task (MCP issue). */
     wait_s: z.number().nonnegative().max(3600).optional(),
   })

@@ -3,6 +3,7 @@ import { ErrorCode } from "./errors.ts";
 import { ExecutorTier, Tier } from "./ladder.ts";
 import { MAX_INSTRUCTION_CHARS, MAX_LINE_CHARS } from "./limits.ts";
 import { Acceptance } from "./acceptance.ts";
+import { AcceptanceEvidence, Applied, ConsensusDecision, DiffStat, Isolation, TaskResult } from "./isolation.ts";
 
 /** A task's lifecycle: queued → running → succeeded | failed | cancelled (awaiting_human comes with escalation). */
 export const TaskStatus = z.enum(["queued", "running", "succeeded", "failed", "awaiting_human", "cancelled"]);
@@ -100,6 +101,21 @@ export const Attempt = z.object({
   started_at: z.number().optional(),
   /** When it ended (ms since epoch). */
   ended_at: z.number().optional(),
+  /** Where it ran: its own git worktree, or in place (issue 12). */
+  isolation: Isolation.optional(),
+  /** Its branch (`mesh/<task name or id>/<n>-<tier>`), base commit, and its commit (absent when it changed nothing). */
+  branch: z.string().optional(),
+  base: z.string().optional(),
+  commit: z.string().optional(),
+  diff_stat: DiffStat.optional(),
+  /** The stored diff was cut at a file boundary (the branch holds all of it). */
+  diff_truncated: z.boolean().optional(),
+  /** Hashes of the lines its diff changed: what consensus compares. */
+  diff_fingerprint: z.array(z.string()).optional(),
+  /** The acceptance check's evidence. */
+  acceptance: AcceptanceEvidence.optional(),
+  /** The user's repository and the branch its checkout had at `base`: where `apply` merges to. */
+  checkout: z.object({ repo: z.string(), branch: z.string().optional() }).optional(),
 });
 export type Attempt = z.infer<typeof Attempt>;
 
@@ -144,6 +160,17 @@ export const TaskRecord = z.object({
   output: z.string().optional(),
   /** Why the task failed or was cancelled. */
   error: TaskError.optional(),
+  /** Isolation asked for (default: a worktree when `cwd` is inside a git repository). */
+  isolation: Isolation.optional(),
+  /** The commit-ish every attempt starts from, as asked; `base` is the sha it resolved to on the first attempt. */
+  base_ref: z.string().optional(),
+  base: z.string().optional(),
+  /** Once succeeded: the attempt it took and where its work is. */
+  result: TaskResult.optional(),
+  /** How a consensus round was decided. */
+  consensus: ConsensusDecision.optional(),
+  /** When its result was merged into the user's checkout. */
+  applied: Applied.optional(),
   created_at: z.number(),
   updated_at: z.number(),
 });

@@ -7,6 +7,7 @@ import {
   RegistryCommand,
   SUPPORTED_PROTOCOL_VERSIONS,
   parseMessage,
+  type ApplyRequest,
   type DispatchRequest,
   type RegistryToAgent,
   type RegistryToDashboard,
@@ -17,6 +18,7 @@ import { readJsonBody } from "../http/read-body.ts";
 import { errorResponse, json } from "../http/responses.ts";
 import { sendToTask } from "../room-peers.ts";
 import { readSecrets } from "../auth/credentials.ts";
+import { ApplyCalls } from "./apply-calls.ts";
 import {
   decideRegistry,
   emptyRegistry,
@@ -64,6 +66,7 @@ export default class AgentRegistryRoom implements Party.Server {
   /** Connection id → role, and for agents the name it said hello with. */
   private readonly sessions = new Map<string, { role: SocketRole; agent?: string }>();
   private delivering = false;
+  private readonly applies = new ApplyCalls();
   private dashboardTimer: ReturnType<typeof setTimeout> | null = null;
   /** When this instance started: heartbeats are counted from here after a restart, not from before it. */
   private readonly startedAt = Date.now();
@@ -104,7 +107,9 @@ export default class AgentRegistryRoom implements Party.Server {
   async onClose(connection: Party.Connection): Promise<void> {
     const session = this.sessions.get(connection.id);
     this.sessions.delete(connection.id);
-    if (session?.agent !== undefined) await this.run({ type: "disconnected", agent: session.agent, connectionId: connection.id });
+    if (session?.agent === undefined) return;
+    if (this.state.connected.get(session.agent) === connection.id) this.applies.dropAgent(session.agent);
+    await this.run({ type: "disconnected", agent: session.agent, connectionId: connection.id });
   }
 
   async onMessage(raw: string | ArrayBuffer | ArrayBufferView, connection: Party.Connection): Promise<void> {
@@ -130,7 +135,8 @@ export default class AgentRegistryRoom implements Party.Server {
     if (name === undefined || !this.state.agents.has(name) || this.state.connected.get(name) !== connection.id) {
       return send(connection, { type: "error", code: "hello_required", message: "send agent.hello before anything else", in_reply_to: message.type });
     }
-    if (message.type === "agent.heartbeat") await this.run({ type: "heartbeat", agent: name, running: message.running });
+    if (message.type === "agent.heartbeat") await this.run({ type: "heartbeat", agent: name, running: message.running, ...(message.worktrees_bytes === undefined ? {} : { worktreesBytes: message.worktrees_bytes }) });
+    else if (message.type === "branch.merged") this.applies.answer(name, message.request_id, message.outcome);
     else await this.run({ type: "released", agent: name, taskId: message.task_id, attempt: message.attempt });
   }
 
@@ -148,12 +154,33 @@ export default class AgentRegistryRoom implements Party.Server {
     const body = await readJsonBody(request as unknown as Request, RegistryCommand);
     if (!body.ok) return errorResponse(body.error.code, body.error.message);
     const command = body.value;
+    if (command.type === "apply.request") return this.apply(command);
+    if (command.type === "task.ended") {
+      // Best effort: an agent not connected now cleans up after its keep time (agents/README.md).
+      for (const agent of command.agents) this.sendToAgent(agent, { type: "worktrees.release", task_id: command.task_id, ...(command.keep === undefined ? {} : { keep: command.keep }) });
+      return json({ told: command.agents.filter((agent) => this.state.connected.has(agent)) });
+    }
     if (command.type === "dispatch.withdraw") {
       await this.run({ type: "withdraw", taskId: command.task_id });
       return json({ withdrawn: true });
     }
     const reply = await this.run({ type: "request", request: command });
     return json(reply ?? { queued: true }, 202);
+  }
+
+  /** Asks the agent that ran an attempt to merge its branch into the user's checkout, and waits for its answer. */
+  private async apply(request: ApplyRequest): Promise<Response> {
+    if (!this.state.connected.has(request.agent)) return errorResponse("agent_offline", `agent ${request.agent} ran attempt ${request.attempt} and is not connected now; start it again, then apply`);
+    const call = this.applies.open(request.agent);
+    const { type: _type, agent, ...fields } = request;
+    this.sendToAgent(agent, { type: "branch.merge", request_id: call.requestId, ...fields });
+    return json({ outcome: await call.outcome });
+  }
+
+  private sendToAgent(agent: string, message: RegistryToAgent): void {
+    const connectionId = this.state.connected.get(agent);
+    const connection = connectionId === undefined ? undefined : this.room.getConnection(connectionId);
+    if (connection !== undefined) send(connection, message);
   }
 
   private context(): RegistryContext {

@@ -8,7 +8,13 @@ import type { AgentRecord, DispatchRequest } from "../../protocol/index.ts";
 export function pickAgent(agents: readonly AgentRecord[], request: DispatchRequest): AgentRecord | null {
   const excluded = new Set(request.exclude_agents ?? []);
   const able = agents.filter(
-    (agent) => agent.state === "online" && !excluded.has(agent.name) && agent.tiers.includes(request.assign.tier) && agent.running.length < agent.capacity,
+    (agent) =>
+      agent.state === "online" &&
+      !excluded.has(agent.name) &&
+      agent.tiers.includes(request.assign.tier) &&
+      agent.running.length < agent.capacity &&
+      // Capabilities, not versions (issue 12): a worktree task never goes to an agent that cannot make one.
+      (request.needs ?? []).every((need) => agent.capabilities?.[need] === true),
   );
   const selector = request.selector;
   let candidates: AgentRecord[];

@@ -30,7 +30,7 @@ export type RegistryState = {
 
 export type RegistryEvent =
   | { type: "hello"; hello: AgentHello; connectionId: string }
-  | { type: "heartbeat"; agent: string; running: readonly AttemptRef[] }
+  | { type: "heartbeat"; agent: string; running: readonly AttemptRef[]; worktreesBytes?: number }
   | { type: "released"; agent: string; taskId: string; attempt: number }
   | { type: "disconnected"; agent: string; connectionId: string }
   | { type: "request"; request: DispatchRequest }
@@ -88,7 +88,7 @@ export function decideRegistry(state: RegistryState, event: RegistryEvent, ctx: 
       if (agent === undefined) return { state, effects: [] };
       // The agent's report refreshes what it says of attempts the registry assigned to it.
       const reports = new Map(event.running.map((ref) => [assignmentKey(ref.task_id, ref.attempt), ref]));
-      const beat: StoredAgent = { ...agent, last_heartbeat: ctx.now, running: agent.running.map((ref) => reports.get(assignmentKey(ref.task_id, ref.attempt)) ?? ref) };
+      const beat: StoredAgent = { ...agent, last_heartbeat: ctx.now, running: agent.running.map((ref) => reports.get(assignmentKey(ref.task_id, ref.attempt)) ?? ref), ...(event.worktreesBytes === undefined ? {} : { worktrees_bytes: event.worktreesBytes }) };
       const connectionId = state.connected.get(event.agent);
       const effects: RegistryEffect[] = connectionId === undefined ? [] : [{ kind: "send", connectionId, message: { type: "heartbeat.ack", server_time: ctx.now } }];
       effects.push({ kind: "notify-dashboards" });
@@ -138,7 +138,18 @@ function onHello(state: RegistryState, hello: AgentHello, connectionId: string, 
   const known = state.agents.get(hello.name);
   // A new hello clears a `lost_at`: the agent is back. Its own report of what it runs is the truth
   // after a (re)connect; a task room refuses any attempt that is no longer the agent's.
-  const agent: StoredAgent = { name: hello.name, kind: hello.kind, tiers: hello.tiers, capacity: hello.capacity, version: hello.version, registered_at: known?.registered_at ?? ctx.now, last_heartbeat: ctx.now, running: hello.running };
+  const agent: StoredAgent = {
+    name: hello.name,
+    kind: hello.kind,
+    tiers: hello.tiers,
+    capacity: hello.capacity,
+    version: hello.version,
+    registered_at: known?.registered_at ?? ctx.now,
+    last_heartbeat: ctx.now,
+    running: hello.running,
+    ...(hello.capabilities === undefined ? {} : { capabilities: hello.capabilities }),
+    ...(known?.worktrees_bytes === undefined ? {} : { worktrees_bytes: known.worktrees_bytes }),
+  };
   // Assignments the agent does not report never reached it (or it lost them): hand them out again.
   const reported = new Set(hello.running.map((ref) => assignmentKey(ref.task_id, ref.attempt)));
   const dropped = Object.entries(state.assigned).filter(([key, a]) => a.agent === hello.name && !reported.has(key));

@@ -5,7 +5,7 @@ import { identify, readSecrets } from "../auth/credentials.ts";
 import { readJsonBody } from "../http/read-body.ts";
 import { refuseRequest } from "../http/refuse-request.ts";
 import { errorResponse, json } from "../http/responses.ts";
-import { cancelTask, createLink, createTask, getBudget, getLogs, getStages, getTask, listAgents, listTasks, resolveTaskDecision, type MeshContext, type Outcome } from "./mesh-operations.ts";
+import { applyTask, cancelTask, createLink, getDiff, createTask, getBudget, getLogs, getStages, getTask, listAgents, listTasks, resolveTaskDecision, type MeshContext, type Outcome } from "./mesh-operations.ts";
 
 /** `POST /api/links`: a read-only link for one task or for the dashboard, or an operator link. */
 const LinkRequest = z
@@ -20,6 +20,9 @@ const LinkRequest = z
   .strict();
 
 const CancelRequest = z.object({ reason: z.string().max(500).optional() }).strict();
+
+/** `POST /api/tasks/<id or name>/apply`: which attempt to merge (default: the task's result). */
+const ApplyRequestBody = z.object({ attempt: z.number().int().positive().optional() }).strict();
 
 /** The bearer token of a request's Authorization header. */
 export function bearerToken(request: Request): string | null {
@@ -59,10 +62,11 @@ function intParam(params: URLSearchParams, field: string): number | undefined | 
 export async function routeApi(request: Request, url: URL, lobby: Party.FetchLobby): Promise<Response> {
   const [, resource, ref, action, ...rest] = url.pathname.split("/").filter((part) => part.length > 0);
   const method = request.method;
-  const isResolve = resource === "tasks" && ref !== undefined && action === "resolve" && method === "POST";
-  const ctx = await orchestratorContext(request, url, lobby, isResolve);
+  // A person with an operator link makes the human step's decisions and applies results (the task page's buttons).
+  const isDecision = resource === "tasks" && ref !== undefined && (action === "resolve" || action === "apply") && method === "POST";
+  const ctx = await orchestratorContext(request, url, lobby, isDecision);
   if (ctx instanceof Response) return ctx;
-  if (isResolve && ref !== undefined) {
+  if (isDecision && ref !== undefined && action === "resolve") {
     const body = await readJsonBody(request, ResolveDecision);
     return body.ok ? reply(await resolveTaskDecision(ctx, ref, body.value)) : errorResponse(body.error.code, body.error.message);
   }
@@ -88,6 +92,17 @@ export async function routeApi(request: Request, url: URL, lobby: Party.FetchLob
       if (limit instanceof Response) return limit;
       return reply(await getLogs(ctx, ref, sinceSeq, limit));
     }
+    if (method === "GET" && action === "diff") {
+      const attempt = intParam(url.searchParams, "attempt");
+      if (attempt instanceof Response) return attempt;
+      const diff = await getDiff(ctx, ref, attempt);
+      return diff.ok ? new Response(diff.value, { headers: { "content-type": "text/x-diff; charset=utf-8" } }) : reply(diff);
+    }
+    if (method === "POST" && action === "apply") {
+      const text = await request.clone().text();
+      const body = text.trim() === "" ? { ok: true as const, value: {} } : await readJsonBody(request, ApplyRequestBody);
+      return body.ok ? reply(await applyTask(ctx, ref, body.value.attempt)) : errorResponse(body.error.code, body.error.message);
+    }
     if (method === "POST" && action === "cancel") {
       const text = await request.clone().text();
       const body = text.trim() === "" ? { ok: true as const, value: {} } : await readJsonBody(request, CancelRequest);
@@ -112,5 +127,5 @@ export async function routeApi(request: Request, url: URL, lobby: Party.FetchLob
 }
 
 function notFound(url: URL): Response {
-  return errorResponse("not_found", `no route ${url.pathname}; the API serves /api/tasks, /api/tasks/<id or name>[/logs|/cancel|/resolve], /api/agents, /api/budget[/stages], /api/links`);
+  return errorResponse("not_found", `no route ${url.pathname}; the API serves /api/tasks, /api/tasks/<id or name>[/logs|/diff|/cancel|/resolve|/apply], /api/agents, /api/budget[/stages], /api/links`);
 }

@@ -27,7 +27,7 @@ import {
 } from "../../protocol/index.ts";
 import type { MeshSecrets } from "../auth/credentials.ts";
 import { mintViewerLink, type ViewerScope } from "../auth/viewer-link.ts";
-import { askRoom } from "../room-peers.ts";
+import { askRoom, fetchRoom } from "../room-peers.ts";
 import { WATCH_LINK_TTL_MS, presentTask, watchUrl } from "./task-view.ts";
 
 /**
@@ -99,6 +99,31 @@ export async function cancelTask(ctx: MeshContext, ref: string, reason?: string)
   return task.ok ? { ok: true, value: await present(ctx, task.value) } : task;
 }
 
+/** Merges the task's result (or attempt `attempt`) into the user's checkout, through the agent that ran it. */
+export async function applyTask(ctx: MeshContext, ref: string, attempt?: number): Promise<Outcome<TaskView>> {
+  const taskId = await resolveTaskRef(ctx, ref);
+  if (!taskId.ok) return taskId;
+  const command: TaskCommand = { type: "task.apply", ...(attempt === undefined ? {} : { attempt }) };
+  const task = await callRoom<TaskRecord>(ctx, PartyName.task, taskId.value, "", { method: "POST", body: command });
+  return task.ok ? { ok: true, value: await present(ctx, task.value) } : task;
+}
+
+/** The patch of the task's result (or of attempt `attempt`): a unified diff applicable with `git apply` at its base. */
+export async function getDiff(ctx: MeshContext, ref: string, attempt?: number): Promise<Outcome<string>> {
+  const taskId = await resolveTaskRef(ctx, ref);
+  if (!taskId.ok) return taskId;
+  const query = new URLSearchParams({ view: "diff", ...(attempt === undefined ? {} : { attempt: String(attempt) }) });
+  try {
+    const response = await fetchRoom(ctx.parties, PartyName.task, taskId.value, ctx.secrets.orchestratorToken, `/?${query}`);
+    const text = await response.text();
+    if (response.ok) return { ok: true, value: text };
+    const error = ErrorBody.safeParse((JSON.parse(text) as { error?: unknown }).error);
+    return error.success ? { ok: false, error: error.data } : fail("internal", `the task room answered ${response.status}`);
+  } catch (error) {
+    return fail("internal", `the task room could not be read: ${error instanceof Error ? error.message : String(error)}`);
+  }
+}
+
 /** A person's decision on a task awaiting one. */
 export async function resolveTaskDecision(ctx: MeshContext, ref: string, decision: ResolveDecision): Promise<Outcome<TaskView>> {
   const taskId = await resolveTaskRef(ctx, ref);
@@ -142,6 +167,8 @@ export async function createTask(ctx: MeshContext, args: CreateTaskRequest): Pro
     tier,
     agent_selector: selectorFor(args.agent, named),
     ...(args.acceptance === undefined ? {} : { acceptance: args.acceptance }),
+    ...(args.isolation === undefined ? {} : { isolation: args.isolation }),
+    ...(args.base_ref === undefined ? {} : { base_ref: args.base_ref }),
   };
   // One request: the task room owns the rest (the breaker, the name, the listing, the dispatch).
   const created = await callRoom<TaskRecord>(ctx, PartyName.task, command.task_id, "", { method: "POST", body: command });

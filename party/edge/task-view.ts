@@ -31,7 +31,8 @@ export function taskMermaid(task: TaskRecord): string {
     const outcome = attempt.failure_class ? `${attempt.status}: ${attempt.failure_class}` : attempt.status;
     const where = attempt.agent ? ` on ${attempt.agent}` : "";
     const role = attempt.role === "consensus" ? " consensus" : attempt.role === "retry" ? " retry" : "";
-    const cost = `$${attempt.cost_usd.toFixed(4)} · ${(attempt.latency_ms / 1000).toFixed(1)}s`;
+    const stat = attempt.diff_stat === undefined ? "" : ` · +${attempt.diff_stat.insertions} -${attempt.diff_stat.deletions}`;
+    const cost = `$${attempt.cost_usd.toFixed(4)} · ${(attempt.latency_ms / 1000).toFixed(1)}s${stat}`;
     const won = task.winner === attempt.n ? " ★" : "";
     lines.push(`  ${id}["${label(`#${attempt.n}${role} ${attempt.tier}${where}${won}`)}<br/>${label(`${outcome} · ${cost}`)}"]`);
     for (const from of previous) lines.push(`  ${from} --> ${id}`);
@@ -42,12 +43,18 @@ export function taskMermaid(task: TaskRecord): string {
     }
   }
   flushRound();
+  if (task.consensus !== undefined) {
+    // The judge's reasons, beside the round it decided.
+    lines.push(`  judge[/"${label(`consensus: #${task.consensus.winner}`)}<br/>${task.consensus.reasons.slice(0, 4).map(label).join("<br/>")}"/]`);
+    for (const from of previous) lines.push(`  ${from} --> judge`);
+    previous = ["judge"];
+  }
   if (task.human !== undefined) {
     lines.push(`  human{{"${label(`person: ${task.human.decision ?? "waiting"}`)}"}}`);
     for (const from of previous) lines.push(`  ${from} --> human`);
     previous = ["human"];
   }
-  lines.push(`  final(("${label(task.status)}"))`);
+  lines.push(`  final(("${label(task.status)}${task.applied ? " · applied" : ""}"))`);
   for (const from of previous) lines.push(`  ${from} --> final`);
   return lines.join("\n");
 }

@@ -6,6 +6,7 @@ import { errorResponse, json } from "../http/responses.ts";
 import { refuseRequest } from "../http/refuse-request.ts";
 import { orchestratorContext } from "../edge/api-routes.ts";
 import { registerMeshTools } from "./mesh-tools.ts";
+import { registerWorkTools } from "./work-tools.ts";
 import { errorResult } from "./tool-results.ts";
 
 export const MCP_PATH = "/mcp";
@@ -46,6 +47,7 @@ export async function handleMcp(request: Request, url: URL, lobby: Party.FetchLo
     return errorResult({ code: /not found/i.test(text) ? "not_found" : "bad_request", message: text });
   };
   registerMeshTools(server, ctx);
+  registerWorkTools(server, ctx);
   const transport = new WebStandardStreamableHTTPServerTransport({ sessionIdGenerator: undefined });
   await server.connect(transport);
   try {

@@ -1,7 +1,7 @@
 import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
 import { z } from "zod";
-import { Acceptance, FINISHED_TASK_STATUSES, MAX_INSTRUCTION_CHARS, MAX_LOG_READ, TaskName, TaskStatus } from "../../protocol/index.ts";
+import { Acceptance, BaseRef, FINISHED_TASK_STATUSES, Isolation, MAX_INSTRUCTION_CHARS, MAX_LOG_READ, TaskName, TaskStatus } from "../../protocol/index.ts";
 import { cancelTask, createTask, getBudget, getLogs, getTask, listAgents, listTasks, resolveTaskDecision, type MeshContext } from "../edge/mesh-operations.ts";
 import { errorResult, taskResult, valueResult } from "./tool-results.ts";
 import { waitForTask, type Progress } from "./task-waiter.ts";
@@ -25,16 +25,22 @@ function progressSender(extra: ToolExtra): (progress: Progress) => Promise<void>
   };
 }
 
-const taskRef = {
+export const taskRef = {
   name: z.string().min(1).optional().describe("the task's name (give this or task_id)"),
   task_id: z.string().min(1).optional().describe("the task's id, a ULID (give this or name)"),
 };
 
 /** The task a `name` / `task_id` pair names, or the error that says which argument is missing. */
-function refOf(args: { name?: string | undefined; task_id?: string | undefined }): string | CallToolResult {
+export function refOf(args: { name?: string | undefined; task_id?: string | undefined }): string | CallToolResult {
   const ref = args.task_id ?? args.name;
   return ref === undefined ? errorResult({ code: "bad_request", message: "name or task_id: give one of them to say which task" }) : ref;
 }
+
+/** Where attempts run and what they start from (INTERFACES.md "Work isolation and results"). */
+const isolationArgs = {
+  isolation: Isolation.optional().describe("worktree (default inside a git repository: each attempt in its own git worktree and branch) or none (run in cwd in place)"),
+  base_ref: BaseRef.optional().describe("the commit-ish every attempt starts from; default the checkout's HEAD when the first attempt starts"),
+};
 
 /** Registers every tool of INTERFACES.md on a fresh server. */
 export function registerMeshTools(server: McpServer, ctx: MeshContext): void {
@@ -50,11 +56,12 @@ export function registerMeshTools(server: McpServer, ctx: MeshContext): void {
         cwd: z.string().min(1).optional().describe("working directory on the agent's machine"),
         agent: z.string().min(1).optional().describe("an agent's name, or mac / vm for any agent of that kind"),
         acceptance: Acceptance.optional().describe("checks a successful run must pass: a shell command (exit 0 accepts) and the paths it may change"),
+        ...isolationArgs,
         wait_s: z.number().min(0).max(MAX_WAIT_S).optional().describe(`seconds to wait for the task to finish (default ${EXECUTE_DEFAULT_WAIT_S})`),
       },
     },
     async (args, extra) => {
-      const created = await createTask(ctx, { instruction: args.instruction, executor: args.executor, cwd: args.cwd, agent: args.agent, acceptance: args.acceptance });
+      const created = await createTask(ctx, { instruction: args.instruction, executor: args.executor, cwd: args.cwd, agent: args.agent, acceptance: args.acceptance, isolation: args.isolation, base_ref: args.base_ref });
       if (!created.ok) return errorResult(created.error);
       const waited = await waitForTask(ctx, created.value.task_id, args.wait_s ?? EXECUTE_DEFAULT_WAIT_S, progressSender(extra as ToolExtra), extra.signal);
       if (!waited.ok) return errorResult(waited.error);
@@ -73,10 +80,11 @@ export function registerMeshTools(server: McpServer, ctx: MeshContext): void {
         cwd: z.string().min(1).describe("working directory on the agent's machine"),
         agent: z.string().min(1).optional().describe("an agent's name, or mac / vm"),
         executor: z.string().min(1).optional().describe("tier id or CLI name; default sonnet"),
+        ...isolationArgs,
       },
     },
     async (args) => {
-      const created = await createTask(ctx, { name: args.name, prompt: args.prompt, cwd: args.cwd, agent: args.agent, executor: args.executor });
+      const created = await createTask(ctx, { name: args.name, prompt: args.prompt, cwd: args.cwd, agent: args.agent, executor: args.executor, isolation: args.isolation, base_ref: args.base_ref });
       return created.ok ? taskResult(created.value, `dispatched: call result with name ${args.name}`) : errorResult(created.error);
     },
   );

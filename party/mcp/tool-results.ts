@@ -1,5 +1,5 @@
 import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
-import type { ErrorBody, TaskView } from "../../protocol/index.ts";
+import type { DiffStat, ErrorBody, TaskView } from "../../protocol/index.ts";
 
 /** How many output characters a task's text summary quotes. */
 const SUMMARY_OUTPUT_CHARS = 2000;
@@ -7,7 +7,7 @@ const SUMMARY_OUTPUT_CHARS = 2000;
 /** A task as a tool result: the task in `structuredContent`, a readable summary as text. */
 export function taskResult(task: TaskView, note?: string): CallToolResult {
   const attempts = task.attempts
-    .map((a) => `  #${a.n} ${a.tier}${a.agent ? ` on ${a.agent}` : ""}: ${a.status}${a.failure_class ? ` (${a.failure_class})` : ""}${a.exit_code === undefined ? "" : `, exit ${a.exit_code}`}`)
+    .map((a) => `  #${a.n} ${a.tier}${a.agent ? ` on ${a.agent}` : ""}: ${a.status}${a.failure_class ? ` (${a.failure_class})` : ""}${a.exit_code === undefined ? "" : `, exit ${a.exit_code}`}${a.diff_stat ? `, ${statText(a.diff_stat)}` : ""}`)
     .join("\n");
   const lines = [
     `task ${task.task_id}${task.name ? ` (${task.name})` : ""}: ${task.status} at tier ${task.tier}`,
@@ -15,10 +15,16 @@ export function taskResult(task: TaskView, note?: string): CallToolResult {
     `attempts:\n${attempts}`,
     `tokens ${task.tokens.input} in / ${task.tokens.output} out · $${task.cost_usd.toFixed(4)} · ${(task.latency_ms / 1000).toFixed(1)} s`,
     ...(task.error ? [`error ${task.error.code}: ${task.error.message}`] : []),
+    ...(task.result?.branch ? [`result: attempt ${task.result.attempt} on branch ${task.result.branch} (${task.result.commit?.slice(0, 12)} from ${task.result.base?.slice(0, 12)})${task.result.diff_stat ? `, ${statText(task.result.diff_stat)}` : ""}; see it with the diff tool, merge it with apply`] : []),
+    ...(task.applied ? [`applied: the checkout is at ${task.applied.commit.slice(0, 12)}`] : []),
     ...(task.output ? [`output:\n${task.output.slice(-SUMMARY_OUTPUT_CHARS)}`] : []),
     `watch live: ${task.watch_url}`,
   ];
   return { content: [{ type: "text", text: lines.join("\n") }], structuredContent: task };
+}
+
+function statText(stat: DiffStat): string {
+  return `${stat.files} file${stat.files === 1 ? "" : "s"} changed, +${stat.insertions} -${stat.deletions}`;
 }
 
 /** Any JSON value as a tool result. */

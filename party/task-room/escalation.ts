@@ -1,5 +1,6 @@
 import { ExecutorTier, refuse, type Result, type Attempt, type FailureClass, type ResolveDecision, type TaskRecord } from "../../protocol/index.ts";
-import { MAX_ATTEMPTS, isOpenAttempt, newAttempt } from "./task-state.ts";
+import { judgeConsensus } from "./consensus-judge.ts";
+import { MAX_ATTEMPTS, isOpenAttempt, newAttempt, withResult } from "./task-state.ts";
 
 /** At most this many attempts one after another before consensus (INTERFACES.md). */
 export const MAX_SEQUENTIAL = 3;
@@ -55,19 +56,6 @@ function toHuman(task: TaskRecord, reason: string, now: number): Plan {
 }
 
 /**
- * Judges a consensus round on evidence: only candidates that passed (the CLI succeeded and the
- * acceptance check held) can win; among them the one whose changed files most others agree with,
- * then the cheapest, then the earliest.
- */
-export function judgeConsensus(candidates: readonly Attempt[]): Attempt | null {
-  const passing = candidates.filter((a) => a.status === "succeeded");
-  const files = (a: Attempt): string => [...(a.changed_files ?? [])].sort().join("\n");
-  const agreement = (a: Attempt): number => passing.filter((b) => b !== a && files(b) === files(a)).length;
-  const ranked = [...passing].sort((a, b) => agreement(b) - agreement(a) || a.cost_usd - b.cost_usd || a.n - b.n);
-  return ranked[0] ?? null;
-}
-
-/**
  * The escalation ladder, applied after an attempt ended: quality failures move up to the next tier an
  * agent serves (skips recorded); after three sequential attempts, or at the top, consensus runs
  * several tiers at once; with no passing candidate, or at the cap of five attempts, a person decides.
@@ -79,11 +67,12 @@ export function planNext(task: TaskRecord, served: ReadonlySet<ExecutorTier>, co
 
   if (last.role === "consensus") {
     const round = task.attempts.filter((a) => a.role === "consensus" && a.dispatched_at === last.dispatched_at);
-    const winner = judgeConsensus(round);
-    if (winner === null) return toHuman(task, "no consensus candidate passed its checks", now);
+    const decision = judgeConsensus(round);
+    const winner = decision === null ? undefined : round.find((a) => a.n === decision.winner);
+    if (decision === null || winner === undefined) return toHuman(task, "no consensus candidate passed its checks", now);
     const { error: _error, ...rest } = task;
-    const won: TaskRecord = { ...rest, status: "succeeded", winner: winner.n, ...(winner.output === undefined ? {} : { output: winner.output }), updated_at: now };
-    return { kind: "settled", task: won, note: `consensus picked attempt ${winner.n} (${winner.tier}) of ${round.length}` };
+    const won: TaskRecord = withResult({ ...rest, status: "succeeded", winner: winner.n, consensus: decision, ...(winner.output === undefined ? {} : { output: winner.output }), updated_at: now });
+    return { kind: "settled", task: won, note: `consensus picked attempt ${winner.n} (${winner.tier}) of ${round.length}: ${decision.reasons.join("; ")}` };
   }
 
   if (task.status !== "failed" || last.failure_class === undefined || !QUALITY.includes(last.failure_class)) return { kind: "none" };
@@ -135,7 +124,7 @@ export function resolveTask(task: TaskRecord, decision: ResolveDecision, retryTi
     const best = bestAttempt(task);
     if (best === undefined) return refuse("conflict", "no attempt ended with a result to approve; retry or reject");
     const { error: _error, ...rest } = task;
-    const approved: TaskRecord = { ...rest, status: "succeeded", human, winner: best.n, ...(best.output === undefined ? {} : { output: best.output }), updated_at: now };
+    const approved: TaskRecord = withResult({ ...rest, status: "succeeded", human, winner: best.n, ...(best.output === undefined ? {} : { output: best.output }), updated_at: now });
     return { ok: true, value: { kind: "settled", task: approved, note: `a person approved attempt ${best.n} (${best.tier})` } };
   }
   const tier = retryTier ?? task.attempts.at(-1)?.tier ?? "sonnet";

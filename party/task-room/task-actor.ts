@@ -1,4 +1,4 @@
-import { resolveExecutorTier, type AgentSelector, type Attempt, type AttemptExit, type AttemptHello, type ErrorBody, type ExecutorTier, type ResolveDecision, type Result, type TaskCreate, type TaskRecord, type TaskSummary, type TaskToAgent } from "../../protocol/index.ts";
+import { FINISHED_TASK_STATUSES, resolveExecutorTier, type AgentSelector, type ApplyOutcome, type ApplyRequest, type Attempt, type AttemptExit, type AttemptHello, type ErrorBody, type ExecutorTier, type ResolveDecision, type Result, type TaskCreate, type TaskRecord, type TaskSummary, type TaskToAgent } from "../../protocol/index.ts";
 import { planNext, resolveTask, startingTier, type EscalationConfig, type Plan } from "./escalation.ts";
 import { attemptOf, cancelTask, finishAttempt, isOpenAttempt, loseAttempt, newTask, startAttempt } from "./task-state.ts";
 
@@ -32,7 +32,11 @@ export type TaskEvent =
   /** A person's decision at the human step. */
   | { type: "resolve"; command: ResolveDecision }
   /** The first request after a restart: attempts still waiting for an agent are asked for again. */
-  | { type: "resume" };
+  | { type: "resume" }
+  /** Merge the result (or attempt `attempt`) into the user's checkout (`apply`). */
+  | { type: "apply"; attempt?: number }
+  /** The agent's answer to the merge; null when the registry could not reach it. */
+  | { type: "applied"; attempt: number; outcome: Result<ApplyOutcome> };
 
 export type TaskEffect =
   /** Ask at once: reserve attempt 1's estimate, claim the name (list the task), and which tiers are served. */
@@ -60,7 +64,13 @@ export type TaskEffect =
   /** A message to one agent connection; with `close`, the connection is then closed as not assigned. */
   | { kind: "send"; connectionId: string; message: TaskToAgent; close?: "unsupported_version" | "not_assigned" }
   /** Tell the agent running `attempt` to stop it. */
-  | { kind: "cancel-attempt"; attempt: number; reason: string };
+  | { kind: "cancel-attempt"; attempt: number; reason: string }
+  /** A `[mesh]` line in the task's log, with no change of the task. */
+  | { kind: "note"; text: string; attempt: number }
+  /** Ask the attempt's agent (through the registry) to merge its branch; the answer comes back as `applied`. */
+  | { kind: "apply"; request: ApplyRequest }
+  /** The task ended: the agents that ran it may remove its worktrees, all but the winner's. */
+  | { kind: "ended"; agents: string[]; keep?: number };
 
 /** What a decision returns: the next state, the effects in order, and the reply to a request (if the event was one). */
 export type Decision = { state: TaskActorState; effects: TaskEffect[]; reply?: Result<TaskRecord> };
@@ -87,6 +97,9 @@ export function summaryOf(task: TaskRecord): TaskSummary {
 function stored(previous: TaskRecord | null, task: TaskRecord, note: string, attempt = task.attempts.length): TaskEffect[] {
   const effects: TaskEffect[] = [{ kind: "store", task, note, attempt }];
   if (previous === null || previous.status !== task.status) effects.push({ kind: "index", summary: summaryOf(task) });
+  const ended = FINISHED_TASK_STATUSES.includes(task.status) && (previous === null || !FINISHED_TASK_STATUSES.includes(previous.status));
+  const agents = [...new Set(task.attempts.filter((a) => a.isolation === "worktree" && a.agent !== null).map((a) => a.agent as string))];
+  if (ended && agents.length > 0) effects.push({ kind: "ended", agents, ...(task.result === undefined ? {} : { keep: task.result.attempt }) });
   return effects;
 }
 
@@ -108,6 +121,10 @@ export function decide(state: TaskActorState, event: TaskEvent, ctx: TaskActorCo
       return onCancel(state, event, ctx);
     case "resolve":
       return onResolve(state, event.command, ctx);
+    case "apply":
+      return onApply(state, event.attempt, ctx);
+    case "applied":
+      return onApplied(state, event, ctx);
     case "resume":
       return { state, effects: (state.task?.attempts ?? []).filter((a) => a.status === "dispatched").map((a) => ({ kind: "reserve", attempt: a.n, tier: a.tier })) };
   }
@@ -250,4 +267,40 @@ function onResolve(state: TaskActorState, command: ResolveDecision, ctx: TaskAct
   const plan = resolved.value;
   if (plan.kind === "none") return { state, effects: [], reply: { ok: true, value: state.task } };
   return { state: { ...state, task: plan.task }, effects: [...stored(state.task, plan.task, plan.note), ...reservations(plan)], reply: { ok: true, value: plan.task } };
+}
+
+/** Merging needs a succeeded task (or a named attempt) whose attempt left a commit on a branch of its own. */
+function onApply(state: TaskActorState, requested: number | undefined, ctx: TaskActorContext): Decision {
+  const task = state.task;
+  if (task === null) return refused(state, "not_found", `no task ${ctx.taskId}`);
+  const n = requested ?? task.result?.attempt;
+  if (n === undefined) return refused(state, "conflict", `task ${task.task_id} is ${task.status}: nothing to apply yet; apply a succeeded task, or name an attempt`);
+  const attempt = attemptOf(task, n);
+  if (attempt === undefined) return refused(state, "not_found", `task ${task.task_id} has no attempt ${n}`);
+  if (task.applied !== undefined) {
+    return { state, effects: [{ kind: "note", text: `[mesh] apply: already applied (checkout at ${task.applied.commit.slice(0, 12)}); nothing to do`, attempt: n }], reply: { ok: true, value: task } };
+  }
+  if (attempt.commit === undefined || attempt.branch === undefined || attempt.base === undefined || attempt.checkout === undefined || attempt.agent === null) {
+    const why = attempt.isolation === "none" ? "it ran in place (no git repository)" : attempt.diff_stat?.files === 0 ? "it changed nothing" : `it has no commit (${attempt.status})`;
+    return refused(state, "conflict", `attempt ${n} has nothing to apply: ${why}`);
+  }
+  const { repo, branch: target } = attempt.checkout;
+  const request: ApplyRequest = { type: "apply.request", agent: attempt.agent, task_id: task.task_id, attempt: n, repo, branch: attempt.branch, ...(target === undefined ? {} : { target_branch: target }), base: attempt.base, commit: attempt.commit };
+  return { state, effects: [{ kind: "apply", request }] };
+}
+
+function onApplied(state: TaskActorState, event: Extract<TaskEvent, { type: "applied" }>, ctx: TaskActorContext): Decision {
+  const task = state.task;
+  if (task === null) return refused(state, "not_found", `no task ${ctx.taskId}`);
+  if (!event.outcome.ok) return refused(state, event.outcome.error.code, event.outcome.error.message, [{ kind: "note", text: `[mesh] apply refused: ${event.outcome.error.message}`, attempt: event.attempt }]);
+  const outcome = event.outcome.value;
+  if (!outcome.ok) {
+    const files = outcome.files.length > 0 ? `: ${outcome.files.slice(0, 20).join(", ")}` : "";
+    const code = outcome.code === "internal" ? "internal" : outcome.code;
+    const message = `${outcome.message}${files}`;
+    return refused(state, code, message, [{ kind: "note", text: `[mesh] apply refused (${outcome.code}): ${message}`, attempt: event.attempt }]);
+  }
+  const applied: TaskRecord = { ...task, applied: { commit: outcome.commit, at: ctx.now }, updated_at: ctx.now };
+  const how = outcome.already_applied ? "was already in the checkout" : outcome.fast_forward ? "fast-forwarded the checkout" : "merged into the checkout with a merge commit";
+  return { state: { ...state, task: applied }, effects: [{ kind: "store", task: applied, note: `attempt ${event.attempt} ${how} (now at ${outcome.commit.slice(0, 12)})`, attempt: event.attempt }], reply: { ok: true, value: applied } };
 }

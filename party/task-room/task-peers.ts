@@ -1,5 +1,5 @@
 import type * as Party from "partykit/server";
-import { refuse, type Attempt, type AgentSelector, type ExecutorTier, type LogLine, type Result, type TaskRecord, type TaskSummary } from "../../protocol/index.ts";
+import { ApplyReply, refuse, type ApplyOutcome, type ApplyRequest, type Attempt, type AgentSelector, type ExecutorTier, type LogLine, type Result, type TaskRecord, type TaskSummary } from "../../protocol/index.ts";
 import { sendToBudget, sendToDirectory, sendToRegistry, servedTiers } from "../room-peers.ts";
 import { attemptPrompt } from "./attempt-context.ts";
 import { attemptOf, lostAgents } from "./task-state.ts";
@@ -62,11 +62,27 @@ export class TaskPeers {
     return this.logged(`settle attempt ${attempt.n}`, sendToBudget(this.parties, this.token, { type: "budget.settle", stage }));
   }
 
+  /** Asks the attempt's agent, through the registry, to merge its branch; the agent's outcome. */
+  async apply(request: ApplyRequest): Promise<Result<ApplyOutcome>> {
+    const answer = await sendToRegistry(this.parties, this.token, request);
+    if (!answer.ok) return answer;
+    const parsed = ApplyReply.safeParse(answer.value);
+    return parsed.success ? { ok: true, value: parsed.data.outcome } : refuse("internal", "the registry's answer to apply was not understood");
+  }
+
+  /** The task ended: the agents that ran its attempts may remove its worktrees, all but the winner's. */
+  ended(agents: string[], keep: number | undefined): Promise<Result<unknown>> {
+    return this.logged("tell agents the task ended", sendToRegistry(this.parties, this.token, { type: "task.ended", task_id: this.taskId, agents, ...(keep === undefined ? {} : { keep }) }));
+  }
+
   /** Asks the registry for an agent: the request carries the exact `task.assign` the agent will get. */
-  dispatch(task: TaskRecord, n: number, recent: readonly LogLine[]): Promise<Result<unknown>> {
+  dispatch(task: TaskRecord, n: number, recent: readonly LogLine[], diffs: ReadonlyMap<number, string> = new Map()): Promise<Result<unknown>> {
     const attempt = attemptOf(task, n);
     if (attempt === undefined) return Promise.resolve(refuse("internal", `task ${task.task_id} has no attempt ${n}`));
     const excluded = lostAgents(task);
+    const base = task.base ?? task.base_ref;
+    // Isolation is asked of a task with a cwd unless it says none: only an agent that can make worktrees takes it.
+    const needsWorktree = task.cwd !== undefined && task.isolation !== "none";
     return sendToRegistry(this.parties, this.token, {
       type: "dispatch.request",
       assign: {
@@ -74,10 +90,15 @@ export class TaskPeers {
         task_id: task.task_id,
         attempt: n,
         tier: attempt.tier,
-        prompt: attemptPrompt(task, attempt, recent),
+        prompt: attemptPrompt(task, attempt, recent, diffs),
         ...(task.cwd === undefined ? {} : { cwd: task.cwd }),
         ...(task.acceptance === undefined ? {} : { acceptance: task.acceptance }),
+        ...(task.isolation === undefined ? {} : { isolation: task.isolation }),
+        // Every attempt starts from the commit the first one resolved (INTERFACES.md "Work isolation").
+        ...(base === undefined ? {} : { base }),
+        ...(task.name === undefined ? {} : { task_name: task.name }),
       },
+      ...(needsWorktree ? { needs: ["worktree" as const] } : {}),
       selector: task.agent_selector,
       ...(excluded.length === 0 ? {} : { exclude_agents: excluded }),
       requested_at: Date.now(),

@@ -8,6 +8,7 @@ import {
   TaskCommand,
   ViewerToTask,
   parseMessage,
+  type AttemptDiff,
   type AttemptExit,
   type AttemptHello,
   type LogBatch,
@@ -27,6 +28,7 @@ import { AttemptHolders } from "./attempt-holders.ts";
 import { escalationConfigFrom } from "./escalation.ts";
 import { LogStore } from "./log-store.ts";
 import { ChangeWaiters } from "./change-waiters.ts";
+import { DiffStore } from "./diff-store.ts";
 import { decide, emptyTaskActor, exitMayClimb, type TaskActorState, type TaskEffect, type TaskEvent } from "./task-actor.ts";
 import { TaskPeers } from "./task-peers.ts";
 import { ViewerFeed } from "./viewer-feed.ts";
@@ -52,6 +54,7 @@ export default class TaskRoom implements Party.Server {
   private actor: TaskActorState = emptyTaskActor();
   private log: LogStore | null = null;
   private feed: ViewerFeed | null = null;
+  private diffs: DiffStore | null = null;
   private holders = new AttemptHolders({});
   private readonly waiters = new ChangeWaiters();
   private readonly roles = new Map<string, SocketRole>();
@@ -71,6 +74,7 @@ export default class TaskRoom implements Party.Server {
     this.holders = AttemptHolders.fromStored(lineCounts);
     this.log = log;
     this.feed = new ViewerFeed(log);
+    this.diffs = new DiffStore(this.room.storage);
   }
 
   onConnect(connection: Party.Connection, context: Party.ConnectionContext): void {
@@ -104,6 +108,7 @@ export default class TaskRoom implements Party.Server {
     const message = parsed.value;
     if (message.type === "attempt.hello") return this.onAttemptHello(message, connection);
     if (message.type === "log.batch") return this.onLogBatch(message, connection);
+    if (message.type === "attempt.diff") return this.onAttemptDiff(message, connection);
     return this.onAttemptExit(message, connection);
   }
 
@@ -121,6 +126,7 @@ export default class TaskRoom implements Party.Server {
     }
     await this.resume();
     if (command.type === "attempt.lost") return reply(await this.run({ type: "lost", attempt: command.attempt, agent: command.agent, reason: command.reason }));
+    if (command.type === "task.apply") return reply(await this.run({ type: "apply", ...(command.attempt === undefined ? {} : { attempt: command.attempt }) }));
     if (command.type === "task.resolve") return reply(await this.run({ type: "resolve", command: { decision: command.decision, ...(command.guidance === undefined ? {} : { guidance: command.guidance }), ...(command.executor === undefined ? {} : { executor: command.executor }) } }));
     const held = (this.actor.task?.attempts ?? []).filter((a) => this.holderConnection(a.n) !== undefined).map((a) => a.n);
     return reply(await this.run({ type: "cancel", ...(command.reason === undefined ? {} : { reason: command.reason }), held }));
@@ -132,12 +138,24 @@ export default class TaskRoom implements Party.Server {
     const task = this.actor.task;
     if (task === null || this.log === null) return errorResponse("not_found", `no task ${this.room.id}`);
     const view = url.searchParams.get("view");
+    if (view === "diff") return this.readDiff(task, url.searchParams.get("attempt"));
     if (view !== "logs" && view !== "changes") return json(task);
     const sinceSeq = Math.max(0, Number(url.searchParams.get("since_seq") ?? "0") || 0);
     const limit = Math.min(MAX_LOG_READ, Math.max(1, Number(url.searchParams.get("limit") ?? MAX_LOG_READ) || MAX_LOG_READ));
     if (view === "changes") await this.waiters.changeAfter(Number(url.searchParams.get("revision") ?? "-1"), this.log.nextSeq > sinceSeq, Number(url.searchParams.get("timeout_ms") ?? "0"));
     const lines = await this.log.read(sinceSeq, limit);
     return json(view === "logs" ? { lines } : { task: this.actor.task, lines, revision: this.waiters.revision });
+  }
+
+  /** The patch of an attempt (default: the task's result), as `git diff --binary` wrote it: applicable at its base. */
+  private async readDiff(task: TaskRecord, attemptParam: string | null): Promise<Response> {
+    const n = attemptParam === null ? task.result?.attempt : Number(attemptParam);
+    if (n === undefined) return errorResponse("conflict", `task ${task.task_id} is ${task.status} and has no result yet; name an attempt with ?attempt=N`);
+    const attempt = Number.isInteger(n) ? task.attempts.find((a) => a.n === n) : undefined;
+    if (attempt === undefined) return errorResponse(attemptParam === null ? "not_found" : "bad_request", `attempt: task ${task.task_id} has no attempt ${attemptParam ?? n}`);
+    if (attempt.isolation !== "worktree") return errorResponse("conflict", `attempt ${n} ${attempt.isolation === "none" ? "ran in place (not in a git repository): it has no diff" : `is ${attempt.status} and has no diff yet`}`);
+    const diff = (await this.diffs?.read(n)) ?? "";
+    return new Response(diff, { status: 200, headers: { "content-type": "text/x-diff; charset=utf-8", ...(attempt.diff_truncated ? { "x-mesh-diff-truncated": "true" } : {}) } });
   }
 
   /** After a restart, asks again for every attempt still waiting for an agent (reserving and dispatching are idempotent per attempt). */
@@ -180,7 +198,18 @@ export default class TaskRoom implements Party.Server {
     send(connection, { type: "log.ack", attempt: batch.attempt, next_line: this.holders.linesOf(batch.attempt) });
   }
 
-  private async onAttemptExit(exit: AttemptExit, connection: Party.Connection): Promise<void> {
+  /** A piece of the attempt's diff: stored at once; the exit that follows says how many pieces there were. */
+  private onAttemptDiff(piece: AttemptDiff, connection: Party.Connection): void {
+    if (!this.holders.holds(connection.id, piece.attempt) || this.diffs === null) {
+      return send(connection, { type: "error", code: "not_assigned", message: `attempt ${piece.attempt} is not held by this connection; send attempt.hello first`, in_reply_to: piece.type });
+    }
+    this.diffs.put(piece.attempt, piece.index, piece.text).catch((error: unknown) => console.error(`task ${this.room.id}: storing a diff failed: ${String(error)}`));
+  }
+
+  private async onAttemptExit(reported: AttemptExit, connection: Party.Connection): Promise<void> {
+    // A diff with pieces missing is kept and flagged: the branch still holds all of it.
+    const complete = reported.diff_chunks === undefined || this.diffs?.complete(reported.attempt, reported.diff_chunks) === true;
+    const exit: AttemptExit = complete ? reported : { ...reported, diff_truncated: true };
     const task = this.actor.task;
     if (task === null || !this.holders.holds(connection.id, exit.attempt)) {
       return send(connection, { type: "error", code: "not_assigned", message: `attempt ${exit.attempt} is not held by this connection`, in_reply_to: exit.type });
@@ -247,12 +276,26 @@ export default class TaskRoom implements Party.Server {
         if (effect.close === "not_assigned") connection.close(CloseCode.notAssigned, "attempt not assigned");
         return undefined;
       }
+      case "note":
+        this.note(effect.text, effect.attempt);
+        return undefined;
+      case "apply":
+        return peers.apply(effect.request).then((outcome) => this.run({ type: "applied", attempt: effect.request.attempt, outcome }));
+      case "ended":
+        return peers.ended(effect.agents, effect.keep).then(() => undefined);
       case "cancel-attempt": {
         const connection = this.holderConnection(effect.attempt);
         if (connection !== undefined) send(connection, { type: "attempt.cancel", attempt: effect.attempt, reason: effect.reason });
         return undefined;
       }
     }
+  }
+
+  /** A `[mesh]` line in the log, with no change of the task. */
+  private note(text: string, attempt: number): void {
+    const appended = this.log?.append([systemLine(attempt, text)]);
+    if (appended) this.feed?.publish(appended.lines);
+    appended?.written.catch((error: unknown) => console.error(`task ${this.room.id}: storing a note failed: ${String(error)}`));
   }
 
   /** Issues the write of a new task state (with its note in the log), shows it to viewers, wakes waiters. */
@@ -270,7 +313,10 @@ export default class TaskRoom implements Party.Server {
     const task = this.actor.task;
     if (task === null) return;
     const recent = this.log === null || attempt === 1 ? [] : await this.log.read(Math.max(0, this.log.nextSeq - 2000), 2000);
-    const sent = await peers.dispatch(task, attempt, recent);
+    // A later attempt's prompt carries the earlier attempts' diffs (issue 12): read them only then.
+    const earlier = attempt === 1 ? [] : task.attempts.filter((a) => a.n < attempt && a.commit !== undefined);
+    const diffs = new Map(await Promise.all(earlier.map(async (a): Promise<[number, string]> => [a.n, (await this.diffs?.read(a.n)) ?? ""])));
+    const sent = await peers.dispatch(task, attempt, recent, diffs);
     if (!sent.ok) console.error(`task ${this.room.id}: ${sent.error.message}`);
   }
 

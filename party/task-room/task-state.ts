@@ -25,6 +25,8 @@ export function newTask(command: TaskCreate, now: number): TaskRecord {
     tier: command.tier,
     agent_selector: command.agent_selector,
     ...(command.acceptance === undefined ? {} : { acceptance: command.acceptance }),
+    ...(command.isolation === undefined ? {} : { isolation: command.isolation }),
+    ...(command.base_ref === undefined ? {} : { base_ref: command.base_ref }),
     attempts: [newAttempt(1, command.tier, now)],
     tokens: { input: 0, output: 0 },
     cost_usd: 0,
@@ -87,6 +89,23 @@ function failureOf(attempt: Attempt, exit: AttemptExit): TaskError {
   return { code, message: `attempt ${attempt.n} exited with code ${exit.exit_code ?? "unknown"}; read its log for the cause` };
 }
 
+const withResultOf = (task: TaskRecord, attempt: Attempt, changes: Partial<TaskRecord>, now: number): TaskRecord => withResult(withAttempt(task, attempt, changes, now));
+
+/** What an exit says of the attempt's work: where it ran, its commit and diff, its acceptance evidence. */
+function workOf(exit: AttemptExit): Partial<Attempt> {
+  return {
+    ...(exit.isolation === undefined ? {} : { isolation: exit.isolation }),
+    ...(exit.branch === undefined ? {} : { branch: exit.branch }),
+    ...(exit.base === undefined ? {} : { base: exit.base }),
+    ...(exit.commit === undefined ? {} : { commit: exit.commit }),
+    ...(exit.diff_stat === undefined ? {} : { diff_stat: exit.diff_stat }),
+    ...(exit.diff_truncated === undefined ? {} : { diff_truncated: exit.diff_truncated }),
+    ...(exit.diff_fingerprint === undefined ? {} : { diff_fingerprint: exit.diff_fingerprint }),
+    ...(exit.acceptance === undefined ? {} : { acceptance: exit.acceptance }),
+    ...(exit.checkout === undefined ? {} : { checkout: exit.checkout }),
+  };
+}
+
 /** An agent reports the end of its attempt. A task cancelled meanwhile keeps its status; the exit is recorded. */
 export function finishAttempt(task: TaskRecord, agent: string, exit: AttemptExit, now: number): Transition {
   const attempt = attemptOf(task, exit.attempt);
@@ -111,6 +130,7 @@ export function finishAttempt(task: TaskRecord, agent: string, exit: AttemptExit
     ...(exit.cost_usd === undefined ? {} : { cost_usd: exit.cost_usd }),
     ...(exit.changed_files === undefined ? {} : { changed_files: exit.changed_files }),
     ...(exit.output === undefined ? {} : { output: exit.output.slice(-16_000) }),
+    ...workOf(exit),
   };
   if (attempt.status === "cancelled") return { ok: true, value: withAttempt(task, ended, {}, now) };
   const attempts = task.attempts.map((a) => (a.n === ended.n ? ended : a));
@@ -126,14 +146,17 @@ export function finishAttempt(task: TaskRecord, agent: string, exit: AttemptExit
   const stillOpen = attempts.some(isOpenAttempt);
   const status = stillOpen ? "running" : outcome.status;
   const failed = status === "failed";
+  // Every later attempt starts from the commit the first one resolved (INTERFACES.md "Work isolation").
+  const base = task.base ?? exit.base;
   return {
     ok: true,
-    value: withAttempt(
+    value: withResultOf(
       task,
       ended,
       {
         ...totals,
         status,
+        ...(base === undefined ? {} : { base }),
         ...(exit.output === undefined ? {} : { output: exit.output }),
         ...(failed ? { error: failureOf(ended, exit) } : {}),
       },
@@ -147,6 +170,23 @@ export function cancelTask(task: TaskRecord, reason: string, now: number): Trans
   if (isFinished(task)) return refuse("conflict", `task ${task.task_id} already ${task.status}; nothing to cancel`);
   const attempts = task.attempts.map((a): Attempt => (isOpenAttempt(a) ? { ...a, status: "cancelled", failure_class: "cancelled", ended_at: now } : a));
   return { ok: true, value: { ...task, attempts, status: "cancelled", error: { code: "cancelled", message: `cancelled: ${reason}` }, updated_at: now } };
+}
+
+/**
+ * A succeeded task's `result`: the attempt it took (the winner, else the last that succeeded) and
+ * where its work is (INTERFACES.md "Work isolation and results").
+ */
+export function withResult(task: TaskRecord): TaskRecord {
+  if (task.status !== "succeeded") return task;
+  const taken = task.winner === undefined ? task.attempts.filter((a) => a.status === "succeeded").at(-1) : attemptOf(task, task.winner);
+  if (taken === undefined) return task;
+  const result = {
+    attempt: taken.n,
+    ...(taken.branch === undefined || taken.commit === undefined ? {} : { branch: taken.branch, commit: taken.commit }),
+    ...(taken.base === undefined ? {} : { base: taken.base }),
+    ...(taken.diff_stat === undefined ? {} : { diff_stat: taken.diff_stat }),
+  };
+  return { ...task, result };
 }
 
 /** At most this many attempts in all (INTERFACES.md). */

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { judgeConsensus, nextServedTier, planNext, resolveTask, startingTier, type EscalationConfig } from "../../party/task-room/escalation.ts";
+import { nextServedTier, planNext, resolveTask, startingTier, type EscalationConfig } from "../../party/task-room/escalation.ts";
+import { judgeConsensus } from "../../party/task-room/consensus-judge.ts";
 import { finishAttempt, newTask, startAttempt } from "../../party/task-room/task-state.ts";
 import { attemptPrompt } from "../../party/task-room/attempt-context.ts";
 import type { Attempt, AttemptExit, ExecutorTier, FailureClass, TaskRecord } from "../../protocol/index.ts";
@@ -90,8 +91,18 @@ describe("the escalation ladder", () => {
 
   it("prefers the candidate whose changed files the others agree with, then the cheaper", () => {
     const candidate = (n: number, files: string[], cost: number, status: Attempt["status"] = "succeeded"): Attempt => ({ n, tier: "opus", executor: "", agent: "a", status, tokens: { input: 0, output: 0 }, cost_usd: cost, latency_ms: 0, dispatched_at: 0, changed_files: files });
-    expect(judgeConsensus([candidate(1, ["a.ts"], 0.1), candidate(2, ["b.ts"], 0.5), candidate(3, ["b.ts"], 0.9)])?.n).toBe(2);
+    expect(judgeConsensus([candidate(1, ["a.ts"], 0.1), candidate(2, ["b.ts"], 0.5), candidate(3, ["b.ts"], 0.9)])?.winner).toBe(2);
     expect(judgeConsensus([candidate(1, ["a.ts"], 0.1, "failed")])).toBeNull();
+  });
+
+  it("judges by the changed lines, not the file names: the candidate the others share most lines with wins, with its reasons", () => {
+    const candidate = (n: number, lines: string[], cost: number, status: Attempt["status"] = "succeeded"): Attempt => ({ n, tier: "opus", executor: "", agent: "a", status, tokens: { input: 0, output: 0 }, cost_usd: cost, latency_ms: 0, dispatched_at: 0, changed_files: ["same.ts"], diff_fingerprint: lines });
+    // All three change the same file; 2 and 3 share their lines, 1 wrote something else (and is cheapest).
+    const decision = judgeConsensus([candidate(1, ["x1", "x2"], 0.01), candidate(2, ["a", "b", "c"], 0.5), candidate(3, ["a", "b", "d"], 0.4), candidate(4, ["a"], 0, "failed")]);
+    expect(decision?.winner).toBe(3);
+    expect(decision?.reasons[0]).toContain("attempt 3 (opus) passed");
+    expect(decision?.reasons.join("\n")).toContain("attempt 4 (opus) did not pass");
+    expect(decision?.reasons.join("\n")).toContain("50% with attempt 2");
   });
 
   it("starts at the next served tier when the asked one is not served, and waits when nothing is", () => {

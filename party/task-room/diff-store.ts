@@ -1,0 +1,37 @@
+import type { LogStorage } from "./log-store.ts";
+
+const diffPrefix = (attempt: number): string => `diff:${String(attempt).padStart(3, "0")}:`;
+const diffKey = (attempt: number, index: number): string => `${diffPrefix(attempt)}${String(index).padStart(4, "0")}`;
+
+/**
+ * Each attempt's diff (base → its commit), stored like the log: in pieces of at most
+ * DIFF_CHUNK_CHARS, one key each, as the agent sends them (issue 12). A piece sent again after a
+ * reconnect lands on the same key. Which pieces arrived is known in memory for the attempts whose
+ * agents are connected now: after a restart the agent sends every piece again before its exit.
+ */
+export class DiffStore {
+  private readonly received = new Map<number, Set<number>>();
+
+  constructor(private readonly storage: LogStorage) {}
+
+  /** Issues the write of one piece (not awaited: the output gate holds what is sent after it). */
+  put(attempt: number, index: number, text: string): Promise<void> {
+    let pieces = this.received.get(attempt);
+    if (pieces === undefined) this.received.set(attempt, (pieces = new Set()));
+    pieces.add(index);
+    return this.storage.put({ [diffKey(attempt, index)]: text });
+  }
+
+  /** Whether pieces 0..count-1 of the attempt's diff all arrived on this room's watch. */
+  complete(attempt: number, count: number): boolean {
+    const pieces = this.received.get(attempt);
+    for (let i = 0; i < count; i++) if (pieces?.has(i) !== true) return false;
+    return true;
+  }
+
+  /** The attempt's stored diff ("" when it has none). */
+  async read(attempt: number): Promise<string> {
+    const pieces = await this.storage.list<string>({ prefix: diffPrefix(attempt) });
+    return [...pieces.values()].join("");
+  }
+}
