@@ -8,7 +8,7 @@ import { ProtocolAgents, type Assignment } from "./protocol-agents.ts";
 import { stoppedAfter } from "./stopped-after.ts";
 
 /** Milliseconds from the call to `task.assign` (the figure), and to the HTTP answer (where the time goes). */
-export type DispatchLevel = { agents: number; samples: number[]; answers: number[] };
+export type DispatchLevel = { agents: number; samples: number[]; answers: number[]; error?: string };
 type DispatchSample = { assign: number; answer: number };
 
 const ASSIGN_TIMEOUT_MS = 10_000;
@@ -27,6 +27,8 @@ async function timeDispatch(mesh: Mesh, agents: ProtocolAgents, index: number, l
   const assigned = agent.nextAssignment();
   const startedAt = performance.now();
   const created = mesh.api<TaskView>("/api/tasks", { method: "POST", body: { instruction: label, executor: "deepseek", agent: agent.name } }).then((response) => ({ response, at: performance.now() }));
+  // Awaited below unless the assignment never comes; then its failure is the timeout's, not an unhandled one.
+  created.catch(() => {});
   const assignment: Assignment = await Promise.race([assigned, timeout(ASSIGN_TIMEOUT_MS, `task.assign for ${agent.name}`)]);
   const { response, at: answeredAt } = await created;
   if (response.status !== 201) throw new Error(`POST /api/tasks → ${response.status} ${JSON.stringify(response.body)}`);
@@ -40,13 +42,20 @@ export async function dispatchLatency(mesh: Mesh, levels: readonly number[], sam
   return stoppedAfter(new ProtocolAgents(`ws://127.0.0.1:${mesh.port}`, mesh.agentToken, "deepseek", "bench-dispatch"), async (agents) => {
     const results: DispatchLevel[] = [];
     for (const level of levels) {
-      await agents.growTo(level);
-      await new Promise((resolve) => setTimeout(resolve, SETTLE_MS));
-      if (results.length === 0) for (let i = 0; i < WARMUP_DISPATCHES; i++) await timeDispatch(mesh, agents, i % level, `warm-up ${i}`);
       const samples: DispatchSample[] = [];
-      for (let i = 0; i < samplesPerLevel; i++) {
-        const index = Math.floor(((i + 0.5) * level) / samplesPerLevel) % level;
-        samples.push(await timeDispatch(mesh, agents, index, `dispatch ${level}/${i}`));
+      try {
+        await agents.growTo(level);
+        await new Promise((resolve) => setTimeout(resolve, SETTLE_MS));
+        if (results.length === 0) for (let i = 0; i < WARMUP_DISPATCHES; i++) await timeDispatch(mesh, agents, i % level, `warm-up ${i}`);
+        for (let i = 0; i < samplesPerLevel; i++) {
+          const index = Math.floor(((i + 0.5) * level) / samplesPerLevel) % level;
+          samples.push(await timeDispatch(mesh, agents, index, `dispatch ${level}/${i}`));
+        }
+      } catch (error) {
+        // The levels measured so far keep their rows; this one, and the larger ones, report the failure.
+        const message = error instanceof Error ? error.message : String(error);
+        for (const failed of levels.filter((l) => l >= level)) results.push({ agents: failed, samples: [], answers: [], error: message });
+        return results;
       }
       results.push({ agents: level, samples: samples.map((s) => s.assign), answers: samples.map((s) => s.answer) });
       console.error(`bench:   ${level} agents: ${samples.length} dispatches`);

@@ -35,6 +35,7 @@ export function dispatchRow(level: DispatchLevel): Row {
       { value: p50, goal: GOAL.dispatchP50Ms, direction: "at-most" },
       { value: p99, goal: GOAL.dispatchP99Ms, direction: "at-most" },
     ],
+    ...(level.error === undefined ? {} : { error: level.error }),
   };
 }
 

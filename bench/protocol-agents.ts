@@ -30,7 +30,8 @@ class ProtocolAgent {
     private readonly socket = new WebSocket(`${base}/parties/${PartyName.registry}/${SINGLETON_ROOM_ID}?token=${encodeURIComponent(token)}`),
   ) {
     this.welcomed = new Promise((resolve, reject) => {
-      socket.once("error", reject);
+      // Always listened to: a reset after the welcome (a dev server reloading) must not throw.
+      socket.on("error", reject);
       socket.once("close", (code) => reject(new Error(`agent ${name}: registry socket closed (${code}) before the welcome`)));
       socket.on("message", (raw) => {
         // The instant first: this is the figure the dispatch row reports.
@@ -61,7 +62,9 @@ class ProtocolAgent {
 
   private startHeartbeat(seconds: number): void {
     if (this.heartbeat !== undefined) clearInterval(this.heartbeat);
-    this.heartbeat = setInterval(() => this.socket.send(JSON.stringify({ type: "agent.heartbeat", running: this.running })), seconds * 1000);
+    this.heartbeat = setInterval(() => {
+      if (this.socket.readyState === WebSocket.OPEN) this.socket.send(JSON.stringify({ type: "agent.heartbeat", running: this.running }));
+    }, seconds * 1000);
   }
 
   private onAssign(receivedAt: number, taskId: string, attempt: number): void {
@@ -69,8 +72,10 @@ class ProtocolAgent {
     this.running.push(ref);
     const finished = this.runNoop(taskId, attempt).finally(() => {
       this.running.splice(this.running.indexOf(ref), 1);
-      this.socket.send(JSON.stringify({ type: "task.released", ...ref }));
+      if (this.socket.readyState === WebSocket.OPEN) this.socket.send(JSON.stringify({ type: "task.released", ...ref }));
     });
+    // An assignment nobody waits for (one handed out again) may fail unobserved; a waiter still sees the failure.
+    finished.catch(() => {});
     const waiting = this.waiting;
     this.waiting = undefined;
     waiting?.({ receivedAt, taskId, attempt, finished });
@@ -88,7 +93,7 @@ class ProtocolAgent {
         else reject(error);
       };
       socket.once("open", () => socket.send(JSON.stringify({ type: "attempt.hello", protocol_version: PROTOCOL_VERSION, agent: this.name, attempt, executor: "true" })));
-      socket.once("error", settle);
+      socket.on("error", settle);
       socket.once("close", (code) => settle(new Error(`attempt ${taskId}/${attempt}: task room closed the socket (${code})`)));
       socket.on("message", (raw) => {
         const frame = JSON.parse(raw.toString()) as Frame & { code?: string; message?: string };

@@ -17,7 +17,8 @@ function opened(socket: WebSocket): Promise<void> {
   return new Promise((resolve, reject) => {
     socket.once("open", () => resolve());
     socket.once("unexpected-response", (_request, response) => reject(new Error(`upgrade refused: ${response.statusCode}`)));
-    socket.once("error", reject);
+    // Kept after the open: a later reset (a dev server reloading) must not throw; the row's stall check reports it.
+    socket.on("error", reject);
   });
 }
 
