@@ -6,6 +6,7 @@
 // check is skipped with a note, the command still runs.
 import type { Acceptance, LogStream } from "../../protocol/index.ts";
 import type { AttemptFacts } from "./failure-classes.ts";
+import { LineTail } from "./line-tail.ts";
 import { matchesAnyGlob } from "./path-globs.ts";
 import { runProcessGroup, type RunningGroup } from "./process-group-run.ts";
 import type { ProcessSupervisor } from "./process-limits.ts";
@@ -48,6 +49,8 @@ export async function checkAcceptance(input: AcceptanceInput): Promise<Acceptanc
     return { outside };
   }
   note(`$ ${line}`);
+  // The evidence kept on the attempt (issue 12): the last 50 lines the command printed.
+  const tail = new LineTail(50);
   const group = runProcessGroup({
     command: ["sh", "-c", line],
     cwd: input.cwd,
@@ -56,8 +59,14 @@ export async function checkAcceptance(input: AcceptanceInput): Promise<Acceptanc
     timeoutS: input.timeoutS,
     killGraceMs: input.killGraceMs,
     drainMs: input.drainMs,
-    onStdout: (text) => input.onLine("stdout", text),
-    onStderr: (text) => input.onLine("stderr", text),
+    onStdout: (text) => {
+      tail.push(text);
+      input.onLine("stdout", text);
+    },
+    onStderr: (text) => {
+      tail.push(text);
+      input.onLine("stderr", text);
+    },
     onNote: (text) => input.onLine("system", text),
   });
   input.onStart(group);
@@ -65,5 +74,5 @@ export async function checkAcceptance(input: AcceptanceInput): Promise<Acceptanc
   if (end.startError !== undefined) note(end.startError);
   const timedOut = end.stopped?.as === "timeout";
   note(timedOut ? `did not finish within ${input.timeoutS}s` : end.signal !== null ? `killed by ${end.signal}` : `exited ${end.exitCode ?? "?"}`);
-  return { outside, command: { line, exitCode: end.exitCode, signal: end.signal, timedOut } };
+  return { outside, command: { line, exitCode: end.exitCode, signal: end.signal, timedOut, tail: tail.text(20_000) } };
 }

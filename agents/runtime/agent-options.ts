@@ -1,6 +1,6 @@
 import { statSync } from "node:fs";
-import { hostname } from "node:os";
-import { resolve } from "node:path";
+import { homedir, hostname } from "node:os";
+import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { AgentHello } from "../../protocol/index.ts";
 import { DEFAULT_LIMITS, type LimitSettings } from "./process-limits.ts";
@@ -23,6 +23,12 @@ export interface AgentOptions {
   ratesPath?: string;
   /** Resource limits for every child. */
   limits: LimitSettings;
+  /** What the agent keeps between runs (`--state-dir`; INTERFACES.md "Work isolation and results"). */
+  stateDir: string;
+  /** Where attempts' git worktrees live (`--worktrees`), never inside a user's repository. */
+  worktreesDir: string;
+  /** Hours a winning attempt's worktree stays for inspection when it is not applied (`--keep-worktrees-h`). */
+  keepWorktreesH: number;
 }
 
 /** What an entry point may fill in when its flag is absent. */
@@ -52,6 +58,9 @@ Runs coding CLIs for an agent mesh. The token comes from the environment: MESH_A
   --max-procs <n>       processes per run; 0 = none (default ${DEFAULT_LIMITS.maxProcs}; needs systemd or --run-as)
   --cpu-s <n>           CPU seconds per process; 0 = none (default ${DEFAULT_LIMITS.cpuS})
   --run-as <user>       run children as this user (the agent must run as root)
+  --state-dir <dir>     what the agent keeps between runs (default ~/.agent-mesh/<name>)
+  --worktrees <dir>     where attempts' git worktrees live (default <state dir>/worktrees)
+  --keep-worktrees-h <n>  hours a winner's worktree stays when not applied (default 24)
   --help                print this help
 `;
 
@@ -80,6 +89,9 @@ export function parseAgentOptions(argv: readonly string[], env: NodeJS.ProcessEn
         capacity: { type: "string" },
         workdir: { type: "string" },
         rates: { type: "string" },
+        "state-dir": { type: "string" },
+        worktrees: { type: "string" },
+        "keep-worktrees-h": { type: "string" },
         "memory-mb": { type: "string" },
         "max-procs": { type: "string" },
         "cpu-s": { type: "string" },
@@ -147,6 +159,11 @@ export function parseAgentOptions(argv: readonly string[], env: NodeJS.ProcessEn
   const workdir = resolve(text("workdir") ?? process.cwd());
   if (!isDirectory(workdir)) return error(`--workdir '${workdir}' is not a directory: give an existing directory`);
 
+  const stateDir = resolve(text("state-dir") ?? join(env.HOME ?? homedir(), ".agent-mesh", name));
+  const worktreesDir = resolve(text("worktrees") ?? join(stateDir, "worktrees"));
+  const keepText = text("keep-worktrees-h") ?? "24";
+  if (!/^\d{1,6}(\.\d+)?$/.test(keepText)) return error(`--keep-worktrees-h '${keepText}' must be a number of hours, e.g. 24`);
+
   const token = env.MESH_AGENT_TOKEN;
   if (token === undefined || token.length === 0) {
     return error("MESH_AGENT_TOKEN is not set: export the mesh's agent token (the server prints it when it starts) and run again");
@@ -154,7 +171,20 @@ export function parseAgentOptions(argv: readonly string[], env: NodeJS.ProcessEn
 
   return {
     status: "ok",
-    options: { kind, server, name, executorsPath: resolve(executorsPath), capacity, workdir, token, limits, ...(ratesPath === undefined ? {} : { ratesPath: resolve(ratesPath) }) },
+    options: {
+      kind,
+      server,
+      name,
+      executorsPath: resolve(executorsPath),
+      capacity,
+      workdir,
+      token,
+      limits,
+      stateDir,
+      worktreesDir,
+      keepWorktreesH: Number(keepText),
+      ...(ratesPath === undefined ? {} : { ratesPath: resolve(ratesPath) }),
+    },
   };
 }
 

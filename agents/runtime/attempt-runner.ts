@@ -3,7 +3,7 @@
 // succeeded, then classify. Every child runs in its own process group under the supervisor's limits.
 import { statSync } from "node:fs";
 import { basename } from "node:path";
-import type { Acceptance, ErrorBody, ExecutorSpec, FailureClass, LogStream, OutputLine, Tokens } from "../../protocol/index.ts";
+import type { Acceptance, AttemptExit, ErrorBody, ExecutorSpec, FailureClass, LogStream, OutputLine, Result, Tokens } from "../../protocol/index.ts";
 import { checkAcceptance, type AcceptanceOutcome } from "./acceptance-check.ts";
 import { familyOfFormat, RateTable } from "./cost-rates.ts";
 import { classifyAttempt, type AttemptFacts } from "./failure-classes.ts";
@@ -31,7 +31,18 @@ export interface AttemptRunInput {
   killGraceMs?: number;
   /** After a child exits, how long its pipes may stay open (held by leftovers) before those are killed. */
   drainMs?: number;
+  /**
+   * In a worktree: commits what the CLI changed, before acceptance runs (so the check's own files stay
+   * out of the commit), and says what the commit holds (issue 12).
+   */
+  commitWork?: () => Promise<Result<WorkFacts, string>>;
 }
+
+/** What an attempt's commit holds, as `attempt.exit` reports it. */
+export type WorkFacts = Pick<AttemptExit, "isolation" | "branch" | "base" | "commit" | "diff_stat" | "diff_truncated" | "diff_fingerprint" | "checkout"> & {
+  /** Changed files relative to the attempt's cwd: what `allowed_paths` is judged on. */
+  changed_files: string[];
+};
 
 /** How an attempt ended: the fields of `attempt.exit` the runner knows. */
 export interface AttemptResult {
@@ -47,6 +58,16 @@ export interface AttemptResult {
   tokens?: Tokens;
   cost_usd?: number;
   changed_files?: string[];
+  /** Where it ran and what its commit holds (issue 12). */
+  isolation?: AttemptExit["isolation"];
+  branch?: string;
+  base?: string;
+  commit?: string;
+  diff_stat?: AttemptExit["diff_stat"];
+  diff_truncated?: boolean;
+  diff_fingerprint?: string[];
+  checkout?: AttemptExit["checkout"];
+  acceptance?: AttemptExit["acceptance"];
 }
 
 export interface RunningAttempt {
@@ -158,8 +179,14 @@ export function runAttempt(input: AttemptRunInput): RunningAttempt {
     }
     shown.end();
     const report = parsed.report;
-    const after = before === undefined ? undefined : await snapshotWorkTree(input.cwd);
-    const changed = before === undefined || after === undefined ? undefined : await changedFiles(before, after, input.cwd);
+    const work = input.commitWork === undefined ? undefined : await input.commitWork();
+    if (work !== undefined && !work.ok) note(`[agent] could not commit the attempt's work: ${work.error}`);
+    const after = before === undefined || work?.ok === true ? undefined : await snapshotWorkTree(input.cwd);
+    const changed = work?.ok === true ? work.value.changed_files : before === undefined || after === undefined ? undefined : await changedFiles(before, after, input.cwd);
+    if (work?.ok === true && work.value.diff_stat !== undefined) {
+      const stat = work.value.diff_stat;
+      note(`[agent] ${work.value.commit === undefined ? "the attempt changed nothing" : `committed ${work.value.commit.slice(0, 12)} on ${work.value.branch}: ${stat.files} files, +${stat.insertions} -${stat.deletions}${work.value.diff_truncated ? " (diff cut at the size cap; the branch holds all of it)" : ""}`}`);
+    }
 
     const facts: AttemptFacts = {
       program,
@@ -175,6 +202,7 @@ export function runAttempt(input: AttemptRunInput): RunningAttempt {
     const outcome = describeRun(report, input);
     if (outcome.summary !== undefined) note(`[agent] ${outcome.summary}`);
     let verdict = classifyAttempt(facts);
+    let evidence: AttemptResult["acceptance"];
     if (verdict.failure_class === undefined && input.acceptance !== undefined && stopped === undefined) {
       const acceptance: AcceptanceOutcome = await checkAcceptance({
         acceptance: input.acceptance,
@@ -193,6 +221,8 @@ export function runAttempt(input: AttemptRunInput): RunningAttempt {
         },
       });
       verdict = classifyAttempt({ ...facts, stopped, acceptance });
+      const ran = acceptance.command;
+      if (ran !== undefined) evidence = { command: ran.line, exit_code: ran.exitCode, passed: ran.exitCode === 0 && !ran.timedOut, output_tail: ran.tail };
     }
     // A stop was noted when it happened; other failures are named here, for whoever watches the log.
     if (verdict.failure_class !== undefined && facts.stopped === undefined) note(`[agent] ${verdict.failure_class}: ${verdict.message ?? "failed"}`);
@@ -205,6 +235,8 @@ export function runAttempt(input: AttemptRunInput): RunningAttempt {
       ...(verdict.failure_class === undefined ? {} : { failure_class: verdict.failure_class, error: { code: "internal", message: verdict.message ?? verdict.failure_class } }),
       ...outcome.fields,
       ...(changed === undefined ? {} : { changed_files: changed }),
+      ...(work?.ok === true ? workFields(work.value) : {}),
+      ...(evidence === undefined ? {} : { acceptance: evidence }),
     };
   };
 
@@ -225,6 +257,11 @@ export function runAttempt(input: AttemptRunInput): RunningAttempt {
     },
     done,
   };
+}
+
+function workFields(work: WorkFacts): Partial<AttemptResult> {
+  const { changed_files: _changed, ...fields } = work;
+  return fields;
 }
 
 /** Model, session, tokens and cost of a run, and the line that tells them in the log. */

@@ -5,6 +5,7 @@ import { runAttempt, type RunningAttempt } from "./attempt-runner.ts";
 import type { RateTable } from "./cost-rates.ts";
 import type { ProcessSupervisor } from "./process-limits.ts";
 import { TaskLink } from "./task-link.ts";
+import type { WorktreeKeeper } from "./worktree-keeper.ts";
 
 export interface AttemptSessionInput {
   assign: TaskAssign;
@@ -18,6 +19,8 @@ export interface AttemptSessionInput {
   /** Prices for CLIs that report no cost. */
   rates: RateTable;
   log: AgentLog;
+  /** The agent's worktrees: each attempt with a cwd runs in its own (issue 12). */
+  worktrees?: WorktreeKeeper;
 }
 
 export interface AttemptSession {
@@ -87,11 +90,36 @@ export function startAttemptSession(input: AttemptSessionInput): AttemptSession 
       link.close();
       return;
     }
-    const cwd = assign.cwd ?? input.workdir;
+    const note = (text: string): void => link.addLine({ stream: "system", text: `[agent] ${text}`, ts: Date.now() });
+    const keeper = input.worktrees;
+    const prepared = assign.cwd === undefined || keeper === undefined ? undefined : await keeper.prepare(assign, assign.cwd);
+    if (prepared !== undefined && !prepared.ok) {
+      // A bad base_ref or an unreadable repository: the configuration is at fault, not the CLI.
+      note(prepared.error);
+      log(`${label}: ${prepared.error}`);
+      await link.finish({ exit_code: null, signal: null, duration_ms: 0, failure_class: "syntax_error", error: { code: "internal", message: prepared.error } });
+      link.close();
+      return;
+    }
+    const workspace = prepared?.value;
+    if (workspace?.isolation === "none") note(workspace.reason);
+    if (workspace?.isolation === "worktree") note(`working in its own worktree ${workspace.worktree} (branch ${workspace.branch}, from ${workspace.base.slice(0, 12)}); your checkout is not touched`);
+    const cwd = workspace?.cwd ?? assign.cwd ?? input.workdir;
+    let pieces: string[] = [];
     const started = runAttempt({
       executor: input.executor,
       prompt: assign.prompt,
       cwd,
+      ...(workspace?.isolation === "worktree" && keeper !== undefined
+        ? {
+            commitWork: async () => {
+              const committed = await keeper.commit(workspace, assign.tier);
+              if (!committed.ok) return committed;
+              pieces = committed.value.pieces;
+              return { ok: true as const, value: committed.value.facts };
+            },
+          }
+        : {}),
       acceptance: assign.acceptance,
       supervisor: input.supervisor,
       rates: input.rates,
@@ -109,15 +137,21 @@ export function startAttemptSession(input: AttemptSessionInput): AttemptSession 
       },
     });
     runner = started;
-    const result = await started.done;
+    const ran = await started.done;
+    const result = workspace?.isolation === "none" ? { ...ran, isolation: "none" as const } : ran;
     const how = result.failure_class ?? (result.signal !== null ? `killed by ${result.signal}` : `exited ${result.exit_code ?? "?"}`);
     log(`${label} ${how}${result.exit_code !== null && result.failure_class !== undefined ? ` (exit ${result.exit_code})` : ""} in ${formatDuration(result.duration_ms)}`);
     if (result.error !== undefined) log(`${label}: ${result.error.message}`);
     exited = true;
     if (aborted) startAbortWait();
-    if (lost) return;
-    await Promise.race([link.finish(result), abortWaitOver]);
+    if (lost) {
+      // No longer ours: its work cannot win.
+      if (workspace?.isolation === "worktree") await keeper?.remove(workspace);
+      return;
+    }
+    await Promise.race([link.finish(result, pieces), abortWaitOver]);
     link.close();
+    if (workspace?.isolation === "worktree" && keeper !== undefined) await keeper.settle(workspace, assign.task_id, assign.attempt, result.failure_class === undefined && result.exit_code === 0);
   };
 
   const done = run().catch((cause: unknown) => {

@@ -6,7 +6,9 @@ import { startAttemptSession, type AttemptSession } from "./attempt-session.ts";
 import { tiersOf } from "./executors-file.ts";
 import { packageVersion } from "./package-version.ts";
 import { plainSupervisor, type ProcessSupervisor } from "./process-limits.ts";
+import { gitCapabilities } from "./git-capability.ts";
 import { RegistryLink, type AgentIdentity } from "./registry-link.ts";
+import { WorktreeKeeper } from "./worktree-keeper.ts";
 
 export interface AgentHandle {
   /** Kills running children (by process group), reports them briefly, and closes every socket. */
@@ -42,11 +44,15 @@ export function startAgent(options: AgentOptions, executors: ExecutorsFile, plat
     tiers: tiersOf(executors),
     capacity: options.capacity,
     version: packageVersion(),
+    capabilities: gitCapabilities(),
   };
   // Refuse here, not in a reconnect loop: the registry would close on a bad hello again and again.
   const hello = AgentHello.safeParse({ type: "agent.hello", protocol_version: PROTOCOL_VERSION, ...identity, running: [] });
   if (!hello.success) throw new Error(`the agent's hello is invalid: ${describeIssues(hello.error)}`);
 
+  // Worktrees only where git can make them; without, tasks that need isolation never come here.
+  const worktrees = identity.capabilities?.worktree === true ? new WorktreeKeeper({ worktreesDir: options.worktreesDir, keepHours: options.keepWorktreesH, log }) : undefined;
+  worktrees?.start();
   const sessions = new Map<string, { ref: AttemptRef; session: AttemptSession }>();
   const keyOf = (ref: AttemptRef): string => `${ref.task_id}#${ref.attempt}`;
   let stopping: Promise<void> | undefined;
@@ -84,6 +90,7 @@ export function startAgent(options: AgentOptions, executors: ExecutorsFile, plat
       supervisor,
       rates,
       log,
+      ...(worktrees === undefined ? {} : { worktrees }),
     });
     sessions.set(keyOf(ref), { ref, session });
     void session.done.then(() => {
@@ -97,6 +104,7 @@ export function startAgent(options: AgentOptions, executors: ExecutorsFile, plat
       for (const { session } of sessions.values()) session.abort();
       await Promise.all([...sessions.values()].map(({ session }) => session.done));
       registry.close();
+      worktrees?.stop();
       leftoverKillers.delete(killLeftovers);
       if (leftoverKillers.size === 0) process.off("exit", killAllLeftovers);
     })();
@@ -119,9 +127,22 @@ export function startAgent(options: AgentOptions, executors: ExecutorsFile, plat
     running: () => [...sessions.values()].map(({ ref, session }) => ({ ...ref, ...session.status() })),
     onAssign,
     onFatal,
+    onMerge: (merge) => {
+      log(`task ${merge.task_id} attempt ${merge.attempt}: merging ${merge.branch} into ${merge.repo}`);
+      const merged = worktrees === undefined ? Promise.resolve({ ok: false as const, code: "internal" as const, message: "this agent has no git worktree support", files: [] }) : worktrees.merge(merge);
+      void merged
+        .catch((error: unknown) => ({ ok: false as const, code: "internal" as const, message: `the merge failed: ${String(error)}`, files: [] }))
+        .then((outcome) => {
+          log(`task ${merge.task_id} attempt ${merge.attempt}: ${outcome.ok ? `merged, checkout at ${outcome.commit.slice(0, 12)}` : `not merged (${outcome.code}): ${outcome.message}`}`);
+          registry.merged(merge.request_id, outcome);
+        });
+    },
+    onWorktreesRelease: (release) => void worktrees?.release(release.task_id, release.keep),
+    worktreesBytes: () => worktrees?.diskBytes(),
   });
   log(`agent ${options.name} (${options.kind}) connecting to ${options.server.origin} with tiers ${identity.tiers.join(",")}`);
   log(`children run with ${supervisor.description}`);
+  log(worktrees === undefined ? "no git worktree support (git missing or older than 2.17): tasks that need isolation go to other agents" : `attempts run in git worktrees under ${options.worktreesDir}`);
 
   const killLeftovers = (): void => {
     for (const { session } of sessions.values()) {

@@ -7,7 +7,10 @@ import {
   parseMessage,
   type AgentHello,
   type AttemptRef,
+  type ApplyOutcome,
+  type TaskApply,
   type TaskAssign,
+  type TaskEnded,
 } from "../../protocol/index.ts";
 import type { AgentLog } from "./agent-log.ts";
 import { describeClose, type FrameData, type LinkFailure, type LinkTransport, type OpenTransport } from "./link-transport.ts";
@@ -24,6 +27,12 @@ export interface RegistryLinkOptions {
   /** The attempts the agent holds now, for the hello and every heartbeat. */
   running: () => AttemptRef[];
   onAssign: (assign: TaskAssign) => void;
+  /** Merge an attempt's branch into the user's checkout (`apply`); answer with `merged`. */
+  onMerge?: (merge: TaskApply) => void;
+  /** A task ended: its worktrees may go, but for the winner's. */
+  onWorktreesRelease?: (release: TaskEnded) => void;
+  /** Disk the worktrees use now, in bytes, for heartbeats (undefined while not measured yet). */
+  worktreesBytes?: () => number | undefined;
   /** The registry refused the agent for good (old protocol, replaced, wrong token): do not retry. */
   onFatal: (message: string) => void;
   /** How the link reaches the registry; a partysocket by default, an in-memory transport in tests. */
@@ -66,6 +75,11 @@ export class RegistryLink {
     this.transport.start();
   }
 
+  /** How a `branch.merge` went. */
+  merged(requestId: string, outcome: ApplyOutcome): void {
+    this.transport.send({ type: "branch.merged", request_id: requestId, outcome });
+  }
+
   /** The attempt is over (or refused): its slot is free. Lost while disconnected; the next hello's running list says the same. */
   release(ref: AttemptRef): void {
     this.transport.send({ type: "task.released", ...ref });
@@ -104,6 +118,13 @@ export class RegistryLink {
       }
       case "task.assign":
         this.options.onAssign(message);
+        return;
+      case "branch.merge":
+        if (this.options.onMerge === undefined) this.merged(message.request_id, { ok: false, code: "internal", message: "this agent does not apply branches", files: [] });
+        else this.options.onMerge(message);
+        return;
+      case "worktrees.release":
+        this.options.onWorktreesRelease?.(message);
         return;
       case "heartbeat.ack":
         return;
@@ -156,7 +177,8 @@ export class RegistryLink {
         this.transport.reconnect(4000, "no heartbeat answer");
         return;
       }
-      this.transport.send({ type: "agent.heartbeat", running: this.options.running() });
+      const bytes = this.options.worktreesBytes?.();
+      this.transport.send({ type: "agent.heartbeat", running: this.options.running(), ...(bytes === undefined ? {} : { worktrees_bytes: bytes }) });
     }, beatMs);
   }
 

@@ -47,6 +47,8 @@ export class TaskLink {
   /** The current connection's hello was accepted. */
   private acceptedNow = false;
   private exit: AttemptResult | undefined;
+  /** The attempt's diff in pieces, sent before the exit on every connection that reports it. */
+  private diff: readonly string[] = [];
   private exitSentNow = false;
   private exitTimer: ReturnType<typeof setTimeout> | undefined;
   private connected = false;
@@ -83,9 +85,13 @@ export class TaskLink {
     if (!this.over) this.batcher.add(line);
   }
 
-  /** Reports the exit once every line is sent, and resolves when the room confirms (or the link gives up). */
-  finish(result: AttemptResult): Promise<void> {
+  /**
+   * Reports the exit once every line is sent, after the pieces of the attempt's diff (issue 12), and
+   * resolves when the room confirms (or the link gives up).
+   */
+  finish(result: AttemptResult, diff: readonly string[] = []): Promise<void> {
     this.exit = result;
+    this.diff = diff;
     this.trySendExit();
     return this.finished;
   }
@@ -193,7 +199,11 @@ export class TaskLink {
       return;
     }
     const line_count = this.batcher.lineCount;
-    if (this.send({ type: "attempt.exit", attempt: this.options.attempt, line_count, ...this.exit })) {
+    // The pieces go first on the same connection, so the room holds them all when the exit arrives.
+    const attempt = this.options.attempt;
+    if (!this.diff.every((text, index) => this.send({ type: "attempt.diff", attempt, index, text }))) return;
+    const diffChunks = this.exit.isolation === "worktree" ? { diff_chunks: this.diff.length } : {};
+    if (this.send({ type: "attempt.exit", attempt, line_count, ...this.exit, ...diffChunks })) {
       this.exitSentNow = true;
       if (this.exitTimer !== undefined) clearTimeout(this.exitTimer);
       this.exitTimer = setTimeout(() => {

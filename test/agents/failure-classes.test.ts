@@ -13,7 +13,7 @@ function facts(overrides: Partial<AttemptFacts> = {}): AttemptFacts {
 describe("classifyAttempt", () => {
   it("gives no class to a run that succeeded and passed acceptance", () => {
     expect(classifyAttempt(facts())).toEqual({});
-    expect(classifyAttempt(facts({ acceptance: { outside: [], command: { line: "npm test", exitCode: 0, signal: null, timedOut: false } } }))).toEqual({});
+    expect(classifyAttempt(facts({ acceptance: { outside: [], command: { line: "npm test", exitCode: 0, signal: null, timedOut: false, tail: "" } } }))).toEqual({});
   });
 
   it.each([
@@ -80,7 +80,7 @@ describe("classifyAttempt", () => {
   });
 
   it("classes a change outside allowed_paths as wrong_file, before the command's result", () => {
-    const verdict = classifyAttempt(facts({ acceptance: { outside: ["package.json"], command: { line: "npm test", exitCode: 1, signal: null, timedOut: false } } }));
+    const verdict = classifyAttempt(facts({ acceptance: { outside: ["package.json"], command: { line: "npm test", exitCode: 1, signal: null, timedOut: false, tail: "" } } }));
     expect(verdict).toEqual({ failure_class: "wrong_file", message: expect.stringContaining("package.json") });
   });
 
@@ -89,7 +89,7 @@ describe("classifyAttempt", () => {
     [{ exitCode: null, signal: "SIGKILL", timedOut: false }, "killed by SIGKILL"],
     [{ exitCode: null, signal: "SIGTERM", timedOut: true }, "did not finish in time"],
   ])("classes a failed acceptance command as test_fail: %j", (end, message) => {
-    const verdict = classifyAttempt(facts({ acceptance: { outside: [], command: { line: "npm test", ...end } } }));
+    const verdict = classifyAttempt(facts({ acceptance: { outside: [], command: { line: "npm test", tail: "", ...end } } }));
     expect(verdict).toEqual({ failure_class: "test_fail", message: expect.stringContaining(message) });
   });
 });

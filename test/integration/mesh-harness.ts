@@ -148,7 +148,8 @@ export async function startAgent(mesh: Mesh, name: string, executors: ExecutorsF
     executorsFile: file,
     agentToken: mesh.agentToken,
     ...(options.capacity === undefined ? {} : { capacity: options.capacity }),
-    ...(options.args === undefined ? {} : { args: options.args }),
+    // Its state (and worktrees) in the test's temp folder unless the test names one to reuse across restarts.
+    args: [...(options.args?.includes("--state-dir") ? [] : ["--state-dir", join(dir, "state")]), ...(options.args ?? [])],
     onLine: (line) => output.push(line),
   });
   const agent: TestAgent = {

@@ -1,0 +1,162 @@
+// Git for one attempt (issue 12; INTERFACES.md "Work isolation and results"): a worktree of its own
+// on a branch of its own, from the task's base commit; its result as one commit and a diff; merging
+// that branch into the user's checkout. The user's checkout is only ever read, until `apply`.
+import { execFile } from "node:child_process";
+import { createHash } from "node:crypto";
+import { mkdir, rm, stat } from "node:fs/promises";
+import { basename, join, posix, relative } from "node:path";
+import { MAX_DIFF_BYTES, type DiffStat, type Isolation, type Result } from "../../protocol/index.ts";
+
+const GIT_TIMEOUT_MS = 120_000;
+/** A diff is read whole up to this many bytes before it is cut to the stored cap. */
+const MAX_GIT_OUTPUT = 256 * 1024 * 1024;
+/** Who commits and merges for the mesh; the user's git config is neither needed nor changed. */
+const meshIdentity = (tier: string): string[] => ["-c", `user.name=agent-mesh`, "-c", `user.email=${tier}@agent-mesh.local`, "-c", "commit.gpgsign=false"];
+
+export type WorktreeWorkspace = {
+  isolation: "worktree";
+  /** The user's repository (its top folder). */
+  repo: string;
+  /** The attempt's worktree folder, and its cwd inside it (the task's cwd, mapped). */
+  worktree: string;
+  cwd: string;
+  branch: string;
+  /** The base commit (full sha). */
+  base: string;
+  /** The branch the checkout was on, which `apply` merges into (absent for a detached HEAD). */
+  targetBranch?: string;
+};
+export type Workspace = WorktreeWorkspace | { isolation: "none"; cwd: string; reason: string };
+
+export type WorkspaceRequest = { taskId: string; taskName?: string; attempt: number; tier: string; cwd: string; isolation?: Isolation; base?: string };
+
+type GitRun = { code: number; stdout: string; stderr: string };
+
+function git(cwd: string, args: readonly string[]): Promise<GitRun> {
+  return new Promise((resolve) => {
+    execFile("git", args, { cwd, timeout: GIT_TIMEOUT_MS, maxBuffer: MAX_GIT_OUTPUT, env: { ...process.env, GIT_TERMINAL_PROMPT: "0", LC_ALL: "C" } }, (error, stdout, stderr) => {
+      const code = error === null ? 0 : typeof error.code === "number" ? error.code : 1;
+      resolve({ code, stdout: String(stdout), stderr: String(stderr) || (error?.message ?? "") });
+    });
+  });
+}
+
+/** A branch path component from a task name or id (git's check-ref-format rules). */
+function refPart(text: string): string {
+  return text.replace(/[^A-Za-z0-9._-]/g, "-").replace(/\.{2,}/g, ".").replace(/^[.-]+|[.]+$/g, "").replace(/\.lock$/i, "-lock") || "task";
+}
+
+/** Where an attempt's worktree goes: per repository (its name and a hash of its path), per task, per attempt. */
+export function worktreePath(worktreesDir: string, repo: string, taskId: string, attempt: number, tier: string): string {
+  const key = `${refPart(basename(repo))}-${createHash("sha256").update(repo).digest("hex").slice(0, 8)}`;
+  return join(worktreesDir, key, refPart(taskId), `${attempt}-${refPart(tier)}`);
+}
+
+/** The attempt's workspace: a fresh worktree at the task's base, or its cwd in place (and why). */
+export async function prepareWorkspace(request: WorkspaceRequest, options: { worktreesDir: string }): Promise<Result<Workspace, string>> {
+  const isDir = (await stat(request.cwd).catch(() => undefined))?.isDirectory() === true;
+  if (!isDir) return { ok: false, error: `the task's cwd '${request.cwd}' is not a directory on this agent; give a directory that exists on the agent's machine` };
+  const inPlace = (reason: string): Result<Workspace, string> => ({ ok: true, value: { isolation: "none", cwd: request.cwd, reason } });
+  if (request.isolation === "none") return inPlace(`isolation "none" was asked: the attempt runs in place in ${request.cwd}`);
+  const where = await git(request.cwd, ["rev-parse", "--show-toplevel", "--show-prefix"]);
+  if (where.code !== 0) return inPlace(`${request.cwd} is not inside a git repository: the attempt runs in place, without a worktree or a diff`);
+  const [repo = "", prefix = ""] = where.stdout.split("\n");
+  const asked = request.base ?? "HEAD";
+  const resolved = await git(repo, ["rev-parse", "--verify", "-q", `${asked}^{commit}`]);
+  if (resolved.code !== 0) {
+    if (request.base !== undefined) return { ok: false, error: `base_ref '${request.base}' is not a commit in ${repo}; give a branch, tag or commit sha of that repository` };
+    return inPlace(`${repo} has no commit yet: the attempt runs in place, without a worktree or a diff`);
+  }
+  const base = resolved.stdout.trim();
+  const target = (await git(repo, ["symbolic-ref", "--short", "-q", "HEAD"])).stdout.trim();
+  const branch = `mesh/${refPart(request.taskName ?? request.taskId)}/${request.attempt}-${refPart(request.tier)}`;
+  const worktree = worktreePath(options.worktreesDir, repo, request.taskId, request.attempt, request.tier);
+  // The same attempt again (the agent restarted): its old worktree goes first.
+  if ((await stat(worktree).catch(() => undefined)) !== undefined) await removeWorktree(repo, worktree);
+  await mkdir(join(worktree, ".."), { recursive: true });
+  const added = await git(repo, ["worktree", "add", "-q", "-f", "-B", branch, worktree, base]);
+  if (added.code !== 0) return { ok: false, error: `git could not make a worktree for the attempt in ${worktree}: ${added.stderr.trim().slice(0, 500)}` };
+  return { ok: true, value: { isolation: "worktree", repo, worktree, cwd: join(worktree, prefix), branch, base, ...(target === "" ? {} : { targetBranch: target }) } };
+}
+
+export type WorkResult = { commit?: string; diffStat: DiffStat; diff: string; diffTruncated: boolean; changedFiles: string[] };
+
+/**
+ * Commits everything the attempt changed (tracked, new and deleted files; ignored files stay out) as
+ * one commit on its branch, and reads its diff from the base. Nothing changed: no commit.
+ */
+export async function finishWorkspace(workspace: WorktreeWorkspace, options: { tier: string; maxDiffBytes?: number }): Promise<Result<WorkResult, string>> {
+  const { worktree, base } = workspace;
+  const added = await git(worktree, ["add", "-A"]);
+  if (added.code !== 0) return { ok: false, error: `git add failed in ${worktree}: ${added.stderr.trim().slice(0, 500)}` };
+  if ((await git(worktree, ["diff", "--cached", "--quiet"])).code !== 0) {
+    const committed = await git(worktree, [...meshIdentity(options.tier), "commit", "-q", "--no-verify", "-m", `agent-mesh: ${workspace.branch}`]);
+    if (committed.code !== 0) return { ok: false, error: `git commit failed in ${worktree}: ${committed.stderr.trim().slice(0, 500)}` };
+  }
+  const head = (await git(worktree, ["rev-parse", "HEAD"])).stdout.trim();
+  if (head === base) return { ok: true, value: { diffStat: { files: 0, insertions: 0, deletions: 0 }, diff: "", diffTruncated: false, changedFiles: [] } };
+  const [numstat, names, diff] = await Promise.all([git(worktree, ["diff", "--numstat", base, head]), git(worktree, ["diff", "--name-only", "-z", base, head]), git(worktree, ["diff", "--binary", base, head])]);
+  const rows = numstat.stdout.split("\n").filter((row) => row.length > 0);
+  const count = (field: string | undefined): number => (field === undefined || field === "-" ? 0 : Number(field) || 0);
+  const diffStat = { files: rows.length, insertions: rows.reduce((sum, row) => sum + count(row.split("\t")[0]), 0), deletions: rows.reduce((sum, row) => sum + count(row.split("\t")[1]), 0) };
+  const cut = cutAtFileBoundary(diff.stdout, options.maxDiffBytes ?? MAX_DIFF_BYTES);
+  const fromCwd = relative(worktree, workspace.cwd).split("\\").join("/");
+  const changedFiles = names.stdout.split("\0").filter((name) => name.length > 0).map((name) => posix.relative(fromCwd, name)).slice(0, 1000);
+  return { ok: true, value: { commit: head, diffStat, diff: cut.text, diffTruncated: cut.truncated, changedFiles } };
+}
+
+/** A diff cut to `maxBytes` at the start of a file's section (`diff --git`), so what is kept still applies. */
+export function cutAtFileBoundary(diff: string, maxBytes: number): { text: string; truncated: boolean } {
+  if (Buffer.byteLength(diff) <= maxBytes) return { text: diff, truncated: false };
+  const head = Buffer.from(diff).subarray(0, maxBytes).toString("utf8");
+  const at = head.lastIndexOf("\ndiff --git ");
+  return { text: at < 0 ? "" : head.slice(0, at + 1), truncated: true };
+}
+
+async function removeWorktree(repo: string, worktree: string): Promise<void> {
+  await git(repo, ["worktree", "remove", "--force", worktree]);
+  await rm(worktree, { recursive: true, force: true });
+  await git(repo, ["worktree", "prune"]);
+}
+
+/** Removes the attempt's worktree (its branch stays, so nothing is lost) and prunes git's bookkeeping. */
+export function removeWorkspace(workspace: Pick<WorktreeWorkspace, "repo" | "worktree">): Promise<void> {
+  return removeWorktree(workspace.repo, workspace.worktree);
+}
+
+export type ApplyRefusal = { code: "checkout_dirty" | "apply_conflict" | "wrong_branch"; message: string; files: string[] };
+
+/**
+ * Merges an attempt's branch into the user's checkout, which must still be on the branch it had at
+ * the base: a fast-forward when possible, else a merge commit. Refuses, changing nothing, when the
+ * checkout has uncommitted changes or the merge conflicts (the merge is aborted).
+ */
+export async function applyBranch(request: { repo: string; branch: string; targetBranch?: string; base: string }): Promise<Result<{ commit: string; fastForward: boolean; alreadyApplied: boolean }, ApplyRefusal>> {
+  const { repo, branch } = request;
+  const current = (await git(repo, ["symbolic-ref", "--short", "-q", "HEAD"])).stdout.trim();
+  if (request.targetBranch !== undefined && current !== request.targetBranch) {
+    return { ok: false, error: { code: "wrong_branch", message: `the checkout in ${repo} is on ${current || "a detached HEAD"}, not on ${request.targetBranch} where the task started; check out ${request.targetBranch} and apply again`, files: [] } };
+  }
+  const status = await git(repo, ["status", "--porcelain=v1", "-z", "--untracked-files=all"]);
+  const dirty = status.stdout.split("\0").filter((entry) => entry.length > 3).map((entry) => entry.slice(3));
+  if (dirty.length > 0) {
+    return { ok: false, error: { code: "checkout_dirty", message: `the checkout in ${repo} has uncommitted changes (${dirty.slice(0, 20).join(", ")}${dirty.length > 20 ? ", …" : ""}); commit or stash them, then apply again`, files: dirty.slice(0, 20) } };
+  }
+  const tip = (await git(repo, ["rev-parse", "--verify", "-q", `${branch}^{commit}`])).stdout.trim();
+  if (tip === "") return { ok: false, error: { code: "apply_conflict", message: `the branch ${branch} is gone from ${repo}; nothing to apply`, files: [] } };
+  const head = async (): Promise<string> => (await git(repo, ["rev-parse", "HEAD"])).stdout.trim();
+  if ((await git(repo, ["merge-base", "--is-ancestor", tip, "HEAD"])).code === 0) return { ok: true, value: { commit: await head(), fastForward: false, alreadyApplied: true } };
+  if ((await git(repo, ["merge", "--ff-only", "-q", tip])).code === 0) return { ok: true, value: { commit: await head(), fastForward: true, alreadyApplied: false } };
+  const merged = await git(repo, [...meshIdentity("apply"), "merge", "--no-ff", "--no-edit", "-q", "-m", `agent-mesh: merge ${branch}`, tip]);
+  if (merged.code === 0) return { ok: true, value: { commit: await head(), fastForward: false, alreadyApplied: false } };
+  const conflicts = (await git(repo, ["diff", "--name-only", "--diff-filter=U"])).stdout.split("\n").filter((name) => name.length > 0);
+  await git(repo, ["merge", "--abort"]);
+  return { ok: false, error: { code: "apply_conflict", message: `${branch} does not merge cleanly into ${current || "the checkout"} (conflicts in ${conflicts.join(", ") || "the merge"}); nothing was changed: resolve by hand (git merge ${branch}) or retry the task from the new HEAD`, files: conflicts } };
+}
+
+/** Disk the worktrees folder uses, in bytes (`du -sk` exists on Linux and macOS). */
+export async function worktreesDiskBytes(dir: string): Promise<number> {
+  return new Promise((resolve) => {
+    execFile("du", ["-sk", dir], { timeout: 30_000 }, (error, stdout) => resolve(error === null ? Number(String(stdout).split("\t")[0] ?? 0) * 1024 : 0));
+  });
+}

@@ -1,0 +1,181 @@
+// The agent's worktrees over their lifetime (issue 12; INTERFACES.md "Work isolation and results"):
+// one per attempt, made before the CLI runs, committed after it, removed when it can no longer
+// win. A failed attempt's worktree goes at once (its branch stays); a succeeded one stays for
+// inspection until its task ends with another winner, its branch is applied, or it is older than
+// --keep-worktrees-h. A marker beside each finished worktree records that it finished, so an agent
+// that restarts removes the worktrees of attempts it was running when it died.
+import { readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import type { ApplyOutcome, Result, TaskApply, TaskAssign } from "../../protocol/index.ts";
+import type { AgentLog } from "./agent-log.ts";
+import type { WorkFacts } from "./attempt-runner.ts";
+import { diffFingerprint, diffPieces } from "./diff-fingerprint.ts";
+import { applyBranch, finishWorkspace, prepareWorkspace, removeWorkspace, worktreesDiskBytes, type Workspace } from "./attempt-worktree.ts";
+
+/** How often disk use is measured for heartbeats, and old worktrees swept. */
+const SWEEP_MS = 60_000;
+
+type Kept = { workspace: Extract<Workspace, { isolation: "worktree" }>; taskId: string; attempt: number; keptAt: number };
+
+export class WorktreeKeeper {
+  private readonly kept = new Map<string, Kept>();
+  private bytes: number | undefined;
+  private timer: ReturnType<typeof setInterval> | undefined;
+
+  constructor(
+    private readonly options: { worktreesDir: string; keepHours: number; log: AgentLog },
+  ) {}
+
+  /** Starts the sweeps: at once (removing what a previous run left unfinished), then every minute. */
+  start(): void {
+    void this.sweep(true);
+    this.timer = setInterval(() => void this.sweep(false), SWEEP_MS);
+    this.timer.unref();
+  }
+
+  stop(): void {
+    if (this.timer !== undefined) clearInterval(this.timer);
+  }
+
+  /** Disk the worktrees use, as last measured. */
+  diskBytes(): number | undefined {
+    return this.bytes;
+  }
+
+  /** The attempt's workspace: a fresh worktree from the task's base, or its cwd in place (and why). */
+  prepare(assign: TaskAssign, cwd: string): Promise<Result<Workspace, string>> {
+    return prepareWorkspace(
+      {
+        taskId: assign.task_id,
+        ...(assign.task_name === undefined ? {} : { taskName: assign.task_name }),
+        attempt: assign.attempt,
+        tier: assign.tier,
+        cwd,
+        ...(assign.isolation === undefined ? {} : { isolation: assign.isolation }),
+        ...(assign.base === undefined ? {} : { base: assign.base }),
+      },
+      { worktreesDir: this.options.worktreesDir },
+    );
+  }
+
+  /** Commits what the attempt changed; the facts for its exit, and its diff in pieces for the room. */
+  async commit(workspace: Extract<Workspace, { isolation: "worktree" }>, tier: string): Promise<Result<{ facts: WorkFacts; pieces: string[] }, string>> {
+    const finished = await finishWorkspace(workspace, { tier });
+    if (!finished.ok) return finished;
+    const work = finished.value;
+    const facts: WorkFacts = {
+      isolation: "worktree",
+      branch: workspace.branch,
+      base: workspace.base,
+      ...(work.commit === undefined ? {} : { commit: work.commit }),
+      diff_stat: work.diffStat,
+      diff_truncated: work.diffTruncated,
+      diff_fingerprint: diffFingerprint(work.diff),
+      checkout: { repo: workspace.repo, ...(workspace.targetBranch === undefined ? {} : { branch: workspace.targetBranch }) },
+      changed_files: work.changedFiles,
+    };
+    return { ok: true, value: { facts, pieces: diffPieces(work.diff) } };
+  }
+
+  /** The attempt is over: a loser's worktree goes now, a possible winner's is kept (and marked finished). */
+  async settle(workspace: Extract<Workspace, { isolation: "worktree" }>, taskId: string, attempt: number, succeeded: boolean): Promise<void> {
+    if (!succeeded) return this.remove(workspace);
+    this.kept.set(`${taskId}#${attempt}`, { workspace, taskId, attempt, keptAt: Date.now() });
+    await writeFile(markerOf(workspace), String(Date.now())).catch(() => undefined);
+  }
+
+  /** The task ended (`worktrees.release`): every kept worktree of it goes but the winner's. */
+  async release(taskId: string, keep: number | undefined): Promise<void> {
+    for (const [key, entry] of this.kept) {
+      if (entry.taskId !== taskId || entry.attempt === keep) continue;
+      this.kept.delete(key);
+      await this.remove(entry.workspace);
+    }
+  }
+
+  /** Merges an attempt's branch into the user's checkout (`apply`); the winner's worktree goes once merged. */
+  async merge(request: TaskApply): Promise<ApplyOutcome> {
+    const merged = await applyBranch({ repo: request.repo, branch: request.branch, ...(request.target_branch === undefined ? {} : { targetBranch: request.target_branch }), base: request.base });
+    if (!merged.ok) return { ok: false, code: merged.error.code, message: merged.error.message, files: merged.error.files.slice(0, 1000) };
+    const key = `${request.task_id}#${request.attempt}`;
+    const entry = this.kept.get(key);
+    if (entry !== undefined) {
+      this.kept.delete(key);
+      await this.remove(entry.workspace);
+    }
+    return { ok: true, commit: merged.value.commit, fast_forward: merged.value.fastForward, already_applied: merged.value.alreadyApplied };
+  }
+
+  async remove(workspace: Extract<Workspace, { isolation: "worktree" }>): Promise<void> {
+    await removeWorkspace(workspace).catch((error: unknown) => this.options.log(`could not remove worktree ${workspace.worktree}: ${String(error)}`));
+    await rm(markerOf(workspace), { force: true });
+  }
+
+  /**
+   * Removes worktrees past their keep time, and at start those a previous run left unfinished (no
+   * marker: the agent died during the attempt). Layout: <dir>/<repo key>/<task id>/<n>-<tier>.
+   */
+  private async sweep(atStart: boolean): Promise<void> {
+    const dir = this.options.worktreesDir;
+    const keepMs = this.options.keepHours * 3600_000;
+    for (const [key, entry] of this.kept) {
+      if (Date.now() - entry.keptAt < keepMs) continue;
+      this.kept.delete(key);
+      await this.remove(entry.workspace);
+    }
+    if (atStart) {
+      for (const worktree of await worktreesUnder(dir)) {
+        const marker = await readFile(`${worktree}.done`, "utf8").catch(() => undefined);
+        const finishedAt = marker === undefined ? undefined : Number(marker);
+        const repo = await repoOf(worktree);
+        if (finishedAt !== undefined && Date.now() - finishedAt < keepMs && repo !== undefined) {
+          // A finished attempt that may still win: kept, and known again for `worktrees.release`.
+          const [taskId = "", name = ""] = worktree.split("/").slice(-2);
+          const attempt = Number.parseInt(name, 10);
+          this.kept.set(`${taskId}#${attempt}`, { workspace: { isolation: "worktree", repo, worktree, cwd: worktree, branch: "", base: "" }, taskId, attempt, keptAt: finishedAt });
+          continue;
+        }
+        if (repo === undefined) await rm(worktree, { recursive: true, force: true });
+        else await this.remove({ isolation: "worktree", repo, worktree, cwd: worktree, branch: "", base: "" });
+        this.options.log(`removed the worktree ${worktree}: ${finishedAt === undefined ? "its attempt did not finish" : "past its keep time"}`);
+      }
+      await removeEmptyFolders(dir);
+    }
+    this.bytes = await worktreesDiskBytes(dir).catch(() => this.bytes);
+  }
+}
+
+function markerOf(workspace: Extract<Workspace, { isolation: "worktree" }>): string {
+  return `${workspace.worktree}.done`;
+}
+
+/** Worktree folders: two levels below the repo keys. */
+async function worktreesUnder(dir: string): Promise<string[]> {
+  const found: string[] = [];
+  for (const repoKey of await readdir(dir).catch(() => [])) {
+    for (const task of await readdir(join(dir, repoKey)).catch(() => [])) {
+      for (const attempt of await readdir(join(dir, repoKey, task)).catch(() => [])) {
+        const path = join(dir, repoKey, task, attempt);
+        if (!attempt.endsWith(".done") && (await stat(path).catch(() => undefined))?.isDirectory()) found.push(path);
+      }
+    }
+  }
+  return found;
+}
+
+/** The user's repository a worktree belongs to (its `.git` file points into `<repo>/.git/worktrees/…`). */
+async function repoOf(worktree: string): Promise<string | undefined> {
+  const pointer = await readFile(join(worktree, ".git"), "utf8").catch(() => undefined);
+  const gitdir = pointer?.match(/^gitdir: (.*)$/m)?.[1]?.trim();
+  const at = gitdir?.lastIndexOf("/.git/worktrees/") ?? -1;
+  return gitdir === undefined || at < 0 ? undefined : gitdir.slice(0, at);
+}
+
+async function removeEmptyFolders(dir: string): Promise<void> {
+  for (const repoKey of await readdir(dir).catch(() => [])) {
+    for (const task of await readdir(join(dir, repoKey)).catch(() => [])) {
+      if ((await readdir(join(dir, repoKey, task)).catch(() => ["x"])).length === 0) await rm(join(dir, repoKey, task), { recursive: true, force: true });
+    }
+    if ((await readdir(join(dir, repoKey)).catch(() => ["x"])).length === 0) await rm(join(dir, repoKey), { recursive: true, force: true });
+  }
+}
