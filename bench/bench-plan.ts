@@ -59,7 +59,7 @@ const CI: Omit<BenchPlan, "mode" | "sections"> = {
   idleSeconds: 5,
   deaths: 1,
   heartbeatFleet: 1000,
-  heartbeatWindowS: 8,
+  heartbeatWindowS: 6,
 };
 
 function count(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
