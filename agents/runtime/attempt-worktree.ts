@@ -76,7 +76,7 @@ export async function prepareWorkspace(request: WorkspaceRequest, options: { wor
   await mkdir(join(worktree, ".."), { recursive: true });
   const added = await git(repo, ["worktree", "add", "-q", "-f", "-B", branch, worktree, base]);
   if (added.code !== 0) return { ok: false, error: `git could not make a worktree for the attempt in ${worktree}: ${added.stderr.trim().slice(0, 500)}` };
-  return { ok: true, value: { isolation: "worktree", repo, worktree, cwd: join(worktree, prefix), branch, base, ...(target === "" ? {} : { targetBranch: target }) } };
+  return { ok: true, value: { isolation: "worktree", repo, worktree, cwd: join(worktree, prefix.replace(/\/$/, "")), branch, base, ...(target === "" ? {} : { targetBranch: target }) } };
 }
 
 export type WorkResult = { commit?: string; diffStat: DiffStat; diff: string; diffTruncated: boolean; changedFiles: string[] };
