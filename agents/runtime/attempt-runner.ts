@@ -36,6 +36,12 @@ export interface AttemptRunInput {
    * out of the commit), and says what the commit holds (issue 12).
    */
   commitWork?: () => Promise<Result<WorkFacts, string>>;
+  /**
+   * Whether to find the files the run changed by snapshots of cwd's git state (default true). Off for
+   * a task that named no cwd (it runs in the agent's workdir, whose changes are nobody's business) and
+   * for a worktree (its commit says what changed): each snapshot costs a few git processes.
+   */
+  trackChanges?: boolean;
 }
 
 /** What an attempt's commit holds, as `attempt.exit` reports it. */
@@ -134,7 +140,7 @@ export function runAttempt(input: AttemptRunInput): RunningAttempt {
       return { exit_code: null, signal: null, duration_ms: duration(), error: { code: "internal", message }, failure_class: "syntax_error" };
     };
     if (cwdProblem !== undefined) return never(cwdProblem);
-    const before = await snapshotWorkTree(input.cwd);
+    const before = input.commitWork !== undefined || input.trackChanges === false ? undefined : await snapshotWorkTree(input.cwd);
     if (stopped !== undefined) {
       note(`[agent] ${stopped.note}`);
       return { exit_code: null, signal: null, duration_ms: duration(), failure_class: stopped.as, error: { code: "internal", message: stopped.note } };

@@ -110,6 +110,7 @@ export function startAttemptSession(input: AttemptSessionInput): AttemptSession 
       executor: input.executor,
       prompt: assign.prompt,
       cwd,
+      trackChanges: assign.cwd !== undefined || assign.acceptance?.allowed_paths !== undefined,
       ...(workspace?.isolation === "worktree" && keeper !== undefined
         ? {
             commitWork: async () => {
