@@ -4,7 +4,7 @@
 export type BenchMode = "full" | "ci";
 
 /** A part of the bench, run in this order; BENCH_ONLY=dispatch,stream picks some. */
-export const SECTIONS = ["stream", "latency", "idle", "execute", "loss", "dispatch", "streams", "heartbeats"] as const;
+export const SECTIONS = ["stream", "latency", "idle", "execute", "loss", "dispatch", "streams", "heartbeats", "worktree"] as const;
 export type Section = (typeof SECTIONS)[number];
 
 export type BenchPlan = {
@@ -28,6 +28,8 @@ export type BenchPlan = {
   /** Agents heartbeating for the server CPU row, and the window the CPU is read over. */
   heartbeatFleet: number;
   heartbeatWindowS: number;
+  /** Attempts timed on a 10,000-file repository for the worktree row (0: the row is not run). */
+  worktreeSamples: number;
 };
 
 export const LINE_BYTES = 192;
@@ -45,6 +47,7 @@ const FULL: Omit<BenchPlan, "mode" | "sections"> = {
   deaths: 3,
   heartbeatFleet: 1000,
   heartbeatWindowS: 20,
+  worktreeSamples: 15,
 };
 
 // Under 2 minutes on a shared 2-core machine: enough samples to see a collapse, not to rank a wobble.
@@ -60,6 +63,8 @@ const CI: Omit<BenchPlan, "mode" | "sections"> = {
   deaths: 1,
   heartbeatFleet: 1000,
   heartbeatWindowS: 6,
+  // Checking out 10,000 files takes seconds on a slow disk: not within CI's two minutes.
+  worktreeSamples: 0,
 };
 
 function count(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
@@ -93,5 +98,6 @@ export function benchPlan(argv: readonly string[], env: NodeJS.ProcessEnv): Benc
     deaths: count(env, "BENCH_DEATHS", base.deaths),
     heartbeatFleet: count(env, "BENCH_FLEET", base.heartbeatFleet),
     heartbeatWindowS: count(env, "BENCH_FLEET_WINDOW_S", base.heartbeatWindowS),
+    worktreeSamples: env.BENCH_WORKTREES === undefined ? base.worktreeSamples : count(env, "BENCH_WORKTREES", base.worktreeSamples),
   };
 }

@@ -12,6 +12,8 @@ export type Row = {
   /** The goal as printed; "—" for a row that only informs. */
   goal: string;
   checks: Check[];
+  /** A row that reports against its goal but never collapses the run (issue 12's worktree row: "report what you measure"). */
+  reportOnly?: boolean;
   /** Lines lost or repeated on the way to the viewers: always a failure. */
   integrity?: { lost: number; duplicated: number };
   /** The row could not be measured. */
@@ -32,7 +34,7 @@ export function verdictOf(row: Row): Verdict {
   if (row.integrity !== undefined && row.integrity.lost + row.integrity.duplicated > 0) return "collapse";
   if (row.checks.length === 0) return "info";
   // NaN (no sample) counts as off by any factor.
-  if (row.checks.some((check) => !(offBy(check) <= COLLAPSE_FACTOR))) return "collapse";
+  if (row.checks.some((check) => !(offBy(check) <= COLLAPSE_FACTOR)) && row.reportOnly !== true) return "collapse";
   return row.checks.every((check) => offBy(check) <= 1) ? "pass" : "fail";
 }
 

@@ -20,6 +20,8 @@ export const GOAL = {
   /** Three missed 5 s beats + one 1 s watchdog tick (README "Keepalive and the watchdog"). */
   agentLossMs: 3 * 5_000 + 1_000,
   heartbeatCpuShare: 0.1,
+  /** Issue 12: worktree set-up + commit + diff per attempt on a 10,000-file repository. */
+  worktreeMedianMs: 300,
 } as const;
 
 const MIB_IN_MB = 1.048576;
@@ -118,6 +120,17 @@ export function memoryRow(mesh: OneStreamResult, baseline: BaselineResult): Row 
     figure: `${fmt(mesh.serverRss)} MiB / ${fmt(mesh.agentRss)} MiB / ${fmt(baseline.serverRss)} MiB`,
     goal: "—",
     checks: [],
+  };
+}
+
+export function worktreeRow(samples: readonly number[]): Row {
+  const median = percentile(samples, 50);
+  return {
+    name: `worktree set-up + commit + diff + removal per attempt, 10,000-file repository (${samples.length} attempts)`,
+    figure: `median ${fmt(median, 0)} ms, p99 ${fmt(percentile(samples, 99), 0)} ms`,
+    goal: `median < ${GOAL.worktreeMedianMs} ms (report)`,
+    checks: [{ value: median, goal: GOAL.worktreeMedianMs, direction: "at-most" }],
+    reportOnly: true,
   };
 }
 

@@ -8,7 +8,8 @@ import { anyCollapse, fmt, renderTable, type Row } from "./bench-table.ts";
 import { agentLoss } from "./agent-loss.ts";
 import { dispatchLatency } from "./dispatch-latency.ts";
 import { executeRoundTrip } from "./execute-round-trip.ts";
-import { agentLossRow, dispatchRow, executeRow, failedRow, GOAL, heartbeatRow, idleRssRow, lineLatencyRow, memoryRow, throughputRow } from "./goal-rows.ts";
+import { measureWorktreeOverhead } from "./attempt-worktree-overhead.ts";
+import { agentLossRow, dispatchRow, executeRow, failedRow, GOAL, heartbeatRow, idleRssRow, lineLatencyRow, memoryRow, throughputRow, worktreeRow } from "./goal-rows.ts";
 import { heartbeatCpu } from "./heartbeat-cpu.ts";
 import { idleAgentRss } from "./idle-agent-rss.ts";
 import { lineLatency } from "./line-latency.ts";
@@ -80,7 +81,7 @@ function gateResource(): { gate: StartGate; stop(): Promise<void> } {
   return { gate, stop: async () => gate.close() };
 }
 
-const ROW_ORDER: readonly Section[] = ["dispatch", "execute", "stream", "streams", "latency", "idle", "loss", "heartbeats"];
+const ROW_ORDER: readonly Section[] = ["dispatch", "execute", "stream", "streams", "latency", "idle", "loss", "heartbeats", "worktree"];
 
 const plan = benchPlan(process.argv.slice(2), process.env);
 stopAllOnSignal();
@@ -104,6 +105,9 @@ if (plan.sections.has("heartbeats")) {
   await measured(rows, "heartbeats", { name: `dev server with ${plan.heartbeatFleet} agents heartbeating`, goal: `≤ ${GOAL.heartbeatCpuShare * 100} % of one core` }, async () => [
     heartbeatRow(plan.heartbeatFleet, plan.heartbeatWindowS, await heartbeatCpu(plan.heartbeatFleet, plan.heartbeatWindowS)),
   ]);
+}
+if (plan.sections.has("worktree") && plan.worktreeSamples > 0) {
+  await measured(rows, "worktree", { name: "worktree overhead per attempt", goal: `median < ${GOAL.worktreeMedianMs} ms` }, async () => [worktreeRow(await measureWorktreeOverhead(plan.worktreeSamples))]);
 }
 const table = ROW_ORDER.flatMap((section) => rows[section] ?? []);
 console.log(`\n${renderTable(table)}\n`);
