@@ -79,7 +79,10 @@ function recordOf(state: RegistryState, agent: StoredAgent, ctx: RegistryContext
 
 /** Tiers that online agents serve, of those a selector allows (`?view=tiers`). */
 export function servedTiers(state: RegistryState, ctx: RegistryContext, name: string | null, kind: string | null): ExecutorTier[] {
-  const usable = listAgents(state, ctx).filter((agent) => agent.state === "online" && (name === null || agent.name === name) && (kind === null || agent.kind === kind));
+  // One agent by name (the common case of a targeted task): no scan of the fleet.
+  const named = name === null ? undefined : state.agents.get(name);
+  const pool = name === null ? listAgents(state, ctx) : named === undefined ? [] : [recordOf(state, named, ctx)];
+  const usable = pool.filter((agent) => agent.state === "online" && (name === null || agent.name === name) && (kind === null || agent.kind === kind));
   return [...new Set(usable.flatMap((agent) => agent.tiers))];
 }
 
@@ -228,27 +231,33 @@ function handOut(state: RegistryState, ctx: RegistryContext): { state: RegistryS
   if (state.pending.length === 0) return { state, effects: [] };
   const remaining: DispatchRequest[] = [];
   const sends: RegistryEffect[] = [];
-  const agents = new Map(state.agents);
+  // Copied only once something is handed out.
+  let agents: Map<string, StoredAgent> | undefined;
   const changed = new Set<string>();
   let assigned = state.assigned;
   for (const request of state.pending) {
-    const candidates = state.tiers.serving(request.assign.tier).flatMap((name) => {
-      const agent = agents.get(name);
+    const current = agents ?? state.agents;
+    const selector = request.selector;
+    // A task for one agent looks at that agent only; others read their tier's agents, not the fleet.
+    const names = selector.by === "name" ? (current.get(selector.name)?.tiers.includes(request.assign.tier) ? [selector.name] : []) : state.tiers.serving(request.assign.tier);
+    const candidates = names.flatMap((name) => {
+      const agent = current.get(name);
       return agent === undefined ? [] : [recordOf(state, agent, ctx)];
     });
     const picked = pickAgent(candidates, request);
     const connectionId = picked === null ? undefined : state.connected.get(picked.name);
-    const agent = picked === null ? undefined : agents.get(picked.name);
+    const agent = picked === null ? undefined : current.get(picked.name);
     if (connectionId === undefined || agent === undefined) {
       remaining.push(request);
       continue;
     }
+    agents ??= new Map(state.agents);
     agents.set(agent.name, { ...agent, running: [...agent.running, { task_id: request.assign.task_id, attempt: request.assign.attempt }] });
     assigned = { ...assigned, [assignmentKey(request.assign.task_id, request.assign.attempt)]: { agent: agent.name, request } };
     changed.add(agent.name);
     sends.push({ kind: "send", connectionId, message: request.assign });
   }
-  if (changed.size === 0) return { state, effects: [] };
+  if (changed.size === 0 || agents === undefined) return { state, effects: [] };
   return {
     state: { ...state, agents, pending: remaining, assigned },
     effects: [{ kind: "persist", agents: [...changed], queue: true, notices: false }, ...sends, { kind: "notify-dashboards" }],
