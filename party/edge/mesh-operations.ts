@@ -91,21 +91,21 @@ export function waitForChanges(ctx: MeshContext, taskId: string, revision: numbe
   return callRoom(ctx, PartyName.task, taskId, `?${query}`);
 }
 
-export async function cancelTask(ctx: MeshContext, ref: string, reason?: string): Promise<Outcome<TaskView>> {
+/** Sends one command to the task a ref names; the task after it, as tools and routes show it. */
+async function commandTask(ctx: MeshContext, ref: string, command: TaskCommand): Promise<Outcome<TaskView>> {
   const taskId = await resolveTaskRef(ctx, ref);
   if (!taskId.ok) return taskId;
-  const command: TaskCommand = { type: "task.cancel", ...(reason === undefined ? {} : { reason }) };
   const task = await callRoom<TaskRecord>(ctx, PartyName.task, taskId.value, "", { method: "POST", body: command });
   return task.ok ? { ok: true, value: await present(ctx, task.value) } : task;
 }
 
+export function cancelTask(ctx: MeshContext, ref: string, reason?: string): Promise<Outcome<TaskView>> {
+  return commandTask(ctx, ref, { type: "task.cancel", ...(reason === undefined ? {} : { reason }) });
+}
+
 /** Merges the task's result (or attempt `attempt`) into the user's checkout, through the agent that ran it. */
-export async function applyTask(ctx: MeshContext, ref: string, attempt?: number): Promise<Outcome<TaskView>> {
-  const taskId = await resolveTaskRef(ctx, ref);
-  if (!taskId.ok) return taskId;
-  const command: TaskCommand = { type: "task.apply", ...(attempt === undefined ? {} : { attempt }) };
-  const task = await callRoom<TaskRecord>(ctx, PartyName.task, taskId.value, "", { method: "POST", body: command });
-  return task.ok ? { ok: true, value: await present(ctx, task.value) } : task;
+export function applyTask(ctx: MeshContext, ref: string, attempt?: number): Promise<Outcome<TaskView>> {
+  return commandTask(ctx, ref, { type: "task.apply", ...(attempt === undefined ? {} : { attempt }) });
 }
 
 /** The patch of the task's result (or of attempt `attempt`): a unified diff applicable with `git apply` at its base. */
@@ -125,12 +125,8 @@ export async function getDiff(ctx: MeshContext, ref: string, attempt?: number): 
 }
 
 /** A person's decision on a task awaiting one. */
-export async function resolveTaskDecision(ctx: MeshContext, ref: string, decision: ResolveDecision): Promise<Outcome<TaskView>> {
-  const taskId = await resolveTaskRef(ctx, ref);
-  if (!taskId.ok) return taskId;
-  const command: TaskCommand = { type: "task.resolve", ...decision };
-  const task = await callRoom<TaskRecord>(ctx, PartyName.task, taskId.value, "", { method: "POST", body: command });
-  return task.ok ? { ok: true, value: await present(ctx, task.value) } : task;
+export function resolveTaskDecision(ctx: MeshContext, ref: string, decision: ResolveDecision): Promise<Outcome<TaskView>> {
+  return commandTask(ctx, ref, { type: "task.resolve", ...decision });
 }
 
 export function listTasks(ctx: MeshContext, status?: TaskStatus, limit?: number): Promise<Outcome<{ tasks: TaskSummary[] }>> {
