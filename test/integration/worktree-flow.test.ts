@@ -54,6 +54,8 @@ beforeAll(async () => {
         "gemini-flash": writer("flash", "fixed.txt=right"),
         "gemini-pro": writer("pro", "fixed.txt=pro", "exit=1"),
         opus: writer("opus", "image.bin=@binary", "fixed.txt=right"),
+        // A small file and a 5 MB one: the stored diff stops before the large one (4 MiB cap).
+        codex: writer("big", "a-small.txt=small", "big.txt=@mb:5"),
       },
     }, { args: ["--state-dir", agentState("vm-git")] }),
   );
@@ -154,6 +156,18 @@ describe("diffs", () => {
     writeFileSync(join(clone, "change.patch"), diff.text);
     git(clone, "apply", "change.patch");
     expect([...readFileSync(join(clone, "image.bin"))]).toEqual(Array.from({ length: 256 }, (_, i) => i));
+  });
+
+  it("cuts a diff past the 4 MiB cap at a file boundary and flags it; the branch keeps all of it", async () => {
+    const dir = repo();
+    const created = await mesh.api<TaskView>("/api/tasks", { method: "POST", body: { instruction: "write a lot", cwd: dir, agent: "vm-git", executor: "codex" } });
+    const task = await settled(created.body.task_id);
+    expect(task.status).toBe("succeeded");
+    expect(task.attempts[0]).toMatchObject({ diff_truncated: true, diff_stat: { files: 2 } });
+    const diff = await diffOf(task.task_id);
+    expect(diff.text).toContain("a-small.txt");
+    expect(diff.text).not.toContain("big.txt");
+    expect(git(dir, "diff", "--stat", `${task.attempts[0]?.base}..${task.attempts[0]?.branch}`)).toContain("big.txt");
   });
 
   it("runs a task in a folder outside git in place, and says so", async () => {
