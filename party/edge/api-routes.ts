@@ -2,6 +2,7 @@ import type * as Party from "partykit/server";
 import { z } from "zod";
 import { CreateTaskRequest, ResolveDecision, TaskStatus, httpStatusOf } from "../../protocol/index.ts";
 import { identify, readSecrets } from "../auth/credentials.ts";
+import { scopeAllowsTask, type ViewerScope } from "../auth/viewer-link.ts";
 import { readJsonBody } from "../http/read-body.ts";
 import { refuseRequest } from "../http/refuse-request.ts";
 import { errorResponse, json } from "../http/responses.ts";
@@ -35,13 +36,14 @@ export function bearerToken(request: Request): string | null {
  * link may also make a person's decision (`allowOperator`): the person at the dashboard is the
  * ladder's human step. Dashboard and task watch links stay read-only.
  */
-export async function orchestratorContext(request: Request, url: URL, lobby: Party.FetchLobby, allowOperator = false): Promise<MeshContext | Response> {
+export async function orchestratorContext(request: Request, url: URL, lobby: Party.FetchLobby, allowOperator = false, allowViewer: (scope: ViewerScope) => boolean = () => false): Promise<MeshContext | Response> {
   const secrets = readSecrets(lobby.env);
   if ("code" in secrets) return refuseRequest(request, errorResponse(secrets.code, secrets.message));
   const caller = await identify(bearerToken(request), secrets, Date.now());
   if (caller === null) return refuseRequest(request, errorResponse("unauthorized", "missing or wrong token; send 'Authorization: Bearer <MESH_ORCHESTRATOR_TOKEN>'"));
   const operator = caller.role === "viewer" && caller.scope.kind === "operator";
-  if (caller.role !== "orchestrator" && !(allowOperator && operator)) {
+  const reader = caller.role === "viewer" && allowViewer(caller.scope);
+  if (caller.role !== "orchestrator" && !(allowOperator && operator) && !reader) {
     return refuseRequest(request, errorResponse("forbidden", `a ${caller.role} credential may not do this; it needs the orchestrator token`));
   }
   return { parties: lobby.parties, secrets, origin: url.origin };
@@ -64,7 +66,9 @@ export async function routeApi(request: Request, url: URL, lobby: Party.FetchLob
   const method = request.method;
   // A person with an operator link makes the human step's decisions and applies results (the task page's buttons).
   const isDecision = resource === "tasks" && ref !== undefined && (action === "resolve" || action === "apply") && method === "POST";
-  const ctx = await orchestratorContext(request, url, lobby, isDecision);
+  // A task's page reads its diff with the page's link: any link that may watch the task (read-only).
+  const isDiffRead = resource === "tasks" && ref !== undefined && action === "diff" && method === "GET";
+  const ctx = await orchestratorContext(request, url, lobby, isDecision, (scope) => isDiffRead && ref !== undefined && scopeAllowsTask(scope, ref));
   if (ctx instanceof Response) return ctx;
   if (isDecision && ref !== undefined && action === "resolve") {
     const body = await readJsonBody(request, ResolveDecision);

@@ -184,6 +184,24 @@ describe("diffs", () => {
   });
 });
 
+describe("links on the task page", () => {
+  it("lets a task's watch link read its diff but not apply it; an operator link applies", async () => {
+    const dir = repo();
+    const created = await mesh.api<TaskView>("/api/tasks", { method: "POST", body: { instruction: "fix it", cwd: dir, agent: "vm-git", executor: "gemini-flash" } });
+    const task = await settled(created.body.task_id);
+    const watch = new URL(task.watch_url).hash.match(/token=([^&]+)/)?.[1] ?? "";
+    const asWatcher = await fetch(`${mesh.url}/api/tasks/${task.task_id}/diff`, { headers: { authorization: `Bearer ${decodeURIComponent(watch)}` } });
+    expect(asWatcher.status).toBe(200);
+    expect(await asWatcher.text()).toContain("+right");
+    const refused = await mesh.api(`/api/tasks/${task.task_id}/apply`, { method: "POST", token: decodeURIComponent(watch) });
+    expect(refused.status).toBe(403);
+    const operator = await mesh.api<{ token: string }>("/api/links", { method: "POST", body: { operator: true } });
+    const applied = await mesh.api<TaskView>(`/api/tasks/${task.task_id}/apply`, { method: "POST", token: operator.body.token });
+    expect(applied.status).toBe(200);
+    expect(readFileSync(join(dir, "fixed.txt"), "utf8")).toBe("right\n");
+  });
+});
+
 describe("apply refusals change nothing", () => {
   async function succeededIn(dir: string): Promise<TaskView> {
     const created = await mesh.api<TaskView>("/api/tasks", { method: "POST", body: { instruction: "fix it", cwd: dir, agent: "vm-git", executor: "gemini-flash" } });

@@ -1,6 +1,7 @@
 // The page's entry: reads the fragment, lays out the panels and connects them to the task room and the registry.
 import { AgentsPanel } from "./agents-panel.ts";
 import { HumanStepPanel } from "./human-step-panel.ts";
+import { WorkPanel } from "./work-panel.ts";
 import { BudgetPanel } from "./budget-panel.ts";
 import { followBudget } from "./budget-feed.ts";
 import { followAgents } from "./agents-feed.ts";
@@ -91,13 +92,16 @@ function main(): void {
     const log = new LogView();
     const panel = new TaskPanel(taskId, log.element);
     // Only the orchestrator token and operator links may decide; task and dashboard links are read-only.
-    const human = new HumanStepPanel(taskId, token, !token.startsWith("v1.task-") && !token.startsWith("v1.dashboard."));
-    content.append(human.element, panel.element);
+    const mayDecide = !token.startsWith("v1.task-") && !token.startsWith("v1.dashboard.");
+    const human = new HumanStepPanel(taskId, token, mayDecide);
+    const work = new WorkPanel(taskId, token, mayDecide);
+    content.append(human.element, work.element, panel.element);
     document.title = `${taskId} · agent-mesh`;
     followTask(taskId, token, {
       onTask: (task) => {
         panel.show(task);
         human.show(task);
+        work.show(task);
       },
       onLines: (lines) => log.append(lines),
       onError: (error) => notices.error("task", error),
