@@ -1,6 +1,7 @@
 // `npm start`: the mesh server, one local agent running the bundled demo CLI, and a demo task to watch.
-import { mkdirSync, writeFileSync } from "node:fs";
-import { hostname } from "node:os";
+import { execFileSync } from "node:child_process";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { hostname, tmpdir } from "node:os";
 import { join, relative } from "node:path";
 import { parseArgs } from "node:util";
 import type { ExecutorFormat, ExecutorTier, ExecutorsFile } from "../protocol/index.ts";
@@ -50,14 +51,18 @@ const agent = startAgentProcess({
   executorsFile,
   agentToken: secrets.MESH_AGENT_TOKEN,
   capacity: 2,
+  args: ["--state-dir", join(stateDir, "agent")],
   onLine: (line) => console.log(`  [agent] ${line}`),
 });
 
 let stopping = false;
+/** The throwaway repository the demo task works in (removed when npm start stops). */
+let demoRepo: string | undefined;
 const stopAll = async (): Promise<void> => {
   stopping = true;
   await stopGroup(agent);
   await server.stop();
+  if (demoRepo !== undefined) rmSync(demoRepo, { recursive: true, force: true });
 };
 for (const signal of ["SIGINT", "SIGTERM"] as const) process.on(signal, () => void stopAll().then(() => process.exit(0)));
 // Last resort when this process is ended without a signal handler running: the server and the
@@ -89,7 +94,8 @@ const api = async (path: string, init: { method?: string; body?: unknown } = {})
 
 let taskPart = "";
 if (!values["no-demo-task"]) {
-  const task = (await api("/api/tasks", { method: "POST", body: { instruction: "Add input validation to the router and cover it with tests", agent: agentName } })) as { task_id: string };
+  demoRepo = makeDemoRepo();
+  const task = (await api("/api/tasks", { method: "POST", body: { instruction: "Add input validation to the router and cover it with tests", agent: agentName, cwd: demoRepo } })) as { task_id: string };
   taskPart = `task=${task.task_id}&`;
 }
 // The person at this machine is the operator: the dashboard link may also decide at the human step.
@@ -112,3 +118,20 @@ Create another task:
   curl -s -X POST ${server.url}/api/tasks -H "authorization: Bearer $MESH_ORCHESTRATOR_TOKEN" -d '{"instruction":"hello"}'
 
 Ctrl-C stops the server and the agent.`);
+
+/**
+ * A throwaway git repository for the demo task, so its attempt runs in a worktree and its result is a
+ * diff on the task page (README "Work isolation"). The `.mesh-demo` marker lets the demo CLI edit it.
+ */
+function makeDemoRepo(): string {
+  const dir = mkdtempSync(join(tmpdir(), "mesh-demo-repo-"));
+  const git = (...args: string[]): void => void execFileSync("git", ["-c", "user.name=agent-mesh demo", "-c", "user.email=demo@agent-mesh.local", "-c", "commit.gpgsign=false", ...args], { cwd: dir, stdio: "ignore" });
+  mkdirSync(join(dir, "src"));
+  writeFileSync(join(dir, "README.md"), "# demo\n\nA throwaway repository made by `npm start`; removed when it stops.\n");
+  writeFileSync(join(dir, ".mesh-demo"), "the demo CLI may edit this repository\n");
+  writeFileSync(join(dir, "src/router.ts"), "export type Body = { name: string };\n\nexport function parseBody(text: string): Body {\n  return JSON.parse(text) as Body;\n}\n");
+  git("init", "-q");
+  git("add", ".");
+  git("commit", "-qm", "demo: a router without validation");
+  return dir;
+}

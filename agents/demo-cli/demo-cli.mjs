@@ -8,7 +8,9 @@
 //     their model name that one (as if that model ran); the agent reads it from the command for
 //     the others. --transcript picks another recording, e.g. codex-failure.jsonl.
 // DEMO_CLI_DELAY_MS scales the pauses (default 350 ms a step).
-import { readFileSync } from "node:fs";
+// In a folder that holds a `.mesh-demo` file (the throwaway repository `npm start` makes), it also
+// makes the edits its session describes, so the attempt has a real diff; anywhere else it writes nothing.
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 
 const unit = Number(process.env.DEMO_CLI_DELAY_MS ?? 350);
@@ -44,6 +46,8 @@ while (["--format", "-m", "--transcript", "--"].includes(args[0])) {
 }
 const prompt = args[0] ?? "(no prompt)";
 const format = options["--format"] ?? "text";
+
+if (existsSync(".mesh-demo")) makeTheEdits();
 
 if (format === "text") {
   await replayText(prompt);
@@ -120,4 +124,38 @@ async function replayText(task) {
     await sleep(steps);
     console.log(line);
   }
+}
+
+/** The change the recorded sessions describe: validation in the router, and its tests. */
+function makeTheEdits() {
+  mkdirSync("src", { recursive: true });
+  mkdirSync("test", { recursive: true });
+  writeFileSync(
+    "src/router.ts",
+    [
+      "export type Body = { name: string };",
+      "",
+      "/** Validates a request body: a name of 1-100 characters, and nothing over 64 KiB. */",
+      "export function parseBody(text: string): { ok: true; body: Body } | { ok: false; status: 400 | 413 } {",
+      "  if (text.length > 65_536) return { ok: false, status: 413 };",
+      "  const body: unknown = JSON.parse(text);",
+      "  if (typeof body !== \"object\" || body === null || typeof (body as Body).name !== \"string\") return { ok: false, status: 400 };",
+      "  const name = (body as Body).name;",
+      "  return name.length >= 1 && name.length <= 100 ? { ok: true, body: { name } } : { ok: false, status: 400 };",
+      "}",
+      "",
+    ].join("\n"),
+  );
+  writeFileSync(
+    "test/router.test.ts",
+    [
+      "import { expect, it } from \"vitest\";",
+      "import { parseBody } from \"../src/router.ts\";",
+      "",
+      "it(\"accepts a valid body\", () => expect(parseBody('{\"name\":\"a\"}')).toEqual({ ok: true, body: { name: \"a\" } }));",
+      "it(\"rejects a body without a name (400)\", () => expect(parseBody(\"{}\")).toEqual({ ok: false, status: 400 }));",
+      "it(\"rejects an oversized body (413)\", () => expect(parseBody(\"x\".repeat(70_000))).toEqual({ ok: false, status: 413 }));",
+      "",
+    ].join("\n"),
+  );
 }
