@@ -56,7 +56,7 @@ const CI: Omit<BenchPlan, "mode" | "sections"> = {
   streams: 200,
   linesPerStream: 150,
   dispatchLevels: [10, 100, 1000],
-  dispatchSamples: 20,
+  dispatchSamples: 40,
   executes: 10,
   latencySeconds: 4,
   idleSeconds: 5,

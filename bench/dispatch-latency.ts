@@ -13,9 +13,15 @@ type DispatchSample = { assign: number; answer: number };
 
 const ASSIGN_TIMEOUT_MS = 10_000;
 /** Untimed dispatches before the first level: the first tasks pay for cold code paths in workerd. */
-const WARMUP_DISPATCHES = 5;
+const WARMUP_DISPATCHES = 30;
 /** After connecting a batch of agents, their hellos' writes and snapshots settle before timing. */
 const SETTLE_MS = 1000;
+/**
+ * Between two timed dispatches: the previous task's tail (its settle in the budget, its index in the
+ * directory, the registry's release notice) finishes first, so each sample times one dispatch, not
+ * one dispatch racing the last one's bookkeeping through the same single-threaded rooms.
+ */
+const GAP_MS = 40;
 
 function timeout(ms: number, what: string): Promise<never> {
   return new Promise((_, reject) => setTimeout(() => reject(new Error(`no ${what} within ${ms} ms`)), ms).unref());
@@ -49,6 +55,7 @@ export async function dispatchLatency(mesh: Mesh, levels: readonly number[], sam
         if (results.length === 0) for (let i = 0; i < WARMUP_DISPATCHES; i++) await timeDispatch(mesh, agents, i % level, `warm-up ${i}`);
         for (let i = 0; i < samplesPerLevel; i++) {
           const index = Math.floor(((i + 0.5) * level) / samplesPerLevel) % level;
+          await new Promise((resolve) => setTimeout(resolve, GAP_MS));
           samples.push(await timeDispatch(mesh, agents, index, `dispatch ${level}/${i}`));
         }
       } catch (error) {

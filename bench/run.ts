@@ -91,15 +91,16 @@ console.error(
     `${plan.streams} streams × ${fmt(plan.linesPerStream)} lines; ${plan.executes} executes; ${plan.latencySeconds} s at 1,000 lines/s; ${plan.deaths} kills; ${plan.heartbeatFleet} agents heartbeating`,
 );
 const rows: Rows = {};
-const mainSections: readonly Section[] = ["stream", "streams", "latency", "idle", "execute", "loss"];
-if (mainSections.some((section) => plan.sections.has(section))) {
-  await stoppedAfter(await startMesh(BENCH_MESH_SETTINGS), (mesh) => onMainMesh(plan, rows, mesh));
-}
-// Dispatch on a mesh of its own: the rows above leave hundreds of task rooms behind.
+// Dispatch first, on a mesh of its own: before the other rows leave hundreds of task rooms and a
+// machine still busy stopping fleets behind them (their teardown showed in its p50).
 if (plan.sections.has("dispatch")) {
   await measured(rows, "dispatch", { name: "dispatch: POST /api/tasks → `task.assign`", goal: `p50 ≤ ${GOAL.dispatchP50Ms} ms, p99 ≤ ${GOAL.dispatchP99Ms} ms` }, async () =>
     stoppedAfter(await startMesh(BENCH_MESH_SETTINGS), async (mesh) => (await dispatchLatency(mesh, plan.dispatchLevels, plan.dispatchSamples)).map(dispatchRow)),
   );
+}
+const mainSections: readonly Section[] = ["stream", "streams", "latency", "idle", "execute", "loss"];
+if (mainSections.some((section) => plan.sections.has(section))) {
+  await stoppedAfter(await startMesh(BENCH_MESH_SETTINGS), (mesh) => onMainMesh(plan, rows, mesh));
 }
 if (plan.sections.has("heartbeats")) {
   await measured(rows, "heartbeats", { name: `dev server with ${plan.heartbeatFleet} agents heartbeating`, goal: `≤ ${GOAL.heartbeatCpuShare * 100} % of one core` }, async () => [
