@@ -16,6 +16,9 @@ import {
 
 type Parties = Party.Context["parties"];
 
+/** The query that marks a task room's socket on the registry (task-room/registry-socket.ts): no dashboard snapshots; dispatch requests in. */
+export const PEER_QUERY = "peer=task";
+
 /**
  * Calls a room over HTTP with the orchestrator credential (from the edge or from another room), so
  * the target checks it exactly like a request from outside. `path` holds the query: "/?view=…".

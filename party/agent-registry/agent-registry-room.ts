@@ -16,7 +16,7 @@ import { gateRequest, gateSocket, roleOf, type SocketRole } from "../auth/room-g
 import { scopeSeesMesh } from "../auth/viewer-link.ts";
 import { readJsonBody } from "../http/read-body.ts";
 import { errorResponse, json } from "../http/responses.ts";
-import { sendToTask } from "../room-peers.ts";
+import { PEER_QUERY, sendToTask } from "../room-peers.ts";
 import { readSecrets } from "../auth/credentials.ts";
 import { ApplyCalls } from "./apply-calls.ts";
 import {
@@ -64,7 +64,7 @@ export default class AgentRegistryRoom implements Party.Server {
 
   private state: RegistryState = emptyRegistry();
   /** Connection id → role, and for agents the name it said hello with. */
-  private readonly sessions = new Map<string, { role: SocketRole; agent?: string }>();
+  private readonly sessions = new Map<string, { role: SocketRole; agent?: string; peer?: true }>();
   private delivering = false;
   private readonly applies = new ApplyCalls();
   private dashboardTimer: ReturnType<typeof setTimeout> | null = null;
@@ -100,8 +100,10 @@ export default class AgentRegistryRoom implements Party.Server {
     this.parties ??= this.room.context.parties;
     const role = roleOf(context);
     if (role === null) return connection.close(CloseCode.forbidden, "no role");
-    this.sessions.set(connection.id, { role });
-    if (role !== "agent") send(connection, this.snapshot());
+    // A task room's socket (registry-socket.ts) carries dispatch requests; it wants no snapshots.
+    const peer = role === "orchestrator" && new URL(context.request.url).search.includes(PEER_QUERY);
+    this.sessions.set(connection.id, { role, ...(peer ? { peer: true as const } : {}) });
+    if (role !== "agent" && !peer) send(connection, this.snapshot());
   }
 
   async onClose(connection: Party.Connection): Promise<void> {
@@ -115,6 +117,12 @@ export default class AgentRegistryRoom implements Party.Server {
   async onMessage(raw: string | ArrayBuffer | ArrayBufferView, connection: Party.Connection): Promise<void> {
     const session = this.sessions.get(connection.id);
     if (session === undefined) return;
+    if (session.peer === true) {
+      const parsed = parseMessage(RegistryCommand, raw);
+      if (!parsed.ok || parsed.value.type !== "dispatch.request") return send(connection, { type: "error", ...(parsed.ok ? { code: "unknown_type" as const, message: "a task room's socket carries dispatch.request only" } : parsed.error) });
+      await this.run({ type: "request", request: parsed.value });
+      return;
+    }
     if (session.role !== "agent") {
       const parsed = parseMessage(DashboardToRegistry, raw);
       return send(connection, parsed.ok ? this.snapshot() : { type: "error", ...parsed.error });

@@ -1,7 +1,8 @@
 import type * as Party from "partykit/server";
-import { ApplyReply, refuse, type ApplyOutcome, type ApplyRequest, type Attempt, type AgentSelector, type ExecutorTier, type LogLine, type Result, type TaskRecord, type TaskSummary } from "../../protocol/index.ts";
+import { ApplyReply, refuse, type ApplyOutcome, type DispatchRequest, type ApplyRequest, type Attempt, type AgentSelector, type ExecutorTier, type LogLine, type Result, type TaskRecord, type TaskSummary } from "../../protocol/index.ts";
 import { sendToBudget, sendToDirectory, sendToRegistry, servedTiers } from "../room-peers.ts";
 import { attemptPrompt } from "./attempt-context.ts";
+import type { RegistrySocket } from "./registry-socket.ts";
 import { attemptOf, lostAgents } from "./task-state.ts";
 
 /** What the admission of a new task heard back (the task actor's `admitted` event). */
@@ -76,14 +77,14 @@ export class TaskPeers {
   }
 
   /** Asks the registry for an agent: the request carries the exact `task.assign` the agent will get. */
-  dispatch(task: TaskRecord, n: number, recent: readonly LogLine[], diffs: ReadonlyMap<number, string> = new Map()): Promise<Result<unknown>> {
+  async dispatch(task: TaskRecord, n: number, recent: readonly LogLine[], diffs: ReadonlyMap<number, string> = new Map(), socket?: RegistrySocket): Promise<Result<unknown>> {
     const attempt = attemptOf(task, n);
-    if (attempt === undefined) return Promise.resolve(refuse("internal", `task ${task.task_id} has no attempt ${n}`));
+    if (attempt === undefined) return refuse("internal", `task ${task.task_id} has no attempt ${n}`);
     const excluded = lostAgents(task);
     const base = task.base ?? task.base_ref;
     // Isolation is asked of a task with a cwd unless it says none: only an agent that can make worktrees takes it.
     const needsWorktree = task.cwd !== undefined && task.isolation !== "none";
-    return sendToRegistry(this.parties, this.token, {
+    const request: DispatchRequest = {
       type: "dispatch.request",
       assign: {
         type: "task.assign",
@@ -102,7 +103,10 @@ export class TaskPeers {
       selector: task.agent_selector,
       ...(excluded.length === 0 ? {} : { exclude_agents: excluded }),
       requested_at: Date.now(),
-    });
+    };
+    // Over the socket opened during the admission when it is there; over HTTP otherwise.
+    if (socket !== undefined && (await socket.send(request))) return { ok: true, value: { sent: "socket" } };
+    return sendToRegistry(this.parties, this.token, request);
   }
 
   private async logged(what: string, call: Promise<Result<unknown>>): Promise<Result<unknown>> {

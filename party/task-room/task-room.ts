@@ -30,6 +30,7 @@ import { LogStore } from "./log-store.ts";
 import { ChangeWaiters } from "./change-waiters.ts";
 import { DiffStore } from "./diff-store.ts";
 import { decide, emptyTaskActor, exitMayClimb, type TaskActorState, type TaskEffect, type TaskEvent } from "./task-actor.ts";
+import { RegistrySocket } from "./registry-socket.ts";
 import { TaskPeers } from "./task-peers.ts";
 import { ViewerFeed } from "./viewer-feed.ts";
 
@@ -58,6 +59,8 @@ export default class TaskRoom implements Party.Server {
   private holders = new AttemptHolders({});
   private readonly waiters = new ChangeWaiters();
   private readonly roles = new Map<string, SocketRole>();
+  /** A socket to the registry opened while an admission or reservation is asked, for the dispatch after it. */
+  private registrySocket: RegistrySocket | null = null;
   /** Whether this instance has re-asked for the attempts it found waiting at start. */
   private resumed = false;
 
@@ -240,9 +243,18 @@ export default class TaskRoom implements Party.Server {
     const peers = new TaskPeers(this.room.context.parties, this.token(), this.room.id);
     switch (effect.kind) {
       case "admit":
-        return peers.admit(effect.reserve.tier, effect.summary, effect.selector).then((admission) => this.run({ type: "admitted", ...admission }));
+        this.registrySocket ??= new RegistrySocket(this.room.context.parties, this.token());
+        return peers.admit(effect.reserve.tier, effect.summary, effect.selector).then(async (admission) => {
+          const reply = await this.run({ type: "admitted", ...admission });
+          if (reply?.ok !== true) this.dropRegistrySocket();
+          return reply;
+        });
       case "reserve":
-        return peers.reserve(effect.attempt, effect.tier).then((result) => this.run({ type: "reserved", attempt: effect.attempt, result }));
+        this.registrySocket ??= new RegistrySocket(this.room.context.parties, this.token());
+        return peers.reserve(effect.attempt, effect.tier).then((result) => {
+          if (!result.ok) this.dropRegistrySocket();
+          return this.run({ type: "reserved", attempt: effect.attempt, result });
+        });
       case "store":
         return this.store(effect.task, effect.note, effect.attempt), undefined;
       case "dispatch":
@@ -316,8 +328,15 @@ export default class TaskRoom implements Party.Server {
     // A later attempt's prompt carries the earlier attempts' diffs (issue 12): read them only then.
     const earlier = attempt === 1 ? [] : task.attempts.filter((a) => a.n < attempt && a.commit !== undefined);
     const diffs = new Map(await Promise.all(earlier.map(async (a): Promise<[number, string]> => [a.n, (await this.diffs?.read(a.n)) ?? ""])));
-    const sent = await peers.dispatch(task, attempt, recent, diffs);
+    const socket = this.registrySocket ?? undefined;
+    this.registrySocket = null;
+    const sent = await peers.dispatch(task, attempt, recent, diffs, socket);
     if (!sent.ok) console.error(`task ${this.room.id}: ${sent.error.message}`);
+  }
+
+  private dropRegistrySocket(): void {
+    this.registrySocket?.discard();
+    this.registrySocket = null;
   }
 
   private holderConnection(attempt: number): Party.Connection | undefined {
