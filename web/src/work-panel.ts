@@ -1,19 +1,27 @@
-// The work of a task on its page (issue 12): each attempt's branch, commit, diff stat and acceptance
-// evidence, the diff of a chosen attempt (coloured; text only, escaped by the DOM), the task's result,
-// the consensus's reasons, and an apply button for a credential allowed to use it.
+// The work of a task on its page (issue 12): each attempt's worktree, branch, commit, diff stat and
+// acceptance evidence; the diff of one attempt (the result's, until the person picks another); the
+// task's result, the consensus's reasons, whether it was applied; and, for an operator link, apply.
 import type { Attempt, TaskRecord } from "../../protocol/index.ts";
-import { MAX_SHOWN_DIFF_LINES, diffLineKind } from "./diff-lines.ts";
+import { callApi, taskPath } from "./api-request.ts";
+import { DiffView } from "./diff-view.ts";
 import { el } from "./element.ts";
+import { workAttemptRow } from "./work-attempt-row.ts";
+import { appliedReplyText, appliedText, applyAvailability, refusalText, resultText, unreachableText } from "./work-facts.ts";
 
 export class WorkPanel {
   readonly element: HTMLElement;
-  private readonly attempts: HTMLElement;
-  private readonly summary: HTMLParagraphElement;
-  private readonly diff: HTMLPreElement;
-  private readonly applyButton: HTMLButtonElement;
   private readonly result: HTMLParagraphElement;
-  private shownAttempt: number | undefined;
+  private readonly consensus: HTMLElement;
+  private readonly applied: HTMLParagraphElement;
+  private readonly attempts: HTMLElement;
+  private readonly applyButton: HTMLButtonElement;
+  private readonly applyNote: HTMLSpanElement;
+  private readonly applyOutcome: HTMLParagraphElement;
+  private readonly diff: DiffView;
   private task: TaskRecord | null = null;
+  /** The person chose an attempt's diff: the panel stops following the result's. */
+  private chosen = false;
+  private applying = false;
 
   /** `canApply`: the page's token may apply (the orchestrator token or an operator link). */
   constructor(
@@ -21,80 +29,64 @@ export class WorkPanel {
     private readonly token: string,
     canApply: boolean,
   ) {
-    this.summary = el("p", { class: "work-summary", testid: "work-summary" });
+    this.result = el("p", { class: "work-result", testid: "work-result" });
+    this.consensus = el("div", { class: "work-consensus", testid: "work-consensus" });
+    this.applied = el("p", { class: "work-applied", testid: "work-applied" });
     this.attempts = el("div", { class: "work-attempts", testid: "work-attempts" });
-    this.diff = el("pre", { class: "work-diff", testid: "work-diff" });
-    this.result = el("p", { class: "work-result", testid: "work-apply-result" });
-    this.applyButton = el("button", { text: "apply to the checkout", attrs: { type: "button", "data-testid": "work-apply" } });
+    this.applyButton = el("button", { text: "apply to my checkout", attrs: { type: "button", "data-testid": "work-apply" } });
     this.applyButton.disabled = true;
-    this.applyButton.hidden = !canApply;
     this.applyButton.addEventListener("click", () => void this.apply());
-    this.element = el("section", { class: "work", testid: "work" }, el("h3", { text: "Work" }), this.summary, this.attempts, el("div", { class: "work-actions" }, this.applyButton), this.result, this.diff);
+    this.applyNote = el("span", { class: "work-apply-note", testid: "work-apply-note" });
+    this.applyOutcome = el("p", { class: "work-apply-outcome", testid: "work-apply-outcome", attrs: { role: "status" } });
+    const actions = el("div", { class: "work-actions" }, this.applyButton, " ", this.applyNote);
+    actions.hidden = !canApply;
+    this.diff = new DiffView(taskId, token);
+    this.element = el("section", { class: "work", testid: "work" }, el("h3", { text: "Work" }), this.result, this.consensus, this.applied, actions, this.applyOutcome, this.attempts, this.diff.element);
     this.element.hidden = true;
   }
 
   show(task: TaskRecord): void {
     this.task = task;
-    const isolated = task.attempts.filter((a) => a.isolation !== undefined);
-    this.element.hidden = isolated.length === 0;
-    if (isolated.length === 0) return;
-    const parts: string[] = [];
-    if (task.result?.branch !== undefined) parts.push(`result: attempt ${task.result.attempt} on ${task.result.branch} (${task.result.commit?.slice(0, 12)} from ${task.result.base?.slice(0, 12)})`);
-    if (task.consensus !== undefined) parts.push(`consensus picked attempt ${task.consensus.winner}: ${task.consensus.reasons.join("; ")}`);
-    if (task.applied !== undefined) parts.push(`applied: the checkout is at ${task.applied.commit.slice(0, 12)}`);
-    this.summary.textContent = parts.join(" · ") || "no result yet";
-    this.attempts.replaceChildren(...isolated.map((a) => this.attemptRow(a)));
-    this.applyButton.disabled = task.status !== "succeeded" || task.applied !== undefined || task.result?.commit === undefined;
-    const preferred = task.result?.attempt ?? isolated.at(-1)?.n;
-    if (this.shownAttempt === undefined && preferred !== undefined && isolated.some((a) => a.n === preferred && a.commit !== undefined)) void this.showDiff(preferred);
+    // Tasks from before issue 12, or still waiting for their first attempt, have no work to show.
+    const worked = task.attempts.filter((attempt) => attempt.isolation !== undefined);
+    this.element.hidden = worked.length === 0 && task.result === undefined;
+    if (this.element.hidden) return;
+    this.result.textContent = resultText(task);
+    this.consensus.replaceChildren(...(task.consensus === undefined ? [] : [el("span", { text: `consensus picked attempt ${task.consensus.winner}:` }), el("ul", {}, ...task.consensus.reasons.map((reason) => el("li", { text: reason })))]));
+    const applied = appliedText(task);
+    this.applied.hidden = applied === null;
+    this.applied.textContent = applied ?? "";
+    const availability = applyAvailability(task);
+    this.applyButton.disabled = this.applying || !availability.enabled;
+    this.applyNote.textContent = availability.note;
+    const preferred = this.chosen ? undefined : preferredAttempt(task);
+    if (preferred !== undefined && preferred.n !== this.diff.shown()) void this.diff.show(preferred.n, preferred.diff_truncated === true);
+    this.attempts.replaceChildren(...worked.map((attempt) => workAttemptRow(attempt, attempt.n === this.diff.shown(), (picked) => this.pick(picked))));
   }
 
-  private attemptRow(attempt: Attempt): HTMLElement {
-    const stat = attempt.diff_stat === undefined ? "" : ` · ${attempt.diff_stat.files} files +${attempt.diff_stat.insertions} -${attempt.diff_stat.deletions}${attempt.diff_truncated ? " (diff cut at the size cap)" : ""}`;
-    const where = attempt.isolation === "none" ? "ran in place (no git repository)" : `${attempt.branch ?? ""}${attempt.commit ? ` @ ${attempt.commit.slice(0, 12)}` : attempt.status === "running" ? "" : " (no change)"}`;
-    const row = el("div", { class: "work-attempt", testid: `work-attempt-${attempt.n}` }, el("strong", { text: `#${attempt.n} ${attempt.tier}` }), ` ${where}${stat}`);
-    if (attempt.acceptance !== undefined) {
-      const evidence = el("details", { class: "work-acceptance" }, el("summary", { text: `acceptance \`${attempt.acceptance.command}\`: ${attempt.acceptance.passed ? "passed" : "failed"} (exit ${attempt.acceptance.exit_code ?? "none"})` }), el("pre", { text: attempt.acceptance.output_tail || "(no output)" }));
-      row.append(evidence);
-    }
-    if (attempt.commit !== undefined) {
-      const button = el("button", { text: "diff", attrs: { type: "button", "data-testid": `work-diff-${attempt.n}` } });
-      button.addEventListener("click", () => void this.showDiff(attempt.n));
-      row.append(" ", button);
-    }
-    return row;
-  }
-
-  private async showDiff(n: number): Promise<void> {
-    this.shownAttempt = n;
-    this.diff.replaceChildren(`loading the diff of attempt ${n}…`);
-    try {
-      const response = await fetch(`/api/tasks/${encodeURIComponent(this.taskId)}/diff?attempt=${n}`, { headers: { authorization: `Bearer ${this.token}` } });
-      const text = await response.text();
-      if (!response.ok) {
-        this.diff.replaceChildren(`the diff of attempt ${n} is not available (${response.status}): ${text.slice(0, 300)}`);
-        return;
-      }
-      const lines = text.split("\n");
-      const shown = lines.slice(0, MAX_SHOWN_DIFF_LINES).map((line) => el("span", { class: `diff-${diffLineKind(line)}`, text: `${line}\n` }));
-      const rest = lines.length > MAX_SHOWN_DIFF_LINES ? [el("span", { class: "diff-meta", text: `… ${lines.length - MAX_SHOWN_DIFF_LINES} more lines: GET /api/tasks/${this.taskId}/diff?attempt=${n}\n` })] : [];
-      this.diff.replaceChildren(el("span", { class: "diff-title", text: `attempt ${n}\n` }), ...shown, ...rest);
-    } catch (error) {
-      this.diff.replaceChildren(`the mesh did not answer (${error instanceof Error ? error.message : String(error)}); try again`);
-    }
+  private pick(attempt: Attempt): void {
+    this.chosen = true;
+    void this.diff.show(attempt.n, attempt.diff_truncated === true);
+    if (this.task !== null) this.show(this.task);
   }
 
   private async apply(): Promise<void> {
+    this.applying = true;
     this.applyButton.disabled = true;
-    this.result.textContent = "applying…";
-    try {
-      const response = await fetch(`/api/tasks/${encodeURIComponent(this.taskId)}/apply`, { method: "POST", headers: { authorization: `Bearer ${this.token}` } });
-      const reply = (await response.json()) as { applied?: { commit: string }; error?: { code: string; message: string } };
-      this.result.textContent = response.ok ? `applied: the checkout is at ${reply.applied?.commit.slice(0, 12) ?? "?"}` : `${reply.error?.code ?? response.status}: ${reply.error?.message ?? "refused"}`;
-    } catch (error) {
-      this.result.textContent = `the mesh did not answer (${error instanceof Error ? error.message : String(error)}); try again`;
-    } finally {
-      if (this.task !== null) this.show(this.task);
-    }
+    this.applyOutcome.textContent = "applying: the agent that ran the attempt merges its branch into your checkout…";
+    const answer = await callApi(taskPath(this.taskId, "apply"), this.token, { method: "POST" });
+    this.applying = false;
+    if (!answer.answered) this.applyOutcome.textContent = unreachableText(answer.error);
+    else if (!answer.ok) this.applyOutcome.textContent = `Not applied, nothing changed. ${refusalText(answer.status, answer.body)}`;
+    else this.applyOutcome.textContent = appliedReplyText(answer.body);
+    // The room sends the applied task to every viewer too; until then the page keeps what it knows.
+    if (this.task !== null) this.show(this.task);
+    if (answer.answered && answer.ok) this.applyButton.disabled = true;
   }
+}
+
+/** The attempt whose diff the page shows by itself: the result's, else the newest with a commit. */
+function preferredAttempt(task: TaskRecord): Attempt | undefined {
+  const withCommit = task.attempts.filter((attempt) => attempt.commit !== undefined);
+  return withCommit.find((attempt) => attempt.n === task.result?.attempt) ?? withCommit.at(-1);
 }

@@ -1,0 +1,87 @@
+// The words the task page uses for an attempt's work and the task's result (issue 12). Pure, so
+// they are unit-tested in test/web; the panels only put them in the DOM.
+import type { AcceptanceEvidence, Attempt, DiffStat, TaskRecord } from "../../protocol/index.ts";
+
+/** A commit sha as people read it: long enough to be unique in any real repository. */
+export function shortSha(sha: string): string {
+  return sha.slice(0, 12);
+}
+
+export function diffStatText(stat: DiffStat, truncated = false): string {
+  const files = stat.files === 1 ? "1 file" : `${stat.files} files`;
+  const cut = truncated ? " (the stored diff is cut at the size cap; the branch holds all of it)" : "";
+  return stat.files === 0 ? "changed nothing" : `${files} +${stat.insertions} -${stat.deletions}${cut}`;
+}
+
+/** Where an attempt worked and what it left: its branch, commit and base, or why it has none. */
+export function attemptWorkText(attempt: Attempt): string {
+  if (attempt.isolation === "none") return "ran in place (its cwd is not in a git repository): no branch, no diff";
+  const parts = [`worktree on ${attempt.branch ?? "a branch not reported yet"}`];
+  if (attempt.commit !== undefined) parts.push(`commit ${shortSha(attempt.commit)}`);
+  if (attempt.base !== undefined) parts.push(`from ${shortSha(attempt.base)}`);
+  if (attempt.status === "dispatched" || attempt.status === "running") parts.push("working…");
+  else if (attempt.diff_stat !== undefined) parts.push(diffStatText(attempt.diff_stat, attempt.diff_truncated));
+  return parts.join(" · ");
+}
+
+export function acceptanceText(evidence: AcceptanceEvidence): string {
+  const exit = evidence.exit_code === null ? "it did not run to an exit (killed or not started)" : `exit ${evidence.exit_code}`;
+  return `acceptance ${evidence.passed ? "passed" : "failed"}: ${evidence.command} (${exit})`;
+}
+
+/** The task's result, or what it is waiting for. */
+export function resultText(task: TaskRecord): string {
+  const result = task.result;
+  if (result === undefined) return task.status === "succeeded" ? "no result recorded" : `no result yet (the task is ${task.status.replace("_", " ")})`;
+  if (result.commit === undefined) return `result: attempt ${result.attempt}, which changed nothing or ran in place: nothing to apply`;
+  const stat = result.diff_stat === undefined ? "" : ` · ${diffStatText(result.diff_stat)}`;
+  return `result: attempt ${result.attempt} on ${result.branch ?? "?"} · commit ${shortSha(result.commit)}${result.base === undefined ? "" : ` from ${shortSha(result.base)}`}${stat}`;
+}
+
+export function appliedText(task: TaskRecord): string | null {
+  return task.applied === undefined ? null : `applied ${new Date(task.applied.at).toLocaleString()}: the checkout is at ${shortSha(task.applied.commit)}`;
+}
+
+/** Whether the apply button may be pressed, and if not, why (shown beside it). */
+export function applyAvailability(task: TaskRecord): { enabled: boolean; note: string } {
+  if (task.applied !== undefined) return { enabled: false, note: "already applied" };
+  if (task.status !== "succeeded") return { enabled: false, note: `apply is possible once the task succeeds (it is ${task.status.replace("_", " ")})` };
+  if (task.result?.commit === undefined) return { enabled: false, note: "the result has no commit (it changed nothing or ran in place): nothing to apply" };
+  return { enabled: true, note: `merges ${task.result.branch ?? "the result's branch"} into the branch your checkout had at the base` };
+}
+
+/** What a refused request means for a person: the mesh's code and message, or the status when the body is not the mesh's. */
+export function refusalText(status: number, body: string): string {
+  const error = errorOf(body);
+  if (error !== null) return `${error.code}: ${error.message}`;
+  if (status === 401 || status === 403) return `the mesh refused this link (${status}): open the page again with a fresh link`;
+  return `the mesh answered ${status}${body.trim() === "" ? "" : `: ${body.trim().slice(0, 300)}`}`;
+}
+
+/** What a 200 from `POST /api/tasks/<id>/apply` (the task, with `applied`) tells a person. */
+export function appliedReplyText(body: string): string {
+  const how = "the task's log says whether it fast-forwarded or made a merge commit";
+  try {
+    const task = JSON.parse(body) as { applied?: { commit?: unknown } } | null;
+    const commit = task?.applied?.commit;
+    return typeof commit === "string" ? `Applied: your checkout is at ${shortSha(commit)}; ${how}.` : `Applied; ${how}.`;
+  } catch {
+    return `Applied; ${how}.`;
+  }
+}
+
+/** A request that got no answer at all. */
+export function unreachableText(error: unknown): string {
+  return `the mesh did not answer (${error instanceof Error ? error.message : String(error)}): check that it is still running, then try again`;
+}
+
+/** The mesh's `{error: {code, message}}`; any code, so a code newer than this page still reads well. */
+function errorOf(body: string): { code: string; message: string } | null {
+  try {
+    const parsed = JSON.parse(body) as { error?: { code?: unknown; message?: unknown } } | null;
+    const { code, message } = parsed?.error ?? {};
+    return typeof code === "string" && typeof message === "string" ? { code, message } : null;
+  } catch {
+    return null;
+  }
+}
