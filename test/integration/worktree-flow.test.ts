@@ -261,7 +261,8 @@ describe("cleanup", () => {
     const first = await startAgent(mesh, name, slow, options);
     const created = await mesh.api<TaskView>("/api/tasks", { method: "POST", body: { instruction: "fix it", cwd: dir, agent: name, executor: "gemini-flash" } });
     await waitFor("the attempt to run", async () => (await mesh.task(created.body.task_id)).attempts[0]?.status === "running");
-    expect(git(dir, "worktree", "list").split("\n")).toHaveLength(2);
+    // The worktree is made once the room accepted the attempt: just after it reads "running".
+    await waitFor("the attempt's worktree", () => git(dir, "worktree", "list").split("\n").length === 2);
     first.process.kill("SIGKILL");
     await mesh.api(`/api/tasks/${created.body.task_id}/cancel`, { method: "POST" });
     const again = await startAgent(mesh, name, slow, options);
