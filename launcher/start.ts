@@ -1,8 +1,8 @@
 // `npm start`: the mesh server, one local agent running the bundled demo CLI, and a demo task to watch.
 import { execFileSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, realpathSync, rmdirSync, rmSync, writeFileSync } from "node:fs";
 import { hostname, tmpdir } from "node:os";
-import { join, relative } from "node:path";
+import { dirname, join, relative, sep } from "node:path";
 import { parseArgs } from "node:util";
 import type { ExecutorFormat, ExecutorTier, ExecutorsFile } from "../protocol/index.ts";
 import { startAgentProcess } from "./agent-process.ts";
@@ -41,6 +41,7 @@ const executorsFile = join(stateDir, "demo-executors.json");
 mkdirSync(stateDir, { recursive: true });
 writeFileSync(executorsFile, `${JSON.stringify(executors, null, 2)}\n`);
 
+const agentStateDir = join(stateDir, "agent");
 const agentName = `local-${hostname().replace(/[^A-Za-z0-9._-]/g, "-").slice(0, 40)}`;
 const kind = process.platform === "darwin" ? "mac" : "vm";
 console.log(`Starting agent ${agentName} (${kind})…`);
@@ -51,7 +52,7 @@ const agent = startAgentProcess({
   executorsFile,
   agentToken: secrets.MESH_AGENT_TOKEN,
   capacity: 2,
-  args: ["--state-dir", join(stateDir, "agent")],
+  args: ["--state-dir", agentStateDir],
   onLine: (line) => console.log(`  [agent] ${line}`),
 });
 
@@ -62,11 +63,12 @@ const stopAll = async (): Promise<void> => {
   stopping = true;
   await stopGroup(agent);
   await server.stop();
-  if (demoRepo !== undefined) rmSync(demoRepo, { recursive: true, force: true });
+  removeDemoRepo();
 };
 for (const signal of ["SIGINT", "SIGTERM"] as const) process.on(signal, () => void stopAll().then(() => process.exit(0)));
-// Last resort when this process is ended without a signal handler running: the server and the
-// agent run in process groups of their own, so they would outlive it.
+// Last resort when this process is ended without a signal handler running (an error, say): the
+// server and the agent run in process groups of their own, so they would outlive it, and so would
+// the demo repository.
 process.on("exit", () => {
   for (const pid of [agent.pid, server.process.pid]) {
     try {
@@ -75,6 +77,7 @@ process.on("exit", () => {
       // already gone
     }
   }
+  removeDemoRepo();
 });
 agent.on("exit", (code) => {
   if (stopping) return;
@@ -95,7 +98,9 @@ const api = async (path: string, init: { method?: string; body?: unknown } = {})
 let taskPart = "";
 if (!values["no-demo-task"]) {
   demoRepo = makeDemoRepo();
-  const task = (await api("/api/tasks", { method: "POST", body: { instruction: "Add input validation to the router and cover it with tests", agent: agentName, cwd: demoRepo } })) as { task_id: string };
+  // The acceptance check leaves evidence on the attempt (command, exit code, output) for the page to show.
+  const where = demoRepo === undefined ? {} : { cwd: demoRepo, acceptance: { command: "grep -n 'status: 4' src/router.ts", allowed_paths: ["src", "test"] } };
+  const task = (await api("/api/tasks", { method: "POST", body: { instruction: "Add input validation to the router and cover it with tests", agent: agentName, ...where } })) as { task_id: string };
   taskPart = `task=${task.task_id}&`;
 }
 // The person at this machine is the operator: the dashboard link may also decide at the human step.
@@ -120,18 +125,71 @@ Create another task:
 Ctrl-C stops the server and the agent.`);
 
 /**
- * A throwaway git repository for the demo task, so its attempt runs in a worktree and its result is a
- * diff on the task page (README "Work isolation"). The `.mesh-demo` marker lets the demo CLI edit it.
+ * A throwaway git repository for the demo task, outside the project, so its attempt runs in a
+ * worktree and its result is a diff on the task page (README "Work isolation"). The `.mesh-demo`
+ * marker lets the demo CLI edit it. Without a working git the demo task runs without a cwd.
  */
-function makeDemoRepo(): string {
+function makeDemoRepo(): string | undefined {
   const dir = mkdtempSync(join(tmpdir(), "mesh-demo-repo-"));
-  const git = (...args: string[]): void => void execFileSync("git", ["-c", "user.name=agent-mesh demo", "-c", "user.email=demo@agent-mesh.local", "-c", "commit.gpgsign=false", ...args], { cwd: dir, stdio: "ignore" });
-  mkdirSync(join(dir, "src"));
-  writeFileSync(join(dir, "README.md"), "# demo\n\nA throwaway repository made by `npm start`; removed when it stops.\n");
-  writeFileSync(join(dir, ".mesh-demo"), "the demo CLI may edit this repository\n");
-  writeFileSync(join(dir, "src/router.ts"), "export type Body = { name: string };\n\nexport function parseBody(text: string): Body {\n  return JSON.parse(text) as Body;\n}\n");
-  git("init", "-q");
-  git("add", ".");
-  git("commit", "-qm", "demo: a router without validation");
-  return dir;
+  const git = (...args: string[]): void => void execFileSync("git", ["-c", "user.name=agent-mesh demo", "-c", "user.email=demo@agent-mesh.local", "-c", "commit.gpgsign=false", "-c", "init.defaultBranch=main", ...args], { cwd: dir, stdio: "ignore" });
+  try {
+    mkdirSync(join(dir, "src"));
+    writeFileSync(join(dir, "README.md"), "# demo\n\nA throwaway repository made by `npm start`; removed when it stops.\n");
+    writeFileSync(join(dir, ".mesh-demo"), "the demo CLI may edit this repository\n");
+    writeFileSync(join(dir, "src/router.ts"), "export type Body = { name: string };\n\nexport function parseBody(text: string): Body {\n  return JSON.parse(text) as Body;\n}\n");
+    git("init", "-q");
+    git("add", ".");
+    git("commit", "-qm", "demo: a router without validation");
+    return dir;
+  } catch (error) {
+    rmSync(dir, { recursive: true, force: true });
+    console.log(`  (no demo repository: git failed: ${error instanceof Error ? error.message.split("\n")[0] : String(error)}; the demo task runs without a cwd, so it has no diff. Install git to see one.)`);
+    return undefined;
+  }
+}
+
+/**
+ * Removes the demo repository and the local agent's worktrees of it (git lists them; the agent
+ * keeps a succeeded attempt's worktree for a day, which would outlive the repository). Synchronous,
+ * so the `exit` handler can run it; running it twice is harmless.
+ */
+function removeDemoRepo(): void {
+  const repo = demoRepo;
+  if (repo === undefined) return;
+  demoRepo = undefined;
+  let listed = "";
+  try {
+    listed = execFileSync("git", ["worktree", "list", "--porcelain"], { cwd: repo, encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] });
+  } catch {
+    // not a repository any more: nothing to list
+  }
+  const agentDir = realpathOr(agentStateDir);
+  for (const line of listed.split("\n")) {
+    const worktree = line.startsWith("worktree ") ? line.slice("worktree ".length) : "";
+    // Only what the local agent made: never the repository itself or anything outside its state.
+    if (!worktree.startsWith(`${agentDir}${sep}`)) continue;
+    rmSync(worktree, { recursive: true, force: true });
+    rmSync(`${worktree}.done`, { force: true });
+    removeEmptyFolders(dirname(worktree), agentDir);
+  }
+  rmSync(repo, { recursive: true, force: true });
+}
+
+/** Removes `dir` and its parents while they are empty, stopping at `root`. */
+function removeEmptyFolders(dir: string, root: string): void {
+  for (let at = dir; at.startsWith(`${root}${sep}`); at = dirname(at)) {
+    try {
+      rmdirSync(at);
+    } catch {
+      return; // not empty (or gone)
+    }
+  }
+}
+
+function realpathOr(path: string): string {
+  try {
+    return realpathSync(path);
+  } catch {
+    return path;
+  }
 }
