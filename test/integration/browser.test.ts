@@ -1,5 +1,6 @@
 // Real headless Chromium opens the page served by the mesh and watches a task's lines arrive live.
-import { mkdtempSync, rmSync } from "node:fs";
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { chromium, type BrowserContext } from "playwright-core";
@@ -110,6 +111,46 @@ describe("the browser page", () => {
       await readOnly.close();
     } finally {
       await human.stop();
+    }
+  });
+
+  it("shows an attempt's work and coloured diff to a watch link (no apply), and applies it with an operator link", async () => {
+    const repo = mkdtempSync(join(tmpdir(), "mesh-page-repo-"));
+    const git = (...args: string[]): string => execFileSync("git", ["-c", "user.email=t@example.com", "-c", "user.name=t", ...args], { cwd: repo, encoding: "utf8" });
+    const worker = await startAgent(mesh, "vm-page-git", { executors: { deepseek: { command: [process.execPath, join(FIXTURES, "git-writer.mjs"), "page", "fixed.txt=right"], format: "text", timeout_s: 60 } } });
+    try {
+      git("init", "-q", "-b", "main");
+      writeFileSync(join(repo, "fixed.txt"), "broken\n");
+      git("add", ".");
+      git("commit", "-qm", "initial");
+      const created = await mesh.api<TaskView>("/api/tasks", { method: "POST", body: { instruction: "fix it", cwd: repo, agent: "vm-page-git", acceptance: { command: "cat fixed.txt" } } });
+      await waitFor("the task to succeed", async () => (await mesh.task(created.body.task_id)).status === "succeeded", 30_000);
+      const watcher = await browser.newPage();
+      const pageErrors: string[] = [];
+      watcher.on("pageerror", (error) => pageErrors.push(error.message));
+      await watcher.goto(created.body.watch_url);
+      await watcher.locator('[data-testid="work-diff"] .diff-add').first().waitFor();
+      expect(await watcher.locator('[data-testid="work-diff"] .diff-add').allTextContents()).toEqual(["+right\n"]);
+      expect(await watcher.locator('[data-testid="work-diff"] .diff-remove').allTextContents()).toEqual(["-broken\n"]);
+      expect(await watcher.getByTestId("work-result").textContent()).toMatch(/^result: attempt 1 on mesh\/.+\/1-deepseek · commit [0-9a-f]{12} from [0-9a-f]{12} · 1 file \+1 -1$/);
+      expect(await watcher.getByTestId("work-acceptance-1").textContent()).toContain("acceptance passed: cat fixed.txt (exit 0)right");
+      expect(await watcher.getByTestId("work-apply").isVisible()).toBe(false);
+      const link = (await mesh.api<{ token: string }>("/api/links", { method: "POST", body: { operator: true } })).body.token;
+      const operator = await browser.newPage();
+      operator.on("pageerror", (error) => pageErrors.push(error.message));
+      await operator.goto(`${mesh.url}/#task=${created.body.task_id}&token=${encodeURIComponent(link)}`);
+      await waitFor("the apply button enabled", async () => operator.getByTestId("work-apply").isEnabled());
+      await operator.getByTestId("work-apply").click();
+      await waitFor("the apply outcome", async () => /^Applied: your checkout is at [0-9a-f]{12}/.test((await operator.getByTestId("work-apply-outcome").textContent()) ?? ""));
+      expect(readFileSync(join(repo, "fixed.txt"), "utf8")).toBe("right\n");
+      await waitFor("the applied line", async () => /^applied .*: the checkout is at /.test((await operator.getByTestId("work-applied").textContent()) ?? ""));
+      expect(await operator.getByTestId("work-apply").isDisabled()).toBe(true);
+      expect(pageErrors).toEqual([]);
+      await watcher.close();
+      await operator.close();
+    } finally {
+      await worker.stop();
+      rmSync(repo, { recursive: true, force: true });
     }
   });
 

@@ -90,12 +90,12 @@ function main(): void {
   if (params.taskId !== null) {
     const taskId = params.taskId;
     const log = new LogView();
-    const panel = new TaskPanel(taskId, log.element);
-    // Only the orchestrator token and operator links may decide; task and dashboard links are read-only.
+    // Only the orchestrator token and operator links may decide or apply; task and dashboard links are read-only.
     const mayDecide = !token.startsWith("v1.task-") && !token.startsWith("v1.dashboard.");
     const human = new HumanStepPanel(taskId, token, mayDecide);
     const work = new WorkPanel(taskId, token, mayDecide);
-    content.append(human.element, work.element, panel.element);
+    const panel = new TaskPanel(taskId, [work.element, log.element]);
+    content.append(human.element, panel.element);
     document.title = `${taskId} · agent-mesh`;
     followTask(taskId, token, {
       onTask: (task) => {

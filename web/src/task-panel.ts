@@ -1,4 +1,5 @@
-// The task panel: id, name, status badge, tier, instruction, attempts table; the live log sits below it.
+// The task panel: id, name, status badge, tier, instruction, attempts table; then what the page puts
+// below them (the attempts' work, the live log).
 import type { Attempt, TaskRecord } from "../../protocol/index.ts";
 import { el } from "./element.ts";
 import { emptyRow, headRow } from "./table-rows.ts";
@@ -24,7 +25,8 @@ export class TaskPanel {
   /** Everything the snapshot fills in: hidden until the first one arrives. */
   private readonly details: HTMLDivElement;
 
-  constructor(taskId: string, log: HTMLElement) {
+  /** `below`: sections shown under the attempts table, in order (the work panel, the log). */
+  constructor(taskId: string, below: HTMLElement[]) {
     this.nameLine = el("h2", { class: "task-title" }, el("code", { class: "task-id", testid: "task-id", text: taskId }));
     this.status = el("span", { class: "badge status-unknown", testid: "task-status", text: "loading", attrs: { "data-status": "" } });
     this.tier = el("span", { class: "tier", testid: "task-tier" });
@@ -51,7 +53,7 @@ export class TaskPanel {
     const head = el("div", { class: "task-head" }, this.nameLine, this.status, this.tier);
     this.details = el("div", { class: "task-details" }, this.facts, this.instruction, this.problem, this.output, el("h3", { text: "Attempts" }), attemptsTable);
     this.details.hidden = true;
-    this.element = el("section", { class: "panel task-panel", testid: "task-panel" }, head, this.details, log);
+    this.element = el("section", { class: "panel task-panel", testid: "task-panel" }, head, this.details, ...below);
   }
 
   show(task: TaskRecord): void {
