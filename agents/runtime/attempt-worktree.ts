@@ -34,11 +34,19 @@ type GitRun = { code: number; stdout: string; stderr: string };
 
 function git(cwd: string, args: readonly string[]): Promise<GitRun> {
   return new Promise((resolve) => {
+    // A folder that is gone (a deleted repository) must fail like any git error, never throw.
+    try {
+      run(resolve);
+    } catch (error) {
+      resolve({ code: 1, stdout: "", stderr: error instanceof Error ? error.message : String(error) });
+    }
+  });
+  function run(resolve: (result: GitRun) => void): void {
     execFile("git", args, { cwd, timeout: GIT_TIMEOUT_MS, maxBuffer: MAX_GIT_OUTPUT, env: { ...process.env, GIT_TERMINAL_PROMPT: "0", LC_ALL: "C" } }, (error, stdout, stderr) => {
       const code = error === null ? 0 : typeof error.code === "number" ? error.code : 1;
       resolve({ code, stdout: String(stdout), stderr: String(stderr) || (error?.message ?? "") });
     });
-  });
+  }
 }
 
 /** A branch path component from a task name or id (git's check-ref-format rules). */

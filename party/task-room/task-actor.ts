@@ -295,10 +295,8 @@ function onApplied(state: TaskActorState, event: Extract<TaskEvent, { type: "app
   if (!event.outcome.ok) return refused(state, event.outcome.error.code, event.outcome.error.message, [{ kind: "note", text: `[mesh] apply refused: ${event.outcome.error.message}`, attempt: event.attempt }]);
   const outcome = event.outcome.value;
   if (!outcome.ok) {
-    const files = outcome.files.length > 0 ? `: ${outcome.files.slice(0, 20).join(", ")}` : "";
-    const code = outcome.code === "internal" ? "internal" : outcome.code;
-    const message = `${outcome.message}${files}`;
-    return refused(state, code, message, [{ kind: "note", text: `[mesh] apply refused (${outcome.code}): ${message}`, attempt: event.attempt }]);
+    // The agent's message already names the files (up to 20).
+    return refused(state, outcome.code, outcome.message, [{ kind: "note", text: `[mesh] apply refused (${outcome.code}): ${outcome.message}`, attempt: event.attempt }]);
   }
   const applied: TaskRecord = { ...task, applied: { commit: outcome.commit, at: ctx.now }, updated_at: ctx.now };
   const how = outcome.already_applied ? "was already in the checkout" : outcome.fast_forward ? "fast-forwarded the checkout" : "merged into the checkout with a merge commit";

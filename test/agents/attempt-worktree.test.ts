@@ -112,6 +112,14 @@ describe("an attempt's worktree", () => {
     expect(cutAtFileBoundary("diff --git a b\n+x\n", 100)).toEqual({ text: "diff --git a b\n+x\n", truncated: false });
   });
 
+  it("removes a worktree whose repository was deleted", async () => {
+    const dir = repo();
+    const ws = await worktreeOf(dir);
+    rmSync(dir, { recursive: true, force: true });
+    await removeWorkspace(ws);
+    expect(existsSync(ws.worktree)).toBe(false);
+  });
+
   it("removes the worktree but keeps the branch", async () => {
     const dir = repo();
     const ws = await worktreeOf(dir);
