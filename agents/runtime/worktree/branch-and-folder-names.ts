@@ -19,9 +19,14 @@ export function refComponent(text: string): string {
   return fitted === "" ? "x" : fitted.slice(0, 100);
 }
 
-/** The attempt's branch: `mesh/<task name or id>/<n>-<tier>`. */
-export function attemptBranch(task: { taskId: string; taskName?: string }, attempt: number, tier: string): string {
-  return `mesh/${refComponent(task.taskName ?? task.taskId)}/${attempt}-${refComponent(tier)}`;
+/**
+ * The attempt's branch: `mesh/<task name or id>/<n>-<tier>`. `withIdTail` is for a name an earlier
+ * task used (its branches stay): `mesh/<name>-<end of the task id>/<n>-<tier>` keeps both.
+ */
+export function attemptBranch(task: { taskId: string; taskName?: string }, attempt: number, tier: string, withIdTail = false): string {
+  const taskPart = task.taskName === undefined ? refComponent(task.taskId) : refComponent(task.taskName);
+  const tail = withIdTail ? `-${refComponent(task.taskId).slice(-8).toLowerCase()}` : "";
+  return `mesh/${taskPart}${tail}/${attempt}-${refComponent(tier)}`;
 }
 
 /**

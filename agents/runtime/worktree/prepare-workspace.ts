@@ -71,13 +71,13 @@ export async function prepareWorkspace(request: WorkspaceRequest, options: { wor
 
   const worktree = attemptWorktreeFolder(resolve(options.worktreesDir), repo, request.taskId, request.attempt, request.tier);
   if (isInside(worktree, repo)) return { ok: false, error: `the worktrees folder ${options.worktreesDir} is inside the repository ${repo}; give the agent a --worktrees folder outside it` };
-  const branch = attemptBranch(request, request.attempt, request.tier);
 
   const [target, added] = await Promise.all([
     runGit(repo, ["symbolic-ref", "--short", "-q", "HEAD"], { readOnly: true }),
-    addWorktree(repo, worktree, branch, sha),
+    addWorktree(repo, worktree, request, sha),
   ]);
   if (!added.ok) return added;
+  const branch = added.value;
   const targetBranch = target.code === 0 ? target.stdout.trim() : "";
   return {
     ok: true,
@@ -86,21 +86,36 @@ export async function prepareWorkspace(request: WorkspaceRequest, options: { wor
 }
 
 /**
- * `git worktree add -B`: the branch is made at base, or reset to it when an earlier run of the same
- * attempt left it (the agent restarted). A stale worktree of that run is removed first. Without
- * --force, so a branch someone checked out elsewhere (the user inspecting it) is refused, not moved.
+ * Adds the attempt's worktree on its branch at base; the branch's name, or why not. The worktree
+ * folder is keyed by task id and attempt, so finding it means an earlier run of this same attempt
+ * (the agent restarted): it is removed, and so is the branch it was on, so the attempt starts again
+ * at base. Should the branch exist anyway, an earlier task had the same name, and its branch stays:
+ * this one takes the task id's tail. Never --force, so a branch the user has checked out is refused,
+ * not moved.
  */
-async function addWorktree(repo: string, worktree: string, branch: string, base: string): Promise<Result<null, string>> {
-  const add = (): ReturnType<typeof runGit> => runGit(repo, ["worktree", "add", "-q", "-B", branch, worktree, base]);
-  if ((await stat(worktree).catch(() => undefined)) !== undefined) await removeStaleWorktree(repo, worktree);
-  let added = await add();
-  if (added.code !== 0) {
-    // A worktree of an earlier run that is registered but gone from disk, or half made: clear and retry once.
+async function addWorktree(repo: string, worktree: string, request: WorkspaceRequest, base: string): Promise<Result<string, string>> {
+  const add = (branch: string): ReturnType<typeof runGit> => runGit(repo, ["worktree", "add", "-q", "-b", branch, worktree, base]);
+  const branch = attemptBranch(request, request.attempt, request.tier);
+  const ownBranch = attemptBranch(request, request.attempt, request.tier, true);
+  const failed = (outcome: Awaited<ReturnType<typeof runGit>>, tried: string): Result<string, string> => ({
+    ok: false,
+    error: `git could not make the attempt's worktree ${worktree} on ${tried}: ${gitComplaint(outcome)}`,
+  });
+  if ((await stat(worktree).catch(() => undefined)) !== undefined) {
+    const stale = await runGit(worktree, ["symbolic-ref", "--short", "-q", "HEAD"], { readOnly: true });
     await removeStaleWorktree(repo, worktree);
-    added = await add();
+    const staleBranch = stale.stdout.trim();
+    if (staleBranch === branch || staleBranch === ownBranch) await runGit(repo, ["branch", "-q", "-D", staleBranch]);
   }
-  if (added.code !== 0) return { ok: false, error: `git could not make the attempt's worktree ${worktree} on ${branch}: ${gitComplaint(added)}` };
-  return { ok: true, value: null };
+  let added = await add(branch);
+  if (added.code === 0) return { ok: true, value: branch };
+  // A record of this folder whose files were deleted blocks it: prune the record and try once more.
+  await runGit(repo, ["worktree", "prune"]);
+  added = await add(branch);
+  if (added.code === 0) return { ok: true, value: branch };
+  if ((await runGit(repo, ["rev-parse", "--verify", "-q", `refs/heads/${branch}`], { readOnly: true })).code !== 0) return failed(added, branch);
+  const own = await add(ownBranch);
+  return own.code === 0 ? { ok: true, value: ownBranch } : failed(own, ownBranch);
 }
 
 async function removeStaleWorktree(repo: string, worktree: string): Promise<void> {

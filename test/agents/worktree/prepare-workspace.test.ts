@@ -92,6 +92,23 @@ describe("prepareWorkspace", () => {
     expect(git(repo, "worktree", "list", "--porcelain").match(/^worktree /gm)).toHaveLength(2);
   });
 
+  it("gives a task that reuses an ended task's name branches of its own, and the earlier branch stays", async () => {
+    const repo = userRepository();
+    const worktreesDir = temporaryFolder("mesh-wt-dir-");
+    const earlier = await worktreeFor(repo, worktreesDir, { taskId: "01JEARLIERTASK" });
+    writeFile(earlier.worktree, "done.txt", "the earlier task's work\n");
+    git(earlier.worktree, "add", ".");
+    git(earlier.worktree, "commit", "-qm", "earlier");
+    const earlierTip = git(repo, "rev-parse", earlier.branch);
+    const later = await worktreeFor(repo, worktreesDir, { taskId: "01JLATERTASK7Q" });
+    expect(later.branch).toBe("mesh/fix-login-ertask7q/1-sonnet");
+    expect(git(repo, "rev-parse", earlier.branch)).toBe(earlierTip);
+    // Restarted, the later task's attempt starts afresh on its own branch; the earlier one's is untouched.
+    const restarted = await worktreeFor(repo, worktreesDir, { taskId: "01JLATERTASK7Q" });
+    expect(restarted.branch).toBe(later.branch);
+    expect(git(repo, "rev-parse", earlier.branch)).toBe(earlierTip);
+  });
+
   it("fits task names, ids and tiers into valid branch names", async () => {
     const repo = userRepository();
     const ws = await worktreeFor(repo, temporaryFolder("mesh-wt-dir-"), { taskName: "..odd name.lock", tier: "gemini pro/2", attempt: 3 });
