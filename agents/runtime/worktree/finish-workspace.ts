@@ -49,7 +49,8 @@ export async function finishWorkspace(workspace: WorktreeWorkspace, options: Fin
   }
   // HEAD and the branch in one call: the CLI may have switched branches or detached HEAD.
   const tips = await runGit(worktree, ["rev-parse", "HEAD", `refs/heads/${branch}`], { readOnly: true });
-  const [head = "", branchTip = ""] = tips.stdout.split("\n");
+  // A missing branch fails the call after HEAD's sha is printed (and echoes the name): only a sha counts.
+  const [head = "", branchTip = ""] = tips.stdout.split("\n").map((line) => (/^[0-9a-f]{40,64}$/.test(line) ? line : ""));
   if (head === "") return { ok: false, error: `git could not read the attempt's HEAD in ${worktree}: ${gitComplaint(tips)}` };
   if (branchTip !== head) {
     // The branch must hold the result, whatever the CLI did with HEAD.

@@ -107,6 +107,17 @@ describe("finishWorkspace", () => {
     expect(finished.value.diffStat.files).toBe(2);
   });
 
+  it("points the attempt's branch at the result when the CLI moved HEAD to a branch of its own", async () => {
+    const repo = userRepository();
+    const ws = await worktreeFor(repo, temporaryFolder("mesh-wt-dir-"));
+    git(ws.worktree, "checkout", "-q", "-b", "cli-own-branch");
+    writeFile(ws.worktree, "src/app.ts", "changed on the CLI's branch\n");
+    const finished = await finishWorkspace(ws, { tier: "codex" });
+    if (!finished.ok) throw new Error(finished.error);
+    expect(git(repo, "rev-parse", ws.branch)).toBe(finished.value.commit);
+    expect(finished.value.changedFiles).toEqual(["src/app.ts"]);
+  });
+
   it("reports changed files relative to a subfolder cwd", async () => {
     const repo = userRepository();
     const ws = await worktreeFor(join(repo, "docs"), temporaryFolder("mesh-wt-dir-"));
