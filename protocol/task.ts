@@ -26,6 +26,10 @@ export const FailureClass = z.enum([
   "syntax_error",
   "agent_lost",
   "cancelled",
+  /** Infrastructure: an attempt passed its cost cap (its reservation), or the task's `max_cost_usd` (INTERFACES.md "Agent identity and limits"). */
+  "budget_exceeded",
+  /** Infrastructure: the CLI hit the agent's memory, CPU or process limit; another tier would hit it too. */
+  "resource_limit",
 ]);
 export type FailureClass = z.infer<typeof FailureClass>;
 
