@@ -32,6 +32,23 @@ export type WorkspaceRequest = { taskId: string; taskName?: string; attempt: num
 
 type GitRun = { code: number; stdout: string; stderr: string };
 
+/**
+ * Variables that would point git at another repository, index or object store than cwd's (set, say,
+ * when the agent is started from a git hook); they are removed from every call's environment.
+ */
+const REPOSITORY_VARIABLES = ["GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE", "GIT_OBJECT_DIRECTORY", "GIT_ALTERNATE_OBJECT_DIRECTORIES", "GIT_COMMON_DIR", "GIT_NAMESPACE", "GIT_PREFIX"];
+/**
+ * Settings every call carries: the user's hooks never run on the mesh's own worktree, commit and
+ * merge steps; the agent may run as another user than the repository's owner.
+ */
+const CALL_SETTINGS = ["-c", "core.hooksPath=/dev/null", "-c", "safe.directory=*"];
+
+function gitEnvironment(): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...process.env, GIT_TERMINAL_PROMPT: "0", GIT_EDITOR: "true", LC_ALL: "C" };
+  for (const name of REPOSITORY_VARIABLES) delete env[name];
+  return env;
+}
+
 function git(cwd: string, args: readonly string[]): Promise<GitRun> {
   return new Promise((resolve) => {
     // A folder that is gone (a deleted repository) must fail like any git error, never throw.
@@ -42,7 +59,7 @@ function git(cwd: string, args: readonly string[]): Promise<GitRun> {
     }
   });
   function run(resolve: (result: GitRun) => void): void {
-    execFile("git", args, { cwd, timeout: GIT_TIMEOUT_MS, maxBuffer: MAX_GIT_OUTPUT, env: { ...process.env, GIT_TERMINAL_PROMPT: "0", LC_ALL: "C" } }, (error, stdout, stderr) => {
+    execFile("git", [...CALL_SETTINGS, ...args], { cwd, timeout: GIT_TIMEOUT_MS, maxBuffer: MAX_GIT_OUTPUT, env: gitEnvironment() }, (error, stdout, stderr) => {
       const code = error === null ? 0 : typeof error.code === "number" ? error.code : 1;
       resolve({ code, stdout: String(stdout), stderr: String(stderr) || (error?.message ?? "") });
     });
@@ -82,7 +99,8 @@ export async function prepareWorkspace(request: WorkspaceRequest, options: { wor
   // The same attempt again (the agent restarted): its old worktree goes first.
   if ((await stat(worktree).catch(() => undefined)) !== undefined) await removeWorktree(repo, worktree);
   await mkdir(join(worktree, ".."), { recursive: true });
-  const added = await git(repo, ["worktree", "add", "-q", "-f", "-B", branch, worktree, base]);
+  // Parallel checkout: writing the files is most of an attempt's overhead on a large repository (git < 2.32 ignores it).
+  const added = await git(repo, ["-c", "checkout.workers=0", "worktree", "add", "-q", "-f", "-B", branch, worktree, base]);
   if (added.code !== 0) return { ok: false, error: `git could not make a worktree for the attempt in ${worktree}: ${added.stderr.trim().slice(0, 500)}` };
   return { ok: true, value: { isolation: "worktree", repo, worktree, cwd: join(worktree, prefix.replace(/\/$/, "")), branch, base, ...(target === "" ? {} : { targetBranch: target }) } };
 }
@@ -103,7 +121,10 @@ export async function finishWorkspace(workspace: WorktreeWorkspace, options: { t
   }
   const head = (await git(worktree, ["rev-parse", "HEAD"])).stdout.trim();
   if (head === base) return { ok: true, value: { diffStat: { files: 0, insertions: 0, deletions: 0 }, diff: "", diffTruncated: false, changedFiles: [] } };
-  const [numstat, names, diff] = await Promise.all([git(worktree, ["diff", "--numstat", base, head]), git(worktree, ["diff", "--name-only", "-z", base, head]), git(worktree, ["diff", "--binary", base, head])]);
+  // Plumbing, not `git diff`: diff-tree ignores the user's diff settings (noprefix, external diff,
+  // textconv, colour) that would make a patch `git apply` refuses.
+  const tree = ["diff-tree", "-r", "--no-color", "--no-ext-diff", "--no-textconv", "--no-renames"];
+  const [numstat, names, diff] = await Promise.all([git(worktree, [...tree, "--numstat", base, head]), git(worktree, [...tree, "--name-only", "-z", base, head]), git(worktree, [...tree, "-p", "--binary", base, head])]);
   const rows = numstat.stdout.split("\n").filter((row) => row.length > 0);
   const count = (field: string | undefined): number => (field === undefined || field === "-" ? 0 : Number(field) || 0);
   const diffStat = { files: rows.length, insertions: rows.reduce((sum, row) => sum + count(row.split("\t")[0]), 0), deletions: rows.reduce((sum, row) => sum + count(row.split("\t")[1]), 0) };

@@ -85,6 +85,26 @@ describe("an attempt's worktree", () => {
     expect(git(dir, "status", "--porcelain")).toBe("");
   });
 
+  it("ignores the user's diff settings and hooks: the patch still applies, and a failing hook stops nothing", async () => {
+    const dir = repo();
+    git(dir, "config", "diff.noprefix", "true");
+    git(dir, "config", "color.diff", "always");
+    mkdirSync(join(dir, "hooks"));
+    for (const hook of ["pre-commit", "post-checkout", "commit-msg"]) writeFileSync(join(dir, "hooks", hook), "#!/bin/sh\nexit 1\n", { mode: 0o755 });
+    git(dir, "config", "core.hooksPath", join(dir, "hooks"));
+    const ws = await worktreeOf(dir);
+    writeFileSync(join(ws.worktree, "src/a.ts"), "export const a = 5;\n");
+    const finished = await finishWorkspace(ws, { tier: "t" });
+    if (!finished.ok) throw new Error(finished.error);
+    expect(finished.value.diff).toContain("diff --git a/src/a.ts b/src/a.ts");
+    expect(finished.value.diff).not.toContain("\u001b[");
+    const clone = temp("mesh-wt-clone-");
+    execFileSync("git", ["clone", "-q", dir, "."], { cwd: clone });
+    writeFileSync(join(clone, "p.diff"), finished.value.diff);
+    execFileSync("git", ["-c", "core.hooksPath=/dev/null", "apply", "p.diff"], { cwd: clone });
+    expect(readFileSync(join(clone, "src/a.ts"), "utf8")).toBe("export const a = 5;\n");
+  });
+
   it("makes no empty commit when nothing changed, and keeps a commit the CLI made itself", async () => {
     const dir = repo();
     const idle = await worktreeOf(dir, 1);
