@@ -2,6 +2,7 @@ import { stderrLog } from "./agent-log.ts";
 import { parseAgentOptions, type AgentOptionDefaults } from "./agent-options.ts";
 import { readRatesFile, RateTable } from "./cost-rates.ts";
 import { readExecutorsFile } from "./executors-file.ts";
+import { sweepLastRun } from "./leftover-sweep.ts";
 import { startAgent, type AgentHandle } from "./mesh-agent.ts";
 import type { LimitSettings, SupervisorResult } from "./process-limits.ts";
 
@@ -37,6 +38,8 @@ export function launchAgent(argv: readonly string[], entry: AgentEntry): AgentLa
   }
   const supervisor = entry.supervisor(options.limits);
   if (!supervisor.ok) return refuse(supervisor.error);
+  // Before anything runs: what a killed earlier run of this agent left running dies now (issue 13).
+  sweepLastRun(options.stateDir, stderrLog);
   try {
     return { status: "running", agent: startAgent(options, executors.value, { supervisor: supervisor.value, rates, log: stderrLog }) };
   } catch (cause) {

@@ -204,6 +204,7 @@ export function runAttempt(input: AttemptRunInput): RunningAttempt {
       stderr: stderrTail.text(),
       stdout: stdoutTail.text(),
       limits: input.supervisor?.limits,
+      ...(end.oomKilled === true ? { oomKilled: true } : {}),
     };
     const outcome = describeRun(report, input);
     if (outcome.summary !== undefined) note(`[agent] ${outcome.summary}`);

@@ -1,7 +1,9 @@
 // How every attempt is classified (INTERFACES.md "Failure classes"). Quality failures (`test_fail`,
 // `wrong_file`, `unknown`) escalate to the next tier; infrastructure failures (`auth_failure`,
-// `timeout`, `syntax_error`, `agent_lost`) do not, since another model would fail the same way;
-// `cancelled` is a person's decision. One table, first matching rule wins; signatures are those of
+// `timeout`, `syntax_error`, `agent_lost`, `resource_limit`) do not, since another model would fail
+// the same way: a run that outgrew the agent's memory, CPU or process limit would outgrow it on the
+// next tier too (issue 13, item 5; INTERFACES.md "Agent identity and limits"); `cancelled` is a
+// person's decision. One table, first matching rule wins; signatures are those of
 // /work/shared/cli-formats/FORMATS.md.
 import type { ExecutorFormat, FailureClass } from "../../protocol/index.ts";
 import type { RunReport } from "./formats/run-report.ts";
@@ -24,6 +26,8 @@ export interface AttemptFacts {
   stdout: string;
   /** The resource limits the CLI ran under, to name the one it hit. */
   limits?: LimitSettings;
+  /** The kernel's OOM killer ended it, as far as the agent can tell (process-group-run.ts). */
+  oomKilled?: boolean;
   /** Set once acceptance ran: only after the CLI succeeded. */
   acceptance?: {
     /** Changed files outside `allowed_paths`. */
@@ -92,14 +96,20 @@ const evidence = (f: AttemptFacts): string =>
 
 const firstLine = (text: string | undefined): string => (text ?? "").split("\n").find((line) => line.trim() !== "")?.trim().slice(0, 500) ?? "";
 
+/** The agent's limit a run hit, as its flag; a limit the agent did not set came from the machine (its memory, an inherited rlimit). */
+const limitWords = (flag: "memory-mb" | "cpu-s" | "max-procs", value: number | undefined): string =>
+  value !== undefined && value > 0 ? `the agent's limit is --${flag} ${value}` : `--${flag} is off here, so the machine's own limit was hit`;
+
 const exitWords = (f: AttemptFacts): string =>
   f.signal !== null ? `was killed by ${f.signal}` : f.exitCode === null ? "ended" : `exited with code ${f.exitCode}`;
 
 export const CLASSIFICATION_RULES: readonly Rule[] = [
-  // cancelled / agent_lost / timeout / a watchdog: the agent stopped the CLI and knows why; its exit says nothing more.
+  // cancelled / agent_lost / timeout / a limit's watchdog: the agent stopped the CLI and knows why; its exit says nothing more.
   { failure: "cancelled", applies: (f) => (f.stopped?.as === "cancelled" ? f.stopped.note : undefined) },
   { failure: "agent_lost", applies: (f) => (f.stopped?.as === "agent_lost" ? f.stopped.note : undefined) },
   { failure: "timeout", applies: (f) => (f.stopped?.as === "timeout" ? f.stopped.note : undefined) },
+  // resource_limit, by a watchdog: the Mac's memory watchdog stopped the run; its note names the limit.
+  { failure: "resource_limit", applies: (f) => (f.stopped?.as === "resource_limit" ? f.stopped.note : undefined) },
   { failure: "unknown", applies: (f) => (f.stopped !== undefined ? f.stopped.note : undefined) },
   // syntax_error: it never ran: the task's cwd is missing, or the program is not installed or not executable.
   { failure: "syntax_error", applies: (f) => f.notStarted },
@@ -144,17 +154,23 @@ export const CLASSIFICATION_RULES: readonly Rule[] = [
   },
   // syntax_error: a shell in the command could not find (127) or run (126) a program.
   { failure: "syntax_error", applies: (f) => (f.exitCode === 126 || f.exitCode === 127 ? `${f.program} ${exitWords(f)}: a program in the command is missing or not executable (${firstLine(f.stderr)})` : undefined) },
-  // unknown, CPU limit: killed by SIGXCPU, the signal of the `--cpu-s` limit.
-  { failure: "unknown", applies: (f) => (f.signal === "SIGXCPU" ? `${f.program} used up its CPU time limit (--cpu-s ${f.limits?.cpuS ?? "?"}) and was stopped` : undefined) },
-  // unknown, memory limit: a failed run that ran out of memory (the limit refused its allocations).
+  // resource_limit, CPU: killed by SIGXCPU, the signal of the `--cpu-s` limit.
+  { failure: "resource_limit", applies: (f) => (f.signal === "SIGXCPU" ? `${f.program} used up its CPU time limit and was stopped (${limitWords("cpu-s", f.limits?.cpuS)})` : undefined) },
+  // resource_limit, memory: the kernel's OOM killer ended it (a systemd scope's MemoryMax, or the machine's memory ran out).
   {
-    failure: "unknown",
-    applies: (f) => (cliFailed(f) && OUT_OF_MEMORY.test(f.stderr) ? `${f.program} ran out of memory (${exitWords(f)}; the agent's limit is --memory-mb ${f.limits?.memoryMb ?? "?"})` : undefined),
+    failure: "resource_limit",
+    applies: (f) =>
+      f.oomKilled === true && f.signal === "SIGKILL" ? `${f.program} was killed by the kernel's out-of-memory killer (${limitWords("memory-mb", f.limits?.memoryMb)})` : undefined,
   },
-  // unknown, process limit: a failed run that could not start more processes.
+  // resource_limit, memory: a failed run that ran out of memory (the limit refused its allocations).
   {
-    failure: "unknown",
-    applies: (f) => (cliFailed(f) && NO_MORE_PROCESSES.test(f.stderr) ? `${f.program} hit the process limit (${exitWords(f)}; the agent's limit is --max-procs ${f.limits?.maxProcs ?? "?"})` : undefined),
+    failure: "resource_limit",
+    applies: (f) => (cliFailed(f) && OUT_OF_MEMORY.test(f.stderr) ? `${f.program} ran out of memory (${exitWords(f)}; ${limitWords("memory-mb", f.limits?.memoryMb)})` : undefined),
+  },
+  // resource_limit, processes: a failed run that could not start more processes.
+  {
+    failure: "resource_limit",
+    applies: (f) => (cliFailed(f) && NO_MORE_PROCESSES.test(f.stderr) ? `${f.program} hit the process limit (${exitWords(f)}; ${limitWords("max-procs", f.limits?.maxProcs)})` : undefined),
   },
   // unknown: the CLI failed for another reason: a non-zero exit, a signal, its own error, or output without its final event.
   {

@@ -2,7 +2,9 @@ import { AgentHello, PROTOCOL_VERSION, describeIssues, type AttemptRef, type Exe
 import { stderrLog, type AgentLog } from "./agent-log.ts";
 import { RateTable } from "./cost-rates.ts";
 import type { AgentOptions } from "./agent-options.ts";
+import { AGENT_RUN_ID, cookieOfRun } from "./attempt-cookie.ts";
 import { startAttemptSession, type AttemptSession } from "./attempt-session.ts";
+import { sweepCookieCarriersNow } from "./cookie-sweep.ts";
 import { tiersOf } from "./executors-file.ts";
 import { packageVersion } from "./package-version.ts";
 import { plainSupervisor, type ProcessSupervisor } from "./process-limits.ts";
@@ -26,11 +28,14 @@ export interface AgentPlatform {
 
 /**
  * Children run in their own process groups, so they outlive a crashed agent unless killed at exit.
- * One exit hook for the process, however many agents it runs (a test fleet runs hundreds).
+ * One exit hook for the process, however many agents it runs (a test fleet runs hundreds): it kills
+ * each running child's group, then whatever carries a cookie of this process's run, which finds the
+ * children that left their groups (attempt-cookie.ts). A SIGKILL skips it: the next start sweeps.
  */
 const leftoverKillers = new Set<() => void>();
 const killAllLeftovers = (): void => {
   for (const kill of leftoverKillers) kill();
+  sweepCookieCarriersNow((cookie) => cookieOfRun(cookie, AGENT_RUN_ID));
 };
 
 /** Starts an agent: registers with the mesh and runs the attempts it is assigned. */

@@ -2,6 +2,9 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { accessSync, constants, statSync } from "node:fs";
 import { delimiter, join, resolve } from "node:path";
 import type { FailureClass } from "../../protocol/index.ts";
+import { COOKIE_VARIABLE, newAttemptCookie } from "./attempt-cookie.ts";
+import { sweepCookieCarriers } from "./cookie-sweep.ts";
+import { kernelOomKills } from "./kernel-oom-kills.ts";
 import { LineSplitter } from "./line-splitter.ts";
 import type { ProcessSupervisor } from "./process-limits.ts";
 
@@ -30,6 +33,8 @@ export interface GroupEnd {
   stopped?: { as: FailureClass; note: string };
   /** It could not be started: why (ENOENT, EACCES, …). */
   startError?: string;
+  /** A SIGKILL the runner did not send, while the kernel's OOM killer killed (kernel-oom-kills.ts): a memory limit ended it. */
+  oomKilled?: true;
 }
 
 export interface RunningGroup {
@@ -42,19 +47,25 @@ export interface RunningGroup {
   readonly done: Promise<GroupEnd>;
 }
 
-/** Starts one command in its own process group under the supervisor, and streams its lines until it and its pipes are done. */
+/**
+ * Starts one command in its own process group under the supervisor, and streams its lines until it
+ * and its pipes are done. Its whole tree ends with it: the group is killed, and so is every process
+ * carrying its cookie (attempt-cookie.ts), which finds the ones that left the group.
+ */
 export function runProcessGroup(input: GroupRunInput): RunningGroup {
   // Checked before any wrapper runs: behind prlimit or systemd-run a missing program is only an exit code.
   const missing = missingProgram(input.command[0] ?? "", input.cwd, input.env.PATH);
   if (missing !== undefined) return notStarted(startFailure(input.command[0] ?? "", input.cwd, missing));
   const plan = input.supervisor?.launch(input.command) ?? { command: [...input.command], options: {}, env: {} };
   const program = plan.command[0] ?? "";
+  const cookie = newAttemptCookie();
+  const oomKillsBefore = kernelOomKills();
   let child: ChildProcess;
   try {
     child = spawn(program, plan.command.slice(1), {
       ...plan.options,
       cwd: input.cwd,
-      env: { ...plan.env, ...input.env },
+      env: { ...plan.env, ...input.env, [COOKIE_VARIABLE]: cookie },
       stdio: ["ignore", "pipe", "pipe"],
       // Its own process group, so a stop reaches the command's children too.
       detached: true,
@@ -80,6 +91,8 @@ export function runProcessGroup(input: GroupRunInput): RunningGroup {
       // ESRCH: the whole group is already gone.
     }
   };
+  /** Kills what left the group: `setsid` and detached children keep the cookie. */
+  const killEscaped = (): Promise<number[]> => sweepCookieCarriers((found) => found === cookie);
 
   let stopped: GroupEnd["stopped"];
   let settled = false;
@@ -92,36 +105,41 @@ export function runProcessGroup(input: GroupRunInput): RunningGroup {
     timers.push(setTimeout(() => killGroup("SIGKILL"), input.killGraceMs));
   };
   timers.push(setTimeout(() => stop("timeout", `timed out after ${input.timeoutS}s; stopping its process group`), input.timeoutS * 1000));
-  const unwatch = pid === undefined ? undefined : input.supervisor?.watch?.(pid, (note) => stop("unknown", `${note}; stopping its process group`));
+  // A limit's watchdog names the limit in its note; the class is infrastructure, so the task does not climb tiers.
+  const unwatch = pid === undefined ? undefined : input.supervisor?.watch?.(pid, (note) => stop("resource_limit", `${note}; stopping its process group`));
 
   const done = new Promise<GroupEnd>((resolve) => {
     let spawnError: unknown;
-    const settle = (code: number | null, signal: NodeJS.Signals | null): void => {
+    const settle = async (code: number | null, signal: NodeJS.Signals | null): Promise<void> => {
       if (settled) return;
       settled = true;
       unwatch?.();
       for (const timer of timers) clearTimeout(timer);
       stdout.end();
       stderr.end();
-      // Whatever the command left running in its group ends with it.
-      killGroup("SIGKILL");
       if (spawnError !== undefined) {
         resolve({ exitCode: null, signal: null, startError: startFailure(input.command[0] ?? "", input.cwd, spawnError) });
         return;
       }
-      resolve({ exitCode: code, signal, ...(stopped === undefined ? {} : { stopped }) });
+      // Whatever the command left running ends with it: its group, then what escaped the group.
+      killGroup("SIGKILL");
+      const escaped = await killEscaped();
+      if (escaped.length > 0) input.onNote(`[agent] killed ${escaped.length} process(es) it left running outside its process group (pid ${escaped.slice(0, 10).join(", ")}${escaped.length > 10 ? ", …" : ""})`);
+      const oomKilled = signal === "SIGKILL" && stopped === undefined && oomKillsBefore !== undefined && (kernelOomKills() ?? oomKillsBefore) > oomKillsBefore;
+      resolve({ exitCode: code, signal, ...(stopped === undefined ? {} : { stopped }), ...(oomKilled ? { oomKilled: true as const } : {}) });
     };
     child.on("error", (cause) => {
       // Also emitted when a kill fails; only a child without a pid never started.
       if (pid !== undefined) return;
       spawnError = cause;
-      settle(null, null);
+      void settle(null, null);
     });
     child.on("exit", () => {
       // Leftover grandchildren may hold the pipes open: kill them, then stop waiting for the pipes.
       timers.push(
         setTimeout(() => {
           killGroup("SIGKILL");
+          void killEscaped();
           timers.push(
             setTimeout(() => {
               child.stdout?.destroy();
@@ -131,7 +149,7 @@ export function runProcessGroup(input: GroupRunInput): RunningGroup {
         }, input.drainMs),
       );
     });
-    child.on("close", (code, signal) => settle(code, signal));
+    child.on("close", (code, signal) => void settle(code, signal));
   });
 
   const throttle = (paused: boolean): void => {

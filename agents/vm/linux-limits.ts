@@ -11,6 +11,11 @@
 // With `--run-as`: systemd-run's own `--uid/--gid` in a scope; otherwise `setpriv --reuid --regid
 // --init-groups`, which drops to the user with that user's groups (not root's); without setpriv,
 // spawn's uid/gid (libuv then clears the supplementary groups: the user gets none of its own).
+// The child dies with the agent, even a SIGKILLed one (issue 13, item 4): `setpriv --pdeathsig KILL`
+// (util-linux ≥ 2.33) has the kernel send it SIGKILL when the agent ends. It wraps the command last,
+// after every other wrapper: the kernel clears the setting when the uid changes (prctl(2)), and the
+// wrappers before it exec in place, so the agent stays the parent. It reaches the CLI only; what the
+// CLI started is swept by its cookie at the agent's next start (leftover-sweep.ts).
 import { spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import type { LaunchPlan, LimitSettings, ProcessSupervisor, SupervisorResult } from "../runtime/process-limits.ts";
@@ -22,6 +27,8 @@ export interface LinuxProbe {
   /** A transient scope can be started (as root, or in the user's manager with `--user`). */
   systemdScope(user: boolean): boolean;
   hasCommand(name: "prlimit" | "setpriv"): boolean;
+  /** `setpriv --pdeathsig` works (util-linux 2.33 and later). */
+  parentDeathSignal(): boolean;
   lookupUser(name: string): RunAsUser | string;
 }
 
@@ -54,14 +61,17 @@ export function linuxSupervisor(limits: LimitSettings, probe: LinuxProbe = machi
     if (limiter === "prlimit" && limits.maxProcs > 0 && user !== undefined) rlimits.push(`--nproc=${limits.maxProcs}`);
   }
   const prlimit = rlimits.length > 0 ? ["prlimit", ...rlimits, "--"] : [];
-  const prefix = [...scope, ...drop, ...prlimit];
+  const diesWithAgent = probe.parentDeathSignal();
+  const deathSignal = diesWithAgent ? ["setpriv", "--pdeathsig", "KILL", "--"] : [];
+  const prefix = [...scope, ...drop, ...prlimit, ...deathSignal];
 
   const launch = (command: readonly string[]): LaunchPlan => ({
     command: [...prefix, ...command],
     options: user !== undefined && !setpriv && limiter !== "systemd" ? { uid: user.uid, gid: user.gid } : {},
     env: user === undefined ? {} : userEnv(user),
   });
-  return { ok: true, value: { name: "vm", limits, description: describe(limiter, limits, user, hasPrlimit), launch } satisfies ProcessSupervisor };
+  const description = `${describe(limiter, limits, user, hasPrlimit)}; ${diesWithAgent ? "each child dies with the agent (setpriv --pdeathsig)" : "children outlive a killed agent until its next start (no setpriv --pdeathsig here)"}`;
+  return { ok: true, value: { name: "vm", limits, description, launch } satisfies ProcessSupervisor };
 }
 
 function describe(limiter: LinuxLimiter, limits: LimitSettings, user: RunAsUser | undefined, hasPrlimit: boolean): string {
@@ -87,5 +97,6 @@ const machineProbe: LinuxProbe = {
   hasCommand(name) {
     return spawnSync(name, ["--version"], { stdio: "ignore", timeout: 5000 }).status === 0;
   },
+  parentDeathSignal: () => spawnSync("setpriv", ["--pdeathsig", "KILL", "--", "true"], { stdio: "ignore", timeout: 5000 }).status === 0,
   lookupUser: (name) => lookupRunAsUser(name),
 };

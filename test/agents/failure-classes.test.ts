@@ -20,7 +20,8 @@ describe("classifyAttempt", () => {
     ["cancelled", { stopped: { as: "cancelled" as const, note: "cancelled (by test)" }, exitCode: null, signal: "SIGTERM" }],
     ["timeout", { stopped: { as: "timeout" as const, note: "timed out after 2s" }, exitCode: 143 }],
     ["agent_lost", { stopped: { as: "agent_lost" as const, note: "agent stopping" }, signal: "SIGTERM" }],
-    ["unknown", { stopped: { as: "unknown" as const, note: "over the memory limit" }, signal: "SIGKILL" }],
+    ["resource_limit", { stopped: { as: "resource_limit" as const, note: "its processes use 300 MB, over the agent's memory limit of 256 MB (--memory-mb)" }, signal: "SIGKILL" }],
+    ["unknown", { stopped: { as: "unknown" as const, note: "stopped for another reason" }, signal: "SIGKILL" }],
   ])("takes the agent's own stop as %s, whatever the exit says", (failure, overrides) => {
     expect(classifyAttempt(facts({ ...overrides, report: failedReport("Invalid API key · Fix external API key") })).failure_class).toBe(failure);
   });
@@ -61,13 +62,26 @@ describe("classifyAttempt", () => {
     expect(classifyAttempt(input).failure_class).toBe("syntax_error");
   });
 
-  it("names the limit a run hit, as unknown", () => {
-    expect(classifyAttempt(facts({ signal: "SIGXCPU", exitCode: null, limits: { memoryMb: 1, maxProcs: 1, cpuS: 60 } })).message).toContain("--cpu-s 60");
-    expect(classifyAttempt(facts({ format: "text", exitCode: 1, stderr: "RangeError: Array buffer allocation failed", limits: { memoryMb: 256, maxProcs: 1, cpuS: 1 } }))).toEqual({
-      failure_class: "unknown",
-      message: expect.stringContaining("ran out of memory"),
-    });
-    expect(classifyAttempt(facts({ format: "text", exitCode: 1, stderr: "could not start process 21: spawn sleep EAGAIN" })).message).toContain("process limit");
+  const limits = { memoryMb: 256, maxProcs: 30, cpuS: 60 };
+  it.each([
+    ["the CPU limit (SIGXCPU)", facts({ signal: "SIGXCPU", exitCode: null, limits }), "used up its CPU time limit", "--cpu-s 60"],
+    ["the memory limit (allocation refused)", facts({ format: "text", exitCode: 1, stderr: "RangeError: Array buffer allocation failed", limits }), "ran out of memory", "--memory-mb 256"],
+    ["the memory limit (V8 heap)", facts({ exitCode: null, signal: "SIGABRT", report: { finished: false, success: false, usage: [] }, stderr: "FATAL ERROR: Reached heap limit Allocation failed - JavaScript heap out of memory", limits }), "ran out of memory", "--memory-mb 256"],
+    ["the kernel's OOM killer", facts({ exitCode: null, signal: "SIGKILL", oomKilled: true, report: { finished: false, success: false, usage: [] }, limits }), "out-of-memory killer", "--memory-mb 256"],
+    ["the process limit", facts({ format: "text", exitCode: 1, stderr: "could not start process 21: spawn sleep EAGAIN", limits }), "hit the process limit", "--max-procs 30"],
+  ])("classes a run stopped by %s as resource_limit, naming the limit", (_name, input, what, limit) => {
+    const verdict = classifyAttempt(input);
+    expect(verdict.failure_class).toBe("resource_limit");
+    expect(verdict.message).toContain(what);
+    expect(verdict.message).toContain(limit);
+  });
+
+  it("says when a limit the run hit was not the agent's", () => {
+    expect(classifyAttempt(facts({ signal: "SIGXCPU", exitCode: null })).message).toContain("--cpu-s is off here, so the machine's own limit was hit");
+  });
+
+  it("does not take a SIGKILL for a memory kill unless the kernel's OOM killer killed meanwhile", () => {
+    expect(classifyAttempt(facts({ format: "text", exitCode: null, signal: "SIGKILL", oomKilled: false })).failure_class).toBe("unknown");
   });
 
   it.each([

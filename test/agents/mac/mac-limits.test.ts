@@ -55,6 +55,7 @@ describe("watchGroupMemory", () => {
       onStdout: () => {}, onStderr: () => {}, onNote: () => {},
     });
     const end = await group.done;
-    expect(end.stopped).toEqual({ as: "unknown", note: expect.stringContaining("over the agent's memory limit of 150 MB") });
+    // A limit, not the model: resource_limit, so the task does not climb tiers re-running the hog.
+    expect(end.stopped).toEqual({ as: "resource_limit", note: expect.stringContaining("over the agent's memory limit of 150 MB") });
   });
 });
