@@ -196,10 +196,14 @@ describe("supervision", () => {
   const linuxLimiter = existsSync("/run/systemd/system") || spawnSync("prlimit", ["--version"], { stdio: "ignore" }).status === 0;
   const memoryLimited = KIND === "mac" || linuxLimiter;
   if (!memoryLimited) console.warn("[skip] memory hog test: this machine has neither systemd nor prlimit (util-linux), so the agent cannot limit memory");
-  it.skipIf(!memoryLimited)("a memory hog is stopped by its limit; the attempt fails and the agent lives on", async () => {
-    const { attempt, log } = await firstAttemptEnded({ instruction: "hog=2048 pause=20", executor: "opus", agent: limited.name });
-    expect(attempt).toMatchObject({ status: "failed", failure_class: "unknown" });
-    expect(log.some((line) => line.startsWith("[agent] unknown:") && line.includes("memory"))).toBe(true);
+  it.skipIf(!memoryLimited)("a memory hog is stopped by its limit as resource_limit: the task ends without climbing tiers, and the agent lives on", async () => {
+    // deepseek is the lowest tier and the agent serves two above it: a quality failure would climb.
+    const task = await runTask({ instruction: "hog=2048 pause=20", executor: "deepseek", agent: limited.name });
+    expect(task.status).toBe("failed");
+    expect(task.attempts.map((a) => [a.tier, a.status, a.failure_class])).toEqual([["deepseek", "failed", "resource_limit"]]);
+    expect(task.error?.message).toContain("--memory-mb 256");
+    const log = await logText(task.task_id);
+    expect(log.some((line) => line.startsWith("[agent] resource_limit:") && line.includes("memory"))).toBe(true);
     expect(log).not.toContain("allocated 2048 MB without being stopped");
     expect(await agentOnline(limited.name)).toBe(true);
     const after = await runTask({ instruction: "say=still_here", executor: "opus", agent: limited.name });
@@ -216,8 +220,8 @@ describe("supervision", () => {
       const cwd = mkdtempSync(join(tmpdir(), "mesh-run-as-"));
       chmodSync(cwd, 0o777);
       const { attempt, log } = await firstAttemptEnded({ instruction: "procs=100", executor: "sonnet", agent: agent.name, cwd });
-      expect(attempt).toMatchObject({ status: "failed", failure_class: "unknown" });
-      expect(log.some((line) => line.startsWith("[agent] unknown:") && line.includes("process limit"))).toBe(true);
+      expect(attempt).toMatchObject({ status: "failed", failure_class: "resource_limit" });
+      expect(log.some((line) => line.startsWith("[agent] resource_limit:") && line.includes("process limit") && line.includes("--max-procs 30"))).toBe(true);
       expect(await agentOnline(agent.name)).toBe(true);
     } finally {
       await agent.stop();
