@@ -1,3 +1,4 @@
+import { randomUUID } from "node:crypto";
 import PartySocket from "partysocket";
 import WS from "ws";
 import { refusalOf, type FrameData, type LinkFailure, type LinkMessage, type LinkSpec, type LinkTransport } from "./link-transport.ts";
@@ -90,7 +91,7 @@ class MeshSocket implements LinkTransport {
     };
     return class RefusalRecordingSocket extends WS {
       constructor(address: string | URL, protocols?: string | string[]) {
-        super(address, protocols);
+        super(withOwnConnectionId(address), protocols);
         record(undefined);
         this.once("unexpected-response", (_request, response) => {
           record(response.statusCode ?? 0);
@@ -100,6 +101,18 @@ class MeshSocket implements LinkTransport {
       }
     };
   }
+}
+
+/**
+ * The address with a connection id of its own. partysocket names every reconnect of one instance with
+ * the same `_pk`, and PartyKit keeps one socket per name: after a server stall, the backlog of one
+ * agent's connects and closes under one name left its live socket unknown to the room, which then
+ * never answered its hello (issue 13, party/live-sockets.ts). A fresh name per socket ends that.
+ */
+export function withOwnConnectionId(address: string | URL): URL {
+  const url = new URL(address);
+  url.searchParams.set("_pk", randomUUID());
+  return url;
 }
 
 /** A frame's payload in the form `parseMessage` reads; text frames arrive as strings. */

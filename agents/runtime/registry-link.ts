@@ -40,6 +40,12 @@ export interface RegistryLinkOptions {
 }
 
 export const REGISTRY_MAX_RETRIES = 10_000;
+/** The beat assumed until the registry's welcome names one (INTERFACES.md: `MESH_HEARTBEAT_S=5`). */
+const DEFAULT_BEAT_MS = 5000;
+/** Beats of silence after which the link is rebuilt from scratch, whatever state it is in. */
+const SILENT_BEATS = 2;
+/** How often the agent's watchdog looks. */
+const WATCHDOG_TICK_MS = 1000;
 /** Close codes after which the registry will not take this agent back as it is. */
 export const REGISTRY_FINAL_CLOSE_CODES: readonly number[] = [CloseCode.unsupportedVersion, CloseCode.replaced];
 
@@ -49,10 +55,16 @@ export const REGISTRY_FINAL_CLOSE_CODES: readonly number[] = [CloseCode.unsuppor
  */
 export class RegistryLink {
   private readonly options: RegistryLinkOptions;
-  private readonly transport: LinkTransport;
+  private transport: LinkTransport;
   private heartbeat: ReturnType<typeof setInterval> | undefined;
-  /** When the registry last said anything (its heartbeat acks above all): the agent-side watchdog reads it. */
-  private lastHeard = 0;
+  private readonly watchdog: ReturnType<typeof setInterval>;
+  /** The registry's beat, from its last welcome. */
+  private beatMs = DEFAULT_BEAT_MS;
+  /**
+   * When the registry last said anything (its heartbeat acks above all), or the link was (re)built or
+   * opened: the agent-side watchdog reads it.
+   */
+  private lastHeard = Date.now();
   private registeredOnce = false;
   private connected = false;
   private outage = false;
@@ -60,19 +72,47 @@ export class RegistryLink {
 
   constructor(options: RegistryLinkOptions) {
     this.options = options;
-    this.transport = (options.openTransport ?? openMeshSocket)({
-      server: options.server,
-      token: options.token,
+    this.transport = this.openTransport();
+    this.watchdog = setInterval(() => this.watch(), WATCHDOG_TICK_MS);
+  }
+
+  /** A new transport, wired so that events of one the link has dropped change nothing. */
+  private openTransport(): LinkTransport {
+    const transport = (this.options.openTransport ?? openMeshSocket)({
+      server: this.options.server,
+      token: this.options.token,
       party: PartyName.registry,
       room: SINGLETON_ROOM_ID,
       maxRetries: REGISTRY_MAX_RETRIES,
       finalCloseCodes: REGISTRY_FINAL_CLOSE_CODES,
     });
-    this.transport.onopen = () => this.onOpen();
-    this.transport.onmessage = (data) => this.onMessage(data);
-    this.transport.onclose = (code, reason) => this.onClose(code, reason);
-    this.transport.onerror = (failure) => this.onError(failure);
-    this.transport.start();
+    const current = (): boolean => transport === this.transport;
+    transport.onopen = () => current() && this.onOpen();
+    transport.onmessage = (data) => current() && this.onMessage(data);
+    transport.onclose = (code, reason) => current() && this.onClose(code, reason);
+    transport.onerror = (failure) => current() && this.onError(failure);
+    transport.start();
+    return transport;
+  }
+
+  /**
+   * The agent-side watchdog (issue 13): however the link got there (a half-open socket, a hung
+   * server, an open socket whose hello was never answered, a reconnect loop that stalled), a registry
+   * silent for SILENT_BEATS beats means the link is rebuilt from scratch: a new transport, a new
+   * socket, a new hello. It never ends up waiting on nothing.
+   */
+  private watch(): void {
+    if (this.closed) return;
+    const silentMs = Date.now() - this.lastHeard;
+    if (silentMs <= SILENT_BEATS * this.beatMs) return;
+    this.options.log(`no answer from the mesh for ${Math.round(silentMs / 1000)} s; connecting again from scratch`);
+    this.stopHeartbeat();
+    this.connected = false;
+    this.outage = true;
+    this.lastHeard = Date.now();
+    const dropped = this.transport;
+    this.transport = this.openTransport();
+    dropped.close(4000, "no answer from the registry");
   }
 
   /** How a `branch.merge` went. */
@@ -88,6 +128,7 @@ export class RegistryLink {
   close(): void {
     if (this.closed) return;
     this.closed = true;
+    clearInterval(this.watchdog);
     this.stopHeartbeat();
     this.transport.close(1000, "agent stopping");
   }
@@ -113,7 +154,8 @@ export class RegistryLink {
         const { name, tiers } = this.options.identity;
         if (!this.registeredOnce) this.options.log(`registered as ${name} with tiers ${tiers.join(",")}`);
         this.registeredOnce = true;
-        this.startHeartbeat(message.heartbeat_s);
+        this.beatMs = message.heartbeat_s * 1000;
+        this.startHeartbeat();
         return;
       }
       case "task.assign":
@@ -165,21 +207,12 @@ export class RegistryLink {
     this.options.log(`cannot reach the registry at ${this.options.server.origin} (${failure.message}); retrying`);
   }
 
-  private startHeartbeat(heartbeatS: number): void {
+  private startHeartbeat(): void {
     this.stopHeartbeat();
-    const beatMs = heartbeatS * 1000;
     this.heartbeat = setInterval(() => {
-      // Agent-side watchdog: a socket that looks open but carries no answer for two beats is dead
-      // (a half-open TCP connection, a hung server): drop it and reconnect.
-      if (Date.now() - this.lastHeard > 2 * beatMs) {
-        this.options.log(`no answer from the mesh for ${(2 * beatMs) / 1000} s; reconnecting`);
-        this.stopHeartbeat();
-        this.transport.reconnect(4000, "no heartbeat answer");
-        return;
-      }
       const bytes = this.options.worktreesBytes?.();
       this.transport.send({ type: "agent.heartbeat", running: this.options.running(), ...(bytes === undefined ? {} : { worktrees_bytes: bytes }) });
-    }, beatMs);
+    }, this.beatMs);
   }
 
   private stopHeartbeat(): void {

@@ -16,6 +16,7 @@ import { gateRequest, gateSocket, roleOf, type SocketRole } from "../auth/room-g
 import { scopeSeesMesh } from "../auth/viewer-link.ts";
 import { readJsonBody } from "../http/read-body.ts";
 import { errorResponse, json } from "../http/responses.ts";
+import { LiveSockets } from "../live-sockets.ts";
 import { PEER_QUERY, sendToTask } from "../room-peers.ts";
 import { readSecrets } from "../auth/credentials.ts";
 import { ApplyCalls } from "./apply-calls.ts";
@@ -46,6 +47,8 @@ const ASSIGNED_KEY = "assigned";
 const LOST_NOTICES_KEY = "lost-notices";
 /** The watchdog's tick: an agent is given up at most this long after its third missed beat. */
 const WATCHDOG_TICK_MS = 1000;
+/** A tick this much later than the last one means the registry itself did not run in between. */
+const STALL_GAP_MS = 2 * WATCHDOG_TICK_MS;
 /** Dashboards get at most one agents snapshot per this many ms (heartbeats would flood them). */
 const DASHBOARD_THROTTLE_MS = 1000;
 
@@ -63,13 +66,19 @@ export default class AgentRegistryRoom implements Party.Server {
   readonly options = { hibernate: false };
 
   private state: RegistryState = emptyRegistry();
-  /** Connection id → role, and for agents the name it said hello with. */
-  private readonly sessions = new Map<string, { role: SocketRole; agent?: string; peer?: true }>();
+  /** Open sockets: role, and for agents the name it said hello with. Sends go through these socket objects, never `getConnection` (live-sockets.ts). */
+  private readonly sessions = new LiveSockets<{ role: SocketRole; agent?: string; peer?: true }>();
   private delivering = false;
   private readonly applies = new ApplyCalls();
   private dashboardTimer: ReturnType<typeof setTimeout> | null = null;
-  /** When this instance started: heartbeats are counted from here after a restart, not from before it. */
-  private readonly startedAt = Date.now();
+  /**
+   * Heartbeats are counted from here, not from before it: the instance's start, or the end of a stall
+   * of the registry itself (its watchdog's tick came late: the process was stopped, the machine
+   * slept). A registry that did not run cannot tell a dead agent from its own silence (issue 13).
+   */
+  private beatsCountedFrom = Date.now();
+  /** When the watchdog last ticked. */
+  private lastTickAt = Date.now();
   /**
    * The other rooms, kept from the last request or connection: PartyKit hides them inside `onAlarm`,
    * and the watchdog runs there.
@@ -93,6 +102,9 @@ export default class AgentRegistryRoom implements Party.Server {
 
   /** The watchdog, on a room alarm (not a timer that dies with the room). */
   async onAlarm(): Promise<void> {
+    const now = Date.now();
+    if (now - this.lastTickAt > STALL_GAP_MS) this.beatsCountedFrom = now;
+    this.lastTickAt = now;
     await this.run({ type: "tick" });
   }
 
@@ -102,20 +114,21 @@ export default class AgentRegistryRoom implements Party.Server {
     if (role === null) return connection.close(CloseCode.forbidden, "no role");
     // A task room's socket (registry-socket.ts) carries dispatch requests; it wants no snapshots.
     const peer = role === "orchestrator" && new URL(context.request.url).search.includes(PEER_QUERY);
-    this.sessions.set(connection.id, { role, ...(peer ? { peer: true as const } : {}) });
+    const stale = this.sessions.add(connection, { role, ...(peer ? { peer: true as const } : {}) });
+    stale?.close(CloseCode.replaced, "a newer socket took this connection id");
     if (role !== "agent" && !peer) send(connection, this.snapshot());
   }
 
   async onClose(connection: Party.Connection): Promise<void> {
-    const session = this.sessions.get(connection.id);
-    this.sessions.delete(connection.id);
+    // A stale socket's close (an older socket under the same id) changes nothing.
+    const session = this.sessions.remove(connection);
     if (session?.agent === undefined) return;
     if (this.state.connected.get(session.agent) === connection.id) this.applies.dropAgent(session.agent);
     await this.run({ type: "disconnected", agent: session.agent, connectionId: connection.id });
   }
 
   async onMessage(raw: string | ArrayBuffer | ArrayBufferView, connection: Party.Connection): Promise<void> {
-    const session = this.sessions.get(connection.id);
+    const session = this.sessions.infoOf(connection);
     if (session === undefined) return;
     if (session.peer === true) {
       const parsed = parseMessage(RegistryCommand, raw);
@@ -187,12 +200,12 @@ export default class AgentRegistryRoom implements Party.Server {
 
   private sendToAgent(agent: string, message: RegistryToAgent): void {
     const connectionId = this.state.connected.get(agent);
-    const connection = connectionId === undefined ? undefined : this.room.getConnection(connectionId);
+    const connection = connectionId === undefined ? undefined : this.sessions.socket(connectionId);
     if (connection !== undefined) send(connection, message);
   }
 
   private context(): RegistryContext {
-    return { now: Date.now(), heartbeatMs: this.heartbeatMs(), idleFlagS: this.idleFlagS(), startedAt: this.startedAt };
+    return { now: Date.now(), heartbeatMs: this.heartbeatMs(), idleFlagS: this.idleFlagS(), startedAt: this.beatsCountedFrom };
   }
 
   private async run(event: RegistryEvent): Promise<{ queued: boolean; agent?: string } | undefined> {
@@ -208,13 +221,13 @@ export default class AgentRegistryRoom implements Party.Server {
       case "persist":
         return this.persist(effect);
       case "send": {
-        const connection = this.room.getConnection(effect.connectionId);
+        const connection = this.sessions.socket(effect.connectionId);
         if (connection !== undefined) send(connection, effect.message);
         return undefined;
       }
       case "close":
-        this.sessions.delete(effect.connectionId);
-        this.room.getConnection(effect.connectionId)?.close(effect.code, effect.reason);
+        this.sessions.socket(effect.connectionId)?.close(effect.code, effect.reason);
+        this.sessions.forget(effect.connectionId);
         return undefined;
       case "deliver-notices":
         return this.deliverLostNotices();
@@ -277,7 +290,7 @@ export default class AgentRegistryRoom implements Party.Server {
     this.dashboardTimer = setTimeout(() => {
       this.dashboardTimer = null;
       const frame = JSON.stringify(this.snapshot());
-      for (const [id, session] of this.sessions) if (session.role !== "agent") this.room.getConnection(id)?.send(frame);
+      for (const [socket, session] of this.sessions.entries()) if (session.role !== "agent") socket.send(frame);
     }, DASHBOARD_THROTTLE_MS);
   }
 

@@ -23,6 +23,7 @@ import { gateRequest, gateSocket, roleOf, type SocketRole } from "../auth/room-g
 import { scopeAllowsTask } from "../auth/viewer-link.ts";
 import { readJsonBody } from "../http/read-body.ts";
 import { errorResponse, json } from "../http/responses.ts";
+import { LiveSockets } from "../live-sockets.ts";
 import { servedTiers } from "../room-peers.ts";
 import { AttemptHolders } from "./attempt-holders.ts";
 import { escalationConfigFrom } from "./escalation.ts";
@@ -58,7 +59,8 @@ export default class TaskRoom implements Party.Server {
   private diffs: DiffStore | null = null;
   private holders = new AttemptHolders({});
   private readonly waiters = new ChangeWaiters();
-  private readonly roles = new Map<string, SocketRole>();
+  /** Open sockets and their roles; sends go through these socket objects, never `getConnection` (live-sockets.ts). */
+  private readonly roles = new LiveSockets<SocketRole>();
   /** A socket to the registry opened while an admission or reservation is asked, for the dispatch after it. */
   private registrySocket: RegistrySocket | null = null;
   /** Whether this instance has re-asked for the attempts it found waiting at start. */
@@ -88,18 +90,19 @@ export default class TaskRoom implements Party.Server {
       connection.close(CloseCode.notFound, "no such task");
       return;
     }
-    this.roles.set(connection.id, role);
+    this.roles.add(connection, role)?.close(CloseCode.replaced, "a newer socket took this connection id");
     if (role !== "agent") send(connection, { type: "task.snapshot", task });
   }
 
   onClose(connection: Party.Connection): void {
-    this.roles.delete(connection.id);
+    // A stale socket's close (an older socket under the same id) must not drop the live one's attempt.
+    if (this.roles.remove(connection) === undefined) return;
     this.feed?.drop(connection.id);
     this.holders.dropConnection(connection.id);
   }
 
   async onMessage(raw: string | ArrayBuffer | ArrayBufferView, connection: Party.Connection): Promise<void> {
-    const role = this.roles.get(connection.id);
+    const role = this.roles.infoOf(connection);
     if (role === undefined) return;
     if (role !== "agent") {
       const parsed = parseMessage(ViewerToTask, raw);
@@ -271,7 +274,7 @@ export default class TaskRoom implements Party.Server {
         return peers.settle(effect.attempt).then(() => undefined);
       case "hold": {
         const replaced = this.holders.hold(effect.attempt, { connectionId: effect.connectionId, agent: effect.agent });
-        if (replaced !== null) this.room.getConnection(replaced)?.close(CloseCode.replaced, "the agent reconnected");
+        if (replaced !== null) this.roles.socket(replaced)?.close(CloseCode.replaced, "the agent reconnected");
         return undefined;
       }
       case "unhold": {
@@ -281,7 +284,7 @@ export default class TaskRoom implements Party.Server {
         return undefined;
       }
       case "send": {
-        const connection = this.room.getConnection(effect.connectionId);
+        const connection = this.roles.socket(effect.connectionId);
         if (connection === undefined) return undefined;
         const message = effect.message.type === "attempt.accepted" ? { ...effect.message, next_line: this.holders.linesOf(effect.message.attempt) } : effect.message;
         send(connection, message);
@@ -317,7 +320,7 @@ export default class TaskRoom implements Party.Server {
     appended?.written.catch((error: unknown) => console.error(`task ${this.room.id}: storing the task failed: ${String(error)}`));
     this.waiters.taskChanged();
     const snapshot = JSON.stringify({ type: "task.snapshot", task } satisfies TaskToViewer);
-    for (const [id, role] of this.roles) if (role !== "agent") this.room.getConnection(id)?.send(snapshot);
+    for (const [socket, role] of this.roles.entries()) if (role !== "agent") socket.send(snapshot);
   }
 
   /** Asks the registry for an agent; a later attempt's prompt quotes what earlier ones printed. */
@@ -341,7 +344,7 @@ export default class TaskRoom implements Party.Server {
 
   private holderConnection(attempt: number): Party.Connection | undefined {
     const holder = this.holders.holderOf(attempt);
-    return holder === undefined ? undefined : this.room.getConnection(holder.connectionId);
+    return holder === undefined ? undefined : this.roles.socket(holder.connectionId);
   }
 
   private token(): string {

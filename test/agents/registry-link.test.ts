@@ -96,7 +96,8 @@ describe("RegistryLink", () => {
     transport.open();
     transport.receive(welcome(1));
     transport.drop(1006);
-    vi.advanceTimersByTime(5000);
+    // Under two beats: partysocket reconnects by itself, the watchdog does not step in yet.
+    vi.advanceTimersByTime(1500);
     expect(transport.sentOf("agent.heartbeat")).toHaveLength(0);
     transport.open();
     transport.receive(welcome(1));
@@ -105,15 +106,46 @@ describe("RegistryLink", () => {
     link.close();
   });
 
-  it("reconnects when the registry has not answered for two beats (a half-open socket)", () => {
+  it("rebuilds the link from scratch when the registry has not answered for two beats (a half-open socket)", () => {
     vi.useFakeTimers();
-    const { transport, link, logs } = linkWithMemory();
-    transport.open();
-    transport.receive(welcome(1));
+    const transports = memoryTransports();
+    const logs: string[] = [];
+    const link = new RegistryLink({ server: new URL("http://mesh.test:1999"), token: "t", identity, log: (line) => logs.push(line), running: () => [], onAssign: () => {}, onFatal: () => {}, openTransport: transports.open });
+    const first = transports.last();
+    first.open();
+    first.receive(welcome(1));
     vi.advanceTimersByTime(3000);
-    expect(transport.reconnects).toEqual([{ code: 4000, reason: "no heartbeat answer" }]);
-    expect(logs).toContain("no answer from the mesh for 2 s; reconnecting");
+    expect(transports.all).toHaveLength(2);
+    expect(first.closedWith).toEqual({ code: 4000, reason: "no answer from the registry" });
+    expect(logs).toContain("no answer from the mesh for 3 s; connecting again from scratch");
+    // The new transport says hello; the dropped one's late events change nothing.
+    const second = transports.last();
+    second.open();
+    expect(second.sentOf("agent.hello")).toHaveLength(1);
+    first.receive({ type: "task.assign", task_id: "01LATE", attempt: 1, tier: "sonnet", prompt: "x" });
+    first.drop(1006);
+    second.receive(welcome(1));
+    vi.advanceTimersByTime(1000);
+    expect(second.sentOf("agent.heartbeat")).toHaveLength(1);
+    expect(logs.filter((line) => line === "registry reached again")).toHaveLength(1);
     link.close();
+  });
+
+  it("never waits on nothing: an open socket whose hello is never answered is rebuilt after two beats of the default pace", () => {
+    vi.useFakeTimers();
+    const transports = memoryTransports();
+    const link = new RegistryLink({ server: new URL("http://mesh.test:1999"), token: "t", identity, log: () => {}, running: () => [], onAssign: () => {}, onFatal: () => {}, openTransport: transports.open });
+    transports.last().open();
+    vi.advanceTimersByTime(10_000);
+    expect(transports.all).toHaveLength(1);
+    vi.advanceTimersByTime(1000);
+    expect(transports.all).toHaveLength(2);
+    // And while the server stays silent, again every two beats: a connect loop that hangs is rebuilt too.
+    vi.advanceTimersByTime(11_000);
+    expect(transports.all).toHaveLength(3);
+    link.close();
+    vi.advanceTimersByTime(60_000);
+    expect(transports.all).toHaveLength(3);
   });
 
   it("logs an outage once and the recovery once", () => {

@@ -23,6 +23,19 @@ export type MeshSocket = { close(): void };
 /** Backoff after a drop: quick enough that a refused link is reported within about two seconds. */
 const RECONNECT = { minReconnectionDelay: 500, maxReconnectionDelay: 8000, reconnectionDelayGrowFactor: 1.5 };
 
+/**
+ * Each socket with a connection id (`_pk`) of its own: partysocket reuses one per instance, and after a
+ * server stall PartyKit can lose the live socket of a reused name (party/live-sockets.ts, issue 13).
+ */
+class OwnIdWebSocket extends WebSocket {
+  constructor(address: string | URL, protocols?: string | string[]) {
+    const url = new URL(address);
+    // getRandomValues, not randomUUID: the page may be served over plain http on a LAN (no secure context).
+    url.searchParams.set("_pk", Array.from(crypto.getRandomValues(new Uint8Array(16)), (byte) => byte.toString(16).padStart(2, "0")).join(""));
+    super(url, protocols);
+  }
+}
+
 export function openMeshSocket<T, Out = never>(options: MeshSocketOptions<T, Out>): MeshSocket {
   const socket = new PartySocket({
     host: location.host,
@@ -30,6 +43,7 @@ export function openMeshSocket<T, Out = never>(options: MeshSocketOptions<T, Out
     party: options.party,
     room: options.room,
     query: { token: options.token },
+    WebSocket: OwnIdWebSocket,
     ...RECONNECT,
   });
   let health = initialHealth;
