@@ -124,7 +124,7 @@ export function runProcessGroup(input: GroupRunInput): RunningGroup {
       // Whatever the command left running ends with it: its group, then what escaped the group.
       killGroup("SIGKILL");
       const escaped = await killEscaped();
-      if (escaped.length > 0) input.onNote(`[agent] killed ${escaped.length} process(es) it left running outside its process group (pid ${escaped.slice(0, 10).join(", ")}${escaped.length > 10 ? ", …" : ""})`);
+      if (escaped.length > 0) input.onNote(`[agent] killed ${escaped.length} process(es) it left running, found by its cookie (pid ${escaped.slice(0, 10).join(", ")}${escaped.length > 10 ? ", …" : ""})`);
       const oomKilled = signal === "SIGKILL" && stopped === undefined && oomKillsBefore !== undefined && (kernelOomKills() ?? oomKillsBefore) > oomKillsBefore;
       resolve({ exitCode: code, signal, ...(stopped === undefined ? {} : { stopped }), ...(oomKilled ? { oomKilled: true as const } : {}) });
     };

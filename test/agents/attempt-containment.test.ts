@@ -46,7 +46,7 @@ describe.skipIf(process.platform !== "linux")("an attempt's escaped children", (
     expect(result.exit_code).toBe(0);
     // Killed by the time the attempt's result is known: at most a zombie waits for its reaper.
     await waitUntil("every escaped child to be gone", () => everyPid(started).every((pid) => !isRunning(pid)), 2000);
-    expect(lines.some((line) => line.stream === "system" && line.text.includes("killed 25 process(es) it left running outside its process group"))).toBe(true);
+    expect(lines.some((line) => line.stream === "system" && line.text.includes("killed 25 process(es) it left running, found by its cookie"))).toBe(true);
   });
 
   it("die when the attempt is cancelled while its CLI still runs", async () => {

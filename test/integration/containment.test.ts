@@ -47,7 +47,7 @@ describe.skipIf(process.platform !== "linux")("containment", () => {
     expect(task.status).toBe("succeeded");
     await waitFor("every process of the attempt to be gone", () => everyPid(pids).every((pid) => !isRunning(pid)), 5000);
     const { body } = await mesh.api<{ lines: Array<{ text: string }> }>(`/api/tasks/${task.task_id}/logs`);
-    expect(body.lines.some((line) => line.text.includes("killed 25 process(es) it left running outside its process group"))).toBe(true);
+    expect(body.lines.some((line) => line.text.includes("killed 25 process(es) it left running, found by its cookie"))).toBe(true);
   });
 
   it("kills a silent CLI with its SIGKILLed agent, and its setsid and detached children when the agent starts again", async () => {
