@@ -27,6 +27,8 @@ export interface TaskLinkOptions {
 export const TASK_MAX_RETRIES = 100;
 /** After `attempt.exit` is sent, how long the room may take to confirm before the agent moves on. */
 const CLOSED_WAIT_MS = 30_000;
+/** How long the room may stay silent while the link waits on it (its acceptance, or acks of sent lines) before the link reconnects. */
+const SILENT_ROOM_MS = 10_000;
 /** Close codes after which the room will not take this attempt's link back. */
 export const TASK_FINAL_CLOSE_CODES: readonly number[] = [CloseCode.notAssigned, CloseCode.notFound, CloseCode.forbidden, CloseCode.unsupportedVersion];
 
@@ -54,6 +56,9 @@ export class TaskLink {
   private connected = false;
   private outage = false;
   private over = false;
+  /** When the room last said anything on this connection, or it opened: the watchdog reads it. */
+  private lastHeard = Date.now();
+  private readonly watchdog: ReturnType<typeof setInterval>;
 
   constructor(options: TaskLinkOptions) {
     this.options = options;
@@ -74,6 +79,20 @@ export class TaskLink {
     this.transport.onclose = (code, reason) => this.onClose(code, reason);
     this.transport.onerror = (failure) => this.onError(failure);
     this.transport.start();
+    this.watchdog = setInterval(() => this.watch(), 1000);
+  }
+
+  /**
+   * Never wait on nothing (issue 13): an open connection whose room has not accepted the attempt, or
+   * has not acknowledged lines sent to it, for SILENT_ROOM_MS is dropped and made again; the room asks
+   * for the lines it lacks from `next_line` on the new one.
+   */
+  private watch(): void {
+    const waiting = !this.acceptedNow || this.batcher.backlog > 0;
+    if (!this.connected || !waiting || Date.now() - this.lastHeard <= SILENT_ROOM_MS) return;
+    this.options.log(`${this.label}: no answer from the task room for ${SILENT_ROOM_MS / 1000} s; reconnecting`);
+    this.lastHeard = Date.now();
+    this.transport.reconnect(4000, "no answer from the task room");
   }
 
   /** Lines not yet acknowledged by the room. */
@@ -102,6 +121,7 @@ export class TaskLink {
   }
 
   private onOpen(): void {
+    this.lastHeard = Date.now();
     this.acceptedNow = false;
     this.exitSentNow = false;
     this.connected = true;
@@ -112,6 +132,7 @@ export class TaskLink {
   }
 
   private onMessage(data: FrameData): void {
+    this.lastHeard = Date.now();
     const parsed = parseMessage(TaskToAgent, data);
     if (!parsed.ok) {
       this.options.log(`${this.label}: ignored a bad frame from the task room (${parsed.error.code}: ${parsed.error.message})`);
@@ -227,6 +248,7 @@ export class TaskLink {
   private end(): void {
     if (this.over) return;
     this.over = true;
+    clearInterval(this.watchdog);
     if (this.exitTimer !== undefined) clearTimeout(this.exitTimer);
     this.batcher.stop();
     this.resolveAccepted(false);

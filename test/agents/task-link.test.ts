@@ -174,6 +174,28 @@ describe("TaskLink", () => {
     expect(logs).toContain("task 01TASK attempt 2: the task room did not confirm the exit within 30s; moving on");
   });
 
+  it("reconnects when the room leaves its hello or sent lines unanswered for 10 s, and not while nothing waits on it", () => {
+    vi.useFakeTimers();
+    const { link, transport, logs } = linkWithMemory();
+    transport.open();
+    vi.advanceTimersByTime(11_000);
+    expect(transport.reconnects).toEqual([{ code: 4000, reason: "no answer from the task room" }]);
+    transport.open();
+    transport.receive(accepted(0));
+    // Accepted, every line acknowledged: a quiet CLI is not a silent room.
+    link.addLine(line("a"));
+    vi.advanceTimersByTime(100);
+    transport.receive({ type: "log.ack", attempt: ATTEMPT, next_line: 1 });
+    vi.advanceTimersByTime(60_000);
+    expect(transport.reconnects).toHaveLength(1);
+    // A line the room never acknowledges: reconnect after 10 s of silence.
+    link.addLine(line("b"));
+    vi.advanceTimersByTime(11_000);
+    expect(transport.reconnects).toHaveLength(2);
+    expect(logs).toContain("task 01TASK attempt 2: no answer from the task room for 10 s; reconnecting");
+    link.close();
+  });
+
   it("passes a cancel on", () => {
     const { link, transport, cancels } = linkWithMemory();
     transport.open();
