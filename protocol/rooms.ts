@@ -11,8 +11,10 @@ export const PartyName = {
   directory: "directory",
   /** The budget actor: the cost circuit breaker. */
   budget: "budget",
+  /** The fleet feed: what dashboards follow of the agents, fed by the registry (which serves agents only). */
+  fleet: "fleet",
 } as const;
 export type PartyName = (typeof PartyName)[keyof typeof PartyName];
 
-/** The id of each singleton room (registry, directory, budget): there is one instance of each. */
+/** The id of each singleton room (registry, directory, budget, fleet): there is one instance of each. */
 export const SINGLETON_ROOM_ID = "main";

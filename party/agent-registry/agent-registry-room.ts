@@ -2,7 +2,8 @@ import type * as Party from "partykit/server";
 import {
   AgentToRegistry,
   CloseCode,
-  DashboardToRegistry,
+  PartyName,
+  SINGLETON_ROOM_ID,
   PROTOCOL_VERSION,
   RegistryCommand,
   SUPPORTED_PROTOCOL_VERSIONS,
@@ -13,11 +14,10 @@ import {
   type RegistryToDashboard,
 } from "../../protocol/index.ts";
 import { gateRequest, gateSocket, roleOf, type SocketRole } from "../auth/room-gate.ts";
-import { scopeSeesMesh } from "../auth/viewer-link.ts";
 import { readJsonBody } from "../http/read-body.ts";
 import { errorResponse, json } from "../http/responses.ts";
 import { LiveSockets } from "../live-sockets.ts";
-import { PEER_QUERY, sendToTask } from "../room-peers.ts";
+import { PEER_QUERY, askRoom, sendToTask } from "../room-peers.ts";
 import { readSecrets } from "../auth/credentials.ts";
 import { ApplyCalls } from "./apply-calls.ts";
 import {
@@ -71,6 +71,8 @@ export default class AgentRegistryRoom implements Party.Server {
   private delivering = false;
   private readonly applies = new ApplyCalls();
   private dashboardTimer: ReturnType<typeof setTimeout> | null = null;
+  /** Whether a dashboard follows the fleet feed (the feed's replies say); no pushes while nobody does. */
+  private feedWatched = false;
   /**
    * Heartbeats are counted from here, not from before it: the instance's start, or the end of a stall
    * of the registry itself (its watchdog's tick came late: the process was stopped, the machine
@@ -88,7 +90,8 @@ export default class AgentRegistryRoom implements Party.Server {
   constructor(readonly room: Party.Room) {}
 
   static async onBeforeConnect(request: Party.Request, lobby: Party.Lobby): Promise<Party.Request | Response> {
-    return gateSocket(request, lobby, (caller) => caller.role !== "viewer" || scopeSeesMesh(caller.scope));
+    // Agents, and task rooms' dispatch sockets; dashboards follow the fleet feed (party/fleet-feed), not this room (issue 13).
+    return gateSocket(request, lobby, (caller) => caller.role === "agent" || (caller.role === "orchestrator" && new URL(request.url).search.includes(PEER_QUERY)));
   }
 
   async onStart(): Promise<void> {
@@ -112,11 +115,11 @@ export default class AgentRegistryRoom implements Party.Server {
     this.parties ??= this.room.context.parties;
     const role = roleOf(context);
     if (role === null) return connection.close(CloseCode.forbidden, "no role");
-    // A task room's socket (registry-socket.ts) carries dispatch requests; it wants no snapshots.
+    // A task room's socket (registry-socket.ts) carries dispatch requests.
     const peer = role === "orchestrator" && new URL(context.request.url).search.includes(PEER_QUERY);
+    if (role !== "agent" && !peer) return connection.close(CloseCode.forbidden, "dashboards follow /parties/fleet/main");
     const stale = this.sessions.add(connection, { role, ...(peer ? { peer: true as const } : {}) });
     stale?.close(CloseCode.replaced, "a newer socket took this connection id");
-    if (role !== "agent" && !peer) send(connection, this.snapshot());
   }
 
   async onClose(connection: Party.Connection): Promise<void> {
@@ -135,10 +138,6 @@ export default class AgentRegistryRoom implements Party.Server {
       if (!parsed.ok || parsed.value.type !== "dispatch.request") return send(connection, { type: "error", ...(parsed.ok ? { code: "unknown_type" as const, message: "a task room's socket carries dispatch.request only" } : parsed.error) });
       await this.run({ type: "request", request: parsed.value });
       return;
-    }
-    if (session.role !== "agent") {
-      const parsed = parseMessage(DashboardToRegistry, raw);
-      return send(connection, parsed.ok ? this.snapshot() : { type: "error", ...parsed.error });
     }
     const parsed = parseMessage(AgentToRegistry, raw);
     if (!parsed.ok) return send(connection, { type: "error", ...parsed.error });
@@ -168,6 +167,11 @@ export default class AgentRegistryRoom implements Party.Server {
     if (request.method === "GET") {
       const url = new URL(request.url);
       // Only agents the task may use count: one by name, or of one kind.
+      if (url.searchParams.get("view") === "feed") {
+        // The fleet feed asks when a dashboard arrives: someone watches, so pushes start again.
+        this.feedWatched = true;
+        return json(this.snapshot());
+      }
       if (url.searchParams.get("view") === "tiers") return json({ tiers: servedTiers(this.state, this.context(), url.searchParams.get("name"), url.searchParams.get("kind")) });
       return json({ agents: listAgents(this.state, this.context()) });
     }
@@ -285,12 +289,17 @@ export default class AgentRegistryRoom implements Party.Server {
     return { type: "agents.snapshot", agents: listAgents(this.state, this.context()), idle_flag_s: this.idleFlagS() };
   }
 
+  /** Pushes the agents snapshot to the fleet feed, at most once a DASHBOARD_THROTTLE_MS and only while a dashboard watches. */
   private notifyDashboards(): undefined {
-    if (this.dashboardTimer !== null) return;
+    if (this.dashboardTimer !== null || !this.feedWatched) return;
     this.dashboardTimer = setTimeout(() => {
       this.dashboardTimer = null;
-      const frame = JSON.stringify(this.snapshot());
-      for (const [socket, session] of this.sessions.entries()) if (session.role !== "agent") socket.send(frame);
+      const parties = this.parties;
+      const secrets = readSecrets(this.room.env);
+      if (parties === null || "code" in secrets) return;
+      void askRoom<{ watchers?: unknown }>(parties, PartyName.fleet, SINGLETON_ROOM_ID, secrets.orchestratorToken, "/", { method: "POST", body: this.snapshot() }).then((reply) => {
+        if (reply.ok && reply.value.watchers === 0) this.feedWatched = false;
+      });
     }, DASHBOARD_THROTTLE_MS);
   }
 

@@ -25,7 +25,7 @@ export default class MeshEdge implements Party.Server {
   }
 
   static async onBeforeConnect(): Promise<Response> {
-    return errorResponse("not_found", "connect to a task room (/parties/task/<id>) or the registry (/parties/registry/main)");
+    return errorResponse("not_found", "connect to a task room (/parties/task/<id>), the fleet feed (/parties/fleet/main) or, for agents, the registry (/parties/registry/main)");
   }
 
   onRequest(): Response {

@@ -79,6 +79,7 @@ describe("socket auth", () => {
     expect(await upgradeStatus(ws(`/parties/task/${taskA.task_id}`, link))).toBe(101);
     expect(await upgradeStatus(ws(`/parties/task/${taskB.task_id}`, link))).toBe(403);
     expect(await upgradeStatus(ws("/parties/registry/main", link))).toBe(403);
+    expect(await upgradeStatus(ws("/parties/fleet/main", link))).toBe(403);
     const viewer = await TaskViewer.open(mesh, taskA.task_id, link);
     await new Promise((resolve) => setTimeout(resolve, 300));
     expect(viewer.errors).toEqual([]);
@@ -91,10 +92,13 @@ describe("socket auth", () => {
     viewer.close();
   });
 
-  it("lets a dashboard link open any task and the registry", async () => {
+  it("lets a dashboard link open any task and the fleet feed, but not the registry, which serves agents only", async () => {
     const link = (await mesh.api<{ token: string }>("/api/links", { method: "POST", body: {} })).body.token;
     expect(await upgradeStatus(ws(`/parties/task/${taskB.task_id}`, link))).toBe(101);
-    expect(await upgradeStatus(ws("/parties/registry/main", link))).toBe(101);
+    expect(await upgradeStatus(ws("/parties/fleet/main", link))).toBe(101);
+    expect(await upgradeStatus(ws("/parties/registry/main", link))).toBe(403);
+    expect(await upgradeStatus(ws("/parties/registry/main", mesh.orchestratorToken))).toBe(403);
+    expect(await upgradeStatus(ws("/parties/fleet/main", mesh.agentToken))).toBe(403);
   });
 
   it("refuses an expired link", async () => {

@@ -1,9 +1,7 @@
-// Follows the agent registry: every agents.snapshot it sends (on connect and on each change).
+// Follows the fleet feed: every agents.snapshot the registry pushes there (on connect and at most once a second on changes).
 import { PartyName, RegistryToDashboard, SINGLETON_ROOM_ID, type AgentRecord, type DashboardToRegistry, type ErrorBody } from "../../protocol/index.ts";
 import { openMeshSocket, type MeshSocket } from "./mesh-socket.ts";
 import type { SocketHealth } from "./socket-health.ts";
-
-/** The registry is a single room of this id. */
 
 export type AgentsFeedHandlers = {
   onAgents: (agents: AgentRecord[], idleFlagS: number | undefined) => void;
@@ -13,7 +11,7 @@ export type AgentsFeedHandlers = {
 
 export function followAgents(token: string, handlers: AgentsFeedHandlers): MeshSocket {
   return openMeshSocket<RegistryToDashboard, DashboardToRegistry>({
-    party: PartyName.registry,
+    party: PartyName.fleet,
     room: SINGLETON_ROOM_ID,
     token,
     schema: RegistryToDashboard,
