@@ -62,6 +62,27 @@ describe("the watchdog", () => {
     expect(done.attempts[1]?.agent).not.toBe(victim.name);
   });
 
+  it("dispatches a task pinned to a lost agent to it again when it comes back (issue 13)", async () => {
+    const pinned = await startAgent(mesh, "vm-pinned", { executors: { sonnet: slow } });
+    const created = await mesh.api<TaskView>("/api/tasks", { method: "POST", body: { instruction: "slow, pinned", executor: "sonnet", agent: "vm-pinned" } });
+    const taskId = created.body.task_id;
+    await waitFor("the pinned attempt to run", async () => (await mesh.task(taskId)).attempts[0]?.status === "running" || null);
+    pinned.process.kill("SIGKILL");
+    await waitFor("agent_lost", async () => (await mesh.task(taskId)).attempts[0]?.failure_class === "agent_lost" || null, 20_000, 50);
+    await pinned.stop();
+    // Another agent of the tier is online (vm-watch-*), but the task may only run on vm-pinned: it waits for it.
+    await new Promise((resolve) => setTimeout(resolve, 2 * HEARTBEAT_S * 1000));
+    expect((await mesh.task(taskId)).attempts.map((a) => [a.agent, a.status])).toEqual([["vm-pinned", "failed"], [null, "dispatched"]]);
+    const back = await startAgent(mesh, "vm-pinned", { executors: { sonnet: slow } });
+    agents.push(back);
+    const done = await mesh.finished(taskId, 60_000);
+    expect(done.status).toBe("succeeded");
+    expect(done.attempts.map((a) => [a.n, a.agent, a.status, a.failure_class ?? null])).toEqual([
+      [1, "vm-pinned", "failed", "agent_lost"],
+      [2, "vm-pinned", "succeeded", null],
+    ]);
+  });
+
   it("does not give up healthy agents that only heartbeat", async () => {
     await new Promise((resolve) => setTimeout(resolve, 5 * HEARTBEAT_S * 1000));
     const { body } = await mesh.api<{ agents: AgentRecord[] }>("/api/agents");
