@@ -100,6 +100,12 @@ export const TaskAssign = z.object({
   base: BaseRef.optional(),
   /** The task's name, for the attempt's branch (`mesh/<name or id>/<n>-<tier>`). */
   task_name: z.string().optional(),
+  /**
+   * The attempt's cost cap in US dollars: its budget reservation (and at most what the task's
+   * `max_cost_usd` leaves). The agent passes it to a CLI that takes one and stops the attempt as
+   * `budget_exceeded` once the cost the CLI streams passes it (issue 13).
+   */
+  max_cost_usd: z.number().positive().optional(),
 });
 export type TaskAssign = z.infer<typeof TaskAssign>;
 

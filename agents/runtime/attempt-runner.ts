@@ -7,7 +7,7 @@ import type { Acceptance, AttemptExit, ErrorBody, ExecutorSpec, FailureClass, Lo
 import { checkAcceptance, type AcceptanceOutcome } from "./acceptance-check.ts";
 import { familyOfFormat, RateTable } from "./cost-rates.ts";
 import { classifyAttempt, type AttemptFacts } from "./failure-classes.ts";
-import { parserFor, totalInput, type RunReport } from "./formats/index.ts";
+import { parserFor, totalInput, type RunReport, type SpendSoFar } from "./formats/index.ts";
 import { LineSplitter } from "./line-splitter.ts";
 import { LineTail } from "./line-tail.ts";
 import { modelFromCommand } from "./model-from-command.ts";
@@ -23,6 +23,11 @@ export interface AttemptRunInput {
   supervisor?: ProcessSupervisor;
   /** Prices for CLIs that report no cost; the built-in table by default. */
   rates?: RateTable;
+  /**
+   * The attempt's cost cap (its budget reservation, issue 13): passed to a CLI that takes one (claude
+   * `--max-budget-usd`), and enforced from the usage the CLI streams: past it, the attempt stops as `budget_exceeded`.
+   */
+  costCapUsd?: number;
   /** Every output line, in order: stdout, stderr, and the runner's own `system` notes. */
   onLine: (line: OutputLine) => void;
   /** The CLI was spawned (after the work tree snapshot). */
@@ -99,12 +104,23 @@ const MAX_EVENT_LINE_CHARS = 16 * 1024 * 1024;
 const WITHHELD_ENV = ["MESH_AGENT_TOKEN"];
 
 /** The executor's command with every `{prompt}` replaced by the prompt, each element staying one argument. */
-export function commandFor(executor: ExecutorSpec, prompt: string): string[] {
-  return executor.command.map((part) => part.split("{prompt}").join(prompt));
+export function commandFor(executor: ExecutorSpec, prompt: string, costCapUsd?: number): string[] {
+  const command = executor.command.map((part) => part.split("{prompt}").join(prompt));
+  // Claude Code stops itself at a budget (FORMATS.md §1: `--max-budget-usd`, result subtype error_max_budget_usd).
+  const claude = basename(command[0] ?? "") === "claude" && (executor.format === "claude-stream-json" || executor.format === "claude-json");
+  if (costCapUsd === undefined || !claude || command.includes("--max-budget-usd")) return command;
+  return [...command, "--max-budget-usd", costCapUsd.toFixed(2)];
+}
+
+/** The cost so far by the CLI's own figure, else from its tokens at the rate table's prices. */
+function costOf(spend: SpendSoFar, model: string | undefined, format: ExecutorSpec["format"], rates: RateTable): number | undefined {
+  if (spend.costUsd !== undefined) return spend.costUsd;
+  const family = familyOfFormat[format];
+  return family === undefined || spend.usage.length === 0 ? undefined : rates.costOf(spend.usage, model, family);
 }
 
 export function runAttempt(input: AttemptRunInput): RunningAttempt {
-  const command = commandFor(input.executor, input.prompt);
+  const command = commandFor(input.executor, input.prompt, input.costCapUsd);
   const program = basename(command[0] ?? "");
   const startedAt = performance.now();
   const killGraceMs = input.killGraceMs ?? DEFAULT_KILL_GRACE_MS;
@@ -149,6 +165,7 @@ export function runAttempt(input: AttemptRunInput): RunningAttempt {
     const env: NodeJS.ProcessEnv = { ...process.env, ...input.executor.env };
     for (const name of WITHHELD_ENV) delete env[name];
     const parser = parserFor(input.executor.format);
+    const cap = input.costCapUsd;
     const stdoutTail = new LineTail(100);
     const stderrTail = new LineTail(40);
     const cli = runProcessGroup({
@@ -164,6 +181,15 @@ export function runAttempt(input: AttemptRunInput): RunningAttempt {
         for (const text of readSafely(() => parser.stdout(line), line)) {
           stdoutTail.push(text);
           show(text);
+        }
+        if (cap !== undefined && parser.spent !== undefined && stopped === undefined) {
+          const cost = costOf(parser.spent(), modelFromCommand(input.executor.command), input.executor.format, input.rates ?? new RateTable());
+          if (cost !== undefined && cost > cap) {
+            const text = `the attempt has cost $${cost.toFixed(4)}, past its cap of $${cap.toFixed(2)} (its budget reservation); stopping it`;
+            note(`[agent] ${text}`);
+            stopped = { as: "budget_exceeded", note: text };
+            current?.stop("budget_exceeded", text);
+          }
         }
       },
       onStderr: (line) => {
@@ -184,7 +210,9 @@ export function runAttempt(input: AttemptRunInput): RunningAttempt {
       show(text);
     }
     shown.end();
-    const report = parsed.report;
+    // Cut short (a stop at the cost cap, a kill): no final event told the totals; what streamed until then is what it cost.
+    const spentSoFar = parsed.report.usage.length === 0 && parsed.report.costUsd === undefined ? parser.spent?.() : undefined;
+    const report: RunReport = spentSoFar === undefined ? parsed.report : { ...parsed.report, usage: spentSoFar.usage, ...(spentSoFar.costUsd === undefined ? {} : { costUsd: spentSoFar.costUsd }) };
     const work = input.commitWork === undefined ? undefined : await input.commitWork();
     if (work !== undefined && !work.ok) note(`[agent] could not commit the attempt's work: ${work.error}`);
     const after = before === undefined || work?.ok === true ? undefined : await snapshotWorkTree(input.cwd);

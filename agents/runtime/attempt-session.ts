@@ -124,6 +124,7 @@ export function startAttemptSession(input: AttemptSessionInput): AttemptSession 
       acceptance: assign.acceptance,
       supervisor: input.supervisor,
       rates: input.rates,
+      ...(assign.max_cost_usd === undefined ? {} : { costCapUsd: assign.max_cost_usd }),
       onStarted: (pid) => {
         log(`${label} started: ${program} pid ${pid} in ${cwd}`);
         link.addLine({ stream: "system", text: `[agent] ${input.agent} started ${program} (pid ${pid}) in ${cwd}`, ts: Date.now() });

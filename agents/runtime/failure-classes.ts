@@ -110,7 +110,11 @@ export const CLASSIFICATION_RULES: readonly Rule[] = [
   { failure: "timeout", applies: (f) => (f.stopped?.as === "timeout" ? f.stopped.note : undefined) },
   // resource_limit, by a watchdog: the Mac's memory watchdog stopped the run; its note names the limit.
   { failure: "resource_limit", applies: (f) => (f.stopped?.as === "resource_limit" ? f.stopped.note : undefined) },
+  // budget_exceeded: the agent stopped the run past its cost cap (its reservation, issue 13).
+  { failure: "budget_exceeded", applies: (f) => (f.stopped?.as === "budget_exceeded" ? f.stopped.note : undefined) },
   { failure: "unknown", applies: (f) => (f.stopped !== undefined ? f.stopped.note : undefined) },
+  // budget_exceeded: claude stopped itself at `--max-budget-usd` (result subtype error_max_budget_usd, FORMATS.md §1).
+  { failure: "budget_exceeded", applies: (f) => (f.report.errorKind === "error_max_budget_usd" ? `${f.program} stopped at its cost cap (--max-budget-usd, the attempt's budget reservation)` : undefined) },
   // syntax_error: it never ran: the task's cwd is missing, or the program is not installed or not executable.
   { failure: "syntax_error", applies: (f) => f.notStarted },
   // auth_failure: a failed run whose error names a rejected or missing credential (401s, "Invalid API key", …).

@@ -11,9 +11,17 @@ export type DayTotals = {
   by_agent: Record<string, number>;
   refused: number;
   tripped_at?: number;
+  /** Written by earlier builds; the reason is rebuilt from the facts below and the settings in force (issue 13). */
   reason?: string;
   /** The estimate that was refused last: the breaker stays open while it still would not fit. */
   refused_estimate_usd?: number;
+  /** The tier of that refused estimate, for the reason. */
+  refused_tier?: BudgetReserve["tier"];
+  /**
+   * An attempt settled past its reservation (its cost cap): the breaker opened at once, and stays open
+   * until the day ends or the halt is raised above the one in force then (issue 13, "a budget that holds").
+   */
+  overrun?: { task_id: string; attempt: number; tier: BudgetReserve["tier"]; cost_usd: number; reserved_usd: number; halt_usd: number };
 };
 
 /** One UTC month's spend; the alert is raised once, when the spend first reaches it. */
@@ -60,9 +68,15 @@ export function reserve(state: BudgetState, request: BudgetReserve, now: number,
   if (rolled.reservations[key] !== undefined) return { state: rolled, refused: null };
   const estimate = estimateAttemptUsd(request.tier, limits.estimate);
   const committed = rolled.day.spent_usd + reservedUsd(rolled);
-  if (committed + estimate > limits.dailyHaltUsd) {
-    const reason = `today's spend ${usd(rolled.day.spent_usd)} + reserved ${usd(reservedUsd(rolled))} + this ${request.tier} attempt's estimate ${usd(estimate)} would pass the daily halt of ${usd(limits.dailyHaltUsd)}`;
-    const day: DayTotals = { ...rolled.day, refused: rolled.day.refused + 1, tripped_at: rolled.day.tripped_at ?? now, reason: rolled.day.reason ?? reason, refused_estimate_usd: estimate };
+  const overrun = overrunOpen(rolled.day, limits) ? rolled.day.overrun : undefined;
+  if (overrun !== undefined || committed + estimate > limits.dailyHaltUsd) {
+    const day: DayTotals = {
+      ...rolled.day,
+      refused: rolled.day.refused + 1,
+      tripped_at: rolled.day.tripped_at ?? now,
+      ...(overrun !== undefined ? {} : { refused_estimate_usd: estimate, refused_tier: request.tier }),
+    };
+    const reason = overrun !== undefined ? overrunReason(overrun) : haltReason(rolled, estimate, request.tier, limits);
     return {
       state: { ...rolled, day },
       refused: { code: "budget_halted", message: `budget halted: ${reason}. It clears at 00:00 UTC or when MESH_DAILY_HALT_USD is raised; running attempts go on.` },
@@ -83,12 +97,21 @@ export function release(state: BudgetState, taskId: string, attempt: number): Bu
 /**
  * Settles an ended attempt at its real cost: the reservation goes, the spend is added to the day
  * (by tier and agent) and the month, and the month's alert is raised the first time it is reached.
+ * A cost past the attempt's reservation (its cap) opens the breaker at once: estimates that real
+ * costs outrun cannot keep spend under the halt (issue 13).
  */
 export function settle(state: BudgetState, stage: Omit<StageRecord, "ended_at">, now: number, limits: BudgetLimits): { state: BudgetState; entry: StageRecord; alertRaised: boolean } {
-  const rolled = release(rollWindows(state, now), stage.task_id, stage.attempt);
+  const before = rollWindows(state, now);
+  const reservation = before.reservations[reservationKey(stage.task_id, stage.attempt)];
+  const rolled = release(before, stage.task_id, stage.attempt);
   const cost = stage.cost_usd;
+  // A cent of slack: a CLI stops itself at its cap a little after passing it.
+  const overrun = reservation !== undefined && cost > reservation.estimate_usd + 0.01
+    ? { task_id: stage.task_id, attempt: stage.attempt, tier: stage.tier, cost_usd: cost, reserved_usd: reservation.estimate_usd, halt_usd: limits.dailyHaltUsd }
+    : undefined;
   const day: DayTotals = {
     ...rolled.day,
+    ...(overrun === undefined ? {} : { overrun, tripped_at: rolled.day.tripped_at ?? now }),
     spent_usd: rolled.day.spent_usd + cost,
     by_tier: add(rolled.day.by_tier, stage.tier, cost),
     by_agent: stage.agent === null ? rolled.day.by_agent : add(rolled.day.by_agent, stage.agent, cost),
@@ -109,8 +132,12 @@ export function budgetStatus(state: BudgetState, now: number, limits: BudgetLimi
   const rolled = rollWindows(state, now);
   const reserved = reservedUsd(rolled);
   const committed = rolled.day.spent_usd + reserved;
-  // Open once it tripped today while the refused estimate still would not fit (a raised limit closes it).
-  const open = rolled.day.tripped_at !== undefined && committed + (rolled.day.refused_estimate_usd ?? 0) > limits.dailyHaltUsd;
+  // Open once it tripped today while the refused estimate still would not fit, or after an overrun (a raised limit closes it).
+  const haltOpen = rolled.day.tripped_at !== undefined && rolled.day.refused_estimate_usd !== undefined && committed + rolled.day.refused_estimate_usd > limits.dailyHaltUsd;
+  const overrun = overrunOpen(rolled.day, limits) ? rolled.day.overrun : undefined;
+  const open = haltOpen || overrun !== undefined;
+  // Rebuilt from the facts and the settings in force, never a stored sentence: after a restart with a new halt it names the new one.
+  const reason = overrun !== undefined ? overrunReason(overrun) : rolled.day.refused_estimate_usd !== undefined ? haltReason(rolled, rolled.day.refused_estimate_usd, rolled.day.refused_tier, limits) : undefined;
   return {
     now,
     day: { date: rolled.day.date, spent_usd: rolled.day.spent_usd, reserved_usd: reserved, halt_usd: limits.dailyHaltUsd, remaining_usd: Math.max(0, limits.dailyHaltUsd - committed) },
@@ -118,7 +145,7 @@ export function budgetStatus(state: BudgetState, now: number, limits: BudgetLimi
     breaker: {
       state: open ? "open" : "closed",
       ...(rolled.day.tripped_at === undefined ? {} : { tripped_at: rolled.day.tripped_at }),
-      ...(rolled.day.reason === undefined ? {} : { reason: rolled.day.reason }),
+      ...(reason === undefined ? {} : { reason }),
       refused_today: rolled.day.refused,
     },
     by_tier: rolled.day.by_tier,
@@ -134,4 +161,17 @@ export function budgetStatus(state: BudgetState, now: number, limits: BudgetLimi
 export function expireReservations(state: BudgetState, now: number, ttlMs: number): BudgetState {
   const kept = Object.entries(state.reservations).filter(([, r]) => now - r.reserved_at <= ttlMs);
   return kept.length === Object.keys(state.reservations).length ? state : { ...state, reservations: Object.fromEntries(kept) };
+}
+
+/** An overrun keeps the breaker open until the halt is raised past the one in force when it happened. */
+function overrunOpen(day: DayTotals, limits: BudgetLimits): boolean {
+  return day.overrun !== undefined && limits.dailyHaltUsd <= day.overrun.halt_usd;
+}
+
+function overrunReason(overrun: NonNullable<DayTotals["overrun"]>): string {
+  return `attempt ${overrun.attempt} of task ${overrun.task_id} (${overrun.tier}) cost ${usd(overrun.cost_usd)}, past its reservation of ${usd(overrun.reserved_usd)}: estimates no longer bound spend; raise MESH_DAILY_HALT_USD above ${usd(overrun.halt_usd)} or the estimates (MESH_ESTIMATE_*_TOKENS) to go on today`;
+}
+
+function haltReason(state: BudgetState, estimate: number, tier: BudgetReserve["tier"] | undefined, limits: BudgetLimits): string {
+  return `today's spend ${usd(state.day.spent_usd)} + reserved ${usd(reservedUsd(state))} + ${tier === undefined ? "an" : `a ${tier}`} attempt's estimate ${usd(estimate)} would pass the daily halt of ${usd(limits.dailyHaltUsd)}`;
 }

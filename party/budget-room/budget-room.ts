@@ -1,9 +1,10 @@
 import type * as Party from "partykit/server";
-import { BudgetCommand, DEFAULT_ATTEMPT_TOKEN_ESTIMATE, type BudgetToDashboard, type StageRecord } from "../../protocol/index.ts";
+import { BudgetCommand, type BudgetToDashboard, type StageRecord } from "../../protocol/index.ts";
 import { gateRequest, gateSocket } from "../auth/room-gate.ts";
 import { scopeSeesMesh } from "../auth/viewer-link.ts";
 import { readJsonBody } from "../http/read-body.ts";
 import { errorResponse, json } from "../http/responses.ts";
+import { budgetLimitsFrom, positiveSetting } from "./budget-settings.ts";
 import { budgetStatus, emptyBudget, expireReservations, release, reserve, rollWindows, settle, utcDate, utcMonth, type BudgetLimits, type BudgetState, type DayTotals, type MonthTotals, type Reservation } from "./budget-book.ts";
 
 const RESERVATIONS_KEY = "budget:reservations";
@@ -14,10 +15,6 @@ const monthKey = (month: string): string => `budget:month:${month}`;
 const settledKey = (taskId: string, attempt: number): string => `settled:${taskId}:${attempt}`;
 const stageKey = (entry: StageRecord): string => `stage:${String(entry.ended_at).padStart(14, "0")}:${entry.task_id}:${entry.attempt}`;
 
-function positive(value: unknown, fallback: number): number {
-  const number = Number(value);
-  return Number.isFinite(number) && number >= 0 && value !== undefined && value !== "" ? number : fallback;
-}
 
 /**
  * The global budget actor (one room, id "main"): the cost circuit breaker. Every attempt reserves its
@@ -107,19 +104,11 @@ export default class BudgetRoom implements Party.Server {
   }
 
   private reservationTtlMs(): number {
-    return positive(this.room.env.MESH_RESERVATION_TTL_S, 6 * 3600) * 1000;
+    return positiveSetting(this.room.env.MESH_RESERVATION_TTL_S, 6 * 3600) * 1000;
   }
 
   private limits(): BudgetLimits {
-    const env = this.room.env;
-    return {
-      dailyHaltUsd: positive(env.MESH_DAILY_HALT_USD, 20),
-      monthlyAlertUsd: positive(env.MESH_MONTHLY_ALERT_USD, 80),
-      estimate: {
-        input: positive(env.MESH_ESTIMATE_INPUT_TOKENS, DEFAULT_ATTEMPT_TOKEN_ESTIMATE.input),
-        output: positive(env.MESH_ESTIMATE_OUTPUT_TOKENS, DEFAULT_ATTEMPT_TOKEN_ESTIMATE.output),
-      },
-    };
+    return budgetLimitsFrom(this.room.env);
   }
 
   private snapshot(): string {

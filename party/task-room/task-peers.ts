@@ -1,5 +1,5 @@
 import type * as Party from "partykit/server";
-import { ApplyReply, refuse, type ApplyOutcome, type DispatchRequest, type ApplyRequest, type Attempt, type AgentSelector, type ExecutorTier, type LogLine, type Result, type TaskRecord, type TaskSummary } from "../../protocol/index.ts";
+import { ApplyReply, estimateAttemptUsd, refuse, type AttemptTokenEstimate, type ApplyOutcome, type DispatchRequest, type ApplyRequest, type Attempt, type AgentSelector, type ExecutorTier, type LogLine, type Result, type TaskRecord, type TaskSummary } from "../../protocol/index.ts";
 import { sendToBudget, sendToDirectory, sendToRegistry, servedTiers } from "../room-peers.ts";
 import { attemptPrompt } from "./attempt-context.ts";
 import type { RegistrySocket } from "./registry-socket.ts";
@@ -14,6 +14,8 @@ export class TaskPeers {
     private readonly parties: Party.Context["parties"],
     private readonly token: string,
     private readonly taskId: string,
+    /** The budget's per-attempt token estimate: an attempt's reservation, and so its cost cap. */
+    private readonly estimate?: AttemptTokenEstimate,
   ) {}
 
   /** The breaker, the name and the served tiers, asked at once: none depends on another. */
@@ -81,6 +83,7 @@ export class TaskPeers {
     const attempt = attemptOf(task, n);
     if (attempt === undefined) return refuse("internal", `task ${task.task_id} has no attempt ${n}`);
     const excluded = lostAgents(task);
+    const cap = estimateAttemptUsd(attempt.tier, this.estimate);
     const base = task.base ?? task.base_ref;
     // Isolation is asked of a task with a cwd unless it says none: only an agent that can make worktrees takes it.
     const needsWorktree = task.cwd !== undefined && task.isolation !== "none";
@@ -98,6 +101,8 @@ export class TaskPeers {
         // Every attempt starts from the commit the first one resolved (INTERFACES.md "Work isolation").
         ...(base === undefined ? {} : { base }),
         ...(task.name === undefined ? {} : { task_name: task.name }),
+        // The attempt's cost cap is its reservation (issue 13): the agent stops it past that.
+        ...(cap > 0 ? { max_cost_usd: cap } : {}),
       },
       ...(needsWorktree ? { needs: ["worktree" as const] } : {}),
       selector: task.agent_selector,

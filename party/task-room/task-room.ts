@@ -23,6 +23,7 @@ import { gateRequest, gateSocket, roleOf, type SocketRole } from "../auth/room-g
 import { scopeAllowsTask } from "../auth/viewer-link.ts";
 import { readJsonBody } from "../http/read-body.ts";
 import { errorResponse, json } from "../http/responses.ts";
+import { budgetLimitsFrom } from "../budget-room/budget-settings.ts";
 import { LiveSockets } from "../live-sockets.ts";
 import { servedTiers } from "../room-peers.ts";
 import { AttemptHolders } from "./attempt-holders.ts";
@@ -243,7 +244,7 @@ export default class TaskRoom implements Party.Server {
   }
 
   private perform(effect: TaskEffect): Promise<Result<TaskRecord> | undefined> | undefined {
-    const peers = new TaskPeers(this.room.context.parties, this.token(), this.room.id);
+    const peers = new TaskPeers(this.room.context.parties, this.token(), this.room.id, budgetLimitsFrom(this.room.env).estimate);
     switch (effect.kind) {
       case "admit":
         this.registrySocket ??= new RegistrySocket(this.room.context.parties, this.token());

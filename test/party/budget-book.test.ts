@@ -103,3 +103,41 @@ describe("the budget book", () => {
     expect(expireReservations(kept, 10_000, 6000)).toBe(kept);
   });
 });
+
+describe("a budget that holds (issue 13)", () => {
+  const limits = { dailyHaltUsd: 4, monthlyAlertUsd: 80, estimate: { input: 100_000, output: 10_000 } };
+  const stage = (attempt: number, cost: number) => ({ task_id: "T", attempt, tier: "sonnet" as const, agent: "a", tokens: { input: 0, output: 0 }, cost_usd: cost, latency_ms: 1, outcome: "succeeded" as const });
+
+  it("opens the breaker at once when an attempt settles past its reservation, until the halt is raised", () => {
+    let state = emptyBudget(0);
+    state = reserve(state, { type: "budget.reserve", task_id: "T", attempt: 1, tier: "sonnet" }, 1, limits).state;
+    state = settle(state, stage(1, 0.9), 2, limits).state;
+    const status = budgetStatus(state, 3, limits);
+    expect(status.breaker.state).toBe("open");
+    expect(status.breaker.reason).toContain("past its reservation of $0.45");
+    const refused = reserve(state, { type: "budget.reserve", task_id: "U", attempt: 1, tier: "deepseek" }, 4, limits);
+    expect(refused.refused?.code).toBe("budget_halted");
+    // Raising the halt closes it.
+    const raised = { ...limits, dailyHaltUsd: 10 };
+    expect(budgetStatus(state, 5, raised).breaker.state).toBe("closed");
+    expect(reserve(state, { type: "budget.reserve", task_id: "U", attempt: 1, tier: "deepseek" }, 6, raised).refused).toBeNull();
+  });
+
+  it("does not open it for a cost within a cent of the reservation", () => {
+    let state = emptyBudget(0);
+    state = reserve(state, { type: "budget.reserve", task_id: "T", attempt: 1, tier: "sonnet" }, 1, limits).state;
+    state = settle(state, stage(1, 0.455), 2, limits).state;
+    expect(budgetStatus(state, 3, limits).breaker.state).toBe("closed");
+  });
+
+  it("names the halt in force in its reason, not the one it tripped under", () => {
+    let state = emptyBudget(0);
+    for (let attempt = 1; attempt <= 8; attempt += 1) state = reserve(state, { type: "budget.reserve", task_id: "T", attempt, tier: "sonnet" }, attempt, limits).state;
+    const refused = reserve(state, { type: "budget.reserve", task_id: "T", attempt: 9, tier: "sonnet" }, 9, limits);
+    expect(refused.refused?.message).toContain("daily halt of $4.00");
+    // The same stored day read with a lower halt after a restart:
+    const status = budgetStatus(refused.state, 10, { ...limits, dailyHaltUsd: 3.5 });
+    expect(status.breaker.reason).toContain("daily halt of $3.50");
+    expect(status.breaker.reason).not.toContain("$4.00");
+  });
+});

@@ -19,6 +19,7 @@ export function claudeStreamJson(): OutputParser {
       return [line];
     },
     stderr() {},
+    spent: () => transcript.spent(),
     end() {
       const report = transcript.report();
       if (report.error === undefined && !report.success && stray.size > 0) report.error = stray.text();

@@ -3,7 +3,7 @@
 // `json --verbose`. This reads them into display lines and a report, whichever way they came.
 import { failure, oneLine, textLines, thought, toolCall, toolResult } from "./display-lines.ts";
 import { asObject, bool, count, list, num, obj, str, strings, type JsonObject } from "./json-reader.ts";
-import type { RunReport, TokenUsage } from "./run-report.ts";
+import type { RunReport, SpendSoFar, TokenUsage } from "./run-report.ts";
 
 /** The model an API failure is reported under: not a model that ran. */
 const SYNTHETIC_MODEL = "<synthetic>";
@@ -15,6 +15,8 @@ export class ClaudeTranscript {
   private assistantError: string | undefined;
   private result: JsonObject | undefined;
   private shownText = false;
+  /** Each assistant message's usage, by message id: stream-json repeats a message once per content block. */
+  private readonly messageUsage = new Map<string, TokenUsage[]>();
 
   /** One message: the lines to show for it. */
   handle(event: JsonObject): string[] {
@@ -33,6 +35,13 @@ export class ClaudeTranscript {
         // stream_event (token deltas), rate_limit_event and newer kinds carry nothing to show.
         return [];
     }
+  }
+
+  /** The run's spend so far: the result's totals once it came, else the sum of its messages' usage. */
+  spent(): SpendSoFar {
+    const report = this.result === undefined ? undefined : this.report();
+    if (report !== undefined) return { usage: report.usage, ...(report.costUsd === undefined ? {} : { costUsd: report.costUsd }) };
+    return { usage: [...this.messageUsage.values()].flat() };
   }
 
   report(): RunReport {
@@ -56,6 +65,7 @@ export class ClaudeTranscript {
       model: model ?? firstKey(obj(result, "modelUsage")),
       costUsd: num(result, "total_cost_usd") ?? modelUsageCost(obj(result, "modelUsage")),
       errorStatus: num(result, "api_error_status"),
+      ...(isError && subtype !== undefined ? { errorKind: subtype } : {}),
     };
   }
 
@@ -70,6 +80,9 @@ export class ClaudeTranscript {
     const message = obj(event, "message");
     const model = str(message, "model");
     if (model !== undefined && model !== SYNTHETIC_MODEL) this.assistantModel = model;
+    const id = str(message, "id");
+    const usage = obj(message, "usage");
+    if (id !== undefined && usage !== undefined) this.messageUsage.set(id, usageOf(usage).map((u) => (model === undefined ? u : { ...u, model })));
     const lines: string[] = [];
     const error = str(event, "error");
     if (error !== undefined) this.assistantError = error;

@@ -25,5 +25,5 @@ export function parserFor(format: ExecutorFormat): OutputParser {
   return outputParsers[format]();
 }
 
-export type { OutputParser, ParsedEnd, RunReport, TokenUsage } from "./run-report.ts";
+export type { OutputParser, ParsedEnd, RunReport, SpendSoFar, TokenUsage } from "./run-report.ts";
 export { totalInput } from "./run-report.ts";

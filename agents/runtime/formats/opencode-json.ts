@@ -68,6 +68,8 @@ export function opencodeJson(): OutputParser {
       }
     },
     stderr() {},
+    // step_finish events carry each step's tokens and cost as the run goes.
+    spent: () => ({ usage: steps > 0 ? [{ ...usage }] : [], ...(cost === undefined ? {} : { costUsd: cost }) }),
     end() {
       const success = error === undefined && lastReason === "stop";
       const finished = done || error !== undefined || (lastReason !== undefined && lastReason !== "tool-calls");

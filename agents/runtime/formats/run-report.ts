@@ -35,6 +35,15 @@ export interface RunReport {
   errorStatus?: number;
   /** The error code of the CLI's error JSON (gemini: 41 is FatalAuthenticationError). */
   errorCode?: number;
+  /** The kind of a failed run where the CLI names one (claude's result `subtype`, e.g. `error_max_budget_usd`). */
+  errorKind?: string;
+}
+
+/** What a run has spent so far, as its output told it up to now. */
+export interface SpendSoFar {
+  usage: TokenUsage[];
+  /** Cost the CLI reported itself, when it did. */
+  costUsd?: number;
 }
 
 /** The lines a parser adds when the output ends, and the report. */
@@ -53,6 +62,8 @@ export interface OutputParser {
   /** Stderr lines are shown as they are by the runner; some CLIs put their error JSON there (gemini). */
   stderr(line: string): void;
   end(): ParsedEnd;
+  /** What the run spent so far, for the attempt's cost cap; formats that report usage only at the end have none. */
+  spent?(): SpendSoFar;
 }
 
 export function emptyUsage(model?: string): TokenUsage {
