@@ -175,3 +175,14 @@ function overrunReason(overrun: NonNullable<DayTotals["overrun"]>): string {
 function haltReason(state: BudgetState, estimate: number, tier: BudgetReserve["tier"] | undefined, limits: BudgetLimits): string {
   return `today's spend ${usd(state.day.spent_usd)} + reserved ${usd(reservedUsd(state))} + ${tier === undefined ? "an" : `a ${tier}`} attempt's estimate ${usd(estimate)} would pass the daily halt of ${usd(limits.dailyHaltUsd)}`;
 }
+
+/** Counts these reservations' age from now: their attempts still wait or run (issue 13). */
+export function renewReservations(state: BudgetState, live: readonly Reservation[], now: number): BudgetState {
+  if (live.length === 0) return state;
+  const reservations = { ...state.reservations };
+  for (const r of live) {
+    const key = reservationKey(r.task_id, r.attempt);
+    if (reservations[key] !== undefined) reservations[key] = { ...r, reserved_at: now };
+  }
+  return { ...state, reservations };
+}

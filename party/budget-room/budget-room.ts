@@ -1,11 +1,13 @@
 import type * as Party from "partykit/server";
-import { BudgetCommand, type BudgetToDashboard, type StageRecord } from "../../protocol/index.ts";
+import { BudgetCommand, PartyName, type BudgetToDashboard, type TaskRecord, type StageRecord } from "../../protocol/index.ts";
 import { gateRequest, gateSocket } from "../auth/room-gate.ts";
 import { scopeSeesMesh } from "../auth/viewer-link.ts";
 import { readJsonBody } from "../http/read-body.ts";
 import { errorResponse, json } from "../http/responses.ts";
 import { budgetLimitsFrom, positiveSetting } from "./budget-settings.ts";
-import { budgetStatus, emptyBudget, expireReservations, release, reserve, rollWindows, settle, utcDate, utcMonth, type BudgetLimits, type BudgetState, type DayTotals, type MonthTotals, type Reservation } from "./budget-book.ts";
+import { askRoom } from "../room-peers.ts";
+import { readSecrets } from "../auth/credentials.ts";
+import { budgetStatus, renewReservations, emptyBudget, expireReservations, release, reserve, rollWindows, settle, utcDate, utcMonth, type BudgetLimits, type BudgetState, type DayTotals, type MonthTotals, type Reservation } from "./budget-book.ts";
 
 const RESERVATIONS_KEY = "budget:reservations";
 const dayKey = (date: string): string => `budget:day:${date}`;
@@ -53,7 +55,7 @@ export default class BudgetRoom implements Party.Server {
     const refused = await gateRequest(request, this.room.env);
     if (refused !== null) return refused;
     const now = Date.now();
-    this.state = expireReservations(this.state, now, this.reservationTtlMs());
+    await this.expireStale(now);
     if (request.method === "GET") {
       const url = new URL(request.url);
       if (url.searchParams.get("view") === "stages") return json({ stages: await this.stages(url) });
@@ -80,6 +82,29 @@ export default class BudgetRoom implements Party.Server {
     await this.commit(outcome.state, outcome.entry);
     if (outcome.alertRaised) console.warn(`budget: monthly spend ${outcome.state.month.spent_usd.toFixed(2)} USD reached the alert of ${this.limits().monthlyAlertUsd} USD`);
     return json(budgetStatus(this.state, now, this.limits()));
+  }
+
+  /**
+   * Reservations older than the TTL are dropped only when their attempt is over: a queued task's
+   * reservation never lapses while it waits (issue 13). The task room is asked (its record says
+   * whether the attempt still waits or runs); a live one is renewed. The TTL only catches attempts
+   * nobody tracks any more (a task room that has no such attempt, or none at all).
+   */
+  private async expireStale(now: number): Promise<void> {
+    const ttlMs = this.reservationTtlMs();
+    const stale = Object.values(this.state.reservations).filter((r) => now - r.reserved_at > ttlMs);
+    if (stale.length === 0) return;
+    const secrets = readSecrets(this.room.env);
+    const token = "code" in secrets ? "" : secrets.orchestratorToken;
+    const live = await Promise.all(stale.map(async (r) => {
+      const answer = await askRoom<TaskRecord>(this.room.context.parties, PartyName.task, r.task_id, token, "/");
+      // A room that cannot answer now keeps the reservation: spending headroom is safer than losing it.
+      if (!answer.ok) return answer.error.code !== "not_found";
+      const status = answer.value.attempts?.find((a) => a.n === r.attempt)?.status;
+      return status === "dispatched" || status === "running";
+    }));
+    const renewed = renewReservations(this.state, stale.filter((_, i) => live[i] === true), now);
+    await this.commit(expireReservations(renewed, now, ttlMs));
   }
 
   private async commit(next: BudgetState, entry?: StageRecord): Promise<void> {
