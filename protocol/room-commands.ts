@@ -24,6 +24,7 @@ export const TaskCreate = z.object({
   acceptance: Acceptance.optional(),
   isolation: Isolation.optional(),
   base_ref: BaseRef.optional(),
+  max_cost_usd: z.number().positive().optional(),
 });
 export type TaskCreate = z.infer<typeof TaskCreate>;
 

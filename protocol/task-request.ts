@@ -33,6 +33,8 @@ export const CreateTaskRequest = z
     isolation: Isolation.optional(),
     /** The commit-ish every attempt starts from (default: the checkout's HEAD when the first attempt starts). */
     base_ref: BaseRef.optional(),
+    /** A hard cap in US dollars over all the task's attempts, consensus included: each attempt is capped at what is left, and when the next one's reservation would pass it the task goes to a person (issue 13). */
+    max_cost_usd: z.number().positive().max(100_000).optional(),
     /** How long `execute` waits before returning a running task (MCP issue). */
     wait_s: z.number().nonnegative().max(3600).optional(),
   })

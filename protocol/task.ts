@@ -169,6 +169,8 @@ export const TaskRecord = z.object({
   /** The commit-ish every attempt starts from, as asked; `base` is the sha it resolved to on the first attempt. */
   base_ref: z.string().optional(),
   base: z.string().optional(),
+  /** The task's own hard cap over all its attempts, in US dollars (INTERFACES.md "Agent identity and limits"). */
+  max_cost_usd: z.number().positive().optional(),
   /** Once succeeded: the attempt it took and where its work is. */
   result: TaskResult.optional(),
   /** How a consensus round was decided. */

@@ -165,6 +165,7 @@ export async function createTask(ctx: MeshContext, args: CreateTaskRequest): Pro
     ...(args.acceptance === undefined ? {} : { acceptance: args.acceptance }),
     ...(args.isolation === undefined ? {} : { isolation: args.isolation }),
     ...(args.base_ref === undefined ? {} : { base_ref: args.base_ref }),
+    ...(args.max_cost_usd === undefined ? {} : { max_cost_usd: args.max_cost_usd }),
   };
   // One request: the task room owns the rest (the breaker, the name, the listing, the dispatch).
   const created = await callRoom<TaskRecord>(ctx, PartyName.task, command.task_id, "", { method: "POST", body: command });

@@ -40,6 +40,7 @@ export function refOf(args: { name?: string | undefined; task_id?: string | unde
 const isolationArgs = {
   isolation: Isolation.optional().describe("worktree (default inside a git repository: each attempt in its own git worktree and branch) or none (run in cwd in place)"),
   base_ref: BaseRef.optional().describe("the commit-ish every attempt starts from; default the checkout's HEAD when the first attempt starts"),
+  max_cost_usd: z.number().positive().max(100_000).optional().describe("a hard cap in US dollars over all the task's attempts; past it the task waits for a person"),
 };
 
 /** Registers every tool of INTERFACES.md on a fresh server. */
@@ -61,7 +62,7 @@ export function registerMeshTools(server: McpServer, ctx: MeshContext): void {
       },
     },
     async (args, extra) => {
-      const created = await createTask(ctx, { instruction: args.instruction, executor: args.executor, cwd: args.cwd, agent: args.agent, acceptance: args.acceptance, isolation: args.isolation, base_ref: args.base_ref });
+      const created = await createTask(ctx, { instruction: args.instruction, executor: args.executor, cwd: args.cwd, agent: args.agent, acceptance: args.acceptance, isolation: args.isolation, base_ref: args.base_ref, max_cost_usd: args.max_cost_usd });
       if (!created.ok) return errorResult(created.error);
       const waited = await waitForTask(ctx, created.value.task_id, args.wait_s ?? EXECUTE_DEFAULT_WAIT_S, progressSender(extra as ToolExtra), extra.signal);
       if (!waited.ok) return errorResult(waited.error);
@@ -84,7 +85,7 @@ export function registerMeshTools(server: McpServer, ctx: MeshContext): void {
       },
     },
     async (args) => {
-      const created = await createTask(ctx, { name: args.name, prompt: args.prompt, cwd: args.cwd, agent: args.agent, executor: args.executor, isolation: args.isolation, base_ref: args.base_ref });
+      const created = await createTask(ctx, { name: args.name, prompt: args.prompt, cwd: args.cwd, agent: args.agent, executor: args.executor, isolation: args.isolation, base_ref: args.base_ref, max_cost_usd: args.max_cost_usd });
       return created.ok ? taskResult(created.value, `dispatched: call result with name ${args.name}`) : errorResult(created.error);
     },
   );

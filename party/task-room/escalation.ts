@@ -1,4 +1,5 @@
-import { ExecutorTier, refuse, type Result, type Attempt, type FailureClass, type ResolveDecision, type TaskRecord } from "../../protocol/index.ts";
+import { ExecutorTier, estimateAttemptUsd, refuse, type AttemptTokenEstimate, type Result, type Attempt, type FailureClass, type ResolveDecision, type TaskRecord } from "../../protocol/index.ts";
+import { budgetLimitsFrom } from "../budget-room/budget-settings.ts";
 import { judgeConsensus } from "./consensus-judge.ts";
 import { MAX_ATTEMPTS, isOpenAttempt, newAttempt, withResult } from "./task-state.ts";
 
@@ -13,6 +14,8 @@ export type EscalationConfig = {
   consensusTiers: readonly ExecutorTier[];
   /** How many candidates consensus runs at once (capped by the attempts left). */
   consensusSize: number;
+  /** The budget's per-attempt estimate: what each new attempt reserves, checked against the task's `max_cost_usd`. */
+  estimate?: AttemptTokenEstimate;
 };
 
 /** What the task room does next after an attempt ended. */
@@ -61,6 +64,23 @@ function toHuman(task: TaskRecord, reason: string, now: number): Plan {
  * several tiers at once; with no passing candidate, or at the cap of five attempts, a person decides.
  */
 export function planNext(task: TaskRecord, served: ReadonlySet<ExecutorTier>, config: EscalationConfig, now: number): Plan {
+  return withinTaskCap(task, ladderStep(task, served, config, now), config, now);
+}
+
+/**
+ * The task's own hard cap (`max_cost_usd`, issue 13): new attempts whose reservations, with what the
+ * task has spent, would pass it are not started; the task goes to a person instead.
+ */
+function withinTaskCap(task: TaskRecord, plan: Plan, config: EscalationConfig, now: number): Plan {
+  if (plan.kind !== "dispatch" || task.max_cost_usd === undefined) return plan;
+  const added = plan.task.attempts.filter((a) => plan.attempts.includes(a.n));
+  const reserving = added.reduce((sum, a) => sum + estimateAttemptUsd(a.tier, config.estimate), 0);
+  if (task.cost_usd + reserving <= task.max_cost_usd) return plan;
+  const what = added.length === 1 ? `attempt ${added[0]?.n} at ${added[0]?.tier}` : `consensus (${added.map((a) => a.tier).join(", ")})`;
+  return toHuman(task, `${what} would reserve $${reserving.toFixed(2)}; with $${task.cost_usd.toFixed(2)} spent that passes the task's max_cost_usd of $${task.max_cost_usd.toFixed(2)}`, now);
+}
+
+function ladderStep(task: TaskRecord, served: ReadonlySet<ExecutorTier>, config: EscalationConfig, now: number): Plan {
   if (task.attempts.some(isOpenAttempt) || task.status === "cancelled" || task.status === "awaiting_human") return { kind: "none" };
   const last = task.attempts.at(-1);
   if (last === undefined) return { kind: "none" };
@@ -142,5 +162,5 @@ export function escalationConfigFrom(env: Record<string, unknown>): EscalationCo
     return tier.success ? [tier.data] : [];
   });
   const size = Number(env.MESH_CONSENSUS_SIZE ?? 2);
-  return { consensusTiers, consensusSize: Number.isInteger(size) && size > 0 ? size : 2 };
+  return { consensusTiers, consensusSize: Number.isInteger(size) && size > 0 ? size : 2, estimate: budgetLimitsFrom(env).estimate };
 }

@@ -83,7 +83,9 @@ export class TaskPeers {
     const attempt = attemptOf(task, n);
     if (attempt === undefined) return refuse("internal", `task ${task.task_id} has no attempt ${n}`);
     const excluded = lostAgents(task);
-    const cap = estimateAttemptUsd(attempt.tier, this.estimate);
+    // At most what the task's own max_cost_usd leaves (never nothing: a cent stops it at once).
+    const reservation = estimateAttemptUsd(attempt.tier, this.estimate);
+    const cap = task.max_cost_usd === undefined ? reservation : Math.min(reservation, Math.max(0.01, task.max_cost_usd - task.cost_usd));
     const base = task.base ?? task.base_ref;
     // Isolation is asked of a task with a cwd unless it says none: only an agent that can make worktrees takes it.
     const needsWorktree = task.cwd !== undefined && task.isolation !== "none";

@@ -27,6 +27,7 @@ export function newTask(command: TaskCreate, now: number): TaskRecord {
     ...(command.acceptance === undefined ? {} : { acceptance: command.acceptance }),
     ...(command.isolation === undefined ? {} : { isolation: command.isolation }),
     ...(command.base_ref === undefined ? {} : { base_ref: command.base_ref }),
+    ...(command.max_cost_usd === undefined ? {} : { max_cost_usd: command.max_cost_usd }),
     attempts: [newAttempt(1, command.tier, now)],
     tokens: { input: 0, output: 0 },
     cost_usd: 0,

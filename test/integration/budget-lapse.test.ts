@@ -8,6 +8,7 @@ import { FIXTURES, startAgent, startMesh, type Mesh, type TestAgent } from "./me
 
 let mesh: Mesh;
 let agent: TestAgent | undefined;
+let costly: TestAgent | undefined;
 
 beforeAll(async () => {
   mesh = await startMesh({ MESH_RESERVATION_TTL_S: "2" });
@@ -15,6 +16,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await agent?.stop();
+  await costly?.stop();
   await mesh?.stop();
 });
 
@@ -34,5 +36,18 @@ describe("a queued task's reservation", () => {
     expect(done.status).toBe("succeeded");
     const status = await budget();
     expect(status.day.reserved_usd).toBe(0);
+  }, 60_000);
+
+  it("caps each attempt at what the task's max_cost_usd leaves, and refuses a bad one by name", async () => {
+    const bad = await mesh.api<TaskView>("/api/tasks", { method: "POST", body: { instruction: "x", max_cost_usd: -1 } });
+    expect(bad.status).toBe(400);
+    expect(JSON.stringify(bad.body)).toContain("max_cost_usd");
+    costly = await startAgent(mesh, "vm-costly", { executors: { opus: { command: [process.execPath, join(FIXTURES, "cli/fake-cli.mjs"), "{prompt}"], format: "claude-stream-json", timeout_s: 60 } } });
+    const created = await mesh.api<TaskView>("/api/tasks", { method: "POST", body: { instruction: "play=claude-costly.jsonl pause=200", executor: "opus", agent: "vm-costly", max_cost_usd: 0.2 } });
+    expect(created.status).toBe(201);
+    const done = await mesh.finished(created.body.task_id, 30_000);
+    // Stopped past $0.20 (the task's cap, below opus's reservation) as budget_exceeded; infrastructure, so no climb.
+    expect(done.attempts.map((a) => [a.failure_class, a.cost_usd])).toEqual([["budget_exceeded", 0.3]]);
+    expect(done.status).toBe("failed");
   }, 60_000);
 });

@@ -151,3 +151,22 @@ describe("the next attempt's prompt", () => {
     expect(attemptPrompt(created(), created().attempts[0] as Attempt, [])).toBe("fix the bug");
   });
 });
+
+describe("the task's own max_cost_usd (issue 13)", () => {
+  const capped = (max: number): TaskRecord => ({ ...created("sonnet"), max_cost_usd: max });
+
+  it("sends the task to a person when the next attempt's reservation would pass it", () => {
+    // Attempt 1 at sonnet cost $0.40; the next tier (opus) reserves more than the $1.00 left would allow.
+    const task = runAndEnd(capped(1), 1, "test_fail", { cost_usd: 0.4 });
+    const plan = planNext(task, ALL, config, 100);
+    expect(plan.kind).toBe("settled");
+    if (plan.kind !== "settled") return;
+    expect(plan.task.status).toBe("awaiting_human");
+    expect(plan.task.human?.reason).toMatch(/attempt 2 at opus would reserve \$\d+\.\d\d; with \$0\.40 spent that passes the task's max_cost_usd of \$1\.00/);
+  });
+
+  it("climbs as usual while the next reservation fits", () => {
+    const plan = planNext(runAndEnd(capped(100), 1, "test_fail", { cost_usd: 0.4 }), ALL, config, 100);
+    expect(plan.kind).toBe("dispatch");
+  });
+});
