@@ -12,7 +12,9 @@ const agents: TestAgent[] = [];
 const cli = (code: string, label: string, timeout_s = 60): ExecutorSpec => ({ command: [process.execPath, join(FIXTURES, "exit-with.mjs"), code, label], format: "text", timeout_s });
 
 beforeAll(async () => {
-  mesh = await startMesh({ MESH_CONSENSUS_TIERS: "codex,sonnet", MESH_CONSENSUS_SIZE: "2" });
+  // A million input tokens per estimate: the claude transcript replayed at cheap tiers below costs
+  // $0.085, and each attempt is capped at its reservation (issue 13); this keeps the caps above it.
+  mesh = await startMesh({ MESH_CONSENSUS_TIERS: "codex,sonnet", MESH_CONSENSUS_SIZE: "2", MESH_ESTIMATE_INPUT_TOKENS: "1000000" });
   // deepseek and gemini-flash fail on quality (exit 1), gemini-pro passes; codex and opus fail, sonnet passes.
   agents.push(
     await startAgent(mesh, "vm-ladder", {
