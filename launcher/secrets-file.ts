@@ -1,6 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname } from "node:path";
+import { secretsProblem } from "../protocol/index.ts";
 
 export type Secrets = { MESH_ORCHESTRATOR_TOKEN: string; MESH_AGENT_TOKEN: string };
 
@@ -28,7 +29,8 @@ export function loadOrCreateSecrets(file: string, env: NodeJS.ProcessEnv = proce
     MESH_AGENT_TOKEN: env.MESH_AGENT_TOKEN ?? stored.MESH_AGENT_TOKEN ?? newToken(),
   };
   const created = stored.MESH_ORCHESTRATOR_TOKEN !== secrets.MESH_ORCHESTRATOR_TOKEN || stored.MESH_AGENT_TOKEN !== secrets.MESH_AGENT_TOKEN;
-  if (created) {
+  // A short or empty secret from the environment is never written down: the caller refuses it (issue 14).
+  if (created && secretsProblem(secrets) === null) {
     mkdirSync(dirname(file), { recursive: true });
     writeFileSync(file, `# agent-mesh local secrets (generated; keep private)\n${NAMES.map((name) => `${name}=${secrets[name]}`).join("\n")}\n`, { mode: 0o600 });
     chmodSync(file, 0o600);

@@ -3,6 +3,7 @@ import { parseArgs } from "node:util";
 import { resolve } from "node:path";
 import { PROJECT_ROOT, startDevServer } from "./dev-server.ts";
 import { serverVars } from "./server-vars.ts";
+import { secretsProblem } from "../protocol/index.ts";
 
 const { values } = parseArgs({
   options: { port: { type: "string", default: "1999" }, persist: { type: "string", default: ".mesh/state" }, help: { type: "boolean" } },
@@ -11,12 +12,14 @@ if (values.help) {
   console.log("usage: npm run server -- --port <port> --persist <dir>\nneeds MESH_ORCHESTRATOR_TOKEN and MESH_AGENT_TOKEN in the environment (npm start makes them for you)");
   process.exit(0);
 }
-const orchestrator = process.env.MESH_ORCHESTRATOR_TOKEN;
-const agent = process.env.MESH_AGENT_TOKEN;
-if (!orchestrator || !agent) {
-  console.error("error: set MESH_ORCHESTRATOR_TOKEN and MESH_AGENT_TOKEN (16+ characters each), or use 'npm start', which generates them into .mesh/secrets.env");
+// Never up and broken (issue 14): one line saying what to set, exit code 2.
+const secretsRefused = secretsProblem(process.env);
+if (secretsRefused !== null) {
+  console.error(`error: ${secretsRefused}`);
   process.exit(2);
 }
+const orchestrator = process.env.MESH_ORCHESTRATOR_TOKEN ?? "";
+const agent = process.env.MESH_AGENT_TOKEN ?? "";
 const port = Number(values.port);
 if (!Number.isInteger(port) || port <= 0 || port > 65535) {
   console.error(`error: --port must be a TCP port, got '${values.port}'`);

@@ -4,17 +4,35 @@ import { mkdirSync, mkdtempSync, realpathSync, rmdirSync, rmSync, writeFileSync 
 import { hostname, tmpdir } from "node:os";
 import { dirname, join, relative, sep } from "node:path";
 import { parseArgs } from "node:util";
-import type { ExecutorFormat, ExecutorTier, ExecutorsFile } from "../protocol/index.ts";
+import { secretsProblem, type ExecutorFormat, type ExecutorTier, type ExecutorsFile } from "../protocol/index.ts";
 import { startAgentProcess } from "./agent-process.ts";
 import { PROJECT_ROOT, startDevServer, stopGroup } from "./dev-server.ts";
 import { loadOrCreateSecrets } from "./secrets-file.ts";
 import { serverVars } from "./server-vars.ts";
 
-const { values } = parseArgs({ options: { port: { type: "string", default: "1999" }, "no-demo-task": { type: "boolean" } } });
+const USAGE = "usage: npm start [-- --port <port>] [--no-demo-task]\nthe mesh server, one local agent with a demo CLI and a demo task; secrets come from the environment or .mesh/secrets.env (generated)";
+const { values } = (() => {
+  try {
+    return parseArgs({ options: { port: { type: "string", default: "1999" }, "no-demo-task": { type: "boolean" }, help: { type: "boolean" } } });
+  } catch (error) {
+    console.error(`error: ${error instanceof Error ? error.message : String(error)}\n${USAGE}`);
+    process.exit(2);
+  }
+})();
+if (values.help === true) {
+  console.log(USAGE);
+  process.exit(0);
+}
 const port = Number(values.port);
 const stateDir = join(PROJECT_ROOT, ".mesh");
 const secretsFile = join(stateDir, "secrets.env");
 const { secrets, created } = loadOrCreateSecrets(secretsFile);
+// Never up and broken (issue 14): a secret from the environment or the file that is missing or short stops it here.
+const secretsRefused = secretsProblem(secrets);
+if (secretsRefused !== null) {
+  console.error(`error: ${secretsRefused}`);
+  process.exit(2);
+}
 
 console.log(`Starting the mesh on port ${port} (state in ${relative(PROJECT_ROOT, stateDir)}/)…`);
 const server = await startDevServer({ port, persistDir: join(stateDir, "state"), vars: serverVars(secrets) }).catch((error: unknown) => {

@@ -43,6 +43,8 @@ export const ErrorCode = z.enum([
   "wrong_branch",
   /** `apply`: the agent that ran the attempt is not connected. */
   "agent_offline",
+  /** The server is missing a secret or has one too short: it serves nothing until restarted with it (issue 14). */
+  "server_misconfigured",
   /** Something failed inside the mesh; the message says what. */
   "internal",
 ]);
@@ -78,6 +80,7 @@ export const httpStatusOf: Record<ErrorCode, number> = {
   apply_conflict: 409,
   wrong_branch: 409,
   agent_offline: 409,
+  server_misconfigured: 503,
   internal: 500,
 };
 

@@ -1,4 +1,4 @@
-import type { ErrorBody } from "../../protocol/index.ts";
+import { secretsProblem, type ErrorBody } from "../../protocol/index.ts";
 import { verifyViewerLink, type ViewerScope } from "./viewer-link.ts";
 
 /** Who is calling: the orchestrator (full control), an agent, or a read-only viewer link. */
@@ -9,17 +9,9 @@ export type MeshSecrets = { orchestratorToken: string; agentToken: string };
 
 /** Reads the secrets, or says which one is missing: the server refuses to run open. */
 export function readSecrets(env: Record<string, unknown>): MeshSecrets | ErrorBody {
-  const orchestratorToken = env.MESH_ORCHESTRATOR_TOKEN;
-  const agentToken = env.MESH_AGENT_TOKEN;
-  for (const [name, value] of [["MESH_ORCHESTRATOR_TOKEN", orchestratorToken], ["MESH_AGENT_TOKEN", agentToken]] as const) {
-    if (typeof value !== "string" || value.length < 16) {
-      return {
-        code: "internal",
-        message: `the server has no ${name} (or it is shorter than 16 characters); start it with 'npm start' or 'npm run server', which set one`,
-      };
-    }
-  }
-  return { orchestratorToken: orchestratorToken as string, agentToken: agentToken as string };
+  const problem = secretsProblem(env);
+  if (problem !== null) return { code: "server_misconfigured", message: `the server cannot serve: ${problem}, then restart it` };
+  return { orchestratorToken: env.MESH_ORCHESTRATOR_TOKEN as string, agentToken: env.MESH_AGENT_TOKEN as string };
 }
 
 /** The credential of a request: `Authorization: Bearer …`, or `?token=` for WebSockets (browsers cannot set headers there). */

@@ -1,5 +1,6 @@
 import type * as Party from "partykit/server";
 import { PROTOCOL_VERSION } from "../../protocol/index.ts";
+import { readSecrets } from "../auth/credentials.ts";
 import { errorResponse, json } from "../http/responses.ts";
 import { routeApi } from "./api-routes.ts";
 import { MCP_PATH, handleMcp } from "../mcp/mcp-endpoint.ts";
@@ -15,6 +16,9 @@ export default class MeshEdge implements Party.Server {
   static async onFetch(request: Party.Request, lobby: Party.FetchLobby): Promise<Response | null> {
     const url = new URL(request.url);
     if (url.pathname === "/health") {
+      // Never healthy and broken: without usable secrets every other route would refuse (issue 14).
+      const secrets = readSecrets(lobby.env);
+      if ("code" in secrets) return json({ ok: false, service: "agent-mesh", protocol_version: PROTOCOL_VERSION, error: secrets }, 503);
       return json({ ok: true, service: "agent-mesh", protocol_version: PROTOCOL_VERSION });
     }
     if (url.pathname === MCP_PATH) return handleMcp(request as unknown as Request, url, lobby);

@@ -1,0 +1,63 @@
+// Issue 14 (2), "refuse to start unsafe": the server and the launcher refuse a missing or short secret
+// with exit code 2 and one line naming the setting, before starting anything; a worker that somehow
+// runs without usable secrets answers /health 503, never healthy and broken.
+import { spawnSync } from "node:child_process";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import MeshEdge from "../../party/edge/mesh-edge.ts";
+import { newToken } from "../../launcher/secrets-file.ts";
+import { PROJECT_ROOT } from "../../launcher/dev-server.ts";
+
+const good = newToken();
+
+function launch(script: string, env: Record<string, string>, args: string[] = []) {
+  const run = spawnSync(process.execPath, ["--import", "tsx", join(PROJECT_ROOT, "launcher", script), "--port", "1", ...args], {
+    cwd: PROJECT_ROOT,
+    env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "/tmp", ...env },
+    encoding: "utf8",
+    timeout: 30_000,
+  });
+  return { status: run.status, stderr: run.stderr.trim(), stdout: run.stdout.trim() };
+}
+
+describe("refusing to start unsafe", () => {
+  it.each([
+    ["a missing orchestrator token", { MESH_AGENT_TOKEN: good }, /^error: MESH_ORCHESTRATOR_TOKEN is not set; set it to a random secret of 32\+ characters/],
+    ["a short agent token", { MESH_ORCHESTRATOR_TOKEN: good, MESH_AGENT_TOKEN: "only-twenty-chars-xx" }, /^error: MESH_AGENT_TOKEN is 20 characters; set it to a random secret of 32\+ characters/],
+  ])("npm run server refuses %s: exit 2, one line", (_name, env, line) => {
+    const run = launch("server.ts", env);
+    expect(run.status).toBe(2);
+    expect(run.stderr).toMatch(line);
+    expect(run.stderr.split("\n")).toHaveLength(1);
+  });
+
+  it("npm start refuses a short secret from the environment, and writes nothing", () => {
+    const run = launch("start.ts", { MESH_ORCHESTRATOR_TOKEN: "short", MESH_AGENT_TOKEN: good });
+    expect(run.status).toBe(2);
+    expect(run.stderr).toMatch(/^error: MESH_ORCHESTRATOR_TOKEN is 5 characters/);
+    expect(run.stderr.split("\n")).toHaveLength(1);
+  });
+
+  it("npm start -- --help prints its usage, not a stack trace", () => {
+    const run = launch("start.ts", {}, ["--help"]);
+    expect(run.status).toBe(0);
+    expect(run.stdout).toMatch(/^usage: npm start/);
+    const bad = launch("start.ts", {}, ["--colour"]);
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toMatch(/^error: Unknown option '--colour'/);
+    expect(bad.stderr).not.toMatch(/\n\s+at /);
+  });
+
+  it("a worker without usable secrets answers /health 503 and every route with a typed error naming the setting", async () => {
+    const lobby = { env: { MESH_ORCHESTRATOR_TOKEN: good, MESH_AGENT_TOKEN: "too-short-000000" } };
+    const call = (path: string) => MeshEdge.onFetch(new Request(`http://mesh.test${path}`, { headers: { authorization: `Bearer ${good}` } }) as never, lobby as never);
+    const health = await call("/health");
+    expect(health?.status).toBe(503);
+    expect(await health?.json()).toMatchObject({ ok: false, error: { code: "server_misconfigured" } });
+    const api = await call("/api/tasks");
+    expect(api?.status).toBe(503);
+    expect(JSON.stringify(await api?.json())).toContain("MESH_AGENT_TOKEN is 16 characters");
+    const fine = await MeshEdge.onFetch(new Request("http://mesh.test/health") as never, { env: { MESH_ORCHESTRATOR_TOKEN: good, MESH_AGENT_TOKEN: good } } as never);
+    expect(fine?.status).toBe(200);
+  });
+});
