@@ -46,7 +46,11 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
   child.stdout?.on("data", capture);
   child.stderr?.on("data", capture);
   const url = `http://127.0.0.1:${options.port}`;
-  const stop = async (): Promise<void> => stopGroup(child);
+  const reaper = startGroupReaper(child);
+  const stop = async (): Promise<void> => {
+    await stopGroup(child);
+    reaper?.stdin?.end();
+  };
   const deadline = Date.now() + (options.readyTimeoutMs ?? 60_000);
   while (Date.now() < deadline) {
     if (child.exitCode !== null) throw new Error(`partykit dev exited with code ${child.exitCode} before it was ready:\n${captured}`);
@@ -60,6 +64,24 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
   }
   await stop();
   throw new Error(`partykit dev did not answer ${url}/health within ${options.readyTimeoutMs ?? 60_000} ms:\n${captured}`);
+}
+
+/**
+ * The dev server ends when its launcher ends, even by SIGKILL (issue 14): a tiny `sh` holds a pipe
+ * from the launcher and, when the pipe closes (the launcher is gone, however it went), ends the dev
+ * server's process group (partykit's node and workerd under it). Nothing here keeps the launcher alive.
+ */
+function startGroupReaper(child: ChildProcess): ChildProcess | undefined {
+  const group = child.pid;
+  if (group === undefined) return undefined;
+  const reaper = spawn("sh", ["-c", `cat >/dev/null; kill -TERM -${group} 2>/dev/null; sleep 2; kill -KILL -${group} 2>/dev/null; true`], {
+    detached: true,
+    stdio: ["pipe", "ignore", "ignore"],
+  });
+  reaper.unref();
+  // The pipe's handle would keep the launcher's event loop alive.
+  (reaper.stdin as (NodeJS.WritableStream & { unref?: () => void }) | null)?.unref?.();
+  return reaper;
 }
 
 /** Ends a detached child's whole process group, waiting for it to go. */

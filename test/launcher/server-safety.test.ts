@@ -1,12 +1,35 @@
 // Issue 14 (2), "refuse to start unsafe": the server and the launcher refuse a missing or short secret
 // with exit code 2 and one line naming the setting, before starting anything; a worker that somehow
 // runs without usable secrets answers /health 503, never healthy and broken.
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import MeshEdge from "../../party/edge/mesh-edge.ts";
 import { newToken } from "../../launcher/secrets-file.ts";
 import { PROJECT_ROOT } from "../../launcher/dev-server.ts";
+import { freePort, waitFor } from "../integration/mesh-harness.ts";
+
+/** Pids whose command line holds `marker`. */
+function processesWith(marker: string): number[] {
+  return readdirSync("/proc").filter((name) => /^\d+$/.test(name)).flatMap((pid) => {
+    try {
+      return readFileSync(`/proc/${pid}/cmdline`, "utf8").includes(marker) ? [Number(pid)] : [];
+    } catch {
+      return [];
+    }
+  });
+}
+
+function groupAlive(pgid: number): boolean {
+  try {
+    process.kill(-pgid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 const good = newToken();
 
@@ -60,4 +83,27 @@ describe("refusing to start unsafe", () => {
     const fine = await MeshEdge.onFetch(new Request("http://mesh.test/health") as never, { env: { MESH_ORCHESTRATOR_TOKEN: good, MESH_AGENT_TOKEN: good } } as never);
     expect(fine?.status).toBe(200);
   });
+
+  it("the dev server ends when its launcher is SIGKILLed: no partykit or workerd left, the port free", async () => {
+    const port = await freePort();
+    const persist = mkdtempSync(join(tmpdir(), "mesh-kill-launcher-"));
+    const launcher = spawn(process.execPath, ["--import", "tsx", join(PROJECT_ROOT, "launcher/server.ts"), "--port", String(port), "--persist", persist], {
+      cwd: PROJECT_ROOT,
+      env: { ...process.env, MESH_ORCHESTRATOR_TOKEN: good, MESH_AGENT_TOKEN: newToken() },
+      stdio: "ignore",
+    });
+    try {
+      await waitFor("the server up", async () => (await fetch(`http://127.0.0.1:${port}/health`).then((r) => r.ok).catch(() => false)) || null, 60_000, 200);
+      const [devServer] = processesWith(persist).filter((pid) => readFileSync(`/proc/${pid}/cmdline`, "utf8").includes("partykit"));
+      expect(devServer).toBeTypeOf("number");
+      expect(groupAlive(devServer ?? 0)).toBe(true);
+      launcher.kill("SIGKILL");
+      await waitFor("the dev server's group gone", () => !groupAlive(devServer ?? 0) || null, 10_000, 100);
+      expect(await fetch(`http://127.0.0.1:${port}/health`).then(() => "answered").catch(() => "refused")).toBe("refused");
+    } finally {
+      launcher.kill("SIGKILL");
+      for (const pid of processesWith(persist)) process.kill(-pid, "SIGKILL");
+      rmSync(persist, { recursive: true, force: true });
+    }
+  }, 90_000);
 });
