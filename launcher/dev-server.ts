@@ -1,5 +1,7 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { once } from "node:events";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -31,8 +33,12 @@ function partykitBin(): string {
  * `stop()` ends the whole group: SIGTERM, then SIGKILL if it lingers.
  */
 export async function startDevServer(options: DevServerOptions): Promise<DevServer> {
-  const args = [partykitBin(), "dev", "--port", String(options.port), "--persist", options.persistDir, "--no-hotkeys", "--disable-request-cf-fetch"];
-  for (const [key, value] of Object.entries(options.vars)) args.push("--var", `${key}=${value}`);
+  // The vars (secrets among them) go in a config file only this user can read, never on a command
+  // line where `ps` shows them to every local user (issue 14).
+  const configDir = mkdtempSync(join(tmpdir(), "mesh-dev-config-"));
+  const configFile = join(configDir, "partykit.json");
+  writeFileSync(configFile, JSON.stringify(devConfig(options.vars)), { mode: 0o600 });
+  const args = [partykitBin(), "dev", "--config", configFile, "--port", String(options.port), "--persist", options.persistDir, "--no-hotkeys", "--disable-request-cf-fetch"];
   const child = spawn(process.execPath, args, {
     cwd: PROJECT_ROOT,
     detached: true,
@@ -46,10 +52,11 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
   child.stdout?.on("data", capture);
   child.stderr?.on("data", capture);
   const url = `http://127.0.0.1:${options.port}`;
-  const reaper = startGroupReaper(child);
+  const reaper = startGroupReaper(child, configDir);
   const stop = async (): Promise<void> => {
     await stopGroup(child);
     reaper?.stdin?.end();
+    rmSync(configDir, { recursive: true, force: true });
   };
   const deadline = Date.now() + (options.readyTimeoutMs ?? 60_000);
   while (Date.now() < deadline) {
@@ -66,15 +73,33 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
   throw new Error(`partykit dev did not answer ${url}/health within ${options.readyTimeoutMs ?? 60_000} ms:\n${captured}`);
 }
 
+type PartykitConfig = { main?: string; parties?: Record<string, string>; serve?: { path?: string; build?: { entry?: string; outdir?: string } }; vars?: Record<string, unknown> };
+
+/** partykit.json with the vars added and every path made absolute (partykit reads a config's paths from the config's folder). */
+function devConfig(vars: Record<string, string>): PartykitConfig {
+  const config = JSON.parse(readFileSync(join(PROJECT_ROOT, "partykit.json"), "utf8")) as PartykitConfig;
+  const at = (path: string | undefined): string | undefined => (path === undefined ? undefined : resolve(PROJECT_ROOT, path));
+  return {
+    ...config,
+    ...(config.main === undefined ? {} : { main: at(config.main) }),
+    ...(config.parties === undefined ? {} : { parties: Object.fromEntries(Object.entries(config.parties).map(([name, path]) => [name, resolve(PROJECT_ROOT, path)])) }),
+    ...(config.serve === undefined
+      ? {}
+      : { serve: { ...config.serve, path: at(config.serve.path), ...(config.serve.build === undefined ? {} : { build: { ...config.serve.build, entry: at(config.serve.build.entry), outdir: at(config.serve.build.outdir) } }) } }),
+    vars: { ...config.vars, ...vars },
+  };
+}
+
 /**
  * The dev server ends when its launcher ends, even by SIGKILL (issue 14): a tiny `sh` holds a pipe
  * from the launcher and, when the pipe closes (the launcher is gone, however it went), ends the dev
  * server's process group (partykit's node and workerd under it). Nothing here keeps the launcher alive.
  */
-function startGroupReaper(child: ChildProcess): ChildProcess | undefined {
+function startGroupReaper(child: ChildProcess, configDir: string): ChildProcess | undefined {
   const group = child.pid;
   if (group === undefined) return undefined;
-  const reaper = spawn("sh", ["-c", `cat >/dev/null; kill -TERM -${group} 2>/dev/null; sleep 2; kill -KILL -${group} 2>/dev/null; true`], {
+  // The config folder (it holds the secrets) goes with it; its path is passed as $0, never interpolated.
+  const reaper = spawn("sh", ["-c", `cat >/dev/null; kill -TERM -${group} 2>/dev/null; rm -rf -- "$0"; sleep 2; kill -KILL -${group} 2>/dev/null; true`, configDir], {
     detached: true,
     stdio: ["pipe", "ignore", "ignore"],
   });
