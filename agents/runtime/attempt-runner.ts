@@ -166,6 +166,9 @@ export function runAttempt(input: AttemptRunInput): RunningAttempt {
     for (const name of WITHHELD_ENV) delete env[name];
     const parser = parserFor(input.executor.format);
     const cap = input.costCapUsd;
+    // Read once, not per line: the cap is checked on every stdout line.
+    const capRates = cap === undefined ? undefined : (input.rates ?? new RateTable());
+    const capModel = cap === undefined ? undefined : modelFromCommand(input.executor.command);
     const stdoutTail = new LineTail(100);
     const stderrTail = new LineTail(40);
     const cli = runProcessGroup({
@@ -182,8 +185,8 @@ export function runAttempt(input: AttemptRunInput): RunningAttempt {
           stdoutTail.push(text);
           show(text);
         }
-        if (cap !== undefined && parser.spent !== undefined && stopped === undefined) {
-          const cost = costOf(parser.spent(), modelFromCommand(input.executor.command), input.executor.format, input.rates ?? new RateTable());
+        if (cap !== undefined && capRates !== undefined && parser.spent !== undefined && stopped === undefined) {
+          const cost = costOf(parser.spent(), capModel, input.executor.format, capRates);
           if (cost !== undefined && cost > cap) {
             const text = `the attempt has cost $${cost.toFixed(4)}, past its cap of $${cap.toFixed(2)} (its budget reservation); stopping it`;
             note(`[agent] ${text}`);
