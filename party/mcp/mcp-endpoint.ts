@@ -1,7 +1,9 @@
 import { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import { WebStandardStreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js";
 import { CfWorkerJsonSchemaValidator } from "@modelcontextprotocol/sdk/validation/cfworker";
+import { JSONRPCMessageSchema } from "@modelcontextprotocol/sdk/types.js";
 import type * as Party from "partykit/server";
+import { MAX_BODY_BYTES } from "../../protocol/index.ts";
 import { errorResponse, json } from "../http/responses.ts";
 import { refuseRequest } from "../http/refuse-request.ts";
 import { orchestratorContext } from "../edge/api-routes.ts";
@@ -48,11 +50,38 @@ export async function handleMcp(request: Request, url: URL, lobby: Party.FetchLo
   };
   registerMeshTools(server, ctx);
   registerWorkTools(server, ctx);
-  const transport = new WebStandardStreamableHTTPServerTransport({ sessionIdGenerator: undefined });
+  const body = await readRpcBody(request);
+  if (body instanceof Response) return body;
+  const transport = new WebStandardStreamableHTTPServerTransport({ sessionIdGenerator: undefined, maxRequestBodySize: MAX_BODY_BYTES });
   await server.connect(transport);
   try {
-    return await transport.handleRequest(request);
+    return await transport.handleRequest(request, { parsedBody: body });
   } catch (error) {
     return json({ jsonrpc: "2.0", error: { code: -32603, message: `internal error: ${error instanceof Error ? error.message : String(error)}` }, id: null }, 500);
   }
+}
+
+const rpcError = (status: number, code: number, message: string): Response => json({ jsonrpc: "2.0", error: { code, message }, id: null }, status);
+
+/**
+ * The JSON-RPC body, read here so the documented limit holds (256 KiB, README "Wire errors") and
+ * errors follow JSON-RPC: not JSON is -32700 (parse error); JSON that is no JSON-RPC message, such as
+ * `{"hello":1}`, is -32600 (invalid request), not a parse error.
+ */
+async function readRpcBody(request: Request): Promise<unknown> {
+  const tooLarge = (): Response => rpcError(413, -32000, `the body exceeds ${MAX_BODY_BYTES} bytes`);
+  if (Number(request.headers.get("content-length") ?? "0") > MAX_BODY_BYTES) return tooLarge();
+  const text = await request.text();
+  if (new TextEncoder().encode(text).byteLength > MAX_BODY_BYTES) return tooLarge();
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    return rpcError(400, -32700, "Parse error: the body is not valid JSON");
+  }
+  const messages: unknown[] = Array.isArray(parsed) ? parsed : [parsed];
+  if (messages.length === 0 || !messages.every((message) => JSONRPCMessageSchema.safeParse(message).success)) {
+    return rpcError(400, -32600, "Invalid Request: the body is not a JSON-RPC 2.0 message (jsonrpc \"2.0\", method, and id for a request)");
+  }
+  return parsed;
 }

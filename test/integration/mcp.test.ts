@@ -53,6 +53,22 @@ afterAll(async () => {
 });
 
 describe("MCP over Streamable HTTP", () => {
+  it("answers bad bodies as JSON-RPC says: -32700 for not JSON, -32600 for JSON that is no message, 413 past 256 KiB", async () => {
+    const post = async (body: string) => {
+      const response = await fetch(`${mesh.url}/mcp`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${mesh.orchestratorToken}`, "content-type": "application/json", accept: "application/json, text/event-stream" },
+        body,
+      });
+      return { status: response.status, body: (await response.json()) as { error?: { code: number; message: string } } };
+    };
+    expect(await post("{not json")).toMatchObject({ status: 400, body: { error: { code: -32700 } } });
+    expect(await post(JSON.stringify({ hello: 1 }))).toMatchObject({ status: 400, body: { error: { code: -32600 } } });
+    expect(await post("[]")).toMatchObject({ status: 400, body: { error: { code: -32600 } } });
+    const big = JSON.stringify({ jsonrpc: "2.0", id: 1, method: "tools/list", params: { pad: "x".repeat(300 * 1024) } });
+    expect(await post(big)).toMatchObject({ status: 413, body: { error: { code: -32000 } } });
+  });
+
   it("lists every tool with its input schema", async () => {
     const { tools } = await client.listTools();
     const byName = new Map(tools.map((tool) => [tool.name, tool]));
