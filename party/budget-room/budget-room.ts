@@ -1,5 +1,6 @@
 import type * as Party from "partykit/server";
-import { BudgetCommand, PartyName, type BudgetToDashboard, type TaskRecord, type StageRecord } from "../../protocol/index.ts";
+import { z } from "zod";
+import { BudgetCommand, PartyName, parseMessage, type BudgetToDashboard, type TaskRecord, type StageRecord } from "../../protocol/index.ts";
 import { gateRequest, gateSocket } from "../auth/room-gate.ts";
 import { scopeSeesMesh } from "../auth/viewer-link.ts";
 import { readJsonBody } from "../http/read-body.ts";
@@ -47,8 +48,11 @@ export default class BudgetRoom implements Party.Server {
     connection.send(this.snapshot());
   }
 
-  onMessage(_raw: string | ArrayBuffer | ArrayBufferView, connection: Party.Connection): void {
-    connection.send(JSON.stringify({ type: "error", code: "unknown_type", message: "the budget socket only sends budget.snapshot; it takes no messages" }));
+  onMessage(raw: string | ArrayBuffer | ArrayBufferView, connection: Party.Connection): void {
+    // The socket takes no messages: a frame that is not JSON (or too large, or binary) says so as any socket would; any other is an unknown type.
+    const parsed = parseMessage(z.never(), raw);
+    const error = !parsed.ok && parsed.error.code !== "bad_message" ? parsed.error : { code: "unknown_type" as const, message: "the budget socket only sends budget.snapshot; it takes no messages" };
+    connection.send(JSON.stringify({ type: "error", code: error.code, message: error.message }));
   }
 
   async onRequest(request: Party.Request): Promise<Response> {

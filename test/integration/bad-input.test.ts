@@ -95,6 +95,16 @@ describe("bad input on sockets", () => {
     expect(body.agents.map((a) => a.name)).not.toContain("future");
   });
 
+  it("answers the budget socket's garbage with bad_json and any message with unknown_type (it takes none)", async () => {
+    const budget = await rawSocket("/parties/budget/main", mesh.orchestratorToken);
+    await waitFor("the snapshot", () => budget.frames.length >= 1 || null);
+    budget.socket.send("{not json");
+    budget.socket.send(JSON.stringify({ type: "budget.reserve" }));
+    await waitFor("two errors", () => errorCodes(budget.frames).length >= 2 || null);
+    expect(errorCodes(budget.frames)).toEqual(["bad_json", "unknown_type"]);
+    budget.socket.close();
+  });
+
   it("closes a socket to a task that does not exist with 4404", async () => {
     const ghost = await rawSocket("/parties/task/01J0000000000000000000GHST", mesh.orchestratorToken);
     expect(await ghost.closed).toBe(CloseCode.notFound);
