@@ -188,6 +188,9 @@ export async function createLink(ctx: MeshContext, task: string | undefined, ttl
   if (task !== undefined) {
     const taskId = await resolveTaskRef(ctx, task);
     if (!taskId.ok) return taskId;
+    // A link for a task that does not exist is refused (404), not minted (issue 14).
+    const exists = await callRoom<TaskRecord>(ctx, PartyName.task, taskId.value, "");
+    if (!exists.ok) return exists;
     scope = { kind: "task", taskId: taskId.value };
   }
   const expiresAt = Date.now() + ttlS * 1000;

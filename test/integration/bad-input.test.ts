@@ -130,6 +130,15 @@ describe("bad input on routes", () => {
     expect((await mesh.api<{ tasks: unknown[] }>("/api/tasks?limit=500")).body.tasks.length).toBe(before);
   });
 
+  it("refuses a link for a task that does not exist (404), by id or by name, and mints nothing", async () => {
+    for (const task of ["01J0000000000000000000NONE", "no-such-task"]) {
+      const response = await mesh.api("/api/links", { method: "POST", body: { task } });
+      expect(response.status).toBe(404);
+      expect(response.body.error?.code).toBe("not_found");
+      expect(JSON.stringify(response.body)).not.toContain("token");
+    }
+  });
+
   it("names the bad field", async () => {
     const response = await mesh.api("/api/tasks", { method: "POST", body: { instruction: "x", colour: "red" } });
     expect(response.body.error?.message).toContain("colour");
