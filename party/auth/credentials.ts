@@ -14,14 +14,18 @@ export function readSecrets(env: Record<string, unknown>): MeshSecrets | ErrorBo
   return { orchestratorToken: env.MESH_ORCHESTRATOR_TOKEN as string, agentToken: env.MESH_AGENT_TOKEN as string };
 }
 
-/** The credential of a request: `Authorization: Bearer …`, or `?token=` for WebSockets (browsers cannot set headers there). */
-export function presentedToken(request: Request): string | null {
+/**
+ * The credential of a request: `Authorization: Bearer …`; for a WebSocket upgrade also `?token=`
+ * (browsers cannot set headers there). Plain HTTP never reads it from the URL, where it would end up
+ * in logs and histories (issue 14).
+ */
+export function presentedToken(request: Request, kind: "socket" | "http" = "socket"): string | null {
   const header = request.headers.get("authorization");
   if (header !== null) {
     const match = /^Bearer\s+(\S+)$/i.exec(header.trim());
     return match?.[1] ?? null;
   }
-  return new URL(request.url).searchParams.get("token");
+  return kind === "socket" ? new URL(request.url).searchParams.get("token") : null;
 }
 
 const encoder = new TextEncoder();

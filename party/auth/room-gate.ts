@@ -35,7 +35,7 @@ export async function gateRequest(request: Party.Request, env: Record<string, un
   const secrets = readSecrets(env);
   const raw = request as unknown as Request;
   if ("code" in secrets) return refuseRequest(raw, errorResponse(secrets.code, secrets.message));
-  const caller = await identify(presentedToken(raw), secrets, Date.now());
+  const caller = await identify(presentedToken(raw, "http"), secrets, Date.now());
   if (caller === null) return refuseRequest(raw, errorResponse("unauthorized", "missing or wrong token; send 'Authorization: Bearer <orchestrator token>'"));
   if (caller.role !== "orchestrator") return refuseRequest(raw, errorResponse("forbidden", `a ${caller.role} credential may not call this room over HTTP`));
   return null;

@@ -62,6 +62,9 @@ describe("HTTP auth", () => {
     expect((await mesh.api(`/parties/task/${taskA.task_id}`, { token: mesh.agentToken })).status).toBe(403);
     expect((await mesh.api("/parties/registry/main", { method: "POST", body: { type: "dispatch.withdraw", task_id: taskA.task_id }, token: mesh.agentToken })).status).toBe(403);
     expect((await mesh.api("/parties/directory/main", { token: null })).status).toBe(401);
+    // Plain HTTP never takes a credential from the URL (it would land in logs): the same token as ?token= is refused.
+    expect((await mesh.api(`/parties/task/${taskA.task_id}?token=${encodeURIComponent(mesh.orchestratorToken)}`, { token: null })).status).toBe(401);
+    expect((await mesh.api(`/parties/task/${taskA.task_id}`)).status).toBe(200);
   });
 });
 
