@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { once } from "node:events";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
+import { partykitBinWithHost } from "./partykit-host.ts";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -18,14 +19,22 @@ export type DevServerOptions = {
   output?: "inherit" | "pipe";
   /** How long to wait for /health. */
   readyTimeoutMs?: number;
+  /** The address to listen on; 127.0.0.1 unless told otherwise (INTERFACES.md "Agent identity and limits"). */
+  host?: string;
 };
 
 export type DevServer = { url: string; process: ChildProcess; stop(): Promise<void> };
 
-/** The partykit CLI, run with this Node directly: killing an npx wrapper can leave workerd behind. */
+/**
+ * The partykit CLI, run with this Node directly: killing an npx wrapper can leave workerd behind. The
+ * copy that listens where it is told (partykit-host.ts), else the original, which listens on 0.0.0.0.
+ */
 function partykitBin(): string {
   // The package exports no subpath for its CLI (nor a `require` condition), so take it from node_modules.
-  return join(PROJECT_ROOT, "node_modules/partykit/dist/bin.mjs");
+  const dist = join(PROJECT_ROOT, "node_modules/partykit/dist");
+  const chosen = partykitBinWithHost(dist);
+  if (chosen === undefined) console.warn("warning: this partykit version's listen address could not be set; the dev server listens on 0.0.0.0");
+  return chosen ?? join(dist, "bin.mjs");
 }
 
 /**
@@ -43,7 +52,7 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
     cwd: PROJECT_ROOT,
     detached: true,
     stdio: ["ignore", options.output === "inherit" ? "inherit" : "pipe", options.output === "inherit" ? "inherit" : "pipe"],
-    env: { ...process.env, PARTYKIT_TELEMETRY_DISABLED: "1", DO_NOT_TRACK: "1" },
+    env: { ...process.env, PARTYKIT_TELEMETRY_DISABLED: "1", DO_NOT_TRACK: "1", MESH_DEV_HOST: options.host ?? "127.0.0.1" },
   });
   let captured = "";
   const capture = (chunk: Buffer): void => {

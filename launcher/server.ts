@@ -6,10 +6,10 @@ import { serverVars } from "./server-vars.ts";
 import { secretsProblem } from "../protocol/index.ts";
 
 const { values } = parseArgs({
-  options: { port: { type: "string", default: "1999" }, persist: { type: "string", default: ".mesh/state" }, help: { type: "boolean" } },
+  options: { port: { type: "string", default: "1999" }, persist: { type: "string", default: ".mesh/state" }, host: { type: "string", default: "127.0.0.1" }, help: { type: "boolean" } },
 });
 if (values.help) {
-  console.log("usage: npm run server -- --port <port> --persist <dir>\nneeds MESH_ORCHESTRATOR_TOKEN and MESH_AGENT_TOKEN in the environment (npm start makes them for you)");
+  console.log("usage: npm run server -- --port <port> --persist <dir> [--host <address>, default 127.0.0.1; 0.0.0.0 for agents on other machines]\nneeds MESH_ORCHESTRATOR_TOKEN and MESH_AGENT_TOKEN in the environment (npm start makes them for you)");
   process.exit(0);
 }
 // Never up and broken (issue 14): one line saying what to set, exit code 2.
@@ -30,6 +30,7 @@ const server = await startDevServer({
   persistDir: resolve(PROJECT_ROOT, values.persist ?? ".mesh/state"),
   vars: serverVars({ MESH_ORCHESTRATOR_TOKEN: orchestrator, MESH_AGENT_TOKEN: agent }),
   output: "inherit",
+  host: values.host ?? "127.0.0.1",
 });
 console.log(`agent-mesh server ready on ${server.url}`);
 for (const signal of ["SIGINT", "SIGTERM"] as const) {

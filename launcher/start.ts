@@ -10,10 +10,10 @@ import { PROJECT_ROOT, startDevServer, stopGroup } from "./dev-server.ts";
 import { loadOrCreateSecrets } from "./secrets-file.ts";
 import { serverVars } from "./server-vars.ts";
 
-const USAGE = "usage: npm start [-- --port <port>] [--no-demo-task]\nthe mesh server, one local agent with a demo CLI and a demo task; secrets come from the environment or .mesh/secrets.env (generated)";
+const USAGE = "usage: npm start [-- --port <port>] [--host <address>, default 127.0.0.1] [--no-demo-task]\nthe mesh server, one local agent with a demo CLI and a demo task; secrets come from the environment or .mesh/secrets.env (generated)";
 const { values } = (() => {
   try {
-    return parseArgs({ options: { port: { type: "string", default: "1999" }, "no-demo-task": { type: "boolean" }, help: { type: "boolean" } } });
+    return parseArgs({ options: { port: { type: "string", default: "1999" }, host: { type: "string", default: "127.0.0.1" }, "no-demo-task": { type: "boolean" }, help: { type: "boolean" } } });
   } catch (error) {
     console.error(`error: ${error instanceof Error ? error.message : String(error)}\n${USAGE}`);
     process.exit(2);
@@ -35,7 +35,7 @@ if (secretsRefused !== null) {
 }
 
 console.log(`Starting the mesh on port ${port} (state in ${relative(PROJECT_ROOT, stateDir)}/)…`);
-const server = await startDevServer({ port, persistDir: join(stateDir, "state"), vars: serverVars(secrets) }).catch((error: unknown) => {
+const server = await startDevServer({ port, persistDir: join(stateDir, "state"), vars: serverVars(secrets), host: values.host ?? "127.0.0.1" }).catch((error: unknown) => {
   console.error(`The server did not start: ${error instanceof Error ? error.message : String(error)}\nIs port ${port} in use? Try 'npm start -- --port 2999'.`);
   process.exit(1);
 });

@@ -84,7 +84,7 @@ describe("refusing to start unsafe", () => {
     expect(fine?.status).toBe(200);
   });
 
-  it("keeps secrets off every command line, and the dev server ends when its launcher is SIGKILLed: no partykit or workerd left, the port free", async () => {
+  it("listens on 127.0.0.1, keeps secrets off every command line, and the dev server ends when its launcher is SIGKILLed: no partykit or workerd left, the port free", async () => {
     const port = await freePort();
     const persist = mkdtempSync(join(tmpdir(), "mesh-kill-launcher-"));
     const launcher = spawn(process.execPath, ["--import", "tsx", join(PROJECT_ROOT, "launcher/server.ts"), "--port", String(port), "--persist", persist], {
@@ -94,6 +94,9 @@ describe("refusing to start unsafe", () => {
     });
     try {
       await waitFor("the server up", async () => (await fetch(`http://127.0.0.1:${port}/health`).then((r) => r.ok).catch(() => false)) || null, 60_000, 200);
+      // It listens on 127.0.0.1 only (partykit dev alone would take 0.0.0.0).
+      const listening = readFileSync("/proc/net/tcp", "utf8").split("\n").filter((line) => line.includes(`:${port.toString(16).toUpperCase().padStart(4, "0")} `) && line.split(/\s+/)[4] === "0A");
+      expect(listening.map((line) => line.trim().split(/\s+/)[1])).toEqual([`0100007F:${port.toString(16).toUpperCase().padStart(4, "0")}`]);
       // No secret on any process's command line (`ps` shows them to every local user).
       expect(processesWith(good)).toEqual([]);
       const [devServer] = processesWith(persist).filter((pid) => readFileSync(`/proc/${pid}/cmdline`, "utf8").includes("partykit"));
