@@ -71,8 +71,12 @@ export default class AgentRegistryRoom implements Party.Server {
   private delivering = false;
   private readonly applies = new ApplyCalls();
   private dashboardTimer: ReturnType<typeof setTimeout> | null = null;
-  /** Whether a dashboard follows the fleet feed (the feed's replies say); no pushes while nobody does. */
-  private feedWatched = false;
+  /**
+   * Whether a dashboard follows the fleet feed (the feed's replies say); no pushes while nobody does.
+   * True at start: a registry that restarted alone pushes once, so dashboards that stayed connected to
+   * the feed are not left with an old snapshot, and the reply says whether anyone watches.
+   */
+  private feedWatched = true;
   /**
    * Heartbeats are counted from here, not from before it: the instance's start, or the end of a stall
    * of the registry itself (its watchdog's tick came late: the process was stopped, the machine
