@@ -5,9 +5,10 @@ import { AgentCapabilities } from "./isolation.ts";
 
 /**
  * How an agent is doing: online (heartbeating), stale (beats missed, not yet lost), lost (three beats
- * missed: its attempts were given up as `agent_lost`), offline (disconnected cleanly, holding nothing).
+ * missed: its attempts were given up as `agent_lost`), offline (disconnected cleanly, holding nothing),
+ * revoked (refused for good: `POST /api/agents/<name>/revoke`).
  */
-export const AgentState = z.enum(["online", "stale", "lost", "offline"]);
+export const AgentState = z.enum(["online", "stale", "lost", "offline", "revoked"]);
 export type AgentState = z.infer<typeof AgentState>;
 
 /** An agent as the registry lists it (`GET /api/agents`, `list_agents`, the dashboard). */
@@ -30,5 +31,9 @@ export const AgentRecord = z.object({
   capabilities: AgentCapabilities.optional(),
   /** Disk its worktrees use, in bytes, as it last reported. */
   worktrees_bytes: z.number().optional(),
+  /** The enrollment token it enrolled with (its name, never the secret). */
+  enrolled_by: z.string().optional(),
+  /** When it was revoked (ms since epoch). */
+  revoked_at: z.number().optional(),
 });
 export type AgentRecord = z.infer<typeof AgentRecord>;

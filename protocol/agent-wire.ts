@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { ErrorBody } from "./errors.ts";
+import { AGENT_NAME_PATTERN } from "./identity.ts";
 import { ExecutorTier } from "./ladder.ts";
 import { MAX_LINES_PER_BATCH } from "./limits.ts";
 import { AttemptStatus, FailureClass, OutputLine, Tokens } from "./task.ts";
@@ -23,8 +24,8 @@ export type AttemptRef = z.infer<typeof AttemptRef>;
 export const AgentHello = z.object({
   type: z.literal("agent.hello"),
   protocol_version: z.number().int(),
-  /** Unique agent name; a second connection under the same name replaces the first. */
-  name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/),
+  /** Unique agent name, bound to the credential that first took it; a second connection with that credential replaces the first. */
+  name: z.string().regex(AGENT_NAME_PATTERN),
   kind: z.enum(["mac", "vm"]),
   /** Tiers of the agent's executors file. */
   tiers: z.array(ExecutorTier).min(1),
@@ -84,6 +85,17 @@ export const AgentWelcome = z.object({
 });
 export type AgentWelcome = z.infer<typeof AgentWelcome>;
 
+/**
+ * Registry → agent, before `agent.welcome` on its first registration: its own credential. The agent
+ * keeps it (mode 0600, in its state directory) and presents it from then on; the mesh keeps only a hash.
+ */
+export const AgentEnrolled = z.object({
+  type: z.literal("agent.enrolled"),
+  name: z.string(),
+  credential: z.string(),
+});
+export type AgentEnrolled = z.infer<typeof AgentEnrolled>;
+
 /** Registry → agent: run this attempt. The agent streams its output to the task's room. */
 export const TaskAssign = z.object({
   type: z.literal("task.assign"),
@@ -106,6 +118,11 @@ export const TaskAssign = z.object({
    * `budget_exceeded` once the cost the CLI streams passes it (issue 13).
    */
   max_cost_usd: z.number().positive().optional(),
+  /**
+   * The attempt's own token, minted by the registry for the agent it assigned the attempt to: the
+   * task room takes this attempt's hello, lines and exit only over a socket opened with it (issue 14).
+   */
+  attempt_token: z.string().max(1000).optional(),
 });
 export type TaskAssign = z.infer<typeof TaskAssign>;
 
@@ -147,7 +164,7 @@ export const HeartbeatAck = z.object({
 });
 export type HeartbeatAck = z.infer<typeof HeartbeatAck>;
 
-export const RegistryToAgent = z.discriminatedUnion("type", [AgentWelcome, TaskAssign, HeartbeatAck, TaskApply, TaskEnded, ErrorMessage]);
+export const RegistryToAgent = z.discriminatedUnion("type", [AgentEnrolled, AgentWelcome, TaskAssign, HeartbeatAck, TaskApply, TaskEnded, ErrorMessage]);
 export type RegistryToAgent = z.infer<typeof RegistryToAgent>;
 
 // Agent ↔ task room: one socket per attempt, opened when the agent takes it.

@@ -45,6 +45,14 @@ export const ErrorCode = z.enum([
   "agent_offline",
   /** The server is missing a secret or has one too short: it serves nothing until restarted with it (issue 14). */
   "server_misconfigured",
+  /** An agent name is bound to another agent's credential (issue 14): pick another name, or present that agent's credential. */
+  "name_taken",
+  /** The agent was revoked: it is refused until it enrolls under a new name or is forgotten (`DELETE /api/agents/<name>`). */
+  "agent_revoked",
+  /** The mesh knows no such agent credential (the agent was forgotten, or the mesh's state is new): enroll again. */
+  "credential_unknown",
+  /** Too many requests or messages from one credential or connection; the answer says when to try again. */
+  "rate_limited",
   /** Something failed inside the mesh; the message says what. */
   "internal",
 ]);
@@ -81,6 +89,10 @@ export const httpStatusOf: Record<ErrorCode, number> = {
   wrong_branch: 409,
   agent_offline: 409,
   server_misconfigured: 503,
+  name_taken: 409,
+  agent_revoked: 403,
+  credential_unknown: 401,
+  rate_limited: 429,
   internal: 500,
 };
 
@@ -103,4 +115,8 @@ export const CloseCode = {
   notAssigned: 4409,
   /** The agent missed three heartbeats and was given up as lost; it may reconnect and say hello again. */
   heartbeatTimeout: 4408,
+  /** The mesh does not know the agent's credential (forgotten, or a new mesh): enroll again with an enrollment token. */
+  credentialUnknown: 4401,
+  /** A socket sent more than its share of messages (RFC 6455 1008, policy violation). */
+  flood: 1008,
 } as const;

@@ -17,24 +17,6 @@ export const RUNTIME_FRAME_LIMIT_BYTES = 1024 * 1024;
 /** Largest HTTP request body, in bytes. */
 export const MAX_BODY_BYTES = 256 * 1024;
 
-/** Secrets shorter than this are refused: the server does not start with them (INTERFACES.md "Agent identity and limits"). */
-export const MIN_SECRET_CHARS = 32;
-/** The secrets the server needs, by setting name. */
-export const SECRET_SETTINGS = ["MESH_ORCHESTRATOR_TOKEN", "MESH_AGENT_TOKEN"] as const;
-
-/**
- * What is wrong with the server's secrets, as one line saying what to set; null when both are there
- * and long enough. The launcher (before starting) and the worker (on every request) ask the same.
- */
-export function secretsProblem(env: Readonly<Record<string, unknown>>): string | null {
-  for (const name of SECRET_SETTINGS) {
-    const value = env[name];
-    if (typeof value !== "string" || value.length === 0) return `${name} is not set; set it to a random secret of ${MIN_SECRET_CHARS}+ characters (npm start generates one into .mesh/secrets.env)`;
-    if (value.length < MIN_SECRET_CHARS) return `${name} is ${value.length} characters; set it to a random secret of ${MIN_SECRET_CHARS}+ characters (e.g. openssl rand -base64 32)`;
-  }
-  return null;
-}
-
 /** Longest output line, in characters; agents split longer lines into pieces. */
 export const MAX_LINE_CHARS = 4096;
 

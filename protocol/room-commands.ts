@@ -109,7 +109,14 @@ export const TaskEndedNotice = z.object({
 });
 export type TaskEndedNotice = z.infer<typeof TaskEndedNotice>;
 
-export const RegistryCommand = z.discriminatedUnion("type", [DispatchRequest, DispatchWithdraw, ApplyRequest, TaskEndedNotice]);
+/** Edge → registry: refuse this agent from now on (`revoke`), or forget it so its name can enroll again (`forget`). */
+export const AgentRevoke = z.object({
+  type: z.enum(["agent.revoke", "agent.forget"]),
+  name: z.string(),
+});
+export type AgentRevoke = z.infer<typeof AgentRevoke>;
+
+export const RegistryCommand = z.discriminatedUnion("type", [DispatchRequest, DispatchWithdraw, ApplyRequest, TaskEndedNotice, AgentRevoke]);
 export type RegistryCommand = z.infer<typeof RegistryCommand>;
 
 /** A task as the directory lists it. */

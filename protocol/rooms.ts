@@ -13,6 +13,8 @@ export const PartyName = {
   budget: "budget",
   /** The fleet feed: what dashboards follow of the agents, fed by the registry (which serves agents only). */
   fleet: "fleet",
+  /** The audit log: every state-changing call, bounded (issue 14). */
+  audit: "audit",
 } as const;
 export type PartyName = (typeof PartyName)[keyof typeof PartyName];
 

@@ -4,6 +4,7 @@ import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { AgentHello } from "../../protocol/index.ts";
 import { DEFAULT_LIMITS, type LimitSettings } from "./process-limits.ts";
+import { CREDENTIAL_FILE, readCredential } from "./agent-credential.ts";
 
 export type AgentKind = "vm" | "mac";
 
@@ -18,7 +19,8 @@ export interface AgentOptions {
   capacity: number;
   /** The cwd of a task that names none. */
   workdir: string;
-  token: string;
+  /** The enrollment token (MESH_AGENT_TOKEN); absent when the agent already holds its own credential. */
+  enrollmentToken?: string;
   /** A prices file overriding the built-in rates (`--rates`). */
   ratesPath?: string;
   /** Resource limits for every child. */
@@ -165,8 +167,9 @@ export function parseAgentOptions(argv: readonly string[], env: NodeJS.ProcessEn
   if (!/^\d{1,6}(\.\d+)?$/.test(keepText)) return error(`--keep-worktrees-h '${keepText}' must be a number of hours, e.g. 24`);
 
   const token = env.MESH_AGENT_TOKEN;
-  if (token === undefined || token.length === 0) {
-    return error("MESH_AGENT_TOKEN is not set: export the mesh's agent token (the server prints it when it starts) and run again");
+  const enrolled = readCredential(join(stateDir, CREDENTIAL_FILE), server, name) !== undefined;
+  if ((token === undefined || token.length === 0) && !enrolled) {
+    return error(`MESH_AGENT_TOKEN is not set and ${join(stateDir, CREDENTIAL_FILE)} holds no credential for this mesh: export the mesh's agent (enrollment) token, which the server prints when it starts, and run again`);
   }
 
   return {
@@ -178,7 +181,7 @@ export function parseAgentOptions(argv: readonly string[], env: NodeJS.ProcessEn
       executorsPath: resolve(executorsPath),
       capacity,
       workdir,
-      token,
+      ...(token === undefined || token.length === 0 ? {} : { enrollmentToken: token }),
       limits,
       stateDir,
       worktreesDir,

@@ -46,7 +46,8 @@ export interface LinkTransport {
 /** Where a transport connects and when it stops trying. */
 export interface LinkSpec {
   server: URL;
-  token: string;
+  /** Read at every (re)connect: an agent that enrolled presents its own credential from then on. */
+  token: string | (() => string);
   party: typeof PartyName.registry | typeof PartyName.task;
   room: string;
   maxRetries: number;

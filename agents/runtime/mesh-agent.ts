@@ -10,6 +10,7 @@ import { packageVersion } from "./package-version.ts";
 import { plainSupervisor, type ProcessSupervisor } from "./process-limits.ts";
 import { gitCapabilities } from "./git-capability.ts";
 import { RegistryLink, type AgentIdentity } from "./registry-link.ts";
+import { AgentCredential } from "./agent-credential.ts";
 import { WorktreeKeeper } from "./worktree-keeper.ts";
 
 export interface AgentHandle {
@@ -43,6 +44,7 @@ export function startAgent(options: AgentOptions, executors: ExecutorsFile, plat
   const log = platform.log ?? stderrLog;
   const supervisor = platform.supervisor ?? plainSupervisor(options.kind);
   const rates = platform.rates ?? new RateTable();
+  const credential = new AgentCredential(options.stateDir, options.server, options.name, options.enrollmentToken);
   const identity: AgentIdentity = {
     name: options.name,
     kind: options.kind,
@@ -90,7 +92,8 @@ export function startAgent(options: AgentOptions, executors: ExecutorsFile, plat
       executor,
       agent: options.name,
       server: options.server,
-      token: options.token,
+      // The attempt's own token (issue 14): the task room takes this attempt only over a socket opened with it.
+      token: assign.attempt_token ?? credential.token(),
       workdir: options.workdir,
       supervisor,
       rates,
@@ -125,7 +128,7 @@ export function startAgent(options: AgentOptions, executors: ExecutorsFile, plat
 
   const registry = new RegistryLink({
     server: options.server,
-    token: options.token,
+    credential,
     identity,
     log,
     // Heartbeats say what each attempt is doing, so the dashboard can tell dead from slow from waiting.

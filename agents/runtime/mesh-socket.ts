@@ -46,7 +46,7 @@ class MeshSocket implements LinkTransport {
       protocol: spec.server.protocol === "https:" ? "wss" : "ws",
       party: spec.party,
       room: spec.room,
-      query: { token: spec.token },
+      query: () => ({ token: typeof spec.token === "function" ? spec.token() : spec.token }),
       WebSocket: this.refusalRecordingSocket(),
       maxRetries: spec.maxRetries,
       maxEnqueuedMessages: 0,

@@ -15,13 +15,15 @@ import {
 import type { AgentLog } from "./agent-log.ts";
 import { describeClose, type FrameData, type LinkFailure, type LinkTransport, type OpenTransport } from "./link-transport.ts";
 import { openMeshSocket } from "./mesh-socket.ts";
+import type { AgentCredential } from "./agent-credential.ts";
 
 /** Who the agent is, as its hello says (the running list is read at each open). */
 export type AgentIdentity = Omit<AgentHello, "type" | "protocol_version" | "running">;
 
 export interface RegistryLinkOptions {
   server: URL;
-  token: string;
+  /** Its own credential once enrolled, else the enrollment token (issue 14). */
+  credential: Pick<AgentCredential, "token" | "keep" | "forget" | "file">;
   identity: AgentIdentity;
   log: AgentLog;
   /** The attempts the agent holds now, for the hello and every heartbeat. */
@@ -47,7 +49,7 @@ const SILENT_BEATS = 2;
 /** How often the agent's watchdog looks. */
 const WATCHDOG_TICK_MS = 1000;
 /** Close codes after which the registry will not take this agent back as it is. */
-export const REGISTRY_FINAL_CLOSE_CODES: readonly number[] = [CloseCode.unsupportedVersion, CloseCode.replaced];
+export const REGISTRY_FINAL_CLOSE_CODES: readonly number[] = [CloseCode.unsupportedVersion, CloseCode.replaced, CloseCode.forbidden];
 
 /**
  * The agent's one persistent link to the registry, as a message sequence over a reconnecting
@@ -69,6 +71,8 @@ export class RegistryLink {
   private connected = false;
   private outage = false;
   private closed = false;
+  /** The registry's last refusal of this agent (name taken, revoked, wrong credential), for the line that ends it. */
+  private refusal: string | undefined;
 
   constructor(options: RegistryLinkOptions) {
     this.options = options;
@@ -80,7 +84,7 @@ export class RegistryLink {
   private openTransport(): LinkTransport {
     const transport = (this.options.openTransport ?? openMeshSocket)({
       server: this.options.server,
-      token: this.options.token,
+      token: () => this.options.credential.token(),
       party: PartyName.registry,
       room: SINGLETON_ROOM_ID,
       maxRetries: REGISTRY_MAX_RETRIES,
@@ -158,6 +162,11 @@ export class RegistryLink {
         this.startHeartbeat();
         return;
       }
+      case "agent.enrolled":
+        // Kept before anything else happens: the next reconnect presents it (registry-link's token is read per connect).
+        this.options.credential.keep(message.credential);
+        this.options.log(`enrolled as ${message.name}; its own credential is kept in ${this.options.credential.file} (mode 0600)`);
+        return;
       case "task.assign":
         this.options.onAssign(message);
         return;
@@ -171,6 +180,13 @@ export class RegistryLink {
       case "heartbeat.ack":
         return;
       case "error":
+        if (message.code === "credential_unknown") {
+          // Forgotten by the mesh (DELETE /api/agents/<name>), or another mesh's state: enroll again if the token is here.
+          if (this.options.credential.forget()) this.options.log(`the mesh does not know this agent's credential (${message.message}); enrolling again with MESH_AGENT_TOKEN`);
+          else this.refusal = `${message.message}; set MESH_AGENT_TOKEN to an enrollment token and start the agent again`;
+        } else if (message.code === "name_taken" || message.code === "agent_revoked" || message.code === "unauthorized") {
+          this.refusal = `the mesh refused this agent (${message.code}): ${message.message}`;
+        }
         this.options.log(`registry error ${message.code}${message.in_reply_to === undefined ? "" : ` (to ${message.in_reply_to})`}: ${message.message}`);
         return;
     }
@@ -183,6 +199,8 @@ export class RegistryLink {
     if (this.closed) return;
     if (code === CloseCode.unsupportedVersion) {
       this.fatal(`the mesh does not support this agent's protocol version ${PROTOCOL_VERSION} (${describeClose(code, reason)}); update the agent`);
+    } else if (code === CloseCode.forbidden || (code === CloseCode.credentialUnknown && this.refusal !== undefined)) {
+      this.fatal(this.refusal ?? `the mesh refused this agent (${describeClose(code, reason)})`);
     } else if (code === CloseCode.replaced) {
       this.fatal(`another agent connected with the name '${this.options.identity.name}' and replaced this one; give each agent its own --name`);
     } else if (this.transport.retriesExhausted) {
@@ -199,7 +217,7 @@ export class RegistryLink {
     // The upgrade is answered 401/403 before any socket exists: retrying with the same token cannot help.
     const reason = failure.refusal?.reason;
     if (reason === "unauthorized" || reason === "forbidden") {
-      this.fatal(`the mesh refused the agent token (${failure.message}, ${reason}); set MESH_AGENT_TOKEN to the server's agent token`);
+      this.fatal(`the mesh refused the agent's token (${failure.message}, ${reason}); set MESH_AGENT_TOKEN to one of the mesh's enrollment tokens (or, if it expired, a current one)`);
       return;
     }
     if (this.outage) return;

@@ -1,5 +1,6 @@
 import type * as Party from "partykit/server";
 import {
+  AGENT_CREDENTIAL_PREFIX,
   AgentToRegistry,
   CloseCode,
   PartyName,
@@ -13,12 +14,15 @@ import {
   type RegistryToAgent,
   type RegistryToDashboard,
 } from "../../protocol/index.ts";
-import { gateRequest, gateSocket, roleOf, type SocketRole } from "../auth/room-gate.ts";
+import { callerOf, gateRequest, gateSocket, roleOf, type SocketRole } from "../auth/room-gate.ts";
+import { mintAttemptToken } from "../auth/attempt-token.ts";
+import { randomSecret, sha256Hex } from "../auth/signing.ts";
+import { recordAudit } from "../audit/audit-record.ts";
 import { readJsonBody } from "../http/read-body.ts";
 import { errorResponse, json } from "../http/responses.ts";
 import { LiveSockets } from "../live-sockets.ts";
 import { PEER_QUERY, askRoom, sendToTask } from "../room-peers.ts";
-import { readSecrets } from "../auth/credentials.ts";
+import { readSecrets, type Caller } from "../auth/credentials.ts";
 import { ApplyCalls } from "./apply-calls.ts";
 import {
   decideRegistry,
@@ -29,9 +33,11 @@ import {
   type Assignment,
   type LostNotice,
   type RegistryContext,
+  type RegistryDecision,
   type RegistryEffect,
   type RegistryEvent,
   type RegistryState,
+  type HelloIdentity,
   type StoredAgent,
 } from "./registry-actor.ts";
 
@@ -67,7 +73,7 @@ export default class AgentRegistryRoom implements Party.Server {
 
   private state: RegistryState = emptyRegistry();
   /** Open sockets: role, and for agents the name it said hello with. Sends go through these socket objects, never `getConnection` (live-sockets.ts). */
-  private readonly sessions = new LiveSockets<{ role: SocketRole; agent?: string; peer?: true }>();
+  private readonly sessions = new LiveSockets<{ role: SocketRole; agent?: string; peer?: true; caller?: Caller }>();
   private delivering = false;
   private readonly applies = new ApplyCalls();
   private dashboardTimer: ReturnType<typeof setTimeout> | null = null;
@@ -95,7 +101,8 @@ export default class AgentRegistryRoom implements Party.Server {
 
   static async onBeforeConnect(request: Party.Request, lobby: Party.Lobby): Promise<Party.Request | Response> {
     // Agents, and task rooms' dispatch sockets; dashboards follow the fleet feed (party/fleet-feed), not this room (issue 13).
-    return gateSocket(request, lobby, (caller) => caller.role === "agent" || (caller.role === "orchestrator" && new URL(request.url).search.includes(PEER_QUERY)));
+    // Agents present an enrollment token or their own credential here; attempt tokens open task rooms only.
+    return gateSocket(request, lobby, (caller) => (caller.role === "agent" && caller.via !== "attempt") || (caller.role === "orchestrator" && new URL(request.url).search.includes(PEER_QUERY)));
   }
 
   async onStart(): Promise<void> {
@@ -122,7 +129,9 @@ export default class AgentRegistryRoom implements Party.Server {
     // A task room's socket (registry-socket.ts) carries dispatch requests.
     const peer = role === "orchestrator" && new URL(context.request.url).search.includes(PEER_QUERY);
     if (role !== "agent" && !peer) return connection.close(CloseCode.forbidden, "dashboards follow /parties/fleet/main");
-    const stale = this.sessions.add(connection, { role, ...(peer ? { peer: true as const } : {}) });
+    const caller = callerOf(context);
+    if (role === "agent" && (caller === null || caller.role !== "agent" || caller.via === "attempt")) return connection.close(CloseCode.forbidden, "an agent registers with an enrollment token or its own credential");
+    const stale = this.sessions.add(connection, { role, ...(peer ? { peer: true as const } : {}), ...(caller === null ? {} : { caller }) });
     stale?.close(CloseCode.replaced, "a newer socket took this connection id");
   }
 
@@ -151,8 +160,10 @@ export default class AgentRegistryRoom implements Party.Server {
         send(connection, { type: "error", code: "unsupported_version", message: `protocol ${message.protocol_version} is not supported; this mesh speaks ${PROTOCOL_VERSION}: upgrade the agent` });
         return connection.close(CloseCode.unsupportedVersion, "unsupported protocol version");
       }
+      const identity = await helloIdentity(session.caller, message.name);
+      if (identity === null) return connection.close(CloseCode.forbidden, "no agent credential");
       session.agent = message.name;
-      await this.run({ type: "hello", hello: message, connectionId: connection.id });
+      await this.run({ type: "hello", hello: message, connectionId: connection.id, identity });
       return;
     }
     const name = session.agent;
@@ -189,12 +200,17 @@ export default class AgentRegistryRoom implements Party.Server {
       for (const agent of command.agents) this.sendToAgent(agent, { type: "worktrees.release", task_id: command.task_id, ...(command.keep === undefined ? {} : { keep: command.keep }) });
       return json({ told: command.agents.filter((agent) => this.state.connected.has(agent)) });
     }
+    if (command.type === "agent.revoke" || command.type === "agent.forget") {
+      const reply = await this.run({ type: "revoke", name: command.name, forget: command.type === "agent.forget" });
+      return reply !== undefined && "error" in reply ? errorResponse(reply.error.code, reply.error.message) : json(reply);
+    }
     if (command.type === "dispatch.withdraw") {
       await this.run({ type: "withdraw", taskId: command.task_id });
       return json({ withdrawn: true });
     }
+    if (command.type !== "dispatch.request") return errorResponse("unknown_type", "unknown registry command");
     const reply = await this.run({ type: "request", request: command });
-    return json(reply ?? { queued: true }, 202);
+    return json(reply !== undefined && "queued" in reply ? reply : { queued: true }, 202);
   }
 
   /** Asks the agent that ran an attempt to merge its branch into the user's checkout, and waits for its answer. */
@@ -216,7 +232,7 @@ export default class AgentRegistryRoom implements Party.Server {
     return { now: Date.now(), heartbeatMs: this.heartbeatMs(), idleFlagS: this.idleFlagS(), startedAt: this.beatsCountedFrom };
   }
 
-  private async run(event: RegistryEvent): Promise<{ queued: boolean; agent?: string } | undefined> {
+  private async run(event: RegistryEvent): Promise<RegistryDecision["reply"]> {
     const decision = decideRegistry(this.state, event, this.context());
     this.state = decision.state;
     // In order: a persist is issued before the sends after it (output gate), async effects awaited together.
@@ -237,6 +253,13 @@ export default class AgentRegistryRoom implements Party.Server {
         this.sessions.socket(effect.connectionId)?.close(effect.code, effect.reason);
         this.sessions.forget(effect.connectionId);
         return undefined;
+      case "assign":
+        return this.assign(effect);
+      case "forget":
+        return this.room.storage.delete(effect.agents.map((name) => AGENT_PREFIX + name)).then(() => undefined);
+      case "audit":
+        recordAudit(this.room.context.parties, this.room.env, { role: "agent", credential: effect.credential, action: effect.action, outcome: effect.outcome });
+        return undefined;
       case "deliver-notices":
         return this.deliverLostNotices();
       case "notify-dashboards":
@@ -247,6 +270,15 @@ export default class AgentRegistryRoom implements Party.Server {
         console.warn(effect.message);
         return undefined;
     }
+  }
+
+  /** Sends a `task.assign` with its attempt token, minted for the agent it goes to (attempt-token.ts). */
+  private async assign(effect: Extract<RegistryEffect, { kind: "assign" }>): Promise<void> {
+    const secrets = readSecrets(this.room.env);
+    if ("code" in secrets) return;
+    const attempt_token = await mintAttemptToken({ taskId: effect.message.task_id, attempt: effect.message.attempt, agent: effect.agent }, secrets.orchestratorToken, Date.now());
+    const connection = this.sessions.socket(effect.connectionId);
+    if (connection !== undefined) send(connection, { ...effect.message, attempt_token });
   }
 
   private persist(effect: Extract<RegistryEffect, { kind: "persist" }>): Promise<void> {
@@ -316,6 +348,14 @@ export default class AgentRegistryRoom implements Party.Server {
     const seconds = Number(this.room.env.MESH_HEARTBEAT_S ?? 5);
     return (Number.isFinite(seconds) && seconds > 0 ? seconds : 5) * 1000;
   }
+}
+
+/** Who says hello, from the gate's caller; an enrollment gets a fresh credential ready, used only if the actor enrolls. */
+async function helloIdentity(caller: Caller | undefined, name: string): Promise<HelloIdentity | null> {
+  if (caller === undefined || caller.role !== "agent" || caller.via === "attempt") return null;
+  if (caller.via === "credential") return { via: "credential", agent: caller.agent, credentialHash: caller.credentialHash };
+  const credential = `${AGENT_CREDENTIAL_PREFIX}${name}:${randomSecret()}`;
+  return { via: "enrollment", tokenName: caller.tokenName, credential, credentialHash: await sha256Hex(credential) };
 }
 
 /** Requests stored by a build before `assign` carried the agent's message are dropped (their task rooms ask again on their next request). */

@@ -1,9 +1,21 @@
-import { CloseCode, type AgentHello, type AgentRecord, type AttemptLost, type AttemptRef, type DispatchRequest, type ExecutorTier, type RegistryToAgent } from "../../protocol/index.ts";
+import { CloseCode, type AgentHello, type ErrorBody, type AgentRecord, type AttemptLost, type AttemptRef, type DispatchRequest, type ExecutorTier, type RegistryToAgent } from "../../protocol/index.ts";
 import { TierIndex } from "./tier-index.ts";
 import { agentState, heartbeatExpired, pickAgent } from "./dispatch-picker.ts";
 
-/** What the registry stores of an agent; `state` is derived when listed. */
-export type StoredAgent = Omit<AgentRecord, "state">;
+/** What the registry stores of an agent; `state` is derived when listed. The credential's hash is never listed. */
+export type StoredAgent = Omit<AgentRecord, "state"> & { credential_sha256?: string };
+
+/**
+ * Who says hello (issue 14): an enrollment token, with a credential minted for the agent should it be
+ * enrolled now (the room makes it before the event: randomness and hashing stay out of the actor),
+ * or an agent's own credential, as its hash.
+ */
+export type HelloIdentity =
+  | { via: "enrollment"; tokenName: string; credential: string; credentialHash: string }
+  | { via: "credential"; agent: string; credentialHash: string };
+
+/** What a revoke or forget answers. */
+export type RevokeReply = { name: string; state: "revoked" | "forgotten"; requeued: number } | { error: ErrorBody };
 /** A request handed to an agent and not yet released (README "Keepalive"). */
 export type Assignment = { agent: string; request: DispatchRequest };
 /** A lost attempt a task room has not been told of yet. */
@@ -33,7 +45,9 @@ export type RegistryState = {
 };
 
 export type RegistryEvent =
-  | { type: "hello"; hello: AgentHello; connectionId: string }
+  | { type: "hello"; hello: AgentHello; connectionId: string; identity: HelloIdentity }
+  /** `POST /api/agents/<name>/revoke` (`forget`: `DELETE /api/agents/<name>`). */
+  | { type: "revoke"; name: string; forget: boolean }
   | { type: "heartbeat"; agent: string; running: readonly AttemptRef[]; worktreesBytes?: number }
   | { type: "released"; agent: string; taskId: string; attempt: number }
   | { type: "disconnected"; agent: string; connectionId: string }
@@ -48,6 +62,12 @@ export type RegistryEffect =
   /** Write these agents' records, the queue (pending and assigned), the lost notices: one put. */
   | { kind: "persist"; agents: readonly string[]; queue: boolean; notices: boolean }
   | { kind: "send"; connectionId: string; message: RegistryToAgent }
+  /** Send a `task.assign` with the attempt token the room mints for `agent` (attempt-token.ts). */
+  | { kind: "assign"; connectionId: string; agent: string; message: Extract<RegistryToAgent, { type: "task.assign" }> }
+  /** Delete these agents' records (forgotten). */
+  | { kind: "forget"; agents: readonly string[] }
+  /** An agent enrolled or was refused: one audit record. */
+  | { kind: "audit"; action: "agent.enroll" | "agent.hello"; credential: string; outcome: string }
   | { kind: "close"; connectionId: string; code: number; reason: string }
   | { kind: "deliver-notices" }
   | { kind: "notify-dashboards" }
@@ -56,7 +76,7 @@ export type RegistryEffect =
 
 export type RegistryContext = { now: number; heartbeatMs: number; idleFlagS: number; startedAt: number };
 
-export type RegistryDecision = { state: RegistryState; effects: RegistryEffect[]; reply?: { queued: boolean; agent?: string } };
+export type RegistryDecision = { state: RegistryState; effects: RegistryEffect[]; reply?: { queued: boolean; agent?: string } | RevokeReply };
 
 export function emptyRegistry(): RegistryState {
   return { agents: new Map(), tiers: TierIndex.of(new Map()), connected: new Map(), pending: [], assigned: {}, lostNotices: [] };
@@ -74,7 +94,8 @@ export function listAgents(state: RegistryState, ctx: RegistryContext): AgentRec
 }
 
 function recordOf(state: RegistryState, agent: StoredAgent, ctx: RegistryContext): AgentRecord {
-  return { ...agent, state: agentState(state.connected.has(agent.name), agent.last_heartbeat, ctx.now, ctx.heartbeatMs, agent.lost_at) };
+  const { credential_sha256: _hash, ...listed } = agent;
+  return { ...listed, state: agent.revoked_at !== undefined ? "revoked" : agentState(state.connected.has(agent.name), agent.last_heartbeat, ctx.now, ctx.heartbeatMs, agent.lost_at) };
 }
 
 /** Tiers that online agents serve, of those a selector allows (`?view=tiers`). */
@@ -88,8 +109,20 @@ export function servedTiers(state: RegistryState, ctx: RegistryContext, name: st
 
 export function decideRegistry(state: RegistryState, event: RegistryEvent, ctx: RegistryContext): RegistryDecision {
   switch (event.type) {
-    case "hello":
-      return onHello(state, event.hello, event.connectionId, ctx);
+    case "hello": {
+      const refusal = refusedHello(state, event);
+      if (refusal === null) return onHello(state, event.hello, event.connectionId, event.identity, ctx);
+      return {
+        state,
+        effects: [
+          { kind: "send", connectionId: event.connectionId, message: { type: "error", ...refusal.error, in_reply_to: "agent.hello" } },
+          { kind: "close", connectionId: event.connectionId, code: refusal.close, reason: refusal.error.code },
+          { kind: "audit", action: event.identity.via === "enrollment" ? "agent.enroll" : "agent.hello", credential: credentialOf(event.identity), outcome: `refused ${event.hello.name}: ${refusal.error.code}` },
+        ],
+      };
+    }
+    case "revoke":
+      return onRevoke(state, event, ctx);
     case "heartbeat": {
       const agent = state.agents.get(event.agent);
       if (agent === undefined) return { state, effects: [] };
@@ -139,7 +172,59 @@ function withAgent(agents: ReadonlyMap<string, StoredAgent>, agent: StoredAgent)
   return new Map(agents).set(agent.name, agent);
 }
 
-function onHello(state: RegistryState, hello: AgentHello, connectionId: string, ctx: RegistryContext): RegistryDecision {
+function credentialOf(identity: HelloIdentity): string {
+  return identity.via === "enrollment" ? `enrollment:${identity.tokenName}` : `agent:${identity.agent}`;
+}
+
+/**
+ * Whether this hello may register (issue 14): a name belongs to the credential that first took it;
+ * an enrollment token takes only a free name; a revoked name is refused until it is forgotten.
+ */
+function refusedHello(state: RegistryState, event: Extract<RegistryEvent, { type: "hello" }>): { error: ErrorBody; close: number } | null {
+  const { hello, identity } = event;
+  const known = state.agents.get(hello.name);
+  const refuse = (code: ErrorBody["code"], message: string, close: number = CloseCode.forbidden) => ({ error: { code, message }, close });
+  if (known?.revoked_at !== undefined) return refuse("agent_revoked", `agent ${hello.name} was revoked; enroll under a new name, or ask the mesh's operator to DELETE /api/agents/${hello.name} first`);
+  if (identity.via === "enrollment") {
+    return known?.credential_sha256 === undefined ? null : refuse("name_taken", `the name ${hello.name} belongs to another agent's credential; pick another --name, or give this agent that agent's state directory`);
+  }
+  if (identity.agent !== hello.name) return refuse("unauthorized", `this credential is agent ${identity.agent}'s; it cannot say hello as ${hello.name}`);
+  if (known?.credential_sha256 === undefined) return refuse("credential_unknown", `the mesh has no agent ${hello.name} with this credential (it was forgotten, or this is another mesh); enroll again with MESH_AGENT_TOKEN`, CloseCode.credentialUnknown);
+  return known.credential_sha256 === identity.credentialHash ? null : refuse("unauthorized", `wrong credential for agent ${hello.name}`);
+}
+
+/** Revoke (or forget) an agent: closed now, its attempts lost (their rooms retry them elsewhere), refused from now on. */
+function onRevoke(state: RegistryState, event: Extract<RegistryEvent, { type: "revoke" }>, ctx: RegistryContext): RegistryDecision {
+  const agent = state.agents.get(event.name);
+  if (agent === undefined) return { state, effects: [], reply: { error: { code: "not_found", message: `no agent named ${event.name}; GET /api/agents lists them` } } };
+  const reason = `agent ${agent.name} was ${event.forget ? "forgotten" : "revoked"}`;
+  const notices: LostNotice[] = agent.running.map((ref) => ({ type: "attempt.lost", task_id: ref.task_id, attempt: ref.attempt, agent: agent.name, reason }));
+  const connectionId = state.connected.get(agent.name);
+  const connected = new Map(state.connected);
+  connected.delete(agent.name);
+  const agents = new Map(state.agents);
+  if (event.forget) agents.delete(agent.name);
+  else agents.set(agent.name, { ...agent, running: [], revoked_at: ctx.now });
+  const next: RegistryState = {
+    ...state,
+    agents,
+    tiers: TierIndex.of(agents),
+    connected,
+    // Requests handed to it go back to the queue only through their rooms (the lost notice): the room decides the retry.
+    assigned: Object.fromEntries(Object.entries(state.assigned).filter(([, a]) => a.agent !== agent.name)),
+    lostNotices: [...state.lostNotices, ...notices],
+  };
+  const effects: RegistryEffect[] = [];
+  if (connectionId !== undefined) {
+    effects.push({ kind: "send", connectionId, message: { type: "error", code: "agent_revoked", message: `${reason} by the mesh's operator; it is refused from now on` } });
+    effects.push({ kind: "close", connectionId, code: CloseCode.forbidden, reason: "agent_revoked" });
+  }
+  effects.push(event.forget ? { kind: "forget", agents: [agent.name] } : { kind: "persist", agents: [agent.name], queue: false, notices: false });
+  effects.push({ kind: "persist", agents: [], queue: true, notices: true }, { kind: "deliver-notices" }, { kind: "notify-dashboards" }, { kind: "log", message: `registry: ${reason}; ${notices.length} attempt(s) given back to their task rooms` });
+  return { state: next, effects, reply: { name: agent.name, state: event.forget ? "forgotten" : "revoked", requeued: notices.length } };
+}
+
+function onHello(state: RegistryState, hello: AgentHello, connectionId: string, identity: HelloIdentity, ctx: RegistryContext): RegistryDecision {
   const effects: RegistryEffect[] = [];
   const previous = state.connected.get(hello.name);
   if (previous !== undefined && previous !== connectionId) effects.push({ kind: "close", connectionId: previous, code: CloseCode.replaced, reason: `agent ${hello.name} connected again elsewhere` });
@@ -157,6 +242,8 @@ function onHello(state: RegistryState, hello: AgentHello, connectionId: string, 
     running: hello.running,
     ...(hello.capabilities === undefined ? {} : { capabilities: hello.capabilities }),
     ...(known?.worktrees_bytes === undefined ? {} : { worktrees_bytes: known.worktrees_bytes }),
+    ...(identity.via === "enrollment" ? { enrolled_by: identity.tokenName } : known?.enrolled_by === undefined ? {} : { enrolled_by: known.enrolled_by }),
+    credential_sha256: identity.credentialHash,
   };
   // Assignments the agent does not report never reached it (or it lost them): hand them out again.
   const reported = new Set(hello.running.map((ref) => assignmentKey(ref.task_id, ref.attempt)));
@@ -172,8 +259,15 @@ function onHello(state: RegistryState, hello: AgentHello, connectionId: string, 
     pending: dropped.length === 0 ? state.pending : [...dropped.map(([, a]) => a.request), ...state.pending],
     assigned: dropped.length === 0 ? state.assigned : Object.fromEntries(Object.entries(state.assigned).filter(([key]) => !droppedKeys.has(key))),
   };
+  effects.push({ kind: "persist", agents: [hello.name], queue: true, notices: false });
+  // The credential leaves only after its hash is stored (output gate): an agent never holds one the mesh forgot.
+  if (identity.via === "enrollment") {
+    effects.push(
+      { kind: "send", connectionId, message: { type: "agent.enrolled", name: hello.name, credential: identity.credential } },
+      { kind: "audit", action: "agent.enroll", credential: credentialOf(identity), outcome: `enrolled ${hello.name}` },
+    );
+  }
   effects.push(
-    { kind: "persist", agents: [hello.name], queue: true, notices: false },
     { kind: "send", connectionId, message: { type: "agent.welcome", heartbeat_s: ctx.heartbeatMs / 1000, idle_flag_s: ctx.idleFlagS } },
     { kind: "notify-dashboards" },
     { kind: "arm-watchdog" },
@@ -255,7 +349,7 @@ function handOut(state: RegistryState, ctx: RegistryContext): { state: RegistryS
     agents.set(agent.name, { ...agent, running: [...agent.running, { task_id: request.assign.task_id, attempt: request.assign.attempt }] });
     assigned = { ...assigned, [assignmentKey(request.assign.task_id, request.assign.attempt)]: { agent: agent.name, request } };
     changed.add(agent.name);
-    sends.push({ kind: "send", connectionId, message: request.assign });
+    sends.push({ kind: "assign", connectionId, agent: agent.name, message: request.assign });
   }
   if (changed.size === 0 || agents === undefined) return { state, effects: [] };
   return {

@@ -1,17 +1,32 @@
-import { secretsProblem, type ErrorBody } from "../../protocol/index.ts";
+import { credentialAgentName, enrollmentTokens, secretsProblem, type EnrollmentToken, type ErrorBody } from "../../protocol/index.ts";
+import { verifyAttemptToken } from "./attempt-token.ts";
+import { sha256Hex } from "./signing.ts";
 import { verifyViewerLink, type ViewerScope } from "./viewer-link.ts";
 
-/** Who is calling: the orchestrator (full control), an agent, or a read-only viewer link. */
-export type Caller = { role: "orchestrator" } | { role: "agent" } | { role: "viewer"; scope: ViewerScope };
+/**
+ * Who is calling (issue 14; README "Security"):
+ * - the orchestrator (full control);
+ * - an agent, three ways: an enrollment token (may only register: `MESH_AGENT_TOKEN` is the one named
+ *   `default`), its own credential (registers and heartbeats as the one agent it names; the registry
+ *   checks the hash), or an attempt token (one attempt of one task, for the agent it was handed to);
+ * - a read-only (or operator) viewer link.
+ */
+export type Caller =
+  | { role: "orchestrator" }
+  | { role: "agent"; via: "enrollment"; tokenName: string }
+  | { role: "agent"; via: "credential"; agent: string; credentialHash: string }
+  | { role: "agent"; via: "attempt"; agent: string; taskId: string; attempt: number }
+  | { role: "viewer"; scope: ViewerScope };
 
-/** The two secrets the server reads from its environment (partykit vars). */
-export type MeshSecrets = { orchestratorToken: string; agentToken: string };
+/** The server's secrets (partykit vars): the orchestrator token and every enrollment token. */
+export type MeshSecrets = { orchestratorToken: string; enrollment: readonly EnrollmentToken[] };
 
 /** Reads the secrets, or says which one is missing: the server refuses to run open. */
 export function readSecrets(env: Record<string, unknown>): MeshSecrets | ErrorBody {
   const problem = secretsProblem(env);
-  if (problem !== null) return { code: "server_misconfigured", message: `the server cannot serve: ${problem}, then restart it` };
-  return { orchestratorToken: env.MESH_ORCHESTRATOR_TOKEN as string, agentToken: env.MESH_AGENT_TOKEN as string };
+  const enrollment = enrollmentTokens(env);
+  if (problem !== null || !enrollment.ok) return { code: "server_misconfigured", message: `the server cannot serve: ${problem ?? "bad enrollment tokens"}, then restart it` };
+  return { orchestratorToken: env.MESH_ORCHESTRATOR_TOKEN as string, enrollment: enrollment.value };
 }
 
 /**
@@ -43,11 +58,39 @@ async function sameSecret(a: string, b: string): Promise<boolean> {
   return diff === 0;
 }
 
-/** Who presented this token, or null for a missing or wrong one. */
+/**
+ * Who presented this token, or null for a missing, wrong or expired one. An agent credential is only
+ * shaped here (its name and hash): the registry, which holds the hashes, accepts or refuses it.
+ */
 export async function identify(token: string | null, secrets: MeshSecrets, now: number): Promise<Caller | null> {
   if (token === null || token.length === 0) return null;
   if (await sameSecret(token, secrets.orchestratorToken)) return { role: "orchestrator" };
-  if (await sameSecret(token, secrets.agentToken)) return { role: "agent" };
-  const scope = await verifyViewerLink(token, secrets.orchestratorToken, now);
-  return scope === null ? null : { role: "viewer", scope };
+  const agent = credentialAgentName(token);
+  if (agent !== null) return { role: "agent", via: "credential", agent, credentialHash: await sha256Hex(token) };
+  if (token.startsWith("a1.")) {
+    const scope = await verifyAttemptToken(token, secrets.orchestratorToken, now);
+    return scope === null ? null : { role: "agent", via: "attempt", ...scope };
+  }
+  if (token.startsWith("v1.")) {
+    const scope = await verifyViewerLink(token, secrets.orchestratorToken, now);
+    return scope === null ? null : { role: "viewer", scope };
+  }
+  for (const enrollment of secrets.enrollment) {
+    if (!(await sameSecret(token, enrollment.token))) continue;
+    // An expired enrollment token enrolls nothing; agents it enrolled keep their own credentials.
+    return enrollment.expires !== undefined && Date.parse(enrollment.expires) <= now ? null : { role: "agent", via: "enrollment", tokenName: enrollment.name };
+  }
+  return null;
+}
+
+/** A caller's credential name for the audit log: never the secret. */
+export function credentialName(caller: Caller): string {
+  switch (caller.role) {
+    case "orchestrator":
+      return "orchestrator";
+    case "viewer":
+      return caller.scope.kind === "task" ? `viewer:task-${caller.scope.taskId}` : `viewer:${caller.scope.kind}`;
+    case "agent":
+      return caller.via === "enrollment" ? `enrollment:${caller.tokenName}` : `agent:${caller.agent}`;
+  }
 }

@@ -5,6 +5,8 @@ import { identify, presentedToken, readSecrets, type Caller } from "./credential
 
 /** The header a gate sets after it checked the credential; a client's own copy is overwritten. */
 export const ROLE_HEADER = "x-mesh-role";
+/** The whole caller (an agent's name, credential hash or attempt), as JSON, set with ROLE_HEADER. */
+export const CALLER_HEADER = "x-mesh-caller";
 
 export type SocketRole = "agent" | "orchestrator" | "viewer";
 
@@ -20,10 +22,11 @@ export async function gateSocket(
   const secrets = readSecrets(lobby.env);
   if ("code" in secrets) return errorResponse(secrets.code, secrets.message);
   const caller = await identify(presentedToken(request as unknown as Request), secrets, Date.now());
-  if (caller === null) return errorResponse("unauthorized", "missing or wrong token; pass ?token=<agent token, orchestrator token or viewer link>");
-  if (!allowed(caller)) return errorResponse("forbidden", `a ${caller.role} credential may not open this room`);
+  if (caller === null) return errorResponse("unauthorized", "missing, wrong or expired token; pass ?token=<agent credential or enrollment token, orchestrator token or viewer link>");
+  if (!allowed(caller)) return errorResponse("forbidden", `${describeCaller(caller)} may not open this room`);
   const headers = new Headers(request.headers as unknown as Headers);
   headers.set(ROLE_HEADER, caller.role);
+  headers.set(CALLER_HEADER, JSON.stringify(caller));
   return new Request(request.url, { headers }) as unknown as Party.Request;
 }
 
@@ -39,6 +42,24 @@ export async function gateRequest(request: Party.Request, env: Record<string, un
   if (caller === null) return refuseRequest(raw, errorResponse("unauthorized", "missing or wrong token; send 'Authorization: Bearer <orchestrator token>'"));
   if (caller.role !== "orchestrator") return refuseRequest(raw, errorResponse("forbidden", `a ${caller.role} credential may not call this room over HTTP`));
   return null;
+}
+
+function describeCaller(caller: Caller): string {
+  if (caller.role !== "agent") return `a ${caller.role} credential`;
+  if (caller.via === "enrollment") return `enrollment token "${caller.tokenName}" (it may only register an agent at /parties/registry/main)`;
+  if (caller.via === "attempt") return `the attempt token of task ${caller.taskId} attempt ${caller.attempt}`;
+  return `agent ${caller.agent}'s credential (a task room takes an attempt only with the attempt token of its task.assign)`;
+}
+
+/** The caller a gate recorded for this connection (null when none did). */
+export function callerOf(context: Party.ConnectionContext): Caller | null {
+  const text = context.request.headers.get(CALLER_HEADER);
+  if (text === null) return null;
+  try {
+    return JSON.parse(text) as Caller;
+  } catch {
+    return null;
+  }
 }
 
 /** The role a gate recorded for this connection. */

@@ -19,7 +19,7 @@ import {
   type TaskToViewer,
 } from "../../protocol/index.ts";
 import { readSecrets } from "../auth/credentials.ts";
-import { gateRequest, gateSocket, roleOf, type SocketRole } from "../auth/room-gate.ts";
+import { callerOf, gateRequest, gateSocket, roleOf, type SocketRole } from "../auth/room-gate.ts";
 import { scopeAllowsTask } from "../auth/viewer-link.ts";
 import { readJsonBody } from "../http/read-body.ts";
 import { errorResponse, json } from "../http/responses.ts";
@@ -59,6 +59,8 @@ export default class TaskRoom implements Party.Server {
   private feed: ViewerFeed | null = null;
   private diffs: DiffStore | null = null;
   private holders = new AttemptHolders({});
+  /** Agent sockets: the attempt (and agent) their attempt token names; nothing else may be said on them. */
+  private readonly attemptScopes = new Map<string, { agent: string; attempt: number }>();
   private readonly waiters = new ChangeWaiters();
   /** Open sockets and their roles; sends go through these socket objects, never `getConnection` (live-sockets.ts). */
   private readonly roles = new LiveSockets<SocketRole>();
@@ -70,7 +72,8 @@ export default class TaskRoom implements Party.Server {
   constructor(readonly room: Party.Room) {}
 
   static async onBeforeConnect(request: Party.Request, lobby: Party.Lobby): Promise<Party.Request | Response> {
-    return gateSocket(request, lobby, (caller) => caller.role !== "viewer" || scopeAllowsTask(caller.scope, lobby.id));
+    // Agents only with the attempt token of this task's task.assign (issue 14): never the enrollment token or a bare credential.
+    return gateSocket(request, lobby, (caller) => (caller.role === "viewer" ? scopeAllowsTask(caller.scope, lobby.id) : caller.role === "orchestrator" || (caller.via === "attempt" && caller.taskId === lobby.id)));
   }
 
   async onStart(): Promise<void> {
@@ -91,6 +94,11 @@ export default class TaskRoom implements Party.Server {
       connection.close(CloseCode.notFound, "no such task");
       return;
     }
+    if (role === "agent") {
+      const caller = callerOf(context);
+      if (caller?.role !== "agent" || caller.via !== "attempt" || caller.taskId !== this.room.id) return connection.close(CloseCode.forbidden, "an agent opens a task room only with its attempt token");
+      this.attemptScopes.set(connection.id, { agent: caller.agent, attempt: caller.attempt });
+    }
     this.roles.add(connection, role)?.close(CloseCode.replaced, "a newer socket took this connection id");
     if (role !== "agent") send(connection, { type: "task.snapshot", task });
   }
@@ -98,6 +106,7 @@ export default class TaskRoom implements Party.Server {
   onClose(connection: Party.Connection): void {
     // A stale socket's close (an older socket under the same id) must not drop the live one's attempt.
     if (this.roles.remove(connection) === undefined) return;
+    this.attemptScopes.delete(connection.id);
     this.feed?.drop(connection.id);
     this.holders.dropConnection(connection.id);
   }
@@ -176,6 +185,12 @@ export default class TaskRoom implements Party.Server {
     if (!SUPPORTED_PROTOCOL_VERSIONS.includes(hello.protocol_version)) {
       send(connection, { type: "error", code: "unsupported_version", message: `protocol ${hello.protocol_version} is not supported; this mesh speaks ${PROTOCOL_VERSION}: upgrade the agent` });
       return connection.close(CloseCode.unsupportedVersion, "unsupported protocol version");
+    }
+    // The socket's attempt token names the one attempt, and the agent, it may speak for (issue 14).
+    const scope = this.attemptScopes.get(connection.id);
+    if (scope === undefined || scope.attempt !== hello.attempt || scope.agent !== hello.agent) {
+      send(connection, { type: "error", code: "not_assigned", message: `this socket's attempt token is for attempt ${scope?.attempt ?? "?"} of agent ${scope?.agent ?? "?"}; attempt ${hello.attempt} of agent ${hello.agent} is not its own`, in_reply_to: hello.type });
+      return connection.close(CloseCode.notAssigned, "not this socket's attempt");
     }
     return this.run({ type: "hello", hello, connectionId: connection.id }).then(() => undefined);
   }

@@ -13,7 +13,7 @@ describe("parseAgentOptions", () => {
     const result = parseAgentOptions([...required, "--name", "vm-1", "--capacity", "3", "--workdir", workdir], env);
     expect(result.status).toBe("ok");
     if (result.status !== "ok") return;
-    expect(result.options).toMatchObject({ kind: "vm", name: "vm-1", capacity: 3, workdir, token: env.MESH_AGENT_TOKEN });
+    expect(result.options).toMatchObject({ kind: "vm", name: "vm-1", capacity: 3, workdir, enrollmentToken: env.MESH_AGENT_TOKEN });
     expect(result.options.server.host).toBe("127.0.0.1:1999");
     expect(result.options.executorsPath).toBe(join(process.cwd(), "executors.json"));
   });

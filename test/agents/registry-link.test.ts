@@ -7,14 +7,31 @@ const identity: AgentIdentity = { name: "vm-1", kind: "vm", tiers: ["sonnet"], c
 const welcome = (heartbeat_s = 5) => ({ type: "agent.welcome", heartbeat_s });
 const assign: TaskAssign = { type: "task.assign", task_id: "01TASK", attempt: 1, tier: "sonnet", prompt: "fix it" };
 
-function linkWithMemory(running: AttemptRef[] = []) {
+/** The agent's credentials in memory: the enrollment token until the registry enrolls it. */
+function memoryCredential(enrollmentToken: string | null = "agent-token") {
+  const enrollment = enrollmentToken ?? undefined;
+  let own: string | undefined;
+  return {
+    file: "/state/credential.json",
+    token: () => own ?? enrollment ?? "",
+    keep: (credential: string) => {
+      own = credential;
+    },
+    forget: () => {
+      own = undefined;
+      return enrollment !== undefined;
+    },
+  };
+}
+
+function linkWithMemory(running: AttemptRef[] = [], credential = memoryCredential()) {
   const transports = memoryTransports();
   const logs: string[] = [];
   const assigned: TaskAssign[] = [];
   const fatal: string[] = [];
   const link = new RegistryLink({
     server: new URL("http://mesh.test:1999"),
-    token: "agent-token",
+    credential,
     identity,
     log: (line) => logs.push(line),
     running: () => running,
@@ -33,7 +50,8 @@ describe("RegistryLink", () => {
   it("connects to the registry's singleton room with the agent token and starts at once", () => {
     const { transport, link } = linkWithMemory();
     expect(transport.started).toBe(true);
-    expect(transport.spec).toMatchObject({ party: "registry", room: "main", token: "agent-token", maxRetries: REGISTRY_MAX_RETRIES });
+    expect(transport.spec).toMatchObject({ party: "registry", room: "main", maxRetries: REGISTRY_MAX_RETRIES });
+    expect(typeof transport.spec.token === "function" ? transport.spec.token() : transport.spec.token).toBe("agent-token");
     expect(transport.spec.finalCloseCodes).toEqual(REGISTRY_FINAL_CLOSE_CODES);
     link.close();
   });
@@ -110,7 +128,7 @@ describe("RegistryLink", () => {
     vi.useFakeTimers();
     const transports = memoryTransports();
     const logs: string[] = [];
-    const link = new RegistryLink({ server: new URL("http://mesh.test:1999"), token: "t", identity, log: (line) => logs.push(line), running: () => [], onAssign: () => {}, onFatal: () => {}, openTransport: transports.open });
+    const link = new RegistryLink({ server: new URL("http://mesh.test:1999"), credential: memoryCredential("t"), identity, log: (line) => logs.push(line), running: () => [], onAssign: () => {}, onFatal: () => {}, openTransport: transports.open });
     const first = transports.last();
     first.open();
     first.receive(welcome(1));
@@ -134,7 +152,7 @@ describe("RegistryLink", () => {
   it("never waits on nothing: an open socket whose hello is never answered is rebuilt after two beats of the default pace", () => {
     vi.useFakeTimers();
     const transports = memoryTransports();
-    const link = new RegistryLink({ server: new URL("http://mesh.test:1999"), token: "t", identity, log: () => {}, running: () => [], onAssign: () => {}, onFatal: () => {}, openTransport: transports.open });
+    const link = new RegistryLink({ server: new URL("http://mesh.test:1999"), credential: memoryCredential("t"), identity, log: () => {}, running: () => [], onAssign: () => {}, onFatal: () => {}, openTransport: transports.open });
     transports.last().open();
     vi.advanceTimersByTime(10_000);
     expect(transports.all).toHaveLength(1);
@@ -175,8 +193,51 @@ describe("RegistryLink", () => {
   ])("gives up for good when the mesh refuses the token with %i", (status, reason) => {
     const { transport, fatal } = linkWithMemory();
     transport.refuse(status);
-    expect(fatal).toEqual([`the mesh refused the agent token (Unexpected server response: ${status}, ${reason}); set MESH_AGENT_TOKEN to the server's agent token`]);
+    expect(fatal).toEqual([`the mesh refused the agent's token (Unexpected server response: ${status}, ${reason}); set MESH_AGENT_TOKEN to one of the mesh's enrollment tokens (or, if it expired, a current one)`]);
     expect(transport.closedWith).toEqual({ code: 1000, reason: "agent stopping" });
+  });
+
+  it("keeps the credential it is enrolled with and presents it on every later connect (issue 14)", () => {
+    const credential = memoryCredential();
+    const { transport, link, logs } = linkWithMemory([], credential);
+    const token = () => (typeof transport.spec.token === "function" ? transport.spec.token() : transport.spec.token);
+    transport.open();
+    transport.receive({ type: "agent.enrolled", name: "vm-1", credential: "mesh-agent:vm-1:own" });
+    transport.receive(welcome());
+    expect(token()).toBe("mesh-agent:vm-1:own");
+    expect(logs[0]).toMatch(/enrolled as vm-1; its own credential is kept in \/state\/credential.json \(mode 0600\)/);
+    link.close();
+  });
+
+  it.each([
+    ["name_taken", "the name vm-1 belongs to another agent's credential"],
+    ["agent_revoked", "agent vm-1 was revoked"],
+  ])("gives up for good when the registry refuses it with %s, saying why", (code, message) => {
+    const { transport, fatal } = linkWithMemory();
+    transport.open();
+    transport.receive({ type: "error", code, message, in_reply_to: "agent.hello" });
+    transport.drop(CloseCode.forbidden, code);
+    expect(fatal).toEqual([`the mesh refused this agent (${code}): ${message}`]);
+  });
+
+  it("enrolls again when the mesh forgot its credential, and gives up when it has no enrollment token to do it", () => {
+    const credential = memoryCredential();
+    credential.keep("mesh-agent:vm-1:old");
+    const { transport, link, fatal, logs } = linkWithMemory([], credential);
+    transport.open();
+    transport.receive({ type: "error", code: "credential_unknown", message: "no agent vm-1 with this credential", in_reply_to: "agent.hello" });
+    transport.drop(CloseCode.credentialUnknown, "credential_unknown");
+    expect(fatal).toEqual([]);
+    expect(credential.token()).toBe("agent-token");
+    expect(logs.join("\n")).toMatch(/enrolling again with MESH_AGENT_TOKEN/);
+    link.close();
+    const bare = memoryCredential(null);
+    bare.keep("mesh-agent:vm-1:old");
+    const second = linkWithMemory([], bare);
+    second.transport.open();
+    second.transport.receive({ type: "error", code: "credential_unknown", message: "no agent vm-1 with this credential" });
+    second.transport.drop(CloseCode.credentialUnknown, "credential_unknown");
+    expect(second.fatal[0]).toMatch(/set MESH_AGENT_TOKEN to an enrollment token/);
   });
 
   it("keeps retrying a refusal that is not about the token", () => {

@@ -1,4 +1,5 @@
 // Garbage on every socket and route gets a typed error or a documented close, and the rooms go on serving.
+import { mintAttemptToken } from "../../party/auth/attempt-token.ts";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import WebSocket from "ws";
@@ -40,7 +41,10 @@ describe("bad input on sockets", () => {
     const created = await mesh.api<TaskView>("/api/tasks", { method: "POST", body: { instruction: "x", executor: "sonnet" } });
     const taskId = created.body.task_id;
     const viewer = await TaskViewer.open(mesh, taskId);
-    const intruder = await rawSocket(`/parties/task/${taskId}`, mesh.agentToken);
+    // The enrollment token may only register (issue 14); an agent holding another attempt's token gets in, and no further.
+    await expect(rawSocket(`/parties/task/${taskId}`, mesh.agentToken)).rejects.toThrow(/403/);
+    const otherAttempt = await mintAttemptToken({ taskId, attempt: 7, agent: "intruder" }, mesh.orchestratorToken, Date.now());
+    const intruder = await rawSocket(`/parties/task/${taskId}`, otherAttempt);
     intruder.socket.send("{not json");
     intruder.socket.send(JSON.stringify({ type: "log.delete" }));
     intruder.socket.send(JSON.stringify({ type: "log.batch", attempt: "one" }));
@@ -53,7 +57,7 @@ describe("bad input on sockets", () => {
     intruder.socket.send(JSON.stringify({ type: "attempt.hello", protocol_version: 1, agent: "intruder", attempt: 1, executor: "x" }));
     expect(await intruder.closed).toBe(CloseCode.notAssigned);
     // Above the runtime's own frame limit the socket is closed with 1009 before the room sees it.
-    const giant = await rawSocket(`/parties/task/${taskId}`, mesh.agentToken);
+    const giant = await rawSocket(`/parties/task/${taskId}`, otherAttempt);
     giant.socket.send("x".repeat(RUNTIME_FRAME_LIMIT_BYTES + 10));
     expect(await giant.closed).toBe(1009);
 

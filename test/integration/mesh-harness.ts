@@ -148,8 +148,8 @@ export async function startAgent(mesh: Mesh, name: string, executors: ExecutorsF
     executorsFile: file,
     agentToken: mesh.agentToken,
     ...(options.capacity === undefined ? {} : { capacity: options.capacity }),
-    // Its state (and worktrees) in the test's temp folder unless the test names one to reuse across restarts.
-    args: [...(options.args?.includes("--state-dir") ? [] : ["--state-dir", join(dir, "state")]), ...(options.args ?? [])],
+    // Its state (its credential, worktrees) per name and mesh, so an agent started again under its name is the same agent (issue 14), unless the test names a folder.
+    args: [...(options.args?.includes("--state-dir") ? [] : ["--state-dir", join(`${mesh.persistDir}-agents`, name)]), ...(options.args ?? [])],
     onLine: (line) => output.push(line),
   });
   const agent: TestAgent = {

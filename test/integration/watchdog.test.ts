@@ -111,8 +111,10 @@ describe("the watchdog", () => {
     const url = `ws://127.0.0.1:${mesh.port}/parties/registry/main?token=${encodeURIComponent(mesh.agentToken)}`;
     const hello = { type: "agent.hello", protocol_version: 1, name: "vm-forgetful", kind: "vm", tiers: ["opus"], capacity: 1, version: "test", running: [] };
     const first = new WebSocket(url);
+    let credential = "";
     const assigned = new Promise<{ task_id: string }>((resolve) => first.on("message", (raw) => {
-      const message = JSON.parse(raw.toString()) as { type: string; task_id: string };
+      const message = JSON.parse(raw.toString()) as { type: string; task_id: string; credential?: string };
+      if (message.type === "agent.enrolled") credential = message.credential ?? "";
       if (message.type === "task.assign") resolve(message);
     }));
     await new Promise((resolve) => first.once("open", resolve));
@@ -127,7 +129,8 @@ describe("the watchdog", () => {
     first.terminate();
     // Back within a heartbeat, before the watchdog could give it up, now serving another tier only
     // (so the request it lost goes to vm-opus, not back to it).
-    const second = new WebSocket(url);
+    // It comes back with its own credential (the enrollment token would be refused: the name is taken).
+    const second = new WebSocket(url.replace(/token=.*$/, `token=${encodeURIComponent(credential)}`));
     await new Promise((resolve) => second.once("open", resolve));
     second.send(JSON.stringify({ ...hello, tiers: ["deepseek"] }));
     const done = await waitFor("the task to succeed", async () => {

@@ -9,6 +9,14 @@ const hello = (name: string, tiers: ExecutorTier[] = ["sonnet"], overrides: Part
   type: "hello",
   hello: { type: "agent.hello", protocol_version: 1, name, kind: "vm", tiers, capacity: 1, version: "1", running: [], ...overrides },
   connectionId: `conn-${name}`,
+  identity: { via: "enrollment", tokenName: "default", credential: `mesh-agent:${name}:secret`, credentialHash: `hash-${name}` },
+});
+/** The same hello as the agent's own credential would bring it once enrolled (issue 14). */
+const again = (name: string, tiers: ExecutorTier[] = ["sonnet"], overrides: Partial<AgentHello> = {}): RegistryEvent => ({
+  type: "hello",
+  hello: { type: "agent.hello", protocol_version: 1, name, kind: "vm", tiers, capacity: 1, version: "1", running: [], ...overrides },
+  connectionId: `conn-${name}`,
+  identity: { via: "credential", agent: name, credentialHash: `hash-${name}` },
 });
 const request = (taskId: string, tier: ExecutorTier = "sonnet", overrides: Partial<DispatchRequest> = {}): DispatchRequest => ({
   type: "dispatch.request",
@@ -30,9 +38,9 @@ describe("the registry actor", () => {
       [{ type: "request", request: request("T1") }, 0],
       [hello("vm-1"), 10],
     ]);
-    const sent = last.effects.findIndex((e) => e.kind === "send" && e.message.type === "task.assign");
+    const sent = last.effects.findIndex((e) => e.kind === "assign");
     const stored = last.effects.findIndex((e, i) => i < sent && e.kind === "persist" && e.queue && e.agents.includes("vm-1"));
-    expect(last.effects[sent]).toEqual({ kind: "send", connectionId: "conn-vm-1", message: request("T1").assign });
+    expect(last.effects[sent]).toEqual({ kind: "assign", connectionId: "conn-vm-1", agent: "vm-1", message: request("T1").assign });
     expect(stored).toBeGreaterThanOrEqual(0);
     expect(state.pending).toEqual([]);
     expect(state.agents.get("vm-1")?.running).toEqual([{ task_id: "T1", attempt: 1 }]);
@@ -44,7 +52,7 @@ describe("the registry actor", () => {
       [{ type: "request", request: request("T1") }, 10],
     ]);
     expect(last.reply).toEqual({ queued: false, agent: "vm-1" });
-    expect(last.effects.map((e) => e.kind)).toEqual(["persist", "send", "notify-dashboards"]);
+    expect(last.effects.map((e) => e.kind)).toEqual(["persist", "assign", "notify-dashboards"]);
   });
 
   it("queues a request no agent serves, and does not queue the same attempt twice", () => {
@@ -107,7 +115,7 @@ describe("the registry actor", () => {
       [hello("vm-1"), 0],
       [{ type: "request", request: request("T1") }, 1],
       [{ type: "disconnected", agent: "vm-1", connectionId: "conn-vm-1" }, 2],
-      [hello("vm-1"), 3],
+      [again("vm-1"), 3],
     ]);
     expect(state.agents.get("vm-1")?.running).toEqual([{ task_id: "T1", attempt: 1 }]);
     expect(Object.keys(state.assigned)).toEqual(["T1:1"]);
@@ -129,9 +137,9 @@ describe("the registry actor", () => {
 
   it("closes the older connection when an agent connects again elsewhere", () => {
     const first = drive([[hello("vm-1"), 0]]).state;
-    const again = decideRegistry(first, { ...hello("vm-1"), connectionId: "conn-2" } as RegistryEvent, at(1));
-    expect(again.effects[0]).toEqual({ kind: "close", connectionId: "conn-vm-1", code: CloseCode.replaced, reason: "agent vm-1 connected again elsewhere" });
-    expect(again.state.connected.get("vm-1")).toBe("conn-2");
+    const second = decideRegistry(first, { ...again("vm-1"), connectionId: "conn-2" } as RegistryEvent, at(1));
+    expect(second.effects[0]).toEqual({ kind: "close", connectionId: "conn-vm-1", code: CloseCode.replaced, reason: "agent vm-1 connected again elsewhere" });
+    expect(second.state.connected.get("vm-1")).toBe("conn-2");
   });
 
   it("withdraws a cancelled task's waiting requests", () => {
@@ -150,5 +158,57 @@ describe("the registry actor", () => {
     expect(servedTiers(state, at(1), null, null).sort()).toEqual(["opus", "sonnet"]);
     expect(servedTiers(state, at(1), null, "mac")).toEqual(["opus"]);
     expect(servedTiers(state, at(1), "a", null)).toEqual(["sonnet"]);
+  });
+
+  describe("agent identity (issue 14)", () => {
+    const refusal = (effects: ReturnType<typeof decideRegistry>["effects"]) => effects.flatMap((e) => (e.kind === "send" && e.message.type === "error" ? [e.message.code] : []));
+
+    it("enrolls a new name: stores only the credential's hash, sends the credential once, before the welcome", () => {
+      const { state, last } = drive([[hello("vm-1"), 0]]);
+      const kinds = last.effects.map((e) => (e.kind === "send" ? e.message.type : e.kind));
+      expect(kinds.indexOf("persist")).toBeLessThan(kinds.indexOf("agent.enrolled"));
+      expect(kinds.indexOf("agent.enrolled")).toBeLessThan(kinds.indexOf("agent.welcome"));
+      expect(last.effects).toContainEqual({ kind: "send", connectionId: "conn-vm-1", message: { type: "agent.enrolled", name: "vm-1", credential: "mesh-agent:vm-1:secret" } });
+      expect(state.agents.get("vm-1")).toMatchObject({ credential_sha256: "hash-vm-1", enrolled_by: "default" });
+      expect(JSON.stringify([...state.agents.values()])).not.toContain("mesh-agent:vm-1:secret");
+      expect(JSON.stringify(listAgents(state, at(1)))).not.toContain("hash-vm-1");
+      expect(last.effects).toContainEqual({ kind: "audit", action: "agent.enroll", credential: "enrollment:default", outcome: "enrolled vm-1" });
+    });
+
+    it("refuses a taken name to an enrollment token, a wrong credential, another agent's credential and an unknown one", () => {
+      const { state } = drive([[hello("vm-1"), 0]]);
+      const taken = decideRegistry(state, { ...hello("vm-1"), connectionId: "intruder" } as RegistryEvent, at(1));
+      expect(refusal(taken.effects)).toEqual(["name_taken"]);
+      expect(taken.effects).toContainEqual({ kind: "close", connectionId: "intruder", code: CloseCode.forbidden, reason: "name_taken" });
+      expect(taken.state.connected.get("vm-1")).toBe("conn-vm-1");
+      const wrong = decideRegistry(state, { ...again("vm-1"), connectionId: "x", identity: { via: "credential", agent: "vm-1", credentialHash: "other" } } as RegistryEvent, at(1));
+      expect(refusal(wrong.effects)).toEqual(["unauthorized"]);
+      const borrowed = decideRegistry(state, { ...again("vm-2"), identity: { via: "credential", agent: "vm-1", credentialHash: "hash-vm-1" } } as RegistryEvent, at(1));
+      expect(refusal(borrowed.effects)).toEqual(["unauthorized"]);
+      const unknown = decideRegistry(state, again("vm-9"), at(1));
+      expect(refusal(unknown.effects)).toEqual(["credential_unknown"]);
+      expect(unknown.effects).toContainEqual(expect.objectContaining({ kind: "close", code: CloseCode.credentialUnknown }));
+      expect(decideRegistry(state, again("vm-1"), at(1)).effects.some((e) => e.kind === "send" && e.message.type === "agent.welcome")).toBe(true);
+    });
+
+    it("revokes an agent: closes it, loses its attempts for their rooms, refuses it after; forgetting frees the name", () => {
+      const { state } = drive([
+        [hello("vm-1"), 0],
+        [{ type: "request", request: request("T1") }, 1],
+      ]);
+      const revoked = decideRegistry(state, { type: "revoke", name: "vm-1", forget: false }, at(2));
+      expect(revoked.reply).toEqual({ name: "vm-1", state: "revoked", requeued: 1 });
+      expect(revoked.effects).toContainEqual({ kind: "close", connectionId: "conn-vm-1", code: CloseCode.forbidden, reason: "agent_revoked" });
+      expect(revoked.state.lostNotices).toEqual([expect.objectContaining({ task_id: "T1", attempt: 1, agent: "vm-1" })]);
+      expect(revoked.state.assigned).toEqual({});
+      expect(listAgents(revoked.state, at(3))[0]?.state).toBe("revoked");
+      expect(refusal(decideRegistry(revoked.state, again("vm-1"), at(3)).effects)).toEqual(["agent_revoked"]);
+      expect(refusal(decideRegistry(revoked.state, hello("vm-1"), at(3)).effects)).toEqual(["agent_revoked"]);
+      expect(decideRegistry(revoked.state, { type: "revoke", name: "nobody", forget: false }, at(3)).reply).toEqual({ error: expect.objectContaining({ code: "not_found" }) });
+      const forgotten = decideRegistry(revoked.state, { type: "revoke", name: "vm-1", forget: true }, at(4));
+      expect(forgotten.effects).toContainEqual({ kind: "forget", agents: ["vm-1"] });
+      expect(forgotten.state.agents.has("vm-1")).toBe(false);
+      expect(refusal(decideRegistry(forgotten.state, hello("vm-1"), at(5)).effects)).toEqual([]);
+    });
   });
 });

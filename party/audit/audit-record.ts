@@ -1,0 +1,18 @@
+import type * as Party from "partykit/server";
+import { PartyName, SINGLETON_ROOM_ID, type AuditAppend } from "../../protocol/index.ts";
+import { readSecrets } from "../auth/credentials.ts";
+import { askRoom } from "../room-peers.ts";
+
+/**
+ * Hands one record to the audit room (issue 14). Never fails its caller: an audit room that cannot be
+ * reached costs a line in the server log, not the call it records. Returns the delivery, for
+ * `waitUntil` where the caller's response would otherwise end it.
+ */
+export function recordAudit(parties: Party.Context["parties"], env: Record<string, unknown>, record: AuditAppend["record"]): Promise<void> {
+  const secrets = readSecrets(env);
+  if ("code" in secrets) return Promise.resolve();
+  const append: AuditAppend = { type: "audit.append", record };
+  return askRoom(parties, PartyName.audit, SINGLETON_ROOM_ID, secrets.orchestratorToken, "/", { method: "POST", body: append }).then((answer) => {
+    if (!answer.ok) console.warn(`audit: could not record ${record.action} by ${record.credential}: ${answer.error.message}`);
+  });
+}
