@@ -6,7 +6,7 @@ import { scopeAllowsTask, type ViewerScope } from "../auth/viewer-link.ts";
 import { readJsonBody } from "../http/read-body.ts";
 import { refuseRequest } from "../http/refuse-request.ts";
 import { errorResponse, json } from "../http/responses.ts";
-import { applyTask, cancelTask, createLink, getDiff, createTask, getBudget, getLogs, getStages, getTask, listAgents, listTasks, resolveTaskDecision, type MeshContext, type Outcome } from "./mesh-operations.ts";
+import { applyTask, cancelTask, createLink, getDiff, createTask, getBudget, getLogs, getStages, getTask, listAgents, listTasks, resolveTaskDecision, revokeAgent, getAudit, type MeshContext, type Outcome } from "./mesh-operations.ts";
 
 /** `POST /api/links`: a read-only link for one task or for the dashboard, or an operator link. */
 const LinkRequest = z
@@ -36,7 +36,10 @@ export function bearerToken(request: Request): string | null {
  * link may also make a person's decision (`allowOperator`): the person at the dashboard is the
  * ladder's human step. Dashboard and task watch links stay read-only.
  */
-export async function orchestratorContext(request: Request, url: URL, lobby: Party.FetchLobby, allowOperator = false, allowViewer: (scope: ViewerScope) => boolean = () => false): Promise<MeshContext | Response> {
+/** Keeps work alive after the response (the execution context's `waitUntil`). */
+export type Defer = (work: Promise<unknown>) => void;
+
+export async function orchestratorContext(request: Request, url: URL, lobby: Party.FetchLobby, defer: Defer, allowOperator = false, allowViewer: (scope: ViewerScope) => boolean = () => false): Promise<MeshContext | Response> {
   const secrets = readSecrets(lobby.env);
   if ("code" in secrets) return refuseRequest(request, errorResponse(secrets.code, secrets.message));
   const caller = await identify(bearerToken(request), secrets, Date.now());
@@ -46,7 +49,7 @@ export async function orchestratorContext(request: Request, url: URL, lobby: Par
   if (caller.role !== "orchestrator" && !(allowOperator && operator) && !reader) {
     return refuseRequest(request, errorResponse("forbidden", `a ${caller.role} credential may not do this; it needs the orchestrator token`));
   }
-  return { parties: lobby.parties, secrets, origin: url.origin };
+  return { parties: lobby.parties, secrets, origin: url.origin, env: lobby.env, caller, defer };
 }
 
 function reply<T>(outcome: Outcome<T>, status = 200): Response {
@@ -61,14 +64,14 @@ function intParam(params: URLSearchParams, field: string): number | undefined | 
 }
 
 /** The HTTP API of INTERFACES.md. Only the orchestrator credential, in the Authorization header, gets in. */
-export async function routeApi(request: Request, url: URL, lobby: Party.FetchLobby): Promise<Response> {
+export async function routeApi(request: Request, url: URL, lobby: Party.FetchLobby, defer: Defer): Promise<Response> {
   const [, resource, ref, action, ...rest] = url.pathname.split("/").filter((part) => part.length > 0);
   const method = request.method;
   // A person with an operator link makes the human step's decisions and applies results (the task page's buttons).
   const isDecision = resource === "tasks" && ref !== undefined && (action === "resolve" || action === "apply") && method === "POST";
   // A task's page reads its diff with the page's link: any link that may watch the task (read-only).
   const isDiffRead = resource === "tasks" && ref !== undefined && action === "diff" && method === "GET";
-  const ctx = await orchestratorContext(request, url, lobby, isDecision, (scope) => isDiffRead && ref !== undefined && scopeAllowsTask(scope, ref));
+  const ctx = await orchestratorContext(request, url, lobby, defer, isDecision, (scope) => isDiffRead && ref !== undefined && scopeAllowsTask(scope, ref));
   if (ctx instanceof Response) return ctx;
   if (isDecision && ref !== undefined && action === "resolve") {
     const body = await readJsonBody(request, ResolveDecision);
@@ -114,6 +117,16 @@ export async function routeApi(request: Request, url: URL, lobby: Party.FetchLob
     }
   }
   if (resource === "agents" && ref === undefined && method === "GET") return reply(await listAgents(ctx));
+  // Revoke (issue 14): the agent is closed, its attempts retried elsewhere, and it is refused from now on; DELETE forgets it.
+  if (resource === "agents" && ref !== undefined && action === "revoke" && method === "POST") return reply(await revokeAgent(ctx, ref, false));
+  if (resource === "agents" && ref !== undefined && action === undefined && method === "DELETE") return reply(await revokeAgent(ctx, ref, true));
+  if (resource === "audit" && ref === undefined && method === "GET") {
+    const since = intParam(url.searchParams, "since");
+    const limit = intParam(url.searchParams, "limit");
+    if (since instanceof Response) return since;
+    if (limit instanceof Response) return limit;
+    return reply(await getAudit(ctx, since, limit));
+  }
   if (resource === "budget" && ref === undefined && method === "GET") return reply(await getBudget(ctx));
   if (resource === "budget" && ref === "stages" && action === undefined && method === "GET") {
     const since = intParam(url.searchParams, "since");
@@ -131,5 +144,5 @@ export async function routeApi(request: Request, url: URL, lobby: Party.FetchLob
 }
 
 function notFound(url: URL): Response {
-  return errorResponse("not_found", `no route ${url.pathname}; the API serves /api/tasks, /api/tasks/<id or name>[/logs|/diff|/cancel|/resolve|/apply], /api/agents, /api/budget[/stages], /api/links`);
+  return errorResponse("not_found", `no route ${url.pathname}; the API serves /api/tasks, /api/tasks/<id or name>[/logs|/diff|/cancel|/resolve|/apply], /api/agents[/<name>/revoke], /api/budget[/stages], /api/links, /api/audit`);
 }

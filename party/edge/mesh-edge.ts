@@ -13,7 +13,8 @@ import { MCP_PATH, handleMcp } from "../mcp/mcp-endpoint.ts";
 export default class MeshEdge implements Party.Server {
   constructor(readonly room: Party.Room) {}
 
-  static async onFetch(request: Party.Request, lobby: Party.FetchLobby): Promise<Response | null> {
+  static async onFetch(request: Party.Request, lobby: Party.FetchLobby, ctx: Party.ExecutionContext): Promise<Response | null> {
+    const defer = (work: Promise<unknown>): void => ctx.waitUntil(work);
     const url = new URL(request.url);
     if (url.pathname === "/health") {
       // Never healthy and broken: without usable secrets every other route would refuse (issue 14).
@@ -21,9 +22,9 @@ export default class MeshEdge implements Party.Server {
       if ("code" in secrets) return json({ ok: false, service: "agent-mesh", protocol_version: PROTOCOL_VERSION, error: secrets }, 503);
       return json({ ok: true, service: "agent-mesh", protocol_version: PROTOCOL_VERSION });
     }
-    if (url.pathname === MCP_PATH) return handleMcp(request as unknown as Request, url, lobby);
+    if (url.pathname === MCP_PATH) return handleMcp(request as unknown as Request, url, lobby, defer);
     if (url.pathname === "/api" || url.pathname.startsWith("/api/")) {
-      return routeApi(request as unknown as Request, url, lobby);
+      return routeApi(request as unknown as Request, url, lobby, defer);
     }
     return null;
   }

@@ -1,6 +1,7 @@
 import type * as Party from "partykit/server";
 import { monotonicFactory } from "ulid";
 import {
+  type AuditRecord,
   DISPATCH_DEFAULT_TIER,
   EXECUTE_DEFAULT_TIER,
   ErrorBody,
@@ -25,7 +26,8 @@ import {
   type TaskSummary,
   type TaskView,
 } from "../../protocol/index.ts";
-import type { MeshSecrets } from "../auth/credentials.ts";
+import { credentialName, type Caller, type MeshSecrets } from "../auth/credentials.ts";
+import { recordAudit } from "../audit/audit-record.ts";
 import { mintViewerLink, type ViewerScope } from "../auth/viewer-link.ts";
 import { askRoom, fetchRoom } from "../room-peers.ts";
 import { WATCH_LINK_TTL_MS, presentTask, watchUrl } from "./task-view.ts";
@@ -34,7 +36,29 @@ import { WATCH_LINK_TTL_MS, presentTask, watchUrl } from "./task-view.ts";
  * The orchestrator's operations, one function each, shared by the HTTP API and the MCP tools so
  * both behave the same. Each returns a value or a typed error; none throws for a bad request.
  */
-export type MeshContext = { parties: Party.Context["parties"]; secrets: MeshSecrets; origin: string };
+/**
+ * What an operation runs with: the rooms, the secrets, the caller (for the audit log), and `defer`,
+ * which keeps work alive after the response (the audit record) without making the caller wait for it.
+ */
+export type MeshContext = { parties: Party.Context["parties"]; secrets: MeshSecrets; origin: string; env: Record<string, unknown>; caller: Caller; defer: (work: Promise<unknown>) => void };
+
+/** Records a state-changing call in the audit log (issue 14): who, what, on what, how it ended; never a secret. */
+function audited<T>(ctx: MeshContext, action: string, target: string | undefined, outcome: Outcome<T>): Outcome<T> {
+  const role = ctx.caller.role;
+  ctx.defer(recordAudit(ctx.parties, ctx.env, { role, credential: credentialName(ctx.caller), action, ...(target === undefined ? {} : { target: target.slice(0, 300) }), outcome: outcome.ok ? "ok" : outcome.error.code }));
+  return outcome;
+}
+
+/** Revokes an agent (or forgets it: `DELETE /api/agents/<name>`), through the registry. */
+export async function revokeAgent(ctx: MeshContext, name: string, forget: boolean): Promise<Outcome<{ name: string; state: "revoked" | "forgotten"; requeued: number }>> {
+  const answer = await callRoom<{ name: string; state: "revoked" | "forgotten"; requeued: number }>(ctx, PartyName.registry, SINGLETON_ROOM_ID, "", { method: "POST", body: { type: forget ? "agent.forget" : "agent.revoke", name } });
+  return audited(ctx, forget ? "agent.forget" : "agent.revoke", name, answer);
+}
+
+/** The audit log's records from `since` (ms), oldest first. */
+export function getAudit(ctx: MeshContext, since = 0, limit = MAX_LOG_READ): Promise<Outcome<{ records: AuditRecord[] }>> {
+  return callRoom(ctx, PartyName.audit, SINGLETON_ROOM_ID, `?${new URLSearchParams({ since: String(since), limit: String(limit) })}`);
+}
 export type Outcome<T> = Result<T>;
 
 const fail = <T>(code: ErrorBody["code"], message: string): Outcome<T> => ({ ok: false, error: { code, message } });
@@ -94,9 +118,9 @@ export function waitForChanges(ctx: MeshContext, taskId: string, revision: numbe
 /** Sends one command to the task a ref names; the task after it, as tools and routes show it. */
 async function commandTask(ctx: MeshContext, ref: string, command: TaskCommand): Promise<Outcome<TaskView>> {
   const taskId = await resolveTaskRef(ctx, ref);
-  if (!taskId.ok) return taskId;
+  if (!taskId.ok) return audited(ctx, command.type, ref, taskId);
   const task = await callRoom<TaskRecord>(ctx, PartyName.task, taskId.value, "", { method: "POST", body: command });
-  return task.ok ? { ok: true, value: await present(ctx, task.value) } : task;
+  return audited(ctx, command.type, taskId.value, task.ok ? { ok: true, value: await present(ctx, task.value) } : task);
 }
 
 export function cancelTask(ctx: MeshContext, ref: string, reason?: string): Promise<Outcome<TaskView>> {
@@ -169,7 +193,7 @@ export async function createTask(ctx: MeshContext, args: CreateTaskRequest): Pro
   };
   // One request: the task room owns the rest (the breaker, the name, the listing, the dispatch).
   const created = await callRoom<TaskRecord>(ctx, PartyName.task, command.task_id, "", { method: "POST", body: command });
-  return created.ok ? { ok: true, value: await present(ctx, created.value) } : created;
+  return audited(ctx, "task.create", command.task_id, created.ok ? { ok: true, value: await present(ctx, created.value) } : created);
 }
 
 /** Today's and this month's spend, the limits, the breaker, spend by tier, agent and day. */
@@ -187,14 +211,14 @@ export async function createLink(ctx: MeshContext, task: string | undefined, ttl
   let scope: ViewerScope = operator ? { kind: "operator" } : { kind: "dashboard" };
   if (task !== undefined) {
     const taskId = await resolveTaskRef(ctx, task);
-    if (!taskId.ok) return taskId;
+    if (!taskId.ok) return audited(ctx, "link.mint", task, taskId);
     // A link for a task that does not exist is refused (404), not minted (issue 14).
     const exists = await callRoom<TaskRecord>(ctx, PartyName.task, taskId.value, "");
-    if (!exists.ok) return exists;
+    if (!exists.ok) return audited(ctx, "link.mint", task, exists);
     scope = { kind: "task", taskId: taskId.value };
   }
   const expiresAt = Date.now() + ttlS * 1000;
   const token = await mintViewerLink(scope, ctx.secrets.orchestratorToken, expiresAt);
   const url = scope.kind === "task" ? watchUrl(ctx.origin, scope.taskId, token) : `${ctx.origin}/#token=${encodeURIComponent(token)}`;
-  return { ok: true, value: { token, url, scope: scope.kind, expires_at: expiresAt } };
+  return audited(ctx, "link.mint", scope.kind === "task" ? scope.taskId : scope.kind, { ok: true, value: { token, url, scope: scope.kind, expires_at: expiresAt } });
 }

@@ -6,7 +6,7 @@ import type * as Party from "partykit/server";
 import { MAX_BODY_BYTES } from "../../protocol/index.ts";
 import { errorResponse, json } from "../http/responses.ts";
 import { refuseRequest } from "../http/refuse-request.ts";
-import { orchestratorContext } from "../edge/api-routes.ts";
+import { orchestratorContext, type Defer } from "../edge/api-routes.ts";
 import { registerMeshTools } from "./mesh-tools.ts";
 import { registerWorkTools } from "./work-tools.ts";
 import { errorResult } from "./tool-results.ts";
@@ -29,8 +29,8 @@ function originAllowed(request: Request, url: URL, env: Record<string, unknown>)
  * The MCP endpoint, stateless: a fresh server and transport per request, so a server restart never
  * strands a client's session. Progress notifications stream on the request's own response.
  */
-export async function handleMcp(request: Request, url: URL, lobby: Party.FetchLobby): Promise<Response> {
-  const ctx = await orchestratorContext(request, url, lobby);
+export async function handleMcp(request: Request, url: URL, lobby: Party.FetchLobby, defer: Defer): Promise<Response> {
+  const ctx = await orchestratorContext(request, url, lobby, defer);
   if (ctx instanceof Response) return ctx;
   if (!originAllowed(request, url, lobby.env)) {
     return refuseRequest(request, errorResponse("forbidden", `origin ${request.headers.get("origin")} may not call the MCP endpoint; add it to MESH_ALLOWED_ORIGINS if it should`));

@@ -2,7 +2,7 @@ import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
 import { z } from "zod";
 import { Acceptance, BaseRef, FINISHED_TASK_STATUSES, Isolation, MAX_INSTRUCTION_CHARS, MAX_LOG_READ, TaskName, TaskStatus } from "../../protocol/index.ts";
-import { cancelTask, createTask, getBudget, getLogs, getTask, listAgents, listTasks, resolveTaskDecision, type MeshContext } from "../edge/mesh-operations.ts";
+import { cancelTask, createTask, getBudget, getLogs, getTask, listAgents, listTasks, resolveTaskDecision, revokeAgent, type MeshContext } from "../edge/mesh-operations.ts";
 import { errorResult, taskResult, valueResult } from "./tool-results.ts";
 import { waitForTask, type Progress } from "./task-waiter.ts";
 
@@ -186,6 +186,16 @@ export function registerMeshTools(server: McpServer, ctx: MeshContext): void {
       .join("\n");
     return valueResult(listed.value, text || "no agents registered");
   });
+
+  server.registerTool(
+    "revoke_agent",
+    { description: "Revokes an agent: closes its sockets, gives its running attempts to other agents, and refuses it from now on (it enrolls again only under a new name, or after DELETE /api/agents/<name>).", inputSchema: { name: z.string().min(1).describe("the agent's name, as list_agents shows it") } },
+    async ({ name }) => {
+      const revoked = await revokeAgent(ctx, name, false);
+      if (!revoked.ok) return errorResult(revoked.error);
+      return valueResult(revoked.value, `agent ${revoked.value.name} revoked; ${revoked.value.requeued} running attempt(s) given back to be retried elsewhere`);
+    },
+  );
 
   server.registerTool("budget_status", { description: "Today's and this month's spend, the limits, the circuit breaker's state, and spend by tier, agent and day." }, async () => {
     const status = await getBudget(ctx);

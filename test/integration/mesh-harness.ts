@@ -172,6 +172,29 @@ export async function startAgent(mesh: Mesh, name: string, executors: ExecutorsF
   return agent;
 }
 
+/** An agent process the mesh should refuse: waits for it to exit (at most `timeoutMs`) and returns its exit code and output. */
+export async function startRefusedAgent(mesh: Mesh, name: string, executors: ExecutorsFile, stateDir: string, timeoutMs = 15_000): Promise<{ code: number | null; output: string }> {
+  buildAgentOnce();
+  const dir = mkdtempSync(join(tmpdir(), "mesh-agent-"));
+  const file = join(dir, "executors.json");
+  writeFileSync(file, JSON.stringify(executors));
+  const output: string[] = [];
+  const child = startAgentProcess({ server: mesh.url, name, kind: "vm", executorsFile: file, agentToken: mesh.agentToken, args: ["--state-dir", stateDir], onLine: (line) => output.push(line) });
+  try {
+    const code = await new Promise<number | null>((resolve) => {
+      const timer = setTimeout(() => resolve(null), timeoutMs);
+      child.once("exit", (exitCode) => {
+        clearTimeout(timer);
+        resolve(exitCode);
+      });
+    });
+    return { code, output: output.join("\n") };
+  } finally {
+    await stopGroup(child);
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 /** An executors file whose every listed tier runs `command`. */
 export function executorsFor(command: string[], tiers: Array<keyof ExecutorsFile["executors"]> = ["sonnet", "deepseek"], timeout_s = 120): ExecutorsFile {
   const executors: ExecutorsFile["executors"] = {};

@@ -73,14 +73,14 @@ describe("refusing to start unsafe", () => {
 
   it("a worker without usable secrets answers /health 503 and every route with a typed error naming the setting", async () => {
     const lobby = { env: { MESH_ORCHESTRATOR_TOKEN: good, MESH_AGENT_TOKEN: "too-short-000000" } };
-    const call = (path: string) => MeshEdge.onFetch(new Request(`http://mesh.test${path}`, { headers: { authorization: `Bearer ${good}` } }) as never, lobby as never);
+    const call = (path: string) => MeshEdge.onFetch(new Request(`http://mesh.test${path}`, { headers: { authorization: `Bearer ${good}` } }) as never, lobby as never, { waitUntil: () => {} } as never);
     const health = await call("/health");
     expect(health?.status).toBe(503);
     expect(await health?.json()).toMatchObject({ ok: false, error: { code: "server_misconfigured" } });
     const api = await call("/api/tasks");
     expect(api?.status).toBe(503);
     expect(JSON.stringify(await api?.json())).toContain("MESH_AGENT_TOKEN is 16 characters");
-    const fine = await MeshEdge.onFetch(new Request("http://mesh.test/health") as never, { env: { MESH_ORCHESTRATOR_TOKEN: good, MESH_AGENT_TOKEN: good } } as never);
+    const fine = await MeshEdge.onFetch(new Request("http://mesh.test/health") as never, { env: { MESH_ORCHESTRATOR_TOKEN: good, MESH_AGENT_TOKEN: good } } as never, { waitUntil: () => {} } as never);
     expect(fine?.status).toBe(200);
   });
 
