@@ -24,6 +24,7 @@ import { LiveSockets } from "../live-sockets.ts";
 import { PEER_QUERY, askRoom, sendToTask } from "../room-peers.ts";
 import { readSecrets, type Caller } from "../auth/credentials.ts";
 import { ApplyCalls } from "./apply-calls.ts";
+import { FloodGuard, FLOOD_CLOSE_CODE } from "../limits/flood-guard.ts";
 import {
   decideRegistry,
   emptyRegistry,
@@ -55,6 +56,8 @@ const LOST_NOTICES_KEY = "lost-notices";
 const WATCHDOG_TICK_MS = 1000;
 /** A tick this much later than the last one means the registry itself did not run in between. */
 const STALL_GAP_MS = 2 * WATCHDOG_TICK_MS;
+/** An agent sends a heartbeat a beat and a release per attempt: far fewer than this. */
+const AGENT_SOCKET_MESSAGES_PER_S = 100;
 /** Dashboards get at most one agents snapshot per this many ms (heartbeats would flood them). */
 const DASHBOARD_THROTTLE_MS = 1000;
 
@@ -76,6 +79,7 @@ export default class AgentRegistryRoom implements Party.Server {
   private readonly sessions = new LiveSockets<{ role: SocketRole; agent?: string; peer?: true; caller?: Caller }>();
   private delivering = false;
   private readonly applies = new ApplyCalls();
+  private readonly guards = new WeakMap<Party.Connection, FloodGuard>();
   private dashboardTimer: ReturnType<typeof setTimeout> | null = null;
   /**
    * Whether a dashboard follows the fleet feed (the feed's replies say); no pushes while nobody does.
@@ -146,6 +150,7 @@ export default class AgentRegistryRoom implements Party.Server {
   async onMessage(raw: string | ArrayBuffer | ArrayBufferView, connection: Party.Connection): Promise<void> {
     const session = this.sessions.infoOf(connection);
     if (session === undefined) return;
+    if (!this.guard(connection)) return;
     if (session.peer === true) {
       const parsed = parseMessage(RegistryCommand, raw);
       if (!parsed.ok || parsed.value.type !== "dispatch.request") return send(connection, { type: "error", ...(parsed.ok ? { code: "unknown_type" as const, message: "a task room's socket carries dispatch.request only" } : parsed.error) });
@@ -211,6 +216,15 @@ export default class AgentRegistryRoom implements Party.Server {
     if (command.type !== "dispatch.request") return errorResponse("unknown_type", "unknown registry command");
     const reply = await this.run({ type: "request", request: command });
     return json(reply !== undefined && "queued" in reply ? reply : { queued: true }, 202);
+  }
+
+  /** Closes a socket that sends more than an agent ever needs (heartbeats, releases, merge answers): 1008 (issue 14). */
+  private guard(connection: Party.Connection): boolean {
+    let guard = this.guards.get(connection);
+    if (guard === undefined) this.guards.set(connection, (guard = new FloodGuard(AGENT_SOCKET_MESSAGES_PER_S)));
+    if (guard.admit(Date.now())) return true;
+    connection.close(FLOOD_CLOSE_CODE, `more than ${guard.perSecond} messages a second; reconnect and send less`);
+    return false;
   }
 
   /** Asks the agent that ran an attempt to merge its branch into the user's checkout, and waits for its answer. */

@@ -1,7 +1,8 @@
 import type * as Party from "partykit/server";
 import { z } from "zod";
 import { CreateTaskRequest, ResolveDecision, TaskStatus, httpStatusOf } from "../../protocol/index.ts";
-import { identify, readSecrets } from "../auth/credentials.ts";
+import { credentialName, identify, readSecrets } from "../auth/credentials.ts";
+import { admitRequest, requestLimitsFrom } from "../limits/request-limits.ts";
 import { scopeAllowsTask, type ViewerScope } from "../auth/viewer-link.ts";
 import { readJsonBody } from "../http/read-body.ts";
 import { refuseRequest } from "../http/refuse-request.ts";
@@ -43,6 +44,14 @@ export async function orchestratorContext(request: Request, url: URL, lobby: Par
   const secrets = readSecrets(lobby.env);
   if ("code" in secrets) return refuseRequest(request, errorResponse(secrets.code, secrets.message));
   const caller = await identify(bearerToken(request), secrets, Date.now());
+  const now = Date.now();
+  // Counted before the role check: a flood of forbidden calls costs its sender, not the mesh. Wrong tokens share one bucket.
+  const retryAfterS = admitRequest(caller === null ? "anonymous" : credentialName(caller), now, requestLimitsFrom(lobby.env));
+  if (retryAfterS !== null) {
+    const refusal = errorResponse("rate_limited", `too many requests from this credential; wait ${retryAfterS} s (Retry-After) and send fewer (MESH_RATE_PER_S, MESH_RATE_BURST)`);
+    refusal.headers.set("retry-after", String(retryAfterS));
+    return refuseRequest(request, refusal);
+  }
   if (caller === null) return refuseRequest(request, errorResponse("unauthorized", "missing or wrong token; send 'Authorization: Bearer <MESH_ORCHESTRATOR_TOKEN>'"));
   const operator = caller.role === "viewer" && caller.scope.kind === "operator";
   const reader = caller.role === "viewer" && allowViewer(caller.scope);

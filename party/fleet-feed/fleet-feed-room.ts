@@ -6,7 +6,7 @@ import { scopeSeesMesh } from "../auth/viewer-link.ts";
 import { readJsonBody } from "../http/read-body.ts";
 import { errorResponse, json } from "../http/responses.ts";
 import { askRoom } from "../room-peers.ts";
-import { FloodGuard, FLOOD_CLOSE_CODE } from "./flood-guard.ts";
+import { FloodGuard, FLOOD_CLOSE_CODE } from "../limits/flood-guard.ts";
 
 /**
  * The fleet feed (one room, id "main"): what dashboards follow of the agents (issue 13, "heartbeats

@@ -1,5 +1,7 @@
 import { FINISHED_TASK_STATUSES, type TaskView } from "../../protocol/index.ts";
 import { present, waitForChanges, type MeshContext, type Outcome } from "../edge/mesh-operations.ts";
+import { credentialName } from "../auth/credentials.ts";
+import { openLongPoll, requestLimitsFrom } from "../limits/request-limits.ts";
 
 /** How many of the newest lines a progress notification carries. */
 const PROGRESS_LINES = 20;
@@ -21,6 +23,17 @@ export async function waitForTask(
   onProgress: (progress: Progress) => Promise<void>,
   signal: AbortSignal,
 ): Promise<Outcome<TaskView>> {
+  // Open waits per credential are bounded (issue 14): each holds a task room's long poll.
+  const release = openLongPoll(credentialName(ctx.caller), requestLimitsFrom(ctx.env));
+  if (release === null) return { ok: false, error: { code: "rate_limited", message: `too many waits open for this credential (MESH_LONG_POLLS_MAX=${requestLimitsFrom(ctx.env).longPolls}); wait for some to end, or call with wait_s 0 and poll` } };
+  try {
+    return await waitLoop(ctx, taskId, waitS, onProgress, signal);
+  } finally {
+    release();
+  }
+}
+
+async function waitLoop(ctx: MeshContext, taskId: string, waitS: number, onProgress: (progress: Progress) => Promise<void>, signal: AbortSignal): Promise<Outcome<TaskView>> {
   const deadline = Date.now() + waitS * 1000;
   let revision = -1;
   let nextSeq = 0;

@@ -35,7 +35,12 @@ import { decide, emptyTaskActor, exitMayClimb, type TaskActorState, type TaskEff
 import { RegistrySocket } from "./registry-socket.ts";
 import { TaskPeers } from "./task-peers.ts";
 import { ViewerFeed } from "./viewer-feed.ts";
+import { FloodGuard, FLOOD_CLOSE_CODE } from "../limits/flood-guard.ts";
 
+/** Messages a second an agent's socket may send: batches of up to 512 lines, so far above any real stream (issue 14). */
+const AGENT_MESSAGES_PER_S = 2000;
+/** A viewer only subscribes: a few messages, ever. */
+const VIEWER_MESSAGES_PER_S = 50;
 const TASK_KEY = "task";
 /** Lines of each attempt already stored, written with each batch: how duplicates are recognised. */
 const ATTEMPT_LINES_KEY = "attempt-lines";
@@ -60,6 +65,7 @@ export default class TaskRoom implements Party.Server {
   private diffs: DiffStore | null = null;
   private holders = new AttemptHolders({});
   /** Agent sockets: the attempt (and agent) their attempt token names; nothing else may be said on them. */
+  private readonly guards = new WeakMap<Party.Connection, FloodGuard>();
   private readonly attemptScopes = new Map<string, { agent: string; attempt: number }>();
   private readonly waiters = new ChangeWaiters();
   /** Open sockets and their roles; sends go through these socket objects, never `getConnection` (live-sockets.ts). */
@@ -114,6 +120,10 @@ export default class TaskRoom implements Party.Server {
   async onMessage(raw: string | ArrayBuffer | ArrayBufferView, connection: Party.Connection): Promise<void> {
     const role = this.roles.infoOf(connection);
     if (role === undefined) return;
+    // A socket that floods is closed with 1008 (issue 14): agents stream batches of lines, viewers only subscribe.
+    let guard = this.guards.get(connection);
+    if (guard === undefined) this.guards.set(connection, (guard = new FloodGuard(role === "agent" ? AGENT_MESSAGES_PER_S : VIEWER_MESSAGES_PER_S)));
+    if (!guard.admit(Date.now())) return connection.close(FLOOD_CLOSE_CODE, `more than ${guard.perSecond} messages a second; reconnect and send less`);
     if (role !== "agent") {
       const parsed = parseMessage(ViewerToTask, raw);
       if (!parsed.ok) return send(connection, { type: "error", ...parsed.error });
