@@ -109,14 +109,15 @@ export const TaskEndedNotice = z.object({
 });
 export type TaskEndedNotice = z.infer<typeof TaskEndedNotice>;
 
-/** Edge → registry: refuse this agent from now on (`revoke`), or forget it so its name can enroll again (`forget`). */
-export const AgentRevoke = z.object({
-  type: z.enum(["agent.revoke", "agent.forget"]),
-  name: z.string(),
-});
+/** Edge → registry: refuse this agent from now on (`POST /api/agents/<name>/revoke`). */
+export const AgentRevoke = z.object({ type: z.literal("agent.revoke"), name: z.string() });
 export type AgentRevoke = z.infer<typeof AgentRevoke>;
 
-export const RegistryCommand = z.discriminatedUnion("type", [DispatchRequest, DispatchWithdraw, ApplyRequest, TaskEndedNotice, AgentRevoke]);
+/** Edge → registry: forget this agent, so its name can enroll again (`DELETE /api/agents/<name>`). */
+export const AgentForget = z.object({ type: z.literal("agent.forget"), name: z.string() });
+export type AgentForget = z.infer<typeof AgentForget>;
+
+export const RegistryCommand = z.discriminatedUnion("type", [DispatchRequest, DispatchWithdraw, ApplyRequest, TaskEndedNotice, AgentRevoke, AgentForget]);
 export type RegistryCommand = z.infer<typeof RegistryCommand>;
 
 /** A task as the directory lists it. */
