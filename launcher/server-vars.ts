@@ -9,6 +9,11 @@ const OPTIONAL = [
   "MESH_CONSENSUS_TIERS",
   "MESH_CONSENSUS_SIZE",
   "MESH_RESERVATION_TTL_S",
+  // Issue 14: extra enrollment tokens (a secret: it travels in the 0600 config file like the others) and the limits on abuse.
+  "MESH_ENROLLMENT_TOKENS",
+  "MESH_RATE_PER_S",
+  "MESH_RATE_BURST",
+  "MESH_LONG_POLLS_MAX",
 ] as const;
 
 /** The partykit vars for a server: the two secrets plus every setting (from `env`, else its default). */

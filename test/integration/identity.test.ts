@@ -9,6 +9,8 @@ import { mintAttemptToken } from "../../party/auth/attempt-token.ts";
 import { FIXTURES, startAgent, startMesh, startRefusedAgent, upgradeStatus, waitFor, type Mesh, type TestAgent } from "./mesh-harness.ts";
 
 const HEARTBEAT_S = 1;
+const NEXT_TOKEN = "n".repeat(24) + Math.random().toString(36).slice(2).padEnd(12, "0");
+const OLD_TOKEN = "o".repeat(24) + Math.random().toString(36).slice(2).padEnd(12, "0");
 let mesh: Mesh;
 const agents: TestAgent[] = [];
 // 60 lines, a pause of 100 ms after each: about 6 s of work, long enough to be interfered with.
@@ -34,7 +36,13 @@ const hello = (name: string) => JSON.stringify({ type: "agent.hello", protocol_v
 const listed = async (name: string): Promise<AgentRecord | undefined> => (await mesh.api<{ agents: AgentRecord[] }>("/api/agents")).body.agents.find((a) => a.name === name);
 
 beforeAll(async () => {
-  mesh = await startMesh({ MESH_HEARTBEAT_S: String(HEARTBEAT_S) });
+  mesh = await startMesh({
+    MESH_HEARTBEAT_S: String(HEARTBEAT_S),
+    MESH_ENROLLMENT_TOKENS: JSON.stringify([
+      { name: "fleet-next", token: NEXT_TOKEN, expires: new Date(Date.now() + 3600_000).toISOString() },
+      { name: "fleet-old", token: OLD_TOKEN, expires: "2020-01-01T00:00:00Z" },
+    ]),
+  });
   agents.push(await startAgent(mesh, "vm-real", { executors: { sonnet: slow } }));
 });
 
@@ -137,6 +145,18 @@ describe("agent identity", () => {
     expect((await listed(victimName))?.state).toBe("online");
   });
 
+  it("enrolls with any current named enrollment token, and refuses an expired one: a fleet rotates without downtime", async () => {
+    expect(await upgradeStatus(`ws://127.0.0.1:${mesh.port}/parties/registry/main?token=${OLD_TOKEN}`)).toBe(401);
+    const rotated = peer("/parties/registry/main", NEXT_TOKEN);
+    await rotated.opened;
+    rotated.socket.send(hello("vm-rotated"));
+    await waitFor("vm-rotated enrolled", () => rotated.frames.some((f) => f.type === "agent.welcome") || null);
+    expect(rotated.frames.map((f) => f.type)).toEqual(["agent.enrolled", "agent.welcome"]);
+    expect((await listed("vm-rotated"))?.enrolled_by).toBe("fleet-next");
+    expect((await listed("vm-real"))?.enrolled_by).toBe("default");
+    rotated.socket.close();
+  });
+
   it("records every state-changing call once in the audit log, with no secret in any record", async () => {
     const since = Date.now() - 120_000;
     const link = await mesh.api<{ token: string }>("/api/links", { method: "POST", body: {} });
@@ -147,6 +167,7 @@ describe("agent identity", () => {
     const actions = body.records.map((r) => `${r.action} ${r.credential} ${r.outcome}`);
     expect(actions.filter((a) => a.startsWith("task.create orchestrator ok"))).toHaveLength(2);
     expect(actions).toContainEqual("agent.enroll enrollment:default enrolled vm-evil");
+    expect(actions).toContainEqual("agent.enroll enrollment:fleet-next enrolled vm-rotated");
     expect(actions).toContainEqual("agent.enroll enrollment:default refused vm-real: name_taken");
     expect(actions).toContainEqual("agent.hello agent:vm-evil refused vm-real: unauthorized");
     expect(actions.filter((a) => a.startsWith("agent.revoke orchestrator ok"))).toHaveLength(1);
@@ -154,7 +175,7 @@ describe("agent identity", () => {
     expect(actions.filter((a) => a.startsWith("agent.forget orchestrator ok"))).toHaveLength(1);
     expect(actions.filter((a) => a.startsWith("link.mint orchestrator ok"))).toHaveLength(1);
     const text = JSON.stringify(body);
-    for (const secret of [mesh.orchestratorToken, mesh.agentToken, link.body.token]) expect(text).not.toContain(secret);
+    for (const secret of [mesh.orchestratorToken, mesh.agentToken, NEXT_TOKEN, link.body.token]) expect(text).not.toContain(secret);
     expect(text).not.toMatch(/mesh-agent:[^"]*:/);
     expect((await mesh.api("/api/audit?since=x")).status).toBe(400);
     expect((await mesh.api("/api/audit", { token: link.body.token })).status).toBe(403);

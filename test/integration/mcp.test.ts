@@ -69,10 +69,26 @@ describe("MCP over Streamable HTTP", () => {
     expect(await post(big)).toMatchObject({ status: 413, body: { error: { code: -32000 } } });
   });
 
+  it("revokes an agent with revoke_agent, and says so for an unknown name", async () => {
+    const unknown = await call("revoke_agent", { name: "nobody" });
+    expect(unknown.isError).toBe(true);
+    expect(textOf(unknown)).toMatch(/not_found: no agent named nobody/);
+    const spare = await startAgent(mesh, "vm-mcp-spare", { executors: { opus: { command: ["/bin/true"], format: "text", timeout_s: 10 } } });
+    try {
+      const revoked = await call("revoke_agent", { name: "vm-mcp-spare" });
+      expect(revoked.structuredContent).toEqual({ name: "vm-mcp-spare", state: "revoked", requeued: 0 });
+      await waitFor("the revoked agent to exit", () => spare.process.exitCode !== null || null, 10_000);
+      const agents = (await call("list_agents", {})).structuredContent as { agents: Array<{ name: string; state: string }> };
+      expect(agents.agents.find((a) => a.name === "vm-mcp-spare")?.state).toBe("revoked");
+    } finally {
+      await spare.stop();
+    }
+  });
+
   it("lists every tool with its input schema", async () => {
     const { tools } = await client.listTools();
     const byName = new Map(tools.map((tool) => [tool.name, tool]));
-    for (const name of ["execute", "dispatch", "result", "list_tasks", "logs", "cancel", "resolve", "list_agents", "budget_status"]) expect(byName.has(name), name).toBe(true);
+    for (const name of ["execute", "dispatch", "result", "list_tasks", "logs", "cancel", "resolve", "list_agents", "budget_status", "revoke_agent"]) expect(byName.has(name), name).toBe(true);
     expect(byName.get("execute")?.inputSchema.required).toEqual(["instruction"]);
     expect(Object.keys(byName.get("execute")?.inputSchema.properties ?? {})).toEqual(expect.arrayContaining(["instruction", "executor", "cwd", "agent", "acceptance", "wait_s"]));
     expect(byName.get("dispatch")?.inputSchema.required).toEqual(expect.arrayContaining(["name", "prompt", "cwd"]));
