@@ -7,7 +7,7 @@ import WebSocket from "ws";
 import { PROTOCOL_VERSION, PartyName, SINGLETON_ROOM_ID, type AttemptRef, type ExecutorTier } from "../protocol/index.ts";
 
 /** Frames as these agents read them; only the fields used. */
-type Frame = { type?: string; heartbeat_s?: number; task_id?: string; attempt?: number };
+type Frame = { type?: string; heartbeat_s?: number; task_id?: string; attempt?: number; attempt_token?: string };
 
 /** One assignment as seen on an agent's socket, and its no-op run. */
 export type Assignment = { receivedAt: number; taskId: string; attempt: number; finished: Promise<void> };
@@ -41,7 +41,8 @@ class ProtocolAgent {
           this.startHeartbeat(frame.heartbeat_s ?? 5);
           resolve();
         } else if (frame.type === "task.assign" && frame.task_id !== undefined && frame.attempt !== undefined) {
-          this.onAssign(receivedAt, frame.task_id, frame.attempt);
+          // The attempt's own token opens its task room (issue 14), as a real agent does.
+          this.onAssign(receivedAt, frame.task_id, frame.attempt, frame.attempt_token ?? this.token);
         }
       });
     });
@@ -67,10 +68,10 @@ class ProtocolAgent {
     }, seconds * 1000);
   }
 
-  private onAssign(receivedAt: number, taskId: string, attempt: number): void {
+  private onAssign(receivedAt: number, taskId: string, attempt: number, attemptToken: string): void {
     const ref = { task_id: taskId, attempt };
     this.running.push(ref);
-    const finished = this.runNoop(taskId, attempt).finally(() => {
+    const finished = this.runNoop(taskId, attempt, attemptToken).finally(() => {
       this.running.splice(this.running.indexOf(ref), 1);
       if (this.socket.readyState === WebSocket.OPEN) this.socket.send(JSON.stringify({ type: "task.released", ...ref }));
     });
@@ -82,8 +83,8 @@ class ProtocolAgent {
   }
 
   /** The attempt as a child that exits 0 at once: hello, accepted, exit, closed. */
-  private runNoop(taskId: string, attempt: number): Promise<void> {
-    const socket = new WebSocket(`${this.base}/parties/${PartyName.task}/${taskId}?token=${encodeURIComponent(this.token)}`);
+  private runNoop(taskId: string, attempt: number, attemptToken: string): Promise<void> {
+    const socket = new WebSocket(`${this.base}/parties/${PartyName.task}/${taskId}?token=${encodeURIComponent(attemptToken)}`);
     return new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error(`attempt ${taskId}/${attempt} did not close within ${ATTEMPT_TIMEOUT_MS} ms`)), ATTEMPT_TIMEOUT_MS);
       const settle = (error?: Error): void => {

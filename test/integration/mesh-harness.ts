@@ -116,6 +116,8 @@ export async function startMesh(settings: Record<string, string> = {}): Promise<
       await server?.stop();
       server = null;
       rmSync(persistDir, { recursive: true, force: true });
+      // Agents' state folders (credentials, worktrees) sit next to it: `<persist>-agents/<name>` and the tests' own.
+      for (const suffix of ["-agents", "-elsewhere", "-reenrolled"]) rmSync(`${persistDir}${suffix}`, { recursive: true, force: true });
     },
   };
   return mesh;
