@@ -46,7 +46,12 @@ async function settled(taskId: string, statuses = ["succeeded", "failed", "cance
   return waitFor(`task ${taskId} to settle`, async () => {
     const task = await mesh.task(taskId);
     return statuses.includes(task.status) && task.attempts.every((a) => a.status !== "dispatched" && a.status !== "running") ? task : null;
-  }, 60_000);
+  }, 60_000).catch(async (error: unknown) => {
+    // Say where it stood: a timeout alone does not tell a lost assignment from a slow agent.
+    const task = await mesh.task(taskId);
+    const agents = await mesh.api("/api/agents");
+    throw new Error(`${String(error)}\ntask: ${JSON.stringify({ status: task.status, attempts: task.attempts })}\nagents: ${JSON.stringify(agents.body)}`);
+  });
 }
 
 describe("escalation", () => {
