@@ -48,7 +48,21 @@ export type Answer =
   | { kind: "http"; status: number; retryAfter: string | null; body: unknown; text: string }
   | { kind: "socket"; upgrade: number | null; frames: unknown[]; close: number | null };
 
+/**
+ * The server answers an oversized body 413 at once and closes that connection; fetch's pool may have
+ * put the next request on it, which is then reset while being written (never processed). Such a
+ * request is sent again once, as a client would.
+ */
 export async function sendHttp(target: Target, method: string, path: string, token: TokenKind, payload: string | undefined, mcp = false): Promise<Answer> {
+  try {
+    return await sendHttpOnce(target, method, path, token, payload, mcp);
+  } catch (error) {
+    if (!String((error as { cause?: unknown }).cause).includes("ECONNRESET")) throw error;
+    return sendHttpOnce(target, method, path, token, payload, mcp);
+  }
+}
+
+async function sendHttpOnce(target: Target, method: string, path: string, token: TokenKind, payload: string | undefined, mcp: boolean): Promise<Answer> {
   const credential = tokenOf(target, token);
   const response = await fetch(`${target.url}${pathOf(target, path)}`, {
     method,

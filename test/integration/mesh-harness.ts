@@ -77,10 +77,16 @@ export async function startMesh(settings: Record<string, string> = {}): Promise<
     agentToken: secrets.MESH_AGENT_TOKEN,
     async api<T>(path: string, init: { method?: string; body?: unknown; token?: string | null; rawBody?: string } = {}) {
       const token = init.token === undefined ? secrets.MESH_ORCHESTRATOR_TOKEN : init.token;
-      const response = await fetch(`${url}${path}`, {
-        method: init.method ?? "GET",
-        headers: { ...(token === null ? {} : { authorization: `Bearer ${token}` }), "content-type": "application/json" },
-        ...(init.rawBody !== undefined ? { body: init.rawBody } : init.body === undefined ? {} : { body: JSON.stringify(init.body) }),
+      const request = (): Promise<Response> =>
+        fetch(`${url}${path}`, {
+          method: init.method ?? "GET",
+          headers: { ...(token === null ? {} : { authorization: `Bearer ${token}` }), "content-type": "application/json" },
+          ...(init.rawBody !== undefined ? { body: init.rawBody } : init.body === undefined ? {} : { body: JSON.stringify(init.body) }),
+        });
+      // After a 413 the server closes that connection; a request fetch's pool put on it is reset unread: sent again once.
+      const response = await request().catch((error: unknown) => {
+        if (String((error as { cause?: unknown }).cause).includes("ECONNRESET")) return request();
+        throw error;
       });
       const text = await response.text();
       let body: unknown = text;
