@@ -62,10 +62,20 @@ export type EnrollmentToken = z.infer<typeof EnrollmentToken>;
  * `MESH_ENROLLMENT_TOKENS`. An error names the bad entry and what to set.
  */
 export function enrollmentTokens(env: Readonly<Record<string, unknown>>): Result<EnrollmentToken[], string> {
-  const tokens: EnrollmentToken[] = [];
   const base = env.MESH_AGENT_TOKEN;
-  if (typeof base === "string" && base.length > 0) tokens.push({ name: DEFAULT_ENROLLMENT_NAME, token: base });
   const extra = env[ENROLLMENT_TOKENS_SETTING];
+  // Every request's credential check reads the settings: the JSON is parsed once per text, not per request.
+  if (lastRead !== undefined && lastRead.base === base && lastRead.extra === extra) return lastRead.result;
+  const result = readEnrollmentTokens(base, extra);
+  lastRead = { base, extra, result };
+  return result;
+}
+
+let lastRead: { base: unknown; extra: unknown; result: Result<EnrollmentToken[], string> } | undefined;
+
+function readEnrollmentTokens(base: unknown, extra: unknown): Result<EnrollmentToken[], string> {
+  const tokens: EnrollmentToken[] = [];
+  if (typeof base === "string" && base.length > 0) tokens.push({ name: DEFAULT_ENROLLMENT_NAME, token: base });
   if (extra === undefined || extra === "") return { ok: true, value: tokens };
   let parsed: unknown;
   try {
