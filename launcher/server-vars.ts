@@ -1,3 +1,7 @@
+import { existsSync, readFileSync } from "node:fs";
+import { resolve } from "node:path";
+import { routesFromSetting } from "../protocol/routing.ts";
+
 /** Settings the server reads from the environment, with the defaults of INTERFACES.md. */
 const SETTINGS = { MESH_DAILY_HALT_USD: "20", MESH_MONTHLY_ALERT_USD: "80", MESH_HEARTBEAT_S: "5" } as const;
 /** Settings passed on only when set: the budget's per-attempt token estimate and extra MCP origins. */
@@ -14,6 +18,9 @@ const OPTIONAL = [
   "MESH_RATE_PER_S",
   "MESH_RATE_BURST",
   "MESH_LONG_POLLS_MAX",
+  // Issue 15: the queue timeout's default and the routing table (README "Scheduling").
+  "MESH_QUEUE_TIMEOUT_S",
+  "MESH_ROUTES",
 ] as const;
 
 /** The partykit vars for a server: the two secrets plus every setting (from `env`, else its default). */
@@ -21,5 +28,14 @@ export function serverVars(secrets: { MESH_ORCHESTRATOR_TOKEN: string; MESH_AGEN
   const vars: Record<string, string> = { ...secrets };
   for (const [name, fallback] of Object.entries(SETTINGS)) vars[name] = env[name] ?? fallback;
   for (const name of OPTIONAL) if (env[name] !== undefined) vars[name] = env[name] as string;
+  // The routing table may live in a file: MESH_ROUTES_FILE, else ./routes.json when there is one.
+  const routesFile = env.MESH_ROUTES_FILE ?? (existsSync("routes.json") ? "routes.json" : undefined);
+  if (vars.MESH_ROUTES === undefined && routesFile !== undefined) vars.MESH_ROUTES = readFileSync(resolve(routesFile), "utf8");
   return vars;
+}
+
+/** Why the server's settings cannot start it (one line), or null: for now the routing table (issue 15). */
+export function settingsProblem(vars: Record<string, string>): string | null {
+  const routes = routesFromSetting(vars.MESH_ROUTES);
+  return routes !== null && "problem" in routes ? `${routes.problem} (from MESH_ROUTES, MESH_ROUTES_FILE or ./routes.json); fix the table or remove it` : null;
 }

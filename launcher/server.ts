@@ -2,7 +2,7 @@
 import { parseArgs } from "node:util";
 import { resolve } from "node:path";
 import { PROJECT_ROOT, startDevServer } from "./dev-server.ts";
-import { serverVars } from "./server-vars.ts";
+import { serverVars, settingsProblem } from "./server-vars.ts";
 import { secretsProblem } from "../protocol/index.ts";
 
 const { values } = parseArgs({
@@ -25,10 +25,22 @@ if (!Number.isInteger(port) || port <= 0 || port > 65535) {
   console.error(`error: --port must be a TCP port, got '${values.port}'`);
   process.exit(2);
 }
+let vars: Record<string, string>;
+try {
+  vars = serverVars({ MESH_ORCHESTRATOR_TOKEN: orchestrator, MESH_AGENT_TOKEN: agent });
+} catch (error) {
+  console.error(`error: could not read the routing table: ${error instanceof Error ? error.message : String(error)}`);
+  process.exit(2);
+}
+const settingsRefused = settingsProblem(vars);
+if (settingsRefused !== null) {
+  console.error(`error: ${settingsRefused}`);
+  process.exit(2);
+}
 const server = await startDevServer({
   port,
   persistDir: resolve(PROJECT_ROOT, values.persist ?? ".mesh/state"),
-  vars: serverVars({ MESH_ORCHESTRATOR_TOKEN: orchestrator, MESH_AGENT_TOKEN: agent }),
+  vars,
   output: "inherit",
   host: values.host ?? "127.0.0.1",
 });

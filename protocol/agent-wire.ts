@@ -123,6 +123,21 @@ export const TaskAssign = z.object({
    * task room takes this attempt's hello, lines and exit only over a socket opened with it (issue 14).
    */
   attempt_token: z.string().max(1000).optional(),
+  /**
+   * Continue an earlier attempt's CLI session (INTERFACES.md "Scheduling"): when this agent ran
+   * attempt `attempt` (at `tier`) and its executor declares `resume`, it runs in that attempt's
+   * worktree with the CLI's `resume` arguments; otherwise it starts fresh and logs why.
+   */
+  resume: z
+    .object({
+      attempt: z.number().int().positive(),
+      agent: z.string(),
+      tier: ExecutorTier,
+      session_id: z.string().min(1).max(200),
+      /** The prompt for the continued session (the person's guidance: the CLI has the rest); `prompt` is for a fresh start. */
+      prompt: z.string().optional(),
+    })
+    .optional(),
 });
 export type TaskAssign = z.infer<typeof TaskAssign>;
 
@@ -177,6 +192,8 @@ export const AttemptHello = z.object({
   attempt: z.number().int().positive(),
   /** The program the executor runs (e.g. `claude`). */
   executor: z.string(),
+  /** The earlier attempt whose CLI session this one continues (task.assign's `resume`, when the agent could). */
+  resumed_from: z.number().int().positive().optional(),
 });
 export type AttemptHello = z.infer<typeof AttemptHello>;
 

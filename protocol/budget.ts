@@ -26,6 +26,8 @@ export const StageRecord = z.object({
   latency_ms: z.number().nonnegative(),
   outcome: AttemptStatus,
   failure_class: FailureClass.optional(),
+  /** The task's kind (issue 15), for spend by kind. */
+  kind: z.string().optional(),
   /** When it ended (ms since epoch); set by the budget room. */
   ended_at: z.number(),
 });
@@ -83,6 +85,8 @@ export const BudgetStatus = z.object({
   by_tier: z.record(z.string(), z.number()),
   by_agent: z.record(z.string(), z.number()),
   by_day: z.array(z.object({ date: z.string(), spent_usd: z.number() })),
+  /** This month's spend by task kind (`(none)` for tasks without one), to tune routing on cost per succeeded attempt. */
+  by_kind: z.record(z.string(), z.object({ cost_usd: z.number(), attempts: z.number().int(), succeeded: z.number().int(), cost_per_success_usd: z.number().nullable() })).optional(),
 });
 export type BudgetStatus = z.infer<typeof BudgetStatus>;
 

@@ -23,6 +23,11 @@ export const ExecutorSpec = z
     timeout_s: z.number().positive().max(86_400).default(1800),
     /** Extra environment variables for the child. */
     env: z.record(z.string(), z.string()).optional(),
+    /**
+     * Arguments that continue a CLI session, each piece may contain `{session_id}` (e.g. claude's
+     * `["--resume", "{session_id}"]`); put just before `{prompt}` (or at the end). See cli-formats/FORMATS.md.
+     */
+    resume: z.array(z.string()).min(1).refine((pieces) => pieces.some((p) => p.includes("{session_id}")), "resume: one piece must contain {session_id}").optional(),
   })
   .strict();
 export type ExecutorSpec = z.infer<typeof ExecutorSpec>;

@@ -19,3 +19,4 @@ export * from "./budget.ts";
 export * from "./parse.ts";
 export * from "./result.ts";
 export * from "./rooms.ts";
+export * from "./routing.ts";

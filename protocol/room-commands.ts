@@ -1,11 +1,11 @@
 import { z } from "zod";
-import { TaskName } from "./task-request.ts";
+import { MAX_AFTER, TaskId, TaskKind, TaskName, TaskPriority } from "./task-request.ts";
 import { Acceptance } from "./acceptance.ts";
 import { AgentRecord } from "./agent-record.ts";
 import { ApplyOutcome, TaskApply, TaskAssign } from "./agent-wire.ts";
 import { BaseRef, Isolation } from "./isolation.ts";
 import { ExecutorTier } from "./ladder.ts";
-import { AgentSelector, LogLine, TaskRecord, TaskStatus } from "./task.ts";
+import { AgentSelector, LogLine, TaskRecord, TaskRouting, TaskStatus, TaskWaiting } from "./task.ts";
 
 // Room ↔ room and edge → room requests (HTTP inside the mesh, same credential checks as outside).
 
@@ -25,6 +25,12 @@ export const TaskCreate = z.object({
   isolation: Isolation.optional(),
   base_ref: BaseRef.optional(),
   max_cost_usd: z.number().positive().optional(),
+  /** Scheduling (INTERFACES.md "Scheduling"): priority, prerequisites (ids), queue timeout, kind and the routing that picked `tier`. */
+  priority: TaskPriority.optional(),
+  after: z.array(TaskId).max(MAX_AFTER).optional(),
+  queue_timeout_s: z.number().positive().optional(),
+  kind: TaskKind.optional(),
+  routing: TaskRouting.optional(),
 });
 export type TaskCreate = z.infer<typeof TaskCreate>;
 
@@ -66,7 +72,33 @@ export const TaskApplyCommand = z.object({
 });
 export type TaskApplyCommand = z.infer<typeof TaskApplyCommand>;
 
-export const TaskCommand = z.discriminatedUnion("type", [TaskCreate, TaskCancel, AttemptLost, TaskResolve, TaskApplyCommand]);
+/** Dependent task room → prerequisite's room: tell me when you end (the answer is the task as it is now). */
+export const TaskWatch = z.object({
+  type: z.literal("task.watch"),
+  dependent: TaskId,
+});
+export type TaskWatch = z.infer<typeof TaskWatch>;
+
+/** Prerequisite's room → dependent room: a task it waits for ended (or, answering a watch, is already over). */
+export const TaskDependency = z.object({
+  type: z.literal("task.dependency"),
+  task_id: TaskId,
+  name: z.string().optional(),
+  status: TaskStatus,
+  error: z.object({ code: z.string(), message: z.string() }).optional(),
+});
+export type TaskDependency = z.infer<typeof TaskDependency>;
+
+/** Registry → task room: no online agent served the attempt's tier for its queue timeout; it was taken off the queue. */
+export const AttemptUnserved = z.object({
+  type: z.literal("attempt.unserved"),
+  attempt: z.number().int().positive(),
+  /** Names the tier and what was online. */
+  message: z.string(),
+});
+export type AttemptUnserved = z.infer<typeof AttemptUnserved>;
+
+export const TaskCommand = z.discriminatedUnion("type", [TaskCreate, TaskCancel, AttemptLost, TaskResolve, TaskApplyCommand, TaskWatch, TaskDependency, AttemptUnserved]);
 export type TaskCommand = z.infer<typeof TaskCommand>;
 
 /**
@@ -81,8 +113,14 @@ export const DispatchRequest = z.object({
   exclude_agents: z.array(z.string()).optional(),
   /** Capabilities the agent must have announced (issue 12: never a worktree task to an agent without them). */
   needs: z.array(z.enum(["worktree"])).optional(),
-  /** When the request was made (ms since epoch); pending requests are served oldest first. */
+  /** When the request was made (ms since epoch); within a priority, pending requests are served oldest first. */
   requested_at: z.number(),
+  /** 0-9, higher served first (absent: 5). */
+  priority: TaskPriority.optional(),
+  /** The agent that holds the CLI session and worktree this attempt resumes: it takes the attempt when it can, now. */
+  prefer_agent: z.string().optional(),
+  /** How long the attempt may wait while no online agent the selector allows serves its tier; then it fails as `no_agent`. */
+  queue_timeout_s: z.number().positive().optional(),
 });
 export type DispatchRequest = z.infer<typeof DispatchRequest>;
 
@@ -128,6 +166,9 @@ export const TaskSummary = z.object({
   tier: TaskRecord.shape.tier,
   /** The first 200 characters of the instruction. */
   instruction: z.string(),
+  priority: z.number().int().optional(),
+  kind: z.string().optional(),
+  waiting: TaskWaiting.optional(),
   created_at: z.number(),
   updated_at: z.number(),
 });
@@ -167,4 +208,20 @@ export const AgentsReply = z.object({ agents: z.array(AgentRecord) });
 export const TiersReply = z.object({ tiers: z.array(ExecutorTier) });
 export const LogsReply = z.object({ lines: z.array(LogLine) });
 export const TasksReply = z.object({ tasks: z.array(TaskSummary) });
+
+/** One request waiting in the registry for an agent, in the order it will be served (`GET /api/queue`). */
+export const QueueEntry = z.object({
+  /** 1 = served next. */
+  position: z.number().int().positive(),
+  task_id: z.string(),
+  name: z.string().optional(),
+  attempt: z.number().int().positive(),
+  tier: ExecutorTier,
+  priority: z.number().int(),
+  /** When it was asked for (ms since epoch). */
+  since: z.number(),
+  selector: AgentSelector,
+});
+export type QueueEntry = z.infer<typeof QueueEntry>;
+export const QueueReply = z.object({ queue: z.array(QueueEntry) });
 

@@ -13,6 +13,14 @@ export const TaskName = z
   .refine((name) => !TaskId.safeParse(name).success, "a task name may not look like a task id (a ULID)");
 
 
+/** A task's priority: 0-9, higher first. */
+export const TaskPriority = z.number().int().min(0).max(9);
+export const DEFAULT_PRIORITY = 5;
+/** A task's kind, as routing rules match it. */
+export const TaskKind = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, "use 1-64 letters, digits, '.', '_' or '-'");
+/** Most tasks one task may wait for. */
+export const MAX_AFTER = 50;
+
 /**
  * The body of `POST /api/tasks`: the `execute` or `dispatch` arguments.
  * `instruction` (execute) and `prompt` (dispatch) are the same thing; give one.
@@ -35,6 +43,14 @@ export const CreateTaskRequest = z
     base_ref: BaseRef.optional(),
     /** A hard cap in US dollars over all the task's attempts, consensus included: each attempt is capped at what is left, and when the next one's reservation would pass it the task goes to a person (issue 13). */
     max_cost_usd: z.number().positive().max(100_000).optional(),
+    /** 0-9, higher first (default 5): the registry hands out the highest priority first, in arrival order within one (INTERFACES.md "Scheduling"). */
+    priority: TaskPriority.optional(),
+    /** Tasks (ids or names) that must all succeed before this one is dispatched; it is created at once and waits. */
+    after: z.array(z.string().min(1).max(64)).min(1).max(MAX_AFTER).optional(),
+    /** How long an attempt may wait for an agent that serves its tier before it fails as `no_agent` (default MESH_QUEUE_TIMEOUT_S, 600). */
+    queue_timeout_s: z.number().positive().max(7 * 86_400).optional(),
+    /** What kind of work this is (`docs`, `refactor`, `bugfix`, `feature`, ...): picks the starting tier through the routing table unless `executor` names one. */
+    kind: TaskKind.optional(),
     /** How long `execute` waits before returning a running task (MCP issue). */
     wait_s: z.number().nonnegative().max(3600).optional(),
   })

@@ -30,6 +30,10 @@ export const FailureClass = z.enum([
   "budget_exceeded",
   /** Infrastructure: the CLI hit the agent's memory, CPU or process limit; another tier would hit it too. */
   "resource_limit",
+  /** Infrastructure: no online agent served the attempt's tier within the task's queue timeout (INTERFACES.md "Scheduling"). */
+  "no_agent",
+  /** Infrastructure: a task this one was `after` failed or was cancelled; nothing was reserved or dispatched. */
+  "dependency_failed",
 ]);
 export type FailureClass = z.infer<typeof FailureClass>;
 
@@ -75,6 +79,8 @@ export const Attempt = z.object({
   model: z.string().optional(),
   /** The CLI's session id, for resuming it. */
   session_id: z.string().optional(),
+  /** The attempt whose CLI session (and worktree) this one continued (INTERFACES.md "Scheduling"). */
+  resumed_from: z.number().int().positive().optional(),
   /** Files the run changed in its cwd (a git work tree), relative to it. */
   changed_files: z.array(z.string()).optional(),
   /** Why this attempt was made: the next step of the ladder, a consensus candidate, or a person's retry. */
@@ -122,6 +128,22 @@ export const Attempt = z.object({
   checkout: z.object({ repo: z.string(), branch: z.string().optional() }).optional(),
 });
 export type Attempt = z.infer<typeof Attempt>;
+
+/** What a queued task waits for: an agent that serves its tier, or other tasks to succeed. */
+export const TaskWaiting = z.object({
+  for: z.enum(["agent", "tasks"]),
+  /** For `agent`: the tier it waits to be served at. */
+  tier: ExecutorTier.optional(),
+  /** For `tasks`: the ids of the tasks it still waits for. */
+  ids: z.array(z.string()).optional(),
+  /** Since when (ms since epoch). */
+  since: z.number(),
+});
+export type TaskWaiting = z.infer<typeof TaskWaiting>;
+
+/** Why a task started at its tier: the routing rule that picked it (or the `executor` argument, or the default). */
+export const TaskRouting = z.object({ tier: ExecutorTier, rule: z.string() });
+export type TaskRouting = z.infer<typeof TaskRouting>;
 
 /** A task as the task room stores it. */
 export const TaskRecord = z.object({
@@ -171,6 +193,20 @@ export const TaskRecord = z.object({
   base: z.string().optional(),
   /** The task's own hard cap over all its attempts, in US dollars (INTERFACES.md "Agent identity and limits"). */
   max_cost_usd: z.number().positive().optional(),
+  /** 0-9, higher first (INTERFACES.md "Scheduling"); absent means 5. */
+  priority: z.number().int().min(0).max(9).optional(),
+  /** The kind of work, as routing matched it. */
+  kind: z.string().optional(),
+  /** Why it started at its tier. */
+  routing: TaskRouting.optional(),
+  /** The tasks (ids) that had to succeed before this one was dispatched. */
+  after: z.array(z.string()).optional(),
+  /** Tasks that wait for this one: told when it ends. */
+  dependents: z.array(z.string()).optional(),
+  /** How long an attempt may wait for an agent serving its tier, in seconds. */
+  queue_timeout_s: z.number().positive().optional(),
+  /** What a queued task waits for; absent once an agent runs it. */
+  waiting: TaskWaiting.optional(),
   /** Once succeeded: the attempt it took and where its work is. */
   result: TaskResult.optional(),
   /** How a consensus round was decided. */

@@ -24,6 +24,7 @@ import { LiveSockets } from "../live-sockets.ts";
 import { PEER_QUERY, askRoom, sendToTask } from "../room-peers.ts";
 import { readSecrets, type Caller } from "../auth/credentials.ts";
 import { ApplyCalls } from "./apply-calls.ts";
+import { queueView } from "./dispatch-queue.ts";
 import { FloodGuard, FLOOD_CLOSE_CODE } from "../limits/flood-guard.ts";
 import {
   decideRegistry,
@@ -52,6 +53,8 @@ const PENDING_KEY = "pending";
 const ASSIGNED_KEY = "assigned";
 /** Lost attempts the task rooms have not been told of yet (an alarm cannot reach other rooms). */
 const LOST_NOTICES_KEY = "lost-notices";
+/** Since when queued requests have had no agent to serve them (the queue timeout, dispatch-queue.ts). */
+const UNSERVED_KEY = "unserved";
 /** The watchdog's tick: an agent is given up at most this long after its third missed beat. */
 const WATCHDOG_TICK_MS = 1000;
 /** A tick this much later than the last one means the registry itself did not run in between. */
@@ -114,7 +117,8 @@ export default class AgentRegistryRoom implements Party.Server {
     const pending = (await this.room.storage.get<DispatchRequest[]>(PENDING_KEY)) ?? [];
     const assigned = (await this.room.storage.get<Record<string, Assignment>>(ASSIGNED_KEY)) ?? {};
     const notices = (await this.room.storage.get<LostNotice[]>(LOST_NOTICES_KEY)) ?? [];
-    this.state = restoredRegistry([...stored.values()], pending.filter(isCurrentRequest), Object.fromEntries(Object.entries(assigned).filter(([, a]) => isCurrentRequest(a.request))), notices);
+    const unserved = (await this.room.storage.get<Record<string, number>>(UNSERVED_KEY)) ?? {};
+    this.state = restoredRegistry([...stored.values()], pending.filter(isCurrentRequest), Object.fromEntries(Object.entries(assigned).filter(([, a]) => isCurrentRequest(a.request))), notices, unserved);
     await this.armWatchdog();
   }
 
@@ -193,6 +197,7 @@ export default class AgentRegistryRoom implements Party.Server {
         return json(this.snapshot());
       }
       if (url.searchParams.get("view") === "tiers") return json({ tiers: servedTiers(this.state, this.context(), url.searchParams.get("name"), url.searchParams.get("kind")) });
+      if (url.searchParams.get("view") === "queue") return json({ queue: queueView(this.state.pending) });
       return json({ agents: listAgents(this.state, this.context()) });
     }
     if (request.method !== "POST") return errorResponse("not_found", `${request.method} is not served here`);
@@ -301,6 +306,7 @@ export default class AgentRegistryRoom implements Party.Server {
     if (effect.queue) {
       writes[PENDING_KEY] = this.state.pending;
       writes[ASSIGNED_KEY] = this.state.assigned;
+      writes[UNSERVED_KEY] = this.state.unserved;
     }
     if (effect.notices) writes[LOST_NOTICES_KEY] = this.state.lostNotices;
     return this.room.storage.put(writes);
@@ -327,10 +333,10 @@ export default class AgentRegistryRoom implements Party.Server {
     }
   }
 
-  /** Keeps the watchdog ticking while any agent is connected or holds work, or notices wait. */
+  /** Keeps the watchdog ticking while any agent is connected or holds work, or notices or queued requests (their timeout) wait. */
   private async armWatchdog(): Promise<void> {
     const state = this.state;
-    const watched = state.connected.size > 0 || state.lostNotices.length > 0 || [...state.agents.values()].some((a) => a.running.length > 0 && a.lost_at === undefined);
+    const watched = state.connected.size > 0 || state.lostNotices.length > 0 || state.pending.length > 0 || [...state.agents.values()].some((a) => a.running.length > 0 && a.lost_at === undefined);
     if (!watched || (await this.room.storage.getAlarm()) !== null) return;
     await this.room.storage.setAlarm(Date.now() + WATCHDOG_TICK_MS);
   }

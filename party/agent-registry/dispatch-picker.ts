@@ -1,4 +1,4 @@
-import type { AgentRecord, DispatchRequest } from "../../protocol/index.ts";
+import type { AgentRecord, AgentSelector, DispatchRequest } from "../../protocol/index.ts";
 
 /**
  * Picks the agent for a dispatch: online, serving the tier, with a free slot and matching the
@@ -13,22 +13,15 @@ import type { AgentRecord, DispatchRequest } from "../../protocol/index.ts";
 export function pickAgent(agents: readonly AgentRecord[], request: DispatchRequest): AgentRecord | null {
   const excluded = new Set(request.exclude_agents ?? []);
   const selector = request.selector;
-  const serving = agents.filter(
-    (agent) =>
-      agent.state === "online" &&
-      agent.tiers.includes(request.assign.tier) &&
-      // Capabilities, not versions (issue 12): a worktree task never goes to an agent that cannot make one.
-      (request.needs ?? []).every((need) => agent.capabilities?.[need] === true),
-  );
-  const allowed = (agent: AgentRecord): boolean => (selector.by === "name" ? agent.name === selector.name : selector.by === "kind" ? agent.kind === selector.kind : true);
-  const othersServe = serving.some((agent) => allowed(agent) && !excluded.has(agent.name));
+  const serving = agents.filter((agent) => servesRequest(agent, request, false));
+  const othersServe = serving.some((agent) => selectorAllows(agent, selector) && !excluded.has(agent.name));
   const able = serving.filter((agent) => (!othersServe || !excluded.has(agent.name)) && agent.running.length < agent.capacity);
   let candidates: AgentRecord[];
   switch (selector.by) {
     case "name":
     case "kind":
     case "any":
-      candidates = able.filter(allowed);
+      candidates = able.filter((agent) => selectorAllows(agent, selector));
       break;
     case "prefer": {
       const preferred = able.filter((agent) => agent.kind === selector.kind);
@@ -36,8 +29,30 @@ export function pickAgent(agents: readonly AgentRecord[], request: DispatchReque
       break;
     }
   }
+  // A resumed attempt goes to the agent holding its session and worktree when that one can take it now (issue 15).
+  const holder = request.prefer_agent === undefined ? undefined : candidates.find((agent) => agent.name === request.prefer_agent);
+  if (holder !== undefined) return holder;
   candidates.sort((a, b) => a.running.length / a.capacity - b.running.length / b.capacity || a.name.localeCompare(b.name));
   return candidates[0] ?? null;
+}
+
+/** Whether the selector lets this agent take the task (`prefer` allows any agent). */
+export function selectorAllows(agent: AgentRecord, selector: AgentSelector): boolean {
+  return selector.by === "name" ? agent.name === selector.name : selector.by === "kind" ? agent.kind === selector.kind : true;
+}
+
+/**
+ * Whether an agent could ever take the request, busy or not: online, serving its tier, with the
+ * capabilities it needs (issue 12: never a worktree task to an agent that cannot make one) and, with
+ * `bySelector`, allowed by its selector.
+ */
+export function servesRequest(agent: AgentRecord, request: DispatchRequest, bySelector = true): boolean {
+  return (
+    agent.state === "online" &&
+    agent.tiers.includes(request.assign.tier) &&
+    (request.needs ?? []).every((need) => agent.capabilities?.[need] === true) &&
+    (!bySelector || selectorAllows(agent, request.selector))
+  );
 }
 
 /**

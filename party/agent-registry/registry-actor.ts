@@ -1,4 +1,5 @@
-import { CloseCode, type AgentHello, type ErrorBody, type AgentRecord, type AttemptLost, type AttemptRef, type DispatchRequest, type ExecutorTier, type RegistryToAgent } from "../../protocol/index.ts";
+import { CloseCode, type AgentHello, type ErrorBody, type AgentRecord, type AttemptLost, type AttemptRef, type AttemptUnserved, type DispatchRequest, type ExecutorTier, type RegistryToAgent } from "../../protocol/index.ts";
+import { enqueue, expireUnserved, inServingOrder, type UnservedSince } from "./dispatch-queue.ts";
 import { TierIndex } from "./tier-index.ts";
 import { agentState, heartbeatExpired, pickAgent } from "./dispatch-picker.ts";
 
@@ -18,8 +19,8 @@ export type HelloIdentity =
 export type RevokeReply = { name: string; state: "revoked" | "forgotten"; requeued: number } | { error: ErrorBody };
 /** A request handed to an agent and not yet released (README "Keepalive"). */
 export type Assignment = { agent: string; request: DispatchRequest };
-/** A lost attempt a task room has not been told of yet. */
-export type LostNotice = AttemptLost & { task_id: string };
+/** A lost attempt (or one no agent served in time) a task room has not been told of yet. */
+export type LostNotice = (AttemptLost | AttemptUnserved) & { task_id: string };
 
 export const assignmentKey = (taskId: string, attempt: number): string => `${taskId}:${attempt}`;
 
@@ -38,8 +39,10 @@ export type RegistryState = {
   tiers: TierIndex;
   /** Agent name → its live connection id (not stored: sockets do not survive a restart). */
   connected: ReadonlyMap<string, string>;
-  /** Dispatch requests waiting for an agent, oldest first. */
+  /** Dispatch requests waiting for an agent, in serving order: highest priority first, oldest first within one (dispatch-queue.ts). */
   pending: readonly DispatchRequest[];
+  /** Since when queued requests have had no online agent to serve them (the queue timeout, issue 15). */
+  unserved: UnservedSince;
   assigned: Readonly<Record<string, Assignment>>;
   lostNotices: readonly LostNotice[];
 };
@@ -59,7 +62,7 @@ export type RegistryEvent =
   | { type: "delivered"; notices: readonly LostNotice[] };
 
 export type RegistryEffect =
-  /** Write these agents' records, the queue (pending and assigned), the lost notices: one put. */
+  /** Write these agents' records, the queue (pending, assigned and the unserved marks), the lost notices: one put. */
   | { kind: "persist"; agents: readonly string[]; queue: boolean; notices: boolean }
   | { kind: "send"; connectionId: string; message: RegistryToAgent }
   /** Send a `task.assign` with the attempt token the room mints for `agent` (attempt-token.ts). */
@@ -79,13 +82,13 @@ export type RegistryContext = { now: number; heartbeatMs: number; idleFlagS: num
 export type RegistryDecision = { state: RegistryState; effects: RegistryEffect[]; reply?: { queued: boolean; agent?: string } | RevokeReply };
 
 export function emptyRegistry(): RegistryState {
-  return { agents: new Map(), tiers: TierIndex.of(new Map()), connected: new Map(), pending: [], assigned: {}, lostNotices: [] };
+  return { agents: new Map(), tiers: TierIndex.of(new Map()), connected: new Map(), pending: [], unserved: {}, assigned: {}, lostNotices: [] };
 }
 
 /** The registry as restored from storage after a restart (no agent is connected yet). */
-export function restoredRegistry(agents: readonly StoredAgent[], pending: readonly DispatchRequest[], assigned: Record<string, Assignment>, lostNotices: readonly LostNotice[]): RegistryState {
+export function restoredRegistry(agents: readonly StoredAgent[], pending: readonly DispatchRequest[], assigned: Record<string, Assignment>, lostNotices: readonly LostNotice[], unserved: UnservedSince = {}): RegistryState {
   const byName = new Map(agents.map((agent) => [agent.name, agent]));
-  return { agents: byName, tiers: TierIndex.of(byName), connected: new Map(), pending, assigned, lostNotices };
+  return { agents: byName, tiers: TierIndex.of(byName), connected: new Map(), pending: inServingOrder(pending), unserved, assigned, lostNotices };
 }
 
 /** Every agent as listed (with its derived state). */
@@ -148,10 +151,12 @@ export function decideRegistry(state: RegistryState, event: RegistryEvent, ctx: 
       const { task_id, attempt } = event.request.assign;
       // A task room may ask again (after its restart): a request already queued or handed out is not added twice.
       const duplicate = state.pending.some((p) => p.assign.task_id === task_id && p.assign.attempt === attempt) || state.assigned[assignmentKey(task_id, attempt)] !== undefined;
-      const queued = duplicate ? state : { ...state, pending: [...state.pending, event.request] };
+      const queued = duplicate ? state : { ...state, pending: enqueue(state.pending, event.request) };
       const handed = handOut(queued, ctx);
       const holder = handed.state.assigned[assignmentKey(task_id, attempt)]?.agent;
       const effects: RegistryEffect[] = handed.effects.length > 0 ? handed.effects : duplicate ? [] : [{ kind: "persist", agents: [], queue: true, notices: false }];
+      // A queued request is watched for its queue timeout, even with no agent connected.
+      if (holder === undefined && !duplicate) effects.push({ kind: "arm-watchdog" });
       return { state: handed.state, effects, reply: { queued: holder === undefined, ...(holder === undefined ? {} : { agent: holder }) } };
     }
     case "withdraw": {
@@ -256,7 +261,8 @@ function onHello(state: RegistryState, hello: AgentHello, connectionId: string, 
     agents,
     tiers: sameTiers ? state.tiers : TierIndex.of(agents),
     connected: new Map(state.connected).set(hello.name, connectionId),
-    pending: dropped.length === 0 ? state.pending : [...dropped.map(([, a]) => a.request), ...state.pending],
+    // They had their turn: first again within their priority.
+    pending: dropped.length === 0 ? state.pending : inServingOrder([...dropped.map(([, a]) => a.request), ...state.pending]),
     assigned: dropped.length === 0 ? state.assigned : Object.fromEntries(Object.entries(state.assigned).filter(([key]) => !droppedKeys.has(key))),
   };
   effects.push({ kind: "persist", agents: [hello.name], queue: true, notices: false });
@@ -311,6 +317,13 @@ function onTick(state: RegistryState, ctx: RegistryContext): RegistryDecision {
     };
     if (connectionId !== undefined) effects.push({ kind: "close", connectionId, code: CloseCode.heartbeatTimeout, reason: "heartbeat timeout" });
     effects.push({ kind: "persist", agents: [agent.name], queue: true, notices: true }, { kind: "log", message: `registry: ${reason}; ${notices.length} attempt(s) lost` }, { kind: "notify-dashboards" });
+  }
+  const expiry = next.pending.length === 0 && Object.keys(next.unserved).length === 0 ? null : expireUnserved(next.pending, next.unserved, listAgents(next, ctx), ctx.now);
+  if (expiry?.changed === true) {
+    const notices: LostNotice[] = expiry.expired.map(({ request, message }) => ({ type: "attempt.unserved", task_id: request.assign.task_id, attempt: request.assign.attempt, message }));
+    next = { ...next, pending: expiry.pending, unserved: expiry.unserved, lostNotices: [...next.lostNotices, ...notices] };
+    effects.push({ kind: "persist", agents: [], queue: true, notices: notices.length > 0 });
+    for (const { request, message } of expiry.expired) effects.push({ kind: "log", message: `registry: task ${request.assign.task_id} attempt ${request.assign.attempt}: ${message}` });
   }
   effects.push({ kind: "deliver-notices" }, { kind: "arm-watchdog" });
   return { state: next, effects };

@@ -25,7 +25,11 @@ export type DayTotals = {
 };
 
 /** One UTC month's spend; the alert is raised once, when the spend first reaches it. */
-export type MonthTotals = { month: string; spent_usd: number; by_day: Record<string, number>; alerted_at?: number };
+export type MonthTotals = { month: string; spent_usd: number; by_day: Record<string, number>; alerted_at?: number; by_kind?: Record<string, KindTotals> };
+/** A task kind's month (issue 15): what routing by kind costs per succeeded attempt. */
+export type KindTotals = { cost_usd: number; attempts: number; succeeded: number };
+/** Where attempts of tasks with no `kind` are counted. */
+export const NO_KIND = "(none)";
 
 export type Reservation = { task_id: string; attempt: number; tier: BudgetReserve["tier"]; estimate_usd: number; reserved_at: number };
 
@@ -63,9 +67,12 @@ export function reservedUsd(state: BudgetState): number {
  * can only pass the halt by how much real costs exceed their estimates. Idempotent per attempt.
  */
 export function reserve(state: BudgetState, request: BudgetReserve, now: number, limits: BudgetLimits): { state: BudgetState; refused: ErrorBody | null } {
-  const rolled = rollWindows(state, now);
+  const windows = rollWindows(state, now);
   const key = reservationKey(request.task_id, request.attempt);
-  if (rolled.reservations[key] !== undefined) return { state: rolled, refused: null };
+  const held = windows.reservations[key];
+  if (held !== undefined && held.tier === request.tier) return { state: windows, refused: null };
+  // The reservation follows the tier that runs (issue 15): one made at another tier is replaced, and the new one is judged without it.
+  const rolled = held === undefined ? windows : release(windows, request.task_id, request.attempt);
   const estimate = estimateAttemptUsd(request.tier, limits.estimate);
   const committed = rolled.day.spent_usd + reservedUsd(rolled);
   const overrun = overrunOpen(rolled.day, limits) ? rolled.day.overrun : undefined;
@@ -122,6 +129,7 @@ export function settle(state: BudgetState, stage: Omit<StageRecord, "ended_at">,
     ...rolled.month,
     spent_usd: spent,
     by_day: add(rolled.month.by_day, day.date, cost),
+    by_kind: addKind(rolled.month.by_kind ?? {}, stage.kind ?? NO_KIND, cost, stage.outcome === "succeeded"),
     ...(alertRaised ? { alerted_at: now } : {}),
   };
   return { state: { ...rolled, day, month }, entry: { ...stage, ended_at: now }, alertRaised };
@@ -151,7 +159,13 @@ export function budgetStatus(state: BudgetState, now: number, limits: BudgetLimi
     by_tier: rolled.day.by_tier,
     by_agent: rolled.day.by_agent,
     by_day: Object.entries(rolled.month.by_day).map(([date, spent_usd]) => ({ date, spent_usd })).sort((a, b) => a.date.localeCompare(b.date)),
+    by_kind: Object.fromEntries(Object.entries(rolled.month.by_kind ?? {}).map(([kind, t]) => [kind, { ...t, cost_per_success_usd: t.succeeded === 0 ? null : t.cost_usd / t.succeeded }])),
   };
+}
+
+function addKind(byKind: Record<string, KindTotals>, kind: string, cost: number, succeeded: boolean): Record<string, KindTotals> {
+  const was = byKind[kind] ?? { cost_usd: 0, attempts: 0, succeeded: 0 };
+  return { ...byKind, [kind]: { cost_usd: was.cost_usd + cost, attempts: was.attempts + 1, succeeded: was.succeeded + (succeeded ? 1 : 0) } };
 }
 
 /**

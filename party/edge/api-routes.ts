@@ -7,7 +7,8 @@ import { scopeAllowsTask, type ViewerScope } from "../auth/viewer-link.ts";
 import { readJsonBody } from "../http/read-body.ts";
 import { refuseRequest } from "../http/refuse-request.ts";
 import { errorResponse, json } from "../http/responses.ts";
-import { applyTask, cancelTask, createLink, getDiff, createTask, getBudget, getLogs, getStages, getTask, listAgents, listTasks, resolveTaskDecision, revokeAgent, getAudit, type MeshContext, type Outcome } from "./mesh-operations.ts";
+import { applyTask, cancelTask, createLink, getDiff, createTask, getBudget, getLogs, getQueue, getStages, getTask, listAgents, listTasks, resolveTaskDecision, revokeAgent, getAudit, type MeshContext, type Outcome } from "./mesh-operations.ts";
+import { PlanRequest, createPlan } from "./task-plan.ts";
 
 /** `POST /api/links`: a read-only link for one task or for the dashboard, or an operator link. */
 const LinkRequest = z
@@ -137,6 +138,11 @@ export async function routeApi(request: Request, url: URL, lobby: Party.FetchLob
     return reply(await getAudit(ctx, since, limit));
   }
   if (resource === "budget" && ref === undefined && method === "GET") return reply(await getBudget(ctx));
+  if (resource === "queue" && ref === undefined && method === "GET") return reply(await getQueue(ctx));
+  if (resource === "plan" && ref === undefined && method === "POST") {
+    const body = await readJsonBody(request, PlanRequest);
+    return body.ok ? reply(await createPlan(ctx, body.value), 201) : errorResponse(body.error.code, body.error.message);
+  }
   if (resource === "budget" && ref === "stages" && action === undefined && method === "GET") {
     const since = intParam(url.searchParams, "since");
     const limit = intParam(url.searchParams, "limit");
@@ -153,5 +159,5 @@ export async function routeApi(request: Request, url: URL, lobby: Party.FetchLob
 }
 
 function notFound(url: URL): Response {
-  return errorResponse("not_found", `no route ${url.pathname}; the API serves /api/tasks, /api/tasks/<id or name>[/logs|/diff|/cancel|/resolve|/apply], /api/agents[/<name>/revoke], /api/budget[/stages], /api/links, /api/audit`);
+  return errorResponse("not_found", `no route ${url.pathname}; the API serves /api/tasks, /api/tasks/<id or name>[/logs|/diff|/cancel|/resolve|/apply], /api/agents[/<name>/revoke], /api/budget[/stages], /api/queue, /api/plan, /api/links, /api/audit`);
 }

@@ -2,16 +2,12 @@ import type * as Party from "partykit/server";
 import { monotonicFactory } from "ulid";
 import {
   type AuditRecord,
-  DISPATCH_DEFAULT_TIER,
-  EXECUTE_DEFAULT_TIER,
   ErrorBody,
-  ExecutorTier,
   MAX_LOG_READ,
   PartyName,
   SINGLETON_ROOM_ID,
   TaskId,
   TaskName,
-  resolveExecutorTier,
   type AgentRecord,
   type AgentSelector,
   type Result,
@@ -25,12 +21,15 @@ import {
   type TaskStatus,
   type TaskSummary,
   type TaskView,
+  type QueueEntry,
 } from "../../protocol/index.ts";
 import { credentialName, type Caller, type MeshSecrets } from "../auth/credentials.ts";
 import { recordAudit } from "../audit/audit-record.ts";
 import { mintViewerLink, type ViewerScope } from "../auth/viewer-link.ts";
 import { askRoom, fetchRoom } from "../room-peers.ts";
 import { WATCH_LINK_TTL_MS, presentTask, watchUrl } from "./task-view.ts";
+import { routeOf } from "./task-routing.ts";
+import { queueTimeoutFrom } from "../task-room/queue-settings.ts";
 
 /**
  * The orchestrator's operations, one function each, shared by the HTTP API and the MCP tools so
@@ -160,6 +159,26 @@ export function listTasks(ctx: MeshContext, status?: TaskStatus, limit?: number)
   return callRoom(ctx, PartyName.directory, SINGLETON_ROOM_ID, `?${query}`);
 }
 
+/** The requests waiting for an agent, in the order the registry will serve them (`GET /api/queue`). */
+export function getQueue(ctx: MeshContext): Promise<Outcome<{ queue: QueueEntry[] }>> {
+  return callRoom(ctx, PartyName.registry, SINGLETON_ROOM_ID, "?view=queue");
+}
+
+/**
+ * Queued tasks in serving order (MCP `list_tasks` with status queued): those waiting for an agent by
+ * their queue position, then those waiting for other tasks (no position yet), newest first.
+ */
+export async function listQueued(ctx: MeshContext, limit?: number): Promise<Outcome<{ tasks: (TaskSummary & { position?: number })[] }>> {
+  const [listed, queue] = await Promise.all([listTasks(ctx, "queued", 500), getQueue(ctx)]);
+  if (!listed.ok) return listed;
+  if (!queue.ok) return queue;
+  const position = new Map<string, number>();
+  for (const entry of queue.value.queue) if (!position.has(entry.task_id)) position.set(entry.task_id, entry.position);
+  const tasks = listed.value.tasks.map((t) => ({ ...t, ...(position.has(t.task_id) ? { position: position.get(t.task_id) } : {}) }));
+  tasks.sort((a, b) => (a.position ?? Number.MAX_SAFE_INTEGER) - (b.position ?? Number.MAX_SAFE_INTEGER));
+  return { ok: true, value: { tasks: tasks.slice(0, limit ?? 50) } };
+}
+
 export function listAgents(ctx: MeshContext): Promise<Outcome<{ agents: AgentRecord[] }>> {
   return callRoom(ctx, PartyName.registry, SINGLETON_ROOM_ID, "");
 }
@@ -171,29 +190,49 @@ function selectorFor(agent: string | undefined, named: boolean): AgentSelector {
   return named ? { by: "prefer", kind: "mac" } : { by: "any" };
 }
 
-/** Creates a task (named when `name` is given, with dispatch's defaults) and dispatches its first attempt. */
+/** Creates a task (named when `name` is given, with dispatch's defaults) and dispatches its first attempt, or makes it wait for the tasks it is `after`. */
 export async function createTask(ctx: MeshContext, args: CreateTaskRequest): Promise<Outcome<TaskView>> {
   const named = args.name !== undefined;
-  const tier = args.executor === undefined ? (named ? DISPATCH_DEFAULT_TIER : EXECUTE_DEFAULT_TIER) : resolveExecutorTier(args.executor);
-  if (tier === null) {
-    return fail("bad_request", `executor: '${args.executor}' is neither a tier (${ExecutorTier.options.join(", ")}) nor a CLI (claude, codex, gemini, opencode)`);
-  }
+  const routing = routeOf(ctx.env, args);
+  if (!routing.ok) return routing;
+  const after = args.after === undefined ? [] : await resolveAfter(ctx, args.after);
+  if (!Array.isArray(after)) return after;
   const command: TaskCommand = {
     type: "task.create",
     task_id: nextTaskId(),
     ...(named ? { name: args.name } : {}),
     instruction: args.instruction ?? args.prompt ?? "",
     ...(args.cwd === undefined ? {} : { cwd: args.cwd }),
-    tier,
+    tier: routing.value.tier,
     agent_selector: selectorFor(args.agent, named),
     ...(args.acceptance === undefined ? {} : { acceptance: args.acceptance }),
     ...(args.isolation === undefined ? {} : { isolation: args.isolation }),
     ...(args.base_ref === undefined ? {} : { base_ref: args.base_ref }),
     ...(args.max_cost_usd === undefined ? {} : { max_cost_usd: args.max_cost_usd }),
+    ...(args.priority === undefined ? {} : { priority: args.priority }),
+    ...(after.length === 0 ? {} : { after }),
+    queue_timeout_s: args.queue_timeout_s ?? queueTimeoutFrom(ctx.env),
+    ...(args.kind === undefined ? {} : { kind: args.kind }),
+    routing: routing.value,
   };
   // One request: the task room owns the rest (the breaker, the name, the listing, the dispatch).
   const created = await callRoom<TaskRecord>(ctx, PartyName.task, command.task_id, "", { method: "POST", body: command });
   return audited(ctx, "task.create", command.task_id, created.ok ? { ok: true, value: await present(ctx, created.value) } : created);
+}
+
+/** The ids of the tasks an `after` names (ids or names, each checked to exist), or the error naming the first unknown one. */
+async function resolveAfter(ctx: MeshContext, refs: readonly string[]): Promise<string[] | Outcome<never>> {
+  const found = await Promise.all(
+    [...new Set(refs)].map(async (ref) => {
+      const id = await resolveTaskRef(ctx, ref);
+      if (!id.ok) return { ref, id: null };
+      const task = TaskId.safeParse(ref).success ? await callRoom<TaskRecord>(ctx, PartyName.task, id.value, "") : id;
+      return { ref, id: task.ok ? id.value : null };
+    }),
+  );
+  const unknown = found.find((f) => f.id === null);
+  if (unknown !== undefined) return fail("bad_request", `after: no task '${unknown.ref}'; name existing tasks by id or name (a plan's tasks by their key)`);
+  return [...new Set(found.map((f) => f.id as string))];
 }
 
 /** Today's and this month's spend, the limits, the breaker, spend by tier, agent and day. */

@@ -9,6 +9,7 @@ import { refuseRequest } from "../http/refuse-request.ts";
 import { orchestratorContext, type Defer } from "../edge/api-routes.ts";
 import { registerMeshTools } from "./mesh-tools.ts";
 import { registerWorkTools } from "./work-tools.ts";
+import { registerPlanTool } from "./plan-tool.ts";
 import { errorResult } from "./tool-results.ts";
 
 export const MCP_PATH = "/mcp";
@@ -50,6 +51,7 @@ export async function handleMcp(request: Request, url: URL, lobby: Party.FetchLo
   };
   registerMeshTools(server, ctx);
   registerWorkTools(server, ctx);
+  registerPlanTool(server, ctx);
   const body = await readRpcBody(request);
   if (body instanceof Response) return body;
   const transport = new WebStandardStreamableHTTPServerTransport({ sessionIdGenerator: undefined, maxRequestBodySize: MAX_BODY_BYTES });

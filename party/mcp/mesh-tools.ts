@@ -1,8 +1,8 @@
 import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
 import { z } from "zod";
-import { Acceptance, BaseRef, FINISHED_TASK_STATUSES, Isolation, MAX_INSTRUCTION_CHARS, MAX_LOG_READ, TaskName, TaskStatus } from "../../protocol/index.ts";
-import { cancelTask, createTask, getBudget, getLogs, getTask, listAgents, listTasks, resolveTaskDecision, revokeAgent, type MeshContext } from "../edge/mesh-operations.ts";
+import { Acceptance, BaseRef, FINISHED_TASK_STATUSES, Isolation, MAX_AFTER, MAX_INSTRUCTION_CHARS, MAX_LOG_READ, TaskKind, TaskName, TaskPriority, TaskStatus } from "../../protocol/index.ts";
+import { cancelTask, createTask, getBudget, getLogs, getTask, listAgents, listQueued, listTasks, resolveTaskDecision, revokeAgent, type MeshContext } from "../edge/mesh-operations.ts";
 import { errorResult, taskResult, valueResult } from "./tool-results.ts";
 import { waitForTask, type Progress } from "./task-waiter.ts";
 
@@ -43,6 +43,14 @@ const isolationArgs = {
   max_cost_usd: z.number().positive().max(100_000).optional().describe("a hard cap in US dollars over all the task's attempts; past it the task waits for a person"),
 };
 
+/** Scheduling (INTERFACES.md "Scheduling"): priority, prerequisites, queue timeout, and the kind routing reads. */
+export const scheduleArgs = {
+  priority: TaskPriority.optional().describe("0-9, higher runs first (default 5)"),
+  after: z.array(z.string().min(1).max(64)).max(MAX_AFTER).optional().describe("ids or names of tasks that must all succeed first; this task waits (and reserves nothing) until then"),
+  queue_timeout_s: z.number().positive().max(7 * 86_400).optional().describe("seconds an attempt may wait while no agent serves its tier before it fails as no_agent (default 600)"),
+  kind: TaskKind.optional().describe("docs, tests, bugfix, refactor, feature, ...: picks the starting tier through the routing table when executor is not given"),
+};
+
 /** Registers every tool of INTERFACES.md on a fresh server. */
 export function registerMeshTools(server: McpServer, ctx: MeshContext): void {
   server.registerTool(
@@ -58,11 +66,13 @@ export function registerMeshTools(server: McpServer, ctx: MeshContext): void {
         agent: z.string().min(1).optional().describe("an agent's name, or mac / vm for any agent of that kind"),
         acceptance: Acceptance.optional().describe("checks a successful run must pass: a shell command (exit 0 accepts) and the paths it may change"),
         ...isolationArgs,
+        ...scheduleArgs,
         wait_s: z.number().min(0).max(MAX_WAIT_S).optional().describe(`seconds to wait for the task to finish (default ${EXECUTE_DEFAULT_WAIT_S})`),
       },
     },
     async (args, extra) => {
-      const created = await createTask(ctx, { instruction: args.instruction, executor: args.executor, cwd: args.cwd, agent: args.agent, acceptance: args.acceptance, isolation: args.isolation, base_ref: args.base_ref, max_cost_usd: args.max_cost_usd });
+      const { wait_s: _wait, ...request } = args;
+      const created = await createTask(ctx, request);
       if (!created.ok) return errorResult(created.error);
       const waited = await waitForTask(ctx, created.value.task_id, args.wait_s ?? EXECUTE_DEFAULT_WAIT_S, progressSender(extra as ToolExtra), extra.signal);
       if (!waited.ok) return errorResult(waited.error);
@@ -82,10 +92,11 @@ export function registerMeshTools(server: McpServer, ctx: MeshContext): void {
         agent: z.string().min(1).optional().describe("an agent's name, or mac / vm"),
         executor: z.string().min(1).optional().describe("tier id or CLI name; default sonnet"),
         ...isolationArgs,
+        ...scheduleArgs,
       },
     },
     async (args) => {
-      const created = await createTask(ctx, { name: args.name, prompt: args.prompt, cwd: args.cwd, agent: args.agent, executor: args.executor, isolation: args.isolation, base_ref: args.base_ref, max_cost_usd: args.max_cost_usd });
+      const created = await createTask(ctx, args);
       return created.ok ? taskResult(created.value, `dispatched: call result with name ${args.name}`) : errorResult(created.error);
     },
   );
@@ -109,16 +120,16 @@ export function registerMeshTools(server: McpServer, ctx: MeshContext): void {
   server.registerTool(
     "list_tasks",
     {
-      description: "Recent tasks, newest first.",
+      description: "Recent tasks, newest first; with status queued, in the order they will be served, each with its queue position (tasks waiting for other tasks come last, without one).",
       inputSchema: {
         status: TaskStatus.optional().describe("only tasks in this status"),
         limit: z.number().int().min(1).max(500).optional().describe("how many (default 50)"),
       },
     },
     async (args) => {
-      const listed = await listTasks(ctx, args.status, args.limit);
+      const listed = args.status === "queued" ? await listQueued(ctx, args.limit) : await listTasks(ctx, args.status, args.limit);
       if (!listed.ok) return errorResult(listed.error);
-      const text = listed.value.tasks.map((t) => `${t.task_id} ${t.status.padEnd(9)} ${t.tier.padEnd(12)} ${t.name ?? ""} ${t.instruction.slice(0, 60)}`).join("\n");
+      const text = listed.value.tasks.map((t) => `${"position" in t && t.position !== undefined ? `#${t.position} ` : ""}${t.task_id} ${t.status.padEnd(9)} ${t.tier.padEnd(12)} ${t.name ?? ""} ${t.instruction.slice(0, 60)}`).join("\n");
       return valueResult(listed.value, text || "no tasks");
     },
   );

@@ -1,5 +1,5 @@
 import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
-import type { DiffStat, ErrorBody, TaskView } from "../../protocol/index.ts";
+import type { DiffStat, ErrorBody, TaskView, TaskWaiting } from "../../protocol/index.ts";
 
 /** How many output characters a task's text summary quotes. */
 const SUMMARY_OUTPUT_CHARS = 2000;
@@ -12,6 +12,8 @@ export function taskResult(task: TaskView, note?: string): CallToolResult {
   const lines = [
     `task ${task.task_id}${task.name ? ` (${task.name})` : ""}: ${task.status} at tier ${task.tier}`,
     ...(note ? [note] : []),
+    ...(task.waiting ? [waitingText(task.waiting)] : []),
+    ...(task.routing ? [`routing: tier ${task.routing.tier} by ${task.routing.rule}`] : []),
     `attempts:\n${attempts}`,
     `tokens ${task.tokens.input} in / ${task.tokens.output} out · $${task.cost_usd.toFixed(4)} · ${(task.latency_ms / 1000).toFixed(1)} s`,
     ...(task.error ? [`error ${task.error.code}: ${task.error.message}`] : []),
@@ -21,6 +23,12 @@ export function taskResult(task: TaskView, note?: string): CallToolResult {
     `watch live: ${task.watch_url}`,
   ];
   return { content: [{ type: "text", text: lines.join("\n") }], structuredContent: task };
+}
+
+/** What a queued task waits for, in words (INTERFACES.md "Scheduling"). */
+export function waitingText(waiting: TaskWaiting): string {
+  const since = `since ${new Date(waiting.since).toISOString()}`;
+  return waiting.for === "agent" ? `waiting for an agent that serves ${waiting.tier ?? "its tier"} (${since})` : `waiting for task(s) ${(waiting.ids ?? []).join(", ")} to succeed (${since})`;
 }
 
 function statText(stat: DiffStat): string {

@@ -1,4 +1,5 @@
-import { FINISHED_TASK_STATUSES, resolveExecutorTier, type AgentSelector, type ApplyOutcome, type ApplyRequest, type Attempt, type AttemptExit, type AttemptHello, type ErrorBody, type ExecutorTier, type ResolveDecision, type Result, type TaskCreate, type TaskRecord, type TaskSummary, type TaskToAgent } from "../../protocol/index.ts";
+import { FINISHED_TASK_STATUSES, resolveExecutorTier, type AgentSelector, type ApplyOutcome, type ApplyRequest, type Attempt, type AttemptExit, type AttemptHello, type ErrorBody, type ExecutorTier, type ResolveDecision, type Result, type TaskCreate, type TaskDependency, type TaskRecord, type TaskSummary, type TaskToAgent } from "../../protocol/index.ts";
+import { beginTask, dependencyStep, unservedAttempt, withWaiting } from "./task-schedule.ts";
 import { planNext, resolveTask, startingTier, type EscalationConfig, type Plan } from "./escalation.ts";
 import { attemptOf, cancelTask, finishAttempt, isOpenAttempt, loseAttempt, newTask, startAttempt } from "./task-state.ts";
 
@@ -36,11 +37,19 @@ export type TaskEvent =
   /** Merge the result (or attempt `attempt`) into the user's checkout (`apply`). */
   | { type: "apply"; attempt?: number }
   /** The agent's answer to the merge; null when the registry could not reach it. */
-  | { type: "applied"; attempt: number; outcome: Result<ApplyOutcome> };
+  | { type: "applied"; attempt: number; outcome: Result<ApplyOutcome> }
+  /** A task that waits for this one asks to be told when it ends (task.watch). */
+  | { type: "watch"; dependent: string }
+  /** A task this one is after ended, or is as a watch's answer says. */
+  | { type: "dependency"; news: TaskDependency }
+  /** Every prerequisite succeeded, and these tiers are served now: the first attempt starts. */
+  | { type: "begin"; served: readonly ExecutorTier[] }
+  /** The registry gave up finding an agent for the attempt within its queue timeout. */
+  | { type: "unserved"; attempt: number; message: string };
 
 export type TaskEffect =
-  /** Ask at once: reserve attempt 1's estimate, claim the name (list the task), and which tiers are served. */
-  | { kind: "admit"; reserve: { attempt: 1; tier: ExecutorTier }; summary: TaskSummary; selector: AgentSelector }
+  /** Ask at once: reserve attempt 1's estimate (not for a task that waits for others), claim the name (list the task), and which tiers are served. */
+  | { kind: "admit"; reserve?: { attempt: 1; tier: ExecutorTier }; summary: TaskSummary; selector: AgentSelector }
   /** The admission failed after the budget reserved: give the reservation back. */
   | { kind: "release"; attempt: number }
   /** The admission failed after the directory listed the task: take it off (and free its name). */
@@ -70,7 +79,13 @@ export type TaskEffect =
   /** Ask the attempt's agent (through the registry) to merge its branch; the answer comes back as `applied`. */
   | { kind: "apply"; request: ApplyRequest }
   /** The task ended: the agents that ran it may remove its worktrees, all but the winner's. */
-  | { kind: "ended"; agents: string[]; keep?: number };
+  | { kind: "ended"; agents: string[]; keep?: number }
+  /** Ask each of these tasks to tell this one when it ends; their answers come back as `dependency`. */
+  | { kind: "watch"; ids: readonly string[] }
+  /** Tell the tasks waiting for this one that it ended. */
+  | { kind: "notify"; dependents: readonly string[]; news: TaskDependency }
+  /** Ask which tiers are served, then start (`begin`). */
+  | { kind: "begin" };
 
 /** What a decision returns: the next state, the effects in order, and the reply to a request (if the event was one). */
 export type Decision = { state: TaskActorState; effects: TaskEffect[]; reply?: Result<TaskRecord> };
@@ -88,22 +103,44 @@ export function summaryOf(task: TaskRecord): TaskSummary {
     status: task.status,
     tier: task.tier,
     instruction: task.instruction.slice(0, 200),
+    ...(task.priority === undefined ? {} : { priority: task.priority }),
+    ...(task.kind === undefined ? {} : { kind: task.kind }),
+    ...(task.waiting === undefined ? {} : { waiting: task.waiting }),
     created_at: task.created_at,
     updated_at: task.updated_at,
   };
 }
 
 /** Stores `task` and, when its summary changed, tells the directory: every change of the task goes through here. */
-function stored(previous: TaskRecord | null, task: TaskRecord, note: string, attempt = task.attempts.length): TaskEffect[] {
+function stored(previous: TaskRecord | null, changed: TaskRecord, note: string, attempt = Math.max(1, changed.attempts.length)): TaskEffect[] {
+  // `waiting` is derived (task-schedule.ts): the stored copy, the state (decide) and the directory agree.
+  const task = withWaiting(changed);
   const effects: TaskEffect[] = [{ kind: "store", task, note, attempt }];
-  if (previous === null || previous.status !== task.status) effects.push({ kind: "index", summary: summaryOf(task) });
+  if (previous === null || previous.status !== task.status || previous.waiting?.for !== task.waiting?.for) effects.push({ kind: "index", summary: summaryOf(task) });
   const ended = FINISHED_TASK_STATUSES.includes(task.status) && (previous === null || !FINISHED_TASK_STATUSES.includes(previous.status));
   const agents = [...new Set(task.attempts.filter((a) => a.isolation === "worktree" && a.agent !== null).map((a) => a.agent as string))];
   if (ended && agents.length > 0) effects.push({ kind: "ended", agents, ...(task.result === undefined ? {} : { keep: task.result.attempt }) });
+  if (ended && (task.dependents ?? []).length > 0) effects.push({ kind: "notify", dependents: task.dependents ?? [], news: newsOf(task) });
   return effects;
 }
 
+/** How a task's end reads to the tasks waiting for it. */
+export function newsOf(task: TaskRecord): TaskDependency {
+  return { type: "task.dependency", task_id: task.task_id, ...(task.name === undefined ? {} : { name: task.name }), status: task.status, ...(task.error === undefined ? {} : { error: task.error }) };
+}
+
 export function decide(state: TaskActorState, event: TaskEvent, ctx: TaskActorContext): Decision {
+  const decision = decideEvent(state, event, ctx);
+  const task = decision.state.task;
+  if (task === null || task === state.task) return decision;
+  // The state holds what `stored` wrote: the task with its derived `waiting`.
+  const waited = withWaiting(task);
+  if (waited === task) return decision;
+  const reply = decision.reply?.ok === true && decision.reply.value === task ? { ok: true as const, value: waited } : decision.reply;
+  return { ...decision, state: { ...decision.state, task: waited }, ...(reply === undefined ? {} : { reply }) };
+}
+
+function decideEvent(state: TaskActorState, event: TaskEvent, ctx: TaskActorContext): Decision {
   switch (event.type) {
     case "create":
       return onCreate(state, event.command, ctx);
@@ -125,16 +162,61 @@ export function decide(state: TaskActorState, event: TaskEvent, ctx: TaskActorCo
       return onApply(state, event.attempt, ctx);
     case "applied":
       return onApplied(state, event, ctx);
-    case "resume":
-      return { state, effects: (state.task?.attempts ?? []).filter((a) => a.status === "dispatched").map((a) => ({ kind: "reserve", attempt: a.n, tier: a.tier })) };
+    case "resume": {
+      const task = state.task;
+      // Waiting for other tasks: ask them again (a notice may have been lost with the restart).
+      if (task?.status === "queued" && task.waiting?.for === "tasks" && task.attempts.length === 0) return { state, effects: [{ kind: "watch", ids: task.waiting.ids ?? [] }] };
+      return { state, effects: (task?.attempts ?? []).filter((a) => a.status === "dispatched").map((a) => ({ kind: "reserve", attempt: a.n, tier: a.tier })) };
+    }
+    case "watch":
+      return onWatch(state, event.dependent, ctx);
+    case "dependency":
+      return onDependency(state, event.news, ctx);
+    case "begin": {
+      const task = state.task;
+      if (task === null || task.status !== "queued" || task.attempts.length > 0) return { state, effects: [] };
+      const begun = beginTask(task, event.served, ctx.now);
+      const skipped = begun.tier !== task.tier ? ` (skipped to ${begun.tier}: no agent serves ${task.tier})` : "";
+      const first = attemptOf(begun, 1);
+      return { state: { ...state, task: begun }, effects: [...stored(task, begun, `queued at tier ${begun.tier}${skipped}`, 1), ...(first === undefined ? [] : [{ kind: "reserve" as const, attempt: 1, tier: first.tier }])] };
+    }
+    case "unserved": {
+      const task = state.task;
+      const failed = task === null ? null : unservedAttempt(task, event.attempt, event.message, ctx.now);
+      if (task === null || failed === null) return refused(state, "conflict", `attempt ${event.attempt} is not waiting for an agent`);
+      const given = attemptOf(failed, event.attempt);
+      const effects = [...stored(task, failed, `attempt ${event.attempt} failed (no_agent): ${event.message}`, event.attempt), ...(given === undefined ? [] : [{ kind: "settle" as const, attempt: given }])];
+      return { state: { ...state, task: failed }, effects, reply: { ok: true, value: failed } };
+    }
   }
+}
+
+/** A task waiting for this one asks to hear of its end: remembered; the answer is the task now (already over: the dependent acts on it). */
+function onWatch(state: TaskActorState, dependent: string, ctx: TaskActorContext): Decision {
+  const task = state.task;
+  if (task === null) return refused(state, "not_found", `no task ${ctx.taskId}`);
+  if ((task.dependents ?? []).includes(dependent) || FINISHED_TASK_STATUSES.includes(task.status)) return { state, effects: [], reply: { ok: true, value: task } };
+  const watched: TaskRecord = { ...task, dependents: [...(task.dependents ?? []), dependent] };
+  return { state: { ...state, task: watched }, effects: [{ kind: "store", task: watched, note: `task ${dependent} waits for this one`, attempt: Math.max(1, task.attempts.length) }], reply: { ok: true, value: watched } };
+}
+
+function onDependency(state: TaskActorState, news: TaskDependency, ctx: TaskActorContext): Decision {
+  const task = state.task;
+  if (task === null) return refused(state, "not_found", `no task ${ctx.taskId}`);
+  const step = dependencyStep(task, news, ctx.now);
+  if (step.kind === "none") return { state, effects: [], reply: { ok: true, value: task } };
+  const effects = stored(task, step.task, step.note, 1);
+  if (step.kind === "ready") effects.push({ kind: "begin" });
+  return { state: { ...state, task: step.task }, effects, reply: { ok: true, value: step.task } };
 }
 
 function onCreate(state: TaskActorState, command: TaskCreate, ctx: TaskActorContext): Decision {
   if (state.task !== null || state.creating !== null) return refused(state, "conflict", `task ${ctx.taskId} already exists`);
   if (command.task_id !== ctx.taskId) return refused(state, "bad_request", "task_id: must equal the room id");
-  const summary: TaskSummary = { task_id: command.task_id, ...(command.name === undefined ? {} : { name: command.name }), status: "queued", tier: command.tier, instruction: command.instruction.slice(0, 200), created_at: ctx.now, updated_at: ctx.now };
-  return { state: { ...state, creating: command }, effects: [{ kind: "admit", reserve: { attempt: 1, tier: command.tier }, summary, selector: command.agent_selector }] };
+  const summary = summaryOf(newTask(command, ctx.now));
+  // A task that waits for others reserves nothing until it is ready (INTERFACES.md "Scheduling").
+  const waits = (command.after ?? []).length > 0;
+  return { state: { ...state, creating: command }, effects: [{ kind: "admit", ...(waits ? {} : { reserve: { attempt: 1 as const, tier: command.tier } }), summary, selector: command.agent_selector }] };
 }
 
 /**
@@ -145,6 +227,11 @@ function onAdmitted(state: TaskActorState, event: Extract<TaskEvent, { type: "ad
   const command = state.creating;
   if (command === null) return refused(state, "internal", "an admission arrived with no create waiting for it");
   const idle = { ...state, creating: null };
+  if ((command.after ?? []).length > 0) {
+    if (!event.claim.ok) return refused(idle, event.claim.error.code, event.claim.error.message);
+    const waiting = newTask(command, ctx.now);
+    return { state: { ...idle, task: waiting }, effects: [{ kind: "store", task: waiting, note: `waiting for ${(command.after ?? []).join(", ")} to succeed (priority ${waiting.priority ?? 5})`, attempt: 1 }, { kind: "watch", ids: command.after ?? [] }], reply: { ok: true, value: waiting } };
+  }
   if (!event.reservation.ok || !event.claim.ok) {
     const effects: TaskEffect[] = [];
     if (event.reservation.ok) effects.push({ kind: "release", attempt: 1 });
@@ -157,7 +244,8 @@ function onAdmitted(state: TaskActorState, event: Extract<TaskEvent, { type: "ad
   const task: TaskRecord = start.skipped.length === 0 ? fresh : { ...fresh, skipped_tiers: start.skipped.map((tier) => ({ tier, reason: "no connected agent serves it", at: ctx.now })) };
   const skipped = start.skipped.length > 0 ? ` (skipped ${start.skipped.join(", ")}: no agent serves them)` : "";
   // The directory listed it as queued at the requested tier; it hears again only if the tier moved.
-  const effects: TaskEffect[] = [{ kind: "store", task, note: `queued at tier ${task.tier}${skipped}`, attempt: 1 }, { kind: "dispatch", attempt: 1 }];
+  // The reservation follows the tier that runs: a skip up reserves again at the new tier first.
+  const effects: TaskEffect[] = [{ kind: "store", task, note: `queued at tier ${task.tier}${skipped}`, attempt: 1 }, start.tier === command.tier ? { kind: "dispatch", attempt: 1 } : { kind: "reserve", attempt: 1, tier: start.tier }];
   if (task.tier !== command.tier) effects.push({ kind: "index", summary: summaryOf(task) });
   return { state: { ...idle, task }, effects, reply: { ok: true, value: task } };
 }

@@ -1,6 +1,8 @@
 import type * as Party from "partykit/server";
-import { ApplyReply, estimateAttemptUsd, refuse, type AttemptTokenEstimate, type ApplyOutcome, type DispatchRequest, type ApplyRequest, type Attempt, type AgentSelector, type ExecutorTier, type LogLine, type Result, type TaskRecord, type TaskSummary } from "../../protocol/index.ts";
-import { sendToBudget, sendToDirectory, sendToRegistry, servedTiers } from "../room-peers.ts";
+import { ApplyReply, estimateAttemptUsd, refuse, type AttemptTokenEstimate, type ApplyOutcome, type DispatchRequest, type ApplyRequest, type Attempt, type AgentSelector, type ExecutorTier, type LogLine, type Result, type TaskDependency, type TaskRecord, type TaskSummary } from "../../protocol/index.ts";
+import { resumeOf } from "./task-schedule.ts";
+import { prerequisiteNews } from "./prerequisite-answers.ts";
+import { sendToBudget, sendToDirectory, sendToRegistry, sendToTask, servedTiers } from "../room-peers.ts";
 import { attemptPrompt } from "./attempt-context.ts";
 import type { RegistrySocket } from "./registry-socket.ts";
 import { attemptOf, lostAgents } from "./task-state.ts";
@@ -16,12 +18,24 @@ export class TaskPeers {
     private readonly taskId: string,
     /** The budget's per-attempt token estimate: an attempt's reservation, and so its cost cap. */
     private readonly estimate?: AttemptTokenEstimate,
+    /** The task's kind, for the budget's spend by kind. */
+    private readonly kind?: string,
   ) {}
 
+  /** Asks each task this one is after to tell it when it ends; the answers, as news of each (prerequisite-answers.ts). */
+  async watch(ids: readonly string[]): Promise<ReturnType<typeof prerequisiteNews>> {
+    return prerequisiteNews(ids, await Promise.all(ids.map((id) => sendToTask(this.parties, this.token, id, { type: "task.watch", dependent: this.taskId }))));
+  }
+
+  /** Tells the tasks that wait for this one that it ended. */
+  notify(dependents: readonly string[], news: TaskDependency): Promise<Result<unknown>[]> {
+    return Promise.all(dependents.map((id) => this.logged(`tell task ${id} this one ended`, sendToTask(this.parties, this.token, id, news))));
+  }
+
   /** The breaker, the name and the served tiers, asked at once: none depends on another. */
-  async admit(tier: ExecutorTier, summary: TaskSummary, selector: AgentSelector): Promise<Admission> {
+  async admit(tier: ExecutorTier | undefined, summary: TaskSummary, selector: AgentSelector): Promise<Admission> {
     const [reservation, claim, served] = await Promise.all([
-      this.reserve(1, tier),
+      tier === undefined ? Promise.resolve({ ok: true as const, value: null }) : this.reserve(1, tier),
       sendToDirectory(this.parties, this.token, { type: "task.register", summary }),
       servedTiers(this.parties, this.token, selector),
     ]);
@@ -61,6 +75,7 @@ export class TaskPeers {
       latency_ms: attempt.latency_ms,
       outcome: attempt.status,
       ...(attempt.failure_class === undefined ? {} : { failure_class: attempt.failure_class }),
+      ...(this.kind === undefined ? {} : { kind: this.kind }),
     };
     return this.logged(`settle attempt ${attempt.n}`, sendToBudget(this.parties, this.token, { type: "budget.settle", stage }));
   }
@@ -79,9 +94,10 @@ export class TaskPeers {
   }
 
   /** Asks the registry for an agent: the request carries the exact `task.assign` the agent will get. */
-  async dispatch(task: TaskRecord, n: number, recent: readonly LogLine[], diffs: ReadonlyMap<number, string> = new Map(), socket?: RegistrySocket): Promise<Result<unknown>> {
+  async dispatch(task: TaskRecord, n: number, recent: readonly LogLine[], diffs: ReadonlyMap<number, string> = new Map(), socket?: RegistrySocket, queueTimeoutS = 600): Promise<Result<unknown>> {
     const attempt = attemptOf(task, n);
     if (attempt === undefined) return refuse("internal", `task ${task.task_id} has no attempt ${n}`);
+    const { resume } = resumeOf(task, attempt);
     const excluded = lostAgents(task);
     // At most what the task's own max_cost_usd leaves (never nothing: a cent stops it at once).
     const reservation = estimateAttemptUsd(attempt.tier, this.estimate);
@@ -105,11 +121,16 @@ export class TaskPeers {
         ...(task.name === undefined ? {} : { task_name: task.name }),
         // The attempt's cost cap is its reservation (issue 13): the agent stops it past that.
         ...(cap > 0 ? { max_cost_usd: cap } : {}),
+        ...(resume === undefined ? {} : { resume }),
       },
       ...(needsWorktree ? { needs: ["worktree" as const] } : {}),
       selector: task.agent_selector,
       ...(excluded.length === 0 ? {} : { exclude_agents: excluded }),
       requested_at: Date.now(),
+      ...(task.priority === undefined ? {} : { priority: task.priority }),
+      queue_timeout_s: task.queue_timeout_s ?? queueTimeoutS,
+      // A person's retry goes back to the agent holding the session and worktree, when it is free (a lost agent is not preferred).
+      ...(resume !== undefined && attempt.role === "retry" ? { prefer_agent: resume.agent } : {}),
     };
     // Over the socket opened during the admission when it is there; over HTTP otherwise.
     if (socket !== undefined && (await socket.send(request))) return { ok: true, value: { sent: "socket" } };

@@ -31,7 +31,9 @@ import { escalationConfigFrom } from "./escalation.ts";
 import { LogStore } from "./log-store.ts";
 import { ChangeWaiters } from "./change-waiters.ts";
 import { DiffStore } from "./diff-store.ts";
+import { diffResponse } from "./diff-response.ts";
 import { decide, emptyTaskActor, exitMayClimb, type TaskActorState, type TaskEffect, type TaskEvent } from "./task-actor.ts";
+import { queueTimeoutFrom } from "./queue-settings.ts";
 import { RegistrySocket } from "./registry-socket.ts";
 import { TaskPeers } from "./task-peers.ts";
 import { ViewerFeed } from "./viewer-feed.ts";
@@ -152,6 +154,9 @@ export default class TaskRoom implements Party.Server {
     }
     await this.resume();
     if (command.type === "attempt.lost") return reply(await this.run({ type: "lost", attempt: command.attempt, agent: command.agent, reason: command.reason }));
+    if (command.type === "attempt.unserved") return reply(await this.run({ type: "unserved", attempt: command.attempt, message: command.message }));
+    if (command.type === "task.watch") return reply(await this.run({ type: "watch", dependent: command.dependent }));
+    if (command.type === "task.dependency") return reply(await this.run({ type: "dependency", news: command }));
     if (command.type === "task.apply") return reply(await this.run({ type: "apply", ...(command.attempt === undefined ? {} : { attempt: command.attempt }) }));
     if (command.type === "task.resolve") return reply(await this.run({ type: "resolve", command: { decision: command.decision, ...(command.guidance === undefined ? {} : { guidance: command.guidance }), ...(command.executor === undefined ? {} : { executor: command.executor }) } }));
     const held = (this.actor.task?.attempts ?? []).filter((a) => this.holderConnection(a.n) !== undefined).map((a) => a.n);
@@ -164,24 +169,13 @@ export default class TaskRoom implements Party.Server {
     const task = this.actor.task;
     if (task === null || this.log === null) return errorResponse("not_found", `no task ${this.room.id}`);
     const view = url.searchParams.get("view");
-    if (view === "diff") return this.readDiff(task, url.searchParams.get("attempt"));
+    if (view === "diff") return diffResponse(task, url.searchParams.get("attempt"), this.diffs);
     if (view !== "logs" && view !== "changes") return json(task);
     const sinceSeq = Math.max(0, Number(url.searchParams.get("since_seq") ?? "0") || 0);
     const limit = Math.min(MAX_LOG_READ, Math.max(1, Number(url.searchParams.get("limit") ?? MAX_LOG_READ) || MAX_LOG_READ));
     if (view === "changes") await this.waiters.changeAfter(Number(url.searchParams.get("revision") ?? "-1"), this.log.nextSeq > sinceSeq, Number(url.searchParams.get("timeout_ms") ?? "0"));
     const lines = await this.log.read(sinceSeq, limit);
     return json(view === "logs" ? { lines } : { task: this.actor.task, lines, revision: this.waiters.revision });
-  }
-
-  /** The patch of an attempt (default: the task's result), as `git diff --binary` wrote it: applicable at its base. */
-  private async readDiff(task: TaskRecord, attemptParam: string | null): Promise<Response> {
-    const n = attemptParam === null ? task.result?.attempt : Number(attemptParam);
-    if (n === undefined) return errorResponse("conflict", `task ${task.task_id} is ${task.status} and has no result yet; name an attempt with ?attempt=N`);
-    const attempt = Number.isInteger(n) ? task.attempts.find((a) => a.n === n) : undefined;
-    if (attempt === undefined) return errorResponse(attemptParam === null ? "not_found" : "bad_request", `attempt: task ${task.task_id} has no attempt ${attemptParam ?? n}`);
-    if (attempt.isolation !== "worktree") return errorResponse("conflict", `attempt ${n} ${attempt.isolation === "none" ? "ran in place (not in a git repository): it has no diff" : `is ${attempt.status} and has no diff yet`}`);
-    const diff = (await this.diffs?.read(n)) ?? "";
-    return new Response(diff, { status: 200, headers: { "content-type": "text/x-diff; charset=utf-8", ...(attempt.diff_truncated ? { "x-mesh-diff-truncated": "true" } : {}) } });
   }
 
   /** After a restart, asks again for every attempt still waiting for an agent (reserving and dispatching are idempotent per attempt). */
@@ -269,11 +263,11 @@ export default class TaskRoom implements Party.Server {
   }
 
   private perform(effect: TaskEffect): Promise<Result<TaskRecord> | undefined> | undefined {
-    const peers = new TaskPeers(this.room.context.parties, this.token(), this.room.id, budgetLimitsFrom(this.room.env).estimate);
+    const peers = new TaskPeers(this.room.context.parties, this.token(), this.room.id, budgetLimitsFrom(this.room.env).estimate, this.actor.task?.kind);
     switch (effect.kind) {
       case "admit":
         this.registrySocket ??= new RegistrySocket(this.room.context.parties, this.token());
-        return peers.admit(effect.reserve.tier, effect.summary, effect.selector).then(async (admission) => {
+        return peers.admit(effect.reserve?.tier, effect.summary, effect.selector).then(async (admission) => {
           const reply = await this.run({ type: "admitted", ...admission });
           if (reply?.ok !== true) this.dropRegistrySocket();
           return reply;
@@ -324,6 +318,17 @@ export default class TaskRoom implements Party.Server {
         return peers.apply(effect.request).then((outcome) => this.run({ type: "applied", attempt: effect.request.attempt, outcome }));
       case "ended":
         return peers.ended(effect.agents, effect.keep).then(() => undefined);
+      case "watch":
+        // Each answer is a prerequisite as it is now: one already over is acted on at once.
+        return peers.watch(effect.ids).then(async (heard) => {
+          for (const problem of heard.problems) console.error(`task ${this.room.id}: ${problem}`);
+          for (const news of heard.news) await this.run({ type: "dependency", news });
+          return undefined;
+        });
+      case "notify":
+        return peers.notify(effect.dependents, effect.news).then(() => undefined);
+      case "begin":
+        return servedTiers(this.room.context.parties, this.token(), this.actor.task?.agent_selector ?? { by: "any" }).then((served) => this.run({ type: "begin", served }));
       case "cancel-attempt": {
         const connection = this.holderConnection(effect.attempt);
         if (connection !== undefined) send(connection, { type: "attempt.cancel", attempt: effect.attempt, reason: effect.reason });
@@ -359,7 +364,7 @@ export default class TaskRoom implements Party.Server {
     const diffs = new Map(await Promise.all(earlier.map(async (a): Promise<[number, string]> => [a.n, (await this.diffs?.read(a.n)) ?? ""])));
     const socket = this.registrySocket ?? undefined;
     this.registrySocket = null;
-    const sent = await peers.dispatch(task, attempt, recent, diffs, socket);
+    const sent = await peers.dispatch(task, attempt, recent, diffs, socket, queueTimeoutFrom(this.room.env));
     if (!sent.ok) console.error(`task ${this.room.id}: ${sent.error.message}`);
   }
 

@@ -14,8 +14,9 @@ import {
 /** The result of a transition: the new task, or why the transition is refused. */
 export type Transition = Result<TaskRecord>;
 
-/** A new task with its first attempt dispatched. */
+/** A new task: its first attempt dispatched, or none yet while it waits for the tasks it is `after`. */
 export function newTask(command: TaskCreate, now: number): TaskRecord {
+  const after = command.after ?? [];
   return {
     task_id: command.task_id,
     ...(command.name === undefined ? {} : { name: command.name }),
@@ -28,7 +29,12 @@ export function newTask(command: TaskCreate, now: number): TaskRecord {
     ...(command.isolation === undefined ? {} : { isolation: command.isolation }),
     ...(command.base_ref === undefined ? {} : { base_ref: command.base_ref }),
     ...(command.max_cost_usd === undefined ? {} : { max_cost_usd: command.max_cost_usd }),
-    attempts: [newAttempt(1, command.tier, now)],
+    ...(command.priority === undefined ? {} : { priority: command.priority }),
+    ...(command.kind === undefined ? {} : { kind: command.kind }),
+    ...(command.routing === undefined ? {} : { routing: command.routing }),
+    ...(command.queue_timeout_s === undefined ? {} : { queue_timeout_s: command.queue_timeout_s }),
+    ...(after.length === 0 ? {} : { after, waiting: { for: "tasks" as const, ids: after, since: now } }),
+    attempts: after.length === 0 ? [newAttempt(1, command.tier, now)] : [],
     tokens: { input: 0, output: 0 },
     cost_usd: 0,
     latency_ms: 0,
@@ -71,7 +77,7 @@ export function startAttempt(task: TaskRecord, hello: AttemptHello, now: number)
   if (attempt.status !== "dispatched" || isFinished(task)) {
     return refuse("not_assigned", `attempt ${hello.attempt} of task ${task.task_id} is ${attempt.status} (task ${task.status}); stop it`);
   }
-  const running: Attempt = { ...attempt, status: "running", agent: hello.agent, executor: hello.executor, started_at: now };
+  const running: Attempt = { ...attempt, status: "running", agent: hello.agent, executor: hello.executor, started_at: now, ...(hello.resumed_from === undefined ? {} : { resumed_from: hello.resumed_from }) };
   return { ok: true, value: withAttempt(task, running, { status: "running" }, now) };
 }
 

@@ -46,7 +46,9 @@ describe("the task actor: creation", () => {
     const { state, last } = drive([{ type: "create", command: create() }, admitted(["codex", "opus"])]);
     expect(state.task?.tier).toBe("codex");
     expect(state.task?.skipped_tiers?.map((s) => s.tier)).toEqual(["deepseek", "gemini-flash", "gemini-pro"]);
-    expect(kinds(last.effects)).toEqual(["store", "dispatch", "index"]);
+    // The reservation follows the tier that runs (issue 15): attempt 1 is reserved again, at codex, before its dispatch.
+    expect(last.effects.find((e) => e.kind === "reserve")).toEqual({ kind: "reserve", attempt: 1, tier: "codex" });
+    expect(kinds(last.effects)).toEqual(["store", "reserve", "index"]);
   });
 
   it("refuses a task the breaker refuses, and takes its listing back", () => {
