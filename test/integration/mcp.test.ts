@@ -88,7 +88,8 @@ describe("MCP over Streamable HTTP", () => {
   it("lists every tool with its input schema", async () => {
     const { tools } = await client.listTools();
     const byName = new Map(tools.map((tool) => [tool.name, tool]));
-    for (const name of ["execute", "dispatch", "result", "list_tasks", "logs", "cancel", "resolve", "list_agents", "budget_status", "revoke_agent"]) expect(byName.has(name), name).toBe(true);
+    for (const name of ["execute", "dispatch", "result", "list_tasks", "logs", "cancel", "resolve", "list_agents", "budget_status", "revoke_agent", "plan"]) expect(byName.has(name), name).toBe(true);
+    expect(Object.keys(byName.get("execute")?.inputSchema.properties ?? {})).toEqual(expect.arrayContaining(["priority", "after", "queue_timeout_s", "kind"]));
     expect(byName.get("execute")?.inputSchema.required).toEqual(["instruction"]);
     expect(Object.keys(byName.get("execute")?.inputSchema.properties ?? {})).toEqual(expect.arrayContaining(["instruction", "executor", "cwd", "agent", "acceptance", "wait_s"]));
     expect(byName.get("dispatch")?.inputSchema.required).toEqual(expect.arrayContaining(["name", "prompt", "cwd"]));
@@ -165,6 +166,33 @@ describe("MCP over Streamable HTTP", () => {
     const listed = (tasks.structuredContent as { tasks: Array<{ status: string }> }).tasks;
     expect(listed).toHaveLength(2);
     expect(listed.every((t) => t.status === "succeeded")).toBe(true);
+  });
+
+  it("creates a plan (B after A) with plan, with its Mermaid graph; refuses a cyclic one with isError and creates nothing", async () => {
+    const planned = await call("plan", { tasks: [{ key: "A", instruction: "print" }, { key: "B", instruction: "print", after: ["A"] }] });
+    expect(planned.isError).toBeFalsy();
+    const { tasks, mermaid } = planned.structuredContent as { tasks: TaskView[]; mermaid: string };
+    expect(tasks.map((t) => t.status)).toEqual(["queued", "queued"]);
+    expect(tasks[1]?.waiting).toMatchObject({ for: "tasks", ids: [tasks[0]?.task_id] });
+    expect(mermaid).toContain("t1 --> t2");
+    expect(textOf(planned)).toContain("```mermaid");
+    const b = await call("result", { task_id: tasks[1]?.task_id, wait_s: 60 });
+    expect(taskOf(b).status).toBe("succeeded");
+    const cyclic = await call("plan", { tasks: [{ key: "A", instruction: "print", after: ["B"] }, { key: "B", instruction: "print", after: ["A"] }] });
+    expect(cyclic.isError).toBe(true);
+    expect(textOf(cyclic)).toContain("bad_request: the plan has a cycle");
+  });
+
+  it("lists queued tasks in serving order with their positions (list_tasks with status queued)", async () => {
+    // opus is served by no agent here: both wait in the registry's queue until cancelled.
+    const low = taskOf(await call("execute", { instruction: "print", executor: "opus", priority: 2, wait_s: 0 }));
+    const high = taskOf(await call("execute", { instruction: "print", executor: "opus", priority: 8, wait_s: 0 }));
+    const queued = await waitFor("both queued", async () => {
+      const listed = (await call("list_tasks", { status: "queued" })).structuredContent as { tasks: Array<{ task_id: string; position?: number }> };
+      return listed.tasks.filter((t) => t.position !== undefined).length >= 2 ? listed.tasks : null;
+    });
+    expect(queued.slice(0, 2).map((t) => [t.task_id, t.position])).toEqual([[high.task_id, 1], [low.task_id, 2]]);
+    for (const task of [low, high]) expect(taskOf(await call("cancel", { task_id: task.task_id })).status).toBe("cancelled");
   });
 
   it("answers bad arguments and unknown tasks with isError, a code, and the argument's name", async () => {
