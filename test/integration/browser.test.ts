@@ -72,6 +72,18 @@ describe("the browser page", () => {
     await page.close();
   });
 
+  it("says what a queued task waits for, and drops it once the wait ends (issue 15)", async () => {
+    // No agent serves opus: the task waits for one until it is cancelled.
+    const created = await mesh.api<TaskView>("/api/tasks", { method: "POST", body: { instruction: "print", executor: "opus", queue_timeout_s: 600 } });
+    const page = await browser.newPage();
+    await page.goto(created.body.watch_url);
+    await waitFor("the waiting line", async () => (await page.getByTestId("task-waiting").textContent())?.includes("an agent that serves opus"));
+    await mesh.api(`/api/tasks/${created.body.task_id}/cancel`, { method: "POST" });
+    await waitFor("the task to be cancelled on the page", async () => (await page.getByTestId("task-status").textContent())?.includes("cancelled"));
+    expect(await page.getByTestId("task-waiting").count()).toBe(0);
+    await page.close();
+  });
+
   it("lists the registered agents and the budget with a dashboard link", async () => {
     const link = (await mesh.api<{ url: string }>("/api/links", { method: "POST", body: {} })).body.url;
     const page = await browser.newPage();

@@ -65,6 +65,11 @@ export class TaskPanel {
     this.status.dataset["status"] = task.status;
     this.tier.textContent = `tier ${task.tier}`;
     this.facts.replaceChildren(
+      ...(task.waiting === undefined ? [] : fact("waiting", waitingText(task.waiting), "task-waiting")),
+      ...(task.routing === undefined ? [] : fact("routing", `${task.routing.tier} by ${task.routing.rule}`)),
+      ...(task.priority === undefined ? [] : fact("priority", String(task.priority))),
+      ...(task.kind === undefined ? [] : fact("kind", task.kind)),
+      ...((task.after ?? []).length === 0 ? [] : fact("after", (task.after ?? []).join(", "))),
       ...fact("agents", selectorText(task)),
       ...(task.cwd === undefined ? [] : fact("cwd", task.cwd)),
       ...fact("tokens", `${task.tokens.input} in · ${task.tokens.output} out`),
@@ -122,8 +127,14 @@ function selectorText(task: TaskRecord): string {
   return "any";
 }
 
-function fact(term: string, value: string): HTMLElement[] {
-  return [el("div", {}, el("dt", { text: term }), el("dd", { text: value }))];
+function fact(term: string, value: string, testid?: string): HTMLElement[] {
+  return [el("div", {}, el("dt", { text: term }), el("dd", testid === undefined ? { text: value } : { text: value, testid }))];
+}
+
+/** What a queued task waits for (INTERFACES.md "Scheduling"): an agent for its tier, or other tasks. */
+function waitingText(waiting: NonNullable<TaskRecord["waiting"]>): string {
+  const since = new Date(waiting.since).toLocaleTimeString();
+  return waiting.for === "agent" ? `an agent that serves ${waiting.tier ?? "its tier"} (since ${since})` : `task(s) ${(waiting.ids ?? []).join(", ")} to succeed (since ${since})`;
 }
 
 function cell(text: string, className?: string): HTMLTableCellElement {
