@@ -59,7 +59,8 @@ export function expireUnserved(pending: readonly DispatchRequest[], unserved: Un
   for (const request of pending) {
     const key = keyOf(request);
     const agents = fleet;
-    if (agents.some((agent) => servesRequest(agent, request))) {
+    // A late beat (stale) is not a lost agent: it still counts as serving, so a registry stall does not start the clock.
+    if (agents.some((agent) => servesRequest(agent.state === "stale" ? { ...agent, state: "online" } : agent, request))) {
       kept.push(request);
       changed ||= unserved[key] !== undefined;
       continue;
