@@ -169,3 +169,24 @@ describe("routing by kind", () => {
     await Promise.all([plain, named].map((t) => mesh.finished(t.body.task_id)));
   });
 });
+
+describe("task graphs across a restart", () => {
+  it("starts C after A succeeds even when the server restarts while A runs", async () => {
+    const planned = await mesh.api<{ tasks: TaskView[] }>("/api/plan", {
+      method: "POST",
+      body: { tasks: [{ key: "A", instruction: "play=claude-success.jsonl pause=500", agent: "vm-plan" }, { key: "C", instruction: "say=after_restart", agent: "vm-plan", after: ["A"] }] },
+    });
+    expect(planned.status).toBe(201);
+    const [a, c] = planned.body.tasks;
+    if (a === undefined || c === undefined) throw new Error("the plan returned fewer than two tasks");
+    await waitFor("A to run", async () => (await mesh.task(a.task_id)).status === "running");
+    await mesh.stopServer();
+    await mesh.startServer();
+    const doneC = await mesh.finished(c.task_id, 60_000);
+    expect(doneC.status).toBe("succeeded");
+    const doneA = await mesh.task(a.task_id);
+    expect(doneA.status).toBe("succeeded");
+    expect(doneC.attempts[0]?.dispatched_at).toBeGreaterThanOrEqual(doneA.attempts.at(-1)?.ended_at ?? Infinity);
+  });
+});
+
