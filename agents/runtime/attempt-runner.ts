@@ -19,6 +19,8 @@ export interface AttemptRunInput {
   executor: ExecutorSpec;
   prompt: string;
   cwd: string;
+  /** The CLI session to continue (issue 15): the executor's `resume` pieces, with this id, go into the command. */
+  resumeSession?: string;
   acceptance?: Acceptance;
   supervisor?: ProcessSupervisor;
   /** Prices for CLIs that report no cost; the built-in table by default. */
@@ -103,9 +105,17 @@ const MAX_EVENT_LINE_CHARS = 16 * 1024 * 1024;
 /** The mesh's secret is the agent's, not the executor's: children never see it. */
 const WITHHELD_ENV = ["MESH_AGENT_TOKEN"];
 
-/** The executor's command with every `{prompt}` replaced by the prompt, each element staying one argument. */
-export function commandFor(executor: ExecutorSpec, prompt: string, costCapUsd?: number): string[] {
+/**
+ * The executor's command with every `{prompt}` replaced by the prompt, each element staying one
+ * argument; to continue a session, the executor's `resume` pieces with `{session_id}` filled in go
+ * just before the element holding `{prompt}` (at the end when none does), as ExecutorSpec says.
+ */
+export function commandFor(executor: ExecutorSpec, prompt: string, costCapUsd?: number, resumeSession?: string): string[] {
   const command = executor.command.map((part) => part.split("{prompt}").join(prompt));
+  if (resumeSession !== undefined && executor.resume !== undefined) {
+    const at = executor.command.findIndex((part) => part.includes("{prompt}"));
+    command.splice(at < 0 ? command.length : at, 0, ...executor.resume.map((piece) => piece.split("{session_id}").join(resumeSession)));
+  }
   // Claude Code stops itself at a budget (FORMATS.md §1: `--max-budget-usd`, result subtype error_max_budget_usd).
   const claude = basename(command[0] ?? "") === "claude" && (executor.format === "claude-stream-json" || executor.format === "claude-json");
   if (costCapUsd === undefined || !claude || command.includes("--max-budget-usd")) return command;
@@ -120,7 +130,7 @@ function costOf(spend: SpendSoFar, model: string | undefined, format: ExecutorSp
 }
 
 export function runAttempt(input: AttemptRunInput): RunningAttempt {
-  const command = commandFor(input.executor, input.prompt, input.costCapUsd);
+  const command = commandFor(input.executor, input.prompt, input.costCapUsd, input.resumeSession);
   const program = basename(command[0] ?? "");
   const startedAt = performance.now();
   const killGraceMs = input.killGraceMs ?? DEFAULT_KILL_GRACE_MS;

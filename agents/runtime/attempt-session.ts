@@ -1,8 +1,10 @@
 import { basename } from "node:path";
 import type { ExecutorSpec, TaskAssign } from "../../protocol/index.ts";
 import { formatDuration, type AgentLog } from "./agent-log.ts";
+import { planResume } from "./attempt-resume.ts";
 import { runAttempt, type RunningAttempt } from "./attempt-runner.ts";
 import type { RateTable } from "./cost-rates.ts";
+import type { OpenTransport } from "./link-transport.ts";
 import type { ProcessSupervisor } from "./process-limits.ts";
 import { TaskLink } from "./task-link.ts";
 import type { WorktreeKeeper } from "./worktree-keeper.ts";
@@ -21,6 +23,8 @@ export interface AttemptSessionInput {
   log: AgentLog;
   /** The agent's worktrees: each attempt with a cwd runs in its own (issue 12). */
   worktrees?: WorktreeKeeper;
+  /** How the task link reaches its room; a partysocket by default, an in-memory transport in tests. */
+  openTransport?: OpenTransport;
 }
 
 export interface AttemptSession {
@@ -46,8 +50,9 @@ const BACKLOG_LOW = 5_000;
 const ABORT_REPORT_MS = 3000;
 
 /**
- * One assignment from start to release: the task room must accept the attempt before the child is
- * spawned (a CLI run costs money), then lines stream out and the exit is reported after the last one.
+ * One assignment from start to release: whether it resumes an earlier session is settled first (its
+ * hello says so), the task room must accept the attempt before the child is spawned (a CLI run costs
+ * money), then lines stream out and the exit is reported after the last one.
  */
 export function startAttemptSession(input: AttemptSessionInput): AttemptSession {
   const { assign, log } = input;
@@ -64,35 +69,56 @@ export function startAttemptSession(input: AttemptSessionInput): AttemptSession 
 
   let throttled = false;
   let lastOutputAt: number | undefined;
-  const link = new TaskLink({
-    server: input.server,
-    token: input.token,
-    agent: input.agent,
-    taskId: assign.task_id,
-    attempt: assign.attempt,
-    executor: program,
-    log,
-    onCancel: (reason) => runner?.stop("cancelled", `cancelled (${reason}); stopping its process group`),
-    onLost: () => {
-      lost = true;
-      runner?.stop("cancelled", "the attempt is no longer this agent's; stopping its process group");
-    },
-    onAcknowledged: () => {
-      if (throttled && link.backlog <= BACKLOG_LOW) {
-        throttled = false;
-        runner?.throttle(false);
-      }
-    },
-  });
+  const openLink = (resumedFrom: number | undefined): TaskLink => {
+    const opened: TaskLink = new TaskLink({
+      server: input.server,
+      token: input.token,
+      agent: input.agent,
+      taskId: assign.task_id,
+      attempt: assign.attempt,
+      executor: program,
+      ...(resumedFrom === undefined ? {} : { resumedFrom }),
+      log,
+      onCancel: (reason) => runner?.stop("cancelled", `cancelled (${reason}); stopping its process group`),
+      onLost: () => {
+        lost = true;
+        runner?.stop("cancelled", "the attempt is no longer this agent's; stopping its process group");
+      },
+      onAcknowledged: () => {
+        if (throttled && opened.backlog <= BACKLOG_LOW) {
+          throttled = false;
+          runner?.throttle(false);
+        }
+      },
+      ...(input.openTransport === undefined ? {} : { openTransport: input.openTransport }),
+    });
+    return opened;
+  };
+  // Opened once the resume is settled: the first hello must say whether the attempt resumes.
+  let opened: TaskLink | undefined;
 
   const run = async (): Promise<void> => {
+    const keeper = input.worktrees;
+    const plan = await planResume({ assign, executor: input.executor, agent: input.agent, ...(keeper === undefined ? {} : { worktrees: keeper }) });
+    const resumedWorktree = plan.resumed && plan.workspace?.isolation === "worktree" ? plan.workspace : undefined;
+    // Not run after all: the earlier attempt's folder is its own again, for a later resume or the task's end.
+    const giveBack = async (): Promise<void> => {
+      if (resumedWorktree !== undefined && plan.resumed) await keeper?.settle(resumedWorktree, assign.task_id, plan.from, true);
+    };
+    if (aborted) return giveBack();
+    const link = openLink(plan.resumed ? plan.from : undefined);
+    opened = link;
     if (!(await link.accepted) || aborted) {
       link.close();
-      return;
+      return giveBack();
     }
     const note = (text: string): void => link.addLine({ stream: "system", text: `[agent] ${text}`, ts: Date.now() });
-    const keeper = input.worktrees;
-    const prepared = assign.cwd === undefined || keeper === undefined ? undefined : await keeper.prepare(assign, assign.cwd);
+    if (!plan.resumed && plan.note !== undefined) {
+      note(plan.note);
+      log(`${label}: ${plan.note}`);
+    }
+    if (plan.resumed) log(`${label}: resuming attempt ${plan.from}'s session ${plan.sessionId}`);
+    const prepared = plan.resumed && plan.workspace !== undefined ? { ok: true as const, value: plan.workspace } : assign.cwd === undefined || keeper === undefined ? undefined : await keeper.prepare(assign, assign.cwd);
     if (prepared !== undefined && !prepared.ok) {
       // A bad base_ref or an unreadable repository: the configuration is at fault, not the CLI.
       note(prepared.error);
@@ -103,12 +129,18 @@ export function startAttemptSession(input: AttemptSessionInput): AttemptSession 
     }
     const workspace = prepared?.value;
     if (workspace?.isolation === "none") note(workspace.reason);
-    if (workspace?.isolation === "worktree") note(`working in its own worktree ${workspace.worktree} (branch ${workspace.branch}, from ${workspace.base.slice(0, 12)}); your checkout is not touched`);
+    if (plan.resumed) {
+      const where = workspace?.isolation === "worktree" ? ` in its worktree ${workspace.worktree} (now on branch ${workspace.branch}; the diff is still from ${workspace.base.slice(0, 12)})` : "";
+      note(`resuming attempt ${plan.from}'s session ${plan.sessionId}${where}`);
+    } else if (workspace?.isolation === "worktree") {
+      note(`working in its own worktree ${workspace.worktree} (branch ${workspace.branch}, from ${workspace.base.slice(0, 12)}); your checkout is not touched`);
+    }
     const cwd = workspace?.cwd ?? assign.cwd ?? input.workdir;
     let pieces: string[] = [];
     const started = runAttempt({
       executor: input.executor,
-      prompt: assign.prompt,
+      prompt: plan.resumed ? plan.prompt : assign.prompt,
+      ...(plan.resumed ? { resumeSession: plan.sessionId } : {}),
       cwd,
       trackChanges: assign.cwd !== undefined || assign.acceptance?.allowed_paths !== undefined,
       ...(workspace?.isolation === "worktree" && keeper !== undefined
@@ -146,19 +178,21 @@ export function startAttemptSession(input: AttemptSessionInput): AttemptSession 
     if (result.error !== undefined) log(`${label}: ${result.error.message}`);
     exited = true;
     if (aborted) startAbortWait();
+    // A session another attempt may continue (a person's retry, a retry after agent_lost) keeps its folder.
+    const resumable = input.executor.resume !== undefined && result.session_id !== undefined;
     if (lost) {
-      // No longer ours: its work cannot win.
-      if (workspace?.isolation === "worktree") await keeper?.remove(workspace);
+      // No longer ours: its work cannot win, but its session may be resumed.
+      if (workspace?.isolation === "worktree") await keeper?.settle(workspace, assign.task_id, assign.attempt, resumable);
       return;
     }
     await Promise.race([link.finish(result, pieces), abortWaitOver]);
     link.close();
-    if (workspace?.isolation === "worktree" && keeper !== undefined) await keeper.settle(workspace, assign.task_id, assign.attempt, result.failure_class === undefined && result.exit_code === 0);
+    if (workspace?.isolation === "worktree" && keeper !== undefined) await keeper.settle(workspace, assign.task_id, assign.attempt, resumable || (result.failure_class === undefined && result.exit_code === 0));
   };
 
   const done = run().catch((cause: unknown) => {
     log(`${label}: ${cause instanceof Error ? cause.message : String(cause)}`);
-    link.close();
+    opened?.close();
   });
 
   return {
@@ -169,7 +203,7 @@ export function startAttemptSession(input: AttemptSessionInput): AttemptSession 
       if (aborted) return;
       aborted = true;
       if (exited) startAbortWait();
-      else if (runner === undefined) link.close();
+      else if (runner === undefined) opened?.close();
       else runner.stop("agent_lost", `agent ${input.agent} is stopping; stopping its process group`);
     },
   };

@@ -3,7 +3,7 @@
 // that branch into the user's checkout. The user's checkout is only ever read, until `apply`.
 import { execFile } from "node:child_process";
 import { createHash } from "node:crypto";
-import { mkdir, rm, stat } from "node:fs/promises";
+import { mkdir, realpath, rm, stat } from "node:fs/promises";
 import { basename, join, posix, relative } from "node:path";
 import { MAX_DIFF_BYTES, type DiffStat, type Isolation, type Result } from "../../protocol/index.ts";
 
@@ -77,11 +77,16 @@ export function worktreePath(worktreesDir: string, repo: string, taskId: string,
   return join(worktreesDir, key, refPart(taskId), `${attempt}-${refPart(tier)}`);
 }
 
-/** The attempt's workspace: a fresh worktree at the task's base, or its cwd in place (and why). */
-export async function prepareWorkspace(request: WorkspaceRequest, options: { worktreesDir: string }): Promise<Result<Workspace, string>> {
+/** Where a request's worktree comes from: its repository, the cwd's place in it, the base; or in place, or refused. */
+type Located =
+  | { kind: "worktree"; repo: string; prefix: string; base: string; branch: string; targetBranch?: string }
+  | { kind: "in-place"; workspace: Workspace }
+  | { kind: "refused"; error: string };
+
+async function locate(request: WorkspaceRequest): Promise<Located> {
   const isDir = (await stat(request.cwd).catch(() => undefined))?.isDirectory() === true;
-  if (!isDir) return { ok: false, error: `the task's cwd '${request.cwd}' is not a directory on this agent; give a directory that exists on the agent's machine` };
-  const inPlace = (reason: string): Result<Workspace, string> => ({ ok: true, value: { isolation: "none", cwd: request.cwd, reason } });
+  if (!isDir) return { kind: "refused", error: `the task's cwd '${request.cwd}' is not a directory on this agent; give a directory that exists on the agent's machine` };
+  const inPlace = (reason: string): Located => ({ kind: "in-place", workspace: { isolation: "none", cwd: request.cwd, reason } });
   if (request.isolation === "none") return inPlace(`isolation "none" was asked: the attempt runs in place in ${request.cwd}`);
   const where = await git(request.cwd, ["rev-parse", "--show-toplevel", "--show-prefix"]);
   if (where.code !== 0) return inPlace(`${request.cwd} is not inside a git repository: the attempt runs in place, without a worktree or a diff`);
@@ -89,12 +94,25 @@ export async function prepareWorkspace(request: WorkspaceRequest, options: { wor
   const asked = request.base ?? "HEAD";
   const resolved = await git(repo, ["rev-parse", "--verify", "-q", `${asked}^{commit}`]);
   if (resolved.code !== 0) {
-    if (request.base !== undefined) return { ok: false, error: `base_ref '${request.base}' is not a commit in ${repo}; give a branch, tag or commit sha of that repository` };
+    if (request.base !== undefined) return { kind: "refused", error: `base_ref '${request.base}' is not a commit in ${repo}; give a branch, tag or commit sha of that repository` };
     return inPlace(`${repo} has no commit yet: the attempt runs in place, without a worktree or a diff`);
   }
-  const base = resolved.stdout.trim();
   const target = (await git(repo, ["symbolic-ref", "--short", "-q", "HEAD"])).stdout.trim();
   const branch = `mesh/${refPart(request.taskName ?? request.taskId)}/${request.attempt}-${refPart(request.tier)}`;
+  return { kind: "worktree", repo, prefix, base: resolved.stdout.trim(), branch, ...(target === "" ? {} : { targetBranch: target }) };
+}
+
+function workspaceAt(located: Extract<Located, { kind: "worktree" }>, worktree: string): WorktreeWorkspace {
+  const { repo, prefix, base, branch, targetBranch } = located;
+  return { isolation: "worktree", repo, worktree, cwd: join(worktree, prefix.replace(/\/$/, "")), branch, base, ...(targetBranch === undefined ? {} : { targetBranch }) };
+}
+
+/** The attempt's workspace: a fresh worktree at the task's base, or its cwd in place (and why). */
+export async function prepareWorkspace(request: WorkspaceRequest, options: { worktreesDir: string }): Promise<Result<Workspace, string>> {
+  const located = await locate(request);
+  if (located.kind === "refused") return { ok: false, error: located.error };
+  if (located.kind === "in-place") return { ok: true, value: located.workspace };
+  const { repo, base, branch } = located;
   const worktree = worktreePath(options.worktreesDir, repo, request.taskId, request.attempt, request.tier);
   // The same attempt again (the agent restarted): its old worktree goes first.
   if ((await stat(worktree).catch(() => undefined)) !== undefined) await removeWorktree(repo, worktree);
@@ -102,7 +120,34 @@ export async function prepareWorkspace(request: WorkspaceRequest, options: { wor
   // Parallel checkout: writing the files is most of an attempt's overhead on a large repository (git < 2.32 ignores it).
   const added = await git(repo, ["-c", "checkout.workers=0", "worktree", "add", "-q", "-f", "-B", branch, worktree, base]);
   if (added.code !== 0) return { ok: false, error: `git could not make a worktree for the attempt in ${worktree}: ${added.stderr.trim().slice(0, 500)}` };
-  return { ok: true, value: { isolation: "worktree", repo, worktree, cwd: join(worktree, prefix.replace(/\/$/, "")), branch, base, ...(target === "" ? {} : { targetBranch: target }) } };
+  return { ok: true, value: workspaceAt(located, worktree) };
+}
+
+/**
+ * The workspace of an attempt that continues attempt `from`'s CLI session (issue 15): that attempt's
+ * own worktree folder (claude keys its sessions by the cwd's path), put on the new attempt's branch
+ * at its HEAD, so the earlier commit stays on its branch and the new result is measured from the
+ * task's base like any other. In place when the task runs in place. `ok: false` says why not.
+ */
+export async function resumeWorkspace(
+  request: WorkspaceRequest,
+  from: { attempt: number; tier: string },
+  /** `claim` takes the folder for this attempt, false when another attempt works in it now. */
+  options: { worktreesDir: string; claim?: (worktree: string) => boolean },
+): Promise<Result<Workspace, string>> {
+  const located = await locate(request);
+  if (located.kind === "refused") return { ok: false, error: located.error };
+  if (located.kind === "in-place") return { ok: true, value: located.workspace };
+  const worktree = worktreePath(options.worktreesDir, located.repo, request.taskId, from.attempt, from.tier);
+  // The folder must still be a worktree of this repository, not a half-removed leftover.
+  // (git prints the real path: a worktrees folder under a symlink, as macOS's /var is, must still match.)
+  const [top, real] = await Promise.all([git(worktree, ["rev-parse", "--show-toplevel"]), realpath(worktree).catch(() => undefined)]);
+  if (top.code !== 0 || real === undefined || top.stdout.trim() !== real) return { ok: false, error: `attempt ${from.attempt}'s worktree is gone` };
+  if (options.claim?.(worktree) === false) return { ok: false, error: `attempt ${from.attempt}'s worktree is in use by a running attempt` };
+  // -B: the same attempt again (the agent restarted) finds its branch made already.
+  const switched = await git(worktree, ["checkout", "-q", "-B", located.branch]);
+  if (switched.code !== 0) return { ok: false, error: `git could not put attempt ${from.attempt}'s worktree on ${located.branch}: ${switched.stderr.trim().slice(0, 500)}` };
+  return { ok: true, value: workspaceAt(located, worktree) };
 }
 
 export type WorkResult = { commit?: string; diffStat: DiffStat; diff: string; diffTruncated: boolean; changedFiles: string[] };

@@ -13,6 +13,8 @@ export interface TaskLinkOptions {
   attempt: number;
   /** The executor's program name, as `attempt.hello` reports it. */
   executor: string;
+  /** The earlier attempt whose CLI session this one continues, as `attempt.hello` reports it. */
+  resumedFrom?: number;
   log: AgentLog;
   /** The room cancelled the task. */
   onCancel: (reason: string) => void;
@@ -127,8 +129,8 @@ export class TaskLink {
     this.connected = true;
     if (this.outage) this.options.log(`${this.label}: task room reached again`);
     this.outage = false;
-    const { agent, attempt, executor } = this.options;
-    this.send({ type: "attempt.hello", protocol_version: PROTOCOL_VERSION, agent, attempt, executor });
+    const { agent, attempt, executor, resumedFrom } = this.options;
+    this.send({ type: "attempt.hello", protocol_version: PROTOCOL_VERSION, agent, attempt, executor, ...(resumedFrom === undefined ? {} : { resumed_from: resumedFrom }) });
   }
 
   private onMessage(data: FrameData): void {

@@ -1,16 +1,19 @@
 // The agent's worktrees over their lifetime (issue 12; INTERFACES.md "Work isolation and results"):
 // one per attempt, made before the CLI runs, committed after it, removed when it can no longer
-// win. A failed attempt's worktree goes at once (its branch stays); a succeeded one stays for
-// inspection until its task ends with another winner, its branch is applied, or it is older than
-// --keep-worktrees-h. A marker beside each finished worktree records that it finished, so an agent
-// that restarts removes the worktrees of attempts it was running when it died.
+// win. A failed attempt's worktree goes at once (its branch stays), unless its CLI session can be
+// resumed (issue 15: the executor declares `resume` and the run told its session id); a succeeded
+// or resumable one stays until its task ends with another winner, its branch is applied, or it is
+// older than --keep-worktrees-h. An attempt that resumes an earlier one's session takes over that
+// one's folder: from then on the folder is the new attempt's, in memory and in the marker beside
+// each finished worktree ("<finished at>\n<attempt>"). The marker also records that it finished, so
+// an agent that restarts removes the worktrees of attempts it was running when it died.
 import { readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { ApplyOutcome, Result, TaskApply, TaskAssign } from "../../protocol/index.ts";
 import type { AgentLog } from "./agent-log.ts";
 import type { WorkFacts } from "./attempt-runner.ts";
 import { diffFingerprint, diffPieces } from "./diff-fingerprint.ts";
-import { applyBranch, finishWorkspace, prepareWorkspace, removeWorkspace, worktreesDiskBytes, type Workspace } from "./attempt-worktree.ts";
+import { applyBranch, finishWorkspace, prepareWorkspace, removeWorkspace, resumeWorkspace, worktreesDiskBytes, type Workspace, type WorkspaceRequest } from "./attempt-worktree.ts";
 
 /** How often disk use is measured for heartbeats, and old worktrees swept. */
 const SWEEP_MS = 60_000;
@@ -19,6 +22,8 @@ type Kept = { workspace: Extract<Workspace, { isolation: "worktree" }>; taskId: 
 
 export class WorktreeKeeper {
   private readonly kept = new Map<string, Kept>();
+  /** Worktree folders a running attempt works in: never resumed by another, never swept. */
+  private readonly inUse = new Set<string>();
   private bytes: number | undefined;
   private timer: ReturnType<typeof setInterval> | undefined;
 
@@ -43,19 +48,32 @@ export class WorktreeKeeper {
   }
 
   /** The attempt's workspace: a fresh worktree from the task's base, or its cwd in place (and why). */
-  prepare(assign: TaskAssign, cwd: string): Promise<Result<Workspace, string>> {
-    return prepareWorkspace(
-      {
-        taskId: assign.task_id,
-        ...(assign.task_name === undefined ? {} : { taskName: assign.task_name }),
-        attempt: assign.attempt,
-        tier: assign.tier,
-        cwd,
-        ...(assign.isolation === undefined ? {} : { isolation: assign.isolation }),
-        ...(assign.base === undefined ? {} : { base: assign.base }),
-      },
-      { worktreesDir: this.options.worktreesDir },
-    );
+  async prepare(assign: TaskAssign, cwd: string): Promise<Result<Workspace, string>> {
+    const prepared = await prepareWorkspace(requestOf(assign, cwd), { worktreesDir: this.options.worktreesDir });
+    if (prepared.ok && prepared.value.isolation === "worktree") this.inUse.add(prepared.value.worktree);
+    return prepared;
+  }
+
+  /**
+   * The workspace of an attempt that continues attempt `from`'s CLI session: that attempt's folder,
+   * which this attempt owns from now on (so `release` keeping this attempt keeps it), or why not.
+   */
+  async resume(assign: TaskAssign, cwd: string, from: { attempt: number; tier: string }): Promise<Result<Workspace, string>> {
+    let claimed: string | undefined;
+    const claim = (worktree: string): boolean => {
+      if (this.inUse.has(worktree)) return false;
+      this.inUse.add(worktree);
+      claimed = worktree;
+      return true;
+    };
+    const resumed = await resumeWorkspace(requestOf(assign, cwd), from, { worktreesDir: this.options.worktreesDir, claim });
+    if (!resumed.ok && claimed !== undefined) this.inUse.delete(claimed);
+    if (!resumed.ok || resumed.value.isolation !== "worktree") return resumed;
+    const folder = resumed.value.worktree;
+    for (const [key, entry] of this.kept) if (entry.workspace.worktree === folder) this.kept.delete(key);
+    // Unfinished again: should the agent die now, its next start removes the folder like any running attempt's.
+    await rm(markerOf(resumed.value), { force: true });
+    return resumed;
   }
 
   /** Commits what the attempt changed; the facts for its exit, and its diff in pieces for the room. */
@@ -77,11 +95,15 @@ export class WorktreeKeeper {
     return { ok: true, value: { facts, pieces: diffPieces(work.diff) } };
   }
 
-  /** The attempt is over: a loser's worktree goes now, a possible winner's is kept (and marked finished). */
-  async settle(workspace: Extract<Workspace, { isolation: "worktree" }>, taskId: string, attempt: number, succeeded: boolean): Promise<void> {
-    if (!succeeded) return this.remove(workspace);
+  /**
+   * The attempt is over: a loser's worktree goes now; one that may still win, or whose session may
+   * be resumed, is kept as `attempt`'s (and marked finished).
+   */
+  async settle(workspace: Extract<Workspace, { isolation: "worktree" }>, taskId: string, attempt: number, keep: boolean): Promise<void> {
+    if (!keep) return this.remove(workspace);
+    this.inUse.delete(workspace.worktree);
     this.kept.set(`${taskId}#${attempt}`, { workspace, taskId, attempt, keptAt: Date.now() });
-    await writeFile(markerOf(workspace), String(Date.now())).catch(() => undefined);
+    await writeFile(markerOf(workspace), `${Date.now()}\n${attempt}`).catch(() => undefined);
   }
 
   /** The task ended (`worktrees.release`): every kept worktree of it goes but the winner's. */
@@ -107,6 +129,7 @@ export class WorktreeKeeper {
   }
 
   async remove(workspace: Extract<Workspace, { isolation: "worktree" }>): Promise<void> {
+    this.inUse.delete(workspace.worktree);
     await removeWorkspace(workspace).catch((error: unknown) => this.options.log(`could not remove worktree ${workspace.worktree}: ${String(error)}`));
     await rm(markerOf(workspace), { force: true });
   }
@@ -125,13 +148,17 @@ export class WorktreeKeeper {
     }
     if (atStart) {
       for (const worktree of await worktreesUnder(dir)) {
+        if (this.inUse.has(worktree)) continue;
         const marker = await readFile(`${worktree}.done`, "utf8").catch(() => undefined);
-        const finishedAt = marker === undefined ? undefined : Number(marker);
+        // "<finished at>\n<attempt>"; older markers hold only the time.
+        const [at = "", owner] = marker?.split("\n") ?? [];
+        const finishedAt = marker === undefined ? undefined : Number(at);
         const repo = await repoOf(worktree);
         if (finishedAt !== undefined && Date.now() - finishedAt < keepMs && repo !== undefined) {
-          // A finished attempt that may still win: kept, and known again for `worktrees.release`.
+          // A finished attempt that may still win or be resumed: kept, and known again for
+          // `worktrees.release` under the attempt that owns it (a resumed one works in an earlier one's folder).
           const [taskId = "", name = ""] = worktree.split("/").slice(-2);
-          const attempt = Number.parseInt(name, 10);
+          const attempt = Number.parseInt(owner ?? name, 10);
           this.kept.set(`${taskId}#${attempt}`, { workspace: { isolation: "worktree", repo, worktree, cwd: worktree, branch: "", base: "" }, taskId, attempt, keptAt: finishedAt });
           continue;
         }
@@ -143,6 +170,18 @@ export class WorktreeKeeper {
     }
     this.bytes = await worktreesDiskBytes(dir).catch(() => this.bytes);
   }
+}
+
+function requestOf(assign: TaskAssign, cwd: string): WorkspaceRequest {
+  return {
+    taskId: assign.task_id,
+    ...(assign.task_name === undefined ? {} : { taskName: assign.task_name }),
+    attempt: assign.attempt,
+    tier: assign.tier,
+    cwd,
+    ...(assign.isolation === undefined ? {} : { isolation: assign.isolation }),
+    ...(assign.base === undefined ? {} : { base: assign.base }),
+  };
 }
 
 function markerOf(workspace: Extract<Workspace, { isolation: "worktree" }>): string {

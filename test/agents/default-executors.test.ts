@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { ExecutorTier } from "../../protocol/index.ts";
 import { MAC_EXECUTORS_FILE } from "../../agents/mac/mac-agent.ts";
+import { commandFor } from "../../agents/runtime/attempt-runner.ts";
 import { readExecutorsFile } from "../../agents/runtime/executors-file.ts";
 import { modelFromCommand } from "../../agents/runtime/model-from-command.ts";
 import { VM_EXECUTORS_FILE } from "../../agents/vm/vm-agent.ts";
@@ -38,5 +39,24 @@ describe.each([
     expect(sonnet?.command).toEqual(expect.arrayContaining(["-p", "--output-format", "stream-json", "--verbose"]));
     expect(codex?.command.slice(0, 3)).toEqual(["codex", "exec", "--json"]);
     expect(deepseek?.command).toEqual(expect.arrayContaining(["run", "--format", "json"]));
+  });
+
+  it("continues a session with each CLI's own flag just before the prompt, except gemini whose prompt is -p's value", () => {
+    const read = readExecutorsFile(path);
+    if (!read.ok) throw new Error(read.error);
+    const { executors } = read.value;
+    const resumed = (tier: ExecutorTier): string[] | undefined => {
+      const spec = executors[tier];
+      return spec?.resume === undefined ? undefined : commandFor(spec, "PROMPT", undefined, "SID");
+    };
+    // FORMATS.md: claude --resume <id> (-p takes no value), codex exec [options] resume <id> <prompt>, opencode --session <id>.
+    expect(resumed("sonnet")?.slice(0, 5)).toEqual(["claude", "-p", "--resume", "SID", "PROMPT"]);
+    expect(resumed("opus")?.slice(0, 5)).toEqual(["claude", "-p", "--resume", "SID", "PROMPT"]);
+    expect(resumed("codex")?.slice(-3)).toEqual(["resume", "SID", "PROMPT"]);
+    expect(resumed("codex")?.slice(0, 3)).toEqual(["codex", "exec", "--json"]);
+    expect(resumed("deepseek")?.slice(-3)).toEqual(["--session", "SID", "PROMPT"]);
+    // `gemini -p <prompt>`: pieces put before the prompt would split -p from its value.
+    expect(resumed("gemini-flash")).toBeUndefined();
+    expect(resumed("gemini-pro")).toBeUndefined();
   });
 });

@@ -60,6 +60,16 @@ describe("readExecutorsFile", () => {
     if (!result.ok) expect(result.error).toContain("executors: name at least one tier");
   });
 
+  it("reads an executor's resume pieces, and refuses them when none holds {session_id}", () => {
+    const sonnet = { command: ["claude", "-p", "{prompt}"], format: "claude-stream-json" };
+    const good = readExecutorsFile(fileWith("resume.json", JSON.stringify({ executors: { sonnet: { ...sonnet, resume: ["--resume", "{session_id}"] } } })));
+    expect(good.ok && good.value.executors.sonnet?.resume).toEqual(["--resume", "{session_id}"]);
+    const path = fileWith("resume-no-id.json", JSON.stringify({ executors: { sonnet: { ...sonnet, resume: ["--resume", "--continue"] } } }));
+    expect(readExecutorsFile(path)).toEqual({ ok: false, error: `executors file ${path}: executors.sonnet.resume: resume: one piece must contain {session_id}` });
+    const empty = readExecutorsFile(fileWith("resume-empty.json", JSON.stringify({ executors: { sonnet: { ...sonnet, resume: [] } } })));
+    expect(empty).toEqual({ ok: false, error: expect.stringContaining("executors.sonnet.resume:") });
+  });
+
   it("refuses a file that is not JSON", () => {
     const path = fileWith("not-json.json", "{ executors: ");
     const result = readExecutorsFile(path);
