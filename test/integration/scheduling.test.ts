@@ -1,6 +1,9 @@
 // Scheduling on the real server with real agents (issue 15; INTERFACES.md "Scheduling"): the queue
 // timeout, priorities, task graphs and plans, and routing by kind.
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { gitRepo } from "../agents/git-repo.ts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { BudgetStatus, ExecutorSpec, QueueEntry, StageRecord, TaskSummary, TaskView } from "../../protocol/index.ts";
 import { FIXTURES, startAgent, startMesh, waitFor, type Mesh, type TestAgent } from "./mesh-harness.ts";
@@ -187,6 +190,59 @@ describe("task graphs across a restart", () => {
     const doneA = await mesh.task(a.task_id);
     expect(doneA.status).toBe("succeeded");
     expect(doneC.attempts[0]?.dispatched_at).toBeGreaterThanOrEqual(doneA.attempts.at(-1)?.ended_at ?? Infinity);
+  });
+});
+
+describe("resumed sessions", () => {
+  it("continues the CLI's own session when a person retries at the same tier: --resume <id>, the same worktree, resumed_from", async () => {
+    const scratch = mkdtempSync(join(tmpdir(), "mesh-resume-"));
+    const repo = gitRepo();
+    const argvLog = join(scratch, "argv.jsonl");
+    try {
+      // A claude-format fake CLI that declares resume; opus only, and no consensus tier served: a failure goes to a person.
+      const claudeLike: ExecutorSpec = { command: [process.execPath, join(FIXTURES, "cli/fake-cli.mjs"), "{prompt}"], format: "claude-stream-json", timeout_s: 60, resume: ["--resume", "{session_id}"], env: { FAKE_CLI_ARGV_LOG: argvLog } };
+      agents.push(await startAgent(mesh, "vm-resume", { executors: { opus: claudeLike } }));
+      const created = await create({ instruction: "session=sess-123 write=a.txt", executor: "opus", agent: "vm-resume", cwd: repo, acceptance: { command: "test -f b.txt" } });
+      const waiting = await waitFor("the task to wait for a person", async () => {
+        const task = await mesh.task(created.body.task_id);
+        return task.status === "awaiting_human" ? task : null;
+      }, 60_000);
+      expect(waiting.attempts[0]).toMatchObject({ failure_class: "test_fail", session_id: "sess-123" });
+      const retried = await mesh.api<TaskView>(`/api/tasks/${created.body.task_id}/resolve`, { method: "POST", body: { decision: "retry", guidance: "session=sess-123 write=b.txt" } });
+      expect(retried.status).toBe(200);
+      const task = await mesh.finished(created.body.task_id, 60_000);
+      expect(task.status).toBe("succeeded");
+      expect(task.attempts[1]).toMatchObject({ role: "retry", agent: "vm-resume", resumed_from: 1, status: "succeeded" });
+      const runs = readFileSync(argvLog, "utf8").trim().split("\n").map((line) => JSON.parse(line) as { argv: string[]; cwd: string });
+      expect(runs).toHaveLength(2);
+      expect(runs[0]?.argv).not.toContain("--resume");
+      // The resume pieces sit just before the prompt, which is the person's guidance; the CLI runs in the same folder.
+      expect(runs[1]?.argv.slice(-3)).toEqual(["--resume", "sess-123", "A person reviewed your work and asks: session=sess-123 write=b.txt"]);
+      expect(runs[1]?.cwd).toBe(runs[0]?.cwd);
+      const diff = await mesh.api<string>(`/api/tasks/${task.task_id}/diff`);
+      expect(diff.body).toContain("a.txt");
+      expect(diff.body).toContain("b.txt");
+    } finally {
+      rmSync(scratch, { recursive: true, force: true });
+      rmSync(repo, { recursive: true, force: true });
+    }
+  });
+
+  it("starts fresh and says why when the executor declares no resume", async () => {
+    const repo = gitRepo();
+    try {
+      const plain: ExecutorSpec = { command: [process.execPath, join(FIXTURES, "cli/fake-cli.mjs"), "{prompt}"], format: "claude-stream-json", timeout_s: 60 };
+      agents.push(await startAgent(mesh, "vm-fresh", { executors: { opus: plain } }));
+      const created = await create({ instruction: "session=sess-9 write=a.txt", executor: "opus", agent: "vm-fresh", cwd: repo, acceptance: { command: "test -f b.txt" } });
+      await waitFor("the task to wait for a person", async () => (await mesh.task(created.body.task_id)).status === "awaiting_human", 60_000);
+      await mesh.api(`/api/tasks/${created.body.task_id}/resolve`, { method: "POST", body: { decision: "retry", guidance: "session=sess-10 write=b.txt" } });
+      const task = await mesh.finished(created.body.task_id, 60_000);
+      expect(task.attempts[1]?.resumed_from).toBeUndefined();
+      const logs = await mesh.api<{ lines: Array<{ text: string; attempt: number }> }>(`/api/tasks/${task.task_id}/logs`);
+      expect(logs.body.lines.some((l) => l.attempt === 2 && l.text.includes("starting fresh") && l.text.includes('declares no "resume"'))).toBe(true);
+    } finally {
+      rmSync(repo, { recursive: true, force: true });
+    }
   });
 });
 
