@@ -259,7 +259,18 @@ export const AttemptDiff = z.object({
 });
 export type AttemptDiff = z.infer<typeof AttemptDiff>;
 
-export const AgentToTask = z.discriminatedUnion("type", [AttemptHello, LogBatch, AttemptDiff, AttemptExit]);
+/**
+ * Agent → task room: the CLI's session id, as soon as its output names it (issue 15). The room keeps
+ * it on the attempt, so a retry after the attempt is lost can continue that session.
+ */
+export const AttemptSession = z.object({
+  type: z.literal("attempt.session"),
+  attempt: z.number().int().positive(),
+  session_id: z.string().min(1).max(200),
+});
+export type AttemptSession = z.infer<typeof AttemptSession>;
+
+export const AgentToTask = z.discriminatedUnion("type", [AttemptHello, LogBatch, AttemptDiff, AttemptExit, AttemptSession]);
 export type AgentToTask = z.infer<typeof AgentToTask>;
 
 /** Task room → agent: hello accepted; resume sending from `next_line`. */

@@ -21,6 +21,8 @@ export interface AttemptRunInput {
   cwd: string;
   /** The CLI session to continue (issue 15): the executor's `resume` pieces, with this id, go into the command. */
   resumeSession?: string;
+  /** Called once, as soon as the CLI's output names its session id (so the mesh can resume it after a loss). */
+  onSession?: (sessionId: string) => void;
   acceptance?: Acceptance;
   supervisor?: ProcessSupervisor;
   /** Prices for CLIs that report no cost; the built-in table by default. */
@@ -179,6 +181,7 @@ export function runAttempt(input: AttemptRunInput): RunningAttempt {
     // Read once, not per line: the cap is checked on every stdout line.
     const capRates = cap === undefined ? undefined : (input.rates ?? new RateTable());
     const capModel = cap === undefined ? undefined : modelFromCommand(input.executor.command);
+    let sessionSeen: string | undefined;
     const stdoutTail = new LineTail(100);
     const stderrTail = new LineTail(40);
     const cli = runProcessGroup({
@@ -194,6 +197,10 @@ export function runAttempt(input: AttemptRunInput): RunningAttempt {
         for (const text of readSafely(() => parser.stdout(line), line)) {
           stdoutTail.push(text);
           show(text);
+        }
+        if (sessionSeen === undefined && parser.session !== undefined) {
+          sessionSeen = parser.session();
+          if (sessionSeen !== undefined) input.onSession?.(sessionSeen.slice(0, 200));
         }
         if (cap !== undefined && capRates !== undefined && parser.spent !== undefined && stopped === undefined) {
           const cost = costOf(parser.spent(), capModel, input.executor.format, capRates);

@@ -157,6 +157,7 @@ export function startAttemptSession(input: AttemptSessionInput): AttemptSession 
       supervisor: input.supervisor,
       rates: input.rates,
       ...(assign.max_cost_usd === undefined ? {} : { costCapUsd: assign.max_cost_usd }),
+      onSession: (sessionId) => link.reportSession(sessionId),
       onStarted: (pid) => {
         log(`${label} started: ${program} pid ${pid} in ${cwd}`);
         link.addLine({ stream: "system", text: `[agent] ${input.agent} started ${program} (pid ${pid}) in ${cwd}`, ts: Date.now() });

@@ -58,6 +58,7 @@ export class TaskLink {
   private connected = false;
   private outage = false;
   private over = false;
+  private sessionId: string | undefined;
   /** When the room last said anything on this connection, or it opened: the watchdog reads it. */
   private lastHeard = Date.now();
   private readonly watchdog: ReturnType<typeof setInterval>;
@@ -100,6 +101,12 @@ export class TaskLink {
   /** Lines not yet acknowledged by the room. */
   get backlog(): number {
     return this.batcher.backlog;
+  }
+
+  /** The CLI's session id, told to the room once it accepted the attempt (again after a reconnect): a retry after a loss can resume it. */
+  reportSession(sessionId: string): void {
+    this.sessionId = sessionId;
+    if (this.acceptedNow) this.send({ type: "attempt.session", attempt: this.options.attempt, session_id: sessionId });
   }
 
   addLine(line: OutputLine): void {
@@ -153,6 +160,7 @@ export class TaskLink {
       case "attempt.accepted":
         this.acceptedNow = true;
         this.resolveAccepted(true);
+        if (this.sessionId !== undefined) this.send({ type: "attempt.session", attempt: this.options.attempt, session_id: this.sessionId });
         this.batcher.resendFrom(message.next_line);
         this.batcher.flush();
         this.trySendExit();

@@ -1,5 +1,5 @@
 import { TaskRecord, type Result, type TaskDependency } from "../../protocol/index.ts";
-import { newsOf } from "./task-actor.ts";
+import { newsOf } from "./task-events.ts";
 
 /**
  * The prerequisites' answers to `task.watch` (each the task as it is now), as news for the waiting

@@ -1,134 +1,15 @@
-import { FINISHED_TASK_STATUSES, resolveExecutorTier, type AgentSelector, type ApplyOutcome, type ApplyRequest, type Attempt, type AttemptExit, type AttemptHello, type ErrorBody, type ExecutorTier, type ResolveDecision, type Result, type TaskCreate, type TaskDependency, type TaskRecord, type TaskSummary, type TaskToAgent } from "../../protocol/index.ts";
-import { beginTask, dependencyStep, unservedAttempt, withWaiting } from "./task-schedule.ts";
-import { planNext, resolveTask, startingTier, type EscalationConfig, type Plan } from "./escalation.ts";
+import { FINISHED_TASK_STATUSES, resolveExecutorTier, type ApplyRequest, type AttemptExit, type ResolveDecision, type TaskCreate, type TaskDependency, type TaskRecord } from "../../protocol/index.ts";
+import { beginTask, dependencyStep, resumeOf, unservedAttempt, withSession, withWaiting } from "./task-schedule.ts";
+import { planNext, resolveTask, startingTier, type Plan } from "./escalation.ts";
+import { refused, stored, summaryOf, type Decision, type TaskActorContext, type TaskActorState, type TaskEffect, type TaskEvent } from "./task-events.ts";
 import { attemptOf, cancelTask, finishAttempt, isOpenAttempt, loseAttempt, newTask, startAttempt } from "./task-state.ts";
 
+export { emptyTaskActor, newsOf, summaryOf, type Decision, type TaskActorContext, type TaskActorState, type TaskEffect, type TaskEvent } from "./task-events.ts";
+
 /**
- * The task actor: the one owner of a task's lifecycle (issue 11). A pure function of the state and
- * one event that returns the next state and the effects the room carries out; the room's hooks only
- * parse, call `decide`, and perform effects. Effects that ask another room something (admit,
- * reserve) come back as events. Time comes in with each event, so tests run on a fake clock.
+ * The task actor (issue 11): the one owner of a task's lifecycle. `decide` is a pure function of the
+ * state and one event (task-events.ts) that returns the next state and the effects the room carries out.
  */
-export type TaskActorState = {
-  task: TaskRecord | null;
-  /** A create waiting for its admission (budget, name, served tiers): a second create is refused meanwhile. */
-  creating: TaskCreate | null;
-};
-
-export type TaskEvent =
-  /** The edge forwards the orchestrator's create (task.create). */
-  | { type: "create"; command: TaskCreate }
-  /** What the budget, the directory and the registry answered to the admission, asked at once. */
-  | { type: "admitted"; reservation: Result<unknown>; claim: Result<unknown>; served: readonly ExecutorTier[] }
-  /** An agent says it runs an attempt (attempt.hello), on connection `connectionId`. */
-  | { type: "hello"; hello: AttemptHello; connectionId: string }
-  /** The holder of an attempt reports its end; `served` is read first when the ladder may climb. */
-  | { type: "exit"; exit: AttemptExit; agent: string; connectionId: string; missingLines: number; served: readonly ExecutorTier[] }
-  /** The registry (or a stopping agent) gave the attempt's agent up. */
-  | { type: "lost"; attempt: number; agent: string; reason: string }
-  /** The budget answered the reservation of a new attempt. */
-  | { type: "reserved"; attempt: number; result: Result<unknown> }
-  /** The orchestrator cancels; `held` are attempts whose agent is connected to this room now. */
-  | { type: "cancel"; reason?: string; held: readonly number[] }
-  /** A person's decision at the human step. */
-  | { type: "resolve"; command: ResolveDecision }
-  /** The first request after a restart: attempts still waiting for an agent are asked for again. */
-  | { type: "resume" }
-  /** Merge the result (or attempt `attempt`) into the user's checkout (`apply`). */
-  | { type: "apply"; attempt?: number }
-  /** The agent's answer to the merge; null when the registry could not reach it. */
-  | { type: "applied"; attempt: number; outcome: Result<ApplyOutcome> }
-  /** A task that waits for this one asks to be told when it ends (task.watch). */
-  | { type: "watch"; dependent: string }
-  /** A task this one is after ended, or is as a watch's answer says. */
-  | { type: "dependency"; news: TaskDependency }
-  /** Every prerequisite succeeded, and these tiers are served now: the first attempt starts. */
-  | { type: "begin"; served: readonly ExecutorTier[] }
-  /** The registry gave up finding an agent for the attempt within its queue timeout. */
-  | { type: "unserved"; attempt: number; message: string };
-
-export type TaskEffect =
-  /** Ask at once: reserve attempt 1's estimate (not for a task that waits for others), claim the name (list the task), and which tiers are served. */
-  | { kind: "admit"; reserve?: { attempt: 1; tier: ExecutorTier }; summary: TaskSummary; selector: AgentSelector }
-  /** The admission failed after the budget reserved: give the reservation back. */
-  | { kind: "release"; attempt: number }
-  /** The admission failed after the directory listed the task: take it off (and free its name). */
-  | { kind: "unlist"; taskId: string }
-  /** Store the task (with a `[mesh]` note in its log), show it to viewers, wake waiters. */
-  | { kind: "store"; task: TaskRecord; note: string; attempt: number }
-  /** The task's summary changed: tell the directory. */
-  | { kind: "index"; summary: TaskSummary }
-  /** Reserve a new attempt's estimate; the answer comes back as `reserved`. */
-  | { kind: "reserve"; attempt: number; tier: ExecutorTier }
-  /** Ask the registry for an agent for this attempt. */
-  | { kind: "dispatch"; attempt: number }
-  /** The task needs no agent any more: withdraw its pending requests. */
-  | { kind: "withdraw" }
-  /** An ended attempt's real cost, for the budget and its ledger. */
-  | { kind: "settle"; attempt: Attempt }
-  /** Bind a connection to the attempt it runs (closing an older connection of it). */
-  | { kind: "hold"; attempt: number; connectionId: string; agent: string }
-  /** Unbind an attempt; with `close`, close its connection with that reason. */
-  | { kind: "unhold"; attempt: number; close?: string }
-  /** A message to one agent connection; with `close`, the connection is then closed as not assigned. */
-  | { kind: "send"; connectionId: string; message: TaskToAgent; close?: "unsupported_version" | "not_assigned" }
-  /** Tell the agent running `attempt` to stop it. */
-  | { kind: "cancel-attempt"; attempt: number; reason: string }
-  /** A `[mesh]` line in the task's log, with no change of the task. */
-  | { kind: "note"; text: string; attempt: number }
-  /** Ask the attempt's agent (through the registry) to merge its branch; the answer comes back as `applied`. */
-  | { kind: "apply"; request: ApplyRequest }
-  /** The task ended: the agents that ran it may remove its worktrees, all but the winner's. */
-  | { kind: "ended"; agents: string[]; keep?: number }
-  /** Ask each of these tasks to tell this one when it ends; their answers come back as `dependency`. */
-  | { kind: "watch"; ids: readonly string[] }
-  /** Tell the tasks waiting for this one that it ended. */
-  | { kind: "notify"; dependents: readonly string[]; news: TaskDependency }
-  /** Ask which tiers are served, then start (`begin`). */
-  | { kind: "begin" };
-
-/** What a decision returns: the next state, the effects in order, and the reply to a request (if the event was one). */
-export type Decision = { state: TaskActorState; effects: TaskEffect[]; reply?: Result<TaskRecord> };
-
-export type TaskActorContext = { now: number; taskId: string; config: EscalationConfig };
-
-export const emptyTaskActor = (task: TaskRecord | null = null): TaskActorState => ({ task, creating: null });
-
-const refused = (state: TaskActorState, code: ErrorBody["code"], message: string, effects: TaskEffect[] = []): Decision => ({ state, effects, reply: { ok: false, error: { code, message } } });
-
-export function summaryOf(task: TaskRecord): TaskSummary {
-  return {
-    task_id: task.task_id,
-    ...(task.name === undefined ? {} : { name: task.name }),
-    status: task.status,
-    tier: task.tier,
-    instruction: task.instruction.slice(0, 200),
-    ...(task.priority === undefined ? {} : { priority: task.priority }),
-    ...(task.kind === undefined ? {} : { kind: task.kind }),
-    ...(task.waiting === undefined ? {} : { waiting: task.waiting }),
-    created_at: task.created_at,
-    updated_at: task.updated_at,
-  };
-}
-
-/** Stores `task` and, when its summary changed, tells the directory: every change of the task goes through here. */
-function stored(previous: TaskRecord | null, changed: TaskRecord, note: string, attempt = Math.max(1, changed.attempts.length)): TaskEffect[] {
-  // `waiting` is derived (task-schedule.ts): the stored copy, the state (decide) and the directory agree.
-  const task = withWaiting(changed);
-  const effects: TaskEffect[] = [{ kind: "store", task, note, attempt }];
-  if (previous === null || previous.status !== task.status || previous.waiting?.for !== task.waiting?.for) effects.push({ kind: "index", summary: summaryOf(task) });
-  const ended = FINISHED_TASK_STATUSES.includes(task.status) && (previous === null || !FINISHED_TASK_STATUSES.includes(previous.status));
-  const agents = [...new Set(task.attempts.filter((a) => a.isolation === "worktree" && a.agent !== null).map((a) => a.agent as string))];
-  if (ended && agents.length > 0) effects.push({ kind: "ended", agents, ...(task.result === undefined ? {} : { keep: task.result.attempt }) });
-  if (ended && (task.dependents ?? []).length > 0) effects.push({ kind: "notify", dependents: task.dependents ?? [], news: newsOf(task) });
-  return effects;
-}
-
-/** How a task's end reads to the tasks waiting for it. */
-export function newsOf(task: TaskRecord): TaskDependency {
-  return { type: "task.dependency", task_id: task.task_id, ...(task.name === undefined ? {} : { name: task.name }), status: task.status, ...(task.error === undefined ? {} : { error: task.error }) };
-}
-
 export function decide(state: TaskActorState, event: TaskEvent, ctx: TaskActorContext): Decision {
   const decision = decideEvent(state, event, ctx);
   const task = decision.state.task;
@@ -170,6 +51,11 @@ function decideEvent(state: TaskActorState, event: TaskEvent, ctx: TaskActorCont
     }
     case "watch":
       return onWatch(state, event.dependent, ctx);
+    case "session": {
+      const noted = state.task === null ? null : withSession(state.task, event.attempt, event.sessionId, ctx.now);
+      if (state.task === null || noted === null) return { state, effects: [] };
+      return { state: { ...state, task: noted }, effects: stored(state.task, noted, `attempt ${event.attempt} runs CLI session ${event.sessionId}`, event.attempt) };
+    }
     case "dependency":
       return onDependency(state, event.news, ctx);
     case "begin": {
@@ -291,6 +177,15 @@ function onExit(state: TaskActorState, event: Extract<TaskEvent, { type: "exit" 
   return { state: { ...state, task: next }, effects };
 }
 
+/** For a retry that cannot continue an earlier CLI session, a log line saying why (the agent says its own reasons). */
+function freshNotes(task: TaskRecord, attempts: readonly number[]): TaskEffect[] {
+  return attempts.flatMap((n) => {
+    const attempt = attemptOf(task, n);
+    const why = attempt === undefined ? undefined : resumeOf(task, attempt).why;
+    return why === undefined ? [] : [{ kind: "note" as const, text: `[mesh] attempt ${n} starts fresh, not resuming a session: ${why}`, attempt: n }];
+  });
+}
+
 function reservations(plan: Plan): TaskEffect[] {
   if (plan.kind !== "dispatch") return [];
   return plan.attempts.flatMap((n) => {
@@ -307,7 +202,7 @@ function onLost(state: TaskActorState, event: Extract<TaskEvent, { type: "lost" 
   const effects: TaskEffect[] = [{ kind: "unhold", attempt: event.attempt, close: "the mesh gave this attempt up" }, ...stored(state.task, lost.value, `attempt ${event.attempt} lost: ${event.reason}${retry}`, event.attempt)];
   const given = attemptOf(lost.value, event.attempt);
   if (given !== undefined) effects.push({ kind: "settle", attempt: given });
-  if (lost.retry !== undefined) effects.push({ kind: "reserve", attempt: lost.retry.n, tier: lost.retry.tier });
+  if (lost.retry !== undefined) effects.push(...freshNotes(lost.value, [lost.retry.n]), { kind: "reserve", attempt: lost.retry.n, tier: lost.retry.tier });
   return { state: { ...state, task: lost.value }, effects, reply: { ok: true, value: lost.value } };
 }
 
@@ -354,7 +249,7 @@ function onResolve(state: TaskActorState, command: ResolveDecision, ctx: TaskAct
   if (!resolved.ok) return refused(state, resolved.error.code, resolved.error.message);
   const plan = resolved.value;
   if (plan.kind === "none") return { state, effects: [], reply: { ok: true, value: state.task } };
-  return { state: { ...state, task: plan.task }, effects: [...stored(state.task, plan.task, plan.note), ...reservations(plan)], reply: { ok: true, value: plan.task } };
+  return { state: { ...state, task: plan.task }, effects: [...stored(state.task, plan.task, plan.note), ...freshNotes(plan.task, plan.kind === "dispatch" ? plan.attempts : []), ...reservations(plan)], reply: { ok: true, value: plan.task } };
 }
 
 /** Merging needs a succeeded task (or a named attempt) whose attempt left a commit on a branch of its own. */

@@ -137,6 +137,7 @@ export default class TaskRoom implements Party.Server {
     if (message.type === "attempt.hello") return this.onAttemptHello(message, connection);
     if (message.type === "log.batch") return this.onLogBatch(message, connection);
     if (message.type === "attempt.diff") return this.onAttemptDiff(message, connection);
+    if (message.type === "attempt.session") return void (this.holders.holds(connection.id, message.attempt) && this.run({ type: "session", attempt: message.attempt, sessionId: message.session_id }));
     return this.onAttemptExit(message, connection);
   }
 
@@ -319,7 +320,6 @@ export default class TaskRoom implements Party.Server {
       case "ended":
         return peers.ended(effect.agents, effect.keep).then(() => undefined);
       case "watch":
-        // Each answer is a prerequisite as it is now: one already over is acted on at once.
         return peers.watch(effect.ids).then(async (heard) => {
           for (const problem of heard.problems) console.error(`task ${this.room.id}: ${problem}`);
           for (const news of heard.news) await this.run({ type: "dependency", news });

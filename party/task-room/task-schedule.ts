@@ -96,3 +96,10 @@ export function resumeOf(task: TaskRecord, attempt: Attempt): { resume?: NonNull
   if (lost.session_id === undefined || lost.agent === null) return { why: `lost attempt ${lost.n} reported no session id` };
   return { resume: { attempt: lost.n, agent: lost.agent, tier: lost.tier, session_id: lost.session_id, prompt: "Your previous run was interrupted (the agent was lost). Continue the task from where you stopped." } };
 }
+
+/** A running attempt's CLI session id, as its agent reported it (attempt.session); null when nothing changes. */
+export function withSession(task: TaskRecord, n: number, sessionId: string, now: number): TaskRecord | null {
+  const attempt = attemptOf(task, n);
+  if (attempt?.status !== "running" || attempt.session_id === sessionId) return null;
+  return { ...task, attempts: task.attempts.map((a) => (a.n === n ? { ...a, session_id: sessionId } : a)), updated_at: now };
+}

@@ -55,6 +55,22 @@ describe("TaskLink", () => {
     link.close();
   });
 
+  it("tells the room the CLI's session id once it accepted the attempt, and again after a reconnect (issue 15)", () => {
+    const { link, transport } = linkWithMemory();
+    transport.open();
+    link.reportSession("sess-7");
+    expect(transport.sent.filter((m) => m.type === "attempt.session")).toEqual([]);
+    transport.receive(accepted());
+    transport.drop(1006);
+    transport.open();
+    transport.receive(accepted());
+    expect(transport.sent.filter((m) => m.type === "attempt.session")).toEqual([
+      { type: "attempt.session", attempt: ATTEMPT, session_id: "sess-7" },
+      { type: "attempt.session", attempt: ATTEMPT, session_id: "sess-7" },
+    ]);
+    link.close();
+  });
+
   it("resolves accepted on the first attempt.accepted, and false if the link ends first", async () => {
     const first = linkWithMemory();
     first.transport.open();

@@ -208,6 +208,9 @@ describe("resumed sessions", () => {
         return task.status === "awaiting_human" ? task : null;
       }, 60_000);
       expect(waiting.attempts[0]).toMatchObject({ failure_class: "test_fail", session_id: "sess-123" });
+      // The agent told the session as soon as the CLI printed it, not only with the exit (a lost attempt keeps it).
+      const early = await mesh.api<{ lines: Array<{ text: string; attempt: number }> }>(`/api/tasks/${created.body.task_id}/logs`);
+      expect(early.body.lines.some((l) => l.attempt === 1 && l.text.includes("attempt 1 runs CLI session sess-123"))).toBe(true);
       const retried = await mesh.api<TaskView>(`/api/tasks/${created.body.task_id}/resolve`, { method: "POST", body: { decision: "retry", guidance: "session=sess-123 write=b.txt" } });
       expect(retried.status).toBe(200);
       const task = await mesh.finished(created.body.task_id, 60_000);

@@ -66,6 +66,32 @@ describe("task graphs in the task actor", () => {
   });
 });
 
+describe("CLI sessions in the task actor", () => {
+  it("keeps the session id a running attempt's agent reports, so a retry after its loss continues it", () => {
+    const running = drive([{ type: "create", command: create() }, admitted, { type: "reserved", attempt: 1, result: ok({}) }, { type: "hello", hello: { type: "attempt.hello", protocol_version: 1, agent: "vm-1", attempt: 1, executor: "claude" }, connectionId: "c1" }]);
+    const noted = drive([{ type: "session", attempt: 1, sessionId: "sess-1" }], running.state);
+    expect(noted.state.task?.attempts[0]?.session_id).toBe("sess-1");
+    expect(drive([{ type: "session", attempt: 1, sessionId: "sess-1" }], noted.state).effects).toEqual([]);
+    const lost = drive([{ type: "lost", attempt: 1, agent: "vm-1", reason: "missed three heartbeats" }], noted.state);
+    const retry = lost.state.task?.attempts[1];
+    if (lost.state.task === undefined || lost.state.task === null || retry === undefined) throw new Error("no retry after the loss");
+    expect(resumeOf(lost.state.task, retry).resume).toMatchObject({ attempt: 1, agent: "vm-1", session_id: "sess-1" });
+  });
+});
+
+describe("a retry that cannot resume", () => {
+  it("says in the log why it starts fresh when the earlier attempt reported no session id", () => {
+    const lost = drive([
+      { type: "create", command: create() },
+      admitted,
+      { type: "reserved", attempt: 1, result: ok({}) },
+      { type: "hello", hello: { type: "attempt.hello", protocol_version: 1, agent: "vm-1", attempt: 1, executor: "claude" }, connectionId: "c1" },
+      { type: "lost", attempt: 1, agent: "vm-1", reason: "gone" },
+    ]);
+    expect(lost.effects).toContainEqual({ kind: "note", text: "[mesh] attempt 2 starts fresh, not resuming a session: lost attempt 1 reported no session id", attempt: 2 });
+  });
+});
+
 describe("the queue timeout in the task actor", () => {
   it("fails the waiting attempt as no_agent, and the task with it, settling its reservation", () => {
     const queued = drive([{ type: "create", command: create() }, admitted]);

@@ -20,6 +20,7 @@ export function claudeStreamJson(): OutputParser {
     },
     stderr() {},
     spent: () => transcript.spent(),
+    session: () => transcript.session(),
     end() {
       const report = transcript.report();
       if (report.error === undefined && !report.success && stray.size > 0) report.error = stray.text();

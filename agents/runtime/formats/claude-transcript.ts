@@ -37,6 +37,11 @@ export class ClaudeTranscript {
     }
   }
 
+  /** The session id, once a message named it. */
+  session(): string | undefined {
+    return this.sessionId;
+  }
+
   /** The run's spend so far: the result's totals once it came, else the sum of its messages' usage. */
   spent(): SpendSoFar {
     const report = this.result === undefined ? undefined : this.report();

@@ -74,6 +74,7 @@ export function codexJsonl(): OutputParser {
   };
 
   return {
+    session: () => threadId,
     stdout(line) {
       const event = parseJsonObject(line);
       if (event === undefined) return line.trim() === "" ? [] : [line];

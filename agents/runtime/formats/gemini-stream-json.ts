@@ -32,6 +32,7 @@ export function geminiStreamJson(): OutputParser {
   };
 
   return {
+    session: () => sessionId,
     stdout(line) {
       const event = parseJsonObject(line);
       if (event === undefined) return line.trim() === "" ? [] : [...flush(), line];

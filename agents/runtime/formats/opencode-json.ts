@@ -69,6 +69,7 @@ export function opencodeJson(): OutputParser {
     },
     stderr() {},
     // step_finish events carry each step's tokens and cost as the run goes.
+    session: () => sessionId,
     spent: () => ({ usage: steps > 0 ? [{ ...usage }] : [], ...(cost === undefined ? {} : { costUsd: cost }) }),
     end() {
       const success = error === undefined && lastReason === "stop";
