@@ -32,9 +32,9 @@ function originAllowed(request: Request, url: URL, env: Record<string, unknown>)
  */
 export async function handleMcp(request: Request, url: URL, lobby: Party.FetchLobby, defer: Defer): Promise<Response> {
   const ctx = await orchestratorContext(request, url, lobby, defer);
-  if (ctx instanceof Response) return ctx;
+  if (ctx instanceof Response) return withBearerChallenge(ctx);
   if (!originAllowed(request, url, lobby.env)) {
-    return refuseRequest(request, errorResponse("forbidden", `origin ${request.headers.get("origin")} may not call the MCP endpoint; add it to MESH_ALLOWED_ORIGINS if it should`));
+    return withBearerChallenge(await refuseRequest(request, errorResponse("forbidden", `origin ${request.headers.get("origin")} may not call the MCP endpoint; add it to MESH_ALLOWED_ORIGINS if it should`)));
   }
   if (request.method !== "POST") {
     return new Response(JSON.stringify({ jsonrpc: "2.0", error: { code: -32000, message: "Method not allowed: this MCP server is stateless; use POST" }, id: null }), {
@@ -61,6 +61,28 @@ export async function handleMcp(request: Request, url: URL, lobby: Party.FetchLo
   } catch (error) {
     return json({ jsonrpc: "2.0", error: { code: -32603, message: `internal error: ${error instanceof Error ? error.message : String(error)}` }, id: null }, 500);
   }
+}
+
+/**
+ * A 401 or 403 on /mcp carries a `Bearer` challenge (RFC 6750 §3, as the MCP authorization spec
+ * expects) whose `error_description` is the mesh's own message: without one, clients fall back to
+ * OAuth discovery and show "Interactive OAuth requires a TTY" or "Failed to connect" (issue 16).
+ */
+export async function withBearerChallenge(response: Response): Promise<Response> {
+  if (response.status !== 401 && response.status !== 403) return response;
+  const body = await response.clone().text();
+  let message = "";
+  try {
+    message = String((JSON.parse(body) as { error?: { message?: unknown } }).error?.message ?? "");
+  } catch {
+    message = body;
+  }
+  // RFC 6750 allows printable ASCII but '"' and '\' in the description.
+  const description = message.replace(/[^\x20-\x7e]/g, "?").replace(/["\\]/g, "'").slice(0, 500);
+  const error = response.status === 401 ? "invalid_token" : "insufficient_scope";
+  const headers = new Headers(response.headers);
+  headers.set("www-authenticate", `Bearer realm="agent-mesh", error="${error}", error_description="${description}"`);
+  return new Response(body, { status: response.status, headers });
 }
 
 const rpcError = (status: number, code: number, message: string): Response => json({ jsonrpc: "2.0", error: { code, message }, id: null }, status);

@@ -4,6 +4,7 @@ import { z } from "zod";
 import { Acceptance, BaseRef, FINISHED_TASK_STATUSES, Isolation, MAX_AFTER, MAX_INSTRUCTION_CHARS, MAX_LOG_READ, TaskKind, TaskName, TaskPriority, TaskStatus } from "../../protocol/index.ts";
 import { cancelTask, createTask, getBudget, getLogs, getTask, listAgents, listQueued, listTasks, resolveTaskDecision, revokeAgent, type MeshContext } from "../edge/mesh-operations.ts";
 import { errorResult, taskResult, valueResult } from "./tool-results.ts";
+import { agentsOutput, budgetOutput, creating, destructive, logsOutput, readOnly, revokeOutput, taskOutput, tasksOutput } from "./tool-schemas.ts";
 import { waitForTask, type Progress } from "./task-waiter.ts";
 
 /** Default wait of `execute`: under the 60 s request timeout most MCP clients use, even without progress resets. */
@@ -56,6 +57,7 @@ export function registerMeshTools(server: McpServer, ctx: MeshContext): void {
   server.registerTool(
     "execute",
     {
+      outputSchema: taskOutput, annotations: creating,
       description:
         "Run an instruction as a task on an agent: creates it, dispatches it at the chosen tier, and waits up to wait_s seconds " +
         "(sending progress notifications with the newest output lines). Returns the task; if it is still running, call `result` later.",
@@ -84,6 +86,7 @@ export function registerMeshTools(server: McpServer, ctx: MeshContext): void {
   server.registerTool(
     "dispatch",
     {
+      outputSchema: taskOutput, annotations: creating,
       description: "Start a named task and return at once (by default at tier sonnet, on a Mac agent when one is connected). A name held by an unfinished task is refused.",
       inputSchema: {
         name: TaskName.describe("a name for the task, unique among unfinished tasks"),
@@ -104,6 +107,7 @@ export function registerMeshTools(server: McpServer, ctx: MeshContext): void {
   server.registerTool(
     "result",
     {
+      outputSchema: taskOutput, annotations: readOnly,
       description: "The task by name or id, with its final output once done; waits up to wait_s seconds for it to finish (default 0), with progress notifications.",
       inputSchema: { ...taskRef, wait_s: z.number().min(0).max(MAX_WAIT_S).optional().describe("seconds to wait for the end (default 0)") },
     },
@@ -120,6 +124,7 @@ export function registerMeshTools(server: McpServer, ctx: MeshContext): void {
   server.registerTool(
     "list_tasks",
     {
+      outputSchema: tasksOutput, annotations: readOnly,
       description: "Recent tasks, newest first; with status queued, in the order they will be served, each with its queue position (tasks waiting for other tasks come last, without one).",
       inputSchema: {
         status: TaskStatus.optional().describe("only tasks in this status"),
@@ -137,6 +142,7 @@ export function registerMeshTools(server: McpServer, ctx: MeshContext): void {
   server.registerTool(
     "logs",
     {
+      outputSchema: logsOutput, annotations: readOnly,
       description: "A task's output lines with their sequence numbers (seq counts from 0 per task).",
       inputSchema: {
         ...taskRef,
@@ -156,7 +162,7 @@ export function registerMeshTools(server: McpServer, ctx: MeshContext): void {
 
   server.registerTool(
     "cancel",
-    { description: "Cancel a task and stop its process tree.", inputSchema: taskRef },
+    { outputSchema: taskOutput, annotations: destructive, description: "Cancel a task and stop its process tree.", inputSchema: taskRef },
     async (args) => {
       const ref = refOf(args);
       if (typeof ref !== "string") return ref;
@@ -168,6 +174,7 @@ export function registerMeshTools(server: McpServer, ctx: MeshContext): void {
   server.registerTool(
     "resolve",
     {
+      outputSchema: taskOutput, annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: true },
       description: "A person's decision on a task awaiting one: approve (accept the best attempt), retry (with guidance, optionally at another tier) or reject.",
       inputSchema: {
         ...taskRef,
@@ -188,7 +195,7 @@ export function registerMeshTools(server: McpServer, ctx: MeshContext): void {
     },
   );
 
-  server.registerTool("list_agents", { description: "Registered agents: name, kind, tiers, state, last heartbeat, running tasks." }, async () => {
+  server.registerTool("list_agents", { outputSchema: agentsOutput, annotations: readOnly, description: "Registered agents: name, kind, tiers, state, last heartbeat, running tasks." }, async () => {
     const listed = await listAgents(ctx);
     if (!listed.ok) return errorResult(listed.error);
     const now = Date.now();
@@ -200,7 +207,7 @@ export function registerMeshTools(server: McpServer, ctx: MeshContext): void {
 
   server.registerTool(
     "revoke_agent",
-    { description: "Revokes an agent: closes its sockets, gives its running attempts to other agents, and refuses it from now on (it enrolls again only under a new name, or after DELETE /api/agents/<name>).", inputSchema: { name: z.string().min(1).describe("the agent's name, as list_agents shows it") } },
+    { outputSchema: revokeOutput, annotations: destructive, description: "Revokes an agent: closes its sockets, gives its running attempts to other agents, and refuses it from now on (it enrolls again only under a new name, or after DELETE /api/agents/<name>).", inputSchema: { name: z.string().min(1).describe("the agent's name, as list_agents shows it") } },
     async ({ name }) => {
       const revoked = await revokeAgent(ctx, name, false);
       if (!revoked.ok) return errorResult(revoked.error);
@@ -208,7 +215,7 @@ export function registerMeshTools(server: McpServer, ctx: MeshContext): void {
     },
   );
 
-  server.registerTool("budget_status", { description: "Today's and this month's spend, the limits, the circuit breaker's state, and spend by tier, agent and day." }, async () => {
+  server.registerTool("budget_status", { outputSchema: budgetOutput, annotations: readOnly, description: "Today's and this month's spend, the limits, the circuit breaker's state, and spend by tier, agent and day." }, async () => {
     const status = await getBudget(ctx);
     if (!status.ok) return errorResult(status.error);
     const b = status.value;

@@ -5,6 +5,7 @@ import type { MeshContext } from "../edge/mesh-operations.ts";
 import { MAX_PLAN_TASKS, createPlan } from "../edge/task-plan.ts";
 import { scheduleArgs } from "./mesh-tools.ts";
 import { errorResult, valueResult } from "./tool-results.ts";
+import { creating, planOutput } from "./tool-schemas.ts";
 
 /** One task of a plan as the tool describes it: a key, `after` by key, and `execute`'s arguments. */
 const PlanToolTask = z
@@ -32,6 +33,8 @@ export function registerPlanTool(server: McpServer, ctx: MeshContext): void {
         "Create several tasks at once, some waiting for others (after, by key): all are created or none (a cycle, an unknown key or a bad argument refuses the whole plan). " +
         "Tasks start when everything they are after succeeded; if one fails, those after it end dependency_failed. Returns the tasks and a Mermaid graph of the plan.",
       inputSchema: { tasks: z.array(PlanToolTask).min(1).max(MAX_PLAN_TASKS).describe("the tasks of the plan") },
+      outputSchema: planOutput,
+      annotations: creating,
     },
     async (args) => {
       const planned = await createPlan(ctx, { tasks: args.tasks });

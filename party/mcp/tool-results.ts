@@ -40,7 +40,11 @@ export function valueResult(value: Record<string, unknown>, text: string): CallT
   return { content: [{ type: "text", text }], structuredContent: value };
 }
 
-/** A refusal as a tool result: never a thrown error, always a code and what to do. */
+/**
+ * A refusal as a tool result: never a thrown error, always a code and what to do. The code and
+ * message go in the text and in `_meta`, not `structuredContent`: clients validate structured
+ * content against the tool's output schema even on errors (the SDK's Client does).
+ */
 export function errorResult(error: ErrorBody): CallToolResult {
-  return { isError: true, content: [{ type: "text", text: `${error.code}: ${error.message}` }], structuredContent: { error } };
+  return { isError: true, content: [{ type: "text", text: `${error.code}: ${error.message}` }], _meta: { "agent-mesh/error": error } };
 }

@@ -3,6 +3,7 @@ import { z } from "zod";
 import { applyTask, getDiff, type MeshContext } from "../edge/mesh-operations.ts";
 import { taskRef, refOf } from "./mesh-tools.ts";
 import { errorResult, taskResult } from "./tool-results.ts";
+import { diffOutput, readOnly, taskOutput } from "./tool-schemas.ts";
 
 /** A diff longer than this goes to the client whole in structured content, cut in the text. */
 const DIFF_TEXT_CHARS = 200_000;
@@ -14,6 +15,8 @@ export function registerWorkTools(server: McpServer, ctx: MeshContext): void {
   server.registerTool(
     "diff",
     {
+      outputSchema: diffOutput,
+      annotations: readOnly,
       description: "The unified diff of a task's result (or of one attempt), from its base commit to the attempt's commit: applicable with `git apply` at the base.",
       inputSchema: { ...taskRef, attempt },
     },
@@ -30,6 +33,8 @@ export function registerWorkTools(server: McpServer, ctx: MeshContext): void {
   server.registerTool(
     "apply",
     {
+      outputSchema: taskOutput,
+      annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: true, openWorldHint: false },
       description:
         "Merge a succeeded task's branch (or one attempt's) into the user's checkout, through the agent that ran it: a fast-forward when possible, else a merge commit. " +
         "Refuses, changing nothing, when the checkout has uncommitted changes (checkout_dirty), the branch conflicts (apply_conflict) or the agent is offline (agent_offline). Applying twice is a no-op.",

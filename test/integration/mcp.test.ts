@@ -207,6 +207,9 @@ describe("MCP over Streamable HTTP", () => {
     expect(textOf(unknown)).toMatch(/^not_found: /);
     const badExecutor = await call("execute", { instruction: "x", executor: "gpt-9" });
     expect(textOf(badExecutor)).toMatch(/^bad_request: executor/);
+    // The code is machine-readable too, outside structuredContent (which the output schema describes).
+    expect(badExecutor._meta?.["agent-mesh/error"]).toMatchObject({ code: "bad_request" });
+    expect(badExecutor.structuredContent).toBeUndefined();
     const someTask = taskOf(await call("execute", { instruction: "print", wait_s: 0 })).task_id;
     const notWaiting = await call("resolve", { task_id: someTask, decision: "approve" });
     expect(textOf(notWaiting)).toMatch(/^conflict: .*awaiting_human/);
@@ -224,6 +227,35 @@ describe("MCP over Streamable HTTP", () => {
     expect((await fetch(`${mesh.url}/mcp`, { headers: { authorization: `Bearer ${mesh.orchestratorToken}` } })).status).toBe(405);
     const stranger = httpClient("wrong-token-0000000000");
     await expect(stranger.client.connect(stranger.transport)).rejects.toThrow(/401|nauthori/);
+  });
+
+  it("answers 401 and 403 with a Bearer challenge carrying the mesh's own message (RFC 6750), so clients show it", async () => {
+    const body = JSON.stringify({ jsonrpc: "2.0", id: 1, method: "tools/list" });
+    const headers = { "content-type": "application/json", accept: "application/json, text/event-stream" };
+    const wrong = await fetch(`${mesh.url}/mcp`, { method: "POST", headers: { ...headers, authorization: "Bearer wrong-token-0000000000" }, body });
+    expect(wrong.status).toBe(401);
+    expect(wrong.headers.get("www-authenticate")).toBe(`Bearer realm="agent-mesh", error="invalid_token", error_description="missing or wrong token; send 'Authorization: Bearer <MESH_ORCHESTRATOR_TOKEN>'"`);
+    expect(((await wrong.json()) as { error: { code: string } }).error.code).toBe("unauthorized");
+    const agent = await fetch(`${mesh.url}/mcp`, { method: "POST", headers: { ...headers, authorization: `Bearer ${mesh.agentToken}` }, body });
+    expect(agent.status).toBe(403);
+    expect(agent.headers.get("www-authenticate")).toMatch(/^Bearer realm="agent-mesh", error="insufficient_scope", error_description="[^"]*orchestrator token[^"]*"$/);
+    const stranger = httpClient("wrong-token-0000000000");
+    await expect(stranger.client.connect(stranger.transport)).rejects.toThrow(/missing or wrong token/);
+  });
+
+  it("declares every tool's output schema and the spec's hints, and results match their schema", async () => {
+    const { tools } = await client.listTools();
+    for (const tool of tools) expect(tool.outputSchema?.type, tool.name).toBe("object");
+    const hints = Object.fromEntries(tools.map((tool) => [tool.name, tool.annotations ?? {}]));
+    for (const name of ["result", "logs", "list_tasks", "list_agents", "budget_status", "diff"]) expect(hints[name], name).toMatchObject({ readOnlyHint: true });
+    for (const name of ["cancel", "revoke_agent"]) expect(hints[name], name).toMatchObject({ destructiveHint: true });
+    expect(hints.execute).toMatchObject({ readOnlyHint: false, destructiveHint: false });
+    // The SDK client validates structuredContent against the declared schema: these calls would throw on a mismatch.
+    for (const [name, args] of [["list_tasks", {}], ["list_agents", {}], ["budget_status", {}]] as const) expect((await call(name, args)).isError, name).toBeFalsy();
+    const done = await call("execute", { instruction: "print", wait_s: 60 });
+    expect(taskOf(done).status).toBe("succeeded");
+    expect((await call("result", { task_id: taskOf(done).task_id })).isError).toBeFalsy();
+    expect((await call("logs", { task_id: taskOf(done).task_id, limit: 5 })).isError).toBeFalsy();
   });
 
   it("keeps a connected client working across a server restart", async () => {

@@ -1,0 +1,21 @@
+import { z } from "zod";
+import { AgentRecord, BudgetStatus, LogLine, TaskSummary, TaskView } from "../../protocol/index.ts";
+
+// What each tool returns in `structuredContent`, declared as its `outputSchema` (issue 16, item 7):
+// clients validate it and can rely on the fields. Errors are `isError` results with `{error}`, which
+// the MCP spec leaves outside the output schema.
+
+export const taskOutput = TaskView.shape;
+export const tasksOutput = { tasks: z.array(TaskSummary.extend({ position: z.number().int().positive().optional() })) };
+export const logsOutput = { lines: z.array(LogLine) };
+export const agentsOutput = { agents: z.array(AgentRecord) };
+export const budgetOutput = BudgetStatus.shape;
+export const revokeOutput = { name: z.string(), state: z.enum(["revoked", "forgotten"]), requeued: z.number().int().nonnegative() };
+export const diffOutput = { diff: z.string() };
+export const planOutput = { tasks: z.array(TaskView), mermaid: z.string() };
+
+/** The spec's hints: reading tools change nothing; cancel and revoke end work for good. */
+export const readOnly = { readOnlyHint: true, destructiveHint: false, openWorldHint: false } as const;
+export const destructive = { readOnlyHint: false, destructiveHint: true, idempotentHint: true, openWorldHint: false } as const;
+/** Creating tasks runs coding CLIs on other machines: not read-only, not destructive of what exists, open world. */
+export const creating = { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: true } as const;
