@@ -1,22 +1,25 @@
 // `npm run agent -- --kind vm|mac --server <url> --name <name> --executors <file.json>`; also the `mesh-agent` bin.
-import { parseArgs } from "node:util";
+import { readCommandLine } from "../launcher/command-line.ts";
 import { runMacAgent } from "./mac/mac-agent.ts";
-import { AGENT_USAGE } from "./runtime/agent-options.ts";
+import { AGENT_FLAGS, AGENT_USAGE, withConfigFile } from "./runtime/agent-options.ts";
 import type { AgentLaunch } from "./runtime/agent-entry.ts";
 import { runVmAgent } from "./vm/vm-agent.ts";
 
 const argv = process.argv.slice(2);
-// Only --kind is read here; the entry point parses (and checks) every flag.
-const { values } = parseArgs({ args: argv, options: { kind: { type: "string" }, help: { type: "boolean", short: "h" } }, strict: false });
+// --help, --version and unknown flags are answered here; the entry point checks every value.
+const flags = readCommandLine("mesh-agent", AGENT_USAGE, AGENT_FLAGS, argv);
+// The kind may come from --config.
+const configured = withConfigFile(flags);
 
 function launch(): AgentLaunch {
-  if (values.kind === "vm") return runVmAgent(argv);
-  if (values.kind === "mac") return runMacAgent(argv);
-  if (values.help === true) {
-    process.stdout.write(AGENT_USAGE);
-    return { status: "exited", code: 0 };
+  if ("error" in configured) {
+    process.stderr.write(`mesh-agent: ${configured.error}\n`);
+    return { status: "exited", code: 2 };
   }
-  const given = typeof values.kind === "string" ? `--kind '${values.kind}' is not a kind` : "--kind is required";
+  const kind = configured.values.kind;
+  if (kind === "vm") return runVmAgent(argv);
+  if (kind === "mac") return runMacAgent(argv);
+  const given = typeof kind === "string" ? `--kind '${kind}' is not a kind` : "--kind is required";
   process.stderr.write(`mesh-agent: ${given}: use --kind vm or --kind mac (see --help)\n`);
   return { status: "exited", code: 2 };
 }

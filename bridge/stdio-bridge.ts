@@ -4,7 +4,12 @@
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import { StdioServerTransport } from "@modelcontextprotocol/sdk/server/stdio.js";
 import type { JSONRPCMessage } from "@modelcontextprotocol/sdk/types.js";
+import { readCommandLine } from "../launcher/command-line.ts";
 
+readCommandLine("mesh-mcp", `usage: mesh-mcp [--help] [--version]
+The mesh's MCP tools over stdio, for hosts that only speak stdio (README "MCP"). Configured by the environment:
+  MESH_ORCHESTRATOR_TOKEN  the orchestrator token (npm start writes it to .mesh/secrets.env); required
+  MESH_URL                 the mesh's base URL (default http://127.0.0.1:1999)`, {});
 const base = process.env.MESH_URL ?? "http://127.0.0.1:1999";
 const token = process.env.MESH_ORCHESTRATOR_TOKEN;
 if (!token) {

@@ -1,17 +1,12 @@
 // `npm run server -- --port <port> --persist <dir>`: the mesh server alone, secrets and settings from the environment.
-import { parseArgs } from "node:util";
 import { resolve } from "node:path";
 import { PROJECT_ROOT, startDevServer } from "./dev-server.ts";
 import { serverVars, settingsProblem } from "./server-vars.ts";
+import { readCommandLine } from "./command-line.ts";
 import { secretsProblem } from "../protocol/index.ts";
 
-const { values } = parseArgs({
-  options: { port: { type: "string", default: "1999" }, persist: { type: "string", default: ".mesh/state" }, host: { type: "string", default: "127.0.0.1" }, help: { type: "boolean" } },
-});
-if (values.help) {
-  console.log("usage: npm run server -- --port <port> --persist <dir> [--host <address>, default 127.0.0.1; 0.0.0.0 for agents on other machines]\nneeds MESH_ORCHESTRATOR_TOKEN and MESH_AGENT_TOKEN in the environment (npm start makes them for you)");
-  process.exit(0);
-}
+const USAGE = "usage: npm run server -- --port <port> --persist <dir> [--host <address>, default 127.0.0.1; 0.0.0.0 for agents on other machines] [--help] [--version]\nneeds MESH_ORCHESTRATOR_TOKEN and MESH_AGENT_TOKEN in the environment (npm start makes them for you)";
+const values = readCommandLine("npm run server", USAGE, { port: { type: "string", default: "1999" }, persist: { type: "string", default: ".mesh/state" }, host: { type: "string", default: "127.0.0.1" } });
 // Never up and broken (issue 14): one line saying what to set, exit code 2.
 const secretsRefused = secretsProblem(process.env);
 if (secretsRefused !== null) {

@@ -3,26 +3,15 @@ import { execFileSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, realpathSync, rmdirSync, rmSync, writeFileSync } from "node:fs";
 import { hostname, tmpdir } from "node:os";
 import { dirname, join, relative, sep } from "node:path";
-import { parseArgs } from "node:util";
 import { secretsProblem, type ExecutorFormat, type ExecutorTier, type ExecutorsFile } from "../protocol/index.ts";
 import { startAgentProcess } from "./agent-process.ts";
 import { PROJECT_ROOT, startDevServer, stopGroup } from "./dev-server.ts";
 import { loadOrCreateSecrets } from "./secrets-file.ts";
+import { readCommandLine } from "./command-line.ts";
 import { serverVars, settingsProblem } from "./server-vars.ts";
 
-const USAGE = "usage: npm start [-- --port <port>] [--host <address>, default 127.0.0.1] [--no-demo-task]\nthe mesh server, one local agent with a demo CLI and a demo task; secrets come from the environment or .mesh/secrets.env (generated)";
-const { values } = (() => {
-  try {
-    return parseArgs({ options: { port: { type: "string", default: "1999" }, host: { type: "string", default: "127.0.0.1" }, "no-demo-task": { type: "boolean" }, help: { type: "boolean" } } });
-  } catch (error) {
-    console.error(`error: ${error instanceof Error ? error.message : String(error)}\n${USAGE}`);
-    process.exit(2);
-  }
-})();
-if (values.help === true) {
-  console.log(USAGE);
-  process.exit(0);
-}
+const USAGE = "usage: npm start [-- --port <port>] [--host <address>, default 127.0.0.1] [--no-demo-task] [--help] [--version]\nthe mesh server, one local agent with a demo CLI and a demo task; secrets come from the environment or .mesh/secrets.env (generated)";
+const values = readCommandLine("npm start", USAGE, { port: { type: "string", default: "1999" }, host: { type: "string", default: "127.0.0.1" }, "no-demo-task": { type: "boolean" } });
 const port = Number(values.port);
 const stateDir = join(PROJECT_ROOT, ".mesh");
 const secretsFile = join(stateDir, "secrets.env");

@@ -1,6 +1,6 @@
-import { statSync } from "node:fs";
+import { readFileSync, statSync } from "node:fs";
 import { homedir, hostname } from "node:os";
-import { join, resolve } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { AgentHello } from "../../protocol/index.ts";
 import { DEFAULT_LIMITS, type LimitSettings } from "./process-limits.ts";
@@ -63,8 +63,60 @@ Runs coding CLIs for an agent mesh. The token comes from the environment: MESH_A
   --state-dir <dir>     what the agent keeps between runs (default ~/.agent-mesh/<name>)
   --worktrees <dir>     where attempts' git worktrees live (default <state dir>/worktrees)
   --keep-worktrees-h <n>  hours a winner's worktree stays when not applied (default 24)
+  --config <file>       a JSON file with any of these settings by flag name, e.g.
+                        {"kind": "vm", "server": "http://mesh:1999", "capacity": 2};
+                        flags given on the command line win; paths are relative to the file
   --help                print this help
+  --version             print the agent's version
 `;
+
+/** The agent's flags (each also a key of the `--config` file, but `config` itself). */
+export const AGENT_FLAGS = {
+  kind: { type: "string" },
+  server: { type: "string" },
+  name: { type: "string" },
+  executors: { type: "string" },
+  capacity: { type: "string" },
+  workdir: { type: "string" },
+  rates: { type: "string" },
+  "state-dir": { type: "string" },
+  worktrees: { type: "string" },
+  "keep-worktrees-h": { type: "string" },
+  "memory-mb": { type: "string" },
+  "max-procs": { type: "string" },
+  "cpu-s": { type: "string" },
+  "run-as": { type: "string" },
+  config: { type: "string" },
+} as const;
+
+/** Settings that are paths: in a config file they are relative to the file's folder. */
+const PATH_SETTINGS = new Set(["executors", "workdir", "rates", "state-dir", "worktrees"]);
+
+/**
+ * The settings of `--config <file>` under the flags of the command line (issue 16, item 6): one
+ * settings file for a service, the same names as the flags. Never the token: it stays in the
+ * environment (MESH_AGENT_TOKEN), where a service's 0600 environment file puts it.
+ */
+export function withConfigFile(flags: Readonly<Record<string, string | boolean | undefined>>): { values: Record<string, string | boolean | undefined> } | { error: string } {
+  const file = flags.config;
+  if (typeof file !== "string") return { values: { ...flags } };
+  let data: unknown;
+  try {
+    data = JSON.parse(readFileSync(file, "utf8"));
+  } catch (cause) {
+    return { error: `--config '${file}' could not be read as JSON: ${cause instanceof Error ? cause.message : String(cause)}` };
+  }
+  if (typeof data !== "object" || data === null || Array.isArray(data)) return { error: `--config '${file}' must hold a JSON object of settings by flag name, e.g. {"kind": "vm"}` };
+  const values: Record<string, string | boolean | undefined> = {};
+  for (const [key, value] of Object.entries(data)) {
+    if (key === "token") return { error: `--config '${file}': the token is not a setting; put it in the environment variable MESH_AGENT_TOKEN` };
+    if (!(key in AGENT_FLAGS) || key === "config") return { error: `--config '${file}': '${key}' is not a setting; use the flags' names (see --help)` };
+    if (typeof value !== "string" && typeof value !== "number") return { error: `--config '${file}': '${key}' must be a string or a number` };
+    values[key] = PATH_SETTINGS.has(key) ? resolve(dirname(resolve(file)), String(value)) : String(value);
+  }
+  for (const [key, value] of Object.entries(flags)) if (value !== undefined && key !== "config") values[key] = value;
+  return { values };
+}
 
 const NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 
@@ -79,35 +131,17 @@ export function parseAgentOptions(argv: readonly string[], env: NodeJS.ProcessEn
   if (argv.some((arg) => arg === "--token" || arg.startsWith("--token="))) {
     return error("--token is not accepted: put the agent token in the environment variable MESH_AGENT_TOKEN");
   }
-  let values: Record<string, string | boolean | undefined>;
+  let flags: Record<string, string | boolean | undefined>;
   try {
-    values = parseArgs({
-      args: [...argv],
-      options: {
-        kind: { type: "string" },
-        server: { type: "string" },
-        name: { type: "string" },
-        executors: { type: "string" },
-        capacity: { type: "string" },
-        workdir: { type: "string" },
-        rates: { type: "string" },
-        "state-dir": { type: "string" },
-        worktrees: { type: "string" },
-        "keep-worktrees-h": { type: "string" },
-        "memory-mb": { type: "string" },
-        "max-procs": { type: "string" },
-        "cpu-s": { type: "string" },
-        "run-as": { type: "string" },
-        help: { type: "boolean", short: "h" },
-      },
-      strict: true,
-      allowPositionals: false,
-    }).values;
+    flags = parseArgs({ args: [...argv], options: { ...AGENT_FLAGS, help: { type: "boolean", short: "h" }, version: { type: "boolean" } }, strict: true, allowPositionals: false }).values;
   } catch (cause) {
     const detail = cause instanceof Error ? cause.message : String(cause);
     return error(`${detail}\nRun with --help for the options.`);
   }
-  if (values.help === true) return { status: "help", usage: AGENT_USAGE };
+  if (flags.help === true) return { status: "help", usage: AGENT_USAGE };
+  const configured = withConfigFile(flags);
+  if ("error" in configured) return error(configured.error);
+  const values = configured.values;
   const text = (key: string): string | undefined => {
     const value = values[key];
     return typeof value === "string" ? value : undefined;

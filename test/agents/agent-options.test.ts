@@ -1,4 +1,4 @@
-import { mkdtempSync } from "node:fs";
+import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
@@ -25,6 +25,29 @@ describe("parseAgentOptions", () => {
     expect(result.options.capacity).toBe(1);
     expect(result.options.workdir).toBe(process.cwd());
     expect(result.options.name).toBe(defaultAgentName());
+  });
+
+  it("reads a --config file by flag name under the command line's flags, its paths relative to the file (issue 16)", () => {
+    const dir = mkdtempSync(join(tmpdir(), "mesh-config-"));
+    const config = join(dir, "agent.json");
+    writeFileSync(config, JSON.stringify({ kind: "vm", server: "http://mesh.example:1999", executors: "executors.json", capacity: 2, name: "from-file", workdir: "." }));
+    const result = parseAgentOptions(["--config", config, "--name", "from-flag"], env);
+    expect(result.status).toBe("ok");
+    if (result.status !== "ok") return;
+    expect(result.options).toMatchObject({ kind: "vm", name: "from-flag", capacity: 2, executorsPath: join(dir, "executors.json"), workdir: dir });
+    expect(result.options.server.host).toBe("mesh.example:1999");
+  });
+
+  it.each([
+    [{ token: "x" }, "put it in the environment variable MESH_AGENT_TOKEN"],
+    [{ colour: "red" }, "'colour' is not a setting"],
+    [{ capacity: [2] }, "'capacity' must be a string or a number"],
+    [[1, 2], "must hold a JSON object"],
+  ])("refuses a config file that says %j", (content, message) => {
+    const config = join(mkdtempSync(join(tmpdir(), "mesh-config-")), "agent.json");
+    writeFileSync(config, JSON.stringify(content));
+    expect(parseAgentOptions(["--config", config], env)).toEqual({ status: "error", message: expect.stringContaining(message) });
+    expect(parseAgentOptions(["--config", join(tmpdir(), "no-such-agent.json")], env)).toEqual({ status: "error", message: expect.stringContaining("could not be read as JSON") });
   });
 
   it("makes a host name into a valid agent name", () => {
