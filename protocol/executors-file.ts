@@ -21,6 +21,8 @@ export const ExecutorSpec = z
     format: ExecutorFormat,
     /** Wall-clock limit for one attempt, in seconds. */
     timeout_s: z.number().positive().max(86_400).default(1800),
+    /** Seconds a run may print only reconnect/retry lines before it is stopped as `network_error` (default 120). */
+    stall_s: z.number().positive().max(86_400).optional(),
     /** Extra environment variables for the child. */
     env: z.record(z.string(), z.string()).optional(),
     /**

@@ -6,6 +6,7 @@ import { basename } from "node:path";
 import type { Acceptance, AttemptExit, ErrorBody, ExecutorSpec, FailureClass, LogStream, OutputLine, Result, Tokens } from "../../protocol/index.ts";
 import { checkAcceptance, type AcceptanceOutcome } from "./acceptance-check.ts";
 import { familyOfFormat, RateTable } from "./cost-rates.ts";
+import { DEFAULT_STALL_S, NetworkWatch } from "./network-watch.ts";
 import { classifyAttempt, type AttemptFacts } from "./failure-classes.ts";
 import { parserFor, totalInput, type RunReport, type SpendSoFar } from "./formats/index.ts";
 import { LineSplitter } from "./line-splitter.ts";
@@ -182,6 +183,13 @@ export function runAttempt(input: AttemptRunInput): RunningAttempt {
     const capRates = cap === undefined ? undefined : (input.rates ?? new RateTable());
     const capModel = cap === undefined ? undefined : modelFromCommand(input.executor.command);
     let sessionSeen: string | undefined;
+    // A CLI waiting for the network would wait until its timeout (codex: for ever): stopped at once, or after stall_s of only retries.
+    const network = new NetworkWatch(program, (input.executor.stall_s ?? DEFAULT_STALL_S) * 1000, (text) => {
+      if (stopped !== undefined) return;
+      note(`[agent] ${text}`);
+      stopped = { as: "network_error", note: text };
+      current?.stop("network_error", text);
+    });
     const stdoutTail = new LineTail(100);
     const stderrTail = new LineTail(40);
     const cli = runProcessGroup({
@@ -194,6 +202,7 @@ export function runAttempt(input: AttemptRunInput): RunningAttempt {
       drainMs,
       ...(input.executor.format === "text" ? {} : { maxStdoutLineChars: MAX_EVENT_LINE_CHARS }),
       onStdout: (line) => {
+        network.watch(line);
         for (const text of readSafely(() => parser.stdout(line), line)) {
           stdoutTail.push(text);
           show(text);
@@ -213,6 +222,7 @@ export function runAttempt(input: AttemptRunInput): RunningAttempt {
         }
       },
       onStderr: (line) => {
+        network.watch(line);
         readSafely(() => parser.stderr(line), line);
         stderrTail.push(line);
         emit("stderr", line);
@@ -222,7 +232,7 @@ export function runAttempt(input: AttemptRunInput): RunningAttempt {
     current = cli;
     if (paused) cli.throttle(true);
     if (cli.pid !== undefined) input.onStarted?.(cli.pid);
-    const end: GroupEnd = await cli.done;
+    const end: GroupEnd = await cli.done.finally(() => network.end());
     if (end.startError !== undefined) return never(end.startError);
     const parsed = parser.end();
     for (const text of parsed.lines) {

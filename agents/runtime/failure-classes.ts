@@ -1,6 +1,6 @@
 // How every attempt is classified (INTERFACES.md "Failure classes"). Quality failures (`test_fail`,
 // `wrong_file`, `unknown`) escalate to the next tier; infrastructure failures (`auth_failure`,
-// `timeout`, `syntax_error`, `agent_lost`, `resource_limit`) do not, since another model would fail
+// `network_error`, `timeout`, `syntax_error`, `agent_lost`, `resource_limit`) do not, since another model would fail
 // the same way: a run that outgrew the agent's memory, CPU or process limit would outgrow it on the
 // next tier too (issue 13, item 5; INTERFACES.md "Agent identity and limits"); `cancelled` is a
 // person's decision. One table, first matching rule wins; signatures are those of
@@ -8,6 +8,7 @@
 import type { ExecutorFormat, FailureClass } from "../../protocol/index.ts";
 import type { RunReport } from "./formats/run-report.ts";
 import type { LimitSettings } from "./process-limits.ts";
+import { NETWORK_SIGNATURES, SETUP_SIGNATURES, matchSignature } from "./cli-signatures.ts";
 
 /** Everything known about an attempt once it is over. */
 export interface AttemptFacts {
@@ -112,6 +113,8 @@ export const CLASSIFICATION_RULES: readonly Rule[] = [
   { failure: "resource_limit", applies: (f) => (f.stopped?.as === "resource_limit" ? f.stopped.note : undefined) },
   // budget_exceeded: the agent stopped the run past its cost cap (its reservation, issue 13).
   { failure: "budget_exceeded", applies: (f) => (f.stopped?.as === "budget_exceeded" ? f.stopped.note : undefined) },
+  // network_error: the agent stopped a run that waited for the network, or only retried for stall_s (attempt-runner.ts).
+  { failure: "network_error", applies: (f) => (f.stopped?.as === "network_error" ? f.stopped.note : undefined) },
   { failure: "unknown", applies: (f) => (f.stopped !== undefined ? f.stopped.note : undefined) },
   // budget_exceeded: claude stopped itself at `--max-budget-usd` (result subtype error_max_budget_usd, FORMATS.md §1).
   { failure: "budget_exceeded", applies: (f) => (f.report.errorKind === "error_max_budget_usd" ? `${f.program} stopped at its cost cap (--max-budget-usd, the attempt's budget reservation)` : undefined) },
@@ -145,6 +148,22 @@ export const CLASSIFICATION_RULES: readonly Rule[] = [
   {
     failure: "auth_failure",
     applies: (f) => (CLAUDE_AUTH_LINE.test(f.stdout.trim()) && !f.stdout.trim().includes("\n") ? `${f.program} could not authenticate (${f.stdout.trim()}); fix its credentials on this agent` : undefined),
+  },
+  // network_error and syntax_error by the real CLIs' own words (cli-signatures.ts): network first, a
+  // model opencode "does not know" offline is a symptom of the missing network.
+  {
+    failure: "network_error",
+    applies: (f) => {
+      const found = cliFailed(f) ? matchSignature(NETWORK_SIGNATURES, `${evidence(f)}\n${f.stdout.split("\n").slice(-20).join("\n")}`) : undefined;
+      return found === undefined ? undefined : `${f.program} could not reach its service (${found.line}): ${found.signature.advice}`;
+    },
+  },
+  {
+    failure: "syntax_error",
+    applies: (f) => {
+      const found = cliFailed(f) ? matchSignature(SETUP_SIGNATURES, evidence(f)) : undefined;
+      return found === undefined ? undefined : `${f.program} refused to run (${found.line}): ${found.signature.advice}`;
+    },
   },
   // syntax_error: a usage error: clap's exit 2, a bad flag, a refused directory; the executors file needs fixing.
   {

@@ -10,7 +10,8 @@ const expected = {
   deepseek: { program: "opencode", format: "opencode-json", model: "deepseek/deepseek-v4-flash" },
   "gemini-flash": { program: "gemini", format: "gemini-stream-json", model: "gemini-2.5-flash" },
   "gemini-pro": { program: "gemini", format: "gemini-stream-json", model: "gemini-2.5-pro" },
-  codex: { program: "codex", format: "codex-jsonl", model: "gpt-5.3-codex" },
+  // codex 0.171.0 bundles metadata for gpt-5.5, not gpt-5.3-codex ("Model metadata … not found", OBSERVED.md).
+  codex: { program: "codex", format: "codex-jsonl", model: "gpt-5.5" },
   sonnet: { program: "claude", format: "claude-stream-json", model: "sonnet" },
   opus: { program: "claude", format: "claude-stream-json", model: "opus" },
 } as const;

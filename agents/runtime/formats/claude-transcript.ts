@@ -120,7 +120,9 @@ export class ClaudeTranscript {
 
   private resultLines(event: JsonObject): string[] {
     const report = this.report();
-    if (!report.success) return [failure(`${str(event, "subtype") ?? "error"}: ${oneLine(report.error ?? "no message", 2000)}`)];
+    // claude 2.1.197 ends a failed login with subtype "success" and is_error true: that is an error, not a success.
+    const subtype = str(event, "subtype");
+    if (!report.success) return [failure(`${subtype === undefined || subtype === "success" ? "error" : subtype}: ${oneLine(report.error ?? "no message", 2000)}`)];
     // With `--output-format json` the answer is only in the result: show it once.
     if (!this.shownText && report.result !== undefined) return textLines(report.result);
     return [];

@@ -1,0 +1,49 @@
+// What real coding CLIs print when the machine, not the model, is at fault (issue 16, item 2): one
+// commented table, each signature with the CLI version it was seen in (/work/shared/cli-formats/
+// OBSERVED.md: claude-code 2.1.197, codex 0.171.0, gemini 0.61.0, opencode 1.18.33, run as root with
+// no credentials and no network). failure-classes.ts matches them; attempt-runner.ts stops a run at
+// a fail-fast one instead of waiting for its timeout.
+
+/** A signature, the CLI and version it was seen in, and what the person should do. */
+export interface CliSignature {
+  pattern: RegExp;
+  seenIn: string;
+  advice: string;
+}
+
+/** The machine cannot reach the CLI's service: no escalation, another tier would fail the same way. */
+export const NETWORK_SIGNATURES: readonly CliSignature[] = [
+  { pattern: /Reconnecting\.\.\. waiting for network/i, seenIn: "codex 0.171.0 (it then waits for ever)", advice: "the agent's machine has no network route to the CLI's API; fix its network or proxy" },
+  { pattern: /failed to lookup address information|Name does not resolve/i, seenIn: "codex 0.171.0", advice: "DNS does not resolve the CLI's API host on the agent's machine; fix its network or DNS" },
+  { pattern: /Unable to connect\. Is the computer able to access the url\?/i, seenIn: "opencode 1.18.33 (--print-logs)", advice: "opencode cannot reach its providers from the agent's machine; fix its network or proxy" },
+  { pattern: /Failed to fetch models\.dev/i, seenIn: "opencode 1.18.33 (--print-logs)", advice: "opencode cannot load its model list (models.dev) from the agent's machine; fix its network or proxy" },
+  { pattern: /\b(?:ENOTFOUND|EAI_AGAIN|ECONNREFUSED|ENETUNREACH|EHOSTUNREACH)\b|getaddrinfo|fetch failed|Connection error\./i, seenIn: "node-based CLIs (claude, gemini) without a route", advice: "the CLI cannot reach its API from the agent's machine; fix its network or proxy" },
+];
+
+/** The executors file or the machine must change: a refused flag, a model the CLI does not know. */
+export const SETUP_SIGNATURES: readonly CliSignature[] = [
+  {
+    pattern: /--dangerously-skip-permissions cannot be used with root\/sudo privileges/i,
+    seenIn: "claude 2.1.197 (--permission-mode bypassPermissions, as root)",
+    advice: 'claude refuses bypassPermissions as root: in the executors file set "env": {"IS_SANDBOX": "1"} for this executor (the agent runs in a sandboxed VM), use --permission-mode acceptEdits, or run the agent as another user',
+  },
+  { pattern: /ProviderModelNotFoundError|Model not found: /i, seenIn: "opencode 1.18.33", advice: "opencode does not know the model in the executor's -m; fix the model name in the executors file" },
+];
+
+/** Lines that only say the CLI is retrying: a run that prints nothing else for `stall_s` is stopped as `network_error`. */
+export const RETRY_LINE = /Reconnecting|retrying|Retrying in|retry attempt|waiting for network|rate limit.*retry/i;
+
+/** A signature of `table` in `text`: the first that matches, with the line it matched. */
+export function matchSignature(table: readonly CliSignature[], text: string): { signature: CliSignature; line: string } | undefined {
+  for (const signature of table) {
+    const match = signature.pattern.exec(text);
+    if (match === null) continue;
+    const start = text.lastIndexOf("\n", match.index) + 1;
+    const end = text.indexOf("\n", match.index);
+    return { signature, line: text.slice(start, end === -1 ? undefined : end).trim().slice(0, 300) };
+  }
+  return undefined;
+}
+
+/** A line that should stop the run at once (the CLI would otherwise wait for ever). */
+export const FAIL_FAST: readonly CliSignature[] = [NETWORK_SIGNATURES[0] as CliSignature];
