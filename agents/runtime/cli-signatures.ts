@@ -38,9 +38,12 @@ export function matchSignature(table: readonly CliSignature[], text: string): { 
   for (const signature of table) {
     const match = signature.pattern.exec(text);
     if (match === null) continue;
-    const start = text.lastIndexOf("\n", match.index) + 1;
-    const end = text.indexOf("\n", match.index);
-    return { signature, line: text.slice(start, end === -1 ? undefined : end).trim().slice(0, 300) };
+    // The words around the match, within its line: a log line's timestamp and fields say nothing to a person.
+    const lineStart = text.lastIndexOf("\n", match.index) + 1;
+    const lineEnd = text.indexOf("\n", match.index);
+    const from = Math.max(lineStart, match.index - 60);
+    const to = Math.min(lineEnd === -1 ? text.length : lineEnd, match.index + match[0].length + 100);
+    return { signature, line: `${from > lineStart ? "…" : ""}${text.slice(from, to).trim()}${to < (lineEnd === -1 ? text.length : lineEnd) ? "…" : ""}` };
   }
   return undefined;
 }

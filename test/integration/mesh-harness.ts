@@ -83,9 +83,11 @@ export async function startMesh(settings: Record<string, string> = {}): Promise<
           headers: { ...(token === null ? {} : { authorization: `Bearer ${token}` }), "content-type": "application/json" },
           ...(init.rawBody !== undefined ? { body: init.rawBody } : init.body === undefined ? {} : { body: JSON.stringify(init.body) }),
         });
-      // After a 413 the server closes that connection; a request fetch's pool put on it is reset unread: sent again once.
+      // After a 413 the server closes that connection, and after its keep-alive timeout an idle one: a request
+      // fetch's pool put on such a socket is reset or finds it closed, unread: sent again once.
       const response = await request().catch((error: unknown) => {
-        if (String((error as { cause?: unknown }).cause).includes("ECONNRESET")) return request();
+        const cause = error as { cause?: { code?: unknown } };
+        if (String(cause.cause).includes("ECONNRESET") || cause.cause?.code === "UND_ERR_SOCKET") return request();
         throw error;
       });
       const text = await response.text();
@@ -143,7 +145,7 @@ export function buildAgentOnce(): string {
 }
 
 /** A real agent process (the built agent, dist/mesh-agent.js) with the given executors, waited for until the registry lists it online. */
-export async function startAgent(mesh: Mesh, name: string, executors: ExecutorsFile, options: { kind?: "mac" | "vm"; capacity?: number; args?: readonly string[] } = {}): Promise<TestAgent> {
+export async function startAgent(mesh: Mesh, name: string, executors: ExecutorsFile, options: { kind?: "mac" | "vm"; capacity?: number; args?: readonly string[]; env?: NodeJS.ProcessEnv } = {}): Promise<TestAgent> {
   buildAgentOnce();
   const dir = mkdtempSync(join(tmpdir(), "mesh-agent-"));
   const file = join(dir, "executors.json");
@@ -159,6 +161,7 @@ export async function startAgent(mesh: Mesh, name: string, executors: ExecutorsF
     // Its state (its credential, worktrees) per name and mesh, so an agent started again under its name is the same agent (issue 14), unless the test names a folder.
     args: [...(options.args?.includes("--state-dir") ? [] : ["--state-dir", join(`${mesh.persistDir}-agents`, name)]), ...(options.args ?? [])],
     onLine: (line) => output.push(line),
+    ...(options.env === undefined ? {} : { env: options.env }),
   });
   const agent: TestAgent = {
     name,
