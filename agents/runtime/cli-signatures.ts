@@ -15,8 +15,8 @@ export interface CliSignature {
 export const NETWORK_SIGNATURES: readonly CliSignature[] = [
   { pattern: /Reconnecting\.\.\. waiting for network/i, seenIn: "codex 0.171.0 (it then waits for ever)", advice: "the agent's machine has no network route to the CLI's API; fix its network or proxy" },
   { pattern: /failed to lookup address information|Name does not resolve/i, seenIn: "codex 0.171.0", advice: "DNS does not resolve the CLI's API host on the agent's machine; fix its network or DNS" },
-  { pattern: /Unable to connect\. Is the computer able to access the url\?/i, seenIn: "opencode 1.18.33 (--print-logs)", advice: "opencode cannot reach its providers from the agent's machine; fix its network or proxy" },
   { pattern: /Failed to fetch models\.dev/i, seenIn: "opencode 1.18.33 (--print-logs)", advice: "opencode cannot load its model list (models.dev) from the agent's machine; fix its network or proxy" },
+  { pattern: /Unable to connect\. Is the computer able to access the url\?/i, seenIn: "opencode 1.18.33 (--print-logs)", advice: "opencode cannot reach its providers from the agent's machine; fix its network or proxy" },
   { pattern: /\b(?:ENOTFOUND|EAI_AGAIN|ECONNREFUSED|ENETUNREACH|EHOSTUNREACH)\b|getaddrinfo|fetch failed|Connection error\./i, seenIn: "node-based CLIs (claude, gemini) without a route", advice: "the CLI cannot reach its API from the agent's machine; fix its network or proxy" },
 ];
 
