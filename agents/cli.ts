@@ -11,7 +11,7 @@ const flags = readCommandLine("mesh-agent", AGENT_USAGE, AGENT_FLAGS, argv);
 // The kind may come from --config.
 const configured = withConfigFile(flags);
 
-function launch(): AgentLaunch {
+async function launch(): Promise<AgentLaunch> {
   if ("error" in configured) {
     process.stderr.write(`mesh-agent: ${configured.error}\n`);
     return { status: "exited", code: 2 };
@@ -24,7 +24,7 @@ function launch(): AgentLaunch {
   return { status: "exited", code: 2 };
 }
 
-const launched = launch();
+const launched = await launch();
 if (launched.status === "exited") {
   process.exit(launched.code);
 } else {

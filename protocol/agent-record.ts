@@ -35,5 +35,7 @@ export const AgentRecord = z.object({
   enrolled_by: z.string().optional(),
   /** When it was revoked (ms since epoch). */
   revoked_at: z.number().optional(),
+  /** Tiers its executors file names that it does not serve, and why (its preflight, issue 16). */
+  unavailable: z.partialRecord(ExecutorTier, z.string()).optional(),
 });
 export type AgentRecord = z.infer<typeof AgentRecord>;

@@ -37,6 +37,8 @@ export const AgentHello = z.object({
   running: z.array(AttemptRef),
   /** What it can do (absent from agents older than issue 12: no worktrees). */
   capabilities: AgentCapabilities.optional(),
+  /** Tiers of its executors file that failed the preflight (program missing, `--version` failing, a flag refused as root), and why. */
+  unavailable: z.partialRecord(ExecutorTier, z.string().max(1000)).optional(),
 });
 export type AgentHello = z.infer<typeof AgentHello>;
 

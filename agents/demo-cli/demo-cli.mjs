@@ -37,6 +37,11 @@ const endings = {
 };
 
 const args = process.argv.slice(2);
+// The agent's preflight asks every tier's program for its version (issue 16).
+if (args[0] === "--version") {
+  process.stdout.write("demo-cli 1.0.0 (agent-mesh)\n");
+  process.exit(0);
+}
 const options = {};
 // Only its own flags: anything else, even a prompt that starts with '-', is the prompt.
 while (["--format", "-m", "--transcript", "--"].includes(args[0])) {

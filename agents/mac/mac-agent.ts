@@ -7,6 +7,6 @@ import { macSupervisor } from "./mac-limits.ts";
 export const MAC_EXECUTORS_FILE = join(PACKAGE_ROOT, "agents/mac/executors.json");
 
 /** A Mac agent: children limited by ulimit and a memory watchdog (mac-limits.ts). */
-export function runMacAgent(argv: readonly string[]): AgentLaunch {
+export function runMacAgent(argv: readonly string[]): Promise<AgentLaunch> {
   return launchAgent(argv, { defaults: { kind: "mac", executorsPath: MAC_EXECUTORS_FILE }, supervisor: (limits) => macSupervisor(limits) });
 }

@@ -4,6 +4,11 @@ import { readRatesFile, RateTable } from "./cost-rates.ts";
 import { readExecutorsFile } from "./executors-file.ts";
 import { sweepLastRun } from "./leftover-sweep.ts";
 import { startAgent, type AgentHandle } from "./mesh-agent.ts";
+import { preflightTiers, type Preflight } from "./tier-preflight.ts";
+import { readFileSync, unwatchFile, watchFile } from "node:fs";
+
+/** How often the executors file is checked for a change. */
+const EXECUTORS_POLL_MS = 2000;
 import type { LimitSettings, SupervisorResult } from "./process-limits.ts";
 
 /** A started agent, or the exit code of a run that ended at once (help, bad flags, bad executors file). */
@@ -15,8 +20,8 @@ export interface AgentEntry {
   supervisor: (limits: LimitSettings) => SupervisorResult;
 }
 
-/** What the vm and mac entry points share: read flags, executors and rates files, build the supervisor, print what is wrong, start. */
-export function launchAgent(argv: readonly string[], entry: AgentEntry): AgentLaunch {
+/** What the vm and mac entry points share: read flags, executors and rates files, build the supervisor, check the tiers, print what is wrong, start. */
+export async function launchAgent(argv: readonly string[], entry: AgentEntry): Promise<AgentLaunch> {
   const parsed = parseAgentOptions(argv, process.env, entry.defaults);
   if (parsed.status === "help") {
     process.stdout.write(parsed.usage);
@@ -40,9 +45,51 @@ export function launchAgent(argv: readonly string[], entry: AgentEntry): AgentLa
   if (!supervisor.ok) return refuse(supervisor.error);
   // Before anything runs: what a killed earlier run of this agent left running dies now (issue 13).
   sweepLastRun(options.stateDir, stderrLog);
+  // Only tiers whose CLI is there and runs are offered (issue 16, item 3).
+  const preflight = await preflightTiers(executors.value);
+  logUnavailable(preflight);
+  if (preflight.tiers.length === 0) return refuse(`no tier of ${options.executorsPath} can run on this machine (see above); install its CLIs or fix the file`);
   try {
-    return { status: "running", agent: startAgent(options, executors.value, { supervisor: supervisor.value, rates, log: stderrLog }) };
+    const agent = startAgent(options, executors.value, { supervisor: supervisor.value, rates, log: stderrLog, preflight });
+    watchExecutorsFile(options.executorsPath, agent);
+    return { status: "running", agent };
   } catch (cause) {
     return refuse(cause instanceof Error ? cause.message : String(cause));
   }
+}
+
+function logUnavailable(preflight: Preflight): void {
+  for (const [tier, why] of Object.entries(preflight.unavailable)) stderrLog(`tier ${tier} is not offered: ${why}`);
+}
+
+/**
+ * When the executors file changes, the agent reads and checks it again and says hello with what it
+ * serves now; a file that no longer parses, or serves nothing, is reported and the old one kept.
+ */
+function watchExecutorsFile(path: string, agent: AgentHandle): void {
+  let last = "";
+  try {
+    last = readFileSync(path, "utf8");
+  } catch {
+    // read again on change
+  }
+  watchFile(path, { interval: EXECUTORS_POLL_MS, persistent: false }, () => {
+    let text: string;
+    try {
+      text = readFileSync(path, "utf8");
+    } catch {
+      return;
+    }
+    if (text === last) return;
+    last = text;
+    const read = readExecutorsFile(path);
+    if (!read.ok) return stderrLog(`the executors file changed but cannot be used (${read.error}); keeping the previous one`);
+    void preflightTiers(read.value).then((preflight) => {
+      logUnavailable(preflight);
+      if (preflight.tiers.length === 0) return stderrLog(`the executors file changed but no tier of it can run here; keeping the previous one`);
+      stderrLog(`the executors file changed: offering ${preflight.tiers.join(",")}`);
+      agent.reload(read.value, preflight);
+    });
+  });
+  agent.onStop(() => unwatchFile(path));
 }

@@ -12,10 +12,15 @@ import { gitCapabilities } from "./git-capability.ts";
 import { RegistryLink, type AgentIdentity } from "./registry-link.ts";
 import { AgentCredential } from "./agent-credential.ts";
 import { WorktreeKeeper } from "./worktree-keeper.ts";
+import type { Preflight } from "./tier-preflight.ts";
 
 export interface AgentHandle {
   /** Kills running children (by process group), reports them briefly, and closes every socket. */
   stop(): Promise<void>;
+  /** Serves a new executors file (its preflight done): says hello again with what it serves now. */
+  reload(executors: ExecutorsFile, preflight: Preflight): void;
+  /** Runs `done` once the agent stops. */
+  onStop(done: () => void): void;
 }
 
 export interface AgentPlatform {
@@ -25,6 +30,8 @@ export interface AgentPlatform {
   log?: AgentLog;
   /** The registry refused the agent for good; by default the agent stops and the process exits 1. */
   onFatal?: (message: string) => void;
+  /** The tiers that passed the preflight (tier-preflight.ts); without one, every tier of the file. */
+  preflight?: Preflight;
 }
 
 /**
@@ -40,7 +47,9 @@ const killAllLeftovers = (): void => {
 };
 
 /** Starts an agent: registers with the mesh and runs the attempts it is assigned. */
-export function startAgent(options: AgentOptions, executors: ExecutorsFile, platform: AgentPlatform = {}): AgentHandle {
+export function startAgent(options: AgentOptions, initialExecutors: ExecutorsFile, platform: AgentPlatform = {}): AgentHandle {
+  let executors = initialExecutors;
+  const stopped: Array<() => void> = [];
   const log = platform.log ?? stderrLog;
   const supervisor = platform.supervisor ?? plainSupervisor(options.kind);
   const rates = platform.rates ?? new RateTable();
@@ -48,10 +57,11 @@ export function startAgent(options: AgentOptions, executors: ExecutorsFile, plat
   const identity: AgentIdentity = {
     name: options.name,
     kind: options.kind,
-    tiers: tiersOf(executors),
+    tiers: platform.preflight?.tiers ?? tiersOf(executors),
     capacity: options.capacity,
     version: packageVersion(),
     capabilities: gitCapabilities(),
+    ...(platform.preflight === undefined || Object.keys(platform.preflight.unavailable).length === 0 ? {} : { unavailable: platform.preflight.unavailable }),
   };
   // Refuse here, not in a reconnect loop: the registry would close on a bad hello again and again.
   const hello = AgentHello.safeParse({ type: "agent.hello", protocol_version: PROTOCOL_VERSION, ...identity, running: [] });
@@ -115,8 +125,15 @@ export function startAgent(options: AgentOptions, executors: ExecutorsFile, plat
       worktrees?.stop();
       leftoverKillers.delete(killLeftovers);
       if (leftoverKillers.size === 0) process.off("exit", killAllLeftovers);
+      for (const done of stopped) done();
     })();
     return stopping;
+  };
+
+  const reload = (next: ExecutorsFile, preflight: Preflight): void => {
+    executors = next;
+    const { unavailable: _old, ...rest } = identity;
+    registry.rehello({ ...rest, tiers: preflight.tiers, ...(Object.keys(preflight.unavailable).length === 0 ? {} : { unavailable: preflight.unavailable }) });
   };
 
   const onFatal =
@@ -166,5 +183,5 @@ export function startAgent(options: AgentOptions, executors: ExecutorsFile, plat
   if (leftoverKillers.size === 0) process.on("exit", killAllLeftovers);
   leftoverKillers.add(killLeftovers);
 
-  return { stop };
+  return { stop, reload, onStop: (done) => void stopped.push(done) };
 }

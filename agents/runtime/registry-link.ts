@@ -119,6 +119,12 @@ export class RegistryLink {
     dropped.close(4000, "no answer from the registry");
   }
 
+  /** The agent serves other tiers now (its executors file changed): a new socket and hello say so. */
+  rehello(identity: AgentIdentity): void {
+    this.options.identity = identity;
+    if (this.connected) this.transport.reconnect(4000, "the agent's tiers changed");
+  }
+
   /** How a `branch.merge` went. */
   merged(requestId: string, outcome: ApplyOutcome): void {
     this.transport.send({ type: "branch.merged", request_id: requestId, outcome });

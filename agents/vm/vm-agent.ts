@@ -7,6 +7,6 @@ import { linuxSupervisor } from "./linux-limits.ts";
 export const VM_EXECUTORS_FILE = join(PACKAGE_ROOT, "agents/vm/executors.json");
 
 /** A VM agent: children limited by a systemd scope or prlimit (linux-limits.ts). */
-export function runVmAgent(argv: readonly string[]): AgentLaunch {
+export function runVmAgent(argv: readonly string[]): Promise<AgentLaunch> {
   return launchAgent(argv, { defaults: { kind: "vm", executorsPath: VM_EXECUTORS_FILE }, supervisor: (limits) => linuxSupervisor(limits) });
 }

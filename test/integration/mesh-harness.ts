@@ -131,7 +131,7 @@ export async function startMesh(settings: Record<string, string> = {}): Promise<
   return mesh;
 }
 
-export type TestAgent = { name: string; process: ChildProcess; output: string[]; stop(): Promise<void> };
+export type TestAgent = { name: string; process: ChildProcess; output: string[]; /** Its executors file (a test may change it). */ executorsFile: string; stop(): Promise<void> };
 
 let built = false;
 /**
@@ -167,6 +167,7 @@ export async function startAgent(mesh: Mesh, name: string, executors: ExecutorsF
     name,
     process: child,
     output,
+    executorsFile: file,
     async stop() {
       await stopGroup(child);
       rmSync(dir, { recursive: true, force: true });

@@ -72,7 +72,13 @@ export class AgentsPanel {
       el("td", { class: "agent-name", text: agent.name }),
       el("td", { text: agent.kind }),
       el("td", { class: "state" }, el("span", { class: `dot state-${agent.state}` }), agent.state),
-      el("td", { text: agent.tiers.join(", ") }),
+      el(
+        "td",
+        {},
+        agent.tiers.join(", "),
+        // Tiers its executors file names that failed the agent's preflight (issue 16): each with why, on hover.
+        ...Object.entries(agent.unavailable ?? {}).map(([tier, why]) => el("span", { class: "tier-unavailable", testid: "tier-unavailable", text: ` ${tier} unavailable`, title: why })),
+      ),
       running,
       el("td", { text: agent.version }),
       heartbeat,

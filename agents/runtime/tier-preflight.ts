@@ -1,0 +1,91 @@
+// Preflight (issue 16, item 3): before an agent offers a tier, it checks the tier's program is
+// installed, answers `--version` within 10 s, and takes the executor's flags as the user the agent
+// runs as (claude refuses bypassPermissions as root unless IS_SANDBOX=1). Tiers that fail are not
+// registered; the agent logs why and lists them as `unavailable` in its hello.
+import { spawn } from "node:child_process";
+import { accessSync, constants, statSync } from "node:fs";
+import { basename, delimiter, join } from "node:path";
+import type { ExecutorSpec, ExecutorTier, ExecutorsFile } from "../../protocol/index.ts";
+import { tiersOf } from "./executors-file.ts";
+
+/** What a preflight found: the tiers to register, and why the others are not. */
+export type Preflight = { tiers: ExecutorTier[]; unavailable: Partial<Record<ExecutorTier, string>> };
+
+export const PREFLIGHT_TIMEOUT_MS = 10_000;
+
+/** The program's path: as given when it holds a '/', else the first executable of that name on PATH. */
+export function findProgram(program: string, path: string | undefined): string | undefined {
+  const executable = (file: string): boolean => {
+    try {
+      accessSync(file, constants.X_OK);
+      return statSync(file).isFile();
+    } catch {
+      return false;
+    }
+  };
+  if (program.includes("/")) return executable(program) ? program : undefined;
+  return (path ?? "").split(delimiter).filter(Boolean).map((dir) => join(dir, program)).find(executable);
+}
+
+/** Runs `<program> --version`: undefined when it answered with exit 0 in time, else why not. */
+export function versionProblem(path: string, env: NodeJS.ProcessEnv, timeoutMs = PREFLIGHT_TIMEOUT_MS): Promise<string | undefined> {
+  return new Promise((resolve) => {
+    let output = "";
+    const child = spawn(path, ["--version"], { env, stdio: ["ignore", "pipe", "pipe"], detached: true });
+    const kill = (): void => {
+      try {
+        if (child.pid !== undefined) process.kill(-child.pid, "SIGKILL");
+      } catch {
+        // gone already
+      }
+    };
+    const timer = setTimeout(() => {
+      kill();
+      resolve(`'${basename(path)} --version' did not answer within ${timeoutMs / 1000} s`);
+    }, timeoutMs);
+    const keep = (chunk: Buffer): void => void (output = (output + chunk.toString()).slice(-2000));
+    child.stdout.on("data", keep);
+    child.stderr.on("data", keep);
+    child.on("error", (error) => {
+      clearTimeout(timer);
+      resolve(`'${basename(path)}' could not be started (${error.message})`);
+    });
+    child.on("close", (code, signal) => {
+      clearTimeout(timer);
+      kill();
+      const first = output.split("\n").find((line) => line.trim() !== "")?.trim().slice(0, 200) ?? "";
+      resolve(code === 0 ? undefined : `'${basename(path)} --version' ${signal !== null ? `was killed by ${signal}` : `exited with code ${code}`}${first ? `: ${first}` : ""}`);
+    });
+  });
+}
+
+/** Flags a program refuses as root (seen in claude 2.1.197, cli-signatures.ts), unless its sandbox switch is set. */
+function rootProblem(spec: ExecutorSpec, env: NodeJS.ProcessEnv): string | undefined {
+  const program = basename(spec.command[0] ?? "");
+  const bypass = spec.command.includes("bypassPermissions") || spec.command.includes("--dangerously-skip-permissions");
+  if (program !== "claude" || !bypass || (spec.env?.IS_SANDBOX ?? env.IS_SANDBOX) === "1") return undefined;
+  return 'claude refuses bypassPermissions (--dangerously-skip-permissions) as root: add "env": {"IS_SANDBOX": "1"} to this executor (a sandboxed VM), use --permission-mode acceptEdits, or run the agent as another user';
+}
+
+/** Checks every tier of the executors file; one `--version` per program and environment. */
+export async function preflightTiers(file: ExecutorsFile, env: NodeJS.ProcessEnv = process.env, isRoot = process.getuid?.() === 0, timeoutMs = PREFLIGHT_TIMEOUT_MS): Promise<Preflight> {
+  const versions = new Map<string, Promise<string | undefined>>();
+  const checks = tiersOf(file).map(async (tier): Promise<[ExecutorTier, string | undefined]> => {
+    const spec = file.executors[tier];
+    if (spec === undefined) return [tier, "no executor"];
+    const program = spec.command[0] ?? "";
+    const childEnv = { ...env, ...spec.env };
+    const path = findProgram(program, childEnv.PATH);
+    if (path === undefined) return [tier, `'${program}' is not installed (not found${program.includes("/") ? "" : " on PATH"}): install it, or remove ${tier} from the executors file`];
+    const key = `${path}\n${JSON.stringify(spec.env ?? {})}`;
+    if (!versions.has(key)) versions.set(key, versionProblem(path, childEnv, timeoutMs));
+    const problem = await versions.get(key);
+    if (problem !== undefined) return [tier, `${problem}: fix the installation of '${program}'`];
+    return [tier, isRoot ? rootProblem(spec, env) : undefined];
+  });
+  const results = await Promise.all(checks);
+  return {
+    tiers: results.filter(([, problem]) => problem === undefined).map(([tier]) => tier),
+    unavailable: Object.fromEntries(results.filter(([, problem]) => problem !== undefined)),
+  };
+}
