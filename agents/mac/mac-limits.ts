@@ -10,11 +10,12 @@
 import type { LaunchPlan, LimitSettings, ProcessSupervisor, SupervisorResult } from "../runtime/process-limits.ts";
 import { lookupRunAsUser, userEnv, type RunAsUser } from "../runtime/run-as-user.ts";
 import { watchGroupMemory } from "./memory-watchdog.ts";
+import { keepAwakeWhile } from "./keep-awake.ts";
 
 /** Seconds between SIGXCPU (soft limit) and SIGKILL (hard). */
 const CPU_GRACE_S = 5;
 
-export function macSupervisor(limits: LimitSettings, lookupUser: (name: string) => RunAsUser | string = lookupRunAsUser): SupervisorResult {
+export function macSupervisor(limits: LimitSettings, lookupUser: (name: string) => RunAsUser | string = lookupRunAsUser, keepAwake: (pid: number) => () => void = keepAwakeWhile): SupervisorResult {
   const user = limits.runAs === undefined ? undefined : lookupUser(limits.runAs);
   if (typeof user === "string") return { ok: false, error: user };
   const ulimits: string[] = [];
@@ -32,7 +33,15 @@ export function macSupervisor(limits: LimitSettings, lookupUser: (name: string) 
     limits,
     description: describe(limits, user),
     launch,
-    ...(limits.memoryMb > 0 ? { watch: (pgid: number, breach: (note: string) => void) => watchGroupMemory(pgid, limits.memoryMb, breach) } : {}),
+    // Each run: its memory watched (when limited), and the Mac kept awake while it runs (caffeinate -w).
+    watch: (pgid: number, breach: (note: string) => void) => {
+      const unwatch = limits.memoryMb > 0 ? watchGroupMemory(pgid, limits.memoryMb, breach) : () => undefined;
+      const release = keepAwake(pgid);
+      return () => {
+        unwatch();
+        release();
+      };
+    },
   };
   return { ok: true, value: supervisor };
 }

@@ -13,6 +13,7 @@ import { RegistryLink, type AgentIdentity } from "./registry-link.ts";
 import { AgentCredential } from "./agent-credential.ts";
 import { WorktreeKeeper } from "./worktree-keeper.ts";
 import type { Preflight } from "./tier-preflight.ts";
+import { serviceNotifier } from "./service-notify.ts";
 
 export interface AgentHandle {
   /** Kills running children (by process group), reports them briefly, and closes every socket. */
@@ -49,6 +50,7 @@ const killAllLeftovers = (): void => {
 /** Starts an agent: registers with the mesh and runs the attempts it is assigned. */
 export function startAgent(options: AgentOptions, initialExecutors: ExecutorsFile, platform: AgentPlatform = {}): AgentHandle {
   let executors = initialExecutors;
+  const service = serviceNotifier();
   const stopped: Array<() => void> = [];
   const log = platform.log ?? stderrLog;
   const supervisor = platform.supervisor ?? plainSupervisor(options.kind);
@@ -119,6 +121,7 @@ export function startAgent(options: AgentOptions, initialExecutors: ExecutorsFil
 
   const stop = (): Promise<void> => {
     stopping ??= (async () => {
+      service.stop();
       for (const { session } of sessions.values()) session.abort();
       await Promise.all([...sessions.values()].map(({ session }) => session.done));
       registry.close();
@@ -163,9 +166,13 @@ export function startAgent(options: AgentOptions, initialExecutors: ExecutorsFil
         });
     },
     onWorktreesRelease: (release) => void worktrees?.release(release.task_id, release.keep),
+    // Under systemd (Type=notify) the status line says where it stands; READY=1 went out at start.
+    onRegistered: () => service.ready(`registered with ${options.server.origin} as ${options.name}`),
     worktreesBytes: () => worktrees?.diskBytes(),
   });
   log(`agent ${options.name} (${options.kind}) connecting to ${options.server.origin} with tiers ${identity.tiers.join(",")}`);
+  // Ready once started, not once registered: a mesh that is down at boot must not fail the unit's start (it reconnects).
+  service.ready(`connecting to ${options.server.origin} as ${options.name}`);
   log(`children run with ${supervisor.description}`);
   log(worktrees === undefined ? "no git worktree support (git missing or older than 2.17): tasks that need isolation go to other agents" : `attempts run in git worktrees under ${options.worktreesDir}`);
 

@@ -37,6 +37,8 @@ export interface RegistryLinkOptions {
   worktreesBytes?: () => number | undefined;
   /** The registry refused the agent for good (old protocol, replaced, wrong token): do not retry. */
   onFatal: (message: string) => void;
+  /** The registry welcomed the agent (every time: after each reconnect too). */
+  onRegistered?: () => void;
   /** How the link reaches the registry; a partysocket by default, an in-memory transport in tests. */
   openTransport?: OpenTransport;
 }
@@ -164,6 +166,7 @@ export class RegistryLink {
         const { name, tiers } = this.options.identity;
         if (!this.registeredOnce) this.options.log(`registered as ${name} with tiers ${tiers.join(",")}`);
         this.registeredOnce = true;
+        this.options.onRegistered?.();
         this.beatMs = message.heartbeat_s * 1000;
         this.startHeartbeat();
         return;

@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { keepAwakeWhile, type Spawner } from "../../../agents/mac/keep-awake.ts";
 import { macSupervisor } from "../../../agents/mac/mac-limits.ts";
 import { watchGroupMemory } from "../../../agents/mac/memory-watchdog.ts";
 import { runProcessGroup } from "../../../agents/runtime/process-group-run.ts";
@@ -18,7 +19,32 @@ describe("macSupervisor", () => {
     const plan = made.value.launch(["codex"]);
     expect(plan.command).toEqual(["/bin/sh", "-c", 'ulimit -u 100; exec "$@"', "sh", "codex"]);
     expect(plan.options).toEqual({ uid: 501, gid: 20 });
-    expect(made.value.watch).toBeUndefined();
+  });
+
+  it("keeps the Mac awake while each run goes (caffeinate -i -w <pid>), and stops that with the run", () => {
+    const awake: number[] = [];
+    const released: number[] = [];
+    const made = macSupervisor({ memoryMb: 0, maxProcs: 0, cpuS: 0 }, undefined, (pid) => {
+      awake.push(pid);
+      return () => void released.push(pid);
+    });
+    if (!made.ok) throw new Error(made.error);
+    const unwatch = made.value.watch?.(4242, () => undefined);
+    expect(awake).toEqual([4242]);
+    unwatch?.();
+    expect(released).toEqual([4242]);
+  });
+
+  it("runs caffeinate only on macOS", () => {
+    const calls: string[][] = [];
+    const fake = (command: string, args: readonly string[]) => {
+      calls.push([command, ...args]);
+      return { kill: () => true, on: () => undefined } as unknown as ReturnType<Spawner>;
+    };
+    keepAwakeWhile(77, "linux", fake)();
+    expect(calls).toEqual([]);
+    keepAwakeWhile(77, "darwin", fake)();
+    expect(calls).toEqual([["/usr/bin/caffeinate", "-i", "-w", "77"]]);
   });
 
   it("runs a child through its sh wrapper with the same pid and arguments intact", async () => {
