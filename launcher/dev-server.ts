@@ -82,7 +82,7 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
   throw new Error(`partykit dev did not answer ${url}/health within ${options.readyTimeoutMs ?? 60_000} ms:\n${captured}`);
 }
 
-type PartykitConfig = { main?: string; parties?: Record<string, string>; serve?: { path?: string; build?: { entry?: string; outdir?: string } }; vars?: Record<string, unknown> };
+type PartykitConfig = { main?: string; parties?: Record<string, string>; serve?: { path?: string; build?: { entry?: string; outdir?: string } }; vars?: Record<string, unknown>; compatibilityFlags?: string[] };
 
 /** partykit.json with the vars added and every path made absolute (partykit reads a config's paths from the config's folder). */
 function devConfig(vars: Record<string, string>): PartykitConfig {
@@ -96,6 +96,9 @@ function devConfig(vars: Record<string, string>): PartykitConfig {
       ? {}
       : { serve: { ...config.serve, path: at(config.serve.path), ...(config.serve.build === undefined ? {} : { build: { ...config.serve.build, entry: at(config.serve.build.entry), outdir: at(config.serve.build.outdir) } }) } }),
     vars: { ...config.vars, ...vars },
+    // partykit dev adds nodejs_compat itself, and workerd refuses a flag given twice; deploy sends only
+    // partykit.json's flags, so the file names it for production (launcher/production-bundle.ts).
+    compatibilityFlags: (config.compatibilityFlags ?? []).filter((flag) => flag !== "nodejs_compat"),
   };
 }
 
