@@ -3,7 +3,7 @@
 // process instead of orphaning it. The built programs (dist/, made by `npm test` before vitest) run
 // as real processes.
 import { spawn, spawnSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
@@ -45,8 +45,11 @@ describe.each(COMMANDS)("$program", ({ program, file }) => {
 describe("npm run", () => {
   it("passes SIGTERM to the agent it started (no orphan behind npm)", async () => {
     const state = mkdtempSync(join(tmpdir(), "mesh-signal-"));
+    // A tier whose program is installed here (node), so the agent's preflight offers it.
+    const executors = join(state, "executors.json");
+    writeFileSync(executors, JSON.stringify({ executors: { deepseek: { command: [process.execPath, "-e", "0"], format: "text" } } }));
     // Port 9 (discard) refuses: the agent keeps retrying until it is told to stop.
-    const npm = spawn("npm", ["run", "-s", "agent", "--", "--kind", "vm", "--server", "http://127.0.0.1:9", "--name", "signal-test", "--state-dir", state, "--executors", "agents/vm/executors.json"], {
+    const npm = spawn("npm", ["run", "-s", "agent", "--", "--kind", "vm", "--server", "http://127.0.0.1:9", "--name", "signal-test", "--state-dir", state, "--executors", executors], {
       cwd: PROJECT_ROOT,
       env: { ...bare, MESH_AGENT_TOKEN: "signal-test-token-0123456789abcdefghij" },
       detached: true,

@@ -67,7 +67,7 @@ describe("refusing to start unsafe", () => {
     expect(run.stdout).toMatch(/^usage: npm start/);
     const bad = launch("start.ts", {}, ["--colour"]);
     expect(bad.status).toBe(2);
-    expect(bad.stderr).toMatch(/^error: Unknown option '--colour'/);
+    expect(bad.stderr).toMatch(/^npm start: Unknown option '--colour'/);
     expect(bad.stderr).not.toMatch(/\n\s+at /);
   });
 
