@@ -1,5 +1,6 @@
 // Preflight (issue 16, item 3): before an agent offers a tier, it checks the tier's program is
-// installed, answers `--version` within 10 s, and takes the executor's flags as the user the agent
+// installed, answers `--version` within 10 s (the coding CLIs; not a `text` executor's shell or
+// script), and takes the executor's flags as the user the agent
 // runs as (claude refuses bypassPermissions as root unless IS_SANDBOX=1). Tiers that fail are not
 // registered; the agent logs why and lists them as `unavailable` in its hello.
 import { spawn } from "node:child_process";
@@ -59,6 +60,18 @@ export function versionProblem(path: string, env: NodeJS.ProcessEnv, timeoutMs =
   });
 }
 
+/** The coding CLIs of cli-formats/: they answer `--version`. */
+const KNOWN_CLIS = new Set(["claude", "codex", "gemini", "opencode"]);
+
+/**
+ * Whether `--version` tells something: for the coding CLIs and anything that speaks their output
+ * formats, yes; a `text` executor may be a shell or a script (dash has no `--version`), so for those
+ * being installed is all that is checked.
+ */
+function answersVersion(spec: ExecutorSpec): boolean {
+  return KNOWN_CLIS.has(basename(spec.command[0] ?? "")) || spec.format !== "text";
+}
+
 /** Flags a program refuses as root (seen in claude 2.1.197, cli-signatures.ts), unless its sandbox switch is set. */
 function rootProblem(spec: ExecutorSpec, env: NodeJS.ProcessEnv): string | undefined {
   const program = basename(spec.command[0] ?? "");
@@ -78,8 +91,8 @@ export async function preflightTiers(file: ExecutorsFile, env: NodeJS.ProcessEnv
     const path = findProgram(program, childEnv.PATH);
     if (path === undefined) return [tier, `'${program}' is not installed (not found${program.includes("/") ? "" : " on PATH"}): install it, or remove ${tier} from the executors file`];
     const key = `${path}\n${JSON.stringify(spec.env ?? {})}`;
-    if (!versions.has(key)) versions.set(key, versionProblem(path, childEnv, timeoutMs));
-    const problem = await versions.get(key);
+    if (answersVersion(spec) && !versions.has(key)) versions.set(key, versionProblem(path, childEnv, timeoutMs));
+    const problem = answersVersion(spec) ? await versions.get(key) : undefined;
     if (problem !== undefined) return [tier, `${problem}: fix the installation of '${program}'`];
     return [tier, isRoot ? rootProblem(spec, env) : undefined];
   });

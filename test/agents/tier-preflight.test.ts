@@ -17,7 +17,7 @@ function bin(scripts: Record<string, string>): string {
   return dir;
 }
 
-const spec = (command: string[], env?: Record<string, string>) => ({ command, format: "text" as const, timeout_s: 60, ...(env === undefined ? {} : { env }) });
+const spec = (command: string[], env?: Record<string, string>) => ({ command, format: "claude-stream-json" as const, timeout_s: 60, ...(env === undefined ? {} : { env }) });
 
 describe("preflightTiers", () => {
   it("offers tiers whose program answers --version, and says why the others are not offered", async () => {
@@ -46,6 +46,14 @@ describe("preflightTiers", () => {
     expect(asRoot.tiers).toEqual(["codex", "opus"]);
     expect(asRoot.unavailable.sonnet).toContain('add "env": {"IS_SANDBOX": "1"}');
     expect((await preflightTiers(file, { PATH: dir }, false)).tiers).toEqual(["codex", "sonnet", "opus"]);
+  });
+
+  it("asks a text executor's program (a shell, a script) only to be installed: dash has no --version", async () => {
+    const dir = bin({ broken: "exit 3" });
+    const file: ExecutorsFile = { executors: { deepseek: { command: ["/bin/sh", "-c", "echo {prompt}"], format: "text", timeout_s: 60 }, codex: { command: ["broken"], format: "text", timeout_s: 60 }, sonnet: { command: ["broken"], format: "codex-jsonl", timeout_s: 60 } } };
+    const result = await preflightTiers(file, { PATH: dir }, false);
+    expect(result.tiers).toEqual(["deepseek", "codex"]);
+    expect(result.unavailable.sonnet).toContain("'broken --version' exited with code 3");
   });
 
   it("finds a program on PATH or by its path, and only an executable file", () => {
