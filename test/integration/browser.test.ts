@@ -19,7 +19,8 @@ beforeAll(async () => {
   mesh = await startMesh();
   agent = await startAgent(mesh, "vm-browser", {
     // ~6 s of output: 10 lines every 200 ms, so the page must show them as they come.
-    executors: { sonnet: { command: [process.execPath, join(FIXTURES, "print-lines.mjs"), String(LINES), "0", "10", "200"], format: "text", timeout_s: 120 } },
+    // opus names a CLI that is not installed: the agent's preflight does not offer it (issue 16), and the dashboard says so.
+    executors: { sonnet: { command: [process.execPath, join(FIXTURES, "print-lines.mjs"), String(LINES), "0", "10", "200"], format: "text", timeout_s: 120 }, opus: { command: ["mesh-no-such-cli", "{prompt}"], format: "text", timeout_s: 60 } },
   });
   profile = mkdtempSync(join(tmpdir(), "mesh-chromium-"));
   // A new, empty profile directory per run (Playwright passes it as --user-data-dir).
@@ -91,6 +92,9 @@ describe("the browser page", () => {
     const row = page.locator('[data-testid="agents"] [data-agent="vm-browser"]');
     await waitFor("the agent row", async () => (await row.count()) === 1);
     expect(await row.textContent()).toContain("online");
+    const unavailable = row.getByTestId("tier-unavailable");
+    expect(await unavailable.textContent()).toBe(" opus unavailable");
+    expect(await unavailable.getAttribute("title")).toContain("'mesh-no-such-cli' is not installed");
     await waitFor("the budget line", async () => /breaker closed/.test((await page.getByTestId("budget").textContent()) ?? ""));
     expect(await page.getByTestId("budget").textContent()).toMatch(/of \$20\.00/);
     await page.close();
