@@ -39,3 +39,20 @@ export function settingsProblem(vars: Record<string, string>): string | null {
   const routes = routesFromSetting(vars.MESH_ROUTES);
   return routes !== null && "problem" in routes ? `${routes.problem} (from MESH_ROUTES, MESH_ROUTES_FILE or ./routes.json); fix the table or remove it` : null;
 }
+
+/** The server's vars, or exit 2 with one line: what `npm start` and `npm run server` do before starting anything (issue 14's rule). */
+export function serverVarsOrExit(secrets: { MESH_ORCHESTRATOR_TOKEN: string; MESH_AGENT_TOKEN: string }): Record<string, string> {
+  let vars: Record<string, string>;
+  try {
+    vars = serverVars(secrets);
+  } catch (error) {
+    console.error(`error: could not read the routing table: ${error instanceof Error ? error.message : String(error)}`);
+    process.exit(2);
+  }
+  const refused = settingsProblem(vars);
+  if (refused !== null) {
+    console.error(`error: ${refused}`);
+    process.exit(2);
+  }
+  return vars;
+}

@@ -1,7 +1,7 @@
 // `npm run server -- --port <port> --persist <dir>`: the mesh server alone, secrets and settings from the environment.
 import { resolve } from "node:path";
 import { PROJECT_ROOT, startDevServer } from "./dev-server.ts";
-import { serverVars, settingsProblem } from "./server-vars.ts";
+import { serverVarsOrExit } from "./server-vars.ts";
 import { readCommandLine } from "./command-line.ts";
 import { secretsProblem } from "../protocol/index.ts";
 
@@ -20,18 +20,7 @@ if (!Number.isInteger(port) || port <= 0 || port > 65535) {
   console.error(`error: --port must be a TCP port, got '${values.port}'`);
   process.exit(2);
 }
-let vars: Record<string, string>;
-try {
-  vars = serverVars({ MESH_ORCHESTRATOR_TOKEN: orchestrator, MESH_AGENT_TOKEN: agent });
-} catch (error) {
-  console.error(`error: could not read the routing table: ${error instanceof Error ? error.message : String(error)}`);
-  process.exit(2);
-}
-const settingsRefused = settingsProblem(vars);
-if (settingsRefused !== null) {
-  console.error(`error: ${settingsRefused}`);
-  process.exit(2);
-}
+const vars = serverVarsOrExit({ MESH_ORCHESTRATOR_TOKEN: orchestrator, MESH_AGENT_TOKEN: agent });
 const server = await startDevServer({
   port,
   persistDir: resolve(PROJECT_ROOT, values.persist ?? ".mesh/state"),

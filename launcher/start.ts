@@ -8,7 +8,7 @@ import { startAgentProcess } from "./agent-process.ts";
 import { PROJECT_ROOT, startDevServer, stopGroup } from "./dev-server.ts";
 import { loadOrCreateSecrets } from "./secrets-file.ts";
 import { readCommandLine } from "./command-line.ts";
-import { serverVars, settingsProblem } from "./server-vars.ts";
+import { serverVarsOrExit } from "./server-vars.ts";
 
 const USAGE = "usage: npm start [-- --port <port>] [--host <address>, default 127.0.0.1] [--no-demo-task] [--help] [--version]\nthe mesh server, one local agent with a demo CLI and a demo task; secrets come from the environment or .mesh/secrets.env (generated)";
 const values = readCommandLine("npm start", USAGE, { port: { type: "string", default: "1999" }, host: { type: "string", default: "127.0.0.1" }, "no-demo-task": { type: "boolean" } });
@@ -23,18 +23,7 @@ if (secretsRefused !== null) {
   process.exit(2);
 }
 
-let vars: Record<string, string>;
-try {
-  vars = serverVars(secrets);
-} catch (error) {
-  console.error(`error: could not read the routing table: ${error instanceof Error ? error.message : String(error)}`);
-  process.exit(2);
-}
-const settingsRefused = settingsProblem(vars);
-if (settingsRefused !== null) {
-  console.error(`error: ${settingsRefused}`);
-  process.exit(2);
-}
+const vars = serverVarsOrExit(secrets);
 console.log(`Starting the mesh on port ${port} (state in ${relative(PROJECT_ROOT, stateDir)}/)…`);
 const server = await startDevServer({ port, persistDir: join(stateDir, "state"), vars, host: values.host ?? "127.0.0.1" }).catch((error: unknown) => {
   console.error(`The server did not start: ${error instanceof Error ? error.message : String(error)}\nIs port ${port} in use? Try 'npm start -- --port 2999'.`);

@@ -61,6 +61,14 @@ describe("refusing to start unsafe", () => {
     expect(run.stderr.split("\n")).toHaveLength(1);
   });
 
+  it("refuses a routing table that is not one (issue 15), with one line, before starting anything", () => {
+    const secrets = { MESH_ORCHESTRATOR_TOKEN: newToken(), MESH_AGENT_TOKEN: newToken() };
+    const bad = launch("server.ts", { ...secrets, MESH_ROUTES: JSON.stringify([{ kind: "docs", tier: "opus" }]) });
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toBe("error: MESH_ROUTES: table: the last rule is the default: it may name only name and tier (from MESH_ROUTES, MESH_ROUTES_FILE or ./routes.json); fix the table or remove it");
+    expect(launch("server.ts", { ...secrets, MESH_ROUTES: "{" }).stderr).toMatch(/^error: MESH_ROUTES is not valid JSON/);
+  });
+
   it("npm start -- --help prints its usage, not a stack trace", () => {
     const run = launch("start.ts", {}, ["--help"]);
     expect(run.status).toBe(0);
