@@ -59,7 +59,8 @@ describe("the queue timeout", () => {
 
 describe("priorities", () => {
   it("serves the highest priority first, and GET /api/queue shows the serving order", async () => {
-    const running = await create({ instruction: "play=claude-success.jsonl pause=400", agent: "vm-prio" });
+    // ~6 s of output: time enough to queue the three others behind it even on a loaded machine.
+    const running = await create({ instruction: "play=claude-success.jsonl pause=750", agent: "vm-prio" });
     await waitFor("the first task to run", async () => (await mesh.task(running.body.task_id)).status === "running");
     const ids: Record<string, string> = {};
     for (const priority of [1, 9, 5]) ids[priority] = (await create({ instruction: `say=p${priority}`, agent: "vm-prio", priority })).body.task_id;
