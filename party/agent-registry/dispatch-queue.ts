@@ -51,16 +51,26 @@ export type QueueExpiry = {
  * the attempt as `no_agent`). Agents that serve it but are busy do not count against it: a long
  * queue behind a busy fleet is waiting, not broken.
  */
-export function expireUnserved(pending: readonly DispatchRequest[], unserved: UnservedSince, fleet: readonly AgentRecord[], now: number): QueueExpiry {
+export function expireUnserved(
+  pending: readonly DispatchRequest[],
+  unserved: UnservedSince,
+  fleet: readonly AgentRecord[],
+  now: number,
+  /** The names of the agents that could serve a request (the registry's tier index); default the whole fleet. */
+  servingNames?: (request: DispatchRequest) => readonly string[],
+): QueueExpiry {
+  // Each request looks at its tier's few agents, not the fleet: this runs every second while anything waits.
+  const byName = servingNames === undefined ? undefined : new Map(fleet.map((agent) => [agent.name, agent]));
+  const candidates = (request: DispatchRequest): readonly AgentRecord[] =>
+    servingNames === undefined || byName === undefined ? fleet : servingNames(request).flatMap((name) => byName.get(name) ?? []);
   const marks: Record<string, number> = {};
   const kept: DispatchRequest[] = [];
   const expired: QueueExpiry["expired"] = [];
   let changed = false;
   for (const request of pending) {
     const key = keyOf(request);
-    const agents = fleet;
     // A late beat (stale) is not a lost agent: it still counts as serving, so a registry stall does not start the clock.
-    if (agents.some((agent) => servesRequest(agent.state === "stale" ? { ...agent, state: "online" } : agent, request))) {
+    if (candidates(request).some((agent) => servesRequest(agent.state === "stale" ? { ...agent, state: "online" } : agent, request))) {
       kept.push(request);
       changed ||= unserved[key] !== undefined;
       continue;
@@ -69,7 +79,7 @@ export function expireUnserved(pending: readonly DispatchRequest[], unserved: Un
     changed ||= unserved[key] === undefined;
     const timeoutS = request.queue_timeout_s;
     if (timeoutS !== undefined && now - since >= timeoutS * 1000) {
-      expired.push({ request, message: unservedMessage(request, agents, timeoutS) });
+      expired.push({ request, message: unservedMessage(request, fleet, timeoutS) });
       changed = true;
       continue;
     }

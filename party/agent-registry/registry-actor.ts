@@ -319,7 +319,7 @@ function onTick(state: RegistryState, ctx: RegistryContext): RegistryDecision {
     if (connectionId !== undefined) effects.push({ kind: "close", connectionId, code: CloseCode.heartbeatTimeout, reason: "heartbeat timeout" });
     effects.push({ kind: "persist", agents: [agent.name], queue: true, notices: true }, { kind: "log", message: `registry: ${reason}; ${notices.length} attempt(s) lost` }, { kind: "notify-dashboards" });
   }
-  const expiry = next.pending.length === 0 && Object.keys(next.unserved).length === 0 ? null : expireUnserved(next.pending, next.unserved, listAgents(next, ctx), ctx.now);
+  const expiry = next.pending.length === 0 && Object.keys(next.unserved).length === 0 ? null : expireUnserved(next.pending, next.unserved, listAgents(next, ctx), ctx.now, (request) => (request.selector.by === "name" ? [request.selector.name] : next.tiers.serving(request.assign.tier)));
   if (expiry?.changed === true) {
     const notices: LostNotice[] = expiry.expired.map(({ request, message }) => ({ type: "attempt.unserved", task_id: request.assign.task_id, attempt: request.assign.attempt, message }));
     next = { ...next, pending: expiry.pending, unserved: expiry.unserved, lostNotices: [...next.lostNotices, ...notices] };

@@ -136,6 +136,9 @@ describe("the registry's queue", () => {
     // A serving agent, busy or not, clears the mark: waiting behind a busy fleet is not a timeout.
     const busy = { ...agent("vm-3", ["opus"]), running: [{ task_id: "other", attempt: 1 }] };
     expect(expireUnserved(first.pending, first.unserved, [busy], 99_000)).toMatchObject({ pending: [waiting], unserved: {}, expired: [], changed: true });
+    // With the registry's tier index, only the agents it names are asked: none named, none serving.
+    expect(expireUnserved([waiting], {}, [busy], 1000, () => [])).toMatchObject({ unserved: { "t:1": 1000 } });
+    expect(expireUnserved([waiting], { "t:1": 1000 }, [busy], 99_000, () => ["vm-3"])).toMatchObject({ unserved: {}, changed: true });
   });
 });
 
