@@ -38,8 +38,11 @@ export function credentialAgentName(token: string): string | null {
   return AGENT_NAME_PATTERN.test(name) && secret.length >= MIN_SECRET_CHARS ? name : null;
 }
 
+/** Short names (agents, tasks, kinds, plan keys, enrollment tokens): 1-64 of letters, digits, '.', '_', '-', starting with a letter or digit. */
+export const SHORT_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+
 /** Agent names: what `agent.hello` accepts. */
-export const AGENT_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+export const AGENT_NAME_PATTERN = SHORT_NAME_PATTERN;
 
 /** The setting with the extra enrollment tokens: a JSON array of `{name, token, expires?}`. */
 export const ENROLLMENT_TOKENS_SETTING = "MESH_ENROLLMENT_TOKENS";
@@ -49,7 +52,7 @@ export const DEFAULT_ENROLLMENT_NAME = "default";
 export const EnrollmentToken = z
   .object({
     /** Recorded in the audit log and on each agent it enrolled; never the secret. */
-    name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, "a name of letters, digits, '.', '_' or '-'"),
+    name: z.string().regex(SHORT_NAME_PATTERN, "a name of letters, digits, '.', '_' or '-'"),
     token: z.string().min(MIN_SECRET_CHARS, `a random secret of ${MIN_SECRET_CHARS}+ characters`),
     /** ISO 8601 time after which it enrolls nothing (agents it enrolled keep their credentials). */
     expires: z.iso.datetime({ offset: true }).optional(),

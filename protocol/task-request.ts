@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { MAX_INSTRUCTION_CHARS } from "./limits.ts";
+import { SHORT_NAME_PATTERN } from "./identity.ts";
 import { Acceptance } from "./acceptance.ts";
 import { BaseRef, Isolation } from "./isolation.ts";
 
@@ -9,7 +10,7 @@ export const TaskId = z.string().regex(/^[0-9A-HJKMNP-TV-Z]{26}$/, "a task id is
 /** A task name: short, URL-safe, and never a ULID (so `/api/tasks/<id or name>` is unambiguous). */
 export const TaskName = z
   .string()
-  .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, "use 1-64 letters, digits, '.', '_' or '-', starting with a letter or digit")
+  .regex(SHORT_NAME_PATTERN, "use 1-64 letters, digits, '.', '_' or '-', starting with a letter or digit")
   .refine((name) => !TaskId.safeParse(name).success, "a task name may not look like a task id (a ULID)");
 
 
@@ -17,7 +18,7 @@ export const TaskName = z
 export const TaskPriority = z.number().int().min(0).max(9);
 export const DEFAULT_PRIORITY = 5;
 /** A task's kind, as routing rules match it. */
-export const TaskKind = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, "use 1-64 letters, digits, '.', '_' or '-'");
+export const TaskKind = z.string().regex(SHORT_NAME_PATTERN, "use 1-64 letters, digits, '.', '_' or '-'");
 /** Most tasks one task may wait for. */
 export const MAX_AFTER = 50;
 

@@ -2,7 +2,7 @@ import { readFileSync, statSync } from "node:fs";
 import { homedir, hostname } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { parseArgs } from "node:util";
-import { AgentHello } from "../../protocol/index.ts";
+import { AGENT_NAME_PATTERN, AgentHello } from "../../protocol/index.ts";
 import { DEFAULT_LIMITS, type LimitSettings } from "./process-limits.ts";
 import { CREDENTIAL_FILE, readCredential } from "./agent-credential.ts";
 
@@ -118,7 +118,6 @@ export function withConfigFile(flags: Readonly<Record<string, string | boolean |
   return { values };
 }
 
-const NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 
 /** A host name made into a valid agent name: other characters become '-'. */
 export function defaultAgentName(host: string = hostname()): string {
@@ -167,7 +166,7 @@ export function parseAgentOptions(argv: readonly string[], env: NodeJS.ProcessEn
   }
 
   const name = text("name") ?? defaultAgentName();
-  if (!NAME_PATTERN.test(name)) {
+  if (!AGENT_NAME_PATTERN.test(name)) {
     return error(`--name '${name}' is not a valid agent name: use 1-64 letters, digits, '.', '_' or '-', starting with a letter or digit`);
   }
 

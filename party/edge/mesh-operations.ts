@@ -81,8 +81,13 @@ function callRoom<T>(ctx: MeshContext, party: PartyName, roomId: string, query: 
 export async function resolveTaskRef(ctx: MeshContext, ref: string): Promise<Outcome<string>> {
   if (TaskId.safeParse(ref).success) return { ok: true, value: ref };
   if (!TaskName.safeParse(ref).success) return fail("bad_request", `'${ref}' is neither a task id (ULID) nor a task name`);
-  const summary = await callRoom<TaskSummary>(ctx, PartyName.directory, SINGLETON_ROOM_ID, `?name=${encodeURIComponent(ref)}`);
+  const summary = await findTaskByName(ctx, ref);
   return summary.ok ? { ok: true, value: summary.value.task_id } : summary;
+}
+
+/** The directory's summary of the task that holds (or last held) a name. */
+export function findTaskByName(ctx: MeshContext, name: string): Promise<Outcome<TaskSummary>> {
+  return callRoom<TaskSummary>(ctx, PartyName.directory, SINGLETON_ROOM_ID, `?name=${encodeURIComponent(name)}`);
 }
 
 /** The task as tools and routes return it: with its diagram and a fresh watch link. */

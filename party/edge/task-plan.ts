@@ -1,11 +1,11 @@
 import { z } from "zod";
-import { CreateTaskRequest, FINISHED_TASK_STATUSES, type TaskView } from "../../protocol/index.ts";
-import { cancelTask, createTask, getTask, resolveTaskRef, type MeshContext, type Outcome } from "./mesh-operations.ts";
+import { CreateTaskRequest, FINISHED_TASK_STATUSES, SHORT_NAME_PATTERN, type TaskView } from "../../protocol/index.ts";
+import { cancelTask, createTask, findTaskByName, resolveTaskRef, type MeshContext, type Outcome } from "./mesh-operations.ts";
 
 /** Most tasks one plan creates. */
 export const MAX_PLAN_TASKS = 100;
 
-const PlanKey = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/, "a key is 1-64 letters, digits, '.', '_' or '-'");
+const PlanKey = z.string().regex(SHORT_NAME_PATTERN, "a key is 1-64 letters, digits, '.', '_' or '-'");
 
 /** One task of a plan: a local `key`, `after` by key (or an existing task's id or name), and the `execute` arguments. */
 export const PlanTask = z
@@ -45,7 +45,7 @@ export async function checkPlan(ctx: MeshContext, plan: PlanRequest): Promise<Ou
   const twice = names.find((name, i) => names.indexOf(name) !== i);
   if (twice !== undefined) return fail(`name '${twice}' is given to two tasks of the plan`);
   for (const name of names) {
-    const holder = await getTask(ctx, name);
+    const holder = await findTaskByName(ctx, name);
     if (holder.ok && !FINISHED_TASK_STATUSES.includes(holder.value.status)) return { ok: false, error: { code: "name_in_use", message: `name '${name}' is held by task ${holder.value.task_id}, which is ${holder.value.status}; nothing of the plan was created` } };
   }
   const ordered = topologicalOrder(steps);
