@@ -4,7 +4,7 @@ import { planNext, resolveTask, startingTier, type Plan } from "./escalation.ts"
 import { refused, stored, summaryOf, type Decision, type TaskActorContext, type TaskActorState, type TaskEffect, type TaskEvent } from "./task-events.ts";
 import { attemptOf, cancelTask, finishAttempt, isOpenAttempt, loseAttempt, newTask, startAttempt } from "./task-state.ts";
 
-export { emptyTaskActor, newsOf, summaryOf, type Decision, type TaskActorContext, type TaskActorState, type TaskEffect, type TaskEvent } from "./task-events.ts";
+export { emptyTaskActor, type Decision, type TaskActorContext, type TaskActorState, type TaskEffect, type TaskEvent } from "./task-events.ts";
 
 /**
  * The task actor (issue 11): the one owner of a task's lifecycle. `decide` is a pure function of the
