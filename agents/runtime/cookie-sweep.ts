@@ -22,6 +22,12 @@ export type CookieMatch = (cookie: string) => boolean;
  * that forks faster than it can be killed.
  */
 const MAX_ROUNDS = 20;
+/**
+ * A scan that finds nothing is trusted only when a second one, this long after, agrees: a process
+ * caught in the middle of `execve` (a carrier's fresh child becoming `setsid`, then `sleep`) reads
+ * an empty environment for that moment, and would otherwise be missed by the last round (seen in CI).
+ */
+const SETTLE_MS = 30;
 /** Environments read at once (each an open file). */
 const READ_BATCH = 64;
 
@@ -32,6 +38,8 @@ const hasProcEnviron = (): boolean => existsSync(`${PROC}/self/environ`);
 export async function sweepCookieCarriers(matches: CookieMatch): Promise<number[]> {
   const sweep = new Sweep(matches);
   for (let round = 0; round < MAX_ROUNDS; round++) {
+    if (sweep.killFound(await scanCookieCarriers())) continue;
+    await new Promise((resolve) => setTimeout(resolve, SETTLE_MS));
     if (!sweep.killFound(await scanCookieCarriers())) break;
   }
   return sweep.killed();
@@ -41,6 +49,9 @@ export async function sweepCookieCarriers(matches: CookieMatch): Promise<number[
 export function sweepCookieCarriersNow(matches: CookieMatch): number[] {
   const sweep = new Sweep(matches);
   for (let round = 0; round < MAX_ROUNDS; round++) {
+    if (sweep.killFound(scanCookieCarriersNow())) continue;
+    // A synchronous pause: this runs where the event loop cannot (at start, in the exit hook).
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, SETTLE_MS);
     if (!sweep.killFound(scanCookieCarriersNow())) break;
   }
   return sweep.killed();
