@@ -85,6 +85,8 @@ export const BudgetStatus = z.object({
   by_tier: z.record(z.string(), z.number()),
   by_agent: z.record(z.string(), z.number()),
   by_day: z.array(z.object({ date: z.string(), spent_usd: z.number() })),
+  /** Each of the last 30 UTC days, oldest first, today last (days without spend are 0): the dashboard's chart. */
+  last_30_days: z.array(z.object({ date: z.string(), spent_usd: z.number() })),
   /** This month's spend by task kind (`(none)` for tasks without one), to tune routing on cost per succeeded attempt. */
   by_kind: z.record(z.string(), z.object({ cost_usd: z.number(), attempts: z.number().int(), succeeded: z.number().int(), cost_per_success_usd: z.number().nullable() })).optional(),
 });

@@ -169,6 +169,10 @@ export const TaskSummary = z.object({
   priority: z.number().int().optional(),
   kind: z.string().optional(),
   waiting: TaskWaiting.optional(),
+  /** The agent of the newest attempt that has one (the dashboard's list, issue 17). */
+  agent: z.string().optional(),
+  /** What the task's attempts cost so far. */
+  cost_usd: z.number().optional(),
   created_at: z.number(),
   updated_at: z.number(),
 });

@@ -2,6 +2,7 @@ import { z } from "zod";
 import { ErrorMessage } from "./agent-wire.ts";
 import { AgentRecord } from "./agent-record.ts";
 import { LogLine, TaskRecord } from "./task.ts";
+import { TaskSummary } from "./room-commands.ts";
 
 // Browser ↔ task room: a viewer watching one task.
 
@@ -47,3 +48,49 @@ export const AgentsSnapshot = z.object({
 
 export const RegistryToDashboard = z.discriminatedUnion("type", [AgentsSnapshot, ErrorMessage]);
 export type RegistryToDashboard = z.infer<typeof RegistryToDashboard>;
+
+// Browser ↔ task directory room: a dashboard following the task list (issue 17).
+
+/**
+ * Dashboard → directory: follow the list. With the `epoch` and `seq` of the last message it held, it
+ * gets only what changed since (a reconnect); otherwise, or when the room restarted since (a new
+ * epoch), the whole list.
+ */
+export const TasksSubscribe = z.object({
+  type: z.literal("tasks.subscribe"),
+  epoch: z.string().max(64).optional(),
+  seq: z.number().int().nonnegative().optional(),
+});
+
+export type TasksSubscribe = z.infer<typeof TasksSubscribe>;
+
+export const DashboardToDirectory = z.discriminatedUnion("type", [TasksSubscribe]);
+export type DashboardToDirectory = z.infer<typeof DashboardToDirectory>;
+
+/** Directory → dashboard: the newest tasks (at most `TASK_LIST_FEED_MAX`), newest first; `more` when older ones exist. */
+export const TasksSnapshot = z.object({
+  type: z.literal("tasks.snapshot"),
+  epoch: z.string(),
+  seq: z.number().int().nonnegative(),
+  tasks: z.array(TaskSummary),
+  more: z.boolean(),
+});
+
+/** Directory → dashboard: summaries that changed (or are new) since the subscriber's `seq`, and tasks no longer listed. */
+export type TasksSnapshot = z.infer<typeof TasksSnapshot>;
+
+export const TasksChanged = z.object({
+  type: z.literal("tasks.changed"),
+  epoch: z.string(),
+  seq: z.number().int().nonnegative(),
+  tasks: z.array(TaskSummary),
+  removed: z.array(z.string()),
+});
+
+export type TasksChanged = z.infer<typeof TasksChanged>;
+
+export const DirectoryToDashboard = z.discriminatedUnion("type", [TasksSnapshot, TasksChanged, ErrorMessage]);
+export type DirectoryToDashboard = z.infer<typeof DirectoryToDashboard>;
+
+/** The most tasks a dashboard's list holds: the newest; older ones through `GET /api/tasks`. */
+export const TASK_LIST_FEED_MAX = 20_000;

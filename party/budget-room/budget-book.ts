@@ -25,7 +25,15 @@ export type DayTotals = {
 };
 
 /** One UTC month's spend; the alert is raised once, when the spend first reaches it. */
-export type MonthTotals = { month: string; spent_usd: number; by_day: Record<string, number>; alerted_at?: number; by_kind?: Record<string, KindTotals> };
+export type MonthTotals = {
+  month: string;
+  spent_usd: number;
+  by_day: Record<string, number>;
+  /** The month before's days, kept at the rollover so the last 30 days can always be drawn (issue 17). */
+  previous_by_day?: Record<string, number>;
+  alerted_at?: number;
+  by_kind?: Record<string, KindTotals>;
+};
 /** A task kind's month (issue 15): what routing by kind costs per succeeded attempt. */
 export type KindTotals = { cost_usd: number; attempts: number; succeeded: number };
 /** Where attempts of tasks with no `kind` are counted. */
@@ -51,7 +59,7 @@ export function emptyBudget(now: number): BudgetState {
 /** Starts a new day or month when the clock has crossed a UTC boundary. Reservations carry over: their attempts still run. */
 export function rollWindows(state: BudgetState, now: number): BudgetState {
   const day = state.day.date === utcDate(now) ? state.day : newDay(now);
-  const month = state.month.month === utcMonth(now) ? state.month : newMonth(now);
+  const month = state.month.month === utcMonth(now) ? state.month : { ...newMonth(now), previous_by_day: state.month.by_day };
   return day === state.day && month === state.month ? state : { ...state, day, month };
 }
 
@@ -159,8 +167,20 @@ export function budgetStatus(state: BudgetState, now: number, limits: BudgetLimi
     by_tier: rolled.day.by_tier,
     by_agent: rolled.day.by_agent,
     by_day: Object.entries(rolled.month.by_day).map(([date, spent_usd]) => ({ date, spent_usd })).sort((a, b) => a.date.localeCompare(b.date)),
+    last_30_days: lastDays(rolled.month, now, 30),
     by_kind: Object.fromEntries(Object.entries(rolled.month.by_kind ?? {}).map(([kind, t]) => [kind, { ...t, cost_per_success_usd: t.succeeded === 0 ? null : t.cost_usd / t.succeeded }])),
   };
+}
+
+const DAY_MS = 86_400_000;
+
+/** The spend of each of the last `count` UTC days, oldest first, today last; days without spend are 0. */
+function lastDays(month: MonthTotals, now: number, count: number): { date: string; spent_usd: number }[] {
+  const spent = { ...month.previous_by_day, ...month.by_day };
+  return Array.from({ length: count }, (_, i) => {
+    const date = utcDate(now - (count - 1 - i) * DAY_MS);
+    return { date, spent_usd: spent[date] ?? 0 };
+  });
 }
 
 function addKind(byKind: Record<string, KindTotals>, kind: string, cost: number, succeeded: boolean): Record<string, KindTotals> {

@@ -1,26 +1,74 @@
 import type * as Party from "partykit/server";
-import { DirectoryCommand, FINISHED_TASK_STATUSES, TaskStatus, type TaskSummary } from "../../protocol/index.ts";
-import { gateRequest } from "../auth/room-gate.ts";
+import { DashboardToDirectory, DirectoryCommand, FINISHED_TASK_STATUSES, TaskStatus, parseMessage, type DirectoryToDashboard, type TaskSummary } from "../../protocol/index.ts";
+import { gateRequest, gateSocket } from "../auth/room-gate.ts";
+import { scopeSeesMesh } from "../auth/viewer-link.ts";
 import { readJsonBody } from "../http/read-body.ts";
 import { errorResponse, json } from "../http/responses.ts";
+import { FloodGuard, FLOOD_CLOSE_CODE } from "../limits/flood-guard.ts";
+import { TaskListFeed } from "./task-list-feed.ts";
 
 const TASK_PREFIX = "task:";
 const NAME_PREFIX = "name:";
 /** How many summaries a filtered list reads at most before it stops looking. */
 const MAX_SCAN = 5000;
+/** Changes reach dashboards at most this often, as one message: a burst of creations is one frame, not thousands. */
+const FEED_FLUSH_MS = 50;
 
 /**
  * The task directory (one room, id "main"): the list of tasks, newest first, and the names of named
  * tasks. Task rooms keep it current (they list, index and unlist their own task); the edge asks
- * it to resolve names and to list tasks.
+ * it to resolve names and to list tasks. Dashboards follow the list over a socket (issue 17): the
+ * summaries are then held in memory too (TaskListFeed), and every change goes out within 50 ms.
  */
 export default class TaskDirectoryRoom implements Party.Server {
   readonly options = { hibernate: false };
+  /** Loaded at the first dashboard's subscription; kept current by every write from then on. */
+  private feed: Promise<TaskListFeed> | null = null;
+  private flushTimer: ReturnType<typeof setTimeout> | null = null;
+  private readonly subscribed = new WeakSet<Party.Connection>();
+  private readonly guards = new WeakMap<Party.Connection, FloodGuard>();
 
   constructor(readonly room: Party.Room) {}
 
-  static async onBeforeConnect(): Promise<Response> {
-    return errorResponse("not_found", "the task directory has no sockets; use GET /api/tasks");
+  static async onBeforeConnect(request: Party.Request, lobby: Party.Lobby): Promise<Party.Request | Response> {
+    return gateSocket(request, lobby, (caller) => caller.role === "orchestrator" || (caller.role === "viewer" && scopeSeesMesh(caller.scope)));
+  }
+
+  onConnect(connection: Party.Connection): void {
+    this.guards.set(connection, new FloodGuard());
+  }
+
+  async onMessage(raw: string | ArrayBuffer | ArrayBufferView, connection: Party.Connection): Promise<void> {
+    const guard = this.guards.get(connection);
+    if (guard !== undefined && !guard.admit(Date.now())) {
+      connection.close(FLOOD_CLOSE_CODE, `more than ${guard.perSecond} messages a second; reconnect and send less`);
+      return;
+    }
+    const parsed = parseMessage(DashboardToDirectory, raw);
+    if (!parsed.ok) return send(connection, { type: "error", ...parsed.error });
+    const feed = await this.loadFeed();
+    send(connection, feed.answer(parsed.value));
+    this.subscribed.add(connection);
+  }
+
+  private loadFeed(): Promise<TaskListFeed> {
+    this.feed ??= this.room.storage.list<TaskSummary>({ prefix: TASK_PREFIX }).then((all) => new TaskListFeed(crypto.randomUUID(), all.values()));
+    return this.feed;
+  }
+
+  /** Applies a change to the feed, if dashboards made one, and sends the changes of the next 50 ms together. */
+  private async toFeed(change: (feed: TaskListFeed) => void): Promise<void> {
+    if (this.feed === null) return;
+    change(await this.feed);
+    this.flushTimer ??= setTimeout(() => {
+      this.flushTimer = null;
+      void this.feed?.then((feed) => {
+        const message = feed.drain();
+        if (message === null) return;
+        const frame = JSON.stringify(message);
+        for (const connection of this.room.getConnections()) if (this.subscribed.has(connection)) connection.send(frame);
+      });
+    }, FEED_FLUSH_MS);
   }
 
   async onRequest(request: Party.Request): Promise<Response> {
@@ -42,6 +90,7 @@ export default class TaskDirectoryRoom implements Party.Server {
     const writes: Record<string, unknown> = { [TASK_PREFIX + summary.task_id]: summary };
     if (summary.name !== undefined) writes[NAME_PREFIX + summary.name] = summary.task_id;
     await this.room.storage.put(writes);
+    await this.toFeed((feed) => feed.put(summary));
     return json(summary, 201);
   }
 
@@ -52,6 +101,7 @@ export default class TaskDirectoryRoom implements Party.Server {
     const keys = [TASK_PREFIX + taskId];
     if (summary.name !== undefined && (await this.room.storage.get<string>(NAME_PREFIX + summary.name)) === taskId) keys.push(NAME_PREFIX + summary.name);
     await this.room.storage.delete(keys);
+    await this.toFeed((feed) => feed.remove(taskId));
     return json({ unlisted: true });
   }
 
@@ -75,6 +125,10 @@ export default class TaskDirectoryRoom implements Party.Server {
     const tasks = [...page.values()].filter((summary) => status === null || summary.status === status.data).slice(0, limit);
     return json({ tasks });
   }
+}
+
+function send(connection: Party.Connection, message: DirectoryToDashboard): void {
+  connection.send(JSON.stringify(message));
 }
 
 TaskDirectoryRoom satisfies Party.Worker;

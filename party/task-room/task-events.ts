@@ -101,6 +101,7 @@ export const emptyTaskActor = (task: TaskRecord | null = null): TaskActorState =
 export const refused = (state: TaskActorState, code: ErrorBody["code"], message: string, effects: TaskEffect[] = []): Decision => ({ state, effects, reply: { ok: false, error: { code, message } } });
 
 export function summaryOf(task: TaskRecord): TaskSummary {
+  const agent = [...task.attempts].reverse().find((attempt) => attempt.agent !== null)?.agent ?? undefined;
   return {
     task_id: task.task_id,
     ...(task.name === undefined ? {} : { name: task.name }),
@@ -110,6 +111,8 @@ export function summaryOf(task: TaskRecord): TaskSummary {
     ...(task.priority === undefined ? {} : { priority: task.priority }),
     ...(task.kind === undefined ? {} : { kind: task.kind }),
     ...(task.waiting === undefined ? {} : { waiting: task.waiting }),
+    ...(agent === undefined ? {} : { agent }),
+    cost_usd: task.cost_usd,
     created_at: task.created_at,
     updated_at: task.updated_at,
   };
@@ -120,12 +123,17 @@ export function stored(previous: TaskRecord | null, changed: TaskRecord, note: s
   // `waiting` is derived (task-schedule.ts): the stored copy, the state (decide) and the directory agree.
   const task = withWaiting(changed);
   const effects: TaskEffect[] = [{ kind: "store", task, note, attempt }];
-  if (previous === null || previous.status !== task.status || previous.waiting?.for !== task.waiting?.for) effects.push({ kind: "index", summary: summaryOf(task) });
+  // The directory hears of every change its list shows (status, tier, waiting, agent, cost), not of each stored line.
+  if (previous === null || !sameListing(summaryOf(previous), summaryOf(task))) effects.push({ kind: "index", summary: summaryOf(task) });
   const ended = FINISHED_TASK_STATUSES.includes(task.status) && (previous === null || !FINISHED_TASK_STATUSES.includes(previous.status));
   const agents = [...new Set(task.attempts.filter((a) => a.isolation === "worktree" && a.agent !== null).map((a) => a.agent as string))];
   if (ended && agents.length > 0) effects.push({ kind: "ended", agents, ...(task.result === undefined ? {} : { keep: task.result.attempt }) });
   if (ended && (task.dependents ?? []).length > 0) effects.push({ kind: "notify", dependents: task.dependents ?? [], news: newsOf(task) });
   return effects;
+}
+
+function sameListing(a: TaskSummary, b: TaskSummary): boolean {
+  return JSON.stringify({ ...a, updated_at: 0 }) === JSON.stringify({ ...b, updated_at: 0 });
 }
 
 /** How a task's end reads to the tasks waiting for it. */

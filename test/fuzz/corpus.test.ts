@@ -22,7 +22,7 @@ afterAll(async () => {
 describe("the golden corpus", () => {
   it("has a folder for every wire, each with valid and invalid cases", () => {
     const wires = new Set(corpus.map((c) => c.wire));
-    expect([...wires].sort()).toEqual(["api-agents", "api-audit", "api-links", "api-plan", "api-queue", "api-tasks", "budget-socket", "fleet-feed-socket", "health", "mcp", "registry-socket", "task-viewer-socket"]);
+    expect([...wires].sort()).toEqual(["api-agents", "api-audit", "api-links", "api-plan", "api-queue", "api-tasks", "budget-socket", "directory-socket", "fleet-feed-socket", "health", "mcp", "registry-socket", "task-viewer-socket"]);
   });
 
   it.each(corpus.map((c) => [`${c.wire}/${c.name}`, c] as const))("%s", async (_label, { entry }) => {

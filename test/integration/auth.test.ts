@@ -83,6 +83,7 @@ describe("socket auth", () => {
     expect(await upgradeStatus(ws(`/parties/task/${taskB.task_id}`, link))).toBe(403);
     expect(await upgradeStatus(ws("/parties/registry/main", link))).toBe(403);
     expect(await upgradeStatus(ws("/parties/fleet/main", link))).toBe(403);
+    expect(await upgradeStatus(ws("/parties/directory/main", link))).toBe(403);
     const viewer = await TaskViewer.open(mesh, taskA.task_id, link);
     await new Promise((resolve) => setTimeout(resolve, 300));
     expect(viewer.errors).toEqual([]);
@@ -99,6 +100,9 @@ describe("socket auth", () => {
     const link = (await mesh.api<{ token: string }>("/api/links", { method: "POST", body: {} })).body.token;
     expect(await upgradeStatus(ws(`/parties/task/${taskB.task_id}`, link))).toBe(101);
     expect(await upgradeStatus(ws("/parties/fleet/main", link))).toBe(101);
+    // The task list (issue 17).
+    expect(await upgradeStatus(ws("/parties/directory/main", link))).toBe(101);
+    expect(await upgradeStatus(ws("/parties/directory/main", mesh.agentToken))).toBe(403);
     expect(await upgradeStatus(ws("/parties/registry/main", link))).toBe(403);
     expect(await upgradeStatus(ws("/parties/registry/main", mesh.orchestratorToken))).toBe(403);
     expect(await upgradeStatus(ws("/parties/fleet/main", mesh.agentToken))).toBe(403);
@@ -110,8 +114,9 @@ describe("socket auth", () => {
     expect(await upgradeStatus(ws(`/parties/task/${taskA.task_id}`, link))).toBe(401);
   });
 
-  it("refuses the edge's own room and the directory as sockets", async () => {
+  it("refuses the edge's own room as a socket; the directory's task list needs a credential", async () => {
     expect(await upgradeStatus(ws("/parties/main/x", mesh.orchestratorToken))).toBe(404);
-    expect(await upgradeStatus(ws("/parties/directory/main", mesh.orchestratorToken))).toBe(404);
+    expect(await upgradeStatus(ws("/parties/directory/main"))).toBe(401);
+    expect(await upgradeStatus(ws("/parties/directory/main", mesh.orchestratorToken))).toBe(101);
   });
 });

@@ -73,6 +73,19 @@ describe("the budget book", () => {
     expect(status.by_day).toEqual([{ date: "2026-11-22", spent_usd: 1.9 }]);
   });
 
+  it("keeps the last 30 days across a month's end, oldest first, days without spend at 0 (the dashboard's chart)", () => {
+    let state = emptyBudget(at("2026-11-29T10:00:00Z"));
+    state = settle(state, stage("A", 0.5), at("2026-11-29T10:00:00Z"), limits).state;
+    state = settle(state, stage("B", 0.25), at("2026-12-02T10:00:00Z"), limits).state;
+    const days = budgetStatus(state, at("2026-12-03T08:00:00Z"), limits).last_30_days;
+    expect(days).toHaveLength(30);
+    expect(days[0]?.date).toBe("2026-11-04");
+    expect(days.at(-1)).toEqual({ date: "2026-12-03", spent_usd: 0 });
+    expect(days.filter((day) => day.spent_usd > 0)).toEqual([{ date: "2026-11-29", spent_usd: 0.5 }, { date: "2026-12-02", spent_usd: 0.25 }]);
+    // The month's own days stay the month's.
+    expect(budgetStatus(state, at("2026-12-03T08:00:00Z"), limits).by_day).toEqual([{ date: "2026-12-02", spent_usd: 0.25 }]);
+  });
+
   it("raises the monthly alert once, keeps it for the month, and starts clean the next month", () => {
     let state = emptyBudget(at("2026-11-01T00:00:00Z"));
     const raised: boolean[] = [];
