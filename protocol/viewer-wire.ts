@@ -67,11 +67,17 @@ export type TasksSubscribe = z.infer<typeof TasksSubscribe>;
 export const DashboardToDirectory = z.discriminatedUnion("type", [TasksSubscribe]);
 export type DashboardToDirectory = z.infer<typeof DashboardToDirectory>;
 
-/** Directory → dashboard: the newest tasks (at most `TASK_LIST_FEED_MAX`), newest first; `more` when older ones exist. */
+/**
+ * Directory → dashboard: the newest tasks (at most `TASK_LIST_FEED_MAX`), newest first, in `parts`
+ * messages of at most `TASK_LIST_PART` tasks (frames stay far below the runtime's message limit);
+ * part 0 replaces the list. `more` when older ones exist.
+ */
 export const TasksSnapshot = z.object({
   type: z.literal("tasks.snapshot"),
   epoch: z.string(),
   seq: z.number().int().nonnegative(),
+  part: z.number().int().nonnegative(),
+  parts: z.number().int().positive(),
   tasks: z.array(TaskSummary),
   more: z.boolean(),
 });
@@ -94,3 +100,5 @@ export type DirectoryToDashboard = z.infer<typeof DirectoryToDashboard>;
 
 /** The most tasks a dashboard's list holds: the newest; older ones through `GET /api/tasks`. */
 export const TASK_LIST_FEED_MAX = 20_000;
+/** Tasks per snapshot message (about 300 KB). */
+export const TASK_LIST_PART = 1_000;

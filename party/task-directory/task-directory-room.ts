@@ -47,7 +47,7 @@ export default class TaskDirectoryRoom implements Party.Server {
     const parsed = parseMessage(DashboardToDirectory, raw);
     if (!parsed.ok) return send(connection, { type: "error", ...parsed.error });
     const feed = await this.loadFeed();
-    send(connection, feed.answer(parsed.value));
+    for (const message of feed.answer(parsed.value)) send(connection, message);
     this.subscribed.add(connection);
   }
 

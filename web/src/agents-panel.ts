@@ -4,7 +4,7 @@ import { el } from "./element.ts";
 import { emptyRow, headRow } from "./table-rows.ts";
 import { ago } from "./time-format.ts";
 
-const COLUMNS = ["name", "kind", "state", "tiers", "running", "version", "last heartbeat"];
+const COLUMNS = ["name", "kind", "state", "tiers", "load", "worktrees", "version", "last heartbeat"];
 
 export class AgentsPanel {
   readonly element: HTMLElement;
@@ -27,7 +27,8 @@ export class AgentsPanel {
       "section",
       { class: "panel agents-panel", testid: "agents-panel" },
       el("div", { class: "panel-head" }, el("h2", { text: "Agents" }), this.summary, ...extra),
-      el("table", { class: "agents" }, el("thead", {}, headRow(COLUMNS)), this.body),
+      // At 375 px the table scrolls inside its box, never the page.
+      el("div", { class: "table-scroll" }, el("table", { class: "agents" }, el("thead", {}, headRow(COLUMNS)), this.body)),
     );
     setInterval(() => this.tick(Date.now()), 1000);
   }
@@ -80,10 +81,23 @@ export class AgentsPanel {
         ...Object.entries(agent.unavailable ?? {}).map(([tier, why]) => el("span", { class: "tier-unavailable", testid: "tier-unavailable", text: ` ${tier} unavailable`, title: why })),
       ),
       running,
+      el("td", { class: "worktrees", text: agent.worktrees_bytes === undefined ? "" : bytes(agent.worktrees_bytes), title: "disk the agent's worktrees use, as it last reported" }),
       el("td", { text: agent.version }),
       heartbeat,
     );
   }
+}
+
+function bytes(count: number): string {
+  if (count < 1024) return `${count} B`;
+  const units = ["KB", "MB", "GB", "TB"];
+  let value = count / 1024;
+  let unit = 0;
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024;
+    unit += 1;
+  }
+  return `${value.toFixed(value < 10 ? 1 : 0)} ${units[unit]}`;
 }
 
 function stateOrder(agent: AgentRecord): number {

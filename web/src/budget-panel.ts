@@ -1,8 +1,8 @@
-// The budget line of the dashboard: today's spend against the halt, the month against the alert, the breaker.
+// The dashboard's budget (issue 17): today against the halt and the month against the alert as
+// meters, the breaker's state and why, today's spend by tier and by agent, and the last 30 days.
 import type { BudgetStatus } from "../../protocol/index.ts";
+import { bars, dayColumns, meter, money } from "./budget-charts.ts";
 import { el } from "./element.ts";
-
-const money = (usd: number): string => `$${usd.toFixed(2)}`;
 
 export class BudgetPanel {
   readonly element: HTMLElement;
@@ -16,13 +16,20 @@ export class BudgetPanel {
   show(status: BudgetStatus): void {
     const open = status.breaker.state === "open";
     const alert = status.month.alerted_at !== undefined;
-    const breaker = el("span", { class: `badge ${open ? "status-failed" : "status-succeeded"}`, text: open ? "breaker open: halted" : "breaker closed" });
+    const breaker = el("span", { class: `badge ${open ? "status-failed" : "status-succeeded"}`, testid: "breaker", text: open ? "breaker open: halted" : "breaker closed" });
     breaker.dataset["state"] = status.breaker.state;
+    const refused = status.breaker.refused_today > 0 ? ` · ${status.breaker.refused_today} refused today` : "";
     this.body.replaceChildren(
-      el("span", { text: `today ${money(status.day.spent_usd)} spent + ${money(status.day.reserved_usd)} reserved of ${money(status.day.halt_usd)}` }),
-      el("span", { class: alert ? "budget-alert" : "", text: `month ${money(status.month.spent_usd)} of ${money(status.month.alert_usd)}${alert ? " — ALERT: the monthly spend passed its alert" : ""}` }),
-      breaker,
-      ...(open && status.breaker.reason ? [el("span", { class: "budget-reason", text: status.breaker.reason })] : []),
+      el(
+        "div",
+        { class: "budget-meters" },
+        meter(`today ${status.day.date}`, status.day.spent_usd, status.day.reserved_usd, status.day.halt_usd, "halt (MESH_DAILY_HALT_USD)", "budget-today"),
+        meter(`month ${status.month.month}`, status.month.spent_usd, 0, status.month.alert_usd, "alert (MESH_MONTHLY_ALERT_USD)", "budget-month"),
+        el("div", { class: "breaker-line" }, breaker, el("span", { class: "dim", text: refused })),
+        ...(open && status.breaker.reason ? [el("p", { class: "budget-reason", testid: "breaker-reason", text: status.breaker.reason })] : []),
+        ...(alert ? [el("p", { class: "budget-alert", text: `The month's spend passed its alert of ${money(status.month.alert_usd)}.` })] : []),
+      ),
+      el("div", { class: "budget-charts" }, bars("Today by tier", status.by_tier, "budget-by-tier"), bars("Today by agent", status.by_agent, "budget-by-agent"), dayColumns(status.last_30_days, "budget-days")),
     );
   }
 

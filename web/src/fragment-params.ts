@@ -41,6 +41,11 @@ export function taskFragment(taskId: string, token: string): string {
   return `#task=${encodeURIComponent(taskId)}&token=${encodeURIComponent(token)}`;
 }
 
+/** The fragment that opens the dashboard with `token`. */
+export function dashboardFragment(token: string): string {
+  return `#token=${encodeURIComponent(token)}`;
+}
+
 function decodePart(text: string): string | null {
   try {
     return decodeURIComponent(text);

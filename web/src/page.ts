@@ -1,4 +1,5 @@
-// The page's entry: reads the fragment, lays out the panels and connects them to the task room and the registry.
+// The page's entry: reads the fragment, then shows one task (`#task=…&token=…`) or the dashboard
+// (`#token=…`), each panel following its room live.
 import { AgentsPanel } from "./agents-panel.ts";
 import { HumanStepPanel } from "./human-step-panel.ts";
 import { WorkPanel } from "./work-panel.ts";
@@ -6,12 +7,15 @@ import { BudgetPanel } from "./budget-panel.ts";
 import { followBudget } from "./budget-feed.ts";
 import { followAgents } from "./agents-feed.ts";
 import { el } from "./element.ts";
-import { isTaskLink, parsePageFragment, taskFragment, type PageParams } from "./fragment-params.ts";
+import { dashboardFragment, isTaskLink, parsePageFragment, taskFragment, type PageParams } from "./fragment-params.ts";
 import { LogView } from "./log-view.ts";
 import { Notices } from "./notices.ts";
 import { isFinal, pageConnection, type SocketHealth, type SocketPhase } from "./socket-health.ts";
 import { followTask } from "./task-feed.ts";
 import { TaskPanel } from "./task-panel.ts";
+import { followTaskList } from "./task-list-feed.ts";
+import { TaskListModel } from "./task-list-model.ts";
+import { TaskListPanel } from "./task-list-panel.ts";
 
 const INVALID_LINK = "This link is invalid or expired: ask for a new watch link (POST /api/links) or run npm start again";
 
@@ -60,16 +64,9 @@ function helpText(params: PageParams): HTMLElement {
   );
 }
 
-/** Lets a dashboard open any task by id. */
-function openTaskForm(token: string): HTMLFormElement {
-  const input = el("input", { attrs: { type: "text", placeholder: "task id", "aria-label": "task id", "data-testid": "open-task-id" } });
-  const form = el("form", { class: "open-task" }, input, el("button", { text: "open task", attrs: { type: "submit" } }));
-  form.addEventListener("submit", (event) => {
-    event.preventDefault();
-    const taskId = input.value.trim();
-    if (taskId !== "") location.hash = taskFragment(taskId, token);
-  });
-  return form;
+/** Only the orchestrator token and operator links may act (cancel, decide, apply); task and dashboard links are read-only. */
+function mayAct(token: string): boolean {
+  return !token.startsWith("v1.task-") && !token.startsWith("v1.dashboard.");
 }
 
 function main(): void {
@@ -78,7 +75,8 @@ function main(): void {
   window.addEventListener("hashchange", () => location.reload());
   const notices = new Notices();
   const connection = new ConnectionState(notices);
-  const header = el("header", { class: "top" }, el("h1", { text: "agent-mesh" }), connection.element);
+  const home = el("a", { class: "home", text: "agent-mesh", attrs: { href: params.token !== null && !isTaskLink(params.token) ? dashboardFragment(params.token) : "#" } });
+  const header = el("header", { class: "top" }, el("h1", {}, home), connection.element);
   const content = el("main", { class: "content" });
   document.body.replaceChildren(header, notices.element, content);
 
@@ -87,53 +85,66 @@ function main(): void {
     content.append(helpText(params));
     return;
   }
-  if (params.taskId !== null) {
-    const taskId = params.taskId;
-    const log = new LogView();
-    // Only the orchestrator token and operator links may decide or apply; task and dashboard links are read-only.
-    const mayDecide = !token.startsWith("v1.task-") && !token.startsWith("v1.dashboard.");
-    const human = new HumanStepPanel(taskId, token, mayDecide);
-    const work = new WorkPanel(taskId, token, mayDecide);
-    const panel = new TaskPanel(taskId, [work.element, log.element]);
-    content.append(human.element, panel.element);
-    document.title = `${taskId} · agent-mesh`;
-    followTask(taskId, token, {
-      onTask: (task) => {
-        panel.show(task);
-        human.show(task);
-        work.show(task);
-      },
-      onLines: (lines) => log.append(lines),
-      onError: (error) => notices.error("task", error),
-      onHealth: (health) => {
-        connection.update("task", health, `No task ${taskId} on this mesh: check the task id in the link.`);
-        if (isFinal(health.phase)) panel.unavailable();
-      },
-    });
-  }
-  if (!isTaskLink(token)) {
-    const budget = new BudgetPanel();
-    content.append(budget.element);
-    followBudget(token, {
-      onStatus: (status) => budget.show(status),
-      onError: (error) => notices.error("budget", error),
-      onHealth: (health) => {
-        connection.update("budget", health, "The budget is not available.");
-        if (isFinal(health.phase)) budget.unavailable();
-      },
-    });
-    const agents = new AgentsPanel((taskId) => taskFragment(taskId, token), [openTaskForm(token)]);
-    content.append(agents.element);
-    if (params.taskId === null) document.title = "dashboard · agent-mesh";
-    followAgents(token, {
-      onAgents: (list, idleFlagS) => agents.show(list, idleFlagS),
-      onError: (error) => notices.error("registry", error),
-      onHealth: (health) => {
-        connection.update("registry", health, "The agent registry is not available.");
-        if (isFinal(health.phase)) agents.unavailable();
-      },
-    });
-  }
+  if (params.taskId !== null) showTask(params.taskId, token, content, notices, connection);
+  else showDashboard(token, content, notices, connection);
+}
+
+/** One task: its panel, the human step, its work and its log. */
+function showTask(taskId: string, token: string, content: HTMLElement, notices: Notices, connection: ConnectionState): void {
+  const log = new LogView();
+  const human = new HumanStepPanel(taskId, token, mayAct(token));
+  const work = new WorkPanel(taskId, token, mayAct(token));
+  const panel = new TaskPanel(taskId, [work.element, log.element]);
+  if (!isTaskLink(token)) content.append(el("a", { class: "back", testid: "back-to-dashboard", text: "← all tasks", attrs: { href: dashboardFragment(token) } }));
+  content.append(human.element, panel.element);
+  document.title = `${taskId} · agent-mesh`;
+  followTask(taskId, token, {
+    onTask: (task) => {
+      panel.show(task);
+      human.show(task);
+      work.show(task);
+    },
+    onLines: (lines) => log.append(lines),
+    onError: (error) => notices.error("task", error),
+    onHealth: (health) => {
+      connection.update("task", health, `No task ${taskId} on this mesh: check the task id in the link.`);
+      if (isFinal(health.phase)) panel.unavailable();
+    },
+  });
+}
+
+/** The mesh at a glance (issue 17): tasks, agents and the budget, each following its room live. */
+function showDashboard(token: string, content: HTMLElement, notices: Notices, connection: ConnectionState): void {
+  document.title = "dashboard · agent-mesh";
+  const model = new TaskListModel();
+  const tasks = new TaskListPanel(model, (taskId) => taskFragment(taskId, token));
+  const agents = new AgentsPanel((taskId) => taskFragment(taskId, token));
+  const budget = new BudgetPanel();
+  content.append(tasks.element, agents.element, budget.element);
+  followTaskList(token, model, {
+    onChange: () => tasks.changed(),
+    onError: (error) => notices.error("tasks", error),
+    onHealth: (health) => {
+      connection.update("tasks", health, "The task list is not available.");
+      if (isFinal(health.phase)) tasks.unavailable();
+    },
+  });
+  followAgents(token, {
+    onAgents: (list, idleFlagS) => agents.show(list, idleFlagS),
+    onError: (error) => notices.error("registry", error),
+    onHealth: (health) => {
+      connection.update("registry", health, "The agent registry is not available.");
+      if (isFinal(health.phase)) agents.unavailable();
+    },
+  });
+  followBudget(token, {
+    onStatus: (status) => budget.show(status),
+    onError: (error) => notices.error("budget", error),
+    onHealth: (health) => {
+      connection.update("budget", health, "The budget is not available.");
+      if (isFinal(health.phase)) budget.unavailable();
+    },
+  });
 }
 
 main();
