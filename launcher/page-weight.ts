@@ -1,7 +1,7 @@
 // The page's weight (issue 17, item 3): builds web/src the way `partykit deploy` builds partykit.json's
 // `serve.build` (node_modules/partykit/dist/bin.mjs: esbuild, ESM, splitting on, minified for deploy)
 // and measures what a browser fetches before anything is shown — the entry and every chunk it
-// imports statically, gzipped — apart from what it loads only on demand (Mermaid, behind `import()`).
+// imports statically, gzipped — apart from what it loads only on demand (Mermaid and diff2html, behind `import()`).
 // `npm run check:page`; test/web/page-weight.test.ts holds it under the budget.
 import { readFileSync } from "node:fs";
 import { join, relative } from "node:path";
@@ -26,10 +26,11 @@ type ServeConfig = { serve?: { build?: { entry?: string } } };
 export async function measurePageWeight(root: string = PROJECT_ROOT): Promise<PageWeight> {
   const config = JSON.parse(readFileSync(join(root, "partykit.json"), "utf8")) as ServeConfig;
   const entry = join(root, config.serve?.build?.entry ?? "web/src/page.ts");
-  const result = await esbuild.build({ entryPoints: [entry], bundle: true, splitting: true, format: "esm", minify: true, write: false, metafile: true, outdir: join(root, ".page-weight"), logLevel: "silent" });
+  const result = await esbuild.build({ entryPoints: [entry], bundle: true, splitting: true, format: "esm", minify: true, write: false, metafile: true, outdir: join(root, ".page-weight"), absWorkingDir: root, logLevel: "silent" });
   const gzipped = new Map(result.outputFiles.map((file) => [relative(root, file.path), gzipSync(file.contents).length]));
   const outputs = result.metafile.outputs;
-  const entryOut = Object.keys(outputs).find((path) => outputs[path]?.entryPoint !== undefined);
+  // With splitting, every import() target is an entry point too: the page's is the one built from its entry.
+  const entryOut = Object.keys(outputs).find((path) => outputs[path]?.entryPoint === relative(root, entry));
   if (entryOut === undefined) throw new Error("esbuild produced no entry chunk for the page");
   // The static closure: what the browser must fetch before the page runs.
   const initial = new Set<string>();

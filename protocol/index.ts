@@ -8,6 +8,7 @@ export * from "./ladder.ts";
 export * from "./acceptance.ts";
 export * from "./isolation.ts";
 export * from "./task.ts";
+export * from "./task-mermaid.ts";
 export * from "./task-request.ts";
 export * from "./agent-wire.ts";
 export * from "./agent-record.ts";

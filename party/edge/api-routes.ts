@@ -77,8 +77,8 @@ function intParam(params: URLSearchParams, field: string): number | undefined | 
 export async function routeApi(request: Request, url: URL, lobby: Party.FetchLobby, defer: Defer): Promise<Response> {
   const [, resource, ref, action, ...rest] = url.pathname.split("/").filter((part) => part.length > 0);
   const method = request.method;
-  // A person with an operator link makes the human step's decisions and applies results (the task page's buttons).
-  const isDecision = resource === "tasks" && ref !== undefined && (action === "resolve" || action === "apply") && method === "POST";
+  // A person with an operator link makes the human step's decisions, applies results and cancels tasks (the task page's buttons).
+  const isDecision = resource === "tasks" && ref !== undefined && (action === "resolve" || action === "apply" || action === "cancel") && method === "POST";
   // A task's page reads its diff with the page's link: any link that may watch the task (read-only).
   const isDiffRead = resource === "tasks" && ref !== undefined && action === "diff" && method === "GET";
   const ctx = await orchestratorContext(request, url, lobby, defer, isDecision, (scope) => isDiffRead && ref !== undefined && scopeAllowsTask(scope, ref));

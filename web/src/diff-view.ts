@@ -1,26 +1,51 @@
 // An attempt's diff on the task page: fetched from `GET /api/tasks/<id>/diff?attempt=N` with the
-// page's link, shown as text with added and removed lines coloured. Every line goes in as text, so
-// nothing in a diff is ever read as HTML.
+// page's link, drawn by diff2html (a maintained diff renderer) with highlight.js colouring the code,
+// side by side or unified as the person chose. diff2html escapes every line it draws, so nothing in
+// a diff is read as HTML. It is loaded with the first diff shown, not with the page.
 import { callApi, taskPath } from "./api-request.ts";
-import { MAX_SHOWN_DIFF_LINES, diffLines } from "./diff-lines.ts";
+import { DIFF_LAYOUT_KEY, initialDiffLayout, type DiffLayout } from "./diff-layout.ts";
 import { el } from "./element.ts";
 import { refusalText, unreachableText } from "./work-facts.ts";
+
+/** A file with more changed lines than this is not drawn (diff2html says so); the branch holds it. */
+const MAX_FILE_CHANGES = 5000;
+/** Lines longer than this are not highlighted: highlight.js is slow on minified files. */
+const MAX_HIGHLIGHT_CHARS = 2000;
 
 export class DiffView {
   readonly element: HTMLElement;
   private readonly title: HTMLElement;
-  private readonly text: HTMLPreElement;
+  private readonly status: HTMLParagraphElement;
+  private readonly body: HTMLDivElement;
+  private readonly layoutButtons: ReadonlyMap<DiffLayout, HTMLButtonElement>;
+  private layout: DiffLayout;
   /** The attempt shown (or being fetched); a late answer for another one is dropped. */
   private attempt: number | undefined;
+  /** The shown attempt's diff, kept so a layout switch redraws without fetching again. */
+  private diff: { text: string; truncated: boolean } | null = null;
 
   constructor(
     private readonly taskId: string,
     private readonly token: string,
   ) {
+    this.layout = initialDiffLayout(storedLayout(), window.innerWidth);
     this.title = el("h4", { class: "diff-heading", testid: "work-diff-title", text: "Diff" });
-    this.text = el("pre", { class: "work-diff", testid: "work-diff" });
-    this.element = el("div", { class: "work-diff-box" }, this.title, this.text);
+    const buttons = new Map<DiffLayout, HTMLButtonElement>();
+    for (const [layout, label, testid] of [
+      ["line-by-line", "unified", "diff-unified"],
+      ["side-by-side", "side by side", "diff-side-by-side"],
+    ] as const) {
+      const button = el("button", { class: "diff-layout-button", text: label, attrs: { type: "button", "data-testid": testid } });
+      button.addEventListener("click", () => this.setLayout(layout));
+      buttons.set(layout, button);
+    }
+    this.layoutButtons = buttons;
+    this.status = el("p", { class: "diff-status", testid: "diff-status", attrs: { role: "status" } });
+    this.body = el("div", { class: "diff-view", testid: "diff-view" });
+    const switcher = el("div", { class: "diff-layouts", attrs: { role: "group", "aria-label": "diff layout" } }, ...buttons.values());
+    this.element = el("div", { class: "work-diff-box" }, el("div", { class: "diff-head" }, this.title, switcher), this.status, this.body);
     this.element.hidden = true;
+    this.markLayout();
   }
 
   /** The attempt whose diff is shown, if any. */
@@ -30,20 +55,71 @@ export class DiffView {
 
   async show(attempt: number, truncated: boolean): Promise<void> {
     this.attempt = attempt;
+    this.diff = null;
     this.element.hidden = false;
     const path = `${taskPath(this.taskId, "diff")}?attempt=${attempt}`;
     this.title.textContent = `Diff of attempt ${attempt}`;
-    this.text.replaceChildren(`loading the diff of attempt ${attempt}…`);
+    this.status.textContent = `loading the diff of attempt ${attempt}…`;
+    this.body.replaceChildren();
     const answer = await callApi(path, this.token);
     if (this.attempt !== attempt) return;
-    if (!answer.answered) return void this.text.replaceChildren(unreachableText(answer.error));
-    if (!answer.ok) return void this.text.replaceChildren(`The diff of attempt ${attempt} is not available: ${refusalText(answer.status, answer.body)}`);
-    const lines = diffLines(answer.body);
-    if (lines.length === 0) return void this.text.replaceChildren(`attempt ${attempt} changed nothing`);
-    const shown = lines.slice(0, MAX_SHOWN_DIFF_LINES).map((line) => el("span", { class: `diff-line diff-${line.kind}`, text: `${line.text}\n` }));
-    const notes: HTMLElement[] = [];
-    if (lines.length > MAX_SHOWN_DIFF_LINES) notes.push(el("span", { class: "diff-note", text: `… ${lines.length - MAX_SHOWN_DIFF_LINES} more lines not shown: GET ${path} gives all of it\n` }));
-    if (truncated) notes.push(el("span", { class: "diff-note", text: "The stored diff stops at the size cap (at a file boundary); the attempt's branch holds all of it.\n" }));
-    this.text.replaceChildren(...shown, ...notes);
+    if (!answer.answered) return void (this.status.textContent = unreachableText(answer.error));
+    if (!answer.ok) return void (this.status.textContent = `The diff of attempt ${attempt} is not available: ${refusalText(answer.status, answer.body)}`);
+    if (answer.body.trim() === "") return void (this.status.textContent = `attempt ${attempt} changed nothing`);
+    this.diff = { text: answer.body, truncated };
+    await this.draw();
+  }
+
+  private setLayout(layout: DiffLayout): void {
+    this.layout = layout;
+    try {
+      localStorage.setItem(DIFF_LAYOUT_KEY, layout);
+    } catch {
+      // Storage refused (private mode, full): the choice holds for this page only.
+    }
+    this.markLayout();
+    void this.draw();
+  }
+
+  private markLayout(): void {
+    for (const [layout, button] of this.layoutButtons) button.setAttribute("aria-pressed", String(layout === this.layout));
+    this.body.dataset["layout"] = this.layout;
+  }
+
+  private async draw(): Promise<void> {
+    const diff = this.diff;
+    const attempt = this.attempt;
+    if (diff === null) return;
+    try {
+      const [{ Diff2HtmlUI }, { ColorSchemeType }] = await Promise.all([import("diff2html/lib-esm/ui/js/diff2html-ui-slim.js"), import("diff2html/lib-esm/types.js")]);
+      if (this.diff !== diff || this.attempt !== attempt) return;
+      const ui = new Diff2HtmlUI(this.body, diff.text, {
+        outputFormat: this.layout,
+        drawFileList: false,
+        matching: "lines",
+        highlight: true,
+        colorScheme: ColorSchemeType.AUTO,
+        synchronisedScroll: true,
+        fileContentToggle: false,
+        stickyFileHeaders: false,
+        diffMaxChanges: MAX_FILE_CHANGES,
+        maxLineLengthHighlight: MAX_HIGHLIGHT_CHARS,
+      });
+      ui.draw();
+      ui.highlightCode();
+      this.status.textContent = diff.truncated ? "The stored diff stops at the size cap (at a file boundary); the attempt's branch holds all of it." : "";
+    } catch (error) {
+      // The renderer failed (or its chunk did not load): the diff is still readable as text.
+      this.status.textContent = `The diff could not be drawn (${error instanceof Error ? error.message : String(error)}); here it is as text:`;
+      this.body.replaceChildren(el("pre", { class: "diff-plain", text: diff.text }));
+    }
+  }
+}
+
+function storedLayout(): string | null {
+  try {
+    return localStorage.getItem(DIFF_LAYOUT_KEY);
+  } catch {
+    return null;
   }
 }

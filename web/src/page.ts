@@ -1,18 +1,14 @@
 // The page's entry: reads the fragment, then shows one task (`#task=…&token=…`) or the dashboard
 // (`#token=…`), each panel following its room live.
 import { AgentsPanel } from "./agents-panel.ts";
-import { HumanStepPanel } from "./human-step-panel.ts";
-import { WorkPanel } from "./work-panel.ts";
 import { BudgetPanel } from "./budget-panel.ts";
 import { followBudget } from "./budget-feed.ts";
 import { followAgents } from "./agents-feed.ts";
 import { el } from "./element.ts";
 import { dashboardFragment, isTaskLink, parsePageFragment, taskFragment, type PageParams } from "./fragment-params.ts";
-import { LogView } from "./log-view.ts";
 import { Notices } from "./notices.ts";
 import { isFinal, pageConnection, type SocketHealth, type SocketPhase } from "./socket-health.ts";
-import { followTask } from "./task-feed.ts";
-import { TaskPanel } from "./task-panel.ts";
+import { showTaskPage } from "./task-page.ts";
 import { followTaskList } from "./task-list-feed.ts";
 import { TaskListModel } from "./task-list-model.ts";
 import { TaskListPanel } from "./task-list-panel.ts";
@@ -64,11 +60,6 @@ function helpText(params: PageParams): HTMLElement {
   );
 }
 
-/** Only the orchestrator token and operator links may act (cancel, decide, apply); task and dashboard links are read-only. */
-function mayAct(token: string): boolean {
-  return !token.startsWith("v1.task-") && !token.startsWith("v1.dashboard.");
-}
-
 function main(): void {
   const params = parsePageFragment(location.hash);
   // The fragment is the page's whole state: a new one starts the page afresh.
@@ -89,27 +80,11 @@ function main(): void {
   else showDashboard(token, content, notices, connection);
 }
 
-/** One task: its panel, the human step, its work and its log. */
+/** One task: its panel (cancel, the path), the human step, its work (apply, the diff) and its log. */
 function showTask(taskId: string, token: string, content: HTMLElement, notices: Notices, connection: ConnectionState): void {
-  const log = new LogView();
-  const human = new HumanStepPanel(taskId, token, mayAct(token));
-  const work = new WorkPanel(taskId, token, mayAct(token));
-  const panel = new TaskPanel(taskId, [work.element, log.element]);
-  if (!isTaskLink(token)) content.append(el("a", { class: "back", testid: "back-to-dashboard", text: "← all tasks", attrs: { href: dashboardFragment(token) } }));
-  content.append(human.element, panel.element);
-  document.title = `${taskId} · agent-mesh`;
-  followTask(taskId, token, {
-    onTask: (task) => {
-      panel.show(task);
-      human.show(task);
-      work.show(task);
-    },
-    onLines: (lines) => log.append(lines),
+  showTaskPage(taskId, token, content, {
     onError: (error) => notices.error("task", error),
-    onHealth: (health) => {
-      connection.update("task", health, `No task ${taskId} on this mesh: check the task id in the link.`);
-      if (isFinal(health.phase)) panel.unavailable();
-    },
+    onHealth: (health) => connection.update("task", health, `No task ${taskId} on this mesh: check the task id in the link.`),
   });
 }
 

@@ -1,9 +1,13 @@
-// The task panel: id, name, status badge, tier, instruction, attempts table; then what the page puts
-// below them (the attempts' work, the live log).
-import type { Attempt, TaskRecord } from "../../protocol/index.ts";
+// The task panel: id, name, status badge, tier, instruction, the attempts table, the task's path as
+// a diagram; then what the page puts below them (the attempts' work, the live log).
+import { taskMermaid, type AcceptanceEvidence, type Attempt, type TaskRecord } from "../../protocol/index.ts";
 import { el } from "./element.ts";
+import { MermaidView } from "./mermaid-view.ts";
+import { acceptanceText } from "./work-facts.ts";
 import { emptyRow, headRow } from "./table-rows.ts";
 import { duration } from "./time-format.ts";
+
+const ATTEMPT_COLUMNS = ["#", "tier", "agent", "executor", "status", "class", "exit", "latency", "tokens", "cost", "acceptance"];
 
 /** Instructions longer than this start collapsed. */
 const COLLAPSE_AFTER_CHARS = 280;
@@ -22,11 +26,15 @@ export class TaskPanel {
   private readonly output: HTMLDetailsElement;
   private readonly outputText: HTMLPreElement;
   private readonly attempts: HTMLTableSectionElement;
+  private readonly diagram = new MermaidView();
   /** Everything the snapshot fills in: hidden until the first one arrives. */
   private readonly details: HTMLDivElement;
 
-  /** `below`: sections shown under the attempts table, in order (the work panel, the log). */
-  constructor(taskId: string, below: HTMLElement[]) {
+  /**
+   * `below`: sections shown under the attempts table, in order (the work panel, the log);
+   * `actions`: what the page's credential may do to the task, beside its status.
+   */
+  constructor(taskId: string, below: HTMLElement[], actions?: HTMLElement) {
     this.nameLine = el("h2", { class: "task-title" }, el("code", { class: "task-id", testid: "task-id", text: taskId }));
     this.status = el("span", { class: "badge status-unknown", testid: "task-status", text: "loading", attrs: { "data-status": "" } });
     this.tier = el("span", { class: "tier", testid: "task-tier" });
@@ -44,14 +52,10 @@ export class TaskPanel {
     this.output = el("details", { class: "task-output" }, el("summary", { text: "output" }), this.outputText);
     this.output.hidden = true;
     this.attempts = el("tbody", { testid: "attempts" });
-    const attemptsTable = el(
-      "table",
-      { class: "attempts" },
-      el("thead", {}, headRow(["#", "tier", "agent", "executor", "status", "failure", "exit", "latency", "cost"])),
-      this.attempts,
-    );
-    const head = el("div", { class: "task-head" }, this.nameLine, this.status, this.tier);
-    this.details = el("div", { class: "task-details" }, this.facts, this.instruction, this.problem, this.output, el("h3", { text: "Attempts" }), attemptsTable);
+    // At 375 px the table scrolls inside its box, never the page.
+    const attemptsTable = el("div", { class: "table-scroll" }, el("table", { class: "attempts" }, el("thead", {}, headRow(ATTEMPT_COLUMNS)), this.attempts));
+    const head = el("div", { class: "task-head" }, this.nameLine, this.status, this.tier, ...(actions === undefined ? [] : [actions]));
+    this.details = el("div", { class: "task-details" }, this.facts, this.instruction, this.problem, this.output, el("h3", { text: "Attempts" }), attemptsTable, this.diagram.element);
     this.details.hidden = true;
     this.element = el("section", { class: "panel task-panel", testid: "task-panel" }, head, this.details, ...below);
   }
@@ -88,7 +92,8 @@ export class TaskPanel {
     this.problem.replaceChildren(...(task.error ? [el("code", { text: task.error.code }), " ", task.error.message] : []));
     this.output.hidden = task.output === undefined || task.output === "";
     if (task.output !== undefined && this.outputText.textContent !== task.output) this.outputText.textContent = task.output;
-    this.attempts.replaceChildren(...(task.attempts.length > 0 ? task.attempts.map(attemptRow) : [emptyRow(9, "no attempts yet")]));
+    this.attempts.replaceChildren(...(task.attempts.length > 0 ? task.attempts.flatMap(attemptRows) : [emptyRow(ATTEMPT_COLUMNS.length, "no attempts yet")]));
+    this.diagram.show(taskMermaid(task));
     document.title = `${task.status.replace("_", " ")} · ${task.name ?? task.task_id} · agent-mesh`;
   }
 
@@ -100,11 +105,14 @@ export class TaskPanel {
   }
 }
 
-function attemptRow(attempt: Attempt): HTMLTableRowElement {
+/** An attempt's row, and below it a full-width row with its acceptance evidence when it has any. */
+function attemptRows(attempt: Attempt): HTMLTableRowElement[] {
   const exit = attempt.exit_code !== undefined ? String(attempt.exit_code) : (attempt.signal ?? "");
   const executor = attempt.model === undefined ? attempt.executor : `${attempt.executor} (${attempt.model})`;
   const ended = attempt.status !== "dispatched" && attempt.status !== "running";
-  return el(
+  const evidence = attempt.acceptance;
+  const { input, output } = attempt.tokens;
+  const row = el(
     "tr",
     { attrs: { "data-attempt": String(attempt.n) } },
     cell(String(attempt.n)),
@@ -112,11 +120,26 @@ function attemptRow(attempt: Attempt): HTMLTableRowElement {
     cell(attempt.agent ?? "waiting for an agent", attempt.agent === null ? "dim" : undefined),
     cell(executor),
     el("td", {}, el("span", { class: `badge small status-${attempt.status}`, text: attempt.status })),
-    cell(attempt.failure_class ?? ""),
+    cell(attempt.failure_class ?? "", "failure-class"),
     cell(exit),
     cell(ended || attempt.latency_ms > 0 ? duration(attempt.latency_ms) : ""),
-    cell(attempt.cost_usd > 0 ? `$${attempt.cost_usd.toFixed(4)}` : ""),
+    el("td", { class: "number", text: input + output > 0 ? `${input} in · ${output} out` : "" }),
+    el("td", { class: "number", text: attempt.cost_usd > 0 ? `$${attempt.cost_usd.toFixed(4)}` : "" }),
+    el("td", {}, ...(evidence === undefined ? [] : [el("span", { class: `check ${evidence.passed ? "passed" : "failed"}`, text: evidence.passed ? "passed" : "failed" })])),
   );
+  return evidence === undefined ? [row] : [row, evidenceRow(attempt.n, evidence)];
+}
+
+/** The acceptance check's command, exit and output tail; a failed check opens by itself, as its output is why the attempt failed. */
+function evidenceRow(n: number, evidence: AcceptanceEvidence): HTMLTableRowElement {
+  const details = el(
+    "details",
+    { class: `acceptance ${evidence.passed ? "passed" : "failed"}`, testid: `acceptance-${n}` },
+    el("summary", { text: `#${n} ${acceptanceText(evidence)}` }),
+    el("pre", { text: evidence.output_tail === "" ? "(no output)" : evidence.output_tail }),
+  );
+  details.open = !evidence.passed;
+  return el("tr", { class: "evidence", attrs: { "data-evidence": String(n) } }, el("td", { attrs: { colspan: String(ATTEMPT_COLUMNS.length) } }, details));
 }
 
 function selectorText(task: TaskRecord): string {

@@ -1,8 +1,8 @@
 // One attempt's work on the task page: where it ran (worktree, branch, commit, base), its diff stat,
-// its acceptance evidence (command, exit code, passed, output tail), and a button for its diff.
+// and a button for its diff. (Its acceptance evidence is in the attempts table, task-panel.ts.)
 import type { Attempt } from "../../protocol/index.ts";
 import { el } from "./element.ts";
-import { acceptanceText, attemptWorkText } from "./work-facts.ts";
+import { attemptWorkText } from "./work-facts.ts";
 
 export function workAttemptRow(attempt: Attempt, diffShown: boolean, onDiff: (attempt: Attempt) => void): HTMLElement {
   const row = el(
@@ -17,18 +17,6 @@ export function workAttemptRow(attempt: Attempt, diffShown: boolean, onDiff: (at
     button.disabled = diffShown;
     button.addEventListener("click", () => onDiff(attempt));
     row.append(" ", button);
-  }
-  const evidence = attempt.acceptance;
-  if (evidence !== undefined) {
-    // A failed check opens by itself: its output is why the attempt failed.
-    const details = el(
-      "details",
-      { class: `work-acceptance ${evidence.passed ? "passed" : "failed"}`, testid: `work-acceptance-${attempt.n}` },
-      el("summary", { text: acceptanceText(evidence) }),
-      el("pre", { text: evidence.output_tail === "" ? "(no output)" : evidence.output_tail }),
-    );
-    details.open = !evidence.passed;
-    row.append(details);
   }
   return row;
 }

@@ -1,6 +1,6 @@
-// The work of a task on its page (issue 12): each attempt's worktree, branch, commit, diff stat and
-// acceptance evidence; the diff of one attempt (the result's, until the person picks another); the
-// task's result, the consensus's reasons, whether it was applied; and, for an operator link, apply.
+// The work of a task on its page (issue 12): each attempt's worktree, branch, commit and diff stat;
+// the diff of one attempt (the result's, until the person picks another); the task's result, the
+// consensus's reasons, whether it was applied; and, for a credential that may act, apply.
 import type { Attempt, TaskRecord } from "../../protocol/index.ts";
 import { callApi, taskPath } from "./api-request.ts";
 import { DiffView } from "./diff-view.ts";
@@ -14,8 +14,8 @@ export class WorkPanel {
   private readonly consensus: HTMLElement;
   private readonly applied: HTMLParagraphElement;
   private readonly attempts: HTMLElement;
-  private readonly applyButton: HTMLButtonElement;
-  private readonly applyNote: HTMLSpanElement;
+  /** Absent for a read-only link. */
+  private readonly apply: { button: HTMLButtonElement; note: HTMLSpanElement } | null;
   private readonly applyOutcome: HTMLParagraphElement;
   private readonly diff: DiffView;
   private task: TaskRecord | null = null;
@@ -33,15 +33,18 @@ export class WorkPanel {
     this.consensus = el("div", { class: "work-consensus", testid: "work-consensus" });
     this.applied = el("p", { class: "work-applied", testid: "work-applied" });
     this.attempts = el("div", { class: "work-attempts", testid: "work-attempts" });
-    this.applyButton = el("button", { text: "apply to my checkout", attrs: { type: "button", "data-testid": "work-apply" } });
-    this.applyButton.disabled = true;
-    this.applyButton.addEventListener("click", () => void this.apply());
-    this.applyNote = el("span", { class: "work-apply-note", testid: "work-apply-note" });
     this.applyOutcome = el("p", { class: "work-apply-outcome", testid: "work-apply-outcome", attrs: { role: "status" } });
-    const actions = el("div", { class: "work-actions" }, this.applyButton, " ", this.applyNote);
-    actions.hidden = !canApply;
+    const actions: HTMLElement[] = [];
+    if (canApply) {
+      const button = el("button", { text: "apply to my checkout", attrs: { type: "button", "data-testid": "work-apply" } });
+      button.disabled = true;
+      button.addEventListener("click", () => void this.applyResult());
+      const note = el("span", { class: "work-apply-note", testid: "work-apply-note" });
+      this.apply = { button, note };
+      actions.push(el("div", { class: "work-actions" }, button, " ", note), this.applyOutcome);
+    } else this.apply = null;
     this.diff = new DiffView(taskId, token);
-    this.element = el("section", { class: "work", testid: "work" }, el("h3", { text: "Work" }), this.result, this.consensus, this.applied, actions, this.applyOutcome, this.attempts, this.diff.element);
+    this.element = el("section", { class: "work", testid: "work" }, el("h3", { text: "Work" }), this.result, this.consensus, this.applied, ...actions, this.attempts, this.diff.element);
     this.element.hidden = true;
   }
 
@@ -56,9 +59,11 @@ export class WorkPanel {
     const applied = appliedText(task);
     this.applied.hidden = applied === null;
     this.applied.textContent = applied ?? "";
-    const availability = applyAvailability(task);
-    this.applyButton.disabled = this.applying || !availability.enabled;
-    this.applyNote.textContent = availability.note;
+    if (this.apply !== null) {
+      const availability = applyAvailability(task);
+      this.apply.button.disabled = this.applying || !availability.enabled;
+      this.apply.note.textContent = availability.note;
+    }
     const preferred = this.chosen ? undefined : preferredAttempt(task);
     if (preferred !== undefined && preferred.n !== this.diff.shown()) void this.diff.show(preferred.n, preferred.diff_truncated === true);
     this.attempts.replaceChildren(...worked.map((attempt) => workAttemptRow(attempt, attempt.n === this.diff.shown(), (picked) => this.pick(picked))));
@@ -70,18 +75,19 @@ export class WorkPanel {
     if (this.task !== null) this.show(this.task);
   }
 
-  private async apply(): Promise<void> {
+  private async applyResult(): Promise<void> {
+    if (this.apply === null) return;
     this.applying = true;
-    this.applyButton.disabled = true;
+    this.apply.button.disabled = true;
     this.applyOutcome.textContent = "applying: the agent that ran the attempt merges its branch into your checkout…";
     const answer = await callApi(taskPath(this.taskId, "apply"), this.token, { method: "POST" });
     this.applying = false;
     if (!answer.answered) this.applyOutcome.textContent = unreachableText(answer.error);
-    else if (!answer.ok) this.applyOutcome.textContent = `Not applied, nothing changed. ${refusalText(answer.status, answer.body)}`;
+    else if (!answer.ok) this.applyOutcome.textContent = `Not applied, nothing changed: ${refusalText(answer.status, answer.body)}`;
     else this.applyOutcome.textContent = appliedReplyText(answer.body);
     // The room sends the applied task to every viewer too; until then the page keeps what it knows.
     if (this.task !== null) this.show(this.task);
-    if (answer.answered && answer.ok) this.applyButton.disabled = true;
+    if (answer.answered && answer.ok) this.apply.button.disabled = true;
   }
 }
 
