@@ -23,9 +23,10 @@ export type CookieMatch = (cookie: string) => boolean;
  */
 const MAX_ROUNDS = 20;
 /**
- * A scan that finds nothing is trusted only when a second one, this long after, agrees: a process
- * caught in the middle of `execve` (a carrier's fresh child becoming `setsid`, then `sleep`) reads
- * an empty environment for that moment, and would otherwise be missed by the last round (seen in CI).
+ * After a sweep killed something, a scan that finds nothing is trusted only when a second one, this
+ * long after, agrees: a process caught in the middle of `execve` (a carrier's fresh child becoming
+ * `setsid`, then `sleep`) reads an empty environment for that moment, and would otherwise be missed
+ * by the last round (seen in CI). A sweep that found nothing at all pays no pause (every attempt's end).
  */
 const SETTLE_MS = 30;
 /** Environments read at once (each an open file). */
@@ -39,6 +40,7 @@ export async function sweepCookieCarriers(matches: CookieMatch): Promise<number[
   const sweep = new Sweep(matches);
   for (let round = 0; round < MAX_ROUNDS; round++) {
     if (sweep.killFound(await scanCookieCarriers())) continue;
+    if (sweep.killed().length === 0) break;
     await new Promise((resolve) => setTimeout(resolve, SETTLE_MS));
     if (!sweep.killFound(await scanCookieCarriers())) break;
   }
@@ -50,6 +52,7 @@ export function sweepCookieCarriersNow(matches: CookieMatch): number[] {
   const sweep = new Sweep(matches);
   for (let round = 0; round < MAX_ROUNDS; round++) {
     if (sweep.killFound(scanCookieCarriersNow())) continue;
+    if (sweep.killed().length === 0) break;
     // A synchronous pause: this runs where the event loop cannot (at start, in the exit hook).
     Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, SETTLE_MS);
     if (!sweep.killFound(scanCookieCarriersNow())) break;
