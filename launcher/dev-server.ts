@@ -21,6 +21,11 @@ export type DevServerOptions = {
   readyTimeoutMs?: number;
   /** The address to listen on; 127.0.0.1 unless told otherwise (INTERFACES.md "Agent identity and limits"). */
   host?: string;
+  /**
+   * Whether partykit bundles the page (web/src, Mermaid and diff2html among it) as it starts; default
+   * true. Test servers no browser opens skip it: about 2 s of two cores per start.
+   */
+  buildPage?: boolean;
 };
 
 export type DevServer = { url: string; process: ChildProcess; stop(): Promise<void> };
@@ -46,7 +51,7 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
   // line where `ps` shows them to every local user (issue 14).
   const configDir = mkdtempSync(join(tmpdir(), "mesh-dev-config-"));
   const configFile = join(configDir, "partykit.json");
-  writeFileSync(configFile, JSON.stringify(devConfig(options.vars)), { mode: 0o600 });
+  writeFileSync(configFile, JSON.stringify(devConfig(options.vars, options.buildPage ?? true)), { mode: 0o600 });
   const args = [partykitBin(), "dev", "--config", configFile, "--port", String(options.port), "--persist", options.persistDir, "--no-hotkeys", "--disable-request-cf-fetch"];
   const child = spawn(process.execPath, args, {
     cwd: PROJECT_ROOT,
@@ -85,7 +90,7 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
 type PartykitConfig = { main?: string; parties?: Record<string, string>; serve?: { path?: string; build?: { entry?: string; outdir?: string } }; vars?: Record<string, unknown>; compatibilityFlags?: string[] };
 
 /** partykit.json with the vars added and every path made absolute (partykit reads a config's paths from the config's folder). */
-function devConfig(vars: Record<string, string>): PartykitConfig {
+function devConfig(vars: Record<string, string>, buildPage: boolean): PartykitConfig {
   const config = JSON.parse(readFileSync(join(PROJECT_ROOT, "partykit.json"), "utf8")) as PartykitConfig;
   const at = (path: string | undefined): string | undefined => (path === undefined ? undefined : resolve(PROJECT_ROOT, path));
   return {
@@ -94,7 +99,7 @@ function devConfig(vars: Record<string, string>): PartykitConfig {
     ...(config.parties === undefined ? {} : { parties: Object.fromEntries(Object.entries(config.parties).map(([name, path]) => [name, resolve(PROJECT_ROOT, path)])) }),
     ...(config.serve === undefined
       ? {}
-      : { serve: { ...config.serve, path: at(config.serve.path), ...(config.serve.build === undefined ? {} : { build: { ...config.serve.build, entry: at(config.serve.build.entry), outdir: at(config.serve.build.outdir) } }) } }),
+      : { serve: { path: at(config.serve.path), ...(config.serve.build === undefined || !buildPage ? {} : { build: { ...config.serve.build, entry: at(config.serve.build.entry), outdir: at(config.serve.build.outdir) } }) } }),
     vars: { ...config.vars, ...vars },
     // partykit dev adds nodejs_compat itself, and workerd refuses a flag given twice; deploy sends only
     // partykit.json's flags, so the file names it for production (launcher/production-bundle.ts).

@@ -16,7 +16,7 @@ let browser: BrowserContext;
 let profile: string;
 
 beforeAll(async () => {
-  mesh = await startMesh();
+  mesh = await startMesh({}, { page: true });
   agent = await startAgent(mesh, "vm-browser", {
     // ~6 s of output: 10 lines every 200 ms, so the page must show them as they come.
     // opus names a CLI that is not installed: the agent's preflight does not offer it (issue 16), and the dashboard says so.

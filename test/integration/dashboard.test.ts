@@ -1,6 +1,7 @@
 // The dashboard (issue 17) in real headless Chromium against the real mesh: the task list follows the
-// directory live, filters, searches, pins what waits for a person, opens a task, moves by keyboard,
-// and stays a window of rows with 10,000 tasks. Screenshots go to $MESH_SCREENSHOTS (default ./screenshots).
+// directory live (and again after the server restarts), filters, searches, pins what waits for a
+// person, opens a task, moves by keyboard, and stays a window of rows with 10,000 tasks.
+// Screenshots go to $MESH_SCREENSHOTS (default ./screenshots).
 import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
@@ -21,7 +22,7 @@ let dashboardUrl: string;
 
 beforeAll(async () => {
   mkdirSync(SHOTS, { recursive: true });
-  mesh = await startMesh();
+  mesh = await startMesh({}, { page: true });
   agents = await Promise.all([
     // The demo CLI (npm start's) replays real output formats with tokens and cost, so the budget has something to draw.
     startAgent(mesh, "vm-dash", { executors: { sonnet: demo("claude-stream-json", "claude-sonnet-4-5-20250929"), codex: demo("codex-jsonl", "gpt-5.3-codex") } }),
@@ -144,6 +145,24 @@ describe("the dashboard", () => {
     await mesh.api(`/api/tasks/${added.task_id}/cancel`, { method: "POST" });
   });
 
+  it("follows on after the server restarts: it reconnects and lists what was made since", async () => {
+    const page = await browser.newPage();
+    await page.goto(dashboardUrl);
+    await waitFor("the list", async () => (await shownIds(page)).length >= 4);
+    await mesh.stopServer();
+    await waitFor("the page to notice", async () => (await page.getByTestId("connection-state").getAttribute("data-state")) !== "live", 15_000);
+    await mesh.startServer();
+    const after = await create({ instruction: "foxtrot: made after the restart", executor: "opus", queue_timeout_s: 600 });
+    await waitFor("the new task on the reconnected page", async () => (await row(page, after.task_id).count()) === 1, 30_000);
+    expect(await page.getByTestId("connection-state").getAttribute("data-state")).toBe("live");
+    // Nothing listed before went missing, nothing is there twice.
+    const ids = await shownIds(page);
+    expect(ids).toEqual(expect.arrayContaining([person.task_id, queued.task_id, coded.task_id, painted.task_id, after.task_id]));
+    expect(new Set(ids).size).toBe(ids.length);
+    await mesh.api(`/api/tasks/${after.task_id}/cancel`, { method: "POST" });
+    await page.close();
+  });
+
   it("keeps 10,000 tasks a window of rows: scrolls to the oldest, filters and searches them", async () => {
     // The real directory room, with 10,000 summaries as task rooms would list them (10,000 live task
     // rooms would not fit a test machine's memory under partykit dev).
@@ -164,7 +183,7 @@ describe("the dashboard", () => {
     const errors: string[] = [];
     page.on("pageerror", (error) => errors.push(error.message));
     page.on("console", (line) => errors.push(line.text()));
-    await waitFor("the whole list counted", async () => Number(await page.getByTestId("task-count").getAttribute("data-count")) >= 10_005, 30_000).catch(async (error: unknown) => {
+    await waitFor("the whole list counted", async () => Number(await page.getByTestId("task-count").getAttribute("data-count")) >= 10_006, 30_000).catch(async (error: unknown) => {
       throw new Error(`${String(error)}; the page says ${await page.getByTestId("task-count").textContent()}; ${errors.join(" | ")}`);
     });
     expect(await page.locator('[data-testid="task-list"] [data-task]').count()).toBeLessThan(60);

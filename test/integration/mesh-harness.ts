@@ -14,14 +14,27 @@ import { TaskToViewer, parseMessage, type AgentRecord, type ExecutorsFile, type 
 
 export const FIXTURES = join(import.meta.dirname, "../fixtures");
 
+/**
+ * Ports for test servers come from below Linux's ephemeral range (32768-60999): a port the kernel
+ * handed out for `listen(0)` could meanwhile become the local end of one of the tests' many outgoing
+ * connections, and workerd then failed to bind it ("Address already in use", seen in CI).
+ */
+const TEST_PORTS = { from: 20_000, to: 32_000 };
+
+/** A port nothing listens on now, picked at random below the ephemeral range. */
 export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
+  for (let tries = 0; tries < 50; tries++) {
+    const port = TEST_PORTS.from + Math.floor(Math.random() * (TEST_PORTS.to - TEST_PORTS.from));
+    if (await canListen(port)) return port;
+  }
+  throw new Error(`no free port between ${TEST_PORTS.from} and ${TEST_PORTS.to} after 50 tries`);
+}
+
+function canListen(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
     const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      server.close(() => (typeof address === "object" && address !== null ? resolve(address.port) : reject(new Error("no port"))));
-    });
+    server.once("error", () => resolve(false));
+    server.listen(port, "127.0.0.1", () => server.close(() => resolve(true)));
   });
 }
 
@@ -62,12 +75,13 @@ export type Mesh = {
 };
 
 /** A fresh mesh server with new secrets and an empty persist directory outside the project. */
-export async function startMesh(settings: Record<string, string> = {}): Promise<Mesh> {
+/** `page`: partykit builds the browser page too (only the browser tests need it; it costs each start about 2 s). */
+export async function startMesh(settings: Record<string, string> = {}, { page = false }: { page?: boolean } = {}): Promise<Mesh> {
   const port = await freePort();
   const persistDir = mkdtempSync(join(tmpdir(), "mesh-test-"));
   const secrets = { MESH_ORCHESTRATOR_TOKEN: newToken(), MESH_AGENT_TOKEN: newToken() };
   const vars = { ...serverVars(secrets), ...settings };
-  let server: DevServer | null = await startDevServer({ port, persistDir, vars });
+  let server: DevServer | null = await startDevServer({ port, persistDir, vars, buildPage: page });
   const url = `http://127.0.0.1:${port}`;
   const mesh: Mesh = {
     url,
@@ -118,7 +132,7 @@ export async function startMesh(settings: Record<string, string> = {}): Promise<
       server = null;
     },
     async startServer() {
-      server = await startDevServer({ port, persistDir, vars });
+      server = await startDevServer({ port, persistDir, vars, buildPage: page });
     },
     async stop() {
       await server?.stop();

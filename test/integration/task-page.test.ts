@@ -25,7 +25,7 @@ const node = (fixture: string, ...args: string[]): string[] => [process.execPath
 
 beforeAll(async () => {
   mkdirSync(SHOTS, { recursive: true });
-  mesh = await startMesh();
+  mesh = await startMesh({}, { page: true });
   agents = await Promise.all([
     startAgent(mesh, "vm-page", {
       executors: {
