@@ -46,9 +46,13 @@ export default class TaskDirectoryRoom implements Party.Server {
     }
     const parsed = parseMessage(DashboardToDirectory, raw);
     if (!parsed.ok) return send(connection, { type: "error", ...parsed.error });
+    // One subscription per socket (the page sends one per open): a repeated one would cost a whole list each.
+    if (this.subscribed.has(connection)) return send(connection, { type: "error", code: "conflict", message: "this socket already follows the task list; reconnect to subscribe again" });
+    // Marked before the wait, so a second subscription arriving meanwhile is refused too; a change sent
+    // before the list is harmless (the list's first part replaces everything).
+    this.subscribed.add(connection);
     const feed = await this.loadFeed();
     for (const message of feed.answer(parsed.value)) send(connection, message);
-    this.subscribed.add(connection);
   }
 
   private loadFeed(): Promise<TaskListFeed> {
