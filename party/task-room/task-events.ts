@@ -124,7 +124,8 @@ export function stored(previous: TaskRecord | null, changed: TaskRecord, note: s
   const task = withWaiting(changed);
   const effects: TaskEffect[] = [{ kind: "store", task, note, attempt }];
   // The directory hears of every change its list shows (status, tier, waiting, agent, cost), not of each stored line.
-  if (previous === null || !sameListing(summaryOf(previous), summaryOf(task))) effects.push({ kind: "index", summary: summaryOf(task) });
+  const summary = summaryOf(task);
+  if (previous === null || !sameListing(summaryOf(previous), summary)) effects.push({ kind: "index", summary });
   const ended = FINISHED_TASK_STATUSES.includes(task.status) && (previous === null || !FINISHED_TASK_STATUSES.includes(previous.status));
   const agents = [...new Set(task.attempts.filter((a) => a.isolation === "worktree" && a.agent !== null).map((a) => a.agent as string))];
   if (ended && agents.length > 0) effects.push({ kind: "ended", agents, ...(task.result === undefined ? {} : { keep: task.result.attempt }) });

@@ -1,11 +1,12 @@
 // What the page's credential may do. The orchestrator token and operator links act (cancel, decide,
 // apply); task links and dashboard links only watch, and the page shows them no action buttons.
+import { isTaskLink } from "./fragment-params.ts";
 
-/** Prefixes of the read-only viewer links (party/auth/viewer-link.ts mints them). */
-const READ_ONLY_PREFIXES = ["v1.task-", "v1.dashboard."] as const;
+/** Prefix of a dashboard link (party/auth/viewer-link.ts mints it); task links: fragment-params.ts. */
+const DASHBOARD_LINK_PREFIX = "v1.dashboard.";
 
 export function mayAct(token: string): boolean {
-  return !READ_ONLY_PREFIXES.some((prefix) => token.startsWith(prefix));
+  return !isTaskLink(token) && !token.startsWith(DASHBOARD_LINK_PREFIX);
 }
 
 /** The one line a read-only page shows in place of its buttons. */
