@@ -246,6 +246,11 @@ export const AttemptExit = z.object({
   diff_fingerprint: z.array(z.string().max(16)).max(2000).optional(),
   acceptance: AcceptanceEvidence.optional(),
   checkout: z.object({ repo: z.string().max(4096), branch: z.string().max(300).optional() }).optional(),
+  /**
+   * The CLI told its cost only at its end, and it passed the attempt's cap: the run was not stopped
+   * and keeps its result; the excess counts toward the daily halt (docs/budget.md).
+   */
+  over_cap: z.boolean().optional(),
 });
 export type AttemptExit = z.infer<typeof AttemptExit>;
 
@@ -275,11 +280,24 @@ export type AttemptSession = z.infer<typeof AttemptSession>;
 export const AgentToTask = z.discriminatedUnion("type", [AttemptHello, LogBatch, AttemptDiff, AttemptExit, AttemptSession]);
 export type AgentToTask = z.infer<typeof AgentToTask>;
 
+/** An attempt's cost cap and which limit it comes from, so a stop can say which cap it was. */
+export const AttemptCap = z.object({
+  usd: z.number().nonnegative(),
+  of: z.enum(["task", "daily_halt"]),
+});
+export type AttemptCap = z.infer<typeof AttemptCap>;
+
 /** Task room → agent: hello accepted; resume sending from `next_line`. */
 export const AttemptAccepted = z.object({
   type: z.literal("attempt.accepted"),
   attempt: z.number().int().positive(),
   next_line: z.number().int().nonnegative(),
+  /**
+   * The attempt's cost cap, granted by the budget when the attempt was let start (docs/budget.md):
+   * the task's remaining `max_cost_usd`, or what the daily halt leaves, whichever is lower. The agent
+   * stops a CLI whose streamed cost passes it; it replaces `task.assign`'s `max_cost_usd`.
+   */
+  cap: AttemptCap.optional(),
 });
 export type AttemptAccepted = z.infer<typeof AttemptAccepted>;
 

@@ -128,6 +128,10 @@ export const Attempt = z.object({
   acceptance: AcceptanceEvidence.optional(),
   /** The user's repository and the branch its checkout had at `base`: where `apply` merges to. */
   checkout: z.object({ repo: z.string(), branch: z.string().optional() }).optional(),
+  /** The cap the budget granted it when it started (docs/budget.md). */
+  cap_usd: z.number().nonnegative().optional(),
+  /** Its cost came only at its end and passed its cap: it kept its result; the excess counts toward the halt. */
+  over_cap: z.boolean().optional(),
 });
 export type Attempt = z.infer<typeof Attempt>;
 
