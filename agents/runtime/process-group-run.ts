@@ -3,6 +3,7 @@ import { accessSync, constants, statSync } from "node:fs";
 import { delimiter, join, resolve } from "node:path";
 import type { FailureClass } from "../../protocol/index.ts";
 import { COOKIE_VARIABLE, newAttemptCookie } from "./attempt-cookie.ts";
+import { startAttemptGuard } from "./attempt-guard.ts";
 import { sweepCookieCarriers } from "./cookie-sweep.ts";
 import { kernelOomKills } from "./kernel-oom-kills.ts";
 import { LineSplitter } from "./line-splitter.ts";
@@ -40,8 +41,11 @@ export interface GroupEnd {
 export interface RunningGroup {
   /** The child's pid, also its process group id; undefined when it could not start. */
   readonly pid: number | undefined;
-  /** SIGTERM to the group, SIGKILL after the grace. The first stop names the class. */
-  stop(as: FailureClass, note: string): void;
+  /**
+   * SIGTERM to the group, SIGKILL after the grace (the run's own unless given). The first stop names the
+   * class and is noted; true when this call was that stop.
+   */
+  stop(as: FailureClass, note: string, killGraceMs?: number): boolean;
   /** Stops reading the child's pipes (it blocks on its next write once they fill) or reads them again. */
   throttle(paused: boolean): void;
   readonly done: Promise<GroupEnd>;
@@ -50,7 +54,8 @@ export interface RunningGroup {
 /**
  * Starts one command in its own process group under the supervisor, and streams its lines until it
  * and its pipes are done. Its whole tree ends with it: the group is killed, and so is every process
- * carrying its cookie (attempt-cookie.ts), which finds the ones that left the group.
+ * carrying its cookie (attempt-cookie.ts), which finds the ones that left the group. A guard
+ * (attempt-guard.ts) does the same if the agent dies first (docs/containment.md).
  */
 export function runProcessGroup(input: GroupRunInput): RunningGroup {
   // Checked before any wrapper runs: behind prlimit or systemd-run a missing program is only an exit code.
@@ -60,6 +65,8 @@ export function runProcessGroup(input: GroupRunInput): RunningGroup {
   const program = plan.command[0] ?? "";
   const cookie = newAttemptCookie();
   const oomKillsBefore = kernelOomKills();
+  // Started first, so the cookie is swept even if the agent dies while the command starts.
+  const guard = startAttemptGuard(cookie, input.supervisor?.guardWrapper);
   let child: ChildProcess;
   try {
     child = spawn(program, plan.command.slice(1), {
@@ -72,9 +79,11 @@ export function runProcessGroup(input: GroupRunInput): RunningGroup {
       shell: false,
     });
   } catch (cause) {
+    guard.release();
     return notStarted(startFailure(input.command[0] ?? "", input.cwd, cause));
   }
   const pid = child.pid;
+  if (pid !== undefined) guard.arm(pid);
 
   const stdout = new LineSplitter(input.onStdout, input.maxStdoutLineChars);
   const stderr = new LineSplitter(input.onStderr);
@@ -97,12 +106,13 @@ export function runProcessGroup(input: GroupRunInput): RunningGroup {
   let stopped: GroupEnd["stopped"];
   let settled = false;
   const timers: ReturnType<typeof setTimeout>[] = [];
-  const stop = (as: FailureClass, note: string): void => {
-    if (stopped !== undefined || settled) return;
+  const stop = (as: FailureClass, note: string, killGraceMs = input.killGraceMs): boolean => {
+    if (stopped !== undefined || settled) return false;
     stopped = { as, note };
     input.onNote(`[agent] ${note}`);
     killGroup("SIGTERM");
-    timers.push(setTimeout(() => killGroup("SIGKILL"), input.killGraceMs));
+    timers.push(setTimeout(() => killGroup("SIGKILL"), killGraceMs));
+    return true;
   };
   timers.push(setTimeout(() => stop("timeout", `timed out after ${input.timeoutS}s; stopping its process group`), input.timeoutS * 1000));
   // A limit's watchdog names the limit in its note; the class is infrastructure, so the task does not climb tiers.
@@ -118,12 +128,15 @@ export function runProcessGroup(input: GroupRunInput): RunningGroup {
       stdout.end();
       stderr.end();
       if (spawnError !== undefined) {
+        guard.release();
         resolve({ exitCode: null, signal: null, startError: startFailure(input.command[0] ?? "", input.cwd, spawnError) });
         return;
       }
       // Whatever the command left running ends with it: its group, then what escaped the group.
       killGroup("SIGKILL");
       const escaped = await killEscaped();
+      // Swept by the agent itself: the guard may go without killing.
+      guard.release();
       if (escaped.length > 0) input.onNote(`[agent] killed ${escaped.length} process(es) it left running, found by its cookie (pid ${escaped.slice(0, 10).join(", ")}${escaped.length > 10 ? ", …" : ""})`);
       const oomKilled = signal === "SIGKILL" && stopped === undefined && oomKillsBefore !== undefined && (kernelOomKills() ?? oomKillsBefore) > oomKillsBefore;
       resolve({ exitCode: code, signal, ...(stopped === undefined ? {} : { stopped }), ...(oomKilled ? { oomKilled: true as const } : {}) });
@@ -162,7 +175,7 @@ export function runProcessGroup(input: GroupRunInput): RunningGroup {
 }
 
 function notStarted(message: string): RunningGroup {
-  return { pid: undefined, stop: () => {}, throttle: () => {}, done: Promise.resolve({ exitCode: null, signal: null, startError: message }) };
+  return { pid: undefined, stop: () => false, throttle: () => {}, done: Promise.resolve({ exitCode: null, signal: null, startError: message }) };
 }
 
 /** ENOENT or EACCES when `program` cannot be run (searched on PATH when it names no directory). */

@@ -41,6 +41,11 @@ export interface ProcessSupervisor {
   /** One line for the agent's log: which limits apply and how they are enforced. */
   readonly description: string;
   launch(command: readonly string[]): LaunchPlan;
+  /**
+   * Put before each attempt guard's `/bin/sh` (attempt-guard.ts): where children leave the agent's
+   * cgroup (a systemd scope), the guard leaves it too, so the stop of the agent's service spares it.
+   */
+  readonly guardWrapper?: readonly string[];
   /** A watch over a running process group (e.g. its memory on macOS); calls `breach` to have it stopped. Returns the unwatch. */
   watch?(pgid: number, breach: (note: string) => void): () => void;
 }

@@ -15,7 +15,9 @@
 // (util-linux ≥ 2.33) has the kernel send it SIGKILL when the agent ends. It wraps the command last,
 // after every other wrapper: the kernel clears the setting when the uid changes (prctl(2)), and the
 // wrappers before it exec in place, so the agent stays the parent. It reaches the CLI only; what the
-// CLI started is swept by its cookie at the agent's next start (leftover-sweep.ts).
+// CLI started is killed by the attempt's guard (runtime/attempt-guard.ts, docs/containment.md). In a
+// systemd scope the children are out of the agent's cgroup, so a stop of the agent's service would
+// not reach them but would kill a guard left in it: the guard gets a scope of its own too.
 import { spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import type { LaunchPlan, LimitSettings, ProcessSupervisor, SupervisorResult } from "../runtime/process-limits.ts";
@@ -46,8 +48,9 @@ export function linuxSupervisor(limits: LimitSettings, probe: LinuxProbe = machi
   const setpriv = user !== undefined && limiter !== "systemd" && probe.hasCommand("setpriv");
 
   const scope: string[] = [];
+  const bareScope = ["systemd-run", ...(root ? [] : ["--user"]), "--scope", "--quiet", "--collect"];
   if (limiter === "systemd") {
-    scope.push("systemd-run", ...(root ? [] : ["--user"]), "--scope", "--quiet", "--collect");
+    scope.push(...bareScope);
     if (user !== undefined) scope.push(`--uid=${user.uid}`, `--gid=${user.gid}`);
     if (limits.memoryMb > 0) scope.push("-p", `MemoryMax=${limits.memoryMb}M`, "-p", "MemorySwapMax=0");
     if (limits.maxProcs > 0) scope.push("-p", `TasksMax=${limits.maxProcs}`);
@@ -70,8 +73,9 @@ export function linuxSupervisor(limits: LimitSettings, probe: LinuxProbe = machi
     options: user !== undefined && !setpriv && limiter !== "systemd" ? { uid: user.uid, gid: user.gid } : {},
     env: user === undefined ? {} : userEnv(user),
   });
-  const description = `${describe(limiter, limits, user, hasPrlimit)}; ${diesWithAgent ? "each child dies with the agent (setpriv --pdeathsig)" : "children outlive a killed agent until its next start (no setpriv --pdeathsig here)"}`;
-  return { ok: true, value: { name: "vm", limits, description, launch } satisfies ProcessSupervisor };
+  const description = `${describe(limiter, limits, user, hasPrlimit)}; ${diesWithAgent ? "each child dies with the agent (setpriv --pdeathsig), what it started by its attempt's guard" : "a killed agent's children are killed by each attempt's guard (no setpriv --pdeathsig here)"}`;
+  const guardWrapper = limiter === "systemd" ? [...bareScope, "--"] : [];
+  return { ok: true, value: { name: "vm", limits, description, launch, guardWrapper } satisfies ProcessSupervisor };
 }
 
 function describe(limiter: LinuxLimiter, limits: LimitSettings, user: RunAsUser | undefined, hasPrlimit: boolean): string {

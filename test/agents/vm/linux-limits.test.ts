@@ -74,7 +74,7 @@ describe("linuxSupervisor", () => {
     const outlives = linuxSupervisor(limits, probe({ parentDeathSignal: () => false }));
     if (!outlives.ok) throw new Error(outlives.error);
     expect(outlives.value.launch(["x"]).command).not.toContain("--pdeathsig");
-    expect(outlives.value.description).toContain("children outlive a killed agent until its next start");
+    expect(outlives.value.description).toContain("a killed agent's children are killed by each attempt's guard (no setpriv --pdeathsig here)");
   });
 });
 
