@@ -5,6 +5,7 @@ import { statSync } from "node:fs";
 import { basename } from "node:path";
 import type { Acceptance, AttemptExit, ErrorBody, ExecutorSpec, FailureClass, LogStream, OutputLine, Result, Tokens } from "../../protocol/index.ts";
 import { checkAcceptance, type AcceptanceOutcome } from "./acceptance-check.ts";
+import { environmentAt } from "./child-directory-env.ts";
 import { familyOfFormat, RateTable } from "./cost-rates.ts";
 import { DEFAULT_STALL_S, NetworkWatch } from "./network-watch.ts";
 import { classifyAttempt, type AttemptFacts } from "./failure-classes.ts";
@@ -175,7 +176,8 @@ export function runAttempt(input: AttemptRunInput): RunningAttempt {
       return { exit_code: null, signal: null, duration_ms: duration(), failure_class: stopped.as, error: { code: "internal", message: stopped.note } };
     }
 
-    const env: NodeJS.ProcessEnv = { ...process.env, ...input.executor.env };
+    // PWD says the child's own directory, not the agent's (docs/faults.md): a CLI that trusts it works where it is told.
+    const env: NodeJS.ProcessEnv = environmentAt({ ...process.env, ...input.executor.env }, input.cwd);
     for (const name of WITHHELD_ENV) delete env[name];
     const parser = parserFor(input.executor.format);
     const cap = input.costCapUsd;

@@ -30,6 +30,19 @@ export const SETUP_SIGNATURES: readonly CliSignature[] = [
   { pattern: /ProviderModelNotFoundError|Model not found: /i, seenIn: "opencode 1.18.33", advice: "opencode does not know the model in the executor's -m; fix the model name in the executors file" },
 ];
 
+/**
+ * A child ran out of memory (docs/faults.md): the agent's limit, or the machine's, refused an
+ * allocation. Another tier would hit the same limit: `resource_limit`, no escalation.
+ */
+export const MEMORY_SIGNATURES: readonly CliSignature[] = [
+  { pattern: /\bmemory exhausted\b/i, seenIn: "GNU coreutils 9.x tail, sort, grep, and bison (xalloc_die)", advice: "raise the agent's --memory-mb, or give the task less data to hold at once" },
+  { pattern: /Cannot allocate memory/i, seenIn: "glibc strerror(ENOMEM): git, cp, bash fork and most C programs", advice: "raise the agent's --memory-mb, or free memory on the agent's machine" },
+  { pattern: /\bENOMEM\b/, seenIn: "node (spawn ENOMEM) and libuv errors", advice: "raise the agent's --memory-mb, or free memory on the agent's machine" },
+  { pattern: /std::bad_alloc/, seenIn: "C++ programs (terminate called after throwing 'std::bad_alloc')", advice: "raise the agent's --memory-mb, or give the task less data to hold at once" },
+  { pattern: /JavaScript heap out of memory|Array buffer allocation failed/i, seenIn: "node 18-24 (V8 heap limit, ArrayBuffer refused under an rlimit)", advice: "raise the agent's --memory-mb, or NODE_OPTIONS=--max-old-space-size for the CLI" },
+  { pattern: /MemoryError|\bout of memory\b/i, seenIn: "python (MemoryError), rustc and Go runtimes (out of memory)", advice: "raise the agent's --memory-mb, or free memory on the agent's machine" },
+];
+
 /** Lines that only say the CLI is retrying: a run that prints nothing else for `stall_s` is stopped as `network_error`. */
 export const RETRY_LINE = /Reconnecting|retrying|Retrying in|retry attempt|waiting for network|rate limit.*retry/i;
 

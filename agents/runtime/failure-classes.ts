@@ -8,7 +8,7 @@
 import type { ExecutorFormat, FailureClass } from "../../protocol/index.ts";
 import type { RunReport } from "./formats/run-report.ts";
 import type { LimitSettings } from "./process-limits.ts";
-import { NETWORK_SIGNATURES, SETUP_SIGNATURES, matchSignature } from "./cli-signatures.ts";
+import { MEMORY_SIGNATURES, NETWORK_SIGNATURES, SETUP_SIGNATURES, matchSignature } from "./cli-signatures.ts";
 
 /** Everything known about an attempt once it is over. */
 export interface AttemptFacts {
@@ -78,8 +78,6 @@ const USAGE_SIGNATURES: RegExp[] = [
 /** Gemini's exit codes that mean a bad invocation: 42 FatalInputError, 52 config, 55 untrusted workspace. */
 const GEMINI_USAGE_EXITS = new Set([42, 52, 55]);
 
-/** Signs that a child ran out of memory under the agent's limit. */
-const OUT_OF_MEMORY = /JavaScript heap out of memory|Array buffer allocation failed|Cannot allocate memory|\bENOMEM\b|std::bad_alloc|MemoryError|out of memory/i;
 /** Signs that a child could not fork under the process limit. */
 const NO_MORE_PROCESSES = /Resource temporarily unavailable|\bEAGAIN\b.*(?:spawn|fork)|(?:spawn|fork).*\bEAGAIN\b|retry: fork/i;
 
@@ -149,6 +147,24 @@ export const CLASSIFICATION_RULES: readonly Rule[] = [
     failure: "auth_failure",
     applies: (f) => (CLAUDE_AUTH_LINE.test(f.stdout.trim()) && !f.stdout.trim().includes("\n") ? `${f.program} could not authenticate (${f.stdout.trim()}); fix its credentials on this agent` : undefined),
   },
+  // resource_limit, memory: a failed run that ran out of memory (the limit refused its allocations), by
+  // its own words (cli-signatures.ts); before the usage rules, since `sort: memory exhausted` exits 2.
+  {
+    failure: "resource_limit",
+    applies: (f) => {
+      const found = cliFailed(f) ? matchSignature(MEMORY_SIGNATURES, evidence(f)) : undefined;
+      return found === undefined ? undefined : `${f.program} ran out of memory (${exitWords(f)}: ${found.line}; ${limitWords("memory-mb", f.limits?.memoryMb)}): ${found.signature.advice}`;
+    },
+  },
+  // resource_limit, memory: exit 137 is a shell's report of a SIGKILLed process (128 + 9); under the
+  // agent's memory limit that is the kernel's out-of-memory killer in the run's cgroup.
+  {
+    failure: "resource_limit",
+    applies: (f) =>
+      f.exitCode === 137 && (f.limits?.memoryMb ?? 0) > 0
+        ? `${f.program} exited with code 137 (a process of it was killed by SIGKILL: the out-of-memory killer under ${limitWords("memory-mb", f.limits?.memoryMb)}); raise --memory-mb, or give the task less to hold at once`
+        : undefined,
+  },
   // network_error and syntax_error by the real CLIs' own words (cli-signatures.ts): network first, a
   // model opencode "does not know" offline is a symptom of the missing network.
   {
@@ -184,11 +200,6 @@ export const CLASSIFICATION_RULES: readonly Rule[] = [
     failure: "resource_limit",
     applies: (f) =>
       f.oomKilled === true && f.signal === "SIGKILL" ? `${f.program} was killed by the kernel's out-of-memory killer (${limitWords("memory-mb", f.limits?.memoryMb)})` : undefined,
-  },
-  // resource_limit, memory: a failed run that ran out of memory (the limit refused its allocations).
-  {
-    failure: "resource_limit",
-    applies: (f) => (cliFailed(f) && OUT_OF_MEMORY.test(f.stderr) ? `${f.program} ran out of memory (${exitWords(f)}; ${limitWords("memory-mb", f.limits?.memoryMb)})` : undefined),
   },
   // resource_limit, processes: a failed run that could not start more processes.
   {

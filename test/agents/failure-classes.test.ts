@@ -76,6 +76,32 @@ describe("classifyAttempt", () => {
     expect(verdict.message).toContain(limit);
   });
 
+  // Out-of-memory wordings (docs/faults.md): each is resource_limit, never unknown (which climbs paid tiers).
+  it.each([
+    ["GNU tail", "tail: memory exhausted", 1],
+    ["GNU sort, whose exit 2 is not a usage error here", "sort: memory exhausted", 2],
+    ["bison", "input.y: memory exhausted", 2],
+    ["glibc strerror", "fatal: Out of memory? mmap failed: Cannot allocate memory", 128],
+    ["node's spawn", "Error: spawn ENOMEM", 1],
+    ["a C++ program", "terminate called after throwing an instance of 'std::bad_alloc'\n  what():  std::bad_alloc", 134],
+    ["node's heap", "FATAL ERROR: Ineffective mark-compacts near heap limit Allocation failed - JavaScript heap out of memory", 134],
+  ])("classes %s's out-of-memory words as resource_limit", (_name, stderr, exitCode) => {
+    const verdict = classifyAttempt(facts({ program: "sh", format: "text", exitCode, stderr, limits }));
+    expect(verdict.failure_class).toBe("resource_limit");
+    expect(verdict.message).toContain("ran out of memory");
+    expect(verdict.message).toContain("--memory-mb 256");
+  });
+
+  it("classes exit 137 (a SIGKILLed child reported by a shell) as resource_limit under the agent's memory limit only", () => {
+    const killed = facts({ program: "sh", format: "text", exitCode: 137, limits });
+    expect(classifyAttempt(killed)).toEqual({ failure_class: "resource_limit", message: expect.stringContaining("exited with code 137") });
+    expect(classifyAttempt({ ...killed, limits: { memoryMb: 0, maxProcs: 0, cpuS: 0 } }).failure_class).toBe("unknown");
+  });
+
+  it("does not take memory words in a run that succeeded for a failure", () => {
+    expect(classifyAttempt(facts({ format: "text", exitCode: 0, stderr: "warning: memory exhausted once, retried" })).failure_class).toBeUndefined();
+  });
+
   it("says when a limit the run hit was not the agent's", () => {
     expect(classifyAttempt(facts({ signal: "SIGXCPU", exitCode: null })).message).toContain("--cpu-s is off here, so the machine's own limit was hit");
   });
