@@ -6,10 +6,11 @@ import { basename } from "node:path";
 import type { Acceptance, AttemptExit, ErrorBody, ExecutorSpec, FailureClass, LogStream, OutputLine, Result, Tokens } from "../../protocol/index.ts";
 import { checkAcceptance, type AcceptanceOutcome } from "./acceptance-check.ts";
 import { environmentAt } from "./child-directory-env.ts";
+import { BUDGET_KILL_GRACE_MS, CostCapWatch, type CostCap } from "./attempt-cost-cap.ts";
 import { familyOfFormat, RateTable } from "./cost-rates.ts";
 import { DEFAULT_STALL_S, NetworkWatch } from "./network-watch.ts";
 import { classifyAttempt, type AttemptFacts } from "./failure-classes.ts";
-import { parserFor, totalInput, type RunReport, type SpendSoFar } from "./formats/index.ts";
+import { parserFor, totalInput, type RunReport } from "./formats/index.ts";
 import { LineSplitter } from "./line-splitter.ts";
 import { LineTail } from "./line-tail.ts";
 import { modelFromCommand } from "./model-from-command.ts";
@@ -30,10 +31,11 @@ export interface AttemptRunInput {
   /** Prices for CLIs that report no cost; the built-in table by default. */
   rates?: RateTable;
   /**
-   * The attempt's cost cap (its budget reservation, issue 13): passed to a CLI that takes one (claude
-   * `--max-budget-usd`), and enforced from the usage the CLI streams: past it, the attempt stops as `budget_exceeded`.
+   * The attempt's cost cap (docs/costs.md): passed to a CLI that takes one (claude `--max-budget-usd`),
+   * and enforced from the usage the CLI streams: a run that goes on past it stops as `budget_exceeded`;
+   * one whose cost passed it only at its end keeps its result, marked `over_cap`.
    */
-  costCapUsd?: number;
+  costCap?: CostCap;
   /** Every output line, in order: stdout, stderr, and the runner's own `system` notes. */
   onLine: (line: OutputLine) => void;
   /** The CLI was spawned (after the work tree snapshot). */
@@ -85,6 +87,8 @@ export interface AttemptResult {
   diff_fingerprint?: string[];
   checkout?: AttemptExit["checkout"];
   acceptance?: AttemptExit["acceptance"];
+  /** Its final cost passed the cap, which it reported only at its end: not stopped, its result kept. */
+  over_cap?: boolean;
 }
 
 export interface RunningAttempt {
@@ -120,21 +124,15 @@ export function commandFor(executor: ExecutorSpec, prompt: string, costCapUsd?: 
     const at = executor.command.findIndex((part) => part.includes("{prompt}"));
     command.splice(at < 0 ? command.length : at, 0, ...executor.resume.map((piece) => piece.split("{session_id}").join(resumeSession)));
   }
-  // Claude Code stops itself at a budget (FORMATS.md §1: `--max-budget-usd`, result subtype error_max_budget_usd).
+  // Claude Code stops itself at a budget (`--max-budget-usd`, result subtype error_max_budget_usd), given
+  // to four decimals: a cap of $0.0168 rounded to cents would let it spend $0.02.
   const claude = basename(command[0] ?? "") === "claude" && (executor.format === "claude-stream-json" || executor.format === "claude-json");
-  if (costCapUsd === undefined || !claude || command.includes("--max-budget-usd")) return command;
-  return [...command, "--max-budget-usd", costCapUsd.toFixed(2)];
-}
-
-/** The cost so far by the CLI's own figure, else from its tokens at the rate table's prices. */
-function costOf(spend: SpendSoFar, model: string | undefined, format: ExecutorSpec["format"], rates: RateTable): number | undefined {
-  if (spend.costUsd !== undefined) return spend.costUsd;
-  const family = familyOfFormat[format];
-  return family === undefined || spend.usage.length === 0 ? undefined : rates.costOf(spend.usage, model, family);
+  if (costCapUsd === undefined || costCapUsd <= 0 || !claude || command.includes("--max-budget-usd")) return command;
+  return [...command, "--max-budget-usd", costCapUsd.toFixed(4)];
 }
 
 export function runAttempt(input: AttemptRunInput): RunningAttempt {
-  const command = commandFor(input.executor, input.prompt, input.costCapUsd, input.resumeSession);
+  const command = commandFor(input.executor, input.prompt, input.costCap?.usd, input.resumeSession);
   const program = basename(command[0] ?? "");
   const startedAt = performance.now();
   const killGraceMs = input.killGraceMs ?? DEFAULT_KILL_GRACE_MS;
@@ -161,6 +159,11 @@ export function runAttempt(input: AttemptRunInput): RunningAttempt {
   let current: RunningGroup | undefined;
   let stopped: { as: FailureClass; note: string } | undefined;
   let paused = false;
+  /** Stops the running child for the runner's own reason; the group notes a stop it takes, so the note is written once. */
+  const stopFor = (as: FailureClass, text: string, killGraceMs?: number): void => {
+    stopped = { as, note: text };
+    if (current?.stop(as, text, killGraceMs) !== true) note(`[agent] ${text}`);
+  };
 
   const run = async (): Promise<AttemptResult> => {
     const duration = (): number => Math.round(performance.now() - startedAt);
@@ -180,17 +183,23 @@ export function runAttempt(input: AttemptRunInput): RunningAttempt {
     const env: NodeJS.ProcessEnv = environmentAt({ ...process.env, ...input.executor.env }, input.cwd);
     for (const name of WITHHELD_ENV) delete env[name];
     const parser = parserFor(input.executor.format);
-    const cap = input.costCapUsd;
-    // Read once, not per line: the cap is checked on every stdout line.
-    const capRates = cap === undefined ? undefined : (input.rates ?? new RateTable());
-    const capModel = cap === undefined ? undefined : modelFromCommand(input.executor.command);
+    const cap = input.costCap;
+    const capWatch =
+      cap === undefined
+        ? undefined
+        : new CostCapWatch({
+            cap,
+            format: input.executor.format,
+            model: modelFromCommand(input.executor.command),
+            rates: input.rates ?? new RateTable(),
+            onPast: (text) => {
+              if (stopped === undefined) stopFor("budget_exceeded", text, BUDGET_KILL_GRACE_MS);
+            },
+          });
     let sessionSeen: string | undefined;
     // A CLI waiting for the network would wait until its timeout (codex: for ever): stopped at once, or after stall_s of only retries.
     const network = new NetworkWatch(program, (input.executor.stall_s ?? DEFAULT_STALL_S) * 1000, (text) => {
-      if (stopped !== undefined) return;
-      note(`[agent] ${text}`);
-      stopped = { as: "network_error", note: text };
-      current?.stop("network_error", text);
+      if (stopped === undefined) stopFor("network_error", text);
     });
     const stdoutTail = new LineTail(100);
     const stderrTail = new LineTail(40);
@@ -213,15 +222,7 @@ export function runAttempt(input: AttemptRunInput): RunningAttempt {
           sessionSeen = parser.session();
           if (sessionSeen !== undefined) input.onSession?.(sessionSeen.slice(0, 200));
         }
-        if (cap !== undefined && capRates !== undefined && parser.spent !== undefined && stopped === undefined) {
-          const cost = costOf(parser.spent(), capModel, input.executor.format, capRates);
-          if (cost !== undefined && cost > cap) {
-            const text = `the attempt has cost $${cost.toFixed(4)}, past its cap of $${cap.toFixed(2)} (its budget reservation); stopping it`;
-            note(`[agent] ${text}`);
-            stopped = { as: "budget_exceeded", note: text };
-            current?.stop("budget_exceeded", text);
-          }
-        }
+        if (stopped === undefined) capWatch?.check(parser);
       },
       onStderr: (line) => {
         network.watch(line);
@@ -269,6 +270,8 @@ export function runAttempt(input: AttemptRunInput): RunningAttempt {
     const outcome = describeRun(report, input);
     if (outcome.summary !== undefined) note(`[agent] ${outcome.summary}`);
     let verdict = classifyAttempt(facts);
+    const overCap = capWatch?.overCap(outcome.fields.cost_usd, facts.stopped?.as === "budget_exceeded" || verdict.failure_class === "budget_exceeded");
+    if (overCap !== undefined) note(`[agent] ${overCap}`);
     let evidence: AttemptResult["acceptance"];
     if (verdict.failure_class === undefined && input.acceptance !== undefined && stopped === undefined) {
       const acceptance: AcceptanceOutcome = await checkAcceptance({
@@ -304,6 +307,7 @@ export function runAttempt(input: AttemptRunInput): RunningAttempt {
       ...(changed === undefined ? {} : { changed_files: changed }),
       ...(work?.ok === true ? workFields(work.value) : {}),
       ...(evidence === undefined ? {} : { acceptance: evidence }),
+      ...(overCap === undefined ? {} : { over_cap: true }),
     };
   };
 

@@ -2,6 +2,7 @@ import { basename } from "node:path";
 import type { ExecutorSpec, TaskAssign } from "../../protocol/index.ts";
 import { formatDuration, type AgentLog } from "./agent-log.ts";
 import { planResume } from "./attempt-resume.ts";
+import type { CostCap } from "./attempt-cost-cap.ts";
 import { runAttempt, type RunningAttempt } from "./attempt-runner.ts";
 import type { RateTable } from "./cost-rates.ts";
 import type { OpenTransport } from "./link-transport.ts";
@@ -136,6 +137,8 @@ export function startAttemptSession(input: AttemptSessionInput): AttemptSession 
       note(`working in its own worktree ${workspace.worktree} (branch ${workspace.branch}, from ${workspace.base.slice(0, 12)}); your checkout is not touched`);
     }
     const cwd = workspace?.cwd ?? assign.cwd ?? input.workdir;
+    // The cap the budget granted when it let the attempt start replaces the assignment's (docs/costs.md).
+    const cap: CostCap | undefined = link.cap ?? (assign.max_cost_usd === undefined ? undefined : { usd: assign.max_cost_usd, of: "assigned" });
     let pieces: string[] = [];
     const started = runAttempt({
       executor: input.executor,
@@ -156,7 +159,7 @@ export function startAttemptSession(input: AttemptSessionInput): AttemptSession 
       acceptance: assign.acceptance,
       supervisor: input.supervisor,
       rates: input.rates,
-      ...(assign.max_cost_usd === undefined ? {} : { costCapUsd: assign.max_cost_usd }),
+      ...(cap === undefined ? {} : { costCap: cap }),
       onSession: (sessionId) => link.reportSession(sessionId),
       onStarted: (pid) => {
         log(`${label} started: ${program} pid ${pid} in ${cwd}`);

@@ -1,4 +1,4 @@
-import { CloseCode, PROTOCOL_VERSION, PartyName, TaskToAgent, parseMessage, type OutputLine, type TaskToAgent as TaskMessage } from "../../protocol/index.ts";
+import { CloseCode, PROTOCOL_VERSION, PartyName, TaskToAgent, parseMessage, type AttemptCap, type OutputLine, type TaskToAgent as TaskMessage } from "../../protocol/index.ts";
 import type { AgentLog } from "./agent-log.ts";
 import type { AttemptResult } from "./attempt-runner.ts";
 import { describeClose, type FrameData, type LinkFailure, type LinkMessage, type LinkTransport, type OpenTransport } from "./link-transport.ts";
@@ -59,6 +59,7 @@ export class TaskLink {
   private outage = false;
   private over = false;
   private sessionId: string | undefined;
+  private grantedCap: AttemptCap | undefined;
   /** When the room last said anything on this connection, or it opened: the watchdog reads it. */
   private lastHeard = Date.now();
   private readonly watchdog: ReturnType<typeof setInterval>;
@@ -96,6 +97,14 @@ export class TaskLink {
     this.options.log(`${this.label}: no answer from the task room for ${SILENT_ROOM_MS / 1000} s; reconnecting`);
     this.lastHeard = Date.now();
     this.transport.reconnect(4000, "no answer from the task room");
+  }
+
+  /**
+   * The cost cap the budget granted with the room's first acceptance (docs/costs.md); undefined from a
+   * server that grants none. Later acceptances (after a reconnect) do not change a running attempt's cap.
+   */
+  get cap(): AttemptCap | undefined {
+    return this.grantedCap;
   }
 
   /** Lines not yet acknowledged by the room. */
@@ -159,6 +168,7 @@ export class TaskLink {
     switch (message.type) {
       case "attempt.accepted":
         this.acceptedNow = true;
+        this.grantedCap ??= message.cap;
         this.resolveAccepted(true);
         if (this.sessionId !== undefined) this.send({ type: "attempt.session", attempt: this.options.attempt, session_id: this.sessionId });
         this.batcher.resendFrom(message.next_line);

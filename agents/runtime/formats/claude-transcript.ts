@@ -42,10 +42,12 @@ export class ClaudeTranscript {
     return this.sessionId;
   }
 
-  /** The run's spend so far: the result's totals once it came, else the sum of its messages' usage. */
+  /**
+   * The run's spend as it streamed: the sum of its messages' usage, each message once (the last copy
+   * holds its fullest output count). An assistant message is never the last event (the result follows),
+   * so a cap passed here is passed mid-run. The result's totals are the end's, not in this.
+   */
   spent(): SpendSoFar {
-    const report = this.result === undefined ? undefined : this.report();
-    if (report !== undefined) return { usage: report.usage, ...(report.costUsd === undefined ? {} : { costUsd: report.costUsd }) };
     return { usage: [...this.messageUsage.values()].flat() };
   }
 

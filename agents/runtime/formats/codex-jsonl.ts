@@ -1,6 +1,8 @@
 // `codex exec --json …` (FORMATS.md §2): thread.started, turn.started, item.started/updated/completed,
 // then turn.completed (with the thread's cumulative usage) or turn.failed. An interrupted run prints
 // neither. The model is never in the output: the runner takes the `-m` of the command.
+// Usage streams per turn; one `codex exec` is usually one turn, so its cost is mostly known only at
+// its end (docs/costs.md).
 import { failure, oneLine, textLines, thought, toolCall, toolResult, warning } from "./display-lines.ts";
 import { asObject, count, list, num, obj, parseJsonObject, str, type JsonObject } from "./json-reader.ts";
 import type { OutputParser, TokenUsage } from "./run-report.ts";
@@ -10,6 +12,8 @@ export function codexJsonl(): OutputParser {
   let lastMessage: string | undefined;
   let usage: TokenUsage | undefined;
   let completed = false;
+  /** The last event was a turn.completed: the run may end here, or start another turn. */
+  let atTurnEnd = false;
   let failed: string | undefined;
   let lastError: string | undefined;
   const commandsShown = new Set<string>();
@@ -79,6 +83,8 @@ export function codexJsonl(): OutputParser {
       const event = parseJsonObject(line);
       if (event === undefined) return line.trim() === "" ? [] : [line];
       const type = str(event, "type");
+      // Anything after a turn's end but its failure or an error notice means the CLI went on.
+      if (type !== "turn.completed" && type !== "turn.failed" && type !== "error") atTurnEnd = false;
       switch (type) {
         case "thread.started":
           threadId = str(event, "thread_id") ?? threadId;
@@ -89,6 +95,7 @@ export function codexJsonl(): OutputParser {
           return item(event, type === "item.started" ? "started" : type === "item.updated" ? "updated" : "completed");
         case "turn.completed": {
           completed = true;
+          atTurnEnd = true;
           const reported = obj(event, "usage");
           // input_tokens includes cached_input_tokens (OpenAI's convention); output includes reasoning.
           const input = count(reported, "input_tokens");
@@ -108,6 +115,8 @@ export function codexJsonl(): OutputParser {
       }
     },
     stderr() {},
+    // The thread's running total as of the last turn.completed (each one restates the earlier ones).
+    spent: () => ({ usage: usage === undefined ? [] : [{ ...usage }], mayBeLast: atTurnEnd }),
     end() {
       const success = completed && failed === undefined;
       return {

@@ -1,5 +1,7 @@
 // `gemini -p … --output-format stream-json` (FORMATS.md §3.3): init, message (assistant text comes as
 // deltas to join), tool_use, tool_result, error (not fatal), and a last `result` with the stats.
+// No event before the result carries usage, so the cost is known only at the end: no `spent()`
+// (docs/costs.md).
 import { failure, textLines, toolCall, toolResult, warning } from "./display-lines.ts";
 import { asObject, count, num, obj, parseJsonObject, str, type JsonObject } from "./json-reader.ts";
 import type { OutputParser, TokenUsage } from "./run-report.ts";

@@ -14,11 +14,14 @@ export function opencodeJson(): OutputParser {
   let error: { message: string; status?: number } | undefined;
   let cost: number | undefined;
   let steps = 0;
+  /** The last step finished with a reason other than tool calls: the run may end here unless a step starts. */
+  let atLastStep = false;
   const usage = emptyUsage();
 
   const stepFinished = (part: JsonObject | undefined): void => {
     steps++;
     lastReason = str(part, "reason") ?? lastReason;
+    atLastStep = lastReason !== "tool-calls";
     const tokens = obj(part, "tokens");
     const cache = obj(tokens, "cache");
     // `input` excludes cache reads; reasoning is billed as output.
@@ -38,6 +41,10 @@ export function opencodeJson(): OutputParser {
       sessionId ??= str(event, "sessionID");
       const part = obj(event, "part");
       switch (str(event, "type")) {
+        case "step_start":
+          // A new step is a new model call.
+          atLastStep = false;
+          return [];
         case "text":
           lastText = str(part, "text") ?? lastText;
           return textLines(str(part, "text") ?? "");
@@ -70,7 +77,7 @@ export function opencodeJson(): OutputParser {
     stderr() {},
     // step_finish events carry each step's tokens and cost as the run goes.
     session: () => sessionId,
-    spent: () => ({ usage: steps > 0 ? [{ ...usage }] : [], ...(cost === undefined ? {} : { costUsd: cost }) }),
+    spent: () => ({ usage: steps > 0 ? [{ ...usage }] : [], ...(cost === undefined ? {} : { costUsd: cost }), mayBeLast: atLastStep }),
     end() {
       const success = error === undefined && lastReason === "stop";
       const finished = done || error !== undefined || (lastReason !== undefined && lastReason !== "tool-calls");

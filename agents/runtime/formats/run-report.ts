@@ -39,11 +39,19 @@ export interface RunReport {
   errorKind?: string;
 }
 
-/** What a run has spent so far, as its output told it up to now. */
+/**
+ * What a run has spent so far, as its output told it while it ran. A closing report's totals (claude's
+ * and gemini's `result`) are not in it: a cost known only at the end cannot stop a run (docs/costs.md).
+ */
 export interface SpendSoFar {
   usage: TokenUsage[];
   /** Cost the CLI reported itself, when it did. */
   costUsd?: number;
+  /**
+   * The latest figure came with an event that may be the run's last (codex's `turn.completed`, opencode's
+   * last step): past the cap, it is the run's end cost unless the CLI goes on to another turn or step.
+   */
+  mayBeLast?: boolean;
 }
 
 /** The lines a parser adds when the output ends, and the report. */
@@ -62,7 +70,7 @@ export interface OutputParser {
   /** Stderr lines are shown as they are by the runner; some CLIs put their error JSON there (gemini). */
   stderr(line: string): void;
   end(): ParsedEnd;
-  /** What the run spent so far, for the attempt's cost cap; formats that report usage only at the end have none. */
+  /** What the run spent so far, for the attempt's cost cap; formats that report usage only at the end have none (docs/costs.md). */
   spent?(): SpendSoFar;
   /** The CLI's session id once its output named it (streaming formats), so the mesh learns it before the end (issue 15). */
   session?(): string | undefined;
