@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { ExecutorTier } from "./ladder.ts";
-import { AttemptRef } from "./agent-wire.ts";
+import { AgentDegraded, AttemptRef } from "./agent-wire.ts";
 import { AgentCapabilities } from "./isolation.ts";
 
 /**
@@ -37,5 +37,7 @@ export const AgentRecord = z.object({
   revoked_at: z.number().optional(),
   /** Tiers its executors file names that it does not serve, and why (its preflight, issue 16). */
   unavailable: z.partialRecord(ExecutorTier, z.string()).optional(),
+  /** Capabilities it cannot use now, and why (its last hello or heartbeat): no task that needs one goes to it. */
+  degraded: AgentDegraded.optional(),
 });
 export type AgentRecord = z.infer<typeof AgentRecord>;

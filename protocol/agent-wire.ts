@@ -20,6 +20,14 @@ export const AttemptRef = z.object({
 });
 export type AttemptRef = z.infer<typeof AttemptRef>;
 
+/**
+ * Capabilities an agent announced but cannot use for now, each with why and what to do (docs/faults.md):
+ * `worktree` while its worktrees directory is not writable or full. The registry sends it no task
+ * that needs one until a heartbeat no longer says so.
+ */
+export const AgentDegraded = z.object({ worktree: z.string().max(1000).optional() });
+export type AgentDegraded = z.infer<typeof AgentDegraded>;
+
 /** Agent → registry, first message: who the agent is and what it serves. */
 export const AgentHello = z.object({
   type: z.literal("agent.hello"),
@@ -39,6 +47,8 @@ export const AgentHello = z.object({
   capabilities: AgentCapabilities.optional(),
   /** Tiers of its executors file that failed the preflight (program missing, `--version` failing, a flag refused as root), and why. */
   unavailable: z.partialRecord(ExecutorTier, z.string().max(1000)).optional(),
+  /** Capabilities it cannot use now, and why (it may start so: an unwritable worktrees directory). */
+  degraded: AgentDegraded.optional(),
 });
 export type AgentHello = z.infer<typeof AgentHello>;
 
@@ -48,6 +58,8 @@ export const AgentHeartbeat = z.object({
   running: z.array(AttemptRef),
   /** Disk its worktrees use, in bytes (measured now and then). */
   worktrees_bytes: z.number().int().nonnegative().optional(),
+  /** Capabilities it cannot use now, and why; absent: it can use all it announced. */
+  degraded: AgentDegraded.optional(),
 });
 export type AgentHeartbeat = z.infer<typeof AgentHeartbeat>;
 

@@ -121,10 +121,10 @@ export function startAttemptSession(input: AttemptSessionInput): AttemptSession 
     if (plan.resumed) log(`${label}: resuming attempt ${plan.from}'s session ${plan.sessionId}`);
     const prepared = plan.resumed && plan.workspace !== undefined ? { ok: true as const, value: plan.workspace } : assign.cwd === undefined || keeper === undefined ? undefined : await keeper.prepare(assign, assign.cwd);
     if (prepared !== undefined && !prepared.ok) {
-      // A bad base_ref or an unreadable repository: the configuration is at fault, not the CLI.
-      note(prepared.error);
-      log(`${label}: ${prepared.error}`);
-      await link.finish({ exit_code: null, signal: null, duration_ms: 0, failure_class: "syntax_error", error: { code: "internal", message: prepared.error } });
+      // A bad base_ref (syntax_error), a full or read-only worktrees directory (resource_limit, docs/faults.md).
+      note(prepared.error.message);
+      log(`${label}: ${prepared.error.message}`);
+      await link.finish({ exit_code: null, signal: null, duration_ms: 0, failure_class: prepared.error.failure_class, error: { code: "internal", message: prepared.error.message } });
       link.close();
       return;
     }
@@ -175,7 +175,11 @@ export function startAttemptSession(input: AttemptSessionInput): AttemptSession 
       },
     });
     runner = started;
-    const ran = await started.done;
+    const finished = await started.done;
+    // A CLI that wrote into the user's checkout outside its worktree fails `wrong_file` (docs/faults.md).
+    const outside = workspace?.isolation === "worktree" ? await keeper?.outsideChanges(workspace) : undefined;
+    if (outside !== undefined) note(`wrong_file: ${outside}`);
+    const ran = outside === undefined ? finished : { ...finished, failure_class: "wrong_file" as const, error: { code: "internal" as const, message: outside } };
     const result = workspace?.isolation === "none" ? { ...ran, isolation: "none" as const } : ran;
     const how = result.failure_class ?? (result.signal !== null ? `killed by ${result.signal}` : `exited ${result.exit_code ?? "?"}`);
     log(`${label} ${how}${result.exit_code !== null && result.failure_class !== undefined ? ` (exit ${result.exit_code})` : ""} in ${formatDuration(result.duration_ms)}`);

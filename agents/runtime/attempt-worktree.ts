@@ -6,6 +6,7 @@ import { createHash } from "node:crypto";
 import { mkdir, realpath, rm, stat } from "node:fs/promises";
 import { basename, join, posix, relative } from "node:path";
 import { MAX_DIFF_BYTES, type DiffStat, type Isolation, type Result } from "../../protocol/index.ts";
+import { dirFaultOf, diskFaultInGitOutput, probeWorktreesDir } from "./worktree-dir-health.ts";
 
 const GIT_TIMEOUT_MS = 120_000;
 /** A diff is read whole up to this many bytes before it is cut to the stored cap. */
@@ -27,6 +28,19 @@ export type WorktreeWorkspace = {
   targetBranch?: string;
 };
 export type Workspace = WorktreeWorkspace | { isolation: "none"; cwd: string; reason: string };
+
+/**
+ * Why an attempt got no workspace: the task's setup (a bad base_ref, a missing cwd: `syntax_error`),
+ * or the machine (a full or read-only disk: `resource_limit`, docs/faults.md). `worktreesDir` marks a
+ * fault of the agent's worktrees directory itself, which fails every worktree task until it is fixed.
+ */
+export type WorkspaceFault = {
+  failure_class: "syntax_error" | "resource_limit";
+  /** The attempt's error: what happened, where, and what to do. */
+  message: string;
+  /** Set when the worktrees directory itself is at fault: why, as the agent's `degraded` reason says it. */
+  worktreesDir?: string;
+};
 
 export type WorkspaceRequest = { taskId: string; taskName?: string; attempt: number; tier: string; cwd: string; isolation?: Isolation; base?: string };
 
@@ -108,19 +122,32 @@ function workspaceAt(located: Extract<Located, { kind: "worktree" }>, worktree: 
 }
 
 /** The attempt's workspace: a fresh worktree at the task's base, or its cwd in place (and why). */
-export async function prepareWorkspace(request: WorkspaceRequest, options: { worktreesDir: string }): Promise<Result<Workspace, string>> {
+export async function prepareWorkspace(request: WorkspaceRequest, options: { worktreesDir: string }): Promise<Result<Workspace, WorkspaceFault>> {
   const located = await locate(request);
-  if (located.kind === "refused") return { ok: false, error: located.error };
+  if (located.kind === "refused") return { ok: false, error: { failure_class: "syntax_error", message: located.error } };
   if (located.kind === "in-place") return { ok: true, value: located.workspace };
   const { repo, base, branch } = located;
-  const worktree = worktreePath(options.worktreesDir, repo, request.taskId, request.attempt, request.tier);
-  // The same attempt again (the agent restarted): its old worktree goes first.
-  if ((await stat(worktree).catch(() => undefined)) !== undefined) await removeWorktree(repo, worktree);
-  await mkdir(join(worktree, ".."), { recursive: true });
+  const dir = options.worktreesDir;
+  const worktree = worktreePath(dir, repo, request.taskId, request.attempt, request.tier);
+  try {
+    // The same attempt again (the agent restarted): its old worktree goes first.
+    if ((await stat(worktree).catch(() => undefined)) !== undefined) await removeWorktree(repo, worktree);
+    await mkdir(join(worktree, ".."), { recursive: true });
+  } catch (error) {
+    // A read-only or full directory (docs/faults.md): the attempt ends with the cause, never as a lost agent.
+    const fault = dirFaultOf(dir, error);
+    return { ok: false, error: { failure_class: fault === undefined ? "syntax_error" : "resource_limit", message: fault?.message ?? `the attempt's worktree ${worktree} could not be made: ${String(error)}`, ...(fault === undefined ? {} : { worktreesDir: fault.message }) } };
+  }
   // Parallel checkout: writing the files is most of an attempt's overhead on a large repository (git < 2.32 ignores it).
   const added = await git(repo, ["-c", "checkout.workers=0", "worktree", "add", "-q", "-f", "-B", branch, worktree, base]);
-  if (added.code !== 0) return { ok: false, error: `git could not make a worktree for the attempt in ${worktree}: ${added.stderr.trim().slice(0, 500)}` };
-  return { ok: true, value: workspaceAt(located, worktree) };
+  if (added.code === 0) return { ok: true, value: workspaceAt(located, worktree) };
+  const said = added.stderr.trim().slice(0, 500);
+  // Full now (the checkout took the last of it)? The directory's own fault, which later tasks would meet too.
+  const fault = await probeWorktreesDir(dir);
+  if (fault !== undefined) return { ok: false, error: { failure_class: "resource_limit", message: `${fault.message} (git: ${said.split("\n")[0] ?? ""})`, worktreesDir: fault.message } };
+  const disk = diskFaultInGitOutput(added.stderr);
+  if (disk !== undefined) return { ok: false, error: { failure_class: "resource_limit", message: `git could not make the attempt's worktree in ${worktree} (${disk.code}: ${disk.line}); free space or make room where git says, or give the agent --worktrees another directory` } };
+  return { ok: false, error: { failure_class: "syntax_error", message: `git could not make a worktree for the attempt in ${worktree}: ${said}` } };
 }
 
 /**

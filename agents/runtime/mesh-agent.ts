@@ -70,8 +70,9 @@ export function startAgent(options: AgentOptions, initialExecutors: ExecutorsFil
   if (!hello.success) throw new Error(`the agent's hello is invalid: ${describeIssues(hello.error)}`);
 
   // Worktrees only where git can make them; without, tasks that need isolation never come here.
-  const worktrees = identity.capabilities?.worktree === true ? new WorktreeKeeper({ worktreesDir: options.worktreesDir, keepHours: options.keepWorktreesH, log }) : undefined;
-  worktrees?.start();
+  // Degraded while its directory is read-only or full (docs/faults.md): a heartbeat tells the registry at once.
+  const worktrees =
+    identity.capabilities?.worktree === true ? new WorktreeKeeper({ worktreesDir: options.worktreesDir, keepHours: options.keepWorktreesH, log, onHealth: () => registry.beatNow() }) : undefined;
   const sessions = new Map<string, { ref: AttemptRef; session: AttemptSession }>();
   const keyOf = (ref: AttemptRef): string => `${ref.task_id}#${ref.attempt}`;
   let stopping: Promise<void> | undefined;
@@ -169,7 +170,13 @@ export function startAgent(options: AgentOptions, initialExecutors: ExecutorsFil
     // Under systemd (Type=notify) the status line says where it stands; READY=1 went out at start.
     onRegistered: () => service.ready(`registered with ${options.server.origin} as ${options.name}`),
     worktreesBytes: () => worktrees?.diskBytes(),
+    degraded: () => {
+      const fault = worktrees?.degraded();
+      return fault === undefined ? undefined : { worktree: fault };
+    },
   });
+  // After the link exists (its first hello goes out once the socket opens): the directory is tried now.
+  worktrees?.start();
   log(`agent ${options.name} (${options.kind}) connecting to ${options.server.origin} with tiers ${identity.tiers.join(",")}`);
   // Ready once started, not once registered: a mesh that is down at boot must not fail the unit's start (it reconnects).
   service.ready(`connecting to ${options.server.origin} as ${options.name}`);

@@ -5,6 +5,7 @@ import {
   RegistryToAgent,
   SINGLETON_ROOM_ID,
   parseMessage,
+  type AgentDegraded,
   type AgentHello,
   type AttemptRef,
   type ApplyOutcome,
@@ -35,6 +36,8 @@ export interface RegistryLinkOptions {
   onWorktreesRelease?: (release: TaskEnded) => void;
   /** Disk the worktrees use now, in bytes, for heartbeats (undefined while not measured yet). */
   worktreesBytes?: () => number | undefined;
+  /** Capabilities the agent cannot use now, and why (docs/faults.md), for the hello and every heartbeat. */
+  degraded?: () => AgentDegraded | undefined;
   /** The registry refused the agent for good (old protocol, replaced, wrong token): do not retry. */
   onFatal: (message: string) => void;
   /** The registry welcomed the agent (every time: after each reconnect too). */
@@ -150,7 +153,8 @@ export class RegistryLink {
     this.outage = false;
     this.connected = true;
     this.lastHeard = Date.now();
-    this.transport.send({ type: "agent.hello", protocol_version: PROTOCOL_VERSION, ...this.options.identity, running: this.options.running() });
+    const degraded = this.options.degraded?.();
+    this.transport.send({ type: "agent.hello", protocol_version: PROTOCOL_VERSION, ...this.options.identity, running: this.options.running(), ...(degraded === undefined ? {} : { degraded }) });
   }
 
   private onMessage(data: FrameData): void {
@@ -234,12 +238,23 @@ export class RegistryLink {
     this.options.log(`cannot reach the registry at ${this.options.server.origin} (${failure.message}); retrying`);
   }
 
+  /**
+   * A heartbeat now, out of turn: what the agent can do changed (docs/faults.md). Sent before the
+   * failed attempt's release, so the registry hands the freed slot no task the agent cannot take.
+   */
+  beatNow(): void {
+    if (this.heartbeat !== undefined) this.beat();
+  }
+
+  private beat(): void {
+    const bytes = this.options.worktreesBytes?.();
+    const degraded = this.options.degraded?.();
+    this.transport.send({ type: "agent.heartbeat", running: this.options.running(), ...(bytes === undefined ? {} : { worktrees_bytes: bytes }), ...(degraded === undefined ? {} : { degraded }) });
+  }
+
   private startHeartbeat(): void {
     this.stopHeartbeat();
-    this.heartbeat = setInterval(() => {
-      const bytes = this.options.worktreesBytes?.();
-      this.transport.send({ type: "agent.heartbeat", running: this.options.running(), ...(bytes === undefined ? {} : { worktrees_bytes: bytes }) });
-    }, this.beatMs);
+    this.heartbeat = setInterval(() => this.beat(), this.beatMs);
   }
 
   private stopHeartbeat(): void {

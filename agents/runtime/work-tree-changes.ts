@@ -69,6 +69,47 @@ export async function changedFiles(before: WorkTreeSnapshot, after: WorkTreeSnap
     .slice(0, MAX_CHANGED_FILES);
 }
 
+/**
+ * The user's checkout as it stands, in one git process (docs/faults.md): `status --porcelain=v2
+ * --branch` names HEAD and every dirty path; each dirty path gets its stat, so a further change to a
+ * file that was already dirty shows too. Paths are relative to `repo`, its top directory.
+ */
+export async function snapshotCheckout(repo: string): Promise<WorkTreeSnapshot | undefined> {
+  const status = await git(repo, ["status", "--porcelain=v2", "--branch", "-z", "--untracked-files=all"]);
+  if (status === undefined) return undefined;
+  let head: string | undefined;
+  const entries: Array<[path: string, code: string]> = [];
+  const fields = status.split("\0");
+  for (let i = 0; i < fields.length; i++) {
+    const field = fields[i] ?? "";
+    if (field.startsWith("# branch.oid ")) {
+      const oid = field.slice("# branch.oid ".length);
+      head = /^[0-9a-f]+$/.test(oid) ? oid : undefined;
+      continue;
+    }
+    // Ordinary (1), renamed or copied (2, its source in the next field), unmerged (u), untracked (?):
+    // the path follows a fixed number of space-separated fields.
+    const kind = field[0];
+    const parts = kind === "1" ? 8 : kind === "2" ? 9 : kind === "u" ? 10 : kind === "?" ? 1 : undefined;
+    if (parts === undefined) continue;
+    const pieces = field.split(" ");
+    const path = pieces.slice(parts).join(" ");
+    const code = kind === "?" ? "??" : (pieces[1] ?? "");
+    if (path !== "") entries.push([path, code]);
+    if (kind === "2") {
+      const source = fields[++i];
+      if (source !== undefined && source !== "") entries.push([source, `${code} (source)`]);
+    }
+  }
+  const dirty = new Map<string, string>();
+  for (let start = 0; start < entries.length; start += STAT_BATCH) {
+    const batch = entries.slice(start, start + STAT_BATCH);
+    const stamps = await Promise.all(batch.map(([path]) => fileStamp(join(repo, path))));
+    batch.forEach(([path, code], i) => dirty.set(path, `${code} ${stamps[i] ?? ""}`));
+  }
+  return { root: repo, prefix: "", head, dirty };
+}
+
 async function fileStamp(path: string): Promise<string> {
   try {
     const info = await stat(path);

@@ -13,10 +13,16 @@ import type { ApplyOutcome, Result, TaskApply, TaskAssign } from "../../protocol
 import type { AgentLog } from "./agent-log.ts";
 import type { WorkFacts } from "./attempt-runner.ts";
 import { diffFingerprint, diffPieces } from "./diff-fingerprint.ts";
-import { applyBranch, finishWorkspace, prepareWorkspace, removeWorkspace, resumeWorkspace, worktreesDiskBytes, type Workspace, type WorkspaceRequest } from "./attempt-worktree.ts";
+import { applyBranch, finishWorkspace, prepareWorkspace, removeWorkspace, resumeWorkspace, worktreesDiskBytes, type Workspace, type WorkspaceFault, type WorkspaceRequest } from "./attempt-worktree.ts";
+import { changedFiles, snapshotCheckout, type WorkTreeSnapshot } from "./work-tree-changes.ts";
+import { probeWorktreesDir, probeWorktreesDirNow } from "./worktree-dir-health.ts";
 
 /** How often disk use is measured for heartbeats, and old worktrees swept. */
 const SWEEP_MS = 60_000;
+/** How often a degraded agent tries its worktrees directory again: about a heartbeat (docs/faults.md). */
+const RECHECK_MS = 5_000;
+/** Paths named in a `wrong_file` message; the rest are counted. */
+const NAMED_PATHS = 20;
 
 type Kept = { workspace: Extract<Workspace, { isolation: "worktree" }>; taskId: string; attempt: number; keptAt: number };
 
@@ -26,20 +32,64 @@ export class WorktreeKeeper {
   private readonly inUse = new Set<string>();
   private bytes: number | undefined;
   private timer: ReturnType<typeof setInterval> | undefined;
+  private recheck: ReturnType<typeof setInterval> | undefined;
+  /** Why no worktree can be made now (the directory is read-only or full); undefined while it works. */
+  private fault: string | undefined;
+  /** The user's checkout before each running attempt (by worktree folder), to see what else changed. */
+  private readonly checkouts = new Map<string, { snapshot: WorkTreeSnapshot; merges: number }>();
+  /** Merges (`apply`) into each repository so far: HEAD moved by the agent's own merge is not the CLI's doing. */
+  private readonly merges = new Map<string, number>();
 
   constructor(
-    private readonly options: { worktreesDir: string; keepHours: number; log: AgentLog },
+    private readonly options: {
+      worktreesDir: string;
+      keepHours: number;
+      log: AgentLog;
+      /** The directory stopped or started working (its reason, or undefined): heartbeats tell the registry. */
+      onHealth?: (fault: string | undefined) => void;
+    },
   ) {}
 
-  /** Starts the sweeps: at once (removing what a previous run left unfinished), then every minute. */
+  /**
+   * Starts the sweeps: at once (removing what a previous run left unfinished), then every minute. The
+   * directory is tried first, blocking, so the first hello already says whether the agent is degraded.
+   */
   start(): void {
+    const fault = probeWorktreesDirNow(this.options.worktreesDir);
+    if (fault !== undefined) this.setFault(fault.message);
     void this.sweep(true);
     this.timer = setInterval(() => void this.sweep(false), SWEEP_MS);
     this.timer.unref();
+    this.recheck = setInterval(() => void (this.fault === undefined ? undefined : this.check()), RECHECK_MS);
+    this.recheck.unref();
   }
 
   stop(): void {
     if (this.timer !== undefined) clearInterval(this.timer);
+    if (this.recheck !== undefined) clearInterval(this.recheck);
+  }
+
+  /** Why the agent makes no worktrees now, or undefined when it does. */
+  degraded(): string | undefined {
+    return this.fault;
+  }
+
+  /** Tries the directory now; the agent is degraded or well again accordingly. Returns the fault. */
+  async check(): Promise<string | undefined> {
+    const fault = await probeWorktreesDir(this.options.worktreesDir);
+    this.setFault(fault?.message);
+    return fault?.message;
+  }
+
+  private setFault(fault: string | undefined): void {
+    if (fault === this.fault) return;
+    this.fault = fault;
+    this.options.log(
+      fault === undefined
+        ? `the worktrees directory ${this.options.worktreesDir} works again: taking tasks that need a worktree again`
+        : `${fault}; taking no tasks that need a worktree until it works again (tasks without a cwd, or with isolation "none", still run here)`,
+    );
+    this.options.onHealth?.(fault);
   }
 
   /** Disk the worktrees use, as last measured. */
@@ -47,11 +97,47 @@ export class WorktreeKeeper {
     return this.bytes;
   }
 
-  /** The attempt's workspace: a fresh worktree from the task's base, or its cwd in place (and why). */
-  async prepare(assign: TaskAssign, cwd: string): Promise<Result<Workspace, string>> {
-    const prepared = await prepareWorkspace(requestOf(assign, cwd), { worktreesDir: this.options.worktreesDir });
-    if (prepared.ok && prepared.value.isolation === "worktree") this.inUse.add(prepared.value.worktree);
+  /**
+   * The attempt's workspace: a fresh worktree from the task's base, or its cwd in place (and why).
+   * The directory is tried first (a few syscalls): a fault ends the attempt as `resource_limit`,
+   * naming the path and what to do, and degrades the agent until the directory works again.
+   */
+  async prepare(assign: TaskAssign, cwd: string): Promise<Result<Workspace, WorkspaceFault>> {
+    const inPlace = assign.isolation === "none";
+    const fault = inPlace ? undefined : await this.check();
+    if (fault !== undefined) return { ok: false, error: { failure_class: "resource_limit", message: fault, worktreesDir: fault } };
+    const prepared = await prepareWorkspace(requestOf(assign, cwd), { worktreesDir: this.options.worktreesDir }).catch(
+      (error: unknown): Result<Workspace, WorkspaceFault> => ({ ok: false, error: { failure_class: "syntax_error", message: `the attempt's worktree could not be made: ${String(error)}` } }),
+    );
+    if (!prepared.ok && prepared.error.worktreesDir !== undefined) this.setFault(prepared.error.worktreesDir);
+    if (prepared.ok && prepared.value.isolation === "worktree") await this.watchCheckout(prepared.value);
     return prepared;
+  }
+
+  /** Remembers the user's checkout as it is before the attempt's CLI starts (one git process). */
+  private async watchCheckout(workspace: Extract<Workspace, { isolation: "worktree" }>): Promise<void> {
+    this.inUse.add(workspace.worktree);
+    const snapshot = await snapshotCheckout(workspace.repo);
+    if (snapshot !== undefined) this.checkouts.set(workspace.worktree, { snapshot, merges: this.merges.get(workspace.repo) ?? 0 });
+  }
+
+  /**
+   * What the attempt changed in the user's checkout outside its worktree (docs/faults.md): a CLI
+   * that trusted the agent's directory, or wrote by absolute path. Nothing is reverted: the files
+   * are the user's now as much as the CLI's. Returns the `wrong_file` message, or undefined.
+   */
+  async outsideChanges(workspace: Extract<Workspace, { isolation: "worktree" }>): Promise<string | undefined> {
+    const before = this.checkouts.get(workspace.worktree);
+    this.checkouts.delete(workspace.worktree);
+    if (before === undefined) return undefined;
+    const after = await snapshotCheckout(workspace.repo);
+    if (after === undefined) return undefined;
+    // The agent merged another attempt into this checkout meanwhile (apply): its commit is not the CLI's.
+    const merged = (this.merges.get(workspace.repo) ?? 0) !== before.merges;
+    const paths = await changedFiles(before.snapshot, merged ? { ...after, head: before.snapshot.head } : after, workspace.repo);
+    if (paths.length === 0) return undefined;
+    const named = paths.slice(0, NAMED_PATHS).join(", ") + (paths.length > NAMED_PATHS ? `, and ${paths.length - NAMED_PATHS} more` : "");
+    return `the CLI changed files outside its worktree, in ${workspace.repo}: ${named}. They were left as they are: look at them there (git -C ${workspace.repo} status), keep or undo them yourself; the attempt's own work is on ${workspace.branch}. A CLI that trusts $PWD or writes by absolute path does this; changes a person or another in-place task made in that checkout meanwhile show here too`;
   }
 
   /**
@@ -73,6 +159,7 @@ export class WorktreeKeeper {
     for (const [key, entry] of this.kept) if (entry.workspace.worktree === folder) this.kept.delete(key);
     // Unfinished again: should the agent die now, its next start removes the folder like any running attempt's.
     await rm(markerOf(resumed.value), { force: true });
+    await this.watchCheckout(resumed.value);
     return resumed;
   }
 
@@ -102,6 +189,7 @@ export class WorktreeKeeper {
   async settle(workspace: Extract<Workspace, { isolation: "worktree" }>, taskId: string, attempt: number, keep: boolean): Promise<void> {
     if (!keep) return this.remove(workspace);
     this.inUse.delete(workspace.worktree);
+    this.checkouts.delete(workspace.worktree);
     this.kept.set(`${taskId}#${attempt}`, { workspace, taskId, attempt, keptAt: Date.now() });
     await writeFile(markerOf(workspace), `${Date.now()}\n${attempt}`).catch(() => undefined);
   }
@@ -117,6 +205,7 @@ export class WorktreeKeeper {
 
   /** Merges an attempt's branch into the user's checkout (`apply`); the winner's worktree goes once merged. */
   async merge(request: TaskApply): Promise<ApplyOutcome> {
+    this.merges.set(request.repo, (this.merges.get(request.repo) ?? 0) + 1);
     const merged = await applyBranch({ repo: request.repo, branch: request.branch, ...(request.target_branch === undefined ? {} : { targetBranch: request.target_branch }), base: request.base });
     if (!merged.ok) return { ok: false, code: merged.error.code, message: merged.error.message, files: merged.error.files.slice(0, 1000) };
     const key = `${request.task_id}#${request.attempt}`;
@@ -130,6 +219,7 @@ export class WorktreeKeeper {
 
   async remove(workspace: Extract<Workspace, { isolation: "worktree" }>): Promise<void> {
     this.inUse.delete(workspace.worktree);
+    this.checkouts.delete(workspace.worktree);
     await removeWorkspace(workspace).catch((error: unknown) => this.options.log(`could not remove worktree ${workspace.worktree}: ${String(error)}`));
     await rm(markerOf(workspace), { force: true });
   }

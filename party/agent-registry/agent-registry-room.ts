@@ -179,7 +179,7 @@ export default class AgentRegistryRoom implements Party.Server {
     if (name === undefined || !this.state.agents.has(name) || this.state.connected.get(name) !== connection.id) {
       return send(connection, { type: "error", code: "hello_required", message: "send agent.hello before anything else", in_reply_to: message.type });
     }
-    if (message.type === "agent.heartbeat") await this.run({ type: "heartbeat", agent: name, running: message.running, ...(message.worktrees_bytes === undefined ? {} : { worktreesBytes: message.worktrees_bytes }) });
+    if (message.type === "agent.heartbeat") await this.run({ type: "heartbeat", agent: name, running: message.running, ...(message.worktrees_bytes === undefined ? {} : { worktreesBytes: message.worktrees_bytes }), ...(message.degraded === undefined ? {} : { degraded: message.degraded }) });
     else if (message.type === "branch.merged") this.applies.answer(name, message.request_id, message.outcome);
     else await this.run({ type: "released", agent: name, taskId: message.task_id, attempt: message.attempt });
   }

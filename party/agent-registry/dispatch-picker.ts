@@ -43,14 +43,15 @@ export function selectorAllows(agent: AgentRecord, selector: AgentSelector): boo
 
 /**
  * Whether an agent could ever take the request, busy or not: online, serving its tier, with the
- * capabilities it needs (issue 12: never a worktree task to an agent that cannot make one) and, with
+ * capabilities it needs and can use now (never a worktree task to an agent that cannot make one) and, with
  * `bySelector`, allowed by its selector.
  */
 export function servesRequest(agent: AgentRecord, request: DispatchRequest, bySelector = true): boolean {
   return (
     agent.state === "online" &&
     agent.tiers.includes(request.assign.tier) &&
-    (request.needs ?? []).every((need) => agent.capabilities?.[need] === true) &&
+    // A capability it cannot use now (its worktrees directory is full, docs/faults.md) counts as absent until it recovers.
+    (request.needs ?? []).every((need) => agent.capabilities?.[need] === true && agent.degraded?.[need] === undefined) &&
     (!bySelector || selectorAllows(agent, request.selector))
   );
 }

@@ -97,6 +97,7 @@ function unservedMessage(request: DispatchRequest, agents: readonly AgentRecord[
   const listed = online.slice(0, 10).map((agent) => `${agent.name} (${agent.tiers.join(", ") || "no tiers"})`);
   const more = online.length > 10 ? ` and ${online.length - 10} more` : "";
   const whom = request.selector.by === "name" ? ` on agent ${request.selector.name}` : request.selector.by === "kind" ? ` on a ${request.selector.kind} agent` : "";
-  const what = online.length === 0 ? "no agent it may use was online" : `online: ${listed.join("; ")}${more}`;
+  const degraded = online.flatMap((agent) => (request.needs ?? []).flatMap((need) => (agent.degraded?.[need] === undefined ? [] : [`${agent.name} cannot use ${need} now: ${agent.degraded[need]}`])));
+  const what = `${online.length === 0 ? "no agent it may use was online" : `online: ${listed.join("; ")}${more}`}${degraded.length === 0 ? "" : `; ${degraded.slice(0, 3).join("; ")}`}`;
   return `no online agent served tier ${tier}${whom} for the queue timeout of ${timeoutS} s (${what}); start an agent that serves ${tier}, or create the task again with another executor or a longer queue_timeout_s`;
 }

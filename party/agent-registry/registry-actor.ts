@@ -1,4 +1,4 @@
-import { CloseCode, type AgentHello, type ErrorBody, type AgentRecord, type AttemptLost, type AttemptRef, type AttemptUnserved, type DispatchRequest, type ExecutorTier, type RegistryToAgent } from "../../protocol/index.ts";
+import { CloseCode, type AgentDegraded, type AgentHello, type ErrorBody, type AgentRecord, type AttemptLost, type AttemptRef, type AttemptUnserved, type DispatchRequest, type ExecutorTier, type RegistryToAgent } from "../../protocol/index.ts";
 import { enqueue, expireUnserved, inServingOrder, type UnservedSince } from "./dispatch-queue.ts";
 import { TierIndex } from "./tier-index.ts";
 import { agentState, heartbeatExpired, pickAgent } from "./dispatch-picker.ts";
@@ -51,7 +51,7 @@ export type RegistryEvent =
   | { type: "hello"; hello: AgentHello; connectionId: string; identity: HelloIdentity }
   /** `POST /api/agents/<name>/revoke` (`forget`: `DELETE /api/agents/<name>`). */
   | { type: "revoke"; name: string; forget: boolean }
-  | { type: "heartbeat"; agent: string; running: readonly AttemptRef[]; worktreesBytes?: number }
+  | { type: "heartbeat"; agent: string; running: readonly AttemptRef[]; worktreesBytes?: number; degraded?: AgentDegraded }
   | { type: "released"; agent: string; taskId: string; attempt: number }
   | { type: "disconnected"; agent: string; connectionId: string }
   | { type: "request"; request: DispatchRequest }
@@ -131,13 +131,18 @@ export function decideRegistry(state: RegistryState, event: RegistryEvent, ctx: 
       if (agent === undefined) return { state, effects: [] };
       // The agent's report refreshes what it says of attempts the registry assigned to it.
       const reports = new Map(event.running.map((ref) => [assignmentKey(ref.task_id, ref.attempt), ref]));
-      const beat: StoredAgent = { ...agent, last_heartbeat: ctx.now, running: agent.running.map((ref) => reports.get(assignmentKey(ref.task_id, ref.attempt)) ?? ref), ...(event.worktreesBytes === undefined ? {} : { worktrees_bytes: event.worktreesBytes }) };
+      const { degraded: _was, ...rest } = agent;
+      const degraded = degradedOf(event.degraded);
+      const beat: StoredAgent = { ...rest, last_heartbeat: ctx.now, running: agent.running.map((ref) => reports.get(assignmentKey(ref.task_id, ref.attempt)) ?? ref), ...(event.worktreesBytes === undefined ? {} : { worktrees_bytes: event.worktreesBytes }), ...(degraded === undefined ? {} : { degraded }) };
       const connectionId = state.connected.get(event.agent);
       const effects: RegistryEffect[] = connectionId === undefined ? [] : [{ kind: "send", connectionId, message: { type: "heartbeat.ack", server_time: ctx.now } }];
       effects.push({ kind: "notify-dashboards" });
       if (state.lostNotices.length > 0) effects.push({ kind: "deliver-notices" });
       state.agents.set(beat.name, beat);
-      return { state, effects };
+      // Degraded or well again (docs/faults.md): stored, and once well, the requests it can take now go to it.
+      if (JSON.stringify(agent.degraded ?? {}) === JSON.stringify(degraded ?? {})) return { state, effects };
+      const handed = handOut(state, ctx);
+      return { state: handed.state, effects: [...effects, { kind: "persist", agents: [beat.name], queue: false, notices: false }, ...handed.effects, { kind: "log", message: `registry: agent ${beat.name} ${degraded?.worktree === undefined ? "makes worktrees again" : `makes no worktrees for now: ${degraded.worktree}`}` }] };
     }
     case "released":
       return onReleased(state, event, ctx);
@@ -171,6 +176,11 @@ export function decideRegistry(state: RegistryState, event: RegistryEvent, ctx: 
       return { state: { ...state, lostNotices: state.lostNotices.filter((n) => !done.has(n)) }, effects: [{ kind: "persist", agents: [], queue: false, notices: true }] };
     }
   }
+}
+
+/** What an agent says it cannot use now; undefined when nothing. */
+function degradedOf(degraded: AgentDegraded | undefined): AgentDegraded | undefined {
+  return degraded?.worktree === undefined ? undefined : degraded;
 }
 
 function withAgent(agents: ReadonlyMap<string, StoredAgent>, agent: StoredAgent): Map<string, StoredAgent> {
@@ -247,6 +257,7 @@ function onHello(state: RegistryState, hello: AgentHello, connectionId: string, 
     running: hello.running,
     ...(hello.capabilities === undefined ? {} : { capabilities: hello.capabilities }),
     ...(hello.unavailable === undefined || Object.keys(hello.unavailable).length === 0 ? {} : { unavailable: hello.unavailable }),
+    ...(degradedOf(hello.degraded) === undefined ? {} : { degraded: hello.degraded }),
     ...(known?.worktrees_bytes === undefined ? {} : { worktrees_bytes: known.worktrees_bytes }),
     ...(identity.via === "enrollment" ? { enrolled_by: identity.tokenName } : known?.enrolled_by === undefined ? {} : { enrolled_by: known.enrolled_by }),
     credential_sha256: identity.credentialHash,

@@ -56,8 +56,8 @@ describe("an attempt's worktree", () => {
     expect(await prepareWorkspace({ taskId: "T", attempt: 1, tier: "x", cwd: plain }, { worktreesDir: plain })).toMatchObject({ ok: true, value: { isolation: "none", reason: expect.stringContaining("not inside a git repository") } });
     const dir = repo();
     expect(await prepareWorkspace({ taskId: "T", attempt: 1, tier: "x", cwd: dir, isolation: "none" }, { worktreesDir: plain })).toMatchObject({ ok: true, value: { isolation: "none", cwd: dir } });
-    expect(await prepareWorkspace({ taskId: "T", attempt: 1, tier: "x", cwd: dir, base: "no-such-branch" }, { worktreesDir: plain })).toMatchObject({ ok: false, error: expect.stringContaining("base_ref 'no-such-branch'") });
-    expect(await prepareWorkspace({ taskId: "T", attempt: 1, tier: "x", cwd: join(dir, "missing") }, { worktreesDir: plain })).toMatchObject({ ok: false, error: expect.stringContaining("is not a directory") });
+    expect(await prepareWorkspace({ taskId: "T", attempt: 1, tier: "x", cwd: dir, base: "no-such-branch" }, { worktreesDir: plain })).toMatchObject({ ok: false, error: { failure_class: "syntax_error", message: expect.stringContaining("base_ref 'no-such-branch'") } });
+    expect(await prepareWorkspace({ taskId: "T", attempt: 1, tier: "x", cwd: join(dir, "missing") }, { worktreesDir: plain })).toMatchObject({ ok: false, error: { failure_class: "syntax_error", message: expect.stringContaining("is not a directory") } });
   });
 
   it("commits new, changed, deleted and binary files (not ignored ones) as one commit whose diff applies at the base", async () => {

@@ -108,6 +108,36 @@ describe("RegistryLink", () => {
     link.close();
   });
 
+  it("tells what it cannot use now in its hello and heartbeats, and beats at once when that changes (docs/faults.md)", () => {
+    vi.useFakeTimers();
+    const transports = memoryTransports();
+    let degraded: { worktree?: string } | undefined = { worktree: "the worktrees directory /x is not writable (EROFS)" };
+    const link = new RegistryLink({
+      server: new URL("http://mesh.test:1999"),
+      credential: memoryCredential(),
+      identity,
+      log: () => {},
+      running: () => [],
+      onAssign: () => {},
+      onFatal: () => {},
+      degraded: () => degraded,
+      openTransport: transports.open,
+    });
+    const transport = transports.last();
+    transport.open();
+    expect(transport.sentOf("agent.hello")[0]).toMatchObject({ degraded: { worktree: "the worktrees directory /x is not writable (EROFS)" } });
+    link.beatNow();
+    expect(transport.sentOf("agent.heartbeat")).toHaveLength(0);
+    transport.receive(welcome(5));
+    degraded = undefined;
+    link.beatNow();
+    expect(transport.sentOf("agent.heartbeat")).toEqual([{ type: "agent.heartbeat", running: [] }]);
+    degraded = { worktree: "full" };
+    vi.advanceTimersByTime(5000);
+    expect(transport.sentOf("agent.heartbeat")[1]).toEqual({ type: "agent.heartbeat", running: [], degraded: { worktree: "full" } });
+    link.close();
+  });
+
   it("stops heartbeating while disconnected and starts again on the next welcome", () => {
     vi.useFakeTimers();
     const { transport, link } = linkWithMemory();

@@ -3,7 +3,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { changedFiles, snapshotWorkTree } from "../../agents/runtime/work-tree-changes.ts";
+import { changedFiles, snapshotCheckout, snapshotWorkTree } from "../../agents/runtime/work-tree-changes.ts";
 import { gitRepo } from "./git-repo.ts";
 
 describe("changed files of a work tree", () => {
@@ -44,6 +44,26 @@ describe("changed files of a work tree", () => {
   it("says nothing for a directory outside any work tree", async () => {
     const dir = mkdtempSync(join(tmpdir(), "mesh-no-git-"));
     expect(await snapshotWorkTree(dir)).toBeUndefined();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("reads a whole checkout in one git status: HEAD, dirty, renamed, untracked and spaced paths, and what changed since", async () => {
+    const dir = gitRepo();
+    const git = (...args: string[]): void => void execFileSync("git", ["-c", "user.email=t@example.com", "-c", "user.name=t", ...args], { cwd: dir, stdio: "ignore" });
+    git("mv", "src/a.ts", "src/renamed a.ts");
+    writeFileSync(join(dir, "untracked file.txt"), "new\n");
+    const before = await snapshotCheckout(dir);
+    expect(before?.head).toMatch(/^[0-9a-f]{40}$/);
+    expect([...(before?.dirty.keys() ?? [])].sort()).toEqual(["notes.txt", "src/a.ts", "src/renamed a.ts", "untracked file.txt"]);
+    await new Promise((done) => setTimeout(done, 20));
+    writeFileSync(join(dir, "notes.txt"), "dirty, and changed again during the run\n");
+    writeFileSync(join(dir, "stray.txt"), "stray\n");
+    const after = await snapshotCheckout(dir);
+    expect(before && after && (await changedFiles(before, after, dir))).toEqual(["notes.txt", "stray.txt"]);
+    git("add", "-A");
+    git("commit", "-qm", "by someone");
+    const committed = await snapshotCheckout(dir);
+    expect(after && committed && (await changedFiles(after, committed, dir))).toEqual(["notes.txt", "src/a.ts", "src/renamed a.ts", "stray.txt", "untracked file.txt"]);
     rmSync(dir, { recursive: true, force: true });
   });
 });

@@ -212,3 +212,49 @@ describe("the registry actor", () => {
     });
   });
 });
+
+describe("an agent degraded for worktrees (docs/faults.md)", () => {
+  const worktreeHello = (name: string, degraded?: string): RegistryEvent =>
+    hello(name, ["sonnet"], { capacity: 2, capabilities: { worktree: true }, ...(degraded === undefined ? {} : { degraded: { worktree: degraded } }) });
+  const needsWorktree = (taskId: string): DispatchRequest => request(taskId, "sonnet", { needs: ["worktree"] });
+  const beat = (agent: string, degraded?: string): RegistryEvent => ({ type: "heartbeat", agent, running: [], ...(degraded === undefined ? {} : { degraded: { worktree: degraded } }) });
+  const full = "the worktrees directory /x is full (ENOSPC: no space left on device); free space in /x";
+
+  it("gets no task that needs a worktree while it says so, still gets one that does not, and gets the queued one once well again", () => {
+    const { state, last } = drive([
+      [worktreeHello("vm-1"), 0],
+      [beat("vm-1", full), 10],
+      [{ type: "request", request: needsWorktree("T1") }, 20],
+    ]);
+    expect(last.reply).toEqual({ queued: true });
+    expect(listAgents(state, at(20))[0]?.degraded).toEqual({ worktree: full });
+    const plain = drive([[{ type: "request", request: request("T2") }, 30]], state);
+    expect(plain.last.reply).toEqual({ queued: false, agent: "vm-1" });
+    const well = drive([[beat("vm-1"), 40]], plain.state);
+    expect(well.last.effects).toContainEqual({ kind: "assign", connectionId: "conn-vm-1", agent: "vm-1", message: needsWorktree("T1").assign });
+    expect(well.last.effects).toContainEqual({ kind: "persist", agents: ["vm-1"], queue: false, notices: false });
+    expect(listAgents(well.state, at(40))[0]).not.toHaveProperty("degraded");
+  });
+
+  it("takes the degraded state from the hello, so an agent that starts degraded gets no worktree task before its first beat", () => {
+    const { state, last } = drive([
+      [{ type: "request", request: needsWorktree("T1") }, 0],
+      [worktreeHello("vm-1", full), 10],
+    ]);
+    expect(last.effects.some((e) => e.kind === "assign")).toBe(false);
+    expect(state.pending).toHaveLength(1);
+    expect(listAgents(state, at(10))[0]?.degraded).toEqual({ worktree: full });
+  });
+
+  it("says why in no_agent when the queue timeout passes", () => {
+    const { state } = drive([
+      [worktreeHello("vm-1", full), 0],
+      [{ type: "request", request: { ...needsWorktree("T1"), queue_timeout_s: 1 } }, 10],
+      [{ type: "tick" }, 20],
+      [beat("vm-1", full), 1500],
+      [{ type: "tick" }, 1600],
+    ]);
+    expect(state.pending).toEqual([]);
+    expect(state.lostNotices).toContainEqual(expect.objectContaining({ type: "attempt.unserved", task_id: "T1", message: expect.stringContaining(`vm-1 cannot use worktree now: ${full}`) }));
+  });
+});

@@ -81,7 +81,13 @@ export class AgentsPanel {
         ...Object.entries(agent.unavailable ?? {}).map(([tier, why]) => el("span", { class: "tier-unavailable", testid: "tier-unavailable", text: ` ${tier} unavailable`, title: why })),
       ),
       running,
-      el("td", { class: "worktrees", text: agent.worktrees_bytes === undefined ? "" : bytes(agent.worktrees_bytes), title: "disk the agent's worktrees use, as it last reported" }),
+      el(
+        "td",
+        { class: "worktrees", title: "disk the agent's worktrees use, as it last reported" },
+        agent.worktrees_bytes === undefined ? "" : bytes(agent.worktrees_bytes),
+        // Its worktrees directory is read-only or full (docs/faults.md): no task that needs a worktree goes to it until that is fixed.
+        ...(agent.degraded?.worktree === undefined ? [] : [" ", el("span", { class: "idle-flag", testid: "worktree-degraded", text: `no worktrees now: ${agent.degraded.worktree}`, title: agent.degraded.worktree })]),
+      ),
       el("td", { text: agent.version }),
       heartbeat,
     );
