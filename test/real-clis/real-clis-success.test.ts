@@ -105,8 +105,8 @@ describe("the real CLIs against the scripted model server", () => {
     expect(requests.filter((request) => api.test(request.path)).map((request) => request.answered)).toEqual(expect.arrayContaining([`write ${PROOF}`, "text"]));
     expect(requests.filter((request) => request.status >= 400), "no request the server refused").toEqual([]);
     // The file is nowhere outside the worktree: not the user's checkout, the agent's directory, the project.
-    expect(strays).toEqual([]);
-    expect(git(repo, "status", "--porcelain")).toBe("");
+    expect(strays, "files the CLI wrote outside its worktree").toEqual([]);
+    expect(git(repo, "status", "--porcelain"), "the user's checkout").toBe("");
     expect(git(repo, "rev-parse", "HEAD")).toBe(repoHead);
 
     expect(task.status).toBe("succeeded");
