@@ -115,7 +115,7 @@ export const CLASSIFICATION_RULES: readonly Rule[] = [
   { failure: "network_error", applies: (f) => (f.stopped?.as === "network_error" ? f.stopped.note : undefined) },
   { failure: "unknown", applies: (f) => (f.stopped !== undefined ? f.stopped.note : undefined) },
   // budget_exceeded: claude stopped itself at `--max-budget-usd` (result subtype error_max_budget_usd, FORMATS.md §1).
-  { failure: "budget_exceeded", applies: (f) => (f.report.errorKind === "error_max_budget_usd" ? `${f.program} stopped at its cost cap (--max-budget-usd, the attempt's budget reservation)` : undefined) },
+  { failure: "budget_exceeded", applies: (f) => (f.report.errorKind === "error_max_budget_usd" ? `${f.program} stopped itself at the attempt's cost cap (--max-budget-usd)` : undefined) },
   // syntax_error: it never ran: the task's cwd is missing, or the program is not installed or not executable.
   { failure: "syntax_error", applies: (f) => f.notStarted },
   // auth_failure: a failed run whose error names a rejected or missing credential (401s, "Invalid API key", …).
