@@ -131,6 +131,14 @@ describe("runAttempt", () => {
     expect(lines.some((line) => line.stream === "system" && line.text.includes("timed out"))).toBe(true);
   });
 
+  it("notes its own stop once (the process group's note), e.g. a CLI waiting for the network", async () => {
+    const script = `console.error("Reconnecting... waiting for network"); setInterval(() => {}, 1000);`;
+    const { running, lines } = run(executor(script), { killGraceMs: 300 });
+    const result = await running.done;
+    expect(result.failure_class).toBe("network_error");
+    expect(lines.filter((line) => line.stream === "system" && line.text.includes("waiting for the network"))).toHaveLength(1);
+  });
+
   it("cancel kills the child and its grandchild", async () => {
     const script = `
       const { spawn } = require("node:child_process");
