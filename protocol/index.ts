@@ -15,6 +15,7 @@ export * from "./agent-record.ts";
 export * from "./viewer-wire.ts";
 export * from "./room-commands.ts";
 export * from "./executors-file.ts";
+export * from "./prices.ts";
 export * from "./rates.ts";
 export * from "./budget.ts";
 export * from "./parse.ts";

@@ -1,20 +1,27 @@
 import type { ExecutorTier } from "./ladder.ts";
+import { MODEL_PRICES, TIER_DEFAULT_MODELS, modelPrice } from "./prices.ts";
 
 /** USD per million tokens: uncached input, cached input, output. */
 export type TokenRates = { input: number; cached: number; output: number };
 
+function ratesOfTier(tier: ExecutorTier): TokenRates {
+  const model = TIER_DEFAULT_MODELS[tier];
+  // Every default model is listed (a test checks it); the Sonnet price stands in should one not be.
+  const price = modelPrice(model) ?? MODEL_PRICES["claude-sonnet-4"] ?? { input: 3, output: 15 };
+  return { input: price.input, cached: price.cache_read ?? price.input * 0.1, output: price.output };
+}
+
 /**
- * List rates of the model each tier runs by default (shared/cli-formats/PRICES.md, 2026-11-22):
- * deepseek-v4-flash, gemini-2.5-flash, gemini-2.5-pro, Codex at the seed's $2.5/$10, Sonnet 4.5, Opus 4.5.
- * Used to estimate an attempt before it runs, and to price a run whose CLI reports no cost.
+ * The rates of the model each tier runs by default (prices.ts, the table the agent prices with too).
+ * Used to estimate an attempt before the ledger has real costs of its tier (docs/budget.md).
  */
 export const tierRates: Record<ExecutorTier, TokenRates> = {
-  deepseek: { input: 0.14, cached: 0.0028, output: 0.28 },
-  "gemini-flash": { input: 0.3, cached: 0.03, output: 2.5 },
-  "gemini-pro": { input: 1.25, cached: 0.125, output: 10 },
-  codex: { input: 2.5, cached: 0.25, output: 10 },
-  sonnet: { input: 3, cached: 0.3, output: 15 },
-  opus: { input: 5, cached: 0.5, output: 25 },
+  deepseek: ratesOfTier("deepseek"),
+  "gemini-flash": ratesOfTier("gemini-flash"),
+  "gemini-pro": ratesOfTier("gemini-pro"),
+  codex: ratesOfTier("codex"),
+  sonnet: ratesOfTier("sonnet"),
+  opus: ratesOfTier("opus"),
 };
 
 /** Tokens an attempt is assumed to use before it runs (the budget's reservation); configurable per server. */

@@ -4,6 +4,7 @@ import { Acceptance } from "./acceptance.ts";
 import { AgentRecord } from "./agent-record.ts";
 import { ApplyOutcome, TaskApply, TaskAssign } from "./agent-wire.ts";
 import { BaseRef, Isolation } from "./isolation.ts";
+import { BudgetHalted } from "./budget.ts";
 import { ExecutorTier } from "./ladder.ts";
 import { AgentSelector, LogLine, TaskRecord, TaskRouting, TaskStatus, TaskWaiting } from "./task.ts";
 
@@ -98,7 +99,7 @@ export const AttemptUnserved = z.object({
 });
 export type AttemptUnserved = z.infer<typeof AttemptUnserved>;
 
-export const TaskCommand = z.discriminatedUnion("type", [TaskCreate, TaskCancel, AttemptLost, TaskResolve, TaskApplyCommand, TaskWatch, TaskDependency, AttemptUnserved]);
+export const TaskCommand = z.discriminatedUnion("type", [TaskCreate, TaskCancel, AttemptLost, TaskResolve, TaskApplyCommand, TaskWatch, TaskDependency, AttemptUnserved, BudgetHalted]);
 export type TaskCommand = z.infer<typeof TaskCommand>;
 
 /**

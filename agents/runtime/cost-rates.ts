@@ -1,11 +1,11 @@
 // What a run cost, for CLIs that do not say (codex, gemini) or when a CLI's own figure is missing.
-// Built-in prices are list prices per million tokens from /work/shared/cli-formats/PRICES.md
-// (2026-11) for the models the default executors name; a model not listed falls back to its CLI's
+// Built-in prices are the mesh's one table, protocol/prices.ts (list prices per million tokens,
+// 2026-11), which the budget's reservations use too; a model not listed falls back to its CLI's
 // rate from the design notes (Claude $3/$15, Codex $2.5/$10, Gemini $1.25/$5; opencode: DeepSeek
 // V4 Flash). `--rates <file.json>` overrides or extends both tables (agents/README.md).
 import { readFileSync } from "node:fs";
 import { z } from "zod";
-import { describeIssues, type ExecutorFormat, type Result } from "../../protocol/index.ts";
+import { MODEL_PRICES, describeIssues, type ExecutorFormat, type Result } from "../../protocol/index.ts";
 import type { TokenUsage } from "./formats/run-report.ts";
 
 /** USD per million tokens. */
@@ -38,32 +38,8 @@ export const RatesFile = z
   .strict();
 export type RatesFile = z.infer<typeof RatesFile>;
 
-const BUILT_IN_MODELS: Record<string, Rate> = {
-  "claude-sonnet-4": { input: 3, output: 15, cache_read: 0.3, cache_write: 3.75, cache_write_1h: 6 },
-  "claude-opus-4": { input: 15, output: 75, cache_read: 1.5, cache_write: 18.75, cache_write_1h: 30 },
-  "claude-opus-4-1": { input: 15, output: 75, cache_read: 1.5, cache_write: 18.75, cache_write_1h: 30 },
-  "claude-opus-4-5": { input: 5, output: 25, cache_read: 0.5, cache_write: 6.25, cache_write_1h: 10 },
-  "claude-opus-4-6": { input: 5, output: 25, cache_read: 0.5, cache_write: 6.25, cache_write_1h: 10 },
-  "claude-opus-4-7": { input: 5, output: 25, cache_read: 0.5, cache_write: 6.25, cache_write_1h: 10 },
-  "claude-opus-4-8": { input: 5, output: 25, cache_read: 0.5, cache_write: 6.25, cache_write_1h: 10 },
-  "claude-haiku-4": { input: 1, output: 5, cache_read: 0.1, cache_write: 1.25, cache_write_1h: 2 },
-  "gpt-5-codex": { input: 1.25, output: 10, cache_read: 0.125 },
-  "gpt-5.1-codex": { input: 1.25, output: 10, cache_read: 0.125 },
-  "gpt-5-codex-mini": { input: 0.25, output: 2, cache_read: 0.025 },
-  "gpt-5.1-codex-mini": { input: 0.25, output: 2, cache_read: 0.025 },
-  "gpt-5.2-codex": { input: 1.75, output: 14, cache_read: 0.175 },
-  "gpt-5.3-codex": { input: 1.75, output: 14, cache_read: 0.175 },
-  "gpt-5.4": { input: 2.5, output: 15, cache_read: 0.25 },
-  "gpt-5.5": { input: 5, output: 30, cache_read: 0.5 },
-  // Prompts up to 200K tokens; longer ones cost more (not modelled).
-  "gemini-2.5-pro": { input: 1.25, output: 10, cache_read: 0.125 },
-  "gemini-2.5-flash": { input: 0.3, output: 2.5, cache_read: 0.03 },
-  // DeepSeek bills cache misses at the input rate and has no separate cache-write price.
-  "deepseek-v4-flash": { input: 0.14, output: 0.28, cache_read: 0.0028, cache_write: 0.14 },
-  "deepseek-v4-pro": { input: 0.435, output: 0.87, cache_read: 0.003625, cache_write: 0.435 },
-  "deepseek-chat": { input: 0.28, output: 0.42, cache_read: 0.028, cache_write: 0.28 },
-  "deepseek-reasoner": { input: 0.28, output: 0.42, cache_read: 0.028, cache_write: 0.28 },
-};
+/** The mesh's one price table (protocol/prices.ts): the budget reserves each tier from it too. */
+const BUILT_IN_MODELS: Readonly<Record<string, Rate>> = MODEL_PRICES;
 
 const BUILT_IN_DEFAULTS: Record<CliFamily, Rate> = {
   claude: { input: 3, output: 15 },
@@ -112,7 +88,7 @@ function priced(usage: TokenUsage, rate: Rate): number {
   return (usage.input * rate.input + usage.cacheRead * cacheRead + usage.cacheWrite * cacheWrite + usage.cacheWrite1h * cacheWrite1h + usage.output * rate.output) / 1e6;
 }
 
-function longestPrefix(table: Record<string, Rate>, id: string): Rate | undefined {
+function longestPrefix(table: Readonly<Record<string, Rate>>, id: string): Rate | undefined {
   let best: string | undefined;
   for (const key of Object.keys(table)) {
     if (id.startsWith(key.toLowerCase()) && (best === undefined || key.length > best.length)) best = key;

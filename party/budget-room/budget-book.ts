@@ -1,59 +1,36 @@
-import { estimateAttemptUsd, type AttemptTokenEstimate, type BudgetReserve, type BudgetStatus, type ErrorBody, type StageRecord } from "../../protocol/index.ts";
+import type { AttemptTokenEstimate, BudgetDayRecord, BudgetGrant, BudgetMonthRecord, BudgetReserve, BudgetStart, ErrorBody, LearnedCostsRecord, ReservationRecord, Result, StageRecord } from "../../protocol/index.ts";
+import { haltedNow, haltReason, reservedUsd, usd } from "./budget-breaker.ts";
+import { estimateOf, learnCost } from "./learned-estimates.ts";
+
+export { budgetStatus } from "./budget-status.ts";
+export { reservedUsd } from "./budget-breaker.ts";
 
 /** Limits in force: read from the server's settings on every request, so raising one takes effect at once. */
 export type BudgetLimits = { dailyHaltUsd: number; monthlyAlertUsd: number; estimate: AttemptTokenEstimate };
 
-/** One UTC day's spend. `tripped_at` is set by the first refusal of the day: the breaker trips once. */
-export type DayTotals = {
-  date: string;
-  spent_usd: number;
-  by_tier: Record<string, number>;
-  by_agent: Record<string, number>;
-  refused: number;
-  tripped_at?: number;
-  /** Written by earlier builds; the reason is rebuilt from the facts below and the settings in force (issue 13). */
-  reason?: string;
-  /** The estimate that was refused last: the breaker stays open while it still would not fit. */
-  refused_estimate_usd?: number;
-  /** The tier of that refused estimate, for the reason. */
-  refused_tier?: BudgetReserve["tier"];
-  /**
-   * An attempt settled past its reservation (its cost cap): the breaker opened at once, and stays open
-   * until the day ends or the halt is raised above the one in force then (issue 13, "a budget that holds").
-   */
-  overrun?: { task_id: string; attempt: number; tier: BudgetReserve["tier"]; cost_usd: number; reserved_usd: number; halt_usd: number };
-};
-
-/** One UTC month's spend; the alert is raised once, when the spend first reaches it. */
-export type MonthTotals = {
-  month: string;
-  spent_usd: number;
-  by_day: Record<string, number>;
-  /** The month before's days, kept at the rollover so the last 30 days can always be drawn (issue 17). */
-  previous_by_day?: Record<string, number>;
-  alerted_at?: number;
-  by_kind?: Record<string, KindTotals>;
-};
-/** A task kind's month (issue 15): what routing by kind costs per succeeded attempt. */
+/** One UTC day's spend (stored; protocol/budget.ts). */
+export type DayTotals = BudgetDayRecord;
+/** One UTC month's spend (stored). */
+export type MonthTotals = BudgetMonthRecord;
+/** A task kind's month: what routing by kind costs per succeeded attempt. */
 export type KindTotals = { cost_usd: number; attempts: number; succeeded: number };
 /** Where attempts of tasks with no `kind` are counted. */
 export const NO_KIND = "(none)";
 
-export type Reservation = { task_id: string; attempt: number; tier: BudgetReserve["tier"]; estimate_usd: number; reserved_at: number };
+export type Reservation = ReservationRecord;
 
-/** Everything the budget room holds in memory; persisted key by key. */
-export type BudgetState = { day: DayTotals; month: MonthTotals; reservations: Record<string, Reservation> };
+/** Everything the budget room holds in memory; persisted key by key. `learned`: the real costs estimates come from. */
+export type BudgetState = { day: DayTotals; month: MonthTotals; reservations: Record<string, Reservation>; learned: LearnedCostsRecord };
 
 export const utcDate = (now: number): string => new Date(now).toISOString().slice(0, 10);
 export const utcMonth = (now: number): string => new Date(now).toISOString().slice(0, 7);
 
 const newDay = (now: number): DayTotals => ({ date: utcDate(now), spent_usd: 0, by_tier: {}, by_agent: {}, refused: 0 });
 const newMonth = (now: number): MonthTotals => ({ month: utcMonth(now), spent_usd: 0, by_day: {} });
-const usd = (value: number): string => `$${value.toFixed(2)}`;
 const add = (record: Record<string, number>, key: string, value: number): Record<string, number> => ({ ...record, [key]: (record[key] ?? 0) + value });
 
 export function emptyBudget(now: number): BudgetState {
-  return { day: newDay(now), month: newMonth(now), reservations: {} };
+  return { day: newDay(now), month: newMonth(now), reservations: {}, learned: {} };
 }
 
 /** Starts a new day or month when the clock has crossed a UTC boundary. Reservations carry over: their attempts still run. */
@@ -65,40 +42,66 @@ export function rollWindows(state: BudgetState, now: number): BudgetState {
 
 const reservationKey = (taskId: string, attempt: number): string => `${taskId}:${attempt}`;
 
-export function reservedUsd(state: BudgetState): number {
-  return Object.values(state.reservations).reduce((sum, r) => sum + r.estimate_usd, 0);
-}
+const halted = (message: string): ErrorBody => ({ code: "budget_halted", message: `budget halted: ${message}. It clears at 00:00 UTC or when MESH_DAILY_HALT_USD is raised; running attempts go on.` });
 
 /**
- * Reserves an attempt's estimate, or refuses it when spend + reservations + the estimate would pass
- * the daily halt. Because every dispatch reserves first and this check is atomic in the room, spend
- * can only pass the halt by how much real costs exceed their estimates. Idempotent per attempt.
+ * Reserves an attempt's estimate when its task is created or climbs (the tier's learned estimate:
+ * the executor is not known yet), or refuses it when the breaker halted or spend + reservations +
+ * the estimate would pass the daily halt. Every admission reserves first and this check is atomic
+ * in the room. Idempotent per attempt.
  */
 export function reserve(state: BudgetState, request: BudgetReserve, now: number, limits: BudgetLimits): { state: BudgetState; refused: ErrorBody | null } {
   const windows = rollWindows(state, now);
   const key = reservationKey(request.task_id, request.attempt);
   const held = windows.reservations[key];
   if (held !== undefined && held.tier === request.tier) return { state: windows, refused: null };
-  // The reservation follows the tier that runs (issue 15): one made at another tier is replaced, and the new one is judged without it.
+  // The reservation follows the tier that runs: one made at another tier is replaced, and the new one is judged without it.
   const rolled = held === undefined ? windows : release(windows, request.task_id, request.attempt);
-  const estimate = estimateAttemptUsd(request.tier, limits.estimate);
-  const committed = rolled.day.spent_usd + reservedUsd(rolled);
-  const overrun = overrunOpen(rolled.day, limits) ? rolled.day.overrun : undefined;
-  if (overrun !== undefined || committed + estimate > limits.dailyHaltUsd) {
-    const day: DayTotals = {
-      ...rolled.day,
-      refused: rolled.day.refused + 1,
-      tripped_at: rolled.day.tripped_at ?? now,
-      ...(overrun !== undefined ? {} : { refused_estimate_usd: estimate, refused_tier: request.tier }),
-    };
-    const reason = overrun !== undefined ? overrunReason(overrun) : haltReason(rolled, estimate, request.tier, limits);
-    return {
-      state: { ...rolled, day },
-      refused: { code: "budget_halted", message: `budget halted: ${reason}. It clears at 00:00 UTC or when MESH_DAILY_HALT_USD is raised; running attempts go on.` },
-    };
+  const estimate = estimateOf(rolled.learned, request.tier, undefined, limits.estimate).estimate_usd;
+  const stopped = haltedNow(rolled, limits);
+  if (stopped || rolled.day.spent_usd + reservedUsd(rolled) + estimate > limits.dailyHaltUsd) {
+    const day: DayTotals = { ...rolled.day, refused: rolled.day.refused + 1, tripped_at: rolled.day.tripped_at ?? now, ...(stopped ? {} : { refused_estimate_usd: estimate, refused_tier: request.tier }) };
+    return { state: { ...rolled, day }, refused: halted(stopped ? haltReason(rolled, limits) : wouldPass(rolled, estimate, `a ${request.tier} attempt's estimate`, limits)) };
   }
   const reservation: Reservation = { task_id: request.task_id, attempt: request.attempt, tier: request.tier, estimate_usd: estimate, reserved_at: now };
   return { state: { ...rolled, reservations: { ...rolled.reservations, [key]: reservation } }, refused: null };
+}
+
+/**
+ * The start gate (docs/budget.md): an agent is about to run an attempt. Refused while the breaker is
+ * halted, or when today's spend + the other reservations + the attempt's learned estimate (its tier
+ * and executor) would pass the halt; a refusal halts the breaker and gives the reservation back.
+ * Otherwise the reservation becomes the learned estimate, marked started, and the attempt's cap is
+ * what the halt leaves it: halt − spend − the other reservations. Asked again, it grants again.
+ */
+export function start(state: BudgetState, request: BudgetStart, now: number, limits: BudgetLimits): { state: BudgetState; outcome: Result<BudgetGrant> } {
+  const rolled = rollWindows(state, now);
+  const key = reservationKey(request.task_id, request.attempt);
+  const held = rolled.reservations[key];
+  const others = reservedUsd(rolled) - (held?.estimate_usd ?? 0);
+  const capOf = (): number => Math.max(0, limits.dailyHaltUsd - rolled.day.spent_usd - others);
+  if (held?.started_at !== undefined) return { state: rolled, outcome: { ok: true, value: { cap_usd: capOf(), estimate_usd: held.estimate_usd } } };
+  const estimate = estimateOf(rolled.learned, request.tier, request.executor, limits.estimate).estimate_usd;
+  const stopped = haltedNow(rolled, limits);
+  if (stopped || rolled.day.spent_usd + others + estimate > limits.dailyHaltUsd) {
+    const freed = release(rolled, request.task_id, request.attempt);
+    const day: DayTotals = {
+      ...freed.day,
+      refused: freed.day.refused + 1,
+      tripped_at: freed.day.tripped_at ?? now,
+      halted_at: freed.day.halted_at ?? now,
+      ...(stopped ? {} : { halt_estimate_usd: estimate, halt_tier: request.tier }),
+    };
+    const why = stopped ? haltReason(rolled, limits) : wouldPass(rolled, estimate, `attempt ${request.attempt} of task ${request.task_id} (${request.tier} on ${request.executor}), estimated from what such attempts cost,`, limits, others);
+    return { state: { ...freed, day }, outcome: { ok: false, error: halted(`${why}; the attempt was not started`) } };
+  }
+  const reservation: Reservation = { task_id: request.task_id, attempt: request.attempt, tier: request.tier, estimate_usd: estimate, reserved_at: held?.reserved_at ?? now, started_at: now, executor: request.executor };
+  const next = { ...rolled, reservations: { ...rolled.reservations, [key]: reservation } };
+  return { state: next, outcome: { ok: true, value: { cap_usd: capOf(), estimate_usd: estimate } } };
+}
+
+function wouldPass(state: BudgetState, estimate: number, what: string, limits: BudgetLimits, reserved = reservedUsd(state)): string {
+  return `today's spend ${usd(state.day.spent_usd)} + reserved ${usd(reserved)} + ${what} ${usd(estimate)} would pass the daily halt of ${usd(limits.dailyHaltUsd)}`;
 }
 
 /** Drops a reservation whose attempt never came to be. */
@@ -111,23 +114,19 @@ export function release(state: BudgetState, taskId: string, attempt: number): Bu
 
 /**
  * Settles an ended attempt at its real cost: the reservation goes, the spend is added to the day
- * (by tier and agent) and the month, and the month's alert is raised the first time it is reached.
- * A cost past the attempt's reservation (its cap) opens the breaker at once: estimates that real
- * costs outrun cannot keep spend under the halt (issue 13).
+ * (by tier and agent) and the month, the cost is learned, and the month's alert is raised the first
+ * time it is reached. A cost past the reservation does not open the breaker by itself; spend that
+ * reaches the halt does (docs/budget.md "The breaker").
  */
 export function settle(state: BudgetState, stage: Omit<StageRecord, "ended_at">, now: number, limits: BudgetLimits): { state: BudgetState; entry: StageRecord; alertRaised: boolean } {
-  const before = rollWindows(state, now);
-  const reservation = before.reservations[reservationKey(stage.task_id, stage.attempt)];
-  const rolled = release(before, stage.task_id, stage.attempt);
+  const rolled = release(rollWindows(state, now), stage.task_id, stage.attempt);
   const cost = stage.cost_usd;
-  // A cent of slack: a CLI stops itself at its cap a little after passing it.
-  const overrun = reservation !== undefined && cost > reservation.estimate_usd + 0.01
-    ? { task_id: stage.task_id, attempt: stage.attempt, tier: stage.tier, cost_usd: cost, reserved_usd: reservation.estimate_usd, halt_usd: limits.dailyHaltUsd }
-    : undefined;
+  const spentToday = rolled.day.spent_usd + cost;
+  const reached = spentToday >= limits.dailyHaltUsd && cost > 0;
   const day: DayTotals = {
     ...rolled.day,
-    ...(overrun === undefined ? {} : { overrun, tripped_at: rolled.day.tripped_at ?? now }),
-    spent_usd: rolled.day.spent_usd + cost,
+    ...(reached ? { halted_at: rolled.day.halted_at ?? now, tripped_at: rolled.day.tripped_at ?? now } : {}),
+    spent_usd: spentToday,
     by_tier: add(rolled.day.by_tier, stage.tier, cost),
     by_agent: stage.agent === null ? rolled.day.by_agent : add(rolled.day.by_agent, stage.agent, cost),
   };
@@ -140,52 +139,23 @@ export function settle(state: BudgetState, stage: Omit<StageRecord, "ended_at">,
     by_kind: addKind(rolled.month.by_kind ?? {}, stage.kind ?? NO_KIND, cost, stage.outcome === "succeeded"),
     ...(alertRaised ? { alerted_at: now } : {}),
   };
-  return { state: { ...rolled, day, month }, entry: { ...stage, ended_at: now }, alertRaised };
-}
-
-/** The status as tools and the API report it. */
-export function budgetStatus(state: BudgetState, now: number, limits: BudgetLimits): BudgetStatus {
-  const rolled = rollWindows(state, now);
-  const reserved = reservedUsd(rolled);
-  const committed = rolled.day.spent_usd + reserved;
-  // Open once it tripped today while the refused estimate still would not fit, or after an overrun (a raised limit closes it).
-  const haltOpen = rolled.day.tripped_at !== undefined && rolled.day.refused_estimate_usd !== undefined && committed + rolled.day.refused_estimate_usd > limits.dailyHaltUsd;
-  const overrun = overrunOpen(rolled.day, limits) ? rolled.day.overrun : undefined;
-  const open = haltOpen || overrun !== undefined;
-  // Rebuilt from the facts and the settings in force, never a stored sentence: after a restart with a new halt it names the new one.
-  const reason = overrun !== undefined ? overrunReason(overrun) : rolled.day.refused_estimate_usd !== undefined ? haltReason(rolled, rolled.day.refused_estimate_usd, rolled.day.refused_tier, limits) : undefined;
-  return {
-    now,
-    day: { date: rolled.day.date, spent_usd: rolled.day.spent_usd, reserved_usd: reserved, halt_usd: limits.dailyHaltUsd, remaining_usd: Math.max(0, limits.dailyHaltUsd - committed) },
-    month: { month: rolled.month.month, spent_usd: rolled.month.spent_usd, alert_usd: limits.monthlyAlertUsd, ...(rolled.month.alerted_at === undefined ? {} : { alerted_at: rolled.month.alerted_at }) },
-    breaker: {
-      state: open ? "open" : "closed",
-      ...(rolled.day.tripped_at === undefined ? {} : { tripped_at: rolled.day.tripped_at }),
-      ...(reason === undefined ? {} : { reason }),
-      refused_today: rolled.day.refused,
-    },
-    by_tier: rolled.day.by_tier,
-    by_agent: rolled.day.by_agent,
-    by_day: Object.entries(rolled.month.by_day).map(([date, spent_usd]) => ({ date, spent_usd })).sort((a, b) => a.date.localeCompare(b.date)),
-    last_30_days: lastDays(rolled.month, now, 30),
-    by_kind: Object.fromEntries(Object.entries(rolled.month.by_kind ?? {}).map(([kind, t]) => [kind, { ...t, cost_per_success_usd: t.succeeded === 0 ? null : t.cost_usd / t.succeeded }])),
-  };
-}
-
-const DAY_MS = 86_400_000;
-
-/** The spend of each of the last `count` UTC days, oldest first, today last; days without spend are 0. */
-function lastDays(month: MonthTotals, now: number, count: number): { date: string; spent_usd: number }[] {
-  const spent = { ...month.previous_by_day, ...month.by_day };
-  return Array.from({ length: count }, (_, i) => {
-    const date = utcDate(now - (count - 1 - i) * DAY_MS);
-    return { date, spent_usd: spent[date] ?? 0 };
-  });
+  return { state: { ...rolled, day, month, learned: learnCost(rolled.learned, stage) }, entry: { ...stage, ended_at: now }, alertRaised };
 }
 
 function addKind(byKind: Record<string, KindTotals>, kind: string, cost: number, succeeded: boolean): Record<string, KindTotals> {
   const was = byKind[kind] ?? { cost_usd: 0, attempts: 0, succeeded: 0 };
   return { ...byKind, [kind]: { cost_usd: was.cost_usd + cost, attempts: was.attempts + 1, succeeded: was.succeeded + (succeeded ? 1 : 0) } };
+}
+
+/**
+ * The reservations whose task rooms must hear that the breaker halted: those not started yet, when
+ * it halted between `before` and `after`. Their rooms fail them `budget_halted` and give them back;
+ * the start gate refuses them anyway, so a lost notice costs nothing.
+ */
+export function haltNotices(before: BudgetState, after: BudgetState, now: number, limits: BudgetLimits): { task_id: string; attempt: number; message: string }[] {
+  if (haltedNow(rollWindows(before, now), limits) || !haltedNow(after, limits)) return [];
+  const message = halted(`${haltReason(after, limits)}; this queued attempt was not started`).message;
+  return Object.values(after.reservations).filter((r) => r.started_at === undefined).map((r) => ({ task_id: r.task_id, attempt: r.attempt, message }));
 }
 
 /**
@@ -197,20 +167,7 @@ export function expireReservations(state: BudgetState, now: number, ttlMs: numbe
   return kept.length === Object.keys(state.reservations).length ? state : { ...state, reservations: Object.fromEntries(kept) };
 }
 
-/** An overrun keeps the breaker open until the halt is raised past the one in force when it happened. */
-function overrunOpen(day: DayTotals, limits: BudgetLimits): boolean {
-  return day.overrun !== undefined && limits.dailyHaltUsd <= day.overrun.halt_usd;
-}
-
-function overrunReason(overrun: NonNullable<DayTotals["overrun"]>): string {
-  return `attempt ${overrun.attempt} of task ${overrun.task_id} (${overrun.tier}) cost ${usd(overrun.cost_usd)}, past its reservation of ${usd(overrun.reserved_usd)}: estimates no longer bound spend; raise MESH_DAILY_HALT_USD above ${usd(overrun.halt_usd)} or the estimates (MESH_ESTIMATE_*_TOKENS) to go on today`;
-}
-
-function haltReason(state: BudgetState, estimate: number, tier: BudgetReserve["tier"] | undefined, limits: BudgetLimits): string {
-  return `today's spend ${usd(state.day.spent_usd)} + reserved ${usd(reservedUsd(state))} + ${tier === undefined ? "an" : `a ${tier}`} attempt's estimate ${usd(estimate)} would pass the daily halt of ${usd(limits.dailyHaltUsd)}`;
-}
-
-/** Counts these reservations' age from now: their attempts still wait or run (issue 13). */
+/** Counts these reservations' age from now: their attempts still wait or run. */
 export function renewReservations(state: BudgetState, live: readonly Reservation[], now: number): BudgetState {
   if (live.length === 0) return state;
   const reservations = { ...state.reservations };
@@ -220,3 +177,4 @@ export function renewReservations(state: BudgetState, live: readonly Reservation
   }
   return { ...state, reservations };
 }
+

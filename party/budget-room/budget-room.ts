@@ -1,16 +1,18 @@
 import type * as Party from "partykit/server";
 import { z } from "zod";
-import { BudgetCommand, PartyName, parseMessage, type BudgetToDashboard, type TaskRecord, type StageRecord } from "../../protocol/index.ts";
+import { BudgetCommand, BudgetDayRecord, BudgetMonthRecord, LearnedCostsRecord, PartyName, ReservationRecord, parseMessage, type BudgetToDashboard, type TaskRecord, type StageRecord } from "../../protocol/index.ts";
 import { gateRequest, gateSocket } from "../auth/room-gate.ts";
 import { scopeSeesMesh } from "../auth/viewer-link.ts";
 import { readJsonBody } from "../http/read-body.ts";
 import { errorResponse, json } from "../http/responses.ts";
 import { budgetLimitsFrom, positiveSetting } from "./budget-settings.ts";
-import { askRoom } from "../room-peers.ts";
+import { askRoom, sendToTask } from "../room-peers.ts";
 import { readSecrets } from "../auth/credentials.ts";
-import { budgetStatus, renewReservations, emptyBudget, expireReservations, release, reserve, rollWindows, settle, utcDate, utcMonth, type BudgetLimits, type BudgetState, type DayTotals, type MonthTotals, type Reservation } from "./budget-book.ts";
+import { budgetStatus, renewReservations, emptyBudget, expireReservations, haltNotices, release, reserve, rollWindows, settle, start, utcDate, utcMonth, type BudgetLimits, type BudgetState } from "./budget-book.ts";
 
 const RESERVATIONS_KEY = "budget:reservations";
+/** The real costs estimates are learned from (learned-estimates.ts): kept here, never a scan of the ledger per request. */
+const LEARNED_KEY = "budget:learned";
 const dayKey = (date: string): string => `budget:day:${date}`;
 const monthKey = (month: string): string => `budget:month:${month}`;
 /** Ledger entries sort by when they ended. */
@@ -37,11 +39,14 @@ export default class BudgetRoom implements Party.Server {
 
   async onStart(): Promise<void> {
     const now = Date.now();
-    const day = await this.room.storage.get<DayTotals>(dayKey(utcDate(now)));
-    const month = await this.room.storage.get<MonthTotals>(monthKey(utcMonth(now)));
-    const reservations = (await this.room.storage.get<Record<string, Reservation>>(RESERVATIONS_KEY)) ?? {};
+    const [day, month, reservations, learned] = await Promise.all([
+      this.stored(dayKey(utcDate(now)), BudgetDayRecord),
+      this.stored(monthKey(utcMonth(now)), BudgetMonthRecord),
+      this.stored(RESERVATIONS_KEY, z.record(z.string(), ReservationRecord)),
+      this.stored(LEARNED_KEY, LearnedCostsRecord),
+    ]);
     const fresh = emptyBudget(now);
-    this.state = { day: day ?? fresh.day, month: month ?? fresh.month, reservations };
+    this.state = { day: day ?? fresh.day, month: month ?? fresh.month, reservations: reservations ?? {}, learned: learned ?? {} };
   }
 
   onConnect(connection: Party.Connection): void {
@@ -75,6 +80,13 @@ export default class BudgetRoom implements Party.Server {
       await this.commit(outcome.state);
       return outcome.refused === null ? json(budgetStatus(this.state, now, this.limits())) : errorResponse(outcome.refused.code, outcome.refused.message);
     }
+    if (command.type === "budget.start") {
+      // An attempt that already settled (cancelled while its start was asked) is not started again.
+      if ((await this.room.storage.get(settledKey(command.task_id, command.attempt))) !== undefined) return errorResponse("conflict", `attempt ${command.attempt} of task ${command.task_id} has already ended`);
+      const outcome = start(this.state, command, Date.now(), this.limits());
+      await this.commit(outcome.state);
+      return outcome.outcome.ok ? json(outcome.outcome.value) : errorResponse(outcome.outcome.error.code, outcome.outcome.error.message);
+    }
     if (command.type === "budget.release") {
       await this.commit(release(this.state, command.task_id, command.attempt));
       return json(budgetStatus(this.state, now, this.limits()));
@@ -98,8 +110,7 @@ export default class BudgetRoom implements Party.Server {
     const ttlMs = this.reservationTtlMs();
     const stale = Object.values(this.state.reservations).filter((r) => now - r.reserved_at > ttlMs);
     if (stale.length === 0) return;
-    const secrets = readSecrets(this.room.env);
-    const token = "code" in secrets ? "" : secrets.orchestratorToken;
+    const token = this.token();
     const live = await Promise.all(stale.map(async (r) => {
       const answer = await askRoom<TaskRecord>(this.room.context.parties, PartyName.task, r.task_id, token, "/");
       // A room that cannot answer now keeps the reservation: spending headroom is safer than losing it.
@@ -111,11 +122,21 @@ export default class BudgetRoom implements Party.Server {
     await this.commit(expireReservations(renewed, now, ttlMs));
   }
 
+  /** A stored record, parsed: one that does not parse is logged and read as absent (a fresh record replaces it). */
+  private async stored<T>(key: string, schema: z.ZodType<T>): Promise<T | undefined> {
+    const raw = await this.room.storage.get(key);
+    if (raw === undefined) return undefined;
+    const parsed = schema.safeParse(raw);
+    if (!parsed.success) console.error(`budget: stored ${key} does not parse (${parsed.error.issues[0]?.message ?? "invalid"}); starting it afresh`);
+    return parsed.success ? parsed.data : undefined;
+  }
+
   private async commit(next: BudgetState, entry?: StageRecord): Promise<void> {
     const previous = this.state;
     this.state = next;
     if (previous === next && entry === undefined) return;
     const writes: Record<string, unknown> = { [RESERVATIONS_KEY]: next.reservations, [dayKey(next.day.date)]: next.day, [monthKey(next.month.month)]: next.month };
+    if (next.learned !== previous.learned) writes[LEARNED_KEY] = next.learned;
     if (entry !== undefined) {
       writes[stageKey(entry)] = entry;
       writes[settledKey(entry.task_id, entry.attempt)] = entry.ended_at;
@@ -123,6 +144,25 @@ export default class BudgetRoom implements Party.Server {
     await this.room.storage.put(writes);
     const frame = this.snapshot();
     for (const connection of this.room.getConnections()) connection.send(frame);
+    this.tellHalted(previous, next);
+  }
+
+  /**
+   * The breaker halted: task rooms holding a reservation that has not started fail it and give it
+   * back. Not awaited, and a lost notice costs nothing: the start gate refuses those attempts anyway.
+   */
+  private tellHalted(previous: BudgetState, next: BudgetState): void {
+    const token = this.token();
+    for (const notice of haltNotices(previous, next, Date.now(), this.limits())) {
+      void sendToTask(this.room.context.parties, token, notice.task_id, { type: "budget.halted", attempt: notice.attempt, message: notice.message }).then((sent) => {
+        if (!sent.ok && sent.error.code !== "conflict") console.error(`budget: could not tell task ${notice.task_id} the breaker halted: ${sent.error.message}`);
+      });
+    }
+  }
+
+  private token(): string {
+    const secrets = readSecrets(this.room.env);
+    return "code" in secrets ? "" : secrets.orchestratorToken;
   }
 
   private async stages(url: URL): Promise<StageRecord[]> {

@@ -9,8 +9,8 @@ export function positiveSetting(value: unknown, fallback: number): number {
 
 /**
  * The limits in force, read from the server's settings on every use, so raising one takes effect at
- * once. The budget room checks against them; task rooms read the same estimate for each attempt's cost
- * cap (its reservation, issue 13), so both always agree.
+ * once. The budget room checks against them; task rooms read the same token estimate when they judge
+ * whether a new attempt fits under a task's `max_cost_usd` (docs/budget.md).
  */
 export function budgetLimitsFrom(env: Record<string, unknown>): BudgetLimits {
   return {

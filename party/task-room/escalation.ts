@@ -64,7 +64,25 @@ function toHuman(task: TaskRecord, reason: string, now: number): Plan {
  * several tiers at once; with no passing candidate, or at the cap of five attempts, a person decides.
  */
 export function planNext(task: TaskRecord, served: ReadonlySet<ExecutorTier>, config: EscalationConfig, now: number): Plan {
-  return withinTaskCap(task, ladderStep(task, served, config, now), config, now);
+  return taskCapReached(task, withinTaskCap(task, ladderStep(task, served, config, now), config, now), now);
+}
+
+const usd = (value: number): string => `$${value.toFixed(4)}`;
+
+/**
+ * The task's `max_cost_usd` against what its attempts really cost, whatever the CLI's format
+ * (docs/budget.md): once reached, no further attempt is made. A task that succeeded keeps its
+ * result; one that failed ends `budget_exceeded`, naming the cap.
+ */
+function taskCapReached(task: TaskRecord, plan: Plan, now: number): Plan {
+  const max = task.max_cost_usd;
+  if (max === undefined || task.cost_usd < max || task.status !== "failed" || task.attempts.some(isOpenAttempt)) return plan;
+  if (plan.kind === "settled" && plan.task.status === "succeeded") return plan;
+  const last = task.attempts.at(-1);
+  const what = last === undefined ? "" : `attempt ${last.n} (${last.tier}) ${last.status}${last.failure_class ? ` (${last.failure_class})` : ""}; `;
+  const message = `${what}the task's attempts cost ${usd(task.cost_usd)}, reaching its max_cost_usd of ${usd(max)}: no further attempt is made. Create the task again with a higher max_cost_usd to go on.`;
+  const ended: TaskRecord = { ...task, status: "failed", error: { code: "budget_exceeded", message }, updated_at: now };
+  return { kind: "settled", task: ended, note: `stopped at the task's cap: ${message}` };
 }
 
 /**
@@ -77,7 +95,7 @@ function withinTaskCap(task: TaskRecord, plan: Plan, config: EscalationConfig, n
   const reserving = added.reduce((sum, a) => sum + estimateAttemptUsd(a.tier, config.estimate), 0);
   if (task.cost_usd + reserving <= task.max_cost_usd) return plan;
   const what = added.length === 1 ? `attempt ${added[0]?.n} at ${added[0]?.tier}` : `consensus (${added.map((a) => a.tier).join(", ")})`;
-  return toHuman(task, `${what} would reserve $${reserving.toFixed(2)}; with $${task.cost_usd.toFixed(2)} spent that passes the task's max_cost_usd of $${task.max_cost_usd.toFixed(2)}`, now);
+  return toHuman(task, `${what} would reserve ${usd(reserving)}; with ${usd(task.cost_usd)} spent that passes the task's max_cost_usd of ${usd(task.max_cost_usd)}`, now);
 }
 
 function ladderStep(task: TaskRecord, served: ReadonlySet<ExecutorTier>, config: EscalationConfig, now: number): Plan {

@@ -2,7 +2,8 @@ import { FINISHED_TASK_STATUSES, resolveExecutorTier, type ApplyRequest, type At
 import { beginTask, dependencyStep, resumeOf, unservedAttempt, withSession, withWaiting } from "./task-schedule.ts";
 import { planNext, resolveTask, startingTier, type Plan } from "./escalation.ts";
 import { refused, stored, summaryOf, type Decision, type TaskActorContext, type TaskActorState, type TaskEffect, type TaskEvent } from "./task-events.ts";
-import { attemptOf, cancelTask, finishAttempt, isOpenAttempt, loseAttempt, newTask, startAttempt } from "./task-state.ts";
+import { onHalted, onHello, onStarted } from "./start-gate.ts";
+import { attemptOf, cancelTask, finishAttempt, isOpenAttempt, loseAttempt, newTask } from "./task-state.ts";
 
 export { emptyTaskActor, type Decision, type TaskActorContext, type TaskActorState, type TaskEffect, type TaskEvent } from "./task-events.ts";
 
@@ -29,6 +30,10 @@ function decideEvent(state: TaskActorState, event: TaskEvent, ctx: TaskActorCont
       return onAdmitted(state, event, ctx);
     case "hello":
       return onHello(state, event, ctx);
+    case "started":
+      return onStarted(state, event, ctx);
+    case "halted":
+      return onHalted(state, event, ctx);
     case "exit":
       return onExit(state, event, ctx);
     case "lost":
@@ -134,19 +139,6 @@ function onAdmitted(state: TaskActorState, event: Extract<TaskEvent, { type: "ad
   const effects: TaskEffect[] = [{ kind: "store", task, note: `queued at tier ${task.tier}${skipped}`, attempt: 1 }, start.tier === command.tier ? { kind: "dispatch", attempt: 1 } : { kind: "reserve", attempt: 1, tier: start.tier }];
   if (task.tier !== command.tier) effects.push({ kind: "index", summary: summaryOf(task) });
   return { state: { ...idle, task }, effects, reply: { ok: true, value: task } };
-}
-
-function onHello(state: TaskActorState, { hello, connectionId }: Extract<TaskEvent, { type: "hello" }>, ctx: TaskActorContext): Decision {
-  if (state.task === null) return { state, effects: [] };
-  const started = startAttempt(state.task, hello, ctx.now);
-  if (!started.ok) return { state, effects: [{ kind: "send", connectionId, message: { type: "error", ...started.error, in_reply_to: hello.type }, close: "not_assigned" }] };
-  const effects: TaskEffect[] = [{ kind: "hold", attempt: hello.attempt, connectionId, agent: hello.agent }];
-  if (started.value !== state.task) {
-    effects.push(...stored(state.task, started.value, `attempt ${hello.attempt} started at tier ${attemptOf(started.value, hello.attempt)?.tier} on agent ${hello.agent} (${hello.executor})`, hello.attempt));
-  }
-  // `next_line` is filled in by the room, which counts the lines it stored.
-  effects.push({ kind: "send", connectionId, message: { type: "attempt.accepted", attempt: hello.attempt, next_line: -1 } });
-  return { state: { ...state, task: started.value }, effects };
 }
 
 /** Whether the ladder may move after this exit (so the room must first ask which tiers are served). */

@@ -1,4 +1,4 @@
-import { FINISHED_TASK_STATUSES, type AgentSelector, type ApplyOutcome, type ApplyRequest, type Attempt, type AttemptExit, type AttemptHello, type ErrorBody, type ExecutorTier, type ResolveDecision, type Result, type TaskCreate, type TaskDependency, type TaskRecord, type TaskSummary, type TaskToAgent } from "../../protocol/index.ts";
+import { FINISHED_TASK_STATUSES, type BudgetGrant, type AgentSelector, type ApplyOutcome, type ApplyRequest, type Attempt, type AttemptExit, type AttemptHello, type ErrorBody, type ExecutorTier, type ResolveDecision, type Result, type TaskCreate, type TaskDependency, type TaskRecord, type TaskSummary, type TaskToAgent } from "../../protocol/index.ts";
 import type { EscalationConfig } from "./escalation.ts";
 import { withWaiting } from "./task-schedule.ts";
 
@@ -24,6 +24,10 @@ export type TaskEvent =
   | { type: "admitted"; reservation: Result<unknown>; claim: Result<unknown>; served: readonly ExecutorTier[] }
   /** An agent says it runs an attempt (attempt.hello), on connection `connectionId`. */
   | { type: "hello"; hello: AttemptHello; connectionId: string }
+  /** The budget answered the start of the attempt that `hello` asked to run (start-gate.ts). */
+  | { type: "started"; hello: AttemptHello; connectionId: string; grant: Result<BudgetGrant> }
+  /** The budget's breaker halted while this attempt waited for an agent (budget.halted). */
+  | { type: "halted"; attempt: number; message: string }
   /** The holder of an attempt reports its end; `served` is read first when the ladder may climb. */
   | { type: "exit"; exit: AttemptExit; agent: string; connectionId: string; missingLines: number; served: readonly ExecutorTier[] }
   /** The registry (or a stopping agent) gave the attempt's agent up. */
@@ -64,6 +68,8 @@ export type TaskEffect =
   | { kind: "index"; summary: TaskSummary }
   /** Reserve a new attempt's estimate; the answer comes back as `reserved`. */
   | { kind: "reserve"; attempt: number; tier: ExecutorTier }
+  /** Ask the budget to let this attempt start now (its agent said hello); the answer comes back as `started`. */
+  | { kind: "start"; hello: AttemptHello; tier: ExecutorTier; connectionId: string }
   /** Ask the registry for an agent for this attempt. */
   | { kind: "dispatch"; attempt: number }
   /** The task needs no agent any more: withdraw its pending requests. */

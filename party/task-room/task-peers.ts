@@ -1,5 +1,5 @@
 import type * as Party from "partykit/server";
-import { ApplyReply, estimateAttemptUsd, refuse, type AttemptTokenEstimate, type ApplyOutcome, type DispatchRequest, type ApplyRequest, type Attempt, type AgentSelector, type ExecutorTier, type LogLine, type Result, type TaskDependency, type TaskRecord, type TaskSummary } from "../../protocol/index.ts";
+import { ApplyReply, BudgetGrant, refuse, type ApplyOutcome, type DispatchRequest, type ApplyRequest, type Attempt, type AgentSelector, type ExecutorTier, type LogLine, type Result, type TaskDependency, type TaskRecord, type TaskSummary } from "../../protocol/index.ts";
 import { resumeOf } from "./task-schedule.ts";
 import { prerequisiteNews } from "./prerequisite-answers.ts";
 import { sendToBudget, sendToDirectory, sendToRegistry, sendToTask, servedTiers } from "../room-peers.ts";
@@ -16,8 +16,6 @@ export class TaskPeers {
     private readonly parties: Party.Context["parties"],
     private readonly token: string,
     private readonly taskId: string,
-    /** The budget's per-attempt token estimate: an attempt's reservation, and so its cost cap. */
-    private readonly estimate?: AttemptTokenEstimate,
     /** The task's kind, for the budget's spend by kind. */
     private readonly kind?: string,
   ) {}
@@ -44,6 +42,14 @@ export class TaskPeers {
 
   reserve(attempt: number, tier: ExecutorTier): Promise<Result<unknown>> {
     return sendToBudget(this.parties, this.token, { type: "budget.reserve", task_id: this.taskId, attempt, tier });
+  }
+
+  /** The start gate: asks the budget to let an attempt start now; the grant carries what the daily halt leaves it. */
+  async start(attempt: number, tier: ExecutorTier, executor: string): Promise<Result<BudgetGrant>> {
+    const answer = await sendToBudget(this.parties, this.token, { type: "budget.start", task_id: this.taskId, attempt, tier, executor });
+    if (!answer.ok) return answer;
+    const grant = BudgetGrant.safeParse(answer.value);
+    return grant.success ? { ok: true, value: grant.data } : refuse("internal", "the budget's answer to budget.start was not understood");
   }
 
   release(attempt: number): Promise<Result<unknown>> {
@@ -76,6 +82,7 @@ export class TaskPeers {
       outcome: attempt.status,
       ...(attempt.failure_class === undefined ? {} : { failure_class: attempt.failure_class }),
       ...(this.kind === undefined ? {} : { kind: this.kind }),
+      ...(attempt.executor === "" ? {} : { executor: attempt.executor }),
     };
     return this.logged(`settle attempt ${attempt.n}`, sendToBudget(this.parties, this.token, { type: "budget.settle", stage }));
   }
@@ -99,9 +106,9 @@ export class TaskPeers {
     if (attempt === undefined) return refuse("internal", `task ${task.task_id} has no attempt ${n}`);
     const { resume } = resumeOf(task, attempt);
     const excluded = lostAgents(task);
-    // At most what the task's own max_cost_usd leaves (never nothing: a cent stops it at once).
-    const reservation = estimateAttemptUsd(attempt.tier, this.estimate);
-    const cap = task.max_cost_usd === undefined ? reservation : Math.min(reservation, Math.max(0.01, task.max_cost_usd - task.cost_usd));
+    // What the task's own max_cost_usd leaves; the budget's share of the daily halt comes with
+    // attempt.accepted, when the attempt is let start (docs/budget.md "The start gate").
+    const cap = task.max_cost_usd === undefined ? 0 : Math.max(0.0001, task.max_cost_usd - task.cost_usd);
     const base = task.base ?? task.base_ref;
     // Isolation is asked of a task with a cwd unless it says none: only an agent that can make worktrees takes it.
     const needsWorktree = task.cwd !== undefined && task.isolation !== "none";
@@ -119,7 +126,6 @@ export class TaskPeers {
         // Every attempt starts from the commit the first one resolved (INTERFACES.md "Work isolation").
         ...(base === undefined ? {} : { base }),
         ...(task.name === undefined ? {} : { task_name: task.name }),
-        // The attempt's cost cap is its reservation (issue 13): the agent stops it past that.
         ...(cap > 0 ? { max_cost_usd: cap } : {}),
         ...(resume === undefined ? {} : { resume }),
       },

@@ -15,7 +15,6 @@ import {
   type LogLine,
   type Result,
   type TaskRecord,
-  type TaskToAgent,
   type TaskToViewer,
 } from "../../protocol/index.ts";
 import { readSecrets } from "../auth/credentials.ts";
@@ -23,7 +22,6 @@ import { callerOf, gateRequest, gateSocket, roleOf, type SocketRole } from "../a
 import { scopeAllowsTask } from "../auth/viewer-link.ts";
 import { readJsonBody } from "../http/read-body.ts";
 import { errorResponse, json } from "../http/responses.ts";
-import { budgetLimitsFrom } from "../budget-room/budget-settings.ts";
 import { LiveSockets } from "../live-sockets.ts";
 import { servedTiers } from "../room-peers.ts";
 import { AttemptHolders } from "./attempt-holders.ts";
@@ -38,6 +36,7 @@ import { RegistrySocket } from "./registry-socket.ts";
 import { TaskPeers } from "./task-peers.ts";
 import { ViewerFeed } from "./viewer-feed.ts";
 import { FloodGuard, FLOOD_CLOSE_CODE } from "../limits/flood-guard.ts";
+import { reply, send, systemLine } from "./room-replies.ts";
 
 /** Messages a second an agent's socket may send: batches of up to 512 lines, so far above any real stream (issue 14). */
 const AGENT_MESSAGES_PER_S = 2000;
@@ -156,6 +155,7 @@ export default class TaskRoom implements Party.Server {
     await this.resume();
     if (command.type === "attempt.lost") return reply(await this.run({ type: "lost", attempt: command.attempt, agent: command.agent, reason: command.reason }));
     if (command.type === "attempt.unserved") return reply(await this.run({ type: "unserved", attempt: command.attempt, message: command.message }));
+    if (command.type === "budget.halted") return reply(await this.run({ type: "halted", attempt: command.attempt, message: command.message }));
     if (command.type === "task.watch") return reply(await this.run({ type: "watch", dependent: command.dependent }));
     if (command.type === "task.dependency") return reply(await this.run({ type: "dependency", news: command }));
     if (command.type === "task.apply") return reply(await this.run({ type: "apply", ...(command.attempt === undefined ? {} : { attempt: command.attempt }) }));
@@ -264,7 +264,7 @@ export default class TaskRoom implements Party.Server {
   }
 
   private perform(effect: TaskEffect): Promise<Result<TaskRecord> | undefined> | undefined {
-    const peers = new TaskPeers(this.room.context.parties, this.token(), this.room.id, budgetLimitsFrom(this.room.env).estimate, this.actor.task?.kind);
+    const peers = new TaskPeers(this.room.context.parties, this.token(), this.room.id, this.actor.task?.kind);
     switch (effect.kind) {
       case "admit":
         this.registrySocket ??= new RegistrySocket(this.room.context.parties, this.token());
@@ -279,6 +279,8 @@ export default class TaskRoom implements Party.Server {
           if (!result.ok) this.dropRegistrySocket();
           return this.run({ type: "reserved", attempt: effect.attempt, result });
         });
+      case "start":
+        return peers.start(effect.hello.attempt, effect.tier, effect.hello.executor).then((grant) => this.run({ type: "started", hello: effect.hello, connectionId: effect.connectionId, grant }));
       case "store":
         return this.store(effect.task, effect.note, effect.attempt), undefined;
       case "dispatch":
@@ -382,19 +384,6 @@ export default class TaskRoom implements Party.Server {
     const secrets = readSecrets(this.room.env);
     return "code" in secrets ? "" : secrets.orchestratorToken;
   }
-}
-
-function reply(result: Result<TaskRecord> | undefined, status = 200): Response {
-  if (result === undefined) return errorResponse("internal", "the task room reached no decision; try again");
-  return result.ok ? json(result.value, status) : errorResponse(result.error.code, result.error.message);
-}
-
-function systemLine(attempt: number, text: string): Omit<LogLine, "seq"> {
-  return { stream: "system", text: text.slice(0, 4096), ts: Date.now(), attempt };
-}
-
-function send(connection: Party.Connection, message: TaskToAgent | TaskToViewer): void {
-  connection.send(JSON.stringify(message));
 }
 
 TaskRoom satisfies Party.Worker;

@@ -135,6 +135,8 @@ export function finishAttempt(task: TaskRecord, agent: string, exit: AttemptExit
     ...(exit.session_id === undefined ? {} : { session_id: exit.session_id }),
     ...(exit.tokens === undefined ? {} : { tokens: exit.tokens }),
     ...(exit.cost_usd === undefined ? {} : { cost_usd: exit.cost_usd }),
+    // Its cost came only at its end and passed its cap: it keeps its result (docs/budget.md).
+    ...(exit.over_cap === true ? { over_cap: true } : {}),
     ...(exit.changed_files === undefined ? {} : { changed_files: exit.changed_files }),
     ...(exit.output === undefined ? {} : { output: exit.output.slice(-16_000) }),
     ...workOf(exit),

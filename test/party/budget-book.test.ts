@@ -121,36 +121,36 @@ describe("a budget that holds (issue 13)", () => {
   const limits = { dailyHaltUsd: 4, monthlyAlertUsd: 80, estimate: { input: 100_000, output: 10_000 } };
   const stage = (attempt: number, cost: number) => ({ task_id: "T", attempt, tier: "sonnet" as const, agent: "a", tokens: { input: 0, output: 0 }, cost_usd: cost, latency_ms: 1, outcome: "succeeded" as const });
 
-  it("opens the breaker at once when an attempt settles past its reservation, until the halt is raised", () => {
-    let state = emptyBudget(0);
-    state = reserve(state, { type: "budget.reserve", task_id: "T", attempt: 1, tier: "sonnet" }, 1, limits).state;
-    state = settle(state, stage(1, 0.9), 2, limits).state;
-    const status = budgetStatus(state, 3, limits);
-    expect(status.breaker.state).toBe("open");
-    expect(status.breaker.reason).toContain("past its reservation of $0.45");
-    const refused = reserve(state, { type: "budget.reserve", task_id: "U", attempt: 1, tier: "deepseek" }, 4, limits);
-    expect(refused.refused?.code).toBe("budget_halted");
-    // Raising the halt closes it.
-    const raised = { ...limits, dailyHaltUsd: 10 };
-    expect(budgetStatus(state, 5, raised).breaker.state).toBe("closed");
-    expect(reserve(state, { type: "budget.reserve", task_id: "U", attempt: 1, tier: "deepseek" }, 6, raised).refused).toBeNull();
-  });
-
-  it("does not open it for a cost within a cent of the reservation", () => {
-    let state = emptyBudget(0);
-    state = reserve(state, { type: "budget.reserve", task_id: "T", attempt: 1, tier: "sonnet" }, 1, limits).state;
-    state = settle(state, stage(1, 0.455), 2, limits).state;
-    expect(budgetStatus(state, 3, limits).breaker.state).toBe("closed");
-  });
-
-  it("names the halt in force in its reason, not the one it tripped under", () => {
+  it("names the halt in force in its reason, not the one it tripped under, to four decimals", () => {
     let state = emptyBudget(0);
     for (let attempt = 1; attempt <= 8; attempt += 1) state = reserve(state, { type: "budget.reserve", task_id: "T", attempt, tier: "sonnet" }, attempt, limits).state;
     const refused = reserve(state, { type: "budget.reserve", task_id: "T", attempt: 9, tier: "sonnet" }, 9, limits);
-    expect(refused.refused?.message).toContain("daily halt of $4.00");
+    expect(refused.refused?.message).toContain("daily halt of $4.0000");
     // The same stored day read with a lower halt after a restart:
     const status = budgetStatus(refused.state, 10, { ...limits, dailyHaltUsd: 3.5 });
-    expect(status.breaker.reason).toContain("daily halt of $3.50");
-    expect(status.breaker.reason).not.toContain("$4.00");
+    expect(status.breaker.reason).toContain("daily halt of $3.5000");
+    expect(status.breaker.reason).not.toContain("$4.0000");
+  });
+
+  it("counts an overrun below the halt toward spend and leaves the breaker closed", () => {
+    let state = reserve(emptyBudget(0), { type: "budget.reserve", task_id: "T", attempt: 1, tier: "sonnet" }, 1, limits).state;
+    state = settle(state, stage(1, 0.9), 2, limits).state;
+    const status = budgetStatus(state, 3, limits);
+    expect(status.breaker).toMatchObject({ state: "closed", refused_today: 0 });
+    expect(status.breaker.halted_at).toBeUndefined();
+    expect(status.day.spent_usd).toBeCloseTo(0.9);
+    expect(reserve(state, { type: "budget.reserve", task_id: "U", attempt: 1, tier: "deepseek" }, 4, limits).refused).toBeNull();
+  });
+
+  it("opens the breaker when spend reaches the halt, and closes it when the halt is raised", () => {
+    let state = emptyBudget(0);
+    state = settle(state, stage(1, 3.99), 1, limits).state;
+    expect(budgetStatus(state, 2, limits).breaker.state).toBe("closed");
+    state = settle(state, stage(2, 0.01), 3, limits).state;
+    const status = budgetStatus(state, 4, limits);
+    expect(status.breaker).toMatchObject({ state: "open", halted_at: 3, tripped_at: 3 });
+    expect(status.breaker.reason).toBe("today's spend $4.0000 reached the daily halt of $4.0000");
+    expect(reserve(state, { type: "budget.reserve", task_id: "U", attempt: 1, tier: "deepseek" }, 5, limits).refused?.code).toBe("budget_halted");
+    expect(budgetStatus(state, 6, { ...limits, dailyHaltUsd: 10 }).breaker.state).toBe("closed");
   });
 });

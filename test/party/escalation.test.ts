@@ -162,11 +162,34 @@ describe("the task's own max_cost_usd (issue 13)", () => {
     expect(plan.kind).toBe("settled");
     if (plan.kind !== "settled") return;
     expect(plan.task.status).toBe("awaiting_human");
-    expect(plan.task.human?.reason).toMatch(/attempt 2 at opus would reserve \$\d+\.\d\d; with \$0\.40 spent that passes the task's max_cost_usd of \$1\.00/);
+    expect(plan.task.human?.reason).toMatch(/attempt 2 at opus would reserve \$\d+\.\d{4}; with \$0\.4000 spent that passes the task's max_cost_usd of \$1\.0000/);
   });
 
   it("climbs as usual while the next reservation fits", () => {
     const plan = planNext(runAndEnd(capped(100), 1, "test_fail", { cost_usd: 0.4 }), ALL, config, 100);
     expect(plan.kind).toBe("dispatch");
+  });
+
+  it("makes no further attempt once what the attempts cost reached it, whatever the CLI's format: the task ends budget_exceeded, naming the cap", () => {
+    // A codex-format CLI reports its cost only at its end: $0.32 against a $0.03 cap, and its check failed.
+    const task = runAndEnd({ ...created("codex"), max_cost_usd: 0.03 }, 1, "test_fail", { cost_usd: 0.32, over_cap: true });
+    const plan = planNext(task, ALL, config, 100);
+    expect(plan.kind).toBe("settled");
+    if (plan.kind !== "settled") return;
+    expect(plan.task.attempts).toHaveLength(1);
+    expect(plan.task).toMatchObject({ status: "failed", error: { code: "budget_exceeded" } });
+    expect(plan.task.error?.message).toContain("cost $0.3200, reaching its max_cost_usd of $0.0300");
+    expect(plan.task.attempts[0]?.over_cap).toBe(true);
+  });
+
+  it("keeps a succeeded attempt's result past the cap, marked over_cap", () => {
+    const task = runAndEnd({ ...created("codex"), max_cost_usd: 0.03 }, 1, null, { cost_usd: 0.32, over_cap: true });
+    expect(task).toMatchObject({ status: "succeeded", result: { attempt: 1 } });
+    expect(task.attempts[0]).toMatchObject({ status: "succeeded", over_cap: true });
+    expect(planNext(task, ALL, config, 100).kind).toBe("none");
+  });
+
+  it("still climbs while what the attempts cost stays under it", () => {
+    expect(planNext(runAndEnd({ ...created("deepseek"), max_cost_usd: 5 }, 1, "test_fail", { cost_usd: 0.01 }), ALL, config, 100).kind).toBe("dispatch");
   });
 });

@@ -26,6 +26,12 @@ const admitted = (served: ExecutorTier[] = ALL): TaskEvent => ({ type: "admitted
 const hello = (attempt: number, agent = `agent-${attempt}`): TaskEvent => ({ type: "hello", hello: { type: "attempt.hello", protocol_version: 1, agent, attempt, executor: "cli" }, connectionId: `c-${attempt}` });
 const exit = (attempt: number, overrides: Partial<AttemptExit> = {}, served: ExecutorTier[] = ALL): TaskEvent => ({ type: "exit", exit: exitOf(attempt, overrides), agent: `agent-${attempt}`, connectionId: `c-${attempt}`, missingLines: 0, served });
 const reserved = (attempt: number): TaskEvent => ({ type: "reserved", attempt, result: ok({}) });
+/** The hello of attempt `attempt`'s agent, once the budget let it start (start-gate.ts) with $1.50 of the halt. */
+const run = (attempt: number, agent = `agent-${attempt}`): TaskEvent => {
+  const event = hello(attempt, agent);
+  if (event.type !== "hello") throw new Error("not a hello");
+  return { type: "started", hello: event.hello, connectionId: event.connectionId, grant: ok({ cap_usd: 1.5, estimate_usd: 0.45 }) };
+};
 
 describe("the task actor: creation", () => {
   it("asks the budget, the directory and the registry at once, and creates nothing before they answer", () => {
@@ -80,14 +86,17 @@ describe("the task actor: creation", () => {
 describe("the task actor: attempts", () => {
   const queued = (): TaskActorState => drive([{ type: "create", command: create() }, admitted()]).state;
 
-  it("accepts the agent of a waiting attempt, binds its connection and stores the start", () => {
-    const { state, last } = drive([hello(1)], queued());
-    expect(state.task).toMatchObject({ status: "running", attempts: [{ status: "running", agent: "agent-1" }] });
+  it("asks the budget before it accepts the agent of a waiting attempt, then binds its connection, stores the start and grants the cap", () => {
+    const asked = drive([hello(1)], queued());
+    expect(asked.state).toEqual(queued());
+    expect(asked.last.effects).toEqual([{ kind: "start", hello: expect.objectContaining({ attempt: 1, agent: "agent-1", executor: "cli" }), tier: "deepseek", connectionId: "c-1" }]);
+    const { state, last } = drive([run(1)], queued());
+    expect(state.task).toMatchObject({ status: "running", attempts: [{ status: "running", agent: "agent-1", cap_usd: 1.5 }] });
     expect(last.effects).toEqual([
       { kind: "hold", attempt: 1, connectionId: "c-1", agent: "agent-1" },
-      expect.objectContaining({ kind: "store" }),
+      expect.objectContaining({ kind: "store", note: expect.stringContaining("capped at $1.5000 (its share of the daily halt)") }),
       expect.objectContaining({ kind: "index", summary: expect.objectContaining({ status: "running" }) }),
-      { kind: "send", connectionId: "c-1", message: { type: "attempt.accepted", attempt: 1, next_line: -1 } },
+      { kind: "send", connectionId: "c-1", message: { type: "attempt.accepted", attempt: 1, next_line: -1, cap: { usd: 1.5, of: "daily_halt" } } },
     ]);
   });
 
@@ -97,36 +106,36 @@ describe("the task actor: attempts", () => {
   });
 
   it("succeeds on a clean exit: stores, closes the attempt, settles its cost, and dispatches nothing", () => {
-    const { state, last } = drive([hello(1), exit(1, { cost_usd: 0.25 })], queued());
+    const { state, last } = drive([run(1), exit(1, { cost_usd: 0.25 })], queued());
     expect(state.task?.status).toBe("succeeded");
     expect(kinds(last.effects)).toEqual(["store", "index", "send", "unhold", "settle"]);
     expect(last.effects.find((e) => e.kind === "settle")).toMatchObject({ attempt: { n: 1, cost_usd: 0.25 } });
   });
 
   it("climbs the ladder on a quality failure in the same change, then dispatches once the budget reserved", () => {
-    const climbed = drive([hello(1), exit(1, { exit_code: 1, failure_class: "test_fail" })], queued());
+    const climbed = drive([run(1), exit(1, { exit_code: 1, failure_class: "test_fail" })], queued());
     expect(climbed.state.task).toMatchObject({ status: "queued", tier: "gemini-flash" });
     expect(climbed.last.effects.at(-1)).toEqual({ kind: "reserve", attempt: 2, tier: "gemini-flash" });
     expect(decide(climbed.state, reserved(2), clock()()).effects).toEqual([{ kind: "dispatch", attempt: 2 }]);
   });
 
   it("fails the task with budget_halted when the next attempt's reservation is refused", () => {
-    const climbed = drive([hello(1), exit(1, { exit_code: 1, failure_class: "test_fail" })], queued());
+    const climbed = drive([run(1), exit(1, { exit_code: 1, failure_class: "test_fail" })], queued());
     const { state } = drive([{ type: "reserved", attempt: 2, result: refuse("budget_halted", "halted") }], climbed.state);
     expect(state.task).toMatchObject({ status: "failed", error: { code: "budget_halted" }, attempts: [{ n: 1 }, { n: 2, status: "cancelled" }] });
   });
 
   it("fails fast on an infrastructure failure", () => {
-    const { state, last } = drive([hello(1), exit(1, { exit_code: 1, failure_class: "auth_failure" })], queued());
+    const { state, last } = drive([run(1), exit(1, { exit_code: 1, failure_class: "auth_failure" })], queued());
     expect(state.task).toMatchObject({ status: "failed", error: { code: "auth_failure" } });
     expect(kinds(last.effects)).not.toContain("reserve");
   });
 
   it("retries a lost attempt once at the same tier, and fails on the second loss", () => {
-    const lost = drive([hello(1), { type: "lost", attempt: 1, agent: "agent-1", reason: "missed three heartbeats" }], queued());
+    const lost = drive([run(1), { type: "lost", attempt: 1, agent: "agent-1", reason: "missed three heartbeats" }], queued());
     expect(lost.last.effects[0]).toEqual({ kind: "unhold", attempt: 1, close: "the mesh gave this attempt up" });
     expect(lost.last.effects.at(-1)).toEqual({ kind: "reserve", attempt: 2, tier: "deepseek" });
-    const again = drive([hello(2), { type: "lost", attempt: 2, agent: "agent-2", reason: "missed three heartbeats" }], lost.state);
+    const again = drive([run(2), { type: "lost", attempt: 2, agent: "agent-2", reason: "missed three heartbeats" }], lost.state);
     expect(again.state.task).toMatchObject({ status: "failed", error: { code: "agent_lost" } });
   });
 
@@ -135,7 +144,7 @@ describe("the task actor: attempts", () => {
   });
 
   it("gives back a reservation that arrives for an attempt no longer waiting", () => {
-    const { state } = drive([hello(1), exit(1)], queued());
+    const { state } = drive([run(1), exit(1)], queued());
     expect(decide(state, reserved(1), clock()()).effects).toEqual([{ kind: "release", attempt: 1 }]);
   });
 
@@ -148,7 +157,7 @@ describe("the task actor: attempts", () => {
 });
 
 describe("the task actor: cancel races", () => {
-  const running = (): TaskActorState => drive([{ type: "create", command: create() }, admitted(), hello(1)]).state;
+  const running = (): TaskActorState => drive([{ type: "create", command: create() }, admitted(), run(1)]).state;
 
   it("tells a connected agent to stop, and settles when its exit arrives after the cancel", () => {
     const cancelled = drive([{ type: "cancel", held: [1] }], running());
@@ -176,20 +185,20 @@ describe("the task actor: consensus and the human step", () => {
   /** Three sequential quality failures, then a consensus round of two. */
   function toConsensus(): TaskActorState {
     let state = drive([{ type: "create", command: create({ tier: "codex" }) }, admitted()]).state;
-    for (const n of [1, 2, 3]) state = drive([hello(n), exit(n, { exit_code: 1, failure_class: "test_fail" }), reserved(n + 1)], state).state;
+    for (const n of [1, 2, 3]) state = drive([run(n), exit(n, { exit_code: 1, failure_class: "test_fail" }), reserved(n + 1)], state).state;
     return state;
   }
 
   it("runs consensus after three sequential failures and picks the passing candidate", () => {
     const round = toConsensus();
     expect(round.task).toMatchObject({ tier: "consensus", attempts: [{ n: 1 }, { n: 2 }, { n: 3 }, { n: 4, role: "consensus" }, { n: 5, role: "consensus" }] });
-    const { state } = drive([hello(4), hello(5), exit(4, { exit_code: 1, failure_class: "test_fail" }), exit(5, { changed_files: ["a.ts"] })], round);
+    const { state } = drive([run(4), run(5), exit(4, { exit_code: 1, failure_class: "test_fail" }), exit(5, { changed_files: ["a.ts"] })], round);
     expect(state.task).toMatchObject({ status: "succeeded", winner: 5 });
   });
 
   it("waits for a person when no candidate passes, and a retry dispatches one more attempt", () => {
     const round = toConsensus();
-    const { state } = drive([hello(4), hello(5), exit(4, { exit_code: 1, failure_class: "test_fail" }), exit(5, { exit_code: 1, failure_class: "test_fail" })], round);
+    const { state } = drive([run(4), run(5), exit(4, { exit_code: 1, failure_class: "test_fail" }), exit(5, { exit_code: 1, failure_class: "test_fail" })], round);
     expect(state.task?.status).toBe("awaiting_human");
     const retried = decide(state, { type: "resolve", command: { decision: "retry", guidance: "use the other API", executor: "opus" } }, clock()());
     expect(retried.reply).toMatchObject({ ok: true, value: { status: "queued", tier: "opus" } });
