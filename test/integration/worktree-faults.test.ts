@@ -90,8 +90,10 @@ const strayRepo = repo();
 
 beforeAll(async () => {
   mesh = await startMesh();
-  agents.push(await startAgent(mesh, "vm-ro", everyTier(writer("ro", "a.txt=a")), { args: ["--worktrees", readOnlyDir] }));
-  agents.push(await startAgent(mesh, "vm-start", everyTier(writer("start", "a.txt=a")), { args: ["--worktrees", unusableAtStart] }));
+  // Tasks without a cwd run in --workdir: a folder of the test's, never the checkout the tests run from.
+  const workdir = temp("mesh-fault-workdir-");
+  agents.push(await startAgent(mesh, "vm-ro", everyTier(writer("ro", "a.txt=a")), { args: ["--worktrees", readOnlyDir, "--workdir", workdir] }));
+  agents.push(await startAgent(mesh, "vm-start", everyTier(writer("start", "a.txt=a")), { args: ["--worktrees", unusableAtStart, "--workdir", workdir] }));
   if (mountedFull) agents.push(await startAgent(mesh, "vm-full", everyTier(writer("full", "a.txt=a")), { args: ["--worktrees", full] }));
   agents.push(
     await startAgent(
