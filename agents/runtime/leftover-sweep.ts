@@ -1,8 +1,7 @@
-// What a killed agent left running dies at its next start (issue 13, item 4). A SIGKILLed agent
-// runs no exit hook: its CLI dies by the parent-death signal where Linux offers one
-// (vm/linux-limits.ts), but what the CLI started (`npm test` in its group, a `setsid` daemon) runs on,
-// unwatched, while the mesh retries the task elsewhere. Each run records its run id in the state
-// directory (`--state-dir`; INTERFACES.md "Work isolation and results": what the agent keeps between
+// What a killed agent left running dies at its next start, if it still runs then. A SIGKILLed agent
+// runs no exit hook; its attempts' guard (attempt-guard.ts) kills their trees at once, and this is
+// the fallback for what the guard could not (it was killed too, or could not start; docs/containment.md).
+// Each run records its run id in the state directory (`--state-dir`; what the agent keeps between
 // runs); the next start kills every process carrying a cookie of that run (attempt-cookie.ts), and
 // nothing else. It is skipped while the recorded agent process still runs (two agents sharing one
 // state directory), told by its pid and that pid's start time, so a reused pid is not taken for it.

@@ -3,7 +3,7 @@ import { accessSync, constants, statSync } from "node:fs";
 import { delimiter, join, resolve } from "node:path";
 import type { FailureClass } from "../../protocol/index.ts";
 import { COOKIE_VARIABLE, newAttemptCookie } from "./attempt-cookie.ts";
-import { startAttemptGuard } from "./attempt-guard.ts";
+import { attemptGuard } from "./attempt-guard.ts";
 import { sweepCookieCarriers } from "./cookie-sweep.ts";
 import { kernelOomKills } from "./kernel-oom-kills.ts";
 import { LineSplitter } from "./line-splitter.ts";
@@ -65,8 +65,8 @@ export function runProcessGroup(input: GroupRunInput): RunningGroup {
   const program = plan.command[0] ?? "";
   const cookie = newAttemptCookie();
   const oomKillsBefore = kernelOomKills();
-  // Started first, so the cookie is swept even if the agent dies while the command starts.
-  const guard = startAttemptGuard(cookie, input.supervisor?.guardWrapper);
+  // Running first, so the cookie is swept even if the agent dies while the command starts.
+  attemptGuard.ensure(input.supervisor?.guardWrapper);
   let child: ChildProcess;
   try {
     child = spawn(program, plan.command.slice(1), {
@@ -79,11 +79,10 @@ export function runProcessGroup(input: GroupRunInput): RunningGroup {
       shell: false,
     });
   } catch (cause) {
-    guard.release();
     return notStarted(startFailure(input.command[0] ?? "", input.cwd, cause));
   }
   const pid = child.pid;
-  if (pid !== undefined) guard.arm(pid);
+  if (pid !== undefined) attemptGuard.add(pid);
 
   const stdout = new LineSplitter(input.onStdout, input.maxStdoutLineChars);
   const stderr = new LineSplitter(input.onStderr);
@@ -128,15 +127,14 @@ export function runProcessGroup(input: GroupRunInput): RunningGroup {
       stdout.end();
       stderr.end();
       if (spawnError !== undefined) {
-        guard.release();
         resolve({ exitCode: null, signal: null, startError: startFailure(input.command[0] ?? "", input.cwd, spawnError) });
         return;
       }
       // Whatever the command left running ends with it: its group, then what escaped the group.
       killGroup("SIGKILL");
       const escaped = await killEscaped();
-      // Swept by the agent itself: the guard may go without killing.
-      guard.release();
+      // Swept by the agent itself: the group is no longer the guard's to kill.
+      if (pid !== undefined) attemptGuard.remove(pid);
       if (escaped.length > 0) input.onNote(`[agent] killed ${escaped.length} process(es) it left running, found by its cookie (pid ${escaped.slice(0, 10).join(", ")}${escaped.length > 10 ? ", …" : ""})`);
       const oomKilled = signal === "SIGKILL" && stopped === undefined && oomKillsBefore !== undefined && (kernelOomKills() ?? oomKillsBefore) > oomKillsBefore;
       resolve({ exitCode: code, signal, ...(stopped === undefined ? {} : { stopped }), ...(oomKilled ? { oomKilled: true as const } : {}) });

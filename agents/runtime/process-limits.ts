@@ -42,7 +42,7 @@ export interface ProcessSupervisor {
   readonly description: string;
   launch(command: readonly string[]): LaunchPlan;
   /**
-   * Put before each attempt guard's `/bin/sh` (attempt-guard.ts): where children leave the agent's
+   * Put before the attempt guard's `/bin/sh` (attempt-guard.ts): where children leave the agent's
    * cgroup (a systemd scope), the guard leaves it too, so the stop of the agent's service spares it.
    */
   readonly guardWrapper?: readonly string[];

@@ -1,76 +1,105 @@
-// An attempt's guard (docs/containment.md): when its agent dies, even by SIGKILL, it kills the
-// attempt's whole tree (its group, a setsid grandchild, a double-forked daemon) and exits; when the
-// attempt ends normally it exits and kills nothing. Real processes: an agent stand-in
+// The guard of an agent's attempts (docs/containment.md): when its agent dies, even by SIGKILL, it
+// kills every attempt's whole tree (its group, a setsid grandchild, a double-forked daemon) and
+// exits; an attempt that ended is not its to kill. Real processes: an agent stand-in
 // (fixtures/guard-holder.ts) is SIGKILLed while the family fixture runs.
 import { spawn } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { COOKIE_VARIABLE, newAttemptCookie } from "../../agents/runtime/attempt-cookie.ts";
-import { GUARD_NAME, startAttemptGuard } from "../../agents/runtime/attempt-guard.ts";
+import { COOKIE_VARIABLE } from "../../agents/runtime/attempt-cookie.ts";
+import { GUARD_NAME, RunGuard } from "../../agents/runtime/attempt-guard.ts";
 import { scanCookieCarriers } from "../../agents/runtime/cookie-sweep.ts";
 import { linuxSupervisor } from "../../agents/vm/linux-limits.ts";
 import { isRunning, killAll, waitUntil } from "./live-processes.ts";
 
 const HOLDER = join(import.meta.dirname, "../fixtures/guard-holder.ts");
 type Family = { cli: number; child: number; setsid: number; daemon: number };
+type Said = { guard: number; running?: number; ended?: number; killedGuard?: number };
 const members = (family: Family): number[] => [family.cli, family.child, family.setsid, family.daemon];
 
 const leftovers: number[] = [];
 afterEach(() => killAll(leftovers.splice(0)));
 
-/** A stand-in agent with a guarded attempt running the family fixture; resolves once all of it runs. */
-async function guardedFamily(mode: "armed" | "unarmed") {
+/** A stand-in agent running its guard and what `mode` asks (guard-holder.ts); resolves once all of it runs. */
+async function holder(mode: "armed" | "unarmed" | "ended" | "respawned") {
   const pidFile = join(mkdtempSync(join(tmpdir(), "mesh-guard-")), "pids.json");
-  const holder = spawn(process.execPath, ["--import", "tsx", HOLDER, pidFile, mode], { stdio: ["ignore", "pipe", "inherit"] });
-  leftovers.push(holder.pid ?? 0);
-  const said = await new Promise<{ guard: number; cookie: string }>((resolve, reject) => {
+  const agent = spawn(process.execPath, ["--import", "tsx", HOLDER, pidFile, mode], { stdio: ["ignore", "pipe", "inherit"] });
+  leftovers.push(agent.pid ?? 0);
+  const said = await new Promise<Said>((resolve, reject) => {
     let text = "";
-    holder.stdout.on("data", (chunk: Buffer) => {
+    agent.stdout.on("data", (chunk: Buffer) => {
       text += chunk.toString();
       const line = text.split("\n")[0];
-      if (text.includes("\n") && line !== undefined) resolve(JSON.parse(line) as { guard: number; cookie: string });
+      if (text.includes("\n") && line !== undefined) resolve(JSON.parse(line) as Said);
     });
-    holder.on("exit", () => reject(new Error("the holder exited")));
+    agent.on("exit", () => reject(new Error("the holder exited")));
   });
-  leftovers.push(said.guard);
-  await waitUntil("the family to write its pids", () => existsSync(pidFile), 10_000);
-  const family = JSON.parse(readFileSync(pidFile, "utf8")) as Family;
-  leftovers.push(...members(family));
-  return { holder, guard: said.guard, cookie: said.cookie, family };
+  leftovers.push(...Object.values(said));
+  const family = async (): Promise<Family> => {
+    await waitUntil("the family to write its pids", () => existsSync(pidFile), 10_000);
+    const read = JSON.parse(readFileSync(pidFile, "utf8")) as Family;
+    leftovers.push(...members(read));
+    return read;
+  };
+  return { agent, said, family };
 }
 
-describe.skipIf(process.platform !== "linux")("an attempt's guard", () => {
+describe.skipIf(process.platform !== "linux")("the guard of an agent's attempts", () => {
   it("kills the attempt's group, its setsid grandchild and its double-forked daemon when the agent is SIGKILLed, then exits", async () => {
-    const { holder, guard, cookie, family } = await guardedFamily("armed");
-    expect(members(family).every(isRunning)).toBe(true);
-    expect(readFileSync(`/proc/${guard}/cmdline`, "utf8")).toContain(GUARD_NAME);
-    // Not part of the attempt: no cookie in its environment, not in the attempt's group.
-    expect((await scanCookieCarriers()).has(guard)).toBe(false);
-    holder.kill("SIGKILL");
-    await waitUntil("every process of the attempt to be gone", () => members(family).every((pid) => !isRunning(pid)), 3000);
-    await waitUntil("the guard to exit", () => !isRunning(guard), 3000);
+    const { agent, said, family } = await holder("armed");
+    const pids = await family();
+    expect(pids.cli).toBeGreaterThan(1);
+    expect(members(pids).every(isRunning)).toBe(true);
+    expect(readFileSync(`/proc/${said.guard}/cmdline`, "utf8")).toContain(GUARD_NAME);
+    // Not part of any attempt: no cookie in its environment.
+    const cookie = (await scanCookieCarriers()).get(pids.cli);
+    expect(cookie).toBeDefined();
+    expect((await scanCookieCarriers()).has(said.guard)).toBe(false);
+    agent.kill("SIGKILL");
+    await waitUntil("every process of the attempt to be gone", () => members(pids).every((pid) => !isRunning(pid)), 3000);
+    await waitUntil("the guard to exit", () => !isRunning(said.guard), 3000);
     expect([...(await scanCookieCarriers()).values()]).not.toContain(cookie);
   });
 
-  it("finds the attempt by its cookie alone when the agent died before naming the group", async () => {
-    const { holder, guard, family } = await guardedFamily("unarmed");
-    holder.kill("SIGKILL");
-    await waitUntil("every process of the attempt to be gone", () => members(family).every((pid) => !isRunning(pid)), 3000);
-    await waitUntil("the guard to exit", () => !isRunning(guard), 3000);
+  it("finds an attempt by its cookie alone when the agent died before naming its group", async () => {
+    const { agent, said, family } = await holder("unarmed");
+    const pids = await family();
+    agent.kill("SIGKILL");
+    await waitUntil("every process of the attempt to be gone", () => members(pids).every((pid) => !isRunning(pid)), 3000);
+    await waitUntil("the guard to exit", () => !isRunning(said.guard), 3000);
   });
 
-  it("exits and kills nothing when the attempt ends normally", async () => {
-    const cookie = newAttemptCookie();
-    const guard = startAttemptGuard(cookie);
-    const carrier = spawn("sleep", ["300"], { env: { ...process.env, [COOKIE_VARIABLE]: cookie }, stdio: "ignore", detached: true });
+  it("kills the group of a running attempt but not that of an ended one", async () => {
+    const { agent, said } = await holder("ended");
+    const running = said.running ?? 0;
+    const ended = said.ended ?? 0;
+    expect(isRunning(running) && isRunning(ended)).toBe(true);
+    agent.kill("SIGKILL");
+    await waitUntil("the running attempt's group to be killed", () => !isRunning(running), 3000);
+    await waitUntil("the guard to exit", () => !isRunning(said.guard), 3000);
+    expect(isRunning(ended)).toBe(true);
+  });
+
+  it("is started again when it died, and the new guard knows the groups still running", async () => {
+    const { agent, said } = await holder("respawned");
+    expect(said.guard).not.toBe(said.killedGuard);
+    expect(isRunning(said.running ?? 0)).toBe(true);
+    agent.kill("SIGKILL");
+    await waitUntil("the running attempt's group to be killed", () => !isRunning(said.running ?? 0), 3000);
+  });
+
+  it("kills nothing while its agent runs, however attempts end", async () => {
+    const guard = new RunGuard("0123456789ab");
+    guard.ensure();
+    const carrier = spawn("sleep", ["300"], { env: { ...process.env, [COOKIE_VARIABLE]: "0123456789ab/1" }, stdio: "ignore", detached: true });
     leftovers.push(carrier.pid ?? 0, guard.pid ?? 0);
     expect(guard.pid).toBeGreaterThan(1);
-    guard.arm(carrier.pid ?? 0);
-    guard.release();
-    await waitUntil("the guard to exit", () => !isRunning(guard.pid ?? 0), 3000);
+    guard.add(carrier.pid ?? 0);
+    guard.remove(carrier.pid ?? 0);
+    await new Promise((resolve) => setTimeout(resolve, 300));
     expect(isRunning(carrier.pid ?? 0)).toBe(true);
+    expect(isRunning(guard.pid ?? 0)).toBe(true);
   });
 });
 
