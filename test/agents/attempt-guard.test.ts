@@ -22,9 +22,9 @@ const leftovers: number[] = [];
 afterEach(() => killAll(leftovers.splice(0)));
 
 /** A stand-in agent running its guard and what `mode` asks (guard-holder.ts); resolves once all of it runs. */
-async function holder(mode: "armed" | "unarmed" | "ended" | "respawned") {
+async function holder(mode: "armed" | "unarmed" | "ended" | "respawned", then: "wait" | "exit" = "wait") {
   const pidFile = join(mkdtempSync(join(tmpdir(), "mesh-guard-")), "pids.json");
-  const agent = spawn(process.execPath, ["--import", "tsx", HOLDER, pidFile, mode], { stdio: ["ignore", "pipe", "inherit"] });
+  const agent = spawn(process.execPath, ["--import", "tsx", HOLDER, pidFile, mode, then], { stdio: ["ignore", "pipe", "inherit"] });
   leftovers.push(agent.pid ?? 0);
   const said = await new Promise<Said>((resolve, reject) => {
     let text = "";
@@ -33,7 +33,7 @@ async function holder(mode: "armed" | "unarmed" | "ended" | "respawned") {
       const line = text.split("\n")[0];
       if (text.includes("\n") && line !== undefined) resolve(JSON.parse(line) as Said);
     });
-    agent.on("exit", () => reject(new Error("the holder exited")));
+    agent.on("exit", () => reject(new Error("the holder exited before it told its pids")));
   });
   leftovers.push(...Object.values(said));
   const family = async (): Promise<Family> => {
@@ -79,6 +79,13 @@ describe.skipIf(process.platform !== "linux")("the guard of an agent's attempts"
     await waitUntil("the running attempt's group to be killed", () => !isRunning(running), 3000);
     await waitUntil("the guard to exit", () => !isRunning(said.guard), 3000);
     expect(isRunning(ended)).toBe(true);
+  });
+
+  it("does the same when its agent exits normally, and exits too", async () => {
+    const { said } = await holder("ended", "exit");
+    await waitUntil("the running attempt's group to be killed", () => !isRunning(said.running ?? 0), 3000);
+    await waitUntil("the guard to exit", () => !isRunning(said.guard), 3000);
+    expect(isRunning(said.ended ?? 0)).toBe(true);
   });
 
   it("is started again when it died, and the new guard knows the groups still running", async () => {
