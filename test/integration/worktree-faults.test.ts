@@ -7,6 +7,7 @@ import { execFileSync } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { chromium } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { AgentRecord, ExecutorSpec, TaskView } from "../../protocol/index.ts";
 import { FIXTURES, startAgent, startMesh, waitFor, type Mesh, type TestAgent } from "./mesh-harness.ts";
@@ -89,7 +90,8 @@ const agentOwnDir = temp("mesh-fault-agent-own-");
 const strayRepo = repo();
 
 beforeAll(async () => {
-  mesh = await startMesh();
+  // The page too: the dashboard's agents table must show the degraded agent.
+  mesh = await startMesh({}, { page: true });
   // Tasks without a cwd run in --workdir: a folder of the test's, never the checkout the tests run from.
   const workdir = temp("mesh-fault-workdir-");
   agents.push(await startAgent(mesh, "vm-ro", everyTier(writer("ro", "a.txt=a")), { args: ["--worktrees", readOnlyDir, "--workdir", workdir] }));
@@ -163,6 +165,22 @@ describe("a worktrees directory that cannot be written", () => {
     const agent = agents.find((a) => a.name === "vm-start");
     expect(agent?.output.join("\n")).toContain("taking no tasks that need a worktree until it works again");
     expect((await post({ agent: "vm-start" })).status).toBe("succeeded");
+  });
+
+  it("flags the degraded agent's worktrees on the dashboard's agents table, with why", async () => {
+    const profile = temp("mesh-fault-chromium-");
+    const browser = await chromium.launchPersistentContext(profile, { executablePath: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium", headless: true, args: ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking"] });
+    try {
+      const link = (await mesh.api<{ url: string }>("/api/links", { method: "POST", body: {} })).body.url;
+      const page = await browser.newPage();
+      await page.goto(link);
+      const flag = page.locator('[data-testid="agents"] [data-agent="vm-start"] [data-testid="worktree-degraded"]');
+      await waitFor("the degraded flag", async () => (await flag.count()) === 1);
+      expect(await flag.textContent()).toContain(`no worktrees now: the worktrees directory ${unusableAtStart} is not a directory`);
+      expect(await page.locator('[data-testid="agents"] [data-agent="vm-pwd"] [data-testid="worktree-degraded"]').count()).toBe(0);
+    } finally {
+      await browser.close();
+    }
   });
 
   it.skipIf(!mountedFull)("ends the attempt resource_limit naming a full directory and ENOSPC, not syntax_error", async () => {
