@@ -4,6 +4,7 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it, vi } from "vitest";
+import { MEMORY_SIGNATURES, matchSignature } from "../../agents/runtime/cli-signatures.ts";
 import { classifyAttempt } from "../../agents/runtime/failure-classes.ts";
 import { parserFor } from "../../agents/runtime/formats/index.ts";
 import { NetworkWatch } from "../../agents/runtime/network-watch.ts";
@@ -57,6 +58,28 @@ describe("the real CLIs' failures, classified", () => {
     const { verdict } = classify("gemini", "gemini-stream-json", "", read("gemini-0.61.0-no-auth.stderr.txt"), 41);
     expect(verdict.failure_class).toBe("auth_failure");
     expect(verdict.message).toContain("Please set an Auth method");
+  });
+});
+
+describe("out-of-memory words (docs/faults.md)", () => {
+  it.each([
+    ["tail: memory exhausted", "GNU coreutils"],
+    ["sort: memory exhausted", "GNU coreutils"],
+    ["grep: memory exhausted", "GNU coreutils"],
+    ["parse.y:12.3: memory exhausted", "bison"],
+    ["fatal: unable to create thread: Cannot allocate memory", "glibc"],
+    ["Error: spawn ENOMEM", "node"],
+    ["terminate called after throwing an instance of 'std::bad_alloc'", "C++"],
+    ["FATAL ERROR: Reached heap limit Allocation failed - JavaScript heap out of memory", "node"],
+  ])("knows %s, with where it was seen and what to do", (line, seenIn) => {
+    const found = matchSignature(MEMORY_SIGNATURES, `some earlier line\n${line}\nexit`);
+    expect(found?.line).toBe(line);
+    expect(found?.signature.seenIn).toContain(seenIn);
+    expect(found?.signature.advice).toContain("--memory-mb");
+  });
+
+  it("does not take a file name or a word about memory for running out of it", () => {
+    expect(matchSignature(MEMORY_SIGNATURES, "wrote src/memory.ts\nmemory usage: 120 MB\nENOMEMORY_FLAG=1")).toBeUndefined();
   });
 });
 
