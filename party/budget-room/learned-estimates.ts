@@ -13,9 +13,14 @@ const pairKey = (tier: ExecutorTier, executor: string): string => `${tier} ${exe
 /** Failures whose cost says nothing of what the tier costs: the attempt never ran, or ran cut short by the mesh. */
 const NOT_A_RUN: ReadonlySet<string> = new Set(["agent_lost", "no_agent", "dependency_failed", "cancelled"]);
 
-/** Whether a settled attempt's cost is a real run's: it reached an agent, and ended on its own (succeeded or failed). */
+/**
+ * Whether a settled attempt's cost is a real run's: it reached an agent, ended on its own (succeeded
+ * or failed), and its CLI reported something (a `text` executor reports neither tokens nor cost: its
+ * $0 is unknown, not free).
+ */
 function isRealRun(stage: Omit<StageRecord, "ended_at">): boolean {
   if (stage.agent === null || (stage.outcome !== "succeeded" && stage.outcome !== "failed")) return false;
+  if (stage.cost_usd === 0 && stage.tokens.input === 0 && stage.tokens.output === 0) return false;
   return stage.failure_class === undefined || !NOT_A_RUN.has(stage.failure_class);
 }
 

@@ -80,11 +80,13 @@ describe("learned estimates", () => {
     expect(estimatesOf(learned, limits.estimate).map((e) => `${e.tier}/${e.executor ?? "*"}/${e.source}`)).toEqual(["deepseek/*/rates", "gemini-flash/*/rates", "gemini-pro/*/rates", "codex/*/rates", "sonnet/*/ledger", "opus/*/rates", "sonnet/node/ledger"]);
   });
 
-  it("learns only from attempts that ran: not from cancelled, lost or never-dispatched ones", () => {
+  it("learns only from attempts that ran and reported their cost: not from cancelled, lost, never-dispatched or text ones", () => {
     let learned = {};
     learned = learnCost(learned, stage("A", 0.3, { outcome: "cancelled", failure_class: "cancelled" }));
     learned = learnCost(learned, stage("B", 0, { outcome: "failed", failure_class: "agent_lost" }));
     learned = learnCost(learned, stage("C", 0, { agent: null, outcome: "failed", failure_class: "no_agent" }));
+    // A text executor reports neither tokens nor cost: unknown, not free.
+    learned = learnCost(learned, stage("E", 0, { tokens: { input: 0, output: 0 } }));
     expect(learned).toEqual({});
     expect(learnCost(learned, stage("D", 0.2, { outcome: "failed", failure_class: "test_fail" }))).toEqual({ sonnet: [0.2], "sonnet claude": [0.2] });
   });

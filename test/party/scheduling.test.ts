@@ -68,7 +68,7 @@ describe("task graphs in the task actor", () => {
 
 describe("CLI sessions in the task actor", () => {
   it("keeps the session id a running attempt's agent reports, so a retry after its loss continues it", () => {
-    const running = drive([{ type: "create", command: create() }, admitted, { type: "reserved", attempt: 1, result: ok({}) }, { type: "hello", hello: { type: "attempt.hello", protocol_version: 1, agent: "vm-1", attempt: 1, executor: "claude" }, connectionId: "c1" }]);
+    const running = drive([{ type: "create", command: create() }, admitted, { type: "reserved", attempt: 1, result: ok({}) }, { type: "started", hello: { type: "attempt.hello", protocol_version: 1, agent: "vm-1", attempt: 1, executor: "claude" }, connectionId: "c1", grant: ok({ cap_usd: 1, estimate_usd: 0.45 }) }]);
     const noted = drive([{ type: "session", attempt: 1, sessionId: "sess-1" }], running.state);
     expect(noted.state.task?.attempts[0]?.session_id).toBe("sess-1");
     expect(drive([{ type: "session", attempt: 1, sessionId: "sess-1" }], noted.state).effects).toEqual([]);
