@@ -129,6 +129,9 @@ export async function prepareWorkspace(request: WorkspaceRequest, options: { wor
   const { repo, base, branch } = located;
   const dir = options.worktreesDir;
   const worktree = worktreePath(dir, repo, request.taskId, request.attempt, request.tier);
+  // The directory is tried first (a few syscalls): a read-only or full one ends the attempt before anything is spent.
+  const unusable = await probeWorktreesDir(dir);
+  if (unusable !== undefined) return { ok: false, error: { failure_class: "resource_limit", message: unusable.message, worktreesDir: unusable.message } };
   try {
     // The same attempt again (the agent restarted): its old worktree goes first.
     if ((await stat(worktree).catch(() => undefined)) !== undefined) await removeWorktree(repo, worktree);

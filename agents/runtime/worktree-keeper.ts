@@ -99,18 +99,18 @@ export class WorktreeKeeper {
 
   /**
    * The attempt's workspace: a fresh worktree from the task's base, or its cwd in place (and why).
-   * The directory is tried first (a few syscalls): a fault ends the attempt as `resource_limit`,
-   * naming the path and what to do, and degrades the agent until the directory works again.
+   * A worktrees directory at fault ends the attempt as `resource_limit`, naming the path and what to
+   * do, and degrades the agent until the directory works again; a worktree made there ends it.
    */
   async prepare(assign: TaskAssign, cwd: string): Promise<Result<Workspace, WorkspaceFault>> {
-    const inPlace = assign.isolation === "none";
-    const fault = inPlace ? undefined : await this.check();
-    if (fault !== undefined) return { ok: false, error: { failure_class: "resource_limit", message: fault, worktreesDir: fault } };
     const prepared = await prepareWorkspace(requestOf(assign, cwd), { worktreesDir: this.options.worktreesDir }).catch(
       (error: unknown): Result<Workspace, WorkspaceFault> => ({ ok: false, error: { failure_class: "syntax_error", message: `the attempt's worktree could not be made: ${String(error)}` } }),
     );
     if (!prepared.ok && prepared.error.worktreesDir !== undefined) this.setFault(prepared.error.worktreesDir);
-    if (prepared.ok && prepared.value.isolation === "worktree") await this.watchCheckout(prepared.value);
+    if (prepared.ok && prepared.value.isolation === "worktree") {
+      this.setFault(undefined);
+      await this.watchCheckout(prepared.value);
+    }
     return prepared;
   }
 

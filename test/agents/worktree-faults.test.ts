@@ -158,12 +158,16 @@ describe("an attempt whose worktree cannot be made", () => {
     // A task that runs in place needs no worktree: it still runs here.
     const inPlace = await runSession(assignOf(dir, 2, { isolation: "none" }), writer("in-place.txt=ok"), keeper);
     expect(inPlace.exit.failure_class).toBeUndefined();
+    // Nor does a cwd outside git: it runs in place, whatever the worktrees directory's state.
+    const outsideGit = await runSession(assignOf(temp("mesh-wt-plain-"), 3), writer("plain.txt=ok"), keeper);
+    expect(outsideGit.exit).toMatchObject({ isolation: "none" });
+    expect(outsideGit.exit.failure_class).toBeUndefined();
     fix();
     expect(await keeper.check()).toBeUndefined();
     expect(keeper.degraded()).toBeUndefined();
     expect(health).toEqual([expect.stringMatching(expected), undefined]);
-    const served = await runSession(assignOf(dir, 3), writer("a.txt=done"), keeper);
-    expect(served.exit).toMatchObject({ isolation: "worktree", branch: "mesh/fault/3-sonnet" });
+    const served = await runSession(assignOf(dir, 4), writer("a.txt=done"), keeper);
+    expect(served.exit).toMatchObject({ isolation: "worktree", branch: "mesh/fault/4-sonnet" });
     expect(served.exit.failure_class).toBeUndefined();
   });
 
