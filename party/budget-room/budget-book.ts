@@ -85,13 +85,15 @@ export function start(state: BudgetState, request: BudgetStart, now: number, lim
   const stopped = haltedNow(rolled, limits);
   if (stopped || rolled.day.spent_usd + others + estimate > limits.dailyHaltUsd) {
     const freed = release(rolled, request.task_id, request.attempt);
-    const day: DayTotals = {
+    const refusedDay: DayTotals = {
       ...freed.day,
       refused: freed.day.refused + 1,
       tripped_at: freed.day.tripped_at ?? now,
-      halted_at: freed.day.halted_at ?? now,
-      ...(stopped ? {} : { halt_estimate_usd: estimate, halt_tier: request.tier }),
+      ...(stopped ? {} : { halt_estimate_usd: estimate, halt_tier: request.tier, refused_estimate_usd: estimate, refused_tier: request.tier }),
     };
+    // It halts only if the estimate does not fit beside spend and the running attempts alone; refused
+    // for lack of room beside queued ones, the others still start if they fit.
+    const day: DayTotals = haltedNow({ ...freed, day: refusedDay }, limits) ? { ...refusedDay, halted_at: refusedDay.halted_at ?? now } : refusedDay;
     const why = stopped ? haltReason(rolled, limits) : wouldPass(rolled, estimate, `attempt ${request.attempt} of task ${request.task_id} (${request.tier} on ${request.executor}), estimated from what such attempts cost,`, limits, others);
     return { state: { ...freed, day }, outcome: { ok: false, error: halted(`${why}; the attempt was not started`) } };
   }

@@ -107,3 +107,18 @@ describe("a day stored by an earlier build", () => {
     expect(budgetStatus(state, Date.parse("2026-11-22T12:00:00Z"), { ...limits, dailyHaltUsd: 4 }).breaker.state).toBe("closed");
   });
 });
+
+describe("a start refused only for lack of room beside queued attempts", () => {
+  it("refuses that start but does not halt: a queued attempt that fits still starts", () => {
+    let state = reserveAll(["T1", "T2", "T3", "T4"]);
+    state = start(state, ask("T1"), 10, limits).state;
+    // A slight overrun: $0.60 against $0.45. T2's start at $0.60 does not fit beside T3 and T4's $0.90.
+    state = settle(state, stage("T1", 0.6), 20, limits).state;
+    const refused = start(state, ask("T2"), 30, limits);
+    expect(refused.outcome).toMatchObject({ ok: false, error: { code: "budget_halted" } });
+    expect(budgetStatus(refused.state, 31, limits).breaker.halted_at).toBeUndefined();
+    expect(haltNotices(state, refused.state, 31, limits)).toEqual([]);
+    // T3 at $0.60 beside T4's $0.45 and $0.60 spent fits under $2.00.
+    expect(start(refused.state, ask("T3"), 40, limits).outcome).toMatchObject({ ok: true, value: { estimate_usd: 0.6 } });
+  });
+});
