@@ -5,8 +5,8 @@
 //  - processes: `ulimit -u` counts every process of the user, so only with a dedicated `--run-as`
 //    user; there is no per-run task limit on macOS.
 // `--run-as` uses spawn's uid/gid (the agent must run as root).
-// macOS has no parent-death signal: the children of a killed agent are killed by each attempt's
-// guard (runtime/attempt-guard.ts: its process group, then by cookie through `ps -E`), and whatever a
+// macOS has no parent-death signal: the children of a killed agent are killed by the agent's
+// guard (runtime/attempt-guard.ts: the attempts' process groups, then by cookie through `ps -E`), and whatever a
 // guard missed at the agent's next start (leftover-sweep.ts; docs/containment.md).
 import type { LaunchPlan, LimitSettings, ProcessSupervisor, SupervisorResult } from "../runtime/process-limits.ts";
 import { lookupRunAsUser, userEnv, type RunAsUser } from "../runtime/run-as-user.ts";
@@ -51,5 +51,5 @@ function describe(limits: LimitSettings, user: RunAsUser | undefined): string {
   const memory = limits.memoryMb > 0 ? `memory ${limits.memoryMb} MB per run (watched every 2 s)` : "memory: off";
   const cpu = limits.cpuS > 0 ? `${limits.cpuS} s CPU per process` : "CPU: off";
   const procs = limits.maxProcs === 0 ? "off" : user !== undefined ? `${limits.maxProcs} processes of user ${user.name}` : "not enforced (needs --run-as on macOS)";
-  return `limits by ulimit and a memory watchdog${user === undefined ? "" : ` as user ${user.name}`}: ${memory}; ${cpu}; processes ${procs}; a killed agent's children are killed by each attempt's guard`;
+  return `limits by ulimit and a memory watchdog${user === undefined ? "" : ` as user ${user.name}`}: ${memory}; ${cpu}; processes ${procs}; a killed agent's children are killed by the agent's guard`;
 }

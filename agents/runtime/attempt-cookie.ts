@@ -1,6 +1,6 @@
 // Every child an agent starts carries a cookie in its environment, and so does everything it starts in
 // turn: environments are inherited through fork, exec, `setsid` and detached spawns alike, so the
-// cookie still finds a child that left its process group (issue 13, item 4; the way Jenkins'
+// cookie still finds a child that left its process group (docs/containment.md; the way Jenkins'
 // ProcessTreeKiller finds a build's escaped processes). A cookie is `<run id>/<n>`: the run id is
 // this agent process's, fresh at each start, so the next start can sweep what a killed run left
 // (leftover-sweep.ts) without touching anything else; `n` tells one child run from another.

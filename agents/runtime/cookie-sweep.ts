@@ -1,6 +1,6 @@
 // Finds the processes that carry an attempt cookie (attempt-cookie.ts) and kills them: the children
 // that left their process group (`setsid`, a detached spawn, a daemon's double fork), which a group
-// kill misses (issue 13, item 4). On Linux each process's environment is read from
+// kill misses (docs/containment.md). On Linux each process's environment is read from
 // /proc/<pid>/environ: the environment it was started with, exactly, and readable for the agent's
 // own user's processes (all of them as root). Elsewhere (macOS) `ps -E` prints the environment after
 // the command line, for the same processes. A process that cleared its environment is not found.

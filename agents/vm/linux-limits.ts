@@ -11,11 +11,11 @@
 // With `--run-as`: systemd-run's own `--uid/--gid` in a scope; otherwise `setpriv --reuid --regid
 // --init-groups`, which drops to the user with that user's groups (not root's); without setpriv,
 // spawn's uid/gid (libuv then clears the supplementary groups: the user gets none of its own).
-// The child dies with the agent, even a SIGKILLed one (issue 13, item 4): `setpriv --pdeathsig KILL`
+// The child dies with the agent, even a SIGKILLed one: `setpriv --pdeathsig KILL`
 // (util-linux ≥ 2.33) has the kernel send it SIGKILL when the agent ends. It wraps the command last,
 // after every other wrapper: the kernel clears the setting when the uid changes (prctl(2)), and the
 // wrappers before it exec in place, so the agent stays the parent. It reaches the CLI only; what the
-// CLI started is killed by the attempt's guard (runtime/attempt-guard.ts, docs/containment.md). In a
+// CLI started is killed by the agent's guard (runtime/attempt-guard.ts, docs/containment.md). In a
 // systemd scope the children are out of the agent's cgroup, so a stop of the agent's service would
 // not reach them but would kill a guard left in it: the guard gets a scope of its own too.
 import { spawnSync } from "node:child_process";
@@ -73,7 +73,7 @@ export function linuxSupervisor(limits: LimitSettings, probe: LinuxProbe = machi
     options: user !== undefined && !setpriv && limiter !== "systemd" ? { uid: user.uid, gid: user.gid } : {},
     env: user === undefined ? {} : userEnv(user),
   });
-  const description = `${describe(limiter, limits, user, hasPrlimit)}; ${diesWithAgent ? "each child dies with the agent (setpriv --pdeathsig), what it started by its attempt's guard" : "a killed agent's children are killed by each attempt's guard (no setpriv --pdeathsig here)"}`;
+  const description = `${describe(limiter, limits, user, hasPrlimit)}; ${diesWithAgent ? "each child dies with the agent (setpriv --pdeathsig), what it started by the agent's guard" : "a killed agent's children are killed by the agent's guard (no setpriv --pdeathsig here)"}`;
   const guardWrapper = limiter === "systemd" ? [...bareScope, "--"] : [];
   return { ok: true, value: { name: "vm", limits, description, launch, guardWrapper } satisfies ProcessSupervisor };
 }

@@ -1,4 +1,4 @@
-// An attempt's whole tree ends with it (issue 13, item 4): children that call `setsid` or are
+// An attempt's whole tree ends with it (docs/containment.md): children that call `setsid` or are
 // spawned detached leave the process group, and still die when the attempt ends, however it ends.
 import { existsSync, mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";

@@ -1,4 +1,4 @@
-// An agent's start kills what its last run left (issue 13, item 4), from the run file in its state
+// An agent's start kills what its last run left (docs/containment.md), from the run file in its state
 // directory, and nothing else: not its own run's processes, not another run's, not a live agent's.
 import { spawn, spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";

@@ -74,7 +74,7 @@ describe("linuxSupervisor", () => {
     const outlives = linuxSupervisor(limits, probe({ parentDeathSignal: () => false }));
     if (!outlives.ok) throw new Error(outlives.error);
     expect(outlives.value.launch(["x"]).command).not.toContain("--pdeathsig");
-    expect(outlives.value.description).toContain("a killed agent's children are killed by each attempt's guard (no setpriv --pdeathsig here)");
+    expect(outlives.value.description).toContain("a killed agent's children are killed by the agent's guard (no setpriv --pdeathsig here)");
   });
 });
 
