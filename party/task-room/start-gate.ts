@@ -13,8 +13,9 @@ export function onHello(state: TaskActorState, { hello, connectionId }: Extract<
   const started = startAttempt(task, hello, ctx.now);
   if (!started.ok) return { state, effects: [{ kind: "send", connectionId, message: { type: "error", ...started.error, in_reply_to: hello.type }, close: "not_assigned" }] };
   if (started.value === task) return accepted(state, task, hello.attempt, hello.agent, connectionId);
-  const tier = attemptOf(task, hello.attempt)?.tier ?? task.attempts[0]?.tier ?? "sonnet";
-  return { state, effects: [{ kind: "start", hello, tier, connectionId }] };
+  // startAttempt accepted it, so the attempt exists.
+  const tier = attemptOf(task, hello.attempt)?.tier;
+  return { state, effects: tier === undefined ? [] : [{ kind: "start", hello, tier, connectionId }] };
 }
 
 /**
