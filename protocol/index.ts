@@ -22,3 +22,4 @@ export * from "./parse.ts";
 export * from "./result.ts";
 export * from "./rooms.ts";
 export * from "./routing.ts";
+export * from "./oauth.ts";
