@@ -4,7 +4,7 @@
 /** The mesh's answer (any status, its body as text), or that it gave none. */
 export type ApiAnswer = { answered: true; status: number; ok: boolean; body: string } | { answered: false; error: unknown };
 
-export async function callApi(path: string, token: string, init: { method?: "GET" | "POST"; json?: unknown } = {}): Promise<ApiAnswer> {
+export async function callApi(path: string, token: string, init: { method?: "GET" | "POST" | "DELETE"; json?: unknown } = {}): Promise<ApiAnswer> {
   try {
     const response = await fetch(path, {
       method: init.method ?? "GET",

@@ -4,6 +4,8 @@ import { AgentsPanel } from "./agents-panel.ts";
 import { BudgetPanel } from "./budget-panel.ts";
 import { followBudget } from "./budget-feed.ts";
 import { followAgents } from "./agents-feed.ts";
+import { GrantsPanel } from "./grants-panel.ts";
+import { mayAct } from "./link-powers.ts";
 import { el } from "./element.ts";
 import { dashboardFragment, isTaskLink, parsePageFragment, taskFragment, type PageParams } from "./fragment-params.ts";
 import { Notices } from "./notices.ts";
@@ -95,7 +97,10 @@ function showDashboard(token: string, content: HTMLElement, notices: Notices, co
   const tasks = new TaskListPanel(model, (taskId) => taskFragment(taskId, token));
   const agents = new AgentsPanel((taskId) => taskFragment(taskId, token));
   const budget = new BudgetPanel();
-  content.append(tasks.element, agents.element, budget.element);
+  // The apps connected over OAuth (docs/connect-claude-ai.md), read once: grants change only by a person.
+  const grants = new GrantsPanel(token, mayAct(token));
+  content.append(tasks.element, agents.element, budget.element, grants.element);
+  void grants.load();
   followTaskList(token, model, {
     onChange: () => tasks.changed(),
     onError: (error) => notices.error("tasks", error),
