@@ -90,12 +90,18 @@ export const TaskDependency = z.object({
 });
 export type TaskDependency = z.infer<typeof TaskDependency>;
 
-/** Registry → task room: no online agent served the attempt's tier for its queue timeout; it was taken off the queue. */
+/**
+ * Registry → task room: no online agent served the attempt's tier for its queue timeout (`no_agent`),
+ * or the one agent it is pinned to cannot make its worktree now (`disk_full`, docs/faults.md); it
+ * was taken off the queue.
+ */
 export const AttemptUnserved = z.object({
   type: z.literal("attempt.unserved"),
   attempt: z.number().int().positive(),
-  /** Names the tier and what was online. */
+  /** Names the tier and what was online, or the agent and why it cannot take the attempt. */
   message: z.string(),
+  /** The attempt's failure class; absent means `no_agent`. */
+  failure_class: z.enum(["no_agent", "disk_full"]).optional(),
 });
 export type AttemptUnserved = z.infer<typeof AttemptUnserved>;
 

@@ -30,6 +30,8 @@ export const FailureClass = z.enum([
   "budget_exceeded",
   /** Infrastructure: the CLI hit the agent's memory, CPU or process limit; another tier would hit it too. */
   "resource_limit",
+  /** Infrastructure: the agent's worktree or mirror directory is full or unwritable (or not a directory); the error names the directory and what to do. */
+  "disk_full",
   /** Infrastructure: the CLI could not reach its service (no route, no DNS, a proxy refusing): another tier would fail the same way (issue 16). */
   "network_error",
   /** Infrastructure: no online agent served the attempt's tier within the task's queue timeout (INTERFACES.md "Scheduling"). */

@@ -121,7 +121,7 @@ export function startAttemptSession(input: AttemptSessionInput): AttemptSession 
     if (plan.resumed) log(`${label}: resuming attempt ${plan.from}'s session ${plan.sessionId}`);
     const prepared = plan.resumed && plan.workspace !== undefined ? { ok: true as const, value: plan.workspace } : assign.cwd === undefined || keeper === undefined ? undefined : await keeper.prepare(assign, assign.cwd);
     if (prepared !== undefined && !prepared.ok) {
-      // A bad base_ref (syntax_error), a full or read-only worktrees directory (resource_limit, docs/faults.md).
+      // A bad base_ref (syntax_error), a full or read-only worktrees directory (disk_full, docs/faults.md).
       note(prepared.error.message);
       log(`${label}: ${prepared.error.message}`);
       await link.finish({ exit_code: null, signal: null, duration_ms: 0, failure_class: prepared.error.failure_class, error: { code: "internal", message: prepared.error.message } });

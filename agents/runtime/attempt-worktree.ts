@@ -31,11 +31,11 @@ export type Workspace = WorktreeWorkspace | { isolation: "none"; cwd: string; re
 
 /**
  * Why an attempt got no workspace: the task's setup (a bad base_ref, a missing cwd: `syntax_error`),
- * or the machine (a full or read-only disk: `resource_limit`, docs/faults.md). `worktreesDir` marks a
+ * or the machine (a full or read-only disk: `disk_full`, docs/faults.md). `worktreesDir` marks a
  * fault of the agent's worktrees directory itself, which fails every worktree task until it is fixed.
  */
 export type WorkspaceFault = {
-  failure_class: "syntax_error" | "resource_limit";
+  failure_class: "syntax_error" | "disk_full";
   /** The attempt's error: what happened, where, and what to do. */
   message: string;
   /** Set when the worktrees directory itself is at fault: why, as the agent's `degraded` reason says it. */
@@ -131,7 +131,7 @@ export async function prepareWorkspace(request: WorkspaceRequest, options: { wor
   const worktree = worktreePath(dir, repo, request.taskId, request.attempt, request.tier);
   // The directory is tried first (a few syscalls): a read-only or full one ends the attempt before anything is spent.
   const unusable = await probeWorktreesDir(dir);
-  if (unusable !== undefined) return { ok: false, error: { failure_class: "resource_limit", message: unusable.message, worktreesDir: unusable.message } };
+  if (unusable !== undefined) return { ok: false, error: { failure_class: "disk_full", message: unusable.message, worktreesDir: unusable.message } };
   try {
     // The same attempt again (the agent restarted): its old worktree goes first.
     if ((await stat(worktree).catch(() => undefined)) !== undefined) await removeWorktree(repo, worktree);
@@ -139,7 +139,7 @@ export async function prepareWorkspace(request: WorkspaceRequest, options: { wor
   } catch (error) {
     // A read-only or full directory (docs/faults.md): the attempt ends with the cause, never as a lost agent.
     const fault = dirFaultOf(dir, error);
-    return { ok: false, error: { failure_class: fault === undefined ? "syntax_error" : "resource_limit", message: fault?.message ?? `the attempt's worktree ${worktree} could not be made: ${String(error)}`, ...(fault === undefined ? {} : { worktreesDir: fault.message }) } };
+    return { ok: false, error: { failure_class: fault === undefined ? "syntax_error" : "disk_full", message: fault?.message ?? `the attempt's worktree ${worktree} could not be made: ${String(error)}`, ...(fault === undefined ? {} : { worktreesDir: fault.message }) } };
   }
   // Parallel checkout: writing the files is most of an attempt's overhead on a large repository (git < 2.32 ignores it).
   const added = await git(repo, ["-c", "checkout.workers=0", "worktree", "add", "-q", "-f", "-B", branch, worktree, base]);
@@ -147,9 +147,9 @@ export async function prepareWorkspace(request: WorkspaceRequest, options: { wor
   const said = added.stderr.trim().slice(0, 500);
   // Full now (the checkout took the last of it)? The directory's own fault, which later tasks would meet too.
   const fault = await probeWorktreesDir(dir);
-  if (fault !== undefined) return { ok: false, error: { failure_class: "resource_limit", message: `${fault.message} (git: ${said.split("\n")[0] ?? ""})`, worktreesDir: fault.message } };
+  if (fault !== undefined) return { ok: false, error: { failure_class: "disk_full", message: `${fault.message} (git: ${said.split("\n")[0] ?? ""})`, worktreesDir: fault.message } };
   const disk = diskFaultInGitOutput(added.stderr);
-  if (disk !== undefined) return { ok: false, error: { failure_class: "resource_limit", message: `git could not make the attempt's worktree in ${worktree} (${disk.code}: ${disk.line}); free space or make room where git says, or give the agent --worktrees another directory` } };
+  if (disk !== undefined) return { ok: false, error: { failure_class: "disk_full", message: `git could not make the attempt's worktree in ${worktree} (${disk.code}: ${disk.line}); free space or make room where git says, or give the agent --worktrees another directory` } };
   return { ok: false, error: { failure_class: "syntax_error", message: `git could not make a worktree for the attempt in ${worktree}: ${said}` } };
 }
 

@@ -1,6 +1,6 @@
 // How every attempt is classified (INTERFACES.md "Failure classes"). Quality failures (`test_fail`,
 // `wrong_file`, `unknown`) escalate to the next tier; infrastructure failures (`auth_failure`,
-// `network_error`, `timeout`, `syntax_error`, `agent_lost`, `resource_limit`) do not, since another model would fail
+// `network_error`, `timeout`, `syntax_error`, `agent_lost`, `resource_limit`, `disk_full`) do not, since another model would fail
 // the same way: a run that outgrew the agent's memory, CPU or process limit would outgrow it on the
 // next tier too (issue 13, item 5; INTERFACES.md "Agent identity and limits"); `cancelled` is a
 // person's decision. One table, first matching rule wins; signatures are those of

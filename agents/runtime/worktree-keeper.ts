@@ -99,7 +99,7 @@ export class WorktreeKeeper {
 
   /**
    * The attempt's workspace: a fresh worktree from the task's base, or its cwd in place (and why).
-   * A worktrees directory at fault ends the attempt as `resource_limit`, naming the path and what to
+   * A worktrees directory at fault ends the attempt as `disk_full`, naming the path and what to
    * do, and degrades the agent until the directory works again; a worktree made there ends it.
    */
   async prepare(assign: TaskAssign, cwd: string): Promise<Result<Workspace, WorkspaceFault>> {

@@ -57,6 +57,22 @@ export function servesRequest(agent: AgentRecord, request: DispatchRequest, bySe
 }
 
 /**
+ * Why a request pinned by name (`agent: "<name>"`) is refused at once rather than queued: its agent
+ * is connected, serves the tier and has every capability the request needs, but cannot use one now
+ * (its worktrees directory is read-only, full or not a directory, docs/faults.md). No other agent may
+ * take it, so waiting would only run out its queue timeout. Undefined when the request may wait.
+ */
+export function pinnedRefusal(agent: AgentRecord | undefined, request: DispatchRequest): string | undefined {
+  if (request.selector.by !== "name" || agent?.name !== request.selector.name) return undefined;
+  if ((agent.state !== "online" && agent.state !== "stale") || !agent.tiers.includes(request.assign.tier)) return undefined;
+  const needs = request.needs ?? [];
+  if (!needs.every((need) => agent.capabilities?.[need] === true)) return undefined;
+  const reasons = needs.flatMap((need) => agent.degraded?.[need] ?? []);
+  if (reasons.length === 0) return undefined;
+  return `agent ${agent.name} cannot make the attempt's worktree now: ${reasons.join("; ")}. The task is pinned to it (agent "${agent.name}"), so it was not left waiting: once the directory works again (the agent notices within seconds, no restart), create the task again; or create it without agent, so another agent takes it`;
+}
+
+/**
  * Lost once the watchdog gave it up (until it says hello again); offline once its socket is gone;
  * online while heartbeats arrive; stale when a beat is late but the watchdog has not acted yet.
  */

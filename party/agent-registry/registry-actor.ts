@@ -1,7 +1,7 @@
 import { CloseCode, type AgentDegraded, type AgentHello, type ErrorBody, type AgentRecord, type AttemptLost, type AttemptRef, type AttemptUnserved, type DispatchRequest, type ExecutorTier, type RegistryToAgent } from "../../protocol/index.ts";
 import { enqueue, expireUnserved, inServingOrder, type UnservedSince } from "./dispatch-queue.ts";
 import { TierIndex } from "./tier-index.ts";
-import { agentState, heartbeatExpired, pickAgent } from "./dispatch-picker.ts";
+import { agentState, heartbeatExpired, pickAgent, pinnedRefusal } from "./dispatch-picker.ts";
 
 /** What the registry stores of an agent; `state` is derived when listed. The credential's hash is never listed. */
 export type StoredAgent = Omit<AgentRecord, "state"> & { credential_sha256?: string };
@@ -344,7 +344,8 @@ function onTick(state: RegistryState, ctx: RegistryContext): RegistryDecision {
 /**
  * Hands pending requests, oldest first, to agents that can take them now. The queue and the agents
  * are persisted before the `task.assign`s in the effects, so the output gate lets no assignment
- * out before it is stored.
+ * out before it is stored. A request pinned to an agent that cannot make its worktree now leaves the
+ * queue at once, its room told `disk_full` (docs/faults.md).
  */
 function handOut(state: RegistryState, ctx: RegistryContext): { state: RegistryState; effects: RegistryEffect[] } {
   if (state.pending.length === 0) return { state, effects: [] };
@@ -354,6 +355,7 @@ function handOut(state: RegistryState, ctx: RegistryContext): { state: RegistryS
   let agents: Map<string, StoredAgent> | undefined;
   const changed = new Set<string>();
   let assigned = state.assigned;
+  const refused: (AttemptUnserved & { task_id: string })[] = [];
   for (const request of state.pending) {
     const current = agents ?? state.agents;
     const selector = request.selector;
@@ -363,6 +365,11 @@ function handOut(state: RegistryState, ctx: RegistryContext): { state: RegistryS
       const agent = current.get(name);
       return agent === undefined ? [] : [recordOf(state, agent, ctx)];
     });
+    const refusal = selector.by === "name" ? pinnedRefusal(candidates[0], request) : undefined;
+    if (refusal !== undefined) {
+      refused.push({ type: "attempt.unserved", task_id: request.assign.task_id, attempt: request.assign.attempt, message: refusal, failure_class: "disk_full" });
+      continue;
+    }
     const picked = pickAgent(candidates, request);
     const connectionId = picked === null ? undefined : state.connected.get(picked.name);
     const agent = picked === null ? undefined : current.get(picked.name);
@@ -376,9 +383,12 @@ function handOut(state: RegistryState, ctx: RegistryContext): { state: RegistryS
     changed.add(agent.name);
     sends.push({ kind: "assign", connectionId, agent: agent.name, message: request.assign });
   }
-  if (changed.size === 0 || agents === undefined) return { state, effects: [] };
+  if (changed.size === 0 && refused.length === 0) return { state, effects: [] };
+  const gone = new Set(refused.map((notice) => assignmentKey(notice.task_id, notice.attempt)));
+  const unserved = gone.size === 0 ? state.unserved : Object.fromEntries(Object.entries(state.unserved).filter(([key]) => !gone.has(key)));
+  const told: RegistryEffect[] = refused.length === 0 ? [] : [{ kind: "deliver-notices" }, ...refused.map((notice): RegistryEffect => ({ kind: "log", message: `registry: task ${notice.task_id} attempt ${notice.attempt} refused (disk_full): ${notice.message}` }))];
   return {
-    state: { ...state, agents, pending: remaining, assigned },
-    effects: [{ kind: "persist", agents: [...changed], queue: true, notices: false }, ...sends, { kind: "notify-dashboards" }],
+    state: { ...state, agents: agents ?? state.agents, pending: remaining, assigned, unserved, lostNotices: [...state.lostNotices, ...refused] },
+    effects: [{ kind: "persist", agents: [...changed], queue: true, notices: refused.length > 0 }, ...sends, ...told, { kind: "notify-dashboards" }],
   };
 }

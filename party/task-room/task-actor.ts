@@ -73,10 +73,10 @@ function decideEvent(state: TaskActorState, event: TaskEvent, ctx: TaskActorCont
     }
     case "unserved": {
       const task = state.task;
-      const failed = task === null ? null : unservedAttempt(task, event.attempt, event.message, ctx.now);
+      const failed = task === null ? null : unservedAttempt(task, event.attempt, event.message, ctx.now, event.failureClass);
       if (task === null || failed === null) return refused(state, "conflict", `attempt ${event.attempt} is not waiting for an agent`);
       const given = attemptOf(failed, event.attempt);
-      const effects = [...stored(task, failed, `attempt ${event.attempt} failed (no_agent): ${event.message}`, event.attempt), ...(given === undefined ? [] : [{ kind: "settle" as const, attempt: given }])];
+      const effects = [...stored(task, failed, `attempt ${event.attempt} failed (${event.failureClass ?? "no_agent"}): ${event.message}`, event.attempt), ...(given === undefined ? [] : [{ kind: "settle" as const, attempt: given }])];
       return { state: { ...state, task: failed }, effects, reply: { ok: true, value: failed } };
     }
   }

@@ -50,8 +50,8 @@ export type TaskEvent =
   | { type: "dependency"; news: TaskDependency }
   /** Every prerequisite succeeded, and these tiers are served now: the first attempt starts. */
   | { type: "begin"; served: readonly ExecutorTier[] }
-  /** The registry gave up finding an agent for the attempt within its queue timeout. */
-  | { type: "unserved"; attempt: number; message: string }
+  /** The registry gave up finding an agent for the attempt: none within its queue timeout (`no_agent`), or its pinned agent cannot make worktrees (`disk_full`). */
+  | { type: "unserved"; attempt: number; message: string; failureClass?: "no_agent" | "disk_full" }
   /** The holder of a running attempt says which CLI session it runs (kept for a resume after a loss). */
   | { type: "session"; attempt: number; sessionId: string };
 

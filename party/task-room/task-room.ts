@@ -154,7 +154,7 @@ export default class TaskRoom implements Party.Server {
     }
     await this.resume();
     if (command.type === "attempt.lost") return reply(await this.run({ type: "lost", attempt: command.attempt, agent: command.agent, reason: command.reason }));
-    if (command.type === "attempt.unserved") return reply(await this.run({ type: "unserved", attempt: command.attempt, message: command.message }));
+    if (command.type === "attempt.unserved") return reply(await this.run({ type: "unserved", attempt: command.attempt, message: command.message, ...(command.failure_class === undefined ? {} : { failureClass: command.failure_class }) }));
     if (command.type === "budget.halted") return reply(await this.run({ type: "halted", attempt: command.attempt, message: command.message }));
     if (command.type === "task.watch") return reply(await this.run({ type: "watch", dependent: command.dependent }));
     if (command.type === "task.dependency") return reply(await this.run({ type: "dependency", news: command }));

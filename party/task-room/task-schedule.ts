@@ -67,14 +67,18 @@ export function beginTask(task: TaskRecord, served: readonly ExecutorTier[], now
   return { ...rest, tier: start.tier, attempts: [newAttempt(1, start.tier, now)], ...(skips.length === 0 ? {} : { skipped_tiers: [...(task.skipped_tiers ?? []), ...skips] }), updated_at: now };
 }
 
-/** No online agent served the attempt's tier for the queue timeout: it fails as `no_agent`, and the task with it unless others run. */
-export function unservedAttempt(task: TaskRecord, n: number, message: string, now: number): TaskRecord | null {
+/**
+ * The registry took the attempt off its queue: no online agent served its tier for the queue timeout
+ * (`no_agent`), or its pinned agent cannot make worktrees now (`disk_full`). It fails with that
+ * class, and the task with it unless others run.
+ */
+export function unservedAttempt(task: TaskRecord, n: number, message: string, now: number, failureClass: "no_agent" | "disk_full" = "no_agent"): TaskRecord | null {
   const attempt = attemptOf(task, n);
   if (attempt === undefined || attempt.status !== "dispatched" || isFinished(task)) return null;
-  const failed: Attempt = { ...attempt, status: "failed", failure_class: "no_agent", ended_at: now };
+  const failed: Attempt = { ...attempt, status: "failed", failure_class: failureClass, ended_at: now };
   const attempts = task.attempts.map((a) => (a.n === n ? failed : a));
   const othersOpen = attempts.some(isOpenAttempt);
-  return { ...task, attempts, ...(othersOpen ? {} : { status: "failed" as const, error: { code: "no_agent" as const, message } }), updated_at: now };
+  return { ...task, attempts, ...(othersOpen ? {} : { status: "failed" as const, error: { code: failureClass, message } }), updated_at: now };
 }
 
 /**

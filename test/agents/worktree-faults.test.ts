@@ -143,13 +143,13 @@ describe("the worktrees directory, probed", () => {
 });
 
 describe("an attempt whose worktree cannot be made", () => {
-  it("ends resource_limit naming the path (never lost), degrades the agent for worktree tasks, and recovers once the directory works", async () => {
+  it("ends disk_full naming the path (never lost), degrades the agent for worktree tasks, and recovers once the directory works", async () => {
     const dir = repo();
     const { dir: worktreesDir, fix, expected } = unwritableDir();
     const health: Array<string | undefined> = [];
     const keeper = new WorktreeKeeper({ worktreesDir, keepHours: 24, log: () => {}, onHealth: (fault) => health.push(fault) });
     const failed = await runSession(assignOf(dir, 1), writer("a.txt=never"), keeper);
-    expect(failed.exit).toMatchObject({ failure_class: "resource_limit", exit_code: null });
+    expect(failed.exit).toMatchObject({ failure_class: "disk_full", exit_code: null });
     expect(failed.exit.error?.message).toMatch(expected);
     expect(failed.exit.error?.message).toContain(worktreesDir);
     expect(failed.lines.some((line) => line.includes("wrote"))).toBe(false);

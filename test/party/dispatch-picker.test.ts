@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { agentState, heartbeatExpired, pickAgent } from "../../party/agent-registry/dispatch-picker.ts";
+import { agentState, heartbeatExpired, pickAgent, pinnedRefusal } from "../../party/agent-registry/dispatch-picker.ts";
 import type { AgentRecord, DispatchRequest } from "../../protocol/index.ts";
 
 const agent = (name: string, overrides: Partial<AgentRecord> = {}): AgentRecord => ({
@@ -76,5 +76,27 @@ describe("exclusions", () => {
     expect(pickAgent([agent("lost-one"), agent("other")], request({ exclude_agents: ["lost-one"], selector: { by: "name", name: "lost-one" } }))?.name).toBe("lost-one");
     expect(pickAgent([agent("lost-one"), agent("other", { tiers: ["opus"] })], request({ exclude_agents: ["lost-one"] }))?.name).toBe("lost-one");
     expect(pickAgent([agent("lost-one", { state: "lost" })], request({ exclude_agents: ["lost-one"], selector: { by: "name", name: "lost-one" } }))).toBeNull();
+  });
+});
+
+describe("pinnedRefusal (docs/faults.md)", () => {
+  const why = "the worktrees directory /x is not writable (EROFS); make it writable";
+  const degraded = agent("vm-1", { capabilities: { worktree: true }, degraded: { worktree: why } });
+  const pinned = request({ selector: { by: "name", name: "vm-1" }, needs: ["worktree"] });
+
+  it("refuses a worktree task pinned to a connected agent that cannot make worktrees now, with its reason", () => {
+    expect(pinnedRefusal(degraded, pinned)).toContain(`agent vm-1 cannot make the attempt's worktree now: ${why}`);
+    expect(pinnedRefusal({ ...degraded, state: "stale" }, pinned)).toBeDefined();
+  });
+
+  it("lets a request wait when it is not pinned, needs no worktree, or its agent is well, away, or could never serve it", () => {
+    expect(pinnedRefusal(degraded, { ...pinned, selector: { by: "any" } })).toBeUndefined();
+    expect(pinnedRefusal(degraded, { ...pinned, selector: { by: "kind", kind: "vm" } })).toBeUndefined();
+    expect(pinnedRefusal(degraded, request({ selector: { by: "name", name: "vm-1" } }))).toBeUndefined();
+    expect(pinnedRefusal(agent("vm-1", { capabilities: { worktree: true } }), pinned)).toBeUndefined();
+    expect(pinnedRefusal({ ...degraded, state: "offline" }, pinned)).toBeUndefined();
+    expect(pinnedRefusal({ ...degraded, tiers: ["opus"] }, pinned)).toBeUndefined();
+    expect(pinnedRefusal({ ...degraded, capabilities: { worktree: false } }, pinned)).toBeUndefined();
+    expect(pinnedRefusal(undefined, pinned)).toBeUndefined();
   });
 });

@@ -42,7 +42,7 @@ describe("the escalation ladder", () => {
   });
 
   it("stops at once on an infrastructure failure", () => {
-    for (const failure of ["auth_failure", "timeout", "syntax_error"] as const) {
+    for (const failure of ["auth_failure", "timeout", "syntax_error", "resource_limit", "disk_full", "network_error"] as const) {
       const task = runAndEnd(created(), 1, failure);
       expect(task.status).toBe("failed");
       expect(planNext(task, ALL, config, 100)).toEqual({ kind: "none" });

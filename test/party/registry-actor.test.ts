@@ -257,4 +257,69 @@ describe("an agent degraded for worktrees (docs/faults.md)", () => {
     expect(state.pending).toEqual([]);
     expect(state.lostNotices).toContainEqual(expect.objectContaining({ type: "attempt.unserved", task_id: "T1", message: expect.stringContaining(`vm-1 cannot use worktree now: ${full}`) }));
   });
+
+  const pinned = (taskId: string, agent: string, overrides: Partial<DispatchRequest> = {}): DispatchRequest => ({ ...needsWorktree(taskId), selector: { by: "name", name: agent }, queue_timeout_s: 600, ...overrides });
+
+  it("refuses at once, as disk_full with the agent's reason, a worktree task pinned to it, told to the room only after it is stored", () => {
+    const { state, last } = drive([
+      [worktreeHello("vm-1", full), 0],
+      [{ type: "request", request: pinned("T1", "vm-1") }, 10],
+    ]);
+    expect(state.pending).toEqual([]);
+    expect(state.unserved).toEqual({});
+    expect(last.effects.some((e) => e.kind === "assign")).toBe(false);
+    const notice = state.lostNotices.find((n) => n.task_id === "T1");
+    expect(notice).toMatchObject({ type: "attempt.unserved", attempt: 1, failure_class: "disk_full" });
+    expect(notice?.type === "attempt.unserved" ? notice.message : "").toContain(`agent vm-1 cannot make the attempt's worktree now: ${full}`);
+    expect(notice?.type === "attempt.unserved" ? notice.message : "").toContain('pinned to it (agent "vm-1")');
+    const stored = last.effects.findIndex((e) => e.kind === "persist" && e.queue && e.notices);
+    const told = last.effects.findIndex((e) => e.kind === "deliver-notices");
+    expect(stored).toBeGreaterThanOrEqual(0);
+    expect(told).toBeGreaterThan(stored);
+  });
+
+  it("refuses a pinned worktree task already queued (its agent busy) the moment the agent says it is degraded", () => {
+    const busy = drive([
+      [worktreeHello("vm-1"), 0],
+      [{ type: "request", request: pinned("T1", "vm-1") }, 10],
+      [{ type: "request", request: pinned("T2", "vm-1") }, 20],
+      [{ type: "request", request: pinned("T3", "vm-1") }, 30],
+    ]);
+    expect(busy.state.pending.map((r) => r.assign.task_id)).toEqual(["T3"]);
+    const degraded = drive([[beat("vm-1", full), 40]], busy.state);
+    expect(degraded.state.pending).toEqual([]);
+    expect(degraded.state.lostNotices).toContainEqual(expect.objectContaining({ type: "attempt.unserved", task_id: "T3", failure_class: "disk_full" }));
+    expect(degraded.last.effects).toContainEqual({ kind: "deliver-notices" });
+  });
+
+  it("still gives a degraded agent a pinned task that needs no worktree, and lets a pinned worktree task wait while its agent is offline", () => {
+    const { state, last } = drive([
+      [worktreeHello("vm-1", full), 0],
+      [{ type: "request", request: { ...request("T1"), selector: { by: "name", name: "vm-1" } } }, 10],
+    ]);
+    expect(last.reply).toEqual({ queued: false, agent: "vm-1" });
+    const gone = drive([
+      [{ type: "disconnected", agent: "vm-1", connectionId: "conn-vm-1" }, 20],
+      [{ type: "request", request: pinned("T2", "vm-1") }, 30],
+    ], state);
+    expect(gone.state.pending.map((r) => r.assign.task_id)).toEqual(["T2"]);
+    expect(gone.state.lostNotices.some((n) => n.task_id === "T2")).toBe(false);
+  });
+
+  it("sends unpinned worktree tasks to the healthy agent, never the degraded one, even when the degraded one is idle", () => {
+    const { state } = drive([
+      [worktreeHello("a-degraded", full), 0],
+      [worktreeHello("b-healthy"), 0],
+      [{ type: "request", request: needsWorktree("T1") }, 10],
+      [{ type: "request", request: needsWorktree("T2") }, 20],
+      [{ type: "request", request: needsWorktree("T3") }, 30],
+    ]);
+    expect(state.agents.get("b-healthy")?.running.map((r) => r.task_id)).toEqual(["T1", "T2"]);
+    expect(state.agents.get("a-degraded")?.running).toEqual([]);
+    // The third waits for the healthy agent's slot: not refused, since another agent may take it.
+    expect(state.pending.map((r) => r.assign.task_id)).toEqual(["T3"]);
+    expect(state.lostNotices).toEqual([]);
+    const freed = drive([[{ type: "released", agent: "b-healthy", taskId: "T1", attempt: 1 }, 40]], state);
+    expect(freed.state.agents.get("b-healthy")?.running.map((r) => r.task_id)).toEqual(["T2", "T3"]);
+  });
 });

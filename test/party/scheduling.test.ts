@@ -102,6 +102,14 @@ describe("the queue timeout in the task actor", () => {
     // Twice (a notice delivered again): refused, nothing changes.
     expect(drive([{ type: "unserved", attempt: 1, message: "again" }], failed.state).reply).toMatchObject({ ok: false, error: { code: "conflict" } });
   });
+
+  it("fails the attempt as disk_full when the registry refused it for its pinned agent's worktrees directory (docs/faults.md)", () => {
+    const queued = drive([{ type: "create", command: create() }, admitted]);
+    const message = "agent vm-1 cannot make the attempt's worktree now: the worktrees directory /x is full";
+    const failed = drive([{ type: "unserved", attempt: 1, message, failureClass: "disk_full" }], queued.state);
+    expect(failed.state.task).toMatchObject({ status: "failed", error: { code: "disk_full", message }, attempts: [{ status: "failed", failure_class: "disk_full" }] });
+    expect(failed.effects).toContainEqual({ kind: "settle", attempt: expect.objectContaining({ n: 1, failure_class: "disk_full" }) });
+  });
 });
 
 const request = (task: string, priority: number | undefined, extra: Partial<DispatchRequest> = {}): DispatchRequest => ({
