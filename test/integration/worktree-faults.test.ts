@@ -97,6 +97,11 @@ beforeAll(async () => {
   agents.push(await startAgent(mesh, "vm-ro", everyTier(writer("ro", "a.txt=a")), { args: ["--worktrees", readOnlyDir, "--workdir", workdir] }));
   agents.push(await startAgent(mesh, "vm-start", everyTier(writer("start", "a.txt=a")), { args: ["--worktrees", unusableAtStart, "--workdir", workdir] }));
   if (mountedFull) agents.push(await startAgent(mesh, "vm-full", everyTier(writer("full", "a.txt=a")), { args: ["--worktrees", full] }));
+  // Two Macs, the degraded one first by name (the picker's tie-break): unpinned worktree tasks for "mac" must skip it.
+  const macStart = join(temp("mesh-fault-mac-"), "worktrees");
+  writeFileSync(macStart, "a file where the directory should be\n");
+  agents.push(await startAgent(mesh, "mac-a-degraded", everyTier(writer("mac-a", "a.txt=a")), { kind: "mac", args: ["--worktrees", macStart, "--workdir", workdir] }));
+  agents.push(await startAgent(mesh, "mac-b-healthy", everyTier(writer("mac-b", "a.txt=a")), { kind: "mac", args: ["--worktrees", temp("mesh-fault-mac-wt-"), "--workdir", workdir] }));
   agents.push(
     await startAgent(
       mesh,
@@ -128,13 +133,13 @@ afterAll(async () => {
 });
 
 describe("a worktrees directory that cannot be written", () => {
-  it("ends the attempt resource_limit with the path (never agent_lost), shows the agent degraded, still serves a task without a cwd, and serves worktrees again once fixed", async () => {
+  it("ends the attempt disk_full with the path (never agent_lost), shows the agent degraded, refuses a pinned worktree task at once, still serves a task without a cwd, and serves worktrees again once fixed", async () => {
     const dir = repo();
     makeReadOnly();
     const failed = await post({ cwd: dir, agent: "vm-ro" });
     expect(failed.status).toBe("failed");
-    expect(failed.attempts.map((a) => a.failure_class)).toEqual(["resource_limit"]);
-    expect(failed.error?.code).toBe("resource_limit");
+    expect(failed.attempts.map((a) => a.failure_class)).toEqual(["disk_full"]);
+    expect(failed.error?.code).toBe("disk_full");
     expect(failed.error?.message).toContain(`the worktrees directory ${readOnlyDir}`);
     expect(failed.error?.message).toMatch(readOnlyWords);
     expect(failed.error?.message).toContain("give the agent --worktrees");
@@ -146,11 +151,14 @@ describe("a worktrees directory that cannot be written", () => {
     const plain = await post({ agent: "vm-ro" });
     expect(plain.status).toBe("succeeded");
 
-    // While degraded, a worktree task waits (here until its queue timeout, which says why) instead of burning an attempt.
-    const waited = await mesh.api<TaskView>("/api/tasks", { method: "POST", body: { instruction: "do it", cwd: dir, agent: "vm-ro", queue_timeout_s: 2 } });
-    const unserved = await mesh.finished(waited.body.task_id);
-    expect(unserved.error?.code).toBe("no_agent");
-    expect(unserved.error?.message).toContain("vm-ro cannot use worktree now");
+    // While degraded, a worktree task pinned to it fails at once (its queue timeout of 600 s is far past
+    // mesh.finished's wait), without reaching the agent, naming the agent, the directory and what to do.
+    const refused = await post({ cwd: dir, agent: "vm-ro", queue_timeout_s: 600 });
+    expect(refused.status).toBe("failed");
+    expect(refused.attempts.map((a) => [a.failure_class, a.agent])).toEqual([["disk_full", null]]);
+    expect(refused.error?.code).toBe("disk_full");
+    expect(refused.error?.message).toContain(`agent vm-ro cannot make the attempt's worktree now: the worktrees directory ${readOnlyDir}`);
+    expect(refused.error?.message).toContain('pinned to it (agent "vm-ro")');
 
     makeWritable();
     await waitFor("vm-ro to make worktrees again", async () => (await agentRecord("vm-ro"))?.degraded === undefined, 30_000);
@@ -165,6 +173,19 @@ describe("a worktrees directory that cannot be written", () => {
     const agent = agents.find((a) => a.name === "vm-start");
     expect(agent?.output.join("\n")).toContain("taking no tasks that need a worktree until it works again");
     expect((await post({ agent: "vm-start" })).status).toBe("succeeded");
+    const refused = await post({ cwd: repo(), agent: "vm-start", queue_timeout_s: 600 });
+    expect(refused.attempts.map((a) => [a.failure_class, a.agent])).toEqual([["disk_full", null]]);
+    expect(refused.error?.message).toContain(`agent vm-start cannot make the attempt's worktree now: the worktrees directory ${unusableAtStart} is not a directory`);
+  });
+
+  it("sends unpinned worktree tasks to the healthy agent of two, one of them degraded, and they succeed", async () => {
+    expect((await agentRecord("mac-a-degraded"))?.degraded?.worktree).toContain("is not a directory");
+    const dir = repo();
+    for (const _ of [1, 2]) {
+      const task = await post({ cwd: dir, agent: "mac" });
+      expect(task.status).toBe("succeeded");
+      expect(task.attempts.map((a) => [a.agent, a.isolation])).toEqual([["mac-b-healthy", "worktree"]]);
+    }
   });
 
   it("flags the degraded agent's worktrees on the dashboard's agents table, with why", async () => {
@@ -183,10 +204,10 @@ describe("a worktrees directory that cannot be written", () => {
     }
   });
 
-  it.skipIf(!mountedFull)("ends the attempt resource_limit naming a full directory and ENOSPC, not syntax_error", async () => {
+  it.skipIf(!mountedFull)("ends the attempt disk_full naming a full directory and ENOSPC, not syntax_error", async () => {
     fill();
     const failed = await post({ cwd: repo(), agent: "vm-full" });
-    expect(failed.attempts.map((a) => a.failure_class)).toEqual(["resource_limit"]);
+    expect(failed.attempts.map((a) => a.failure_class)).toEqual(["disk_full"]);
     expect(failed.error?.message).toContain(`the worktrees directory ${full} is full (ENOSPC`);
     expect(failed.error?.message).toContain(`free space in ${full}`);
     expect((await agentRecord("vm-full"))?.degraded?.worktree).toContain("ENOSPC");
