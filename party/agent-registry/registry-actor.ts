@@ -160,9 +160,10 @@ export function decideRegistry(state: RegistryState, event: RegistryEvent, ctx: 
       const handed = handOut(queued, ctx);
       const holder = handed.state.assigned[assignmentKey(task_id, attempt)]?.agent;
       const effects: RegistryEffect[] = handed.effects.length > 0 ? handed.effects : duplicate ? [] : [{ kind: "persist", agents: [], queue: true, notices: false }];
-      // A queued request is watched for its queue timeout, even with no agent connected.
+      // A queued request is watched for its queue timeout, even with no agent connected (and a refused one's notice is retried by the watchdog).
       if (holder === undefined && !duplicate) effects.push({ kind: "arm-watchdog" });
-      return { state: handed.state, effects, reply: { queued: holder === undefined, ...(holder === undefined ? {} : { agent: holder }) } };
+      const waiting = handed.state.pending.some((p) => p.assign.task_id === task_id && p.assign.attempt === attempt);
+      return { state: handed.state, effects, reply: { queued: waiting, ...(holder === undefined ? {} : { agent: holder }) } };
     }
     case "withdraw": {
       const pending = state.pending.filter((request) => request.assign.task_id !== event.taskId);

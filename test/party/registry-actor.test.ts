@@ -267,6 +267,7 @@ describe("an agent degraded for worktrees (docs/faults.md)", () => {
     ]);
     expect(state.pending).toEqual([]);
     expect(state.unserved).toEqual({});
+    expect(last.reply).toEqual({ queued: false });
     expect(last.effects.some((e) => e.kind === "assign")).toBe(false);
     const notice = state.lostNotices.find((n) => n.task_id === "T1");
     expect(notice).toMatchObject({ type: "attempt.unserved", attempt: 1, failure_class: "disk_full" });
