@@ -1,4 +1,4 @@
-// The real coding CLIs' success path (issue 23, item 4): claude, codex, gemini and opencode, installed
+// The real coding CLIs' success path: claude, codex, gemini and opencode, installed
 // from npm, run through a real agent and the real mesh against the scripted model server on
 // 127.0.0.1 (test/model-server), which answers with the CLI's own write tool and a relative path.
 // Each attempt must succeed with the file in its worktree's commit, and the file must appear nowhere
