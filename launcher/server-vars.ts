@@ -21,6 +21,11 @@ const OPTIONAL = [
   // Issue 15: the queue timeout's default and the routing table (README "Scheduling").
   "MESH_QUEUE_TIMEOUT_S",
   "MESH_ROUTES",
+  // Remote MCP clients (docs/oauth.md): the URL they see, loopback client metadata for development, and token lifetimes.
+  "MESH_PUBLIC_URL",
+  "MESH_OAUTH_DEV",
+  "MESH_OAUTH_CODE_TTL_S",
+  "MESH_OAUTH_ACCESS_TTL_S",
 ] as const;
 
 /** The partykit vars for a server: the two secrets plus every setting (from `env`, else its default). */

@@ -7,7 +7,8 @@ import { z } from "zod";
 export const AuditRecord = z.object({
   /** ms since epoch. */
   at: z.number(),
-  role: z.enum(["orchestrator", "agent", "viewer"]),
+  /** `oauth_client`: a remote MCP client acting on its grant, or refused at the OAuth endpoints (docs/oauth.md). */
+  role: z.enum(["orchestrator", "agent", "viewer", "oauth_client"]),
   /** `orchestrator`, `agent:<name>`, `enrollment:<token name>`, `viewer:<scope>`. */
   credential: z.string().max(200),
   /** `task.create`, `task.cancel`, `task.resolve`, `task.apply`, `link.mint`, `agent.revoke`, `agent.forget`, `agent.enroll`, `agent.hello`. */

@@ -15,6 +15,8 @@ export const PartyName = {
   fleet: "fleet",
   /** The audit log: every state-changing call, bounded (issue 14). */
   audit: "audit",
+  /** The OAuth grants: clients, codes and grants of remote MCP clients (docs/oauth.md). */
+  oauth: "oauth",
 } as const;
 export type PartyName = (typeof PartyName)[keyof typeof PartyName];
 

@@ -1,4 +1,4 @@
-import { credentialAgentName, enrollmentTokens, secretsProblem, type EnrollmentToken, type ErrorBody } from "../../protocol/index.ts";
+import { credentialAgentName, enrollmentTokens, secretsProblem, type EnrollmentToken, type ErrorBody, type OAuthScope } from "../../protocol/index.ts";
 import { verifyAttemptToken } from "./attempt-token.ts";
 import { sha256Hex } from "./signing.ts";
 import { verifyViewerLink, type ViewerScope } from "./viewer-link.ts";
@@ -17,6 +17,9 @@ export type Caller =
   | { role: "agent"; via: "credential"; agent: string; credentialHash: string }
   | { role: "agent"; via: "attempt"; agent: string; taskId: string; attempt: number }
   | { role: "viewer"; scope: ViewerScope };
+
+/** A remote MCP client holding an OAuth access token of the mesh's own (docs/oauth.md): it opens `/mcp` only, never a room. */
+export type OAuthCaller = { role: "oauth_client"; grantId: string; clientId: string; clientName: string; scope: readonly OAuthScope[] };
 
 /** The server's secrets (partykit vars): the orchestrator token and every enrollment token. */
 export type MeshSecrets = { orchestratorToken: string; enrollment: readonly EnrollmentToken[] };
@@ -84,7 +87,7 @@ export async function identify(token: string | null, secrets: MeshSecrets, now: 
 }
 
 /** A caller's credential name for the audit log: never the secret. */
-export function credentialName(caller: Caller): string {
+export function credentialName(caller: Caller | OAuthCaller): string {
   switch (caller.role) {
     case "orchestrator":
       return "orchestrator";
@@ -92,5 +95,7 @@ export function credentialName(caller: Caller): string {
       return caller.scope.kind === "task" ? `viewer:task-${caller.scope.taskId}` : `viewer:${caller.scope.kind}`;
     case "agent":
       return caller.via === "enrollment" ? `enrollment:${caller.tokenName}` : `agent:${caller.agent}`;
+    case "oauth_client":
+      return `oauth:${caller.clientId}`.slice(0, 200);
   }
 }

@@ -1,6 +1,8 @@
 import type * as Party from "partykit/server";
 import { z } from "zod";
-import { CreateTaskRequest, ResolveDecision, TaskStatus, httpStatusOf } from "../../protocol/index.ts";
+import { CreateTaskRequest, OAUTH_ACCESS_PREFIX, OAUTH_REFRESH_PREFIX, ResolveDecision, TaskStatus, httpStatusOf } from "../../protocol/index.ts";
+import { recordAudit } from "../audit/audit-record.ts";
+import { deleteGrant, listGrants } from "../oauth/grants-api.ts";
 import { credentialName, identify, readSecrets } from "../auth/credentials.ts";
 import { admitRequest, requestLimitsFrom } from "../limits/request-limits.ts";
 import { scopeAllowsTask, type ViewerScope } from "../auth/viewer-link.ts";
@@ -27,6 +29,8 @@ const CancelRequest = z.object({ reason: z.string().max(500).optional() }).stric
 /** `POST /api/tasks/<id or name>/apply`: which attempt to merge (default: the task's result). */
 const ApplyRequestBody = z.object({ attempt: z.number().int().positive().optional() }).strict();
 
+const isOAuthToken = (token: string | null): boolean => token !== null && (token.startsWith(OAUTH_ACCESS_PREFIX) || token.startsWith(OAUTH_REFRESH_PREFIX));
+
 /** The bearer token of a request's Authorization header. */
 export function bearerToken(request: Request): string | null {
   const header = request.headers.get("authorization");
@@ -52,6 +56,11 @@ export async function orchestratorContext(request: Request, url: URL, lobby: Par
     const refusal = errorResponse("rate_limited", `too many requests from this credential; wait ${retryAfterS} s (Retry-After) and send fewer (MESH_RATE_PER_S, MESH_RATE_BURST)`);
     refusal.headers.set("retry-after", String(retryAfterS));
     return refuseRequest(request, refusal);
+  }
+  if (caller === null && isOAuthToken(bearerToken(request))) {
+    // An OAuth token is bound to /mcp (docs/oauth.md): the HTTP API never takes one.
+    defer(recordAudit(lobby.parties, lobby.env, { role: "oauth_client", credential: "oauth:token", action: "oauth.access", target: url.pathname.slice(0, 300), outcome: "wrong_resource" }));
+    return refuseRequest(request, errorResponse("unauthorized", "an OAuth access token opens /mcp only; the HTTP API takes the orchestrator token or a link"));
   }
   if (caller === null) return refuseRequest(request, errorResponse("unauthorized", "missing or wrong token; send 'Authorization: Bearer <MESH_ORCHESTRATOR_TOKEN>'"));
   const operator = caller.role === "viewer" && caller.scope.kind === "operator";
@@ -81,8 +90,12 @@ export async function routeApi(request: Request, url: URL, lobby: Party.FetchLob
   const isDecision = resource === "tasks" && ref !== undefined && (action === "resolve" || action === "apply" || action === "cancel") && method === "POST";
   // A task's page reads its diff with the page's link: any link that may watch the task (read-only).
   const isDiffRead = resource === "tasks" && ref !== undefined && action === "diff" && method === "GET";
-  const ctx = await orchestratorContext(request, url, lobby, defer, isDecision, (scope) => isDiffRead && ref !== undefined && scopeAllowsTask(scope, ref));
+  // The dashboard's grants panel (docs/oauth.md): an operator lists remote clients and revokes them.
+  const isGrants = resource === "oauth" && ref === "grants";
+  const ctx = await orchestratorContext(request, url, lobby, defer, isDecision || isGrants, (scope) => isDiffRead && ref !== undefined && scopeAllowsTask(scope, ref));
   if (ctx instanceof Response) return ctx;
+  if (isGrants && action === undefined && method === "GET" && rest.length === 0) return listGrants(ctx);
+  if (isGrants && action !== undefined && method === "DELETE" && rest.length === 0) return deleteGrant(ctx, action, lobby.parties);
   if (isDecision && ref !== undefined && action === "resolve") {
     const body = await readJsonBody(request, ResolveDecision);
     return body.ok ? reply(await resolveTaskDecision(ctx, ref, body.value)) : errorResponse(body.error.code, body.error.message);
@@ -159,5 +172,5 @@ export async function routeApi(request: Request, url: URL, lobby: Party.FetchLob
 }
 
 function notFound(url: URL): Response {
-  return errorResponse("not_found", `no route ${url.pathname}; the API serves /api/tasks, /api/tasks/<id or name>[/logs|/diff|/cancel|/resolve|/apply], /api/agents[/<name>/revoke], /api/budget[/stages], /api/queue, /api/plan, /api/links, /api/audit`);
+  return errorResponse("not_found", `no route ${url.pathname}; the API serves /api/tasks, /api/tasks/<id or name>[/logs|/diff|/cancel|/resolve|/apply], /api/agents[/<name>/revoke], /api/budget[/stages], /api/queue, /api/plan, /api/links, /api/audit, /api/oauth/grants[/<id>]`);
 }

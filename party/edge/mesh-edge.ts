@@ -4,10 +4,12 @@ import { readSecrets } from "../auth/credentials.ts";
 import { errorResponse, json } from "../http/responses.ts";
 import { routeApi } from "./api-routes.ts";
 import { MCP_PATH, handleMcp } from "../mcp/mcp-endpoint.ts";
+import { routeOAuth } from "../oauth/oauth-routes.ts";
 
 /**
  * The mesh's front door (the project's main party): `GET /health`, the authenticated HTTP API
- * under `/api/`, and the MCP endpoint `POST /mcp`. It holds no state: every route calls the room that owns the data. Its own room
+ * under `/api/`, the MCP endpoint `POST /mcp`, and the OAuth authorization server in front of it
+ * (`/.well-known/…`, `/oauth/…`; docs/oauth.md). It holds no state: every route calls the room that owns the data. Its own room
  * instances are not used, so sockets to it are refused.
  */
 export default class MeshEdge implements Party.Server {
@@ -22,6 +24,8 @@ export default class MeshEdge implements Party.Server {
       if ("code" in secrets) return json({ ok: false, service: "agent-mesh", protocol_version: PROTOCOL_VERSION, error: secrets }, 503);
       return json({ ok: true, service: "agent-mesh", protocol_version: PROTOCOL_VERSION });
     }
+    const oauth = await routeOAuth(request as unknown as Request, url, lobby, defer);
+    if (oauth !== null) return oauth;
     if (url.pathname === MCP_PATH) return handleMcp(request as unknown as Request, url, lobby, defer);
     if (url.pathname === "/api" || url.pathname.startsWith("/api/")) {
       return routeApi(request as unknown as Request, url, lobby, defer);

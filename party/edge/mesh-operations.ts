@@ -23,7 +23,7 @@ import {
   type TaskView,
   type QueueEntry,
 } from "../../protocol/index.ts";
-import { credentialName, type Caller, type MeshSecrets } from "../auth/credentials.ts";
+import { credentialName, type Caller, type MeshSecrets, type OAuthCaller } from "../auth/credentials.ts";
 import { recordAudit } from "../audit/audit-record.ts";
 import { mintViewerLink, type ViewerScope } from "../auth/viewer-link.ts";
 import { askRoom, fetchRoom } from "../room-peers.ts";
@@ -39,7 +39,7 @@ import { queueTimeoutFrom } from "../task-room/queue-settings.ts";
  * What an operation runs with: the rooms, the secrets, the caller (for the audit log), and `defer`,
  * which keeps work alive after the response (the audit record) without making the caller wait for it.
  */
-export type MeshContext = { parties: Party.Context["parties"]; secrets: MeshSecrets; origin: string; env: Record<string, unknown>; caller: Caller; defer: (work: Promise<unknown>) => void };
+export type MeshContext = { parties: Party.Context["parties"]; secrets: MeshSecrets; origin: string; env: Record<string, unknown>; caller: Caller | OAuthCaller; defer: (work: Promise<unknown>) => void };
 
 /** Records a state-changing call in the audit log (issue 14): who, what, on what, how it ended; never a secret. */
 function audited<T>(ctx: MeshContext, action: string, target: string | undefined, outcome: Outcome<T>): Outcome<T> {

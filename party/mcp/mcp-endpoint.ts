@@ -6,7 +6,11 @@ import type * as Party from "partykit/server";
 import { MAX_BODY_BYTES } from "../../protocol/index.ts";
 import { errorResponse, json } from "../http/responses.ts";
 import { refuseRequest } from "../http/refuse-request.ts";
-import { orchestratorContext, type Defer } from "../edge/api-routes.ts";
+import type { Defer } from "../edge/api-routes.ts";
+import { mcpContext } from "../oauth/oauth-access.ts";
+import { resourceMetadataUrl } from "../oauth/oauth-metadata.ts";
+import { publicBase } from "../oauth/oauth-settings.ts";
+import { readOnlyTools } from "./read-only-tools.ts";
 import { registerMeshTools } from "./mesh-tools.ts";
 import { registerWorkTools } from "./work-tools.ts";
 import { registerPlanTool } from "./plan-tool.ts";
@@ -31,10 +35,11 @@ function originAllowed(request: Request, url: URL, env: Record<string, unknown>)
  * strands a client's session. Progress notifications stream on the request's own response.
  */
 export async function handleMcp(request: Request, url: URL, lobby: Party.FetchLobby, defer: Defer): Promise<Response> {
-  const ctx = await orchestratorContext(request, url, lobby, defer);
-  if (ctx instanceof Response) return withBearerChallenge(ctx);
+  const metadataUrl = resourceMetadataUrl(publicBase(lobby.env, url));
+  const ctx = await mcpContext(request, url, lobby, defer);
+  if (ctx instanceof Response) return withBearerChallenge(ctx, metadataUrl);
   if (!originAllowed(request, url, lobby.env)) {
-    return withBearerChallenge(await refuseRequest(request, errorResponse("forbidden", `origin ${request.headers.get("origin")} may not call the MCP endpoint; add it to MESH_ALLOWED_ORIGINS if it should`)));
+    return withBearerChallenge(await refuseRequest(request, errorResponse("forbidden", `origin ${request.headers.get("origin")} may not call the MCP endpoint; add it to MESH_ALLOWED_ORIGINS if it should`)), metadataUrl);
   }
   if (request.method !== "POST") {
     return new Response(JSON.stringify({ jsonrpc: "2.0", error: { code: -32000, message: "Method not allowed: this MCP server is stateless; use POST" }, id: null }), {
@@ -49,9 +54,11 @@ export async function handleMcp(request: Request, url: URL, lobby: Party.FetchLo
     const text = message.replace(/^MCP error -?\d+: /, "");
     return errorResult({ code: /not found/i.test(text) ? "not_found" : "bad_request", message: text });
   };
-  registerMeshTools(server, ctx);
-  registerWorkTools(server, ctx);
-  registerPlanTool(server, ctx);
+  // A `mesh:read` grant sees and calls only the tools marked read-only (docs/oauth.md).
+  const tools = ctx.caller.role === "oauth_client" && !ctx.caller.scope.includes("mesh:orchestrate") ? readOnlyTools(server) : server;
+  registerMeshTools(tools, ctx);
+  registerWorkTools(tools, ctx);
+  registerPlanTool(tools, ctx);
   const body = await readRpcBody(request);
   if (body instanceof Response) return body;
   const transport = new WebStandardStreamableHTTPServerTransport({ sessionIdGenerator: undefined, maxRequestBodySize: MAX_BODY_BYTES });
@@ -65,10 +72,10 @@ export async function handleMcp(request: Request, url: URL, lobby: Party.FetchLo
 
 /**
  * A 401 or 403 on /mcp carries a `Bearer` challenge (RFC 6750 §3, as the MCP authorization spec
- * expects) whose `error_description` is the mesh's own message: without one, clients fall back to
- * OAuth discovery and show "Interactive OAuth requires a TTY" or "Failed to connect" (issue 16).
+ * expects) whose `error_description` is the mesh's own message, and whose `resource_metadata` leads
+ * OAuth clients to the mesh's authorization server (docs/oauth.md).
  */
-export async function withBearerChallenge(response: Response): Promise<Response> {
+export async function withBearerChallenge(response: Response, metadataUrl: string): Promise<Response> {
   if (response.status !== 401 && response.status !== 403) return response;
   const body = await response.clone().text();
   let message = "";
@@ -81,7 +88,8 @@ export async function withBearerChallenge(response: Response): Promise<Response>
   const description = message.replace(/[^\x20-\x7e]/g, "?").replace(/["\\]/g, "'").slice(0, 500);
   const error = response.status === 401 ? "invalid_token" : "insufficient_scope";
   const headers = new Headers(response.headers);
-  headers.set("www-authenticate", `Bearer realm="agent-mesh", error="${error}", error_description="${description}"`);
+  // `resource_metadata` (RFC 9728 §5.1) is where OAuth clients start: the mesh is its own authorization server.
+  headers.set("www-authenticate", `Bearer realm="agent-mesh", resource_metadata="${metadataUrl}", error="${error}", error_description="${description}"`);
   return new Response(body, { status: response.status, headers });
 }
 
