@@ -32,9 +32,9 @@ export default class OAuthRoom implements Party.Server {
     if (request.method !== "POST") return errorResponse("not_found", `${request.method} is not served here`);
     const body = await readJsonBody(request as unknown as Request, OAuthCommand);
     if (!body.ok) return errorResponse(body.error.code, body.error.message);
-    const [fresh] = await Promise.all([drawFresh(), this.load()]);
+    const [fresh, loaded] = await Promise.all([drawFresh(), this.load()]);
     // From here to the writes nothing awaits: no other command can see a half-applied one.
-    const outcome = decideOAuth(this.state ?? (await this.load()), body.value, Date.now(), fresh, oauthSettingsFrom(this.room.env));
+    const outcome = decideOAuth(this.state ?? loaded, body.value, Date.now(), fresh, oauthSettingsFrom(this.room.env));
     this.state = outcome.state;
     for (const write of outcome.writes) {
       if ("put" in write) void this.room.storage.put(write.put, write.value);
