@@ -86,6 +86,10 @@ describe("the consent page in Chromium", () => {
 
   it("names the client as text, the redirect host and the scope; fits 375 px in both themes", async () => {
     const { url } = await authorization();
+    // Served unframeable and without script, as the mesh sends it.
+    const served = await fetch(url);
+    expect(served.headers.get("x-frame-options")).toBe("DENY");
+    expect(served.headers.get("content-security-policy")).toMatch(/default-src 'none';.*frame-ancestors 'none'/);
     const { page, problems } = await consentPage(url);
     expect(await page.getByTestId("consent-client").textContent()).toBe(HOSTILE_NAME);
     expect(await page.getByTestId("consent-redirect-host").textContent()).toBe(new URL(redirectUri).host);
