@@ -61,7 +61,7 @@ export function renderConsentPage(view: ConsentView): string {
       ${hidden}
       <label for="credential">Orchestrator token or operator link token</label>
       <input id="credential" name="credential" type="password" autocomplete="off" autocapitalize="off" spellcheck="false" required aria-describedby="${described}"${view.error === undefined ? "" : ' aria-invalid="true" autofocus'}>
-      <p class="hint" id="credential-hint">The token proves you run this mesh. It stays here: the app gets its own token, which you can revoke from the dashboard.</p>
+      <p class="hint" id="credential-hint">The token proves you run this mesh. It stays here: the app gets its own token, which you can revoke from the dashboard. An operator link grants read-only access at most.</p>
       <div class="actions">
         <button class="approve" type="submit" name="decision" value="approve">Approve</button>
         <button class="deny" type="submit" name="decision" value="deny" formnovalidate>Deny</button>
