@@ -75,6 +75,11 @@ export type OAuthErrorBody = z.infer<typeof OAuthErrorBody>;
 
 const Url = z.string().max(2000).refine((text) => URL.canParse(text), "must be an absolute URL");
 
+/** Token endpoint authentication methods the mesh accepts (RFC 7591 §2). */
+export const OAuthClientAuthMethod = z.enum(["none", "client_secret_post", "client_secret_basic"]);
+export type OAuthClientAuthMethod = z.infer<typeof OAuthClientAuthMethod>;
+export const CLIENT_SECRET_PREFIX = "mcs_";
+
 /** What a client says about itself: the RFC 7591 request, or a client metadata document. */
 export const OAuthClientMetadata = z.object({
   redirect_uris: z.array(Url).min(1).max(10),
@@ -101,6 +106,10 @@ export const OAuthClientRecord = z.object({
   client_name: z.string(),
   redirect_uris: z.array(z.string()),
   created_at: z.number(),
+  /** How it authenticates at the token endpoint: public (`none`, PKCE alone) or with the secret issued at registration. */
+  auth_method: OAuthClientAuthMethod.default("none"),
+  /** SHA-256 of the client secret, for the confidential ones (Claude.ai registers as `client_secret_post`). */
+  secret_hash: z.string().optional(),
 });
 export type OAuthClientRecord = z.infer<typeof OAuthClientRecord>;
 
@@ -112,7 +121,10 @@ export const ClientRegistrationResponse = z.object({
   redirect_uris: z.array(z.string()),
   grant_types: z.array(z.string()),
   response_types: z.array(z.string()),
-  token_endpoint_auth_method: z.literal("none"),
+  token_endpoint_auth_method: OAuthClientAuthMethod,
+  client_secret: z.string().optional(),
+  /** 0: the secret does not expire. */
+  client_secret_expires_at: z.number().optional(),
   scope: z.string(),
 });
 export type ClientRegistrationResponse = z.infer<typeof ClientRegistrationResponse>;
@@ -215,13 +227,9 @@ export const OAuthGrantRecord = z.object({
 });
 export type OAuthGrantRecord = z.infer<typeof OAuthGrantRecord>;
 
-/** Fresh tokens the room hands to the pure logic (random values are drawn outside it). */
-export const FreshTokens = z.object({ access: z.string(), access_hash: z.string(), refresh: z.string(), refresh_hash: z.string(), grant_id: z.string() });
-export type FreshTokens = z.infer<typeof FreshTokens>;
-
 /** Edge → grants room: one command per call (docs/oauth.md). Secrets arrive hashed, except fresh ones the room draws. */
 export const OAuthCommand = z.discriminatedUnion("type", [
-  z.object({ type: z.literal("client.register"), client_name: z.string(), redirect_uris: z.array(z.string()) }),
+  z.object({ type: z.literal("client.register"), client_name: z.string(), redirect_uris: z.array(z.string()), auth_method: OAuthClientAuthMethod, secret_hash: z.string().optional() }),
   z.object({ type: z.literal("client.get"), client_id: z.string() }),
   z.object({
     type: z.literal("code.issue"),
@@ -278,8 +286,8 @@ export const AuthorizationServerMetadata = z.object({
   response_types_supported: z.array(z.literal("code")),
   grant_types_supported: z.array(z.enum(["authorization_code", "refresh_token"])),
   code_challenge_methods_supported: z.array(z.literal("S256")),
-  token_endpoint_auth_methods_supported: z.array(z.literal("none")),
-  revocation_endpoint_auth_methods_supported: z.array(z.literal("none")),
+  token_endpoint_auth_methods_supported: z.array(OAuthClientAuthMethod),
+  revocation_endpoint_auth_methods_supported: z.array(OAuthClientAuthMethod),
   scopes_supported: z.array(OAuthScope),
   client_id_metadata_document_supported: z.literal(true),
 });

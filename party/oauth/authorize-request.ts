@@ -32,16 +32,21 @@ export type AuthorizeRefusal =
 
 const body = (error: OAuthErrorCode, error_description: string): OAuthErrorBody => ({ error, error_description });
 
-/** The scope asked, as the mesh's scopes: absent means `mesh:orchestrate`; an unknown one is refused. */
-export function parseScope(text: string | undefined): OAuthScope[] | null {
+/**
+ * The scope asked, as the mesh's scopes. Unknown words are ignored (RFC 6749 §3.3 lets the server
+ * narrow a request; Claude.ai has been seen asking for a scope of its own), and a request naming none
+ * of ours asks for `mesh:orchestrate`: the consent page shows what is granted. `strict` (a refresh,
+ * which may only narrow) refuses unknown words instead.
+ */
+export function parseScope(text: string | undefined, mode: "lenient" | "strict" = "lenient"): OAuthScope[] | null {
   const words = (text ?? "").split(" ").filter((word) => word.length > 0);
-  if (words.length === 0) return ["mesh:orchestrate"];
   const scopes: OAuthScope[] = [];
   for (const word of words) {
     const parsed = OAuthScope.safeParse(word);
-    if (!parsed.success) return null;
-    if (!scopes.includes(parsed.data)) scopes.push(parsed.data);
+    if (!parsed.success && mode === "strict") return null;
+    if (parsed.success && !scopes.includes(parsed.data)) scopes.push(parsed.data);
   }
+  if (scopes.length === 0) return mode === "strict" ? null : ["mesh:orchestrate"];
   return scopes;
 }
 
@@ -76,12 +81,13 @@ export async function checkAuthorize(params: Record<string, string>, base: strin
   if (asked.response_type !== "code") return back("unsupported_response_type", "response_type must be code");
   if (asked.code_challenge_method !== "S256") return back("invalid_request", "code_challenge_method must be S256 (plain is not accepted)");
   if (!/^[A-Za-z0-9_-]{43}$/.test(asked.code_challenge)) return back("invalid_request", "code_challenge must be the base64url SHA-256 of the code_verifier (43 characters)");
-  const scope = parseScope(asked.scope);
-  if (scope === null) return back("invalid_scope", "scope: this mesh knows mesh:orchestrate and mesh:read");
+  const scope = parseScope(asked.scope) ?? ["mesh:orchestrate" as const];
   const resource = resourceOf(base);
   if (asked.resource !== undefined && !sameResource(asked.resource, resource)) return back("invalid_target", `resource: this authorization server issues tokens for ${resource} only`);
   const fields: Record<string, string> = {};
   for (const [name, value] of Object.entries(asked)) if (typeof value === "string") fields[name] = value;
+  // The page posts back the scope it shows, not the words it ignored.
+  fields.scope = scope.join(" ");
   return { ok: true, value: { client_id: asked.client_id, client_name: client.client_name, redirect_uri: asked.redirect_uri, code_challenge: asked.code_challenge, state: asked.state, scope, resource, fields } };
 }
 

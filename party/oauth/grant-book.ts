@@ -97,7 +97,7 @@ function decide(state: OAuthState, command: OAuthCommand, now: number, fresh: Fr
   switch (command.type) {
     case "client.register": {
       if (state.clients.size >= settings.maxClients) return same(failure("invalid_client_metadata", `this mesh holds ${settings.maxClients} registered clients already; an operator must clear the grants room`), [audit("unregistered", "oauth.register", "too_many_clients")]);
-      const client: OAuthClientRecord = { client_id: fresh.client_id, client_name: command.client_name, redirect_uris: command.redirect_uris, created_at: now };
+      const client: OAuthClientRecord = { client_id: fresh.client_id, client_name: command.client_name, redirect_uris: command.redirect_uris, created_at: now, auth_method: command.auth_method, ...(command.secret_hash === undefined ? {} : { secret_hash: command.secret_hash }) };
       const clients = new Map(state.clients).set(client.client_id, client);
       return { state: { ...state, clients }, reply: { ok: true, client }, writes: [{ put: clientKey(client.client_id), value: client }], audits: [audit(client.client_id, "oauth.register", "ok", client.client_name)] };
     }

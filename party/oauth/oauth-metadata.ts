@@ -1,4 +1,4 @@
-import { OAUTH_SCOPES, type AuthorizationServerMetadata, type ProtectedResourceMetadata } from "../../protocol/index.ts";
+import { OAUTH_SCOPES, OAuthClientAuthMethod, type AuthorizationServerMetadata, type ProtectedResourceMetadata } from "../../protocol/index.ts";
 
 /** Where the metadata lives (docs/oauth.md): clients find the first from the 401's challenge. */
 export const PROTECTED_RESOURCE_PATH = "/.well-known/oauth-protected-resource";
@@ -26,8 +26,8 @@ export function authorizationServerMetadata(base: string): AuthorizationServerMe
     response_types_supported: ["code"],
     grant_types_supported: ["authorization_code", "refresh_token"],
     code_challenge_methods_supported: ["S256"],
-    token_endpoint_auth_methods_supported: ["none"],
-    revocation_endpoint_auth_methods_supported: ["none"],
+    token_endpoint_auth_methods_supported: [...OAuthClientAuthMethod.options],
+    revocation_endpoint_auth_methods_supported: [...OAuthClientAuthMethod.options],
     scopes_supported: [...OAUTH_SCOPES],
     client_id_metadata_document_supported: true,
   };

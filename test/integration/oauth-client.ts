@@ -16,9 +16,9 @@ export class MemoryProvider implements OAuthClientProvider {
   private client: OAuthClientInformationMixed | undefined;
   readonly clientMetadata: OAuthClientMetadata;
 
-  constructor(options: { scope?: string; clientId?: string; redirectUri?: string } = {}) {
+  constructor(options: { scope?: string; clientId?: string; redirectUri?: string; authMethod?: "none" | "client_secret_post" | "client_secret_basic" } = {}) {
     const redirectUri = options.redirectUri ?? REDIRECT_URI;
-    this.clientMetadata = { client_name: "oauth test client", redirect_uris: [redirectUri], grant_types: ["authorization_code", "refresh_token"], response_types: ["code"], token_endpoint_auth_method: "none", ...(options.scope === undefined ? {} : { scope: options.scope }) };
+    this.clientMetadata = { client_name: "oauth test client", redirect_uris: [redirectUri], grant_types: ["authorization_code", "refresh_token"], response_types: ["code"], token_endpoint_auth_method: options.authMethod ?? "none", ...(options.scope === undefined ? {} : { scope: options.scope }) };
     // A pre-set client id (a client metadata URL over loopback http: the SDK itself only makes https ones) skips registration.
     if (options.clientId !== undefined) this.client = { client_id: options.clientId };
   }

@@ -141,15 +141,35 @@ describe("the authorization endpoint refuses", () => {
     expect(await audited(since, "oauth.authorize", "invalid_request")).toBe(true);
   });
 
-  it("code_challenge_method=plain and an unknown scope (sent back to the client)", async () => {
+  it("code_challenge_method=plain and a bad response_type (sent back to the client); unknown scope words are ignored, not granted", async () => {
     const since = Date.now();
     const plain = await fetch(authorizeUrl({ code_challenge_method: "plain", code_challenge: "a".repeat(43) }), { redirect: "manual" });
     expect(plain.status).toBe(302);
     expect(codeOf(plain)).toMatchObject({ error: "invalid_request", code: null, state: "s2" });
-    const scope = await fetch(authorizeUrl({ scope: "mesh:admin" }), { redirect: "manual" });
-    expect(codeOf(scope)).toMatchObject({ error: "invalid_scope", code: null });
+    const token = await fetch(authorizeUrl({ response_type: "token" }), { redirect: "manual" });
+    expect(codeOf(token)).toMatchObject({ error: "unsupported_response_type", code: null });
+    const scope = await fetch(authorizeUrl({ scope: "mesh:admin mesh:read" }), { redirect: "manual" });
+    expect(scope.status).toBe(200);
+    const page = await scope.text();
+    expect(page).toContain("mesh:read");
+    expect(page).not.toContain("mesh:admin");
     expect(await audited(since, "oauth.authorize", "invalid_request")).toBe(true);
-    expect(await audited(since, "oauth.authorize", "invalid_scope")).toBe(true);
+    expect(await audited(since, "oauth.authorize", "unsupported_response_type")).toBe(true);
+  });
+
+  it("a client registered with a secret (client_secret_post, as Claude.ai asks) must present it at the token endpoint", async () => {
+    const since = Date.now();
+    const confidential = await registerClient(mesh.url, { metadata, clientMetadata: { client_name: "confidential", redirect_uris: [REDIRECT_URI], token_endpoint_auth_method: "client_secret_post" } });
+    expect(confidential.client_secret).toMatch(/^mcs_/);
+    expect(confidential.token_endpoint_auth_method).toBe("client_secret_post");
+    const { authorizationUrl, codeVerifier } = await startAuthorization(mesh.url, { metadata, clientInformation: confidential, redirectUrl: REDIRECT_URI, scope: "mesh:orchestrate", state: "s4" });
+    const { answer } = await consent(authorizationUrl, mesh.orchestratorToken);
+    const code = codeOf(answer).code ?? "";
+    const form = { grant_type: "authorization_code", code, code_verifier: codeVerifier, client_id: confidential.client_id, redirect_uri: REDIRECT_URI };
+    expect(await postForm(`${mesh.url}/oauth/token`, form)).toMatchObject({ status: 401, body: { error: "invalid_client" } });
+    expect(await postForm(`${mesh.url}/oauth/token`, { ...form, client_secret: "mcs_wrong" })).toMatchObject({ status: 401, body: { error: "invalid_client" } });
+    expect((await postForm(`${mesh.url}/oauth/token`, { ...form, client_secret: confidential.client_secret ?? "" })).status).toBe(200);
+    expect(await audited(since, "oauth.token", "invalid_client")).toBe(true);
   });
 
   it("an unknown client, a client metadata URL over http, and one on a private address (invalid_client)", async () => {
@@ -183,12 +203,12 @@ describe("the authorization endpoint refuses", () => {
     expect(granted).toMatchObject({ status: 200, body: { scope: "mesh:read" } });
   });
 
-  it("registration with a non-loopback http redirect URI (invalid_redirect_uri) or a client secret method", async () => {
+  it("registration with a non-loopback http redirect URI (invalid_redirect_uri) or an authentication method the mesh lacks", async () => {
     const register = (body: unknown) => fetch(`${mesh.url}/oauth/register`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
     const http = await register({ redirect_uris: ["http://example.com/cb"] });
     expect(http.status).toBe(400);
     expect(await http.json()).toMatchObject({ error: "invalid_redirect_uri" });
-    const secret = await register({ redirect_uris: ["https://example.com/cb"], token_endpoint_auth_method: "client_secret_basic" });
+    const secret = await register({ redirect_uris: ["https://example.com/cb"], token_endpoint_auth_method: "private_key_jwt" });
     expect(await secret.json()).toMatchObject({ error: "invalid_client_metadata" });
   });
 });

@@ -143,6 +143,16 @@ describe("OAuth 2.1 with the MCP SDK client", () => {
     await client.close();
   });
 
+  it("a client that registers with a secret (client_secret_basic) goes through the same flow, the SDK sending its secret", async () => {
+    const provider = new MemoryProvider({ authMethod: "client_secret_basic" });
+    await authorize(provider);
+    const { client, transport } = oauthClient(mesh, provider);
+    await client.connect(transport);
+    expect((await client.listTools()).tools.map((tool) => tool.name)).toContain("execute");
+    expect(await auth(provider, { serverUrl: new URL(`${mesh.url}/mcp`) })).toBe("AUTHORIZED");
+    await client.close();
+  });
+
   it("a client metadata document served over loopback http (MESH_OAUTH_DEV=1) goes through the same flow", async () => {
     const since = Date.now();
     const clientId = `${documentBase}/client.json`;

@@ -153,7 +153,7 @@ describe("access and revocation", () => {
   });
 
   it("registration is bounded", () => {
-    const register: OAuthCommand = { type: "client.register", client_name: "n", redirect_uris: ["https://n.example/cb"] };
+    const register: OAuthCommand = { type: "client.register", client_name: "n", redirect_uris: ["https://n.example/cb"], auth_method: "none" };
     const many = run(emptyOAuthState(), [[register, 0], [register, 1], [register, 2], [register, 3]]);
     expect(many.state.clients.size).toBe(3);
     expect(errorOf(many.replies[3])).toBe("invalid_client_metadata");
