@@ -5,12 +5,19 @@ import { join } from "node:path";
 const HARD_CODED_HOST = 'host: "0.0.0.0",';
 /** What it becomes: the address the launcher names (MESH_DEV_HOST), 127.0.0.1 unless told otherwise. */
 const CHOSEN_HOST = 'host: process.env.MESH_DEV_HOST || "127.0.0.1",';
+/**
+ * partykit dev always attaches its devtools proxy to workerd's inspector (Runtime and Network enabled)
+ * and, while no devtools window is open, keeps every message workerd sends it: memory that grows with
+ * each request and socket and is never given back (docs/memory.md). Off unless MESH_DEV_INSPECTOR=1.
+ */
+const INSPECTOR_ALWAYS = "props.enableInspector ?? true";
+const INSPECTOR_CHOSEN = 'props.enableInspector ?? process.env.MESH_DEV_INSPECTOR === "1"';
 
 /**
  * partykit dev hard-codes workerd's listen address to 0.0.0.0 and has no option for it, while a local
  * mesh must bind 127.0.0.1 unless `--host` says otherwise (INTERFACES.md "Agent identity and limits").
  * This writes, next to partykit's CLI (so its own relative paths still hold), a copy with that one
- * line changed, and returns its path; if the line is not found exactly once (another partykit
+ * line changed (and its devtools proxy off, below), and returns its path; if the line is not found exactly once (another partykit
  * version), it returns undefined and the caller runs the original and says so.
  */
 export function partykitBinWithHost(partykitDist: string): string | undefined {
@@ -19,7 +26,8 @@ export function partykitBinWithHost(partykitDist: string): string | undefined {
   const patched = join(partykitDist, "bin-mesh-host.mjs");
   // Written under a temporary name and renamed: servers starting at once never read a half-written file.
   const temporary = `${patched}.${process.pid}.${Date.now()}.tmp`;
-  writeFileSync(temporary, source.replace(HARD_CODED_HOST, CHOSEN_HOST));
+  // Another partykit version without the inspector line keeps its inspector: only the host is required.
+  writeFileSync(temporary, source.replace(HARD_CODED_HOST, CHOSEN_HOST).replace(INSPECTOR_ALWAYS, INSPECTOR_CHOSEN));
   renameSync(temporary, patched);
   return patched;
 }

@@ -1,4 +1,5 @@
 import type * as Party from "partykit/server";
+import { answerPeerClose } from "./peer-close.ts";
 
 /**
  * The sockets a room has open, by connection id, as socket objects (issue 13, "agents that always
@@ -15,6 +16,7 @@ export class LiveSockets<Info> {
 
   /** Records a new socket; returns the older socket it replaces under the same name, for the caller to close. */
   add(socket: Party.Connection, info: Info): Party.Connection | undefined {
+    answerPeerClose(socket);
     const previous = this.byId.get(socket.id);
     this.byId.set(socket.id, { socket, info });
     return previous !== undefined && previous.socket !== socket ? previous.socket : undefined;

@@ -9,6 +9,7 @@ import { budgetLimitsFrom, positiveSetting } from "./budget-settings.ts";
 import { askRoom, sendToTask } from "../room-peers.ts";
 import { readSecrets } from "../auth/credentials.ts";
 import { budgetStatus, renewReservations, emptyBudget, expireReservations, haltNotices, release, reserve, rollWindows, settle, start, utcDate, utcMonth, type BudgetLimits, type BudgetState } from "./budget-book.ts";
+import { answerPeerClose } from "../peer-close.ts";
 
 const RESERVATIONS_KEY = "budget:reservations";
 /** The real costs estimates are learned from (learned-estimates.ts): kept here, never a scan of the ledger per request. */
@@ -50,6 +51,7 @@ export default class BudgetRoom implements Party.Server {
   }
 
   onConnect(connection: Party.Connection): void {
+    answerPeerClose(connection);
     connection.send(this.snapshot());
   }
 

@@ -6,6 +6,7 @@ import { scopeSeesMesh } from "../auth/viewer-link.ts";
 import { readJsonBody } from "../http/read-body.ts";
 import { errorResponse, json } from "../http/responses.ts";
 import { askRoom } from "../room-peers.ts";
+import { answerPeerClose } from "../peer-close.ts";
 import { FloodGuard, FLOOD_CLOSE_CODE } from "../limits/flood-guard.ts";
 
 /**
@@ -29,6 +30,7 @@ export default class FleetFeedRoom implements Party.Server {
   }
 
   async onConnect(connection: Party.Connection): Promise<void> {
+    answerPeerClose(connection);
     this.guards.set(connection, new FloodGuard());
     // No snapshot yet, or none while nobody watched (the registry pushes only to watched feeds): ask for one.
     if (this.latest === null || this.watchers() === 1) await this.fetchSnapshot();

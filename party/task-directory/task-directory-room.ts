@@ -6,6 +6,7 @@ import { readJsonBody } from "../http/read-body.ts";
 import { errorResponse, json } from "../http/responses.ts";
 import { FloodGuard, FLOOD_CLOSE_CODE } from "../limits/flood-guard.ts";
 import { TaskListFeed } from "./task-list-feed.ts";
+import { answerPeerClose } from "../peer-close.ts";
 
 const TASK_PREFIX = "task:";
 const NAME_PREFIX = "name:";
@@ -35,6 +36,7 @@ export default class TaskDirectoryRoom implements Party.Server {
   }
 
   onConnect(connection: Party.Connection): void {
+    answerPeerClose(connection);
     this.guards.set(connection, new FloodGuard());
   }
 
