@@ -6,6 +6,7 @@ import { MAX_LINES_PER_BATCH } from "./limits.ts";
 import { AttemptStatus, FailureClass, OutputLine, Tokens } from "./task.ts";
 import { Acceptance } from "./acceptance.ts";
 import { AcceptanceEvidence, AgentCapabilities, BaseRef, DIFF_CHUNK_CHARS, DiffStat, Isolation } from "./isolation.ts";
+import { DeliverMode } from "./repository.ts";
 
 // Agent ↔ agent registry room: one persistent socket per agent.
 
@@ -118,6 +119,10 @@ export const TaskAssign = z.object({
   tier: ExecutorTier,
   prompt: z.string(),
   cwd: z.string().optional(),
+  /** A git URL instead of `cwd`: the attempt runs in a worktree of the agent's mirror of it (docs/repositories.md). */
+  repo: z.string().optional(),
+  /** The task's delivery mode, for a repo task. */
+  deliver: DeliverMode.optional(),
   /** Checked after the CLI succeeds: the command's exit, and the changed files against allowed paths. */
   acceptance: Acceptance.optional(),
   /** `none` runs in place; otherwise a worktree when `cwd` is inside a git repository. */

@@ -7,6 +7,7 @@ export * from "./audit.ts";
 export * from "./ladder.ts";
 export * from "./acceptance.ts";
 export * from "./isolation.ts";
+export * from "./repository.ts";
 export * from "./task.ts";
 export * from "./task-mermaid.ts";
 export * from "./task-request.ts";

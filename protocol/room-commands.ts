@@ -4,6 +4,7 @@ import { Acceptance } from "./acceptance.ts";
 import { AgentRecord } from "./agent-record.ts";
 import { ApplyOutcome, TaskApply, TaskAssign } from "./agent-wire.ts";
 import { BaseRef, Isolation } from "./isolation.ts";
+import { DeliverMode, RepoUrl } from "./repository.ts";
 import { BudgetHalted } from "./budget.ts";
 import { ExecutorTier } from "./ladder.ts";
 import { AgentSelector, LogLine, TaskRecord, TaskRouting, TaskStatus, TaskWaiting } from "./task.ts";
@@ -25,6 +26,8 @@ export const TaskCreate = z.object({
   acceptance: Acceptance.optional(),
   isolation: Isolation.optional(),
   base_ref: BaseRef.optional(),
+  repo: RepoUrl.optional(),
+  deliver: DeliverMode.optional(),
   max_cost_usd: z.number().positive().optional(),
   /** Scheduling (INTERFACES.md "Scheduling"): priority, prerequisites (ids), queue timeout, kind and the routing that picked `tier`. */
   priority: TaskPriority.optional(),

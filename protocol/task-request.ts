@@ -3,6 +3,7 @@ import { MAX_INSTRUCTION_CHARS } from "./limits.ts";
 import { SHORT_NAME_PATTERN } from "./identity.ts";
 import { Acceptance } from "./acceptance.ts";
 import { BaseRef, Isolation } from "./isolation.ts";
+import { DeliverMode, RepoUrl } from "./repository.ts";
 
 /** A task id: a ULID (Crockford base32, 26 characters). */
 export const TaskId = z.string().regex(/^[0-9A-HJKMNP-TV-Z]{26}$/, "a task id is a 26-character ULID");
@@ -40,8 +41,12 @@ export const CreateTaskRequest = z
     acceptance: Acceptance.optional(),
     /** `worktree` (the default inside a git repository) or `none` (run in place). */
     isolation: Isolation.optional(),
-    /** The commit-ish every attempt starts from (default: the checkout's HEAD when the first attempt starts). */
+    /** The commit-ish every attempt starts from (default: the checkout's HEAD when the first attempt starts; for a repo task, the remote's default branch). */
     base_ref: BaseRef.optional(),
+    /** A git URL (https, ssh, git, file) the agent clones into its mirror, instead of `cwd`; never with credentials in it (`repoArgsProblem`). */
+    repo: RepoUrl.optional(),
+    /** A repo task's delivery: `none` (default), `push` its result's branch, or `pr` (push and open a draft pull request). */
+    deliver: DeliverMode.optional(),
     /** A hard cap in US dollars over all the task's attempts, consensus included: each attempt is capped at what is left, and when the next one's reservation would pass it the task goes to a person (issue 13). */
     max_cost_usd: z.number().positive().max(100_000).optional(),
     /** 0-9, higher first (default 5): the registry hands out the highest priority first, in arrival order within one (INTERFACES.md "Scheduling"). */

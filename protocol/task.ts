@@ -4,6 +4,7 @@ import { ExecutorTier, Tier } from "./ladder.ts";
 import { MAX_INSTRUCTION_CHARS, MAX_LINE_CHARS } from "./limits.ts";
 import { Acceptance } from "./acceptance.ts";
 import { AcceptanceEvidence, Applied, ConsensusDecision, DiffStat, Isolation, TaskResult } from "./isolation.ts";
+import { DeliverMode, Delivery } from "./repository.ts";
 
 /** A task's lifecycle: queued → running → succeeded | failed | cancelled (awaiting_human comes with escalation). */
 export const TaskStatus = z.enum(["queued", "running", "succeeded", "failed", "awaiting_human", "cancelled"]);
@@ -38,6 +39,10 @@ export const FailureClass = z.enum([
   "no_agent",
   /** Infrastructure: a task this one was `after` failed or was cancelled; nothing was reserved or dispatched. */
   "dependency_failed",
+  /** Infrastructure: the task's repository could not be cloned or fetched (not found, refused, unreachable, wrong credentials) or its base_ref is not on the remote (docs/repositories.md). */
+  "repo_unavailable",
+  /** Infrastructure: the repository's `.agent-mesh/setup` exited non-zero or ran out of time (docs/repositories.md). */
+  "setup_failed",
 ]);
 export type FailureClass = z.infer<typeof FailureClass>;
 
@@ -164,6 +169,11 @@ export const TaskRecord = z.object({
   instruction: z.string().max(MAX_INSTRUCTION_CHARS),
   /** The working directory on the agent's machine. */
   cwd: z.string().optional(),
+  /** The git URL the agent clones (instead of `cwd`), and what happens to the result (docs/repositories.md). */
+  repo: z.string().optional(),
+  deliver: DeliverMode.optional(),
+  /** Where a repo task's result was delivered (its pushed branch, its pull request), or why not. */
+  delivery: Delivery.optional(),
   /** The tier the task is at now. */
   tier: Tier,
   /** Which agents may take it. */

@@ -213,6 +213,8 @@ export async function createTask(ctx: MeshContext, args: CreateTaskRequest): Pro
     ...(args.acceptance === undefined ? {} : { acceptance: args.acceptance }),
     ...(args.isolation === undefined ? {} : { isolation: args.isolation }),
     ...(args.base_ref === undefined ? {} : { base_ref: args.base_ref }),
+    ...(args.repo === undefined ? {} : { repo: args.repo }),
+    ...(args.deliver === undefined ? {} : { deliver: args.deliver }),
     ...(args.max_cost_usd === undefined ? {} : { max_cost_usd: args.max_cost_usd }),
     ...(args.priority === undefined ? {} : { priority: args.priority }),
     ...(after.length === 0 ? {} : { after }),

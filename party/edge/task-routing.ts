@@ -1,4 +1,4 @@
-import { DEFAULT_ROUTES, DISPATCH_DEFAULT_TIER, EXECUTE_DEFAULT_TIER, ExecutorTier, resolveExecutorTier, routeTask, routesFromSetting, type CreateTaskRequest, type ErrorBody, type Result, type RoutingTable, type TaskRouting } from "../../protocol/index.ts";
+import { DEFAULT_ROUTES, DISPATCH_DEFAULT_TIER, EXECUTE_DEFAULT_TIER, ExecutorTier, repoArgsProblem, resolveExecutorTier, routeTask, routesFromSetting, type CreateTaskRequest, type ErrorBody, type Result, type RoutingTable, type TaskRouting } from "../../protocol/index.ts";
 
 /** The table parsed once per value of MESH_ROUTES (the edge reads settings on every request). */
 let cached: { value: unknown; table: RoutingTable | null } | null = null;
@@ -13,11 +13,15 @@ function configuredRoutes(env: Record<string, unknown>): RoutingTable | null {
 }
 
 /**
- * Where a new task starts and why (INTERFACES.md "Scheduling"): `executor` wins; else the routing
+ * Refuses repository arguments that do not fit together (credentials in the URL, repo with cwd), then:
+ * where a new task starts and why (INTERFACES.md "Scheduling"): `executor` wins; else the routing
  * table when a `kind` is given or a table is configured (`MESH_ROUTES`, or `routes.json` read at
  * start); else the default of `execute` (bottom of the ladder) or `dispatch` (sonnet).
  */
 export function routeOf(env: Record<string, unknown>, args: CreateTaskRequest): Result<TaskRouting> {
+  // Every way a task is created (MCP tools, plan, POST /api/tasks) passes here first (docs/repositories.md).
+  const repoProblem = repoArgsProblem(args);
+  if (repoProblem !== null) return refused("bad_request", repoProblem);
   if (args.executor !== undefined) {
     const tier = resolveExecutorTier(args.executor);
     if (tier === null) return refused("bad_request", `executor: '${args.executor}' is neither a tier (${ExecutorTier.options.join(", ")}) nor a CLI (claude, codex, gemini, opencode)`);

@@ -4,7 +4,7 @@ import { z } from "zod";
 import { Acceptance, BaseRef, FINISHED_TASK_STATUSES, Isolation, MAX_AFTER, MAX_INSTRUCTION_CHARS, MAX_LOG_READ, TaskKind, TaskName, TaskPriority, TaskStatus } from "../../protocol/index.ts";
 import { cancelTask, createTask, getBudget, getLogs, getTask, listAgents, listQueued, listTasks, resolveTaskDecision, revokeAgent, type MeshContext } from "../edge/mesh-operations.ts";
 import { errorResult, taskResult, valueResult } from "./tool-results.ts";
-import { agentsOutput, budgetOutput, creating, destructive, logsOutput, readOnly, revokeOutput, taskOutput, tasksOutput } from "./tool-schemas.ts";
+import { agentsOutput, budgetOutput, creating, destructive, logsOutput, readOnly, repoArgs, revokeOutput, taskOutput, tasksOutput } from "./tool-schemas.ts";
 import { waitForTask, type Progress } from "./task-waiter.ts";
 
 /** Default wait of `execute`: under the 60 s request timeout most MCP clients use, even without progress resets. */
@@ -40,7 +40,7 @@ export function refOf(args: { name?: string | undefined; task_id?: string | unde
 /** Where attempts run and what they start from (INTERFACES.md "Work isolation and results"). */
 const isolationArgs = {
   isolation: Isolation.optional().describe("worktree (default inside a git repository: each attempt in its own git worktree and branch) or none (run in cwd in place)"),
-  base_ref: BaseRef.optional().describe("the commit-ish every attempt starts from; default the checkout's HEAD when the first attempt starts"),
+  base_ref: BaseRef.optional().describe("the commit-ish every attempt starts from; default the checkout's HEAD when the first attempt starts (for a repo task: a branch, tag or sha on the remote, default its default branch)"),
   max_cost_usd: z.number().positive().max(100_000).optional().describe("a hard cap in US dollars over all the task's attempts; past it the task waits for a person"),
 };
 
@@ -68,6 +68,7 @@ export function registerMeshTools(server: McpServer, ctx: MeshContext): void {
         agent: z.string().min(1).optional().describe("an agent's name, or mac / vm for any agent of that kind"),
         acceptance: Acceptance.optional().describe("checks a successful run must pass: a shell command (exit 0 accepts) and the paths it may change"),
         ...isolationArgs,
+        ...repoArgs,
         ...scheduleArgs,
         wait_s: z.number().min(0).max(MAX_WAIT_S).optional().describe(`seconds to wait for the task to finish (default ${EXECUTE_DEFAULT_WAIT_S})`),
       },
@@ -91,10 +92,11 @@ export function registerMeshTools(server: McpServer, ctx: MeshContext): void {
       inputSchema: {
         name: TaskName.describe("a name for the task, unique among unfinished tasks"),
         prompt: z.string().min(1).max(MAX_INSTRUCTION_CHARS).describe("what the executor should do"),
-        cwd: z.string().min(1).describe("working directory on the agent's machine"),
+        cwd: z.string().min(1).optional().describe("working directory on the agent's machine (or give repo; with neither, a new empty directory)"),
         agent: z.string().min(1).optional().describe("an agent's name, or mac / vm"),
         executor: z.string().min(1).optional().describe("tier id or CLI name; default sonnet"),
         ...isolationArgs,
+        ...repoArgs,
         ...scheduleArgs,
       },
     },

@@ -5,7 +5,7 @@ import type { MeshContext } from "../edge/mesh-operations.ts";
 import { MAX_PLAN_TASKS, createPlan } from "../edge/task-plan.ts";
 import { scheduleArgs } from "./mesh-tools.ts";
 import { errorResult, valueResult } from "./tool-results.ts";
-import { creating, planOutput } from "./tool-schemas.ts";
+import { creating, planOutput, repoArgs } from "./tool-schemas.ts";
 
 /** One task of a plan as the tool describes it: a key, `after` by key, and `execute`'s arguments. */
 const PlanToolTask = z
@@ -19,6 +19,7 @@ const PlanToolTask = z
     acceptance: Acceptance.optional(),
     isolation: Isolation.optional(),
     base_ref: BaseRef.optional(),
+    ...repoArgs,
     max_cost_usd: z.number().positive().max(100_000).optional(),
     ...scheduleArgs,
   })

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { AgentRecord, BudgetStatus, LogLine, TaskSummary, TaskView } from "../../protocol/index.ts";
+import { AgentRecord, BudgetStatus, DeliverMode, LogLine, RepoUrl, TaskSummary, TaskView } from "../../protocol/index.ts";
 
 // What each tool returns in `structuredContent`, declared as its `outputSchema` (issue 16, item 7):
 // clients validate it and can rely on the fields. Errors are `isError` results with `{error}`, which
@@ -19,3 +19,9 @@ export const readOnly = { readOnlyHint: true, destructiveHint: false, openWorldH
 export const destructive = { readOnlyHint: false, destructiveHint: true, idempotentHint: true, openWorldHint: false } as const;
 /** Creating tasks runs coding CLIs on other machines: not read-only, not destructive of what exists, open world. */
 export const creating = { readOnlyHint: false, destructiveHint: false, idempotentHint: false, openWorldHint: true } as const;
+
+/** A task's repository by URL and its delivery (docs/repositories.md): plain here, checked with every other way of creating a task by the edge's `routeOf`. */
+export const repoArgs = {
+  repo: RepoUrl.optional().describe("a git URL (https, ssh, git@host:path, git, file) the agent clones into its own mirror, instead of cwd; credentials stay on the agent (its credential helper, SSH agent, gh login), never in the URL"),
+  deliver: DeliverMode.optional().describe("for a repo task: none (default), push (push the result's branch to repo), or pr (push and open a draft pull request)"),
+};

@@ -111,7 +111,7 @@ export class TaskPeers {
     const cap = task.max_cost_usd === undefined ? 0 : Math.max(0.0001, task.max_cost_usd - task.cost_usd);
     const base = task.base ?? task.base_ref;
     // Isolation is asked of a task with a cwd unless it says none: only an agent that can make worktrees takes it.
-    const needsWorktree = task.cwd !== undefined && task.isolation !== "none";
+    const needsWorktree = (task.cwd !== undefined || task.repo !== undefined) && task.isolation !== "none";
     const request: DispatchRequest = {
       type: "dispatch.request",
       assign: {
@@ -121,6 +121,8 @@ export class TaskPeers {
         tier: attempt.tier,
         prompt: attemptPrompt(task, attempt, recent, diffs),
         ...(task.cwd === undefined ? {} : { cwd: task.cwd }),
+        ...(task.repo === undefined ? {} : { repo: task.repo }),
+        ...(task.deliver === undefined ? {} : { deliver: task.deliver }),
         ...(task.acceptance === undefined ? {} : { acceptance: task.acceptance }),
         ...(task.isolation === undefined ? {} : { isolation: task.isolation }),
         // Every attempt starts from the commit the first one resolved (INTERFACES.md "Work isolation").

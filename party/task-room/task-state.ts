@@ -28,6 +28,8 @@ export function newTask(command: TaskCreate, now: number): TaskRecord {
     ...(command.acceptance === undefined ? {} : { acceptance: command.acceptance }),
     ...(command.isolation === undefined ? {} : { isolation: command.isolation }),
     ...(command.base_ref === undefined ? {} : { base_ref: command.base_ref }),
+    ...(command.repo === undefined ? {} : { repo: command.repo }),
+    ...(command.deliver === undefined ? {} : { deliver: command.deliver }),
     ...(command.max_cost_usd === undefined ? {} : { max_cost_usd: command.max_cost_usd }),
     ...(command.priority === undefined ? {} : { priority: command.priority }),
     ...(command.kind === undefined ? {} : { kind: command.kind }),
