@@ -39,10 +39,20 @@ export function serverVars(secrets: { MESH_ORCHESTRATOR_TOKEN: string; MESH_AGEN
   return vars;
 }
 
-/** Why the server's settings cannot start it (one line), or null: for now the routing table (issue 15). */
+/** Why the server's settings cannot start it (one line), or null: the routing table (issue 15) and the public URL (docs/oauth.md). */
 export function settingsProblem(vars: Record<string, string>): string | null {
   const routes = routesFromSetting(vars.MESH_ROUTES);
-  return routes !== null && "problem" in routes ? `${routes.problem} (from MESH_ROUTES, MESH_ROUTES_FILE or ./routes.json); fix the table or remove it` : null;
+  if (routes !== null && "problem" in routes) return `${routes.problem} (from MESH_ROUTES, MESH_ROUTES_FILE or ./routes.json); fix the table or remove it`;
+  return publicUrlProblem(vars.MESH_PUBLIC_URL);
+}
+
+/** MESH_PUBLIC_URL must be an http(s) origin without a path: OAuth clients build every endpoint from it. */
+function publicUrlProblem(value: string | undefined): string | null {
+  if (value === undefined || value.trim() === "") return null;
+  const url = URL.canParse(value.trim()) ? new URL(value.trim()) : null;
+  if (url === null || (url.protocol !== "https:" && url.protocol !== "http:")) return `MESH_PUBLIC_URL=${value} is not an http(s) URL; give the origin clients use, e.g. https://mesh.example.com`;
+  if (url.pathname.replace(/\/+$/, "") !== "" || url.search !== "" || url.hash !== "") return `MESH_PUBLIC_URL=${value} has a path; give the origin only (e.g. ${url.origin})`;
+  return null;
 }
 
 /** The server's vars, or exit 2 with one line: what `npm start` and `npm run server` do before starting anything (issue 14's rule). */

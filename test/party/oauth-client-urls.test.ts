@@ -4,6 +4,7 @@
 import { describe, expect, it } from "vitest";
 import { clientUrlProblem, privateHost } from "../../party/oauth/client-metadata-fetch.ts";
 import { checkRedirectUris } from "../../party/oauth/redirect-uris.ts";
+import { settingsProblem } from "../../launcher/server-vars.ts";
 
 describe("client metadata URLs", () => {
   it("accepts https with a path", () => {
@@ -37,5 +38,16 @@ describe("redirect URIs", () => {
     expect(checkRedirectUris(["http://example.com/cb"])).not.toBeNull();
     expect(checkRedirectUris(["https://example.com/cb#x"])).not.toBeNull();
     expect(checkRedirectUris(["javascript:alert(1)"])).not.toBeNull();
+  });
+});
+
+describe("MESH_PUBLIC_URL", () => {
+  it("must be an http(s) origin without a path, else the server does not start", () => {
+    expect(settingsProblem({})).toBeNull();
+    expect(settingsProblem({ MESH_PUBLIC_URL: "https://x.trycloudflare.com" })).toBeNull();
+    expect(settingsProblem({ MESH_PUBLIC_URL: "https://mesh.example/" })).toBeNull();
+    expect(settingsProblem({ MESH_PUBLIC_URL: "https://mesh.example/mcp" })).toMatch(/has a path/);
+    expect(settingsProblem({ MESH_PUBLIC_URL: "ftp://mesh.example" })).toMatch(/not an http\(s\) URL/);
+    expect(settingsProblem({ MESH_PUBLIC_URL: "mesh.example" })).toMatch(/not an http\(s\) URL/);
   });
 });
