@@ -96,6 +96,15 @@ describe("the token endpoint refuses", () => {
     expect(await audited(since, "oauth.token", "code_replay")).toBe(true);
   });
 
+  it("a code raced by five redemptions at once: exactly one gets tokens, and its grant is then revoked by the others", async () => {
+    const { code, codeVerifier } = await freshCode();
+    const answers = await Promise.all(Array.from({ length: 5 }, () => exchange(code, codeVerifier)));
+    expect(answers.filter((answer) => answer.status === 200).length).toBe(1);
+    expect(answers.filter((answer) => answer.body.error === "invalid_grant").length).toBe(4);
+    const winner = answers.find((answer) => answer.status === 200);
+    expect((await mcpStatus(String(winner?.body.access_token))).status).toBe(401);
+  });
+
   it("an expired code", async () => {
     const since = Date.now();
     const { code, codeVerifier } = await freshCode();
