@@ -4,7 +4,7 @@
 export type BenchMode = "full" | "ci";
 
 /** A part of the bench, run in this order; BENCH_ONLY=dispatch,stream picks some. */
-export const SECTIONS = ["stream", "latency", "idle", "execute", "loss", "dispatch", "streams", "heartbeats", "worktree"] as const;
+export const SECTIONS = ["stream", "memory", "latency", "idle", "execute", "loss", "dispatch", "streams", "heartbeats", "worktree"] as const;
 export type Section = (typeof SECTIONS)[number];
 
 export type BenchPlan = {
@@ -30,6 +30,10 @@ export type BenchPlan = {
   heartbeatWindowS: number;
   /** Attempts timed on a 10,000-file repository for the worktree row (0: the row is not run). */
   worktreeSamples: number;
+  /** Viewers that open a task's watch link, subscribe and close, for the server memory row. */
+  viewerChurn: number;
+  /** No-op tasks an agent runs before its RSS is read again. */
+  agentTasks: number;
 };
 
 export const LINE_BYTES = 192;
@@ -48,6 +52,8 @@ const FULL: Omit<BenchPlan, "mode" | "sections"> = {
   heartbeatFleet: 1000,
   heartbeatWindowS: 20,
   worktreeSamples: 15,
+  viewerChurn: 5_000,
+  agentTasks: 25,
 };
 
 // Under 2 minutes on a shared 2-core machine: enough samples to see a collapse, not to rank a wobble.
@@ -65,6 +71,8 @@ const CI: Omit<BenchPlan, "mode" | "sections"> = {
   heartbeatWindowS: 6,
   // Checking out 10,000 files takes seconds on a slow disk: not within CI's two minutes.
   worktreeSamples: 0,
+  viewerChurn: 1_000,
+  agentTasks: 25,
 };
 
 function count(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
@@ -98,6 +106,8 @@ export function benchPlan(argv: readonly string[], env: NodeJS.ProcessEnv): Benc
     deaths: count(env, "BENCH_DEATHS", base.deaths),
     heartbeatFleet: count(env, "BENCH_FLEET", base.heartbeatFleet),
     heartbeatWindowS: count(env, "BENCH_FLEET_WINDOW_S", base.heartbeatWindowS),
+    viewerChurn: count(env, "BENCH_VIEWERS", base.viewerChurn),
+    agentTasks: count(env, "BENCH_AGENT_TASKS", base.agentTasks),
     worktreeSamples: env.BENCH_WORKTREES === undefined ? base.worktreeSamples : count(env, "BENCH_WORKTREES", base.worktreeSamples),
   };
 }

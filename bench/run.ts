@@ -17,6 +17,9 @@ import { meshManyStreams, meshOneStream } from "./mesh-throughput.ts";
 import { StartGate } from "./start-gate.ts";
 import { stopAllOnSignal, stoppedAfter } from "./stopped-after.ts";
 import { wsBaseline } from "./ws-baseline.ts";
+import { agentAfterTasksRow, serverAfterStreamRow, serverAfterViewersRow, serverIdleRow } from "./memory-rows.ts";
+import { agentRssAfterTasks, settledServerRss, viewerChurn } from "./server-memory.ts";
+import type { ServerRss } from "./server-rss.ts";
 
 /** The bench creates thousands of tasks: a budget halt would refuse them, and it is not what is measured. */
 const BENCH_MESH_SETTINGS = { MESH_DAILY_HALT_USD: "1000000" };
@@ -39,15 +42,27 @@ async function measured(rows: Rows, section: Section, fallback: { name: string; 
 /** Rows measured on one mesh (default settings but the budget): throughput, latency, memory, execute, loss. */
 async function onMainMesh(plan: BenchPlan, rows: Rows, mesh: Mesh): Promise<void> {
   const run = plan.sections;
+  // The server's memory before any row touched it: the reference of the memory rows (docs/memory.md).
+  const idleServer = run.has("memory") ? await settledServerRss(mesh) : null;
+  const afterStream: { value?: { rss: ServerRss; lines: number; wsServerMiB: number } } = {};
   if (run.has("stream")) {
     await measured(rows, "stream", { name: "output agent → task room → viewer, one stream", goal: `≥ ${GOAL.oneStreamRatio}× plain ws` }, () =>
       stoppedAfter(gateResource(), async ({ gate }) => {
         const file = gate.linesFile(plan.oneStreamLines);
         const mesh1 = await meshOneStream(mesh, gate, plan.oneStreamLines, file);
         const ws1 = await wsBaseline(gate, 1, plan.oneStreamLines, file);
+        if (run.has("memory")) afterStream.value = { rss: await settledServerRss(mesh), lines: plan.oneStreamLines, wsServerMiB: ws1.serverRss };
         return [throughputRow(1, plan.oneStreamLines, mesh1, ws1, GOAL.oneStreamRatio), memoryRow(mesh1, ws1)];
       }),
     );
+  }
+  if (idleServer !== null) {
+    const idle = idleServer;
+    await measured(rows, "memory", { name: "mesh server RSS after viewers opened and closed", goal: "workerd ≤ 2× idle" }, async () => {
+      const stream = afterStream.value;
+      const churn = await viewerChurn(mesh, plan.viewerChurn);
+      return [serverIdleRow(idle), ...(stream === undefined ? [] : [serverAfterStreamRow(idle, stream.rss, stream.lines, stream.wsServerMiB)]), serverAfterViewersRow(idle, churn)];
+    });
   }
   if (run.has("streams")) {
     await measured(rows, "streams", { name: `output, ${plan.streams} concurrent streams and viewers`, goal: `≥ ${GOAL.manyStreamsRatio}× plain ws` }, () =>
@@ -65,7 +80,10 @@ async function onMainMesh(plan: BenchPlan, rows: Rows, mesh: Mesh): Promise<void
     );
   }
   if (run.has("idle")) {
-    await measured(rows, "idle", { name: "idle agent RSS", goal: `≤ ${GOAL.idleAgentMB} MB` }, async () => [idleRssRow(await idleAgentRss(mesh, plan.idleSeconds), plan.idleSeconds)]);
+    await measured(rows, "idle", { name: "idle agent RSS", goal: `≤ ${GOAL.idleAgentMB} MB` }, async () => [
+      idleRssRow(await idleAgentRss(mesh, plan.idleSeconds), plan.idleSeconds),
+      agentAfterTasksRow(await agentRssAfterTasks(mesh, plan.agentTasks, plan.idleSeconds), plan.idleSeconds),
+    ]);
   }
   if (run.has("execute")) {
     await measured(rows, "execute", { name: "MCP `execute` round trip", goal: `p50 ≤ ${GOAL.executeP50Ms} ms` }, async () => [executeRow(await executeRoundTrip(mesh, plan.executes))]);
@@ -81,7 +99,7 @@ function gateResource(): { gate: StartGate; stop(): Promise<void> } {
   return { gate, stop: async () => gate.close() };
 }
 
-const ROW_ORDER: readonly Section[] = ["dispatch", "execute", "stream", "streams", "latency", "idle", "loss", "heartbeats", "worktree"];
+const ROW_ORDER: readonly Section[] = ["dispatch", "execute", "stream", "memory", "streams", "latency", "idle", "loss", "heartbeats", "worktree"];
 
 const plan = benchPlan(process.argv.slice(2), process.env);
 stopAllOnSignal();
@@ -98,7 +116,7 @@ if (plan.sections.has("dispatch")) {
     stoppedAfter(await startMesh(BENCH_MESH_SETTINGS), async (mesh) => (await dispatchLatency(mesh, plan.dispatchLevels, plan.dispatchSamples)).map(dispatchRow)),
   );
 }
-const mainSections: readonly Section[] = ["stream", "streams", "latency", "idle", "execute", "loss"];
+const mainSections: readonly Section[] = ["stream", "memory", "streams", "latency", "idle", "execute", "loss"];
 if (mainSections.some((section) => plan.sections.has(section))) {
   await stoppedAfter(await startMesh(BENCH_MESH_SETTINGS), (mesh) => onMainMesh(plan, rows, mesh));
 }
