@@ -7,6 +7,7 @@ import { AttemptStatus, FailureClass, OutputLine, Tokens } from "./task.ts";
 import { Acceptance } from "./acceptance.ts";
 import { AcceptanceEvidence, AgentCapabilities, BaseRef, DIFF_CHUNK_CHARS, DiffStat, Isolation } from "./isolation.ts";
 import { DeliverMode } from "./repository.ts";
+import { BranchDeliver, BranchDelivered } from "./delivery.ts";
 
 // Agent ↔ agent registry room: one persistent socket per agent.
 
@@ -75,7 +76,7 @@ export type TaskReleased = z.infer<typeof TaskReleased>;
 /** The outcome of merging a branch into the user's checkout (`task.apply`). */
 export const ApplyOutcome = z.discriminatedUnion("ok", [
   z.object({ ok: z.literal(true), commit: z.string(), fast_forward: z.boolean(), already_applied: z.boolean() }),
-  z.object({ ok: z.literal(false), code: z.enum(["checkout_dirty", "apply_conflict", "wrong_branch", "internal"]), message: z.string(), files: z.array(z.string()).max(1000) }),
+  z.object({ ok: z.literal(false), code: z.enum(["checkout_dirty", "apply_conflict", "wrong_branch", "push_refused", "repo_unavailable", "internal"]), message: z.string(), files: z.array(z.string()).max(1000) }),
 ]);
 export type ApplyOutcome = z.infer<typeof ApplyOutcome>;
 
@@ -87,7 +88,7 @@ export const ApplyResult = z.object({
 });
 export type ApplyResult = z.infer<typeof ApplyResult>;
 
-export const AgentToRegistry = z.discriminatedUnion("type", [AgentHello, AgentHeartbeat, TaskReleased, ApplyResult]);
+export const AgentToRegistry = z.discriminatedUnion("type", [AgentHello, AgentHeartbeat, TaskReleased, ApplyResult, BranchDelivered]);
 export type AgentToRegistry = z.infer<typeof AgentToRegistry>;
 
 /** Registry → agent: hello accepted. */
@@ -172,6 +173,8 @@ export const TaskApply = z.object({
   target_branch: z.string().optional(),
   base: z.string(),
   commit: z.string(),
+  /** A repo task: merge into `target_branch` (absent: the default branch) of this URL, from the agent's git directory `repo` (docs/delivery.md). */
+  remote: z.string().max(2000).optional(),
 });
 export type TaskApply = z.infer<typeof TaskApply>;
 
@@ -198,7 +201,7 @@ export const HeartbeatAck = z.object({
 });
 export type HeartbeatAck = z.infer<typeof HeartbeatAck>;
 
-export const RegistryToAgent = z.discriminatedUnion("type", [AgentEnrolled, AgentWelcome, TaskAssign, HeartbeatAck, TaskApply, TaskEnded, ErrorMessage]);
+export const RegistryToAgent = z.discriminatedUnion("type", [AgentEnrolled, AgentWelcome, TaskAssign, HeartbeatAck, TaskApply, TaskEnded, BranchDeliver, ErrorMessage]);
 export type RegistryToAgent = z.infer<typeof RegistryToAgent>;
 
 // Agent ↔ task room: one socket per attempt, opened when the agent takes it.

@@ -43,6 +43,10 @@ export const ErrorCode = z.enum([
   "wrong_branch",
   /** `apply`: the agent that ran the attempt is not connected. */
   "agent_offline",
+  /** `apply` on a repo task: the remote refused the push to its base branch (the message carries its words). */
+  "push_refused",
+  /** A repo task's repository could not be reached or read from the agent (network, credentials, not found). */
+  "repo_unavailable",
   /** The server is missing a secret or has one too short: it serves nothing until restarted with it (issue 14). */
   "server_misconfigured",
   /** An agent name is bound to another agent's credential (issue 14): pick another name, or present that agent's credential. */
@@ -88,6 +92,8 @@ export const httpStatusOf: Record<ErrorCode, number> = {
   apply_conflict: 409,
   wrong_branch: 409,
   agent_offline: 409,
+  push_refused: 409,
+  repo_unavailable: 502,
   server_misconfigured: 503,
   name_taken: 409,
   agent_revoked: 403,

@@ -24,3 +24,4 @@ export * from "./result.ts";
 export * from "./rooms.ts";
 export * from "./routing.ts";
 export * from "./oauth.ts";
+export * from "./delivery.ts";

@@ -5,6 +5,7 @@ import { AgentRecord } from "./agent-record.ts";
 import { ApplyOutcome, TaskApply, TaskAssign } from "./agent-wire.ts";
 import { BaseRef, Isolation } from "./isolation.ts";
 import { DeliverMode, RepoUrl } from "./repository.ts";
+import { DeliveryRequest } from "./delivery.ts";
 import { BudgetHalted } from "./budget.ts";
 import { ExecutorTier } from "./ladder.ts";
 import { AgentSelector, LogLine, TaskRecord, TaskRouting, TaskStatus, TaskWaiting } from "./task.ts";
@@ -165,7 +166,7 @@ export type AgentRevoke = z.infer<typeof AgentRevoke>;
 export const AgentForget = z.object({ type: z.literal("agent.forget"), name: z.string() });
 export type AgentForget = z.infer<typeof AgentForget>;
 
-export const RegistryCommand = z.discriminatedUnion("type", [DispatchRequest, DispatchWithdraw, ApplyRequest, TaskEndedNotice, AgentRevoke, AgentForget]);
+export const RegistryCommand = z.discriminatedUnion("type", [DispatchRequest, DispatchWithdraw, ApplyRequest, DeliveryRequest, TaskEndedNotice, AgentRevoke, AgentForget]);
 export type RegistryCommand = z.infer<typeof RegistryCommand>;
 
 /** A task as the directory lists it. */

@@ -1,0 +1,111 @@
+// Real remotes for the delivery tests (docs/delivery.md): bare repositories on disk, served over
+// `file://` and by `git daemon` on loopback, and a fake `gh` that records its arguments.
+import { execFileSync, spawn, type ChildProcess } from "node:child_process";
+import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+
+export const git = (cwd: string, ...args: string[]): string => execFileSync("git", ["-c", "user.email=t@example.com", "-c", "user.name=t", ...args], { cwd, encoding: "utf8" }).trim();
+
+export function tempDir(prefix: string, made: string[]): string {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  made.push(dir);
+  return dir;
+}
+
+/** A bare remote `<root>/<name>.git` with `main` holding one commit (a.txt), and an agent's mirror of it. */
+export function remoteAndMirror(root: string, name = "project"): { remote: string; mirror: string } {
+  const seed = join(root, "seed");
+  mkdirSync(seed);
+  git(seed, "init", "-q", "-b", "main");
+  writeFileSync(join(seed, "a.txt"), "one\ntwo\nthree\n");
+  git(seed, "add", ".");
+  git(seed, "commit", "-qm", "initial");
+  const remote = join(root, `${name}.git`);
+  git(root, "clone", "-q", "--bare", seed, remote);
+  const mirror = join(root, "mirror.git");
+  git(root, "clone", "-q", "--mirror", `file://${remote}`, mirror);
+  return { remote, mirror };
+}
+
+/** A commit on `branch` in the mirror, as an attempt's worktree leaves it: one file written. */
+export function attemptCommit(mirror: string, root: string, branch: string, file: string, text: string, from = "main"): string {
+  const worktree = join(root, `wt-${Math.random().toString(36).slice(2)}`);
+  git(mirror, "worktree", "add", "-q", "-b", branch, worktree, from);
+  writeFileSync(join(worktree, file), text);
+  git(worktree, "add", "-A");
+  git(worktree, "commit", "-qm", `work on ${file}`);
+  const sha = git(worktree, "rev-parse", "HEAD");
+  git(mirror, "worktree", "remove", "--force", worktree);
+  return sha;
+}
+
+/** The sha of `ref` on the remote, or "" (what `git ls-remote` says). */
+export function lsRemote(url: string, ref: string): string {
+  return execFileSync("git", ["ls-remote", url, ref], { encoding: "utf8" }).split("\t")[0]?.trim() ?? "";
+}
+
+/** A pre-receive hook on a bare repository that refuses everything with `words`. */
+export function refuseEverything(bare: string, words: string): void {
+  const hook = join(bare, "hooks", "pre-receive");
+  writeFileSync(hook, `#!/bin/sh\necho "${words}" >&2\nexit 1\n`);
+  chmodSync(hook, 0o755);
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const address = server.address();
+      server.close(() => resolve(typeof address === "object" && address !== null ? address.port : 0));
+    });
+  });
+}
+
+/** `git daemon` serving `base` (pushes allowed) on a loopback port; `stop` ends its process group. */
+export async function gitDaemon(base: string): Promise<{ url: (name: string) => string; stop: () => void }> {
+  const port = await freePort();
+  const child: ChildProcess = spawn("git", ["daemon", "--reuseaddr", "--export-all", "--enable=receive-pack", `--base-path=${base}`, "--listen=127.0.0.1", `--port=${port}`, base], { detached: true, stdio: "ignore" });
+  const stop = (): void => {
+    if (child.pid !== undefined && child.exitCode === null) {
+      try {
+        process.kill(-child.pid, "SIGTERM");
+      } catch {
+        // already gone
+      }
+    }
+  };
+  const url = (name: string): string => `git://127.0.0.1:${port}/${name}`;
+  for (let tries = 0; tries < 100; tries++) {
+    try {
+      execFileSync("git", ["ls-remote", url("probe-that-is-not-there.git")], { stdio: "pipe", timeout: 5000 });
+      break;
+    } catch (error) {
+      // The daemon answers "access denied or repository not exported" (exit 128) once it listens.
+      const stderr = String((error as { stderr?: unknown }).stderr ?? "");
+      if (!/Connection refused|unable to connect/i.test(stderr)) break;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  return { url, stop };
+}
+
+/** A fake `gh` in its own directory: records its arguments (one per line) to `args.txt` and prints a PR URL, or fails. */
+export function fakeGh(root: string, behaviour: "opens" | "not-logged-in"): { dir: string; argsFile: string } {
+  const dir = join(root, "fake-gh-bin");
+  mkdirSync(dir, { recursive: true });
+  const argsFile = join(root, "gh-args.txt");
+  const script =
+    behaviour === "opens"
+      ? `#!/bin/sh\nfor a in "$@"; do printf '%s\\n' "$a" >> "${argsFile}"; done\necho "Creating draft pull request into main"\necho "https://github.example/acme/project/pull/7"\n`
+      : `#!/bin/sh\necho "To get started with GitHub CLI, please run:  gh auth login" >&2\nexit 4\n`;
+  writeFileSync(join(dir, "gh"), script);
+  chmodSync(join(dir, "gh"), 0o755);
+  return { dir, argsFile };
+}
+
+export function removeAll(made: string[]): void {
+  for (const dir of made.splice(0)) rmSync(dir, { recursive: true, force: true });
+}
