@@ -16,6 +16,7 @@ import {
 import type { AgentLog } from "./agent-log.ts";
 import { describeClose, type FrameData, type LinkFailure, type LinkTransport, type OpenTransport } from "./link-transport.ts";
 import { openMeshSocket } from "./mesh-socket.ts";
+import { answerDelivery, answerRemoteApply } from "./remote-requests.ts";
 import type { AgentCredential } from "./agent-credential.ts";
 
 /** Who the agent is, as its hello says (the running list is read at each open). */
@@ -184,8 +185,13 @@ export class RegistryLink {
         this.options.onAssign(message);
         return;
       case "branch.merge":
-        if (this.options.onMerge === undefined) this.merged(message.request_id, { ok: false, code: "internal", message: "this agent does not apply branches", files: [] });
+        // A repo task's apply merges on the remote, from the agent's mirror (docs/delivery.md).
+        if (message.remote !== undefined) void answerRemoteApply({ ...message, remote: message.remote }, this.options.log).then((outcome) => this.merged(message.request_id, outcome));
+        else if (this.options.onMerge === undefined) this.merged(message.request_id, { ok: false, code: "internal", message: "this agent does not apply branches", files: [] });
         else this.options.onMerge(message);
+        return;
+      case "branch.deliver":
+        void answerDelivery(message, this.options.log).then((outcome) => this.transport.send({ type: "branch.delivered", request_id: message.request_id, outcome }));
         return;
       case "worktrees.release":
         this.options.onWorktreesRelease?.(message);

@@ -3,6 +3,7 @@ import { beginTask, dependencyStep, resumeOf, unservedAttempt, withSession, with
 import { planNext, resolveTask, startingTier, type Plan } from "./escalation.ts";
 import { refused, stored, summaryOf, type Decision, type TaskActorContext, type TaskActorState, type TaskEffect, type TaskEvent } from "./task-events.ts";
 import { onHalted, onHello, onStarted } from "./start-gate.ts";
+import { deliveredTask } from "./task-delivery.ts";
 import { attemptOf, cancelTask, finishAttempt, isOpenAttempt, loseAttempt, newTask } from "./task-state.ts";
 
 export { emptyTaskActor, type Decision, type TaskActorContext, type TaskActorState, type TaskEffect, type TaskEvent } from "./task-events.ts";
@@ -48,6 +49,11 @@ function decideEvent(state: TaskActorState, event: TaskEvent, ctx: TaskActorCont
       return onApply(state, event.attempt, ctx);
     case "applied":
       return onApplied(state, event, ctx);
+    case "delivered": {
+      if (state.task === null) return { state, effects: [] };
+      const { task, note } = deliveredTask(state.task, event.mode, event.outcome, ctx.now);
+      return { state: { ...state, task }, effects: stored(state.task, task, note, event.attempt) };
+    }
     case "resume": {
       const task = state.task;
       // Waiting for other tasks: ask them again (a notice may have been lost with the restart).
@@ -260,7 +266,9 @@ function onApply(state: TaskActorState, requested: number | undefined, ctx: Task
     return refused(state, "conflict", `attempt ${n} has nothing to apply: ${why}`);
   }
   const { repo, branch: target } = attempt.checkout;
-  const request: ApplyRequest = { type: "apply.request", agent: attempt.agent, task_id: task.task_id, attempt: n, repo, branch: attempt.branch, ...(target === undefined ? {} : { target_branch: target }), base: attempt.base, commit: attempt.commit };
+  // A repo task merges into its base branch on the remote, from the agent's mirror (`repo` here; docs/delivery.md).
+  const remote = task.repo === undefined ? {} : { remote: task.repo };
+  const request: ApplyRequest = { type: "apply.request", agent: attempt.agent, task_id: task.task_id, attempt: n, repo, branch: attempt.branch, ...(target === undefined ? {} : { target_branch: target }), base: attempt.base, commit: attempt.commit, ...remote };
   return { state, effects: [{ kind: "apply", request }] };
 }
 
@@ -274,6 +282,7 @@ function onApplied(state: TaskActorState, event: Extract<TaskEvent, { type: "app
     return refused(state, outcome.code, outcome.message, [{ kind: "note", text: `[mesh] apply refused (${outcome.code}): ${outcome.message}`, attempt: event.attempt }]);
   }
   const applied: TaskRecord = { ...task, applied: { commit: outcome.commit, at: ctx.now }, updated_at: ctx.now };
-  const how = outcome.already_applied ? "was already in the checkout" : outcome.fast_forward ? "fast-forwarded the checkout" : "merged into the checkout with a merge commit";
+  const into = task.repo === undefined ? "the checkout" : `${task.attempts.find((a) => a.n === event.attempt)?.checkout?.branch ?? "the default branch"} on the remote`;
+  const how = outcome.already_applied ? `was already in ${into}` : outcome.fast_forward ? `fast-forwarded ${into}` : `merged into ${into} with a merge commit`;
   return { state: { ...state, task: applied }, effects: [{ kind: "store", task: applied, note: `attempt ${event.attempt} ${how} (now at ${outcome.commit.slice(0, 12)})`, attempt: event.attempt }], reply: { ok: true, value: applied } };
 }

@@ -1,6 +1,7 @@
-import { FINISHED_TASK_STATUSES, type BudgetGrant, type AgentSelector, type ApplyOutcome, type ApplyRequest, type Attempt, type AttemptExit, type AttemptHello, type ErrorBody, type ExecutorTier, type ResolveDecision, type Result, type TaskCreate, type TaskDependency, type TaskRecord, type TaskSummary, type TaskToAgent } from "../../protocol/index.ts";
+import { FINISHED_TASK_STATUSES, type BudgetGrant, type AgentSelector, type ApplyOutcome, type ApplyRequest, type Attempt, type AttemptExit, type AttemptHello, type DeliveryOutcome, type DeliveryRequest, type ErrorBody, type ExecutorTier, type ResolveDecision, type Result, type TaskCreate, type TaskDependency, type TaskRecord, type TaskSummary, type TaskToAgent } from "../../protocol/index.ts";
 import type { EscalationConfig } from "./escalation.ts";
 import { withWaiting } from "./task-schedule.ts";
+import { deliveryRequestOf } from "./task-delivery.ts";
 
 // The task actor's vocabulary (task-actor.ts decides): its state, events, effects and the few steps
 // every decision shares (storing a change, summarising the task, telling dependents).
@@ -44,6 +45,8 @@ export type TaskEvent =
   | { type: "apply"; attempt?: number }
   /** The agent's answer to the merge; null when the registry could not reach it. */
   | { type: "applied"; attempt: number; outcome: Result<ApplyOutcome> }
+  /** The agent's answer to a delivery (docs/delivery.md); not ok when the registry could not be asked. */
+  | { type: "delivered"; attempt: number; mode: "push" | "pr"; outcome: Result<DeliveryOutcome> }
   /** A task that waits for this one asks to be told when it ends (task.watch). */
   | { type: "watch"; dependent: string }
   /** A task this one is after ended, or is as a watch's answer says. */
@@ -88,6 +91,8 @@ export type TaskEffect =
   | { kind: "note"; text: string; attempt: number }
   /** Ask the attempt's agent (through the registry) to merge its branch; the answer comes back as `applied`. */
   | { kind: "apply"; request: ApplyRequest }
+  /** Ask the result's agent (through the registry) to push it, or open its pull request; the answer comes back as `delivered`. */
+  | { kind: "deliver"; request: DeliveryRequest }
   /** The task ended: the agents that ran it may remove its worktrees, all but the winner's. */
   | { kind: "ended"; agents: string[]; keep?: number }
   /** Ask each of these tasks to tell this one when it ends; their answers come back as `dependency`. */
@@ -135,6 +140,9 @@ export function stored(previous: TaskRecord | null, changed: TaskRecord, note: s
   const ended = FINISHED_TASK_STATUSES.includes(task.status) && (previous === null || !FINISHED_TASK_STATUSES.includes(previous.status));
   const agents = [...new Set(task.attempts.filter((a) => a.isolation === "worktree" && a.agent !== null).map((a) => a.agent as string))];
   if (ended && agents.length > 0) effects.push({ kind: "ended", agents, ...(task.result === undefined ? {} : { keep: task.result.attempt }) });
+  // A repo task that succeeded with `deliver` push or pr asks its result's agent to deliver (docs/delivery.md).
+  const delivery = ended ? deliveryRequestOf(task) : undefined;
+  if (delivery !== undefined) effects.push({ kind: "deliver", request: delivery });
   if (ended && (task.dependents ?? []).length > 0) effects.push({ kind: "notify", dependents: task.dependents ?? [], news: newsOf(task) });
   return effects;
 }

@@ -1,5 +1,5 @@
 import type * as Party from "partykit/server";
-import { ApplyReply, BudgetGrant, refuse, type ApplyOutcome, type DispatchRequest, type ApplyRequest, type Attempt, type AgentSelector, type ExecutorTier, type LogLine, type Result, type TaskDependency, type TaskRecord, type TaskSummary } from "../../protocol/index.ts";
+import { ApplyReply, BudgetGrant, DeliveryReply, refuse, type ApplyOutcome, type DeliveryOutcome, type DeliveryRequest, type DispatchRequest, type ApplyRequest, type Attempt, type AgentSelector, type ExecutorTier, type LogLine, type Result, type TaskDependency, type TaskRecord, type TaskSummary } from "../../protocol/index.ts";
 import { resumeOf } from "./task-schedule.ts";
 import { prerequisiteNews } from "./prerequisite-answers.ts";
 import { sendToBudget, sendToDirectory, sendToRegistry, sendToTask, servedTiers } from "../room-peers.ts";
@@ -93,6 +93,14 @@ export class TaskPeers {
     if (!answer.ok) return answer;
     const parsed = ApplyReply.safeParse(answer.value);
     return parsed.success ? { ok: true, value: parsed.data.outcome } : refuse("internal", "the registry's answer to apply was not understood");
+  }
+
+  /** Asks the result's agent, through the registry, to deliver it (docs/delivery.md); the agent's outcome. */
+  async deliver(request: DeliveryRequest): Promise<Result<DeliveryOutcome>> {
+    const answer = await sendToRegistry(this.parties, this.token, request);
+    if (!answer.ok) return answer;
+    const parsed = DeliveryReply.safeParse(answer.value);
+    return parsed.success ? { ok: true, value: parsed.data.outcome } : refuse("internal", "the registry's answer to the delivery was not understood");
   }
 
   /** The task ended: the agents that ran its attempts may remove its worktrees, all but the winner's. */

@@ -34,6 +34,7 @@ import { decide, emptyTaskActor, exitMayClimb, type TaskActorState, type TaskEff
 import { queueTimeoutFrom } from "./queue-settings.ts";
 import { RegistrySocket } from "./registry-socket.ts";
 import { TaskPeers } from "./task-peers.ts";
+import { pullRequestText } from "./task-delivery.ts";
 import { ViewerFeed } from "./viewer-feed.ts";
 import { FloodGuard, FLOOD_CLOSE_CODE } from "../limits/flood-guard.ts";
 import { reply, send, systemLine } from "./room-replies.ts";
@@ -319,6 +320,13 @@ export default class TaskRoom implements Party.Server {
         return undefined;
       case "apply":
         return peers.apply(effect.request).then((outcome) => this.run({ type: "applied", attempt: effect.request.attempt, outcome }));
+      case "deliver": {
+        // Not awaited: a push and a pull request may take minutes, and nothing else waits for them.
+        const link = typeof this.room.env.MESH_PUBLIC_URL === "string" && this.room.env.MESH_PUBLIC_URL !== "" ? `${this.room.env.MESH_PUBLIC_URL.replace(/\/+$/, "")}/#task=${this.room.id}` : undefined;
+        const request = effect.request.mode === "pr" && this.actor.task !== null ? { ...effect.request, pull_request: pullRequestText(this.actor.task, link) } : effect.request;
+        void peers.deliver(request).then((outcome) => this.run({ type: "delivered", attempt: request.attempt, mode: request.mode, outcome }));
+        return undefined;
+      }
       case "ended":
         return peers.ended(effect.agents, effect.keep).then(() => undefined);
       case "watch":
