@@ -39,7 +39,8 @@ export async function planResume(input: ResumeInput): Promise<ResumePlan> {
   if (resume.tier !== assign.tier) return fresh(`attempt ${resume.attempt} ran at ${resume.tier}, this one runs at ${assign.tier}`);
   if (executor.resume === undefined) return fresh(`the executor for ${assign.tier} declares no "resume"`);
   const resumed = { resumed: true as const, from: resume.attempt, sessionId: resume.session_id, prompt: resume.prompt ?? assign.prompt };
-  if (assign.cwd === undefined || input.worktrees === undefined) return resumed;
-  const workspace = await input.worktrees.resume(assign, assign.cwd, { attempt: resume.attempt, tier: resume.tier });
+  // A repo task's worktree comes from the agent's mirror (docs/repositories.md): resumed like a cwd task's.
+  if ((assign.cwd === undefined && assign.repo === undefined) || input.worktrees === undefined) return resumed;
+  const workspace = await input.worktrees.resume(assign, assign.cwd ?? "", { attempt: resume.attempt, tier: resume.tier });
   return workspace.ok ? { ...resumed, workspace: workspace.value } : fresh(workspace.error);
 }

@@ -1,5 +1,6 @@
 import { basename } from "node:path";
-import type { ExecutorSpec, TaskAssign } from "../../protocol/index.ts";
+import type { AttemptExit, ExecutorSpec, Result, TaskAssign } from "../../protocol/index.ts";
+import type { Workspace, WorkspaceFault } from "./attempt-worktree.ts";
 import { formatDuration, type AgentLog } from "./agent-log.ts";
 import { planResume } from "./attempt-resume.ts";
 import type { CostCap } from "./attempt-cost-cap.ts";
@@ -7,7 +8,10 @@ import { runAttempt, type RunningAttempt } from "./attempt-runner.ts";
 import type { RateTable } from "./cost-rates.ts";
 import type { OpenTransport } from "./link-transport.ts";
 import type { ProcessSupervisor } from "./process-limits.ts";
+import type { RunningGroup } from "./process-group-run.ts";
+import { runRepoSetup } from "./repo-setup.ts";
 import { TaskLink } from "./task-link.ts";
+import type { TaskScratchDirs } from "./task-scratch-dir.ts";
 import type { WorktreeKeeper } from "./worktree-keeper.ts";
 
 export interface AttemptSessionInput {
@@ -16,8 +20,10 @@ export interface AttemptSessionInput {
   agent: string;
   server: URL;
   token: string;
-  /** The cwd of a task that names none. */
+  /** The cwd of a task that names none, when no `scratch` is given (tests). */
   workdir: string;
+  /** Per-task empty directories for tasks naming neither cwd nor repo (docs/repositories.md). */
+  scratch?: TaskScratchDirs;
   supervisor: ProcessSupervisor;
   /** Prices for CLIs that report no cost. */
   rates: RateTable;
@@ -60,6 +66,8 @@ export function startAttemptSession(input: AttemptSessionInput): AttemptSession 
   const label = `task ${assign.task_id} attempt ${assign.attempt}`;
   const program = basename(input.executor.command[0] ?? "");
   let runner: RunningAttempt | undefined;
+  /** The repository's `.agent-mesh/setup` while it runs (a cancel stops it too). */
+  let setupRun: RunningGroup | undefined;
   let lost = false;
   let aborted = false;
   let exited = false;
@@ -80,7 +88,10 @@ export function startAttemptSession(input: AttemptSessionInput): AttemptSession 
       executor: program,
       ...(resumedFrom === undefined ? {} : { resumedFrom }),
       log,
-      onCancel: (reason) => runner?.stop("cancelled", `cancelled (${reason}); stopping its process group`),
+      onCancel: (reason) => {
+        setupRun?.stop("cancelled", `cancelled (${reason}); stopping the repository's setup`);
+        runner?.stop("cancelled", `cancelled (${reason}); stopping its process group`);
+      },
       onLost: () => {
         lost = true;
         runner?.stop("cancelled", "the attempt is no longer this agent's; stopping its process group");
@@ -119,16 +130,35 @@ export function startAttemptSession(input: AttemptSessionInput): AttemptSession 
       log(`${label}: ${plan.note}`);
     }
     if (plan.resumed) log(`${label}: resuming attempt ${plan.from}'s session ${plan.sessionId}`);
-    const prepared = plan.resumed && plan.workspace !== undefined ? { ok: true as const, value: plan.workspace } : assign.cwd === undefined || keeper === undefined ? undefined : await keeper.prepare(assign, assign.cwd);
-    if (prepared !== undefined && !prepared.ok) {
-      // A bad base_ref (syntax_error), a full or read-only worktrees directory (disk_full, docs/faults.md).
-      note(prepared.error.message);
-      log(`${label}: ${prepared.error.message}`);
-      await link.finish({ exit_code: null, signal: null, duration_ms: 0, failure_class: prepared.error.failure_class, error: { code: "internal", message: prepared.error.message } });
+    const setupStarted = Date.now();
+    const prepared = plan.resumed && plan.workspace !== undefined ? { ok: true as const, value: plan.workspace } : await prepareNew(assign, keeper, (text) => link.addLine({ stream: "stderr", text, ts: Date.now() }));
+    const failSetup = async (failure: { failure_class: AttemptExit["failure_class"]; message: string }): Promise<void> => {
+      note(failure.message);
+      log(`${label}: ${failure.message.split("\n")[0] ?? ""}`);
+      await link.finish({ exit_code: null, signal: null, duration_ms: Date.now() - setupStarted, ...(failure.failure_class === undefined ? {} : { failure_class: failure.failure_class }), error: { code: "internal", message: failure.message } });
       link.close();
-      return;
+    };
+    if (prepared !== undefined && !prepared.ok) {
+      // A bad base_ref (syntax_error), a full or read-only worktrees directory (disk_full, docs/faults.md),
+      // a repository that cannot be cloned or fetched (repo_unavailable, docs/repositories.md).
+      return failSetup(prepared.error);
     }
     const workspace = prepared?.value;
+    // A new worktree runs the repository's own setup first (docs/repositories.md); a resumed one had it.
+    if (workspace?.isolation === "worktree" && !plan.resumed && keeper !== undefined) {
+      const setup = await runRepoSetup({
+        worktree: workspace.worktree,
+        timeoutS: input.executor.timeout_s,
+        supervisor: input.supervisor,
+        onLine: (stream, text) => link.addLine({ stream, text, ts: Date.now() }),
+        onStarted: (group) => (setupRun = group),
+      });
+      setupRun = undefined;
+      if (!setup.ok) {
+        await keeper.settle(workspace, assign.task_id, assign.attempt, false);
+        return failSetup({ failure_class: aborted || lost ? "cancelled" : "setup_failed", message: setup.error });
+      }
+    }
     if (workspace?.isolation === "none") note(workspace.reason);
     if (plan.resumed) {
       const where = workspace?.isolation === "worktree" ? ` in its worktree ${workspace.worktree} (now on branch ${workspace.branch}; the diff is still from ${workspace.base.slice(0, 12)})` : "";
@@ -136,7 +166,8 @@ export function startAttemptSession(input: AttemptSessionInput): AttemptSession 
     } else if (workspace?.isolation === "worktree") {
       note(`working in its own worktree ${workspace.worktree} (branch ${workspace.branch}, from ${workspace.base.slice(0, 12)}); your checkout is not touched`);
     }
-    const cwd = workspace?.cwd ?? assign.cwd ?? input.workdir;
+    // Neither cwd nor repo: a new empty directory of the task's, never the agent's own (docs/repositories.md).
+    const cwd = workspace?.cwd ?? assign.cwd ?? (input.scratch === undefined ? input.workdir : await input.scratch.forTask(assign.task_id));
     // The cap the budget granted when it let the attempt start replaces the assignment's (docs/costs.md).
     const cap: CostCap | undefined = link.cap ?? (assign.max_cost_usd === undefined ? undefined : { usd: assign.max_cost_usd, of: "assigned" });
     let pieces: string[] = [];
@@ -215,4 +246,13 @@ export function startAttemptSession(input: AttemptSessionInput): AttemptSession 
       else runner.stop("agent_lost", `agent ${input.agent} is stopping; stopping its process group`);
     },
   };
+}
+
+/** A new attempt's workspace: from the agent's mirror for a repo task, from its cwd's repository for a cwd task; none for neither. */
+async function prepareNew(assign: TaskAssign, keeper: WorktreeKeeper | undefined, onProgress: (line: string) => void): Promise<Result<Workspace, WorkspaceFault> | undefined> {
+  if (assign.repo !== undefined) {
+    if (keeper === undefined) return { ok: false, error: { failure_class: "repo_unavailable", message: `this agent has no git worktree support (git missing or older than 2.17): it cannot clone ${assign.repo}` } };
+    return keeper.prepareFromRepo({ ...assign, repo: assign.repo }, onProgress);
+  }
+  return assign.cwd === undefined || keeper === undefined ? undefined : keeper.prepare(assign, assign.cwd);
 }

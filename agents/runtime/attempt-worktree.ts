@@ -35,14 +35,19 @@ export type Workspace = WorktreeWorkspace | { isolation: "none"; cwd: string; re
  * fault of the agent's worktrees directory itself, which fails every worktree task until it is fixed.
  */
 export type WorkspaceFault = {
-  failure_class: "syntax_error" | "disk_full";
+  /** `repo_unavailable` and `setup_failed` come with repositories by URL and their setup (docs/repositories.md). */
+  failure_class: "syntax_error" | "disk_full" | "repo_unavailable" | "setup_failed";
   /** The attempt's error: what happened, where, and what to do. */
   message: string;
   /** Set when the worktrees directory itself is at fault: why, as the agent's `degraded` reason says it. */
   worktreesDir?: string;
 };
 
-export type WorkspaceRequest = { taskId: string; taskName?: string; attempt: number; tier: string; cwd: string; isolation?: Isolation; base?: string };
+/**
+ * What an attempt's workspace is made from: the task's cwd (its repository found from there), or for
+ * a task naming a repository by URL, the agent's mirror of it and the resolved base commit.
+ */
+export type WorkspaceRequest = { taskId: string; taskName?: string; attempt: number; tier: string; cwd: string; isolation?: Isolation; base?: string; mirror?: { gitDir: string; base: string; branch?: string } };
 
 type GitRun = { code: number; stdout: string; stderr: string };
 
@@ -98,6 +103,9 @@ type Located =
   | { kind: "refused"; error: string };
 
 async function locate(request: WorkspaceRequest): Promise<Located> {
+  const branch = `mesh/${refPart(request.taskName ?? request.taskId)}/${request.attempt}-${refPart(request.tier)}`;
+  // A mirror's worktree: the whole repository, at the base the mirror resolved (docs/repositories.md).
+  if (request.mirror !== undefined) return { kind: "worktree", repo: request.mirror.gitDir, prefix: "", base: request.mirror.base, branch, ...(request.mirror.branch === undefined ? {} : { targetBranch: request.mirror.branch }) };
   const isDir = (await stat(request.cwd).catch(() => undefined))?.isDirectory() === true;
   if (!isDir) return { kind: "refused", error: `the task's cwd '${request.cwd}' is not a directory on this agent; give a directory that exists on the agent's machine` };
   const inPlace = (reason: string): Located => ({ kind: "in-place", workspace: { isolation: "none", cwd: request.cwd, reason } });
@@ -112,7 +120,6 @@ async function locate(request: WorkspaceRequest): Promise<Located> {
     return inPlace(`${repo} has no commit yet: the attempt runs in place, without a worktree or a diff`);
   }
   const target = (await git(repo, ["symbolic-ref", "--short", "-q", "HEAD"])).stdout.trim();
-  const branch = `mesh/${refPart(request.taskName ?? request.taskId)}/${request.attempt}-${refPart(request.tier)}`;
   return { kind: "worktree", repo, prefix, base: resolved.stdout.trim(), branch, ...(target === "" ? {} : { targetBranch: target }) };
 }
 

@@ -1,3 +1,4 @@
+import { join } from "node:path";
 import { AgentHello, PROTOCOL_VERSION, describeIssues, type AttemptRef, type ExecutorsFile, type TaskAssign } from "../../protocol/index.ts";
 import { stderrLog, type AgentLog } from "./agent-log.ts";
 import { RateTable } from "./cost-rates.ts";
@@ -12,6 +13,7 @@ import { gitCapabilities } from "./git-capability.ts";
 import { RegistryLink, type AgentIdentity } from "./registry-link.ts";
 import { AgentCredential } from "./agent-credential.ts";
 import { WorktreeKeeper } from "./worktree-keeper.ts";
+import { TaskScratchDirs } from "./task-scratch-dir.ts";
 import type { Preflight } from "./tier-preflight.ts";
 import { serviceNotifier } from "./service-notify.ts";
 
@@ -72,7 +74,10 @@ export function startAgent(options: AgentOptions, initialExecutors: ExecutorsFil
   // Worktrees only where git can make them; without, tasks that need isolation never come here.
   // Degraded while its directory is read-only or full (docs/faults.md): a heartbeat tells the registry at once.
   const worktrees =
-    identity.capabilities?.worktree === true ? new WorktreeKeeper({ worktreesDir: options.worktreesDir, keepHours: options.keepWorktreesH, log, onHealth: () => registry.beatNow() }) : undefined;
+    identity.capabilities?.worktree === true ? new WorktreeKeeper({ worktreesDir: options.worktreesDir, mirrorsDir: join(options.stateDir, "mirrors"), keepHours: options.keepWorktreesH, log, onHealth: () => registry.beatNow() }) : undefined;
+  // Tasks naming neither cwd nor repo run in a new empty directory each, never the agent's own (docs/repositories.md).
+  const scratch = new TaskScratchDirs(join(options.stateDir, "scratch"));
+  void scratch.sweep();
   const sessions = new Map<string, { ref: AttemptRef; session: AttemptSession }>();
   const keyOf = (ref: AttemptRef): string => `${ref.task_id}#${ref.attempt}`;
   let stopping: Promise<void> | undefined;
@@ -108,6 +113,7 @@ export function startAgent(options: AgentOptions, initialExecutors: ExecutorsFil
       // The attempt's own token (issue 14): the task room takes this attempt only over a socket opened with it.
       token: assign.attempt_token ?? credential.token(),
       workdir: options.workdir,
+      scratch,
       supervisor,
       rates,
       log,
@@ -166,7 +172,10 @@ export function startAgent(options: AgentOptions, initialExecutors: ExecutorsFil
           registry.merged(merge.request_id, outcome);
         });
     },
-    onWorktreesRelease: (release) => void worktrees?.release(release.task_id, release.keep),
+    onWorktreesRelease: (release) => {
+      void worktrees?.release(release.task_id, release.keep);
+      void scratch.release(release.task_id);
+    },
     // Under systemd (Type=notify) the status line says where it stands; READY=1 went out at start.
     onRegistered: () => service.ready(`registered with ${options.server.origin} as ${options.name}`),
     worktreesBytes: () => worktrees?.diskBytes(),

@@ -16,6 +16,7 @@ import { diffFingerprint, diffPieces } from "./diff-fingerprint.ts";
 import { applyBranch, finishWorkspace, prepareWorkspace, removeWorkspace, resumeWorkspace, worktreesDiskBytes, type Workspace, type WorkspaceFault, type WorkspaceRequest } from "./attempt-worktree.ts";
 import { changedFiles, snapshotCheckout, type WorkTreeSnapshot } from "./work-tree-changes.ts";
 import { probeWorktreesDir, probeWorktreesDirNow } from "./worktree-dir-health.ts";
+import { RepoMirrors } from "./repo-mirror.ts";
 
 /** How often disk use is measured for heartbeats, and old worktrees swept. */
 const SWEEP_MS = 60_000;
@@ -39,16 +40,22 @@ export class WorktreeKeeper {
   private readonly checkouts = new Map<string, { snapshot: WorkTreeSnapshot; merges: number }>();
   /** Merges (`apply`) into each repository so far: HEAD moved by the agent's own merge is not the CLI's doing. */
   private readonly merges = new Map<string, number>();
+  /** The mirrors of repositories tasks name by URL (docs/repositories.md). */
+  readonly mirrors: RepoMirrors;
 
   constructor(
     private readonly options: {
       worktreesDir: string;
       keepHours: number;
       log: AgentLog;
+      /** Where the repositories' mirrors go (default: `mirrors` beside the worktrees directory). */
+      mirrorsDir?: string;
       /** The directory stopped or started working (its reason, or undefined): heartbeats tell the registry. */
       onHealth?: (fault: string | undefined) => void;
     },
-  ) {}
+  ) {
+    this.mirrors = new RepoMirrors({ mirrorsDir: options.mirrorsDir ?? join(options.worktreesDir, "..", "mirrors"), log: options.log });
+  }
 
   /**
    * Starts the sweeps: at once (removing what a previous run left unfinished), then every minute. The
@@ -114,6 +121,26 @@ export class WorktreeKeeper {
     return prepared;
   }
 
+  /**
+   * The workspace of a task naming its repository by URL: the agent's mirror of it, fetched once for
+   * the task (`onProgress` streams a first clone's progress), and a fresh worktree from it at the
+   * resolved base. An unknown or unreachable repository, or a base_ref not on it, is `repo_unavailable`.
+   */
+  async prepareFromRepo(assign: TaskAssign & { repo: string }, onProgress: (line: string) => void): Promise<Result<Workspace, WorkspaceFault>> {
+    const mirror = await this.mirrors.forTask(assign.task_id, assign.repo, assign.base, onProgress);
+    if (!mirror.ok) return mirror;
+    const prepared = await prepareWorkspace({ ...requestOf(assign, mirror.value.gitDir), mirror: mirror.value }, { worktreesDir: this.options.worktreesDir }).catch(
+      (error: unknown): Result<Workspace, WorkspaceFault> => ({ ok: false, error: { failure_class: "syntax_error", message: `the attempt's worktree could not be made: ${String(error)}` } }),
+    );
+    if (!prepared.ok && prepared.error.worktreesDir !== undefined) this.setFault(prepared.error.worktreesDir);
+    if (prepared.ok && prepared.value.isolation === "worktree") {
+      this.setFault(undefined);
+      // No user checkout to watch: the mirror is the agent's own.
+      this.inUse.add(prepared.value.worktree);
+    }
+    return prepared;
+  }
+
   /** Remembers the user's checkout as it is before the attempt's CLI starts (one git process). */
   private async watchCheckout(workspace: Extract<Workspace, { isolation: "worktree" }>): Promise<void> {
     this.inUse.add(workspace.worktree);
@@ -145,6 +172,7 @@ export class WorktreeKeeper {
    * which this attempt owns from now on (so `release` keeping this attempt keeps it), or why not.
    */
   async resume(assign: TaskAssign, cwd: string, from: { attempt: number; tier: string }): Promise<Result<Workspace, string>> {
+    if (assign.repo !== undefined) return this.resumeFromRepo(assign as TaskAssign & { repo: string }, from);
     let claimed: string | undefined;
     const claim = (worktree: string): boolean => {
       if (this.inUse.has(worktree)) return false;
@@ -160,6 +188,26 @@ export class WorktreeKeeper {
     // Unfinished again: should the agent die now, its next start removes the folder like any running attempt's.
     await rm(markerOf(resumed.value), { force: true });
     await this.watchCheckout(resumed.value);
+    return resumed;
+  }
+
+  /** A repo task's resume: the earlier attempt's worktree of the mirror, at the task's recorded base (no fetch: the mirror has it). */
+  private async resumeFromRepo(assign: TaskAssign & { repo: string }, from: { attempt: number; tier: string }): Promise<Result<Workspace, string>> {
+    if (assign.base === undefined) return { ok: false, error: "the task has no recorded base commit to resume from" };
+    const gitDir = this.mirrors.pathOf(assign.repo);
+    let claimed: string | undefined;
+    const claim = (worktree: string): boolean => {
+      if (this.inUse.has(worktree)) return false;
+      this.inUse.add(worktree);
+      claimed = worktree;
+      return true;
+    };
+    const resumed = await resumeWorkspace({ ...requestOf(assign, gitDir), mirror: { gitDir, base: assign.base } }, from, { worktreesDir: this.options.worktreesDir, claim });
+    if (!resumed.ok && claimed !== undefined) this.inUse.delete(claimed);
+    if (!resumed.ok || resumed.value.isolation !== "worktree") return resumed;
+    const folder = resumed.value.worktree;
+    for (const [key, entry] of this.kept) if (entry.workspace.worktree === folder) this.kept.delete(key);
+    await rm(markerOf(resumed.value), { force: true });
     return resumed;
   }
 
@@ -196,6 +244,7 @@ export class WorktreeKeeper {
 
   /** The task ended (`worktrees.release`): every kept worktree of it goes but the winner's. */
   async release(taskId: string, keep: number | undefined): Promise<void> {
+    this.mirrors.forget(taskId);
     for (const [key, entry] of this.kept) {
       if (entry.taskId !== taskId || entry.attempt === keep) continue;
       this.kept.delete(key);
@@ -292,12 +341,14 @@ async function worktreesUnder(dir: string): Promise<string[]> {
   return found;
 }
 
-/** The user's repository a worktree belongs to (its `.git` file points into `<repo>/.git/worktrees/…`). */
+/** The repository a worktree belongs to: its `.git` file points into `<repo>/.git/worktrees/…`, or a bare mirror's `<mirror>/worktrees/…`. */
 async function repoOf(worktree: string): Promise<string | undefined> {
   const pointer = await readFile(join(worktree, ".git"), "utf8").catch(() => undefined);
   const gitdir = pointer?.match(/^gitdir: (.*)$/m)?.[1]?.trim();
-  const at = gitdir?.lastIndexOf("/.git/worktrees/") ?? -1;
-  return gitdir === undefined || at < 0 ? undefined : gitdir.slice(0, at);
+  const at = gitdir?.lastIndexOf("/worktrees/") ?? -1;
+  if (gitdir === undefined || at < 0) return undefined;
+  const common = gitdir.slice(0, at);
+  return common.endsWith("/.git") ? common.slice(0, -"/.git".length) : common;
 }
 
 async function removeEmptyFolders(dir: string): Promise<void> {

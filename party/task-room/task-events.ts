@@ -138,7 +138,9 @@ export function stored(previous: TaskRecord | null, changed: TaskRecord, note: s
   const summary = summaryOf(task);
   if (previous === null || !sameListing(summaryOf(previous), summary)) effects.push({ kind: "index", summary });
   const ended = FINISHED_TASK_STATUSES.includes(task.status) && (previous === null || !FINISHED_TASK_STATUSES.includes(previous.status));
-  const agents = [...new Set(task.attempts.filter((a) => a.isolation === "worktree" && a.agent !== null).map((a) => a.agent as string))];
+  // A task with neither cwd nor repo ran in a scratch directory of each agent's, removed at its end too (docs/repositories.md).
+  const scratch = task.cwd === undefined && task.repo === undefined;
+  const agents = [...new Set(task.attempts.filter((a) => (scratch || a.isolation === "worktree") && a.agent !== null).map((a) => a.agent as string))];
   if (ended && agents.length > 0) effects.push({ kind: "ended", agents, ...(task.result === undefined ? {} : { keep: task.result.attempt }) });
   // A repo task that succeeded with `deliver` push or pr asks its result's agent to deliver (docs/delivery.md).
   const delivery = ended ? deliveryRequestOf(task) : undefined;

@@ -108,7 +108,7 @@ describe("the task actor: attempts", () => {
   it("succeeds on a clean exit: stores, closes the attempt, settles its cost, and dispatches nothing", () => {
     const { state, last } = drive([run(1), exit(1, { cost_usd: 0.25 })], queued());
     expect(state.task?.status).toBe("succeeded");
-    expect(kinds(last.effects)).toEqual(["store", "index", "send", "unhold", "settle"]);
+    expect(kinds(last.effects)).toEqual(["store", "index", "ended", "send", "unhold", "settle"]);
     expect(last.effects.find((e) => e.kind === "settle")).toMatchObject({ attempt: { n: 1, cost_usd: 0.25 } });
   });
 
@@ -162,14 +162,14 @@ describe("the task actor: cancel races", () => {
   it("tells a connected agent to stop, and settles when its exit arrives after the cancel", () => {
     const cancelled = drive([{ type: "cancel", held: [1] }], running());
     expect(cancelled.state.task?.status).toBe("cancelled");
-    expect(kinds(cancelled.last.effects)).toEqual(["store", "index", "cancel-attempt"]);
+    expect(kinds(cancelled.last.effects)).toEqual(["store", "index", "ended", "cancel-attempt"]);
     const late = drive([exit(1, { exit_code: null, signal: "SIGTERM", cost_usd: 0.1 })], cancelled.state);
     expect(late.state.task?.status).toBe("cancelled");
     expect(late.last.effects.find((e) => e.kind === "settle")).toMatchObject({ attempt: { n: 1, status: "cancelled", cost_usd: 0.1 } });
   });
 
   it("settles at once an attempt whose agent is not connected, and withdraws one still waiting", () => {
-    expect(kinds(drive([{ type: "cancel", held: [] }], running()).last.effects)).toEqual(["store", "index", "settle"]);
+    expect(kinds(drive([{ type: "cancel", held: [] }], running()).last.effects)).toEqual(["store", "index", "ended", "settle"]);
     const queued = drive([{ type: "create", command: create() }, admitted()]).state;
     expect(kinds(drive([{ type: "cancel", held: [] }], queued).last.effects)).toEqual(["store", "index", "settle", "withdraw"]);
   });
