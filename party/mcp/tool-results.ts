@@ -1,5 +1,5 @@
 import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
-import type { DiffStat, ErrorBody, TaskView, TaskWaiting } from "../../protocol/index.ts";
+import type { Delivery, DiffStat, ErrorBody, TaskView, TaskWaiting } from "../../protocol/index.ts";
 
 /** How many output characters a task's text summary quotes. */
 const SUMMARY_OUTPUT_CHARS = 2000;
@@ -18,11 +18,20 @@ export function taskResult(task: TaskView, note?: string): CallToolResult {
     `tokens ${task.tokens.input} in / ${task.tokens.output} out · $${task.cost_usd.toFixed(4)} · ${(task.latency_ms / 1000).toFixed(1)} s`,
     ...(task.error ? [`error ${task.error.code}: ${task.error.message}`] : []),
     ...(task.result?.branch ? [`result: attempt ${task.result.attempt} on branch ${task.result.branch} (${task.result.commit?.slice(0, 12)} from ${task.result.base?.slice(0, 12)})${task.result.diff_stat ? `, ${statText(task.result.diff_stat)}` : ""}; see it with the diff tool, merge it with apply`] : []),
-    ...(task.applied ? [`applied: the checkout is at ${task.applied.commit.slice(0, 12)}`] : []),
+    ...(task.delivery ? [deliveryText(task.delivery)] : []),
+    ...(task.applied ? [`applied: ${task.repo === undefined ? "the checkout" : "the remote's base branch"} is at ${task.applied.commit.slice(0, 12)}`] : []),
     ...(task.output ? [`output:\n${task.output.slice(-SUMMARY_OUTPUT_CHARS)}`] : []),
     `watch live: ${task.watch_url}`,
   ];
   return { content: [{ type: "text", text: lines.join("\n") }], structuredContent: task };
+}
+
+/** Where a repo task's result was delivered (docs/delivery.md): the pushed branch and the pull request, or why not. */
+function deliveryText(delivery: Delivery): string {
+  const pushed = delivery.remote_branch === undefined ? "" : `pushed branch ${delivery.remote_branch}${delivery.pushed_commit === undefined ? "" : ` (${delivery.pushed_commit.slice(0, 12)})`}`;
+  const pr = delivery.pr_url === undefined ? "" : `; draft pull request ${delivery.pr_url}`;
+  const error = delivery.error === undefined ? "" : `${pushed === "" ? "" : "; "}not delivered (${delivery.error.code}): ${delivery.error.message}`;
+  return `delivery (${delivery.mode}): ${pushed}${pr}${error}`;
 }
 
 /** What a queued task waits for, in words (INTERFACES.md "Scheduling"). */

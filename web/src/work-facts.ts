@@ -39,7 +39,22 @@ export function resultText(task: TaskRecord): string {
 }
 
 export function appliedText(task: TaskRecord): string | null {
-  return task.applied === undefined ? null : `applied ${new Date(task.applied.at).toLocaleString()}: the checkout is at ${shortSha(task.applied.commit)}`;
+  const where = task.repo === undefined ? "the checkout" : "the remote's base branch";
+  return task.applied === undefined ? null : `applied ${new Date(task.applied.at).toLocaleString()}: ${where} is at ${shortSha(task.applied.commit)}`;
+}
+
+/**
+ * Where a repo task's result went (docs/delivery.md): the pushed branch, the pull request's address
+ * (http(s) only, so a link is never a script), or why not; null for a task that delivers nothing.
+ */
+export function deliveryFacts(task: TaskRecord): { text: string; prUrl?: string } | null {
+  if (task.repo === undefined || task.deliver === undefined || task.deliver === "none" || task.status !== "succeeded") return null;
+  const delivery = task.delivery;
+  if (delivery === undefined) return { text: task.result?.commit === undefined ? "nothing to deliver: the result changed nothing" : `delivering: pushing ${task.result.branch ?? "the result's branch"}${task.deliver === "pr" ? ", then a draft pull request" : ""}…` };
+  const pushed = delivery.remote_branch === undefined ? "" : `pushed ${delivery.remote_branch}${delivery.pushed_commit === undefined ? "" : ` (${shortSha(delivery.pushed_commit)})`}`;
+  if (delivery.error !== undefined) return { text: `${pushed === "" ? "" : `${pushed} · `}not delivered (${delivery.error.code}): ${delivery.error.message}` };
+  const prUrl = delivery.pr_url !== undefined && /^https?:\/\//.test(delivery.pr_url) ? delivery.pr_url : undefined;
+  return { text: pushed, ...(prUrl === undefined ? {} : { prUrl }) };
 }
 
 /** Whether the apply button may be pressed, and if not, why (shown beside it). */
@@ -47,6 +62,7 @@ export function applyAvailability(task: TaskRecord): { enabled: boolean; note: s
   if (task.applied !== undefined) return { enabled: false, note: "already applied" };
   if (task.status !== "succeeded") return { enabled: false, note: `apply is possible once the task succeeds (it is ${task.status.replace("_", " ")})` };
   if (task.result?.commit === undefined) return { enabled: false, note: "the result has no commit (it changed nothing or ran in place): nothing to apply" };
+  if (task.repo !== undefined) return { enabled: true, note: `merges ${task.result.branch ?? "the result's branch"} into the base branch on the remote (the agent pushes it)` };
   return { enabled: true, note: `merges ${task.result.branch ?? "the result's branch"} into the branch your checkout had at the base` };
 }
 

@@ -6,13 +6,15 @@ import { callApi, taskPath } from "./api-request.ts";
 import { DiffView } from "./diff-view.ts";
 import { el } from "./element.ts";
 import { workAttemptRow } from "./work-attempt-row.ts";
-import { appliedReplyText, appliedText, applyAvailability, refusalText, resultText, unreachableText } from "./work-facts.ts";
+import { appliedReplyText, appliedText, applyAvailability, deliveryFacts, refusalText, resultText, unreachableText } from "./work-facts.ts";
 
 export class WorkPanel {
   readonly element: HTMLElement;
   private readonly result: HTMLParagraphElement;
   private readonly consensus: HTMLElement;
   private readonly applied: HTMLParagraphElement;
+  /** A repo task's pushed branch and pull request link (docs/delivery.md). */
+  private readonly delivery: HTMLParagraphElement;
   private readonly attempts: HTMLElement;
   /** Absent for a read-only link. */
   private readonly apply: { button: HTMLButtonElement; note: HTMLSpanElement } | null;
@@ -32,6 +34,7 @@ export class WorkPanel {
     this.result = el("p", { class: "work-result", testid: "work-result" });
     this.consensus = el("div", { class: "work-consensus", testid: "work-consensus" });
     this.applied = el("p", { class: "work-applied", testid: "work-applied" });
+    this.delivery = el("p", { class: "work-delivery", testid: "work-delivery" });
     this.attempts = el("div", { class: "work-attempts", testid: "work-attempts" });
     this.applyOutcome = el("p", { class: "work-apply-outcome", testid: "work-apply-outcome", attrs: { role: "status" } });
     const actions: HTMLElement[] = [];
@@ -44,7 +47,7 @@ export class WorkPanel {
       actions.push(el("div", { class: "work-actions" }, button, " ", note), this.applyOutcome);
     } else this.apply = null;
     this.diff = new DiffView(taskId, token);
-    this.element = el("section", { class: "work", testid: "work" }, el("h3", { text: "Work" }), this.result, this.consensus, this.applied, ...actions, this.attempts, this.diff.element);
+    this.element = el("section", { class: "work", testid: "work" }, el("h3", { text: "Work" }), this.result, this.delivery, this.consensus, this.applied, ...actions, this.attempts, this.diff.element);
     this.element.hidden = true;
   }
 
@@ -56,6 +59,10 @@ export class WorkPanel {
     if (this.element.hidden) return;
     this.result.textContent = resultText(task);
     this.consensus.replaceChildren(...(task.consensus === undefined ? [] : [el("span", { text: `consensus picked attempt ${task.consensus.winner}:` }), el("ul", {}, ...task.consensus.reasons.map((reason) => el("li", { text: reason })))]));
+    const delivery = deliveryFacts(task);
+    this.delivery.hidden = delivery === null;
+    const prLink = delivery?.prUrl === undefined ? [] : [" · ", el("a", { text: "draft pull request", title: delivery.prUrl, testid: "work-pr-link", attrs: { href: delivery.prUrl, target: "_blank", rel: "noopener noreferrer" } })];
+    this.delivery.replaceChildren(...(delivery === null ? [] : [delivery.text, ...prLink]));
     const applied = appliedText(task);
     this.applied.hidden = applied === null;
     this.applied.textContent = applied ?? "";
