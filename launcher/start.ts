@@ -107,6 +107,7 @@ let taskPart = "";
 if (!values["no-demo-task"]) {
   demoRepo = makeDemoRepo();
   // The acceptance check leaves evidence on the attempt (command, exit code, output) for the page to show.
+  // Always a cwd: a task naming neither cwd nor repo would run in an empty scratch directory (docs/repositories.md).
   const where = demoRepo === undefined ? {} : { cwd: demoRepo, acceptance: { command: "grep -n 'status: 4' src/router.ts", allowed_paths: ["src", "test"] } };
   const task = (await api("/api/tasks", { method: "POST", body: { instruction: "Add input validation to the router and cover it with tests", agent: agentName, ...where } })) as { task_id: string };
   taskPart = `task=${task.task_id}&`;
@@ -128,14 +129,16 @@ Add the mesh to Claude Code:
 
 Create another task:
   set -a; . ${relative(PROJECT_ROOT, secretsFile)}; set +a
-  curl -s -X POST ${server.url}/api/tasks -H "authorization: Bearer $MESH_ORCHESTRATOR_TOKEN" -d '{"instruction":"hello"}'
+  curl -s -X POST ${server.url}/api/tasks -H "authorization: Bearer $MESH_ORCHESTRATOR_TOKEN" -d '{"instruction":"hello","cwd":"${demoRepo ?? "/path/to/a/checkout"}"}'
+  (or "repo":"https://github.com/you/project.git" instead of cwd: the agent clones it with its own git credentials)
 
 Ctrl-C stops the server and the agent.`);
 
 /**
  * A throwaway git repository for the demo task, outside the project, so its attempt runs in a
  * worktree and its result is a diff on the task page (README "Work isolation"). The `.mesh-demo`
- * marker lets the demo CLI edit it. Without a working git the demo task runs without a cwd.
+ * marker lets the demo CLI edit it. Without a working git the folder is still the demo task's cwd
+ * (it runs there in place, without a diff): never the agent's own directory.
  */
 function makeDemoRepo(): string | undefined {
   const dir = mkdtempSync(join(tmpdir(), "mesh-demo-repo-"));
@@ -150,9 +153,9 @@ function makeDemoRepo(): string | undefined {
     git("commit", "-qm", "demo: a router without validation");
     return dir;
   } catch (error) {
-    rmSync(dir, { recursive: true, force: true });
-    console.log(`  (no demo repository: git failed: ${error instanceof Error ? error.message.split("\n")[0] : String(error)}; the demo task runs without a cwd, so it has no diff. Install git to see one.)`);
-    return undefined;
+    rmSync(join(dir, ".git"), { recursive: true, force: true });
+    console.log(`  (no demo repository: git failed: ${error instanceof Error ? error.message.split("\n")[0] : String(error)}; the demo task runs in place in ${dir}, so it has no diff. Install git to see one.)`);
+    return dir;
   }
 }
 

@@ -54,7 +54,7 @@ Runs coding CLIs for an agent mesh. The token comes from the environment: MESH_A
                         (default: agents/vm/executors.json or agents/mac/executors.json)
   --name <name>         unique agent name (default: this host's name)
   --capacity <n>        attempts run at once, 1-64 (default 1)
-  --workdir <dir>       cwd of tasks that name none (default: the current directory)
+  --workdir <dir>       unused: a task naming neither cwd nor repo runs in a new empty directory under the state directory
   --rates <file>        prices per model for CLIs that report no cost (see agents/README.md)
   --memory-mb <n>       memory limit for each child, in MB; 0 = none (default ${DEFAULT_LIMITS.memoryMb})
   --max-procs <n>       processes per run; 0 = none (default ${DEFAULT_LIMITS.maxProcs}; needs systemd or --run-as)

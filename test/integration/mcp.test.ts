@@ -92,7 +92,11 @@ describe("MCP over Streamable HTTP", () => {
     expect(Object.keys(byName.get("execute")?.inputSchema.properties ?? {})).toEqual(expect.arrayContaining(["priority", "after", "queue_timeout_s", "kind"]));
     expect(byName.get("execute")?.inputSchema.required).toEqual(["instruction"]);
     expect(Object.keys(byName.get("execute")?.inputSchema.properties ?? {})).toEqual(expect.arrayContaining(["instruction", "executor", "cwd", "agent", "acceptance", "wait_s"]));
-    expect(byName.get("dispatch")?.inputSchema.required).toEqual(expect.arrayContaining(["name", "prompt", "cwd"]));
+    // cwd is optional since a task may name its repository by URL instead (docs/repositories.md).
+    expect(byName.get("dispatch")?.inputSchema.required).toEqual(["name", "prompt"]);
+    for (const name of ["execute", "dispatch"]) expect(Object.keys(byName.get(name)?.inputSchema.properties ?? {}), name).toEqual(expect.arrayContaining(["repo", "base_ref", "deliver"]));
+    const planTask = (byName.get("plan")?.inputSchema.properties?.tasks as { items?: { properties?: Record<string, unknown> } } | undefined)?.items?.properties ?? {};
+    expect(Object.keys(planTask)).toEqual(expect.arrayContaining(["repo", "base_ref", "deliver"]));
     expect(Object.keys(byName.get("logs")?.inputSchema.properties ?? {})).toEqual(expect.arrayContaining(["name", "task_id", "since_seq", "limit"]));
   });
 
