@@ -2,6 +2,7 @@
 // names, one sync per task, the lock serializing writers (and taking over a dead process's lock
 // file), and a mirrors directory that cannot be made failing disk_full.
 import { execFileSync } from "node:child_process";
+import { randomBytes } from "node:crypto";
 import { mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -73,6 +74,34 @@ describe("syncing a mirror", () => {
     const synced = await mirrors.forTask("T1", url, undefined, () => {});
     expect(synced).toMatchObject({ ok: false, error: { failure_class: "disk_full" } });
     expect(synced.ok ? "" : synced.error.message).toContain(blocked);
+  });
+
+  // A real full disk: a 1 MiB tmpfs (needs root, as in the CI container; skipped where mount is refused).
+  const tmpfs = temp("mirrors-tmpfs-");
+  const mounted = (() => {
+    try {
+      execFileSync("mount", ["-t", "tmpfs", "-o", "size=1m", "tmpfs", tmpfs], { stdio: "ignore" });
+      return true;
+    } catch {
+      return false;
+    }
+  })();
+  afterAll(() => {
+    if (mounted) execFileSync("umount", [tmpfs]);
+  });
+  it.skipIf(!mounted)("fails disk_full when the disk fills while cloning, and leaves no half-made mirror", async () => {
+    const { url, bare } = origin();
+    const work = temp("mirror-big-");
+    git(work, "clone", "-q", bare, ".");
+    writeFileSync(join(work, "big.bin"), randomBytes(4 * 1024 * 1024));
+    git(work, "add", ".");
+    git(work, "commit", "-qm", "big");
+    git(work, "push", "-q", "origin", "HEAD:main");
+    const mirrors = new RepoMirrors({ mirrorsDir: join(tmpfs, "mirrors"), log: () => {} });
+    const synced = await mirrors.forTask("T1", url, undefined, () => {});
+    expect(synced).toMatchObject({ ok: false, error: { failure_class: "disk_full" } });
+    expect(synced.ok ? "" : synced.error.message).toMatch(/mirrors is full \(.*No space left on device\)/);
+    expect(readdirSync(join(mirrors.pathOf(url), ".."))).toEqual([]);
   });
 
   it("fails repo_unavailable naming the URL for a repository that does not exist", async () => {
