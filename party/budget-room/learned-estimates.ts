@@ -11,7 +11,7 @@ export const LEARNED_SAMPLES = 20;
 const pairKey = (tier: ExecutorTier, executor: string): string => `${tier} ${executor}`;
 
 /** Failures whose cost says nothing of what the tier costs: the attempt never ran, or ran cut short by the mesh. */
-const NOT_A_RUN: ReadonlySet<string> = new Set(["agent_lost", "no_agent", "disk_full", "dependency_failed", "cancelled"]);
+const NOT_A_RUN: ReadonlySet<string> = new Set(["agent_lost", "no_agent", "disk_full", "dependency_failed", "cancelled", "repo_unavailable", "setup_failed"]);
 
 /**
  * Whether a settled attempt's cost is a real run's: it reached an agent, ended on its own (succeeded
