@@ -68,6 +68,8 @@ export function startAttemptSession(input: AttemptSessionInput): AttemptSession 
   let runner: RunningAttempt | undefined;
   /** The repository's `.agent-mesh/setup` while it runs (a cancel stops it too). */
   let setupRun: RunningGroup | undefined;
+  /** A cancel that came before the CLI started (while the repository was cloned or set up): why. */
+  let cancelledBeforeRun: string | undefined;
   let lost = false;
   let aborted = false;
   let exited = false;
@@ -89,6 +91,7 @@ export function startAttemptSession(input: AttemptSessionInput): AttemptSession 
       ...(resumedFrom === undefined ? {} : { resumedFrom }),
       log,
       onCancel: (reason) => {
+        if (runner === undefined) cancelledBeforeRun = `cancelled (${reason}) before the CLI started`;
         setupRun?.stop("cancelled", `cancelled (${reason}); stopping the repository's setup`);
         runner?.stop("cancelled", `cancelled (${reason}); stopping its process group`);
       },
@@ -156,8 +159,15 @@ export function startAttemptSession(input: AttemptSessionInput): AttemptSession 
       setupRun = undefined;
       if (!setup.ok) {
         await keeper.settle(workspace, assign.task_id, assign.attempt, false);
-        return failSetup({ failure_class: aborted || lost ? "cancelled" : "setup_failed", message: setup.error });
+        return failSetup({ failure_class: aborted || lost || cancelledBeforeRun !== undefined ? "cancelled" : "setup_failed", message: setup.error });
       }
+    }
+    // Cancelled, lost or stopping while the repository was cloned or set up: the CLI never starts.
+    if (!plan.resumed && (cancelledBeforeRun !== undefined || aborted || lost)) {
+      if (workspace?.isolation === "worktree") await keeper?.settle(workspace, assign.task_id, assign.attempt, false);
+      if (cancelledBeforeRun !== undefined && !aborted && !lost) return failSetup({ failure_class: "cancelled", message: cancelledBeforeRun });
+      link.close();
+      return;
     }
     if (workspace?.isolation === "none") note(workspace.reason);
     if (plan.resumed) {

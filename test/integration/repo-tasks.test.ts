@@ -150,6 +150,18 @@ describe("tasks on a repository by URL", () => {
     expect(await logText(failed.task_id)).not.toMatch(/deepseek: cwd=/);
   }, 60_000);
 
+  it("stops a setup that is cancelled, and never starts the CLI", async () => {
+    bareRepo(root.root, "iota", { ...FILES, ".agent-mesh/setup": "#!/bin/sh\necho installing\nsleep 30\n" });
+    const task = await create({ instruction: "x", executor: "gemini-flash", repo: daemon.url("iota") });
+    await waitFor("the setup to run", async () => /installing/.test(await logText(task.task_id)), 30_000);
+    expect((await mesh.api(`/api/tasks/${task.task_id}/cancel`, { method: "POST" })).status).toBe(200);
+    const ended = await mesh.finished(task.task_id, 20_000);
+    expect(ended.status).toBe("cancelled");
+    const attempt = await waitFor("the attempt to end", async () => (await mesh.task(task.task_id)).attempts.find((a) => a.status !== "running" && a.status !== "dispatched"), 20_000);
+    expect(attempt.status).toBe("cancelled");
+    expect(await logText(task.task_id)).not.toMatch(/flash: cwd=/);
+  }, 60_000);
+
   it("runs two tasks of one repository at once on one agent, sharing its mirror", async () => {
     bareRepo(root.root, "theta", FILES);
     const [a, b] = await Promise.all([create({ instruction: "a", executor: "deepseek", repo: daemon.url("theta") }), create({ instruction: "b", executor: "deepseek", repo: daemon.url("theta") })]);
