@@ -144,6 +144,11 @@ export function startAttemptSession(input: AttemptSessionInput): AttemptSession 
     if (prepared !== undefined && !prepared.ok) {
       // A bad base_ref (syntax_error), a full or read-only worktrees directory (disk_full, docs/faults.md),
       // a repository that cannot be cloned or fetched (repo_unavailable, docs/repositories.md).
+      // A stopping agent ended its clone: not the repository's fault; the registry requeues the attempt.
+      if (aborted || lost) {
+        link.close();
+        return;
+      }
       return failSetup(prepared.error);
     }
     const workspace = prepared?.value;

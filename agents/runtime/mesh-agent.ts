@@ -14,6 +14,7 @@ import { RegistryLink, type AgentIdentity } from "./registry-link.ts";
 import { AgentCredential } from "./agent-credential.ts";
 import { WorktreeKeeper } from "./worktree-keeper.ts";
 import { TaskScratchDirs } from "./task-scratch-dir.ts";
+import { stopNetworkGit } from "./repo-mirror.ts";
 import type { Preflight } from "./tier-preflight.ts";
 import { serviceNotifier } from "./service-notify.ts";
 
@@ -130,6 +131,8 @@ export function startAgent(options: AgentOptions, initialExecutors: ExecutorsFil
     stopping ??= (async () => {
       service.stop();
       for (const { session } of sessions.values()) session.abort();
+      // A clone of a large repository may take long: it is ended, not waited for (docs/repositories.md).
+      stopNetworkGit();
       await Promise.all([...sessions.values()].map(({ session }) => session.done));
       registry.close();
       worktrees?.stop();

@@ -5,7 +5,7 @@
 // Credentials are the agent's own: git's credential helper, the SSH agent, `gh`'s login; git is
 // never let ask on a terminal. A mirror that is no longer a git directory, or whose fetch reports
 // corruption, is moved aside and cloned again.
-import { spawn } from "node:child_process";
+import { spawn, type ChildProcess } from "node:child_process";
 import { createHash, randomBytes } from "node:crypto";
 import { mkdir, rename, rm, stat } from "node:fs/promises";
 import { dirname, join } from "node:path";
@@ -29,6 +29,14 @@ export type MirrorFault = { failure_class: "repo_unavailable" | "disk_full"; mes
 export type MirrorBase = { gitDir: string; base: string; branch?: string };
 
 type GitRun = { code: number; stderr: string; stdout: string };
+
+/** Clones and fetches running now: a stopping agent ends them (`stopNetworkGit`) instead of waiting up to an hour. */
+const networkChildren = new Set<ChildProcess>();
+
+/** Ends every clone and fetch this process runs (the agent is stopping); their attempts fail and are requeued as lost. */
+export function stopNetworkGit(): void {
+  for (const child of networkChildren) child.kill("SIGTERM");
+}
 
 /** The mirror's folder for a URL: `<host>[_<port>]/<path>.git`, each part reduced to safe characters (plus a hash of the URL when that changed anything). */
 export function mirrorPathOf(mirrorsDir: string, url: string): string {
@@ -57,6 +65,7 @@ function git(cwd: string, args: readonly string[], options: { timeoutMs?: number
     let pending = "";
     const child = spawn("git", ["-c", "core.hooksPath=/dev/null", "-c", "safe.directory=*", ...args], { cwd, env: gitEnvironment(), stdio: ["ignore", "pipe", "pipe"] });
     const timer = setTimeout(() => child.kill("SIGKILL"), options.timeoutMs ?? LOCAL_TIMEOUT_MS);
+    if (options.onLine !== undefined) networkChildren.add(child);
     child.stdout.on("data", (chunk: Buffer) => void (stdout += chunk.toString("utf8")));
     child.stderr.on("data", (chunk: Buffer) => {
       const text = pending + chunk.toString("utf8");
@@ -70,6 +79,7 @@ function git(cwd: string, args: readonly string[], options: { timeoutMs?: number
     });
     const finish = (code: number, extra = ""): void => {
       clearTimeout(timer);
+      networkChildren.delete(child);
       if (pending.trim() !== "") options.onLine?.(pending);
       resolve({ code, stdout, stderr: `${stderr}${pending}${extra}` });
     };
