@@ -7,8 +7,8 @@
 // corruption, is moved aside and cloned again.
 import { spawn, type ChildProcess } from "node:child_process";
 import { createHash, randomBytes } from "node:crypto";
-import { mkdir, rename, rm, stat } from "node:fs/promises";
-import { dirname, join } from "node:path";
+import { mkdir, readdir, rename, rm, stat } from "node:fs/promises";
+import { basename, dirname, join } from "node:path";
 import { redactRepoUrl, repoUrlParts, type Result } from "../../protocol/index.ts";
 import { withMirrorLock } from "./mirror-lock.ts";
 import { diskFaultInGitOutput } from "./worktree-dir-health.ts";
@@ -187,6 +187,16 @@ export class RepoMirrors {
 
   /** `git clone --bare` into a temporary folder, its branches moved under `refs/remotes/origin/`, then renamed into place. */
   private async clone(url: string, dir: string, onProgress: (line: string) => void): Promise<Result<string, MirrorFault>> {
+    // Under the mirror's lock nobody else clones it: a half-made clone or a moved-aside mirror beside it is a dead run's.
+    const base = basename(dir);
+    for (const name of await readdir(dirname(dir)).catch(() => [])) {
+      const rest = name.startsWith(base) ? name.slice(base.length) : "";
+      const partialLeft = /^\.partial-\d+-[0-9a-f]{8}$/.test(rest);
+      if (!partialLeft && !/^\.broken-\d+$/.test(rest)) continue;
+      const removed = rm(join(dirname(dir), name), { recursive: true, force: true }).catch(() => undefined);
+      // A moved-aside mirror may be large: it goes in the background, as moveAside does.
+      if (partialLeft) await removed;
+    }
     const partial = `${dir}.partial-${process.pid}-${randomBytes(4).toString("hex")}`;
     const progress = throttled(onProgress);
     this.report(onProgress, `cloning ${redactRepoUrl(url)} into the agent's mirror ${dir} (first use of this repository here)`);

@@ -3,7 +3,7 @@
 // file), and a mirrors directory that cannot be made failing disk_full.
 import { execFileSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
@@ -64,6 +64,17 @@ describe("syncing a mirror", () => {
     expect(await mirrors.forTask("T2", url, head.slice(0, 12), () => {})).toMatchObject({ ok: true, value: { base: head } });
     const missing = await mirrors.forTask("T3", url, "nope", () => {});
     expect(missing).toMatchObject({ ok: false, error: { failure_class: "repo_unavailable" } });
+  });
+
+  it("removes a dead run's half-made clone of the same mirror before cloning, and nothing else beside it", async () => {
+    const { url } = origin();
+    const mirrors = new RepoMirrors({ mirrorsDir: temp("mirrors-"), log: () => {} });
+    const dir = mirrors.pathOf(url);
+    mkdirSync(`${dir}.partial-123-0badcafe`, { recursive: true });
+    mkdirSync(`${dir}.partial-keep.git`, { recursive: true });
+    mkdirSync(join(dir, "..", "other.git"), { recursive: true });
+    expect((await mirrors.forTask("T1", url, undefined, () => {})).ok).toBe(true);
+    expect(readdirSync(join(dir, "..")).sort()).toEqual(["other.git", "r.git", "r.git.partial-keep.git"]);
   });
 
   it("fails disk_full, naming the directory, when the mirrors directory cannot be made", async () => {
