@@ -91,13 +91,21 @@ export async function startGitDaemon(root: string): Promise<GitServer> {
   };
 }
 
-/** `git http-backend` as CGI behind node:http on a free loopback port: smart HTTP, pushes allowed. */
-export async function startSmartHttp(root: string): Promise<GitServer> {
+/**
+ * `git http-backend` as CGI behind node:http on a free loopback port: smart HTTP, pushes allowed.
+ * `basicAuth` ("user:password"): every request without those credentials gets 401, as a private
+ * repository answers a client without (or with wrong) credentials.
+ */
+export async function startSmartHttp(root: string, options: { basicAuth?: string } = {}): Promise<GitServer> {
   const port = await freePort();
   const lines: string[] = [];
   const server: Server = createServer((request, response) => {
     const url = new URL(request.url ?? "/", `http://127.0.0.1:${port}`);
     lines.push(`${request.method ?? "GET"} ${url.pathname}${url.search}`);
+    if (options.basicAuth !== undefined && request.headers.authorization !== `Basic ${Buffer.from(options.basicAuth).toString("base64")}`) {
+      response.writeHead(401, { "www-authenticate": 'Basic realm="git"' }).end("credentials required\n");
+      return;
+    }
     const cgi = spawn("git", ["http-backend"], {
       env: {
         PATH: process.env.PATH,

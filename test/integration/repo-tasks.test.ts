@@ -1,6 +1,7 @@
 // Repositories by URL (docs/repositories.md) on a real server with real agents and real git servers
 // on loopback: git://, smart HTTP and file:// clones into the agent's mirror, one fetch per task
-// whatever its attempts, the repository's setup, the failures (repo_unavailable, setup_failed), a
+// whatever its attempts, the repository's setup, the failures (repo_unavailable: missing, unreachable,
+// refusing credentials, a missing ref; setup_failed), a
 // damaged mirror cloned again, two tasks of one repository at once, and the scratch directory of a
 // task naming neither cwd nor repo.
 import { existsSync, readdirSync, rmSync } from "node:fs";
@@ -100,6 +101,20 @@ describe("tasks on a repository by URL", () => {
     expect(missing.attempts.length).toBe(1);
     expect(missing.attempts[0]?.failure_class).toBe("repo_unavailable");
     expect(missing.error?.message).toContain(daemon.url("no-such-repo"));
+
+    // A closed port (unreachable), and a server that wants credentials the agent does not have: git never waits on a prompt.
+    const closed = await mesh.finished((await create({ instruction: "x", repo: "git://127.0.0.1:1/nothing.git" })).task_id);
+    expect(closed.attempts.map((a) => a.failure_class)).toEqual(["repo_unavailable"]);
+    expect(closed.error?.message).toMatch(/^could not clone git:\/\/127\.0\.0\.1:1\/nothing\.git \(git: .*\)\. Check the URL/);
+    bareRepo(root.root, "private", FILES);
+    const locked = await startSmartHttp(root.root, { basicAuth: "someone:secret" });
+    try {
+      const denied = await mesh.finished((await create({ instruction: "x", repo: locked.url("private") })).task_id);
+      expect(denied.attempts.map((a) => a.failure_class)).toEqual(["repo_unavailable"]);
+      expect(denied.error?.message).toContain(locked.url("private"));
+    } finally {
+      await locked.stop();
+    }
 
     bareRepo(root.root, "delta", FILES);
     const noRef = await mesh.finished((await create({ instruction: "x", repo: daemon.url("delta"), base_ref: "no-such-branch" })).task_id);
