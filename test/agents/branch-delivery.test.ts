@@ -8,14 +8,15 @@ import { deliverBranch, pushCommit } from "../../agents/runtime/branch-delivery.
 import { repoSlugOf } from "../../agents/runtime/pull-request.ts";
 import { applyToRemote } from "../../agents/runtime/remote-apply.ts";
 import { DeliveryOutcome } from "../../protocol/index.ts";
-import { attemptCommit, fakeGh, git, gitDaemon, lsRemote, refuseEverything, remoteAndMirror, removeAll, tempDir } from "./delivery-remotes.ts";
+import { startGitDaemon } from "../integration/git-servers.ts";
+import { attemptCommit, fakeGh, git, lsRemote, refuseEverything, remoteAndMirror, removeAll, tempDir } from "./delivery-remotes.ts";
 
 const made: string[] = [];
-const stops: Array<() => void> = [];
+const stops: Array<() => Promise<void>> = [];
 const originalPath = process.env.PATH;
-afterEach(() => {
+afterEach(async () => {
   process.env.PATH = originalPath;
-  for (const stop of stops.splice(0)) stop();
+  for (const stop of stops.splice(0)) await stop();
   removeAll(made);
 });
 
@@ -39,9 +40,9 @@ describe("pushing an attempt's branch", () => {
 
   it("pushes over git daemon on loopback", async () => {
     const { root, mirror } = setUp();
-    const daemon = await gitDaemon(root);
-    stops.push(daemon.stop);
-    const url = daemon.url("project.git");
+    const daemon = await startGitDaemon(root);
+    stops.push(() => daemon.stop());
+    const url = daemon.url("project");
     const sha = attemptCommit(mirror, root, BRANCH, "b.txt", "new\n");
     const outcome = await deliverBranch({ task_id: "01T", attempt: 1, mode: "push", repo: url, source: mirror, commit: sha, remote_branch: BRANCH });
     expect(outcome).toEqual({ ok: true, remote_branch: BRANCH, pushed_commit: sha });

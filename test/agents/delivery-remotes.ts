@@ -1,8 +1,7 @@
-// Real remotes for the delivery tests (docs/delivery.md): bare repositories on disk, served over
-// `file://` and by `git daemon` on loopback, and a fake `gh` that records its arguments.
-import { execFileSync, spawn, type ChildProcess } from "node:child_process";
+// Real remotes for the delivery tests (docs/delivery.md): bare repositories on disk (served over
+// `file://`, or by test/integration/git-servers.ts's `git daemon`), and a fake `gh` that records its arguments.
+import { execFileSync } from "node:child_process";
 import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
@@ -51,45 +50,6 @@ export function refuseEverything(bare: string, words: string): void {
   const hook = join(bare, "hooks", "pre-receive");
   writeFileSync(hook, `#!/bin/sh\necho "${words}" >&2\nexit 1\n`);
   chmodSync(hook, 0o755);
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === "object" && address !== null ? address.port : 0));
-    });
-  });
-}
-
-/** `git daemon` serving `base` (pushes allowed) on a loopback port; `stop` ends its process group. */
-export async function gitDaemon(base: string): Promise<{ url: (name: string) => string; stop: () => void }> {
-  const port = await freePort();
-  const child: ChildProcess = spawn("git", ["daemon", "--reuseaddr", "--export-all", "--enable=receive-pack", `--base-path=${base}`, "--listen=127.0.0.1", `--port=${port}`, base], { detached: true, stdio: "ignore" });
-  const stop = (): void => {
-    if (child.pid !== undefined && child.exitCode === null) {
-      try {
-        process.kill(-child.pid, "SIGTERM");
-      } catch {
-        // already gone
-      }
-    }
-  };
-  const url = (name: string): string => `git://127.0.0.1:${port}/${name}`;
-  for (let tries = 0; tries < 100; tries++) {
-    try {
-      execFileSync("git", ["ls-remote", url("probe-that-is-not-there.git")], { stdio: "pipe", timeout: 5000 });
-      break;
-    } catch (error) {
-      // The daemon answers "access denied or repository not exported" (exit 128) once it listens.
-      const stderr = String((error as { stderr?: unknown }).stderr ?? "");
-      if (!/Connection refused|unable to connect/i.test(stderr)) break;
-    }
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  return { url, stop };
 }
 
 /** A fake `gh` in its own directory: records its arguments (one per line) to `args.txt` and prints a PR URL, or fails. */
