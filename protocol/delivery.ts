@@ -79,3 +79,10 @@ export type DeliveryRequest = z.infer<typeof DeliveryRequest>;
 /** The registry's answer to `delivery.request`: the agent's outcome (or `agent_offline`). */
 export const DeliveryReply = z.object({ outcome: DeliveryOutcome });
 export type DeliveryReply = z.infer<typeof DeliveryReply>;
+
+/**
+ * Registry → task room: a delivery's outcome that came later than the `delivery.request`'s answer
+ * (the agent was offline then and has come back); recorded like that answer.
+ */
+export const TaskDelivered = z.object({ type: z.literal("task.delivered"), attempt: z.number().int().positive(), mode: z.enum(["push", "pr"]), outcome: DeliveryOutcome });
+export type TaskDelivered = z.infer<typeof TaskDelivered>;

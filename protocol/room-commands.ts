@@ -5,7 +5,7 @@ import { AgentRecord } from "./agent-record.ts";
 import { ApplyOutcome, TaskApply, TaskAssign } from "./agent-wire.ts";
 import { BaseRef, Isolation } from "./isolation.ts";
 import { DeliverMode, RepoUrl } from "./repository.ts";
-import { DeliveryRequest } from "./delivery.ts";
+import { DeliveryRequest, TaskDelivered } from "./delivery.ts";
 import { BudgetHalted } from "./budget.ts";
 import { ExecutorTier } from "./ladder.ts";
 import { AgentSelector, LogLine, TaskRecord, TaskRouting, TaskStatus, TaskWaiting } from "./task.ts";
@@ -109,7 +109,7 @@ export const AttemptUnserved = z.object({
 });
 export type AttemptUnserved = z.infer<typeof AttemptUnserved>;
 
-export const TaskCommand = z.discriminatedUnion("type", [TaskCreate, TaskCancel, AttemptLost, TaskResolve, TaskApplyCommand, TaskWatch, TaskDependency, AttemptUnserved, BudgetHalted]);
+export const TaskCommand = z.discriminatedUnion("type", [TaskCreate, TaskCancel, AttemptLost, TaskResolve, TaskApplyCommand, TaskWatch, TaskDependency, AttemptUnserved, BudgetHalted, TaskDelivered]);
 export type TaskCommand = z.infer<typeof TaskCommand>;
 
 /**

@@ -23,7 +23,7 @@ import { errorResponse, json } from "../http/responses.ts";
 import { LiveSockets } from "../live-sockets.ts";
 import { PEER_QUERY, askRoom, sendToTask } from "../room-peers.ts";
 import { readSecrets, type Caller } from "../auth/credentials.ts";
-import { applyCalls, deliveryCalls } from "./agent-calls.ts";
+import { AgentRequests } from "./agent-requests.ts";
 import { queueView } from "./dispatch-queue.ts";
 import { FloodGuard, FLOOD_CLOSE_CODE } from "../limits/flood-guard.ts";
 import {
@@ -81,7 +81,14 @@ export default class AgentRegistryRoom implements Party.Server {
   /** Open sockets: role, and for agents the name it said hello with. Sends go through these socket objects, never `getConnection` (live-sockets.ts). */
   private readonly sessions = new LiveSockets<{ role: SocketRole; agent?: string; peer?: true; caller?: Caller }>();
   private delivering = false;
-  private readonly calls = { apply: applyCalls(), delivery: deliveryCalls() };
+  private readonly requests = new AgentRequests({
+    connected: (agent) => this.state.connected.has(agent),
+    send: (agent, message) => this.sendToAgent(agent, message),
+    toTask: (taskId, message) => {
+      const secrets = readSecrets(this.room.env);
+      return this.parties === null || "code" in secrets ? Promise.resolve() : sendToTask(this.parties, secrets.orchestratorToken, taskId, message);
+    },
+  });
   private readonly guards = new WeakMap<Party.Connection, FloodGuard>();
   private dashboardTimer: ReturnType<typeof setTimeout> | null = null;
   /**
@@ -147,7 +154,7 @@ export default class AgentRegistryRoom implements Party.Server {
     // A stale socket's close (an older socket under the same id) changes nothing.
     const session = this.sessions.remove(connection);
     if (session?.agent === undefined) return;
-    if (this.state.connected.get(session.agent) === connection.id) for (const calls of Object.values(this.calls)) calls.dropAgent(session.agent);
+    if (this.state.connected.get(session.agent) === connection.id) this.requests.dropAgent(session.agent);
     await this.run({ type: "disconnected", agent: session.agent, connectionId: connection.id });
   }
 
@@ -173,6 +180,7 @@ export default class AgentRegistryRoom implements Party.Server {
       if (identity === null) return connection.close(CloseCode.forbidden, "no agent credential");
       session.agent = message.name;
       await this.run({ type: "hello", hello: message, connectionId: connection.id, identity });
+      if (this.state.connected.get(message.name) === connection.id) this.requests.reconnected(message.name);
       return;
     }
     const name = session.agent;
@@ -180,8 +188,8 @@ export default class AgentRegistryRoom implements Party.Server {
       return send(connection, { type: "error", code: "hello_required", message: "send agent.hello before anything else", in_reply_to: message.type });
     }
     if (message.type === "agent.heartbeat") await this.run({ type: "heartbeat", agent: name, running: message.running, ...(message.worktrees_bytes === undefined ? {} : { worktreesBytes: message.worktrees_bytes }), ...(message.degraded === undefined ? {} : { degraded: message.degraded }) });
-    else if (message.type === "branch.merged") this.calls.apply.answer(name, message.request_id, message.outcome);
-    else if (message.type === "branch.delivered") this.calls.delivery.answer(name, message.request_id, message.outcome);
+    else if (message.type === "branch.merged") this.requests.answerApply(name, message.request_id, message.outcome);
+    else if (message.type === "branch.delivered") this.requests.answerDelivery(name, message.request_id, message.outcome);
     else await this.run({ type: "released", agent: name, taskId: message.task_id, attempt: message.attempt });
   }
 
@@ -206,7 +214,7 @@ export default class AgentRegistryRoom implements Party.Server {
     if (!body.ok) return errorResponse(body.error.code, body.error.message);
     const command = body.value;
     if (command.type === "apply.request") return this.apply(command);
-    if (command.type === "delivery.request") return this.deliver(command);
+    if (command.type === "delivery.request") return json({ outcome: await this.requests.deliver(command) });
     if (command.type === "task.ended") {
       // Best effort: an agent not connected now cleans up after its keep time (agents/README.md).
       for (const agent of command.agents) this.sendToAgent(agent, { type: "worktrees.release", task_id: command.task_id, ...(command.keep === undefined ? {} : { keep: command.keep }) });
@@ -236,19 +244,8 @@ export default class AgentRegistryRoom implements Party.Server {
 
   /** Asks the agent that ran an attempt to merge its branch into the user's checkout, and waits for its answer. */
   private async apply(request: ApplyRequest): Promise<Response> {
-    if (!this.state.connected.has(request.agent)) return errorResponse("agent_offline", `agent ${request.agent} ran attempt ${request.attempt} and is not connected now; start it again, then apply`);
-    const call = this.calls.apply.open(request.agent);
-    const { type: _type, agent, ...fields } = request;
-    this.sendToAgent(agent, { type: "branch.merge", request_id: call.requestId, ...fields });
-    return json({ outcome: await call.outcome });
-  }
-
-  /** Asks the agent holding a result to push it, or open its pull request (docs/delivery.md); one not connected is `agent_offline`. */
-  private async deliver({ type: _type, agent, ...fields }: Extract<RegistryCommand, { type: "delivery.request" }>): Promise<Response> {
-    if (!this.state.connected.has(agent)) return json({ outcome: { ok: false, code: "agent_offline", message: `agent ${agent} holds the result and is not connected now; start it again to deliver` } });
-    const call = this.calls.delivery.open(agent);
-    this.sendToAgent(agent, { type: "branch.deliver", request_id: call.requestId, ...fields });
-    return json({ outcome: await call.outcome });
+    const outcome = await this.requests.apply(request);
+    return outcome === null ? errorResponse("agent_offline", `agent ${request.agent} ran attempt ${request.attempt} and is not connected now; start it again, then apply`) : json({ outcome });
   }
 
   private sendToAgent(agent: string, message: RegistryToAgent): void {

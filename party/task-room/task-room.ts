@@ -159,6 +159,7 @@ export default class TaskRoom implements Party.Server {
     if (command.type === "budget.halted") return reply(await this.run({ type: "halted", attempt: command.attempt, message: command.message }));
     if (command.type === "task.watch") return reply(await this.run({ type: "watch", dependent: command.dependent }));
     if (command.type === "task.dependency") return reply(await this.run({ type: "dependency", news: command }));
+    if (command.type === "task.delivered") return reply(await this.run({ type: "delivered", attempt: command.attempt, mode: command.mode, outcome: { ok: true, value: command.outcome } }));
     if (command.type === "task.apply") return reply(await this.run({ type: "apply", ...(command.attempt === undefined ? {} : { attempt: command.attempt }) }));
     if (command.type === "task.resolve") return reply(await this.run({ type: "resolve", command: { decision: command.decision, ...(command.guidance === undefined ? {} : { guidance: command.guidance }), ...(command.executor === undefined ? {} : { executor: command.executor }) } }));
     const held = (this.actor.task?.attempts ?? []).filter((a) => this.holderConnection(a.n) !== undefined).map((a) => a.n);
