@@ -126,7 +126,10 @@ if (plan.sections.has("heartbeats")) {
   ]);
 }
 if (plan.sections.has("worktree") && plan.worktreeSamples > 0) {
-  await measured(rows, "worktree", { name: "worktree overhead per attempt", goal: `median < ${GOAL.worktreeMedianMs} ms` }, async () => [worktreeRow(await measureWorktreeOverhead(plan.worktreeSamples))]);
+  await measured(rows, "worktree", { name: "worktree overhead per attempt", goal: `median < ${GOAL.worktreeMedianMs} ms` }, async () => [
+    worktreeRow(await measureWorktreeOverhead(plan.worktreeSamples, "cold", plan.worktreeFiles)),
+    worktreeRow(await measureWorktreeOverhead(plan.worktreeSamples, "warm", plan.worktreeFiles)),
+  ]);
 }
 const table = ROW_ORDER.flatMap((section) => rows[section] ?? []);
 console.log(`\n${renderTable(table)}\n`);

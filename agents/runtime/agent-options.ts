@@ -5,6 +5,7 @@ import { parseArgs } from "node:util";
 import { AGENT_NAME_PATTERN, AgentHello } from "../../protocol/index.ts";
 import { DEFAULT_LIMITS, type LimitSettings } from "./process-limits.ts";
 import { CREDENTIAL_FILE, readCredential } from "./agent-credential.ts";
+import { WARM_WORKTREES_DEFAULT, WARM_WORKTREES_MAX } from "./warm-worktree-pool.ts";
 
 export type AgentKind = "vm" | "mac";
 
@@ -31,6 +32,8 @@ export interface AgentOptions {
   worktreesDir: string;
   /** Hours a winning attempt's worktree stays for inspection when it is not applied (`--keep-worktrees-h`). */
   keepWorktreesH: number;
+  /** Spare worktrees kept per repository for the next attempt (`--warm-worktrees`; 0 turns them off). */
+  warmWorktrees: number;
 }
 
 /** What an entry point may fill in when its flag is absent. */
@@ -63,6 +66,8 @@ Runs coding CLIs for an agent mesh. The token comes from the environment: MESH_A
   --state-dir <dir>     what the agent keeps between runs (default ~/.agent-mesh/<name>)
   --worktrees <dir>     where attempts' git worktrees live (default <state dir>/worktrees)
   --keep-worktrees-h <n>  hours a winner's worktree stays when not applied (default 24)
+  --warm-worktrees <n>  spare worktrees kept per repository so the next attempt's checkout
+                        writes only what changed, 0-${WARM_WORKTREES_MAX}; 0 = none (default ${WARM_WORKTREES_DEFAULT})
   --config <file>       a JSON file with any of these settings by flag name, e.g.
                         {"kind": "vm", "server": "http://mesh:1999", "capacity": 2};
                         flags given on the command line win; paths are relative to the file
@@ -82,6 +87,7 @@ export const AGENT_FLAGS = {
   "state-dir": { type: "string" },
   worktrees: { type: "string" },
   "keep-worktrees-h": { type: "string" },
+  "warm-worktrees": { type: "string" },
   "memory-mb": { type: "string" },
   "max-procs": { type: "string" },
   "cpu-s": { type: "string" },
@@ -198,6 +204,8 @@ export function parseAgentOptions(argv: readonly string[], env: NodeJS.ProcessEn
   const worktreesDir = resolve(text("worktrees") ?? join(stateDir, "worktrees"));
   const keepText = text("keep-worktrees-h") ?? "24";
   if (!/^\d{1,6}(\.\d+)?$/.test(keepText)) return error(`--keep-worktrees-h '${keepText}' must be a number of hours, e.g. 24`);
+  const warmText = text("warm-worktrees") ?? String(WARM_WORKTREES_DEFAULT);
+  if (!/^\d{1,3}$/.test(warmText) || Number(warmText) > WARM_WORKTREES_MAX) return error(`--warm-worktrees '${warmText}' must be a whole number from 0 to ${WARM_WORKTREES_MAX} (0 turns spare worktrees off)`);
 
   const token = env.MESH_AGENT_TOKEN;
   const enrolled = readCredential(join(stateDir, CREDENTIAL_FILE), server, name) !== undefined;
@@ -219,6 +227,7 @@ export function parseAgentOptions(argv: readonly string[], env: NodeJS.ProcessEn
       stateDir,
       worktreesDir,
       keepWorktreesH: Number(keepText),
+      warmWorktrees: Number(warmText),
       ...(ratesPath === undefined ? {} : { ratesPath: resolve(ratesPath) }),
     },
   };

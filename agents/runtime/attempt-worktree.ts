@@ -49,7 +49,19 @@ export type WorkspaceFault = {
  */
 export type WorkspaceRequest = { taskId: string; taskName?: string; attempt: number; tier: string; cwd: string; isolation?: Isolation; base?: string; mirror?: { gitDir: string; base: string; branch?: string } };
 
-type GitRun = { code: number; stdout: string; stderr: string };
+export type GitRun = { code: number; stdout: string; stderr: string };
+
+/**
+ * Spare worktrees of a repository, kept warm for the next attempt (docs/repositories.md "Warm
+ * worktrees"): `take` puts one at `worktree` on `branch` at `base` and says whether it could.
+ */
+export type SpareWorktrees = { take(repo: string, worktree: string, branch: string, base: string): Promise<boolean> };
+
+/**
+ * Settings of a first checkout: parallel checkout (writing the files is most of an attempt's
+ * overhead on a large repository; git < 2.32 ignores it), index version 4 and the untracked cache.
+ */
+export const MANY_FILES_SETTINGS = ["-c", "checkout.workers=0", "-c", "feature.manyFiles=true"];
 
 /**
  * Variables that would point git at another repository, index or object store than cwd's (set, say,
@@ -68,7 +80,8 @@ function gitEnvironment(): NodeJS.ProcessEnv {
   return env;
 }
 
-function git(cwd: string, args: readonly string[]): Promise<GitRun> {
+/** One git call with the mesh's settings; never throws (a failure is a non-zero code). */
+export function git(cwd: string, args: readonly string[]): Promise<GitRun> {
   return new Promise((resolve) => {
     // A folder that is gone (a deleted repository) must fail like any git error, never throw.
     try {
@@ -90,10 +103,14 @@ function refPart(text: string): string {
   return text.replace(/[^A-Za-z0-9._-]/g, "-").replace(/\.{2,}/g, ".").replace(/^[.-]+|[.]+$/g, "").replace(/\.lock$/i, "-lock") || "task";
 }
 
-/** Where an attempt's worktree goes: per repository (its name and a hash of its path), per task, per attempt. */
+/** A repository's folder name under the worktrees directory: its name and a hash of its path. */
+export function repoKey(repo: string): string {
+  return `${refPart(basename(repo))}-${createHash("sha256").update(repo).digest("hex").slice(0, 8)}`;
+}
+
+/** Where an attempt's worktree goes: per repository, per task, per attempt. */
 export function worktreePath(worktreesDir: string, repo: string, taskId: string, attempt: number, tier: string): string {
-  const key = `${refPart(basename(repo))}-${createHash("sha256").update(repo).digest("hex").slice(0, 8)}`;
-  return join(worktreesDir, key, refPart(taskId), `${attempt}-${refPart(tier)}`);
+  return join(worktreesDir, repoKey(repo), refPart(taskId), `${attempt}-${refPart(tier)}`);
 }
 
 /** Where a request's worktree comes from: its repository, the cwd's place in it, the base; or in place, or refused. */
@@ -129,7 +146,7 @@ function workspaceAt(located: Extract<Located, { kind: "worktree" }>, worktree: 
 }
 
 /** The attempt's workspace: a fresh worktree at the task's base, or its cwd in place (and why). */
-export async function prepareWorkspace(request: WorkspaceRequest, options: { worktreesDir: string }): Promise<Result<Workspace, WorkspaceFault>> {
+export async function prepareWorkspace(request: WorkspaceRequest, options: { worktreesDir: string; spares?: SpareWorktrees }): Promise<Result<Workspace, WorkspaceFault>> {
   const located = await locate(request);
   if (located.kind === "refused") return { ok: false, error: { failure_class: "syntax_error", message: located.error } };
   if (located.kind === "in-place") return { ok: true, value: located.workspace };
@@ -148,8 +165,9 @@ export async function prepareWorkspace(request: WorkspaceRequest, options: { wor
     const fault = dirFaultOf(dir, error);
     return { ok: false, error: { failure_class: fault === undefined ? "syntax_error" : "disk_full", message: fault?.message ?? `the attempt's worktree ${worktree} could not be made: ${String(error)}`, ...(fault === undefined ? {} : { worktreesDir: fault.message }) } };
   }
-  // Parallel checkout: writing the files is most of an attempt's overhead on a large repository (git < 2.32 ignores it).
-  const added = await git(repo, ["-c", "checkout.workers=0", "worktree", "add", "-q", "-f", "-B", branch, worktree, base]);
+  // A warm spare writes only the files that differ; a damaged one was dropped and the miss makes a new one.
+  if (options.spares !== undefined && (await options.spares.take(repo, worktree, branch, base))) return { ok: true, value: workspaceAt(located, worktree) };
+  const added = await git(repo, [...MANY_FILES_SETTINGS, "worktree", "add", "-q", "-f", "-B", branch, worktree, base]);
   if (added.code === 0) return { ok: true, value: workspaceAt(located, worktree) };
   const said = added.stderr.trim().slice(0, 500);
   // Full now (the checkout took the last of it)? The directory's own fault, which later tasks would meet too.
@@ -224,7 +242,7 @@ export function cutAtFileBoundary(diff: string, maxBytes: number): { text: strin
   return { text: at < 0 ? "" : head.slice(0, at + 1), truncated: true };
 }
 
-async function removeWorktree(repo: string, worktree: string): Promise<void> {
+export async function removeWorktree(repo: string, worktree: string): Promise<void> {
   await git(repo, ["worktree", "remove", "--force", worktree]);
   await rm(worktree, { recursive: true, force: true });
   await git(repo, ["worktree", "prune"]);

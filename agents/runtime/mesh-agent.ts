@@ -75,7 +75,7 @@ export function startAgent(options: AgentOptions, initialExecutors: ExecutorsFil
   // Worktrees only where git can make them; without, tasks that need isolation never come here.
   // Degraded while its directory is read-only or full (docs/faults.md): a heartbeat tells the registry at once.
   const worktrees =
-    identity.capabilities?.worktree === true ? new WorktreeKeeper({ worktreesDir: options.worktreesDir, mirrorsDir: join(options.stateDir, "mirrors"), keepHours: options.keepWorktreesH, log, onHealth: () => registry.beatNow() }) : undefined;
+    identity.capabilities?.worktree === true ? new WorktreeKeeper({ worktreesDir: options.worktreesDir, mirrorsDir: join(options.stateDir, "mirrors"), keepHours: options.keepWorktreesH, warmWorktrees: options.warmWorktrees, log, onHealth: () => registry.beatNow() }) : undefined;
   // Tasks naming neither cwd nor repo run in a new empty directory each, never the agent's own (docs/repositories.md).
   const scratch = new TaskScratchDirs(join(options.stateDir, "scratch"));
   void scratch.sweep();

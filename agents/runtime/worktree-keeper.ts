@@ -17,6 +17,7 @@ import { applyBranch, finishWorkspace, prepareWorkspace, removeWorkspace, resume
 import { changedFiles, snapshotCheckout, type WorkTreeSnapshot } from "./work-tree-changes.ts";
 import { probeWorktreesDir, probeWorktreesDirNow } from "./worktree-dir-health.ts";
 import { RepoMirrors } from "./repo-mirror.ts";
+import { repoOf, WARM_FOLDER, WARM_WORKTREES_DEFAULT, WarmWorktreePool } from "./warm-worktree-pool.ts";
 
 /** How often disk use is measured for heartbeats, and old worktrees swept. */
 const SWEEP_MS = 60_000;
@@ -42,6 +43,8 @@ export class WorktreeKeeper {
   private readonly merges = new Map<string, number>();
   /** The mirrors of repositories tasks name by URL (docs/repositories.md). */
   readonly mirrors: RepoMirrors;
+  /** Spare worktrees per repository, for the next attempt (docs/repositories.md "Warm worktrees"). */
+  readonly pool: WarmWorktreePool;
 
   constructor(
     private readonly options: {
@@ -52,9 +55,12 @@ export class WorktreeKeeper {
       mirrorsDir?: string;
       /** The directory stopped or started working (its reason, or undefined): heartbeats tell the registry. */
       onHealth?: (fault: string | undefined) => void;
+      /** Spare worktrees kept per repository (`--warm-worktrees`; 0: none). */
+      warmWorktrees?: number;
     },
   ) {
     this.mirrors = new RepoMirrors({ mirrorsDir: options.mirrorsDir ?? join(options.worktreesDir, "..", "mirrors"), log: options.log });
+    this.pool = new WarmWorktreePool({ worktreesDir: options.worktreesDir, size: options.warmWorktrees ?? WARM_WORKTREES_DEFAULT, eagerReset: true, log: options.log });
   }
 
   /**
@@ -110,7 +116,7 @@ export class WorktreeKeeper {
    * do, and degrades the agent until the directory works again; a worktree made there ends it.
    */
   async prepare(assign: TaskAssign, cwd: string): Promise<Result<Workspace, WorkspaceFault>> {
-    const prepared = await prepareWorkspace(requestOf(assign, cwd), { worktreesDir: this.options.worktreesDir }).catch(
+    const prepared = await prepareWorkspace(requestOf(assign, cwd), { worktreesDir: this.options.worktreesDir, spares: this.pool }).catch(
       (error: unknown): Result<Workspace, WorkspaceFault> => ({ ok: false, error: { failure_class: "syntax_error", message: `the attempt's worktree could not be made: ${String(error)}` } }),
     );
     if (!prepared.ok && prepared.error.worktreesDir !== undefined) this.setFault(prepared.error.worktreesDir);
@@ -129,7 +135,7 @@ export class WorktreeKeeper {
   async prepareFromRepo(assign: TaskAssign & { repo: string }, onProgress: (line: string) => void): Promise<Result<Workspace, WorkspaceFault>> {
     const mirror = await this.mirrors.forTask(assign.task_id, assign.repo, assign.base, onProgress);
     if (!mirror.ok) return mirror;
-    const prepared = await prepareWorkspace({ ...requestOf(assign, mirror.value.gitDir), mirror: mirror.value }, { worktreesDir: this.options.worktreesDir }).catch(
+    const prepared = await prepareWorkspace({ ...requestOf(assign, mirror.value.gitDir), mirror: mirror.value }, { worktreesDir: this.options.worktreesDir, spares: this.pool }).catch(
       (error: unknown): Result<Workspace, WorkspaceFault> => ({ ok: false, error: { failure_class: "syntax_error", message: `the attempt's worktree could not be made: ${String(error)}` } }),
     );
     if (!prepared.ok && prepared.error.worktreesDir !== undefined) this.setFault(prepared.error.worktreesDir);
@@ -266,10 +272,16 @@ export class WorktreeKeeper {
     return { ok: true, commit: merged.value.commit, fast_forward: merged.value.fastForward, already_applied: merged.value.alreadyApplied };
   }
 
-  async remove(workspace: Extract<Workspace, { isolation: "worktree" }>): Promise<void> {
+  /**
+   * The attempt's worktree is no longer needed (never a kept one: callers take it out of `kept`
+   * first): it goes back to its repository's pool of spares, or is removed when the pool is full.
+   * `recycle: false` removes it anyway (a dead run's attempt, in whatever state it was left).
+   */
+  async remove(workspace: Extract<Workspace, { isolation: "worktree" }>, recycle = true): Promise<void> {
     this.inUse.delete(workspace.worktree);
     this.checkouts.delete(workspace.worktree);
-    await removeWorkspace(workspace).catch((error: unknown) => this.options.log(`could not remove worktree ${workspace.worktree}: ${String(error)}`));
+    const released = recycle ? this.pool.give(workspace.repo, workspace.worktree) : removeWorkspace(workspace);
+    await released.catch((error: unknown) => this.options.log(`could not remove worktree ${workspace.worktree}: ${String(error)}`));
     await rm(markerOf(workspace), { force: true });
   }
 
@@ -285,7 +297,9 @@ export class WorktreeKeeper {
       this.kept.delete(key);
       await this.remove(entry.workspace);
     }
+    await this.pool.sweep(keepMs);
     if (atStart) {
+      await this.pool.adopt();
       for (const worktree of await worktreesUnder(dir)) {
         if (this.inUse.has(worktree)) continue;
         const marker = await readFile(`${worktree}.done`, "utf8").catch(() => undefined);
@@ -302,7 +316,7 @@ export class WorktreeKeeper {
           continue;
         }
         if (repo === undefined) await rm(worktree, { recursive: true, force: true });
-        else await this.remove({ isolation: "worktree", repo, worktree, cwd: worktree, branch: "", base: "" });
+        else await this.remove({ isolation: "worktree", repo, worktree, cwd: worktree, branch: "", base: "" }, false);
         this.options.log(`removed the worktree ${worktree}: ${finishedAt === undefined ? "its attempt did not finish" : "past its keep time"}`);
       }
       await removeEmptyFolders(dir);
@@ -327,10 +341,11 @@ function markerOf(workspace: Extract<Workspace, { isolation: "worktree" }>): str
   return `${workspace.worktree}.done`;
 }
 
-/** Worktree folders: two levels below the repo keys. */
+/** Worktree folders: two levels below the repo keys (the pool's folder is not one: docs/repositories.md). */
 async function worktreesUnder(dir: string): Promise<string[]> {
   const found: string[] = [];
   for (const repoKey of await readdir(dir).catch(() => [])) {
+    if (repoKey === WARM_FOLDER) continue;
     for (const task of await readdir(join(dir, repoKey)).catch(() => [])) {
       for (const attempt of await readdir(join(dir, repoKey, task)).catch(() => [])) {
         const path = join(dir, repoKey, task, attempt);
@@ -341,18 +356,9 @@ async function worktreesUnder(dir: string): Promise<string[]> {
   return found;
 }
 
-/** The repository a worktree belongs to: its `.git` file points into `<repo>/.git/worktrees/…`, or a bare mirror's `<mirror>/worktrees/…`. */
-async function repoOf(worktree: string): Promise<string | undefined> {
-  const pointer = await readFile(join(worktree, ".git"), "utf8").catch(() => undefined);
-  const gitdir = pointer?.match(/^gitdir: (.*)$/m)?.[1]?.trim();
-  const at = gitdir?.lastIndexOf("/worktrees/") ?? -1;
-  if (gitdir === undefined || at < 0) return undefined;
-  const common = gitdir.slice(0, at);
-  return common.endsWith("/.git") ? common.slice(0, -"/.git".length) : common;
-}
-
 async function removeEmptyFolders(dir: string): Promise<void> {
   for (const repoKey of await readdir(dir).catch(() => [])) {
+    if (repoKey === WARM_FOLDER) continue;
     for (const task of await readdir(join(dir, repoKey)).catch(() => [])) {
       if ((await readdir(join(dir, repoKey, task)).catch(() => ["x"])).length === 0) await rm(join(dir, repoKey, task), { recursive: true, force: true });
     }
