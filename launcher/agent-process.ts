@@ -21,7 +21,8 @@ export const BUILT_AGENT = join(PROJECT_ROOT, "dist/mesh-agent.js");
 
 /**
  * Starts a real agent process (the built agent, plain Node) in its own process group, the same
- * program `npm run agent` runs. Stop it with `stopGroup`.
+ * program `npm run agent` runs. Stop it with `stopGroup`. No V8 flags here: the bundle sets its own
+ * heap policy as it loads (docs/memory.md), so this agent holds what a user's agent holds.
  */
 export function startAgentProcess(options: AgentProcessOptions): ChildProcess {
   const args = [BUILT_AGENT, "--kind", options.kind, "--server", options.server, "--name", options.name, "--executors", options.executorsFile];

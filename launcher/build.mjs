@@ -28,21 +28,25 @@ const common = {
   logLevel: "warning",
 };
 
+// The agent is one file with its dependencies inside: loading ~130 modules of zod, ws and
+// partysocket one by one held ~10 MiB more of an idle agent's memory (64 → 51 MiB measured).
+// Whitespace and syntax are minified (the source stays in memory); names are kept for stack traces.
+const agentBundle = {
+  ...common,
+  minifyWhitespace: true,
+  minifySyntax: true,
+  // ws loads these optional native modules with require() when they are installed.
+  external: ["bufferutil", "utf-8-validate"],
+  // The bundled CommonJS (ws) calls require() for Node's modules and bufferutil; ESM has none.
+  banner: { js: 'import { createRequire as __meshCreateRequire } from "node:module"; const require = __meshCreateRequire(import.meta.url);' },
+};
+
 const withTestFleet = process.argv.includes("--with-test-fleet");
 const builds = await Promise.all([
-  // The agent is one file with its dependencies inside: loading ~130 modules of zod, ws and
-  // partysocket one by one held ~10 MiB more of an idle agent's memory (64 → 51 MiB measured).
-  // Whitespace and syntax are minified (the source stays in memory); names are kept for stack traces.
-  build({
-    ...common,
-    entryPoints: { ...AGENT_ENTRIES, ...(withTestFleet ? TEST_ENTRIES : {}) },
-    minifyWhitespace: true,
-    minifySyntax: true,
-    // ws loads these optional native modules with require() when they are installed.
-    external: ["bufferutil", "utf-8-validate"],
-    // The bundled CommonJS (ws) calls require() for Node's modules and bufferutil; ESM has none.
-    banner: { js: 'import { createRequire as __meshCreateRequire } from "node:module"; const require = __meshCreateRequire(import.meta.url);' },
-  }),
+  // The agent's heap policy runs before any other module of it, whoever starts it (docs/memory.md).
+  // Not in the test fleet: hundreds of agents in one process are a load test, not an idle agent.
+  build({ ...agentBundle, entryPoints: AGENT_ENTRIES, inject: ["agents/runtime/heap-policy.ts"] }),
+  ...(withTestFleet ? [build({ ...agentBundle, entryPoints: TEST_ENTRIES })] : []),
   // The bridge and the launcher load their dependencies from node_modules as they are.
   build({ ...common, entryPoints: TOOL_ENTRIES, packages: "external" }),
 ]);
