@@ -216,7 +216,8 @@ export async function finishWorkspace(workspace: WorktreeWorkspace, options: { t
   const added = await git(worktree, ["add", "-A"]);
   if (added.code !== 0) return { ok: false, error: `git add failed in ${worktree}: ${added.stderr.trim().slice(0, 500)}` };
   if ((await git(worktree, ["diff", "--cached", "--quiet"])).code !== 0) {
-    const committed = await git(worktree, [...meshIdentity(options.tier), "commit", "-q", "--no-verify", "-m", `agent-mesh: ${workspace.branch}`]);
+    // No auto maintenance after the attempt's commit (a process more per attempt): the mirror's fetch or the user's own git runs it.
+    const committed = await git(worktree, [...meshIdentity(options.tier), "-c", "maintenance.auto=false", "commit", "-q", "--no-verify", "-m", `agent-mesh: ${workspace.branch}`]);
     if (committed.code !== 0) return { ok: false, error: `git commit failed in ${worktree}: ${committed.stderr.trim().slice(0, 500)}` };
   }
   const head = (await git(worktree, ["rev-parse", "HEAD"])).stdout.trim();

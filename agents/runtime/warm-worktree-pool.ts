@@ -44,6 +44,11 @@ export class WarmWorktreePool implements SpareWorktrees {
     return this.spares.get(repo)?.length ?? 0;
   }
 
+  /** Resolves once every parked spare's background reset has finished. */
+  async idle(): Promise<void> {
+    await Promise.all([...this.spares.values()].flat().map((spare) => spare.reset));
+  }
+
   /** Puts a spare of `repo` at `worktree` on `branch` at `base`: true on a hit, false when none could be (nothing is left at `worktree`). */
   async take(repo: string, worktree: string, branch: string, base: string): Promise<boolean> {
     for (let spare = this.spares.get(repo)?.pop(); spare !== undefined; spare = this.spares.get(repo)?.pop()) {
@@ -56,15 +61,15 @@ export class WarmWorktreePool implements SpareWorktrees {
   private async place(spare: Spare, worktree: string, branch: string, base: string): Promise<boolean> {
     // An eager reset still running finishes first: two gits must not write one index at once.
     await spare.reset;
-    await git(spare.repo, ["worktree", "unlock", spare.path]);
     // Moving checks the folder is still this repository's worktree (its .git points back): a deleted
-    // or foreign folder fails here, before any checkout could reach another repository.
-    const moved = await git(spare.repo, ["worktree", "move", spare.path, worktree]);
+    // or foreign folder fails here, before any checkout could reach another repository. Twice forced:
+    // a locked worktree moves only so; the lock goes while the files are switched.
+    const moved = await git(spare.repo, ["worktree", "move", "-f", "-f", spare.path, worktree]);
     if (moved.code !== 0) {
       await drop(spare.repo, spare.path);
       return false;
     }
-    const switched = await git(worktree, [...MANY_FILES_SETTINGS, "checkout", "-f", "-q", "-B", branch, base]);
+    const [switched] = await Promise.all([git(worktree, [...MANY_FILES_SETTINGS, "checkout", "-f", "-q", "-B", branch, base]), git(spare.repo, ["worktree", "unlock", worktree])]);
     // After an eager reset nothing untracked is left but what a straggling process wrote since: clean anyway.
     const cleaned = switched.code === 0 && (await git(worktree, ["clean", "-ffdxq"])).code === 0;
     if (cleaned) return true;
@@ -83,7 +88,7 @@ export class WarmWorktreePool implements SpareWorktrees {
         () => this.park(repo, worktree, path),
         () => false,
       );
-      if (!parked) await removeWorktree(repo, (await exists(path)) ? path : worktree);
+      if (!parked) await drop(repo, (await exists(path)) ? path : worktree);
     } finally {
       this.parking.set(repo, (this.parking.get(repo) ?? 1) - 1);
     }
@@ -93,8 +98,8 @@ export class WarmWorktreePool implements SpareWorktrees {
     if ((await git(repo, ["worktree", "move", worktree, path])).code !== 0) return false;
     // Detached, it no longer holds the attempt's branch, which stays with its commit (delivery, apply).
     // update-ref, not checkout --detach: HEAD alone is written, no index refresh over every file.
-    if ((await git(path, ["update-ref", "--no-deref", "HEAD", "HEAD"])).code !== 0) return false;
-    if ((await git(repo, ["worktree", "lock", "--reason", WARM_LOCK_REASON, path])).code !== 0) return false;
+    const [detached, locked] = await Promise.all([git(path, ["update-ref", "--no-deref", "HEAD", "HEAD"]), git(repo, ["worktree", "lock", "--reason", WARM_LOCK_REASON, path])]);
+    if (detached.code !== 0 || locked.code !== 0) return false;
     const reset = this.options.eagerReset === true ? resetInPlace(path) : Promise.resolve(false);
     this.add({ repo, path, parkedAt: Date.now(), reset });
     return true;

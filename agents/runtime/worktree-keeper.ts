@@ -6,7 +6,9 @@
 // older than --keep-worktrees-h. An attempt that resumes an earlier one's session takes over that
 // one's folder: from then on the folder is the new attempt's, in memory and in the marker beside
 // each finished worktree ("<finished at>\n<attempt>"). The marker also records that it finished, so
-// an agent that restarts removes the worktrees of attempts it was running when it died.
+// an agent that restarts removes the worktrees of attempts it was running when it died. A worktree
+// no longer needed goes back to its repository's pool of spares when there is room
+// (docs/repositories.md "Warm worktrees"); the kept ones never do.
 import { readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { ApplyOutcome, Result, TaskApply, TaskAssign } from "../../protocol/index.ts";

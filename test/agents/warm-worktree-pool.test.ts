@@ -97,6 +97,8 @@ describe("the pool", () => {
     expect(await pool.take(dir, join(worktreesDir, "x"), "mesh/x/1", "main")).toBe(false);
     const one = await attempt(dir, worktreesDir, pool, 1);
     const two = await attempt(dir, worktreesDir, pool, 2);
+    // A first checkout is made with feature.manyFiles: its index is version 4.
+    expect(readFileSync(git(one.worktree, "rev-parse", "--path-format=absolute", "--git-path", "index")).readUInt32BE(4)).toBe(4);
     await Promise.all([pool.give(one.repo, one.worktree), pool.give(two.repo, two.worktree)]);
     expect(pool.count(dir)).toBe(1);
     expect(spares(worktreesDir)).toHaveLength(1);
