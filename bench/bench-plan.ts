@@ -74,7 +74,7 @@ const CI: Omit<BenchPlan, "mode" | "sections"> = {
   heartbeatWindowS: 6,
   // Checking out 10,000 files takes seconds on a slow disk: CI times a smaller repository, the label says so.
   worktreeSamples: 5,
-  worktreeFiles: 2_000,
+  worktreeFiles: 1_000,
   viewerChurn: 1_000,
   agentTasks: 25,
 };
