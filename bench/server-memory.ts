@@ -43,6 +43,8 @@ export async function viewerChurn(mesh: Mesh, count: number): Promise<ChurnResul
       else if (outcome !== "clean") otherCloses[outcome] = (otherCloses[outcome] ?? 0) + 1;
     }
   }
+  // The task only carried the watch link: cancelled, so no agent of a later section takes it.
+  await mesh.api(`/api/tasks/${created.body.task_id}/cancel`, { method: "POST" });
   return { viewers: count, stuck, otherCloses, rss: await settledServerRss(mesh) };
 }
 

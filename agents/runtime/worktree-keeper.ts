@@ -181,21 +181,8 @@ export class WorktreeKeeper {
    */
   async resume(assign: TaskAssign, cwd: string, from: { attempt: number; tier: string }): Promise<Result<Workspace, string>> {
     if (assign.repo !== undefined) return this.resumeFromRepo(assign as TaskAssign & { repo: string }, from);
-    let claimed: string | undefined;
-    const claim = (worktree: string): boolean => {
-      if (this.inUse.has(worktree)) return false;
-      this.inUse.add(worktree);
-      claimed = worktree;
-      return true;
-    };
-    const resumed = await resumeWorkspace(requestOf(assign, cwd), from, { worktreesDir: this.options.worktreesDir, claim });
-    if (!resumed.ok && claimed !== undefined) this.inUse.delete(claimed);
-    if (!resumed.ok || resumed.value.isolation !== "worktree") return resumed;
-    const folder = resumed.value.worktree;
-    for (const [key, entry] of this.kept) if (entry.workspace.worktree === folder) this.kept.delete(key);
-    // Unfinished again: should the agent die now, its next start removes the folder like any running attempt's.
-    await rm(markerOf(resumed.value), { force: true });
-    await this.watchCheckout(resumed.value);
+    const resumed = await this.resumeClaimed(requestOf(assign, cwd), from);
+    if (resumed.ok && resumed.value.isolation === "worktree") await this.watchCheckout(resumed.value);
     return resumed;
   }
 
@@ -203,6 +190,11 @@ export class WorktreeKeeper {
   private async resumeFromRepo(assign: TaskAssign & { repo: string }, from: { attempt: number; tier: string }): Promise<Result<Workspace, string>> {
     if (assign.base === undefined) return { ok: false, error: "the task has no recorded base commit to resume from" };
     const gitDir = this.mirrors.pathOf(assign.repo);
+    return this.resumeClaimed({ ...requestOf(assign, gitDir), mirror: { gitDir, base: assign.base } }, from);
+  }
+
+  /** Resumes into the earlier attempt's worktree, which this attempt claims and owns from now on (no longer kept for the earlier one). */
+  private async resumeClaimed(request: Parameters<typeof resumeWorkspace>[0], from: { attempt: number; tier: string }): Promise<Result<Workspace, string>> {
     let claimed: string | undefined;
     const claim = (worktree: string): boolean => {
       if (this.inUse.has(worktree)) return false;
@@ -210,11 +202,12 @@ export class WorktreeKeeper {
       claimed = worktree;
       return true;
     };
-    const resumed = await resumeWorkspace({ ...requestOf(assign, gitDir), mirror: { gitDir, base: assign.base } }, from, { worktreesDir: this.options.worktreesDir, claim });
+    const resumed = await resumeWorkspace(request, from, { worktreesDir: this.options.worktreesDir, claim });
     if (!resumed.ok && claimed !== undefined) this.inUse.delete(claimed);
     if (!resumed.ok || resumed.value.isolation !== "worktree") return resumed;
     const folder = resumed.value.worktree;
     for (const [key, entry] of this.kept) if (entry.workspace.worktree === folder) this.kept.delete(key);
+    // Unfinished again: should the agent die now, its next start removes the folder like any running attempt's.
     await rm(markerOf(resumed.value), { force: true });
     return resumed;
   }
