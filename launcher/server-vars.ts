@@ -39,7 +39,7 @@ export function serverVars(secrets: { MESH_ORCHESTRATOR_TOKEN: string; MESH_AGEN
   return vars;
 }
 
-/** Why the server's settings cannot start it (one line), or null: the routing table (issue 15) and the public URL (docs/oauth.md). */
+/** Why the server's settings cannot start it (one line), or null: the routing table (README "Scheduling") and the public URL (docs/oauth.md). */
 export function settingsProblem(vars: Record<string, string>): string | null {
   const routes = routesFromSetting(vars.MESH_ROUTES);
   if (routes !== null && "problem" in routes) return `${routes.problem} (from MESH_ROUTES, MESH_ROUTES_FILE or ./routes.json); fix the table or remove it`;

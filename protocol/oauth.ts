@@ -231,16 +231,8 @@ export type OAuthGrantRecord = z.infer<typeof OAuthGrantRecord>;
 export const OAuthCommand = z.discriminatedUnion("type", [
   z.object({ type: z.literal("client.register"), client_name: z.string(), redirect_uris: z.array(z.string()), auth_method: OAuthClientAuthMethod, secret_hash: z.string().optional() }),
   z.object({ type: z.literal("client.get"), client_id: z.string() }),
-  z.object({
-    type: z.literal("code.issue"),
-    client_id: z.string(),
-    client_name: z.string(),
-    redirect_uri: z.string(),
-    code_challenge: z.string(),
-    scope: z.array(OAuthScope),
-    resource: z.string(),
-    approved_by: z.string(),
-  }),
+  // What the consent step approved: the code record's own fields, before it has a hash, times or a grant.
+  OAuthCodeRecord.omit({ code_hash: true, created_at: true, expires_at: true, grant_id: true, used: true }).extend({ type: z.literal("code.issue") }),
   z.object({ type: z.literal("token.code"), code_hash: z.string(), client_id: z.string(), redirect_uri: z.string(), verifier_challenge: z.string(), resource: z.string() }),
   z.object({ type: z.literal("token.refresh"), refresh_hash: z.string(), client_id: z.string(), scope: z.array(OAuthScope).optional(), resource: z.string() }),
   z.object({ type: z.literal("token.revoke"), token_hash: z.string() }),

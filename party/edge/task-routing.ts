@@ -14,7 +14,7 @@ function configuredRoutes(env: Record<string, unknown>): RoutingTable | null {
 
 /**
  * Refuses repository arguments that do not fit together (credentials in the URL, repo with cwd), then:
- * where a new task starts and why (INTERFACES.md "Scheduling"): `executor` wins; else the routing
+ * where a new task starts and why (README "Scheduling"): `executor` wins; else the routing
  * table when a `kind` is given or a table is configured (`MESH_ROUTES`, or `routes.json` read at
  * start); else the default of `execute` (bottom of the ladder) or `dispatch` (sonnet).
  */
