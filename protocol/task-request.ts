@@ -57,6 +57,8 @@ export const CreateTaskRequest = z
     queue_timeout_s: z.number().positive().max(7 * 86_400).optional(),
     /** What kind of work this is (`docs`, `refactor`, `bugfix`, `feature`, ...): picks the starting tier through the routing table unless `executor` names one. */
     kind: TaskKind.optional(),
+    /** Also send `task.succeeded` / `task.failed` to the webhooks when it ends (docs/notifications.md). */
+    notify: z.boolean().optional(),
     /** How long `execute` waits before returning a running task (MCP issue). */
     wait_s: z.number().nonnegative().max(3600).optional(),
   })

@@ -227,6 +227,10 @@ export const TaskRecord = z.object({
   waiting: TaskWaiting.optional(),
   /** Once succeeded: the attempt it took and where its work is. */
   result: TaskResult.optional(),
+  /** Send `task.succeeded` / `task.failed` webhooks too (docs/notifications.md). */
+  notify: z.boolean().optional(),
+  /** The task's W3C trace id (32 lowercase hex), from the creating request's `traceparent` or new (docs/traces.md). */
+  trace_id: z.string().regex(/^[0-9a-f]{32}$/).optional(),
   /** How a consensus round was decided. */
   consensus: ConsensusDecision.optional(),
   /** When its result was merged into the user's checkout. */
