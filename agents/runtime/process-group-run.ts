@@ -95,8 +95,11 @@ export function runProcessGroup(input: GroupRunInput): RunningGroup {
     if (pid === undefined) return;
     try {
       process.kill(-pid, signal);
-    } catch {
-      // ESRCH: the whole group is already gone.
+    } catch (cause) {
+      // Only ESRCH means "already gone"; anything else (EPERM: a member changed user) is told, so a
+      // group that outlives its stop is not silent (docs/containment.md).
+      const code = (cause as NodeJS.ErrnoException).code;
+      if (code !== "ESRCH") input.onNote(`[agent] could not send ${signal} to process group ${pid}: ${code ?? String(cause)}`);
     }
   };
   /** Kills what left the group: `setsid` and detached children keep the cookie. */
