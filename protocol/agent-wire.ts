@@ -276,6 +276,11 @@ export type AttemptExit = z.infer<typeof AttemptExit>;
 
 /**
  * Agent → task room: a piece of the attempt's diff (base → commit), sent before `attempt.exit` on the
+  /**
+   * The attempt said it resumed (hello's `resumed_from`), but the CLI refused that session (its file
+   * gone): the agent ran the CLI again fresh, on the same attempt, with task.assign's `prompt` (docs/resume.md).
+   */
+  resume_refused: z.literal(true).optional(),
  * same connection, all of them again after a reconnect (the room keeps them by index).
  */
 export const AttemptDiff = z.object({

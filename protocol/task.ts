@@ -90,6 +90,8 @@ export const Attempt = z.object({
   session_id: z.string().optional(),
   /** The attempt whose CLI session (and worktree) this one continued (INTERFACES.md "Scheduling"). */
   resumed_from: z.number().int().positive().optional(),
+  /** The attempt whose session this one asked to continue, which the CLI refused: it ran fresh instead (docs/resume.md). */
+  resume_refused: z.number().int().positive().optional(),
   /** Files the run changed in its cwd (a git work tree), relative to it. */
   changed_files: z.array(z.string()).optional(),
   /** Why this attempt was made: the next step of the ladder, a consensus candidate, or a person's retry. */

@@ -1,10 +1,14 @@
 import { ExecutorTier, estimateAttemptUsd, refuse, type AttemptTokenEstimate, type Result, type Attempt, type FailureClass, type ResolveDecision, type TaskRecord } from "../../protocol/index.ts";
 import { budgetLimitsFrom } from "../budget-room/budget-settings.ts";
 import { judgeConsensus } from "./consensus-judge.ts";
+import { pendingGuidance, withGuidance } from "./guidance.ts";
 import { MAX_ATTEMPTS, isOpenAttempt, newAttempt, withResult } from "./task-state.ts";
 
 /** At most this many attempts one after another before consensus (INTERFACES.md). */
 export const MAX_SEQUENTIAL = 3;
+
+/** Consensus compares candidates: one alone is just another attempt (docs/resume.md). */
+export const MIN_CONSENSUS = 2;
 
 /** Quality failures climb the ladder; infrastructure failures stop the task (INTERFACES.md). */
 const QUALITY: readonly FailureClass[] = ["test_fail", "wrong_file", "unknown"];
@@ -12,7 +16,7 @@ const QUALITY: readonly FailureClass[] = ["test_fail", "wrong_file", "unknown"];
 export type EscalationConfig = {
   /** Tiers consensus may use, in order of preference. */
   consensusTiers: readonly ExecutorTier[];
-  /** How many candidates consensus runs at once (capped by the attempts left). */
+  /** How many candidates consensus runs at once (capped by the attempts left; never under MIN_CONSENSUS). */
   consensusSize: number;
   /** The budget's per-attempt estimate: what each new attempt reserves, checked against the task's `max_cost_usd`. */
   estimate?: AttemptTokenEstimate;
@@ -116,26 +120,32 @@ function ladderStep(task: TaskRecord, served: ReadonlySet<ExecutorTier>, config:
   if (task.status !== "failed" || last.failure_class === undefined || !QUALITY.includes(last.failure_class)) return { kind: "none" };
   if (task.attempts.length >= MAX_ATTEMPTS) return toHuman(task, `the cap of ${MAX_ATTEMPTS} attempts is reached`, now);
 
+  // A person's guidance no model has seen yet goes into every new attempt's prompt (docs/resume.md).
+  const guidance = pendingGuidance(task);
+  const carrying = guidance === undefined ? "" : ", carrying a person's guidance";
   const sequential = task.attempts.filter((a) => a.role !== "consensus").length;
   if (sequential < MAX_SEQUENTIAL) {
     const next = nextServedTier(last.tier, served);
     const skips = next.skipped.map((tier) => ({ tier, reason: "no connected agent serves it", at: now }));
     if (next.tier !== null) {
-      const attempt = newAttempt(task.attempts.length + 1, next.tier, now, "sequential");
+      const attempt = withGuidance(newAttempt(task.attempts.length + 1, next.tier, now, "sequential"), guidance);
       const { error: _error, ...rest } = task;
       const climbed: TaskRecord = { ...rest, status: "queued", tier: next.tier, attempts: [...task.attempts, attempt], skipped_tiers: [...(task.skipped_tiers ?? []), ...skips], updated_at: now };
       const skipped = skips.length > 0 ? ` (skipped ${next.skipped.join(", ")}: no agent serves them)` : "";
-      return { kind: "dispatch", task: climbed, attempts: [attempt.n], note: `attempt ${last.n} failed (${last.failure_class}); escalating to ${next.tier}${skipped}` };
+      return { kind: "dispatch", task: climbed, attempts: [attempt.n], note: `attempt ${last.n} failed (${last.failure_class}); escalating to ${next.tier}${skipped}${carrying}` };
     }
   }
 
   const left = MAX_ATTEMPTS - task.attempts.length;
-  const tiers = config.consensusTiers.filter((tier) => served.has(tier)).slice(0, Math.min(config.consensusSize, left));
+  if (left < MIN_CONSENSUS) return toHuman(task, `the cap of ${MAX_ATTEMPTS} attempts leaves room for ${left}, and consensus needs ${MIN_CONSENSUS} candidates`, now);
+  const servedTiers = config.consensusTiers.filter((tier) => served.has(tier));
+  const tiers = servedTiers.slice(0, Math.min(Math.max(config.consensusSize, MIN_CONSENSUS), left));
   if (tiers.length === 0) return toHuman(task, "no agent serves a consensus tier", now);
-  const candidates = tiers.map((tier, i) => newAttempt(task.attempts.length + 1 + i, tier, now, "consensus"));
+  if (tiers.length < MIN_CONSENSUS) return toHuman(task, `consensus needs ${MIN_CONSENSUS} candidates, and of its tiers (${config.consensusTiers.join(", ")}) only ${tiers.join(", ")} is served`, now);
+  const candidates = tiers.map((tier, i) => withGuidance(newAttempt(task.attempts.length + 1 + i, tier, now, "consensus"), guidance));
   const { error: _error, ...rest } = task;
   const round: TaskRecord = { ...rest, status: "queued", tier: "consensus", attempts: [...task.attempts, ...candidates], updated_at: now };
-  return { kind: "dispatch", task: round, attempts: candidates.map((a) => a.n), note: `consensus: ${tiers.join(", ")} run at once` };
+  return { kind: "dispatch", task: round, attempts: candidates.map((a) => a.n), note: `consensus: ${tiers.join(", ")} run at once${carrying}` };
 }
 
 /** The attempt a person's approval accepts: one that passed, else the latest whose CLI at least succeeded, else the latest. */
@@ -166,10 +176,12 @@ export function resolveTask(task: TaskRecord, decision: ResolveDecision, retryTi
     return { ok: true, value: { kind: "settled", task: approved, note: `a person approved attempt ${best.n} (${best.tier})` } };
   }
   const tier = retryTier ?? task.attempts.at(-1)?.tier ?? "sonnet";
-  const attempt = newAttempt(task.attempts.length + 1, tier, now, "retry", decision.guidance);
+  // Without new words, earlier guidance no model has seen yet still goes (docs/resume.md).
+  const guidance = decision.guidance ?? pendingGuidance(task);
+  const attempt = newAttempt(task.attempts.length + 1, tier, now, "retry", guidance);
   const { error: _error, ...rest } = task;
   const retried: TaskRecord = { ...rest, status: "queued", tier, human, attempts: [...task.attempts, attempt], updated_at: now };
-  return { ok: true, value: { kind: "dispatch", task: retried, attempts: [attempt.n], note: `a person asked for a retry at ${tier}${decision.guidance ? ` with guidance` : ""}` } };
+  return { ok: true, value: { kind: "dispatch", task: retried, attempts: [attempt.n], note: `a person asked for a retry at ${tier}${guidance === undefined ? "" : decision.guidance === undefined ? " with the earlier guidance no model has seen yet" : " with guidance"}` } };
 }
 
 /** The consensus settings from the room's environment (`MESH_CONSENSUS_TIERS`, `MESH_CONSENSUS_SIZE`; README "Escalation"). */
@@ -180,5 +192,5 @@ export function escalationConfigFrom(env: Record<string, unknown>): EscalationCo
     return tier.success ? [tier.data] : [];
   });
   const size = Number(env.MESH_CONSENSUS_SIZE ?? 2);
-  return { consensusTiers, consensusSize: Number.isInteger(size) && size > 0 ? size : 2, estimate: budgetLimitsFrom(env).estimate };
+  return { consensusTiers, consensusSize: Number.isInteger(size) && size >= MIN_CONSENSUS ? size : MIN_CONSENSUS, estimate: budgetLimitsFrom(env).estimate };
 }

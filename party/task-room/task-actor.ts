@@ -163,7 +163,8 @@ function onExit(state: TaskActorState, event: Extract<TaskEvent, { type: "exit" 
   const attempt = attemptOf(finished.value, exit.attempt);
   const how = exit.signal !== null ? `killed by ${exit.signal}` : `exited with code ${exit.exit_code ?? "none"}`;
   const missing = event.missingLines > 0 ? `; ${event.missingLines} output lines never arrived` : "";
-  const note = `attempt ${exit.attempt} ${how} after ${(exit.duration_ms / 1000).toFixed(1)}s: ${attempt?.status}${attempt?.failure_class ? ` (${attempt.failure_class})` : ""}${missing}`;
+  const fresh = attempt?.resume_refused === undefined ? "" : `; the CLI refused to resume attempt ${attempt.resume_refused}'s session, so it ran fresh with the full prompt`;
+  const note = `attempt ${exit.attempt} ${how} after ${(exit.duration_ms / 1000).toFixed(1)}s: ${attempt?.status}${attempt?.failure_class ? ` (${attempt.failure_class})` : ""}${missing}${fresh}`;
   const next = plan.kind === "none" ? finished.value : plan.task;
   const effects: TaskEffect[] = [
     ...stored(state.task, next, plan.kind === "none" ? note : `${note}; ${plan.note}`, exit.attempt),

@@ -117,6 +117,16 @@ function workOf(exit: AttemptExit): Partial<Attempt> {
 
 /** An agent reports the end of its attempt. A task cancelled meanwhile keeps its status; the exit is recorded. */
 export function finishAttempt(task: TaskRecord, agent: string, exit: AttemptExit, now: number): Transition {
+/**
+ * A resume the CLI refused (docs/resume.md): the attempt ran fresh, so it did not continue the session
+ * its hello named; it records which one it asked for instead.
+ */
+function resumeOutcome(attempt: Attempt, exit: AttemptExit): Attempt {
+  if (exit.resume_refused !== true || attempt.resumed_from === undefined) return attempt;
+  const { resumed_from: refused, ...fresh } = attempt;
+  return { ...fresh, resume_refused: refused };
+}
+
   const attempt = attemptOf(task, exit.attempt);
   if (attempt === undefined || attempt.agent !== agent) {
     return refuse("not_assigned", `attempt ${exit.attempt} of task ${task.task_id} is not held by agent ${agent}`);
@@ -126,7 +136,7 @@ export function finishAttempt(task: TaskRecord, agent: string, exit: AttemptExit
   }
   const outcome = classify(exit);
   const ended: Attempt = {
-    ...attempt,
+    ...resumeOutcome(attempt, exit),
     status: attempt.status === "cancelled" ? "cancelled" : outcome.status,
     ...(exit.exit_code === null ? {} : { exit_code: exit.exit_code }),
     ...(exit.signal === null ? {} : { signal: exit.signal }),
@@ -223,8 +233,9 @@ export function loseAttempt(task: TaskRecord, n: number, agent: string, reason: 
     const changes: Partial<TaskRecord> = othersOpen ? {} : { status: "failed", error: { code: "agent_lost", message: `${reason}; attempt ${n} was lost and the same tier was already retried once` } };
     return { ok: true, value: withAttempt(task, lost, changes, now) };
   }
-  // The retry keeps the lost attempt's role and round, so a consensus round stays one round.
-  const retry: Attempt = { ...newAttempt(task.attempts.length + 1, attempt.tier, now, attempt.role ?? "sequential"), dispatched_at: attempt.role === "consensus" ? attempt.dispatched_at : now };
+  // The retry keeps the lost attempt's role and round, so a consensus round stays one round, and its
+  // guidance, which the lost run's model may not have read (docs/resume.md).
+  const retry: Attempt = { ...newAttempt(task.attempts.length + 1, attempt.tier, now, attempt.role ?? "sequential", attempt.guidance), dispatched_at: attempt.role === "consensus" ? attempt.dispatched_at : now };
   const attempts = [...task.attempts.map((a) => (a.n === n ? lost : a)), retry];
   return { ok: true, value: { ...task, attempts, status: othersOpen ? task.status : "queued", updated_at: now }, retry };
 }
