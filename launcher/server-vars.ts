@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { routesFromSetting } from "../protocol/routing.ts";
+import { otlpUrlProblem } from "../protocol/trace-context.ts";
 
 /** Settings the server reads from the environment, with the defaults of INTERFACES.md. */
 const SETTINGS = { MESH_DAILY_HALT_USD: "20", MESH_MONTHLY_ALERT_USD: "80", MESH_HEARTBEAT_S: "5" } as const;
@@ -26,6 +27,8 @@ const OPTIONAL = [
   "MESH_OAUTH_DEV",
   "MESH_OAUTH_CODE_TTL_S",
   "MESH_OAUTH_ACCESS_TTL_S",
+  // Traces (docs/traces.md): the OTLP/HTTP collector's base URL.
+  "MESH_OTLP_URL",
 ] as const;
 
 /** The partykit vars for a server: the two secrets plus every setting (from `env`, else its default). */
@@ -43,7 +46,7 @@ export function serverVars(secrets: { MESH_ORCHESTRATOR_TOKEN: string; MESH_AGEN
 export function settingsProblem(vars: Record<string, string>): string | null {
   const routes = routesFromSetting(vars.MESH_ROUTES);
   if (routes !== null && "problem" in routes) return `${routes.problem} (from MESH_ROUTES, MESH_ROUTES_FILE or ./routes.json); fix the table or remove it`;
-  return publicUrlProblem(vars.MESH_PUBLIC_URL);
+  return publicUrlProblem(vars.MESH_PUBLIC_URL) ?? otlpUrlProblem(vars.MESH_OTLP_URL);
 }
 
 /** MESH_PUBLIC_URL must be an http(s) origin without a path: OAuth clients build every endpoint from it. */

@@ -143,6 +143,8 @@ export const TaskAssign = z.object({
    * task room takes this attempt's hello, lines and exit only over a socket opened with it (issue 14).
    */
   attempt_token: z.string().max(1000).optional(),
+  /** W3C `traceparent` naming this attempt's span (docs/traces.md): the agent gives it to the CLI as `TRACEPARENT`. */
+  traceparent: z.string().max(55).optional(),
   /**
    * Continue an earlier attempt's CLI session (INTERFACES.md "Scheduling"): when this agent ran
    * attempt `attempt` (at `tier`) and its executor declares `resume`, it runs in that attempt's
@@ -271,16 +273,16 @@ export const AttemptExit = z.object({
    * and keeps its result; the excess counts toward the daily halt (docs/budget.md).
    */
   over_cap: z.boolean().optional(),
-});
-export type AttemptExit = z.infer<typeof AttemptExit>;
-
-/**
- * Agent → task room: a piece of the attempt's diff (base → commit), sent before `attempt.exit` on the
   /**
    * The attempt said it resumed (hello's `resumed_from`), but the CLI refused that session (its file
    * gone): the agent ran the CLI again fresh, on the same attempt, with task.assign's `prompt` (docs/resume.md).
    */
   resume_refused: z.literal(true).optional(),
+});
+export type AttemptExit = z.infer<typeof AttemptExit>;
+
+/**
+ * Agent → task room: a piece of the attempt's diff (base → commit), sent before `attempt.exit` on the
  * same connection, all of them again after a reconnect (the room keeps them by index).
  */
 export const AttemptDiff = z.object({

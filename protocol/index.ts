@@ -25,3 +25,4 @@ export * from "./rooms.ts";
 export * from "./routing.ts";
 export * from "./oauth.ts";
 export * from "./delivery.ts";
+export * from "./trace-context.ts";

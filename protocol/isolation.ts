@@ -29,6 +29,8 @@ export const AcceptanceEvidence = z.object({
   passed: z.boolean(),
   /** The last 50 lines of its output. */
   output_tail: z.string().max(20_000),
+  /** How long the command ran, in ms: the acceptance span ends with the attempt's exit (docs/traces.md). */
+  duration_ms: z.number().nonnegative().optional(),
 });
 export type AcceptanceEvidence = z.infer<typeof AcceptanceEvidence>;
 

@@ -17,6 +17,8 @@ export const PartyName = {
   audit: "audit",
   /** The OAuth grants: clients, codes and grants of remote MCP clients (docs/oauth.md). */
   oauth: "oauth",
+  /** The trace exporter: a bounded queue of spans for the OTLP collector, and its counters (docs/traces.md). */
+  traces: "traces",
 } as const;
 export type PartyName = (typeof PartyName)[keyof typeof PartyName];
 

@@ -233,6 +233,8 @@ export const TaskRecord = z.object({
   notify: z.boolean().optional(),
   /** The task's W3C trace id (32 lowercase hex), from the creating request's `traceparent` or new (docs/traces.md). */
   trace_id: z.string().regex(/^[0-9a-f]{32}$/).optional(),
+  /** The span id of the creating request's `traceparent`: the parent of the task's span (docs/traces.md). */
+  trace_parent: z.string().regex(/^[0-9a-f]{16}$/).optional(),
   /** How a consensus round was decided. */
   consensus: ConsensusDecision.optional(),
   /** When its result was merged into the user's checkout. */

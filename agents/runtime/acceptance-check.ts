@@ -51,6 +51,7 @@ export async function checkAcceptance(input: AcceptanceInput): Promise<Acceptanc
   note(`$ ${line}`);
   // The evidence kept on the attempt (issue 12): the last 50 lines the command printed.
   const tail = new LineTail(50);
+  const startedAt = performance.now();
   const group = runProcessGroup({
     command: ["sh", "-c", line],
     cwd: input.cwd,
@@ -74,5 +75,5 @@ export async function checkAcceptance(input: AcceptanceInput): Promise<Acceptanc
   if (end.startError !== undefined) note(end.startError);
   const timedOut = end.stopped?.as === "timeout";
   note(timedOut ? `did not finish within ${input.timeoutS}s` : end.signal !== null ? `killed by ${end.signal}` : `exited ${end.exitCode ?? "?"}`);
-  return { outside, command: { line, exitCode: end.exitCode, signal: end.signal, timedOut, tail: tail.text(20_000) } };
+  return { outside, command: { line, exitCode: end.exitCode, signal: end.signal, timedOut, tail: tail.text(20_000), durationMs: Math.round(performance.now() - startedAt) } };
 }

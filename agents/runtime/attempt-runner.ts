@@ -292,7 +292,7 @@ export function runAttempt(input: AttemptRunInput): RunningAttempt {
       });
       verdict = classifyAttempt({ ...facts, stopped, acceptance });
       const ran = acceptance.command;
-      if (ran !== undefined) evidence = { command: ran.line, exit_code: ran.exitCode, passed: ran.exitCode === 0 && !ran.timedOut, output_tail: ran.tail };
+      if (ran !== undefined) evidence = { command: ran.line, exit_code: ran.exitCode, passed: ran.exitCode === 0 && !ran.timedOut, output_tail: ran.tail, duration_ms: ran.durationMs };
     }
     // A stop was noted when it happened; other failures are named here, for whoever watches the log.
     if (verdict.failure_class !== undefined && facts.stopped === undefined) note(`[agent] ${verdict.failure_class}: ${verdict.message ?? "failed"}`);

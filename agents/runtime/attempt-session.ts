@@ -10,6 +10,7 @@ import type { OpenTransport } from "./link-transport.ts";
 import type { ProcessSupervisor } from "./process-limits.ts";
 import type { RunningGroup } from "./process-group-run.ts";
 import { runRepoSetup } from "./repo-setup.ts";
+import { withTraceparent } from "./child-trace-env.ts";
 import { TaskLink } from "./task-link.ts";
 import type { TaskScratchDirs } from "./task-scratch-dir.ts";
 import type { WorktreeKeeper } from "./worktree-keeper.ts";
@@ -187,7 +188,7 @@ export function startAttemptSession(input: AttemptSessionInput): AttemptSession 
     const cap: CostCap | undefined = link.cap ?? (assign.max_cost_usd === undefined ? undefined : { usd: assign.max_cost_usd, of: "assigned" });
     let pieces: string[] = [];
     const started = runAttempt({
-      executor: input.executor,
+      executor: withTraceparent(input.executor, assign.traceparent),
       prompt: plan.resumed ? plan.prompt : assign.prompt,
       ...(plan.resumed ? { resumeSession: plan.sessionId } : {}),
       cwd,

@@ -34,7 +34,7 @@ export interface AttemptFacts {
     /** Changed files outside `allowed_paths`. */
     outside: string[];
     /** The acceptance command's end, when it ran. */
-    command?: { line: string; exitCode: number | null; signal: string | null; timedOut: boolean; /** Its last 50 lines of output: the evidence kept on the attempt. */ tail: string };
+    command?: { line: string; exitCode: number | null; signal: string | null; timedOut: boolean; /** Its last 50 lines of output: the evidence kept on the attempt. */ tail: string; /** How long it ran (the acceptance span, docs/traces.md). */ durationMs?: number };
   };
 }
 

@@ -11,6 +11,7 @@ import { refuseRequest } from "../http/refuse-request.ts";
 import { errorResponse, json } from "../http/responses.ts";
 import { applyTask, cancelTask, createLink, getDiff, createTask, getBudget, getLogs, getQueue, getStages, getTask, listAgents, listTasks, resolveTaskDecision, revokeAgent, getAudit, type MeshContext, type Outcome } from "./mesh-operations.ts";
 import { PlanRequest, createPlan } from "./task-plan.ts";
+import { getTraceStatus } from "./trace-status.ts";
 
 /** `POST /api/links`: a read-only link for one task or for the dashboard, or an operator link. */
 const LinkRequest = z
@@ -68,7 +69,7 @@ export async function orchestratorContext(request: Request, url: URL, lobby: Par
   if (caller.role !== "orchestrator" && !(allowOperator && operator) && !reader) {
     return refuseRequest(request, errorResponse("forbidden", `a ${caller.role} credential may not do this; it needs the orchestrator token`));
   }
-  return { parties: lobby.parties, secrets, origin: url.origin, env: lobby.env, caller, defer };
+  return { parties: lobby.parties, secrets, origin: url.origin, env: lobby.env, caller, defer, traceparent: request.headers.get("traceparent") };
 }
 
 function reply<T>(outcome: Outcome<T>, status = 200): Response {
@@ -152,6 +153,7 @@ export async function routeApi(request: Request, url: URL, lobby: Party.FetchLob
   }
   if (resource === "budget" && ref === undefined && method === "GET") return reply(await getBudget(ctx));
   if (resource === "queue" && ref === undefined && method === "GET") return reply(await getQueue(ctx));
+  if (resource === "traces" && ref === undefined && method === "GET") return reply(await getTraceStatus(ctx));
   if (resource === "plan" && ref === undefined && method === "POST") {
     const body = await readJsonBody(request, PlanRequest);
     return body.ok ? reply(await createPlan(ctx, body.value), 201) : errorResponse(body.error.code, body.error.message);
@@ -172,5 +174,5 @@ export async function routeApi(request: Request, url: URL, lobby: Party.FetchLob
 }
 
 function notFound(url: URL): Response {
-  return errorResponse("not_found", `no route ${url.pathname}; the API serves /api/tasks, /api/tasks/<id or name>[/logs|/diff|/cancel|/resolve|/apply], /api/agents[/<name>/revoke], /api/budget[/stages], /api/queue, /api/plan, /api/links, /api/audit, /api/oauth/grants[/<id>]`);
+  return errorResponse("not_found", `no route ${url.pathname}; the API serves /api/tasks, /api/tasks/<id or name>[/logs|/diff|/cancel|/resolve|/apply], /api/agents[/<name>/revoke], /api/budget[/stages], /api/queue, /api/plan, /api/links, /api/audit, /api/traces, /api/oauth/grants[/<id>]`);
 }

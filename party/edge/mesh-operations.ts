@@ -30,6 +30,7 @@ import { askRoom, fetchRoom } from "../room-peers.ts";
 import { WATCH_LINK_TTL_MS, presentTask, watchUrl } from "./task-view.ts";
 import { routeOf } from "./task-routing.ts";
 import { queueTimeoutFrom } from "../task-room/queue-settings.ts";
+import { traceOfRequest } from "./task-trace-context.ts";
 
 /**
  * The orchestrator's operations, one function each, shared by the HTTP API and the MCP tools so
@@ -39,7 +40,7 @@ import { queueTimeoutFrom } from "../task-room/queue-settings.ts";
  * What an operation runs with: the rooms, the secrets, the caller (for the audit log), and `defer`,
  * which keeps work alive after the response (the audit record) without making the caller wait for it.
  */
-export type MeshContext = { parties: Party.Context["parties"]; secrets: MeshSecrets; origin: string; env: Record<string, unknown>; caller: Caller | OAuthCaller; defer: (work: Promise<unknown>) => void };
+export type MeshContext = { parties: Party.Context["parties"]; secrets: MeshSecrets; origin: string; env: Record<string, unknown>; caller: Caller | OAuthCaller; defer: (work: Promise<unknown>) => void; /** The request's W3C `traceparent` header (docs/traces.md). */ traceparent?: string | null };
 
 /** Records a state-changing call in the audit log (issue 14): who, what, on what, how it ended; never a secret. */
 function audited<T>(ctx: MeshContext, action: string, target: string | undefined, outcome: Outcome<T>): Outcome<T> {
@@ -221,6 +222,7 @@ export async function createTask(ctx: MeshContext, args: CreateTaskRequest): Pro
     queue_timeout_s: args.queue_timeout_s ?? queueTimeoutFrom(ctx.env),
     ...(args.kind === undefined ? {} : { kind: args.kind }),
     routing: routing.value,
+    ...traceOfRequest(ctx.traceparent),
   };
   // One request: the task room owns the rest (the breaker, the name, the listing, the dispatch).
   const created = await callRoom<TaskRecord>(ctx, PartyName.task, command.task_id, "", { method: "POST", body: command });

@@ -32,5 +32,5 @@ export async function mcpContext(request: Request, url: URL, lobby: Party.FetchL
   if (!answer.ok) return refuseRequest(request, errorResponse(answer.error.error === "server_error" ? "internal" : "unauthorized", answer.error.error_description));
   if (!("access" in answer)) return refuseRequest(request, errorResponse("internal", "the grants room answered no access"));
   const { access } = answer;
-  return { parties: lobby.parties, secrets, origin: url.origin, env: lobby.env, defer, caller: { role: "oauth_client", grantId: access.grant_id, clientId: access.client_id, clientName: access.client_name, scope: access.scope } };
+  return { parties: lobby.parties, secrets, origin: url.origin, env: lobby.env, defer, caller: { role: "oauth_client", grantId: access.grant_id, clientId: access.client_id, clientName: access.client_name, scope: access.scope }, traceparent: request.headers.get("traceparent") };
 }

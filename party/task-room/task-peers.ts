@@ -1,5 +1,5 @@
 import type * as Party from "partykit/server";
-import { ApplyReply, BudgetGrant, DeliveryReply, refuse, type ApplyOutcome, type DeliveryOutcome, type DeliveryRequest, type DispatchRequest, type ApplyRequest, type Attempt, type AgentSelector, type ExecutorTier, type LogLine, type Result, type TaskDependency, type TaskRecord, type TaskSummary } from "../../protocol/index.ts";
+import { ApplyReply, BudgetGrant, DeliveryReply, formatTraceparent, refuse, spanIdOf, type ApplyOutcome, type DeliveryOutcome, type DeliveryRequest, type DispatchRequest, type ApplyRequest, type Attempt, type AgentSelector, type ExecutorTier, type LogLine, type Result, type TaskDependency, type TaskRecord, type TaskSummary } from "../../protocol/index.ts";
 import { resumeOf } from "./task-schedule.ts";
 import { prerequisiteNews } from "./prerequisite-answers.ts";
 import { sendToBudget, sendToDirectory, sendToRegistry, sendToTask, servedTiers } from "../room-peers.ts";
@@ -138,6 +138,8 @@ export class TaskPeers {
         ...(task.name === undefined ? {} : { task_name: task.name }),
         ...(cap > 0 ? { max_cost_usd: cap } : {}),
         ...(resume === undefined ? {} : { resume }),
+        // The CLI's TRACEPARENT names this attempt's span (docs/traces.md).
+        ...(task.trace_id === undefined ? {} : { traceparent: formatTraceparent(task.trace_id, spanIdOf(task.trace_id, task.task_id, "attempt", n)) }),
       },
       ...(needsWorktree ? { needs: ["worktree" as const] } : {}),
       selector: task.agent_selector,

@@ -80,6 +80,8 @@ export class TaskPanel {
       ...fact("cost", `$${task.cost_usd.toFixed(4)}`),
       ...(task.latency_ms > 0 ? fact("latency", duration(task.latency_ms)) : []),
       ...fact("created", new Date(task.created_at).toLocaleString()),
+      // The W3C trace id, to find the task's spans in a tracing backend (docs/traces.md).
+      ...(task.trace_id === undefined ? [] : fact("trace", task.trace_id, "task-trace-id")),
     );
     if (this.instructionText.textContent !== task.instruction) {
       this.instructionText.textContent = task.instruction;
