@@ -17,6 +17,7 @@ import { modelFromCommand } from "./model-from-command.ts";
 import { runProcessGroup, type GroupEnd, type RunningGroup } from "./process-group-run.ts";
 import type { ProcessSupervisor } from "./process-limits.ts";
 import { changedFiles, snapshotWorkTree } from "./work-tree-changes.ts";
+import { refusalNote, resumeRefusal } from "./resume-refusal.ts";
 
 export interface AttemptRunInput {
   executor: ExecutorSpec;
@@ -24,6 +25,12 @@ export interface AttemptRunInput {
   cwd: string;
   /** The CLI session to continue (issue 15): the executor's `resume` pieces, with this id, go into the command. */
   resumeSession?: string;
+  /**
+   * With `resumeSession`: the prompt for a fresh start (the task's full prompt, with the earlier
+   * attempts' evidence and any guidance). A resume the CLI refuses is run again with it, fresh, in the
+   * same cwd (docs/resume.md).
+   */
+  freshPrompt?: string;
   /** Called once, as soon as the CLI's output names its session id (so the mesh can resume it after a loss). */
   onSession?: (sessionId: string) => void;
   acceptance?: Acceptance;
@@ -89,6 +96,8 @@ export interface AttemptResult {
   acceptance?: AttemptExit["acceptance"];
   /** Its final cost passed the cap, which it reported only at its end: not stopped, its result kept. */
   over_cap?: boolean;
+  /** The CLI refused the session it was asked to resume; the attempt ran again fresh (docs/resume.md). */
+  resume_refused?: true;
 }
 
 export interface RunningAttempt {
@@ -132,7 +141,7 @@ export function commandFor(executor: ExecutorSpec, prompt: string, costCapUsd?: 
 }
 
 export function runAttempt(input: AttemptRunInput): RunningAttempt {
-  const command = commandFor(input.executor, input.prompt, input.costCap?.usd, input.resumeSession);
+  let command = commandFor(input.executor, input.prompt, input.costCap?.usd, input.resumeSession);
   const program = basename(command[0] ?? "");
   const startedAt = performance.now();
   const killGraceMs = input.killGraceMs ?? DEFAULT_KILL_GRACE_MS;
@@ -165,6 +174,7 @@ export function runAttempt(input: AttemptRunInput): RunningAttempt {
     if (current?.stop(as, text, killGraceMs) !== true) note(`[agent] ${text}`);
   };
 
+  let rerunFresh = false;
   const run = async (): Promise<AttemptResult> => {
     const duration = (): number => Math.round(performance.now() - startedAt);
     const cwdProblem = directoryProblem(input.cwd);
@@ -246,6 +256,14 @@ export function runAttempt(input: AttemptRunInput): RunningAttempt {
     // Cut short (a stop at the cost cap, a kill): no final event told the totals; what streamed until then is what it cost.
     const spentSoFar = parsed.report.usage.length === 0 && parsed.report.costUsd === undefined ? parser.spent?.() : undefined;
     const report: RunReport = spentSoFar === undefined ? parsed.report : { ...parsed.report, usage: spentSoFar.usage, ...(spentSoFar.costUsd === undefined ? {} : { costUsd: spentSoFar.costUsd }) };
+    // Asked to resume a session the CLI no longer has: it ran nothing; run it again fresh, once (docs/resume.md).
+    const refused = input.resumeSession === undefined || input.freshPrompt === undefined || rerunFresh || stopped !== undefined || end.stopped !== undefined ? undefined : resumeRefusal({ exitCode: end.exitCode, stderr: stderrTail.text(), stdout: stdoutTail.text(), ...(report.error === undefined ? {} : { reportError: report.error }) });
+    if (refused !== undefined && input.resumeSession !== undefined && input.freshPrompt !== undefined) {
+      emit("system", refusalNote(input.resumeSession, refused));
+      rerunFresh = true;
+      command = commandFor(input.executor, input.freshPrompt, input.costCap?.usd);
+      return { ...(await run()), resume_refused: true };
+    }
     const work = input.commitWork === undefined ? undefined : await input.commitWork();
     if (work !== undefined && !work.ok) note(`[agent] could not commit the attempt's work: ${work.error}`);
     const after = before === undefined || work?.ok === true ? undefined : await snapshotWorkTree(input.cwd);

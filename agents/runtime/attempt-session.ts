@@ -190,7 +190,8 @@ export function startAttemptSession(input: AttemptSessionInput): AttemptSession 
     const started = runAttempt({
       executor: withTraceparent(input.executor, assign.traceparent),
       prompt: plan.resumed ? plan.prompt : assign.prompt,
-      ...(plan.resumed ? { resumeSession: plan.sessionId } : {}),
+      // A resume the CLI refuses runs again fresh with the full prompt (docs/resume.md).
+      ...(plan.resumed ? { resumeSession: plan.sessionId, freshPrompt: assign.prompt } : {}),
       cwd,
       trackChanges: assign.cwd !== undefined || assign.acceptance?.allowed_paths !== undefined,
       ...(workspace?.isolation === "worktree" && keeper !== undefined

@@ -63,3 +63,15 @@ export function matchSignature(table: readonly CliSignature[], text: string): { 
 
 /** A line that should stop the run at once (the CLI would otherwise wait for ever). */
 export const FAIL_FAST: readonly CliSignature[] = [NETWORK_SIGNATURES[0] as CliSignature];
+
+/**
+ * The CLI refused to continue the session it was asked to resume (its session file is gone: another
+ * machine, a cleaned HOME): nothing ran. The agent runs it again fresh, on the same attempt, with the
+ * full prompt (docs/resume.md). Each seen with a made-up session id under a fresh HOME.
+ */
+export const RESUME_REFUSED_SIGNATURES: readonly CliSignature[] = [
+  { pattern: /No conversation found with session ID/i, seenIn: "claude 2.1.197 (-p --resume <uuid>, exit 1; stderr and the result event's errors)", advice: "the session's transcript is not on this machine; the attempt runs fresh" },
+  { pattern: /--resume requires a valid session ID/i, seenIn: "claude 2.1.197 (-p --resume <not a uuid>, exit 1)", advice: "the session id is not one claude knows; the attempt runs fresh" },
+  { pattern: /no rollout found for thread id/i, seenIn: "codex 0.171.0 (exec resume <id>, exit 1: 'thread/resume failed: no rollout found for thread id …')", advice: "the session's rollout file is not under this CODEX_HOME; the attempt runs fresh" },
+  { pattern: /Session not found/i, seenIn: "opencode 1.18.33 (run --session <id>, exit 1: 'Error: Session not found')", advice: "the session is not in this opencode's storage; the attempt runs fresh" },
+];
