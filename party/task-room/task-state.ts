@@ -116,8 +116,6 @@ function workOf(exit: AttemptExit): Partial<Attempt> {
   };
 }
 
-/** An agent reports the end of its attempt. A task cancelled meanwhile keeps its status; the exit is recorded. */
-export function finishAttempt(task: TaskRecord, agent: string, exit: AttemptExit, now: number): Transition {
 /**
  * A resume the CLI refused (docs/resume.md): the attempt ran fresh, so it did not continue the session
  * its hello named; it records which one it asked for instead.
@@ -128,6 +126,8 @@ function resumeOutcome(attempt: Attempt, exit: AttemptExit): Attempt {
   return { ...fresh, resume_refused: refused };
 }
 
+/** An agent reports the end of its attempt. A task cancelled meanwhile keeps its status; the exit is recorded. */
+export function finishAttempt(task: TaskRecord, agent: string, exit: AttemptExit, now: number): Transition {
   const attempt = attemptOf(task, exit.attempt);
   if (attempt === undefined || attempt.agent !== agent) {
     return refuse("not_assigned", `attempt ${exit.attempt} of task ${task.task_id} is not held by agent ${agent}`);
