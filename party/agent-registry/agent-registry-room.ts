@@ -24,8 +24,9 @@ import { LiveSockets } from "../live-sockets.ts";
 import { PEER_QUERY, askRoom, sendToTask } from "../room-peers.ts";
 import { readSecrets, type Caller } from "../auth/credentials.ts";
 import { AgentRequests } from "./agent-requests.ts";
-import { queueView } from "./dispatch-queue.ts";
+import { isCurrentRequest, queueView } from "./dispatch-queue.ts";
 import { FloodGuard, FLOOD_CLOSE_CODE } from "../limits/flood-guard.ts";
+import { DispatchHistogram, registryMetrics } from "../metrics/registry-metrics.ts";
 import {
   decideRegistry,
   emptyRegistry,
@@ -91,6 +92,7 @@ export default class AgentRegistryRoom implements Party.Server {
   });
   private readonly guards = new WeakMap<Party.Connection, FloodGuard>();
   private dashboardTimer: ReturnType<typeof setTimeout> | null = null;
+  private readonly dispatchWaits = new DispatchHistogram({ get: (key) => this.room.storage.get(key), put: (key, value) => this.room.storage.put(key, value) }); // GET /metrics (docs/metrics.md)
   /**
    * Whether a dashboard follows the fleet feed (the feed's replies say); no pushes while nobody does.
    * True at start: a registry that restarted alone pushes once, so dashboards that stayed connected to
@@ -207,6 +209,7 @@ export default class AgentRegistryRoom implements Party.Server {
       }
       if (url.searchParams.get("view") === "tiers") return json({ tiers: servedTiers(this.state, this.context(), url.searchParams.get("name"), url.searchParams.get("kind")) });
       if (url.searchParams.get("view") === "queue") return json({ queue: queueView(this.state.pending) });
+      if (url.searchParams.get("view") === "metrics") return json(await registryMetrics(this.state.pending, listAgents(this.state, this.context()), this.dispatchWaits));
       return json({ agents: listAgents(this.state, this.context()) });
     }
     if (request.method !== "POST") return errorResponse("not_found", `${request.method} is not served here`);
@@ -261,6 +264,7 @@ export default class AgentRegistryRoom implements Party.Server {
   private async run(event: RegistryEvent): Promise<RegistryDecision["reply"]> {
     const decision = decideRegistry(this.state, event, this.context());
     this.state = decision.state;
+    this.dispatchWaits.record(decision.effects, this.state.assigned, Date.now());
     // In order: a persist is issued before the sends after it (output gate), async effects awaited together.
     await Promise.all(decision.effects.map((effect) => this.perform(effect)));
     return decision.reply;
@@ -383,11 +387,6 @@ async function helloIdentity(caller: Caller | undefined, name: string): Promise<
   if (caller.via === "credential") return { via: "credential", agent: caller.agent, credentialHash: caller.credentialHash };
   const credential = `${AGENT_CREDENTIAL_PREFIX}${name}:${randomSecret()}`;
   return { via: "enrollment", tokenName: caller.tokenName, credential, credentialHash: await sha256Hex(credential) };
-}
-
-/** Requests stored by a build before `assign` carried the agent's message are dropped (their task rooms ask again on their next request). */
-function isCurrentRequest(request: DispatchRequest): boolean {
-  return typeof request === "object" && request !== null && typeof (request as { assign?: unknown }).assign === "object";
 }
 
 function send(connection: Party.Connection, message: RegistryToAgent | RegistryToDashboard): void {

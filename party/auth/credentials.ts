@@ -49,7 +49,7 @@ export function presentedToken(request: Request, kind: "socket" | "http" = "sock
 const encoder = new TextEncoder();
 
 /** Compares secrets in constant time: both sides are hashed first, so length leaks nothing either. */
-async function sameSecret(a: string, b: string): Promise<boolean> {
+export async function sameSecret(a: string, b: string): Promise<boolean> {
   const [ha, hb] = await Promise.all([
     crypto.subtle.digest("SHA-256", encoder.encode(a)),
     crypto.subtle.digest("SHA-256", encoder.encode(b)),

@@ -10,6 +10,7 @@ import { askRoom, sendToTask } from "../room-peers.ts";
 import { readSecrets } from "../auth/credentials.ts";
 import { budgetStatus, renewReservations, emptyBudget, expireReservations, haltNotices, release, reserve, rollWindows, settle, start, utcDate, utcMonth, type BudgetLimits, type BudgetState } from "./budget-book.ts";
 import { answerPeerClose } from "../peer-close.ts";
+import { ATTEMPT_COUNTERS_KEY, budgetMetrics, countSettled, emptyAttemptCounters, storedAttemptCounters } from "../metrics/attempt-counters.ts";
 
 const RESERVATIONS_KEY = "budget:reservations";
 /** The real costs estimates are learned from (learned-estimates.ts): kept here, never a scan of the ledger per request. */
@@ -31,6 +32,8 @@ const stageKey = (entry: StageRecord): string => `stage:${String(entry.ended_at)
 export default class BudgetRoom implements Party.Server {
   readonly options = { hibernate: false };
   private state: BudgetState = emptyBudget(Date.now());
+  /** Ended attempts by tier and class, and their cost by tier, since the budget began: `GET /metrics` (docs/metrics.md). */
+  private counters = emptyAttemptCounters();
 
   constructor(readonly room: Party.Room) {}
 
@@ -40,12 +43,14 @@ export default class BudgetRoom implements Party.Server {
 
   async onStart(): Promise<void> {
     const now = Date.now();
-    const [day, month, reservations, learned] = await Promise.all([
+    const [day, month, reservations, learned, counters] = await Promise.all([
       this.stored(dayKey(utcDate(now)), BudgetDayRecord),
       this.stored(monthKey(utcMonth(now)), BudgetMonthRecord),
       this.stored(RESERVATIONS_KEY, z.record(z.string(), ReservationRecord)),
       this.stored(LEARNED_KEY, LearnedCostsRecord),
+      this.room.storage.get(ATTEMPT_COUNTERS_KEY),
     ]);
+    this.counters = storedAttemptCounters(counters);
     const fresh = emptyBudget(now);
     this.state = { day: day ?? fresh.day, month: month ?? fresh.month, reservations: reservations ?? {}, learned: learned ?? {} };
   }
@@ -66,6 +71,8 @@ export default class BudgetRoom implements Party.Server {
     const refused = await gateRequest(request, this.room.env);
     if (refused !== null) return refused;
     const now = Date.now();
+    // A scrape reads memory only: it never waits on the reservations' check below.
+    if (request.method === "GET" && new URL(request.url).searchParams.get("view") === "metrics") return json(budgetMetrics(this.counters, rollWindows(this.state, now).day.spent_usd));
     await this.expireStale(now);
     if (request.method === "GET") {
       const url = new URL(request.url);
@@ -97,6 +104,9 @@ export default class BudgetRoom implements Party.Server {
       return json(budgetStatus(this.state, Date.now(), this.limits()));
     }
     const outcome = settle(this.state, command.stage, Date.now(), this.limits());
+    // Issued with the settle's own write just below: the two are stored together, so an attempt is counted once.
+    this.counters = countSettled(this.counters, command.stage);
+    void this.room.storage.put(ATTEMPT_COUNTERS_KEY, this.counters);
     await this.commit(outcome.state, outcome.entry);
     if (outcome.alertRaised) console.warn(`budget: monthly spend ${outcome.state.month.spent_usd.toFixed(2)} USD reached the alert of ${this.limits().monthlyAlertUsd} USD`);
     return json(budgetStatus(this.state, now, this.limits()));

@@ -1,13 +1,15 @@
 import type * as Party from "partykit/server";
 import { PROTOCOL_VERSION } from "../../protocol/index.ts";
+import { METRICS_PATH } from "../../protocol/metrics.ts";
 import { readSecrets } from "../auth/credentials.ts";
 import { errorResponse, json } from "../http/responses.ts";
 import { routeApi } from "./api-routes.ts";
 import { MCP_PATH, handleMcp } from "../mcp/mcp-endpoint.ts";
 import { routeOAuth } from "../oauth/oauth-routes.ts";
+import { serveMetrics } from "../metrics/metrics-route.ts";
 
 /**
- * The mesh's front door (the project's main party): `GET /health`, the authenticated HTTP API
+ * The mesh's front door (the project's main party): `GET /health`, `GET /metrics` (docs/metrics.md), the authenticated HTTP API
  * under `/api/`, the MCP endpoint `POST /mcp`, and the OAuth authorization server in front of it
  * (`/.well-known/…`, `/oauth/…`; docs/oauth.md). It holds no state: every route calls the room that owns the data. Its own room
  * instances are not used, so sockets to it are refused.
@@ -24,6 +26,7 @@ export default class MeshEdge implements Party.Server {
       if ("code" in secrets) return json({ ok: false, service: "agent-mesh", protocol_version: PROTOCOL_VERSION, error: secrets }, 503);
       return json({ ok: true, service: "agent-mesh", protocol_version: PROTOCOL_VERSION });
     }
+    if (url.pathname === METRICS_PATH) return serveMetrics(request as unknown as Request, lobby);
     const oauth = await routeOAuth(request as unknown as Request, url, lobby, defer);
     if (oauth !== null) return oauth;
     if (url.pathname === MCP_PATH) return handleMcp(request as unknown as Request, url, lobby, defer);

@@ -6,6 +6,7 @@ import { readJsonBody } from "../http/read-body.ts";
 import { errorResponse, json } from "../http/responses.ts";
 import { FloodGuard, FLOOD_CLOSE_CODE } from "../limits/flood-guard.ts";
 import { TaskListFeed } from "./task-list-feed.ts";
+import { TASK_STATUS_COUNTS_KEY, TaskStatusTally } from "../metrics/task-status-tally.ts";
 import { answerPeerClose } from "../peer-close.ts";
 
 const TASK_PREFIX = "task:";
@@ -28,8 +29,16 @@ export default class TaskDirectoryRoom implements Party.Server {
   private flushTimer: ReturnType<typeof setTimeout> | null = null;
   private readonly subscribed = new WeakSet<Party.Connection>();
   private readonly guards = new WeakMap<Party.Connection, FloodGuard>();
+  /** Tasks by status for `GET /metrics` (docs/metrics.md), moved with every write below. */
+  private readonly tally: TaskStatusTally;
 
-  constructor(readonly room: Party.Room) {}
+  constructor(readonly room: Party.Room) {
+    this.tally = new TaskStatusTally({
+      stored: () => room.storage.get(TASK_STATUS_COUNTS_KEY),
+      allStatuses: async () => [...(await room.storage.list<TaskSummary>({ prefix: TASK_PREFIX })).values()].map((summary) => summary.status),
+      statusOf: async (taskId) => (await room.storage.get<TaskSummary>(TASK_PREFIX + taskId))?.status,
+    });
+  }
 
   static async onBeforeConnect(request: Party.Request, lobby: Party.Lobby): Promise<Party.Request | Response> {
     return gateSocket(request, lobby, (caller) => caller.role === "orchestrator" || (caller.role === "viewer" && scopeSeesMesh(caller.scope)));
@@ -95,7 +104,7 @@ export default class TaskDirectoryRoom implements Party.Server {
     }
     const writes: Record<string, unknown> = { [TASK_PREFIX + summary.task_id]: summary };
     if (summary.name !== undefined) writes[NAME_PREFIX + summary.name] = summary.task_id;
-    await this.room.storage.put(writes);
+    await this.tally.change(summary.task_id, summary.status, (counts) => this.room.storage.put({ ...writes, ...counts }));
     await this.toFeed((feed) => feed.put(summary));
     return json(summary, 201);
   }
@@ -106,7 +115,7 @@ export default class TaskDirectoryRoom implements Party.Server {
     if (summary === undefined) return json({ unlisted: false });
     const keys = [TASK_PREFIX + taskId];
     if (summary.name !== undefined && (await this.room.storage.get<string>(NAME_PREFIX + summary.name)) === taskId) keys.push(NAME_PREFIX + summary.name);
-    await this.room.storage.delete(keys);
+    await this.tally.change(taskId, undefined, (counts) => Promise.all([this.room.storage.delete(keys), this.room.storage.put(counts)]));
     await this.toFeed((feed) => feed.remove(taskId));
     return json({ unlisted: true });
   }
@@ -117,6 +126,7 @@ export default class TaskDirectoryRoom implements Party.Server {
   }
 
   private async read(url: URL): Promise<Response> {
+    if (url.searchParams.get("view") === "metrics") return json({ tasks: await this.tally.current() });
     const name = url.searchParams.get("name");
     if (name !== null) {
       const summary = await this.byName(name);
