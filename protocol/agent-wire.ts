@@ -8,6 +8,7 @@ import { Acceptance } from "./acceptance.ts";
 import { AcceptanceEvidence, AgentCapabilities, BaseRef, DIFF_CHUNK_CHARS, DiffStat, Isolation } from "./isolation.ts";
 import { DeliverMode } from "./repository.ts";
 import { BranchDeliver, BranchDelivered } from "./delivery.ts";
+import { AttemptSessionArchive, SessionArchiveRef } from "./session-archive.ts";
 
 // Agent ↔ agent registry room: one persistent socket per agent.
 
@@ -158,6 +159,8 @@ export const TaskAssign = z.object({
       session_id: z.string().min(1).max(200),
       /** The prompt for the continued session (the person's guidance: the CLI has the rest); `prompt` is for a fresh start. */
       prompt: z.string().optional(),
+      /** The room keeps that session's file (docs/sessions.md): an agent other than `agent` fetches it to continue it. */
+      archive: SessionArchiveRef.optional(),
     })
     .optional(),
 });
@@ -304,7 +307,7 @@ export const AttemptSession = z.object({
 });
 export type AttemptSession = z.infer<typeof AttemptSession>;
 
-export const AgentToTask = z.discriminatedUnion("type", [AttemptHello, LogBatch, AttemptDiff, AttemptExit, AttemptSession]);
+export const AgentToTask = z.discriminatedUnion("type", [AttemptHello, LogBatch, AttemptDiff, AttemptExit, AttemptSession, AttemptSessionArchive]);
 export type AgentToTask = z.infer<typeof AgentToTask>;
 
 /** An attempt's cost cap and which limit it comes from, so a stop can say which cap it was. */

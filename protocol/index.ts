@@ -12,6 +12,7 @@ export * from "./task.ts";
 export * from "./task-mermaid.ts";
 export * from "./task-request.ts";
 export * from "./agent-wire.ts";
+export * from "./session-archive.ts";
 export * from "./agent-record.ts";
 export * from "./viewer-wire.ts";
 export * from "./room-commands.ts";

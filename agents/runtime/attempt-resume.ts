@@ -1,9 +1,12 @@
 // Whether an attempt continues an earlier attempt's CLI session (issue 15 item 5; INTERFACES.md
 // "Scheduling"). The room only proposes it (task.assign's `resume`); the agent decides, since only it
 // knows where the session lives: a CLI keeps its sessions on its own machine, claude keyed by the
-// cwd's path, so the earlier attempt's worktree folder must still be there to run in again.
-import type { ExecutorSpec, Result, TaskAssign } from "../../protocol/index.ts";
+// cwd's path, so the earlier attempt's worktree folder must still be there to run in again. Another
+// agent's claude or codex session is fetched from the task room and restored (docs/sessions.md).
+import { basename } from "node:path";
+import type { ExecutorSpec, Result, SessionArchiveDownload, SessionArchiveRef, TaskAssign } from "../../protocol/index.ts";
 import type { Workspace } from "./attempt-worktree.ts";
+import { carriedCliOf } from "./session-files.ts";
 
 /** What the resume depends on from the agent's worktrees (WorktreeKeeper). */
 export interface ResumeWorktrees {
@@ -11,8 +14,11 @@ export interface ResumeWorktrees {
 }
 
 export type ResumePlan =
-  /** Continue: the CLI gets the executor's `resume` pieces with `sessionId`, and `prompt` (the guidance). */
-  | { resumed: true; from: number; sessionId: string; prompt: string; workspace?: Workspace }
+  /**
+   * Continue: the CLI gets the executor's `resume` pieces with `sessionId`, and `prompt` (the guidance).
+   * `carried`: the session was another agent's, fetched from the task room, to restore before the CLI runs.
+   */
+  | { resumed: true; from: number; sessionId: string; prompt: string; workspace?: Workspace; carried?: { from: string; archive: SessionArchiveDownload } }
   /** Start fresh; `note` says why for the attempt's log (absent when no resume was asked). */
   | { resumed: false; note?: string };
 
@@ -23,6 +29,8 @@ export interface ResumeInput {
   agent: string;
   /** The agent's worktrees; absent when it has no git worktree support (the attempt then runs in place). */
   worktrees?: ResumeWorktrees;
+  /** Fetches another agent's session that the task room keeps (docs/sessions.md); absent: sessions never move. */
+  fetchArchive?: (attempt: number, ref: SessionArchiveRef) => Promise<Result<SessionArchiveDownload, string>>;
 }
 
 /**
@@ -35,12 +43,28 @@ export async function planResume(input: ResumeInput): Promise<ResumePlan> {
   const resume = assign.resume;
   if (resume === undefined) return { resumed: false };
   const fresh = (why: string): ResumePlan => ({ resumed: false, note: `starting fresh, not resuming attempt ${resume.attempt}'s session: ${why}` });
-  if (resume.agent !== agent) return fresh(`this agent is ${agent}, the session is on ${resume.agent}`);
   if (resume.tier !== assign.tier) return fresh(`attempt ${resume.attempt} ran at ${resume.tier}, this one runs at ${assign.tier}`);
   if (executor.resume === undefined) return fresh(`the executor for ${assign.tier} declares no "resume"`);
   const resumed = { resumed: true as const, from: resume.attempt, sessionId: resume.session_id, prompt: resume.prompt ?? assign.prompt };
+  if (resume.agent !== agent) return carry(input, resume, resumed, fresh);
   // A repo task's worktree comes from the agent's mirror (docs/repositories.md): resumed like a cwd task's.
   if ((assign.cwd === undefined && assign.repo === undefined) || input.worktrees === undefined) return resumed;
   const workspace = await input.worktrees.resume(assign, assign.cwd ?? "", { attempt: resume.attempt, tier: resume.tier });
   return workspace.ok ? { ...resumed, workspace: workspace.value } : fresh(workspace.error);
+}
+
+/**
+ * The session is another agent's: continued here when the task room keeps its file and this CLI's
+ * session can be carried (claude, codex); the file is fetched now, restored once the cwd is known
+ * (docs/sessions.md). Otherwise fresh, saying why.
+ */
+async function carry(input: ResumeInput, resume: NonNullable<TaskAssign["resume"]>, resumed: Extract<ResumePlan, { resumed: true }>, fresh: (why: string) => ResumePlan): Promise<ResumePlan> {
+  const elsewhere = `this agent is ${input.agent}, the session is on ${resume.agent}`;
+  const cli = carriedCliOf(input.executor);
+  if (cli === undefined) return fresh(`${elsewhere}, and ${basename(input.executor.command[0] ?? "") || "this CLI"}'s sessions cannot move between machines (only claude's and codex's can)`);
+  if (resume.archive === undefined || input.fetchArchive === undefined) return fresh(`${elsewhere}, and the task room keeps no copy of it`);
+  if (resume.archive.cli !== cli) return fresh(`${elsewhere}, and it is a ${resume.archive.cli} session, not ${cli}'s`);
+  const fetched = await input.fetchArchive(resume.attempt, resume.archive);
+  if (!fetched.ok) return fresh(`${elsewhere}: ${fetched.error}`);
+  return { ...resumed, carried: { from: resume.agent, archive: fetched.value } };
 }

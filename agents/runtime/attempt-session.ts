@@ -1,8 +1,10 @@
 import { basename } from "node:path";
-import type { AttemptExit, ExecutorSpec, Result, TaskAssign } from "../../protocol/index.ts";
+import type { AttemptExit, ExecutorSpec, Result, SessionArchiveRef, TaskAssign } from "../../protocol/index.ts";
 import type { Workspace, WorkspaceFault } from "./attempt-worktree.ts";
 import { formatDuration, type AgentLog } from "./agent-log.ts";
 import { planResume } from "./attempt-resume.ts";
+import { fetchSessionArchive } from "./session-archive-fetch.ts";
+import { archiveForRoom, restoreCarried } from "./session-handoff.ts";
 import type { CostCap } from "./attempt-cost-cap.ts";
 import { runAttempt, type RunningAttempt } from "./attempt-runner.ts";
 import type { RateTable } from "./cost-rates.ts";
@@ -115,7 +117,9 @@ export function startAttemptSession(input: AttemptSessionInput): AttemptSession 
 
   const run = async (): Promise<void> => {
     const keeper = input.worktrees;
-    const plan = await planResume({ assign, executor: input.executor, agent: input.agent, ...(keeper === undefined ? {} : { worktrees: keeper }) });
+    // Another agent's session comes from the task room (docs/sessions.md); `plan` turns fresh if it cannot be restored here.
+    const fetchArchive = (attempt: number, ref: SessionArchiveRef) => fetchSessionArchive({ server: input.server, token: input.token, taskId: assign.task_id, attempt, ref });
+    let plan = await planResume({ assign, executor: input.executor, agent: input.agent, fetchArchive, ...(keeper === undefined ? {} : { worktrees: keeper }) });
     const resumedWorktree = plan.resumed && plan.workspace?.isolation === "worktree" ? plan.workspace : undefined;
     // Not run after all: the earlier attempt's folder is its own again, for a later resume or the task's end.
     const giveBack = async (): Promise<void> => {
@@ -154,7 +158,7 @@ export function startAttemptSession(input: AttemptSessionInput): AttemptSession 
     }
     const workspace = prepared?.value;
     // A new worktree runs the repository's own setup first (docs/repositories.md); a resumed one had it.
-    if (workspace?.isolation === "worktree" && !plan.resumed && keeper !== undefined) {
+    if (workspace?.isolation === "worktree" && (!plan.resumed || plan.carried !== undefined) && keeper !== undefined) {
       const setup = await runRepoSetup({
         worktree: workspace.worktree,
         timeoutS: input.executor.timeout_s,
@@ -169,7 +173,7 @@ export function startAttemptSession(input: AttemptSessionInput): AttemptSession 
       }
     }
     // Cancelled, lost or stopping while the repository was cloned or set up: the CLI never starts.
-    if (!plan.resumed && (cancelledBeforeRun !== undefined || aborted || lost)) {
+    if ((!plan.resumed || plan.carried !== undefined) && (cancelledBeforeRun !== undefined || aborted || lost)) {
       if (workspace?.isolation === "worktree") await keeper?.settle(workspace, assign.task_id, assign.attempt, false);
       if (cancelledBeforeRun !== undefined && !aborted && !lost) return failSetup({ failure_class: "cancelled", message: cancelledBeforeRun });
       link.close();
@@ -184,6 +188,7 @@ export function startAttemptSession(input: AttemptSessionInput): AttemptSession 
     }
     // Neither cwd nor repo: a new empty directory of the task's, never the agent's own (docs/repositories.md).
     const cwd = workspace?.cwd ?? assign.cwd ?? (input.scratch === undefined ? input.workdir : await input.scratch.forTask(assign.task_id));
+    if (plan.resumed && plan.carried !== undefined) plan = await restoreCarried(plan, { executor: input.executor, cwd, note, ...(workspace?.isolation === "worktree" ? { worktree: workspace.worktree } : {}) });
     // The cap the budget granted when it let the attempt start replaces the assignment's (docs/costs.md).
     const cap: CostCap | undefined = link.cap ?? (assign.max_cost_usd === undefined ? undefined : { usd: assign.max_cost_usd, of: "assigned" });
     let pieces: string[] = [];
@@ -241,7 +246,8 @@ export function startAttemptSession(input: AttemptSessionInput): AttemptSession 
       if (workspace?.isolation === "worktree") await keeper?.settle(workspace, assign.task_id, assign.attempt, resumable);
       return;
     }
-    await Promise.race([link.finish(result, pieces), abortWaitOver]);
+    const sessionArchive = await archiveForRoom({ executor: input.executor, attempt: assign.attempt, sessionId: result.session_id, cwd, note });
+    await Promise.race([link.finish(result, pieces, sessionArchive), abortWaitOver]);
     link.close();
     if (workspace?.isolation === "worktree" && keeper !== undefined) await keeper.settle(workspace, assign.task_id, assign.attempt, resumable || (result.failure_class === undefined && result.exit_code === 0));
   };

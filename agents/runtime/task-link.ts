@@ -1,4 +1,4 @@
-import { CloseCode, PROTOCOL_VERSION, PartyName, TaskToAgent, parseMessage, type AttemptCap, type OutputLine, type TaskToAgent as TaskMessage } from "../../protocol/index.ts";
+import { CloseCode, PROTOCOL_VERSION, PartyName, TaskToAgent, parseMessage, type AttemptCap, type AttemptSessionArchive, type OutputLine, type TaskToAgent as TaskMessage } from "../../protocol/index.ts";
 import type { AgentLog } from "./agent-log.ts";
 import type { AttemptResult } from "./attempt-runner.ts";
 import { describeClose, type FrameData, type LinkFailure, type LinkMessage, type LinkTransport, type OpenTransport } from "./link-transport.ts";
@@ -53,6 +53,8 @@ export class TaskLink {
   private exit: AttemptResult | undefined;
   /** The attempt's diff in pieces, sent before the exit on every connection that reports it. */
   private diff: readonly string[] = [];
+  /** The CLI's session in pieces (docs/sessions.md), sent like the diff: before the exit, on every connection that reports it. */
+  private sessionArchive: readonly AttemptSessionArchive[] = [];
   private exitSentNow = false;
   private exitTimer: ReturnType<typeof setTimeout> | undefined;
   private connected = false;
@@ -126,9 +128,10 @@ export class TaskLink {
    * Reports the exit once every line is sent, after the pieces of the attempt's diff (issue 12), and
    * resolves when the room confirms (or the link gives up).
    */
-  finish(result: AttemptResult, diff: readonly string[] = []): Promise<void> {
+  finish(result: AttemptResult, diff: readonly string[] = [], sessionArchive: readonly AttemptSessionArchive[] = []): Promise<void> {
     this.exit = result;
     this.diff = diff;
+    this.sessionArchive = sessionArchive;
     this.trySendExit();
     return this.finished;
   }
@@ -243,6 +246,7 @@ export class TaskLink {
     // The pieces go first on the same connection, so the room holds them all when the exit arrives.
     const attempt = this.options.attempt;
     if (!this.diff.every((text, index) => this.send({ type: "attempt.diff", attempt, index, text }))) return;
+    if (!this.sessionArchive.every((piece) => this.send(piece))) return;
     const diffChunks = this.exit.isolation === "worktree" ? { diff_chunks: this.diff.length } : {};
     if (this.send({ type: "attempt.exit", attempt, line_count, ...this.exit, ...diffChunks })) {
       this.exitSentNow = true;

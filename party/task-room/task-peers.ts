@@ -1,5 +1,5 @@
 import type * as Party from "partykit/server";
-import { ApplyReply, BudgetGrant, DeliveryReply, formatTraceparent, refuse, spanIdOf, type ApplyOutcome, type DeliveryOutcome, type DeliveryRequest, type DispatchRequest, type ApplyRequest, type Attempt, type AgentSelector, type ExecutorTier, type LogLine, type Result, type TaskDependency, type TaskRecord, type TaskSummary } from "../../protocol/index.ts";
+import { ApplyReply, BudgetGrant, DeliveryReply, formatTraceparent, refuse, spanIdOf, type ApplyOutcome, type DeliveryOutcome, type DeliveryRequest, type DispatchRequest, type ApplyRequest, type Attempt, type AgentSelector, type ExecutorTier, type LogLine, type Result, type TaskDependency, type TaskRecord, type TaskSummary, type SessionArchiveRef } from "../../protocol/index.ts";
 import { resumeOf } from "./task-schedule.ts";
 import { prerequisiteNews } from "./prerequisite-answers.ts";
 import { sendToBudget, sendToDirectory, sendToRegistry, sendToTask, servedTiers } from "../room-peers.ts";
@@ -109,10 +109,13 @@ export class TaskPeers {
   }
 
   /** Asks the registry for an agent: the request carries the exact `task.assign` the agent will get. */
-  async dispatch(task: TaskRecord, n: number, recent: readonly LogLine[], diffs: ReadonlyMap<number, string> = new Map(), socket?: RegistrySocket, queueTimeoutS = 600): Promise<Result<unknown>> {
+  async dispatch(task: TaskRecord, n: number, recent: readonly LogLine[], diffs: ReadonlyMap<number, string> = new Map(), socket?: RegistrySocket, queueTimeoutS = 600, archiveOf?: (attempt: number) => Promise<SessionArchiveRef | undefined>): Promise<Result<unknown>> {
     const attempt = attemptOf(task, n);
     if (attempt === undefined) return refuse("internal", `task ${task.task_id} has no attempt ${n}`);
-    const { resume } = resumeOf(task, attempt);
+    const { resume: proposed } = resumeOf(task, attempt);
+    // The earlier session's file, when the room keeps it: an agent other than its own can continue it (docs/sessions.md).
+    const archive = proposed === undefined ? undefined : await archiveOf?.(proposed.attempt);
+    const resume = proposed === undefined || archive === undefined ? proposed : { ...proposed, archive };
     const excluded = lostAgents(task);
     // What the task's own max_cost_usd leaves; the budget's share of the daily halt comes with
     // attempt.accepted, when the attempt is let start (docs/budget.md "The start gate").

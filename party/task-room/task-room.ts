@@ -1,22 +1,5 @@
 import type * as Party from "partykit/server";
-import {
-  AgentToTask,
-  CloseCode,
-  MAX_LOG_READ,
-  PROTOCOL_VERSION,
-  SUPPORTED_PROTOCOL_VERSIONS,
-  TaskCommand,
-  ViewerToTask,
-  parseMessage,
-  type AttemptDiff,
-  type AttemptExit,
-  type AttemptHello,
-  type LogBatch,
-  type LogLine,
-  type Result,
-  type TaskRecord,
-  type TaskToViewer,
-} from "../../protocol/index.ts";
+import { AgentToTask, CloseCode, MAX_LOG_READ, PROTOCOL_VERSION, SUPPORTED_PROTOCOL_VERSIONS, TaskCommand, ViewerToTask, parseMessage, type AttemptDiff, type AttemptExit, type AttemptHello, type LogBatch, type LogLine, type Result, type TaskRecord, type TaskToViewer } from "../../protocol/index.ts";
 import { readSecrets } from "../auth/credentials.ts";
 import { callerOf, gateRequest, gateSocket, roleOf, type SocketRole } from "../auth/room-gate.ts";
 import { scopeAllowsTask } from "../auth/viewer-link.ts";
@@ -38,6 +21,7 @@ import { pullRequestText } from "./task-delivery.ts";
 import { ViewerFeed } from "./viewer-feed.ts";
 import { FloodGuard, FLOOD_CLOSE_CODE } from "../limits/flood-guard.ts";
 import { reply, send, systemLine } from "./room-replies.ts";
+import { isSessionArchiveRequest, serveSessionArchive, SessionArchiveStore } from "./session-archive-route.ts";
 import { exportFinishedTrace } from "./task-trace.ts";
 
 /** Messages a second an agent's socket may send: batches of up to 512 lines, so far above any real stream (issue 14). */
@@ -138,11 +122,13 @@ export default class TaskRoom implements Party.Server {
     if (message.type === "attempt.hello") return this.onAttemptHello(message, connection);
     if (message.type === "log.batch") return this.onLogBatch(message, connection);
     if (message.type === "attempt.diff") return this.onAttemptDiff(message, connection);
+    if (message.type === "attempt.session_archive") return this.holders.holds(connection.id, message.attempt) ? void new SessionArchiveStore(this.room.storage).put(message) : send(connection, { type: "error", code: "not_assigned", message: `attempt ${message.attempt} is not held by this connection`, in_reply_to: message.type });
     if (message.type === "attempt.session") return void (this.holders.holds(connection.id, message.attempt) && this.run({ type: "session", attempt: message.attempt, sessionId: message.session_id }));
     return this.onAttemptExit(message, connection);
   }
 
   async onRequest(request: Party.Request): Promise<Response> {
+    if (isSessionArchiveRequest(request)) return serveSessionArchive(request, this.room, async (n) => this.diffs?.read(n));
     const refused = await gateRequest(request, this.room.env);
     if (refused !== null) return refused;
     if (request.method === "GET") return this.read(new URL(request.url));
@@ -377,7 +363,7 @@ export default class TaskRoom implements Party.Server {
     const diffs = new Map(await Promise.all(earlier.map(async (a): Promise<[number, string]> => [a.n, (await this.diffs?.read(a.n)) ?? ""])));
     const socket = this.registrySocket ?? undefined;
     this.registrySocket = null;
-    const sent = await peers.dispatch(task, attempt, recent, diffs, socket, queueTimeoutFrom(this.room.env));
+    const sent = await peers.dispatch(task, attempt, recent, diffs, socket, queueTimeoutFrom(this.room.env), (n) => new SessionArchiveStore(this.room.storage).refOf(n));
     if (!sent.ok) console.error(`task ${this.room.id}: ${sent.error.message}`);
   }
 

@@ -1,0 +1,73 @@
+import { z } from "zod";
+import { SessionArchiveFacts, type AttemptSessionArchive, type Result, type SessionArchiveDownload, type SessionArchiveRef } from "../../protocol/index.ts";
+import type { LogStorage } from "./log-store.ts";
+
+// Each attempt's CLI session as its agent sent it (docs/sessions.md): the facts under one key, the
+// base64 of the gzip in pieces under others (one stored value is capped at 128 KiB), so a later
+// attempt on another agent can continue the session.
+
+const prefixOf = (attempt: number): string => `session:${String(attempt).padStart(3, "0")}:`;
+const factsKey = (attempt: number): string => `${prefixOf(attempt)}facts`;
+const pieceKey = (attempt: number, index: number): string => `${prefixOf(attempt)}piece:${String(index).padStart(2, "0")}`;
+
+/** Why a stored archive cannot be served. */
+export type SessionArchiveFault =
+  /** The attempt sent no archive. */
+  | { code: "missing"; message: string }
+  /** Its record or a piece is not what was written: unreadable, a piece absent, or a checksum that differs. */
+  | { code: "corrupt"; message: string };
+
+const StoredPiece = z.string().min(1);
+
+/** The SHA-256, hex, of the bytes `data` (base64) decodes to; workerd and Node both have Web Crypto. */
+async function sha256OfBase64(data: string): Promise<string> {
+  const binary = atob(data);
+  const bytes = new Uint8Array(binary.length);
+  for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
+  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", bytes));
+  return [...digest].map((b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+export class SessionArchiveStore {
+  constructor(private readonly storage: LogStorage) {}
+
+  /**
+   * Issues the write of one piece and of the facts every piece repeats (not awaited by the room: the
+   * output gate holds what is sent after it). A piece sent again after a reconnect lands on its key.
+   */
+  put(piece: AttemptSessionArchive): Promise<void> {
+    const { type: _type, index, data, ...facts } = piece;
+    return this.storage.put({ [factsKey(piece.attempt)]: facts, [pieceKey(piece.attempt, index)]: data });
+  }
+
+  /** What task.assign's `resume.archive` says of the attempt's stored archive; undefined when there is none. */
+  async refOf(attempt: number): Promise<SessionArchiveRef | undefined> {
+    const facts = SessionArchiveFacts.safeParse(await this.storage.get(factsKey(attempt)));
+    if (!facts.success) return undefined;
+    return { cli: facts.data.cli, session_id: facts.data.session_id, gzip_bytes: facts.data.gzip_bytes, sha256: facts.data.sha256 };
+  }
+
+  /** The whole archive, its pieces joined and checked against the checksum its agent sent. */
+  async read(attempt: number): Promise<Result<SessionArchiveDownload, SessionArchiveFault>> {
+    const raw = await this.storage.get(factsKey(attempt));
+    if (raw === undefined) return { ok: false, error: { code: "missing", message: `attempt ${attempt} sent no session archive` } };
+    const facts = SessionArchiveFacts.safeParse(raw);
+    if (!facts.success) return { ok: false, error: { code: "corrupt", message: `attempt ${attempt}'s session archive record is unreadable` } };
+    const stored = await this.storage.list<unknown>({ prefix: `${prefixOf(attempt)}piece:` });
+    const pieces: string[] = [];
+    for (let index = 0; index < facts.data.count; index++) {
+      const piece = StoredPiece.safeParse(stored.get(pieceKey(attempt, index)));
+      if (!piece.success) return { ok: false, error: { code: "corrupt", message: `attempt ${attempt}'s session archive lacks piece ${index + 1} of ${facts.data.count}` } };
+      pieces.push(piece.data);
+    }
+    const data = pieces.join("");
+    let sha: string;
+    try {
+      sha = await sha256OfBase64(data);
+    } catch {
+      return { ok: false, error: { code: "corrupt", message: `attempt ${attempt}'s session archive is not base64` } };
+    }
+    if (sha !== facts.data.sha256) return { ok: false, error: { code: "corrupt", message: `attempt ${attempt}'s session archive does not match its checksum` } };
+    return { ok: true, value: { ...facts.data, data } };
+  }
+}

@@ -1,0 +1,132 @@
+// Sessions that move between machines (docs/sessions.md), with the real claude and codex: attempt 1
+// runs on agent A; A goes away; a person's retry with guidance runs on agent B, whose HOME (and
+// CODEX_HOME) is another folder. B continues A's CLI session: the scripted model server sees the
+// first attempt's messages in B's first request, and answers the turn that follows them.
+import { execFileSync } from "node:child_process";
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { ExecutorTier, ExecutorsFile, TaskView } from "../../protocol/index.ts";
+import { startAgent, startMesh, waitFor, type Mesh, type TestAgent } from "../integration/mesh-harness.ts";
+import { startModelServer, type ModelServer } from "../model-server/model-server.ts";
+import { CLI_BIN, installClis } from "./install-clis.ts";
+import { scriptedExecutors } from "./scripted-cli-setup.ts";
+
+const FIRST = "first.txt";
+const SECOND = "second.txt";
+const INSTRUCTION = "Write first.txt, the handoff proof.";
+const GUIDANCE = "Now also write second.txt.";
+
+let server: ModelServer;
+let mesh: Mesh;
+let root: string;
+let repo: string;
+const running: TestAgent[] = [];
+
+const git = (cwd: string, ...args: string[]): string => execFileSync("git", ["-c", "user.email=t@example.com", "-c", "user.name=t", ...args], { cwd, encoding: "utf8" }).trim();
+
+/** One machine serving one tier: its own HOME, and its own CLI config (codex's CODEX_HOME) under it. */
+function machine(name: string, tier: ExecutorTier): { home: string; executors: ExecutorsFile } {
+  const home = join(root, name, "home");
+  const config = join(root, name, "config");
+  mkdirSync(home, { recursive: true });
+  mkdirSync(config, { recursive: true });
+  const all = scriptedExecutors(server.url, config, home).executors;
+  return { home, executors: { executors: { [tier]: all[tier] } } };
+}
+
+async function start(name: string, setup: { home: string; executors: ExecutorsFile }): Promise<TestAgent> {
+  const agent = await startAgent(mesh, name, setup.executors, { env: { HOME: setup.home, PATH: `${CLI_BIN}:${process.env.PATH ?? ""}` } });
+  running.push(agent);
+  return agent;
+}
+
+async function stop(agent: TestAgent): Promise<void> {
+  await agent.stop();
+  running.splice(running.indexOf(agent), 1);
+}
+
+/** Every file under `dir`, relative to it. */
+function filesUnder(dir: string): string[] {
+  return readdirSync(dir, { recursive: true, withFileTypes: true }).filter((e) => e.isFile()).map((e) => join(e.parentPath, e.name).slice(dir.length + 1));
+}
+
+beforeAll(async () => {
+  installClis();
+  root = mkdtempSync(join(tmpdir(), "mesh-handoff-"));
+  repo = join(root, "repo");
+  mkdirSync(repo);
+  git(repo, "init", "-q");
+  writeFileSync(join(repo, "README.md"), "A user's project.\n");
+  git(repo, "add", "README.md");
+  git(repo, "commit", "-q", "-m", "initial");
+  server = await startModelServer({ turns: [] });
+  // No consensus tier is served: a failed acceptance at the top goes to a person, who retries.
+  mesh = await startMesh({ MESH_CONSENSUS_TIERS: "gemini-pro" });
+});
+
+afterAll(async () => {
+  for (const agent of [...running]) await agent.stop();
+  await mesh?.stop();
+  await server?.stop();
+  if (root !== undefined) rmSync(root, { recursive: true, force: true });
+});
+
+describe("a CLI session moves to another agent with a person's retry", () => {
+  it.each([
+    { cli: "claude", tier: "sonnet" as const, sessionFiles: ".claude/projects" },
+    { cli: "codex", tier: "codex" as const, sessionFiles: "config/codex-home/sessions" },
+  ])("$cli: agent B, with another HOME, resumes agent A's session and the model sees attempt 1's messages", async ({ cli, tier, sessionFiles }) => {
+    const a = machine(`${cli}-a`, tier);
+    const b = machine(`${cli}-b`, tier);
+    // Attempt 1 writes first.txt and stops; the acceptance wants second.txt, so a person is asked.
+    server.turns = [{ write: { path: FIRST, content: "one\n" } }, { text: "Wrote first.txt." }];
+    const agentA = await start(`vm-${cli}-a`, a);
+    const created = await mesh.api<TaskView>("/api/tasks", { method: "POST", body: { instruction: INSTRUCTION, executor: tier, cwd: repo, acceptance: { command: `test -f ${FIRST} && test -f ${SECOND}` } } });
+    expect(created.status).toBe(201);
+    const id = created.body.task_id;
+    const waiting = await waitFor("attempt 1 to go to a person", async () => {
+      const task = await mesh.task(id);
+      return task.status === "awaiting_human" ? task : null;
+    }, 90_000);
+    expect(waiting.attempts[0]).toMatchObject({ agent: `vm-${cli}-a`, executor: cli, failure_class: "test_fail" });
+    const sessionId = waiting.attempts[0]?.session_id;
+    expect(sessionId).toBeDefined();
+
+    // A goes away; B comes, its HOME holding no session of anyone's.
+    await stop(agentA);
+    const agentB = await start(`vm-${cli}-b`, b);
+    const machineB = join(root, `${cli}-b`);
+    expect(filesUnder(machineB).filter((path) => path.includes(sessionId ?? "?"))).toEqual([]);
+
+    // Continued, the conversation already holds one tool result: the next turn writes second.txt.
+    // Started fresh, it would hold none and be answered with first.txt again.
+    server.turns = [{ write: { path: FIRST, content: "one\n" } }, { write: { path: SECOND, content: "two\n" } }, { text: "Wrote second.txt." }];
+    const before = server.requests.length;
+    const retried = await mesh.api<TaskView>(`/api/tasks/${id}/resolve`, { method: "POST", body: { decision: "retry", guidance: GUIDANCE } });
+    expect(retried.status).toBe(200);
+    const task = await mesh.finished(id, 90_000);
+    const requests = server.requests.slice(before).filter((r) => r.answered !== "side" && r.answered !== "health" && r.method === "POST");
+    const logs = await mesh.api<{ lines: Array<{ text: string; attempt: number }> }>(`/api/tasks/${id}/logs`);
+    const notes = logs.body.lines.filter((l) => l.text.includes("session")).map((l) => `#${l.attempt} ${l.text}`);
+    console.log(`${cli}: ${task.status}; attempt 2 ${JSON.stringify(task.attempts[1])}\nrequests on B: ${JSON.stringify(requests.map((r) => ({ answered: r.answered, messages: r.messages, prompt: r.prompt.slice(0, 400) })))}\nsession lines:\n${notes.join("\n")}`);
+
+    expect(task.attempts[1]).toMatchObject({ role: "retry", agent: `vm-${cli}-b`, resumed_from: 1, session_id: sessionId });
+    // B's first request carries attempt 1's messages: its instruction, the file it wrote, then the guidance.
+    const first = requests[0];
+    expect(first?.answered).toBe(`write ${SECOND}`);
+    expect(first?.prompt).toContain(INSTRUCTION);
+    expect(first?.prompt).toContain(GUIDANCE);
+    expect(first?.messages).toBeGreaterThanOrEqual(3);
+    expect(requests.map((r) => r.answered)).not.toContain(`write ${FIRST}`);
+    // The session was restored into B's own HOME, for B's worktree.
+    expect(filesUnder(machineB).filter((path) => path.includes(sessionId ?? "?") && path.startsWith(cli === "claude" ? `home/${sessionFiles}` : sessionFiles)).length).toBe(1);
+    // Attempt 1's change came along (applied to B's new worktree), and B's own followed it.
+    expect(task.status).toBe("succeeded");
+    const diff = await mesh.api<string>(`/api/tasks/${id}/diff`);
+    expect(diff.body).toContain(`+++ b/${FIRST}`);
+    expect(diff.body).toContain(`+++ b/${SECOND}`);
+    await stop(agentB);
+  });
+});
