@@ -15,6 +15,8 @@ export const ErrorCode = z.enum([
   "message_too_large",
   /** A request field failed validation; the message names the field. */
   "bad_request",
+  /** An MCP tool was called with arguments it does not take; the message names them (docs/mcp-arguments.md). */
+  "invalid_arguments",
   /** No credential, or a wrong one. */
   "unauthorized",
   /** A valid credential of a role that may not do this. */
@@ -78,6 +80,7 @@ export const httpStatusOf: Record<ErrorCode, number> = {
   unknown_type: 400,
   message_too_large: 413,
   bad_request: 400,
+  invalid_arguments: 400,
   unauthorized: 401,
   forbidden: 403,
   not_found: 404,
