@@ -51,7 +51,9 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
   // line where `ps` shows them to every local user (issue 14).
   const configDir = mkdtempSync(join(tmpdir(), "mesh-dev-config-"));
   const configFile = join(configDir, "partykit.json");
-  writeFileSync(configFile, JSON.stringify(devConfig(options.vars, options.buildPage ?? true)), { mode: 0o600 });
+  // Where this server's page answers, for links the rooms make (notifications' operator links; MESH_PUBLIC_URL wins).
+  const local = `http://${[undefined, "0.0.0.0", "::"].includes(options.host) ? "127.0.0.1" : options.host}:${options.port}`;
+  writeFileSync(configFile, JSON.stringify(devConfig({ MESH_LOCAL_URL: local, ...options.vars }, options.buildPage ?? true)), { mode: 0o600 });
   const args = [partykitBin(), "dev", "--config", configFile, "--port", String(options.port), "--persist", options.persistDir, "--no-hotkeys", "--disable-request-cf-fetch"];
   const child = spawn(process.execPath, args, {
     cwd: PROJECT_ROOT,

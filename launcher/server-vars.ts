@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { routesFromSetting } from "../protocol/routing.ts";
+import { webhookTargets } from "../protocol/notifications.ts";
 import { otlpUrlProblem } from "../protocol/trace-context.ts";
 
 /** Settings the server reads from the environment, with the defaults of INTERFACES.md. */
@@ -29,6 +30,10 @@ const OPTIONAL = [
   "MESH_OAUTH_ACCESS_TTL_S",
   // Traces (docs/traces.md): the OTLP/HTTP collector's base URL.
   "MESH_OTLP_URL",
+  // Webhooks (docs/notifications.md): the targets, the signing secret (in the 0600 config file like the others), a shorter retry.
+  "MESH_WEBHOOK_URLS",
+  "MESH_WEBHOOK_SECRET",
+  "MESH_WEBHOOK_RETRY_MS",
 ] as const;
 
 /** The partykit vars for a server: the two secrets plus every setting (from `env`, else its default). */
@@ -46,7 +51,15 @@ export function serverVars(secrets: { MESH_ORCHESTRATOR_TOKEN: string; MESH_AGEN
 export function settingsProblem(vars: Record<string, string>): string | null {
   const routes = routesFromSetting(vars.MESH_ROUTES);
   if (routes !== null && "problem" in routes) return `${routes.problem} (from MESH_ROUTES, MESH_ROUTES_FILE or ./routes.json); fix the table or remove it`;
-  return publicUrlProblem(vars.MESH_PUBLIC_URL) ?? otlpUrlProblem(vars.MESH_OTLP_URL);
+  return publicUrlProblem(vars.MESH_PUBLIC_URL) ?? otlpUrlProblem(vars.MESH_OTLP_URL) ?? webhookProblem(vars);
+}
+
+/** Every webhook target must be an http(s) URL, and plain (non-Slack) targets are signed, so they need the secret (docs/notifications.md). */
+export function webhookProblem(vars: Record<string, string | undefined>): string | null {
+  const targets = webhookTargets(vars.MESH_WEBHOOK_URLS);
+  if (!targets.ok) return targets.error;
+  if (targets.value.some((t) => !t.slack) && (vars.MESH_WEBHOOK_SECRET ?? "").trim() === "") return "MESH_WEBHOOK_URLS names a webhook that is not Slack's, and MESH_WEBHOOK_SECRET is not set: set a secret to sign its events with";
+  return null;
 }
 
 /** MESH_PUBLIC_URL must be an http(s) origin without a path: OAuth clients build every endpoint from it. */

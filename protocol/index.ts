@@ -27,3 +27,4 @@ export * from "./routing.ts";
 export * from "./oauth.ts";
 export * from "./delivery.ts";
 export * from "./trace-context.ts";
+export * from "./notifications.ts";

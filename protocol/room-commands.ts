@@ -36,6 +36,8 @@ export const TaskCreate = z.object({
   queue_timeout_s: z.number().positive().optional(),
   kind: TaskKind.optional(),
   routing: TaskRouting.optional(),
+  /** Also send task.succeeded / task.failed to the webhooks (docs/notifications.md). */
+  notify: z.boolean().optional(),
   /** The task's W3C trace (docs/traces.md): the creating request's trace id, or a new one, and the span that made the call, when it said. */
   trace_id: z.string().regex(/^[0-9a-f]{32}$/).optional(),
   trace_parent: z.string().regex(/^[0-9a-f]{16}$/).optional(),

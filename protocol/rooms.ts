@@ -19,6 +19,8 @@ export const PartyName = {
   oauth: "oauth",
   /** The trace exporter: a bounded queue of spans for the OTLP collector, and its counters (docs/traces.md). */
   traces: "traces",
+  /** The notification outbox: webhook events kept and delivered with retries (docs/notifications.md). */
+  notifications: "notifications",
 } as const;
 export type PartyName = (typeof PartyName)[keyof typeof PartyName];
 

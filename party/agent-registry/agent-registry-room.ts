@@ -24,6 +24,7 @@ import { LiveSockets } from "../live-sockets.ts";
 import { PEER_QUERY, askRoom, sendToTask } from "../room-peers.ts";
 import { readSecrets, type Caller } from "../auth/credentials.ts";
 import { AgentRequests } from "./agent-requests.ts";
+import { announce } from "../notification-outbox/announce.ts";
 import { isCurrentRequest, queueView } from "./dispatch-queue.ts";
 import { FloodGuard, FLOOD_CLOSE_CODE } from "../limits/flood-guard.ts";
 import { DispatchHistogram, registryMetrics } from "../metrics/registry-metrics.ts";
@@ -296,6 +297,8 @@ export default class AgentRegistryRoom implements Party.Server {
         return this.notifyDashboards();
       case "arm-watchdog":
         return this.armWatchdog();
+      case "announce":
+        return void announce(this.parties, this.room.env, effect.events);
       case "log":
         console.warn(effect.message);
         return undefined;

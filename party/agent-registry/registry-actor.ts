@@ -1,6 +1,7 @@
-import { CloseCode, type AgentDegraded, type AgentHello, type ErrorBody, type AgentRecord, type AttemptLost, type AttemptRef, type AttemptUnserved, type DispatchRequest, type ExecutorTier, type RegistryToAgent } from "../../protocol/index.ts";
+import { CloseCode, type AgentDegraded, type AgentHello, type ErrorBody, type AgentRecord, type AttemptLost, type AttemptRef, type AttemptUnserved, type DispatchRequest, type ExecutorTier, type NotificationEvent, type RegistryToAgent } from "../../protocol/index.ts";
 import { enqueue, expireUnserved, inServingOrder, type UnservedSince } from "./dispatch-queue.ts";
 import { TierIndex } from "./tier-index.ts";
+import { agentLostNotice } from "./agent-notices.ts";
 import { agentState, heartbeatExpired, pickAgent, pinnedRefusal } from "./dispatch-picker.ts";
 
 /** What the registry stores of an agent; `state` is derived when listed. The credential's hash is never listed. */
@@ -75,6 +76,8 @@ export type RegistryEffect =
   | { kind: "deliver-notices" }
   | { kind: "notify-dashboards" }
   | { kind: "arm-watchdog" }
+  /** Hand webhook events to the notification outbox, without waiting (docs/notifications.md). */
+  | { kind: "announce"; events: NotificationEvent[] }
   | { kind: "log"; message: string };
 
 export type RegistryContext = { now: number; heartbeatMs: number; idleFlagS: number; startedAt: number };
@@ -329,7 +332,7 @@ function onTick(state: RegistryState, ctx: RegistryContext): RegistryDecision {
       lostNotices: [...next.lostNotices, ...notices],
     };
     if (connectionId !== undefined) effects.push({ kind: "close", connectionId, code: CloseCode.heartbeatTimeout, reason: "heartbeat timeout" });
-    effects.push({ kind: "persist", agents: [agent.name], queue: true, notices: true }, { kind: "log", message: `registry: ${reason}; ${notices.length} attempt(s) lost` }, { kind: "notify-dashboards" });
+    effects.push({ kind: "persist", agents: [agent.name], queue: true, notices: true }, { kind: "log", message: `registry: ${reason}; ${notices.length} attempt(s) lost` }, { kind: "notify-dashboards" }, { kind: "announce", events: [agentLostNotice(agent.name, reason, notices.length, ctx.now)] });
   }
   const expiry = next.pending.length === 0 && Object.keys(next.unserved).length === 0 ? null : expireUnserved(next.pending, next.unserved, listAgents(next, ctx), ctx.now, (request) => (request.selector.by === "name" ? [request.selector.name] : next.tiers.serving(request.assign.tier)));
   if (expiry?.changed === true) {

@@ -10,6 +10,8 @@ import { askRoom, sendToTask } from "../room-peers.ts";
 import { readSecrets } from "../auth/credentials.ts";
 import { budgetStatus, renewReservations, emptyBudget, expireReservations, haltNotices, release, reserve, rollWindows, settle, start, utcDate, utcMonth, type BudgetLimits, type BudgetState } from "./budget-book.ts";
 import { answerPeerClose } from "../peer-close.ts";
+import { announce } from "../notification-outbox/announce.ts";
+import { budgetNotices } from "./budget-notices.ts";
 import { ATTEMPT_COUNTERS_KEY, budgetMetrics, countSettled, emptyAttemptCounters, storedAttemptCounters } from "../metrics/attempt-counters.ts";
 
 const RESERVATIONS_KEY = "budget:reservations";
@@ -157,6 +159,8 @@ export default class BudgetRoom implements Party.Server {
     const frame = this.snapshot();
     for (const connection of this.room.getConnections()) connection.send(frame);
     this.tellHalted(previous, next);
+    // Not awaited: the outbox stores and delivers (docs/notifications.md).
+    void announce(this.room.context.parties, this.room.env, budgetNotices(previous, next, this.limits(), Date.now()));
   }
 
   /**

@@ -12,6 +12,7 @@ import { errorResponse, json } from "../http/responses.ts";
 import { applyTask, cancelTask, createLink, getDiff, createTask, getBudget, getLogs, getQueue, getStages, getTask, listAgents, listTasks, resolveTaskDecision, revokeAgent, getAudit, type MeshContext, type Outcome } from "./mesh-operations.ts";
 import { PlanRequest, createPlan } from "./task-plan.ts";
 import { getTraceStatus } from "./trace-status.ts";
+import { getNotifications } from "../notification-outbox/notifications-api.ts";
 
 /** `POST /api/links`: a read-only link for one task or for the dashboard, or an operator link. */
 const LinkRequest = z
@@ -93,7 +94,9 @@ export async function routeApi(request: Request, url: URL, lobby: Party.FetchLob
   const isDiffRead = resource === "tasks" && ref !== undefined && action === "diff" && method === "GET";
   // The dashboard's grants panel (docs/oauth.md): an operator lists remote clients and revokes them.
   const isGrants = resource === "oauth" && ref === "grants";
-  const ctx = await orchestratorContext(request, url, lobby, defer, isDecision || isGrants, (scope) => isDiffRead && ref !== undefined && scopeAllowsTask(scope, ref));
+  // The dashboard's notifications panel (docs/notifications.md): an operator reads the deliveries.
+  const isNotifications = resource === "notifications" && ref === undefined && method === "GET";
+  const ctx = await orchestratorContext(request, url, lobby, defer, isDecision || isGrants || isNotifications, (scope) => isDiffRead && ref !== undefined && scopeAllowsTask(scope, ref));
   if (ctx instanceof Response) return ctx;
   if (isGrants && action === undefined && method === "GET" && rest.length === 0) return listGrants(ctx);
   if (isGrants && action !== undefined && method === "DELETE" && rest.length === 0) return deleteGrant(ctx, action, lobby.parties);
@@ -151,6 +154,10 @@ export async function routeApi(request: Request, url: URL, lobby: Party.FetchLob
     if (limit instanceof Response) return limit;
     return reply(await getAudit(ctx, since, limit));
   }
+  if (resource === "notifications" && ref === undefined && method === "GET") {
+    const since = intParam(url.searchParams, "since");
+    return since instanceof Response ? since : reply(await getNotifications(ctx, since));
+  }
   if (resource === "budget" && ref === undefined && method === "GET") return reply(await getBudget(ctx));
   if (resource === "queue" && ref === undefined && method === "GET") return reply(await getQueue(ctx));
   if (resource === "traces" && ref === undefined && method === "GET") return reply(await getTraceStatus(ctx));
@@ -174,5 +181,5 @@ export async function routeApi(request: Request, url: URL, lobby: Party.FetchLob
 }
 
 function notFound(url: URL): Response {
-  return errorResponse("not_found", `no route ${url.pathname}; the API serves /api/tasks, /api/tasks/<id or name>[/logs|/diff|/cancel|/resolve|/apply], /api/agents[/<name>/revoke], /api/budget[/stages], /api/queue, /api/plan, /api/links, /api/audit, /api/traces, /api/oauth/grants[/<id>]`);
+  return errorResponse("not_found", `no route ${url.pathname}; the API serves /api/tasks, /api/tasks/<id or name>[/logs|/diff|/cancel|/resolve|/apply], /api/agents[/<name>/revoke], /api/budget[/stages], /api/queue, /api/plan, /api/links, /api/audit, /api/notifications, /api/traces, /api/oauth/grants[/<id>]`);
 }

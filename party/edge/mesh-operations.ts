@@ -223,6 +223,7 @@ export async function createTask(ctx: MeshContext, args: CreateTaskRequest): Pro
     ...(args.kind === undefined ? {} : { kind: args.kind }),
     routing: routing.value,
     ...traceOfRequest(ctx.traceparent),
+    ...(args.notify === undefined ? {} : { notify: args.notify }),
   };
   // One request: the task room owns the rest (the breaker, the name, the listing, the dispatch).
   const created = await callRoom<TaskRecord>(ctx, PartyName.task, command.task_id, "", { method: "POST", body: command });

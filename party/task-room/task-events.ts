@@ -1,7 +1,8 @@
-import { FINISHED_TASK_STATUSES, type BudgetGrant, type AgentSelector, type ApplyOutcome, type ApplyRequest, type Attempt, type AttemptExit, type AttemptHello, type DeliveryOutcome, type DeliveryRequest, type ErrorBody, type ExecutorTier, type ResolveDecision, type Result, type TaskCreate, type TaskDependency, type TaskRecord, type TaskSummary, type TaskToAgent } from "../../protocol/index.ts";
+import { FINISHED_TASK_STATUSES, type BudgetGrant, type AgentSelector, type ApplyOutcome, type ApplyRequest, type Attempt, type AttemptExit, type AttemptHello, type DeliveryOutcome, type DeliveryRequest, type ErrorBody, type NotificationEvent, type ExecutorTier, type ResolveDecision, type Result, type TaskCreate, type TaskDependency, type TaskRecord, type TaskSummary, type TaskToAgent } from "../../protocol/index.ts";
 import type { EscalationConfig } from "./escalation.ts";
 import { withWaiting } from "./task-schedule.ts";
 import { deliveryRequestOf } from "./task-delivery.ts";
+import { taskNotices } from "./task-notices.ts";
 
 // The task actor's vocabulary (task-actor.ts decides): its state, events, effects and the few steps
 // every decision shares (storing a change, summarising the task, telling dependents).
@@ -100,7 +101,9 @@ export type TaskEffect =
   /** Tell the tasks waiting for this one that it ended. */
   | { kind: "notify"; dependents: readonly string[]; news: TaskDependency }
   /** Ask which tiers are served, then start (`begin`). */
-  | { kind: "begin" };
+  | { kind: "begin" }
+  /** Hand webhook events to the notification outbox, without waiting (docs/notifications.md). */
+  | { kind: "announce"; events: NotificationEvent[] };
 
 /** What a decision returns: the next state, the effects in order, and the reply to a request (if the event was one). */
 export type Decision = { state: TaskActorState; effects: TaskEffect[]; reply?: Result<TaskRecord> };
@@ -146,6 +149,8 @@ export function stored(previous: TaskRecord | null, changed: TaskRecord, note: s
   const delivery = ended ? deliveryRequestOf(task) : undefined;
   if (delivery !== undefined) effects.push({ kind: "deliver", request: delivery });
   if (ended && (task.dependents ?? []).length > 0) effects.push({ kind: "notify", dependents: task.dependents ?? [], news: newsOf(task) });
+  const notices = taskNotices(previous, task);
+  if (notices.length > 0) effects.push({ kind: "announce", events: notices });
   return effects;
 }
 

@@ -21,6 +21,7 @@ import { pullRequestText } from "./task-delivery.ts";
 import { ViewerFeed } from "./viewer-feed.ts";
 import { FloodGuard, FLOOD_CLOSE_CODE } from "../limits/flood-guard.ts";
 import { reply, send, systemLine } from "./room-replies.ts";
+import { announce } from "../notification-outbox/announce.ts";
 import { isSessionArchiveRequest, serveSessionArchive, SessionArchiveStore } from "./session-archive-route.ts";
 import { exportFinishedTrace } from "./task-trace.ts";
 
@@ -246,7 +247,7 @@ export default class TaskRoom implements Party.Server {
   /** Runs one event through the actor and carries out its effects; the reply of a request, if it was one. */
   private async run(event: TaskEvent): Promise<Result<TaskRecord> | undefined> {
     const decision = decide(this.actor, event, { now: Date.now(), taskId: this.room.id, config: escalationConfigFrom(this.room.env) });
-    exportFinishedTrace(this.room.context.parties, this.room.env, this.token(), this.actor.task, decision.state.task);
+    exportFinishedTrace(this.room.context.parties, this.room.env, () => this.token(), this.actor.task, decision.state.task);
     this.actor = decision.state;
     // Started in order and awaited together: writes are issued before the sends that follow them.
     const followUps = await Promise.all(decision.effects.map((effect) => this.perform(effect)));
@@ -326,6 +327,8 @@ export default class TaskRoom implements Party.Server {
         });
       case "notify":
         return peers.notify(effect.dependents, effect.news).then(() => undefined);
+      case "announce":
+        return void announce(this.room.context.parties, this.room.env, effect.events);
       case "begin":
         return servedTiers(this.room.context.parties, this.token(), this.actor.task?.agent_selector ?? { by: "any" }).then((served) => this.run({ type: "begin", served }));
       case "cancel-attempt": {

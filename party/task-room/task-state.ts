@@ -35,6 +35,7 @@ export function newTask(command: TaskCreate, now: number): TaskRecord {
     ...(command.kind === undefined ? {} : { kind: command.kind }),
     ...(command.routing === undefined ? {} : { routing: command.routing }),
     ...(command.trace_id === undefined ? {} : { trace_id: command.trace_id, ...(command.trace_parent === undefined ? {} : { trace_parent: command.trace_parent }) }),
+    ...(command.notify === undefined ? {} : { notify: command.notify }),
     ...(command.queue_timeout_s === undefined ? {} : { queue_timeout_s: command.queue_timeout_s }),
     ...(after.length === 0 ? {} : { after, waiting: { for: "tasks" as const, ids: after, since: now } }),
     attempts: after.length === 0 ? [newAttempt(1, command.tier, now)] : [],
