@@ -9,11 +9,11 @@ import { taskSpans } from "./task-spans.ts";
  * trace room without waiting for it (docs/traces.md): the task's path never waits on the collector,
  * and a trace room that cannot be reached costs a warning, not the task.
  */
-export function exportFinishedTrace(parties: Party.Context["parties"], env: Record<string, unknown>, token: string, before: TaskRecord | null, after: TaskRecord | null): void {
+export function exportFinishedTrace(parties: Party.Context["parties"], env: Record<string, unknown>, token: () => string, before: TaskRecord | null, after: TaskRecord | null): void {
   if (after === null || after.trace_id === undefined || !isFinished(after) || (before !== null && isFinished(before))) return;
   if (otlpTracesUrl(env) === null) return;
   const request: SpansExport = { type: "spans.export", spans: taskSpans(after).slice(0, MAX_SPANS_PER_EXPORT) };
-  void askRoom(parties, PartyName.traces, SINGLETON_ROOM_ID, token, "/", { method: "POST", body: request }).then((answer) => {
+  void askRoom(parties, PartyName.traces, SINGLETON_ROOM_ID, token(), "/", { method: "POST", body: request }).then((answer) => {
     if (!answer.ok) console.warn(`task ${after.task_id}: its spans could not be handed to the trace room: ${answer.error.message}`);
   });
 }
