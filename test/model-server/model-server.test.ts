@@ -74,8 +74,8 @@ describe("the scripted model server", () => {
     const garbled = await post("/v1/messages", "not json");
     expect(garbled.status).toBe(400);
     expect(server.requests.slice(-2)).toEqual([
-      { method: "POST", path: "/v2/somewhere", answered: "refused", status: 404 },
-      { method: "POST", path: "/v1/messages", answered: "refused", status: 400 },
+      { method: "POST", path: "/v2/somewhere", answered: "refused", status: 404, prompt: "", messages: 0 },
+      { method: "POST", path: "/v1/messages", answered: "refused", status: 400, prompt: "", messages: 0 },
     ]);
     expect(server.requests.map((request) => request.answered)).toContain("write proof.txt");
   });

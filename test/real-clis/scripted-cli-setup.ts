@@ -5,6 +5,14 @@ import { join } from "node:path";
 import { PROJECT_ROOT } from "../../launcher/dev-server.ts";
 import { ExecutorsFile, type ExecutorTier } from "../../protocol/index.ts";
 
+/**
+ * Outbound connections a CLI makes that no setting turns off, as `<cli>: <host:port>` with why
+ * (docs/real-clis.md). The server refuses them too; any other one fails the tests.
+ */
+export const KNOWN_OUTBOUND: ReadonlyArray<{ cli: string; host: string; why: string }> = [
+  { cli: "opencode", host: "registry.npmjs.org:443", why: "installs @opencode-ai/plugin into its config directory in the background at every start (1.18.33); refused, it logs a warning and goes on" },
+];
+
 /** One tier per CLI, with the API it calls (what the server log names). */
 export const SCRIPTED_TIERS: Array<{ tier: ExecutorTier; cli: string; api: RegExp }> = [
   { tier: "deepseek", cli: "opencode", api: /\/chat\/completions$/ },
@@ -54,7 +62,7 @@ export function scriptedExecutors(serverUrl: string, configDir: string, home: st
   writeFileSync(join(home, ".gemini/settings.json"), JSON.stringify({ security: { auth: { selectedType: "gemini-api-key" } }, privacy: { usageStatisticsEnabled: false } }));
 
   const redirect: Partial<Record<ExecutorTier, Record<string, string>>> = {
-    deepseek: { OPENCODE_CONFIG: opencodeConfig, OPENCODE_DISABLE_MODELS_FETCH: "1" },
+    deepseek: { OPENCODE_CONFIG: opencodeConfig, OPENCODE_DISABLE_MODELS_FETCH: "1", OPENCODE_DISABLE_AUTOUPDATE: "1" },
     sonnet: { ANTHROPIC_BASE_URL: serverUrl, ANTHROPIC_API_KEY: SCRIPTED_KEY, CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: "1" },
     codex: { CODEX_HOME: codexHome, MESH_SCRIPTED_KEY: SCRIPTED_KEY },
     "gemini-flash": { GOOGLE_GEMINI_BASE_URL: serverUrl, GEMINI_API_KEY: SCRIPTED_KEY },
@@ -64,7 +72,17 @@ export function scriptedExecutors(serverUrl: string, configDir: string, home: st
   for (const { tier } of SCRIPTED_TIERS) {
     const spec = shipped[tier];
     if (spec === undefined) throw new Error(`agents/vm/executors.json has no ${tier} executor`);
-    executors[tier] = { ...spec, env: { ...spec.env, ...redirect[tier] } };
+    executors[tier] = { ...spec, env: { ...spec.env, ...redirect[tier], ...proxyEnv(serverUrl) } };
   }
   return { executors };
+}
+
+/**
+ * The proxy variables every CLI runs with: any connection to another host goes to the model server,
+ * which logs and refuses it (test/model-server/outbound-guard.ts). `direct`: 127.0.0.1 and localhost
+ * bypass it (NO_PROXY), as the tests run; otherwise everything goes through it (the probe).
+ */
+export function proxyEnv(serverUrl: string, direct = true): Record<string, string> {
+  const proxy = { HTTP_PROXY: serverUrl, HTTPS_PROXY: serverUrl, ALL_PROXY: serverUrl, http_proxy: serverUrl, https_proxy: serverUrl, all_proxy: serverUrl };
+  return direct ? { ...proxy, NO_PROXY: "127.0.0.1,localhost", no_proxy: "127.0.0.1,localhost" } : { ...proxy, NO_PROXY: "", no_proxy: "" };
 }
