@@ -1,5 +1,6 @@
 import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import { z } from "zod";
+import type { TaskView } from "../../protocol/index.ts";
 import { applyTask, getDiff, type MeshContext } from "../edge/mesh-operations.ts";
 import { taskRef, refOf } from "./mesh-tools.ts";
 import { errorResult, taskResult } from "./tool-results.ts";
@@ -43,8 +44,18 @@ export function registerWorkTools(server: McpServer, ctx: MeshContext): void {
     async (args) => {
       const ref = refOf(args);
       if (typeof ref !== "string") return ref;
+      const asked = Date.now();
       const applied = await applyTask(ctx, ref, args.attempt);
-      return applied.ok ? taskResult(applied.value, applied.value.applied ? `applied: the checkout is at ${applied.value.applied.commit}` : undefined) : errorResult(applied.error);
+      return applied.ok ? taskResult(applied.value, appliedNote(applied.value, asked)) : errorResult(applied.error);
     },
   );
+}
+
+/** A task applied before this call was not merged again: the answer says so, and when it was (docs/page.md "Apply"). */
+function appliedNote(task: TaskView, asked: number): string | undefined {
+  const applied = task.applied;
+  if (applied === undefined) return undefined;
+  const where = task.repo === undefined ? "the checkout" : "the remote's base branch";
+  if (applied.at < asked) return `already applied at ${new Date(applied.at).toISOString()} (${where} at ${applied.commit}): nothing changed this time`;
+  return `applied: ${where} is at ${applied.commit}`;
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { Attempt, TaskRecord } from "../../protocol/index.ts";
-import { acceptanceText, appliedReplyText, applyAvailability, attemptWorkText, diffStatText, refusalText, resultText, unreachableText } from "../../web/src/work-facts.ts";
+import { acceptanceText, appliedReplyText, applyAvailability, applyQuestion, attemptWorkText, diffStatText, refusalText, resultText, unreachableText } from "../../web/src/work-facts.ts";
 
 const BASE = "b".repeat(40);
 const COMMIT = "c".repeat(40);
@@ -43,9 +43,16 @@ describe("the task's result and apply", () => {
 
   it("enables apply only for a succeeded task with a commit that is not applied yet, and says why otherwise", () => {
     expect(applyAvailability(succeeded).enabled).toBe(true);
-    expect(applyAvailability({ ...succeeded, applied: { commit: COMMIT, at: 1 } })).toEqual({ enabled: false, note: "already applied" });
+    expect(applyAvailability({ ...succeeded, applied: { commit: COMMIT, at: 1 } })).toEqual({ enabled: false, note: expect.stringMatching(/^already applied .* \(commit c{12}\): applying again would change nothing$/) });
     expect(applyAvailability({ ...succeeded, status: "awaiting_human" })).toMatchObject({ enabled: false, note: expect.stringContaining("awaiting human") });
     expect(applyAvailability(task({ result: { attempt: 1 } }))).toMatchObject({ enabled: false, note: expect.stringContaining("nothing to apply") });
+  });
+
+  it("asks before applying, naming the branch and the checkout (or the remote's base branch) it merges into", () => {
+    const local = { ...succeeded, attempts: [attempt({ n: 2, checkout: { repo: "/home/me/app", branch: "main" } })] };
+    expect(applyQuestion(local)).toBe("Merge mesh/fix/2-codex into branch main of /home/me/app? A fast-forward when possible, else a merge commit.");
+    expect(applyQuestion({ ...local, attempts: [attempt({ n: 2, checkout: { repo: "/home/me/app" } })] })).toContain("into the checkout /home/me/app?");
+    expect(applyQuestion({ ...local, repo: "https://example.com/app.git", base_ref: "develop" })).toContain("into develop on https://example.com/app.git?");
   });
 
   it("reads the mesh's refusals (code and message), and says what to do when it is not the mesh's body", () => {
@@ -59,6 +66,9 @@ describe("the task's result and apply", () => {
   it("reads the applied commit from apply's answer, and says so when the mesh gave no answer", () => {
     expect(appliedReplyText(JSON.stringify({ applied: { commit: COMMIT, at: 1 } }))).toMatch(/^Applied: your checkout is at c{12}; /);
     expect(appliedReplyText("not json")).toMatch(/^Applied; /);
+    // The same applied record as before the request: the mesh merged nothing this time.
+    expect(appliedReplyText(JSON.stringify({ applied: { commit: COMMIT, at: 5 } }), { commit: COMMIT, at: 5 })).toMatch(/^Nothing changed: already applied .*\(commit c{12}\)/);
+    expect(appliedReplyText(JSON.stringify({ applied: { commit: COMMIT, at: 9 } }), undefined)).toMatch(/^Applied: /);
     expect(unreachableText(new TypeError("Failed to fetch"))).toMatch(/Failed to fetch.*try again/);
   });
 });

@@ -1,7 +1,7 @@
 // The agents table: state, tiers, load and a heartbeat age that counts up every second between snapshots.
 import type { AgentRecord } from "../../protocol/index.ts";
 import { el } from "./element.ts";
-import { emptyRow, headRow } from "./table-rows.ts";
+import { emptyRow, headRow, labelCells } from "./table-rows.ts";
 import { ago } from "./time-format.ts";
 
 const COLUMNS = ["name", "kind", "state", "tiers", "load", "worktrees", "version", "last heartbeat"];
@@ -27,8 +27,8 @@ export class AgentsPanel {
       "section",
       { class: "panel agents-panel", testid: "agents-panel" },
       el("div", { class: "panel-head" }, el("h2", { text: "Agents" }), this.summary, ...extra),
-      // At 375 px the table scrolls inside its box, never the page.
-      el("div", { class: "table-scroll" }, el("table", { class: "agents" }, el("thead", {}, headRow(COLUMNS)), this.body)),
+      // On a narrow screen each agent is a stack of named cells (docs/page.md "Narrow screens").
+      el("div", { class: "table-scroll" }, el("table", { class: "agents stack-table" }, el("thead", {}, headRow(COLUMNS)), this.body)),
     );
     setInterval(() => this.tick(Date.now()), 1000);
   }
@@ -67,7 +67,7 @@ export class AgentsPanel {
         running.append(" ", el("span", { class: "idle-flag", testid: "idle-flag", text: `silent ${Math.round(silentMs / 1000)} s`, title: "no output from the CLI for longer than the idle flag (MESH_IDLE_FLAG_S)" }));
       }
     }
-    return el(
+    const row = el(
       "tr",
       { attrs: { "data-agent": agent.name, "data-state": agent.state } },
       el("td", { class: "agent-name", text: agent.name }),
@@ -91,6 +91,7 @@ export class AgentsPanel {
       el("td", { text: agent.version }),
       heartbeat,
     );
+    return labelCells(row, COLUMNS);
   }
 }
 

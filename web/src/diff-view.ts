@@ -1,11 +1,26 @@
 // An attempt's diff on the task page: fetched from `GET /api/tasks/<id>/diff?attempt=N` with the
 // page's link, drawn by diff2html (a maintained diff renderer) with highlight.js colouring the code,
 // side by side or unified as the person chose. diff2html escapes every line it draws, so nothing in
-// a diff is read as HTML. It is loaded with the first diff shown, not with the page.
+// a diff is read as HTML. It is loaded when the first diff is fetched, not with the page, and the
+// diff shows as plain text until it is there.
 import { callApi, taskPath } from "./api-request.ts";
 import { DIFF_LAYOUT_KEY, initialDiffLayout, type DiffLayout } from "./diff-layout.ts";
 import { el } from "./element.ts";
 import { refusalText, unreachableText } from "./work-facts.ts";
+
+type Renderer = [typeof import("diff2html/lib-esm/ui/js/diff2html-ui-slim.js"), typeof import("diff2html/lib-esm/types.js")];
+let renderer: Promise<Renderer> | null = null;
+/** Set once the renderer's chunks have loaded: until then a diff shows as plain text. */
+let rendererReady = false;
+
+/** diff2html's chunks, fetched once, while the diff itself is fetched (docs/page.md "The diff"). */
+function loadRenderer(): Promise<Renderer> {
+  renderer ??= Promise.all([import("diff2html/lib-esm/ui/js/diff2html-ui-slim.js"), import("diff2html/lib-esm/types.js")]).then((loaded) => {
+    rendererReady = true;
+    return loaded;
+  });
+  return renderer;
+}
 
 /** A file with more changed lines than this is not drawn (diff2html says so); the branch holds it. */
 const MAX_FILE_CHANGES = 5000;
@@ -46,6 +61,16 @@ export class DiffView {
     this.element = el("div", { class: "work-diff-box" }, el("div", { class: "diff-head" }, this.title, switcher), this.status, this.body);
     this.element.hidden = true;
     this.markLayout();
+    // Wrapped lines change height with the width: the halves' rows are evened again.
+    let pending = false;
+    new ResizeObserver(() => {
+      if (pending || this.layout !== "side-by-side") return;
+      pending = true;
+      requestAnimationFrame(() => {
+        pending = false;
+        evenSideRows(this.body);
+      });
+    }).observe(this.body);
   }
 
   /** The attempt whose diff is shown, if any. */
@@ -61,6 +86,8 @@ export class DiffView {
     this.title.textContent = `Diff of attempt ${attempt}`;
     this.status.textContent = `loading the diff of attempt ${attempt}…`;
     this.body.replaceChildren();
+    // Failures show when drawing; the load only starts early here.
+    loadRenderer().catch(() => undefined);
     const answer = await callApi(path, this.token);
     if (this.attempt !== attempt) return;
     if (!answer.answered) return void (this.status.textContent = unreachableText(answer.error));
@@ -90,8 +117,13 @@ export class DiffView {
     const diff = this.diff;
     const attempt = this.attempt;
     if (diff === null) return;
+    // The diff is shown the moment it arrives: as text until the renderer is there.
+    if (!rendererReady) {
+      this.status.textContent = "drawing the diff…";
+      this.body.replaceChildren(el("pre", { class: "diff-plain", testid: "diff-plain", text: diff.text }));
+    }
     try {
-      const [{ Diff2HtmlUI }, { ColorSchemeType }] = await Promise.all([import("diff2html/lib-esm/ui/js/diff2html-ui-slim.js"), import("diff2html/lib-esm/types.js")]);
+      const [{ Diff2HtmlUI }, { ColorSchemeType }] = await loadRenderer();
       if (this.diff !== diff || this.attempt !== attempt) return;
       const ui = new Diff2HtmlUI(this.body, diff.text, {
         outputFormat: this.layout,
@@ -107,6 +139,7 @@ export class DiffView {
       });
       ui.draw();
       ui.highlightCode();
+      if (this.layout === "side-by-side") evenSideRows(this.body);
       this.status.textContent = diff.truncated ? "The stored diff stops at the size cap (at a file boundary); the attempt's branch holds all of it." : "";
     } catch (error) {
       // The renderer failed (or its chunk did not load): the diff is still readable as text.
@@ -122,4 +155,20 @@ function storedLayout(): string | null {
   } catch {
     return null;
   }
+}
+
+/**
+ * Side by side, diff2html draws each half as a table of its own; with long lines wrapped (task-page.css)
+ * a row can be taller on one side, so each pair of rows gets the taller one's height. All heights are
+ * read before any is written: one layout pass.
+ */
+function evenSideRows(root: HTMLElement): void {
+  const pairs = [...root.querySelectorAll(".d2h-files-diff")].map((files) => [...files.querySelectorAll(":scope > .d2h-file-side-diff")].map((side) => [...side.querySelectorAll<HTMLTableRowElement>("tbody tr")]));
+  for (const rows of pairs.flat(2)) rows.style.height = "";
+  const heights = pairs.map(([left = [], right = []]) => left.map((row, i) => Math.max(row.getBoundingClientRect().height, right[i]?.getBoundingClientRect().height ?? 0)));
+  pairs.forEach(([left = [], right = []], p) => {
+    heights[p]?.forEach((height, i) => {
+      for (const row of [left[i], right[i]]) if (row !== undefined) row.style.height = `${height}px`;
+    });
+  });
 }

@@ -1,10 +1,10 @@
 // The task panel: id, name, status badge, tier, instruction, the attempts table, the task's path as
-// a diagram; then what the page puts below them (the attempts' work, the live log).
-import { taskMermaid, type AcceptanceEvidence, type Attempt, type TaskRecord } from "../../protocol/index.ts";
+// a picture (task-path-view.ts); then what the page puts below them (the attempts' work, the live log).
+import type { AcceptanceEvidence, Attempt, TaskRecord } from "../../protocol/index.ts";
 import { el } from "./element.ts";
-import { MermaidView } from "./mermaid-view.ts";
 import { acceptanceText } from "./work-facts.ts";
-import { emptyRow, headRow } from "./table-rows.ts";
+import { emptyRow, headRow, labelCells } from "./table-rows.ts";
+import { TaskPathView } from "./task-path-view.ts";
 import { duration } from "./time-format.ts";
 
 const ATTEMPT_COLUMNS = ["#", "tier", "agent", "executor", "status", "class", "exit", "latency", "tokens", "cost", "acceptance"];
@@ -26,7 +26,7 @@ export class TaskPanel {
   private readonly output: HTMLDetailsElement;
   private readonly outputText: HTMLPreElement;
   private readonly attempts: HTMLTableSectionElement;
-  private readonly diagram = new MermaidView();
+  private readonly diagram = new TaskPathView();
   /** Everything the snapshot fills in: hidden until the first one arrives. */
   private readonly details: HTMLDivElement;
 
@@ -52,8 +52,8 @@ export class TaskPanel {
     this.output = el("details", { class: "task-output" }, el("summary", { text: "output" }), this.outputText);
     this.output.hidden = true;
     this.attempts = el("tbody", { testid: "attempts" });
-    // At 375 px the table scrolls inside its box, never the page.
-    const attemptsTable = el("div", { class: "table-scroll" }, el("table", { class: "attempts" }, el("thead", {}, headRow(ATTEMPT_COLUMNS)), this.attempts));
+    // On a narrow screen each attempt is a stack of named cells (docs/page.md "Narrow screens").
+    const attemptsTable = el("div", { class: "table-scroll" }, el("table", { class: "attempts stack-table" }, el("thead", {}, headRow(ATTEMPT_COLUMNS)), this.attempts));
     const head = el("div", { class: "task-head" }, this.nameLine, this.status, this.tier, ...(actions === undefined ? [] : [actions]));
     this.details = el("div", { class: "task-details" }, this.facts, this.instruction, this.problem, this.output, el("h3", { text: "Attempts" }), attemptsTable, this.diagram.element);
     this.details.hidden = true;
@@ -95,7 +95,7 @@ export class TaskPanel {
     this.output.hidden = task.output === undefined || task.output === "";
     if (task.output !== undefined && this.outputText.textContent !== task.output) this.outputText.textContent = task.output;
     this.attempts.replaceChildren(...(task.attempts.length > 0 ? task.attempts.flatMap(attemptRows) : [emptyRow(ATTEMPT_COLUMNS.length, "no attempts yet")]));
-    this.diagram.show(taskMermaid(task));
+    this.diagram.show(task);
     document.title = `${task.status.replace("_", " ")} · ${task.name ?? task.task_id} · agent-mesh`;
   }
 
@@ -129,6 +129,7 @@ function attemptRows(attempt: Attempt): HTMLTableRowElement[] {
     el("td", { class: "number", text: attempt.cost_usd > 0 ? `$${attempt.cost_usd.toFixed(4)}` : "" }),
     el("td", {}, ...(evidence === undefined ? [] : [el("span", { class: `check ${evidence.passed ? "passed" : "failed"}`, text: evidence.passed ? "passed" : "failed" })])),
   );
+  labelCells(row, ATTEMPT_COLUMNS);
   return evidence === undefined ? [row] : [row, evidenceRow(attempt.n, evidence)];
 }
 

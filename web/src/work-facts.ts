@@ -1,4 +1,4 @@
-// The words the task page uses for an attempt's work and the task's result (issue 12). Pure, so
+// The words the task page uses for an attempt's work and the task's result. Pure, so
 // they are unit-tested in test/web; the panels only put them in the DOM.
 import type { AcceptanceEvidence, Attempt, DiffStat, TaskRecord } from "../../protocol/index.ts";
 
@@ -57,9 +57,29 @@ export function deliveryFacts(task: TaskRecord): { text: string; prUrl?: string 
   return { text: pushed, ...(prUrl === undefined ? {} : { prUrl }) };
 }
 
+/** Where apply would merge the result: the checkout's folder and branch, or the remote's base branch. */
+export function applyTarget(task: TaskRecord): string {
+  const attempt = task.attempts.find((candidate) => candidate.n === task.result?.attempt);
+  if (task.repo !== undefined) return `${task.base_ref ?? attempt?.checkout?.branch ?? "the default branch"} on ${task.repo}`;
+  const checkout = attempt?.checkout;
+  if (checkout === undefined) return "your checkout";
+  return checkout.branch === undefined ? `the checkout ${checkout.repo}` : `branch ${checkout.branch} of ${checkout.repo}`;
+}
+
+/** What the confirmation asks before apply merges anything (docs/page.md "Apply"). */
+export function applyQuestion(task: TaskRecord): string {
+  const branch = task.result?.branch ?? "the result's branch";
+  return `Merge ${branch} into ${applyTarget(task)}? A fast-forward when possible, else a merge commit.`;
+}
+
+/** A task applied before: when, and where its checkout is, so a second apply plainly did nothing. */
+export function alreadyAppliedText(applied: NonNullable<TaskRecord["applied"]>): string {
+  return `already applied ${new Date(applied.at).toLocaleString()} (commit ${shortSha(applied.commit)}): applying again would change nothing`;
+}
+
 /** Whether the apply button may be pressed, and if not, why (shown beside it). */
 export function applyAvailability(task: TaskRecord): { enabled: boolean; note: string } {
-  if (task.applied !== undefined) return { enabled: false, note: "already applied" };
+  if (task.applied !== undefined) return { enabled: false, note: alreadyAppliedText(task.applied) };
   if (task.status !== "succeeded") return { enabled: false, note: `apply is possible once the task succeeds (it is ${task.status.replace("_", " ")})` };
   if (task.result?.commit === undefined) return { enabled: false, note: "the result has no commit (it changed nothing or ran in place): nothing to apply" };
   if (task.repo !== undefined) return { enabled: true, note: `merges ${task.result.branch ?? "the result's branch"} into the base branch on the remote (the agent pushes it)` };
@@ -74,12 +94,17 @@ export function refusalText(status: number, body: string): string {
   return `the mesh answered ${status}${body.trim() === "" ? "" : `: ${body.trim().slice(0, 300)}`}`;
 }
 
-/** What a 200 from `POST /api/tasks/<id>/apply` (the task, with `applied`) tells a person. */
-export function appliedReplyText(body: string): string {
+/**
+ * What a 200 from `POST /api/tasks/<id>/apply` (the task, with `applied`) tells a person. `before`:
+ * the task's `applied` as the page knew it when it asked; the same record back means nothing merged.
+ */
+export function appliedReplyText(body: string, before?: TaskRecord["applied"]): string {
   const how = "the task's log says whether it fast-forwarded or made a merge commit";
   try {
-    const task = JSON.parse(body) as { applied?: { commit?: unknown } } | null;
+    const task = JSON.parse(body) as { applied?: { commit?: unknown; at?: unknown } } | null;
     const commit = task?.applied?.commit;
+    const at = task?.applied?.at;
+    if (before !== undefined && typeof commit === "string" && at === before.at) return `Nothing changed: ${alreadyAppliedText({ commit, at: before.at })}.`;
     return typeof commit === "string" ? `Applied: your checkout is at ${shortSha(commit)}; ${how}.` : `Applied; ${how}.`;
   } catch {
     return `Applied; ${how}.`;

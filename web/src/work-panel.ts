@@ -1,12 +1,13 @@
-// The work of a task on its page (issue 12): each attempt's worktree, branch, commit and diff stat;
+// The work of a task on its page: each attempt's worktree, branch, commit and diff stat;
 // the diff of one attempt (the result's, until the person picks another); the task's result, the
-// consensus's reasons, whether it was applied; and, for a credential that may act, apply.
+// consensus's reasons, whether it was applied; and, for a credential that may act, apply (after a
+// confirmation naming where it merges).
 import type { Attempt, TaskRecord } from "../../protocol/index.ts";
 import { callApi, taskPath } from "./api-request.ts";
 import { DiffView } from "./diff-view.ts";
 import { el } from "./element.ts";
 import { workAttemptRow } from "./work-attempt-row.ts";
-import { appliedReplyText, appliedText, applyAvailability, deliveryFacts, refusalText, resultText, unreachableText } from "./work-facts.ts";
+import { appliedReplyText, appliedText, applyAvailability, applyQuestion, deliveryFacts, refusalText, resultText, unreachableText } from "./work-facts.ts";
 
 export class WorkPanel {
   readonly element: HTMLElement;
@@ -16,8 +17,8 @@ export class WorkPanel {
   /** A repo task's pushed branch and pull request link (docs/delivery.md). */
   private readonly delivery: HTMLParagraphElement;
   private readonly attempts: HTMLElement;
-  /** Absent for a read-only link. */
-  private readonly apply: { button: HTMLButtonElement; note: HTMLSpanElement } | null;
+  /** Absent for a read-only link. `confirm` asks before anything merges, naming where. */
+  private readonly apply: { button: HTMLButtonElement; note: HTMLSpanElement; confirm: HTMLElement; question: HTMLParagraphElement; yes: HTMLButtonElement } | null;
   private readonly applyOutcome: HTMLParagraphElement;
   private readonly diff: DiffView;
   private task: TaskRecord | null = null;
@@ -41,10 +42,23 @@ export class WorkPanel {
     if (canApply) {
       const button = el("button", { text: "apply to my checkout", attrs: { type: "button", "data-testid": "work-apply" } });
       button.disabled = true;
-      button.addEventListener("click", () => void this.applyResult());
+      button.addEventListener("click", () => this.askToApply());
       const note = el("span", { class: "work-apply-note", testid: "work-apply-note" });
-      this.apply = { button, note };
-      actions.push(el("div", { class: "work-actions" }, button, " ", note), this.applyOutcome);
+      const question = el("p", { class: "apply-question", testid: "work-apply-question" });
+      const yes = el("button", { class: "primary", text: "merge it", attrs: { type: "button", "data-testid": "work-apply-confirm" } });
+      const no = el("button", { text: "cancel", attrs: { type: "button", "data-testid": "work-apply-cancel" } });
+      const confirm = el("div", { class: "apply-confirm", testid: "work-apply-confirm-box", attrs: { role: "group", "aria-label": "confirm apply" } }, question, el("div", { class: "apply-confirm-buttons" }, yes, no));
+      confirm.hidden = true;
+      yes.addEventListener("click", () => {
+        confirm.hidden = true;
+        void this.applyResult();
+      });
+      no.addEventListener("click", () => this.cancelApply());
+      confirm.addEventListener("keydown", (event) => {
+        if (event.key === "Escape") this.cancelApply();
+      });
+      this.apply = { button, note, confirm, question, yes };
+      actions.push(el("div", { class: "work-actions" }, button, " ", note), confirm, this.applyOutcome);
     } else this.apply = null;
     this.diff = new DiffView(taskId, token);
     this.element = el("section", { class: "work", testid: "work" }, el("h3", { text: "Work" }), this.result, this.delivery, this.consensus, this.applied, ...actions, this.attempts, this.diff.element);
@@ -69,6 +83,8 @@ export class WorkPanel {
     if (this.apply !== null) {
       const availability = applyAvailability(task);
       this.apply.button.disabled = this.applying || !availability.enabled;
+      // Applied meanwhile (another page, the API): there is nothing left to confirm.
+      if (!availability.enabled) this.apply.confirm.hidden = true;
       this.apply.note.textContent = availability.note;
     }
     const preferred = this.chosen ? undefined : preferredAttempt(task);
@@ -82,8 +98,25 @@ export class WorkPanel {
     if (this.task !== null) this.show(this.task);
   }
 
+  /** The first click only asks: merging changes the person's checkout (docs/page.md "Apply"). */
+  private askToApply(): void {
+    if (this.apply === null || this.task === null) return;
+    this.apply.question.textContent = applyQuestion(this.task);
+    this.apply.confirm.hidden = false;
+    this.applyOutcome.textContent = "";
+    this.apply.yes.focus();
+  }
+
+  private cancelApply(): void {
+    if (this.apply === null) return;
+    this.apply.confirm.hidden = true;
+    this.applyOutcome.textContent = "Not applied: nothing changed.";
+    this.apply.button.focus();
+  }
+
   private async applyResult(): Promise<void> {
     if (this.apply === null) return;
+    const before = this.task?.applied;
     this.applying = true;
     this.apply.button.disabled = true;
     this.applyOutcome.textContent = "applying: the agent that ran the attempt merges its branch into your checkout…";
@@ -91,7 +124,7 @@ export class WorkPanel {
     this.applying = false;
     if (!answer.answered) this.applyOutcome.textContent = unreachableText(answer.error);
     else if (!answer.ok) this.applyOutcome.textContent = `Not applied, nothing changed: ${refusalText(answer.status, answer.body)}`;
-    else this.applyOutcome.textContent = appliedReplyText(answer.body);
+    else this.applyOutcome.textContent = appliedReplyText(answer.body, before);
     // The room sends the applied task to every viewer too; until then the page keeps what it knows.
     if (this.task !== null) this.show(this.task);
     if (answer.answered && answer.ok) this.apply.button.disabled = true;
