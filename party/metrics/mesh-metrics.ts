@@ -1,4 +1,4 @@
-import { AgentState, ExecutorTier, TaskStatus } from "../../protocol/index.ts";
+import { AgentState, ExecutorTier, TaskStatus, type TraceExportStatus } from "../../protocol/index.ts";
 import type { BudgetMetrics, DirectoryMetrics, RegistryMetrics } from "../../protocol/metrics.ts";
 import type { MetricFamily, Sample } from "./exposition.ts";
 
@@ -12,6 +12,8 @@ export type MeshReadings = {
   budget: BudgetMetrics | null;
   /** Failed webhook requests since the outbox began. */
   webhookFailures: number | null;
+  /** The trace exporter's counters (docs/traces.md). */
+  traces: TraceExportStatus | null;
 };
 
 const samplesOf = <K extends string>(label: string, values: Partial<Record<K, number>>, keys: readonly K[]): Sample[] => keys.map((key) => ({ labels: { [label]: key }, value: values[key] ?? 0 }));
@@ -39,6 +41,13 @@ function budgetFamilies(budget: BudgetMetrics): MetricFamily[] {
   ];
 }
 
+function traceFamilies(traces: TraceExportStatus): MetricFamily[] {
+  return [
+    { name: "agent_mesh_spans_exported_total", type: "counter", help: "Spans the OTLP collector accepted since the trace room started.", samples: [{ value: traces.exported_total }] },
+    { name: "agent_mesh_spans_dropped_total", type: "counter", help: "Spans given up (queue full, collector failing or slow) since the trace room started.", samples: [{ value: traces.dropped_total }] },
+  ];
+}
+
 /** Every family of a scrape, in a stable order. */
 export function meshFamilies(readings: MeshReadings): MetricFamily[] {
   const up = (room: string, reading: unknown): Sample => ({ labels: { room }, value: reading === null ? 0 : 1 });
@@ -46,12 +55,13 @@ export function meshFamilies(readings: MeshReadings): MetricFamily[] {
     ...(readings.directory === null ? [] : directoryFamilies(readings.directory)),
     ...(readings.registry === null ? [] : registryFamilies(readings.registry)),
     ...(readings.budget === null ? [] : budgetFamilies(readings.budget)),
+    ...(readings.traces === null ? [] : traceFamilies(readings.traces)),
     ...(readings.webhookFailures === null ? [] : [{ name: "agent_mesh_webhook_failures_total", type: "counter" as const, help: "Webhook requests that failed (each failed retry counts).", samples: [{ value: readings.webhookFailures }] }]),
     {
       name: "agent_mesh_metrics_room_up",
       type: "gauge",
       help: "Whether a room answered this scrape (0: its series are left out).",
-      samples: [up("directory", readings.directory), up("registry", readings.registry), up("budget", readings.budget), up("notifications", readings.webhookFailures)],
+      samples: [up("directory", readings.directory), up("registry", readings.registry), up("budget", readings.budget), up("notifications", readings.webhookFailures), up("traces", readings.traces)],
     },
   ];
 }

@@ -1,6 +1,6 @@
 import type * as Party from "partykit/server";
 import type { z } from "zod";
-import { PartyName, SINGLETON_ROOM_ID } from "../../protocol/index.ts";
+import { PartyName, SINGLETON_ROOM_ID, TraceExportStatus } from "../../protocol/index.ts";
 import { BudgetMetrics, DirectoryMetrics, RegistryMetrics } from "../../protocol/metrics.ts";
 import { askRoom } from "../room-peers.ts";
 import type { MeshReadings } from "./mesh-metrics.ts";
@@ -10,8 +10,8 @@ import type { MeshReadings } from "./mesh-metrics.ts";
 
 type Parties = Party.FetchLobby["parties"];
 
-async function read<T>(parties: Parties, party: PartyName, schema: z.ZodType<T>, token: string): Promise<T | null> {
-  const answer = await askRoom<unknown>(parties, party, SINGLETON_ROOM_ID, token, "/?view=metrics");
+async function read<T>(parties: Parties, party: PartyName, schema: z.ZodType<T>, token: string, path = "/?view=metrics"): Promise<T | null> {
+  const answer = await askRoom<unknown>(parties, party, SINGLETON_ROOM_ID, token, path);
   if (!answer.ok) {
     console.error(`metrics: the ${party} room did not answer: ${answer.error.code}: ${answer.error.message}`);
     return null;
@@ -31,11 +31,13 @@ export async function webhookFailuresTotal(_parties: Parties, _token: string): P
 
 /** Every room's reading for one scrape, asked in parallel. */
 export async function gatherReadings(parties: Parties, token: string): Promise<MeshReadings> {
-  const [directory, registry, budget, webhookFailures] = await Promise.all([
+  const [directory, registry, budget, webhookFailures, traces] = await Promise.all([
     read(parties, PartyName.directory, DirectoryMetrics, token),
     read(parties, PartyName.registry, RegistryMetrics, token),
     read(parties, PartyName.budget, BudgetMetrics, token),
     webhookFailuresTotal(parties, token),
+    // The trace exporter's status is its counters (docs/traces.md).
+    read(parties, PartyName.traces, TraceExportStatus, token, "/"),
   ]);
-  return { directory, registry, budget, webhookFailures };
+  return { directory, registry, budget, webhookFailures, traces };
 }

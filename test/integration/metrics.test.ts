@@ -4,7 +4,7 @@
 import { join } from "node:path";
 import { isDeepStrictEqual } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { AgentRecord, BudgetStatus, QueueEntry, StageRecord, TaskSummary, TaskView } from "../../protocol/index.ts";
+import type { AgentRecord, BudgetStatus, QueueEntry, StageRecord, TaskSummary, TaskView, TraceExportStatus } from "../../protocol/index.ts";
 import { parseScrape, sampleValue, samplesOf, type ParsedFamily } from "../metrics/prometheus-text.ts";
 import { FIXTURES, startAgent, startMesh, waitFor, type Mesh, type TestAgent } from "./mesh-harness.ts";
 
@@ -123,6 +123,11 @@ describe("GET /metrics", () => {
     expect(Number(histogram?.sum)).toBeGreaterThanOrEqual(0);
 
     expect(sampleValue(parsed, "agent_mesh_webhook_failures_total")).toBe(0);
+    // The trace room's counters (no collector is set: finished tasks' spans are dropped and counted); spans reach it after the task ends.
+    await waitFor("the trace counters to match /api/traces", async () => {
+      const [scraped, traces] = await Promise.all([families(), mesh.api<TraceExportStatus>("/api/traces")]);
+      return sampleValue(scraped, "agent_mesh_spans_dropped_total") === traces.body.dropped_total && sampleValue(scraped, "agent_mesh_spans_exported_total") === traces.body.exported_total;
+    });
     expect(samplesOf(parsed, "agent_mesh_metrics_room_up").every((s) => s.value === 1)).toBe(true);
   }, 90_000);
 

@@ -51,6 +51,7 @@ describe("the mesh's series", () => {
     registry: { queue: { sonnet: 3 }, agents: { online: 1, lost: 1 }, slots: { busy: 1, idle: 1 }, dispatch: observe(emptyHistogram(), [0.002, 40]) },
     budget: { attempts: { sonnet: { succeeded: 1, test_fail: 2 } }, spend_usd: { sonnet: 0.25 }, today_usd: 0.25 },
     webhookFailures: 4,
+    traces: { endpoint: null, queued: 0, queue_cap: 2048, exported_total: 5, dropped_total: 3 },
   };
 
   it("use valid names, name every status, tier and state, and parse", () => {
@@ -67,6 +68,8 @@ describe("the mesh's series", () => {
     expect(sampleValue(parsed, "agent_mesh_agents", { state: "revoked" })).toBe(0);
     expect(sampleValue(parsed, "agent_mesh_attempts_total", { tier: "sonnet", class: "test_fail" })).toBe(2);
     expect(sampleValue(parsed, "agent_mesh_webhook_failures_total")).toBe(4);
+    expect(sampleValue(parsed, "agent_mesh_spans_dropped_total")).toBe(3);
+    expect(sampleValue(parsed, "agent_mesh_spans_exported_total")).toBe(5);
     expect(parsed.get("agent_mesh_dispatch_seconds")?.metrics[0]?.buckets?.["0.005"]).toBe("1");
     expect(parsed.get("agent_mesh_dispatch_seconds")?.metrics[0]?.count).toBe("2");
     expect(parsed.get("agent_mesh_attempts_total")?.type).toBe("COUNTER");
