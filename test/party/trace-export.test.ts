@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import { SpanBuffer } from "../../party/traces/span-buffer.ts";
 import { exportRequestBody } from "../../party/traces/otlp-sender.ts";
 import { withTraceparent } from "../../agents/runtime/child-trace-env.ts";
+import { serverVars, settingsProblem } from "../../launcher/server-vars.ts";
 import { otlpTracesUrl, otlpUrlProblem, type OtlpSpan } from "../../protocol/index.ts";
 
 const span = (i: number): OtlpSpan => ({
@@ -32,6 +33,13 @@ describe("MESH_OTLP_URL, read as OTEL_EXPORTER_OTLP_ENDPOINT is", () => {
     expect(otlpUrlProblem(undefined)).toBeNull();
     expect(otlpUrlProblem("http://127.0.0.1:4318")).toBeNull();
     expect(otlpUrlProblem("collector:4318")).toMatch(/^MESH_OTLP_URL=collector:4318 is not an http\(s\) URL/);
+  });
+
+  it("reaches the server from the environment, and a bad one stops the server at start with one line", () => {
+    const secrets = { MESH_ORCHESTRATOR_TOKEN: "o".repeat(32), MESH_AGENT_TOKEN: "a".repeat(32) };
+    expect(serverVars(secrets, { MESH_OTLP_URL: "http://127.0.0.1:4318" }).MESH_OTLP_URL).toBe("http://127.0.0.1:4318");
+    expect(settingsProblem({ MESH_OTLP_URL: "http://127.0.0.1:4318" })).toBeNull();
+    expect(settingsProblem({ MESH_OTLP_URL: "127.0.0.1:4318" })).toMatch(/^MESH_OTLP_URL=127\.0\.0\.1:4318 is not an http\(s\) URL/);
   });
 });
 
