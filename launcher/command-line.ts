@@ -29,3 +29,9 @@ export function readCommandLine<O extends Options>(program: string, usage: strin
   }
   return values as ReturnType<typeof parseArgs<{ options: O; args: string[]; strict: true; allowPositionals: false }>>["values"];
 }
+
+/** A refusal before anything starts: one line on stderr, exit code 2 (as a bad flag gets). */
+export function exitWith(line: string): never {
+  process.stderr.write(`${line}\n`);
+  return process.exit(2);
+}

@@ -2,11 +2,19 @@
 import { resolve } from "node:path";
 import { PROJECT_ROOT, startDevServer } from "./dev-server.ts";
 import { serverVarsOrExit } from "./server-vars.ts";
-import { readCommandLine } from "./command-line.ts";
+import { exitWith, readCommandLine } from "./command-line.ts";
 import { secretsProblem } from "../protocol/index.ts";
+import { badPortLine, parsePort, portProblem } from "./listen-port.ts";
 
-const USAGE = "usage: npm run server -- --port <port> --persist <dir> [--host <address>, default 127.0.0.1; 0.0.0.0 for agents on other machines] [--help] [--version]\nneeds MESH_ORCHESTRATOR_TOKEN and MESH_AGENT_TOKEN in the environment (npm start makes them for you)";
+const USAGE = "usage: npm run server -- --port <port> --persist <dir> [--host <address>, default 127.0.0.1; 0.0.0.0 for agents on other machines] [--help] [--version]\nneeds MESH_ORCHESTRATOR_TOKEN and MESH_AGENT_TOKEN in the environment (npm start makes them for you); a port that is taken is refused, leaving what runs there untouched";
 const values = readCommandLine("npm run server", USAGE, { port: { type: "string", default: "1999" }, persist: { type: "string", default: ".mesh/state" }, host: { type: "string", default: "127.0.0.1" } });
+const portText = values.port ?? "1999";
+const host = values.host ?? "127.0.0.1";
+const port = parsePort(portText) ?? exitWith(badPortLine(portText));
+// Checked before partykit starts, so whatever holds the port (another mesh among them) is left alone;
+// another bind error (EACCES…) waits for the secrets check, which comes first.
+const portRefused = await portProblem(host, port, "npm run server --");
+if (portRefused?.taken === true) exitWith(portRefused.line);
 // Never up and broken (issue 14): one line saying what to set, exit code 2.
 const secretsRefused = secretsProblem(process.env);
 if (secretsRefused !== null) {
@@ -15,18 +23,14 @@ if (secretsRefused !== null) {
 }
 const orchestrator = process.env.MESH_ORCHESTRATOR_TOKEN ?? "";
 const agent = process.env.MESH_AGENT_TOKEN ?? "";
-const port = Number(values.port);
-if (!Number.isInteger(port) || port <= 0 || port > 65535) {
-  console.error(`error: --port must be a TCP port, got '${values.port}'`);
-  process.exit(2);
-}
 const vars = serverVarsOrExit({ MESH_ORCHESTRATOR_TOKEN: orchestrator, MESH_AGENT_TOKEN: agent });
+if (portRefused !== undefined) exitWith(portRefused.line);
 const server = await startDevServer({
   port,
   persistDir: resolve(PROJECT_ROOT, values.persist ?? ".mesh/state"),
   vars,
   output: "inherit",
-  host: values.host ?? "127.0.0.1",
+  host,
 });
 console.log(`agent-mesh server ready on ${server.url}`);
 for (const signal of ["SIGINT", "SIGTERM"] as const) {

@@ -7,12 +7,23 @@ import { secretsProblem, type ExecutorFormat, type ExecutorTier, type ExecutorsF
 import { startAgentProcess } from "./agent-process.ts";
 import { PROJECT_ROOT, startDevServer, stopGroup } from "./dev-server.ts";
 import { loadOrCreateSecrets } from "./secrets-file.ts";
-import { readCommandLine } from "./command-line.ts";
+import { exitWith, readCommandLine } from "./command-line.ts";
 import { serverVarsOrExit } from "./server-vars.ts";
+import { badPortLine, parsePort, portProblem } from "./listen-port.ts";
 
-const USAGE = "usage: npm start [-- --port <port>] [--host <address>, default 127.0.0.1] [--no-demo-task] [--help] [--version]\nthe mesh server, one local agent with a demo CLI and a demo task; secrets come from the environment or .mesh/secrets.env (generated)";
+const USAGE = [
+  "usage: npm start [-- --port <port>, default 1999] [--host <address>, default 127.0.0.1] [--no-demo-task] [--help] [--version]",
+  "the mesh server and one local agent whose every tier runs the bundled demo CLI; unless --no-demo-task, also a demo task (in a throwaway git repository) to watch",
+  "secrets come from the environment or .mesh/secrets.env (generated); a port that is taken is refused, leaving what runs there untouched",
+].join("\n");
 const values = readCommandLine("npm start", USAGE, { port: { type: "string", default: "1999" }, host: { type: "string", default: "127.0.0.1" }, "no-demo-task": { type: "boolean" } });
-const port = Number(values.port);
+const portText = values.port ?? "1999";
+const host = values.host ?? "127.0.0.1";
+const port = parsePort(portText) ?? exitWith(badPortLine(portText));
+// A taken port is refused before anything is written or started: a second mesh there would take the
+// first one's agent name and end it. Another bind error waits for the secrets check, which comes first.
+const portRefused = await portProblem(host, port, "npm start --");
+if (portRefused?.taken === true) exitWith(portRefused.line);
 const stateDir = join(PROJECT_ROOT, ".mesh");
 const secretsFile = join(stateDir, "secrets.env");
 const { secrets, created } = loadOrCreateSecrets(secretsFile);
@@ -24,8 +35,9 @@ if (secretsRefused !== null) {
 }
 
 const vars = serverVarsOrExit(secrets);
+if (portRefused !== undefined) exitWith(portRefused.line);
 console.log(`Starting the mesh on port ${port} (state in ${relative(PROJECT_ROOT, stateDir)}/)…`);
-const server = await startDevServer({ port, persistDir: join(stateDir, "state"), vars, host: values.host ?? "127.0.0.1" }).catch((error: unknown) => {
+const server = await startDevServer({ port, persistDir: join(stateDir, "state"), vars, host }).catch((error: unknown) => {
   console.error(`The server did not start: ${error instanceof Error ? error.message : String(error)}\nIs port ${port} in use? Try 'npm start -- --port 2999'.`);
   process.exit(1);
 });
@@ -73,7 +85,18 @@ const stopAll = async (): Promise<void> => {
   await server.stop();
   removeDemoRepo();
 };
-for (const signal of ["SIGINT", "SIGTERM"] as const) process.on(signal, () => void stopAll().then(() => process.exit(0)));
+// A closing line on Ctrl-C, so the terminal says the mesh is gone rather than just falling silent.
+for (const signal of ["SIGINT", "SIGTERM"] as const) {
+  process.on(signal, () => {
+    // A second Ctrl-C while stopping: leave now (the exit handler below still ends both process groups).
+    if (stopping) process.exit(130);
+    console.log(`\n${signal}: stopping the agent and the server…`);
+    void stopAll().then(() => {
+      console.log(`agent-mesh stopped (tasks and tokens kept in ${relative(PROJECT_ROOT, stateDir)}/ for the next npm start).`);
+      process.exit(0);
+    });
+  });
+}
 // Last resort when this process is ended without a signal handler running (an error, say): the
 // server and the agent run in process groups of their own, so they would outlive it, and so would
 // the demo repository.
@@ -103,32 +126,38 @@ const api = async (path: string, init: { method?: string; body?: unknown } = {})
   return response.json();
 };
 
-let taskPart = "";
+let demoTaskId: string | undefined;
 if (!values["no-demo-task"]) {
   demoRepo = makeDemoRepo();
   // The acceptance check leaves evidence on the attempt (command, exit code, output) for the page to show.
   // Always a cwd: a task naming neither cwd nor repo would run in an empty scratch directory (docs/repositories.md).
   const where = demoRepo === undefined ? {} : { cwd: demoRepo, acceptance: { command: "grep -n 'status: 4' src/router.ts", allowed_paths: ["src", "test"] } };
   const task = (await api("/api/tasks", { method: "POST", body: { instruction: "Add input validation to the router and cover it with tests", agent: agentName, ...where } })) as { task_id: string };
-  taskPart = `task=${task.task_id}&`;
+  demoTaskId = task.task_id;
 }
 // The person at this machine is the operator: the dashboard link may also decide at the human step.
 const link = (await api("/api/links", { method: "POST", body: { ttl_s: 7 * 24 * 3600, operator: true } })) as { token: string };
 
+const linkToken = `token=${encodeURIComponent(link.token)}`;
+const secretsPath = relative(PROJECT_ROOT, secretsFile);
+// Two links, each saying what it opens: the dashboard (every task, agents, budget) and the demo task's own page.
 console.log(`
 agent-mesh is up.
-  Dashboard (live demo task):  ${server.url}/#${taskPart}token=${encodeURIComponent(link.token)}
-  MCP endpoint:                ${server.url}/mcp   (Streamable HTTP; Authorization: Bearer $MESH_ORCHESTRATOR_TOKEN)
-  HTTP API:                    ${server.url}/api
-  Health:                      ${server.url}/health
-  Secrets file:                ${relative(PROJECT_ROOT, secretsFile)}${created ? " (new tokens generated)" : ""}
-  Agent:                       ${agentName} (${kind}), every tier runs the bundled demo CLI
+  Dashboard:     ${server.url}/#${linkToken}${demoTaskId === undefined ? "" : `
+  Demo task:     ${server.url}/#task=${demoTaskId}&${linkToken}   (its live log, path and diff)`}
+  MCP endpoint:  ${server.url}/mcp   (Streamable HTTP; Authorization: Bearer $MESH_ORCHESTRATOR_TOKEN)
+  HTTP API:      ${server.url}/api
+  Health:        ${server.url}/health
+  Secrets file:  ${secretsPath}${created ? " (new tokens generated)" : ""}
+  Agent:         ${agentName} (${kind}), every tier runs the bundled demo CLI
+
+In another shell, load the tokens first (the commands below read them):
+  set -a; . ${secretsPath}; set +a
 
 Add the mesh to Claude Code:
   claude mcp add --transport http agent-mesh ${server.url}/mcp --header "Authorization: Bearer $MESH_ORCHESTRATOR_TOKEN"
 
 Create another task:
-  set -a; . ${relative(PROJECT_ROOT, secretsFile)}; set +a
   curl -s -X POST ${server.url}/api/tasks -H "authorization: Bearer $MESH_ORCHESTRATOR_TOKEN" -d '{"instruction":"hello","cwd":"${demoRepo ?? "/path/to/a/checkout"}"}'
   (or "repo":"https://github.com/you/project.git" instead of cwd: the agent clones it with its own git credentials)
 
