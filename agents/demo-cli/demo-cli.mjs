@@ -52,7 +52,9 @@ while (["--format", "-m", "--transcript", "--"].includes(args[0])) {
 const prompt = args[0] ?? "(no prompt)";
 const format = options["--format"] ?? "text";
 
-if (existsSync(".mesh-demo")) makeTheEdits();
+// In the demo repository the session tells the story of the edits it makes (docs/page.md "The demo").
+const inDemoRepo = existsSync(".mesh-demo");
+if (inDemoRepo) makeTheEdits();
 
 if (format === "text") {
   await replayText(prompt);
@@ -71,6 +73,7 @@ async function replayTranscript(name) {
   const model = options["-m"];
   let text = readFileSync(join(import.meta.dirname, "transcripts", name), "utf8");
   if (recorded !== undefined && model !== undefined) text = text.replaceAll(`"${recorded}"`, JSON.stringify(model));
+  if (inDemoRepo) for (const [from, to] of routerStory()) text = text.replaceAll(from, to);
   const ending = endings[name] ?? { exit: 0 };
   const out = ending.stream === "stderr" ? process.stderr : process.stdout;
   if (name.endsWith(".json") || name.endsWith(".txt")) {
@@ -84,6 +87,43 @@ async function replayTranscript(name) {
     }
   }
   process.exitCode = ending.exit;
+}
+
+/**
+ * The recordings fix `add()` in src/math.js; the demo repository's change is input validation in
+ * src/router.ts (makeTheEdits). In that repository these replacements make every recording tell the
+ * router's story, with the test runner's colours (ANSI, written as JSON escapes) for the page's log.
+ * Longer texts come first: a shorter one may be part of them.
+ */
+function routerStory() {
+  const esc = "\\u001b[";
+  const red = (text) => `${esc}31m${text}${esc}0m`;
+  const green = (text) => `${esc}32m${text}${esc}0m`;
+  const bold = (text) => `${esc}1m${text}${esc}22m`;
+  const summary = "Added input validation to `parseBody()` in `src/router.ts`: a body without a name answers 400, an oversized one 413. `npm test` now passes (3/3).";
+  return [
+    ["Fix the failing test in test/math.test.js", "Add input validation to the router and cover it with tests"],
+    ["Fixed the bug: `add()` in `src/math.js` was subtracting instead of adding. It now returns `a + b`, which is what the failing test expects.", summary],
+    ["Fixed `add()` in `src/math.js` (it subtracted instead of adding). `npm test` now passes.", summary],
+    ["Fixed `add()` in `src/math.js`: it returned `a - b` instead of `a + b`. The failing test in `test/math.test.js` now passes.", summary],
+    ["Fixed the failing test: `add()` in `src/math.js` subtracted its arguments. ", "Added input validation to `parseBody()` in `src/router.ts`. "],
+    ["I changed `return a - b;` to `return a + b;` and `npm test` now passes (1/1).", "A body without a name now answers 400, an oversized one 413, and `npm test` passes (3/3)."],
+    ["I'll run the test suite first to see what is failing.", "I'll run the tests first to see what the router accepts today."],
+    ["**Fixing the operator in add()**", "**Validating the body in parseBody()**"],
+    ["**Running tests to locate the failure**", "**Running the router's tests**"],
+    ["Fix add() to add instead of subtract", "Validate the body: 400 without a name, 413 when oversized"],
+    ["export function add(a, b) {\\n  return a - b;\\n}\\n", "export type Body = { name: string };\\n\\nexport function parseBody(text: string): Body {\\n  return JSON.parse(text) as Body;\\n}\\n"],
+    ["export function add(a, b) {", "export function parseBody(text: string): Result {"],
+    ["  expected: 5\\n  actual: -1", "  expected: status 400\\n  actual: status 200"],
+    ["not ok 1 - add() adds two numbers", red("✗ not ok 1 - rejects a body without a name (400)")],
+    ["ok 1 - add() adds two numbers", green("✓ ok 1 - rejects a body without a name (400)")],
+    ["# pass 0\\n# fail 1", `${green("# pass 2")}\\n${bold(red("# fail 1"))}`],
+    ["# pass 1\\n# fail 0", `${bold(green("# pass 3"))}\\n# fail 0`],
+    ["return a - b;", "return JSON.parse(text) as Body;"],
+    ["return a + b;", "return validBody(JSON.parse(text));"],
+    ["src/math.js", "src/router.ts"],
+    ["test/math.test.js", "test/router.test.ts"],
+  ];
 }
 
 async function replayText(task) {
@@ -100,15 +140,18 @@ async function replayText(task) {
     [1, "  └  Wrote 46 lines to test/router.test.ts"],
     [2, "● Bash(npm test)"],
   ];
+  // The test runner's own colours, as a terminal would show them (the page draws ANSI colours).
+  const green = (text) => `\x1b[32m${text}\x1b[39m`;
+  const dim = (text) => `\x1b[2m${text}\x1b[22m`;
   const testRun = [
-    "  > demo@1.0.0 test",
-    "  > vitest run",
-    "   ✓ test/router.test.ts > accepts a valid body",
-    "   ✓ test/router.test.ts > rejects a body without a name (400)",
-    "   ✓ test/router.test.ts > rejects an oversized body (413)",
-    "   ✓ test/parse.test.ts > parses every fixture",
-    "   Test Files  2 passed (2)",
-    "        Tests  4 passed (4)",
+    dim("  > demo@1.0.0 test"),
+    dim("  > vitest run"),
+    `   ${green("✓")} test/router.test.ts > accepts a valid body`,
+    `   ${green("✓")} test/router.test.ts > rejects a body without a name (400)`,
+    `   ${green("✓")} test/router.test.ts > rejects an oversized body (413)`,
+    `   ${green("✓")} test/parse.test.ts > parses every fixture`,
+    `   Test Files  \x1b[1m${green("2 passed")}\x1b[22m (2)`,
+    `        Tests  \x1b[1m${green("4 passed")}\x1b[22m (4)`,
   ];
   const closing = [
     [3, "● All tests pass. Summary of the change:"],

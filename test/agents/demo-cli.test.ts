@@ -1,3 +1,5 @@
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import type { ExecutorFormat, OutputLine } from "../../protocol/index.ts";
@@ -5,13 +7,13 @@ import { runAttempt } from "../../agents/runtime/attempt-runner.ts";
 
 const DEMO_CLI = join(import.meta.dirname, "../../agents/demo-cli/demo-cli.mjs");
 
-async function replay(format: ExecutorFormat, extra: string[] = []) {
+async function replay(format: ExecutorFormat, extra: string[] = [], cwd = process.cwd()) {
   const lines: OutputLine[] = [];
   const args = format === "text" ? [] : ["--format", format];
   const running = runAttempt({
     executor: { command: [DEMO_CLI, ...args, ...extra, "{prompt}"], format, timeout_s: 30, env: { DEMO_CLI_DELAY_MS: "0" } },
     prompt: "-fix the failing test",
-    cwd: process.cwd(),
+    cwd,
     onLine: (line) => lines.push(line),
   });
   return { result: await running.done, lines };
@@ -37,6 +39,23 @@ describe("the demo CLI", () => {
     expect(result.failure_class).toBeUndefined();
     expect(result).toMatchObject({ exit_code: 0, ...expected });
     expect(result.session_id).toBeTruthy();
+  });
+
+  it.each(["text", "claude-stream-json", "codex-jsonl", "gemini-stream-json", "opencode-json"] as const)("in the demo repository, tells in %s the story of the edit it makes, in colour", async (format) => {
+    const repo = mkdtempSync(join(tmpdir(), "demo-cli-story-"));
+    try {
+      writeFileSync(join(repo, ".mesh-demo"), "");
+      const { result, lines } = await replay(format, [], repo);
+      expect(result).toMatchObject({ exit_code: 0 });
+      const log = lines.map((line) => line.text).join("\n");
+      expect(log).toContain(format === "text" ? "src/router.ts" : "router");
+      expect(log).not.toMatch(/math\.js|add\(\)/);
+      // The test runner's colours reach the log as ANSI escapes, for the page to draw.
+      expect(log).toMatch(/\u001b\[3[12]m/);
+      expect(readFileSync(join(repo, "src/router.ts"), "utf8")).toContain("status: 400");
+    } finally {
+      rmSync(repo, { recursive: true, force: true });
+    }
   });
 
   it("replays a recorded failure with the real CLI's exit", async () => {
