@@ -3,6 +3,7 @@ import { SpanBuffer } from "../../party/traces/span-buffer.ts";
 import { exportRequestBody } from "../../party/traces/otlp-sender.ts";
 import { withTraceparent } from "../../agents/runtime/child-trace-env.ts";
 import { serverVars, settingsProblem } from "../../launcher/server-vars.ts";
+import { traceOfRequest } from "../../party/edge/task-trace-context.ts";
 import { otlpTracesUrl, otlpUrlProblem, type OtlpSpan } from "../../protocol/index.ts";
 
 const span = (i: number): OtlpSpan => ({
@@ -78,5 +79,20 @@ describe("the CLI's TRACEPARENT", () => {
   it("changes nothing when absent or malformed", () => {
     expect(withTraceparent(executor, undefined)).toBe(executor);
     expect(withTraceparent(executor, "00-zz-00f067aa0ba902b7-01")).toBe(executor);
+  });
+});
+
+describe("a new task's trace", () => {
+  it("continues a valid traceparent: its trace id, and its span as the task's parent", () => {
+    expect(traceOfRequest("00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01")).toEqual({ trace_id: "4bf92f3577b34da6a3ce929d0e0e4736", trace_parent: "00f067aa0ba902b7" });
+  });
+
+  it("starts a new trace, with no parent, when the header is absent or invalid", () => {
+    for (const header of [null, undefined, "", "00-00000000000000000000000000000000-00f067aa0ba902b7-01", "garbage"]) {
+      const trace = traceOfRequest(header);
+      expect(trace.trace_parent).toBeUndefined();
+      expect(trace.trace_id).toMatch(/^[0-9a-f]{32}$/);
+      expect(trace.trace_id).not.toBe("0".repeat(32));
+    }
   });
 });
