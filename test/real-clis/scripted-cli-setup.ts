@@ -14,11 +14,11 @@ export const KNOWN_OUTBOUND: ReadonlyArray<{ cli: string; host: string; why: str
 ];
 
 /** One tier per CLI, with the API it calls (what the server log names). */
-export const SCRIPTED_TIERS: Array<{ tier: ExecutorTier; cli: string; api: RegExp }> = [
-  { tier: "deepseek", cli: "opencode", api: /\/chat\/completions$/ },
-  { tier: "sonnet", cli: "claude", api: /\/messages(\?|$)/ },
-  { tier: "codex", cli: "codex", api: /\/responses$/ },
-  { tier: "gemini-flash", cli: "gemini", api: /:streamGenerateContent/ },
+export const SCRIPTED_TIERS: Array<{ tier: ExecutorTier; cli: string; api: RegExp; pkg: string }> = [
+  { tier: "deepseek", cli: "opencode", api: /\/chat\/completions$/, pkg: "opencode-ai" },
+  { tier: "sonnet", cli: "claude", api: /\/messages(\?|$)/, pkg: "@anthropic-ai/claude-code" },
+  { tier: "codex", cli: "codex", api: /\/responses$/, pkg: "@openai/codex" },
+  { tier: "gemini-flash", cli: "gemini", api: /:streamGenerateContent/, pkg: "@google/gemini-cli" },
 ];
 
 /** The key every CLI is given: the server takes any, and no real one is ever near. */
