@@ -4,8 +4,8 @@ import { z } from "zod";
 // sends the CLI's session file, compressed, in pieces; the task room keeps it; a later attempt that
 // goes to another agent is told it exists (task.assign's `resume.archive`) and fetches it.
 
-/** The CLIs whose session is one file an agent can carry: claude's project transcript, codex's rollout file. */
-export const CarriedCli = z.enum(["claude", "codex"]);
+/** The CLIs whose session an agent can carry: claude's project transcript, codex's rollout file, opencode's export. */
+export const CarriedCli = z.enum(["claude", "codex", "opencode"]);
 export type CarriedCli = z.infer<typeof CarriedCli>;
 
 /**
@@ -31,7 +31,7 @@ export const SessionArchiveFacts = z.object({
   session_id: z.string().min(1).max(200),
   /** The directory the CLI ran in: paths under it are rewritten for the next agent's worktree. */
   cwd: z.string().min(1).max(4096),
-  /** The file's path relative to the CLI's session folder (codex: `YYYY/MM/DD/rollout-….jsonl`; claude: `<id>.jsonl`). */
+  /** The file's path relative to the CLI's session folder (codex: `YYYY/MM/DD/rollout-….jsonl`; claude: `<id>.jsonl`; opencode: `<id>.json`, an export). */
   file: z.string().min(1).max(500).refine((path) => !path.split("/").includes("..") && !path.startsWith("/"), "file: a relative path without '..'"),
   encoding: z.literal("gzip-base64"),
   /** Bytes of the session file before compression. */

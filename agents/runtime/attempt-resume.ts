@@ -55,13 +55,13 @@ export async function planResume(input: ResumeInput): Promise<ResumePlan> {
 
 /**
  * The session is another agent's: continued here when the task room keeps its file and this CLI's
- * session can be carried (claude, codex); the file is fetched now, restored once the cwd is known
+ * session can be carried (claude, codex, opencode); the file is fetched now, restored once the cwd is known
  * (docs/sessions.md). Otherwise fresh, saying why.
  */
 async function carry(input: ResumeInput, resume: NonNullable<TaskAssign["resume"]>, resumed: Extract<ResumePlan, { resumed: true }>, fresh: (why: string) => ResumePlan): Promise<ResumePlan> {
   const elsewhere = `this agent is ${input.agent}, the session is on ${resume.agent}`;
   const cli = carriedCliOf(input.executor);
-  if (cli === undefined) return fresh(`${elsewhere}, and ${basename(input.executor.command[0] ?? "") || "this CLI"}'s sessions cannot move between machines (only claude's and codex's can)`);
+  if (cli === undefined) return fresh(`${elsewhere}, and ${basename(input.executor.command[0] ?? "") || "this CLI"}'s sessions cannot move between machines (only claude's, codex's and opencode's can)`);
   if (resume.archive === undefined || input.fetchArchive === undefined) return fresh(`${elsewhere}, and the task room keeps no copy of it`);
   if (resume.archive.cli !== cli) return fresh(`${elsewhere}, and it is a ${resume.archive.cli} session, not ${cli}'s`);
   const fetched = await input.fetchArchive(resume.attempt, resume.archive);

@@ -1,24 +1,27 @@
-// Where claude and codex keep a session, and how one is taken from this machine and put on another
+// Where each CLI keeps a session, and how one is taken from this machine and put on another
 // (docs/sessions.md). claude keeps each session as a transcript under its config folder, in a folder
 // named after the cwd (every character but letters and digits made `-`), and resumes a session only
 // from the folder of the cwd it runs in; codex keeps a rollout file under its home's `sessions/`
-// (found by id wherever it is). Both write the cwd into the file: it is rewritten for the new one.
+// (found by id wherever it is); opencode's goes through its own export and import. Each writes the
+// cwd into the session: it is rewritten for the new one.
 import { createHash } from "node:crypto";
 import { mkdir, readdir, readFile, stat, writeFile } from "node:fs/promises";
 import { basename, dirname, join, relative } from "node:path";
 import { gunzipSync, gzipSync } from "node:zlib";
+import { exportOpencodeSession, importOpencodeSession } from "./opencode-session.ts";
 import { SESSION_ARCHIVE_MAX_BYTES, SESSION_ARCHIVE_PIECE_CHARS, type AttemptSessionArchive, type CarriedCli, type ExecutorSpec, type Result, type SessionArchiveDownload } from "../../protocol/index.ts";
 
-/** The CLI whose session an executor's runs leave in one file this agent can carry, or undefined (gemini, opencode, text). */
+/** The CLI whose session an executor's runs leave where this agent can carry it from, or undefined (gemini, text). */
 export function carriedCliOf(executor: ExecutorSpec): CarriedCli | undefined {
   const program = basename(executor.command[0] ?? "");
   if (program === "claude" && (executor.format === "claude-stream-json" || executor.format === "claude-json")) return "claude";
   if (program === "codex" && executor.format === "codex-jsonl") return "codex";
+  if (program === "opencode" && executor.format === "opencode-json") return "opencode";
   return undefined;
 }
 
-/** The folder a CLI keeps its sessions in, under the environment the executor runs with (its own `env` over the agent's). */
-export function sessionFolderOf(cli: CarriedCli, env: NodeJS.ProcessEnv): string | undefined {
+/** The folder claude or codex keeps its sessions in, under the environment the executor runs with (its own `env` over the agent's). */
+export function sessionFolderOf(cli: Exclude<CarriedCli, "opencode">, env: NodeJS.ProcessEnv): string | undefined {
   const home = env.HOME;
   if (cli === "claude") return env.CLAUDE_CONFIG_DIR ?? (home === undefined ? undefined : join(home, ".claude"));
   const codexHome = env.CODEX_HOME ?? (home === undefined ? undefined : join(home, ".codex"));
@@ -34,7 +37,7 @@ export function claudeProjectName(cwd: string): string {
 const CLAUDE_NAME_MAX = 200;
 
 /** Where the session file is: claude's under its cwd's project folder, codex's wherever its id names it. */
-async function findSessionFile(cli: CarriedCli, folder: string, sessionId: string, cwd: string): Promise<string | undefined> {
+async function findSessionFile(cli: Exclude<CarriedCli, "opencode">, folder: string, sessionId: string, cwd: string): Promise<string | undefined> {
   if (cli === "claude") {
     const path = join(folder, "projects", claudeProjectName(cwd), `${sessionId}.jsonl`);
     if (await isFile(path)) return path;
@@ -72,17 +75,30 @@ export interface CaptureInput {
   cwd: string;
   /** The executor's environment (HOME, CODEX_HOME, CLAUDE_CONFIG_DIR). */
   env: NodeJS.ProcessEnv;
+  /** The executor's program (its command's first element): opencode exports its session itself. */
+  program?: string;
   /** The cap on the gzip (SESSION_ARCHIVE_MAX_BYTES; smaller in tests). */
   maxBytes?: number;
 }
 
-/** The session's file in pieces for `attempt.session_archive`, with its sizes; an error says why not (no file, over the cap). */
-export async function captureSession(input: CaptureInput): Promise<Result<{ pieces: AttemptSessionArchive[]; bytes: number; gzipBytes: number }, string>> {
+/** The session as the CLI keeps it, and where (relative to its session folder). */
+async function sessionSource(input: CaptureInput): Promise<Result<{ raw: Buffer; file: string }, string>> {
+  if (input.cli === "opencode") {
+    const exported = await exportOpencodeSession(input.program ?? "opencode", input.sessionId, input.cwd, input.env);
+    return exported.ok ? { ok: true, value: { raw: Buffer.from(exported.value, "utf8"), file: `${input.sessionId}.json` } } : exported;
+  }
   const folder = sessionFolderOf(input.cli, input.env);
   if (folder === undefined) return { ok: false, error: `no HOME to find ${input.cli}'s sessions in` };
   const path = await findSessionFile(input.cli, folder, input.sessionId, input.cwd);
   if (path === undefined) return { ok: false, error: `${input.cli} left no session file for ${input.sessionId} under ${folder}` };
-  const raw = await readFile(path);
+  return { ok: true, value: { raw: await readFile(path), file: input.cli === "claude" ? `${input.sessionId}.jsonl` : relative(folder, path) } };
+}
+
+/** The session in pieces for `attempt.session_archive`, with its sizes; an error says why not (no session, over the cap). */
+export async function captureSession(input: CaptureInput): Promise<Result<{ pieces: AttemptSessionArchive[]; bytes: number; gzipBytes: number }, string>> {
+  const source = await sessionSource(input);
+  if (!source.ok) return source;
+  const { raw, file } = source.value;
   const cwd = cwdWritten(raw.toString("utf8")) ?? input.cwd;
   const gzip = gzipSync(raw, { level: 9 });
   const cap = input.maxBytes ?? SESSION_ARCHIVE_MAX_BYTES;
@@ -94,7 +110,7 @@ export async function captureSession(input: CaptureInput): Promise<Result<{ piec
     cli: input.cli,
     session_id: input.sessionId,
     cwd,
-    file: input.cli === "claude" ? `${input.sessionId}.jsonl` : relative(folder, path),
+    file,
     encoding: "gzip-base64" as const,
     bytes: raw.byteLength,
     gzip_bytes: gzip.byteLength,
@@ -105,8 +121,12 @@ export async function captureSession(input: CaptureInput): Promise<Result<{ piec
   return { ok: true, value: { pieces, bytes: raw.byteLength, gzipBytes: gzip.byteLength } };
 }
 
-/** The cwd the CLI wrote into its session (claude: each entry's `cwd`; codex: `session_meta`'s `payload.cwd`), as it saw it. */
+/** The cwd the CLI wrote into its session (claude: each entry's `cwd`; codex: `session_meta`'s `payload.cwd`; opencode: `info.directory`), as it saw it. */
 function cwdWritten(text: string): string | undefined {
+  if (text.startsWith("{\n")) {
+    const directory = (parsedJson(text) as { info?: { directory?: unknown } } | undefined)?.info?.directory;
+    if (typeof directory === "string" && directory.startsWith("/")) return directory;
+  }
   for (const line of text.split("\n").slice(0, 50)) {
     let entry: unknown;
     try {
@@ -122,6 +142,14 @@ function cwdWritten(text: string): string | undefined {
   return undefined;
 }
 
+function parsedJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
+
 export const kib = (bytes: number): string => `${(bytes / 1024).toFixed(1)} KiB`;
 
 /**
@@ -135,10 +163,8 @@ export function rewriteCwd(text: string, from: string, to: string): string {
   return escaped(from) === from ? once : once.split(from).join(to);
 }
 
-/** Puts a fetched session where its CLI looks for it when run in `cwd`; the path written, or why not. */
-export async function restoreSession(archive: SessionArchiveDownload, cwd: string, env: NodeJS.ProcessEnv): Promise<Result<string, string>> {
-  const folder = sessionFolderOf(archive.cli, env);
-  if (folder === undefined) return { ok: false, error: `no HOME to put ${archive.cli}'s session in` };
+/** Puts a fetched session where its CLI looks for it when run in `cwd` (opencode: imports it); what was done, or why not. */
+export async function restoreSession(archive: SessionArchiveDownload, cwd: string, env: NodeJS.ProcessEnv, program?: string): Promise<Result<string, string>> {
   const gzip = Buffer.from(archive.data, "base64");
   if (createHash("sha256").update(gzip).digest("hex") !== archive.sha256) return { ok: false, error: "the session archive does not match its checksum" };
   let text: string;
@@ -147,6 +173,9 @@ export async function restoreSession(archive: SessionArchiveDownload, cwd: strin
   } catch (cause) {
     return { ok: false, error: `the session archive does not unpack (${cause instanceof Error ? cause.message : String(cause)})` };
   }
+  if (archive.cli === "opencode") return importOpencodeSession(program ?? "opencode", rewriteCwd(text, archive.cwd, cwd), cwd, env);
+  const folder = sessionFolderOf(archive.cli, env);
+  if (folder === undefined) return { ok: false, error: `no HOME to put ${archive.cli}'s session in` };
   let path: string;
   if (archive.cli === "claude") {
     const name = claudeProjectName(cwd);
@@ -157,5 +186,5 @@ export async function restoreSession(archive: SessionArchiveDownload, cwd: strin
   }
   await mkdir(dirname(path), { recursive: true });
   await writeFile(path, rewriteCwd(text, archive.cwd, cwd), { mode: 0o600 });
-  return { ok: true, value: path };
+  return { ok: true, value: `restored to ${path}` };
 }

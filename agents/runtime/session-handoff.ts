@@ -27,7 +27,7 @@ export interface ArchiveCapture {
 export async function archiveForRoom(input: ArchiveCapture): Promise<AttemptSessionArchive[]> {
   const cli = carriedCliOf(input.executor);
   if (cli === undefined || input.executor.resume === undefined || input.sessionId === undefined) return [];
-  const captured = await captureSession({ cli, attempt: input.attempt, sessionId: input.sessionId, cwd: input.cwd, env: cliEnvironment(input.executor), ...(input.maxBytes === undefined ? {} : { maxBytes: input.maxBytes }) }).catch(
+  const captured = await captureSession({ cli, attempt: input.attempt, sessionId: input.sessionId, cwd: input.cwd, env: cliEnvironment(input.executor), program: input.executor.command[0] ?? cli, ...(input.maxBytes === undefined ? {} : { maxBytes: input.maxBytes }) }).catch(
     (cause: unknown): Result<never, string> => ({ ok: false, error: cause instanceof Error ? cause.message : String(cause) }),
   );
   if (!captured.ok) {
@@ -49,14 +49,14 @@ export interface ArchiveRestore {
 
 /** Puts the session where the CLI finds it from `cwd`, and the earlier attempt's changes into the worktree; what was done, or why it could not be. */
 export async function restoreForResume(input: ArchiveRestore): Promise<Result<string, string>> {
-  const restored = await restoreSession(input.archive, input.cwd, cliEnvironment(input.executor)).catch(
+  const restored = await restoreSession(input.archive, input.cwd, cliEnvironment(input.executor), input.executor.command[0]).catch(
     (cause: unknown): Result<never, string> => ({ ok: false, error: cause instanceof Error ? cause.message : String(cause) }),
   );
   if (!restored.ok) return restored;
   const diff = input.archive.diff;
-  if (diff === undefined || input.worktree === undefined) return { ok: true, value: `restored to ${restored.value}` };
+  if (diff === undefined || input.worktree === undefined) return restored;
   const applied = await gitApply(input.worktree, diff);
-  return applied.ok ? { ok: true, value: `restored to ${restored.value}; attempt ${input.archive.attempt}'s changes applied to this worktree` } : { ok: false, error: `attempt ${input.archive.attempt}'s changes do not apply to this worktree: ${applied.error}` };
+  return applied.ok ? { ok: true, value: `${restored.value}; attempt ${input.archive.attempt}'s changes applied to this worktree` } : { ok: false, error: `attempt ${input.archive.attempt}'s changes do not apply to this worktree: ${applied.error}` };
 }
 
 function gitApply(worktree: string, diff: string): Promise<Result<void, string>> {

@@ -34,10 +34,10 @@ describe("a session on another agent", () => {
     expect(asked).toEqual([1]);
   });
 
-  it("starts fresh for gemini (and opencode): their sessions cannot move", async () => {
+  it("starts fresh for gemini: its sessions cannot move", async () => {
     const { asked, fetchArchive } = fetcher({ ok: true, value: download });
     const plan = await planResume({ assign: assignOf(ref), executor: gemini, agent: "vm-b", fetchArchive });
-    expect(plan).toEqual({ resumed: false, note: "starting fresh, not resuming attempt 1's session: this agent is vm-b, the session is on vm-a, and gemini's sessions cannot move between machines (only claude's and codex's can)" });
+    expect(plan).toEqual({ resumed: false, note: "starting fresh, not resuming attempt 1's session: this agent is vm-b, the session is on vm-a, and gemini's sessions cannot move between machines (only claude's, codex's and opencode's can)" });
     expect(asked).toEqual([]);
   });
 

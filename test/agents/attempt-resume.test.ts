@@ -205,7 +205,7 @@ describe("an attempt that cannot resume starts fresh and says why in one line", 
   };
 
   it("when the session is on another agent", () =>
-    fresh("this agent is vm-1, the session is on mac-2, and node's sessions cannot move between machines (only claude's and codex's can)", async (argvLog) => {
+    fresh("this agent is vm-1, the session is on mac-2, and node's sessions cannot move between machines (only claude's, codex's and opencode's can)", async (argvLog) => {
       const { dir, keeper } = await firstAttempt(argvLog);
       return { run: () => runSession(assignOf(dir, 2, "a fresh prompt", { resume: resumeOf("mac-2") }), fakeClaude(argvLog), { keeper }) };
     }));

@@ -44,11 +44,11 @@ const downloadOf = (pieces: AttemptSessionArchive[]): SessionArchiveDownload => 
 const claudeExecutor: ExecutorSpec = { command: ["claude", "-p", "{prompt}"], format: "claude-stream-json", timeout_s: 60, resume: ["--resume", "{session_id}"] };
 
 describe("which CLIs' sessions can move", () => {
-  it("claude and codex, by program and format; gemini, opencode and text executors cannot", () => {
+  it("claude, codex and opencode, by program and format; gemini and text executors cannot", () => {
     expect(carriedCliOf(claudeExecutor)).toBe("claude");
     expect(carriedCliOf({ command: ["/opt/bin/codex", "exec", "{prompt}"], format: "codex-jsonl", timeout_s: 60 })).toBe("codex");
     expect(carriedCliOf({ command: ["gemini", "-p", "{prompt}"], format: "gemini-stream-json", timeout_s: 60 })).toBeUndefined();
-    expect(carriedCliOf({ command: ["opencode", "run", "{prompt}"], format: "opencode-json", timeout_s: 60 })).toBeUndefined();
+    expect(carriedCliOf({ command: ["opencode", "run", "{prompt}"], format: "opencode-json", timeout_s: 60 })).toBe("opencode");
     expect(carriedCliOf({ command: ["claude", "{prompt}"], format: "text", timeout_s: 60 })).toBeUndefined();
   });
 
@@ -76,8 +76,9 @@ describe("a claude session from one HOME to another", () => {
 
     const restored = await restoreSession(downloadOf(captured.value.pieces), newCwd, { HOME: homeB });
     if (!restored.ok) throw new Error(restored.error);
-    expect(restored.value).toBe(join(homeB, ".claude/projects", claudeProjectName(newCwd), `${CLAUDE_ID}.jsonl`));
-    expect(readFileSync(restored.value, "utf8")).toBe(claudeTranscript(newCwd));
+    const path = join(homeB, ".claude/projects", claudeProjectName(newCwd), `${CLAUDE_ID}.jsonl`);
+    expect(restored.value).toBe(`restored to ${path}`);
+    expect(readFileSync(path, "utf8")).toBe(claudeTranscript(newCwd));
   });
 
   it("takes CLAUDE_CONFIG_DIR over HOME, as claude does", async () => {
@@ -109,8 +110,8 @@ describe("a codex rollout from one CODEX_HOME to another", () => {
     expect(captured.value.pieces[0]?.file).toBe(`2026/12/07/${name}`);
     const restored = await restoreSession(downloadOf(captured.value.pieces), "/b/2-codex", { HOME: temp(), CODEX_HOME: homeB });
     if (!restored.ok) throw new Error(restored.error);
-    expect(restored.value).toBe(join(homeB, "sessions/2026/12/07", name));
-    expect(readFileSync(restored.value, "utf8")).toBe(codexRollout("/b/2-codex"));
+    expect(restored.value).toBe(`restored to ${join(homeB, "sessions/2026/12/07", name)}`);
+    expect(readFileSync(join(homeB, "sessions/2026/12/07", name), "utf8")).toBe(codexRollout("/b/2-codex"));
   });
 });
 
@@ -135,7 +136,7 @@ describe("limits and refusals", () => {
     }
     const restored = await restoreSession(downloadOf(pieces), "/w-2", { HOME: homeB });
     if (!restored.ok) throw new Error(restored.error);
-    expect(readFileSync(restored.value, "utf8")).toBe(transcript.split("/w-1").join("/w-2"));
+    expect(readFileSync(join(homeB, ".claude/projects", claudeProjectName("/w-2"), `${CLAUDE_ID}.jsonl`), "utf8")).toBe(transcript.split("/w-1").join("/w-2"));
   });
 
   it("keeps nothing over the cap, and says the sizes", async () => {

@@ -1,6 +1,6 @@
-// Sessions that move between machines (docs/sessions.md), with the real claude and codex: attempt 1
+// Sessions that move between machines (docs/sessions.md), with the real claude, codex and opencode: attempt 1
 // runs on agent A; A goes away; a person's retry with guidance runs on agent B, whose HOME (and
-// CODEX_HOME) is another folder. B continues A's CLI session: the scripted model server sees the
+// CODEX_HOME, and opencode's database under HOME) is another folder. B continues A's CLI session: the scripted model server sees the
 // first attempt's messages in B's first request, and answers the turn that follows them.
 import { execFileSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
@@ -75,9 +75,11 @@ afterAll(async () => {
 
 describe("a CLI session moves to another agent with a person's retry", () => {
   it.each([
-    { cli: "claude", tier: "sonnet" as const, sessionFiles: ".claude/projects" },
-    { cli: "codex", tier: "codex" as const, sessionFiles: "config/codex-home/sessions" },
-  ])("$cli: agent B, with another HOME, resumes agent A's session and the model sees attempt 1's messages", async ({ cli, tier, sessionFiles }) => {
+    // Where B keeps the restored session: claude's transcript and codex's rollout by the session's id, opencode's database.
+    { cli: "claude", tier: "sonnet" as const, restored: (files: string[], id: string) => files.filter((path) => path.startsWith("home/.claude/projects/") && path.endsWith(`/${id}.jsonl`)) },
+    { cli: "codex", tier: "codex" as const, restored: (files: string[], id: string) => files.filter((path) => path.startsWith("config/codex-home/sessions/") && path.endsWith(`-${id}.jsonl`)) },
+    { cli: "opencode", tier: "deepseek" as const, restored: (files: string[]) => files.filter((path) => path === "home/.local/share/opencode/opencode.db") },
+  ])("$cli: agent B, with another HOME, resumes agent A's session and the model sees attempt 1's messages", async ({ cli, tier, restored }) => {
     const a = machine(`${cli}-a`, tier);
     const b = machine(`${cli}-b`, tier);
     // Attempt 1 writes first.txt and stops; the acceptance wants second.txt, so a person is asked.
@@ -89,7 +91,10 @@ describe("a CLI session moves to another agent with a person's retry", () => {
     const waiting = await waitFor("attempt 1 to go to a person", async () => {
       const task = await mesh.task(id);
       return task.status === "awaiting_human" ? task : null;
-    }, 90_000);
+    }, 90_000).catch(async (error: unknown) => {
+      console.log(`${cli}: ${JSON.stringify(await mesh.task(id))}\n${agentA.output.slice(-30).join("\n")}`);
+      throw error;
+    });
     expect(waiting.attempts[0]).toMatchObject({ agent: `vm-${cli}-a`, executor: cli, failure_class: "test_fail" });
     const sessionId = waiting.attempts[0]?.session_id;
     expect(sessionId).toBeDefined();
@@ -98,7 +103,7 @@ describe("a CLI session moves to another agent with a person's retry", () => {
     await stop(agentA);
     const agentB = await start(`vm-${cli}-b`, b);
     const machineB = join(root, `${cli}-b`);
-    expect(filesUnder(machineB).filter((path) => path.includes(sessionId ?? "?"))).toEqual([]);
+    expect(filesUnder(machineB).filter((path) => path.includes(sessionId ?? "?") || path.endsWith("opencode.db"))).toEqual([]);
 
     // Continued, the conversation already holds one tool result: the next turn writes second.txt.
     // Started fresh, it would hold none and be answered with first.txt again.
@@ -121,12 +126,13 @@ describe("a CLI session moves to another agent with a person's retry", () => {
     expect(first?.messages).toBeGreaterThanOrEqual(3);
     expect(requests.map((r) => r.answered)).not.toContain(`write ${FIRST}`);
     // The session was restored into B's own HOME, for B's worktree.
-    expect(filesUnder(machineB).filter((path) => path.includes(sessionId ?? "?") && path.startsWith(cli === "claude" ? `home/${sessionFiles}` : sessionFiles)).length).toBe(1);
+    expect(restored(filesUnder(machineB), sessionId ?? "?")).toHaveLength(1);
     // Attempt 1's change came along (applied to B's new worktree), and B's own followed it.
     expect(task.status).toBe("succeeded");
     const diff = await mesh.api<string>(`/api/tasks/${id}/diff`);
     expect(diff.body).toContain(`+++ b/${FIRST}`);
     expect(diff.body).toContain(`+++ b/${SECOND}`);
     await stop(agentB);
-  });
+    // opencode starts slowly on a fresh HOME (seconds a command), and its export and import are commands too.
+  }, 240_000);
 });
