@@ -3,10 +3,11 @@ import { WebStandardStreamableHTTPServerTransport } from "@modelcontextprotocol/
 import { CfWorkerJsonSchemaValidator } from "@modelcontextprotocol/sdk/validation/cfworker";
 import { JSONRPCMessageSchema } from "@modelcontextprotocol/sdk/types.js";
 import type * as Party from "partykit/server";
-import { MAX_BODY_BYTES } from "../../protocol/index.ts";
+import { z } from "zod";
+import { ErrorBody, MAX_BODY_BYTES, OAUTH_ACCESS_PREFIX } from "../../protocol/index.ts";
 import { errorResponse, json } from "../http/responses.ts";
 import { refuseRequest } from "../http/refuse-request.ts";
-import type { Defer } from "../edge/api-routes.ts";
+import { bearerToken, type Defer } from "../edge/api-routes.ts";
 import { mcpContext } from "../oauth/oauth-access.ts";
 import { resourceMetadataUrl } from "../oauth/oauth-metadata.ts";
 import { publicBase } from "../oauth/oauth-settings.ts";
@@ -15,6 +16,7 @@ import { registerMeshTools } from "./mesh-tools.ts";
 import { registerWorkTools } from "./work-tools.ts";
 import { registerPlanTool } from "./plan-tool.ts";
 import { errorResult } from "./tool-results.ts";
+import { refuseUnknownArguments, strictTools } from "./tool-arguments.ts";
 
 export const MCP_PATH = "/mcp";
 
@@ -37,7 +39,7 @@ function originAllowed(request: Request, url: URL, env: Record<string, unknown>)
 export async function handleMcp(request: Request, url: URL, lobby: Party.FetchLobby, defer: Defer): Promise<Response> {
   const metadataUrl = resourceMetadataUrl(publicBase(lobby.env, url));
   const ctx = await mcpContext(request, url, lobby, defer);
-  if (ctx instanceof Response) return withBearerChallenge(ctx, metadataUrl);
+  if (ctx instanceof Response) return withBearerChallenge(await inMcpWords(ctx, bearerToken(request)), metadataUrl);
   if (!originAllowed(request, url, lobby.env)) {
     return withBearerChallenge(await refuseRequest(request, errorResponse("forbidden", `origin ${request.headers.get("origin")} may not call the MCP endpoint; add it to MESH_ALLOWED_ORIGINS if it should`)), metadataUrl);
   }
@@ -54,8 +56,11 @@ export async function handleMcp(request: Request, url: URL, lobby: Party.FetchLo
     const text = message.replace(/^MCP error -?\d+: /, "");
     return errorResult({ code: /not found/i.test(text) ? "not_found" : "bad_request", message: text });
   };
+  // Every tool refuses arguments it does not take (docs/mcp-arguments.md).
+  refuseUnknownArguments(server);
+  const strict = strictTools(server);
   // A `mesh:read` grant sees and calls only the tools marked read-only (docs/oauth.md).
-  const tools = ctx.caller.role === "oauth_client" && !ctx.caller.scope.includes("mesh:orchestrate") ? readOnlyTools(server) : server;
+  const tools = ctx.caller.role === "oauth_client" && !ctx.caller.scope.includes("mesh:orchestrate") ? readOnlyTools(strict) : strict;
   registerMeshTools(tools, ctx);
   registerWorkTools(tools, ctx);
   registerPlanTool(tools, ctx);
@@ -68,6 +73,25 @@ export async function handleMcp(request: Request, url: URL, lobby: Party.FetchLo
   } catch (error) {
     return json({ jsonrpc: "2.0", error: { code: -32603, message: `internal error: ${error instanceof Error ? error.message : String(error)}` }, id: null }, 500);
   }
+}
+
+/** The body of a refusal, read by its typed code (never its text). */
+const RefusalBody = z.object({ error: ErrorBody });
+
+/**
+ * A 401 for a token that is not an OAuth access token, in words for an MCP client's user: which token
+ * /mcp takes and where it is kept. MCP clients show little more than this body (Claude Code in its
+ * `--debug` log, where it also blanks whatever follows "Authorization:", so the words avoid that
+ * header's name; docs/oauth.md "A wrong token"). An OAuth token's refusal keeps the grant's own words.
+ */
+async function inMcpWords(response: Response, token: string | null): Promise<Response> {
+  if (response.status !== 401 || (token !== null && token.startsWith(OAUTH_ACCESS_PREFIX))) return response;
+  const parsed = RefusalBody.safeParse(await response.clone().json().catch(() => null));
+  if (!parsed.success || parsed.data.error.code !== "unauthorized") return response;
+  const where = "MESH_ORCHESTRATOR_TOKEN (npm start keeps it in .mesh/secrets.env) or an OAuth access token (docs/oauth.md)";
+  const message = token === null ? `no bearer token: this MCP endpoint takes ${where}` : `wrong bearer token: this MCP endpoint takes ${where}; the token sent is neither (check the client's header, e.g. claude mcp get <name>)`;
+  // Its headers stay (a `connection: close` among them, from refuseRequest).
+  return new Response(JSON.stringify({ error: { code: "unauthorized", message } }), { status: 401, headers: response.headers });
 }
 
 /**

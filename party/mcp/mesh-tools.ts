@@ -1,7 +1,7 @@
 import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
 import { z } from "zod";
-import { Acceptance, BaseRef, FINISHED_TASK_STATUSES, Isolation, MAX_AFTER, MAX_INSTRUCTION_CHARS, MAX_LOG_READ, TaskKind, TaskName, TaskPriority, TaskStatus } from "../../protocol/index.ts";
+import { CreateTaskRequest, FINISHED_TASK_STATUSES, MAX_LOG_READ, ResolveDecision, TaskStatus } from "../../protocol/index.ts";
 import { cancelTask, createTask, getBudget, getLogs, getTask, listAgents, listQueued, listTasks, resolveTaskDecision, revokeAgent, type MeshContext } from "../edge/mesh-operations.ts";
 import { errorResult, taskResult, valueResult } from "./tool-results.ts";
 import { agentsOutput, budgetOutput, creating, destructive, logsOutput, readOnly, repoArgs, revokeOutput, taskOutput, tasksOutput } from "./tool-schemas.ts";
@@ -9,7 +9,6 @@ import { waitForTask, type Progress } from "./task-waiter.ts";
 
 /** Default wait of `execute`: under the 60 s request timeout most MCP clients use, even without progress resets. */
 const EXECUTE_DEFAULT_WAIT_S = 50;
-const MAX_WAIT_S = 3600;
 
 type ToolExtra = {
   signal: AbortSignal;
@@ -37,19 +36,25 @@ export function refOf(args: { name?: string | undefined; task_id?: string | unde
   return ref === undefined ? errorResult({ code: "bad_request", message: "name or task_id: give one of them to say which task" }) : ref;
 }
 
+/**
+ * The fields of `POST /api/tasks` (protocol/task-request.ts): the task-creating tools take these very
+ * schemas, described for the tool, so a limit changed there holds here too.
+ */
+export const taskField = CreateTaskRequest.shape;
+
 /** Where attempts run and what they start from (INTERFACES.md "Work isolation and results"). */
 const isolationArgs = {
-  isolation: Isolation.optional().describe("worktree (default inside a git repository: each attempt in its own git worktree and branch) or none (run in cwd in place)"),
-  base_ref: BaseRef.optional().describe("the commit-ish every attempt starts from; default the checkout's HEAD when the first attempt starts (for a repo task: a branch, tag or sha on the remote, default its default branch)"),
-  max_cost_usd: z.number().positive().max(100_000).optional().describe("a hard cap in US dollars over all the task's attempts; past it the task waits for a person"),
+  isolation: taskField.isolation.describe("worktree (default inside a git repository: each attempt in its own git worktree and branch) or none (run in cwd in place)"),
+  base_ref: taskField.base_ref.describe("the commit-ish every attempt starts from; default the checkout's HEAD when the first attempt starts (for a repo task: a branch, tag or sha on the remote, default its default branch)"),
+  max_cost_usd: taskField.max_cost_usd.describe("a hard cap in US dollars over all the task's attempts; past it the task waits for a person"),
 };
 
 /** Scheduling (INTERFACES.md "Scheduling"): priority, prerequisites, queue timeout, and the kind routing reads. */
 export const scheduleArgs = {
-  priority: TaskPriority.optional().describe("0-9, higher runs first (default 5)"),
-  after: z.array(z.string().min(1).max(64)).max(MAX_AFTER).optional().describe("ids or names of tasks that must all succeed first; this task waits (and reserves nothing) until then"),
-  queue_timeout_s: z.number().positive().max(7 * 86_400).optional().describe("seconds an attempt may wait while no agent serves its tier before it fails as no_agent (default 600)"),
-  kind: TaskKind.optional().describe("docs, tests, bugfix, refactor, feature, ...: picks the starting tier through the routing table when executor is not given"),
+  priority: taskField.priority.describe("0-9, higher runs first (default 5)"),
+  after: taskField.after.describe("ids or names of tasks that must all succeed first; this task waits (and reserves nothing) until then"),
+  queue_timeout_s: taskField.queue_timeout_s.describe("seconds an attempt may wait while no agent serves its tier before it fails as no_agent (default 600)"),
+  kind: taskField.kind.describe("docs, tests, bugfix, refactor, feature, ...: picks the starting tier through the routing table when executor is not given"),
 };
 
 /** Registers every tool of INTERFACES.md on a fresh server. */
@@ -62,15 +67,16 @@ export function registerMeshTools(server: McpServer, ctx: MeshContext): void {
         "Run an instruction as a task on an agent: creates it, dispatches it at the chosen tier, and waits up to wait_s seconds " +
         "(sending progress notifications with the newest output lines). Returns the task; if it is still running, call `result` later.",
       inputSchema: {
-        instruction: z.string().min(1).max(MAX_INSTRUCTION_CHARS).describe("what the executor should do"),
-        executor: z.string().min(1).optional().describe("tier to start at (deepseek, gemini-flash, gemini-pro, codex, sonnet, opus) or a CLI name (claude, codex, gemini, opencode); default: the bottom of the ladder"),
-        cwd: z.string().min(1).optional().describe("working directory on the agent's machine"),
-        agent: z.string().min(1).optional().describe("an agent's name, or mac / vm for any agent of that kind"),
-        acceptance: Acceptance.optional().describe("checks a successful run must pass: a shell command (exit 0 accepts) and the paths it may change"),
+        instruction: taskField.instruction.unwrap().describe("what the executor should do"),
+        name: taskField.name.describe("a name for the task, unique among unfinished tasks, so result, logs and cancel can name it; a named task takes dispatch's defaults (tier sonnet, a Mac agent when one is connected) where executor and agent say nothing"),
+        executor: taskField.executor.describe("tier to start at (deepseek, gemini-flash, gemini-pro, codex, sonnet, opus) or a CLI name (claude, codex, gemini, opencode); default: the bottom of the ladder"),
+        cwd: taskField.cwd.describe("working directory on the agent's machine"),
+        agent: taskField.agent.describe("an agent's name, or mac / vm for any agent of that kind"),
+        acceptance: taskField.acceptance.describe("checks a successful run must pass: a shell command (exit 0 accepts) and the paths it may change"),
         ...isolationArgs,
         ...repoArgs,
         ...scheduleArgs,
-        wait_s: z.number().min(0).max(MAX_WAIT_S).optional().describe(`seconds to wait for the task to finish (default ${EXECUTE_DEFAULT_WAIT_S})`),
+        wait_s: taskField.wait_s.describe(`seconds to wait for the task to finish (default ${EXECUTE_DEFAULT_WAIT_S})`),
       },
     },
     async (args, extra) => {
@@ -90,11 +96,11 @@ export function registerMeshTools(server: McpServer, ctx: MeshContext): void {
       outputSchema: taskOutput, annotations: creating,
       description: "Start a named task and return at once (by default at tier sonnet, on a Mac agent when one is connected). A name held by an unfinished task is refused.",
       inputSchema: {
-        name: TaskName.describe("a name for the task, unique among unfinished tasks"),
-        prompt: z.string().min(1).max(MAX_INSTRUCTION_CHARS).describe("what the executor should do"),
-        cwd: z.string().min(1).optional().describe("working directory on the agent's machine (or give repo; with neither, a new empty directory)"),
-        agent: z.string().min(1).optional().describe("an agent's name, or mac / vm"),
-        executor: z.string().min(1).optional().describe("tier id or CLI name; default sonnet"),
+        name: taskField.name.unwrap().describe("a name for the task, unique among unfinished tasks"),
+        prompt: taskField.prompt.unwrap().describe("what the executor should do"),
+        cwd: taskField.cwd.describe("working directory on the agent's machine (or give repo; with neither, a new empty directory)"),
+        agent: taskField.agent.describe("an agent's name, or mac / vm"),
+        executor: taskField.executor.describe("tier id or CLI name; default sonnet"),
         ...isolationArgs,
         ...repoArgs,
         ...scheduleArgs,
@@ -111,7 +117,7 @@ export function registerMeshTools(server: McpServer, ctx: MeshContext): void {
     {
       outputSchema: taskOutput, annotations: readOnly,
       description: "The task by name or id, with its final output once done; waits up to wait_s seconds for it to finish (default 0), with progress notifications.",
-      inputSchema: { ...taskRef, wait_s: z.number().min(0).max(MAX_WAIT_S).optional().describe("seconds to wait for the end (default 0)") },
+      inputSchema: { ...taskRef, wait_s: taskField.wait_s.describe("seconds to wait for the end (default 0)") },
     },
     async (args, extra) => {
       const ref = refOf(args);
@@ -180,9 +186,9 @@ export function registerMeshTools(server: McpServer, ctx: MeshContext): void {
       description: "A person's decision on a task awaiting one: approve (accept the best attempt), retry (with guidance, optionally at another tier) or reject.",
       inputSchema: {
         ...taskRef,
-        decision: z.enum(["approve", "retry", "reject"]).describe("the decision"),
-        guidance: z.string().max(MAX_INSTRUCTION_CHARS).optional().describe("for retry: what to do differently"),
-        executor: z.string().min(1).optional().describe("for retry: the tier to retry at"),
+        decision: ResolveDecision.shape.decision.describe("the decision"),
+        guidance: ResolveDecision.shape.guidance.describe("for retry: what to do differently; for reject: why"),
+        executor: ResolveDecision.shape.executor.describe("for retry: the tier to retry at"),
       },
     },
     async (args) => {

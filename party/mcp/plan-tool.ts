@@ -1,26 +1,25 @@
 import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import { z } from "zod";
-import { Acceptance, BaseRef, Isolation, MAX_INSTRUCTION_CHARS, TaskName } from "../../protocol/index.ts";
 import type { MeshContext } from "../edge/mesh-operations.ts";
 import { MAX_PLAN_TASKS, createPlan } from "../edge/task-plan.ts";
-import { scheduleArgs } from "./mesh-tools.ts";
+import { scheduleArgs, taskField } from "./mesh-tools.ts";
 import { errorResult, valueResult } from "./tool-results.ts";
 import { creating, planOutput, repoArgs } from "./tool-schemas.ts";
 
 /** One task of a plan as the tool describes it: a key, `after` by key, and `execute`'s arguments. */
 const PlanToolTask = z
-  .object({
+  .strictObject({
     key: z.string().min(1).max(64).describe("a local name for this task within the plan; other tasks' after name it"),
-    instruction: z.string().min(1).max(MAX_INSTRUCTION_CHARS).describe("what the executor should do"),
-    name: TaskName.optional().describe("a task name (unique among unfinished tasks), if it should have one"),
-    executor: z.string().min(1).optional().describe("tier or CLI name; default: from kind through the routing table, else the bottom of the ladder"),
-    cwd: z.string().min(1).optional().describe("working directory on the agent's machine"),
-    agent: z.string().min(1).optional().describe("an agent's name, or mac / vm"),
-    acceptance: Acceptance.optional(),
-    isolation: Isolation.optional(),
-    base_ref: BaseRef.optional(),
+    instruction: taskField.instruction.unwrap().describe("what the executor should do"),
+    name: taskField.name.describe("a task name (unique among unfinished tasks), if it should have one"),
+    executor: taskField.executor.describe("tier or CLI name; default: from kind through the routing table, else the bottom of the ladder"),
+    cwd: taskField.cwd.describe("working directory on the agent's machine"),
+    agent: taskField.agent.describe("an agent's name, or mac / vm"),
+    acceptance: taskField.acceptance,
+    isolation: taskField.isolation,
+    base_ref: taskField.base_ref,
     ...repoArgs,
-    max_cost_usd: z.number().positive().max(100_000).optional(),
+    max_cost_usd: taskField.max_cost_usd,
     ...scheduleArgs,
   })
   .describe("after: keys of this plan's tasks (or ids/names of existing tasks) that must succeed first");

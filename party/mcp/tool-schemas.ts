@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { AgentRecord, BudgetStatus, DeliverMode, LogLine, RepoUrl, TaskSummary, TaskView } from "../../protocol/index.ts";
+import { AgentRecord, BudgetStatus, CreateTaskRequest, LogLine, TaskSummary, TaskView } from "../../protocol/index.ts";
 
 // What each tool returns in `structuredContent`, declared as its `outputSchema` (issue 16, item 7):
 // clients validate it and can rely on the fields. Errors are `isError` results with `{error}`, which
@@ -22,6 +22,6 @@ export const creating = { readOnlyHint: false, destructiveHint: false, idempoten
 
 /** A task's repository by URL and its delivery (docs/repositories.md): plain here, checked with every other way of creating a task by the edge's `routeOf`. */
 export const repoArgs = {
-  repo: RepoUrl.optional().describe("a git URL (https, ssh, git@host:path, git, file) the agent clones into its own mirror, instead of cwd; credentials stay on the agent (its credential helper, SSH agent, gh login), never in the URL"),
-  deliver: DeliverMode.optional().describe("for a repo task: none (default), push (push the result's branch to repo), or pr (push and open a draft pull request)"),
+  repo: CreateTaskRequest.shape.repo.describe("a git URL (https, ssh, git@host:path, git, file) the agent clones into its own mirror, instead of cwd; credentials stay on the agent (its credential helper, SSH agent, gh login), never in the URL"),
+  deliver: CreateTaskRequest.shape.deliver.describe("for a repo task: none (default), push (push the result's branch to repo), or pr (push and open a draft pull request)"),
 };
