@@ -3,6 +3,7 @@ import { resolve } from "node:path";
 import { routesFromSetting } from "../protocol/routing.ts";
 import { webhookTargets } from "../protocol/notifications.ts";
 import { otlpUrlProblem } from "../protocol/trace-context.ts";
+import { metricsTokenProblem } from "../protocol/metrics.ts";
 
 /** Settings the server reads from the environment, with the defaults of INTERFACES.md. */
 const SETTINGS = { MESH_DAILY_HALT_USD: "20", MESH_MONTHLY_ALERT_USD: "80", MESH_HEARTBEAT_S: "5" } as const;
@@ -34,6 +35,8 @@ const OPTIONAL = [
   "MESH_WEBHOOK_URLS",
   "MESH_WEBHOOK_SECRET",
   "MESH_WEBHOOK_RETRY_MS",
+  // Metrics (docs/metrics.md): the scrape credential, a secret (in the 0600 config file like the others).
+  "MESH_METRICS_TOKEN",
 ] as const;
 
 /** The partykit vars for a server: the two secrets plus every setting (from `env`, else its default). */
@@ -51,7 +54,7 @@ export function serverVars(secrets: { MESH_ORCHESTRATOR_TOKEN: string; MESH_AGEN
 export function settingsProblem(vars: Record<string, string>): string | null {
   const routes = routesFromSetting(vars.MESH_ROUTES);
   if (routes !== null && "problem" in routes) return `${routes.problem} (from MESH_ROUTES, MESH_ROUTES_FILE or ./routes.json); fix the table or remove it`;
-  return publicUrlProblem(vars.MESH_PUBLIC_URL) ?? otlpUrlProblem(vars.MESH_OTLP_URL) ?? webhookProblem(vars);
+  return publicUrlProblem(vars.MESH_PUBLIC_URL) ?? otlpUrlProblem(vars.MESH_OTLP_URL) ?? webhookProblem(vars) ?? metricsTokenProblem(vars.MESH_METRICS_TOKEN);
 }
 
 /** Every webhook target must be an http(s) URL, and plain (non-Slack) targets are signed, so they need the secret (docs/notifications.md). */

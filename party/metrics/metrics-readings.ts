@@ -1,6 +1,6 @@
 import type * as Party from "partykit/server";
 import type { z } from "zod";
-import { PartyName, SINGLETON_ROOM_ID, TraceExportStatus } from "../../protocol/index.ts";
+import { NotificationsReply, PartyName, SINGLETON_ROOM_ID, TraceExportStatus } from "../../protocol/index.ts";
 import { BudgetMetrics, DirectoryMetrics, RegistryMetrics } from "../../protocol/metrics.ts";
 import { askRoom } from "../room-peers.ts";
 import type { MeshReadings } from "./mesh-metrics.ts";
@@ -21,12 +21,12 @@ async function read<T>(parties: Parties, party: PartyName, schema: z.ZodType<T>,
   return parsed.success ? parsed.data : null;
 }
 
-/**
- * Failed webhook requests since the notification outbox began (`agent_mesh_webhook_failures_total`).
- * The outbox is not part of this build yet: no webhook is sent, so none has failed.
- */
-export async function webhookFailuresTotal(_parties: Parties, _token: string): Promise<number | null> {
-  return 0;
+/** The outbox's counters alone (docs/notifications.md "Counters"): no delivery list. */
+const OutboxCounters = NotificationsReply.pick({ webhook_failures_total: true });
+
+/** Failed webhook requests since the notification outbox began (`agent_mesh_webhook_failures_total`); null when it did not answer. */
+export async function webhookFailuresTotal(parties: Parties, token: string): Promise<number | null> {
+  return (await read(parties, PartyName.notifications, OutboxCounters, token, "/?view=counters"))?.webhook_failures_total ?? null;
 }
 
 /** Every room's reading for one scrape, asked in parallel. */

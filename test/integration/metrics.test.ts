@@ -4,9 +4,9 @@
 import { join } from "node:path";
 import { isDeepStrictEqual } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { AgentRecord, BudgetStatus, QueueEntry, StageRecord, TaskSummary, TaskView, TraceExportStatus } from "../../protocol/index.ts";
+import type { AgentRecord, BudgetStatus, NotificationsReply, QueueEntry, StageRecord, TaskSummary, TaskView, TraceExportStatus } from "../../protocol/index.ts";
 import { parseScrape, sampleValue, samplesOf, type ParsedFamily } from "../metrics/prometheus-text.ts";
-import { FIXTURES, startAgent, startMesh, waitFor, type Mesh, type TestAgent } from "./mesh-harness.ts";
+import { FIXTURES, freePort, startAgent, startMesh, waitFor, type Mesh, type TestAgent } from "./mesh-harness.ts";
 
 const METRICS_TOKEN = "metrics-token-for-the-scraper-0123456789";
 let mesh: Mesh;
@@ -16,7 +16,9 @@ let agent: TestAgent;
 const claude = { command: [process.execPath, join(FIXTURES, "cli/fake-cli.mjs"), "{prompt}"], format: "claude-stream-json" as const, timeout_s: 60 };
 
 beforeAll(async () => {
-  mesh = await startMesh({ MESH_METRICS_TOKEN: METRICS_TOKEN });
+  // Webhooks go to a port nothing listens on: each request fails, and the outbox counts it.
+  const closed = await freePort();
+  mesh = await startMesh({ MESH_METRICS_TOKEN: METRICS_TOKEN, MESH_WEBHOOK_URLS: `http://127.0.0.1:${closed}/hook`, MESH_WEBHOOK_SECRET: "webhook-secret-for-the-metrics-test-0123", MESH_WEBHOOK_RETRY_MS: "200" });
   agent = await startAgent(mesh, "vm-metrics", { executors: { sonnet: claude, opus: claude } }, { capacity: 2 });
 }, 60_000);
 
@@ -66,7 +68,7 @@ describe("GET /metrics", () => {
   });
 
   it("reports what the API reports after a task succeeds and one fails with a class", async () => {
-    const ok = await mesh.api<TaskView>("/api/tasks", { method: "POST", body: { instruction: "play=claude-success.jsonl pause=5", executor: "sonnet" } });
+    const ok = await mesh.api<TaskView>("/api/tasks", { method: "POST", body: { instruction: "play=claude-success.jsonl pause=5", executor: "sonnet", notify: true } });
     const bad = await mesh.api<TaskView>("/api/tasks", { method: "POST", body: { instruction: "play=claude-auth-failure.jsonl pause=5 exit=1", executor: "opus" } });
     expect([ok.status, bad.status]).toEqual([201, 201]);
     const done = [await mesh.finished(ok.body.task_id), await mesh.finished(bad.body.task_id)];
@@ -122,7 +124,12 @@ describe("GET /metrics", () => {
     expect(histogram?.buckets?.["+Inf"]).toBe(histogram?.count);
     expect(Number(histogram?.sum)).toBeGreaterThanOrEqual(0);
 
-    expect(sampleValue(parsed, "agent_mesh_webhook_failures_total")).toBe(0);
+    // The succeeded task asked to be told: its webhook fails, again at each retry, and the outbox counts each.
+    await waitFor("webhook failures counted alike in the scrape and the API", async () => {
+      const [scraped, outbox] = await Promise.all([families(), mesh.api<NotificationsReply>("/api/notifications")]);
+      const failures = sampleValue(scraped, "agent_mesh_webhook_failures_total");
+      return failures !== undefined && failures > 0 && failures === outbox.body.webhook_failures_total;
+    });
     // The trace room's counters (no collector is set: finished tasks' spans are dropped and counted); spans reach it after the task ends.
     await waitFor("the trace counters to match /api/traces", async () => {
       const [scraped, traces] = await Promise.all([families(), mesh.api<TraceExportStatus>("/api/traces")]);
