@@ -28,3 +28,4 @@ export * from "./oauth.ts";
 export * from "./delivery.ts";
 export * from "./trace-context.ts";
 export * from "./notifications.ts";
+export * from "./metrics.ts";
