@@ -81,15 +81,15 @@ const RefusalBody = z.object({ error: ErrorBody });
 /**
  * A 401 for a token that is not an OAuth access token, in words for an MCP client's user: which token
  * /mcp takes and where it is kept. MCP clients show little more than this body (Claude Code in its
- * `--debug` log, where it also blanks whatever follows "Authorization:", so the words avoid that
- * header's name; docs/oauth.md "A wrong token"). An OAuth token's refusal keeps the grant's own words.
+ * `--debug` log, where it blanks whatever follows "Authorization:" or "token:", so the words avoid
+ * both; docs/oauth.md "A wrong token"). An OAuth token's refusal keeps the grant's own words.
  */
 async function inMcpWords(response: Response, token: string | null): Promise<Response> {
   if (response.status !== 401 || (token !== null && token.startsWith(OAUTH_ACCESS_PREFIX))) return response;
   const parsed = RefusalBody.safeParse(await response.clone().json().catch(() => null));
   if (!parsed.success || parsed.data.error.code !== "unauthorized") return response;
   const where = "MESH_ORCHESTRATOR_TOKEN (npm start keeps it in .mesh/secrets.env) or an OAuth access token (docs/oauth.md)";
-  const message = token === null ? `no bearer token: this MCP endpoint takes ${where}` : `wrong bearer token: this MCP endpoint takes ${where}; the token sent is neither (check the client's header, e.g. claude mcp get <name>)`;
+  const message = token === null ? `no bearer token was sent; this MCP endpoint takes ${where}` : `the bearer token sent is wrong; this MCP endpoint takes ${where} (claude mcp get <name> shows the header a client sends)`;
   // Its headers stay (a `connection: close` among them, from refuseRequest).
   return new Response(JSON.stringify({ error: { code: "unauthorized", message } }), { status: 401, headers: response.headers });
 }

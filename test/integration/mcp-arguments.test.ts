@@ -85,19 +85,19 @@ describe("a 401 from /mcp", () => {
   const body = JSON.stringify({ jsonrpc: "2.0", id: 1, method: "initialize", params: { protocolVersion: "2025-06-18", capabilities: {}, clientInfo: { name: "t", version: "1" } } });
   const headers = { "content-type": "application/json", accept: "application/json, text/event-stream" };
 
-  it("says which token /mcp takes, in the body and the Bearer challenge, without the header's name (Claude Code blanks what follows it in its log)", async () => {
+  it("says which token /mcp takes, in the body and the Bearer challenge, without the header's name (Claude Code blanks what follows it, or token:, in its log)", async () => {
     const wrong = await fetch(`${mesh.url}/mcp`, { method: "POST", headers: { ...headers, authorization: "Bearer wrong-token-0000000000" }, body });
     expect(wrong.status).toBe(401);
-    const message = "wrong bearer token: this MCP endpoint takes MESH_ORCHESTRATOR_TOKEN (npm start keeps it in .mesh/secrets.env) or an OAuth access token (docs/oauth.md); the token sent is neither (check the client's header, e.g. claude mcp get <name>)";
+    const message = "the bearer token sent is wrong; this MCP endpoint takes MESH_ORCHESTRATOR_TOKEN (npm start keeps it in .mesh/secrets.env) or an OAuth access token (docs/oauth.md) (claude mcp get <name> shows the header a client sends)";
     expect(await wrong.json()).toEqual({ error: { code: "unauthorized", message } });
     expect(wrong.headers.get("www-authenticate")).toBe(`Bearer realm="agent-mesh", resource_metadata="${mesh.url}/.well-known/oauth-protected-resource/mcp", error="invalid_token", error_description="${message}"`);
-    expect(message).not.toMatch(/authorization:/i);
+    expect(message).not.toMatch(/authorization:|token:/i);
     const missing = await fetch(`${mesh.url}/mcp`, { method: "POST", headers, body });
     expect(missing.status).toBe(401);
-    expect(((await missing.json()) as { error: ErrorBody }).error.message).toMatch(/^no bearer token: this MCP endpoint takes MESH_ORCHESTRATOR_TOKEN/);
+    expect(((await missing.json()) as { error: ErrorBody }).error.message).toMatch(/^no bearer token was sent; this MCP endpoint takes MESH_ORCHESTRATOR_TOKEN/);
     // The SDK client's error carries the body.
     const stranger = new Client({ name: "stranger", version: "1" });
-    await expect(stranger.connect(new StreamableHTTPClientTransport(new URL(`${mesh.url}/mcp`), { requestInit: { headers: { authorization: "Bearer wrong-token-0000000000" } } }))).rejects.toThrow(/wrong bearer token: this MCP endpoint takes MESH_ORCHESTRATOR_TOKEN/);
+    await expect(stranger.connect(new StreamableHTTPClientTransport(new URL(`${mesh.url}/mcp`), { requestInit: { headers: { authorization: "Bearer wrong-token-0000000000" } } }))).rejects.toThrow(/the bearer token sent is wrong; this MCP endpoint takes MESH_ORCHESTRATOR_TOKEN/);
   });
 
   it("keeps the grant's own words for an OAuth access token it does not know", async () => {

@@ -238,13 +238,13 @@ describe("MCP over Streamable HTTP", () => {
     const headers = { "content-type": "application/json", accept: "application/json, text/event-stream" };
     const wrong = await fetch(`${mesh.url}/mcp`, { method: "POST", headers: { ...headers, authorization: "Bearer wrong-token-0000000000" }, body });
     expect(wrong.status).toBe(401);
-    expect(wrong.headers.get("www-authenticate")).toBe(`Bearer realm="agent-mesh", resource_metadata="${mesh.url}/.well-known/oauth-protected-resource/mcp", error="invalid_token", error_description="wrong bearer token: this MCP endpoint takes MESH_ORCHESTRATOR_TOKEN (npm start keeps it in .mesh/secrets.env) or an OAuth access token (docs/oauth.md); the token sent is neither (check the client's header, e.g. claude mcp get <name>)"`);
+    expect(wrong.headers.get("www-authenticate")).toBe(`Bearer realm="agent-mesh", resource_metadata="${mesh.url}/.well-known/oauth-protected-resource/mcp", error="invalid_token", error_description="the bearer token sent is wrong; this MCP endpoint takes MESH_ORCHESTRATOR_TOKEN (npm start keeps it in .mesh/secrets.env) or an OAuth access token (docs/oauth.md) (claude mcp get <name> shows the header a client sends)"`);
     expect(((await wrong.json()) as { error: { code: string } }).error.code).toBe("unauthorized");
     const agent = await fetch(`${mesh.url}/mcp`, { method: "POST", headers: { ...headers, authorization: `Bearer ${mesh.agentToken}` }, body });
     expect(agent.status).toBe(403);
     expect(agent.headers.get("www-authenticate")).toMatch(/^Bearer realm="agent-mesh", resource_metadata="[^"]+", error="insufficient_scope", error_description="[^"]*orchestrator token[^"]*"$/);
     const stranger = httpClient("wrong-token-0000000000");
-    await expect(stranger.client.connect(stranger.transport)).rejects.toThrow(/wrong bearer token/);
+    await expect(stranger.client.connect(stranger.transport)).rejects.toThrow(/the bearer token sent is wrong/);
   });
 
   it("declares every tool's output schema and the spec's hints, and results match their schema", async () => {
