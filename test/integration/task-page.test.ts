@@ -1,5 +1,5 @@
-// The task page (issue 17) in real headless Chromium against the real mesh: ANSI colours as coloured
-// spans, the task's path drawn by Mermaid as an SVG, an attempt's diff drawn by diff2html with a
+// The task page in real headless Chromium against the real mesh: ANSI colours as coloured
+// spans, the task's path drawn as an SVG, an attempt's diff drawn by diff2html with a
 // side-by-side / unified switch, cancel / resolve / apply working with an operator link and absent
 // with a task link, and a 100,000-line log that scrolls to its middle. Screenshots go to
 // $MESH_SCREENSHOTS (default ./screenshots): task-page.png, diff.png, task-page-375.png.
@@ -85,7 +85,7 @@ describe("the task page", () => {
     const after = page.locator('[data-testid="log"] [data-seq] .text', { hasText: "plain after an open colour" });
     expect(await after.locator("span").count()).toBe(0);
     expect(await page.locator('[data-testid="log"] b').count()).toBe(0);
-    // The path: Mermaid's SVG, with the attempt's node in it.
+    // The path: the page's SVG, with the attempt's node in it.
     const svg = page.locator('[data-testid="task-diagram"] svg');
     await svg.waitFor({ timeout: 30_000 });
     expect(await svg.textContent()).toContain("#1 sonnet on vm-page");
@@ -139,9 +139,10 @@ describe("the task page", () => {
       expect(overflowing).toEqual([]);
       expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(375);
       await page.setViewportSize({ width: 1280, height: 900 });
-      // Apply: the operator's button merges the result into the checkout.
+      // Apply: the operator's button merges the result into the checkout, once confirmed.
       await waitFor("the apply button enabled", async () => page.getByTestId("work-apply").isEnabled());
       await page.getByTestId("work-apply").click();
+      await page.getByTestId("work-apply-confirm").click();
       await waitFor("the apply outcome", async () => /^Applied: your checkout is at [0-9a-f]{12}/.test((await page.getByTestId("work-apply-outcome").textContent()) ?? ""));
       expect(readFileSync(join(repo, "src/greet.ts"), "utf8")).toContain("hello");
       expect(errors).toEqual([]);
