@@ -1,7 +1,7 @@
 // The page's weight (issue 17, item 3): builds web/src the way `partykit deploy` builds partykit.json's
 // `serve.build` (node_modules/partykit/dist/bin.mjs: esbuild, ESM, splitting on, minified for deploy)
 // and measures what a browser fetches before anything is shown — the entry and every chunk it
-// imports statically, gzipped — apart from what it loads only on demand (Mermaid and diff2html, behind `import()`).
+// imports statically, gzipped — apart from what it loads only on demand (diff2html, behind `import()`).
 // `npm run check:page`; test/web/page-weight.test.ts holds it under the budget.
 import { readFileSync } from "node:fs";
 import { join, relative } from "node:path";
