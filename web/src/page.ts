@@ -9,6 +9,7 @@ import { mayAct } from "./link-powers.ts";
 import { el } from "./element.ts";
 import { dashboardFragment, isTaskLink, parsePageFragment, taskFragment, type PageParams } from "./fragment-params.ts";
 import { Notices } from "./notices.ts";
+import { NotificationsPanel } from "./notifications-panel.ts";
 import { isFinal, pageConnection, type SocketHealth, type SocketPhase } from "./socket-health.ts";
 import { showTaskPage } from "./task-page.ts";
 import { followTaskList } from "./task-list-feed.ts";
@@ -99,8 +100,11 @@ function showDashboard(token: string, content: HTMLElement, notices: Notices, co
   const budget = new BudgetPanel();
   // The apps connected over OAuth (docs/connect-claude-ai.md), read once: grants change only by a person.
   const grants = new GrantsPanel(token, mayAct(token));
-  content.append(tasks.element, agents.element, budget.element, grants.element);
+  // Webhook deliveries and their failures (docs/notifications.md), read every 15 s.
+  const notifications = new NotificationsPanel(token, mayAct(token));
+  content.append(tasks.element, agents.element, budget.element, grants.element, notifications.element);
   void grants.load();
+  notifications.start();
   followTaskList(token, model, {
     onChange: () => tasks.changed(),
     onError: (error) => notices.error("tasks", error),
