@@ -181,7 +181,7 @@ export function startAttemptSession(input: AttemptSessionInput): AttemptSession 
     }
     if (workspace?.isolation === "none") note(workspace.reason);
     if (plan.resumed) {
-      const where = workspace?.isolation === "worktree" ? ` in its worktree ${workspace.worktree} (now on branch ${workspace.branch}; the diff is still from ${workspace.base.slice(0, 12)})` : "";
+      const where = workspace?.isolation !== "worktree" ? "" : plan.carried !== undefined ? ` from agent ${plan.carried.from} in a new worktree ${workspace.worktree} (branch ${workspace.branch}, from ${workspace.base.slice(0, 12)})` : ` in its worktree ${workspace.worktree} (now on branch ${workspace.branch}; the diff is still from ${workspace.base.slice(0, 12)})`;
       note(`resuming attempt ${plan.from}'s session ${plan.sessionId}${where}`);
     } else if (workspace?.isolation === "worktree") {
       note(`working in its own worktree ${workspace.worktree} (branch ${workspace.branch}, from ${workspace.base.slice(0, 12)}); your checkout is not touched`);

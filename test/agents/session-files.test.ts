@@ -1,7 +1,7 @@
 // Capturing a CLI session on one machine and restoring it on another (docs/sessions.md): where
 // claude's and codex's files are, the cap, pieces, the cwd rewrite, and what is refused.
 import { randomBytes } from "node:crypto";
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
@@ -112,6 +112,48 @@ describe("a codex rollout from one CODEX_HOME to another", () => {
     if (!restored.ok) throw new Error(restored.error);
     expect(restored.value).toBe(`restored to ${join(homeB, "sessions/2026/12/07", name)}`);
     expect(readFileSync(join(homeB, "sessions/2026/12/07", name), "utf8")).toBe(codexRollout("/b/2-codex"));
+  });
+});
+
+/**
+ * A stand-in for opencode's own export and import (the real ones are run in test/real-clis): the
+ * database is a folder of `<id>.json` under $HOME; import also notes the cwd it ran in.
+ */
+function fakeOpencode(dir: string): string {
+  const program = join(dir, "opencode");
+  writeFileSync(program, `#!${process.execPath}
+const fs = require("node:fs"), path = require("node:path");
+const store = path.join(process.env.HOME, "db");
+fs.mkdirSync(store, { recursive: true });
+const [command, arg] = process.argv.slice(2);
+if (command === "export") process.stdout.write(fs.readFileSync(path.join(store, arg + ".json"), "utf8"));
+else if (command === "import") { const text = fs.readFileSync(arg, "utf8"); const id = JSON.parse(text).info.id; fs.writeFileSync(path.join(store, id + ".json"), text); fs.writeFileSync(path.join(store, id + ".cwd"), process.cwd()); }
+else process.exit(2);
+`);
+  chmodSync(program, 0o755);
+  return program;
+}
+
+describe("an opencode session from one HOME to another", () => {
+  it("is exported by opencode itself, and imported from the new cwd with every cwd rewritten", async () => {
+    const [homeA, homeB, bin, oldCwd, newCwd] = [temp(), temp(), temp(), temp(), temp()];
+    const program = fakeOpencode(bin);
+    const exported = JSON.stringify({ info: { id: "ses_1", directory: oldCwd }, messages: [{ parts: [{ type: "tool", state: { input: { filePath: `${oldCwd}/first.txt` } } }] }] }, null, 2);
+    mkdirSync(join(homeA, "db"));
+    writeFileSync(join(homeA, "db/ses_1.json"), exported);
+    const captured = await captureSession({ cli: "opencode", attempt: 1, sessionId: "ses_1", cwd: oldCwd, env: { ...process.env, HOME: homeA }, program });
+    if (!captured.ok) throw new Error(captured.error);
+    expect(captured.value.pieces[0]).toMatchObject({ cli: "opencode", cwd: oldCwd, file: "ses_1.json", bytes: exported.length });
+    const restored = await restoreSession(downloadOf(captured.value.pieces), newCwd, { ...process.env, HOME: homeB }, program);
+    expect(restored).toEqual({ ok: true, value: "imported into opencode's database" });
+    expect(readFileSync(join(homeB, "db/ses_1.json"), "utf8")).toBe(exported.split(oldCwd).join(newCwd));
+    expect(readFileSync(join(homeB, "db/ses_1.cwd"), "utf8")).toBe(newCwd);
+  });
+
+  it("says why when opencode cannot export the session", async () => {
+    const program = fakeOpencode(temp());
+    const captured = await captureSession({ cli: "opencode", attempt: 1, sessionId: "ses_gone", cwd: temp(), env: { ...process.env, HOME: temp() }, program });
+    expect(captured).toMatchObject({ ok: false, error: expect.stringContaining(`${program} export failed`) });
   });
 });
 

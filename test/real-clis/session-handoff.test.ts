@@ -8,6 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ExecutorTier, ExecutorsFile, TaskView } from "../../protocol/index.ts";
+import { stopGroup } from "../../launcher/dev-server.ts";
 import { startAgent, startMesh, waitFor, type Mesh, type TestAgent } from "../integration/mesh-harness.ts";
 import { startModelServer, type ModelServer } from "../model-server/model-server.ts";
 import { CLI_BIN, installClis } from "./install-clis.ts";
@@ -134,5 +135,46 @@ describe("a CLI session moves to another agent with a person's retry", () => {
     expect(diff.body).toContain(`+++ b/${SECOND}`);
     await stop(agentB);
     // opencode starts slowly on a fresh HOME (seconds a command), and its export and import are commands too.
+  }, 240_000);
+});
+
+describe("a CLI session moves to another agent with the retry after agent_lost", () => {
+  it("claude: agent A stops mid-run (SIGTERM); its attempt ends agent_lost with its session and work sent, and B continues them", async () => {
+    const a = machine("lost-a", "sonnet");
+    const b = machine("lost-b", "sonnet");
+    // Attempt 1 writes first.txt, then its next answer streams slowly: A is stopped during it.
+    server.turns = [{ write: { path: FIRST, content: "one\n" } }, { text: "Still thinking about it.", delayMs: 3000 }];
+    const agentA = await start("vm-lost-a", a);
+    const before = server.requests.length;
+    const created = await mesh.api<TaskView>("/api/tasks", { method: "POST", body: { instruction: INSTRUCTION, executor: "sonnet", cwd: repo, acceptance: { command: `test -f ${FIRST} && test -f ${SECOND}` } } });
+    expect(created.status).toBe(201);
+    const id = created.body.task_id;
+    await waitFor("A's CLI to ask for the slow answer", () => server.requests.slice(before).some((r) => r.answered === "text"), 90_000);
+    // B is answered as a continuation: one tool result in the conversation already, so second.txt next.
+    server.turns = [{ write: { path: FIRST, content: "one\n" } }, { write: { path: SECOND, content: "two\n" } }, { text: "Wrote second.txt." }];
+    // B is online before A goes: the retry is offered to an agent other than the lost one while one serves.
+    await start("vm-lost-b", b);
+    const atB = server.requests.length;
+    // The grace covers the CLI's own stop (SIGTERM, then SIGKILL after 5 s), the commit and the report.
+    await stopGroup(agentA.process, 30_000);
+    await stop(agentA);
+    const lost = await waitFor("attempt 1 to end agent_lost", async () => {
+      const task = await mesh.task(id);
+      return task.attempts[0]?.failure_class === "agent_lost" ? task : null;
+    }, 60_000);
+    expect(lost.attempts[0]?.session_id).toBeDefined();
+    const task = await mesh.finished(id, 90_000);
+    const requests = server.requests.slice(atB).filter((r) => r.method === "POST" && r.answered !== "side");
+    const logs = await mesh.api<{ lines: Array<{ text: string; attempt: number }> }>(`/api/tasks/${id}/logs`);
+    console.log(`agent_lost: ${task.status}; attempts ${JSON.stringify(task.attempts.map((t) => ({ n: t.n, agent: t.agent, status: t.status, failure_class: t.failure_class, resumed_from: t.resumed_from })))}\nrequests on B: ${JSON.stringify(requests.map((r) => ({ answered: r.answered, messages: r.messages, prompt: r.prompt.slice(-300) })))}\nsession lines:\n${logs.body.lines.filter((l) => l.text.includes("session")).map((l) => `#${l.attempt} ${l.text}`).join("\n")}`);
+
+    expect(task.attempts[1]).toMatchObject({ agent: "vm-lost-b", resumed_from: 1, session_id: lost.attempts[0]?.session_id });
+    expect(requests[0]?.answered).toBe(`write ${SECOND}`);
+    expect(requests[0]?.prompt).toContain(INSTRUCTION);
+    expect(requests[0]?.prompt).toContain("Your previous run was interrupted");
+    expect(task.status).toBe("succeeded");
+    const diff = await mesh.api<string>(`/api/tasks/${id}/diff`);
+    expect(diff.body).toContain(`+++ b/${FIRST}`);
+    expect(diff.body).toContain(`+++ b/${SECOND}`);
   }, 240_000);
 });
