@@ -2,12 +2,15 @@
 // demo CLI in a demo repository (as `npm start` does): budget meters empty at $0, tables usable at
 // 375 px, the demo's log and diff telling one story in colour, the task's path drawn from the task
 // record without Mermaid, long side-by-side lines wrapped, calm empty diff cells in dark mode, and
-// apply asking first. One mesh, one agent, one browser. Screenshots go to $MESH_SCREENSHOTS
+// apply asking first (and a second apply saying it did nothing, on the page, the API and MCP). One mesh, one agent, one browser. Screenshots go to $MESH_SCREENSHOTS
 // (default ./screenshots): first-hour-<dashboard|task>-<1280|375>-<light|dark>.png.
 import { execFileSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { basename, join, resolve } from "node:path";
+import { Client } from "@modelcontextprotocol/sdk/client/index.js";
+import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
+import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
 import { chromium, type BrowserContext, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { PROJECT_ROOT } from "../../launcher/dev-server.ts";
@@ -185,6 +188,16 @@ describe("the page a newcomer opens", () => {
     const again = await mesh.api<TaskView>(`/api/tasks/${task.task_id}/apply`, { method: "POST" });
     expect(again.status).toBe(200);
     expect(again.body.applied).toEqual(applied);
+    // MCP's apply says so in words.
+    const client = new Client({ name: "first-hour", version: "1.0.0" });
+    await client.connect(new StreamableHTTPClientTransport(new URL(`${mesh.url}/mcp`), { requestInit: { headers: { authorization: `Bearer ${mesh.orchestratorToken}` } } }));
+    try {
+      const answer = (await client.callTool({ name: "apply", arguments: { task_id: task.task_id } })) as CallToolResult;
+      const text = answer.content.map((part) => (part.type === "text" ? part.text : "")).join("\n");
+      expect(text).toContain(`already applied at ${new Date(applied?.at ?? 0).toISOString()} (the checkout at ${applied?.commit}): nothing changed this time`);
+    } finally {
+      await client.close();
+    }
     expect(errors).toEqual([]);
     await page.close();
   });
