@@ -34,12 +34,18 @@ export function localUrl(host: string, port: number): string {
 
 /** Whether an agent-mesh answers at `url` (its `/health` names the service), within `timeoutMs`. */
 export async function meshAnswersAt(url: string, timeoutMs = 2000): Promise<boolean> {
+  // A timer of our own, not AbortSignal.timeout's: that one does not keep the process alive, and a
+  // listener that never answers would leave this launcher's top-level await unsettled (exit code 13).
+  const abort = new AbortController();
+  const timer = setTimeout(() => abort.abort(), timeoutMs);
   try {
-    const response = await fetch(`${url}/health`, { signal: AbortSignal.timeout(timeoutMs) });
+    const response = await fetch(`${url}/health`, { signal: abort.signal });
     const body = (await response.json()) as { service?: unknown };
     return body.service === "agent-mesh";
   } catch {
     return false;
+  } finally {
+    clearTimeout(timer);
   }
 }
 
