@@ -6,6 +6,7 @@ import { startMesh, type Mesh } from "../test/integration/mesh-harness.ts";
 import { benchPlan, type BenchPlan, type Section } from "./bench-plan.ts";
 import { anyCollapse, fmt, renderTable, type Row } from "./bench-table.ts";
 import { agentLoss } from "./agent-loss.ts";
+import { metricsRow, scrapeTimes } from "./metrics-scrape.ts";
 import { dispatchLatency } from "./dispatch-latency.ts";
 import { executeRoundTrip } from "./execute-round-trip.ts";
 import { measureWorktreeOverhead } from "./attempt-worktree-overhead.ts";
@@ -91,6 +92,10 @@ async function onMainMesh(plan: BenchPlan, rows: Rows, mesh: Mesh): Promise<void
   if (run.has("loss")) {
     await measured(rows, "loss", { name: "agent SIGKILLed → `agent_lost`", goal: `≤ ${GOAL.agentLossMs / 1000} s` }, async () => [agentLossRow(await agentLoss(mesh, plan.deaths))]);
   }
+  // Last on this mesh: the scrape is timed with every task the rows above left in it (docs/metrics.md).
+  if (run.has("metrics")) {
+    await measured(rows, "metrics", { name: "`GET /metrics` scrape", goal: "p50 ≤ 20 ms" }, async () => [metricsRow(await scrapeTimes(mesh, plan.mode === "ci" ? 50 : 200))]);
+  }
 }
 
 /** A start gate as a resource, so it is removed with everything else. */
@@ -99,7 +104,7 @@ function gateResource(): { gate: StartGate; stop(): Promise<void> } {
   return { gate, stop: async () => gate.close() };
 }
 
-const ROW_ORDER: readonly Section[] = ["dispatch", "execute", "stream", "memory", "streams", "latency", "idle", "loss", "heartbeats", "worktree"];
+const ROW_ORDER: readonly Section[] = ["dispatch", "execute", "stream", "memory", "streams", "latency", "idle", "loss", "metrics", "heartbeats", "worktree"];
 
 const plan = benchPlan(process.argv.slice(2), process.env);
 stopAllOnSignal();
@@ -116,7 +121,7 @@ if (plan.sections.has("dispatch")) {
     stoppedAfter(await startMesh(BENCH_MESH_SETTINGS), async (mesh) => (await dispatchLatency(mesh, plan.dispatchLevels, plan.dispatchSamples)).map(dispatchRow)),
   );
 }
-const mainSections: readonly Section[] = ["stream", "memory", "streams", "latency", "idle", "execute", "loss"];
+const mainSections: readonly Section[] = ["stream", "memory", "streams", "latency", "idle", "execute", "loss", "metrics"];
 if (mainSections.some((section) => plan.sections.has(section))) {
   await stoppedAfter(await startMesh(BENCH_MESH_SETTINGS), (mesh) => onMainMesh(plan, rows, mesh));
 }
