@@ -188,7 +188,12 @@ export function startAttemptSession(input: AttemptSessionInput): AttemptSession 
     }
     // Neither cwd nor repo: a new empty directory of the task's, never the agent's own (docs/repositories.md).
     const cwd = workspace?.cwd ?? assign.cwd ?? (input.scratch === undefined ? input.workdir : await input.scratch.forTask(assign.task_id));
-    if (plan.resumed && plan.carried !== undefined) plan = await restoreCarried(plan, { executor: input.executor, cwd, note, ...(workspace?.isolation === "worktree" ? { worktree: workspace.worktree } : {}) });
+    // A carried session that cannot be restored runs fresh; the exit says so, like a resume the CLI refuses (docs/sessions.md).
+    let carriedFresh = false;
+    if (plan.resumed && plan.carried !== undefined) {
+      plan = await restoreCarried(plan, { executor: input.executor, cwd, note, ...(workspace?.isolation === "worktree" ? { worktree: workspace.worktree } : {}) });
+      carriedFresh = !plan.resumed;
+    }
     // The cap the budget granted when it let the attempt start replaces the assignment's (docs/costs.md).
     const cap: CostCap | undefined = link.cap ?? (assign.max_cost_usd === undefined ? undefined : { usd: assign.max_cost_usd, of: "assigned" });
     let pieces: string[] = [];
@@ -233,7 +238,7 @@ export function startAttemptSession(input: AttemptSessionInput): AttemptSession 
     const outside = workspace?.isolation === "worktree" ? await keeper?.outsideChanges(workspace) : undefined;
     if (outside !== undefined) note(`wrong_file: ${outside}`);
     const ran = outside === undefined ? finished : { ...finished, failure_class: "wrong_file" as const, error: { code: "internal" as const, message: outside } };
-    const result = workspace?.isolation === "none" ? { ...ran, isolation: "none" as const } : ran;
+    const result = { ...(workspace?.isolation === "none" ? { ...ran, isolation: "none" as const } : ran), ...(carriedFresh ? { resume_refused: true as const } : {}) };
     const how = result.failure_class ?? (result.signal !== null ? `killed by ${result.signal}` : `exited ${result.exit_code ?? "?"}`);
     log(`${label} ${how}${result.exit_code !== null && result.failure_class !== undefined ? ` (exit ${result.exit_code})` : ""} in ${formatDuration(result.duration_ms)}`);
     if (result.error !== undefined) log(`${label}: ${result.error.message}`);
