@@ -60,10 +60,11 @@ export class TaskStatusTally {
       const [counts, from] = await Promise.all([this.current(), this.storage.statusOf(taskId)]);
       const next = countStatusChange(counts, from, to);
       this.counts = Promise.resolve(next);
-      return write({ [TASK_STATUS_COUNTS_KEY]: next });
+      // Issued in turn, not awaited in it: storage reads see an issued write, so the next change reads this status.
+      return { written: write({ [TASK_STATUS_COUNTS_KEY]: next }) };
     });
     this.turn = step.catch(() => undefined);
-    return step;
+    return step.then(({ written }) => written);
   }
 
   private async load(): Promise<TaskStatusCounts> {
