@@ -4,7 +4,7 @@
 export type BenchMode = "full" | "ci";
 
 /** A part of the bench, run in this order; BENCH_ONLY=dispatch,stream picks some. */
-export const SECTIONS = ["stream", "memory", "latency", "idle", "execute", "loss", "metrics", "dispatch", "streams", "heartbeats", "worktree"] as const;
+export const SECTIONS = ["stream", "memory", "latency", "idle", "execute", "loss", "metrics", "dispatch", "streams", "heartbeats", "worktree", "webhooks"] as const;
 export type Section = (typeof SECTIONS)[number];
 
 export type BenchPlan = {

@@ -18,6 +18,7 @@ import { meshManyStreams, meshOneStream } from "./mesh-throughput.ts";
 import { StartGate } from "./start-gate.ts";
 import { stopAllOnSignal, stoppedAfter } from "./stopped-after.ts";
 import { wsBaseline } from "./ws-baseline.ts";
+import { WEBHOOK_LATENCY_RATIO, webhookLatency, webhookRow } from "./webhook-latency.ts";
 import { agentAfterTasksRow, serverAfterStreamRow, serverAfterViewersRow, serverIdleRow } from "./memory-rows.ts";
 import { agentRssAfterTasks, settledServerRss, viewerChurn } from "./server-memory.ts";
 import type { ServerRss } from "./server-rss.ts";
@@ -104,7 +105,7 @@ function gateResource(): { gate: StartGate; stop(): Promise<void> } {
   return { gate, stop: async () => gate.close() };
 }
 
-const ROW_ORDER: readonly Section[] = ["dispatch", "execute", "stream", "memory", "streams", "latency", "idle", "loss", "metrics", "heartbeats", "worktree"];
+const ROW_ORDER: readonly Section[] = ["dispatch", "execute", "stream", "memory", "streams", "latency", "idle", "loss", "metrics", "heartbeats", "worktree", "webhooks"];
 
 const plan = benchPlan(process.argv.slice(2), process.env);
 stopAllOnSignal();
@@ -135,6 +136,10 @@ if (plan.sections.has("worktree") && plan.worktreeSamples > 0) {
     worktreeRow(await measureWorktreeOverhead(plan.worktreeSamples, "cold", plan.worktreeFiles)),
     worktreeRow(await measureWorktreeOverhead(plan.worktreeSamples, "warm", plan.worktreeFiles)),
   ]);
+}
+// Full bench only (or BENCH_ONLY=webhooks): two meshes of its own cost ~30 s, more than --ci's budget allows for one row.
+if (plan.sections.has("webhooks") && (plan.mode === "full" || (process.env.BENCH_ONLY ?? "").includes("webhooks"))) {
+  await measured(rows, "webhooks", { name: "task latency with a 10 s webhook target vs none", goal: `≤ ${WEBHOOK_LATENCY_RATIO}× without` }, async () => [webhookRow(await webhookLatency(plan.mode === "ci" ? 5 : 30))]);
 }
 const table = ROW_ORDER.flatMap((section) => rows[section] ?? []);
 console.log(`\n${renderTable(table)}\n`);
