@@ -170,6 +170,7 @@ describe("the page a newcomer opens", () => {
     const question = page.getByTestId("work-apply-question");
     await question.waitFor();
     expect(await question.textContent()).toMatch(new RegExp(`^Merge mesh/\\S+ into branch main of \\S*${basename(repo)}\\?`));
+    await page.getByTestId("work").screenshot({ path: join(SHOTS, "first-hour-apply-confirm.png") });
     await page.getByTestId("work-apply-cancel").click();
     expect(await question.isVisible()).toBe(false);
     expect(await page.getByTestId("work-apply-outcome").textContent()).toBe("Not applied: nothing changed.");
