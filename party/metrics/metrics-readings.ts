@@ -1,7 +1,8 @@
 import type * as Party from "partykit/server";
 import type { z } from "zod";
-import { NotificationsReply, PartyName, SINGLETON_ROOM_ID, TraceExportStatus } from "../../protocol/index.ts";
+import { PartyName, SINGLETON_ROOM_ID, TraceExportStatus } from "../../protocol/index.ts";
 import { BudgetMetrics, DirectoryMetrics, RegistryMetrics } from "../../protocol/metrics.ts";
+import { webhookFailuresTotal } from "../notification-outbox/outbox-counters.ts";
 import { askRoom } from "../room-peers.ts";
 import type { MeshReadings } from "./mesh-metrics.ts";
 
@@ -21,20 +22,13 @@ async function read<T>(parties: Parties, party: PartyName, schema: z.ZodType<T>,
   return parsed.success ? parsed.data : null;
 }
 
-/** The outbox's counters alone (docs/notifications.md "Counters"): no delivery list. */
-const OutboxCounters = NotificationsReply.pick({ webhook_failures_total: true });
-
-/** Failed webhook requests since the notification outbox began (`agent_mesh_webhook_failures_total`); null when it did not answer. */
-export async function webhookFailuresTotal(parties: Parties, token: string): Promise<number | null> {
-  return (await read(parties, PartyName.notifications, OutboxCounters, token, "/?view=counters"))?.webhook_failures_total ?? null;
-}
-
 /** Every room's reading for one scrape, asked in parallel. */
 export async function gatherReadings(parties: Parties, token: string): Promise<MeshReadings> {
   const [directory, registry, budget, webhookFailures, traces] = await Promise.all([
     read(parties, PartyName.directory, DirectoryMetrics, token),
     read(parties, PartyName.registry, RegistryMetrics, token),
     read(parties, PartyName.budget, BudgetMetrics, token),
+    // The notification outbox's own reader of its counter (docs/notifications.md).
     webhookFailuresTotal(parties, token),
     // The trace exporter's status is its counters (docs/traces.md).
     read(parties, PartyName.traces, TraceExportStatus, token, "/"),
