@@ -50,16 +50,18 @@ export async function planResume(input: ResumeInput): Promise<ResumePlan> {
   // A repo task's worktree comes from the agent's mirror (docs/repositories.md): resumed like a cwd task's.
   if ((assign.cwd === undefined && assign.repo === undefined) || input.worktrees === undefined) return resumed;
   const workspace = await input.worktrees.resume(assign, assign.cwd ?? "", { attempt: resume.attempt, tier: resume.tier });
-  return workspace.ok ? { ...resumed, workspace: workspace.value } : fresh(workspace.error);
+  if (workspace.ok) return { ...resumed, workspace: workspace.value };
+  // Its folder is gone (a worktree removed, an agent restarted on a new disk): the room's copy still serves (docs/sessions.md).
+  return resume.archive === undefined ? fresh(workspace.error) : carry(input, resume, resumed, fresh, workspace.error);
 }
 
 /**
- * The session is another agent's: continued here when the task room keeps its file and this CLI's
- * session can be carried (claude, codex, opencode); the file is fetched now, restored once the cwd is known
- * (docs/sessions.md). Otherwise fresh, saying why.
+ * The session is another agent's, or this agent's without its folder (`elsewhere` says which):
+ * continued here when the task room keeps its file and this CLI's session can be carried (claude,
+ * codex, opencode); the file is fetched now, restored once the cwd is known (docs/sessions.md).
+ * Otherwise fresh, saying why.
  */
-async function carry(input: ResumeInput, resume: NonNullable<TaskAssign["resume"]>, resumed: Extract<ResumePlan, { resumed: true }>, fresh: (why: string) => ResumePlan): Promise<ResumePlan> {
-  const elsewhere = `this agent is ${input.agent}, the session is on ${resume.agent}`;
+async function carry(input: ResumeInput, resume: NonNullable<TaskAssign["resume"]>, resumed: Extract<ResumePlan, { resumed: true }>, fresh: (why: string) => ResumePlan, elsewhere = `this agent is ${input.agent}, the session is on ${resume.agent}`): Promise<ResumePlan> {
   const cli = carriedCliOf(input.executor);
   if (cli === undefined) return fresh(`${elsewhere}, and ${basename(input.executor.command[0] ?? "") || "this CLI"}'s sessions cannot move between machines (only claude's, codex's and opencode's can)`);
   if (resume.archive === undefined || input.fetchArchive === undefined) return fresh(`${elsewhere}, and the task room keeps no copy of it`);

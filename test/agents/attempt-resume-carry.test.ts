@@ -56,6 +56,17 @@ describe("a session on another agent", () => {
     expect(plan).toMatchObject({ resumed: false, note: expect.stringContaining("it is a codex session, not claude's") });
   });
 
+  it("is continued from the room's copy when it is this agent's own but its worktree is gone", async () => {
+    const { asked, fetchArchive } = fetcher({ ok: true, value: download });
+    const worktrees = { resume: async () => ({ ok: false as const, error: "attempt 1's worktree is gone" }) };
+    const assign = { ...assignOf(ref), cwd: "/srv/app" };
+    const plan = await planResume({ assign, executor: claude, agent: "vm-a", fetchArchive, worktrees });
+    expect(plan).toMatchObject({ resumed: true, from: 1, carried: { from: "vm-a", archive: download } });
+    expect(asked).toEqual([1]);
+    // Without a copy: fresh, as before, with the worktree's reason.
+    expect(await planResume({ assign: { ...assignOf(), cwd: "/srv/app" }, executor: claude, agent: "vm-a", fetchArchive, worktrees })).toEqual({ resumed: false, note: "starting fresh, not resuming attempt 1's session: attempt 1's worktree is gone" });
+  });
+
   it("is not fetched when the session is this agent's own", async () => {
     const { asked, fetchArchive } = fetcher({ ok: true, value: download });
     const plan = await planResume({ assign: assignOf(ref), executor: claude, agent: "vm-a", fetchArchive });
