@@ -120,7 +120,7 @@ export class DiffView {
     // The diff is shown the moment it arrives: as text until the renderer is there.
     if (!rendererReady) {
       this.status.textContent = "drawing the diff…";
-      this.body.replaceChildren(el("pre", { class: "diff-plain", testid: "diff-plain", text: diff.text }));
+      this.body.replaceChildren(plainDiff(diff.text));
     }
     try {
       const [{ Diff2HtmlUI }, { ColorSchemeType }] = await loadRenderer();
@@ -144,7 +144,7 @@ export class DiffView {
     } catch (error) {
       // The renderer failed (or its chunk did not load): the diff is still readable as text.
       this.status.textContent = `The diff could not be drawn (${error instanceof Error ? error.message : String(error)}); here it is as text:`;
-      this.body.replaceChildren(el("pre", { class: "diff-plain", text: diff.text }));
+      this.body.replaceChildren(plainDiff(diff.text));
     }
   }
 }
@@ -171,4 +171,13 @@ function evenSideRows(root: HTMLElement): void {
       for (const row of [left[i], right[i]]) if (row !== undefined) row.style.height = `${height}px`;
     });
   });
+}
+
+/** A diff as text, each added or removed line marked by a class (task-page.css colours them). */
+function plainDiff(text: string): HTMLPreElement {
+  const lines = text.split("\n").map((line) => {
+    const kind = line.startsWith("+") && !line.startsWith("+++") ? "plain-ins" : line.startsWith("-") && !line.startsWith("---") ? "plain-del" : line.startsWith("@@") ? "plain-hunk" : null;
+    return kind === null ? `${line}\n` : el("span", { class: kind, text: `${line}\n` });
+  });
+  return el("pre", { class: "diff-plain", testid: "diff-plain" }, ...lines);
 }
