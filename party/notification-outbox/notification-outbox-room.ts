@@ -41,6 +41,9 @@ export default class NotificationOutboxRoom implements Party.Server {
       if (parsed.success) deliveries.set(parsed.data.key, parsed.data);
     }
     this.state = { deliveries, sending: new Set(), failures: typeof failures === "number" ? failures : 0 };
+    // Whatever is due (a lease a dead instance left) goes now, and the alarm is set again: a stored
+    // alarm survives on Cloudflare, but `partykit dev` may start without it.
+    void this.pump();
   }
 
   async onRequest(request: Party.Request): Promise<Response> {
