@@ -164,6 +164,7 @@ describe("the browser page", () => {
       await operator.goto(`${mesh.url}/#task=${created.body.task_id}&token=${encodeURIComponent(link)}`);
       await waitFor("the apply button enabled", async () => operator.getByTestId("work-apply").isEnabled());
       await operator.getByTestId("work-apply").click();
+      await operator.getByTestId("work-apply-confirm").click();
       await waitFor("the apply outcome", async () => /^Applied: your checkout is at [0-9a-f]{12}/.test((await operator.getByTestId("work-apply-outcome").textContent()) ?? ""));
       expect(readFileSync(join(repo, "fixed.txt"), "utf8")).toBe("right\n");
       await waitFor("the applied line", async () => /^applied .*: the checkout is at /.test((await operator.getByTestId("work-applied").textContent()) ?? ""));
