@@ -60,6 +60,8 @@ describe("the real CLIs against the scripted model server", () => {
     expect(model.map((request) => request.answered)).toEqual(expect.arrayContaining([`write ${PROOF}`, "text"]));
     expect(requests.filter((request) => request.status >= 400 && request.answered !== "outbound refused"), "no request the server refused").toEqual([]);
     expect(unexpectedOutbound(requests, cli), "connections to other hosts (a new phone-home?)").toEqual([]);
+    // NO_PROXY held: the model was called directly, not through the proxy.
+    expect(model.filter((request) => request.viaProxy === true)).toEqual([]);
     // The file is nowhere outside the worktree: not the user's checkout, the agent's directory, the project.
     expect(strays, "files the CLI wrote outside its worktree").toEqual([]);
     expect(scripted.git(scripted.repo, "status", "--porcelain"), "the user's checkout").toBe("");
