@@ -9,7 +9,9 @@ import { PROJECT_ROOT, startDevServer, stopGroup } from "./dev-server.ts";
 import { loadOrCreateSecrets } from "./secrets-file.ts";
 import { exitWith, readCommandLine } from "./command-line.ts";
 import { serverVarsOrExit } from "./server-vars.ts";
-import { badPortLine, parsePort, portProblem } from "./listen-port.ts";
+import { badPortLine, localUrl, parsePort, portProblem } from "./listen-port.ts";
+import { takeLock } from "./checkout-lock.ts";
+import { carryCredentialToPort } from "./local-agent-credential.ts";
 
 const USAGE = [
   "usage: npm start [-- --port <port>, default 1999] [--host <address>, default 127.0.0.1] [--no-demo-task] [--help] [--version]",
@@ -36,9 +38,13 @@ if (secretsRefused !== null) {
 
 const vars = serverVarsOrExit(secrets);
 if (portRefused !== undefined) exitWith(portRefused.line);
+// One npm start per checkout, whatever its port: two would share .mesh/ (docs/command-line.md).
+const lock = takeLock(join(stateDir, "start.lock"), localUrl(host, port));
+if ("holder" in lock) exitWith(`error: npm start already runs from this checkout (pid ${lock.holder.pid}, ${lock.holder.url}); use it, or stop it first: two would share .mesh/ (the rooms' storage, the agent's name and worktrees)`);
 console.log(`Starting the mesh on port ${port} (state in ${relative(PROJECT_ROOT, stateDir)}/)…`);
 const server = await startDevServer({ port, persistDir: join(stateDir, "state"), vars, host }).catch((error: unknown) => {
   console.error(`The server did not start: ${error instanceof Error ? error.message : String(error)}\nIs port ${port} in use? Try 'npm start -- --port 2999'.`);
+  lock.release();
   process.exit(1);
 });
 
@@ -64,6 +70,8 @@ writeFileSync(executorsFile, `${JSON.stringify(executors, null, 2)}\n`);
 const agentStateDir = join(stateDir, "agent");
 const agentName = `local-${hostname().replace(/[^A-Za-z0-9._-]/g, "-").slice(0, 40)}`;
 const kind = process.platform === "darwin" ? "mac" : "vm";
+// The same mesh state on another port than last time: the agent's credential goes with it (else name_taken).
+carryCredentialToPort(agentStateDir, agentName, server.url);
 console.log(`Starting agent ${agentName} (${kind})…`);
 const agent = startAgentProcess({
   server: server.url,
@@ -109,6 +117,7 @@ process.on("exit", () => {
     }
   }
   removeDemoRepo();
+  lock.release();
 });
 agent.on("exit", (code) => {
   if (stopping) return;
