@@ -9,6 +9,8 @@ import { taskNotices } from "../../party/task-room/task-notices.ts";
 import { budgetNotices } from "../../party/budget-room/budget-notices.ts";
 import { emptyBudget, type BudgetLimits } from "../../party/budget-room/budget-book.ts";
 import { webhookProblem } from "../../launcher/server-vars.ts";
+import { stored } from "../../party/task-room/task-events.ts";
+import { decideRegistry, restoredRegistry } from "../../party/agent-registry/registry-actor.ts";
 import { WebhookBody, webhookTargets, type NotificationEvent, type TaskRecord, type WebhookTarget } from "../../protocol/index.ts";
 
 const settings = DEFAULT_OUTBOX_SETTINGS;
@@ -154,6 +156,21 @@ describe("which changes make events", () => {
     expect(taskNotices(task({}), task({ status: "succeeded", notify: true })).map((e) => e.type)).toEqual(["task.succeeded"]);
     expect(taskNotices(task({}), task({ status: "failed", notify: true })).map((e) => e.id)).toEqual(["T1:failed"]);
     expect(taskNotices(task({}), task({ status: "cancelled", notify: true }))).toEqual([]);
+  });
+
+  it("the task actor's stored change carries the events as an announce effect", () => {
+    const effects = stored(task({}), task({ status: "awaiting_human", tier: "human" }), "waits for a person");
+    expect(effects.filter((e) => e.kind === "announce").flatMap((e) => (e.kind === "announce" ? e.events.map((n) => n.type) : []))).toEqual(["task.awaiting_human"]);
+    expect(stored(task({}), task({ cost_usd: 1 }), "cost").some((e) => e.kind === "announce")).toBe(false);
+  });
+
+  it("the registry's watchdog announces the agent it gives up, once", () => {
+    const restored = restoredRegistry([{ name: "vm-1", kind: "vm", tiers: ["sonnet"], capacity: 1, version: "1", registered_at: 0, last_heartbeat: 0, running: [{ task_id: "T1", attempt: 1 }] }], [], {}, []);
+    const ctx = { now: 60_000, heartbeatMs: 5000, idleFlagS: 300, startedAt: 0 };
+    const lost = decideRegistry(restored, { type: "tick" }, ctx);
+    const announced = lost.effects.flatMap((e) => (e.kind === "announce" ? e.events : []));
+    expect(announced).toEqual([expect.objectContaining({ type: "agent.lost", id: "agent.lost:vm-1:60000", agent: { name: "vm-1", running: 1 } })]);
+    expect(decideRegistry(lost.state, { type: "tick" }, { ...ctx, now: 61_000 }).effects.some((e) => e.kind === "announce")).toBe(false);
   });
 
   it("the month's alert once, and the breaker's halt when it closes", () => {
