@@ -55,6 +55,7 @@ export const scheduleArgs = {
   after: taskField.after.describe("ids or names of tasks that must all succeed first; this task waits (and reserves nothing) until then"),
   queue_timeout_s: taskField.queue_timeout_s.describe("seconds an attempt may wait while no agent serves its tier before it fails as no_agent (default 600)"),
   kind: taskField.kind.describe("docs, tests, bugfix, refactor, feature, ...: picks the starting tier through the routing table when executor is not given"),
+  notify: taskField.notify.describe("also send task.succeeded / task.failed to the mesh's webhooks when it ends (MESH_WEBHOOK_URLS; a task waiting for a person is always announced)"),
 };
 
 /** Registers every tool of INTERFACES.md on a fresh server. */

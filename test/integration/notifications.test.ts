@@ -5,6 +5,8 @@
 // delivery is recorded; a Slack-shaped receiver; a target that is down and one that takes 10 s do
 // not hold back the healthy one. One mesh for every case; the retry base is shortened to 200 ms.
 import { join } from "node:path";
+import { Client } from "@modelcontextprotocol/sdk/client/index.js";
+import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { WebhookBody, type NotificationsReply, type TaskView } from "../../protocol/index.ts";
 import { FIXTURES, startAgent, startMesh, waitFor, type Mesh, type TestAgent } from "./mesh-harness.ts";
@@ -171,6 +173,16 @@ describe("webhook notifications", () => {
     expect(event.task?.status).toBe("succeeded");
     expect((await mesh.finished(quiet.task_id)).status).toBe("succeeded");
     expect(bodies(healthy, "task.succeeded").filter((a) => eventOf(a).task?.task_id === quiet.task_id)).toEqual([]);
+    // MCP's execute takes it too.
+    const client = new Client({ name: "notifications-test", version: "1" });
+    await client.connect(new StreamableHTTPClientTransport(new URL(`${mesh.url}/mcp`), { requestInit: { headers: { authorization: `Bearer ${mesh.orchestratorToken}` } } }));
+    try {
+      const result = await client.callTool({ name: "execute", arguments: { instruction: "via mcp", agent: "vm-notify", executor: "codex", notify: true, wait_s: 30 } });
+      const taskId = (result.structuredContent as { task_id?: string } | undefined)?.task_id;
+      await arrived(healthy, "task.succeeded", (e) => e.task?.task_id === taskId);
+    } finally {
+      await client.close();
+    }
   });
 
   it("an agent killed with SIGKILL while it runs an attempt: agent.lost", async () => {
