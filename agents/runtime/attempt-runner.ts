@@ -10,6 +10,7 @@ import { BUDGET_KILL_GRACE_MS, CostCapWatch, type CostCap } from "./attempt-cost
 import { familyOfFormat, RateTable } from "./cost-rates.ts";
 import { DEFAULT_STALL_S, NetworkWatch } from "./network-watch.ts";
 import { classifyAttempt, type AttemptFacts } from "./failure-classes.ts";
+import { codexThreadTotal, pastThreadTotal } from "./codex-thread-usage.ts";
 import { parserFor, totalInput, type RunReport } from "./formats/index.ts";
 import { LineSplitter } from "./line-splitter.ts";
 import { LineTail } from "./line-tail.ts";
@@ -192,7 +193,9 @@ export function runAttempt(input: AttemptRunInput): RunningAttempt {
     // PWD says the child's own directory, not the agent's (docs/faults.md): a CLI that trusts it works where it is told.
     const env: NodeJS.ProcessEnv = environmentAt({ ...process.env, ...input.executor.env }, input.cwd);
     for (const name of WITHHELD_ENV) delete env[name];
-    const parser = parserFor(input.executor.format);
+    // A resumed codex thread restates its earlier runs' usage: only what this run added is its own (docs/costs.md).
+    const threadBefore = input.executor.format === "codex-jsonl" && input.resumeSession !== undefined && !rerunFresh ? await codexThreadTotal(env, input.resumeSession) : undefined;
+    const parser = threadBefore === undefined ? parserFor(input.executor.format) : pastThreadTotal(parserFor(input.executor.format), threadBefore);
     const cap = input.costCap;
     const capWatch =
       cap === undefined

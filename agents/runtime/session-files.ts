@@ -54,7 +54,7 @@ async function isFile(path: string): Promise<boolean> {
 }
 
 /** codex's `sessions/YYYY/MM/DD/rollout-<time>-<id>.jsonl`: newest day first, three levels deep. */
-async function findRollout(dir: string, sessionId: string, depth: number): Promise<string | undefined> {
+export async function findRollout(dir: string, sessionId: string, depth: number): Promise<string | undefined> {
   const entries = await readdir(dir, { withFileTypes: true }).catch(() => []);
   if (depth === 3) {
     const file = entries.find((e) => e.isFile() && e.name.startsWith("rollout-") && e.name.endsWith(`-${sessionId}.jsonl`));

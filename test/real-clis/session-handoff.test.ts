@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ExecutorTier, ExecutorsFile, TaskView } from "../../protocol/index.ts";
 import { stopGroup } from "../../launcher/dev-server.ts";
 import { startAgent, startMesh, waitFor, type Mesh, type TestAgent } from "../integration/mesh-harness.ts";
-import { startModelServer, type ModelServer } from "../model-server/model-server.ts";
+import { servedUsage, startModelServer, type ModelServer } from "../model-server/model-server.ts";
 import { CLI_BIN, installClis } from "./install-clis.ts";
 import { scriptedExecutors } from "./scripted-cli-setup.ts";
 
@@ -126,6 +126,8 @@ describe("a CLI session moves to another agent with a person's retry", () => {
     expect(first?.prompt).toContain(GUIDANCE);
     expect(first?.messages).toBeGreaterThanOrEqual(3);
     expect(requests.map((r) => r.answered)).not.toContain(`write ${FIRST}`);
+    // codex states the whole thread's usage: the resumed attempt counts only what B's requests were served.
+    if (cli === "codex") expect(task.attempts[1]?.tokens).toEqual(servedUsage(requests));
     // The session was restored into B's own HOME, for B's worktree.
     expect(restored(filesUnder(machineB), sessionId ?? "?")).toHaveLength(1);
     // Attempt 1's change came along (applied to B's new worktree), and B's own followed it.
