@@ -3,11 +3,11 @@
 // mesh, whose URL the line names) is left untouched (docs/command-line.md). The built programs run as
 // real processes against a real listener and a real mesh (partykit dev).
 import { spawn } from "node:child_process";
-import { createConnection, createServer, type Server } from "node:net";
+import { createConnection, createServer, type Server, type Socket } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { PROJECT_ROOT } from "../../launcher/dev-server.ts";
 import { newToken } from "../../launcher/secrets-file.ts";
-import { freePort, startAgent, startMesh, type Mesh, type TestAgent } from "../integration/mesh-harness.ts";
+import { freePort, startAgent, startMesh, type Mesh, type TestAgent } from "./mesh-harness.ts";
 
 const PROGRAMS = [
   { program: "npm start", file: "dist/start.js", retry: "npm start --" },
@@ -58,13 +58,19 @@ describe.each(PROGRAMS)("$program --port", ({ file }) => {
 
 describe("a port that is taken", () => {
   let listener: Server;
+  /** The listener's open connections: destroyed at the end, so closing it never waits on a peer. */
+  const sockets = new Set<Socket>();
   let listenerPort: number;
   let mesh: Mesh;
   let agent: TestAgent;
 
   beforeAll(async () => {
     listenerPort = await freePort();
-    listener = createServer((socket) => socket.end());
+    listener = createServer((socket) => {
+      sockets.add(socket);
+      socket.on("close", () => sockets.delete(socket));
+      socket.end();
+    });
     await new Promise<void>((listening) => listener.listen(listenerPort, "127.0.0.1", listening));
     mesh = await startMesh();
     agent = await startAgent(mesh, "first-mesh-agent", { executors: { deepseek: { command: [process.execPath, "-e", "0"], format: "text", timeout_s: 60 } } });
@@ -73,6 +79,7 @@ describe("a port that is taken", () => {
   afterAll(async () => {
     await agent?.stop();
     await mesh?.stop();
+    for (const socket of sockets) socket.destroy();
     await new Promise((closed) => listener?.close(closed));
   });
 
