@@ -157,6 +157,12 @@ describe("the page a newcomer opens", () => {
     for (const label of ["status", "cost", "acceptance"]) expect(await withinWidth(page, `tr[data-attempt="1"] td[data-label="${label}"]`, 375), label).toBe(true);
     expect(await page.locator('tr[data-attempt="1"] td[data-label="cost"]').textContent()).toBe("$0.0854");
     expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(375);
+    // The path is wider than a phone: it scrolls in its box, and the cut edge fades until scrolled there.
+    const diagram = page.locator('[data-testid="task-diagram"]');
+    await page.waitForFunction(() => document.querySelector('[data-testid="task-diagram"]')?.classList.contains("cut-right") === true);
+    expect(await diagram.evaluate((box) => box.scrollWidth > box.clientWidth)).toBe(true);
+    await diagram.evaluate((box) => { box.scrollLeft = box.scrollWidth; });
+    await page.waitForFunction(() => { const box = document.querySelector('[data-testid="task-diagram"]'); return box?.classList.contains("cut-left") === true && !box.classList.contains("cut-right"); });
     expect(errors).toEqual([]);
     await page.close();
   });

@@ -25,6 +25,15 @@ export class TaskPathView {
     const sourceBox = el("details", { class: "path-source" }, el("summary", { text: "as Mermaid" }), this.source);
     this.element = el("details", { class: "task-path", testid: "task-path" }, el("summary", { text: "Path" }), this.box, sourceBox);
     this.element.open = true;
+    // A path wider than the screen scrolls; its cut edge fades, so a person sees there is more.
+    this.box.addEventListener("scroll", () => this.markCutEdges(), { passive: true });
+    window.addEventListener("resize", () => this.markCutEdges(), { passive: true });
+  }
+
+  private markCutEdges(): void {
+    const { scrollLeft, scrollWidth, clientWidth } = this.box;
+    this.box.classList.toggle("cut-left", scrollLeft > 1);
+    this.box.classList.toggle("cut-right", scrollLeft + clientWidth < scrollWidth - 1);
   }
 
   show(task: TaskRecord): void {
@@ -35,6 +44,7 @@ export class TaskPathView {
     this.source.textContent = taskMermaid(task);
     const layout = layoutPath(path, (text, bold) => this.measure(text, bold));
     this.box.replaceChildren(drawPath(layout, pathSentence(path)));
+    requestAnimationFrame(() => this.markCutEdges());
   }
 
   /** A label's width in the page's font, from a canvas: no layout pass, and it works while the panel is hidden. */
