@@ -2,7 +2,6 @@
 // directory, real agent processes, and real sockets. Everything started here is stopped by process group.
 import { execFileSync, spawn, type ChildProcess } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import WebSocket from "ws";
@@ -10,33 +9,12 @@ import { BUILT_AGENT, startAgentProcess } from "../../launcher/agent-process.ts"
 import { PROJECT_ROOT, startDevServer, stopGroup, type DevServer } from "../../launcher/dev-server.ts";
 import { newToken } from "../../launcher/secrets-file.ts";
 import { serverVars } from "../../launcher/server-vars.ts";
+import { freePort } from "../loopback-ports.ts";
 import { TaskToViewer, parseMessage, type AgentRecord, type ExecutorsFile, type LogLine, type TaskRecord, type TaskView } from "../../protocol/index.ts";
 
 export const FIXTURES = join(import.meta.dirname, "../fixtures");
 
-/**
- * Ports for test servers come from below Linux's ephemeral range (32768-60999): a port the kernel
- * handed out for `listen(0)` could meanwhile become the local end of one of the tests' many outgoing
- * connections, and workerd then failed to bind it ("Address already in use", seen in CI).
- */
-const TEST_PORTS = { from: 20_000, to: 32_000 };
-
-/** A port nothing listens on now, picked at random below the ephemeral range. */
-export async function freePort(): Promise<number> {
-  for (let tries = 0; tries < 50; tries++) {
-    const port = TEST_PORTS.from + Math.floor(Math.random() * (TEST_PORTS.to - TEST_PORTS.from));
-    if (await canListen(port)) return port;
-  }
-  throw new Error(`no free port between ${TEST_PORTS.from} and ${TEST_PORTS.to} after 50 tries`);
-}
-
-function canListen(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const server = createServer();
-    server.once("error", () => resolve(false));
-    server.listen(port, "127.0.0.1", () => server.close(() => resolve(true)));
-  });
-}
+export { freePort };
 
 export async function waitFor<T>(what: string, probe: () => Promise<T | undefined | null | false> | T | undefined | null | false, timeoutMs = 30_000, everyMs = 100): Promise<T> {
   const deadline = Date.now() + timeoutMs;

@@ -2,8 +2,8 @@
 // each records what arrived, checks the signature when it has a secret, and answers as told
 // (at once, after a pause, with a status, or with a redirect).
 import { createHmac, timingSafeEqual } from "node:crypto";
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
-import type { AddressInfo } from "node:net";
+import { createServer, type ServerResponse } from "node:http";
+import { listenOnTestPort, readRequestBody } from "../loopback-ports.ts";
 
 /** One request a receiver got. */
 export type Arrival = { at: number; type: string; eventId: string; body: string; json: unknown; signature: string | undefined; signatureOk: boolean | null; status: number; /** When the answer was sent; absent while the receiver holds the request. */ answeredAt?: number };
@@ -22,34 +22,12 @@ export type Receiver = {
   close(): Promise<void>;
 };
 
-const PORTS = { from: 20_000, to: 32_000 };
 
 /** Whether `signature` is `sha256=<hex HMAC-SHA256 of body>` under `secret`, compared in constant time. */
 export function signatureValid(body: string, signature: string | undefined, secret: string): boolean {
   const expected = Buffer.from(`sha256=${createHmac("sha256", secret).update(body).digest("hex")}`);
   const given = Buffer.from(signature ?? "");
   return given.length === expected.length && timingSafeEqual(given, expected);
-}
-
-function readBody(request: IncomingMessage): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    request.on("data", (chunk: Buffer) => chunks.push(chunk));
-    request.on("end", () => resolve(Buffer.concat(chunks).toString("utf8")));
-    request.on("error", reject);
-  });
-}
-
-async function listenInRange(server: Server): Promise<number> {
-  for (let tries = 0; tries < 50; tries++) {
-    const port = PORTS.from + Math.floor(Math.random() * (PORTS.to - PORTS.from));
-    const bound = await new Promise<boolean>((resolve) => {
-      server.once("error", () => resolve(false));
-      server.listen(port, "127.0.0.1", () => resolve(true));
-    });
-    if (bound) return (server.address() as AddressInfo).port;
-  }
-  throw new Error("no free loopback port for a webhook receiver");
 }
 
 /** A receiver that answers each request as `answer` says (default: 200 at once). */
@@ -66,7 +44,7 @@ export async function startReceiver(options: { secret?: string; answer?: Answer;
       pending.delete(response);
     });
     void (async () => {
-      const body = await readBody(request);
+      const body = await readRequestBody(request);
       let json: unknown = null;
       try {
         json = JSON.parse(body);
@@ -88,7 +66,7 @@ export async function startReceiver(options: { secret?: string; answer?: Answer;
       arrival.answeredAt = Date.now();
     })();
   });
-  const port = await listenInRange(server);
+  const port = await listenOnTestPort(server);
   const receiver: Receiver = {
     url: `http://127.0.0.1:${port}${options.path ?? "/hook"}`,
     port,
@@ -106,7 +84,7 @@ export async function startReceiver(options: { secret?: string; answer?: Answer;
 /** A loopback port nothing listens on (a target that is down): bound for a moment, then released. */
 export async function closedPort(): Promise<number> {
   const server = createServer();
-  const port = await listenInRange(server);
+  const port = await listenOnTestPort(server);
   await new Promise<void>((resolve) => server.close(() => resolve()));
   return port;
 }

@@ -2,7 +2,7 @@
 // OpenAI chat completions and Responses, Gemini), on 127.0.0.1, answering from a script instead of
 // a model, so the real CLIs run their success path with no key and no network. It is also the CLIs'
 // proxy: a connection to any other host is logged and refused (README.md here).
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { Duplex } from "node:stream";
 import { anthropicAnswer, anthropicFailure, anthropicOffersTools, anthropicPrompt, anthropicToolResults } from "./anthropic-messages.ts";
 import { geminiAnswer, geminiFailure, geminiOffersTools, geminiPrompt, geminiTokenCount, geminiToolResults } from "./gemini-content.ts";
@@ -10,6 +10,7 @@ import { field, parseJson, text } from "./json-reading.ts";
 import { refusal, type Answer } from "./model-answer.ts";
 import { chatAnswer, chatOffersTools, chatPrompt, chatToolResults, openAiFailure } from "./openai-chat.ts";
 import { responsesAnswer, responsesOffersTools, responsesPrompt, responsesToolResults } from "./openai-responses.ts";
+import { listenOnTestPort, readRequestBody } from "../loopback-ports.ts";
 import { PROXY_REFUSAL, PROXY_REFUSAL_TEXT, proxiedTarget } from "./outbound-guard.ts";
 import { NO_TEXT, type RequestText } from "./request-text.ts";
 import { DEFAULT_USAGE, SIDE_ANSWER, scriptFor, turnAfter, turnLabel, type ApiName, type ScriptRule, type TextTurn, type ToolTurn, type Turn, type Usage } from "./scripted-turns.ts";
@@ -54,8 +55,6 @@ export type ModelServer = {
 
 export type ModelServerOptions = { turns: Turn[]; scripts?: ScriptRule[]; usage?: Usage; port?: number };
 
-/** Ports below Linux's ephemeral range, like the mesh's test servers (an outgoing connection cannot hold one). */
-const PORTS = { from: 20_000, to: 32_000 };
 const GEMINI_PATH = /\/models\/([^/:]+):(streamGenerateContent|generateContent|countTokens)$/;
 
 type Provider = {
@@ -129,22 +128,6 @@ async function send(response: ServerResponse, answer: Answer, delayMs: number): 
   response.end();
 }
 
-function readBody(request: IncomingMessage): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    request.on("data", (chunk: Buffer) => chunks.push(chunk));
-    request.on("end", () => resolve(Buffer.concat(chunks).toString("utf8")));
-    request.on("error", reject);
-  });
-}
-
-function listen(server: Server, port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    server.once("error", () => resolve(false));
-    server.listen(port, "127.0.0.1", () => resolve(true));
-  });
-}
-
 /** Starts the server on 127.0.0.1 (a free port from 20000-32000 unless `port` is given). */
 export async function startModelServer(options: ModelServerOptions): Promise<ModelServer> {
   const usage = options.usage ?? DEFAULT_USAGE;
@@ -165,7 +148,7 @@ export async function startModelServer(options: ModelServerOptions): Promise<Mod
     }
     const path = target?.path ?? request.url ?? "/";
     const bare = path.split("?")[0] ?? path;
-    readBody(request).then(
+    readRequestBody(request).then(
       (raw) => {
         const { answer, entry, delayMs } = answerFor(method, bare, raw, script, usage);
         requests.push({ method, path, ...entry, status: answer.kind === "json" ? answer.status : 200, ...(target === undefined ? {} : { viaProxy: true as const }) });
@@ -194,14 +177,7 @@ export async function startModelServer(options: ModelServerOptions): Promise<Mod
     if (head.length > 0) socket.unshift(head);
     server.emit("connection", socket);
   });
-  const candidates = options.port !== undefined ? [options.port] : Array.from({ length: 50 }, () => PORTS.from + Math.floor(Math.random() * (PORTS.to - PORTS.from)));
-  for (const candidate of candidates) {
-    if (await listen(server, candidate)) {
-      own.port = candidate;
-      break;
-    }
-  }
-  if (own.port === 0) throw new Error(`mesh model server: no free port (tried ${candidates.join(", ")})`);
+  own.port = await listenOnTestPort(server, options.port);
   return {
     url: `http://127.0.0.1:${own.port}`,
     port: own.port,
