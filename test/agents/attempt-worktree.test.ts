@@ -5,6 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { applyBranch, cutAtFileBoundary, finishWorkspace, prepareWorkspace, removeWorkspace, type WorktreeWorkspace } from "../../agents/runtime/attempt-worktree.ts";
+import { git } from "./git-repo.ts";
 
 const made: string[] = [];
 afterEach(() => {
@@ -17,7 +18,6 @@ function temp(prefix: string): string {
   return dir;
 }
 
-const git = (cwd: string, ...args: string[]): string => execFileSync("git", ["-c", "user.email=t@example.com", "-c", "user.name=t", ...args], { cwd, encoding: "utf8" }).trim();
 
 function repo(): string {
   const dir = temp("mesh-wt-repo-");

@@ -4,8 +4,9 @@ import { execFileSync } from "node:child_process";
 import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { git } from "./git-repo.ts";
 
-export const git = (cwd: string, ...args: string[]): string => execFileSync("git", ["-c", "user.email=t@example.com", "-c", "user.name=t", ...args], { cwd, encoding: "utf8" }).trim();
+export { git };
 
 export function tempDir(prefix: string, made: string[]): string {
   const dir = mkdtempSync(join(tmpdir(), prefix));

@@ -1,6 +1,5 @@
 // Spare worktrees per repository (docs/repositories.md "Warm worktrees"), on real repositories:
 // hits and misses, what a reset leaves, damaged spares, a full pool, the kept result.
-import { execFileSync } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -10,6 +9,7 @@ import { finishWorkspace, prepareWorkspace, type WorktreeWorkspace } from "../..
 import { WARM_FOLDER, WARM_LOCK_REASON, WarmWorktreePool } from "../../agents/runtime/warm-worktree-pool.ts";
 import { WorktreeKeeper } from "../../agents/runtime/worktree-keeper.ts";
 import { parseAgentOptions } from "../../agents/runtime/agent-options.ts";
+import { git } from "./git-repo.ts";
 
 const made: string[] = [];
 afterEach(() => {
@@ -22,7 +22,6 @@ function temp(prefix: string): string {
   return dir;
 }
 
-const git = (cwd: string, ...args: string[]): string => execFileSync("git", ["-c", "user.email=t@example.com", "-c", "user.name=t", ...args], { cwd, encoding: "utf8" }).trim();
 
 function repo(): string {
   const dir = temp("mesh-pool-repo-");

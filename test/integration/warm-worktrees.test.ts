@@ -1,13 +1,13 @@
 // Warm worktrees (docs/repositories.md) on a real server with a real agent and real git: an applied
 // result's worktree becomes a spare, the next task's attempt takes it, sees nothing of the previous
 // attempt, and the repository's setup runs in it again.
-import { execFileSync } from "node:child_process";
 import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ExecutorSpec, TaskView } from "../../protocol/index.ts";
 import { FIXTURES, startAgent, startMesh, type Mesh, type TestAgent } from "./mesh-harness.ts";
+import { git } from "../agents/git-repo.ts";
 
 let mesh: Mesh;
 let agent: TestAgent | undefined;
@@ -18,7 +18,6 @@ const temp = (prefix: string): string => {
   return dir;
 };
 const writer = (label: string, ...writes: string[]): ExecutorSpec => ({ command: [process.execPath, join(FIXTURES, "git-writer.mjs"), label, ...writes], format: "text", timeout_s: 60 });
-const git = (cwd: string, ...args: string[]): string => execFileSync("git", ["-c", "user.email=t@example.com", "-c", "user.name=t", ...args], { cwd, encoding: "utf8" }).trim();
 
 async function logText(taskId: string): Promise<string> {
   return (await mesh.api<{ lines: Array<{ text: string }> }>(`/api/tasks/${taskId}/logs`)).body.lines.map((l) => l.text).join("\n");

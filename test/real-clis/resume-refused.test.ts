@@ -3,7 +3,7 @@
 // sends the task to a person; claude's session file is then removed, so the person's retry, which
 // resumes it, is refused ("No conversation found"); the agent runs claude again fresh on the same
 // attempt, and the model server sees the guidance and the earlier attempt's evidence in its prompt.
-import { execFileSync, spawnSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -16,6 +16,7 @@ import { startModelServer, type ModelServer } from "../model-server/model-server
 import { writeThenSay } from "../model-server/scripted-turns.ts";
 import { CLI_BIN, installClis } from "./install-clis.ts";
 import { scriptedExecutors } from "./scripted-cli-setup.ts";
+import { git } from "../agents/git-repo.ts";
 
 const PROOF = "mesh-proof.txt";
 const GUIDANCE = "GUIDED-7c1: keep mesh-proof.txt to one line";
@@ -29,7 +30,6 @@ let home: string;
 let repo: string;
 let executors: ReturnType<typeof scriptedExecutors>["executors"];
 
-const git = (cwd: string, ...args: string[]): string => execFileSync("git", ["-c", "user.email=t@example.com", "-c", "user.name=t", ...args], { cwd, encoding: "utf8" }).trim();
 
 beforeAll(async () => {
   installClis();

@@ -2,7 +2,7 @@
 // them (test/real-clis/README.md): a fresh HOME, the CLIs' config, the user's git repository and the
 // agent's own directory under one temporary folder; the agent runs from the built bundle, from its own
 // directory, with no credential in its environment, and every CLI behind the server as its proxy.
-import { execFileSync, spawn, type ChildProcess } from "node:child_process";
+import { spawn, type ChildProcess } from "node:child_process";
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -14,6 +14,7 @@ import { startModelServer, type LoggedRequest, type ModelServer } from "../model
 import type { Turn } from "../model-server/scripted-turns.ts";
 import { CLI_CACHE, CLI_BIN, installClis } from "./install-clis.ts";
 import { KNOWN_OUTBOUND, scriptedExecutors } from "./scripted-cli-setup.ts";
+import { git } from "../agents/git-repo.ts";
 
 /** Variables that would give a CLI real credentials, or say where the test runner was started. */
 const WITHHELD = /API_KEY|_TOKEN|ANTHROPIC|OPENAI|GEMINI|GOOGLE|DEEPSEEK|OPENCODE|CODEX|PROXY|^PWD$|^OLDPWD$|^INIT_CWD$|^npm_/i;
@@ -36,7 +37,7 @@ export type ScriptedMesh = {
   stop(): Promise<void>;
 };
 
-export const git = (cwd: string, ...args: string[]): string => execFileSync("git", ["-c", "user.email=t@example.com", "-c", "user.name=t", ...args], { cwd, encoding: "utf8" }).trim();
+export { git };
 
 /** The built agent, started as `npm run agent` is: from a directory of its own, with PWD saying so. */
 async function startAgentInItsDirectory(mesh: Mesh, name: string, dirs: { root: string; home: string; agentDir: string }, executorsFile: string, capacity: number, output: string[]): Promise<ChildProcess> {

@@ -2,7 +2,6 @@
 // runs on agent A; A goes away; a person's retry with guidance runs on agent B, whose HOME (and
 // CODEX_HOME, and opencode's database under HOME) is another folder. B continues A's CLI session: the scripted model server sees the
 // first attempt's messages in B's first request, and answers the turn that follows them.
-import { execFileSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -13,6 +12,7 @@ import { startAgent, startMesh, waitFor, type Mesh, type TestAgent } from "../in
 import { servedUsage, startModelServer, type ModelServer } from "../model-server/model-server.ts";
 import { CLI_BIN, installClis } from "./install-clis.ts";
 import { scriptedExecutors } from "./scripted-cli-setup.ts";
+import { git } from "../agents/git-repo.ts";
 
 const FIRST = "first.txt";
 const SECOND = "second.txt";
@@ -25,7 +25,6 @@ let root: string;
 let repo: string;
 const running: TestAgent[] = [];
 
-const git = (cwd: string, ...args: string[]): string => execFileSync("git", ["-c", "user.email=t@example.com", "-c", "user.name=t", ...args], { cwd, encoding: "utf8" }).trim();
 
 /** One machine serving one tier: its own HOME, and its own CLI config (codex's CODEX_HOME) under it. */
 function machine(name: string, tier: ExecutorTier): { home: string; executors: ExecutorsFile } {
