@@ -6,7 +6,7 @@ import { createServer, type ServerResponse } from "node:http";
 import { listenOnTestPort, readRequestBody } from "../loopback-ports.ts";
 
 /** One request a receiver got. */
-export type Arrival = { at: number; type: string; eventId: string; body: string; json: unknown; signature: string | undefined; signatureOk: boolean | null; status: number; /** When the answer was sent; absent while the receiver holds the request. */ answeredAt?: number };
+export type Arrival = { at: number; type: string; eventId: string; body: string; json: unknown; signature: string | undefined; signatureOk: boolean | null; status: number; /** When the answer was sent; absent while the receiver holds the request. */ answeredAt?: number; /** When the request ended either way: answered, or given up by the sender. */ endedAt?: number };
 
 /** How a receiver answers request number `n` (from 1) of event `eventId`. */
 export type Answer = (n: number, eventId: string) => { status: number; delayMs?: number; location?: string };
@@ -39,9 +39,11 @@ export async function startReceiver(options: { secret?: string; answer?: Answer;
   const server = createServer((request, response) => {
     open += 1;
     pending.add(response);
+    let arrival: Arrival | undefined;
     response.on("close", () => {
       open -= 1;
       pending.delete(response);
+      if (arrival !== undefined) arrival.endedAt = Date.now();
     });
     void (async () => {
       const body = await readRequestBody(request);
@@ -56,14 +58,15 @@ export async function startReceiver(options: { secret?: string; answer?: Answer;
       perEvent.set(eventId, n);
       const told = answer(n, eventId);
       const signature = request.headers["x-mesh-signature"] as string | undefined;
-      const arrival: Arrival = { at: Date.now(), type: String(request.headers["x-mesh-event"] ?? ""), eventId, body, json, signature, signatureOk: options.secret === undefined ? null : signatureValid(body, signature, options.secret), status: told.status };
-      receiver.arrivals.push(arrival);
-      await receiver.onArrival?.(arrival);
+      arrival = { at: Date.now(), type: String(request.headers["x-mesh-event"] ?? ""), eventId, body, json, signature, signatureOk: options.secret === undefined ? null : signatureValid(body, signature, options.secret), status: told.status };
+      const arrived = arrival;
+      receiver.arrivals.push(arrived);
+      await receiver.onArrival?.(arrived);
       if (told.delayMs !== undefined) await new Promise((done) => setTimeout(done, told.delayMs));
       if (response.destroyed) return;
       response.writeHead(told.status, told.location === undefined ? {} : { location: told.location });
       response.end(told.status < 300 ? "ok" : "no");
-      arrival.answeredAt = Date.now();
+      arrived.answeredAt = Date.now();
     })();
   });
   const port = await listenOnTestPort(server);
@@ -79,12 +82,4 @@ export async function startReceiver(options: { secret?: string; answer?: Answer;
     },
   };
   return receiver;
-}
-
-/** A loopback port nothing listens on (a target that is down): bound for a moment, then released. */
-export async function closedPort(): Promise<number> {
-  const server = createServer();
-  const port = await listenOnTestPort(server);
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
 }
