@@ -260,7 +260,9 @@ export function runAttempt(input: AttemptRunInput): RunningAttempt {
     const spentSoFar = parsed.report.usage.length === 0 && parsed.report.costUsd === undefined ? parser.spent?.() : undefined;
     const report: RunReport = spentSoFar === undefined ? parsed.report : { ...parsed.report, usage: spentSoFar.usage, ...(spentSoFar.costUsd === undefined ? {} : { costUsd: spentSoFar.costUsd }) };
     // Asked to resume a session the CLI no longer has: it ran nothing; run it again fresh, once (docs/resume.md).
-    const refused = input.resumeSession === undefined || input.freshPrompt === undefined || rerunFresh || stopped !== undefined || end.stopped !== undefined ? undefined : resumeRefusal({ exitCode: end.exitCode, stderr: stderrTail.text(), stdout: stdoutTail.text(), ...(report.error === undefined ? {} : { reportError: report.error }) });
+    // Looked for where failures are classed: the CLI's stderr and own error, stdout only for a `text`
+    // CLI (a JSON CLI's stdout carries its tools' output, which may say "Session not found" itself).
+    const refused = input.resumeSession === undefined || input.freshPrompt === undefined || rerunFresh || stopped !== undefined || end.stopped !== undefined ? undefined : resumeRefusal({ exitCode: end.exitCode, stderr: stderrTail.text(), stdout: input.executor.format === "text" ? stdoutTail.text() : "", ...(report.error === undefined ? {} : { reportError: report.error }) });
     if (refused !== undefined && input.resumeSession !== undefined && input.freshPrompt !== undefined) {
       emit("system", refusalNote(input.resumeSession, refused));
       rerunFresh = true;

@@ -110,7 +110,7 @@ describe("each real CLI's words for a session it does not have", () => {
     { tier: "sonnet", cli: "claude", session: "3f1c2b9e-1111-4222-8333-444455556666" },
     { tier: "codex", cli: "codex", session: "3f1c2b9e-1111-4222-8333-444455556666" },
     { tier: "deepseek", cli: "opencode", session: "ses_0000000000000000000000000000" },
-  ] as Array<{ tier: ExecutorTier; cli: string; session: string }>)("$cli refuses it in words we know", ({ tier, session }) => {
+  ] as Array<{ tier: ExecutorTier; cli: string; session: string }>)("$cli refuses it in words we know", ({ tier, cli, session }) => {
     const executor = executors[tier];
     if (executor === undefined) throw new Error(`no ${tier} executor`);
     const fresh = mkdtempSync(join(root, `home-${tier}-`));
@@ -119,5 +119,7 @@ describe("each real CLI's words for a session it does not have", () => {
     console.log(`${tier}: resuming a missing session exits ${run.status}; stderr ${JSON.stringify(run.stderr.slice(0, 300))}`);
     const seen = resumeRefusal({ exitCode: run.status, stderr: run.stderr, stdout: run.stdout });
     expect(seen, `${program} exited ${run.status}: ${run.stderr.slice(0, 500)}`).toBeDefined();
+    // In words we know from this CLI, not another's that happened to match.
+    expect(seen?.signature.seenIn).toMatch(new RegExp(`^${cli} `));
   });
 });
