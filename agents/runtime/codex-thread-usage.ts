@@ -3,7 +3,9 @@
 // the run is the last `token_count` in its rollout file; a resumed run's usage is what it added past
 // that (docs/costs.md, docs/sessions.md).
 import { readFile } from "node:fs/promises";
+import { codexUsage } from "./formats/codex-jsonl.ts";
 import type { OutputParser, TokenUsage } from "./formats/index.ts";
+import { num, obj, parseJsonObject } from "./formats/json-reader.ts";
 import { findRollout, sessionFolderOf } from "./session-files.ts";
 
 /** The thread's usage so far, from the last `token_count` event of its rollout file; undefined when none is found. */
@@ -28,24 +30,9 @@ export function lastThreadTotal(rollout: string): TokenUsage | undefined {
 }
 
 function totalOf(line: string): TokenUsage | undefined {
-  let event: unknown;
-  try {
-    event = JSON.parse(line);
-  } catch {
-    return undefined;
-  }
-  const total = field(field(field(event, "payload"), "info"), "total_token_usage");
-  const input = count(total, "input_tokens");
-  if (input === undefined) return undefined;
-  const cached = Math.min(input, count(total, "cached_input_tokens") ?? 0);
-  return { input: input - cached, cacheRead: cached, cacheWrite: 0, cacheWrite1h: 0, output: count(total, "output_tokens") ?? 0 };
+  const total = obj(obj(obj(parseJsonObject(line), "payload"), "info"), "total_token_usage");
+  return num(total, "input_tokens") === undefined ? undefined : codexUsage(total);
 }
-
-const field = (value: unknown, name: string): unknown => (typeof value === "object" && value !== null ? (value as Record<string, unknown>)[name] : undefined);
-const count = (value: unknown, name: string): number | undefined => {
-  const found = field(value, name);
-  return typeof found === "number" && Number.isFinite(found) && found >= 0 ? found : undefined;
-};
 
 /** The parser, with `before` taken off each usage it reports (never below 0). */
 export function pastThreadTotal(parser: OutputParser, before: TokenUsage): OutputParser {

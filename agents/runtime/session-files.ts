@@ -7,7 +7,9 @@
 import { createHash } from "node:crypto";
 import { mkdir, readdir, readFile, stat, writeFile } from "node:fs/promises";
 import { basename, dirname, join, relative } from "node:path";
-import { gunzipSync, gzipSync } from "node:zlib";
+import { promisify } from "node:util";
+import { gunzip as gunzipCallback, gzip as gzipCallback } from "node:zlib";
+import { asObject, parseJson, parseJsonObject, str } from "./formats/json-reader.ts";
 import { exportOpencodeSession, importOpencodeSession } from "./opencode-session.ts";
 import { SESSION_ARCHIVE_MAX_BYTES, SESSION_ARCHIVE_PIECE_CHARS, type AttemptSessionArchive, type CarriedCli, type ExecutorSpec, type Result, type SessionArchiveDownload } from "../../protocol/index.ts";
 
@@ -100,7 +102,8 @@ export async function captureSession(input: CaptureInput): Promise<Result<{ piec
   if (!source.ok) return source;
   const { raw, file } = source.value;
   const cwd = cwdWritten(raw.toString("utf8")) ?? input.cwd;
-  const gzip = gzipSync(raw, { level: 9 });
+  // Off the main thread: a long transcript at level 9 would stall the agent's other attempts and its heartbeat.
+  const gzip = await gzipAsync(raw, { level: 9 });
   const cap = input.maxBytes ?? SESSION_ARCHIVE_MAX_BYTES;
   if (gzip.byteLength > cap) return { ok: false, error: `${input.cli}'s session ${input.sessionId} is ${kib(gzip.byteLength)} compressed (${kib(raw.byteLength)} as written), over the ${kib(cap)} cap` };
   const data = gzip.toString("base64");
@@ -123,32 +126,21 @@ export async function captureSession(input: CaptureInput): Promise<Result<{ piec
 
 /** The cwd the CLI wrote into its session (claude: each entry's `cwd`; codex: `session_meta`'s `payload.cwd`; opencode: `info.directory`), as it saw it. */
 function cwdWritten(text: string): string | undefined {
+  const absolute = (path: string | undefined): string | undefined => (path?.startsWith("/") === true ? path : undefined);
   if (text.startsWith("{\n")) {
-    const directory = (parsedJson(text) as { info?: { directory?: unknown } } | undefined)?.info?.directory;
-    if (typeof directory === "string" && directory.startsWith("/")) return directory;
+    const directory = absolute(str(asObject(asObject(parseJson(text))?.info), "directory"));
+    if (directory !== undefined) return directory;
   }
   for (const line of text.split("\n").slice(0, 50)) {
-    let entry: unknown;
-    try {
-      entry = JSON.parse(line);
-    } catch {
-      continue;
-    }
-    if (typeof entry !== "object" || entry === null) continue;
-    const record = entry as { cwd?: unknown; payload?: { cwd?: unknown } };
-    const cwd = record.cwd ?? record.payload?.cwd;
-    if (typeof cwd === "string" && cwd.startsWith("/")) return cwd;
+    const entry = parseJsonObject(line);
+    const cwd = absolute(str(entry, "cwd")) ?? absolute(str(asObject(entry?.payload), "cwd"));
+    if (cwd !== undefined) return cwd;
   }
   return undefined;
 }
 
-function parsedJson(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    return undefined;
-  }
-}
+const gzipAsync = promisify(gzipCallback);
+const gunzipAsync = promisify(gunzipCallback);
 
 export const kib = (bytes: number): string => `${(bytes / 1024).toFixed(1)} KiB`;
 
@@ -169,7 +161,7 @@ export async function restoreSession(archive: SessionArchiveDownload, cwd: strin
   if (createHash("sha256").update(gzip).digest("hex") !== archive.sha256) return { ok: false, error: "the session archive does not match its checksum" };
   let text: string;
   try {
-    text = gunzipSync(gzip).toString("utf8");
+    text = (await gunzipAsync(gzip)).toString("utf8");
   } catch (cause) {
     return { ok: false, error: `the session archive does not unpack (${cause instanceof Error ? cause.message : String(cause)})` };
   }

@@ -96,11 +96,7 @@ export function codexJsonl(): OutputParser {
         case "turn.completed": {
           completed = true;
           atTurnEnd = true;
-          const reported = obj(event, "usage");
-          // input_tokens includes cached_input_tokens (OpenAI's convention); output includes reasoning.
-          const input = count(reported, "input_tokens");
-          const cached = Math.min(input, count(reported, "cached_input_tokens"));
-          usage = { input: input - cached, cacheRead: cached, cacheWrite: 0, cacheWrite1h: 0, output: count(reported, "output_tokens") };
+          usage = codexUsage(obj(event, "usage"));
           return [];
         }
         case "turn.failed":
@@ -132,6 +128,14 @@ export function codexJsonl(): OutputParser {
       };
     },
   };
+}
+
+/** codex's usage record (a turn's, or a rollout's `total_token_usage`) as billed tokens. */
+export function codexUsage(reported: JsonObject | undefined): TokenUsage {
+  // input_tokens includes cached_input_tokens (OpenAI's convention); output includes reasoning.
+  const input = count(reported, "input_tokens");
+  const cached = Math.min(input, count(reported, "cached_input_tokens"));
+  return { input: input - cached, cacheRead: cached, cacheWrite: 0, cacheWrite1h: 0, output: count(reported, "output_tokens") };
 }
 
 /** `bash -lc 'npm test'` reads as `npm test`. */
