@@ -71,6 +71,8 @@ describe("warm worktrees", () => {
     // Taken: no spare is left, and the attempt saw only the repository's files at the new base (new.txt
     // was applied), not the ignored out/ the first attempt left in that folder.
     expect(spare()).toBeNull();
+    // Reused, not dropped for a new one (the pool says so in the agent's log when it drops it).
+    expect(agent?.output.join("\n")).not.toContain("dropped the warm worktree");
     expect(await logText(second.task_id)).toMatch(/flash: saw \.agent-mesh,\.gitignore,fixed\.txt,new\.txt$/m);
     expect(second.result?.base).toBe(git(dir, "rev-parse", "HEAD"));
     expect(readFileSync(setupLog, "utf8").trim().split("\n")).toHaveLength(2);
