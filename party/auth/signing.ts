@@ -1,6 +1,6 @@
 /**
  * HMAC-SHA-256 signatures and SHA-256 digests over WebCrypto (workerd and Node alike), for the tokens
- * the mesh mints itself: viewer links (viewer-link.ts) and attempt tokens (attempt-token.ts).
+ * the mesh mints itself (viewer links, attempt tokens), webhook signatures and session-archive checks.
  */
 const encoder = new TextEncoder();
 
@@ -10,9 +10,19 @@ export function base64url(bytes: ArrayBuffer | Uint8Array): string {
   return btoa(text).replaceAll("+", "-").replaceAll("/", "_").replace(/=+$/, "");
 }
 
-export async function sign(payload: string, secret: string): Promise<string> {
+/** Bytes as lowercase hex. */
+export function hex(bytes: ArrayBuffer | Uint8Array): string {
+  return [...(bytes instanceof Uint8Array ? bytes : new Uint8Array(bytes))].map((byte) => byte.toString(16).padStart(2, "0")).join("");
+}
+
+/** The HMAC-SHA-256 of `payload` keyed with `secret`. */
+export async function hmacSha256(payload: string, secret: string): Promise<ArrayBuffer> {
   const key = await crypto.subtle.importKey("raw", encoder.encode(secret), { name: "HMAC", hash: "SHA-256" }, false, ["sign"]);
-  return base64url(await crypto.subtle.sign("HMAC", key, encoder.encode(payload)));
+  return crypto.subtle.sign("HMAC", key, encoder.encode(payload));
+}
+
+export async function sign(payload: string, secret: string): Promise<string> {
+  return base64url(await hmacSha256(payload, secret));
 }
 
 /** Whether `signature` is the signature of `payload`, compared in constant time. */
@@ -26,8 +36,7 @@ export async function signedBy(payload: string, signature: string, secret: strin
 
 /** SHA-256 of a text, as hex: how the registry keeps agent credentials (never the credential itself). */
 export async function sha256Hex(text: string): Promise<string> {
-  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", encoder.encode(text)));
-  return [...digest].map((byte) => byte.toString(16).padStart(2, "0")).join("");
+  return hex(await crypto.subtle.digest("SHA-256", encoder.encode(text)));
 }
 
 /** `bytes` random bytes as base64url text. */

@@ -1,15 +1,12 @@
 import type { NotificationEvent, NotificationType, WebhookBody } from "../../protocol/index.ts";
+import { hex, hmacSha256 } from "../auth/signing.ts";
 
 // What one delivery sends (docs/notifications.md): the signed JSON event, or Slack's `{text, blocks}`
 // for a Slack incoming webhook, each with the operator link a person acts through.
 
-const encoder = new TextEncoder();
-
 /** The `X-Mesh-Signature` value of a raw body: `sha256=<hex HMAC-SHA256>` keyed with MESH_WEBHOOK_SECRET. */
 export async function webhookSignature(body: string, secret: string): Promise<string> {
-  const key = await crypto.subtle.importKey("raw", encoder.encode(secret), { name: "HMAC", hash: "SHA-256" }, false, ["sign"]);
-  const mac = new Uint8Array(await crypto.subtle.sign("HMAC", key, encoder.encode(body)));
-  return `sha256=${[...mac].map((byte) => byte.toString(16).padStart(2, "0")).join("")}`;
+  return `sha256=${hex(await hmacSha256(body, secret))}`;
 }
 
 /** A heading a person reads in a notification list. */

@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { SessionArchiveFacts, type AttemptSessionArchive, type Result, type SessionArchiveDownload, type SessionArchiveRef } from "../../protocol/index.ts";
 import type { LogStorage } from "./log-store.ts";
+import { hex } from "../auth/signing.ts";
 
 // Each attempt's CLI session as its agent sent it (docs/sessions.md): the facts under one key, the
 // base64 of the gzip in pieces under others (one stored value is capped at 128 KiB), so a later
@@ -24,8 +25,7 @@ async function sha256OfBase64(data: string): Promise<string> {
   const binary = atob(data);
   const bytes = new Uint8Array(binary.length);
   for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
-  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", bytes));
-  return [...digest].map((b) => b.toString(16).padStart(2, "0")).join("");
+  return hex(await crypto.subtle.digest("SHA-256", bytes));
 }
 
 export class SessionArchiveStore {
