@@ -1,5 +1,6 @@
 import type * as Party from "partykit/server";
 import { MAX_LOG_READ, NotificationEmit, StoredDelivery, type NotificationDelivery, type NotificationsReply } from "../../protocol/index.ts";
+import { readSecrets } from "../auth/credentials.ts";
 import { gateRequest } from "../auth/room-gate.ts";
 import { mintViewerLink } from "../auth/viewer-link.ts";
 import { readJsonBody } from "../http/read-body.ts";
@@ -26,8 +27,12 @@ export const NOTIFICATION_LINK_TTL_MS = 24 * 3600 * 1000;
 export default class NotificationOutboxRoom implements Party.Server {
   readonly options = { hibernate: false };
   private state: OutboxState = emptyOutbox();
+  /** The room's vars do not change while it lives: read once, not at every event and send. */
+  private readonly config: OutboxConfig;
 
-  constructor(readonly room: Party.Room) {}
+  constructor(readonly room: Party.Room) {
+    this.config = outboxConfigFrom(room.env);
+  }
 
   static async onBeforeConnect(): Promise<Response> {
     return errorResponse("not_found", "the notification outbox has no sockets; use GET /api/notifications?since=<ms>");
@@ -53,7 +58,7 @@ export default class NotificationOutboxRoom implements Party.Server {
     if (request.method !== "POST") return errorResponse("not_found", `${request.method} is not served here`);
     const body = await readJsonBody(request as unknown as Request, NotificationEmit);
     if (!body.ok) return errorResponse(body.error.code, body.error.message);
-    const added = addEvents(this.state, body.value.events, this.config().targets, Date.now());
+    const added = addEvents(this.state, body.value.events, this.config.targets, Date.now());
     this.state = added.state;
     // Stored before the answer and before any request: an event the outbox accepted survives a restart.
     if (added.added.length > 0) await this.room.storage.put(Object.fromEntries(added.added.map((d) => [DELIVERY_PREFIX + d.key, d])));
@@ -75,13 +80,9 @@ export default class NotificationOutboxRoom implements Party.Server {
     return json({ deliveries, webhook_failures_total: this.state.failures } satisfies NotificationsReply);
   }
 
-  private config(): OutboxConfig {
-    return outboxConfigFrom(this.room.env);
-  }
-
   /** Sends what is due now (not awaiting the requests), then sets the alarm for what is due next. */
   private async pump(): Promise<void> {
-    const { settings } = this.config();
+    const { settings } = this.config;
     const claim = claimDue(this.state, Date.now(), settings);
     this.state = claim.state;
     if (claim.claimed.length > 0) await this.room.storage.put(Object.fromEntries(claim.claimed.map((d) => [DELIVERY_PREFIX + d.key, d])));
@@ -98,14 +99,15 @@ export default class NotificationOutboxRoom implements Party.Server {
 
   /** One request to one target; its outcome goes back to the book, and the next due deliveries go out. */
   private async send(delivery: StoredDelivery): Promise<void> {
-    const config = this.config();
+    const config = this.config;
     const outcome = await this.post(delivery, config).catch((error: unknown): SendOutcome => ({ ok: false, error: String(error).slice(0, 300) }));
     const settled = settleSend(this.state, delivery.key, outcome, Date.now(), Math.random(), config.settings);
     const trimmed = overflow(settled.state, config.settings);
     this.state = trimmed.state;
-    const writes: Record<string, unknown> = { [FAILURES_KEY]: this.state.failures };
+    // The failure count changes only when a request failed.
+    const writes: Record<string, unknown> = outcome.ok ? {} : { [FAILURES_KEY]: this.state.failures };
     if (settled.changed !== null) writes[DELIVERY_PREFIX + settled.changed.key] = settled.changed;
-    await this.room.storage.put(writes);
+    if (Object.keys(writes).length > 0) await this.room.storage.put(writes);
     if (trimmed.dropped.length > 0) await this.room.storage.delete(trimmed.dropped.map((key) => DELIVERY_PREFIX + key));
     if (!outcome.ok && settled.changed?.status === "failed") console.warn(`notifications: gave up ${delivery.event_id} to ${delivery.target_host} after ${delivery.attempts} attempts: ${outcome.error}`);
     await this.pump();
@@ -129,8 +131,10 @@ export default class NotificationOutboxRoom implements Party.Server {
 
   /** The operator link of this request: the task page at the task (the human step's buttons), or the dashboard. */
   private async link(delivery: StoredDelivery, config: OutboxConfig): Promise<string> {
-    const token = typeof this.room.env.MESH_ORCHESTRATOR_TOKEN === "string" ? this.room.env.MESH_ORCHESTRATOR_TOKEN : "";
-    const minted = await mintViewerLink({ kind: "operator" }, token, Date.now() + NOTIFICATION_LINK_TTL_MS);
+    // Never a link signed with an empty key: a server without its secrets fails the send (retried, listed).
+    const secrets = readSecrets(this.room.env);
+    if ("code" in secrets) throw new Error(secrets.message);
+    const minted = await mintViewerLink({ kind: "operator" }, secrets.orchestratorToken, Date.now() + NOTIFICATION_LINK_TTL_MS);
     const task = delivery.event.task;
     return task === undefined ? `${config.origin}/#token=${encodeURIComponent(minted)}` : `${config.origin}/#task=${encodeURIComponent(task.task_id)}&token=${encodeURIComponent(minted)}`;
   }
