@@ -103,7 +103,9 @@ export type TaskEffect =
   /** Ask which tiers are served, then start (`begin`). */
   | { kind: "begin" }
   /** Hand webhook events to the notification outbox, without waiting (docs/notifications.md). */
-  | { kind: "announce"; events: NotificationEvent[] };
+  | { kind: "announce"; events: NotificationEvent[] }
+  /** Hand a finished task's spans to the trace room, without waiting (docs/traces.md). */
+  | { kind: "export-spans"; task: TaskRecord };
 
 /** What a decision returns: the next state, the effects in order, and the reply to a request (if the event was one). */
 export type Decision = { state: TaskActorState; effects: TaskEffect[]; reply?: Result<TaskRecord> };
@@ -151,6 +153,7 @@ export function stored(previous: TaskRecord | null, changed: TaskRecord, note: s
   if (ended && (task.dependents ?? []).length > 0) effects.push({ kind: "notify", dependents: task.dependents ?? [], news: newsOf(task) });
   const notices = taskNotices(previous, task);
   if (notices.length > 0) effects.push({ kind: "announce", events: notices });
+  if (ended && task.trace_id !== undefined) effects.push({ kind: "export-spans", task });
   return effects;
 }
 

@@ -23,7 +23,7 @@ import { FloodGuard, FLOOD_CLOSE_CODE } from "../limits/flood-guard.ts";
 import { reply, send, systemLine } from "./room-replies.ts";
 import { announce } from "../notification-outbox/announce.ts";
 import { isSessionArchiveRequest, serveSessionArchive, SessionArchiveStore } from "./session-archive-route.ts";
-import { exportFinishedTrace } from "./task-trace.ts";
+import { exportSpans } from "./task-trace.ts";
 
 /** Messages a second an agent's socket may send: batches of up to 512 lines, so far above any real stream (issue 14). */
 const AGENT_MESSAGES_PER_S = 2000;
@@ -247,7 +247,6 @@ export default class TaskRoom implements Party.Server {
   /** Runs one event through the actor and carries out its effects; the reply of a request, if it was one. */
   private async run(event: TaskEvent): Promise<Result<TaskRecord> | undefined> {
     const decision = decide(this.actor, event, { now: Date.now(), taskId: this.room.id, config: escalationConfigFrom(this.room.env) });
-    exportFinishedTrace(this.room.context.parties, this.room.env, () => this.token(), this.actor.task, decision.state.task);
     this.actor = decision.state;
     // Started in order and awaited together: writes are issued before the sends that follow them.
     const followUps = await Promise.all(decision.effects.map((effect) => this.perform(effect)));
@@ -329,6 +328,8 @@ export default class TaskRoom implements Party.Server {
         return peers.notify(effect.dependents, effect.news).then(() => undefined);
       case "announce":
         return void announce(this.room.context.parties, this.room.env, effect.events);
+      case "export-spans":
+        return void exportSpans(this.room.context.parties, this.room.env, () => this.token(), effect.task);
       case "begin":
         return servedTiers(this.room.context.parties, this.token(), this.actor.task?.agent_selector ?? { by: "any" }).then((served) => this.run({ type: "begin", served }));
       case "cancel-attempt": {

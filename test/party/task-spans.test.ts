@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { taskSpans } from "../../party/task-room/task-spans.ts";
+import { stored } from "../../party/task-room/task-events.ts";
 import { SpanStatusCode, OtlpSpan, spanIdOf, type Attempt, type TaskRecord } from "../../protocol/index.ts";
 
 const TRACE = "4bf92f3577b34da6a3ce929d0e0e4736";
@@ -114,5 +115,19 @@ describe("a task's spans", () => {
   it("sees no escalation between consensus candidates at different tiers", () => {
     const task: TaskRecord = { ...escalated(), attempts: [attempt(1, "sonnet", { dispatched_at: 1_000, started_at: 1_100, ended_at: 2_000 }, { role: "consensus" }), attempt(2, "opus", { dispatched_at: 1_000, started_at: 1_100, ended_at: 2_000 }, { role: "consensus" })] };
     expect(taskSpans(task).filter((s) => s.name === "escalation")).toEqual([]);
+  });
+});
+
+describe("the actor's export of a finished task's spans", () => {
+  const running = (): TaskRecord => ({ ...escalated(), status: "running" });
+  const exports = (previous: TaskRecord | null, next: TaskRecord) => stored(previous, next, "note").filter((effect) => effect.kind === "export-spans");
+
+  it("asks once, as a traced task ends", () => {
+    expect(exports(running(), escalated())).toEqual([{ kind: "export-spans", task: expect.objectContaining({ task_id: TASK, status: "succeeded" }) }]);
+    // Already ended: a later change (an apply, say) does not export again.
+    expect(exports(escalated(), { ...escalated(), cost_usd: 0.03 })).toEqual([]);
+    // Still running, or without a trace: nothing.
+    expect(exports(running(), { ...running(), cost_usd: 0.03 })).toEqual([]);
+    expect(exports(running(), { ...escalated(), trace_id: undefined })).toEqual([]);
   });
 });
