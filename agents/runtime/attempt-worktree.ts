@@ -80,8 +80,8 @@ function gitEnvironment(): NodeJS.ProcessEnv {
   return env;
 }
 
-/** One git call with the mesh's settings; never throws (a failure is a non-zero code). */
-export function git(cwd: string, args: readonly string[]): Promise<GitRun> {
+/** One git call with the mesh's settings (`input` on its stdin); never throws (a failure is a non-zero code). */
+export function git(cwd: string, args: readonly string[], input?: string): Promise<GitRun> {
   return new Promise((resolve) => {
     // A folder that is gone (a deleted repository) must fail like any git error, never throw.
     try {
@@ -91,10 +91,11 @@ export function git(cwd: string, args: readonly string[]): Promise<GitRun> {
     }
   });
   function run(resolve: (result: GitRun) => void): void {
-    execFile("git", [...CALL_SETTINGS, ...args], { cwd, timeout: GIT_TIMEOUT_MS, maxBuffer: MAX_GIT_OUTPUT, env: gitEnvironment() }, (error, stdout, stderr) => {
+    const child = execFile("git", [...CALL_SETTINGS, ...args], { cwd, timeout: GIT_TIMEOUT_MS, maxBuffer: MAX_GIT_OUTPUT, env: gitEnvironment() }, (error, stdout, stderr) => {
       const code = error === null ? 0 : typeof error.code === "number" ? error.code : 1;
       resolve({ code, stdout: String(stdout), stderr: String(stderr) || (error?.message ?? "") });
     });
+    if (input !== undefined) child.stdin?.end(input);
   }
 }
 

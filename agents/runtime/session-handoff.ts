@@ -1,7 +1,7 @@
 // What an attempt does so its CLI session can move to another agent (docs/sessions.md): at its end it
 // sends the session's file to the task room; a later attempt on another agent restores it (and the
 // earlier attempt's changes) in its own worktree before the CLI resumes it.
-import { execFile } from "node:child_process";
+import { git } from "./attempt-worktree.ts";
 import type { AttemptSessionArchive, ExecutorSpec, Result, SessionArchiveDownload } from "../../protocol/index.ts";
 import type { ResumePlan } from "./attempt-resume.ts";
 import { captureSession, carriedCliOf, kib, restoreSession } from "./session-files.ts";
@@ -59,13 +59,10 @@ export async function restoreForResume(input: ArchiveRestore): Promise<Result<st
   return applied.ok ? { ok: true, value: `${restored.value}; attempt ${input.archive.attempt}'s changes applied to this worktree` } : { ok: false, error: `attempt ${input.archive.attempt}'s changes do not apply to this worktree: ${applied.error}` };
 }
 
-function gitApply(worktree: string, diff: string): Promise<Result<void, string>> {
-  return new Promise((resolve) => {
-    const child = execFile("git", ["apply", "--whitespace=nowarn", "-"], { cwd: worktree, timeout: 60_000 }, (error, _stdout, stderr) =>
-      resolve(error === null ? { ok: true, value: undefined } : { ok: false, error: (stderr || error.message).trim().slice(0, 500) }),
-    );
-    child.stdin?.end(diff);
-  });
+/** The earlier attempt's diff on the new worktree, through the mesh's git call (its settings, no inherited GIT_DIR). */
+async function gitApply(worktree: string, diff: string): Promise<Result<void, string>> {
+  const applied = await git(worktree, ["apply", "--whitespace=nowarn", "-"], diff);
+  return applied.code === 0 ? { ok: true, value: undefined } : { ok: false, error: applied.stderr.trim().slice(0, 500) };
 }
 
 /**
