@@ -17,6 +17,7 @@ import { writeThenSay } from "../model-server/scripted-turns.ts";
 import { CLI_BIN, installClis } from "./install-clis.ts";
 import { scriptedExecutors } from "./scripted-cli-setup.ts";
 import { git } from "../agents/git-repo.ts";
+import { withheldEnv } from "./scripted-mesh.ts";
 
 const PROOF = "mesh-proof.txt";
 const GUIDANCE = "GUIDED-7c1: keep mesh-proof.txt to one line";
@@ -45,7 +46,7 @@ beforeAll(async () => {
   const sonnet = executors.sonnet;
   if (sonnet === undefined) throw new Error("no sonnet executor");
   mesh = await startMesh();
-  agent = await startAgent(mesh, AGENT, { executors: { sonnet } }, { env: { HOME: home, PATH: `${CLI_BIN}:${process.env.PATH ?? ""}`, ANTHROPIC_API_KEY: "", ANTHROPIC_AUTH_TOKEN: "" } });
+  agent = await startAgent(mesh, AGENT, { executors: { sonnet } }, { env: { ...withheldEnv(), HOME: home, PATH: `${CLI_BIN}:${process.env.PATH ?? ""}` } });
 });
 
 afterAll(async () => {

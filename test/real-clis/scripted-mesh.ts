@@ -19,6 +19,11 @@ import { git } from "../agents/git-repo.ts";
 /** Variables that would give a CLI real credentials, or say where the test runner was started. */
 const WITHHELD = /API_KEY|_TOKEN|ANTHROPIC|OPENAI|GEMINI|GOOGLE|DEEPSEEK|OPENCODE|CODEX|PROXY|^PWD$|^OLDPWD$|^INIT_CWD$|^npm_/i;
 
+/** The runner's variables a real CLI must not see (credentials, proxies, where the runner started), as undefined: spawn leaves them out. */
+export function withheldEnv(): NodeJS.ProcessEnv {
+  return Object.fromEntries(Object.keys(process.env).filter((variable) => WITHHELD.test(variable)).map((variable) => [variable, undefined]));
+}
+
 export type ScriptedMesh = {
   server: ModelServer;
   mesh: Mesh;

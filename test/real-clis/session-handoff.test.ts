@@ -13,6 +13,7 @@ import { servedUsage, startModelServer, type ModelServer } from "../model-server
 import { CLI_BIN, installClis } from "./install-clis.ts";
 import { scriptedExecutors } from "./scripted-cli-setup.ts";
 import { git } from "../agents/git-repo.ts";
+import { withheldEnv } from "./scripted-mesh.ts";
 
 const FIRST = "first.txt";
 const SECOND = "second.txt";
@@ -37,7 +38,7 @@ function machine(name: string, tier: ExecutorTier): { home: string; executors: E
 }
 
 async function start(name: string, setup: { home: string; executors: ExecutorsFile }): Promise<TestAgent> {
-  const agent = await startAgent(mesh, name, setup.executors, { env: { HOME: setup.home, PATH: `${CLI_BIN}:${process.env.PATH ?? ""}` } });
+  const agent = await startAgent(mesh, name, setup.executors, { env: { ...withheldEnv(), HOME: setup.home, PATH: `${CLI_BIN}:${process.env.PATH ?? ""}` } });
   running.push(agent);
   return agent;
 }
