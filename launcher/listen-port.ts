@@ -17,7 +17,7 @@ export function badPortLine(text: string): string {
 }
 
 /** Whether this process could listen on `host`:`port` now (the same bind partykit's workerd makes). */
-export function canListenOn(host: string, port: number): Promise<{ free: true } | { free: false; reason: string }> {
+function canListenOn(host: string, port: number): Promise<{ free: true } | { free: false; reason: string }> {
   return new Promise((resolve) => {
     const probe = createServer();
     probe.once("error", (error: NodeJS.ErrnoException) => resolve({ free: false, reason: error.code ?? error.message }));
@@ -33,7 +33,7 @@ export function localUrl(host: string, port: number): string {
 }
 
 /** Whether an agent-mesh answers at `url` (its `/health` names the service), within `timeoutMs`. */
-export async function meshAnswersAt(url: string, timeoutMs = 2000): Promise<boolean> {
+async function meshAnswersAt(url: string, timeoutMs = 2000): Promise<boolean> {
   // A timer of our own, not AbortSignal.timeout's: that one does not keep the process alive, and a
   // listener that never answers would leave this launcher's top-level await unsettled (exit code 13).
   const abort = new AbortController();

@@ -18,7 +18,6 @@ export interface ArchiveFetchInput {
 
 export async function fetchSessionArchive(input: ArchiveFetchInput): Promise<Result<SessionArchiveDownload, string>> {
   const url = new URL(`/parties/${PartyName.task}/${encodeURIComponent(input.taskId)}`, input.server);
-  if (url.protocol === "ws:" || url.protocol === "wss:") url.protocol = url.protocol === "ws:" ? "http:" : "https:";
   url.searchParams.set(SESSION_ARCHIVE_PARAM, String(input.attempt));
   let response: Response;
   try {

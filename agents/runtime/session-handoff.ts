@@ -48,7 +48,7 @@ export interface ArchiveRestore {
 }
 
 /** Puts the session where the CLI finds it from `cwd`, and the earlier attempt's changes into the worktree; what was done, or why it could not be. */
-export async function restoreForResume(input: ArchiveRestore): Promise<Result<string, string>> {
+async function restoreForResume(input: ArchiveRestore): Promise<Result<string, string>> {
   const restored = await restoreSession(input.archive, input.cwd, cliEnvironment(input.executor), input.executor.command[0]).catch(
     (cause: unknown): Result<never, string> => ({ ok: false, error: cause instanceof Error ? cause.message : String(cause) }),
   );
