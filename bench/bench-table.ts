@@ -1,7 +1,7 @@
 // The bench's one table: each row a figure, its goal, and a verdict. A row fails its goal by any
 // margin; it "collapses" when more than COLLAPSE_FACTOR off, or when it lost or repeated a line, or
 // could not be measured. Only collapses make the bench exit non-zero: the machines are shared and
-// noisy, so CI catches a collapse, not a wobble (issue 11, item 5).
+// noisy, so CI catches a collapse, not a wobble.
 
 /** One number checked against its goal. */
 export type Check = { value: number; goal: number; direction: "at-most" | "at-least" };
@@ -12,7 +12,7 @@ export type Row = {
   /** The goal as printed; "—" for a row that only informs. */
   goal: string;
   checks: Check[];
-  /** A row that reports against its goal but never collapses the run (issue 12's worktree row: "report what you measure"). */
+  /** A row that reports against its goal but never collapses the run (the worktree row: "report what you measure"). */
   reportOnly?: boolean;
   /** Lines lost or repeated on the way to the viewers: always a failure. */
   integrity?: { lost: number; duplicated: number };

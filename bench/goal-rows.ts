@@ -1,4 +1,4 @@
-// What each row of the table says: its figure, and its goal as issue 11 writes it.
+// What each row of the table says: its figure, and the goal it is held to.
 import { percentile } from "./bench-stats.ts";
 import { fmt, type Row } from "./bench-table.ts";
 import type { DispatchLevel } from "./dispatch-latency.ts";
@@ -20,7 +20,7 @@ export const GOAL = {
   /** Three missed 5 s beats + one 1 s watchdog tick (README "Keepalive and the watchdog"). */
   agentLossMs: 3 * 5_000 + 1_000,
   heartbeatCpuShare: 0.1,
-  /** Issue 12: worktree set-up + commit + diff per attempt on a 10,000-file repository. */
+  /** Worktree set-up + commit + diff per attempt on a 10,000-file repository. */
   worktreeMedianMs: 300,
 } as const;
 

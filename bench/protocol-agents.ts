@@ -41,7 +41,7 @@ class ProtocolAgent {
           this.startHeartbeat(frame.heartbeat_s ?? 5);
           resolve();
         } else if (frame.type === "task.assign" && frame.task_id !== undefined && frame.attempt !== undefined) {
-          // The attempt's own token opens its task room (issue 14), as a real agent does.
+          // The attempt's own token opens its task room (docs/agent-identity.md), as a real agent does.
           this.onAssign(receivedAt, frame.task_id, frame.attempt, frame.attempt_token ?? this.token);
         }
       });

@@ -1,5 +1,5 @@
 // `npm run bench` (full) and `npm run bench -- --ci` (reduced, under 2 minutes): one markdown
-// table measured in one run, each row with its figure, its goal (issue 11) and a verdict. Exits
+// table measured in one run, each row with its figure, its goal and a verdict. Exits
 // non-zero only on a collapse: a lost or duplicated line, a row more than 5× off its goal, or a row
 // that could not be measured. See bench/README.md.
 import { startMesh, type Mesh } from "../test/integration/mesh-harness.ts";

@@ -1,4 +1,4 @@
-// Every command helps (issue 16, item 6): `--help` and `--version` everywhere, and a bad flag gets one
+// Every command helps (docs/command-line.md): `--help` and `--version` everywhere, and a bad flag gets one
 // line saying what is wrong plus the usage, with exit code 2, never a stack trace.
 import { parseArgs, type ParseArgsConfig } from "node:util";
 import { packageVersion } from "../agents/runtime/package-version.ts";

@@ -19,7 +19,7 @@ export type DevServerOptions = {
   output?: "inherit" | "pipe";
   /** How long to wait for /health. */
   readyTimeoutMs?: number;
-  /** The address to listen on; 127.0.0.1 unless told otherwise (INTERFACES.md "Agent identity and limits"). */
+  /** The address to listen on; 127.0.0.1 unless told otherwise (docs/settings.md). */
   host?: string;
   /**
    * Whether partykit bundles the page (web/src, Mermaid and diff2html among it) as it starts; default
@@ -48,7 +48,7 @@ function partykitBin(): string {
  */
 export async function startDevServer(options: DevServerOptions): Promise<DevServer> {
   // The vars (secrets among them) go in a config file only this user can read, never on a command
-  // line where `ps` shows them to every local user (issue 14).
+  // line where `ps` shows them to every local user (docs/settings.md).
   const configDir = mkdtempSync(join(tmpdir(), "mesh-dev-config-"));
   const configFile = join(configDir, "partykit.json");
   // Where this server's page answers, for links the rooms make (notifications' operator links; MESH_PUBLIC_URL wins).
@@ -110,7 +110,7 @@ function devConfig(vars: Record<string, string>, buildPage: boolean): PartykitCo
 }
 
 /**
- * The dev server ends when its launcher ends, even by SIGKILL (issue 14): a tiny `sh` holds a pipe
+ * The dev server ends when its launcher ends, even by SIGKILL (docs/command-line.md): a tiny `sh` holds a pipe
  * from the launcher and, when the pipe closes (the launcher is gone, however it went), ends the dev
  * server's process group (partykit's node and workerd under it). Nothing here keeps the launcher alive.
  */

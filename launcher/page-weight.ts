@@ -1,4 +1,4 @@
-// The page's weight (issue 17, item 3): builds web/src the way `partykit deploy` builds partykit.json's
+// The page's weight (docs/page.md): builds web/src the way `partykit deploy` builds partykit.json's
 // `serve.build` (node_modules/partykit/dist/bin.mjs: esbuild, ESM, splitting on, minified for deploy)
 // and measures what a browser fetches before anything is shown — the entry and every chunk it
 // imports statically, gzipped — apart from what it loads only on demand (diff2html, behind `import()`).

@@ -1,4 +1,4 @@
-// The production bundle check (issue 16, item 5): builds the worker the way `partykit deploy` does
+// The production bundle check (docs/command-line.md): builds the worker the way `partykit deploy` does
 // (node_modules/partykit/dist/bin.mjs, `deploy`: esbuild over the main and the parties, ESM, target
 // esnext, conditions partykit/workerd/worker, partykit's process shim injected) and refuses what
 // Cloudflare's runtime would not run: a build error, an import the runtime does not provide, a

@@ -29,7 +29,7 @@ export function loadOrCreateSecrets(file: string, env: NodeJS.ProcessEnv = proce
     MESH_AGENT_TOKEN: env.MESH_AGENT_TOKEN ?? stored.MESH_AGENT_TOKEN ?? newToken(),
   };
   const created = stored.MESH_ORCHESTRATOR_TOKEN !== secrets.MESH_ORCHESTRATOR_TOKEN || stored.MESH_AGENT_TOKEN !== secrets.MESH_AGENT_TOKEN;
-  // A short or empty secret from the environment is never written down: the caller refuses it (issue 14).
+  // A short or empty secret from the environment is never written down: the caller refuses it (docs/settings.md).
   if (created && secretsProblem(secrets) === null) {
     mkdirSync(dirname(file), { recursive: true });
     writeFileSync(file, `# agent-mesh local secrets (generated; keep private)\n${NAMES.map((name) => `${name}=${secrets[name]}`).join("\n")}\n`, { mode: 0o600 });

@@ -5,7 +5,7 @@ import { webhookTargets } from "../protocol/notifications.ts";
 import { otlpUrlProblem } from "../protocol/trace-context.ts";
 import { metricsTokenProblem } from "../protocol/metrics.ts";
 
-/** Settings the server reads from the environment, with the defaults of INTERFACES.md. */
+/** Settings the server reads from the environment, with their defaults (docs/settings.md). */
 const SETTINGS = { MESH_DAILY_HALT_USD: "20", MESH_MONTHLY_ALERT_USD: "80", MESH_HEARTBEAT_S: "5" } as const;
 /** Settings passed on only when set: the budget's per-attempt token estimate and extra MCP origins. */
 const OPTIONAL = [
@@ -16,12 +16,12 @@ const OPTIONAL = [
   "MESH_CONSENSUS_TIERS",
   "MESH_CONSENSUS_SIZE",
   "MESH_RESERVATION_TTL_S",
-  // Issue 14: extra enrollment tokens (a secret: it travels in the 0600 config file like the others) and the limits on abuse.
+  // Extra enrollment tokens (a secret: it travels in the 0600 config file like the others) and the limits on abuse (docs/agent-identity.md).
   "MESH_ENROLLMENT_TOKENS",
   "MESH_RATE_PER_S",
   "MESH_RATE_BURST",
   "MESH_LONG_POLLS_MAX",
-  // Issue 15: the queue timeout's default and the routing table (README "Scheduling").
+  // The queue timeout's default and the routing table (docs/scheduling.md).
   "MESH_QUEUE_TIMEOUT_S",
   "MESH_ROUTES",
   // Remote MCP clients (docs/oauth.md): the URL they see, loopback client metadata for development, and token lifetimes.
@@ -74,7 +74,7 @@ function publicUrlProblem(value: string | undefined): string | null {
   return null;
 }
 
-/** The server's vars, or exit 2 with one line: what `npm start` and `npm run server` do before starting anything (issue 14's rule). */
+/** The server's vars, or exit 2 with one line: what `npm start` and `npm run server` do before starting anything (docs/settings.md). */
 export function serverVarsOrExit(secrets: { MESH_ORCHESTRATOR_TOKEN: string; MESH_AGENT_TOKEN: string }): Record<string, string> {
   let vars: Record<string, string>;
   try {

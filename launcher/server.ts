@@ -15,7 +15,7 @@ const port = parsePort(portText) ?? exitWith(badPortLine(portText));
 // another bind error (EACCES…) waits for the secrets check, which comes first.
 const portRefused = await portProblem(host, port, "npm run server --");
 if (portRefused?.taken === true) exitWith(portRefused.line);
-// Never up and broken (issue 14): one line saying what to set, exit code 2.
+// Never up and broken (docs/settings.md): one line saying what to set, exit code 2.
 const secretsRefused = secretsProblem(process.env);
 if (secretsRefused !== null) {
   console.error(`error: ${secretsRefused}`);

@@ -29,7 +29,7 @@ if (portRefused?.taken === true) exitWith(portRefused.line);
 const stateDir = join(PROJECT_ROOT, ".mesh");
 const secretsFile = join(stateDir, "secrets.env");
 const { secrets, created } = loadOrCreateSecrets(secretsFile);
-// Never up and broken (issue 14): a secret from the environment or the file that is missing or short stops it here.
+// Never up and broken (docs/settings.md): a secret from the environment or the file that is missing or short stops it here.
 const secretsRefused = secretsProblem(secrets);
 if (secretsRefused !== null) {
   console.error(`error: ${secretsRefused}`);

@@ -26,6 +26,33 @@ function citations(): Array<{ file: string; line: number; path: string }> {
   return found;
 }
 
+/** Folders whose sources and documents a reader who clones the repository reads. */
+const SWEPT = /^(agents|bench|bin|bridge|docs|launcher|party|protocol|test|web)\/.+\.(ts|js|mjs|html|css|md|sh|plist|service)$|^README\.md$|^\.ci\/run$/;
+/** Notes that live outside the repository: a citation of one leads nowhere for a reader of it. */
+const OUTSIDE_NOTES = ["INTERFACES", "FORMATS", "PRICES", "PLATFORM", "STYLE", "OBSERVED"];
+const NOTE_CITATION = new RegExp(`\\b(?:${OUTSIDE_NOTES.join("|")})\\.md\\b`);
+/**
+ * An issue number: the word "issue" and a number, or a hash and a number that ends a phrase (in brackets,
+ * before a full stop); an attempt's "#1 sonnet", an entity's "&#60;" and a colour's "#ffffff" are not.
+ */
+const ISSUE_CITATION = [/\bissues?\s+#?\d+/i, /\b(?:PR|pull request)\s*#\d+/i, /(?<![\w&#/])#\d{1,4}(?=[)\],;:]|\.(?!\d)|\s*$)/];
+
+function citesOutside(): string[] {
+  const files = execFileSync("git", ["ls-files", "--cached", "--others", "--exclude-standard"], { cwd: PROJECT_ROOT, encoding: "utf8" })
+    .split("\n")
+    .filter((file) => SWEPT.test(file) && !/(^|\/)(node_modules|dist|\.cache)\//.test(file));
+  const found: string[] = [];
+  for (const file of files) {
+    if (!existsSync(join(PROJECT_ROOT, file))) continue;
+    readFileSync(join(PROJECT_ROOT, file), "utf8").split("\n").forEach((text, index) => {
+      const note = text.match(NOTE_CITATION)?.[0];
+      const issue = ISSUE_CITATION.map((pattern) => text.match(pattern)?.[0]).find((match) => match !== undefined);
+      if (note !== undefined || issue !== undefined) found.push(`${file}:${index + 1} cites ${note ?? issue}`);
+    });
+  }
+  return found;
+}
+
 describe("docs/ citations", () => {
   const all = citations();
 
@@ -36,6 +63,21 @@ describe("docs/ citations", () => {
   it("every cited docs/ page exists", () => {
     const missing = all.filter((citation) => !existsSync(join(PROJECT_ROOT, citation.path))).map((c) => `${c.file}:${c.line} cites ${c.path}`);
     expect(missing).toEqual([]);
+  });
+
+  it("no source or document cites an issue number or a note outside the repository (cite docs/ instead)", () => {
+    expect(citesOutside()).toEqual([]);
+  });
+
+  it("the outside-citation scan recognises what it must and spares what it must", () => {
+    const cites = (text: string) => NOTE_CITATION.test(text) || ISSUE_CITATION.some((pattern) => pattern.test(text));
+    const number = String(12);
+    for (const text of [`// why (issue ${number})`, `issues ${number} and 13`, `see #${number}.`, `(#${number})`, `// ${OUTSIDE_NOTES[0]}.md "Scheduling"`, `PR #${number} did it`]) {
+      expect(cites(text), text).toBe(true);
+    }
+    for (const text of ['"#1 sonnet on vm-1"', "&#60;script&#62;", 'contrast("#000000", "#ffffff")', "docs/cli-formats.md", "github.com/o/r/issues/12", "v1.2 #3 deepseek"]) {
+      expect(cites(text), text).toBe(false);
+    }
   });
 
   it("docs/README.md lists every page in docs/", () => {

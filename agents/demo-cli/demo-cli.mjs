@@ -28,7 +28,7 @@ const successes = {
 /** The model each recording names, replaced by the -m model. */
 const recordedModels = { claude: "claude-sonnet-4-5-20250929", gemini: "gemini-2.5-flash" };
 
-/** How the real CLI ended each recorded failure (FORMATS.md's table of samples). */
+/** How the real CLI ended each recorded failure (docs/cli-formats.md lists each CLI's failure signatures). */
 const endings = {
   "claude-error.jsonl": { exit: 1 },
   "claude-auth-failure.txt": { exit: 1 },
@@ -37,7 +37,7 @@ const endings = {
 };
 
 const args = process.argv.slice(2);
-// The agent's preflight asks every tier's program for its version (issue 16).
+// The agent's preflight asks every tier's program for its version (docs/real-clis.md).
 if (args[0] === "--version") {
   process.stdout.write("demo-cli 1.0.0 (agent-mesh)\n");
   process.exit(0);

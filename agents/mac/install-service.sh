@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Installs this checkout's agent as a launchd agent of the logged-in user on a Mac (issue 16, item 4;
+# Installs this checkout's agent as a launchd agent of the logged-in user on a Mac (agents/mac/README.md;
 # README "Run it for real"). As that user (not root), after `npm ci` in this checkout:
 #
 #   MESH_AGENT_TOKEN=… agents/mac/install-service.sh --server https://mesh.example.com [--name mac-1]

@@ -1,4 +1,4 @@
-// While a task runs, the Mac must not sleep (issue 16, item 4): `caffeinate -i -w <pid>` holds an
+// While a task runs, the Mac must not sleep (agents/mac/README.md): `caffeinate -i -w <pid>` holds an
 // idle-sleep assertion until the CLI's process exits, and is stopped with the run.
 import { spawn, type ChildProcess } from "node:child_process";
 

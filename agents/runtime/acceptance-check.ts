@@ -49,7 +49,7 @@ export async function checkAcceptance(input: AcceptanceInput): Promise<Acceptanc
     return { outside };
   }
   note(`$ ${line}`);
-  // The evidence kept on the attempt (issue 12): the last 50 lines the command printed.
+  // The evidence kept on the attempt (docs/work-isolation.md): the last 50 lines the command printed.
   const tail = new LineTail(50);
   const startedAt = performance.now();
   const group = runProcessGroup({

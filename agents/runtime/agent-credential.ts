@@ -1,13 +1,13 @@
 import { chmodSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 
-/** Where the agent keeps its own credential, in its state directory (INTERFACES.md "Agent identity and limits"). */
+/** Where the agent keeps its own credential, in its state directory (docs/agent-identity.md). */
 export const CREDENTIAL_FILE = "credential.json";
 
 type StoredCredential = { server: string; name: string; credential: string };
 
 /**
- * The agent's credentials (issue 14): its own, kept in its state directory with mode 0600 once the
+ * The agent's credentials (docs/agent-identity.md): its own, kept in its state directory with mode 0600 once the
  * registry enrolled it, else the enrollment token from MESH_AGENT_TOKEN. A credential is kept per mesh
  * (its origin) and name, so an agent pointed at another mesh enrolls there instead of presenting it.
  */

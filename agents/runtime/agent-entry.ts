@@ -43,9 +43,9 @@ export async function launchAgent(argv: readonly string[], entry: AgentEntry): P
   }
   const supervisor = entry.supervisor(options.limits);
   if (!supervisor.ok) return refuse(supervisor.error);
-  // Before anything runs: what a killed earlier run of this agent left running dies now (issue 13).
+  // Before anything runs: what a killed earlier run of this agent left running dies now (docs/containment.md).
   sweepLastRun(options.stateDir, stderrLog);
-  // Only tiers whose CLI is there and runs are offered (issue 16, item 3).
+  // Only tiers whose CLI is there and runs are offered (docs/real-clis.md).
   const preflight = await preflightTiers(executors.value);
   logUnavailable(preflight);
   if (preflight.tiers.length === 0) return refuse(`no tier of ${options.executorsPath} can run on this machine (see above); install its CLIs or fix the file`);

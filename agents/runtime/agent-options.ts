@@ -26,7 +26,7 @@ export interface AgentOptions {
   ratesPath?: string;
   /** Resource limits for every child. */
   limits: LimitSettings;
-  /** What the agent keeps between runs (`--state-dir`; INTERFACES.md "Work isolation and results"). */
+  /** What the agent keeps between runs (`--state-dir`; docs/work-isolation.md). */
   stateDir: string;
   /** Where attempts' git worktrees live (`--worktrees`), never inside a user's repository. */
   worktreesDir: string;
@@ -99,7 +99,7 @@ export const AGENT_FLAGS = {
 const PATH_SETTINGS = new Set(["executors", "workdir", "rates", "state-dir", "worktrees"]);
 
 /**
- * The settings of `--config <file>` under the flags of the command line (issue 16, item 6): one
+ * The settings of `--config <file>` under the flags of the command line (docs/settings.md): one
  * settings file for a service, the same names as the flags. Never the token: it stays in the
  * environment (MESH_AGENT_TOKEN), where a service's 0600 environment file puts it.
  */

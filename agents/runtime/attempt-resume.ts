@@ -1,5 +1,5 @@
-// Whether an attempt continues an earlier attempt's CLI session (issue 15 item 5; INTERFACES.md
-// "Scheduling"). The room only proposes it (task.assign's `resume`); the agent decides, since only it
+// Whether an attempt continues an earlier attempt's CLI session (docs/resume.md,
+// docs/scheduling.md). The room only proposes it (task.assign's `resume`); the agent decides, since only it
 // knows where the session lives: a CLI keeps its sessions on its own machine, claude keyed by the
 // cwd's path, so the earlier attempt's worktree folder must still be there to run in again. Another
 // agent's claude or codex session is fetched from the task room and restored (docs/sessions.md).

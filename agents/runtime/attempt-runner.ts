@@ -24,7 +24,7 @@ export interface AttemptRunInput {
   executor: ExecutorSpec;
   prompt: string;
   cwd: string;
-  /** The CLI session to continue (issue 15): the executor's `resume` pieces, with this id, go into the command. */
+  /** The CLI session to continue (docs/resume.md): the executor's `resume` pieces, with this id, go into the command. */
   resumeSession?: string;
   /**
    * With `resumeSession`: the prompt for a fresh start (the task's full prompt, with the earlier
@@ -54,7 +54,7 @@ export interface AttemptRunInput {
   drainMs?: number;
   /**
    * In a worktree: commits what the CLI changed, before acceptance runs (so the check's own files stay
-   * out of the commit), and says what the commit holds (issue 12).
+   * out of the commit), and says what the commit holds (docs/work-isolation.md).
    */
   commitWork?: () => Promise<Result<WorkFacts, string>>;
   /**
@@ -85,7 +85,7 @@ export interface AttemptResult {
   tokens?: Tokens;
   cost_usd?: number;
   changed_files?: string[];
-  /** Where it ran and what its commit holds (issue 12). */
+  /** Where it ran and what its commit holds (docs/work-isolation.md). */
   isolation?: AttemptExit["isolation"];
   branch?: string;
   base?: string;

@@ -31,7 +31,7 @@ export interface AttemptSessionInput {
   /** Prices for CLIs that report no cost. */
   rates: RateTable;
   log: AgentLog;
-  /** The agent's worktrees: each attempt with a cwd runs in its own (issue 12). */
+  /** The agent's worktrees: each attempt with a cwd runs in its own (docs/work-isolation.md). */
   worktrees?: WorktreeKeeper;
   /** How the task link reaches its room; a partysocket by default, an in-memory transport in tests. */
   openTransport?: OpenTransport;

@@ -1,4 +1,4 @@
-// Git for one attempt (issue 12; INTERFACES.md "Work isolation and results"): a worktree of its own
+// Git for one attempt (docs/work-isolation.md): a worktree of its own
 // on a branch of its own, from the task's base commit; its result as one commit and a diff; merging
 // that branch into the user's checkout. The user's checkout is only ever read, until `apply`.
 import { execFile } from "node:child_process";
@@ -180,7 +180,7 @@ export async function prepareWorkspace(request: WorkspaceRequest, options: { wor
 }
 
 /**
- * The workspace of an attempt that continues attempt `from`'s CLI session (issue 15): that attempt's
+ * The workspace of an attempt that continues attempt `from`'s CLI session (docs/resume.md): that attempt's
  * own worktree folder (claude keys its sessions by the cwd's path), put on the new attempt's branch
  * at its HEAD, so the earlier commit stays on its branch and the new result is measured from the
  * task's base like any other. In place when the task runs in place. `ok: false` says why not.

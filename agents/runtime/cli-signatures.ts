@@ -1,6 +1,5 @@
-// What real coding CLIs print when the machine, not the model, is at fault (issue 16, item 2): one
-// commented table, each signature with the CLI version it was seen in (/work/shared/cli-formats/
-// OBSERVED.md: claude-code 2.1.197, codex 0.171.0, gemini 0.61.0, opencode 1.18.33, run as root with
+// What real coding CLIs print when the machine, not the model, is at fault (docs/cli-formats.md): one
+// commented table, each signature with the CLI version it was seen in (claude-code 2.1.197, codex 0.171.0, gemini 0.61.0, opencode 1.18.33, run as root with
 // no credentials and no network). failure-classes.ts matches them; attempt-runner.ts stops a run at
 // a fail-fast one instead of waiting for its timeout.
 

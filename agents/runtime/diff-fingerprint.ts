@@ -2,8 +2,8 @@ import { DIFF_CHUNK_CHARS, MAX_DIFF_FINGERPRINT } from "../../protocol/index.ts"
 
 /**
  * Short hashes of the lines a diff adds and removes, each with its file and sign, so consensus can
- * tell candidates that made the same change from ones that merely touched the same file (issue 12,
- * "Consensus on content"). FNV-1a: fast and stable; collisions only blur a similarity score.
+ * tell candidates that made the same change from ones that merely touched the same file
+ * (docs/escalation.md, consensus). FNV-1a: fast and stable; collisions only blur a similarity score.
  */
 export function diffFingerprint(diff: string): string[] {
   const hashes = new Set<string>();

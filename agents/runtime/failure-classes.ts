@@ -1,10 +1,10 @@
-// How every attempt is classified (INTERFACES.md "Failure classes"). Quality failures (`test_fail`,
+// How every attempt is classified (docs/escalation.md). Quality failures (`test_fail`,
 // `wrong_file`, `unknown`) escalate to the next tier; infrastructure failures (`auth_failure`,
 // `network_error`, `timeout`, `syntax_error`, `agent_lost`, `resource_limit`, `disk_full`) do not, since another model would fail
 // the same way: a run that outgrew the agent's memory, CPU or process limit would outgrow it on the
-// next tier too (issue 13, item 5; INTERFACES.md "Agent identity and limits"); `cancelled` is a
-// person's decision. One table, first matching rule wins; signatures are those of
-// /work/shared/cli-formats/FORMATS.md.
+// next tier too (docs/faults.md); `cancelled` is a
+// person's decision. One table, first matching rule wins; signatures are those
+// docs/cli-formats.md lists.
 import type { ExecutorFormat, FailureClass } from "../../protocol/index.ts";
 import type { RunReport } from "./formats/run-report.ts";
 import type { LimitSettings } from "./process-limits.ts";
@@ -51,7 +51,7 @@ interface Rule {
   applies: (facts: AttemptFacts) => string | undefined;
 }
 
-/** Authentication and account failures, by what the CLIs print (FORMATS.md §1.5, §2.4, §3.6, §4.5). */
+/** Authentication and account failures, by what the CLIs print (docs/cli-formats.md). */
 const AUTH_SIGNATURES: RegExp[] = [
   /Invalid API key/i, // claude: "Invalid API key · Fix external API key" / "· Please run /login"
   /Not logged in/i, // claude: no credential at all
@@ -62,7 +62,7 @@ const AUTH_SIGNATURES: RegExp[] = [
   /Authentication Fails|authentication_error|ProviderAuthError/i, // opencode / DeepSeek
 ];
 
-/** Claude may print its auth error and still exit 0 (FORMATS.md §1.5 caveat): the whole output is that one line. */
+/** Claude may print its auth error and still exit 0 (docs/cli-formats.md): the whole output is that one line. */
 const CLAUDE_AUTH_LINE = /^(?:Invalid API key|Not logged in|OAuth token revoked) · /;
 
 /** Bad invocations: the executor's command line or setup is wrong, not the model. */
@@ -109,12 +109,12 @@ export const CLASSIFICATION_RULES: readonly Rule[] = [
   { failure: "timeout", applies: (f) => (f.stopped?.as === "timeout" ? f.stopped.note : undefined) },
   // resource_limit, by a watchdog: the Mac's memory watchdog stopped the run; its note names the limit.
   { failure: "resource_limit", applies: (f) => (f.stopped?.as === "resource_limit" ? f.stopped.note : undefined) },
-  // budget_exceeded: the agent stopped the run past its cost cap (its reservation, issue 13).
+  // budget_exceeded: the agent stopped the run past its cost cap (its reservation, docs/costs.md).
   { failure: "budget_exceeded", applies: (f) => (f.stopped?.as === "budget_exceeded" ? f.stopped.note : undefined) },
   // network_error: the agent stopped a run that waited for the network, or only retried for stall_s (attempt-runner.ts).
   { failure: "network_error", applies: (f) => (f.stopped?.as === "network_error" ? f.stopped.note : undefined) },
   { failure: "unknown", applies: (f) => (f.stopped !== undefined ? f.stopped.note : undefined) },
-  // budget_exceeded: claude stopped itself at `--max-budget-usd` (result subtype error_max_budget_usd, FORMATS.md §1).
+  // budget_exceeded: claude stopped itself at `--max-budget-usd` (result subtype error_max_budget_usd, docs/cli-formats.md).
   { failure: "budget_exceeded", applies: (f) => (f.report.errorKind === "error_max_budget_usd" ? `${f.program} stopped itself at the attempt's cost cap (--max-budget-usd)` : undefined) },
   // syntax_error: it never ran: the task's cwd is missing, or the program is not installed or not executable.
   { failure: "syntax_error", applies: (f) => f.notStarted },

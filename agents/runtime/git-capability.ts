@@ -5,7 +5,7 @@ import type { AgentCapabilities } from "../../protocol/index.ts";
 const MIN_WORKTREE_VERSION = [2, 17] as const;
 
 /**
- * What this machine's git can do, for the agent's hello (issue 12: capabilities, not versions).
+ * What this machine's git can do, for the agent's hello: capabilities, not versions (docs/work-isolation.md).
  * Read once, synchronously, before the first hello; a missing git means no worktrees.
  */
 export function gitCapabilities(): AgentCapabilities {

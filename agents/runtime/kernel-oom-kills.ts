@@ -1,4 +1,4 @@
-// How the agent tells a memory kill from any other SIGKILL (issue 13, item 5). Under a systemd
+// How the agent tells a memory kill from any other SIGKILL (docs/faults.md). Under a systemd
 // scope's MemoryMax (or when the machine runs out), the kernel's OOM killer ends a process with a
 // plain SIGKILL and says nothing to its parent. Linux counts those kills in /proc/vmstat `oom_kill`
 // (since 4.13, memory cgroup kills included): a child that died by a SIGKILL the agent did not send,

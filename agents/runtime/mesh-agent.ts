@@ -111,7 +111,7 @@ export function startAgent(options: AgentOptions, initialExecutors: ExecutorsFil
       executor,
       agent: options.name,
       server: options.server,
-      // The attempt's own token (issue 14): the task room takes this attempt only over a socket opened with it.
+      // The attempt's own token (docs/agent-identity.md): the task room takes this attempt only over a socket opened with it.
       token: assign.attempt_token ?? credential.token(),
       workdir: options.workdir,
       scratch,

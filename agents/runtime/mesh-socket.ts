@@ -107,7 +107,7 @@ class MeshSocket implements LinkTransport {
  * The address with a connection id of its own. partysocket names every reconnect of one instance with
  * the same `_pk`, and PartyKit keeps one socket per name: after a server stall, the backlog of one
  * agent's connects and closes under one name left its live socket unknown to the room, which then
- * never answered its hello (issue 13, party/live-sockets.ts). A fresh name per socket ends that.
+ * never answered its hello (docs/connection-names.md). A fresh name per socket ends that.
  */
 export function withOwnConnectionId(address: string | URL): URL {
   const url = new URL(address);

@@ -1,6 +1,6 @@
 /**
  * The model an executor's command asks for (`-m x`, `--model x`, `--model=x`). Codex and opencode
- * never name their model in their output (FORMATS.md §0), so this is what the attempt records.
+ * never name their model in their output (docs/cli-formats.md), so this is what the attempt records.
  */
 export function modelFromCommand(command: readonly string[]): string | undefined {
   for (let i = 1; i < command.length; i++) {

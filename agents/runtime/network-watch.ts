@@ -4,7 +4,7 @@ import { FAIL_FAST, RETRY_LINE, matchSignature } from "./cli-signatures.ts";
 export const DEFAULT_STALL_S = 120;
 
 /**
- * Watches a run's raw output lines for the network (issue 16, item 2): a fail-fast signature (codex's
+ * Watches a run's raw output lines for the network (docs/cli-formats.md): a fail-fast signature (codex's
  * "Reconnecting... waiting for network", after which it waits for ever) stops it at once; a run whose
  * only lines for `stallMs` are retries is stopped too. Any other line is progress and resets the clock.
  */

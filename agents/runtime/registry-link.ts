@@ -24,7 +24,7 @@ export type AgentIdentity = Omit<AgentHello, "type" | "protocol_version" | "runn
 
 export interface RegistryLinkOptions {
   server: URL;
-  /** Its own credential once enrolled, else the enrollment token (issue 14). */
+  /** Its own credential once enrolled, else the enrollment token (docs/agent-identity.md). */
   credential: Pick<AgentCredential, "token" | "keep" | "forget" | "file">;
   identity: AgentIdentity;
   log: AgentLog;
@@ -48,7 +48,7 @@ export interface RegistryLinkOptions {
 }
 
 export const REGISTRY_MAX_RETRIES = 10_000;
-/** The beat assumed until the registry's welcome names one (INTERFACES.md: `MESH_HEARTBEAT_S=5`). */
+/** The beat assumed until the registry's welcome names one (`MESH_HEARTBEAT_S`'s default, docs/settings.md). */
 const DEFAULT_BEAT_MS = 5000;
 /** Beats of silence after which the link is rebuilt from scratch, whatever state it is in. */
 const SILENT_BEATS = 2;
@@ -106,7 +106,7 @@ export class RegistryLink {
   }
 
   /**
-   * The agent-side watchdog (issue 13): however the link got there (a half-open socket, a hung
+   * The agent-side watchdog (docs/faults.md): however the link got there (a half-open socket, a hung
    * server, an open socket whose hello was never answered, a reconnect loop that stalled), a registry
    * silent for SILENT_BEATS beats means the link is rebuilt from scratch: a new transport, a new
    * socket, a new hello. It never ends up waiting on nothing.

@@ -1,4 +1,4 @@
-// systemd's notify protocol for an agent run as a service (issue 16, item 4): READY=1 once it is
+// systemd's notify protocol for an agent run as a service (agents/vm/README.md): READY=1 once it is
 // registered, and WATCHDOG=1 every half of WatchdogSec while its event loop runs, so systemd restarts
 // an agent that hangs. Node has no datagram unix sockets, so it goes through `systemd-notify`; the
 // unit says NotifyAccess=all for that reason. Outside systemd (no NOTIFY_SOCKET) it does nothing.

@@ -89,7 +89,7 @@ export class TaskLink {
   }
 
   /**
-   * Never wait on nothing (issue 13): an open connection whose room has not accepted the attempt, or
+   * Never wait on nothing (docs/faults.md): an open connection whose room has not accepted the attempt, or
    * has not acknowledged lines sent to it, for SILENT_ROOM_MS is dropped and made again; the room asks
    * for the lines it lacks from `next_line` on the new one.
    */
@@ -125,7 +125,7 @@ export class TaskLink {
   }
 
   /**
-   * Reports the exit once every line is sent, after the pieces of the attempt's diff (issue 12), and
+   * Reports the exit once every line is sent, after the pieces of the attempt's diff (docs/work-isolation.md), and
    * resolves when the room confirms (or the link gives up).
    */
   finish(result: AttemptResult, diff: readonly string[] = [], sessionArchive: readonly AttemptSessionArchive[] = []): Promise<void> {

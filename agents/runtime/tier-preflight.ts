@@ -1,4 +1,4 @@
-// Preflight (issue 16, item 3): before an agent offers a tier, it checks the tier's program is
+// Preflight (docs/real-clis.md): before an agent offers a tier, it checks the tier's program is
 // installed, answers `--version` within 10 s (the coding CLIs; not a `text` executor's shell or
 // script), and takes the executor's flags as the user the agent
 // runs as (claude refuses bypassPermissions as root unless IS_SANDBOX=1). Tiers that fail are not

@@ -1,7 +1,7 @@
-// The agent's worktrees over their lifetime (issue 12; INTERFACES.md "Work isolation and results"):
+// The agent's worktrees over their lifetime (docs/work-isolation.md):
 // one per attempt, made before the CLI runs, committed after it, removed when it can no longer
 // win. A failed attempt's worktree goes at once (its branch stays), unless its CLI session can be
-// resumed (issue 15: the executor declares `resume` and the run told its session id); a succeeded
+// resumed (docs/resume.md: the executor declares `resume` and the run told its session id); a succeeded
 // or resumable one stays until its task ends with another winner, its branch is applied, or it is
 // older than --keep-worktrees-h. An attempt that resumes an earlier one's session takes over that
 // one's folder: from then on the folder is the new attempt's, in memory and in the marker beside

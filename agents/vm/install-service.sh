@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Installs this checkout's agent as a systemd service on a Linux VM (issue 16, item 4; README "Run
+# Installs this checkout's agent as a systemd service on a Linux VM (agents/vm/README.md; README "Run
 # it for real"). As root, after `npm ci` in this checkout:
 #
 #   MESH_AGENT_TOKEN=… agents/vm/install-service.sh --server https://mesh.example.com [--name vm-1]

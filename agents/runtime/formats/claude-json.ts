@@ -1,4 +1,4 @@
-// `claude -p … --output-format json` (FORMATS.md §1.1): one line holding only the `result` object, or,
+// `claude -p … --output-format json` (docs/cli-formats.md): one line holding only the `result` object, or,
 // with `--verbose` in some versions, one JSON array of every message. Nothing to show until it ends.
 import { ClaudeTranscript } from "./claude-transcript.ts";
 import { asObject, parseJson } from "./json-reader.ts";

@@ -1,4 +1,4 @@
-// `claude -p … --output-format stream-json --verbose` (FORMATS.md §1.2): one message per line, the
+// `claude -p … --output-format stream-json --verbose` (docs/cli-formats.md): one message per line, the
 // `result` line last. A run without its result line was cut short (crash, kill, truncation).
 import { LineTail } from "../line-tail.ts";
 import { ClaudeTranscript } from "./claude-transcript.ts";

@@ -1,4 +1,4 @@
-// Claude Code's messages (FORMATS.md §1): the same objects come one per line with
+// Claude Code's messages (docs/cli-formats.md): the same objects come one per line with
 // `--output-format stream-json --verbose`, alone (the result) with `json`, or as one array with
 // `json --verbose`. This reads them into display lines and a report, whichever way they came.
 import { failure, oneLine, textLines, thought, toolCall, toolResult } from "./display-lines.ts";

@@ -1,4 +1,4 @@
-// `codex exec --json …` (FORMATS.md §2): thread.started, turn.started, item.started/updated/completed,
+// `codex exec --json …` (docs/cli-formats.md): thread.started, turn.started, item.started/updated/completed,
 // then turn.completed (with the thread's cumulative usage) or turn.failed. An interrupted run prints
 // neither. The model is never in the output: the runner takes the `-m` of the command.
 // Usage streams per turn; one `codex exec` is usually one turn, so its cost is mostly known only at

@@ -1,4 +1,4 @@
-// `gemini -p … --output-format json` (FORMATS.md §3.2): one pretty-printed document at the end,
+// `gemini -p … --output-format json` (docs/cli-formats.md): one pretty-printed document at the end,
 // `{session_id, response, stats, error}`. On a fatal error stdout stays empty and the same shape,
 // `{session_id, error: {type, message, code}}`, goes to stderr (§3.6). Nothing to show until it ends.
 import { failure, textLines } from "./display-lines.ts";

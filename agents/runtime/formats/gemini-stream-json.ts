@@ -1,4 +1,4 @@
-// `gemini -p … --output-format stream-json` (FORMATS.md §3.3): init, message (assistant text comes as
+// `gemini -p … --output-format stream-json` (docs/cli-formats.md): init, message (assistant text comes as
 // deltas to join), tool_use, tool_result, error (not fatal), and a last `result` with the stats.
 // No event before the result carries usage, so the cost is known only at the end: no `spent()`
 // (docs/costs.md).

@@ -1,4 +1,4 @@
-// The output formats of INTERFACES.md: each executor names one, and its parser turns the CLI's stdout
+// The output formats (docs/cli-formats.md): each executor names one, and its parser turns the CLI's stdout
 // into readable lines and a report (tokens, cost, model, session, success).
 import type { ExecutorFormat } from "../../../protocol/index.ts";
 import { claudeJson } from "./claude-json.ts";

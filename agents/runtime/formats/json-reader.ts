@@ -1,5 +1,5 @@
 // Reading a CLI's JSON without trusting it. Schemas of these CLIs change from version to version
-// (FORMATS.md), so every accessor returns undefined for a field that is missing or of another type,
+// (docs/cli-formats.md), so every accessor returns undefined for a field that is missing or of another type,
 // and nothing here throws.
 
 /** A JSON object as read from a CLI: fields are unknown until an accessor checks them. */

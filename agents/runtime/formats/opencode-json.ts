@@ -1,4 +1,4 @@
-// `opencode run --format json …` (FORMATS.md §4.3): step_start, text, reasoning, tool_use (when a
+// `opencode run --format json …` (docs/cli-formats.md): step_start, text, reasoning, tool_use (when a
 // tool finishes), step_finish (tokens and cost of the step), error, and in newer versions `done`.
 // Older versions simply exit, so a last step that finished with reason "stop" also ends the run.
 // The model is never in the output: the runner takes the `-m` of the command.

@@ -72,7 +72,7 @@ export interface OutputParser {
   end(): ParsedEnd;
   /** What the run spent so far, for the attempt's cost cap; formats that report usage only at the end have none (docs/costs.md). */
   spent?(): SpendSoFar;
-  /** The CLI's session id once its output named it (streaming formats), so the mesh learns it before the end (issue 15). */
+  /** The CLI's session id once its output named it (streaming formats), so the mesh learns it before the end (docs/sessions.md). */
   session?(): string | undefined;
 }
 
