@@ -27,7 +27,7 @@ describe("parseAgentOptions", () => {
     expect(result.options.name).toBe(defaultAgentName());
   });
 
-  it("reads a --config file by flag name under the command line's flags, its paths relative to the file (issue 16)", () => {
+  it("reads a --config file by flag name under the command line's flags, its paths relative to the file", () => {
     const dir = mkdtempSync(join(tmpdir(), "mesh-config-"));
     const config = join(dir, "agent.json");
     writeFileSync(config, JSON.stringify({ kind: "vm", server: "http://mesh.example:1999", executors: "executors.json", capacity: 2, name: "from-file", workdir: "." }));

@@ -1,4 +1,4 @@
-// Resumed CLI sessions (issue 15 item 5), end to end inside one agent: a real attempt session with
+// Resumed CLI sessions (docs/resume.md), end to end inside one agent: a real attempt session with
 // the room played in memory, the real worktree keeper on real git repositories, and the fake CLI as
 // a real child that speaks claude stream-json for a session and records its arguments.
 import { execFileSync } from "node:child_process";

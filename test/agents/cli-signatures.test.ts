@@ -1,6 +1,6 @@
 // What the real CLIs printed with no credentials and no network (test/fixtures/cli/real/), read by
 // the agent's own parsers and classifier: each ends in an infrastructure class with a first line
-// that says what to fix, never `unknown` (which would escalate). Issue 16, item 2.
+// that says what to fix, never `unknown` (which would escalate; docs/cli-formats.md).
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it, vi } from "vitest";

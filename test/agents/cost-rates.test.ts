@@ -8,7 +8,7 @@ import { emptyUsage } from "../../agents/runtime/formats/run-report.ts";
 const million = { ...emptyUsage(), input: 1_000_000, output: 1_000_000 };
 
 describe("RateTable", () => {
-  it("prices the models the default executors name from PRICES.md", () => {
+  it("prices the models the default executors name from the price table", () => {
     const rates = new RateTable();
     expect(rates.rateFor("claude-sonnet-4-5-20250929", "claude")).toMatchObject({ input: 3, output: 15 });
     expect(rates.rateFor("claude-opus-4-5-20251101", "claude")).toMatchObject({ input: 5, output: 25 });

@@ -10,7 +10,7 @@ const expected = {
   deepseek: { program: "opencode", format: "opencode-json", model: "deepseek/deepseek-v4-flash" },
   "gemini-flash": { program: "gemini", format: "gemini-stream-json", model: "gemini-2.5-flash" },
   "gemini-pro": { program: "gemini", format: "gemini-stream-json", model: "gemini-2.5-pro" },
-  // codex 0.171.0 bundles metadata for gpt-5.5, not gpt-5.3-codex ("Model metadata … not found", OBSERVED.md).
+  // codex 0.171.0 bundles metadata for gpt-5.5, not gpt-5.3-codex ("Model metadata … not found", docs/cli-formats.md).
   codex: { program: "codex", format: "codex-jsonl", model: "gpt-5.5" },
   sonnet: { program: "claude", format: "claude-stream-json", model: "sonnet" },
   opus: { program: "claude", format: "claude-stream-json", model: "opus" },
@@ -50,7 +50,7 @@ describe.each([
       const spec = executors[tier];
       return spec?.resume === undefined ? undefined : commandFor(spec, "PROMPT", undefined, "SID");
     };
-    // FORMATS.md: claude --resume <id> (-p takes no value), codex exec [options] resume <id> <prompt>, opencode --session <id>.
+    // docs/cli-formats.md: claude --resume <id> (-p takes no value), codex exec [options] resume <id> <prompt>, opencode --session <id>.
     expect(resumed("sonnet")?.slice(0, 5)).toEqual(["claude", "-p", "--resume", "SID", "PROMPT"]);
     expect(resumed("opus")?.slice(0, 5)).toEqual(["claude", "-p", "--resume", "SID", "PROMPT"]);
     expect(resumed("codex")?.slice(-3)).toEqual(["resume", "SID", "PROMPT"]);

@@ -227,7 +227,7 @@ describe("RegistryLink", () => {
     expect(transport.closedWith).toEqual({ code: 1000, reason: "agent stopping" });
   });
 
-  it("keeps the credential it is enrolled with and presents it on every later connect (issue 14)", () => {
+  it("keeps the credential it is enrolled with and presents it on every later connect", () => {
     const credential = memoryCredential();
     const { transport, link, logs } = linkWithMemory([], credential);
     const token = () => (typeof transport.spec.token === "function" ? transport.spec.token() : transport.spec.token);

@@ -1,4 +1,4 @@
-// Agents as services (issue 16, item 4): the install scripts write a systemd unit that
+// Agents as services (agents/vm/README.md, agents/mac/README.md): the install scripts write a systemd unit that
 // `systemd-analyze verify` accepts without a warning, a launchd plist a plist parser reads, the token
 // in 0600 files only, and agent settings the agent's --config takes; the agent speaks systemd's notify
 // protocol (READY=1, WATCHDOG=1 at half of WatchdogSec) only under systemd.

@@ -55,7 +55,7 @@ describe("TaskLink", () => {
     link.close();
   });
 
-  it("tells the room the CLI's session id once it accepted the attempt, and again after a reconnect (issue 15)", () => {
+  it("tells the room the CLI's session id once it accepted the attempt, and again after a reconnect", () => {
     const { link, transport } = linkWithMemory();
     transport.open();
     link.reportSession("sess-7");

@@ -1,4 +1,4 @@
-// The agent's preflight (issue 16, item 3): a tier is offered only when its program is installed,
+// The agent's preflight (docs/real-clis.md): a tier is offered only when its program is installed,
 // answers --version in time, and takes its flags as the agent's user. Real child processes.
 import { chmodSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";

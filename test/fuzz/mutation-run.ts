@@ -1,4 +1,4 @@
-// The seeded mutation run (issue 14, item 5): `npm run fuzz [-- --seed N --frames N --requests N]`.
+// The seeded mutation run (test/fuzz/README.md): `npm run fuzz [-- --seed N --frames N --requests N]`.
 // Mutates the golden corpus and throws it at a real server: the server must stay up, answer every
 // request with a documented status and a typed error, every frame with a typed error or a documented
 // close, keep workerd's memory bounded, and never write a secret into its log or its storage.

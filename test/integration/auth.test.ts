@@ -100,7 +100,7 @@ describe("socket auth", () => {
     const link = (await mesh.api<{ token: string }>("/api/links", { method: "POST", body: {} })).body.token;
     expect(await upgradeStatus(ws(`/parties/task/${taskB.task_id}`, link))).toBe(101);
     expect(await upgradeStatus(ws("/parties/fleet/main", link))).toBe(101);
-    // The task list (issue 17).
+    // The task list.
     expect(await upgradeStatus(ws("/parties/directory/main", link))).toBe(101);
     expect(await upgradeStatus(ws("/parties/directory/main", mesh.agentToken))).toBe(403);
     expect(await upgradeStatus(ws("/parties/registry/main", link))).toBe(403);

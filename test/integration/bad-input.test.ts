@@ -41,7 +41,7 @@ describe("bad input on sockets", () => {
     const created = await mesh.api<TaskView>("/api/tasks", { method: "POST", body: { instruction: "x", executor: "sonnet" } });
     const taskId = created.body.task_id;
     const viewer = await TaskViewer.open(mesh, taskId);
-    // The enrollment token may only register (issue 14); an agent holding another attempt's token gets in, and no further.
+    // The enrollment token may only register (docs/agent-identity.md); an agent holding another attempt's token gets in, and no further.
     await expect(rawSocket(`/parties/task/${taskId}`, mesh.agentToken)).rejects.toThrow(/403/);
     const otherAttempt = await mintAttemptToken({ taskId, attempt: 7, agent: "intruder" }, mesh.orchestratorToken, Date.now());
     const intruder = await rawSocket(`/parties/task/${taskId}`, otherAttempt);

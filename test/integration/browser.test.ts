@@ -19,7 +19,7 @@ beforeAll(async () => {
   mesh = await startMesh({}, { page: true });
   agent = await startAgent(mesh, "vm-browser", {
     // ~6 s of output: 10 lines every 200 ms, so the page must show them as they come.
-    // opus names a CLI that is not installed: the agent's preflight does not offer it (issue 16), and the dashboard says so.
+    // opus names a CLI that is not installed: the agent's preflight does not offer it (docs/real-clis.md), and the dashboard says so.
     executors: { sonnet: { command: [process.execPath, join(FIXTURES, "print-lines.mjs"), String(LINES), "0", "10", "200"], format: "text", timeout_s: 120 }, opus: { command: ["mesh-no-such-cli", "{prompt}"], format: "text", timeout_s: 60 } },
   });
   profile = mkdtempSync(join(tmpdir(), "mesh-chromium-"));
@@ -78,7 +78,7 @@ describe("the browser page", () => {
     await page.close();
   });
 
-  it("says what a queued task waits for, and drops it once the wait ends (issue 15)", async () => {
+  it("says what a queued task waits for, and drops it once the wait ends", async () => {
     // No agent serves opus: the task waits for one until it is cancelled.
     const created = await mesh.api<TaskView>("/api/tasks", { method: "POST", body: { instruction: "print", executor: "opus", queue_timeout_s: 600 } });
     const page = await browser.newPage();

@@ -1,4 +1,4 @@
-// Issue 13 (3): a queued task's reservation never lapses while it waits. With a reservation TTL of
+// A queued task's reservation never lapses while it waits (docs/budget.md). With a reservation TTL of
 // 2 s, a task waits 5 s for the one agent it may use: its reservation is still held (the budget room
 // asked its task room and renewed it), and it settles once the agent comes and runs it.
 import { join } from "node:path";

@@ -1,4 +1,4 @@
-// Issue 13 (2): heartbeats are never behind a viewer. 200 real agents heartbeat once a second while
+// Heartbeats are never behind a viewer (docs/faults.md). 200 real agents heartbeat once a second while
 // one dashboard socket sends 5,000 frames at once: no agent is lost, and the dashboard still gets its
 // snapshots (or, flooding, is closed with 1008 while the fleet goes on).
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -9,7 +9,7 @@ import { executorsFor, startFleet, startMesh, waitFor, type Fleet, type Mesh } f
 const HEARTBEAT_S = 1;
 const AGENTS = 200;
 const FLOOD_FRAMES = 5000;
-/** Dashboards follow the fleet feed, not the registry (before issue 13 they shared the registry with the agents). */
+/** Dashboards follow the fleet feed, not the registry (they once shared the registry with the agents, and a flood of viewers delayed heartbeats). */
 const DASHBOARD_PARTY = PartyName.fleet;
 let mesh: Mesh;
 let fleet: Fleet;

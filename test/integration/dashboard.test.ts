@@ -1,4 +1,4 @@
-// The dashboard (issue 17) in real headless Chromium against the real mesh: the task list follows the
+// The dashboard (docs/page.md) in real headless Chromium against the real mesh: the task list follows the
 // directory live (and again after the server restarts), filters, searches, pins what waits for a
 // person, opens a task, moves by keyboard, and stays a window of rows with 10,000 tasks.
 // Screenshots go to $MESH_SCREENSHOTS (default ./screenshots).

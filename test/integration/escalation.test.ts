@@ -13,7 +13,7 @@ const cli = (code: string, label: string, timeout_s = 60): ExecutorSpec => ({ co
 
 beforeAll(async () => {
   // A million input tokens per estimate: the claude transcript replayed at cheap tiers below costs
-  // $0.085, and each attempt is capped at its reservation (issue 13); this keeps the caps above it.
+  // $0.085, and each attempt is capped at its reservation (docs/costs.md); this keeps the caps above it.
   mesh = await startMesh({ MESH_CONSENSUS_TIERS: "codex,sonnet", MESH_CONSENSUS_SIZE: "2", MESH_ESTIMATE_INPUT_TOKENS: "1000000" });
   // deepseek and gemini-flash fail on quality (exit 1), gemini-pro passes; codex and opus fail, sonnet passes.
   agents.push(

@@ -1,4 +1,4 @@
-// Agent identity (issue 14, item 1) on the real server and real agents: enrollment, a name bound to
+// Agent identity (docs/agent-identity.md) on the real server and real agents: enrollment, a name bound to
 // its credential, attempt tokens, revocation, forgetting, and the audit log of all of it.
 import { readFileSync, statSync } from "node:fs";
 import { join } from "node:path";

@@ -150,7 +150,7 @@ export async function startAgent(mesh: Mesh, name: string, executors: ExecutorsF
     executorsFile: file,
     agentToken: mesh.agentToken,
     ...(options.capacity === undefined ? {} : { capacity: options.capacity }),
-    // Its state (its credential, worktrees) per name and mesh, so an agent started again under its name is the same agent (issue 14), unless the test names a folder.
+    // Its state (its credential, worktrees) per name and mesh, so an agent started again under its name is the same agent (docs/agent-identity.md), unless the test names a folder.
     args: [...(options.args?.includes("--state-dir") ? [] : ["--state-dir", join(`${mesh.persistDir}-agents`, name)]), ...(options.args ?? [])],
     onLine: (line) => output.push(line),
     ...(options.env === undefined ? {} : { env: options.env }),

@@ -1,4 +1,4 @@
-// The agent's preflight on the real server (issue 16, item 3): a tier whose CLI is missing is not
+// The agent's preflight on the real server (docs/real-clis.md): a tier whose CLI is missing is not
 // registered; GET /api/agents lists it as unavailable with the reason; fixing the executors file
 // while the agent runs offers the tier at once; an agent none of whose tiers can run refuses to start.
 import { join } from "node:path";

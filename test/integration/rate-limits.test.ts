@@ -1,4 +1,4 @@
-// Limits on abuse (issue 14, item 3) on the real server: a flood from one credential gets 429 with
+// Limits on abuse (docs/agent-identity.md) on the real server: a flood from one credential gets 429 with
 // Retry-After while another credential's dispatch goes on; a socket that floods is closed with 1008.
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";

@@ -1,4 +1,4 @@
-// Scheduling on the real server with real agents (issue 15; INTERFACES.md "Scheduling"): the queue
+// Scheduling on the real server with real agents (docs/scheduling.md): the queue
 // timeout, priorities, task graphs and plans, and routing by kind.
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";

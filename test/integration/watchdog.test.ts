@@ -62,7 +62,7 @@ describe("the watchdog", () => {
     expect(done.attempts[1]?.agent).not.toBe(victim.name);
   });
 
-  it("dispatches a task pinned to a lost agent to it again when it comes back (issue 13)", async () => {
+  it("dispatches a task pinned to a lost agent to it again when it comes back", async () => {
     const pinned = await startAgent(mesh, "vm-pinned", { executors: { sonnet: slow } });
     const created = await mesh.api<TaskView>("/api/tasks", { method: "POST", body: { instruction: "slow, pinned", executor: "sonnet", agent: "vm-pinned" } });
     const taskId = created.body.task_id;

@@ -1,4 +1,4 @@
-// Work isolation and reviewable results (issue 12) on a real server with real agents and real git:
+// Work isolation and reviewable results (docs/work-isolation.md) on a real server with real agents and real git:
 // every attempt in its own worktree, every result a commit and a diff, applied by one call.
 import { execFileSync } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";

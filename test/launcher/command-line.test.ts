@@ -1,4 +1,4 @@
-// Issue 16 (6), "every command helps": --help and --version on every command, one line and the
+// "Every command helps" (docs/command-line.md): --help and --version on every command, one line and the
 // usage for a bad flag (exit 2, never a stack trace), and a signal to `npm run` reaches the real
 // process instead of orphaning it. The built programs (dist/, made by `npm test` before vitest) run
 // as real processes.

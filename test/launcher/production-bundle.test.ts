@@ -1,4 +1,4 @@
-// The production bundle check (issue 16, item 5): the worker builds the way `partykit deploy` builds
+// The production bundle check (docs/command-line.md): the worker builds the way `partykit deploy` builds
 // it and needs nothing Cloudflare's runtime lacks; a worker that would not run there is refused.
 import { mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";

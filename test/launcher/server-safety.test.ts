@@ -1,4 +1,4 @@
-// Issue 14 (2), "refuse to start unsafe": the server and the launcher refuse a missing or short secret
+// "Refuse to start unsafe" (docs/settings.md): the server and the launcher refuse a missing or short secret
 // with exit code 2 and one line naming the setting, before starting anything; a worker that somehow
 // runs without usable secrets answers /health 503, never healthy and broken.
 import { spawn, spawnSync } from "node:child_process";
@@ -61,7 +61,7 @@ describe("refusing to start unsafe", () => {
     expect(run.stderr.split("\n")).toHaveLength(1);
   });
 
-  it("refuses a routing table that is not one (issue 15), with one line, before starting anything", () => {
+  it("refuses a routing table that is not one, with one line, before starting anything", () => {
     const secrets = { MESH_ORCHESTRATOR_TOKEN: newToken(), MESH_AGENT_TOKEN: newToken() };
     const bad = launch("server.ts", { ...secrets, MESH_ROUTES: JSON.stringify([{ kind: "docs", tier: "opus" }]) });
     expect(bad.status).toBe(2);

@@ -117,7 +117,7 @@ describe("the budget book", () => {
   });
 });
 
-describe("a budget that holds (issue 13)", () => {
+describe("a budget that holds", () => {
   const limits = { dailyHaltUsd: 4, monthlyAlertUsd: 80, estimate: { input: 100_000, output: 10_000 } };
   const stage = (attempt: number, cost: number) => ({ task_id: "T", attempt, tier: "sonnet" as const, agent: "a", tokens: { input: 0, output: 0 }, cost_usd: cost, latency_ms: 1, outcome: "succeeded" as const });
 

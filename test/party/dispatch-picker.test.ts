@@ -68,7 +68,7 @@ describe("heartbeatExpired", () => {
 });
 
 describe("exclusions", () => {
-  it("gives a retry to an agent that lost the task only when no other agent serves the tier (issue 13)", () => {
+  it("gives a retry to an agent that lost the task only when no other agent serves the tier", () => {
     // Another agent serves the tier: the lost one is passed over, even while the other is busy.
     expect(pickAgent([agent("lost-one"), agent("other")], request({ exclude_agents: ["lost-one"] }))?.name).toBe("other");
     expect(pickAgent([agent("lost-one"), agent("other", { running: [{ task_id: "X", attempt: 1 }] })], request({ exclude_agents: ["lost-one"] }))).toBeNull();

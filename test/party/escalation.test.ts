@@ -152,7 +152,7 @@ describe("the next attempt's prompt", () => {
   });
 });
 
-describe("the task's own max_cost_usd (issue 13)", () => {
+describe("the task's own max_cost_usd", () => {
   const capped = (max: number): TaskRecord => ({ ...created("sonnet"), max_cost_usd: max });
 
   it("sends the task to a person when the next attempt's reservation would pass it", () => {

@@ -11,7 +11,7 @@ const hello = (name: string, tiers: ExecutorTier[] = ["sonnet"], overrides: Part
   connectionId: `conn-${name}`,
   identity: { via: "enrollment", tokenName: "default", credential: `mesh-agent:${name}:secret`, credentialHash: `hash-${name}` },
 });
-/** The same hello as the agent's own credential would bring it once enrolled (issue 14). */
+/** The same hello as the agent's own credential would bring it once enrolled (docs/agent-identity.md). */
 const again = (name: string, tiers: ExecutorTier[] = ["sonnet"], overrides: Partial<AgentHello> = {}): RegistryEvent => ({
   type: "hello",
   hello: { type: "agent.hello", protocol_version: 1, name, kind: "vm", tiers, capacity: 1, version: "1", running: [], ...overrides },
@@ -160,7 +160,7 @@ describe("the registry actor", () => {
     expect(servedTiers(state, at(1), "a", null)).toEqual(["sonnet"]);
   });
 
-  describe("agent identity (issue 14)", () => {
+  describe("agent identity", () => {
     const refusal = (effects: ReturnType<typeof decideRegistry>["effects"]) => effects.flatMap((e) => (e.kind === "send" && e.message.type === "error" ? [e.message.code] : []));
 
     it("enrolls a new name: stores only the credential's hash, sends the credential once, before the welcome", () => {

@@ -1,4 +1,4 @@
-// The pure steps of scheduling (issue 15): the task actor's graph and timeout events, the registry's
+// The pure steps of scheduling (docs/scheduling.md): the task actor's graph and timeout events, the registry's
 // queue in serving order and its timeout, routing rules, resume hints and budget reservations.
 import { describe, expect, it } from "vitest";
 import { enqueue, expireUnserved, inServingOrder, queueView } from "../../party/agent-registry/dispatch-queue.ts";

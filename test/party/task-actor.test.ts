@@ -52,7 +52,7 @@ describe("the task actor: creation", () => {
     const { state, last } = drive([{ type: "create", command: create() }, admitted(["codex", "opus"])]);
     expect(state.task?.tier).toBe("codex");
     expect(state.task?.skipped_tiers?.map((s) => s.tier)).toEqual(["deepseek", "gemini-flash", "gemini-pro"]);
-    // The reservation follows the tier that runs (issue 15): attempt 1 is reserved again, at codex, before its dispatch.
+    // The reservation follows the tier that runs (docs/budget.md): attempt 1 is reserved again, at codex, before its dispatch.
     expect(last.effects.find((e) => e.kind === "reserve")).toEqual({ kind: "reserve", attempt: 1, tier: "codex" });
     expect(kinds(last.effects)).toEqual(["store", "reserve", "index"]);
   });

@@ -4,7 +4,7 @@ import type { TaskSummary } from "../../protocol/index.ts";
 
 const summary = (id: string, status: TaskSummary["status"] = "queued"): TaskSummary => ({ task_id: id, status, tier: "sonnet", instruction: `do ${id}`, created_at: 1, updated_at: 1 });
 
-describe("the task list feed (issue 17)", () => {
+describe("the task list feed", () => {
   it("gives a new subscriber the whole list, newest first", () => {
     const feed = new TaskListFeed("e1", [summary("01A"), summary("01C"), summary("01B")]);
     const [answer, ...rest] = feed.answer({ type: "tasks.subscribe" });

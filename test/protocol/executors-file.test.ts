@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { ExecutorsFile } from "../../protocol/index.ts";
 
 describe("executors file", () => {
-  it("accepts the example of INTERFACES.md", () => {
+  it("accepts the example of docs/executors-file.md", () => {
     const file = { executors: { sonnet: { command: ["claude", "-p", "{prompt}", "--output-format", "stream-json", "--verbose", "--model", "sonnet"], format: "claude-stream-json", timeout_s: 1800 } } };
     expect(ExecutorsFile.safeParse(file).success).toBe(true);
   });

@@ -5,7 +5,7 @@ import { TaskListModel } from "../../web/src/task-list-model.ts";
 
 const task = (id: string, status: TaskSummary["status"], instruction = `task ${id}`, name?: string): TaskSummary => ({ task_id: id, status, tier: "sonnet", instruction, ...(name === undefined ? {} : { name }), created_at: 1, updated_at: 1 });
 
-describe("the dashboard's task list (issue 17)", () => {
+describe("the dashboard's task list", () => {
   it("puts tasks waiting for a person on top, then the newest first", () => {
     const model = new TaskListModel();
     model.apply({ type: "tasks.snapshot", epoch: "e", seq: 3, part: 0, parts: 1, more: false, tasks: [task("01A", "succeeded"), task("01B", "awaiting_human"), task("01C", "running"), task("01D", "queued")] });

@@ -1,4 +1,4 @@
-// The task page's pure parts (issue 17): ANSI lines, the log's plain text and file name, which log
+// The task page's pure parts (docs/page.md): ANSI lines, the log's plain text and file name, which log
 // rows a scroll position shows, the diff layout's default, what a credential may do, the vendored CSS.
 import { readFileSync } from "node:fs";
 import { join } from "node:path";

@@ -1,4 +1,4 @@
-// The page's colours keep text readable (issue 17, item 4): every text colour against the backgrounds
+// The page's colours keep text readable (docs/page.md): every text colour against the backgrounds
 // it is drawn on, in the light and the dark theme, at WCAG AA's 4.5:1 or better. Read from the
 // stylesheets themselves, so a colour changed there is checked here.
 import { readFileSync } from "node:fs";

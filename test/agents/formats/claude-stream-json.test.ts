@@ -18,7 +18,7 @@ describe("claude-stream-json", () => {
     expect(report.usage.map(totalInput)).toEqual([15 + 18515 + 36165]);
   });
 
-  it("recomputes the sample's cost from its tokens at Sonnet's rates (FORMATS.md's worked check)", () => {
+  it("recomputes the sample's cost from its tokens at Sonnet's rates (the sample's own total)", () => {
     const { report } = feedTranscript("claude-stream-json", "claude-success.jsonl");
     expect(new RateTable().costOf(report.usage, report.model, "claude")).toBe(0.08538075);
   });
