@@ -35,7 +35,7 @@ export const AgentRecord = z.object({
   enrolled_by: z.string().optional(),
   /** When it was revoked (ms since epoch). */
   revoked_at: z.number().optional(),
-  /** Tiers its executors file names that it does not serve, and why (its preflight, issue 16). */
+  /** Tiers its executors file names that it does not serve, and why (its preflight, docs/executors-file.md). */
   unavailable: z.partialRecord(ExecutorTier, z.string()).optional(),
   /** Capabilities it cannot use now, and why (its last hello or heartbeat): no task that needs one goes to it. */
   degraded: AgentDegraded.optional(),

@@ -46,7 +46,7 @@ export const AgentHello = z.object({
   version: z.string().max(64),
   /** Attempts it is still running (after a reconnect). */
   running: z.array(AttemptRef),
-  /** What it can do (absent from agents older than issue 12: no worktrees). */
+  /** What it can do (absent from agents that predate worktrees: they get none; docs/work-isolation.md). */
   capabilities: AgentCapabilities.optional(),
   /** Tiers of its executors file that failed the preflight (program missing, `--version` failing, a flag refused as root), and why. */
   unavailable: z.partialRecord(ExecutorTier, z.string().max(1000)).optional(),
@@ -136,18 +136,18 @@ export const TaskAssign = z.object({
   /**
    * The attempt's cost cap in US dollars: its budget reservation (and at most what the task's
    * `max_cost_usd` leaves). The agent passes it to a CLI that takes one and stops the attempt as
-   * `budget_exceeded` once the cost the CLI streams passes it (issue 13).
+   * `budget_exceeded` once the cost the CLI streams passes it (docs/costs.md).
    */
   max_cost_usd: z.number().positive().optional(),
   /**
    * The attempt's own token, minted by the registry for the agent it assigned the attempt to: the
-   * task room takes this attempt's hello, lines and exit only over a socket opened with it (issue 14).
+   * task room takes this attempt's hello, lines and exit only over a socket opened with it (docs/agent-identity.md).
    */
   attempt_token: z.string().max(1000).optional(),
   /** W3C `traceparent` naming this attempt's span (docs/traces.md): the agent gives it to the CLI as `TRACEPARENT`. */
   traceparent: z.string().max(55).optional(),
   /**
-   * Continue an earlier attempt's CLI session (INTERFACES.md "Scheduling"): when this agent ran
+   * Continue an earlier attempt's CLI session (docs/resume.md): when this agent ran
    * attempt `attempt` (at `tier`) and its executor declares `resume`, it runs in that attempt's
    * worktree with the CLI's `resume` arguments; otherwise it starts fresh and logs why.
    */
@@ -259,7 +259,7 @@ export const AttemptExit = z.object({
   cost_usd: z.number().nonnegative().optional(),
   /** Files the run changed in its cwd, relative to it (at most 1000 listed). */
   changed_files: z.array(z.string().max(4096)).max(1000).optional(),
-  /** Where it ran, and its work as a commit (issue 12). */
+  /** Where it ran, and its work as a commit (docs/work-isolation.md). */
   isolation: Isolation.optional(),
   branch: z.string().max(300).optional(),
   base: z.string().max(100).optional(),
@@ -297,7 +297,7 @@ export const AttemptDiff = z.object({
 export type AttemptDiff = z.infer<typeof AttemptDiff>;
 
 /**
- * Agent → task room: the CLI's session id, as soon as its output names it (issue 15). The room keeps
+ * Agent → task room: the CLI's session id, as soon as its output names it (docs/sessions.md). The room keeps
  * it on the attempt, so a retry after the attempt is lost can continue that session.
  */
 export const AttemptSession = z.object({

@@ -1,7 +1,7 @@
 import { z } from "zod";
 
 /**
- * One state-changing call, as the audit log keeps it (issue 14; `GET /api/audit?since=`): who (role
+ * One state-changing call, as the audit log keeps it (`GET /api/audit?since=`, docs/http-api.md): who (role
  * and credential name, never a secret), what, on what, and how it ended.
  */
 export const AuditRecord = z.object({

@@ -26,7 +26,7 @@ export const StageRecord = z.object({
   latency_ms: z.number().nonnegative(),
   outcome: AttemptStatus,
   failure_class: FailureClass.optional(),
-  /** The task's kind (issue 15), for spend by kind. */
+  /** The task's kind (docs/scheduling.md), for spend by kind. */
   kind: z.string().optional(),
   /** The program that ran it (the attempt's executor, e.g. `claude`): estimates are learned per tier and executor (docs/budget.md). */
   executor: z.string().max(200).optional(),

@@ -49,9 +49,9 @@ export const ErrorCode = z.enum([
   "push_refused",
   /** A repo task's repository could not be reached or read from the agent (network, credentials, not found). */
   "repo_unavailable",
-  /** The server is missing a secret or has one too short: it serves nothing until restarted with it (issue 14). */
+  /** The server is missing a secret or has one too short: it serves nothing until restarted with it (docs/settings.md). */
   "server_misconfigured",
-  /** An agent name is bound to another agent's credential (issue 14): pick another name, or present that agent's credential. */
+  /** An agent name is bound to another agent's credential (docs/agent-identity.md): pick another name, or present that agent's credential. */
   "name_taken",
   /** The agent was revoked: it is refused until it enrolls under a new name or is forgotten (`DELETE /api/agents/<name>`). */
   "agent_revoked",

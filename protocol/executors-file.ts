@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { ExecutorTier } from "./ladder.ts";
 
-/** Output formats of INTERFACES.md; this build parses `text`, the executors issue adds the CLI formats. */
+/** The output formats an executor's CLI may write, each read by its own parser (docs/cli-formats.md). */
 export const ExecutorFormat = z.enum([
   "claude-stream-json",
   "claude-json",
@@ -27,7 +27,7 @@ export const ExecutorSpec = z
     env: z.record(z.string(), z.string()).optional(),
     /**
      * Arguments that continue a CLI session, each piece may contain `{session_id}` (e.g. claude's
-     * `["--resume", "{session_id}"]`); put just before `{prompt}` (or at the end). See cli-formats/FORMATS.md.
+     * `["--resume", "{session_id}"]`); put just before `{prompt}` (or at the end). See docs/cli-formats.md.
      */
     resume: z.array(z.string()).min(1).refine((pieces) => pieces.some((p) => p.includes("{session_id}")), "resume: one piece must contain {session_id}").optional(),
   })

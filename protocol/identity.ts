@@ -1,11 +1,11 @@
 import { z } from "zod";
 import type { Result } from "./result.ts";
 
-// Agent identity (issue 14; INTERFACES.md "Agent identity and limits"). Enrollment tokens may only
+// Agent identity (docs/agent-identity.md). Enrollment tokens may only
 // register an agent; the agent then holds its own credential, and a task room takes an attempt only
 // over the attempt token the registry handed to the agent it assigned the attempt to.
 
-/** Secrets shorter than this are refused: the server does not start with them (INTERFACES.md "Agent identity and limits"). */
+/** Secrets shorter than this are refused: the server does not start with them (docs/settings.md). */
 export const MIN_SECRET_CHARS = 32;
 /** The secrets the server needs, by setting name. */
 export const SECRET_SETTINGS = ["MESH_ORCHESTRATOR_TOKEN", "MESH_AGENT_TOKEN"] as const;

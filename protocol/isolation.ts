@@ -1,6 +1,6 @@
 import { z } from "zod";
 
-// Work isolation and results (INTERFACES.md "Work isolation and results", issue 12).
+// Work isolation and results (docs/work-isolation.md).
 
 /** Where an attempt runs: its own git worktree (the default inside a git repository), or in place. */
 export const Isolation = z.enum(["worktree", "none"]);
@@ -60,7 +60,7 @@ export const Applied = z.object({
 });
 export type Applied = z.infer<typeof Applied>;
 
-/** What an agent can do, announced in its hello: features, not version numbers (issue 12). */
+/** What an agent can do, announced in its hello: features, not version numbers (docs/wire-protocol.md). */
 export const AgentCapabilities = z.object({
   /** It can run attempts in git worktrees (git with `worktree` support was found). */
   worktree: z.boolean(),

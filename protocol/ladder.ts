@@ -1,6 +1,6 @@
 import { z } from "zod";
 
-/** Tier ids, lowest first: the escalation ladder of INTERFACES.md. */
+/** Tier ids, lowest first: the escalation ladder (docs/escalation.md). */
 export const escalationLadder = [
   "deepseek",
   "gemini-flash",

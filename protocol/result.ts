@@ -1,7 +1,7 @@
 import type { ErrorBody, ErrorCode } from "./errors.ts";
 
 /**
- * The one shape of a local outcome (STYLE.md: replies are `{ok, …}`): a value, or a typed error.
+ * The one shape of a local outcome (replies are `{ok, …}`): a value, or a typed error.
  * Rooms, the edge and agents return it instead of throwing; `E` defaults to the wire error body.
  */
 export type Result<T, E = ErrorBody> = { ok: true; value: T } | { ok: false; error: E };

@@ -13,7 +13,7 @@ import { AgentSelector, LogLine, TaskRecord, TaskRouting, TaskStatus, TaskWaitin
 // Room ↔ room and edge → room requests (HTTP inside the mesh, same credential checks as outside).
 
 /**
- * Edge → task room: create the task this room holds. The room owns the rest (issue 11): the
+ * Edge → task room: create the task this room holds. The room owns the rest: the
  * budget's reservation, the name, the listing, the dispatch of its first attempt.
  */
 export const TaskCreate = z.object({
@@ -30,7 +30,7 @@ export const TaskCreate = z.object({
   repo: RepoUrl.optional(),
   deliver: DeliverMode.optional(),
   max_cost_usd: z.number().positive().optional(),
-  /** Scheduling (INTERFACES.md "Scheduling"): priority, prerequisites (ids), queue timeout, kind and the routing that picked `tier`. */
+  /** Scheduling (docs/scheduling.md): priority, prerequisites (ids), queue timeout, kind and the routing that picked `tier`. */
   priority: TaskPriority.optional(),
   after: z.array(TaskId).max(MAX_AFTER).optional(),
   queue_timeout_s: z.number().positive().optional(),
@@ -127,7 +127,7 @@ export const DispatchRequest = z.object({
   selector: AgentSelector,
   /** Agents that may not take it (a retry after one of them was lost). */
   exclude_agents: z.array(z.string()).optional(),
-  /** Capabilities the agent must have announced (issue 12: never a worktree task to an agent without them). */
+  /** Capabilities the agent must have announced: never a worktree task to an agent without them (docs/work-isolation.md). */
   needs: z.array(z.enum(["worktree"])).optional(),
   /** When the request was made (ms since epoch); within a priority, pending requests are served oldest first. */
   requested_at: z.number(),
@@ -185,7 +185,7 @@ export const TaskSummary = z.object({
   priority: z.number().int().optional(),
   kind: z.string().optional(),
   waiting: TaskWaiting.optional(),
-  /** The agent of the newest attempt that has one (the dashboard's list, issue 17). */
+  /** The agent of the newest attempt that has one (the dashboard's list, docs/page.md). */
   agent: z.string().optional(),
   /** What the task's attempts cost so far. */
   cost_usd: z.number().optional(),

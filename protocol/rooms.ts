@@ -13,7 +13,7 @@ export const PartyName = {
   budget: "budget",
   /** The fleet feed: what dashboards follow of the agents, fed by the registry (which serves agents only). */
   fleet: "fleet",
-  /** The audit log: every state-changing call, bounded (issue 14). */
+  /** The audit log: every state-changing call, bounded (docs/http-api.md). */
   audit: "audit",
   /** The OAuth grants: clients, codes and grants of remote MCP clients (docs/oauth.md). */
   oauth: "oauth",

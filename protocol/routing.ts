@@ -2,7 +2,7 @@ import { z } from "zod";
 import { ExecutorTier } from "./ladder.ts";
 
 /**
- * One rule of the routing table (INTERFACES.md "Scheduling", README "Routing by kind"): when every
+ * One rule of the routing table (docs/scheduling.md, README "Routing by kind"): when every
  * condition it names holds, a task without `executor` starts at `tier`. Rules are tried in order;
  * the last one has no conditions and is the default.
  */

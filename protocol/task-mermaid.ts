@@ -1,5 +1,5 @@
-// A task's path as a Mermaid flowchart: returned with every task (INTERFACES.md, `mermaid`) and drawn
-// by the task page (issue 17), so both read the one definition here.
+// A task's path as a Mermaid flowchart: returned with every task (`mermaid`, docs/mcp-tools.md) and drawn
+// by the task page (docs/page.md), so both read the one definition here.
 import type { TaskRecord } from "./task.ts";
 
 /** Mermaid labels may not hold quotes or brackets. */

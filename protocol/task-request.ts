@@ -47,9 +47,9 @@ export const CreateTaskRequest = z
     repo: RepoUrl.optional(),
     /** A repo task's delivery: `none` (default), `push` its result's branch, or `pr` (push and open a draft pull request). */
     deliver: DeliverMode.optional(),
-    /** A hard cap in US dollars over all the task's attempts, consensus included: each attempt is capped at what is left, and when the next one's reservation would pass it the task goes to a person (issue 13). */
+    /** A hard cap in US dollars over all the task's attempts, consensus included: each attempt is capped at what is left, and when the next one's reservation would pass it the task goes to a person (docs/budget.md). */
     max_cost_usd: z.number().positive().max(100_000).optional(),
-    /** 0-9, higher first (default 5): the registry hands out the highest priority first, in arrival order within one (INTERFACES.md "Scheduling"). */
+    /** 0-9, higher first (default 5): the registry hands out the highest priority first, in arrival order within one (docs/scheduling.md). */
     priority: TaskPriority.optional(),
     /** Tasks (ids or names) that must all succeed before this one is dispatched; it is created at once and waits. */
     after: z.array(z.string().min(1).max(64)).min(1).max(MAX_AFTER).optional(),
@@ -59,7 +59,7 @@ export const CreateTaskRequest = z
     kind: TaskKind.optional(),
     /** Also send `task.succeeded` / `task.failed` to the webhooks when it ends (docs/notifications.md). */
     notify: z.boolean().optional(),
-    /** How long `execute` waits before returning a running task (MCP issue). */
+    /** How long `execute` waits before returning a running task (docs/mcp-tools.md). */
     wait_s: z.number().nonnegative().max(3600).optional(),
   })
   .strict()

@@ -17,7 +17,7 @@ export const FINISHED_TASK_STATUSES: readonly TaskStatus[] = ["succeeded", "fail
 export const AttemptStatus = z.enum(["dispatched", "running", "succeeded", "failed", "cancelled"]);
 export type AttemptStatus = z.infer<typeof AttemptStatus>;
 
-/** Why an attempt failed: quality classes escalate, infrastructure classes do not (INTERFACES.md). */
+/** Why an attempt failed: quality classes escalate, infrastructure classes do not (docs/escalation.md). */
 export const FailureClass = z.enum([
   "test_fail",
   "wrong_file",
@@ -27,15 +27,15 @@ export const FailureClass = z.enum([
   "syntax_error",
   "agent_lost",
   "cancelled",
-  /** Infrastructure: an attempt passed its cost cap (its reservation), or the task's `max_cost_usd` (INTERFACES.md "Agent identity and limits"). */
+  /** Infrastructure: an attempt passed its cost cap (its reservation), or the task's `max_cost_usd` (docs/budget.md). */
   "budget_exceeded",
   /** Infrastructure: the CLI hit the agent's memory, CPU or process limit; another tier would hit it too. */
   "resource_limit",
   /** Infrastructure: the agent's worktree or mirror directory is full or unwritable (or not a directory); the error names the directory and what to do. */
   "disk_full",
-  /** Infrastructure: the CLI could not reach its service (no route, no DNS, a proxy refusing): another tier would fail the same way (issue 16). */
+  /** Infrastructure: the CLI could not reach its service (no route, no DNS, a proxy refusing): another tier would fail the same way (docs/escalation.md). */
   "network_error",
-  /** Infrastructure: no online agent served the attempt's tier within the task's queue timeout (INTERFACES.md "Scheduling"). */
+  /** Infrastructure: no online agent served the attempt's tier within the task's queue timeout (docs/scheduling.md). */
   "no_agent",
   /** Infrastructure: a task this one was `after` failed or was cancelled; nothing was reserved or dispatched. */
   "dependency_failed",
@@ -88,7 +88,7 @@ export const Attempt = z.object({
   model: z.string().optional(),
   /** The CLI's session id, for resuming it. */
   session_id: z.string().optional(),
-  /** The attempt whose CLI session (and worktree) this one continued (INTERFACES.md "Scheduling"). */
+  /** The attempt whose CLI session (and worktree) this one continued (docs/resume.md). */
   resumed_from: z.number().int().positive().optional(),
   /** The attempt whose session this one asked to continue, which the CLI refused: it ran fresh instead (docs/resume.md). */
   resume_refused: z.number().int().positive().optional(),
@@ -122,7 +122,7 @@ export const Attempt = z.object({
   started_at: z.number().optional(),
   /** When it ended (ms since epoch). */
   ended_at: z.number().optional(),
-  /** Where it ran: its own git worktree, or in place (issue 12). */
+  /** Where it ran: its own git worktree, or in place (docs/work-isolation.md). */
   isolation: Isolation.optional(),
   /** Its branch (`mesh/<task name or id>/<n>-<tier>`), base commit, and its commit (absent when it changed nothing). */
   branch: z.string().optional(),
@@ -211,9 +211,9 @@ export const TaskRecord = z.object({
   /** The commit-ish every attempt starts from, as asked; `base` is the sha it resolved to on the first attempt. */
   base_ref: z.string().optional(),
   base: z.string().optional(),
-  /** The task's own hard cap over all its attempts, in US dollars (INTERFACES.md "Agent identity and limits"). */
+  /** The task's own hard cap over all its attempts, in US dollars (docs/budget.md). */
   max_cost_usd: z.number().positive().optional(),
-  /** 0-9, higher first (INTERFACES.md "Scheduling"); absent means 5. */
+  /** 0-9, higher first (docs/scheduling.md); absent means 5. */
   priority: z.number().int().min(0).max(9).optional(),
   /** The kind of work, as routing matched it. */
   kind: z.string().optional(),

@@ -49,7 +49,7 @@ export const AgentsSnapshot = z.object({
 export const RegistryToDashboard = z.discriminatedUnion("type", [AgentsSnapshot, ErrorMessage]);
 export type RegistryToDashboard = z.infer<typeof RegistryToDashboard>;
 
-// Browser ↔ task directory room: a dashboard following the task list (issue 17).
+// Browser ↔ task directory room: a dashboard following the task list (docs/wire-protocol.md).
 
 /**
  * Dashboard → directory: follow the list. With the `epoch` and `seq` of the last message it held, it
