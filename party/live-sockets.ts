@@ -2,8 +2,8 @@ import type * as Party from "partykit/server";
 import { answerPeerClose } from "./peer-close.ts";
 
 /**
- * The sockets a room has open, by connection id, as socket objects (issue 13, "agents that always
- * come back"). PartyKit names a connection by the client's `_pk` query parameter and keeps one
+ * The sockets a room has open, by connection id, as socket objects, so agents always come back
+ * (docs/connection-names.md). PartyKit names a connection by the client's `_pk` query parameter and keeps one
  * socket per name: when a client reuses its name (partysocket keeps one `_pk` for every reconnect of
  * an instance; ours no longer do, `agents/runtime/mesh-socket.ts`), a server that resumes after a
  * stall opens and closes several sockets of one name at once, and the close of a stale one makes

@@ -73,7 +73,7 @@ const DASHBOARD_THROTTLE_MS = 1000;
  * its effects. Records and pending requests live in storage and survive restarts.
  *
  * Writes are issued, not awaited, before the sends that follow them: the output gate holds a
- * room's outgoing messages until the writes before them are durable (PLATFORM.md), so no
+ * room's outgoing messages until the writes before them are durable (docs/output-gate.md), so no
  * `task.assign` leaves before its assignment is stored.
  */
 export default class AgentRegistryRoom implements Party.Server {
@@ -103,7 +103,7 @@ export default class AgentRegistryRoom implements Party.Server {
   /**
    * Heartbeats are counted from here, not from before it: the instance's start, or the end of a stall
    * of the registry itself (its watchdog's tick came late: the process was stopped, the machine
-   * slept). A registry that did not run cannot tell a dead agent from its own silence (issue 13).
+   * slept). A registry that did not run cannot tell a dead agent from its own silence.
    */
   private beatsCountedFrom = Date.now();
   /** When the watchdog last ticked. */
@@ -117,7 +117,7 @@ export default class AgentRegistryRoom implements Party.Server {
   constructor(readonly room: Party.Room) {}
 
   static async onBeforeConnect(request: Party.Request, lobby: Party.Lobby): Promise<Party.Request | Response> {
-    // Agents, and task rooms' dispatch sockets; dashboards follow the fleet feed (party/fleet-feed), not this room (issue 13).
+    // Agents, and task rooms' dispatch sockets; dashboards follow the fleet feed (party/fleet-feed), not this room.
     // Agents present an enrollment token or their own credential here; attempt tokens open task rooms only.
     return gateSocket(request, lobby, (caller) => (caller.role === "agent" && caller.via !== "attempt") || (caller.role === "orchestrator" && new URL(request.url).search.includes(PEER_QUERY)));
   }
@@ -237,7 +237,7 @@ export default class AgentRegistryRoom implements Party.Server {
     return json(reply !== undefined && "queued" in reply ? reply : { queued: true }, 202);
   }
 
-  /** Closes a socket that sends more than an agent ever needs (heartbeats, releases, merge answers): 1008 (issue 14). */
+  /** Closes a socket that sends more than an agent ever needs (heartbeats, releases, merge answers): 1008 (docs/wire-protocol.md). */
   private guard(connection: Party.Connection): boolean {
     let guard = this.guards.get(connection);
     if (guard === undefined) this.guards.set(connection, (guard = new FloodGuard(AGENT_SOCKET_MESSAGES_PER_S)));

@@ -8,7 +8,7 @@ import type { AgentRecord, AgentSelector, DispatchRequest } from "../../protocol
  * `exclude_agents` (agents that lost an earlier attempt of the task) is a preference, not a ban: they
  * are passed over while another agent the selector allows serves the tier, even a busy one; when none
  * does (a task pinned to the lost agent by name, or the only agent of its tier), the agent gets the
- * retry once it is back. A hard ban left such tasks queued for nobody (issue 13).
+ * retry once it is back. A hard ban left such tasks queued for nobody.
  */
 export function pickAgent(agents: readonly AgentRecord[], request: DispatchRequest): AgentRecord | null {
   const excluded = new Set(request.exclude_agents ?? []);
@@ -29,7 +29,7 @@ export function pickAgent(agents: readonly AgentRecord[], request: DispatchReque
       break;
     }
   }
-  // A resumed attempt goes to the agent holding its session and worktree when that one can take it now (issue 15).
+  // A resumed attempt goes to the agent holding its session and worktree when that one can take it now (docs/resume.md).
   const holder = request.prefer_agent === undefined ? undefined : candidates.find((agent) => agent.name === request.prefer_agent);
   if (holder !== undefined) return holder;
   candidates.sort((a, b) => a.running.length / a.capacity - b.running.length / b.capacity || a.name.localeCompare(b.name));

@@ -1,7 +1,7 @@
 import { DEFAULT_PRIORITY, type AgentRecord, type DispatchRequest, type QueueEntry } from "../../protocol/index.ts";
 import { selectorAllows, servesRequest } from "./dispatch-picker.ts";
 
-// The registry's queue in serving order (issue 15; INTERFACES.md "Scheduling"): highest priority
+// The registry's queue in serving order (docs/scheduling.md): highest priority
 // first, first come first served within one; and the queue timeout of requests nobody serves.
 
 const priorityOf = (request: DispatchRequest): number => request.priority ?? DEFAULT_PRIORITY;

@@ -2,7 +2,7 @@ import type { ExecutorTier } from "../../protocol/index.ts";
 
 /**
  * Agent names by the tiers they serve, so a dispatch reads the few agents of its tier instead of
- * scanning the fleet (issue 11). Immutable: the registry builds a new one only when a hello brings
+ * scanning the fleet. Immutable: the registry builds a new one only when a hello brings
  * an agent or changes what it serves, never on a heartbeat.
  */
 export class TierIndex {

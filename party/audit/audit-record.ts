@@ -4,7 +4,7 @@ import { readSecrets } from "../auth/credentials.ts";
 import { askRoom } from "../room-peers.ts";
 
 /**
- * Hands one record to the audit room (issue 14). Never fails its caller: an audit room that cannot be
+ * Hands one record to the audit room. Never fails its caller: an audit room that cannot be
  * reached costs a line in the server log, not the call it records. Returns the delivery, for
  * `waitUntil` where the caller's response would otherwise end it.
  */

@@ -9,7 +9,7 @@ const RECORD_PREFIX = "r:";
 const TRIM_BATCH = 500;
 
 /**
- * The audit log (one room, id "main"; issue 14): every state-changing call, appended by the edge and
+ * The audit log (one room, id "main"; docs/http-api.md): every state-changing call, appended by the edge and
  * the registry, read with `GET /api/audit?since=<ms>`. Keys sort by time, so a read is one range
  * list; at most AUDIT_KEEP records stay (the oldest go). Holds names of credentials, never secrets.
  */

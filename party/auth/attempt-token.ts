@@ -1,7 +1,7 @@
 import { sign, signedBy } from "./signing.ts";
 
 /**
- * An attempt's own token (issue 14, like a CI runner's per-job token): `a1.<task id>.<attempt>.<agent>.<expires s>.<hmac>`,
+ * An attempt's own token (docs/agent-identity.md; like a CI runner's per-job token): `a1.<task id>.<attempt>.<agent>.<expires s>.<hmac>`,
  * minted by the registry when it hands the attempt to an agent and sent only to that agent, inside
  * `task.assign`. The task room's gate checks the signature (no call to the registry), and the room
  * takes the attempt's hello, lines and exit only over a socket opened with it. Signed with the

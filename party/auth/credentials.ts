@@ -4,7 +4,7 @@ import { sha256Hex } from "./signing.ts";
 import { verifyViewerLink, type ViewerScope } from "./viewer-link.ts";
 
 /**
- * Who is calling (issue 14; README "Security"):
+ * Who is calling (docs/agent-identity.md; README "Security"):
  * - the orchestrator (full control);
  * - an agent, three ways: an enrollment token (may only register: `MESH_AGENT_TOKEN` is the one named
  *   `default`), its own credential (registers and heartbeats as the one agent it names; the registry
@@ -35,7 +35,7 @@ export function readSecrets(env: Record<string, unknown>): MeshSecrets | ErrorBo
 /**
  * The credential of a request: `Authorization: Bearer …`; for a WebSocket upgrade also `?token=`
  * (browsers cannot set headers there). Plain HTTP never reads it from the URL, where it would end up
- * in logs and histories (issue 14).
+ * in logs and histories (docs/http-api.md).
  */
 export function presentedToken(request: Request, kind: "socket" | "http" = "socket"): string | null {
   const header = request.headers.get("authorization");

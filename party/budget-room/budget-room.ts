@@ -116,7 +116,7 @@ export default class BudgetRoom implements Party.Server {
 
   /**
    * Reservations older than the TTL are dropped only when their attempt is over: a queued task's
-   * reservation never lapses while it waits (issue 13). The task room is asked (its record says
+   * reservation never lapses while it waits (docs/budget.md). The task room is asked (its record says
    * whether the attempt still waits or runs); a live one is renewed. The TTL only catches attempts
    * nobody tracks any more (a task room that has no such attempt, or none at all).
    */

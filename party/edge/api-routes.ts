@@ -84,7 +84,7 @@ function intParam(params: URLSearchParams, field: string): number | undefined | 
   return /^\d+$/.test(value) ? Number(value) : errorResponse("bad_request", `${field}: must be a non-negative integer`);
 }
 
-/** The HTTP API of INTERFACES.md. Only the orchestrator credential, in the Authorization header, gets in. */
+/** The HTTP API (docs/http-api.md). Only the orchestrator credential, in the Authorization header, gets in (and links, where a route says so). */
 export async function routeApi(request: Request, url: URL, lobby: Party.FetchLobby, defer: Defer): Promise<Response> {
   const [, resource, ref, action, ...rest] = url.pathname.split("/").filter((part) => part.length > 0);
   const method = request.method;
@@ -144,7 +144,7 @@ export async function routeApi(request: Request, url: URL, lobby: Party.FetchLob
     }
   }
   if (resource === "agents" && ref === undefined && method === "GET") return reply(await listAgents(ctx));
-  // Revoke (issue 14): the agent is closed, its attempts retried elsewhere, and it is refused from now on; DELETE forgets it.
+  // Revoke (docs/agent-identity.md): the agent is closed, its attempts retried elsewhere, and it is refused from now on; DELETE forgets it.
   if (resource === "agents" && ref !== undefined && action === "revoke" && method === "POST") return reply(await revokeAgent(ctx, ref, false));
   if (resource === "agents" && ref !== undefined && action === undefined && method === "DELETE") return reply(await revokeAgent(ctx, ref, true));
   if (resource === "audit" && ref === undefined && method === "GET") {

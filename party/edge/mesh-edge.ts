@@ -21,7 +21,7 @@ export default class MeshEdge implements Party.Server {
     const defer = (work: Promise<unknown>): void => ctx.waitUntil(work);
     const url = new URL(request.url);
     if (url.pathname === "/health") {
-      // Never healthy and broken: without usable secrets every other route would refuse (issue 14).
+      // Never healthy and broken: without usable secrets every other route would refuse (docs/settings.md).
       const secrets = readSecrets(lobby.env);
       if ("code" in secrets) return json({ ok: false, service: "agent-mesh", protocol_version: PROTOCOL_VERSION, error: secrets }, 503);
       return json({ ok: true, service: "agent-mesh", protocol_version: PROTOCOL_VERSION });

@@ -42,7 +42,7 @@ import { traceOfRequest } from "./task-trace-context.ts";
  */
 export type MeshContext = { parties: Party.Context["parties"]; secrets: MeshSecrets; origin: string; env: Record<string, unknown>; caller: Caller | OAuthCaller; defer: (work: Promise<unknown>) => void; /** The request's W3C `traceparent` header (docs/traces.md). */ traceparent?: string | null };
 
-/** Records a state-changing call in the audit log (issue 14): who, what, on what, how it ended; never a secret. */
+/** Records a state-changing call in the audit log (docs/http-api.md): who, what, on what, how it ended; never a secret. */
 function audited<T>(ctx: MeshContext, action: string, target: string | undefined, outcome: Outcome<T>): Outcome<T> {
   const role = ctx.caller.role;
   ctx.defer(recordAudit(ctx.parties, ctx.env, { role, credential: credentialName(ctx.caller), action, ...(target === undefined ? {} : { target: target.slice(0, 300) }), outcome: outcome.ok ? "ok" : outcome.error.code }));
@@ -261,7 +261,7 @@ export async function createLink(ctx: MeshContext, task: string | undefined, ttl
   if (task !== undefined) {
     const taskId = await resolveTaskRef(ctx, task);
     if (!taskId.ok) return audited(ctx, "link.mint", task, taskId);
-    // A link for a task that does not exist is refused (404), not minted (issue 14).
+    // A link for a task that does not exist is refused (404), not minted: a link names a real task.
     const exists = await callRoom<TaskRecord>(ctx, PartyName.task, taskId.value, "");
     if (!exists.ok) return audited(ctx, "link.mint", task, exists);
     scope = { kind: "task", taskId: taskId.value };

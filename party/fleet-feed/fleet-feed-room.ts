@@ -10,8 +10,8 @@ import { answerPeerClose } from "../peer-close.ts";
 import { FloodGuard, FLOOD_CLOSE_CODE } from "../limits/flood-guard.ts";
 
 /**
- * The fleet feed (one room, id "main"): what dashboards follow of the agents (issue 13, "heartbeats
- * are never behind a viewer"). The registry serves agents only; at most once a second, while anyone
+ * The fleet feed (one room, id "main"): what dashboards follow of the agents, so heartbeats are
+ * never behind a viewer (docs/wire-protocol.md). The registry serves agents only; at most once a second, while anyone
  * watches, it pushes its agents snapshot here, and this room hands the one serialised frame to every
  * dashboard. A dashboard's messages cost a cached frame at most, and a socket that floods is closed
  * with 1008, so no viewer can delay an agent's heartbeat.

@@ -1,6 +1,6 @@
 /**
- * Request limits per credential (issue 14; INTERFACES.md "Agent identity and limits": 429 with
- * `Retry-After`). A token bucket per credential name: `MESH_RATE_PER_S` requests a second on average
+ * Request limits per credential (docs/http-api.md: 429 with `Retry-After`; docs/settings.md). A
+ * token bucket per credential name: `MESH_RATE_PER_S` requests a second on average
  * (default 100), bursts of up to `MESH_RATE_BURST` (default 500), and at most `MESH_LONG_POLLS_MAX`
  * (default 20) waits open at once. Kept in the worker's memory: exact under `partykit dev` (one
  * isolate); on Cloudflare each isolate counts on its own, so the limit there is per isolate.

@@ -42,14 +42,14 @@ export function refOf(args: { name?: string | undefined; task_id?: string | unde
  */
 export const taskField = CreateTaskRequest.shape;
 
-/** Where attempts run and what they start from (INTERFACES.md "Work isolation and results"). */
+/** Where attempts run and what they start from (docs/work-isolation.md). */
 const isolationArgs = {
   isolation: taskField.isolation.describe("worktree (default inside a git repository: each attempt in its own git worktree and branch) or none (run in cwd in place)"),
   base_ref: taskField.base_ref.describe("the commit-ish every attempt starts from; default the checkout's HEAD when the first attempt starts (for a repo task: a branch, tag or sha on the remote, default its default branch)"),
   max_cost_usd: taskField.max_cost_usd.describe("a hard cap in US dollars over all the task's attempts; past it the task waits for a person"),
 };
 
-/** Scheduling (INTERFACES.md "Scheduling"): priority, prerequisites, queue timeout, and the kind routing reads. */
+/** Scheduling (docs/scheduling.md): priority, prerequisites, queue timeout, and the kind routing reads. */
 export const scheduleArgs = {
   priority: taskField.priority.describe("0-9, higher runs first (default 5)"),
   after: taskField.after.describe("ids or names of tasks that must all succeed first; this task waits (and reserves nothing) until then"),
@@ -58,7 +58,7 @@ export const scheduleArgs = {
   notify: taskField.notify.describe("also send task.succeeded / task.failed to the mesh's webhooks when it ends (MESH_WEBHOOK_URLS; a task waiting for a person is always announced)"),
 };
 
-/** Registers every tool of INTERFACES.md on a fresh server. */
+/** Registers the mesh's tools (docs/mcp-tools.md) on a fresh server. */
 export function registerMeshTools(server: McpServer, ctx: MeshContext): void {
   server.registerTool(
     "execute",

@@ -24,7 +24,7 @@ const PlanToolTask = z
   })
   .describe("after: keys of this plan's tasks (or ids/names of existing tasks) that must succeed first");
 
-/** MCP `plan` (INTERFACES.md "Scheduling"): several tasks, some after others, created all or none. */
+/** MCP `plan` (docs/mcp-tools.md, docs/scheduling.md): several tasks, some after others, created all or none. */
 export function registerPlanTool(server: McpServer, ctx: MeshContext): void {
   server.registerTool(
     "plan",

@@ -23,7 +23,7 @@ export async function waitForTask(
   onProgress: (progress: Progress) => Promise<void>,
   signal: AbortSignal,
 ): Promise<Outcome<TaskView>> {
-  // Open waits per credential are bounded (issue 14): each holds a task room's long poll.
+  // Open waits per credential are bounded (MESH_LONG_POLLS_MAX, docs/settings.md): each holds a task room's long poll.
   const release = openLongPoll(credentialName(ctx.caller), requestLimitsFrom(ctx.env));
   if (release === null) return { ok: false, error: { code: "rate_limited", message: `too many waits open for this credential (MESH_LONG_POLLS_MAX=${requestLimitsFrom(ctx.env).longPolls}); wait for some to end, or call with wait_s 0 and poll` } };
   try {

@@ -34,7 +34,7 @@ function deliveryText(delivery: Delivery): string {
   return `delivery (${delivery.mode}): ${pushed}${pr}${error}`;
 }
 
-/** What a queued task waits for, in words (INTERFACES.md "Scheduling"). */
+/** What a queued task waits for, in words (docs/scheduling.md). */
 export function waitingText(waiting: TaskWaiting): string {
   const since = `since ${new Date(waiting.since).toISOString()}`;
   return waiting.for === "agent" ? `waiting for an agent that serves ${waiting.tier ?? "its tier"} (${since})` : `waiting for task(s) ${(waiting.ids ?? []).join(", ")} to succeed (${since})`;

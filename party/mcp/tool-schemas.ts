@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { AgentRecord, BudgetStatus, CreateTaskRequest, LogLine, TaskSummary, TaskView } from "../../protocol/index.ts";
 
-// What each tool returns in `structuredContent`, declared as its `outputSchema` (issue 16, item 7):
+// What each tool returns in `structuredContent`, declared as its `outputSchema` (docs/mcp-tools.md):
 // clients validate it and can rely on the fields. Errors are `isError` results with `{error}`, which
 // the MCP spec leaves outside the output schema.
 

@@ -9,7 +9,7 @@ import { diffOutput, readOnly, taskOutput } from "./tool-schemas.ts";
 /** A diff longer than this goes to the client whole in structured content, cut in the text. */
 const DIFF_TEXT_CHARS = 200_000;
 
-/** The tools over a task's work (INTERFACES.md "Work isolation and results"): its diff, and applying it. */
+/** The tools over a task's work (docs/work-isolation.md): its diff, and applying it. */
 export function registerWorkTools(server: McpServer, ctx: MeshContext): void {
   const attempt = z.number().int().positive().optional().describe("an attempt number; default the task's result");
 

@@ -19,7 +19,7 @@ const FEED_FLUSH_MS = 50;
 /**
  * The task directory (one room, id "main"): the list of tasks, newest first, and the names of named
  * tasks. Task rooms keep it current (they list, index and unlist their own task); the edge asks
- * it to resolve names and to list tasks. Dashboards follow the list over a socket (issue 17): the
+ * it to resolve names and to list tasks. Dashboards follow the list over a socket (docs/wire-protocol.md): the
  * summaries are then held in memory too (TaskListFeed), and every change goes out within 50 ms.
  */
 export default class TaskDirectoryRoom implements Party.Server {

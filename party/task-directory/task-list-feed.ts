@@ -1,4 +1,4 @@
-// What dashboards follow of the task list (issue 17): every summary in memory, a sequence number per
+// What dashboards follow of the task list (docs/wire-protocol.md): every summary in memory, a sequence number per
 // change, and the answer to a (re)subscription — the whole list, or only what changed since the
 // subscriber's last message when it comes back to the same room instance (the same `epoch`).
 import { TASK_LIST_FEED_MAX, TASK_LIST_PART, type TaskSummary, type TasksChanged, type TasksSnapshot, type TasksSubscribe } from "../../protocol/index.ts";

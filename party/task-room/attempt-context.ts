@@ -5,13 +5,13 @@ const TAIL_LINES = 20;
 const MAX_LINE = 300;
 /** An earlier attempt's diff is quoted whole up to this size; past it, its stat only. */
 const MAX_QUOTED_DIFF = 12_000;
-/** All earlier attempts' evidence together stays under this, newest first (issue 12: size-capped). */
+/** All earlier attempts' evidence together stays under this, newest first: the prompt stays bounded (docs/escalation.md). */
 const MAX_EVIDENCE = 40_000;
 
 /**
  * The prompt for attempt `n`: the instruction, then what earlier attempts did and why they failed,
  * newest first: tier, class, the acceptance command with its exit code and output tail, and the diff
- * (or its stat when large), so the next tier starts clean but not blind (issue 12). Then a person's
+ * (or its stat when large), so the next tier starts clean but not blind (docs/escalation.md). Then a person's
  * guidance.
  */
 export function attemptPrompt(task: TaskRecord, attempt: Attempt, recentLines: readonly LogLine[], diffs: ReadonlyMap<number, string> = new Map()): string {

@@ -1,7 +1,7 @@
 import type { Attempt, ConsensusDecision } from "../../protocol/index.ts";
 
 /**
- * Judges a consensus round on evidence (issue 12, "Consensus on content"): only candidates that
+ * Judges a consensus round on evidence, on content (docs/escalation.md): only candidates that
  * passed (the CLI succeeded and the acceptance check held) can win; among them the one whose changed
  * lines the others share most, by content (each attempt reports hashes of the lines its diff adds
  * and removes), then the cheapest, then the earliest. Candidates without fingerprints (no git

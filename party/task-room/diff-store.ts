@@ -5,7 +5,7 @@ const diffKey = (attempt: number, index: number): string => `${diffPrefix(attemp
 
 /**
  * Each attempt's diff (base → its commit), stored like the log: in pieces of at most
- * DIFF_CHUNK_CHARS, one key each, as the agent sends them (issue 12). A piece sent again after a
+ * DIFF_CHUNK_CHARS, one key each, as the agent sends them (docs/work-isolation.md). A piece sent again after a
  * reconnect lands on the same key. Which pieces arrived is known in memory for the attempts whose
  * agents are connected now: after a restart the agent sends every piece again before its exit.
  */

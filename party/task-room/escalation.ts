@@ -4,13 +4,13 @@ import { judgeConsensus } from "./consensus-judge.ts";
 import { pendingGuidance, withGuidance } from "./guidance.ts";
 import { MAX_ATTEMPTS, isOpenAttempt, newAttempt, withResult } from "./task-state.ts";
 
-/** At most this many attempts one after another before consensus (INTERFACES.md). */
+/** At most this many attempts one after another before consensus (docs/escalation.md). */
 export const MAX_SEQUENTIAL = 3;
 
 /** Consensus compares candidates: one alone is just another attempt (docs/resume.md). */
 export const MIN_CONSENSUS = 2;
 
-/** Quality failures climb the ladder; infrastructure failures stop the task (INTERFACES.md). */
+/** Quality failures climb the ladder; infrastructure failures stop the task (docs/escalation.md). */
 const QUALITY: readonly FailureClass[] = ["test_fail", "wrong_file", "unknown"];
 
 export type EscalationConfig = {
@@ -90,7 +90,7 @@ function taskCapReached(task: TaskRecord, plan: Plan, now: number): Plan {
 }
 
 /**
- * The task's own hard cap (`max_cost_usd`, issue 13): new attempts whose reservations, with what the
+ * The task's own hard cap (`max_cost_usd`, docs/budget.md): new attempts whose reservations, with what the
  * task has spent, would pass it are not started; the task goes to a person instead.
  */
 function withinTaskCap(task: TaskRecord, plan: Plan, config: EscalationConfig, now: number): Plan {

@@ -9,7 +9,7 @@ export interface LogStorage {
 
 /**
  * Bound on one stored piece, in characters of text plus `LINE_FIELDS_CHARS` per line for the other
- * fields. A stored value is capped at 128 KiB on the key-value backend (PLATFORM.md, protocol/limits.ts);
+ * fields. A stored value is capped at 128 KiB on the key-value backend (protocol/limits.ts);
  * 16k characters is at most 32 KiB as UTF-16 (how V8 serialises strings) and 48 KiB as UTF-8 JSON.
  */
 const PIECE_MAX_CHARS = 16_000;

@@ -1,4 +1,4 @@
-/** The default queue timeout in seconds (INTERFACES.md "Scheduling": `MESH_QUEUE_TIMEOUT_S`, 600). */
+/** The default queue timeout in seconds (`MESH_QUEUE_TIMEOUT_S`, 600; docs/settings.md). */
 export const DEFAULT_QUEUE_TIMEOUT_S = 600;
 
 /** `MESH_QUEUE_TIMEOUT_S` from the server's settings; a missing or bad value means the default. */

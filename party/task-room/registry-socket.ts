@@ -10,7 +10,7 @@ const OPEN_WAIT_MS = 1000;
  * A socket from a task room to the registry, opened while the task's admission (or the next
  * attempt's reservation) is asked, so the dispatch that follows is one message instead of one more
  * HTTP round trip between rooms (about 4-5 ms each under `partykit dev`, against 0.2 ms for a socket
- * message: issue 11's dispatch path). It carries one dispatch and is closed; any failure falls back to
+ * message). It carries one dispatch and is closed; any failure falls back to
  * HTTP (`TaskPeers.dispatch`).
  */
 /** The socket type of PartyKit's room stubs (Cloudflare's, not the DOM's). */

@@ -9,7 +9,7 @@ import { attemptOf, cancelTask, finishAttempt, isOpenAttempt, loseAttempt, newTa
 export { emptyTaskActor, type Decision, type TaskActorContext, type TaskActorState, type TaskEffect, type TaskEvent } from "./task-events.ts";
 
 /**
- * The task actor (issue 11): the one owner of a task's lifecycle. `decide` is a pure function of the
+ * The task actor: the one owner of a task's lifecycle. `decide` is a pure function of the
  * state and one event (task-events.ts) that returns the next state and the effects the room carries out.
  */
 export function decide(state: TaskActorState, event: TaskEvent, ctx: TaskActorContext): Decision {
@@ -111,7 +111,7 @@ function onCreate(state: TaskActorState, command: TaskCreate, ctx: TaskActorCont
   if (state.task !== null || state.creating !== null) return refused(state, "conflict", `task ${ctx.taskId} already exists`);
   if (command.task_id !== ctx.taskId) return refused(state, "bad_request", "task_id: must equal the room id");
   const summary = summaryOf(newTask(command, ctx.now));
-  // A task that waits for others reserves nothing until it is ready (INTERFACES.md "Scheduling").
+  // A task that waits for others reserves nothing until it is ready (docs/scheduling.md).
   const waits = (command.after ?? []).length > 0;
   return { state: { ...state, creating: command }, effects: [{ kind: "admit", ...(waits ? {} : { reserve: { attempt: 1 as const, tier: command.tier } }), summary, selector: command.agent_selector }] };
 }

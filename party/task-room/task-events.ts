@@ -8,7 +8,7 @@ import { taskNotices } from "./task-notices.ts";
 // every decision shares (storing a change, summarising the task, telling dependents).
 
 /**
- * The task actor: the one owner of a task's lifecycle (issue 11). A pure function of the state and
+ * The task actor: the one owner of a task's lifecycle. A pure function of the state and
  * one event that returns the next state and the effects the room carries out; the room's hooks only
  * parse, call `decide`, and perform effects. Effects that ask another room something (admit,
  * reserve) come back as events. Time comes in with each event, so tests run on a fake clock.

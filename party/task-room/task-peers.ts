@@ -136,7 +136,7 @@ export class TaskPeers {
         ...(task.deliver === undefined ? {} : { deliver: task.deliver }),
         ...(task.acceptance === undefined ? {} : { acceptance: task.acceptance }),
         ...(task.isolation === undefined ? {} : { isolation: task.isolation }),
-        // Every attempt starts from the commit the first one resolved (INTERFACES.md "Work isolation").
+        // Every attempt starts from the commit the first one resolved (docs/work-isolation.md).
         ...(base === undefined ? {} : { base }),
         ...(task.name === undefined ? {} : { task_name: task.name }),
         ...(cap > 0 ? { max_cost_usd: cap } : {}),

@@ -25,7 +25,7 @@ import { announce } from "../notification-outbox/announce.ts";
 import { isSessionArchiveRequest, serveSessionArchive, SessionArchiveStore } from "./session-archive-route.ts";
 import { exportSpans } from "./task-trace.ts";
 
-/** Messages a second an agent's socket may send: batches of up to 512 lines, so far above any real stream (issue 14). */
+/** Messages a second an agent's socket may send: batches of up to 512 lines, so far above any real stream (docs/wire-protocol.md). */
 const AGENT_MESSAGES_PER_S = 2000;
 /** A viewer only subscribes: a few messages, ever. */
 const VIEWER_MESSAGES_PER_S = 50;
@@ -39,7 +39,7 @@ const ATTEMPT_LINES_KEY = "attempt-lines";
  * takes the output of the agents that run the task's attempts and feeds viewers live.
  *
  * Durable Objects hold a room's outgoing messages (responses, fetches to other rooms, socket sends)
- * until the storage writes issued before them are confirmed: the output gate (PLATFORM.md; Cloudflare's
+ * until the storage writes issued before them are confirmed: the output gate (docs/output-gate.md; Cloudflare's
  * glossary, "output gate"). So effects issue a write and go on without awaiting it: whatever they
  * send next leaves only once the write is durable, and a restart never sees a message whose cause
  * was not stored.
@@ -66,7 +66,7 @@ export default class TaskRoom implements Party.Server {
   constructor(readonly room: Party.Room) {}
 
   static async onBeforeConnect(request: Party.Request, lobby: Party.Lobby): Promise<Party.Request | Response> {
-    // Agents only with the attempt token of this task's task.assign (issue 14): never the enrollment token or a bare credential.
+    // Agents only with the attempt token of this task's task.assign (docs/agent-identity.md): never the enrollment token or a bare credential.
     return gateSocket(request, lobby, (caller) => (caller.role === "viewer" ? scopeAllowsTask(caller.scope, lobby.id) : caller.role === "orchestrator" || (caller.via === "attempt" && caller.taskId === lobby.id)));
   }
 
@@ -108,7 +108,7 @@ export default class TaskRoom implements Party.Server {
   async onMessage(raw: string | ArrayBuffer | ArrayBufferView, connection: Party.Connection): Promise<void> {
     const role = this.roles.infoOf(connection);
     if (role === undefined) return;
-    // A socket that floods is closed with 1008 (issue 14): agents stream batches of lines, viewers only subscribe.
+    // A socket that floods is closed with 1008 (docs/wire-protocol.md): agents stream batches of lines, viewers only subscribe.
     let guard = this.guards.get(connection);
     if (guard === undefined) this.guards.set(connection, (guard = new FloodGuard(role === "agent" ? AGENT_MESSAGES_PER_S : VIEWER_MESSAGES_PER_S)));
     if (!guard.admit(Date.now())) return connection.close(FLOOD_CLOSE_CODE, `more than ${guard.perSecond} messages a second; reconnect and send less`);
@@ -181,7 +181,7 @@ export default class TaskRoom implements Party.Server {
       send(connection, { type: "error", code: "unsupported_version", message: `protocol ${hello.protocol_version} is not supported; this mesh speaks ${PROTOCOL_VERSION}: upgrade the agent` });
       return connection.close(CloseCode.unsupportedVersion, "unsupported protocol version");
     }
-    // The socket's attempt token names the one attempt, and the agent, it may speak for (issue 14).
+    // The socket's attempt token names the one attempt, and the agent, it may speak for (docs/agent-identity.md).
     const scope = this.attemptScopes.get(connection.id);
     if (scope === undefined || scope.attempt !== hello.attempt || scope.agent !== hello.agent) {
       send(connection, { type: "error", code: "not_assigned", message: `this socket's attempt token is for attempt ${scope?.attempt ?? "?"} of agent ${scope?.agent ?? "?"}; attempt ${hello.attempt} of agent ${hello.agent} is not its own`, in_reply_to: hello.type });
@@ -362,7 +362,7 @@ export default class TaskRoom implements Party.Server {
     const task = this.actor.task;
     if (task === null) return;
     const recent = this.log === null || attempt === 1 ? [] : await this.log.read(Math.max(0, this.log.nextSeq - 2000), 2000);
-    // A later attempt's prompt carries the earlier attempts' diffs (issue 12): read them only then.
+    // A later attempt's prompt carries the earlier attempts' diffs (docs/escalation.md): read them only then.
     const earlier = attempt === 1 ? [] : task.attempts.filter((a) => a.n < attempt && a.commit !== undefined);
     const diffs = new Map(await Promise.all(earlier.map(async (a): Promise<[number, string]> => [a.n, (await this.diffs?.read(a.n)) ?? ""])));
     const socket = this.registrySocket ?? undefined;

@@ -2,7 +2,7 @@ import type { Attempt, ExecutorTier, TaskAssign, TaskDependency, TaskRecord, Tas
 import { startingTier } from "./escalation.ts";
 import { attemptOf, isFinished, isOpenAttempt, newAttempt } from "./task-state.ts";
 
-// Scheduling's pure steps (issue 15; INTERFACES.md "Scheduling"): what a queued task waits for, its
+// Scheduling's pure steps (docs/scheduling.md): what a queued task waits for, its
 // prerequisites ending, its start once they all succeeded, the queue timeout, and resumed sessions.
 
 /**

@@ -169,7 +169,7 @@ export function finishAttempt(task: TaskRecord, agent: string, exit: AttemptExit
   const stillOpen = attempts.some(isOpenAttempt);
   const status = stillOpen ? "running" : outcome.status;
   const failed = status === "failed";
-  // Every later attempt starts from the commit the first one resolved (INTERFACES.md "Work isolation").
+  // Every later attempt starts from the commit the first one resolved (docs/work-isolation.md).
   const base = task.base ?? exit.base;
   return {
     ok: true,
@@ -197,7 +197,7 @@ export function cancelTask(task: TaskRecord, reason: string, now: number): Trans
 
 /**
  * A succeeded task's `result`: the attempt it took (the winner, else the last that succeeded) and
- * where its work is (INTERFACES.md "Work isolation and results").
+ * where its work is (docs/work-isolation.md).
  */
 export function withResult(task: TaskRecord): TaskRecord {
   if (task.status !== "succeeded") return task;
@@ -212,7 +212,7 @@ export function withResult(task: TaskRecord): TaskRecord {
   return { ...task, result };
 }
 
-/** At most this many attempts in all (INTERFACES.md). */
+/** At most this many attempts in all (docs/escalation.md). */
 export const MAX_ATTEMPTS = 5;
 
 /**
