@@ -77,7 +77,7 @@ export class AgentsPanel {
         "td",
         {},
         agent.tiers.join(", "),
-        // Tiers its executors file names that failed the agent's preflight (issue 16): each with why, on hover.
+        // Tiers its executors file names that failed the agent's preflight (docs/executors-file.md): each with why, on hover.
         ...Object.entries(agent.unavailable ?? {}).map(([tier, why]) => el("span", { class: "tier-unavailable", testid: "tier-unavailable", text: ` ${tier} unavailable`, title: why })),
       ),
       running,

@@ -1,4 +1,4 @@
-// The budget's pictures (issue 17): a meter of spend against a limit, bars by tier or agent, and
+// The budget's pictures (docs/page.md): a meter of spend against a limit, bars by tier or agent, and
 // the last 30 days as columns. Built as plain DOM and SVG: three small shapes do not need a
 // charting library, and each carries its numbers as text for screen readers and tooltips.
 import { el } from "./element.ts";

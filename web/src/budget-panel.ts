@@ -1,4 +1,4 @@
-// The dashboard's budget (issue 17): today against the halt and the month against the alert as
+// The dashboard's budget (docs/page.md): today against the halt and the month against the alert as
 // meters, the breaker's state and why, today's spend by tier and by agent, and the last 30 days.
 import type { BudgetStatus } from "../../protocol/index.ts";
 import { bars, dayColumns, meter, money } from "./budget-charts.ts";

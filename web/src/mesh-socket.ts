@@ -25,7 +25,7 @@ const RECONNECT = { minReconnectionDelay: 500, maxReconnectionDelay: 8000, recon
 
 /**
  * Each socket with a connection id (`_pk`) of its own: partysocket reuses one per instance, and after a
- * server stall PartyKit can lose the live socket of a reused name (party/live-sockets.ts, issue 13).
+ * server stall PartyKit can lose the live socket of a reused name (docs/connection-names.md).
  */
 class OwnIdWebSocket extends WebSocket {
   constructor(address: string | URL, protocols?: string | string[]) {

@@ -91,7 +91,7 @@ function showTask(taskId: string, token: string, content: HTMLElement, notices: 
   });
 }
 
-/** The mesh at a glance (issue 17): tasks, agents and the budget, each following its room live. */
+/** The mesh at a glance (docs/page.md): tasks, agents and the budget, each following its room live. */
 function showDashboard(token: string, content: HTMLElement, notices: Notices, connection: ConnectionState): void {
   document.title = "dashboard · agent-mesh";
   const model = new TaskListModel();

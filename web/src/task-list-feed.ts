@@ -1,4 +1,4 @@
-// Follows the task directory's list (issue 17): subscribes on every open with where it was, so a
+// Follows the task directory's list (docs/wire-protocol.md): subscribes on every open with where it was, so a
 // reconnect brings only what changed meanwhile (or the whole list if the room restarted).
 import { DirectoryToDashboard, PartyName, SINGLETON_ROOM_ID, type DashboardToDirectory, type ErrorBody } from "../../protocol/index.ts";
 import { openMeshSocket, type MeshSocket } from "./mesh-socket.ts";

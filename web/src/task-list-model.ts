@@ -1,4 +1,4 @@
-// The dashboard's task list as data (issue 17): the directory's summaries, kept current from its
+// The dashboard's task list as data (docs/page.md): the directory's summaries, kept current from its
 // messages, and the rows a filter and a search leave — tasks waiting for a person first, then newest
 // first. Pure, so it is tested without a browser.
 import type { DirectoryToDashboard, TaskStatus, TaskSummary } from "../../protocol/index.ts";

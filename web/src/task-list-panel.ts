@@ -1,4 +1,4 @@
-// The dashboard's task list (issue 17): a status filter, a search box, and a virtualised list of
+// The dashboard's task list (docs/page.md): a status filter, a search box, and a virtualised list of
 // rows (only those in view are in the DOM, so 10,000 tasks scroll as smoothly as ten). Each row is a
 // link to its task's page; arrow keys, Home/End and Page Up/Down move through the list.
 import { TaskStatus, type TaskSummary } from "../../protocol/index.ts";

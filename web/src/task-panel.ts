@@ -157,7 +157,7 @@ function fact(term: string, value: string, testid?: string): HTMLElement[] {
   return [el("div", {}, el("dt", { text: term }), el("dd", testid === undefined ? { text: value } : { text: value, testid }))];
 }
 
-/** What a queued task waits for (INTERFACES.md "Scheduling"): an agent for its tier, or other tasks. */
+/** What a queued task waits for (docs/scheduling.md): an agent for its tier, or other tasks. */
 function waitingText(waiting: NonNullable<TaskRecord["waiting"]>): string {
   const since = new Date(waiting.since).toLocaleTimeString();
   return waiting.for === "agent" ? `an agent that serves ${waiting.tier ?? "its tier"} (since ${since})` : `task(s) ${(waiting.ids ?? []).join(", ")} to succeed (since ${since})`;

@@ -67,7 +67,7 @@ export class WorkPanel {
 
   show(task: TaskRecord): void {
     this.task = task;
-    // Tasks from before issue 12, or still waiting for their first attempt, have no work to show.
+    // Tasks from before work isolation (docs/work-isolation.md), or still waiting for their first attempt, have no work to show.
     const worked = task.attempts.filter((attempt) => attempt.isolation !== undefined);
     this.element.hidden = worked.length === 0 && task.result === undefined;
     if (this.element.hidden) return;
