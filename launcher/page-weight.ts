@@ -9,7 +9,7 @@ import { gzipSync } from "node:zlib";
 import * as esbuild from "esbuild";
 import { PROJECT_ROOT } from "./dev-server.ts";
 
-/** The budget for the JavaScript a page load fetches, gzipped. */
+/** The budget for the JavaScript a page load fetches, gzipped (docs/page.md). */
 export const MAX_INITIAL_GZIP_BYTES = 600 * 1024;
 
 export type PageWeight = {

@@ -1,7 +1,7 @@
 // What a run cost, for CLIs that do not say (codex, gemini) or when a CLI's own figure is missing.
 // Built-in prices are the mesh's one table, protocol/prices.ts (list prices per million tokens,
 // 2026-11), which the budget's reservations use too; a model not listed falls back to its CLI's
-// rate from the design notes (Claude $3/$15, Codex $2.5/$10, Gemini $1.25/$5; opencode: DeepSeek
+// rate (docs/cli-formats.md: Claude $3/$15, Codex $2.5/$10, Gemini $1.25/$5; opencode: DeepSeek
 // V4 Flash). `--rates <file.json>` overrides or extends both tables (agents/README.md).
 import { readFileSync } from "node:fs";
 import { z } from "zod";

@@ -60,7 +60,7 @@ export function versionProblem(path: string, env: NodeJS.ProcessEnv, timeoutMs =
   });
 }
 
-/** The coding CLIs of cli-formats/: they answer `--version`. */
+/** The coding CLIs (docs/cli-formats.md): they answer `--version`. */
 const KNOWN_CLIS = new Set(["claude", "codex", "gemini", "opencode"]);
 
 /**

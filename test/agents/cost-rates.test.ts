@@ -19,7 +19,7 @@ describe("RateTable", () => {
     expect(rates.rateFor("deepseek/deepseek-v4-flash", "opencode")).toMatchObject({ input: 0.14, output: 0.28 });
   });
 
-  it("falls back to the design notes' per-CLI rates for a model it does not know", () => {
+  it("falls back to the per-CLI rates for a model it does not know", () => {
     const rates = new RateTable();
     expect(rates.costOf([million], "claude-future-9", "claude")).toBe(18);
     expect(rates.costOf([million], undefined, "codex")).toBe(12.5);

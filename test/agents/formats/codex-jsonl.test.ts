@@ -21,7 +21,7 @@ describe("codex-jsonl", () => {
     const rates = new RateTable();
     // gpt-5.3-codex: $1.75 / $0.175 / $14 per MTok.
     expect(rates.costOf(report.usage, "gpt-5.3-codex", "codex")).toBeCloseTo((6229 * 1.75 + 41984 * 0.175 + 1287 * 14) / 1e6, 12);
-    // A model not in the table: Codex's rate from the design notes, $2.5 / $10 (cached at 0.1×).
+    // A model not in the table: Codex's fallback rate, $2.5 / $10 (cached at 0.1×).
     expect(rates.costOf(report.usage, undefined, "codex")).toBeCloseTo((6229 * 2.5 + 41984 * 0.25 + 1287 * 10) / 1e6, 12);
   });
 
