@@ -106,7 +106,7 @@ export class RegistryLink {
   }
 
   /**
-   * The agent-side watchdog (docs/faults.md): however the link got there (a half-open socket, a hung
+   * The agent-side watchdog (docs/wire-protocol.md, heartbeats): however the link got there (a half-open socket, a hung
    * server, an open socket whose hello was never answered, a reconnect loop that stalled), a registry
    * silent for SILENT_BEATS beats means the link is rebuilt from scratch: a new transport, a new
    * socket, a new hello. It never ends up waiting on nothing.

@@ -89,7 +89,7 @@ export class TaskLink {
   }
 
   /**
-   * Never wait on nothing (docs/faults.md): an open connection whose room has not accepted the attempt, or
+   * Never wait on nothing (docs/wire-protocol.md): an open connection whose room has not accepted the attempt, or
    * has not acknowledged lines sent to it, for SILENT_ROOM_MS is dropped and made again; the room asks
    * for the lines it lacks from `next_line` on the new one.
    */

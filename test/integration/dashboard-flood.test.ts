@@ -1,4 +1,4 @@
-// Heartbeats are never behind a viewer (docs/faults.md). 200 real agents heartbeat once a second while
+// Heartbeats are never behind a viewer (docs/wire-protocol.md, flood limits). 200 real agents heartbeat once a second while
 // one dashboard socket sends 5,000 frames at once: no agent is lost, and the dashboard still gets its
 // snapshots (or, flooding, is closed with 1008 while the fleet goes on).
 import { afterAll, beforeAll, describe, expect, it } from "vitest";

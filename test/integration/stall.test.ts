@@ -1,4 +1,4 @@
-// The fleet rides out a server stall (docs/faults.md). workerd (with the dev server around it) is
+// The fleet rides out a server stall (docs/wire-protocol.md, heartbeats). workerd (with the dev server around it) is
 // stopped with SIGSTOP for 5, 15 and 40 s and resumed: every agent is back online within two
 // heartbeats of the resume and keeps beating, and a running attempt's lines arrive exactly once.
 import { join } from "node:path";
