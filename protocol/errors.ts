@@ -73,6 +73,13 @@ export const ErrorBody = z.object({
 });
 export type ErrorBody = z.infer<typeof ErrorBody>;
 
+/** A refusal as every route and room answers it: `{error: {code, message}}` (docs/http-api.md). */
+export const ErrorReply = z.object({ error: ErrorBody });
+export type ErrorReply = z.infer<typeof ErrorReply>;
+
+/** A refusal read by a client that may be older than the mesh: any code string, so a newer code still reads. */
+export const AnyErrorReply = z.object({ error: z.object({ code: z.string(), message: z.string() }) });
+
 /** HTTP status for each error code, so every route answers the same way. */
 export const httpStatusOf: Record<ErrorCode, number> = {
   bad_json: 400,

@@ -11,6 +11,7 @@ export * from "./repository.ts";
 export * from "./task.ts";
 export * from "./task-mermaid.ts";
 export * from "./task-request.ts";
+export * from "./http-requests.ts";
 export * from "./agent-wire.ts";
 export * from "./session-archive.ts";
 export * from "./agent-record.ts";

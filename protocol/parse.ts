@@ -1,7 +1,7 @@
 import type { z } from "zod";
 import type { ErrorBody } from "./errors.ts";
 import { MAX_FRAME_BYTES } from "./limits.ts";
-import type { Result } from "./result.ts";
+import { refuse, type Result } from "./result.ts";
 
 /** Why a frame was refused, ready to send back: the error, and the `type` it claimed (when it had one) as `in_reply_to`. */
 export type FrameError = ErrorBody & { in_reply_to?: string };
@@ -59,4 +59,19 @@ export function parseMessage<T>(schema: z.ZodType<T>, raw: string | ArrayBuffer 
     };
   }
   return { ok: false, error: { code: "bad_message", message: `${type ?? "message"}: ${describeIssues(parsed.error)}`, ...(type === undefined ? {} : { in_reply_to: type }) } };
+}
+
+/**
+ * Reads JSON text (an HTTP body, a reply, a file) against a schema: not JSON is `bad_json`, the wrong
+ * shape `bad_request` naming the first bad field. Never throws; `what` names the text in the message.
+ */
+export function parseJson<T>(schema: z.ZodType<T>, text: string, what = "the text"): Result<T> {
+  let data: unknown;
+  try {
+    data = JSON.parse(text);
+  } catch {
+    return refuse("bad_json", `${what} is not valid JSON`);
+  }
+  const parsed = schema.safeParse(data);
+  return parsed.success ? { ok: true, value: parsed.data } : refuse("bad_request", describeIssues(parsed.error));
 }

@@ -1,5 +1,6 @@
 import { z } from "zod";
-import { MAX_AFTER, TaskId, TaskKind, TaskName, TaskPriority } from "./task-request.ts";
+import { MAX_AFTER, TaskCostCap, TaskId, TaskKind, TaskName, TaskPriority } from "./task-request.ts";
+import { SpanId, TraceId } from "./trace-context.ts";
 import { Acceptance } from "./acceptance.ts";
 import { AgentRecord } from "./agent-record.ts";
 import { ApplyOutcome, TaskApply, TaskAssign } from "./agent-wire.ts";
@@ -29,7 +30,7 @@ export const TaskCreate = z.object({
   base_ref: BaseRef.optional(),
   repo: RepoUrl.optional(),
   deliver: DeliverMode.optional(),
-  max_cost_usd: z.number().positive().optional(),
+  max_cost_usd: TaskCostCap.optional(),
   /** Scheduling (docs/scheduling.md): priority, prerequisites (ids), queue timeout, kind and the routing that picked `tier`. */
   priority: TaskPriority.optional(),
   after: z.array(TaskId).max(MAX_AFTER).optional(),
@@ -39,8 +40,8 @@ export const TaskCreate = z.object({
   /** Also send task.succeeded / task.failed to the webhooks (docs/notifications.md). */
   notify: z.boolean().optional(),
   /** The task's W3C trace (docs/traces.md): the creating request's trace id, or a new one, and the span that made the call, when it said. */
-  trace_id: z.string().regex(/^[0-9a-f]{32}$/).optional(),
-  trace_parent: z.string().regex(/^[0-9a-f]{16}$/).optional(),
+  trace_id: TraceId.optional(),
+  trace_parent: SpanId.optional(),
 });
 export type TaskCreate = z.infer<typeof TaskCreate>;
 
@@ -170,6 +171,10 @@ export type AgentRevoke = z.infer<typeof AgentRevoke>;
 /** Edge → registry: forget this agent, so its name can enroll again (`DELETE /api/agents/<name>`). */
 export const AgentForget = z.object({ type: z.literal("agent.forget"), name: z.string() });
 export type AgentForget = z.infer<typeof AgentForget>;
+
+/** Registry → edge: the answer to `agent.revoke` / `agent.forget`, with how many running attempts went back to be retried elsewhere. */
+export const AgentRevoked = z.object({ name: z.string(), state: z.enum(["revoked", "forgotten"]), requeued: z.number().int().nonnegative() });
+export type AgentRevoked = z.infer<typeof AgentRevoked>;
 
 export const RegistryCommand = z.discriminatedUnion("type", [DispatchRequest, DispatchWithdraw, ApplyRequest, DeliveryRequest, TaskEndedNotice, AgentRevoke, AgentForget]);
 export type RegistryCommand = z.infer<typeof RegistryCommand>;

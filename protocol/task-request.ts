@@ -22,6 +22,10 @@ export const DEFAULT_PRIORITY = 5;
 export const TaskKind = z.string().regex(SHORT_NAME_PATTERN, "use 1-64 letters, digits, '.', '_' or '-'");
 /** Most tasks one task may wait for. */
 export const MAX_AFTER = 50;
+/** A task's hard cap in US dollars over all its attempts: one bound for the request, the command and the record (docs/budget.md). */
+export const TaskCostCap = z.number().positive().max(100_000);
+/** The tasks (ids or names) a new task waits for: at least one when given (docs/scheduling.md). */
+export const AfterRefs = z.array(z.string().min(1).max(64)).min(1).max(MAX_AFTER);
 
 /**
  * The body of `POST /api/tasks`: the `execute` or `dispatch` arguments.
@@ -48,11 +52,11 @@ export const CreateTaskRequest = z
     /** A repo task's delivery: `none` (default), `push` its result's branch, or `pr` (push and open a draft pull request). */
     deliver: DeliverMode.optional(),
     /** A hard cap in US dollars over all the task's attempts, consensus included: each attempt is capped at what is left, and when the next one's reservation would pass it the task goes to a person (docs/budget.md). */
-    max_cost_usd: z.number().positive().max(100_000).optional(),
+    max_cost_usd: TaskCostCap.optional(),
     /** 0-9, higher first (default 5): the registry hands out the highest priority first, in arrival order within one (docs/scheduling.md). */
     priority: TaskPriority.optional(),
     /** Tasks (ids or names) that must all succeed before this one is dispatched; it is created at once and waits. */
-    after: z.array(z.string().min(1).max(64)).min(1).max(MAX_AFTER).optional(),
+    after: AfterRefs.optional(),
     /** How long an attempt may wait for an agent that serves its tier before it fails as `no_agent` (default MESH_QUEUE_TIMEOUT_S, 600). */
     queue_timeout_s: z.number().positive().max(7 * 86_400).optional(),
     /** What kind of work this is (`docs`, `refactor`, `bugfix`, `feature`, ...): picks the starting tier through the routing table unless `executor` names one. */

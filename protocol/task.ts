@@ -5,6 +5,8 @@ import { MAX_INSTRUCTION_CHARS, MAX_LINE_CHARS } from "./limits.ts";
 import { Acceptance } from "./acceptance.ts";
 import { AcceptanceEvidence, Applied, ConsensusDecision, DiffStat, Isolation, TaskResult } from "./isolation.ts";
 import { DeliverMode, Delivery } from "./repository.ts";
+import { TaskCostCap, TaskPriority } from "./task-request.ts";
+import { SpanId, TraceId } from "./trace-context.ts";
 
 /** A task's lifecycle: queued → running → succeeded | failed | cancelled (awaiting_human comes with escalation). */
 export const TaskStatus = z.enum(["queued", "running", "succeeded", "failed", "awaiting_human", "cancelled"]);
@@ -212,9 +214,9 @@ export const TaskRecord = z.object({
   base_ref: z.string().optional(),
   base: z.string().optional(),
   /** The task's own hard cap over all its attempts, in US dollars (docs/budget.md). */
-  max_cost_usd: z.number().positive().optional(),
+  max_cost_usd: TaskCostCap.optional(),
   /** 0-9, higher first (docs/scheduling.md); absent means 5. */
-  priority: z.number().int().min(0).max(9).optional(),
+  priority: TaskPriority.optional(),
   /** The kind of work, as routing matched it. */
   kind: z.string().optional(),
   /** Why it started at its tier. */
@@ -232,9 +234,9 @@ export const TaskRecord = z.object({
   /** Send `task.succeeded` / `task.failed` webhooks too (docs/notifications.md). */
   notify: z.boolean().optional(),
   /** The task's W3C trace id (32 lowercase hex), from the creating request's `traceparent` or new (docs/traces.md). */
-  trace_id: z.string().regex(/^[0-9a-f]{32}$/).optional(),
+  trace_id: TraceId.optional(),
   /** The span id of the creating request's `traceparent`: the parent of the task's span (docs/traces.md). */
-  trace_parent: z.string().regex(/^[0-9a-f]{16}$/).optional(),
+  trace_parent: SpanId.optional(),
   /** How a consensus round was decided. */
   consensus: ConsensusDecision.optional(),
   /** When its result was merged into the user's checkout. */

@@ -1,6 +1,5 @@
 import type * as Party from "partykit/server";
-import { z } from "zod";
-import { CreateTaskRequest, OAUTH_ACCESS_PREFIX, OAUTH_REFRESH_PREFIX, ResolveDecision, TaskStatus, httpStatusOf } from "../../protocol/index.ts";
+import { ApplyTaskRequest, CancelTaskRequest, CreateTaskRequest, LinkRequest, OAUTH_ACCESS_PREFIX, PlanRequest, OAUTH_REFRESH_PREFIX, ResolveDecision, TaskStatus, httpStatusOf } from "../../protocol/index.ts";
 import { recordAudit } from "../audit/audit-record.ts";
 import { deleteGrant, listGrants } from "../oauth/grants-api.ts";
 import { credentialName, identify, readSecrets } from "../auth/credentials.ts";
@@ -10,26 +9,9 @@ import { readJsonBody } from "../http/read-body.ts";
 import { refuseRequest } from "../http/refuse-request.ts";
 import { errorResponse, json } from "../http/responses.ts";
 import { applyTask, cancelTask, createLink, getDiff, createTask, getBudget, getLogs, getQueue, getStages, getTask, listAgents, listTasks, resolveTaskDecision, revokeAgent, getAudit, type MeshContext, type Outcome } from "./mesh-operations.ts";
-import { PlanRequest, createPlan } from "./task-plan.ts";
+import { createPlan } from "./task-plan.ts";
 import { getTraceStatus } from "./trace-status.ts";
 import { getNotifications } from "../notification-outbox/notifications-api.ts";
-
-/** `POST /api/links`: a read-only link for one task or for the dashboard, or an operator link. */
-const LinkRequest = z
-  .object({
-    /** A task id or name; omit for a dashboard link. */
-    task: z.string().min(1).optional(),
-    /** A dashboard link that may also make a person's decisions at the human step (`resolve`). */
-    operator: z.boolean().optional(),
-    /** Lifetime in seconds (default one day, at most 30 days). */
-    ttl_s: z.number().int().positive().max(30 * 24 * 3600).optional(),
-  })
-  .strict();
-
-const CancelRequest = z.object({ reason: z.string().max(500).optional() }).strict();
-
-/** `POST /api/tasks/<id or name>/apply`: which attempt to merge (default: the task's result). */
-const ApplyRequestBody = z.object({ attempt: z.number().int().positive().optional() }).strict();
 
 const isOAuthToken = (token: string | null): boolean => token !== null && (token.startsWith(OAUTH_ACCESS_PREFIX) || token.startsWith(OAUTH_REFRESH_PREFIX));
 
@@ -134,12 +116,12 @@ export async function routeApi(request: Request, url: URL, lobby: Party.FetchLob
     }
     if (method === "POST" && action === "apply") {
       const text = await request.clone().text();
-      const body = text.trim() === "" ? { ok: true as const, value: {} } : await readJsonBody(request, ApplyRequestBody);
+      const body = text.trim() === "" ? { ok: true as const, value: {} } : await readJsonBody(request, ApplyTaskRequest);
       return body.ok ? reply(await applyTask(ctx, ref, body.value.attempt)) : errorResponse(body.error.code, body.error.message);
     }
     if (method === "POST" && action === "cancel") {
       const text = await request.clone().text();
-      const body = text.trim() === "" ? { ok: true as const, value: {} } : await readJsonBody(request, CancelRequest);
+      const body = text.trim() === "" ? { ok: true as const, value: {} } : await readJsonBody(request, CancelTaskRequest);
       return body.ok ? reply(await cancelTask(ctx, ref, body.value.reason)) : errorResponse(body.error.code, body.error.message);
     }
   }

@@ -1,8 +1,13 @@
 import type * as Party from "partykit/server";
 import { monotonicFactory } from "ulid";
+import type { z } from "zod";
 import {
   type AuditRecord,
-  ErrorBody,
+  AgentRevoked,
+  type ErrorBody,
+  ErrorReply,
+  describeIssues,
+  parseJson,
   MAX_LOG_READ,
   PartyName,
   SINGLETON_ROOM_ID,
@@ -50,9 +55,15 @@ function audited<T>(ctx: MeshContext, action: string, target: string | undefined
 }
 
 /** Revokes an agent (or forgets it: `DELETE /api/agents/<name>`), through the registry. */
-export async function revokeAgent(ctx: MeshContext, name: string, forget: boolean): Promise<Outcome<{ name: string; state: "revoked" | "forgotten"; requeued: number }>> {
-  const answer = await callRoom<{ name: string; state: "revoked" | "forgotten"; requeued: number }>(ctx, PartyName.registry, SINGLETON_ROOM_ID, "", { method: "POST", body: { type: forget ? "agent.forget" : "agent.revoke", name } });
-  return audited(ctx, forget ? "agent.forget" : "agent.revoke", name, answer);
+export async function revokeAgent(ctx: MeshContext, name: string, forget: boolean): Promise<Outcome<AgentRevoked>> {
+  const answer = await callRoom<unknown>(ctx, PartyName.registry, SINGLETON_ROOM_ID, "", { method: "POST", body: { type: forget ? "agent.forget" : "agent.revoke", name } });
+  return audited(ctx, forget ? "agent.forget" : "agent.revoke", name, answer.ok ? replyOf(AgentRevoked, "registry", answer.value) : answer);
+}
+
+/** A room's reply read with its schema: a reply of another shape is an `internal` error naming the field, never trusted. */
+function replyOf<T>(schema: z.ZodType<T>, room: string, value: unknown): Outcome<T> {
+  const parsed = schema.safeParse(value);
+  return parsed.success ? { ok: true, value: parsed.data } : fail("internal", `the ${room} room answered in an unknown shape (${describeIssues(parsed.error)})`);
 }
 
 /** The audit log's records from `since` (ms), oldest first. */
@@ -146,8 +157,8 @@ export async function getDiff(ctx: MeshContext, ref: string, attempt?: number): 
     const response = await fetchRoom(ctx.parties, PartyName.task, taskId.value, ctx.secrets.orchestratorToken, `/?${query}`);
     const text = await response.text();
     if (response.ok) return { ok: true, value: text };
-    const error = ErrorBody.safeParse((JSON.parse(text) as { error?: unknown }).error);
-    return error.success ? { ok: false, error: error.data } : fail("internal", `the task room answered ${response.status}`);
+    const refusal = parseJson(ErrorReply, text);
+    return refusal.ok ? { ok: false, error: refusal.value.error } : fail("internal", `the task room answered ${response.status}`);
   } catch (error) {
     return fail("internal", `the task room could not be read: ${error instanceof Error ? error.message : String(error)}`);
   }

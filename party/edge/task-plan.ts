@@ -1,20 +1,5 @@
-import { z } from "zod";
-import { CreateTaskRequest, FINISHED_TASK_STATUSES, SHORT_NAME_PATTERN, type TaskView } from "../../protocol/index.ts";
+import { CreateTaskRequest, FINISHED_TASK_STATUSES, type PlanRequest, type TaskView } from "../../protocol/index.ts";
 import { cancelTask, createTask, findTaskByName, resolveTaskRef, type MeshContext, type Outcome } from "./mesh-operations.ts";
-
-/** Most tasks one plan creates. */
-export const MAX_PLAN_TASKS = 100;
-
-const PlanKey = z.string().regex(SHORT_NAME_PATTERN, "a key is 1-64 letters, digits, '.', '_' or '-'");
-
-/** One task of a plan: a local `key`, `after` by key (or an existing task's id or name), and the `execute` arguments. */
-export const PlanTask = z
-  .object({ key: PlanKey, after: z.array(z.string().min(1).max(64)).max(50).optional() })
-  .catchall(z.unknown());
-
-/** The body of `POST /api/plan` and the MCP tool `plan`. */
-export const PlanRequest = z.object({ tasks: z.array(PlanTask).min(1).max(MAX_PLAN_TASKS) }).strict();
-export type PlanRequest = z.infer<typeof PlanRequest>;
 
 /** A checked plan: each task's arguments, its prerequisites inside the plan (keys) and outside it (refs), in creation order. */
 type PlanStep = { key: string; args: CreateTaskRequest; keys: string[]; refs: string[] };

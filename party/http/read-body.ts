@@ -1,4 +1,4 @@
-import { describeIssues, MAX_BODY_BYTES, refuse, type Result } from "../../protocol/index.ts";
+import { MAX_BODY_BYTES, parseJson, refuse, type Result } from "../../protocol/index.ts";
 import type { z } from "zod";
 
 /** Reads a JSON body against a schema: too large → message_too_large, not JSON → bad_json, wrong → bad_request naming the field. */
@@ -11,13 +11,5 @@ export async function readJsonBody<T>(request: Request, schema: z.ZodType<T>): P
   if (new TextEncoder().encode(text).byteLength > MAX_BODY_BYTES) {
     return refuse("message_too_large", `body exceeds ${MAX_BODY_BYTES} bytes`);
   }
-  let data: unknown;
-  try {
-    data = JSON.parse(text);
-  } catch {
-    return refuse("bad_json", "body is not valid JSON");
-  }
-  const parsed = schema.safeParse(data);
-  if (!parsed.success) return refuse("bad_request", describeIssues(parsed.error));
-  return { ok: true, value: parsed.data };
+  return parseJson(schema, text, "body");
 }

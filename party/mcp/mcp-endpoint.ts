@@ -3,8 +3,7 @@ import { WebStandardStreamableHTTPServerTransport } from "@modelcontextprotocol/
 import { CfWorkerJsonSchemaValidator } from "@modelcontextprotocol/sdk/validation/cfworker";
 import { JSONRPCMessageSchema } from "@modelcontextprotocol/sdk/types.js";
 import type * as Party from "partykit/server";
-import { z } from "zod";
-import { ErrorBody, MAX_BODY_BYTES, OAUTH_ACCESS_PREFIX } from "../../protocol/index.ts";
+import { AnyErrorReply, ErrorReply, MAX_BODY_BYTES, OAUTH_ACCESS_PREFIX, parseJson } from "../../protocol/index.ts";
 import { errorResponse, json } from "../http/responses.ts";
 import { refuseRequest } from "../http/refuse-request.ts";
 import { bearerToken, type Defer } from "../edge/api-routes.ts";
@@ -75,9 +74,6 @@ export async function handleMcp(request: Request, url: URL, lobby: Party.FetchLo
   }
 }
 
-/** The body of a refusal, read by its typed code (never its text). */
-const RefusalBody = z.object({ error: ErrorBody });
-
 /**
  * A 401 for a token that is not an OAuth access token, in words for an MCP client's user: which token
  * /mcp takes and where it is kept. MCP clients show little more than this body (Claude Code in its
@@ -86,7 +82,7 @@ const RefusalBody = z.object({ error: ErrorBody });
  */
 async function inMcpWords(response: Response, token: string | null): Promise<Response> {
   if (response.status !== 401 || (token !== null && token.startsWith(OAUTH_ACCESS_PREFIX))) return response;
-  const parsed = RefusalBody.safeParse(await response.clone().json().catch(() => null));
+  const parsed = ErrorReply.safeParse(await response.clone().json().catch(() => null));
   if (!parsed.success || parsed.data.error.code !== "unauthorized") return response;
   const where = "MESH_ORCHESTRATOR_TOKEN (npm start keeps it in .mesh/secrets.env) or an OAuth access token (docs/oauth.md)";
   const message = token === null ? `no bearer token was sent; this MCP endpoint takes ${where}` : `the bearer token sent is wrong; this MCP endpoint takes ${where} (claude mcp get <name> shows the header a client sends)`;
@@ -102,12 +98,9 @@ async function inMcpWords(response: Response, token: string | null): Promise<Res
 export async function withBearerChallenge(response: Response, metadataUrl: string): Promise<Response> {
   if (response.status !== 401 && response.status !== 403) return response;
   const body = await response.clone().text();
-  let message = "";
-  try {
-    message = String((JSON.parse(body) as { error?: { message?: unknown } }).error?.message ?? "");
-  } catch {
-    message = body;
-  }
+  // The mesh's own refusal gives its message; a body that is not JSON is the message itself.
+  const refusal = parseJson(AnyErrorReply, body);
+  const message = refusal.ok ? refusal.value.error.message : refusal.error.code === "bad_json" ? body : "";
   // RFC 6750 allows printable ASCII but '"' and '\' in the description.
   const description = message.replace(/[^\x20-\x7e]/g, "?").replace(/["\\]/g, "'").slice(0, 500);
   const error = response.status === 401 ? "invalid_token" : "insufficient_scope";

@@ -1,7 +1,8 @@
 import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import { z } from "zod";
 import type { MeshContext } from "../edge/mesh-operations.ts";
-import { MAX_PLAN_TASKS, createPlan } from "../edge/task-plan.ts";
+import { MAX_PLAN_TASKS, PlanAfter, PlanKey } from "../../protocol/index.ts";
+import { createPlan } from "../edge/task-plan.ts";
 import { scheduleArgs, taskField } from "./mesh-tools.ts";
 import { errorResult, valueResult } from "./tool-results.ts";
 import { creating, planOutput, repoArgs } from "./tool-schemas.ts";
@@ -9,7 +10,7 @@ import { creating, planOutput, repoArgs } from "./tool-schemas.ts";
 /** One task of a plan as the tool describes it: a key, `after` by key, and `execute`'s arguments. */
 const PlanToolTask = z
   .strictObject({
-    key: z.string().min(1).max(64).describe("a local name for this task within the plan; other tasks' after name it"),
+    key: PlanKey.describe("a local name for this task within the plan; other tasks' after name it"),
     instruction: taskField.instruction.unwrap().describe("what the executor should do"),
     name: taskField.name.describe("a task name (unique among unfinished tasks), if it should have one"),
     executor: taskField.executor.describe("tier or CLI name; default: from kind through the routing table, else the bottom of the ladder"),
@@ -21,6 +22,7 @@ const PlanToolTask = z
     ...repoArgs,
     max_cost_usd: taskField.max_cost_usd,
     ...scheduleArgs,
+    after: PlanAfter.optional().describe("keys of this plan's tasks (or ids/names of existing tasks) that must succeed first"),
   })
   .describe("after: keys of this plan's tasks (or ids/names of existing tasks) that must succeed first");
 

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { AgentRecord, BudgetStatus, CreateTaskRequest, LogLine, TaskSummary, TaskView } from "../../protocol/index.ts";
+import { AgentRecord, AgentRevoked, BudgetStatus, CreateTaskRequest, LogLine, TaskSummary, TaskView } from "../../protocol/index.ts";
 
 // What each tool returns in `structuredContent`, declared as its `outputSchema` (docs/mcp-tools.md):
 // clients validate it and can rely on the fields. Errors are `isError` results with `{error}`, which
@@ -10,7 +10,7 @@ export const tasksOutput = { tasks: z.array(TaskSummary.extend({ position: z.num
 export const logsOutput = { lines: z.array(LogLine) };
 export const agentsOutput = { agents: z.array(AgentRecord) };
 export const budgetOutput = BudgetStatus.shape;
-export const revokeOutput = { name: z.string(), state: z.enum(["revoked", "forgotten"]), requeued: z.number().int().nonnegative() };
+export const revokeOutput = AgentRevoked.shape;
 export const diffOutput = { diff: z.string() };
 export const planOutput = { tasks: z.array(TaskView), mermaid: z.string() };
 

@@ -1,6 +1,5 @@
 import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
-import { z } from "zod";
-import type { TaskView } from "../../protocol/index.ts";
+import { ApplyTaskRequest, type TaskView } from "../../protocol/index.ts";
 import { applyTask, getDiff, type MeshContext } from "../edge/mesh-operations.ts";
 import { taskRef, refOf } from "./mesh-tools.ts";
 import { errorResult, taskResult } from "./tool-results.ts";
@@ -11,7 +10,7 @@ const DIFF_TEXT_CHARS = 200_000;
 
 /** The tools over a task's work (docs/work-isolation.md): its diff, and applying it. */
 export function registerWorkTools(server: McpServer, ctx: MeshContext): void {
-  const attempt = z.number().int().positive().optional().describe("an attempt number; default the task's result");
+  const attempt = ApplyTaskRequest.shape.attempt.describe("an attempt number; default the task's result");
 
   server.registerTool(
     "diff",
