@@ -1,6 +1,7 @@
 import type * as Party from "partykit/server";
 import { errorResponse } from "../http/responses.ts";
 import { refuseRequest } from "../http/refuse-request.ts";
+import { partyRequest, standardRequest } from "../platform-request.ts";
 import { identify, presentedToken, readSecrets, type Caller } from "./credentials.ts";
 
 /** The header a gate sets after it checked the credential; a client's own copy is overwritten. */
@@ -21,13 +22,13 @@ export async function gateSocket(
 ): Promise<Party.Request | Response> {
   const secrets = readSecrets(lobby.env);
   if ("code" in secrets) return errorResponse(secrets.code, secrets.message);
-  const caller = await identify(presentedToken(request as unknown as Request), secrets, Date.now());
+  const caller = await identify(presentedToken(standardRequest(request)), secrets, Date.now());
   if (caller === null) return errorResponse("unauthorized", "missing, wrong or expired token; pass ?token=<agent credential or enrollment token, orchestrator token or viewer link>");
   if (!allowed(caller)) return errorResponse("forbidden", `${describeCaller(caller)} may not open this room`);
-  const headers = new Headers(request.headers as unknown as Headers);
+  const headers = new Headers(standardRequest(request).headers);
   headers.set(ROLE_HEADER, caller.role);
   headers.set(CALLER_HEADER, JSON.stringify(caller));
-  return new Request(request.url, { headers }) as unknown as Party.Request;
+  return partyRequest(new Request(request.url, { headers }));
 }
 
 /**
@@ -36,7 +37,7 @@ export async function gateSocket(
  */
 export async function gateRequest(request: Party.Request, env: Record<string, unknown>): Promise<Response | null> {
   const secrets = readSecrets(env);
-  const raw = request as unknown as Request;
+  const raw = standardRequest(request);
   if ("code" in secrets) return refuseRequest(raw, errorResponse(secrets.code, secrets.message));
   const caller = await identify(presentedToken(raw, "http"), secrets, Date.now());
   if (caller === null) return refuseRequest(raw, errorResponse("unauthorized", "missing or wrong token; send 'Authorization: Bearer <orchestrator token>'"));
