@@ -26,9 +26,13 @@ export class AgentCalls<Outcome> {
 
   constructor(private readonly kind: CallKind<Outcome>) {}
 
-  /** A new request id and the promise of its outcome. */
-  open(agent: string): { requestId: string; outcome: Promise<Outcome> } {
-    const requestId = `${this.kind.prefix}-${Date.now().toString(36)}-${(this.next++).toString(36)}`;
+  /** A request id no other call of this kind has had. */
+  newId(): string {
+    return `${this.kind.prefix}-${Date.now().toString(36)}-${(this.next++).toString(36)}`;
+  }
+
+  /** Waits for `agent`'s answer to `requestId` (a new id unless given): the promise of its outcome. */
+  open(agent: string, requestId: string = this.newId()): { requestId: string; outcome: Promise<Outcome> } {
     const outcome = new Promise<Outcome>((resolve) => {
       const timer = setTimeout(() => this.settle(requestId, this.kind.unanswered(agent, "timeout")), this.kind.timeoutMs);
       this.waiting.set(requestId, { agent, resolve, timer });

@@ -137,7 +137,7 @@ export default class AgentRegistryRoom implements Party.Server {
     const now = Date.now();
     if (now - this.lastTickAt > STALL_GAP_MS) this.beatsCountedFrom = now;
     this.lastTickAt = now;
-    await this.run({ type: "tick" });
+    await this.run({ type: "watchdog-ticked" });
   }
 
   onConnect(connection: Party.Connection, context: Party.ConnectionContext): void {
@@ -168,7 +168,7 @@ export default class AgentRegistryRoom implements Party.Server {
     if (session.peer === true) {
       const parsed = parseMessage(RegistryCommand, raw);
       if (!parsed.ok || parsed.value.type !== "dispatch.request") return send(connection, { type: "error", ...(parsed.ok ? { code: "unknown_type" as const, message: "a task room's socket carries dispatch.request only" } : parsed.error) });
-      await this.run({ type: "request", request: parsed.value });
+      await this.run({ type: "dispatch-requested", request: parsed.value });
       return;
     }
     const parsed = parseMessage(AgentToRegistry, raw);
@@ -182,7 +182,7 @@ export default class AgentRegistryRoom implements Party.Server {
       const identity = await helloIdentity(session.caller, message.name);
       if (identity === null) return connection.close(CloseCode.forbidden, "no agent credential");
       session.agent = message.name;
-      await this.run({ type: "hello", hello: message, connectionId: connection.id, identity });
+      await this.run({ type: "hello-received", hello: message, connectionId: connection.id, identity });
       if (this.state.connected.get(message.name) === connection.id) this.requests.reconnected(message.name);
       return;
     }
@@ -190,7 +190,7 @@ export default class AgentRegistryRoom implements Party.Server {
     if (name === undefined || !this.state.agents.has(name) || this.state.connected.get(name) !== connection.id) {
       return send(connection, { type: "error", code: "hello_required", message: "send agent.hello before anything else", in_reply_to: message.type });
     }
-    if (message.type === "agent.heartbeat") await this.run({ type: "heartbeat", agent: name, running: message.running, ...(message.worktrees_bytes === undefined ? {} : { worktreesBytes: message.worktrees_bytes }), ...(message.degraded === undefined ? {} : { degraded: message.degraded }) });
+    if (message.type === "agent.heartbeat") await this.run({ type: "heartbeat-received", agent: name, running: message.running, ...(message.worktrees_bytes === undefined ? {} : { worktreesBytes: message.worktrees_bytes }), ...(message.degraded === undefined ? {} : { degraded: message.degraded }) });
     else if (message.type === "branch.merged") this.requests.answerApply(name, message.request_id, message.outcome);
     else if (message.type === "branch.delivered") this.requests.answerDelivery(name, message.request_id, message.outcome);
     else await this.run({ type: "released", agent: name, taskId: message.task_id, attempt: message.attempt });
@@ -220,20 +220,19 @@ export default class AgentRegistryRoom implements Party.Server {
     if (command.type === "apply.request") return this.apply(command);
     if (command.type === "delivery.request") return json({ outcome: await this.requests.deliver(command) });
     if (command.type === "task.ended") {
-      // Best effort: an agent not connected now cleans up after its keep time (agents/README.md).
-      for (const agent of command.agents) this.sendToAgent(agent, { type: "worktrees.release", task_id: command.task_id, ...(command.keep === undefined ? {} : { keep: command.keep }) });
-      return json({ told: command.agents.filter((agent) => this.state.connected.has(agent)) });
+      const reply = await this.run({ type: "task-ended", taskId: command.task_id, agents: command.agents, ...(command.keep === undefined ? {} : { keep: command.keep }) });
+      return json(reply !== undefined && "told" in reply ? reply : { told: [] });
     }
     if (command.type === "agent.revoke" || command.type === "agent.forget") {
-      const reply = await this.run({ type: "revoke", name: command.name, forget: command.type === "agent.forget" });
+      const reply = await this.run({ type: "revoke-requested", name: command.name, forget: command.type === "agent.forget" });
       return reply !== undefined && "error" in reply ? errorResponse(reply.error.code, reply.error.message) : json(reply);
     }
     if (command.type === "dispatch.withdraw") {
-      await this.run({ type: "withdraw", taskId: command.task_id });
+      await this.run({ type: "dispatch-withdrawn", taskId: command.task_id });
       return json({ withdrawn: true });
     }
     if (command.type !== "dispatch.request") return errorResponse("unknown_type", "unknown registry command");
-    const reply = await this.run({ type: "request", request: command });
+    const reply = await this.run({ type: "dispatch-requested", request: command });
     return json(reply !== undefined && "queued" in reply ? reply : { queued: true }, 202);
   }
 
@@ -248,8 +247,9 @@ export default class AgentRegistryRoom implements Party.Server {
 
   /** Asks the agent that ran an attempt to merge its branch into the user's checkout, and waits for its answer. */
   private async apply(request: ApplyRequest): Promise<Response> {
-    const outcome = await this.requests.apply(request);
-    return outcome === null ? errorResponse("agent_offline", `agent ${request.agent} ran attempt ${request.attempt} and is not connected now; start it again, then apply`) : json({ outcome });
+    const reply = await this.run({ type: "apply-requested", request, requestId: this.requests.applyRequestId() });
+    if (reply === undefined || !("asked" in reply)) return reply !== undefined && "error" in reply ? errorResponse(reply.error.code, reply.error.message) : errorResponse("internal", "apply was not asked of the agent");
+    return json({ outcome: await this.requests.mergeOutcome(reply.asked) });
   }
 
   private sendToAgent(agent: string, message: RegistryToAgent): void {
@@ -286,6 +286,13 @@ export default class AgentRegistryRoom implements Party.Server {
         return undefined;
       case "assign":
         return this.assign(effect);
+      case "ask-merge": {
+        // Waiting before the send: the agent's answer cannot come before its wait.
+        this.requests.expectMerge(effect.agent, effect.message.request_id);
+        const connection = this.sessions.socket(effect.connectionId);
+        if (connection !== undefined) send(connection, effect.message);
+        return undefined;
+      }
       case "forget":
         return this.room.storage.delete(effect.agents.map((name) => AGENT_PREFIX + name)).then(() => undefined);
       case "audit":
@@ -341,7 +348,7 @@ export default class AgentRegistryRoom implements Party.Server {
         // Delivered, or refused for good (the attempt already ended, the task moved on): done with it.
         if (answer.ok || answer.error.code !== "internal") delivered.push(notice);
       }
-      if (delivered.length > 0) await this.run({ type: "delivered", notices: delivered });
+      if (delivered.length > 0) await this.run({ type: "notices-delivered", notices: delivered });
     } finally {
       this.delivering = false;
     }

@@ -1,4 +1,4 @@
-import type { ApplyOutcome, ApplyRequest, DeliveryOutcome, DeliveryRequest, RegistryToAgent, TaskDelivered } from "../../protocol/index.ts";
+import type { ApplyOutcome, DeliveryOutcome, DeliveryRequest, RegistryToAgent, TaskDelivered } from "../../protocol/index.ts";
 import { applyCalls, deliveryCalls } from "./agent-calls.ts";
 
 /** How many deliveries wait per agent for it to come back; past this the oldest is dropped (its task keeps agent_offline). */
@@ -13,7 +13,7 @@ export type AgentRequestPorts = {
 
 /**
  * What the registry asks of one agent on a task room's behalf and waits for (docs/delivery.md):
- * `apply` (refused at once while the agent is offline) and deliveries. A delivery that found its
+ * `apply` (the registry actor refuses it while the agent is offline, and asks) and deliveries. A delivery that found its
  * agent offline is answered `agent_offline` now and sent again when the agent says hello; its
  * outcome then goes to the task room. Those waiting deliveries live in memory: a registry restart
  * forgets them, and the task keeps `agent_offline`.
@@ -22,16 +22,26 @@ export class AgentRequests {
   private readonly applies = applyCalls();
   private readonly deliveries = deliveryCalls();
   private readonly waiting = new Map<string, DeliveryRequest[]>();
+  /** Outcomes of `branch.merge`s sent, by request id, until the apply that asked takes its own. */
+  private readonly merges = new Map<string, Promise<ApplyOutcome>>();
 
   constructor(private readonly ports: AgentRequestPorts) {}
 
-  /** Asks the agent that ran an attempt to merge its branch; null while it is offline (the caller refuses). */
-  async apply(request: ApplyRequest): Promise<ApplyOutcome | null> {
-    const { type: _type, agent, ...fields } = request;
-    if (!this.ports.connected(agent)) return null;
-    const call = this.applies.open(agent);
-    this.ports.send(agent, { type: "branch.merge", request_id: call.requestId, ...fields });
-    return call.outcome;
+  /** A fresh request id for an apply's `branch.merge` (the registry actor puts it in the message). */
+  applyRequestId(): string {
+    return this.applies.newId();
+  }
+
+  /** Waits for `agent`'s `branch.merged` to `requestId`; called before the `branch.merge` is sent. */
+  expectMerge(agent: string, requestId: string): void {
+    this.merges.set(requestId, this.applies.open(agent, requestId).outcome);
+  }
+
+  /** What the agent answered to the `branch.merge` of `requestId` (or why it did not); asked once. */
+  mergeOutcome(requestId: string): Promise<ApplyOutcome> {
+    const outcome = this.merges.get(requestId);
+    this.merges.delete(requestId);
+    return outcome ?? Promise.resolve({ ok: false, code: "internal", message: `no branch.merge ${requestId} was sent; try again`, files: [] });
   }
 
   /** Asks the agent holding a result to deliver it; offline, the request waits for its hello. */

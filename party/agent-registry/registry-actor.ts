@@ -1,121 +1,16 @@
-import { CloseCode, type AgentDegraded, type AgentHello, type ErrorBody, type AgentRecord, type AttemptLost, type AttemptRef, type AttemptUnserved, type DispatchRequest, type ExecutorTier, type NotificationEvent, type RegistryToAgent } from "../../protocol/index.ts";
-import { enqueue, expireUnserved, inServingOrder, type UnservedSince } from "./dispatch-queue.ts";
+import { CloseCode, type AgentDegraded, type AgentHello, type ErrorBody } from "../../protocol/index.ts";
+import { enqueue, expireUnserved, inServingOrder } from "./dispatch-queue.ts";
 import { TierIndex } from "./tier-index.ts";
 import { agentLostNotice } from "./agent-notices.ts";
-import { agentState, heartbeatExpired, pickAgent, pinnedRefusal } from "./dispatch-picker.ts";
+import { heartbeatExpired } from "./dispatch-picker.ts";
+import { handOut } from "./hand-out.ts";
+import { assignmentKey, listAgents, withAgent, type HelloIdentity, type LostNotice, type RegistryContext, type RegistryDecision, type RegistryEffect, type RegistryEvent, type RegistryState, type StoredAgent } from "./registry-state.ts";
 
-/** What the registry stores of an agent; `state` is derived when listed. The credential's hash is never listed. */
-export type StoredAgent = Omit<AgentRecord, "state"> & { credential_sha256?: string };
-
-/**
- * Who says hello (issue 14): an enrollment token, with a credential minted for the agent should it be
- * enrolled now (the room makes it before the event: randomness and hashing stay out of the actor),
- * or an agent's own credential, as its hash.
- */
-export type HelloIdentity =
-  | { via: "enrollment"; tokenName: string; credential: string; credentialHash: string }
-  | { via: "credential"; agent: string; credentialHash: string };
-
-/** What a revoke or forget answers. */
-export type RevokeReply = { name: string; state: "revoked" | "forgotten"; requeued: number } | { error: ErrorBody };
-/** A request handed to an agent and not yet released (README "Keepalive"). */
-export type Assignment = { agent: string; request: DispatchRequest };
-/** A lost attempt (or one no agent served in time) a task room has not been told of yet. */
-export type LostNotice = (AttemptLost | AttemptUnserved) & { task_id: string };
-
-export const assignmentKey = (taskId: string, attempt: number): string => `${taskId}:${attempt}`;
-
-/**
- * The registry actor (issue 11): a pure function of the registry's state and one event, returning
- * the next state and the effects the room carries out. Time comes with the event, so the watchdog,
- * the queue and the hand-outs are unit-tested on a fake clock.
- */
-export type RegistryState = {
-  /**
-   * Agents by name. Events copy it before they change it, except heartbeats: they are the hot path
-   * (200 a second at 1,000 agents, issue 11) and replace their agent's record in this same map.
-   */
-  agents: Map<string, StoredAgent>;
-  /** Agents by tier: picking one reads the tier's agents, not the fleet. Rebuilt only when a hello changes tiers. */
-  tiers: TierIndex;
-  /** Agent name → its live connection id (not stored: sockets do not survive a restart). */
-  connected: ReadonlyMap<string, string>;
-  /** Dispatch requests waiting for an agent, in serving order: highest priority first, oldest first within one (dispatch-queue.ts). */
-  pending: readonly DispatchRequest[];
-  /** Since when queued requests have had no online agent to serve them (the queue timeout, issue 15). */
-  unserved: UnservedSince;
-  assigned: Readonly<Record<string, Assignment>>;
-  lostNotices: readonly LostNotice[];
-};
-
-export type RegistryEvent =
-  | { type: "hello"; hello: AgentHello; connectionId: string; identity: HelloIdentity }
-  /** `POST /api/agents/<name>/revoke` (`forget`: `DELETE /api/agents/<name>`). */
-  | { type: "revoke"; name: string; forget: boolean }
-  | { type: "heartbeat"; agent: string; running: readonly AttemptRef[]; worktreesBytes?: number; degraded?: AgentDegraded }
-  | { type: "released"; agent: string; taskId: string; attempt: number }
-  | { type: "disconnected"; agent: string; connectionId: string }
-  | { type: "request"; request: DispatchRequest }
-  | { type: "withdraw"; taskId: string }
-  /** The watchdog's alarm: agents silent for three beats are given up. */
-  | { type: "tick" }
-  /** Task rooms heard these notices (or have no use for them). */
-  | { type: "delivered"; notices: readonly LostNotice[] };
-
-export type RegistryEffect =
-  /** Write these agents' records, the queue (pending, assigned and the unserved marks), the lost notices: one put. */
-  | { kind: "persist"; agents: readonly string[]; queue: boolean; notices: boolean }
-  | { kind: "send"; connectionId: string; message: RegistryToAgent }
-  /** Send a `task.assign` with the attempt token the room mints for `agent` (attempt-token.ts). */
-  | { kind: "assign"; connectionId: string; agent: string; message: Extract<RegistryToAgent, { type: "task.assign" }> }
-  /** Delete these agents' records (forgotten). */
-  | { kind: "forget"; agents: readonly string[] }
-  /** An agent enrolled or was refused: one audit record. */
-  | { kind: "audit"; action: "agent.enroll" | "agent.hello"; credential: string; outcome: string }
-  | { kind: "close"; connectionId: string; code: number; reason: string }
-  | { kind: "deliver-notices" }
-  | { kind: "notify-dashboards" }
-  | { kind: "arm-watchdog" }
-  /** Hand webhook events to the notification outbox, without waiting (docs/notifications.md). */
-  | { kind: "announce"; events: NotificationEvent[] }
-  | { kind: "log"; message: string };
-
-export type RegistryContext = { now: number; heartbeatMs: number; idleFlagS: number; startedAt: number };
-
-export type RegistryDecision = { state: RegistryState; effects: RegistryEffect[]; reply?: { queued: boolean; agent?: string } | RevokeReply };
-
-export function emptyRegistry(): RegistryState {
-  return { agents: new Map(), tiers: TierIndex.of(new Map()), connected: new Map(), pending: [], unserved: {}, assigned: {}, lostNotices: [] };
-}
-
-/** The registry as restored from storage after a restart (no agent is connected yet). */
-export function restoredRegistry(agents: readonly StoredAgent[], pending: readonly DispatchRequest[], assigned: Record<string, Assignment>, lostNotices: readonly LostNotice[], unserved: UnservedSince = {}): RegistryState {
-  const byName = new Map(agents.map((agent) => [agent.name, agent]));
-  return { agents: byName, tiers: TierIndex.of(byName), connected: new Map(), pending: inServingOrder(pending), unserved, assigned, lostNotices };
-}
-
-/** Every agent as listed (with its derived state). */
-export function listAgents(state: RegistryState, ctx: RegistryContext): AgentRecord[] {
-  return [...state.agents.values()].map((agent) => recordOf(state, agent, ctx));
-}
-
-function recordOf(state: RegistryState, agent: StoredAgent, ctx: RegistryContext): AgentRecord {
-  const { credential_sha256: _hash, ...listed } = agent;
-  return { ...listed, state: agent.revoked_at !== undefined ? "revoked" : agentState(state.connected.has(agent.name), agent.last_heartbeat, ctx.now, ctx.heartbeatMs, agent.lost_at) };
-}
-
-/** Tiers that online agents serve, of those a selector allows (`?view=tiers`). */
-export function servedTiers(state: RegistryState, ctx: RegistryContext, name: string | null, kind: string | null): ExecutorTier[] {
-  // One agent by name (the common case of a targeted task): no scan of the fleet.
-  const named = name === null ? undefined : state.agents.get(name);
-  const pool = name === null ? listAgents(state, ctx) : named === undefined ? [] : [recordOf(state, named, ctx)];
-  const usable = pool.filter((agent) => agent.state === "online" && (name === null || agent.name === name) && (kind === null || agent.kind === kind));
-  return [...new Set(usable.flatMap((agent) => agent.tiers))];
-}
+export * from "./registry-state.ts";
 
 export function decideRegistry(state: RegistryState, event: RegistryEvent, ctx: RegistryContext): RegistryDecision {
   switch (event.type) {
-    case "hello": {
+    case "hello-received": {
       const refusal = refusedHello(state, event);
       if (refusal === null) return onHello(state, event.hello, event.connectionId, event.identity, ctx);
       return {
@@ -127,9 +22,9 @@ export function decideRegistry(state: RegistryState, event: RegistryEvent, ctx: 
         ],
       };
     }
-    case "revoke":
+    case "revoke-requested":
       return onRevoke(state, event, ctx);
-    case "heartbeat": {
+    case "heartbeat-received": {
       const agent = state.agents.get(event.agent);
       if (agent === undefined) return { state, effects: [] };
       // The agent's report refreshes what it says of attempts the registry assigned to it.
@@ -155,7 +50,7 @@ export function decideRegistry(state: RegistryState, event: RegistryEvent, ctx: 
       connected.delete(event.agent);
       return { state: { ...state, connected }, effects: [{ kind: "notify-dashboards" }] };
     }
-    case "request": {
+    case "dispatch-requested": {
       const { task_id, attempt } = event.request.assign;
       // A task room may ask again (after its restart): a request already queued or handed out is not added twice.
       const duplicate = state.pending.some((p) => p.assign.task_id === task_id && p.assign.attempt === attempt) || state.assigned[assignmentKey(task_id, attempt)] !== undefined;
@@ -168,14 +63,30 @@ export function decideRegistry(state: RegistryState, event: RegistryEvent, ctx: 
       const waiting = handed.state.pending.some((p) => p.assign.task_id === task_id && p.assign.attempt === attempt);
       return { state: handed.state, effects, reply: { queued: waiting, ...(holder === undefined ? {} : { agent: holder }) } };
     }
-    case "withdraw": {
+    case "dispatch-withdrawn": {
       const pending = state.pending.filter((request) => request.assign.task_id !== event.taskId);
       if (pending.length === state.pending.length) return { state, effects: [] };
       return { state: { ...state, pending }, effects: [{ kind: "persist", agents: [], queue: true, notices: false }] };
     }
-    case "tick":
+    case "task-ended": {
+      // Best effort: an agent not connected now cleans up after its keep time (docs/work-isolation.md).
+      const told = event.agents.filter((agent) => state.connected.has(agent));
+      const message = { type: "worktrees.release" as const, task_id: event.taskId, ...(event.keep === undefined ? {} : { keep: event.keep }) };
+      const effects = told.flatMap((agent): RegistryEffect[] => {
+        const connectionId = state.connected.get(agent);
+        return connectionId === undefined ? [] : [{ kind: "send", connectionId, message }];
+      });
+      return { state, effects, reply: { told } };
+    }
+    case "apply-requested": {
+      const { type: _type, agent, ...fields } = event.request;
+      const connectionId = state.connected.get(agent);
+      if (connectionId === undefined) return { state, effects: [], reply: { error: { code: "agent_offline", message: `agent ${agent} ran attempt ${fields.attempt} and is not connected now; start it again, then apply` } } };
+      return { state, effects: [{ kind: "ask-merge", connectionId, agent, message: { type: "branch.merge", request_id: event.requestId, ...fields } }], reply: { asked: event.requestId } };
+    }
+    case "watchdog-ticked":
       return onTick(state, ctx);
-    case "delivered": {
+    case "notices-delivered": {
       const done = new Set(event.notices);
       return { state: { ...state, lostNotices: state.lostNotices.filter((n) => !done.has(n)) }, effects: [{ kind: "persist", agents: [], queue: false, notices: true }] };
     }
@@ -187,19 +98,15 @@ function degradedOf(degraded: AgentDegraded | undefined): AgentDegraded | undefi
   return degraded?.worktree === undefined ? undefined : degraded;
 }
 
-function withAgent(agents: ReadonlyMap<string, StoredAgent>, agent: StoredAgent): Map<string, StoredAgent> {
-  return new Map(agents).set(agent.name, agent);
-}
-
 function credentialOf(identity: HelloIdentity): string {
   return identity.via === "enrollment" ? `enrollment:${identity.tokenName}` : `agent:${identity.agent}`;
 }
 
 /**
- * Whether this hello may register (issue 14): a name belongs to the credential that first took it;
+ * Whether this hello may register (docs/agent-identity.md): a name belongs to the credential that first took it;
  * an enrollment token takes only a free name; a revoked name is refused until it is forgotten.
  */
-function refusedHello(state: RegistryState, event: Extract<RegistryEvent, { type: "hello" }>): { error: ErrorBody; close: number } | null {
+function refusedHello(state: RegistryState, event: Extract<RegistryEvent, { type: "hello-received" }>): { error: ErrorBody; close: number } | null {
   const { hello, identity } = event;
   const known = state.agents.get(hello.name);
   const refuse = (code: ErrorBody["code"], message: string, close: number = CloseCode.forbidden) => ({ error: { code, message }, close });
@@ -213,7 +120,7 @@ function refusedHello(state: RegistryState, event: Extract<RegistryEvent, { type
 }
 
 /** Revoke (or forget) an agent: closed now, its attempts lost (their rooms retry them elsewhere), refused from now on. */
-function onRevoke(state: RegistryState, event: Extract<RegistryEvent, { type: "revoke" }>, ctx: RegistryContext): RegistryDecision {
+function onRevoke(state: RegistryState, event: Extract<RegistryEvent, { type: "revoke-requested" }>, ctx: RegistryContext): RegistryDecision {
   const agent = state.agents.get(event.name);
   if (agent === undefined) return { state, effects: [], reply: { error: { code: "not_found", message: `no agent named ${event.name}; GET /api/agents lists them` } } };
   const reason = `agent ${agent.name} was ${event.forget ? "forgotten" : "revoked"}`;
@@ -343,56 +250,4 @@ function onTick(state: RegistryState, ctx: RegistryContext): RegistryDecision {
   }
   effects.push({ kind: "deliver-notices" }, { kind: "arm-watchdog" });
   return { state: next, effects };
-}
-
-/**
- * Hands pending requests, oldest first, to agents that can take them now. The queue and the agents
- * are persisted before the `task.assign`s in the effects, so the output gate lets no assignment
- * out before it is stored. A request pinned to an agent that cannot make its worktree now leaves the
- * queue at once, its room told `disk_full` (docs/faults.md).
- */
-function handOut(state: RegistryState, ctx: RegistryContext): { state: RegistryState; effects: RegistryEffect[] } {
-  if (state.pending.length === 0) return { state, effects: [] };
-  const remaining: DispatchRequest[] = [];
-  const sends: RegistryEffect[] = [];
-  // Copied only once something is handed out.
-  let agents: Map<string, StoredAgent> | undefined;
-  const changed = new Set<string>();
-  let assigned = state.assigned;
-  const refused: (AttemptUnserved & { task_id: string })[] = [];
-  for (const request of state.pending) {
-    const current = agents ?? state.agents;
-    const selector = request.selector;
-    // A task for one agent looks at that agent only; others read their tier's agents, not the fleet.
-    const names = selector.by === "name" ? (current.get(selector.name)?.tiers.includes(request.assign.tier) ? [selector.name] : []) : state.tiers.serving(request.assign.tier);
-    const candidates = names.flatMap((name) => {
-      const agent = current.get(name);
-      return agent === undefined ? [] : [recordOf(state, agent, ctx)];
-    });
-    const refusal = selector.by === "name" ? pinnedRefusal(candidates[0], request) : undefined;
-    if (refusal !== undefined) {
-      refused.push({ type: "attempt.unserved", task_id: request.assign.task_id, attempt: request.assign.attempt, message: refusal, failure_class: "disk_full" });
-      continue;
-    }
-    const picked = pickAgent(candidates, request);
-    const connectionId = picked === null ? undefined : state.connected.get(picked.name);
-    const agent = picked === null ? undefined : current.get(picked.name);
-    if (connectionId === undefined || agent === undefined) {
-      remaining.push(request);
-      continue;
-    }
-    agents ??= new Map(state.agents);
-    agents.set(agent.name, { ...agent, running: [...agent.running, { task_id: request.assign.task_id, attempt: request.assign.attempt }] });
-    assigned = { ...assigned, [assignmentKey(request.assign.task_id, request.assign.attempt)]: { agent: agent.name, request } };
-    changed.add(agent.name);
-    sends.push({ kind: "assign", connectionId, agent: agent.name, message: request.assign });
-  }
-  if (changed.size === 0 && refused.length === 0) return { state, effects: [] };
-  const gone = new Set(refused.map((notice) => assignmentKey(notice.task_id, notice.attempt)));
-  const unserved = gone.size === 0 ? state.unserved : Object.fromEntries(Object.entries(state.unserved).filter(([key]) => !gone.has(key)));
-  const told: RegistryEffect[] = refused.length === 0 ? [] : [{ kind: "deliver-notices" }, ...refused.map((notice): RegistryEffect => ({ kind: "log", message: `registry: task ${notice.task_id} attempt ${notice.attempt} refused (disk_full): ${notice.message}` }))];
-  return {
-    state: { ...state, agents: agents ?? state.agents, pending: remaining, assigned, unserved, lostNotices: [...state.lostNotices, ...refused] },
-    effects: [{ kind: "persist", agents: [...changed], queue: true, notices: refused.length > 0 }, ...sends, ...told, { kind: "notify-dashboards" }],
-  };
 }

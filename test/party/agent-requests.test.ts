@@ -1,6 +1,6 @@
 // The registry's requests to agents (docs/delivery.md): a delivery that finds its agent offline is
 // answered agent_offline, kept, and sent again when the agent says hello, its outcome going to the
-// task room; apply is refused while offline. Plain in-memory ports: no room, no socket.
+// task room; an apply's answer is matched by its request id. Plain in-memory ports: no room, no socket.
 import { describe, expect, it } from "vitest";
 import { AgentRequests } from "../../party/agent-registry/agent-requests.ts";
 import type { DeliveryRequest, RegistryToAgent, TaskDelivered } from "../../protocol/index.ts";
@@ -48,13 +48,25 @@ describe("requests to agents", () => {
     expect(sent).toHaveLength(1);
   });
 
-  it("a socket that closes mid-delivery answers agent_offline at once; apply is refused while offline", async () => {
+  it("a socket that closes mid-delivery answers agent_offline at once", async () => {
     const { requests, online } = harness();
     online.add("vm-1");
     const outcome = requests.deliver(request("T1"));
     requests.dropAgent("vm-1");
     expect(await outcome).toMatchObject({ ok: false, code: "agent_offline" });
-    online.delete("vm-1");
-    expect(await requests.apply({ type: "apply.request", agent: "vm-1", task_id: "T1", attempt: 1, repo: "/r", branch: "b", base: SHA, commit: SHA })).toBeNull();
+  });
+
+  it("an apply's branch.merged, from the agent asked, is the outcome of its request id; a closed socket answers at once", async () => {
+    const { requests } = harness();
+    const first = requests.applyRequestId();
+    const second = requests.applyRequestId();
+    expect(second).not.toBe(first);
+    requests.expectMerge("vm-1", first);
+    requests.expectMerge("vm-1", second);
+    requests.answerApply("vm-2", first, { ok: true, commit: "other", fast_forward: true, already_applied: false });
+    requests.answerApply("vm-1", first, { ok: true, commit: SHA, fast_forward: true, already_applied: false });
+    expect(await requests.mergeOutcome(first)).toEqual({ ok: true, commit: SHA, fast_forward: true, already_applied: false });
+    requests.dropAgent("vm-1");
+    expect(await requests.mergeOutcome(second)).toMatchObject({ ok: false, code: "internal" });
   });
 });

@@ -109,11 +109,11 @@ describe("the registry's series", () => {
 
   it("time each hand-out from its dispatch request, from the actor's own assign effects", async () => {
     let state: RegistryState = emptyRegistry();
-    const hello = decideRegistry(state, { type: "hello", hello: { type: "agent.hello", protocol_version: 1, name: "a1", kind: "vm", tiers: ["sonnet"], capacity: 1, version: "1", running: [] }, connectionId: "c1", identity: { via: "enrollment", tokenName: "default", credential: "mesh-agent:a1:secret", credentialHash: "h" } }, ctx(1000));
+    const hello = decideRegistry(state, { type: "hello-received", hello: { type: "agent.hello", protocol_version: 1, name: "a1", kind: "vm", tiers: ["sonnet"], capacity: 1, version: "1", running: [] }, connectionId: "c1", identity: { via: "enrollment", tokenName: "default", credential: "mesh-agent:a1:secret", credentialHash: "h" } }, ctx(1000));
     state = hello.state;
-    const queued = decideRegistry(state, { type: "request", request: request("t1", 1000) }, ctx(1250));
+    const queued = decideRegistry(state, { type: "dispatch-requested", request: request("t1", 1000) }, ctx(1250));
     expect(handedOut(queued.effects, queued.state.assigned).map((r) => r.assign.task_id)).toEqual(["t1"]);
-    const second = decideRegistry(queued.state, { type: "request", request: request("t2", 1300) }, ctx(1300));
+    const second = decideRegistry(queued.state, { type: "dispatch-requested", request: request("t2", 1300) }, ctx(1300));
     expect(handedOut(second.effects, second.state.assigned)).toEqual([]);
 
     const storage = new Map<string, unknown>();

@@ -167,10 +167,10 @@ describe("which changes make events", () => {
   it("the registry's watchdog announces the agent it gives up, once", () => {
     const restored = restoredRegistry([{ name: "vm-1", kind: "vm", tiers: ["sonnet"], capacity: 1, version: "1", registered_at: 0, last_heartbeat: 0, running: [{ task_id: "T1", attempt: 1 }] }], [], {}, []);
     const ctx = { now: 60_000, heartbeatMs: 5000, idleFlagS: 300, startedAt: 0 };
-    const lost = decideRegistry(restored, { type: "tick" }, ctx);
+    const lost = decideRegistry(restored, { type: "watchdog-ticked" }, ctx);
     const announced = lost.effects.flatMap((e) => (e.kind === "announce" ? e.events : []));
     expect(announced).toEqual([expect.objectContaining({ type: "agent.lost", id: "agent.lost:vm-1:60000", agent: { name: "vm-1", running: 1 } })]);
-    expect(decideRegistry(lost.state, { type: "tick" }, { ...ctx, now: 61_000 }).effects.some((e) => e.kind === "announce")).toBe(false);
+    expect(decideRegistry(lost.state, { type: "watchdog-ticked" }, { ...ctx, now: 61_000 }).effects.some((e) => e.kind === "announce")).toBe(false);
   });
 
   it("the month's alert once, and the breaker's halt when it closes", () => {

@@ -6,14 +6,14 @@ const HEARTBEAT_MS = 5000;
 const at = (now: number, startedAt = 0): RegistryContext => ({ now, heartbeatMs: HEARTBEAT_MS, idleFlagS: 300, startedAt });
 
 const hello = (name: string, tiers: ExecutorTier[] = ["sonnet"], overrides: Partial<AgentHello> = {}): RegistryEvent => ({
-  type: "hello",
+  type: "hello-received",
   hello: { type: "agent.hello", protocol_version: 1, name, kind: "vm", tiers, capacity: 1, version: "1", running: [], ...overrides },
   connectionId: `conn-${name}`,
   identity: { via: "enrollment", tokenName: "default", credential: `mesh-agent:${name}:secret`, credentialHash: `hash-${name}` },
 });
 /** The same hello as the agent's own credential would bring it once enrolled (docs/agent-identity.md). */
 const again = (name: string, tiers: ExecutorTier[] = ["sonnet"], overrides: Partial<AgentHello> = {}): RegistryEvent => ({
-  type: "hello",
+  type: "hello-received",
   hello: { type: "agent.hello", protocol_version: 1, name, kind: "vm", tiers, capacity: 1, version: "1", running: [], ...overrides },
   connectionId: `conn-${name}`,
   identity: { via: "credential", agent: name, credentialHash: `hash-${name}` },
@@ -35,7 +35,7 @@ function drive(events: Array<[RegistryEvent, number]>, state: RegistryState = em
 describe("the registry actor", () => {
   it("welcomes an agent and hands it a waiting request, persisting the assignment before sending it", () => {
     const { state, last } = drive([
-      [{ type: "request", request: request("T1") }, 0],
+      [{ type: "dispatch-requested", request: request("T1") }, 0],
       [hello("vm-1"), 10],
     ]);
     const sent = last.effects.findIndex((e) => e.kind === "assign");
@@ -49,7 +49,7 @@ describe("the registry actor", () => {
   it("sends the task room's task.assign as it came, at once when an agent can take it", () => {
     const { last } = drive([
       [hello("vm-1"), 0],
-      [{ type: "request", request: request("T1") }, 10],
+      [{ type: "dispatch-requested", request: request("T1") }, 10],
     ]);
     expect(last.reply).toEqual({ queued: false, agent: "vm-1" });
     expect(last.effects.map((e) => e.kind)).toEqual(["persist", "assign", "notify-dashboards"]);
@@ -58,8 +58,8 @@ describe("the registry actor", () => {
   it("queues a request no agent serves, and does not queue the same attempt twice", () => {
     const { state, last } = drive([
       [hello("vm-1", ["opus"]), 0],
-      [{ type: "request", request: request("T1", "sonnet") }, 10],
-      [{ type: "request", request: request("T1", "sonnet") }, 20],
+      [{ type: "dispatch-requested", request: request("T1", "sonnet") }, 10],
+      [{ type: "dispatch-requested", request: request("T1", "sonnet") }, 20],
     ]);
     expect(last.reply).toEqual({ queued: true });
     expect(last.effects).toEqual([]);
@@ -71,9 +71,9 @@ describe("the registry actor", () => {
       [hello("a", ["sonnet"], { capacity: 2 }), 0],
       [hello("b", ["sonnet"], { capacity: 2 }), 0],
       [hello("c", ["opus"]), 0],
-      [{ type: "request", request: request("T1") }, 1],
-      [{ type: "request", request: request("T2") }, 2],
-      [{ type: "request", request: request("T3", "sonnet", { exclude_agents: ["a"] }) }, 3],
+      [{ type: "dispatch-requested", request: request("T1") }, 1],
+      [{ type: "dispatch-requested", request: request("T2") }, 2],
+      [{ type: "dispatch-requested", request: request("T3", "sonnet", { exclude_agents: ["a"] }) }, 3],
     ]);
     expect(state.agents.get("a")?.running.map((r) => r.task_id)).toEqual(["T1"]);
     expect(state.agents.get("b")?.running.map((r) => r.task_id)).toEqual(["T2", "T3"]);
@@ -83,7 +83,7 @@ describe("the registry actor", () => {
   it("answers a heartbeat with an ack and keeps the agent online", () => {
     const { state, last } = drive([
       [hello("vm-1"), 0],
-      [{ type: "heartbeat", agent: "vm-1", running: [] }, 4000],
+      [{ type: "heartbeat-received", agent: "vm-1", running: [] }, 4000],
     ]);
     expect(last.effects[0]).toEqual({ kind: "send", connectionId: "conn-vm-1", message: { type: "heartbeat.ack", server_time: 4000 } });
     expect(listAgents(state, at(9000))[0]?.state).toBe("online");
@@ -92,9 +92,9 @@ describe("the registry actor", () => {
   it("gives up an agent silent for three beats: closes it, loses its attempts, and queues notices for their rooms", () => {
     const { state, last } = drive([
       [hello("vm-1"), 0],
-      [{ type: "request", request: request("T1") }, 1],
-      [{ type: "tick" }, 3 * HEARTBEAT_MS],
-      [{ type: "tick" }, 3 * HEARTBEAT_MS + 1],
+      [{ type: "dispatch-requested", request: request("T1") }, 1],
+      [{ type: "watchdog-ticked" }, 3 * HEARTBEAT_MS],
+      [{ type: "watchdog-ticked" }, 3 * HEARTBEAT_MS + 1],
     ]);
     expect(last.effects).toContainEqual({ kind: "close", connectionId: "conn-vm-1", code: CloseCode.heartbeatTimeout, reason: "heartbeat timeout" });
     expect(state.lostNotices).toEqual([expect.objectContaining({ task_id: "T1", attempt: 1, agent: "vm-1" })]);
@@ -104,16 +104,16 @@ describe("the registry actor", () => {
 
   it("counts beats from its own start after a restart, so agents get time to come back", () => {
     const restored = restoredRegistry([{ name: "vm-1", kind: "vm", tiers: ["sonnet"], capacity: 1, version: "1", registered_at: 0, last_heartbeat: 0, running: [{ task_id: "T1", attempt: 1 }] }], [], {}, []);
-    const early = decideRegistry(restored, { type: "tick" }, at(60_000, 55_000));
+    const early = decideRegistry(restored, { type: "watchdog-ticked" }, at(60_000, 55_000));
     expect(early.state.lostNotices).toEqual([]);
-    const late = decideRegistry(restored, { type: "tick" }, at(71_000, 55_000));
+    const late = decideRegistry(restored, { type: "watchdog-ticked" }, at(71_000, 55_000));
     expect(late.state.lostNotices).toHaveLength(1);
   });
 
   it("hands an assignment out again when its agent comes back without it", () => {
     const { state } = drive([
       [hello("vm-1"), 0],
-      [{ type: "request", request: request("T1") }, 1],
+      [{ type: "dispatch-requested", request: request("T1") }, 1],
       [{ type: "disconnected", agent: "vm-1", connectionId: "conn-vm-1" }, 2],
       [again("vm-1"), 3],
     ]);
@@ -124,14 +124,14 @@ describe("the registry actor", () => {
   it("frees the slot on a release, tells the task room of a possible loss, and serves the queue", () => {
     const { state, last } = drive([
       [hello("vm-1"), 0],
-      [{ type: "request", request: request("T1") }, 1],
-      [{ type: "request", request: request("T2") }, 2],
+      [{ type: "dispatch-requested", request: request("T1") }, 1],
+      [{ type: "dispatch-requested", request: request("T2") }, 2],
       [{ type: "released", agent: "vm-1", taskId: "T1", attempt: 1 }, 3],
     ]);
     expect(state.agents.get("vm-1")?.running.map((r) => r.task_id)).toEqual(["T2"]);
     expect(state.lostNotices).toEqual([expect.objectContaining({ task_id: "T1" })]);
     expect(last.effects).toContainEqual({ kind: "deliver-notices" });
-    const delivered = decideRegistry(state, { type: "delivered", notices: state.lostNotices }, at(4));
+    const delivered = decideRegistry(state, { type: "notices-delivered", notices: state.lostNotices }, at(4));
     expect(delivered.state.lostNotices).toEqual([]);
   });
 
@@ -144,8 +144,8 @@ describe("the registry actor", () => {
 
   it("withdraws a cancelled task's waiting requests", () => {
     const { state } = drive([
-      [{ type: "request", request: request("T1") }, 0],
-      [{ type: "withdraw", taskId: "T1" }, 1],
+      [{ type: "dispatch-requested", request: request("T1") }, 0],
+      [{ type: "dispatch-withdrawn", taskId: "T1" }, 1],
     ]);
     expect(state.pending).toEqual([]);
   });
@@ -194,9 +194,9 @@ describe("the registry actor", () => {
     it("revokes an agent: closes it, loses its attempts for their rooms, refuses it after; forgetting frees the name", () => {
       const { state } = drive([
         [hello("vm-1"), 0],
-        [{ type: "request", request: request("T1") }, 1],
+        [{ type: "dispatch-requested", request: request("T1") }, 1],
       ]);
-      const revoked = decideRegistry(state, { type: "revoke", name: "vm-1", forget: false }, at(2));
+      const revoked = decideRegistry(state, { type: "revoke-requested", name: "vm-1", forget: false }, at(2));
       expect(revoked.reply).toEqual({ name: "vm-1", state: "revoked", requeued: 1 });
       expect(revoked.effects).toContainEqual({ kind: "close", connectionId: "conn-vm-1", code: CloseCode.forbidden, reason: "agent_revoked" });
       expect(revoked.state.lostNotices).toEqual([expect.objectContaining({ task_id: "T1", attempt: 1, agent: "vm-1" })]);
@@ -204,8 +204,8 @@ describe("the registry actor", () => {
       expect(listAgents(revoked.state, at(3))[0]?.state).toBe("revoked");
       expect(refusal(decideRegistry(revoked.state, again("vm-1"), at(3)).effects)).toEqual(["agent_revoked"]);
       expect(refusal(decideRegistry(revoked.state, hello("vm-1"), at(3)).effects)).toEqual(["agent_revoked"]);
-      expect(decideRegistry(revoked.state, { type: "revoke", name: "nobody", forget: false }, at(3)).reply).toEqual({ error: expect.objectContaining({ code: "not_found" }) });
-      const forgotten = decideRegistry(revoked.state, { type: "revoke", name: "vm-1", forget: true }, at(4));
+      expect(decideRegistry(revoked.state, { type: "revoke-requested", name: "nobody", forget: false }, at(3)).reply).toEqual({ error: expect.objectContaining({ code: "not_found" }) });
+      const forgotten = decideRegistry(revoked.state, { type: "revoke-requested", name: "vm-1", forget: true }, at(4));
       expect(forgotten.effects).toContainEqual({ kind: "forget", agents: ["vm-1"] });
       expect(forgotten.state.agents.has("vm-1")).toBe(false);
       expect(refusal(decideRegistry(forgotten.state, hello("vm-1"), at(5)).effects)).toEqual([]);
@@ -217,18 +217,18 @@ describe("an agent degraded for worktrees (docs/faults.md)", () => {
   const worktreeHello = (name: string, degraded?: string): RegistryEvent =>
     hello(name, ["sonnet"], { capacity: 2, capabilities: { worktree: true }, ...(degraded === undefined ? {} : { degraded: { worktree: degraded } }) });
   const needsWorktree = (taskId: string): DispatchRequest => request(taskId, "sonnet", { needs: ["worktree"] });
-  const beat = (agent: string, degraded?: string): RegistryEvent => ({ type: "heartbeat", agent, running: [], ...(degraded === undefined ? {} : { degraded: { worktree: degraded } }) });
+  const beat = (agent: string, degraded?: string): RegistryEvent => ({ type: "heartbeat-received", agent, running: [], ...(degraded === undefined ? {} : { degraded: { worktree: degraded } }) });
   const full = "the worktrees directory /x is full (ENOSPC: no space left on device); free space in /x";
 
   it("gets no task that needs a worktree while it says so, still gets one that does not, and gets the queued one once well again", () => {
     const { state, last } = drive([
       [worktreeHello("vm-1"), 0],
       [beat("vm-1", full), 10],
-      [{ type: "request", request: needsWorktree("T1") }, 20],
+      [{ type: "dispatch-requested", request: needsWorktree("T1") }, 20],
     ]);
     expect(last.reply).toEqual({ queued: true });
     expect(listAgents(state, at(20))[0]?.degraded).toEqual({ worktree: full });
-    const plain = drive([[{ type: "request", request: request("T2") }, 30]], state);
+    const plain = drive([[{ type: "dispatch-requested", request: request("T2") }, 30]], state);
     expect(plain.last.reply).toEqual({ queued: false, agent: "vm-1" });
     const well = drive([[beat("vm-1"), 40]], plain.state);
     expect(well.last.effects).toContainEqual({ kind: "assign", connectionId: "conn-vm-1", agent: "vm-1", message: needsWorktree("T1").assign });
@@ -238,7 +238,7 @@ describe("an agent degraded for worktrees (docs/faults.md)", () => {
 
   it("takes the degraded state from the hello, so an agent that starts degraded gets no worktree task before its first beat", () => {
     const { state, last } = drive([
-      [{ type: "request", request: needsWorktree("T1") }, 0],
+      [{ type: "dispatch-requested", request: needsWorktree("T1") }, 0],
       [worktreeHello("vm-1", full), 10],
     ]);
     expect(last.effects.some((e) => e.kind === "assign")).toBe(false);
@@ -249,10 +249,10 @@ describe("an agent degraded for worktrees (docs/faults.md)", () => {
   it("says why in no_agent when the queue timeout passes", () => {
     const { state } = drive([
       [worktreeHello("vm-1", full), 0],
-      [{ type: "request", request: { ...needsWorktree("T1"), queue_timeout_s: 1 } }, 10],
-      [{ type: "tick" }, 20],
+      [{ type: "dispatch-requested", request: { ...needsWorktree("T1"), queue_timeout_s: 1 } }, 10],
+      [{ type: "watchdog-ticked" }, 20],
       [beat("vm-1", full), 1500],
-      [{ type: "tick" }, 1600],
+      [{ type: "watchdog-ticked" }, 1600],
     ]);
     expect(state.pending).toEqual([]);
     expect(state.lostNotices).toContainEqual(expect.objectContaining({ type: "attempt.unserved", task_id: "T1", message: expect.stringContaining(`vm-1 cannot use worktree now: ${full}`) }));
@@ -263,7 +263,7 @@ describe("an agent degraded for worktrees (docs/faults.md)", () => {
   it("refuses at once, as disk_full with the agent's reason, a worktree task pinned to it, told to the room only after it is stored", () => {
     const { state, last } = drive([
       [worktreeHello("vm-1", full), 0],
-      [{ type: "request", request: pinned("T1", "vm-1") }, 10],
+      [{ type: "dispatch-requested", request: pinned("T1", "vm-1") }, 10],
     ]);
     expect(state.pending).toEqual([]);
     expect(state.unserved).toEqual({});
@@ -282,9 +282,9 @@ describe("an agent degraded for worktrees (docs/faults.md)", () => {
   it("refuses a pinned worktree task already queued (its agent busy) the moment the agent says it is degraded", () => {
     const busy = drive([
       [worktreeHello("vm-1"), 0],
-      [{ type: "request", request: pinned("T1", "vm-1") }, 10],
-      [{ type: "request", request: pinned("T2", "vm-1") }, 20],
-      [{ type: "request", request: pinned("T3", "vm-1") }, 30],
+      [{ type: "dispatch-requested", request: pinned("T1", "vm-1") }, 10],
+      [{ type: "dispatch-requested", request: pinned("T2", "vm-1") }, 20],
+      [{ type: "dispatch-requested", request: pinned("T3", "vm-1") }, 30],
     ]);
     expect(busy.state.pending.map((r) => r.assign.task_id)).toEqual(["T3"]);
     const degraded = drive([[beat("vm-1", full), 40]], busy.state);
@@ -296,12 +296,12 @@ describe("an agent degraded for worktrees (docs/faults.md)", () => {
   it("still gives a degraded agent a pinned task that needs no worktree, and lets a pinned worktree task wait while its agent is offline", () => {
     const { state, last } = drive([
       [worktreeHello("vm-1", full), 0],
-      [{ type: "request", request: { ...request("T1"), selector: { by: "name", name: "vm-1" } } }, 10],
+      [{ type: "dispatch-requested", request: { ...request("T1"), selector: { by: "name", name: "vm-1" } } }, 10],
     ]);
     expect(last.reply).toEqual({ queued: false, agent: "vm-1" });
     const gone = drive([
       [{ type: "disconnected", agent: "vm-1", connectionId: "conn-vm-1" }, 20],
-      [{ type: "request", request: pinned("T2", "vm-1") }, 30],
+      [{ type: "dispatch-requested", request: pinned("T2", "vm-1") }, 30],
     ], state);
     expect(gone.state.pending.map((r) => r.assign.task_id)).toEqual(["T2"]);
     expect(gone.state.lostNotices.some((n) => n.task_id === "T2")).toBe(false);
@@ -311,9 +311,9 @@ describe("an agent degraded for worktrees (docs/faults.md)", () => {
     const { state } = drive([
       [worktreeHello("a-degraded", full), 0],
       [worktreeHello("b-healthy"), 0],
-      [{ type: "request", request: needsWorktree("T1") }, 10],
-      [{ type: "request", request: needsWorktree("T2") }, 20],
-      [{ type: "request", request: needsWorktree("T3") }, 30],
+      [{ type: "dispatch-requested", request: needsWorktree("T1") }, 10],
+      [{ type: "dispatch-requested", request: needsWorktree("T2") }, 20],
+      [{ type: "dispatch-requested", request: needsWorktree("T3") }, 30],
     ]);
     expect(state.agents.get("b-healthy")?.running.map((r) => r.task_id)).toEqual(["T1", "T2"]);
     expect(state.agents.get("a-degraded")?.running).toEqual([]);
@@ -322,5 +322,36 @@ describe("an agent degraded for worktrees (docs/faults.md)", () => {
     expect(state.lostNotices).toEqual([]);
     const freed = drive([[{ type: "released", agent: "b-healthy", taskId: "T1", attempt: 1 }, 40]], state);
     expect(freed.state.agents.get("b-healthy")?.running.map((r) => r.task_id)).toEqual(["T2", "T3"]);
+  });
+});
+
+describe("the registry actor's answers to task rooms", () => {
+  const SHA = "3f1c2a9b8e7d6c5b4a3f2e1d0c9b8a7f6e5d4c3b";
+  const apply = (agent: string): RegistryEvent => ({ type: "apply-requested", request: { type: "apply.request", agent, task_id: "T1", attempt: 2, repo: "/r", branch: "mesh/T1/2", base: SHA, commit: SHA }, requestId: "apply-1" });
+
+  it("task-ended tells the connected agents that ran the task to release its worktrees, and answers which it told", () => {
+    const { state } = drive([
+      [hello("vm-1"), 0],
+      [hello("vm-2"), 0],
+      [{ type: "disconnected", agent: "vm-2", connectionId: "conn-vm-2" }, 5],
+    ]);
+    const ended = decideRegistry(state, { type: "task-ended", taskId: "T1", agents: ["vm-1", "vm-2", "ghost"], keep: 2 }, at(10));
+    expect(ended.reply).toEqual({ told: ["vm-1"] });
+    expect(ended.effects).toEqual([{ kind: "send", connectionId: "conn-vm-1", message: { type: "worktrees.release", task_id: "T1", keep: 2 } }]);
+    expect(ended.state).toBe(state);
+    const noKeep = decideRegistry(state, { type: "task-ended", taskId: "T1", agents: ["vm-1"] }, at(10));
+    expect(noKeep.effects).toEqual([{ kind: "send", connectionId: "conn-vm-1", message: { type: "worktrees.release", task_id: "T1" } }]);
+  });
+
+  it("apply-requested asks the connected agent to merge under the room's request id, and refuses an offline one with agent_offline", () => {
+    const { state } = drive([[hello("vm-1"), 0]]);
+    const asked = decideRegistry(state, apply("vm-1"), at(10));
+    expect(asked.reply).toEqual({ asked: "apply-1" });
+    expect(asked.effects).toEqual([{ kind: "ask-merge", connectionId: "conn-vm-1", agent: "vm-1", message: { type: "branch.merge", request_id: "apply-1", task_id: "T1", attempt: 2, repo: "/r", branch: "mesh/T1/2", base: SHA, commit: SHA } }]);
+    const offline = decideRegistry(state, apply("vm-2"), at(10));
+    expect(offline.effects).toEqual([]);
+    expect(offline.reply).toMatchObject({ error: { code: "agent_offline" } });
+    const gone = drive([[{ type: "disconnected", agent: "vm-1", connectionId: "conn-vm-1" }, 20]], state);
+    expect(decideRegistry(gone.state, apply("vm-1"), at(30)).reply).toMatchObject({ error: { code: "agent_offline", message: expect.stringContaining("attempt 2") } });
   });
 });
