@@ -23,7 +23,13 @@ const gemini: ExecutorSpec = { command: ["gemini", "-p", "{prompt}"], format: "g
 /** A fetch that answers `answer` and records what it was asked. */
 function fetcher(answer: Result<SessionArchiveDownload, string>): { asked: number[]; fetchArchive: (attempt: number, ref: SessionArchiveRef) => Promise<Result<SessionArchiveDownload, string>> } {
   const asked: number[] = [];
-  return { asked, fetchArchive: async (attempt) => (asked.push(attempt), answer) };
+  return {
+    asked,
+    fetchArchive: async (attempt) => {
+      asked.push(attempt);
+      return answer;
+    },
+  };
 }
 
 describe("a session on another agent", () => {

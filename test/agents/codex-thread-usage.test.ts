@@ -18,7 +18,9 @@ const rollout = [
 ].join("\n");
 
 const dirs: string[] = [];
-afterAll(() => dirs.forEach((dir) => rmSync(dir, { recursive: true, force: true })));
+afterAll(() => {
+  for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+});
 
 describe("a resumed codex thread's usage", () => {
   it("reads the thread's total from the last token_count that carries one", () => {

@@ -29,7 +29,7 @@ describe("LineSplitter", () => {
   });
 
   it("splits a line longer than the limit into pieces of at most the limit", () => {
-    const lines = splitAll(["a".repeat(25) + "\n"], 10);
+    const lines = splitAll([`${"a".repeat(25)}\n`], 10);
     expect(lines).toEqual(["a".repeat(10), "a".repeat(10), "a".repeat(5)]);
   });
 
@@ -49,7 +49,7 @@ describe("LineSplitter", () => {
   });
 
   it("does not turn a CRLF line of exactly the limit into an extra empty line", () => {
-    expect(splitAll(["b".repeat(10) + "\r", "\nnext\n"], 10)).toEqual(["b".repeat(10), "next"]);
+    expect(splitAll([`${"b".repeat(10)}\r`, "\nnext\n"], 10)).toEqual(["b".repeat(10), "next"]);
   });
 
   it("emits a final line that has no newline when the stream ends", () => {

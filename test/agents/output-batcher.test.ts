@@ -75,7 +75,13 @@ describe("OutputBatcher", () => {
 
   it("keeps batches under the frame budget when lines are long", () => {
     const sent: LinesBatch[] = [];
-    const batcher = new OutputBatcher({ sink: (batch) => (sent.push(batch), true), maxBatchBytes: 1100 });
+    const batcher = new OutputBatcher({
+      sink: (batch) => {
+        sent.push(batch);
+        return true;
+      },
+      maxBatchBytes: 1100,
+    });
     for (let i = 0; i < 10; i++) batcher.add(line("x".repeat(300)));
     batcher.flush();
     expect(sent.map((batch) => batch.lines.length)).toEqual([3, 3, 3, 1]);
@@ -85,7 +91,13 @@ describe("OutputBatcher", () => {
   it("fills each batch to the byte budget exactly, lines of every kind mixed, never past it", () => {
     const sent: LinesBatch[] = [];
     const maxBatchBytes = 4000;
-    const batcher = new OutputBatcher({ sink: (batch) => (sent.push(batch), true), maxBatchBytes });
+    const batcher = new OutputBatcher({
+      sink: (batch) => {
+        sent.push(batch);
+        return true;
+      },
+      maxBatchBytes,
+    });
     const kinds = ["short", "x".repeat(120), "\u0000\u0001".repeat(40), "漢字🎈".repeat(30), '"quoted"'.repeat(20)];
     for (let i = 0; i < 300; i++) batcher.add(line(kinds[i % kinds.length] as string));
     batcher.flush();

@@ -98,12 +98,15 @@ async function main(): Promise<void> {
             (entry.kind === "mcp" ? sendHttp(target, "POST", "/mcp", "orchestrator", input, true) : sendHttp(target, entry.method, entry.path, entry.token, input)).catch((error: unknown) => (error instanceof Error ? error : new Error(String(error)))),
           ),
         );
-        answers.forEach((answer, j) => {
+        for (const [j, answer] of answers.entries()) {
           const input = batch[j] ?? "";
-          if (!(answer instanceof Error)) return checkHttp(answer, input);
+          if (!(answer instanceof Error)) {
+            checkHttp(answer, input);
+            continue;
+          }
           if (Buffer.byteLength(input) > MAX_BODY_BYTES) counts.set("reset (oversized)", (counts.get("reset (oversized)") ?? 0) + 1);
           else violation(`the request failed twice: ${answer.message} (${String((answer as { cause?: unknown }).cause)})`, input);
-        });
+        }
       }
       peakRss = Math.max(peakRss, workerdRssMb(pgid));
     }

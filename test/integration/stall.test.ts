@@ -22,7 +22,7 @@ beforeAll(async () => {
 afterAll(async () => {
   if (process.env.STALL_DEBUG) {
     console.log(JSON.stringify(await agentRecords(), null, 1));
-    for (const agent of agents) console.log(agent.name, "\n" + agent.output.slice(-25).join("\n"));
+    for (const agent of agents) console.log(agent.name, `\n${agent.output.slice(-25).join("\n")}`);
   }
   try {
     process.kill(-mesh.serverPid(), "SIGCONT");

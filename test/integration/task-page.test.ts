@@ -30,6 +30,7 @@ beforeAll(async () => {
     startAgent(mesh, "vm-page", {
       executors: {
         sonnet: { command: node("print-ansi.mjs"), format: "text", timeout_s: 60 },
+        // biome-ignore lint/suspicious/noTemplateCurlyInString: the file the fake CLI writes holds a template literal
         deepseek: { command: node("git-writer.mjs", "page", "src/greet.ts=export_function_greet(name:_string):_string_{_return_`hello,_${name}`;_}", "README.md=greets_people"), format: "text", timeout_s: 60 },
         "gemini-flash": { command: node("sleeper.mjs", "/dev/null"), format: "text", timeout_s: 300 },
         "gemini-pro": { command: node("print-lines.mjs", String(BIG_LOG_LINES)), format: "text", timeout_s: 300 },
@@ -110,6 +111,7 @@ describe("the task page", () => {
       const view = page.getByTestId("diff-view");
       await view.locator(".d2h-file-wrapper").first().waitFor({ timeout: 30_000 });
       // The change itself: the new line added, the old one removed, both files named.
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: the line the diff shows holds a template literal
       expect(await view.locator(".d2h-ins .d2h-code-line-ctn").allTextContents()).toContain("export function greet(name: string): string { return `hello, ${name}`; }");
       expect(await view.locator(".d2h-del .d2h-code-line-ctn").allTextContents()).toContain("export function greet(name: string): string { return name; }");
       expect(await view.locator(".d2h-file-name").allTextContents()).toEqual(expect.arrayContaining(["src/greet.ts", "README.md"]));

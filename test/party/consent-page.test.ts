@@ -28,9 +28,9 @@ const view = (over: Partial<ConsentView> = {}): ConsentView => ({
 
 /** The attribute values of every `<input type="hidden">`, read back as a browser would. */
 function hiddenFields(html: string): Record<string, string> {
-  const unescape = (text: string): string => text.replace(/&#(\d+);/g, (_, code: string) => String.fromCharCode(Number(code)));
+  const decodeEntities = (text: string): string => text.replace(/&#(\d+);/g, (_, code: string) => String.fromCharCode(Number(code)));
   const found: Record<string, string> = {};
-  for (const match of html.matchAll(/<input type="hidden" name="([^"]*)" value="([^"]*)">/g)) found[unescape(match[1] ?? "")] = unescape(match[2] ?? "");
+  for (const match of html.matchAll(/<input type="hidden" name="([^"]*)" value="([^"]*)">/g)) found[decodeEntities(match[1] ?? "")] = decodeEntities(match[2] ?? "");
   return found;
 }
 

@@ -146,7 +146,7 @@ describe("access and revocation", () => {
     const listed = used.replies[1];
     expect(listed).toMatchObject({ ok: true, grants: [{ client_id: "mcl_c", client_name: "C", scope: ["mesh:orchestrate"], created_at: 1000, last_used_at: 90_000, redirect_host: "c.example" }] });
     expect(JSON.stringify(listed)).not.toMatch(/mat_|mrt_|h\(/);
-    const id = listed !== undefined && listed.ok && "grants" in listed ? (listed.grants[0]?.id ?? "") : "";
+    const id = listed?.ok && "grants" in listed ? (listed.grants[0]?.id ?? "") : "";
     const deleted = run(used.state, [[{ type: "grant.delete", id }, 90_002], [{ type: "grant.delete", id }, 90_003]]);
     expect(deleted.replies[0]).toEqual({ ok: true, revoked: [id] });
     expect(deleted.replies[1]?.ok).toBe(false);

@@ -3,7 +3,7 @@
 import { describe, expect, it } from "vitest";
 import { decide, emptyTaskActor, type TaskActorContext, type TaskActorState, type TaskEffect, type TaskEvent } from "../../party/task-room/task-actor.ts";
 import { deliveryRequestOf, pullRequestText } from "../../party/task-room/task-delivery.ts";
-import { ok, refuse, type AttemptExit, type ExecutorTier, type TaskCreate } from "../../protocol/index.ts";
+import { ok, refuse, type AttemptExit, type ExecutorTier, type TaskCreate, type TaskRecord } from "../../protocol/index.ts";
 
 const TASK_ID = "01J00000000000000000000000";
 const ALL: ExecutorTier[] = ["deepseek", "gemini-flash", "gemini-pro", "codex", "sonnet", "opus"];
@@ -37,10 +37,10 @@ const worked = (overrides: Partial<AttemptExit> = {}): AttemptExit => ({
 function succeeded(overrides: Partial<TaskCreate> = {}, exit: AttemptExit = worked()): { state: TaskActorState; effects: TaskEffect[] } {
   const ctx = clock();
   const events: TaskEvent[] = [
-    { type: "create", command: create(overrides) },
-    { type: "admitted", reservation: ok({}), claim: ok({}), served: ALL },
-    { type: "started", hello: { type: "attempt.hello", protocol_version: 1, agent: "vm-1", attempt: 1, executor: "cli" }, connectionId: "c-1", grant: ok({ cap_usd: 1.5, estimate_usd: 0.45 }) },
-    { type: "exit", exit, agent: "vm-1", connectionId: "c-1", missingLines: 0, served: ALL },
+    { type: "create-requested", command: create(overrides) },
+    { type: "admission-answered", reservation: ok({}), claim: ok({}), served: ALL },
+    { type: "start-answered", hello: { type: "attempt.hello", protocol_version: 1, agent: "vm-1", attempt: 1, executor: "cli" }, connectionId: "c-1", grant: ok({ cap_usd: 1.5, estimate_usd: 0.45 }), linesStored: 0 },
+    { type: "attempt-exited", exit, agent: "vm-1", connectionId: "c-1", missingLines: 0, served: ALL },
   ];
   let state = emptyTaskActor();
   let effects: TaskEffect[] = [];
@@ -48,58 +48,64 @@ function succeeded(overrides: Partial<TaskCreate> = {}, exit: AttemptExit = work
   return { state, effects };
 }
 
+/** The task a run left: none fails the test here. */
+function taskOf(state: TaskActorState): TaskRecord {
+  if (state.task === null) throw new Error("the events left no task");
+  return state.task;
+}
+
 describe("delivery in the task actor", () => {
   it("a repo task with deliver push that succeeds asks its agent to push the result's commit from its mirror", () => {
     const { state, effects } = succeeded();
     expect(state.task?.status).toBe("succeeded");
-    expect(effects.find((e) => e.kind === "deliver")).toEqual({
-      kind: "deliver",
+    expect(effects.find((e) => e.kind === "ask-delivery")).toEqual({
+      kind: "ask-delivery",
       request: { type: "delivery.request", agent: "vm-1", task_id: TASK_ID, attempt: 1, mode: "push", repo: "https://github.com/acme/project.git", source: MIRROR, commit: SHA, remote_branch: "mesh/fix-login/1-deepseek", base_ref: "main" },
     });
   });
 
   it("asks nothing of a task with deliver none, without a repo, or whose result changed nothing", () => {
-    expect(succeeded({ deliver: "none" }).effects.some((e) => e.kind === "deliver")).toBe(false);
-    expect(succeeded({ repo: undefined, deliver: undefined }).effects.some((e) => e.kind === "deliver")).toBe(false);
+    expect(succeeded({ deliver: "none" }).effects.some((e) => e.kind === "ask-delivery")).toBe(false);
+    expect(succeeded({ repo: undefined, deliver: undefined }).effects.some((e) => e.kind === "ask-delivery")).toBe(false);
     const { commit: _commit, ...nothing } = worked({ diff_stat: { files: 0, insertions: 0, deletions: 0 } });
     const unchanged = succeeded({}, nothing);
     expect(unchanged.state.task?.status).toBe("succeeded");
-    expect(deliveryRequestOf(unchanged.state.task!)).toBeUndefined();
+    expect(deliveryRequestOf(taskOf(unchanged.state))).toBeUndefined();
   });
 
   it("records the pushed branch and the pull request on the task", () => {
     const { state } = succeeded({ deliver: "pr" });
-    const answer = decide(state, { type: "delivered", attempt: 1, mode: "pr", outcome: ok({ ok: true, remote_branch: "mesh/fix-login/1-deepseek", pushed_commit: SHA, pr_url: "https://github.com/acme/project/pull/7" }) }, clock(5000)());
+    const answer = decide(state, { type: "delivery-answered", attempt: 1, mode: "pr", outcome: ok({ ok: true, remote_branch: "mesh/fix-login/1-deepseek", pushed_commit: SHA, pr_url: "https://github.com/acme/project/pull/7" }) }, clock(5000)());
     expect(answer.state.task).toMatchObject({ status: "succeeded", delivery: { mode: "pr", remote_branch: "mesh/fix-login/1-deepseek", pushed_commit: SHA, pr_url: "https://github.com/acme/project/pull/7" } });
-    expect(answer.effects[0]).toMatchObject({ kind: "store", note: expect.stringContaining("pull/7") });
+    expect(answer.effects[0]).toMatchObject({ kind: "store-task", note: expect.stringContaining("pull/7") });
   });
 
   it("a refused push is delivery.error with the remote's words; the task stays succeeded", () => {
     const { state } = succeeded();
-    const answer = decide(state, { type: "delivered", attempt: 1, mode: "push", outcome: ok({ ok: false, code: "push_refused", message: "remote: GH006: Protected branch" }) }, clock(5000)());
+    const answer = decide(state, { type: "delivery-answered", attempt: 1, mode: "push", outcome: ok({ ok: false, code: "push_refused", message: "remote: GH006: Protected branch" }) }, clock(5000)());
     expect(answer.state.task).toMatchObject({ status: "succeeded", result: { attempt: 1, commit: SHA }, delivery: { mode: "push", error: { code: "push_refused", message: "remote: GH006: Protected branch" } } });
   });
 
   it("an agent the registry does not reach is agent_offline", () => {
     const { state } = succeeded();
-    const answer = decide(state, { type: "delivered", attempt: 1, mode: "push", outcome: refuse("agent_offline", "agent vm-1 is not connected") }, clock(5000)());
+    const answer = decide(state, { type: "delivery-answered", attempt: 1, mode: "push", outcome: refuse("agent_offline", "agent vm-1 is not connected") }, clock(5000)());
     expect(answer.state.task?.delivery).toEqual({ mode: "push", error: { code: "agent_offline", message: "agent vm-1 is not connected" } });
   });
 
   it("apply on a repo task asks the agent to merge into the base branch of the remote, from its mirror", () => {
     const { state } = succeeded();
-    const step = decide(state, { type: "apply" }, clock(5000)());
-    expect(step.effects).toEqual([{ kind: "apply", request: expect.objectContaining({ type: "apply.request", agent: "vm-1", repo: MIRROR, remote: "https://github.com/acme/project.git", target_branch: "main", commit: SHA }) }]);
+    const step = decide(state, { type: "apply-requested" }, clock(5000)());
+    expect(step.effects).toEqual([{ kind: "ask-apply", request: expect.objectContaining({ type: "apply.request", agent: "vm-1", repo: MIRROR, remote: "https://github.com/acme/project.git", target_branch: "main", commit: SHA }) }]);
   });
 
   it("the pull request's title is the task's name, its body the attempts, acceptance, cost and link", () => {
     const { state } = succeeded({ deliver: "pr" });
-    const text = pullRequestText(state.task!, `https://mesh.example/#task=${TASK_ID}`);
+    const text = pullRequestText(taskOf(state), `https://mesh.example/#task=${TASK_ID}`);
     expect(text.title).toBe("fix-login");
     expect(text.body).toContain("| 1 | deepseek | succeeded | $0.0200 |");
     expect(text.body).toContain("Acceptance: `npm test` passed (exit 0)");
     expect(text.body).toContain("12 passed");
     expect(text.body).toContain(`Task: https://mesh.example/#task=${TASK_ID}`);
-    expect(pullRequestText({ ...state.task!, name: undefined }, undefined).title).toBe("Fix the login form");
+    expect(pullRequestText({ ...taskOf(state), name: undefined }, undefined).title).toBe("Fix the login form");
   });
 });

@@ -65,7 +65,7 @@ export function wireUnionsOf(exports: Readonly<Record<string, unknown>>): WireUn
 
 function literalType(union: string, option: unknown): string {
   if (option instanceof z.ZodObject) {
-    const type: unknown = option.shape["type"];
+    const type: unknown = option.shape.type;
     if (type instanceof z.ZodLiteral && type.values.size === 1) {
       const [value] = type.values;
       if (typeof value === "string") return value;
