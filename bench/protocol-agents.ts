@@ -4,10 +4,7 @@
 // runs an assigned attempt as a no-op the way an agent must (attempt.hello → attempt.exit →
 // task.released), so tasks end and slots free and the mesh's state stays bounded.
 import WebSocket from "ws";
-import { PROTOCOL_VERSION, PartyName, SINGLETON_ROOM_ID, type AttemptRef, type ExecutorTier } from "../protocol/index.ts";
-
-/** Frames as these agents read them; only the fields used. */
-type Frame = { type?: string; heartbeat_s?: number; task_id?: string; attempt?: number; attempt_token?: string };
+import { PROTOCOL_VERSION, PartyName, RegistryToAgent, SINGLETON_ROOM_ID, TaskToAgent, parseMessage, type AttemptRef, type ExecutorTier } from "../protocol/index.ts";
 
 /** One assignment as seen on an agent's socket, and its no-op run. */
 export type Assignment = { receivedAt: number; taskId: string; attempt: number; finished: Promise<void> };
@@ -36,11 +33,17 @@ class ProtocolAgent {
       socket.on("message", (raw) => {
         // The instant first: this is the figure the dispatch row reports.
         const receivedAt = performance.now();
-        const frame = JSON.parse(raw.toString()) as Frame;
+        // Read as a real agent reads it: a frame of another shape is a failure of the row, not a crash.
+        const parsed = parseMessage(RegistryToAgent, raw.toString());
+        if (!parsed.ok) {
+          reject(new Error(`agent ${name}: a bad frame from the registry (${parsed.error.code}: ${parsed.error.message})`));
+          return;
+        }
+        const frame = parsed.value;
         if (frame.type === "agent.welcome") {
-          this.startHeartbeat(frame.heartbeat_s ?? 5);
+          this.startHeartbeat(frame.heartbeat_s);
           resolve();
-        } else if (frame.type === "task.assign" && frame.task_id !== undefined && frame.attempt !== undefined) {
+        } else if (frame.type === "task.assign") {
           // The attempt's own token opens its task room (docs/agent-identity.md), as a real agent does.
           this.onAssign(receivedAt, frame.task_id, frame.attempt, frame.attempt_token ?? this.token);
         }
@@ -97,7 +100,12 @@ class ProtocolAgent {
       socket.on("error", settle);
       socket.once("close", (code) => settle(new Error(`attempt ${taskId}/${attempt}: task room closed the socket (${code})`)));
       socket.on("message", (raw) => {
-        const frame = JSON.parse(raw.toString()) as Frame & { code?: string; message?: string };
+        const parsed = parseMessage(TaskToAgent, raw.toString());
+        if (!parsed.ok) {
+          settle(new Error(`attempt ${taskId}/${attempt}: a bad frame from the task room (${parsed.error.code}: ${parsed.error.message})`));
+          return;
+        }
+        const frame = parsed.value;
         if (frame.type === "attempt.accepted") {
           socket.send(JSON.stringify({ type: "attempt.exit", attempt, line_count: 0, exit_code: 0, signal: null, duration_ms: 0 }));
         } else if (frame.type === "attempt.closed") {

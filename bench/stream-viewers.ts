@@ -1,16 +1,10 @@
 // Viewers for the throughput rows: one socket per stream, counting its numbered lines. The mesh
-// viewer and the plain ws viewer do the same work per frame (one JSON.parse, a pass over the
-// lines), so neither side of the ratio is slowed by its viewer more than the other.
+// viewer and the plain ws viewer do the same work per frame (one parse with its protocol schema, a
+// pass over the lines), so neither side of the ratio is slowed by its viewer more than the other.
 import WebSocket from "ws";
+import { LogBatch, TaskToViewer, parseMessage } from "../protocol/index.ts";
 /** Called for each stdout line with the performance.now() its frame arrived at. */
 export type OnLine = (text: string, at: number) => void;
-
-/** Frames as a viewer reads them; only the fields the bench needs. */
-type ViewerFrame = {
-  type?: string;
-  lines?: Array<{ stream?: string; text?: string }>;
-  task?: { status?: string; attempts?: Array<{ status?: string }> };
-};
 
 /** Listens before the socket opens: a room's first frame can arrive in the same read as the upgrade. */
 function opened(socket: WebSocket): Promise<void> {
@@ -32,11 +26,14 @@ export class MeshStreamViewer {
     this.running = new Promise((resolve) => (this.markRunning = resolve));
     socket.on("message", (raw) => {
       const at = performance.now();
-      const frame = JSON.parse(raw.toString()) as ViewerFrame;
+      // A frame of another shape is skipped: the row's line count and stall check report what it lost.
+      const parsed = parseMessage(TaskToViewer, raw.toString());
+      if (!parsed.ok) return;
+      const frame = parsed.value;
       if (frame.type === "log.lines") {
-        for (const line of frame.lines ?? []) if (line.stream === "stdout" && line.text !== undefined) onLine(line.text, at);
+        for (const line of frame.lines) if (line.stream === "stdout") onLine(line.text, at);
       } else if (frame.type === "task.snapshot") {
-        const status = frame.task?.attempts?.[0]?.status;
+        const status = frame.task.attempts[0]?.status;
         if (status !== undefined && status !== "dispatched") this.markRunning();
       }
     });
@@ -60,8 +57,9 @@ export class WsStreamViewer {
   private constructor(private readonly socket: WebSocket, onLine: OnLine) {
     socket.on("message", (raw) => {
       const at = performance.now();
-      const frame = JSON.parse(raw.toString()) as ViewerFrame;
-      for (const line of frame.lines ?? []) if (line.stream === "stdout" && line.text !== undefined) onLine(line.text, at);
+      const parsed = parseMessage(LogBatch, raw.toString());
+      if (!parsed.ok) return;
+      for (const line of parsed.value.lines) if (line.stream === "stdout") onLine(line.text, at);
     });
   }
 

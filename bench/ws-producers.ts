@@ -4,11 +4,15 @@
 // streams are sent. Usage: node --import tsx bench/ws-producers.ts '<json ProducersConfig>'.
 import { spawn } from "node:child_process";
 import WebSocket from "ws";
+import { z } from "zod";
+import { parseJson } from "../protocol/index.ts";
 import { LineSplitter } from "../agents/runtime/line-splitter.ts";
 import { MAX_BUFFERED_BYTES } from "../agents/runtime/mesh-socket.ts";
 import { OutputBatcher } from "../agents/runtime/output-batcher.ts";
 
-export type ProducersConfig = { url: string; streams: number; command: string[] };
+/** What ws-baseline.ts passes as JSON in argv: the relay's URL, how many streams, and each stream's child. */
+const ProducersConfig = z.object({ url: z.string().min(1), streams: z.number().int().positive(), command: z.array(z.string()).min(1) });
+export type ProducersConfig = z.infer<typeof ProducersConfig>;
 
 /** As the agent: past this many unsent lines it stops reading the child's pipe. */
 const PAUSE_BACKLOG = 20_000;
@@ -53,7 +57,12 @@ async function produce(url: string, command: readonly string[]): Promise<() => P
   };
 }
 
-const config = JSON.parse(process.argv[2] ?? "{}") as ProducersConfig;
+const parsed = parseJson(ProducersConfig, process.argv[2] ?? "{}", "the producers' settings");
+if (!parsed.ok) {
+  console.error(`ws-producers: ${parsed.error.code}: ${parsed.error.message}`);
+  process.exit(2);
+}
+const config = parsed.value;
 const finishes = await Promise.all(Array.from({ length: config.streams }, (_, i) => produce(`${config.url}/stream-${i}`, config.command)));
 console.log("ready");
 await Promise.all(finishes.map((finish) => finish()));

@@ -1,20 +1,14 @@
 // What the dashboard's grants panel shows (docs/connect-claude-ai.md): the apps connected over OAuth,
 // newest first, each with its scope, when it was granted and last used; and what a revoke's answer
 // means for its row. Pure, so it is tested without a browser.
-import { OAuthGrantList, type OAuthGrantSummary } from "../../protocol/index.ts";
+import { OAuthGrantList, parseJson, type OAuthGrantSummary } from "../../protocol/index.ts";
 import { ago } from "./time-format.ts";
 
 /** The list from `GET /api/oauth/grants`, newest first; null when the body is not that shape. */
 export function parseGrantList(body: string): OAuthGrantSummary[] | null {
-  let raw: unknown;
-  try {
-    raw = JSON.parse(body);
-  } catch {
-    return null;
-  }
-  const parsed = OAuthGrantList.safeParse(raw);
-  if (!parsed.success) return null;
-  return [...parsed.data.grants].sort((a, b) => b.created_at - a.created_at || a.id.localeCompare(b.id));
+  const parsed = parseJson(OAuthGrantList, body);
+  if (!parsed.ok) return null;
+  return [...parsed.value.grants].sort((a, b) => b.created_at - a.created_at || a.id.localeCompare(b.id));
 }
 
 /** One row's texts. */

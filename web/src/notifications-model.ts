@@ -1,17 +1,13 @@
 // What the dashboard's notifications panel shows of `GET /api/notifications` (docs/notifications.md):
 // the reply parsed (never trusted as-is), each delivery as the cells of one row, and the line above
 // the table. Pure, so it is tested without a browser.
-import { NotificationsReply, type NotificationDelivery } from "../../protocol/index.ts";
+import { NotificationsReply, parseJson, type NotificationDelivery } from "../../protocol/index.ts";
 import { ago } from "./time-format.ts";
 
 /** The reply, or null when it is not the shape the page knows. */
 export function parseNotifications(body: string): NotificationsReply | null {
-  try {
-    const parsed = NotificationsReply.safeParse(JSON.parse(body));
-    return parsed.success ? parsed.data : null;
-  } catch {
-    return null;
-  }
+  const parsed = parseJson(NotificationsReply, body);
+  return parsed.ok ? parsed.value : null;
 }
 
 export type DeliveryCells = { event: string; type: string; target: string; attempts: string; status: string; lastError: string; when: string };

@@ -1,6 +1,9 @@
 // The words the task page uses for an attempt's work and the task's result. Pure, so
 // they are unit-tested in test/web; the panels only put them in the DOM.
-import type { AcceptanceEvidence, Attempt, DiffStat, TaskRecord } from "../../protocol/index.ts";
+import { AnyErrorReply, TaskRecord, parseJson, type AcceptanceEvidence, type Attempt, type DiffStat } from "../../protocol/index.ts";
+
+/** What the page reads of the task an apply answers with: when and where it was merged. */
+const AppliedReply = TaskRecord.pick({ applied: true });
 
 /** A commit sha as people read it: long enough to be unique in any real repository. */
 export function shortSha(sha: string): string {
@@ -100,15 +103,11 @@ export function refusalText(status: number, body: string): string {
  */
 export function appliedReplyText(body: string, before?: TaskRecord["applied"]): string {
   const how = "the task's log says whether it fast-forwarded or made a merge commit";
-  try {
-    const task = JSON.parse(body) as { applied?: { commit?: unknown; at?: unknown } } | null;
-    const commit = task?.applied?.commit;
-    const at = task?.applied?.at;
-    if (before !== undefined && typeof commit === "string" && at === before.at) return `Nothing changed: ${alreadyAppliedText({ commit, at: before.at })}.`;
-    return typeof commit === "string" ? `Applied: your checkout is at ${shortSha(commit)}; ${how}.` : `Applied; ${how}.`;
-  } catch {
-    return `Applied; ${how}.`;
-  }
+  const reply = parseJson(AppliedReply, body);
+  const applied = reply.ok ? reply.value.applied : undefined;
+  if (applied === undefined) return `Applied; ${how}.`;
+  if (before !== undefined && applied.at === before.at) return `Nothing changed: ${alreadyAppliedText({ commit: applied.commit, at: before.at })}.`;
+  return `Applied: your checkout is at ${shortSha(applied.commit)}; ${how}.`;
 }
 
 /** A request that got no answer at all. */
@@ -118,11 +117,6 @@ export function unreachableText(error: unknown): string {
 
 /** The mesh's `{error: {code, message}}`; any code, so a code newer than this page still reads well. */
 function errorOf(body: string): { code: string; message: string } | null {
-  try {
-    const parsed = JSON.parse(body) as { error?: { code?: unknown; message?: unknown } } | null;
-    const { code, message } = parsed?.error ?? {};
-    return typeof code === "string" && typeof message === "string" ? { code, message } : null;
-  } catch {
-    return null;
-  }
+  const reply = parseJson(AnyErrorReply, body);
+  return reply.ok ? reply.value.error : null;
 }
