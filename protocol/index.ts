@@ -10,6 +10,7 @@ export * from "./isolation.ts";
 export * from "./repository.ts";
 export * from "./task.ts";
 export * from "./task-mermaid.ts";
+export * from "./task-steps.ts";
 export * from "./task-request.ts";
 export * from "./http-requests.ts";
 export * from "./agent-wire.ts";

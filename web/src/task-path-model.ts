@@ -1,9 +1,9 @@
-// A task's path as the page draws it, read from the task record: the same steps as the `mermaid`
-// text the API returns (protocol/task-mermaid.ts), as data a small SVG renderer lays out in columns.
+// A task's path as the page draws it: the steps the `mermaid` text the API returns is made of
+// (protocol/task-steps.ts), as data a small SVG renderer lays out in columns.
 // Pure, so it is tested without a browser (docs/page.md "The task's path").
-import type { Attempt, TaskRecord } from "../../protocol/index.ts";
+import { taskSteps, type TaskRecord, type TaskStep, type TaskStepShape } from "../../protocol/index.ts";
 
-export type PathShape = "start" | "skip" | "attempt" | "judge" | "human" | "end";
+export type PathShape = TaskStepShape;
 
 export type PathNode = {
   id: string;
@@ -23,48 +23,15 @@ const DETAIL_CHARS = 56;
 const cut = (text: string): string => (text.length > DETAIL_CHARS ? `${text.slice(0, DETAIL_CHARS - 1)}…` : text);
 
 export function taskPath(task: TaskRecord): TaskPath {
-  const start: PathNode = { id: "created", shape: "start", title: `task ${task.name ?? task.task_id.slice(-6)}`, detail: [], tone: "start" };
-  const skipped = (task.skipped_tiers ?? []).map((skip, i): PathNode => ({ id: `skip${i}`, shape: "skip", title: `${skip.tier} skipped`, detail: [cut(skip.reason)], tone: "skipped" }));
-  const columns: PathNode[][] = [];
-  // Consensus attempts run side by side: one column; any other attempt is a column of its own.
-  let round: PathNode[] = [];
-  const closeRound = (): void => {
-    if (round.length > 0) columns.push(round);
-    round = [];
-  };
-  for (const attempt of task.attempts) {
-    const node = attemptNode(task, attempt);
-    if (attempt.role === "consensus") round.push(node);
-    else {
-      closeRound();
-      columns.push([node]);
-    }
-  }
-  closeRound();
-  if (task.consensus !== undefined) {
-    columns.push([{ id: "judge", shape: "judge", title: `consensus: #${task.consensus.winner}`, detail: task.consensus.reasons.slice(0, 4).map(cut), tone: "judge" }]);
-  }
-  if (task.human !== undefined) {
-    const decision = task.human.decision;
-    columns.push([{ id: "human", shape: "human", title: `person: ${decision ?? "waiting"}`, detail: [], tone: decision === undefined ? "awaiting_human" : "decided" }]);
-  }
-  columns.push([{ id: "final", shape: "end", title: `${task.status.replace("_", " ")}${task.applied ? " · applied" : ""}`, detail: [], tone: task.status }]);
-  return { start, skipped, columns };
+  const steps = taskSteps(task);
+  return { start: pathNode(steps.start), skipped: steps.skipped.map(pathNode), columns: steps.columns.map((column) => column.map(pathNode)) };
 }
 
-function attemptNode(task: TaskRecord, attempt: Attempt): PathNode {
-  const outcome = attempt.failure_class ? `${attempt.status}: ${attempt.failure_class}` : attempt.status;
-  const where = attempt.agent ? ` on ${attempt.agent}` : "";
-  const role = attempt.role === "consensus" ? " consensus" : attempt.role === "retry" ? " retry" : "";
-  const stat = attempt.diff_stat === undefined ? "" : ` · +${attempt.diff_stat.insertions} -${attempt.diff_stat.deletions}`;
-  const won = task.winner === attempt.n ? " ★" : "";
-  return {
-    id: `a${attempt.n}`,
-    shape: "attempt",
-    title: `#${attempt.n}${role} ${attempt.tier}${where}${won}`,
-    detail: [cut(outcome), `$${attempt.cost_usd.toFixed(4)} · ${(attempt.latency_ms / 1000).toFixed(1)}s${stat}`],
-    tone: attempt.status,
-  };
+/** A step as the page draws it: long detail lines cut, the end's status in words. */
+function pathNode(step: TaskStep): PathNode {
+  const title = step.shape === "end" ? step.title.replace("_", " ") : step.title;
+  const detail = step.shape === "attempt" ? [cut(step.detail[0] ?? ""), ...step.detail.slice(1)] : step.detail.map(cut);
+  return { id: step.id, shape: step.shape, title, detail, tone: step.state };
 }
 
 /** The path in words, for the picture's text alternative: "task x → #1 sonnet on vm-a → succeeded". */
