@@ -12,11 +12,11 @@ const flags = readCommandLine("mesh-agent", AGENT_USAGE, AGENT_FLAGS, argv);
 const configured = withConfigFile(flags);
 
 async function launch(): Promise<AgentLaunch> {
-  if ("error" in configured) {
-    process.stderr.write(`mesh-agent: ${configured.error}\n`);
+  if (!configured.ok) {
+    process.stderr.write(`mesh-agent: ${configured.error.message}\n`);
     return { status: "exited", code: 2 };
   }
-  const kind = configured.values.kind;
+  const kind = configured.value.kind;
   if (kind === "vm") return runVmAgent(argv);
   if (kind === "mac") return runMacAgent(argv);
   const given = typeof kind === "string" ? `--kind '${kind}' is not a kind` : "--kind is required";

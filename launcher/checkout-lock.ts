@@ -9,8 +9,9 @@ export type LockHolder = { pid: number; url: string };
 function runsStart(pid: number): boolean {
   try {
     process.kill(pid, 0);
-  } catch {
-    return false;
+  } catch (error) {
+    // EPERM: it runs, as another user; only ESRCH says it is gone.
+    if ((error as NodeJS.ErrnoException).code !== "EPERM") return false;
   }
   if (!existsSync("/proc/self/cmdline")) return true;
   try {

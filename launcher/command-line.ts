@@ -2,6 +2,7 @@
 // line saying what is wrong plus the usage, with exit code 2, never a stack trace.
 import { parseArgs, type ParseArgsConfig } from "node:util";
 import { packageVersion } from "../agents/runtime/package-version.ts";
+import type { Result } from "../protocol/result.ts";
 
 type Options = NonNullable<ParseArgsConfig["options"]>;
 
@@ -34,4 +35,9 @@ export function readCommandLine<O extends Options>(program: string, usage: strin
 export function exitWith(line: string): never {
   process.stderr.write(`${line}\n`);
   return process.exit(2);
+}
+
+/** The value of a local outcome, or its refusal as one `error:` line with exit code 2. */
+export function valueOrExit<T>(result: Result<T, { message: string }>): T {
+  return result.ok ? result.value : exitWith(`error: ${result.error.message}`);
 }

@@ -1,10 +1,13 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { once } from "node:events";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { partykitBinWithHost } from "./partykit-host.ts";
+import { localUrl } from "./listen-port.ts";
+import { readPartykitConfig, type PartykitConfig } from "./partykit-config.ts";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import { signalGroup } from "../agents/runtime/process-group-signal.ts";
 
 /** The project root: partykit.json lives there. */
 export const PROJECT_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..");
@@ -52,8 +55,9 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
   const configDir = mkdtempSync(join(tmpdir(), "mesh-dev-config-"));
   const configFile = join(configDir, "partykit.json");
   // Where this server's page answers, for links the rooms make (notifications' operator links; MESH_PUBLIC_URL wins).
-  const local = `http://${[undefined, "0.0.0.0", "::"].includes(options.host) ? "127.0.0.1" : options.host}:${options.port}`;
-  writeFileSync(configFile, JSON.stringify(devConfig({ MESH_LOCAL_URL: local, ...options.vars }, options.buildPage ?? true)), { mode: 0o600 });
+  // localUrl brackets an IPv6 host and reaches a wildcard address on loopback.
+  const url = localUrl(options.host ?? "127.0.0.1", options.port);
+  writeFileSync(configFile, JSON.stringify(devConfig({ MESH_LOCAL_URL: url, ...options.vars }, options.buildPage ?? true)), { mode: 0o600 });
   const args = [partykitBin(), "dev", "--config", configFile, "--port", String(options.port), "--persist", options.persistDir, "--no-hotkeys", "--disable-request-cf-fetch"];
   const child = spawn(process.execPath, args, {
     cwd: PROJECT_ROOT,
@@ -67,7 +71,6 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
   };
   child.stdout?.on("data", capture);
   child.stderr?.on("data", capture);
-  const url = `http://127.0.0.1:${options.port}`;
   const reaper = startGroupReaper(child, configDir);
   const stop = async (): Promise<void> => {
     await stopGroup(child);
@@ -89,15 +92,13 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
   throw new Error(`partykit dev did not answer ${url}/health within ${options.readyTimeoutMs ?? 60_000} ms:\n${captured}`);
 }
 
-type PartykitConfig = { main?: string; parties?: Record<string, string>; serve?: { path?: string; build?: { entry?: string; outdir?: string } }; vars?: Record<string, unknown>; compatibilityFlags?: string[] };
-
 /** partykit.json with the vars added and every path made absolute (partykit reads a config's paths from the config's folder). */
 function devConfig(vars: Record<string, string>, buildPage: boolean): PartykitConfig {
-  const config = JSON.parse(readFileSync(join(PROJECT_ROOT, "partykit.json"), "utf8")) as PartykitConfig;
+  const config = readPartykitConfig(PROJECT_ROOT);
   const at = (path: string | undefined): string | undefined => (path === undefined ? undefined : resolve(PROJECT_ROOT, path));
   return {
     ...config,
-    ...(config.main === undefined ? {} : { main: at(config.main) }),
+    main: resolve(PROJECT_ROOT, config.main),
     ...(config.parties === undefined ? {} : { parties: Object.fromEntries(Object.entries(config.parties).map(([name, path]) => [name, resolve(PROJECT_ROOT, path)])) }),
     ...(config.serve === undefined
       ? {}
@@ -132,12 +133,11 @@ function startGroupReaper(child: ChildProcess, configDir: string): ChildProcess 
 export async function stopGroup(child: ChildProcess, graceMs = 5000): Promise<void> {
   if (child.pid === undefined || child.exitCode !== null || child.signalCode !== null) return;
   const exited = once(child, "exit");
+  const group = child.pid;
+  // Only ESRCH is "gone already"; anything else is told (docs/containment.md).
   const signal = (name: NodeJS.Signals): void => {
-    try {
-      process.kill(-(child.pid as number), name);
-    } catch {
-      // the group is gone already
-    }
+    const sent = signalGroup(group, name);
+    if (!sent.ok) console.error(`warning: ${sent.error.message}`);
   };
   signal("SIGTERM");
   const timer = setTimeout(() => signal("SIGKILL"), graceMs);

@@ -3,11 +3,11 @@
 // and measures what a browser fetches before anything is shown — the entry and every chunk it
 // imports statically, gzipped — apart from what it loads only on demand (diff2html, behind `import()`).
 // `npm run check:page`; test/web/page-weight.test.ts holds it under the budget.
-import { readFileSync } from "node:fs";
 import { join, relative } from "node:path";
 import { gzipSync } from "node:zlib";
 import * as esbuild from "esbuild";
 import { PROJECT_ROOT } from "./dev-server.ts";
+import { readPartykitConfig } from "./partykit-config.ts";
 
 /** The budget for the JavaScript a page load fetches, gzipped (docs/page.md). */
 export const MAX_INITIAL_GZIP_BYTES = 600 * 1024;
@@ -21,10 +21,8 @@ export type PageWeight = {
   initialPackages: string[];
 };
 
-type ServeConfig = { serve?: { build?: { entry?: string } } };
-
 export async function measurePageWeight(root: string = PROJECT_ROOT): Promise<PageWeight> {
-  const config = JSON.parse(readFileSync(join(root, "partykit.json"), "utf8")) as ServeConfig;
+  const config = readPartykitConfig(root);
   const entry = join(root, config.serve?.build?.entry ?? "web/src/page.ts");
   const result = await esbuild.build({ entryPoints: [entry], bundle: true, splitting: true, format: "esm", minify: true, write: false, metafile: true, outdir: join(root, ".page-weight"), absWorkingDir: root, logLevel: "silent" });
   const gzipped = new Map(result.outputFiles.map((file) => [relative(root, file.path), gzipSync(file.contents).length]));

@@ -5,11 +5,11 @@
 // CommonJS require of a built-in (esbuild leaves a shim that throws at run time), node: modules
 // without the nodejs_compat flag (`partykit dev` always adds it; `deploy` only sends partykit.json's
 // flags), or a bundle over the Workers size limit. `npm run check:bundle`; test/launcher runs it too.
-import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { gzipSync } from "node:zlib";
 import * as esbuild from "esbuild";
 import { PROJECT_ROOT } from "./dev-server.ts";
+import { readPartykitConfig } from "./partykit-config.ts";
 
 /** Workers' compressed size limit on the free plan (the paid plan allows 10 MiB): the bundle must fit both. */
 export const MAX_GZIP_BYTES = 3 * 1024 * 1024;
@@ -18,10 +18,8 @@ export const WORKERD_NODE_MODULES = ["assert", "async_hooks", "buffer", "crypto"
 
 export type BundleReport = { ok: boolean; problems: string[]; bytes: number; gzipBytes: number; externals: string[] };
 
-type PartykitConfig = { main: string; parties?: Record<string, string>; compatibilityFlags?: string[] };
-
 export async function checkProductionBundle(root: string = PROJECT_ROOT): Promise<BundleReport> {
-  const config = JSON.parse(readFileSync(join(root, "partykit.json"), "utf8")) as PartykitConfig;
+  const config = readPartykitConfig(root);
   const contents = [
     `import WorkerSpec from './${config.main}'; export default WorkerSpec;`,
     ...Object.entries(config.parties ?? {}).map(([name, file]) => `import ${name}Party from './${file}'; export const ${name} = ${name}Party;`),

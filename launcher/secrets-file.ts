@@ -1,11 +1,27 @@
 import { randomBytes } from "node:crypto";
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname } from "node:path";
-import { secretsProblem } from "../protocol/index.ts";
+import { parseEnv } from "node:util";
+import { SECRET_SETTINGS, secretsProblem, type Result } from "../protocol/index.ts";
 
 export type Secrets = { MESH_ORCHESTRATOR_TOKEN: string; MESH_AGENT_TOKEN: string };
 
-const NAMES = ["MESH_ORCHESTRATOR_TOKEN", "MESH_AGENT_TOKEN"] as const;
+const NAMES = SECRET_SETTINGS;
+
+/** Why the server must not start with its secrets: one is missing or empty, or refused (too short, bad enrollment tokens). */
+export type SecretsRefusal = { code: "secret_missing" | "secret_refused"; message: string };
+
+/**
+ * The two secrets from `env`, or the one line saying what to set (docs/settings.md): a missing or
+ * empty secret stops the process at start, never an empty token that a room answers 401 to later.
+ */
+export function secretsFrom(env: Readonly<Record<string, unknown>>): Result<Secrets, SecretsRefusal> {
+  const problem = secretsProblem(env);
+  const { MESH_ORCHESTRATOR_TOKEN: orchestrator, MESH_AGENT_TOKEN: agent } = env;
+  if (problem === null && typeof orchestrator === "string" && typeof agent === "string") return { ok: true, value: { MESH_ORCHESTRATOR_TOKEN: orchestrator, MESH_AGENT_TOKEN: agent } };
+  const missing = NAMES.some((name) => typeof env[name] !== "string" || env[name] === "");
+  return { ok: false, error: { code: missing ? "secret_missing" : "secret_refused", message: problem ?? `${NAMES.join(" and ")} must be set` } };
+}
 
 /** A fresh random token (256 bits, URL-safe). */
 export function newToken(): string {
@@ -17,13 +33,9 @@ export function newToken(): string {
  * (git-ignored, mode 600), which is created with new random tokens on first use.
  */
 export function loadOrCreateSecrets(file: string, env: NodeJS.ProcessEnv = process.env): { secrets: Secrets; created: boolean } {
-  const stored: Partial<Secrets> = {};
-  if (existsSync(file)) {
-    for (const line of readFileSync(file, "utf8").split("\n")) {
-      const match = /^(MESH_[A-Z_]+)=(.+)$/.exec(line.trim());
-      if (match && (NAMES as readonly string[]).includes(match[1] ?? "")) stored[match[1] as keyof Secrets] = match[2];
-    }
-  }
+  // The file is dotenv-shaped (`. .mesh/secrets.env` loads it in a shell); an empty value counts as absent.
+  const lines = existsSync(file) ? parseEnv(readFileSync(file, "utf8")) : {};
+  const stored = { MESH_ORCHESTRATOR_TOKEN: lines.MESH_ORCHESTRATOR_TOKEN || undefined, MESH_AGENT_TOKEN: lines.MESH_AGENT_TOKEN || undefined };
   const secrets: Secrets = {
     MESH_ORCHESTRATOR_TOKEN: env.MESH_ORCHESTRATOR_TOKEN ?? stored.MESH_ORCHESTRATOR_TOKEN ?? newToken(),
     MESH_AGENT_TOKEN: env.MESH_AGENT_TOKEN ?? stored.MESH_AGENT_TOKEN ?? newToken(),

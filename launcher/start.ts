@@ -3,15 +3,16 @@ import { execFileSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, realpathSync, rmdirSync, rmSync, writeFileSync } from "node:fs";
 import { hostname, tmpdir } from "node:os";
 import { dirname, join, relative, sep } from "node:path";
-import { secretsProblem, type ExecutorFormat, type ExecutorTier, type ExecutorsFile } from "../protocol/index.ts";
+import { type ExecutorFormat, type ExecutorTier, type ExecutorsFile } from "../protocol/index.ts";
 import { startAgentProcess } from "./agent-process.ts";
 import { PROJECT_ROOT, startDevServer, stopGroup } from "./dev-server.ts";
-import { loadOrCreateSecrets } from "./secrets-file.ts";
-import { exitWith, readCommandLine } from "./command-line.ts";
+import { loadOrCreateSecrets, secretsFrom } from "./secrets-file.ts";
+import { exitWith, readCommandLine, valueOrExit } from "./command-line.ts";
 import { serverVarsOrExit } from "./server-vars.ts";
-import { badPortLine, localUrl, parsePort, portProblem } from "./listen-port.ts";
+import { checkListenPort, localUrl } from "./listen-port.ts";
 import { takeLock } from "./checkout-lock.ts";
 import { carryCredentialToPort } from "./local-agent-credential.ts";
+import { signalGroup } from "../agents/runtime/process-group-signal.ts";
 
 const USAGE = [
   "usage: npm start [-- --port <port>, default 1999] [--host <address>, default 127.0.0.1] [--no-demo-task] [--help] [--version]",
@@ -19,25 +20,20 @@ const USAGE = [
   "secrets come from the environment or .mesh/secrets.env (generated); a port that is taken is refused, leaving what runs there untouched",
 ].join("\n");
 const values = readCommandLine("npm start", USAGE, { port: { type: "string", default: "1999" }, host: { type: "string", default: "127.0.0.1" }, "no-demo-task": { type: "boolean" } });
-const portText = values.port ?? "1999";
 const host = values.host ?? "127.0.0.1";
-const port = parsePort(portText) ?? exitWith(badPortLine(portText));
-// A taken port is refused before anything is written or started: a second mesh there would take the
-// first one's agent name and end it. Another bind error waits for the secrets check, which comes first.
-const portRefused = await portProblem(host, port, "npm start --");
-if (portRefused?.taken === true) exitWith(portRefused.line);
+// A bad or taken port is refused before anything is written or started: a second mesh there would take
+// the first one's agent name and end it. Another bind error waits for the secrets check, which comes first.
+const portChecked = await checkListenPort(host, values.port ?? "1999", "npm start --");
+if (!portChecked.ok && portChecked.error.code !== "cannot_listen") valueOrExit(portChecked);
 const stateDir = join(PROJECT_ROOT, ".mesh");
 const secretsFile = join(stateDir, "secrets.env");
-const { secrets, created } = loadOrCreateSecrets(secretsFile);
-// Never up and broken (docs/settings.md): a secret from the environment or the file that is missing or short stops it here.
-const secretsRefused = secretsProblem(secrets);
-if (secretsRefused !== null) {
-  console.error(`error: ${secretsRefused}`);
-  process.exit(2);
-}
+const loaded = loadOrCreateSecrets(secretsFile);
+const created = loaded.created;
+// Never up and broken (docs/settings.md): a secret from the environment or the file that is missing, empty or short stops it here.
+const secrets = valueOrExit(secretsFrom(loaded.secrets));
 
 const vars = serverVarsOrExit(secrets);
-if (portRefused !== undefined) exitWith(portRefused.line);
+const port = valueOrExit(portChecked);
 // One npm start per checkout, whatever its port: two would share .mesh/ (docs/command-line.md).
 const lock = takeLock(join(stateDir, "start.lock"), localUrl(host, port));
 if ("holder" in lock) exitWith(`error: npm start already runs from this checkout (pid ${lock.holder.pid}, ${lock.holder.url}); use it, or stop it first: two would share .mesh/ (the rooms' storage, the agent's name and worktrees)`);
@@ -110,11 +106,9 @@ for (const signal of ["SIGINT", "SIGTERM"] as const) {
 // the demo repository.
 process.on("exit", () => {
   for (const pid of [agent.pid, server.process.pid]) {
-    try {
-      if (pid !== undefined) process.kill(-pid, "SIGTERM");
-    } catch {
-      // already gone
-    }
+    // Only ESRCH is "already gone"; anything else is told (docs/containment.md).
+    const sent = pid === undefined ? undefined : signalGroup(pid, "SIGTERM");
+    if (sent?.ok === false) console.error(`warning: ${sent.error.message}`);
   }
   removeDemoRepo();
   lock.release();

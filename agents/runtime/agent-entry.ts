@@ -23,16 +23,17 @@ export interface AgentEntry {
 /** What the vm and mac entry points share: read flags, executors and rates files, build the supervisor, check the tiers, print what is wrong, start. */
 export async function launchAgent(argv: readonly string[], entry: AgentEntry): Promise<AgentLaunch> {
   const parsed = parseAgentOptions(argv, process.env, entry.defaults);
-  if (parsed.status === "help") {
-    process.stdout.write(parsed.usage);
+  if (parsed.ok && parsed.value.action === "help") {
+    process.stdout.write(parsed.value.usage);
     return { status: "exited", code: 0 };
   }
   const refuse = (message: string): AgentLaunch => {
     process.stderr.write(`mesh-agent: ${message}\n`);
     return { status: "exited", code: 2 };
   };
-  if (parsed.status === "error") return refuse(parsed.message);
-  const { options } = parsed;
+  if (!parsed.ok) return refuse(parsed.error.message);
+  if (parsed.value.action !== "run") return { status: "exited", code: 0 };
+  const { options } = parsed.value;
   const executors = readExecutorsFile(options.executorsPath);
   if (!executors.ok) return refuse(executors.error);
   let rates = new RateTable();

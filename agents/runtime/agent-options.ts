@@ -2,9 +2,9 @@ import { readFileSync, statSync } from "node:fs";
 import { homedir, hostname } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { parseArgs } from "node:util";
-import { AGENT_NAME_PATTERN, AgentHello } from "../../protocol/index.ts";
+import { AGENT_NAME_PATTERN, AgentHello, type Result } from "../../protocol/index.ts";
 import { DEFAULT_LIMITS, type LimitSettings } from "./process-limits.ts";
-import { CREDENTIAL_FILE, readCredential } from "./agent-credential.ts";
+import { credentialStart, type CredentialStart } from "./agent-credential.ts";
 import { WARM_WORKTREES_DEFAULT, WARM_WORKTREES_MAX } from "./warm-worktree-pool.ts";
 
 export type AgentKind = "vm" | "mac";
@@ -20,8 +20,8 @@ export interface AgentOptions {
   capacity: number;
   /** The cwd of a task that names none. */
   workdir: string;
-  /** The enrollment token (MESH_AGENT_TOKEN); absent when the agent already holds its own credential. */
-  enrollmentToken?: string;
+  /** Its own credential for this mesh and name, else the enrollment token (MESH_AGENT_TOKEN): one at least. */
+  credential: CredentialStart;
   /** A prices file overriding the built-in rates (`--rates`). */
   ratesPath?: string;
   /** Resource limits for every child. */
@@ -42,10 +42,18 @@ export interface AgentOptionDefaults {
   executorsPath?: string;
 }
 
-export type AgentOptionsResult =
-  | { status: "ok"; options: AgentOptions }
-  | { status: "help"; usage: string }
-  | { status: "error"; message: string };
+/**
+ * Why the flags, the config file or the environment cannot start the agent (the message says what to do):
+ * `bad_flag` an unknown or malformed flag (or --token), `bad_config` a --config file that is not one,
+ * `missing_flag` a required flag, `bad_value` a value out of its range, `no_credential` neither a token nor
+ * a credential of its own.
+ */
+export type AgentOptionsRefusal = { code: "bad_flag" | "bad_config" | "missing_flag" | "bad_value" | "no_credential"; message: string };
+
+/** What the command line asks: run with these options, or print the usage. */
+export type AgentStart = { action: "run"; options: AgentOptions } | { action: "help"; usage: string };
+
+export type AgentOptionsResult = Result<AgentStart, AgentOptionsRefusal>;
 
 export const AGENT_USAGE = `Usage: mesh-agent --kind vm|mac --server <base URL> [options]
 
@@ -103,25 +111,25 @@ const PATH_SETTINGS = new Set(["executors", "workdir", "rates", "state-dir", "wo
  * settings file for a service, the same names as the flags. Never the token: it stays in the
  * environment (MESH_AGENT_TOKEN), where a service's 0600 environment file puts it.
  */
-export function withConfigFile(flags: Readonly<Record<string, string | boolean | undefined>>): { values: Record<string, string | boolean | undefined> } | { error: string } {
+export function withConfigFile(flags: Readonly<Record<string, string | boolean | undefined>>): Result<Record<string, string | boolean | undefined>, AgentOptionsRefusal> {
   const file = flags.config;
-  if (typeof file !== "string") return { values: { ...flags } };
+  if (typeof file !== "string") return { ok: true, value: { ...flags } };
   let data: unknown;
   try {
     data = JSON.parse(readFileSync(file, "utf8"));
   } catch (cause) {
-    return { error: `--config '${file}' could not be read as JSON: ${cause instanceof Error ? cause.message : String(cause)}` };
+    return refuse("bad_config", `--config '${file}' could not be read as JSON: ${cause instanceof Error ? cause.message : String(cause)}`);
   }
-  if (typeof data !== "object" || data === null || Array.isArray(data)) return { error: `--config '${file}' must hold a JSON object of settings by flag name, e.g. {"kind": "vm"}` };
+  if (typeof data !== "object" || data === null || Array.isArray(data)) return refuse("bad_config", `--config '${file}' must hold a JSON object of settings by flag name, e.g. {"kind": "vm"}`);
   const values: Record<string, string | boolean | undefined> = {};
   for (const [key, value] of Object.entries(data)) {
-    if (key === "token") return { error: `--config '${file}': the token is not a setting; put it in the environment variable MESH_AGENT_TOKEN` };
-    if (!(key in AGENT_FLAGS) || key === "config") return { error: `--config '${file}': '${key}' is not a setting; use the flags' names (see --help)` };
-    if (typeof value !== "string" && typeof value !== "number") return { error: `--config '${file}': '${key}' must be a string or a number` };
+    if (key === "token") return refuse("bad_config", `--config '${file}': the token is not a setting; put it in the environment variable MESH_AGENT_TOKEN`);
+    if (!(key in AGENT_FLAGS) || key === "config") return refuse("bad_config", `--config '${file}': '${key}' is not a setting; use the flags' names (see --help)`);
+    if (typeof value !== "string" && typeof value !== "number") return refuse("bad_config", `--config '${file}': '${key}' must be a string or a number`);
     values[key] = PATH_SETTINGS.has(key) ? resolve(dirname(resolve(file)), String(value)) : String(value);
   }
   for (const [key, value] of Object.entries(flags)) if (value !== undefined && key !== "config") values[key] = value;
-  return { values };
+  return { ok: true, value: values };
 }
 
 
@@ -134,56 +142,56 @@ export function defaultAgentName(host: string = hostname()): string {
 /** Reads the agent's flags and token. Never throws: a bad flag comes back as a message saying what to do. */
 export function parseAgentOptions(argv: readonly string[], env: NodeJS.ProcessEnv, defaults: AgentOptionDefaults = {}): AgentOptionsResult {
   if (argv.some((arg) => arg === "--token" || arg.startsWith("--token="))) {
-    return error("--token is not accepted: put the agent token in the environment variable MESH_AGENT_TOKEN");
+    return refuse("bad_flag", "--token is not accepted: put the agent token in the environment variable MESH_AGENT_TOKEN");
   }
   let flags: Record<string, string | boolean | undefined>;
   try {
     flags = parseArgs({ args: [...argv], options: { ...AGENT_FLAGS, help: { type: "boolean", short: "h" }, version: { type: "boolean" } }, strict: true, allowPositionals: false }).values;
   } catch (cause) {
     const detail = cause instanceof Error ? cause.message : String(cause);
-    return error(`${detail}\nRun with --help for the options.`);
+    return refuse("bad_flag", `${detail}\nRun with --help for the options.`);
   }
-  if (flags.help === true) return { status: "help", usage: AGENT_USAGE };
+  if (flags.help === true) return { ok: true, value: { action: "help", usage: AGENT_USAGE } };
   const configured = withConfigFile(flags);
-  if ("error" in configured) return error(configured.error);
-  const values = configured.values;
+  if (!configured.ok) return configured;
+  const values = configured.value;
   const text = (key: string): string | undefined => {
     const value = values[key];
     return typeof value === "string" ? value : undefined;
   };
 
   const kind = text("kind") ?? defaults.kind;
-  if (kind === undefined) return error("--kind is required: --kind vm or --kind mac");
-  if (kind !== "vm" && kind !== "mac") return error(`--kind '${kind}' is not a kind: use vm or mac`);
+  if (kind === undefined) return refuse("missing_flag", "--kind is required: --kind vm or --kind mac");
+  if (kind !== "vm" && kind !== "mac") return refuse("bad_value", `--kind '${kind}' is not a kind: use vm or mac`);
   if (defaults.kind !== undefined && kind !== defaults.kind) {
-    return error(`--kind ${kind} was given to the ${defaults.kind} agent; run it with --kind ${defaults.kind}`);
+    return refuse("bad_value", `--kind ${kind} was given to the ${defaults.kind} agent; run it with --kind ${defaults.kind}`);
   }
 
   const serverText = text("server");
-  if (serverText === undefined) return error("--server is required: the mesh's base URL, e.g. --server http://127.0.0.1:1999");
+  if (serverText === undefined) return refuse("missing_flag", "--server is required: the mesh's base URL, e.g. --server http://127.0.0.1:1999");
   let server: URL;
   try {
     server = new URL(serverText);
   } catch {
-    return error(`--server '${serverText}' is not a URL: give the mesh's base URL, e.g. http://127.0.0.1:1999`);
+    return refuse("bad_value", `--server '${serverText}' is not a URL: give the mesh's base URL, e.g. http://127.0.0.1:1999`);
   }
   if (server.protocol !== "http:" && server.protocol !== "https:") {
-    return error(`--server '${serverText}' must start with http:// or https://`);
+    return refuse("bad_value", `--server '${serverText}' must start with http:// or https://`);
   }
 
   const name = text("name") ?? defaultAgentName();
   if (!AGENT_NAME_PATTERN.test(name)) {
-    return error(`--name '${name}' is not a valid agent name: use 1-64 letters, digits, '.', '_' or '-', starting with a letter or digit`);
+    return refuse("bad_value", `--name '${name}' is not a valid agent name: use 1-64 letters, digits, '.', '_' or '-', starting with a letter or digit`);
   }
 
   const executorsPath = text("executors") ?? defaults.executorsPath;
-  if (executorsPath === undefined) return error("--executors is required: the path of the executors JSON file (tier id -> command)");
+  if (executorsPath === undefined) return refuse("missing_flag", "--executors is required: the path of the executors JSON file (tier id -> command)");
 
   const limits: LimitSettings = { ...DEFAULT_LIMITS };
   for (const [flag, key] of [["memory-mb", "memoryMb"], ["max-procs", "maxProcs"], ["cpu-s", "cpuS"]] as const) {
     const given = text(flag);
     if (given === undefined) continue;
-    if (!/^\d{1,9}$/.test(given)) return error(`--${flag} '${given}' must be a whole number (0 turns the limit off)`);
+    if (!/^\d{1,9}$/.test(given)) return refuse("bad_value", `--${flag} '${given}' must be a whole number (0 turns the limit off)`);
     limits[key] = Number(given);
   }
   const runAs = text("run-as");
@@ -194,41 +202,42 @@ export function parseAgentOptions(argv: readonly string[], env: NodeJS.ProcessEn
   const capacity = Number(capacityText);
   const capacityLimit = AgentHello.shape.capacity.maxValue ?? 64;
   if (!/^\d+$/.test(capacityText) || capacity < 1 || capacity > capacityLimit) {
-    return error(`--capacity '${capacityText}' must be a whole number from 1 to ${capacityLimit}`);
+    return refuse("bad_value", `--capacity '${capacityText}' must be a whole number from 1 to ${capacityLimit}`);
   }
 
   const workdir = resolve(text("workdir") ?? process.cwd());
-  if (!isDirectory(workdir)) return error(`--workdir '${workdir}' is not a directory: give an existing directory`);
+  if (!isDirectory(workdir)) return refuse("bad_value", `--workdir '${workdir}' is not a directory: give an existing directory`);
 
   const stateDir = resolve(text("state-dir") ?? join(env.HOME ?? homedir(), ".agent-mesh", name));
   const worktreesDir = resolve(text("worktrees") ?? join(stateDir, "worktrees"));
   const keepText = text("keep-worktrees-h") ?? "24";
-  if (!/^\d{1,6}(\.\d+)?$/.test(keepText)) return error(`--keep-worktrees-h '${keepText}' must be a number of hours, e.g. 24`);
+  if (!/^\d{1,6}(\.\d+)?$/.test(keepText)) return refuse("bad_value", `--keep-worktrees-h '${keepText}' must be a number of hours, e.g. 24`);
   const warmText = text("warm-worktrees") ?? String(WARM_WORKTREES_DEFAULT);
-  if (!/^\d{1,3}$/.test(warmText) || Number(warmText) > WARM_WORKTREES_MAX) return error(`--warm-worktrees '${warmText}' must be a whole number from 0 to ${WARM_WORKTREES_MAX} (0 turns spare worktrees off)`);
+  if (!/^\d{1,3}$/.test(warmText) || Number(warmText) > WARM_WORKTREES_MAX) return refuse("bad_value", `--warm-worktrees '${warmText}' must be a whole number from 0 to ${WARM_WORKTREES_MAX} (0 turns spare worktrees off)`);
 
-  const token = env.MESH_AGENT_TOKEN;
-  const enrolled = readCredential(join(stateDir, CREDENTIAL_FILE), server, name) !== undefined;
-  if ((token === undefined || token.length === 0) && !enrolled) {
-    return error(`MESH_AGENT_TOKEN is not set and ${join(stateDir, CREDENTIAL_FILE)} holds no credential for this mesh: export the mesh's agent (enrollment) token, which the server prints when it starts, and run again`);
-  }
+  // A missing or empty token with no credential of its own stops the agent here (docs/agent-identity.md).
+  const credential = credentialStart(stateDir, server, name, env.MESH_AGENT_TOKEN);
+  if (!credential.ok) return credential;
 
   return {
-    status: "ok",
-    options: {
+    ok: true,
+    value: {
+      action: "run",
+      options: {
       kind,
       server,
       name,
       executorsPath: resolve(executorsPath),
       capacity,
       workdir,
-      ...(token === undefined || token.length === 0 ? {} : { enrollmentToken: token }),
+      credential: credential.value,
       limits,
       stateDir,
       worktreesDir,
       keepWorktreesH: Number(keepText),
       warmWorktrees: Number(warmText),
       ...(ratesPath === undefined ? {} : { ratesPath: resolve(ratesPath) }),
+      },
     },
   };
 }
@@ -241,6 +250,6 @@ function isDirectory(path: string): boolean {
   }
 }
 
-function error(message: string): AgentOptionsResult {
-  return { status: "error", message };
+function refuse(code: AgentOptionsRefusal["code"], message: string): Result<never, AgentOptionsRefusal> {
+  return { ok: false, error: { code, message } };
 }

@@ -17,6 +17,7 @@ import { TaskScratchDirs } from "./task-scratch-dir.ts";
 import { stopNetworkGit } from "./repo-mirror.ts";
 import type { Preflight } from "./tier-preflight.ts";
 import { serviceNotifier } from "./service-notify.ts";
+import { signalGroup } from "./process-group-signal.ts";
 
 export interface AgentHandle {
   /** Kills running children (by process group), reports them briefly, and closes every socket. */
@@ -58,7 +59,7 @@ export function startAgent(options: AgentOptions, initialExecutors: ExecutorsFil
   const log = platform.log ?? stderrLog;
   const supervisor = platform.supervisor ?? plainSupervisor(options.kind);
   const rates = platform.rates ?? new RateTable();
-  const credential = new AgentCredential(options.stateDir, options.server, options.name, options.enrollmentToken);
+  const credential = new AgentCredential(options.stateDir, options.server, options.name, options.credential);
   const identity: AgentIdentity = {
     name: options.name,
     kind: options.kind,
@@ -199,11 +200,8 @@ export function startAgent(options: AgentOptions, initialExecutors: ExecutorsFil
     for (const { session } of sessions.values()) {
       const pid = session.pid();
       if (pid === undefined) continue;
-      try {
-        process.kill(-pid, "SIGKILL");
-      } catch {
-        // Already gone.
-      }
+      const sent = signalGroup(pid, "SIGKILL");
+      if (!sent.ok) log(sent.error.message);
     }
   };
   if (leftoverKillers.size === 0) process.on("exit", killAllLeftovers);

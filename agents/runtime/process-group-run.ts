@@ -7,6 +7,7 @@ import { attemptGuard } from "./attempt-guard.ts";
 import { sweepCookieCarriers } from "./cookie-sweep.ts";
 import { kernelOomKills } from "./kernel-oom-kills.ts";
 import { LineSplitter } from "./line-splitter.ts";
+import { signalGroup } from "./process-group-signal.ts";
 import type { ProcessSupervisor } from "./process-limits.ts";
 
 export interface GroupRunInput {
@@ -93,14 +94,9 @@ export function runProcessGroup(input: GroupRunInput): RunningGroup {
 
   const killGroup = (signal: NodeJS.Signals): void => {
     if (pid === undefined) return;
-    try {
-      process.kill(-pid, signal);
-    } catch (cause) {
-      // Only ESRCH means "already gone"; anything else (EPERM: a member changed user) is told, so a
-      // group that outlives its stop is not silent (docs/containment.md).
-      const code = (cause as NodeJS.ErrnoException).code;
-      if (code !== "ESRCH") input.onNote(`[agent] could not send ${signal} to process group ${pid}: ${code ?? String(cause)}`);
-    }
+    // Only ESRCH means "already gone"; anything else is told (docs/containment.md).
+    const sent = signalGroup(pid, signal);
+    if (!sent.ok) input.onNote(`[agent] ${sent.error.message}`);
   };
   /** Kills what left the group: `setsid` and detached children keep the cookie. */
   const killEscaped = (): Promise<number[]> => sweepCookieCarriers((found) => found === cookie);

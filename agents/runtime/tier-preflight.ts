@@ -8,6 +8,7 @@ import { accessSync, constants, statSync } from "node:fs";
 import { basename, delimiter, join } from "node:path";
 import type { ExecutorSpec, ExecutorTier, ExecutorsFile } from "../../protocol/index.ts";
 import { tiersOf } from "./executors-file.ts";
+import { signalGroup } from "./process-group-signal.ts";
 
 /** What a preflight found: the tiers to register, and why the others are not. */
 export type Preflight = { tiers: ExecutorTier[]; unavailable: Partial<Record<ExecutorTier, string>> };
@@ -34,11 +35,9 @@ export function versionProblem(path: string, env: NodeJS.ProcessEnv, timeoutMs =
     let output = "";
     const child = spawn(path, ["--version"], { env, stdio: ["ignore", "pipe", "pipe"], detached: true });
     const kill = (): void => {
-      try {
-        if (child.pid !== undefined) process.kill(-child.pid, "SIGKILL");
-      } catch {
-        // gone already
-      }
+      if (child.pid === undefined) return;
+      // A group that cannot be signalled (not ESRCH, which is "gone"): at least its leader goes.
+      if (!signalGroup(child.pid, "SIGKILL").ok) child.kill("SIGKILL");
     };
     const timer = setTimeout(() => {
       kill();

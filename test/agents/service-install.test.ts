@@ -54,9 +54,9 @@ describe("the VM's systemd service", () => {
   it("writes settings the agent's --config reads", () => {
     const workdir = scratch();
     const parsed = parseAgentOptions(["--config", join(root, "etc/agent-mesh/agent.json"), "--workdir", workdir, "--executors", join(PROJECT_ROOT, "agents/vm/executors.json")], { MESH_AGENT_TOKEN: TOKEN });
-    expect(parsed.status).toBe("ok");
-    if (parsed.status !== "ok") return;
-    expect(parsed.options).toMatchObject({ kind: "vm", name: "vm-svc", capacity: 2, stateDir: "/var/lib/agent-mesh/vm-svc" });
+    expect(parsed).toMatchObject({ ok: true, value: { action: "run" } });
+    if (!parsed.ok || parsed.value.action !== "run") return;
+    expect(parsed.value.options).toMatchObject({ kind: "vm", name: "vm-svc", capacity: 2, stateDir: "/var/lib/agent-mesh/vm-svc" });
   });
 
   it("refuses without a server, with a short token, or an unknown option, saying what to do", () => {

@@ -189,9 +189,9 @@ describe("--warm-worktrees", () => {
   const parse = (...flags: string[]) => parseAgentOptions(["--kind", "vm", "--server", "http://127.0.0.1:1999", "--executors", "x.json", "--state-dir", temp("mesh-pool-state-"), ...flags], { MESH_AGENT_TOKEN: "t" });
 
   it("defaults to 2, takes 0 to 16, and refuses anything else saying what to give", () => {
-    expect(parse()).toMatchObject({ status: "ok", options: { warmWorktrees: 2 } });
-    expect(parse("--warm-worktrees", "0")).toMatchObject({ status: "ok", options: { warmWorktrees: 0 } });
-    expect(parse("--warm-worktrees", "16")).toMatchObject({ status: "ok", options: { warmWorktrees: 16 } });
-    for (const bad of ["17", "-1", "two", "1.5"]) expect(parse(`--warm-worktrees=${bad}`)).toMatchObject({ status: "error", message: expect.stringContaining("from 0 to 16") });
+    expect(parse()).toMatchObject({ ok: true, value: { options: { warmWorktrees: 2 } } });
+    expect(parse("--warm-worktrees", "0")).toMatchObject({ ok: true, value: { options: { warmWorktrees: 0 } } });
+    expect(parse("--warm-worktrees", "16")).toMatchObject({ ok: true, value: { options: { warmWorktrees: 16 } } });
+    for (const bad of ["17", "-1", "two", "1.5"]) expect(parse(`--warm-worktrees=${bad}`)).toMatchObject({ ok: false, error: { code: "bad_value", message: expect.stringContaining("from 0 to 16") } });
   });
 });

@@ -5,14 +5,14 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { AgentCredential, CREDENTIAL_FILE, readCredential } from "../../agents/runtime/agent-credential.ts";
+import { CREDENTIAL_FILE, readCredential, writeCredential } from "../../agents/runtime/agent-credential.ts";
 import { carryCredentialToPort } from "../../launcher/local-agent-credential.ts";
 
 const dirs: string[] = [];
 function keptFor(server: string, name = "local-vm"): string {
   const dir = mkdtempSync(join(tmpdir(), "mesh-credential-"));
   dirs.push(dir);
-  new AgentCredential(dir, new URL(server), name, undefined).keep("agent-credential-0123456789abcdef");
+  writeCredential(dir, { server: new URL(server).origin, name, credential: "agent-credential-0123456789abcdef" });
   return dir;
 }
 
