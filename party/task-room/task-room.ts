@@ -124,7 +124,7 @@ export default class TaskRoom implements Party.Server {
     if (message.type === "log.batch") return this.onLogBatch(message, connection);
     if (message.type === "attempt.diff") return this.onAttemptDiff(message, connection);
     if (message.type === "attempt.session_archive") return this.holders.holds(connection.id, message.attempt) ? void new SessionArchiveStore(this.room.storage).put(message) : send(connection, { type: "error", code: "not_assigned", message: `attempt ${message.attempt} is not held by this connection`, in_reply_to: message.type });
-    if (message.type === "attempt.session") return void (this.holders.holds(connection.id, message.attempt) && this.run({ type: "session", attempt: message.attempt, sessionId: message.session_id }));
+    if (message.type === "attempt.session") return void (this.holders.holds(connection.id, message.attempt) && this.run({ type: "session-reported", attempt: message.attempt, sessionId: message.session_id }));
     return this.onAttemptExit(message, connection);
   }
 
@@ -139,19 +139,19 @@ export default class TaskRoom implements Party.Server {
     const command = body.value;
     if (command.type === "task.create") {
       this.resumed = true;
-      return reply(await this.run({ type: "create", command }), 201);
+      return reply(await this.run({ type: "create-requested", command }), 201);
     }
     await this.resume();
-    if (command.type === "attempt.lost") return reply(await this.run({ type: "lost", attempt: command.attempt, agent: command.agent, reason: command.reason }));
-    if (command.type === "attempt.unserved") return reply(await this.run({ type: "unserved", attempt: command.attempt, message: command.message, ...(command.failure_class === undefined ? {} : { failureClass: command.failure_class }) }));
-    if (command.type === "budget.halted") return reply(await this.run({ type: "halted", attempt: command.attempt, message: command.message }));
-    if (command.type === "task.watch") return reply(await this.run({ type: "watch", dependent: command.dependent }));
-    if (command.type === "task.dependency") return reply(await this.run({ type: "dependency", news: command }));
-    if (command.type === "task.delivered") return reply(await this.run({ type: "delivered", attempt: command.attempt, mode: command.mode, outcome: { ok: true, value: command.outcome } }));
-    if (command.type === "task.apply") return reply(await this.run({ type: "apply", ...(command.attempt === undefined ? {} : { attempt: command.attempt }) }));
-    if (command.type === "task.resolve") return reply(await this.run({ type: "resolve", command: { decision: command.decision, ...(command.guidance === undefined ? {} : { guidance: command.guidance }), ...(command.executor === undefined ? {} : { executor: command.executor }) } }));
+    if (command.type === "attempt.lost") return reply(await this.run({ type: "agent-lost", attempt: command.attempt, agent: command.agent, reason: command.reason }));
+    if (command.type === "attempt.unserved") return reply(await this.run({ type: "attempt-unserved", attempt: command.attempt, message: command.message, ...(command.failure_class === undefined ? {} : { failureClass: command.failure_class }) }));
+    if (command.type === "budget.halted") return reply(await this.run({ type: "budget-halted", attempt: command.attempt, message: command.message }));
+    if (command.type === "task.watch") return reply(await this.run({ type: "watch-requested", dependent: command.dependent }));
+    if (command.type === "task.dependency") return reply(await this.run({ type: "dependency-heard", news: command }));
+    if (command.type === "task.delivered") return reply(await this.run({ type: "delivery-answered", attempt: command.attempt, mode: command.mode, outcome: { ok: true, value: command.outcome } }));
+    if (command.type === "task.apply") return reply(await this.run({ type: "apply-requested", ...(command.attempt === undefined ? {} : { attempt: command.attempt }) }));
+    if (command.type === "task.resolve") return reply(await this.run({ type: "person-decided", command: { decision: command.decision, ...(command.guidance === undefined ? {} : { guidance: command.guidance }), ...(command.executor === undefined ? {} : { executor: command.executor }) } }));
     const held = (this.actor.task?.attempts ?? []).filter((a) => this.holderConnection(a.n) !== undefined).map((a) => a.n);
-    return reply(await this.run({ type: "cancel", ...(command.reason === undefined ? {} : { reason: command.reason }), held }));
+    return reply(await this.run({ type: "cancel-requested", ...(command.reason === undefined ? {} : { reason: command.reason }), held }));
   }
 
   /** The task, a page of its log, or (long poll, for MCP waiters) what changed since a revision. */
@@ -173,7 +173,7 @@ export default class TaskRoom implements Party.Server {
   private async resume(): Promise<void> {
     if (this.resumed || this.actor.task === null) return;
     this.resumed = true;
-    await this.run({ type: "resume" });
+    await this.run({ type: "room-resumed" });
   }
 
   private onAttemptHello(hello: AttemptHello, connection: Party.Connection): Promise<void> | void {
@@ -187,7 +187,7 @@ export default class TaskRoom implements Party.Server {
       send(connection, { type: "error", code: "not_assigned", message: `this socket's attempt token is for attempt ${scope?.attempt ?? "?"} of agent ${scope?.agent ?? "?"}; attempt ${hello.attempt} of agent ${hello.agent} is not its own`, in_reply_to: hello.type });
       return connection.close(CloseCode.notAssigned, "not this socket's attempt");
     }
-    return this.run({ type: "hello", hello, connectionId: connection.id }).then(() => undefined);
+    return this.run({ type: "hello-received", hello, connectionId: connection.id, linesStored: this.holders.linesOf(hello.attempt) }).then(() => undefined);
   }
 
   /**
@@ -232,16 +232,10 @@ export default class TaskRoom implements Party.Server {
       return send(connection, { type: "error", code: "not_assigned", message: `attempt ${exit.attempt} is not held by this connection`, in_reply_to: exit.type });
     }
     const agent = this.holders.holderOf(exit.attempt)?.agent ?? "";
-    if (exit.failure_class === "agent_lost") {
-      // A stopping agent gives its attempt up: the same loss the watchdog would find, with its one retry.
-      const lost = await this.run({ type: "lost", attempt: exit.attempt, agent, reason: exit.error?.message ?? `agent ${agent} stopped` });
-      const status = lost?.ok ? "failed" : (this.actor.task?.attempts.find((a) => a.n === exit.attempt)?.status ?? "failed");
-      return send(connection, { type: "attempt.closed", attempt: exit.attempt, status });
-    }
     // Only an exit that may move the ladder waits for the registry's view of served tiers.
     const served = exitMayClimb(task, exit) ? await servedTiers(this.room.context.parties, this.token(), task.agent_selector) : [];
     if (!this.holders.holds(connection.id, exit.attempt)) return;
-    await this.run({ type: "exit", exit, agent, connectionId: connection.id, missingLines: exit.line_count - this.holders.linesOf(exit.attempt), served });
+    await this.run({ type: "attempt-exited", exit, agent, connectionId: connection.id, missingLines: exit.line_count - this.holders.linesOf(exit.attempt), served });
   }
 
   /** Runs one event through the actor and carries out its effects; the reply of a request, if it was one. */
@@ -256,83 +250,82 @@ export default class TaskRoom implements Party.Server {
   private perform(effect: TaskEffect): Promise<Result<TaskRecord> | undefined> | undefined {
     const peers = new TaskPeers(this.room.context.parties, this.token(), this.room.id, this.actor.task?.kind);
     switch (effect.kind) {
-      case "admit":
+      case "ask-admission":
         this.registrySocket ??= new RegistrySocket(this.room.context.parties, this.token());
         return peers.admit(effect.reserve?.tier, effect.summary, effect.selector).then(async (admission) => {
-          const reply = await this.run({ type: "admitted", ...admission });
+          const reply = await this.run({ type: "admission-answered", ...admission });
           if (reply?.ok !== true) this.dropRegistrySocket();
           return reply;
         });
-      case "reserve":
+      case "reserve-attempt":
         this.registrySocket ??= new RegistrySocket(this.room.context.parties, this.token());
         return peers.reserve(effect.attempt, effect.tier).then((result) => {
           if (!result.ok) this.dropRegistrySocket();
-          return this.run({ type: "reserved", attempt: effect.attempt, result });
+          return this.run({ type: "reservation-answered", attempt: effect.attempt, result });
         });
-      case "start":
-        return peers.start(effect.hello.attempt, effect.tier, effect.hello.executor).then((grant) => this.run({ type: "started", hello: effect.hello, connectionId: effect.connectionId, grant }));
-      case "store":
+      case "ask-start":
+        return peers.start(effect.hello.attempt, effect.tier, effect.hello.executor).then((grant) => this.run({ type: "start-answered", hello: effect.hello, connectionId: effect.connectionId, grant, linesStored: this.holders.linesOf(effect.hello.attempt) }));
+      case "store-task":
         return this.store(effect.task, effect.note, effect.attempt), undefined;
-      case "dispatch":
+      case "dispatch-attempt":
         return this.dispatch(peers, effect.attempt).then(() => undefined);
-      case "index":
+      case "index-task":
         return peers.index(effect.summary).then(() => undefined);
-      case "release":
+      case "release-reservation":
         return peers.release(effect.attempt).then(() => undefined);
-      case "unlist":
+      case "unlist-task":
         return peers.unlist().then(() => undefined);
-      case "withdraw":
+      case "withdraw-requests":
         return peers.withdraw().then(() => undefined);
-      case "settle":
+      case "settle-attempt":
         return peers.settle(effect.attempt).then(() => undefined);
-      case "hold": {
+      case "bind-attempt": {
         const replaced = this.holders.hold(effect.attempt, { connectionId: effect.connectionId, agent: effect.agent });
         if (replaced !== null) this.roles.socket(replaced)?.close(CloseCode.replaced, "the agent reconnected");
         return undefined;
       }
-      case "unhold": {
+      case "unbind-attempt": {
         const connection = effect.close === undefined ? undefined : this.holderConnection(effect.attempt);
         this.holders.release(effect.attempt);
         connection?.close(CloseCode.notAssigned, effect.close);
         return undefined;
       }
-      case "send": {
+      case "send-to-agent": {
         const connection = this.roles.socket(effect.connectionId);
         if (connection === undefined) return undefined;
-        const message = effect.message.type === "attempt.accepted" ? { ...effect.message, next_line: this.holders.linesOf(effect.message.attempt) } : effect.message;
-        send(connection, message);
+        send(connection, effect.message);
         if (effect.close === "not_assigned") connection.close(CloseCode.notAssigned, "attempt not assigned");
         return undefined;
       }
-      case "note":
+      case "log-note":
         this.note(effect.text, effect.attempt);
         return undefined;
-      case "apply":
-        return peers.apply(effect.request).then((outcome) => this.run({ type: "applied", attempt: effect.request.attempt, outcome }));
-      case "deliver": {
+      case "ask-apply":
+        return peers.apply(effect.request).then((outcome) => this.run({ type: "apply-answered", attempt: effect.request.attempt, outcome }));
+      case "ask-delivery": {
         // Not awaited: a push and a pull request may take minutes, and nothing else waits for them.
         const link = typeof this.room.env.MESH_PUBLIC_URL === "string" && this.room.env.MESH_PUBLIC_URL !== "" ? `${this.room.env.MESH_PUBLIC_URL.replace(/\/+$/, "")}/#task=${this.room.id}` : undefined;
         const request = effect.request.mode === "pr" && this.actor.task !== null ? { ...effect.request, pull_request: pullRequestText(this.actor.task, link) } : effect.request;
-        void peers.deliver(request).then((outcome) => this.run({ type: "delivered", attempt: request.attempt, mode: request.mode, outcome }));
+        void peers.deliver(request).then((outcome) => this.run({ type: "delivery-answered", attempt: request.attempt, mode: request.mode, outcome }));
         return undefined;
       }
-      case "ended":
+      case "free-worktrees":
         return peers.ended(effect.agents, effect.keep).then(() => undefined);
-      case "watch":
+      case "watch-tasks":
         return peers.watch(effect.ids).then(async (heard) => {
           for (const problem of heard.problems) console.error(`task ${this.room.id}: ${problem}`);
-          for (const news of heard.news) await this.run({ type: "dependency", news });
+          for (const news of heard.news) await this.run({ type: "dependency-heard", news });
           return undefined;
         });
-      case "notify":
+      case "notify-dependents":
         return peers.notify(effect.dependents, effect.news).then(() => undefined);
-      case "announce":
+      case "announce-events":
         return void announce(this.room.context.parties, this.room.env, effect.events);
       case "export-spans":
         return void exportSpans(this.room.context.parties, this.room.env, () => this.token(), effect.task);
-      case "begin":
-        return servedTiers(this.room.context.parties, this.token(), this.actor.task?.agent_selector ?? { by: "any" }).then((served) => this.run({ type: "begin", served }));
-      case "cancel-attempt": {
+      case "read-served-tiers":
+        return servedTiers(this.room.context.parties, this.token(), this.actor.task?.agent_selector ?? { by: "any" }).then((served) => this.run({ type: "served-tiers-read", served }));
+      case "stop-attempt": {
         const connection = this.holderConnection(effect.attempt);
         if (connection !== undefined) send(connection, { type: "attempt.cancel", attempt: effect.attempt, reason: effect.reason });
         return undefined;

@@ -18,23 +18,23 @@ function clock(start = 1000): () => TaskActorContext {
 }
 
 function drive(events: TaskEvent[], state: TaskActorState, ctx = clock()): { state: TaskActorState; last: ReturnType<typeof decide> } {
-  let last = decide(state, events[0] ?? { type: "resume" }, ctx());
+  let last = decide(state, events[0] ?? { type: "room-resumed" }, ctx());
   for (const event of events.slice(1)) last = decide(last.state, event, ctx());
   return { state: last.state, last };
 }
 
 const helloOf = (attempt: number, resumedFrom?: number): AttemptHello => ({ type: "attempt.hello", protocol_version: 1, agent: "vm-1", attempt, executor: "claude", ...(resumedFrom === undefined ? {} : { resumed_from: resumedFrom }) });
 /** The agent's hello, once the budget let the attempt start. */
-const started = (attempt: number, resumedFrom?: number): TaskEvent => ({ type: "started", hello: helloOf(attempt, resumedFrom), connectionId: `c-${attempt}`, grant: ok({ cap_usd: 1.5, estimate_usd: 0.45 }) });
+const started = (attempt: number, resumedFrom?: number): TaskEvent => ({ type: "start-answered", hello: helloOf(attempt, resumedFrom), connectionId: `c-${attempt}`, grant: ok({ cap_usd: 1.5, estimate_usd: 0.45 }), linesStored: 0 });
 const ended = (attempt: number, fields: Partial<AttemptExit>, served: ExecutorTier[]): TaskEvent => ({
-  type: "exit",
+  type: "attempt-exited",
   exit: { type: "attempt.exit", attempt, line_count: 0, exit_code: 1, signal: null, duration_ms: 5, ...fields },
   agent: "vm-1",
   connectionId: `c-${attempt}`,
   missingLines: 0,
   served,
 });
-const reserved = (attempt: number): TaskEvent => ({ type: "reserved", attempt, result: ok({}) });
+const reserved = (attempt: number): TaskEvent => ({ type: "reservation-answered", attempt, result: ok({}) });
 /** What a model's failed run reports: tokens and a cost. */
 const modelFailed: Partial<AttemptExit> = { failure_class: "test_fail", tokens: { input: 900, output: 40 }, cost_usd: 0.01, session_id: "s-1" };
 /** What claude's refused `--resume` reports (exit 1, "No conversation found", nothing spent), classed as the mesh classed it before. */
@@ -42,8 +42,8 @@ const resumeRefused: Partial<AttemptExit> = { failure_class: "unknown", tokens: 
 
 /** One agent serving opus only: attempt 1 fails; consensus has one served tier, so a person decides. */
 function waitingForPerson(): TaskActorState {
-  const create: TaskEvent = { type: "create", command: { type: "task.create", task_id: TASK_ID, instruction: "fix the bug", tier: "opus", agent_selector: { by: "any" } } };
-  const admitted: TaskEvent = { type: "admitted", reservation: ok({}), claim: ok({}), served: ["opus"] };
+  const create: TaskEvent = { type: "create-requested", command: { type: "task.create", task_id: TASK_ID, instruction: "fix the bug", tier: "opus", agent_selector: { by: "any" } } };
+  const admitted: TaskEvent = { type: "admission-answered", reservation: ok({}), claim: ok({}), served: ["opus"] };
   return drive([create, admitted, started(1), ended(1, modelFailed, ["opus"])], emptyTaskActor()).state;
 }
 
@@ -91,43 +91,43 @@ describe("consensus needs two candidates", () => {
 describe("a person's guidance stays until a model has seen it", () => {
   it("is kept after a retry whose resume the CLI refused, and goes into the next retry without new words", () => {
     const waiting = waitingForPerson();
-    const retried = drive([{ type: "resolve", command: { decision: "retry", guidance: GUIDANCE } }], waiting).state;
+    const retried = drive([{ type: "person-decided", command: { decision: "retry", guidance: GUIDANCE } }], waiting).state;
     expect(retried.task?.attempts[1]).toMatchObject({ n: 2, role: "retry", guidance: GUIDANCE });
     // Attempt 2 resumes attempt 1's session; the CLI refuses it and nothing runs.
     const failed = drive([reserved(2), started(2, 1), ended(2, resumeRefused, ["opus"])], retried).state;
     expect(failed.task?.status).toBe("awaiting_human");
     expect(failed.task?.attempts.map((a) => a.role)).toEqual(["sequential", "retry"]);
     expect(pendingGuidance(failed.task as TaskRecord)).toBe(GUIDANCE);
-    const again = drive([{ type: "resolve", command: { decision: "retry" } }], failed);
+    const again = drive([{ type: "person-decided", command: { decision: "retry" } }], failed);
     expect(again.state.task?.attempts[2]).toMatchObject({ n: 3, role: "retry", guidance: GUIDANCE });
-    expect(again.last.effects.find((e) => e.kind === "store")).toMatchObject({ note: expect.stringContaining("the earlier guidance no model has seen yet") });
+    expect(again.last.effects.find((e) => e.kind === "store-task")).toMatchObject({ note: expect.stringContaining("the earlier guidance no model has seen yet") });
     const task = again.state.task as TaskRecord;
     expect(attemptPrompt(task, task.attempts[2] as never, [])).toContain(`Guidance from a person: ${GUIDANCE}`);
   });
 
   it("is dropped once a model ran with it and its attempt ended", () => {
     const waiting = waitingForPerson();
-    const failed = drive([{ type: "resolve", command: { decision: "retry", guidance: GUIDANCE } }, reserved(2), started(2), ended(2, modelFailed, ["opus"])], waiting).state;
+    const failed = drive([{ type: "person-decided", command: { decision: "retry", guidance: GUIDANCE } }, reserved(2), started(2), ended(2, modelFailed, ["opus"])], waiting).state;
     expect(failed.task?.status).toBe("awaiting_human");
     expect(pendingGuidance(failed.task as TaskRecord)).toBeUndefined();
-    const again = drive([{ type: "resolve", command: { decision: "retry" } }], failed).state;
+    const again = drive([{ type: "person-decided", command: { decision: "retry" } }], failed).state;
     expect(again.task?.attempts[2]?.guidance).toBeUndefined();
   });
 
   it("counts a refused resume the agent ran again fresh as seen, and records that it did not resume", () => {
     const waiting = waitingForPerson();
-    const { state, last } = drive([{ type: "resolve", command: { decision: "retry", guidance: GUIDANCE } }, reserved(2), started(2, 1), ended(2, { ...modelFailed, resume_refused: true }, ["opus"])], waiting);
+    const { state, last } = drive([{ type: "person-decided", command: { decision: "retry", guidance: GUIDANCE } }, reserved(2), started(2, 1), ended(2, { ...modelFailed, resume_refused: true }, ["opus"])], waiting);
     const attempt = state.task?.attempts[1];
     expect(attempt).toMatchObject({ role: "retry", resume_refused: 1, failure_class: "test_fail" });
     expect(attempt?.resumed_from).toBeUndefined();
-    expect(last.effects.find((e) => e.kind === "store")).toMatchObject({ note: expect.stringContaining("the CLI refused to resume attempt 1's session, so it ran fresh") });
+    expect(last.effects.find((e) => e.kind === "store-task")).toMatchObject({ note: expect.stringContaining("the CLI refused to resume attempt 1's session, so it ran fresh") });
     expect(pendingGuidance(state.task as TaskRecord)).toBeUndefined();
   });
 
   it("goes with the retry of a lost attempt", () => {
     const waiting = waitingForPerson();
-    const running = drive([{ type: "resolve", command: { decision: "retry", guidance: GUIDANCE } }, reserved(2), started(2)], waiting).state;
-    const lost = drive([{ type: "lost", attempt: 2, agent: "vm-1", reason: "the agent went away" }], running).state;
+    const running = drive([{ type: "person-decided", command: { decision: "retry", guidance: GUIDANCE } }, reserved(2), started(2)], waiting).state;
+    const lost = drive([{ type: "agent-lost", attempt: 2, agent: "vm-1", reason: "the agent went away" }], running).state;
     expect(lost.task?.attempts[2]).toMatchObject({ n: 3, role: "retry", guidance: GUIDANCE, status: "dispatched" });
     expect(pendingGuidance(lost.task as TaskRecord)).toBe(GUIDANCE);
   });

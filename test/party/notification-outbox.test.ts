@@ -159,9 +159,9 @@ describe("which changes make events", () => {
   });
 
   it("the task actor's stored change carries the events as an announce effect", () => {
-    const effects = stored(task({}), task({ status: "awaiting_human", tier: "human" }), "waits for a person");
-    expect(effects.filter((e) => e.kind === "announce").flatMap((e) => (e.kind === "announce" ? e.events.map((n) => n.type) : []))).toEqual(["task.awaiting_human"]);
-    expect(stored(task({}), task({ cost_usd: 1 }), "cost").some((e) => e.kind === "announce")).toBe(false);
+    const effects = stored(task({}), task({ status: "awaiting_human", tier: "human" }), "waits for a person").effects;
+    expect(effects.filter((e) => e.kind === "announce-events").flatMap((e) => (e.kind === "announce-events" ? e.events.map((n) => n.type) : []))).toEqual(["task.awaiting_human"]);
+    expect(stored(task({}), task({ cost_usd: 1 }), "cost").effects.some((e) => e.kind === "announce-events")).toBe(false);
   });
 
   it("the registry's watchdog announces the agent it gives up, once", () => {

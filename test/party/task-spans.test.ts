@@ -120,7 +120,7 @@ describe("a task's spans", () => {
 
 describe("the actor's export of a finished task's spans", () => {
   const running = (): TaskRecord => ({ ...escalated(), status: "running" });
-  const exports = (previous: TaskRecord | null, next: TaskRecord) => stored(previous, next, "note").filter((effect) => effect.kind === "export-spans");
+  const exports = (previous: TaskRecord | null, next: TaskRecord) => stored(previous, next, "note").effects.filter((effect) => effect.kind === "export-spans");
 
   it("asks once, as a traced task ends", () => {
     expect(exports(running(), escalated())).toEqual([{ kind: "export-spans", task: expect.objectContaining({ task_id: TASK, status: "succeeded" }) }]);
