@@ -8,33 +8,30 @@ import {
   PROTOCOL_VERSION,
   RegistryCommand,
   SUPPORTED_PROTOCOL_VERSIONS,
-  parseMessage,
   type ApplyRequest,
-  type DispatchRequest,
   type RegistryToAgent,
   type RegistryToDashboard,
 } from "../../protocol/index.ts";
-import { callerOf, gateRequest, gateSocket, roleOf, type SocketRole } from "../auth/room-gate.ts";
+import { callerOf, roleOf, type SocketRole } from "../auth/room-gate.ts";
 import { mintAttemptToken } from "../auth/attempt-token.ts";
 import { randomSecret, sha256Hex } from "../auth/signing.ts";
 import { recordAudit } from "../audit/audit-record.ts";
-import { readJsonBody } from "../http/read-body.ts";
 import { errorResponse, json } from "../http/responses.ts";
 import { LiveSockets } from "../live-sockets.ts";
 import { PEER_QUERY, askRoom, sendToTask } from "../room-peers.ts";
 import { readSecrets, type Caller } from "../auth/credentials.ts";
 import { AgentRequests } from "./agent-requests.ts";
 import { announce } from "../notification-outbox/announce.ts";
-import { isCurrentRequest, queueView } from "./dispatch-queue.ts";
-import { FloodGuard, FLOOD_CLOSE_CODE } from "../limits/flood-guard.ts";
+import { queueView } from "./dispatch-queue.ts";
+import { FLOOD_LIMITS } from "../limits/flood-guard.ts";
+import { MeshRoom, type Channel, type SocketPolicy } from "../mesh-room.ts";
+import { agentKeys, loadRegistry, persistedWrites } from "./registry-storage.ts";
 import { DispatchHistogram, registryMetrics } from "../metrics/registry-metrics.ts";
 import {
   decideRegistry,
   emptyRegistry,
   listAgents,
-  restoredRegistry,
   servedTiers,
-  type Assignment,
   type LostNotice,
   type RegistryContext,
   type RegistryDecision,
@@ -42,27 +39,15 @@ import {
   type RegistryEvent,
   type RegistryState,
   type HelloIdentity,
-  type StoredAgent,
 } from "./registry-actor.ts";
 
-const AGENT_PREFIX = "agent:";
-const PENDING_KEY = "pending";
-/**
- * Requests handed to an agent and not yet released: if the agent comes back without them (it lost
- * the assignment with its socket), they go back to pending. A task room refuses any attempt that is
- * not still waiting, so a request handed out twice never runs twice.
- */
-const ASSIGNED_KEY = "assigned";
-/** Lost attempts the task rooms have not been told of yet (an alarm cannot reach other rooms). */
-const LOST_NOTICES_KEY = "lost-notices";
-/** Since when queued requests have had no agent to serve them (the queue timeout, dispatch-queue.ts). */
-const UNSERVED_KEY = "unserved";
 /** The watchdog's tick: an agent is given up at most this long after its third missed beat. */
 const WATCHDOG_TICK_MS = 1000;
 /** A tick this much later than the last one means the registry itself did not run in between. */
 const STALL_GAP_MS = 2 * WATCHDOG_TICK_MS;
-/** An agent sends a heartbeat a beat and a release per attempt: far fewer than this. */
-const AGENT_SOCKET_MESSAGES_PER_S = 100;
+/** What an agent's socket may send, and a task room's dispatch socket: heartbeats, releases, answers, requests (docs/rooms.md "Flood limits"). */
+const AGENT_CHANNEL: Channel<AgentToRegistry | RegistryCommand> = { schema: AgentToRegistry, perSecond: FLOOD_LIMITS.agentOnRegistry };
+const PEER_CHANNEL: Channel<AgentToRegistry | RegistryCommand> = { schema: RegistryCommand, perSecond: FLOOD_LIMITS.agentOnRegistry };
 /** Dashboards get at most one agents snapshot per this many ms (heartbeats would flood them). */
 const DASHBOARD_THROTTLE_MS = 1000;
 
@@ -76,9 +61,11 @@ const DASHBOARD_THROTTLE_MS = 1000;
  * room's outgoing messages until the writes before them are durable (docs/output-gate.md), so no
  * `task.assign` leaves before its assignment is stored.
  */
-export default class AgentRegistryRoom implements Party.Server {
-  readonly options = { hibernate: false };
-
+export default class AgentRegistryRoom extends MeshRoom<RegistryCommand, AgentToRegistry | RegistryCommand, RegistryToAgent> {
+  // Agents, and task rooms' dispatch sockets; dashboards follow the fleet feed (party/fleet-feed), not this room.
+  // Agents present an enrollment token or their own credential here; attempt tokens open task rooms only.
+  static override readonly sockets: SocketPolicy = { open: true, admits: (caller, _lobby, url) => (caller.role === "agent" && caller.via !== "attempt") || (caller.role === "orchestrator" && url.search.includes(PEER_QUERY)) };
+  protected readonly commands = RegistryCommand;
   private state: RegistryState = emptyRegistry();
   /** Open sockets: role, and for agents the name it said hello with. Sends go through these socket objects, never `getConnection` (live-sockets.ts). */
   private readonly sessions = new LiveSockets<{ role: SocketRole; agent?: string; peer?: true; caller?: Caller }>();
@@ -91,7 +78,6 @@ export default class AgentRegistryRoom implements Party.Server {
       return this.parties === null || "code" in secrets ? Promise.resolve() : sendToTask(this.parties, secrets.orchestratorToken, taskId, message);
     },
   });
-  private readonly guards = new WeakMap<Party.Connection, FloodGuard>();
   private dashboardTimer: ReturnType<typeof setTimeout> | null = null;
   private readonly dispatchWaits = new DispatchHistogram({ get: (key) => this.room.storage.get(key), put: (key, value) => this.room.storage.put(key, value) }); // GET /metrics (docs/metrics.md)
   /**
@@ -114,21 +100,9 @@ export default class AgentRegistryRoom implements Party.Server {
    */
   private parties: Party.Context["parties"] | null = null;
 
-  constructor(readonly room: Party.Room) {}
-
-  static async onBeforeConnect(request: Party.Request, lobby: Party.Lobby): Promise<Party.Request | Response> {
-    // Agents, and task rooms' dispatch sockets; dashboards follow the fleet feed (party/fleet-feed), not this room.
-    // Agents present an enrollment token or their own credential here; attempt tokens open task rooms only.
-    return gateSocket(request, lobby, (caller) => (caller.role === "agent" && caller.via !== "attempt") || (caller.role === "orchestrator" && new URL(request.url).search.includes(PEER_QUERY)));
-  }
-
   async onStart(): Promise<void> {
-    const stored = await this.room.storage.list<StoredAgent>({ prefix: AGENT_PREFIX });
-    const pending = (await this.room.storage.get<DispatchRequest[]>(PENDING_KEY)) ?? [];
-    const assigned = (await this.room.storage.get<Record<string, Assignment>>(ASSIGNED_KEY)) ?? {};
-    const notices = (await this.room.storage.get<LostNotice[]>(LOST_NOTICES_KEY)) ?? [];
-    const unserved = (await this.room.storage.get<Record<string, number>>(UNSERVED_KEY)) ?? {};
-    this.state = restoredRegistry([...stored.values()], pending.filter(isCurrentRequest), Object.fromEntries(Object.entries(assigned).filter(([, a]) => isCurrentRequest(a.request))), notices, unserved);
+    // What does not parse is dropped and logged (registry-storage.ts): a corrupt record never stops the registry.
+    this.state = (await loadRegistry(this.room.storage)).state;
     await this.armWatchdog();
   }
 
@@ -161,22 +135,23 @@ export default class AgentRegistryRoom implements Party.Server {
     await this.run({ type: "disconnected", agent: session.agent, connectionId: connection.id });
   }
 
-  async onMessage(raw: string | ArrayBuffer | ArrayBufferView, connection: Party.Connection): Promise<void> {
+  /** A socket the room tracks: a task room's dispatch socket, or an agent's; a replaced one's frames are ignored. */
+  protected override channelOf(connection: Party.Connection): Channel<AgentToRegistry | RegistryCommand> | null {
+    const session = this.sessions.infoOf(connection);
+    return session === undefined ? null : session.peer === true ? PEER_CHANNEL : AGENT_CHANNEL;
+  }
+
+  protected override async onSocketMessage(message: AgentToRegistry | RegistryCommand, connection: Party.Connection): Promise<void> {
     const session = this.sessions.infoOf(connection);
     if (session === undefined) return;
-    if (!this.guard(connection)) return;
     if (session.peer === true) {
-      const parsed = parseMessage(RegistryCommand, raw);
-      if (!parsed.ok || parsed.value.type !== "dispatch.request") return send(connection, { type: "error", ...(parsed.ok ? { code: "unknown_type" as const, message: "a task room's socket carries dispatch.request only" } : parsed.error) });
-      await this.run({ type: "dispatch-requested", request: parsed.value });
+      if (message.type !== "dispatch.request") return this.send(connection, { type: "error", code: "unknown_type", message: "a task room's socket carries dispatch.request only" });
+      await this.run({ type: "dispatch-requested", request: message });
       return;
     }
-    const parsed = parseMessage(AgentToRegistry, raw);
-    if (!parsed.ok) return send(connection, { type: "error", ...parsed.error });
-    const message = parsed.value;
     if (message.type === "agent.hello") {
       if (!SUPPORTED_PROTOCOL_VERSIONS.includes(message.protocol_version)) {
-        send(connection, { type: "error", code: "unsupported_version", message: `protocol ${message.protocol_version} is not supported; this mesh speaks ${PROTOCOL_VERSION}: upgrade the agent` });
+        this.send(connection, { type: "error", code: "unsupported_version", message: `protocol ${message.protocol_version} is not supported; this mesh speaks ${PROTOCOL_VERSION}: upgrade the agent` });
         return connection.close(CloseCode.unsupportedVersion, "unsupported protocol version");
       }
       const identity = await helloIdentity(session.caller, message.name);
@@ -188,35 +163,31 @@ export default class AgentRegistryRoom implements Party.Server {
     }
     const name = session.agent;
     if (name === undefined || !this.state.agents.has(name) || this.state.connected.get(name) !== connection.id) {
-      return send(connection, { type: "error", code: "hello_required", message: "send agent.hello before anything else", in_reply_to: message.type });
+      return this.send(connection, { type: "error", code: "hello_required", message: "send agent.hello before anything else", in_reply_to: message.type });
     }
+    // Registry commands parse only on a task room's dispatch socket (PEER_CHANNEL), answered above.
     if (message.type === "agent.heartbeat") await this.run({ type: "heartbeat-received", agent: name, running: message.running, ...(message.worktrees_bytes === undefined ? {} : { worktreesBytes: message.worktrees_bytes }), ...(message.degraded === undefined ? {} : { degraded: message.degraded }) });
     else if (message.type === "branch.merged") this.requests.answerApply(name, message.request_id, message.outcome);
     else if (message.type === "branch.delivered") this.requests.answerDelivery(name, message.request_id, message.outcome);
-    else await this.run({ type: "released", agent: name, taskId: message.task_id, attempt: message.attempt });
+    else if (message.type === "task.released") await this.run({ type: "released", agent: name, taskId: message.task_id, attempt: message.attempt });
   }
 
-  async onRequest(request: Party.Request): Promise<Response> {
+  protected override async onRead(url: URL): Promise<Response> {
     this.parties ??= this.room.context.parties;
-    const refused = await gateRequest(request, this.room.env);
-    if (refused !== null) return refused;
-    if (request.method === "GET") {
-      const url = new URL(request.url);
-      // Only agents the task may use count: one by name, or of one kind.
-      if (url.searchParams.get("view") === "feed") {
-        // The fleet feed asks when a dashboard arrives: someone watches, so pushes start again.
-        this.feedWatched = true;
-        return json(this.snapshot());
-      }
-      if (url.searchParams.get("view") === "tiers") return json({ tiers: servedTiers(this.state, this.context(), url.searchParams.get("name"), url.searchParams.get("kind")) });
-      if (url.searchParams.get("view") === "queue") return json({ queue: queueView(this.state.pending) });
-      if (url.searchParams.get("view") === "metrics") return json(await registryMetrics(this.state.pending, listAgents(this.state, this.context()), this.dispatchWaits));
-      return json({ agents: listAgents(this.state, this.context()) });
+    // Only agents the task may use count: one by name, or of one kind.
+    if (url.searchParams.get("view") === "feed") {
+      // The fleet feed asks when a dashboard arrives: someone watches, so pushes start again.
+      this.feedWatched = true;
+      return json(this.snapshot());
     }
-    if (request.method !== "POST") return errorResponse("not_found", `${request.method} is not served here`);
-    const body = await readJsonBody(request as unknown as Request, RegistryCommand);
-    if (!body.ok) return errorResponse(body.error.code, body.error.message);
-    const command = body.value;
+    if (url.searchParams.get("view") === "tiers") return json({ tiers: servedTiers(this.state, this.context(), url.searchParams.get("name"), url.searchParams.get("kind")) });
+    if (url.searchParams.get("view") === "queue") return json({ queue: queueView(this.state.pending) });
+    if (url.searchParams.get("view") === "metrics") return json(await registryMetrics(this.state.pending, listAgents(this.state, this.context()), this.dispatchWaits));
+    return json({ agents: listAgents(this.state, this.context()) });
+  }
+
+  protected async onCommand(command: RegistryCommand): Promise<Response> {
+    this.parties ??= this.room.context.parties;
     if (command.type === "apply.request") return this.apply(command);
     if (command.type === "delivery.request") return json({ outcome: await this.requests.deliver(command) });
     if (command.type === "task.ended") {
@@ -236,15 +207,6 @@ export default class AgentRegistryRoom implements Party.Server {
     return json(reply !== undefined && "queued" in reply ? reply : { queued: true }, 202);
   }
 
-  /** Closes a socket that sends more than an agent ever needs (heartbeats, releases, merge answers): 1008 (docs/wire-protocol.md). */
-  private guard(connection: Party.Connection): boolean {
-    let guard = this.guards.get(connection);
-    if (guard === undefined) this.guards.set(connection, (guard = new FloodGuard(AGENT_SOCKET_MESSAGES_PER_S)));
-    if (guard.admit(Date.now())) return true;
-    connection.close(FLOOD_CLOSE_CODE, `more than ${guard.perSecond} messages a second; reconnect and send less`);
-    return false;
-  }
-
   /** Asks the agent that ran an attempt to merge its branch into the user's checkout, and waits for its answer. */
   private async apply(request: ApplyRequest): Promise<Response> {
     const reply = await this.run({ type: "apply-requested", request, requestId: this.requests.applyRequestId() });
@@ -255,7 +217,7 @@ export default class AgentRegistryRoom implements Party.Server {
   private sendToAgent(agent: string, message: RegistryToAgent): void {
     const connectionId = this.state.connected.get(agent);
     const connection = connectionId === undefined ? undefined : this.sessions.socket(connectionId);
-    if (connection !== undefined) send(connection, message);
+    if (connection !== undefined) this.send(connection, message);
   }
 
   private context(): RegistryContext {
@@ -274,10 +236,10 @@ export default class AgentRegistryRoom implements Party.Server {
   private perform(effect: RegistryEffect): Promise<void> | undefined {
     switch (effect.kind) {
       case "persist":
-        return this.persist(effect);
+        return this.room.storage.put(persistedWrites(this.state, effect));
       case "send": {
         const connection = this.sessions.socket(effect.connectionId);
-        if (connection !== undefined) send(connection, effect.message);
+        if (connection !== undefined) this.send(connection, effect.message);
         return undefined;
       }
       case "close":
@@ -290,11 +252,11 @@ export default class AgentRegistryRoom implements Party.Server {
         // Waiting before the send: the agent's answer cannot come before its wait.
         this.requests.expectMerge(effect.agent, effect.message.request_id);
         const connection = this.sessions.socket(effect.connectionId);
-        if (connection !== undefined) send(connection, effect.message);
+        if (connection !== undefined) this.send(connection, effect.message);
         return undefined;
       }
       case "forget":
-        return this.room.storage.delete(effect.agents.map((name) => AGENT_PREFIX + name)).then(() => undefined);
+        return this.room.storage.delete(agentKeys(effect.agents)).then(() => undefined);
       case "audit":
         recordAudit(this.room.context.parties, this.room.env, { role: "agent", credential: effect.credential, action: effect.action, outcome: effect.outcome });
         return undefined;
@@ -318,19 +280,7 @@ export default class AgentRegistryRoom implements Party.Server {
     if ("code" in secrets) return;
     const attempt_token = await mintAttemptToken({ taskId: effect.message.task_id, attempt: effect.message.attempt, agent: effect.agent }, secrets.orchestratorToken, Date.now());
     const connection = this.sessions.socket(effect.connectionId);
-    if (connection !== undefined) send(connection, { ...effect.message, attempt_token });
-  }
-
-  private persist(effect: Extract<RegistryEffect, { kind: "persist" }>): Promise<void> {
-    const writes: Record<string, unknown> = {};
-    for (const name of effect.agents) writes[AGENT_PREFIX + name] = this.state.agents.get(name);
-    if (effect.queue) {
-      writes[PENDING_KEY] = this.state.pending;
-      writes[ASSIGNED_KEY] = this.state.assigned;
-      writes[UNSERVED_KEY] = this.state.unserved;
-    }
-    if (effect.notices) writes[LOST_NOTICES_KEY] = this.state.lostNotices;
-    return this.room.storage.put(writes);
+    if (connection !== undefined) this.send(connection, { ...effect.message, attempt_token });
   }
 
   /** Tells task rooms of their lost attempts; what cannot be delivered now stays queued in storage. */
@@ -397,10 +347,6 @@ async function helloIdentity(caller: Caller | undefined, name: string): Promise<
   if (caller.via === "credential") return { via: "credential", agent: caller.agent, credentialHash: caller.credentialHash };
   const credential = `${AGENT_CREDENTIAL_PREFIX}${name}:${randomSecret()}`;
   return { via: "enrollment", tokenName: caller.tokenName, credential, credentialHash: await sha256Hex(credential) };
-}
-
-function send(connection: Party.Connection, message: RegistryToAgent | RegistryToDashboard): void {
-  connection.send(JSON.stringify(message));
 }
 
 AgentRegistryRoom satisfies Party.Worker;

@@ -101,8 +101,3 @@ function unservedMessage(request: DispatchRequest, agents: readonly AgentRecord[
   const what = `${online.length === 0 ? "no agent it may use was online" : `online: ${listed.join("; ")}${more}`}${degraded.length === 0 ? "" : `; ${degraded.slice(0, 3).join("; ")}`}`;
   return `no online agent served tier ${tier}${whom} for the queue timeout of ${timeoutS} s (${what}); start an agent that serves ${tier}, or create the task again with another executor or a longer queue_timeout_s`;
 }
-
-/** Requests stored by a build before `assign` carried the agent's message are dropped (their task rooms ask again on their next request). */
-export function isCurrentRequest(request: DispatchRequest): boolean {
-  return typeof request === "object" && request !== null && typeof (request as { assign?: unknown }).assign === "object";
-}
