@@ -284,6 +284,10 @@ export const AttemptExit = z.object({
 });
 export type AttemptExit = z.infer<typeof AttemptExit>;
 
+/** How an attempt ended, as the agent's runner reports it: `attempt.exit` without the link's own fields (its attempt, line and diff counts). */
+export const AttemptOutcome = AttemptExit.omit({ type: true, attempt: true, line_count: true, diff_chunks: true });
+export type AttemptOutcome = z.infer<typeof AttemptOutcome>;
+
 /**
  * Agent → task room: a piece of the attempt's diff (base → commit), sent before `attempt.exit` on the
  * same connection, all of them again after a reconnect (the room keeps them by index).

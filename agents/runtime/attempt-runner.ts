@@ -3,7 +3,7 @@
 // succeeded, then classify. Every child runs in its own process group under the supervisor's limits.
 import { statSync } from "node:fs";
 import { basename } from "node:path";
-import type { Acceptance, AttemptExit, ErrorBody, ExecutorSpec, FailureClass, LogStream, OutputLine, Result, Tokens } from "../../protocol/index.ts";
+import type { Acceptance, AttemptExit, AttemptOutcome, ExecutorSpec, FailureClass, LogStream, OutputLine, Result, Tokens } from "../../protocol/index.ts";
 import { checkAcceptance, type AcceptanceOutcome } from "./acceptance-check.ts";
 import { environmentAt } from "./child-directory-env.ts";
 import { BUDGET_KILL_GRACE_MS, CostCapWatch, type CostCap } from "./attempt-cost-cap.ts";
@@ -71,35 +71,8 @@ export type WorkFacts = Pick<AttemptExit, "isolation" | "branch" | "base" | "com
   changed_files: string[];
 };
 
-/** How an attempt ended: the fields of `attempt.exit` the runner knows. */
-export interface AttemptResult {
-  /** The CLI's exit; null when it died by a signal or never started. */
-  exit_code: number | null;
-  signal: string | null;
-  duration_ms: number;
-  output?: string;
-  error?: ErrorBody;
-  failure_class?: FailureClass;
-  model?: string;
-  session_id?: string;
-  tokens?: Tokens;
-  cost_usd?: number;
-  changed_files?: string[];
-  /** Where it ran and what its commit holds (docs/work-isolation.md). */
-  isolation?: AttemptExit["isolation"];
-  branch?: string;
-  base?: string;
-  commit?: string;
-  diff_stat?: AttemptExit["diff_stat"];
-  diff_truncated?: boolean;
-  diff_fingerprint?: string[];
-  checkout?: AttemptExit["checkout"];
-  acceptance?: AttemptExit["acceptance"];
-  /** Its final cost passed the cap, which it reported only at its end: not stopped, its result kept. */
-  over_cap?: boolean;
-  /** The CLI refused the session it was asked to resume; the attempt ran again fresh (docs/resume.md). */
-  resume_refused?: true;
-}
+/** How an attempt ended: the fields of `attempt.exit` the runner knows (docs/wire-protocol.md). */
+export type AttemptResult = AttemptOutcome;
 
 export interface RunningAttempt {
   /** The pid (also the process group id) of the child running now: the CLI, then the acceptance command. */
