@@ -2,8 +2,12 @@
 // disk, the agent's name, credential and worktrees), even on two ports, and so spoil each other.
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { dirname } from "node:path";
+import type { Result } from "../protocol/result.ts";
 
 export type LockHolder = { pid: number; url: string };
+
+/** The lock is `held` by another running `npm start` (its pid and URL). */
+export type LockRefusal = { code: "held"; holder: LockHolder; message: string };
 
 /** Whether `pid` is a running `npm start` (where /proc says what runs; elsewhere, that it runs at all). */
 function runsStart(pid: number): boolean {
@@ -44,21 +48,23 @@ export function lockHolder(file: string): LockHolder | undefined {
  * `npm start` has it. A lock left by a process that is gone is taken over. The release removes the file
  * only while it is still this process's.
  */
-export function takeLock(file: string, url: string): { release: () => void } | { holder: LockHolder } {
+export function takeLock(file: string, url: string): Result<{ release: () => void }, LockRefusal> {
   mkdirSync(dirname(file), { recursive: true });
   for (let tries = 0; tries < 3; tries++) {
     try {
       // Exclusive: of two starting at once, one creates it and the other finds it.
       writeFileSync(file, `${process.pid}\n${url}\n`, { flag: "wx" });
-      return {
-        release: () => {
-          if (lockPid(file) === process.pid) rmSync(file, { force: true });
-        },
+      const release = (): void => {
+        if (lockPid(file) === process.pid) rmSync(file, { force: true });
       };
+      return { ok: true, value: { release } };
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
       const holder = lockHolder(file);
-      if (holder !== undefined) return { holder };
+      if (holder !== undefined) {
+        const message = `npm start already runs from this checkout (pid ${holder.pid}, ${holder.url}); use it, or stop it first: two would share .mesh/ (the rooms' storage, the agent's name and worktrees)`;
+        return { ok: false, error: { code: "held", holder, message } };
+      }
       rmSync(file, { force: true });
     }
   }

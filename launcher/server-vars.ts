@@ -4,6 +4,8 @@ import { routesFromSetting } from "../protocol/routing.ts";
 import { webhookTargets } from "../protocol/notifications.ts";
 import { otlpUrlProblem } from "../protocol/trace-context.ts";
 import { metricsTokenProblem } from "../protocol/metrics.ts";
+import type { Result } from "../protocol/result.ts";
+import { valueOrExit } from "./command-line.ts";
 
 /** Settings the server reads from the environment, with their defaults (docs/settings.md). */
 const SETTINGS = { MESH_DAILY_HALT_USD: "20", MESH_MONTHLY_ALERT_USD: "80", MESH_HEARTBEAT_S: "5" } as const;
@@ -50,28 +52,41 @@ export function serverVars(secrets: { MESH_ORCHESTRATOR_TOKEN: string; MESH_AGEN
   return vars;
 }
 
-/** Why the server's settings cannot start it (one line), or null: the routing table (README "Scheduling") and the public URL (docs/oauth.md). */
-export function settingsProblem(vars: Record<string, string>): string | null {
+/** Which setting stops the server from starting (docs/settings.md); the message says what to set. */
+export type SettingsRefusal = { code: "routes_invalid" | "public_url_invalid" | "otlp_url_invalid" | "webhook_invalid" | "metrics_token_invalid"; message: string };
+
+const refuse = (code: SettingsRefusal["code"], message: string): Result<never, SettingsRefusal> => ({ ok: false, error: { code, message } });
+const FINE: Result<void, SettingsRefusal> = { ok: true, value: undefined };
+
+/** Whether the server's settings can start it: the routing table (docs/scheduling.md), the public URL (docs/oauth.md), the collector, the webhooks, the metrics token. */
+export function checkSettings(vars: Record<string, string>): Result<void, SettingsRefusal> {
   const routes = routesFromSetting(vars.MESH_ROUTES);
-  if (routes !== null && "problem" in routes) return `${routes.problem} (from MESH_ROUTES, MESH_ROUTES_FILE or ./routes.json); fix the table or remove it`;
-  return publicUrlProblem(vars.MESH_PUBLIC_URL) ?? otlpUrlProblem(vars.MESH_OTLP_URL) ?? webhookProblem(vars) ?? metricsTokenProblem(vars.MESH_METRICS_TOKEN);
+  if (routes !== null && "problem" in routes) return refuse("routes_invalid", `${routes.problem} (from MESH_ROUTES, MESH_ROUTES_FILE or ./routes.json); fix the table or remove it`);
+  const publicUrl = checkPublicUrl(vars.MESH_PUBLIC_URL);
+  if (!publicUrl.ok) return publicUrl;
+  const otlp = otlpUrlProblem(vars.MESH_OTLP_URL);
+  if (otlp !== null) return refuse("otlp_url_invalid", otlp);
+  const webhooks = checkWebhookSettings(vars);
+  if (!webhooks.ok) return webhooks;
+  const metrics = metricsTokenProblem(vars.MESH_METRICS_TOKEN);
+  return metrics === null ? FINE : refuse("metrics_token_invalid", metrics);
 }
 
 /** Every webhook target must be an http(s) URL, and plain (non-Slack) targets are signed, so they need the secret (docs/notifications.md). */
-export function webhookProblem(vars: Record<string, string | undefined>): string | null {
+export function checkWebhookSettings(vars: Record<string, string | undefined>): Result<void, SettingsRefusal> {
   const targets = webhookTargets(vars.MESH_WEBHOOK_URLS);
-  if (!targets.ok) return targets.error;
-  if (targets.value.some((t) => !t.slack) && (vars.MESH_WEBHOOK_SECRET ?? "").trim() === "") return "MESH_WEBHOOK_URLS names a webhook that is not Slack's, and MESH_WEBHOOK_SECRET is not set: set a secret to sign its events with";
-  return null;
+  if (!targets.ok) return refuse("webhook_invalid", targets.error);
+  if (targets.value.some((t) => !t.slack) && (vars.MESH_WEBHOOK_SECRET ?? "").trim() === "") return refuse("webhook_invalid", "MESH_WEBHOOK_URLS names a webhook that is not Slack's, and MESH_WEBHOOK_SECRET is not set: set a secret to sign its events with");
+  return FINE;
 }
 
 /** MESH_PUBLIC_URL must be an http(s) origin without a path: OAuth clients build every endpoint from it. */
-function publicUrlProblem(value: string | undefined): string | null {
-  if (value === undefined || value.trim() === "") return null;
+function checkPublicUrl(value: string | undefined): Result<void, SettingsRefusal> {
+  if (value === undefined || value.trim() === "") return FINE;
   const url = URL.canParse(value.trim()) ? new URL(value.trim()) : null;
-  if (url === null || (url.protocol !== "https:" && url.protocol !== "http:")) return `MESH_PUBLIC_URL=${value} is not an http(s) URL; give the origin clients use, e.g. https://mesh.example.com`;
-  if (url.pathname.replace(/\/+$/, "") !== "" || url.search !== "" || url.hash !== "") return `MESH_PUBLIC_URL=${value} has a path; give the origin only (e.g. ${url.origin})`;
-  return null;
+  if (url === null || (url.protocol !== "https:" && url.protocol !== "http:")) return refuse("public_url_invalid", `MESH_PUBLIC_URL=${value} is not an http(s) URL; give the origin clients use, e.g. https://mesh.example.com`);
+  if (url.pathname.replace(/\/+$/, "") !== "" || url.search !== "" || url.hash !== "") return refuse("public_url_invalid", `MESH_PUBLIC_URL=${value} has a path; give the origin only (e.g. ${url.origin})`);
+  return FINE;
 }
 
 /** The server's vars, or exit 2 with one line: what `npm start` and `npm run server` do before starting anything (docs/settings.md). */
@@ -83,10 +98,6 @@ export function serverVarsOrExit(secrets: { MESH_ORCHESTRATOR_TOKEN: string; MES
     console.error(`error: could not read the routing table: ${error instanceof Error ? error.message : String(error)}`);
     process.exit(2);
   }
-  const refused = settingsProblem(vars);
-  if (refused !== null) {
-    console.error(`error: ${refused}`);
-    process.exit(2);
-  }
+  valueOrExit(checkSettings(vars));
   return vars;
 }

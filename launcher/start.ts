@@ -2,12 +2,13 @@
 import { execFileSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, realpathSync, rmdirSync, rmSync, writeFileSync } from "node:fs";
 import { hostname, tmpdir } from "node:os";
+import { z } from "zod";
 import { dirname, join, relative, sep } from "node:path";
-import { type ExecutorFormat, type ExecutorTier, type ExecutorsFile } from "../protocol/index.ts";
+import { TaskId, type ExecutorFormat, type ExecutorTier, type ExecutorsFile } from "../protocol/index.ts";
 import { startAgentProcess } from "./agent-process.ts";
 import { PROJECT_ROOT, startDevServer, stopGroup } from "./dev-server.ts";
 import { loadOrCreateSecrets, secretsFrom } from "./secrets-file.ts";
-import { exitWith, readCommandLine, valueOrExit } from "./command-line.ts";
+import { readCommandLine, valueOrExit } from "./command-line.ts";
 import { serverVarsOrExit } from "./server-vars.ts";
 import { checkListenPort, localUrl } from "./listen-port.ts";
 import { takeLock } from "./checkout-lock.ts";
@@ -35,8 +36,7 @@ const secrets = valueOrExit(secretsFrom(loaded.secrets));
 const vars = serverVarsOrExit(secrets);
 const port = valueOrExit(portChecked);
 // One npm start per checkout, whatever its port: two would share .mesh/ (docs/command-line.md).
-const lock = takeLock(join(stateDir, "start.lock"), localUrl(host, port));
-if ("holder" in lock) exitWith(`error: npm start already runs from this checkout (pid ${lock.holder.pid}, ${lock.holder.url}); use it, or stop it first: two would share .mesh/ (the rooms' storage, the agent's name and worktrees)`);
+const lock = valueOrExit(takeLock(join(stateDir, "start.lock"), localUrl(host, port)));
 console.log(`Starting the mesh on port ${port} (state in ${relative(PROJECT_ROOT, stateDir)}/)…`);
 const server = await startDevServer({ port, persistDir: join(stateDir, "state"), vars, host }).catch((error: unknown) => {
   console.error(`The server did not start: ${error instanceof Error ? error.message : String(error)}\nIs port ${port} in use? Try 'npm start -- --port 2999'.`);
@@ -119,14 +119,18 @@ agent.on("exit", (code) => {
   void stopAll().then(() => process.exit(1));
 });
 
-const api = async (path: string, init: { method?: string; body?: unknown } = {}): Promise<unknown> => {
+/** The fields npm start reads of the two answers it asks for (docs/http-api.md): parsed, never cast. */
+const TaskCreated = z.object({ task_id: TaskId });
+const LinkCreated = z.object({ token: z.string().min(1) });
+
+const api = async <T>(path: string, answer: z.ZodType<T>, init: { method?: string; body?: unknown } = {}): Promise<T> => {
   const response = await fetch(`${server.url}${path}`, {
     method: init.method ?? "GET",
     headers: { authorization: `Bearer ${secrets.MESH_ORCHESTRATOR_TOKEN}`, "content-type": "application/json" },
     ...(init.body === undefined ? {} : { body: JSON.stringify(init.body) }),
   });
   if (!response.ok) throw new Error(`${init.method ?? "GET"} ${path} → ${response.status}: ${await response.text()}`);
-  return response.json();
+  return answer.parse(await response.json());
 };
 
 let demoTaskId: string | undefined;
@@ -135,11 +139,11 @@ if (!values["no-demo-task"]) {
   // The acceptance check leaves evidence on the attempt (command, exit code, output) for the page to show.
   // Always a cwd: a task naming neither cwd nor repo would run in an empty scratch directory (docs/repositories.md).
   const where = demoRepo === undefined ? {} : { cwd: demoRepo, acceptance: { command: "grep -n 'status: 4' src/router.ts", allowed_paths: ["src", "test"] } };
-  const task = (await api("/api/tasks", { method: "POST", body: { instruction: "Add input validation to the router and cover it with tests", agent: agentName, ...where } })) as { task_id: string };
+  const task = await api("/api/tasks", TaskCreated, { method: "POST", body: { instruction: "Add input validation to the router and cover it with tests", agent: agentName, ...where } });
   demoTaskId = task.task_id;
 }
 // The person at this machine is the operator: the dashboard link may also decide at the human step.
-const link = (await api("/api/links", { method: "POST", body: { ttl_s: 7 * 24 * 3600, operator: true } })) as { token: string };
+const link = await api("/api/links", LinkCreated, { method: "POST", body: { ttl_s: 7 * 24 * 3600, operator: true } });
 
 const linkToken = `token=${encodeURIComponent(link.token)}`;
 const secretsPath = relative(PROJECT_ROOT, secretsFile);

@@ -28,14 +28,14 @@ describe("the checkout lock", () => {
   it("is taken when free, names a running holder, is taken over from a gone one, and is released only by its own", async () => {
     const file = join(dir, "a", "start.lock");
     const mine = takeLock(file, "http://127.0.0.1:1999");
-    expect("release" in mine).toBe(true);
+    expect(mine.ok).toBe(true);
     expect(readFileSync(file, "utf8")).toBe(`${process.pid}\nhttp://127.0.0.1:1999\n`);
-    if ("release" in mine) mine.release();
+    if (mine.ok) mine.value.release();
     expect(existsSync(file)).toBe(false);
 
     writeFileSync(file, `${holder.pid}\nhttp://127.0.0.1:2999\n`);
     expect(lockHolder(file)).toEqual({ pid: holder.pid, url: "http://127.0.0.1:2999" });
-    expect(takeLock(file, "http://127.0.0.1:1999")).toEqual({ holder: { pid: holder.pid, url: "http://127.0.0.1:2999" } });
+    expect(takeLock(file, "http://127.0.0.1:1999")).toMatchObject({ ok: false, error: { code: "held", holder: { pid: holder.pid, url: "http://127.0.0.1:2999" } } });
 
     // A pid that runs something other than npm start (this test's own runner is not start.js): not a holder.
     writeFileSync(file, `${process.ppid}\nhttp://127.0.0.1:2999\n`);
@@ -48,10 +48,10 @@ describe("the checkout lock", () => {
     });
     writeFileSync(file, `${gone.pid}\nhttp://127.0.0.1:2999\n`);
     const taken = takeLock(file, "http://127.0.0.1:1999");
-    expect("release" in taken).toBe(true);
+    expect(taken.ok).toBe(true);
     // Another process took it meanwhile: this one's release leaves it.
     writeFileSync(file, `${holder.pid}\nhttp://127.0.0.1:2999\n`);
-    if ("release" in taken) taken.release();
+    if (taken.ok) taken.value.release();
     expect(existsSync(file)).toBe(true);
   });
 

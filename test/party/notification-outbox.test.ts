@@ -8,7 +8,7 @@ import { jsonBody, slackBody, webhookSignature } from "../../party/notification-
 import { taskNotices } from "../../party/task-room/task-notices.ts";
 import { budgetNotices } from "../../party/budget-room/budget-notices.ts";
 import { emptyBudget, type BudgetLimits } from "../../party/budget-room/budget-book.ts";
-import { webhookProblem } from "../../launcher/server-vars.ts";
+import { checkWebhookSettings } from "../../launcher/server-vars.ts";
 import { stored } from "../../party/task-room/task-events.ts";
 import { decideRegistry, restoredRegistry } from "../../party/agent-registry/registry-actor.ts";
 import { WebhookBody, webhookTargets, type NotificationEvent, type TaskRecord, type WebhookTarget } from "../../protocol/index.ts";
@@ -198,11 +198,11 @@ describe("MESH_WEBHOOK_URLS", () => {
   });
 
   it("refuses a URL that is not http(s) or not a URL, and plain targets without a secret", () => {
-    expect(webhookProblem({ MESH_WEBHOOK_URLS: "ftp://x.example/h" })).toMatch(/is not an http\(s\) URL/);
-    expect(webhookProblem({ MESH_WEBHOOK_URLS: "http//broken" })).toMatch(/is not an http\(s\) URL/);
-    expect(webhookProblem({ MESH_WEBHOOK_URLS: "http://x.example/h" })).toMatch(/MESH_WEBHOOK_SECRET/);
-    expect(webhookProblem({ MESH_WEBHOOK_URLS: "http://x.example/h", MESH_WEBHOOK_SECRET: "s" })).toBeNull();
-    expect(webhookProblem({ MESH_WEBHOOK_URLS: "https://hooks.slack.com/services/a/b/c" })).toBeNull();
-    expect(webhookProblem({})).toBeNull();
+    expect(checkWebhookSettings({ MESH_WEBHOOK_URLS: "ftp://x.example/h" })).toMatchObject({ ok: false, error: { code: "webhook_invalid", message: expect.stringMatching(/is not an http\(s\) URL/) } });
+    expect(checkWebhookSettings({ MESH_WEBHOOK_URLS: "http//broken" })).toMatchObject({ ok: false, error: { code: "webhook_invalid", message: expect.stringMatching(/is not an http\(s\) URL/) } });
+    expect(checkWebhookSettings({ MESH_WEBHOOK_URLS: "http://x.example/h" })).toMatchObject({ ok: false, error: { code: "webhook_invalid", message: expect.stringMatching(/MESH_WEBHOOK_SECRET/) } });
+    expect(checkWebhookSettings({ MESH_WEBHOOK_URLS: "http://x.example/h", MESH_WEBHOOK_SECRET: "s" })).toEqual({ ok: true, value: undefined });
+    expect(checkWebhookSettings({ MESH_WEBHOOK_URLS: "https://hooks.slack.com/services/a/b/c" })).toEqual({ ok: true, value: undefined });
+    expect(checkWebhookSettings({})).toEqual({ ok: true, value: undefined });
   });
 });

@@ -4,7 +4,7 @@
 import { describe, expect, it } from "vitest";
 import { clientUrlProblem, privateHost } from "../../party/oauth/client-metadata-fetch.ts";
 import { checkRedirectUris } from "../../party/oauth/redirect-uris.ts";
-import { settingsProblem } from "../../launcher/server-vars.ts";
+import { checkSettings } from "../../launcher/server-vars.ts";
 
 describe("client metadata URLs", () => {
   it("accepts https with a path", () => {
@@ -43,11 +43,11 @@ describe("redirect URIs", () => {
 
 describe("MESH_PUBLIC_URL", () => {
   it("must be an http(s) origin without a path, else the server does not start", () => {
-    expect(settingsProblem({})).toBeNull();
-    expect(settingsProblem({ MESH_PUBLIC_URL: "https://x.trycloudflare.com" })).toBeNull();
-    expect(settingsProblem({ MESH_PUBLIC_URL: "https://mesh.example/" })).toBeNull();
-    expect(settingsProblem({ MESH_PUBLIC_URL: "https://mesh.example/mcp" })).toMatch(/has a path/);
-    expect(settingsProblem({ MESH_PUBLIC_URL: "ftp://mesh.example" })).toMatch(/not an http\(s\) URL/);
-    expect(settingsProblem({ MESH_PUBLIC_URL: "mesh.example" })).toMatch(/not an http\(s\) URL/);
+    expect(checkSettings({})).toEqual({ ok: true, value: undefined });
+    expect(checkSettings({ MESH_PUBLIC_URL: "https://x.trycloudflare.com" })).toEqual({ ok: true, value: undefined });
+    expect(checkSettings({ MESH_PUBLIC_URL: "https://mesh.example/" })).toEqual({ ok: true, value: undefined });
+    expect(checkSettings({ MESH_PUBLIC_URL: "https://mesh.example/mcp" })).toMatchObject({ ok: false, error: { code: "public_url_invalid", message: expect.stringMatching(/has a path/) } });
+    expect(checkSettings({ MESH_PUBLIC_URL: "ftp://mesh.example" })).toMatchObject({ ok: false, error: { code: "public_url_invalid", message: expect.stringMatching(/not an http\(s\) URL/) } });
+    expect(checkSettings({ MESH_PUBLIC_URL: "mesh.example" })).toMatchObject({ ok: false, error: { code: "public_url_invalid", message: expect.stringMatching(/not an http\(s\) URL/) } });
   });
 });

@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { SpanBuffer } from "../../party/traces/span-buffer.ts";
 import { exportRequestBody } from "../../party/traces/otlp-sender.ts";
 import { withTraceparent } from "../../agents/runtime/child-trace-env.ts";
-import { serverVars, settingsProblem } from "../../launcher/server-vars.ts";
+import { serverVars, checkSettings } from "../../launcher/server-vars.ts";
 import { traceOfRequest } from "../../party/edge/task-trace-context.ts";
 import { otlpTracesUrl, otlpUrlProblem, type OtlpSpan } from "../../protocol/index.ts";
 
@@ -39,8 +39,8 @@ describe("MESH_OTLP_URL, read as OTEL_EXPORTER_OTLP_ENDPOINT is", () => {
   it("reaches the server from the environment, and a bad one stops the server at start with one line", () => {
     const secrets = { MESH_ORCHESTRATOR_TOKEN: "o".repeat(32), MESH_AGENT_TOKEN: "a".repeat(32) };
     expect(serverVars(secrets, { MESH_OTLP_URL: "http://127.0.0.1:4318" }).MESH_OTLP_URL).toBe("http://127.0.0.1:4318");
-    expect(settingsProblem({ MESH_OTLP_URL: "http://127.0.0.1:4318" })).toBeNull();
-    expect(settingsProblem({ MESH_OTLP_URL: "127.0.0.1:4318" })).toMatch(/^MESH_OTLP_URL=127\.0\.0\.1:4318 is not an http\(s\) URL/);
+    expect(checkSettings({ MESH_OTLP_URL: "http://127.0.0.1:4318" })).toEqual({ ok: true, value: undefined });
+    expect(checkSettings({ MESH_OTLP_URL: "127.0.0.1:4318" })).toMatchObject({ ok: false, error: { code: "otlp_url_invalid", message: expect.stringMatching(/^MESH_OTLP_URL=127\.0\.0\.1:4318 is not an http\(s\) URL/) } });
   });
 });
 
