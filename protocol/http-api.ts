@@ -1,10 +1,12 @@
 import { z } from "zod";
 import { SHORT_NAME_PATTERN } from "./identity.ts";
-import { TaskApplyCommand, TaskCancel } from "./room-commands.ts";
+import { TaskApplyCommand, TaskCancel, TaskSummary, TasksReply } from "./room-commands.ts";
+import { TaskView } from "./task.ts";
 import { MAX_AFTER } from "./task-request.ts";
 
 // The bodies of the HTTP API's POST routes besides `POST /api/tasks` (task-request.ts), each derived
-// from the command it becomes where there is one, so a bound holds at every edge (docs/http-api.md).
+// from the command it becomes where there is one, so a bound holds at every edge, and the replies
+// the MCP tools declare as their output (docs/http-api.md, docs/mcp-tools.md).
 
 /** `POST /api/tasks/<id or name>/cancel`: why, as the task's cancel command takes it. */
 export const CancelTaskRequest = TaskCancel.pick({ reason: true }).strict();
@@ -42,3 +44,11 @@ export const PlanTask = z.object({ key: PlanKey, after: PlanAfter.optional() }).
 /** The body of `POST /api/plan` and the MCP tool `plan` (docs/scheduling.md). */
 export const PlanRequest = z.object({ tasks: z.array(PlanTask).min(1).max(MAX_PLAN_TASKS) }).strict();
 export type PlanRequest = z.infer<typeof PlanRequest>;
+
+/** What `plan` creates: the tasks in the plan's order, and the plan as a Mermaid graph. */
+export const PlanReply = z.object({ tasks: z.array(TaskView), mermaid: z.string() });
+export type PlanReply = z.infer<typeof PlanReply>;
+
+/** Tasks as the directory lists them; queued ones waiting for an agent with their place in the queue (1 = served next). */
+export const TaskListReply = TasksReply.extend({ tasks: z.array(TaskSummary.extend({ position: z.number().int().positive().optional() })) });
+export type TaskListReply = z.infer<typeof TaskListReply>;

@@ -12,7 +12,7 @@ export * from "./task.ts";
 export * from "./task-mermaid.ts";
 export * from "./task-steps.ts";
 export * from "./task-request.ts";
-export * from "./http-requests.ts";
+export * from "./http-api.ts";
 export * from "./agent-wire.ts";
 export * from "./session-archive.ts";
 export * from "./agent-record.ts";

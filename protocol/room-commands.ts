@@ -229,10 +229,13 @@ export type ApplyReply = z.infer<typeof ApplyReply>;
 
 /** Replies of the reads. */
 export const AgentsReply = z.object({ agents: z.array(AgentRecord) });
+export type AgentsReply = z.infer<typeof AgentsReply>;
 /** Tiers that online agents serve now (the registry's `?view=tiers`). */
 export const TiersReply = z.object({ tiers: z.array(ExecutorTier) });
 export const LogsReply = z.object({ lines: z.array(LogLine) });
+export type LogsReply = z.infer<typeof LogsReply>;
 export const TasksReply = z.object({ tasks: z.array(TaskSummary) });
+export type TasksReply = z.infer<typeof TasksReply>;
 
 /** One request waiting in the registry for an agent, in the order it will be served (`GET /api/queue`). */
 export const QueueEntry = z.object({
@@ -249,4 +252,5 @@ export const QueueEntry = z.object({
 });
 export type QueueEntry = z.infer<typeof QueueEntry>;
 export const QueueReply = z.object({ queue: z.array(QueueEntry) });
+export type QueueReply = z.infer<typeof QueueReply>;
 

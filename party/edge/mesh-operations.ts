@@ -13,7 +13,6 @@ import {
   SINGLETON_ROOM_ID,
   TaskId,
   TaskName,
-  type AgentRecord,
   type AgentSelector,
   type Result,
   type BudgetStatus,
@@ -26,7 +25,11 @@ import {
   type TaskStatus,
   type TaskSummary,
   type TaskView,
-  type QueueEntry,
+  type QueueReply,
+  type AgentsReply,
+  type LogsReply,
+  type TaskListReply,
+  type TasksReply,
 } from "../../protocol/index.ts";
 import { credentialName, type Caller, type MeshSecrets, type OAuthCaller } from "../auth/credentials.ts";
 import { recordAudit } from "../audit/audit-record.ts";
@@ -115,7 +118,7 @@ export async function getTask(ctx: MeshContext, ref: string): Promise<Outcome<Ta
   return task.ok ? { ok: true, value: await present(ctx, task.value) } : task;
 }
 
-export async function getLogs(ctx: MeshContext, ref: string, sinceSeq = 0, limit = MAX_LOG_READ): Promise<Outcome<{ lines: LogLine[] }>> {
+export async function getLogs(ctx: MeshContext, ref: string, sinceSeq = 0, limit = MAX_LOG_READ): Promise<Outcome<LogsReply>> {
   const taskId = await resolveTaskRef(ctx, ref);
   if (!taskId.ok) return taskId;
   const query = new URLSearchParams({ view: "logs", since_seq: String(sinceSeq), limit: String(limit) });
@@ -169,7 +172,7 @@ export function resolveTaskDecision(ctx: MeshContext, ref: string, decision: Res
   return commandTask(ctx, ref, { type: "task.resolve", ...decision });
 }
 
-export function listTasks(ctx: MeshContext, status?: TaskStatus, limit?: number): Promise<Outcome<{ tasks: TaskSummary[] }>> {
+export function listTasks(ctx: MeshContext, status?: TaskStatus, limit?: number): Promise<Outcome<TasksReply>> {
   const query = new URLSearchParams();
   if (status !== undefined) query.set("status", status);
   if (limit !== undefined) query.set("limit", String(limit));
@@ -177,7 +180,7 @@ export function listTasks(ctx: MeshContext, status?: TaskStatus, limit?: number)
 }
 
 /** The requests waiting for an agent, in the order the registry will serve them (`GET /api/queue`). */
-export function getQueue(ctx: MeshContext): Promise<Outcome<{ queue: QueueEntry[] }>> {
+export function getQueue(ctx: MeshContext): Promise<Outcome<QueueReply>> {
   return callRoom(ctx, PartyName.registry, SINGLETON_ROOM_ID, "?view=queue");
 }
 
@@ -185,7 +188,7 @@ export function getQueue(ctx: MeshContext): Promise<Outcome<{ queue: QueueEntry[
  * Queued tasks in serving order (MCP `list_tasks` with status queued): those waiting for an agent by
  * their queue position, then those waiting for other tasks (no position yet), newest first.
  */
-export async function listQueued(ctx: MeshContext, limit?: number): Promise<Outcome<{ tasks: (TaskSummary & { position?: number })[] }>> {
+export async function listQueued(ctx: MeshContext, limit?: number): Promise<Outcome<TaskListReply>> {
   const [listed, queue] = await Promise.all([listTasks(ctx, "queued", 500), getQueue(ctx)]);
   if (!listed.ok) return listed;
   if (!queue.ok) return queue;
@@ -196,7 +199,7 @@ export async function listQueued(ctx: MeshContext, limit?: number): Promise<Outc
   return { ok: true, value: { tasks: tasks.slice(0, limit ?? 50) } };
 }
 
-export function listAgents(ctx: MeshContext): Promise<Outcome<{ agents: AgentRecord[] }>> {
+export function listAgents(ctx: MeshContext): Promise<Outcome<AgentsReply>> {
   return callRoom(ctx, PartyName.registry, SINGLETON_ROOM_ID, "");
 }
 

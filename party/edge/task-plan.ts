@@ -1,4 +1,4 @@
-import { CreateTaskRequest, FINISHED_TASK_STATUSES, type PlanRequest, type TaskView } from "../../protocol/index.ts";
+import { CreateTaskRequest, FINISHED_TASK_STATUSES, type PlanReply, type PlanRequest, type TaskView } from "../../protocol/index.ts";
 import { cancelTask, createTask, findTaskByName, resolveTaskRef, type MeshContext, type Outcome } from "./mesh-operations.ts";
 
 /** A checked plan: each task's arguments, its prerequisites inside the plan (keys) and outside it (refs), in creation order. */
@@ -91,7 +91,7 @@ export function planMermaid(steps: readonly PlanStep[], created: ReadonlyMap<str
  * prerequisites, `after` pointing at their new ids. Should a creation still fail (the breaker
  * tripped meanwhile, a name was taken), the tasks already made are cancelled and the error says so.
  */
-export async function createPlan(ctx: MeshContext, plan: PlanRequest): Promise<Outcome<{ tasks: TaskView[]; mermaid: string }>> {
+export async function createPlan(ctx: MeshContext, plan: PlanRequest): Promise<Outcome<PlanReply>> {
   const checked = await checkPlan(ctx, plan);
   if (!checked.ok) return checked;
   const created = new Map<string, TaskView>();

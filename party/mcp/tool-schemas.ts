@@ -1,18 +1,18 @@
 import { z } from "zod";
-import { AgentRecord, AgentRevoked, BudgetStatus, CreateTaskRequest, LogLine, TaskSummary, TaskView } from "../../protocol/index.ts";
+import { AgentRevoked, AgentsReply, BudgetStatus, CreateTaskRequest, LogsReply, PlanReply, TaskListReply, TaskView } from "../../protocol/index.ts";
 
 // What each tool returns in `structuredContent`, declared as its `outputSchema` (docs/mcp-tools.md):
 // clients validate it and can rely on the fields. Errors are `isError` results with `{error}`, which
 // the MCP spec leaves outside the output schema.
 
 export const taskOutput = TaskView.shape;
-export const tasksOutput = { tasks: z.array(TaskSummary.extend({ position: z.number().int().positive().optional() })) };
-export const logsOutput = { lines: z.array(LogLine) };
-export const agentsOutput = { agents: z.array(AgentRecord) };
+export const tasksOutput = TaskListReply.shape;
+export const logsOutput = LogsReply.shape;
+export const agentsOutput = AgentsReply.shape;
 export const budgetOutput = BudgetStatus.shape;
 export const revokeOutput = AgentRevoked.shape;
 export const diffOutput = { diff: z.string() };
-export const planOutput = { tasks: z.array(TaskView), mermaid: z.string() };
+export const planOutput = PlanReply.shape;
 
 /** The spec's hints: reading tools change nothing; cancel and revoke end work for good. */
 export const readOnly = { readOnlyHint: true, destructiveHint: false, openWorldHint: false } as const;
