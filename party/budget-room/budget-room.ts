@@ -1,10 +1,11 @@
 import type * as Party from "partykit/server";
 import { z } from "zod";
-import { BudgetCommand, BudgetDayRecord, BudgetMonthRecord, LearnedCostsRecord, PartyName, ReservationRecord, parseMessage, type BudgetToDashboard, type TaskRecord, type StageRecord } from "../../protocol/index.ts";
-import { gateRequest, gateSocket } from "../auth/room-gate.ts";
+import { AttemptCountersRecord, BudgetCommand, BudgetDayRecord, BudgetMonthRecord, LearnedCostsRecord, PartyName, ReservationRecord, StageRecord, type BudgetToDashboard, type FrameError, type TaskRecord } from "../../protocol/index.ts";
 import { scopeSeesMesh } from "../auth/viewer-link.ts";
-import { readJsonBody } from "../http/read-body.ts";
 import { errorResponse, json } from "../http/responses.ts";
+import { FLOOD_LIMITS } from "../limits/flood-guard.ts";
+import { MeshRoom, type Channel, type SocketPolicy } from "../mesh-room.ts";
+import { listStored, readStored } from "../stored-records.ts";
 import { budgetLimitsFrom, positiveSetting } from "./budget-settings.ts";
 import { askRoom, sendToTask } from "../room-peers.ts";
 import { readSecrets } from "../auth/credentials.ts";
@@ -12,7 +13,7 @@ import { budgetStatus, renewReservations, emptyBudget, expireReservations, haltN
 import { answerPeerClose } from "../peer-close.ts";
 import { announce } from "../notification-outbox/announce.ts";
 import { budgetNotices } from "./budget-notices.ts";
-import { ATTEMPT_COUNTERS_KEY, budgetMetrics, countSettled, emptyAttemptCounters, storedAttemptCounters } from "../metrics/attempt-counters.ts";
+import { ATTEMPT_COUNTERS_KEY, budgetMetrics, countSettled, emptyAttemptCounters } from "../metrics/attempt-counters.ts";
 
 const RESERVATIONS_KEY = "budget:reservations";
 /** The real costs estimates are learned from (learned-estimates.ts): kept here, never a scan of the ledger per request. */
@@ -31,17 +32,12 @@ const stageKey = (entry: StageRecord): string => `stage:${String(entry.ended_at)
  * single-threaded turns make check-and-reserve atomic, so concurrent dispatches cannot bypass the
  * halt. Totals per UTC day and month and the stage ledger live in storage.
  */
-export default class BudgetRoom implements Party.Server {
-  readonly options = { hibernate: false };
+export default class BudgetRoom extends MeshRoom<BudgetCommand, never, BudgetToDashboard> {
+  static override readonly sockets: SocketPolicy = { open: true, admits: (caller) => caller.role === "orchestrator" || (caller.role === "viewer" && scopeSeesMesh(caller.scope)) };
+  protected readonly commands = BudgetCommand;
   private state: BudgetState = emptyBudget(Date.now());
   /** Ended attempts by tier and class, and their cost by tier, since the budget began: `GET /metrics` (docs/metrics.md). */
   private counters = emptyAttemptCounters();
-
-  constructor(readonly room: Party.Room) {}
-
-  static async onBeforeConnect(request: Party.Request, lobby: Party.Lobby): Promise<Party.Request | Response> {
-    return gateSocket(request, lobby, (caller) => caller.role === "orchestrator" || (caller.role === "viewer" && scopeSeesMesh(caller.scope)));
-  }
 
   async onStart(): Promise<void> {
     const now = Date.now();
@@ -50,41 +46,41 @@ export default class BudgetRoom implements Party.Server {
       this.stored(monthKey(utcMonth(now)), BudgetMonthRecord),
       this.stored(RESERVATIONS_KEY, z.record(z.string(), ReservationRecord)),
       this.stored(LEARNED_KEY, LearnedCostsRecord),
-      this.room.storage.get(ATTEMPT_COUNTERS_KEY),
+      this.stored(ATTEMPT_COUNTERS_KEY, AttemptCountersRecord),
     ]);
-    this.counters = storedAttemptCounters(counters);
+    // Absent or unreadable counters start from zero (Prometheus reads that as a counter reset).
+    this.counters = counters ?? emptyAttemptCounters();
     const fresh = emptyBudget(now);
     this.state = { day: day ?? fresh.day, month: month ?? fresh.month, reservations: reservations ?? {}, learned: learned ?? {} };
   }
 
   onConnect(connection: Party.Connection): void {
     answerPeerClose(connection);
-    connection.send(this.snapshot());
+    this.send(connection, this.snapshot());
   }
 
-  onMessage(raw: string | ArrayBuffer | ArrayBufferView, connection: Party.Connection): void {
-    // The socket takes no messages: a frame that is not JSON (or too large, or binary) says so as any socket would; any other is an unknown type.
-    const parsed = parseMessage(z.never(), raw);
-    const error = !parsed.ok && parsed.error.code !== "bad_message" ? parsed.error : { code: "unknown_type" as const, message: "the budget socket only sends budget.snapshot; it takes no messages" };
-    connection.send(JSON.stringify({ type: "error", code: error.code, message: error.message }));
+  /** The socket takes no messages: every frame is refused. */
+  protected override channelOf(): Channel<never> {
+    return { schema: z.never(), perSecond: FLOOD_LIMITS.viewer };
   }
 
-  async onRequest(request: Party.Request): Promise<Response> {
-    const refused = await gateRequest(request, this.room.env);
-    if (refused !== null) return refused;
+  /** A frame that is not JSON (or too large) says so as any socket would; any other is an unknown type. */
+  protected override frameRefusal(error: FrameError): FrameError {
+    return error.code !== "bad_message" ? { code: error.code, message: error.message } : { code: "unknown_type", message: "the budget socket only sends budget.snapshot; it takes no messages" };
+  }
+
+  protected override async onRead(url: URL): Promise<Response> {
     const now = Date.now();
     // A scrape reads memory only: it never waits on the reservations' check below.
-    if (request.method === "GET" && new URL(request.url).searchParams.get("view") === "metrics") return json(budgetMetrics(this.counters, rollWindows(this.state, now).day.spent_usd));
+    if (url.searchParams.get("view") === "metrics") return json(budgetMetrics(this.counters, rollWindows(this.state, now).day.spent_usd));
     await this.expireStale(now);
-    if (request.method === "GET") {
-      const url = new URL(request.url);
-      if (url.searchParams.get("view") === "stages") return json({ stages: await this.stages(url) });
-      return json(budgetStatus(this.state, now, this.limits()));
-    }
-    if (request.method !== "POST") return errorResponse("not_found", `${request.method} is not served here`);
-    const body = await readJsonBody(request as unknown as Request, BudgetCommand);
-    if (!body.ok) return errorResponse(body.error.code, body.error.message);
-    const command = body.value;
+    if (url.searchParams.get("view") === "stages") return json({ stages: await this.stages(url) });
+    return json(budgetStatus(this.state, now, this.limits()));
+  }
+
+  protected async onCommand(command: BudgetCommand): Promise<Response> {
+    const now = Date.now();
+    await this.expireStale(now);
     // Each branch computes the new state before its first await: the room's turns keep it atomic.
     if (command.type === "budget.reserve") {
       const outcome = reserve(this.state, command, now, this.limits());
@@ -123,8 +119,9 @@ export default class BudgetRoom implements Party.Server {
   private async expireStale(now: number): Promise<void> {
     const ttlMs = this.reservationTtlMs();
     const stale = Object.values(this.state.reservations).filter((r) => now - r.reserved_at > ttlMs);
-    if (stale.length === 0) return;
-    const token = this.token();
+    const token = stale.length === 0 ? null : this.token();
+    // Without the token no task room can be asked: every reservation is kept (a room without its secrets refuses all requests anyway).
+    if (token === null) return;
     const live = await Promise.all(stale.map(async (r) => {
       const answer = await askRoom<TaskRecord>(this.room.context.parties, PartyName.task, r.task_id, token, "/");
       // A room that cannot answer now keeps the reservation: spending headroom is safer than losing it.
@@ -136,13 +133,10 @@ export default class BudgetRoom implements Party.Server {
     await this.commit(expireReservations(renewed, now, ttlMs));
   }
 
-  /** A stored record, parsed: one that does not parse is logged and read as absent (a fresh record replaces it). */
+  /** A stored record, parsed: a corrupt one is logged and read as absent (a fresh record replaces it; docs/rooms.md "Stored records"). */
   private async stored<T>(key: string, schema: z.ZodType<T>): Promise<T | undefined> {
-    const raw = await this.room.storage.get(key);
-    if (raw === undefined) return undefined;
-    const parsed = schema.safeParse(raw);
-    if (!parsed.success) console.error(`budget: stored ${key} does not parse (${parsed.error.issues[0]?.message ?? "invalid"}); starting it afresh`);
-    return parsed.success ? parsed.data : undefined;
+    const read = await readStored(this.room.storage, "budget", key, schema);
+    return read.ok ? read.value : undefined;
   }
 
   private async commit(next: BudgetState, entry?: StageRecord): Promise<void> {
@@ -156,8 +150,7 @@ export default class BudgetRoom implements Party.Server {
       writes[settledKey(entry.task_id, entry.attempt)] = entry.ended_at;
     }
     await this.room.storage.put(writes);
-    const frame = this.snapshot();
-    for (const connection of this.room.getConnections()) connection.send(frame);
+    this.broadcast(this.snapshot());
     this.tellHalted(previous, next);
     // Not awaited: the outbox stores and delivers (docs/notifications.md).
     void announce(this.room.context.parties, this.room.env, budgetNotices(previous, next, this.limits(), Date.now()));
@@ -168,24 +161,30 @@ export default class BudgetRoom implements Party.Server {
    * back. Not awaited, and a lost notice costs nothing: the start gate refuses those attempts anyway.
    */
   private tellHalted(previous: BudgetState, next: BudgetState): void {
-    const token = this.token();
-    for (const notice of haltNotices(previous, next, Date.now(), this.limits())) {
+    const notices = haltNotices(previous, next, Date.now(), this.limits());
+    const token = notices.length === 0 ? null : this.token();
+    if (token === null) return;
+    for (const notice of notices) {
       void sendToTask(this.room.context.parties, token, notice.task_id, { type: "budget.halted", attempt: notice.attempt, message: notice.message }).then((sent) => {
         if (!sent.ok && sent.error.code !== "conflict") console.error(`budget: could not tell task ${notice.task_id} the breaker halted: ${sent.error.message}`);
       });
     }
   }
 
-  private token(): string {
+  /** The orchestrator token other rooms are called with; null (logged) when the server lacks its secrets: never an empty token. */
+  private token(): string | null {
     const secrets = readSecrets(this.room.env);
-    return "code" in secrets ? "" : secrets.orchestratorToken;
+    if (!("code" in secrets)) return secrets.orchestratorToken;
+    console.error(`budget: cannot call other rooms: ${secrets.message}`);
+    return null;
   }
 
   private async stages(url: URL): Promise<StageRecord[]> {
     const since = Number(url.searchParams.get("since") ?? "0") || 0;
     const limit = Math.min(1000, Math.max(1, Number(url.searchParams.get("limit") ?? "1000") || 1000));
-    const page = await this.room.storage.list<StageRecord>({ prefix: "stage:", start: `stage:${String(since).padStart(14, "0")}`, limit });
-    return [...page.values()];
+    // A corrupt ledger entry (logged) is left out of the page: one bad entry hides nothing else.
+    const page = await listStored(this.room.storage, "budget", { prefix: "stage:", start: `stage:${String(since).padStart(14, "0")}`, limit }, StageRecord);
+    return [...page.records.values()];
   }
 
   private reservationTtlMs(): number {
@@ -196,10 +195,10 @@ export default class BudgetRoom implements Party.Server {
     return budgetLimitsFrom(this.room.env);
   }
 
-  private snapshot(): string {
+  private snapshot(): BudgetToDashboard {
     const now = Date.now();
     this.state = rollWindows(this.state, now);
-    return JSON.stringify({ type: "budget.snapshot", status: budgetStatus(this.state, now, this.limits()) } satisfies BudgetToDashboard);
+    return { type: "budget.snapshot", status: budgetStatus(this.state, now, this.limits()) };
   }
 }
 

@@ -1,13 +1,12 @@
 import type * as Party from "partykit/server";
-import { DashboardToRegistry, PartyName, RegistryToDashboard, SINGLETON_ROOM_ID, parseMessage } from "../../protocol/index.ts";
+import { DashboardToRegistry, PartyName, RegistryToDashboard, SINGLETON_ROOM_ID } from "../../protocol/index.ts";
 import { readSecrets } from "../auth/credentials.ts";
-import { gateRequest, gateSocket } from "../auth/room-gate.ts";
 import { scopeSeesMesh } from "../auth/viewer-link.ts";
-import { readJsonBody } from "../http/read-body.ts";
-import { errorResponse, json } from "../http/responses.ts";
+import { json } from "../http/responses.ts";
 import { askRoom } from "../room-peers.ts";
 import { answerPeerClose } from "../peer-close.ts";
-import { FloodGuard, FLOOD_CLOSE_CODE } from "../limits/flood-guard.ts";
+import { FLOOD_LIMITS } from "../limits/flood-guard.ts";
+import { MeshRoom, type Channel, type SocketPolicy } from "../mesh-room.ts";
 
 /**
  * The fleet feed (one room, id "main"): what dashboards follow of the agents, so heartbeats are
@@ -16,47 +15,37 @@ import { FloodGuard, FLOOD_CLOSE_CODE } from "../limits/flood-guard.ts";
  * dashboard. A dashboard's messages cost a cached frame at most, and a socket that floods is closed
  * with 1008, so no viewer can delay an agent's heartbeat.
  */
-export default class FleetFeedRoom implements Party.Server {
-  readonly options = { hibernate: false };
+export default class FleetFeedRoom extends MeshRoom<RegistryToDashboard, DashboardToRegistry, RegistryToDashboard> {
+  static override readonly sockets: SocketPolicy = { open: true, admits: (caller) => caller.role === "orchestrator" || (caller.role === "viewer" && scopeSeesMesh(caller.scope)) };
+  /** The registry's push: an agents snapshot. */
+  protected readonly commands = RegistryToDashboard;
   /** The newest agents snapshot, serialised once for every dashboard. */
   private latest: string | null = null;
   private fetching: Promise<void> | null = null;
-  private readonly guards = new WeakMap<Party.Connection, FloodGuard>();
-
-  constructor(readonly room: Party.Room) {}
-
-  static async onBeforeConnect(request: Party.Request, lobby: Party.Lobby): Promise<Party.Request | Response> {
-    return gateSocket(request, lobby, (caller) => caller.role === "orchestrator" || (caller.role === "viewer" && scopeSeesMesh(caller.scope)));
-  }
 
   async onConnect(connection: Party.Connection): Promise<void> {
     answerPeerClose(connection);
-    this.guards.set(connection, new FloodGuard());
     // No snapshot yet, or none while nobody watched (the registry pushes only to watched feeds): ask for one.
     if (this.latest === null || this.watchers() === 1) await this.fetchSnapshot();
     if (this.latest !== null) connection.send(this.latest);
   }
 
-  onMessage(raw: string | ArrayBuffer | ArrayBufferView, connection: Party.Connection): void {
-    const guard = this.guards.get(connection);
-    if (guard !== undefined && !guard.admit(Date.now())) {
-      connection.close(FLOOD_CLOSE_CODE, `more than ${guard.perSecond} messages a second; reconnect and send less`);
-      return;
-    }
-    const parsed = parseMessage(DashboardToRegistry, raw);
-    if (!parsed.ok) return connection.send(JSON.stringify({ type: "error", ...parsed.error } satisfies RegistryToDashboard));
+  protected override channelOf(): Channel<DashboardToRegistry> {
+    return { schema: DashboardToRegistry, perSecond: FLOOD_LIMITS.viewer };
+  }
+
+  /** A dashboard's `agents.list`: the cached frame, never a call to the registry. */
+  protected override onSocketMessage(_message: DashboardToRegistry, connection: Party.Connection): void {
     if (this.latest !== null) connection.send(this.latest);
   }
 
+  protected override onRead(): Response {
+    return json({ watchers: this.watchers() });
+  }
+
   /** The registry's push: `POST` an agents snapshot; the reply says how many dashboards watch, so it pushes only while someone does. */
-  async onRequest(request: Party.Request): Promise<Response> {
-    const refused = await gateRequest(request, this.room.env);
-    if (refused !== null) return refused;
-    if (request.method === "GET") return json({ watchers: this.watchers() });
-    if (request.method !== "POST") return errorResponse("not_found", `${request.method} is not served here`);
-    const body = await readJsonBody(request as unknown as Request, RegistryToDashboard);
-    if (!body.ok) return errorResponse(body.error.code, body.error.message);
-    this.publish(JSON.stringify(body.value));
+  protected async onCommand(snapshot: RegistryToDashboard): Promise<Response> {
+    this.publish(JSON.stringify(snapshot));
     return json({ watchers: this.watchers() });
   }
 

@@ -1,10 +1,11 @@
 import type * as Party from "partykit/server";
+import { z } from "zod";
 import { MAX_LOG_READ, NotificationEmit, StoredDelivery, type NotificationDelivery, type NotificationsReply } from "../../protocol/index.ts";
 import { readSecrets } from "../auth/credentials.ts";
-import { gateRequest } from "../auth/room-gate.ts";
 import { mintViewerLink } from "../auth/viewer-link.ts";
-import { readJsonBody } from "../http/read-body.ts";
 import { errorResponse, json } from "../http/responses.ts";
+import { MeshRoom, type SocketPolicy } from "../mesh-room.ts";
+import { listStored, readStored } from "../stored-records.ts";
 import { addEvents, claimDue, deliveriesSince, emptyOutbox, nextWake, overflow, settleSend, type OutboxState, type SendOutcome } from "./outbox-book.ts";
 import { outboxConfigFrom, type OutboxConfig } from "./outbox-settings.ts";
 import { jsonBody, slackBody, webhookSignature } from "./webhook-message.ts";
@@ -24,46 +25,39 @@ export const NOTIFICATION_LINK_TTL_MS = 24 * 3600 * 1000;
  * stores, sends and sets the alarm. Each target has its own in-flight slots and every request its own
  * time limit, so a slow or dead target delays only its own deliveries.
  */
-export default class NotificationOutboxRoom implements Party.Server {
-  readonly options = { hibernate: false };
+export default class NotificationOutboxRoom extends MeshRoom<NotificationEmit> {
+  static override readonly sockets: SocketPolicy = { open: false, message: "the notification outbox has no sockets; use GET /api/notifications?since=<ms>" };
+  protected readonly commands = NotificationEmit;
   private state: OutboxState = emptyOutbox();
   /** The room's vars do not change while it lives: read once, not at every event and send. */
   private readonly config: OutboxConfig;
 
-  constructor(readonly room: Party.Room) {
+  constructor(room: Party.Room) {
+    super(room);
     this.config = outboxConfigFrom(room.env);
   }
 
-  static async onBeforeConnect(): Promise<Response> {
-    return errorResponse("not_found", "the notification outbox has no sockets; use GET /api/notifications?since=<ms>");
-  }
-
   async onStart(): Promise<void> {
-    const [stored, failures] = await Promise.all([this.room.storage.list({ prefix: DELIVERY_PREFIX }), this.room.storage.get(FAILURES_KEY)]);
+    // A corrupt delivery (logged) is skipped: it is never sent nor listed; a corrupt count starts from 0 (docs/rooms.md "Stored records").
+    const [stored, failures] = await Promise.all([
+      listStored(this.room.storage, "notifications", { prefix: DELIVERY_PREFIX }, StoredDelivery),
+      readStored(this.room.storage, "notifications", FAILURES_KEY, z.number().int().nonnegative()),
+    ]);
     const deliveries = new Map<string, StoredDelivery>();
-    for (const value of stored.values()) {
-      const parsed = StoredDelivery.safeParse(value);
-      if (parsed.success) deliveries.set(parsed.data.key, parsed.data);
-    }
-    this.state = { deliveries, sending: new Set(), failures: typeof failures === "number" ? failures : 0 };
+    for (const delivery of stored.records.values()) deliveries.set(delivery.key, delivery);
+    this.state = { deliveries, sending: new Set(), failures: failures.ok ? (failures.value ?? 0) : 0 };
     // Whatever is due (a lease a dead instance left) goes now, and the alarm is set again: a stored
     // alarm survives on Cloudflare, but `partykit dev` may start without it.
     void this.pump();
   }
 
-  async onRequest(request: Party.Request): Promise<Response> {
-    const refused = await gateRequest(request, this.room.env);
-    if (refused !== null) return refused;
-    if (request.method === "GET") return this.read(new URL(request.url));
-    if (request.method !== "POST") return errorResponse("not_found", `${request.method} is not served here`);
-    const body = await readJsonBody(request as unknown as Request, NotificationEmit);
-    if (!body.ok) return errorResponse(body.error.code, body.error.message);
-    const added = addEvents(this.state, body.value.events, this.config.targets, Date.now());
+  protected async onCommand(emit: NotificationEmit): Promise<Response> {
+    const added = addEvents(this.state, emit.events, this.config.targets, Date.now());
     this.state = added.state;
     // Stored before the answer and before any request: an event the outbox accepted survives a restart.
     if (added.added.length > 0) await this.room.storage.put(Object.fromEntries(added.added.map((d) => [DELIVERY_PREFIX + d.key, d])));
     void this.pump();
-    return json({ accepted: added.fresh.length, duplicates: body.value.events.length - added.fresh.length }, 202);
+    return json({ accepted: added.fresh.length, duplicates: emit.events.length - added.fresh.length }, 202);
   }
 
   /** Retries that fell due (and leases of requests a dead instance never finished). */
@@ -71,7 +65,7 @@ export default class NotificationOutboxRoom implements Party.Server {
     await this.pump();
   }
 
-  private read(url: URL): Response {
+  protected override onRead(url: URL): Response {
     const sinceText = url.searchParams.get("since") ?? "0";
     if (!/^\d+$/.test(sinceText)) return errorResponse("bad_request", "since: must be a time in ms since epoch");
     // The counters alone are cheap: what GET /metrics reads (docs/notifications.md "Counters").
@@ -86,7 +80,7 @@ export default class NotificationOutboxRoom implements Party.Server {
     const claim = claimDue(this.state, Date.now(), settings);
     this.state = claim.state;
     if (claim.claimed.length > 0) await this.room.storage.put(Object.fromEntries(claim.claimed.map((d) => [DELIVERY_PREFIX + d.key, d])));
-    for (const delivery of claim.claimed) void this.send(delivery);
+    for (const delivery of claim.claimed) void this.sendDelivery(delivery);
     await this.arm();
   }
 
@@ -98,7 +92,7 @@ export default class NotificationOutboxRoom implements Party.Server {
   }
 
   /** One request to one target; its outcome goes back to the book, and the next due deliveries go out. */
-  private async send(delivery: StoredDelivery): Promise<void> {
+  private async sendDelivery(delivery: StoredDelivery): Promise<void> {
     const config = this.config;
     const outcome = await this.post(delivery, config).catch((error: unknown): SendOutcome => ({ ok: false, error: String(error).slice(0, 300) }));
     const settled = settleSend(this.state, delivery.key, outcome, Date.now(), Math.random(), config.settings);

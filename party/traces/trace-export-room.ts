@@ -1,8 +1,7 @@
 import type * as Party from "partykit/server";
 import { SpansExport, otlpTracesUrl } from "../../protocol/index.ts";
-import { gateRequest } from "../auth/room-gate.ts";
-import { readJsonBody } from "../http/read-body.ts";
-import { errorResponse, json } from "../http/responses.ts";
+import { json } from "../http/responses.ts";
+import { MeshRoom, type SocketPolicy } from "../mesh-room.ts";
 import { sendSpans } from "./otlp-sender.ts";
 import { SpanBuffer } from "./span-buffer.ts";
 
@@ -20,26 +19,19 @@ const EXPORT_TIMEOUT_MS = 10_000;
  * themselves under load. A failed or slow request drops its batch, counted; nothing is retried, and
  * nothing here is stored: a restart loses the queue (at most SPAN_QUEUE_CAP spans) and the counters.
  */
-export default class TraceExportRoom implements Party.Server {
-  readonly options = { hibernate: false };
+export default class TraceExportRoom extends MeshRoom<SpansExport> {
+  static override readonly sockets: SocketPolicy = { open: false, message: "the trace exporter has no sockets; use GET /api/traces" };
+  protected readonly commands = SpansExport;
   private readonly buffer = new SpanBuffer(SPAN_QUEUE_CAP);
   private sending = false;
 
-  constructor(readonly room: Party.Room) {}
-
-  static async onBeforeConnect(): Promise<Response> {
-    return errorResponse("not_found", "the trace exporter has no sockets; use GET /api/traces");
+  protected override onRead(): Response {
+    return json(this.buffer.status(otlpTracesUrl(this.room.env)));
   }
 
-  async onRequest(request: Party.Request): Promise<Response> {
-    const refused = await gateRequest(request, this.room.env);
-    if (refused !== null) return refused;
+  protected async onCommand(command: SpansExport): Promise<Response> {
     const endpoint = otlpTracesUrl(this.room.env);
-    if (request.method === "GET") return json(this.buffer.status(endpoint));
-    if (request.method !== "POST") return errorResponse("not_found", `${request.method} is not served here`);
-    const body = await readJsonBody(request as unknown as Request, SpansExport);
-    if (!body.ok) return errorResponse(body.error.code, body.error.message);
-    const spans = body.value.spans;
+    const spans = command.spans;
     if (endpoint === null) {
       this.buffer.settle(spans.length, "MESH_OTLP_URL is not set to an http(s) URL", Date.now());
       return json({ queued: 0 }, 202);

@@ -3,6 +3,7 @@ import { afterEach, describe, expect, it, vi } from "vitest";
 import { z } from "zod";
 import { AgentToTask, AuditAppend, ViewerToTask, type FrameError, type TaskToViewer } from "../../protocol/index.ts";
 import AuditRoom from "../../party/audit/audit-room.ts";
+import TaskDirectoryRoom from "../../party/task-directory/task-directory-room.ts";
 import { ROLE_HEADER, roleOf, type SocketRole } from "../../party/auth/room-gate.ts";
 import { mintViewerLink, scopeAllowsTask } from "../../party/auth/viewer-link.ts";
 import { FLOOD_CLOSE_CODE, FLOOD_LIMITS } from "../../party/limits/flood-guard.ts";
@@ -210,5 +211,17 @@ describe("a room's corrupt stored record", () => {
     expect(page.records).toHaveLength(1);
     expect(page.records[0]).toMatchObject(append.record);
     expect(logged).toHaveBeenCalledWith(expect.stringMatching(/^audit: stored r:000000000000001-000000 is corrupt \(at: /));
+  });
+
+  it("refuses a directory name lookup with a typed error, and is left out of the task list", async () => {
+    const storage = new MapStorage();
+    await storage.put({ "name:nightly": "01TASK", "task:01TASK": { task_id: "01TASK", status: "exploded" } });
+    const room = new TaskDirectoryRoom(fakeRoom(storage));
+    const logged = vi.spyOn(console, "error").mockImplementation(() => undefined);
+    const byName = await room.onRequest(request("GET", ORCHESTRATOR, undefined, "http://mesh/parties/directory/main?name=nightly"));
+    expect(byName.status).toBe(500);
+    expect(await errorOf(byName)).toMatchObject({ code: "internal", message: expect.stringContaining("stored task:01TASK is corrupt") });
+    expect(await (await room.onRequest(request("GET", ORCHESTRATOR))).json()).toEqual({ tasks: [] });
+    expect(logged).toHaveBeenCalledWith(expect.stringMatching(/^directory: stored task:01TASK is corrupt/));
   });
 });
