@@ -3,7 +3,11 @@ import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
 import { startAgent, type Mesh } from "../test/integration/mesh-harness.ts";
+import { TaskView } from "../protocol/index.ts";
 import { stoppedAfter } from "./stopped-after.ts";
+
+/** The one field of `execute`'s task the bench reads. */
+const TaskStatusOnly = TaskView.pick({ status: true });
 
 /** The no-op executor: a process that exits 0 at once. */
 export const NOOP_EXECUTORS = { executors: { deepseek: { command: ["/bin/true"], format: "text" as const, timeout_s: 60 } } };
@@ -19,7 +23,7 @@ export async function executeRoundTrip(mesh: Mesh, calls: number): Promise<numbe
         const startedAt = performance.now();
         const result = (await client.callTool({ name: "execute", arguments: { instruction: `noop ${i}`, executor: "deepseek", agent: agent.name, wait_s: 30 } })) as CallToolResult;
         samples.push(performance.now() - startedAt);
-        const status = (result.structuredContent as { status?: string } | undefined)?.status;
+        const status = TaskStatusOnly.safeParse(result.structuredContent).data?.status;
         if (status !== "succeeded") throw new Error(`execute ended ${String(status)}: ${JSON.stringify(result.content)}`);
       }
     } finally {

@@ -1,5 +1,6 @@
 import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
-import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
+import type { RequestHandlerExtra } from "@modelcontextprotocol/sdk/shared/protocol.js";
+import type { CallToolResult, ServerNotification, ServerRequest } from "@modelcontextprotocol/sdk/types.js";
 import { z } from "zod";
 import { CreateTaskRequest, FINISHED_TASK_STATUSES, MAX_LOG_READ, ResolveDecision, TaskStatus } from "../../protocol/index.ts";
 import { cancelTask, createTask, getBudget, getLogs, getTask, listAgents, listQueued, listTasks, resolveTaskDecision, revokeAgent, type MeshContext } from "../edge/mesh-operations.ts";
@@ -10,11 +11,8 @@ import { waitForTask, type Progress } from "./task-waiter.ts";
 /** Default wait of `execute`: under the 60 s request timeout most MCP clients use, even without progress resets. */
 const EXECUTE_DEFAULT_WAIT_S = 50;
 
-type ToolExtra = {
-  signal: AbortSignal;
-  _meta?: { progressToken?: string | number };
-  sendNotification: (notification: { method: "notifications/progress"; params: { progressToken: string | number; progress: number; message?: string } }) => Promise<void>;
-};
+/** What the SDK hands a tool's callback beside its arguments. */
+type ToolExtra = RequestHandlerExtra<ServerRequest, ServerNotification>;
 
 /** Sends progress notifications when the client asked for them (it passed a progress token). */
 function progressSender(extra: ToolExtra): (progress: Progress) => Promise<void> {
@@ -84,7 +82,7 @@ export function registerMeshTools(server: McpServer, ctx: MeshContext): void {
       const { wait_s: _wait, ...request } = args;
       const created = await createTask(ctx, request);
       if (!created.ok) return errorResult(created.error);
-      const waited = await waitForTask(ctx, created.value.task_id, args.wait_s ?? EXECUTE_DEFAULT_WAIT_S, progressSender(extra as ToolExtra), extra.signal);
+      const waited = await waitForTask(ctx, created.value.task_id, args.wait_s ?? EXECUTE_DEFAULT_WAIT_S, progressSender(extra), extra.signal);
       if (!waited.ok) return errorResult(waited.error);
       const done = FINISHED_TASK_STATUSES.includes(waited.value.status);
       return taskResult(waited.value, done ? undefined : `still ${waited.value.status}: call result with task_id ${waited.value.task_id} to wait for the end`);
@@ -125,7 +123,7 @@ export function registerMeshTools(server: McpServer, ctx: MeshContext): void {
       if (typeof ref !== "string") return ref;
       const found = await getTask(ctx, ref);
       if (!found.ok) return errorResult(found.error);
-      const waited = (args.wait_s ?? 0) > 0 ? await waitForTask(ctx, found.value.task_id, args.wait_s ?? 0, progressSender(extra as ToolExtra), extra.signal) : found;
+      const waited = (args.wait_s ?? 0) > 0 ? await waitForTask(ctx, found.value.task_id, args.wait_s ?? 0, progressSender(extra), extra.signal) : found;
       return waited.ok ? taskResult(waited.value) : errorResult(waited.error);
     },
   );
