@@ -19,6 +19,8 @@ USAGE
 }
 
 project=$(cd "$(dirname "$0")/../.." && pwd)
+# shellcheck source=../runtime/install-checks.sh
+. "$project/agents/runtime/install-checks.sh"
 server="" name=$( (hostname -s 2>/dev/null || hostname) | tr -c 'A-Za-z0-9._\n-' '-') capacity=1 root="" node=$(command -v node || true)
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -31,14 +33,8 @@ while [ $# -gt 0 ]; do
     *) echo "install-service: unknown option '$1'" >&2; usage >&2; exit 2 ;;
   esac
 done
-[ -n "$server" ] || { echo "install-service: --server is required: the mesh's URL, e.g. https://mesh.example.com" >&2; usage >&2; exit 2; }
-[ -n "$node" ] && [ -x "$node" ] || { echo "install-service: node was not found: install Node.js 20.19 or newer, or pass --node <path>" >&2; exit 2; }
-[ -f "$project/dist/mesh-agent.js" ] || { echo "install-service: $project is not built: run 'npm ci' there first" >&2; exit 2; }
-token=${MESH_AGENT_TOKEN:-}
-if [ -z "$token" ]; then
-  read -r -s -p "agent (enrollment) token of the mesh: " token; echo
-fi
-[ ${#token} -ge 32 ] || { echo "install-service: the token must be the mesh's agent token (32 characters or more); set MESH_AGENT_TOKEN" >&2; exit 2; }
+check_install_inputs
+read_agent_token
 
 home="$root$HOME"
 config="$HOME/.agent-mesh/agent.json"

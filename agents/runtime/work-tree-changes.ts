@@ -44,12 +44,7 @@ export async function snapshotWorkTree(cwd: string): Promise<WorkTreeSnapshot | 
       if (source !== undefined && source !== "") entries.push([source, `${code} (source)`]);
     }
   }
-  const dirty = new Map<string, string>();
-  for (let start = 0; start < entries.length; start += STAT_BATCH) {
-    const batch = entries.slice(start, start + STAT_BATCH);
-    const stamps = await Promise.all(batch.map(([path]) => fileStamp(join(root, path))));
-    batch.forEach(([path, code], i) => dirty.set(path, `${code} ${stamps[i] ?? ""}`));
-  }
+  const dirty = await stampedEntries(root, entries);
   return { root, prefix: prefix.replace(/\/$/, ""), head: head === "" ? undefined : head, dirty };
 }
 
@@ -101,13 +96,19 @@ export async function snapshotCheckout(repo: string): Promise<WorkTreeSnapshot |
       if (source !== undefined && source !== "") entries.push([source, `${code} (source)`]);
     }
   }
+  const dirty = await stampedEntries(repo, entries);
+  return { root: repo, prefix: "", head, dirty };
+}
+
+/** Each changed path with its status code and file stamp, stat'ed STAT_BATCH at a time. */
+async function stampedEntries(root: string, entries: Array<[string, string]>): Promise<Map<string, string>> {
   const dirty = new Map<string, string>();
   for (let start = 0; start < entries.length; start += STAT_BATCH) {
     const batch = entries.slice(start, start + STAT_BATCH);
-    const stamps = await Promise.all(batch.map(([path]) => fileStamp(join(repo, path))));
+    const stamps = await Promise.all(batch.map(([path]) => fileStamp(join(root, path))));
     batch.forEach(([path, code], i) => dirty.set(path, `${code} ${stamps[i] ?? ""}`));
   }
-  return { root: repo, prefix: "", head, dirty };
+  return dirty;
 }
 
 async function fileStamp(path: string): Promise<string> {

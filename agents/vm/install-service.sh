@@ -20,6 +20,8 @@ USAGE
 }
 
 project=$(cd "$(dirname "$0")/../.." && pwd)
+# shellcheck source=../runtime/install-checks.sh
+. "$project/agents/runtime/install-checks.sh"
 server="" name=$(hostname | tr -c 'A-Za-z0-9._\n-' '-') capacity=1 user=mesh-agent memory=8G cpu=200% tasks=2048 root="" node=$(command -v node || true)
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -36,15 +38,9 @@ while [ $# -gt 0 ]; do
     *) echo "install-service: unknown option '$1'" >&2; usage >&2; exit 2 ;;
   esac
 done
-[ -n "$server" ] || { echo "install-service: --server is required: the mesh's URL, e.g. https://mesh.example.com" >&2; usage >&2; exit 2; }
-[ -n "$node" ] && [ -x "$node" ] || { echo "install-service: node was not found: install Node.js 20.19 or newer, or pass --node <path>" >&2; exit 2; }
-[ -f "$project/dist/mesh-agent.js" ] || { echo "install-service: $project is not built: run 'npm ci' there first" >&2; exit 2; }
+check_install_inputs
 if [ -z "$root" ] && [ "$(id -u)" -ne 0 ]; then echo "install-service: run it as root (it creates a user and a systemd unit)" >&2; exit 2; fi
-token=${MESH_AGENT_TOKEN:-}
-if [ -z "$token" ]; then
-  read -r -s -p "agent (enrollment) token of the mesh: " token; echo
-fi
-[ ${#token} -ge 32 ] || { echo "install-service: the token must be the mesh's agent token (32 characters or more); set MESH_AGENT_TOKEN" >&2; exit 2; }
+read_agent_token
 
 home=/var/lib/agent-mesh
 etc="$root/etc/agent-mesh"
