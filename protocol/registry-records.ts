@@ -2,7 +2,7 @@ import { z } from "zod";
 import { AgentRecord } from "./agent-record.ts";
 import { AttemptLost, AttemptUnserved, DispatchRequest } from "./room-commands.ts";
 
-// What the agent registry keeps in its storage (docs/scheduling.md), parsed when it starts.
+// What the agent registry keeps in its storage (docs/agent-registry.md), parsed when it starts.
 
 /** An agent's record (key `agent:<name>`): as listed without the derived `state`, plus its credential's hash, never listed. */
 export const StoredAgent = AgentRecord.omit({ state: true }).extend({ credential_sha256: z.string().optional() });

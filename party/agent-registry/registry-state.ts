@@ -4,7 +4,7 @@ import { inServingOrder, type UnservedSince } from "./dispatch-queue.ts";
 import { TierIndex } from "./tier-index.ts";
 import { agentState } from "./dispatch-picker.ts";
 
-// The registry actor's state, events, effects and replies (docs/scheduling.md). Events are facts
+// The registry actor's state, events, effects and replies (docs/agent-registry.md). Events are facts
 // (past tense), effects are orders (imperative): no kind names both.
 
 export type { Assignment, LostNotice, StoredAgent };
@@ -30,7 +30,7 @@ export type ApplyReply = { asked: string } | { error: ErrorBody };
 export const assignmentKey = (taskId: string, attempt: number): string => `${taskId}:${attempt}`;
 
 /**
- * The registry actor (docs/scheduling.md): a pure function of the registry's state and one event,
+ * The registry actor (docs/agent-registry.md): a pure function of the registry's state and one event,
  * returning the next state and the effects the room carries out. Time comes with the event, so the
  * watchdog, the queue and the hand-outs are unit-tested on a fake clock.
  */

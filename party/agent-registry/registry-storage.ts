@@ -4,8 +4,8 @@ import { Assignment, LostNotice, StoredAgent, UnservedMark } from "../../protoco
 import { listStored, parseStored, readStored, type RecordStorage, type StorageFault } from "../stored-records.ts";
 import { restoredRegistry, type RegistryEffect, type RegistryState } from "./registry-state.ts";
 
-// Where the registry keeps its state in storage, and how it reads it back (docs/rooms.md "Stored
-// records"). Every value is parsed with its protocol schema; what a corrupt one means:
+// Where the registry keeps its state in storage, and how it reads it back (docs/agent-registry.md
+// "Storage"). Every value is parsed with its protocol schema; what a corrupt one means:
 // - an agent record: skipped (the agent's credential no longer opens the registry: it enrolls again);
 // - a queued or handed-out request, a lost notice, an unserved mark: that one entry is dropped (a
 //   request from a build before `assign` carried the agent's message is dropped the same way);
