@@ -1,24 +1,19 @@
+import type { AttemptLineCounts } from "../../protocol/task-records.ts";
+
 /**
  * Which agent connection runs which attempt of a task (several at once during consensus), and how
  * many lines of each attempt the room has stored: a resent batch is recognised by its line numbers.
  */
 export type AttemptHolder = { connectionId: string; agent: string };
 
-/** Stored lines per attempt number, written with each batch. */
-export type AttemptLineCounts = Record<string, number>;
-
 export class AttemptHolders {
   private readonly byAttempt = new Map<number, AttemptHolder>();
 
   constructor(private lineCounts: AttemptLineCounts) {}
 
-  /** Reads the stored counts, including the one-attempt shape of earlier builds. */
-  static fromStored(stored: unknown): AttemptHolders {
-    if (stored !== null && typeof stored === "object" && "attempt" in stored && "next_line" in stored) {
-      const old = stored as { attempt: number; next_line: number };
-      return new AttemptHolders({ [String(old.attempt)]: old.next_line });
-    }
-    return new AttemptHolders((stored as AttemptLineCounts | undefined) ?? {});
+  /** From the stored counts (parsed with StoredAttemptLines, which reads earlier builds' shape too); none stored: none counted. */
+  static fromStored(stored: AttemptLineCounts | undefined): AttemptHolders {
+    return new AttemptHolders(stored ?? {});
   }
 
   /** The connection that held `attempt` before this one, if another: the caller closes it. */

@@ -9,8 +9,9 @@ export async function diffResponse(task: TaskRecord, attemptParam: string | null
   const attempt = Number.isInteger(n) ? task.attempts.find((a) => a.n === n) : undefined;
   if (attempt === undefined) return errorResponse(attemptParam === null ? "not_found" : "bad_request", `attempt: task ${task.task_id} has no attempt ${attemptParam ?? n}`);
   if (attempt.isolation !== "worktree") return errorResponse("conflict", `attempt ${n} ${attempt.isolation === "none" ? "ran in place (not in a git repository): it has no diff" : `is ${attempt.status} and has no diff yet`}`);
-  const diff = (await diffs?.read(n)) ?? "";
-  return new Response(diff, { status: 200, headers: { "content-type": "text/x-diff; charset=utf-8", ...(attempt.diff_truncated ? { "x-mesh-diff-truncated": "true" } : {}) } });
+  const diff = (await diffs?.read(n)) ?? { ok: true, value: "" };
+  if (!diff.ok) return errorResponse("internal", `attempt ${n}'s stored diff is unreadable: ${diff.error.message}`);
+  return new Response(diff.value, { status: 200, headers: { "content-type": "text/x-diff; charset=utf-8", ...(attempt.diff_truncated ? { "x-mesh-diff-truncated": "true" } : {}) } });
 }
 
 /**

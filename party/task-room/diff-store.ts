@@ -1,3 +1,6 @@
+import type { Result } from "../../protocol/index.ts";
+import { StoredDiffPiece } from "../../protocol/task-records.ts";
+import { listStored, type StorageFault } from "../stored-records.ts";
 import type { LogStorage } from "./log-store.ts";
 
 const diffPrefix = (attempt: number): string => `diff:${String(attempt).padStart(3, "0")}:`;
@@ -12,7 +15,11 @@ const diffKey = (attempt: number, index: number): string => `${diffPrefix(attemp
 export class DiffStore {
   private readonly received = new Map<number, Set<number>>();
 
-  constructor(private readonly storage: LogStorage) {}
+  /** `where` names the reader (the room) in the log line a corrupt piece gets. */
+  constructor(
+    private readonly storage: LogStorage,
+    private readonly where = "task diffs",
+  ) {}
 
   /** Issues the write of one piece (not awaited: the output gate holds what is sent after it). */
   put(attempt: number, index: number, text: string): Promise<void> {
@@ -29,9 +36,10 @@ export class DiffStore {
     return true;
   }
 
-  /** The attempt's stored diff ("" when it has none). */
-  async read(attempt: number): Promise<string> {
-    const pieces = await this.storage.list<string>({ prefix: diffPrefix(attempt) });
-    return [...pieces.values()].join("");
+  /** The attempt's stored diff ("" when it has none); a corrupt piece (logged) fails the whole read: half a patch never applies. */
+  async read(attempt: number): Promise<Result<string, StorageFault>> {
+    const pieces = await listStored(this.storage, this.where, { prefix: diffPrefix(attempt) }, StoredDiffPiece);
+    const corrupt = pieces.corrupt[0];
+    return corrupt === undefined ? { ok: true, value: [...pieces.records.values()].join("") } : { ok: false, error: corrupt };
   }
 }

@@ -1,4 +1,6 @@
 import type { LogLine } from "../../protocol/index.ts";
+import { LegacyLogHead, StoredLogPiece } from "../../protocol/task-records.ts";
+import { parseStored, readStored } from "../stored-records.ts";
 
 /** The part of Durable Object storage the log needs (so tests can hand it a Map-backed store). */
 export interface LogStorage {
@@ -37,8 +39,6 @@ const LEGACY_CHUNK_PREFIX = "log:c:";
 /** Zero-padded so keys sort by seq. */
 const keyOf = (prefix: string, firstSeq: number): string => `${prefix}${String(firstSeq).padStart(12, "0")}`;
 
-type LegacyHead = { next_seq: number; open_first_seq: number };
-
 /**
  * A task's output log in room storage, append-only. Lines are numbered on append (`seq` from 0) and
  * each batch is written as its own new keys in one put, with the caller's `also` entries: a batch
@@ -53,6 +53,8 @@ export class LogStore {
 
   private constructor(
     private readonly storage: LogStorage,
+    /** Who reads, for the log line a corrupt piece gets. */
+    private readonly where: string,
     /** Lines below this seq are in the legacy chunk layout. */
     private readonly legacyEnd: number,
     next: number,
@@ -61,14 +63,15 @@ export class LogStore {
     this.recent = new RecentLines(next);
   }
 
-  static async load(storage: LogStorage): Promise<LogStore> {
+  /** `where` names the reader (the room) in the log line a corrupt record gets (docs/rooms.md "Stored records"). */
+  static async load(storage: LogStorage, where = "task log"): Promise<LogStore> {
     const [legacyHead, last] = await Promise.all([
-      storage.get<LegacyHead>(LEGACY_HEAD_KEY),
-      storage.list<LogLine[]>({ prefix: BATCH_PREFIX, reverse: true, limit: 1 }),
+      readStored(storage, where, LEGACY_HEAD_KEY, LegacyLogHead),
+      storage.list<unknown>({ prefix: BATCH_PREFIX, reverse: true, limit: 1 }),
     ]);
-    const legacyEnd = legacyHead?.next_seq ?? 0;
-    const lastLine = [...last.values()][0]?.at(-1);
-    return new LogStore(storage, legacyEnd, lastLine === undefined ? legacyEnd : lastLine.seq + 1);
+    // A corrupt head reads as no older layout: those lines go unread, and none of the new keys collides with them.
+    const legacyEnd = legacyHead.ok ? (legacyHead.value?.next_seq ?? 0) : 0;
+    return new LogStore(storage, where, legacyEnd, nextAfter(where, [...last][0], legacyEnd));
   }
 
   /** The seq the next line will get: also the number of lines stored. */
@@ -110,11 +113,11 @@ export class LogStore {
       }
       const legacy = at < this.legacyEnd;
       const to = legacy ? Math.min(this.legacyEnd, this.recent.firstSeq) : this.recent.firstSeq;
-      const stored = await readStored(this.storage, legacy ? LEGACY_CHUNK_PREFIX : BATCH_PREFIX, at, to, limit - out.length);
+      const stored = await readPieces(this.storage, this.where, legacy ? LEGACY_CHUNK_PREFIX : BATCH_PREFIX, at, to, limit - out.length);
       const last = stored.at(-1);
-      if (last === undefined) break;
+      // Nothing readable below `to` (a corrupt piece, logged): the read goes on past the hole.
+      at = last === undefined ? to : last.seq + 1;
       out.push(...stored);
-      at = last.seq + 1;
     }
     return out;
   }
@@ -140,10 +143,24 @@ function piecesOf(lines: readonly LogLine[]): LogLine[][] {
 }
 
 /**
+ * The seq after the last stored piece: after its last line; for a corrupt piece (logged), after as
+ * many lines as it holds from the first seq its key names, so no seq is handed out twice.
+ */
+function nextAfter(where: string, last: [string, unknown] | undefined, legacyEnd: number): number {
+  if (last === undefined) return legacyEnd;
+  const [key, value] = last;
+  const piece = parseStored(where, key, value, StoredLogPiece);
+  if (!piece.ok) return Math.max(legacyEnd, Number(key.slice(BATCH_PREFIX.length)) + (Array.isArray(value) ? Math.max(1, value.length) : 1));
+  const lastLine = piece.value.at(-1);
+  return lastLine === undefined ? legacyEnd : lastLine.seq + 1;
+}
+
+/**
  * Stored lines with `from <= seq < to`, at most `limit`, from keys under `prefix` that each hold
  * consecutive lines and are named by their first seq (the legacy chunks and the batches alike).
+ * A corrupt piece is skipped (and logged).
  */
-async function readStored(storage: LogStorage, prefix: string, from: number, to: number, limit: number): Promise<LogLine[]> {
+async function readPieces(storage: LogStorage, where: string, prefix: string, from: number, to: number, limit: number): Promise<LogLine[]> {
   const out: LogLine[] = [];
   const take = (lines: readonly LogLine[]): void => {
     for (const line of lines) {
@@ -152,18 +169,20 @@ async function readStored(storage: LogStorage, prefix: string, from: number, to:
     }
   };
   // The key holding `from` is the last one whose first seq is not above it.
-  const holding = await storage.list<LogLine[]>({ prefix, end: keyOf(prefix, from + 1), reverse: true, limit: 1 });
+  const holding = await storage.list<unknown>({ prefix, end: keyOf(prefix, from + 1), reverse: true, limit: 1 });
   let cursor = keyOf(prefix, from);
-  for (const [key, lines] of holding) {
-    take(lines);
+  for (const [key, value] of holding) {
+    const piece = parseStored(where, key, value, StoredLogPiece);
+    if (piece.ok) take(piece.value);
     cursor = `${key}\u0000`;
   }
   const end = keyOf(prefix, to);
   while (out.length < limit) {
     const pageKeys = Math.min(READ_PAGE_KEYS, limit - out.length);
-    const page = await storage.list<LogLine[]>({ prefix, start: cursor, end, limit: pageKeys });
-    for (const [key, lines] of page) {
-      take(lines);
+    const page = await storage.list<unknown>({ prefix, start: cursor, end, limit: pageKeys });
+    for (const [key, value] of page) {
+      const piece = parseStored(where, key, value, StoredLogPiece);
+      if (piece.ok) take(piece.value);
       cursor = `${key}\u0000`;
     }
     if (page.size < pageKeys) break;

@@ -24,7 +24,8 @@ export async function serveSessionArchive(request: Party.Request, room: Party.Ro
   if (caller.role !== "agent" || caller.via !== "attempt" || caller.taskId !== room.id || caller.attempt <= attempt) {
     return errorResponse("forbidden", `only the token of a later attempt of task ${room.id} may fetch attempt ${attempt}'s session`);
   }
-  const archive = await new SessionArchiveStore(room.storage).read(attempt);
+  const archive = await new SessionArchiveStore(room.storage, `task ${room.id}`).read(attempt);
+  if (!archive.ok && archive.error.code === "corrupt") console.error(`task ${room.id}: ${archive.error.message}`);
   if (!archive.ok) return errorResponse(archive.error.code === "missing" ? "not_found" : "internal", archive.error.message);
   const diff = await readDiff(attempt);
   return json({ ...archive.value, ...(diff === undefined || diff === "" ? {} : { diff }) });

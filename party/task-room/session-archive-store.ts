@@ -2,6 +2,7 @@ import { z } from "zod";
 import { SessionArchiveFacts, type AttemptSessionArchive, type Result, type SessionArchiveDownload, type SessionArchiveRef } from "../../protocol/index.ts";
 import type { LogStorage } from "./log-store.ts";
 import { hex } from "../auth/signing.ts";
+import { readStored } from "../stored-records.ts";
 
 // Each attempt's CLI session as its agent sent it (docs/sessions.md): the facts under one key, the
 // base64 of the gzip in pieces under others (one stored value is capped at 128 KiB), so a later
@@ -29,7 +30,11 @@ async function sha256OfBase64(data: string): Promise<string> {
 }
 
 export class SessionArchiveStore {
-  constructor(private readonly storage: LogStorage) {}
+  /** `where` names the reader (the room) in the log line a corrupt record gets. */
+  constructor(
+    private readonly storage: LogStorage,
+    private readonly where = "task session archives",
+  ) {}
 
   /**
    * Issues the write of one piece and of the facts every piece repeats (not awaited by the room: the
@@ -42,22 +47,23 @@ export class SessionArchiveStore {
 
   /** What task.assign's `resume.archive` says of the attempt's stored archive; undefined when there is none. */
   async refOf(attempt: number): Promise<SessionArchiveRef | undefined> {
-    const facts = SessionArchiveFacts.safeParse(await this.storage.get(factsKey(attempt)));
-    if (!facts.success) return undefined;
-    return { cli: facts.data.cli, session_id: facts.data.session_id, gzip_bytes: facts.data.gzip_bytes, sha256: facts.data.sha256 };
+    // A corrupt record (logged) is no archive to offer: the later attempt runs fresh.
+    const facts = await readStored(this.storage, this.where, factsKey(attempt), SessionArchiveFacts);
+    if (!facts.ok || facts.value === undefined) return undefined;
+    return { cli: facts.value.cli, session_id: facts.value.session_id, gzip_bytes: facts.value.gzip_bytes, sha256: facts.value.sha256 };
   }
 
   /** The whole archive, its pieces joined and checked against the checksum its agent sent. */
   async read(attempt: number): Promise<Result<SessionArchiveDownload, SessionArchiveFault>> {
-    const raw = await this.storage.get(factsKey(attempt));
-    if (raw === undefined) return { ok: false, error: { code: "missing", message: `attempt ${attempt} sent no session archive` } };
-    const facts = SessionArchiveFacts.safeParse(raw);
-    if (!facts.success) return { ok: false, error: { code: "corrupt", message: `attempt ${attempt}'s session archive record is unreadable` } };
-    const stored = await this.storage.list<unknown>({ prefix: `${prefixOf(attempt)}piece:` });
+    const stored = await readStored(this.storage, this.where, factsKey(attempt), SessionArchiveFacts);
+    if (!stored.ok) return { ok: false, error: { code: "corrupt", message: `attempt ${attempt}'s session archive record is unreadable` } };
+    if (stored.value === undefined) return { ok: false, error: { code: "missing", message: `attempt ${attempt} sent no session archive` } };
+    const facts = stored.value;
+    const held = await this.storage.list<unknown>({ prefix: `${prefixOf(attempt)}piece:` });
     const pieces: string[] = [];
-    for (let index = 0; index < facts.data.count; index++) {
-      const piece = StoredPiece.safeParse(stored.get(pieceKey(attempt, index)));
-      if (!piece.success) return { ok: false, error: { code: "corrupt", message: `attempt ${attempt}'s session archive lacks piece ${index + 1} of ${facts.data.count}` } };
+    for (let index = 0; index < facts.count; index++) {
+      const piece = StoredPiece.safeParse(held.get(pieceKey(attempt, index)));
+      if (!piece.success) return { ok: false, error: { code: "corrupt", message: `attempt ${attempt}'s session archive lacks piece ${index + 1} of ${facts.count}` } };
       pieces.push(piece.data);
     }
     const data = pieces.join("");
@@ -67,7 +73,7 @@ export class SessionArchiveStore {
     } catch {
       return { ok: false, error: { code: "corrupt", message: `attempt ${attempt}'s session archive is not base64` } };
     }
-    if (sha !== facts.data.sha256) return { ok: false, error: { code: "corrupt", message: `attempt ${attempt}'s session archive does not match its checksum` } };
-    return { ok: true, value: { ...facts.data, data } };
+    if (sha !== facts.sha256) return { ok: false, error: { code: "corrupt", message: `attempt ${attempt}'s session archive does not match its checksum` } };
+    return { ok: true, value: { ...facts, data } };
   }
 }

@@ -1,5 +1,7 @@
 import type * as Party from "partykit/server";
-import { AgentToTask, CloseCode, MAX_LOG_READ, PROTOCOL_VERSION, SUPPORTED_PROTOCOL_VERSIONS, TaskCommand, ViewerToTask, parseMessage, type AttemptDiff, type AttemptExit, type AttemptHello, type LogBatch, type LogLine, type Result, type TaskRecord, type TaskToViewer } from "../../protocol/index.ts";
+import { AgentToTask, CloseCode, MAX_LOG_READ, PROTOCOL_VERSION, SUPPORTED_PROTOCOL_VERSIONS, TaskCommand, ViewerToTask, parseMessage, type AttemptDiff, type AttemptExit, type AttemptHello, type LogBatch, type LogLine, type Result, TaskRecord, type TaskToViewer } from "../../protocol/index.ts";
+import { StoredAttemptLines } from "../../protocol/task-records.ts";
+import { readStored } from "../stored-records.ts";
 import { readSecrets } from "../auth/credentials.ts";
 import { callerOf, gateRequest, gateSocket, roleOf, type SocketRole } from "../auth/room-gate.ts";
 import { scopeAllowsTask } from "../auth/viewer-link.ts";
@@ -72,12 +74,15 @@ export default class TaskRoom implements Party.Server {
 
   async onStart(): Promise<void> {
     // Read at once: a new task's room starts on the create's path.
-    const [task, lineCounts, log] = await Promise.all([this.room.storage.get<TaskRecord>(TASK_KEY), this.room.storage.get(ATTEMPT_LINES_KEY), LogStore.load(this.room.storage)]);
-    this.actor = emptyTaskActor(task ?? null);
-    this.holders = AttemptHolders.fromStored(lineCounts);
+    const where = `task ${this.room.id}`;
+    const [task, lineCounts, log] = await Promise.all([readStored(this.room.storage, where, TASK_KEY, TaskRecord), readStored(this.room.storage, where, ATTEMPT_LINES_KEY, StoredAttemptLines), LogStore.load(this.room.storage, where)]);
+    // A corrupt record (logged as it was read; docs/rooms.md) reads as none: the room answers
+    // not_found rather than fail to start; counts start afresh, so a resent batch is stored again.
+    this.actor = emptyTaskActor(task.ok ? (task.value ?? null) : null);
+    this.holders = AttemptHolders.fromStored(lineCounts.ok ? lineCounts.value : undefined);
     this.log = log;
     this.feed = new ViewerFeed(log);
-    this.diffs = new DiffStore(this.room.storage);
+    this.diffs = new DiffStore(this.room.storage, where);
   }
 
   onConnect(connection: Party.Connection, context: Party.ConnectionContext): void {
@@ -129,7 +134,7 @@ export default class TaskRoom implements Party.Server {
   }
 
   async onRequest(request: Party.Request): Promise<Response> {
-    if (isSessionArchiveRequest(request)) return serveSessionArchive(request, this.room, async (n) => this.diffs?.read(n));
+    if (isSessionArchiveRequest(request)) return serveSessionArchive(request, this.room, async (n) => this.diffText(n));
     const refused = await gateRequest(request, this.room.env);
     if (refused !== null) return refused;
     if (request.method === "GET") return this.read(new URL(request.url));
@@ -357,11 +362,17 @@ export default class TaskRoom implements Party.Server {
     const recent = this.log === null || attempt === 1 ? [] : await this.log.read(Math.max(0, this.log.nextSeq - 2000), 2000);
     // A later attempt's prompt carries the earlier attempts' diffs (docs/escalation.md): read them only then.
     const earlier = attempt === 1 ? [] : task.attempts.filter((a) => a.n < attempt && a.commit !== undefined);
-    const diffs = new Map(await Promise.all(earlier.map(async (a): Promise<[number, string]> => [a.n, (await this.diffs?.read(a.n)) ?? ""])));
+    const diffs = new Map(await Promise.all(earlier.map(async (a): Promise<[number, string]> => [a.n, (await this.diffText(a.n)) ?? ""])));
     const socket = this.registrySocket ?? undefined;
     this.registrySocket = null;
-    const sent = await peers.dispatch(task, attempt, recent, diffs, socket, queueTimeoutFrom(this.room.env), (n) => new SessionArchiveStore(this.room.storage).refOf(n));
+    const sent = await peers.dispatch(task, attempt, recent, diffs, socket, queueTimeoutFrom(this.room.env), (n) => new SessionArchiveStore(this.room.storage, `task ${this.room.id}`).refOf(n));
     if (!sent.ok) console.error(`task ${this.room.id}: ${sent.error.message}`);
+  }
+
+  /** An attempt's diff; undefined when its stored pieces are corrupt (logged as read): a later prompt or a carried session goes without it. */
+  private async diffText(attempt: number): Promise<string | undefined> {
+    const diff = await this.diffs?.read(attempt);
+    return diff?.ok === true ? diff.value : undefined;
   }
 
   private dropRegistrySocket(): void {
