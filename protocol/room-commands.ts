@@ -1,17 +1,17 @@
 import { z } from "zod";
-import { MAX_AFTER, TaskCostCap, TaskId, TaskKind, TaskName, TaskPriority } from "./task-request.ts";
+import { CreateTaskRequest, MAX_AFTER, TaskId, TaskKind, TaskName, TaskPriority } from "./task-request.ts";
 import { SpanId, TraceId } from "./trace-context.ts";
-import { Acceptance } from "./acceptance.ts";
 import { AgentRecord } from "./agent-record.ts";
 import { ApplyOutcome, TaskApply, TaskAssign } from "./agent-wire.ts";
-import { BaseRef, Isolation } from "./isolation.ts";
-import { DeliverMode, RepoUrl } from "./repository.ts";
 import { DeliveryRequest, TaskDelivered } from "./delivery.ts";
 import { BudgetHalted } from "./budget.ts";
 import { ExecutorTier } from "./ladder.ts";
 import { AgentSelector, LogLine, TaskRecord, TaskRouting, TaskStatus, TaskWaiting } from "./task.ts";
 
 // Room ↔ room and edge → room requests (HTTP inside the mesh, same credential checks as outside).
+
+/** What `task.create` carries as `POST /api/tasks` took it: the request's own schemas (`.pick` on its shape, as the request has a refinement). */
+const AskedFields = z.object(CreateTaskRequest.shape).pick({ acceptance: true, isolation: true, base_ref: true, repo: true, deliver: true, max_cost_usd: true });
 
 /**
  * Edge → task room: create the task this room holds. The room owns the rest: the
@@ -25,12 +25,7 @@ export const TaskCreate = z.object({
   cwd: z.string().optional(),
   tier: ExecutorTier,
   agent_selector: AgentSelector,
-  acceptance: Acceptance.optional(),
-  isolation: Isolation.optional(),
-  base_ref: BaseRef.optional(),
-  repo: RepoUrl.optional(),
-  deliver: DeliverMode.optional(),
-  max_cost_usd: TaskCostCap.optional(),
+  ...AskedFields.shape,
   /** Scheduling (docs/scheduling.md): priority, prerequisites (ids), queue timeout, kind and the routing that picked `tier`. */
   priority: TaskPriority.optional(),
   after: z.array(TaskId).max(MAX_AFTER).optional(),
