@@ -1,10 +1,14 @@
 // `npm run mcp` (and the `mesh-mcp` bin): the mesh's MCP tools over stdio, for hosts that only speak
 // stdio. Every JSON-RPC message is relayed between stdin/stdout and the mesh's `POST /mcp`.
 // Configured by MESH_URL (default http://127.0.0.1:1999) and MESH_ORCHESTRATOR_TOKEN.
-import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
+import { StreamableHTTPClientTransport, StreamableHTTPError } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import { StdioServerTransport } from "@modelcontextprotocol/sdk/server/stdio.js";
 import type { JSONRPCMessage } from "@modelcontextprotocol/sdk/types.js";
+import { z } from "zod";
 import { readCommandLine } from "../launcher/command-line.ts";
+
+/** What fetch's TypeError carries as its cause when the network failed: the system error's code (ECONNREFUSED, ENOTFOUND…). */
+const NetworkCause = z.object({ code: z.string() });
 
 readCommandLine("mesh-mcp", `usage: mesh-mcp [--help] [--version]
 The mesh's MCP tools over stdio, for hosts that only speak stdio (README "MCP"). Configured by the environment:
@@ -27,11 +31,18 @@ try {
 const http = new StreamableHTTPClientTransport(endpoint, { requestInit: { headers: { authorization: `Bearer ${token}` } } });
 const stdio = new StdioServerTransport();
 
-/** Why a relay failed, in words the person reading the host's log can act on. */
+/**
+ * Why a relay failed, in words the person reading the host's log can act on. Told apart by typed
+ * codes, never by the error's text: the SDK's HTTP status, and the errno under fetch's network failure.
+ */
 function explain(error: unknown): string {
   const text = error instanceof Error ? error.message : String(error);
-  if (/\b401\b|unauthori[sz]ed/i.test(text)) return `the mesh at ${base} refused the token (401): set MESH_ORCHESTRATOR_TOKEN to the server's orchestrator token`;
-  if (/ECONNREFUSED|fetch failed/i.test(text)) return `the mesh at ${base} is not reachable (${text}): is it running? (npm start)`;
+  if (error instanceof StreamableHTTPError && error.code === 401) return `the mesh at ${base} refused the token (401): set MESH_ORCHESTRATOR_TOKEN to the server's orchestrator token`;
+  // fetch rejects with a TypeError only when the request never got an answer.
+  if (error instanceof TypeError) {
+    const cause = NetworkCause.safeParse(error.cause);
+    return `the mesh at ${base} is not reachable (${text}${cause.success ? `: ${cause.data.code}` : ""}): is it running? (npm start)`;
+  }
   return `the mesh at ${base} failed the request: ${text}`;
 }
 
