@@ -1,8 +1,7 @@
-import type * as Party from "partykit/server";
-import type { LogLine, Result, TaskRecord, TaskToAgent, TaskToViewer } from "../../protocol/index.ts";
+import type { LogLine, Result, TaskRecord } from "../../protocol/index.ts";
 import { errorResponse, json } from "../http/responses.ts";
 
-// How the task room answers: a request with the actor's reply, a socket with one message, the log with a `[mesh]` line.
+// How the task room answers: a request with the actor's reply, the log with a `[mesh]` line.
 
 export function reply(result: Result<TaskRecord> | undefined, status = 200): Response {
   if (result === undefined) return errorResponse("internal", "the task room reached no decision; try again");
@@ -11,8 +10,4 @@ export function reply(result: Result<TaskRecord> | undefined, status = 200): Res
 
 export function systemLine(attempt: number, text: string): Omit<LogLine, "seq"> {
   return { stream: "system", text: text.slice(0, 4096), ts: Date.now(), attempt };
-}
-
-export function send(connection: Party.Connection, message: TaskToAgent | TaskToViewer): void {
-  connection.send(JSON.stringify(message));
 }

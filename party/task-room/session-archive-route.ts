@@ -9,15 +9,15 @@ import { SessionArchiveStore } from "./session-archive-store.ts";
 // one credential that says this agent was given an attempt of this task.
 
 /** Whether a request to the task room is an archive fetch (routed before the orchestrator-only gate). */
-export function isSessionArchiveRequest(request: Party.Request): boolean {
+export function isSessionArchiveRequest(request: Request): boolean {
   return request.method === "GET" && new URL(request.url).searchParams.has(SESSION_ARCHIVE_PARAM);
 }
 
 /** The archive, with the attempt's diff when it had one, for a caller holding a later attempt's token. */
-export async function serveSessionArchive(request: Party.Request, room: Party.Room, readDiff: (attempt: number) => Promise<string | undefined>): Promise<Response> {
+export async function serveSessionArchive(request: Request, room: Party.Room, readDiff: (attempt: number) => Promise<string | undefined>): Promise<Response> {
   const secrets = readSecrets(room.env);
   if ("code" in secrets) return errorResponse(secrets.code, secrets.message);
-  const caller = await identify(presentedToken(request as unknown as Request, "http"), secrets, Date.now());
+  const caller = await identify(presentedToken(request, "http"), secrets, Date.now());
   if (caller === null) return errorResponse("unauthorized", "missing, wrong or expired token; send 'Authorization: Bearer <attempt token>'");
   const attempt = Number(new URL(request.url).searchParams.get(SESSION_ARCHIVE_PARAM));
   if (!Number.isInteger(attempt) || attempt < 1) return errorResponse("bad_request", `${SESSION_ARCHIVE_PARAM}: an attempt number`);

@@ -1,13 +1,13 @@
 import type * as Party from "partykit/server";
-import { AgentToTask, CloseCode, MAX_LOG_READ, PROTOCOL_VERSION, SUPPORTED_PROTOCOL_VERSIONS, TaskCommand, ViewerToTask, parseMessage, type AttemptDiff, type AttemptExit, type AttemptHello, type LogBatch, type LogLine, type Result, TaskRecord, type TaskToViewer } from "../../protocol/index.ts";
+import { AgentToTask, CloseCode, MAX_LOG_READ, PROTOCOL_VERSION, SUPPORTED_PROTOCOL_VERSIONS, TaskCommand, ViewerToTask, type AttemptDiff, type AttemptExit, type AttemptHello, type LogBatch, type LogLine, type Result, TaskRecord, type TaskToAgent, type TaskToViewer } from "../../protocol/index.ts";
 import { StoredAttemptLines } from "../../protocol/task-records.ts";
 import { readStored } from "../stored-records.ts";
 import { readSecrets } from "../auth/credentials.ts";
-import { callerOf, gateRequest, gateSocket, roleOf, type SocketRole } from "../auth/room-gate.ts";
+import { callerOf, roleOf, type SocketRole } from "../auth/room-gate.ts";
 import { scopeAllowsTask } from "../auth/viewer-link.ts";
-import { readJsonBody } from "../http/read-body.ts";
 import { errorResponse, json } from "../http/responses.ts";
 import { LiveSockets } from "../live-sockets.ts";
+import { MeshRoom, type Channel, type SocketPolicy } from "../mesh-room.ts";
 import { servedTiers } from "../room-peers.ts";
 import { AttemptHolders } from "./attempt-holders.ts";
 import { escalationConfigFrom } from "./escalation.ts";
@@ -21,16 +21,12 @@ import { RegistrySocket } from "./registry-socket.ts";
 import { TaskPeers } from "./task-peers.ts";
 import { pullRequestText } from "./task-delivery.ts";
 import { ViewerFeed } from "./viewer-feed.ts";
-import { FloodGuard, FLOOD_CLOSE_CODE } from "../limits/flood-guard.ts";
-import { reply, send, systemLine } from "./room-replies.ts";
+import { FLOOD_LIMITS } from "../limits/flood-guard.ts";
+import { reply, systemLine } from "./room-replies.ts";
 import { announce } from "../notification-outbox/announce.ts";
 import { isSessionArchiveRequest, serveSessionArchive, SessionArchiveStore } from "./session-archive-route.ts";
 import { exportSpans } from "./task-trace.ts";
 
-/** Messages a second an agent's socket may send: batches of up to 512 lines, so far above any real stream (docs/wire-protocol.md). */
-const AGENT_MESSAGES_PER_S = 2000;
-/** A viewer only subscribes: a few messages, ever. */
-const VIEWER_MESSAGES_PER_S = 50;
 const TASK_KEY = "task";
 /** Lines of each attempt already stored, written with each batch: how duplicates are recognised. */
 const ATTEMPT_LINES_KEY = "attempt-lines";
@@ -46,8 +42,10 @@ const ATTEMPT_LINES_KEY = "attempt-lines";
  * send next leaves only once the write is durable, and a restart never sees a message whose cause
  * was not stored.
  */
-export default class TaskRoom implements Party.Server {
-  readonly options = { hibernate: false };
+export default class TaskRoom extends MeshRoom<TaskCommand, AgentToTask | ViewerToTask, TaskToAgent | TaskToViewer> {
+  // Agents only with the attempt token of this task's task.assign (docs/agent-identity.md): never the enrollment token or a bare credential.
+  static override readonly sockets: SocketPolicy = { open: true, admits: (caller, lobby) => (caller.role === "viewer" ? scopeAllowsTask(caller.scope, lobby.id) : caller.role === "orchestrator" || (caller.via === "attempt" && caller.taskId === lobby.id)) };
+  protected readonly commands = TaskCommand;
 
   private actor: TaskActorState = emptyTaskActor();
   private log: LogStore | null = null;
@@ -55,7 +53,6 @@ export default class TaskRoom implements Party.Server {
   private diffs: DiffStore | null = null;
   private holders = new AttemptHolders({});
   /** Agent sockets: the attempt (and agent) their attempt token names; nothing else may be said on them. */
-  private readonly guards = new WeakMap<Party.Connection, FloodGuard>();
   private readonly attemptScopes = new Map<string, { agent: string; attempt: number }>();
   private readonly waiters = new ChangeWaiters();
   /** Open sockets and their roles; sends go through these socket objects, never `getConnection` (live-sockets.ts). */
@@ -64,13 +61,6 @@ export default class TaskRoom implements Party.Server {
   private registrySocket: RegistrySocket | null = null;
   /** Whether this instance has re-asked for the attempts it found waiting at start. */
   private resumed = false;
-
-  constructor(readonly room: Party.Room) {}
-
-  static async onBeforeConnect(request: Party.Request, lobby: Party.Lobby): Promise<Party.Request | Response> {
-    // Agents only with the attempt token of this task's task.assign (docs/agent-identity.md): never the enrollment token or a bare credential.
-    return gateSocket(request, lobby, (caller) => (caller.role === "viewer" ? scopeAllowsTask(caller.scope, lobby.id) : caller.role === "orchestrator" || (caller.via === "attempt" && caller.taskId === lobby.id)));
-  }
 
   async onStart(): Promise<void> {
     // Read at once: a new task's room starts on the create's path.
@@ -89,7 +79,7 @@ export default class TaskRoom implements Party.Server {
     const role = roleOf(context);
     const task = this.actor.task;
     if (role === null || task === null) {
-      send(connection, { type: "error", code: "not_found", message: `no task ${this.room.id}; check the id` });
+      this.send(connection, { type: "error", code: "not_found", message: `no task ${this.room.id}; check the id` });
       connection.close(CloseCode.notFound, "no such task");
       return;
     }
@@ -99,7 +89,7 @@ export default class TaskRoom implements Party.Server {
       this.attemptScopes.set(connection.id, { agent: caller.agent, attempt: caller.attempt });
     }
     this.roles.add(connection, role)?.close(CloseCode.replaced, "a newer socket took this connection id");
-    if (role !== "agent") send(connection, { type: "task.snapshot", task });
+    if (role !== "agent") this.send(connection, { type: "task.snapshot", task });
   }
 
   onClose(connection: Party.Connection): void {
@@ -110,38 +100,29 @@ export default class TaskRoom implements Party.Server {
     this.holders.dropConnection(connection.id);
   }
 
-  async onMessage(raw: string | ArrayBuffer | ArrayBufferView, connection: Party.Connection): Promise<void> {
+  /** Agents stream batches of lines, viewers only subscribe (docs/rooms.md "Flood limits"); a socket no longer tracked is ignored. */
+  protected override channelOf(connection: Party.Connection): Channel<AgentToTask | ViewerToTask> | null {
     const role = this.roles.infoOf(connection);
-    if (role === undefined) return;
-    // A socket that floods is closed with 1008 (docs/wire-protocol.md): agents stream batches of lines, viewers only subscribe.
-    let guard = this.guards.get(connection);
-    if (guard === undefined) this.guards.set(connection, (guard = new FloodGuard(role === "agent" ? AGENT_MESSAGES_PER_S : VIEWER_MESSAGES_PER_S)));
-    if (!guard.admit(Date.now())) return connection.close(FLOOD_CLOSE_CODE, `more than ${guard.perSecond} messages a second; reconnect and send less`);
-    if (role !== "agent") {
-      const parsed = parseMessage(ViewerToTask, raw);
-      if (!parsed.ok) return send(connection, { type: "error", ...parsed.error });
-      return this.feed?.subscribe(connection, parsed.value.since_seq);
-    }
-    const parsed = parseMessage(AgentToTask, raw);
-    if (!parsed.ok) return send(connection, { type: "error", ...parsed.error });
-    const message = parsed.value;
+    if (role === undefined) return null;
+    return role === "agent" ? { schema: AgentToTask, perSecond: FLOOD_LIMITS.agentOnTask } : { schema: ViewerToTask, perSecond: FLOOD_LIMITS.viewer };
+  }
+
+  protected override onSocketMessage(message: AgentToTask | ViewerToTask, connection: Party.Connection): Promise<void> | void {
+    if (message.type === "logs.subscribe") return this.feed?.subscribe(connection, message.since_seq);
     if (message.type === "attempt.hello") return this.onAttemptHello(message, connection);
     if (message.type === "log.batch") return this.onLogBatch(message, connection);
     if (message.type === "attempt.diff") return this.onAttemptDiff(message, connection);
-    if (message.type === "attempt.session_archive") return this.holders.holds(connection.id, message.attempt) ? void new SessionArchiveStore(this.room.storage).put(message) : send(connection, { type: "error", code: "not_assigned", message: `attempt ${message.attempt} is not held by this connection`, in_reply_to: message.type });
+    if (message.type === "attempt.session_archive") return this.holders.holds(connection.id, message.attempt) ? void new SessionArchiveStore(this.room.storage).put(message) : this.send(connection, { type: "error", code: "not_assigned", message: `attempt ${message.attempt} is not held by this connection`, in_reply_to: message.type });
     if (message.type === "attempt.session") return void (this.holders.holds(connection.id, message.attempt) && this.run({ type: "session-reported", attempt: message.attempt, sessionId: message.session_id }));
     return this.onAttemptExit(message, connection);
   }
 
-  async onRequest(request: Party.Request): Promise<Response> {
-    if (isSessionArchiveRequest(request)) return serveSessionArchive(request, this.room, async (n) => this.diffText(n));
-    const refused = await gateRequest(request, this.room.env);
-    if (refused !== null) return refused;
-    if (request.method === "GET") return this.read(new URL(request.url));
-    if (request.method !== "POST") return errorResponse("not_found", `${request.method} is not served here`);
-    const body = await readJsonBody(request as unknown as Request, TaskCommand);
-    if (!body.ok) return errorResponse(body.error.code, body.error.message);
-    const command = body.value;
+  /** An agent fetching an earlier attempt's session shows its own attempt token, not the orchestrator's. */
+  protected override openRoute(request: Request): Promise<Response> | null {
+    return isSessionArchiveRequest(request) ? serveSessionArchive(request, this.room, async (n) => this.diffText(n)) : null;
+  }
+
+  protected async onCommand(command: TaskCommand): Promise<Response> {
     if (command.type === "task.create") {
       this.resumed = true;
       return reply(await this.run({ type: "create-requested", command }), 201);
@@ -160,7 +141,7 @@ export default class TaskRoom implements Party.Server {
   }
 
   /** The task, a page of its log, or (long poll, for MCP waiters) what changed since a revision. */
-  private async read(url: URL): Promise<Response> {
+  protected override async onRead(url: URL): Promise<Response> {
     await this.resume();
     const task = this.actor.task;
     if (task === null || this.log === null) return errorResponse("not_found", `no task ${this.room.id}`);
@@ -183,13 +164,13 @@ export default class TaskRoom implements Party.Server {
 
   private onAttemptHello(hello: AttemptHello, connection: Party.Connection): Promise<void> | void {
     if (!SUPPORTED_PROTOCOL_VERSIONS.includes(hello.protocol_version)) {
-      send(connection, { type: "error", code: "unsupported_version", message: `protocol ${hello.protocol_version} is not supported; this mesh speaks ${PROTOCOL_VERSION}: upgrade the agent` });
+      this.send(connection, { type: "error", code: "unsupported_version", message: `protocol ${hello.protocol_version} is not supported; this mesh speaks ${PROTOCOL_VERSION}: upgrade the agent` });
       return connection.close(CloseCode.unsupportedVersion, "unsupported protocol version");
     }
     // The socket's attempt token names the one attempt, and the agent, it may speak for (docs/agent-identity.md).
     const scope = this.attemptScopes.get(connection.id);
     if (scope === undefined || scope.attempt !== hello.attempt || scope.agent !== hello.agent) {
-      send(connection, { type: "error", code: "not_assigned", message: `this socket's attempt token is for attempt ${scope?.attempt ?? "?"} of agent ${scope?.agent ?? "?"}; attempt ${hello.attempt} of agent ${hello.agent} is not its own`, in_reply_to: hello.type });
+      this.send(connection, { type: "error", code: "not_assigned", message: `this socket's attempt token is for attempt ${scope?.attempt ?? "?"} of agent ${scope?.agent ?? "?"}; attempt ${hello.attempt} of agent ${hello.agent} is not its own`, in_reply_to: hello.type });
       return connection.close(CloseCode.notAssigned, "not this socket's attempt");
     }
     return this.run({ type: "hello-received", hello, connectionId: connection.id, linesStored: this.holders.linesOf(hello.attempt) }).then(() => undefined);
@@ -202,7 +183,7 @@ export default class TaskRoom implements Party.Server {
    */
   private onLogBatch(batch: LogBatch, connection: Party.Connection): void {
     if (!this.holders.holds(connection.id, batch.attempt) || this.log === null) {
-      return send(connection, { type: "error", code: "not_assigned", message: `attempt ${batch.attempt} is not held by this connection; send attempt.hello first`, in_reply_to: batch.type });
+      return this.send(connection, { type: "error", code: "not_assigned", message: `attempt ${batch.attempt} is not held by this connection; send attempt.hello first`, in_reply_to: batch.type });
     }
     const expected = this.holders.linesOf(batch.attempt);
     const fresh = batch.lines.slice(Math.max(0, expected - batch.first_line));
@@ -217,13 +198,13 @@ export default class TaskRoom implements Party.Server {
       this.waiters.linesArrived();
       appended.written.catch((error: unknown) => console.error(`task ${this.room.id}: storing output failed: ${String(error)}`));
     }
-    send(connection, { type: "log.ack", attempt: batch.attempt, next_line: this.holders.linesOf(batch.attempt) });
+    this.send(connection, { type: "log.ack", attempt: batch.attempt, next_line: this.holders.linesOf(batch.attempt) });
   }
 
   /** A piece of the attempt's diff: stored at once; the exit that follows says how many pieces there were. */
   private onAttemptDiff(piece: AttemptDiff, connection: Party.Connection): void {
     if (!this.holders.holds(connection.id, piece.attempt) || this.diffs === null) {
-      return send(connection, { type: "error", code: "not_assigned", message: `attempt ${piece.attempt} is not held by this connection; send attempt.hello first`, in_reply_to: piece.type });
+      return this.send(connection, { type: "error", code: "not_assigned", message: `attempt ${piece.attempt} is not held by this connection; send attempt.hello first`, in_reply_to: piece.type });
     }
     this.diffs.put(piece.attempt, piece.index, piece.text).catch((error: unknown) => console.error(`task ${this.room.id}: storing a diff failed: ${String(error)}`));
   }
@@ -234,7 +215,7 @@ export default class TaskRoom implements Party.Server {
     const exit: AttemptExit = complete ? reported : { ...reported, diff_truncated: true };
     const task = this.actor.task;
     if (task === null || !this.holders.holds(connection.id, exit.attempt)) {
-      return send(connection, { type: "error", code: "not_assigned", message: `attempt ${exit.attempt} is not held by this connection`, in_reply_to: exit.type });
+      return this.send(connection, { type: "error", code: "not_assigned", message: `attempt ${exit.attempt} is not held by this connection`, in_reply_to: exit.type });
     }
     const agent = this.holders.holderOf(exit.attempt)?.agent ?? "";
     // Only an exit that may move the ladder waits for the registry's view of served tiers.
@@ -298,7 +279,7 @@ export default class TaskRoom implements Party.Server {
       case "send-to-agent": {
         const connection = this.roles.socket(effect.connectionId);
         if (connection === undefined) return undefined;
-        send(connection, effect.message);
+        this.send(connection, effect.message);
         if (effect.close === "not_assigned") connection.close(CloseCode.notAssigned, "attempt not assigned");
         return undefined;
       }
@@ -332,7 +313,7 @@ export default class TaskRoom implements Party.Server {
         return servedTiers(this.room.context.parties, this.token(), this.actor.task?.agent_selector ?? { by: "any" }).then((served) => this.run({ type: "served-tiers-read", served }));
       case "stop-attempt": {
         const connection = this.holderConnection(effect.attempt);
-        if (connection !== undefined) send(connection, { type: "attempt.cancel", attempt: effect.attempt, reason: effect.reason });
+        if (connection !== undefined) this.send(connection, { type: "attempt.cancel", attempt: effect.attempt, reason: effect.reason });
         return undefined;
       }
     }
