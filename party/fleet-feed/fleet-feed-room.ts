@@ -64,7 +64,8 @@ export default class FleetFeedRoom extends MeshRoom<RegistryToDashboard, Dashboa
   private fetchSnapshot(): Promise<void> {
     this.fetching ??= (async () => {
       const secrets = readSecrets(this.room.env);
-      if ("code" in secrets) return;
+      // Never a call with an empty token: a server without its secrets says so and asks nothing.
+      if ("code" in secrets) return console.error(`fleet: cannot ask the registry for its agents: ${secrets.message}`);
       const reply = await askRoom<unknown>(this.room.context.parties, PartyName.registry, SINGLETON_ROOM_ID, secrets.orchestratorToken, "/?view=feed");
       const parsed = reply.ok ? RegistryToDashboard.safeParse(reply.value) : null;
       if (parsed?.success === true) this.latest = JSON.stringify(parsed.data);

@@ -10,7 +10,9 @@ import { askRoom } from "../room-peers.ts";
  */
 export function announce(parties: Party.Context["parties"] | null, env: Record<string, unknown>, events: readonly NotificationEvent[]): Promise<void> {
   const secrets = readSecrets(env);
-  if (parties === null || events.length === 0 || "code" in secrets || typeof env.MESH_WEBHOOK_URLS !== "string" || env.MESH_WEBHOOK_URLS.trim() === "") return Promise.resolve();
+  if (parties === null || events.length === 0 || typeof env.MESH_WEBHOOK_URLS !== "string" || env.MESH_WEBHOOK_URLS.trim() === "") return Promise.resolve();
+  // Never a call with an empty token: a server without its secrets says so and sends nothing.
+  if ("code" in secrets) return Promise.resolve(console.error(`notifications: ${events.map((e) => e.type).join(", ")} not handed to the outbox: ${secrets.message}`));
   const emit: NotificationEmit = { type: "notification.emit", events: [...events] };
   return askRoom(parties, PartyName.notifications, SINGLETON_ROOM_ID, secrets.orchestratorToken, "/", { method: "POST", body: emit })
     .then((answer) => {
