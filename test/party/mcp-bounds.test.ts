@@ -98,6 +98,11 @@ describe("MCP arguments hold the HTTP API's bounds", () => {
     const execute = tools.find((tool) => tool.name === "execute")?.inputSchema.properties ?? {};
     expect(execute.after).toMatchObject({ minItems: 1, maxItems: 50 });
     expect(execute.max_cost_usd).toMatchObject({ maximum: 100_000 });
+    // A plan's task may name no prerequisite (an empty after), at /api/plan and at the tool alike.
+    expect(PlanRequest.safeParse({ tasks: [{ key: "a", instruction: "x", after: [] }] }).success).toBe(true);
+    const planTask = (tools.find((tool) => tool.name === "plan")?.inputSchema.properties?.tasks as { items?: { properties?: Record<string, unknown> } } | undefined)?.items?.properties ?? {};
+    expect(planTask.after).toMatchObject({ maxItems: 50 });
+    expect(planTask.after).not.toHaveProperty("minItems");
     const revoke = tools.find((tool) => tool.name === "revoke_agent");
     expect(revoke?.outputSchema?.properties).toHaveProperty("requeued");
   });
