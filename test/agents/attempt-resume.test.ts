@@ -1,11 +1,10 @@
 // Resumed CLI sessions (docs/resume.md), end to end inside one agent: a real attempt session with
 // the room played in memory, the real worktree keeper on real git repositories, and the fake CLI as
 // a real child that speaks claude stream-json for a session and records its arguments.
-import { execFileSync } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, realpathSync, rmSync } from "node:fs";
+import { existsSync, readFileSync, realpathSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import type { ExecutorSpec, TaskAssign } from "../../protocol/index.ts";
 import { commandFor } from "../../agents/runtime/attempt-runner.ts";
 import { startAttemptSession } from "../../agents/runtime/attempt-session.ts";
@@ -13,27 +12,15 @@ import { worktreePath } from "../../agents/runtime/attempt-worktree.ts";
 import { RateTable } from "../../agents/runtime/cost-rates.ts";
 import { plainSupervisor } from "../../agents/runtime/process-limits.ts";
 import { WorktreeKeeper } from "../../agents/runtime/worktree-keeper.ts";
-import { gitRepo } from "./git-repo.ts";
+import { git, gitRepo } from "./git-repo.ts";
+import { tempDirs } from "../temp-dirs.ts";
 import { memoryTransports } from "./memory-transport.ts";
 
 const FAKE_CLI = join(import.meta.dirname, "../fixtures/cli/fake-cli.mjs");
 const TASK = "01RESUMETASK";
 
-const made: string[] = [];
-afterEach(() => {
-  for (const dir of made.splice(0)) rmSync(dir, { recursive: true, force: true });
-});
-function temp(prefix: string): string {
-  const dir = mkdtempSync(join(tmpdir(), prefix));
-  made.push(dir);
-  return dir;
-}
-function repo(): string {
-  const dir = gitRepo();
-  made.push(dir);
-  return dir;
-}
-const git = (cwd: string, ...args: string[]): string => execFileSync("git", args, { cwd, encoding: "utf8" }).trim();
+const temp = tempDirs();
+const repo = (): string => gitRepo(temp("mesh-worktree-"));
 
 /** The fake CLI as a claude-like executor: `{prompt}` in the middle, an option after it, its argv logged. */
 function fakeClaude(argvLog: string, resume: string[] | null = ["--resume", "{session_id}"]): ExecutorSpec {

@@ -1,35 +1,16 @@
 // The git of one attempt, on real repositories: worktrees from a base, commits and diffs, merging.
 import { execFileSync } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, unlinkSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { existsSync, mkdirSync, readFileSync, rmSync, unlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { applyBranch, cutAtFileBoundary, finishWorkspace, prepareWorkspace, removeWorkspace, type WorktreeWorkspace } from "../../agents/runtime/attempt-worktree.ts";
-import { git } from "./git-repo.ts";
+import { committedRepo, git } from "./git-repo.ts";
+import { tempDirs } from "../temp-dirs.ts";
 
-const made: string[] = [];
-afterEach(() => {
-  for (const dir of made.splice(0)) rmSync(dir, { recursive: true, force: true });
-});
+const temp = tempDirs();
 
-function temp(prefix: string): string {
-  const dir = mkdtempSync(join(tmpdir(), prefix));
-  made.push(dir);
-  return dir;
-}
-
-
-function repo(): string {
-  const dir = temp("mesh-wt-repo-");
-  git(dir, "init", "-q", "-b", "main");
-  mkdirSync(join(dir, "src"));
-  writeFileSync(join(dir, "src/a.ts"), "export const a = 1;\n");
-  writeFileSync(join(dir, "old.txt"), "to be deleted\n");
-  writeFileSync(join(dir, ".gitignore"), "*.log\n");
-  git(dir, "add", ".");
-  git(dir, "commit", "-qm", "initial");
-  return dir;
-}
+const repo = (): string =>
+  committedRepo(temp("mesh-wt-repo-"), { "src/a.ts": "export const a = 1;\n", "old.txt": "to be deleted\n", ".gitignore": "*.log\n" }, "main");
 
 async function worktreeOf(dir: string, attempt = 1, cwd = dir, base?: string): Promise<WorktreeWorkspace> {
   const prepared = await prepareWorkspace({ taskId: "01TASK", taskName: "fix-it", attempt, tier: "sonnet", cwd, ...(base === undefined ? {} : { base }) }, { worktreesDir: temp("mesh-wt-dir-") });

@@ -9,19 +9,21 @@ import { repoSlugOf } from "../../agents/runtime/pull-request.ts";
 import { applyToRemote } from "../../agents/runtime/remote-apply.ts";
 import { DeliveryOutcome } from "../../protocol/index.ts";
 import { startGitDaemon } from "../integration/git-servers.ts";
-import { attemptCommit, fakeGh, git, lsRemote, refuseEverything, remoteAndMirror, removeAll, tempDir } from "./delivery-remotes.ts";
+import { attemptCommit, fakeGh, git, lsRemote, refuseEverything, remoteAndMirror } from "./delivery-remotes.ts";
+import { tempDirs } from "../temp-dirs.ts";
 
-const made: string[] = [];
+// Made before the hook below, so removed after it has stopped the git daemons (after-hooks run
+// last-registered first).
+const temp = tempDirs();
 const stops: Array<() => Promise<void>> = [];
 const originalPath = process.env.PATH;
 afterEach(async () => {
   process.env.PATH = originalPath;
   for (const stop of stops.splice(0)) await stop();
-  removeAll(made);
 });
 
 function setUp(): { root: string; remote: string; mirror: string; url: string } {
-  const root = tempDir("mesh-deliver-", made);
+  const root = temp("mesh-deliver-");
   const { remote, mirror } = remoteAndMirror(root);
   return { root, remote, mirror, url: `file://${remote}` };
 }

@@ -2,24 +2,16 @@
 // the agent's real Linux limit is resource_limit, and a CLI that trusts $PWD (as opencode does) is
 // told its own working directory, not the agent's; so is the acceptance command.
 import { execFileSync } from "node:child_process";
-import { existsSync, mkdtempSync, realpathSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { existsSync } from "node:fs";
 import { join } from "node:path";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import type { ExecutorSpec } from "../../protocol/index.ts";
 import { runAttempt } from "../../agents/runtime/attempt-runner.ts";
 import { environmentAt } from "../../agents/runtime/child-directory-env.ts";
 import { linuxSupervisor } from "../../agents/vm/linux-limits.ts";
+import { tempDirs } from "../temp-dirs.ts";
 
-const made: string[] = [];
-afterEach(() => {
-  for (const dir of made.splice(0)) rmSync(dir, { recursive: true, force: true });
-});
-function temp(prefix: string): string {
-  const dir = realpathSync(mkdtempSync(join(tmpdir(), prefix)));
-  made.push(dir);
-  return dir;
-}
+const temp = tempDirs();
 const hasPrlimit = ((): boolean => {
   try {
     execFileSync("prlimit", ["--version"], { stdio: "ignore" });

@@ -1,9 +1,9 @@
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { afterAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { codexThreadTotal, lastThreadTotal, pastThreadTotal } from "../../agents/runtime/codex-thread-usage.ts";
 import { parserFor } from "../../agents/runtime/formats/index.ts";
+import { tempDirs } from "../temp-dirs.ts";
 
 const SESSION = "019a9776-0a34-7842-8627-112b63d66e90";
 const tokenCount = (input: number, cached: number, output: number): string =>
@@ -17,10 +17,7 @@ const rollout = [
   "not json",
 ].join("\n");
 
-const dirs: string[] = [];
-afterAll(() => {
-  for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
-});
+const temp = tempDirs();
 
 describe("a resumed codex thread's usage", () => {
   it("reads the thread's total from the last token_count that carries one", () => {
@@ -29,8 +26,7 @@ describe("a resumed codex thread's usage", () => {
   });
 
   it("finds the rollout under the executor's CODEX_HOME by session id", async () => {
-    const home = mkdtempSync(join(tmpdir(), "codex-home-"));
-    dirs.push(home);
+    const home = temp("codex-home-");
     const day = join(home, "sessions/2026/12/07");
     mkdirSync(day, { recursive: true });
     writeFileSync(join(day, `rollout-2026-12-07T20-00-00-${SESSION}.jsonl`), rollout);

@@ -1,18 +1,11 @@
 // Real remotes for the delivery tests (docs/delivery.md): bare repositories on disk (served over
 // `file://`, or by test/integration/git-servers.ts's `git daemon`), and a fake `gh` that records its arguments.
 import { execFileSync } from "node:child_process";
-import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { chmodSync, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { git } from "./git-repo.ts";
 
 export { git };
-
-export function tempDir(prefix: string, made: string[]): string {
-  const dir = mkdtempSync(join(tmpdir(), prefix));
-  made.push(dir);
-  return dir;
-}
 
 /** A bare remote `<root>/<name>.git` with `main` holding one commit (a.txt), and an agent's mirror of it. */
 export function remoteAndMirror(root: string, name = "project"): { remote: string; mirror: string } {
@@ -65,8 +58,4 @@ export function fakeGh(root: string, behaviour: "opens" | "not-logged-in"): { di
   writeFileSync(join(dir, "gh"), script);
   chmodSync(join(dir, "gh"), 0o755);
   return { dir, argsFile };
-}
-
-export function removeAll(made: string[]): void {
-  for (const dir of made.splice(0)) rmSync(dir, { recursive: true, force: true });
 }

@@ -3,19 +3,15 @@
 // file), and a mirrors directory that cannot be made failing disk_full.
 import { execFileSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { mkdirSync, readdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { withMirrorLock } from "../../agents/runtime/mirror-lock.ts";
 import { RepoMirrors, mirrorPathOf } from "../../agents/runtime/repo-mirror.ts";
+import { tempDirs } from "../temp-dirs.ts";
 
-const dirs: string[] = [];
-const temp = (prefix: string): string => {
-  const dir = mkdtempSync(join(tmpdir(), prefix));
-  dirs.push(dir);
-  return dir;
-};
+// Removed after the file's last test: a describe block below makes one while it is collected.
+const temp = tempDirs("all");
 const git = (cwd: string, ...args: string[]): string => execFileSync("git", ["-c", "user.email=t@example.com", "-c", "user.name=t", "-c", "init.defaultBranch=main", ...args], { cwd, encoding: "utf8" }).trim();
 
 /** A bare repository with one commit on main; returns its file:// URL and the commit. */
@@ -29,10 +25,6 @@ function origin(): { url: string; bare: string; head: string } {
   git(work, "clone", "-q", "--bare", work, bare);
   return { url: `file://${bare}`, bare, head: git(work, "rev-parse", "HEAD") };
 }
-
-afterAll(() => {
-  for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
-});
 
 describe("mirror folders", () => {
   it("names a mirror by host, port and path, with a hash only when characters had to change", () => {

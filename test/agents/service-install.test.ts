@@ -3,25 +3,18 @@
 // in 0600 files only, and agent settings the agent's --config takes; the agent speaks systemd's notify
 // protocol (READY=1, WATCHDOG=1 at half of WatchdogSec) only under systemd.
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { parse as parsePlist } from "plist";
-import { afterAll, describe, expect, it, vi } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { parseAgentOptions } from "../../agents/runtime/agent-options.ts";
 import { serviceNotifier } from "../../agents/runtime/service-notify.ts";
 import { PROJECT_ROOT } from "../../launcher/dev-server.ts";
+import { tempDirs } from "../temp-dirs.ts";
 
 const TOKEN = "service-install-token-0123456789abcdefghij";
-const dirs: string[] = [];
-const scratch = (): string => {
-  const dir = mkdtempSync(join(tmpdir(), "mesh-service-"));
-  dirs.push(dir);
-  return dir;
-};
-afterAll(() => {
-  for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
-});
+const temp = tempDirs("all");
+const scratch = (): string => temp("mesh-service-");
 
 const install = (script: string, args: string[], env: NodeJS.ProcessEnv = {}) =>
   spawnSync("bash", [join(PROJECT_ROOT, script), ...args], { env: { ...process.env, MESH_AGENT_TOKEN: TOKEN, ...env }, encoding: "utf8", timeout: 30_000 });

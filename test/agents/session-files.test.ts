@@ -1,47 +1,17 @@
 // Capturing a CLI session on one machine and restoring it on another (docs/sessions.md): where
 // claude's and codex's files are, the cap, pieces, the cwd rewrite, and what is refused.
 import { randomBytes } from "node:crypto";
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { afterEach, describe, expect, it } from "vitest";
-import { AttemptSessionArchive, SESSION_ARCHIVE_PIECE_CHARS, type ExecutorSpec, type SessionArchiveDownload } from "../../protocol/index.ts";
+import { describe, expect, it } from "vitest";
+import { AttemptSessionArchive, SESSION_ARCHIVE_PIECE_CHARS } from "../../protocol/index.ts";
 import { captureSession, carriedCliOf, claudeProjectName, restoreSession, rewriteCwd } from "../../agents/runtime/session-files.ts";
+import { tempDirs } from "../temp-dirs.ts";
+import { CLAUDE_ID, CODEX_ID, claudeExecutor as claudeExecutorFor, claudeTranscript, codexRollout, downloadOf } from "./session-fixtures.ts";
 
-const made: string[] = [];
-afterEach(() => {
-  for (const dir of made.splice(0)) rmSync(dir, { recursive: true, force: true });
-});
-const temp = (): string => {
-  const dir = mkdtempSync(join(tmpdir(), "mesh-session-files-"));
-  made.push(dir);
-  return dir;
-};
-
-const CLAUDE_ID = "94b1eb50-04b0-42ce-ba62-34b98aa75d5a";
-const CODEX_ID = "01a2520c-fabb-7322-ac8c-49be523cd4a1";
-
-/** A transcript as claude 2.1 writes one: an entry per line, each naming the cwd. */
-const claudeTranscript = (cwd: string, extra = ""): string =>
-  [
-    { type: "user", message: { role: "user", content: "Write first.txt" }, cwd, sessionId: CLAUDE_ID },
-    { type: "assistant", message: { role: "assistant", content: [{ type: "tool_use", name: "Write", input: { file_path: `${cwd}/first.txt`, content: extra } }] }, cwd, sessionId: CLAUDE_ID },
-  ].map((entry) => JSON.stringify(entry)).join("\n") + "\n";
-
-/** A rollout as codex 0.171 writes one: session_meta first, with the cwd in its payload. */
-const codexRollout = (cwd: string): string =>
-  [
-    { type: "session_meta", payload: { id: CODEX_ID, cwd, runtime_workspace_roots: [cwd] } },
-    { type: "response_item", payload: { type: "message", role: "user", content: [{ type: "input_text", text: `<cwd>${cwd}</cwd> Write first.txt` }] } },
-  ].map((entry) => JSON.stringify(entry)).join("\n") + "\n";
-
-/** The pieces joined as the task room serves them. */
-const downloadOf = (pieces: AttemptSessionArchive[]): SessionArchiveDownload => {
-  const { type: _type, index: _index, data: _data, ...facts } = pieces[0] as AttemptSessionArchive;
-  return { ...facts, data: pieces.map((piece) => piece.data).join("") };
-};
-
-const claudeExecutor: ExecutorSpec = { command: ["claude", "-p", "{prompt}"], format: "claude-stream-json", timeout_s: 60, resume: ["--resume", "{session_id}"] };
+const tempDir = tempDirs();
+const temp = (): string => tempDir("mesh-session-files-");
+const claudeExecutor = claudeExecutorFor();
 
 describe("which CLIs' sessions can move", () => {
   it("claude, codex and opencode, by program and format; gemini and text executors cannot", () => {

@@ -1,52 +1,26 @@
 // The two ends of a session's move inside an attempt (docs/sessions.md): what the agent sends at an
 // attempt's end, and how a carried session is put in place (or the attempt turns fresh, saying why).
-import { execFileSync } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { afterEach, describe, expect, it } from "vitest";
-import type { AttemptSessionArchive, ExecutorSpec, SessionArchiveDownload } from "../../protocol/index.ts";
+import { describe, expect, it } from "vitest";
+import type { SessionArchiveDownload } from "../../protocol/index.ts";
 import type { ResumePlan } from "../../agents/runtime/attempt-resume.ts";
 import { archiveForRoom, restoreCarried } from "../../agents/runtime/session-handoff.ts";
 import { claudeProjectName } from "../../agents/runtime/session-files.ts";
+import { tempDirs } from "../temp-dirs.ts";
+import { committedRepo, git } from "./git-repo.ts";
+import { CLAUDE_ID as ID, claudeExecutor as claudeIn, downloadOf as download, writeClaudeTranscript as transcript } from "./session-fixtures.ts";
 
-const made: string[] = [];
-afterEach(() => {
-  for (const dir of made.splice(0)) rmSync(dir, { recursive: true, force: true });
-});
-const temp = (): string => {
-  const dir = mkdtempSync(join(tmpdir(), "mesh-handoff-unit-"));
-  made.push(dir);
-  return dir;
-};
-const git = (cwd: string, ...args: string[]): string => execFileSync("git", ["-c", "user.email=t@example.com", "-c", "user.name=t", ...args], { cwd, encoding: "utf8" });
-
-const ID = "94b1eb50-04b0-42ce-ba62-34b98aa75d5a";
-const claudeIn = (home: string): ExecutorSpec => ({ command: ["claude", "-p", "{prompt}"], format: "claude-stream-json", timeout_s: 60, resume: ["--resume", "{session_id}"], env: { HOME: home } });
-
-/** Attempt 1's transcript under `home`, for `cwd`. */
-function transcript(home: string, cwd: string): void {
-  const folder = join(home, ".claude/projects", claudeProjectName(cwd));
-  mkdirSync(folder, { recursive: true });
-  writeFileSync(join(folder, `${ID}.jsonl`), `${JSON.stringify({ type: "user", message: { role: "user", content: "Write first.txt" }, cwd, sessionId: ID })}\n`);
-}
-
-/** What the room would serve for the pieces, with a diff. */
-function download(pieces: AttemptSessionArchive[], diff?: string): SessionArchiveDownload {
-  const { type: _type, index: _index, data: _data, ...facts } = pieces[0] as AttemptSessionArchive;
-  return { ...facts, data: pieces.map((p) => p.data).join(""), ...(diff === undefined ? {} : { diff }) };
-}
+const tempDir = tempDirs();
+const temp = (): string => tempDir("mesh-handoff-unit-");
 
 /** A repository at a base commit, and the diff of one file added on top of it. */
 function baseAndDiff(): { base: string; diff: string } {
-  const base = temp();
-  git(base, "init", "-q");
-  writeFileSync(join(base, "README.md"), "base\n");
-  git(base, "add", ".");
-  git(base, "commit", "-qm", "base");
+  const base = committedRepo(temp(), { "README.md": "base\n" });
   writeFileSync(join(base, "first.txt"), "one\n");
   git(base, "add", "first.txt");
-  const diff = git(base, "diff", "--cached");
+  // git() trims its output; a patch ends with its newline.
+  const diff = `${git(base, "diff", "--cached")}\n`;
   git(base, "reset", "-q", "--hard");
   return { base, diff };
 }

@@ -1,38 +1,20 @@
 // Spare worktrees per repository (docs/repositories.md "Warm worktrees"), on real repositories:
 // hits and misses, what a reset leaves, damaged spares, a full pool, the kept result.
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import type { TaskAssign } from "../../protocol/index.ts";
 import { finishWorkspace, prepareWorkspace, type WorktreeWorkspace } from "../../agents/runtime/attempt-worktree.ts";
 import { WARM_FOLDER, WARM_LOCK_REASON, WarmWorktreePool } from "../../agents/runtime/warm-worktree-pool.ts";
 import { WorktreeKeeper } from "../../agents/runtime/worktree-keeper.ts";
 import { parseAgentOptions } from "../../agents/runtime/agent-options.ts";
-import { git } from "./git-repo.ts";
+import { committedRepo, git } from "./git-repo.ts";
+import { tempDirs } from "../temp-dirs.ts";
 
-const made: string[] = [];
-afterEach(() => {
-  for (const dir of made.splice(0)) rmSync(dir, { recursive: true, force: true });
-});
+const temp = tempDirs();
 
-function temp(prefix: string): string {
-  const dir = realpathSync(mkdtempSync(join(tmpdir(), prefix)));
-  made.push(dir);
-  return dir;
-}
-
-
-function repo(): string {
-  const dir = temp("mesh-pool-repo-");
-  git(dir, "init", "-q", "-b", "main");
-  mkdirSync(join(dir, "src"));
-  writeFileSync(join(dir, "src/a.ts"), "export const a = 1;\n");
-  writeFileSync(join(dir, ".gitignore"), "*.log\nnode_modules/\n");
-  git(dir, "add", ".");
-  git(dir, "commit", "-qm", "initial");
-  return dir;
-}
+const repo = (): string =>
+  committedRepo(temp("mesh-pool-repo-"), { "src/a.ts": "export const a = 1;\n", ".gitignore": "*.log\nnode_modules/\n" }, "main");
 
 async function attempt(dir: string, worktreesDir: string, pool: WarmWorktreePool, n: number, base?: string): Promise<WorktreeWorkspace> {
   const prepared = await prepareWorkspace({ taskId: "T1", attempt: n, tier: "sonnet", cwd: dir, ...(base === undefined ? {} : { base }) }, { worktreesDir, spares: pool });

@@ -3,7 +3,7 @@
 // and full directories are real tmpfs mounts where the test may mount (root here and in CI: root
 // ignores chmod); a file in the directory's place stands in elsewhere.
 import { execFileSync } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
@@ -14,25 +14,17 @@ import { plainSupervisor } from "../../agents/runtime/process-limits.ts";
 import { diskFaultInGitOutput, probeWorktreesDir, probeWorktreesDirNow } from "../../agents/runtime/worktree-dir-health.ts";
 import { WorktreeKeeper } from "../../agents/runtime/worktree-keeper.ts";
 import { gitRepo } from "./git-repo.ts";
+import { tempDirs } from "../temp-dirs.ts";
 import { memoryTransports } from "./memory-transport.ts";
 
 const WRITER = join(import.meta.dirname, "../fixtures/git-writer.mjs");
-const made: string[] = [];
+// Made before the unmount hook, so removed after it (after-hooks run last-registered first).
+const temp = tempDirs();
+const repo = (): string => gitRepo(temp("mesh-worktree-"));
 const mounts: string[] = [];
 afterEach(() => {
   for (const dir of mounts.splice(0)) execFileSync("umount", [dir], { stdio: "ignore" });
-  for (const dir of made.splice(0)) rmSync(dir, { recursive: true, force: true });
 });
-function temp(prefix: string): string {
-  const dir = realpathSync(mkdtempSync(join(tmpdir(), prefix)));
-  made.push(dir);
-  return dir;
-}
-function repo(): string {
-  const dir = realpathSync(gitRepo());
-  made.push(dir);
-  return dir;
-}
 
 /** A tmpfs at `dir` with these options, or false where this process may not mount. */
 function mountTmpfs(dir: string, options: string): boolean {
