@@ -9,16 +9,18 @@
 // guard (runtime/attempt-guard.ts: the attempts' process groups, then by cookie through `ps -E`), and whatever a
 // guard missed at the agent's next start (leftover-sweep.ts; docs/containment.md).
 import type { LaunchPlan, LimitSettings, ProcessSupervisor, SupervisorResult } from "../runtime/process-limits.ts";
-import { lookupRunAsUser, userEnv, type RunAsUser } from "../runtime/run-as-user.ts";
+import { lookupRunAsUser, userEnv, type RunAsRefusal, type RunAsUser } from "../runtime/run-as-user.ts";
+import type { Result } from "../../protocol/result.ts";
 import { watchGroupMemory } from "./memory-watchdog.ts";
 import { keepAwakeWhile } from "./keep-awake.ts";
 
 /** Seconds between SIGXCPU (soft limit) and SIGKILL (hard). */
 const CPU_GRACE_S = 5;
 
-export function macSupervisor(limits: LimitSettings, lookupUser: (name: string) => RunAsUser | string = lookupRunAsUser, keepAwake: (pid: number) => () => void = keepAwakeWhile): SupervisorResult {
-  const user = limits.runAs === undefined ? undefined : lookupUser(limits.runAs);
-  if (typeof user === "string") return { ok: false, error: user };
+export function macSupervisor(limits: LimitSettings, lookupUser: (name: string) => Result<RunAsUser, RunAsRefusal> = lookupRunAsUser, keepAwake: (pid: number) => () => void = keepAwakeWhile): SupervisorResult {
+  const found = limits.runAs === undefined ? undefined : lookupUser(limits.runAs);
+  if (found?.ok === false) return found;
+  const user = found?.value;
   const ulimits: string[] = [];
   if (limits.cpuS > 0) ulimits.push(`ulimit -H -t ${limits.cpuS + CPU_GRACE_S}`, `ulimit -S -t ${limits.cpuS}`);
   if (limits.maxProcs > 0 && user !== undefined) ulimits.push(`ulimit -u ${limits.maxProcs}`);

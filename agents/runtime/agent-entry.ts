@@ -43,7 +43,7 @@ export async function launchAgent(argv: readonly string[], entry: AgentEntry): P
     rates = read.value;
   }
   const supervisor = entry.supervisor(options.limits);
-  if (!supervisor.ok) return refuse(supervisor.error);
+  if (!supervisor.ok) return refuse(supervisor.error.message);
   // Before anything runs: what a killed earlier run of this agent left running dies now (docs/containment.md).
   sweepLastRun(options.stateDir, stderrLog);
   // Only tiers whose CLI is there and runs are offered (docs/real-clis.md).

@@ -1,4 +1,5 @@
 import type { SpawnOptions } from "node:child_process";
+import type { RunAsRefusal } from "./run-as-user.ts";
 import type { Result } from "../../protocol/index.ts";
 
 /**
@@ -61,4 +62,4 @@ export function plainSupervisor(name: string): ProcessSupervisor {
 }
 
 /** A supervisor, or why it cannot be built (an unknown `--run-as` user, …). */
-export type SupervisorResult = Result<ProcessSupervisor, string>;
+export type SupervisorResult = Result<ProcessSupervisor, RunAsRefusal>;

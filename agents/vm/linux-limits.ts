@@ -21,7 +21,8 @@
 import { spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import type { LaunchPlan, LimitSettings, ProcessSupervisor, SupervisorResult } from "../runtime/process-limits.ts";
-import { lookupRunAsUser, userEnv, type RunAsUser } from "../runtime/run-as-user.ts";
+import { lookupRunAsUser, userEnv, type RunAsRefusal, type RunAsUser } from "../runtime/run-as-user.ts";
+import type { Result } from "../../protocol/result.ts";
 
 /** What the machine offers; replaced in tests. */
 export interface LinuxProbe {
@@ -31,7 +32,7 @@ export interface LinuxProbe {
   hasCommand(name: "prlimit" | "setpriv"): boolean;
   /** `setpriv --pdeathsig` works (util-linux 2.33 and later). */
   parentDeathSignal(): boolean;
-  lookupUser(name: string): RunAsUser | string;
+  lookupUser(name: string): Result<RunAsUser, RunAsRefusal>;
 }
 
 export type LinuxLimiter = "systemd" | "prlimit" | "none";
@@ -40,8 +41,9 @@ export type LinuxLimiter = "systemd" | "prlimit" | "none";
 const CPU_GRACE_S = 5;
 
 export function linuxSupervisor(limits: LimitSettings, probe: LinuxProbe = machineProbe): SupervisorResult {
-  const user = limits.runAs === undefined ? undefined : probe.lookupUser(limits.runAs);
-  if (typeof user === "string") return { ok: false, error: user };
+  const found = limits.runAs === undefined ? undefined : probe.lookupUser(limits.runAs);
+  if (found?.ok === false) return found;
+  const user = found?.value;
   const root = probe.isRoot();
   const limiter: LinuxLimiter = probe.systemdScope(!root) ? "systemd" : probe.hasCommand("prlimit") ? "prlimit" : "none";
   const hasPrlimit = limiter !== "none" && probe.hasCommand("prlimit");

@@ -10,7 +10,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { COOKIE_VARIABLE } from "../../agents/runtime/attempt-cookie.ts";
 import { GUARD_NAME, RunGuard } from "../../agents/runtime/attempt-guard.ts";
 import { scanCookieCarriers } from "../../agents/runtime/cookie-sweep.ts";
-import { linuxSupervisor } from "../../agents/vm/linux-limits.ts";
+import { linuxSupervisor, type LinuxProbe } from "../../agents/vm/linux-limits.ts";
 import { isRunning, killAll, waitUntil } from "./live-processes.ts";
 
 const HOLDER = join(import.meta.dirname, "../fixtures/guard-holder.ts");
@@ -111,16 +111,16 @@ describe.skipIf(process.platform !== "linux")("the guard of an agent's attempts"
 });
 
 describe("the guard under systemd", () => {
-  const probe = { isRoot: () => true, systemdScope: () => true, hasCommand: () => true, parentDeathSignal: () => true, lookupUser: () => "no user" };
+  const probe: LinuxProbe = { isRoot: () => true, systemdScope: () => true, hasCommand: () => true, parentDeathSignal: () => true, lookupUser: () => ({ ok: false, error: { code: "no_such_user", message: "no user" } }) };
   it("runs in a scope of its own where the children run in scopes, so the stop of the agent's service spares it", () => {
     const scoped = linuxSupervisor({ memoryMb: 512, maxProcs: 64, cpuS: 0 }, probe);
-    if (!scoped.ok) throw new Error(scoped.error);
+    if (!scoped.ok) throw new Error(scoped.error.message);
     expect(scoped.value.guardWrapper).toEqual(["systemd-run", "--scope", "--quiet", "--collect", "--"]);
     const asUser = linuxSupervisor({ memoryMb: 512, maxProcs: 64, cpuS: 0 }, { ...probe, isRoot: () => false });
-    if (!asUser.ok) throw new Error(asUser.error);
+    if (!asUser.ok) throw new Error(asUser.error.message);
     expect(asUser.value.guardWrapper).toEqual(["systemd-run", "--user", "--scope", "--quiet", "--collect", "--"]);
     const plain = linuxSupervisor({ memoryMb: 512, maxProcs: 64, cpuS: 0 }, { ...probe, systemdScope: () => false });
-    if (!plain.ok) throw new Error(plain.error);
+    if (!plain.ok) throw new Error(plain.error.message);
     expect(plain.value.guardWrapper).toEqual([]);
   });
 });

@@ -26,7 +26,7 @@ describe("a real tool out of memory", () => {
     // One 60 MB line through a pipe: tail must hold it whole, and a 32 MB data limit refuses that.
     const limits = { memoryMb: 32, maxProcs: 0, cpuS: 0 };
     const supervisor = linuxSupervisor(limits);
-    if (!supervisor.ok) throw new Error(supervisor.error);
+    if (!supervisor.ok) throw new Error(supervisor.error.message);
     const executor: ExecutorSpec = { command: ["sh", "-c", "head -c 60000000 /dev/zero | tr '\\0' a | tail -n 1 >/dev/null"], format: "text", timeout_s: 60 };
     const lines: string[] = [];
     const result = await runAttempt({ executor, prompt: "", cwd: temp("mesh-oom-"), supervisor: supervisor.value, onLine: (line) => lines.push(line.text) }).done;

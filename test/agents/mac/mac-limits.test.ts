@@ -7,15 +7,15 @@ import { runProcessGroup } from "../../../agents/runtime/process-group-run.ts";
 describe("macSupervisor", () => {
   it("sets the CPU limit with ulimit and execs the command in place", () => {
     const made = macSupervisor({ memoryMb: 1024, maxProcs: 100, cpuS: 60 });
-    if (!made.ok) throw new Error(made.error);
+    if (!made.ok) throw new Error(made.error.message);
     expect(made.value.launch(["claude", "-p", "a b"]).command).toEqual(["/bin/sh", "-c", 'ulimit -H -t 65; ulimit -S -t 60; exec "$@"', "sh", "claude", "-p", "a b"]);
     expect(made.value.description).toContain("processes not enforced (needs --run-as on macOS)");
     expect(made.value.watch).toBeTypeOf("function");
   });
 
   it("limits processes only for a dedicated user, whom children run as", () => {
-    const made = macSupervisor({ memoryMb: 0, maxProcs: 100, cpuS: 0, runAs: "mesh" }, () => ({ name: "mesh", uid: 501, gid: 20, home: "/Users/mesh" }));
-    if (!made.ok) throw new Error(made.error);
+    const made = macSupervisor({ memoryMb: 0, maxProcs: 100, cpuS: 0, runAs: "mesh" }, () => ({ ok: true, value: { name: "mesh", uid: 501, gid: 20, home: "/Users/mesh" } }));
+    if (!made.ok) throw new Error(made.error.message);
     const plan = made.value.launch(["codex"]);
     expect(plan.command).toEqual(["/bin/sh", "-c", 'ulimit -u 100; exec "$@"', "sh", "codex"]);
     expect(plan.options).toEqual({ uid: 501, gid: 20 });
@@ -28,7 +28,7 @@ describe("macSupervisor", () => {
       awake.push(pid);
       return () => void released.push(pid);
     });
-    if (!made.ok) throw new Error(made.error);
+    if (!made.ok) throw new Error(made.error.message);
     const unwatch = made.value.watch?.(4242, () => undefined);
     expect(awake).toEqual([4242]);
     unwatch?.();
@@ -49,7 +49,7 @@ describe("macSupervisor", () => {
 
   it("runs a child through its sh wrapper with the same pid and arguments intact", async () => {
     const made = macSupervisor({ memoryMb: 0, maxProcs: 0, cpuS: 30 });
-    if (!made.ok) throw new Error(made.error);
+    if (!made.ok) throw new Error(made.error.message);
     const lines: string[] = [];
     const group = runProcessGroup({
       command: [process.execPath, "-e", "console.log(process.pid, JSON.stringify(process.argv.slice(1)))", "two words", "$HOME"],
@@ -74,7 +74,7 @@ describe("watchGroupMemory", () => {
 
   it("stops a real process group that grows past the limit", async () => {
     const made = macSupervisor({ memoryMb: 150, maxProcs: 0, cpuS: 0 });
-    if (!made.ok) throw new Error(made.error);
+    if (!made.ok) throw new Error(made.error.message);
     const group = runProcessGroup({
       command: [process.execPath, "-e", "const k = []; setInterval(() => { if (k.length < 60) k.push(Buffer.alloc(16 * 1024 * 1024, 1)); }, 50)"],
       cwd: process.cwd(), env: process.env, supervisor: made.value, timeoutS: 30, killGraceMs: 500, drainMs: 200,
