@@ -2,7 +2,8 @@ import { defineConfig } from "vitest/config";
 
 // Two groups, run one after the other: the unit tests (no server; files in parallel on every core),
 // then the integration tests, one file at a time: each starts a real partykit dev server (~300 MB)
-// and some a real Chromium, and the machine has 2 cores. `npm run test:unit` is the quick loop.
+// and some a real Chromium, and the machine has 2 cores. `npm run test:unit` is the quick loop
+// (docs/testing.md).
 const shared = { testTimeout: 90_000, hookTimeout: 120_000 };
 
 // Files outside test/integration/ that start a real server: they run with the integration group.

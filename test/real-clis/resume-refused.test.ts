@@ -4,8 +4,7 @@
 // resumes it, is refused ("No conversation found"); the agent runs claude again fresh on the same
 // attempt, and the model server sees the guidance and the earlier attempt's evidence in its prompt.
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ExecutorTier, TaskView } from "../../protocol/index.ts";
@@ -16,8 +15,7 @@ import { startModelServer, type ModelServer } from "../model-server/model-server
 import { writeThenSay } from "../model-server/scripted-turns.ts";
 import { CLI_BIN, installClis } from "./install-clis.ts";
 import { scriptedExecutors } from "./scripted-cli-setup.ts";
-import { git } from "../agents/git-repo.ts";
-import { withheldEnv } from "./scripted-mesh.ts";
+import { cliAgentEnv, scriptedFolders } from "./scripted-mesh.ts";
 
 const PROOF = "mesh-proof.txt";
 const GUIDANCE = "GUIDED-7c1: keep mesh-proof.txt to one line";
@@ -34,19 +32,14 @@ let executors: ReturnType<typeof scriptedExecutors>["executors"];
 
 beforeAll(async () => {
   installClis();
-  root = mkdtempSync(join(tmpdir(), "mesh-claude-refused-"));
-  for (const dir of ["home", "config", "repo"]) mkdirSync(join(root, dir));
-  [home, repo] = [join(root, "home"), join(root, "repo")];
-  git(repo, "init", "-q");
-  writeFileSync(join(repo, "README.md"), "A user's project.\n");
-  git(repo, "add", "README.md");
-  git(repo, "commit", "-q", "-m", "initial");
+  let config: string;
+  ({ root, home, config, repo } = scriptedFolders("mesh-claude-refused-"));
   server = await startModelServer({ turns: writeThenSay(PROOF, "one line\n") });
-  executors = scriptedExecutors(server.url, join(root, "config"), home).executors;
+  executors = scriptedExecutors(server.url, config, home).executors;
   const sonnet = executors.sonnet;
   if (sonnet === undefined) throw new Error("no sonnet executor");
   mesh = await startMesh();
-  agent = await startAgent(mesh, AGENT, { executors: { sonnet } }, { env: { ...withheldEnv(), HOME: home, PATH: `${CLI_BIN}:${process.env.PATH ?? ""}` } });
+  agent = await startAgent(mesh, AGENT, { executors: { sonnet } }, { env: cliAgentEnv(home) });
 });
 
 afterAll(async () => {

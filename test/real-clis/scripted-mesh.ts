@@ -14,7 +14,7 @@ import { startModelServer, type LoggedRequest, type ModelServer } from "../model
 import type { Turn } from "../model-server/scripted-turns.ts";
 import { CLI_CACHE, CLI_BIN, installClis } from "./install-clis.ts";
 import { KNOWN_OUTBOUND, scriptedExecutors } from "./scripted-cli-setup.ts";
-import { git } from "../agents/git-repo.ts";
+import { committedRepo, git } from "../agents/git-repo.ts";
 
 /** Variables that would give a CLI real credentials, or say where the test runner was started. */
 const WITHHELD = /API_KEY|_TOKEN|ANTHROPIC|OPENAI|GEMINI|GOOGLE|DEEPSEEK|OPENCODE|CODEX|PROXY|^PWD$|^OLDPWD$|^INIT_CWD$|^npm_/i;
@@ -44,6 +44,22 @@ export type ScriptedMesh = {
 
 export { git };
 
+/**
+ * A temporary folder for a scripted run: `home` and `config` for the CLIs, and the user's repository
+ * `repo` (one commit: README.md, `repoHead`).
+ */
+export function scriptedFolders(prefix: string): { root: string; home: string; config: string; repo: string; repoHead: string } {
+  const root = mkdtempSync(join(tmpdir(), prefix));
+  for (const dir of ["home", "config", "repo"]) mkdirSync(join(root, dir));
+  const repo = committedRepo(join(root, "repo"), { "README.md": "A user's project.\n" });
+  return { root, home: join(root, "home"), config: join(root, "config"), repo, repoHead: git(repo, "rev-parse", "HEAD") };
+}
+
+/** An agent's environment for the installed CLIs: no credential of the runner's, `home` as HOME, the CLIs first on PATH. */
+export function cliAgentEnv(home: string): NodeJS.ProcessEnv {
+  return { ...withheldEnv(), HOME: home, PATH: `${CLI_BIN}:${process.env.PATH ?? ""}` };
+}
+
 /** The built agent, started as `npm run agent` is: from a directory of its own, with PWD saying so. */
 async function startAgentInItsDirectory(mesh: Mesh, name: string, dirs: { root: string; home: string; agentDir: string }, executorsFile: string, capacity: number, output: string[]): Promise<ChildProcess> {
   buildAgentOnce();
@@ -68,14 +84,9 @@ async function startAgentInItsDirectory(mesh: Mesh, name: string, dirs: { root: 
 /** Starts the model server (default script `turns`), a mesh (`settings` its variables) and one agent serving the four scripted tiers. */
 export async function startScriptedMesh(options: { agentName: string; turns: Turn[]; settings?: Record<string, string>; capacity?: number }): Promise<ScriptedMesh> {
   installClis();
-  const root = mkdtempSync(join(tmpdir(), "mesh-scripted-"));
-  for (const dir of ["home", "config", "repo", "agent"]) mkdirSync(join(root, dir));
-  const [home, repo, agentDir] = [join(root, "home"), join(root, "repo"), join(root, "agent")];
-  git(repo, "init", "-q");
-  writeFileSync(join(repo, "README.md"), "A user's project.\n");
-  git(repo, "add", "README.md");
-  git(repo, "commit", "-q", "-m", "initial");
-  const repoHead = git(repo, "rev-parse", "HEAD");
+  const { root, home, repo, repoHead } = scriptedFolders("mesh-scripted-");
+  const agentDir = join(root, "agent");
+  mkdirSync(agentDir);
   const server = await startModelServer({ turns: options.turns });
   const executorsFile = join(root, "config", "executors.json");
   writeFileSync(executorsFile, JSON.stringify(scriptedExecutors(server.url, join(root, "config"), home)));

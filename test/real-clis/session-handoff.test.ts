@@ -2,18 +2,16 @@
 // runs on agent A; A goes away; a person's retry with guidance runs on agent B, whose HOME (and
 // CODEX_HOME, and opencode's database under HOME) is another folder. B continues A's CLI session: the scripted model server sees the
 // first attempt's messages in B's first request, and answers the turn that follows them.
-import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { mkdirSync, readdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ExecutorTier, ExecutorsFile, TaskView } from "../../protocol/index.ts";
 import { stopGroup } from "../../launcher/dev-server.ts";
 import { startAgent, startMesh, waitFor, type Mesh, type TestAgent } from "../integration/mesh-harness.ts";
 import { servedUsage, startModelServer, type ModelServer } from "../model-server/model-server.ts";
-import { CLI_BIN, installClis } from "./install-clis.ts";
+import { installClis } from "./install-clis.ts";
 import { scriptedExecutors } from "./scripted-cli-setup.ts";
-import { git } from "../agents/git-repo.ts";
-import { withheldEnv } from "./scripted-mesh.ts";
+import { cliAgentEnv, scriptedFolders } from "./scripted-mesh.ts";
 
 const FIRST = "first.txt";
 const SECOND = "second.txt";
@@ -38,7 +36,7 @@ function machine(name: string, tier: ExecutorTier): { home: string; executors: E
 }
 
 async function start(name: string, setup: { home: string; executors: ExecutorsFile }): Promise<TestAgent> {
-  const agent = await startAgent(mesh, name, setup.executors, { env: { ...withheldEnv(), HOME: setup.home, PATH: `${CLI_BIN}:${process.env.PATH ?? ""}` } });
+  const agent = await startAgent(mesh, name, setup.executors, { env: cliAgentEnv(setup.home) });
   running.push(agent);
   return agent;
 }
@@ -55,13 +53,7 @@ function filesUnder(dir: string): string[] {
 
 beforeAll(async () => {
   installClis();
-  root = mkdtempSync(join(tmpdir(), "mesh-handoff-"));
-  repo = join(root, "repo");
-  mkdirSync(repo);
-  git(repo, "init", "-q");
-  writeFileSync(join(repo, "README.md"), "A user's project.\n");
-  git(repo, "add", "README.md");
-  git(repo, "commit", "-q", "-m", "initial");
+  ({ root, repo } = scriptedFolders("mesh-handoff-"));
   server = await startModelServer({ turns: [] });
   // No consensus tier is served: a failed acceptance at the top goes to a person, who retries.
   mesh = await startMesh({ MESH_CONSENSUS_TIERS: "gemini-pro" });
