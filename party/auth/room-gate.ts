@@ -1,4 +1,5 @@
 import type * as Party from "partykit/server";
+import { GateCaller } from "../../protocol/gate-caller.ts";
 import { errorResponse } from "../http/responses.ts";
 import { refuseRequest } from "../http/refuse-request.ts";
 import { partyRequest, standardRequest } from "../platform-request.ts";
@@ -56,11 +57,16 @@ function describeCaller(caller: Caller): string {
 export function callerOf(context: Party.ConnectionContext): Caller | null {
   const text = context.request.headers.get(CALLER_HEADER);
   if (text === null) return null;
+  let data: unknown;
   try {
-    return JSON.parse(text) as Caller;
+    data = JSON.parse(text);
   } catch {
     return null;
   }
+  const parsed = GateCaller.safeParse(data);
+  if (!parsed.success) return null;
+  const caller: Caller = parsed.data;
+  return caller;
 }
 
 /** The role a gate recorded for this connection. */

@@ -4,7 +4,7 @@ import { z } from "zod";
 import { AgentToTask, AuditAppend, ViewerToTask, type FrameError, type TaskToViewer } from "../../protocol/index.ts";
 import AuditRoom from "../../party/audit/audit-room.ts";
 import TaskDirectoryRoom from "../../party/task-directory/task-directory-room.ts";
-import { ROLE_HEADER, roleOf, type SocketRole } from "../../party/auth/room-gate.ts";
+import { CALLER_HEADER, ROLE_HEADER, callerOf, roleOf, type SocketRole } from "../../party/auth/room-gate.ts";
 import { mintViewerLink, scopeAllowsTask } from "../../party/auth/viewer-link.ts";
 import { FLOOD_CLOSE_CODE, FLOOD_LIMITS } from "../../party/limits/flood-guard.ts";
 import { MeshRoom, type Channel, type SocketPolicy } from "../../party/mesh-room.ts";
@@ -159,6 +159,10 @@ describe("the base room's socket gate", () => {
     const admitted = await RoleRoom.onBeforeConnect(request("GET", ownTask), lobby);
     expect(admitted).not.toBeInstanceOf(Response);
     expect((admitted as Party.Request).headers.get(ROLE_HEADER)).toBe("viewer");
+    expect(callerOf({ request: admitted as Party.Request })).toEqual({ role: "viewer", scope: { kind: "task", taskId: "task-1" } });
+    // The room parses the caller header like any input: a shape the gate never writes reads as no caller.
+    const forged = new Request("http://mesh/", { headers: { [CALLER_HEADER]: JSON.stringify({ role: "agent", via: "attempt", agent: "a" }) } });
+    expect(callerOf({ request: forged as unknown as Party.Request })).toBeNull();
   });
 });
 
