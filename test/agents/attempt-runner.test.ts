@@ -1,7 +1,7 @@
-import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import type { ExecutorSpec, OutputLine } from "../../protocol/index.ts";
 import { commandFor, runAttempt, type AttemptRunInput } from "../../agents/runtime/attempt-runner.ts";
+import { isRunning, waitUntil } from "./live-processes.ts";
 
 const node = process.execPath;
 
@@ -14,29 +14,6 @@ function run(spec: ExecutorSpec, options: Partial<AttemptRunInput> = {}) {
   const running = runAttempt({ executor: spec, prompt: "the prompt", cwd: process.cwd(), onLine: (line) => lines.push(line), ...options });
   return { running, lines };
 }
-
-/** Alive and not a zombie (an orphan may wait a moment to be reaped by the container's init). */
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch {
-    return false;
-  }
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-    return stat.slice(stat.lastIndexOf(")") + 2)[0] !== "Z";
-  } catch {
-    return true;
-  }
-}
-
-const waitFor = async (check: () => boolean, ms = 5000): Promise<void> => {
-  const deadline = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error("condition not met in time");
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-};
 
 describe("runAttempt", () => {
   it("stops reading a throttled child, which then blocks on its writes, and loses nothing once resumed", async () => {
@@ -146,16 +123,16 @@ describe("runAttempt", () => {
       console.log("grandchild " + sleeper.pid);
       setInterval(() => {}, 1000);`;
     const { running, lines } = run(executor(script), { killGraceMs: 2000 });
-    await waitFor(() => lines.some((line) => line.text.startsWith("grandchild ")));
+    await waitUntil("the grandchild to start", () => lines.some((line) => line.text.startsWith("grandchild ")));
     const grandchild = Number(lines.find((line) => line.text.startsWith("grandchild "))?.text.split(" ")[1]);
     const child = running.pid as number;
-    expect(isAlive(child)).toBe(true);
-    expect(isAlive(grandchild)).toBe(true);
+    expect(isRunning(child)).toBe(true);
+    expect(isRunning(grandchild)).toBe(true);
     running.stop("cancelled", "cancelled by test");
     const result = await running.done;
     expect(result.failure_class).toBe("cancelled");
     expect(result.signal).toBe("SIGTERM");
-    await waitFor(() => !isAlive(child) && !isAlive(grandchild), 2000);
+    await waitUntil("the child and grandchild to be killed", () => !isRunning(child) && !isRunning(grandchild), 2000);
   });
 
   it("does not wait forever for pipes a leftover grandchild holds after the child exits", async () => {

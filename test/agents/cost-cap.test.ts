@@ -10,6 +10,7 @@ import { RateTable } from "../../agents/runtime/cost-rates.ts";
 import { classifyAttempt, type AttemptFacts } from "../../agents/runtime/failure-classes.ts";
 import { parserFor } from "../../agents/runtime/formats/index.ts";
 import type { ExecutorSpec, OutputLine } from "../../protocol/index.ts";
+import { isRunning } from "./live-processes.ts";
 
 const FIXTURES = join(import.meta.dirname, "../fixtures");
 const claude: ExecutorSpec = { command: ["claude", "-p", "{prompt}", "--output-format", "stream-json", "--verbose"], format: "claude-stream-json", timeout_s: 60 };
@@ -29,20 +30,6 @@ async function runCapped(executor: ExecutorSpec, prompt: string, cap: CostCap, k
 }
 
 const systemLines = (lines: readonly OutputLine[]): string[] => lines.filter((line) => line.stream === "system").map((line) => line.text);
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-  } catch {
-    return false;
-  }
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-    return stat.slice(stat.lastIndexOf(")") + 2)[0] !== "Z";
-  } catch {
-    return true;
-  }
-}
 
 describe("the attempt's cost cap", () => {
   it("is passed to claude as --max-budget-usd to four decimals, and to no other program", () => {
@@ -94,7 +81,7 @@ describe("the attempt's cost cap", () => {
     expect(endedAt - stoppedAt).toBeLessThan(10_000);
     const pid = Number(lines.find((line) => line.stream === "stderr" && line.text.startsWith("pid "))?.text.slice(4));
     expect(pid).toBeGreaterThan(0);
-    expect(isAlive(pid)).toBe(false);
+    expect(isRunning(pid)).toBe(false);
     // The cost reported is what it streamed up to its death: whole turns, at least the three that passed the cap.
     const turns = (result.tokens?.input ?? 0) / 10_000;
     expect(Number.isInteger(turns)).toBe(true);

@@ -6,7 +6,7 @@ import { execFileSync } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterEach, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import type { ExecutorSpec, TaskAssign } from "../../protocol/index.ts";
 import { startAttemptSession } from "../../agents/runtime/attempt-session.ts";
 import { RateTable } from "../../agents/runtime/cost-rates.ts";
@@ -15,27 +15,13 @@ import { diskFaultInGitOutput, probeWorktreesDir, probeWorktreesDirNow } from ".
 import { WorktreeKeeper } from "../../agents/runtime/worktree-keeper.ts";
 import { gitRepo } from "./git-repo.ts";
 import { tempDirs } from "../temp-dirs.ts";
+import { tmpfsMounts } from "../tmpfs-mounts.ts";
 import { memoryTransports } from "./memory-transport.ts";
 
 const WRITER = join(import.meta.dirname, "../fixtures/git-writer.mjs");
-// Made before the unmount hook, so removed after it (after-hooks run last-registered first).
 const temp = tempDirs();
 const repo = (): string => gitRepo(temp("mesh-worktree-"));
-const mounts: string[] = [];
-afterEach(() => {
-  for (const dir of mounts.splice(0)) execFileSync("umount", [dir], { stdio: "ignore" });
-});
-
-/** A tmpfs at `dir` with these options, or false where this process may not mount. */
-function mountTmpfs(dir: string, options: string): boolean {
-  try {
-    execFileSync("mount", ["-t", "tmpfs", "-o", options, "tmpfs", dir], { stdio: "ignore" });
-    mounts.push(dir);
-    return true;
-  } catch {
-    return false;
-  }
-}
+const mountTmpfs = tmpfsMounts();
 const canMount = ((): boolean => {
   const dir = mkdtempSync(join(tmpdir(), "mesh-mount-probe-"));
   try {
