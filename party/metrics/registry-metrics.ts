@@ -1,4 +1,4 @@
-import { AgentState, ExecutorTier, type AgentRecord, type DispatchRequest } from "../../protocol/index.ts";
+import { AgentState, ExecutorTier, describeIssues, type AgentRecord, type DispatchRequest } from "../../protocol/index.ts";
 import { DISPATCH_BUCKETS_S, HistogramRecord, type RegistryMetrics } from "../../protocol/metrics.ts";
 import { assignmentKey, type RegistryEffect, type RegistryState } from "../agent-registry/registry-actor.ts";
 
@@ -74,6 +74,8 @@ export class DispatchHistogram {
   current(): Promise<HistogramRecord> {
     this.histogram ??= this.storage.get(DISPATCH_HISTOGRAM_KEY).then((raw) => {
       const parsed = HistogramRecord.safeParse(raw);
+      // A corrupt record is logged and starts again from zero, like one of other bounds (docs/rooms.md "Stored records").
+      if (raw !== undefined && !parsed.success) console.error(`registry: stored ${DISPATCH_HISTOGRAM_KEY} is corrupt (${describeIssues(parsed.error)}); counting from zero`);
       const same = parsed.success && parsed.data.bounds.length === DISPATCH_BUCKETS_S.length && parsed.data.bounds.every((b, i) => b === DISPATCH_BUCKETS_S[i]) && parsed.data.counts.length === DISPATCH_BUCKETS_S.length + 1;
       return same ? parsed.data : emptyHistogram();
     }, () => emptyHistogram());
