@@ -1,7 +1,8 @@
-import { chmodSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, mkdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { z } from "zod";
 import type { Result } from "../../protocol/result.ts";
+import { readJsonFile, type FileFault } from "./json-file.ts";
 
 /** Where the agent keeps its own credential, in its state directory (docs/agent-identity.md). */
 export const CREDENTIAL_FILE = "credential.json";
@@ -16,8 +17,6 @@ export type CredentialStart = { own: string; enrollmentToken?: string } | { own?
 /** Why an agent cannot start: no enrollment token and no credential of its own for this mesh and name. */
 export type CredentialRefusal = { code: "no_credential"; message: string };
 
-/** Why the credential file was not used: not there, not readable, or not a credential file. */
-export type CredentialFileFault = { code: "absent" | "unreadable" | "malformed"; message: string };
 
 /**
  * The agent's credentials (docs/agent-identity.md): its own, kept in its state directory with mode 0600 once the
@@ -82,22 +81,9 @@ export function writeCredential(stateDir: string, stored: StoredCredential): voi
 }
 
 /** The credential file, parsed with its schema (read once). */
-export function readCredentialFile(file: string): Result<StoredCredential, CredentialFileFault> {
-  let text: string;
-  try {
-    text = readFileSync(file, "utf8");
-  } catch (cause) {
-    const code = (cause as NodeJS.ErrnoException).code === "ENOENT" ? "absent" : "unreadable";
-    return { ok: false, error: { code, message: `${file}: ${cause instanceof Error ? cause.message : String(cause)}` } };
-  }
-  let data: unknown;
-  try {
-    data = JSON.parse(text);
-  } catch {
-    return { ok: false, error: { code: "malformed", message: `${file} is not JSON` } };
-  }
-  const parsed = StoredCredential.safeParse(data);
-  return parsed.success ? { ok: true, value: parsed.data } : { ok: false, error: { code: "malformed", message: `${file} is not a credential file` } };
+export function readCredentialFile(file: string): Result<StoredCredential, FileFault> {
+  const read = readJsonFile(file, StoredCredential);
+  return read.ok ? read : { ok: false, error: { code: read.error.code, message: `${file}: ${read.error.message}` } };
 }
 
 /**

@@ -35,11 +35,11 @@ export async function launchAgent(argv: readonly string[], entry: AgentEntry): P
   if (parsed.value.action !== "run") return { status: "exited", code: 0 };
   const { options } = parsed.value;
   const executors = readExecutorsFile(options.executorsPath);
-  if (!executors.ok) return refuse(executors.error);
+  if (!executors.ok) return refuse(executors.error.message);
   let rates = new RateTable();
   if (options.ratesPath !== undefined) {
     const read = readRatesFile(options.ratesPath);
-    if (!read.ok) return refuse(read.error);
+    if (!read.ok) return refuse(read.error.message);
     rates = read.value;
   }
   const supervisor = entry.supervisor(options.limits);
@@ -84,7 +84,7 @@ function watchExecutorsFile(path: string, agent: AgentHandle): void {
     if (text === last) return;
     last = text;
     const read = readExecutorsFile(path);
-    if (!read.ok) return stderrLog(`the executors file changed but cannot be used (${read.error}); keeping the previous one`);
+    if (!read.ok) return stderrLog(`the executors file changed but cannot be used (${read.error.message}); keeping the previous one`);
     void preflightTiers(read.value).then((preflight) => {
       logUnavailable(preflight);
       if (preflight.tiers.length === 0) return stderrLog(`the executors file changed but no tier of it can run here; keeping the previous one`);

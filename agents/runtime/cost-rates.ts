@@ -3,10 +3,10 @@
 // 2026-11), which the budget's reservations use too; a model not listed falls back to its CLI's
 // rate (docs/cli-formats.md: Claude $3/$15, Codex $2.5/$10, Gemini $1.25/$5; opencode: DeepSeek
 // V4 Flash). `--rates <file.json>` overrides or extends both tables (agents/README.md).
-import { readFileSync } from "node:fs";
 import { z } from "zod";
-import { MODEL_PRICES, describeIssues, type ExecutorFormat, type Result } from "../../protocol/index.ts";
+import { MODEL_PRICES, type ExecutorFormat, type Result } from "../../protocol/index.ts";
 import type { TokenUsage } from "./formats/run-report.ts";
+import { readJsonFile, type FileFault } from "./json-file.ts";
 
 /** USD per million tokens. */
 export const Rate = z
@@ -97,18 +97,11 @@ function longestPrefix(table: Readonly<Record<string, Rate>>, id: string): Rate 
 }
 
 /** The rates table, or what is wrong with the file (a message that names the bad field). */
-export type RatesFileResult = Result<RateTable, string>;
+export type RatesFileResult = Result<RateTable, FileFault>;
 
 /** Reads a `--rates` file; a bad one is refused with the file and the bad field named. */
 export function readRatesFile(path: string): RatesFileResult {
-  let data: unknown;
-  try {
-    data = JSON.parse(readFileSync(path, "utf8"));
-  } catch (error) {
-    const detail = error instanceof Error && "code" in error ? String(error.code) : error instanceof Error ? error.message : String(error);
-    return { ok: false, error: `rates file ${path}: cannot read it as JSON (${detail})` };
-  }
-  const parsed = RatesFile.safeParse(data);
-  if (!parsed.success) return { ok: false, error: `rates file ${path}: ${describeIssues(parsed.error)}` };
-  return { ok: true, value: new RateTable(parsed.data) };
+  const read = readJsonFile(path, RatesFile);
+  if (!read.ok) return { ok: false, error: { code: read.error.code, message: `rates file ${path}: ${read.error.message}` } };
+  return { ok: true, value: new RateTable(read.value) };
 }

@@ -1,31 +1,22 @@
-import { readFileSync } from "node:fs";
+import { z } from "zod";
 import { ExecutorsFile, ExecutorTier, describeIssues, type Result } from "../../protocol/index.ts";
+import { readJsonFile, type FileFault } from "./json-file.ts";
 
-/** The executors file, or what is wrong with it (a message that names the bad field). */
-export type ExecutorsFileResult = Result<ExecutorsFile, string>;
+/** The executors file, or what is wrong with it (a typed code; the message names the file and the bad field). */
+export type ExecutorsFileResult = Result<ExecutorsFile, FileFault>;
 
 /** Reads and validates an executors file; a bad one is refused with the file and the bad field named. */
 export function readExecutorsFile(path: string): ExecutorsFileResult {
-  let text: string;
-  try {
-    text = readFileSync(path, "utf8");
-  } catch (error) {
-    const code = error instanceof Error && "code" in error ? String(error.code) : "unknown error";
-    const hint = code === "ENOENT" ? "no such file; pass --executors with the path of your executors JSON file" : `cannot read it (${code})`;
-    return { ok: false, error: `executors file ${path}: ${hint}` };
+  const read = readJsonFile(path, z.unknown());
+  if (!read.ok) {
+    const hint = read.error.code === "absent" ? "; pass --executors with the path of your executors JSON file" : "";
+    return { ok: false, error: { code: read.error.code, message: `executors file ${path}: ${read.error.message}${hint}` } };
   }
-  let data: unknown;
-  try {
-    data = JSON.parse(text);
-  } catch (error) {
-    const detail = error instanceof Error ? error.message : String(error);
-    return { ok: false, error: `executors file ${path}: not valid JSON (${detail})` };
-  }
-  const parsed = ExecutorsFile.safeParse(data);
+  const parsed = ExecutorsFile.safeParse(read.value);
   if (!parsed.success) {
     const unknownTier = parsed.error.issues.some((issue) => issue.code === "unrecognized_keys" && issue.path.join(".") === "executors");
     const hint = unknownTier ? `; tiers are ${ExecutorTier.options.join(", ")}` : "";
-    return { ok: false, error: `executors file ${path}: ${describeIssues(parsed.error)}${hint}` };
+    return { ok: false, error: { code: "invalid", message: `executors file ${path}: ${describeIssues(parsed.error)}${hint}` } };
   }
   return { ok: true, value: parsed.data };
 }

@@ -6,7 +6,7 @@ import { randomUUID } from "node:crypto";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { ApplyOutcome } from "../../protocol/index.ts";
+import type { ApplyOutcome, Result } from "../../protocol/index.ts";
 import { defaultBranchOf, git, rejectedRefs, redactUrl, remoteWords } from "./remote-git.ts";
 
 /** Who merges for the mesh; the user's git config is neither needed nor changed. */
@@ -42,11 +42,11 @@ export async function applyToRemote(request: RemoteApply): Promise<ApplyOutcome>
     const tip = (await git(request.source, ["rev-parse", scratch])).stdout.trim();
     if ((await git(request.source, ["merge-base", "--is-ancestor", request.commit, tip])).code === 0) return { ok: true, commit: tip, fast_forward: false, already_applied: true };
     const fastForward = (await git(request.source, ["merge-base", "--is-ancestor", tip, request.commit])).code === 0;
-    const merged = fastForward ? { ok: true as const, commit: request.commit } : await mergeCommit(request, tip, base);
-    if (!merged.ok) return merged.refusal;
+    const merged: Result<string, Refusal> = fastForward ? { ok: true, value: request.commit } : await mergeCommit(request, tip, base);
+    if (!merged.ok) return merged.error;
     // The lease: the push lands only if the remote's base is still the tip merged into.
-    const pushed = await git(request.source, ["push", "--porcelain", `--force-with-lease=refs/heads/${base}:${tip}`, request.url, `${merged.commit}:refs/heads/${base}`]);
-    if (pushed.code === 0) return { ok: true, commit: merged.commit, fast_forward: fastForward, already_applied: false };
+    const pushed = await git(request.source, ["push", "--porcelain", `--force-with-lease=refs/heads/${base}:${tip}`, request.url, `${merged.value}:refs/heads/${base}`]);
+    if (pushed.code === 0) return { ok: true, commit: merged.value, fast_forward: fastForward, already_applied: false };
     if (rejectedRefs(pushed.stdout).length > 0) return refusal("push_refused", `${where} refused the push to ${base}: ${remoteWords(pushed)}. Nothing was changed there; merge ${request.branch} by hand (or through a pull request) where the remote allows it`);
     return refusal("repo_unavailable", `could not push ${base} to ${where}: ${remoteWords(pushed)}`);
   } finally {
@@ -55,18 +55,18 @@ export async function applyToRemote(request: RemoteApply): Promise<ApplyOutcome>
 }
 
 /** The merge commit of `tip` and the result, made in a temporary worktree of the agent's git directory. */
-async function mergeCommit(request: RemoteApply, tip: string, base: string): Promise<{ ok: true; commit: string } | { ok: false; refusal: Refusal }> {
+async function mergeCommit(request: RemoteApply, tip: string, base: string): Promise<Result<string, Refusal>> {
   const dir = await mkdtemp(join(tmpdir(), "agent-mesh-apply-"));
   const worktree = join(dir, "merge");
   try {
     const added = await git(request.source, ["worktree", "add", "-q", "--detach", worktree, tip]);
-    if (added.code !== 0) return { ok: false, refusal: refusal("internal", `could not make a worktree to merge in: ${added.stderr.trim().slice(0, 500)}`) };
+    if (added.code !== 0) return { ok: false, error: refusal("internal", `could not make a worktree to merge in: ${added.stderr.trim().slice(0, 500)}`) };
     const merged = await git(worktree, [...MESH_IDENTITY, "merge", "--no-ff", "--no-edit", "-q", "-m", `agent-mesh: merge ${request.branch} into ${base}`, request.commit]);
-    if (merged.code === 0) return { ok: true, commit: (await git(worktree, ["rev-parse", "HEAD"])).stdout.trim() };
+    if (merged.code === 0) return { ok: true, value: (await git(worktree, ["rev-parse", "HEAD"])).stdout.trim() };
     const conflicts = (await git(worktree, ["diff", "--name-only", "--diff-filter=U"])).stdout.split("\n").filter((name) => name.length > 0);
     return {
       ok: false,
-      refusal: refusal("apply_conflict", `${request.branch} does not merge cleanly into ${base} of ${redactUrl(request.url)} (conflicts in ${conflicts.join(", ") || "the merge"}); nothing was changed: merge it by hand, or run the task again from the new ${base}`, conflicts.slice(0, 1000)),
+      error: refusal("apply_conflict", `${request.branch} does not merge cleanly into ${base} of ${redactUrl(request.url)} (conflicts in ${conflicts.join(", ") || "the merge"}); nothing was changed: merge it by hand, or run the task again from the new ${base}`, conflicts.slice(0, 1000)),
     };
   } finally {
     await git(request.source, ["worktree", "remove", "--force", worktree]);

@@ -18,14 +18,14 @@ afterEach(() => {
 });
 
 describe("the agent's credential", () => {
-  it("reads the file with its schema: absent and malformed are typed faults", () => {
+  it("reads the file with its schema: absent, not JSON and not a credential are typed faults", () => {
     const dir = stateDir();
     const file = join(dir, CREDENTIAL_FILE);
     expect(readCredentialFile(file)).toMatchObject({ ok: false, error: { code: "absent" } });
     writeFileSync(file, "{not json");
-    expect(readCredentialFile(file)).toMatchObject({ ok: false, error: { code: "malformed" } });
+    expect(readCredentialFile(file)).toMatchObject({ ok: false, error: { code: "not_json" } });
     writeFileSync(file, JSON.stringify({ server: server.origin, name: "vm-1" }));
-    expect(readCredentialFile(file)).toMatchObject({ ok: false, error: { code: "malformed" } });
+    expect(readCredentialFile(file)).toMatchObject({ ok: false, error: { code: "invalid" } });
     writeCredential(dir, { server: server.origin, name: "vm-1", credential: "mesh-agent:vm-1:secret" });
     expect(readCredentialFile(file)).toEqual({ ok: true, value: { server: server.origin, name: "vm-1", credential: "mesh-agent:vm-1:secret" } });
   });
@@ -37,7 +37,7 @@ describe("the agent's credential", () => {
     expect(credentialStart(dir, server, "vm-1", "enroll")).toEqual({ ok: true, value: { enrollmentToken: "enroll" } });
     writeFileSync(join(dir, CREDENTIAL_FILE), "{not json");
     const corrupt = credentialStart(dir, server, "vm-1", undefined);
-    expect(corrupt).toMatchObject({ ok: false, error: { code: "no_credential", message: expect.stringContaining("is not JSON") } });
+    expect(corrupt).toMatchObject({ ok: false, error: { code: "no_credential", message: expect.stringContaining("not valid JSON") } });
     writeCredential(dir, { server: server.origin, name: "vm-1", credential: "own" });
     expect(credentialStart(dir, server, "vm-1", undefined)).toEqual({ ok: true, value: { own: "own" } });
     expect(credentialStart(dir, server, "other", undefined)).toMatchObject({ ok: false, error: { code: "no_credential" } });

@@ -55,7 +55,7 @@ describe("readRatesFile", () => {
     const path = join(dir, "bad.json");
     writeFileSync(path, JSON.stringify({ models: { x: { input: -1, output: 2 } } }));
     const read = readRatesFile(path);
-    expect(read).toEqual({ ok: false, error: expect.stringContaining("models.x.input") });
-    expect(readRatesFile(join(dir, "missing.json"))).toEqual({ ok: false, error: expect.stringContaining("ENOENT") });
+    expect(read).toEqual({ ok: false, error: { code: "invalid", message: expect.stringContaining("models.x.input") } });
+    expect(readRatesFile(join(dir, "missing.json"))).toEqual({ ok: false, error: { code: "absent", message: `rates file ${join(dir, "missing.json")}: no such file` } });
   });
 });

@@ -22,7 +22,7 @@ describe.each([
 ])("the default %s executors file", (_kind, path) => {
   it("is valid and serves every tier with its real CLI, format and model", () => {
     const read = readExecutorsFile(path);
-    if (!read.ok) throw new Error(read.error);
+    if (!read.ok) throw new Error(read.error.message);
     for (const tier of ExecutorTier.options) {
       const spec = read.value.executors[tier];
       expect(spec, tier).toBeDefined();
@@ -35,7 +35,7 @@ describe.each([
 
   it("asks each CLI for the output its format reads", () => {
     const read = readExecutorsFile(path);
-    if (!read.ok) throw new Error(read.error);
+    if (!read.ok) throw new Error(read.error.message);
     const { sonnet, codex, deepseek } = read.value.executors;
     expect(sonnet?.command).toEqual(expect.arrayContaining(["-p", "--output-format", "stream-json", "--verbose"]));
     expect(codex?.command.slice(0, 3)).toEqual(["codex", "exec", "--json"]);
@@ -44,7 +44,7 @@ describe.each([
 
   it("continues a session with each CLI's own flag just before the prompt, except gemini whose prompt is -p's value", () => {
     const read = readExecutorsFile(path);
-    if (!read.ok) throw new Error(read.error);
+    if (!read.ok) throw new Error(read.error.message);
     const { executors } = read.value;
     const resumed = (tier: ExecutorTier): string[] | undefined => {
       const spec = executors[tier];
