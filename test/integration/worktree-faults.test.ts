@@ -4,46 +4,25 @@
 // one a 1 MB tmpfs filled up; where this process may not mount, a file in the directory's place
 // stands in for the read-only one and the full one is skipped.
 import { execFileSync } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { chromium } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { AgentRecord, ExecutorSpec, TaskView } from "../../protocol/index.ts";
 import { FIXTURES, startAgent, startMesh, waitFor, type Mesh, type TestAgent } from "./mesh-harness.ts";
+import { committedRepo } from "../agents/git-repo.ts";
+import { tempDirs } from "../temp-dirs.ts";
+import { tmpfsMounts } from "../tmpfs-mounts.ts";
 
 let mesh: Mesh;
 const agents: TestAgent[] = [];
-const dirs: string[] = [];
-const mounts: string[] = [];
 const writer = (label: string, ...writes: string[]): ExecutorSpec => ({ command: [process.execPath, join(FIXTURES, "git-writer.mjs"), label, ...writes], format: "text", timeout_s: 60 });
 const everyTier = (spec: ExecutorSpec) => ({ executors: { deepseek: spec, "gemini-flash": spec, "gemini-pro": spec, codex: spec, sonnet: spec, opus: spec } });
 
-function temp(prefix: string): string {
-  const dir = realpathSync(mkdtempSync(join(tmpdir(), prefix)));
-  dirs.push(dir);
-  return dir;
-}
-function git(cwd: string, ...args: string[]): string {
-  return execFileSync("git", ["-c", "user.email=t@example.com", "-c", "user.name=t", ...args], { cwd, encoding: "utf8" }).trim();
-}
-function repo(): string {
-  const dir = temp("mesh-fault-repo-");
-  git(dir, "init", "-q", "-b", "main");
-  writeFileSync(join(dir, "README.md"), "project\n");
-  git(dir, "add", ".");
-  git(dir, "commit", "-qm", "initial");
-  return dir;
-}
-function mountTmpfs(dir: string, options: string): boolean {
-  try {
-    execFileSync("mount", ["-t", "tmpfs", "-o", options, "tmpfs", dir], { stdio: "ignore" });
-    mounts.push(dir);
-    return true;
-  } catch {
-    return false;
-  }
-}
+// Removed and unmounted after the agents and the mesh have stopped (after-hooks run last-registered first).
+const temp = tempDirs("all");
+const mountTmpfs = tmpfsMounts("all");
+const repo = (): string => committedRepo(temp("mesh-fault-repo-"), { "README.md": "project\n" }, "main");
 
 async function agentRecord(name: string): Promise<AgentRecord | undefined> {
   const { body } = await mesh.api<{ agents: AgentRecord[] }>("/api/agents");
@@ -122,14 +101,6 @@ beforeAll(async () => {
 afterAll(async () => {
   for (const agent of agents) await agent.stop();
   await mesh?.stop();
-  for (const dir of mounts.splice(0)) {
-    try {
-      execFileSync("umount", [dir], { stdio: "ignore" });
-    } catch {
-      // already gone
-    }
-  }
-  for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
 });
 
 describe("a worktrees directory that cannot be written", () => {
