@@ -38,7 +38,7 @@ export function pullRequestText(task: TaskRecord, taskLink: string | undefined):
   const body = [
     `Opened by agent-mesh for task \`${task.task_id}\`${task.name === undefined ? "" : ` (${task.name})`}.`,
     "",
-    "> " + task.instruction.slice(0, 2000).split("\n").join("\n> "),
+    `> ${task.instruction.slice(0, 2000).split("\n").join("\n> ")}`,
     "",
     "| Attempt | Tier | Outcome | Cost |",
     "| --- | --- | --- | --- |",

@@ -252,7 +252,8 @@ export default class TaskRoom extends MeshRoom<TaskCommand, AgentToTask | Viewer
       case "ask-start":
         return peers.start(effect.hello.attempt, effect.tier, effect.hello.executor).then((grant) => this.run({ type: "start-answered", hello: effect.hello, connectionId: effect.connectionId, grant, linesStored: this.holders.linesOf(effect.hello.attempt) }));
       case "store-task":
-        return this.store(effect.task, effect.note, effect.attempt), undefined;
+        this.store(effect.task, effect.note, effect.attempt);
+        return undefined;
       case "dispatch-attempt":
         return this.dispatch(peers, effect.attempt).then(() => undefined);
       case "index-task":
