@@ -151,12 +151,12 @@ export function runAttempt(input: AttemptRunInput): RunningAttempt {
   let rerunFresh = false;
   const run = async (): Promise<AttemptResult> => {
     const duration = (): number => Math.round(performance.now() - startedAt);
-    const cwdProblem = directoryProblem(input.cwd);
+    const cwd = checkDirectory(input.cwd);
     const never = (message: string): AttemptResult => {
       note(`[agent] ${message}`);
       return { exit_code: null, signal: null, duration_ms: duration(), error: { code: "internal", message }, failure_class: "syntax_error" };
     };
-    if (cwdProblem !== undefined) return never(cwdProblem);
+    if (!cwd.ok) return never(cwd.error.message);
     const before = input.commitWork !== undefined || input.trackChanges === false ? undefined : await snapshotWorkTree(input.cwd);
     if (stopped !== undefined) {
       note(`[agent] ${stopped.note}`);
@@ -353,10 +353,11 @@ function describeRun(report: RunReport, input: AttemptRunInput): { fields: Parti
   return { fields, ...(parts.length === 0 ? {} : { summary: parts.join(" · ") }) };
 }
 
-function directoryProblem(cwd: string): string | undefined {
+/** The task's cwd must be a directory on this agent: `not_a_directory` or `absent` otherwise. */
+function checkDirectory(cwd: string): Result<void, { code: "not_a_directory" | "absent"; message: string }> {
   try {
-    return statSync(cwd).isDirectory() ? undefined : `the task's cwd '${cwd}' is not a directory on this agent`;
+    return statSync(cwd).isDirectory() ? { ok: true, value: undefined } : { ok: false, error: { code: "not_a_directory", message: `the task's cwd '${cwd}' is not a directory on this agent` } };
   } catch {
-    return `the task's cwd '${cwd}' does not exist on this agent; give a directory that exists on the agent's machine`;
+    return { ok: false, error: { code: "absent", message: `the task's cwd '${cwd}' does not exist on this agent; give a directory that exists on the agent's machine` } };
   }
 }
