@@ -15,6 +15,9 @@ import { FIXTURES, startAgent, startMesh, waitFor, type Mesh, type TestAgent } f
 const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 const SHOTS = resolve(process.env.MESH_SCREENSHOTS ?? "screenshots");
 const BIG_LOG_LINES = 100_000;
+/** The line the fake CLI writes into src/greet.ts (git-writer.mjs: `_` for a space). */
+// biome-ignore lint/suspicious/noTemplateCurlyInString: TypeScript source, its template literal meant as written
+const GREETING = "export function greet(name: string): string { return `hello, ${name}`; }";
 let mesh: Mesh;
 let agents: TestAgent[] = [];
 let browser: BrowserContext;
@@ -30,8 +33,7 @@ beforeAll(async () => {
     startAgent(mesh, "vm-page", {
       executors: {
         sonnet: { command: node("print-ansi.mjs"), format: "text", timeout_s: 60 },
-        // biome-ignore lint/suspicious/noTemplateCurlyInString: the file the fake CLI writes holds a template literal
-        deepseek: { command: node("git-writer.mjs", "page", "src/greet.ts=export_function_greet(name:_string):_string_{_return_`hello,_${name}`;_}", "README.md=greets_people"), format: "text", timeout_s: 60 },
+        deepseek: { command: node("git-writer.mjs", "page", `src/greet.ts=${GREETING.replaceAll(" ", "_")}`, "README.md=greets_people"), format: "text", timeout_s: 60 },
         "gemini-flash": { command: node("sleeper.mjs", "/dev/null"), format: "text", timeout_s: 300 },
         "gemini-pro": { command: node("print-lines.mjs", String(BIG_LOG_LINES)), format: "text", timeout_s: 300 },
       },
@@ -111,8 +113,7 @@ describe("the task page", () => {
       const view = page.getByTestId("diff-view");
       await view.locator(".d2h-file-wrapper").first().waitFor({ timeout: 30_000 });
       // The change itself: the new line added, the old one removed, both files named.
-      // biome-ignore lint/suspicious/noTemplateCurlyInString: the line the diff shows holds a template literal
-      expect(await view.locator(".d2h-ins .d2h-code-line-ctn").allTextContents()).toContain("export function greet(name: string): string { return `hello, ${name}`; }");
+      expect(await view.locator(".d2h-ins .d2h-code-line-ctn").allTextContents()).toContain(GREETING);
       expect(await view.locator(".d2h-del .d2h-code-line-ctn").allTextContents()).toContain("export function greet(name: string): string { return name; }");
       expect(await view.locator(".d2h-file-name").allTextContents()).toEqual(expect.arrayContaining(["src/greet.ts", "README.md"]));
       // Highlighted by highlight.js: the TypeScript keywords are tokens.
