@@ -41,19 +41,38 @@ const OPTIONAL = [
   "MESH_METRICS_TOKEN",
 ] as const;
 
-/** The partykit vars for a server: the two secrets plus every setting (from `env`, else its default). */
-export function serverVars(secrets: { MESH_ORCHESTRATOR_TOKEN: string; MESH_AGENT_TOKEN: string }, env: NodeJS.ProcessEnv = process.env): Record<string, string> {
+/**
+ * The partykit vars for a server: the two secrets plus every setting (from `env`, else its default), or
+ * `routes_unreadable` when the routing table's file cannot be read.
+ */
+export function readServerVars(secrets: { MESH_ORCHESTRATOR_TOKEN: string; MESH_AGENT_TOKEN: string }, env: NodeJS.ProcessEnv = process.env): Result<Record<string, string>, SettingsRefusal> {
   const vars: Record<string, string> = { ...secrets };
   for (const [name, fallback] of Object.entries(SETTINGS)) vars[name] = env[name] ?? fallback;
-  for (const name of OPTIONAL) if (env[name] !== undefined) vars[name] = env[name] as string;
+  for (const name of OPTIONAL) {
+    const value = env[name];
+    if (value !== undefined) vars[name] = value;
+  }
   // The routing table may live in a file: MESH_ROUTES_FILE, else ./routes.json when there is one.
   const routesFile = env.MESH_ROUTES_FILE ?? (existsSync("routes.json") ? "routes.json" : undefined);
-  if (vars.MESH_ROUTES === undefined && routesFile !== undefined) vars.MESH_ROUTES = readFileSync(resolve(routesFile), "utf8");
-  return vars;
+  if (vars.MESH_ROUTES === undefined && routesFile !== undefined) {
+    try {
+      vars.MESH_ROUTES = readFileSync(resolve(routesFile), "utf8");
+    } catch (error) {
+      return refuse("routes_unreadable", `could not read the routing table: ${error instanceof Error ? error.message : String(error)}`);
+    }
+  }
+  return { ok: true, value: vars };
+}
+
+/** readServerVars for a test harness, where an unreadable routes file is a fault of the test: thrown. */
+export function serverVars(secrets: { MESH_ORCHESTRATOR_TOKEN: string; MESH_AGENT_TOKEN: string }, env: NodeJS.ProcessEnv = process.env): Record<string, string> {
+  const read = readServerVars(secrets, env);
+  if (!read.ok) throw new Error(read.error.message);
+  return read.value;
 }
 
 /** Which setting stops the server from starting (docs/settings.md); the message says what to set. */
-export type SettingsRefusal = { code: "routes_invalid" | "public_url_invalid" | "otlp_url_invalid" | "webhook_invalid" | "metrics_token_invalid"; message: string };
+export type SettingsRefusal = { code: "routes_unreadable" | "routes_invalid" | "public_url_invalid" | "otlp_url_invalid" | "webhook_invalid" | "metrics_token_invalid"; message: string };
 
 const refuse = (code: SettingsRefusal["code"], message: string): Result<never, SettingsRefusal> => ({ ok: false, error: { code, message } });
 const FINE: Result<void, SettingsRefusal> = { ok: true, value: undefined };
@@ -91,13 +110,7 @@ function checkPublicUrl(value: string | undefined): Result<void, SettingsRefusal
 
 /** The server's vars, or exit 2 with one line: what `npm start` and `npm run server` do before starting anything (docs/settings.md). */
 export function serverVarsOrExit(secrets: { MESH_ORCHESTRATOR_TOKEN: string; MESH_AGENT_TOKEN: string }): Record<string, string> {
-  let vars: Record<string, string>;
-  try {
-    vars = serverVars(secrets);
-  } catch (error) {
-    console.error(`error: could not read the routing table: ${error instanceof Error ? error.message : String(error)}`);
-    process.exit(2);
-  }
+  const vars = valueOrExit(readServerVars(secrets));
   valueOrExit(checkSettings(vars));
   return vars;
 }

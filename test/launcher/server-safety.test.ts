@@ -67,6 +67,10 @@ describe("refusing to start unsafe", () => {
     expect(bad.status).toBe(2);
     expect(bad.stderr).toBe("error: MESH_ROUTES: table: the last rule is the default: it may name only name and tier (from MESH_ROUTES, MESH_ROUTES_FILE or ./routes.json); fix the table or remove it");
     expect(launch("server.ts", { ...secrets, MESH_ROUTES: "{" }).stderr).toMatch(/^error: MESH_ROUTES is not valid JSON/);
+    const unreadable = launch("server.ts", { ...secrets, MESH_ROUTES_FILE: join(tmpdir(), "no-such-routes.json") });
+    expect(unreadable.status).toBe(2);
+    expect(unreadable.stderr).toMatch(/^error: could not read the routing table: ENOENT/);
+    expect(unreadable.stderr.split("\n")).toHaveLength(1);
   });
 
   it("npm start -- --help prints its usage, not a stack trace", () => {
