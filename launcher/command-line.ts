@@ -37,7 +37,7 @@ export function exitWith(line: string): never {
   return process.exit(2);
 }
 
-/** The value of a local outcome, or its refusal as one `error:` line with exit code 2. */
+/** The value of a local outcome, or its refusal as one `error:` line with exit code 2 (docs/local-errors.md). */
 export function valueOrExit<T>(result: Result<T, { message: string }>): T {
   return result.ok ? result.value : exitWith(`error: ${result.error.message}`);
 }

@@ -1,5 +1,5 @@
 // One reader for the JSON files the agent reads (the executors file, a rates file, its credential): a
-// typed fault, never a thrown error or a bare string. Each caller names the file and adds its own hint.
+// typed fault, never a thrown error or a bare string (docs/local-errors.md). Each caller names the file and adds its own hint.
 import { readFileSync } from "node:fs";
 import type { z } from "zod";
 import { describeIssues, type Result } from "../../protocol/index.ts";
