@@ -6,6 +6,7 @@ import { describe, expect, it } from "vitest";
 import { consentPageHeaders, consentPageResponse, escapeHtml, renderConsentPage } from "../../party/oauth/consent-page.ts";
 import { CONSENT_STYLE, CONSENT_STYLE_HASH } from "../../party/oauth/consent-style.ts";
 import type { ConsentView } from "../../protocol/oauth.ts";
+import { contrast, themesOf } from "../web/colour-contrast.ts";
 
 const HOSTILE = `<script>alert("x")</script>' onmouseover='alert(1)" autofocus x="`;
 
@@ -92,26 +93,8 @@ describe("the consent page", () => {
   });
 });
 
-type Theme = Map<string, string>;
-
-function themes(css: string): { light: Theme; dark: Theme } {
-  const darkAt = css.indexOf("@media (prefers-color-scheme: dark)");
-  const read = (block: string): Theme => new Map([...block.matchAll(/--([\w-]+):\s*(#[0-9a-fA-F]{6})\s*;/g)].map((m) => [m[1] ?? "", m[2] ?? ""]));
-  return { light: read(css.slice(0, darkAt)), dark: read(css.slice(darkAt, css.indexOf("}\n}", darkAt))) };
-}
-
-function luminance(hex: string): number {
-  const [r = 0, g = 0, b = 0] = [1, 3, 5].map((i) => Number.parseInt(hex.slice(i, i + 2), 16) / 255).map((c) => (c <= 0.03928 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4));
-  return 0.2126 * r + 0.7152 * g + 0.0722 * b;
-}
-
-function contrast(a: string, b: string): number {
-  const [hi, lo] = [luminance(a), luminance(b)].sort((x, y) => y - x);
-  return ((hi ?? 0) + 0.05) / ((lo ?? 0) + 0.05);
-}
-
 describe("the consent page's colours", () => {
-  const { light, dark } = themes(CONSENT_STYLE);
+  const { light, dark } = themesOf(CONSENT_STYLE);
   // Text on the backgrounds it is drawn on (4.5:1), and the borders that outline controls (3:1).
   const text: [string, string][] = [
     ["fg", "bg"], ["fg", "panel"], ["fg", "subtle"], ["muted", "panel"], ["muted", "subtle"], ["muted", "bg"],
