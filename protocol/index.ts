@@ -31,3 +31,6 @@ export * from "./delivery.ts";
 export * from "./trace-context.ts";
 export * from "./notifications.ts";
 export * from "./metrics.ts";
+export * from "./gate-caller.ts";
+export * from "./registry-records.ts";
+export * from "./task-records.ts";

@@ -7,6 +7,7 @@ import { routeApi } from "./api-routes.ts";
 import { MCP_PATH, handleMcp } from "../mcp/mcp-endpoint.ts";
 import { routeOAuth } from "../oauth/oauth-routes.ts";
 import { serveMetrics } from "../metrics/metrics-route.ts";
+import { standardRequest } from "../platform-request.ts";
 
 /**
  * The mesh's front door (the project's main party): `GET /health`, `GET /metrics` (docs/metrics.md), the authenticated HTTP API
@@ -26,12 +27,13 @@ export default class MeshEdge implements Party.Server {
       if ("code" in secrets) return json({ ok: false, service: "agent-mesh", protocol_version: PROTOCOL_VERSION, error: secrets }, 503);
       return json({ ok: true, service: "agent-mesh", protocol_version: PROTOCOL_VERSION });
     }
-    if (url.pathname === METRICS_PATH) return serveMetrics(request as unknown as Request, lobby);
-    const oauth = await routeOAuth(request as unknown as Request, url, lobby, defer);
+    const standard = standardRequest(request);
+    if (url.pathname === METRICS_PATH) return serveMetrics(standard, lobby);
+    const oauth = await routeOAuth(standard, url, lobby, defer);
     if (oauth !== null) return oauth;
-    if (url.pathname === MCP_PATH) return handleMcp(request as unknown as Request, url, lobby, defer);
+    if (url.pathname === MCP_PATH) return handleMcp(standard, url, lobby, defer);
     if (url.pathname === "/api" || url.pathname.startsWith("/api/")) {
-      return routeApi(request as unknown as Request, url, lobby, defer);
+      return routeApi(standard, url, lobby, defer);
     }
     return null;
   }

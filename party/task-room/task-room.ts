@@ -367,9 +367,15 @@ export default class TaskRoom extends MeshRoom<TaskCommand, AgentToTask | Viewer
     return holder === undefined ? undefined : this.roles.socket(holder.connectionId);
   }
 
+  /**
+   * The token this room calls other rooms with. Every request and socket reaching this room passed a
+   * gate that refuses a server without usable secrets (503), and the launcher refuses to start without
+   * them (docs/settings.md), so a missing secret here is a fault, never an empty token.
+   */
   private token(): string {
     const secrets = readSecrets(this.room.env);
-    return "code" in secrets ? "" : secrets.orchestratorToken;
+    if ("code" in secrets) throw new Error(`task room ${this.room.id} has no usable orchestrator token: ${secrets.message}`);
+    return secrets.orchestratorToken;
   }
 }
 
