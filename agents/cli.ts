@@ -1,8 +1,8 @@
 // `npm run agent -- --kind vm|mac --server <url> --name <name> --executors <file.json>`; also the `mesh-agent` bin.
 import { readCommandLine } from "../launcher/command-line.ts";
 import { runMacAgent } from "./mac/mac-agent.ts";
-import { AGENT_FLAGS, AGENT_USAGE, withConfigFile } from "./runtime/agent-options.ts";
 import type { AgentLaunch } from "./runtime/agent-entry.ts";
+import { AGENT_FLAGS, AGENT_USAGE, withConfigFile } from "./runtime/agent-options.ts";
 import { runVmAgent } from "./vm/vm-agent.ts";
 
 const argv = process.argv.slice(2);

@@ -3,7 +3,7 @@
 import { readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { FIXTURES, startAgent, waitFor, type Mesh } from "../test/integration/mesh-harness.ts";
+import { FIXTURES, type Mesh, startAgent, waitFor } from "../test/integration/mesh-harness.ts";
 import { stoppedAfter } from "./stopped-after.ts";
 import { createTargetedTask } from "./targeted-task.ts";
 
@@ -23,16 +23,34 @@ export async function agentLoss(mesh: Mesh, deaths: number): Promise<number[]> {
   const samples: number[] = [];
   for (let i = 0; i < deaths; i++) {
     const pidFile = join(tmpdir(), `mesh-bench-sleeper-${process.pid}-${i}`);
-    const executors = { executors: { codex: { command: [process.execPath, join(FIXTURES, "sleeper.mjs"), pidFile], format: "text" as const, timeout_s: 120 } } };
+    const executors = {
+      executors: {
+        codex: {
+          command: [process.execPath, join(FIXTURES, "sleeper.mjs"), pidFile],
+          format: "text" as const,
+          timeout_s: 120,
+        },
+      },
+    };
     await stoppedAfter(await startAgent(mesh, `bench-doomed-${i}`, executors), async (agent) => {
       const taskId = await createTargetedTask(mesh, agent.name, "run until killed", "codex");
       try {
-        await waitFor("the attempt to run", async () => (await mesh.task(taskId)).attempts[0]?.status === "running", 30_000, 25);
+        await waitFor(
+          "the attempt to run",
+          async () => (await mesh.task(taskId)).attempts[0]?.status === "running",
+          30_000,
+          25,
+        );
         // Wait for the child to start (it writes its pid file), so the orphan can be stopped after.
         await waitFor("the executor to start", () => readFileSync(pidFile, "utf8").length > 0, 10_000, 25);
         const killedAt = performance.now();
         agent.process.kill("SIGKILL");
-        await waitFor("agent_lost", async () => (await mesh.task(taskId)).attempts[0]?.failure_class === "agent_lost", 60_000, 25);
+        await waitFor(
+          "agent_lost",
+          async () => (await mesh.task(taskId)).attempts[0]?.failure_class === "agent_lost",
+          60_000,
+          25,
+        );
         samples.push(performance.now() - killedAt);
       } finally {
         stopOrphan(pidFile);

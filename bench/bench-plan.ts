@@ -4,7 +4,20 @@
 export type BenchMode = "full" | "ci";
 
 /** A part of the bench, run in this order; BENCH_ONLY=dispatch,stream picks some. */
-export const SECTIONS = ["stream", "memory", "latency", "idle", "execute", "loss", "metrics", "dispatch", "streams", "heartbeats", "worktree", "webhooks"] as const;
+export const SECTIONS = [
+  "stream",
+  "memory",
+  "latency",
+  "idle",
+  "execute",
+  "loss",
+  "metrics",
+  "dispatch",
+  "streams",
+  "heartbeats",
+  "worktree",
+  "webhooks",
+] as const;
 export type Section = (typeof SECTIONS)[number];
 
 export type BenchPlan = {
@@ -91,11 +104,17 @@ function count(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
 export function benchPlan(argv: readonly string[], env: NodeJS.ProcessEnv): BenchPlan {
   const mode: BenchMode = argv.includes("--ci") || env.BENCH_MODE === "ci" ? "ci" : "full";
   const base = mode === "ci" ? CI : FULL;
-  const only = (env.BENCH_ONLY ?? "").split(",").map((s) => s.trim()).filter((s) => s.length > 0);
+  const only = (env.BENCH_ONLY ?? "")
+    .split(",")
+    .map((s) => s.trim())
+    .filter((s) => s.length > 0);
   const unknown = only.filter((s) => !(SECTIONS as readonly string[]).includes(s));
-  if (unknown.length > 0) throw new Error(`BENCH_ONLY: unknown section(s) ${unknown.join(", ")}; use ${SECTIONS.join(", ")}`);
-  const levels = env.BENCH_DISPATCH_LEVELS === undefined ? base.dispatchLevels : env.BENCH_DISPATCH_LEVELS.split(",").map(Number);
-  if (levels.some((n) => !Number.isInteger(n) || n <= 0)) throw new Error(`BENCH_DISPATCH_LEVELS must be positive integers, got '${env.BENCH_DISPATCH_LEVELS}'`);
+  if (unknown.length > 0)
+    throw new Error(`BENCH_ONLY: unknown section(s) ${unknown.join(", ")}; use ${SECTIONS.join(", ")}`);
+  const levels =
+    env.BENCH_DISPATCH_LEVELS === undefined ? base.dispatchLevels : env.BENCH_DISPATCH_LEVELS.split(",").map(Number);
+  if (levels.some((n) => !Number.isInteger(n) || n <= 0))
+    throw new Error(`BENCH_DISPATCH_LEVELS must be positive integers, got '${env.BENCH_DISPATCH_LEVELS}'`);
   return {
     mode,
     sections: new Set(only.length === 0 ? SECTIONS : (only as Section[])),
@@ -112,7 +131,8 @@ export function benchPlan(argv: readonly string[], env: NodeJS.ProcessEnv): Benc
     heartbeatWindowS: count(env, "BENCH_FLEET_WINDOW_S", base.heartbeatWindowS),
     viewerChurn: count(env, "BENCH_VIEWERS", base.viewerChurn),
     agentTasks: count(env, "BENCH_AGENT_TASKS", base.agentTasks),
-    worktreeSamples: env.BENCH_WORKTREES === undefined ? base.worktreeSamples : count(env, "BENCH_WORKTREES", base.worktreeSamples),
+    worktreeSamples:
+      env.BENCH_WORKTREES === undefined ? base.worktreeSamples : count(env, "BENCH_WORKTREES", base.worktreeSamples),
     worktreeFiles: count(env, "BENCH_WORKTREE_FILES", base.worktreeFiles),
   };
 }

@@ -4,7 +4,7 @@
 // dispatch is measured at a time, after the previous attempt has ended and freed its slot.
 import type { TaskView } from "../protocol/index.ts";
 import type { Mesh } from "../test/integration/mesh-harness.ts";
-import { ProtocolAgents, type Assignment } from "./protocol-agents.ts";
+import { type Assignment, ProtocolAgents } from "./protocol-agents.ts";
 import { stoppedAfter } from "./stopped-after.ts";
 
 /** Milliseconds from the call to `task.assign` (the figure), and to the HTTP answer (where the time goes). */
@@ -32,41 +32,61 @@ async function timeDispatch(mesh: Mesh, agents: ProtocolAgents, index: number, l
   const agent = agents.agent(index);
   const assigned = agent.nextAssignment();
   const startedAt = performance.now();
-  const created = mesh.api<TaskView>("/api/tasks", { method: "POST", body: { instruction: label, executor: "deepseek", agent: agent.name } }).then((response) => ({ response, at: performance.now() }));
+  const created = mesh
+    .api<TaskView>("/api/tasks", {
+      method: "POST",
+      body: { instruction: label, executor: "deepseek", agent: agent.name },
+    })
+    .then((response) => ({ response, at: performance.now() }));
   // Awaited below unless the assignment never comes; then its failure is the timeout's, not an unhandled one.
   created.catch(() => {});
-  const assignment: Assignment = await Promise.race([assigned, timeout(ASSIGN_TIMEOUT_MS, `task.assign for ${agent.name}`)]);
+  const assignment: Assignment = await Promise.race([
+    assigned,
+    timeout(ASSIGN_TIMEOUT_MS, `task.assign for ${agent.name}`),
+  ]);
   const { response, at: answeredAt } = await created;
   if (response.status !== 201) throw new Error(`POST /api/tasks → ${response.status} ${JSON.stringify(response.body)}`);
-  if (assignment.taskId !== response.body.task_id) throw new Error(`${agent.name} was assigned ${assignment.taskId}, not the task just created (${response.body.task_id})`);
+  if (assignment.taskId !== response.body.task_id)
+    throw new Error(
+      `${agent.name} was assigned ${assignment.taskId}, not the task just created (${response.body.task_id})`,
+    );
   await assignment.finished;
   return { assign: assignment.receivedAt - startedAt, answer: answeredAt - startedAt };
 }
 
 /** p50/p99 samples at each fleet size in `levels` (ascending); the fleet grows between levels. */
-export async function dispatchLatency(mesh: Mesh, levels: readonly number[], samplesPerLevel: number): Promise<DispatchLevel[]> {
-  return stoppedAfter(new ProtocolAgents(`ws://127.0.0.1:${mesh.port}`, mesh.agentToken, "deepseek", "bench-dispatch"), async (agents) => {
-    const results: DispatchLevel[] = [];
-    for (const level of levels) {
-      const samples: DispatchSample[] = [];
-      try {
-        await agents.growTo(level);
-        await new Promise((resolve) => setTimeout(resolve, SETTLE_MS));
-        if (results.length === 0) for (let i = 0; i < WARMUP_DISPATCHES; i++) await timeDispatch(mesh, agents, i % level, `warm-up ${i}`);
-        for (let i = 0; i < samplesPerLevel; i++) {
-          const index = Math.floor(((i + 0.5) * level) / samplesPerLevel) % level;
-          await new Promise((resolve) => setTimeout(resolve, GAP_MS));
-          samples.push(await timeDispatch(mesh, agents, index, `dispatch ${level}/${i}`));
+export async function dispatchLatency(
+  mesh: Mesh,
+  levels: readonly number[],
+  samplesPerLevel: number,
+): Promise<DispatchLevel[]> {
+  return stoppedAfter(
+    new ProtocolAgents(`ws://127.0.0.1:${mesh.port}`, mesh.agentToken, "deepseek", "bench-dispatch"),
+    async (agents) => {
+      const results: DispatchLevel[] = [];
+      for (const level of levels) {
+        const samples: DispatchSample[] = [];
+        try {
+          await agents.growTo(level);
+          await new Promise((resolve) => setTimeout(resolve, SETTLE_MS));
+          if (results.length === 0)
+            for (let i = 0; i < WARMUP_DISPATCHES; i++) await timeDispatch(mesh, agents, i % level, `warm-up ${i}`);
+          for (let i = 0; i < samplesPerLevel; i++) {
+            const index = Math.floor(((i + 0.5) * level) / samplesPerLevel) % level;
+            await new Promise((resolve) => setTimeout(resolve, GAP_MS));
+            samples.push(await timeDispatch(mesh, agents, index, `dispatch ${level}/${i}`));
+          }
+        } catch (error) {
+          // The levels measured so far keep their rows; this one, and the larger ones, report the failure.
+          const message = error instanceof Error ? error.message : String(error);
+          for (const failed of levels.filter((l) => l >= level))
+            results.push({ agents: failed, samples: [], answers: [], error: message });
+          return results;
         }
-      } catch (error) {
-        // The levels measured so far keep their rows; this one, and the larger ones, report the failure.
-        const message = error instanceof Error ? error.message : String(error);
-        for (const failed of levels.filter((l) => l >= level)) results.push({ agents: failed, samples: [], answers: [], error: message });
-        return results;
+        results.push({ agents: level, samples: samples.map((s) => s.assign), answers: samples.map((s) => s.answer) });
+        console.error(`bench:   ${level} agents: ${samples.length} dispatches`);
       }
-      results.push({ agents: level, samples: samples.map((s) => s.assign), answers: samples.map((s) => s.answer) });
-      console.error(`bench:   ${level} agents: ${samples.length} dispatches`);
-    }
-    return results;
-  });
+      return results;
+    },
+  );
 }

@@ -1,4 +1,6 @@
 // What each row of the table says: its figure, and the goal it is held to.
+
+import { LATENCY_RATE, LINE_BYTES } from "./bench-plan.ts";
 import { percentile } from "./bench-stats.ts";
 import { fmt, type Row } from "./bench-table.ts";
 import type { DispatchLevel } from "./dispatch-latency.ts";
@@ -7,7 +9,6 @@ import type { LatencyResult } from "./line-latency.ts";
 import type { StreamsResult } from "./line-tally.ts";
 import type { OneStreamResult } from "./mesh-throughput.ts";
 import type { BaselineResult } from "./ws-baseline.ts";
-import { LATENCY_RATE, LINE_BYTES } from "./bench-plan.ts";
 
 export const GOAL = {
   dispatchP50Ms: 5,
@@ -52,14 +53,23 @@ export function executeRow(samples: readonly number[]): Row {
 }
 
 function throughputFigure(mesh: StreamsResult, baseline: BaselineResult): string {
-  const baselineLoss = baseline.lost + baseline.duplicated > 0 ? ` (plain ws itself lost ${baseline.lost}, repeated ${baseline.duplicated}: the bench is broken)` : "";
+  const baselineLoss =
+    baseline.lost + baseline.duplicated > 0
+      ? ` (plain ws itself lost ${baseline.lost}, repeated ${baseline.duplicated}: the bench is broken)`
+      : "";
   return (
     `mesh ${fmt(mesh.linesPerSecond)} lines/s vs plain ws ${fmt(baseline.linesPerSecond)} lines/s = ${fmt(mesh.linesPerSecond / baseline.linesPerSecond, 2)}×; ` +
     `${fmt(mesh.lost)} lost, ${fmt(mesh.duplicated)} duplicated${baselineLoss}`
   );
 }
 
-export function throughputRow(streams: number, linesPerStream: number, mesh: StreamsResult, baseline: BaselineResult, goalRatio: number): Row {
+export function throughputRow(
+  streams: number,
+  linesPerStream: number,
+  mesh: StreamsResult,
+  baseline: BaselineResult,
+  goalRatio: number,
+): Row {
   const label = streams === 1 ? "one stream" : `${fmt(streams)} concurrent streams and viewers`;
   return {
     name: `output agent → task room → viewer, ${label} (${fmt(streams * linesPerStream)} lines × ${LINE_BYTES} B), against plain \`ws\` in the same run`,
@@ -123,8 +133,14 @@ export function memoryRow(mesh: OneStreamResult, baseline: BaselineResult): Row 
   };
 }
 
-/** Cold: a new worktree per attempt; warm: a spare from the pool (docs/repositories.md "Warm worktrees"), timed on hits. */
-export function worktreeRow(measured: { mode: "cold" | "warm" | "warm-lazy"; files: number; times: readonly number[] }): Row {
+/**
+ * Cold: a new worktree per attempt; warm: a spare from the pool (docs/repositories.md "Warm worktrees"), timed on hits.
+ */
+export function worktreeRow(measured: {
+  mode: "cold" | "warm" | "warm-lazy";
+  files: number;
+  times: readonly number[];
+}): Row {
   const samples = measured.times;
   const median = percentile(samples, 50);
   const how = measured.mode === "cold" ? "cold (a new worktree)" : "warm (a pool hit)";
@@ -139,5 +155,11 @@ export function worktreeRow(measured: { mode: "cold" | "warm" | "warm-lazy"; fil
 
 /** A row that could not be measured. */
 export function failedRow(name: string, goal: string, error: unknown): Row {
-  return { name, figure: "", goal, checks: [], error: error instanceof Error ? error.message.split("\n")[0] ?? String(error) : String(error) };
+  return {
+    name,
+    figure: "",
+    goal,
+    checks: [],
+    error: error instanceof Error ? (error.message.split("\n")[0] ?? String(error)) : String(error),
+  };
 }

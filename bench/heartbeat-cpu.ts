@@ -10,13 +10,20 @@ export type HeartbeatLoad = { cpuShare: number; rss: number; online: number };
 export async function heartbeatCpu(agents: number, windowS: number): Promise<HeartbeatLoad> {
   return stoppedAfter(await startMesh(), async (mesh) =>
     stoppedAfter(await startFleet(mesh, agents, "bench-fleet", NOOP_EXECUTORS), async () => {
-      const online = async (): Promise<number> => (await mesh.api<{ agents: Array<{ state: string }> }>("/api/agents")).body.agents.filter((a) => a.state === "online").length;
+      const online = async (): Promise<number> =>
+        (await mesh.api<{ agents: Array<{ state: string }> }>("/api/agents")).body.agents.filter(
+          (a) => a.state === "online",
+        ).length;
       await waitFor(`${agents} agents online`, async () => (await online()) === agents, 180_000, 500);
       const before = await groupCpuSeconds(mesh.serverPid());
       const startedAt = performance.now();
       await new Promise((resolve) => setTimeout(resolve, windowS * 1000));
       const cpu = (await groupCpuSeconds(mesh.serverPid())) - before;
-      return { cpuShare: cpu / ((performance.now() - startedAt) / 1000), rss: await groupRssMiB(mesh.serverPid()), online: await online() };
+      return {
+        cpuShare: cpu / ((performance.now() - startedAt) / 1000),
+        rss: await groupRssMiB(mesh.serverPid()),
+        online: await online(),
+      };
     }),
   );
 }

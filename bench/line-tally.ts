@@ -65,12 +65,19 @@ export type StreamsResult = {
  * Waits until every stream is complete, or until no line has arrived for `stallMs` (the rest count
  * as lost), and reports lines/s from the gate's opening to the last line at any viewer.
  */
-export async function streamsOutcome(tallies: readonly LineTally[], openedAt: number, stallMs: number): Promise<StreamsResult> {
+export async function streamsOutcome(
+  tallies: readonly LineTally[],
+  openedAt: number,
+  stallMs: number,
+): Promise<StreamsResult> {
   const all = Promise.all(tallies.map((t) => t.done));
   let lastProgress = -1;
   let lastChangeAt = performance.now();
   for (;;) {
-    const finished = await Promise.race([all.then(() => true), new Promise<false>((resolve) => setTimeout(() => resolve(false), 250))]);
+    const finished = await Promise.race([
+      all.then(() => true),
+      new Promise<false>((resolve) => setTimeout(() => resolve(false), 250)),
+    ]);
     if (finished) {
       // A line repeated after the last new one would otherwise go unseen.
       await new Promise((resolve) => setTimeout(resolve, DUPLICATE_GRACE_MS));
@@ -92,9 +99,15 @@ export async function streamsOutcome(tallies: readonly LineTally[], openedAt: nu
     lost: tallies.reduce((sum, t) => sum + t.lost, 0),
     duplicated: tallies.reduce((sum, t) => sum + t.duplicated, 0),
     spread: {
-      firstP50: percentile(tallies.map((t) => t.firstAt - openedAt), 50),
+      firstP50: percentile(
+        tallies.map((t) => t.firstAt - openedAt),
+        50,
+      ),
       firstMax: Math.max(...tallies.map((t) => t.firstAt - openedAt)),
-      lastP50: percentile(tallies.map((t) => t.lastAt - openedAt), 50),
+      lastP50: percentile(
+        tallies.map((t) => t.lastAt - openedAt),
+        50,
+      ),
       lastMax: lastAt - openedAt,
     },
   };

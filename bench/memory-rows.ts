@@ -12,10 +12,16 @@ export const MEMORY_GOAL = {
 
 const MIB_IN_MB = 1.048576;
 
-const both = (rss: ServerRss): string => `workerd ${fmt(rss.workerdMiB)} MiB (whole dev server ${fmt(rss.groupMiB)} MiB)`;
+const both = (rss: ServerRss): string =>
+  `workerd ${fmt(rss.workerdMiB)} MiB (whole dev server ${fmt(rss.groupMiB)} MiB)`;
 
 export function serverIdleRow(idle: ServerRss): Row {
-  return { name: "mesh server RSS idle, fresh server (workerd; the whole `partykit dev` group beside it)", figure: both(idle), goal: "— (the reference for the rows below)", checks: [] };
+  return {
+    name: "mesh server RSS idle, fresh server (workerd; the whole `partykit dev` group beside it)",
+    figure: both(idle),
+    goal: "— (the reference for the rows below)",
+    checks: [],
+  };
 }
 
 export function serverAfterStreamRow(idle: ServerRss, after: ServerRss, lines: number, wsServerMiB: number): Row {
@@ -30,8 +36,15 @@ export function serverAfterStreamRow(idle: ServerRss, after: ServerRss, lines: n
 export function serverAfterViewersRow(idle: ServerRss, churn: ChurnResult): Row {
   return {
     name: `mesh server RSS after ${fmt(churn.viewers)} viewers (${churn.viewers >= 5_000 ? "full size" : "CI size, 5,000 in the full bench"}) opened a task's watch link, subscribed and closed cleanly, 50 at a time`,
-    // A viewer the server let go without its close frame (1006, ~1 in 100 here) is released all the same: only an unanswered close holds memory.
-    figure: `${both(churn.rss)} = ${fmt(churn.rss.workerdMiB / idle.workerdMiB, 2)}× idle${Object.keys(churn.otherCloses).length === 0 ? "" : `; ended otherwise: ${Object.entries(churn.otherCloses).map(([how, n]) => `${fmt(n)} × ${how}`).join(", ")}`}`,
+    // A viewer the server let go without its close frame (1006, ~1 in 100 here) is released all the same: only an
+    // unanswered close holds memory.
+    figure: `${both(churn.rss)} = ${fmt(churn.rss.workerdMiB / idle.workerdMiB, 2)}× idle${
+      Object.keys(churn.otherCloses).length === 0
+        ? ""
+        : `; ended otherwise: ${Object.entries(churn.otherCloses)
+            .map(([how, n]) => `${fmt(n)} × ${how}`)
+            .join(", ")}`
+    }`,
     goal: `workerd ≤ ${MEMORY_GOAL.serverGrowth}× idle; every close answered`,
     checks: [{ value: churn.rss.workerdMiB / idle.workerdMiB, goal: MEMORY_GOAL.serverGrowth, direction: "at-most" }],
     ...(churn.stuck === 0 ? {} : { error: `${fmt(churn.stuck)} viewers' close was never answered by the server` }),

@@ -1,9 +1,9 @@
 // Output throughput through the mesh (agent → task room → viewer): real agents run the gated
 // child, one task per agent, one viewer per task; lines/s from the gate's opening to the last line.
 import type { ExecutorsFile } from "../protocol/index.ts";
-import { startAgent, startFleet, type Mesh } from "../test/integration/mesh-harness.ts";
+import { type Mesh, startAgent, startFleet } from "../test/integration/mesh-harness.ts";
 import { groupRssMiB } from "./bench-stats.ts";
-import { LineTally, spreadNote, streamsOutcome, type StreamsResult } from "./line-tally.ts";
+import { LineTally, type StreamsResult, spreadNote, streamsOutcome } from "./line-tally.ts";
 import type { StartGate } from "./start-gate.ts";
 import { stoppedAfter } from "./stopped-after.ts";
 import { MeshStreamViewer } from "./stream-viewers.ts";
@@ -18,7 +18,12 @@ function gatedExecutors(gate: StartGate, linesFile: string): ExecutorsFile {
 }
 
 /** One task per agent, a viewer on each, every attempt running; then the gate opens. */
-async function streamThrough(mesh: Mesh, agents: readonly string[], gate: StartGate, linesPerStream: number): Promise<StreamsResult> {
+async function streamThrough(
+  mesh: Mesh,
+  agents: readonly string[],
+  gate: StartGate,
+  linesPerStream: number,
+): Promise<StreamsResult> {
   const tallies = agents.map(() => new LineTally(linesPerStream));
   const taskIds: string[] = [];
   const viewers: MeshStreamViewer[] = [];
@@ -28,7 +33,9 @@ async function streamThrough(mesh: Mesh, agents: readonly string[], gate: StartG
         const tally = tallies[i + j] as LineTally;
         const taskId = await createTargetedTask(mesh, agent, `bench stream ${i + j}`);
         taskIds[i + j] = taskId;
-        viewers.push(await MeshStreamViewer.open(mesh.port, mesh.orchestratorToken, taskId, (text, at) => tally.add(text, at)));
+        viewers.push(
+          await MeshStreamViewer.open(mesh.port, mesh.orchestratorToken, taskId, (text, at) => tally.add(text, at)),
+        );
       });
       await Promise.all(batch);
     }
@@ -45,14 +52,20 @@ async function streamThrough(mesh: Mesh, agents: readonly string[], gate: StartG
 }
 
 /** Says on stderr what became of a few streams that lost or repeated lines, for whoever reads the failure. */
-async function describeIncomplete(mesh: Mesh, tallies: readonly LineTally[], taskIds: readonly string[]): Promise<void> {
+async function describeIncomplete(
+  mesh: Mesh,
+  tallies: readonly LineTally[],
+  taskIds: readonly string[],
+): Promise<void> {
   const incomplete = tallies.flatMap((tally, i) => (tally.lost + tally.duplicated > 0 ? [i] : []));
   console.error(`bench: ${incomplete.length} of ${tallies.length} streams lost or repeated lines`);
   for (const i of incomplete.slice(0, 5)) {
     const tally = tallies[i] as LineTally;
     const taskId = taskIds[i] ?? "";
     const task = await mesh.task(taskId).catch(() => null);
-    const logs = await mesh.api<{ lines: Array<{ stream: string; text: string }> }>(`/api/tasks/${taskId}/logs?since_seq=0`).catch(() => null);
+    const logs = await mesh
+      .api<{ lines: Array<{ stream: string; text: string }> }>(`/api/tasks/${taskId}/logs?since_seq=0`)
+      .catch(() => null);
     const stored = logs?.body.lines ?? [];
     const notes = stored.filter((line) => line.stream !== "stdout").map((line) => line.text);
     console.error(
@@ -65,19 +78,37 @@ async function describeIncomplete(mesh: Mesh, tallies: readonly LineTally[], tas
 export type OneStreamResult = StreamsResult & { serverRss: number; agentRss: number };
 
 /** One real agent process (as startAgent starts it) streaming the lines file to one viewer. */
-export async function meshOneStream(mesh: Mesh, gate: StartGate, lines: number, linesFile: string): Promise<OneStreamResult> {
+export async function meshOneStream(
+  mesh: Mesh,
+  gate: StartGate,
+  lines: number,
+  linesFile: string,
+): Promise<OneStreamResult> {
   return stoppedAfter(await startAgent(mesh, "bench-stream", gatedExecutors(gate, linesFile)), async (agent) => {
     const result = await streamThrough(mesh, [agent.name], gate, lines);
-    return { ...result, serverRss: await groupRssMiB(mesh.serverPid()), agentRss: await groupRssMiB(agent.process.pid ?? 0) };
+    return {
+      ...result,
+      serverRss: await groupRssMiB(mesh.serverPid()),
+      agentRss: await groupRssMiB(agent.process.pid ?? 0),
+    };
   });
 }
 
 /** `streams` real agents (one fleet process) streaming at once, each to its own viewer. */
-export async function meshManyStreams(mesh: Mesh, gate: StartGate, streams: number, linesPerStream: number, linesFile: string): Promise<StreamsResult> {
-  return stoppedAfter(await startFleet(mesh, streams, "bench-streams", gatedExecutors(gate, linesFile)), async (fleet) => {
-    await waitOnline(mesh, fleet.names);
-    return streamThrough(mesh, fleet.names, gate, linesPerStream);
-  });
+export async function meshManyStreams(
+  mesh: Mesh,
+  gate: StartGate,
+  streams: number,
+  linesPerStream: number,
+  linesFile: string,
+): Promise<StreamsResult> {
+  return stoppedAfter(
+    await startFleet(mesh, streams, "bench-streams", gatedExecutors(gate, linesFile)),
+    async (fleet) => {
+      await waitOnline(mesh, fleet.names);
+      return streamThrough(mesh, fleet.names, gate, linesPerStream);
+    },
+  );
 }
 
 /** A fleet says "started" before its agents have said hello: wait until the registry lists them all online. */

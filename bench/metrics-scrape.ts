@@ -12,7 +12,9 @@ export type ScrapeTimes = { samples: number[]; tasks: number; bytes: number };
 
 export async function scrapeTimes(mesh: Mesh, count: number): Promise<ScrapeTimes> {
   const scrape = async (): Promise<string> => {
-    const response = await fetch(`${mesh.url}/metrics`, { headers: { authorization: `Bearer ${mesh.orchestratorToken}` } });
+    const response = await fetch(`${mesh.url}/metrics`, {
+      headers: { authorization: `Bearer ${mesh.orchestratorToken}` },
+    });
     const text = await response.text();
     if (response.status !== 200) throw new Error(`GET /metrics → ${response.status}: ${text.slice(0, 200)}`);
     return text;

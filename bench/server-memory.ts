@@ -2,11 +2,11 @@
 // after many viewers opened a task's watch link, subscribed and closed cleanly; and the agent's RSS
 // fresh and after a run of no-op tasks.
 import WebSocket from "ws";
-import { startAgent, type Mesh } from "../test/integration/mesh-harness.ts";
 import type { TaskView } from "../protocol/index.ts";
+import { type Mesh, startAgent } from "../test/integration/mesh-harness.ts";
 import { groupRssMiB } from "./bench-stats.ts";
 import { NOOP_EXECUTORS } from "./execute-round-trip.ts";
-import { serverRss, type ServerRss } from "./server-rss.ts";
+import { type ServerRss, serverRss } from "./server-rss.ts";
 import { stoppedAfter } from "./stopped-after.ts";
 import { createTargetedTask } from "./targeted-task.ts";
 
@@ -21,7 +21,12 @@ export async function settledServerRss(mesh: Mesh, settleMs = 3_000): Promise<Se
   return serverRss(mesh.serverPid());
 }
 
-export type ChurnResult = { viewers: number; stuck: number; rss: ServerRss; /** Close codes other than a clean one, with their counts. */ otherCloses: Record<string, number> };
+export type ChurnResult = {
+  viewers: number;
+  stuck: number;
+  rss: ServerRss /** Close codes other than a clean one, with their counts. */;
+  otherCloses: Record<string, number>;
+};
 
 /**
  * `count` viewers, `CHURN_CONCURRENCY` at a time, each as the page does: the task's watch link (its
@@ -29,8 +34,12 @@ export type ChurnResult = { viewers: number; stuck: number; rss: ServerRss; /** 
  * close frame. A viewer whose close is never answered counts as stuck (the leak this row guards).
  */
 export async function viewerChurn(mesh: Mesh, count: number): Promise<ChurnResult> {
-  const created = await mesh.api<TaskView>("/api/tasks", { method: "POST", body: { instruction: "bench: viewer churn" } });
-  if (created.status !== 201) throw new Error(`creating the churn task → ${created.status} ${JSON.stringify(created.body)}`);
+  const created = await mesh.api<TaskView>("/api/tasks", {
+    method: "POST",
+    body: { instruction: "bench: viewer churn" },
+  });
+  if (created.status !== 201)
+    throw new Error(`creating the churn task → ${created.status} ${JSON.stringify(created.body)}`);
   const link = new URLSearchParams(new URL(created.body.watch_url).hash.slice(1));
   const url = `ws://127.0.0.1:${mesh.port}/parties/task/${link.get("task") ?? ""}?token=${encodeURIComponent(link.get("token") ?? "")}`;
   let stuck = 0;
@@ -48,7 +57,10 @@ export async function viewerChurn(mesh: Mesh, count: number): Promise<ChurnResul
   return { viewers: count, stuck, otherCloses, rss: await settledServerRss(mesh) };
 }
 
-/** "clean" when the viewer got a frame and its close was answered; "stuck" when it was not in time; else the close code and reason. */
+/**
+ * "clean" when the viewer got a frame and its close was answered; "stuck" when it was not in time; else the close code
+ * and reason.
+ */
 function oneViewer(url: string): Promise<string> {
   return new Promise((resolve) => {
     const socket = new WebSocket(url);

@@ -10,7 +10,10 @@ import { LINE_BYTES } from "./bench-plan.ts";
 export class StartGate {
   readonly dir = mkdtempSync(join(tmpdir(), "mesh-bench-gate-"));
   private readonly fifo = join(this.dir, "go");
-  /** Held read-write from the start, so a child's open never blocks and a newline written early waits in the pipe for a late child. */
+  /**
+   * Held read-write from the start, so a child's open never blocks and a newline written early waits in the pipe for a
+   * late child.
+   */
   private readonly fd: number;
 
   constructor() {
@@ -42,7 +45,8 @@ export class StartGate {
     for (;;) {
       const waiting = this.waitingNow();
       if (waiting >= children) return;
-      if (Date.now() > deadline) throw new Error(`only ${waiting} of ${children} children reached the start gate in ${timeoutMs} ms`);
+      if (Date.now() > deadline)
+        throw new Error(`only ${waiting} of ${children} children reached the start gate in ${timeoutMs} ms`);
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
   }

@@ -22,7 +22,9 @@ const ViewerFrame = z.object({
 function opened(socket: WebSocket): Promise<void> {
   return new Promise((resolve, reject) => {
     socket.once("open", () => resolve());
-    socket.once("unexpected-response", (_request, response) => reject(new Error(`upgrade refused: ${response.statusCode}`)));
+    socket.once("unexpected-response", (_request, response) =>
+      reject(new Error(`upgrade refused: ${response.statusCode}`)),
+    );
     // Kept after the open: a later reset (a dev server reloading) must not throw; the row's stall check reports it.
     socket.on("error", reject);
   });
@@ -34,7 +36,10 @@ export class MeshStreamViewer {
   readonly running: Promise<void>;
   private markRunning: () => void = () => {};
 
-  private constructor(private readonly socket: WebSocket, onLine: OnLine) {
+  private constructor(
+    private readonly socket: WebSocket,
+    onLine: OnLine,
+  ) {
     this.running = new Promise((resolve) => (this.markRunning = resolve));
     socket.on("message", (raw) => {
       const at = performance.now();
@@ -66,7 +71,10 @@ export class MeshStreamViewer {
 
 /** A viewer of one stream of the plain ws relay: the producer's `log.batch` frames, as sent. */
 export class WsStreamViewer {
-  private constructor(private readonly socket: WebSocket, onLine: OnLine) {
+  private constructor(
+    private readonly socket: WebSocket,
+    onLine: OnLine,
+  ) {
     socket.on("message", (raw) => {
       const at = performance.now();
       const parsed = parseJson(ViewerFrame, raw.toString());

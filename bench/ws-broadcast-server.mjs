@@ -14,7 +14,8 @@ server.on("connection", (socket, request) => {
   room.add(socket);
   socket.on("close", () => room.delete(socket));
   socket.on("message", (data, isBinary) => {
-    for (const client of room) if (client !== socket && client.readyState === 1) client.send(data, { binary: isBinary });
+    for (const client of room)
+      if (client !== socket && client.readyState === 1) client.send(data, { binary: isBinary });
   });
 });
 server.on("listening", () => console.log(server.address().port));

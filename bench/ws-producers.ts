@@ -5,13 +5,17 @@
 import { spawn } from "node:child_process";
 import WebSocket from "ws";
 import { z } from "zod";
-import { parseJson } from "../protocol/index.ts";
 import { LineSplitter } from "../agents/runtime/line-splitter.ts";
 import { MAX_BUFFERED_BYTES } from "../agents/runtime/mesh-socket.ts";
 import { OutputBatcher } from "../agents/runtime/output-batcher.ts";
+import { parseJson } from "../protocol/index.ts";
 
 /** What ws-baseline.ts passes as JSON in argv: the relay's URL, how many streams, and each stream's child. */
-const ProducersConfig = z.object({ url: z.string().min(1), streams: z.number().int().positive(), command: z.array(z.string()).min(1) });
+const ProducersConfig = z.object({
+  url: z.string().min(1),
+  streams: z.number().int().positive(),
+  command: z.array(z.string()).min(1),
+});
 export type ProducersConfig = z.infer<typeof ProducersConfig>;
 
 /** As the agent: past this many unsent lines it stops reading the child's pipe. */
@@ -63,6 +67,8 @@ if (!parsed.ok) {
   process.exit(2);
 }
 const config = parsed.value;
-const finishes = await Promise.all(Array.from({ length: config.streams }, (_, i) => produce(`${config.url}/stream-${i}`, config.command)));
+const finishes = await Promise.all(
+  Array.from({ length: config.streams }, (_, i) => produce(`${config.url}/stream-${i}`, config.command)),
+);
 console.log("ready");
 await Promise.all(finishes.map((finish) => finish()));

@@ -5,7 +5,9 @@ import { existsSync } from "node:fs";
 export async function runBuilt(file) {
   const url = new URL(`../dist/${file}`, import.meta.url);
   if (!existsSync(url)) {
-    process.stderr.write(`agent-mesh is not built (no dist/${file}): run 'npm run build' in ${new URL("..", import.meta.url).pathname}\n`);
+    process.stderr.write(
+      `agent-mesh is not built (no dist/${file}): run 'npm run build' in ${new URL("..", import.meta.url).pathname}\n`,
+    );
     process.exit(2);
   }
   await import(url.href);

@@ -7,17 +7,26 @@ import type { JSONRPCMessage } from "@modelcontextprotocol/sdk/types.js";
 import { z } from "zod";
 import { readCommandLine } from "../launcher/command-line.ts";
 
-/** What fetch's TypeError carries as its cause when the network failed: the system error's code (ECONNREFUSED, ENOTFOUND…). */
+/**
+ * What fetch's TypeError carries as its cause when the network failed: the system error's code (ECONNREFUSED,
+ * ENOTFOUND…).
+ */
 const NetworkCause = z.object({ code: z.string() });
 
-readCommandLine("mesh-mcp", `usage: mesh-mcp [--help] [--version]
+readCommandLine(
+  "mesh-mcp",
+  `usage: mesh-mcp [--help] [--version]
 The mesh's MCP tools over stdio, for hosts that only speak stdio (README "MCP"). Configured by the environment:
   MESH_ORCHESTRATOR_TOKEN  the orchestrator token (npm start writes it to .mesh/secrets.env); required
-  MESH_URL                 the mesh's base URL (default http://127.0.0.1:1999)`, {});
+  MESH_URL                 the mesh's base URL (default http://127.0.0.1:1999)`,
+  {},
+);
 const base = process.env.MESH_URL ?? "http://127.0.0.1:1999";
 const token = process.env.MESH_ORCHESTRATOR_TOKEN;
 if (!token) {
-  process.stderr.write("mesh-mcp: set MESH_ORCHESTRATOR_TOKEN (npm start writes it to .mesh/secrets.env) and MESH_URL if the mesh is not at http://127.0.0.1:1999\n");
+  process.stderr.write(
+    "mesh-mcp: set MESH_ORCHESTRATOR_TOKEN (npm start writes it to .mesh/secrets.env) and MESH_URL if the mesh is not at http://127.0.0.1:1999\n",
+  );
   process.exit(2);
 }
 let endpoint: URL;
@@ -28,7 +37,9 @@ try {
   process.exit(2);
 }
 
-const http = new StreamableHTTPClientTransport(endpoint, { requestInit: { headers: { authorization: `Bearer ${token}` } } });
+const http = new StreamableHTTPClientTransport(endpoint, {
+  requestInit: { headers: { authorization: `Bearer ${token}` } },
+});
 const stdio = new StdioServerTransport();
 
 /**
@@ -37,7 +48,8 @@ const stdio = new StdioServerTransport();
  */
 function explain(error: unknown): string {
   const text = error instanceof Error ? error.message : String(error);
-  if (error instanceof StreamableHTTPError && error.code === 401) return `the mesh at ${base} refused the token (401): set MESH_ORCHESTRATOR_TOKEN to the server's orchestrator token`;
+  if (error instanceof StreamableHTTPError && error.code === 401)
+    return `the mesh at ${base} refused the token (401): set MESH_ORCHESTRATOR_TOKEN to the server's orchestrator token`;
   // fetch rejects with a TypeError only when the request never got an answer.
   if (error instanceof TypeError) {
     const cause = NetworkCause.safeParse(error.cause);

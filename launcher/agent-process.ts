@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from "node:child_process";
+import { type ChildProcess, spawn } from "node:child_process";
 import { join } from "node:path";
 import { PROJECT_ROOT } from "./dev-server.ts";
 
@@ -16,7 +16,9 @@ export type AgentProcessOptions = {
   env?: NodeJS.ProcessEnv;
 };
 
-/** The built agent (`npm run build` compiles agents/cli.ts to it): what `npm run agent` and the `mesh-agent` bin run. */
+/**
+ * The built agent (`npm run build` compiles agents/cli.ts to it): what `npm run agent` and the `mesh-agent` bin run.
+ */
 export const BUILT_AGENT = join(PROJECT_ROOT, "dist/mesh-agent.js");
 
 /**
@@ -25,7 +27,17 @@ export const BUILT_AGENT = join(PROJECT_ROOT, "dist/mesh-agent.js");
  * heap policy as it loads (docs/memory.md), so this agent holds what a user's agent holds.
  */
 export function startAgentProcess(options: AgentProcessOptions): ChildProcess {
-  const args = [BUILT_AGENT, "--kind", options.kind, "--server", options.server, "--name", options.name, "--executors", options.executorsFile];
+  const args = [
+    BUILT_AGENT,
+    "--kind",
+    options.kind,
+    "--server",
+    options.server,
+    "--name",
+    options.name,
+    "--executors",
+    options.executorsFile,
+  ];
   if (options.capacity !== undefined) args.push("--capacity", String(options.capacity));
   args.push(...(options.args ?? []));
   const child = spawn(process.execPath, args, {

@@ -1,12 +1,12 @@
 #!/usr/bin/env node
+import { mkdirSync, renameSync, writeFileSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
 // `npm run build`, also run by `prepare` (so `npm install` and `npm ci` build): compiles the agent,
 // the MCP bridge and the launcher to JavaScript in dist/ (git-ignored) with esbuild, so no TypeScript
 // compiler runs in production. Plain JavaScript because it runs before anything is compiled.
 // `--with-test-fleet` also builds test/fixtures/agent-fleet.ts (for the test harness and the bench).
 import { build } from "esbuild";
-import { mkdirSync, renameSync, writeFileSync } from "node:fs";
-import { dirname, join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 const OUT_DIR = join(ROOT, "dist");
@@ -38,7 +38,9 @@ const agentBundle = {
   // ws loads these optional native modules with require() when they are installed.
   external: ["bufferutil", "utf-8-validate"],
   // The bundled CommonJS (ws) calls require() for Node's modules and bufferutil; ESM has none.
-  banner: { js: 'import { createRequire as __meshCreateRequire } from "node:module"; const require = __meshCreateRequire(import.meta.url);' },
+  banner: {
+    js: 'import { createRequire as __meshCreateRequire } from "node:module"; const require = __meshCreateRequire(import.meta.url);',
+  },
 };
 
 const withTestFleet = process.argv.includes("--with-test-fleet");

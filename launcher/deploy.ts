@@ -14,15 +14,26 @@ Set the secrets once, each asked for, never on a command line:
   npx partykit env add MESH_ORCHESTRATOR_TOKEN
   npx partykit env add MESH_AGENT_TOKEN`;
 
-const values = readCommandLine("npm run deploy", USAGE, { domain: { type: "string" }, preview: { type: "string" }, "dry-run": { type: "boolean" } });
+const values = readCommandLine("npm run deploy", USAGE, {
+  domain: { type: "string" },
+  preview: { type: "string" },
+  "dry-run": { type: "boolean" },
+});
 const report = await checkProductionBundle();
-console.log(`production bundle: ${(report.gzipBytes / 1024).toFixed(0)} KiB gzipped; runtime imports: ${report.externals.join(", ") || "none"}`);
+console.log(
+  `production bundle: ${(report.gzipBytes / 1024).toFixed(0)} KiB gzipped; runtime imports: ${report.externals.join(", ") || "none"}`,
+);
 if (!report.ok) {
   for (const problem of report.problems) console.error(`error: ${problem}`);
   console.error("not deployed: fix the bundle first (npm run check:bundle)");
   process.exit(1);
 }
-const args = ["partykit", "deploy", ...(values.domain === undefined ? [] : ["--domain", values.domain]), ...(values.preview === undefined ? [] : ["--preview", values.preview])];
+const args = [
+  "partykit",
+  "deploy",
+  ...(values.domain === undefined ? [] : ["--domain", values.domain]),
+  ...(values.preview === undefined ? [] : ["--preview", values.preview]),
+];
 if (values["dry-run"] === true) {
   console.log(`would run: npx ${args.join(" ")}`);
   process.exit(0);

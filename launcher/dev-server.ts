@@ -1,13 +1,13 @@
-import { spawn, type ChildProcess } from "node:child_process";
+import { type ChildProcess, spawn } from "node:child_process";
 import { once } from "node:events";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { partykitBinWithHost } from "./partykit-host.ts";
-import { localUrl } from "./listen-port.ts";
-import { readPartykitConfig, type PartykitConfig } from "./partykit-config.ts";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { signalGroup } from "../agents/runtime/process-group-signal.ts";
+import { localUrl } from "./listen-port.ts";
+import { type PartykitConfig, readPartykitConfig } from "./partykit-config.ts";
+import { partykitBinWithHost } from "./partykit-host.ts";
 
 /** The project root: partykit.json lives there. */
 export const PROJECT_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..");
@@ -41,7 +41,8 @@ function partykitBin(): string {
   // The package exports no subpath for its CLI (nor a `require` condition), so take it from node_modules.
   const dist = join(PROJECT_ROOT, "node_modules/partykit/dist");
   const chosen = partykitBinWithHost(dist);
-  if (chosen === undefined) console.warn("warning: this partykit version's listen address could not be set; the dev server listens on 0.0.0.0");
+  if (chosen === undefined)
+    console.warn("warning: this partykit version's listen address could not be set; the dev server listens on 0.0.0.0");
   return chosen ?? join(dist, "bin.mjs");
 }
 
@@ -57,13 +58,37 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
   // Where this server's page answers, for links the rooms make (notifications' operator links; MESH_PUBLIC_URL wins).
   // localUrl brackets an IPv6 host and reaches a wildcard address on loopback.
   const url = localUrl(options.host ?? "127.0.0.1", options.port);
-  writeFileSync(configFile, JSON.stringify(devConfig({ MESH_LOCAL_URL: url, ...options.vars }, options.buildPage ?? true)), { mode: 0o600 });
-  const args = [partykitBin(), "dev", "--config", configFile, "--port", String(options.port), "--persist", options.persistDir, "--no-hotkeys", "--disable-request-cf-fetch"];
+  writeFileSync(
+    configFile,
+    JSON.stringify(devConfig({ MESH_LOCAL_URL: url, ...options.vars }, options.buildPage ?? true)),
+    { mode: 0o600 },
+  );
+  const args = [
+    partykitBin(),
+    "dev",
+    "--config",
+    configFile,
+    "--port",
+    String(options.port),
+    "--persist",
+    options.persistDir,
+    "--no-hotkeys",
+    "--disable-request-cf-fetch",
+  ];
   const child = spawn(process.execPath, args, {
     cwd: PROJECT_ROOT,
     detached: true,
-    stdio: ["ignore", options.output === "inherit" ? "inherit" : "pipe", options.output === "inherit" ? "inherit" : "pipe"],
-    env: { ...process.env, PARTYKIT_TELEMETRY_DISABLED: "1", DO_NOT_TRACK: "1", MESH_DEV_HOST: options.host ?? "127.0.0.1" },
+    stdio: [
+      "ignore",
+      options.output === "inherit" ? "inherit" : "pipe",
+      options.output === "inherit" ? "inherit" : "pipe",
+    ],
+    env: {
+      ...process.env,
+      PARTYKIT_TELEMETRY_DISABLED: "1",
+      DO_NOT_TRACK: "1",
+      MESH_DEV_HOST: options.host ?? "127.0.0.1",
+    },
   });
   let captured = "";
   const capture = (chunk: Buffer): void => {
@@ -79,7 +104,8 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
   };
   const deadline = Date.now() + (options.readyTimeoutMs ?? 60_000);
   while (Date.now() < deadline) {
-    if (child.exitCode !== null) throw new Error(`partykit dev exited with code ${child.exitCode} before it was ready:\n${captured}`);
+    if (child.exitCode !== null)
+      throw new Error(`partykit dev exited with code ${child.exitCode} before it was ready:\n${captured}`);
     try {
       const response = await fetch(`${url}/health`);
       if (response.ok) return { url, process: child, stop };
@@ -89,20 +115,45 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
     await new Promise((done) => setTimeout(done, 150));
   }
   await stop();
-  throw new Error(`partykit dev did not answer ${url}/health within ${options.readyTimeoutMs ?? 60_000} ms:\n${captured}`);
+  throw new Error(
+    `partykit dev did not answer ${url}/health within ${options.readyTimeoutMs ?? 60_000} ms:\n${captured}`,
+  );
 }
 
-/** partykit.json with the vars added and every path made absolute (partykit reads a config's paths from the config's folder). */
+/**
+ * partykit.json with the vars added and every path made absolute (partykit reads a config's paths from the config's
+ * folder).
+ */
 function devConfig(vars: Record<string, string>, buildPage: boolean): PartykitConfig {
   const config = readPartykitConfig(PROJECT_ROOT);
-  const at = (path: string | undefined): string | undefined => (path === undefined ? undefined : resolve(PROJECT_ROOT, path));
+  const at = (path: string | undefined): string | undefined =>
+    path === undefined ? undefined : resolve(PROJECT_ROOT, path);
   return {
     ...config,
     main: resolve(PROJECT_ROOT, config.main),
-    ...(config.parties === undefined ? {} : { parties: Object.fromEntries(Object.entries(config.parties).map(([name, path]) => [name, resolve(PROJECT_ROOT, path)])) }),
+    ...(config.parties === undefined
+      ? {}
+      : {
+          parties: Object.fromEntries(
+            Object.entries(config.parties).map(([name, path]) => [name, resolve(PROJECT_ROOT, path)]),
+          ),
+        }),
     ...(config.serve === undefined
       ? {}
-      : { serve: { path: at(config.serve.path), ...(config.serve.build === undefined || !buildPage ? {} : { build: { ...config.serve.build, entry: at(config.serve.build.entry), outdir: at(config.serve.build.outdir) } }) } }),
+      : {
+          serve: {
+            path: at(config.serve.path),
+            ...(config.serve.build === undefined || !buildPage
+              ? {}
+              : {
+                  build: {
+                    ...config.serve.build,
+                    entry: at(config.serve.build.entry),
+                    outdir: at(config.serve.build.outdir),
+                  },
+                }),
+          },
+        }),
     vars: { ...config.vars, ...vars },
     // partykit dev adds nodejs_compat itself, and workerd refuses a flag given twice; deploy sends only
     // partykit.json's flags, so the file names it for production (launcher/production-bundle.ts).
@@ -119,10 +170,18 @@ function startGroupReaper(child: ChildProcess, configDir: string): ChildProcess 
   const group = child.pid;
   if (group === undefined) return undefined;
   // The config folder (it holds the secrets) goes with it; its path is passed as $0, never interpolated.
-  const reaper = spawn("sh", ["-c", `cat >/dev/null; kill -TERM -${group} 2>/dev/null; rm -rf -- "$0"; sleep 2; kill -KILL -${group} 2>/dev/null; true`, configDir], {
-    detached: true,
-    stdio: ["pipe", "ignore", "ignore"],
-  });
+  const reaper = spawn(
+    "sh",
+    [
+      "-c",
+      `cat >/dev/null; kill -TERM -${group} 2>/dev/null; rm -rf -- "$0"; sleep 2; kill -KILL -${group} 2>/dev/null; true`,
+      configDir,
+    ],
+    {
+      detached: true,
+      stdio: ["pipe", "ignore", "ignore"],
+    },
+  );
   reaper.unref();
   // The pipe's handle would keep the launcher's event loop alive.
   (reaper.stdin as (NodeJS.WritableStream & { unref?: () => void }) | null)?.unref?.();

@@ -12,7 +12,12 @@ export type PortRefusal = { code: "bad_port" | "port_taken" | "cannot_listen"; m
 /** The port `--port` names, or `bad_port` when it is not a whole number 1-65535 (`abc`, `99999`, `1e3`, `0x50`). */
 function parsePort(text: string): Result<number, PortRefusal> {
   const port = /^[0-9]{1,5}$/.test(text) ? Number(text) : 0;
-  return port >= 1 && port <= 65535 ? { ok: true, value: port } : { ok: false, error: { code: "bad_port", message: `--port must be a whole number from 1 to 65535, got '${text}'` } };
+  return port >= 1 && port <= 65535
+    ? { ok: true, value: port }
+    : {
+        ok: false,
+        error: { code: "bad_port", message: `--port must be a whole number from 1 to 65535, got '${text}'` },
+      };
 }
 
 /**
@@ -20,7 +25,11 @@ function parsePort(text: string): Result<number, PortRefusal> {
  * `bad_port`, `port_taken` (naming the mesh's URL when a mesh answers there) or `cannot_listen` (the
  * bind's error). `retry` is the command to show with another port.
  */
-export async function checkListenPort(host: string, portText: string, retry: string): Promise<Result<number, PortRefusal>> {
+export async function checkListenPort(
+  host: string,
+  portText: string,
+  retry: string,
+): Promise<Result<number, PortRefusal>> {
   const port = parsePort(portText);
   if (!port.ok) return port;
   const refused = await portProblem(host, port.value, retry);
@@ -68,7 +77,11 @@ async function portProblem(host: string, port: number, retry: string): Promise<P
   if (bind.ok) return undefined;
   const url = localUrl(host, port);
   const other = `${retry} --port ${port === 2999 ? 3999 : 2999}`;
-  if (bind.error !== "EADDRINUSE") return { code: "cannot_listen", message: `cannot listen on ${host} port ${port} (${bind.error}); pick another port or --host: ${other}` };
+  if (bind.error !== "EADDRINUSE")
+    return {
+      code: "cannot_listen",
+      message: `cannot listen on ${host} port ${port} (${bind.error}); pick another port or --host: ${other}`,
+    };
   const message = (await meshAnswersAt(url))
     ? `port ${port} is taken: an agent-mesh already runs at ${url} (left running); use it, stop it first, or pick another port: ${other}`
     : `port ${port} on ${host} is taken by another program (left running); pick another port: ${other}`;

@@ -18,7 +18,8 @@ export function carryCredentialToPort(stateDir: string, name: string, serverUrl:
   if (!stored.ok || stored.value.name !== name || !URL.canParse(stored.value.server)) return undefined;
   const server = new URL(serverUrl);
   const previous = new URL(stored.value.server);
-  if (previous.origin === server.origin || !LOOPBACK.has(previous.hostname) || !LOOPBACK.has(server.hostname)) return undefined;
+  if (previous.origin === server.origin || !LOOPBACK.has(previous.hostname) || !LOOPBACK.has(server.hostname))
+    return undefined;
   writeCredential(stateDir, { server: server.origin, name, credential: stored.value.credential });
   return previous.origin;
 }

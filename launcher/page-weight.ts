@@ -24,8 +24,21 @@ export type PageWeight = {
 export async function measurePageWeight(root: string = PROJECT_ROOT): Promise<PageWeight> {
   const config = readPartykitConfig(root);
   const entry = join(root, config.serve?.build?.entry ?? "web/src/page.ts");
-  const result = await esbuild.build({ entryPoints: [entry], bundle: true, splitting: true, format: "esm", minify: true, write: false, metafile: true, outdir: join(root, ".page-weight"), absWorkingDir: root, logLevel: "silent" });
-  const gzipped = new Map(result.outputFiles.map((file) => [relative(root, file.path), gzipSync(file.contents).length]));
+  const result = await esbuild.build({
+    entryPoints: [entry],
+    bundle: true,
+    splitting: true,
+    format: "esm",
+    minify: true,
+    write: false,
+    metafile: true,
+    outdir: join(root, ".page-weight"),
+    absWorkingDir: root,
+    logLevel: "silent",
+  });
+  const gzipped = new Map(
+    result.outputFiles.map((file) => [relative(root, file.path), gzipSync(file.contents).length]),
+  );
   const outputs = result.metafile.outputs;
   // With splitting, every import() target is an entry point too: the page's is the one built from its entry.
   const entryOut = Object.keys(outputs).find((path) => outputs[path]?.entryPoint === relative(root, entry));
@@ -58,7 +71,9 @@ export async function measurePageWeight(root: string = PROJECT_ROOT): Promise<Pa
 if (import.meta.url === `file://${process.argv[1]}`) {
   const weight = await measurePageWeight();
   const kb = (bytes: number): string => `${(bytes / 1024).toFixed(1)} KB`;
-  console.log(`page JavaScript at load: ${kb(weight.initialGzipBytes)} gzipped (budget ${kb(MAX_INITIAL_GZIP_BYTES)}); loaded on demand: ${kb(weight.lazyGzipBytes)}`);
+  console.log(
+    `page JavaScript at load: ${kb(weight.initialGzipBytes)} gzipped (budget ${kb(MAX_INITIAL_GZIP_BYTES)}); loaded on demand: ${kb(weight.lazyGzipBytes)}`,
+  );
   console.log(`packages in the initial load: ${weight.initialPackages.join(", ")}`);
   if (weight.initialGzipBytes > MAX_INITIAL_GZIP_BYTES) process.exitCode = 1;
 }

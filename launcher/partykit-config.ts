@@ -11,13 +11,21 @@ export const PartykitConfig = z.looseObject({
   /** Party name → its room's module. */
   parties: z.record(z.string(), z.string()).optional(),
   /** The page: static files and the bundle partykit builds. */
-  serve: z.looseObject({ path: z.string().optional(), build: z.looseObject({ entry: z.string().optional(), outdir: z.string().optional() }).optional() }).optional(),
+  serve: z
+    .looseObject({
+      path: z.string().optional(),
+      build: z.looseObject({ entry: z.string().optional(), outdir: z.string().optional() }).optional(),
+    })
+    .optional(),
   vars: z.record(z.string(), z.unknown()).optional(),
   compatibilityFlags: z.array(z.string()).optional(),
 });
 export type PartykitConfig = z.infer<typeof PartykitConfig>;
 
-/** `root`/partykit.json, parsed. It ships with the project, so a file that does not parse is a fault of the checkout: thrown. */
+/**
+ * `root`/partykit.json, parsed. It ships with the project, so a file that does not parse is a fault of the checkout:
+ * thrown.
+ */
 export function readPartykitConfig(root: string): PartykitConfig {
   return PartykitConfig.parse(JSON.parse(readFileSync(join(root, "partykit.json"), "utf8")));
 }

@@ -14,11 +14,11 @@ const INSPECTOR_ALWAYS = "props.enableInspector ?? true";
 const INSPECTOR_CHOSEN = 'props.enableInspector ?? process.env.MESH_DEV_INSPECTOR === "1"';
 
 /**
- * partykit dev hard-codes workerd's listen address to 0.0.0.0 and has no option for it, while a local
- * mesh must bind 127.0.0.1 unless `--host` says otherwise (docs/settings.md).
- * This writes, next to partykit's CLI (so its own relative paths still hold), a copy with that one
- * line changed (and its devtools proxy off, below), and returns its path; if the line is not found exactly once (another partykit
- * version), it returns undefined and the caller runs the original and says so.
+ * partykit dev hard-codes workerd's listen address to 0.0.0.0 and has no option for it, while a local mesh must bind
+ * 127.0.0.1 unless `--host` says otherwise (docs/settings.md). This writes, next to partykit's CLI (so its own relative
+ * paths still hold), a copy with that one line changed (and its devtools proxy off, below), and returns its path; if
+ * the line is not found exactly once (another partykit version), it returns undefined and the caller runs the original
+ * and says so.
  */
 export function partykitBinWithHost(partykitDist: string): string | undefined {
   const source = readFileSync(join(partykitDist, "bin.mjs"), "utf8");

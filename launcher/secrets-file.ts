@@ -2,13 +2,16 @@ import { randomBytes } from "node:crypto";
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname } from "node:path";
 import { parseEnv } from "node:util";
-import { SECRET_SETTINGS, secretsProblem, type Result } from "../protocol/index.ts";
+import { type Result, SECRET_SETTINGS, secretsProblem } from "../protocol/index.ts";
 
 export type Secrets = { MESH_ORCHESTRATOR_TOKEN: string; MESH_AGENT_TOKEN: string };
 
 const NAMES = SECRET_SETTINGS;
 
-/** Why the server must not start with its secrets: one is missing or empty, or refused (too short, bad enrollment tokens). */
+/**
+ * Why the server must not start with its secrets: one is missing or empty, or refused (too short, bad enrollment
+ * tokens).
+ */
 export type SecretsRefusal = { code: "secret_missing" | "secret_refused"; message: string };
 
 /**
@@ -18,9 +21,16 @@ export type SecretsRefusal = { code: "secret_missing" | "secret_refused"; messag
 export function secretsFrom(env: Readonly<Record<string, unknown>>): Result<Secrets, SecretsRefusal> {
   const problem = secretsProblem(env);
   const { MESH_ORCHESTRATOR_TOKEN: orchestrator, MESH_AGENT_TOKEN: agent } = env;
-  if (problem === null && typeof orchestrator === "string" && typeof agent === "string") return { ok: true, value: { MESH_ORCHESTRATOR_TOKEN: orchestrator, MESH_AGENT_TOKEN: agent } };
+  if (problem === null && typeof orchestrator === "string" && typeof agent === "string")
+    return { ok: true, value: { MESH_ORCHESTRATOR_TOKEN: orchestrator, MESH_AGENT_TOKEN: agent } };
   const missing = NAMES.some((name) => typeof env[name] !== "string" || env[name] === "");
-  return { ok: false, error: { code: missing ? "secret_missing" : "secret_refused", message: problem ?? `${NAMES.join(" and ")} must be set` } };
+  return {
+    ok: false,
+    error: {
+      code: missing ? "secret_missing" : "secret_refused",
+      message: problem ?? `${NAMES.join(" and ")} must be set`,
+    },
+  };
 }
 
 /** A fresh random token (256 bits, URL-safe). */
@@ -32,19 +42,31 @@ export function newToken(): string {
  * The secrets for a local mesh: from the environment when set there, otherwise from `file`
  * (git-ignored, mode 600), which is created with new random tokens on first use.
  */
-export function loadOrCreateSecrets(file: string, env: NodeJS.ProcessEnv = process.env): { secrets: Secrets; created: boolean } {
+export function loadOrCreateSecrets(
+  file: string,
+  env: NodeJS.ProcessEnv = process.env,
+): { secrets: Secrets; created: boolean } {
   // The file is dotenv-shaped (`. .mesh/secrets.env` loads it in a shell); an empty value counts as absent.
   const lines = existsSync(file) ? parseEnv(readFileSync(file, "utf8")) : {};
-  const stored = { MESH_ORCHESTRATOR_TOKEN: lines.MESH_ORCHESTRATOR_TOKEN || undefined, MESH_AGENT_TOKEN: lines.MESH_AGENT_TOKEN || undefined };
+  const stored = {
+    MESH_ORCHESTRATOR_TOKEN: lines.MESH_ORCHESTRATOR_TOKEN || undefined,
+    MESH_AGENT_TOKEN: lines.MESH_AGENT_TOKEN || undefined,
+  };
   const secrets: Secrets = {
     MESH_ORCHESTRATOR_TOKEN: env.MESH_ORCHESTRATOR_TOKEN ?? stored.MESH_ORCHESTRATOR_TOKEN ?? newToken(),
     MESH_AGENT_TOKEN: env.MESH_AGENT_TOKEN ?? stored.MESH_AGENT_TOKEN ?? newToken(),
   };
-  const created = stored.MESH_ORCHESTRATOR_TOKEN !== secrets.MESH_ORCHESTRATOR_TOKEN || stored.MESH_AGENT_TOKEN !== secrets.MESH_AGENT_TOKEN;
+  const created =
+    stored.MESH_ORCHESTRATOR_TOKEN !== secrets.MESH_ORCHESTRATOR_TOKEN ||
+    stored.MESH_AGENT_TOKEN !== secrets.MESH_AGENT_TOKEN;
   // A short or empty secret from the environment is never written down: the caller refuses it (docs/settings.md).
   if (created && secretsProblem(secrets) === null) {
     mkdirSync(dirname(file), { recursive: true });
-    writeFileSync(file, `# agent-mesh local secrets (generated; keep private)\n${NAMES.map((name) => `${name}=${secrets[name]}`).join("\n")}\n`, { mode: 0o600 });
+    writeFileSync(
+      file,
+      `# agent-mesh local secrets (generated; keep private)\n${NAMES.map((name) => `${name}=${secrets[name]}`).join("\n")}\n`,
+      { mode: 0o600 },
+    );
     chmodSync(file, 0o600);
   }
   return { secrets, created };

@@ -22,7 +22,10 @@ export class LiveSockets<Info> {
     return previous !== undefined && previous.socket !== socket ? previous.socket : undefined;
   }
 
-  /** The socket closed: forgets it and returns its info if it was the current one under its name; a stale socket's close returns undefined. */
+  /**
+   * The socket closed: forgets it and returns its info if it was the current one under its name; a stale socket's close
+   * returns undefined.
+   */
   remove(socket: Party.Connection): Info | undefined {
     const entry = this.byId.get(socket.id);
     if (entry === undefined || entry.socket !== socket) return undefined;

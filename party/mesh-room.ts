@@ -1,11 +1,11 @@
 import type * as Party from "partykit/server";
 import type { z } from "zod";
-import { parseMessage, type ErrorMessage, type FrameError } from "../protocol/index.ts";
+import { type ErrorMessage, type FrameError, parseMessage } from "../protocol/index.ts";
 import type { Caller } from "./auth/credentials.ts";
 import { gateRequest, gateSocket } from "./auth/room-gate.ts";
 import { readJsonBody } from "./http/read-body.ts";
 import { errorResponse } from "./http/responses.ts";
-import { FloodGuard, FLOOD_CLOSE_CODE } from "./limits/flood-guard.ts";
+import { FLOOD_CLOSE_CODE, FloodGuard } from "./limits/flood-guard.ts";
 import { standardRequest } from "./platform-request.ts";
 
 /*
@@ -30,7 +30,10 @@ import { standardRequest } from "./platform-request.ts";
  * `onBeforeConnect`: they are the scaffolding.
  */
 
-/** Who may open a socket on a room: nobody (answered 404 with `message`), or the callers `admits` allows (401/403 otherwise). */
+/**
+ * Who may open a socket on a room: nobody (answered 404 with `message`), or the callers `admits` allows (401/403
+ * otherwise).
+ */
 export type SocketPolicy =
   | { open: false; message: string }
   | { open: true; admits: (caller: Caller, lobby: Party.Lobby, url: URL) => boolean };
@@ -42,7 +45,9 @@ export type Channel<Inbound> = { schema: z.ZodType<Inbound>; perSecond: number }
  * `Command`: the POST body schema's type. `Inbound`: what sockets may send (a union of every
  * channel's). `Outbound`: what the room sends on sockets; a protocol `error` message is always allowed.
  */
-export abstract class MeshRoom<Command, Inbound = never, Outbound extends { type: string } = never> implements Party.Server {
+export abstract class MeshRoom<Command, Inbound = never, Outbound extends { type: string } = never>
+  implements Party.Server
+{
   readonly options = { hibernate: false };
   /** No sockets unless a room opens them: a room that forgets to say refuses rather than admits. */
   static readonly sockets: SocketPolicy = { open: false, message: "this room has no sockets" };
@@ -54,14 +59,22 @@ export abstract class MeshRoom<Command, Inbound = never, Outbound extends { type
   constructor(readonly room: Party.Room) {}
 
   /** Checks a socket's credential before the upgrade against the room's `sockets` policy. */
-  static async onBeforeConnect(this: { readonly sockets: SocketPolicy }, request: Party.Request, lobby: Party.Lobby): Promise<Party.Request | Response> {
+  static async onBeforeConnect(
+    this: { readonly sockets: SocketPolicy },
+    request: Party.Request,
+    lobby: Party.Lobby,
+  ): Promise<Party.Request | Response> {
+    // `this` in a static method is the subclass PartyKit calls: each room's own policy.
+    // biome-ignore lint/complexity/noThisInStatic: the subclass's static, not the base's
     const policy = this.sockets;
     if (!policy.open) return errorResponse("not_found", policy.message);
     const url = new URL(request.url);
     return gateSocket(request, lobby, (caller) => policy.admits(caller, lobby, url));
   }
 
-  /** Gate (orchestrator only), then GET → `onRead`, POST → body parsed with `commands` → `onCommand`; other methods 404. */
+  /**
+   * Gate (orchestrator only), then GET → `onRead`, POST → body parsed with `commands` → `onCommand`; other methods 404.
+   */
   async onRequest(platform: Party.Request): Promise<Response> {
     const request = standardRequest(platform);
     const open = this.openRoute(request);
@@ -75,13 +88,20 @@ export abstract class MeshRoom<Command, Inbound = never, Outbound extends { type
     return this.onCommand(body.value, request);
   }
 
-  /** Counts the frame against its socket's rate (closing a flood with 1008), parses it with the socket's schema, and hands it on or answers a typed error. */
+  /**
+   * Counts the frame against its socket's rate (closing a flood with 1008), parses it with the socket's schema, and
+   * hands it on or answers a typed error.
+   */
   async onMessage(raw: string | ArrayBuffer | ArrayBufferView, connection: Party.Connection): Promise<void> {
     const channel = this.channelOf(connection);
     if (channel === null) return;
     let guard = this.guards.get(connection);
     if (guard === undefined) this.guards.set(connection, (guard = new FloodGuard(channel.perSecond)));
-    if (!guard.admit(Date.now())) return connection.close(FLOOD_CLOSE_CODE, `more than ${guard.perSecond} messages a second; reconnect and send less`);
+    if (!guard.admit(Date.now()))
+      return connection.close(
+        FLOOD_CLOSE_CODE,
+        `more than ${guard.perSecond} messages a second; reconnect and send less`,
+      );
     const parsed = parseMessage(channel.schema, raw);
     if (!parsed.ok) return this.send(connection, { type: "error", ...this.frameRefusal(parsed.error) });
     return this.onSocketMessage(parsed.value, connection);
@@ -100,7 +120,10 @@ export abstract class MeshRoom<Command, Inbound = never, Outbound extends { type
     return null;
   }
 
-  /** What this socket may send and how fast; null ignores its frames (a socket the room no longer tracks, or a room without sockets). */
+  /**
+   * What this socket may send and how fast; null ignores its frames (a socket the room no longer tracks, or a room
+   * without sockets).
+   */
   protected channelOf(_connection: Party.Connection): Channel<Inbound> | null {
     return null;
   }
@@ -108,7 +131,9 @@ export abstract class MeshRoom<Command, Inbound = never, Outbound extends { type
   /** A socket's message, parsed with its channel's schema. */
   protected onSocketMessage(_message: Inbound, _connection: Party.Connection): void | Promise<void> {}
 
-  /** The error a bad frame is answered with; a room may say it more precisely (e.g. a socket that takes no messages). */
+  /**
+   * The error a bad frame is answered with; a room may say it more precisely (e.g. a socket that takes no messages).
+   */
   protected frameRefusal(error: FrameError): FrameError {
     return error;
   }

@@ -1,7 +1,7 @@
 import { z } from "zod";
-import { ExecutorTier } from "./ladder.ts";
 import { AgentDegraded, AttemptRef } from "./agent-wire.ts";
 import { AgentCapabilities } from "./isolation.ts";
+import { ExecutorTier } from "./ladder.ts";
 
 /**
  * How an agent is doing: online (heartbeating), stale (beats missed, not yet lost), lost (three beats

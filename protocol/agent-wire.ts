@@ -1,14 +1,14 @@
 import { z } from "zod";
+import { Acceptance } from "./acceptance.ts";
+import { BranchDeliver, BranchDelivered } from "./delivery.ts";
 import { ErrorBody } from "./errors.ts";
 import { AGENT_NAME_PATTERN } from "./identity.ts";
+import { AcceptanceEvidence, AgentCapabilities, BaseRef, DIFF_CHUNK_CHARS, DiffStat, Isolation } from "./isolation.ts";
 import { ExecutorTier } from "./ladder.ts";
 import { MAX_LINES_PER_BATCH } from "./limits.ts";
-import { AttemptStatus, FailureClass, OutputLine, Tokens } from "./task.ts";
-import { Acceptance } from "./acceptance.ts";
-import { AcceptanceEvidence, AgentCapabilities, BaseRef, DIFF_CHUNK_CHARS, DiffStat, Isolation } from "./isolation.ts";
 import { DeliverMode } from "./repository.ts";
-import { BranchDeliver, BranchDelivered } from "./delivery.ts";
 import { AttemptSessionArchive, SessionArchiveRef } from "./session-archive.ts";
+import { AttemptStatus, FailureClass, OutputLine, Tokens } from "./task.ts";
 
 // Agent ↔ agent registry room: one persistent socket per agent.
 
@@ -35,7 +35,10 @@ export type AgentDegraded = z.infer<typeof AgentDegraded>;
 export const AgentHello = z.object({
   type: z.literal("agent.hello"),
   protocol_version: z.number().int(),
-  /** Unique agent name, bound to the credential that first took it; a second connection with that credential replaces the first. */
+  /**
+   * Unique agent name, bound to the credential that first took it; a second connection with that credential replaces
+   * the first.
+   */
   name: z.string().regex(AGENT_NAME_PATTERN),
   kind: z.enum(["mac", "vm"]),
   /** Tiers of the agent's executors file. */
@@ -48,7 +51,10 @@ export const AgentHello = z.object({
   running: z.array(AttemptRef),
   /** What it can do (absent from agents that predate worktrees: they get none; docs/work-isolation.md). */
   capabilities: AgentCapabilities.optional(),
-  /** Tiers of its executors file that failed the preflight (program missing, `--version` failing, a flag refused as root), and why. */
+  /**
+   * Tiers of its executors file that failed the preflight (program missing, `--version` failing, a flag refused as
+   * root), and why.
+   */
   unavailable: z.partialRecord(ExecutorTier, z.string().max(1000)).optional(),
   /** Capabilities it cannot use now, and why (it may start so: an unwritable worktrees directory). */
   degraded: AgentDegraded.optional(),
@@ -77,7 +83,12 @@ export type TaskReleased = z.infer<typeof TaskReleased>;
 /** The outcome of merging a branch into the user's checkout (`task.apply`). */
 export const ApplyOutcome = z.discriminatedUnion("ok", [
   z.object({ ok: z.literal(true), commit: z.string(), fast_forward: z.boolean(), already_applied: z.boolean() }),
-  z.object({ ok: z.literal(false), code: z.enum(["checkout_dirty", "apply_conflict", "wrong_branch", "push_refused", "repo_unavailable", "internal"]), message: z.string(), files: z.array(z.string()).max(1000) }),
+  z.object({
+    ok: z.literal(false),
+    code: z.enum(["checkout_dirty", "apply_conflict", "wrong_branch", "push_refused", "repo_unavailable", "internal"]),
+    message: z.string(),
+    files: z.array(z.string()).max(1000),
+  }),
 ]);
 export type ApplyOutcome = z.infer<typeof ApplyOutcome>;
 
@@ -89,7 +100,13 @@ export const ApplyResult = z.object({
 });
 export type ApplyResult = z.infer<typeof ApplyResult>;
 
-export const AgentToRegistry = z.discriminatedUnion("type", [AgentHello, AgentHeartbeat, TaskReleased, ApplyResult, BranchDelivered]);
+export const AgentToRegistry = z.discriminatedUnion("type", [
+  AgentHello,
+  AgentHeartbeat,
+  TaskReleased,
+  ApplyResult,
+  BranchDelivered,
+]);
 export type AgentToRegistry = z.infer<typeof AgentToRegistry>;
 
 /** Registry → agent: hello accepted. */
@@ -157,9 +174,14 @@ export const TaskAssign = z.object({
       agent: z.string(),
       tier: ExecutorTier,
       session_id: z.string().min(1).max(200),
-      /** The prompt for the continued session (the person's guidance: the CLI has the rest); `prompt` is for a fresh start. */
+      /**
+       * The prompt for the continued session (the person's guidance: the CLI has the rest); `prompt` is for a fresh
+       * start.
+       */
       prompt: z.string().optional(),
-      /** The room keeps that session's file (docs/sessions.md): an agent other than `agent` fetches it to continue it. */
+      /**
+       * The room keeps that session's file (docs/sessions.md): an agent other than `agent` fetches it to continue it.
+       */
       archive: SessionArchiveRef.optional(),
     })
     .optional(),
@@ -178,7 +200,10 @@ export const TaskApply = z.object({
   target_branch: z.string().optional(),
   base: z.string(),
   commit: z.string(),
-  /** A repo task: merge into `target_branch` (absent: the default branch) of this URL, from the agent's git directory `repo` (docs/delivery.md). */
+  /**
+   * A repo task: merge into `target_branch` (absent: the default branch) of this URL, from the agent's git directory
+   * `repo` (docs/delivery.md).
+   */
   remote: z.string().max(2000).optional(),
 });
 export type TaskApply = z.infer<typeof TaskApply>;
@@ -206,7 +231,16 @@ export const HeartbeatAck = z.object({
 });
 export type HeartbeatAck = z.infer<typeof HeartbeatAck>;
 
-export const RegistryToAgent = z.discriminatedUnion("type", [AgentEnrolled, AgentWelcome, TaskAssign, HeartbeatAck, TaskApply, TaskEnded, BranchDeliver, ErrorMessage]);
+export const RegistryToAgent = z.discriminatedUnion("type", [
+  AgentEnrolled,
+  AgentWelcome,
+  TaskAssign,
+  HeartbeatAck,
+  TaskApply,
+  TaskEnded,
+  BranchDeliver,
+  ErrorMessage,
+]);
 export type RegistryToAgent = z.infer<typeof RegistryToAgent>;
 
 // Agent ↔ task room: one socket per attempt, opened when the agent takes it.
@@ -252,7 +286,10 @@ export const AttemptExit = z.object({
   error: ErrorBody.optional(),
   /** The agent's classification when it knows better than the exit code (timeout, cancelled, spawn failure). */
   failure_class: FailureClass.optional(),
-  /** What the executor's output said: the model, its session, tokens and cost (computed from rates where the CLI reports none). */
+  /**
+   * What the executor's output said: the model, its session, tokens and cost (computed from rates where the CLI reports
+   * none).
+   */
   model: z.string().max(200).optional(),
   session_id: z.string().max(200).optional(),
   tokens: Tokens.optional(),
@@ -284,7 +321,10 @@ export const AttemptExit = z.object({
 });
 export type AttemptExit = z.infer<typeof AttemptExit>;
 
-/** How an attempt ended, as the agent's runner reports it: `attempt.exit` without the link's own fields (its attempt, line and diff counts). */
+/**
+ * How an attempt ended, as the agent's runner reports it: `attempt.exit` without the link's own fields (its attempt,
+ * line and diff counts).
+ */
 export const AttemptOutcome = AttemptExit.omit({ type: true, attempt: true, line_count: true, diff_chunks: true });
 export type AttemptOutcome = z.infer<typeof AttemptOutcome>;
 
@@ -311,7 +351,14 @@ export const AttemptSession = z.object({
 });
 export type AttemptSession = z.infer<typeof AttemptSession>;
 
-export const AgentToTask = z.discriminatedUnion("type", [AttemptHello, LogBatch, AttemptDiff, AttemptExit, AttemptSession, AttemptSessionArchive]);
+export const AgentToTask = z.discriminatedUnion("type", [
+  AttemptHello,
+  LogBatch,
+  AttemptDiff,
+  AttemptExit,
+  AttemptSession,
+  AttemptSessionArchive,
+]);
 export type AgentToTask = z.infer<typeof AgentToTask>;
 
 /** An attempt's cost cap and which limit it comes from, so a stop can say which cap it was. */
@@ -359,5 +406,11 @@ export const AttemptClosed = z.object({
 });
 export type AttemptClosed = z.infer<typeof AttemptClosed>;
 
-export const TaskToAgent = z.discriminatedUnion("type", [AttemptAccepted, LogAck, AttemptCancel, AttemptClosed, ErrorMessage]);
+export const TaskToAgent = z.discriminatedUnion("type", [
+  AttemptAccepted,
+  LogAck,
+  AttemptCancel,
+  AttemptClosed,
+  ErrorMessage,
+]);
 export type TaskToAgent = z.infer<typeof TaskToAgent>;

@@ -11,7 +11,10 @@ export const AuditRecord = z.object({
   role: z.enum(["orchestrator", "agent", "viewer", "oauth_client"]),
   /** `orchestrator`, `agent:<name>`, `enrollment:<token name>`, `viewer:<scope>`. */
   credential: z.string().max(200),
-  /** `task.create`, `task.cancel`, `task.resolve`, `task.apply`, `link.mint`, `agent.revoke`, `agent.forget`, `agent.enroll`, `agent.hello`. */
+  /**
+   * `task.create`, `task.cancel`, `task.resolve`, `task.apply`, `link.mint`, `agent.revoke`, `agent.forget`,
+   * `agent.enroll`, `agent.hello`.
+   */
   action: z.string().max(100),
   /** The task or agent it acted on. */
   target: z.string().max(300).optional(),

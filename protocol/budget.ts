@@ -28,7 +28,10 @@ export const StageRecord = z.object({
   failure_class: FailureClass.optional(),
   /** The task's kind (docs/scheduling.md), for spend by kind. */
   kind: z.string().optional(),
-  /** The program that ran it (the attempt's executor, e.g. `claude`): estimates are learned per tier and executor (docs/budget.md). */
+  /**
+   * The program that ran it (the attempt's executor, e.g. `claude`): estimates are learned per tier and executor
+   * (docs/budget.md).
+   */
   executor: z.string().max(200).optional(),
   /** When it ended (ms since epoch); set by the budget room. */
   ended_at: z.number(),
@@ -104,7 +107,10 @@ export const BudgetEstimate = z.object({
 });
 export type BudgetEstimate = z.infer<typeof BudgetEstimate>;
 
-/** The breaker: closed lets work through; open (tripped) refuses new tasks and attempts until the next UTC day or a higher limit. */
+/**
+ * The breaker: closed lets work through; open (tripped) refuses new tasks and attempts until the next UTC day or a
+ * higher limit.
+ */
 export const BreakerState = z.enum(["closed", "open"]);
 
 /** Spend and limits as `budget_status` and `GET /api/budget` report them. */
@@ -145,9 +151,23 @@ export const BudgetStatus = z.object({
   by_day: z.array(z.object({ date: z.string(), spent_usd: z.number() })),
   /** Each of the last 30 UTC days, oldest first, today last (days without spend are 0): the dashboard's chart. */
   last_30_days: z.array(z.object({ date: z.string(), spent_usd: z.number() })),
-  /** This month's spend by task kind (`(none)` for tasks without one), to tune routing on cost per succeeded attempt. */
-  by_kind: z.record(z.string(), z.object({ cost_usd: z.number(), attempts: z.number().int(), succeeded: z.number().int(), cost_per_success_usd: z.number().nullable() })).optional(),
-  /** What an attempt reserves now: per tier, and per tier and executor where the ledger has real costs (docs/budget.md). */
+  /**
+   * This month's spend by task kind (`(none)` for tasks without one), to tune routing on cost per succeeded attempt.
+   */
+  by_kind: z
+    .record(
+      z.string(),
+      z.object({
+        cost_usd: z.number(),
+        attempts: z.number().int(),
+        succeeded: z.number().int(),
+        cost_per_success_usd: z.number().nullable(),
+      }),
+    )
+    .optional(),
+  /**
+   * What an attempt reserves now: per tier, and per tier and executor where the ledger has real costs (docs/budget.md).
+   */
   estimates: z.array(BudgetEstimate).optional(),
 });
 export type BudgetStatus = z.infer<typeof BudgetStatus>;
@@ -185,7 +205,11 @@ export const BudgetDayRecord = z.object({
 export type BudgetDayRecord = z.infer<typeof BudgetDayRecord>;
 
 /** A task kind's month: what routing by kind costs per succeeded attempt. */
-export const KindTotalsRecord = z.object({ cost_usd: z.number(), attempts: z.number().int(), succeeded: z.number().int() });
+export const KindTotalsRecord = z.object({
+  cost_usd: z.number(),
+  attempts: z.number().int(),
+  succeeded: z.number().int(),
+});
 
 /** One UTC month's spend; the alert is raised once, when the spend first reaches it. */
 export const BudgetMonthRecord = z.object({

@@ -41,7 +41,9 @@ const DeliveryFields = z.object({
   mode: z.enum(["push", "pr"]),
   /** The repository's URL (the task's `repo`). */
   repo: z.string().min(1).max(2000),
-  /** The local git directory on the agent that holds `commit` (the mirror or checkout the attempt's worktree came from). */
+  /**
+   * The local git directory on the agent that holds `commit` (the mirror or checkout the attempt's worktree came from).
+   */
   source: z.string().min(1).max(4096),
   commit: Sha,
   remote_branch: BranchName,
@@ -53,7 +55,12 @@ const DeliveryFields = z.object({
 
 /** How a delivery went. A `pr_failed` still carries the branch it pushed. */
 export const DeliveryOutcome = z.discriminatedUnion("ok", [
-  z.object({ ok: z.literal(true), remote_branch: BranchName, pushed_commit: Sha, pr_url: z.string().max(2000).optional() }),
+  z.object({
+    ok: z.literal(true),
+    remote_branch: BranchName,
+    pushed_commit: Sha,
+    pr_url: z.string().max(2000).optional(),
+  }),
   z.object({
     ok: z.literal(false),
     code: DeliveryErrorCode,
@@ -69,7 +76,11 @@ export const BranchDeliver = DeliveryFields.extend({ type: z.literal("branch.del
 export type BranchDeliver = z.infer<typeof BranchDeliver>;
 
 /** Agent → registry: how a `branch.deliver` went. */
-export const BranchDelivered = z.object({ type: z.literal("branch.delivered"), request_id: z.string(), outcome: DeliveryOutcome });
+export const BranchDelivered = z.object({
+  type: z.literal("branch.delivered"),
+  request_id: z.string(),
+  outcome: DeliveryOutcome,
+});
 export type BranchDelivered = z.infer<typeof BranchDelivered>;
 
 /** Task room → registry (HTTP): ask `agent` to deliver; the answer is a `DeliveryReply`. */
@@ -84,5 +95,10 @@ export type DeliveryReply = z.infer<typeof DeliveryReply>;
  * Registry → task room: a delivery's outcome that came later than the `delivery.request`'s answer
  * (the agent was offline then and has come back); recorded like that answer.
  */
-export const TaskDelivered = z.object({ type: z.literal("task.delivered"), attempt: z.number().int().positive(), mode: z.enum(["push", "pr"]), outcome: DeliveryOutcome });
+export const TaskDelivered = z.object({
+  type: z.literal("task.delivered"),
+  attempt: z.number().int().positive(),
+  mode: z.enum(["push", "pr"]),
+  outcome: DeliveryOutcome,
+});
 export type TaskDelivered = z.infer<typeof TaskDelivered>;

@@ -49,11 +49,19 @@ export const ErrorCode = z.enum([
   "push_refused",
   /** A repo task's repository could not be reached or read from the agent (network, credentials, not found). */
   "repo_unavailable",
-  /** The server is missing a secret or has one too short: it serves nothing until restarted with it (docs/settings.md). */
+  /**
+   * The server is missing a secret or has one too short: it serves nothing until restarted with it (docs/settings.md).
+   */
   "server_misconfigured",
-  /** An agent name is bound to another agent's credential (docs/agent-identity.md): pick another name, or present that agent's credential. */
+  /**
+   * An agent name is bound to another agent's credential (docs/agent-identity.md): pick another name, or present that
+   * agent's credential.
+   */
   "name_taken",
-  /** The agent was revoked: it is refused until it enrolls under a new name or is forgotten (`DELETE /api/agents/<name>`). */
+  /**
+   * The agent was revoked: it is refused until it enrolls under a new name or is forgotten (`DELETE
+   * /api/agents/<name>`).
+   */
   "agent_revoked",
   /** The mesh knows no such agent credential (the agent was forgotten, or the mesh's state is new): enroll again. */
   "credential_unknown",
@@ -131,7 +139,9 @@ export const CloseCode = {
   notAssigned: 4409,
   /** The agent missed three heartbeats and was given up as lost; it may reconnect and say hello again. */
   heartbeatTimeout: 4408,
-  /** The mesh does not know the agent's credential (forgotten, or a new mesh): enroll again with an enrollment token. */
+  /**
+   * The mesh does not know the agent's credential (forgotten, or a new mesh): enroll again with an enrollment token.
+   */
   credentialUnknown: 4401,
   /** A socket sent more than its share of messages (RFC 6455 1008, policy violation). */
   flood: 1008,

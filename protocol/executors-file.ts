@@ -29,7 +29,11 @@ export const ExecutorSpec = z
      * Arguments that continue a CLI session, each piece may contain `{session_id}` (e.g. claude's
      * `["--resume", "{session_id}"]`); put just before `{prompt}` (or at the end). See docs/cli-formats.md.
      */
-    resume: z.array(z.string()).min(1).refine((pieces) => pieces.some((p) => p.includes("{session_id}")), "resume: one piece must contain {session_id}").optional(),
+    resume: z
+      .array(z.string())
+      .min(1)
+      .refine((pieces) => pieces.some((p) => p.includes("{session_id}")), "resume: one piece must contain {session_id}")
+      .optional(),
   })
   .strict();
 export type ExecutorSpec = z.infer<typeof ExecutorSpec>;

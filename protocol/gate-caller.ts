@@ -15,7 +15,13 @@ export const GateCaller = z.union([
   z.object({ role: z.literal("orchestrator") }),
   z.object({ role: z.literal("agent"), via: z.literal("enrollment"), tokenName: z.string() }),
   z.object({ role: z.literal("agent"), via: z.literal("credential"), agent: z.string(), credentialHash: z.string() }),
-  z.object({ role: z.literal("agent"), via: z.literal("attempt"), agent: z.string(), taskId: z.string(), attempt: z.number().int().positive() }),
+  z.object({
+    role: z.literal("agent"),
+    via: z.literal("attempt"),
+    agent: z.string(),
+    taskId: z.string(),
+    attempt: z.number().int().positive(),
+  }),
   z.object({ role: z.literal("viewer"), scope: ViewerScope }),
 ]);
 export type GateCaller = z.infer<typeof GateCaller>;

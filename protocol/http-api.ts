@@ -24,7 +24,12 @@ export const LinkRequest = z
     /** A dashboard link that may also make a person's decisions at the human step (`resolve`). */
     operator: z.boolean().optional(),
     /** Lifetime in seconds (default one day, at most 30 days). */
-    ttl_s: z.number().int().positive().max(30 * 24 * 3600).optional(),
+    ttl_s: z
+      .number()
+      .int()
+      .positive()
+      .max(30 * 24 * 3600)
+      .optional(),
   })
   .strict();
 export type LinkRequest = z.infer<typeof LinkRequest>;
@@ -35,10 +40,16 @@ export const MAX_PLAN_TASKS = 100;
 /** A task's local name within a plan, which other tasks of the plan name in `after`. */
 export const PlanKey = z.string().regex(SHORT_NAME_PATTERN, "a key is 1-64 letters, digits, '.', '_' or '-'");
 
-/** A plan task's prerequisites: keys of the plan, or ids or names of existing tasks; none for a task that starts at once. */
+/**
+ * A plan task's prerequisites: keys of the plan, or ids or names of existing tasks; none for a task that starts at
+ * once.
+ */
 export const PlanAfter = z.array(z.string().min(1).max(64)).max(MAX_AFTER);
 
-/** One task of a plan: a local `key`, `after` by key (or an existing task's id or name), and the `execute` arguments, checked task by task. */
+/**
+ * One task of a plan: a local `key`, `after` by key (or an existing task's id or name), and the `execute` arguments,
+ * checked task by task.
+ */
 export const PlanTask = z.object({ key: PlanKey, after: PlanAfter.optional() }).catchall(z.unknown());
 
 /** The body of `POST /api/plan` and the MCP tool `plan` (docs/scheduling.md). */
@@ -49,6 +60,10 @@ export type PlanRequest = z.infer<typeof PlanRequest>;
 export const PlanReply = z.object({ tasks: z.array(TaskView), mermaid: z.string() });
 export type PlanReply = z.infer<typeof PlanReply>;
 
-/** Tasks as the directory lists them; queued ones waiting for an agent with their place in the queue (1 = served next). */
-export const TaskListReply = TasksReply.extend({ tasks: z.array(TaskSummary.extend({ position: z.number().int().positive().optional() })) });
+/**
+ * Tasks as the directory lists them; queued ones waiting for an agent with their place in the queue (1 = served next).
+ */
+export const TaskListReply = TasksReply.extend({
+  tasks: z.array(TaskSummary.extend({ position: z.number().int().positive().optional() })),
+});
 export type TaskListReply = z.infer<typeof TaskListReply>;

@@ -17,14 +17,19 @@ export const SECRET_SETTINGS = ["MESH_ORCHESTRATOR_TOKEN", "MESH_AGENT_TOKEN"] a
 export function secretsProblem(env: Readonly<Record<string, unknown>>): string | null {
   for (const name of SECRET_SETTINGS) {
     const value = env[name];
-    if (typeof value !== "string" || value.length === 0) return `${name} is not set; set it to a random secret of ${MIN_SECRET_CHARS}+ characters (npm start generates one into .mesh/secrets.env)`;
-    if (value.length < MIN_SECRET_CHARS) return `${name} is ${value.length} characters; set it to a random secret of ${MIN_SECRET_CHARS}+ characters (e.g. openssl rand -base64 32)`;
+    if (typeof value !== "string" || value.length === 0)
+      return `${name} is not set; set it to a random secret of ${MIN_SECRET_CHARS}+ characters (npm start generates one into .mesh/secrets.env)`;
+    if (value.length < MIN_SECRET_CHARS)
+      return `${name} is ${value.length} characters; set it to a random secret of ${MIN_SECRET_CHARS}+ characters (e.g. openssl rand -base64 32)`;
   }
   const tokens = enrollmentTokens(env);
   return tokens.ok ? null : tokens.error;
 }
 
-/** An agent's own credential: `mesh-agent:<name>:<random>`. The name lets a gate say whose it claims; the registry checks its hash. */
+/**
+ * An agent's own credential: `mesh-agent:<name>:<random>`. The name lets a gate say whose it claims; the registry
+ * checks its hash.
+ */
 export const AGENT_CREDENTIAL_PREFIX = "mesh-agent:";
 
 /** The agent name a credential claims, or null when the text is not shaped like one. */
@@ -38,7 +43,10 @@ export function credentialAgentName(token: string): string | null {
   return AGENT_NAME_PATTERN.test(name) && secret.length >= MIN_SECRET_CHARS ? name : null;
 }
 
-/** Short names (agents, tasks, kinds, plan keys, enrollment tokens): 1-64 of letters, digits, '.', '_', '-', starting with a letter or digit. */
+/**
+ * Short names (agents, tasks, kinds, plan keys, enrollment tokens): 1-64 of letters, digits, '.', '_', '-', starting
+ * with a letter or digit.
+ */
 export const SHORT_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 
 /** Agent names: what `agent.hello` accepts. */
@@ -84,15 +92,25 @@ function readEnrollmentTokens(base: unknown, extra: unknown): Result<EnrollmentT
   try {
     parsed = typeof extra === "string" ? JSON.parse(extra) : extra;
   } catch {
-    return { ok: false, error: `${ENROLLMENT_TOKENS_SETTING} is not JSON; set it to a JSON array of {"name","token","expires"?}` };
+    return {
+      ok: false,
+      error: `${ENROLLMENT_TOKENS_SETTING} is not JSON; set it to a JSON array of {"name","token","expires"?}`,
+    };
   }
   const list = z.array(EnrollmentToken).safeParse(parsed);
   if (!list.success) {
     const issue = list.error.issues[0];
-    return { ok: false, error: `${ENROLLMENT_TOKENS_SETTING}${issue === undefined ? "" : `[${issue.path.join("].")}`}: ${issue?.message ?? "invalid"}; set it to a JSON array of {"name","token","expires"?}` };
+    return {
+      ok: false,
+      error: `${ENROLLMENT_TOKENS_SETTING}${issue === undefined ? "" : `[${issue.path.join("].")}`}: ${issue?.message ?? "invalid"}; set it to a JSON array of {"name","token","expires"?}`,
+    };
   }
   for (const token of list.data) {
-    if (tokens.some((t) => t.name === token.name)) return { ok: false, error: `${ENROLLMENT_TOKENS_SETTING} names "${token.name}" twice; give each token its own name` };
+    if (tokens.some((t) => t.name === token.name))
+      return {
+        ok: false,
+        error: `${ENROLLMENT_TOKENS_SETTING} names "${token.name}" twice; give each token its own name`,
+      };
     tokens.push(token);
   }
   return { ok: true, value: tokens };

@@ -15,7 +15,9 @@ export const METRICS_TOKEN_SETTING = "MESH_METRICS_TOKEN";
 /** Why MESH_METRICS_TOKEN cannot be used (one line), or null: unset, or a secret as long as the others. */
 export function metricsTokenProblem(value: string | undefined): string | null {
   if (value === undefined || value === "") return null;
-  return value.length >= MIN_SECRET_CHARS ? null : `${METRICS_TOKEN_SETTING} is ${value.length} characters; set it to a random secret of ${MIN_SECRET_CHARS}+ characters (e.g. openssl rand -base64 32) or leave it unset`;
+  return value.length >= MIN_SECRET_CHARS
+    ? null
+    : `${METRICS_TOKEN_SETTING} is ${value.length} characters; set it to a random secret of ${MIN_SECRET_CHARS}+ characters (e.g. openssl rand -base64 32) or leave it unset`;
 }
 
 const Count = z.number().int().nonnegative();
@@ -35,9 +37,13 @@ export type DirectoryMetrics = z.infer<typeof DirectoryMetrics>;
  * Upper bounds (seconds) of the dispatch wait's buckets: an idle agent takes an attempt in
  * milliseconds, a queued one waits minutes, a tier nobody serves up to its queue timeout.
  */
-export const DISPATCH_BUCKETS_S = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900, 3600] as const;
+export const DISPATCH_BUCKETS_S = [
+  0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900, 3600,
+] as const;
 
-/** A histogram as stored: `counts[i]` observations in bucket i alone (not cumulative), the last one past every bound. */
+/**
+ * A histogram as stored: `counts[i]` observations in bucket i alone (not cumulative), the last one past every bound.
+ */
 export const HistogramRecord = z.object({
   bounds: z.array(z.number()),
   counts: z.array(Count),

@@ -7,7 +7,14 @@ import { TaskStatus } from "./task.ts";
 // the targets.
 
 /** What happened. `task.succeeded` / `task.failed` only for tasks created with `notify: true`. */
-export const NotificationType = z.enum(["task.awaiting_human", "budget.alert", "budget.halted", "agent.lost", "task.succeeded", "task.failed"]);
+export const NotificationType = z.enum([
+  "task.awaiting_human",
+  "budget.alert",
+  "budget.halted",
+  "agent.lost",
+  "task.succeeded",
+  "task.failed",
+]);
 export type NotificationType = z.infer<typeof NotificationType>;
 
 /** The task an event is about, as a person needs it to decide whether to act. */
@@ -110,7 +117,9 @@ function isSlackUrl(url: URL): boolean {
  * The targets `MESH_WEBHOOK_URLS` names (comma-separated), or the one-line reason it is refused:
  * each must be an absolute http(s) URL.
  */
-export function webhookTargets(setting: string | undefined): { ok: true; value: WebhookTarget[] } | { ok: false; error: string } {
+export function webhookTargets(
+  setting: string | undefined,
+): { ok: true; value: WebhookTarget[] } | { ok: false; error: string } {
   const targets: WebhookTarget[] = [];
   for (const raw of (setting ?? "").split(",")) {
     const text = raw.trim();
@@ -119,7 +128,10 @@ export function webhookTargets(setting: string | undefined): { ok: true; value: 
     const bare = forced ? text.slice(SLACK_PREFIX.length) : text;
     const url = URL.canParse(bare) ? new URL(bare) : null;
     if (url === null || (url.protocol !== "http:" && url.protocol !== "https:") || url.hostname === "") {
-      return { ok: false, error: `MESH_WEBHOOK_URLS: '${text.slice(0, 200)}' is not an http(s) URL; give absolute URLs separated by commas` };
+      return {
+        ok: false,
+        error: `MESH_WEBHOOK_URLS: '${text.slice(0, 200)}' is not an http(s) URL; give absolute URLs separated by commas`,
+      };
     }
     targets.push({ url: url.href, slack: forced || isSlackUrl(url) });
   }

@@ -73,7 +73,10 @@ export type OAuthErrorCode = z.infer<typeof OAuthErrorCode>;
 export const OAuthErrorBody = z.object({ error: OAuthErrorCode, error_description: z.string() });
 export type OAuthErrorBody = z.infer<typeof OAuthErrorBody>;
 
-const Url = z.string().max(2000).refine((text) => URL.canParse(text), "must be an absolute URL");
+const Url = z
+  .string()
+  .max(2000)
+  .refine((text) => URL.canParse(text), "must be an absolute URL");
 
 /** Token endpoint authentication methods the mesh accepts (RFC 7591 §2). */
 export const OAuthClientAuthMethod = z.enum(["none", "client_secret_post", "client_secret_basic"]);
@@ -106,7 +109,9 @@ export const OAuthClientRecord = z.object({
   client_name: z.string(),
   redirect_uris: z.array(z.string()),
   created_at: z.number(),
-  /** How it authenticates at the token endpoint: public (`none`, PKCE alone) or with the secret issued at registration. */
+  /**
+   * How it authenticates at the token endpoint: public (`none`, PKCE alone) or with the secret issued at registration.
+   */
   auth_method: OAuthClientAuthMethod.default("none"),
   /** SHA-256 of the client secret, for the confidential ones (Claude.ai registers as `client_secret_post`). */
   secret_hash: z.string().optional(),
@@ -227,14 +232,37 @@ export const OAuthGrantRecord = z.object({
 });
 export type OAuthGrantRecord = z.infer<typeof OAuthGrantRecord>;
 
-/** Edge → grants room: one command per call (docs/oauth.md). Secrets arrive hashed, except fresh ones the room draws. */
+/**
+ * Edge → grants room: one command per call (docs/oauth.md). Secrets arrive hashed, except fresh ones the room draws.
+ */
 export const OAuthCommand = z.discriminatedUnion("type", [
-  z.object({ type: z.literal("client.register"), client_name: z.string(), redirect_uris: z.array(z.string()), auth_method: OAuthClientAuthMethod, secret_hash: z.string().optional() }),
+  z.object({
+    type: z.literal("client.register"),
+    client_name: z.string(),
+    redirect_uris: z.array(z.string()),
+    auth_method: OAuthClientAuthMethod,
+    secret_hash: z.string().optional(),
+  }),
   z.object({ type: z.literal("client.get"), client_id: z.string() }),
   // What the consent step approved: the code record's own fields, before it has a hash, times or a grant.
-  OAuthCodeRecord.omit({ code_hash: true, created_at: true, expires_at: true, grant_id: true, used: true }).extend({ type: z.literal("code.issue") }),
-  z.object({ type: z.literal("token.code"), code_hash: z.string(), client_id: z.string(), redirect_uri: z.string(), verifier_challenge: z.string(), resource: z.string() }),
-  z.object({ type: z.literal("token.refresh"), refresh_hash: z.string(), client_id: z.string(), scope: z.array(OAuthScope).optional(), resource: z.string() }),
+  OAuthCodeRecord.omit({ code_hash: true, created_at: true, expires_at: true, grant_id: true, used: true }).extend({
+    type: z.literal("code.issue"),
+  }),
+  z.object({
+    type: z.literal("token.code"),
+    code_hash: z.string(),
+    client_id: z.string(),
+    redirect_uri: z.string(),
+    verifier_challenge: z.string(),
+    resource: z.string(),
+  }),
+  z.object({
+    type: z.literal("token.refresh"),
+    refresh_hash: z.string(),
+    client_id: z.string(),
+    scope: z.array(OAuthScope).optional(),
+    resource: z.string(),
+  }),
   z.object({ type: z.literal("token.revoke"), token_hash: z.string() }),
   z.object({ type: z.literal("access.verify"), access_hash: z.string(), resource: z.string() }),
   z.object({ type: z.literal("grants.list") }),
@@ -243,7 +271,12 @@ export const OAuthCommand = z.discriminatedUnion("type", [
 export type OAuthCommand = z.infer<typeof OAuthCommand>;
 
 /** What a verified access token opens: the grant behind it. */
-export const OAuthAccess = z.object({ grant_id: z.string(), client_id: z.string(), client_name: z.string(), scope: z.array(OAuthScope) });
+export const OAuthAccess = z.object({
+  grant_id: z.string(),
+  client_id: z.string(),
+  client_name: z.string(),
+  scope: z.array(OAuthScope),
+});
 export type OAuthAccess = z.infer<typeof OAuthAccess>;
 
 /** Grants room → edge: the answer to a command, or an OAuth error. */

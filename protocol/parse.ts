@@ -1,9 +1,11 @@
 import type { z } from "zod";
 import type { ErrorBody } from "./errors.ts";
 import { MAX_FRAME_BYTES } from "./limits.ts";
-import { refuse, type Result } from "./result.ts";
+import { type Result, refuse } from "./result.ts";
 
-/** Why a frame was refused, ready to send back: the error, and the `type` it claimed (when it had one) as `in_reply_to`. */
+/**
+ * Why a frame was refused, ready to send back: the error, and the `type` it claimed (when it had one) as `in_reply_to`.
+ */
 export type FrameError = ErrorBody & { in_reply_to?: string };
 
 /** The outcome of reading one frame: a typed message, or a typed error to send back. Never throws. */
@@ -34,7 +36,10 @@ export function describeIssues(error: z.ZodError): string {
  */
 export function parseMessage<T>(schema: z.ZodType<T>, raw: string | ArrayBuffer | ArrayBufferView): ParseResult<T> {
   if (typeof raw !== "string") {
-    return { ok: false, error: { code: "bad_message", message: "binary frames are not part of the protocol; send JSON text" } };
+    return {
+      ok: false,
+      error: { code: "bad_message", message: "binary frames are not part of the protocol; send JSON text" },
+    };
   }
   if (frameBytes(raw) > MAX_FRAME_BYTES) {
     return {
@@ -48,17 +53,33 @@ export function parseMessage<T>(schema: z.ZodType<T>, raw: string | ArrayBuffer 
   } catch {
     return { ok: false, error: { code: "bad_json", message: "frame is not valid JSON" } };
   }
-  const type = typeof data === "object" && data !== null && "type" in data && typeof data.type === "string" ? data.type : undefined;
+  const type =
+    typeof data === "object" && data !== null && "type" in data && typeof data.type === "string"
+      ? data.type
+      : undefined;
   const parsed = schema.safeParse(data);
   if (parsed.success) return { ok: true, value: parsed.data };
-  const discriminatorFailed = parsed.error.issues.some((issue) => issue.code === "invalid_union" && issue.path.join(".") === "type");
+  const discriminatorFailed = parsed.error.issues.some(
+    (issue) => issue.code === "invalid_union" && issue.path.join(".") === "type",
+  );
   if (discriminatorFailed) {
     return {
       ok: false,
-      error: { code: "unknown_type", message: type === undefined ? "message has no string 'type'" : `unknown message type '${type}'`, ...(type === undefined ? {} : { in_reply_to: type }) },
+      error: {
+        code: "unknown_type",
+        message: type === undefined ? "message has no string 'type'" : `unknown message type '${type}'`,
+        ...(type === undefined ? {} : { in_reply_to: type }),
+      },
     };
   }
-  return { ok: false, error: { code: "bad_message", message: `${type ?? "message"}: ${describeIssues(parsed.error)}`, ...(type === undefined ? {} : { in_reply_to: type }) } };
+  return {
+    ok: false,
+    error: {
+      code: "bad_message",
+      message: `${type ?? "message"}: ${describeIssues(parsed.error)}`,
+      ...(type === undefined ? {} : { in_reply_to: type }),
+    },
+  };
 }
 
 /**

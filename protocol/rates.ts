@@ -1,5 +1,5 @@
 import type { ExecutorTier } from "./ladder.ts";
-import { MODEL_PRICES, TIER_DEFAULT_MODELS, modelPrice } from "./prices.ts";
+import { MODEL_PRICES, modelPrice, TIER_DEFAULT_MODELS } from "./prices.ts";
 
 /** USD per million tokens: uncached input, cached input, output. */
 export type TokenRates = { input: number; cached: number; output: number };
@@ -29,7 +29,10 @@ export type AttemptTokenEstimate = { input: number; output: number };
 export const DEFAULT_ATTEMPT_TOKEN_ESTIMATE: AttemptTokenEstimate = { input: 100_000, output: 10_000 };
 
 /** The reservation for one attempt at `tier`: estimated tokens at the tier's uncached rates. */
-export function estimateAttemptUsd(tier: ExecutorTier, estimate: AttemptTokenEstimate = DEFAULT_ATTEMPT_TOKEN_ESTIMATE): number {
+export function estimateAttemptUsd(
+  tier: ExecutorTier,
+  estimate: AttemptTokenEstimate = DEFAULT_ATTEMPT_TOKEN_ESTIMATE,
+): number {
   const rates = tierRates[tier];
   return (estimate.input * rates.input + estimate.output * rates.output) / 1_000_000;
 }

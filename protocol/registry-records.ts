@@ -4,7 +4,10 @@ import { AttemptLost, AttemptUnserved, DispatchRequest } from "./room-commands.t
 
 // What the agent registry keeps in its storage (docs/agent-registry.md), parsed when it starts.
 
-/** An agent's record (key `agent:<name>`): as listed without the derived `state`, plus its credential's hash, never listed. */
+/**
+ * An agent's record (key `agent:<name>`): as listed without the derived `state`, plus its credential's hash, never
+ * listed.
+ */
 export const StoredAgent = AgentRecord.omit({ state: true }).extend({ credential_sha256: z.string().optional() });
 export type StoredAgent = z.infer<typeof StoredAgent>;
 
@@ -12,9 +15,18 @@ export type StoredAgent = z.infer<typeof StoredAgent>;
 export const Assignment = z.object({ agent: z.string(), request: DispatchRequest });
 export type Assignment = z.infer<typeof Assignment>;
 
-/** A lost attempt (or one no agent served in time) a task room has not been told of yet (key `lost-notices`). */
-export const LostNotice = z.discriminatedUnion("type", [AttemptLost.extend({ task_id: z.string() }), AttemptUnserved.extend({ task_id: z.string() })]);
+/**
+ * A lost attempt (or one no agent served in time) a task room has not been told of yet (key `lost-notices`).
+ * A plain union, not a discriminated one: it is a stored record, not a wire, and the wire fixture corpus
+ * walks every discriminated union on `type` as a wire (docs/wire-protocol.md).
+ */
+export const LostNotice = z.union([
+  AttemptLost.extend({ task_id: z.string() }),
+  AttemptUnserved.extend({ task_id: z.string() }),
+]);
 export type LostNotice = z.infer<typeof LostNotice>;
 
-/** Since when (ms since epoch) a queued attempt has had no agent to serve it, by `<task>:<attempt>` (key `unserved`). */
+/**
+ * Since when (ms since epoch) a queued attempt has had no agent to serve it, by `<task>:<attempt>` (key `unserved`).
+ */
 export const UnservedMark = z.number();

@@ -9,4 +9,7 @@ export type Result<T, E = ErrorBody> = { ok: true; value: T } | { ok: false; err
 export const ok = <T>(value: T): Result<T, never> => ({ ok: true, value });
 
 /** A refusal with a wire error code and a message a person can act on. */
-export const refuse = (code: ErrorCode, message: string): Result<never, ErrorBody> => ({ ok: false, error: { code, message } });
+export const refuse = (code: ErrorCode, message: string): Result<never, ErrorBody> => ({
+  ok: false,
+  error: { code, message },
+});

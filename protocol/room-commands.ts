@@ -1,17 +1,22 @@
 import { z } from "zod";
-import { CreateTaskRequest, MAX_AFTER, TaskId, TaskKind, TaskName, TaskPriority } from "./task-request.ts";
-import { SpanId, TraceId } from "./trace-context.ts";
 import { AgentRecord } from "./agent-record.ts";
 import { ApplyOutcome, TaskApply, TaskAssign } from "./agent-wire.ts";
-import { DeliveryRequest, TaskDelivered } from "./delivery.ts";
 import { BudgetHalted } from "./budget.ts";
+import { DeliveryRequest, TaskDelivered } from "./delivery.ts";
 import { ExecutorTier } from "./ladder.ts";
 import { AgentSelector, LogLine, TaskRecord, TaskRouting, TaskStatus, TaskWaiting } from "./task.ts";
+import { CreateTaskRequest, MAX_AFTER, TaskId, TaskKind, TaskName, TaskPriority } from "./task-request.ts";
+import { SpanId, TraceId } from "./trace-context.ts";
 
 // Room ↔ room and edge → room requests (HTTP inside the mesh, same credential checks as outside).
 
-/** What `task.create` carries as `POST /api/tasks` took it: the request's own schemas (`.pick` on its shape, as the request has a refinement). */
-const AskedFields = z.object(CreateTaskRequest.shape).pick({ acceptance: true, isolation: true, base_ref: true, repo: true, deliver: true, max_cost_usd: true });
+/**
+ * What `task.create` carries as `POST /api/tasks` took it: the request's own schemas (`.pick` on its shape, as the
+ * request has a refinement).
+ */
+const AskedFields = z
+  .object(CreateTaskRequest.shape)
+  .pick({ acceptance: true, isolation: true, base_ref: true, repo: true, deliver: true, max_cost_usd: true });
 
 /**
  * Edge → task room: create the task this room holds. The room owns the rest: the
@@ -26,7 +31,10 @@ export const TaskCreate = z.object({
   tier: ExecutorTier,
   agent_selector: AgentSelector,
   ...AskedFields.shape,
-  /** Scheduling (docs/scheduling.md): priority, prerequisites (ids), queue timeout, kind and the routing that picked `tier`. */
+  /**
+   * Scheduling (docs/scheduling.md): priority, prerequisites (ids), queue timeout, kind and the routing that picked
+   * `tier`.
+   */
   priority: TaskPriority.optional(),
   after: z.array(TaskId).max(MAX_AFTER).optional(),
   queue_timeout_s: z.number().positive().optional(),
@@ -34,7 +42,10 @@ export const TaskCreate = z.object({
   routing: TaskRouting.optional(),
   /** Also send task.succeeded / task.failed to the webhooks (docs/notifications.md). */
   notify: z.boolean().optional(),
-  /** The task's W3C trace (docs/traces.md): the creating request's trace id, or a new one, and the span that made the call, when it said. */
+  /**
+   * The task's W3C trace (docs/traces.md): the creating request's trace id, or a new one, and the span that made the
+   * call, when it said.
+   */
   trace_id: TraceId.optional(),
   trace_parent: SpanId.optional(),
 });
@@ -110,7 +121,18 @@ export const AttemptUnserved = z.object({
 });
 export type AttemptUnserved = z.infer<typeof AttemptUnserved>;
 
-export const TaskCommand = z.discriminatedUnion("type", [TaskCreate, TaskCancel, AttemptLost, TaskResolve, TaskApplyCommand, TaskWatch, TaskDependency, AttemptUnserved, BudgetHalted, TaskDelivered]);
+export const TaskCommand = z.discriminatedUnion("type", [
+  TaskCreate,
+  TaskCancel,
+  AttemptLost,
+  TaskResolve,
+  TaskApplyCommand,
+  TaskWatch,
+  TaskDependency,
+  AttemptUnserved,
+  BudgetHalted,
+  TaskDelivered,
+]);
 export type TaskCommand = z.infer<typeof TaskCommand>;
 
 /**
@@ -123,7 +145,10 @@ export const DispatchRequest = z.object({
   selector: AgentSelector,
   /** Agents that may not take it (a retry after one of them was lost). */
   exclude_agents: z.array(z.string()).optional(),
-  /** Capabilities the agent must have announced: never a worktree task to an agent without them (docs/work-isolation.md). */
+  /**
+   * Capabilities the agent must have announced: never a worktree task to an agent without them
+   * (docs/work-isolation.md).
+   */
   needs: z.array(z.enum(["worktree"])).optional(),
   /** When the request was made (ms since epoch); within a priority, pending requests are served oldest first. */
   requested_at: z.number(),
@@ -131,7 +156,10 @@ export const DispatchRequest = z.object({
   priority: TaskPriority.optional(),
   /** The agent that holds the CLI session and worktree this attempt resumes: it takes the attempt when it can, now. */
   prefer_agent: z.string().optional(),
-  /** How long the attempt may wait while no online agent the selector allows serves its tier; then it fails as `no_agent`. */
+  /**
+   * How long the attempt may wait while no online agent the selector allows serves its tier; then it fails as
+   * `no_agent`.
+   */
   queue_timeout_s: z.number().positive().optional(),
 });
 export type DispatchRequest = z.infer<typeof DispatchRequest>;
@@ -167,11 +195,26 @@ export type AgentRevoke = z.infer<typeof AgentRevoke>;
 export const AgentForget = z.object({ type: z.literal("agent.forget"), name: z.string() });
 export type AgentForget = z.infer<typeof AgentForget>;
 
-/** Registry → edge: the answer to `agent.revoke` / `agent.forget`, with how many running attempts went back to be retried elsewhere. */
-export const AgentRevoked = z.object({ name: z.string(), state: z.enum(["revoked", "forgotten"]), requeued: z.number().int().nonnegative() });
+/**
+ * Registry → edge: the answer to `agent.revoke` / `agent.forget`, with how many running attempts went back to be
+ * retried elsewhere.
+ */
+export const AgentRevoked = z.object({
+  name: z.string(),
+  state: z.enum(["revoked", "forgotten"]),
+  requeued: z.number().int().nonnegative(),
+});
 export type AgentRevoked = z.infer<typeof AgentRevoked>;
 
-export const RegistryCommand = z.discriminatedUnion("type", [DispatchRequest, DispatchWithdraw, ApplyRequest, DeliveryRequest, TaskEndedNotice, AgentRevoke, AgentForget]);
+export const RegistryCommand = z.discriminatedUnion("type", [
+  DispatchRequest,
+  DispatchWithdraw,
+  ApplyRequest,
+  DeliveryRequest,
+  TaskEndedNotice,
+  AgentRevoke,
+  AgentForget,
+]);
 export type RegistryCommand = z.infer<typeof RegistryCommand>;
 
 /** A task as the directory lists it. */
@@ -248,4 +291,3 @@ export const QueueEntry = z.object({
 export type QueueEntry = z.infer<typeof QueueEntry>;
 export const QueueReply = z.object({ queue: z.array(QueueEntry) });
 export type QueueReply = z.infer<typeof QueueReply>;
-

@@ -30,7 +30,9 @@ export const RoutingTable = z
   .array(RouteRule)
   .min(1)
   .max(200)
-  .refine((rules) => CONDITIONS.every((field) => rules.at(-1)?.[field] === undefined), { message: "the last rule is the default: it may name only name and tier" });
+  .refine((rules) => CONDITIONS.every((field) => rules.at(-1)?.[field] === undefined), {
+    message: "the last rule is the default: it may name only name and tier",
+  });
 export type RoutingTable = z.infer<typeof RoutingTable>;
 
 /**
@@ -80,6 +82,9 @@ export function routesFromSetting(value: unknown): { table: RoutingTable } | { p
     return { problem: "MESH_ROUTES is not valid JSON" };
   }
   const parsed = RoutingTable.safeParse(Array.isArray(json) ? json : (json as { routes?: unknown } | null)?.routes);
-  if (!parsed.success) return { problem: `MESH_ROUTES: ${parsed.error.issues.map((issue) => `${issue.path.join(".") || "table"}: ${issue.message}`).join("; ")}` };
+  if (!parsed.success)
+    return {
+      problem: `MESH_ROUTES: ${parsed.error.issues.map((issue) => `${issue.path.join(".") || "table"}: ${issue.message}`).join("; ")}`,
+    };
   return { table: parsed.data };
 }

@@ -21,7 +21,9 @@ export const SESSION_ARCHIVE_MAX_BYTES = 1024 * 1024;
 export const SESSION_ARCHIVE_PIECE_CHARS = 60_000;
 
 /** Pieces of the largest archive: 1 MiB of gzip is 1,398,104 base64 characters, 24 pieces. */
-export const SESSION_ARCHIVE_MAX_PIECES = Math.ceil(Math.ceil(SESSION_ARCHIVE_MAX_BYTES / 3) * 4 / SESSION_ARCHIVE_PIECE_CHARS);
+export const SESSION_ARCHIVE_MAX_PIECES = Math.ceil(
+  (Math.ceil(SESSION_ARCHIVE_MAX_BYTES / 3) * 4) / SESSION_ARCHIVE_PIECE_CHARS,
+);
 
 /** What an archive is, whichever piece or record carries it. */
 export const SessionArchiveFacts = z.object({
@@ -31,8 +33,15 @@ export const SessionArchiveFacts = z.object({
   session_id: z.string().min(1).max(200),
   /** The directory the CLI ran in: paths under it are rewritten for the next agent's worktree. */
   cwd: z.string().min(1).max(4096),
-  /** The file's path relative to the CLI's session folder (codex: `YYYY/MM/DD/rollout-….jsonl`; claude: `<id>.jsonl`; opencode: `<id>.json`, an export). */
-  file: z.string().min(1).max(500).refine((path) => !path.split("/").includes("..") && !path.startsWith("/"), "file: a relative path without '..'"),
+  /**
+   * The file's path relative to the CLI's session folder (codex: `YYYY/MM/DD/rollout-….jsonl`; claude: `<id>.jsonl`;
+   * opencode: `<id>.json`, an export).
+   */
+  file: z
+    .string()
+    .min(1)
+    .max(500)
+    .refine((path) => !path.split("/").includes("..") && !path.startsWith("/"), "file: a relative path without '..'"),
   encoding: z.literal("gzip-base64"),
   /** Bytes of the session file before compression. */
   bytes: z.number().int().nonnegative(),
@@ -48,17 +57,29 @@ export type SessionArchiveFacts = z.infer<typeof SessionArchiveFacts>;
 /** Agent → task room, before `attempt.exit` on the same connection: one piece of the attempt's CLI session. */
 export const AttemptSessionArchive = SessionArchiveFacts.extend({
   type: z.literal("attempt.session_archive"),
-  index: z.number().int().nonnegative().max(SESSION_ARCHIVE_MAX_PIECES - 1),
+  index: z
+    .number()
+    .int()
+    .nonnegative()
+    .max(SESSION_ARCHIVE_MAX_PIECES - 1),
   /** Base64 of this piece's part of the gzip. */
   data: z.string().min(1).max(SESSION_ARCHIVE_PIECE_CHARS),
 });
 export type AttemptSessionArchive = z.infer<typeof AttemptSessionArchive>;
 
 /** In task.assign's `resume`: the room holds this attempt's session; fetch it to continue it on another agent. */
-export const SessionArchiveRef = SessionArchiveFacts.pick({ cli: true, session_id: true, gzip_bytes: true, sha256: true });
+export const SessionArchiveRef = SessionArchiveFacts.pick({
+  cli: true,
+  session_id: true,
+  gzip_bytes: true,
+  sha256: true,
+});
 export type SessionArchiveRef = z.infer<typeof SessionArchiveRef>;
 
-/** The room's answer to an agent fetching an archive (`GET /parties/task/<id>?session_archive=<n>`, with its attempt token). */
+/**
+ * The room's answer to an agent fetching an archive (`GET /parties/task/<id>?session_archive=<n>`, with its attempt
+ * token).
+ */
 export const SessionArchiveDownload = SessionArchiveFacts.extend({
   /** Base64 of the whole gzip. */
   data: z.string().min(1),

@@ -1,7 +1,7 @@
 // A task's path as a Mermaid flowchart: returned with every task (`mermaid`, docs/mcp-tools.md) and drawn
 // by the task page (docs/page.md), so both read the one definition here.
 import type { TaskRecord } from "./task.ts";
-import { taskSteps, type TaskStep } from "./task-steps.ts";
+import { type TaskStep, taskSteps } from "./task-steps.ts";
 
 /** Mermaid labels may not hold quotes or brackets. */
 const label = (text: string): string => text.replace(/["[\]{}()<>]/g, "'");

@@ -9,13 +9,21 @@ export const AttemptLineCounts = z.record(z.string(), z.number().int().nonnegati
 export type AttemptLineCounts = z.infer<typeof AttemptLineCounts>;
 
 /** The same count as builds that ran one attempt at a time stored it: read, never written. */
-export const SingleAttemptLines = z.object({ attempt: z.number().int().positive(), next_line: z.number().int().nonnegative() });
+export const SingleAttemptLines = z.object({
+  attempt: z.number().int().positive(),
+  next_line: z.number().int().nonnegative(),
+});
 export type SingleAttemptLines = z.infer<typeof SingleAttemptLines>;
 
 /** The `attempt-lines` record in either shape, read as counts by attempt. */
-export const StoredAttemptLines = z.union([SingleAttemptLines.transform((old): AttemptLineCounts => ({ [String(old.attempt)]: old.next_line })), AttemptLineCounts]);
+export const StoredAttemptLines = z.union([
+  SingleAttemptLines.transform((old): AttemptLineCounts => ({ [String(old.attempt)]: old.next_line })),
+  AttemptLineCounts,
+]);
 
-/** One stored piece of the log (key `log:b:<first seq>`, or `log:c:<first seq>` in the older layout): consecutive lines. */
+/**
+ * One stored piece of the log (key `log:b:<first seq>`, or `log:c:<first seq>` in the older layout): consecutive lines.
+ */
 export const StoredLogPiece = z.array(LogLine);
 
 /** The older layout's head (key `log:head`): read, never written; only where its lines end counts now. */

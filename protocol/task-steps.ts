@@ -22,8 +22,22 @@ export type TaskSteps = { start: TaskStep; skipped: TaskStep[]; columns: TaskSte
  * by side in one column), the judge's reasons, the human step, the end.
  */
 export function taskSteps(task: TaskRecord): TaskSteps {
-  const start: TaskStep = { id: "created", shape: "start", title: `task ${task.name ?? task.task_id.slice(-6)}`, detail: [], state: "start" };
-  const skipped = (task.skipped_tiers ?? []).map((skip, i): TaskStep => ({ id: `skip${i}`, shape: "skip", title: `${skip.tier} skipped`, detail: [skip.reason], state: "skipped" }));
+  const start: TaskStep = {
+    id: "created",
+    shape: "start",
+    title: `task ${task.name ?? task.task_id.slice(-6)}`,
+    detail: [],
+    state: "start",
+  };
+  const skipped = (task.skipped_tiers ?? []).map(
+    (skip, i): TaskStep => ({
+      id: `skip${i}`,
+      shape: "skip",
+      title: `${skip.tier} skipped`,
+      detail: [skip.reason],
+      state: "skipped",
+    }),
+  );
   const columns: TaskStep[][] = [];
   // Consensus attempts run side by side: one column; any other attempt is a column of its own.
   let round: TaskStep[] = [];
@@ -41,13 +55,37 @@ export function taskSteps(task: TaskRecord): TaskSteps {
   }
   closeRound();
   if (task.consensus !== undefined) {
-    columns.push([{ id: "judge", shape: "judge", title: `consensus: #${task.consensus.winner}`, detail: task.consensus.reasons.slice(0, 4), state: "judge" }]);
+    columns.push([
+      {
+        id: "judge",
+        shape: "judge",
+        title: `consensus: #${task.consensus.winner}`,
+        detail: task.consensus.reasons.slice(0, 4),
+        state: "judge",
+      },
+    ]);
   }
   if (task.human !== undefined) {
     const decision = task.human.decision;
-    columns.push([{ id: "human", shape: "human", title: `person: ${decision ?? "waiting"}`, detail: [], state: decision === undefined ? "awaiting_human" : "decided" }]);
+    columns.push([
+      {
+        id: "human",
+        shape: "human",
+        title: `person: ${decision ?? "waiting"}`,
+        detail: [],
+        state: decision === undefined ? "awaiting_human" : "decided",
+      },
+    ]);
   }
-  columns.push([{ id: "final", shape: "end", title: `${task.status}${task.applied ? " · applied" : ""}`, detail: [], state: task.status }]);
+  columns.push([
+    {
+      id: "final",
+      shape: "end",
+      title: `${task.status}${task.applied ? " · applied" : ""}`,
+      detail: [],
+      state: task.status,
+    },
+  ]);
   return { start, skipped, columns };
 }
 
@@ -55,7 +93,8 @@ function attemptStep(task: TaskRecord, attempt: Attempt): TaskStep {
   const outcome = attempt.failure_class ? `${attempt.status}: ${attempt.failure_class}` : attempt.status;
   const where = attempt.agent ? ` on ${attempt.agent}` : "";
   const role = attempt.role === "consensus" ? " consensus" : attempt.role === "retry" ? " retry" : "";
-  const stat = attempt.diff_stat === undefined ? "" : ` · +${attempt.diff_stat.insertions} -${attempt.diff_stat.deletions}`;
+  const stat =
+    attempt.diff_stat === undefined ? "" : ` · +${attempt.diff_stat.insertions} -${attempt.diff_stat.deletions}`;
   const won = task.winner === attempt.n ? " ★" : "";
   return {
     id: `a${attempt.n}`,

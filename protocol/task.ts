@@ -1,9 +1,9 @@
 import { z } from "zod";
+import { Acceptance } from "./acceptance.ts";
 import { ErrorCode } from "./errors.ts";
+import { AcceptanceEvidence, Applied, ConsensusDecision, DiffStat, Isolation, TaskResult } from "./isolation.ts";
 import { ExecutorTier, Tier } from "./ladder.ts";
 import { MAX_INSTRUCTION_CHARS, MAX_LINE_CHARS } from "./limits.ts";
-import { Acceptance } from "./acceptance.ts";
-import { AcceptanceEvidence, Applied, ConsensusDecision, DiffStat, Isolation, TaskResult } from "./isolation.ts";
 import { DeliverMode, Delivery } from "./repository.ts";
 import { TaskCostCap, TaskPriority } from "./task-request.ts";
 import { SpanId, TraceId } from "./trace-context.ts";
@@ -29,19 +29,30 @@ export const FailureClass = z.enum([
   "syntax_error",
   "agent_lost",
   "cancelled",
-  /** Infrastructure: an attempt passed its cost cap (its reservation), or the task's `max_cost_usd` (docs/budget.md). */
+  /**
+   * Infrastructure: an attempt passed its cost cap (its reservation), or the task's `max_cost_usd` (docs/budget.md).
+   */
   "budget_exceeded",
   /** Infrastructure: the CLI hit the agent's memory, CPU or process limit; another tier would hit it too. */
   "resource_limit",
-  /** Infrastructure: the agent's worktree or mirror directory is full or unwritable (or not a directory); the error names the directory and what to do. */
+  /**
+   * Infrastructure: the agent's worktree or mirror directory is full or unwritable (or not a directory); the error
+   * names the directory and what to do.
+   */
   "disk_full",
-  /** Infrastructure: the CLI could not reach its service (no route, no DNS, a proxy refusing): another tier would fail the same way (docs/escalation.md). */
+  /**
+   * Infrastructure: the CLI could not reach its service (no route, no DNS, a proxy refusing): another tier would fail
+   * the same way (docs/escalation.md).
+   */
   "network_error",
   /** Infrastructure: no online agent served the attempt's tier within the task's queue timeout (docs/scheduling.md). */
   "no_agent",
   /** Infrastructure: a task this one was `after` failed or was cancelled; nothing was reserved or dispatched. */
   "dependency_failed",
-  /** Infrastructure: the task's repository could not be cloned or fetched (not found, refused, unreachable, wrong credentials) or its base_ref is not on the remote (docs/repositories.md). */
+  /**
+   * Infrastructure: the task's repository could not be cloned or fetched (not found, refused, unreachable, wrong
+   * credentials) or its base_ref is not on the remote (docs/repositories.md).
+   */
   "repo_unavailable",
   /** Infrastructure: the repository's `.agent-mesh/setup` exited non-zero or ran out of time (docs/repositories.md). */
   "setup_failed",
@@ -92,7 +103,9 @@ export const Attempt = z.object({
   session_id: z.string().optional(),
   /** The attempt whose CLI session (and worktree) this one continued (docs/resume.md). */
   resumed_from: z.number().int().positive().optional(),
-  /** The attempt whose session this one asked to continue, which the CLI refused: it ran fresh instead (docs/resume.md). */
+  /**
+   * The attempt whose session this one asked to continue, which the CLI refused: it ran fresh instead (docs/resume.md).
+   */
   resume_refused: z.number().int().positive().optional(),
   /** Files the run changed in its cwd (a git work tree), relative to it. */
   changed_files: z.array(z.string()).optional(),

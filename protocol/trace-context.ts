@@ -5,15 +5,22 @@ import { z } from "zod";
 // task room hands the trace room, what agents pass their CLI (docs/traces.md).
 
 /** A trace id: 16 bytes as 32 lowercase hex digits, not all zero. */
-export const TraceId = z.string().regex(/^[0-9a-f]{32}$/).refine((id) => !/^0+$/.test(id), "an all-zero trace id is invalid");
+export const TraceId = z
+  .string()
+  .regex(/^[0-9a-f]{32}$/)
+  .refine((id) => !/^0+$/.test(id), "an all-zero trace id is invalid");
 /** A span id: 8 bytes as 16 lowercase hex digits, not all zero. */
-export const SpanId = z.string().regex(/^[0-9a-f]{16}$/).refine((id) => !/^0+$/.test(id), "an all-zero span id is invalid");
+export const SpanId = z
+  .string()
+  .regex(/^[0-9a-f]{16}$/)
+  .refine((id) => !/^0+$/.test(id), "an all-zero span id is invalid");
 
 /** What a valid `traceparent` says: the caller's trace, and its span (the parent of ours). */
 export type TraceParent = { traceId: string; parentSpanId: string; sampled: boolean };
 
 const HEX = /^[0-9a-f]+$/;
-const isHexOf = (text: string | undefined, length: number): text is string => text !== undefined && text.length === length && HEX.test(text) && !/^0+$/.test(text);
+const isHexOf = (text: string | undefined, length: number): text is string =>
+  text !== undefined && text.length === length && HEX.test(text) && !/^0+$/.test(text);
 
 /**
  * Reads a `traceparent` header; null when it is absent or invalid, which the spec says to treat as
@@ -26,8 +33,20 @@ export function parseTraceparent(header: string | null | undefined): TraceParent
   const value = header.trim();
   const [version, traceId, parentSpanId, flags, ...rest] = value.split("-");
   if (version === undefined || version.length !== 2 || !HEX.test(version) || version === "ff") return null;
-  if (version === "00" ? value.length !== 55 || rest.length > 0 : value.length < 55 || (value.length > 55 && value[55] !== "-")) return null;
-  if (!isHexOf(traceId, 32) || !isHexOf(parentSpanId, 16) || flags === undefined || flags.length !== 2 || !HEX.test(flags)) return null;
+  if (
+    version === "00"
+      ? value.length !== 55 || rest.length > 0
+      : value.length < 55 || (value.length > 55 && value[55] !== "-")
+  )
+    return null;
+  if (
+    !isHexOf(traceId, 32) ||
+    !isHexOf(parentSpanId, 16) ||
+    flags === undefined ||
+    flags.length !== 2 ||
+    !HEX.test(flags)
+  )
+    return null;
   return { traceId, parentSpanId, sampled: (Number.parseInt(flags, 16) & 1) === 1 };
 }
 
@@ -39,7 +58,9 @@ export function formatTraceparent(traceId: string, spanId: string): string {
 /** A new random trace id (WebCrypto: workerd, Node and browsers all have it). */
 export function newTraceId(): string {
   for (;;) {
-    const id = [...crypto.getRandomValues(new Uint8Array(16))].map((byte) => byte.toString(16).padStart(2, "0")).join("");
+    const id = [...crypto.getRandomValues(new Uint8Array(16))]
+      .map((byte) => byte.toString(16).padStart(2, "0"))
+      .join("");
     if (!/^0+$/.test(id)) return id;
   }
 }
@@ -62,7 +83,9 @@ export function otlpTracesUrl(env: Record<string, unknown>): string | null {
 /** Why a set `MESH_OTLP_URL` cannot be used (one line), or null when it is unset or usable. */
 export function otlpUrlProblem(value: string | undefined): string | null {
   if (value === undefined || value.trim() === "") return null;
-  return otlpTracesUrl({ MESH_OTLP_URL: value }) === null ? `MESH_OTLP_URL=${value} is not an http(s) URL; give the collector's OTLP/HTTP base, e.g. http://127.0.0.1:4318` : null;
+  return otlpTracesUrl({ MESH_OTLP_URL: value }) === null
+    ? `MESH_OTLP_URL=${value} is not an http(s) URL; give the collector's OTLP/HTTP base, e.g. http://127.0.0.1:4318`
+    : null;
 }
 
 /** The roles of a task's spans (docs/traces.md "Spans"). */
@@ -81,7 +104,8 @@ const MASK_64 = 0xffffffffffffffffn;
  */
 export function spanIdOf(traceId: string, taskId: string, role: SpanRole, attempt: number): string {
   let hash = FNV_OFFSET;
-  for (const byte of new TextEncoder().encode(`${traceId}/${taskId}/${role}/${attempt}`)) hash = ((hash ^ BigInt(byte)) * FNV_PRIME) & MASK_64;
+  for (const byte of new TextEncoder().encode(`${traceId}/${taskId}/${role}/${attempt}`))
+    hash = ((hash ^ BigInt(byte)) * FNV_PRIME) & MASK_64;
   // An all-zero span id is invalid; FNV-1a of these inputs being zero is astronomically unlikely, but not impossible.
   return hash === 0n ? "0000000000000001" : hash.toString(16).padStart(16, "0");
 }

@@ -1,8 +1,8 @@
 import { z } from "zod";
-import { ErrorMessage } from "./agent-wire.ts";
 import { AgentRecord } from "./agent-record.ts";
-import { LogLine, TaskRecord } from "./task.ts";
+import { ErrorMessage } from "./agent-wire.ts";
 import { TaskSummary } from "./room-commands.ts";
+import { LogLine, TaskRecord } from "./task.ts";
 
 // Browser ↔ task room: a viewer watching one task.
 
@@ -82,7 +82,9 @@ export const TasksSnapshot = z.object({
   more: z.boolean(),
 });
 
-/** Directory → dashboard: summaries that changed (or are new) since the subscriber's `seq`, and tasks no longer listed. */
+/**
+ * Directory → dashboard: summaries that changed (or are new) since the subscriber's `seq`, and tasks no longer listed.
+ */
 export type TasksSnapshot = z.infer<typeof TasksSnapshot>;
 
 export const TasksChanged = z.object({

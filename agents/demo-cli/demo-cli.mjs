@@ -61,7 +61,9 @@ if (format === "text") {
 } else {
   const transcript = options["--transcript"] ?? successes[format];
   if (transcript === undefined) {
-    process.stderr.write(`demo-cli: unknown --format '${format}'; use text or one of ${Object.keys(successes).join(", ")}\n`);
+    process.stderr.write(
+      `demo-cli: unknown --format '${format}'; use text or one of ${Object.keys(successes).join(", ")}\n`,
+    );
     process.exit(2);
   }
   await replayTranscript(transcript);
@@ -100,19 +102,38 @@ function routerStory() {
   const red = (text) => `${esc}31m${text}${esc}0m`;
   const green = (text) => `${esc}32m${text}${esc}0m`;
   const bold = (text) => `${esc}1m${text}${esc}22m`;
-  const summary = "Added input validation to `parseBody()` in `src/router.ts`: a body without a name answers 400, an oversized one 413. `npm test` now passes (3/3).";
+  const summary =
+    "Added input validation to `parseBody()` in `src/router.ts`: a body without a name answers 400, an oversized one 413. `npm test` now passes (3/3).";
   return [
     ["Fix the failing test in test/math.test.js", "Add input validation to the router and cover it with tests"],
-    ["Fixed the bug: `add()` in `src/math.js` was subtracting instead of adding. It now returns `a + b`, which is what the failing test expects.", summary],
+    [
+      "Fixed the bug: `add()` in `src/math.js` was subtracting instead of adding. It now returns `a + b`, which is what the failing test expects.",
+      summary,
+    ],
     ["Fixed `add()` in `src/math.js` (it subtracted instead of adding). `npm test` now passes.", summary],
-    ["Fixed `add()` in `src/math.js`: it returned `a - b` instead of `a + b`. The failing test in `test/math.test.js` now passes.", summary],
-    ["Fixed the failing test: `add()` in `src/math.js` subtracted its arguments. ", "Added input validation to `parseBody()` in `src/router.ts`. "],
-    ["I changed `return a - b;` to `return a + b;` and `npm test` now passes (1/1).", "A body without a name now answers 400, an oversized one 413, and `npm test` passes (3/3)."],
-    ["I'll run the test suite first to see what is failing.", "I'll run the tests first to see what the router accepts today."],
+    [
+      "Fixed `add()` in `src/math.js`: it returned `a - b` instead of `a + b`. The failing test in `test/math.test.js` now passes.",
+      summary,
+    ],
+    [
+      "Fixed the failing test: `add()` in `src/math.js` subtracted its arguments. ",
+      "Added input validation to `parseBody()` in `src/router.ts`. ",
+    ],
+    [
+      "I changed `return a - b;` to `return a + b;` and `npm test` now passes (1/1).",
+      "A body without a name now answers 400, an oversized one 413, and `npm test` passes (3/3).",
+    ],
+    [
+      "I'll run the test suite first to see what is failing.",
+      "I'll run the tests first to see what the router accepts today.",
+    ],
     ["**Fixing the operator in add()**", "**Validating the body in parseBody()**"],
     ["**Running tests to locate the failure**", "**Running the router's tests**"],
     ["Fix add() to add instead of subtract", "Validate the body: 400 without a name, 413 when oversized"],
-    ["export function add(a, b) {\\n  return a - b;\\n}\\n", "export type Body = { name: string };\\n\\nexport function parseBody(text: string): Body {\\n  return JSON.parse(text) as Body;\\n}\\n"],
+    [
+      "export function add(a, b) {\\n  return a - b;\\n}\\n",
+      "export type Body = { name: string };\\n\\nexport function parseBody(text: string): Body {\\n  return JSON.parse(text) as Body;\\n}\\n",
+    ],
     ["export function add(a, b) {", "export function parseBody(text: string): Result {"],
     ["  expected: 5\\n  actual: -1", "  expected: status 400\\n  actual: status 200"],
     ["not ok 1 - add() adds two numbers", red("✗ not ok 1 - rejects a body without a name (400)")],
@@ -187,7 +208,7 @@ function makeTheEdits() {
       "export function parseBody(text: string): { ok: true; body: Body } | { ok: false; status: 400 | 413 } {",
       "  if (text.length > 65_536) return { ok: false, status: 413 };",
       "  const body: unknown = JSON.parse(text);",
-      "  if (typeof body !== \"object\" || body === null || typeof (body as Body).name !== \"string\") return { ok: false, status: 400 };",
+      '  if (typeof body !== "object" || body === null || typeof (body as Body).name !== "string") return { ok: false, status: 400 };',
       "  const name = (body as Body).name;",
       "  return name.length >= 1 && name.length <= 100 ? { ok: true, body: { name } } : { ok: false, status: 400 };",
       "}",
@@ -197,12 +218,12 @@ function makeTheEdits() {
   writeFileSync(
     "test/router.test.ts",
     [
-      "import { expect, it } from \"vitest\";",
-      "import { parseBody } from \"../src/router.ts\";",
+      'import { expect, it } from "vitest";',
+      'import { parseBody } from "../src/router.ts";',
       "",
-      "it(\"accepts a valid body\", () => expect(parseBody('{\"name\":\"a\"}')).toEqual({ ok: true, body: { name: \"a\" } }));",
-      "it(\"rejects a body without a name (400)\", () => expect(parseBody(\"{}\")).toEqual({ ok: false, status: 400 }));",
-      "it(\"rejects an oversized body (413)\", () => expect(parseBody(\"x\".repeat(70_000))).toEqual({ ok: false, status: 413 }));",
+      'it("accepts a valid body", () => expect(parseBody(\'{"name":"a"}\')).toEqual({ ok: true, body: { name: "a" } }));',
+      'it("rejects a body without a name (400)", () => expect(parseBody("{}")).toEqual({ ok: false, status: 400 }));',
+      'it("rejects an oversized body (413)", () => expect(parseBody("x".repeat(70_000))).toEqual({ ok: false, status: 413 }));',
       "",
     ].join("\n"),
   );

@@ -1,5 +1,5 @@
 import { join } from "node:path";
-import { launchAgent, type AgentLaunch } from "../runtime/agent-entry.ts";
+import { type AgentLaunch, launchAgent } from "../runtime/agent-entry.ts";
 import { PACKAGE_ROOT } from "../runtime/package-root.ts";
 import { macSupervisor } from "./mac-limits.ts";
 
@@ -8,5 +8,8 @@ export const MAC_EXECUTORS_FILE = join(PACKAGE_ROOT, "agents/mac/executors.json"
 
 /** A Mac agent: children limited by ulimit and a memory watchdog (mac-limits.ts). */
 export function runMacAgent(argv: readonly string[]): Promise<AgentLaunch> {
-  return launchAgent(argv, { defaults: { kind: "mac", executorsPath: MAC_EXECUTORS_FILE }, supervisor: (limits) => macSupervisor(limits) });
+  return launchAgent(argv, {
+    defaults: { kind: "mac", executorsPath: MAC_EXECUTORS_FILE },
+    supervisor: (limits) => macSupervisor(limits),
+  });
 }

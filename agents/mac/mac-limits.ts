@@ -8,16 +8,21 @@
 // macOS has no parent-death signal: the children of a killed agent are killed by the agent's
 // guard (runtime/attempt-guard.ts: the attempts' process groups, then by cookie through `ps -E`), and whatever a
 // guard missed at the agent's next start (leftover-sweep.ts; docs/containment.md).
-import type { LaunchPlan, LimitSettings, ProcessSupervisor, SupervisorResult } from "../runtime/process-limits.ts";
-import { lookupRunAsUser, userEnv, type RunAsRefusal, type RunAsUser } from "../runtime/run-as-user.ts";
+
 import type { Result } from "../../protocol/result.ts";
-import { watchGroupMemory } from "./memory-watchdog.ts";
+import type { LaunchPlan, LimitSettings, ProcessSupervisor, SupervisorResult } from "../runtime/process-limits.ts";
+import { lookupRunAsUser, type RunAsRefusal, type RunAsUser, userEnv } from "../runtime/run-as-user.ts";
 import { keepAwakeWhile } from "./keep-awake.ts";
+import { watchGroupMemory } from "./memory-watchdog.ts";
 
 /** Seconds between SIGXCPU (soft limit) and SIGKILL (hard). */
 const CPU_GRACE_S = 5;
 
-export function macSupervisor(limits: LimitSettings, lookupUser: (name: string) => Result<RunAsUser, RunAsRefusal> = lookupRunAsUser, keepAwake: (pid: number) => () => void = keepAwakeWhile): SupervisorResult {
+export function macSupervisor(
+  limits: LimitSettings,
+  lookupUser: (name: string) => Result<RunAsUser, RunAsRefusal> = lookupRunAsUser,
+  keepAwake: (pid: number) => () => void = keepAwakeWhile,
+): SupervisorResult {
   const found = limits.runAs === undefined ? undefined : lookupUser(limits.runAs);
   if (found?.ok === false) return found;
   const user = found?.value;
@@ -52,6 +57,11 @@ export function macSupervisor(limits: LimitSettings, lookupUser: (name: string) 
 function describe(limits: LimitSettings, user: RunAsUser | undefined): string {
   const memory = limits.memoryMb > 0 ? `memory ${limits.memoryMb} MB per run (watched every 2 s)` : "memory: off";
   const cpu = limits.cpuS > 0 ? `${limits.cpuS} s CPU per process` : "CPU: off";
-  const procs = limits.maxProcs === 0 ? "off" : user !== undefined ? `${limits.maxProcs} processes of user ${user.name}` : "not enforced (needs --run-as on macOS)";
+  const procs =
+    limits.maxProcs === 0
+      ? "off"
+      : user !== undefined
+        ? `${limits.maxProcs} processes of user ${user.name}`
+        : "not enforced (needs --run-as on macOS)";
   return `limits by ulimit and a memory watchdog${user === undefined ? "" : ` as user ${user.name}`}: ${memory}; ${cpu}; processes ${procs}; a killed agent's children are killed by the agent's guard`;
 }

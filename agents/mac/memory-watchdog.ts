@@ -23,7 +23,9 @@ export function watchGroupMemory(
     if (kb > limitMb * 1024) {
       stopped = true;
       clearInterval(timer);
-      breach(`its processes use ${Math.round(kb / 1024)} MB, over the agent's memory limit of ${limitMb} MB (--memory-mb)`);
+      breach(
+        `its processes use ${Math.round(kb / 1024)} MB, over the agent's memory limit of ${limitMb} MB (--memory-mb)`,
+      );
     }
   };
   const timer = setInterval(() => void check(), pollMs);

@@ -8,7 +8,7 @@ import type { Acceptance, LogStream } from "../../protocol/index.ts";
 import type { AttemptFacts } from "./failure-classes.ts";
 import { LineTail } from "./line-tail.ts";
 import { matchesAnyGlob } from "./path-globs.ts";
-import { runProcessGroup, type RunningGroup } from "./process-group-run.ts";
+import { type RunningGroup, runProcessGroup } from "./process-group-run.ts";
 import type { ProcessSupervisor } from "./process-limits.ts";
 
 export interface AcceptanceInput {
@@ -39,7 +39,11 @@ export async function checkAcceptance(input: AcceptanceInput): Promise<Acceptanc
       note(`the task's cwd is not a git work tree, so the changed files are unknown; allowed_paths not checked`);
     } else {
       outside = input.changed.filter((path) => !matchesAnyGlob(path, allowed));
-      note(outside.length === 0 ? `every changed file is within allowed_paths (${allowed.join(", ")})` : `changed outside allowed_paths: ${outside.join(", ")}`);
+      note(
+        outside.length === 0
+          ? `every changed file is within allowed_paths (${allowed.join(", ")})`
+          : `changed outside allowed_paths: ${outside.join(", ")}`,
+      );
     }
   }
   const line = acceptance.command;
@@ -74,6 +78,22 @@ export async function checkAcceptance(input: AcceptanceInput): Promise<Acceptanc
   const end = await group.done;
   if (end.startError !== undefined) note(end.startError);
   const timedOut = end.stopped?.as === "timeout";
-  note(timedOut ? `did not finish within ${input.timeoutS}s` : end.signal !== null ? `killed by ${end.signal}` : `exited ${end.exitCode ?? "?"}`);
-  return { outside, command: { line, exitCode: end.exitCode, signal: end.signal, timedOut, tail: tail.text(20_000), durationMs: Math.round(performance.now() - startedAt) } };
+  note(
+    timedOut
+      ? `did not finish within ${input.timeoutS}s`
+      : end.signal !== null
+        ? `killed by ${end.signal}`
+        : `exited ${end.exitCode ?? "?"}`,
+  );
+  return {
+    outside,
+    command: {
+      line,
+      exitCode: end.exitCode,
+      signal: end.signal,
+      timedOut,
+      tail: tail.text(20_000),
+      durationMs: Math.round(performance.now() - startedAt),
+    },
+  };
 }

@@ -2,7 +2,7 @@ import { chmodSync, mkdirSync, renameSync, rmSync, writeFileSync } from "node:fs
 import { join } from "node:path";
 import { z } from "zod";
 import type { Result } from "../../protocol/result.ts";
-import { readJsonFile, type FileFault } from "./json-file.ts";
+import { type FileFault, readJsonFile } from "./json-file.ts";
 
 /** Where the agent keeps its own credential, in its state directory (docs/agent-identity.md). */
 export const CREDENTIAL_FILE = "credential.json";
@@ -11,12 +11,14 @@ export const CREDENTIAL_FILE = "credential.json";
 export const StoredCredential = z.object({ server: z.string(), name: z.string(), credential: z.string() });
 export type StoredCredential = z.infer<typeof StoredCredential>;
 
-/** What an agent presents when it starts: its own credential for this mesh and name, else the enrollment token; never neither. */
+/**
+ * What an agent presents when it starts: its own credential for this mesh and name, else the enrollment token; never
+ * neither.
+ */
 export type CredentialStart = { own: string; enrollmentToken?: string } | { own?: undefined; enrollmentToken: string };
 
 /** Why an agent cannot start: no enrollment token and no credential of its own for this mesh and name. */
 export type CredentialRefusal = { code: "no_credential"; message: string };
-
 
 /**
  * The agent's credentials (docs/agent-identity.md): its own, kept in its state directory with mode 0600 once the
@@ -52,7 +54,9 @@ export class AgentCredential {
     return this.presented;
   }
 
-  /** Keeps the credential the registry gave: written to a temporary file with mode 0600, then renamed over the old one. */
+  /**
+   * Keeps the credential the registry gave: written to a temporary file with mode 0600, then renamed over the old one.
+   */
   keep(credential: string): void {
     writeCredential(this.stateDir, { server: this.server.origin, name: this.name, credential });
     this.presented = credential;
@@ -63,7 +67,8 @@ export class AgentCredential {
   forget(): boolean {
     rmSync(this.file, { force: true });
     this.holdsOwn = false;
-    // Without an enrollment token the forgotten credential stays presented: the mesh refuses it, and the link ends the agent with the reason.
+    // Without an enrollment token the forgotten credential stays presented: the mesh refuses it, and the link ends the
+    // agent with the reason.
     if (this.enrollmentToken === undefined) return false;
     this.presented = this.enrollmentToken;
     return true;
@@ -91,19 +96,35 @@ export function readCredentialFile(file: string): Result<StoredCredential, FileF
  * (MESH_AGENT_TOKEN; empty counts as missing). Neither is `no_credential`: the agent stops at start
  * with one line saying what to set, never connecting with an empty token (docs/agent-identity.md).
  */
-export function credentialStart(stateDir: string, server: URL, name: string, enrollmentToken: string | undefined): Result<CredentialStart, CredentialRefusal> {
+export function credentialStart(
+  stateDir: string,
+  server: URL,
+  name: string,
+  enrollmentToken: string | undefined,
+): Result<CredentialStart, CredentialRefusal> {
   const file = join(stateDir, CREDENTIAL_FILE);
   const stored = readCredentialFile(file);
-  const own = stored.ok && stored.value.server === server.origin && stored.value.name === name ? stored.value.credential : undefined;
+  const own =
+    stored.ok && stored.value.server === server.origin && stored.value.name === name
+      ? stored.value.credential
+      : undefined;
   const token = enrollmentToken === undefined || enrollmentToken.length === 0 ? undefined : enrollmentToken;
   if (own !== undefined) return { ok: true, value: token === undefined ? { own } : { own, enrollmentToken: token } };
   if (token !== undefined) return { ok: true, value: { enrollmentToken: token } };
   const why = stored.ok || stored.error.code === "absent" ? "" : ` (${stored.error.message})`;
-  return { ok: false, error: { code: "no_credential", message: `MESH_AGENT_TOKEN is not set and ${file} holds no credential for this mesh${why}: export the mesh's agent (enrollment) token, which the server prints when it starts, and run again` } };
+  return {
+    ok: false,
+    error: {
+      code: "no_credential",
+      message: `MESH_AGENT_TOKEN is not set and ${file} holds no credential for this mesh${why}: export the mesh's agent (enrollment) token, which the server prints when it starts, and run again`,
+    },
+  };
 }
 
 /** The credential stored for this mesh and name, if any. */
 export function readCredential(file: string, server: URL, name: string): string | undefined {
   const stored = readCredentialFile(file);
-  return stored.ok && stored.value.server === server.origin && stored.value.name === name ? stored.value.credential : undefined;
+  return stored.ok && stored.value.server === server.origin && stored.value.name === name
+    ? stored.value.credential
+    : undefined;
 }

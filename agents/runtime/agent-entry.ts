@@ -1,14 +1,15 @@
+import { readFileSync, unwatchFile, watchFile } from "node:fs";
 import { stderrLog } from "./agent-log.ts";
-import { parseAgentOptions, type AgentOptionDefaults } from "./agent-options.ts";
-import { readRatesFile, RateTable } from "./cost-rates.ts";
+import { type AgentOptionDefaults, parseAgentOptions } from "./agent-options.ts";
+import { RateTable, readRatesFile } from "./cost-rates.ts";
 import { readExecutorsFile } from "./executors-file.ts";
 import { sweepLastRun } from "./leftover-sweep.ts";
-import { startAgent, type AgentHandle } from "./mesh-agent.ts";
-import { preflightTiers, type Preflight } from "./tier-preflight.ts";
-import { readFileSync, unwatchFile, watchFile } from "node:fs";
+import { type AgentHandle, startAgent } from "./mesh-agent.ts";
+import { type Preflight, preflightTiers } from "./tier-preflight.ts";
 
 /** How often the executors file is checked for a change. */
 const EXECUTORS_POLL_MS = 2000;
+
 import type { LimitSettings, SupervisorResult } from "./process-limits.ts";
 
 /** A started agent, or the exit code of a run that ended at once (help, bad flags, bad executors file). */
@@ -20,7 +21,10 @@ export interface AgentEntry {
   supervisor: (limits: LimitSettings) => SupervisorResult;
 }
 
-/** What the vm and mac entry points share: read flags, executors and rates files, build the supervisor, check the tiers, print what is wrong, start. */
+/**
+ * What the vm and mac entry points share: read flags, executors and rates files, build the supervisor, check the tiers,
+ * print what is wrong, start.
+ */
 export async function launchAgent(argv: readonly string[], entry: AgentEntry): Promise<AgentLaunch> {
   const parsed = parseAgentOptions(argv, process.env, entry.defaults);
   if (parsed.ok && parsed.value.action === "help") {
@@ -49,9 +53,17 @@ export async function launchAgent(argv: readonly string[], entry: AgentEntry): P
   // Only tiers whose CLI is there and runs are offered (docs/real-clis.md).
   const preflight = await preflightTiers(executors.value);
   logUnavailable(preflight);
-  if (preflight.tiers.length === 0) return refuse(`no tier of ${options.executorsPath} can run on this machine (see above); install its CLIs or fix the file`);
+  if (preflight.tiers.length === 0)
+    return refuse(
+      `no tier of ${options.executorsPath} can run on this machine (see above); install its CLIs or fix the file`,
+    );
   try {
-    const agent = startAgent(options, executors.value, { supervisor: supervisor.value, rates, log: stderrLog, preflight });
+    const agent = startAgent(options, executors.value, {
+      supervisor: supervisor.value,
+      rates,
+      log: stderrLog,
+      preflight,
+    });
     watchExecutorsFile(options.executorsPath, agent);
     return { status: "running", agent };
   } catch (cause) {
@@ -84,10 +96,14 @@ function watchExecutorsFile(path: string, agent: AgentHandle): void {
     if (text === last) return;
     last = text;
     const read = readExecutorsFile(path);
-    if (!read.ok) return stderrLog(`the executors file changed but cannot be used (${read.error.message}); keeping the previous one`);
+    if (!read.ok)
+      return stderrLog(
+        `the executors file changed but cannot be used (${read.error.message}); keeping the previous one`,
+      );
     void preflightTiers(read.value).then((preflight) => {
       logUnavailable(preflight);
-      if (preflight.tiers.length === 0) return stderrLog(`the executors file changed but no tier of it can run here; keeping the previous one`);
+      if (preflight.tiers.length === 0)
+        return stderrLog(`the executors file changed but no tier of it can run here; keeping the previous one`);
       stderrLog(`the executors file changed: offering ${preflight.tiers.join(",")}`);
       agent.reload(read.value, preflight);
     });

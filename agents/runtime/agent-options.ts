@@ -3,8 +3,8 @@ import { homedir, hostname } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { AGENT_NAME_PATTERN, AgentHello, type Result } from "../../protocol/index.ts";
+import { type CredentialStart, credentialStart } from "./agent-credential.ts";
 import { DEFAULT_LIMITS, type LimitSettings } from "./process-limits.ts";
-import { credentialStart, type CredentialStart } from "./agent-credential.ts";
 import { WARM_WORKTREES_DEFAULT, WARM_WORKTREES_MAX } from "./warm-worktree-pool.ts";
 
 export type AgentKind = "vm" | "mac";
@@ -48,7 +48,10 @@ export interface AgentOptionDefaults {
  * `missing_flag` a required flag, `bad_value` a value out of its range, `no_credential` neither a token nor
  * a credential of its own.
  */
-export type AgentOptionsRefusal = { code: "bad_flag" | "bad_config" | "missing_flag" | "bad_value" | "no_credential"; message: string };
+export type AgentOptionsRefusal = {
+  code: "bad_flag" | "bad_config" | "missing_flag" | "bad_value" | "no_credential";
+  message: string;
+};
 
 /** What the command line asks: run with these options, or print the usage. */
 export type AgentStart = { action: "run"; options: AgentOptions } | { action: "help"; usage: string };
@@ -111,42 +114,71 @@ const PATH_SETTINGS = new Set(["executors", "workdir", "rates", "state-dir", "wo
  * settings file for a service, the same names as the flags. Never the token: it stays in the
  * environment (MESH_AGENT_TOKEN), where a service's 0600 environment file puts it.
  */
-export function withConfigFile(flags: Readonly<Record<string, string | boolean | undefined>>): Result<Record<string, string | boolean | undefined>, AgentOptionsRefusal> {
+export function withConfigFile(
+  flags: Readonly<Record<string, string | boolean | undefined>>,
+): Result<Record<string, string | boolean | undefined>, AgentOptionsRefusal> {
   const file = flags.config;
   if (typeof file !== "string") return { ok: true, value: { ...flags } };
   let data: unknown;
   try {
     data = JSON.parse(readFileSync(file, "utf8"));
   } catch (cause) {
-    return refuse("bad_config", `--config '${file}' could not be read as JSON: ${cause instanceof Error ? cause.message : String(cause)}`);
+    return refuse(
+      "bad_config",
+      `--config '${file}' could not be read as JSON: ${cause instanceof Error ? cause.message : String(cause)}`,
+    );
   }
-  if (typeof data !== "object" || data === null || Array.isArray(data)) return refuse("bad_config", `--config '${file}' must hold a JSON object of settings by flag name, e.g. {"kind": "vm"}`);
+  if (typeof data !== "object" || data === null || Array.isArray(data))
+    return refuse(
+      "bad_config",
+      `--config '${file}' must hold a JSON object of settings by flag name, e.g. {"kind": "vm"}`,
+    );
   const values: Record<string, string | boolean | undefined> = {};
   for (const [key, value] of Object.entries(data)) {
-    if (key === "token") return refuse("bad_config", `--config '${file}': the token is not a setting; put it in the environment variable MESH_AGENT_TOKEN`);
-    if (!(key in AGENT_FLAGS) || key === "config") return refuse("bad_config", `--config '${file}': '${key}' is not a setting; use the flags' names (see --help)`);
-    if (typeof value !== "string" && typeof value !== "number") return refuse("bad_config", `--config '${file}': '${key}' must be a string or a number`);
+    if (key === "token")
+      return refuse(
+        "bad_config",
+        `--config '${file}': the token is not a setting; put it in the environment variable MESH_AGENT_TOKEN`,
+      );
+    if (!(key in AGENT_FLAGS) || key === "config")
+      return refuse("bad_config", `--config '${file}': '${key}' is not a setting; use the flags' names (see --help)`);
+    if (typeof value !== "string" && typeof value !== "number")
+      return refuse("bad_config", `--config '${file}': '${key}' must be a string or a number`);
     values[key] = PATH_SETTINGS.has(key) ? resolve(dirname(resolve(file)), String(value)) : String(value);
   }
   for (const [key, value] of Object.entries(flags)) if (value !== undefined && key !== "config") values[key] = value;
   return { ok: true, value: values };
 }
 
-
 /** A host name made into a valid agent name: other characters become '-'. */
 export function defaultAgentName(host: string = hostname()): string {
-  const cleaned = host.replace(/[^A-Za-z0-9._-]/g, "-").replace(/^[^A-Za-z0-9]+/, "").slice(0, 64);
+  const cleaned = host
+    .replace(/[^A-Za-z0-9._-]/g, "-")
+    .replace(/^[^A-Za-z0-9]+/, "")
+    .slice(0, 64);
   return cleaned.length > 0 ? cleaned : "agent";
 }
 
 /** Reads the agent's flags and token. Never throws: a bad flag comes back as a message saying what to do. */
-export function parseAgentOptions(argv: readonly string[], env: NodeJS.ProcessEnv, defaults: AgentOptionDefaults = {}): AgentOptionsResult {
+export function parseAgentOptions(
+  argv: readonly string[],
+  env: NodeJS.ProcessEnv,
+  defaults: AgentOptionDefaults = {},
+): AgentOptionsResult {
   if (argv.some((arg) => arg === "--token" || arg.startsWith("--token="))) {
-    return refuse("bad_flag", "--token is not accepted: put the agent token in the environment variable MESH_AGENT_TOKEN");
+    return refuse(
+      "bad_flag",
+      "--token is not accepted: put the agent token in the environment variable MESH_AGENT_TOKEN",
+    );
   }
   let flags: Record<string, string | boolean | undefined>;
   try {
-    flags = parseArgs({ args: [...argv], options: { ...AGENT_FLAGS, help: { type: "boolean", short: "h" }, version: { type: "boolean" } }, strict: true, allowPositionals: false }).values;
+    flags = parseArgs({
+      args: [...argv],
+      options: { ...AGENT_FLAGS, help: { type: "boolean", short: "h" }, version: { type: "boolean" } },
+      strict: true,
+      allowPositionals: false,
+    }).values;
   } catch (cause) {
     const detail = cause instanceof Error ? cause.message : String(cause);
     return refuse("bad_flag", `${detail}\nRun with --help for the options.`);
@@ -164,16 +196,23 @@ export function parseAgentOptions(argv: readonly string[], env: NodeJS.ProcessEn
   if (kind === undefined) return refuse("missing_flag", "--kind is required: --kind vm or --kind mac");
   if (kind !== "vm" && kind !== "mac") return refuse("bad_value", `--kind '${kind}' is not a kind: use vm or mac`);
   if (defaults.kind !== undefined && kind !== defaults.kind) {
-    return refuse("bad_value", `--kind ${kind} was given to the ${defaults.kind} agent; run it with --kind ${defaults.kind}`);
+    return refuse(
+      "bad_value",
+      `--kind ${kind} was given to the ${defaults.kind} agent; run it with --kind ${defaults.kind}`,
+    );
   }
 
   const serverText = text("server");
-  if (serverText === undefined) return refuse("missing_flag", "--server is required: the mesh's base URL, e.g. --server http://127.0.0.1:1999");
+  if (serverText === undefined)
+    return refuse("missing_flag", "--server is required: the mesh's base URL, e.g. --server http://127.0.0.1:1999");
   let server: URL;
   try {
     server = new URL(serverText);
   } catch {
-    return refuse("bad_value", `--server '${serverText}' is not a URL: give the mesh's base URL, e.g. http://127.0.0.1:1999`);
+    return refuse(
+      "bad_value",
+      `--server '${serverText}' is not a URL: give the mesh's base URL, e.g. http://127.0.0.1:1999`,
+    );
   }
   if (server.protocol !== "http:" && server.protocol !== "https:") {
     return refuse("bad_value", `--server '${serverText}' must start with http:// or https://`);
@@ -181,17 +220,26 @@ export function parseAgentOptions(argv: readonly string[], env: NodeJS.ProcessEn
 
   const name = text("name") ?? defaultAgentName();
   if (!AGENT_NAME_PATTERN.test(name)) {
-    return refuse("bad_value", `--name '${name}' is not a valid agent name: use 1-64 letters, digits, '.', '_' or '-', starting with a letter or digit`);
+    return refuse(
+      "bad_value",
+      `--name '${name}' is not a valid agent name: use 1-64 letters, digits, '.', '_' or '-', starting with a letter or digit`,
+    );
   }
 
   const executorsPath = text("executors") ?? defaults.executorsPath;
-  if (executorsPath === undefined) return refuse("missing_flag", "--executors is required: the path of the executors JSON file (tier id -> command)");
+  if (executorsPath === undefined)
+    return refuse("missing_flag", "--executors is required: the path of the executors JSON file (tier id -> command)");
 
   const limits: LimitSettings = { ...DEFAULT_LIMITS };
-  for (const [flag, key] of [["memory-mb", "memoryMb"], ["max-procs", "maxProcs"], ["cpu-s", "cpuS"]] as const) {
+  for (const [flag, key] of [
+    ["memory-mb", "memoryMb"],
+    ["max-procs", "maxProcs"],
+    ["cpu-s", "cpuS"],
+  ] as const) {
     const given = text(flag);
     if (given === undefined) continue;
-    if (!/^\d{1,9}$/.test(given)) return refuse("bad_value", `--${flag} '${given}' must be a whole number (0 turns the limit off)`);
+    if (!/^\d{1,9}$/.test(given))
+      return refuse("bad_value", `--${flag} '${given}' must be a whole number (0 turns the limit off)`);
     limits[key] = Number(given);
   }
   const runAs = text("run-as");
@@ -206,14 +254,20 @@ export function parseAgentOptions(argv: readonly string[], env: NodeJS.ProcessEn
   }
 
   const workdir = resolve(text("workdir") ?? process.cwd());
-  if (!isDirectory(workdir)) return refuse("bad_value", `--workdir '${workdir}' is not a directory: give an existing directory`);
+  if (!isDirectory(workdir))
+    return refuse("bad_value", `--workdir '${workdir}' is not a directory: give an existing directory`);
 
   const stateDir = resolve(text("state-dir") ?? join(env.HOME ?? homedir(), ".agent-mesh", name));
   const worktreesDir = resolve(text("worktrees") ?? join(stateDir, "worktrees"));
   const keepText = text("keep-worktrees-h") ?? "24";
-  if (!/^\d{1,6}(\.\d+)?$/.test(keepText)) return refuse("bad_value", `--keep-worktrees-h '${keepText}' must be a number of hours, e.g. 24`);
+  if (!/^\d{1,6}(\.\d+)?$/.test(keepText))
+    return refuse("bad_value", `--keep-worktrees-h '${keepText}' must be a number of hours, e.g. 24`);
   const warmText = text("warm-worktrees") ?? String(WARM_WORKTREES_DEFAULT);
-  if (!/^\d{1,3}$/.test(warmText) || Number(warmText) > WARM_WORKTREES_MAX) return refuse("bad_value", `--warm-worktrees '${warmText}' must be a whole number from 0 to ${WARM_WORKTREES_MAX} (0 turns spare worktrees off)`);
+  if (!/^\d{1,3}$/.test(warmText) || Number(warmText) > WARM_WORKTREES_MAX)
+    return refuse(
+      "bad_value",
+      `--warm-worktrees '${warmText}' must be a whole number from 0 to ${WARM_WORKTREES_MAX} (0 turns spare worktrees off)`,
+    );
 
   // A missing or empty token with no credential of its own stops the agent here (docs/agent-identity.md).
   const credential = credentialStart(stateDir, server, name, env.MESH_AGENT_TOKEN);
@@ -224,19 +278,19 @@ export function parseAgentOptions(argv: readonly string[], env: NodeJS.ProcessEn
     value: {
       action: "run",
       options: {
-      kind,
-      server,
-      name,
-      executorsPath: resolve(executorsPath),
-      capacity,
-      workdir,
-      credential: credential.value,
-      limits,
-      stateDir,
-      worktreesDir,
-      keepWorktreesH: Number(keepText),
-      warmWorktrees: Number(warmText),
-      ...(ratesPath === undefined ? {} : { ratesPath: resolve(ratesPath) }),
+        kind,
+        server,
+        name,
+        executorsPath: resolve(executorsPath),
+        capacity,
+        workdir,
+        credential: credential.value,
+        limits,
+        stateDir,
+        worktreesDir,
+        keepWorktreesH: Number(keepText),
+        warmWorktrees: Number(warmText),
+        ...(ratesPath === undefined ? {} : { ratesPath: resolve(ratesPath) }),
       },
     },
   };

@@ -39,7 +39,12 @@ export function pastCap(cap: CostCap): string {
 }
 
 /** The cost so far by the CLI's own figure, else from its tokens at the rate table's prices. */
-export function costOfSpend(spend: SpendSoFar, model: string | undefined, format: ExecutorFormat, rates: RateTable): number | undefined {
+export function costOfSpend(
+  spend: SpendSoFar,
+  model: string | undefined,
+  format: ExecutorFormat,
+  rates: RateTable,
+): number | undefined {
   if (spend.costUsd !== undefined) return spend.costUsd;
   const family = familyOfFormat[format];
   return family === undefined || spend.usage.length === 0 ? undefined : rates.costOf(spend.usage, model, family);
@@ -81,7 +86,8 @@ export class CostCapWatch {
    * or by the CLI itself (claude's `--max-budget-usd`), is `budget_exceeded` instead.
    */
   overCap(finalCostUsd: number | undefined, stoppedForCost: boolean): string | undefined {
-    if (stoppedForCost || this.tripped || finalCostUsd === undefined || finalCostUsd <= this.input.cap.usd) return undefined;
+    if (stoppedForCost || this.tripped || finalCostUsd === undefined || finalCostUsd <= this.input.cap.usd)
+      return undefined;
     return `the CLI reported its cost ${dollars(finalCostUsd)} only at its end, ${pastCap(this.input.cap)}; the result is kept, the excess counts toward the daily halt`;
   }
 }

@@ -12,7 +12,7 @@
 // and SIGHUP: a terminal's or a service manager's stop reaches it with its agent, and it must still
 // act. It carries no cookie (its environment has none; the run id is an argument), so no sweep
 // takes it for part of an attempt.
-import { spawn, type ChildProcess } from "node:child_process";
+import { type ChildProcess, spawn } from "node:child_process";
 import { Socket } from "node:net";
 import { AGENT_RUN_ID, COOKIE_VARIABLE } from "./attempt-cookie.ts";
 
@@ -93,7 +93,11 @@ export class RunGuard {
     delete env[COOKIE_VARIABLE];
     let child: ChildProcess;
     try {
-      child = spawn(command[0] ?? "/bin/sh", command.slice(1), { stdio: ["pipe", "ignore", "ignore"], detached: true, env });
+      child = spawn(command[0] ?? "/bin/sh", command.slice(1), {
+        stdio: ["pipe", "ignore", "ignore"],
+        detached: true,
+        env,
+      });
     } catch {
       return;
     }

@@ -4,7 +4,13 @@
 // cwd's path, so the earlier attempt's worktree folder must still be there to run in again. Another
 // agent's claude or codex session is fetched from the task room and restored (docs/sessions.md).
 import { basename } from "node:path";
-import type { ExecutorSpec, Result, SessionArchiveDownload, SessionArchiveRef, TaskAssign } from "../../protocol/index.ts";
+import type {
+  ExecutorSpec,
+  Result,
+  SessionArchiveDownload,
+  SessionArchiveRef,
+  TaskAssign,
+} from "../../protocol/index.ts";
 import type { Workspace } from "./attempt-worktree.ts";
 import { carriedCliOf } from "./session-files.ts";
 
@@ -18,7 +24,14 @@ export type ResumePlan =
    * Continue: the CLI gets the executor's `resume` pieces with `sessionId`, and `prompt` (the guidance).
    * `carried`: the session was another agent's, fetched from the task room, to restore before the CLI runs.
    */
-  | { resumed: true; from: number; sessionId: string; prompt: string; workspace?: Workspace; carried?: { from: string; archive: SessionArchiveDownload } }
+  | {
+      resumed: true;
+      from: number;
+      sessionId: string;
+      prompt: string;
+      workspace?: Workspace;
+      carried?: { from: string; archive: SessionArchiveDownload };
+    }
   /** Start fresh; `note` says why for the attempt's log (absent when no resume was asked). */
   | { resumed: false; note?: string };
 
@@ -42,16 +55,29 @@ export async function planResume(input: ResumeInput): Promise<ResumePlan> {
   const { assign, executor, agent } = input;
   const resume = assign.resume;
   if (resume === undefined) return { resumed: false };
-  const fresh = (why: string): ResumePlan => ({ resumed: false, note: `starting fresh, not resuming attempt ${resume.attempt}'s session: ${why}` });
-  if (resume.tier !== assign.tier) return fresh(`attempt ${resume.attempt} ran at ${resume.tier}, this one runs at ${assign.tier}`);
+  const fresh = (why: string): ResumePlan => ({
+    resumed: false,
+    note: `starting fresh, not resuming attempt ${resume.attempt}'s session: ${why}`,
+  });
+  if (resume.tier !== assign.tier)
+    return fresh(`attempt ${resume.attempt} ran at ${resume.tier}, this one runs at ${assign.tier}`);
   if (executor.resume === undefined) return fresh(`the executor for ${assign.tier} declares no "resume"`);
-  const resumed = { resumed: true as const, from: resume.attempt, sessionId: resume.session_id, prompt: resume.prompt ?? assign.prompt };
+  const resumed = {
+    resumed: true as const,
+    from: resume.attempt,
+    sessionId: resume.session_id,
+    prompt: resume.prompt ?? assign.prompt,
+  };
   if (resume.agent !== agent) return carry(input, resume, resumed, fresh);
   // A repo task's worktree comes from the agent's mirror (docs/repositories.md): resumed like a cwd task's.
   if ((assign.cwd === undefined && assign.repo === undefined) || input.worktrees === undefined) return resumed;
-  const workspace = await input.worktrees.resume(assign, assign.cwd ?? "", { attempt: resume.attempt, tier: resume.tier });
+  const workspace = await input.worktrees.resume(assign, assign.cwd ?? "", {
+    attempt: resume.attempt,
+    tier: resume.tier,
+  });
   if (workspace.ok) return { ...resumed, workspace: workspace.value };
-  // Its folder is gone (a worktree removed, an agent restarted on a new disk): the room's copy still serves (docs/sessions.md).
+  // Its folder is gone (a worktree removed, an agent restarted on a new disk): the room's copy still serves
+  // (docs/sessions.md).
   return resume.archive === undefined ? fresh(workspace.error) : carry(input, resume, resumed, fresh, workspace.error);
 }
 
@@ -61,10 +87,20 @@ export async function planResume(input: ResumeInput): Promise<ResumePlan> {
  * codex, opencode); the file is fetched now, restored once the cwd is known (docs/sessions.md).
  * Otherwise fresh, saying why.
  */
-async function carry(input: ResumeInput, resume: NonNullable<TaskAssign["resume"]>, resumed: Extract<ResumePlan, { resumed: true }>, fresh: (why: string) => ResumePlan, elsewhere = `this agent is ${input.agent}, the session is on ${resume.agent}`): Promise<ResumePlan> {
+async function carry(
+  input: ResumeInput,
+  resume: NonNullable<TaskAssign["resume"]>,
+  resumed: Extract<ResumePlan, { resumed: true }>,
+  fresh: (why: string) => ResumePlan,
+  elsewhere = `this agent is ${input.agent}, the session is on ${resume.agent}`,
+): Promise<ResumePlan> {
   const cli = carriedCliOf(input.executor);
-  if (cli === undefined) return fresh(`${elsewhere}, and ${basename(input.executor.command[0] ?? "") || "this CLI"}'s sessions cannot move between machines (only claude's, codex's and opencode's can)`);
-  if (resume.archive === undefined || input.fetchArchive === undefined) return fresh(`${elsewhere}, and the task room keeps no copy of it`);
+  if (cli === undefined)
+    return fresh(
+      `${elsewhere}, and ${basename(input.executor.command[0] ?? "") || "this CLI"}'s sessions cannot move between machines (only claude's, codex's and opencode's can)`,
+    );
+  if (resume.archive === undefined || input.fetchArchive === undefined)
+    return fresh(`${elsewhere}, and the task room keeps no copy of it`);
   if (resume.archive.cli !== cli) return fresh(`${elsewhere}, and it is a ${resume.archive.cli} session, not ${cli}'s`);
   const fetched = await input.fetchArchive(resume.attempt, resume.archive);
   if (!fetched.ok) return fresh(`${elsewhere}: ${fetched.error}`);

@@ -3,28 +3,40 @@
 // succeeded, then classify. Every child runs in its own process group under the supervisor's limits.
 import { statSync } from "node:fs";
 import { basename } from "node:path";
-import type { Acceptance, AttemptExit, AttemptOutcome, ExecutorSpec, FailureClass, LogStream, OutputLine, Result, Tokens } from "../../protocol/index.ts";
-import { checkAcceptance, type AcceptanceOutcome } from "./acceptance-check.ts";
+import type {
+  Acceptance,
+  AttemptExit,
+  AttemptOutcome,
+  ExecutorSpec,
+  FailureClass,
+  LogStream,
+  OutputLine,
+  Result,
+  Tokens,
+} from "../../protocol/index.ts";
+import { type AcceptanceOutcome, checkAcceptance } from "./acceptance-check.ts";
+import { BUDGET_KILL_GRACE_MS, type CostCap, CostCapWatch } from "./attempt-cost-cap.ts";
 import { environmentAt } from "./child-directory-env.ts";
-import { BUDGET_KILL_GRACE_MS, CostCapWatch, type CostCap } from "./attempt-cost-cap.ts";
-import { familyOfFormat, RateTable } from "./cost-rates.ts";
-import { DEFAULT_STALL_S, NetworkWatch } from "./network-watch.ts";
-import { classifyAttempt, type AttemptFacts } from "./failure-classes.ts";
 import { codexThreadTotal, pastThreadTotal } from "./codex-thread-usage.ts";
-import { parserFor, totalInput, type RunReport } from "./formats/index.ts";
+import { familyOfFormat, RateTable } from "./cost-rates.ts";
+import { type AttemptFacts, classifyAttempt } from "./failure-classes.ts";
+import { parserFor, type RunReport, totalInput } from "./formats/index.ts";
 import { LineSplitter } from "./line-splitter.ts";
 import { LineTail } from "./line-tail.ts";
 import { modelFromCommand } from "./model-from-command.ts";
-import { runProcessGroup, type GroupEnd, type RunningGroup } from "./process-group-run.ts";
+import { DEFAULT_STALL_S, NetworkWatch } from "./network-watch.ts";
+import { type GroupEnd, type RunningGroup, runProcessGroup } from "./process-group-run.ts";
 import type { ProcessSupervisor } from "./process-limits.ts";
-import { changedFiles, snapshotWorkTree } from "./work-tree-changes.ts";
 import { refusalNote, resumeRefusal } from "./resume-refusal.ts";
+import { changedFiles, snapshotWorkTree } from "./work-tree-changes.ts";
 
 export interface AttemptRunInput {
   executor: ExecutorSpec;
   prompt: string;
   cwd: string;
-  /** The CLI session to continue (docs/resume.md): the executor's `resume` pieces, with this id, go into the command. */
+  /**
+   * The CLI session to continue (docs/resume.md): the executor's `resume` pieces, with this id, go into the command.
+   */
   resumeSession?: string;
   /**
    * With `resumeSession`: the prompt for a fresh start (the task's full prompt, with the earlier
@@ -66,7 +78,10 @@ export interface AttemptRunInput {
 }
 
 /** What an attempt's commit holds, as `attempt.exit` reports it. */
-export type WorkFacts = Pick<AttemptExit, "isolation" | "branch" | "base" | "commit" | "diff_stat" | "diff_truncated" | "diff_fingerprint" | "checkout"> & {
+export type WorkFacts = Pick<
+  AttemptExit,
+  "isolation" | "branch" | "base" | "commit" | "diff_stat" | "diff_truncated" | "diff_fingerprint" | "checkout"
+> & {
   /** Changed files relative to the attempt's cwd: what `allowed_paths` is judged on. */
   changed_files: string[];
 };
@@ -101,15 +116,26 @@ const WITHHELD_ENV = ["MESH_AGENT_TOKEN"];
  * argument; to continue a session, the executor's `resume` pieces with `{session_id}` filled in go
  * just before the element holding `{prompt}` (at the end when none does), as ExecutorSpec says.
  */
-export function commandFor(executor: ExecutorSpec, prompt: string, costCapUsd?: number, resumeSession?: string): string[] {
+export function commandFor(
+  executor: ExecutorSpec,
+  prompt: string,
+  costCapUsd?: number,
+  resumeSession?: string,
+): string[] {
   const command = executor.command.map((part) => part.split("{prompt}").join(prompt));
   if (resumeSession !== undefined && executor.resume !== undefined) {
     const at = executor.command.findIndex((part) => part.includes("{prompt}"));
-    command.splice(at < 0 ? command.length : at, 0, ...executor.resume.map((piece) => piece.split("{session_id}").join(resumeSession)));
+    command.splice(
+      at < 0 ? command.length : at,
+      0,
+      ...executor.resume.map((piece) => piece.split("{session_id}").join(resumeSession)),
+    );
   }
   // Claude Code stops itself at a budget (`--max-budget-usd`, result subtype error_max_budget_usd), given
   // to four decimals: a cap of $0.0168 rounded to cents would let it spend $0.02.
-  const claude = basename(command[0] ?? "") === "claude" && (executor.format === "claude-stream-json" || executor.format === "claude-json");
+  const claude =
+    basename(command[0] ?? "") === "claude" &&
+    (executor.format === "claude-stream-json" || executor.format === "claude-json");
   if (costCapUsd === undefined || costCapUsd <= 0 || !claude || command.includes("--max-budget-usd")) return command;
   return [...command, "--max-budget-usd", costCapUsd.toFixed(4)];
 }
@@ -133,7 +159,10 @@ export function runAttempt(input: AttemptRunInput): RunningAttempt {
     try {
       return read();
     } catch (cause) {
-      if (!parserFault) note(`[agent] the ${input.executor.format} reader failed on a line (${cause instanceof Error ? cause.message : String(cause)}); showing such lines as they are`);
+      if (!parserFault)
+        note(
+          `[agent] the ${input.executor.format} reader failed on a line (${cause instanceof Error ? cause.message : String(cause)}); showing such lines as they are`,
+        );
       parserFault = true;
       return [line.slice(0, 64 * 1024)];
     }
@@ -142,7 +171,9 @@ export function runAttempt(input: AttemptRunInput): RunningAttempt {
   let current: RunningGroup | undefined;
   let stopped: { as: FailureClass; note: string } | undefined;
   let paused = false;
-  /** Stops the running child for the runner's own reason; the group notes a stop it takes, so the note is written once. */
+  /**
+   * Stops the running child for the runner's own reason; the group notes a stop it takes, so the note is written once.
+   */
   const stopFor = (as: FailureClass, text: string, killGraceMs?: number): void => {
     stopped = { as, note: text };
     if (current?.stop(as, text, killGraceMs) !== true) note(`[agent] ${text}`);
@@ -154,21 +185,41 @@ export function runAttempt(input: AttemptRunInput): RunningAttempt {
     const cwd = checkDirectory(input.cwd);
     const never = (message: string): AttemptResult => {
       note(`[agent] ${message}`);
-      return { exit_code: null, signal: null, duration_ms: duration(), error: { code: "internal", message }, failure_class: "syntax_error" };
+      return {
+        exit_code: null,
+        signal: null,
+        duration_ms: duration(),
+        error: { code: "internal", message },
+        failure_class: "syntax_error",
+      };
     };
     if (!cwd.ok) return never(cwd.error.message);
-    const before = input.commitWork !== undefined || input.trackChanges === false ? undefined : await snapshotWorkTree(input.cwd);
+    const before =
+      input.commitWork !== undefined || input.trackChanges === false ? undefined : await snapshotWorkTree(input.cwd);
     if (stopped !== undefined) {
       note(`[agent] ${stopped.note}`);
-      return { exit_code: null, signal: null, duration_ms: duration(), failure_class: stopped.as, error: { code: "internal", message: stopped.note } };
+      return {
+        exit_code: null,
+        signal: null,
+        duration_ms: duration(),
+        failure_class: stopped.as,
+        error: { code: "internal", message: stopped.note },
+      };
     }
 
-    // PWD says the child's own directory, not the agent's (docs/faults.md): a CLI that trusts it works where it is told.
+    // PWD says the child's own directory, not the agent's (docs/faults.md): a CLI that trusts it works where it is
+    // told.
     const env: NodeJS.ProcessEnv = environmentAt({ ...process.env, ...input.executor.env }, input.cwd);
     for (const name of WITHHELD_ENV) delete env[name];
     // A resumed codex thread restates its earlier runs' usage: only what this run added is its own (docs/costs.md).
-    const threadBefore = input.executor.format === "codex-jsonl" && input.resumeSession !== undefined && !rerunFresh ? await codexThreadTotal(env, input.resumeSession) : undefined;
-    const parser = threadBefore === undefined ? parserFor(input.executor.format) : pastThreadTotal(parserFor(input.executor.format), threadBefore);
+    const threadBefore =
+      input.executor.format === "codex-jsonl" && input.resumeSession !== undefined && !rerunFresh
+        ? await codexThreadTotal(env, input.resumeSession)
+        : undefined;
+    const parser =
+      threadBefore === undefined
+        ? parserFor(input.executor.format)
+        : pastThreadTotal(parserFor(input.executor.format), threadBefore);
     const cap = input.costCap;
     const capWatch =
       cap === undefined
@@ -183,7 +234,8 @@ export function runAttempt(input: AttemptRunInput): RunningAttempt {
             },
           });
     let sessionSeen: string | undefined;
-    // A CLI waiting for the network would wait until its timeout (codex: for ever): stopped at once, or after stall_s of only retries.
+    // A CLI waiting for the network would wait until its timeout (codex: for ever): stopped at once, or after stall_s
+    // of only retries.
     const network = new NetworkWatch(program, (input.executor.stall_s ?? DEFAULT_STALL_S) * 1000, (text) => {
       if (stopped === undefined) stopFor("network_error", text);
     });
@@ -229,13 +281,34 @@ export function runAttempt(input: AttemptRunInput): RunningAttempt {
       show(text);
     }
     shown.end();
-    // Cut short (a stop at the cost cap, a kill): no final event told the totals; what streamed until then is what it cost.
-    const spentSoFar = parsed.report.usage.length === 0 && parsed.report.costUsd === undefined ? parser.spent?.() : undefined;
-    const report: RunReport = spentSoFar === undefined ? parsed.report : { ...parsed.report, usage: spentSoFar.usage, ...(spentSoFar.costUsd === undefined ? {} : { costUsd: spentSoFar.costUsd }) };
+    // Cut short (a stop at the cost cap, a kill): no final event told the totals; what streamed until then is what it
+    // cost.
+    const spentSoFar =
+      parsed.report.usage.length === 0 && parsed.report.costUsd === undefined ? parser.spent?.() : undefined;
+    const report: RunReport =
+      spentSoFar === undefined
+        ? parsed.report
+        : {
+            ...parsed.report,
+            usage: spentSoFar.usage,
+            ...(spentSoFar.costUsd === undefined ? {} : { costUsd: spentSoFar.costUsd }),
+          };
     // Asked to resume a session the CLI no longer has: it ran nothing; run it again fresh, once (docs/resume.md).
     // Looked for where failures are classed: the CLI's stderr and own error, stdout only for a `text`
     // CLI (a JSON CLI's stdout carries its tools' output, which may say "Session not found" itself).
-    const refused = input.resumeSession === undefined || input.freshPrompt === undefined || rerunFresh || stopped !== undefined || end.stopped !== undefined ? undefined : resumeRefusal({ exitCode: end.exitCode, stderr: stderrTail.text(), stdout: input.executor.format === "text" ? stdoutTail.text() : "", ...(report.error === undefined ? {} : { reportError: report.error }) });
+    const refused =
+      input.resumeSession === undefined ||
+      input.freshPrompt === undefined ||
+      rerunFresh ||
+      stopped !== undefined ||
+      end.stopped !== undefined
+        ? undefined
+        : resumeRefusal({
+            exitCode: end.exitCode,
+            stderr: stderrTail.text(),
+            stdout: input.executor.format === "text" ? stdoutTail.text() : "",
+            ...(report.error === undefined ? {} : { reportError: report.error }),
+          });
     if (refused !== undefined && input.resumeSession !== undefined && input.freshPrompt !== undefined) {
       emit("system", refusalNote(input.resumeSession, refused));
       rerunFresh = true;
@@ -245,10 +318,17 @@ export function runAttempt(input: AttemptRunInput): RunningAttempt {
     const work = input.commitWork === undefined ? undefined : await input.commitWork();
     if (work !== undefined && !work.ok) note(`[agent] could not commit the attempt's work: ${work.error}`);
     const after = before === undefined || work?.ok === true ? undefined : await snapshotWorkTree(input.cwd);
-    const changed = work?.ok === true ? work.value.changed_files : before === undefined || after === undefined ? undefined : await changedFiles(before, after, input.cwd);
+    const changed =
+      work?.ok === true
+        ? work.value.changed_files
+        : before === undefined || after === undefined
+          ? undefined
+          : await changedFiles(before, after, input.cwd);
     if (work?.ok === true && work.value.diff_stat !== undefined) {
       const stat = work.value.diff_stat;
-      note(`[agent] ${work.value.commit === undefined ? "the attempt changed nothing" : `committed ${work.value.commit.slice(0, 12)} on ${work.value.branch}: ${stat.files} files, +${stat.insertions} -${stat.deletions}${work.value.diff_truncated ? " (diff cut at the size cap; the branch holds all of it)" : ""}`}`);
+      note(
+        `[agent] ${work.value.commit === undefined ? "the attempt changed nothing" : `committed ${work.value.commit.slice(0, 12)} on ${work.value.branch}: ${stat.files} files, +${stat.insertions} -${stat.deletions}${work.value.diff_truncated ? " (diff cut at the size cap; the branch holds all of it)" : ""}`}`,
+      );
     }
 
     const facts: AttemptFacts = {
@@ -266,7 +346,10 @@ export function runAttempt(input: AttemptRunInput): RunningAttempt {
     const outcome = describeRun(report, input);
     if (outcome.summary !== undefined) note(`[agent] ${outcome.summary}`);
     let verdict = classifyAttempt(facts);
-    const overCap = capWatch?.overCap(outcome.fields.cost_usd, facts.stopped?.as === "budget_exceeded" || verdict.failure_class === "budget_exceeded");
+    const overCap = capWatch?.overCap(
+      outcome.fields.cost_usd,
+      facts.stopped?.as === "budget_exceeded" || verdict.failure_class === "budget_exceeded",
+    );
     if (overCap !== undefined) note(`[agent] ${overCap}`);
     let evidence: AttemptResult["acceptance"];
     if (verdict.failure_class === undefined && input.acceptance !== undefined && stopped === undefined) {
@@ -288,17 +371,32 @@ export function runAttempt(input: AttemptRunInput): RunningAttempt {
       });
       verdict = classifyAttempt({ ...facts, stopped, acceptance });
       const ran = acceptance.command;
-      if (ran !== undefined) evidence = { command: ran.line, exit_code: ran.exitCode, passed: ran.exitCode === 0 && !ran.timedOut, output_tail: ran.tail, duration_ms: ran.durationMs };
+      if (ran !== undefined)
+        evidence = {
+          command: ran.line,
+          exit_code: ran.exitCode,
+          passed: ran.exitCode === 0 && !ran.timedOut,
+          output_tail: ran.tail,
+          duration_ms: ran.durationMs,
+        };
     }
     // A stop was noted when it happened; other failures are named here, for whoever watches the log.
-    if (verdict.failure_class !== undefined && facts.stopped === undefined) note(`[agent] ${verdict.failure_class}: ${verdict.message ?? "failed"}`);
-    const output = report.result?.slice(0, OUTPUT_CHARS) ?? (stdoutTail.size > 0 ? stdoutTail.text(OUTPUT_CHARS) : report.error?.slice(0, OUTPUT_CHARS));
+    if (verdict.failure_class !== undefined && facts.stopped === undefined)
+      note(`[agent] ${verdict.failure_class}: ${verdict.message ?? "failed"}`);
+    const output =
+      report.result?.slice(0, OUTPUT_CHARS) ??
+      (stdoutTail.size > 0 ? stdoutTail.text(OUTPUT_CHARS) : report.error?.slice(0, OUTPUT_CHARS));
     return {
       exit_code: end.exitCode,
       signal: end.signal,
       duration_ms: duration(),
       ...(output === undefined || output === "" ? {} : { output }),
-      ...(verdict.failure_class === undefined ? {} : { failure_class: verdict.failure_class, error: { code: "internal", message: verdict.message ?? verdict.failure_class } }),
+      ...(verdict.failure_class === undefined
+        ? {}
+        : {
+            failure_class: verdict.failure_class,
+            error: { code: "internal", message: verdict.message ?? verdict.failure_class },
+          }),
       ...outcome.fields,
       ...(changed === undefined ? {} : { changed_files: changed }),
       ...(work?.ok === true ? workFields(work.value) : {}),
@@ -336,8 +434,17 @@ function describeRun(report: RunReport, input: AttemptRunInput): { fields: Parti
   const model = report.model ?? modelFromCommand(input.executor.command);
   const family = familyOfFormat[input.executor.format];
   const tokens: Tokens | undefined =
-    report.usage.length === 0 ? undefined : { input: report.usage.reduce((sum, u) => sum + totalInput(u), 0), output: report.usage.reduce((sum, u) => sum + u.output, 0) };
-  const cost = report.costUsd ?? (family === undefined || report.usage.length === 0 ? undefined : (input.rates ?? new RateTable()).costOf(report.usage, model, family));
+    report.usage.length === 0
+      ? undefined
+      : {
+          input: report.usage.reduce((sum, u) => sum + totalInput(u), 0),
+          output: report.usage.reduce((sum, u) => sum + u.output, 0),
+        };
+  const cost =
+    report.costUsd ??
+    (family === undefined || report.usage.length === 0
+      ? undefined
+      : (input.rates ?? new RateTable()).costOf(report.usage, model, family));
   const fields: Partial<AttemptResult> = {
     ...(model === undefined ? {} : { model: model.slice(0, 200) }),
     ...(report.sessionId === undefined ? {} : { session_id: report.sessionId.slice(0, 200) }),
@@ -346,7 +453,9 @@ function describeRun(report: RunReport, input: AttemptRunInput): { fields: Parti
   };
   const parts = [
     model,
-    tokens === undefined ? undefined : `${tokens.input.toLocaleString("en-US")} tokens in, ${tokens.output.toLocaleString("en-US")} out`,
+    tokens === undefined
+      ? undefined
+      : `${tokens.input.toLocaleString("en-US")} tokens in, ${tokens.output.toLocaleString("en-US")} out`,
     cost === undefined ? undefined : `$${cost.toFixed(4)}${report.costUsd === undefined ? " (from rates)" : ""}`,
     report.sessionId === undefined ? undefined : `session ${report.sessionId}`,
   ].filter((part) => part !== undefined);
@@ -356,8 +465,19 @@ function describeRun(report: RunReport, input: AttemptRunInput): { fields: Parti
 /** The task's cwd must be a directory on this agent: `not_a_directory` or `absent` otherwise. */
 function checkDirectory(cwd: string): Result<void, { code: "not_a_directory" | "absent"; message: string }> {
   try {
-    return statSync(cwd).isDirectory() ? { ok: true, value: undefined } : { ok: false, error: { code: "not_a_directory", message: `the task's cwd '${cwd}' is not a directory on this agent` } };
+    return statSync(cwd).isDirectory()
+      ? { ok: true, value: undefined }
+      : {
+          ok: false,
+          error: { code: "not_a_directory", message: `the task's cwd '${cwd}' is not a directory on this agent` },
+        };
   } catch {
-    return { ok: false, error: { code: "absent", message: `the task's cwd '${cwd}' does not exist on this agent; give a directory that exists on the agent's machine` } };
+    return {
+      ok: false,
+      error: {
+        code: "absent",
+        message: `the task's cwd '${cwd}' does not exist on this agent; give a directory that exists on the agent's machine`,
+      },
+    };
   }
 }

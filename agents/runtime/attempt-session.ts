@@ -1,18 +1,18 @@
 import { basename } from "node:path";
 import type { AttemptExit, ExecutorSpec, Result, SessionArchiveRef, TaskAssign } from "../../protocol/index.ts";
-import type { Workspace, WorkspaceFault } from "./attempt-worktree.ts";
-import { formatDuration, type AgentLog } from "./agent-log.ts";
-import { planResume } from "./attempt-resume.ts";
-import { fetchSessionArchive } from "./session-archive-fetch.ts";
-import { archiveForRoom, restoreCarried } from "./session-handoff.ts";
+import { type AgentLog, formatDuration } from "./agent-log.ts";
 import type { CostCap } from "./attempt-cost-cap.ts";
-import { runAttempt, type RunningAttempt } from "./attempt-runner.ts";
+import { planResume } from "./attempt-resume.ts";
+import { type RunningAttempt, runAttempt } from "./attempt-runner.ts";
+import type { Workspace, WorkspaceFault } from "./attempt-worktree.ts";
+import { withTraceparent } from "./child-trace-env.ts";
 import type { RateTable } from "./cost-rates.ts";
 import type { OpenTransport } from "./link-transport.ts";
-import type { ProcessSupervisor } from "./process-limits.ts";
 import type { RunningGroup } from "./process-group-run.ts";
+import type { ProcessSupervisor } from "./process-limits.ts";
 import { runRepoSetup } from "./repo-setup.ts";
-import { withTraceparent } from "./child-trace-env.ts";
+import { fetchSessionArchive } from "./session-archive-fetch.ts";
+import { archiveForRoom, restoreCarried } from "./session-handoff.ts";
 import { TaskLink } from "./task-link.ts";
 import type { TaskScratchDirs } from "./task-scratch-dir.ts";
 import type { WorktreeKeeper } from "./worktree-keeper.ts";
@@ -117,13 +117,22 @@ export function startAttemptSession(input: AttemptSessionInput): AttemptSession 
 
   const run = async (): Promise<void> => {
     const keeper = input.worktrees;
-    // Another agent's session comes from the task room (docs/sessions.md); `plan` turns fresh if it cannot be restored here.
-    const fetchArchive = (attempt: number, ref: SessionArchiveRef) => fetchSessionArchive({ server: input.server, token: input.token, taskId: assign.task_id, attempt, ref });
-    let plan = await planResume({ assign, executor: input.executor, agent: input.agent, fetchArchive, ...(keeper === undefined ? {} : { worktrees: keeper }) });
+    // Another agent's session comes from the task room (docs/sessions.md); `plan` turns fresh if it cannot be restored
+    // here.
+    const fetchArchive = (attempt: number, ref: SessionArchiveRef) =>
+      fetchSessionArchive({ server: input.server, token: input.token, taskId: assign.task_id, attempt, ref });
+    let plan = await planResume({
+      assign,
+      executor: input.executor,
+      agent: input.agent,
+      fetchArchive,
+      ...(keeper === undefined ? {} : { worktrees: keeper }),
+    });
     const resumedWorktree = plan.resumed && plan.workspace?.isolation === "worktree" ? plan.workspace : undefined;
     // Not run after all: the earlier attempt's folder is its own again, for a later resume or the task's end.
     const giveBack = async (): Promise<void> => {
-      if (resumedWorktree !== undefined && plan.resumed) await keeper?.settle(resumedWorktree, assign.task_id, plan.from, true);
+      if (resumedWorktree !== undefined && plan.resumed)
+        await keeper?.settle(resumedWorktree, assign.task_id, plan.from, true);
     };
     if (aborted) return giveBack();
     const link = openLink(plan.resumed ? plan.from : undefined);
@@ -139,11 +148,23 @@ export function startAttemptSession(input: AttemptSessionInput): AttemptSession 
     }
     if (plan.resumed) log(`${label}: resuming attempt ${plan.from}'s session ${plan.sessionId}`);
     const setupStarted = Date.now();
-    const prepared = plan.resumed && plan.workspace !== undefined ? { ok: true as const, value: plan.workspace } : await prepareNew(assign, keeper, (text) => link.addLine({ stream: "stderr", text, ts: Date.now() }));
-    const failSetup = async (failure: { failure_class: AttemptExit["failure_class"]; message: string }): Promise<void> => {
+    const prepared =
+      plan.resumed && plan.workspace !== undefined
+        ? { ok: true as const, value: plan.workspace }
+        : await prepareNew(assign, keeper, (text) => link.addLine({ stream: "stderr", text, ts: Date.now() }));
+    const failSetup = async (failure: {
+      failure_class: AttemptExit["failure_class"];
+      message: string;
+    }): Promise<void> => {
       note(failure.message);
       log(`${label}: ${failure.message.split("\n")[0] ?? ""}`);
-      await link.finish({ exit_code: null, signal: null, duration_ms: Date.now() - setupStarted, ...(failure.failure_class === undefined ? {} : { failure_class: failure.failure_class }), error: { code: "internal", message: failure.message } });
+      await link.finish({
+        exit_code: null,
+        signal: null,
+        duration_ms: Date.now() - setupStarted,
+        ...(failure.failure_class === undefined ? {} : { failure_class: failure.failure_class }),
+        error: { code: "internal", message: failure.message },
+      });
       link.close();
     };
     if (prepared !== undefined && !prepared.ok) {
@@ -169,33 +190,54 @@ export function startAttemptSession(input: AttemptSessionInput): AttemptSession 
       setupRun = undefined;
       if (!setup.ok) {
         await keeper.settle(workspace, assign.task_id, assign.attempt, false);
-        return failSetup({ failure_class: aborted || lost || cancelledBeforeRun !== undefined ? "cancelled" : "setup_failed", message: setup.error });
+        return failSetup({
+          failure_class: aborted || lost || cancelledBeforeRun !== undefined ? "cancelled" : "setup_failed",
+          message: setup.error,
+        });
       }
     }
     // Cancelled, lost or stopping while the repository was cloned or set up: the CLI never starts.
     if ((!plan.resumed || plan.carried !== undefined) && (cancelledBeforeRun !== undefined || aborted || lost)) {
       if (workspace?.isolation === "worktree") await keeper?.settle(workspace, assign.task_id, assign.attempt, false);
-      if (cancelledBeforeRun !== undefined && !aborted && !lost) return failSetup({ failure_class: "cancelled", message: cancelledBeforeRun });
+      if (cancelledBeforeRun !== undefined && !aborted && !lost)
+        return failSetup({ failure_class: "cancelled", message: cancelledBeforeRun });
       link.close();
       return;
     }
     if (workspace?.isolation === "none") note(workspace.reason);
     if (plan.resumed) {
-      const where = workspace?.isolation !== "worktree" ? "" : plan.carried !== undefined ? ` from agent ${plan.carried.from} in a new worktree ${workspace.worktree} (branch ${workspace.branch}, from ${workspace.base.slice(0, 12)})` : ` in its worktree ${workspace.worktree} (now on branch ${workspace.branch}; the diff is still from ${workspace.base.slice(0, 12)})`;
+      const where =
+        workspace?.isolation !== "worktree"
+          ? ""
+          : plan.carried !== undefined
+            ? ` from agent ${plan.carried.from} in a new worktree ${workspace.worktree} (branch ${workspace.branch}, from ${workspace.base.slice(0, 12)})`
+            : ` in its worktree ${workspace.worktree} (now on branch ${workspace.branch}; the diff is still from ${workspace.base.slice(0, 12)})`;
       note(`resuming attempt ${plan.from}'s session ${plan.sessionId}${where}`);
     } else if (workspace?.isolation === "worktree") {
-      note(`working in its own worktree ${workspace.worktree} (branch ${workspace.branch}, from ${workspace.base.slice(0, 12)}); your checkout is not touched`);
+      note(
+        `working in its own worktree ${workspace.worktree} (branch ${workspace.branch}, from ${workspace.base.slice(0, 12)}); your checkout is not touched`,
+      );
     }
     // Neither cwd nor repo: a new empty directory of the task's, never the agent's own (docs/repositories.md).
-    const cwd = workspace?.cwd ?? assign.cwd ?? (input.scratch === undefined ? input.workdir : await input.scratch.forTask(assign.task_id));
-    // A carried session that cannot be restored runs fresh; the exit says so, like a resume the CLI refuses (docs/sessions.md).
+    const cwd =
+      workspace?.cwd ??
+      assign.cwd ??
+      (input.scratch === undefined ? input.workdir : await input.scratch.forTask(assign.task_id));
+    // A carried session that cannot be restored runs fresh; the exit says so, like a resume the CLI refuses
+    // (docs/sessions.md).
     let carriedFresh = false;
     if (plan.resumed && plan.carried !== undefined) {
-      plan = await restoreCarried(plan, { executor: input.executor, cwd, note, ...(workspace?.isolation === "worktree" ? { worktree: workspace.worktree } : {}) });
+      plan = await restoreCarried(plan, {
+        executor: input.executor,
+        cwd,
+        note,
+        ...(workspace?.isolation === "worktree" ? { worktree: workspace.worktree } : {}),
+      });
       carriedFresh = !plan.resumed;
     }
     // The cap the budget granted when it let the attempt start replaces the assignment's (docs/costs.md).
-    const cap: CostCap | undefined = link.cap ?? (assign.max_cost_usd === undefined ? undefined : { usd: assign.max_cost_usd, of: "assigned" });
+    const cap: CostCap | undefined =
+      link.cap ?? (assign.max_cost_usd === undefined ? undefined : { usd: assign.max_cost_usd, of: "assigned" });
     let pieces: string[] = [];
     const started = runAttempt({
       executor: withTraceparent(input.executor, assign.traceparent),
@@ -221,7 +263,11 @@ export function startAttemptSession(input: AttemptSessionInput): AttemptSession 
       onSession: (sessionId) => link.reportSession(sessionId),
       onStarted: (pid) => {
         log(`${label} started: ${program} pid ${pid} in ${cwd}`);
-        link.addLine({ stream: "system", text: `[agent] ${input.agent} started ${program} (pid ${pid}) in ${cwd}`, ts: Date.now() });
+        link.addLine({
+          stream: "system",
+          text: `[agent] ${input.agent} started ${program} (pid ${pid}) in ${cwd}`,
+          ts: Date.now(),
+        });
       },
       onLine: (line) => {
         if (line.stream !== "system") lastOutputAt = line.ts;
@@ -237,10 +283,20 @@ export function startAttemptSession(input: AttemptSessionInput): AttemptSession 
     // A CLI that wrote into the user's checkout outside its worktree fails `wrong_file` (docs/faults.md).
     const outside = workspace?.isolation === "worktree" ? await keeper?.outsideChanges(workspace) : undefined;
     if (outside !== undefined) note(`wrong_file: ${outside}`);
-    const ran = outside === undefined ? finished : { ...finished, failure_class: "wrong_file" as const, error: { code: "internal" as const, message: outside } };
-    const result = { ...(workspace?.isolation === "none" ? { ...ran, isolation: "none" as const } : ran), ...(carriedFresh ? { resume_refused: true as const } : {}) };
-    const how = result.failure_class ?? (result.signal !== null ? `killed by ${result.signal}` : `exited ${result.exit_code ?? "?"}`);
-    log(`${label} ${how}${result.exit_code !== null && result.failure_class !== undefined ? ` (exit ${result.exit_code})` : ""} in ${formatDuration(result.duration_ms)}`);
+    const ran =
+      outside === undefined
+        ? finished
+        : { ...finished, failure_class: "wrong_file" as const, error: { code: "internal" as const, message: outside } };
+    const result = {
+      ...(workspace?.isolation === "none" ? { ...ran, isolation: "none" as const } : ran),
+      ...(carriedFresh ? { resume_refused: true as const } : {}),
+    };
+    const how =
+      result.failure_class ??
+      (result.signal !== null ? `killed by ${result.signal}` : `exited ${result.exit_code ?? "?"}`);
+    log(
+      `${label} ${how}${result.exit_code !== null && result.failure_class !== undefined ? ` (exit ${result.exit_code})` : ""} in ${formatDuration(result.duration_ms)}`,
+    );
     if (result.error !== undefined) log(`${label}: ${result.error.message}`);
     exited = true;
     if (aborted) startAbortWait();
@@ -248,13 +304,26 @@ export function startAttemptSession(input: AttemptSessionInput): AttemptSession 
     const resumable = input.executor.resume !== undefined && result.session_id !== undefined;
     if (lost) {
       // No longer ours: its work cannot win, but its session may be resumed.
-      if (workspace?.isolation === "worktree") await keeper?.settle(workspace, assign.task_id, assign.attempt, resumable);
+      if (workspace?.isolation === "worktree")
+        await keeper?.settle(workspace, assign.task_id, assign.attempt, resumable);
       return;
     }
-    const sessionArchive = await archiveForRoom({ executor: input.executor, attempt: assign.attempt, sessionId: result.session_id, cwd, note });
+    const sessionArchive = await archiveForRoom({
+      executor: input.executor,
+      attempt: assign.attempt,
+      sessionId: result.session_id,
+      cwd,
+      note,
+    });
     await Promise.race([link.finish(result, pieces, sessionArchive), abortWaitOver]);
     link.close();
-    if (workspace?.isolation === "worktree" && keeper !== undefined) await keeper.settle(workspace, assign.task_id, assign.attempt, resumable || (result.failure_class === undefined && result.exit_code === 0));
+    if (workspace?.isolation === "worktree" && keeper !== undefined)
+      await keeper.settle(
+        workspace,
+        assign.task_id,
+        assign.attempt,
+        resumable || (result.failure_class === undefined && result.exit_code === 0),
+      );
   };
 
   const done = run().catch((cause: unknown) => {
@@ -265,7 +334,10 @@ export function startAttemptSession(input: AttemptSessionInput): AttemptSession 
   return {
     done,
     pid: () => runner?.pid,
-    status: () => ({ ...(lastOutputAt === undefined ? {} : { last_output_at: lastOutputAt }), child_alive: runner !== undefined && !exited }),
+    status: () => ({
+      ...(lastOutputAt === undefined ? {} : { last_output_at: lastOutputAt }),
+      child_alive: runner !== undefined && !exited,
+    }),
     abort: () => {
       if (aborted) return;
       aborted = true;
@@ -276,10 +348,24 @@ export function startAttemptSession(input: AttemptSessionInput): AttemptSession 
   };
 }
 
-/** A new attempt's workspace: from the agent's mirror for a repo task, from its cwd's repository for a cwd task; none for neither. */
-async function prepareNew(assign: TaskAssign, keeper: WorktreeKeeper | undefined, onProgress: (line: string) => void): Promise<Result<Workspace, WorkspaceFault> | undefined> {
+/**
+ * A new attempt's workspace: from the agent's mirror for a repo task, from its cwd's repository for a cwd task; none
+ * for neither.
+ */
+async function prepareNew(
+  assign: TaskAssign,
+  keeper: WorktreeKeeper | undefined,
+  onProgress: (line: string) => void,
+): Promise<Result<Workspace, WorkspaceFault> | undefined> {
   if (assign.repo !== undefined) {
-    if (keeper === undefined) return { ok: false, error: { failure_class: "repo_unavailable", message: `this agent has no git worktree support (git missing or older than 2.17): it cannot clone ${assign.repo}` } };
+    if (keeper === undefined)
+      return {
+        ok: false,
+        error: {
+          failure_class: "repo_unavailable",
+          message: `this agent has no git worktree support (git missing or older than 2.17): it cannot clone ${assign.repo}`,
+        },
+      };
     return keeper.prepareFromRepo({ ...assign, repo: assign.repo }, onProgress);
   }
   return assign.cwd === undefined || keeper === undefined ? undefined : keeper.prepare(assign, assign.cwd);

@@ -12,7 +12,8 @@ const AGENT_PACKAGE_PREFIXES = ["npm_package_", "npm_lifecycle_"];
 export function environmentAt(env: NodeJS.ProcessEnv, cwd: string): NodeJS.ProcessEnv {
   const placed: NodeJS.ProcessEnv = {};
   for (const [name, value] of Object.entries(env)) {
-    if (AGENT_DIRECTORY_VARIABLES.includes(name) || AGENT_PACKAGE_PREFIXES.some((prefix) => name.startsWith(prefix))) continue;
+    if (AGENT_DIRECTORY_VARIABLES.includes(name) || AGENT_PACKAGE_PREFIXES.some((prefix) => name.startsWith(prefix)))
+      continue;
     placed[name] = value;
   }
   placed.PWD = cwd;

@@ -1,4 +1,4 @@
-import { parseTraceparent, type ExecutorSpec } from "../../protocol/index.ts";
+import { type ExecutorSpec, parseTraceparent } from "../../protocol/index.ts";
 
 /**
  * The executor with `TRACEPARENT` in its environment (docs/traces.md): the W3C trace context naming

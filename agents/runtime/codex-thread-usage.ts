@@ -36,14 +36,24 @@ function totalOf(line: string): TokenUsage | undefined {
 
 /** The parser, with `before` taken off each usage it reports (never below 0). */
 export function pastThreadTotal(parser: OutputParser, before: TokenUsage): OutputParser {
-  const less = (usage: TokenUsage[]): TokenUsage[] => usage.map((u) => ({ ...u, input: Math.max(0, u.input - before.input), cacheRead: Math.max(0, u.cacheRead - before.cacheRead), output: Math.max(0, u.output - before.output) }));
+  const less = (usage: TokenUsage[]): TokenUsage[] =>
+    usage.map((u) => ({
+      ...u,
+      input: Math.max(0, u.input - before.input),
+      cacheRead: Math.max(0, u.cacheRead - before.cacheRead),
+      output: Math.max(0, u.output - before.output),
+    }));
   const spent = parser.spent?.bind(parser);
   return {
     ...parser,
-    ...(spent === undefined ? {} : { spent: () => {
-      const so = spent();
-      return { ...so, usage: less(so.usage) };
-    } }),
+    ...(spent === undefined
+      ? {}
+      : {
+          spent: () => {
+            const so = spent();
+            return { ...so, usage: less(so.usage) };
+          },
+        }),
     end: () => {
       const end = parser.end();
       return { ...end, report: { ...end.report, usage: less(end.report.usage) } };

@@ -80,7 +80,14 @@ export async function scanCookieCarriers(): Promise<CookieCarriers> {
 export function scanCookieCarriersNow(): CookieCarriers {
   if (!hasProcEnviron()) {
     try {
-      return parsePsEnvironment(execFileSync("ps", PS_ARGS, { encoding: "utf8", maxBuffer: PS_BUFFER, timeout: 10_000, stdio: ["ignore", "pipe", "ignore"] }));
+      return parsePsEnvironment(
+        execFileSync("ps", PS_ARGS, {
+          encoding: "utf8",
+          maxBuffer: PS_BUFFER,
+          timeout: 10_000,
+          stdio: ["ignore", "pipe", "ignore"],
+        }),
+      );
     } catch {
       return new Map();
     }
@@ -137,12 +144,17 @@ const PS_BUFFER = 64 * 1024 * 1024;
 
 function psEnvironment(): Promise<string> {
   return new Promise((resolve) => {
-    execFile("ps", PS_ARGS, { maxBuffer: PS_BUFFER, timeout: 10_000 }, (error, stdout) => resolve(error === null ? stdout : ""));
+    execFile("ps", PS_ARGS, { maxBuffer: PS_BUFFER, timeout: 10_000 }, (error, stdout) =>
+      resolve(error === null ? stdout : ""),
+    );
   });
 }
 
 function processIds(names: readonly string[]): number[] {
-  return names.filter((name) => /^\d+$/.test(name)).map(Number).filter((pid) => pid !== process.pid);
+  return names
+    .filter((name) => /^\d+$/.test(name))
+    .map(Number)
+    .filter((pid) => pid !== process.pid);
 }
 
 /** One sweep's rounds: what it killed, and what it may not kill (so a round never waits on those). */

@@ -4,9 +4,9 @@
 // rate (docs/cli-formats.md: Claude $3/$15, Codex $2.5/$10, Gemini $1.25/$5; opencode: DeepSeek
 // V4 Flash). `--rates <file.json>` overrides or extends both tables (agents/README.md).
 import { z } from "zod";
-import { MODEL_PRICES, type ExecutorFormat, type Result } from "../../protocol/index.ts";
+import { type ExecutorFormat, MODEL_PRICES, type Result } from "../../protocol/index.ts";
 import type { TokenUsage } from "./formats/run-report.ts";
-import { readJsonFile, type FileFault } from "./json-file.ts";
+import { type FileFault, readJsonFile } from "./json-file.ts";
 
 /** USD per million tokens. */
 export const Rate = z
@@ -85,7 +85,14 @@ function priced(usage: TokenUsage, rate: Rate): number {
   const cacheRead = rate.cache_read ?? rate.input * 0.1;
   const cacheWrite = rate.cache_write ?? rate.input * 1.25;
   const cacheWrite1h = rate.cache_write_1h ?? rate.input * 2;
-  return (usage.input * rate.input + usage.cacheRead * cacheRead + usage.cacheWrite * cacheWrite + usage.cacheWrite1h * cacheWrite1h + usage.output * rate.output) / 1e6;
+  return (
+    (usage.input * rate.input +
+      usage.cacheRead * cacheRead +
+      usage.cacheWrite * cacheWrite +
+      usage.cacheWrite1h * cacheWrite1h +
+      usage.output * rate.output) /
+    1e6
+  );
 }
 
 function longestPrefix(table: Readonly<Record<string, Rate>>, id: string): Rate | undefined {
@@ -102,6 +109,7 @@ export type RatesFileResult = Result<RateTable, FileFault>;
 /** Reads a `--rates` file; a bad one is refused with the file and the bad field named. */
 export function readRatesFile(path: string): RatesFileResult {
   const read = readJsonFile(path, RatesFile);
-  if (!read.ok) return { ok: false, error: { code: read.error.code, message: `rates file ${path}: ${read.error.message}` } };
+  if (!read.ok)
+    return { ok: false, error: { code: read.error.code, message: `rates file ${path}: ${read.error.message}` } };
   return { ok: true, value: new RateTable(read.value) };
 }

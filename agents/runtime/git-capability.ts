@@ -11,11 +11,18 @@ const MIN_WORKTREE_VERSION = [2, 17] as const;
 export function gitCapabilities(): AgentCapabilities {
   let text: string;
   try {
-    text = execFileSync("git", ["--version"], { encoding: "utf8", timeout: 5000, stdio: ["ignore", "pipe", "ignore"] }).trim();
+    text = execFileSync("git", ["--version"], {
+      encoding: "utf8",
+      timeout: 5000,
+      stdio: ["ignore", "pipe", "ignore"],
+    }).trim();
   } catch {
     return { worktree: false };
   }
   const [major = 0, minor = 0] = (text.match(/(\d+)\.(\d+)/)?.slice(1) ?? []).map(Number);
   const [needMajor, needMinor] = MIN_WORKTREE_VERSION;
-  return { worktree: major > needMajor || (major === needMajor && minor >= needMinor), git_version: text.replace(/^git version /, "").slice(0, 100) };
+  return {
+    worktree: major > needMajor || (major === needMajor && minor >= needMinor),
+    git_version: text.replace(/^git version /, "").slice(0, 100),
+  };
 }

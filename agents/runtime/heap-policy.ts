@@ -42,7 +42,9 @@ function nativeMasking(): boolean {
 }
 
 /** The flags this process runs with (docs/memory.md). */
-const AGENT_V8_FLAGS: readonly string[] = nativeMasking() ? [YOUNG_GENERATION_FLAG, NO_OPTIMIZER_FLAG] : [YOUNG_GENERATION_FLAG];
+const AGENT_V8_FLAGS: readonly string[] = nativeMasking()
+  ? [YOUNG_GENERATION_FLAG, NO_OPTIMIZER_FLAG]
+  : [YOUNG_GENERATION_FLAG];
 
 for (const flag of AGENT_V8_FLAGS) setFlagsFromString(flag);
 

@@ -44,26 +44,41 @@ export function sweepLastRun(stateDir: string, log: AgentLog): LeftoverSweep {
   const file = join(stateDir, RUN_FILE);
   const last = readRunFile(file, log);
   const outcome = sweepAfter(last);
-  if (outcome.status === "last_run_alive") log(`the last run of this agent (pid ${outcome.pid}, per ${file}) is still running: its processes are left alone`);
+  if (outcome.status === "last_run_alive")
+    log(`the last run of this agent (pid ${outcome.pid}, per ${file}) is still running: its processes are left alone`);
   if (outcome.status === "swept" && outcome.killed.length > 0) {
-    log(`killed ${outcome.killed.length} process(es) the last run of this agent left running (pid ${outcome.killed.slice(0, 10).join(", ")}${outcome.killed.length > 10 ? ", …" : ""})`);
+    log(
+      `killed ${outcome.killed.length} process(es) the last run of this agent left running (pid ${outcome.killed.slice(0, 10).join(", ")}${outcome.killed.length > 10 ? ", …" : ""})`,
+    );
   }
-  const ours: RunRecord = { run_id: AGENT_RUN_ID, pid: process.pid, ...withStart(startOf(process.pid)), started_at: Date.now() };
+  const ours: RunRecord = {
+    run_id: AGENT_RUN_ID,
+    pid: process.pid,
+    ...withStart(startOf(process.pid)),
+    started_at: Date.now(),
+  };
   try {
     mkdirSync(stateDir, { recursive: true });
     // Written beside and renamed over: a crash mid-write never leaves half a record.
     writeFileSync(`${file}.${process.pid}.tmp`, `${JSON.stringify(ours)}\n`);
     renameSync(`${file}.${process.pid}.tmp`, file);
   } catch (cause) {
-    log(`cannot record this run in ${file} (${cause instanceof Error ? cause.message : String(cause)}): what a crash of this run leaves will not be swept at the next start`);
+    log(
+      `cannot record this run in ${file} (${cause instanceof Error ? cause.message : String(cause)}): what a crash of this run leaves will not be swept at the next start`,
+    );
   }
   return outcome;
 }
 
 function sweepAfter(last: RunRecord | undefined): LeftoverSweep {
   if (last === undefined || last.run_id === AGENT_RUN_ID) return { status: "first_run" };
-  if (last.pid !== process.pid && last.pid_start !== undefined && startOf(last.pid) === last.pid_start) return { status: "last_run_alive", pid: last.pid };
-  return { status: "swept", runId: last.run_id, killed: sweepCookieCarriersNow((cookie) => cookieOfRun(cookie, last.run_id)) };
+  if (last.pid !== process.pid && last.pid_start !== undefined && startOf(last.pid) === last.pid_start)
+    return { status: "last_run_alive", pid: last.pid };
+  return {
+    status: "swept",
+    runId: last.run_id,
+    killed: sweepCookieCarriersNow((cookie) => cookieOfRun(cookie, last.run_id)),
+  };
 }
 
 function readRunFile(file: string, log: AgentLog): RunRecord | undefined {
@@ -103,7 +118,11 @@ export function startOf(pid: number): string | undefined {
     }
   }
   try {
-    const start = execFileSync("ps", ["-o", "lstart=", "-p", String(pid)], { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"], timeout: 5000 }).trim();
+    const start = execFileSync("ps", ["-o", "lstart=", "-p", String(pid)], {
+      encoding: "utf8",
+      stdio: ["ignore", "pipe", "ignore"],
+      timeout: 5000,
+    }).trim();
     return start === "" ? undefined : start;
   } catch {
     return undefined;

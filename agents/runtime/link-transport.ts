@@ -9,7 +9,10 @@ export type RefusalReason = "unauthorized" | "forbidden" | "not_found" | "other"
 /** The mesh answered the upgrade with an HTTP error instead of a socket. */
 export type LinkRefusal = { reason: RefusalReason; status: number };
 
-/** A connect that failed or a socket that broke; `refusal` is set when the mesh said no (retrying with the same token cannot help). */
+/**
+ * A connect that failed or a socket that broke; `refusal` is set when the mesh said no (retrying with the same token
+ * cannot help).
+ */
 export type LinkFailure = { message: string; refusal?: LinkRefusal };
 
 /** What a link sends: one message of the agent's wires, serialised by the transport. */
@@ -60,7 +63,8 @@ export type OpenTransport = (spec: LinkSpec) => LinkTransport;
 
 /** The typed reason for an HTTP status that refused an upgrade. */
 export function refusalOf(status: number): LinkRefusal {
-  const reason: RefusalReason = status === 401 ? "unauthorized" : status === 403 ? "forbidden" : status === 404 ? "not_found" : "other";
+  const reason: RefusalReason =
+    status === 401 ? "unauthorized" : status === 403 ? "forbidden" : status === 404 ? "not_found" : "other";
   return { reason, status };
 }
 

@@ -1,23 +1,30 @@
 import { join } from "node:path";
-import { AgentHello, PROTOCOL_VERSION, describeIssues, type AttemptRef, type ExecutorsFile, type TaskAssign } from "../../protocol/index.ts";
-import { stderrLog, type AgentLog } from "./agent-log.ts";
-import { RateTable } from "./cost-rates.ts";
+import {
+  AgentHello,
+  type AttemptRef,
+  describeIssues,
+  type ExecutorsFile,
+  PROTOCOL_VERSION,
+  type TaskAssign,
+} from "../../protocol/index.ts";
+import { AgentCredential } from "./agent-credential.ts";
+import { type AgentLog, stderrLog } from "./agent-log.ts";
 import type { AgentOptions } from "./agent-options.ts";
 import { AGENT_RUN_ID, cookieOfRun } from "./attempt-cookie.ts";
-import { startAttemptSession, type AttemptSession } from "./attempt-session.ts";
+import { type AttemptSession, startAttemptSession } from "./attempt-session.ts";
 import { sweepCookieCarriersNow } from "./cookie-sweep.ts";
+import { RateTable } from "./cost-rates.ts";
 import { tiersOf } from "./executors-file.ts";
-import { packageVersion } from "./package-version.ts";
-import { plainSupervisor, type ProcessSupervisor } from "./process-limits.ts";
 import { gitCapabilities } from "./git-capability.ts";
-import { RegistryLink, type AgentIdentity } from "./registry-link.ts";
-import { AgentCredential } from "./agent-credential.ts";
-import { WorktreeKeeper } from "./worktree-keeper.ts";
-import { TaskScratchDirs } from "./task-scratch-dir.ts";
-import { stopNetworkGit } from "./repo-mirror.ts";
-import type { Preflight } from "./tier-preflight.ts";
-import { serviceNotifier } from "./service-notify.ts";
+import { packageVersion } from "./package-version.ts";
 import { signalGroup } from "./process-group-signal.ts";
+import { type ProcessSupervisor, plainSupervisor } from "./process-limits.ts";
+import { type AgentIdentity, RegistryLink } from "./registry-link.ts";
+import { stopNetworkGit } from "./repo-mirror.ts";
+import { serviceNotifier } from "./service-notify.ts";
+import { TaskScratchDirs } from "./task-scratch-dir.ts";
+import type { Preflight } from "./tier-preflight.ts";
+import { WorktreeKeeper } from "./worktree-keeper.ts";
 
 export interface AgentHandle {
   /** Kills running children (by process group), reports them briefly, and closes every socket. */
@@ -52,7 +59,11 @@ const killAllLeftovers = (): void => {
 };
 
 /** Starts an agent: registers with the mesh and runs the attempts it is assigned. */
-export function startAgent(options: AgentOptions, initialExecutors: ExecutorsFile, platform: AgentPlatform = {}): AgentHandle {
+export function startAgent(
+  options: AgentOptions,
+  initialExecutors: ExecutorsFile,
+  platform: AgentPlatform = {},
+): AgentHandle {
   let executors = initialExecutors;
   const service = serviceNotifier();
   const stopped: Array<() => void> = [];
@@ -67,16 +78,32 @@ export function startAgent(options: AgentOptions, initialExecutors: ExecutorsFil
     capacity: options.capacity,
     version: packageVersion(),
     capabilities: gitCapabilities(),
-    ...(platform.preflight === undefined || Object.keys(platform.preflight.unavailable).length === 0 ? {} : { unavailable: platform.preflight.unavailable }),
+    ...(platform.preflight === undefined || Object.keys(platform.preflight.unavailable).length === 0
+      ? {}
+      : { unavailable: platform.preflight.unavailable }),
   };
   // Refuse here, not in a reconnect loop: the registry would close on a bad hello again and again.
-  const hello = AgentHello.safeParse({ type: "agent.hello", protocol_version: PROTOCOL_VERSION, ...identity, running: [] });
+  const hello = AgentHello.safeParse({
+    type: "agent.hello",
+    protocol_version: PROTOCOL_VERSION,
+    ...identity,
+    running: [],
+  });
   if (!hello.success) throw new Error(`the agent's hello is invalid: ${describeIssues(hello.error)}`);
 
   // Worktrees only where git can make them; without, tasks that need isolation never come here.
   // Degraded while its directory is read-only or full (docs/faults.md): a heartbeat tells the registry at once.
   const worktrees =
-    identity.capabilities?.worktree === true ? new WorktreeKeeper({ worktreesDir: options.worktreesDir, mirrorsDir: join(options.stateDir, "mirrors"), keepHours: options.keepWorktreesH, warmWorktrees: options.warmWorktrees, log, onHealth: () => registry.beatNow() }) : undefined;
+    identity.capabilities?.worktree === true
+      ? new WorktreeKeeper({
+          worktreesDir: options.worktreesDir,
+          mirrorsDir: join(options.stateDir, "mirrors"),
+          keepHours: options.keepWorktreesH,
+          warmWorktrees: options.warmWorktrees,
+          log,
+          onHealth: () => registry.beatNow(),
+        })
+      : undefined;
   // Tasks naming neither cwd nor repo run in a new empty directory each, never the agent's own (docs/repositories.md).
   const scratch = new TaskScratchDirs(join(options.stateDir, "scratch"));
   void scratch.sweep();
@@ -112,7 +139,8 @@ export function startAgent(options: AgentOptions, initialExecutors: ExecutorsFil
       executor,
       agent: options.name,
       server: options.server,
-      // The attempt's own token (docs/agent-identity.md): the task room takes this attempt only over a socket opened with it.
+      // The attempt's own token (docs/agent-identity.md): the task room takes this attempt only over a socket opened
+      // with it.
       token: assign.attempt_token ?? credential.token(),
       workdir: options.workdir,
       scratch,
@@ -147,7 +175,11 @@ export function startAgent(options: AgentOptions, initialExecutors: ExecutorsFil
   const reload = (next: ExecutorsFile, preflight: Preflight): void => {
     executors = next;
     const { unavailable: _old, ...rest } = identity;
-    registry.rehello({ ...rest, tiers: preflight.tiers, ...(Object.keys(preflight.unavailable).length === 0 ? {} : { unavailable: preflight.unavailable }) });
+    registry.rehello({
+      ...rest,
+      tiers: preflight.tiers,
+      ...(Object.keys(preflight.unavailable).length === 0 ? {} : { unavailable: preflight.unavailable }),
+    });
   };
 
   const onFatal =
@@ -168,11 +200,26 @@ export function startAgent(options: AgentOptions, initialExecutors: ExecutorsFil
     onFatal,
     onMerge: (merge) => {
       log(`task ${merge.task_id} attempt ${merge.attempt}: merging ${merge.branch} into ${merge.repo}`);
-      const merged = worktrees === undefined ? Promise.resolve({ ok: false as const, code: "internal" as const, message: "this agent has no git worktree support", files: [] }) : worktrees.merge(merge);
+      const merged =
+        worktrees === undefined
+          ? Promise.resolve({
+              ok: false as const,
+              code: "internal" as const,
+              message: "this agent has no git worktree support",
+              files: [],
+            })
+          : worktrees.merge(merge);
       void merged
-        .catch((error: unknown) => ({ ok: false as const, code: "internal" as const, message: `the merge failed: ${String(error)}`, files: [] }))
+        .catch((error: unknown) => ({
+          ok: false as const,
+          code: "internal" as const,
+          message: `the merge failed: ${String(error)}`,
+          files: [],
+        }))
         .then((outcome) => {
-          log(`task ${merge.task_id} attempt ${merge.attempt}: ${outcome.ok ? `merged, checkout at ${outcome.commit.slice(0, 12)}` : `not merged (${outcome.code}): ${outcome.message}`}`);
+          log(
+            `task ${merge.task_id} attempt ${merge.attempt}: ${outcome.ok ? `merged, checkout at ${outcome.commit.slice(0, 12)}` : `not merged (${outcome.code}): ${outcome.message}`}`,
+          );
           registry.merged(merge.request_id, outcome);
         });
     },
@@ -190,11 +237,18 @@ export function startAgent(options: AgentOptions, initialExecutors: ExecutorsFil
   });
   // After the link exists (its first hello goes out once the socket opens): the directory is tried now.
   worktrees?.start();
-  log(`agent ${options.name} (${options.kind}) connecting to ${options.server.origin} with tiers ${identity.tiers.join(",")}`);
-  // Ready once started, not once registered: a mesh that is down at boot must not fail the unit's start (it reconnects).
+  log(
+    `agent ${options.name} (${options.kind}) connecting to ${options.server.origin} with tiers ${identity.tiers.join(",")}`,
+  );
+  // Ready once started, not once registered: a mesh that is down at boot must not fail the unit's start (it
+  // reconnects).
   service.ready(`connecting to ${options.server.origin} as ${options.name}`);
   log(`children run with ${supervisor.description}`);
-  log(worktrees === undefined ? "no git worktree support (git missing or older than 2.17): tasks that need isolation go to other agents" : `attempts run in git worktrees under ${options.worktreesDir}`);
+  log(
+    worktrees === undefined
+      ? "no git worktree support (git missing or older than 2.17): tasks that need isolation go to other agents"
+      : `attempts run in git worktrees under ${options.worktreesDir}`,
+  );
 
   const killLeftovers = (): void => {
     for (const { session } of sessions.values()) {

@@ -1,14 +1,24 @@
 import { randomUUID } from "node:crypto";
 import PartySocket from "partysocket";
 import WS from "ws";
-import { refusalOf, type FrameData, type LinkFailure, type LinkMessage, type LinkSpec, type LinkTransport } from "./link-transport.ts";
+import {
+  type FrameData,
+  type LinkFailure,
+  type LinkMessage,
+  type LinkSpec,
+  type LinkTransport,
+  refusalOf,
+} from "./link-transport.ts";
 
 const MIN_RECONNECT_DELAY_MS = 500;
 const MAX_RECONNECT_DELAY_MS = 5000;
 /** Above this many bytes waiting in the socket, senders hold back instead of piling up memory. */
 export const MAX_BUFFERED_BYTES = 8 * 1024 * 1024;
 
-/** Opens the link transport over partysocket and `ws`: a reconnecting socket to one room of the mesh, with bounded retries. */
+/**
+ * Opens the link transport over partysocket and `ws`: a reconnecting socket to one room of the mesh, with bounded
+ * retries.
+ */
 export function openMeshSocket(spec: LinkSpec): LinkTransport {
   return new MeshSocket(spec);
 }
@@ -61,7 +71,11 @@ class MeshSocket implements LinkTransport {
     socket.addEventListener("error", (event) => {
       const status = this.refusedWith;
       this.refusedWith = undefined;
-      this.onerror?.(status === undefined ? { message: event.message } : { message: `Unexpected server response: ${status}`, refusal: refusalOf(status) });
+      this.onerror?.(
+        status === undefined
+          ? { message: event.message }
+          : { message: `Unexpected server response: ${status}`, refusal: refusalOf(status) },
+      );
     });
     this.socket = socket;
   }

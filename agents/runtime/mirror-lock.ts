@@ -62,7 +62,10 @@ async function takeLockFile(file: string, waitMs: number): Promise<void> {
       await rm(file, { force: true });
       continue;
     }
-    if (Date.now() > until) throw new Error(`the mirror lock ${file} is held by process ${holder} for longer than ${Math.round(waitMs / 1000)} s; if no agent is fetching there, remove the file`);
+    if (Date.now() > until)
+      throw new Error(
+        `the mirror lock ${file} is held by process ${holder} for longer than ${Math.round(waitMs / 1000)} s; if no agent is fetching there, remove the file`,
+      );
     await new Promise((resolve) => setTimeout(resolve, RETRY_MS));
   }
 }

@@ -1,4 +1,4 @@
-import { FAIL_FAST, RETRY_LINE, matchSignature } from "./cli-signatures.ts";
+import { FAIL_FAST, matchSignature, RETRY_LINE } from "./cli-signatures.ts";
 
 /** How long a CLI may print nothing but retries before it is stopped as `network_error` (executors file `stall_s`). */
 export const DEFAULT_STALL_S = 120;
@@ -26,7 +26,10 @@ export class NetworkWatch {
   watch(line: string, now = Date.now()): void {
     if (this.stopped) return;
     const fatal = matchSignature(FAIL_FAST, line);
-    if (fatal !== undefined) return this.end(`${this.program} is waiting for the network (${fatal.line}); stopped at once: ${fatal.signature.advice}`);
+    if (fatal !== undefined)
+      return this.end(
+        `${this.program} is waiting for the network (${fatal.line}); stopped at once: ${fatal.signature.advice}`,
+      );
     if (RETRY_LINE.test(line)) this.retrying = true;
     else if (line.trim() !== "") {
       this.retrying = false;
@@ -36,7 +39,9 @@ export class NetworkWatch {
 
   check(now: number): void {
     if (this.stopped || !this.retrying || now - this.lastProgressAt < this.stallMs) return;
-    this.end(`${this.program} printed only reconnect and retry lines for ${Math.round(this.stallMs / 1000)} s (stall_s); stopped: the agent's machine cannot reach the CLI's service, fix its network or proxy`);
+    this.end(
+      `${this.program} printed only reconnect and retry lines for ${Math.round(this.stallMs / 1000)} s (stall_s); stopped: the agent's machine cannot reach the CLI's service, fix its network or proxy`,
+    );
   }
 
   /** Stops watching; with a note, the run is stopped with it. */

@@ -15,23 +15,46 @@ const MAX_EXPORT_BYTES = 64 * 1024 * 1024;
 
 function run(program: string, args: string[], cwd: string, env: NodeJS.ProcessEnv): Promise<Result<string, string>> {
   return new Promise((resolve) => {
-    execFile(program, args, { cwd, env, timeout: COMMAND_TIMEOUT_MS, maxBuffer: MAX_EXPORT_BYTES, encoding: "utf8" }, (error, stdout, stderr) =>
-      resolve(error === null ? { ok: true, value: stdout } : { ok: false, error: `${program} ${args[0] ?? ""} failed: ${(stderr || error.message).trim().slice(0, 300)}` }),
+    execFile(
+      program,
+      args,
+      { cwd, env, timeout: COMMAND_TIMEOUT_MS, maxBuffer: MAX_EXPORT_BYTES, encoding: "utf8" },
+      (error, stdout, stderr) =>
+        resolve(
+          error === null
+            ? { ok: true, value: stdout }
+            : {
+                ok: false,
+                error: `${program} ${args[0] ?? ""} failed: ${(stderr || error.message).trim().slice(0, 300)}`,
+              },
+        ),
     );
   });
 }
 
 /** The session as `opencode export` prints it (JSON, the cwd in `info.directory`). */
-export async function exportOpencodeSession(program: string, sessionId: string, cwd: string, env: NodeJS.ProcessEnv): Promise<Result<string, string>> {
+export async function exportOpencodeSession(
+  program: string,
+  sessionId: string,
+  cwd: string,
+  env: NodeJS.ProcessEnv,
+): Promise<Result<string, string>> {
   const exported = await run(program, ["export", sessionId], cwd, env);
   if (!exported.ok) return exported;
   // Anything before the JSON (a notice) is not part of the session.
   const start = exported.value.indexOf("{");
-  return start < 0 ? { ok: false, error: `opencode export ${sessionId} printed no session` } : { ok: true, value: exported.value.slice(start) };
+  return start < 0
+    ? { ok: false, error: `opencode export ${sessionId} printed no session` }
+    : { ok: true, value: exported.value.slice(start) };
 }
 
 /** Takes an exported session into this machine's opencode, run from `cwd` (where it will continue). */
-export async function importOpencodeSession(program: string, text: string, cwd: string, env: NodeJS.ProcessEnv): Promise<Result<string, string>> {
+export async function importOpencodeSession(
+  program: string,
+  text: string,
+  cwd: string,
+  env: NodeJS.ProcessEnv,
+): Promise<Result<string, string>> {
   const dir = await mkdtemp(join(tmpdir(), "mesh-opencode-session-"));
   try {
     const file = join(dir, "session.json");

@@ -184,7 +184,11 @@ export class OutputBatcher {
   private noteGap(): void {
     const missing = this.base - this.cursor;
     this.lost += missing;
-    const note: OutputLine = { stream: "system", text: `[agent] ${missing} lines dropped (the agent's buffer was full)`, ts: this.now() };
+    const note: OutputLine = {
+      stream: "system",
+      text: `[agent] ${missing} lines dropped (the agent's buffer was full)`,
+      ts: this.now(),
+    };
     if (this.head > 0) this.retained[--this.head] = note;
     else this.retained.unshift(note);
     this.base = this.cursor;

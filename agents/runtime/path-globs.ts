@@ -10,7 +10,10 @@ import picomatch from "picomatch/posix";
 const OPTIONS = { dot: true, noextglob: true, posix: true } as const;
 const compiled = new Map<string, (path: string) => boolean>();
 
-/** True when `path` (relative, `/`-separated) is covered by one of the globs. A path out of cwd (`../x`) only by a glob that says `..` too. */
+/**
+ * True when `path` (relative, `/`-separated) is covered by one of the globs. A path out of cwd (`../x`) only by a glob
+ * that says `..` too.
+ */
 export function matchesAnyGlob(path: string, globs: readonly string[]): boolean {
   const leavesCwd = path.split("/").includes("..");
   return globs.some((glob) => (!leavesCwd || glob.split("/").includes("..")) && matcherOf(glob)(path));
@@ -19,7 +22,10 @@ export function matchesAnyGlob(path: string, globs: readonly string[]): boolean 
 function matcherOf(glob: string): (path: string) => boolean {
   const known = compiled.get(glob);
   if (known !== undefined) return known;
-  const normalized = glob.replace(/\\/g, "/").replace(/^(\.\/)+/, "").replace(/\/+$/, "");
+  const normalized = glob
+    .replace(/\\/g, "/")
+    .replace(/^(\.\/)+/, "")
+    .replace(/\/+$/, "");
   // The glob itself, or anything below what it names (a directory glob covers its contents).
   const matcher = picomatch([normalized, `${normalized}/**`], OPTIONS);
   compiled.set(glob, matcher);

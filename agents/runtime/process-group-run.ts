@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from "node:child_process";
+import { type ChildProcess, spawn } from "node:child_process";
 import { accessSync, constants, statSync } from "node:fs";
 import { delimiter, join, resolve } from "node:path";
 import type { FailureClass } from "../../protocol/index.ts";
@@ -35,7 +35,10 @@ export interface GroupEnd {
   stopped?: { as: FailureClass; note: string };
   /** It could not be started: why (ENOENT, EACCES, …). */
   startError?: string;
-  /** A SIGKILL the runner did not send, while the kernel's OOM killer killed (kernel-oom-kills.ts): a memory limit ended it. */
+  /**
+   * A SIGKILL the runner did not send, while the kernel's OOM killer killed (kernel-oom-kills.ts): a memory limit ended
+   * it.
+   */
   oomKilled?: true;
 }
 
@@ -112,9 +115,17 @@ export function runProcessGroup(input: GroupRunInput): RunningGroup {
     timers.push(setTimeout(() => killGroup("SIGKILL"), killGraceMs));
     return true;
   };
-  timers.push(setTimeout(() => stop("timeout", `timed out after ${input.timeoutS}s; stopping its process group`), input.timeoutS * 1000));
+  timers.push(
+    setTimeout(
+      () => stop("timeout", `timed out after ${input.timeoutS}s; stopping its process group`),
+      input.timeoutS * 1000,
+    ),
+  );
   // A limit's watchdog names the limit in its note; the class is infrastructure, so the task does not climb tiers.
-  const unwatch = pid === undefined ? undefined : input.supervisor?.watch?.(pid, (note) => stop("resource_limit", `${note}; stopping its process group`));
+  const unwatch =
+    pid === undefined
+      ? undefined
+      : input.supervisor?.watch?.(pid, (note) => stop("resource_limit", `${note}; stopping its process group`));
 
   const done = new Promise<GroupEnd>((resolve) => {
     let spawnError: unknown;
@@ -126,7 +137,11 @@ export function runProcessGroup(input: GroupRunInput): RunningGroup {
       stdout.end();
       stderr.end();
       if (spawnError !== undefined) {
-        resolve({ exitCode: null, signal: null, startError: startFailure(input.command[0] ?? "", input.cwd, spawnError) });
+        resolve({
+          exitCode: null,
+          signal: null,
+          startError: startFailure(input.command[0] ?? "", input.cwd, spawnError),
+        });
         return;
       }
       // Whatever the command left running ends with it: its group, then what escaped the group.
@@ -134,9 +149,21 @@ export function runProcessGroup(input: GroupRunInput): RunningGroup {
       const escaped = await killEscaped();
       // Swept by the agent itself: the group is no longer the guard's to kill.
       if (pid !== undefined) attemptGuard.remove(pid);
-      if (escaped.length > 0) input.onNote(`[agent] killed ${escaped.length} process(es) it left running, found by its cookie (pid ${escaped.slice(0, 10).join(", ")}${escaped.length > 10 ? ", …" : ""})`);
-      const oomKilled = signal === "SIGKILL" && stopped === undefined && oomKillsBefore !== undefined && (kernelOomKills() ?? oomKillsBefore) > oomKillsBefore;
-      resolve({ exitCode: code, signal, ...(stopped === undefined ? {} : { stopped }), ...(oomKilled ? { oomKilled: true as const } : {}) });
+      if (escaped.length > 0)
+        input.onNote(
+          `[agent] killed ${escaped.length} process(es) it left running, found by its cookie (pid ${escaped.slice(0, 10).join(", ")}${escaped.length > 10 ? ", …" : ""})`,
+        );
+      const oomKilled =
+        signal === "SIGKILL" &&
+        stopped === undefined &&
+        oomKillsBefore !== undefined &&
+        (kernelOomKills() ?? oomKillsBefore) > oomKillsBefore;
+      resolve({
+        exitCode: code,
+        signal,
+        ...(stopped === undefined ? {} : { stopped }),
+        ...(oomKilled ? { oomKilled: true as const } : {}),
+      });
     };
     child.on("error", (cause) => {
       // Also emitted when a kill fails; only a child without a pid never started.
@@ -172,12 +199,22 @@ export function runProcessGroup(input: GroupRunInput): RunningGroup {
 }
 
 function notStarted(message: string): RunningGroup {
-  return { pid: undefined, stop: () => false, throttle: () => {}, done: Promise.resolve({ exitCode: null, signal: null, startError: message }) };
+  return {
+    pid: undefined,
+    stop: () => false,
+    throttle: () => {},
+    done: Promise.resolve({ exitCode: null, signal: null, startError: message }),
+  };
 }
 
 /** ENOENT or EACCES when `program` cannot be run (searched on PATH when it names no directory). */
 function missingProgram(program: string, cwd: string, path: string | undefined): { code: string } | undefined {
-  const candidates = program.includes("/") ? [resolve(cwd, program)] : (path ?? "").split(delimiter).filter((dir) => dir !== "").map((dir) => join(dir, program));
+  const candidates = program.includes("/")
+    ? [resolve(cwd, program)]
+    : (path ?? "")
+        .split(delimiter)
+        .filter((dir) => dir !== "")
+        .map((dir) => join(dir, program));
   let found = false;
   for (const candidate of candidates) {
     try {
@@ -193,7 +230,12 @@ function missingProgram(program: string, cwd: string, path: string | undefined):
 }
 
 function startFailure(program: string, cwd: string, cause: unknown): string {
-  const code = typeof cause === "object" && cause !== null && "code" in cause ? String(cause.code) : cause instanceof Error ? cause.message : String(cause);
+  const code =
+    typeof cause === "object" && cause !== null && "code" in cause
+      ? String(cause.code)
+      : cause instanceof Error
+        ? cause.message
+        : String(cause);
   if (code === "ENOENT") {
     return `could not start '${program}' (ENOENT): it is not installed or not on the agent's PATH; fix the command in the executors file or install it`;
   }

@@ -14,6 +14,12 @@ export function signalGroup(pgid: number, signal: NodeJS.Signals | 0): Result<"s
   } catch (cause) {
     const code = (cause as NodeJS.ErrnoException).code;
     if (code === "ESRCH") return { ok: true, value: "gone" };
-    return { ok: false, error: { code: code ?? "unknown", message: `could not send ${signal} to process group ${pgid}: ${code ?? String(cause)}` } };
+    return {
+      ok: false,
+      error: {
+        code: code ?? "unknown",
+        message: `could not send ${signal} to process group ${pgid}: ${code ?? String(cause)}`,
+      },
+    };
   }
 }

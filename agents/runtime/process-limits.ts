@@ -1,6 +1,6 @@
 import type { SpawnOptions } from "node:child_process";
-import type { RunAsRefusal } from "./run-as-user.ts";
 import type { Result } from "../../protocol/index.ts";
+import type { RunAsRefusal } from "./run-as-user.ts";
 
 /**
  * Resource limits for every child an agent starts (the CLI and the acceptance command), from the
@@ -21,7 +21,9 @@ export const DEFAULT_LIMITS: LimitSettings = { memoryMb: 4096, maxProcs: 512, cp
 
 /** How one command is started under the limits. */
 export interface LaunchPlan {
-  /** The program and arguments to spawn: the command itself or the command behind a wrapper (prlimit, systemd-run, sh). */
+  /**
+   * The program and arguments to spawn: the command itself or the command behind a wrapper (prlimit, systemd-run, sh).
+   */
   command: string[];
   /** Spawn options to add (uid/gid). The runtime fixes cwd, stdio and the process group. */
   options: Partial<SpawnOptions>;
@@ -47,7 +49,10 @@ export interface ProcessSupervisor {
    * cgroup (a systemd scope), the guard leaves it too, so the stop of the agent's service spares it.
    */
   readonly guardWrapper?: readonly string[];
-  /** A watch over a running process group (e.g. its memory on macOS); calls `breach` to have it stopped. Returns the unwatch. */
+  /**
+   * A watch over a running process group (e.g. its memory on macOS); calls `breach` to have it stopped. Returns the
+   * unwatch.
+   */
   watch?(pgid: number, breach: (note: string) => void): () => void;
 }
 

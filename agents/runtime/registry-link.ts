@@ -1,23 +1,29 @@
 import {
-  CloseCode,
-  PROTOCOL_VERSION,
-  PartyName,
-  RegistryToAgent,
-  SINGLETON_ROOM_ID,
-  parseMessage,
   type AgentDegraded,
   type AgentHello,
-  type AttemptRef,
   type ApplyOutcome,
+  type AttemptRef,
+  CloseCode,
+  PartyName,
+  PROTOCOL_VERSION,
+  parseMessage,
+  RegistryToAgent,
+  SINGLETON_ROOM_ID,
   type TaskApply,
   type TaskAssign,
   type TaskEnded,
 } from "../../protocol/index.ts";
+import type { AgentCredential } from "./agent-credential.ts";
 import type { AgentLog } from "./agent-log.ts";
-import { describeClose, type FrameData, type LinkFailure, type LinkTransport, type OpenTransport } from "./link-transport.ts";
+import {
+  describeClose,
+  type FrameData,
+  type LinkFailure,
+  type LinkTransport,
+  type OpenTransport,
+} from "./link-transport.ts";
 import { openMeshSocket } from "./mesh-socket.ts";
 import { answerDelivery, answerRemoteApply } from "./remote-requests.ts";
-import type { AgentCredential } from "./agent-credential.ts";
 
 /** Who the agent is, as its hello says (the running list is read at each open). */
 export type AgentIdentity = Omit<AgentHello, "type" | "protocol_version" | "running">;
@@ -55,7 +61,11 @@ const SILENT_BEATS = 2;
 /** How often the agent's watchdog looks. */
 const WATCHDOG_TICK_MS = 1000;
 /** Close codes after which the registry will not take this agent back as it is. */
-export const REGISTRY_FINAL_CLOSE_CODES: readonly number[] = [CloseCode.unsupportedVersion, CloseCode.replaced, CloseCode.forbidden];
+export const REGISTRY_FINAL_CLOSE_CODES: readonly number[] = [
+  CloseCode.unsupportedVersion,
+  CloseCode.replaced,
+  CloseCode.forbidden,
+];
 
 /**
  * The agent's one persistent link to the registry, as a message sequence over a reconnecting
@@ -136,7 +146,10 @@ export class RegistryLink {
     this.transport.send({ type: "branch.merged", request_id: requestId, outcome });
   }
 
-  /** The attempt is over (or refused): its slot is free. Lost while disconnected; the next hello's running list says the same. */
+  /**
+   * The attempt is over (or refused): its slot is free. Lost while disconnected; the next hello's running list says the
+   * same.
+   */
   release(ref: AttemptRef): void {
     this.transport.send({ type: "task.released", ...ref });
   }
@@ -155,7 +168,13 @@ export class RegistryLink {
     this.connected = true;
     this.lastHeard = Date.now();
     const degraded = this.options.degraded?.();
-    this.transport.send({ type: "agent.hello", protocol_version: PROTOCOL_VERSION, ...this.options.identity, running: this.options.running(), ...(degraded === undefined ? {} : { degraded }) });
+    this.transport.send({
+      type: "agent.hello",
+      protocol_version: PROTOCOL_VERSION,
+      ...this.options.identity,
+      running: this.options.running(),
+      ...(degraded === undefined ? {} : { degraded }),
+    });
   }
 
   private onMessage(data: FrameData): void {
@@ -177,21 +196,35 @@ export class RegistryLink {
         return;
       }
       case "agent.enrolled":
-        // Kept before anything else happens: the next reconnect presents it (registry-link's token is read per connect).
+        // Kept before anything else happens: the next reconnect presents it (registry-link's token is read per
+        // connect).
         this.options.credential.keep(message.credential);
-        this.options.log(`enrolled as ${message.name}; its own credential is kept in ${this.options.credential.file} (mode 0600)`);
+        this.options.log(
+          `enrolled as ${message.name}; its own credential is kept in ${this.options.credential.file} (mode 0600)`,
+        );
         return;
       case "task.assign":
         this.options.onAssign(message);
         return;
       case "branch.merge":
         // A repo task's apply merges on the remote, from the agent's mirror (docs/delivery.md).
-        if (message.remote !== undefined) void answerRemoteApply({ ...message, remote: message.remote }, this.options.log).then((outcome) => this.merged(message.request_id, outcome));
-        else if (this.options.onMerge === undefined) this.merged(message.request_id, { ok: false, code: "internal", message: "this agent does not apply branches", files: [] });
+        if (message.remote !== undefined)
+          void answerRemoteApply({ ...message, remote: message.remote }, this.options.log).then((outcome) =>
+            this.merged(message.request_id, outcome),
+          );
+        else if (this.options.onMerge === undefined)
+          this.merged(message.request_id, {
+            ok: false,
+            code: "internal",
+            message: "this agent does not apply branches",
+            files: [],
+          });
         else this.options.onMerge(message);
         return;
       case "branch.deliver":
-        void answerDelivery(message, this.options.log).then((outcome) => this.transport.send({ type: "branch.delivered", request_id: message.request_id, outcome }));
+        void answerDelivery(message, this.options.log).then((outcome) =>
+          this.transport.send({ type: "branch.delivered", request_id: message.request_id, outcome }),
+        );
         return;
       case "worktrees.release":
         this.options.onWorktreesRelease?.(message);
@@ -200,13 +233,24 @@ export class RegistryLink {
         return;
       case "error":
         if (message.code === "credential_unknown") {
-          // Forgotten by the mesh (DELETE /api/agents/<name>), or another mesh's state: enroll again if the token is here.
-          if (this.options.credential.forget()) this.options.log(`the mesh does not know this agent's credential (${message.message}); enrolling again with MESH_AGENT_TOKEN`);
-          else this.refusal = `${message.message}; set MESH_AGENT_TOKEN to an enrollment token and start the agent again`;
-        } else if (message.code === "name_taken" || message.code === "agent_revoked" || message.code === "unauthorized") {
+          // Forgotten by the mesh (DELETE /api/agents/<name>), or another mesh's state: enroll again if the token is
+          // here.
+          if (this.options.credential.forget())
+            this.options.log(
+              `the mesh does not know this agent's credential (${message.message}); enrolling again with MESH_AGENT_TOKEN`,
+            );
+          else
+            this.refusal = `${message.message}; set MESH_AGENT_TOKEN to an enrollment token and start the agent again`;
+        } else if (
+          message.code === "name_taken" ||
+          message.code === "agent_revoked" ||
+          message.code === "unauthorized"
+        ) {
           this.refusal = `the mesh refused this agent (${message.code}): ${message.message}`;
         }
-        this.options.log(`registry error ${message.code}${message.in_reply_to === undefined ? "" : ` (to ${message.in_reply_to})`}: ${message.message}`);
+        this.options.log(
+          `registry error ${message.code}${message.in_reply_to === undefined ? "" : ` (to ${message.in_reply_to})`}: ${message.message}`,
+        );
         return;
     }
   }
@@ -217,11 +261,15 @@ export class RegistryLink {
     this.connected = false;
     if (this.closed) return;
     if (code === CloseCode.unsupportedVersion) {
-      this.fatal(`the mesh does not support this agent's protocol version ${PROTOCOL_VERSION} (${describeClose(code, reason)}); update the agent`);
+      this.fatal(
+        `the mesh does not support this agent's protocol version ${PROTOCOL_VERSION} (${describeClose(code, reason)}); update the agent`,
+      );
     } else if (code === CloseCode.forbidden || (code === CloseCode.credentialUnknown && this.refusal !== undefined)) {
       this.fatal(this.refusal ?? `the mesh refused this agent (${describeClose(code, reason)})`);
     } else if (code === CloseCode.replaced) {
-      this.fatal(`another agent connected with the name '${this.options.identity.name}' and replaced this one; give each agent its own --name`);
+      this.fatal(
+        `another agent connected with the name '${this.options.identity.name}' and replaced this one; give each agent its own --name`,
+      );
     } else if (this.transport.retriesExhausted) {
       this.fatal(`the registry could not be reached after ${REGISTRY_MAX_RETRIES} tries`);
     } else if (wasConnected && !this.outage) {
@@ -236,7 +284,9 @@ export class RegistryLink {
     // The upgrade is answered 401/403 before any socket exists: retrying with the same token cannot help.
     const reason = failure.refusal?.reason;
     if (reason === "unauthorized" || reason === "forbidden") {
-      this.fatal(`the mesh refused the agent's token (${failure.message}, ${reason}); set MESH_AGENT_TOKEN to one of the mesh's enrollment tokens (or, if it expired, a current one)`);
+      this.fatal(
+        `the mesh refused the agent's token (${failure.message}, ${reason}); set MESH_AGENT_TOKEN to one of the mesh's enrollment tokens (or, if it expired, a current one)`,
+      );
       return;
     }
     if (this.outage) return;
@@ -255,7 +305,12 @@ export class RegistryLink {
   private beat(): void {
     const bytes = this.options.worktreesBytes?.();
     const degraded = this.options.degraded?.();
-    this.transport.send({ type: "agent.heartbeat", running: this.options.running(), ...(bytes === undefined ? {} : { worktrees_bytes: bytes }), ...(degraded === undefined ? {} : { degraded }) });
+    this.transport.send({
+      type: "agent.heartbeat",
+      running: this.options.running(),
+      ...(bytes === undefined ? {} : { worktrees_bytes: bytes }),
+      ...(degraded === undefined ? {} : { degraded }),
+    });
   }
 
   private startHeartbeat(): void {

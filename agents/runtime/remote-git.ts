@@ -7,27 +7,59 @@ import { execFile } from "node:child_process";
 const REMOTE_TIMEOUT_MS = 300_000;
 const MAX_OUTPUT = 16 * 1024 * 1024;
 /** Variables that would point git at another repository than the one asked. */
-const REPOSITORY_VARIABLES = ["GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE", "GIT_OBJECT_DIRECTORY", "GIT_ALTERNATE_OBJECT_DIRECTORIES", "GIT_COMMON_DIR", "GIT_NAMESPACE", "GIT_PREFIX"];
-/** The user's hooks never run on the mesh's own steps; the agent may run as another user than the repository's owner. */
+const REPOSITORY_VARIABLES = [
+  "GIT_DIR",
+  "GIT_WORK_TREE",
+  "GIT_INDEX_FILE",
+  "GIT_OBJECT_DIRECTORY",
+  "GIT_ALTERNATE_OBJECT_DIRECTORIES",
+  "GIT_COMMON_DIR",
+  "GIT_NAMESPACE",
+  "GIT_PREFIX",
+];
+/**
+ * The user's hooks never run on the mesh's own steps; the agent may run as another user than the repository's owner.
+ */
 const CALL_SETTINGS = ["-c", "core.hooksPath=/dev/null", "-c", "safe.directory=*"];
 
 export type GitRun = { code: number; stdout: string; stderr: string; missing?: boolean };
 
 export function remoteEnvironment(): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { ...process.env, GIT_TERMINAL_PROMPT: "0", GIT_EDITOR: "true", GH_PROMPT_DISABLED: "1", LC_ALL: "C" };
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    GIT_TERMINAL_PROMPT: "0",
+    GIT_EDITOR: "true",
+    GH_PROMPT_DISABLED: "1",
+    LC_ALL: "C",
+  };
   for (const name of REPOSITORY_VARIABLES) delete env[name];
   return env;
 }
 
 /** Runs `program` (git unless told) in `cwd`; never throws. `missing` marks a program that is not installed. */
-export function runProgram(program: string, cwd: string, args: readonly string[], timeoutMs = REMOTE_TIMEOUT_MS): Promise<GitRun> {
+export function runProgram(
+  program: string,
+  cwd: string,
+  args: readonly string[],
+  timeoutMs = REMOTE_TIMEOUT_MS,
+): Promise<GitRun> {
   return new Promise((resolve) => {
     try {
-      execFile(program, [...args], { cwd, timeout: timeoutMs, maxBuffer: MAX_OUTPUT, env: remoteEnvironment() }, (error, stdout, stderr) => {
-        const missing = error !== null && (error as NodeJS.ErrnoException).code === "ENOENT";
-        const code = error === null ? 0 : typeof error.code === "number" ? error.code : 1;
-        resolve({ code, stdout: String(stdout), stderr: String(stderr) || (error?.message ?? ""), ...(missing ? { missing } : {}) });
-      });
+      execFile(
+        program,
+        [...args],
+        { cwd, timeout: timeoutMs, maxBuffer: MAX_OUTPUT, env: remoteEnvironment() },
+        (error, stdout, stderr) => {
+          const missing = error !== null && (error as NodeJS.ErrnoException).code === "ENOENT";
+          const code = error === null ? 0 : typeof error.code === "number" ? error.code : 1;
+          resolve({
+            code,
+            stdout: String(stdout),
+            stderr: String(stderr) || (error?.message ?? ""),
+            ...(missing ? { missing } : {}),
+          });
+        },
+      );
     } catch (error) {
       resolve({ code: 1, stdout: "", stderr: error instanceof Error ? error.message : String(error) });
     }

@@ -10,19 +10,44 @@ import { redactUrl } from "./remote-git.ts";
 export async function answerDelivery(request: BranchDeliver, log: AgentLog): Promise<DeliveryOutcome> {
   const { type: _type, request_id: _id, ...fields } = request;
   const what = `task ${request.task_id} attempt ${request.attempt}`;
-  log(`${what}: pushing ${request.commit.slice(0, 12)} to ${redactUrl(request.repo)} as ${request.remote_branch}${request.mode === "pr" ? ", then a draft pull request" : ""}`);
-  const outcome = await deliverBranch(fields).catch((error: unknown): DeliveryOutcome => ({ ok: false, code: "internal", message: `the delivery failed: ${String(error)}` }));
-  log(`${what}: ${outcome.ok ? `delivered ${outcome.remote_branch}${outcome.pr_url === undefined ? "" : ` (${outcome.pr_url})`}` : `not delivered (${outcome.code}): ${outcome.message}`}`);
+  log(
+    `${what}: pushing ${request.commit.slice(0, 12)} to ${redactUrl(request.repo)} as ${request.remote_branch}${request.mode === "pr" ? ", then a draft pull request" : ""}`,
+  );
+  const outcome = await deliverBranch(fields).catch(
+    (error: unknown): DeliveryOutcome => ({
+      ok: false,
+      code: "internal",
+      message: `the delivery failed: ${String(error)}`,
+    }),
+  );
+  log(
+    `${what}: ${outcome.ok ? `delivered ${outcome.remote_branch}${outcome.pr_url === undefined ? "" : ` (${outcome.pr_url})`}` : `not delivered (${outcome.code}): ${outcome.message}`}`,
+  );
   return outcome;
 }
 
 /** `apply` of a repo task: `merge.repo` is the agent's mirror, `merge.remote` the repository's URL. */
 export async function answerRemoteApply(merge: TaskApply & { remote: string }, log: AgentLog): Promise<ApplyOutcome> {
   const what = `task ${merge.task_id} attempt ${merge.attempt}`;
-  log(`${what}: merging ${merge.branch} into ${merge.target_branch ?? "the default branch"} of ${redactUrl(merge.remote)}`);
-  const outcome = await applyToRemote({ source: merge.repo, url: merge.remote, commit: merge.commit, branch: merge.branch, ...(merge.target_branch === undefined ? {} : { baseRef: merge.target_branch }) }).catch(
-    (error: unknown): ApplyOutcome => ({ ok: false, code: "internal", message: `the merge failed: ${String(error)}`, files: [] }),
+  log(
+    `${what}: merging ${merge.branch} into ${merge.target_branch ?? "the default branch"} of ${redactUrl(merge.remote)}`,
   );
-  log(`${what}: ${outcome.ok ? `merged, the remote's branch at ${outcome.commit.slice(0, 12)}` : `not merged (${outcome.code}): ${outcome.message}`}`);
+  const outcome = await applyToRemote({
+    source: merge.repo,
+    url: merge.remote,
+    commit: merge.commit,
+    branch: merge.branch,
+    ...(merge.target_branch === undefined ? {} : { baseRef: merge.target_branch }),
+  }).catch(
+    (error: unknown): ApplyOutcome => ({
+      ok: false,
+      code: "internal",
+      message: `the merge failed: ${String(error)}`,
+      files: [],
+    }),
+  );
+  log(
+    `${what}: ${outcome.ok ? `merged, the remote's branch at ${outcome.commit.slice(0, 12)}` : `not merged (${outcome.code}): ${outcome.message}`}`,
+  );
   return outcome;
 }

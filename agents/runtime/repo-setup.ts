@@ -8,7 +8,7 @@ import { join } from "node:path";
 import type { LogStream, Result } from "../../protocol/index.ts";
 import { environmentAt } from "./child-directory-env.ts";
 import { LineTail } from "./line-tail.ts";
-import { runProcessGroup, type RunningGroup } from "./process-group-run.ts";
+import { type RunningGroup, runProcessGroup } from "./process-group-run.ts";
 import type { ProcessSupervisor } from "./process-limits.ts";
 
 /** Where the script is, relative to the worktree's top. */
@@ -27,12 +27,18 @@ export type SetupInput = {
   onStarted?: (group: RunningGroup) => void;
 };
 
-/** Runs the worktree's setup if it has one: ok (ran and exited 0, or there is none: `ran` says which), or the failure's message. */
+/**
+ * Runs the worktree's setup if it has one: ok (ran and exited 0, or there is none: `ran` says which), or the failure's
+ * message.
+ */
 export async function runRepoSetup(input: SetupInput): Promise<Result<{ ran: boolean }, string>> {
   const script = join(input.worktree, SETUP_PATH);
   const found = await stat(script).catch(() => undefined);
   if (found === undefined || !found.isFile()) return { ok: true, value: { ran: false } };
-  const executable = await access(script, constants.X_OK).then(() => true, () => false);
+  const executable = await access(script, constants.X_OK).then(
+    () => true,
+    () => false,
+  );
   if (!executable) {
     input.onLine("system", `[agent] ${SETUP_PATH} is not executable: not run (chmod +x it to run it before the CLI)`);
     return { ok: true, value: { ran: false } };
@@ -60,11 +66,18 @@ export async function runRepoSetup(input: SetupInput): Promise<Result<{ ran: boo
   input.onStarted?.(group);
   const end = await group.done;
   if (end.startError !== undefined) return { ok: false, error: `${SETUP_PATH} could not start: ${end.startError}` };
-  if (end.stopped !== undefined) return { ok: false, error: `${SETUP_PATH} was stopped (${end.stopped.note}); the CLI did not run. Its last lines:\n${tail.text(4000)}` };
+  if (end.stopped !== undefined)
+    return {
+      ok: false,
+      error: `${SETUP_PATH} was stopped (${end.stopped.note}); the CLI did not run. Its last lines:\n${tail.text(4000)}`,
+    };
   if (end.exitCode === 0) {
     input.onLine("system", `[agent] ${SETUP_PATH} succeeded`);
     return { ok: true, value: { ran: true } };
   }
   const how = end.exitCode === null ? `was killed by ${end.signal ?? "a signal"}` : `exited ${end.exitCode}`;
-  return { ok: false, error: `${SETUP_PATH} ${how}; the CLI did not run. Fix the script in the repository (it runs in each new worktree before the CLI). Its last lines:\n${tail.text(4000)}` };
+  return {
+    ok: false,
+    error: `${SETUP_PATH} ${how}; the CLI did not run. Fix the script in the repository (it runs in each new worktree before the CLI). Its last lines:\n${tail.text(4000)}`,
+  };
 }

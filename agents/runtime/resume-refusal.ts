@@ -1,6 +1,6 @@
 // A resume the CLI refused (docs/resume.md): asked to continue a session whose file is gone, claude,
 // codex and opencode exit 1 at once, before any model runs. The attempt is then run again fresh.
-import { RESUME_REFUSED_SIGNATURES, matchSignature, type CliSignature } from "./cli-signatures.ts";
+import { type CliSignature, matchSignature, RESUME_REFUSED_SIGNATURES } from "./cli-signatures.ts";
 
 export interface ResumedRunEnd {
   exitCode: number | null;

@@ -17,9 +17,11 @@ export interface ServiceNotifier {
 
 /** The agent's notifier: pings the watchdog from a timer (a hung event loop stops the pings). */
 export function serviceNotifier(env: NodeJS.ProcessEnv = process.env, notify: Notify = systemdNotify): ServiceNotifier {
-  if (env.NOTIFY_SOCKET === undefined || env.NOTIFY_SOCKET === "") return { ready: () => undefined, stop: () => undefined };
+  if (env.NOTIFY_SOCKET === undefined || env.NOTIFY_SOCKET === "")
+    return { ready: () => undefined, stop: () => undefined };
   const watchdogUs = Number(env.WATCHDOG_USEC ?? "0");
-  const timer = watchdogUs > 0 ? setInterval(() => notify(["WATCHDOG=1"]), Math.max(500, watchdogUs / 2000)) : undefined;
+  const timer =
+    watchdogUs > 0 ? setInterval(() => notify(["WATCHDOG=1"]), Math.max(500, watchdogUs / 2000)) : undefined;
   timer?.unref();
   let readySent = false;
   return {

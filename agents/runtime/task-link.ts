@@ -1,7 +1,24 @@
-import { CloseCode, PROTOCOL_VERSION, PartyName, TaskToAgent, parseMessage, type AttemptCap, type AttemptSessionArchive, type OutputLine, type TaskToAgent as TaskMessage } from "../../protocol/index.ts";
+import {
+  type AttemptCap,
+  type AttemptSessionArchive,
+  CloseCode,
+  type OutputLine,
+  PartyName,
+  PROTOCOL_VERSION,
+  parseMessage,
+  type TaskToAgent as TaskMessage,
+  TaskToAgent,
+} from "../../protocol/index.ts";
 import type { AgentLog } from "./agent-log.ts";
 import type { AttemptResult } from "./attempt-runner.ts";
-import { describeClose, type FrameData, type LinkFailure, type LinkMessage, type LinkTransport, type OpenTransport } from "./link-transport.ts";
+import {
+  describeClose,
+  type FrameData,
+  type LinkFailure,
+  type LinkMessage,
+  type LinkTransport,
+  type OpenTransport,
+} from "./link-transport.ts";
 import { MAX_BUFFERED_BYTES, openMeshSocket } from "./mesh-socket.ts";
 import { OutputBatcher } from "./output-batcher.ts";
 
@@ -29,14 +46,23 @@ export interface TaskLinkOptions {
 export const TASK_MAX_RETRIES = 100;
 /** After `attempt.exit` is sent, how long the room may take to confirm before the agent moves on. */
 const CLOSED_WAIT_MS = 30_000;
-/** How long the room may stay silent while the link waits on it (its acceptance, or acks of sent lines) before the link reconnects. */
+/**
+ * How long the room may stay silent while the link waits on it (its acceptance, or acks of sent lines) before the link
+ * reconnects.
+ */
 const SILENT_ROOM_MS = 10_000;
 /** Close codes after which the room will not take this attempt's link back. */
-export const TASK_FINAL_CLOSE_CODES: readonly number[] = [CloseCode.notAssigned, CloseCode.notFound, CloseCode.forbidden, CloseCode.unsupportedVersion];
+export const TASK_FINAL_CLOSE_CODES: readonly number[] = [
+  CloseCode.notAssigned,
+  CloseCode.notFound,
+  CloseCode.forbidden,
+  CloseCode.unsupportedVersion,
+];
 
 /**
- * One attempt's link to its task room, as a message sequence over a reconnecting transport. Every (re)open starts with `attempt.hello`; lines flow only
- * after `attempt.accepted`, from the line the room asks for; `attempt.exit` goes after the last line.
+ * One attempt's link to its task room, as a message sequence over a reconnecting transport. Every (re)open starts with
+ * `attempt.hello`; lines flow only after `attempt.accepted`, from the line the room asks for; `attempt.exit` goes after
+ * the last line.
  */
 export class TaskLink {
   /** True once the room first accepts the attempt; false if it never does. */
@@ -53,7 +79,10 @@ export class TaskLink {
   private exit: AttemptResult | undefined;
   /** The attempt's diff in pieces, sent before the exit on every connection that reports it. */
   private diff: readonly string[] = [];
-  /** The CLI's session in pieces (docs/sessions.md), sent like the diff: before the exit, on every connection that reports it. */
+  /**
+   * The CLI's session in pieces (docs/sessions.md), sent like the diff: before the exit, on every connection that
+   * reports it.
+   */
   private sessionArchive: readonly AttemptSessionArchive[] = [];
   private exitSentNow = false;
   private exitTimer: ReturnType<typeof setTimeout> | undefined;
@@ -71,7 +100,9 @@ export class TaskLink {
     this.label = `task ${options.taskId} attempt ${options.attempt}`;
     this.accepted = new Promise((resolve) => (this.resolveAccepted = resolve));
     this.finished = new Promise((resolve) => (this.resolveFinished = resolve));
-    this.batcher = new OutputBatcher({ sink: (batch) => this.canSendLines() && this.send({ type: "log.batch", attempt: options.attempt, ...batch }) });
+    this.batcher = new OutputBatcher({
+      sink: (batch) => this.canSendLines() && this.send({ type: "log.batch", attempt: options.attempt, ...batch }),
+    });
     this.transport = (options.openTransport ?? openMeshSocket)({
       server: options.server,
       token: options.token,
@@ -114,7 +145,10 @@ export class TaskLink {
     return this.batcher.backlog;
   }
 
-  /** The CLI's session id, told to the room once it accepted the attempt (again after a reconnect): a retry after a loss can resume it. */
+  /**
+   * The CLI's session id, told to the room once it accepted the attempt (again after a reconnect): a retry after a loss
+   * can resume it.
+   */
   reportSession(sessionId: string): void {
     this.sessionId = sessionId;
     if (this.acceptedNow) this.send({ type: "attempt.session", attempt: this.options.attempt, session_id: sessionId });
@@ -128,7 +162,11 @@ export class TaskLink {
    * Reports the exit once every line is sent, after the pieces of the attempt's diff (docs/work-isolation.md), and
    * resolves when the room confirms (or the link gives up).
    */
-  finish(result: AttemptResult, diff: readonly string[] = [], sessionArchive: readonly AttemptSessionArchive[] = []): Promise<void> {
+  finish(
+    result: AttemptResult,
+    diff: readonly string[] = [],
+    sessionArchive: readonly AttemptSessionArchive[] = [],
+  ): Promise<void> {
     this.exit = result;
     this.diff = diff;
     this.sessionArchive = sessionArchive;
@@ -149,14 +187,23 @@ export class TaskLink {
     if (this.outage) this.options.log(`${this.label}: task room reached again`);
     this.outage = false;
     const { agent, attempt, executor, resumedFrom } = this.options;
-    this.send({ type: "attempt.hello", protocol_version: PROTOCOL_VERSION, agent, attempt, executor, ...(resumedFrom === undefined ? {} : { resumed_from: resumedFrom }) });
+    this.send({
+      type: "attempt.hello",
+      protocol_version: PROTOCOL_VERSION,
+      agent,
+      attempt,
+      executor,
+      ...(resumedFrom === undefined ? {} : { resumed_from: resumedFrom }),
+    });
   }
 
   private onMessage(data: FrameData): void {
     this.lastHeard = Date.now();
     const parsed = parseMessage(TaskToAgent, data);
     if (!parsed.ok) {
-      this.options.log(`${this.label}: ignored a bad frame from the task room (${parsed.error.code}: ${parsed.error.message})`);
+      this.options.log(
+        `${this.label}: ignored a bad frame from the task room (${parsed.error.code}: ${parsed.error.message})`,
+      );
       return;
     }
     const message = parsed.value;
@@ -173,7 +220,8 @@ export class TaskLink {
         this.acceptedNow = true;
         this.grantedCap ??= message.cap;
         this.resolveAccepted(true);
-        if (this.sessionId !== undefined) this.send({ type: "attempt.session", attempt: this.options.attempt, session_id: this.sessionId });
+        if (this.sessionId !== undefined)
+          this.send({ type: "attempt.session", attempt: this.options.attempt, session_id: this.sessionId });
         this.batcher.resendFrom(message.next_line);
         this.batcher.flush();
         this.trySendExit();
@@ -252,7 +300,9 @@ export class TaskLink {
       this.exitSentNow = true;
       if (this.exitTimer !== undefined) clearTimeout(this.exitTimer);
       this.exitTimer = setTimeout(() => {
-        this.options.log(`${this.label}: the task room did not confirm the exit within ${CLOSED_WAIT_MS / 1000}s; moving on`);
+        this.options.log(
+          `${this.label}: the task room did not confirm the exit within ${CLOSED_WAIT_MS / 1000}s; moving on`,
+        );
         this.end();
       }, CLOSED_WAIT_MS);
     }

@@ -6,7 +6,7 @@
 import { spawn } from "node:child_process";
 import { accessSync, constants, statSync } from "node:fs";
 import { basename, delimiter, join } from "node:path";
-import type { ExecutorSpec, ExecutorTier, ExecutorsFile, Result } from "../../protocol/index.ts";
+import type { ExecutorSpec, ExecutorsFile, ExecutorTier, Result } from "../../protocol/index.ts";
 import { tiersOf } from "./executors-file.ts";
 import { signalGroup } from "./process-group-signal.ts";
 
@@ -26,7 +26,11 @@ export function findProgram(program: string, path: string | undefined): string |
     }
   };
   if (program.includes("/")) return executable(program) ? program : undefined;
-  return (path ?? "").split(delimiter).filter(Boolean).map((dir) => join(dir, program)).find(executable);
+  return (path ?? "")
+    .split(delimiter)
+    .filter(Boolean)
+    .map((dir) => join(dir, program))
+    .find(executable);
 }
 
 /**
@@ -36,10 +40,17 @@ export function findProgram(program: string, path: string | undefined): string |
 export type TierRefusal = { code: "no_executor" | "not_installed" | "no_version" | "refused_as_root"; message: string };
 
 const FINE: Result<void, TierRefusal> = { ok: true, value: undefined };
-const refuse = (code: TierRefusal["code"], message: string): Result<never, TierRefusal> => ({ ok: false, error: { code, message } });
+const refuse = (code: TierRefusal["code"], message: string): Result<never, TierRefusal> => ({
+  ok: false,
+  error: { code, message },
+});
 
 /** Runs `<program> --version`: fine when it answered with exit 0 in time, else why not. */
-function checkVersion(path: string, env: NodeJS.ProcessEnv, timeoutMs = PREFLIGHT_TIMEOUT_MS): Promise<Result<void, TierRefusal>> {
+function checkVersion(
+  path: string,
+  env: NodeJS.ProcessEnv,
+  timeoutMs = PREFLIGHT_TIMEOUT_MS,
+): Promise<Result<void, TierRefusal>> {
   return new Promise((resolve) => {
     let output = "";
     const child = spawn(path, ["--version"], { env, stdio: ["ignore", "pipe", "pipe"], detached: true });
@@ -62,8 +73,20 @@ function checkVersion(path: string, env: NodeJS.ProcessEnv, timeoutMs = PREFLIGH
     child.on("close", (code, signal) => {
       clearTimeout(timer);
       kill();
-      const first = output.split("\n").find((line) => line.trim() !== "")?.trim().slice(0, 200) ?? "";
-      resolve(code === 0 ? FINE : refuse("no_version", `'${basename(path)} --version' ${signal !== null ? `was killed by ${signal}` : `exited with code ${code}`}${first ? `: ${first}` : ""}`));
+      const first =
+        output
+          .split("\n")
+          .find((line) => line.trim() !== "")
+          ?.trim()
+          .slice(0, 200) ?? "";
+      resolve(
+        code === 0
+          ? FINE
+          : refuse(
+              "no_version",
+              `'${basename(path)} --version' ${signal !== null ? `was killed by ${signal}` : `exited with code ${code}`}${first ? `: ${first}` : ""}`,
+            ),
+      );
     });
   });
 }
@@ -85,11 +108,19 @@ function checkRootFlags(spec: ExecutorSpec, env: NodeJS.ProcessEnv): Result<void
   const program = basename(spec.command[0] ?? "");
   const bypass = spec.command.includes("bypassPermissions") || spec.command.includes("--dangerously-skip-permissions");
   if (program !== "claude" || !bypass || (spec.env?.IS_SANDBOX ?? env.IS_SANDBOX) === "1") return FINE;
-  return refuse("refused_as_root", 'claude refuses bypassPermissions (--dangerously-skip-permissions) as root: add "env": {"IS_SANDBOX": "1"} to this executor (a sandboxed VM), use --permission-mode acceptEdits, or run the agent as another user');
+  return refuse(
+    "refused_as_root",
+    'claude refuses bypassPermissions (--dangerously-skip-permissions) as root: add "env": {"IS_SANDBOX": "1"} to this executor (a sandboxed VM), use --permission-mode acceptEdits, or run the agent as another user',
+  );
 }
 
 /** Checks every tier of the executors file; one `--version` per program and environment. */
-export async function preflightTiers(file: ExecutorsFile, env: NodeJS.ProcessEnv = process.env, isRoot = process.getuid?.() === 0, timeoutMs = PREFLIGHT_TIMEOUT_MS): Promise<Preflight> {
+export async function preflightTiers(
+  file: ExecutorsFile,
+  env: NodeJS.ProcessEnv = process.env,
+  isRoot = process.getuid?.() === 0,
+  timeoutMs = PREFLIGHT_TIMEOUT_MS,
+): Promise<Preflight> {
   const versions = new Map<string, Promise<Result<void, TierRefusal>>>();
   const checks = tiersOf(file).map(async (tier): Promise<[ExecutorTier, Result<void, TierRefusal>]> => {
     const spec = file.executors[tier];
@@ -97,16 +128,26 @@ export async function preflightTiers(file: ExecutorsFile, env: NodeJS.ProcessEnv
     const program = spec.command[0] ?? "";
     const childEnv = { ...env, ...spec.env };
     const path = findProgram(program, childEnv.PATH);
-    if (path === undefined) return [tier, refuse("not_installed", `'${program}' is not installed (not found${program.includes("/") ? "" : " on PATH"}): install it, or remove ${tier} from the executors file`)];
+    if (path === undefined)
+      return [
+        tier,
+        refuse(
+          "not_installed",
+          `'${program}' is not installed (not found${program.includes("/") ? "" : " on PATH"}): install it, or remove ${tier} from the executors file`,
+        ),
+      ];
     const key = `${path}\n${JSON.stringify(spec.env ?? {})}`;
     if (answersVersion(spec) && !versions.has(key)) versions.set(key, checkVersion(path, childEnv, timeoutMs));
     const version = (answersVersion(spec) ? await versions.get(key) : undefined) ?? FINE;
-    if (!version.ok) return [tier, refuse(version.error.code, `${version.error.message}: fix the installation of '${program}'`)];
+    if (!version.ok)
+      return [tier, refuse(version.error.code, `${version.error.message}: fix the installation of '${program}'`)];
     return [tier, isRoot ? checkRootFlags(spec, env) : FINE];
   });
   const results = await Promise.all(checks);
   return {
     tiers: results.filter(([, checked]) => checked.ok).map(([tier]) => tier),
-    unavailable: Object.fromEntries(results.flatMap(([tier, checked]) => (checked.ok ? [] : [[tier, checked.error.message]]))),
+    unavailable: Object.fromEntries(
+      results.flatMap(([tier, checked]) => (checked.ok ? [] : [[tier, checked.error.message]])),
+    ),
   };
 }

@@ -49,11 +49,16 @@ export class WarmWorktreePool implements SpareWorktrees {
     await Promise.all([...this.spares.values()].flat().map((spare) => spare.reset));
   }
 
-  /** Puts a spare of `repo` at `worktree` on `branch` at `base`: true on a hit, false when none could be (nothing is left at `worktree`). */
+  /**
+   * Puts a spare of `repo` at `worktree` on `branch` at `base`: true on a hit, false when none could be (nothing is
+   * left at `worktree`).
+   */
   async take(repo: string, worktree: string, branch: string, base: string): Promise<boolean> {
     for (let spare = this.spares.get(repo)?.pop(); spare !== undefined; spare = this.spares.get(repo)?.pop()) {
       if (await this.place(spare, worktree, branch, base)) return true;
-      this.options.log?.(`dropped the warm worktree ${spare.path}: git could not move or reset it; a new worktree is made instead`);
+      this.options.log?.(
+        `dropped the warm worktree ${spare.path}: git could not move or reset it; a new worktree is made instead`,
+      );
     }
     return false;
   }
@@ -69,7 +74,10 @@ export class WarmWorktreePool implements SpareWorktrees {
       await drop(spare.repo, spare.path);
       return false;
     }
-    const [switched] = await Promise.all([git(worktree, [...MANY_FILES_SETTINGS, "checkout", "-f", "-q", "-B", branch, base]), git(spare.repo, ["worktree", "unlock", worktree])]);
+    const [switched] = await Promise.all([
+      git(worktree, [...MANY_FILES_SETTINGS, "checkout", "-f", "-q", "-B", branch, base]),
+      git(spare.repo, ["worktree", "unlock", worktree]),
+    ]);
     // After an eager reset nothing untracked is left but what a straggling process wrote since: clean anyway.
     const cleaned = switched.code === 0 && (await git(worktree, ["clean", "-ffdxq"])).code === 0;
     if (cleaned) return true;
@@ -83,7 +91,12 @@ export class WarmWorktreePool implements SpareWorktrees {
     if (this.options.size <= 0 || held >= this.options.size) return removeWorktree(repo, worktree);
     this.parking.set(repo, (this.parking.get(repo) ?? 0) + 1);
     try {
-      const path = join(this.options.worktreesDir, WARM_FOLDER, repoKey(repo), `${Date.now().toString(36)}-${process.pid}-${++this.serial}`);
+      const path = join(
+        this.options.worktreesDir,
+        WARM_FOLDER,
+        repoKey(repo),
+        `${Date.now().toString(36)}-${process.pid}-${++this.serial}`,
+      );
       const parked = await mkdir(dirname(path), { recursive: true }).then(
         () => this.park(repo, worktree, path),
         () => false,
@@ -98,7 +111,10 @@ export class WarmWorktreePool implements SpareWorktrees {
     if ((await git(repo, ["worktree", "move", worktree, path])).code !== 0) return false;
     // Detached, it no longer holds the attempt's branch, which stays with its commit (delivery, apply).
     // update-ref, not checkout --detach: HEAD alone is written, no index refresh over every file.
-    const [detached, locked] = await Promise.all([git(path, ["update-ref", "--no-deref", "HEAD", "HEAD"]), git(repo, ["worktree", "lock", "--reason", WARM_LOCK_REASON, path])]);
+    const [detached, locked] = await Promise.all([
+      git(path, ["update-ref", "--no-deref", "HEAD", "HEAD"]),
+      git(repo, ["worktree", "lock", "--reason", WARM_LOCK_REASON, path]),
+    ]);
     if (detached.code !== 0 || locked.code !== 0) return false;
     const reset = this.options.eagerReset === true ? resetInPlace(path) : Promise.resolve(false);
     this.add({ repo, path, parkedAt: Date.now(), reset });
@@ -116,7 +132,10 @@ export class WarmWorktreePool implements SpareWorktrees {
     for (const [repo, list] of this.spares) {
       const stale = list.filter((spare) => Date.now() - spare.parkedAt >= maxIdleMs);
       if (stale.length === 0) continue;
-      this.spares.set(repo, list.filter((spare) => !stale.includes(spare)));
+      this.spares.set(
+        repo,
+        list.filter((spare) => !stale.includes(spare)),
+      );
       for (const spare of stale) await spare.reset.then(() => drop(repo, spare.path));
     }
   }
@@ -131,16 +150,21 @@ export class WarmWorktreePool implements SpareWorktrees {
       for (const name of await readdir(join(root, key)).catch(() => [])) {
         const path = join(root, key, name);
         const repo = await repoOf(path);
-        if (repo !== undefined && this.count(repo) < this.options.size) this.add({ repo, path, parkedAt: Date.now(), reset: Promise.resolve(false) });
+        if (repo !== undefined && this.count(repo) < this.options.size)
+          this.add({ repo, path, parkedAt: Date.now(), reset: Promise.resolve(false) });
         else if (repo !== undefined) await drop(repo, path);
         else await rm(path, { recursive: true, force: true });
       }
-      if ((await readdir(join(root, key)).catch(() => ["x"])).length === 0) await rm(join(root, key), { recursive: true, force: true });
+      if ((await readdir(join(root, key)).catch(() => ["x"])).length === 0)
+        await rm(join(root, key), { recursive: true, force: true });
     }
   }
 }
 
-/** The previous attempt's changes and files gone, tracked, untracked and ignored (a spare just parked, its .git checked by the move). */
+/**
+ * The previous attempt's changes and files gone, tracked, untracked and ignored (a spare just parked, its .git checked
+ * by the move).
+ */
 async function resetInPlace(path: string): Promise<boolean> {
   if ((await git(path, [...MANY_FILES_SETTINGS, "reset", "--hard", "-q"])).code !== 0) return false;
   return (await git(path, ["clean", "-ffdxq"])).code === 0;
@@ -156,7 +180,10 @@ async function exists(path: string): Promise<boolean> {
   return (await stat(path).catch(() => undefined)) !== undefined;
 }
 
-/** The repository a worktree belongs to: its `.git` file points into `<repo>/.git/worktrees/…`, or a bare mirror's `<mirror>/worktrees/…`. */
+/**
+ * The repository a worktree belongs to: its `.git` file points into `<repo>/.git/worktrees/…`, or a bare mirror's
+ * `<mirror>/worktrees/…`.
+ */
 export async function repoOf(worktree: string): Promise<string | undefined> {
   const pointer = await readFile(join(worktree, ".git"), "utf8").catch(() => undefined);
   const gitdir = pointer?.match(/^gitdir: (.*)$/m)?.[1]?.trim();

@@ -106,7 +106,7 @@ async function stampedEntries(root: string, entries: Array<[string, string]>): P
   for (let start = 0; start < entries.length; start += STAT_BATCH) {
     const batch = entries.slice(start, start + STAT_BATCH);
     const stamps = await Promise.all(batch.map(([path]) => fileStamp(join(root, path))));
-    batch.forEach(([path, code], i) => dirty.set(path, `${code} ${stamps[i] ?? ""}`));
+    for (const [i, [path, code]] of batch.entries()) dirty.set(path, `${code} ${stamps[i] ?? ""}`);
   }
   return dirty;
 }
@@ -124,8 +124,13 @@ async function fileStamp(path: string): Promise<string> {
 function git(cwd: string, args: string[]): Promise<string | undefined> {
   return new Promise((resolve) => {
     // safe.directory: the agent may run as another user than the repo's owner; it only reads.
-    execFile("git", ["-c", "safe.directory=*", "--no-optional-locks", ...args], { cwd, timeout: GIT_TIMEOUT_MS, maxBuffer: 64 * 1024 * 1024 }, (error, stdout) => {
-      resolve(error === null ? stdout : undefined);
-    });
+    execFile(
+      "git",
+      ["-c", "safe.directory=*", "--no-optional-locks", ...args],
+      { cwd, timeout: GIT_TIMEOUT_MS, maxBuffer: 64 * 1024 * 1024 },
+      (error, stdout) => {
+        resolve(error === null ? stdout : undefined);
+      },
+    );
   });
 }

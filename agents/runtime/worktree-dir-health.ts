@@ -18,15 +18,32 @@ const NOT_WRITABLE = new Set(["EACCES", "EPERM", "EROFS"]);
 const FULL = new Set(["ENOSPC", "EDQUOT"]);
 const NOT_A_DIRECTORY = new Set(["ENOTDIR", "EEXIST"]);
 
-/** The fault an errno error in the worktrees directory `dir` stands for; undefined for an error without an errno code. */
+/**
+ * The fault an errno error in the worktrees directory `dir` stands for; undefined for an error without an errno code.
+ */
 export function dirFaultOf(dir: string, error: unknown): DirFault | undefined {
   const code = errnoCode(error);
   if (code === undefined) return undefined;
   const detail = error instanceof Error ? error.message : code;
-  if (FULL.has(code)) return { code, message: `the worktrees directory ${dir} is full (${detail}); free space in ${dir}, or give the agent --worktrees a directory with room` };
-  if (NOT_WRITABLE.has(code)) return { code, message: `the worktrees directory ${dir} is not writable (${detail}); make it writable for the agent's user, or give the agent --worktrees a writable directory` };
-  if (NOT_A_DIRECTORY.has(code)) return { code, message: `the worktrees directory ${dir} is not a directory (${detail}); remove what is in its place, or give the agent --worktrees another directory` };
-  return { code, message: `the worktrees directory ${dir} cannot be used (${detail}); check its disk, or give the agent --worktrees another directory` };
+  if (FULL.has(code))
+    return {
+      code,
+      message: `the worktrees directory ${dir} is full (${detail}); free space in ${dir}, or give the agent --worktrees a directory with room`,
+    };
+  if (NOT_WRITABLE.has(code))
+    return {
+      code,
+      message: `the worktrees directory ${dir} is not writable (${detail}); make it writable for the agent's user, or give the agent --worktrees a writable directory`,
+    };
+  if (NOT_A_DIRECTORY.has(code))
+    return {
+      code,
+      message: `the worktrees directory ${dir} is not a directory (${detail}); remove what is in its place, or give the agent --worktrees another directory`,
+    };
+  return {
+    code,
+    message: `the worktrees directory ${dir} cannot be used (${detail}); check its disk, or give the agent --worktrees another directory`,
+  };
 }
 
 /** Why `dir` cannot take a worktree now, or undefined when it can. */
@@ -38,7 +55,12 @@ export async function probeWorktreesDir(dir: string): Promise<DirFault | undefin
     await writeFile(join(probe, "probe"), Buffer.alloc(PROBE_BYTES));
     return undefined;
   } catch (error) {
-    return dirFaultOf(dir, error) ?? { code: "unknown", message: `the worktrees directory ${dir} cannot be used (${String(error)}); give the agent --worktrees another directory` };
+    return (
+      dirFaultOf(dir, error) ?? {
+        code: "unknown",
+        message: `the worktrees directory ${dir} cannot be used (${String(error)}); give the agent --worktrees another directory`,
+      }
+    );
   } finally {
     if (probe !== undefined) await rm(probe, { recursive: true, force: true }).catch(() => undefined);
   }
@@ -53,7 +75,12 @@ export function probeWorktreesDirNow(dir: string): DirFault | undefined {
     writeFileSync(join(probe, "probe"), Buffer.alloc(PROBE_BYTES));
     return undefined;
   } catch (error) {
-    return dirFaultOf(dir, error) ?? { code: "unknown", message: `the worktrees directory ${dir} cannot be used (${String(error)}); give the agent --worktrees another directory` };
+    return (
+      dirFaultOf(dir, error) ?? {
+        code: "unknown",
+        message: `the worktrees directory ${dir} cannot be used (${String(error)}); give the agent --worktrees another directory`,
+      }
+    );
   } finally {
     if (probe !== undefined) {
       try {

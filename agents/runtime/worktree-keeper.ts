@@ -14,12 +14,22 @@ import { join } from "node:path";
 import type { ApplyOutcome, Result, TaskApply, TaskAssign } from "../../protocol/index.ts";
 import type { AgentLog } from "./agent-log.ts";
 import type { WorkFacts } from "./attempt-runner.ts";
+import {
+  applyBranch,
+  finishWorkspace,
+  prepareWorkspace,
+  removeWorkspace,
+  resumeWorkspace,
+  type Workspace,
+  type WorkspaceFault,
+  type WorkspaceRequest,
+  worktreesDiskBytes,
+} from "./attempt-worktree.ts";
 import { diffFingerprint, diffPieces } from "./diff-fingerprint.ts";
-import { applyBranch, finishWorkspace, prepareWorkspace, removeWorkspace, resumeWorkspace, worktreesDiskBytes, type Workspace, type WorkspaceFault, type WorkspaceRequest } from "./attempt-worktree.ts";
-import { changedFiles, snapshotCheckout, type WorkTreeSnapshot } from "./work-tree-changes.ts";
-import { probeWorktreesDir, probeWorktreesDirNow } from "./worktree-dir-health.ts";
 import { RepoMirrors } from "./repo-mirror.ts";
 import { repoOf, WARM_FOLDER, WARM_WORKTREES_DEFAULT, WarmWorktreePool } from "./warm-worktree-pool.ts";
+import { changedFiles, snapshotCheckout, type WorkTreeSnapshot } from "./work-tree-changes.ts";
+import { probeWorktreesDir, probeWorktreesDirNow } from "./worktree-dir-health.ts";
 
 /** How often disk use is measured for heartbeats, and old worktrees swept. */
 const SWEEP_MS = 60_000;
@@ -28,7 +38,12 @@ const RECHECK_MS = 5_000;
 /** Paths named in a `wrong_file` message; the rest are counted. */
 const NAMED_PATHS = 20;
 
-type Kept = { workspace: Extract<Workspace, { isolation: "worktree" }>; taskId: string; attempt: number; keptAt: number };
+type Kept = {
+  workspace: Extract<Workspace, { isolation: "worktree" }>;
+  taskId: string;
+  attempt: number;
+  keptAt: number;
+};
 
 export class WorktreeKeeper {
   private readonly kept = new Map<string, Kept>();
@@ -61,8 +76,16 @@ export class WorktreeKeeper {
       warmWorktrees?: number;
     },
   ) {
-    this.mirrors = new RepoMirrors({ mirrorsDir: options.mirrorsDir ?? join(options.worktreesDir, "..", "mirrors"), log: options.log });
-    this.pool = new WarmWorktreePool({ worktreesDir: options.worktreesDir, size: options.warmWorktrees ?? WARM_WORKTREES_DEFAULT, eagerReset: true, log: options.log });
+    this.mirrors = new RepoMirrors({
+      mirrorsDir: options.mirrorsDir ?? join(options.worktreesDir, "..", "mirrors"),
+      log: options.log,
+    });
+    this.pool = new WarmWorktreePool({
+      worktreesDir: options.worktreesDir,
+      size: options.warmWorktrees ?? WARM_WORKTREES_DEFAULT,
+      eagerReset: true,
+      log: options.log,
+    });
   }
 
   /**
@@ -118,8 +141,14 @@ export class WorktreeKeeper {
    * do, and degrades the agent until the directory works again; a worktree made there ends it.
    */
   async prepare(assign: TaskAssign, cwd: string): Promise<Result<Workspace, WorkspaceFault>> {
-    const prepared = await prepareWorkspace(requestOf(assign, cwd), { worktreesDir: this.options.worktreesDir, spares: this.pool }).catch(
-      (error: unknown): Result<Workspace, WorkspaceFault> => ({ ok: false, error: { failure_class: "syntax_error", message: `the attempt's worktree could not be made: ${String(error)}` } }),
+    const prepared = await prepareWorkspace(requestOf(assign, cwd), {
+      worktreesDir: this.options.worktreesDir,
+      spares: this.pool,
+    }).catch(
+      (error: unknown): Result<Workspace, WorkspaceFault> => ({
+        ok: false,
+        error: { failure_class: "syntax_error", message: `the attempt's worktree could not be made: ${String(error)}` },
+      }),
     );
     if (!prepared.ok && prepared.error.worktreesDir !== undefined) this.setFault(prepared.error.worktreesDir);
     if (prepared.ok && prepared.value.isolation === "worktree") {
@@ -134,11 +163,20 @@ export class WorktreeKeeper {
    * the task (`onProgress` streams a first clone's progress), and a fresh worktree from it at the
    * resolved base. An unknown or unreachable repository, or a base_ref not on it, is `repo_unavailable`.
    */
-  async prepareFromRepo(assign: TaskAssign & { repo: string }, onProgress: (line: string) => void): Promise<Result<Workspace, WorkspaceFault>> {
+  async prepareFromRepo(
+    assign: TaskAssign & { repo: string },
+    onProgress: (line: string) => void,
+  ): Promise<Result<Workspace, WorkspaceFault>> {
     const mirror = await this.mirrors.forTask(assign.task_id, assign.repo, assign.base, onProgress);
     if (!mirror.ok) return mirror;
-    const prepared = await prepareWorkspace({ ...requestOf(assign, mirror.value.gitDir), mirror: mirror.value }, { worktreesDir: this.options.worktreesDir, spares: this.pool }).catch(
-      (error: unknown): Result<Workspace, WorkspaceFault> => ({ ok: false, error: { failure_class: "syntax_error", message: `the attempt's worktree could not be made: ${String(error)}` } }),
+    const prepared = await prepareWorkspace(
+      { ...requestOf(assign, mirror.value.gitDir), mirror: mirror.value },
+      { worktreesDir: this.options.worktreesDir, spares: this.pool },
+    ).catch(
+      (error: unknown): Result<Workspace, WorkspaceFault> => ({
+        ok: false,
+        error: { failure_class: "syntax_error", message: `the attempt's worktree could not be made: ${String(error)}` },
+      }),
     );
     if (!prepared.ok && prepared.error.worktreesDir !== undefined) this.setFault(prepared.error.worktreesDir);
     if (prepared.ok && prepared.value.isolation === "worktree") {
@@ -153,7 +191,8 @@ export class WorktreeKeeper {
   private async watchCheckout(workspace: Extract<Workspace, { isolation: "worktree" }>): Promise<void> {
     this.inUse.add(workspace.worktree);
     const snapshot = await snapshotCheckout(workspace.repo);
-    if (snapshot !== undefined) this.checkouts.set(workspace.worktree, { snapshot, merges: this.merges.get(workspace.repo) ?? 0 });
+    if (snapshot !== undefined)
+      this.checkouts.set(workspace.worktree, { snapshot, merges: this.merges.get(workspace.repo) ?? 0 });
   }
 
   /**
@@ -169,9 +208,15 @@ export class WorktreeKeeper {
     if (after === undefined) return undefined;
     // The agent merged another attempt into this checkout meanwhile (apply): its commit is not the CLI's.
     const merged = (this.merges.get(workspace.repo) ?? 0) !== before.merges;
-    const paths = await changedFiles(before.snapshot, merged ? { ...after, head: before.snapshot.head } : after, workspace.repo);
+    const paths = await changedFiles(
+      before.snapshot,
+      merged ? { ...after, head: before.snapshot.head } : after,
+      workspace.repo,
+    );
     if (paths.length === 0) return undefined;
-    const named = paths.slice(0, NAMED_PATHS).join(", ") + (paths.length > NAMED_PATHS ? `, and ${paths.length - NAMED_PATHS} more` : "");
+    const named =
+      paths.slice(0, NAMED_PATHS).join(", ") +
+      (paths.length > NAMED_PATHS ? `, and ${paths.length - NAMED_PATHS} more` : "");
     return `the CLI changed files outside its worktree, in ${workspace.repo}: ${named}. They were left as they are: look at them there (git -C ${workspace.repo} status), keep or undo them yourself; the attempt's own work is on ${workspace.branch}. A CLI that trusts $PWD or writes by absolute path does this; changes a person or another in-place task made in that checkout meanwhile show here too`;
   }
 
@@ -179,22 +224,38 @@ export class WorktreeKeeper {
    * The workspace of an attempt that continues attempt `from`'s CLI session: that attempt's folder,
    * which this attempt owns from now on (so `release` keeping this attempt keeps it), or why not.
    */
-  async resume(assign: TaskAssign, cwd: string, from: { attempt: number; tier: string }): Promise<Result<Workspace, string>> {
+  async resume(
+    assign: TaskAssign,
+    cwd: string,
+    from: { attempt: number; tier: string },
+  ): Promise<Result<Workspace, string>> {
     if (assign.repo !== undefined) return this.resumeFromRepo(assign as TaskAssign & { repo: string }, from);
     const resumed = await this.resumeClaimed(requestOf(assign, cwd), from);
     if (resumed.ok && resumed.value.isolation === "worktree") await this.watchCheckout(resumed.value);
     return resumed;
   }
 
-  /** A repo task's resume: the earlier attempt's worktree of the mirror, at the task's recorded base (no fetch: the mirror has it). */
-  private async resumeFromRepo(assign: TaskAssign & { repo: string }, from: { attempt: number; tier: string }): Promise<Result<Workspace, string>> {
+  /**
+   * A repo task's resume: the earlier attempt's worktree of the mirror, at the task's recorded base (no fetch: the
+   * mirror has it).
+   */
+  private async resumeFromRepo(
+    assign: TaskAssign & { repo: string },
+    from: { attempt: number; tier: string },
+  ): Promise<Result<Workspace, string>> {
     if (assign.base === undefined) return { ok: false, error: "the task has no recorded base commit to resume from" };
     const gitDir = this.mirrors.pathOf(assign.repo);
     return this.resumeClaimed({ ...requestOf(assign, gitDir), mirror: { gitDir, base: assign.base } }, from);
   }
 
-  /** Resumes into the earlier attempt's worktree, which this attempt claims and owns from now on (no longer kept for the earlier one). */
-  private async resumeClaimed(request: Parameters<typeof resumeWorkspace>[0], from: { attempt: number; tier: string }): Promise<Result<Workspace, string>> {
+  /**
+   * Resumes into the earlier attempt's worktree, which this attempt claims and owns from now on (no longer kept for the
+   * earlier one).
+   */
+  private async resumeClaimed(
+    request: Parameters<typeof resumeWorkspace>[0],
+    from: { attempt: number; tier: string },
+  ): Promise<Result<Workspace, string>> {
     let claimed: string | undefined;
     const claim = (worktree: string): boolean => {
       if (this.inUse.has(worktree)) return false;
@@ -213,7 +274,10 @@ export class WorktreeKeeper {
   }
 
   /** Commits what the attempt changed; the facts for its exit, and its diff in pieces for the room. */
-  async commit(workspace: Extract<Workspace, { isolation: "worktree" }>, tier: string): Promise<Result<{ facts: WorkFacts; pieces: string[] }, string>> {
+  async commit(
+    workspace: Extract<Workspace, { isolation: "worktree" }>,
+    tier: string,
+  ): Promise<Result<{ facts: WorkFacts; pieces: string[] }, string>> {
     const finished = await finishWorkspace(workspace, { tier });
     if (!finished.ok) return finished;
     const work = finished.value;
@@ -225,7 +289,10 @@ export class WorktreeKeeper {
       diff_stat: work.diffStat,
       diff_truncated: work.diffTruncated,
       diff_fingerprint: diffFingerprint(work.diff),
-      checkout: { repo: workspace.repo, ...(workspace.targetBranch === undefined ? {} : { branch: workspace.targetBranch }) },
+      checkout: {
+        repo: workspace.repo,
+        ...(workspace.targetBranch === undefined ? {} : { branch: workspace.targetBranch }),
+      },
       changed_files: work.changedFiles,
     };
     return { ok: true, value: { facts, pieces: diffPieces(work.diff) } };
@@ -235,7 +302,12 @@ export class WorktreeKeeper {
    * The attempt is over: a loser's worktree goes now; one that may still win, or whose session may
    * be resumed, is kept as `attempt`'s (and marked finished).
    */
-  async settle(workspace: Extract<Workspace, { isolation: "worktree" }>, taskId: string, attempt: number, keep: boolean): Promise<void> {
+  async settle(
+    workspace: Extract<Workspace, { isolation: "worktree" }>,
+    taskId: string,
+    attempt: number,
+    keep: boolean,
+  ): Promise<void> {
     if (!keep) return this.remove(workspace);
     this.inUse.delete(workspace.worktree);
     this.checkouts.delete(workspace.worktree);
@@ -256,15 +328,31 @@ export class WorktreeKeeper {
   /** Merges an attempt's branch into the user's checkout (`apply`); the winner's worktree goes once merged. */
   async merge(request: TaskApply): Promise<ApplyOutcome> {
     this.merges.set(request.repo, (this.merges.get(request.repo) ?? 0) + 1);
-    const merged = await applyBranch({ repo: request.repo, branch: request.branch, ...(request.target_branch === undefined ? {} : { targetBranch: request.target_branch }), base: request.base });
-    if (!merged.ok) return { ok: false, code: merged.error.code, message: merged.error.message, files: merged.error.files.slice(0, 1000) };
+    const merged = await applyBranch({
+      repo: request.repo,
+      branch: request.branch,
+      ...(request.target_branch === undefined ? {} : { targetBranch: request.target_branch }),
+      base: request.base,
+    });
+    if (!merged.ok)
+      return {
+        ok: false,
+        code: merged.error.code,
+        message: merged.error.message,
+        files: merged.error.files.slice(0, 1000),
+      };
     const key = `${request.task_id}#${request.attempt}`;
     const entry = this.kept.get(key);
     if (entry !== undefined) {
       this.kept.delete(key);
       await this.remove(entry.workspace);
     }
-    return { ok: true, commit: merged.value.commit, fast_forward: merged.value.fastForward, already_applied: merged.value.alreadyApplied };
+    return {
+      ok: true,
+      commit: merged.value.commit,
+      fast_forward: merged.value.fastForward,
+      already_applied: merged.value.alreadyApplied,
+    };
   }
 
   /**
@@ -276,7 +364,9 @@ export class WorktreeKeeper {
     this.inUse.delete(workspace.worktree);
     this.checkouts.delete(workspace.worktree);
     const released = recycle ? this.pool.give(workspace.repo, workspace.worktree) : removeWorkspace(workspace);
-    await released.catch((error: unknown) => this.options.log(`could not remove worktree ${workspace.worktree}: ${String(error)}`));
+    await released.catch((error: unknown) =>
+      this.options.log(`could not remove worktree ${workspace.worktree}: ${String(error)}`),
+    );
     await rm(markerOf(workspace), { force: true });
   }
 
@@ -307,12 +397,19 @@ export class WorktreeKeeper {
           // `worktrees.release` under the attempt that owns it (a resumed one works in an earlier one's folder).
           const [taskId = "", name = ""] = worktree.split("/").slice(-2);
           const attempt = Number.parseInt(owner ?? name, 10);
-          this.kept.set(`${taskId}#${attempt}`, { workspace: { isolation: "worktree", repo, worktree, cwd: worktree, branch: "", base: "" }, taskId, attempt, keptAt: finishedAt });
+          this.kept.set(`${taskId}#${attempt}`, {
+            workspace: { isolation: "worktree", repo, worktree, cwd: worktree, branch: "", base: "" },
+            taskId,
+            attempt,
+            keptAt: finishedAt,
+          });
           continue;
         }
         if (repo === undefined) await rm(worktree, { recursive: true, force: true });
         else await this.remove({ isolation: "worktree", repo, worktree, cwd: worktree, branch: "", base: "" }, false);
-        this.options.log(`removed the worktree ${worktree}: ${finishedAt === undefined ? "its attempt did not finish" : "past its keep time"}`);
+        this.options.log(
+          `removed the worktree ${worktree}: ${finishedAt === undefined ? "its attempt did not finish" : "past its keep time"}`,
+        );
       }
       await removeEmptyFolders(dir);
     }
@@ -355,8 +452,10 @@ async function removeEmptyFolders(dir: string): Promise<void> {
   for (const repoKey of await readdir(dir).catch(() => [])) {
     if (repoKey === WARM_FOLDER) continue;
     for (const task of await readdir(join(dir, repoKey)).catch(() => [])) {
-      if ((await readdir(join(dir, repoKey, task)).catch(() => ["x"])).length === 0) await rm(join(dir, repoKey, task), { recursive: true, force: true });
+      if ((await readdir(join(dir, repoKey, task)).catch(() => ["x"])).length === 0)
+        await rm(join(dir, repoKey, task), { recursive: true, force: true });
     }
-    if ((await readdir(join(dir, repoKey)).catch(() => ["x"])).length === 0) await rm(join(dir, repoKey), { recursive: true, force: true });
+    if ((await readdir(join(dir, repoKey)).catch(() => ["x"])).length === 0)
+      await rm(join(dir, repoKey), { recursive: true, force: true });
   }
 }

@@ -20,9 +20,9 @@
 // not reach them but would kill a guard left in it: the guard gets a scope of its own too.
 import { spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
-import type { LaunchPlan, LimitSettings, ProcessSupervisor, SupervisorResult } from "../runtime/process-limits.ts";
-import { lookupRunAsUser, userEnv, type RunAsRefusal, type RunAsUser } from "../runtime/run-as-user.ts";
 import type { Result } from "../../protocol/result.ts";
+import type { LaunchPlan, LimitSettings, ProcessSupervisor, SupervisorResult } from "../runtime/process-limits.ts";
+import { lookupRunAsUser, type RunAsRefusal, type RunAsUser, userEnv } from "../runtime/run-as-user.ts";
 
 /** What the machine offers; replaced in tests. */
 export interface LinuxProbe {
@@ -45,7 +45,11 @@ export function linuxSupervisor(limits: LimitSettings, probe: LinuxProbe = machi
   if (found?.ok === false) return found;
   const user = found?.value;
   const root = probe.isRoot();
-  const limiter: LinuxLimiter = probe.systemdScope(!root) ? "systemd" : probe.hasCommand("prlimit") ? "prlimit" : "none";
+  const limiter: LinuxLimiter = probe.systemdScope(!root)
+    ? "systemd"
+    : probe.hasCommand("prlimit")
+      ? "prlimit"
+      : "none";
   const hasPrlimit = limiter !== "none" && probe.hasCommand("prlimit");
   const setpriv = user !== undefined && limiter !== "systemd" && probe.hasCommand("setpriv");
 
@@ -58,7 +62,10 @@ export function linuxSupervisor(limits: LimitSettings, probe: LinuxProbe = machi
     if (limits.maxProcs > 0) scope.push("-p", `TasksMax=${limits.maxProcs}`);
     scope.push("--");
   }
-  const drop = setpriv && user !== undefined ? ["setpriv", `--reuid=${user.uid}`, `--regid=${user.gid}`, "--init-groups", "--"] : [];
+  const drop =
+    setpriv && user !== undefined
+      ? ["setpriv", `--reuid=${user.uid}`, `--regid=${user.gid}`, "--init-groups", "--"]
+      : [];
   const rlimits: string[] = [];
   if (hasPrlimit) {
     if (limiter === "prlimit" && limits.memoryMb > 0) rlimits.push(`--data=${limits.memoryMb * 1024 * 1024}`);
@@ -80,16 +87,26 @@ export function linuxSupervisor(limits: LimitSettings, probe: LinuxProbe = machi
   return { ok: true, value: { name: "vm", limits, description, launch, guardWrapper } satisfies ProcessSupervisor };
 }
 
-function describe(limiter: LinuxLimiter, limits: LimitSettings, user: RunAsUser | undefined, hasPrlimit: boolean): string {
+function describe(
+  limiter: LinuxLimiter,
+  limits: LimitSettings,
+  user: RunAsUser | undefined,
+  hasPrlimit: boolean,
+): string {
   const as = user === undefined ? "" : ` as user ${user.name}`;
   const off = (value: number, text: string): string => (value > 0 ? text : "off");
   if (limiter === "none") return `no resource limits (no systemd scope and no prlimit on this machine)${as}`;
-  const cpu = limits.cpuS > 0 ? (hasPrlimit ? `${limits.cpuS} s CPU per process` : "CPU: not enforced (no prlimit)") : "CPU: off";
+  const cpu =
+    limits.cpuS > 0 ? (hasPrlimit ? `${limits.cpuS} s CPU per process` : "CPU: not enforced (no prlimit)") : "CPU: off";
   if (limiter === "systemd") {
     return `limits by systemd scope${as}: memory ${off(limits.memoryMb, `${limits.memoryMb} MB`)} and ${off(limits.maxProcs, `${limits.maxProcs} tasks`)} per run; ${cpu}`;
   }
   const procs =
-    limits.maxProcs === 0 ? "off" : user !== undefined ? `${limits.maxProcs} processes of user ${user.name}` : "not enforced (RLIMIT_NPROC needs --run-as: it counts all the user's processes, and root is exempt)";
+    limits.maxProcs === 0
+      ? "off"
+      : user !== undefined
+        ? `${limits.maxProcs} processes of user ${user.name}`
+        : "not enforced (RLIMIT_NPROC needs --run-as: it counts all the user's processes, and root is exempt)";
   return `limits by prlimit${as}: memory ${off(limits.memoryMb, `${limits.memoryMb} MB per process (RLIMIT_DATA)`)}; ${cpu}; processes ${procs}`;
 }
 
@@ -97,12 +114,17 @@ const machineProbe: LinuxProbe = {
   isRoot: () => process.getuid?.() === 0,
   systemdScope(user) {
     if (!existsSync("/run/systemd/system")) return false;
-    const probe = spawnSync("systemd-run", [...(user ? ["--user"] : []), "--scope", "--quiet", "--collect", "-p", "TasksMax=16", "--", "true"], { stdio: "ignore", timeout: 10_000 });
+    const probe = spawnSync(
+      "systemd-run",
+      [...(user ? ["--user"] : []), "--scope", "--quiet", "--collect", "-p", "TasksMax=16", "--", "true"],
+      { stdio: "ignore", timeout: 10_000 },
+    );
     return probe.status === 0;
   },
   hasCommand(name) {
     return spawnSync(name, ["--version"], { stdio: "ignore", timeout: 5000 }).status === 0;
   },
-  parentDeathSignal: () => spawnSync("setpriv", ["--pdeathsig", "KILL", "--", "true"], { stdio: "ignore", timeout: 5000 }).status === 0,
+  parentDeathSignal: () =>
+    spawnSync("setpriv", ["--pdeathsig", "KILL", "--", "true"], { stdio: "ignore", timeout: 5000 }).status === 0,
   lookupUser: (name) => lookupRunAsUser(name),
 };

@@ -1,5 +1,5 @@
 import { join } from "node:path";
-import { launchAgent, type AgentLaunch } from "../runtime/agent-entry.ts";
+import { type AgentLaunch, launchAgent } from "../runtime/agent-entry.ts";
 import { PACKAGE_ROOT } from "../runtime/package-root.ts";
 import { linuxSupervisor } from "./linux-limits.ts";
 
@@ -8,5 +8,8 @@ export const VM_EXECUTORS_FILE = join(PACKAGE_ROOT, "agents/vm/executors.json");
 
 /** A VM agent: children limited by a systemd scope or prlimit (linux-limits.ts). */
 export function runVmAgent(argv: readonly string[]): Promise<AgentLaunch> {
-  return launchAgent(argv, { defaults: { kind: "vm", executorsPath: VM_EXECUTORS_FILE }, supervisor: (limits) => linuxSupervisor(limits) });
+  return launchAgent(argv, {
+    defaults: { kind: "vm", executorsPath: VM_EXECUTORS_FILE },
+    supervisor: (limits) => linuxSupervisor(limits),
+  });
 }

@@ -21,7 +21,10 @@ type CallKind<Outcome> = {
  * calls, and the caller may ask again (applying or pushing the same commit twice is a no-op).
  */
 export class AgentCalls<Outcome> {
-  private readonly waiting = new Map<string, { agent: string; resolve: (outcome: Outcome) => void; timer: ReturnType<typeof setTimeout> }>();
+  private readonly waiting = new Map<
+    string,
+    { agent: string; resolve: (outcome: Outcome) => void; timer: ReturnType<typeof setTimeout> }
+  >();
   private next = 0;
 
   constructor(private readonly kind: CallKind<Outcome>) {}
@@ -34,7 +37,10 @@ export class AgentCalls<Outcome> {
   /** Waits for `agent`'s answer to `requestId` (a new id unless given): the promise of its outcome. */
   open(agent: string, requestId: string = this.newId()): { requestId: string; outcome: Promise<Outcome> } {
     const outcome = new Promise<Outcome>((resolve) => {
-      const timer = setTimeout(() => this.settle(requestId, this.kind.unanswered(agent, "timeout")), this.kind.timeoutMs);
+      const timer = setTimeout(
+        () => this.settle(requestId, this.kind.unanswered(agent, "timeout")),
+        this.kind.timeoutMs,
+      );
       this.waiting.set(requestId, { agent, resolve, timer });
     });
     return { requestId, outcome };
@@ -68,7 +74,10 @@ export const applyCalls = (): AgentCalls<ApplyOutcome> =>
     unanswered: (agent, why) => ({
       ok: false,
       code: "internal",
-      message: why === "timeout" ? `agent ${agent} did not answer within ${APPLY_TIMEOUT_MS / 1000} s; nothing is known to have changed: try again` : `agent ${agent} disconnected during apply; check its checkout and try again`,
+      message:
+        why === "timeout"
+          ? `agent ${agent} did not answer within ${APPLY_TIMEOUT_MS / 1000} s; nothing is known to have changed: try again`
+          : `agent ${agent} disconnected during apply; check its checkout and try again`,
       files: [],
     }),
   });
@@ -80,6 +89,9 @@ export const deliveryCalls = (): AgentCalls<DeliveryOutcome> =>
     unanswered: (agent, why) => ({
       ok: false,
       code: why === "timeout" ? "internal" : "agent_offline",
-      message: why === "timeout" ? `agent ${agent} did not answer within ${DELIVERY_TIMEOUT_MS / 1000} s; the branch may or may not be on the remote: look with git ls-remote` : `agent ${agent} disconnected while delivering; the branch may or may not be on the remote: look with git ls-remote`,
+      message:
+        why === "timeout"
+          ? `agent ${agent} did not answer within ${DELIVERY_TIMEOUT_MS / 1000} s; the branch may or may not be on the remote: look with git ls-remote`
+          : `agent ${agent} disconnected while delivering; the branch may or may not be on the remote: look with git ls-remote`,
     }),
   });

@@ -2,52 +2,61 @@ import type * as Party from "partykit/server";
 import {
   AGENT_CREDENTIAL_PREFIX,
   AgentToRegistry,
+  type ApplyRequest,
   CloseCode,
   PartyName,
-  SINGLETON_ROOM_ID,
   PROTOCOL_VERSION,
   RegistryCommand,
-  SUPPORTED_PROTOCOL_VERSIONS,
-  type ApplyRequest,
   type RegistryToAgent,
   type RegistryToDashboard,
+  SINGLETON_ROOM_ID,
+  SUPPORTED_PROTOCOL_VERSIONS,
 } from "../../protocol/index.ts";
-import { callerOf, roleOf, type SocketRole } from "../auth/room-gate.ts";
-import { mintAttemptToken } from "../auth/attempt-token.ts";
-import { randomSecret, sha256Hex } from "../auth/signing.ts";
 import { recordAudit } from "../audit/audit-record.ts";
+import { mintAttemptToken } from "../auth/attempt-token.ts";
+import { type Caller, readSecrets } from "../auth/credentials.ts";
+import { callerOf, roleOf, type SocketRole } from "../auth/room-gate.ts";
+import { randomSecret, sha256Hex } from "../auth/signing.ts";
 import { errorResponse, json } from "../http/responses.ts";
-import { LiveSockets } from "../live-sockets.ts";
-import { PEER_QUERY, askRoom, sendToTask } from "../room-peers.ts";
-import { readSecrets, type Caller } from "../auth/credentials.ts";
-import { AgentRequests } from "./agent-requests.ts";
-import { announce } from "../notification-outbox/announce.ts";
-import { queueView } from "./dispatch-queue.ts";
 import { FLOOD_LIMITS } from "../limits/flood-guard.ts";
-import { MeshRoom, type Channel, type SocketPolicy } from "../mesh-room.ts";
-import { agentKeys, loadRegistry, persistedWrites } from "./registry-storage.ts";
+import { LiveSockets } from "../live-sockets.ts";
+import { type Channel, MeshRoom, type SocketPolicy } from "../mesh-room.ts";
 import { DispatchHistogram, registryMetrics } from "../metrics/registry-metrics.ts";
+import { announce } from "../notification-outbox/announce.ts";
+import { askRoom, PEER_QUERY, sendToTask } from "../room-peers.ts";
+import { AgentRequests } from "./agent-requests.ts";
+import { queueView } from "./dispatch-queue.ts";
 import {
   decideRegistry,
   emptyRegistry,
-  listAgents,
-  servedTiers,
+  type HelloIdentity,
   type LostNotice,
+  listAgents,
   type RegistryContext,
   type RegistryDecision,
   type RegistryEffect,
   type RegistryEvent,
   type RegistryState,
-  type HelloIdentity,
+  servedTiers,
 } from "./registry-actor.ts";
+import { agentKeys, loadRegistry, persistedWrites } from "./registry-storage.ts";
 
 /** The watchdog's tick: an agent is given up at most this long after its third missed beat. */
 const WATCHDOG_TICK_MS = 1000;
 /** A tick this much later than the last one means the registry itself did not run in between. */
 const STALL_GAP_MS = 2 * WATCHDOG_TICK_MS;
-/** What an agent's socket may send, and a task room's dispatch socket: heartbeats, releases, answers, requests (docs/rooms.md "Flood limits"). */
-const AGENT_CHANNEL: Channel<AgentToRegistry | RegistryCommand> = { schema: AgentToRegistry, perSecond: FLOOD_LIMITS.agentOnRegistry };
-const PEER_CHANNEL: Channel<AgentToRegistry | RegistryCommand> = { schema: RegistryCommand, perSecond: FLOOD_LIMITS.agentOnRegistry };
+/**
+ * What an agent's socket may send, and a task room's dispatch socket: heartbeats, releases, answers, requests
+ * (docs/rooms.md "Flood limits").
+ */
+const AGENT_CHANNEL: Channel<AgentToRegistry | RegistryCommand> = {
+  schema: AgentToRegistry,
+  perSecond: FLOOD_LIMITS.agentOnRegistry,
+};
+const PEER_CHANNEL: Channel<AgentToRegistry | RegistryCommand> = {
+  schema: RegistryCommand,
+  perSecond: FLOOD_LIMITS.agentOnRegistry,
+};
 /** Dashboards get at most one agents snapshot per this many ms (heartbeats would flood them). */
 const DASHBOARD_THROTTLE_MS = 1000;
 
@@ -61,13 +70,25 @@ const DASHBOARD_THROTTLE_MS = 1000;
  * room's outgoing messages until the writes before them are durable (docs/output-gate.md), so no
  * `task.assign` leaves before its assignment is stored.
  */
-export default class AgentRegistryRoom extends MeshRoom<RegistryCommand, AgentToRegistry | RegistryCommand, RegistryToAgent> {
+export default class AgentRegistryRoom extends MeshRoom<
+  RegistryCommand,
+  AgentToRegistry | RegistryCommand,
+  RegistryToAgent
+> {
   // Agents, and task rooms' dispatch sockets; dashboards follow the fleet feed (party/fleet-feed), not this room.
   // Agents present an enrollment token or their own credential here; attempt tokens open task rooms only.
-  static override readonly sockets: SocketPolicy = { open: true, admits: (caller, _lobby, url) => (caller.role === "agent" && caller.via !== "attempt") || (caller.role === "orchestrator" && url.search.includes(PEER_QUERY)) };
+  static override readonly sockets: SocketPolicy = {
+    open: true,
+    admits: (caller, _lobby, url) =>
+      (caller.role === "agent" && caller.via !== "attempt") ||
+      (caller.role === "orchestrator" && url.search.includes(PEER_QUERY)),
+  };
   protected readonly commands = RegistryCommand;
   private state: RegistryState = emptyRegistry();
-  /** Open sockets: role, and for agents the name it said hello with. Sends go through these socket objects, never `getConnection` (live-sockets.ts). */
+  /**
+   * Open sockets: role, and for agents the name it said hello with. Sends go through these socket objects, never
+   * `getConnection` (live-sockets.ts).
+   */
   private readonly sessions = new LiveSockets<{ role: SocketRole; agent?: string; peer?: true; caller?: Caller }>();
   private delivering = false;
   private readonly requests = new AgentRequests({
@@ -75,11 +96,16 @@ export default class AgentRegistryRoom extends MeshRoom<RegistryCommand, AgentTo
     send: (agent, message) => this.sendToAgent(agent, message),
     toTask: (taskId, message) => {
       const secrets = readSecrets(this.room.env);
-      return this.parties === null || "code" in secrets ? Promise.resolve() : sendToTask(this.parties, secrets.orchestratorToken, taskId, message);
+      return this.parties === null || "code" in secrets
+        ? Promise.resolve()
+        : sendToTask(this.parties, secrets.orchestratorToken, taskId, message);
     },
   });
   private dashboardTimer: ReturnType<typeof setTimeout> | null = null;
-  private readonly dispatchWaits = new DispatchHistogram({ get: (key) => this.room.storage.get(key), put: (key, value) => this.room.storage.put(key, value) }); // GET /metrics (docs/metrics.md)
+  private readonly dispatchWaits = new DispatchHistogram({
+    get: (key) => this.room.storage.get(key),
+    put: (key, value) => this.room.storage.put(key, value),
+  }); // GET /metrics (docs/metrics.md)
   /**
    * Whether a dashboard follows the fleet feed (the feed's replies say); no pushes while nobody does.
    * True at start: a registry that restarted alone pushes once, so dashboards that stayed connected to
@@ -120,10 +146,16 @@ export default class AgentRegistryRoom extends MeshRoom<RegistryCommand, AgentTo
     if (role === null) return connection.close(CloseCode.forbidden, "no role");
     // A task room's socket (registry-socket.ts) carries dispatch requests.
     const peer = role === "orchestrator" && new URL(context.request.url).search.includes(PEER_QUERY);
-    if (role !== "agent" && !peer) return connection.close(CloseCode.forbidden, "dashboards follow /parties/fleet/main");
+    if (role !== "agent" && !peer)
+      return connection.close(CloseCode.forbidden, "dashboards follow /parties/fleet/main");
     const caller = callerOf(context);
-    if (role === "agent" && (caller === null || caller.role !== "agent" || caller.via === "attempt")) return connection.close(CloseCode.forbidden, "an agent registers with an enrollment token or its own credential");
-    const stale = this.sessions.add(connection, { role, ...(peer ? { peer: true as const } : {}), ...(caller === null ? {} : { caller }) });
+    if (role === "agent" && (caller === null || caller.role !== "agent" || caller.via === "attempt"))
+      return connection.close(CloseCode.forbidden, "an agent registers with an enrollment token or its own credential");
+    const stale = this.sessions.add(connection, {
+      role,
+      ...(peer ? { peer: true as const } : {}),
+      ...(caller === null ? {} : { caller }),
+    });
     stale?.close(CloseCode.replaced, "a newer socket took this connection id");
   }
 
@@ -141,17 +173,29 @@ export default class AgentRegistryRoom extends MeshRoom<RegistryCommand, AgentTo
     return session === undefined ? null : session.peer === true ? PEER_CHANNEL : AGENT_CHANNEL;
   }
 
-  protected override async onSocketMessage(message: AgentToRegistry | RegistryCommand, connection: Party.Connection): Promise<void> {
+  protected override async onSocketMessage(
+    message: AgentToRegistry | RegistryCommand,
+    connection: Party.Connection,
+  ): Promise<void> {
     const session = this.sessions.infoOf(connection);
     if (session === undefined) return;
     if (session.peer === true) {
-      if (message.type !== "dispatch.request") return this.send(connection, { type: "error", code: "unknown_type", message: "a task room's socket carries dispatch.request only" });
+      if (message.type !== "dispatch.request")
+        return this.send(connection, {
+          type: "error",
+          code: "unknown_type",
+          message: "a task room's socket carries dispatch.request only",
+        });
       await this.run({ type: "dispatch-requested", request: message });
       return;
     }
     if (message.type === "agent.hello") {
       if (!SUPPORTED_PROTOCOL_VERSIONS.includes(message.protocol_version)) {
-        this.send(connection, { type: "error", code: "unsupported_version", message: `protocol ${message.protocol_version} is not supported; this mesh speaks ${PROTOCOL_VERSION}: upgrade the agent` });
+        this.send(connection, {
+          type: "error",
+          code: "unsupported_version",
+          message: `protocol ${message.protocol_version} is not supported; this mesh speaks ${PROTOCOL_VERSION}: upgrade the agent`,
+        });
         return connection.close(CloseCode.unsupportedVersion, "unsupported protocol version");
       }
       const identity = await helloIdentity(session.caller, message.name);
@@ -163,13 +207,27 @@ export default class AgentRegistryRoom extends MeshRoom<RegistryCommand, AgentTo
     }
     const name = session.agent;
     if (name === undefined || !this.state.agents.has(name) || this.state.connected.get(name) !== connection.id) {
-      return this.send(connection, { type: "error", code: "hello_required", message: "send agent.hello before anything else", in_reply_to: message.type });
+      return this.send(connection, {
+        type: "error",
+        code: "hello_required",
+        message: "send agent.hello before anything else",
+        in_reply_to: message.type,
+      });
     }
     // Registry commands parse only on a task room's dispatch socket (PEER_CHANNEL), answered above.
-    if (message.type === "agent.heartbeat") await this.run({ type: "heartbeat-received", agent: name, running: message.running, ...(message.worktrees_bytes === undefined ? {} : { worktreesBytes: message.worktrees_bytes }), ...(message.degraded === undefined ? {} : { degraded: message.degraded }) });
+    if (message.type === "agent.heartbeat")
+      await this.run({
+        type: "heartbeat-received",
+        agent: name,
+        running: message.running,
+        ...(message.worktrees_bytes === undefined ? {} : { worktreesBytes: message.worktrees_bytes }),
+        ...(message.degraded === undefined ? {} : { degraded: message.degraded }),
+      });
     else if (message.type === "branch.merged") this.requests.answerApply(name, message.request_id, message.outcome);
-    else if (message.type === "branch.delivered") this.requests.answerDelivery(name, message.request_id, message.outcome);
-    else if (message.type === "task.released") await this.run({ type: "released", agent: name, taskId: message.task_id, attempt: message.attempt });
+    else if (message.type === "branch.delivered")
+      this.requests.answerDelivery(name, message.request_id, message.outcome);
+    else if (message.type === "task.released")
+      await this.run({ type: "released", agent: name, taskId: message.task_id, attempt: message.attempt });
   }
 
   protected override async onRead(url: URL): Promise<Response> {
@@ -180,9 +238,15 @@ export default class AgentRegistryRoom extends MeshRoom<RegistryCommand, AgentTo
       this.feedWatched = true;
       return json(this.snapshot());
     }
-    if (url.searchParams.get("view") === "tiers") return json({ tiers: servedTiers(this.state, this.context(), url.searchParams.get("name"), url.searchParams.get("kind")) });
+    if (url.searchParams.get("view") === "tiers")
+      return json({
+        tiers: servedTiers(this.state, this.context(), url.searchParams.get("name"), url.searchParams.get("kind")),
+      });
     if (url.searchParams.get("view") === "queue") return json({ queue: queueView(this.state.pending) });
-    if (url.searchParams.get("view") === "metrics") return json(await registryMetrics(this.state.pending, listAgents(this.state, this.context()), this.dispatchWaits));
+    if (url.searchParams.get("view") === "metrics")
+      return json(
+        await registryMetrics(this.state.pending, listAgents(this.state, this.context()), this.dispatchWaits),
+      );
     return json({ agents: listAgents(this.state, this.context()) });
   }
 
@@ -191,12 +255,23 @@ export default class AgentRegistryRoom extends MeshRoom<RegistryCommand, AgentTo
     if (command.type === "apply.request") return this.apply(command);
     if (command.type === "delivery.request") return json({ outcome: await this.requests.deliver(command) });
     if (command.type === "task.ended") {
-      const reply = await this.run({ type: "task-ended", taskId: command.task_id, agents: command.agents, ...(command.keep === undefined ? {} : { keep: command.keep }) });
+      const reply = await this.run({
+        type: "task-ended",
+        taskId: command.task_id,
+        agents: command.agents,
+        ...(command.keep === undefined ? {} : { keep: command.keep }),
+      });
       return json(reply !== undefined && "told" in reply ? reply : { told: [] });
     }
     if (command.type === "agent.revoke" || command.type === "agent.forget") {
-      const reply = await this.run({ type: "revoke-requested", name: command.name, forget: command.type === "agent.forget" });
-      return reply !== undefined && "error" in reply ? errorResponse(reply.error.code, reply.error.message) : json(reply);
+      const reply = await this.run({
+        type: "revoke-requested",
+        name: command.name,
+        forget: command.type === "agent.forget",
+      });
+      return reply !== undefined && "error" in reply
+        ? errorResponse(reply.error.code, reply.error.message)
+        : json(reply);
     }
     if (command.type === "dispatch.withdraw") {
       await this.run({ type: "dispatch-withdrawn", taskId: command.task_id });
@@ -210,7 +285,10 @@ export default class AgentRegistryRoom extends MeshRoom<RegistryCommand, AgentTo
   /** Asks the agent that ran an attempt to merge its branch into the user's checkout, and waits for its answer. */
   private async apply(request: ApplyRequest): Promise<Response> {
     const reply = await this.run({ type: "apply-requested", request, requestId: this.requests.applyRequestId() });
-    if (reply === undefined || !("asked" in reply)) return reply !== undefined && "error" in reply ? errorResponse(reply.error.code, reply.error.message) : errorResponse("internal", "apply was not asked of the agent");
+    if (reply === undefined || !("asked" in reply))
+      return reply !== undefined && "error" in reply
+        ? errorResponse(reply.error.code, reply.error.message)
+        : errorResponse("internal", "apply was not asked of the agent");
     return json({ outcome: await this.requests.mergeOutcome(reply.asked) });
   }
 
@@ -221,7 +299,12 @@ export default class AgentRegistryRoom extends MeshRoom<RegistryCommand, AgentTo
   }
 
   private context(): RegistryContext {
-    return { now: Date.now(), heartbeatMs: this.heartbeatMs(), idleFlagS: this.idleFlagS(), startedAt: this.beatsCountedFrom };
+    return {
+      now: Date.now(),
+      heartbeatMs: this.heartbeatMs(),
+      idleFlagS: this.idleFlagS(),
+      startedAt: this.beatsCountedFrom,
+    };
   }
 
   private async run(event: RegistryEvent): Promise<RegistryDecision["reply"]> {
@@ -258,7 +341,13 @@ export default class AgentRegistryRoom extends MeshRoom<RegistryCommand, AgentTo
       case "forget":
         return this.room.storage.delete(agentKeys(effect.agents)).then(() => undefined);
       case "audit":
-        recordAudit(this.room.context.parties, this.room.env, { role: "agent", credential: effect.credential, action: effect.action, outcome: effect.outcome });
+        // Fire and forget: recordAudit never rejects (it logs a failed append itself).
+        void recordAudit(this.room.context.parties, this.room.env, {
+          role: "agent",
+          credential: effect.credential,
+          action: effect.action,
+          outcome: effect.outcome,
+        });
         return undefined;
       case "deliver-notices":
         return this.deliverLostNotices();
@@ -278,7 +367,11 @@ export default class AgentRegistryRoom extends MeshRoom<RegistryCommand, AgentTo
   private async assign(effect: Extract<RegistryEffect, { kind: "assign" }>): Promise<void> {
     const secrets = readSecrets(this.room.env);
     if ("code" in secrets) return;
-    const attempt_token = await mintAttemptToken({ taskId: effect.message.task_id, attempt: effect.message.attempt, agent: effect.agent }, secrets.orchestratorToken, Date.now());
+    const attempt_token = await mintAttemptToken(
+      { taskId: effect.message.task_id, attempt: effect.message.attempt, agent: effect.agent },
+      secrets.orchestratorToken,
+      Date.now(),
+    );
     const connection = this.sessions.socket(effect.connectionId);
     if (connection !== undefined) this.send(connection, { ...effect.message, attempt_token });
   }
@@ -304,10 +397,17 @@ export default class AgentRegistryRoom extends MeshRoom<RegistryCommand, AgentTo
     }
   }
 
-  /** Keeps the watchdog ticking while any agent is connected or holds work, or notices or queued requests (their timeout) wait. */
+  /**
+   * Keeps the watchdog ticking while any agent is connected or holds work, or notices or queued requests (their
+   * timeout) wait.
+   */
   private async armWatchdog(): Promise<void> {
     const state = this.state;
-    const watched = state.connected.size > 0 || state.lostNotices.length > 0 || state.pending.length > 0 || [...state.agents.values()].some((a) => a.running.length > 0 && a.lost_at === undefined);
+    const watched =
+      state.connected.size > 0 ||
+      state.lostNotices.length > 0 ||
+      state.pending.length > 0 ||
+      [...state.agents.values()].some((a) => a.running.length > 0 && a.lost_at === undefined);
     if (!watched || (await this.room.storage.getAlarm()) !== null) return;
     await this.room.storage.setAlarm(Date.now() + WATCHDOG_TICK_MS);
   }
@@ -316,7 +416,10 @@ export default class AgentRegistryRoom extends MeshRoom<RegistryCommand, AgentTo
     return { type: "agents.snapshot", agents: listAgents(this.state, this.context()), idle_flag_s: this.idleFlagS() };
   }
 
-  /** Pushes the agents snapshot to the fleet feed, at most once a DASHBOARD_THROTTLE_MS and only while a dashboard watches. */
+  /**
+   * Pushes the agents snapshot to the fleet feed, at most once a DASHBOARD_THROTTLE_MS and only while a dashboard
+   * watches.
+   */
   private notifyDashboards(): undefined {
     if (this.dashboardTimer !== null || !this.feedWatched) return;
     this.dashboardTimer = setTimeout(() => {
@@ -324,7 +427,14 @@ export default class AgentRegistryRoom extends MeshRoom<RegistryCommand, AgentTo
       const parties = this.parties;
       const secrets = readSecrets(this.room.env);
       if (parties === null || "code" in secrets) return;
-      void askRoom<{ watchers?: unknown }>(parties, PartyName.fleet, SINGLETON_ROOM_ID, secrets.orchestratorToken, "/", { method: "POST", body: this.snapshot() }).then((reply) => {
+      void askRoom<{ watchers?: unknown }>(
+        parties,
+        PartyName.fleet,
+        SINGLETON_ROOM_ID,
+        secrets.orchestratorToken,
+        "/",
+        { method: "POST", body: this.snapshot() },
+      ).then((reply) => {
         if (reply.ok && reply.value.watchers === 0) this.feedWatched = false;
       });
     }, DASHBOARD_THROTTLE_MS);
@@ -341,10 +451,13 @@ export default class AgentRegistryRoom extends MeshRoom<RegistryCommand, AgentTo
   }
 }
 
-/** Who says hello, from the gate's caller; an enrollment gets a fresh credential ready, used only if the actor enrolls. */
+/**
+ * Who says hello, from the gate's caller; an enrollment gets a fresh credential ready, used only if the actor enrolls.
+ */
 async function helloIdentity(caller: Caller | undefined, name: string): Promise<HelloIdentity | null> {
   if (caller === undefined || caller.role !== "agent" || caller.via === "attempt") return null;
-  if (caller.via === "credential") return { via: "credential", agent: caller.agent, credentialHash: caller.credentialHash };
+  if (caller.via === "credential")
+    return { via: "credential", agent: caller.agent, credentialHash: caller.credentialHash };
   const credential = `${AGENT_CREDENTIAL_PREFIX}${name}:${randomSecret()}`;
   return { via: "enrollment", tokenName: caller.tokenName, credential, credentialHash: await sha256Hex(credential) };
 }

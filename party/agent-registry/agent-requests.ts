@@ -1,7 +1,16 @@
-import type { ApplyOutcome, DeliveryOutcome, DeliveryRequest, RegistryToAgent, TaskDelivered } from "../../protocol/index.ts";
+import type {
+  ApplyOutcome,
+  DeliveryOutcome,
+  DeliveryRequest,
+  RegistryToAgent,
+  TaskDelivered,
+} from "../../protocol/index.ts";
 import { applyCalls, deliveryCalls } from "./agent-calls.ts";
 
-/** How many deliveries wait per agent for it to come back; past this the oldest is dropped (its task keeps agent_offline). */
+/**
+ * How many deliveries wait per agent for it to come back; past this the oldest is dropped (its task keeps
+ * agent_offline).
+ */
 const MAX_WAITING_PER_AGENT = 50;
 
 export type AgentRequestPorts = {
@@ -12,11 +21,10 @@ export type AgentRequestPorts = {
 };
 
 /**
- * What the registry asks of one agent on a task room's behalf and waits for (docs/delivery.md):
- * `apply` (the registry actor refuses it while the agent is offline, and asks) and deliveries. A delivery that found its
- * agent offline is answered `agent_offline` now and sent again when the agent says hello; its
- * outcome then goes to the task room. Those waiting deliveries live in memory: a registry restart
- * forgets them, and the task keeps `agent_offline`.
+ * What the registry asks of one agent on a task room's behalf and waits for (docs/delivery.md): `apply` (the registry
+ * actor refuses it while the agent is offline, and asks) and deliveries. A delivery that found its agent offline is
+ * answered `agent_offline` now and sent again when the agent says hello; its outcome then goes to the task room. Those
+ * waiting deliveries live in memory: a registry restart forgets them, and the task keeps `agent_offline`.
  */
 export class AgentRequests {
   private readonly applies = applyCalls();
@@ -41,15 +49,30 @@ export class AgentRequests {
   mergeOutcome(requestId: string): Promise<ApplyOutcome> {
     const outcome = this.merges.get(requestId);
     this.merges.delete(requestId);
-    return outcome ?? Promise.resolve({ ok: false, code: "internal", message: `no branch.merge ${requestId} was sent; try again`, files: [] });
+    return (
+      outcome ??
+      Promise.resolve({
+        ok: false,
+        code: "internal",
+        message: `no branch.merge ${requestId} was sent; try again`,
+        files: [],
+      })
+    );
   }
 
   /** Asks the agent holding a result to deliver it; offline, the request waits for its hello. */
   async deliver(request: DeliveryRequest): Promise<DeliveryOutcome> {
     if (!this.ports.connected(request.agent)) {
-      const queue = [...(this.waiting.get(request.agent) ?? []).filter((kept) => kept.task_id !== request.task_id), request].slice(-MAX_WAITING_PER_AGENT);
+      const queue = [
+        ...(this.waiting.get(request.agent) ?? []).filter((kept) => kept.task_id !== request.task_id),
+        request,
+      ].slice(-MAX_WAITING_PER_AGENT);
       this.waiting.set(request.agent, queue);
-      return { ok: false, code: "agent_offline", message: `agent ${request.agent} holds the result and is not connected now; the delivery is tried again when it reconnects (while this mesh server runs)` };
+      return {
+        ok: false,
+        code: "agent_offline",
+        message: `agent ${request.agent} holds the result and is not connected now; the delivery is tried again when it reconnects (while this mesh server runs)`,
+      };
     }
     const { type: _type, agent, ...fields } = request;
     const call = this.deliveries.open(agent);
@@ -62,7 +85,14 @@ export class AgentRequests {
     const queue = this.waiting.get(agent) ?? [];
     this.waiting.delete(agent);
     for (const request of queue) {
-      void this.deliver(request).then((outcome) => this.ports.toTask(request.task_id, { type: "task.delivered", attempt: request.attempt, mode: request.mode, outcome }));
+      void this.deliver(request).then((outcome) =>
+        this.ports.toTask(request.task_id, {
+          type: "task.delivered",
+          attempt: request.attempt,
+          mode: request.mode,
+          outcome,
+        }),
+      );
     }
   }
 

@@ -15,7 +15,9 @@ export function pickAgent(agents: readonly AgentRecord[], request: DispatchReque
   const selector = request.selector;
   const serving = agents.filter((agent) => servesRequest(agent, request, false));
   const othersServe = serving.some((agent) => selectorAllows(agent, selector) && !excluded.has(agent.name));
-  const able = serving.filter((agent) => (!othersServe || !excluded.has(agent.name)) && agent.running.length < agent.capacity);
+  const able = serving.filter(
+    (agent) => (!othersServe || !excluded.has(agent.name)) && agent.running.length < agent.capacity,
+  );
   let candidates: AgentRecord[];
   switch (selector.by) {
     case "name":
@@ -29,16 +31,24 @@ export function pickAgent(agents: readonly AgentRecord[], request: DispatchReque
       break;
     }
   }
-  // A resumed attempt goes to the agent holding its session and worktree when that one can take it now (docs/resume.md).
-  const holder = request.prefer_agent === undefined ? undefined : candidates.find((agent) => agent.name === request.prefer_agent);
+  // A resumed attempt goes to the agent holding its session and worktree when that one can take it now
+  // (docs/resume.md).
+  const holder =
+    request.prefer_agent === undefined ? undefined : candidates.find((agent) => agent.name === request.prefer_agent);
   if (holder !== undefined) return holder;
-  candidates.sort((a, b) => a.running.length / a.capacity - b.running.length / b.capacity || a.name.localeCompare(b.name));
+  candidates.sort(
+    (a, b) => a.running.length / a.capacity - b.running.length / b.capacity || a.name.localeCompare(b.name),
+  );
   return candidates[0] ?? null;
 }
 
 /** Whether the selector lets this agent take the task (`prefer` allows any agent). */
 export function selectorAllows(agent: AgentRecord, selector: AgentSelector): boolean {
-  return selector.by === "name" ? agent.name === selector.name : selector.by === "kind" ? agent.kind === selector.kind : true;
+  return selector.by === "name"
+    ? agent.name === selector.name
+    : selector.by === "kind"
+      ? agent.kind === selector.kind
+      : true;
 }
 
 /**
@@ -50,8 +60,11 @@ export function servesRequest(agent: AgentRecord, request: DispatchRequest, bySe
   return (
     agent.state === "online" &&
     agent.tiers.includes(request.assign.tier) &&
-    // A capability it cannot use now (its worktrees directory is full, docs/faults.md) counts as absent until it recovers.
-    (request.needs ?? []).every((need) => agent.capabilities?.[need] === true && agent.degraded?.[need] === undefined) &&
+    // A capability it cannot use now (its worktrees directory is full, docs/faults.md) counts as absent until it
+    // recovers.
+    (request.needs ?? []).every(
+      (need) => agent.capabilities?.[need] === true && agent.degraded?.[need] === undefined,
+    ) &&
     (!bySelector || selectorAllows(agent, request.selector))
   );
 }
@@ -64,7 +77,8 @@ export function servesRequest(agent: AgentRecord, request: DispatchRequest, bySe
  */
 export function pinnedRefusal(agent: AgentRecord | undefined, request: DispatchRequest): string | undefined {
   if (request.selector.by !== "name" || agent?.name !== request.selector.name) return undefined;
-  if ((agent.state !== "online" && agent.state !== "stale") || !agent.tiers.includes(request.assign.tier)) return undefined;
+  if ((agent.state !== "online" && agent.state !== "stale") || !agent.tiers.includes(request.assign.tier))
+    return undefined;
   const needs = request.needs ?? [];
   if (!needs.every((need) => agent.capabilities?.[need] === true)) return undefined;
   const reasons = needs.flatMap((need) => agent.degraded?.[need] ?? []);
@@ -76,13 +90,22 @@ export function pinnedRefusal(agent: AgentRecord | undefined, request: DispatchR
  * Lost once the watchdog gave it up (until it says hello again); offline once its socket is gone;
  * online while heartbeats arrive; stale when a beat is late but the watchdog has not acted yet.
  */
-export function agentState(connected: boolean, lastHeartbeat: number, now: number, heartbeatMs: number, lostAt?: number): AgentRecord["state"] {
+export function agentState(
+  connected: boolean,
+  lastHeartbeat: number,
+  now: number,
+  heartbeatMs: number,
+  lostAt?: number,
+): AgentRecord["state"] {
   if (lostAt !== undefined) return "lost";
   if (!connected) return "offline";
   return now - lastHeartbeat <= 2 * heartbeatMs ? "online" : "stale";
 }
 
-/** Whether the watchdog should give an agent up: three beats missed, counted from the later of its last beat and the registry's start. */
+/**
+ * Whether the watchdog should give an agent up: three beats missed, counted from the later of its last beat and the
+ * registry's start.
+ */
 export function heartbeatExpired(lastHeartbeat: number, since: number, now: number, heartbeatMs: number): boolean {
   return now - Math.max(lastHeartbeat, since) > 3 * heartbeatMs;
 }

@@ -1,4 +1,4 @@
-import { DEFAULT_PRIORITY, type AgentRecord, type DispatchRequest, type QueueEntry } from "../../protocol/index.ts";
+import { type AgentRecord, DEFAULT_PRIORITY, type DispatchRequest, type QueueEntry } from "../../protocol/index.ts";
 import { selectorAllows, servesRequest } from "./dispatch-picker.ts";
 
 // The registry's queue in serving order (docs/scheduling.md): highest priority
@@ -62,15 +62,22 @@ export function expireUnserved(
   // Each request looks at its tier's few agents, not the fleet: this runs every second while anything waits.
   const byName = servingNames === undefined ? undefined : new Map(fleet.map((agent) => [agent.name, agent]));
   const candidates = (request: DispatchRequest): readonly AgentRecord[] =>
-    servingNames === undefined || byName === undefined ? fleet : servingNames(request).flatMap((name) => byName.get(name) ?? []);
+    servingNames === undefined || byName === undefined
+      ? fleet
+      : servingNames(request).flatMap((name) => byName.get(name) ?? []);
   const marks: Record<string, number> = {};
   const kept: DispatchRequest[] = [];
   const expired: QueueExpiry["expired"] = [];
   let changed = false;
   for (const request of pending) {
     const key = keyOf(request);
-    // A late beat (stale) is not a lost agent: it still counts as serving, so a registry stall does not start the clock.
-    if (candidates(request).some((agent) => servesRequest(agent.state === "stale" ? { ...agent, state: "online" } : agent, request))) {
+    // A late beat (stale) is not a lost agent: it still counts as serving, so a registry stall does not start the
+    // clock.
+    if (
+      candidates(request).some((agent) =>
+        servesRequest(agent.state === "stale" ? { ...agent, state: "online" } : agent, request),
+      )
+    ) {
       kept.push(request);
       changed ||= unserved[key] !== undefined;
       continue;
@@ -96,8 +103,17 @@ function unservedMessage(request: DispatchRequest, agents: readonly AgentRecord[
   const online = agents.filter((agent) => agent.state === "online" && selectorAllows(agent, request.selector));
   const listed = online.slice(0, 10).map((agent) => `${agent.name} (${agent.tiers.join(", ") || "no tiers"})`);
   const more = online.length > 10 ? ` and ${online.length - 10} more` : "";
-  const whom = request.selector.by === "name" ? ` on agent ${request.selector.name}` : request.selector.by === "kind" ? ` on a ${request.selector.kind} agent` : "";
-  const degraded = online.flatMap((agent) => (request.needs ?? []).flatMap((need) => (agent.degraded?.[need] === undefined ? [] : [`${agent.name} cannot use ${need} now: ${agent.degraded[need]}`])));
+  const whom =
+    request.selector.by === "name"
+      ? ` on agent ${request.selector.name}`
+      : request.selector.by === "kind"
+        ? ` on a ${request.selector.kind} agent`
+        : "";
+  const degraded = online.flatMap((agent) =>
+    (request.needs ?? []).flatMap((need) =>
+      agent.degraded?.[need] === undefined ? [] : [`${agent.name} cannot use ${need} now: ${agent.degraded[need]}`],
+    ),
+  );
   const what = `${online.length === 0 ? "no agent it may use was online" : `online: ${listed.join("; ")}${more}`}${degraded.length === 0 ? "" : `; ${degraded.slice(0, 3).join("; ")}`}`;
   return `no online agent served tier ${tier}${whom} for the queue timeout of ${timeoutS} s (${what}); start an agent that serves ${tier}, or create the task again with another executor or a longer queue_timeout_s`;
 }

@@ -1,8 +1,20 @@
-import type { AgentDegraded, AgentHello, AgentRecord, AgentRevoked, ApplyRequest, AttemptRef, DispatchRequest, ErrorBody, ExecutorTier, NotificationEvent, RegistryToAgent } from "../../protocol/index.ts";
+import type {
+  AgentDegraded,
+  AgentHello,
+  AgentRecord,
+  AgentRevoked,
+  ApplyRequest,
+  AttemptRef,
+  DispatchRequest,
+  ErrorBody,
+  ExecutorTier,
+  NotificationEvent,
+  RegistryToAgent,
+} from "../../protocol/index.ts";
 import type { Assignment, LostNotice, StoredAgent } from "../../protocol/registry-records.ts";
+import { agentState } from "./dispatch-picker.ts";
 import { inServingOrder, type UnservedSince } from "./dispatch-queue.ts";
 import { TierIndex } from "./tier-index.ts";
-import { agentState } from "./dispatch-picker.ts";
 
 // The registry actor's state, events, effects and replies (docs/agent-registry.md). Events are facts
 // (past tense), effects are orders (imperative): no kind names both.
@@ -44,7 +56,10 @@ export type RegistryState = {
   tiers: TierIndex;
   /** Agent name → its live connection id (not stored: sockets do not survive a restart). */
   connected: ReadonlyMap<string, string>;
-  /** Dispatch requests waiting for an agent, in serving order: highest priority first, oldest first within one (dispatch-queue.ts). */
+  /**
+   * Dispatch requests waiting for an agent, in serving order: highest priority first, oldest first within one
+   * (dispatch-queue.ts).
+   */
   pending: readonly DispatchRequest[];
   /** Since when queued requests have had no online agent to serve them (the queue timeout, docs/scheduling.md). */
   unserved: UnservedSince;
@@ -56,7 +71,13 @@ export type RegistryEvent =
   | { type: "hello-received"; hello: AgentHello; connectionId: string; identity: HelloIdentity }
   /** `POST /api/agents/<name>/revoke` (`forget`: `DELETE /api/agents/<name>`). */
   | { type: "revoke-requested"; name: string; forget: boolean }
-  | { type: "heartbeat-received"; agent: string; running: readonly AttemptRef[]; worktreesBytes?: number; degraded?: AgentDegraded }
+  | {
+      type: "heartbeat-received";
+      agent: string;
+      running: readonly AttemptRef[];
+      worktreesBytes?: number;
+      degraded?: AgentDegraded;
+    }
   | { type: "released"; agent: string; taskId: string; attempt: number }
   | { type: "disconnected"; agent: string; connectionId: string }
   | { type: "dispatch-requested"; request: DispatchRequest }
@@ -77,7 +98,12 @@ export type RegistryEffect =
   /** Send a `task.assign` with the attempt token the room mints for `agent` (attempt-token.ts). */
   | { kind: "assign"; connectionId: string; agent: string; message: Extract<RegistryToAgent, { type: "task.assign" }> }
   /** Send a `branch.merge` and wait for `agent`'s `branch.merged` of the same request id (agent-calls.ts). */
-  | { kind: "ask-merge"; connectionId: string; agent: string; message: Extract<RegistryToAgent, { type: "branch.merge" }> }
+  | {
+      kind: "ask-merge";
+      connectionId: string;
+      agent: string;
+      message: Extract<RegistryToAgent, { type: "branch.merge" }>;
+    }
   /** Delete these agents' records (forgotten). */
   | { kind: "forget"; agents: readonly string[] }
   /** An agent enrolled or was refused: one audit record. */
@@ -92,16 +118,42 @@ export type RegistryEffect =
 
 export type RegistryContext = { now: number; heartbeatMs: number; idleFlagS: number; startedAt: number };
 
-export type RegistryDecision = { state: RegistryState; effects: RegistryEffect[]; reply?: DispatchReply | RevokeReply | TaskEndedReply | ApplyReply };
+export type RegistryDecision = {
+  state: RegistryState;
+  effects: RegistryEffect[];
+  reply?: DispatchReply | RevokeReply | TaskEndedReply | ApplyReply;
+};
 
 export function emptyRegistry(): RegistryState {
-  return { agents: new Map(), tiers: TierIndex.of(new Map()), connected: new Map(), pending: [], unserved: {}, assigned: {}, lostNotices: [] };
+  return {
+    agents: new Map(),
+    tiers: TierIndex.of(new Map()),
+    connected: new Map(),
+    pending: [],
+    unserved: {},
+    assigned: {},
+    lostNotices: [],
+  };
 }
 
 /** The registry as restored from storage after a restart (no agent is connected yet). */
-export function restoredRegistry(agents: readonly StoredAgent[], pending: readonly DispatchRequest[], assigned: Record<string, Assignment>, lostNotices: readonly LostNotice[], unserved: UnservedSince = {}): RegistryState {
+export function restoredRegistry(
+  agents: readonly StoredAgent[],
+  pending: readonly DispatchRequest[],
+  assigned: Record<string, Assignment>,
+  lostNotices: readonly LostNotice[],
+  unserved: UnservedSince = {},
+): RegistryState {
   const byName = new Map(agents.map((agent) => [agent.name, agent]));
-  return { agents: byName, tiers: TierIndex.of(byName), connected: new Map(), pending: inServingOrder(pending), unserved, assigned, lostNotices };
+  return {
+    agents: byName,
+    tiers: TierIndex.of(byName),
+    connected: new Map(),
+    pending: inServingOrder(pending),
+    unserved,
+    assigned,
+    lostNotices,
+  };
 }
 
 /** Every agent as listed (with its derived state). */
@@ -111,15 +163,29 @@ export function listAgents(state: RegistryState, ctx: RegistryContext): AgentRec
 
 export function recordOf(state: RegistryState, agent: StoredAgent, ctx: RegistryContext): AgentRecord {
   const { credential_sha256: _hash, ...listed } = agent;
-  return { ...listed, state: agent.revoked_at !== undefined ? "revoked" : agentState(state.connected.has(agent.name), agent.last_heartbeat, ctx.now, ctx.heartbeatMs, agent.lost_at) };
+  return {
+    ...listed,
+    state:
+      agent.revoked_at !== undefined
+        ? "revoked"
+        : agentState(state.connected.has(agent.name), agent.last_heartbeat, ctx.now, ctx.heartbeatMs, agent.lost_at),
+  };
 }
 
 /** Tiers that online agents serve, of those a selector allows (`?view=tiers`). */
-export function servedTiers(state: RegistryState, ctx: RegistryContext, name: string | null, kind: string | null): ExecutorTier[] {
+export function servedTiers(
+  state: RegistryState,
+  ctx: RegistryContext,
+  name: string | null,
+  kind: string | null,
+): ExecutorTier[] {
   // One agent by name (the common case of a targeted task): no scan of the fleet.
   const named = name === null ? undefined : state.agents.get(name);
   const pool = name === null ? listAgents(state, ctx) : named === undefined ? [] : [recordOf(state, named, ctx)];
-  const usable = pool.filter((agent) => agent.state === "online" && (name === null || agent.name === name) && (kind === null || agent.kind === kind));
+  const usable = pool.filter(
+    (agent) =>
+      agent.state === "online" && (name === null || agent.name === name) && (kind === null || agent.kind === kind),
+  );
   return [...new Set(usable.flatMap((agent) => agent.tiers))];
 }
 

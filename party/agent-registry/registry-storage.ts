@@ -1,8 +1,8 @@
 import { z } from "zod";
 import { DispatchRequest } from "../../protocol/index.ts";
 import { Assignment, LostNotice, StoredAgent, UnservedMark } from "../../protocol/registry-records.ts";
-import { listStored, parseStored, readStored, type RecordStorage, type StorageFault } from "../stored-records.ts";
-import { restoredRegistry, type RegistryEffect, type RegistryState } from "./registry-state.ts";
+import { listStored, parseStored, type RecordStorage, readStored, type StorageFault } from "../stored-records.ts";
+import { type RegistryEffect, type RegistryState, restoredRegistry } from "./registry-state.ts";
 
 // Where the registry keeps its state in storage, and how it reads it back (docs/agent-registry.md
 // "Storage"). Every value is parsed with its protocol schema; what a corrupt one means:
@@ -31,7 +31,12 @@ export async function loadRegistry(storage: RecordStorage): Promise<{ state: Reg
   const agents = await listStored(storage, WHERE, { prefix: AGENT_PREFIX }, StoredAgent);
   const corrupt = [...agents.corrupt];
   const entries = async <T>(key: string, shape: "list" | "map", schema: z.ZodType<T>): Promise<Array<[string, T]>> => {
-    const whole = await readStored<unknown[] | Record<string, unknown>>(storage, WHERE, key, shape === "list" ? z.array(z.unknown()) : z.record(z.string(), z.unknown()));
+    const whole = await readStored<unknown[] | Record<string, unknown>>(
+      storage,
+      WHERE,
+      key,
+      shape === "list" ? z.array(z.unknown()) : z.record(z.string(), z.unknown()),
+    );
     if (!whole.ok) corrupt.push(whole.error);
     const raw = whole.ok && whole.value !== undefined ? Object.entries(whole.value) : [];
     return raw.flatMap(([at, value]): Array<[string, T]> => {
@@ -49,7 +54,10 @@ export async function loadRegistry(storage: RecordStorage): Promise<{ state: Reg
 }
 
 /** One put for a `persist` effect: the agents it names, the queue, the lost notices, as the state holds them now. */
-export function persistedWrites(state: RegistryState, effect: Extract<RegistryEffect, { kind: "persist" }>): Record<string, unknown> {
+export function persistedWrites(
+  state: RegistryState,
+  effect: Extract<RegistryEffect, { kind: "persist" }>,
+): Record<string, unknown> {
   const writes: Record<string, unknown> = {};
   for (const name of effect.agents) writes[AGENT_PREFIX + name] = state.agents.get(name);
   if (effect.queue) {

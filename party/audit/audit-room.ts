@@ -14,7 +14,10 @@ const TRIM_BATCH = 500;
  * list; at most AUDIT_KEEP records stay (the oldest go). Holds names of credentials, never secrets.
  */
 export default class AuditRoom extends MeshRoom<AuditAppend> {
-  static override readonly sockets: SocketPolicy = { open: false, message: "the audit log has no sockets; use GET /api/audit?since=<ms>" };
+  static override readonly sockets: SocketPolicy = {
+    open: false,
+    message: "the audit log has no sockets; use GET /api/audit?since=<ms>",
+  };
   protected readonly commands = AuditAppend;
   private count: number | null = null;
   private last = 0;
@@ -26,8 +29,12 @@ export default class AuditRoom extends MeshRoom<AuditAppend> {
     this.sequence = now === this.last ? this.sequence + 1 : 0;
     this.last = now;
     const record: AuditRecord = { at: now, ...append.record };
-    await this.room.storage.put(`${RECORD_PREFIX}${String(now).padStart(15, "0")}-${String(this.sequence).padStart(6, "0")}`, record);
-    this.count = (this.count ?? (await this.room.storage.list({ prefix: RECORD_PREFIX })).size) + (this.count === null ? 0 : 1);
+    await this.room.storage.put(
+      `${RECORD_PREFIX}${String(now).padStart(15, "0")}-${String(this.sequence).padStart(6, "0")}`,
+      record,
+    );
+    this.count =
+      (this.count ?? (await this.room.storage.list({ prefix: RECORD_PREFIX })).size) + (this.count === null ? 0 : 1);
     if (this.count > AUDIT_KEEP + TRIM_BATCH) {
       const oldest = await this.room.storage.list({ prefix: RECORD_PREFIX, limit: this.count - AUDIT_KEEP });
       await this.room.storage.delete([...oldest.keys()]);

@@ -1,11 +1,11 @@
 import { sign, signedBy } from "./signing.ts";
 
 /**
- * An attempt's own token (docs/agent-identity.md; like a CI runner's per-job token): `a1.<task id>.<attempt>.<agent>.<expires s>.<hmac>`,
- * minted by the registry when it hands the attempt to an agent and sent only to that agent, inside
- * `task.assign`. The task room's gate checks the signature (no call to the registry), and the room
- * takes the attempt's hello, lines and exit only over a socket opened with it. Signed with the
- * orchestrator token like viewer links; the `a1.` prefix keeps the two kinds apart.
+ * An attempt's own token (docs/agent-identity.md; like a CI runner's per-job token): `a1.<task
+ * id>.<attempt>.<agent>.<expires s>.<hmac>`, minted by the registry when it hands the attempt to an agent and sent only
+ * to that agent, inside `task.assign`. The task room's gate checks the signature (no call to the registry), and the
+ * room takes the attempt's hello, lines and exit only over a socket opened with it. Signed with the orchestrator token
+ * like viewer links; the `a1.` prefix keeps the two kinds apart.
  */
 export type AttemptScope = { taskId: string; attempt: number; agent: string };
 
@@ -27,7 +27,15 @@ export async function verifyAttemptToken(token: string, secret: string, now: num
   const signature = parts[parts.length - 1] ?? "";
   const expires = parts[parts.length - 2] ?? "";
   const agent = parts.slice(3, -2).join(".");
-  if (taskId === "" || agent === "" || !Number.isInteger(attempt) || attempt < 1 || !/^\d+$/.test(expires) || Number(expires) * 1000 <= now) return null;
+  if (
+    taskId === "" ||
+    agent === "" ||
+    !Number.isInteger(attempt) ||
+    attempt < 1 ||
+    !/^\d+$/.test(expires) ||
+    Number(expires) * 1000 <= now
+  )
+    return null;
   if (!(await signedBy(parts.slice(0, -1).join("."), signature, secret))) return null;
   return { taskId, attempt, agent };
 }

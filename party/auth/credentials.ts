@@ -1,7 +1,14 @@
-import { credentialAgentName, enrollmentTokens, secretsProblem, type EnrollmentToken, type ErrorBody, type OAuthScope } from "../../protocol/index.ts";
+import {
+  credentialAgentName,
+  type EnrollmentToken,
+  type ErrorBody,
+  enrollmentTokens,
+  type OAuthScope,
+  secretsProblem,
+} from "../../protocol/index.ts";
 import { verifyAttemptToken } from "./attempt-token.ts";
 import { sha256Hex } from "./signing.ts";
-import { verifyViewerLink, type ViewerScope } from "./viewer-link.ts";
+import { type ViewerScope, verifyViewerLink } from "./viewer-link.ts";
 
 /**
  * Who is calling (docs/agent-identity.md; README "Security"):
@@ -18,8 +25,17 @@ export type Caller =
   | { role: "agent"; via: "attempt"; agent: string; taskId: string; attempt: number }
   | { role: "viewer"; scope: ViewerScope };
 
-/** A remote MCP client holding an OAuth access token of the mesh's own (docs/oauth.md): it opens `/mcp` only, never a room. */
-export type OAuthCaller = { role: "oauth_client"; grantId: string; clientId: string; clientName: string; scope: readonly OAuthScope[] };
+/**
+ * A remote MCP client holding an OAuth access token of the mesh's own (docs/oauth.md): it opens `/mcp` only, never a
+ * room.
+ */
+export type OAuthCaller = {
+  role: "oauth_client";
+  grantId: string;
+  clientId: string;
+  clientName: string;
+  scope: readonly OAuthScope[];
+};
 
 /** The server's secrets (partykit vars): the orchestrator token and every enrollment token. */
 export type MeshSecrets = { orchestratorToken: string; enrollment: readonly EnrollmentToken[] };
@@ -28,7 +44,11 @@ export type MeshSecrets = { orchestratorToken: string; enrollment: readonly Enro
 export function readSecrets(env: Record<string, unknown>): MeshSecrets | ErrorBody {
   const problem = secretsProblem(env);
   const enrollment = enrollmentTokens(env);
-  if (problem !== null || !enrollment.ok) return { code: "server_misconfigured", message: `the server cannot serve: ${problem ?? "bad enrollment tokens"}, then restart it` };
+  if (problem !== null || !enrollment.ok)
+    return {
+      code: "server_misconfigured",
+      message: `the server cannot serve: ${problem ?? "bad enrollment tokens"}, then restart it`,
+    };
   return { orchestratorToken: env.MESH_ORCHESTRATOR_TOKEN as string, enrollment: enrollment.value };
 }
 
@@ -81,7 +101,9 @@ export async function identify(token: string | null, secrets: MeshSecrets, now: 
   for (const enrollment of secrets.enrollment) {
     if (!(await sameSecret(token, enrollment.token))) continue;
     // An expired enrollment token enrolls nothing; agents it enrolled keep their own credentials.
-    return enrollment.expires !== undefined && Date.parse(enrollment.expires) <= now ? null : { role: "agent", via: "enrollment", tokenName: enrollment.name };
+    return enrollment.expires !== undefined && Date.parse(enrollment.expires) <= now
+      ? null
+      : { role: "agent", via: "enrollment", tokenName: enrollment.name };
   }
   return null;
 }

@@ -1,9 +1,9 @@
 import type * as Party from "partykit/server";
 import { GateCaller } from "../../protocol/gate-caller.ts";
-import { errorResponse } from "../http/responses.ts";
 import { refuseRequest } from "../http/refuse-request.ts";
+import { errorResponse } from "../http/responses.ts";
 import { partyRequest, standardRequest } from "../platform-request.ts";
-import { identify, presentedToken, readSecrets, type Caller } from "./credentials.ts";
+import { type Caller, identify, presentedToken, readSecrets } from "./credentials.ts";
 
 /** The header a gate sets after it checked the credential; a client's own copy is overwritten. */
 export const ROLE_HEADER = "x-mesh-role";
@@ -24,7 +24,11 @@ export async function gateSocket(
   const secrets = readSecrets(lobby.env);
   if ("code" in secrets) return errorResponse(secrets.code, secrets.message);
   const caller = await identify(presentedToken(standardRequest(request)), secrets, Date.now());
-  if (caller === null) return errorResponse("unauthorized", "missing, wrong or expired token; pass ?token=<agent credential or enrollment token, orchestrator token or viewer link>");
+  if (caller === null)
+    return errorResponse(
+      "unauthorized",
+      "missing, wrong or expired token; pass ?token=<agent credential or enrollment token, orchestrator token or viewer link>",
+    );
   if (!allowed(caller)) return errorResponse("forbidden", `${describeCaller(caller)} may not open this room`);
   const headers = new Headers(standardRequest(request).headers);
   headers.set(ROLE_HEADER, caller.role);
@@ -41,14 +45,23 @@ export async function gateRequest(request: Party.Request, env: Record<string, un
   const raw = standardRequest(request);
   if ("code" in secrets) return refuseRequest(raw, errorResponse(secrets.code, secrets.message));
   const caller = await identify(presentedToken(raw, "http"), secrets, Date.now());
-  if (caller === null) return refuseRequest(raw, errorResponse("unauthorized", "missing or wrong token; send 'Authorization: Bearer <orchestrator token>'"));
-  if (caller.role !== "orchestrator") return refuseRequest(raw, errorResponse("forbidden", `a ${caller.role} credential may not call this room over HTTP`));
+  if (caller === null)
+    return refuseRequest(
+      raw,
+      errorResponse("unauthorized", "missing or wrong token; send 'Authorization: Bearer <orchestrator token>'"),
+    );
+  if (caller.role !== "orchestrator")
+    return refuseRequest(
+      raw,
+      errorResponse("forbidden", `a ${caller.role} credential may not call this room over HTTP`),
+    );
   return null;
 }
 
 function describeCaller(caller: Caller): string {
   if (caller.role !== "agent") return `a ${caller.role} credential`;
-  if (caller.via === "enrollment") return `enrollment token "${caller.tokenName}" (it may only register an agent at /parties/registry/main)`;
+  if (caller.via === "enrollment")
+    return `enrollment token "${caller.tokenName}" (it may only register an agent at /parties/registry/main)`;
   if (caller.via === "attempt") return `the attempt token of task ${caller.taskId} attempt ${caller.attempt}`;
   return `agent ${caller.agent}'s credential (a task room takes an attempt only with the attempt token of its task.assign)`;
 }

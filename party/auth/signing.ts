@@ -12,12 +12,16 @@ export function base64url(bytes: ArrayBuffer | Uint8Array): string {
 
 /** Bytes as lowercase hex. */
 export function hex(bytes: ArrayBuffer | Uint8Array): string {
-  return [...(bytes instanceof Uint8Array ? bytes : new Uint8Array(bytes))].map((byte) => byte.toString(16).padStart(2, "0")).join("");
+  return [...(bytes instanceof Uint8Array ? bytes : new Uint8Array(bytes))]
+    .map((byte) => byte.toString(16).padStart(2, "0"))
+    .join("");
 }
 
 /** The HMAC-SHA-256 of `payload` keyed with `secret`. */
 export async function hmacSha256(payload: string, secret: string): Promise<ArrayBuffer> {
-  const key = await crypto.subtle.importKey("raw", encoder.encode(secret), { name: "HMAC", hash: "SHA-256" }, false, ["sign"]);
+  const key = await crypto.subtle.importKey("raw", encoder.encode(secret), { name: "HMAC", hash: "SHA-256" }, false, [
+    "sign",
+  ]);
   return crypto.subtle.sign("HMAC", key, encoder.encode(payload));
 }
 

@@ -15,26 +15,44 @@ export function reservedUsd(state: BudgetState): number {
 
 /** What the attempts the budget let start hold. */
 export function startedUsd(state: BudgetState): number {
-  return Object.values(state.reservations).reduce((sum, r) => sum + (r.started_at === undefined ? 0 : r.estimate_usd), 0);
+  return Object.values(state.reservations).reduce(
+    (sum, r) => sum + (r.started_at === undefined ? 0 : r.estimate_usd),
+    0,
+  );
 }
 
-/** No attempt starts: spend reached the halt, or a refused start's estimate still does not fit beside spend and running attempts. */
+/**
+ * No attempt starts: spend reached the halt, or a refused start's estimate still does not fit beside spend and running
+ * attempts.
+ */
 export function haltedNow(state: BudgetState, limits: BudgetLimits): boolean {
   const { day } = state;
   if (day.spent_usd >= limits.dailyHaltUsd) return true;
-  return day.halt_estimate_usd !== undefined && day.spent_usd + startedUsd(state) + day.halt_estimate_usd > limits.dailyHaltUsd;
+  return (
+    day.halt_estimate_usd !== undefined &&
+    day.spent_usd + startedUsd(state) + day.halt_estimate_usd > limits.dailyHaltUsd
+  );
 }
 
-/** New reservations of the refused size are refused: its estimate still does not fit beside spend and every reservation. */
+/**
+ * New reservations of the refused size are refused: its estimate still does not fit beside spend and every reservation.
+ */
 export function fullNow(state: BudgetState, limits: BudgetLimits): boolean {
   const { day } = state;
-  return day.refused_estimate_usd !== undefined && day.spent_usd + reservedUsd(state) + day.refused_estimate_usd > limits.dailyHaltUsd;
+  return (
+    day.refused_estimate_usd !== undefined &&
+    day.spent_usd + reservedUsd(state) + day.refused_estimate_usd > limits.dailyHaltUsd
+  );
 }
 
-/** Why it is halted, rebuilt from the facts and the settings in force (after a restart with a new halt it names the new one). */
+/**
+ * Why it is halted, rebuilt from the facts and the settings in force (after a restart with a new halt it names the new
+ * one).
+ */
 export function haltReason(state: BudgetState, limits: BudgetLimits): string {
   const { day } = state;
-  if (day.spent_usd >= limits.dailyHaltUsd || day.halt_estimate_usd === undefined) return `today's spend ${usd(day.spent_usd)} reached the daily halt of ${usd(limits.dailyHaltUsd)}`;
+  if (day.spent_usd >= limits.dailyHaltUsd || day.halt_estimate_usd === undefined)
+    return `today's spend ${usd(day.spent_usd)} reached the daily halt of ${usd(limits.dailyHaltUsd)}`;
   const what = day.halt_tier === undefined ? "an attempt" : `a ${day.halt_tier} attempt`;
   return `${what} is estimated at ${usd(day.halt_estimate_usd)} from what such attempts cost; with today's spend ${usd(day.spent_usd)} and ${usd(startedUsd(state))} held by running attempts it would pass the daily halt of ${usd(limits.dailyHaltUsd)}`;
 }

@@ -1,6 +1,6 @@
 import type { NotificationEvent } from "../../protocol/index.ts";
-import { haltReason, haltedNow } from "./budget-breaker.ts";
 import type { BudgetLimits, BudgetState } from "./budget-book.ts";
+import { haltedNow, haltReason } from "./budget-breaker.ts";
 
 /**
  * The webhook events a change of the budget makes (docs/notifications.md): `budget.alert` when the
@@ -8,9 +8,17 @@ import type { BudgetLimits, BudgetState } from "./budget-book.ts";
  * when the breaker goes from letting attempts start to halted. Ids name the month, or the day and
  * the moment of the halt (a raised halt that is reached again the same day is a new event).
  */
-export function budgetNotices(previous: BudgetState, next: BudgetState, limits: BudgetLimits, now: number): NotificationEvent[] {
+export function budgetNotices(
+  previous: BudgetState,
+  next: BudgetState,
+  limits: BudgetLimits,
+  now: number,
+): NotificationEvent[] {
   const events: NotificationEvent[] = [];
-  if (next.month.alerted_at !== undefined && (previous.month.alerted_at === undefined || previous.month.month !== next.month.month)) {
+  if (
+    next.month.alerted_at !== undefined &&
+    (previous.month.alerted_at === undefined || previous.month.month !== next.month.month)
+  ) {
     events.push({
       id: `budget.alert:${next.month.month}`,
       type: "budget.alert",

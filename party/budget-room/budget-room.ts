@@ -1,30 +1,64 @@
 import type * as Party from "partykit/server";
 import { z } from "zod";
-import { AttemptCountersRecord, BudgetCommand, BudgetDayRecord, BudgetMonthRecord, LearnedCostsRecord, PartyName, ReservationRecord, StageRecord, type BudgetToDashboard, type FrameError, type TaskRecord } from "../../protocol/index.ts";
+import {
+  AttemptCountersRecord,
+  BudgetCommand,
+  BudgetDayRecord,
+  BudgetMonthRecord,
+  type BudgetToDashboard,
+  type FrameError,
+  LearnedCostsRecord,
+  PartyName,
+  ReservationRecord,
+  StageRecord,
+  type TaskRecord,
+} from "../../protocol/index.ts";
+import { readSecrets } from "../auth/credentials.ts";
 import { scopeSeesMesh } from "../auth/viewer-link.ts";
 import { errorResponse, json } from "../http/responses.ts";
 import { FLOOD_LIMITS } from "../limits/flood-guard.ts";
-import { MeshRoom, type Channel, type SocketPolicy } from "../mesh-room.ts";
-import { listStored, readStored } from "../stored-records.ts";
-import { budgetLimitsFrom, positiveSetting } from "./budget-settings.ts";
-import { askRoom, sendToTask } from "../room-peers.ts";
-import { readSecrets } from "../auth/credentials.ts";
-import { budgetStatus, renewReservations, emptyBudget, expireReservations, haltNotices, release, reserve, rollWindows, settle, start, utcDate, utcMonth, type BudgetLimits, type BudgetState } from "./budget-book.ts";
-import { answerPeerClose } from "../peer-close.ts";
+import { type Channel, MeshRoom, type SocketPolicy } from "../mesh-room.ts";
+import {
+  ATTEMPT_COUNTERS_KEY,
+  budgetMetrics,
+  countSettled,
+  emptyAttemptCounters,
+} from "../metrics/attempt-counters.ts";
 import { announce } from "../notification-outbox/announce.ts";
+import { answerPeerClose } from "../peer-close.ts";
+import { askRoom, sendToTask } from "../room-peers.ts";
+import { listStored, readStored } from "../stored-records.ts";
+import {
+  type BudgetLimits,
+  type BudgetState,
+  budgetStatus,
+  emptyBudget,
+  expireReservations,
+  haltNotices,
+  release,
+  renewReservations,
+  reserve,
+  rollWindows,
+  settle,
+  start,
+  utcDate,
+  utcMonth,
+} from "./budget-book.ts";
 import { budgetNotices } from "./budget-notices.ts";
-import { ATTEMPT_COUNTERS_KEY, budgetMetrics, countSettled, emptyAttemptCounters } from "../metrics/attempt-counters.ts";
+import { budgetLimitsFrom, positiveSetting } from "./budget-settings.ts";
 
 const RESERVATIONS_KEY = "budget:reservations";
-/** The real costs estimates are learned from (learned-estimates.ts): kept here, never a scan of the ledger per request. */
+/**
+ * The real costs estimates are learned from (learned-estimates.ts): kept here, never a scan of the ledger per request.
+ */
 const LEARNED_KEY = "budget:learned";
 const dayKey = (date: string): string => `budget:day:${date}`;
 const monthKey = (month: string): string => `budget:month:${month}`;
 /** Ledger entries sort by when they ended. */
 /** Marks an attempt settled, so a second report of its end (a late exit after a cancel) is not counted twice. */
 const settledKey = (taskId: string, attempt: number): string => `settled:${taskId}:${attempt}`;
-const stageKey = (entry: StageRecord): string => `stage:${String(entry.ended_at).padStart(14, "0")}:${entry.task_id}:${entry.attempt}`;
-
+const stageKey = (entry: StageRecord): string =>
+  `stage:${String(entry.ended_at).padStart(14, "0")}:${entry.task_id}:${entry.attempt}`;
 
 /**
  * The global budget actor (one room, id "main"): the cost circuit breaker. Every attempt reserves its
@@ -33,10 +67,15 @@ const stageKey = (entry: StageRecord): string => `stage:${String(entry.ended_at)
  * halt. Totals per UTC day and month and the stage ledger live in storage.
  */
 export default class BudgetRoom extends MeshRoom<BudgetCommand, never, BudgetToDashboard> {
-  static override readonly sockets: SocketPolicy = { open: true, admits: (caller) => caller.role === "orchestrator" || (caller.role === "viewer" && scopeSeesMesh(caller.scope)) };
+  static override readonly sockets: SocketPolicy = {
+    open: true,
+    admits: (caller) => caller.role === "orchestrator" || (caller.role === "viewer" && scopeSeesMesh(caller.scope)),
+  };
   protected readonly commands = BudgetCommand;
   private state: BudgetState = emptyBudget(Date.now());
-  /** Ended attempts by tier and class, and their cost by tier, since the budget began: `GET /metrics` (docs/metrics.md). */
+  /**
+   * Ended attempts by tier and class, and their cost by tier, since the budget began: `GET /metrics` (docs/metrics.md).
+   */
   private counters = emptyAttemptCounters();
 
   async onStart(): Promise<void> {
@@ -51,7 +90,12 @@ export default class BudgetRoom extends MeshRoom<BudgetCommand, never, BudgetToD
     // Absent or unreadable counters start from zero (Prometheus reads that as a counter reset).
     this.counters = counters ?? emptyAttemptCounters();
     const fresh = emptyBudget(now);
-    this.state = { day: day ?? fresh.day, month: month ?? fresh.month, reservations: reservations ?? {}, learned: learned ?? {} };
+    this.state = {
+      day: day ?? fresh.day,
+      month: month ?? fresh.month,
+      reservations: reservations ?? {},
+      learned: learned ?? {},
+    };
   }
 
   onConnect(connection: Party.Connection): void {
@@ -66,13 +110,16 @@ export default class BudgetRoom extends MeshRoom<BudgetCommand, never, BudgetToD
 
   /** A frame that is not JSON (or too large) says so as any socket would; any other is an unknown type. */
   protected override frameRefusal(error: FrameError): FrameError {
-    return error.code !== "bad_message" ? { code: error.code, message: error.message } : { code: "unknown_type", message: "the budget socket only sends budget.snapshot; it takes no messages" };
+    return error.code !== "bad_message"
+      ? { code: error.code, message: error.message }
+      : { code: "unknown_type", message: "the budget socket only sends budget.snapshot; it takes no messages" };
   }
 
   protected override async onRead(url: URL): Promise<Response> {
     const now = Date.now();
     // A scrape reads memory only: it never waits on the reservations' check below.
-    if (url.searchParams.get("view") === "metrics") return json(budgetMetrics(this.counters, rollWindows(this.state, now).day.spent_usd));
+    if (url.searchParams.get("view") === "metrics")
+      return json(budgetMetrics(this.counters, rollWindows(this.state, now).day.spent_usd));
     await this.expireStale(now);
     if (url.searchParams.get("view") === "stages") return json({ stages: await this.stages(url) });
     return json(budgetStatus(this.state, now, this.limits()));
@@ -85,14 +132,19 @@ export default class BudgetRoom extends MeshRoom<BudgetCommand, never, BudgetToD
     if (command.type === "budget.reserve") {
       const outcome = reserve(this.state, command, now, this.limits());
       await this.commit(outcome.state);
-      return outcome.refused === null ? json(budgetStatus(this.state, now, this.limits())) : errorResponse(outcome.refused.code, outcome.refused.message);
+      return outcome.refused === null
+        ? json(budgetStatus(this.state, now, this.limits()))
+        : errorResponse(outcome.refused.code, outcome.refused.message);
     }
     if (command.type === "budget.start") {
       // An attempt that already settled (cancelled while its start was asked) is not started again.
-      if ((await this.room.storage.get(settledKey(command.task_id, command.attempt))) !== undefined) return errorResponse("conflict", `attempt ${command.attempt} of task ${command.task_id} has already ended`);
+      if ((await this.room.storage.get(settledKey(command.task_id, command.attempt))) !== undefined)
+        return errorResponse("conflict", `attempt ${command.attempt} of task ${command.task_id} has already ended`);
       const outcome = start(this.state, command, Date.now(), this.limits());
       await this.commit(outcome.state);
-      return outcome.outcome.ok ? json(outcome.outcome.value) : errorResponse(outcome.outcome.error.code, outcome.outcome.error.message);
+      return outcome.outcome.ok
+        ? json(outcome.outcome.value)
+        : errorResponse(outcome.outcome.error.code, outcome.outcome.error.message);
     }
     if (command.type === "budget.release") {
       await this.commit(release(this.state, command.task_id, command.attempt));
@@ -106,7 +158,10 @@ export default class BudgetRoom extends MeshRoom<BudgetCommand, never, BudgetToD
     this.counters = countSettled(this.counters, command.stage);
     void this.room.storage.put(ATTEMPT_COUNTERS_KEY, this.counters);
     await this.commit(outcome.state, outcome.entry);
-    if (outcome.alertRaised) console.warn(`budget: monthly spend ${outcome.state.month.spent_usd.toFixed(2)} USD reached the alert of ${this.limits().monthlyAlertUsd} USD`);
+    if (outcome.alertRaised)
+      console.warn(
+        `budget: monthly spend ${outcome.state.month.spent_usd.toFixed(2)} USD reached the alert of ${this.limits().monthlyAlertUsd} USD`,
+      );
     return json(budgetStatus(this.state, now, this.limits()));
   }
 
@@ -120,20 +175,30 @@ export default class BudgetRoom extends MeshRoom<BudgetCommand, never, BudgetToD
     const ttlMs = this.reservationTtlMs();
     const stale = Object.values(this.state.reservations).filter((r) => now - r.reserved_at > ttlMs);
     const token = stale.length === 0 ? null : this.token();
-    // Without the token no task room can be asked: every reservation is kept (a room without its secrets refuses all requests anyway).
+    // Without the token no task room can be asked: every reservation is kept (a room without its secrets refuses all
+    // requests anyway).
     if (token === null) return;
-    const live = await Promise.all(stale.map(async (r) => {
-      const answer = await askRoom<TaskRecord>(this.room.context.parties, PartyName.task, r.task_id, token, "/");
-      // A room that cannot answer now keeps the reservation: spending headroom is safer than losing it.
-      if (!answer.ok) return answer.error.code !== "not_found";
-      const status = answer.value.attempts?.find((a) => a.n === r.attempt)?.status;
-      return status === "dispatched" || status === "running";
-    }));
-    const renewed = renewReservations(this.state, stale.filter((_, i) => live[i] === true), now);
+    const live = await Promise.all(
+      stale.map(async (r) => {
+        const answer = await askRoom<TaskRecord>(this.room.context.parties, PartyName.task, r.task_id, token, "/");
+        // A room that cannot answer now keeps the reservation: spending headroom is safer than losing it.
+        if (!answer.ok) return answer.error.code !== "not_found";
+        const status = answer.value.attempts?.find((a) => a.n === r.attempt)?.status;
+        return status === "dispatched" || status === "running";
+      }),
+    );
+    const renewed = renewReservations(
+      this.state,
+      stale.filter((_, i) => live[i] === true),
+      now,
+    );
     await this.commit(expireReservations(renewed, now, ttlMs));
   }
 
-  /** A stored record, parsed: a corrupt one is logged and read as absent (a fresh record replaces it; docs/rooms.md "Stored records"). */
+  /**
+   * A stored record, parsed: a corrupt one is logged and read as absent (a fresh record replaces it; docs/rooms.md
+   * "Stored records").
+   */
   private async stored<T>(key: string, schema: z.ZodType<T>): Promise<T | undefined> {
     const read = await readStored(this.room.storage, "budget", key, schema);
     return read.ok ? read.value : undefined;
@@ -143,7 +208,11 @@ export default class BudgetRoom extends MeshRoom<BudgetCommand, never, BudgetToD
     const previous = this.state;
     this.state = next;
     if (previous === next && entry === undefined) return;
-    const writes: Record<string, unknown> = { [RESERVATIONS_KEY]: next.reservations, [dayKey(next.day.date)]: next.day, [monthKey(next.month.month)]: next.month };
+    const writes: Record<string, unknown> = {
+      [RESERVATIONS_KEY]: next.reservations,
+      [dayKey(next.day.date)]: next.day,
+      [monthKey(next.month.month)]: next.month,
+    };
     if (next.learned !== previous.learned) writes[LEARNED_KEY] = next.learned;
     if (entry !== undefined) {
       writes[stageKey(entry)] = entry;
@@ -165,13 +234,21 @@ export default class BudgetRoom extends MeshRoom<BudgetCommand, never, BudgetToD
     const token = notices.length === 0 ? null : this.token();
     if (token === null) return;
     for (const notice of notices) {
-      void sendToTask(this.room.context.parties, token, notice.task_id, { type: "budget.halted", attempt: notice.attempt, message: notice.message }).then((sent) => {
-        if (!sent.ok && sent.error.code !== "conflict") console.error(`budget: could not tell task ${notice.task_id} the breaker halted: ${sent.error.message}`);
+      void sendToTask(this.room.context.parties, token, notice.task_id, {
+        type: "budget.halted",
+        attempt: notice.attempt,
+        message: notice.message,
+      }).then((sent) => {
+        if (!sent.ok && sent.error.code !== "conflict")
+          console.error(`budget: could not tell task ${notice.task_id} the breaker halted: ${sent.error.message}`);
       });
     }
   }
 
-  /** The orchestrator token other rooms are called with; null (logged) when the server lacks its secrets: never an empty token. */
+  /**
+   * The orchestrator token other rooms are called with; null (logged) when the server lacks its secrets: never an empty
+   * token.
+   */
   private token(): string | null {
     const secrets = readSecrets(this.room.env);
     if (!("code" in secrets)) return secrets.orchestratorToken;
@@ -183,7 +260,12 @@ export default class BudgetRoom extends MeshRoom<BudgetCommand, never, BudgetToD
     const since = Number(url.searchParams.get("since") ?? "0") || 0;
     const limit = Math.min(1000, Math.max(1, Number(url.searchParams.get("limit") ?? "1000") || 1000));
     // A corrupt ledger entry (logged) is left out of the page: one bad entry hides nothing else.
-    const page = await listStored(this.room.storage, "budget", { prefix: "stage:", start: `stage:${String(since).padStart(14, "0")}`, limit }, StageRecord);
+    const page = await listStored(
+      this.room.storage,
+      "budget",
+      { prefix: "stage:", start: `stage:${String(since).padStart(14, "0")}`, limit },
+      StageRecord,
+    );
     return [...page.records.values()];
   }
 

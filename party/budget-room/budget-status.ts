@@ -1,6 +1,6 @@
 import type { BudgetStatus } from "../../protocol/index.ts";
+import { type BudgetLimits, type BudgetState, type MonthTotals, rollWindows, utcDate } from "./budget-book.ts";
 import { fullNow, fullReason, haltedNow, haltReason, reservedUsd } from "./budget-breaker.ts";
-import { rollWindows, utcDate, type BudgetLimits, type BudgetState, type MonthTotals } from "./budget-book.ts";
 import { estimatesOf } from "./learned-estimates.ts";
 
 const DAY_MS = 86_400_000;
@@ -13,12 +13,27 @@ export function budgetStatus(state: BudgetState, now: number, limits: BudgetLimi
   const halted = haltedNow(rolled, limits);
   const full = fullNow(rolled, limits);
   // Rebuilt from the facts and the settings in force, never a stored sentence.
-  const reason = halted ? haltReason(rolled, limits) : full || rolled.day.refused_estimate_usd !== undefined ? fullReason(rolled, limits) : undefined;
+  const reason = halted
+    ? haltReason(rolled, limits)
+    : full || rolled.day.refused_estimate_usd !== undefined
+      ? fullReason(rolled, limits)
+      : undefined;
   const { day, month } = rolled;
   return {
     now,
-    day: { date: day.date, spent_usd: day.spent_usd, reserved_usd: reserved, halt_usd: limits.dailyHaltUsd, remaining_usd: Math.max(0, limits.dailyHaltUsd - committed) },
-    month: { month: month.month, spent_usd: month.spent_usd, alert_usd: limits.monthlyAlertUsd, ...(month.alerted_at === undefined ? {} : { alerted_at: month.alerted_at }) },
+    day: {
+      date: day.date,
+      spent_usd: day.spent_usd,
+      reserved_usd: reserved,
+      halt_usd: limits.dailyHaltUsd,
+      remaining_usd: Math.max(0, limits.dailyHaltUsd - committed),
+    },
+    month: {
+      month: month.month,
+      spent_usd: month.spent_usd,
+      alert_usd: limits.monthlyAlertUsd,
+      ...(month.alerted_at === undefined ? {} : { alerted_at: month.alerted_at }),
+    },
     breaker: {
       state: halted || full ? "open" : "closed",
       ...(day.tripped_at === undefined ? {} : { tripped_at: day.tripped_at }),
@@ -28,9 +43,16 @@ export function budgetStatus(state: BudgetState, now: number, limits: BudgetLimi
     },
     by_tier: day.by_tier,
     by_agent: day.by_agent,
-    by_day: Object.entries(month.by_day).map(([date, spent_usd]) => ({ date, spent_usd })).sort((a, b) => a.date.localeCompare(b.date)),
+    by_day: Object.entries(month.by_day)
+      .map(([date, spent_usd]) => ({ date, spent_usd }))
+      .sort((a, b) => a.date.localeCompare(b.date)),
     last_30_days: lastDays(month, now, 30),
-    by_kind: Object.fromEntries(Object.entries(month.by_kind ?? {}).map(([kind, t]) => [kind, { ...t, cost_per_success_usd: t.succeeded === 0 ? null : t.cost_usd / t.succeeded }])),
+    by_kind: Object.fromEntries(
+      Object.entries(month.by_kind ?? {}).map(([kind, t]) => [
+        kind,
+        { ...t, cost_per_success_usd: t.succeeded === 0 ? null : t.cost_usd / t.succeeded },
+      ]),
+    ),
     estimates: estimatesOf(rolled.learned, limits.estimate),
   };
 }

@@ -2,43 +2,43 @@ import type * as Party from "partykit/server";
 import { monotonicFactory } from "ulid";
 import type { z } from "zod";
 import {
-  type AuditRecord,
   AgentRevoked,
+  type AgentSelector,
+  type AgentsReply,
+  type AuditRecord,
+  type BudgetStatus,
+  type CreateTaskRequest,
+  describeIssues,
   type ErrorBody,
   ErrorReply,
-  describeIssues,
-  parseJson,
+  type LogLine,
+  type LogsReply,
   MAX_LOG_READ,
   PartyName,
-  SINGLETON_ROOM_ID,
-  TaskId,
-  TaskName,
-  type AgentSelector,
-  type Result,
-  type BudgetStatus,
-  type StageRecord,
-  type CreateTaskRequest,
-  type LogLine,
+  parseJson,
+  type QueueReply,
   type ResolveDecision,
+  type Result,
+  SINGLETON_ROOM_ID,
+  type StageRecord,
   type TaskCommand,
+  TaskId,
+  type TaskListReply,
+  TaskName,
   type TaskRecord,
   type TaskStatus,
   type TaskSummary,
-  type TaskView,
-  type QueueReply,
-  type AgentsReply,
-  type LogsReply,
-  type TaskListReply,
   type TasksReply,
+  type TaskView,
 } from "../../protocol/index.ts";
-import { credentialName, type Caller, type MeshSecrets, type OAuthCaller } from "../auth/credentials.ts";
 import { recordAudit } from "../audit/audit-record.ts";
+import { type Caller, credentialName, type MeshSecrets, type OAuthCaller } from "../auth/credentials.ts";
 import { mintViewerLink, type ViewerScope } from "../auth/viewer-link.ts";
 import { askRoom, fetchRoom } from "../room-peers.ts";
-import { WATCH_LINK_TTL_MS, presentTask, watchUrl } from "./task-view.ts";
-import { routeOf } from "./task-routing.ts";
 import { queueTimeoutFrom } from "../task-room/queue-settings.ts";
+import { routeOf } from "./task-routing.ts";
 import { traceOfRequest } from "./task-trace-context.ts";
+import { presentTask, WATCH_LINK_TTL_MS, watchUrl } from "./task-view.ts";
 
 /**
  * The orchestrator's operations, one function each, shared by the HTTP API and the MCP tools so
@@ -48,30 +48,69 @@ import { traceOfRequest } from "./task-trace-context.ts";
  * What an operation runs with: the rooms, the secrets, the caller (for the audit log), and `defer`,
  * which keeps work alive after the response (the audit record) without making the caller wait for it.
  */
-export type MeshContext = { parties: Party.Context["parties"]; secrets: MeshSecrets; origin: string; env: Record<string, unknown>; caller: Caller | OAuthCaller; defer: (work: Promise<unknown>) => void; /** The request's W3C `traceparent` header (docs/traces.md). */ traceparent?: string | null };
+export type MeshContext = {
+  parties: Party.Context["parties"];
+  secrets: MeshSecrets;
+  origin: string;
+  env: Record<string, unknown>;
+  caller: Caller | OAuthCaller;
+  defer: (work: Promise<unknown>) => void /** The request's W3C `traceparent` header (docs/traces.md). */;
+  traceparent?: string | null;
+};
 
-/** Records a state-changing call in the audit log (docs/http-api.md): who, what, on what, how it ended; never a secret. */
+/**
+ * Records a state-changing call in the audit log (docs/http-api.md): who, what, on what, how it ended; never a secret.
+ */
 function audited<T>(ctx: MeshContext, action: string, target: string | undefined, outcome: Outcome<T>): Outcome<T> {
   const role = ctx.caller.role;
-  ctx.defer(recordAudit(ctx.parties, ctx.env, { role, credential: credentialName(ctx.caller), action, ...(target === undefined ? {} : { target: target.slice(0, 300) }), outcome: outcome.ok ? "ok" : outcome.error.code }));
+  ctx.defer(
+    recordAudit(ctx.parties, ctx.env, {
+      role,
+      credential: credentialName(ctx.caller),
+      action,
+      ...(target === undefined ? {} : { target: target.slice(0, 300) }),
+      outcome: outcome.ok ? "ok" : outcome.error.code,
+    }),
+  );
   return outcome;
 }
 
 /** Revokes an agent (or forgets it: `DELETE /api/agents/<name>`), through the registry. */
 export async function revokeAgent(ctx: MeshContext, name: string, forget: boolean): Promise<Outcome<AgentRevoked>> {
-  const answer = await callRoom<unknown>(ctx, PartyName.registry, SINGLETON_ROOM_ID, "", { method: "POST", body: { type: forget ? "agent.forget" : "agent.revoke", name } });
-  return audited(ctx, forget ? "agent.forget" : "agent.revoke", name, answer.ok ? replyOf(AgentRevoked, "registry", answer.value) : answer);
+  const answer = await callRoom<unknown>(ctx, PartyName.registry, SINGLETON_ROOM_ID, "", {
+    method: "POST",
+    body: { type: forget ? "agent.forget" : "agent.revoke", name },
+  });
+  return audited(
+    ctx,
+    forget ? "agent.forget" : "agent.revoke",
+    name,
+    answer.ok ? replyOf(AgentRevoked, "registry", answer.value) : answer,
+  );
 }
 
-/** A room's reply read with its schema: a reply of another shape is an `internal` error naming the field, never trusted. */
+/**
+ * A room's reply read with its schema: a reply of another shape is an `internal` error naming the field, never trusted.
+ */
 function replyOf<T>(schema: z.ZodType<T>, room: string, value: unknown): Outcome<T> {
   const parsed = schema.safeParse(value);
-  return parsed.success ? { ok: true, value: parsed.data } : fail("internal", `the ${room} room answered in an unknown shape (${describeIssues(parsed.error)})`);
+  return parsed.success
+    ? { ok: true, value: parsed.data }
+    : fail("internal", `the ${room} room answered in an unknown shape (${describeIssues(parsed.error)})`);
 }
 
 /** The audit log's records from `since` (ms), oldest first. */
-export function getAudit(ctx: MeshContext, since = 0, limit = MAX_LOG_READ): Promise<Outcome<{ records: AuditRecord[] }>> {
-  return callRoom(ctx, PartyName.audit, SINGLETON_ROOM_ID, `?${new URLSearchParams({ since: String(since), limit: String(limit) })}`);
+export function getAudit(
+  ctx: MeshContext,
+  since = 0,
+  limit = MAX_LOG_READ,
+): Promise<Outcome<{ records: AuditRecord[] }>> {
+  return callRoom(
+    ctx,
+    PartyName.audit,
+    SINGLETON_ROOM_ID,
+    `?${new URLSearchParams({ since: String(since), limit: String(limit) })}`,
+  );
 }
 export type Outcome<T> = Result<T>;
 
@@ -88,14 +127,21 @@ function nextTaskId(): string {
 }
 
 /** Calls a room with the orchestrator credential; its JSON reply, or its typed error. */
-function callRoom<T>(ctx: MeshContext, party: PartyName, roomId: string, query: string, init: { method?: string; body?: unknown } = {}): Promise<Outcome<T>> {
+function callRoom<T>(
+  ctx: MeshContext,
+  party: PartyName,
+  roomId: string,
+  query: string,
+  init: { method?: string; body?: unknown } = {},
+): Promise<Outcome<T>> {
   return askRoom<T>(ctx.parties, party, roomId, ctx.secrets.orchestratorToken, `/${query}`, init);
 }
 
 /** A task id, or a name looked up in the directory. */
 export async function resolveTaskRef(ctx: MeshContext, ref: string): Promise<Outcome<string>> {
   if (TaskId.safeParse(ref).success) return { ok: true, value: ref };
-  if (!TaskName.safeParse(ref).success) return fail("bad_request", `'${ref}' is neither a task id (ULID) nor a task name`);
+  if (!TaskName.safeParse(ref).success)
+    return fail("bad_request", `'${ref}' is neither a task id (ULID) nor a task name`);
   const summary = await findTaskByName(ctx, ref);
   return summary.ok ? { ok: true, value: summary.value.task_id } : summary;
 }
@@ -107,7 +153,11 @@ export function findTaskByName(ctx: MeshContext, name: string): Promise<Outcome<
 
 /** The task as tools and routes return it: with its diagram and a fresh watch link. */
 export async function present(ctx: MeshContext, task: TaskRecord): Promise<TaskView> {
-  const link = await mintViewerLink({ kind: "task", taskId: task.task_id }, ctx.secrets.orchestratorToken, Date.now() + WATCH_LINK_TTL_MS);
+  const link = await mintViewerLink(
+    { kind: "task", taskId: task.task_id },
+    ctx.secrets.orchestratorToken,
+    Date.now() + WATCH_LINK_TTL_MS,
+  );
   return presentTask(task, watchUrl(ctx.origin, task.task_id, link));
 }
 
@@ -118,7 +168,12 @@ export async function getTask(ctx: MeshContext, ref: string): Promise<Outcome<Ta
   return task.ok ? { ok: true, value: await present(ctx, task.value) } : task;
 }
 
-export async function getLogs(ctx: MeshContext, ref: string, sinceSeq = 0, limit = MAX_LOG_READ): Promise<Outcome<LogsReply>> {
+export async function getLogs(
+  ctx: MeshContext,
+  ref: string,
+  sinceSeq = 0,
+  limit = MAX_LOG_READ,
+): Promise<Outcome<LogsReply>> {
   const taskId = await resolveTaskRef(ctx, ref);
   if (!taskId.ok) return taskId;
   const query = new URLSearchParams({ view: "logs", since_seq: String(sinceSeq), limit: String(limit) });
@@ -129,8 +184,20 @@ export async function getLogs(ctx: MeshContext, ref: string, sinceSeq = 0, limit
 export type TaskChanges = { task: TaskRecord; lines: LogLine[]; revision: number };
 
 /** Waits (long poll, at most `timeoutMs`) until the task changes past `revision` or has lines from `sinceSeq` on. */
-export function waitForChanges(ctx: MeshContext, taskId: string, revision: number, sinceSeq: number, timeoutMs: number): Promise<Outcome<TaskChanges>> {
-  const query = new URLSearchParams({ view: "changes", revision: String(revision), since_seq: String(sinceSeq), timeout_ms: String(Math.round(timeoutMs)), limit: "200" });
+export function waitForChanges(
+  ctx: MeshContext,
+  taskId: string,
+  revision: number,
+  sinceSeq: number,
+  timeoutMs: number,
+): Promise<Outcome<TaskChanges>> {
+  const query = new URLSearchParams({
+    view: "changes",
+    revision: String(revision),
+    since_seq: String(sinceSeq),
+    timeout_ms: String(Math.round(timeoutMs)),
+    limit: "200",
+  });
   return callRoom(ctx, PartyName.task, taskId, `?${query}`);
 }
 
@@ -157,18 +224,33 @@ export async function getDiff(ctx: MeshContext, ref: string, attempt?: number): 
   if (!taskId.ok) return taskId;
   const query = new URLSearchParams({ view: "diff", ...(attempt === undefined ? {} : { attempt: String(attempt) }) });
   try {
-    const response = await fetchRoom(ctx.parties, PartyName.task, taskId.value, ctx.secrets.orchestratorToken, `/?${query}`);
+    const response = await fetchRoom(
+      ctx.parties,
+      PartyName.task,
+      taskId.value,
+      ctx.secrets.orchestratorToken,
+      `/?${query}`,
+    );
     const text = await response.text();
     if (response.ok) return { ok: true, value: text };
     const refusal = parseJson(ErrorReply, text);
-    return refusal.ok ? { ok: false, error: refusal.value.error } : fail("internal", `the task room answered ${response.status}`);
+    return refusal.ok
+      ? { ok: false, error: refusal.value.error }
+      : fail("internal", `the task room answered ${response.status}`);
   } catch (error) {
-    return fail("internal", `the task room could not be read: ${error instanceof Error ? error.message : String(error)}`);
+    return fail(
+      "internal",
+      `the task room could not be read: ${error instanceof Error ? error.message : String(error)}`,
+    );
   }
 }
 
 /** A person's decision on a task awaiting one. */
-export function resolveTaskDecision(ctx: MeshContext, ref: string, decision: ResolveDecision): Promise<Outcome<TaskView>> {
+export function resolveTaskDecision(
+  ctx: MeshContext,
+  ref: string,
+  decision: ResolveDecision,
+): Promise<Outcome<TaskView>> {
   return commandTask(ctx, ref, { type: "task.resolve", ...decision });
 }
 
@@ -194,7 +276,10 @@ export async function listQueued(ctx: MeshContext, limit?: number): Promise<Outc
   if (!queue.ok) return queue;
   const position = new Map<string, number>();
   for (const entry of queue.value.queue) if (!position.has(entry.task_id)) position.set(entry.task_id, entry.position);
-  const tasks = listed.value.tasks.map((t) => ({ ...t, ...(position.has(t.task_id) ? { position: position.get(t.task_id) } : {}) }));
+  const tasks = listed.value.tasks.map((t) => ({
+    ...t,
+    ...(position.has(t.task_id) ? { position: position.get(t.task_id) } : {}),
+  }));
   tasks.sort((a, b) => (a.position ?? Number.MAX_SAFE_INTEGER) - (b.position ?? Number.MAX_SAFE_INTEGER));
   return { ok: true, value: { tasks: tasks.slice(0, limit ?? 50) } };
 }
@@ -210,7 +295,10 @@ function selectorFor(agent: string | undefined, named: boolean): AgentSelector {
   return named ? { by: "prefer", kind: "mac" } : { by: "any" };
 }
 
-/** Creates a task (named when `name` is given, with dispatch's defaults) and dispatches its first attempt, or makes it wait for the tasks it is `after`. */
+/**
+ * Creates a task (named when `name` is given, with dispatch's defaults) and dispatches its first attempt, or makes it
+ * wait for the tasks it is `after`.
+ */
 export async function createTask(ctx: MeshContext, args: CreateTaskRequest): Promise<Outcome<TaskView>> {
   const named = args.name !== undefined;
   const routing = routeOf(ctx.env, args);
@@ -240,11 +328,22 @@ export async function createTask(ctx: MeshContext, args: CreateTaskRequest): Pro
     ...(args.notify === undefined ? {} : { notify: args.notify }),
   };
   // One request: the task room owns the rest (the breaker, the name, the listing, the dispatch).
-  const created = await callRoom<TaskRecord>(ctx, PartyName.task, command.task_id, "", { method: "POST", body: command });
-  return audited(ctx, "task.create", command.task_id, created.ok ? { ok: true, value: await present(ctx, created.value) } : created);
+  const created = await callRoom<TaskRecord>(ctx, PartyName.task, command.task_id, "", {
+    method: "POST",
+    body: command,
+  });
+  return audited(
+    ctx,
+    "task.create",
+    command.task_id,
+    created.ok ? { ok: true, value: await present(ctx, created.value) } : created,
+  );
 }
 
-/** The ids of the tasks an `after` names (ids or names, each checked to exist), or the error naming the first unknown one. */
+/**
+ * The ids of the tasks an `after` names (ids or names, each checked to exist), or the error naming the first unknown
+ * one.
+ */
 async function resolveAfter(ctx: MeshContext, refs: readonly string[]): Promise<string[] | Outcome<never>> {
   const found = await Promise.all(
     [...new Set(refs)].map(async (ref) => {
@@ -255,7 +354,11 @@ async function resolveAfter(ctx: MeshContext, refs: readonly string[]): Promise<
     }),
   );
   const unknown = found.find((f) => f.id === null);
-  if (unknown !== undefined) return fail("bad_request", `after: no task '${unknown.ref}'; name existing tasks by id or name (a plan's tasks by their key)`);
+  if (unknown !== undefined)
+    return fail(
+      "bad_request",
+      `after: no task '${unknown.ref}'; name existing tasks by id or name (a plan's tasks by their key)`,
+    );
   return [...new Set(found.map((f) => f.id as string))];
 }
 
@@ -266,11 +369,24 @@ export function getBudget(ctx: MeshContext): Promise<Outcome<BudgetStatus>> {
 
 /** The stage ledger: every ended attempt with its model, tokens, cost, latency, agent, tier and outcome. */
 export function getStages(ctx: MeshContext, since = 0, limit = 1000): Promise<Outcome<{ stages: StageRecord[] }>> {
-  return callRoom(ctx, PartyName.budget, SINGLETON_ROOM_ID, `?${new URLSearchParams({ view: "stages", since: String(since), limit: String(limit) })}`);
+  return callRoom(
+    ctx,
+    PartyName.budget,
+    SINGLETON_ROOM_ID,
+    `?${new URLSearchParams({ view: "stages", since: String(since), limit: String(limit) })}`,
+  );
 }
 
-/** A read-only link for one task (by id or name) or for the dashboard, or an operator link (the dashboard plus decisions). */
-export async function createLink(ctx: MeshContext, task: string | undefined, ttlS: number, operator = false): Promise<Outcome<{ token: string; url: string; scope: ViewerScope["kind"]; expires_at: number }>> {
+/**
+ * A read-only link for one task (by id or name) or for the dashboard, or an operator link (the dashboard plus
+ * decisions).
+ */
+export async function createLink(
+  ctx: MeshContext,
+  task: string | undefined,
+  ttlS: number,
+  operator = false,
+): Promise<Outcome<{ token: string; url: string; scope: ViewerScope["kind"]; expires_at: number }>> {
   let scope: ViewerScope = operator ? { kind: "operator" } : { kind: "dashboard" };
   if (task !== undefined) {
     const taskId = await resolveTaskRef(ctx, task);
@@ -282,6 +398,12 @@ export async function createLink(ctx: MeshContext, task: string | undefined, ttl
   }
   const expiresAt = Date.now() + ttlS * 1000;
   const token = await mintViewerLink(scope, ctx.secrets.orchestratorToken, expiresAt);
-  const url = scope.kind === "task" ? watchUrl(ctx.origin, scope.taskId, token) : `${ctx.origin}/#token=${encodeURIComponent(token)}`;
-  return audited(ctx, "link.mint", scope.kind === "task" ? scope.taskId : scope.kind, { ok: true, value: { token, url, scope: scope.kind, expires_at: expiresAt } });
+  const url =
+    scope.kind === "task"
+      ? watchUrl(ctx.origin, scope.taskId, token)
+      : `${ctx.origin}/#token=${encodeURIComponent(token)}`;
+  return audited(ctx, "link.mint", scope.kind === "task" ? scope.taskId : scope.kind, {
+    ok: true,
+    value: { token, url, scope: scope.kind, expires_at: expiresAt },
+  });
 }

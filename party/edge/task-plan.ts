@@ -1,7 +1,23 @@
-import { CreateTaskRequest, FINISHED_TASK_STATUSES, type PlanReply, type PlanRequest, type TaskView } from "../../protocol/index.ts";
-import { cancelTask, createTask, findTaskByName, resolveTaskRef, type MeshContext, type Outcome } from "./mesh-operations.ts";
+import {
+  CreateTaskRequest,
+  FINISHED_TASK_STATUSES,
+  type PlanReply,
+  type PlanRequest,
+  type TaskView,
+} from "../../protocol/index.ts";
+import {
+  cancelTask,
+  createTask,
+  findTaskByName,
+  type MeshContext,
+  type Outcome,
+  resolveTaskRef,
+} from "./mesh-operations.ts";
 
-/** A checked plan: each task's arguments, its prerequisites inside the plan (keys) and outside it (refs), in creation order. */
+/**
+ * A checked plan: each task's arguments, its prerequisites inside the plan (keys) and outside it (refs), in creation
+ * order.
+ */
 type PlanStep = { key: string; args: CreateTaskRequest; keys: string[]; refs: string[] };
 
 const fail = <T>(message: string): Outcome<T> => ({ ok: false, error: { code: "bad_request", message } });
@@ -18,7 +34,10 @@ export async function checkPlan(ctx: MeshContext, plan: PlanRequest): Promise<Ou
     if (keys.has(key)) return fail(`tasks[${i}].key: '${key}' is used twice; give each task of a plan its own key`);
     keys.add(key);
     const args = CreateTaskRequest.safeParse(rest);
-    if (!args.success) return fail(`tasks[${i}] (${key}): ${args.error.issues.map((issue) => `${issue.path.join(".") || "arguments"}: ${issue.message}`).join("; ")}`);
+    if (!args.success)
+      return fail(
+        `tasks[${i}] (${key}): ${args.error.issues.map((issue) => `${issue.path.join(".") || "arguments"}: ${issue.message}`).join("; ")}`,
+      );
     steps.push({ key, args: args.data, keys: [], refs: [...new Set(after ?? [])] });
   }
   for (const step of steps) {
@@ -31,14 +50,23 @@ export async function checkPlan(ctx: MeshContext, plan: PlanRequest): Promise<Ou
   if (twice !== undefined) return fail(`name '${twice}' is given to two tasks of the plan`);
   for (const name of names) {
     const holder = await findTaskByName(ctx, name);
-    if (holder.ok && !FINISHED_TASK_STATUSES.includes(holder.value.status)) return { ok: false, error: { code: "name_in_use", message: `name '${name}' is held by task ${holder.value.task_id}, which is ${holder.value.status}; nothing of the plan was created` } };
+    if (holder.ok && !FINISHED_TASK_STATUSES.includes(holder.value.status))
+      return {
+        ok: false,
+        error: {
+          code: "name_in_use",
+          message: `name '${name}' is held by task ${holder.value.task_id}, which is ${holder.value.status}; nothing of the plan was created`,
+        },
+      };
   }
   const ordered = topologicalOrder(steps);
-  if (!Array.isArray(ordered)) return fail(`the plan has a cycle: ${ordered.cycle.join(" → ")}; a task cannot wait, through others, for itself`);
+  if (!Array.isArray(ordered))
+    return fail(`the plan has a cycle: ${ordered.cycle.join(" → ")}; a task cannot wait, through others, for itself`);
   for (const step of steps) {
     for (const ref of step.refs) {
       const found = await resolveTaskRef(ctx, ref);
-      if (!found.ok) return fail(`tasks (${step.key}).after: '${ref}' is neither a key of this plan nor an existing task`);
+      if (!found.ok)
+        return fail(`tasks (${step.key}).after: '${ref}' is neither a key of this plan nor an existing task`);
     }
   }
   return { ok: true, value: ordered };
@@ -81,7 +109,8 @@ export function planMermaid(steps: readonly PlanStep[], created: ReadonlyMap<str
   }
   for (const step of steps) {
     for (const key of step.keys) lines.push(`  ${ids.get(key)} --> ${ids.get(step.key)}`);
-    for (const ref of step.refs) lines.push(`  ext_${ref.replace(/[^A-Za-z0-9_]/g, "_")}(["${ref}"]) --> ${ids.get(step.key)}`);
+    for (const ref of step.refs)
+      lines.push(`  ext_${ref.replace(/[^A-Za-z0-9_]/g, "_")}(["${ref}"]) --> ${ids.get(step.key)}`);
   }
   return lines.join("\n");
 }
@@ -102,11 +131,24 @@ export async function createPlan(ctx: MeshContext, plan: PlanRequest): Promise<O
       created.set(step.key, task.value);
       continue;
     }
-    await Promise.all([...created.values()].map((made) => cancelTask(ctx, made.task_id, `plan rolled back: task '${step.key}' could not be created`)));
+    await Promise.all(
+      [...created.values()].map((made) =>
+        cancelTask(ctx, made.task_id, `plan rolled back: task '${step.key}' could not be created`),
+      ),
+    );
     const undone = created.size === 0 ? "" : `; the ${created.size} task(s) already created were cancelled`;
-    return { ok: false, error: { code: task.error.code, message: `plan: task '${step.key}' could not be created: ${task.error.message}${undone}` } };
+    return {
+      ok: false,
+      error: {
+        code: task.error.code,
+        message: `plan: task '${step.key}' could not be created: ${task.error.message}${undone}`,
+      },
+    };
   }
   const order = new Map(plan.tasks.map((t, i) => [t.key, i]));
   const steps = [...checked.value].sort((a, b) => (order.get(a.key) ?? 0) - (order.get(b.key) ?? 0));
-  return { ok: true, value: { tasks: steps.flatMap((s) => created.get(s.key) ?? []), mermaid: planMermaid(steps, created) } };
+  return {
+    ok: true,
+    value: { tasks: steps.flatMap((s) => created.get(s.key) ?? []), mermaid: planMermaid(steps, created) },
+  };
 }

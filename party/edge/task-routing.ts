@@ -1,4 +1,18 @@
-import { DEFAULT_ROUTES, DISPATCH_DEFAULT_TIER, EXECUTE_DEFAULT_TIER, ExecutorTier, repoArgsProblem, resolveExecutorTier, routeTask, routesFromSetting, type CreateTaskRequest, type ErrorBody, type Result, type RoutingTable, type TaskRouting } from "../../protocol/index.ts";
+import {
+  type CreateTaskRequest,
+  DEFAULT_ROUTES,
+  DISPATCH_DEFAULT_TIER,
+  type ErrorBody,
+  EXECUTE_DEFAULT_TIER,
+  ExecutorTier,
+  type Result,
+  type RoutingTable,
+  repoArgsProblem,
+  resolveExecutorTier,
+  routesFromSetting,
+  routeTask,
+  type TaskRouting,
+} from "../../protocol/index.ts";
 
 /** The table parsed once per value of MESH_ROUTES (the edge reads settings on every request). */
 let cached: { value: unknown; table: RoutingTable | null } | null = null;
@@ -24,15 +38,31 @@ export function routeOf(env: Record<string, unknown>, args: CreateTaskRequest): 
   if (repoProblem !== null) return refused("bad_request", repoProblem);
   if (args.executor !== undefined) {
     const tier = resolveExecutorTier(args.executor);
-    if (tier === null) return refused("bad_request", `executor: '${args.executor}' is neither a tier (${ExecutorTier.options.join(", ")}) nor a CLI (claude, codex, gemini, opencode)`);
+    if (tier === null)
+      return refused(
+        "bad_request",
+        `executor: '${args.executor}' is neither a tier (${ExecutorTier.options.join(", ")}) nor a CLI (claude, codex, gemini, opencode)`,
+      );
     return { ok: true, value: { tier, rule: `executor ${args.executor}` } };
   }
   const table = configuredRoutes(env);
   if (args.kind !== undefined || table !== null) {
-    const routed = routeTask(table ?? DEFAULT_ROUTES, { kind: args.kind, instruction: args.instruction ?? args.prompt ?? "", allowedPaths: args.acceptance?.allowed_paths?.length ?? 0 });
-    return { ok: true, value: { tier: routed.tier, rule: `${table === null ? "built-in" : "MESH_ROUTES"}: ${routed.rule}` } };
+    const routed = routeTask(table ?? DEFAULT_ROUTES, {
+      kind: args.kind,
+      instruction: args.instruction ?? args.prompt ?? "",
+      allowedPaths: args.acceptance?.allowed_paths?.length ?? 0,
+    });
+    return {
+      ok: true,
+      value: { tier: routed.tier, rule: `${table === null ? "built-in" : "MESH_ROUTES"}: ${routed.rule}` },
+    };
   }
-  return args.name !== undefined ? { ok: true, value: { tier: DISPATCH_DEFAULT_TIER, rule: "default of dispatch" } } : { ok: true, value: { tier: EXECUTE_DEFAULT_TIER, rule: "default of execute" } };
+  return args.name !== undefined
+    ? { ok: true, value: { tier: DISPATCH_DEFAULT_TIER, rule: "default of dispatch" } }
+    : { ok: true, value: { tier: EXECUTE_DEFAULT_TIER, rule: "default of execute" } };
 }
 
-const refused = (code: ErrorBody["code"], message: string): Result<TaskRouting> => ({ ok: false, error: { code, message } });
+const refused = (code: ErrorBody["code"], message: string): Result<TaskRouting> => ({
+  ok: false,
+  error: { code, message },
+});

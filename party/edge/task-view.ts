@@ -1,4 +1,4 @@
-import { taskMermaid, type TaskRecord, type TaskView } from "../../protocol/index.ts";
+import { type TaskRecord, type TaskView, taskMermaid } from "../../protocol/index.ts";
 
 /** How long a watch link in a returned task stays valid. */
 export const WATCH_LINK_TTL_MS = 24 * 60 * 60 * 1000;

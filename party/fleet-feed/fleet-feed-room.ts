@@ -3,10 +3,10 @@ import { DashboardToRegistry, PartyName, RegistryToDashboard, SINGLETON_ROOM_ID 
 import { readSecrets } from "../auth/credentials.ts";
 import { scopeSeesMesh } from "../auth/viewer-link.ts";
 import { json } from "../http/responses.ts";
-import { askRoom } from "../room-peers.ts";
-import { answerPeerClose } from "../peer-close.ts";
 import { FLOOD_LIMITS } from "../limits/flood-guard.ts";
-import { MeshRoom, type Channel, type SocketPolicy } from "../mesh-room.ts";
+import { type Channel, MeshRoom, type SocketPolicy } from "../mesh-room.ts";
+import { answerPeerClose } from "../peer-close.ts";
+import { askRoom } from "../room-peers.ts";
 
 /**
  * The fleet feed (one room, id "main"): what dashboards follow of the agents, so heartbeats are
@@ -16,7 +16,10 @@ import { MeshRoom, type Channel, type SocketPolicy } from "../mesh-room.ts";
  * with 1008, so no viewer can delay an agent's heartbeat.
  */
 export default class FleetFeedRoom extends MeshRoom<RegistryToDashboard, DashboardToRegistry, RegistryToDashboard> {
-  static override readonly sockets: SocketPolicy = { open: true, admits: (caller) => caller.role === "orchestrator" || (caller.role === "viewer" && scopeSeesMesh(caller.scope)) };
+  static override readonly sockets: SocketPolicy = {
+    open: true,
+    admits: (caller) => caller.role === "orchestrator" || (caller.role === "viewer" && scopeSeesMesh(caller.scope)),
+  };
   /** The registry's push: an agents snapshot. */
   protected readonly commands = RegistryToDashboard;
   /** The newest agents snapshot, serialised once for every dashboard. */
@@ -43,7 +46,10 @@ export default class FleetFeedRoom extends MeshRoom<RegistryToDashboard, Dashboa
     return json({ watchers: this.watchers() });
   }
 
-  /** The registry's push: `POST` an agents snapshot; the reply says how many dashboards watch, so it pushes only while someone does. */
+  /**
+   * The registry's push: `POST` an agents snapshot; the reply says how many dashboards watch, so it pushes only while
+   * someone does.
+   */
   protected async onCommand(snapshot: RegistryToDashboard): Promise<Response> {
     this.publish(JSON.stringify(snapshot));
     return json({ watchers: this.watchers() });
@@ -60,13 +66,22 @@ export default class FleetFeedRoom extends MeshRoom<RegistryToDashboard, Dashboa
     return count;
   }
 
-  /** One request to the registry for its snapshot (`?view=feed` also tells it someone watches), shared by dashboards connecting together. */
+  /**
+   * One request to the registry for its snapshot (`?view=feed` also tells it someone watches), shared by dashboards
+   * connecting together.
+   */
   private fetchSnapshot(): Promise<void> {
     this.fetching ??= (async () => {
       const secrets = readSecrets(this.room.env);
       // Never a call with an empty token: a server without its secrets says so and asks nothing.
       if ("code" in secrets) return console.error(`fleet: cannot ask the registry for its agents: ${secrets.message}`);
-      const reply = await askRoom<unknown>(this.room.context.parties, PartyName.registry, SINGLETON_ROOM_ID, secrets.orchestratorToken, "/?view=feed");
+      const reply = await askRoom<unknown>(
+        this.room.context.parties,
+        PartyName.registry,
+        SINGLETON_ROOM_ID,
+        secrets.orchestratorToken,
+        "/?view=feed",
+      );
       const parsed = reply.ok ? RegistryToDashboard.safeParse(reply.value) : null;
       if (parsed?.success === true) this.latest = JSON.stringify(parsed.data);
     })().finally(() => {

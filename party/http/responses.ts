@@ -1,4 +1,4 @@
-import { httpStatusOf, type ErrorCode } from "../../protocol/index.ts";
+import { type ErrorCode, httpStatusOf } from "../../protocol/index.ts";
 
 /** A JSON response. */
 export function json(body: unknown, status = 200): Response {

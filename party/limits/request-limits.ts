@@ -12,7 +12,11 @@ export function requestLimitsFrom(env: Record<string, unknown>): RequestLimits {
     const value = Number(env[name] ?? fallback);
     return Number.isFinite(value) && value > 0 ? value : fallback;
   };
-  return { perSecond: positive("MESH_RATE_PER_S", 100), burst: positive("MESH_RATE_BURST", 500), longPolls: positive("MESH_LONG_POLLS_MAX", 20) };
+  return {
+    perSecond: positive("MESH_RATE_PER_S", 100),
+    burst: positive("MESH_RATE_BURST", 500),
+    longPolls: positive("MESH_LONG_POLLS_MAX", 20),
+  };
 }
 
 /** Most credentials tracked at once; the least recently seen go first (a flood of made-up names cannot grow it). */

@@ -1,7 +1,7 @@
 import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import { z } from "zod";
-import type { MeshContext } from "../edge/mesh-operations.ts";
 import { MAX_PLAN_TASKS, PlanAfter, PlanKey } from "../../protocol/index.ts";
+import type { MeshContext } from "../edge/mesh-operations.ts";
 import { createPlan } from "../edge/task-plan.ts";
 import { scheduleArgs, taskField } from "./mesh-tools.ts";
 import { errorResult, valueResult } from "./tool-results.ts";
@@ -13,7 +13,9 @@ const PlanToolTask = z
     key: PlanKey.describe("a local name for this task within the plan; other tasks' after name it"),
     instruction: taskField.instruction.unwrap().describe("what the executor should do"),
     name: taskField.name.describe("a task name (unique among unfinished tasks), if it should have one"),
-    executor: taskField.executor.describe("tier or CLI name; default: from kind through the routing table, else the bottom of the ladder"),
+    executor: taskField.executor.describe(
+      "tier or CLI name; default: from kind through the routing table, else the bottom of the ladder",
+    ),
     cwd: taskField.cwd.describe("working directory on the agent's machine"),
     agent: taskField.agent.describe("an agent's name, or mac / vm"),
     acceptance: taskField.acceptance,
@@ -22,7 +24,9 @@ const PlanToolTask = z
     ...repoArgs,
     max_cost_usd: taskField.max_cost_usd,
     ...scheduleArgs,
-    after: PlanAfter.optional().describe("keys of this plan's tasks (or ids/names of existing tasks) that must succeed first"),
+    after: PlanAfter.optional().describe(
+      "keys of this plan's tasks (or ids/names of existing tasks) that must succeed first",
+    ),
   })
   .describe("after: keys of this plan's tasks (or ids/names of existing tasks) that must succeed first");
 
@@ -41,8 +45,21 @@ export function registerPlanTool(server: McpServer, ctx: MeshContext): void {
     async (args) => {
       const planned = await createPlan(ctx, { tasks: args.tasks });
       if (!planned.ok) return errorResult(planned.error);
-      const lines = planned.value.tasks.map((t, i) => `${args.tasks[i]?.key ?? "?"}: task ${t.task_id} ${t.status} at ${t.tier}${t.waiting?.for === "tasks" ? `, after ${(t.waiting.ids ?? []).join(", ")}` : ""}`);
-      return valueResult(planned.value, [`created ${planned.value.tasks.length} task(s):`, ...lines, "", "```mermaid", planned.value.mermaid, "```"].join("\n"));
+      const lines = planned.value.tasks.map(
+        (t, i) =>
+          `${args.tasks[i]?.key ?? "?"}: task ${t.task_id} ${t.status} at ${t.tier}${t.waiting?.for === "tasks" ? `, after ${(t.waiting.ids ?? []).join(", ")}` : ""}`,
+      );
+      return valueResult(
+        planned.value,
+        [
+          `created ${planned.value.tasks.length} task(s):`,
+          ...lines,
+          "",
+          "```mermaid",
+          planned.value.mermaid,
+          "```",
+        ].join("\n"),
+      );
     },
   );
 }

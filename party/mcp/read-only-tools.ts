@@ -9,7 +9,8 @@ type RegisterTool = (name: string, config: { annotations?: { readOnlyHint?: bool
  */
 export function readOnlyTools(server: McpServer): McpServer {
   const register = server.registerTool.bind(server) as unknown as RegisterTool;
-  const filtered: RegisterTool = (name, config, callback) => (config.annotations?.readOnlyHint === true ? register(name, config, callback) : undefined);
+  const filtered: RegisterTool = (name, config, callback) =>
+    config.annotations?.readOnlyHint === true ? register(name, config, callback) : undefined;
   return new Proxy(server, {
     get(target, property, receiver) {
       return property === "registerTool" ? filtered : (Reflect.get(target, property, receiver) as unknown);

@@ -1,5 +1,5 @@
 import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
-import { getObjectShape, type AnyObjectSchema } from "@modelcontextprotocol/sdk/server/zod-compat.js";
+import { type AnyObjectSchema, getObjectShape } from "@modelcontextprotocol/sdk/server/zod-compat.js";
 import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
 import { z } from "zod";
 import type { ErrorBody } from "../../protocol/index.ts";
@@ -13,7 +13,11 @@ import { errorResult } from "./tool-results.ts";
 type RegisterTool = (name: string, config: { inputSchema?: unknown }, callback: unknown) => unknown;
 /** The SDK's two steps of a tools/call (private in its types, hence the cast where they are taken). */
 type CallSteps = {
-  validateToolInput(tool: { inputSchema?: AnyObjectSchema }, args: Record<string, unknown> | undefined, toolName: string): Promise<unknown>;
+  validateToolInput(
+    tool: { inputSchema?: AnyObjectSchema },
+    args: Record<string, unknown> | undefined,
+    toolName: string,
+  ): Promise<unknown>;
   executeToolHandler(tool: unknown, args: unknown, extra: unknown): Promise<unknown>;
 };
 
@@ -28,7 +32,8 @@ class RefusedArguments {
  */
 export function strictTools(server: McpServer): McpServer {
   const register = server.registerTool.bind(server) as unknown as RegisterTool;
-  const strict: RegisterTool = (name, config, callback) => register(name, { ...config, inputSchema: strictSchema(config.inputSchema) }, callback);
+  const strict: RegisterTool = (name, config, callback) =>
+    register(name, { ...config, inputSchema: strictSchema(config.inputSchema) }, callback);
   return new Proxy(server, {
     get(target, property, receiver) {
       return property === "registerTool" ? strict : (Reflect.get(target, property, receiver) as unknown);
@@ -55,14 +60,26 @@ export function refuseUnknownArguments(server: McpServer): void {
     const refusal = unknownArguments(toolName, Object.keys(getObjectShape(tool.inputSchema) ?? {}), args);
     return refusal === null ? validate(tool, args, toolName) : new RefusedArguments(refusal);
   };
-  steps.executeToolHandler = async (tool, args, extra): Promise<unknown> => (args instanceof RefusedArguments ? (errorResult(args.error) satisfies CallToolResult) : execute(tool, args, extra));
+  steps.executeToolHandler = async (tool, args, extra): Promise<unknown> =>
+    args instanceof RefusedArguments ? (errorResult(args.error) satisfies CallToolResult) : execute(tool, args, extra);
 }
 
 /** The refusal for the arguments not in `taken`, or null when every one is taken. */
-export function unknownArguments(toolName: string, taken: readonly string[], args: Record<string, unknown> | undefined): ErrorBody | null {
+export function unknownArguments(
+  toolName: string,
+  taken: readonly string[],
+  args: Record<string, unknown> | undefined,
+): ErrorBody | null {
   const unknown = Object.keys(args ?? {}).filter((key) => !taken.includes(key));
   if (unknown.length === 0) return null;
-  const names = unknown.slice(0, 10).map((key) => `'${key.slice(0, 64)}'`).join(", ") + (unknown.length > 10 ? ` and ${unknown.length - 10} more` : "");
+  const names =
+    unknown
+      .slice(0, 10)
+      .map((key) => `'${key.slice(0, 64)}'`)
+      .join(", ") + (unknown.length > 10 ? ` and ${unknown.length - 10} more` : "");
   const takes = taken.length === 0 ? "it takes no arguments" : `it takes ${taken.join(", ")}`;
-  return { code: "invalid_arguments", message: `${toolName} does not take ${unknown.length === 1 ? "the argument" : "the arguments"} ${names}; ${takes}` };
+  return {
+    code: "invalid_arguments",
+    message: `${toolName} does not take ${unknown.length === 1 ? "the argument" : "the arguments"} ${names}; ${takes}`,
+  };
 }

@@ -1,7 +1,7 @@
 import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import { ApplyTaskRequest, type TaskView } from "../../protocol/index.ts";
 import { applyTask, getDiff, type MeshContext } from "../edge/mesh-operations.ts";
-import { taskRef, refOf } from "./mesh-tools.ts";
+import { refOf, taskRef } from "./mesh-tools.ts";
 import { errorResult, taskResult } from "./tool-results.ts";
 import { diffOutput, readOnly, taskOutput } from "./tool-schemas.ts";
 
@@ -17,7 +17,8 @@ export function registerWorkTools(server: McpServer, ctx: MeshContext): void {
     {
       outputSchema: diffOutput,
       annotations: readOnly,
-      description: "The unified diff of a task's result (or of one attempt), from its base commit to the attempt's commit: applicable with `git apply` at the base.",
+      description:
+        "The unified diff of a task's result (or of one attempt), from its base commit to the attempt's commit: applicable with `git apply` at the base.",
       inputSchema: { ...taskRef, attempt },
     },
     async (args) => {
@@ -25,7 +26,12 @@ export function registerWorkTools(server: McpServer, ctx: MeshContext): void {
       if (typeof ref !== "string") return ref;
       const diff = await getDiff(ctx, ref, args.attempt);
       if (!diff.ok) return errorResult(diff.error);
-      const text = diff.value.length === 0 ? "(the attempt changed nothing)" : diff.value.length > DIFF_TEXT_CHARS ? `${diff.value.slice(0, DIFF_TEXT_CHARS)}\n… (cut here; structuredContent.diff holds all of it)` : diff.value;
+      const text =
+        diff.value.length === 0
+          ? "(the attempt changed nothing)"
+          : diff.value.length > DIFF_TEXT_CHARS
+            ? `${diff.value.slice(0, DIFF_TEXT_CHARS)}\n… (cut here; structuredContent.diff holds all of it)`
+            : diff.value;
       return { content: [{ type: "text", text }], structuredContent: { diff: diff.value } };
     },
   );
@@ -55,6 +61,7 @@ function appliedNote(task: TaskView, asked: number): string | undefined {
   const applied = task.applied;
   if (applied === undefined) return undefined;
   const where = task.repo === undefined ? "the checkout" : "the remote's base branch";
-  if (applied.at < asked) return `already applied at ${new Date(applied.at).toISOString()} (${where} at ${applied.commit}): nothing changed this time`;
+  if (applied.at < asked)
+    return `already applied at ${new Date(applied.at).toISOString()} (${where} at ${applied.commit}): nothing changed this time`;
   return `applied: ${where} is at ${applied.commit}`;
 }

@@ -1,5 +1,5 @@
 import type { StageRecord } from "../../protocol/index.ts";
-import { AttemptCountersRecord, type AttemptClass, type BudgetMetrics } from "../../protocol/metrics.ts";
+import { type AttemptClass, AttemptCountersRecord, type BudgetMetrics } from "../../protocol/metrics.ts";
 
 // The budget's part of `GET /metrics` (docs/metrics.md): every ended attempt is settled in the budget
 // room exactly once (it marks each settled), so that is where attempts are counted by tier and class
@@ -17,7 +17,10 @@ export function attemptClass(stage: Pick<StageRecord, "outcome" | "failure_class
 }
 
 /** The counters with one more ended attempt. */
-export function countSettled(counters: AttemptCountersRecord, stage: Pick<StageRecord, "tier" | "outcome" | "failure_class" | "cost_usd">): AttemptCountersRecord {
+export function countSettled(
+  counters: AttemptCountersRecord,
+  stage: Pick<StageRecord, "tier" | "outcome" | "failure_class" | "cost_usd">,
+): AttemptCountersRecord {
   const klass = attemptClass(stage);
   const tier = counters.attempts[stage.tier] ?? {};
   return {

@@ -45,10 +45,15 @@ export function escapeHelp(text: string): string {
 function labelText(labels: Labels | undefined, extra?: readonly [string, string]): string {
   const pairs = Object.entries(labels ?? {});
   if (extra !== undefined) pairs.push([extra[0], extra[1]]);
-  return pairs.length === 0 ? "" : `{${pairs.map(([name, value]) => `${name}="${escapeLabelValue(value)}"`).join(",")}}`;
+  return pairs.length === 0
+    ? ""
+    : `{${pairs.map(([name, value]) => `${name}="${escapeLabelValue(value)}"`).join(",")}}`;
 }
 
-/** A histogram's lines: cumulative `_bucket`s ending at `le="+Inf"`, then `_sum` and `_count` (equal to the +Inf bucket). */
+/**
+ * A histogram's lines: cumulative `_bucket`s ending at `le="+Inf"`, then `_sum` and `_count` (equal to the +Inf
+ * bucket).
+ */
 function histogramLines(name: string, histogram: HistogramSample): string[] {
   const lines: string[] = [];
   let cumulative = 0;
@@ -63,13 +68,19 @@ function histogramLines(name: string, histogram: HistogramSample): string[] {
   return lines;
 }
 
-/** The families as the format's text: `# HELP` and `# TYPE` before each family's samples, a line feed after the last line. */
+/**
+ * The families as the format's text: `# HELP` and `# TYPE` before each family's samples, a line feed after the last
+ * line.
+ */
 export function renderExposition(families: readonly MetricFamily[]): string {
   const lines: string[] = [];
   for (const family of families) {
     lines.push(`# HELP ${family.name} ${escapeHelp(family.help)}`, `# TYPE ${family.name} ${family.type}`);
-    if (family.type === "histogram") for (const histogram of family.histograms) lines.push(...histogramLines(family.name, histogram));
-    else for (const sample of family.samples) lines.push(`${family.name}${labelText(sample.labels)} ${formatValue(sample.value)}`);
+    if (family.type === "histogram")
+      for (const histogram of family.histograms) lines.push(...histogramLines(family.name, histogram));
+    else
+      for (const sample of family.samples)
+        lines.push(`${family.name}${labelText(sample.labels)} ${formatValue(sample.value)}`);
   }
   return lines.length === 0 ? "" : `${lines.join("\n")}\n`;
 }

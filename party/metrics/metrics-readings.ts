@@ -11,14 +11,23 @@ import type { MeshReadings } from "./mesh-metrics.ts";
 
 type Parties = Party.FetchLobby["parties"];
 
-async function read<T>(parties: Parties, party: PartyName, schema: z.ZodType<T>, token: string, path = "/?view=metrics"): Promise<T | null> {
+async function read<T>(
+  parties: Parties,
+  party: PartyName,
+  schema: z.ZodType<T>,
+  token: string,
+  path = "/?view=metrics",
+): Promise<T | null> {
   const answer = await askRoom<unknown>(parties, party, SINGLETON_ROOM_ID, token, path);
   if (!answer.ok) {
     console.error(`metrics: the ${party} room did not answer: ${answer.error.code}: ${answer.error.message}`);
     return null;
   }
   const parsed = schema.safeParse(answer.value);
-  if (!parsed.success) console.error(`metrics: the ${party} room's answer does not parse: ${parsed.error.issues[0]?.message ?? "invalid"}`);
+  if (!parsed.success)
+    console.error(
+      `metrics: the ${party} room's answer does not parse: ${parsed.error.issues[0]?.message ?? "invalid"}`,
+    );
   return parsed.success ? parsed.data : null;
 }
 

@@ -1,4 +1,10 @@
-import { AgentState, ExecutorTier, describeIssues, type AgentRecord, type DispatchRequest } from "../../protocol/index.ts";
+import {
+  type AgentRecord,
+  AgentState,
+  type DispatchRequest,
+  describeIssues,
+  ExecutorTier,
+} from "../../protocol/index.ts";
 import { DISPATCH_BUCKETS_S, HistogramRecord, type RegistryMetrics } from "../../protocol/metrics.ts";
 import { assignmentKey, type RegistryEffect, type RegistryState } from "../agent-registry/registry-actor.ts";
 
@@ -37,11 +43,18 @@ export function dispatchWaits(requests: readonly DispatchRequest[], now: number)
 
 /** The requests a decision handed to agents (its `assign` effects), as the state after it holds them. */
 export function handedOut(effects: readonly RegistryEffect[], assigned: RegistryState["assigned"]): DispatchRequest[] {
-  return effects.flatMap((effect) => (effect.kind === "assign" ? (assigned[assignmentKey(effect.message.task_id, effect.message.attempt)]?.request ?? []) : []));
+  return effects.flatMap((effect) =>
+    effect.kind === "assign"
+      ? (assigned[assignmentKey(effect.message.task_id, effect.message.attempt)]?.request ?? [])
+      : [],
+  );
 }
 
 /** Queue depth by tier, agents by state and slots of online agents: every tier and state named, zero or not. */
-export function registryGauges(pending: readonly DispatchRequest[], agents: readonly AgentRecord[]): Omit<RegistryMetrics, "dispatch"> {
+export function registryGauges(
+  pending: readonly DispatchRequest[],
+  agents: readonly AgentRecord[],
+): Omit<RegistryMetrics, "dispatch"> {
   const queue = Object.fromEntries(ExecutorTier.options.map((tier) => [tier, 0])) as Record<ExecutorTier, number>;
   for (const request of pending) queue[request.assign.tier] += 1;
   const byState = Object.fromEntries(AgentState.options.map((state) => [state, 0])) as Record<AgentState, number>;
@@ -72,13 +85,24 @@ export class DispatchHistogram {
   constructor(private readonly storage: HistogramStorage) {}
 
   current(): Promise<HistogramRecord> {
-    this.histogram ??= this.storage.get(DISPATCH_HISTOGRAM_KEY).then((raw) => {
-      const parsed = HistogramRecord.safeParse(raw);
-      // A corrupt record is logged and starts again from zero, like one of other bounds (docs/rooms.md "Stored records").
-      if (raw !== undefined && !parsed.success) console.error(`registry: stored ${DISPATCH_HISTOGRAM_KEY} is corrupt (${describeIssues(parsed.error)}); counting from zero`);
-      const same = parsed.success && parsed.data.bounds.length === DISPATCH_BUCKETS_S.length && parsed.data.bounds.every((b, i) => b === DISPATCH_BUCKETS_S[i]) && parsed.data.counts.length === DISPATCH_BUCKETS_S.length + 1;
-      return same ? parsed.data : emptyHistogram();
-    }, () => emptyHistogram());
+    this.histogram ??= this.storage.get(DISPATCH_HISTOGRAM_KEY).then(
+      (raw) => {
+        const parsed = HistogramRecord.safeParse(raw);
+        // A corrupt record is logged and starts again from zero, like one of other bounds (docs/rooms.md "Stored
+        // records").
+        if (raw !== undefined && !parsed.success)
+          console.error(
+            `registry: stored ${DISPATCH_HISTOGRAM_KEY} is corrupt (${describeIssues(parsed.error)}); counting from zero`,
+          );
+        const same =
+          parsed.success &&
+          parsed.data.bounds.length === DISPATCH_BUCKETS_S.length &&
+          parsed.data.bounds.every((b, i) => b === DISPATCH_BUCKETS_S[i]) &&
+          parsed.data.counts.length === DISPATCH_BUCKETS_S.length + 1;
+        return same ? parsed.data : emptyHistogram();
+      },
+      () => emptyHistogram(),
+    );
     return this.histogram;
   }
 
@@ -96,6 +120,10 @@ export class DispatchHistogram {
 }
 
 /** The registry's answer to the edge's `?view=metrics`. */
-export async function registryMetrics(pending: readonly DispatchRequest[], agents: readonly AgentRecord[], dispatch: DispatchHistogram): Promise<RegistryMetrics> {
+export async function registryMetrics(
+  pending: readonly DispatchRequest[],
+  agents: readonly AgentRecord[],
+  dispatch: DispatchHistogram,
+): Promise<RegistryMetrics> {
   return { ...registryGauges(pending, agents), dispatch: await dispatch.current() };
 }

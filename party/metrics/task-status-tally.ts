@@ -9,7 +9,11 @@ import { TaskStatusCounts } from "../../protocol/metrics.ts";
 export const TASK_STATUS_COUNTS_KEY = "metrics:tasks-by-status";
 
 /** The counts after a task moved from `from` to `to` (absent: not listed before / no longer listed). */
-export function countStatusChange(counts: TaskStatusCounts, from: TaskStatus | undefined, to: TaskStatus | undefined): TaskStatusCounts {
+export function countStatusChange(
+  counts: TaskStatusCounts,
+  from: TaskStatus | undefined,
+  to: TaskStatus | undefined,
+): TaskStatusCounts {
   if (from === to) return counts;
   const next = { ...counts };
   if (from !== undefined) next[from] = Math.max(0, (next[from] ?? 0) - 1);
@@ -55,7 +59,11 @@ export class TaskStatusTally {
    * Records that task `taskId` is now listed with `to` (undefined: unlisted): `write` gets the counts'
    * storage entry to put together with the summary, and its answer is returned.
    */
-  change<T>(taskId: string, to: TaskStatus | undefined, write: (entry: Record<string, TaskStatusCounts>) => Promise<T>): Promise<T> {
+  change<T>(
+    taskId: string,
+    to: TaskStatus | undefined,
+    write: (entry: Record<string, TaskStatusCounts>) => Promise<T>,
+  ): Promise<T> {
     const step = this.turn.then(async () => {
       const [counts, from] = await Promise.all([this.current(), this.storage.statusOf(taskId)]);
       const next = countStatusChange(counts, from, to);

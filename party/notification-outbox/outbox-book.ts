@@ -6,7 +6,10 @@ import type { NotificationEvent, StoredDelivery, WebhookTarget } from "../../pro
 
 /** Timing of deliveries; the room reads them from the settings (outbox-settings.ts). */
 export type OutboxSettings = {
-  /** The first retry's delay before jitter; each later one doubles. Default 4 s, so the first retry comes 2-4 s after the failure. */
+  /**
+   * The first retry's delay before jitter; each later one doubles. Default 4 s, so the first retry comes 2-4 s after
+   * the failure.
+   */
   retryBaseMs: number;
   /** No two tries of one delivery are further apart than this: 10 minutes. */
   retryCapMs: number;
@@ -59,16 +62,35 @@ export function retryDelayMs(failures: number, random: number, settings: OutboxS
  * New events, one delivery per target each. An event whose id the outbox already holds is a
  * duplicate (a room sent it twice) and adds nothing. The new deliveries are due at once.
  */
-export function addEvents(state: OutboxState, events: readonly NotificationEvent[], targets: readonly WebhookTarget[], now: number): { state: OutboxState; added: StoredDelivery[]; fresh: NotificationEvent[] } {
+export function addEvents(
+  state: OutboxState,
+  events: readonly NotificationEvent[],
+  targets: readonly WebhookTarget[],
+  now: number,
+): { state: OutboxState; added: StoredDelivery[]; fresh: NotificationEvent[] } {
   const deliveries = new Map(state.deliveries);
   const added: StoredDelivery[] = [];
   const fresh: NotificationEvent[] = [];
   for (const event of events) {
-    if (targets.length === 0 || deliveries.has(deliveryKey(event.id, 0)) || fresh.some((e) => e.id === event.id)) continue;
+    if (targets.length === 0 || deliveries.has(deliveryKey(event.id, 0)) || fresh.some((e) => e.id === event.id))
+      continue;
     fresh.push(event);
     targets.forEach((target, index) => {
       const key = deliveryKey(event.id, index);
-      const delivery: StoredDelivery = { key, event_id: event.id, type: event.type, target_host: new URL(target.url).host, target_url: target.url, slack: target.slack, event, attempts: 0, status: "pending", created_at: now, updated_at: now, next_at: now };
+      const delivery: StoredDelivery = {
+        key,
+        event_id: event.id,
+        type: event.type,
+        target_host: new URL(target.url).host,
+        target_url: target.url,
+        slack: target.slack,
+        event,
+        attempts: 0,
+        status: "pending",
+        created_at: now,
+        updated_at: now,
+        next_at: now,
+      };
       deliveries.set(key, delivery);
       added.push(delivery);
     });
@@ -81,24 +103,38 @@ export function addEvents(state: OutboxState, events: readonly NotificationEvent
  * slots; oldest first. Each is leased: its `next_at` moves past the request's time limit, so if this
  * instance dies mid-request the alarm tries it again (at least once), and `attempts` counts it.
  */
-export function claimDue(state: OutboxState, now: number, settings: OutboxSettings): { state: OutboxState; claimed: StoredDelivery[] } {
+export function claimDue(
+  state: OutboxState,
+  now: number,
+  settings: OutboxSettings,
+): { state: OutboxState; claimed: StoredDelivery[] } {
   const busy = new Map<string, number>();
   for (const key of state.sending) {
     const target = state.deliveries.get(key)?.target_url;
     if (target !== undefined) busy.set(target, (busy.get(target) ?? 0) + 1);
   }
-  const due = [...state.deliveries.values()].filter((d) => d.status === "pending" && (d.next_at ?? 0) <= now && !state.sending.has(d.key)).sort((a, b) => a.created_at - b.created_at || a.key.localeCompare(b.key));
+  const due = [...state.deliveries.values()]
+    .filter((d) => d.status === "pending" && (d.next_at ?? 0) <= now && !state.sending.has(d.key))
+    .sort((a, b) => a.created_at - b.created_at || a.key.localeCompare(b.key));
   const claimed: StoredDelivery[] = [];
   for (const delivery of due) {
     const inFlight = busy.get(delivery.target_url) ?? 0;
     if (inFlight >= settings.perTargetInFlight) continue;
     busy.set(delivery.target_url, inFlight + 1);
-    claimed.push({ ...delivery, attempts: delivery.attempts + 1, next_at: now + settings.requestTimeoutMs + settings.retryBaseMs, updated_at: now });
+    claimed.push({
+      ...delivery,
+      attempts: delivery.attempts + 1,
+      next_at: now + settings.requestTimeoutMs + settings.retryBaseMs,
+      updated_at: now,
+    });
   }
   if (claimed.length === 0) return { state, claimed };
   const deliveries = new Map(state.deliveries);
   for (const delivery of claimed) deliveries.set(delivery.key, delivery);
-  return { state: { ...state, deliveries, sending: new Set([...state.sending, ...claimed.map((d) => d.key)]) }, claimed };
+  return {
+    state: { ...state, deliveries, sending: new Set([...state.sending, ...claimed.map((d) => d.key)]) },
+    claimed,
+  };
 }
 
 /**
@@ -106,7 +142,14 @@ export function claimDue(state: OutboxState, now: number, settings: OutboxSettin
  * after `retryDelayMs` (never past its give-up time, where one last try is made), or given up once
  * that time has passed.
  */
-export function settleSend(state: OutboxState, key: string, outcome: SendOutcome, now: number, random: number, settings: OutboxSettings): { state: OutboxState; changed: StoredDelivery | null } {
+export function settleSend(
+  state: OutboxState,
+  key: string,
+  outcome: SendOutcome,
+  now: number,
+  random: number,
+  settings: OutboxSettings,
+): { state: OutboxState; changed: StoredDelivery | null } {
   const sending = new Set(state.sending);
   sending.delete(key);
   const delivery = state.deliveries.get(key);
@@ -121,7 +164,12 @@ export function settleSend(state: OutboxState, key: string, outcome: SendOutcome
     changed =
       now >= giveUpAt
         ? { ...rest, status: "failed", last_error: outcome.error, updated_at: now }
-        : { ...rest, last_error: outcome.error, updated_at: now, next_at: Math.min(giveUpAt, now + retryDelayMs(delivery.attempts, random, settings)) };
+        : {
+            ...rest,
+            last_error: outcome.error,
+            updated_at: now,
+            next_at: Math.min(giveUpAt, now + retryDelayMs(delivery.attempts, random, settings)),
+          };
   }
   const deliveries = new Map(state.deliveries);
   deliveries.set(key, changed);
@@ -131,7 +179,9 @@ export function settleSend(state: OutboxState, key: string, outcome: SendOutcome
 /** When the alarm must next fire: the earliest due pending delivery (a lease counts); null when none waits. */
 export function nextWake(state: OutboxState): number | null {
   let earliest: number | null = null;
-  for (const d of state.deliveries.values()) if (d.status === "pending" && d.next_at !== undefined && (earliest === null || d.next_at < earliest)) earliest = d.next_at;
+  for (const d of state.deliveries.values())
+    if (d.status === "pending" && d.next_at !== undefined && (earliest === null || d.next_at < earliest))
+      earliest = d.next_at;
   return earliest;
 }
 
@@ -139,7 +189,10 @@ export function nextWake(state: OutboxState): number | null {
 export function overflow(state: OutboxState, settings: OutboxSettings): { state: OutboxState; dropped: string[] } {
   const finished = [...state.deliveries.values()].filter((d) => d.status !== "pending");
   if (finished.length <= settings.keepFinished) return { state, dropped: [] };
-  const dropped = finished.sort((a, b) => a.updated_at - b.updated_at).slice(0, finished.length - settings.keepFinished).map((d) => d.key);
+  const dropped = finished
+    .sort((a, b) => a.updated_at - b.updated_at)
+    .slice(0, finished.length - settings.keepFinished)
+    .map((d) => d.key);
   const deliveries = new Map(state.deliveries);
   for (const key of dropped) deliveries.delete(key);
   return { state: { ...state, deliveries }, dropped };
@@ -147,5 +200,8 @@ export function overflow(state: OutboxState, settings: OutboxSettings): { state:
 
 /** Deliveries changed at or after `since`, oldest event first: what `GET /api/notifications` lists. */
 export function deliveriesSince(state: OutboxState, since: number, limit: number): StoredDelivery[] {
-  return [...state.deliveries.values()].filter((d) => d.updated_at >= since).sort((a, b) => a.created_at - b.created_at || a.key.localeCompare(b.key)).slice(-limit);
+  return [...state.deliveries.values()]
+    .filter((d) => d.updated_at >= since)
+    .sort((a, b) => a.created_at - b.created_at || a.key.localeCompare(b.key))
+    .slice(-limit);
 }

@@ -9,6 +9,14 @@ import { askRoom } from "../room-peers.ts";
  * outbox cannot be asked.
  */
 export async function webhookFailuresTotal(parties: Party.Context["parties"], token: string): Promise<number | null> {
-  const answer = await askRoom<{ webhook_failures_total?: unknown }>(parties, PartyName.notifications, SINGLETON_ROOM_ID, token, "/?view=counters");
-  return answer.ok && typeof answer.value.webhook_failures_total === "number" ? answer.value.webhook_failures_total : null;
+  const answer = await askRoom<{ webhook_failures_total?: unknown }>(
+    parties,
+    PartyName.notifications,
+    SINGLETON_ROOM_ID,
+    token,
+    "/?view=counters",
+  );
+  return answer.ok && typeof answer.value.webhook_failures_total === "number"
+    ? answer.value.webhook_failures_total
+    : null;
 }

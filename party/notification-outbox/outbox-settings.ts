@@ -1,4 +1,4 @@
-import { webhookTargets, type WebhookTarget } from "../../protocol/index.ts";
+import { type WebhookTarget, webhookTargets } from "../../protocol/index.ts";
 import { DEFAULT_OUTBOX_SETTINGS, type OutboxSettings } from "./outbox-book.ts";
 
 /** The outbox's settings from the server's vars (docs/notifications.md "Settings"). */
@@ -19,6 +19,11 @@ export function outboxConfigFrom(env: Record<string, unknown>): OutboxConfig {
     targets: parsed.ok ? parsed.value : [],
     secret: text("MESH_WEBHOOK_SECRET"),
     origin,
-    settings: { ...DEFAULT_OUTBOX_SETTINGS, ...(Number.isFinite(retry) && retry > 0 ? { retryBaseMs: Math.min(retry, DEFAULT_OUTBOX_SETTINGS.retryBaseMs) } : {}) },
+    settings: {
+      ...DEFAULT_OUTBOX_SETTINGS,
+      ...(Number.isFinite(retry) && retry > 0
+        ? { retryBaseMs: Math.min(retry, DEFAULT_OUTBOX_SETTINGS.retryBaseMs) }
+        : {}),
+    },
   };
 }

@@ -32,23 +32,56 @@ export function jsonBody(event: NotificationEvent, url: string): string {
 }
 
 /** Slack text escapes only these three (Slack's "Formatting text for app surfaces"). */
-const slackEscape = (text: string): string => text.replaceAll("&", "&amp;").replaceAll("<", "&lt;").replaceAll(">", "&gt;");
+const slackEscape = (text: string): string =>
+  text.replaceAll("&", "&amp;").replaceAll("<", "&lt;").replaceAll(">", "&gt;");
 
-/** Slack's incoming-webhook shape: a `text` fallback for notifications, and blocks with the task, its cost and a button to act. */
+/**
+ * Slack's incoming-webhook shape: a `text` fallback for notifications, and blocks with the task, its cost and a button
+ * to act.
+ */
 export function slackBody(event: NotificationEvent, url: string): string {
   const heading = HEADINGS[event.type];
   const task = event.task;
-  const taskLine = task === undefined ? undefined : `${task.name ?? task.task_id} (${task.status}, tier ${task.tier}, $${task.cost_usd.toFixed(4)})`;
+  const taskLine =
+    task === undefined
+      ? undefined
+      : `${task.name ?? task.task_id} (${task.status}, tier ${task.tier}, $${task.cost_usd.toFixed(4)})`;
   const text = `${heading}: ${event.reason}${taskLine === undefined ? "" : ` — ${taskLine}`}`;
   const fields = [
-    ...(task === undefined ? [] : [`*Task*\n${slackEscape(task.name ?? task.task_id)}`, `*Status*\n${task.status}`, `*Tier*\n${task.tier}`, `*Cost*\n$${task.cost_usd.toFixed(4)}`]),
+    ...(task === undefined
+      ? []
+      : [
+          `*Task*\n${slackEscape(task.name ?? task.task_id)}`,
+          `*Status*\n${task.status}`,
+          `*Tier*\n${task.tier}`,
+          `*Cost*\n$${task.cost_usd.toFixed(4)}`,
+        ]),
     ...(event.agent === undefined ? [] : [`*Agent*\n${slackEscape(event.agent.name)}`]),
-    ...(event.budget === undefined ? [] : [`*Spent*\n$${event.budget.spent_usd.toFixed(2)} of $${event.budget.limit_usd.toFixed(2)} (${event.budget.window})`]),
+    ...(event.budget === undefined
+      ? []
+      : [
+          `*Spent*\n$${event.budget.spent_usd.toFixed(2)} of $${event.budget.limit_usd.toFixed(2)} (${event.budget.window})`,
+        ]),
   ].map((field) => ({ type: "mrkdwn", text: field }));
   const blocks = [
     { type: "header", text: { type: "plain_text", text: heading } },
-    { type: "section", text: { type: "mrkdwn", text: slackEscape(event.reason) }, ...(fields.length === 0 ? {} : { fields }) },
-    { type: "actions", elements: [{ type: "button", text: { type: "plain_text", text: actionText(event) }, url, style: "primary", action_id: "open" }] },
+    {
+      type: "section",
+      text: { type: "mrkdwn", text: slackEscape(event.reason) },
+      ...(fields.length === 0 ? {} : { fields }),
+    },
+    {
+      type: "actions",
+      elements: [
+        {
+          type: "button",
+          text: { type: "plain_text", text: actionText(event) },
+          url,
+          style: "primary",
+          action_id: "open",
+        },
+      ],
+    },
     { type: "context", elements: [{ type: "mrkdwn", text: `agent-mesh · ${event.type} · ${event.id}` }] },
   ];
   return JSON.stringify({ text: slackEscape(text), blocks });

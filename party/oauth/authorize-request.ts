@@ -1,10 +1,17 @@
 import type * as Party from "partykit/server";
-import { AuthorizeParams, OAUTH_CLIENT_PREFIX, OAuthScope, type ConsentView, type OAuthErrorBody, type OAuthErrorCode } from "../../protocol/index.ts";
+import {
+  AuthorizeParams,
+  type ConsentView,
+  OAUTH_CLIENT_PREFIX,
+  type OAuthErrorBody,
+  type OAuthErrorCode,
+  OAuthScope,
+} from "../../protocol/index.ts";
 import { fetchClientDocument } from "./client-metadata-fetch.ts";
 import { askGrants } from "./grants-client.ts";
-import { checkRedirectUris } from "./redirect-uris.ts";
 import { resourceOf } from "./oauth-metadata.ts";
 import { oauthDev } from "./oauth-settings.ts";
+import { checkRedirectUris } from "./redirect-uris.ts";
 
 /**
  * Checks an authorization request (`GET /oauth/authorize`, and again when the consent page posts it
@@ -53,8 +60,16 @@ export function parseScope(text: string | undefined, mode: "lenient" | "strict" 
 /** Whether a requested `resource` names this mesh's `/mcp` (a trailing slash aside). */
 export const sameResource = (asked: string, ours: string): boolean => asked.replace(/\/+$/, "") === ours;
 
-export async function checkAuthorize(params: Record<string, string>, base: string, lobby: Party.FetchLobby, orchestratorToken: string): Promise<{ ok: true; value: CheckedAuthorize } | { ok: false; refusal: AuthorizeRefusal }> {
-  const show = (error: OAuthErrorCode, description: string) => ({ ok: false as const, refusal: { kind: "show" as const, error: body(error, description) } });
+export async function checkAuthorize(
+  params: Record<string, string>,
+  base: string,
+  lobby: Party.FetchLobby,
+  orchestratorToken: string,
+): Promise<{ ok: true; value: CheckedAuthorize } | { ok: false; refusal: AuthorizeRefusal }> {
+  const show = (error: OAuthErrorCode, description: string) => ({
+    ok: false as const,
+    refusal: { kind: "show" as const, error: body(error, description) },
+  });
   const parsed = AuthorizeParams.safeParse(params);
   if (!parsed.success) {
     const fields = parsed.error.issues.map((issue) => issue.path.join(".")).join(", ");
@@ -72,23 +87,53 @@ export async function checkAuthorize(params: Record<string, string>, base: strin
     if (!document.ok) return show(document.error.error, document.error.error_description);
     const uriProblem = checkRedirectUris(document.value.redirect_uris);
     if (uriProblem !== null) return show("invalid_client", `the client metadata document: ${uriProblem}`);
-    client = { client_name: document.value.client_name ?? new URL(asked.client_id).host, redirect_uris: document.value.redirect_uris };
+    client = {
+      client_name: document.value.client_name ?? new URL(asked.client_id).host,
+      redirect_uris: document.value.redirect_uris,
+    };
   } else {
-    return show("invalid_client", `no client ${asked.client_id.slice(0, 100)} is registered here; register at /oauth/register or use a client metadata URL`);
+    return show(
+      "invalid_client",
+      `no client ${asked.client_id.slice(0, 100)} is registered here; register at /oauth/register or use a client metadata URL`,
+    );
   }
-  if (!client.redirect_uris.includes(asked.redirect_uri)) return show("invalid_request", "redirect_uri is not one the client registered");
-  const back = (error: OAuthErrorCode, description: string) => ({ ok: false as const, refusal: { kind: "redirect" as const, redirect_uri: asked.redirect_uri, state: asked.state, error: body(error, description) } });
+  if (!client.redirect_uris.includes(asked.redirect_uri))
+    return show("invalid_request", "redirect_uri is not one the client registered");
+  const back = (error: OAuthErrorCode, description: string) => ({
+    ok: false as const,
+    refusal: {
+      kind: "redirect" as const,
+      redirect_uri: asked.redirect_uri,
+      state: asked.state,
+      error: body(error, description),
+    },
+  });
   if (asked.response_type !== "code") return back("unsupported_response_type", "response_type must be code");
-  if (asked.code_challenge_method !== "S256") return back("invalid_request", "code_challenge_method must be S256 (plain is not accepted)");
-  if (!/^[A-Za-z0-9_-]{43}$/.test(asked.code_challenge)) return back("invalid_request", "code_challenge must be the base64url SHA-256 of the code_verifier (43 characters)");
+  if (asked.code_challenge_method !== "S256")
+    return back("invalid_request", "code_challenge_method must be S256 (plain is not accepted)");
+  if (!/^[A-Za-z0-9_-]{43}$/.test(asked.code_challenge))
+    return back("invalid_request", "code_challenge must be the base64url SHA-256 of the code_verifier (43 characters)");
   const scope = parseScope(asked.scope) ?? ["mesh:orchestrate" as const];
   const resource = resourceOf(base);
-  if (asked.resource !== undefined && !sameResource(asked.resource, resource)) return back("invalid_target", `resource: this authorization server issues tokens for ${resource} only`);
+  if (asked.resource !== undefined && !sameResource(asked.resource, resource))
+    return back("invalid_target", `resource: this authorization server issues tokens for ${resource} only`);
   const fields: Record<string, string> = {};
   for (const [name, value] of Object.entries(asked)) if (typeof value === "string") fields[name] = value;
   // The page posts back the scope it shows, not the words it ignored.
   fields.scope = scope.join(" ");
-  return { ok: true, value: { client_id: asked.client_id, client_name: client.client_name, redirect_uri: asked.redirect_uri, code_challenge: asked.code_challenge, state: asked.state, scope, resource, fields } };
+  return {
+    ok: true,
+    value: {
+      client_id: asked.client_id,
+      client_name: client.client_name,
+      redirect_uri: asked.redirect_uri,
+      code_challenge: asked.code_challenge,
+      state: asked.state,
+      scope,
+      resource,
+      fields,
+    },
+  };
 }
 
 /** The client's redirect URI with the answer's parameters added (its own query kept). */
@@ -100,5 +145,12 @@ export function redirectWith(redirectUri: string, params: Record<string, string 
 
 /** The consent page's view of a checked request. */
 export function consentView(checked: CheckedAuthorize, error?: string): ConsentView {
-  return { client_name: checked.client_name, client_id: checked.client_id, redirect_host: new URL(checked.redirect_uri).host, scope: checked.scope, fields: checked.fields, ...(error === undefined ? {} : { error }) };
+  return {
+    client_name: checked.client_name,
+    client_id: checked.client_id,
+    redirect_host: new URL(checked.redirect_uri).host,
+    scope: checked.scope,
+    fields: checked.fields,
+    ...(error === undefined ? {} : { error }),
+  };
 }

@@ -10,7 +10,10 @@ import { ClientMetadataDocument, describeIssues, type OAuthErrorBody, type Resul
 export const CLIENT_DOCUMENT_MAX_BYTES = 5 * 1024;
 export const CLIENT_DOCUMENT_TIMEOUT_MS = 3000;
 
-const refusal = (description: string): Result<never, OAuthErrorBody> => ({ ok: false, error: { error: "invalid_client", error_description: description } });
+const refusal = (description: string): Result<never, OAuthErrorBody> => ({
+  ok: false,
+  error: { error: "invalid_client", error_description: description },
+});
 
 /** Whether a URL's host is loopback: `localhost`, `*.localhost`, 127.0.0.0/8 or ::1. */
 export function loopbackHost(hostname: string): boolean {
@@ -21,11 +24,26 @@ export function loopbackHost(hostname: string): boolean {
 /** Whether a host is written as a private, link-local, loopback or unspecified address (IPv4 or IPv6 literal). */
 export function privateHost(hostname: string): boolean {
   const host = hostname.replace(/^\[|\]$/g, "").toLowerCase();
-  if (loopbackHost(host) || host === "0.0.0.0" || host === "::" || host.endsWith(".internal") || host.endsWith(".local")) return true;
+  if (
+    loopbackHost(host) ||
+    host === "0.0.0.0" ||
+    host === "::" ||
+    host.endsWith(".internal") ||
+    host.endsWith(".local")
+  )
+    return true;
   const v4 = /^(\d+)\.(\d+)\.(\d+)\.(\d+)$/.exec(host.replace(/^::ffff:/, ""));
   if (v4 !== null) {
     const [a, b] = [Number(v4[1]), Number(v4[2])];
-    return a === 0 || a === 10 || a === 127 || (a === 169 && b === 254) || (a === 172 && b >= 16 && b <= 31) || (a === 192 && b === 168) || (a === 100 && b >= 64 && b <= 127);
+    return (
+      a === 0 ||
+      a === 10 ||
+      a === 127 ||
+      (a === 169 && b === 254) ||
+      (a === 172 && b >= 16 && b <= 31) ||
+      (a === 192 && b === 168) ||
+      (a === 100 && b >= 64 && b <= 127)
+    );
   }
   // IPv6 unique-local (fc00::/7), link-local (fe80::/10), and IPv4-mapped forms URL keeps in hex.
   return host.includes(":") && (/^f[cd]/.test(host) || /^fe[89ab]/.test(host) || host.startsWith("::ffff:"));
@@ -35,11 +53,15 @@ export function privateHost(hostname: string): boolean {
 export function clientUrlProblem(clientId: string, dev: boolean): string | null {
   if (!URL.canParse(clientId)) return "the client id is not a registered client nor an URL";
   const url = new URL(clientId);
-  if (url.username !== "" || url.password !== "" || url.hash !== "") return "a client metadata URL may carry no credentials nor fragment";
-  if (url.pathname === "/" || url.pathname === "") return "a client metadata URL needs a path (e.g. https://example.com/oauth/client.json)";
+  if (url.username !== "" || url.password !== "" || url.hash !== "")
+    return "a client metadata URL may carry no credentials nor fragment";
+  if (url.pathname === "/" || url.pathname === "")
+    return "a client metadata URL needs a path (e.g. https://example.com/oauth/client.json)";
   if (url.protocol === "http:" && dev && loopbackHost(url.hostname)) return null;
-  if (url.protocol !== "https:") return `a client metadata URL must be https${dev ? " (or http on a loopback host)" : " (loopback http only with MESH_OAUTH_DEV=1)"}`;
-  if (privateHost(url.hostname) && !dev) return `the client metadata host ${url.hostname} is a private or loopback address`;
+  if (url.protocol !== "https:")
+    return `a client metadata URL must be https${dev ? " (or http on a loopback host)" : " (loopback http only with MESH_OAUTH_DEV=1)"}`;
+  if (privateHost(url.hostname) && !dev)
+    return `the client metadata host ${url.hostname} is a private or loopback address`;
   return null;
 }
 
@@ -70,14 +92,24 @@ async function boundedText(response: Response, limit: number): Promise<string | 
 }
 
 /** The client's document, checked (its `client_id` is the URL itself), or why not, as `invalid_client`. */
-export async function fetchClientDocument(clientId: string, dev: boolean): Promise<Result<ClientMetadataDocument, OAuthErrorBody>> {
+export async function fetchClientDocument(
+  clientId: string,
+  dev: boolean,
+): Promise<Result<ClientMetadataDocument, OAuthErrorBody>> {
   const problem = clientUrlProblem(clientId, dev);
   if (problem !== null) return refusal(problem);
   const abort = new AbortController();
   const timer = setTimeout(() => abort.abort(), CLIENT_DOCUMENT_TIMEOUT_MS);
   try {
-    const response = await fetch(clientId, { redirect: "manual", signal: abort.signal, headers: { accept: "application/json" } });
-    if (response.status >= 300 && response.status < 400) return refusal(`the client metadata URL answered a redirect (${response.status}); the document must be served at the client id itself`);
+    const response = await fetch(clientId, {
+      redirect: "manual",
+      signal: abort.signal,
+      headers: { accept: "application/json" },
+    });
+    if (response.status >= 300 && response.status < 400)
+      return refusal(
+        `the client metadata URL answered a redirect (${response.status}); the document must be served at the client id itself`,
+      );
     if (!response.ok) return refusal(`the client metadata URL answered ${response.status}`);
     const text = await boundedText(response, CLIENT_DOCUMENT_MAX_BYTES);
     if (text === null) return refusal(`the client metadata document exceeds ${CLIENT_DOCUMENT_MAX_BYTES} bytes`);
@@ -89,10 +121,15 @@ export async function fetchClientDocument(clientId: string, dev: boolean): Promi
     }
     const parsed = ClientMetadataDocument.safeParse(data);
     if (!parsed.success) return refusal(`the client metadata document is not valid: ${describeIssues(parsed.error)}`);
-    if (parsed.data.client_id !== clientId) return refusal("the client metadata document's client_id is not the URL it was fetched from");
+    if (parsed.data.client_id !== clientId)
+      return refusal("the client metadata document's client_id is not the URL it was fetched from");
     return { ok: true, value: parsed.data };
   } catch (error) {
-    return refusal(abort.signal.aborted ? `the client metadata URL did not answer within ${CLIENT_DOCUMENT_TIMEOUT_MS / 1000} s` : `the client metadata URL could not be fetched: ${error instanceof Error ? error.message : String(error)}`);
+    return refusal(
+      abort.signal.aborted
+        ? `the client metadata URL did not answer within ${CLIENT_DOCUMENT_TIMEOUT_MS / 1000} s`
+        : `the client metadata URL could not be fetched: ${error instanceof Error ? error.message : String(error)}`,
+    );
   } finally {
     clearTimeout(timer);
   }

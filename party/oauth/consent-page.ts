@@ -23,14 +23,20 @@ const OWN_FIELDS = new Set(["credential", "decision"]);
 export function renderConsentPage(view: ConsentView): string {
   const name = escapeHtml(view.client_name);
   const host = escapeHtml(view.redirect_host);
-  const scopes = view.scope.length === 0
-    ? `<li>no scope named</li>`
-    : view.scope.map((scope) => `<li><code>${escapeHtml(scope)}</code> — ${escapeHtml(SCOPE_WORDS[scope])}</li>`).join("\n        ");
+  const scopes =
+    view.scope.length === 0
+      ? `<li>no scope named</li>`
+      : view.scope
+          .map((scope) => `<li><code>${escapeHtml(scope)}</code> — ${escapeHtml(SCOPE_WORDS[scope])}</li>`)
+          .join("\n        ");
   const hidden = Object.entries(view.fields)
     .filter(([field]) => !OWN_FIELDS.has(field))
     .map(([field, value]) => `<input type="hidden" name="${escapeHtml(field)}" value="${escapeHtml(value)}">`)
     .join("\n      ");
-  const error = view.error === undefined ? "" : `<p class="error" role="alert" id="consent-error">${escapeHtml(view.error)}</p>\n    `;
+  const error =
+    view.error === undefined
+      ? ""
+      : `<p class="error" role="alert" id="consent-error">${escapeHtml(view.error)}</p>\n    `;
   const described = view.error === undefined ? "credential-hint" : "consent-error credential-hint";
   return `<!doctype html>
 <html lang="en">

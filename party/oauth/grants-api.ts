@@ -12,14 +12,26 @@ import { askGrants } from "./grants-client.ts";
  */
 export async function listGrants(ctx: MeshContext): Promise<Response> {
   const answer = await askGrants(ctx.parties, ctx.secrets.orchestratorToken, { type: "grants.list" });
-  if (!answer.ok || !("grants" in answer)) return errorResponse("internal", answer.ok ? "the grants room answered no list" : answer.error.error_description);
+  if (!answer.ok || !("grants" in answer))
+    return errorResponse("internal", answer.ok ? "the grants room answered no list" : answer.error.error_description);
   return json({ grants: answer.grants } satisfies OAuthGrantList);
 }
 
 export async function deleteGrant(ctx: MeshContext, id: string, parties: Party.Context["parties"]): Promise<Response> {
   const answer = await askGrants(parties, ctx.secrets.orchestratorToken, { type: "grant.delete", id });
   const found = answer.ok && "revoked" in answer;
-  ctx.defer(recordAudit(parties, ctx.env, { role: ctx.caller.role, credential: credentialName(ctx.caller), action: "oauth.grant.revoke", target: id.slice(0, 300), outcome: found ? "ok" : "not_found" }));
-  if (!answer.ok && answer.error.error === "server_error") return errorResponse("internal", answer.error.error_description);
-  return found ? json({ revoked: id } satisfies OAuthGrantRevoked) : errorResponse("not_found", `no live grant ${id}; GET /api/oauth/grants lists them`);
+  ctx.defer(
+    recordAudit(parties, ctx.env, {
+      role: ctx.caller.role,
+      credential: credentialName(ctx.caller),
+      action: "oauth.grant.revoke",
+      target: id.slice(0, 300),
+      outcome: found ? "ok" : "not_found",
+    }),
+  );
+  if (!answer.ok && answer.error.error === "server_error")
+    return errorResponse("internal", answer.error.error_description);
+  return found
+    ? json({ revoked: id } satisfies OAuthGrantRevoked)
+    : errorResponse("not_found", `no live grant ${id}; GET /api/oauth/grants lists them`);
 }

@@ -1,4 +1,9 @@
-import { OAUTH_SCOPES, OAuthClientAuthMethod, type AuthorizationServerMetadata, type ProtectedResourceMetadata } from "../../protocol/index.ts";
+import {
+  type AuthorizationServerMetadata,
+  OAUTH_SCOPES,
+  OAuthClientAuthMethod,
+  type ProtectedResourceMetadata,
+} from "../../protocol/index.ts";
 
 /** Where the metadata lives (docs/oauth.md): clients find the first from the 401's challenge. */
 export const PROTECTED_RESOURCE_PATH = "/.well-known/oauth-protected-resource";
@@ -12,7 +17,13 @@ export const resourceMetadataUrl = (base: string): string => `${base}${PROTECTED
 
 /** RFC 9728. */
 export function protectedResourceMetadata(base: string): ProtectedResourceMetadata {
-  return { resource: resourceOf(base), authorization_servers: [base], scopes_supported: [...OAUTH_SCOPES], bearer_methods_supported: ["header"], resource_name: "agent-mesh" };
+  return {
+    resource: resourceOf(base),
+    authorization_servers: [base],
+    scopes_supported: [...OAUTH_SCOPES],
+    bearer_methods_supported: ["header"],
+    resource_name: "agent-mesh",
+  };
 }
 
 /** RFC 8414: the mesh is its own authorization server; its issuer is the public base URL. */

@@ -1,5 +1,11 @@
 import type * as Party from "partykit/server";
-import { OAuthClientRecord, OAuthCodeRecord, OAuthCommand, OAuthGrantRecord, type OAuthReply } from "../../protocol/index.ts";
+import {
+  OAuthClientRecord,
+  OAuthCodeRecord,
+  OAuthCommand,
+  OAuthGrantRecord,
+  type OAuthReply,
+} from "../../protocol/index.ts";
 import { recordAudit } from "../audit/audit-record.ts";
 import { json } from "../http/responses.ts";
 import { MeshRoom, type SocketPolicy } from "../mesh-room.ts";
@@ -16,7 +22,10 @@ import { oauthSettingsFrom } from "./oauth-settings.ts";
  * synchronous step, and writes what changed (the reply waits for those writes: output gates).
  */
 export default class OAuthRoom extends MeshRoom<OAuthCommand> {
-  static override readonly sockets: SocketPolicy = { open: false, message: "the OAuth grants room has no sockets; see /.well-known/oauth-authorization-server" };
+  static override readonly sockets: SocketPolicy = {
+    open: false,
+    message: "the OAuth grants room has no sockets; see /.well-known/oauth-authorization-server",
+  };
   protected readonly commands = OAuthCommand;
   private state: OAuthState | null = null;
   private loading: Promise<OAuthState> | null = null;
@@ -36,13 +45,15 @@ export default class OAuthRoom extends MeshRoom<OAuthCommand> {
 
   private load(): Promise<OAuthState> {
     this.loading ??= (async () => {
-      // A corrupt record (logged) is left out: an unreadable client, code or grant is one the room does not know (docs/rooms.md "Stored records").
+      // A corrupt record (logged) is left out: an unreadable client, code or grant is one the room does not know
+      // (docs/rooms.md "Stored records").
       const [clients, codes, grants] = await Promise.all([
         listStored(this.room.storage, "oauth", { prefix: "client:" }, OAuthClientRecord),
         listStored(this.room.storage, "oauth", { prefix: "code:" }, OAuthCodeRecord),
         listStored(this.room.storage, "oauth", { prefix: "grant:" }, OAuthGrantRecord),
       ]);
-      const byId = <T>(records: Map<string, T>, idOf: (record: T) => string): Map<string, T> => new Map([...records.values()].map((record) => [idOf(record), record]));
+      const byId = <T>(records: Map<string, T>, idOf: (record: T) => string): Map<string, T> =>
+        new Map([...records.values()].map((record) => [idOf(record), record]));
       const loaded: OAuthState = {
         clients: byId(clients.records, (client) => client.client_id),
         codes: byId(codes.records, (code) => code.code_hash),

@@ -1,4 +1,9 @@
-import { OAUTH_ACCESS_PREFIX, OAUTH_CLIENT_PREFIX, OAUTH_CODE_PREFIX, OAUTH_REFRESH_PREFIX } from "../../protocol/index.ts";
+import {
+  OAUTH_ACCESS_PREFIX,
+  OAUTH_CLIENT_PREFIX,
+  OAUTH_CODE_PREFIX,
+  OAUTH_REFRESH_PREFIX,
+} from "../../protocol/index.ts";
 import { base64url, randomSecret, sha256Hex } from "../auth/signing.ts";
 import type { Fresh } from "./grant-book.ts";
 
@@ -18,6 +23,19 @@ export async function drawFresh(): Promise<Fresh> {
   const code = `${OAUTH_CODE_PREFIX}${randomSecret()}`;
   const access = `${OAUTH_ACCESS_PREFIX}${randomSecret()}`;
   const refresh = `${OAUTH_REFRESH_PREFIX}${randomSecret()}`;
-  const [code_hash, access_hash, refresh_hash] = await Promise.all([hashToken(code), hashToken(access), hashToken(refresh)]);
-  return { client_id: `${OAUTH_CLIENT_PREFIX}${randomSecret(16)}`, grant_id: `g_${randomSecret(12)}`, code, code_hash, access, access_hash, refresh, refresh_hash };
+  const [code_hash, access_hash, refresh_hash] = await Promise.all([
+    hashToken(code),
+    hashToken(access),
+    hashToken(refresh),
+  ]);
+  return {
+    client_id: `${OAUTH_CLIENT_PREFIX}${randomSecret(16)}`,
+    grant_id: `g_${randomSecret(12)}`,
+    code,
+    code_hash,
+    access,
+    access_hash,
+    refresh,
+    refresh_hash,
+  };
 }

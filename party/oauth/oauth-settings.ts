@@ -12,7 +12,12 @@ const positive = (value: unknown, fallback: number): number => {
 
 /** The grants room's settings from its env: `MESH_OAUTH_CODE_TTL_S` (tests shorten it), `MESH_OAUTH_ACCESS_TTL_S`. */
 export function oauthSettingsFrom(env: Record<string, unknown>): OAuthSettings {
-  return { codeTtlMs: positive(env.MESH_OAUTH_CODE_TTL_S, CODE_TTL_S) * 1000, accessTtlS: positive(env.MESH_OAUTH_ACCESS_TTL_S, ACCESS_TTL_S), maxClients: 1000, maxGrants: 1000 };
+  return {
+    codeTtlMs: positive(env.MESH_OAUTH_CODE_TTL_S, CODE_TTL_S) * 1000,
+    accessTtlS: positive(env.MESH_OAUTH_ACCESS_TTL_S, ACCESS_TTL_S),
+    maxClients: 1000,
+    maxGrants: 1000,
+  };
 }
 
 /** `MESH_OAUTH_DEV=1`: client metadata documents may be served over loopback http (docs/oauth.md). */

@@ -1,14 +1,23 @@
 import type * as Party from "partykit/server";
 import { z } from "zod";
-import { DashboardToDirectory, DirectoryCommand, FINISHED_TASK_STATUSES, TaskStatus, TaskStatusCounts, TaskSummary, type DirectoryToDashboard, type Result } from "../../protocol/index.ts";
+import {
+  DashboardToDirectory,
+  DirectoryCommand,
+  type DirectoryToDashboard,
+  FINISHED_TASK_STATUSES,
+  type Result,
+  TaskStatus,
+  TaskStatusCounts,
+  TaskSummary,
+} from "../../protocol/index.ts";
 import { scopeSeesMesh } from "../auth/viewer-link.ts";
 import { errorResponse, json } from "../http/responses.ts";
 import { FLOOD_LIMITS } from "../limits/flood-guard.ts";
-import { TaskListFeed } from "./task-list-feed.ts";
+import { type Channel, MeshRoom, type SocketPolicy } from "../mesh-room.ts";
 import { TASK_STATUS_COUNTS_KEY, TaskStatusTally } from "../metrics/task-status-tally.ts";
 import { answerPeerClose } from "../peer-close.ts";
-import { MeshRoom, type Channel, type SocketPolicy } from "../mesh-room.ts";
 import { listStored, readStored, type StorageFault } from "../stored-records.ts";
+import { TaskListFeed } from "./task-list-feed.ts";
 
 const TASK_PREFIX = "task:";
 const NAME_PREFIX = "name:";
@@ -26,7 +35,10 @@ const WHERE = "directory";
  * summaries are then held in memory too (TaskListFeed), and every change goes out within 50 ms.
  */
 export default class TaskDirectoryRoom extends MeshRoom<DirectoryCommand, DashboardToDirectory, DirectoryToDashboard> {
-  static override readonly sockets: SocketPolicy = { open: true, admits: (caller) => caller.role === "orchestrator" || (caller.role === "viewer" && scopeSeesMesh(caller.scope)) };
+  static override readonly sockets: SocketPolicy = {
+    open: true,
+    admits: (caller) => caller.role === "orchestrator" || (caller.role === "viewer" && scopeSeesMesh(caller.scope)),
+  };
   protected readonly commands = DirectoryCommand;
   /** Loaded at the first dashboard's subscription; kept current by every write from then on. */
   private feed: Promise<TaskListFeed> | null = null;
@@ -60,9 +72,17 @@ export default class TaskDirectoryRoom extends MeshRoom<DirectoryCommand, Dashbo
     return { schema: DashboardToDirectory, perSecond: FLOOD_LIMITS.viewer };
   }
 
-  protected override async onSocketMessage(subscribe: DashboardToDirectory, connection: Party.Connection): Promise<void> {
+  protected override async onSocketMessage(
+    subscribe: DashboardToDirectory,
+    connection: Party.Connection,
+  ): Promise<void> {
     // One subscription per socket (the page sends one per open): a repeated one would cost a whole list each.
-    if (this.subscribed.has(connection)) return this.send(connection, { type: "error", code: "conflict", message: "this socket already follows the task list; reconnect to subscribe again" });
+    if (this.subscribed.has(connection))
+      return this.send(connection, {
+        type: "error",
+        code: "conflict",
+        message: "this socket already follows the task list; reconnect to subscribe again",
+      });
     // Marked before the wait, so a second subscription arriving meanwhile is refused too; a change sent
     // before the list is harmless (the list's first part replaces everything).
     this.subscribed.add(connection);
@@ -105,13 +125,22 @@ export default class TaskDirectoryRoom extends MeshRoom<DirectoryCommand, Dashbo
       // A holder whose summary is corrupt (logged) holds nothing: the name goes to the new task.
       const found = await this.byName(summary.name);
       const holder = found.ok ? found.value : undefined;
-      if (holder !== undefined && holder.task_id !== summary.task_id && !FINISHED_TASK_STATUSES.includes(holder.status)) {
-        return errorResponse("name_in_use", `name '${summary.name}' is held by task ${holder.task_id}, which is ${holder.status}; wait for it, cancel it, or pick another name`);
+      if (
+        holder !== undefined &&
+        holder.task_id !== summary.task_id &&
+        !FINISHED_TASK_STATUSES.includes(holder.status)
+      ) {
+        return errorResponse(
+          "name_in_use",
+          `name '${summary.name}' is held by task ${holder.task_id}, which is ${holder.status}; wait for it, cancel it, or pick another name`,
+        );
       }
     }
     const writes: Record<string, unknown> = { [TASK_PREFIX + summary.task_id]: summary };
     if (summary.name !== undefined) writes[NAME_PREFIX + summary.name] = summary.task_id;
-    await this.tally.change(summary.task_id, summary.status, (counts) => this.room.storage.put({ ...writes, ...counts }));
+    await this.tally.change(summary.task_id, summary.status, (counts) =>
+      this.room.storage.put({ ...writes, ...counts }),
+    );
     await this.toFeed((feed) => feed.put(summary));
     return json(summary, 201);
   }
@@ -123,8 +152,11 @@ export default class TaskDirectoryRoom extends MeshRoom<DirectoryCommand, Dashbo
     const summary = stored.ok ? stored.value : { name: undefined };
     if (summary === undefined) return json({ unlisted: false });
     const keys = [TASK_PREFIX + taskId];
-    if (summary.name !== undefined && (await this.holderOf(summary.name)) === taskId) keys.push(NAME_PREFIX + summary.name);
-    await this.tally.change(taskId, undefined, (counts) => Promise.all([this.room.storage.delete(keys), this.room.storage.put(counts)]));
+    if (summary.name !== undefined && (await this.holderOf(summary.name)) === taskId)
+      keys.push(NAME_PREFIX + summary.name);
+    await this.tally.change(taskId, undefined, (counts) =>
+      Promise.all([this.room.storage.delete(keys), this.room.storage.put(counts)]),
+    );
     await this.toFeed((feed) => feed.remove(taskId));
     return json({ unlisted: true });
   }
@@ -151,10 +183,15 @@ export default class TaskDirectoryRoom extends MeshRoom<DirectoryCommand, Dashbo
     }
     const statusParam = url.searchParams.get("status");
     const status = statusParam === null || statusParam === "" ? null : TaskStatus.safeParse(statusParam);
-    if (status !== null && !status.success) return errorResponse("bad_request", `status: must be one of ${TaskStatus.options.join(", ")}`);
+    if (status !== null && !status.success)
+      return errorResponse("bad_request", `status: must be one of ${TaskStatus.options.join(", ")}`);
     const limit = Math.min(500, Math.max(1, Number(url.searchParams.get("limit") ?? 50) || 50));
     // ULIDs sort by creation time, so reverse key order is newest first.
-    const page = await this.summaries({ prefix: TASK_PREFIX, reverse: true, limit: status === null ? limit : MAX_SCAN });
+    const page = await this.summaries({
+      prefix: TASK_PREFIX,
+      reverse: true,
+      limit: status === null ? limit : MAX_SCAN,
+    });
     const tasks = page.filter((summary) => status === null || summary.status === status.data).slice(0, limit);
     return json({ tasks });
   }

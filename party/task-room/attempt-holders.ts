@@ -11,7 +11,10 @@ export class AttemptHolders {
 
   constructor(private lineCounts: AttemptLineCounts) {}
 
-  /** From the stored counts (parsed with StoredAttemptLines, which reads earlier builds' shape too); none stored: none counted. */
+  /**
+   * From the stored counts (parsed with StoredAttemptLines, which reads earlier builds' shape too); none stored: none
+   * counted.
+   */
   static fromStored(stored: AttemptLineCounts | undefined): AttemptHolders {
     return new AttemptHolders(stored ?? {});
   }
@@ -37,7 +40,8 @@ export class AttemptHolders {
 
   /** A closed connection holds nothing any more. */
   dropConnection(connectionId: string): void {
-    for (const [attempt, holder] of this.byAttempt) if (holder.connectionId === connectionId) this.byAttempt.delete(attempt);
+    for (const [attempt, holder] of this.byAttempt)
+      if (holder.connectionId === connectionId) this.byAttempt.delete(attempt);
   }
 
   linesOf(attempt: number): number {

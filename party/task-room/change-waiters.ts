@@ -1,4 +1,6 @@
-/** New lines wake a long-poll reader after at most this long, so a chatty task reaches it in steps, not one per batch. */
+/**
+ * New lines wake a long-poll reader after at most this long, so a chatty task reaches it in steps, not one per batch.
+ */
 const LINES_WAKE_MS = 25;
 /** A long poll waits at most this long, below the platform's idle limits. */
 const MAX_WAIT_MS = 25_000;
@@ -24,7 +26,10 @@ export class ChangeWaiters {
     this.linesTimer ??= setTimeout(() => this.wake(), LINES_WAKE_MS);
   }
 
-  /** Resolves at once if the task changed since `revision`; else at the next change, soon after new lines, or after `timeoutMs`. */
+  /**
+   * Resolves at once if the task changed since `revision`; else at the next change, soon after new lines, or after
+   * `timeoutMs`.
+   */
   async changeAfter(revision: number, linesWaiting: boolean, timeoutMs: number): Promise<void> {
     if (revision !== this.revision) return;
     const limit = Math.min(Math.max(0, timeoutMs), linesWaiting ? LINES_WAKE_MS : MAX_WAIT_MS);

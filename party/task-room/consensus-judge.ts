@@ -10,20 +10,31 @@ import type { Attempt, ConsensusDecision } from "../../protocol/index.ts";
 export function judgeConsensus(candidates: readonly Attempt[]): ConsensusDecision | null {
   const passing = candidates.filter((a) => a.status === "succeeded");
   const reasons: string[] = [];
-  for (const a of candidates) if (a.status !== "succeeded") reasons.push(`attempt ${a.n} (${a.tier}) did not pass: ${a.failure_class ?? a.status}${a.acceptance ? `, acceptance exit ${a.acceptance.exit_code ?? "none"}` : ""}`);
+  for (const a of candidates)
+    if (a.status !== "succeeded")
+      reasons.push(
+        `attempt ${a.n} (${a.tier}) did not pass: ${a.failure_class ?? a.status}${a.acceptance ? `, acceptance exit ${a.acceptance.exit_code ?? "none"}` : ""}`,
+      );
   if (passing.length === 0) return null;
-  const agreement = new Map(passing.map((a) => [a.n, passing.filter((b) => b !== a).reduce((sum, b) => sum + similarity(a, b), 0)]));
+  const agreement = new Map(
+    passing.map((a) => [a.n, passing.filter((b) => b !== a).reduce((sum, b) => sum + similarity(a, b), 0)]),
+  );
   const score = (a: Attempt): number => agreement.get(a.n) ?? 0;
   const ranked = [...passing].sort((a, b) => score(b) - score(a) || a.cost_usd - b.cost_usd || a.n - b.n);
   const winner = ranked[0];
   if (winner === undefined) return null;
-  reasons.unshift(`attempt ${winner.n} (${winner.tier}) passed${winner.acceptance ? ` its acceptance check (${winner.acceptance.command})` : ""}`);
+  reasons.unshift(
+    `attempt ${winner.n} (${winner.tier}) passed${winner.acceptance ? ` its acceptance check (${winner.acceptance.command})` : ""}`,
+  );
   if (passing.length > 1) {
     const others = passing.filter((a) => a !== winner);
     const shares = others.map((b) => `${Math.round(similarity(winner, b) * 100)}% with attempt ${b.n}`).join(", ");
     reasons.push(`its changes agree with the other passing candidates: ${shares}`);
     const tied = others.filter((b) => score(b) === score(winner));
-    if (tied.length > 0) reasons.push(`as much agreement as attempt ${tied.map((b) => b.n).join(", ")}; cheaper ($${winner.cost_usd.toFixed(4)}) or earlier`);
+    if (tied.length > 0)
+      reasons.push(
+        `as much agreement as attempt ${tied.map((b) => b.n).join(", ")}; cheaper ($${winner.cost_usd.toFixed(4)}) or earlier`,
+      );
   }
   return { winner: winner.n, reasons };
 }

@@ -36,10 +36,15 @@ export class DiffStore {
     return true;
   }
 
-  /** The attempt's stored diff ("" when it has none); a corrupt piece (logged) fails the whole read: half a patch never applies. */
+  /**
+   * The attempt's stored diff ("" when it has none); a corrupt piece (logged) fails the whole read: half a patch never
+   * applies.
+   */
   async read(attempt: number): Promise<Result<string, StorageFault>> {
     const pieces = await listStored(this.storage, this.where, { prefix: diffPrefix(attempt) }, StoredDiffPiece);
     const corrupt = pieces.corrupt[0];
-    return corrupt === undefined ? { ok: true, value: [...pieces.records.values()].join("") } : { ok: false, error: corrupt };
+    return corrupt === undefined
+      ? { ok: true, value: [...pieces.records.values()].join("") }
+      : { ok: false, error: corrupt };
   }
 }

@@ -16,7 +16,8 @@ const MODEL_RAN: readonly FailureClass[] = ["test_fail", "wrong_file", "unknown"
 export function modelSawPrompt(attempt: Attempt): boolean {
   if (attempt.started_at === undefined) return false;
   if (attempt.status === "succeeded") return true;
-  if (attempt.status !== "failed" || attempt.failure_class === undefined || !MODEL_RAN.includes(attempt.failure_class)) return false;
+  if (attempt.status !== "failed" || attempt.failure_class === undefined || !MODEL_RAN.includes(attempt.failure_class))
+    return false;
   const spent = attempt.tokens.input + attempt.tokens.output > 0 || attempt.cost_usd > 0;
   return spent || attempt.resumed_from === undefined;
 }
@@ -39,10 +40,18 @@ export function pendingGuidance(task: TaskRecord): string | undefined {
   return carriers.some(modelSawPrompt) ? undefined : newest;
 }
 
-/** A retry made because the person's retry just before it was lost (task-state.ts loseAttempt keeps the role), not by a person. */
+/**
+ * A retry made because the person's retry just before it was lost (task-state.ts loseAttempt keeps the role), not by a
+ * person.
+ */
 function isLossRetry(task: TaskRecord, attempt: Attempt): boolean {
   const before = task.attempts.find((a) => a.n === attempt.n - 1);
-  return before !== undefined && before.role === "retry" && before.tier === attempt.tier && before.failure_class === "agent_lost";
+  return (
+    before !== undefined &&
+    before.role === "retry" &&
+    before.tier === attempt.tier &&
+    before.failure_class === "agent_lost"
+  );
 }
 
 /** `attempt` with the pending guidance, if any. */

@@ -6,7 +6,13 @@ import { parseStored, readStored } from "../stored-records.ts";
 export interface LogStorage {
   get<T>(key: string): Promise<T | undefined>;
   put(entries: Record<string, unknown>): Promise<void>;
-  list<T>(options: { prefix: string; start?: string; end?: string; limit?: number; reverse?: boolean }): Promise<Map<string, T>>;
+  list<T>(options: {
+    prefix: string;
+    start?: string;
+    end?: string;
+    limit?: number;
+    reverse?: boolean;
+  }): Promise<Map<string, T>>;
 }
 
 /**
@@ -84,12 +90,18 @@ export class LogStore {
    * synchronously, so callers can publish the lines before the write settles and concurrent
    * appends keep their order. `written` settles when the put does.
    */
-  append(lines: ReadonlyArray<Omit<LogLine, "seq">>, also: Record<string, unknown> = {}): { lines: LogLine[]; written: Promise<void> } {
+  append(
+    lines: ReadonlyArray<Omit<LogLine, "seq">>,
+    also: Record<string, unknown> = {},
+  ): { lines: LogLine[]; written: Promise<void> } {
     const numbered = lines.map((line, i): LogLine => ({ ...line, seq: this.next + i }));
     this.next += numbered.length;
     for (const line of numbered) this.recent.push(line);
     // The lines first and `also` last, so no put ever records counts ahead of the lines they count.
-    const entries: Array<[string, unknown]> = piecesOf(numbered).map((piece) => [keyOf(BATCH_PREFIX, piece[0]?.seq ?? 0), piece]);
+    const entries: Array<[string, unknown]> = piecesOf(numbered).map((piece) => [
+      keyOf(BATCH_PREFIX, piece[0]?.seq ?? 0),
+      piece,
+    ]);
     entries.push(...Object.entries(also));
     if (entries.length === 0) return { lines: numbered, written: Promise.resolve() };
     // Puts issued with no await between them are committed as one atomic write (Cloudflare's
@@ -113,7 +125,14 @@ export class LogStore {
       }
       const legacy = at < this.legacyEnd;
       const to = legacy ? Math.min(this.legacyEnd, this.recent.firstSeq) : this.recent.firstSeq;
-      const stored = await readPieces(this.storage, this.where, legacy ? LEGACY_CHUNK_PREFIX : BATCH_PREFIX, at, to, limit - out.length);
+      const stored = await readPieces(
+        this.storage,
+        this.where,
+        legacy ? LEGACY_CHUNK_PREFIX : BATCH_PREFIX,
+        at,
+        to,
+        limit - out.length,
+      );
       const last = stored.at(-1);
       // Nothing readable below `to` (a corrupt piece, logged): the read goes on past the hole.
       at = last === undefined ? to : last.seq + 1;
@@ -150,7 +169,11 @@ function nextAfter(where: string, last: [string, unknown] | undefined, legacyEnd
   if (last === undefined) return legacyEnd;
   const [key, value] = last;
   const piece = parseStored(where, key, value, StoredLogPiece);
-  if (!piece.ok) return Math.max(legacyEnd, Number(key.slice(BATCH_PREFIX.length)) + (Array.isArray(value) ? Math.max(1, value.length) : 1));
+  if (!piece.ok)
+    return Math.max(
+      legacyEnd,
+      Number(key.slice(BATCH_PREFIX.length)) + (Array.isArray(value) ? Math.max(1, value.length) : 1),
+    );
   const lastLine = piece.value.at(-1);
   return lastLine === undefined ? legacyEnd : lastLine.seq + 1;
 }
@@ -160,7 +183,14 @@ function nextAfter(where: string, last: [string, unknown] | undefined, legacyEnd
  * consecutive lines and are named by their first seq (the legacy chunks and the batches alike).
  * A corrupt piece is skipped (and logged).
  */
-async function readPieces(storage: LogStorage, where: string, prefix: string, from: number, to: number, limit: number): Promise<LogLine[]> {
+async function readPieces(
+  storage: LogStorage,
+  where: string,
+  prefix: string,
+  from: number,
+  to: number,
+  limit: number,
+): Promise<LogLine[]> {
   const out: LogLine[] = [];
   const take = (lines: readonly LogLine[]): void => {
     for (const line of lines) {

@@ -1,5 +1,5 @@
 import type * as Party from "partykit/server";
-import { PartyName, SINGLETON_ROOM_ID, type DispatchRequest } from "../../protocol/index.ts";
+import { type DispatchRequest, PartyName, SINGLETON_ROOM_ID } from "../../protocol/index.ts";
 import { ROLE_HEADER } from "../auth/room-gate.ts";
 import { PEER_QUERY } from "../room-peers.ts";
 
@@ -33,7 +33,10 @@ export class RegistrySocket {
 
   /** Sends the request if the socket opens in time; false means "send it over HTTP". */
   async send(request: DispatchRequest): Promise<boolean> {
-    const socket = await Promise.race([this.socket, new Promise<null>((resolve) => setTimeout(() => resolve(null), OPEN_WAIT_MS))]);
+    const socket = await Promise.race([
+      this.socket,
+      new Promise<null>((resolve) => setTimeout(() => resolve(null), OPEN_WAIT_MS)),
+    ]);
     if (socket === null || socket.readyState !== 1) return false;
     try {
       socket.send(JSON.stringify(request));

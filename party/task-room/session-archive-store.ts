@@ -1,8 +1,14 @@
 import { z } from "zod";
-import { SessionArchiveFacts, type AttemptSessionArchive, type Result, type SessionArchiveDownload, type SessionArchiveRef } from "../../protocol/index.ts";
-import type { LogStorage } from "./log-store.ts";
+import {
+  type AttemptSessionArchive,
+  type Result,
+  type SessionArchiveDownload,
+  SessionArchiveFacts,
+  type SessionArchiveRef,
+} from "../../protocol/index.ts";
 import { hex } from "../auth/signing.ts";
 import { readStored } from "../stored-records.ts";
+import type { LogStorage } from "./log-store.ts";
 
 // Each attempt's CLI session as its agent sent it (docs/sessions.md): the facts under one key, the
 // base64 of the gzip in pieces under others (one stored value is capped at 128 KiB), so a later
@@ -10,7 +16,8 @@ import { readStored } from "../stored-records.ts";
 
 const prefixOf = (attempt: number): string => `session:${String(attempt).padStart(3, "0")}:`;
 const factsKey = (attempt: number): string => `${prefixOf(attempt)}facts`;
-const pieceKey = (attempt: number, index: number): string => `${prefixOf(attempt)}piece:${String(index).padStart(2, "0")}`;
+const pieceKey = (attempt: number, index: number): string =>
+  `${prefixOf(attempt)}piece:${String(index).padStart(2, "0")}`;
 
 /** Why a stored archive cannot be served. */
 export type SessionArchiveFault =
@@ -50,20 +57,37 @@ export class SessionArchiveStore {
     // A corrupt record (logged) is no archive to offer: the later attempt runs fresh.
     const facts = await readStored(this.storage, this.where, factsKey(attempt), SessionArchiveFacts);
     if (!facts.ok || facts.value === undefined) return undefined;
-    return { cli: facts.value.cli, session_id: facts.value.session_id, gzip_bytes: facts.value.gzip_bytes, sha256: facts.value.sha256 };
+    return {
+      cli: facts.value.cli,
+      session_id: facts.value.session_id,
+      gzip_bytes: facts.value.gzip_bytes,
+      sha256: facts.value.sha256,
+    };
   }
 
   /** The whole archive, its pieces joined and checked against the checksum its agent sent. */
   async read(attempt: number): Promise<Result<SessionArchiveDownload, SessionArchiveFault>> {
     const stored = await readStored(this.storage, this.where, factsKey(attempt), SessionArchiveFacts);
-    if (!stored.ok) return { ok: false, error: { code: "corrupt", message: `attempt ${attempt}'s session archive record is unreadable` } };
-    if (stored.value === undefined) return { ok: false, error: { code: "missing", message: `attempt ${attempt} sent no session archive` } };
+    if (!stored.ok)
+      return {
+        ok: false,
+        error: { code: "corrupt", message: `attempt ${attempt}'s session archive record is unreadable` },
+      };
+    if (stored.value === undefined)
+      return { ok: false, error: { code: "missing", message: `attempt ${attempt} sent no session archive` } };
     const facts = stored.value;
     const held = await this.storage.list<unknown>({ prefix: `${prefixOf(attempt)}piece:` });
     const pieces: string[] = [];
     for (let index = 0; index < facts.count; index++) {
       const piece = StoredPiece.safeParse(held.get(pieceKey(attempt, index)));
-      if (!piece.success) return { ok: false, error: { code: "corrupt", message: `attempt ${attempt}'s session archive lacks piece ${index + 1} of ${facts.count}` } };
+      if (!piece.success)
+        return {
+          ok: false,
+          error: {
+            code: "corrupt",
+            message: `attempt ${attempt}'s session archive lacks piece ${index + 1} of ${facts.count}`,
+          },
+        };
       pieces.push(piece.data);
     }
     const data = pieces.join("");
@@ -73,7 +97,11 @@ export class SessionArchiveStore {
     } catch {
       return { ok: false, error: { code: "corrupt", message: `attempt ${attempt}'s session archive is not base64` } };
     }
-    if (sha !== facts.sha256) return { ok: false, error: { code: "corrupt", message: `attempt ${attempt}'s session archive does not match its checksum` } };
+    if (sha !== facts.sha256)
+      return {
+        ok: false,
+        error: { code: "corrupt", message: `attempt ${attempt}'s session archive does not match its checksum` },
+      };
     return { ok: true, value: { ...facts, data } };
   }
 }

@@ -1,31 +1,55 @@
 import type * as Party from "partykit/server";
-import { AgentToTask, CloseCode, MAX_LOG_READ, PROTOCOL_VERSION, SUPPORTED_PROTOCOL_VERSIONS, TaskCommand, ViewerToTask, type AttemptDiff, type AttemptExit, type AttemptHello, type LogBatch, type LogLine, type Result, TaskRecord, type TaskToAgent, type TaskToViewer } from "../../protocol/index.ts";
+import {
+  AgentToTask,
+  type AttemptDiff,
+  type AttemptExit,
+  type AttemptHello,
+  CloseCode,
+  type LogBatch,
+  type LogLine,
+  MAX_LOG_READ,
+  PROTOCOL_VERSION,
+  type Result,
+  SUPPORTED_PROTOCOL_VERSIONS,
+  TaskCommand,
+  TaskRecord,
+  type TaskToAgent,
+  type TaskToViewer,
+  ViewerToTask,
+} from "../../protocol/index.ts";
 import { StoredAttemptLines } from "../../protocol/task-records.ts";
-import { readStored } from "../stored-records.ts";
 import { readSecrets } from "../auth/credentials.ts";
 import { callerOf, roleOf, type SocketRole } from "../auth/room-gate.ts";
 import { scopeAllowsTask } from "../auth/viewer-link.ts";
 import { errorResponse, json } from "../http/responses.ts";
+import { FLOOD_LIMITS } from "../limits/flood-guard.ts";
 import { LiveSockets } from "../live-sockets.ts";
-import { MeshRoom, type Channel, type SocketPolicy } from "../mesh-room.ts";
+import { type Channel, MeshRoom, type SocketPolicy } from "../mesh-room.ts";
+import { announce } from "../notification-outbox/announce.ts";
 import { servedTiers } from "../room-peers.ts";
+import { readStored } from "../stored-records.ts";
 import { AttemptHolders } from "./attempt-holders.ts";
+import { ChangeWaiters } from "./change-waiters.ts";
+import { diffResponse } from "./diff-response.ts";
+import { DiffStore } from "./diff-store.ts";
 import { escalationConfigFrom } from "./escalation.ts";
 import { LogStore } from "./log-store.ts";
-import { ChangeWaiters } from "./change-waiters.ts";
-import { DiffStore } from "./diff-store.ts";
-import { diffResponse } from "./diff-response.ts";
-import { decide, emptyTaskActor, exitMayClimb, type TaskActorState, type TaskEffect, type TaskEvent } from "./task-actor.ts";
 import { queueTimeoutFrom } from "./queue-settings.ts";
 import { RegistrySocket } from "./registry-socket.ts";
-import { TaskPeers } from "./task-peers.ts";
-import { pullRequestText } from "./task-delivery.ts";
-import { ViewerFeed } from "./viewer-feed.ts";
-import { FLOOD_LIMITS } from "../limits/flood-guard.ts";
 import { reply, systemLine } from "./room-replies.ts";
-import { announce } from "../notification-outbox/announce.ts";
-import { isSessionArchiveRequest, serveSessionArchive, SessionArchiveStore } from "./session-archive-route.ts";
+import { isSessionArchiveRequest, SessionArchiveStore, serveSessionArchive } from "./session-archive-route.ts";
+import {
+  decide,
+  emptyTaskActor,
+  exitMayClimb,
+  type TaskActorState,
+  type TaskEffect,
+  type TaskEvent,
+} from "./task-actor.ts";
+import { pullRequestText } from "./task-delivery.ts";
+import { TaskPeers } from "./task-peers.ts";
 import { exportSpans } from "./task-trace.ts";
+import { ViewerFeed } from "./viewer-feed.ts";
 
 const TASK_KEY = "task";
 /** Lines of each attempt already stored, written with each batch: how duplicates are recognised. */
@@ -43,8 +67,15 @@ const ATTEMPT_LINES_KEY = "attempt-lines";
  * was not stored.
  */
 export default class TaskRoom extends MeshRoom<TaskCommand, AgentToTask | ViewerToTask, TaskToAgent | TaskToViewer> {
-  // Agents only with the attempt token of this task's task.assign (docs/agent-identity.md): never the enrollment token or a bare credential.
-  static override readonly sockets: SocketPolicy = { open: true, admits: (caller, lobby) => (caller.role === "viewer" ? scopeAllowsTask(caller.scope, lobby.id) : caller.role === "orchestrator" || (caller.via === "attempt" && caller.taskId === lobby.id)) };
+  // Agents only with the attempt token of this task's task.assign (docs/agent-identity.md): never the enrollment token
+  // or a bare credential.
+  static override readonly sockets: SocketPolicy = {
+    open: true,
+    admits: (caller, lobby) =>
+      caller.role === "viewer"
+        ? scopeAllowsTask(caller.scope, lobby.id)
+        : caller.role === "orchestrator" || (caller.via === "attempt" && caller.taskId === lobby.id),
+  };
   protected readonly commands = TaskCommand;
 
   private actor: TaskActorState = emptyTaskActor();
@@ -65,7 +96,11 @@ export default class TaskRoom extends MeshRoom<TaskCommand, AgentToTask | Viewer
   async onStart(): Promise<void> {
     // Read at once: a new task's room starts on the create's path.
     const where = `task ${this.room.id}`;
-    const [task, lineCounts, log] = await Promise.all([readStored(this.room.storage, where, TASK_KEY, TaskRecord), readStored(this.room.storage, where, ATTEMPT_LINES_KEY, StoredAttemptLines), LogStore.load(this.room.storage, where)]);
+    const [task, lineCounts, log] = await Promise.all([
+      readStored(this.room.storage, where, TASK_KEY, TaskRecord),
+      readStored(this.room.storage, where, ATTEMPT_LINES_KEY, StoredAttemptLines),
+      LogStore.load(this.room.storage, where),
+    ]);
     // A corrupt record (logged as it was read; docs/rooms.md) reads as none: the room answers
     // not_found rather than fail to start; counts start afresh, so a resent batch is stored again.
     this.actor = emptyTaskActor(task.ok ? (task.value ?? null) : null);
@@ -85,7 +120,8 @@ export default class TaskRoom extends MeshRoom<TaskCommand, AgentToTask | Viewer
     }
     if (role === "agent") {
       const caller = callerOf(context);
-      if (caller?.role !== "agent" || caller.via !== "attempt" || caller.taskId !== this.room.id) return connection.close(CloseCode.forbidden, "an agent opens a task room only with its attempt token");
+      if (caller?.role !== "agent" || caller.via !== "attempt" || caller.taskId !== this.room.id)
+        return connection.close(CloseCode.forbidden, "an agent opens a task room only with its attempt token");
       this.attemptScopes.set(connection.id, { agent: caller.agent, attempt: caller.attempt });
     }
     this.roles.add(connection, role)?.close(CloseCode.replaced, "a newer socket took this connection id");
@@ -100,26 +136,48 @@ export default class TaskRoom extends MeshRoom<TaskCommand, AgentToTask | Viewer
     this.holders.dropConnection(connection.id);
   }
 
-  /** Agents stream batches of lines, viewers only subscribe (docs/rooms.md "Flood limits"); a socket no longer tracked is ignored. */
+  /**
+   * Agents stream batches of lines, viewers only subscribe (docs/rooms.md "Flood limits"); a socket no longer tracked
+   * is ignored.
+   */
   protected override channelOf(connection: Party.Connection): Channel<AgentToTask | ViewerToTask> | null {
     const role = this.roles.infoOf(connection);
     if (role === undefined) return null;
-    return role === "agent" ? { schema: AgentToTask, perSecond: FLOOD_LIMITS.agentOnTask } : { schema: ViewerToTask, perSecond: FLOOD_LIMITS.viewer };
+    return role === "agent"
+      ? { schema: AgentToTask, perSecond: FLOOD_LIMITS.agentOnTask }
+      : { schema: ViewerToTask, perSecond: FLOOD_LIMITS.viewer };
   }
 
-  protected override onSocketMessage(message: AgentToTask | ViewerToTask, connection: Party.Connection): Promise<void> | void {
+  protected override onSocketMessage(
+    message: AgentToTask | ViewerToTask,
+    connection: Party.Connection,
+  ): Promise<void> | void {
     if (message.type === "logs.subscribe") return this.feed?.subscribe(connection, message.since_seq);
     if (message.type === "attempt.hello") return this.onAttemptHello(message, connection);
     if (message.type === "log.batch") return this.onLogBatch(message, connection);
     if (message.type === "attempt.diff") return this.onAttemptDiff(message, connection);
-    if (message.type === "attempt.session_archive") return this.holders.holds(connection.id, message.attempt) ? void new SessionArchiveStore(this.room.storage).put(message) : this.send(connection, { type: "error", code: "not_assigned", message: `attempt ${message.attempt} is not held by this connection`, in_reply_to: message.type });
-    if (message.type === "attempt.session") return void (this.holders.holds(connection.id, message.attempt) && this.run({ type: "session-reported", attempt: message.attempt, sessionId: message.session_id }));
+    if (message.type === "attempt.session_archive")
+      return this.holders.holds(connection.id, message.attempt)
+        ? void new SessionArchiveStore(this.room.storage).put(message)
+        : this.send(connection, {
+            type: "error",
+            code: "not_assigned",
+            message: `attempt ${message.attempt} is not held by this connection`,
+            in_reply_to: message.type,
+          });
+    if (message.type === "attempt.session")
+      return void (
+        this.holders.holds(connection.id, message.attempt) &&
+        this.run({ type: "session-reported", attempt: message.attempt, sessionId: message.session_id })
+      );
     return this.onAttemptExit(message, connection);
   }
 
   /** An agent fetching an earlier attempt's session shows its own attempt token, not the orchestrator's. */
   protected override openRoute(request: Request): Promise<Response> | null {
-    return isSessionArchiveRequest(request) ? serveSessionArchive(request, this.room, async (n) => this.diffText(n)) : null;
+    return isSessionArchiveRequest(request)
+      ? serveSessionArchive(request, this.room, async (n) => this.diffText(n))
+      : null;
   }
 
   protected async onCommand(command: TaskCommand): Promise<Response> {
@@ -128,16 +186,61 @@ export default class TaskRoom extends MeshRoom<TaskCommand, AgentToTask | Viewer
       return reply(await this.run({ type: "create-requested", command }), 201);
     }
     await this.resume();
-    if (command.type === "attempt.lost") return reply(await this.run({ type: "agent-lost", attempt: command.attempt, agent: command.agent, reason: command.reason }));
-    if (command.type === "attempt.unserved") return reply(await this.run({ type: "attempt-unserved", attempt: command.attempt, message: command.message, ...(command.failure_class === undefined ? {} : { failureClass: command.failure_class }) }));
-    if (command.type === "budget.halted") return reply(await this.run({ type: "budget-halted", attempt: command.attempt, message: command.message }));
-    if (command.type === "task.watch") return reply(await this.run({ type: "watch-requested", dependent: command.dependent }));
+    if (command.type === "attempt.lost")
+      return reply(
+        await this.run({ type: "agent-lost", attempt: command.attempt, agent: command.agent, reason: command.reason }),
+      );
+    if (command.type === "attempt.unserved")
+      return reply(
+        await this.run({
+          type: "attempt-unserved",
+          attempt: command.attempt,
+          message: command.message,
+          ...(command.failure_class === undefined ? {} : { failureClass: command.failure_class }),
+        }),
+      );
+    if (command.type === "budget.halted")
+      return reply(await this.run({ type: "budget-halted", attempt: command.attempt, message: command.message }));
+    if (command.type === "task.watch")
+      return reply(await this.run({ type: "watch-requested", dependent: command.dependent }));
     if (command.type === "task.dependency") return reply(await this.run({ type: "dependency-heard", news: command }));
-    if (command.type === "task.delivered") return reply(await this.run({ type: "delivery-answered", attempt: command.attempt, mode: command.mode, outcome: { ok: true, value: command.outcome } }));
-    if (command.type === "task.apply") return reply(await this.run({ type: "apply-requested", ...(command.attempt === undefined ? {} : { attempt: command.attempt }) }));
-    if (command.type === "task.resolve") return reply(await this.run({ type: "person-decided", command: { decision: command.decision, ...(command.guidance === undefined ? {} : { guidance: command.guidance }), ...(command.executor === undefined ? {} : { executor: command.executor }) } }));
-    const held = (this.actor.task?.attempts ?? []).filter((a) => this.holderConnection(a.n) !== undefined).map((a) => a.n);
-    return reply(await this.run({ type: "cancel-requested", ...(command.reason === undefined ? {} : { reason: command.reason }), held }));
+    if (command.type === "task.delivered")
+      return reply(
+        await this.run({
+          type: "delivery-answered",
+          attempt: command.attempt,
+          mode: command.mode,
+          outcome: { ok: true, value: command.outcome },
+        }),
+      );
+    if (command.type === "task.apply")
+      return reply(
+        await this.run({
+          type: "apply-requested",
+          ...(command.attempt === undefined ? {} : { attempt: command.attempt }),
+        }),
+      );
+    if (command.type === "task.resolve")
+      return reply(
+        await this.run({
+          type: "person-decided",
+          command: {
+            decision: command.decision,
+            ...(command.guidance === undefined ? {} : { guidance: command.guidance }),
+            ...(command.executor === undefined ? {} : { executor: command.executor }),
+          },
+        }),
+      );
+    const held = (this.actor.task?.attempts ?? [])
+      .filter((a) => this.holderConnection(a.n) !== undefined)
+      .map((a) => a.n);
+    return reply(
+      await this.run({
+        type: "cancel-requested",
+        ...(command.reason === undefined ? {} : { reason: command.reason }),
+        held,
+      }),
+    );
   }
 
   /** The task, a page of its log, or (long poll, for MCP waiters) what changed since a revision. */
@@ -149,13 +252,24 @@ export default class TaskRoom extends MeshRoom<TaskCommand, AgentToTask | Viewer
     if (view === "diff") return diffResponse(task, url.searchParams.get("attempt"), this.diffs);
     if (view !== "logs" && view !== "changes") return json(task);
     const sinceSeq = Math.max(0, Number(url.searchParams.get("since_seq") ?? "0") || 0);
-    const limit = Math.min(MAX_LOG_READ, Math.max(1, Number(url.searchParams.get("limit") ?? MAX_LOG_READ) || MAX_LOG_READ));
-    if (view === "changes") await this.waiters.changeAfter(Number(url.searchParams.get("revision") ?? "-1"), this.log.nextSeq > sinceSeq, Number(url.searchParams.get("timeout_ms") ?? "0"));
+    const limit = Math.min(
+      MAX_LOG_READ,
+      Math.max(1, Number(url.searchParams.get("limit") ?? MAX_LOG_READ) || MAX_LOG_READ),
+    );
+    if (view === "changes")
+      await this.waiters.changeAfter(
+        Number(url.searchParams.get("revision") ?? "-1"),
+        this.log.nextSeq > sinceSeq,
+        Number(url.searchParams.get("timeout_ms") ?? "0"),
+      );
     const lines = await this.log.read(sinceSeq, limit);
     return json(view === "logs" ? { lines } : { task: this.actor.task, lines, revision: this.waiters.revision });
   }
 
-  /** After a restart, asks again for every attempt still waiting for an agent (reserving and dispatching are idempotent per attempt). */
+  /**
+   * After a restart, asks again for every attempt still waiting for an agent (reserving and dispatching are idempotent
+   * per attempt).
+   */
   private async resume(): Promise<void> {
     if (this.resumed || this.actor.task === null) return;
     this.resumed = true;
@@ -164,16 +278,30 @@ export default class TaskRoom extends MeshRoom<TaskCommand, AgentToTask | Viewer
 
   private onAttemptHello(hello: AttemptHello, connection: Party.Connection): Promise<void> | void {
     if (!SUPPORTED_PROTOCOL_VERSIONS.includes(hello.protocol_version)) {
-      this.send(connection, { type: "error", code: "unsupported_version", message: `protocol ${hello.protocol_version} is not supported; this mesh speaks ${PROTOCOL_VERSION}: upgrade the agent` });
+      this.send(connection, {
+        type: "error",
+        code: "unsupported_version",
+        message: `protocol ${hello.protocol_version} is not supported; this mesh speaks ${PROTOCOL_VERSION}: upgrade the agent`,
+      });
       return connection.close(CloseCode.unsupportedVersion, "unsupported protocol version");
     }
     // The socket's attempt token names the one attempt, and the agent, it may speak for (docs/agent-identity.md).
     const scope = this.attemptScopes.get(connection.id);
     if (scope === undefined || scope.attempt !== hello.attempt || scope.agent !== hello.agent) {
-      this.send(connection, { type: "error", code: "not_assigned", message: `this socket's attempt token is for attempt ${scope?.attempt ?? "?"} of agent ${scope?.agent ?? "?"}; attempt ${hello.attempt} of agent ${hello.agent} is not its own`, in_reply_to: hello.type });
+      this.send(connection, {
+        type: "error",
+        code: "not_assigned",
+        message: `this socket's attempt token is for attempt ${scope?.attempt ?? "?"} of agent ${scope?.agent ?? "?"}; attempt ${hello.attempt} of agent ${hello.agent} is not its own`,
+        in_reply_to: hello.type,
+      });
       return connection.close(CloseCode.notAssigned, "not this socket's attempt");
     }
-    return this.run({ type: "hello-received", hello, connectionId: connection.id, linesStored: this.holders.linesOf(hello.attempt) }).then(() => undefined);
+    return this.run({
+      type: "hello-received",
+      hello,
+      connectionId: connection.id,
+      linesStored: this.holders.linesOf(hello.attempt),
+    }).then(() => undefined);
   }
 
   /**
@@ -183,20 +311,33 @@ export default class TaskRoom extends MeshRoom<TaskCommand, AgentToTask | Viewer
    */
   private onLogBatch(batch: LogBatch, connection: Party.Connection): void {
     if (!this.holders.holds(connection.id, batch.attempt) || this.log === null) {
-      return this.send(connection, { type: "error", code: "not_assigned", message: `attempt ${batch.attempt} is not held by this connection; send attempt.hello first`, in_reply_to: batch.type });
+      return this.send(connection, {
+        type: "error",
+        code: "not_assigned",
+        message: `attempt ${batch.attempt} is not held by this connection; send attempt.hello first`,
+        in_reply_to: batch.type,
+      });
     }
     const expected = this.holders.linesOf(batch.attempt);
     const fresh = batch.lines.slice(Math.max(0, expected - batch.first_line));
     const missing = Math.max(0, batch.first_line - expected);
     if (fresh.length > 0) {
       const lines: Omit<LogLine, "seq">[] = [];
-      if (missing > 0) lines.push(systemLine(batch.attempt, `[mesh] ${missing} output lines of attempt ${batch.attempt} were lost before they reached the mesh`));
+      if (missing > 0)
+        lines.push(
+          systemLine(
+            batch.attempt,
+            `[mesh] ${missing} output lines of attempt ${batch.attempt} were lost before they reached the mesh`,
+          ),
+        );
       for (const line of fresh) lines.push({ ...line, attempt: batch.attempt });
       const counts = this.holders.setLines(batch.attempt, batch.first_line + batch.lines.length);
       const appended = this.log.append(lines, { [ATTEMPT_LINES_KEY]: counts });
       this.feed?.publish(appended.lines);
       this.waiters.linesArrived();
-      appended.written.catch((error: unknown) => console.error(`task ${this.room.id}: storing output failed: ${String(error)}`));
+      appended.written.catch((error: unknown) =>
+        console.error(`task ${this.room.id}: storing output failed: ${String(error)}`),
+      );
     }
     this.send(connection, { type: "log.ack", attempt: batch.attempt, next_line: this.holders.linesOf(batch.attempt) });
   }
@@ -204,29 +345,55 @@ export default class TaskRoom extends MeshRoom<TaskCommand, AgentToTask | Viewer
   /** A piece of the attempt's diff: stored at once; the exit that follows says how many pieces there were. */
   private onAttemptDiff(piece: AttemptDiff, connection: Party.Connection): void {
     if (!this.holders.holds(connection.id, piece.attempt) || this.diffs === null) {
-      return this.send(connection, { type: "error", code: "not_assigned", message: `attempt ${piece.attempt} is not held by this connection; send attempt.hello first`, in_reply_to: piece.type });
+      return this.send(connection, {
+        type: "error",
+        code: "not_assigned",
+        message: `attempt ${piece.attempt} is not held by this connection; send attempt.hello first`,
+        in_reply_to: piece.type,
+      });
     }
-    this.diffs.put(piece.attempt, piece.index, piece.text).catch((error: unknown) => console.error(`task ${this.room.id}: storing a diff failed: ${String(error)}`));
+    this.diffs
+      .put(piece.attempt, piece.index, piece.text)
+      .catch((error: unknown) => console.error(`task ${this.room.id}: storing a diff failed: ${String(error)}`));
   }
 
   private async onAttemptExit(reported: AttemptExit, connection: Party.Connection): Promise<void> {
     // A diff with pieces missing is kept and flagged: the branch still holds all of it.
-    const complete = reported.diff_chunks === undefined || this.diffs?.complete(reported.attempt, reported.diff_chunks) === true;
+    const complete =
+      reported.diff_chunks === undefined || this.diffs?.complete(reported.attempt, reported.diff_chunks) === true;
     const exit: AttemptExit = complete ? reported : { ...reported, diff_truncated: true };
     const task = this.actor.task;
     if (task === null || !this.holders.holds(connection.id, exit.attempt)) {
-      return this.send(connection, { type: "error", code: "not_assigned", message: `attempt ${exit.attempt} is not held by this connection`, in_reply_to: exit.type });
+      return this.send(connection, {
+        type: "error",
+        code: "not_assigned",
+        message: `attempt ${exit.attempt} is not held by this connection`,
+        in_reply_to: exit.type,
+      });
     }
     const agent = this.holders.holderOf(exit.attempt)?.agent ?? "";
     // Only an exit that may move the ladder waits for the registry's view of served tiers.
-    const served = exitMayClimb(task, exit) ? await servedTiers(this.room.context.parties, this.token(), task.agent_selector) : [];
+    const served = exitMayClimb(task, exit)
+      ? await servedTiers(this.room.context.parties, this.token(), task.agent_selector)
+      : [];
     if (!this.holders.holds(connection.id, exit.attempt)) return;
-    await this.run({ type: "attempt-exited", exit, agent, connectionId: connection.id, missingLines: exit.line_count - this.holders.linesOf(exit.attempt), served });
+    await this.run({
+      type: "attempt-exited",
+      exit,
+      agent,
+      connectionId: connection.id,
+      missingLines: exit.line_count - this.holders.linesOf(exit.attempt),
+      served,
+    });
   }
 
   /** Runs one event through the actor and carries out its effects; the reply of a request, if it was one. */
   private async run(event: TaskEvent): Promise<Result<TaskRecord> | undefined> {
-    const decision = decide(this.actor, event, { now: Date.now(), taskId: this.room.id, config: escalationConfigFrom(this.room.env) });
+    const decision = decide(this.actor, event, {
+      now: Date.now(),
+      taskId: this.room.id,
+      config: escalationConfigFrom(this.room.env),
+    });
     this.actor = decision.state;
     // Started in order and awaited together: writes are issued before the sends that follow them.
     const followUps = await Promise.all(decision.effects.map((effect) => this.perform(effect)));
@@ -250,7 +417,15 @@ export default class TaskRoom extends MeshRoom<TaskCommand, AgentToTask | Viewer
           return this.run({ type: "reservation-answered", attempt: effect.attempt, result });
         });
       case "ask-start":
-        return peers.start(effect.hello.attempt, effect.tier, effect.hello.executor).then((grant) => this.run({ type: "start-answered", hello: effect.hello, connectionId: effect.connectionId, grant, linesStored: this.holders.linesOf(effect.hello.attempt) }));
+        return peers.start(effect.hello.attempt, effect.tier, effect.hello.executor).then((grant) =>
+          this.run({
+            type: "start-answered",
+            hello: effect.hello,
+            connectionId: effect.connectionId,
+            grant,
+            linesStored: this.holders.linesOf(effect.hello.attempt),
+          }),
+        );
       case "store-task":
         this.store(effect.task, effect.note, effect.attempt);
         return undefined;
@@ -288,12 +463,24 @@ export default class TaskRoom extends MeshRoom<TaskCommand, AgentToTask | Viewer
         this.note(effect.text, effect.attempt);
         return undefined;
       case "ask-apply":
-        return peers.apply(effect.request).then((outcome) => this.run({ type: "apply-answered", attempt: effect.request.attempt, outcome }));
+        return peers
+          .apply(effect.request)
+          .then((outcome) => this.run({ type: "apply-answered", attempt: effect.request.attempt, outcome }));
       case "ask-delivery": {
         // Not awaited: a push and a pull request may take minutes, and nothing else waits for them.
-        const link = typeof this.room.env.MESH_PUBLIC_URL === "string" && this.room.env.MESH_PUBLIC_URL !== "" ? `${this.room.env.MESH_PUBLIC_URL.replace(/\/+$/, "")}/#task=${this.room.id}` : undefined;
-        const request = effect.request.mode === "pr" && this.actor.task !== null ? { ...effect.request, pull_request: pullRequestText(this.actor.task, link) } : effect.request;
-        void peers.deliver(request).then((outcome) => this.run({ type: "delivery-answered", attempt: request.attempt, mode: request.mode, outcome }));
+        const link =
+          typeof this.room.env.MESH_PUBLIC_URL === "string" && this.room.env.MESH_PUBLIC_URL !== ""
+            ? `${this.room.env.MESH_PUBLIC_URL.replace(/\/+$/, "")}/#task=${this.room.id}`
+            : undefined;
+        const request =
+          effect.request.mode === "pr" && this.actor.task !== null
+            ? { ...effect.request, pull_request: pullRequestText(this.actor.task, link) }
+            : effect.request;
+        void peers
+          .deliver(request)
+          .then((outcome) =>
+            this.run({ type: "delivery-answered", attempt: request.attempt, mode: request.mode, outcome }),
+          );
         return undefined;
       }
       case "free-worktrees":
@@ -311,10 +498,15 @@ export default class TaskRoom extends MeshRoom<TaskCommand, AgentToTask | Viewer
       case "export-spans":
         return void exportSpans(this.room.context.parties, this.room.env, () => this.token(), effect.task);
       case "read-served-tiers":
-        return servedTiers(this.room.context.parties, this.token(), this.actor.task?.agent_selector ?? { by: "any" }).then((served) => this.run({ type: "served-tiers-read", served }));
+        return servedTiers(
+          this.room.context.parties,
+          this.token(),
+          this.actor.task?.agent_selector ?? { by: "any" },
+        ).then((served) => this.run({ type: "served-tiers-read", served }));
       case "stop-attempt": {
         const connection = this.holderConnection(effect.attempt);
-        if (connection !== undefined) this.send(connection, { type: "attempt.cancel", attempt: effect.attempt, reason: effect.reason });
+        if (connection !== undefined)
+          this.send(connection, { type: "attempt.cancel", attempt: effect.attempt, reason: effect.reason });
         return undefined;
       }
     }
@@ -324,14 +516,18 @@ export default class TaskRoom extends MeshRoom<TaskCommand, AgentToTask | Viewer
   private note(text: string, attempt: number): void {
     const appended = this.log?.append([systemLine(attempt, text)]);
     if (appended) this.feed?.publish(appended.lines);
-    appended?.written.catch((error: unknown) => console.error(`task ${this.room.id}: storing a note failed: ${String(error)}`));
+    appended?.written.catch((error: unknown) =>
+      console.error(`task ${this.room.id}: storing a note failed: ${String(error)}`),
+    );
   }
 
   /** Issues the write of a new task state (with its note in the log), shows it to viewers, wakes waiters. */
   private store(task: TaskRecord, note: string, attempt: number): void {
     const appended = this.log?.append([systemLine(attempt, `[mesh] ${note}`)], { [TASK_KEY]: task });
     if (appended) this.feed?.publish(appended.lines);
-    appended?.written.catch((error: unknown) => console.error(`task ${this.room.id}: storing the task failed: ${String(error)}`));
+    appended?.written.catch((error: unknown) =>
+      console.error(`task ${this.room.id}: storing the task failed: ${String(error)}`),
+    );
     this.waiters.taskChanged();
     const snapshot = JSON.stringify({ type: "task.snapshot", task } satisfies TaskToViewer);
     for (const [socket, role] of this.roles.entries()) if (role !== "agent") socket.send(snapshot);
@@ -341,17 +537,25 @@ export default class TaskRoom extends MeshRoom<TaskCommand, AgentToTask | Viewer
   private async dispatch(peers: TaskPeers, attempt: number): Promise<void> {
     const task = this.actor.task;
     if (task === null) return;
-    const recent = this.log === null || attempt === 1 ? [] : await this.log.read(Math.max(0, this.log.nextSeq - 2000), 2000);
+    const recent =
+      this.log === null || attempt === 1 ? [] : await this.log.read(Math.max(0, this.log.nextSeq - 2000), 2000);
     // A later attempt's prompt carries the earlier attempts' diffs (docs/escalation.md): read them only then.
     const earlier = attempt === 1 ? [] : task.attempts.filter((a) => a.n < attempt && a.commit !== undefined);
-    const diffs = new Map(await Promise.all(earlier.map(async (a): Promise<[number, string]> => [a.n, (await this.diffText(a.n)) ?? ""])));
+    const diffs = new Map(
+      await Promise.all(earlier.map(async (a): Promise<[number, string]> => [a.n, (await this.diffText(a.n)) ?? ""])),
+    );
     const socket = this.registrySocket ?? undefined;
     this.registrySocket = null;
-    const sent = await peers.dispatch(task, attempt, recent, diffs, socket, queueTimeoutFrom(this.room.env), (n) => new SessionArchiveStore(this.room.storage, `task ${this.room.id}`).refOf(n));
+    const sent = await peers.dispatch(task, attempt, recent, diffs, socket, queueTimeoutFrom(this.room.env), (n) =>
+      new SessionArchiveStore(this.room.storage, `task ${this.room.id}`).refOf(n),
+    );
     if (!sent.ok) console.error(`task ${this.room.id}: ${sent.error.message}`);
   }
 
-  /** An attempt's diff; undefined when its stored pieces are corrupt (logged as read): a later prompt or a carried session goes without it. */
+  /**
+   * An attempt's diff; undefined when its stored pieces are corrupt (logged as read): a later prompt or a carried
+   * session goes without it.
+   */
   private async diffText(attempt: number): Promise<string | undefined> {
     const diff = await this.diffs?.read(attempt);
     return diff?.ok === true ? diff.value : undefined;
@@ -374,7 +578,8 @@ export default class TaskRoom extends MeshRoom<TaskCommand, AgentToTask | Viewer
    */
   private token(): string {
     const secrets = readSecrets(this.room.env);
-    if ("code" in secrets) throw new Error(`task room ${this.room.id} has no usable orchestrator token: ${secrets.message}`);
+    if ("code" in secrets)
+      throw new Error(`task room ${this.room.id} has no usable orchestrator token: ${secrets.message}`);
     return secrets.orchestratorToken;
   }
 }

@@ -1,4 +1,11 @@
-import type { Attempt, ExecutorTier, TaskAssign, TaskDependency, TaskRecord, TaskWaiting } from "../../protocol/index.ts";
+import type {
+  Attempt,
+  ExecutorTier,
+  TaskAssign,
+  TaskDependency,
+  TaskRecord,
+  TaskWaiting,
+} from "../../protocol/index.ts";
 import { startingTier } from "./escalation.ts";
 import { attemptOf, isFinished, isOpenAttempt, newAttempt } from "./task-state.ts";
 
@@ -48,14 +55,27 @@ export function dependencyStep(task: TaskRecord, news: TaskDependency, now: numb
   if (news.status === "succeeded") {
     const left = ids.filter((id) => id !== news.task_id);
     const waiting: TaskWaiting = { for: "tasks", ids: left, since: task.waiting?.since ?? now };
-    if (left.length > 0) return { kind: "waiting", task: { ...task, waiting, updated_at: now }, note: `task ${label} succeeded; still waiting for ${left.join(", ")}` };
-    return { kind: "ready", task: { ...task, waiting, updated_at: now }, note: `task ${label} succeeded; every task this one is after succeeded` };
+    if (left.length > 0)
+      return {
+        kind: "waiting",
+        task: { ...task, waiting, updated_at: now },
+        note: `task ${label} succeeded; still waiting for ${left.join(", ")}`,
+      };
+    return {
+      kind: "ready",
+      task: { ...task, waiting, updated_at: now },
+      note: `task ${label} succeeded; every task this one is after succeeded`,
+    };
   }
   if (news.status !== "failed" && news.status !== "cancelled") return { kind: "none" };
   const why = news.error === undefined ? news.status : `${news.status}: ${news.error.message}`;
   const message = `task ${label}, which this task is after, ${news.status === "cancelled" ? "was cancelled" : "failed"} (${why.slice(0, 500)}); this task was not started and reserved nothing. Fix that task and create this one again.`;
   const { waiting: _waiting, ...rest } = task;
-  return { kind: "failed", task: { ...rest, status: "failed", error: { code: "dependency_failed", message }, updated_at: now }, note: message };
+  return {
+    kind: "failed",
+    task: { ...rest, status: "failed", error: { code: "dependency_failed", message }, updated_at: now },
+    note: message,
+  };
 }
 
 /** The task's prerequisites all succeeded: its first attempt, at the first served tier from its own. */
@@ -64,7 +84,13 @@ export function beginTask(task: TaskRecord, served: readonly ExecutorTier[], now
   const start = startingTier(asked, new Set(served));
   const skips = start.skipped.map((tier) => ({ tier, reason: "no connected agent serves it", at: now }));
   const { waiting: _waiting, ...rest } = task;
-  return { ...rest, tier: start.tier, attempts: [newAttempt(1, start.tier, now)], ...(skips.length === 0 ? {} : { skipped_tiers: [...(task.skipped_tiers ?? []), ...skips] }), updated_at: now };
+  return {
+    ...rest,
+    tier: start.tier,
+    attempts: [newAttempt(1, start.tier, now)],
+    ...(skips.length === 0 ? {} : { skipped_tiers: [...(task.skipped_tiers ?? []), ...skips] }),
+    updated_at: now,
+  };
 }
 
 /**
@@ -72,13 +98,24 @@ export function beginTask(task: TaskRecord, served: readonly ExecutorTier[], now
  * (`no_agent`), or its pinned agent cannot make worktrees now (`disk_full`). It fails with that
  * class, and the task with it unless others run.
  */
-export function unservedAttempt(task: TaskRecord, n: number, message: string, now: number, failureClass: "no_agent" | "disk_full" = "no_agent"): TaskRecord | null {
+export function unservedAttempt(
+  task: TaskRecord,
+  n: number,
+  message: string,
+  now: number,
+  failureClass: "no_agent" | "disk_full" = "no_agent",
+): TaskRecord | null {
   const attempt = attemptOf(task, n);
   if (attempt === undefined || attempt.status !== "dispatched" || isFinished(task)) return null;
   const failed: Attempt = { ...attempt, status: "failed", failure_class: failureClass, ended_at: now };
   const attempts = task.attempts.map((a) => (a.n === n ? failed : a));
   const othersOpen = attempts.some(isOpenAttempt);
-  return { ...task, attempts, ...(othersOpen ? {} : { status: "failed" as const, error: { code: failureClass, message } }), updated_at: now };
+  return {
+    ...task,
+    attempts,
+    ...(othersOpen ? {} : { status: "failed" as const, error: { code: failureClass, message } }),
+    updated_at: now,
+  };
 }
 
 /**
@@ -86,24 +123,44 @@ export function unservedAttempt(task: TaskRecord, n: number, message: string, no
  * same tier that reported a session id; a retry after `agent_lost` continues the lost attempt's, if
  * its id was seen. The agent decides whether it can (same agent, `resume` declared, worktree there).
  */
-export function resumeOf(task: TaskRecord, attempt: Attempt): { resume?: NonNullable<TaskAssign["resume"]>; why?: string } {
+export function resumeOf(
+  task: TaskRecord,
+  attempt: Attempt,
+): { resume?: NonNullable<TaskAssign["resume"]>; why?: string } {
   const earlier = task.attempts.filter((a) => a.n < attempt.n && a.tier === attempt.tier);
   if (attempt.role === "retry") {
     const prior = earlier.filter((a) => a.status !== "dispatched" && a.status !== "cancelled").at(-1);
     if (prior === undefined) return { why: `no earlier attempt ran at ${attempt.tier}` };
-    if (prior.session_id === undefined || prior.agent === null) return { why: `attempt ${prior.n} reported no session id` };
-    const prompt = attempt.guidance === undefined ? "A person reviewed your work and asks you to try again. Continue from where you stopped." : `A person reviewed your work and asks: ${attempt.guidance}`;
+    if (prior.session_id === undefined || prior.agent === null)
+      return { why: `attempt ${prior.n} reported no session id` };
+    const prompt =
+      attempt.guidance === undefined
+        ? "A person reviewed your work and asks you to try again. Continue from where you stopped."
+        : `A person reviewed your work and asks: ${attempt.guidance}`;
     return { resume: { attempt: prior.n, agent: prior.agent, tier: prior.tier, session_id: prior.session_id, prompt } };
   }
   const lost = earlier.filter((a) => a.failure_class === "agent_lost").at(-1);
   if (lost === undefined || lost.n !== attempt.n - 1) return {};
-  if (lost.session_id === undefined || lost.agent === null) return { why: `lost attempt ${lost.n} reported no session id` };
-  return { resume: { attempt: lost.n, agent: lost.agent, tier: lost.tier, session_id: lost.session_id, prompt: "Your previous run was interrupted (the agent was lost). Continue the task from where you stopped." } };
+  if (lost.session_id === undefined || lost.agent === null)
+    return { why: `lost attempt ${lost.n} reported no session id` };
+  return {
+    resume: {
+      attempt: lost.n,
+      agent: lost.agent,
+      tier: lost.tier,
+      session_id: lost.session_id,
+      prompt: "Your previous run was interrupted (the agent was lost). Continue the task from where you stopped.",
+    },
+  };
 }
 
 /** A running attempt's CLI session id, as its agent reported it (attempt.session); null when nothing changes. */
 export function withSession(task: TaskRecord, n: number, sessionId: string, now: number): TaskRecord | null {
   const attempt = attemptOf(task, n);
   if (attempt?.status !== "running" || attempt.session_id === sessionId) return null;
-  return { ...task, attempts: task.attempts.map((a) => (a.n === n ? { ...a, session_id: sessionId } : a)), updated_at: now };
+  return {
+    ...task,
+    attempts: task.attempts.map((a) => (a.n === n ? { ...a, session_id: sessionId } : a)),
+    updated_at: now,
+  };
 }

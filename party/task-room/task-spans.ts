@@ -1,11 +1,23 @@
-import { SPAN_KIND_INTERNAL, SpanStatusCode, spanIdOf, type Attempt, type OtlpAttribute, type OtlpSpan, type SpanRole, type TaskRecord } from "../../protocol/index.ts";
+import {
+  type Attempt,
+  type OtlpAttribute,
+  type OtlpSpan,
+  SPAN_KIND_INTERNAL,
+  type SpanRole,
+  SpanStatusCode,
+  spanIdOf,
+  type TaskRecord,
+} from "../../protocol/index.ts";
 
 // A task's trace, computed from the times its record already holds (docs/traces.md "Spans"): no clock
 // is read and nothing is stored, so the same record always gives the same spans with the same ids.
 
 type Value = string | number | boolean | undefined;
 
-/** OTLP attributes from plain values: integers as `intValue` (a string in JSON), other numbers as doubles; undefined ones left out. */
+/**
+ * OTLP attributes from plain values: integers as `intValue` (a string in JSON), other numbers as doubles; undefined
+ * ones left out.
+ */
 function attributes(values: Record<string, Value>): OtlpAttribute[] {
   const out: OtlpAttribute[] = [];
   for (const [key, value] of Object.entries(values)) {
@@ -21,7 +33,16 @@ function attributes(values: Record<string, Value>): OtlpAttribute[] {
 /** ms since epoch → OTLP's ns since epoch, as a decimal string (beyond a double's exact integers). */
 const nanos = (ms: number): string => (BigInt(Math.max(0, Math.round(ms))) * 1_000_000n).toString();
 
-type SpanFacts = { role: SpanRole; attempt: number; name: string; parent: string | undefined; start: number; end: number; values: Record<string, Value>; status: OtlpSpan["status"] };
+type SpanFacts = {
+  role: SpanRole;
+  attempt: number;
+  name: string;
+  parent: string | undefined;
+  start: number;
+  end: number;
+  values: Record<string, Value>;
+  status: OtlpSpan["status"];
+};
 
 function spanOf(task: TaskRecord & { trace_id: string }, facts: SpanFacts): OtlpSpan {
   return {
@@ -38,7 +59,10 @@ function spanOf(task: TaskRecord & { trace_id: string }, facts: SpanFacts): Otlp
   };
 }
 
-const errorStatus = (message: string): OtlpSpan["status"] => ({ code: SpanStatusCode.error, message: message.slice(0, 500) });
+const errorStatus = (message: string): OtlpSpan["status"] => ({
+  code: SpanStatusCode.error,
+  message: message.slice(0, 500),
+});
 
 function attemptStatus(attempt: Attempt): OtlpSpan["status"] {
   if (attempt.status === "succeeded") return { code: SpanStatusCode.ok };
@@ -66,15 +90,28 @@ export function taskSpans(task: TaskRecord, now: number = task.updated_at): Otlp
       parent: task.trace_parent,
       start: task.created_at,
       end: taskEnd,
-      values: { "agent_mesh.task.name": task.name, "agent_mesh.task.status": task.status, "agent_mesh.tier": task.tier, "agent_mesh.attempts": task.attempts.length, "agent_mesh.cost_usd": task.cost_usd, "agent_mesh.error.code": task.error?.code },
-      status: task.status === "succeeded" ? { code: SpanStatusCode.ok } : task.status === "failed" ? errorStatus(task.error?.message ?? task.error?.code ?? "failed") : { code: SpanStatusCode.unset },
+      values: {
+        "agent_mesh.task.name": task.name,
+        "agent_mesh.task.status": task.status,
+        "agent_mesh.tier": task.tier,
+        "agent_mesh.attempts": task.attempts.length,
+        "agent_mesh.cost_usd": task.cost_usd,
+        "agent_mesh.error.code": task.error?.code,
+      },
+      status:
+        task.status === "succeeded"
+          ? { code: SpanStatusCode.ok }
+          : task.status === "failed"
+            ? errorStatus(task.error?.message ?? task.error?.code ?? "failed")
+            : { code: SpanStatusCode.unset },
     }),
   ];
   const attempts = [...task.attempts].sort((a, b) => a.n - b.n);
   let previous: Attempt | undefined;
   for (const attempt of attempts) {
     const common = { "agent_mesh.attempt": attempt.n, "agent_mesh.tier": attempt.tier };
-    // A move of tier from the attempt before: the ladder's escalation, or a person's retry elsewhere (consensus candidates run side by side: no move).
+    // A move of tier from the attempt before: the ladder's escalation, or a person's retry elsewhere (consensus
+    // candidates run side by side: no move).
     if (previous !== undefined && previous.tier !== attempt.tier && attempt.role !== "consensus") {
       spans.push(
         spanOf(traced, {
@@ -84,7 +121,13 @@ export function taskSpans(task: TaskRecord, now: number = task.updated_at): Otlp
           parent: taskSpanId,
           start: Math.min(previous.ended_at ?? attempt.dispatched_at, attempt.dispatched_at),
           end: attempt.dispatched_at,
-          values: { ...common, "agent_mesh.escalation.from_tier": previous.tier, "agent_mesh.escalation.to_tier": attempt.tier, "agent_mesh.escalation.by": attempt.role === "retry" ? "person" : "ladder", "agent_mesh.escalation.reason": previous.failure_class },
+          values: {
+            ...common,
+            "agent_mesh.escalation.from_tier": previous.tier,
+            "agent_mesh.escalation.to_tier": attempt.tier,
+            "agent_mesh.escalation.by": attempt.role === "retry" ? "person" : "ladder",
+            "agent_mesh.escalation.reason": previous.failure_class,
+          },
           status: { code: SpanStatusCode.unset },
         }),
       );
@@ -99,8 +142,15 @@ export function taskSpans(task: TaskRecord, now: number = task.updated_at): Otlp
         parent: taskSpanId,
         start: attempt.dispatched_at,
         end: waitEnd,
-        values: { ...common, "agent_mesh.agent": attempt.agent ?? undefined, "agent_mesh.dispatch.taken": taken !== undefined },
-        status: taken === undefined && attempt.status === "failed" ? errorStatus(attempt.failure_class ?? "not taken") : { code: SpanStatusCode.unset },
+        values: {
+          ...common,
+          "agent_mesh.agent": attempt.agent ?? undefined,
+          "agent_mesh.dispatch.taken": taken !== undefined,
+        },
+        status:
+          taken === undefined && attempt.status === "failed"
+            ? errorStatus(attempt.failure_class ?? "not taken")
+            : { code: SpanStatusCode.unset },
       }),
     );
     if (taken !== undefined) {
@@ -130,7 +180,8 @@ export function taskSpans(task: TaskRecord, now: number = task.updated_at): Otlp
         }),
       );
       const evidence = attempt.acceptance;
-      // The check runs last on the agent, just before its exit: it ends with the attempt, and lasts what the agent measured (no clock of the agent's is compared with the room's).
+      // The check runs last on the agent, just before its exit: it ends with the attempt, and lasts what the agent
+      // measured (no clock of the agent's is compared with the room's).
       if (evidence !== undefined) {
         spans.push(
           spanOf(traced, {
@@ -140,7 +191,12 @@ export function taskSpans(task: TaskRecord, now: number = task.updated_at): Otlp
             parent: spanIdOf(traced.trace_id, task.task_id, "attempt", attempt.n),
             start: Math.max(taken, attemptEnd - (evidence.duration_ms ?? 0)),
             end: attemptEnd,
-            values: { ...common, "agent_mesh.acceptance.command": evidence.command, "agent_mesh.acceptance.exit_code": evidence.exit_code ?? undefined, "agent_mesh.acceptance.passed": evidence.passed },
+            values: {
+              ...common,
+              "agent_mesh.acceptance.command": evidence.command,
+              "agent_mesh.acceptance.exit_code": evidence.exit_code ?? undefined,
+              "agent_mesh.acceptance.passed": evidence.passed,
+            },
             status: evidence.passed ? { code: SpanStatusCode.ok } : errorStatus("the acceptance command failed"),
           }),
         );

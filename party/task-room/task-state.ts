@@ -1,13 +1,13 @@
 import {
-  FINISHED_TASK_STATUSES,
   type Attempt,
   type AttemptExit,
   type AttemptHello,
-  refuse,
   type FailureClass,
+  FINISHED_TASK_STATUSES,
+  type Result,
+  refuse,
   type TaskCreate,
   type TaskError,
-  type Result,
   type TaskRecord,
 } from "../../protocol/index.ts";
 
@@ -34,7 +34,12 @@ export function newTask(command: TaskCreate, now: number): TaskRecord {
     ...(command.priority === undefined ? {} : { priority: command.priority }),
     ...(command.kind === undefined ? {} : { kind: command.kind }),
     ...(command.routing === undefined ? {} : { routing: command.routing }),
-    ...(command.trace_id === undefined ? {} : { trace_id: command.trace_id, ...(command.trace_parent === undefined ? {} : { trace_parent: command.trace_parent }) }),
+    ...(command.trace_id === undefined
+      ? {}
+      : {
+          trace_id: command.trace_id,
+          ...(command.trace_parent === undefined ? {} : { trace_parent: command.trace_parent }),
+        }),
     ...(command.notify === undefined ? {} : { notify: command.notify }),
     ...(command.queue_timeout_s === undefined ? {} : { queue_timeout_s: command.queue_timeout_s }),
     ...(after.length === 0 ? {} : { after, waiting: { for: "tasks" as const, ids: after, since: now } }),
@@ -48,8 +53,26 @@ export function newTask(command: TaskCreate, now: number): TaskRecord {
 }
 
 /** A new attempt waiting for an agent; one step of the ladder unless `role` says otherwise. */
-export function newAttempt(n: number, tier: Attempt["tier"], now: number, role: NonNullable<Attempt["role"]> = "sequential", guidance?: string): Attempt {
-  return { n, tier, executor: "", agent: null, status: "dispatched", tokens: { input: 0, output: 0 }, cost_usd: 0, latency_ms: 0, dispatched_at: now, role, ...(guidance === undefined ? {} : { guidance }) };
+export function newAttempt(
+  n: number,
+  tier: Attempt["tier"],
+  now: number,
+  role: NonNullable<Attempt["role"]> = "sequential",
+  guidance?: string,
+): Attempt {
+  return {
+    n,
+    tier,
+    executor: "",
+    agent: null,
+    status: "dispatched",
+    tokens: { input: 0, output: 0 },
+    cost_usd: 0,
+    latency_ms: 0,
+    dispatched_at: now,
+    role,
+    ...(guidance === undefined ? {} : { guidance }),
+  };
 }
 
 /** Whether an attempt has not ended yet: waiting for an agent, or running. */
@@ -67,7 +90,12 @@ export function attemptOf(task: TaskRecord, n: number): Attempt | undefined {
 }
 
 function withAttempt(task: TaskRecord, updated: Attempt, changes: Partial<TaskRecord>, now: number): TaskRecord {
-  return { ...task, ...changes, attempts: task.attempts.map((a) => (a.n === updated.n ? updated : a)), updated_at: now };
+  return {
+    ...task,
+    ...changes,
+    attempts: task.attempts.map((a) => (a.n === updated.n ? updated : a)),
+    updated_at: now,
+  };
 }
 
 /**
@@ -79,9 +107,19 @@ export function startAttempt(task: TaskRecord, hello: AttemptHello, now: number)
   if (attempt === undefined) return refuse("not_assigned", `task ${task.task_id} has no attempt ${hello.attempt}`);
   if (attempt.status === "running" && attempt.agent === hello.agent) return { ok: true, value: task };
   if (attempt.status !== "dispatched" || isFinished(task)) {
-    return refuse("not_assigned", `attempt ${hello.attempt} of task ${task.task_id} is ${attempt.status} (task ${task.status}); stop it`);
+    return refuse(
+      "not_assigned",
+      `attempt ${hello.attempt} of task ${task.task_id} is ${attempt.status} (task ${task.status}); stop it`,
+    );
   }
-  const running: Attempt = { ...attempt, status: "running", agent: hello.agent, executor: hello.executor, started_at: now, ...(hello.resumed_from === undefined ? {} : { resumed_from: hello.resumed_from }) };
+  const running: Attempt = {
+    ...attempt,
+    status: "running",
+    agent: hello.agent,
+    executor: hello.executor,
+    started_at: now,
+    ...(hello.resumed_from === undefined ? {} : { resumed_from: hello.resumed_from }),
+  };
   return { ok: true, value: withAttempt(task, running, { status: "running" }, now) };
 }
 
@@ -97,10 +135,14 @@ function failureOf(attempt: Attempt, exit: AttemptExit): TaskError {
   const code = attempt.failure_class ?? "unknown";
   if (exit.error !== undefined) return { code, message: exit.error.message };
   if (exit.signal !== null) return { code, message: `attempt ${attempt.n} was killed by ${exit.signal}` };
-  return { code, message: `attempt ${attempt.n} exited with code ${exit.exit_code ?? "unknown"}; read its log for the cause` };
+  return {
+    code,
+    message: `attempt ${attempt.n} exited with code ${exit.exit_code ?? "unknown"}; read its log for the cause`,
+  };
 }
 
-const withResultOf = (task: TaskRecord, attempt: Attempt, changes: Partial<TaskRecord>, now: number): TaskRecord => withResult(withAttempt(task, attempt, changes, now));
+const withResultOf = (task: TaskRecord, attempt: Attempt, changes: Partial<TaskRecord>, now: number): TaskRecord =>
+  withResult(withAttempt(task, attempt, changes, now));
 
 /** What an exit says of the attempt's work: where it ran, its commit and diff, its acceptance evidence. */
 function workOf(exit: AttemptExit): Partial<Attempt> {
@@ -191,8 +233,19 @@ export function finishAttempt(task: TaskRecord, agent: string, exit: AttemptExit
 /** A person or orchestrator cancels the task; every open attempt is marked cancelled. */
 export function cancelTask(task: TaskRecord, reason: string, now: number): Transition {
   if (isFinished(task)) return refuse("conflict", `task ${task.task_id} already ${task.status}; nothing to cancel`);
-  const attempts = task.attempts.map((a): Attempt => (isOpenAttempt(a) ? { ...a, status: "cancelled", failure_class: "cancelled", ended_at: now } : a));
-  return { ok: true, value: { ...task, attempts, status: "cancelled", error: { code: "cancelled", message: `cancelled: ${reason}` }, updated_at: now } };
+  const attempts = task.attempts.map(
+    (a): Attempt => (isOpenAttempt(a) ? { ...a, status: "cancelled", failure_class: "cancelled", ended_at: now } : a),
+  );
+  return {
+    ok: true,
+    value: {
+      ...task,
+      attempts,
+      status: "cancelled",
+      error: { code: "cancelled", message: `cancelled: ${reason}` },
+      updated_at: now,
+    },
+  };
 }
 
 /**
@@ -201,7 +254,10 @@ export function cancelTask(task: TaskRecord, reason: string, now: number): Trans
  */
 export function withResult(task: TaskRecord): TaskRecord {
   if (task.status !== "succeeded") return task;
-  const taken = task.winner === undefined ? task.attempts.filter((a) => a.status === "succeeded").at(-1) : attemptOf(task, task.winner);
+  const taken =
+    task.winner === undefined
+      ? task.attempts.filter((a) => a.status === "succeeded").at(-1)
+      : attemptOf(task, task.winner);
   if (taken === undefined) return task;
   const result = {
     attempt: taken.n,
@@ -220,29 +276,68 @@ export const MAX_ATTEMPTS = 5;
  * failure that is retried: once, at the same tier, on another agent (the caller dispatches the new
  * attempt). Otherwise the task fails.
  */
-export function loseAttempt(task: TaskRecord, n: number, agent: string, reason: string, now: number): Result<TaskRecord> & { retry?: Attempt } {
+export function loseAttempt(
+  task: TaskRecord,
+  n: number,
+  agent: string,
+  reason: string,
+  now: number,
+): Result<TaskRecord> & { retry?: Attempt } {
   const attempt = attemptOf(task, n);
-  if (attempt === undefined || isFinished(task)) return refuse("conflict", `task ${task.task_id} has no open attempt ${n}`);
-  if ((attempt.status !== "running" && attempt.status !== "dispatched") || (attempt.agent !== null && attempt.agent !== agent)) {
-    return refuse("conflict", `attempt ${n} is ${attempt.status}${attempt.agent ? ` on ${attempt.agent}` : ""}; nothing to give up`);
+  if (attempt === undefined || isFinished(task))
+    return refuse("conflict", `task ${task.task_id} has no open attempt ${n}`);
+  if (
+    (attempt.status !== "running" && attempt.status !== "dispatched") ||
+    (attempt.agent !== null && attempt.agent !== agent)
+  ) {
+    return refuse(
+      "conflict",
+      `attempt ${n} is ${attempt.status}${attempt.agent ? ` on ${attempt.agent}` : ""}; nothing to give up`,
+    );
   }
-  const lost: Attempt = { ...attempt, agent, status: "failed", failure_class: "agent_lost", ended_at: now, latency_ms: attempt.started_at === undefined ? 0 : now - attempt.started_at };
+  const lost: Attempt = {
+    ...attempt,
+    agent,
+    status: "failed",
+    failure_class: "agent_lost",
+    ended_at: now,
+    latency_ms: attempt.started_at === undefined ? 0 : now - attempt.started_at,
+  };
   const earlierLosses = task.attempts.filter((a) => a.tier === attempt.tier && a.failure_class === "agent_lost").length;
   const canRetry = earlierLosses === 0 && task.attempts.length < MAX_ATTEMPTS;
   // Other attempts still running (a consensus round): the task runs on, and the round is judged when they end.
   const othersOpen = task.attempts.some((a) => a.n !== n && isOpenAttempt(a));
   if (!canRetry) {
-    const changes: Partial<TaskRecord> = othersOpen ? {} : { status: "failed", error: { code: "agent_lost", message: `${reason}; attempt ${n} was lost and the same tier was already retried once` } };
+    const changes: Partial<TaskRecord> = othersOpen
+      ? {}
+      : {
+          status: "failed",
+          error: {
+            code: "agent_lost",
+            message: `${reason}; attempt ${n} was lost and the same tier was already retried once`,
+          },
+        };
     return { ok: true, value: withAttempt(task, lost, changes, now) };
   }
   // The retry keeps the lost attempt's role and round, so a consensus round stays one round, and its
   // guidance, which the lost run's model may not have read (docs/resume.md).
-  const retry: Attempt = { ...newAttempt(task.attempts.length + 1, attempt.tier, now, attempt.role ?? "sequential", attempt.guidance), dispatched_at: attempt.role === "consensus" ? attempt.dispatched_at : now };
+  const retry: Attempt = {
+    ...newAttempt(task.attempts.length + 1, attempt.tier, now, attempt.role ?? "sequential", attempt.guidance),
+    dispatched_at: attempt.role === "consensus" ? attempt.dispatched_at : now,
+  };
   const attempts = [...task.attempts.map((a) => (a.n === n ? lost : a)), retry];
-  return { ok: true, value: { ...task, attempts, status: othersOpen ? task.status : "queued", updated_at: now }, retry };
+  return {
+    ok: true,
+    value: { ...task, attempts, status: othersOpen ? task.status : "queued", updated_at: now },
+    retry,
+  };
 }
 
 /** Agents a new attempt must avoid: those this task already lost. */
 export function lostAgents(task: TaskRecord): string[] {
-  return [...new Set(task.attempts.filter((a) => a.failure_class === "agent_lost" && a.agent !== null).map((a) => a.agent as string))];
+  return [
+    ...new Set(
+      task.attempts.filter((a) => a.failure_class === "agent_lost" && a.agent !== null).map((a) => a.agent as string),
+    ),
+  ];
 }

@@ -1,4 +1,4 @@
-import { MAX_LOG_READ, type LogLine, type TaskToViewer } from "../../protocol/index.ts";
+import { type LogLine, MAX_LOG_READ, type TaskToViewer } from "../../protocol/index.ts";
 import type { LogStore } from "./log-store.ts";
 
 /** What the feed needs of a connection: its id and a way to send. */

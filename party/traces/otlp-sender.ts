@@ -21,7 +21,12 @@ export function exportRequestBody(spans: readonly OtlpSpan[]): unknown {
  */
 export async function sendSpans(url: string, spans: readonly OtlpSpan[], timeoutMs: number): Promise<string | null> {
   try {
-    const response = await fetch(url, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(exportRequestBody(spans)), signal: AbortSignal.timeout(timeoutMs) });
+    const response = await fetch(url, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify(exportRequestBody(spans)),
+      signal: AbortSignal.timeout(timeoutMs),
+    });
     // The body is read (and dropped) so the connection can be reused.
     await response.arrayBuffer().catch(() => undefined);
     return response.ok ? null : `the collector answered ${response.status}`;

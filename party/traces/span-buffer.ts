@@ -41,6 +41,13 @@ export class SpanBuffer {
   }
 
   status(endpoint: string | null): TraceExportStatus {
-    return { endpoint, queued: this.queue.length, queue_cap: this.cap, exported_total: this.exported, dropped_total: this.dropped, ...(this.lastError === undefined ? {} : { last_error: this.lastError }) };
+    return {
+      endpoint,
+      queued: this.queue.length,
+      queue_cap: this.cap,
+      exported_total: this.exported,
+      dropped_total: this.dropped,
+      ...(this.lastError === undefined ? {} : { last_error: this.lastError }),
+    };
   }
 }

@@ -1,11 +1,13 @@
 import type * as Party from "partykit/server";
-import { SpansExport, otlpTracesUrl } from "../../protocol/index.ts";
+import { otlpTracesUrl, SpansExport } from "../../protocol/index.ts";
 import { json } from "../http/responses.ts";
 import { MeshRoom, type SocketPolicy } from "../mesh-room.ts";
 import { sendSpans } from "./otlp-sender.ts";
 import { SpanBuffer } from "./span-buffer.ts";
 
-/** Spans held while the collector is busy: a few hundred tasks' worth (a task has ~2 spans an attempt, plus its own). */
+/**
+ * Spans held while the collector is busy: a few hundred tasks' worth (a task has ~2 spans an attempt, plus its own).
+ */
 export const SPAN_QUEUE_CAP = 2048;
 /** Spans per OTLP request: OpenTelemetry's batch processor sends at most 512 at once. */
 const BATCH_SPANS = 512;
@@ -20,7 +22,10 @@ const EXPORT_TIMEOUT_MS = 10_000;
  * nothing here is stored: a restart loses the queue (at most SPAN_QUEUE_CAP spans) and the counters.
  */
 export default class TraceExportRoom extends MeshRoom<SpansExport> {
-  static override readonly sockets: SocketPolicy = { open: false, message: "the trace exporter has no sockets; use GET /api/traces" };
+  static override readonly sockets: SocketPolicy = {
+    open: false,
+    message: "the trace exporter has no sockets; use GET /api/traces",
+  };
   protected readonly commands = SpansExport;
   private readonly buffer = new SpanBuffer(SPAN_QUEUE_CAP);
   private sending = false;

@@ -4,7 +4,13 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { AgentCredential, CREDENTIAL_FILE, credentialStart, readCredentialFile, writeCredential } from "../../agents/runtime/agent-credential.ts";
+import {
+  AgentCredential,
+  CREDENTIAL_FILE,
+  credentialStart,
+  readCredentialFile,
+  writeCredential,
+} from "../../agents/runtime/agent-credential.ts";
 
 const server = new URL("http://127.0.0.1:1999");
 const dirs: string[] = [];
@@ -27,21 +33,36 @@ describe("the agent's credential", () => {
     writeFileSync(file, JSON.stringify({ server: server.origin, name: "vm-1" }));
     expect(readCredentialFile(file)).toMatchObject({ ok: false, error: { code: "invalid" } });
     writeCredential(dir, { server: server.origin, name: "vm-1", credential: "mesh-agent:vm-1:secret" });
-    expect(readCredentialFile(file)).toEqual({ ok: true, value: { server: server.origin, name: "vm-1", credential: "mesh-agent:vm-1:secret" } });
+    expect(readCredentialFile(file)).toEqual({
+      ok: true,
+      value: { server: server.origin, name: "vm-1", credential: "mesh-agent:vm-1:secret" },
+    });
   });
 
   it("starts with its own credential for this mesh and name, else the enrollment token, else refuses no_credential", () => {
     const dir = stateDir();
-    expect(credentialStart(dir, server, "vm-1", undefined)).toMatchObject({ ok: false, error: { code: "no_credential" } });
+    expect(credentialStart(dir, server, "vm-1", undefined)).toMatchObject({
+      ok: false,
+      error: { code: "no_credential" },
+    });
     expect(credentialStart(dir, server, "vm-1", "")).toMatchObject({ ok: false, error: { code: "no_credential" } });
     expect(credentialStart(dir, server, "vm-1", "enroll")).toEqual({ ok: true, value: { enrollmentToken: "enroll" } });
     writeFileSync(join(dir, CREDENTIAL_FILE), "{not json");
     const corrupt = credentialStart(dir, server, "vm-1", undefined);
-    expect(corrupt).toMatchObject({ ok: false, error: { code: "no_credential", message: expect.stringContaining("not valid JSON") } });
+    expect(corrupt).toMatchObject({
+      ok: false,
+      error: { code: "no_credential", message: expect.stringContaining("not valid JSON") },
+    });
     writeCredential(dir, { server: server.origin, name: "vm-1", credential: "own" });
     expect(credentialStart(dir, server, "vm-1", undefined)).toEqual({ ok: true, value: { own: "own" } });
-    expect(credentialStart(dir, server, "other", undefined)).toMatchObject({ ok: false, error: { code: "no_credential" } });
-    expect(credentialStart(dir, new URL("http://127.0.0.1:2999"), "vm-1", "enroll")).toEqual({ ok: true, value: { enrollmentToken: "enroll" } });
+    expect(credentialStart(dir, server, "other", undefined)).toMatchObject({
+      ok: false,
+      error: { code: "no_credential" },
+    });
+    expect(credentialStart(dir, new URL("http://127.0.0.1:2999"), "vm-1", "enroll")).toEqual({
+      ok: true,
+      value: { enrollmentToken: "enroll" },
+    });
   });
 
   it("presents the enrollment token, then its own once kept, and the enrollment token again once forgotten", () => {

@@ -4,8 +4,8 @@ import { existsSync, mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
+import { type AttemptRunInput, runAttempt } from "../../agents/runtime/attempt-runner.ts";
 import type { ExecutorSpec, OutputLine } from "../../protocol/index.ts";
-import { runAttempt, type AttemptRunInput } from "../../agents/runtime/attempt-runner.ts";
 import { isRunning, killAll, waitUntil } from "./live-processes.ts";
 
 const ESCAPER = join(import.meta.dirname, "../fixtures/escaping-children.mjs");
@@ -15,11 +15,22 @@ const everyPid = (pids: Pids): number[] => [pids.cli, ...pids.setsid, ...pids.de
 const leftovers: number[] = [];
 afterEach(() => killAll(leftovers.splice(0)));
 
-function start(setsid: number, detached: number, mode: "exit" | "hang", options: Partial<AttemptRunInput> = {}, spec: Partial<ExecutorSpec> = {}) {
+function start(
+  setsid: number,
+  detached: number,
+  mode: "exit" | "hang",
+  options: Partial<AttemptRunInput> = {},
+  spec: Partial<ExecutorSpec> = {},
+) {
   const pidFile = join(mkdtempSync(join(tmpdir(), "mesh-escape-")), "pids.json");
   const lines: OutputLine[] = [];
   const running = runAttempt({
-    executor: { command: [process.execPath, ESCAPER, pidFile, String(setsid), String(detached), mode], format: "text", timeout_s: 30, ...spec },
+    executor: {
+      command: [process.execPath, ESCAPER, pidFile, String(setsid), String(detached), mode],
+      format: "text",
+      timeout_s: 30,
+      ...spec,
+    },
     prompt: "",
     cwd: tmpdir(),
     onLine: (line) => lines.push(line),
@@ -46,7 +57,12 @@ describe.skipIf(process.platform !== "linux")("an attempt's escaped children", (
     expect(result.exit_code).toBe(0);
     // Killed by the time the attempt's result is known: at most a zombie waits for its reaper.
     await waitUntil("every escaped child to be gone", () => everyPid(started).every((pid) => !isRunning(pid)), 2000);
-    expect(lines.some((line) => line.stream === "system" && line.text.includes("killed 25 process(es) it left running, found by its cookie"))).toBe(true);
+    expect(
+      lines.some(
+        (line) =>
+          line.stream === "system" && line.text.includes("killed 25 process(es) it left running, found by its cookie"),
+      ),
+    ).toBe(true);
   });
 
   it("die when the attempt is cancelled while its CLI still runs", async () => {
@@ -56,7 +72,11 @@ describe.skipIf(process.platform !== "linux")("an attempt's escaped children", (
     running.stop("cancelled", "cancelled by the test");
     const result = await running.done;
     expect(result.failure_class).toBe("cancelled");
-    await waitUntil("the CLI and every escaped child to be gone", () => everyPid(started).every((pid) => !isRunning(pid)), 2000);
+    await waitUntil(
+      "the CLI and every escaped child to be gone",
+      () => everyPid(started).every((pid) => !isRunning(pid)),
+      2000,
+    );
   });
 
   it("die when the attempt times out", async () => {
@@ -64,7 +84,11 @@ describe.skipIf(process.platform !== "linux")("an attempt's escaped children", (
     const started = await pids();
     const result = await running.done;
     expect(result.failure_class).toBe("timeout");
-    await waitUntil("the CLI and every escaped child to be gone", () => everyPid(started).every((pid) => !isRunning(pid)), 2000);
+    await waitUntil(
+      "the CLI and every escaped child to be gone",
+      () => everyPid(started).every((pid) => !isRunning(pid)),
+      2000,
+    );
   });
 
   it("die with the acceptance command that started them", async () => {
@@ -83,6 +107,10 @@ describe.skipIf(process.platform !== "linux")("an attempt's escaped children", (
     expect(result.failure_class).toBeUndefined();
     const started = JSON.parse(readFileSync(pidFile, "utf8")) as Pids;
     leftovers.push(...everyPid(started));
-    await waitUntil("the acceptance command's escaped children to be gone", () => everyPid(started).every((pid) => !isRunning(pid)), 2000);
+    await waitUntil(
+      "the acceptance command's escaped children to be gone",
+      () => everyPid(started).every((pid) => !isRunning(pid)),
+      2000,
+    );
   });
 });

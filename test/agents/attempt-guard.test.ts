@@ -10,7 +10,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { COOKIE_VARIABLE } from "../../agents/runtime/attempt-cookie.ts";
 import { GUARD_NAME, RunGuard } from "../../agents/runtime/attempt-guard.ts";
 import { scanCookieCarriers } from "../../agents/runtime/cookie-sweep.ts";
-import { linuxSupervisor, type LinuxProbe } from "../../agents/vm/linux-limits.ts";
+import { type LinuxProbe, linuxSupervisor } from "../../agents/vm/linux-limits.ts";
 import { isRunning, killAll, waitUntil } from "./live-processes.ts";
 
 const HOLDER = join(import.meta.dirname, "../fixtures/guard-holder.ts");
@@ -24,7 +24,9 @@ afterEach(() => killAll(leftovers.splice(0)));
 /** A stand-in agent running its guard and what `mode` asks (guard-holder.ts); resolves once all of it runs. */
 async function holder(mode: "armed" | "unarmed" | "ended" | "respawned", then: "wait" | "exit" = "wait") {
   const pidFile = join(mkdtempSync(join(tmpdir(), "mesh-guard-")), "pids.json");
-  const agent = spawn(process.execPath, ["--import", "tsx", HOLDER, pidFile, mode, then], { stdio: ["ignore", "pipe", "inherit"] });
+  const agent = spawn(process.execPath, ["--import", "tsx", HOLDER, pidFile, mode, then], {
+    stdio: ["ignore", "pipe", "inherit"],
+  });
   leftovers.push(agent.pid ?? 0);
   const said = await new Promise<Said>((resolve, reject) => {
     let text = "";
@@ -57,7 +59,11 @@ describe.skipIf(process.platform !== "linux")("the guard of an agent's attempts"
     expect(cookie).toBeDefined();
     expect((await scanCookieCarriers()).has(said.guard)).toBe(false);
     agent.kill("SIGKILL");
-    await waitUntil("every process of the attempt to be gone", () => members(pids).every((pid) => !isRunning(pid)), 3000);
+    await waitUntil(
+      "every process of the attempt to be gone",
+      () => members(pids).every((pid) => !isRunning(pid)),
+      3000,
+    );
     await waitUntil("the guard to exit", () => !isRunning(said.guard), 3000);
     expect([...(await scanCookieCarriers()).values()]).not.toContain(cookie);
   });
@@ -66,7 +72,11 @@ describe.skipIf(process.platform !== "linux")("the guard of an agent's attempts"
     const { agent, said, family } = await holder("unarmed");
     const pids = await family();
     agent.kill("SIGKILL");
-    await waitUntil("every process of the attempt to be gone", () => members(pids).every((pid) => !isRunning(pid)), 3000);
+    await waitUntil(
+      "every process of the attempt to be gone",
+      () => members(pids).every((pid) => !isRunning(pid)),
+      3000,
+    );
     await waitUntil("the guard to exit", () => !isRunning(said.guard), 3000);
   });
 
@@ -99,7 +109,11 @@ describe.skipIf(process.platform !== "linux")("the guard of an agent's attempts"
   it("kills nothing while its agent runs, however attempts end", async () => {
     const guard = new RunGuard("0123456789ab");
     guard.ensure();
-    const carrier = spawn("sleep", ["300"], { env: { ...process.env, [COOKIE_VARIABLE]: "0123456789ab/1" }, stdio: "ignore", detached: true });
+    const carrier = spawn("sleep", ["300"], {
+      env: { ...process.env, [COOKIE_VARIABLE]: "0123456789ab/1" },
+      stdio: "ignore",
+      detached: true,
+    });
     leftovers.push(carrier.pid ?? 0, guard.pid ?? 0);
     expect(guard.pid).toBeGreaterThan(1);
     guard.add(carrier.pid ?? 0);
@@ -111,7 +125,13 @@ describe.skipIf(process.platform !== "linux")("the guard of an agent's attempts"
 });
 
 describe("the guard under systemd", () => {
-  const probe: LinuxProbe = { isRoot: () => true, systemdScope: () => true, hasCommand: () => true, parentDeathSignal: () => true, lookupUser: () => ({ ok: false, error: { code: "no_such_user", message: "no user" } }) };
+  const probe: LinuxProbe = {
+    isRoot: () => true,
+    systemdScope: () => true,
+    hasCommand: () => true,
+    parentDeathSignal: () => true,
+    lookupUser: () => ({ ok: false, error: { code: "no_such_user", message: "no user" } }),
+  };
   it("runs in a scope of its own where the children run in scopes, so the stop of the agent's service spares it", () => {
     const scoped = linuxSupervisor({ memoryMb: 512, maxProcs: 64, cpuS: 0 }, probe);
     if (!scoped.ok) throw new Error(scoped.error.message);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
+import { type AttemptRunInput, commandFor, runAttempt } from "../../agents/runtime/attempt-runner.ts";
 import type { ExecutorSpec, OutputLine } from "../../protocol/index.ts";
-import { commandFor, runAttempt, type AttemptRunInput } from "../../agents/runtime/attempt-runner.ts";
 import { isRunning, waitUntil } from "./live-processes.ts";
 
 const node = process.execPath;
@@ -11,7 +11,13 @@ function executor(script: string, extra: Partial<ExecutorSpec> = {}): ExecutorSp
 
 function run(spec: ExecutorSpec, options: Partial<AttemptRunInput> = {}) {
   const lines: OutputLine[] = [];
-  const running = runAttempt({ executor: spec, prompt: "the prompt", cwd: process.cwd(), onLine: (line) => lines.push(line), ...options });
+  const running = runAttempt({
+    executor: spec,
+    prompt: "the prompt",
+    cwd: process.cwd(),
+    onLine: (line) => lines.push(line),
+    ...options,
+  });
   return { running, lines };
 }
 
@@ -73,18 +79,30 @@ describe("runAttempt", () => {
   it("passes the prompt as one argument, never through a shell", async () => {
     const prompt = `fix "it" $(rm -rf /) && echo 'x'; *`;
     const lines: OutputLine[] = [];
-    const running = runAttempt({ executor: executor("console.log(process.argv[1]); console.log(process.argv.length)"), prompt, cwd: process.cwd(), onLine: (l) => lines.push(l) });
+    const running = runAttempt({
+      executor: executor("console.log(process.argv[1]); console.log(process.argv.length)"),
+      prompt,
+      cwd: process.cwd(),
+      onLine: (l) => lines.push(l),
+    });
     const result = await running.done;
     expect(result.exit_code).toBe(0);
     expect(lines.map((line) => line.text)).toEqual([prompt, "2"]);
-    expect(commandFor({ command: ["cli", "--p={prompt}", "{prompt}"], format: "text", timeout_s: 1 }, "hi")).toEqual(["cli", "--p=hi", "hi"]);
+    expect(commandFor({ command: ["cli", "--p={prompt}", "{prompt}"], format: "text", timeout_s: 1 }, "hi")).toEqual([
+      "cli",
+      "--p=hi",
+      "hi",
+    ]);
   });
 
   it("runs in the given cwd with the executor's env, without the agent's token", async () => {
     const before = process.env.MESH_AGENT_TOKEN;
     process.env.MESH_AGENT_TOKEN = "must-not-leak";
     try {
-      const spec = executor("console.log(process.cwd()); console.log(process.env.EXTRA); console.log(String(process.env.MESH_AGENT_TOKEN))", { env: { EXTRA: "from-spec" } });
+      const spec = executor(
+        "console.log(process.cwd()); console.log(process.env.EXTRA); console.log(String(process.env.MESH_AGENT_TOKEN))",
+        { env: { EXTRA: "from-spec" } },
+      );
       const { running, lines } = run(spec, { cwd: "/tmp" });
       await running.done;
       expect(lines.map((line) => line.text)).toEqual(["/tmp", "from-spec", "undefined"]);
@@ -113,7 +131,9 @@ describe("runAttempt", () => {
     const { running, lines } = run(executor(script), { killGraceMs: 300 });
     const result = await running.done;
     expect(result.failure_class).toBe("network_error");
-    expect(lines.filter((line) => line.stream === "system" && line.text.includes("waiting for the network"))).toHaveLength(1);
+    expect(
+      lines.filter((line) => line.stream === "system" && line.text.includes("waiting for the network")),
+    ).toHaveLength(1);
   });
 
   it("cancel kills the child and its grandchild", async () => {
@@ -152,10 +172,17 @@ describe("runAttempt", () => {
   it("reports a program that does not exist as a syntax_error naming it", async () => {
     const { running, lines } = run({ command: ["no-such-cli-xyz", "{prompt}"], format: "text", timeout_s: 5 });
     const result = await running.done;
-    expect(result).toMatchObject({ exit_code: null, signal: null, failure_class: "syntax_error", error: { code: "internal" } });
+    expect(result).toMatchObject({
+      exit_code: null,
+      signal: null,
+      failure_class: "syntax_error",
+      error: { code: "internal" },
+    });
     expect(result.error?.message).toContain("'no-such-cli-xyz'");
     expect(result.error?.message).toContain("PATH");
-    expect(lines).toEqual([expect.objectContaining({ stream: "system", text: expect.stringContaining("no-such-cli-xyz") })]);
+    expect(lines).toEqual([
+      expect.objectContaining({ stream: "system", text: expect.stringContaining("no-such-cli-xyz") }),
+    ]);
   });
 
   it("reports a task cwd that does not exist without spawning", async () => {

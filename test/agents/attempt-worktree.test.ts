@@ -3,18 +3,33 @@ import { execFileSync } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, rmSync, unlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { applyBranch, cutAtFileBoundary, finishWorkspace, prepareWorkspace, removeWorkspace, type WorktreeWorkspace } from "../../agents/runtime/attempt-worktree.ts";
-import { committedRepo, git } from "./git-repo.ts";
+import {
+  applyBranch,
+  cutAtFileBoundary,
+  finishWorkspace,
+  prepareWorkspace,
+  removeWorkspace,
+  type WorktreeWorkspace,
+} from "../../agents/runtime/attempt-worktree.ts";
 import { tempDirs } from "../temp-dirs.ts";
+import { committedRepo, git } from "./git-repo.ts";
 
 const temp = tempDirs();
 
 const repo = (): string =>
-  committedRepo(temp("mesh-wt-repo-"), { "src/a.ts": "export const a = 1;\n", "old.txt": "to be deleted\n", ".gitignore": "*.log\n" }, "main");
+  committedRepo(
+    temp("mesh-wt-repo-"),
+    { "src/a.ts": "export const a = 1;\n", "old.txt": "to be deleted\n", ".gitignore": "*.log\n" },
+    "main",
+  );
 
 async function worktreeOf(dir: string, attempt = 1, cwd = dir, base?: string): Promise<WorktreeWorkspace> {
-  const prepared = await prepareWorkspace({ taskId: "01TASK", taskName: "fix-it", attempt, tier: "sonnet", cwd, ...(base === undefined ? {} : { base }) }, { worktreesDir: temp("mesh-wt-dir-") });
-  if (!prepared.ok || prepared.value.isolation !== "worktree") throw new Error(`no worktree: ${JSON.stringify(prepared)}`);
+  const prepared = await prepareWorkspace(
+    { taskId: "01TASK", taskName: "fix-it", attempt, tier: "sonnet", cwd, ...(base === undefined ? {} : { base }) },
+    { worktreesDir: temp("mesh-wt-dir-") },
+  );
+  if (!prepared.ok || prepared.value.isolation !== "worktree")
+    throw new Error(`no worktree: ${JSON.stringify(prepared)}`);
   return prepared.value;
 }
 
@@ -34,11 +49,37 @@ describe("an attempt's worktree", () => {
 
   it("runs in place outside git, or when asked, and says why; refuses a bad base_ref or a missing cwd", async () => {
     const plain = temp("mesh-wt-plain-");
-    expect(await prepareWorkspace({ taskId: "T", attempt: 1, tier: "x", cwd: plain }, { worktreesDir: plain })).toMatchObject({ ok: true, value: { isolation: "none", reason: expect.stringContaining("not inside a git repository") } });
+    expect(
+      await prepareWorkspace({ taskId: "T", attempt: 1, tier: "x", cwd: plain }, { worktreesDir: plain }),
+    ).toMatchObject({
+      ok: true,
+      value: { isolation: "none", reason: expect.stringContaining("not inside a git repository") },
+    });
     const dir = repo();
-    expect(await prepareWorkspace({ taskId: "T", attempt: 1, tier: "x", cwd: dir, isolation: "none" }, { worktreesDir: plain })).toMatchObject({ ok: true, value: { isolation: "none", cwd: dir } });
-    expect(await prepareWorkspace({ taskId: "T", attempt: 1, tier: "x", cwd: dir, base: "no-such-branch" }, { worktreesDir: plain })).toMatchObject({ ok: false, error: { failure_class: "syntax_error", message: expect.stringContaining("base_ref 'no-such-branch'") } });
-    expect(await prepareWorkspace({ taskId: "T", attempt: 1, tier: "x", cwd: join(dir, "missing") }, { worktreesDir: plain })).toMatchObject({ ok: false, error: { failure_class: "syntax_error", message: expect.stringContaining("is not a directory") } });
+    expect(
+      await prepareWorkspace(
+        { taskId: "T", attempt: 1, tier: "x", cwd: dir, isolation: "none" },
+        { worktreesDir: plain },
+      ),
+    ).toMatchObject({ ok: true, value: { isolation: "none", cwd: dir } });
+    expect(
+      await prepareWorkspace(
+        { taskId: "T", attempt: 1, tier: "x", cwd: dir, base: "no-such-branch" },
+        { worktreesDir: plain },
+      ),
+    ).toMatchObject({
+      ok: false,
+      error: { failure_class: "syntax_error", message: expect.stringContaining("base_ref 'no-such-branch'") },
+    });
+    expect(
+      await prepareWorkspace(
+        { taskId: "T", attempt: 1, tier: "x", cwd: join(dir, "missing") },
+        { worktreesDir: plain },
+      ),
+    ).toMatchObject({
+      ok: false,
+      error: { failure_class: "syntax_error", message: expect.stringContaining("is not a directory") },
+    });
   });
 
   it("commits new, changed, deleted and binary files (not ignored ones) as one commit whose diff applies at the base", async () => {
@@ -71,7 +112,8 @@ describe("an attempt's worktree", () => {
     git(dir, "config", "diff.noprefix", "true");
     git(dir, "config", "color.diff", "always");
     mkdirSync(join(dir, "hooks"));
-    for (const hook of ["pre-commit", "post-checkout", "commit-msg"]) writeFileSync(join(dir, "hooks", hook), "#!/bin/sh\nexit 1\n", { mode: 0o755 });
+    for (const hook of ["pre-commit", "post-checkout", "commit-msg"])
+      writeFileSync(join(dir, "hooks", hook), "#!/bin/sh\nexit 1\n", { mode: 0o755 });
     git(dir, "config", "core.hooksPath", join(dir, "hooks"));
     const ws = await worktreeOf(dir);
     writeFileSync(join(ws.worktree, "src/a.ts"), "export const a = 5;\n");
@@ -89,7 +131,10 @@ describe("an attempt's worktree", () => {
   it("makes no empty commit when nothing changed, and keeps a commit the CLI made itself", async () => {
     const dir = repo();
     const idle = await worktreeOf(dir, 1);
-    expect(await finishWorkspace(idle, { tier: "t" })).toEqual({ ok: true, value: { diffStat: { files: 0, insertions: 0, deletions: 0 }, diff: "", diffTruncated: false, changedFiles: [] } });
+    expect(await finishWorkspace(idle, { tier: "t" })).toEqual({
+      ok: true,
+      value: { diffStat: { files: 0, insertions: 0, deletions: 0 }, diff: "", diffTruncated: false, changedFiles: [] },
+    });
     const busy = await worktreeOf(dir, 2);
     writeFileSync(join(busy.worktree, "self.txt"), "committed by the CLI\n");
     git(busy.worktree, "add", ".");
@@ -146,7 +191,10 @@ describe("applying a branch", () => {
     const applied = await applyBranch({ repo: dir, branch: ws.branch, targetBranch: "main", base: ws.base });
     expect(applied).toMatchObject({ ok: true, value: { fastForward: true, alreadyApplied: false } });
     expect(readFileSync(join(dir, "fix.txt"), "utf8")).toBe("fixed\n");
-    expect(await applyBranch({ repo: dir, branch: ws.branch, targetBranch: "main", base: ws.base })).toMatchObject({ ok: true, value: { alreadyApplied: true } });
+    expect(await applyBranch({ repo: dir, branch: ws.branch, targetBranch: "main", base: ws.base })).toMatchObject({
+      ok: true,
+      value: { alreadyApplied: true },
+    });
   });
 
   it("makes a merge commit when the checkout moved on without conflict", async () => {
@@ -165,16 +213,25 @@ describe("applying a branch", () => {
     const ws = await committed(dir, "src/a.ts", "export const a = 3;\n");
     const head = git(dir, "rev-parse", "HEAD");
     writeFileSync(join(dir, "untracked.txt"), "x\n");
-    expect(await applyBranch({ repo: dir, branch: ws.branch, targetBranch: "main", base: ws.base })).toMatchObject({ ok: false, error: { code: "checkout_dirty", files: ["untracked.txt"] } });
+    expect(await applyBranch({ repo: dir, branch: ws.branch, targetBranch: "main", base: ws.base })).toMatchObject({
+      ok: false,
+      error: { code: "checkout_dirty", files: ["untracked.txt"] },
+    });
     unlinkSync(join(dir, "untracked.txt"));
     writeFileSync(join(dir, "src/a.ts"), "export const a = 4;\n");
     git(dir, "commit", "-qam", "the user's change");
     const moved = git(dir, "rev-parse", "HEAD");
-    expect(await applyBranch({ repo: dir, branch: ws.branch, targetBranch: "main", base: ws.base })).toMatchObject({ ok: false, error: { code: "apply_conflict", files: ["src/a.ts"] } });
+    expect(await applyBranch({ repo: dir, branch: ws.branch, targetBranch: "main", base: ws.base })).toMatchObject({
+      ok: false,
+      error: { code: "apply_conflict", files: ["src/a.ts"] },
+    });
     expect(git(dir, "rev-parse", "HEAD")).toBe(moved);
     expect(git(dir, "status", "--porcelain")).toBe("");
     git(dir, "checkout", "-q", "-b", "elsewhere");
-    expect(await applyBranch({ repo: dir, branch: ws.branch, targetBranch: "main", base: ws.base })).toMatchObject({ ok: false, error: { code: "wrong_branch" } });
+    expect(await applyBranch({ repo: dir, branch: ws.branch, targetBranch: "main", base: ws.base })).toMatchObject({
+      ok: false,
+      error: { code: "wrong_branch" },
+    });
     expect(head).not.toBe(moved);
   });
 });

@@ -1,7 +1,7 @@
 // Delivery on real git (docs/delivery.md): pushes to bare remotes over file:// and git daemon, a
 // remote that refuses, a draft pull request through a fake `gh`, and apply merging into the remote.
 import { execFileSync } from "node:child_process";
-import { existsSync, readFileSync, symlinkSync, mkdirSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, symlinkSync } from "node:fs";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { deliverBranch, pushCommit } from "../../agents/runtime/branch-delivery.ts";
@@ -9,8 +9,8 @@ import { repoSlugOf } from "../../agents/runtime/pull-request.ts";
 import { applyToRemote } from "../../agents/runtime/remote-apply.ts";
 import { DeliveryOutcome } from "../../protocol/index.ts";
 import { startGitDaemon } from "../integration/git-servers.ts";
-import { attemptCommit, fakeGh, git, lsRemote, refuseEverything, remoteAndMirror } from "./delivery-remotes.ts";
 import { tempDirs } from "../temp-dirs.ts";
+import { attemptCommit, fakeGh, git, lsRemote, refuseEverything, remoteAndMirror } from "./delivery-remotes.ts";
 
 // Made before the hook below, so removed after it has stopped the git daemons (after-hooks run
 // last-registered first).
@@ -46,7 +46,15 @@ describe("pushing an attempt's branch", () => {
     stops.push(() => daemon.stop());
     const url = daemon.url("project");
     const sha = attemptCommit(mirror, root, BRANCH, "b.txt", "new\n");
-    const outcome = await deliverBranch({ task_id: "01T", attempt: 1, mode: "push", repo: url, source: mirror, commit: sha, remote_branch: BRANCH });
+    const outcome = await deliverBranch({
+      task_id: "01T",
+      attempt: 1,
+      mode: "push",
+      repo: url,
+      source: mirror,
+      commit: sha,
+      remote_branch: BRANCH,
+    });
     expect(outcome).toEqual({ ok: true, remote_branch: BRANCH, pushed_commit: sha });
     expect(DeliveryOutcome.safeParse(outcome).success).toBe(true);
     expect(lsRemote(url, `refs/heads/${BRANCH}`)).toBe(sha);
@@ -56,7 +64,15 @@ describe("pushing an attempt's branch", () => {
     const { root, remote, mirror, url } = setUp();
     refuseEverything(remote, "GL-HOOK-ERR: mesh/* branches are protected here");
     const sha = attemptCommit(mirror, root, BRANCH, "b.txt", "new\n");
-    const outcome = await deliverBranch({ task_id: "01T", attempt: 1, mode: "push", repo: url, source: mirror, commit: sha, remote_branch: BRANCH });
+    const outcome = await deliverBranch({
+      task_id: "01T",
+      attempt: 1,
+      mode: "push",
+      repo: url,
+      source: mirror,
+      commit: sha,
+      remote_branch: BRANCH,
+    });
     expect(outcome.ok).toBe(false);
     if (outcome.ok) return;
     expect(outcome.code).toBe("push_refused");
@@ -82,7 +98,12 @@ describe("pushing an attempt's branch", () => {
   it("a repository that is not there is repo_unavailable, naming it without credentials", async () => {
     const { root, mirror } = setUp();
     const sha = attemptCommit(mirror, root, BRANCH, "b.txt", "new\n");
-    const refused = await pushCommit({ source: mirror, url: `https://bob:s3cret@127.0.0.1:9/none.git`, commit: sha, branch: BRANCH });
+    const refused = await pushCommit({
+      source: mirror,
+      url: `https://bob:s3cret@127.0.0.1:9/none.git`,
+      commit: sha,
+      branch: BRANCH,
+    });
     expect(refused.ok).toBe(false);
     if (refused.ok) return;
     expect(refused.error.code).toBe("repo_unavailable");
@@ -97,8 +118,22 @@ describe("a draft pull request", () => {
     const gh = fakeGh(root, "opens");
     process.env.PATH = `${gh.dir}:${originalPath ?? ""}`;
     const sha = attemptCommit(mirror, root, BRANCH, "b.txt", "new\n");
-    const outcome = await deliverBranch({ task_id: "01T", attempt: 1, mode: "pr", repo: url, source: mirror, commit: sha, remote_branch: BRANCH, pull_request: { title: "Fix the parser", body: "attempt 1 haiku" } });
-    expect(outcome).toEqual({ ok: true, remote_branch: BRANCH, pushed_commit: sha, pr_url: "https://github.example/acme/project/pull/7" });
+    const outcome = await deliverBranch({
+      task_id: "01T",
+      attempt: 1,
+      mode: "pr",
+      repo: url,
+      source: mirror,
+      commit: sha,
+      remote_branch: BRANCH,
+      pull_request: { title: "Fix the parser", body: "attempt 1 haiku" },
+    });
+    expect(outcome).toEqual({
+      ok: true,
+      remote_branch: BRANCH,
+      pushed_commit: sha,
+      pr_url: "https://github.example/acme/project/pull/7",
+    });
     const args = readFileSync(gh.argsFile, "utf8").split("\n");
     expect(args.slice(0, 3)).toEqual(["pr", "create", "--draft"]);
     expect(args[args.indexOf("--head") + 1]).toBe(BRANCH);
@@ -111,7 +146,17 @@ describe("a draft pull request", () => {
     const { root, mirror, url } = setUp();
     process.env.PATH = `${fakeGh(root, "not-logged-in").dir}:${originalPath ?? ""}`;
     const sha = attemptCommit(mirror, root, BRANCH, "b.txt", "new\n");
-    const outcome = await deliverBranch({ task_id: "01T", attempt: 1, mode: "pr", repo: url, source: mirror, commit: sha, remote_branch: BRANCH, base_ref: "main", pull_request: { title: "t", body: "" } });
+    const outcome = await deliverBranch({
+      task_id: "01T",
+      attempt: 1,
+      mode: "pr",
+      repo: url,
+      source: mirror,
+      commit: sha,
+      remote_branch: BRANCH,
+      base_ref: "main",
+      pull_request: { title: "t", body: "" },
+    });
     expect(outcome).toMatchObject({ ok: false, code: "pr_failed", remote_branch: BRANCH, pushed_commit: sha });
     if (outcome.ok) return;
     expect(outcome.message).toContain("To get started with GitHub CLI");
@@ -125,7 +170,17 @@ describe("a draft pull request", () => {
     symlinkSync(execFileSync("sh", ["-c", "command -v git"], { encoding: "utf8" }).trim(), join(bin, "git"));
     process.env.PATH = bin;
     const sha = attemptCommit(mirror, root, BRANCH, "b.txt", "new\n");
-    const outcome = await deliverBranch({ task_id: "01T", attempt: 1, mode: "pr", repo: url, source: mirror, commit: sha, remote_branch: BRANCH, base_ref: "main", pull_request: { title: "t", body: "" } });
+    const outcome = await deliverBranch({
+      task_id: "01T",
+      attempt: 1,
+      mode: "pr",
+      repo: url,
+      source: mirror,
+      commit: sha,
+      remote_branch: BRANCH,
+      base_ref: "main",
+      pull_request: { title: "t", body: "" },
+    });
     expect(outcome).toMatchObject({ ok: false, code: "pr_failed", remote_branch: BRANCH });
     if (outcome.ok) return;
     expect(outcome.message).toContain("not installed");
@@ -147,7 +202,10 @@ describe("apply on a repo task: merging into base_ref on the remote", () => {
     const outcome = await applyToRemote({ source: mirror, url, commit: sha, branch: BRANCH, baseRef: "main" });
     expect(outcome).toEqual({ ok: true, commit: sha, fast_forward: true, already_applied: false });
     expect(lsRemote(url, "refs/heads/main")).toBe(sha);
-    expect(await applyToRemote({ source: mirror, url, commit: sha, branch: BRANCH })).toMatchObject({ ok: true, already_applied: true });
+    expect(await applyToRemote({ source: mirror, url, commit: sha, branch: BRANCH })).toMatchObject({
+      ok: true,
+      already_applied: true,
+    });
     expect(git(mirror, "for-each-ref", "refs/agent-mesh")).toBe("");
   });
 
@@ -189,6 +247,9 @@ describe("apply on a repo task: merging into base_ref on the remote", () => {
   it("a base_ref that is not a branch of the remote is wrong_branch", async () => {
     const { root, mirror, url } = setUp();
     const sha = attemptCommit(mirror, root, BRANCH, "b.txt", "new\n");
-    expect(await applyToRemote({ source: mirror, url, commit: sha, branch: BRANCH, baseRef: "v9" })).toMatchObject({ ok: false, code: "wrong_branch" });
+    expect(await applyToRemote({ source: mirror, url, commit: sha, branch: BRANCH, baseRef: "v9" })).toMatchObject({
+      ok: false,
+      code: "wrong_branch",
+    });
   });
 });

@@ -20,7 +20,10 @@ function classify(program: string, format: ExecutorFormat, stdout: string, stder
   const shown = lines(stdout).flatMap((line) => parser.stdout(line));
   for (const line of lines(stderr)) parser.stderr(line);
   const { report } = parser.end();
-  return { shown, verdict: classifyAttempt({ program, format, exitCode, signal: null, report, stderr, stdout: shown.join("\n") }) };
+  return {
+    shown,
+    verdict: classifyAttempt({ program, format, exitCode, signal: null, report, stderr, stdout: shown.join("\n") }),
+  };
 }
 
 describe("the real CLIs' failures, classified", () => {
@@ -31,7 +34,13 @@ describe("the real CLIs' failures, classified", () => {
   });
 
   it("claude 2.1.197 not logged in: auth_failure, shown as an error (not '✗ success: …')", () => {
-    const { verdict, shown } = classify("claude", "claude-stream-json", read("claude-2.1.197-not-logged-in.jsonl"), "", 1);
+    const { verdict, shown } = classify(
+      "claude",
+      "claude-stream-json",
+      read("claude-2.1.197-not-logged-in.jsonl"),
+      "",
+      1,
+    );
     expect(verdict.failure_class).toBe("auth_failure");
     expect(verdict.message).toMatch(/Not logged in .* fix its credentials/);
     expect(shown.join("\n")).not.toContain("success: Not logged in");
@@ -41,15 +50,36 @@ describe("the real CLIs' failures, classified", () => {
   it("codex 0.171.0 offline: its 'waiting for network' line stops the run at once, as network_error", () => {
     const stop = vi.fn();
     const watch = new NetworkWatch("codex", 120_000, stop);
-    for (const line of [...lines(read("codex-0.171.0-offline.stderr.txt")), ...lines(read("codex-0.171.0-offline.jsonl"))]) watch.watch(line);
+    for (const line of [
+      ...lines(read("codex-0.171.0-offline.stderr.txt")),
+      ...lines(read("codex-0.171.0-offline.jsonl")),
+    ])
+      watch.watch(line);
     expect(stop).toHaveBeenCalledTimes(1);
-    expect(stop.mock.calls[0]?.[0]).toMatch(/^codex is waiting for the network \(.*waiting for network.*\); stopped at once: .*fix its network/);
-    const verdict = classifyAttempt({ program: "codex", format: "codex-jsonl", exitCode: null, signal: "SIGTERM", stopped: { as: "network_error", note: String(stop.mock.calls[0]?.[0]) }, report: { finished: false, success: false, usage: [] }, stderr: "", stdout: "" });
+    expect(stop.mock.calls[0]?.[0]).toMatch(
+      /^codex is waiting for the network \(.*waiting for network.*\); stopped at once: .*fix its network/,
+    );
+    const verdict = classifyAttempt({
+      program: "codex",
+      format: "codex-jsonl",
+      exitCode: null,
+      signal: "SIGTERM",
+      stopped: { as: "network_error", note: String(stop.mock.calls[0]?.[0]) },
+      report: { finished: false, success: false, usage: [] },
+      stderr: "",
+      stdout: "",
+    });
     expect(verdict.failure_class).toBe("network_error");
   });
 
   it("opencode 1.18.33 offline: its log (--print-logs) names the cause: network_error, not UnknownError", () => {
-    const { verdict } = classify("opencode", "opencode-json", read("opencode-1.18.33-offline.jsonl"), read("opencode-1.18.33-offline.stderr.txt"), 1);
+    const { verdict } = classify(
+      "opencode",
+      "opencode-json",
+      read("opencode-1.18.33-offline.jsonl"),
+      read("opencode-1.18.33-offline.stderr.txt"),
+      1,
+    );
     expect(verdict.failure_class).toBe("network_error");
     expect(verdict.message).toContain("models.dev");
   });
@@ -79,7 +109,9 @@ describe("out-of-memory words (docs/faults.md)", () => {
   });
 
   it("does not take a file name or a word about memory for running out of it", () => {
-    expect(matchSignature(MEMORY_SIGNATURES, "wrote src/memory.ts\nmemory usage: 120 MB\nENOMEMORY_FLAG=1")).toBeUndefined();
+    expect(
+      matchSignature(MEMORY_SIGNATURES, "wrote src/memory.ts\nmemory usage: 120 MB\nENOMEMORY_FLAG=1"),
+    ).toBeUndefined();
   });
 });
 
@@ -95,7 +127,9 @@ describe("NetworkWatch", () => {
     watch.check(t0 + 1500);
     expect(stop).not.toHaveBeenCalled();
     watch.check(t0 + 1700);
-    expect(stop).toHaveBeenCalledWith(expect.stringContaining("printed only reconnect and retry lines for 1 s (stall_s)"));
+    expect(stop).toHaveBeenCalledWith(
+      expect.stringContaining("printed only reconnect and retry lines for 1 s (stall_s)"),
+    );
     watch.check(t0 + 5000);
     expect(stop).toHaveBeenCalledTimes(1);
   });

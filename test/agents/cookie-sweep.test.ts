@@ -1,8 +1,14 @@
 import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
 import { afterEach, describe, expect, it } from "vitest";
-import { COOKIE_VARIABLE, cookieOfRun, newAttemptCookie, AGENT_RUN_ID } from "../../agents/runtime/attempt-cookie.ts";
-import { cookieInEnviron, parsePsEnvironment, scanCookieCarriers, scanCookieCarriersNow, sweepCookieCarriers } from "../../agents/runtime/cookie-sweep.ts";
+import { AGENT_RUN_ID, COOKIE_VARIABLE, cookieOfRun, newAttemptCookie } from "../../agents/runtime/attempt-cookie.ts";
+import {
+  cookieInEnviron,
+  parsePsEnvironment,
+  scanCookieCarriers,
+  scanCookieCarriersNow,
+  sweepCookieCarriers,
+} from "../../agents/runtime/cookie-sweep.ts";
 import { isRunning, killAll, waitUntil } from "./live-processes.ts";
 
 const started: number[] = [];
@@ -10,7 +16,11 @@ afterEach(() => killAll(started.splice(0)));
 
 /** A process of its own session carrying `cookie`, as a CLI's `setsid` child would. */
 function carrier(cookie: string, script = "setInterval(() => {}, 60000)"): number {
-  const child = spawn(process.execPath, ["-e", script], { env: { ...process.env, [COOKIE_VARIABLE]: cookie }, stdio: "ignore", detached: true });
+  const child = spawn(process.execPath, ["-e", script], {
+    env: { ...process.env, [COOKIE_VARIABLE]: cookie },
+    stdio: "ignore",
+    detached: true,
+  });
   child.unref();
   if (child.pid === undefined) throw new Error("no pid");
   started.push(child.pid);
@@ -35,8 +45,15 @@ describe("attempt cookies", () => {
   });
 
   it("is read from ps -E output (macOS), by pid", () => {
-    const output = [`  101 /usr/bin/sleep 300 PATH=/bin ${COOKIE_VARIABLE}=r1/5 HOME=/Users/x`, "  102 /bin/zsh PATH=/bin", `  103 node x.js ${COOKIE_VARIABLE}=r1/6`].join("\n");
-    expect([...parsePsEnvironment(output)]).toEqual([[101, "r1/5"], [103, "r1/6"]]);
+    const output = [
+      `  101 /usr/bin/sleep 300 PATH=/bin ${COOKIE_VARIABLE}=r1/5 HOME=/Users/x`,
+      "  102 /bin/zsh PATH=/bin",
+      `  103 node x.js ${COOKIE_VARIABLE}=r1/6`,
+    ].join("\n");
+    expect([...parsePsEnvironment(output)]).toEqual([
+      [101, "r1/5"],
+      [103, "r1/6"],
+    ]);
   });
 });
 
@@ -53,8 +70,14 @@ describe.skipIf(!existsSync("/proc/self/environ"))("sweeping cookie carriers on 
     const other = carrier(newAttemptCookie());
     const quiet = carrier(cookie);
     // A fork loop: a new `setsid sleep` every 5 ms, each in a session of its own.
-    const spawner = carrier(cookie, `const { spawn } = require("node:child_process"); setInterval(() => spawn("setsid", ["sleep", "300"], { stdio: "ignore" }).unref(), 5);`);
-    await waitUntil("the spawner to start children", () => [...scanCookieCarriersNow().values()].filter((found) => found === cookie).length >= 6);
+    const spawner = carrier(
+      cookie,
+      `const { spawn } = require("node:child_process"); setInterval(() => spawn("setsid", ["sleep", "300"], { stdio: "ignore" }).unref(), 5);`,
+    );
+    await waitUntil(
+      "the spawner to start children",
+      () => [...scanCookieCarriersNow().values()].filter((found) => found === cookie).length >= 6,
+    );
     const killed = await sweepCookieCarriers((found) => found === cookie);
     expect(killed).toEqual(expect.arrayContaining([quiet, spawner]));
     expect(killed.length).toBeGreaterThanOrEqual(6);

@@ -4,41 +4,89 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { pastCap, type CostCap } from "../../agents/runtime/attempt-cost-cap.ts";
-import { commandFor, runAttempt, type AttemptResult } from "../../agents/runtime/attempt-runner.ts";
+import { type CostCap, pastCap } from "../../agents/runtime/attempt-cost-cap.ts";
+import { type AttemptResult, commandFor, runAttempt } from "../../agents/runtime/attempt-runner.ts";
 import { RateTable } from "../../agents/runtime/cost-rates.ts";
-import { classifyAttempt, type AttemptFacts } from "../../agents/runtime/failure-classes.ts";
+import { type AttemptFacts, classifyAttempt } from "../../agents/runtime/failure-classes.ts";
 import { parserFor } from "../../agents/runtime/formats/index.ts";
 import type { ExecutorSpec, OutputLine } from "../../protocol/index.ts";
 import { isRunning } from "./live-processes.ts";
 
 const FIXTURES = join(import.meta.dirname, "../fixtures");
-const claude: ExecutorSpec = { command: ["claude", "-p", "{prompt}", "--output-format", "stream-json", "--verbose"], format: "claude-stream-json", timeout_s: 60 };
-const facts = (overrides: Partial<AttemptFacts>): AttemptFacts => ({ program: "claude", format: "claude-stream-json", exitCode: 1, signal: null, report: { finished: true, success: false, usage: [] }, stderr: "", stdout: "", ...overrides });
+const claude: ExecutorSpec = {
+  command: ["claude", "-p", "{prompt}", "--output-format", "stream-json", "--verbose"],
+  format: "claude-stream-json",
+  timeout_s: 60,
+};
+const facts = (overrides: Partial<AttemptFacts>): AttemptFacts => ({
+  program: "claude",
+  format: "claude-stream-json",
+  exitCode: 1,
+  signal: null,
+  report: { finished: true, success: false, usage: [] },
+  stderr: "",
+  stdout: "",
+  ...overrides,
+});
 
-/** The codex stand-in: turns of 10,000 input and 1,000 output tokens, priced here at $5 / $30 per million: $0.08 a turn. */
-const codexTurns: ExecutorSpec = { command: [process.execPath, join(FIXTURES, "cost-codex-turns.mjs"), "-m", "gpt-5.5", "{prompt}"], format: "codex-jsonl", timeout_s: 60 };
+/**
+ * The codex stand-in: turns of 10,000 input and 1,000 output tokens, priced here at $5 / $30 per million: $0.08 a turn.
+ */
+const codexTurns: ExecutorSpec = {
+  command: [process.execPath, join(FIXTURES, "cost-codex-turns.mjs"), "-m", "gpt-5.5", "{prompt}"],
+  format: "codex-jsonl",
+  timeout_s: 60,
+};
 const rates = new RateTable({ models: { "gpt-5.5": { input: 5, output: 30 } } });
 const TURN_USD = 0.08;
 const taskCap: CostCap = { usd: 0.2, of: "task" };
 
-async function runCapped(executor: ExecutorSpec, prompt: string, cap: CostCap, killGraceMs = 20_000): Promise<{ result: AttemptResult; lines: OutputLine[]; endedAt: number }> {
+async function runCapped(
+  executor: ExecutorSpec,
+  prompt: string,
+  cap: CostCap,
+  killGraceMs = 20_000,
+): Promise<{ result: AttemptResult; lines: OutputLine[]; endedAt: number }> {
   const lines: OutputLine[] = [];
-  const running = runAttempt({ executor, prompt, cwd: process.cwd(), rates, costCap: cap, killGraceMs, onLine: (line) => lines.push(line) });
+  const running = runAttempt({
+    executor,
+    prompt,
+    cwd: process.cwd(),
+    rates,
+    costCap: cap,
+    killGraceMs,
+    onLine: (line) => lines.push(line),
+  });
   const result = await running.done;
   return { result, lines, endedAt: Date.now() };
 }
 
-const systemLines = (lines: readonly OutputLine[]): string[] => lines.filter((line) => line.stream === "system").map((line) => line.text);
+const systemLines = (lines: readonly OutputLine[]): string[] =>
+  lines.filter((line) => line.stream === "system").map((line) => line.text);
 
 describe("the attempt's cost cap", () => {
   it("is passed to claude as --max-budget-usd to four decimals, and to no other program", () => {
-    expect(commandFor(claude, "fix it", 0.45)).toEqual(["claude", "-p", "fix it", "--output-format", "stream-json", "--verbose", "--max-budget-usd", "0.4500"]);
+    expect(commandFor(claude, "fix it", 0.45)).toEqual([
+      "claude",
+      "-p",
+      "fix it",
+      "--output-format",
+      "stream-json",
+      "--verbose",
+      "--max-budget-usd",
+      "0.4500",
+    ]);
     // Rounded to cents this was 0.02, above the cap.
     expect(commandFor(claude, "fix it", 0.0168).at(-1)).toBe("0.0168");
     expect(commandFor(claude, "fix it")).not.toContain("--max-budget-usd");
-    expect(commandFor({ ...claude, command: ["claude", "-p", "{prompt}", "--max-budget-usd", "9"] }, "x", 0.45).filter((part) => part === "--max-budget-usd")).toHaveLength(1);
-    expect(commandFor({ ...claude, command: ["codex", "exec", "{prompt}"], format: "codex-jsonl" }, "x", 0.45)).toEqual(["codex", "exec", "x"]);
+    expect(
+      commandFor({ ...claude, command: ["claude", "-p", "{prompt}", "--max-budget-usd", "9"] }, "x", 0.45).filter(
+        (part) => part === "--max-budget-usd",
+      ),
+    ).toHaveLength(1);
+    expect(commandFor({ ...claude, command: ["codex", "exec", "{prompt}"], format: "codex-jsonl" }, "x", 0.45)).toEqual(
+      ["codex", "exec", "x"],
+    );
   });
 
   it("names which cap it was, to four decimals", () => {
@@ -61,8 +109,21 @@ describe("the attempt's cost cap", () => {
   });
 
   it("classes the agent's stop at the cap and claude's own stop at --max-budget-usd as budget_exceeded", () => {
-    expect(classifyAttempt(facts({ stopped: { as: "budget_exceeded", note: "past its cap" } }))).toEqual({ failure_class: "budget_exceeded", message: "past its cap" });
-    const verdict = classifyAttempt(facts({ report: { finished: true, success: false, usage: [], error: "error_max_budget_usd", errorKind: "error_max_budget_usd" } }));
+    expect(classifyAttempt(facts({ stopped: { as: "budget_exceeded", note: "past its cap" } }))).toEqual({
+      failure_class: "budget_exceeded",
+      message: "past its cap",
+    });
+    const verdict = classifyAttempt(
+      facts({
+        report: {
+          finished: true,
+          success: false,
+          usage: [],
+          error: "error_max_budget_usd",
+          errorKind: "error_max_budget_usd",
+        },
+      }),
+    );
     expect(verdict.failure_class).toBe("budget_exceeded");
   });
 
@@ -71,8 +132,12 @@ describe("the attempt's cost cap", () => {
     expect(result.failure_class).toBe("budget_exceeded");
     // Turn 3 took it to $0.24; turn 4 starting is the CLI going on.
     const stops = systemLines(lines).filter((text) => text.includes("stopping it"));
-    expect(stops).toEqual(["[agent] the attempt has cost $0.2400, past the task's cap of $0.2000 (max_cost_usd); stopping it"]);
-    expect(result.error?.message).toBe("the attempt has cost $0.2400, past the task's cap of $0.2000 (max_cost_usd); stopping it");
+    expect(stops).toEqual([
+      "[agent] the attempt has cost $0.2400, past the task's cap of $0.2000 (max_cost_usd); stopping it",
+    ]);
+    expect(result.error?.message).toBe(
+      "the attempt has cost $0.2400, past the task's cap of $0.2000 (max_cost_usd); stopping it",
+    );
     // It ignored SIGTERM and was killed; the general grace here is 20 s, the budget stop's far shorter.
     expect(lines.some((line) => line.stream === "stderr" && line.text === "SIGTERM ignored; going on")).toBe(true);
     expect(result.signal).toBe("SIGKILL");
@@ -88,7 +153,12 @@ describe("the attempt's cost cap", () => {
     expect(turns).toBeGreaterThanOrEqual(3);
     expect(turns).toBeLessThan(100);
     expect(result.cost_usd).toBeCloseTo(turns * TURN_USD, 10);
-    const lastShown = Number(lines.filter((line) => line.stream === "stdout" && /^turn \d+ done$/.test(line.text)).at(-1)?.text.split(" ")[1]);
+    const lastShown = Number(
+      lines
+        .filter((line) => line.stream === "stdout" && /^turn \d+ done$/.test(line.text))
+        .at(-1)
+        ?.text.split(" ")[1],
+    );
     expect([lastShown, lastShown - 1]).toContain(turns);
   }, 60_000);
 
@@ -105,13 +175,22 @@ describe("the attempt's cost cap", () => {
   }, 30_000);
 
   it("keeps a claude run that reports total_cost_usd only in its result: succeeded, over_cap", async () => {
-    const fake: ExecutorSpec = { command: [process.execPath, join(FIXTURES, "cli/fake-cli.mjs"), "{prompt}"], format: "claude-stream-json", timeout_s: 30 };
-    const { result, lines } = await runCapped(fake, "play=cost-claude-end-only.jsonl pause=20", { usd: 0.45, of: "daily_halt" });
+    const fake: ExecutorSpec = {
+      command: [process.execPath, join(FIXTURES, "cli/fake-cli.mjs"), "{prompt}"],
+      format: "claude-stream-json",
+      timeout_s: 30,
+    };
+    const { result, lines } = await runCapped(fake, "play=cost-claude-end-only.jsonl pause=20", {
+      usd: 0.45,
+      of: "daily_halt",
+    });
     expect(result.failure_class).toBeUndefined();
     expect(result.over_cap).toBe(true);
     expect(result.cost_usd).toBe(1.5);
     expect(result.output).toBe("Done; the whole run cost $1.50.");
-    expect(systemLines(lines)).toContain("[agent] the CLI reported its cost $1.5000 only at its end, past its share of the daily halt, $0.4500; the result is kept, the excess counts toward the daily halt");
+    expect(systemLines(lines)).toContain(
+      "[agent] the CLI reported its cost $1.5000 only at its end, past its share of the daily halt, $0.4500; the result is kept, the excess counts toward the daily halt",
+    );
   }, 30_000);
 
   it("leaves a run under its cap alone: no stop, no over_cap", async () => {

@@ -27,7 +27,14 @@ describe("RateTable", () => {
   });
 
   it("prices each model of a multi-model run at its own rate", () => {
-    const cost = new RateTable().costOf([{ ...million, model: "gemini-2.5-flash" }, { ...million, model: "gemini-2.5-pro" }], undefined, "gemini");
+    const cost = new RateTable().costOf(
+      [
+        { ...million, model: "gemini-2.5-flash" },
+        { ...million, model: "gemini-2.5-pro" },
+      ],
+      undefined,
+      "gemini",
+    );
     expect(cost).toBeCloseTo(0.3 + 2.5 + 1.25 + 10, 10);
   });
 
@@ -41,7 +48,13 @@ describe("readRatesFile", () => {
   const dir = mkdtempSync(join(tmpdir(), "mesh-rates-"));
   it("overrides a model, adds one, and replaces a CLI's fallback", () => {
     const path = join(dir, "rates.json");
-    writeFileSync(path, JSON.stringify({ models: { "gpt-5.3-codex": { input: 1, output: 2 }, "my-model": { input: 10, output: 20 } }, defaults: { gemini: { input: 0, output: 0 } } }));
+    writeFileSync(
+      path,
+      JSON.stringify({
+        models: { "gpt-5.3-codex": { input: 1, output: 2 }, "my-model": { input: 10, output: 20 } },
+        defaults: { gemini: { input: 0, output: 0 } },
+      }),
+    );
     const read = readRatesFile(path);
     expect(read.ok).toBe(true);
     if (!read.ok) return;
@@ -56,6 +69,9 @@ describe("readRatesFile", () => {
     writeFileSync(path, JSON.stringify({ models: { x: { input: -1, output: 2 } } }));
     const read = readRatesFile(path);
     expect(read).toEqual({ ok: false, error: { code: "invalid", message: expect.stringContaining("models.x.input") } });
-    expect(readRatesFile(join(dir, "missing.json"))).toEqual({ ok: false, error: { code: "absent", message: `rates file ${join(dir, "missing.json")}: no such file` } });
+    expect(readRatesFile(join(dir, "missing.json"))).toEqual({
+      ok: false,
+      error: { code: "absent", message: `rates file ${join(dir, "missing.json")}: no such file` },
+    });
   });
 });

@@ -1,10 +1,10 @@
 import { describe, expect, it } from "vitest";
-import { ExecutorTier } from "../../protocol/index.ts";
 import { MAC_EXECUTORS_FILE } from "../../agents/mac/mac-agent.ts";
 import { commandFor } from "../../agents/runtime/attempt-runner.ts";
 import { readExecutorsFile } from "../../agents/runtime/executors-file.ts";
 import { modelFromCommand } from "../../agents/runtime/model-from-command.ts";
 import { VM_EXECUTORS_FILE } from "../../agents/vm/vm-agent.ts";
+import { ExecutorTier } from "../../protocol/index.ts";
 
 const expected = {
   deepseek: { program: "opencode", format: "opencode-json", model: "deepseek/deepseek-v4-flash" },
@@ -50,7 +50,8 @@ describe.each([
       const spec = executors[tier];
       return spec?.resume === undefined ? undefined : commandFor(spec, "PROMPT", undefined, "SID");
     };
-    // docs/cli-formats.md: claude --resume <id> (-p takes no value), codex exec [options] resume <id> <prompt>, opencode --session <id>.
+    // docs/cli-formats.md: claude --resume <id> (-p takes no value), codex exec [options] resume <id> <prompt>,
+    // opencode --session <id>.
     expect(resumed("sonnet")?.slice(0, 5)).toEqual(["claude", "-p", "--resume", "SID", "PROMPT"]);
     expect(resumed("opus")?.slice(0, 5)).toEqual(["claude", "-p", "--resume", "SID", "PROMPT"]);
     expect(resumed("codex")?.slice(-3)).toEqual(["resume", "SID", "PROMPT"]);

@@ -23,7 +23,14 @@ export function remoteAndMirror(root: string, name = "project"): { remote: strin
 }
 
 /** A commit on `branch` in the mirror, as an attempt's worktree leaves it: one file written. */
-export function attemptCommit(mirror: string, root: string, branch: string, file: string, text: string, from = "main"): string {
+export function attemptCommit(
+  mirror: string,
+  root: string,
+  branch: string,
+  file: string,
+  text: string,
+  from = "main",
+): string {
   const worktree = join(root, `wt-${Math.random().toString(36).slice(2)}`);
   git(mirror, "worktree", "add", "-q", "-b", branch, worktree, from);
   writeFileSync(join(worktree, file), text);
@@ -46,7 +53,9 @@ export function refuseEverything(bare: string, words: string): void {
   chmodSync(hook, 0o755);
 }
 
-/** A fake `gh` in its own directory: records its arguments (one per line) to `args.txt` and prints a PR URL, or fails. */
+/**
+ * A fake `gh` in its own directory: records its arguments (one per line) to `args.txt` and prints a PR URL, or fails.
+ */
 export function fakeGh(root: string, behaviour: "opens" | "not-logged-in"): { dir: string; argsFile: string } {
   const dir = join(root, "fake-gh-bin");
   mkdirSync(dir, { recursive: true });

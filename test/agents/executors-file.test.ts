@@ -17,7 +17,11 @@ describe("readExecutorsFile", () => {
       "valid.json",
       JSON.stringify({
         executors: {
-          opus: { command: ["claude", "-p", "{prompt}", "--model", "opus"], format: "claude-stream-json", timeout_s: 600 },
+          opus: {
+            command: ["claude", "-p", "{prompt}", "--model", "opus"],
+            format: "claude-stream-json",
+            timeout_s: 600,
+          },
           sonnet: { command: ["claude", "-p", "{prompt}"], format: "claude-stream-json", env: { A: "1" } },
         },
       }),
@@ -31,14 +35,23 @@ describe("readExecutorsFile", () => {
   });
 
   it("names the bad field and the file when a command is empty", () => {
-    const path = fileWith("empty-command.json", JSON.stringify({ executors: { sonnet: { command: [], format: "text" } } }));
+    const path = fileWith(
+      "empty-command.json",
+      JSON.stringify({ executors: { sonnet: { command: [], format: "text" } } }),
+    );
     const result = readExecutorsFile(path);
-    expect(result).toEqual({ ok: false, error: { code: "invalid", message: expect.stringContaining("executors.sonnet.command:") } });
+    expect(result).toEqual({
+      ok: false,
+      error: { code: "invalid", message: expect.stringContaining("executors.sonnet.command:") },
+    });
     if (!result.ok) expect(result.error.message).toContain(path);
   });
 
   it("names the bad field when a format is unknown", () => {
-    const path = fileWith("bad-format.json", JSON.stringify({ executors: { codex: { command: ["codex"], format: "xml" } } }));
+    const path = fileWith(
+      "bad-format.json",
+      JSON.stringify({ executors: { codex: { command: ["codex"], format: "xml" } } }),
+    );
     const result = readExecutorsFile(path);
     expect(result.ok).toBe(false);
     if (!result.ok) expect(result.error.message).toContain("executors.codex.format:");
@@ -62,12 +75,31 @@ describe("readExecutorsFile", () => {
 
   it("reads an executor's resume pieces, and refuses them when none holds {session_id}", () => {
     const sonnet = { command: ["claude", "-p", "{prompt}"], format: "claude-stream-json" };
-    const good = readExecutorsFile(fileWith("resume.json", JSON.stringify({ executors: { sonnet: { ...sonnet, resume: ["--resume", "{session_id}"] } } })));
+    const good = readExecutorsFile(
+      fileWith(
+        "resume.json",
+        JSON.stringify({ executors: { sonnet: { ...sonnet, resume: ["--resume", "{session_id}"] } } }),
+      ),
+    );
     expect(good.ok && good.value.executors.sonnet?.resume).toEqual(["--resume", "{session_id}"]);
-    const path = fileWith("resume-no-id.json", JSON.stringify({ executors: { sonnet: { ...sonnet, resume: ["--resume", "--continue"] } } }));
-    expect(readExecutorsFile(path)).toEqual({ ok: false, error: { code: "invalid", message: `executors file ${path}: executors.sonnet.resume: resume: one piece must contain {session_id}` } });
-    const empty = readExecutorsFile(fileWith("resume-empty.json", JSON.stringify({ executors: { sonnet: { ...sonnet, resume: [] } } })));
-    expect(empty).toEqual({ ok: false, error: { code: "invalid", message: expect.stringContaining("executors.sonnet.resume:") } });
+    const path = fileWith(
+      "resume-no-id.json",
+      JSON.stringify({ executors: { sonnet: { ...sonnet, resume: ["--resume", "--continue"] } } }),
+    );
+    expect(readExecutorsFile(path)).toEqual({
+      ok: false,
+      error: {
+        code: "invalid",
+        message: `executors file ${path}: executors.sonnet.resume: resume: one piece must contain {session_id}`,
+      },
+    });
+    const empty = readExecutorsFile(
+      fileWith("resume-empty.json", JSON.stringify({ executors: { sonnet: { ...sonnet, resume: [] } } })),
+    );
+    expect(empty).toEqual({
+      ok: false,
+      error: { code: "invalid", message: expect.stringContaining("executors.sonnet.resume:") },
+    });
   });
 
   it("refuses a file that is not JSON", () => {
@@ -80,6 +112,12 @@ describe("readExecutorsFile", () => {
   it("says the file is missing and what to pass", () => {
     const path = join(dir, "missing.json");
     const result = readExecutorsFile(path);
-    expect(result).toEqual({ ok: false, error: { code: "absent", message: `executors file ${path}: no such file; pass --executors with the path of your executors JSON file` } });
+    expect(result).toEqual({
+      ok: false,
+      error: {
+        code: "absent",
+        message: `executors file ${path}: no such file; pass --executors with the path of your executors JSON file`,
+      },
+    });
   });
 });

@@ -4,14 +4,22 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 
 /** Runs git in `cwd` as a test author (no global identity needed), returning its output trimmed. */
-export const git = (cwd: string, ...args: string[]): string => execFileSync("git", ["-c", "user.email=t@example.com", "-c", "user.name=t", ...args], { cwd, encoding: "utf8" }).trim();
+export const git = (cwd: string, ...args: string[]): string =>
+  execFileSync("git", ["-c", "user.email=t@example.com", "-c", "user.name=t", ...args], {
+    cwd,
+    encoding: "utf8",
+  }).trim();
 
 /**
  * Makes `dir` a repository whose one commit ("initial") holds `files` (path → text), on `branch` or
  * git's default one. Returns `dir`.
  */
 export function committedRepo(dir: string, files: Record<string, string>, branch?: string): string {
-  const quiet = (...args: string[]): void => void execFileSync("git", ["-c", "user.email=t@example.com", "-c", "user.name=t", ...args], { cwd: dir, stdio: "ignore" });
+  const quiet = (...args: string[]): void =>
+    void execFileSync("git", ["-c", "user.email=t@example.com", "-c", "user.name=t", ...args], {
+      cwd: dir,
+      stdio: "ignore",
+    });
   quiet("init", "-q", ...(branch === undefined ? [] : ["-b", branch]));
   for (const [path, text] of Object.entries(files)) {
     mkdirSync(dirname(join(dir, path)), { recursive: true });

@@ -7,8 +7,8 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { buildAgentOnce } from "../integration/mesh-harness.ts";
 import { PROJECT_ROOT } from "../../launcher/dev-server.ts";
+import { buildAgentOnce } from "../integration/mesh-harness.ts";
 
 /** Loaded before the program; as the process exits, it allocates like a burst of work and reports. */
 const PROBE = `
@@ -41,7 +41,11 @@ beforeAll(() => {
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 function run(program: string[], env: NodeJS.ProcessEnv = {}): Report {
-  const result = spawnSync(process.execPath, ["--allow-natives-syntax", "--import", join(dir, "probe.mjs"), ...program], { cwd: PROJECT_ROOT, env: { ...process.env, ...env }, encoding: "utf8", timeout: 30_000 });
+  const result = spawnSync(
+    process.execPath,
+    ["--allow-natives-syntax", "--import", join(dir, "probe.mjs"), ...program],
+    { cwd: PROJECT_ROOT, env: { ...process.env, ...env }, encoding: "utf8", timeout: 30_000 },
+  );
   const line = result.stderr.split("\n").find((text) => text.startsWith("HEAP "));
   if (line === undefined) throw new Error(`no report (exit ${String(result.status)}):\n${result.stderr}`);
   return JSON.parse(line.slice("HEAP ".length)) as Report;

@@ -13,7 +13,10 @@ const started: number[] = [];
 afterEach(() => killAll(started.splice(0)));
 
 function carrier(cookie: string): number {
-  const child = spawn("setsid", ["sleep", "300"], { env: { ...process.env, [COOKIE_VARIABLE]: cookie }, stdio: "ignore" });
+  const child = spawn("setsid", ["sleep", "300"], {
+    env: { ...process.env, [COOKIE_VARIABLE]: cookie },
+    stdio: "ignore",
+  });
   child.unref();
   if (child.pid === undefined) throw new Error("no pid");
   started.push(child.pid);
@@ -48,7 +51,12 @@ describe.skipIf(!existsSync("/proc/self/environ"))("sweepLastRun", () => {
     expect(isRunning(ours)).toBe(true);
     expect(isRunning(another)).toBe(true);
     expect(log).toEqual([expect.stringMatching(/^killed 2 process\(es\) the last run of this agent left running/)]);
-    expect(JSON.parse(readFileSync(join(dir, RUN_FILE), "utf8"))).toEqual({ run_id: AGENT_RUN_ID, pid: process.pid, pid_start: startOf(process.pid), started_at: expect.any(Number) });
+    expect(JSON.parse(readFileSync(join(dir, RUN_FILE), "utf8"))).toEqual({
+      run_id: AGENT_RUN_ID,
+      pid: process.pid,
+      pid_start: startOf(process.pid),
+      started_at: expect.any(Number),
+    });
   });
 
   it("leaves the processes of a last run whose agent still runs (two agents on one state directory)", async () => {
@@ -57,7 +65,12 @@ describe.skipIf(!existsSync("/proc/self/environ"))("sweepLastRun", () => {
     const agent = spawn("sleep", ["300"], { stdio: "ignore" });
     started.push(agent.pid ?? 0);
     await waitUntil("the processes to start", () => isRunning(leftover) && startOf(agent.pid ?? 0) !== undefined);
-    const dir = stateDir({ run_id: lastRun, pid: agent.pid, pid_start: startOf(agent.pid ?? 0), started_at: Date.now() });
+    const dir = stateDir({
+      run_id: lastRun,
+      pid: agent.pid,
+      pid_start: startOf(agent.pid ?? 0),
+      started_at: Date.now(),
+    });
     const log: string[] = [];
     expect(sweepLastRun(dir, (line) => log.push(line))).toEqual({ status: "last_run_alive", pid: agent.pid });
     expect(isRunning(leftover)).toBe(true);

@@ -1,6 +1,14 @@
 // An in-memory link transport: a test plays the room (opens, frames in, drops, refusals) and reads
 // what the link sent, with no server and no socket. It mirrors partysocket's event order.
-import { refusalOf, type FrameData, type LinkFailure, type LinkMessage, type LinkSpec, type LinkTransport, type OpenTransport } from "../../agents/runtime/link-transport.ts";
+import {
+  type FrameData,
+  type LinkFailure,
+  type LinkMessage,
+  type LinkSpec,
+  type LinkTransport,
+  type OpenTransport,
+  refusalOf,
+} from "../../agents/runtime/link-transport.ts";
 
 export class MemoryTransport implements LinkTransport {
   onopen?: () => void;

@@ -3,7 +3,7 @@
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
-import { WebSocketServer, type WebSocket } from "ws";
+import { type WebSocket, WebSocketServer } from "ws";
 import type { LinkFailure, LinkTransport } from "../../agents/runtime/link-transport.ts";
 import { openMeshSocket } from "../../agents/runtime/mesh-socket.ts";
 
@@ -19,7 +19,14 @@ async function listen(server: Server): Promise<URL> {
 }
 
 function transportTo(server: URL, finalCloseCodes: readonly number[] = []): LinkTransport {
-  const transport = openMeshSocket({ server, token: "secret token", party: "registry", room: "main", maxRetries: 3, finalCloseCodes });
+  const transport = openMeshSocket({
+    server,
+    token: "secret token",
+    party: "registry",
+    room: "main",
+    maxRetries: 3,
+    finalCloseCodes,
+  });
   cleanups.push(() => transport.close(1000, "test over"));
   return transport;
 }

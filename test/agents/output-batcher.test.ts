@@ -1,6 +1,11 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
+import {
+  type LinesBatch,
+  maxSerializedBytes,
+  OutputBatcher,
+  serializedBytes,
+} from "../../agents/runtime/output-batcher.ts";
 import { MAX_LINES_PER_BATCH, type OutputLine } from "../../protocol/index.ts";
-import { OutputBatcher, maxSerializedBytes, serializedBytes, type LinesBatch } from "../../agents/runtime/output-batcher.ts";
 
 const line = (text: string): OutputLine => ({ stream: "stdout", text, ts: 1 });
 
@@ -153,7 +158,13 @@ describe("OutputBatcher", () => {
     state.open = true;
     batcher.flush();
     expect(sent).toEqual([
-      { first_line: 0, lines: [{ stream: "system", text: "[agent] 3 lines dropped (the agent's buffer was full)", ts: 42 }, ...["3", "4", "5", "6", "7"].map(line)] },
+      {
+        first_line: 0,
+        lines: [
+          { stream: "system", text: "[agent] 3 lines dropped (the agent's buffer was full)", ts: 42 },
+          ...["3", "4", "5", "6", "7"].map(line),
+        ],
+      },
     ]);
     expect(batcher.droppedLines).toBe(3);
     expect(batcher.lineCount).toBe(6);

@@ -1,6 +1,11 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { CloseCode, PROTOCOL_VERSION, type AttemptRef, type TaskAssign } from "../../protocol/index.ts";
-import { REGISTRY_FINAL_CLOSE_CODES, REGISTRY_MAX_RETRIES, RegistryLink, type AgentIdentity } from "../../agents/runtime/registry-link.ts";
+import {
+  type AgentIdentity,
+  REGISTRY_FINAL_CLOSE_CODES,
+  REGISTRY_MAX_RETRIES,
+  RegistryLink,
+} from "../../agents/runtime/registry-link.ts";
+import { type AttemptRef, CloseCode, PROTOCOL_VERSION, type TaskAssign } from "../../protocol/index.ts";
 import { memoryTransports } from "./memory-transport.ts";
 
 const identity: AgentIdentity = { name: "vm-1", kind: "vm", tiers: ["sonnet"], capacity: 2, version: "0.1.0" };
@@ -51,7 +56,9 @@ describe("RegistryLink", () => {
     const { transport, link } = linkWithMemory();
     expect(transport.started).toBe(true);
     expect(transport.spec).toMatchObject({ party: "registry", room: "main", maxRetries: REGISTRY_MAX_RETRIES });
-    expect(typeof transport.spec.token === "function" ? transport.spec.token() : transport.spec.token).toBe("agent-token");
+    expect(typeof transport.spec.token === "function" ? transport.spec.token() : transport.spec.token).toBe(
+      "agent-token",
+    );
     expect(transport.spec.finalCloseCodes).toEqual(REGISTRY_FINAL_CLOSE_CODES);
     link.close();
   });
@@ -111,7 +118,9 @@ describe("RegistryLink", () => {
   it("tells what it cannot use now in its hello and heartbeats, and beats at once when that changes (docs/faults.md)", () => {
     vi.useFakeTimers();
     const transports = memoryTransports();
-    let degraded: { worktree?: string } | undefined = { worktree: "the worktrees directory /x is not writable (EROFS)" };
+    let degraded: { worktree?: string } | undefined = {
+      worktree: "the worktrees directory /x is not writable (EROFS)",
+    };
     const link = new RegistryLink({
       server: new URL("http://mesh.test:1999"),
       credential: memoryCredential(),
@@ -125,7 +134,9 @@ describe("RegistryLink", () => {
     });
     const transport = transports.last();
     transport.open();
-    expect(transport.sentOf("agent.hello")[0]).toMatchObject({ degraded: { worktree: "the worktrees directory /x is not writable (EROFS)" } });
+    expect(transport.sentOf("agent.hello")[0]).toMatchObject({
+      degraded: { worktree: "the worktrees directory /x is not writable (EROFS)" },
+    });
     link.beatNow();
     expect(transport.sentOf("agent.heartbeat")).toHaveLength(0);
     transport.receive(welcome(5));
@@ -134,7 +145,11 @@ describe("RegistryLink", () => {
     expect(transport.sentOf("agent.heartbeat")).toEqual([{ type: "agent.heartbeat", running: [] }]);
     degraded = { worktree: "full" };
     vi.advanceTimersByTime(5000);
-    expect(transport.sentOf("agent.heartbeat")[1]).toEqual({ type: "agent.heartbeat", running: [], degraded: { worktree: "full" } });
+    expect(transport.sentOf("agent.heartbeat")[1]).toEqual({
+      type: "agent.heartbeat",
+      running: [],
+      degraded: { worktree: "full" },
+    });
     link.close();
   });
 
@@ -158,7 +173,16 @@ describe("RegistryLink", () => {
     vi.useFakeTimers();
     const transports = memoryTransports();
     const logs: string[] = [];
-    const link = new RegistryLink({ server: new URL("http://mesh.test:1999"), credential: memoryCredential("t"), identity, log: (line) => logs.push(line), running: () => [], onAssign: () => {}, onFatal: () => {}, openTransport: transports.open });
+    const link = new RegistryLink({
+      server: new URL("http://mesh.test:1999"),
+      credential: memoryCredential("t"),
+      identity,
+      log: (line) => logs.push(line),
+      running: () => [],
+      onAssign: () => {},
+      onFatal: () => {},
+      openTransport: transports.open,
+    });
     const first = transports.last();
     first.open();
     first.receive(welcome(1));
@@ -182,7 +206,16 @@ describe("RegistryLink", () => {
   it("never waits on nothing: an open socket whose hello is never answered is rebuilt after two beats of the default pace", () => {
     vi.useFakeTimers();
     const transports = memoryTransports();
-    const link = new RegistryLink({ server: new URL("http://mesh.test:1999"), credential: memoryCredential("t"), identity, log: () => {}, running: () => [], onAssign: () => {}, onFatal: () => {}, openTransport: transports.open });
+    const link = new RegistryLink({
+      server: new URL("http://mesh.test:1999"),
+      credential: memoryCredential("t"),
+      identity,
+      log: () => {},
+      running: () => [],
+      onAssign: () => {},
+      onFatal: () => {},
+      openTransport: transports.open,
+    });
     transports.last().open();
     vi.advanceTimersByTime(10_000);
     expect(transports.all).toHaveLength(1);
@@ -211,7 +244,9 @@ describe("RegistryLink", () => {
     const { transport, link, logs, fatal } = linkWithMemory();
     transport.fail("connect ECONNREFUSED 127.0.0.1:1999");
     transport.fail("connect ECONNREFUSED 127.0.0.1:1999");
-    expect(logs).toEqual(["cannot reach the registry at http://mesh.test:1999 (connect ECONNREFUSED 127.0.0.1:1999); retrying"]);
+    expect(logs).toEqual([
+      "cannot reach the registry at http://mesh.test:1999 (connect ECONNREFUSED 127.0.0.1:1999); retrying",
+    ]);
     expect(fatal).toEqual([]);
     expect(transport.closedWith).toBeUndefined();
     link.close();
@@ -223,7 +258,9 @@ describe("RegistryLink", () => {
   ])("gives up for good when the mesh refuses the token with %i", (status, reason) => {
     const { transport, fatal } = linkWithMemory();
     transport.refuse(status);
-    expect(fatal).toEqual([`the mesh refused the agent's token (Unexpected server response: ${status}, ${reason}); set MESH_AGENT_TOKEN to one of the mesh's enrollment tokens (or, if it expired, a current one)`]);
+    expect(fatal).toEqual([
+      `the mesh refused the agent's token (Unexpected server response: ${status}, ${reason}); set MESH_AGENT_TOKEN to one of the mesh's enrollment tokens (or, if it expired, a current one)`,
+    ]);
     expect(transport.closedWith).toEqual({ code: 1000, reason: "agent stopping" });
   });
 
@@ -255,7 +292,12 @@ describe("RegistryLink", () => {
     credential.keep("mesh-agent:vm-1:old");
     const { transport, link, fatal, logs } = linkWithMemory([], credential);
     transport.open();
-    transport.receive({ type: "error", code: "credential_unknown", message: "no agent vm-1 with this credential", in_reply_to: "agent.hello" });
+    transport.receive({
+      type: "error",
+      code: "credential_unknown",
+      message: "no agent vm-1 with this credential",
+      in_reply_to: "agent.hello",
+    });
     transport.drop(CloseCode.credentialUnknown, "credential_unknown");
     expect(fatal).toEqual([]);
     expect(credential.token()).toBe("agent-token");
@@ -265,7 +307,11 @@ describe("RegistryLink", () => {
     bare.keep("mesh-agent:vm-1:old");
     const second = linkWithMemory([], bare);
     second.transport.open();
-    second.transport.receive({ type: "error", code: "credential_unknown", message: "no agent vm-1 with this credential" });
+    second.transport.receive({
+      type: "error",
+      code: "credential_unknown",
+      message: "no agent vm-1 with this credential",
+    });
     second.transport.drop(CloseCode.credentialUnknown, "credential_unknown");
     expect(second.fatal[0]).toMatch(/set MESH_AGENT_TOKEN to an enrollment token/);
   });
@@ -290,7 +336,9 @@ describe("RegistryLink", () => {
     const { transport, fatal } = linkWithMemory();
     transport.open();
     transport.drop(CloseCode.replaced);
-    expect(fatal).toEqual(["another agent connected with the name 'vm-1' and replaced this one; give each agent its own --name"]);
+    expect(fatal).toEqual([
+      "another agent connected with the name 'vm-1' and replaced this one; give each agent its own --name",
+    ]);
   });
 
   it("gives up once the transport has used every retry", () => {

@@ -7,12 +7,17 @@ import { mkdirSync, readdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { withMirrorLock } from "../../agents/runtime/mirror-lock.ts";
-import { RepoMirrors, mirrorPathOf } from "../../agents/runtime/repo-mirror.ts";
+import { mirrorPathOf, RepoMirrors } from "../../agents/runtime/repo-mirror.ts";
 import { tempDirs } from "../temp-dirs.ts";
 
 // Removed after the file's last test: a describe block below makes one while it is collected.
 const temp = tempDirs("all");
-const git = (cwd: string, ...args: string[]): string => execFileSync("git", ["-c", "user.email=t@example.com", "-c", "user.name=t", "-c", "init.defaultBranch=main", ...args], { cwd, encoding: "utf8" }).trim();
+const git = (cwd: string, ...args: string[]): string =>
+  execFileSync(
+    "git",
+    ["-c", "user.email=t@example.com", "-c", "user.name=t", "-c", "init.defaultBranch=main", ...args],
+    { cwd, encoding: "utf8" },
+  ).trim();
 
 /** A bare repository with one commit on main; returns its file:// URL and the commit. */
 function origin(): { url: string; bare: string; head: string } {
@@ -48,12 +53,17 @@ describe("syncing a mirror", () => {
     expect(first).toMatchObject({ ok: true, value: { base: head, branch: "main" } });
     expect(progress[0]).toMatch(/^cloning file:\/\/.* into the agent's mirror/);
     const gitDir = first.ok ? first.value.gitDir : "";
-    expect(git(gitDir, "for-each-ref", "--format=%(refname)")).toBe(["refs/remotes/origin/HEAD", "refs/remotes/origin/main", "refs/tags/v1"].join("\n"));
+    expect(git(gitDir, "for-each-ref", "--format=%(refname)")).toBe(
+      ["refs/remotes/origin/HEAD", "refs/remotes/origin/main", "refs/tags/v1"].join("\n"),
+    );
     // The same task again: no progress (no network), the same answer.
     const again = await mirrors.forTask("T1", url, "v1", (line) => progress.push(`again ${line}`));
     expect(again).toMatchObject({ ok: true, value: { base: head } });
     expect(progress.some((line) => line.startsWith("again"))).toBe(false);
-    expect(await mirrors.forTask("T2", url, head.slice(0, 12), () => {})).toMatchObject({ ok: true, value: { base: head } });
+    expect(await mirrors.forTask("T2", url, head.slice(0, 12), () => {})).toMatchObject({
+      ok: true,
+      value: { base: head },
+    });
     const missing = await mirrors.forTask("T3", url, "nope", () => {});
     expect(missing).toMatchObject({ ok: false, error: { failure_class: "repo_unavailable" } });
   });
@@ -137,6 +147,8 @@ describe("the mirror lock", () => {
     expect(await withMirrorLock(mirror, 1000, async () => "taken")).toBe("taken");
     // A live process (this test's parent) holds it: the wait ends with a message naming the file.
     writeFileSync(`${mirror}.lock`, String(process.ppid));
-    await expect(withMirrorLock(mirror, 500, async () => "never")).rejects.toThrow(/the mirror lock .*r\.git\.lock is held by process/);
+    await expect(withMirrorLock(mirror, 500, async () => "never")).rejects.toThrow(
+      /the mirror lock .*r\.git\.lock is held by process/,
+    );
   });
 });

@@ -17,11 +17,26 @@ const temp = tempDirs("all");
 const scratch = (): string => temp("mesh-service-");
 
 const install = (script: string, args: string[], env: NodeJS.ProcessEnv = {}) =>
-  spawnSync("bash", [join(PROJECT_ROOT, script), ...args], { env: { ...process.env, MESH_AGENT_TOKEN: TOKEN, ...env }, encoding: "utf8", timeout: 30_000 });
+  spawnSync("bash", [join(PROJECT_ROOT, script), ...args], {
+    env: { ...process.env, MESH_AGENT_TOKEN: TOKEN, ...env },
+    encoding: "utf8",
+    timeout: 30_000,
+  });
 
 describe("the VM's systemd service", () => {
   const root = scratch();
-  const done = install("agents/vm/install-service.sh", ["--server", "https://mesh.example.com", "--name", "vm-svc", "--capacity", "2", "--node", process.execPath, "--root", root]);
+  const done = install("agents/vm/install-service.sh", [
+    "--server",
+    "https://mesh.example.com",
+    "--name",
+    "vm-svc",
+    "--capacity",
+    "2",
+    "--node",
+    process.execPath,
+    "--root",
+    root,
+  ]);
   const unit = join(root, "etc/systemd/system/agent-mesh-agent.service");
 
   it("writes the unit, and systemd-analyze verify takes it without a warning", () => {
@@ -31,8 +46,21 @@ describe("the VM's systemd service", () => {
     expect(verify.status).toBe(0);
     expect(verify.stderr.trim()).toBe("");
     const text = readFileSync(unit, "utf8");
-    for (const line of ["Type=notify", "NotifyAccess=all", "WatchdogSec=60", "Restart=always", "User=mesh-agent", "MemoryMax=8G", "CPUQuota=200%", "TasksMax=2048", "EnvironmentFile=/etc/agent-mesh/agent.env"]) expect(text).toContain(`\n${line}\n`);
-    expect(text).toContain(`ExecStart=${process.execPath} ${PROJECT_ROOT}/dist/mesh-agent.js --config /etc/agent-mesh/agent.json`);
+    for (const line of [
+      "Type=notify",
+      "NotifyAccess=all",
+      "WatchdogSec=60",
+      "Restart=always",
+      "User=mesh-agent",
+      "MemoryMax=8G",
+      "CPUQuota=200%",
+      "TasksMax=2048",
+      "EnvironmentFile=/etc/agent-mesh/agent.env",
+    ])
+      expect(text).toContain(`\n${line}\n`);
+    expect(text).toContain(
+      `ExecStart=${process.execPath} ${PROJECT_ROOT}/dist/mesh-agent.js --config /etc/agent-mesh/agent.json`,
+    );
     expect(text).not.toMatch(/@[A-Z]+@/);
   });
 
@@ -46,15 +74,34 @@ describe("the VM's systemd service", () => {
 
   it("writes settings the agent's --config reads", () => {
     const workdir = scratch();
-    const parsed = parseAgentOptions(["--config", join(root, "etc/agent-mesh/agent.json"), "--workdir", workdir, "--executors", join(PROJECT_ROOT, "agents/vm/executors.json")], { MESH_AGENT_TOKEN: TOKEN });
+    const parsed = parseAgentOptions(
+      [
+        "--config",
+        join(root, "etc/agent-mesh/agent.json"),
+        "--workdir",
+        workdir,
+        "--executors",
+        join(PROJECT_ROOT, "agents/vm/executors.json"),
+      ],
+      { MESH_AGENT_TOKEN: TOKEN },
+    );
     expect(parsed).toMatchObject({ ok: true, value: { action: "run" } });
     if (!parsed.ok || parsed.value.action !== "run") return;
-    expect(parsed.value.options).toMatchObject({ kind: "vm", name: "vm-svc", capacity: 2, stateDir: "/var/lib/agent-mesh/vm-svc" });
+    expect(parsed.value.options).toMatchObject({
+      kind: "vm",
+      name: "vm-svc",
+      capacity: 2,
+      stateDir: "/var/lib/agent-mesh/vm-svc",
+    });
   });
 
   it("refuses without a server, with a short token, or an unknown option, saying what to do", () => {
     expect(install("agents/vm/install-service.sh", ["--root", scratch()]).stderr).toContain("--server is required");
-    expect(install("agents/vm/install-service.sh", ["--server", "https://m", "--root", scratch()], { MESH_AGENT_TOKEN: "short" }).stderr).toContain("32 characters or more");
+    expect(
+      install("agents/vm/install-service.sh", ["--server", "https://m", "--root", scratch()], {
+        MESH_AGENT_TOKEN: "short",
+      }).stderr,
+    ).toContain("32 characters or more");
     const unknown = install("agents/vm/install-service.sh", ["--colour", "red"]);
     expect(unknown.status).toBe(2);
     expect(unknown.stderr).toContain("unknown option '--colour'");
@@ -64,7 +111,11 @@ describe("the VM's systemd service", () => {
 describe("the Mac's launchd agent", () => {
   const root = scratch();
   const home = "/Users/meshuser";
-  const done = install("agents/mac/install-service.sh", ["--server", "https://mesh.example.com", "--name", "mac-svc", "--node", process.execPath, "--root", root], { HOME: home });
+  const done = install(
+    "agents/mac/install-service.sh",
+    ["--server", "https://mesh.example.com", "--name", "mac-svc", "--node", process.execPath, "--root", root],
+    { HOME: home },
+  );
   const file = join(root, home, "Library/LaunchAgents/com.agent-mesh.agent.plist");
 
   it("writes a plist that a plist parser reads: KeepAlive, log paths, the agent with its --config", () => {
@@ -74,13 +125,22 @@ describe("the Mac's launchd agent", () => {
       Label: "com.agent-mesh.agent",
       KeepAlive: true,
       RunAtLoad: true,
-      ProgramArguments: [process.execPath, `${PROJECT_ROOT}/dist/mesh-agent.js`, "--config", `${home}/.agent-mesh/agent.json`],
+      ProgramArguments: [
+        process.execPath,
+        `${PROJECT_ROOT}/dist/mesh-agent.js`,
+        "--config",
+        `${home}/.agent-mesh/agent.json`,
+      ],
       StandardOutPath: `${home}/Library/Logs/agent-mesh/agent.log`,
       StandardErrorPath: `${home}/Library/Logs/agent-mesh/agent.log`,
       EnvironmentVariables: { MESH_AGENT_TOKEN: TOKEN },
     });
     expect(statSync(file).mode & 0o777).toBe(0o600);
-    expect(JSON.parse(readFileSync(join(root, home, ".agent-mesh/agent.json"), "utf8"))).toMatchObject({ kind: "mac", name: "mac-svc", server: "https://mesh.example.com" });
+    expect(JSON.parse(readFileSync(join(root, home, ".agent-mesh/agent.json"), "utf8"))).toMatchObject({
+      kind: "mac",
+      name: "mac-svc",
+      server: "https://mesh.example.com",
+    });
   });
 });
 
@@ -89,7 +149,10 @@ describe("serviceNotifier", () => {
     vi.useFakeTimers();
     try {
       const sent: string[][] = [];
-      const notifier = serviceNotifier({ NOTIFY_SOCKET: "/run/systemd/notify", WATCHDOG_USEC: "60000000" }, (fields) => void sent.push([...fields]));
+      const notifier = serviceNotifier(
+        { NOTIFY_SOCKET: "/run/systemd/notify", WATCHDOG_USEC: "60000000" },
+        (fields) => void sent.push([...fields]),
+      );
       notifier.ready("connecting");
       notifier.ready("registered");
       vi.advanceTimersByTime(30_000);

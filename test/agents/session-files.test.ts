@@ -4,10 +4,23 @@ import { randomBytes } from "node:crypto";
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import {
+  captureSession,
+  carriedCliOf,
+  claudeProjectName,
+  restoreSession,
+  rewriteCwd,
+} from "../../agents/runtime/session-files.ts";
 import { AttemptSessionArchive, SESSION_ARCHIVE_PIECE_CHARS } from "../../protocol/index.ts";
-import { captureSession, carriedCliOf, claudeProjectName, restoreSession, rewriteCwd } from "../../agents/runtime/session-files.ts";
 import { tempDirs } from "../temp-dirs.ts";
-import { CLAUDE_ID, CODEX_ID, claudeExecutor as claudeExecutorFor, claudeTranscript, codexRollout, downloadOf } from "./session-fixtures.ts";
+import {
+  CLAUDE_ID,
+  CODEX_ID,
+  claudeExecutor as claudeExecutorFor,
+  claudeTranscript,
+  codexRollout,
+  downloadOf,
+} from "./session-fixtures.ts";
 
 const tempDir = tempDirs();
 const temp = (): string => tempDir("mesh-session-files-");
@@ -16,9 +29,15 @@ const claudeExecutor = claudeExecutorFor();
 describe("which CLIs' sessions can move", () => {
   it("claude, codex and opencode, by program and format; gemini and text executors cannot", () => {
     expect(carriedCliOf(claudeExecutor)).toBe("claude");
-    expect(carriedCliOf({ command: ["/opt/bin/codex", "exec", "{prompt}"], format: "codex-jsonl", timeout_s: 60 })).toBe("codex");
-    expect(carriedCliOf({ command: ["gemini", "-p", "{prompt}"], format: "gemini-stream-json", timeout_s: 60 })).toBeUndefined();
-    expect(carriedCliOf({ command: ["opencode", "run", "{prompt}"], format: "opencode-json", timeout_s: 60 })).toBe("opencode");
+    expect(
+      carriedCliOf({ command: ["/opt/bin/codex", "exec", "{prompt}"], format: "codex-jsonl", timeout_s: 60 }),
+    ).toBe("codex");
+    expect(
+      carriedCliOf({ command: ["gemini", "-p", "{prompt}"], format: "gemini-stream-json", timeout_s: 60 }),
+    ).toBeUndefined();
+    expect(carriedCliOf({ command: ["opencode", "run", "{prompt}"], format: "opencode-json", timeout_s: 60 })).toBe(
+      "opencode",
+    );
     expect(carriedCliOf({ command: ["claude", "{prompt}"], format: "text", timeout_s: 60 })).toBeUndefined();
   });
 
@@ -37,11 +56,25 @@ describe("a claude session from one HOME to another", () => {
     mkdirSync(folder, { recursive: true });
     writeFileSync(join(folder, `${CLAUDE_ID}.jsonl`), claudeTranscript(oldCwd));
 
-    const captured = await captureSession({ cli: "claude", attempt: 1, sessionId: CLAUDE_ID, cwd: oldCwd, env: { HOME: homeA } });
+    const captured = await captureSession({
+      cli: "claude",
+      attempt: 1,
+      sessionId: CLAUDE_ID,
+      cwd: oldCwd,
+      env: { HOME: homeA },
+    });
     if (!captured.ok) throw new Error(captured.error);
     expect(captured.value.pieces).toHaveLength(1);
     const piece = AttemptSessionArchive.parse(captured.value.pieces[0]);
-    expect(piece).toMatchObject({ cli: "claude", session_id: CLAUDE_ID, cwd: oldCwd, file: `${CLAUDE_ID}.jsonl`, count: 1, index: 0, bytes: claudeTranscript(oldCwd).length });
+    expect(piece).toMatchObject({
+      cli: "claude",
+      session_id: CLAUDE_ID,
+      cwd: oldCwd,
+      file: `${CLAUDE_ID}.jsonl`,
+      count: 1,
+      index: 0,
+      bytes: claudeTranscript(oldCwd).length,
+    });
     expect(piece.gzip_bytes).toBeLessThan(piece.bytes);
 
     const restored = await restoreSession(downloadOf(captured.value.pieces), newCwd, { HOME: homeB });
@@ -56,13 +89,28 @@ describe("a claude session from one HOME to another", () => {
     const cwd = "/w/1";
     mkdirSync(join(config, "projects", claudeProjectName(cwd)), { recursive: true });
     writeFileSync(join(config, "projects", claudeProjectName(cwd), `${CLAUDE_ID}.jsonl`), claudeTranscript(cwd));
-    const captured = await captureSession({ cli: "claude", attempt: 1, sessionId: CLAUDE_ID, cwd, env: { HOME: home, CLAUDE_CONFIG_DIR: config } });
+    const captured = await captureSession({
+      cli: "claude",
+      attempt: 1,
+      sessionId: CLAUDE_ID,
+      cwd,
+      env: { HOME: home, CLAUDE_CONFIG_DIR: config },
+    });
     expect(captured.ok).toBe(true);
   });
 
   it("says so when there is no file of that session", async () => {
-    const captured = await captureSession({ cli: "claude", attempt: 1, sessionId: CLAUDE_ID, cwd: "/w/1", env: { HOME: temp() } });
-    expect(captured).toMatchObject({ ok: false, error: expect.stringContaining(`claude left no session file for ${CLAUDE_ID}`) });
+    const captured = await captureSession({
+      cli: "claude",
+      attempt: 1,
+      sessionId: CLAUDE_ID,
+      cwd: "/w/1",
+      env: { HOME: temp() },
+    });
+    expect(captured).toMatchObject({
+      ok: false,
+      error: expect.stringContaining(`claude left no session file for ${CLAUDE_ID}`),
+    });
   });
 });
 
@@ -75,10 +123,19 @@ describe("a codex rollout from one CODEX_HOME to another", () => {
     writeFileSync(join(day, name), codexRollout("/a/1-codex"));
     writeFileSync(join(day, "rollout-2026-12-07T19-00-00-other.jsonl"), "{}\n");
 
-    const captured = await captureSession({ cli: "codex", attempt: 1, sessionId: CODEX_ID, cwd: "/a/1-codex", env: { HOME: temp(), CODEX_HOME: homeA } });
+    const captured = await captureSession({
+      cli: "codex",
+      attempt: 1,
+      sessionId: CODEX_ID,
+      cwd: "/a/1-codex",
+      env: { HOME: temp(), CODEX_HOME: homeA },
+    });
     if (!captured.ok) throw new Error(captured.error);
     expect(captured.value.pieces[0]?.file).toBe(`2026/12/07/${name}`);
-    const restored = await restoreSession(downloadOf(captured.value.pieces), "/b/2-codex", { HOME: temp(), CODEX_HOME: homeB });
+    const restored = await restoreSession(downloadOf(captured.value.pieces), "/b/2-codex", {
+      HOME: temp(),
+      CODEX_HOME: homeB,
+    });
     if (!restored.ok) throw new Error(restored.error);
     expect(restored.value).toBe(`restored to ${join(homeB, "sessions/2026/12/07", name)}`);
     expect(readFileSync(join(homeB, "sessions/2026/12/07", name), "utf8")).toBe(codexRollout("/b/2-codex"));
@@ -91,7 +148,9 @@ describe("a codex rollout from one CODEX_HOME to another", () => {
  */
 function fakeOpencode(dir: string): string {
   const program = join(dir, "opencode");
-  writeFileSync(program, `#!${process.execPath}
+  writeFileSync(
+    program,
+    `#!${process.execPath}
 const fs = require("node:fs"), path = require("node:path");
 const store = path.join(process.env.HOME, "db");
 fs.mkdirSync(store, { recursive: true });
@@ -99,7 +158,8 @@ const [command, arg] = process.argv.slice(2);
 if (command === "export") process.stdout.write(fs.readFileSync(path.join(store, arg + ".json"), "utf8"));
 else if (command === "import") { const text = fs.readFileSync(arg, "utf8"); const id = JSON.parse(text).info.id; fs.writeFileSync(path.join(store, id + ".json"), text); fs.writeFileSync(path.join(store, id + ".cwd"), process.cwd()); }
 else process.exit(2);
-`);
+`,
+  );
   chmodSync(program, 0o755);
   return program;
 }
@@ -108,13 +168,37 @@ describe("an opencode session from one HOME to another", () => {
   it("is exported by opencode itself, and imported from the new cwd with every cwd rewritten", async () => {
     const [homeA, homeB, bin, oldCwd, newCwd] = [temp(), temp(), temp(), temp(), temp()];
     const program = fakeOpencode(bin);
-    const exported = JSON.stringify({ info: { id: "ses_1", directory: oldCwd }, messages: [{ parts: [{ type: "tool", state: { input: { filePath: `${oldCwd}/first.txt` } } }] }] }, null, 2);
+    const exported = JSON.stringify(
+      {
+        info: { id: "ses_1", directory: oldCwd },
+        messages: [{ parts: [{ type: "tool", state: { input: { filePath: `${oldCwd}/first.txt` } } }] }],
+      },
+      null,
+      2,
+    );
     mkdirSync(join(homeA, "db"));
     writeFileSync(join(homeA, "db/ses_1.json"), exported);
-    const captured = await captureSession({ cli: "opencode", attempt: 1, sessionId: "ses_1", cwd: oldCwd, env: { ...process.env, HOME: homeA }, program });
+    const captured = await captureSession({
+      cli: "opencode",
+      attempt: 1,
+      sessionId: "ses_1",
+      cwd: oldCwd,
+      env: { ...process.env, HOME: homeA },
+      program,
+    });
     if (!captured.ok) throw new Error(captured.error);
-    expect(captured.value.pieces[0]).toMatchObject({ cli: "opencode", cwd: oldCwd, file: "ses_1.json", bytes: exported.length });
-    const restored = await restoreSession(downloadOf(captured.value.pieces), newCwd, { ...process.env, HOME: homeB }, program);
+    expect(captured.value.pieces[0]).toMatchObject({
+      cli: "opencode",
+      cwd: oldCwd,
+      file: "ses_1.json",
+      bytes: exported.length,
+    });
+    const restored = await restoreSession(
+      downloadOf(captured.value.pieces),
+      newCwd,
+      { ...process.env, HOME: homeB },
+      program,
+    );
     expect(restored).toEqual({ ok: true, value: "imported into opencode's database" });
     expect(readFileSync(join(homeB, "db/ses_1.json"), "utf8")).toBe(exported.split(oldCwd).join(newCwd));
     expect(readFileSync(join(homeB, "db/ses_1.cwd"), "utf8")).toBe(newCwd);
@@ -122,7 +206,14 @@ describe("an opencode session from one HOME to another", () => {
 
   it("says why when opencode cannot export the session", async () => {
     const program = fakeOpencode(temp());
-    const captured = await captureSession({ cli: "opencode", attempt: 1, sessionId: "ses_gone", cwd: temp(), env: { ...process.env, HOME: temp() }, program });
+    const captured = await captureSession({
+      cli: "opencode",
+      attempt: 1,
+      sessionId: "ses_gone",
+      cwd: temp(),
+      env: { ...process.env, HOME: temp() },
+      program,
+    });
     expect(captured).toMatchObject({ ok: false, error: expect.stringContaining(`${program} export failed`) });
   });
 });
@@ -137,7 +228,13 @@ describe("limits and refusals", () => {
     // Random text does not compress: 150 KB of it is three pieces or more.
     const transcript = claudeTranscript(cwd, randomBytes(110_000).toString("base64"));
     writeFileSync(join(folder, `${CLAUDE_ID}.jsonl`), transcript);
-    const captured = await captureSession({ cli: "claude", attempt: 3, sessionId: CLAUDE_ID, cwd, env: { HOME: homeA } });
+    const captured = await captureSession({
+      cli: "claude",
+      attempt: 3,
+      sessionId: CLAUDE_ID,
+      cwd,
+      env: { HOME: homeA },
+    });
     if (!captured.ok) throw new Error(captured.error);
     const pieces = captured.value.pieces;
     expect(pieces.length).toBeGreaterThanOrEqual(2);
@@ -148,23 +245,47 @@ describe("limits and refusals", () => {
     }
     const restored = await restoreSession(downloadOf(pieces), "/w-2", { HOME: homeB });
     if (!restored.ok) throw new Error(restored.error);
-    expect(readFileSync(join(homeB, ".claude/projects", claudeProjectName("/w-2"), `${CLAUDE_ID}.jsonl`), "utf8")).toBe(transcript.split("/w-1").join("/w-2"));
+    expect(readFileSync(join(homeB, ".claude/projects", claudeProjectName("/w-2"), `${CLAUDE_ID}.jsonl`), "utf8")).toBe(
+      transcript.split("/w-1").join("/w-2"),
+    );
   });
 
   it("keeps nothing over the cap, and says the sizes", async () => {
     const home = temp();
     const cwd = "/w/1";
     mkdirSync(join(home, ".claude/projects", claudeProjectName(cwd)), { recursive: true });
-    writeFileSync(join(home, ".claude/projects", claudeProjectName(cwd), `${CLAUDE_ID}.jsonl`), claudeTranscript(cwd, randomBytes(20_000).toString("base64")));
-    const captured = await captureSession({ cli: "claude", attempt: 1, sessionId: CLAUDE_ID, cwd, env: { HOME: home }, maxBytes: 4096 });
-    expect(captured).toMatchObject({ ok: false, error: expect.stringMatching(/is \d+\.\d KiB compressed \(\d+\.\d KiB as written\), over the 4\.0 KiB cap/) });
+    writeFileSync(
+      join(home, ".claude/projects", claudeProjectName(cwd), `${CLAUDE_ID}.jsonl`),
+      claudeTranscript(cwd, randomBytes(20_000).toString("base64")),
+    );
+    const captured = await captureSession({
+      cli: "claude",
+      attempt: 1,
+      sessionId: CLAUDE_ID,
+      cwd,
+      env: { HOME: home },
+      maxBytes: 4096,
+    });
+    expect(captured).toMatchObject({
+      ok: false,
+      error: expect.stringMatching(/is \d+\.\d KiB compressed \(\d+\.\d KiB as written\), over the 4\.0 KiB cap/),
+    });
   });
 
   it("refuses an archive whose bytes do not match its checksum, and writes nothing", async () => {
     const [homeA, homeB] = [temp(), temp()];
     mkdirSync(join(homeA, ".claude/projects", claudeProjectName("/w/1")), { recursive: true });
-    writeFileSync(join(homeA, ".claude/projects", claudeProjectName("/w/1"), `${CLAUDE_ID}.jsonl`), claudeTranscript("/w/1"));
-    const captured = await captureSession({ cli: "claude", attempt: 1, sessionId: CLAUDE_ID, cwd: "/w/1", env: { HOME: homeA } });
+    writeFileSync(
+      join(homeA, ".claude/projects", claudeProjectName("/w/1"), `${CLAUDE_ID}.jsonl`),
+      claudeTranscript("/w/1"),
+    );
+    const captured = await captureSession({
+      cli: "claude",
+      attempt: 1,
+      sessionId: CLAUDE_ID,
+      cwd: "/w/1",
+      env: { HOME: homeA },
+    });
     if (!captured.ok) throw new Error(captured.error);
     const download = downloadOf(captured.value.pieces);
     const restored = await restoreSession({ ...download, sha256: "0".repeat(64) }, "/w/2", { HOME: homeB });

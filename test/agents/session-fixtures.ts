@@ -2,26 +2,42 @@
 // rollout as those CLIs write them, and an archive's pieces joined as the task room serves them.
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import type { AttemptSessionArchive, ExecutorSpec, SessionArchiveDownload } from "../../protocol/index.ts";
 import { claudeProjectName } from "../../agents/runtime/session-files.ts";
+import type { AttemptSessionArchive, ExecutorSpec, SessionArchiveDownload } from "../../protocol/index.ts";
 
 export const CLAUDE_ID = "94b1eb50-04b0-42ce-ba62-34b98aa75d5a";
 export const CODEX_ID = "01a2520c-fabb-7322-ac8c-49be523cd4a1";
 
-const jsonLines = (entries: readonly object[]): string => `${entries.map((entry) => JSON.stringify(entry)).join("\n")}\n`;
+const jsonLines = (entries: readonly object[]): string =>
+  `${entries.map((entry) => JSON.stringify(entry)).join("\n")}\n`;
 
 /** A transcript as claude 2.1 writes one: an entry per line, each naming the cwd. */
 export const claudeTranscript = (cwd: string, extra = ""): string =>
   jsonLines([
     { type: "user", message: { role: "user", content: "Write first.txt" }, cwd, sessionId: CLAUDE_ID },
-    { type: "assistant", message: { role: "assistant", content: [{ type: "tool_use", name: "Write", input: { file_path: `${cwd}/first.txt`, content: extra } }] }, cwd, sessionId: CLAUDE_ID },
+    {
+      type: "assistant",
+      message: {
+        role: "assistant",
+        content: [{ type: "tool_use", name: "Write", input: { file_path: `${cwd}/first.txt`, content: extra } }],
+      },
+      cwd,
+      sessionId: CLAUDE_ID,
+    },
   ]);
 
 /** A rollout as codex 0.171 writes one: session_meta first, with the cwd in its payload. */
 export const codexRollout = (cwd: string): string =>
   jsonLines([
     { type: "session_meta", payload: { id: CODEX_ID, cwd, runtime_workspace_roots: [cwd] } },
-    { type: "response_item", payload: { type: "message", role: "user", content: [{ type: "input_text", text: `<cwd>${cwd}</cwd> Write first.txt` }] } },
+    {
+      type: "response_item",
+      payload: {
+        type: "message",
+        role: "user",
+        content: [{ type: "input_text", text: `<cwd>${cwd}</cwd> Write first.txt` }],
+      },
+    },
   ]);
 
 /** Claude's transcript of session CLAUDE_ID for `cwd`, where claude keeps it under `home`. */

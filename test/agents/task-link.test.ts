@@ -1,8 +1,8 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { CloseCode, PROTOCOL_VERSION, type OutputLine } from "../../protocol/index.ts";
 import type { AttemptResult } from "../../agents/runtime/attempt-runner.ts";
 import { MAX_BUFFERED_BYTES } from "../../agents/runtime/mesh-socket.ts";
 import { TASK_FINAL_CLOSE_CODES, TASK_MAX_RETRIES, TaskLink } from "../../agents/runtime/task-link.ts";
+import { CloseCode, type OutputLine, PROTOCOL_VERSION } from "../../protocol/index.ts";
 import { memoryTransports } from "./memory-transport.ts";
 
 const ATTEMPT = 2;
@@ -49,8 +49,20 @@ describe("TaskLink", () => {
     transport.drop(1006);
     transport.open();
     expect(transport.sent).toEqual([
-      { type: "attempt.hello", protocol_version: PROTOCOL_VERSION, agent: "vm-1", attempt: ATTEMPT, executor: "claude" },
-      { type: "attempt.hello", protocol_version: PROTOCOL_VERSION, agent: "vm-1", attempt: ATTEMPT, executor: "claude" },
+      {
+        type: "attempt.hello",
+        protocol_version: PROTOCOL_VERSION,
+        agent: "vm-1",
+        attempt: ATTEMPT,
+        executor: "claude",
+      },
+      {
+        type: "attempt.hello",
+        protocol_version: PROTOCOL_VERSION,
+        agent: "vm-1",
+        attempt: ATTEMPT,
+        executor: "claude",
+      },
     ]);
     link.close();
   });
@@ -91,7 +103,9 @@ describe("TaskLink", () => {
     vi.advanceTimersByTime(100);
     expect(transport.sentOf("log.batch")).toEqual([]);
     transport.receive(accepted());
-    expect(transport.sentOf("log.batch")).toEqual([{ type: "log.batch", attempt: ATTEMPT, first_line: 0, lines: [line("a"), line("b")] }]);
+    expect(transport.sentOf("log.batch")).toEqual([
+      { type: "log.batch", attempt: ATTEMPT, first_line: 0, lines: [line("a"), line("b")] },
+    ]);
     link.close();
   });
 
@@ -149,7 +163,9 @@ describe("TaskLink", () => {
     link.addLine(line("a"));
     const finished = link.finish(result);
     expect(transport.sent.map((message) => message.type)).toEqual(["attempt.hello", "log.batch", "attempt.exit"]);
-    expect(transport.sentOf("attempt.exit")).toEqual([{ type: "attempt.exit", attempt: ATTEMPT, line_count: 1, ...result }]);
+    expect(transport.sentOf("attempt.exit")).toEqual([
+      { type: "attempt.exit", attempt: ATTEMPT, line_count: 1, ...result },
+    ]);
     transport.receive({ type: "attempt.closed", attempt: ATTEMPT, status: "succeeded" });
     await finished;
     expect(logs).toContain("task 01TASK attempt 2: recorded by the task room as succeeded");

@@ -3,22 +3,36 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import type { TaskAssign } from "../../protocol/index.ts";
+import { parseAgentOptions } from "../../agents/runtime/agent-options.ts";
 import { finishWorkspace, prepareWorkspace, type WorktreeWorkspace } from "../../agents/runtime/attempt-worktree.ts";
 import { WARM_FOLDER, WARM_LOCK_REASON, WarmWorktreePool } from "../../agents/runtime/warm-worktree-pool.ts";
 import { WorktreeKeeper } from "../../agents/runtime/worktree-keeper.ts";
-import { parseAgentOptions } from "../../agents/runtime/agent-options.ts";
-import { committedRepo, git } from "./git-repo.ts";
+import type { TaskAssign } from "../../protocol/index.ts";
 import { tempDirs } from "../temp-dirs.ts";
+import { committedRepo, git } from "./git-repo.ts";
 
 const temp = tempDirs();
 
 const repo = (): string =>
-  committedRepo(temp("mesh-pool-repo-"), { "src/a.ts": "export const a = 1;\n", ".gitignore": "*.log\nnode_modules/\n" }, "main");
+  committedRepo(
+    temp("mesh-pool-repo-"),
+    { "src/a.ts": "export const a = 1;\n", ".gitignore": "*.log\nnode_modules/\n" },
+    "main",
+  );
 
-async function attempt(dir: string, worktreesDir: string, pool: WarmWorktreePool, n: number, base?: string): Promise<WorktreeWorkspace> {
-  const prepared = await prepareWorkspace({ taskId: "T1", attempt: n, tier: "sonnet", cwd: dir, ...(base === undefined ? {} : { base }) }, { worktreesDir, spares: pool });
-  if (!prepared.ok || prepared.value.isolation !== "worktree") throw new Error(`no worktree: ${JSON.stringify(prepared)}`);
+async function attempt(
+  dir: string,
+  worktreesDir: string,
+  pool: WarmWorktreePool,
+  n: number,
+  base?: string,
+): Promise<WorktreeWorkspace> {
+  const prepared = await prepareWorkspace(
+    { taskId: "T1", attempt: n, tier: "sonnet", cwd: dir, ...(base === undefined ? {} : { base }) },
+    { worktreesDir, spares: pool },
+  );
+  if (!prepared.ok || prepared.value.isolation !== "worktree")
+    throw new Error(`no worktree: ${JSON.stringify(prepared)}`);
   return prepared.value;
 }
 
@@ -31,7 +45,10 @@ function dirty(ws: WorktreeWorkspace): void {
   writeFileSync(join(ws.worktree, "node_modules/x/index.js"), "ignored\n");
 }
 
-const spares = (worktreesDir: string): string[] => readdirSync(join(worktreesDir, WARM_FOLDER)).flatMap((key) => readdirSync(join(worktreesDir, WARM_FOLDER, key)).map((name) => join(worktreesDir, WARM_FOLDER, key, name)));
+const spares = (worktreesDir: string): string[] =>
+  readdirSync(join(worktreesDir, WARM_FOLDER)).flatMap((key) =>
+    readdirSync(join(worktreesDir, WARM_FOLDER, key)).map((name) => join(worktreesDir, WARM_FOLDER, key, name)),
+  );
 
 for (const eagerReset of [true, false]) {
   describe(`a warm worktree (${eagerReset ? "eager" : "lazy"} reset)`, () => {
@@ -50,7 +67,9 @@ for (const eagerReset of [true, false]) {
       expect(pool.count(dir)).toBe(1);
       const [parked] = spares(worktreesDir);
       // The attempt's branch is let go (detached), kept with its commit; git says what the spare is.
-      expect(git(dir, "worktree", "list", "--porcelain")).toContain(`worktree ${parked}\nHEAD ${git(dir, "rev-parse", first.branch)}\ndetached\nlocked ${WARM_LOCK_REASON}`);
+      expect(git(dir, "worktree", "list", "--porcelain")).toContain(
+        `worktree ${parked}\nHEAD ${git(dir, "rev-parse", first.branch)}\ndetached\nlocked ${WARM_LOCK_REASON}`,
+      );
 
       git(dir, "commit", "-q", "--allow-empty", "-m", "moved on");
       const second = await attempt(dir, worktreesDir, pool, 2);
@@ -60,7 +79,8 @@ for (const eagerReset of [true, false]) {
       expect(git(second.worktree, "symbolic-ref", "--short", "HEAD")).toBe(second.branch);
       expect(git(second.worktree, "rev-parse", "HEAD")).toBe(git(dir, "rev-parse", "main"));
       expect(readFileSync(join(second.worktree, "src/a.ts"), "utf8")).toBe("export const a = 1;\n");
-      for (const left of ["new.ts", "debug.log", "node_modules", "late.txt"]) expect(existsSync(join(second.worktree, left))).toBe(false);
+      for (const left of ["new.ts", "debug.log", "node_modules", "late.txt"])
+        expect(existsSync(join(second.worktree, left))).toBe(false);
       expect(git(second.worktree, "status", "--porcelain", "--ignored")).toBe("");
       // No longer locked: the attempt's worktree is an ordinary one, which git may remove.
       expect(git(dir, "worktree", "list", "--porcelain")).not.toContain("locked");
@@ -79,7 +99,9 @@ describe("the pool", () => {
     const one = await attempt(dir, worktreesDir, pool, 1);
     const two = await attempt(dir, worktreesDir, pool, 2);
     // A first checkout is made with feature.manyFiles: its index is version 4.
-    expect(readFileSync(git(one.worktree, "rev-parse", "--path-format=absolute", "--git-path", "index")).readUInt32BE(4)).toBe(4);
+    expect(
+      readFileSync(git(one.worktree, "rev-parse", "--path-format=absolute", "--git-path", "index")).readUInt32BE(4),
+    ).toBe(4);
     await Promise.all([pool.give(one.repo, one.worktree), pool.give(two.repo, two.worktree)]);
     expect(pool.count(dir)).toBe(1);
     expect(spares(worktreesDir)).toHaveLength(1);
@@ -139,7 +161,15 @@ describe("the pool", () => {
 });
 
 describe("the keeper with a pool", () => {
-  const assignOf = (dir: string, attempt: number): TaskAssign => ({ type: "task.assign", task_id: "T2", attempt, tier: "sonnet", prompt: "p", cwd: dir, base: git(dir, "rev-parse", "HEAD") });
+  const assignOf = (dir: string, attempt: number): TaskAssign => ({
+    type: "task.assign",
+    task_id: "T2",
+    attempt,
+    tier: "sonnet",
+    prompt: "p",
+    cwd: dir,
+    base: git(dir, "rev-parse", "HEAD"),
+  });
 
   it("never recycles the kept result; losers go to the pool and the next task reuses one", async () => {
     const dir = repo();
@@ -159,7 +189,10 @@ describe("the keeper with a pool", () => {
     expect(keeper.pool.count(dir)).toBe(1);
     expect(readFileSync(join(winner.worktree, "result.txt"), "utf8")).toBe("the result\n");
     // Two more attempts: one takes the loser's spare, the other a new worktree; the winner's stays as it was.
-    const next = await Promise.all([keeper.prepare({ ...assignOf(dir, 1), task_id: "T3" }, dir), keeper.prepare({ ...assignOf(dir, 2), task_id: "T3" }, dir)]);
+    const next = await Promise.all([
+      keeper.prepare({ ...assignOf(dir, 1), task_id: "T3" }, dir),
+      keeper.prepare({ ...assignOf(dir, 2), task_id: "T3" }, dir),
+    ]);
     expect(next.every((result) => result.ok)).toBe(true);
     expect(keeper.pool.count(dir)).toBe(0);
     expect(readFileSync(join(winner.worktree, "result.txt"), "utf8")).toBe("the result\n");
@@ -168,12 +201,30 @@ describe("the keeper with a pool", () => {
 });
 
 describe("--warm-worktrees", () => {
-  const parse = (...flags: string[]) => parseAgentOptions(["--kind", "vm", "--server", "http://127.0.0.1:1999", "--executors", "x.json", "--state-dir", temp("mesh-pool-state-"), ...flags], { MESH_AGENT_TOKEN: "t" });
+  const parse = (...flags: string[]) =>
+    parseAgentOptions(
+      [
+        "--kind",
+        "vm",
+        "--server",
+        "http://127.0.0.1:1999",
+        "--executors",
+        "x.json",
+        "--state-dir",
+        temp("mesh-pool-state-"),
+        ...flags,
+      ],
+      { MESH_AGENT_TOKEN: "t" },
+    );
 
   it("defaults to 2, takes 0 to 16, and refuses anything else saying what to give", () => {
     expect(parse()).toMatchObject({ ok: true, value: { options: { warmWorktrees: 2 } } });
     expect(parse("--warm-worktrees", "0")).toMatchObject({ ok: true, value: { options: { warmWorktrees: 0 } } });
     expect(parse("--warm-worktrees", "16")).toMatchObject({ ok: true, value: { options: { warmWorktrees: 16 } } });
-    for (const bad of ["17", "-1", "two", "1.5"]) expect(parse(`--warm-worktrees=${bad}`)).toMatchObject({ ok: false, error: { code: "bad_value", message: expect.stringContaining("from 0 to 16") } });
+    for (const bad of ["17", "-1", "two", "1.5"])
+      expect(parse(`--warm-worktrees=${bad}`)).toMatchObject({
+        ok: false,
+        error: { code: "bad_value", message: expect.stringContaining("from 0 to 16") },
+      });
   });
 });

@@ -35,7 +35,11 @@ describe("changed files of a work tree", () => {
     const before = await snapshotWorkTree(cwd);
     writeFileSync(join(dir, "src/a.ts"), "committed change\n");
     writeFileSync(join(dir, "top.txt"), "outside cwd\n");
-    execFileSync("git", ["-c", "user.email=t@example.com", "-c", "user.name=t", "commit", "-qm", "by the run", "src/a.ts"], { cwd: dir });
+    execFileSync(
+      "git",
+      ["-c", "user.email=t@example.com", "-c", "user.name=t", "commit", "-qm", "by the run", "src/a.ts"],
+      { cwd: dir },
+    );
     const after = await snapshotWorkTree(cwd);
     expect(before && after && (await changedFiles(before, after, cwd))).toEqual(["../top.txt", "a.ts"]);
     rmSync(dir, { recursive: true, force: true });
@@ -49,12 +53,21 @@ describe("changed files of a work tree", () => {
 
   it("reads a whole checkout in one git status: HEAD, dirty, renamed, untracked and spaced paths, and what changed since", async () => {
     const dir = gitRepo();
-    const git = (...args: string[]): void => void execFileSync("git", ["-c", "user.email=t@example.com", "-c", "user.name=t", ...args], { cwd: dir, stdio: "ignore" });
+    const git = (...args: string[]): void =>
+      void execFileSync("git", ["-c", "user.email=t@example.com", "-c", "user.name=t", ...args], {
+        cwd: dir,
+        stdio: "ignore",
+      });
     git("mv", "src/a.ts", "src/renamed a.ts");
     writeFileSync(join(dir, "untracked file.txt"), "new\n");
     const before = await snapshotCheckout(dir);
     expect(before?.head).toMatch(/^[0-9a-f]{40}$/);
-    expect([...(before?.dirty.keys() ?? [])].sort()).toEqual(["notes.txt", "src/a.ts", "src/renamed a.ts", "untracked file.txt"]);
+    expect([...(before?.dirty.keys() ?? [])].sort()).toEqual([
+      "notes.txt",
+      "src/a.ts",
+      "src/renamed a.ts",
+      "untracked file.txt",
+    ]);
     await new Promise((done) => setTimeout(done, 20));
     writeFileSync(join(dir, "notes.txt"), "dirty, and changed again during the run\n");
     writeFileSync(join(dir, "stray.txt"), "stray\n");
@@ -63,7 +76,13 @@ describe("changed files of a work tree", () => {
     git("add", "-A");
     git("commit", "-qm", "by someone");
     const committed = await snapshotCheckout(dir);
-    expect(after && committed && (await changedFiles(after, committed, dir))).toEqual(["notes.txt", "src/a.ts", "src/renamed a.ts", "stray.txt", "untracked file.txt"]);
+    expect(after && committed && (await changedFiles(after, committed, dir))).toEqual([
+      "notes.txt",
+      "src/a.ts",
+      "src/renamed a.ts",
+      "stray.txt",
+      "untracked file.txt",
+    ]);
     rmSync(dir, { recursive: true, force: true });
   });
 });

@@ -7,15 +7,19 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "no
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import type { ExecutorSpec, TaskAssign } from "../../protocol/index.ts";
 import { startAttemptSession } from "../../agents/runtime/attempt-session.ts";
 import { RateTable } from "../../agents/runtime/cost-rates.ts";
 import { plainSupervisor } from "../../agents/runtime/process-limits.ts";
-import { diskFaultInGitOutput, probeWorktreesDir, probeWorktreesDirNow } from "../../agents/runtime/worktree-dir-health.ts";
+import {
+  diskFaultInGitOutput,
+  probeWorktreesDir,
+  probeWorktreesDirNow,
+} from "../../agents/runtime/worktree-dir-health.ts";
 import { WorktreeKeeper } from "../../agents/runtime/worktree-keeper.ts";
-import { gitRepo } from "./git-repo.ts";
+import type { ExecutorSpec, TaskAssign } from "../../protocol/index.ts";
 import { tempDirs } from "../temp-dirs.ts";
 import { tmpfsMounts } from "../tmpfs-mounts.ts";
+import { gitRepo } from "./git-repo.ts";
 import { memoryTransports } from "./memory-transport.ts";
 
 const WRITER = join(import.meta.dirname, "../fixtures/git-writer.mjs");
@@ -38,16 +42,30 @@ const canMount = ((): boolean => {
 /** A worktrees directory that cannot be written: a read-only tmpfs, or else a file where the directory should be. */
 function unwritableDir(): { dir: string; fix: () => void; expected: RegExp } {
   const dir = temp("mesh-wt-ro-");
-  if (mountTmpfs(dir, "ro,size=1m")) return { dir, fix: () => execFileSync("mount", ["-o", "remount,rw", dir]), expected: /is not writable \(EROFS/ };
+  if (mountTmpfs(dir, "ro,size=1m"))
+    return { dir, fix: () => execFileSync("mount", ["-o", "remount,rw", dir]), expected: /is not writable \(EROFS/ };
   const file = join(dir, "worktrees");
   writeFileSync(file, "not a directory\n");
   return { dir: file, fix: () => rmSync(file), expected: /is not a directory \((EEXIST|ENOTDIR)/ };
 }
 
 function assignOf(dir: string, attempt: number, extra: Partial<TaskAssign> = {}): TaskAssign {
-  return { type: "task.assign", task_id: "01FAULTTASK", task_name: "fault", attempt, tier: "sonnet", prompt: "p", cwd: dir, ...extra };
+  return {
+    type: "task.assign",
+    task_id: "01FAULTTASK",
+    task_name: "fault",
+    attempt,
+    tier: "sonnet",
+    prompt: "p",
+    cwd: dir,
+    ...extra,
+  };
 }
-const writer = (...writes: string[]): ExecutorSpec => ({ command: [process.execPath, WRITER, "w", ...writes], format: "text", timeout_s: 30 });
+const writer = (...writes: string[]): ExecutorSpec => ({
+  command: [process.execPath, WRITER, "w", ...writes],
+  format: "text",
+  timeout_s: 30,
+});
 
 /** Runs one attempt through a session, playing the task room, and returns its exit and log lines. */
 async function runSession(assign: TaskAssign, executor: ExecutorSpec, keeper: WorktreeKeeper) {
@@ -76,7 +94,11 @@ async function runSession(assign: TaskAssign, executor: ExecutorSpec, keeper: Wo
   await until(() => room.sentOf("attempt.exit").length > 0);
   const exit = room.sentOf("attempt.exit")[0];
   if (exit === undefined) throw new Error("no exit");
-  room.receive({ type: "attempt.closed", attempt: assign.attempt, status: exit.failure_class === undefined ? "succeeded" : "failed" });
+  room.receive({
+    type: "attempt.closed",
+    attempt: assign.attempt,
+    status: exit.failure_class === undefined ? "succeeded" : "failed",
+  });
   await session.done;
   return { exit, lines: room.sentOf("log.batch").flatMap((batch) => batch.lines.map((line) => line.text)) };
 }
@@ -114,8 +136,14 @@ describe("the worktrees directory, probed", () => {
   });
 
   it("reads git's words for a full or read-only disk", () => {
-    expect(diskFaultInGitOutput("error: unable to write file a.txt\nfatal: cannot create directory at 'src': No space left on device")).toEqual({ code: "ENOSPC", line: "fatal: cannot create directory at 'src': No space left on device" });
-    expect(diskFaultInGitOutput("fatal: could not create leading directories of '/x/y': Read-only file system")?.code).toBe("EROFS");
+    expect(
+      diskFaultInGitOutput(
+        "error: unable to write file a.txt\nfatal: cannot create directory at 'src': No space left on device",
+      ),
+    ).toEqual({ code: "ENOSPC", line: "fatal: cannot create directory at 'src': No space left on device" });
+    expect(
+      diskFaultInGitOutput("fatal: could not create leading directories of '/x/y': Read-only file system")?.code,
+    ).toBe("EROFS");
     expect(diskFaultInGitOutput("fatal: invalid reference: nope")).toBeUndefined();
   });
 });
@@ -125,7 +153,12 @@ describe("an attempt whose worktree cannot be made", () => {
     const dir = repo();
     const { dir: worktreesDir, fix, expected } = unwritableDir();
     const health: Array<string | undefined> = [];
-    const keeper = new WorktreeKeeper({ worktreesDir, keepHours: 24, log: () => {}, onHealth: (fault) => health.push(fault) });
+    const keeper = new WorktreeKeeper({
+      worktreesDir,
+      keepHours: 24,
+      log: () => {},
+      onHealth: (fault) => health.push(fault),
+    });
     const failed = await runSession(assignOf(dir, 1), writer("a.txt=never"), keeper);
     expect(failed.exit).toMatchObject({ failure_class: "disk_full", exit_code: null });
     expect(failed.exit.error?.message).toMatch(expected);
@@ -163,10 +196,18 @@ describe("a CLI that writes outside its worktree", () => {
     const dir = repo();
     const keeper = new WorktreeKeeper({ worktreesDir: temp("mesh-wt-dir-"), keepHours: 24, log: () => {} });
     const notesBefore = readFileSync(join(dir, "notes.txt"), "utf8");
-    const run = await runSession(assignOf(dir, 1), writer("inside.txt=mine", `${join(dir, "stray.txt")}=oops`, `${join(dir, "src/a.ts")}=changed`), keeper);
+    const run = await runSession(
+      assignOf(dir, 1),
+      writer("inside.txt=mine", `${join(dir, "stray.txt")}=oops`, `${join(dir, "src/a.ts")}=changed`),
+      keeper,
+    );
     expect(run.exit.failure_class).toBe("wrong_file");
-    expect(run.exit.error?.message).toContain(`the CLI changed files outside its worktree, in ${dir}: src/a.ts, stray.txt`);
-    expect(run.lines.some((line) => line.startsWith("[agent] wrong_file: the CLI changed files outside its worktree"))).toBe(true);
+    expect(run.exit.error?.message).toContain(
+      `the CLI changed files outside its worktree, in ${dir}: src/a.ts, stray.txt`,
+    );
+    expect(
+      run.lines.some((line) => line.startsWith("[agent] wrong_file: the CLI changed files outside its worktree")),
+    ).toBe(true);
     // Not reverted: the user decides.
     expect(readFileSync(join(dir, "stray.txt"), "utf8")).toBe("oops\n");
     expect(readFileSync(join(dir, "notes.txt"), "utf8")).toBe(notesBefore);

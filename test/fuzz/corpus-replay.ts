@@ -13,14 +13,32 @@ const TokenKind = z.enum(["orchestrator", "agent", "viewer", "wrong", "none"]);
 export type TokenKind = z.infer<typeof TokenKind>;
 
 export const CorpusEntry = z.discriminatedUnion("kind", [
-  z.object({ kind: z.literal("http"), method: z.string(), path: z.string(), token: TokenKind, body: z.unknown().optional(), raw: z.string().optional(), expect: z.object({ status: z.number(), code: ErrorCode.optional() }) }),
-  z.object({ kind: z.literal("mcp"), body: z.unknown().optional(), raw: z.string().optional(), expect: z.object({ status: z.number(), rpc: z.number().optional() }) }),
+  z.object({
+    kind: z.literal("http"),
+    method: z.string(),
+    path: z.string(),
+    token: TokenKind,
+    body: z.unknown().optional(),
+    raw: z.string().optional(),
+    expect: z.object({ status: z.number(), code: ErrorCode.optional() }),
+  }),
+  z.object({
+    kind: z.literal("mcp"),
+    body: z.unknown().optional(),
+    raw: z.string().optional(),
+    expect: z.object({ status: z.number(), rpc: z.number().optional() }),
+  }),
   z.object({
     kind: z.literal("socket"),
     path: z.string(),
     token: TokenKind,
     frames: z.array(z.string()),
-    expect: z.object({ upgrade: z.number().optional(), errors: z.array(ErrorCode).optional(), types: z.array(z.string()).optional(), close: z.number().optional() }),
+    expect: z.object({
+      upgrade: z.number().optional(),
+      errors: z.array(ErrorCode).optional(),
+      types: z.array(z.string()).optional(),
+      close: z.number().optional(),
+    }),
   }),
 ]);
 export type CorpusEntry = z.infer<typeof CorpusEntry>;
@@ -29,12 +47,18 @@ export type NamedEntry = { wire: string; name: string; entry: CorpusEntry };
 
 /** Every golden file, by wire and name; a file that does not parse is an error here, not a skipped case. */
 export function loadCorpus(): NamedEntry[] {
-  return readdirSync(CORPUS_DIR).sort().flatMap((wire) =>
-    readdirSync(join(CORPUS_DIR, wire))
-      .filter((file) => file.endsWith(".json"))
-      .sort()
-      .map((file) => ({ wire, name: file.replace(/\.json$/, ""), entry: CorpusEntry.parse(JSON.parse(readFileSync(join(CORPUS_DIR, wire, file), "utf8"))) })),
-  );
+  return readdirSync(CORPUS_DIR)
+    .sort()
+    .flatMap((wire) =>
+      readdirSync(join(CORPUS_DIR, wire))
+        .filter((file) => file.endsWith(".json"))
+        .sort()
+        .map((file) => ({
+          wire,
+          name: file.replace(/\.json$/, ""),
+          entry: CorpusEntry.parse(JSON.parse(readFileSync(join(CORPUS_DIR, wire, file), "utf8"))),
+        })),
+    );
 }
 
 /** The server and the credentials an entry's token kinds stand for; `{task}` in paths is `taskId`. */
@@ -53,7 +77,14 @@ export type Answer =
  * put the next request on it, which is then reset while being written (never processed). Such a
  * request is sent again once, as a client would.
  */
-export async function sendHttp(target: Target, method: string, path: string, token: TokenKind, payload: string | undefined, mcp = false): Promise<Answer> {
+export async function sendHttp(
+  target: Target,
+  method: string,
+  path: string,
+  token: TokenKind,
+  payload: string | undefined,
+  mcp = false,
+): Promise<Answer> {
   try {
     return await sendHttpOnce(target, method, path, token, payload, mcp);
   } catch (error) {
@@ -62,7 +93,14 @@ export async function sendHttp(target: Target, method: string, path: string, tok
   }
 }
 
-async function sendHttpOnce(target: Target, method: string, path: string, token: TokenKind, payload: string | undefined, mcp: boolean): Promise<Answer> {
+async function sendHttpOnce(
+  target: Target,
+  method: string,
+  path: string,
+  token: TokenKind,
+  payload: string | undefined,
+  mcp: boolean,
+): Promise<Answer> {
   const credential = tokenOf(target, token);
   const response = await fetch(`${target.url}${pathOf(target, path)}`, {
     method,
@@ -84,7 +122,13 @@ async function sendHttpOnce(target: Target, method: string, path: string, token:
 }
 
 /** Opens a socket, sends the frames, and collects what comes back until it closes or `settleMs` passes quietly. */
-export function sendSocket(target: Target, path: string, token: TokenKind, frames: readonly (string | Buffer)[], settleMs = 300): Promise<Answer> {
+export function sendSocket(
+  target: Target,
+  path: string,
+  token: TokenKind,
+  frames: readonly (string | Buffer)[],
+  settleMs = 300,
+): Promise<Answer> {
   const credential = tokenOf(target, token);
   const url = `${target.url.replace(/^http/, "ws")}${pathOf(target, path)}${credential === null ? "" : `?token=${encodeURIComponent(credential)}`}`;
   return new Promise((resolve) => {
@@ -133,7 +177,13 @@ export function sendSocket(target: Target, path: string, token: TokenKind, frame
 export function replay(target: Target, entry: CorpusEntry, settleMs?: number): Promise<Answer> {
   switch (entry.kind) {
     case "http":
-      return sendHttp(target, entry.method, entry.path, entry.token, entry.raw ?? (entry.body === undefined ? undefined : JSON.stringify(entry.body)));
+      return sendHttp(
+        target,
+        entry.method,
+        entry.path,
+        entry.token,
+        entry.raw ?? (entry.body === undefined ? undefined : JSON.stringify(entry.body)),
+      );
     case "mcp":
       return sendHttp(target, "POST", "/mcp", "orchestrator", entry.raw ?? JSON.stringify(entry.body), true);
     case "socket":
@@ -144,7 +194,11 @@ export function replay(target: Target, entry: CorpusEntry, settleMs?: number): P
 /** The error codes of the `{type:"error"}` frames an answer holds. */
 export function errorCodesOf(answer: Answer): string[] {
   if (answer.kind !== "socket") return [];
-  return answer.frames.flatMap((frame) => (typeof frame === "object" && frame !== null && (frame as { type?: unknown }).type === "error" ? [String((frame as { code?: unknown }).code)] : []));
+  return answer.frames.flatMap((frame) =>
+    typeof frame === "object" && frame !== null && (frame as { type?: unknown }).type === "error"
+      ? [String((frame as { code?: unknown }).code)]
+      : [],
+  );
 }
 
 export function typesOf(answer: Answer): string[] {

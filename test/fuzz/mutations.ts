@@ -13,7 +13,21 @@ export function randomGenerator(seed: number): () => number {
 }
 
 const pick = <T>(random: () => number, items: readonly T[]): T => items[Math.floor(random() * items.length)] as T;
-const ODD_VALUES: readonly unknown[] = [null, true, -1, 0, 1e308, "", "x".repeat(5000), [], {}, [[[[[]]]]], "\u0000\ud800", "🦀".repeat(100), { type: "error" }];
+const ODD_VALUES: readonly unknown[] = [
+  null,
+  true,
+  -1,
+  0,
+  1e308,
+  "",
+  "x".repeat(5000),
+  [],
+  {},
+  [[[[[]]]]],
+  "\u0000\ud800",
+  "🦀".repeat(100),
+  { type: "error" },
+];
 
 /** Changes one JSON value somewhere in the tree: a field dropped, retyped, renamed or added. */
 function mutateValue(value: unknown, random: () => number, depth = 0): unknown {
@@ -25,7 +39,11 @@ function mutateValue(value: unknown, random: () => number, depth = 0): unknown {
   if (typeof value === "object" && value !== null) {
     const entries = Object.entries(value);
     const roll = random();
-    if (entries.length === 0 || roll < 0.15) return { ...value, [pick(random, ["type", "extra", "__proto__", "constructor", "n".repeat(300)])]: pick(random, ODD_VALUES) };
+    if (entries.length === 0 || roll < 0.15)
+      return {
+        ...value,
+        [pick(random, ["type", "extra", "__proto__", "constructor", "n".repeat(300)])]: pick(random, ODD_VALUES),
+      };
     const [key, inner] = pick(random, entries);
     if (roll < 0.35) return Object.fromEntries(entries.filter(([k]) => k !== key));
     if (roll < 0.55 || depth > 4) return { ...value, [key]: pick(random, ODD_VALUES) };
@@ -43,7 +61,7 @@ function mutateText(text: string, random: () => number): string {
     case 1:
       return text.slice(0, at) + String.fromCharCode(Math.floor(random() * 0x3000)) + text.slice(at + 1);
     case 2:
-      return text.slice(0, at) + pick(random, ["{", "}", "[", "\"", "\\", ",", ":", "\u0000", "\n"]) + text.slice(at);
+      return text.slice(0, at) + pick(random, ["{", "}", "[", '"', "\\", ",", ":", "\u0000", "\n"]) + text.slice(at);
     case 3:
       return text + text;
     default:
@@ -51,7 +69,9 @@ function mutateText(text: string, random: () => number): string {
   }
 }
 
-/** One mutation of a JSON text: mostly structural (so the parser passes and the schema is tested), sometimes raw bytes. */
+/**
+ * One mutation of a JSON text: mostly structural (so the parser passes and the schema is tested), sometimes raw bytes.
+ */
 export function mutate(text: string, random: () => number): string {
   if (random() < 0.3) return mutateText(text, random);
   try {

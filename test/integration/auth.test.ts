@@ -1,7 +1,7 @@
 // Every route and socket needs the right credential; a refused call changes nothing.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { TaskView } from "../../protocol/index.ts";
-import { TaskViewer, startMesh, upgradeStatus, type Mesh } from "./mesh-harness.ts";
+import { type Mesh, startMesh, TaskViewer, upgradeStatus } from "./mesh-harness.ts";
 
 let mesh: Mesh;
 let taskA: TaskView;
@@ -17,7 +17,8 @@ afterAll(async () => {
   await mesh?.stop();
 });
 
-const taskCount = async (): Promise<number> => (await mesh.api<{ tasks: unknown[] }>("/api/tasks?limit=500")).body.tasks.length;
+const taskCount = async (): Promise<number> =>
+  (await mesh.api<{ tasks: unknown[] }>("/api/tasks?limit=500")).body.tasks.length;
 
 describe("HTTP auth", () => {
   it("answers /health without a credential and with no secret in it", async () => {
@@ -53,23 +54,39 @@ describe("HTTP auth", () => {
   });
 
   it("refuses a viewer link on the HTTP API", async () => {
-    const link = (await mesh.api<{ token: string }>("/api/links", { method: "POST", body: { task: taskA.task_id } })).body.token;
+    const link = (await mesh.api<{ token: string }>("/api/links", { method: "POST", body: { task: taskA.task_id } }))
+      .body.token;
     expect((await mesh.api(`/api/tasks/${taskA.task_id}`, { token: link })).status).toBe(403);
   });
 
   it("refuses the rooms' own HTTP endpoints without the orchestrator token", async () => {
     expect((await mesh.api(`/parties/task/${taskA.task_id}`, { token: null })).status).toBe(401);
     expect((await mesh.api(`/parties/task/${taskA.task_id}`, { token: mesh.agentToken })).status).toBe(403);
-    expect((await mesh.api("/parties/registry/main", { method: "POST", body: { type: "dispatch.withdraw", task_id: taskA.task_id }, token: mesh.agentToken })).status).toBe(403);
+    expect(
+      (
+        await mesh.api("/parties/registry/main", {
+          method: "POST",
+          body: { type: "dispatch.withdraw", task_id: taskA.task_id },
+          token: mesh.agentToken,
+        })
+      ).status,
+    ).toBe(403);
     expect((await mesh.api("/parties/directory/main", { token: null })).status).toBe(401);
     // Plain HTTP never takes a credential from the URL (it would land in logs): the same token as ?token= is refused.
-    expect((await mesh.api(`/parties/task/${taskA.task_id}?token=${encodeURIComponent(mesh.orchestratorToken)}`, { token: null })).status).toBe(401);
+    expect(
+      (
+        await mesh.api(`/parties/task/${taskA.task_id}?token=${encodeURIComponent(mesh.orchestratorToken)}`, {
+          token: null,
+        })
+      ).status,
+    ).toBe(401);
     expect((await mesh.api(`/parties/task/${taskA.task_id}`)).status).toBe(200);
   });
 });
 
 describe("socket auth", () => {
-  const ws = (path: string, token?: string): string => `ws://127.0.0.1:${mesh.port}${path}${token === undefined ? "" : `?token=${encodeURIComponent(token)}`}`;
+  const ws = (path: string, token?: string): string =>
+    `ws://127.0.0.1:${mesh.port}${path}${token === undefined ? "" : `?token=${encodeURIComponent(token)}`}`;
 
   it("refuses an upgrade with no token or a wrong one (401) before it happens", async () => {
     expect(await upgradeStatus(ws(`/parties/task/${taskA.task_id}`))).toBe(401);
@@ -89,7 +106,9 @@ describe("socket auth", () => {
     expect(viewer.errors).toEqual([]);
     expect(viewer.task?.task_id).toBe(taskA.task_id);
     // A viewer cannot act: an agent's message from it is an unknown type, and nothing changes.
-    viewer.socket.send(JSON.stringify({ type: "attempt.exit", attempt: 1, line_count: 0, exit_code: 0, signal: null, duration_ms: 1 }));
+    viewer.socket.send(
+      JSON.stringify({ type: "attempt.exit", attempt: 1, line_count: 0, exit_code: 0, signal: null, duration_ms: 1 }),
+    );
     await new Promise((resolve) => setTimeout(resolve, 300));
     expect(viewer.errors.join()).toContain("unknown_type");
     expect((await mesh.task(taskA.task_id)).status).toBe("queued");
@@ -109,7 +128,9 @@ describe("socket auth", () => {
   });
 
   it("refuses an expired link", async () => {
-    const link = (await mesh.api<{ token: string }>("/api/links", { method: "POST", body: { task: taskA.task_id, ttl_s: 1 } })).body.token;
+    const link = (
+      await mesh.api<{ token: string }>("/api/links", { method: "POST", body: { task: taskA.task_id, ttl_s: 1 } })
+    ).body.token;
     await new Promise((resolve) => setTimeout(resolve, 1500));
     expect(await upgradeStatus(ws(`/parties/task/${taskA.task_id}`, link))).toBe(401);
   });

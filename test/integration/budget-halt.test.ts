@@ -6,12 +6,16 @@
 // `budget_halted` and give their reservations back. Then: one overrun below the halt stops nothing.
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { type BudgetStatus, type StageRecord, type TaskView } from "../../protocol/index.ts";
-import { FIXTURES, startAgent, startMesh, waitFor, type Mesh, type TestAgent } from "./mesh-harness.ts";
+import type { BudgetStatus, StageRecord, TaskView } from "../../protocol/index.ts";
+import { FIXTURES, type Mesh, startAgent, startMesh, type TestAgent, waitFor } from "./mesh-harness.ts";
 
 const HALT_USD = 2;
 const TASKS = 10;
-const endCost = { command: [process.execPath, join(FIXTURES, "budget-end-cost-cli.mjs"), "{prompt}"], format: "claude-stream-json" as const, timeout_s: 60 };
+const endCost = {
+  command: [process.execPath, join(FIXTURES, "budget-end-cost-cli.mjs"), "{prompt}"],
+  format: "claude-stream-json" as const,
+  timeout_s: 60,
+};
 
 let mesh: Mesh | undefined;
 let agent: TestAgent | undefined;
@@ -24,9 +28,13 @@ afterEach(async () => {
 });
 
 const budgetOf = async (m: Mesh): Promise<BudgetStatus> => (await m.api<BudgetStatus>("/api/budget")).body;
-const stagesOf = async (m: Mesh): Promise<StageRecord[]> => (await m.api<{ stages: StageRecord[] }>("/api/budget/stages")).body.stages;
+const stagesOf = async (m: Mesh): Promise<StageRecord[]> =>
+  (await m.api<{ stages: StageRecord[] }>("/api/budget/stages")).body.stages;
 
-/** When the ledger's running total first reached the halt, and the stages settled from then on (their attempts ran at that moment). */
+/**
+ * When the ledger's running total first reached the halt, and the stages settled from then on (their attempts ran at
+ * that moment).
+ */
 function haltReached(stages: readonly StageRecord[]): { at: number; settledFrom: StageRecord[] } | undefined {
   const ordered = [...stages].sort((a, b) => a.ended_at - b.ended_at);
   let spent = 0;
@@ -40,11 +48,24 @@ function haltReached(stages: readonly StageRecord[]): { at: number; settledFrom:
 async function runScenario(capacity: number): Promise<void> {
   const m = (mesh = await startMesh({ MESH_DAILY_HALT_USD: String(HALT_USD), MESH_MONTHLY_ALERT_USD: "1000" }));
   agent = await startAgent(m, `vm-halt-${capacity}`, { executors: { sonnet: endCost } }, { capacity });
-  const responses = await Promise.all(Array.from({ length: TASKS }, () => m.api<TaskView>("/api/tasks", { method: "POST", body: { instruction: "cost=1.50 pause=200", executor: "sonnet" } })));
+  const responses = await Promise.all(
+    Array.from({ length: TASKS }, () =>
+      m.api<TaskView>("/api/tasks", {
+        method: "POST",
+        body: { instruction: "cost=1.50 pause=200", executor: "sonnet" },
+      }),
+    ),
+  );
   const created = responses.filter((r) => r.status === 201).map((r) => r.body.task_id);
-  expect(responses.filter((r) => r.status !== 201).every((r) => r.status === 503 && r.body.error?.code === "budget_halted")).toBe(true);
+  expect(
+    responses.filter((r) => r.status !== 201).every((r) => r.status === 503 && r.body.error?.code === "budget_halted"),
+  ).toBe(true);
   const tasks = await Promise.all(created.map((id) => m.finished(id, 90_000)));
-  await waitFor("every reservation given back", async () => (await budgetOf(m)).day.reserved_usd === 0 || null, 15_000).catch(() => undefined);
+  await waitFor(
+    "every reservation given back",
+    async () => (await budgetOf(m)).day.reserved_usd === 0 || null,
+    15_000,
+  ).catch(() => undefined);
   const status = await budgetOf(m);
   const stages = await stagesOf(m);
   const ran = tasks.flatMap((t) => t.attempts.filter((a) => a.started_at !== undefined));
@@ -65,7 +86,8 @@ async function runScenario(capacity: number): Promise<void> {
   }
   // Paid-for work is kept: every CLI that ran succeeded, past its cap, and its task succeeded.
   expect(ran.length).toBeGreaterThan(0);
-  for (const attempt of ran) expect([attempt.status, attempt.over_cap, attempt.cost_usd]).toEqual(["succeeded", true, 1.5]);
+  for (const attempt of ran)
+    expect([attempt.status, attempt.over_cap, attempt.cost_usd]).toEqual(["succeeded", true, 1.5]);
   for (const task of tasks) {
     if (task.attempts.some((a) => a.started_at !== undefined)) expect(task.status).toBe("succeeded");
     else expect([task.status, task.error?.code]).toEqual(["failed", "budget_halted"]);
@@ -77,7 +99,10 @@ async function runScenario(capacity: number): Promise<void> {
   expect(status.day.reserved_usd).toBe(0);
   expect(status.breaker.state).toBe("open");
   // What a start sees now comes from the ledger: sonnet on this CLI costs $1.50.
-  expect(status.estimates?.find((e) => e.tier === "sonnet" && e.executor === undefined)).toMatchObject({ estimate_usd: 1.5, source: "ledger" });
+  expect(status.estimates?.find((e) => e.tier === "sonnet" && e.executor === undefined)).toMatchObject({
+    estimate_usd: 1.5,
+    source: "ledger",
+  });
 }
 
 describe("the daily halt with costs known only at the end", () => {
@@ -87,14 +112,24 @@ describe("the daily halt with costs known only at the end", () => {
   it("lets work go on after one overrun below the halt", async () => {
     const m = (mesh = await startMesh({ MESH_DAILY_HALT_USD: String(HALT_USD), MESH_MONTHLY_ALERT_USD: "1000" }));
     agent = await startAgent(m, "vm-overrun", { executors: { sonnet: endCost } });
-    const first = await m.api<TaskView>("/api/tasks", { method: "POST", body: { instruction: "cost=0.60 pause=50", executor: "sonnet" } });
+    const first = await m.api<TaskView>("/api/tasks", {
+      method: "POST",
+      body: { instruction: "cost=0.60 pause=50", executor: "sonnet" },
+    });
     expect(first.status).toBe(201);
     const done = await m.finished(first.body.task_id, 60_000);
-    expect([done.status, done.attempts[0]?.cost_usd, done.attempts[0]?.over_cap]).toEqual(["succeeded", 0.6, undefined]);
+    expect([done.status, done.attempts[0]?.cost_usd, done.attempts[0]?.over_cap]).toEqual([
+      "succeeded",
+      0.6,
+      undefined,
+    ]);
     const after = await budgetOf(m);
     expect(after.breaker.state).toBe("closed");
     expect(after.day.spent_usd).toBeCloseTo(0.6, 10);
-    const next = await m.api<TaskView>("/api/tasks", { method: "POST", body: { instruction: "cost=0.10 pause=50", executor: "sonnet" } });
+    const next = await m.api<TaskView>("/api/tasks", {
+      method: "POST",
+      body: { instruction: "cost=0.10 pause=50", executor: "sonnet" },
+    });
     expect(next.status).toBe(201);
     expect((await m.finished(next.body.task_id, 60_000)).status).toBe("succeeded");
     expect((await budgetOf(m)).breaker.state).toBe("closed");

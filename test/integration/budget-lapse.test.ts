@@ -3,8 +3,8 @@
 // asked its task room and renewed it), and it settles once the agent comes and runs it.
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { estimateAttemptUsd, type BudgetStatus, type TaskView } from "../../protocol/index.ts";
-import { FIXTURES, startAgent, startMesh, type Mesh, type TestAgent } from "./mesh-harness.ts";
+import { type BudgetStatus, estimateAttemptUsd, type TaskView } from "../../protocol/index.ts";
+import { FIXTURES, type Mesh, startAgent, startMesh, type TestAgent } from "./mesh-harness.ts";
 
 let mesh: Mesh;
 let agent: TestAgent | undefined;
@@ -24,14 +24,21 @@ const budget = async (): Promise<BudgetStatus> => (await mesh.api<BudgetStatus>(
 
 describe("a queued task's reservation", () => {
   it("is kept past the reservation TTL while the task waits, and settled when it ran", async () => {
-    const created = await mesh.api<TaskView>("/api/tasks", { method: "POST", body: { instruction: "wait for vm-late", executor: "sonnet", agent: "vm-late" } });
+    const created = await mesh.api<TaskView>("/api/tasks", {
+      method: "POST",
+      body: { instruction: "wait for vm-late", executor: "sonnet", agent: "vm-late" },
+    });
     expect(created.status).toBe(201);
     expect((await budget()).day.reserved_usd).toBeCloseTo(estimateAttemptUsd("sonnet"), 6);
     await new Promise((resolve) => setTimeout(resolve, 5000));
     // Past the TTL: the budget room checks with the task room, which still waits for an agent.
     expect((await mesh.task(created.body.task_id)).status).toBe("queued");
     expect((await budget()).day.reserved_usd).toBeCloseTo(estimateAttemptUsd("sonnet"), 6);
-    agent = await startAgent(mesh, "vm-late", { executors: { sonnet: { command: [process.execPath, join(FIXTURES, "print-lines.mjs"), "3"], format: "text", timeout_s: 30 } } });
+    agent = await startAgent(mesh, "vm-late", {
+      executors: {
+        sonnet: { command: [process.execPath, join(FIXTURES, "print-lines.mjs"), "3"], format: "text", timeout_s: 30 },
+      },
+    });
     const done = await mesh.finished(created.body.task_id, 30_000);
     expect(done.status).toBe("succeeded");
     const status = await budget();
@@ -39,11 +46,30 @@ describe("a queued task's reservation", () => {
   }, 60_000);
 
   it("caps each attempt at what the task's max_cost_usd leaves, and refuses a bad one by name", async () => {
-    const bad = await mesh.api<TaskView>("/api/tasks", { method: "POST", body: { instruction: "x", max_cost_usd: -1 } });
+    const bad = await mesh.api<TaskView>("/api/tasks", {
+      method: "POST",
+      body: { instruction: "x", max_cost_usd: -1 },
+    });
     expect(bad.status).toBe(400);
     expect(JSON.stringify(bad.body)).toContain("max_cost_usd");
-    costly = await startAgent(mesh, "vm-costly", { executors: { opus: { command: [process.execPath, join(FIXTURES, "cli/fake-cli.mjs"), "{prompt}"], format: "claude-stream-json", timeout_s: 60 } } });
-    const created = await mesh.api<TaskView>("/api/tasks", { method: "POST", body: { instruction: "play=claude-costly.jsonl pause=200", executor: "opus", agent: "vm-costly", max_cost_usd: 0.2 } });
+    costly = await startAgent(mesh, "vm-costly", {
+      executors: {
+        opus: {
+          command: [process.execPath, join(FIXTURES, "cli/fake-cli.mjs"), "{prompt}"],
+          format: "claude-stream-json",
+          timeout_s: 60,
+        },
+      },
+    });
+    const created = await mesh.api<TaskView>("/api/tasks", {
+      method: "POST",
+      body: {
+        instruction: "play=claude-costly.jsonl pause=200",
+        executor: "opus",
+        agent: "vm-costly",
+        max_cost_usd: 0.2,
+      },
+    });
     expect(created.status).toBe(201);
     const done = await mesh.finished(created.body.task_id, 30_000);
     // Stopped past $0.20 (the task's cap, below opus's reservation) as budget_exceeded; infrastructure, so no climb.

@@ -1,8 +1,8 @@
 // The cost circuit breaker under concurrency, its ledger, and its totals across a restart, on a real server.
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { estimateAttemptUsd, type BudgetStatus, type StageRecord, type TaskView } from "../../protocol/index.ts";
-import { FIXTURES, startAgent, startMesh, waitFor, type Mesh, type TestAgent } from "./mesh-harness.ts";
+import { type BudgetStatus, estimateAttemptUsd, type StageRecord, type TaskView } from "../../protocol/index.ts";
+import { FIXTURES, type Mesh, startAgent, startMesh, type TestAgent, waitFor } from "./mesh-harness.ts";
 
 const HALT_USD = 5;
 const CONCURRENT = 100;
@@ -19,7 +19,8 @@ afterAll(async () => {
 });
 
 const budget = async (): Promise<BudgetStatus> => (await mesh.api<BudgetStatus>("/api/budget")).body;
-const stages = async (): Promise<StageRecord[]> => (await mesh.api<{ stages: StageRecord[] }>("/api/budget/stages")).body.stages;
+const stages = async (): Promise<StageRecord[]> =>
+  (await mesh.api<{ stages: StageRecord[] }>("/api/budget/stages")).body.stages;
 
 describe("the budget breaker", () => {
   const expectedAccepted = Math.floor(HALT_USD / estimateAttemptUsd("sonnet"));
@@ -27,7 +28,9 @@ describe("the budget breaker", () => {
 
   it("takes 100 concurrent tasks near the limit: trips once, refuses the rest with budget_halted, never reserves past the halt", async () => {
     const responses = await Promise.all(
-      Array.from({ length: CONCURRENT }, (_, i) => mesh.api<TaskView>("/api/tasks", { method: "POST", body: { instruction: `task ${i}`, executor: "sonnet" } })),
+      Array.from({ length: CONCURRENT }, (_, i) =>
+        mesh.api<TaskView>("/api/tasks", { method: "POST", body: { instruction: `task ${i}`, executor: "sonnet" } }),
+      ),
     );
     accepted = responses.filter((r) => r.status === 201).map((r) => r.body.task_id);
     const refused = responses.filter((r) => r.status !== 201);
@@ -41,22 +44,44 @@ describe("the budget breaker", () => {
   });
 
   it("creates and lists nothing for a refused task", async () => {
-    const listed = (await mesh.api<{ tasks: Array<{ task_id: string }> }>("/api/tasks?limit=500")).body.tasks.map((t) => t.task_id);
+    const listed = (await mesh.api<{ tasks: Array<{ task_id: string }> }>("/api/tasks?limit=500")).body.tasks.map(
+      (t) => t.task_id,
+    );
     expect(listed.sort()).toEqual([...accepted].sort());
   });
 
   it("dispatches only the accepted tasks, settles each at its real cost, and the ledger's sum equals the totals", async () => {
-    agent = await startAgent(mesh, "vm-budget", { executors: { sonnet: { command: [process.execPath, join(FIXTURES, "print-lines.mjs"), "3"], format: "text", timeout_s: 60 } } }, { capacity: 4 });
-    await waitFor("every accepted task to finish", async () => {
-      const tasks = await Promise.all(accepted.map((id) => mesh.task(id)));
-      return tasks.every((t) => t.status === "succeeded");
-    }, 60_000);
+    agent = await startAgent(
+      mesh,
+      "vm-budget",
+      {
+        executors: {
+          sonnet: {
+            command: [process.execPath, join(FIXTURES, "print-lines.mjs"), "3"],
+            format: "text",
+            timeout_s: 60,
+          },
+        },
+      },
+      { capacity: 4 },
+    );
+    await waitFor(
+      "every accepted task to finish",
+      async () => {
+        const tasks = await Promise.all(accepted.map((id) => mesh.task(id)));
+        return tasks.every((t) => t.status === "succeeded");
+      },
+      60_000,
+    );
     const ledger = await stages();
     expect(ledger.map((s) => s.task_id).sort()).toEqual([...accepted].sort());
     expect(ledger.every((s) => s.agent === "vm-budget" && s.tier === "sonnet" && s.outcome === "succeeded")).toBe(true);
     const status = await budget();
     expect(status.day.reserved_usd).toBe(0);
-    expect(status.day.spent_usd).toBeCloseTo(ledger.reduce((sum, s) => sum + s.cost_usd, 0), 10);
+    expect(status.day.spent_usd).toBeCloseTo(
+      ledger.reduce((sum, s) => sum + s.cost_usd, 0),
+      10,
+    );
     expect(status.by_agent["vm-budget"] ?? 0).toBeCloseTo(status.day.spent_usd, 10);
     expect(status.by_tier.sonnet ?? 0).toBeCloseTo(status.day.spent_usd, 10);
   });
@@ -78,13 +103,18 @@ describe("the budget breaker", () => {
     await agent?.stop();
     agent = undefined;
     // With the earlier reservations settled, new sonnet tasks fit again until the halt.
-    const created = await mesh.api<TaskView>("/api/tasks", { method: "POST", body: { instruction: "queued", executor: "sonnet" } });
+    const created = await mesh.api<TaskView>("/api/tasks", {
+      method: "POST",
+      body: { instruction: "queued", executor: "sonnet" },
+    });
     expect(created.status).toBe(201);
     const reservedBefore = (await budget()).day.reserved_usd;
     expect(reservedBefore).toBeGreaterThan(0);
     await mesh.api(`/api/tasks/${created.body.task_id}/cancel`, { method: "POST" });
     const after = await budget();
     expect(after.day.reserved_usd).toBeCloseTo(reservedBefore - estimateAttemptUsd("sonnet"), 10);
-    expect((await stages()).some((s) => s.task_id === created.body.task_id && s.outcome === "cancelled" && s.agent === null)).toBe(true);
+    expect(
+      (await stages()).some((s) => s.task_id === created.body.task_id && s.outcome === "cancelled" && s.agent === null),
+    ).toBe(true);
   });
 });

@@ -1,15 +1,18 @@
-// Heartbeats are never behind a viewer (docs/wire-protocol.md, flood limits). 200 real agents heartbeat once a second while
-// one dashboard socket sends 5,000 frames at once: no agent is lost, and the dashboard still gets its
-// snapshots (or, flooding, is closed with 1008 while the fleet goes on).
+// Heartbeats are never behind a viewer (docs/wire-protocol.md, flood limits). 200 real agents heartbeat once a second
+// while one dashboard socket sends 5,000 frames at once: no agent is lost, and the dashboard still gets its snapshots
+// (or, flooding, is closed with 1008 while the fleet goes on).
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import WebSocket from "ws";
-import { PartyName, SINGLETON_ROOM_ID, type AgentRecord } from "../../protocol/index.ts";
-import { executorsFor, startFleet, startMesh, waitFor, type Fleet, type Mesh } from "./mesh-harness.ts";
+import { type AgentRecord, PartyName, SINGLETON_ROOM_ID } from "../../protocol/index.ts";
+import { executorsFor, type Fleet, type Mesh, startFleet, startMesh, waitFor } from "./mesh-harness.ts";
 
 const HEARTBEAT_S = 1;
 const AGENTS = 200;
 const FLOOD_FRAMES = 5000;
-/** Dashboards follow the fleet feed, not the registry (they once shared the registry with the agents, and a flood of viewers delayed heartbeats). */
+/**
+ * Dashboards follow the fleet feed, not the registry (they once shared the registry with the agents, and a flood of
+ * viewers delayed heartbeats).
+ */
 const DASHBOARD_PARTY = PartyName.fleet;
 let mesh: Mesh;
 let fleet: Fleet;
@@ -17,10 +20,15 @@ let fleet: Fleet;
 beforeAll(async () => {
   mesh = await startMesh({ MESH_HEARTBEAT_S: String(HEARTBEAT_S) });
   fleet = await startFleet(mesh, AGENTS, "vm-flood", executorsFor(["true"], ["deepseek"]));
-  await waitFor("the fleet online", async () => {
-    const { body } = await mesh.api<{ agents: AgentRecord[] }>("/api/agents");
-    return body.agents.filter((a) => a.state === "online").length === AGENTS;
-  }, 60_000, 200);
+  await waitFor(
+    "the fleet online",
+    async () => {
+      const { body } = await mesh.api<{ agents: AgentRecord[] }>("/api/agents");
+      return body.agents.filter((a) => a.state === "online").length === AGENTS;
+    },
+    60_000,
+    200,
+  );
 }, 120_000);
 
 afterAll(async () => {
@@ -31,7 +39,9 @@ afterAll(async () => {
 describe("a dashboard flood", () => {
   it(`of ${FLOOD_FRAMES} frames while ${AGENTS} agents heartbeat every ${HEARTBEAT_S} s loses no agent`, async () => {
     const link = (await mesh.api<{ token: string }>("/api/links", { method: "POST", body: {} })).body.token;
-    const socket = new WebSocket(`ws://127.0.0.1:${mesh.port}/parties/${DASHBOARD_PARTY}/${SINGLETON_ROOM_ID}?token=${encodeURIComponent(link)}`);
+    const socket = new WebSocket(
+      `ws://127.0.0.1:${mesh.port}/parties/${DASHBOARD_PARTY}/${SINGLETON_ROOM_ID}?token=${encodeURIComponent(link)}`,
+    );
     let snapshots = 0;
     let closedWith: number | undefined;
     socket.on("message", () => (snapshots += 1));
@@ -54,11 +64,15 @@ describe("a dashboard flood", () => {
       worstSilenceMs = Math.max(worstSilenceMs, ...body.agents.map((a) => now - (a.last_heartbeat ?? 0)));
       await new Promise((resolve) => setTimeout(resolve, 250));
     }
-    console.log(`dashboard flood on '${DASHBOARD_PARTY}': ${lost} of ${AGENTS} agents not online at worst, longest silence seen ${worstSilenceMs} ms, dashboard ${closedWith === undefined ? "still open" : `closed with ${closedWith}`} after ${snapshots} frames, ${Date.now() - flooded} ms`);
+    console.log(
+      `dashboard flood on '${DASHBOARD_PARTY}': ${lost} of ${AGENTS} agents not online at worst, longest silence seen ${worstSilenceMs} ms, dashboard ${closedWith === undefined ? "still open" : `closed with ${closedWith}`} after ${snapshots} frames, ${Date.now() - flooded} ms`,
+    );
     expect(lost).toBe(0);
     // The flooding socket is closed as a policy violation; a dashboard that behaves still follows the fleet.
     expect(closedWith).toBe(1008);
-    const calm = new WebSocket(`ws://127.0.0.1:${mesh.port}/parties/${DASHBOARD_PARTY}/${SINGLETON_ROOM_ID}?token=${encodeURIComponent(link)}`);
+    const calm = new WebSocket(
+      `ws://127.0.0.1:${mesh.port}/parties/${DASHBOARD_PARTY}/${SINGLETON_ROOM_ID}?token=${encodeURIComponent(link)}`,
+    );
     const frames: Array<{ type: string; agents?: AgentRecord[] }> = [];
     calm.on("message", (raw) => frames.push(JSON.parse(raw.toString()) as { type: string; agents?: AgentRecord[] }));
     // Snapshots keep coming (heartbeats change the records), each with the whole fleet.

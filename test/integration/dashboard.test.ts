@@ -5,12 +5,12 @@
 import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { chromium, type BrowserContext, type Page } from "playwright-core";
-import WebSocket from "ws";
+import { type BrowserContext, chromium, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { DirectoryToDashboard, type ExecutorFormat, type TaskSummary, type TaskView } from "../../protocol/index.ts";
+import WebSocket from "ws";
 import { PROJECT_ROOT } from "../../launcher/dev-server.ts";
-import { FIXTURES, startAgent, startMesh, waitFor, type Mesh, type TestAgent } from "./mesh-harness.ts";
+import { DirectoryToDashboard, type ExecutorFormat, type TaskSummary, type TaskView } from "../../protocol/index.ts";
+import { FIXTURES, type Mesh, startAgent, startMesh, type TestAgent, waitFor } from "./mesh-harness.ts";
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 const SHOTS = resolve(process.env.MESH_SCREENSHOTS ?? "screenshots");
@@ -25,11 +25,36 @@ beforeAll(async () => {
   mesh = await startMesh({}, { page: true });
   agents = await Promise.all([
     // The demo CLI (npm start's) replays real output formats with tokens and cost, so the budget has something to draw.
-    startAgent(mesh, "vm-dash", { executors: { sonnet: demo("claude-stream-json", "claude-sonnet-4-5-20250929"), codex: demo("codex-jsonl", "gpt-5.3-codex") } }),
-    startAgent(mesh, "vm-dash-human", { executors: { deepseek: { command: [process.execPath, join(FIXTURES, "exit-with.mjs"), "1", "deepseek"], format: "text", timeout_s: 60 } } }),
+    startAgent(mesh, "vm-dash", {
+      executors: {
+        sonnet: demo("claude-stream-json", "claude-sonnet-4-5-20250929"),
+        codex: demo("codex-jsonl", "gpt-5.3-codex"),
+      },
+    }),
+    startAgent(mesh, "vm-dash-human", {
+      executors: {
+        deepseek: {
+          command: [process.execPath, join(FIXTURES, "exit-with.mjs"), "1", "deepseek"],
+          format: "text",
+          timeout_s: 60,
+        },
+      },
+    }),
   ]);
   profile = mkdtempSync(join(tmpdir(), "mesh-chromium-"));
-  browser = await chromium.launchPersistentContext(profile, { executablePath: CHROMIUM, headless: true, args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"] });
+  browser = await chromium.launchPersistentContext(profile, {
+    executablePath: CHROMIUM,
+    headless: true,
+    args: [
+      "--no-sandbox",
+      "--disable-gpu",
+      "--disable-quic",
+      "--no-first-run",
+      "--disable-background-networking",
+      "--disable-component-update",
+      "--disable-sync",
+    ],
+  });
   dashboardUrl = (await mesh.api<{ url: string }>("/api/links", { method: "POST", body: {} })).body.url;
 });
 
@@ -41,7 +66,11 @@ afterAll(async () => {
 });
 
 function demo(format: ExecutorFormat, model: string) {
-  return { command: [join(PROJECT_ROOT, "agents/demo-cli/demo-cli.mjs"), "--format", format, "-m", model, "{prompt}"], format, timeout_s: 120 };
+  return {
+    command: [join(PROJECT_ROOT, "agents/demo-cli/demo-cli.mjs"), "--format", format, "-m", model, "{prompt}"],
+    format,
+    timeout_s: 120,
+  };
 }
 
 const create = async (body: Record<string, unknown>): Promise<TaskView> => {
@@ -50,7 +79,10 @@ const create = async (body: Record<string, unknown>): Promise<TaskView> => {
   return created.body;
 };
 const row = (page: Page, taskId: string) => page.locator(`[data-testid="task-list"] [data-task="${taskId}"]`);
-const shownIds = (page: Page): Promise<string[]> => page.locator('[data-testid="task-list"] [data-task]').evaluateAll((rows) => rows.map((r) => r.getAttribute("data-task") ?? ""));
+const shownIds = (page: Page): Promise<string[]> =>
+  page
+    .locator('[data-testid="task-list"] [data-task]')
+    .evaluateAll((rows) => rows.map((r) => r.getAttribute("data-task") ?? ""));
 
 describe("the dashboard", () => {
   let painted: TaskView;
@@ -63,10 +95,16 @@ describe("the dashboard", () => {
     const pageErrors: string[] = [];
     page.on("pageerror", (error) => pageErrors.push(error.message));
     await page.goto(dashboardUrl);
-    await waitFor("the empty list", async () => /No tasks yet/.test((await page.getByTestId("task-list-empty").textContent()) ?? ""));
+    await waitFor("the empty list", async () =>
+      /No tasks yet/.test((await page.getByTestId("task-list-empty").textContent()) ?? ""),
+    );
     painted = await create({ instruction: "alpha: paint the fence", executor: "sonnet", agent: "vm-dash" });
     await waitFor("the new task's row", async () => (await row(page, painted.task_id).count()) === 1, 1_000, 20);
-    await waitFor("the task to succeed in the list", async () => (await row(page, painted.task_id).getAttribute("data-status")) === "succeeded", 30_000);
+    await waitFor(
+      "the task to succeed in the list",
+      async () => (await row(page, painted.task_id).getAttribute("data-status")) === "succeeded",
+      30_000,
+    );
     expect(await row(page, painted.task_id).textContent()).toContain("vm-dash");
     expect(pageErrors).toEqual([]);
     await page.close();
@@ -85,17 +123,37 @@ describe("the dashboard", () => {
     expect(await shownIds(page)).toEqual([person.task_id, queued.task_id, coded.task_id, painted.task_id]);
     expect(await row(page, person.task_id).getAttribute("class")).toContain("pinned");
     await page.getByTestId("task-filter").selectOption("queued");
-    await waitFor("only the queued task", async () => JSON.stringify(await shownIds(page)) === JSON.stringify([queued.task_id]));
+    await waitFor(
+      "only the queued task",
+      async () => JSON.stringify(await shownIds(page)) === JSON.stringify([queued.task_id]),
+    );
     await page.getByTestId("task-filter").selectOption("all");
     await page.getByTestId("task-search").fill("ALPHA fence");
-    await waitFor("only the painted task", async () => JSON.stringify(await shownIds(page)) === JSON.stringify([painted.task_id]));
+    await waitFor(
+      "only the painted task",
+      async () => JSON.stringify(await shownIds(page)) === JSON.stringify([painted.task_id]),
+    );
     await page.getByTestId("task-search").fill("no such words");
-    await waitFor("no rows and a note", async () => /No task matches/.test((await page.getByTestId("task-list-empty").textContent()) ?? ""));
+    await waitFor("no rows and a note", async () =>
+      /No task matches/.test((await page.getByTestId("task-list-empty").textContent()) ?? ""),
+    );
     await page.getByTestId("task-search").fill("");
     await waitFor("four rows again", async () => (await shownIds(page)).length === 4);
-    await waitFor("the codex task to succeed", async () => (await row(page, coded.task_id).getAttribute("data-status")) === "succeeded", 60_000);
-    await waitFor("the agents and the budget", async () => (await page.locator('[data-testid="agents"] [data-agent]').count()) === 2 && (await page.getByTestId("budget-days").locator("rect").count()) === 30);
-    await waitFor("spend by tier", async () => (await page.locator('[data-testid="budget-by-tier"] [data-key]').count()) === 2);
+    await waitFor(
+      "the codex task to succeed",
+      async () => (await row(page, coded.task_id).getAttribute("data-status")) === "succeeded",
+      60_000,
+    );
+    await waitFor(
+      "the agents and the budget",
+      async () =>
+        (await page.locator('[data-testid="agents"] [data-agent]').count()) === 2 &&
+        (await page.getByTestId("budget-days").locator("rect").count()) === 30,
+    );
+    await waitFor(
+      "spend by tier",
+      async () => (await page.locator('[data-testid="budget-by-tier"] [data-key]').count()) === 2,
+    );
     await page.screenshot({ path: join(SHOTS, "dashboard.png"), fullPage: true });
     await page.close();
   });
@@ -115,7 +173,10 @@ describe("the dashboard", () => {
     expect(await page.evaluate(() => document.activeElement?.getAttribute("data-task"))).toBe(painted.task_id);
     await page.keyboard.press("ArrowUp");
     await page.keyboard.press("Enter");
-    await waitFor("the codex task's page", async () => (await page.getByTestId("task-id").textContent()) === coded.task_id);
+    await waitFor(
+      "the codex task's page",
+      async () => (await page.getByTestId("task-id").textContent()) === coded.task_id,
+    );
     await page.close();
   });
 
@@ -150,14 +211,28 @@ describe("the dashboard", () => {
     await page.goto(dashboardUrl);
     await waitFor("the list", async () => (await shownIds(page)).length >= 4);
     await mesh.stopServer();
-    await waitFor("the page to notice", async () => (await page.getByTestId("connection-state").getAttribute("data-state")) !== "live", 15_000);
+    await waitFor(
+      "the page to notice",
+      async () => (await page.getByTestId("connection-state").getAttribute("data-state")) !== "live",
+      15_000,
+    );
     await mesh.startServer();
-    const after = await create({ instruction: "foxtrot: made after the restart", executor: "opus", queue_timeout_s: 600 });
-    await waitFor("the new task on the reconnected page", async () => (await row(page, after.task_id).count()) === 1, 30_000);
+    const after = await create({
+      instruction: "foxtrot: made after the restart",
+      executor: "opus",
+      queue_timeout_s: 600,
+    });
+    await waitFor(
+      "the new task on the reconnected page",
+      async () => (await row(page, after.task_id).count()) === 1,
+      30_000,
+    );
     expect(await page.getByTestId("connection-state").getAttribute("data-state")).toBe("live");
     // Nothing listed before went missing, nothing is there twice.
     const ids = await shownIds(page);
-    expect(ids).toEqual(expect.arrayContaining([person.task_id, queued.task_id, coded.task_id, painted.task_id, after.task_id]));
+    expect(ids).toEqual(
+      expect.arrayContaining([person.task_id, queued.task_id, coded.task_id, painted.task_id, after.task_id]),
+    );
     expect(new Set(ids).size).toBe(ids.length);
     await mesh.api(`/api/tasks/${after.task_id}/cancel`, { method: "POST" });
     await page.close();
@@ -171,8 +246,18 @@ describe("the dashboard", () => {
     for (let start = 0; start < ids.length; start += 100) {
       await Promise.all(
         ids.slice(start, start + 100).map(async (id, j) => {
-          const summary: TaskSummary = { task_id: id, status: (start + j) % 5 === 0 ? "failed" : "succeeded", tier: "deepseek", instruction: `bulk task ${start + j} of ten thousand`, created_at: now - 86_400_000, updated_at: now - 86_400_000 };
-          const reply = await mesh.api(`/parties/directory/main`, { method: "POST", body: { type: "task.register", summary } });
+          const summary: TaskSummary = {
+            task_id: id,
+            status: (start + j) % 5 === 0 ? "failed" : "succeeded",
+            tier: "deepseek",
+            instruction: `bulk task ${start + j} of ten thousand`,
+            created_at: now - 86_400_000,
+            updated_at: now - 86_400_000,
+          };
+          const reply = await mesh.api(`/parties/directory/main`, {
+            method: "POST",
+            body: { type: "task.register", summary },
+          });
           expect(reply.status).toBe(201);
         }),
       );
@@ -183,8 +268,14 @@ describe("the dashboard", () => {
     const errors: string[] = [];
     page.on("pageerror", (error) => errors.push(error.message));
     page.on("console", (line) => errors.push(line.text()));
-    await waitFor("the whole list counted", async () => Number(await page.getByTestId("task-count").getAttribute("data-count")) >= 10_006, 30_000).catch(async (error: unknown) => {
-      throw new Error(`${String(error)}; the page says ${await page.getByTestId("task-count").textContent()}; ${errors.join(" | ")}`);
+    await waitFor(
+      "the whole list counted",
+      async () => Number(await page.getByTestId("task-count").getAttribute("data-count")) >= 10_006,
+      30_000,
+    ).catch(async (error: unknown) => {
+      throw new Error(
+        `${String(error)}; the page says ${await page.getByTestId("task-count").textContent()}; ${errors.join(" | ")}`,
+      );
     });
     expect(await page.locator('[data-testid="task-list"] [data-task]').count()).toBeLessThan(60);
     await page.getByTestId("task-list").evaluate((list) => list.scrollTo({ top: list.scrollHeight }));
@@ -193,7 +284,10 @@ describe("the dashboard", () => {
     await waitFor("one bulk task", async () => JSON.stringify(await shownIds(page)) === JSON.stringify([ids[7777]]));
     await page.getByTestId("task-search").fill("");
     await page.getByTestId("task-filter").selectOption("failed");
-    await waitFor("the failed ones", async () => (await page.getByTestId("task-count").getAttribute("data-count")) === "2000");
+    await waitFor(
+      "the failed ones",
+      async () => (await page.getByTestId("task-count").getAttribute("data-count")) === "2000",
+    );
     await page.close();
   });
 });
@@ -201,7 +295,9 @@ describe("the dashboard", () => {
 /** One socket to the directory: sends `message`, returns the first answer. */
 function subscribe(message: object): Promise<DirectoryToDashboard> {
   return new Promise((resolveAnswer, reject) => {
-    const socket = new WebSocket(`${mesh.url.replace(/^http/, "ws")}/parties/directory/main?token=${encodeURIComponent(mesh.orchestratorToken)}`);
+    const socket = new WebSocket(
+      `${mesh.url.replace(/^http/, "ws")}/parties/directory/main?token=${encodeURIComponent(mesh.orchestratorToken)}`,
+    );
     socket.on("open", () => socket.send(JSON.stringify(message)));
     socket.on("message", (data) => {
       socket.close();

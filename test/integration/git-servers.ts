@@ -2,7 +2,7 @@
 // git:// URLs and `git http-backend` behind a small node:http CGI server for smart HTTP, both
 // serving (and accepting pushes to) the bare repositories under one root, and logging every request
 // so a test can count fetches. Plus bare repositories made from a few files.
-import { execFileSync, spawn, type ChildProcess } from "node:child_process";
+import { type ChildProcess, execFileSync, spawn } from "node:child_process";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import { tmpdir } from "node:os";
@@ -10,10 +10,23 @@ import { dirname, join } from "node:path";
 import { stopGroup } from "../../launcher/dev-server.ts";
 import { freePort, waitFor } from "./mesh-harness.ts";
 
-const IDENTITY = ["-c", "user.email=test@example.com", "-c", "user.name=test", "-c", "commit.gpgsign=false", "-c", "init.defaultBranch=main"];
+const IDENTITY = [
+  "-c",
+  "user.email=test@example.com",
+  "-c",
+  "user.name=test",
+  "-c",
+  "commit.gpgsign=false",
+  "-c",
+  "init.defaultBranch=main",
+];
 
 export function git(cwd: string, ...args: string[]): string {
-  return execFileSync("git", [...IDENTITY, ...args], { cwd, encoding: "utf8", env: { ...process.env, GIT_TERMINAL_PROMPT: "0" } }).trim();
+  return execFileSync("git", [...IDENTITY, ...args], {
+    cwd,
+    encoding: "utf8",
+    env: { ...process.env, GIT_TERMINAL_PROMPT: "0" },
+  }).trim();
 }
 
 /** A folder of bare repositories the servers serve; `remove` deletes it. */
@@ -72,7 +85,18 @@ export async function startGitDaemon(root: string): Promise<GitServer> {
   const lines: string[] = [];
   const child: ChildProcess = spawn(
     "git",
-    ["daemon", `--base-path=${root}`, "--export-all", "--enable=receive-pack", `--port=${port}`, "--listen=127.0.0.1", "--reuseaddr", "--verbose", "--informative-errors", root],
+    [
+      "daemon",
+      `--base-path=${root}`,
+      "--export-all",
+      "--enable=receive-pack",
+      `--port=${port}`,
+      "--listen=127.0.0.1",
+      "--reuseaddr",
+      "--verbose",
+      "--informative-errors",
+      root,
+    ],
     { detached: true, stdio: ["ignore", "ignore", "pipe"] },
   );
   let pending = "";
@@ -81,7 +105,13 @@ export async function startGitDaemon(root: string): Promise<GitServer> {
     pending = pieces.pop() ?? "";
     lines.push(...pieces);
   });
-  await waitFor("git daemon to listen", () => lines.some((l) => l.includes("Ready to rumble")) || (child.exitCode !== null ? Promise.reject(new Error(lines.join("\n"))) : false), 15_000);
+  await waitFor(
+    "git daemon to listen",
+    () =>
+      lines.some((l) => l.includes("Ready to rumble")) ||
+      (child.exitCode !== null ? Promise.reject(new Error(lines.join("\n"))) : false),
+    15_000,
+  );
   return {
     url: (name) => `git://127.0.0.1:${port}/${name}.git`,
     // "[pid] Request upload-pack for '/<name>.git'"
@@ -102,7 +132,10 @@ export async function startSmartHttp(root: string, options: { basicAuth?: string
   const server: Server = createServer((request, response) => {
     const url = new URL(request.url ?? "/", `http://127.0.0.1:${port}`);
     lines.push(`${request.method ?? "GET"} ${url.pathname}${url.search}`);
-    if (options.basicAuth !== undefined && request.headers.authorization !== `Basic ${Buffer.from(options.basicAuth).toString("base64")}`) {
+    if (
+      options.basicAuth !== undefined &&
+      request.headers.authorization !== `Basic ${Buffer.from(options.basicAuth).toString("base64")}`
+    ) {
       response.writeHead(401, { "www-authenticate": 'Basic realm="git"' }).end("credentials required\n");
       return;
     }
@@ -118,9 +151,15 @@ export async function startSmartHttp(root: string, options: { basicAuth?: string
         PATH_INFO: decodeURIComponent(url.pathname),
         QUERY_STRING: url.search.replace(/^\?/, ""),
         CONTENT_TYPE: request.headers["content-type"] ?? "",
-        ...(request.headers["content-length"] === undefined ? {} : { CONTENT_LENGTH: request.headers["content-length"] }),
-        ...(request.headers["content-encoding"] === undefined ? {} : { HTTP_CONTENT_ENCODING: request.headers["content-encoding"] }),
-        ...(typeof request.headers["git-protocol"] === "string" ? { GIT_PROTOCOL: request.headers["git-protocol"] } : {}),
+        ...(request.headers["content-length"] === undefined
+          ? {}
+          : { CONTENT_LENGTH: request.headers["content-length"] }),
+        ...(request.headers["content-encoding"] === undefined
+          ? {}
+          : { HTTP_CONTENT_ENCODING: request.headers["content-encoding"] }),
+        ...(typeof request.headers["git-protocol"] === "string"
+          ? { GIT_PROTOCOL: request.headers["git-protocol"] }
+          : {}),
         REMOTE_ADDR: "127.0.0.1",
         REMOTE_USER: "test",
       },
@@ -159,9 +198,10 @@ export async function startSmartHttp(root: string, options: { basicAuth?: string
     // Each git session over smart HTTP starts with the ref advertisement of upload-pack.
     fetches: (name) => lines.filter((l) => l === `GET /${name}.git/info/refs?service=git-upload-pack`).length,
     log: () => [...lines],
-    stop: () => new Promise<void>((resolve) => {
-      server.closeAllConnections();
-      server.close(() => resolve());
-    }),
+    stop: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
   };
 }

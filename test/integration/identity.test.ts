@@ -4,9 +4,18 @@ import { readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import WebSocket from "ws";
-import { CloseCode, type AgentRecord, type AuditRecord, type TaskView } from "../../protocol/index.ts";
 import { mintAttemptToken } from "../../party/auth/attempt-token.ts";
-import { FIXTURES, startAgent, startMesh, startRefusedAgent, upgradeStatus, waitFor, type Mesh, type TestAgent } from "./mesh-harness.ts";
+import { type AgentRecord, type AuditRecord, CloseCode, type TaskView } from "../../protocol/index.ts";
+import {
+  FIXTURES,
+  type Mesh,
+  startAgent,
+  startMesh,
+  startRefusedAgent,
+  type TestAgent,
+  upgradeStatus,
+  waitFor,
+} from "./mesh-harness.ts";
 
 const HEARTBEAT_S = 1;
 const NEXT_TOKEN = "n".repeat(24) + Math.random().toString(36).slice(2).padEnd(12, "0");
@@ -14,10 +23,17 @@ const OLD_TOKEN = "o".repeat(24) + Math.random().toString(36).slice(2).padEnd(12
 let mesh: Mesh;
 const agents: TestAgent[] = [];
 // 60 lines, a pause of 100 ms after each: about 6 s of work, long enough to be interfered with.
-const slow = { command: [process.execPath, join(FIXTURES, "print-lines.mjs"), "60", "0", "1", "100"], format: "text" as const, timeout_s: 60 };
+const slow = {
+  command: [process.execPath, join(FIXTURES, "print-lines.mjs"), "60", "0", "1", "100"],
+  format: "text" as const,
+  timeout_s: 60,
+};
 
 /** A scripted peer on a room's socket: every frame it gets, and how it closed. */
-function peer(path: string, token: string): { socket: WebSocket; frames: Array<Record<string, unknown>>; opened: Promise<void>; closed: Promise<number> } {
+function peer(
+  path: string,
+  token: string,
+): { socket: WebSocket; frames: Array<Record<string, unknown>>; opened: Promise<void>; closed: Promise<number> } {
   const socket = new WebSocket(`ws://127.0.0.1:${mesh.port}${path}?token=${encodeURIComponent(token)}`);
   const frames: Array<Record<string, unknown>> = [];
   socket.on("message", (raw) => frames.push(JSON.parse(raw.toString()) as Record<string, unknown>));
@@ -32,8 +48,19 @@ function peer(path: string, token: string): { socket: WebSocket; frames: Array<R
   };
 }
 
-const hello = (name: string) => JSON.stringify({ type: "agent.hello", protocol_version: 1, name, kind: "vm", tiers: ["sonnet"], capacity: 1, version: "test", running: [] });
-const listed = async (name: string): Promise<AgentRecord | undefined> => (await mesh.api<{ agents: AgentRecord[] }>("/api/agents")).body.agents.find((a) => a.name === name);
+const hello = (name: string) =>
+  JSON.stringify({
+    type: "agent.hello",
+    protocol_version: 1,
+    name,
+    kind: "vm",
+    tiers: ["sonnet"],
+    capacity: 1,
+    version: "test",
+    running: [],
+  });
+const listed = async (name: string): Promise<AgentRecord | undefined> =>
+  (await mesh.api<{ agents: AgentRecord[] }>("/api/agents")).body.agents.find((a) => a.name === name);
 
 beforeAll(async () => {
   mesh = await startMesh({
@@ -53,17 +80,31 @@ afterAll(async () => {
 
 describe("agent identity", () => {
   it("refuses the forged-result sequence: the real attempt finishes with its own output", async () => {
-    const created = await mesh.api<TaskView>("/api/tasks", { method: "POST", body: { instruction: "slow", executor: "sonnet", agent: "vm-real" } });
+    const created = await mesh.api<TaskView>("/api/tasks", {
+      method: "POST",
+      body: { instruction: "slow", executor: "sonnet", agent: "vm-real" },
+    });
     const taskId = created.body.task_id;
-    await waitFor("the attempt to run", async () => (await mesh.task(taskId)).attempts[0]?.status === "running" || null);
+    await waitFor(
+      "the attempt to run",
+      async () => (await mesh.task(taskId)).attempts[0]?.status === "running" || null,
+    );
     // The enrollment token opens no task room, and neither does another agent's own credential.
-    expect(await upgradeStatus(`ws://127.0.0.1:${mesh.port}/parties/task/${taskId}?token=${encodeURIComponent(mesh.agentToken)}`)).toBe(403);
+    expect(
+      await upgradeStatus(
+        `ws://127.0.0.1:${mesh.port}/parties/task/${taskId}?token=${encodeURIComponent(mesh.agentToken)}`,
+      ),
+    ).toBe(403);
     const evil = peer("/parties/registry/main", mesh.agentToken);
     await evil.opened;
     evil.socket.send(hello("vm-evil"));
     const enrolled = await waitFor("vm-evil's credential", () => evil.frames.find((f) => f.type === "agent.enrolled"));
     const evilCredential = String(enrolled.credential);
-    expect(await upgradeStatus(`ws://127.0.0.1:${mesh.port}/parties/task/${taskId}?token=${encodeURIComponent(evilCredential)}`)).toBe(403);
+    expect(
+      await upgradeStatus(
+        `ws://127.0.0.1:${mesh.port}/parties/task/${taskId}?token=${encodeURIComponent(evilCredential)}`,
+      ),
+    ).toBe(403);
     // Registering under the running agent's name with the enrollment token: name_taken, closed.
     const impostor = peer("/parties/registry/main", mesh.agentToken);
     await impostor.opened;
@@ -96,9 +137,16 @@ describe("agent identity", () => {
     agents.splice(0, 1, await startAgent(mesh, "vm-real", { executors: { sonnet: slow } }));
     expect((await listed("vm-real"))?.state).toBe("online");
     // Another machine (its own state directory) with the enrollment token and the same name.
-    const second = await startRefusedAgent(mesh, "vm-real", { executors: { sonnet: slow } }, `${mesh.persistDir}-elsewhere`);
+    const second = await startRefusedAgent(
+      mesh,
+      "vm-real",
+      { executors: { sonnet: slow } },
+      `${mesh.persistDir}-elsewhere`,
+    );
     expect(second.code).toBe(1);
-    expect(second.output).toMatch(/the mesh refused this agent \(name_taken\): the name vm-real belongs to another agent's credential; pick another --name/);
+    expect(second.output).toMatch(
+      /the mesh refused this agent \(name_taken\): the name vm-real belongs to another agent's credential; pick another --name/,
+    );
     expect((await listed("vm-real"))?.state).toBe("online");
     // The mesh never lists the credential or its hash.
     expect(JSON.stringify(await mesh.api("/api/agents"))).not.toContain(stored.credential.split(":")[2]);
@@ -106,7 +154,10 @@ describe("agent identity", () => {
 
   it("revokes an agent within one heartbeat: its attempt is retried elsewhere, its late result and its credential are refused; DELETE lets the name enroll again", async () => {
     agents.push(await startAgent(mesh, "vm-spare", { executors: { sonnet: slow } }));
-    const created = await mesh.api<TaskView>("/api/tasks", { method: "POST", body: { instruction: "slow", executor: "sonnet", agent: "vm" } });
+    const created = await mesh.api<TaskView>("/api/tasks", {
+      method: "POST",
+      body: { instruction: "slow", executor: "sonnet", agent: "vm" },
+    });
     const taskId = created.body.task_id;
     const running = await waitFor("the attempt to run", async () => {
       const task = await mesh.task(taskId);
@@ -118,7 +169,12 @@ describe("agent identity", () => {
     const revoked = await mesh.api(`/api/agents/${victimName}/revoke`, { method: "POST" });
     expect(revoked.status).toBe(200);
     expect(revoked.body).toEqual({ name: victimName, state: "revoked", requeued: 1 });
-    await waitFor("the revoked agent to stop", () => victim?.process.exitCode !== null || null, HEARTBEAT_S * 1000 + 2000, 20);
+    await waitFor(
+      "the revoked agent to stop",
+      () => victim?.process.exitCode !== null || null,
+      HEARTBEAT_S * 1000 + 2000,
+      20,
+    );
     expect(Date.now() - revokedAt).toBeLessThan(HEARTBEAT_S * 1000 + 2000);
     expect(victim?.output.join("\n")).toMatch(/agent_revoked/);
     expect((await listed(victimName))?.state).toBe("revoked");
@@ -132,16 +188,34 @@ describe("agent identity", () => {
     const token = await mintAttemptToken({ taskId, attempt: 1, agent: victimName }, mesh.orchestratorToken, Date.now());
     const late = peer(`/parties/task/${taskId}`, token);
     await late.opened;
-    late.socket.send(JSON.stringify({ type: "attempt.hello", protocol_version: 1, agent: victimName, attempt: 1, executor: "node" }));
+    late.socket.send(
+      JSON.stringify({ type: "attempt.hello", protocol_version: 1, agent: victimName, attempt: 1, executor: "node" }),
+    );
     expect(await late.closed).toBe(CloseCode.notAssigned);
     expect((await mesh.task(taskId)).attempts[0]?.status).toBe("failed");
     // Started again, it is refused for good; forgotten, its name enrolls again.
-    const again = await startRefusedAgent(mesh, victimName, { executors: { sonnet: slow } }, join(`${mesh.persistDir}-agents`, victimName));
+    const again = await startRefusedAgent(
+      mesh,
+      victimName,
+      { executors: { sonnet: slow } },
+      join(`${mesh.persistDir}-agents`, victimName),
+    );
     expect(again.code).toBe(1);
     expect(again.output).toMatch(/agent_revoked/);
-    expect((await mesh.api(`/api/agents/${victimName}`, { method: "DELETE" })).body).toEqual({ name: victimName, state: "forgotten", requeued: 0 });
+    expect((await mesh.api(`/api/agents/${victimName}`, { method: "DELETE" })).body).toEqual({
+      name: victimName,
+      state: "forgotten",
+      requeued: 0,
+    });
     expect((await mesh.api("/api/agents/nobody/revoke", { method: "POST" })).status).toBe(404);
-    agents.push(await startAgent(mesh, victimName, { executors: { sonnet: slow } }, { args: ["--state-dir", `${mesh.persistDir}-reenrolled`] }));
+    agents.push(
+      await startAgent(
+        mesh,
+        victimName,
+        { executors: { sonnet: slow } },
+        { args: ["--state-dir", `${mesh.persistDir}-reenrolled`] },
+      ),
+    );
     expect((await listed(victimName))?.state).toBe("online");
   });
 
@@ -175,7 +249,8 @@ describe("agent identity", () => {
     expect(actions.filter((a) => a.startsWith("agent.forget orchestrator ok"))).toHaveLength(1);
     expect(actions.filter((a) => a.startsWith("link.mint orchestrator ok"))).toHaveLength(1);
     const text = JSON.stringify(body);
-    for (const secret of [mesh.orchestratorToken, mesh.agentToken, NEXT_TOKEN, link.body.token]) expect(text).not.toContain(secret);
+    for (const secret of [mesh.orchestratorToken, mesh.agentToken, NEXT_TOKEN, link.body.token])
+      expect(text).not.toContain(secret);
     expect(text).not.toMatch(/mesh-agent:[^"]*:/);
     expect((await mesh.api("/api/audit?since=x")).status).toBe(400);
     expect((await mesh.api("/api/audit", { token: link.body.token })).status).toBe(403);

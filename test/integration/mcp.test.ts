@@ -9,18 +9,24 @@ import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { PROJECT_ROOT } from "../../launcher/dev-server.ts";
 import type { LogLine, TaskView } from "../../protocol/index.ts";
-import { FIXTURES, processAlive, startAgent, startMesh, waitFor, type Mesh, type TestAgent } from "./mesh-harness.ts";
+import { FIXTURES, type Mesh, processAlive, startAgent, startMesh, type TestAgent, waitFor } from "./mesh-harness.ts";
 
 let mesh: Mesh;
 let agent: TestAgent;
 let client: Client;
 
 function httpClient(token = mesh.orchestratorToken): { client: Client; transport: StreamableHTTPClientTransport } {
-  const transport = new StreamableHTTPClientTransport(new URL(`${mesh.url}/mcp`), { requestInit: { headers: { authorization: `Bearer ${token}` } } });
+  const transport = new StreamableHTTPClientTransport(new URL(`${mesh.url}/mcp`), {
+    requestInit: { headers: { authorization: `Bearer ${token}` } },
+  });
   return { client: new Client({ name: "mesh-test", version: "1.0.0" }), transport };
 }
 
-async function call(name: string, args: Record<string, unknown>, onProgress?: (message: string) => void): Promise<CallToolResult> {
+async function call(
+  name: string,
+  args: Record<string, unknown>,
+  onProgress?: (message: string) => void,
+): Promise<CallToolResult> {
   return (await client.callTool({ name, arguments: args }, undefined, {
     timeout: 60_000,
     resetTimeoutOnProgress: true,
@@ -29,18 +35,36 @@ async function call(name: string, args: Record<string, unknown>, onProgress?: (m
 }
 
 const taskOf = (result: CallToolResult): TaskView => result.structuredContent as TaskView;
-const textOf = (result: CallToolResult): string => result.content.map((part) => (part.type === "text" ? part.text : "")).join("\n");
+const textOf = (result: CallToolResult): string =>
+  result.content.map((part) => (part.type === "text" ? part.text : "")).join("\n");
 
 beforeAll(async () => {
   mesh = await startMesh();
-  agent = await startAgent(mesh, "vm-mcp", {
-    executors: {
-      // execute starts at the bottom of the ladder: 60 lines over ~1.2 s, so progress has lines to carry.
-      deepseek: { command: [process.execPath, join(FIXTURES, "print-lines.mjs"), "60", "0", "5", "100"], format: "text", timeout_s: 60 },
-      sonnet: { command: [process.execPath, join(FIXTURES, "print-lines.mjs"), "30", "0", "10", "300"], format: "text", timeout_s: 60 },
-      codex: { command: [process.execPath, join(FIXTURES, "sleeper.mjs"), "{prompt}"], format: "text", timeout_s: 60 },
+  agent = await startAgent(
+    mesh,
+    "vm-mcp",
+    {
+      executors: {
+        // execute starts at the bottom of the ladder: 60 lines over ~1.2 s, so progress has lines to carry.
+        deepseek: {
+          command: [process.execPath, join(FIXTURES, "print-lines.mjs"), "60", "0", "5", "100"],
+          format: "text",
+          timeout_s: 60,
+        },
+        sonnet: {
+          command: [process.execPath, join(FIXTURES, "print-lines.mjs"), "30", "0", "10", "300"],
+          format: "text",
+          timeout_s: 60,
+        },
+        codex: {
+          command: [process.execPath, join(FIXTURES, "sleeper.mjs"), "{prompt}"],
+          format: "text",
+          timeout_s: 60,
+        },
+      },
     },
-  }, { capacity: 4 });
+    { capacity: 4 },
+  );
   const http = httpClient();
   client = http.client;
   await client.connect(http.transport);
@@ -57,15 +81,27 @@ describe("MCP over Streamable HTTP", () => {
     const post = async (body: string) => {
       const response = await fetch(`${mesh.url}/mcp`, {
         method: "POST",
-        headers: { authorization: `Bearer ${mesh.orchestratorToken}`, "content-type": "application/json", accept: "application/json, text/event-stream" },
+        headers: {
+          authorization: `Bearer ${mesh.orchestratorToken}`,
+          "content-type": "application/json",
+          accept: "application/json, text/event-stream",
+        },
         body,
       });
-      return { status: response.status, body: (await response.json()) as { error?: { code: number; message: string } } };
+      return {
+        status: response.status,
+        body: (await response.json()) as { error?: { code: number; message: string } },
+      };
     };
     expect(await post("{not json")).toMatchObject({ status: 400, body: { error: { code: -32700 } } });
     expect(await post(JSON.stringify({ hello: 1 }))).toMatchObject({ status: 400, body: { error: { code: -32600 } } });
     expect(await post("[]")).toMatchObject({ status: 400, body: { error: { code: -32600 } } });
-    const big = JSON.stringify({ jsonrpc: "2.0", id: 1, method: "tools/list", params: { pad: "x".repeat(300 * 1024) } });
+    const big = JSON.stringify({
+      jsonrpc: "2.0",
+      id: 1,
+      method: "tools/list",
+      params: { pad: "x".repeat(300 * 1024) },
+    });
     expect(await post(big)).toMatchObject({ status: 413, body: { error: { code: -32000 } } });
   });
 
@@ -73,12 +109,16 @@ describe("MCP over Streamable HTTP", () => {
     const unknown = await call("revoke_agent", { name: "nobody" });
     expect(unknown.isError).toBe(true);
     expect(textOf(unknown)).toMatch(/not_found: no agent named nobody/);
-    const spare = await startAgent(mesh, "vm-mcp-spare", { executors: { opus: { command: ["/bin/true"], format: "text", timeout_s: 10 } } });
+    const spare = await startAgent(mesh, "vm-mcp-spare", {
+      executors: { opus: { command: ["/bin/true"], format: "text", timeout_s: 10 } },
+    });
     try {
       const revoked = await call("revoke_agent", { name: "vm-mcp-spare" });
       expect(revoked.structuredContent).toEqual({ name: "vm-mcp-spare", state: "revoked", requeued: 0 });
       await waitFor("the revoked agent to exit", () => spare.process.exitCode !== null || null, 10_000);
-      const agents = (await call("list_agents", {})).structuredContent as { agents: Array<{ name: string; state: string }> };
+      const agents = (await call("list_agents", {})).structuredContent as {
+        agents: Array<{ name: string; state: string }>;
+      };
       expect(agents.agents.find((a) => a.name === "vm-mcp-spare")?.state).toBe("revoked");
     } finally {
       await spare.stop();
@@ -88,16 +128,43 @@ describe("MCP over Streamable HTTP", () => {
   it("lists every tool with its input schema", async () => {
     const { tools } = await client.listTools();
     const byName = new Map(tools.map((tool) => [tool.name, tool]));
-    for (const name of ["execute", "dispatch", "result", "list_tasks", "logs", "cancel", "resolve", "list_agents", "budget_status", "revoke_agent", "plan"]) expect(byName.has(name), name).toBe(true);
-    expect(Object.keys(byName.get("execute")?.inputSchema.properties ?? {})).toEqual(expect.arrayContaining(["priority", "after", "queue_timeout_s", "kind"]));
+    for (const name of [
+      "execute",
+      "dispatch",
+      "result",
+      "list_tasks",
+      "logs",
+      "cancel",
+      "resolve",
+      "list_agents",
+      "budget_status",
+      "revoke_agent",
+      "plan",
+    ])
+      expect(byName.has(name), name).toBe(true);
+    expect(Object.keys(byName.get("execute")?.inputSchema.properties ?? {})).toEqual(
+      expect.arrayContaining(["priority", "after", "queue_timeout_s", "kind"]),
+    );
     expect(byName.get("execute")?.inputSchema.required).toEqual(["instruction"]);
-    expect(Object.keys(byName.get("execute")?.inputSchema.properties ?? {})).toEqual(expect.arrayContaining(["instruction", "executor", "cwd", "agent", "acceptance", "wait_s"]));
+    expect(Object.keys(byName.get("execute")?.inputSchema.properties ?? {})).toEqual(
+      expect.arrayContaining(["instruction", "executor", "cwd", "agent", "acceptance", "wait_s"]),
+    );
     // cwd is optional since a task may name its repository by URL instead (docs/repositories.md).
     expect(byName.get("dispatch")?.inputSchema.required).toEqual(["name", "prompt"]);
-    for (const name of ["execute", "dispatch"]) expect(Object.keys(byName.get(name)?.inputSchema.properties ?? {}), name).toEqual(expect.arrayContaining(["repo", "base_ref", "deliver"]));
-    const planTask = (byName.get("plan")?.inputSchema.properties?.tasks as { items?: { properties?: Record<string, unknown> } } | undefined)?.items?.properties ?? {};
+    for (const name of ["execute", "dispatch"])
+      expect(Object.keys(byName.get(name)?.inputSchema.properties ?? {}), name).toEqual(
+        expect.arrayContaining(["repo", "base_ref", "deliver"]),
+      );
+    const planTask =
+      (
+        byName.get("plan")?.inputSchema.properties?.tasks as
+          | { items?: { properties?: Record<string, unknown> } }
+          | undefined
+      )?.items?.properties ?? {};
     expect(Object.keys(planTask)).toEqual(expect.arrayContaining(["repo", "base_ref", "deliver"]));
-    expect(Object.keys(byName.get("logs")?.inputSchema.properties ?? {})).toEqual(expect.arrayContaining(["name", "task_id", "since_seq", "limit"]));
+    expect(Object.keys(byName.get("logs")?.inputSchema.properties ?? {})).toEqual(
+      expect.arrayContaining(["name", "task_id", "since_seq", "limit"]),
+    );
   });
 
   it("executes a task to the end, sending progress notifications that carry output lines", async () => {
@@ -150,7 +217,11 @@ describe("MCP over Streamable HTTP", () => {
     const [child, grandchild] = readFileSync(pidFile, "utf8").split(" ").map(Number);
     const cancelled = await call("cancel", { task_id: taskId });
     expect(taskOf(cancelled).status).toBe("cancelled");
-    await waitFor("the process tree to be gone", () => !processAlive(child ?? 0) && !processAlive(grandchild ?? 0), 15_000);
+    await waitFor(
+      "the process tree to be gone",
+      () => !processAlive(child ?? 0) && !processAlive(grandchild ?? 0),
+      15_000,
+    );
     const again = await call("cancel", { task_id: taskId });
     expect(again.isError).toBe(true);
     expect(textOf(again)).toMatch(/^conflict: /);
@@ -159,13 +230,19 @@ describe("MCP over Streamable HTTP", () => {
   it("reports the budget: spend, limits and the breaker", async () => {
     const result = await call("budget_status", {});
     expect(result.isError).toBeFalsy();
-    expect(result.structuredContent).toMatchObject({ day: { halt_usd: 20 }, month: { alert_usd: 80 }, breaker: { state: "closed" } });
+    expect(result.structuredContent).toMatchObject({
+      day: { halt_usd: 20 },
+      month: { alert_usd: 80 },
+      breaker: { state: "closed" },
+    });
     expect(textOf(result)).toMatch(/breaker closed/);
   });
 
   it("lists agents and tasks", async () => {
     const agents = await call("list_agents", {});
-    expect((agents.structuredContent as { agents: Array<{ name: string }> }).agents.map((a) => a.name)).toContain("vm-mcp");
+    expect((agents.structuredContent as { agents: Array<{ name: string }> }).agents.map((a) => a.name)).toContain(
+      "vm-mcp",
+    );
     const tasks = await call("list_tasks", { status: "succeeded", limit: 2 });
     const listed = (tasks.structuredContent as { tasks: Array<{ status: string }> }).tasks;
     expect(listed).toHaveLength(2);
@@ -173,7 +250,12 @@ describe("MCP over Streamable HTTP", () => {
   });
 
   it("creates a plan (B after A) with plan, with its Mermaid graph; refuses a cyclic one with isError and creates nothing", async () => {
-    const planned = await call("plan", { tasks: [{ key: "A", instruction: "print" }, { key: "B", instruction: "print", after: ["A"] }] });
+    const planned = await call("plan", {
+      tasks: [
+        { key: "A", instruction: "print" },
+        { key: "B", instruction: "print", after: ["A"] },
+      ],
+    });
     expect(planned.isError).toBeFalsy();
     const { tasks, mermaid } = planned.structuredContent as { tasks: TaskView[]; mermaid: string };
     expect(tasks.map((t) => t.status)).toEqual(["queued", "queued"]);
@@ -182,7 +264,12 @@ describe("MCP over Streamable HTTP", () => {
     expect(textOf(planned)).toContain("```mermaid");
     const b = await call("result", { task_id: tasks[1]?.task_id, wait_s: 60 });
     expect(taskOf(b).status).toBe("succeeded");
-    const cyclic = await call("plan", { tasks: [{ key: "A", instruction: "print", after: ["B"] }, { key: "B", instruction: "print", after: ["A"] }] });
+    const cyclic = await call("plan", {
+      tasks: [
+        { key: "A", instruction: "print", after: ["B"] },
+        { key: "B", instruction: "print", after: ["A"] },
+      ],
+    });
     expect(cyclic.isError).toBe(true);
     expect(textOf(cyclic)).toContain("bad_request: the plan has a cycle");
   });
@@ -192,11 +279,17 @@ describe("MCP over Streamable HTTP", () => {
     const low = taskOf(await call("execute", { instruction: "print", executor: "opus", priority: 2, wait_s: 0 }));
     const high = taskOf(await call("execute", { instruction: "print", executor: "opus", priority: 8, wait_s: 0 }));
     const queued = await waitFor("both queued", async () => {
-      const listed = (await call("list_tasks", { status: "queued" })).structuredContent as { tasks: Array<{ task_id: string; position?: number }> };
+      const listed = (await call("list_tasks", { status: "queued" })).structuredContent as {
+        tasks: Array<{ task_id: string; position?: number }>;
+      };
       return listed.tasks.filter((t) => t.position !== undefined).length >= 2 ? listed.tasks : null;
     });
-    expect(queued.slice(0, 2).map((t) => [t.task_id, t.position])).toEqual([[high.task_id, 1], [low.task_id, 2]]);
-    for (const task of [low, high]) expect(taskOf(await call("cancel", { task_id: task.task_id })).status).toBe("cancelled");
+    expect(queued.slice(0, 2).map((t) => [t.task_id, t.position])).toEqual([
+      [high.task_id, 1],
+      [low.task_id, 2],
+    ]);
+    for (const task of [low, high])
+      expect(taskOf(await call("cancel", { task_id: task.task_id })).status).toBe("cancelled");
   });
 
   it("answers bad arguments and unknown tasks with isError, a code, and the argument's name", async () => {
@@ -225,10 +318,36 @@ describe("MCP over Streamable HTTP", () => {
     const body = JSON.stringify({ jsonrpc: "2.0", id: 1, method: "tools/list" });
     const headers = { "content-type": "application/json", accept: "application/json, text/event-stream" };
     expect((await fetch(`${mesh.url}/mcp`, { method: "POST", headers, body })).status).toBe(401);
-    expect((await fetch(`${mesh.url}/mcp`, { method: "POST", headers: { ...headers, authorization: "Bearer wrong-token-0000000000" }, body })).status).toBe(401);
-    expect((await fetch(`${mesh.url}/mcp`, { method: "POST", headers: { ...headers, authorization: `Bearer ${mesh.agentToken}` }, body })).status).toBe(403);
-    expect((await fetch(`${mesh.url}/mcp`, { method: "POST", headers: { ...headers, authorization: `Bearer ${mesh.orchestratorToken}`, origin: "http://evil.example" }, body })).status).toBe(403);
-    expect((await fetch(`${mesh.url}/mcp`, { headers: { authorization: `Bearer ${mesh.orchestratorToken}` } })).status).toBe(405);
+    expect(
+      (
+        await fetch(`${mesh.url}/mcp`, {
+          method: "POST",
+          headers: { ...headers, authorization: "Bearer wrong-token-0000000000" },
+          body,
+        })
+      ).status,
+    ).toBe(401);
+    expect(
+      (
+        await fetch(`${mesh.url}/mcp`, {
+          method: "POST",
+          headers: { ...headers, authorization: `Bearer ${mesh.agentToken}` },
+          body,
+        })
+      ).status,
+    ).toBe(403);
+    expect(
+      (
+        await fetch(`${mesh.url}/mcp`, {
+          method: "POST",
+          headers: { ...headers, authorization: `Bearer ${mesh.orchestratorToken}`, origin: "http://evil.example" },
+          body,
+        })
+      ).status,
+    ).toBe(403);
+    expect(
+      (await fetch(`${mesh.url}/mcp`, { headers: { authorization: `Bearer ${mesh.orchestratorToken}` } })).status,
+    ).toBe(405);
     const stranger = httpClient("wrong-token-0000000000");
     await expect(stranger.client.connect(stranger.transport)).rejects.toThrow(/401|nauthori/);
   });
@@ -236,13 +355,25 @@ describe("MCP over Streamable HTTP", () => {
   it("answers 401 and 403 with a Bearer challenge carrying the mesh's own message (RFC 6750), so clients show it", async () => {
     const body = JSON.stringify({ jsonrpc: "2.0", id: 1, method: "tools/list" });
     const headers = { "content-type": "application/json", accept: "application/json, text/event-stream" };
-    const wrong = await fetch(`${mesh.url}/mcp`, { method: "POST", headers: { ...headers, authorization: "Bearer wrong-token-0000000000" }, body });
+    const wrong = await fetch(`${mesh.url}/mcp`, {
+      method: "POST",
+      headers: { ...headers, authorization: "Bearer wrong-token-0000000000" },
+      body,
+    });
     expect(wrong.status).toBe(401);
-    expect(wrong.headers.get("www-authenticate")).toBe(`Bearer realm="agent-mesh", resource_metadata="${mesh.url}/.well-known/oauth-protected-resource/mcp", error="invalid_token", error_description="the bearer token sent is wrong; this MCP endpoint takes MESH_ORCHESTRATOR_TOKEN (npm start keeps it in .mesh/secrets.env) or an OAuth access token (docs/oauth.md) (claude mcp get <name> shows the header a client sends)"`);
+    expect(wrong.headers.get("www-authenticate")).toBe(
+      `Bearer realm="agent-mesh", resource_metadata="${mesh.url}/.well-known/oauth-protected-resource/mcp", error="invalid_token", error_description="the bearer token sent is wrong; this MCP endpoint takes MESH_ORCHESTRATOR_TOKEN (npm start keeps it in .mesh/secrets.env) or an OAuth access token (docs/oauth.md) (claude mcp get <name> shows the header a client sends)"`,
+    );
     expect(((await wrong.json()) as { error: { code: string } }).error.code).toBe("unauthorized");
-    const agent = await fetch(`${mesh.url}/mcp`, { method: "POST", headers: { ...headers, authorization: `Bearer ${mesh.agentToken}` }, body });
+    const agent = await fetch(`${mesh.url}/mcp`, {
+      method: "POST",
+      headers: { ...headers, authorization: `Bearer ${mesh.agentToken}` },
+      body,
+    });
     expect(agent.status).toBe(403);
-    expect(agent.headers.get("www-authenticate")).toMatch(/^Bearer realm="agent-mesh", resource_metadata="[^"]+", error="insufficient_scope", error_description="[^"]*orchestrator token[^"]*"$/);
+    expect(agent.headers.get("www-authenticate")).toMatch(
+      /^Bearer realm="agent-mesh", resource_metadata="[^"]+", error="insufficient_scope", error_description="[^"]*orchestrator token[^"]*"$/,
+    );
     const stranger = httpClient("wrong-token-0000000000");
     await expect(stranger.client.connect(stranger.transport)).rejects.toThrow(/the bearer token sent is wrong/);
   });
@@ -251,11 +382,17 @@ describe("MCP over Streamable HTTP", () => {
     const { tools } = await client.listTools();
     for (const tool of tools) expect(tool.outputSchema?.type, tool.name).toBe("object");
     const hints = Object.fromEntries(tools.map((tool) => [tool.name, tool.annotations ?? {}]));
-    for (const name of ["result", "logs", "list_tasks", "list_agents", "budget_status", "diff"]) expect(hints[name], name).toMatchObject({ readOnlyHint: true });
+    for (const name of ["result", "logs", "list_tasks", "list_agents", "budget_status", "diff"])
+      expect(hints[name], name).toMatchObject({ readOnlyHint: true });
     for (const name of ["cancel", "revoke_agent"]) expect(hints[name], name).toMatchObject({ destructiveHint: true });
     expect(hints.execute).toMatchObject({ readOnlyHint: false, destructiveHint: false });
     // The SDK client validates structuredContent against the declared schema: these calls would throw on a mismatch.
-    for (const [name, args] of [["list_tasks", {}], ["list_agents", {}], ["budget_status", {}]] as const) expect((await call(name, args)).isError, name).toBeFalsy();
+    for (const [name, args] of [
+      ["list_tasks", {}],
+      ["list_agents", {}],
+      ["budget_status", {}],
+    ] as const)
+      expect((await call(name, args)).isError, name).toBeFalsy();
     const done = await call("execute", { instruction: "print", wait_s: 60 });
     expect(taskOf(done).status).toBe("succeeded");
     expect((await call("result", { task_id: taskOf(done).task_id })).isError).toBeFalsy();
@@ -285,14 +422,20 @@ describe("MCP over stdio through the bridge", () => {
       expect(tools.map((tool) => tool.name)).toContain("execute");
       await waitFor("the agent back after the restart", async () => {
         const listed = (await stdioClient.callTool({ name: "list_agents", arguments: {} })) as CallToolResult;
-        return (listed.structuredContent as { agents: Array<{ name: string; state: string }> }).agents.some((a) => a.name === "vm-mcp" && a.state === "online");
+        return (listed.structuredContent as { agents: Array<{ name: string; state: string }> }).agents.some(
+          (a) => a.name === "vm-mcp" && a.state === "online",
+        );
       });
       const progress: string[] = [];
-      const result = (await stdioClient.callTool({ name: "execute", arguments: { instruction: "print", wait_s: 60 } }, undefined, {
-        timeout: 60_000,
-        resetTimeoutOnProgress: true,
-        onprogress: (p) => progress.push(p.message ?? ""),
-      })) as CallToolResult;
+      const result = (await stdioClient.callTool(
+        { name: "execute", arguments: { instruction: "print", wait_s: 60 } },
+        undefined,
+        {
+          timeout: 60_000,
+          resetTimeoutOnProgress: true,
+          onprogress: (p) => progress.push(p.message ?? ""),
+        },
+      )) as CallToolResult;
       expect(taskOf(result).status).toBe("succeeded");
       expect(progress.length).toBeGreaterThan(0);
     } finally {

@@ -1,22 +1,35 @@
 // Starts the real mesh for integration tests: `partykit dev` on a free port with its own persist
 // directory, real agent processes, and real sockets. Everything started here is stopped by process group.
-import { execFileSync, spawn, type ChildProcess } from "node:child_process";
+import { type ChildProcess, execFileSync, spawn } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import WebSocket from "ws";
 import { BUILT_AGENT, startAgentProcess } from "../../launcher/agent-process.ts";
-import { PROJECT_ROOT, startDevServer, stopGroup, type DevServer } from "../../launcher/dev-server.ts";
+import { type DevServer, PROJECT_ROOT, startDevServer, stopGroup } from "../../launcher/dev-server.ts";
 import { newToken } from "../../launcher/secrets-file.ts";
 import { serverVars } from "../../launcher/server-vars.ts";
+import {
+  type AgentRecord,
+  type ExecutorsFile,
+  type LogLine,
+  parseMessage,
+  type TaskRecord,
+  TaskToViewer,
+  type TaskView,
+} from "../../protocol/index.ts";
 import { freePort } from "../loopback-ports.ts";
-import { TaskToViewer, parseMessage, type AgentRecord, type ExecutorsFile, type LogLine, type TaskRecord, type TaskView } from "../../protocol/index.ts";
 
 export const FIXTURES = join(import.meta.dirname, "../fixtures");
 
 export { freePort };
 
-export async function waitFor<T>(what: string, probe: () => Promise<T | undefined | null | false> | T | undefined | null | false, timeoutMs = 30_000, everyMs = 100): Promise<T> {
+export async function waitFor<T>(
+  what: string,
+  probe: () => Promise<T | undefined | null | false> | T | undefined | null | false,
+  timeoutMs = 30_000,
+  everyMs = 100,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let last: unknown;
   while (Date.now() < deadline) {
@@ -41,7 +54,10 @@ export type Mesh = {
   orchestratorToken: string;
   agentToken: string;
   /** Calls the HTTP API with the orchestrator token (or `token`). */
-  api<T = ApiBody>(path: string, init?: { method?: string; body?: unknown; token?: string | null; rawBody?: string }): Promise<{ status: number; body: T }>;
+  api<T = ApiBody>(
+    path: string,
+    init?: { method?: string; body?: unknown; token?: string | null; rawBody?: string },
+  ): Promise<{ status: number; body: T }>;
   task(ref: string): Promise<TaskView>;
   /** Waits until the task has ended (succeeded, failed or cancelled) and returns it. */
   finished(ref: string, timeoutMs?: number): Promise<TaskView>;
@@ -54,7 +70,10 @@ export type Mesh = {
 
 /** A fresh mesh server with new secrets and an empty persist directory outside the project. */
 /** `page`: partykit builds the browser page too (only the browser tests need it; it costs each start about 2 s). */
-export async function startMesh(settings: Record<string, string> = {}, { page = false }: { page?: boolean } = {}): Promise<Mesh> {
+export async function startMesh(
+  settings: Record<string, string> = {},
+  { page = false }: { page?: boolean } = {},
+): Promise<Mesh> {
   const port = await freePort();
   const persistDir = mkdtempSync(join(tmpdir(), "mesh-test-"));
   const secrets = { MESH_ORCHESTRATOR_TOKEN: newToken(), MESH_AGENT_TOKEN: newToken() };
@@ -67,13 +86,23 @@ export async function startMesh(settings: Record<string, string> = {}, { page = 
     persistDir,
     orchestratorToken: secrets.MESH_ORCHESTRATOR_TOKEN,
     agentToken: secrets.MESH_AGENT_TOKEN,
-    async api<T>(path: string, init: { method?: string; body?: unknown; token?: string | null; rawBody?: string } = {}) {
+    async api<T>(
+      path: string,
+      init: { method?: string; body?: unknown; token?: string | null; rawBody?: string } = {},
+    ) {
       const token = init.token === undefined ? secrets.MESH_ORCHESTRATOR_TOKEN : init.token;
       const request = (): Promise<Response> =>
         fetch(`${url}${path}`, {
           method: init.method ?? "GET",
-          headers: { ...(token === null ? {} : { authorization: `Bearer ${token}` }), "content-type": "application/json" },
-          ...(init.rawBody !== undefined ? { body: init.rawBody } : init.body === undefined ? {} : { body: JSON.stringify(init.body) }),
+          headers: {
+            ...(token === null ? {} : { authorization: `Bearer ${token}` }),
+            "content-type": "application/json",
+          },
+          ...(init.rawBody !== undefined
+            ? { body: init.rawBody }
+            : init.body === undefined
+              ? {}
+              : { body: JSON.stringify(init.body) }),
         });
       // After a 413 the server closes that connection, and after its keep-alive timeout an idle one: a request
       // fetch's pool put on such a socket is reset or finds it closed, unread: sent again once.
@@ -97,10 +126,14 @@ export async function startMesh(settings: Record<string, string> = {}, { page = 
       return body;
     },
     finished(ref, timeoutMs = 60_000) {
-      return waitFor(`task ${ref} to finish`, async () => {
-        const task = await mesh.task(ref);
-        return ["succeeded", "failed", "cancelled"].includes(task.status) ? task : null;
-      }, timeoutMs);
+      return waitFor(
+        `task ${ref} to finish`,
+        async () => {
+          const task = await mesh.task(ref);
+          return ["succeeded", "failed", "cancelled"].includes(task.status) ? task : null;
+        },
+        timeoutMs,
+      );
     },
     serverPid() {
       return server?.process.pid ?? 0;
@@ -117,13 +150,20 @@ export async function startMesh(settings: Record<string, string> = {}, { page = 
       server = null;
       rmSync(persistDir, { recursive: true, force: true });
       // Agents' state folders (credentials, worktrees) sit next to it: `<persist>-agents/<name>` and the tests' own.
-      for (const suffix of ["-agents", "-elsewhere", "-reenrolled"]) rmSync(`${persistDir}${suffix}`, { recursive: true, force: true });
+      for (const suffix of ["-agents", "-elsewhere", "-reenrolled"])
+        rmSync(`${persistDir}${suffix}`, { recursive: true, force: true });
     },
   };
   return mesh;
 }
 
-export type TestAgent = { name: string; process: ChildProcess; output: string[]; /** Its executors file (a test may change it). */ executorsFile: string; stop(): Promise<void> };
+export type TestAgent = {
+  name: string;
+  process: ChildProcess;
+  output: string[] /** Its executors file (a test may change it). */;
+  executorsFile: string;
+  stop(): Promise<void>;
+};
 
 let built = false;
 /**
@@ -131,13 +171,25 @@ let built = false;
  * is now, as production runs it: compiled JavaScript, no TypeScript loader. Takes well under a second.
  */
 export function buildAgentOnce(): string {
-  if (!built) execFileSync(process.execPath, [join(PROJECT_ROOT, "launcher/build.mjs"), "--with-test-fleet"], { cwd: PROJECT_ROOT, stdio: "inherit" });
+  if (!built)
+    execFileSync(process.execPath, [join(PROJECT_ROOT, "launcher/build.mjs"), "--with-test-fleet"], {
+      cwd: PROJECT_ROOT,
+      stdio: "inherit",
+    });
   built = true;
   return BUILT_AGENT;
 }
 
-/** A real agent process (the built agent, dist/mesh-agent.js) with the given executors, waited for until the registry lists it online. */
-export async function startAgent(mesh: Mesh, name: string, executors: ExecutorsFile, options: { kind?: "mac" | "vm"; capacity?: number; args?: readonly string[]; env?: NodeJS.ProcessEnv } = {}): Promise<TestAgent> {
+/**
+ * A real agent process (the built agent, dist/mesh-agent.js) with the given executors, waited for until the registry
+ * lists it online.
+ */
+export async function startAgent(
+  mesh: Mesh,
+  name: string,
+  executors: ExecutorsFile,
+  options: { kind?: "mac" | "vm"; capacity?: number; args?: readonly string[]; env?: NodeJS.ProcessEnv } = {},
+): Promise<TestAgent> {
   buildAgentOnce();
   const dir = mkdtempSync(join(tmpdir(), "mesh-agent-"));
   const file = join(dir, "executors.json");
@@ -150,8 +202,12 @@ export async function startAgent(mesh: Mesh, name: string, executors: ExecutorsF
     executorsFile: file,
     agentToken: mesh.agentToken,
     ...(options.capacity === undefined ? {} : { capacity: options.capacity }),
-    // Its state (its credential, worktrees) per name and mesh, so an agent started again under its name is the same agent (docs/agent-identity.md), unless the test names a folder.
-    args: [...(options.args?.includes("--state-dir") ? [] : ["--state-dir", join(`${mesh.persistDir}-agents`, name)]), ...(options.args ?? [])],
+    // Its state (its credential, worktrees) per name and mesh, so an agent started again under its name is the same
+    // agent (docs/agent-identity.md), unless the test names a folder.
+    args: [
+      ...(options.args?.includes("--state-dir") ? [] : ["--state-dir", join(`${mesh.persistDir}-agents`, name)]),
+      ...(options.args ?? []),
+    ],
     onLine: (line) => output.push(line),
     ...(options.env === undefined ? {} : { env: options.env }),
   });
@@ -176,14 +232,31 @@ export async function startAgent(mesh: Mesh, name: string, executors: ExecutorsF
   return agent;
 }
 
-/** An agent process the mesh should refuse: waits for it to exit (at most `timeoutMs`) and returns its exit code and output. */
-export async function startRefusedAgent(mesh: Mesh, name: string, executors: ExecutorsFile, stateDir: string, timeoutMs = 15_000): Promise<{ code: number | null; output: string }> {
+/**
+ * An agent process the mesh should refuse: waits for it to exit (at most `timeoutMs`) and returns its exit code and
+ * output.
+ */
+export async function startRefusedAgent(
+  mesh: Mesh,
+  name: string,
+  executors: ExecutorsFile,
+  stateDir: string,
+  timeoutMs = 15_000,
+): Promise<{ code: number | null; output: string }> {
   buildAgentOnce();
   const dir = mkdtempSync(join(tmpdir(), "mesh-agent-"));
   const file = join(dir, "executors.json");
   writeFileSync(file, JSON.stringify(executors));
   const output: string[] = [];
-  const child = startAgentProcess({ server: mesh.url, name, kind: "vm", executorsFile: file, agentToken: mesh.agentToken, args: ["--state-dir", stateDir], onLine: (line) => output.push(line) });
+  const child = startAgentProcess({
+    server: mesh.url,
+    name,
+    kind: "vm",
+    executorsFile: file,
+    agentToken: mesh.agentToken,
+    args: ["--state-dir", stateDir],
+    onLine: (line) => output.push(line),
+  });
   try {
     const code = await new Promise<number | null>((resolve) => {
       const timer = setTimeout(() => resolve(null), timeoutMs);
@@ -200,7 +273,11 @@ export async function startRefusedAgent(mesh: Mesh, name: string, executors: Exe
 }
 
 /** An executors file whose every listed tier runs `command`. */
-export function executorsFor(command: string[], tiers: Array<keyof ExecutorsFile["executors"]> = ["sonnet", "deepseek"], timeout_s = 120): ExecutorsFile {
+export function executorsFor(
+  command: string[],
+  tiers: Array<keyof ExecutorsFile["executors"]> = ["sonnet", "deepseek"],
+  timeout_s = 120,
+): ExecutorsFile {
   const executors: ExecutorsFile["executors"] = {};
   for (const tier of tiers) executors[tier] = { command, format: "text", timeout_s };
   return { executors };
@@ -226,12 +303,16 @@ export class TaskViewer {
   }
 
   static async open(mesh: Mesh, taskId: string, token = mesh.orchestratorToken, sinceSeq = 0): Promise<TaskViewer> {
-    const socket = new WebSocket(`ws://127.0.0.1:${mesh.port}/parties/task/${taskId}?token=${encodeURIComponent(token)}`);
+    const socket = new WebSocket(
+      `ws://127.0.0.1:${mesh.port}/parties/task/${taskId}?token=${encodeURIComponent(token)}`,
+    );
     // Listen before the socket opens: the room's first frame can arrive in the same read as the upgrade.
     const viewer = new TaskViewer(socket);
     await new Promise<void>((resolve, reject) => {
       socket.once("open", () => resolve());
-      socket.once("unexpected-response", (_request, response) => reject(new Error(`upgrade refused: ${response.statusCode}`)));
+      socket.once("unexpected-response", (_request, response) =>
+        reject(new Error(`upgrade refused: ${response.statusCode}`)),
+      );
       socket.once("error", reject);
     });
     socket.send(JSON.stringify({ type: "logs.subscribe", since_seq: sinceSeq }));
@@ -270,12 +351,16 @@ export async function startFleet(mesh: Mesh, count: number, prefix: string, exec
   const file = join(dir, "executors.json");
   writeFileSync(file, JSON.stringify(executors));
   buildAgentOnce();
-  const child = spawn(process.execPath, [join(PROJECT_ROOT, "dist/agent-fleet.js"), mesh.url, String(count), prefix, file], {
-    cwd: PROJECT_ROOT,
-    detached: true,
-    stdio: ["ignore", "pipe", "inherit"],
-    env: { ...process.env, MESH_AGENT_TOKEN: mesh.agentToken },
-  });
+  const child = spawn(
+    process.execPath,
+    [join(PROJECT_ROOT, "dist/agent-fleet.js"), mesh.url, String(count), prefix, file],
+    {
+      cwd: PROJECT_ROOT,
+      detached: true,
+      stdio: ["ignore", "pipe", "inherit"],
+      env: { ...process.env, MESH_AGENT_TOKEN: mesh.agentToken },
+    },
+  );
   await new Promise<void>((resolve, reject) => {
     child.stdout?.on("data", (chunk: Buffer) => {
       if (chunk.toString().includes("started")) resolve();

@@ -4,21 +4,39 @@
 import { join } from "node:path";
 import { isDeepStrictEqual } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { AgentRecord, BudgetStatus, NotificationsReply, QueueEntry, StageRecord, TaskSummary, TaskView, TraceExportStatus } from "../../protocol/index.ts";
-import { parseScrape, sampleValue, samplesOf, type ParsedFamily } from "../metrics/prometheus-text.ts";
-import { FIXTURES, freePort, startAgent, startMesh, waitFor, type Mesh, type TestAgent } from "./mesh-harness.ts";
+import type {
+  AgentRecord,
+  BudgetStatus,
+  NotificationsReply,
+  QueueEntry,
+  StageRecord,
+  TaskSummary,
+  TaskView,
+  TraceExportStatus,
+} from "../../protocol/index.ts";
+import { type ParsedFamily, parseScrape, samplesOf, sampleValue } from "../metrics/prometheus-text.ts";
+import { FIXTURES, freePort, type Mesh, startAgent, startMesh, type TestAgent, waitFor } from "./mesh-harness.ts";
 
 const METRICS_TOKEN = "metrics-token-for-the-scraper-0123456789";
 let mesh: Mesh;
 let agent: TestAgent;
 
 // A claude stand-in: its prompt says what to replay (test/fixtures/cli/fake-cli.mjs).
-const claude = { command: [process.execPath, join(FIXTURES, "cli/fake-cli.mjs"), "{prompt}"], format: "claude-stream-json" as const, timeout_s: 60 };
+const claude = {
+  command: [process.execPath, join(FIXTURES, "cli/fake-cli.mjs"), "{prompt}"],
+  format: "claude-stream-json" as const,
+  timeout_s: 60,
+};
 
 beforeAll(async () => {
   // Webhooks go to a port nothing listens on: each request fails, and the outbox counts it.
   const closed = await freePort();
-  mesh = await startMesh({ MESH_METRICS_TOKEN: METRICS_TOKEN, MESH_WEBHOOK_URLS: `http://127.0.0.1:${closed}/hook`, MESH_WEBHOOK_SECRET: "webhook-secret-for-the-metrics-test-0123", MESH_WEBHOOK_RETRY_MS: "200" });
+  mesh = await startMesh({
+    MESH_METRICS_TOKEN: METRICS_TOKEN,
+    MESH_WEBHOOK_URLS: `http://127.0.0.1:${closed}/hook`,
+    MESH_WEBHOOK_SECRET: "webhook-secret-for-the-metrics-test-0123",
+    MESH_WEBHOOK_RETRY_MS: "200",
+  });
   agent = await startAgent(mesh, "vm-metrics", { executors: { sonnet: claude, opus: claude } }, { capacity: 2 });
 }, 60_000);
 
@@ -27,8 +45,12 @@ afterAll(async () => {
   await mesh?.stop();
 });
 
-async function scrape(token: string | null = METRICS_TOKEN): Promise<{ status: number; type: string | null; text: string }> {
-  const response = await fetch(`${mesh.url}/metrics`, { headers: token === null ? {} : { authorization: `Bearer ${token}` } });
+async function scrape(
+  token: string | null = METRICS_TOKEN,
+): Promise<{ status: number; type: string | null; text: string }> {
+  const response = await fetch(`${mesh.url}/metrics`, {
+    headers: token === null ? {} : { authorization: `Bearer ${token}` },
+  });
   return { status: response.status, type: response.headers.get("content-type"), text: await response.text() };
 }
 
@@ -47,7 +69,11 @@ function countBy<T>(items: readonly T[], key: (item: T) => string): Record<strin
 
 /** A family's samples by one label, without zero entries. */
 function byLabel(parsed: Map<string, ParsedFamily>, name: string, label: string): Record<string, number> {
-  return Object.fromEntries(samplesOf(parsed, name).filter((s) => s.value !== 0).map((s) => [s.labels[label] ?? "", s.value]));
+  return Object.fromEntries(
+    samplesOf(parsed, name)
+      .filter((s) => s.value !== 0)
+      .map((s) => [s.labels[label] ?? "", s.value]),
+  );
 }
 
 describe("GET /metrics", () => {
@@ -68,8 +94,14 @@ describe("GET /metrics", () => {
   });
 
   it("reports what the API reports after a task succeeds and one fails with a class", async () => {
-    const ok = await mesh.api<TaskView>("/api/tasks", { method: "POST", body: { instruction: "play=claude-success.jsonl pause=5", executor: "sonnet", notify: true } });
-    const bad = await mesh.api<TaskView>("/api/tasks", { method: "POST", body: { instruction: "play=claude-auth-failure.jsonl pause=5 exit=1", executor: "opus" } });
+    const ok = await mesh.api<TaskView>("/api/tasks", {
+      method: "POST",
+      body: { instruction: "play=claude-success.jsonl pause=5", executor: "sonnet", notify: true },
+    });
+    const bad = await mesh.api<TaskView>("/api/tasks", {
+      method: "POST",
+      body: { instruction: "play=claude-auth-failure.jsonl pause=5 exit=1", executor: "opus" },
+    });
     expect([ok.status, bad.status]).toEqual([201, 201]);
     const done = [await mesh.finished(ok.body.task_id), await mesh.finished(bad.body.task_id)];
     expect(done.map((task) => task.status)).toEqual(["succeeded", "failed"]);
@@ -87,9 +119,18 @@ describe("GET /metrics", () => {
       const busy = online.reduce((sum, a) => sum + Math.min(a.running.length, a.capacity), 0);
       const idle = online.reduce((sum, a) => sum + a.capacity, 0) - busy;
       const same =
-        isDeepStrictEqual(byLabel(scraped, "agent_mesh_tasks", "status"), countBy(tasks.body.tasks, (t) => t.status)) &&
-        isDeepStrictEqual(byLabel(scraped, "agent_mesh_agents", "state"), countBy(agents.body.agents, (a) => a.state)) &&
-        isDeepStrictEqual(byLabel(scraped, "agent_mesh_queue_depth", "tier"), countBy(queue.body.queue, (q) => q.tier)) &&
+        isDeepStrictEqual(
+          byLabel(scraped, "agent_mesh_tasks", "status"),
+          countBy(tasks.body.tasks, (t) => t.status),
+        ) &&
+        isDeepStrictEqual(
+          byLabel(scraped, "agent_mesh_agents", "state"),
+          countBy(agents.body.agents, (a) => a.state),
+        ) &&
+        isDeepStrictEqual(
+          byLabel(scraped, "agent_mesh_queue_depth", "tier"),
+          countBy(queue.body.queue, (q) => q.tier),
+        ) &&
         sampleValue(scraped, "agent_mesh_agent_slots", { state: "busy" }) === busy &&
         sampleValue(scraped, "agent_mesh_agent_slots", { state: "idle" }) === idle;
       return same && busy === 0 ? scraped : null;
@@ -100,17 +141,27 @@ describe("GET /metrics", () => {
     // Attempts by tier and class: the tasks' own attempts, and the budget's stage ledger.
     const attempts = done.flatMap((task) => task.attempts);
     const stages = (await mesh.api<{ stages: StageRecord[] }>("/api/budget/stages")).body.stages;
-    const scrapedAttempts = Object.fromEntries(samplesOf(parsed, "agent_mesh_attempts_total").map((s) => [`${s.labels.tier}/${s.labels.class}`, s.value]));
+    const scrapedAttempts = Object.fromEntries(
+      samplesOf(parsed, "agent_mesh_attempts_total").map((s) => [`${s.labels.tier}/${s.labels.class}`, s.value]),
+    );
     expect(scrapedAttempts).toEqual({ "sonnet/succeeded": 1, "opus/auth_failure": 1 });
-    expect(scrapedAttempts).toEqual(countBy(attempts, (a) => `${a.tier}/${a.status === "succeeded" ? "succeeded" : a.failure_class}`));
-    expect(scrapedAttempts).toEqual(countBy(stages, (s) => `${s.tier}/${s.outcome === "succeeded" ? "succeeded" : s.failure_class}`));
+    expect(scrapedAttempts).toEqual(
+      countBy(attempts, (a) => `${a.tier}/${a.status === "succeeded" ? "succeeded" : a.failure_class}`),
+    );
+    expect(scrapedAttempts).toEqual(
+      countBy(stages, (s) => `${s.tier}/${s.outcome === "succeeded" ? "succeeded" : s.failure_class}`),
+    );
 
     // Spend: today's and by tier, as the budget reports them (a fresh mesh: everything was spent today).
     const budget = (await mesh.api<BudgetStatus>("/api/budget")).body;
     expect(budget.day.spent_usd).toBeGreaterThan(0);
     expect(sampleValue(parsed, "agent_mesh_budget_today_usd")).toBeCloseTo(budget.day.spent_usd, 10);
-    for (const [tier, spent] of Object.entries(budget.by_tier)) expect(sampleValue(parsed, "agent_mesh_spend_usd_total", { tier })).toBeCloseTo(spent, 10);
-    expect(sampleValue(parsed, "agent_mesh_spend_usd_total", { tier: "sonnet" })).toBeCloseTo(attempts.filter((a) => a.tier === "sonnet").reduce((sum, a) => sum + a.cost_usd, 0), 10);
+    for (const [tier, spent] of Object.entries(budget.by_tier))
+      expect(sampleValue(parsed, "agent_mesh_spend_usd_total", { tier })).toBeCloseTo(spent, 10);
+    expect(sampleValue(parsed, "agent_mesh_spend_usd_total", { tier: "sonnet" })).toBeCloseTo(
+      attempts.filter((a) => a.tier === "sonnet").reduce((sum, a) => sum + a.cost_usd, 0),
+      10,
+    );
 
     // The dispatch wait: one observation per hand-out, buckets cumulative up to +Inf = count.
     const dispatch = parsed.get("agent_mesh_dispatch_seconds");
@@ -118,7 +169,9 @@ describe("GET /metrics", () => {
     const histogram = dispatch?.metrics[0];
     expect(Number(histogram?.count)).toBe(attempts.length);
     // In the order of their bounds (an object's integer-like keys come first), counts never fall.
-    const buckets = Object.entries(histogram?.buckets ?? {}).sort(([a], [b]) => Number(a === "+Inf" ? Infinity : a) - Number(b === "+Inf" ? Infinity : b)).map(([, count]) => Number(count));
+    const buckets = Object.entries(histogram?.buckets ?? {})
+      .sort(([a], [b]) => Number(a === "+Inf" ? Infinity : a) - Number(b === "+Inf" ? Infinity : b))
+      .map(([, count]) => Number(count));
     expect(buckets.length).toBeGreaterThan(10);
     expect(buckets).toEqual([...buckets].sort((a, b) => a - b));
     expect(histogram?.buckets?.["+Inf"]).toBe(histogram?.count);
@@ -130,10 +183,14 @@ describe("GET /metrics", () => {
       const failures = sampleValue(scraped, "agent_mesh_webhook_failures_total");
       return failures !== undefined && failures > 0 && failures === outbox.body.webhook_failures_total;
     });
-    // The trace room's counters (no collector is set: finished tasks' spans are dropped and counted); spans reach it after the task ends.
+    // The trace room's counters (no collector is set: finished tasks' spans are dropped and counted); spans reach it
+    // after the task ends.
     await waitFor("the trace counters to match /api/traces", async () => {
       const [scraped, traces] = await Promise.all([families(), mesh.api<TraceExportStatus>("/api/traces")]);
-      return sampleValue(scraped, "agent_mesh_spans_dropped_total") === traces.body.dropped_total && sampleValue(scraped, "agent_mesh_spans_exported_total") === traces.body.exported_total;
+      return (
+        sampleValue(scraped, "agent_mesh_spans_dropped_total") === traces.body.dropped_total &&
+        sampleValue(scraped, "agent_mesh_spans_exported_total") === traces.body.exported_total
+      );
     });
     expect(samplesOf(parsed, "agent_mesh_metrics_room_up").every((s) => s.value === 1)).toBe(true);
   }, 90_000);
@@ -143,7 +200,10 @@ describe("GET /metrics", () => {
     await mesh.stopServer();
     await mesh.startServer();
     const after = await families();
-    for (const name of ["agent_mesh_tasks", "agent_mesh_attempts_total", "agent_mesh_spend_usd_total"]) expect(samplesOf(after, name), name).toEqual(samplesOf(before, name));
-    expect(after.get("agent_mesh_dispatch_seconds")?.metrics).toEqual(before.get("agent_mesh_dispatch_seconds")?.metrics);
+    for (const name of ["agent_mesh_tasks", "agent_mesh_attempts_total", "agent_mesh_spend_usd_total"])
+      expect(samplesOf(after, name), name).toEqual(samplesOf(before, name));
+    expect(after.get("agent_mesh_dispatch_seconds")?.metrics).toEqual(
+      before.get("agent_mesh_dispatch_seconds")?.metrics,
+    );
   }, 90_000);
 });

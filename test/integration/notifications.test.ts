@@ -8,9 +8,9 @@ import { join } from "node:path";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { WebhookBody, type NotificationsReply, type TaskView } from "../../protocol/index.ts";
-import { FIXTURES, freePort, startAgent, startMesh, waitFor, type Mesh, type TestAgent } from "./mesh-harness.ts";
-import { startReceiver, type Arrival, type Receiver } from "./webhook-receivers.ts";
+import { type NotificationsReply, type TaskView, WebhookBody } from "../../protocol/index.ts";
+import { FIXTURES, freePort, type Mesh, startAgent, startMesh, type TestAgent, waitFor } from "./mesh-harness.ts";
+import { type Arrival, type Receiver, startReceiver } from "./webhook-receivers.ts";
 
 const SECRET = "webhook-test-secret-0123456789";
 const HEARTBEAT_S = 1;
@@ -22,12 +22,27 @@ let slack: Receiver;
 let slow: Receiver;
 let moved: Receiver;
 let downPort: number;
-/** What the healthy receiver saw of the task when its awaiting_human event arrived, and whether the slow receiver had answered that event by then. */
+/**
+ * What the healthy receiver saw of the task when its awaiting_human event arrived, and whether the slow receiver had
+ * answered that event by then.
+ */
 const seenOnArrival = new Map<string, { status?: string; slowDone: boolean }>();
 
-const failing = { command: [process.execPath, join(FIXTURES, "exit-with.mjs"), "1", "deepseek"], format: "text" as const, timeout_s: 60 };
-const passing = { command: [process.execPath, join(FIXTURES, "exit-with.mjs"), "0", "codex"], format: "text" as const, timeout_s: 60 };
-const endCost = { command: [process.execPath, join(FIXTURES, "budget-end-cost-cli.mjs"), "{prompt}"], format: "claude-stream-json" as const, timeout_s: 60 };
+const failing = {
+  command: [process.execPath, join(FIXTURES, "exit-with.mjs"), "1", "deepseek"],
+  format: "text" as const,
+  timeout_s: 60,
+};
+const passing = {
+  command: [process.execPath, join(FIXTURES, "exit-with.mjs"), "0", "codex"],
+  format: "text" as const,
+  timeout_s: 60,
+};
+const endCost = {
+  command: [process.execPath, join(FIXTURES, "budget-end-cost-cli.mjs"), "{prompt}"],
+  format: "claude-stream-json" as const,
+  timeout_s: 60,
+};
 
 beforeAll(async () => {
   healthy = await startReceiver({ secret: SECRET });
@@ -41,7 +56,10 @@ beforeAll(async () => {
     if (arrival.type !== "task.awaiting_human") return;
     const body = WebhookBody.parse(arrival.json);
     const task = await mesh.api<TaskView>(`/api/tasks/${body.task?.task_id ?? ""}`);
-    seenOnArrival.set(body.id, { status: task.body.status, slowDone: slow.arrivals.some((a) => a.eventId === body.id && a.endedAt !== undefined) });
+    seenOnArrival.set(body.id, {
+      status: task.body.status,
+      slowDone: slow.arrivals.some((a) => a.eventId === body.id && a.endedAt !== undefined),
+    });
   };
   const urls = [`http://127.0.0.1:${downPort}/hook`, slow.url, moved.url, healthy.url, flaky.url, `slack+${slack.url}`];
   mesh = await startMesh({
@@ -59,7 +77,11 @@ beforeAll(async () => {
     ...(await Promise.all([
       startAgent(mesh, "vm-human", { executors: { deepseek: failing } }),
       startAgent(mesh, "vm-notify", { executors: { codex: passing } }),
-      startAgent(mesh, "vm-victim", { executors: { codex: { command: [process.execPath, join(FIXTURES, "sleeper.mjs")], format: "text", timeout_s: 120 } } }),
+      startAgent(mesh, "vm-victim", {
+        executors: {
+          codex: { command: [process.execPath, join(FIXTURES, "sleeper.mjs")], format: "text", timeout_s: 120 },
+        },
+      }),
       startAgent(mesh, "vm-spend", { executors: { sonnet: endCost } }),
     ])),
   );
@@ -71,10 +93,18 @@ afterAll(async () => {
   for (const receiver of [healthy, flaky, slack, slow, moved]) await receiver?.close();
 });
 
-const byHostOf = (deliveries: NotificationsReply["deliveries"], host: string): NotificationsReply["deliveries"][number] | undefined => deliveries.find((d) => d.target_host === host);
+const byHostOf = (
+  deliveries: NotificationsReply["deliveries"],
+  host: string,
+): NotificationsReply["deliveries"][number] | undefined => deliveries.find((d) => d.target_host === host);
 const bodies = (receiver: Receiver, type: string): Arrival[] => receiver.arrivals.filter((a) => a.type === type);
 const eventOf = (arrival: Arrival): WebhookBody => WebhookBody.parse(arrival.json);
-const arrived = (receiver: Receiver, type: string, match: (event: WebhookBody) => boolean, timeoutMs = 30_000): Promise<WebhookBody> =>
+const arrived = (
+  receiver: Receiver,
+  type: string,
+  match: (event: WebhookBody) => boolean,
+  timeoutMs = 30_000,
+): Promise<WebhookBody> =>
   waitFor(`${type} at ${receiver.url}`, () => bodies(receiver, type).map(eventOf).find(match), timeoutMs);
 const create = async (body: Record<string, unknown>): Promise<TaskView> => {
   const created = await mesh.api<TaskView>("/api/tasks", { method: "POST", body });
@@ -88,7 +118,10 @@ describe("webhook notifications", () => {
     const event = await arrived(healthy, "task.awaiting_human", (e) => e.task?.task_id === task.task_id);
     const arrival = bodies(healthy, "task.awaiting_human").find((a) => eventOf(a).id === event.id);
     expect(arrival?.signatureOk).toBe(true);
-    expect(event).toMatchObject({ type: "task.awaiting_human", task: { task_id: task.task_id, status: "awaiting_human", tier: "human" } });
+    expect(event).toMatchObject({
+      type: "task.awaiting_human",
+      task: { task_id: task.task_id, status: "awaiting_human", tier: "human" },
+    });
     expect(event.reason).toMatch(/needs a person/);
     expect(typeof event.task?.cost_usd).toBe("number");
     // It arrived while the task waited for a person, and while the 10 s target still held the same
@@ -103,7 +136,11 @@ describe("webhook notifications", () => {
     expect(fragment.get("task")).toBe(task.task_id);
     const token = fragment.get("token") ?? "";
     expect(token.startsWith("v1.operator.")).toBe(true);
-    const rejected = await mesh.api<TaskView>(`/api/tasks/${task.task_id}/resolve`, { method: "POST", body: { decision: "reject", guidance: "from the webhook link" }, token });
+    const rejected = await mesh.api<TaskView>(`/api/tasks/${task.task_id}/resolve`, {
+      method: "POST",
+      body: { decision: "reject", guidance: "from the webhook link" },
+      token,
+    });
     expect(rejected.status).toBe(200);
     expect(rejected.body.status).toBe("failed");
     // Rejecting it is no notify task's end: no task.failed follows.
@@ -121,7 +158,9 @@ describe("webhook notifications", () => {
     const host = new URL(flaky.url).host;
     const listed = await waitFor("the delivery recorded", async () => {
       const reply = await mesh.api<NotificationsReply>("/api/notifications?since=0");
-      return reply.body.deliveries.find((d) => d.event_id === event.id && d.target_host === host && d.status === "delivered");
+      return reply.body.deliveries.find(
+        (d) => d.event_id === event.id && d.target_host === host && d.status === "delivered",
+      );
     });
     expect(listed).toMatchObject({ type: "task.awaiting_human", attempts: 4, last_error: "HTTP 500" });
     // Delivered once it took it: no fifth request.
@@ -129,8 +168,18 @@ describe("webhook notifications", () => {
   });
 
   it("a Slack target gets Slack's text and blocks, with the task, its cost and a button to act", async () => {
-    const arrival = await waitFor("a Slack message", () => slack.arrivals.find((a) => a.type === "task.awaiting_human"));
-    const message = arrival.json as { text: string; blocks: Array<{ type: string; text?: { text: string }; fields?: Array<{ text: string }>; elements?: Array<{ type: string; url?: string; text?: { text: string } }> }> };
+    const arrival = await waitFor("a Slack message", () =>
+      slack.arrivals.find((a) => a.type === "task.awaiting_human"),
+    );
+    const message = arrival.json as {
+      text: string;
+      blocks: Array<{
+        type: string;
+        text?: { text: string };
+        fields?: Array<{ text: string }>;
+        elements?: Array<{ type: string; url?: string; text?: { text: string } }>;
+      }>;
+    };
     expect(message.text).toMatch(/needs a person/);
     expect(message.text).toMatch(/[0-9A-Z]{26} \(awaiting_human, tier human, \$\d+\.\d{4}\)/);
     const fields = message.blocks.flatMap((b) => b.fields ?? []).map((f) => f.text);
@@ -149,7 +198,12 @@ describe("webhook notifications", () => {
       const down = mine.find((d) => d.target_host === `127.0.0.1:${downPort}`);
       const redirect = mine.find((d) => d.target_host === new URL(moved.url).host);
       const held = mine.find((d) => d.target_host === new URL(slow.url).host);
-      return down !== undefined && down.attempts >= 2 && redirect?.last_error !== undefined && held?.last_error !== undefined ? { body, mine } : null;
+      return down !== undefined &&
+        down.attempts >= 2 &&
+        redirect?.last_error !== undefined &&
+        held?.last_error !== undefined
+        ? { body, mine }
+        : null;
     });
     expect(byHostOf(reply.mine, new URL(slow.url).host)?.last_error).toBe("timeout after 5000 ms");
     const byHost = new Map(reply.mine.map((d) => [d.target_host, d]));
@@ -176,9 +230,16 @@ describe("webhook notifications", () => {
     expect(bodies(healthy, "task.succeeded").filter((a) => eventOf(a).task?.task_id === quiet.task_id)).toEqual([]);
     // MCP's execute takes it too.
     const client = new Client({ name: "notifications-test", version: "1" });
-    await client.connect(new StreamableHTTPClientTransport(new URL(`${mesh.url}/mcp`), { requestInit: { headers: { authorization: `Bearer ${mesh.orchestratorToken}` } } }));
+    await client.connect(
+      new StreamableHTTPClientTransport(new URL(`${mesh.url}/mcp`), {
+        requestInit: { headers: { authorization: `Bearer ${mesh.orchestratorToken}` } },
+      }),
+    );
     try {
-      const result = await client.callTool({ name: "execute", arguments: { instruction: "via mcp", agent: "vm-notify", executor: "codex", notify: true, wait_s: 30 } });
+      const result = await client.callTool({
+        name: "execute",
+        arguments: { instruction: "via mcp", agent: "vm-notify", executor: "codex", notify: true, wait_s: 30 },
+      });
       const taskId = (result.structuredContent as { task_id?: string } | undefined)?.task_id;
       await arrived(healthy, "task.succeeded", (e) => e.task?.task_id === taskId);
     } finally {
@@ -201,7 +262,9 @@ describe("webhook notifications", () => {
   it("the monthly alert, then the daily halt", async () => {
     // Each attempt reports $1.50 at its end, one at a time: the first passes the $1 alert; then the
     // second either passes the $2 halt or, its learned estimate no longer fitting, is not let start.
-    const tasks = await Promise.all([1, 2].map(() => create({ instruction: "cost=1.50 pause=50", agent: "vm-spend", executor: "sonnet" })));
+    const tasks = await Promise.all(
+      [1, 2].map(() => create({ instruction: "cost=1.50 pause=50", agent: "vm-spend", executor: "sonnet" })),
+    );
     const alert = await arrived(healthy, "budget.alert", () => true);
     expect(alert.budget).toMatchObject({ window: "month", limit_usd: 1 });
     expect(alert.budget?.spent_usd).toBeGreaterThanOrEqual(1);
@@ -210,14 +273,16 @@ describe("webhook notifications", () => {
     expect(halted.budget).toMatchObject({ window: "day", limit_usd: 2 });
     expect(halted.reason).toMatch(/MESH_DAILY_HALT_USD/);
     expect(new URL(halted.url).hash).toMatch(/^#token=v1\.operator\./);
-    for (const event of [alert, halted]) expect(bodies(healthy, event.type).find((a) => eventOf(a).id === event.id)?.signatureOk).toBe(true);
+    for (const event of [alert, halted])
+      expect(bodies(healthy, event.type).find((a) => eventOf(a).id === event.id)?.signatureOk).toBe(true);
     // Each event once at the healthy receiver.
     expect(bodies(healthy, "budget.alert")).toHaveLength(1);
   });
 
   it("deliveries and the failure counter survive a server restart, and retries go on after it", async () => {
     const downHost = `127.0.0.1:${downPort}`;
-    const list = async (): Promise<NotificationsReply> => (await mesh.api<NotificationsReply>("/api/notifications?since=0")).body;
+    const list = async (): Promise<NotificationsReply> =>
+      (await mesh.api<NotificationsReply>("/api/notifications?since=0")).body;
     const before = await list();
     const pending = before.deliveries.find((d) => d.target_host === downHost && d.status === "pending");
     expect(pending).toBeDefined();
@@ -225,11 +290,20 @@ describe("webhook notifications", () => {
     await mesh.startServer();
     const after = await list();
     expect(after.webhook_failures_total).toBeGreaterThanOrEqual(before.webhook_failures_total);
-    expect(after.deliveries.map((d) => d.event_id)).toEqual(expect.arrayContaining(before.deliveries.map((d) => d.event_id)));
-    // The list wakes the outbox (under partykit dev a stored alarm is not seen to survive a restart): what is due goes again.
+    expect(after.deliveries.map((d) => d.event_id)).toEqual(
+      expect.arrayContaining(before.deliveries.map((d) => d.event_id)),
+    );
+    // The list wakes the outbox (under partykit dev a stored alarm is not seen to survive a restart): what is due goes
+    // again.
     await waitFor("a retry after the restart", async () => {
-      const again = (await list()).deliveries.find((d) => d.event_id === pending?.event_id && d.target_host === downHost);
-      return again !== undefined && again.attempts > (after.deliveries.find((d) => d.event_id === pending?.event_id && d.target_host === downHost)?.attempts ?? 0);
+      const again = (await list()).deliveries.find(
+        (d) => d.event_id === pending?.event_id && d.target_host === downHost,
+      );
+      return (
+        again !== undefined &&
+        again.attempts >
+          (after.deliveries.find((d) => d.event_id === pending?.event_id && d.target_host === downHost)?.attempts ?? 0)
+      );
     });
   });
 });

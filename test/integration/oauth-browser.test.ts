@@ -2,17 +2,23 @@
 // mesh (docs/connect-claude-ai.md). The client is the MCP SDK's own auth functions (registration,
 // PKCE, the code exchange); its redirect URI is a loopback HTTP server of this test's, as a desktop
 // client's would be. Screenshots go to $MESH_SCREENSHOTS (default ./screenshots).
-import { createServer, type Server } from "node:http";
+
 import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { createServer, type Server } from "node:http";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { discoverAuthorizationServerMetadata, exchangeAuthorization, registerClient, startAuthorization } from "@modelcontextprotocol/sdk/client/auth.js";
+import {
+  discoverAuthorizationServerMetadata,
+  exchangeAuthorization,
+  registerClient,
+  startAuthorization,
+} from "@modelcontextprotocol/sdk/client/auth.js";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import type { AuthorizationServerMetadata, OAuthClientInformationFull } from "@modelcontextprotocol/sdk/shared/auth.js";
-import { chromium, type BrowserContext, type Page } from "playwright-core";
+import { type BrowserContext, chromium, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { freePort, startMesh, waitFor, type Mesh } from "./mesh-harness.ts";
+import { freePort, type Mesh, startMesh, waitFor } from "./mesh-harness.ts";
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 const SHOTS = resolve(process.env.MESH_SCREENSHOTS ?? "screenshots");
@@ -43,10 +49,29 @@ beforeAll(async () => {
   metadata = found as AuthorizationServerMetadata;
   client = await registerClient(mesh.url, {
     metadata,
-    clientMetadata: { client_name: HOSTILE_NAME, redirect_uris: [redirectUri], grant_types: ["authorization_code", "refresh_token"], response_types: ["code"], token_endpoint_auth_method: "none", scope: SCOPE },
+    clientMetadata: {
+      client_name: HOSTILE_NAME,
+      redirect_uris: [redirectUri],
+      grant_types: ["authorization_code", "refresh_token"],
+      response_types: ["code"],
+      token_endpoint_auth_method: "none",
+      scope: SCOPE,
+    },
   });
   profile = mkdtempSync(join(tmpdir(), "mesh-chromium-"));
-  browser = await chromium.launchPersistentContext(profile, { executablePath: CHROMIUM, headless: true, args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"] });
+  browser = await chromium.launchPersistentContext(profile, {
+    executablePath: CHROMIUM,
+    headless: true,
+    args: [
+      "--no-sandbox",
+      "--disable-gpu",
+      "--disable-quic",
+      "--no-first-run",
+      "--disable-background-networking",
+      "--disable-component-update",
+      "--disable-sync",
+    ],
+  });
 });
 
 afterAll(async () => {
@@ -59,7 +84,14 @@ afterAll(async () => {
 /** A fresh authorization request: its URL (the consent page), PKCE verifier and state. */
 async function authorization(): Promise<{ url: string; codeVerifier: string; state: string }> {
   const state = `state-${Math.random().toString(36).slice(2)}`;
-  const { authorizationUrl, codeVerifier } = await startAuthorization(mesh.url, { metadata, clientInformation: client, redirectUrl: redirectUri, scope: SCOPE, state, resource: new URL(`${mesh.url}/mcp`) });
+  const { authorizationUrl, codeVerifier } = await startAuthorization(mesh.url, {
+    metadata,
+    clientInformation: client,
+    redirectUrl: redirectUri,
+    scope: SCOPE,
+    state,
+    resource: new URL(`${mesh.url}/mcp`),
+  });
   return { url: authorizationUrl.toString(), codeVerifier, state };
 }
 
@@ -93,10 +125,14 @@ describe("the consent page in Chromium", () => {
     const { page, problems } = await consentPage(url);
     expect(await page.getByTestId("consent-client").textContent()).toBe(HOSTILE_NAME);
     expect(await page.getByTestId("consent-redirect-host").textContent()).toBe(new URL(redirectUri).host);
-    expect(await page.getByTestId("consent-scopes").textContent()).toContain("mesh:orchestrate — create, cancel and decide tasks, use every MCP tool");
+    expect(await page.getByTestId("consent-scopes").textContent()).toContain(
+      "mesh:orchestrate — create, cancel and decide tasks, use every MCP tool",
+    );
     expect(await page.locator("img").count()).toBe(0);
     // The stylesheet applied under the page's CSP (allowed by its hash): the approve button is the accent.
-    expect(await page.locator("button.approve").evaluate((button) => getComputedStyle(button).backgroundColor)).toBe("rgb(11, 95, 214)");
+    expect(await page.locator("button.approve").evaluate((button) => getComputedStyle(button).backgroundColor)).toBe(
+      "rgb(11, 95, 214)",
+    );
     const credential = page.getByLabel("Orchestrator token or operator link token");
     expect(await credential.getAttribute("type")).toBe("password");
     for (const scheme of ["light", "dark"] as const) {
@@ -108,7 +144,9 @@ describe("the consent page in Chromium", () => {
         await page.screenshot({ path: join(SHOTS, `oauth-consent-${width}-${scheme}.png`), fullPage: true });
       }
     }
-    expect(await page.locator("button.approve").evaluate((button) => getComputedStyle(button).backgroundColor)).toBe("rgb(108, 182, 255)");
+    expect(await page.locator("button.approve").evaluate((button) => getComputedStyle(button).backgroundColor)).toBe(
+      "rgb(108, 182, 255)",
+    );
     // Focus is visible: Tab reaches the credential, then Approve, each with an outline.
     await credential.focus();
     expect(await credential.evaluate((input) => getComputedStyle(input).outlineStyle)).toBe("solid");
@@ -138,7 +176,14 @@ describe("the consent page in Chromium", () => {
     expect(landed.searchParams.get("state")).toBe(state);
     const code = landed.searchParams.get("code");
     expect(code).toBeTruthy();
-    const tokens = await exchangeAuthorization(mesh.url, { metadata, clientInformation: client, authorizationCode: code ?? "", codeVerifier, redirectUri, resource: new URL(`${mesh.url}/mcp`) });
+    const tokens = await exchangeAuthorization(mesh.url, {
+      metadata,
+      clientInformation: client,
+      authorizationCode: code ?? "",
+      codeVerifier,
+      redirectUri,
+      resource: new URL(`${mesh.url}/mcp`),
+    });
     accessToken = tokens.access_token;
     expect(problems).toEqual([]);
     await page.close();
@@ -159,11 +204,16 @@ describe("the consent page in Chromium", () => {
     expect(accessToken).not.toBe("");
     // The token opens /mcp before the revoke.
     const mcp = new Client({ name: "oauth-browser-test", version: "1.0.0" });
-    await mcp.connect(new StreamableHTTPClientTransport(new URL(`${mesh.url}/mcp`), { requestInit: { headers: { authorization: `Bearer ${accessToken}` } } }));
+    await mcp.connect(
+      new StreamableHTTPClientTransport(new URL(`${mesh.url}/mcp`), {
+        requestInit: { headers: { authorization: `Bearer ${accessToken}` } },
+      }),
+    );
     expect((await mcp.listTools()).tools.length).toBeGreaterThan(0);
     await mcp.close();
 
-    const operator = (await mesh.api<{ url: string }>("/api/links", { method: "POST", body: { operator: true } })).body.url;
+    const operator = (await mesh.api<{ url: string }>("/api/links", { method: "POST", body: { operator: true } })).body
+      .url;
     const page = await browser.newPage();
     await page.setViewportSize({ width: 1280, height: 900 });
     await page.goto(operator);
@@ -185,7 +235,11 @@ describe("the consent page in Chromium", () => {
     // The next MCP call with the revoked token is refused with the challenge that starts OAuth again.
     const refused = await fetch(`${mesh.url}/mcp`, {
       method: "POST",
-      headers: { authorization: `Bearer ${accessToken}`, "content-type": "application/json", accept: "application/json, text/event-stream" },
+      headers: {
+        authorization: `Bearer ${accessToken}`,
+        "content-type": "application/json",
+        accept: "application/json, text/event-stream",
+      },
       body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "tools/list", params: {} }),
     });
     expect(refused.status).toBe(401);

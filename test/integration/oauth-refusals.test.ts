@@ -2,12 +2,16 @@
 // granted, and each refusal is in the audit log. Codes live 3 s here (MESH_OAUTH_CODE_TTL_S) so the
 // expiry is seen without waiting a minute. The mesh runs without MESH_OAUTH_DEV.
 import { request } from "node:http";
-import { discoverAuthorizationServerMetadata, registerClient, startAuthorization } from "@modelcontextprotocol/sdk/client/auth.js";
+import {
+  discoverAuthorizationServerMetadata,
+  registerClient,
+  startAuthorization,
+} from "@modelcontextprotocol/sdk/client/auth.js";
 import type { AuthorizationServerMetadata } from "@modelcontextprotocol/sdk/shared/auth.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { OAuthGrantList } from "../../protocol/index.ts";
-import { startMesh, type Mesh } from "./mesh-harness.ts";
-import { MemoryProvider, REDIRECT_URI, codeOf, consent, oauthAudit, oauthClient, postForm } from "./oauth-client.ts";
+import { type Mesh, startMesh } from "./mesh-harness.ts";
+import { codeOf, consent, MemoryProvider, oauthAudit, oauthClient, postForm, REDIRECT_URI } from "./oauth-client.ts";
 
 let mesh: Mesh;
 let metadata: AuthorizationServerMetadata;
@@ -16,7 +20,12 @@ let clientId: string;
 beforeAll(async () => {
   mesh = await startMesh({ MESH_OAUTH_CODE_TTL_S: "3" });
   metadata = (await discoverAuthorizationServerMetadata(mesh.url)) as AuthorizationServerMetadata;
-  clientId = (await registerClient(mesh.url, { metadata, clientMetadata: { client_name: "refusals", redirect_uris: [REDIRECT_URI], token_endpoint_auth_method: "none" } })).client_id;
+  clientId = (
+    await registerClient(mesh.url, {
+      metadata,
+      clientMetadata: { client_name: "refusals", redirect_uris: [REDIRECT_URI], token_endpoint_auth_method: "none" },
+    })
+  ).client_id;
 });
 
 afterAll(async () => {
@@ -25,14 +34,28 @@ afterAll(async () => {
 
 /** The SDK's authorization request (PKCE S256) approved by the orchestrator: a fresh code and its verifier. */
 async function freshCode(): Promise<{ code: string; codeVerifier: string }> {
-  const { authorizationUrl, codeVerifier } = await startAuthorization(mesh.url, { metadata, clientInformation: { client_id: clientId }, redirectUrl: REDIRECT_URI, scope: "mesh:orchestrate", state: "s1", resource: new URL(`${mesh.url}/mcp`) });
+  const { authorizationUrl, codeVerifier } = await startAuthorization(mesh.url, {
+    metadata,
+    clientInformation: { client_id: clientId },
+    redirectUrl: REDIRECT_URI,
+    scope: "mesh:orchestrate",
+    state: "s1",
+    resource: new URL(`${mesh.url}/mcp`),
+  });
   const { answer } = await consent(authorizationUrl, mesh.orchestratorToken);
   const { code } = codeOf(answer);
   if (code === null) throw new Error(`no code: ${answer.status} ${answer.headers.get("location")}`);
   return { code, codeVerifier };
 }
 
-const exchange = (code: string, codeVerifier: string) => postForm(`${mesh.url}/oauth/token`, { grant_type: "authorization_code", code, code_verifier: codeVerifier, client_id: clientId, redirect_uri: REDIRECT_URI });
+const exchange = (code: string, codeVerifier: string) =>
+  postForm(`${mesh.url}/oauth/token`, {
+    grant_type: "authorization_code",
+    code,
+    code_verifier: codeVerifier,
+    client_id: clientId,
+    redirect_uri: REDIRECT_URI,
+  });
 
 async function tokens(): Promise<{ access_token: string; refresh_token: string }> {
   const { code, codeVerifier } = await freshCode();
@@ -42,16 +65,41 @@ async function tokens(): Promise<{ access_token: string; refresh_token: string }
 }
 
 const mcpStatus = async (token: string): Promise<Response> =>
-  fetch(`${mesh.url}/mcp`, { method: "POST", headers: { authorization: `Bearer ${token}`, "content-type": "application/json", accept: "application/json, text/event-stream" }, body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "tools/list" }) });
+  fetch(`${mesh.url}/mcp`, {
+    method: "POST",
+    headers: {
+      authorization: `Bearer ${token}`,
+      "content-type": "application/json",
+      accept: "application/json, text/event-stream",
+    },
+    body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "tools/list" }),
+  });
 
 /** A tools/list to the mesh with another `Host` (fetch cannot set one): the edge sees another origin. */
 function mcpAsHost(token: string, host: string): Promise<{ status: number; challenge: string }> {
   return new Promise((resolve, reject) => {
     const body = JSON.stringify({ jsonrpc: "2.0", id: 1, method: "tools/list" });
-    const call = request({ host: "127.0.0.1", port: mesh.port, path: "/mcp", method: "POST", headers: { host, authorization: `Bearer ${token}`, "content-type": "application/json", accept: "application/json, text/event-stream", "content-length": Buffer.byteLength(body) } }, (response) => {
-      response.resume();
-      response.on("end", () => resolve({ status: response.statusCode ?? 0, challenge: String(response.headers["www-authenticate"] ?? "") }));
-    });
+    const call = request(
+      {
+        host: "127.0.0.1",
+        port: mesh.port,
+        path: "/mcp",
+        method: "POST",
+        headers: {
+          host,
+          authorization: `Bearer ${token}`,
+          "content-type": "application/json",
+          accept: "application/json, text/event-stream",
+          "content-length": Buffer.byteLength(body),
+        },
+      },
+      (response) => {
+        response.resume();
+        response.on("end", () =>
+          resolve({ status: response.statusCode ?? 0, challenge: String(response.headers["www-authenticate"] ?? "") }),
+        );
+      },
+    );
     call.on("error", reject);
     call.end(body);
   });
@@ -60,7 +108,15 @@ function mcpAsHost(token: string, host: string): Promise<{ status: number; chall
 /** An authorize URL with these parameters (defaults: a good request of the registered client). */
 function authorizeUrl(overrides: Record<string, string>): URL {
   const url = new URL(`${mesh.url}/oauth/authorize`);
-  const params = { response_type: "code", client_id: clientId, redirect_uri: REDIRECT_URI, code_challenge: "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM", code_challenge_method: "S256", state: "s2", ...overrides };
+  const params = {
+    response_type: "code",
+    client_id: clientId,
+    redirect_uri: REDIRECT_URI,
+    code_challenge: "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM",
+    code_challenge_method: "S256",
+    state: "s2",
+    ...overrides,
+  };
   for (const [name, value] of Object.entries(params)) url.searchParams.set(name, value);
   return url;
 }
@@ -117,9 +173,18 @@ describe("the token endpoint refuses", () => {
 
   it("an unknown client (invalid_client, 401) and an unsupported grant type", async () => {
     const since = Date.now();
-    const unknown = await postForm(`${mesh.url}/oauth/token`, { grant_type: "authorization_code", code: "mac_x", code_verifier: "a".repeat(43), client_id: "mcl_nobody", redirect_uri: REDIRECT_URI });
+    const unknown = await postForm(`${mesh.url}/oauth/token`, {
+      grant_type: "authorization_code",
+      code: "mac_x",
+      code_verifier: "a".repeat(43),
+      client_id: "mcl_nobody",
+      redirect_uri: REDIRECT_URI,
+    });
     expect(unknown).toMatchObject({ status: 401, body: { error: "invalid_client" } });
-    const grantType = await postForm(`${mesh.url}/oauth/token`, { grant_type: "client_credentials", client_id: clientId });
+    const grantType = await postForm(`${mesh.url}/oauth/token`, {
+      grant_type: "client_credentials",
+      client_id: clientId,
+    });
     expect(grantType).toMatchObject({ status: 400, body: { error: "unsupported_grant_type" } });
     expect(await audited(since, "oauth.token", "invalid_client")).toBe(true);
     expect(await audited(since, "oauth.token", "unsupported_grant_type")).toBe(true);
@@ -128,7 +193,8 @@ describe("the token endpoint refuses", () => {
   it("a refresh token used twice: the whole grant is revoked", async () => {
     const since = Date.now();
     const first = await tokens();
-    const refresh = (token: string) => postForm(`${mesh.url}/oauth/token`, { grant_type: "refresh_token", refresh_token: token, client_id: clientId });
+    const refresh = (token: string) =>
+      postForm(`${mesh.url}/oauth/token`, { grant_type: "refresh_token", refresh_token: token, client_id: clientId });
     const rotated = await refresh(first.refresh_token);
     expect(rotated.status).toBe(200);
     expect(rotated.body.refresh_token).not.toBe(first.refresh_token);
@@ -152,7 +218,9 @@ describe("the authorization endpoint refuses", () => {
 
   it("code_challenge_method=plain and a bad response_type (sent back to the client); unknown scope words are ignored, not granted", async () => {
     const since = Date.now();
-    const plain = await fetch(authorizeUrl({ code_challenge_method: "plain", code_challenge: "a".repeat(43) }), { redirect: "manual" });
+    const plain = await fetch(authorizeUrl({ code_challenge_method: "plain", code_challenge: "a".repeat(43) }), {
+      redirect: "manual",
+    });
     expect(plain.status).toBe(302);
     expect(codeOf(plain)).toMatchObject({ error: "invalid_request", code: null, state: "s2" });
     const token = await fetch(authorizeUrl({ response_type: "token" }), { redirect: "manual" });
@@ -168,27 +236,64 @@ describe("the authorization endpoint refuses", () => {
 
   it("a client registered with a secret (client_secret_post, as Claude.ai asks) must present it at the token endpoint", async () => {
     const since = Date.now();
-    const confidential = await registerClient(mesh.url, { metadata, clientMetadata: { client_name: "confidential", redirect_uris: [REDIRECT_URI], token_endpoint_auth_method: "client_secret_post" } });
+    const confidential = await registerClient(mesh.url, {
+      metadata,
+      clientMetadata: {
+        client_name: "confidential",
+        redirect_uris: [REDIRECT_URI],
+        token_endpoint_auth_method: "client_secret_post",
+      },
+    });
     expect(confidential.client_secret).toMatch(/^mcs_/);
     expect(confidential.token_endpoint_auth_method).toBe("client_secret_post");
-    const { authorizationUrl, codeVerifier } = await startAuthorization(mesh.url, { metadata, clientInformation: confidential, redirectUrl: REDIRECT_URI, scope: "mesh:orchestrate", state: "s4" });
+    const { authorizationUrl, codeVerifier } = await startAuthorization(mesh.url, {
+      metadata,
+      clientInformation: confidential,
+      redirectUrl: REDIRECT_URI,
+      scope: "mesh:orchestrate",
+      state: "s4",
+    });
     const { answer } = await consent(authorizationUrl, mesh.orchestratorToken);
     const code = codeOf(answer).code ?? "";
-    const form = { grant_type: "authorization_code", code, code_verifier: codeVerifier, client_id: confidential.client_id, redirect_uri: REDIRECT_URI };
-    expect(await postForm(`${mesh.url}/oauth/token`, form)).toMatchObject({ status: 401, body: { error: "invalid_client" } });
-    expect(await postForm(`${mesh.url}/oauth/token`, { ...form, client_secret: "mcs_wrong" })).toMatchObject({ status: 401, body: { error: "invalid_client" } });
-    expect((await postForm(`${mesh.url}/oauth/token`, { ...form, client_secret: confidential.client_secret ?? "" })).status).toBe(200);
+    const form = {
+      grant_type: "authorization_code",
+      code,
+      code_verifier: codeVerifier,
+      client_id: confidential.client_id,
+      redirect_uri: REDIRECT_URI,
+    };
+    expect(await postForm(`${mesh.url}/oauth/token`, form)).toMatchObject({
+      status: 401,
+      body: { error: "invalid_client" },
+    });
+    expect(await postForm(`${mesh.url}/oauth/token`, { ...form, client_secret: "mcs_wrong" })).toMatchObject({
+      status: 401,
+      body: { error: "invalid_client" },
+    });
+    expect(
+      (await postForm(`${mesh.url}/oauth/token`, { ...form, client_secret: confidential.client_secret ?? "" })).status,
+    ).toBe(200);
     expect(await audited(since, "oauth.token", "invalid_client")).toBe(true);
   });
 
   it("an unknown client, a client metadata URL over http, and one on a private address (invalid_client)", async () => {
     const since = Date.now();
-    for (const client of ["mcl_nobody", "http://127.0.0.1:9/client.json", "https://10.1.2.3/client.json", "https://[fd00::1]/client.json", "not-a-client"]) {
+    for (const client of [
+      "mcl_nobody",
+      "http://127.0.0.1:9/client.json",
+      "https://10.1.2.3/client.json",
+      "https://[fd00::1]/client.json",
+      "not-a-client",
+    ]) {
       const response = await fetch(authorizeUrl({ client_id: client }), { redirect: "manual" });
       expect(response.status, client).toBe(401);
       expect(await response.json(), client).toMatchObject({ error: "invalid_client" });
     }
-    expect((await oauthAudit(mesh, since)).filter((record) => record.action === "oauth.authorize" && record.outcome === "invalid_client").length).toBe(5);
+    expect(
+      (await oauthAudit(mesh, since)).filter(
+        (record) => record.action === "oauth.authorize" && record.outcome === "invalid_client",
+      ).length,
+    ).toBe(5);
   });
 
   it("a wrong credential re-shows the page with an error and grants nothing; deny sends access_denied", async () => {
@@ -204,20 +309,37 @@ describe("the authorization endpoint refuses", () => {
   });
 
   it("an operator link grants reading only", async () => {
-    const link = await mesh.api<{ token?: string; url?: string }>("/api/links", { method: "POST", body: { operator: true } });
+    const link = await mesh.api<{ token?: string; url?: string }>("/api/links", {
+      method: "POST",
+      body: { operator: true },
+    });
     const operatorToken = String(link.body.token);
-    const { authorizationUrl, codeVerifier } = await startAuthorization(mesh.url, { metadata, clientInformation: { client_id: clientId }, redirectUrl: REDIRECT_URI, scope: "mesh:orchestrate mesh:read", state: "s3" });
+    const { authorizationUrl, codeVerifier } = await startAuthorization(mesh.url, {
+      metadata,
+      clientInformation: { client_id: clientId },
+      redirectUrl: REDIRECT_URI,
+      scope: "mesh:orchestrate mesh:read",
+      state: "s3",
+    });
     const { answer } = await consent(authorizationUrl, operatorToken);
     const granted = await exchange(codeOf(answer).code ?? "", codeVerifier);
     expect(granted).toMatchObject({ status: 200, body: { scope: "mesh:read" } });
   });
 
   it("registration with a non-loopback http redirect URI (invalid_redirect_uri) or an authentication method the mesh lacks", async () => {
-    const register = (body: unknown) => fetch(`${mesh.url}/oauth/register`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
+    const register = (body: unknown) =>
+      fetch(`${mesh.url}/oauth/register`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify(body),
+      });
     const http = await register({ redirect_uris: ["http://example.com/cb"] });
     expect(http.status).toBe(400);
     expect(await http.json()).toMatchObject({ error: "invalid_redirect_uri" });
-    const secret = await register({ redirect_uris: ["https://example.com/cb"], token_endpoint_auth_method: "private_key_jwt" });
+    const secret = await register({
+      redirect_uris: ["https://example.com/cb"],
+      token_endpoint_auth_method: "private_key_jwt",
+    });
     expect(await secret.json()).toMatchObject({ error: "invalid_client_metadata" });
   });
 });
@@ -233,7 +355,9 @@ describe("an access token", () => {
     // The same server under another name serves another resource: the token is not for it.
     const elsewhere = await mcpAsHost(access_token, "mesh.elsewhere.test:8443");
     expect(elsewhere.status).toBe(401);
-    expect(elsewhere.challenge).toContain('resource_metadata="http://mesh.elsewhere.test:8443/.well-known/oauth-protected-resource/mcp"');
+    expect(elsewhere.challenge).toContain(
+      'resource_metadata="http://mesh.elsewhere.test:8443/.well-known/oauth-protected-resource/mcp"',
+    );
     expect(await audited(since, "oauth.access", "wrong_resource")).toBe(true);
   });
 
@@ -255,8 +379,11 @@ describe("an access token", () => {
     expect((await mesh.api(`/api/oauth/grants/${grant?.id}`, { method: "DELETE" })).status).toBe(404);
     const after = await mcpStatus(provider.saved?.access_token ?? "");
     expect(after.status).toBe(401);
-    expect(after.headers.get("www-authenticate")).toMatch(/^Bearer .*resource_metadata="[^"]+\/\.well-known\/oauth-protected-resource\/mcp"/);
-    // The SDK's client answers the 401 with a refresh, which the revoked grant refuses: no way back in without a person.
+    expect(after.headers.get("www-authenticate")).toMatch(
+      /^Bearer .*resource_metadata="[^"]+\/\.well-known\/oauth-protected-resource\/mcp"/,
+    );
+    // The SDK's client answers the 401 with a refresh, which the revoked grant refuses: no way back in without a
+    // person.
     await expect(client.listTools()).rejects.toThrow();
     expect(await audited(since, "oauth.grant.revoke", "ok")).toBe(true);
     expect(await audited(since, "oauth.access", "invalid_token")).toBe(true);

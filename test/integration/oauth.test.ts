@@ -8,8 +8,8 @@ import { auth, UnauthorizedError } from "@modelcontextprotocol/sdk/client/auth.j
 import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { OAuthGrantList, TaskView } from "../../protocol/index.ts";
-import { FIXTURES, freePort, startAgent, startMesh, type Mesh, type TestAgent } from "./mesh-harness.ts";
-import { MemoryProvider, REDIRECT_URI, codeOf, consent, oauthAudit, oauthClient, postForm } from "./oauth-client.ts";
+import { FIXTURES, freePort, type Mesh, startAgent, startMesh, type TestAgent } from "./mesh-harness.ts";
+import { codeOf, consent, MemoryProvider, oauthAudit, oauthClient, postForm, REDIRECT_URI } from "./oauth-client.ts";
 
 let mesh: Mesh;
 let agent: TestAgent;
@@ -20,10 +20,21 @@ let documentBase: string;
 function serveDocuments(port: number): Server {
   return createServer((request, response) => {
     const url = `http://127.0.0.1:${port}${request.url ?? "/"}`;
-    const document = (extra: Record<string, unknown> = {}) => JSON.stringify({ client_id: url, client_name: "Metadata Document Client", redirect_uris: [REDIRECT_URI], ...extra });
-    if (request.url === "/client.json") return void response.writeHead(200, { "content-type": "application/json" }).end(document());
-    if (request.url === "/redirects.json") return void response.writeHead(302, { location: `http://127.0.0.1:${port}/client.json` }).end();
-    if (request.url === "/large.json") return void response.writeHead(200, { "content-type": "application/json" }).end(document({ padding: "x".repeat(6000) }));
+    const document = (extra: Record<string, unknown> = {}) =>
+      JSON.stringify({
+        client_id: url,
+        client_name: "Metadata Document Client",
+        redirect_uris: [REDIRECT_URI],
+        ...extra,
+      });
+    if (request.url === "/client.json")
+      return void response.writeHead(200, { "content-type": "application/json" }).end(document());
+    if (request.url === "/redirects.json")
+      return void response.writeHead(302, { location: `http://127.0.0.1:${port}/client.json` }).end();
+    if (request.url === "/large.json")
+      return void response
+        .writeHead(200, { "content-type": "application/json" })
+        .end(document({ padding: "x".repeat(6000) }));
     if (request.url === "/slow.json") return void setTimeout(() => response.writeHead(200).end(document()), 6000);
     response.writeHead(404).end();
   });
@@ -35,7 +46,15 @@ beforeAll(async () => {
   await new Promise<void>((done) => documents.listen(port, "127.0.0.1", done));
   documentBase = `http://127.0.0.1:${port}`;
   mesh = await startMesh({ MESH_OAUTH_DEV: "1" });
-  agent = await startAgent(mesh, "vm-oauth", { executors: { deepseek: { command: [process.execPath, join(FIXTURES, "print-lines.mjs"), "3", "0", "5", "10"], format: "text", timeout_s: 60 } } });
+  agent = await startAgent(mesh, "vm-oauth", {
+    executors: {
+      deepseek: {
+        command: [process.execPath, join(FIXTURES, "print-lines.mjs"), "3", "0", "5", "10"],
+        format: "text",
+        timeout_s: 60,
+      },
+    },
+  });
 });
 
 afterAll(async () => {
@@ -61,18 +80,41 @@ async function authorize(provider: MemoryProvider, credential = mesh.orchestrato
 
 describe("OAuth 2.1 with the MCP SDK client", () => {
   it("publishes the metadata, and a 401 from /mcp names it in its challenge", async () => {
-    const unauthenticated = await fetch(`${mesh.url}/mcp`, { method: "POST", headers: { "content-type": "application/json", accept: "application/json, text/event-stream" }, body: "{}" });
+    const unauthenticated = await fetch(`${mesh.url}/mcp`, {
+      method: "POST",
+      headers: { "content-type": "application/json", accept: "application/json, text/event-stream" },
+      body: "{}",
+    });
     expect(unauthenticated.status).toBe(401);
-    expect(unauthenticated.headers.get("www-authenticate")).toContain(`resource_metadata="${mesh.url}/.well-known/oauth-protected-resource/mcp"`);
+    expect(unauthenticated.headers.get("www-authenticate")).toContain(
+      `resource_metadata="${mesh.url}/.well-known/oauth-protected-resource/mcp"`,
+    );
     expect(unauthenticated.headers.get("www-authenticate")).toContain('error="invalid_token"');
-    const resource = (await (await fetch(`${mesh.url}/.well-known/oauth-protected-resource/mcp`)).json()) as Record<string, unknown>;
-    expect(resource).toMatchObject({ resource: `${mesh.url}/mcp`, authorization_servers: [mesh.url], scopes_supported: ["mesh:orchestrate", "mesh:read"], bearer_methods_supported: ["header"] });
+    const resource = (await (await fetch(`${mesh.url}/.well-known/oauth-protected-resource/mcp`)).json()) as Record<
+      string,
+      unknown
+    >;
+    expect(resource).toMatchObject({
+      resource: `${mesh.url}/mcp`,
+      authorization_servers: [mesh.url],
+      scopes_supported: ["mesh:orchestrate", "mesh:read"],
+      bearer_methods_supported: ["header"],
+    });
     expect(await (await fetch(`${mesh.url}/.well-known/oauth-protected-resource`)).json()).toEqual(resource);
-    const server = (await (await fetch(`${mesh.url}/.well-known/oauth-authorization-server`)).json()) as Record<string, unknown>;
+    const server = (await (await fetch(`${mesh.url}/.well-known/oauth-authorization-server`)).json()) as Record<
+      string,
+      unknown
+    >;
     expect(server).toMatchObject({
-      issuer: mesh.url, authorization_endpoint: `${mesh.url}/oauth/authorize`, token_endpoint: `${mesh.url}/oauth/token`, registration_endpoint: `${mesh.url}/oauth/register`,
-      revocation_endpoint: `${mesh.url}/oauth/revoke`, response_types_supported: ["code"], grant_types_supported: ["authorization_code", "refresh_token"],
-      code_challenge_methods_supported: ["S256"], client_id_metadata_document_supported: true,
+      issuer: mesh.url,
+      authorization_endpoint: `${mesh.url}/oauth/authorize`,
+      token_endpoint: `${mesh.url}/oauth/token`,
+      registration_endpoint: `${mesh.url}/oauth/register`,
+      revocation_endpoint: `${mesh.url}/oauth/revoke`,
+      response_types_supported: ["code"],
+      grant_types_supported: ["authorization_code", "refresh_token"],
+      code_challenge_methods_supported: ["S256"],
+      client_id_metadata_document_supported: true,
     });
     expect(server.token_endpoint_auth_methods_supported).toContain("none");
   });
@@ -86,14 +128,22 @@ describe("OAuth 2.1 with the MCP SDK client", () => {
     await client.connect(transport);
     const tools = (await client.listTools()).tools.map((tool) => tool.name);
     expect(tools).toEqual(expect.arrayContaining(["execute", "dispatch", "cancel", "list_tasks", "result"]));
-    const executed = (await client.callTool({ name: "execute", arguments: { instruction: "say three lines", wait_s: 30 } }, undefined, { timeout: 60_000 })) as CallToolResult;
+    const executed = (await client.callTool(
+      { name: "execute", arguments: { instruction: "say three lines", wait_s: 30 } },
+      undefined,
+      { timeout: 60_000 },
+    )) as CallToolResult;
     expect(executed.isError).toBeFalsy();
     expect((executed.structuredContent as TaskView).status).toBe("succeeded");
 
     const grants = await mesh.api<OAuthGrantList>("/api/oauth/grants");
     expect(grants.status).toBe(200);
     const grant = grants.body.grants.find((g) => g.client_id === provider.clientId);
-    expect(grant).toMatchObject({ client_name: "oauth test client", scope: ["mesh:orchestrate", "mesh:read"], redirect_host: "127.0.0.1:9" });
+    expect(grant).toMatchObject({
+      client_name: "oauth test client",
+      scope: ["mesh:orchestrate", "mesh:read"],
+      redirect_host: "127.0.0.1:9",
+    });
     expect(grant?.last_used_at).toBeGreaterThanOrEqual(grant?.created_at ?? Infinity);
 
     // Refresh through the SDK: new tokens, the old access token is gone, the new one works.
@@ -101,26 +151,60 @@ describe("OAuth 2.1 with the MCP SDK client", () => {
     expect(await auth(provider, { serverUrl: new URL(`${mesh.url}/mcp`) })).toBe("AUTHORIZED");
     expect(provider.saved?.refresh_token).not.toBe(before?.refresh_token);
     expect(provider.saved?.access_token).not.toBe(before?.access_token);
-    const stale = await fetch(`${mesh.url}/mcp`, { method: "POST", headers: { authorization: `Bearer ${before?.access_token}`, "content-type": "application/json", accept: "application/json, text/event-stream" }, body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "tools/list" }) });
+    const stale = await fetch(`${mesh.url}/mcp`, {
+      method: "POST",
+      headers: {
+        authorization: `Bearer ${before?.access_token}`,
+        "content-type": "application/json",
+        accept: "application/json, text/event-stream",
+      },
+      body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "tools/list" }),
+    });
     expect(stale.status).toBe(401);
     const again = oauthClient(mesh, provider);
     await again.client.connect(again.transport);
     expect((await again.client.listTools()).tools.length).toBeGreaterThan(5);
 
     // RFC 7009: revoking the access token ends the grant; the next call is 401 with the challenge.
-    const revoked = await postForm(`${mesh.url}/oauth/revoke`, { token: provider.saved?.access_token ?? "", client_id: provider.clientId ?? "" });
+    const revoked = await postForm(`${mesh.url}/oauth/revoke`, {
+      token: provider.saved?.access_token ?? "",
+      client_id: provider.clientId ?? "",
+    });
     expect(revoked.status).toBe(200);
-    const after = await fetch(`${mesh.url}/mcp`, { method: "POST", headers: { authorization: `Bearer ${provider.saved?.access_token}`, "content-type": "application/json", accept: "application/json, text/event-stream" }, body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "tools/list" }) });
+    const after = await fetch(`${mesh.url}/mcp`, {
+      method: "POST",
+      headers: {
+        authorization: `Bearer ${provider.saved?.access_token}`,
+        "content-type": "application/json",
+        accept: "application/json, text/event-stream",
+      },
+      body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "tools/list" }),
+    });
     expect(after.status).toBe(401);
     expect(after.headers.get("www-authenticate")).toContain("resource_metadata=");
-    const refreshAfter = await postForm(`${mesh.url}/oauth/token`, { grant_type: "refresh_token", refresh_token: provider.saved?.refresh_token ?? "", client_id: provider.clientId ?? "" });
+    const refreshAfter = await postForm(`${mesh.url}/oauth/token`, {
+      grant_type: "refresh_token",
+      refresh_token: provider.saved?.refresh_token ?? "",
+      client_id: provider.clientId ?? "",
+    });
     expect(refreshAfter).toMatchObject({ status: 400, body: { error: "invalid_grant" } });
-    expect((await mesh.api<OAuthGrantList>("/api/oauth/grants")).body.grants.some((g) => g.client_id === provider.clientId)).toBe(false);
+    expect(
+      (await mesh.api<OAuthGrantList>("/api/oauth/grants")).body.grants.some((g) => g.client_id === provider.clientId),
+    ).toBe(false);
     await client.close();
     await again.client.close();
 
     const actions = (await oauthAudit(mesh, since)).map((record) => `${record.action}:${record.outcome}`);
-    expect(actions).toEqual(expect.arrayContaining(["oauth.register:ok", "oauth.grant:ok", "oauth.token:ok", "oauth.refresh:ok", "oauth.revoke:ok", "oauth.access:invalid_token"]));
+    expect(actions).toEqual(
+      expect.arrayContaining([
+        "oauth.register:ok",
+        "oauth.grant:ok",
+        "oauth.token:ok",
+        "oauth.refresh:ok",
+        "oauth.revoke:ok",
+        "oauth.access:invalid_token",
+      ]),
+    );
   });
 
   it("a mesh:read grant lists and calls only the read-only tools", async () => {
@@ -136,8 +220,11 @@ describe("OAuth 2.1 with the MCP SDK client", () => {
     const { client, transport } = oauthClient(mesh, provider);
     await client.connect(transport);
     const tools = (await client.listTools()).tools.map((tool) => tool.name);
-    expect(tools).toEqual(expect.arrayContaining(["list_tasks", "result", "logs", "list_agents", "budget_status", "diff"]));
-    for (const writer of ["execute", "dispatch", "cancel", "resolve", "revoke_agent", "plan", "apply"]) expect(tools).not.toContain(writer);
+    expect(tools).toEqual(
+      expect.arrayContaining(["list_tasks", "result", "logs", "list_agents", "budget_status", "diff"]),
+    );
+    for (const writer of ["execute", "dispatch", "cancel", "resolve", "revoke_agent", "plan", "apply"])
+      expect(tools).not.toContain(writer);
     const refused = (await client.callTool({ name: "execute", arguments: { instruction: "nope" } })) as CallToolResult;
     expect(refused.isError).toBe(true);
     await client.close();
@@ -162,16 +249,33 @@ describe("OAuth 2.1 with the MCP SDK client", () => {
     await client.connect(transport);
     expect((await client.listTools()).tools.map((tool) => tool.name)).toContain("execute");
     await client.close();
-    const grant = (await mesh.api<OAuthGrantList>("/api/oauth/grants")).body.grants.find((g) => g.client_id === clientId);
+    const grant = (await mesh.api<OAuthGrantList>("/api/oauth/grants")).body.grants.find(
+      (g) => g.client_id === clientId,
+    );
     expect(grant?.client_name).toBe("Metadata Document Client");
-    expect((await oauthAudit(mesh, since)).some((record) => record.action === "oauth.grant" && record.target?.startsWith(clientId))).toBe(true);
+    expect(
+      (await oauthAudit(mesh, since)).some(
+        (record) => record.action === "oauth.grant" && record.target?.startsWith(clientId),
+      ),
+    ).toBe(true);
   });
 
   it("refuses a client metadata URL that redirects, is too large or too slow, each as invalid_client, audited", async () => {
     const since = Date.now();
-    for (const [path, words] of [["/redirects.json", /redirect/], ["/large.json", /exceeds 5120 bytes/], ["/slow.json", /within 3 s/]] as const) {
+    for (const [path, words] of [
+      ["/redirects.json", /redirect/],
+      ["/large.json", /exceeds 5120 bytes/],
+      ["/slow.json", /within 3 s/],
+    ] as const) {
       const url = new URL(`${mesh.url}/oauth/authorize`);
-      const params = { response_type: "code", client_id: `${documentBase}${path}`, redirect_uri: REDIRECT_URI, code_challenge: "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM", code_challenge_method: "S256", state: "s" };
+      const params = {
+        response_type: "code",
+        client_id: `${documentBase}${path}`,
+        redirect_uri: REDIRECT_URI,
+        code_challenge: "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM",
+        code_challenge_method: "S256",
+        state: "s",
+      };
       for (const [name, value] of Object.entries(params)) url.searchParams.set(name, value);
       const response = await fetch(url, { redirect: "manual" });
       expect(response.status).toBe(401);
@@ -179,7 +283,9 @@ describe("OAuth 2.1 with the MCP SDK client", () => {
       expect(body.error).toBe("invalid_client");
       expect(body.error_description).toMatch(words);
     }
-    const refusals = (await oauthAudit(mesh, since)).filter((record) => record.action === "oauth.authorize" && record.outcome === "invalid_client");
+    const refusals = (await oauthAudit(mesh, since)).filter(
+      (record) => record.action === "oauth.authorize" && record.outcome === "invalid_client",
+    );
     expect(refusals.length).toBe(3);
   });
 });

@@ -7,7 +7,7 @@ import { createConnection, createServer, type Server, type Socket } from "node:n
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { PROJECT_ROOT } from "../../launcher/dev-server.ts";
 import { newToken } from "../../launcher/secrets-file.ts";
-import { freePort, startAgent, startMesh, type Mesh, type TestAgent } from "./mesh-harness.ts";
+import { freePort, type Mesh, startAgent, startMesh, type TestAgent } from "./mesh-harness.ts";
 
 const PROGRAMS = [
   { program: "npm start", file: "dist/start.js", retry: "npm start --" },
@@ -16,10 +16,22 @@ const PROGRAMS = [
 // No secrets: a port is refused before they are read (npm start would otherwise write .mesh/secrets.env).
 const bare = Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith("MESH_")));
 
-/** Runs a built program to its end; a program that started a server instead would be stopped by the timeout and fail the test. */
-function run(file: string, args: string[], env: NodeJS.ProcessEnv = bare): Promise<{ status: number | null; stdout: string; stderr: string }> {
+/**
+ * Runs a built program to its end; a program that started a server instead would be stopped by the timeout and fail the
+ * test.
+ */
+function run(
+  file: string,
+  args: string[],
+  env: NodeJS.ProcessEnv = bare,
+): Promise<{ status: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [file, ...args], { cwd: PROJECT_ROOT, env, detached: true, stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(process.execPath, [file, ...args], {
+      cwd: PROJECT_ROOT,
+      env,
+      detached: true,
+      stdio: ["ignore", "pipe", "pipe"],
+    });
     let stdout = "";
     let stderr = "";
     child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
@@ -48,12 +60,15 @@ const connects = (port: number): Promise<boolean> =>
   });
 
 describe.each(PROGRAMS)("$program --port", ({ file }) => {
-  it.each(["abc", "99999", "0", "65536", "1e3", "0x50", "80.5", ""])("refuses '%s': exit 2, one line, no stack trace", async (port) => {
-    const refused = await run(file, ["--port", port]);
-    expect(refused.status).toBe(2);
-    expect(refused.stderr).toBe(`error: --port must be a whole number from 1 to 65535, got '${port}'\n`);
-    expect(refused.stdout).toBe("");
-  });
+  it.each(["abc", "99999", "0", "65536", "1e3", "0x50", "80.5", ""])(
+    "refuses '%s': exit 2, one line, no stack trace",
+    async (port) => {
+      const refused = await run(file, ["--port", port]);
+      expect(refused.status).toBe(2);
+      expect(refused.stderr).toBe(`error: --port must be a whole number from 1 to 65535, got '${port}'\n`);
+      expect(refused.stdout).toBe("");
+    },
+  );
 });
 
 describe("a port that is taken", () => {
@@ -73,7 +88,9 @@ describe("a port that is taken", () => {
     });
     await new Promise<void>((listening) => listener.listen(listenerPort, "127.0.0.1", listening));
     mesh = await startMesh();
-    agent = await startAgent(mesh, "first-mesh-agent", { executors: { deepseek: { command: [process.execPath, "-e", "0"], format: "text", timeout_s: 60 } } });
+    agent = await startAgent(mesh, "first-mesh-agent", {
+      executors: { deepseek: { command: [process.execPath, "-e", "0"], format: "text", timeout_s: 60 } },
+    });
   }, 120_000);
 
   afterAll(async () => {
@@ -83,24 +100,41 @@ describe("a port that is taken", () => {
     await new Promise((closed) => listener?.close(closed));
   });
 
-  it.each(PROGRAMS)("$program refuses a port another program listens on, and leaves it listening", async ({ file, retry }) => {
-    // With secrets, so npm run server gets past them: the port is still refused first or after them, never started on.
-    const refused = await run(file, ["--port", String(listenerPort)], { ...bare, MESH_ORCHESTRATOR_TOKEN: newToken(), MESH_AGENT_TOKEN: newToken() });
-    expect(refused.status).toBe(2);
-    expect(refused.stderr).toBe(`error: port ${listenerPort} on 127.0.0.1 is taken by another program (left running); pick another port: ${retry} --port 2999\n`);
-    expect(await connects(listenerPort)).toBe(true);
-  });
+  it.each(PROGRAMS)(
+    "$program refuses a port another program listens on, and leaves it listening",
+    async ({ file, retry }) => {
+      // With secrets, so npm run server gets past them: the port is still refused first or after them, never started
+      // on.
+      const refused = await run(file, ["--port", String(listenerPort)], {
+        ...bare,
+        MESH_ORCHESTRATOR_TOKEN: newToken(),
+        MESH_AGENT_TOKEN: newToken(),
+      });
+      expect(refused.status).toBe(2);
+      expect(refused.stderr).toBe(
+        `error: port ${listenerPort} on 127.0.0.1 is taken by another program (left running); pick another port: ${retry} --port 2999\n`,
+      );
+      expect(await connects(listenerPort)).toBe(true);
+    },
+  );
 
-  it.each(PROGRAMS)("$program refuses the port of a running mesh, naming its URL, and the mesh and its agent stay", async ({ file, retry }) => {
-    const before = await mesh.api<{ agents: Array<{ name: string; state: string }> }>("/api/agents");
-    const refused = await run(file, ["--port", String(mesh.port)]);
-    expect(refused.status).toBe(2);
-    expect(refused.stderr).toBe(`error: port ${mesh.port} is taken: an agent-mesh already runs at http://127.0.0.1:${mesh.port} (left running); use it, stop it first, or pick another port: ${retry} --port 2999\n`);
-    expect(refused.stdout).toBe("");
-    expect((await fetch(`${mesh.url}/health`)).status).toBe(200);
-    const after = await mesh.api<{ agents: Array<{ name: string; state: string }> }>("/api/agents");
-    expect(after.body.agents).toEqual(before.body.agents.map((a) => expect.objectContaining({ name: a.name, state: a.state })));
-    expect(after.body.agents.find((a) => a.name === "first-mesh-agent")?.state).toBe("online");
-    expect(agent.process.exitCode).toBeNull();
-  });
+  it.each(PROGRAMS)(
+    "$program refuses the port of a running mesh, naming its URL, and the mesh and its agent stay",
+    async ({ file, retry }) => {
+      const before = await mesh.api<{ agents: Array<{ name: string; state: string }> }>("/api/agents");
+      const refused = await run(file, ["--port", String(mesh.port)]);
+      expect(refused.status).toBe(2);
+      expect(refused.stderr).toBe(
+        `error: port ${mesh.port} is taken: an agent-mesh already runs at http://127.0.0.1:${mesh.port} (left running); use it, stop it first, or pick another port: ${retry} --port 2999\n`,
+      );
+      expect(refused.stdout).toBe("");
+      expect((await fetch(`${mesh.url}/health`)).status).toBe(200);
+      const after = await mesh.api<{ agents: Array<{ name: string; state: string }> }>("/api/agents");
+      expect(after.body.agents).toEqual(
+        before.body.agents.map((a) => expect.objectContaining({ name: a.name, state: a.state })),
+      );
+      expect(after.body.agents.find((a) => a.name === "first-mesh-agent")?.state).toBe("online");
+      expect(agent.process.exitCode).toBeNull();
+    },
+  );
 });

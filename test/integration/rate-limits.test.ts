@@ -4,14 +4,18 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import WebSocket from "ws";
 import type { TaskView } from "../../protocol/index.ts";
-import { FIXTURES, startAgent, startMesh, type Mesh, type TestAgent } from "./mesh-harness.ts";
+import { FIXTURES, type Mesh, startAgent, startMesh, type TestAgent } from "./mesh-harness.ts";
 
 let mesh: Mesh;
 let agent: TestAgent;
 
 beforeAll(async () => {
   mesh = await startMesh({ MESH_RATE_PER_S: "50", MESH_RATE_BURST: "100" });
-  agent = await startAgent(mesh, "vm-limits", { executors: { sonnet: { command: [process.execPath, join(FIXTURES, "print-lines.mjs"), "20"], format: "text", timeout_s: 30 } } });
+  agent = await startAgent(mesh, "vm-limits", {
+    executors: {
+      sonnet: { command: [process.execPath, join(FIXTURES, "print-lines.mjs"), "20"], format: "text", timeout_s: 30 },
+    },
+  });
 });
 
 afterAll(async () => {
@@ -41,7 +45,10 @@ describe("limits on abuse", () => {
     const flooding = Promise.all(Array.from({ length: 32 }, flood));
     // While the flood runs: the orchestrator's task is created, dispatched and finished.
     await new Promise((resolve) => setTimeout(resolve, 200));
-    const created = await mesh.api<TaskView>("/api/tasks", { method: "POST", body: { instruction: "during the flood", executor: "sonnet" } });
+    const created = await mesh.api<TaskView>("/api/tasks", {
+      method: "POST",
+      body: { instruction: "during the flood", executor: "sonnet" },
+    });
     expect(created.status).toBe(201);
     const done = await mesh.finished(created.body.task_id, 30_000);
     expect(done.status).toBe("succeeded");
@@ -55,8 +62,13 @@ describe("limits on abuse", () => {
   });
 
   it("closes a socket that floods with 1008", async () => {
-    const created = await mesh.api<TaskView>("/api/tasks", { method: "POST", body: { instruction: "watched", executor: "sonnet" } });
-    const socket = new WebSocket(`ws://127.0.0.1:${mesh.port}/parties/task/${created.body.task_id}?token=${encodeURIComponent(mesh.orchestratorToken)}`);
+    const created = await mesh.api<TaskView>("/api/tasks", {
+      method: "POST",
+      body: { instruction: "watched", executor: "sonnet" },
+    });
+    const socket = new WebSocket(
+      `ws://127.0.0.1:${mesh.port}/parties/task/${created.body.task_id}?token=${encodeURIComponent(mesh.orchestratorToken)}`,
+    );
     await new Promise((resolve, reject) => {
       socket.once("open", resolve);
       socket.once("error", reject);

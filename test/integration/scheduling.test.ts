@@ -3,21 +3,42 @@
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { gitRepo } from "../agents/git-repo.ts";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { BudgetStatus, ExecutorSpec, QueueEntry, StageRecord, TaskSummary, TaskView } from "../../protocol/index.ts";
-import { FIXTURES, startAgent, startMesh, waitFor, type Mesh, type TestAgent } from "./mesh-harness.ts";
+import type {
+  BudgetStatus,
+  ExecutorSpec,
+  QueueEntry,
+  StageRecord,
+  TaskSummary,
+  TaskView,
+} from "../../protocol/index.ts";
+import { gitRepo } from "../agents/git-repo.ts";
+import { FIXTURES, type Mesh, startAgent, startMesh, type TestAgent, waitFor } from "./mesh-harness.ts";
 
 let mesh: Mesh;
 const agents: TestAgent[] = [];
 /** The fake CLI does what its prompt says (test/fixtures/cli/fake-cli.mjs): `say=…`, `play=… pause=…`, `exit=…`. */
-const fake = (timeout_s = 60): ExecutorSpec => ({ command: [process.execPath, join(FIXTURES, "cli/fake-cli.mjs"), "{prompt}"], format: "text", timeout_s });
-const ROUTES = [{ name: "docs", kind: "docs", tier: "gemini-flash" }, { name: "default", tier: "deepseek" }];
+const fake = (timeout_s = 60): ExecutorSpec => ({
+  command: [process.execPath, join(FIXTURES, "cli/fake-cli.mjs"), "{prompt}"],
+  format: "text",
+  timeout_s,
+});
+const ROUTES = [
+  { name: "docs", kind: "docs", tier: "gemini-flash" },
+  { name: "default", tier: "deepseek" },
+];
 
 beforeAll(async () => {
   mesh = await startMesh({ MESH_ROUTES: JSON.stringify(ROUTES), MESH_CONSENSUS_TIERS: "sonnet" });
   agents.push(await startAgent(mesh, "vm-prio", { executors: { deepseek: fake() } }, { capacity: 1 }));
-  agents.push(await startAgent(mesh, "vm-plan", { executors: { deepseek: fake(), "gemini-flash": fake(), opus: fake(1) } }, { capacity: 2 }));
+  agents.push(
+    await startAgent(
+      mesh,
+      "vm-plan",
+      { executors: { deepseek: fake(), "gemini-flash": fake(), opus: fake(1) } },
+      { capacity: 2 },
+    ),
+  );
 });
 
 afterAll(async () => {
@@ -25,7 +46,10 @@ afterAll(async () => {
   await mesh?.stop();
 });
 
-const create = (body: Record<string, unknown>): Promise<{ status: number; body: TaskView & { error?: { code: string; message: string } } }> => mesh.api("/api/tasks", { method: "POST", body });
+const create = (
+  body: Record<string, unknown>,
+): Promise<{ status: number; body: TaskView & { error?: { code: string; message: string } } }> =>
+  mesh.api("/api/tasks", { method: "POST", body });
 
 describe("the queue timeout", () => {
   it("fails a task no agent serves with no_agent after queue_timeout_s, says so while it waits, and leaves nothing reserved", async () => {
@@ -48,7 +72,12 @@ describe("the queue timeout", () => {
   });
 
   it("gives the task to a fitting agent that arrives within the timeout", async () => {
-    const created = await create({ instruction: "say=arrived", executor: "codex", agent: "vm-late", queue_timeout_s: 30 });
+    const created = await create({
+      instruction: "say=arrived",
+      executor: "codex",
+      agent: "vm-late",
+      queue_timeout_s: 30,
+    });
     expect((await mesh.task(created.body.task_id)).waiting).toMatchObject({ for: "agent", tier: "codex" });
     agents.push(await startAgent(mesh, "vm-late", { executors: { codex: fake() } }));
     const task = await mesh.finished(created.body.task_id);
@@ -63,7 +92,8 @@ describe("priorities", () => {
     const running = await create({ instruction: "play=claude-success.jsonl pause=750", agent: "vm-prio" });
     await waitFor("the first task to run", async () => (await mesh.task(running.body.task_id)).status === "running");
     const ids: Record<string, string> = {};
-    for (const priority of [1, 9, 5]) ids[priority] = (await create({ instruction: `say=p${priority}`, agent: "vm-prio", priority })).body.task_id;
+    for (const priority of [1, 9, 5])
+      ids[priority] = (await create({ instruction: `say=p${priority}`, agent: "vm-prio", priority })).body.task_id;
     const queue = await waitFor("three queued", async () => {
       const { body } = await mesh.api<{ queue: QueueEntry[] }>("/api/queue");
       return body.queue.length === 3 ? body.queue : null;
@@ -96,7 +126,8 @@ describe("task graphs", () => {
     });
     expect(planned.status).toBe(201);
     const [a, b, c] = planned.body.tasks;
-    if (a === undefined || b === undefined || c === undefined) throw new Error("the plan returned fewer than three tasks");
+    if (a === undefined || b === undefined || c === undefined)
+      throw new Error("the plan returned fewer than three tasks");
     expect(c.status).toBe("queued");
     expect(c.waiting).toMatchObject({ for: "tasks" });
     expect([...(c.waiting?.ids ?? [])].sort()).toEqual([a.task_id, b.task_id].sort());
@@ -105,7 +136,10 @@ describe("task graphs", () => {
     expect(planned.body.mermaid).toContain("t2 --> t3");
     const [doneA, doneB, doneC] = await Promise.all([a, b, c].map((t) => mesh.finished(t.task_id, 60_000)));
     expect([doneA?.status, doneB?.status, doneC?.status]).toEqual(["succeeded", "succeeded", "succeeded"]);
-    const prerequisitesEnded = Math.max(doneA?.attempts[0]?.ended_at ?? Infinity, doneB?.attempts[0]?.ended_at ?? Infinity);
+    const prerequisitesEnded = Math.max(
+      doneA?.attempts[0]?.ended_at ?? Infinity,
+      doneB?.attempts[0]?.ended_at ?? Infinity,
+    );
     expect(doneC?.attempts[0]?.dispatched_at).toBeGreaterThanOrEqual(prerequisitesEnded);
     expect(doneC?.after?.sort()).toEqual([a.task_id, b.task_id].sort());
   });
@@ -139,7 +173,13 @@ describe("task graphs", () => {
     const before = (await mesh.api<{ tasks: TaskSummary[] }>("/api/tasks?limit=500")).body.tasks.length;
     const cyclic = await mesh.api("/api/plan", {
       method: "POST",
-      body: { tasks: [{ key: "x", instruction: "say=x", after: ["z"] }, { key: "y", instruction: "say=y", after: ["x"] }, { key: "z", instruction: "say=z", after: ["y"] }] },
+      body: {
+        tasks: [
+          { key: "x", instruction: "say=x", after: ["z"] },
+          { key: "y", instruction: "say=y", after: ["x"] },
+          { key: "z", instruction: "say=z", after: ["y"] },
+        ],
+      },
     });
     expect(cyclic.status).toBe(400);
     expect(cyclic.body.error?.code).toBe("bad_request");
@@ -178,7 +218,12 @@ describe("task graphs across a restart", () => {
   it("starts C after A succeeds even when the server restarts while A runs", async () => {
     const planned = await mesh.api<{ tasks: TaskView[] }>("/api/plan", {
       method: "POST",
-      body: { tasks: [{ key: "A", instruction: "play=claude-success.jsonl pause=500", agent: "vm-plan" }, { key: "C", instruction: "say=after_restart", agent: "vm-plan", after: ["A"] }] },
+      body: {
+        tasks: [
+          { key: "A", instruction: "play=claude-success.jsonl pause=500", agent: "vm-plan" },
+          { key: "C", instruction: "say=after_restart", agent: "vm-plan", after: ["A"] },
+        ],
+      },
     });
     expect(planned.status).toBe(201);
     const [a, c] = planned.body.tasks;
@@ -200,28 +245,64 @@ describe("resumed sessions", () => {
     const repo = gitRepo();
     const argvLog = join(scratch, "argv.jsonl");
     try {
-      // A claude-format fake CLI that declares resume; opus only, and no consensus tier served: a failure goes to a person.
-      const claudeLike: ExecutorSpec = { command: [process.execPath, join(FIXTURES, "cli/fake-cli.mjs"), "{prompt}"], format: "claude-stream-json", timeout_s: 60, resume: ["--resume", "{session_id}"], env: { FAKE_CLI_ARGV_LOG: argvLog } };
+      // A claude-format fake CLI that declares resume; opus only, and no consensus tier served: a failure goes to a
+      // person.
+      const claudeLike: ExecutorSpec = {
+        command: [process.execPath, join(FIXTURES, "cli/fake-cli.mjs"), "{prompt}"],
+        format: "claude-stream-json",
+        timeout_s: 60,
+        resume: ["--resume", "{session_id}"],
+        env: { FAKE_CLI_ARGV_LOG: argvLog },
+      };
       agents.push(await startAgent(mesh, "vm-resume", { executors: { opus: claudeLike } }));
-      const created = await create({ instruction: "session=sess-123 write=a.txt", executor: "opus", agent: "vm-resume", cwd: repo, acceptance: { command: "test -f b.txt" } });
-      const waiting = await waitFor("the task to wait for a person", async () => {
-        const task = await mesh.task(created.body.task_id);
-        return task.status === "awaiting_human" ? task : null;
-      }, 60_000);
+      const created = await create({
+        instruction: "session=sess-123 write=a.txt",
+        executor: "opus",
+        agent: "vm-resume",
+        cwd: repo,
+        acceptance: { command: "test -f b.txt" },
+      });
+      const waiting = await waitFor(
+        "the task to wait for a person",
+        async () => {
+          const task = await mesh.task(created.body.task_id);
+          return task.status === "awaiting_human" ? task : null;
+        },
+        60_000,
+      );
       expect(waiting.attempts[0]).toMatchObject({ failure_class: "test_fail", session_id: "sess-123" });
       // The agent told the session as soon as the CLI printed it, not only with the exit (a lost attempt keeps it).
-      const early = await mesh.api<{ lines: Array<{ text: string; attempt: number }> }>(`/api/tasks/${created.body.task_id}/logs`);
-      expect(early.body.lines.some((l) => l.attempt === 1 && l.text.includes("attempt 1 runs CLI session sess-123"))).toBe(true);
-      const retried = await mesh.api<TaskView>(`/api/tasks/${created.body.task_id}/resolve`, { method: "POST", body: { decision: "retry", guidance: "session=sess-123 write=b.txt" } });
+      const early = await mesh.api<{ lines: Array<{ text: string; attempt: number }> }>(
+        `/api/tasks/${created.body.task_id}/logs`,
+      );
+      expect(
+        early.body.lines.some((l) => l.attempt === 1 && l.text.includes("attempt 1 runs CLI session sess-123")),
+      ).toBe(true);
+      const retried = await mesh.api<TaskView>(`/api/tasks/${created.body.task_id}/resolve`, {
+        method: "POST",
+        body: { decision: "retry", guidance: "session=sess-123 write=b.txt" },
+      });
       expect(retried.status).toBe(200);
       const task = await mesh.finished(created.body.task_id, 60_000);
       expect(task.status).toBe("succeeded");
-      expect(task.attempts[1]).toMatchObject({ role: "retry", agent: "vm-resume", resumed_from: 1, status: "succeeded" });
-      const runs = readFileSync(argvLog, "utf8").trim().split("\n").map((line) => JSON.parse(line) as { argv: string[]; cwd: string });
+      expect(task.attempts[1]).toMatchObject({
+        role: "retry",
+        agent: "vm-resume",
+        resumed_from: 1,
+        status: "succeeded",
+      });
+      const runs = readFileSync(argvLog, "utf8")
+        .trim()
+        .split("\n")
+        .map((line) => JSON.parse(line) as { argv: string[]; cwd: string });
       expect(runs).toHaveLength(2);
       expect(runs[0]?.argv).not.toContain("--resume");
       // The resume pieces sit just before the prompt, which is the person's guidance; the CLI runs in the same folder.
-      expect(runs[1]?.argv.slice(-3)).toEqual(["--resume", "sess-123", "A person reviewed your work and asks: session=sess-123 write=b.txt"]);
+      expect(runs[1]?.argv.slice(-3)).toEqual([
+        "--resume",
+        "sess-123",
+        "A person reviewed your work and asks: session=sess-123 write=b.txt",
+      ]);
       expect(runs[1]?.cwd).toBe(runs[0]?.cwd);
       const diff = await mesh.api<string>(`/api/tasks/${task.task_id}/diff`);
       expect(diff.body).toContain("a.txt");
@@ -235,18 +316,40 @@ describe("resumed sessions", () => {
   it("starts fresh and says why when the executor declares no resume", async () => {
     const repo = gitRepo();
     try {
-      const plain: ExecutorSpec = { command: [process.execPath, join(FIXTURES, "cli/fake-cli.mjs"), "{prompt}"], format: "claude-stream-json", timeout_s: 60 };
+      const plain: ExecutorSpec = {
+        command: [process.execPath, join(FIXTURES, "cli/fake-cli.mjs"), "{prompt}"],
+        format: "claude-stream-json",
+        timeout_s: 60,
+      };
       agents.push(await startAgent(mesh, "vm-fresh", { executors: { opus: plain } }));
-      const created = await create({ instruction: "session=sess-9 write=a.txt", executor: "opus", agent: "vm-fresh", cwd: repo, acceptance: { command: "test -f b.txt" } });
-      await waitFor("the task to wait for a person", async () => (await mesh.task(created.body.task_id)).status === "awaiting_human", 60_000);
-      await mesh.api(`/api/tasks/${created.body.task_id}/resolve`, { method: "POST", body: { decision: "retry", guidance: "session=sess-10 write=b.txt" } });
+      const created = await create({
+        instruction: "session=sess-9 write=a.txt",
+        executor: "opus",
+        agent: "vm-fresh",
+        cwd: repo,
+        acceptance: { command: "test -f b.txt" },
+      });
+      await waitFor(
+        "the task to wait for a person",
+        async () => (await mesh.task(created.body.task_id)).status === "awaiting_human",
+        60_000,
+      );
+      await mesh.api(`/api/tasks/${created.body.task_id}/resolve`, {
+        method: "POST",
+        body: { decision: "retry", guidance: "session=sess-10 write=b.txt" },
+      });
       const task = await mesh.finished(created.body.task_id, 60_000);
       expect(task.attempts[1]?.resumed_from).toBeUndefined();
-      const logs = await mesh.api<{ lines: Array<{ text: string; attempt: number }> }>(`/api/tasks/${task.task_id}/logs`);
-      expect(logs.body.lines.some((l) => l.attempt === 2 && l.text.includes("starting fresh") && l.text.includes('declares no "resume"'))).toBe(true);
+      const logs = await mesh.api<{ lines: Array<{ text: string; attempt: number }> }>(
+        `/api/tasks/${task.task_id}/logs`,
+      );
+      expect(
+        logs.body.lines.some(
+          (l) => l.attempt === 2 && l.text.includes("starting fresh") && l.text.includes('declares no "resume"'),
+        ),
+      ).toBe(true);
     } finally {
       rmSync(repo, { recursive: true, force: true });
     }
   });
 });
-

@@ -7,7 +7,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import WebSocket from "ws";
 import type { TaskView } from "../../protocol/index.ts";
-import { startMesh, type Mesh } from "./mesh-harness.ts";
+import { type Mesh, startMesh } from "./mesh-harness.ts";
 
 let mesh: Mesh;
 beforeAll(async () => {
@@ -17,11 +17,16 @@ afterAll(async () => {
   await mesh?.stop();
 });
 
-/** Opens a socket, waits for its first frame (sending `hello` first if given), closes it with 1000 and returns the close code the client saw. */
+/**
+ * Opens a socket, waits for its first frame (sending `hello` first if given), closes it with 1000 and returns the close
+ * code the client saw.
+ */
 function closeCode(url: string, hello?: unknown): Promise<number> {
   return new Promise((resolve, reject) => {
     const socket = new WebSocket(url);
-    socket.once("unexpected-response", (_request, response) => reject(new Error(`upgrade refused: ${response.statusCode}`)));
+    socket.once("unexpected-response", (_request, response) =>
+      reject(new Error(`upgrade refused: ${response.statusCode}`)),
+    );
     socket.once("error", reject);
     socket.once("open", () => {
       if (hello !== undefined) socket.send(JSON.stringify(hello));
@@ -38,14 +43,20 @@ describe("a clean close from the client", () => {
     const created = await mesh.api<TaskView>("/api/tasks", { method: "POST", body: { instruction: "close me" } });
     const link = new URLSearchParams(new URL(created.body.watch_url).hash.slice(1));
     const url = `ws://127.0.0.1:${mesh.port}/parties/task/${link.get("task")}?token=${encodeURIComponent(link.get("token") ?? "")}`;
-    const codes = await Promise.all(Array.from({ length: 20 }, () => closeCode(url, { type: "logs.subscribe", since_seq: 0 })));
+    const codes = await Promise.all(
+      Array.from({ length: 20 }, () => closeCode(url, { type: "logs.subscribe", since_seq: 0 })),
+    );
     expect(codes.filter(clean).length).toBeGreaterThanOrEqual(1);
   }, 60_000);
 
   it("is answered by the directory, fleet and budget rooms", async () => {
     const token = encodeURIComponent(mesh.orchestratorToken);
     const at = (party: string): string => `ws://127.0.0.1:${mesh.port}/parties/${party}/main?token=${token}`;
-    for (const [party, hello] of [["directory", { type: "tasks.subscribe" }], ["fleet", undefined], ["budget", undefined]] as const) {
+    for (const [party, hello] of [
+      ["directory", { type: "tasks.subscribe" }],
+      ["fleet", undefined],
+      ["budget", undefined],
+    ] as const) {
       const codes = await Promise.all(Array.from({ length: 5 }, () => closeCode(at(party), hello)));
       expect(codes.filter(clean).length, party).toBeGreaterThanOrEqual(1);
     }

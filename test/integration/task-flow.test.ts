@@ -4,26 +4,54 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { LogLine, TaskView } from "../../protocol/index.ts";
-import { FIXTURES, processAlive, TaskViewer, startAgent, startMesh, waitFor, type Mesh, type TestAgent } from "./mesh-harness.ts";
+import {
+  FIXTURES,
+  type Mesh,
+  processAlive,
+  startAgent,
+  startMesh,
+  TaskViewer,
+  type TestAgent,
+  waitFor,
+} from "./mesh-harness.ts";
 
 const LINES = 3000;
 let mesh: Mesh;
 let agent: TestAgent;
 
 /** The stdout lines a run of print-lines.mjs prints, in order. */
-const expectedStdout = (count: number): string[] => Array.from({ length: count }, (_, i) => `line ${i} ${"x".repeat(i % 50)}`);
-const stdoutOf = (lines: LogLine[]): string[] => lines.filter((line) => line.stream === "stdout").map((line) => line.text);
+const expectedStdout = (count: number): string[] =>
+  Array.from({ length: count }, (_, i) => `line ${i} ${"x".repeat(i % 50)}`);
+const stdoutOf = (lines: LogLine[]): string[] =>
+  lines.filter((line) => line.stream === "stdout").map((line) => line.text);
 
 beforeAll(async () => {
   mesh = await startMesh();
   // Tier sonnet prints LINES lines in bursts; tier deepseek's command is given per test through the prompt.
-  agent = await startAgent(mesh, "vm-test-1", {
-    executors: {
-      sonnet: { command: [process.execPath, join(FIXTURES, "print-lines.mjs"), String(LINES), "0", "250", "40"], format: "text", timeout_s: 120 },
-      opus: { command: [process.execPath, join(FIXTURES, "print-lines.mjs"), "20", "3"], format: "text", timeout_s: 120 },
-      codex: { command: [process.execPath, join(FIXTURES, "sleeper.mjs"), "{prompt}"], format: "text", timeout_s: 120 },
+  agent = await startAgent(
+    mesh,
+    "vm-test-1",
+    {
+      executors: {
+        sonnet: {
+          command: [process.execPath, join(FIXTURES, "print-lines.mjs"), String(LINES), "0", "250", "40"],
+          format: "text",
+          timeout_s: 120,
+        },
+        opus: {
+          command: [process.execPath, join(FIXTURES, "print-lines.mjs"), "20", "3"],
+          format: "text",
+          timeout_s: 120,
+        },
+        codex: {
+          command: [process.execPath, join(FIXTURES, "sleeper.mjs"), "{prompt}"],
+          format: "text",
+          timeout_s: 120,
+        },
+      },
     },
-  }, { capacity: 3 });
+    { capacity: 3 },
+  );
 });
 
 afterAll(async () => {
@@ -33,7 +61,10 @@ afterAll(async () => {
 
 describe("a task end to end", () => {
   it("streams every output line to viewers exactly once and in order, and ends succeeded with exit code 0", async () => {
-    const created = await mesh.api<TaskView>("/api/tasks", { method: "POST", body: { instruction: "print lines", executor: "sonnet" } });
+    const created = await mesh.api<TaskView>("/api/tasks", {
+      method: "POST",
+      body: { instruction: "print lines", executor: "sonnet" },
+    });
     expect(created.status).toBe(201);
     const taskId = created.body.task_id;
     expect(created.body.status).toBe("queued");
@@ -44,7 +75,13 @@ describe("a task end to end", () => {
     const task = await mesh.finished(taskId);
     expect(task.status).toBe("succeeded");
     expect(task.attempts).toHaveLength(1);
-    expect(task.attempts[0]).toMatchObject({ n: 1, tier: "sonnet", agent: "vm-test-1", status: "succeeded", exit_code: 0 });
+    expect(task.attempts[0]).toMatchObject({
+      n: 1,
+      tier: "sonnet",
+      agent: "vm-test-1",
+      status: "succeeded",
+      exit_code: 0,
+    });
     expect(task.mermaid).toContain("flowchart");
     for (const viewer of [early, late]) {
       await waitFor("the viewer to hold every line", () => stdoutOf(viewer.lines).length >= LINES);
@@ -69,7 +106,10 @@ describe("a task end to end", () => {
   });
 
   it("ends a failing command's attempt failed, with its exit code and a quality failure class, and escalates", async () => {
-    const created = await mesh.api<TaskView>("/api/tasks", { method: "POST", body: { instruction: "fail", executor: "opus" } });
+    const created = await mesh.api<TaskView>("/api/tasks", {
+      method: "POST",
+      body: { instruction: "fail", executor: "opus" },
+    });
     const task = await waitFor("the first attempt to end", async () => {
       const current = await mesh.task(created.body.task_id);
       return current.attempts[0]?.status === "failed" ? current : null;
@@ -85,9 +125,15 @@ describe("a task end to end", () => {
   });
 
   it("names tasks, refuses a name in use, and finds a task by its name", async () => {
-    const first = await mesh.api<TaskView>("/api/tasks", { method: "POST", body: { name: "named-run", prompt: "print", executor: "opus" } });
+    const first = await mesh.api<TaskView>("/api/tasks", {
+      method: "POST",
+      body: { name: "named-run", prompt: "print", executor: "opus" },
+    });
     expect(first.status).toBe(201);
-    const again = await mesh.api("/api/tasks", { method: "POST", body: { name: "named-run", prompt: "print", executor: "opus" } });
+    const again = await mesh.api("/api/tasks", {
+      method: "POST",
+      body: { name: "named-run", prompt: "print", executor: "opus" },
+    });
     // Either still unfinished (409) or already done (a new task may take the name).
     if (again.status === 409) expect(again.body.error?.code).toBe("name_in_use");
     const byName = await mesh.task("named-run");
@@ -96,21 +142,39 @@ describe("a task end to end", () => {
 
   it("cancels a running task and stops its whole process tree", async () => {
     const pidFile = join(mkdtempSync(join(tmpdir(), "mesh-cancel-")), "pids");
-    const created = await mesh.api<TaskView>("/api/tasks", { method: "POST", body: { instruction: pidFile, executor: "codex" } });
+    const created = await mesh.api<TaskView>("/api/tasks", {
+      method: "POST",
+      body: { instruction: pidFile, executor: "codex" },
+    });
     const taskId = created.body.task_id;
     await waitFor("the task to run", async () => (await mesh.task(taskId)).status === "running" && existsSync(pidFile));
     const [child, grandchild] = readFileSync(pidFile, "utf8").split(" ").map(Number);
     expect(processAlive(child ?? 0) && processAlive(grandchild ?? 0)).toBe(true);
-    const cancelled = await mesh.api<TaskView>(`/api/tasks/${taskId}/cancel`, { method: "POST", body: { reason: "test" } });
+    const cancelled = await mesh.api<TaskView>(`/api/tasks/${taskId}/cancel`, {
+      method: "POST",
+      body: { reason: "test" },
+    });
     expect(cancelled.status).toBe(200);
     expect(cancelled.body.status).toBe("cancelled");
-    await waitFor("the process tree to be gone", () => !processAlive(child ?? 0) && !processAlive(grandchild ?? 0), 15_000);
+    await waitFor(
+      "the process tree to be gone",
+      () => !processAlive(child ?? 0) && !processAlive(grandchild ?? 0),
+      15_000,
+    );
     const again = await mesh.api(`/api/tasks/${taskId}/cancel`, { method: "POST" });
     expect(again.status).toBe(409);
   });
 
   it("lists the agent with its tiers, kind and capacity", async () => {
     const { body } = await mesh.api<{ agents: Array<Record<string, unknown>> }>("/api/agents");
-    expect(body.agents).toContainEqual(expect.objectContaining({ name: "vm-test-1", kind: "vm", capacity: 3, state: "online", tiers: expect.arrayContaining(["sonnet", "opus", "codex"]) }));
+    expect(body.agents).toContainEqual(
+      expect.objectContaining({
+        name: "vm-test-1",
+        kind: "vm",
+        capacity: 3,
+        state: "online",
+        tiers: expect.arrayContaining(["sonnet", "opus", "codex"]),
+      }),
+    );
   });
 });

@@ -7,10 +7,10 @@ import { execFileSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { chromium, type BrowserContext, type Page } from "playwright-core";
+import { type BrowserContext, chromium, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { TaskView } from "../../protocol/index.ts";
-import { FIXTURES, startAgent, startMesh, waitFor, type Mesh, type TestAgent } from "./mesh-harness.ts";
+import { FIXTURES, type Mesh, startAgent, startMesh, type TestAgent, waitFor } from "./mesh-harness.ts";
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 const SHOTS = resolve(process.env.MESH_SCREENSHOTS ?? "screenshots");
@@ -33,16 +33,40 @@ beforeAll(async () => {
     startAgent(mesh, "vm-page", {
       executors: {
         sonnet: { command: node("print-ansi.mjs"), format: "text", timeout_s: 60 },
-        deepseek: { command: node("git-writer.mjs", "page", `src/greet.ts=${GREETING.replaceAll(" ", "_")}`, "README.md=greets_people"), format: "text", timeout_s: 60 },
+        deepseek: {
+          command: node(
+            "git-writer.mjs",
+            "page",
+            `src/greet.ts=${GREETING.replaceAll(" ", "_")}`,
+            "README.md=greets_people",
+          ),
+          format: "text",
+          timeout_s: 60,
+        },
         "gemini-flash": { command: node("sleeper.mjs", "/dev/null"), format: "text", timeout_s: 300 },
         "gemini-pro": { command: node("print-lines.mjs", String(BIG_LOG_LINES)), format: "text", timeout_s: 300 },
       },
     }),
-    startAgent(mesh, "vm-page-human", { executors: { deepseek: { command: node("exit-with.mjs", "1", "deepseek"), format: "text", timeout_s: 60 } } }),
+    startAgent(mesh, "vm-page-human", {
+      executors: { deepseek: { command: node("exit-with.mjs", "1", "deepseek"), format: "text", timeout_s: 60 } },
+    }),
   ]);
-  operatorToken = (await mesh.api<{ token: string }>("/api/links", { method: "POST", body: { operator: true } })).body.token;
+  operatorToken = (await mesh.api<{ token: string }>("/api/links", { method: "POST", body: { operator: true } })).body
+    .token;
   profile = mkdtempSync(join(tmpdir(), "mesh-chromium-"));
-  browser = await chromium.launchPersistentContext(profile, { executablePath: CHROMIUM, headless: true, args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"] });
+  browser = await chromium.launchPersistentContext(profile, {
+    executablePath: CHROMIUM,
+    headless: true,
+    args: [
+      "--no-sandbox",
+      "--disable-gpu",
+      "--disable-quic",
+      "--no-first-run",
+      "--disable-background-networking",
+      "--disable-component-update",
+      "--disable-sync",
+    ],
+  });
 });
 
 afterAll(async () => {
@@ -68,7 +92,8 @@ async function openPage(url: string): Promise<{ page: Page; errors: string[] }> 
   return { page, errors };
 }
 
-const operatorUrl = (taskId: string): string => `${mesh.url}/#task=${taskId}&token=${encodeURIComponent(operatorToken)}`;
+const operatorUrl = (taskId: string): string =>
+  `${mesh.url}/#task=${taskId}&token=${encodeURIComponent(operatorToken)}`;
 
 describe("the task page", () => {
   it("renders ANSI-coloured lines as coloured spans, each line's colours its own, and draws the path as an SVG", async () => {
@@ -79,11 +104,27 @@ describe("the task page", () => {
     await red.first().waitFor();
     expect(await red.first().textContent()).toBe("red");
     // The class carries a real colour from task-page.css, not the browser's default text colour.
-    const colours = await red.first().evaluate((span) => [getComputedStyle(span).color, getComputedStyle(span.closest(".line") ?? span).color]);
+    const colours = await red
+      .first()
+      .evaluate((span) => [getComputedStyle(span).color, getComputedStyle(span.closest(".line") ?? span).color]);
     expect(colours[0]).not.toBe(colours[1]);
-    expect(await page.locator(".ansi-green-fg").first().evaluate((span) => getComputedStyle(span).fontWeight)).toBe("700");
+    expect(
+      await page
+        .locator(".ansi-green-fg")
+        .first()
+        .evaluate((span) => getComputedStyle(span).fontWeight),
+    ).toBe("700");
     const texts = await page.locator('[data-testid="log"] [data-seq] .text').allTextContents();
-    expect(texts).toEqual(expect.arrayContaining(["red", "bold green then plain", "orange white on blue", "yellow left open", "plain after an open colour", "<b>not bold</b> & not HTML"]));
+    expect(texts).toEqual(
+      expect.arrayContaining([
+        "red",
+        "bold green then plain",
+        "orange white on blue",
+        "yellow left open",
+        "plain after an open colour",
+        "<b>not bold</b> & not HTML",
+      ]),
+    );
     // A colour left open at a line's end stays on that line.
     const after = page.locator('[data-testid="log"] [data-seq] .text', { hasText: "plain after an open colour" });
     expect(await after.locator("span").count()).toBe(0);
@@ -99,7 +140,11 @@ describe("the task page", () => {
 
   it("shows the attempt's diff with diff2html, switches side by side and unified, and applies with an operator link", async () => {
     const repo = mkdtempSync(join(tmpdir(), "mesh-task-page-repo-"));
-    const git = (...args: string[]): string => execFileSync("git", ["-c", "user.email=t@example.com", "-c", "user.name=t", ...args], { cwd: repo, encoding: "utf8" });
+    const git = (...args: string[]): string =>
+      execFileSync("git", ["-c", "user.email=t@example.com", "-c", "user.name=t", ...args], {
+        cwd: repo,
+        encoding: "utf8",
+      });
     try {
       git("init", "-q", "-b", "main");
       mkdirSync(join(repo, "src"));
@@ -107,24 +152,41 @@ describe("the task page", () => {
       writeFileSync(join(repo, "README.md"), "a greeter\n");
       git("add", ".");
       git("commit", "-qm", "initial");
-      const task = await create({ instruction: "make greet say hello", cwd: repo, agent: "vm-page", executor: "deepseek", acceptance: { command: "grep -q hello src/greet.ts" } });
+      const task = await create({
+        instruction: "make greet say hello",
+        cwd: repo,
+        agent: "vm-page",
+        executor: "deepseek",
+        acceptance: { command: "grep -q hello src/greet.ts" },
+      });
       expect((await mesh.finished(task.task_id)).status).toBe("succeeded");
       const { page, errors } = await openPage(operatorUrl(task.task_id));
       const view = page.getByTestId("diff-view");
       await view.locator(".d2h-file-wrapper").first().waitFor({ timeout: 30_000 });
       // The change itself: the new line added, the old one removed, both files named.
       expect(await view.locator(".d2h-ins .d2h-code-line-ctn").allTextContents()).toContain(GREETING);
-      expect(await view.locator(".d2h-del .d2h-code-line-ctn").allTextContents()).toContain("export function greet(name: string): string { return name; }");
-      expect(await view.locator(".d2h-file-name").allTextContents()).toEqual(expect.arrayContaining(["src/greet.ts", "README.md"]));
+      expect(await view.locator(".d2h-del .d2h-code-line-ctn").allTextContents()).toContain(
+        "export function greet(name: string): string { return name; }",
+      );
+      expect(await view.locator(".d2h-file-name").allTextContents()).toEqual(
+        expect.arrayContaining(["src/greet.ts", "README.md"]),
+      );
       // Highlighted by highlight.js: the TypeScript keywords are tokens.
       expect(await view.locator(".hljs-keyword").count()).toBeGreaterThan(0);
       // The acceptance evidence sits in the attempts table.
-      expect(await page.getByTestId("acceptance-1").textContent()).toContain("#1 acceptance passed: grep -q hello src/greet.ts (exit 0)");
+      expect(await page.getByTestId("acceptance-1").textContent()).toContain(
+        "#1 acceptance passed: grep -q hello src/greet.ts (exit 0)",
+      );
       // 1280 px wide and no choice stored: side by side; the switch changes the layout, and is remembered.
       expect(await page.getByTestId("diff-side-by-side").getAttribute("aria-pressed")).toBe("true");
       expect(await view.locator(".d2h-file-side-diff").count()).toBeGreaterThan(0);
       await page.getByTestId("diff-unified").click();
-      await waitFor("the unified layout", async () => (await view.locator(".d2h-file-side-diff").count()) === 0 && (await view.locator(".d2h-file-diff").count()) > 0);
+      await waitFor(
+        "the unified layout",
+        async () =>
+          (await view.locator(".d2h-file-side-diff").count()) === 0 &&
+          (await view.locator(".d2h-file-diff").count()) > 0,
+      );
       expect(await page.getByTestId("diff-unified").getAttribute("aria-pressed")).toBe("true");
       expect(await page.evaluate(() => localStorage.getItem("agent-mesh.diff-layout"))).toBe("line-by-line");
       await page.getByTestId("diff-side-by-side").focus();
@@ -138,7 +200,15 @@ describe("the task page", () => {
       await page.getByTestId("diff-unified").click();
       await waitFor("the unified layout at 375 px", async () => (await view.locator(".d2h-file-diff").count()) > 0);
       await page.screenshot({ path: join(SHOTS, "task-page-375.png"), fullPage: true });
-      const overflowing = await page.evaluate(() => [...document.querySelectorAll("body *")].filter((node) => node.getBoundingClientRect().right > 376 && !node.closest(".log, .diff-view, .table-scroll, .diagram")).map((node) => `${node.tagName}.${node.className}`).slice(0, 5));
+      const overflowing = await page.evaluate(() =>
+        [...document.querySelectorAll("body *")]
+          .filter(
+            (node) =>
+              node.getBoundingClientRect().right > 376 && !node.closest(".log, .diff-view, .table-scroll, .diagram"),
+          )
+          .map((node) => `${node.tagName}.${node.className}`)
+          .slice(0, 5),
+      );
       expect(overflowing).toEqual([]);
       expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(375);
       await page.setViewportSize({ width: 1280, height: 900 });
@@ -146,7 +216,11 @@ describe("the task page", () => {
       await waitFor("the apply button enabled", async () => page.getByTestId("work-apply").isEnabled());
       await page.getByTestId("work-apply").click();
       await page.getByTestId("work-apply-confirm").click();
-      await waitFor("the apply outcome", async () => /^Applied: your checkout is at [0-9a-f]{12}/.test((await page.getByTestId("work-apply-outcome").textContent()) ?? ""));
+      await waitFor("the apply outcome", async () =>
+        /^Applied: your checkout is at [0-9a-f]{12}/.test(
+          (await page.getByTestId("work-apply-outcome").textContent()) ?? "",
+        ),
+      );
       expect(readFileSync(join(repo, "src/greet.ts"), "utf8")).toContain("hello");
       expect(errors).toEqual([]);
       await page.close();
@@ -165,7 +239,9 @@ describe("the task page", () => {
     expect(await cancel.textContent()).toBe("click again to cancel");
     expect((await mesh.task(task.task_id)).status).toBe("running");
     await cancel.click();
-    await waitFor("the task to be cancelled on the page", async () => (await page.getByTestId("task-status").textContent())?.includes("cancelled"));
+    await waitFor("the task to be cancelled on the page", async () =>
+      (await page.getByTestId("task-status").textContent())?.includes("cancelled"),
+    );
     expect((await mesh.task(task.task_id)).status).toBe("cancelled");
     expect(await page.getByTestId("task-action-outcome").textContent()).toBe("Cancelled.");
     // A finished task has nothing to cancel.
@@ -180,17 +256,31 @@ describe("the task page", () => {
     // The task's own watch link is read-only: the question, no buttons, one line on how to act.
     const watcher = await openPage(task.watch_url);
     await watcher.page.getByTestId("human-step").waitFor({ state: "visible" });
-    for (const testid of ["human-approve", "human-retry", "human-reject", "human-guidance", "task-cancel", "work-apply"]) expect(await watcher.page.getByTestId(testid).count()).toBe(0);
+    for (const testid of [
+      "human-approve",
+      "human-retry",
+      "human-reject",
+      "human-guidance",
+      "task-cancel",
+      "work-apply",
+    ])
+      expect(await watcher.page.getByTestId(testid).count()).toBe(0);
     expect(await watcher.page.getByTestId("read-only-note").textContent()).toContain("operator link");
     const operator = await openPage(operatorUrl(task.task_id));
     await operator.page.getByTestId("human-step").waitFor({ state: "visible" });
     expect(await operator.page.getByTestId("read-only-note").count()).toBe(0);
     await operator.page.getByTestId("human-guidance").fill("fine as it is");
     await operator.page.getByTestId("human-reject").click();
-    await waitFor("the task to fail on the page", async () => (await operator.page.getByTestId("task-status").textContent())?.includes("failed"), 30_000);
+    await waitFor(
+      "the task to fail on the page",
+      async () => (await operator.page.getByTestId("task-status").textContent())?.includes("failed"),
+      30_000,
+    );
     expect(await mesh.task(task.task_id)).toMatchObject({ status: "failed", human: { decision: "reject" } });
     // The watcher follows live.
-    await waitFor("the watcher to see it", async () => (await watcher.page.getByTestId("task-status").textContent())?.includes("failed"));
+    await waitFor("the watcher to see it", async () =>
+      (await watcher.page.getByTestId("task-status").textContent())?.includes("failed"),
+    );
     expect([...watcher.errors, ...operator.errors]).toEqual([]);
     await watcher.page.close();
     await operator.page.close();
@@ -199,7 +289,12 @@ describe("the task page", () => {
   it("scrolls a 100,000-line log: jumping to the middle renders the rows there, and few rows are in the DOM", async () => {
     const task = await create({ instruction: "print a lot", agent: "vm-page", executor: "gemini-pro" });
     const { page, errors } = await openPage(task.watch_url);
-    await waitFor("all lines on the page", async () => Number(await page.getByTestId("line-count").getAttribute("data-count")) >= BIG_LOG_LINES, 240_000, 500);
+    await waitFor(
+      "all lines on the page",
+      async () => Number(await page.getByTestId("line-count").getAttribute("data-count")) >= BIG_LOG_LINES,
+      240_000,
+      500,
+    );
     const log = page.getByTestId("log");
     const rowsInDom = async (): Promise<number> => log.locator("[data-seq]").count();
     expect(await rowsInDom()).toBeLessThan(200);
@@ -208,7 +303,9 @@ describe("the task page", () => {
       box.scrollTop = box.scrollHeight / 2;
     });
     const seqs = await waitFor("rows from the middle", async () => {
-      const shown = (await log.locator("[data-seq]").evaluateAll((rows) => rows.map((row) => Number(row.getAttribute("data-seq"))))) as number[];
+      const shown = (await log
+        .locator("[data-seq]")
+        .evaluateAll((rows) => rows.map((row) => Number(row.getAttribute("data-seq"))))) as number[];
       return shown.some((seq) => seq > 40_000 && seq < 60_000) ? shown : null;
     });
     expect(seqs.length).toBeLessThan(200);

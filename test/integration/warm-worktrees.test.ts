@@ -6,8 +6,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ExecutorSpec, TaskView } from "../../protocol/index.ts";
-import { FIXTURES, startAgent, startMesh, type Mesh, type TestAgent } from "./mesh-harness.ts";
 import { git } from "../agents/git-repo.ts";
+import { FIXTURES, type Mesh, startAgent, startMesh, type TestAgent } from "./mesh-harness.ts";
 
 let mesh: Mesh;
 let agent: TestAgent | undefined;
@@ -17,10 +17,16 @@ const temp = (prefix: string): string => {
   made.push(dir);
   return dir;
 };
-const writer = (label: string, ...writes: string[]): ExecutorSpec => ({ command: [process.execPath, join(FIXTURES, "git-writer.mjs"), label, ...writes], format: "text", timeout_s: 60 });
+const writer = (label: string, ...writes: string[]): ExecutorSpec => ({
+  command: [process.execPath, join(FIXTURES, "git-writer.mjs"), label, ...writes],
+  format: "text",
+  timeout_s: 60,
+});
 
 async function logText(taskId: string): Promise<string> {
-  return (await mesh.api<{ lines: Array<{ text: string }> }>(`/api/tasks/${taskId}/logs`)).body.lines.map((l) => l.text).join("\n");
+  return (await mesh.api<{ lines: Array<{ text: string }> }>(`/api/tasks/${taskId}/logs`)).body.lines
+    .map((l) => l.text)
+    .join("\n");
 }
 
 beforeAll(async () => {
@@ -54,7 +60,10 @@ describe("warm worktrees", () => {
     git(dir, "commit", "-qm", "initial");
 
     const run = async (): Promise<TaskView> => {
-      const created = await mesh.api<TaskView>("/api/tasks", { method: "POST", body: { instruction: "fix it", cwd: dir, agent: "vm-warm", executor: "gemini-flash" } });
+      const created = await mesh.api<TaskView>("/api/tasks", {
+        method: "POST",
+        body: { instruction: "fix it", cwd: dir, agent: "vm-warm", executor: "gemini-flash" },
+      });
       expect(created.status, JSON.stringify(created.body)).toBe(201);
       const task = await mesh.finished(created.body.task_id);
       expect(task.status).toBe("succeeded");
@@ -63,7 +72,10 @@ describe("warm worktrees", () => {
     const first = await run();
     expect((await mesh.api(`/api/tasks/${first.task_id}/apply`, { method: "POST" })).status).toBe(200);
     // Applied: its worktree is parked, and git says what it is.
-    const spare = (): RegExpMatchArray | null => git(dir, "worktree", "list", "--porcelain").match(/^worktree (\S+\/\.warm\/\S+)\n(?:.*\n)*?locked agent-mesh warm worktree$/m);
+    const spare = (): RegExpMatchArray | null =>
+      git(dir, "worktree", "list", "--porcelain").match(
+        /^worktree (\S+\/\.warm\/\S+)\n(?:.*\n)*?locked agent-mesh warm worktree$/m,
+      );
     expect(spare()).not.toBeNull();
     git(dir, "commit", "-q", "--allow-empty", "-m", "moved on");
 

@@ -6,7 +6,18 @@ import { createServer, type ServerResponse } from "node:http";
 import { listenOnTestPort, readRequestBody } from "../loopback-ports.ts";
 
 /** One request a receiver got. */
-export type Arrival = { at: number; type: string; eventId: string; body: string; json: unknown; signature: string | undefined; signatureOk: boolean | null; status: number; /** When the answer was sent; absent while the receiver holds the request. */ answeredAt?: number; /** When the request ended either way: answered, or given up by the sender. */ endedAt?: number };
+export type Arrival = {
+  at: number;
+  type: string;
+  eventId: string;
+  body: string;
+  json: unknown;
+  signature: string | undefined;
+  signatureOk: boolean | null;
+  status: number /** When the answer was sent; absent while the receiver holds the request. */;
+  answeredAt?: number /** When the request ended either way: answered, or given up by the sender. */;
+  endedAt?: number;
+};
 
 /** How a receiver answers request number `n` (from 1) of event `eventId`. */
 export type Answer = (n: number, eventId: string) => { status: number; delayMs?: number; location?: string };
@@ -22,7 +33,6 @@ export type Receiver = {
   close(): Promise<void>;
 };
 
-
 /** Whether `signature` is `sha256=<hex HMAC-SHA256 of body>` under `secret`, compared in constant time. */
 export function signatureValid(body: string, signature: string | undefined, secret: string): boolean {
   const expected = Buffer.from(`sha256=${createHmac("sha256", secret).update(body).digest("hex")}`);
@@ -31,7 +41,9 @@ export function signatureValid(body: string, signature: string | undefined, secr
 }
 
 /** A receiver that answers each request as `answer` says (default: 200 at once). */
-export async function startReceiver(options: { secret?: string; answer?: Answer; path?: string } = {}): Promise<Receiver> {
+export async function startReceiver(
+  options: { secret?: string; answer?: Answer; path?: string } = {},
+): Promise<Receiver> {
   const answer: Answer = options.answer ?? (() => ({ status: 200 }));
   const perEvent = new Map<string, number>();
   let open = 0;
@@ -58,7 +70,16 @@ export async function startReceiver(options: { secret?: string; answer?: Answer;
       perEvent.set(eventId, n);
       const told = answer(n, eventId);
       const signature = request.headers["x-mesh-signature"] as string | undefined;
-      arrival = { at: Date.now(), type: String(request.headers["x-mesh-event"] ?? ""), eventId, body, json, signature, signatureOk: options.secret === undefined ? null : signatureValid(body, signature, options.secret), status: told.status };
+      arrival = {
+        at: Date.now(),
+        type: String(request.headers["x-mesh-event"] ?? ""),
+        eventId,
+        body,
+        json,
+        signature,
+        signatureOk: options.secret === undefined ? null : signatureValid(body, signature, options.secret),
+        status: told.status,
+      };
       const arrived = arrival;
       receiver.arrivals.push(arrived);
       await receiver.onArrival?.(arrived);

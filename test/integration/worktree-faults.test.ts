@@ -9,15 +9,21 @@ import { join } from "node:path";
 import { chromium } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { AgentRecord, ExecutorSpec, TaskView } from "../../protocol/index.ts";
-import { FIXTURES, startAgent, startMesh, waitFor, type Mesh, type TestAgent } from "./mesh-harness.ts";
 import { committedRepo } from "../agents/git-repo.ts";
 import { tempDirs } from "../temp-dirs.ts";
 import { tmpfsMounts } from "../tmpfs-mounts.ts";
+import { FIXTURES, type Mesh, startAgent, startMesh, type TestAgent, waitFor } from "./mesh-harness.ts";
 
 let mesh: Mesh;
 const agents: TestAgent[] = [];
-const writer = (label: string, ...writes: string[]): ExecutorSpec => ({ command: [process.execPath, join(FIXTURES, "git-writer.mjs"), label, ...writes], format: "text", timeout_s: 60 });
-const everyTier = (spec: ExecutorSpec) => ({ executors: { deepseek: spec, "gemini-flash": spec, "gemini-pro": spec, codex: spec, sonnet: spec, opus: spec } });
+const writer = (label: string, ...writes: string[]): ExecutorSpec => ({
+  command: [process.execPath, join(FIXTURES, "git-writer.mjs"), label, ...writes],
+  format: "text",
+  timeout_s: 60,
+});
+const everyTier = (spec: ExecutorSpec) => ({
+  executors: { deepseek: spec, "gemini-flash": spec, "gemini-pro": spec, codex: spec, sonnet: spec, opus: spec },
+});
 
 // Removed and unmounted after the agents and the mesh have stopped (after-hooks run last-registered first).
 const temp = tempDirs("all");
@@ -48,7 +54,8 @@ const makeReadOnly = (): void => {
     writeFileSync(readOnlyDir, "a file where the directory should be\n");
   }
 };
-const makeWritable = (): void => (mountedReadOnly ? void execFileSync("mount", ["-o", "remount,rw", readOnly]) : rmSync(readOnlyDir));
+const makeWritable = (): void =>
+  mountedReadOnly ? void execFileSync("mount", ["-o", "remount,rw", readOnly]) : rmSync(readOnlyDir);
 const readOnlyWords = mountedReadOnly ? /is not writable \(EROFS/ : /is not a directory \((EEXIST|ENOTDIR)/;
 // One that is unusable when its agent starts: a file where the directory should be.
 const unusableAtStart = join(temp("mesh-fault-start-"), "worktrees");
@@ -73,14 +80,35 @@ beforeAll(async () => {
   mesh = await startMesh({}, { page: true });
   // Tasks without a cwd run in --workdir: a folder of the test's, never the checkout the tests run from.
   const workdir = temp("mesh-fault-workdir-");
-  agents.push(await startAgent(mesh, "vm-ro", everyTier(writer("ro", "a.txt=a")), { args: ["--worktrees", readOnlyDir, "--workdir", workdir] }));
-  agents.push(await startAgent(mesh, "vm-start", everyTier(writer("start", "a.txt=a")), { args: ["--worktrees", unusableAtStart, "--workdir", workdir] }));
-  if (mountedFull) agents.push(await startAgent(mesh, "vm-full", everyTier(writer("full", "a.txt=a")), { args: ["--worktrees", full] }));
+  agents.push(
+    await startAgent(mesh, "vm-ro", everyTier(writer("ro", "a.txt=a")), {
+      args: ["--worktrees", readOnlyDir, "--workdir", workdir],
+    }),
+  );
+  agents.push(
+    await startAgent(mesh, "vm-start", everyTier(writer("start", "a.txt=a")), {
+      args: ["--worktrees", unusableAtStart, "--workdir", workdir],
+    }),
+  );
+  if (mountedFull)
+    agents.push(
+      await startAgent(mesh, "vm-full", everyTier(writer("full", "a.txt=a")), { args: ["--worktrees", full] }),
+    );
   // Two Macs, the degraded one first by name (the picker's tie-break): unpinned worktree tasks for "mac" must skip it.
   const macStart = join(temp("mesh-fault-mac-"), "worktrees");
   writeFileSync(macStart, "a file where the directory should be\n");
-  agents.push(await startAgent(mesh, "mac-a-degraded", everyTier(writer("mac-a", "a.txt=a")), { kind: "mac", args: ["--worktrees", macStart, "--workdir", workdir] }));
-  agents.push(await startAgent(mesh, "mac-b-healthy", everyTier(writer("mac-b", "a.txt=a")), { kind: "mac", args: ["--worktrees", temp("mesh-fault-mac-wt-"), "--workdir", workdir] }));
+  agents.push(
+    await startAgent(mesh, "mac-a-degraded", everyTier(writer("mac-a", "a.txt=a")), {
+      kind: "mac",
+      args: ["--worktrees", macStart, "--workdir", workdir],
+    }),
+  );
+  agents.push(
+    await startAgent(mesh, "mac-b-healthy", everyTier(writer("mac-b", "a.txt=a")), {
+      kind: "mac",
+      args: ["--worktrees", temp("mesh-fault-mac-wt-"), "--workdir", workdir],
+    }),
+  );
   agents.push(
     await startAgent(
       mesh,
@@ -88,7 +116,11 @@ beforeAll(async () => {
       {
         executors: {
           // A CLI that trusts $PWD, as opencode does; then one that writes into the user's checkout by absolute path.
-          sonnet: { command: [process.execPath, join(FIXTURES, "pwd-writer.mjs"), "by-pwd.txt"], format: "text", timeout_s: 60 },
+          sonnet: {
+            command: [process.execPath, join(FIXTURES, "pwd-writer.mjs"), "by-pwd.txt"],
+            format: "text",
+            timeout_s: 60,
+          },
           deepseek: writer("stray", "inside.txt=mine", `${join(strayRepo, "stray.txt")}=oops`),
           "gemini-flash": writer("flash", "inside.txt=mine"),
         },
@@ -128,11 +160,17 @@ describe("a worktrees directory that cannot be written", () => {
     expect(refused.status).toBe("failed");
     expect(refused.attempts.map((a) => [a.failure_class, a.agent])).toEqual([["disk_full", null]]);
     expect(refused.error?.code).toBe("disk_full");
-    expect(refused.error?.message).toContain(`agent vm-ro cannot make the attempt's worktree now: the worktrees directory ${readOnlyDir}`);
+    expect(refused.error?.message).toContain(
+      `agent vm-ro cannot make the attempt's worktree now: the worktrees directory ${readOnlyDir}`,
+    );
     expect(refused.error?.message).toContain('pinned to it (agent "vm-ro")');
 
     makeWritable();
-    await waitFor("vm-ro to make worktrees again", async () => (await agentRecord("vm-ro"))?.degraded === undefined, 30_000);
+    await waitFor(
+      "vm-ro to make worktrees again",
+      async () => (await agentRecord("vm-ro"))?.degraded === undefined,
+      30_000,
+    );
     const served = await post({ cwd: dir, agent: "vm-ro" });
     expect(served.status).toBe("succeeded");
     expect(served.attempts[0]).toMatchObject({ isolation: "worktree" });
@@ -146,7 +184,9 @@ describe("a worktrees directory that cannot be written", () => {
     expect((await post({ agent: "vm-start" })).status).toBe("succeeded");
     const refused = await post({ cwd: repo(), agent: "vm-start", queue_timeout_s: 600 });
     expect(refused.attempts.map((a) => [a.failure_class, a.agent])).toEqual([["disk_full", null]]);
-    expect(refused.error?.message).toContain(`agent vm-start cannot make the attempt's worktree now: the worktrees directory ${unusableAtStart} is not a directory`);
+    expect(refused.error?.message).toContain(
+      `agent vm-start cannot make the attempt's worktree now: the worktrees directory ${unusableAtStart} is not a directory`,
+    );
   });
 
   it("sends unpinned worktree tasks to the healthy agent of two, one of them degraded, and they succeed", async () => {
@@ -161,28 +201,39 @@ describe("a worktrees directory that cannot be written", () => {
 
   it("flags the degraded agent's worktrees on the dashboard's agents table, with why", async () => {
     const profile = temp("mesh-fault-chromium-");
-    const browser = await chromium.launchPersistentContext(profile, { executablePath: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium", headless: true, args: ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking"] });
+    const browser = await chromium.launchPersistentContext(profile, {
+      executablePath: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium",
+      headless: true,
+      args: ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking"],
+    });
     try {
       const link = (await mesh.api<{ url: string }>("/api/links", { method: "POST", body: {} })).body.url;
       const page = await browser.newPage();
       await page.goto(link);
       const flag = page.locator('[data-testid="agents"] [data-agent="vm-start"] [data-testid="worktree-degraded"]');
       await waitFor("the degraded flag", async () => (await flag.count()) === 1);
-      expect(await flag.textContent()).toContain(`no worktrees now: the worktrees directory ${unusableAtStart} is not a directory`);
-      expect(await page.locator('[data-testid="agents"] [data-agent="vm-pwd"] [data-testid="worktree-degraded"]').count()).toBe(0);
+      expect(await flag.textContent()).toContain(
+        `no worktrees now: the worktrees directory ${unusableAtStart} is not a directory`,
+      );
+      expect(
+        await page.locator('[data-testid="agents"] [data-agent="vm-pwd"] [data-testid="worktree-degraded"]').count(),
+      ).toBe(0);
     } finally {
       await browser.close();
     }
   });
 
-  it.skipIf(!mountedFull)("ends the attempt disk_full naming a full directory and ENOSPC, not syntax_error", async () => {
-    fill();
-    const failed = await post({ cwd: repo(), agent: "vm-full" });
-    expect(failed.attempts.map((a) => a.failure_class)).toEqual(["disk_full"]);
-    expect(failed.error?.message).toContain(`the worktrees directory ${full} is full (ENOSPC`);
-    expect(failed.error?.message).toContain(`free space in ${full}`);
-    expect((await agentRecord("vm-full"))?.degraded?.worktree).toContain("ENOSPC");
-  });
+  it.skipIf(!mountedFull)(
+    "ends the attempt disk_full naming a full directory and ENOSPC, not syntax_error",
+    async () => {
+      fill();
+      const failed = await post({ cwd: repo(), agent: "vm-full" });
+      expect(failed.attempts.map((a) => a.failure_class)).toEqual(["disk_full"]);
+      expect(failed.error?.message).toContain(`the worktrees directory ${full} is full (ENOSPC`);
+      expect(failed.error?.message).toContain(`free space in ${full}`);
+      expect((await agentRecord("vm-full"))?.degraded?.worktree).toContain("ENOSPC");
+    },
+  );
 });
 
 describe("a CLI works only where it is told", () => {
@@ -203,7 +254,12 @@ describe("a CLI works only where it is told", () => {
       ["gemini-flash", null],
     ]);
     const lines = await logsOf(task.task_id);
-    expect(lines.some((line) => line.attempt === 1 && line.text.includes(`the CLI changed files outside its worktree, in ${dir}: stray.txt`))).toBe(true);
+    expect(
+      lines.some(
+        (line) =>
+          line.attempt === 1 && line.text.includes(`the CLI changed files outside its worktree, in ${dir}: stray.txt`),
+      ),
+    ).toBe(true);
     expect(readFileSync(join(dir, "stray.txt"), "utf8")).toBe("oops\n");
   });
 });

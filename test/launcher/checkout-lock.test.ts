@@ -1,7 +1,7 @@
 // One `npm start` per checkout (docs/command-line.md): a second one, even on another port, is refused
 // with one line naming the first (its pid and URL); a lock left by a process that is gone is taken over.
 // Real processes: a stand-in `start.js` that sleeps holds the lock, and the built `npm start` is refused.
-import { spawn, type ChildProcess } from "node:child_process";
+import { type ChildProcess, spawn } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
@@ -35,7 +35,10 @@ describe("the checkout lock", () => {
 
     writeFileSync(file, `${holder.pid}\nhttp://127.0.0.1:2999\n`);
     expect(lockHolder(file)).toEqual({ pid: holder.pid, url: "http://127.0.0.1:2999" });
-    expect(takeLock(file, "http://127.0.0.1:1999")).toMatchObject({ ok: false, error: { code: "held", holder: { pid: holder.pid, url: "http://127.0.0.1:2999" } } });
+    expect(takeLock(file, "http://127.0.0.1:1999")).toMatchObject({
+      ok: false,
+      error: { code: "held", holder: { pid: holder.pid, url: "http://127.0.0.1:2999" } },
+    });
 
     // A pid that runs something other than npm start (this test's own runner is not start.js): not a holder.
     writeFileSync(file, `${process.ppid}\nhttp://127.0.0.1:2999\n`);
@@ -63,7 +66,10 @@ describe("the checkout lock", () => {
     writeFileSync(lockFile, `${holder.pid}\nhttp://127.0.0.1:1999\n`);
     try {
       const port = await freePort();
-      const run = spawn(process.execPath, ["dist/start.js", "--port", String(port)], { cwd: PROJECT_ROOT, stdio: ["ignore", "pipe", "pipe"] });
+      const run = spawn(process.execPath, ["dist/start.js", "--port", String(port)], {
+        cwd: PROJECT_ROOT,
+        stdio: ["ignore", "pipe", "pipe"],
+      });
       let stderr = "";
       run.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
       // Were it to start a mesh instead, it is ended here and the test fails on its status.
@@ -71,7 +77,9 @@ describe("the checkout lock", () => {
       const status = await new Promise((exited) => run.once("exit", exited));
       clearTimeout(timer);
       expect(status).toBe(2);
-      expect(stderr).toBe(`error: npm start already runs from this checkout (pid ${holder.pid}, http://127.0.0.1:1999); use it, or stop it first: two would share .mesh/ (the rooms' storage, the agent's name and worktrees)\n`);
+      expect(stderr).toBe(
+        `error: npm start already runs from this checkout (pid ${holder.pid}, http://127.0.0.1:1999); use it, or stop it first: two would share .mesh/ (the rooms' storage, the agent's name and worktrees)\n`,
+      );
     } finally {
       if (lockHolder(lockFile)?.pid === holder.pid) rmSync(lockFile, { force: true });
     }

@@ -19,7 +19,8 @@ const COMMANDS = [
 ];
 // No secrets in the environment: --help and --version must not need them.
 const bare = Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith("MESH_")));
-const run = (file: string, ...args: string[]) => spawnSync(process.execPath, [file, ...args], { cwd: PROJECT_ROOT, env: bare, encoding: "utf8", timeout: 20_000 });
+const run = (file: string, ...args: string[]) =>
+  spawnSync(process.execPath, [file, ...args], { cwd: PROJECT_ROOT, env: bare, encoding: "utf8", timeout: 20_000 });
 
 describe.each(COMMANDS)("$program", ({ program, file }) => {
   it("prints its usage for --help and its version for --version, with exit code 0", () => {
@@ -47,24 +48,55 @@ describe("npm run", () => {
     const state = mkdtempSync(join(tmpdir(), "mesh-signal-"));
     // A tier whose program is installed here (node), so the agent's preflight offers it.
     const executors = join(state, "executors.json");
-    writeFileSync(executors, JSON.stringify({ executors: { deepseek: { command: [process.execPath, "-e", "0"], format: "text" } } }));
+    writeFileSync(
+      executors,
+      JSON.stringify({ executors: { deepseek: { command: [process.execPath, "-e", "0"], format: "text" } } }),
+    );
     // Port 9 (discard) refuses: the agent keeps retrying until it is told to stop.
-    const npm = spawn("npm", ["run", "-s", "agent", "--", "--kind", "vm", "--server", "http://127.0.0.1:9", "--name", "signal-test", "--state-dir", state, "--executors", executors], {
-      cwd: PROJECT_ROOT,
-      env: { ...bare, MESH_AGENT_TOKEN: "signal-test-token-0123456789abcdefghij" },
-      detached: true,
-      stdio: ["ignore", "pipe", "pipe"],
-    });
+    const npm = spawn(
+      "npm",
+      [
+        "run",
+        "-s",
+        "agent",
+        "--",
+        "--kind",
+        "vm",
+        "--server",
+        "http://127.0.0.1:9",
+        "--name",
+        "signal-test",
+        "--state-dir",
+        state,
+        "--executors",
+        executors,
+      ],
+      {
+        cwd: PROJECT_ROOT,
+        env: { ...bare, MESH_AGENT_TOKEN: "signal-test-token-0123456789abcdefghij" },
+        detached: true,
+        stdio: ["ignore", "pipe", "pipe"],
+      },
+    );
     let output = "";
     npm.stdout.on("data", (chunk: Buffer) => (output += chunk.toString()));
     npm.stderr.on("data", (chunk: Buffer) => (output += chunk.toString()));
     try {
       await waitFor("the agent to start", () => output.includes("cannot reach the registry"), 20_000);
-      const agentPids = (): number[] => spawnSync("pgrep", ["-f", "--", `mesh-agent.js .*--state-dir ${state}`], { encoding: "utf8" }).stdout.split("\n").filter(Boolean).map(Number).filter((pid) => pid !== npm.pid);
+      const agentPids = (): number[] =>
+        spawnSync("pgrep", ["-f", "--", `mesh-agent.js .*--state-dir ${state}`], { encoding: "utf8" })
+          .stdout.split("\n")
+          .filter(Boolean)
+          .map(Number)
+          .filter((pid) => pid !== npm.pid);
       expect(agentPids().length).toBeGreaterThan(0);
       process.kill(npm.pid ?? 0, "SIGTERM");
       await waitFor("the agent to stop", () => agentPids().length === 0, 15_000);
-      await waitFor("the agent to say why it stopped", () => output.includes("mesh-agent: SIGTERM: stopping running attempts"), 5_000);
+      await waitFor(
+        "the agent to say why it stopped",
+        () => output.includes("mesh-agent: SIGTERM: stopping running attempts"),
+        5_000,
+      );
     } finally {
       try {
         process.kill(-(npm.pid ?? 0), "SIGKILL");

@@ -24,7 +24,9 @@ describe("the local agent's credential across ports", () => {
   it("moves from this machine's mesh on the old port to the new one", () => {
     const dir = keptFor("http://127.0.0.1:1999");
     expect(carryCredentialToPort(dir, "local-vm", "http://127.0.0.1:2999")).toBe("http://127.0.0.1:1999");
-    expect(readCredential(join(dir, CREDENTIAL_FILE), new URL("http://127.0.0.1:2999"), "local-vm")).toBe("agent-credential-0123456789abcdef");
+    expect(readCredential(join(dir, CREDENTIAL_FILE), new URL("http://127.0.0.1:2999"), "local-vm")).toBe(
+      "agent-credential-0123456789abcdef",
+    );
     // Already there: nothing to move.
     expect(carryCredentialToPort(dir, "local-vm", "http://127.0.0.1:2999")).toBeUndefined();
   });
@@ -32,10 +34,14 @@ describe("the local agent's credential across ports", () => {
   it("leaves a credential for a mesh elsewhere, or for another name, where it is", () => {
     const remote = keptFor("https://mesh.example.com");
     expect(carryCredentialToPort(remote, "local-vm", "http://127.0.0.1:2999")).toBeUndefined();
-    expect(readCredential(join(remote, CREDENTIAL_FILE), new URL("https://mesh.example.com"), "local-vm")).toBe("agent-credential-0123456789abcdef");
+    expect(readCredential(join(remote, CREDENTIAL_FILE), new URL("https://mesh.example.com"), "local-vm")).toBe(
+      "agent-credential-0123456789abcdef",
+    );
     const other = keptFor("http://127.0.0.1:1999", "laptop");
     expect(carryCredentialToPort(other, "local-vm", "http://127.0.0.1:2999")).toBeUndefined();
-    expect(readCredential(join(other, CREDENTIAL_FILE), new URL("http://127.0.0.1:1999"), "laptop")).toBe("agent-credential-0123456789abcdef");
+    expect(readCredential(join(other, CREDENTIAL_FILE), new URL("http://127.0.0.1:1999"), "laptop")).toBe(
+      "agent-credential-0123456789abcdef",
+    );
     const none = mkdtempSync(join(tmpdir(), "mesh-credential-"));
     dirs.push(none);
     expect(carryCredentialToPort(none, "local-vm", "http://127.0.0.1:2999")).toBeUndefined();

@@ -13,7 +13,10 @@ async function checkWorker(source: string, flags: string[] = ["nodejs_compat"]) 
   try {
     symlinkSync(join(PROJECT_ROOT, "node_modules"), join(root, "node_modules"));
     writeFileSync(join(root, "worker.ts"), source);
-    writeFileSync(join(root, "partykit.json"), JSON.stringify({ name: "x", main: "worker.ts", compatibilityFlags: flags }));
+    writeFileSync(
+      join(root, "partykit.json"),
+      JSON.stringify({ name: "x", main: "worker.ts", compatibilityFlags: flags }),
+    );
     return await checkProductionBundle(root);
   } finally {
     rmSync(root, { recursive: true, force: true });
@@ -30,10 +33,15 @@ describe("the production bundle", () => {
   });
 
   it("refuses a worker that imports a module workerd lacks, or node: modules without nodejs_compat", async () => {
-    const fs = await checkWorker(`import { readFileSync } from "node:fs"; export default { onRequest: () => new Response(String(readFileSync)) };`);
+    const fs = await checkWorker(
+      `import { readFileSync } from "node:fs"; export default { onRequest: () => new Response(String(readFileSync)) };`,
+    );
     expect(fs.ok).toBe(false);
     expect(fs.problems).toContainEqual(expect.stringContaining("workerd has no node:fs"));
-    const noFlag = await checkWorker(`import { Buffer } from "node:buffer"; export default { onRequest: () => new Response(Buffer.from("x")) };`, []);
+    const noFlag = await checkWorker(
+      `import { Buffer } from "node:buffer"; export default { onRequest: () => new Response(Buffer.from("x")) };`,
+      [],
+    );
     expect(noFlag.problems).toContainEqual(expect.stringContaining("needs the nodejs_compat flag"));
   });
 

@@ -29,13 +29,22 @@ export function parseScrape(text: string): Map<string, ParsedFamily> {
 }
 
 /** The value of a counter or gauge sample whose labels are exactly `labels` (undefined: no such sample). */
-export function sampleValue(families: Map<string, ParsedFamily>, name: string, labels: Record<string, string> = {}): number | undefined {
+export function sampleValue(
+  families: Map<string, ParsedFamily>,
+  name: string,
+  labels: Record<string, string> = {},
+): number | undefined {
   const wanted = JSON.stringify(Object.entries(labels).sort());
-  const metric = families.get(name)?.metrics.find((m) => JSON.stringify(Object.entries(m.labels ?? {}).sort()) === wanted);
+  const metric = families
+    .get(name)
+    ?.metrics.find((m) => JSON.stringify(Object.entries(m.labels ?? {}).sort()) === wanted);
   return metric?.value === undefined ? undefined : Number(metric.value);
 }
 
 /** Every sample of a family, as labels and value. */
-export function samplesOf(families: Map<string, ParsedFamily>, name: string): { labels: Record<string, string>; value: number }[] {
+export function samplesOf(
+  families: Map<string, ParsedFamily>,
+  name: string,
+): { labels: Record<string, string>; value: number }[] {
   return (families.get(name)?.metrics ?? []).map((m) => ({ labels: m.labels ?? {}, value: Number(m.value) }));
 }

@@ -4,30 +4,62 @@
 // proxy: a connection to any other host is logged and refused (README.md here).
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { Duplex } from "node:stream";
-import { anthropicAnswer, anthropicFailure, anthropicOffersTools, anthropicPrompt, anthropicToolResults } from "./anthropic-messages.ts";
-import { geminiAnswer, geminiFailure, geminiOffersTools, geminiPrompt, geminiTokenCount, geminiToolResults } from "./gemini-content.ts";
+import { listenOnTestPort, readRequestBody } from "../loopback-ports.ts";
+import {
+  anthropicAnswer,
+  anthropicFailure,
+  anthropicOffersTools,
+  anthropicPrompt,
+  anthropicToolResults,
+} from "./anthropic-messages.ts";
+import {
+  geminiAnswer,
+  geminiFailure,
+  geminiOffersTools,
+  geminiPrompt,
+  geminiTokenCount,
+  geminiToolResults,
+} from "./gemini-content.ts";
 import { field, parseJson, text } from "./json-reading.ts";
-import { refusal, type Answer } from "./model-answer.ts";
+import { type Answer, refusal } from "./model-answer.ts";
 import { chatAnswer, chatOffersTools, chatPrompt, chatToolResults, openAiFailure } from "./openai-chat.ts";
 import { responsesAnswer, responsesOffersTools, responsesPrompt, responsesToolResults } from "./openai-responses.ts";
-import { listenOnTestPort, readRequestBody } from "../loopback-ports.ts";
 import { PROXY_REFUSAL, PROXY_REFUSAL_TEXT, proxiedTarget } from "./outbound-guard.ts";
 import { NO_TEXT, type RequestText } from "./request-text.ts";
-import { DEFAULT_USAGE, SIDE_ANSWER, scriptFor, turnAfter, turnLabel, type ApiName, type ScriptRule, type TextTurn, type ToolTurn, type Turn, type Usage } from "./scripted-turns.ts";
+import {
+  type ApiName,
+  DEFAULT_USAGE,
+  type ScriptRule,
+  SIDE_ANSWER,
+  scriptFor,
+  type TextTurn,
+  type ToolTurn,
+  type Turn,
+  turnAfter,
+  turnLabel,
+  type Usage,
+} from "./scripted-turns.ts";
 
 /** One request as the test reads it back. */
 export type LoggedRequest = {
   method: string;
-  /** Path with its query (for a request through the proxy, the path on the server; for a refused outbound one, the URL). */
+  /**
+   * Path with its query (for a request through the proxy, the path on the server; for a refused outbound one, the URL).
+   */
   path: string;
   /** The provider API it called. */
   api?: ApiName;
   /** The model the request named (body or Gemini path), when it named one. */
   model?: string;
-  /** What was answered: `write <path>`, `edit <path>`, `read <path>`, `text`, `fail <status>`, `side` (a request offering no tools), `outbound refused`, or `refused`. */
+  /**
+   * What was answered: `write <path>`, `edit <path>`, `read <path>`, `text`, `fail <status>`, `side` (a request
+   * offering no tools), `outbound refused`, or `refused`.
+   */
   answered: string;
   status: number;
-  /** The conversation's user and tool text, joined in order: the evidence, guidance or earlier messages the model saw. */
+  /**
+   * The conversation's user and tool text, joined in order: the evidence, guidance or earlier messages the model saw.
+   */
   prompt: string;
   /** How many messages (input items, contents) the conversation carried. */
   messages: number;
@@ -69,13 +101,45 @@ type Provider = {
 
 /** The provider API a POST path belongs to, by its ending (a base URL may add any prefix). */
 function providerFor(path: string): Provider | undefined {
-  if (path.endsWith("/messages")) return { api: "anthropic", offersTools: anthropicOffersTools, toolResults: anthropicToolResults, prompt: anthropicPrompt, failure: anthropicFailure, answer: (body, turn, model, usage) => anthropicAnswer(turn, model, usage, field(body, "stream") === true) };
-  if (path.endsWith("/chat/completions")) return { api: "chat", offersTools: chatOffersTools, toolResults: chatToolResults, prompt: chatPrompt, failure: openAiFailure, answer: (body, turn, model, usage) => chatAnswer(turn, model, usage, field(body, "stream") === true) };
-  if (path.endsWith("/responses")) return { api: "responses", offersTools: responsesOffersTools, toolResults: responsesToolResults, prompt: responsesPrompt, failure: openAiFailure, answer: responsesAnswer };
+  if (path.endsWith("/messages"))
+    return {
+      api: "anthropic",
+      offersTools: anthropicOffersTools,
+      toolResults: anthropicToolResults,
+      prompt: anthropicPrompt,
+      failure: anthropicFailure,
+      answer: (body, turn, model, usage) => anthropicAnswer(turn, model, usage, field(body, "stream") === true),
+    };
+  if (path.endsWith("/chat/completions"))
+    return {
+      api: "chat",
+      offersTools: chatOffersTools,
+      toolResults: chatToolResults,
+      prompt: chatPrompt,
+      failure: openAiFailure,
+      answer: (body, turn, model, usage) => chatAnswer(turn, model, usage, field(body, "stream") === true),
+    };
+  if (path.endsWith("/responses"))
+    return {
+      api: "responses",
+      offersTools: responsesOffersTools,
+      toolResults: responsesToolResults,
+      prompt: responsesPrompt,
+      failure: openAiFailure,
+      answer: responsesAnswer,
+    };
   const gemini = GEMINI_PATH.exec(path);
   if (gemini !== null && gemini[2] !== "countTokens") {
     const stream = gemini[2] === "streamGenerateContent";
-    return { api: "gemini", model: gemini[1], offersTools: geminiOffersTools, toolResults: geminiToolResults, prompt: geminiPrompt, failure: geminiFailure, answer: (_body, turn, model, usage) => geminiAnswer(turn, model, usage, stream) };
+    return {
+      api: "gemini",
+      model: gemini[1],
+      offersTools: geminiOffersTools,
+      toolResults: geminiToolResults,
+      prompt: geminiPrompt,
+      failure: geminiFailure,
+      answer: (_body, turn, model, usage) => geminiAnswer(turn, model, usage, stream),
+    };
   }
   return undefined;
 }
@@ -84,30 +148,74 @@ type Served = { answer: Answer; entry: Omit<LoggedRequest, "method" | "path" | "
 const plain = (answer: Answer, answered: string): Served => ({ answer, entry: { answered, ...NO_TEXT }, delayMs: 0 });
 
 /** The answer to one request, and what the log says of it. */
-function answerFor(method: string, path: string, raw: string, script: { turns: Turn[]; scripts: ScriptRule[] }, usage: Usage): Served {
-  if ((method === "HEAD" || method === "GET") && path === "/") return plain({ kind: "json", status: 200, body: { ok: true } }, "health");
-  if (method === "GET" && path.endsWith("/models")) return plain({ kind: "json", status: 200, body: { object: "list", data: [], models: [] } }, "models");
-  if (method !== "POST") return plain(refusal(405, `mesh model server: ${method} ${path} is not served (only POST to a model API)`), "refused");
+function answerFor(
+  method: string,
+  path: string,
+  raw: string,
+  script: { turns: Turn[]; scripts: ScriptRule[] },
+  usage: Usage,
+): Served {
+  if ((method === "HEAD" || method === "GET") && path === "/")
+    return plain({ kind: "json", status: 200, body: { ok: true } }, "health");
+  if (method === "GET" && path.endsWith("/models"))
+    return plain({ kind: "json", status: 200, body: { object: "list", data: [], models: [] } }, "models");
+  if (method !== "POST")
+    return plain(
+      refusal(405, `mesh model server: ${method} ${path} is not served (only POST to a model API)`),
+      "refused",
+    );
   const body = parseJson(raw);
   if (GEMINI_PATH.exec(path)?.[2] === "countTokens") return plain(geminiTokenCount(raw), "count");
-  if (path.endsWith("/messages/count_tokens")) return plain({ kind: "json", status: 200, body: { input_tokens: Math.ceil(raw.length / 4) } }, "count");
+  if (path.endsWith("/messages/count_tokens"))
+    return plain({ kind: "json", status: 200, body: { input_tokens: Math.ceil(raw.length / 4) } }, "count");
   const provider = providerFor(path);
-  if (provider === undefined) return plain(refusal(404, `mesh model server: no model API at ${path} (it serves /v1/messages, /v1/chat/completions, /v1/responses and Gemini's /v1beta/models/<model>:streamGenerateContent)`), "refused");
-  if (body === undefined) return plain(refusal(400, `mesh model server: the body of POST ${path} is not JSON`), "refused");
+  if (provider === undefined)
+    return plain(
+      refusal(
+        404,
+        `mesh model server: no model API at ${path} (it serves /v1/messages, /v1/chat/completions, /v1/responses and Gemini's /v1beta/models/<model>:streamGenerateContent)`,
+      ),
+      "refused",
+    );
+  if (body === undefined)
+    return plain(refusal(400, `mesh model server: the body of POST ${path} is not JSON`), "refused");
   const model = provider.model ?? text(body, "model") ?? "unknown";
   const said = provider.prompt(body);
   const base = { api: provider.api, model, ...said };
-  if (!provider.offersTools(body)) return { answer: provider.answer(body, { text: SIDE_ANSWER }, model, usage), entry: { ...base, answered: "side", usage }, delayMs: 0 };
-  const turn = turnAfter(scriptFor(script.scripts, script.turns, provider.api, said.prompt), provider.toolResults(body));
+  if (!provider.offersTools(body))
+    return {
+      answer: provider.answer(body, { text: SIDE_ANSWER }, model, usage),
+      entry: { ...base, answered: "side", usage },
+      delayMs: 0,
+    };
+  const turn = turnAfter(
+    scriptFor(script.scripts, script.turns, provider.api, said.prompt),
+    provider.toolResults(body),
+  );
   const delayMs = turn.delayMs ?? 0;
-  if ("fail" in turn) return { answer: provider.failure(turn.fail.status, turn.fail.message ?? `mesh model server: scripted failure ${turn.fail.status}`), entry: { ...base, answered: turnLabel(turn) }, delayMs };
+  if ("fail" in turn)
+    return {
+      answer: provider.failure(
+        turn.fail.status,
+        turn.fail.message ?? `mesh model server: scripted failure ${turn.fail.status}`,
+      ),
+      entry: { ...base, answered: turnLabel(turn) },
+      delayMs,
+    };
   const served = turn.usage ?? usage;
-  return { answer: provider.answer(body, turn, model, served), entry: { ...base, answered: turnLabel(turn), usage: served }, delayMs };
+  return {
+    answer: provider.answer(body, turn, model, served),
+    entry: { ...base, answered: turnLabel(turn), usage: served },
+    delayMs,
+  };
 }
 
 const pause = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** Writes the answer; a slow turn waits `delayMs` before each event (and before a JSON body). Stops if the client went away. */
+/**
+ * Writes the answer; a slow turn waits `delayMs` before each event (and before a JSON body). Stops if the client went
+ * away.
+ */
 async function send(response: ServerResponse, answer: Answer, delayMs: number): Promise<void> {
   if (answer.kind === "json") {
     if (delayMs > 0) await pause(delayMs);
@@ -116,7 +224,11 @@ async function send(response: ServerResponse, answer: Answer, delayMs: number): 
     response.end(JSON.stringify(answer.body));
     return;
   }
-  response.writeHead(200, { "content-type": "text/event-stream", "cache-control": "no-cache", connection: "keep-alive" });
+  response.writeHead(200, {
+    "content-type": "text/event-stream",
+    "cache-control": "no-cache",
+    connection: "keep-alive",
+  });
   for (const event of answer.events) {
     if (delayMs > 0) {
       response.flushHeaders();
@@ -135,10 +247,13 @@ export async function startModelServer(options: ModelServerOptions): Promise<Mod
   const script = { turns: options.turns, scripts: options.scripts ?? [] };
   const own = { port: 0 };
   const tunnelled = new WeakSet<object>();
-  const logOutbound = (method: string, host: string, path: string): void => void requests.push({ method, path, answered: "outbound refused", status: 403, host, ...NO_TEXT });
+  const logOutbound = (method: string, host: string, path: string): void =>
+    void requests.push({ method, path, answered: "outbound refused", status: 403, host, ...NO_TEXT });
   const server = createServer((request, response) => {
     const method = request.method ?? "GET";
-    const target = proxiedTarget(request.url ?? "/", own.port) ?? (tunnelled.has(request.socket) ? { own: true as const, path: request.url ?? "/" } : undefined);
+    const target =
+      proxiedTarget(request.url ?? "/", own.port) ??
+      (tunnelled.has(request.socket) ? { own: true as const, path: request.url ?? "/" } : undefined);
     if (target !== undefined && !target.own) {
       request.resume();
       logOutbound(method, target.host, request.url ?? "");
@@ -148,14 +263,22 @@ export async function startModelServer(options: ModelServerOptions): Promise<Mod
     }
     const path = target?.path ?? request.url ?? "/";
     const bare = path.split("?")[0] ?? path;
-    readRequestBody(request).then(
-      (raw) => {
-        const { answer, entry, delayMs } = answerFor(method, bare, raw, script, usage);
-        requests.push({ method, path, ...entry, status: answer.kind === "json" ? answer.status : 200, ...(target === undefined ? {} : { viaProxy: true as const }) });
-        return send(response, answer, delayMs);
-      },
-      () => response.destroy(),
-    ).catch(() => response.destroy());
+    readRequestBody(request)
+      .then(
+        (raw) => {
+          const { answer, entry, delayMs } = answerFor(method, bare, raw, script, usage);
+          requests.push({
+            method,
+            path,
+            ...entry,
+            status: answer.kind === "json" ? answer.status : 200,
+            ...(target === undefined ? {} : { viaProxy: true as const }),
+          });
+          return send(response, answer, delayMs);
+        },
+        () => response.destroy(),
+      )
+      .catch(() => response.destroy());
   });
   // codex tries a WebSocket first: refused at once with a plain 404, so it falls back to HTTP.
   server.on("upgrade", (request: IncomingMessage, socket: Duplex) => {
@@ -207,5 +330,11 @@ export async function startModelServer(options: ModelServerOptions): Promise<Mod
 
 /** What the server reported as used over these requests (each model answer's usage, summed). */
 export function servedUsage(requests: readonly LoggedRequest[]): Usage {
-  return requests.reduce((sum, request) => ({ input: sum.input + (request.usage?.input ?? 0), output: sum.output + (request.usage?.output ?? 0) }), { input: 0, output: 0 });
+  return requests.reduce(
+    (sum, request) => ({
+      input: sum.input + (request.usage?.input ?? 0),
+      output: sum.output + (request.usage?.output ?? 0),
+    }),
+    { input: 0, output: 0 },
+  );
 }

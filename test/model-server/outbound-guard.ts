@@ -22,7 +22,9 @@ export function proxiedTarget(requestUrl: string, ownPort: number): ProxiedTarge
     return { own: false, host: requestUrl };
   }
   const port = url.port === "" ? (url.protocol === "https:" ? 443 : 80) : Number(url.port);
-  const ownHost = url.hostname === PROXY_ONLY_HOST || (["127.0.0.1", "localhost", "[::1]"].includes(url.hostname) && port === ownPort);
+  const ownHost =
+    url.hostname === PROXY_ONLY_HOST ||
+    (["127.0.0.1", "localhost", "[::1]"].includes(url.hostname) && port === ownPort);
   return ownHost ? { own: true, path: `${url.pathname}${url.search}` } : { own: false, host: url.host };
 }
 

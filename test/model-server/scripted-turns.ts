@@ -9,7 +9,10 @@ export type Usage = { input: number; output: number };
 export type ApiName = "anthropic" | "chat" | "responses" | "gemini";
 
 export type WriteTurn = { write: { path: string; content: string } };
-/** Replace `old` by `new` in `path` with the CLI's own edit tool (claude and opencode refuse an edit of a file they have not read: put a `read` turn first). */
+/**
+ * Replace `old` by `new` in `path` with the CLI's own edit tool (claude and opencode refuse an edit of a file they have
+ * not read: put a `read` turn first).
+ */
 export type EditTurn = { edit: { path: string; old: string; new: string } };
 export type ReadTurn = { read: { path: string } };
 export type TextTurn = { text: string };
@@ -46,7 +49,9 @@ export function turnAfter(turns: readonly Turn[], toolResults: number): Turn {
 /** The turns for one request: the first rule that matches it, else `fallback`. */
 export function scriptFor(rules: readonly ScriptRule[], fallback: Turn[], api: ApiName, prompt: string): Turn[] {
   const matches = (rule: ScriptRule): boolean =>
-    (rule.api === undefined || rule.api === api) && (rule.prompt === undefined || (typeof rule.prompt === "string" ? prompt.includes(rule.prompt) : rule.prompt.test(prompt)));
+    (rule.api === undefined || rule.api === api) &&
+    (rule.prompt === undefined ||
+      (typeof rule.prompt === "string" ? prompt.includes(rule.prompt) : rule.prompt.test(prompt)));
   return rules.find(matches)?.turns ?? fallback;
 }
 

@@ -4,7 +4,10 @@ import { startModelServer } from "./model-server.ts";
 import { writeThenSay } from "./scripted-turns.ts";
 
 const port = process.argv[2] === undefined ? undefined : Number(process.argv[2]);
-const server = await startModelServer({ turns: writeThenSay("mesh-proof.txt", "written by the scripted model\n"), ...(port === undefined ? {} : { port }) });
+const server = await startModelServer({
+  turns: writeThenSay("mesh-proof.txt", "written by the scripted model\n"),
+  ...(port === undefined ? {} : { port }),
+});
 console.log(`scripted model server on ${server.url}`);
 let shown = 0;
 setInterval(() => {

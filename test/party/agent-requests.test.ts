@@ -6,13 +6,32 @@ import { AgentRequests } from "../../party/agent-registry/agent-requests.ts";
 import type { DeliveryRequest, RegistryToAgent, TaskDelivered } from "../../protocol/index.ts";
 
 const SHA = "3f1c2a9b8e7d6c5b4a3f2e1d0c9b8a7f6e5d4c3b";
-const request = (taskId: string): DeliveryRequest => ({ type: "delivery.request", agent: "vm-1", task_id: taskId, attempt: 1, mode: "push", repo: "https://github.com/acme/p.git", source: "/m.git", commit: SHA, remote_branch: `mesh/${taskId}/1-codex` });
+const request = (taskId: string): DeliveryRequest => ({
+  type: "delivery.request",
+  agent: "vm-1",
+  task_id: taskId,
+  attempt: 1,
+  mode: "push",
+  repo: "https://github.com/acme/p.git",
+  source: "/m.git",
+  commit: SHA,
+  remote_branch: `mesh/${taskId}/1-codex`,
+});
 
-function harness(): { requests: AgentRequests; online: Set<string>; sent: RegistryToAgent[]; told: Array<[string, TaskDelivered]> } {
+function harness(): {
+  requests: AgentRequests;
+  online: Set<string>;
+  sent: RegistryToAgent[];
+  told: Array<[string, TaskDelivered]>;
+} {
   const online = new Set<string>();
   const sent: RegistryToAgent[] = [];
   const told: Array<[string, TaskDelivered]> = [];
-  const requests = new AgentRequests({ connected: (agent) => online.has(agent), send: (_agent, message) => void sent.push(message), toTask: async (taskId, message) => void told.push([taskId, message]) });
+  const requests = new AgentRequests({
+    connected: (agent) => online.has(agent),
+    send: (_agent, message) => void sent.push(message),
+    toTask: async (taskId, message) => void told.push([taskId, message]),
+  });
   return { requests, online, sent, told };
 }
 
@@ -25,7 +44,11 @@ describe("requests to agents", () => {
     expect(message).toMatchObject({ type: "branch.deliver", task_id: "T1", remote_branch: "mesh/T1/1-codex" });
     if (message?.type !== "branch.deliver") return;
     requests.answerDelivery("vm-2", message.request_id, { ok: true, remote_branch: "x", pushed_commit: SHA });
-    requests.answerDelivery("vm-1", message.request_id, { ok: true, remote_branch: "mesh/T1/1-codex", pushed_commit: SHA });
+    requests.answerDelivery("vm-1", message.request_id, {
+      ok: true,
+      remote_branch: "mesh/T1/1-codex",
+      pushed_commit: SHA,
+    });
     expect(await outcome).toEqual({ ok: true, remote_branch: "mesh/T1/1-codex", pushed_commit: SHA });
   });
 
@@ -40,9 +63,23 @@ describe("requests to agents", () => {
     expect(sent).toHaveLength(1);
     const message = sent[0];
     if (message?.type !== "branch.deliver") throw new Error("no branch.deliver");
-    requests.answerDelivery("vm-1", message.request_id, { ok: true, remote_branch: "mesh/T1/1-codex", pushed_commit: SHA });
+    requests.answerDelivery("vm-1", message.request_id, {
+      ok: true,
+      remote_branch: "mesh/T1/1-codex",
+      pushed_commit: SHA,
+    });
     await new Promise((done) => setTimeout(done, 0));
-    expect(told).toEqual([["T1", { type: "task.delivered", attempt: 1, mode: "push", outcome: { ok: true, remote_branch: "mesh/T1/1-codex", pushed_commit: SHA } }]]);
+    expect(told).toEqual([
+      [
+        "T1",
+        {
+          type: "task.delivered",
+          attempt: 1,
+          mode: "push",
+          outcome: { ok: true, remote_branch: "mesh/T1/1-codex", pushed_commit: SHA },
+        },
+      ],
+    ]);
     // Nothing is sent again at the next hello.
     requests.reconnected("vm-1");
     expect(sent).toHaveLength(1);
@@ -65,7 +102,12 @@ describe("requests to agents", () => {
     requests.expectMerge("vm-1", second);
     requests.answerApply("vm-2", first, { ok: true, commit: "other", fast_forward: true, already_applied: false });
     requests.answerApply("vm-1", first, { ok: true, commit: SHA, fast_forward: true, already_applied: false });
-    expect(await requests.mergeOutcome(first)).toEqual({ ok: true, commit: SHA, fast_forward: true, already_applied: false });
+    expect(await requests.mergeOutcome(first)).toEqual({
+      ok: true,
+      commit: SHA,
+      fast_forward: true,
+      already_applied: false,
+    });
     requests.dropAgent("vm-1");
     expect(await requests.mergeOutcome(second)).toMatchObject({ ok: false, code: "internal" });
   });

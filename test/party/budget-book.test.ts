@@ -1,10 +1,24 @@
 import { describe, expect, it } from "vitest";
-import { budgetStatus, emptyBudget, expireReservations, release, reserve, settle, type BudgetLimits, type BudgetState } from "../../party/budget-room/budget-book.ts";
-import { estimateAttemptUsd, type BudgetReserve } from "../../protocol/index.ts";
+import {
+  type BudgetLimits,
+  type BudgetState,
+  budgetStatus,
+  emptyBudget,
+  expireReservations,
+  release,
+  reserve,
+  settle,
+} from "../../party/budget-room/budget-book.ts";
+import { type BudgetReserve, estimateAttemptUsd } from "../../protocol/index.ts";
 
 const limits: BudgetLimits = { dailyHaltUsd: 2, monthlyAlertUsd: 5, estimate: { input: 100_000, output: 10_000 } };
 const at = (iso: string): number => Date.parse(iso);
-const ask = (task: string, tier: BudgetReserve["tier"] = "sonnet", attempt = 1): BudgetReserve => ({ type: "budget.reserve", task_id: task, attempt, tier });
+const ask = (task: string, tier: BudgetReserve["tier"] = "sonnet", attempt = 1): BudgetReserve => ({
+  type: "budget.reserve",
+  task_id: task,
+  attempt,
+  tier,
+});
 const stage = (task: string, cost: number, agent = "vm-1", attempt = 1) => ({
   task_id: task,
   attempt,
@@ -31,7 +45,11 @@ describe("the budget book", () => {
     expect(accepted).toBe(Math.floor(limits.dailyHaltUsd / sonnet));
     expect(refusals.every((code) => code === "budget_halted")).toBe(true);
     const status = budgetStatus(state, at("2026-11-22T10:00:01Z"), limits);
-    expect(status.breaker).toMatchObject({ state: "open", tripped_at: at("2026-11-22T10:00:00Z") + accepted, refused_today: 10 - accepted });
+    expect(status.breaker).toMatchObject({
+      state: "open",
+      tripped_at: at("2026-11-22T10:00:00Z") + accepted,
+      refused_today: 10 - accepted,
+    });
     expect(status.day.reserved_usd).toBeCloseTo(accepted * sonnet);
     expect(status.day.reserved_usd).toBeLessThanOrEqual(limits.dailyHaltUsd);
   });
@@ -81,9 +99,14 @@ describe("the budget book", () => {
     expect(days).toHaveLength(30);
     expect(days[0]?.date).toBe("2026-11-04");
     expect(days.at(-1)).toEqual({ date: "2026-12-03", spent_usd: 0 });
-    expect(days.filter((day) => day.spent_usd > 0)).toEqual([{ date: "2026-11-29", spent_usd: 0.5 }, { date: "2026-12-02", spent_usd: 0.25 }]);
+    expect(days.filter((day) => day.spent_usd > 0)).toEqual([
+      { date: "2026-11-29", spent_usd: 0.5 },
+      { date: "2026-12-02", spent_usd: 0.25 },
+    ]);
     // The month's own days stay the month's.
-    expect(budgetStatus(state, at("2026-12-03T08:00:00Z"), limits).by_day).toEqual([{ date: "2026-12-02", spent_usd: 0.25 }]);
+    expect(budgetStatus(state, at("2026-12-03T08:00:00Z"), limits).by_day).toEqual([
+      { date: "2026-12-02", spent_usd: 0.25 },
+    ]);
   });
 
   it("raises the monthly alert once, keeps it for the month, and starts clean the next month", () => {
@@ -119,11 +142,21 @@ describe("the budget book", () => {
 
 describe("a budget that holds", () => {
   const limits = { dailyHaltUsd: 4, monthlyAlertUsd: 80, estimate: { input: 100_000, output: 10_000 } };
-  const stage = (attempt: number, cost: number) => ({ task_id: "T", attempt, tier: "sonnet" as const, agent: "a", tokens: { input: 0, output: 0 }, cost_usd: cost, latency_ms: 1, outcome: "succeeded" as const });
+  const stage = (attempt: number, cost: number) => ({
+    task_id: "T",
+    attempt,
+    tier: "sonnet" as const,
+    agent: "a",
+    tokens: { input: 0, output: 0 },
+    cost_usd: cost,
+    latency_ms: 1,
+    outcome: "succeeded" as const,
+  });
 
   it("names the halt in force in its reason, not the one it tripped under, to four decimals", () => {
     let state = emptyBudget(0);
-    for (let attempt = 1; attempt <= 8; attempt += 1) state = reserve(state, { type: "budget.reserve", task_id: "T", attempt, tier: "sonnet" }, attempt, limits).state;
+    for (let attempt = 1; attempt <= 8; attempt += 1)
+      state = reserve(state, { type: "budget.reserve", task_id: "T", attempt, tier: "sonnet" }, attempt, limits).state;
     const refused = reserve(state, { type: "budget.reserve", task_id: "T", attempt: 9, tier: "sonnet" }, 9, limits);
     expect(refused.refused?.message).toContain("daily halt of $4.0000");
     // The same stored day read with a lower halt after a restart:
@@ -133,13 +166,20 @@ describe("a budget that holds", () => {
   });
 
   it("counts an overrun below the halt toward spend and leaves the breaker closed", () => {
-    let state = reserve(emptyBudget(0), { type: "budget.reserve", task_id: "T", attempt: 1, tier: "sonnet" }, 1, limits).state;
+    let state = reserve(
+      emptyBudget(0),
+      { type: "budget.reserve", task_id: "T", attempt: 1, tier: "sonnet" },
+      1,
+      limits,
+    ).state;
     state = settle(state, stage(1, 0.9), 2, limits).state;
     const status = budgetStatus(state, 3, limits);
     expect(status.breaker).toMatchObject({ state: "closed", refused_today: 0 });
     expect(status.breaker.halted_at).toBeUndefined();
     expect(status.day.spent_usd).toBeCloseTo(0.9);
-    expect(reserve(state, { type: "budget.reserve", task_id: "U", attempt: 1, tier: "deepseek" }, 4, limits).refused).toBeNull();
+    expect(
+      reserve(state, { type: "budget.reserve", task_id: "U", attempt: 1, tier: "deepseek" }, 4, limits).refused,
+    ).toBeNull();
   });
 
   it("opens the breaker when spend reaches the halt, and closes it when the halt is raised", () => {
@@ -150,7 +190,9 @@ describe("a budget that holds", () => {
     const status = budgetStatus(state, 4, limits);
     expect(status.breaker).toMatchObject({ state: "open", halted_at: 3, tripped_at: 3 });
     expect(status.breaker.reason).toBe("today's spend $4.0000 reached the daily halt of $4.0000");
-    expect(reserve(state, { type: "budget.reserve", task_id: "U", attempt: 1, tier: "deepseek" }, 5, limits).refused?.code).toBe("budget_halted");
+    expect(
+      reserve(state, { type: "budget.reserve", task_id: "U", attempt: 1, tier: "deepseek" }, 5, limits).refused?.code,
+    ).toBe("budget_halted");
     expect(budgetStatus(state, 6, { ...limits, dailyHaltUsd: 10 }).breaker.state).toBe("closed");
   });
 });

@@ -3,7 +3,12 @@
 // re-shows an error, and its colours keep 4.5:1 in both themes. Its CSP allows its stylesheet by hash.
 import { createHash } from "node:crypto";
 import { describe, expect, it } from "vitest";
-import { consentPageHeaders, consentPageResponse, escapeHtml, renderConsentPage } from "../../party/oauth/consent-page.ts";
+import {
+  consentPageHeaders,
+  consentPageResponse,
+  escapeHtml,
+  renderConsentPage,
+} from "../../party/oauth/consent-page.ts";
 import { CONSENT_STYLE, CONSENT_STYLE_HASH } from "../../party/oauth/consent-style.ts";
 import type { ConsentView } from "../../protocol/oauth.ts";
 import { contrast, themesOf } from "../web/colour-contrast.ts";
@@ -29,9 +34,11 @@ const view = (over: Partial<ConsentView> = {}): ConsentView => ({
 
 /** The attribute values of every `<input type="hidden">`, read back as a browser would. */
 function hiddenFields(html: string): Record<string, string> {
-  const decodeEntities = (text: string): string => text.replace(/&#(\d+);/g, (_, code: string) => String.fromCharCode(Number(code)));
+  const decodeEntities = (text: string): string =>
+    text.replace(/&#(\d+);/g, (_, code: string) => String.fromCharCode(Number(code)));
   const found: Record<string, string> = {};
-  for (const match of html.matchAll(/<input type="hidden" name="([^"]*)" value="([^"]*)">/g)) found[decodeEntities(match[1] ?? "")] = decodeEntities(match[2] ?? "");
+  for (const match of html.matchAll(/<input type="hidden" name="([^"]*)" value="([^"]*)">/g))
+    found[decodeEntities(match[1] ?? "")] = decodeEntities(match[2] ?? "");
   return found;
 }
 
@@ -52,7 +59,15 @@ describe("the consent page", () => {
   });
 
   it("escapes a hostile client name, id, host and fields everywhere", () => {
-    const html = renderConsentPage(view({ client_name: HOSTILE, client_id: HOSTILE, redirect_host: HOSTILE, error: HOSTILE, fields: { state: HOSTILE, [HOSTILE]: "v" } }));
+    const html = renderConsentPage(
+      view({
+        client_name: HOSTILE,
+        client_id: HOSTILE,
+        redirect_host: HOSTILE,
+        error: HOSTILE,
+        fields: { state: HOSTILE, [HOSTILE]: "v" },
+      }),
+    );
     expect(html).not.toContain("<script>");
     expect(html).not.toContain(`"x"`);
     expect(html).not.toContain("' onmouseover='");
@@ -70,8 +85,12 @@ describe("the consent page", () => {
   });
 
   it("shows the error when shown again, tied to the credential field", () => {
-    const html = renderConsentPage(view({ error: "That credential is not this mesh's orchestrator token or an operator link." }));
-    expect(html).toContain('<p class="error" role="alert" id="consent-error">That credential is not this mesh&#39;s orchestrator token or an operator link.</p>');
+    const html = renderConsentPage(
+      view({ error: "That credential is not this mesh's orchestrator token or an operator link." }),
+    );
+    expect(html).toContain(
+      '<p class="error" role="alert" id="consent-error">That credential is not this mesh&#39;s orchestrator token or an operator link.</p>',
+    );
     expect(html).toContain('aria-describedby="consent-error credential-hint" aria-invalid="true"');
   });
 
@@ -97,12 +116,27 @@ describe("the consent page's colours", () => {
   const { light, dark } = themesOf(CONSENT_STYLE);
   // Text on the backgrounds it is drawn on (4.5:1), and the borders that outline controls (3:1).
   const text: [string, string][] = [
-    ["fg", "bg"], ["fg", "panel"], ["fg", "subtle"], ["muted", "panel"], ["muted", "subtle"], ["muted", "bg"],
-    ["on-accent", "accent"], ["error-fg", "error-bg"], ["accent", "panel"],
+    ["fg", "bg"],
+    ["fg", "panel"],
+    ["fg", "subtle"],
+    ["muted", "panel"],
+    ["muted", "subtle"],
+    ["muted", "bg"],
+    ["on-accent", "accent"],
+    ["error-fg", "error-bg"],
+    ["accent", "panel"],
   ];
-  const outlines: [string, string][] = [["border", "panel"], ["border", "bg"], ["focus", "panel"], ["accent", "subtle"]];
+  const outlines: [string, string][] = [
+    ["border", "panel"],
+    ["border", "bg"],
+    ["focus", "panel"],
+    ["accent", "subtle"],
+  ];
 
-  it.each([["light", light], ["dark", dark]] as const)("keep text at 4.5:1 and control outlines at 3:1, %s theme", (_, theme) => {
+  it.each([
+    ["light", light],
+    ["dark", dark],
+  ] as const)("keep text at 4.5:1 and control outlines at 3:1, %s theme", (_, theme) => {
     const pick = (name: string): string => theme.get(name) ?? light.get(name) ?? "";
     expect(theme.size).toBeGreaterThanOrEqual(11);
     const poor = [

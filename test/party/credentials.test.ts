@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { identify, credentialName, readSecrets } from "../../party/auth/credentials.ts";
 import { mintAttemptToken, verifyAttemptToken } from "../../party/auth/attempt-token.ts";
+import { credentialName, identify, readSecrets } from "../../party/auth/credentials.ts";
 import { sha256Hex } from "../../party/auth/signing.ts";
 import { credentialAgentName, enrollmentTokens, secretsProblem } from "../../protocol/index.ts";
 
@@ -21,8 +21,12 @@ describe("agent identity: enrollment tokens, credentials, attempt tokens", () =>
     const tokens = enrollmentTokens(env);
     expect(tokens.ok && tokens.value.map((t) => t.name)).toEqual(["default", "fleet-december", "fleet-old"]);
     expect(secretsProblem({ ...env, MESH_ENROLLMENT_TOKENS: "[{" })).toMatch(/MESH_ENROLLMENT_TOKENS is not JSON/);
-    expect(secretsProblem({ ...env, MESH_ENROLLMENT_TOKENS: JSON.stringify([{ name: "x", token: "short" }]) })).toMatch(/MESH_ENROLLMENT_TOKENS\[0\]\.token: .*32\+ characters/);
-    expect(secretsProblem({ ...env, MESH_ENROLLMENT_TOKENS: JSON.stringify([{ name: "default", token: "z".repeat(40) }]) })).toMatch(/names "default" twice/);
+    expect(secretsProblem({ ...env, MESH_ENROLLMENT_TOKENS: JSON.stringify([{ name: "x", token: "short" }]) })).toMatch(
+      /MESH_ENROLLMENT_TOKENS\[0\]\.token: .*32\+ characters/,
+    );
+    expect(
+      secretsProblem({ ...env, MESH_ENROLLMENT_TOKENS: JSON.stringify([{ name: "default", token: "z".repeat(40) }]) }),
+    ).toMatch(/names "default" twice/);
     expect("code" in readSecrets({ ...env, MESH_ENROLLMENT_TOKENS: "nope" })).toBe(true);
   });
 
@@ -45,13 +49,22 @@ describe("agent identity: enrollment tokens, credentials, attempt tokens", () =>
     expect(credentialAgentName("mesh-agent:vm.one:short")).toBeNull();
     expect(credentialAgentName(`mesh-agent:bad name!:${"k".repeat(43)}`)).toBeNull();
     const caller = await identify(credential, secrets, now);
-    expect(caller).toEqual({ role: "agent", via: "credential", agent: "vm.one", credentialHash: await sha256Hex(credential) });
+    expect(caller).toEqual({
+      role: "agent",
+      via: "credential",
+      agent: "vm.one",
+      credentialHash: await sha256Hex(credential),
+    });
     expect(JSON.stringify(caller)).not.toContain("k".repeat(43));
   });
 
   it("an attempt token is bound to its task, attempt and agent, and cannot be altered", async () => {
     const token = await mintAttemptToken({ taskId: "01TASK", attempt: 2, agent: "mac.studio" }, orchestrator, now);
-    expect(await verifyAttemptToken(token, orchestrator, now)).toEqual({ taskId: "01TASK", attempt: 2, agent: "mac.studio" });
+    expect(await verifyAttemptToken(token, orchestrator, now)).toEqual({
+      taskId: "01TASK",
+      attempt: 2,
+      agent: "mac.studio",
+    });
     expect(await verifyAttemptToken(token.replace(".2.", ".3."), orchestrator, now)).toBeNull();
     expect(await verifyAttemptToken(token.replace("mac.studio", "mac.other"), orchestrator, now)).toBeNull();
     expect(await verifyAttemptToken(token, "x".repeat(40), now)).toBeNull();

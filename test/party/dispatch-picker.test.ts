@@ -36,7 +36,16 @@ describe("pickAgent", () => {
   });
 
   it("prefers the least loaded agent", () => {
-    const agents = [agent("busy", { capacity: 4, running: [{ task_id: "A", attempt: 1 }, { task_id: "B", attempt: 1 }] }), agent("idle", { capacity: 4 })];
+    const agents = [
+      agent("busy", {
+        capacity: 4,
+        running: [
+          { task_id: "A", attempt: 1 },
+          { task_id: "B", attempt: 1 },
+        ],
+      }),
+      agent("idle", { capacity: 4 }),
+    ];
     expect(pickAgent(agents, request())?.name).toBe("idle");
   });
 
@@ -70,12 +79,32 @@ describe("heartbeatExpired", () => {
 describe("exclusions", () => {
   it("gives a retry to an agent that lost the task only when no other agent serves the tier", () => {
     // Another agent serves the tier: the lost one is passed over, even while the other is busy.
-    expect(pickAgent([agent("lost-one"), agent("other")], request({ exclude_agents: ["lost-one"] }))?.name).toBe("other");
-    expect(pickAgent([agent("lost-one"), agent("other", { running: [{ task_id: "X", attempt: 1 }] })], request({ exclude_agents: ["lost-one"] }))).toBeNull();
+    expect(pickAgent([agent("lost-one"), agent("other")], request({ exclude_agents: ["lost-one"] }))?.name).toBe(
+      "other",
+    );
+    expect(
+      pickAgent(
+        [agent("lost-one"), agent("other", { running: [{ task_id: "X", attempt: 1 }] })],
+        request({ exclude_agents: ["lost-one"] }),
+      ),
+    ).toBeNull();
     // Pinned to it by name, or the only agent of the tier: it gets the retry once it is back.
-    expect(pickAgent([agent("lost-one"), agent("other")], request({ exclude_agents: ["lost-one"], selector: { by: "name", name: "lost-one" } }))?.name).toBe("lost-one");
-    expect(pickAgent([agent("lost-one"), agent("other", { tiers: ["opus"] })], request({ exclude_agents: ["lost-one"] }))?.name).toBe("lost-one");
-    expect(pickAgent([agent("lost-one", { state: "lost" })], request({ exclude_agents: ["lost-one"], selector: { by: "name", name: "lost-one" } }))).toBeNull();
+    expect(
+      pickAgent(
+        [agent("lost-one"), agent("other")],
+        request({ exclude_agents: ["lost-one"], selector: { by: "name", name: "lost-one" } }),
+      )?.name,
+    ).toBe("lost-one");
+    expect(
+      pickAgent([agent("lost-one"), agent("other", { tiers: ["opus"] })], request({ exclude_agents: ["lost-one"] }))
+        ?.name,
+    ).toBe("lost-one");
+    expect(
+      pickAgent(
+        [agent("lost-one", { state: "lost" })],
+        request({ exclude_agents: ["lost-one"], selector: { by: "name", name: "lost-one" } }),
+      ),
+    ).toBeNull();
   });
 });
 

@@ -3,11 +3,18 @@ import { LogStore } from "../../party/task-room/log-store.ts";
 import type { LogLine } from "../../protocol/index.ts";
 import { MapStorage } from "./map-storage.ts";
 
-const line = (i: number, width = 10): Omit<LogLine, "seq"> => ({ stream: "stdout", text: `l${i}`.padEnd(width, "."), ts: i, attempt: 1 });
-const lines = (from: number, count: number, width = 10): Array<Omit<LogLine, "seq">> => Array.from({ length: count }, (_, i) => line(from + i, width));
+const line = (i: number, width = 10): Omit<LogLine, "seq"> => ({
+  stream: "stdout",
+  text: `l${i}`.padEnd(width, "."),
+  ts: i,
+  attempt: 1,
+});
+const lines = (from: number, count: number, width = 10): Array<Omit<LogLine, "seq">> =>
+  Array.from({ length: count }, (_, i) => line(from + i, width));
 const range = (from: number, count: number): number[] => Array.from({ length: count }, (_, i) => from + i);
 const seqs = (read: readonly LogLine[]): number[] => read.map((l) => l.seq);
-const logKeys = (write: Record<string, unknown>): string[] => Object.keys(write).filter((key) => key.startsWith("log:"));
+const logKeys = (write: Record<string, unknown>): string[] =>
+  Object.keys(write).filter((key) => key.startsWith("log:"));
 const utf8Bytes = (value: unknown): number => new TextEncoder().encode(JSON.stringify(value)).byteLength;
 
 /** Batches of mixed sizes (1 line up to several stored keys' worth), so reads cross every kind of border. */

@@ -26,7 +26,13 @@ export class MapStorage implements LogStorage {
     for (const [key, value] of Object.entries(entries)) this.data.set(key, structuredClone(value));
   }
 
-  async list<T>(options: { prefix: string; start?: string; end?: string; limit?: number; reverse?: boolean }): Promise<Map<string, T>> {
+  async list<T>(options: {
+    prefix: string;
+    start?: string;
+    end?: string;
+    limit?: number;
+    reverse?: boolean;
+  }): Promise<Map<string, T>> {
     this.lists++;
     const { prefix, start, end } = options;
     let keys = [...this.data.keys()].filter((key) => key.startsWith(prefix)).sort();

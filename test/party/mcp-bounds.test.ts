@@ -7,13 +7,13 @@ import { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { z } from "zod";
-import { ApplyTaskRequest, CreateTaskRequest, PlanRequest } from "../../protocol/index.ts";
 import type { MeshContext } from "../../party/edge/mesh-operations.ts";
 import { readJsonBody } from "../../party/http/read-body.ts";
 import { registerMeshTools } from "../../party/mcp/mesh-tools.ts";
 import { registerPlanTool } from "../../party/mcp/plan-tool.ts";
 import { refuseUnknownArguments, strictTools } from "../../party/mcp/tool-arguments.ts";
 import { registerWorkTools } from "../../party/mcp/work-tools.ts";
+import { ApplyTaskRequest, CreateTaskRequest, PlanRequest } from "../../protocol/index.ts";
 
 let client: Client;
 let server: McpServer;
@@ -49,18 +49,25 @@ async function call(name: string, args: Record<string, unknown>): Promise<CallTo
   expect(textOf(result), name).not.toContain("ran past its arguments");
   return result;
 }
-const textOf = (result: CallToolResult): string => result.content.map((part) => (part.type === "text" ? part.text : "")).join("\n");
+const textOf = (result: CallToolResult): string =>
+  result.content.map((part) => (part.type === "text" ? part.text : "")).join("\n");
 
 /** The HTTP API's answer to the same body: its code, or "ok". */
 async function httpAnswer<T>(schema: z.ZodType<T>, body: unknown): Promise<string> {
-  const read = await readJsonBody(new Request("http://mesh/api", { method: "POST", body: JSON.stringify(body) }), schema);
+  const read = await readJsonBody(
+    new Request("http://mesh/api", { method: "POST", body: JSON.stringify(body) }),
+    schema,
+  );
   return read.ok ? "ok" : read.error.code;
 }
 
 describe("MCP arguments hold the HTTP API's bounds", () => {
   it("refuses an empty after at execute and dispatch, as POST /api/tasks does", async () => {
     expect(await httpAnswer(CreateTaskRequest, { instruction: "x", after: [] })).toBe("bad_request");
-    for (const [tool, args] of [["execute", { instruction: "x" }], ["dispatch", { name: "n", prompt: "x" }]] as const) {
+    for (const [tool, args] of [
+      ["execute", { instruction: "x" }],
+      ["dispatch", { name: "n", prompt: "x" }],
+    ] as const) {
       const refused = await call(tool, { ...args, after: [] });
       expect(refused.isError, tool).toBe(true);
       expect(textOf(refused), tool).toContain("after");
@@ -100,7 +107,12 @@ describe("MCP arguments hold the HTTP API's bounds", () => {
     expect(execute.max_cost_usd).toMatchObject({ maximum: 100_000 });
     // A plan's task may name no prerequisite (an empty after), at /api/plan and at the tool alike.
     expect(PlanRequest.safeParse({ tasks: [{ key: "a", instruction: "x", after: [] }] }).success).toBe(true);
-    const planTask = (tools.find((tool) => tool.name === "plan")?.inputSchema.properties?.tasks as { items?: { properties?: Record<string, unknown> } } | undefined)?.items?.properties ?? {};
+    const planTask =
+      (
+        tools.find((tool) => tool.name === "plan")?.inputSchema.properties?.tasks as
+          | { items?: { properties?: Record<string, unknown> } }
+          | undefined
+      )?.items?.properties ?? {};
     expect(planTask.after).toMatchObject({ maxItems: 50 });
     expect(planTask.after).not.toHaveProperty("minItems");
     const revoke = tools.find((tool) => tool.name === "revoke_agent");

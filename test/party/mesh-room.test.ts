@@ -1,13 +1,13 @@
 import type * as Party from "partykit/server";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { z } from "zod";
-import { AgentToTask, AuditAppend, ViewerToTask, type FrameError, type TaskToViewer } from "../../protocol/index.ts";
 import AuditRoom from "../../party/audit/audit-room.ts";
-import TaskDirectoryRoom from "../../party/task-directory/task-directory-room.ts";
-import { CALLER_HEADER, ROLE_HEADER, callerOf, roleOf, type SocketRole } from "../../party/auth/room-gate.ts";
+import { CALLER_HEADER, callerOf, ROLE_HEADER, roleOf, type SocketRole } from "../../party/auth/room-gate.ts";
 import { mintViewerLink, scopeAllowsTask } from "../../party/auth/viewer-link.ts";
 import { FLOOD_CLOSE_CODE, FLOOD_LIMITS } from "../../party/limits/flood-guard.ts";
-import { MeshRoom, type Channel, type SocketPolicy } from "../../party/mesh-room.ts";
+import { type Channel, MeshRoom, type SocketPolicy } from "../../party/mesh-room.ts";
+import TaskDirectoryRoom from "../../party/task-directory/task-directory-room.ts";
+import { AgentToTask, AuditAppend, type FrameError, type TaskToViewer, ViewerToTask } from "../../protocol/index.ts";
 import { MapStorage } from "./map-storage.ts";
 
 // The base room with real protocol schemas, real credentials and a real room (the audit log); only
@@ -33,16 +33,35 @@ class FakeSocket {
 const asConnection = (socket: FakeSocket): Party.Connection => socket as unknown as Party.Connection;
 
 function fakeRoom(storage = new MapStorage(), sockets: FakeSocket[] = []): Party.Room {
-  return { id: "main", env, storage, getConnections: () => sockets.map(asConnection), context: { parties: {} } } as unknown as Party.Room;
+  return {
+    id: "main",
+    env,
+    storage,
+    getConnections: () => sockets.map(asConnection),
+    context: { parties: {} },
+  } as unknown as Party.Room;
 }
 
 const lobby = { id: "task-1", env } as unknown as Party.Lobby;
-const request = (method: string, token: string | null, body?: string, url = "http://mesh/parties/test/main"): Party.Request =>
-  new Request(url, { method, headers: token === null ? {} : { authorization: `Bearer ${token}` }, ...(body === undefined ? {} : { body }) }) as unknown as Party.Request;
+const request = (
+  method: string,
+  token: string | null,
+  body?: string,
+  url = "http://mesh/parties/test/main",
+): Party.Request =>
+  new Request(url, {
+    method,
+    headers: token === null ? {} : { authorization: `Bearer ${token}` },
+    ...(body === undefined ? {} : { body }),
+  }) as unknown as Party.Request;
 
 /** A room like the task room: agents and viewers on one socket each, with their own schemas and rates. */
 class RoleRoom extends MeshRoom<AuditAppend, AgentToTask | ViewerToTask, TaskToViewer> {
-  static override readonly sockets: SocketPolicy = { open: true, admits: (caller, room) => caller.role === "orchestrator" || (caller.role === "viewer" && scopeAllowsTask(caller.scope, room.id)) };
+  static override readonly sockets: SocketPolicy = {
+    open: true,
+    admits: (caller, room) =>
+      caller.role === "orchestrator" || (caller.role === "viewer" && scopeAllowsTask(caller.scope, room.id)),
+  };
   protected readonly commands = AuditAppend;
   readonly heard: Array<AgentToTask | ViewerToTask | AuditAppend> = [];
   readonly roles = new Map<string, SocketRole>();
@@ -55,7 +74,9 @@ class RoleRoom extends MeshRoom<AuditAppend, AgentToTask | ViewerToTask, TaskToV
   protected override channelOf(connection: Party.Connection): Channel<AgentToTask | ViewerToTask> | null {
     const role = this.roles.get(connection.id);
     if (role === undefined) return null;
-    return role === "agent" ? { schema: AgentToTask, perSecond: FLOOD_LIMITS.agentOnTask } : { schema: ViewerToTask, perSecond: FLOOD_LIMITS.viewer };
+    return role === "agent"
+      ? { schema: AgentToTask, perSecond: FLOOD_LIMITS.agentOnTask }
+      : { schema: ViewerToTask, perSecond: FLOOD_LIMITS.viewer };
   }
 
   protected override onSocketMessage(message: AgentToTask | ViewerToTask): void {
@@ -86,13 +107,19 @@ class QuietRoom extends MeshRoom<AuditAppend> {
   }
 }
 
-const append = { type: "audit.append", record: { role: "orchestrator", credential: "orchestrator", action: "task.create", outcome: "ok" } };
-const errorOf = async (response: Response): Promise<{ code: string; message: string }> => ((await response.json()) as { error: { code: string; message: string } }).error;
+const append = {
+  type: "audit.append",
+  record: { role: "orchestrator", credential: "orchestrator", action: "task.create", outcome: "ok" },
+};
+const errorOf = async (response: Response): Promise<{ code: string; message: string }> =>
+  ((await response.json()) as { error: { code: string; message: string } }).error;
 
 function connected(room: RoleRoom, id: string, role: SocketRole): FakeSocket {
   const socket = new FakeSocket(id);
   const headers = new Headers({ [ROLE_HEADER]: role });
-  room.onConnect(asConnection(socket), { request: new Request("http://mesh/", { headers }) as unknown as Party.Request });
+  room.onConnect(asConnection(socket), {
+    request: new Request("http://mesh/", { headers }) as unknown as Party.Request,
+  });
   return socket;
 }
 
@@ -103,7 +130,9 @@ afterEach(() => {
 describe("the base room's HTTP side", () => {
   it("admits only the orchestrator: 401 without a token, 403 for a viewer link", async () => {
     const room = new RoleRoom(fakeRoom());
-    expect(await errorOf(await room.onRequest(request("POST", null, JSON.stringify(append))))).toMatchObject({ code: "unauthorized" });
+    expect(await errorOf(await room.onRequest(request("POST", null, JSON.stringify(append))))).toMatchObject({
+      code: "unauthorized",
+    });
     const link = await mintViewerLink({ kind: "dashboard" }, ORCHESTRATOR, Date.now() + 60_000);
     const refused = await room.onRequest(request("GET", link));
     expect(refused.status).toBe(403);
@@ -127,8 +156,14 @@ describe("the base room's HTTP side", () => {
 
   it("answers a bad body with a typed error and never calls the room", async () => {
     const room = new RoleRoom(fakeRoom());
-    expect(await errorOf(await room.onRequest(request("POST", ORCHESTRATOR, "{not json")))).toMatchObject({ code: "bad_json" });
-    const wrong = await errorOf(await room.onRequest(request("POST", ORCHESTRATOR, JSON.stringify({ ...append, record: { ...append.record, role: "root" } }))));
+    expect(await errorOf(await room.onRequest(request("POST", ORCHESTRATOR, "{not json")))).toMatchObject({
+      code: "bad_json",
+    });
+    const wrong = await errorOf(
+      await room.onRequest(
+        request("POST", ORCHESTRATOR, JSON.stringify({ ...append, record: { ...append.record, role: "root" } })),
+      ),
+    );
     expect(wrong.code).toBe("bad_request");
     expect(wrong.message).toMatch(/^record\.role/);
     expect(room.heard).toEqual([]);
@@ -140,7 +175,9 @@ describe("the base room's HTTP side", () => {
     expect(get.status).toBe(404);
     expect(await errorOf(get)).toEqual({ code: "not_found", message: "GET is not served here" });
     expect((await room.onRequest(request("PUT", ORCHESTRATOR, "{}"))).status).toBe(404);
-    expect(await (await room.onRequest(request("GET", null, undefined, "http://mesh/parties/test/main?open"))).json()).toEqual({ open: true });
+    expect(
+      await (await room.onRequest(request("GET", null, undefined, "http://mesh/parties/test/main?open"))).json(),
+    ).toEqual({ open: true });
   });
 });
 
@@ -148,7 +185,10 @@ describe("the base room's socket gate", () => {
   it("refuses every socket of a room that has none, with the room's own message", async () => {
     const refused = await AuditRoom.onBeforeConnect(request("GET", ORCHESTRATOR), lobby);
     expect(refused).toBeInstanceOf(Response);
-    expect(await errorOf(refused as Response)).toEqual({ code: "not_found", message: "the audit log has no sockets; use GET /api/audit?since=<ms>" });
+    expect(await errorOf(refused as Response)).toEqual({
+      code: "not_found",
+      message: "the audit log has no sockets; use GET /api/audit?since=<ms>",
+    });
   });
 
   it("admits the callers the room's policy allows and records their role", async () => {
@@ -159,9 +199,14 @@ describe("the base room's socket gate", () => {
     const admitted = await RoleRoom.onBeforeConnect(request("GET", ownTask), lobby);
     expect(admitted).not.toBeInstanceOf(Response);
     expect((admitted as Party.Request).headers.get(ROLE_HEADER)).toBe("viewer");
-    expect(callerOf({ request: admitted as Party.Request })).toEqual({ role: "viewer", scope: { kind: "task", taskId: "task-1" } });
+    expect(callerOf({ request: admitted as Party.Request })).toEqual({
+      role: "viewer",
+      scope: { kind: "task", taskId: "task-1" },
+    });
     // The room parses the caller header like any input: a shape the gate never writes reads as no caller.
-    const forged = new Request("http://mesh/", { headers: { [CALLER_HEADER]: JSON.stringify({ role: "agent", via: "attempt", agent: "a" }) } });
+    const forged = new Request("http://mesh/", {
+      headers: { [CALLER_HEADER]: JSON.stringify({ role: "agent", via: "attempt", agent: "a" }) },
+    });
     expect(callerOf({ request: forged as unknown as Party.Request })).toBeNull();
   });
 });
@@ -173,9 +218,15 @@ describe("the base room's messages", () => {
     await room.onMessage(JSON.stringify({ type: "logs.subscribe", since_seq: 0 }), asConnection(viewer));
     expect(room.heard).toEqual([{ type: "logs.subscribe", since_seq: 0 }]);
     // An agent's message on a viewer's socket is not this socket's to send.
-    await room.onMessage(JSON.stringify({ type: "attempt.hello", protocol_version: 1, agent: "a", attempt: 1, executor: "claude" }), asConnection(viewer));
+    await room.onMessage(
+      JSON.stringify({ type: "attempt.hello", protocol_version: 1, agent: "a", attempt: 1, executor: "claude" }),
+      asConnection(viewer),
+    );
     await room.onMessage("{nope", asConnection(viewer));
-    expect(viewer.sent).toMatchObject([{ type: "error", code: "unknown_type" }, { type: "error", code: "bad_json" }]);
+    expect(viewer.sent).toMatchObject([
+      { type: "error", code: "unknown_type" },
+      { type: "error", code: "bad_json" },
+    ]);
     expect(room.heard).toHaveLength(1);
   });
 
@@ -184,7 +235,13 @@ describe("the base room's messages", () => {
     const viewer = connected(room, "v", "viewer");
     const agent = connected(room, "a", "agent");
     const subscribe = JSON.stringify({ type: "logs.subscribe", since_seq: 0 });
-    const hello = JSON.stringify({ type: "attempt.hello", protocol_version: 1, agent: "a", attempt: 1, executor: "claude" });
+    const hello = JSON.stringify({
+      type: "attempt.hello",
+      protocol_version: 1,
+      agent: "a",
+      attempt: 1,
+      executor: "claude",
+    });
     for (let i = 0; i <= FLOOD_LIMITS.viewer; i++) {
       await room.onMessage(subscribe, asConnection(viewer));
       await room.onMessage(hello, asConnection(agent));
@@ -201,7 +258,9 @@ describe("the base room's messages", () => {
     const room = new QuietRoom(fakeRoom());
     const socket = new FakeSocket("q");
     await room.onMessage("[1]", asConnection(socket));
-    expect(socket.sent).toEqual([{ type: "error", code: "unknown_type", message: "this socket takes no messages (bad_message)" }]);
+    expect(socket.sent).toEqual([
+      { type: "error", code: "unknown_type", message: "this socket takes no messages (bad_message)" },
+    ]);
   });
 });
 
@@ -209,12 +268,17 @@ describe("a room's corrupt stored record", () => {
   it("is left out of the audit page and logged, never a crash", async () => {
     const storage = new MapStorage();
     const room = new AuditRoom(fakeRoom(storage));
-    await storage.put({ "r:000000000000001-000000": { at: "yesterday" }, "r:000000000000002-000000": { at: 2, ...append.record } });
+    await storage.put({
+      "r:000000000000001-000000": { at: "yesterday" },
+      "r:000000000000002-000000": { at: 2, ...append.record },
+    });
     const logged = vi.spyOn(console, "error").mockImplementation(() => undefined);
     const page = (await (await room.onRequest(request("GET", ORCHESTRATOR))).json()) as { records: unknown[] };
     expect(page.records).toHaveLength(1);
     expect(page.records[0]).toMatchObject(append.record);
-    expect(logged).toHaveBeenCalledWith(expect.stringMatching(/^audit: stored r:000000000000001-000000 is corrupt \(at: /));
+    expect(logged).toHaveBeenCalledWith(
+      expect.stringMatching(/^audit: stored r:000000000000001-000000 is corrupt \(at: /),
+    );
   });
 
   it("refuses a directory name lookup with a typed error, and is left out of the task list", async () => {
@@ -222,9 +286,14 @@ describe("a room's corrupt stored record", () => {
     await storage.put({ "name:nightly": "01TASK", "task:01TASK": { task_id: "01TASK", status: "exploded" } });
     const room = new TaskDirectoryRoom(fakeRoom(storage));
     const logged = vi.spyOn(console, "error").mockImplementation(() => undefined);
-    const byName = await room.onRequest(request("GET", ORCHESTRATOR, undefined, "http://mesh/parties/directory/main?name=nightly"));
+    const byName = await room.onRequest(
+      request("GET", ORCHESTRATOR, undefined, "http://mesh/parties/directory/main?name=nightly"),
+    );
     expect(byName.status).toBe(500);
-    expect(await errorOf(byName)).toMatchObject({ code: "internal", message: expect.stringContaining("stored task:01TASK is corrupt") });
+    expect(await errorOf(byName)).toMatchObject({
+      code: "internal",
+      message: expect.stringContaining("stored task:01TASK is corrupt"),
+    });
     expect(await (await room.onRequest(request("GET", ORCHESTRATOR))).json()).toEqual({ tasks: [] });
     expect(logged).toHaveBeenCalledWith(expect.stringMatching(/^directory: stored task:01TASK is corrupt/));
   });

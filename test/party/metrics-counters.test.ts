@@ -1,8 +1,24 @@
 import { describe, expect, it } from "vitest";
-import { decideRegistry, emptyRegistry, type RegistryContext, type RegistryState } from "../../party/agent-registry/registry-actor.ts";
-import { attemptClass, countSettled, emptyAttemptCounters, storedAttemptCounters } from "../../party/metrics/attempt-counters.ts";
-import { DISPATCH_HISTOGRAM_KEY, DispatchHistogram, emptyHistogram, handedOut, registryGauges } from "../../party/metrics/registry-metrics.ts";
-import { TASK_STATUS_COUNTS_KEY, TaskStatusTally, countStatusChange } from "../../party/metrics/task-status-tally.ts";
+import {
+  decideRegistry,
+  emptyRegistry,
+  type RegistryContext,
+  type RegistryState,
+} from "../../party/agent-registry/registry-actor.ts";
+import {
+  attemptClass,
+  countSettled,
+  emptyAttemptCounters,
+  storedAttemptCounters,
+} from "../../party/metrics/attempt-counters.ts";
+import {
+  DISPATCH_HISTOGRAM_KEY,
+  DispatchHistogram,
+  emptyHistogram,
+  handedOut,
+  registryGauges,
+} from "../../party/metrics/registry-metrics.ts";
+import { countStatusChange, TASK_STATUS_COUNTS_KEY, TaskStatusTally } from "../../party/metrics/task-status-tally.ts";
 import type { AgentRecord, DispatchRequest, TaskStatus } from "../../protocol/index.ts";
 
 describe("tasks by status (the directory's tally)", () => {
@@ -74,7 +90,10 @@ describe("attempts by tier and class, and spend (the budget's counters)", () => 
     counters = countSettled(counters, { tier: "sonnet", outcome: "succeeded", cost_usd: 0.25 });
     counters = countSettled(counters, { tier: "opus", outcome: "failed", failure_class: "test_fail", cost_usd: 1 });
     counters = countSettled(counters, { tier: "sonnet", outcome: "failed", failure_class: "test_fail", cost_usd: 0 });
-    expect(counters).toEqual({ attempts: { sonnet: { test_fail: 2, succeeded: 1 }, opus: { test_fail: 1 } }, spend_usd: { sonnet: 0.35, opus: 1 } });
+    expect(counters).toEqual({
+      attempts: { sonnet: { test_fail: 2, succeeded: 1 }, opus: { test_fail: 1 } },
+      spend_usd: { sonnet: 0.35, opus: 1 },
+    });
     expect(storedAttemptCounters(JSON.parse(JSON.stringify(counters)))).toEqual(counters);
     expect(storedAttemptCounters({ attempts: "garbled" })).toEqual(emptyAttemptCounters());
   });
@@ -101,7 +120,15 @@ describe("the registry's series", () => {
   });
 
   it("count the queue by tier, agents by state and the slots of online agents only", () => {
-    const gauges = registryGauges([request("a", 0), request("b", 0), request("c", 0, "opus")], [agent("one", "online", 3, 1), agent("two", "online", 1, 2), agent("gone", "lost", 4, 1), agent("old", "offline", 2, 0)]);
+    const gauges = registryGauges(
+      [request("a", 0), request("b", 0), request("c", 0, "opus")],
+      [
+        agent("one", "online", 3, 1),
+        agent("two", "online", 1, 2),
+        agent("gone", "lost", 4, 1),
+        agent("old", "offline", 2, 0),
+      ],
+    );
     expect(gauges.queue).toMatchObject({ sonnet: 2, opus: 1, deepseek: 0 });
     expect(gauges.agents).toEqual({ online: 2, stale: 0, lost: 1, offline: 1, revoked: 0 });
     expect(gauges.slots).toEqual({ busy: 2, idle: 2 });
@@ -109,15 +136,40 @@ describe("the registry's series", () => {
 
   it("time each hand-out from its dispatch request, from the actor's own assign effects", async () => {
     let state: RegistryState = emptyRegistry();
-    const hello = decideRegistry(state, { type: "hello-received", hello: { type: "agent.hello", protocol_version: 1, name: "a1", kind: "vm", tiers: ["sonnet"], capacity: 1, version: "1", running: [] }, connectionId: "c1", identity: { via: "enrollment", tokenName: "default", credential: "mesh-agent:a1:secret", credentialHash: "h" } }, ctx(1000));
+    const hello = decideRegistry(
+      state,
+      {
+        type: "hello-received",
+        hello: {
+          type: "agent.hello",
+          protocol_version: 1,
+          name: "a1",
+          kind: "vm",
+          tiers: ["sonnet"],
+          capacity: 1,
+          version: "1",
+          running: [],
+        },
+        connectionId: "c1",
+        identity: { via: "enrollment", tokenName: "default", credential: "mesh-agent:a1:secret", credentialHash: "h" },
+      },
+      ctx(1000),
+    );
     state = hello.state;
     const queued = decideRegistry(state, { type: "dispatch-requested", request: request("t1", 1000) }, ctx(1250));
     expect(handedOut(queued.effects, queued.state.assigned).map((r) => r.assign.task_id)).toEqual(["t1"]);
-    const second = decideRegistry(queued.state, { type: "dispatch-requested", request: request("t2", 1300) }, ctx(1300));
+    const second = decideRegistry(
+      queued.state,
+      { type: "dispatch-requested", request: request("t2", 1300) },
+      ctx(1300),
+    );
     expect(handedOut(second.effects, second.state.assigned)).toEqual([]);
 
     const storage = new Map<string, unknown>();
-    const histogram = new DispatchHistogram({ get: async (key) => storage.get(key), put: async (key, value) => void storage.set(key, value) });
+    const histogram = new DispatchHistogram({
+      get: async (key) => storage.get(key),
+      put: async (key, value) => void storage.set(key, value),
+    });
     histogram.record(queued.effects, queued.state.assigned, 1250);
     histogram.record(second.effects, second.state.assigned, 1300);
     const now = await histogram.current();
@@ -131,7 +183,10 @@ describe("the registry's series", () => {
 
   it("start again from zero when the stored histogram has other buckets", async () => {
     const stale = { ...emptyHistogram([1, 2]), count: 9 };
-    const histogram = new DispatchHistogram({ get: async (key) => (key === DISPATCH_HISTOGRAM_KEY ? stale : undefined), put: async () => undefined });
+    const histogram = new DispatchHistogram({
+      get: async (key) => (key === DISPATCH_HISTOGRAM_KEY ? stale : undefined),
+      put: async () => undefined,
+    });
     expect((await histogram.current()).count).toBe(0);
   });
 });

@@ -1,5 +1,13 @@
 import { describe, expect, it } from "vitest";
-import { escapeHelp, escapeLabelValue, formatValue, isLabelName, isMetricName, renderExposition, type MetricFamily } from "../../party/metrics/exposition.ts";
+import {
+  escapeHelp,
+  escapeLabelValue,
+  formatValue,
+  isLabelName,
+  isMetricName,
+  type MetricFamily,
+  renderExposition,
+} from "../../party/metrics/exposition.ts";
 import { meshFamilies } from "../../party/metrics/mesh-metrics.ts";
 import { emptyHistogram, observe } from "../../party/metrics/registry-metrics.ts";
 import { parseScrape, sampleValue } from "../metrics/prometheus-text.ts";
@@ -10,14 +18,18 @@ describe("the Prometheus text renderer", () => {
       { name: "a_total", help: "As.", type: "counter", samples: [{ labels: { tier: "opus" }, value: 2 }] },
       { name: "b", help: "Bs.", type: "gauge", samples: [{ value: 0.5 }] },
     ]);
-    expect(text).toBe('# HELP a_total As.\n# TYPE a_total counter\na_total{tier="opus"} 2\n# HELP b Bs.\n# TYPE b gauge\nb 0.5\n');
+    expect(text).toBe(
+      '# HELP a_total As.\n# TYPE a_total counter\na_total{tier="opus"} 2\n# HELP b Bs.\n# TYPE b gauge\nb 0.5\n',
+    );
     expect(renderExposition([])).toBe("");
   });
 
   it("escapes backslash, double quote and line feed in label values, and a parser reads them back as they were", () => {
     const awkward = 'C:\\DIR\\"FILE"\nnext line ünïcode';
     expect(escapeLabelValue(awkward)).toBe('C:\\\\DIR\\\\\\"FILE\\"\\nnext line ünïcode');
-    const text = renderExposition([{ name: "x", help: "a \\ help\non two lines", type: "gauge", samples: [{ labels: { path: awkward }, value: 1 }] }]);
+    const text = renderExposition([
+      { name: "x", help: "a \\ help\non two lines", type: "gauge", samples: [{ labels: { path: awkward }, value: 1 }] },
+    ]);
     const parsed = parseScrape(text);
     expect(parsed.get("x")?.metrics[0]?.labels?.path).toBe(awkward);
     expect(parsed.get("x")?.help).toBe("a \\ help\non two lines");
@@ -25,16 +37,30 @@ describe("the Prometheus text renderer", () => {
   });
 
   it("writes histogram buckets cumulatively, ending at le=+Inf equal to _count", () => {
-    const family: MetricFamily = { name: "wait_seconds", help: "Waits.", type: "histogram", histograms: [{ bounds: [0.1, 1, 10], counts: [1, 0, 2, 1], sum: 25.5 }] };
+    const family: MetricFamily = {
+      name: "wait_seconds",
+      help: "Waits.",
+      type: "histogram",
+      histograms: [{ bounds: [0.1, 1, 10], counts: [1, 0, 2, 1], sum: 25.5 }],
+    };
     const text = renderExposition([family]);
-    expect(text).toContain('wait_seconds_bucket{le="0.1"} 1\nwait_seconds_bucket{le="1"} 1\nwait_seconds_bucket{le="10"} 3\nwait_seconds_bucket{le="+Inf"} 4\nwait_seconds_sum 25.5\nwait_seconds_count 4\n');
+    expect(text).toContain(
+      'wait_seconds_bucket{le="0.1"} 1\nwait_seconds_bucket{le="1"} 1\nwait_seconds_bucket{le="10"} 3\nwait_seconds_bucket{le="+Inf"} 4\nwait_seconds_sum 25.5\nwait_seconds_count 4\n',
+    );
     const parsed = parseScrape(text).get("wait_seconds")?.metrics[0];
     expect(parsed?.buckets).toEqual({ "0.1": "1", "1": "1", "10": "3", "+Inf": "4" });
     expect(parsed?.count).toBe("4");
   });
 
   it("spells infinities and NaN as the format does", () => {
-    expect([Infinity, -Infinity, NaN, 0, 1e-7, 12.5].map(formatValue)).toEqual(["+Inf", "-Inf", "NaN", "0", "1e-7", "12.5"]);
+    expect([Infinity, -Infinity, NaN, 0, 1e-7, 12.5].map(formatValue)).toEqual([
+      "+Inf",
+      "-Inf",
+      "NaN",
+      "0",
+      "1e-7",
+      "12.5",
+    ]);
   });
 
   it("puts each observation in the first bucket whose bound it does not pass", () => {
@@ -48,7 +74,12 @@ describe("the Prometheus text renderer", () => {
 describe("the mesh's series", () => {
   const readings = {
     directory: { tasks: { running: 2, succeeded: 1 } },
-    registry: { queue: { sonnet: 3 }, agents: { online: 1, lost: 1 }, slots: { busy: 1, idle: 1 }, dispatch: observe(emptyHistogram(), [0.002, 40]) },
+    registry: {
+      queue: { sonnet: 3 },
+      agents: { online: 1, lost: 1 },
+      slots: { busy: 1, idle: 1 },
+      dispatch: observe(emptyHistogram(), [0.002, 40]),
+    },
     budget: { attempts: { sonnet: { succeeded: 1, test_fail: 2 } }, spend_usd: { sonnet: 0.25 }, today_usd: 0.25 },
     webhookFailures: 4,
     traces: { endpoint: null, queued: 0, queue_cap: 2048, exported_total: 5, dropped_total: 3 },
@@ -59,7 +90,8 @@ describe("the mesh's series", () => {
     for (const family of families) {
       expect(isMetricName(family.name), family.name).toBe(true);
       const samples = family.type === "histogram" ? family.histograms : family.samples;
-      for (const sample of samples) for (const label of Object.keys(sample.labels ?? {})) expect(isLabelName(label), label).toBe(true);
+      for (const sample of samples)
+        for (const label of Object.keys(sample.labels ?? {})) expect(isLabelName(label), label).toBe(true);
     }
     const parsed = parseScrape(renderExposition(families));
     expect(sampleValue(parsed, "agent_mesh_tasks", { status: "running" })).toBe(2);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { serverVars, checkSettings } from "../../launcher/server-vars.ts";
+import { checkSettings, serverVars } from "../../launcher/server-vars.ts";
 import { metricsTokenProblem } from "../../protocol/metrics.ts";
 
 describe("MESH_METRICS_TOKEN", () => {
@@ -13,7 +13,15 @@ describe("MESH_METRICS_TOKEN", () => {
   it("stops the server at start, in one line, when it is shorter than the other secrets", () => {
     expect(metricsTokenProblem(undefined)).toBeNull();
     expect(metricsTokenProblem("m".repeat(32))).toBeNull();
-    expect(checkSettings({ MESH_METRICS_TOKEN: "short" })).toMatchObject({ ok: false, error: { code: "metrics_token_invalid", message: expect.stringMatching(/^MESH_METRICS_TOKEN is 5 characters; set it to a random secret of 32\+ characters/) } });
+    expect(checkSettings({ MESH_METRICS_TOKEN: "short" })).toMatchObject({
+      ok: false,
+      error: {
+        code: "metrics_token_invalid",
+        message: expect.stringMatching(
+          /^MESH_METRICS_TOKEN is 5 characters; set it to a random secret of 32\+ characters/,
+        ),
+      },
+    });
     expect(checkSettings({ MESH_METRICS_TOKEN: "m".repeat(40) })).toEqual({ ok: true, value: undefined });
   });
 });

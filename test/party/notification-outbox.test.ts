@@ -3,28 +3,51 @@
 // and message shapes; which task, budget and agent changes make events; the targets setting.
 import { createHmac } from "node:crypto";
 import { describe, expect, it } from "vitest";
-import { DEFAULT_OUTBOX_SETTINGS, addEvents, claimDue, emptyOutbox, nextWake, overflow, retryDelayMs, settleSend, type OutboxState } from "../../party/notification-outbox/outbox-book.ts";
-import { jsonBody, slackBody, webhookSignature } from "../../party/notification-outbox/webhook-message.ts";
-import { taskNotices } from "../../party/task-room/task-notices.ts";
-import { budgetNotices } from "../../party/budget-room/budget-notices.ts";
-import { emptyBudget, type BudgetLimits } from "../../party/budget-room/budget-book.ts";
 import { checkWebhookSettings } from "../../launcher/server-vars.ts";
-import { stored } from "../../party/task-room/task-events.ts";
 import { decideRegistry, restoredRegistry } from "../../party/agent-registry/registry-actor.ts";
-import { WebhookBody, webhookTargets, type NotificationEvent, type TaskRecord, type WebhookTarget } from "../../protocol/index.ts";
+import { type BudgetLimits, emptyBudget } from "../../party/budget-room/budget-book.ts";
+import { budgetNotices } from "../../party/budget-room/budget-notices.ts";
+import {
+  addEvents,
+  claimDue,
+  DEFAULT_OUTBOX_SETTINGS,
+  emptyOutbox,
+  nextWake,
+  type OutboxState,
+  overflow,
+  retryDelayMs,
+  settleSend,
+} from "../../party/notification-outbox/outbox-book.ts";
+import { jsonBody, slackBody, webhookSignature } from "../../party/notification-outbox/webhook-message.ts";
+import { stored } from "../../party/task-room/task-events.ts";
+import { taskNotices } from "../../party/task-room/task-notices.ts";
+import {
+  type NotificationEvent,
+  type TaskRecord,
+  WebhookBody,
+  type WebhookTarget,
+  webhookTargets,
+} from "../../protocol/index.ts";
 
 const settings = DEFAULT_OUTBOX_SETTINGS;
 const targets: WebhookTarget[] = [
   { url: "http://a.example/hook", slack: false },
   { url: "http://b.example/hook", slack: false },
 ];
-const event = (id: string): NotificationEvent => ({ id, type: "task.awaiting_human", at: 1, reason: "needs a person", task: { task_id: "T1", status: "awaiting_human", tier: "human", cost_usd: 0.5 } });
+const event = (id: string): NotificationEvent => ({
+  id,
+  type: "task.awaiting_human",
+  at: 1,
+  reason: "needs a person",
+  task: { task_id: "T1", status: "awaiting_human", tier: "human", cost_usd: 0.5 },
+});
 
 /** Fails every delivery due at `now` with `random`, returning the state after. */
 function failAll(state: OutboxState, now: number, random = 0.5): OutboxState {
   const claimed = claimDue(state, now, settings);
   let next = claimed.state;
-  for (const d of claimed.claimed) next = settleSend(next, d.key, { ok: false, error: "HTTP 500" }, now, random, settings).state;
+  for (const d of claimed.claimed)
+    next = settleSend(next, d.key, { ok: false, error: "HTTP 500" }, now, random, settings).state;
   return next;
 }
 
@@ -44,7 +67,8 @@ describe("retry delays", () => {
   });
 
   it("never waits more than 10 minutes between tries", () => {
-    for (const n of [10, 20, 100, 10_000]) expect(retryDelayMs(n, 0.999999, settings)).toBeLessThanOrEqual(10 * 60 * 1000);
+    for (const n of [10, 20, 100, 10_000])
+      expect(retryDelayMs(n, 0.999999, settings)).toBeLessThanOrEqual(10 * 60 * 1000);
     expect(retryDelayMs(100, 0, settings)).toBe(5 * 60 * 1000);
   });
 });
@@ -69,7 +93,12 @@ describe("the outbox book", () => {
   });
 
   it("gives each target its own in-flight slots: a target with a backlog does not hold back another", () => {
-    let state = addEvents(emptyOutbox(), [event("e1"), event("e2"), event("e3")], [targets[0] as WebhookTarget], 1000).state;
+    let state = addEvents(
+      emptyOutbox(),
+      [event("e1"), event("e2"), event("e3")],
+      [targets[0] as WebhookTarget],
+      1000,
+    ).state;
     state = addEvents(state, [event("e4")], [targets[1] as WebhookTarget], 1001).state;
     const claimed = claimDue(state, 2000, settings);
     const hosts = claimed.claimed.map((d) => d.target_host);
@@ -116,7 +145,12 @@ describe("the outbox book", () => {
   });
 
   it("drops the oldest finished deliveries beyond what it keeps, never a pending one", () => {
-    let state = addEvents(emptyOutbox(), [event("old"), event("new"), event("waiting")], [targets[0] as WebhookTarget], 0).state;
+    let state = addEvents(
+      emptyOutbox(),
+      [event("old"), event("new"), event("waiting")],
+      [targets[0] as WebhookTarget],
+      0,
+    ).state;
     const claimed = claimDue(state, 0, { ...settings, perTargetInFlight: 3 });
     state = settleSend(claimed.state, "old|0", { ok: true }, 1, 0, settings).state;
     state = settleSend(state, "new|0", { ok: true }, 2, 0, settings).state;
@@ -136,7 +170,10 @@ describe("webhook messages", () => {
   });
 
   it("gives Slack text and blocks with the reason, the task, its cost and a button to the link", () => {
-    const slack = JSON.parse(slackBody({ ...event("e1"), reason: "a <b> & c" }, "http://mesh/#x")) as { text: string; blocks: Array<{ type: string; elements?: Array<{ type: string; url?: string }> }> };
+    const slack = JSON.parse(slackBody({ ...event("e1"), reason: "a <b> & c" }, "http://mesh/#x")) as {
+      text: string;
+      blocks: Array<{ type: string; elements?: Array<{ type: string; url?: string }> }>;
+    };
     expect(slack.text).toContain("a &lt;b&gt; &amp; c");
     expect(slack.text).toContain("$0.5000");
     const button = slack.blocks.find((b) => b.type === "actions")?.elements?.[0];
@@ -145,7 +182,21 @@ describe("webhook messages", () => {
 });
 
 describe("which changes make events", () => {
-  const task = (changes: Partial<TaskRecord>): TaskRecord => ({ task_id: "T1", status: "running", instruction: "x", tier: "sonnet", agent_selector: { by: "any" }, attempts: [], tokens: { input: 0, output: 0 }, cost_usd: 0.25, latency_ms: 0, created_at: 0, updated_at: 5, ...changes }) as TaskRecord;
+  const task = (changes: Partial<TaskRecord>): TaskRecord =>
+    ({
+      task_id: "T1",
+      status: "running",
+      instruction: "x",
+      tier: "sonnet",
+      agent_selector: { by: "any" },
+      attempts: [],
+      tokens: { input: 0, output: 0 },
+      cost_usd: 0.25,
+      latency_ms: 0,
+      created_at: 0,
+      updated_at: 5,
+      ...changes,
+    }) as TaskRecord;
 
   it("a task reaching the human step, and a notify task's end; nothing else", () => {
     const waiting = taskNotices(task({}), task({ status: "awaiting_human", tier: "human" }));
@@ -153,24 +204,54 @@ describe("which changes make events", () => {
     expect(waiting[0]?.task).toMatchObject({ task_id: "T1", status: "awaiting_human", cost_usd: 0.25 });
     expect(taskNotices(task({ status: "awaiting_human" }), task({ status: "awaiting_human" }))).toEqual([]);
     expect(taskNotices(task({}), task({ status: "succeeded" }))).toEqual([]);
-    expect(taskNotices(task({}), task({ status: "succeeded", notify: true })).map((e) => e.type)).toEqual(["task.succeeded"]);
+    expect(taskNotices(task({}), task({ status: "succeeded", notify: true })).map((e) => e.type)).toEqual([
+      "task.succeeded",
+    ]);
     expect(taskNotices(task({}), task({ status: "failed", notify: true })).map((e) => e.id)).toEqual(["T1:failed"]);
     expect(taskNotices(task({}), task({ status: "cancelled", notify: true }))).toEqual([]);
   });
 
   it("the task actor's stored change carries the events as an announce effect", () => {
     const effects = stored(task({}), task({ status: "awaiting_human", tier: "human" }), "waits for a person").effects;
-    expect(effects.filter((e) => e.kind === "announce-events").flatMap((e) => (e.kind === "announce-events" ? e.events.map((n) => n.type) : []))).toEqual(["task.awaiting_human"]);
-    expect(stored(task({}), task({ cost_usd: 1 }), "cost").effects.some((e) => e.kind === "announce-events")).toBe(false);
+    expect(
+      effects
+        .filter((e) => e.kind === "announce-events")
+        .flatMap((e) => (e.kind === "announce-events" ? e.events.map((n) => n.type) : [])),
+    ).toEqual(["task.awaiting_human"]);
+    expect(stored(task({}), task({ cost_usd: 1 }), "cost").effects.some((e) => e.kind === "announce-events")).toBe(
+      false,
+    );
   });
 
   it("the registry's watchdog announces the agent it gives up, once", () => {
-    const restored = restoredRegistry([{ name: "vm-1", kind: "vm", tiers: ["sonnet"], capacity: 1, version: "1", registered_at: 0, last_heartbeat: 0, running: [{ task_id: "T1", attempt: 1 }] }], [], {}, []);
+    const restored = restoredRegistry(
+      [
+        {
+          name: "vm-1",
+          kind: "vm",
+          tiers: ["sonnet"],
+          capacity: 1,
+          version: "1",
+          registered_at: 0,
+          last_heartbeat: 0,
+          running: [{ task_id: "T1", attempt: 1 }],
+        },
+      ],
+      [],
+      {},
+      [],
+    );
     const ctx = { now: 60_000, heartbeatMs: 5000, idleFlagS: 300, startedAt: 0 };
     const lost = decideRegistry(restored, { type: "watchdog-ticked" }, ctx);
     const announced = lost.effects.flatMap((e) => (e.kind === "announce" ? e.events : []));
-    expect(announced).toEqual([expect.objectContaining({ type: "agent.lost", id: "agent.lost:vm-1:60000", agent: { name: "vm-1", running: 1 } })]);
-    expect(decideRegistry(lost.state, { type: "watchdog-ticked" }, { ...ctx, now: 61_000 }).effects.some((e) => e.kind === "announce")).toBe(false);
+    expect(announced).toEqual([
+      expect.objectContaining({ type: "agent.lost", id: "agent.lost:vm-1:60000", agent: { name: "vm-1", running: 1 } }),
+    ]);
+    expect(
+      decideRegistry(lost.state, { type: "watchdog-ticked" }, { ...ctx, now: 61_000 }).effects.some(
+        (e) => e.kind === "announce",
+      ),
+    ).toBe(false);
   });
 
   it("the month's alert once, and the breaker's halt when it closes", () => {
@@ -189,7 +270,9 @@ describe("which changes make events", () => {
 
 describe("MESH_WEBHOOK_URLS", () => {
   it("recognises Slack's incoming webhooks and the slack+ prefix", () => {
-    const parsed = webhookTargets("https://hooks.slack.com/services/T0/B0/x, slack+http://127.0.0.1:20001/h ,http://127.0.0.1:20002/");
+    const parsed = webhookTargets(
+      "https://hooks.slack.com/services/T0/B0/x, slack+http://127.0.0.1:20001/h ,http://127.0.0.1:20002/",
+    );
     expect(parsed.ok && parsed.value.map((t) => [t.url, t.slack])).toEqual([
       ["https://hooks.slack.com/services/T0/B0/x", true],
       ["http://127.0.0.1:20001/h", true],
@@ -198,11 +281,26 @@ describe("MESH_WEBHOOK_URLS", () => {
   });
 
   it("refuses a URL that is not http(s) or not a URL, and plain targets without a secret", () => {
-    expect(checkWebhookSettings({ MESH_WEBHOOK_URLS: "ftp://x.example/h" })).toMatchObject({ ok: false, error: { code: "webhook_invalid", message: expect.stringMatching(/is not an http\(s\) URL/) } });
-    expect(checkWebhookSettings({ MESH_WEBHOOK_URLS: "http//broken" })).toMatchObject({ ok: false, error: { code: "webhook_invalid", message: expect.stringMatching(/is not an http\(s\) URL/) } });
-    expect(checkWebhookSettings({ MESH_WEBHOOK_URLS: "http://x.example/h" })).toMatchObject({ ok: false, error: { code: "webhook_invalid", message: expect.stringMatching(/MESH_WEBHOOK_SECRET/) } });
-    expect(checkWebhookSettings({ MESH_WEBHOOK_URLS: "http://x.example/h", MESH_WEBHOOK_SECRET: "s" })).toEqual({ ok: true, value: undefined });
-    expect(checkWebhookSettings({ MESH_WEBHOOK_URLS: "https://hooks.slack.com/services/a/b/c" })).toEqual({ ok: true, value: undefined });
+    expect(checkWebhookSettings({ MESH_WEBHOOK_URLS: "ftp://x.example/h" })).toMatchObject({
+      ok: false,
+      error: { code: "webhook_invalid", message: expect.stringMatching(/is not an http\(s\) URL/) },
+    });
+    expect(checkWebhookSettings({ MESH_WEBHOOK_URLS: "http//broken" })).toMatchObject({
+      ok: false,
+      error: { code: "webhook_invalid", message: expect.stringMatching(/is not an http\(s\) URL/) },
+    });
+    expect(checkWebhookSettings({ MESH_WEBHOOK_URLS: "http://x.example/h" })).toMatchObject({
+      ok: false,
+      error: { code: "webhook_invalid", message: expect.stringMatching(/MESH_WEBHOOK_SECRET/) },
+    });
+    expect(checkWebhookSettings({ MESH_WEBHOOK_URLS: "http://x.example/h", MESH_WEBHOOK_SECRET: "s" })).toEqual({
+      ok: true,
+      value: undefined,
+    });
+    expect(checkWebhookSettings({ MESH_WEBHOOK_URLS: "https://hooks.slack.com/services/a/b/c" })).toEqual({
+      ok: true,
+      value: undefined,
+    });
     expect(checkWebhookSettings({})).toEqual({ ok: true, value: undefined });
   });
 });

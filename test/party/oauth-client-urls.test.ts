@@ -2,9 +2,9 @@
 // redirect-uris.ts): https outside development, loopback http only with MESH_OAUTH_DEV=1, no literal
 // private or loopback hosts outside it.
 import { describe, expect, it } from "vitest";
+import { checkSettings } from "../../launcher/server-vars.ts";
 import { clientUrlProblem, privateHost } from "../../party/oauth/client-metadata-fetch.ts";
 import { checkRedirectUris } from "../../party/oauth/redirect-uris.ts";
-import { checkSettings } from "../../launcher/server-vars.ts";
 
 describe("client metadata URLs", () => {
   it("accepts https with a path", () => {
@@ -12,7 +12,20 @@ describe("client metadata URLs", () => {
   });
 
   it("refuses http, private and loopback literals, credentials and bare origins outside development", () => {
-    for (const url of ["http://client.example/c.json", "http://127.0.0.1:8000/c.json", "https://10.0.0.5/c.json", "https://192.168.1.2/c.json", "https://172.20.0.1/c.json", "https://169.254.169.254/latest", "https://[::1]/c.json", "https://[fd12::1]/c.json", "https://localhost/c.json", "https://user:pw@client.example/c.json", "https://client.example/", "not a url"]) {
+    for (const url of [
+      "http://client.example/c.json",
+      "http://127.0.0.1:8000/c.json",
+      "https://10.0.0.5/c.json",
+      "https://192.168.1.2/c.json",
+      "https://172.20.0.1/c.json",
+      "https://169.254.169.254/latest",
+      "https://[::1]/c.json",
+      "https://[fd12::1]/c.json",
+      "https://localhost/c.json",
+      "https://user:pw@client.example/c.json",
+      "https://client.example/",
+      "not a url",
+    ]) {
       expect(clientUrlProblem(url, false), url).not.toBeNull();
     }
   });
@@ -34,7 +47,13 @@ describe("client metadata URLs", () => {
 
 describe("redirect URIs", () => {
   it("https anywhere, http only on loopback, never a fragment", () => {
-    expect(checkRedirectUris(["https://claude.ai/api/mcp/auth_callback", "http://127.0.0.1:33418/callback", "http://localhost:6274/oauth/callback"])).toBeNull();
+    expect(
+      checkRedirectUris([
+        "https://claude.ai/api/mcp/auth_callback",
+        "http://127.0.0.1:33418/callback",
+        "http://localhost:6274/oauth/callback",
+      ]),
+    ).toBeNull();
     expect(checkRedirectUris(["http://example.com/cb"])).not.toBeNull();
     expect(checkRedirectUris(["https://example.com/cb#x"])).not.toBeNull();
     expect(checkRedirectUris(["javascript:alert(1)"])).not.toBeNull();
@@ -46,8 +65,17 @@ describe("MESH_PUBLIC_URL", () => {
     expect(checkSettings({})).toEqual({ ok: true, value: undefined });
     expect(checkSettings({ MESH_PUBLIC_URL: "https://x.trycloudflare.com" })).toEqual({ ok: true, value: undefined });
     expect(checkSettings({ MESH_PUBLIC_URL: "https://mesh.example/" })).toEqual({ ok: true, value: undefined });
-    expect(checkSettings({ MESH_PUBLIC_URL: "https://mesh.example/mcp" })).toMatchObject({ ok: false, error: { code: "public_url_invalid", message: expect.stringMatching(/has a path/) } });
-    expect(checkSettings({ MESH_PUBLIC_URL: "ftp://mesh.example" })).toMatchObject({ ok: false, error: { code: "public_url_invalid", message: expect.stringMatching(/not an http\(s\) URL/) } });
-    expect(checkSettings({ MESH_PUBLIC_URL: "mesh.example" })).toMatchObject({ ok: false, error: { code: "public_url_invalid", message: expect.stringMatching(/not an http\(s\) URL/) } });
+    expect(checkSettings({ MESH_PUBLIC_URL: "https://mesh.example/mcp" })).toMatchObject({
+      ok: false,
+      error: { code: "public_url_invalid", message: expect.stringMatching(/has a path/) },
+    });
+    expect(checkSettings({ MESH_PUBLIC_URL: "ftp://mesh.example" })).toMatchObject({
+      ok: false,
+      error: { code: "public_url_invalid", message: expect.stringMatching(/not an http\(s\) URL/) },
+    });
+    expect(checkSettings({ MESH_PUBLIC_URL: "mesh.example" })).toMatchObject({
+      ok: false,
+      error: { code: "public_url_invalid", message: expect.stringMatching(/not an http\(s\) URL/) },
+    });
   });
 });

@@ -1,6 +1,14 @@
 import { describe, expect, it } from "vitest";
-import { decide, emptyTaskActor, exitMayClimb, type TaskActorContext, type TaskActorState, type TaskEffect, type TaskEvent } from "../../party/task-room/task-actor.ts";
-import { ok, refuse, type AttemptExit, type ExecutorTier, type TaskCreate } from "../../protocol/index.ts";
+import {
+  decide,
+  emptyTaskActor,
+  exitMayClimb,
+  type TaskActorContext,
+  type TaskActorState,
+  type TaskEffect,
+  type TaskEvent,
+} from "../../party/task-room/task-actor.ts";
+import { type AttemptExit, type ExecutorTier, ok, refuse, type TaskCreate } from "../../protocol/index.ts";
 
 const TASK_ID = "01J00000000000000000000000";
 const ALL: ExecutorTier[] = ["deepseek", "gemini-flash", "gemini-pro", "codex", "sonnet", "opus"];
@@ -8,42 +16,103 @@ const ALL: ExecutorTier[] = ["deepseek", "gemini-flash", "gemini-pro", "codex", 
 /** A fake clock: every event moves it on 10 ms, so each test reads times it can predict. */
 function clock(start = 1000): () => TaskActorContext {
   let now = start;
-  return () => ({ now: (now += 10), taskId: TASK_ID, config: { consensusTiers: ["opus", "sonnet"], consensusSize: 2 } });
+  return () => ({
+    now: (now += 10),
+    taskId: TASK_ID,
+    config: { consensusTiers: ["opus", "sonnet"], consensusSize: 2 },
+  });
 }
 
-const create = (overrides: Partial<TaskCreate> = {}): TaskCreate => ({ type: "task.create", task_id: TASK_ID, instruction: "fix the bug", tier: "deepseek", agent_selector: { by: "any" }, ...overrides });
-const exitOf = (attempt: number, overrides: Partial<AttemptExit> = {}): AttemptExit => ({ type: "attempt.exit", attempt, line_count: 0, exit_code: 0, signal: null, duration_ms: 5, ...overrides });
+const create = (overrides: Partial<TaskCreate> = {}): TaskCreate => ({
+  type: "task.create",
+  task_id: TASK_ID,
+  instruction: "fix the bug",
+  tier: "deepseek",
+  agent_selector: { by: "any" },
+  ...overrides,
+});
+const exitOf = (attempt: number, overrides: Partial<AttemptExit> = {}): AttemptExit => ({
+  type: "attempt.exit",
+  attempt,
+  line_count: 0,
+  exit_code: 0,
+  signal: null,
+  duration_ms: 5,
+  ...overrides,
+});
 const kinds = (effects: readonly TaskEffect[]): string[] => effects.map((e) => e.kind);
 
 /** Feeds events one after another, as the room does. */
-function drive(events: TaskEvent[], state: TaskActorState = emptyTaskActor(), ctx = clock()): { state: TaskActorState; last: ReturnType<typeof decide> } {
+function drive(
+  events: TaskEvent[],
+  state: TaskActorState = emptyTaskActor(),
+  ctx = clock(),
+): { state: TaskActorState; last: ReturnType<typeof decide> } {
   let last = decide(state, events[0] ?? { type: "room-resumed" }, ctx());
   for (const event of events.slice(1)) last = decide(last.state, event, ctx());
   return { state: last.state, last };
 }
 
-const admitted = (served: ExecutorTier[] = ALL): TaskEvent => ({ type: "admission-answered", reservation: ok({}), claim: ok({}), served });
-const hello = (attempt: number, agent = `agent-${attempt}`): TaskEvent => ({ type: "hello-received", hello: { type: "attempt.hello", protocol_version: 1, agent, attempt, executor: "cli" }, connectionId: `c-${attempt}`, linesStored: 0 });
-const exit = (attempt: number, overrides: Partial<AttemptExit> = {}, served: ExecutorTier[] = ALL): TaskEvent => ({ type: "attempt-exited", exit: exitOf(attempt, overrides), agent: `agent-${attempt}`, connectionId: `c-${attempt}`, missingLines: 0, served });
+const admitted = (served: ExecutorTier[] = ALL): TaskEvent => ({
+  type: "admission-answered",
+  reservation: ok({}),
+  claim: ok({}),
+  served,
+});
+const hello = (attempt: number, agent = `agent-${attempt}`): TaskEvent => ({
+  type: "hello-received",
+  hello: { type: "attempt.hello", protocol_version: 1, agent, attempt, executor: "cli" },
+  connectionId: `c-${attempt}`,
+  linesStored: 0,
+});
+const exit = (attempt: number, overrides: Partial<AttemptExit> = {}, served: ExecutorTier[] = ALL): TaskEvent => ({
+  type: "attempt-exited",
+  exit: exitOf(attempt, overrides),
+  agent: `agent-${attempt}`,
+  connectionId: `c-${attempt}`,
+  missingLines: 0,
+  served,
+});
 const reserved = (attempt: number): TaskEvent => ({ type: "reservation-answered", attempt, result: ok({}) });
 /** The hello of attempt `attempt`'s agent, once the budget let it start (start-gate.ts) with $1.50 of the halt. */
 const run = (attempt: number, agent = `agent-${attempt}`): TaskEvent => {
   const event = hello(attempt, agent);
   if (event.type !== "hello-received") throw new Error("not a hello");
-  return { type: "start-answered", hello: event.hello, connectionId: event.connectionId, grant: ok({ cap_usd: 1.5, estimate_usd: 0.45 }), linesStored: 0 };
+  return {
+    type: "start-answered",
+    hello: event.hello,
+    connectionId: event.connectionId,
+    grant: ok({ cap_usd: 1.5, estimate_usd: 0.45 }),
+    linesStored: 0,
+  };
 };
 
 describe("the task actor: creation", () => {
   it("asks the budget, the directory and the registry at once, and creates nothing before they answer", () => {
-    const step = decide(emptyTaskActor(), { type: "create-requested", command: create({ name: "fix-login" }) }, clock()());
+    const step = decide(
+      emptyTaskActor(),
+      { type: "create-requested", command: create({ name: "fix-login" }) },
+      clock()(),
+    );
     expect(step.state.task).toBeNull();
     expect(step.reply).toBeUndefined();
-    expect(step.effects).toEqual([{ kind: "ask-admission", reserve: { attempt: 1, tier: "deepseek" }, summary: expect.objectContaining({ name: "fix-login", status: "queued" }), selector: { by: "any" } }]);
+    expect(step.effects).toEqual([
+      {
+        kind: "ask-admission",
+        reserve: { attempt: 1, tier: "deepseek" },
+        summary: expect.objectContaining({ name: "fix-login", status: "queued" }),
+        selector: { by: "any" },
+      },
+    ]);
   });
 
   it("creates the task once admitted: stores it, dispatches attempt 1, and replies with it", () => {
     const { state, last } = drive([{ type: "create-requested", command: create() }, admitted()]);
-    expect(state.task).toMatchObject({ status: "queued", tier: "deepseek", attempts: [{ n: 1, status: "dispatched" }] });
+    expect(state.task).toMatchObject({
+      status: "queued",
+      tier: "deepseek",
+      attempts: [{ n: 1, status: "dispatched" }],
+    });
     expect(kinds(last.effects)).toEqual(["store-task", "dispatch-attempt"]);
     expect(last.reply).toEqual({ ok: true, value: state.task });
   });
@@ -52,20 +121,41 @@ describe("the task actor: creation", () => {
     const { state, last } = drive([{ type: "create-requested", command: create() }, admitted(["codex", "opus"])]);
     expect(state.task?.tier).toBe("codex");
     expect(state.task?.skipped_tiers?.map((s) => s.tier)).toEqual(["deepseek", "gemini-flash", "gemini-pro"]);
-    // The reservation follows the tier that runs (docs/budget.md): attempt 1 is reserved again, at codex, before its dispatch.
-    expect(last.effects.find((e) => e.kind === "reserve-attempt")).toEqual({ kind: "reserve-attempt", attempt: 1, tier: "codex" });
+    // The reservation follows the tier that runs (docs/budget.md): attempt 1 is reserved again, at codex, before its
+    // dispatch.
+    expect(last.effects.find((e) => e.kind === "reserve-attempt")).toEqual({
+      kind: "reserve-attempt",
+      attempt: 1,
+      tier: "codex",
+    });
     expect(kinds(last.effects)).toEqual(["store-task", "reserve-attempt", "index-task"]);
   });
 
   it("refuses a task the breaker refuses, and takes its listing back", () => {
-    const { state, last } = drive([{ type: "create-requested", command: create() }, { type: "admission-answered", reservation: refuse("budget_halted", "the daily halt is reached"), claim: ok({}), served: ALL }]);
+    const { state, last } = drive([
+      { type: "create-requested", command: create() },
+      {
+        type: "admission-answered",
+        reservation: refuse("budget_halted", "the daily halt is reached"),
+        claim: ok({}),
+        served: ALL,
+      },
+    ]);
     expect(state).toEqual(emptyTaskActor());
     expect(last.reply).toEqual({ ok: false, error: { code: "budget_halted", message: "the daily halt is reached" } });
     expect(last.effects).toEqual([{ kind: "unlist-task", taskId: TASK_ID }]);
   });
 
   it("refuses a name in use, and gives the reservation back", () => {
-    const { state, last } = drive([{ type: "create-requested", command: create({ name: "x" }) }, { type: "admission-answered", reservation: ok({}), claim: refuse("name_in_use", "name 'x' is held"), served: ALL }]);
+    const { state, last } = drive([
+      { type: "create-requested", command: create({ name: "x" }) },
+      {
+        type: "admission-answered",
+        reservation: ok({}),
+        claim: refuse("name_in_use", "name 'x' is held"),
+        served: ALL,
+      },
+    ]);
     expect(state.task).toBeNull();
     expect(last.reply).toMatchObject({ ok: false, error: { code: "name_in_use" } });
     expect(last.effects).toEqual([{ kind: "release-reservation", attempt: 1 }]);
@@ -73,13 +163,21 @@ describe("the task actor: creation", () => {
 
   it("refuses a second create while the first waits for its admission, and after it exists", () => {
     const waiting = decide(emptyTaskActor(), { type: "create-requested", command: create() }, clock()());
-    expect(decide(waiting.state, { type: "create-requested", command: create() }, clock()()).reply).toMatchObject({ ok: false, error: { code: "conflict" } });
+    expect(decide(waiting.state, { type: "create-requested", command: create() }, clock()()).reply).toMatchObject({
+      ok: false,
+      error: { code: "conflict" },
+    });
     const { state } = drive([{ type: "create-requested", command: create() }, admitted()]);
-    expect(decide(state, { type: "create-requested", command: create() }, clock()()).reply).toMatchObject({ ok: false, error: { code: "conflict" } });
+    expect(decide(state, { type: "create-requested", command: create() }, clock()()).reply).toMatchObject({
+      ok: false,
+      error: { code: "conflict" },
+    });
   });
 
   it("refuses a create whose id is not the room's", () => {
-    expect(decide(emptyTaskActor(), { type: "create-requested", command: create({ task_id: "OTHER" }) }, clock()()).reply).toMatchObject({ ok: false, error: { code: "bad_request" } });
+    expect(
+      decide(emptyTaskActor(), { type: "create-requested", command: create({ task_id: "OTHER" }) }, clock()()).reply,
+    ).toMatchObject({ ok: false, error: { code: "bad_request" } });
   });
 });
 
@@ -89,26 +187,57 @@ describe("the task actor: attempts", () => {
   it("asks the budget before it accepts the agent of a waiting attempt, then binds its connection, stores the start and grants the cap", () => {
     const asked = drive([hello(1)], queued());
     expect(asked.state).toEqual(queued());
-    expect(asked.last.effects).toEqual([{ kind: "ask-start", hello: expect.objectContaining({ attempt: 1, agent: "agent-1", executor: "cli" }), tier: "deepseek", connectionId: "c-1" }]);
+    expect(asked.last.effects).toEqual([
+      {
+        kind: "ask-start",
+        hello: expect.objectContaining({ attempt: 1, agent: "agent-1", executor: "cli" }),
+        tier: "deepseek",
+        connectionId: "c-1",
+      },
+    ]);
     const { state, last } = drive([run(1)], queued());
-    expect(state.task).toMatchObject({ status: "running", attempts: [{ status: "running", agent: "agent-1", cap_usd: 1.5 }] });
+    expect(state.task).toMatchObject({
+      status: "running",
+      attempts: [{ status: "running", agent: "agent-1", cap_usd: 1.5 }],
+    });
     expect(last.effects).toEqual([
       { kind: "bind-attempt", attempt: 1, connectionId: "c-1", agent: "agent-1" },
-      expect.objectContaining({ kind: "store-task", note: expect.stringContaining("capped at $1.5000 (its share of the daily halt)") }),
+      expect.objectContaining({
+        kind: "store-task",
+        note: expect.stringContaining("capped at $1.5000 (its share of the daily halt)"),
+      }),
       expect.objectContaining({ kind: "index-task", summary: expect.objectContaining({ status: "running" }) }),
-      { kind: "send-to-agent", connectionId: "c-1", message: { type: "attempt.accepted", attempt: 1, next_line: 0, cap: { usd: 1.5, of: "daily_halt" } } },
+      {
+        kind: "send-to-agent",
+        connectionId: "c-1",
+        message: { type: "attempt.accepted", attempt: 1, next_line: 0, cap: { usd: 1.5, of: "daily_halt" } },
+      },
     ]);
   });
 
   it("refuses a hello for an attempt that is not waiting, and closes that connection", () => {
     const { last } = drive([hello(2)], queued());
-    expect(last.effects).toEqual([{ kind: "send-to-agent", connectionId: "c-2", message: expect.objectContaining({ type: "error", code: "not_assigned" }), close: "not_assigned" }]);
+    expect(last.effects).toEqual([
+      {
+        kind: "send-to-agent",
+        connectionId: "c-2",
+        message: expect.objectContaining({ type: "error", code: "not_assigned" }),
+        close: "not_assigned",
+      },
+    ]);
   });
 
   it("succeeds on a clean exit: stores, closes the attempt, settles its cost, and dispatches nothing", () => {
     const { state, last } = drive([run(1), exit(1, { cost_usd: 0.25 })], queued());
     expect(state.task?.status).toBe("succeeded");
-    expect(kinds(last.effects)).toEqual(["store-task", "index-task", "free-worktrees", "send-to-agent", "unbind-attempt", "settle-attempt"]);
+    expect(kinds(last.effects)).toEqual([
+      "store-task",
+      "index-task",
+      "free-worktrees",
+      "send-to-agent",
+      "unbind-attempt",
+      "settle-attempt",
+    ]);
     expect(last.effects.find((e) => e.kind === "settle-attempt")).toMatchObject({ attempt: { n: 1, cost_usd: 0.25 } });
   });
 
@@ -121,8 +250,15 @@ describe("the task actor: attempts", () => {
 
   it("fails the task with budget_halted when the next attempt's reservation is refused", () => {
     const climbed = drive([run(1), exit(1, { exit_code: 1, failure_class: "test_fail" })], queued());
-    const { state } = drive([{ type: "reservation-answered", attempt: 2, result: refuse("budget_halted", "halted") }], climbed.state);
-    expect(state.task).toMatchObject({ status: "failed", error: { code: "budget_halted" }, attempts: [{ n: 1 }, { n: 2, status: "cancelled" }] });
+    const { state } = drive(
+      [{ type: "reservation-answered", attempt: 2, result: refuse("budget_halted", "halted") }],
+      climbed.state,
+    );
+    expect(state.task).toMatchObject({
+      status: "failed",
+      error: { code: "budget_halted" },
+      attempts: [{ n: 1 }, { n: 2, status: "cancelled" }],
+    });
   });
 
   it("fails fast on an infrastructure failure", () => {
@@ -132,15 +268,27 @@ describe("the task actor: attempts", () => {
   });
 
   it("retries a lost attempt once at the same tier, and fails on the second loss", () => {
-    const lost = drive([run(1), { type: "agent-lost", attempt: 1, agent: "agent-1", reason: "missed three heartbeats" }], queued());
-    expect(lost.last.effects[0]).toEqual({ kind: "unbind-attempt", attempt: 1, close: "the mesh gave this attempt up" });
+    const lost = drive(
+      [run(1), { type: "agent-lost", attempt: 1, agent: "agent-1", reason: "missed three heartbeats" }],
+      queued(),
+    );
+    expect(lost.last.effects[0]).toEqual({
+      kind: "unbind-attempt",
+      attempt: 1,
+      close: "the mesh gave this attempt up",
+    });
     expect(lost.last.effects.at(-1)).toEqual({ kind: "reserve-attempt", attempt: 2, tier: "deepseek" });
-    const again = drive([run(2), { type: "agent-lost", attempt: 2, agent: "agent-2", reason: "missed three heartbeats" }], lost.state);
+    const again = drive(
+      [run(2), { type: "agent-lost", attempt: 2, agent: "agent-2", reason: "missed three heartbeats" }],
+      lost.state,
+    );
     expect(again.state.task).toMatchObject({ status: "failed", error: { code: "agent_lost" } });
   });
 
   it("asks again for waiting attempts after a restart (resume)", () => {
-    expect(decide(queued(), { type: "room-resumed" }, clock()()).effects).toEqual([{ kind: "reserve-attempt", attempt: 1, tier: "deepseek" }]);
+    expect(decide(queued(), { type: "room-resumed" }, clock()()).effects).toEqual([
+      { kind: "reserve-attempt", attempt: 1, tier: "deepseek" },
+    ]);
   });
 
   it("gives back a reservation that arrives for an attempt no longer waiting", () => {
@@ -157,7 +305,8 @@ describe("the task actor: attempts", () => {
 });
 
 describe("the task actor: cancel races", () => {
-  const running = (): TaskActorState => drive([{ type: "create-requested", command: create() }, admitted(), run(1)]).state;
+  const running = (): TaskActorState =>
+    drive([{ type: "create-requested", command: create() }, admitted(), run(1)]).state;
 
   it("tells a connected agent to stop, and settles when its exit arrives after the cancel", () => {
     const cancelled = drive([{ type: "cancel-requested", held: [1] }], running());
@@ -165,19 +314,36 @@ describe("the task actor: cancel races", () => {
     expect(kinds(cancelled.last.effects)).toEqual(["store-task", "index-task", "free-worktrees", "stop-attempt"]);
     const late = drive([exit(1, { exit_code: null, signal: "SIGTERM", cost_usd: 0.1 })], cancelled.state);
     expect(late.state.task?.status).toBe("cancelled");
-    expect(late.last.effects.find((e) => e.kind === "settle-attempt")).toMatchObject({ attempt: { n: 1, status: "cancelled", cost_usd: 0.1 } });
+    expect(late.last.effects.find((e) => e.kind === "settle-attempt")).toMatchObject({
+      attempt: { n: 1, status: "cancelled", cost_usd: 0.1 },
+    });
   });
 
   it("settles at once an attempt whose agent is not connected, and withdraws one still waiting", () => {
-    expect(kinds(drive([{ type: "cancel-requested", held: [] }], running()).last.effects)).toEqual(["store-task", "index-task", "free-worktrees", "settle-attempt"]);
+    expect(kinds(drive([{ type: "cancel-requested", held: [] }], running()).last.effects)).toEqual([
+      "store-task",
+      "index-task",
+      "free-worktrees",
+      "settle-attempt",
+    ]);
     const queued = drive([{ type: "create-requested", command: create() }, admitted()]).state;
-    expect(kinds(drive([{ type: "cancel-requested", held: [] }], queued).last.effects)).toEqual(["store-task", "index-task", "settle-attempt", "withdraw-requests"]);
+    expect(kinds(drive([{ type: "cancel-requested", held: [] }], queued).last.effects)).toEqual([
+      "store-task",
+      "index-task",
+      "settle-attempt",
+      "withdraw-requests",
+    ]);
   });
 
   it("refuses a second cancel and a loss after the cancel", () => {
     const { state } = drive([{ type: "cancel-requested", held: [1] }], running());
-    expect(decide(state, { type: "cancel-requested", held: [] }, clock()()).reply).toMatchObject({ ok: false, error: { code: "conflict" } });
-    expect(decide(state, { type: "agent-lost", attempt: 1, agent: "agent-1", reason: "gone" }, clock()()).reply).toMatchObject({ ok: false, error: { code: "conflict" } });
+    expect(decide(state, { type: "cancel-requested", held: [] }, clock()()).reply).toMatchObject({
+      ok: false,
+      error: { code: "conflict" },
+    });
+    expect(
+      decide(state, { type: "agent-lost", attempt: 1, agent: "agent-1", reason: "gone" }, clock()()).reply,
+    ).toMatchObject({ ok: false, error: { code: "conflict" } });
   });
 });
 
@@ -185,29 +351,53 @@ describe("the task actor: consensus and the human step", () => {
   /** Three sequential quality failures, then a consensus round of two. */
   function toConsensus(): TaskActorState {
     let state = drive([{ type: "create-requested", command: create({ tier: "codex" }) }, admitted()]).state;
-    for (const n of [1, 2, 3]) state = drive([run(n), exit(n, { exit_code: 1, failure_class: "test_fail" }), reserved(n + 1)], state).state;
+    for (const n of [1, 2, 3])
+      state = drive([run(n), exit(n, { exit_code: 1, failure_class: "test_fail" }), reserved(n + 1)], state).state;
     return state;
   }
 
   it("runs consensus after three sequential failures and picks the passing candidate", () => {
     const round = toConsensus();
-    expect(round.task).toMatchObject({ tier: "consensus", attempts: [{ n: 1 }, { n: 2 }, { n: 3 }, { n: 4, role: "consensus" }, { n: 5, role: "consensus" }] });
-    const { state } = drive([run(4), run(5), exit(4, { exit_code: 1, failure_class: "test_fail" }), exit(5, { changed_files: ["a.ts"] })], round);
+    expect(round.task).toMatchObject({
+      tier: "consensus",
+      attempts: [{ n: 1 }, { n: 2 }, { n: 3 }, { n: 4, role: "consensus" }, { n: 5, role: "consensus" }],
+    });
+    const { state } = drive(
+      [run(4), run(5), exit(4, { exit_code: 1, failure_class: "test_fail" }), exit(5, { changed_files: ["a.ts"] })],
+      round,
+    );
     expect(state.task).toMatchObject({ status: "succeeded", winner: 5 });
   });
 
   it("waits for a person when no candidate passes, and a retry dispatches one more attempt", () => {
     const round = toConsensus();
-    const { state } = drive([run(4), run(5), exit(4, { exit_code: 1, failure_class: "test_fail" }), exit(5, { exit_code: 1, failure_class: "test_fail" })], round);
+    const { state } = drive(
+      [
+        run(4),
+        run(5),
+        exit(4, { exit_code: 1, failure_class: "test_fail" }),
+        exit(5, { exit_code: 1, failure_class: "test_fail" }),
+      ],
+      round,
+    );
     expect(state.task?.status).toBe("awaiting_human");
-    const retried = decide(state, { type: "person-decided", command: { decision: "retry", guidance: "use the other API", executor: "opus" } }, clock()());
+    const retried = decide(
+      state,
+      { type: "person-decided", command: { decision: "retry", guidance: "use the other API", executor: "opus" } },
+      clock()(),
+    );
     expect(retried.reply).toMatchObject({ ok: true, value: { status: "queued", tier: "opus" } });
     expect(retried.effects.at(-1)).toEqual({ kind: "reserve-attempt", attempt: 6, tier: "opus" });
-    expect(decide(state, { type: "person-decided", command: { decision: "retry", executor: "nope" } }, clock()()).reply).toMatchObject({ ok: false, error: { code: "bad_request" } });
+    expect(
+      decide(state, { type: "person-decided", command: { decision: "retry", executor: "nope" } }, clock()()).reply,
+    ).toMatchObject({ ok: false, error: { code: "bad_request" } });
   });
 
   it("refuses a decision on a task that does not await one", () => {
     const { state } = drive([{ type: "create-requested", command: create() }, admitted()]);
-    expect(decide(state, { type: "person-decided", command: { decision: "approve" } }, clock()()).reply).toMatchObject({ ok: false, error: { code: "conflict" } });
+    expect(decide(state, { type: "person-decided", command: { decision: "approve" } }, clock()()).reply).toMatchObject({
+      ok: false,
+      error: { code: "conflict" },
+    });
   });
 });

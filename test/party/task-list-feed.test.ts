@@ -2,7 +2,14 @@ import { describe, expect, it } from "vitest";
 import { TaskListFeed } from "../../party/task-directory/task-list-feed.ts";
 import type { TaskSummary } from "../../protocol/index.ts";
 
-const summary = (id: string, status: TaskSummary["status"] = "queued"): TaskSummary => ({ task_id: id, status, tier: "sonnet", instruction: `do ${id}`, created_at: 1, updated_at: 1 });
+const summary = (id: string, status: TaskSummary["status"] = "queued"): TaskSummary => ({
+  task_id: id,
+  status,
+  tier: "sonnet",
+  instruction: `do ${id}`,
+  created_at: 1,
+  updated_at: 1,
+});
 
 describe("the task list feed", () => {
   it("gives a new subscriber the whole list, newest first", () => {
@@ -14,9 +21,16 @@ describe("the task list feed", () => {
   });
 
   it("sends a long list in parts of 1,000, newest first", () => {
-    const feed = new TaskListFeed("e1", Array.from({ length: 2500 }, (_, i) => summary(`01${String(i).padStart(5, "0")}`)));
+    const feed = new TaskListFeed(
+      "e1",
+      Array.from({ length: 2500 }, (_, i) => summary(`01${String(i).padStart(5, "0")}`)),
+    );
     const parts = feed.answer({ type: "tasks.subscribe" });
-    expect(parts.map((part) => [part.type, part.tasks.length])).toEqual([["tasks.snapshot", 1000], ["tasks.snapshot", 1000], ["tasks.snapshot", 500]]);
+    expect(parts.map((part) => [part.type, part.tasks.length])).toEqual([
+      ["tasks.snapshot", 1000],
+      ["tasks.snapshot", 1000],
+      ["tasks.snapshot", 500],
+    ]);
     expect(parts[0]?.tasks[0]?.task_id).toBe("0102499");
     expect(parts.at(-1)).toMatchObject({ part: 2, parts: 3 });
   });
@@ -29,7 +43,9 @@ describe("the task list feed", () => {
     feed.remove("01B");
     feed.remove("01Z"); // never listed: no change
     const answer = feed.answer({ type: "tasks.subscribe", epoch: "e1", seq: seen });
-    expect(answer).toEqual([{ type: "tasks.changed", epoch: "e1", seq: 3, tasks: [summary("01A", "running")], removed: ["01B"] }]);
+    expect(answer).toEqual([
+      { type: "tasks.changed", epoch: "e1", seq: 3, tasks: [summary("01A", "running")], removed: ["01B"] },
+    ]);
   });
 
   it("gives the whole list to a subscriber of another room instance, or one ahead of this one", () => {
@@ -44,7 +60,13 @@ describe("the task list feed", () => {
     feed.put(summary("01A", "running"));
     feed.put(summary("01B"));
     feed.remove("01B");
-    expect(feed.drain()).toEqual({ type: "tasks.changed", epoch: "e1", seq: 4, tasks: [summary("01A", "running")], removed: ["01B"] });
+    expect(feed.drain()).toEqual({
+      type: "tasks.changed",
+      epoch: "e1",
+      seq: 4,
+      tasks: [summary("01A", "running")],
+      removed: ["01B"],
+    });
     expect(feed.drain()).toBeNull();
   });
 });

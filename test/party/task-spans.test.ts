@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { taskSpans } from "../../party/task-room/task-spans.ts";
 import { stored } from "../../party/task-room/task-events.ts";
-import { SpanStatusCode, OtlpSpan, spanIdOf, type Attempt, type TaskRecord } from "../../protocol/index.ts";
+import { taskSpans } from "../../party/task-room/task-spans.ts";
+import { type Attempt, OtlpSpan, SpanStatusCode, spanIdOf, type TaskRecord } from "../../protocol/index.ts";
 
 const TRACE = "4bf92f3577b34da6a3ce929d0e0e4736";
 const CALLER = "00f067aa0ba902b7";
@@ -30,8 +30,22 @@ const escalated = (): TaskRecord => ({
   tier: "opus",
   agent_selector: { by: "any" },
   attempts: [
-    attempt(1, "sonnet", { dispatched_at: 1_000, started_at: 1_200, ended_at: 5_000 }, { status: "failed", failure_class: "test_fail", acceptance: { command: "npm test", exit_code: 1, passed: false, output_tail: "", duration_ms: 800 } }),
-    attempt(2, "opus", { dispatched_at: 5_010, started_at: 5_500, ended_at: 9_000 }, { acceptance: { command: "npm test", exit_code: 0, passed: true, output_tail: "", duration_ms: 700 } }),
+    attempt(
+      1,
+      "sonnet",
+      { dispatched_at: 1_000, started_at: 1_200, ended_at: 5_000 },
+      {
+        status: "failed",
+        failure_class: "test_fail",
+        acceptance: { command: "npm test", exit_code: 1, passed: false, output_tail: "", duration_ms: 800 },
+      },
+    ),
+    attempt(
+      2,
+      "opus",
+      { dispatched_at: 5_010, started_at: 5_500, ended_at: 9_000 },
+      { acceptance: { command: "npm test", exit_code: 0, passed: true, output_tail: "", duration_ms: 700 } },
+    ),
   ],
   tokens: { input: 20, output: 10 },
   cost_usd: 0.02,
@@ -43,7 +57,14 @@ const escalated = (): TaskRecord => ({
 });
 
 const byName = (spans: OtlpSpan[], name: string, n?: number): OtlpSpan => {
-  const found = spans.find((s) => s.name === name && (n === undefined || s.attributes.some((a) => a.key === "agent_mesh.attempt" && "intValue" in a.value && a.value.intValue === String(n))));
+  const found = spans.find(
+    (s) =>
+      s.name === name &&
+      (n === undefined ||
+        s.attributes.some(
+          (a) => a.key === "agent_mesh.attempt" && "intValue" in a.value && a.value.intValue === String(n),
+        )),
+  );
   if (found === undefined) throw new Error(`no ${name} span${n === undefined ? "" : ` for attempt ${n}`}`);
   return found;
 };
@@ -70,8 +91,22 @@ describe("a task's spans", () => {
     }
     const escalation = byName(spans, "escalation");
     expect(escalation.parentSpanId).toBe(task.spanId);
-    expect(escalation.attributes).toEqual(expect.arrayContaining([{ key: "agent_mesh.escalation.from_tier", value: { stringValue: "sonnet" } }, { key: "agent_mesh.escalation.to_tier", value: { stringValue: "opus" } }]));
-    expect(spans.map((s) => s.name).sort()).toEqual(["acceptance", "acceptance", "attempt", "attempt", "dispatch", "dispatch", "escalation", "task"]);
+    expect(escalation.attributes).toEqual(
+      expect.arrayContaining([
+        { key: "agent_mesh.escalation.from_tier", value: { stringValue: "sonnet" } },
+        { key: "agent_mesh.escalation.to_tier", value: { stringValue: "opus" } },
+      ]),
+    );
+    expect(spans.map((s) => s.name).sort()).toEqual([
+      "acceptance",
+      "acceptance",
+      "attempt",
+      "attempt",
+      "dispatch",
+      "dispatch",
+      "escalation",
+      "task",
+    ]);
     expect(new Set(spans.map((s) => s.spanId)).size).toBe(spans.length);
   });
 
@@ -102,7 +137,20 @@ describe("a task's spans", () => {
   });
 
   it("has a dispatch wait but no attempt span for an attempt no agent took, and no parent for a task started without a traceparent", () => {
-    const task: TaskRecord = { ...escalated(), status: "failed", trace_parent: undefined, error: { code: "no_agent", message: "nobody served sonnet" }, attempts: [attempt(1, "sonnet", { dispatched_at: 1_000, ended_at: 4_000 }, { status: "failed", failure_class: "no_agent", agent: null })] };
+    const task: TaskRecord = {
+      ...escalated(),
+      status: "failed",
+      trace_parent: undefined,
+      error: { code: "no_agent", message: "nobody served sonnet" },
+      attempts: [
+        attempt(
+          1,
+          "sonnet",
+          { dispatched_at: 1_000, ended_at: 4_000 },
+          { status: "failed", failure_class: "no_agent", agent: null },
+        ),
+      ],
+    };
     const spans = taskSpans(task);
     expect(spans.map((s) => s.name)).toEqual(["task", "dispatch"]);
     expect(byName(spans, "task").parentSpanId).toBeUndefined();
@@ -113,17 +161,26 @@ describe("a task's spans", () => {
   });
 
   it("sees no escalation between consensus candidates at different tiers", () => {
-    const task: TaskRecord = { ...escalated(), attempts: [attempt(1, "sonnet", { dispatched_at: 1_000, started_at: 1_100, ended_at: 2_000 }, { role: "consensus" }), attempt(2, "opus", { dispatched_at: 1_000, started_at: 1_100, ended_at: 2_000 }, { role: "consensus" })] };
+    const task: TaskRecord = {
+      ...escalated(),
+      attempts: [
+        attempt(1, "sonnet", { dispatched_at: 1_000, started_at: 1_100, ended_at: 2_000 }, { role: "consensus" }),
+        attempt(2, "opus", { dispatched_at: 1_000, started_at: 1_100, ended_at: 2_000 }, { role: "consensus" }),
+      ],
+    };
     expect(taskSpans(task).filter((s) => s.name === "escalation")).toEqual([]);
   });
 });
 
 describe("the actor's export of a finished task's spans", () => {
   const running = (): TaskRecord => ({ ...escalated(), status: "running" });
-  const exports = (previous: TaskRecord | null, next: TaskRecord) => stored(previous, next, "note").effects.filter((effect) => effect.kind === "export-spans");
+  const exports = (previous: TaskRecord | null, next: TaskRecord) =>
+    stored(previous, next, "note").effects.filter((effect) => effect.kind === "export-spans");
 
   it("asks once, as a traced task ends", () => {
-    expect(exports(running(), escalated())).toEqual([{ kind: "export-spans", task: expect.objectContaining({ task_id: TASK, status: "succeeded" }) }]);
+    expect(exports(running(), escalated())).toEqual([
+      { kind: "export-spans", task: expect.objectContaining({ task_id: TASK, status: "succeeded" }) },
+    ]);
     // Already ended: a later change (an apply, say) does not export again.
     expect(exports(escalated(), { ...escalated(), cost_usd: 0.03 })).toEqual([]);
     // Still running, or without a trace: nothing.

@@ -1,9 +1,25 @@
 import { describe, expect, it } from "vitest";
-import { cancelTask, finishAttempt, loseAttempt, lostAgents, newTask, startAttempt } from "../../party/task-room/task-state.ts";
+import {
+  cancelTask,
+  finishAttempt,
+  loseAttempt,
+  lostAgents,
+  newTask,
+  startAttempt,
+} from "../../party/task-room/task-state.ts";
 import type { AttemptExit, TaskRecord } from "../../protocol/index.ts";
 
 const created = (): TaskRecord =>
-  newTask({ type: "task.create", task_id: "01J00000000000000000000000", instruction: "do it", tier: "sonnet", agent_selector: { by: "any" } }, 1000);
+  newTask(
+    {
+      type: "task.create",
+      task_id: "01J00000000000000000000000",
+      instruction: "do it",
+      tier: "sonnet",
+      agent_selector: { by: "any" },
+    },
+    1000,
+  );
 const hello = { type: "attempt.hello" as const, protocol_version: 1, agent: "vm-1", attempt: 1, executor: "claude" };
 const exit = (overrides: Partial<AttemptExit> = {}): AttemptExit => ({
   type: "attempt.exit",
@@ -24,7 +40,9 @@ describe("task state machine", () => {
   it("creates a queued task with its first attempt dispatched to no agent yet", () => {
     const task = created();
     expect(task.status).toBe("queued");
-    expect(task.attempts).toEqual([expect.objectContaining({ n: 1, tier: "sonnet", agent: null, status: "dispatched" })]);
+    expect(task.attempts).toEqual([
+      expect.objectContaining({ n: 1, tier: "sonnet", agent: null, status: "dispatched" }),
+    ]);
   });
 
   it("runs when the agent says hello, and accepts the same agent again after a reconnect", () => {
@@ -35,8 +53,14 @@ describe("task state machine", () => {
   });
 
   it("refuses a hello for another attempt or from another agent", () => {
-    expect(startAttempt(created(), { ...hello, attempt: 2 }, 0)).toMatchObject({ ok: false, error: { code: "not_assigned" } });
-    expect(startAttempt(running(), { ...hello, agent: "vm-2" }, 0)).toMatchObject({ ok: false, error: { code: "not_assigned" } });
+    expect(startAttempt(created(), { ...hello, attempt: 2 }, 0)).toMatchObject({
+      ok: false,
+      error: { code: "not_assigned" },
+    });
+    expect(startAttempt(running(), { ...hello, agent: "vm-2" }, 0)).toMatchObject({
+      ok: false,
+      error: { code: "not_assigned" },
+    });
   });
 
   it("succeeds on exit 0 with the output and latency", () => {
@@ -46,9 +70,25 @@ describe("task state machine", () => {
   });
 
   it("records what the executor reported: model, session, tokens, cost and changed files, summed on the task", () => {
-    const done = finishAttempt(running(), "vm-1", exit({ model: "claude-sonnet-4-5", session_id: "s-1", tokens: { input: 1000, output: 50 }, cost_usd: 0.0123, changed_files: ["src/a.ts"] }), 4000);
+    const done = finishAttempt(
+      running(),
+      "vm-1",
+      exit({
+        model: "claude-sonnet-4-5",
+        session_id: "s-1",
+        tokens: { input: 1000, output: 50 },
+        cost_usd: 0.0123,
+        changed_files: ["src/a.ts"],
+      }),
+      4000,
+    );
     expect(done).toMatchObject({ ok: true, value: { tokens: { input: 1000, output: 50 }, cost_usd: 0.0123 } });
-    if (done.ok) expect(done.value.attempts[0]).toMatchObject({ model: "claude-sonnet-4-5", session_id: "s-1", changed_files: ["src/a.ts"] });
+    if (done.ok)
+      expect(done.value.attempts[0]).toMatchObject({
+        model: "claude-sonnet-4-5",
+        session_id: "s-1",
+        changed_files: ["src/a.ts"],
+      });
   });
 
   it("fails on a non-zero exit as a quality failure, naming the exit code", () => {
@@ -61,7 +101,12 @@ describe("task state machine", () => {
   });
 
   it("keeps the agent's class for a timeout, and fails a signal death", () => {
-    const timedOut = finishAttempt(running(), "vm-1", exit({ exit_code: null, signal: "SIGKILL", failure_class: "timeout" }), 4000);
+    const timedOut = finishAttempt(
+      running(),
+      "vm-1",
+      exit({ exit_code: null, signal: "SIGKILL", failure_class: "timeout" }),
+      4000,
+    );
     expect(timedOut).toMatchObject({ ok: true, value: { status: "failed", error: { code: "timeout" } } });
   });
 
@@ -73,12 +118,18 @@ describe("task state machine", () => {
   });
 
   it("cancels a queued or running task once, and records a later exit without reviving it", () => {
-    expect(cancelTask(created(), "no longer needed", 5)).toMatchObject({ ok: true, value: { status: "cancelled", attempts: [{ status: "cancelled", failure_class: "cancelled" }] } });
+    expect(cancelTask(created(), "no longer needed", 5)).toMatchObject({
+      ok: true,
+      value: { status: "cancelled", attempts: [{ status: "cancelled", failure_class: "cancelled" }] },
+    });
     const cancelled = cancelTask(running(), "stop", 5);
     if (!cancelled.ok) throw new Error("expected ok");
     expect(cancelTask(cancelled.value, "again", 6)).toMatchObject({ ok: false, error: { code: "conflict" } });
     const late = finishAttempt(cancelled.value, "vm-1", exit({ exit_code: null, signal: "SIGTERM" }), 7);
-    expect(late).toMatchObject({ ok: true, value: { status: "cancelled", attempts: [{ status: "cancelled", signal: "SIGTERM" }] } });
+    expect(late).toMatchObject({
+      ok: true,
+      value: { status: "cancelled", attempts: [{ status: "cancelled", signal: "SIGTERM" }] },
+    });
   });
 
   it("refuses a hello for an attempt of a cancelled task", () => {
@@ -112,7 +163,10 @@ describe("a lost agent", () => {
     const done = finishAttempt(running(), "vm-1", exit(), 3000);
     if (!done.ok) throw new Error("expected ok");
     expect(loseAttempt(done.value, 1, "vm-1", "late", 4000)).toMatchObject({ ok: false, error: { code: "conflict" } });
-    expect(loseAttempt(running(), 1, "vm-9", "wrong agent", 4000)).toMatchObject({ ok: false, error: { code: "conflict" } });
+    expect(loseAttempt(running(), 1, "vm-9", "wrong agent", 4000)).toMatchObject({
+      ok: false,
+      error: { code: "conflict" },
+    });
   });
 
   it("refuses the late exit of an attempt the mesh gave up", () => {

@@ -1,10 +1,10 @@
 import { describe, expect, it } from "vitest";
-import { SpanBuffer } from "../../party/traces/span-buffer.ts";
-import { exportRequestBody } from "../../party/traces/otlp-sender.ts";
 import { withTraceparent } from "../../agents/runtime/child-trace-env.ts";
-import { serverVars, checkSettings } from "../../launcher/server-vars.ts";
+import { checkSettings, serverVars } from "../../launcher/server-vars.ts";
 import { traceOfRequest } from "../../party/edge/task-trace-context.ts";
-import { otlpTracesUrl, otlpUrlProblem, type OtlpSpan } from "../../protocol/index.ts";
+import { exportRequestBody } from "../../party/traces/otlp-sender.ts";
+import { SpanBuffer } from "../../party/traces/span-buffer.ts";
+import { type OtlpSpan, otlpTracesUrl, otlpUrlProblem } from "../../protocol/index.ts";
 
 const span = (i: number): OtlpSpan => ({
   traceId: "4bf92f3577b34da6a3ce929d0e0e4736",
@@ -40,7 +40,13 @@ describe("MESH_OTLP_URL, read as OTEL_EXPORTER_OTLP_ENDPOINT is", () => {
     const secrets = { MESH_ORCHESTRATOR_TOKEN: "o".repeat(32), MESH_AGENT_TOKEN: "a".repeat(32) };
     expect(serverVars(secrets, { MESH_OTLP_URL: "http://127.0.0.1:4318" }).MESH_OTLP_URL).toBe("http://127.0.0.1:4318");
     expect(checkSettings({ MESH_OTLP_URL: "http://127.0.0.1:4318" })).toEqual({ ok: true, value: undefined });
-    expect(checkSettings({ MESH_OTLP_URL: "127.0.0.1:4318" })).toMatchObject({ ok: false, error: { code: "otlp_url_invalid", message: expect.stringMatching(/^MESH_OTLP_URL=127\.0\.0\.1:4318 is not an http\(s\) URL/) } });
+    expect(checkSettings({ MESH_OTLP_URL: "127.0.0.1:4318" })).toMatchObject({
+      ok: false,
+      error: {
+        code: "otlp_url_invalid",
+        message: expect.stringMatching(/^MESH_OTLP_URL=127\.0\.0\.1:4318 is not an http\(s\) URL/),
+      },
+    });
   });
 });
 
@@ -59,12 +65,24 @@ describe("the trace room's span queue", () => {
     expect(first.map((s) => s.spanId)).toEqual([span(0).spanId, span(1).spanId]);
     buffer.settle(first.length, null, 1);
     buffer.settle(buffer.take(2).length, "the collector answered 503", 2);
-    expect(buffer.status("http://x/v1/traces")).toEqual({ endpoint: "http://x/v1/traces", queued: 0, queue_cap: 10, exported_total: 2, dropped_total: 1, last_error: { at: 2, message: "the collector answered 503" } });
+    expect(buffer.status("http://x/v1/traces")).toEqual({
+      endpoint: "http://x/v1/traces",
+      queued: 0,
+      queue_cap: 10,
+      exported_total: 2,
+      dropped_total: 1,
+      last_error: { at: 2, message: "the collector answered 503" },
+    });
   });
 
   it("sends OTLP/HTTP JSON: one resource named agent-mesh, one scope", () => {
     expect(exportRequestBody([span(0)])).toEqual({
-      resourceSpans: [{ resource: { attributes: [{ key: "service.name", value: { stringValue: "agent-mesh" } }] }, scopeSpans: [{ scope: { name: "agent-mesh" }, spans: [span(0)] }] }],
+      resourceSpans: [
+        {
+          resource: { attributes: [{ key: "service.name", value: { stringValue: "agent-mesh" } }] },
+          scopeSpans: [{ scope: { name: "agent-mesh" }, spans: [span(0)] }],
+        },
+      ],
     });
   });
 });
@@ -84,7 +102,10 @@ describe("the CLI's TRACEPARENT", () => {
 
 describe("a new task's trace", () => {
   it("continues a valid traceparent: its trace id, and its span as the task's parent", () => {
-    expect(traceOfRequest("00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01")).toEqual({ trace_id: "4bf92f3577b34da6a3ce929d0e0e4736", trace_parent: "00f067aa0ba902b7" });
+    expect(traceOfRequest("00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01")).toEqual({
+      trace_id: "4bf92f3577b34da6a3ce929d0e0e4736",
+      trace_parent: "00f067aa0ba902b7",
+    });
   });
 
   it("starts a new trace, with no parent, when the header is absent or invalid", () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { LogStore } from "../../party/task-room/log-store.ts";
-import { ViewerFeed, type FeedConnection } from "../../party/task-room/viewer-feed.ts";
+import { type FeedConnection, ViewerFeed } from "../../party/task-room/viewer-feed.ts";
 import type { LogLine } from "../../protocol/index.ts";
 import { MapStorage } from "./map-storage.ts";
 
@@ -8,7 +8,11 @@ const line = (i: number): Omit<LogLine, "seq"> => ({ stream: "stdout", text: `li
 
 function recorder(id: string): FeedConnection & { seqs: number[] } {
   const seqs: number[] = [];
-  return { id, seqs, send: (frame: string) => seqs.push(...(JSON.parse(frame) as { lines: LogLine[] }).lines.map((l) => l.seq)) };
+  return {
+    id,
+    seqs,
+    send: (frame: string) => seqs.push(...(JSON.parse(frame) as { lines: LogLine[] }).lines.map((l) => l.seq)),
+  };
 }
 
 describe("ViewerFeed", () => {

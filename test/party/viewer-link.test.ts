@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { mintViewerLink, scopeAllowsTask, scopeSeesMesh, verifyViewerLink } from "../../party/auth/viewer-link.ts";
 import { identify } from "../../party/auth/credentials.ts";
+import { mintViewerLink, scopeAllowsTask, scopeSeesMesh, verifyViewerLink } from "../../party/auth/viewer-link.ts";
 
 const secret = "orchestrator-secret-0123456789";
 const secrets = { orchestratorToken: secret, enrollment: [{ name: "default", token: "agent-secret-0123456789" }] };
@@ -34,7 +34,11 @@ describe("viewer links", () => {
   it("tells the orchestrator, an agent, a viewer and a stranger apart", async () => {
     const link = await mintViewerLink({ kind: "dashboard" }, secret, Date.now() + 60_000);
     expect(await identify(secret, secrets, Date.now())).toEqual({ role: "orchestrator" });
-    expect(await identify("agent-secret-0123456789", secrets, Date.now())).toEqual({ role: "agent", via: "enrollment", tokenName: "default" });
+    expect(await identify("agent-secret-0123456789", secrets, Date.now())).toEqual({
+      role: "agent",
+      via: "enrollment",
+      tokenName: "default",
+    });
     expect(await identify(link, secrets, Date.now())).toEqual({ role: "viewer", scope: { kind: "dashboard" } });
     expect(await identify("wrong", secrets, Date.now())).toBeNull();
     expect(await identify(null, secrets, Date.now())).toBeNull();

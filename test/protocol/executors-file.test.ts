@@ -3,7 +3,15 @@ import { ExecutorsFile } from "../../protocol/index.ts";
 
 describe("executors file", () => {
   it("accepts the example of docs/executors-file.md", () => {
-    const file = { executors: { sonnet: { command: ["claude", "-p", "{prompt}", "--output-format", "stream-json", "--verbose", "--model", "sonnet"], format: "claude-stream-json", timeout_s: 1800 } } };
+    const file = {
+      executors: {
+        sonnet: {
+          command: ["claude", "-p", "{prompt}", "--output-format", "stream-json", "--verbose", "--model", "sonnet"],
+          format: "claude-stream-json",
+          timeout_s: 1800,
+        },
+      },
+    };
     expect(ExecutorsFile.safeParse(file).success).toBe(true);
   });
 

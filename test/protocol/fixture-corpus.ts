@@ -46,7 +46,10 @@ const RejectedFile = z
   })
   .strict()
   .refine((file) => (file.message === undefined) !== (file.raw === undefined), "give exactly one of 'message' or 'raw'")
-  .refine((file) => file.expect !== "bad_message" || file.field !== undefined, "a bad_message fixture names the bad field");
+  .refine(
+    (file) => file.expect !== "bad_message" || file.field !== undefined,
+    "a bad_message fixture names the bad field",
+  );
 
 /** Every discriminated union on `type` that protocol/ exports, with the literal `type` of each option. */
 export function wireUnions(): WireUnion[] {
@@ -82,7 +85,8 @@ export function kindOfFile(file: string, kinds: ReadonlySet<string>): string | u
   const stem = file.replace(/\.json$/, "");
   let found: string | undefined;
   for (const kind of kinds) {
-    if ((stem === kind || stem.startsWith(`${kind}.`)) && (found === undefined || kind.length > found.length)) found = kind;
+    if ((stem === kind || stem.startsWith(`${kind}.`)) && (found === undefined || kind.length > found.length))
+      found = kind;
   }
   return found;
 }
@@ -104,7 +108,10 @@ export function validFixtures(kinds: ReadonlySet<string>): ValidFixture[] {
 export function rejectedFixtures(kinds: ReadonlySet<string>): RejectedFixture[] {
   return jsonFiles("rejected").map((file) => {
     const parsed = RejectedFile.safeParse(readJson("rejected", file));
-    if (!parsed.success) throw new Error(`fixtures/rejected/${file}: ${parsed.error.issues.map((issue) => `${issue.path.join(".")}: ${issue.message}`).join("; ")}`);
+    if (!parsed.success)
+      throw new Error(
+        `fixtures/rejected/${file}: ${parsed.error.issues.map((issue) => `${issue.path.join(".")}: ${issue.message}`).join("; ")}`,
+      );
     const { why, expect, field, message, raw, pad_past_frame_limit: pad } = parsed.data;
     const frame = raw ?? JSON.stringify(pad ? { ...message, pad: "x".repeat(protocol.MAX_FRAME_BYTES) } : message);
     return { file, kind: kindOfFile(file, new Set([...kinds, ANY])), why, expect, field, frame };
@@ -112,8 +119,17 @@ export function rejectedFixtures(kinds: ReadonlySet<string>): RejectedFixture[] 
 }
 
 /** Kinds of the unions with no fixture among `covered`, as lines that say which file to add. */
-export function kindsWithout(unions: readonly WireUnion[], covered: ReadonlySet<string>, folder: "valid" | "rejected"): string[] {
+export function kindsWithout(
+  unions: readonly WireUnion[],
+  covered: ReadonlySet<string>,
+  folder: "valid" | "rejected",
+): string[] {
   return unions.flatMap((union) =>
-    union.kinds.filter((kind) => !covered.has(kind)).map((kind) => `${union.name} '${kind}': add fixtures/${folder}/${kind}${folder === "valid" ? "" : ".<reason>"}.json`),
+    union.kinds
+      .filter((kind) => !covered.has(kind))
+      .map(
+        (kind) =>
+          `${union.name} '${kind}': add fixtures/${folder}/${kind}${folder === "valid" ? "" : ".<reason>"}.json`,
+      ),
   );
 }

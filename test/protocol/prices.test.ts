@@ -1,13 +1,25 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { RateTable, familyOfFormat } from "../../agents/runtime/cost-rates.ts";
+import { familyOfFormat, RateTable } from "../../agents/runtime/cost-rates.ts";
 import { modelFromCommand } from "../../agents/runtime/model-from-command.ts";
-import { ExecutorTier, ExecutorsFile, MODEL_PRICES, TIER_DEFAULT_MODELS, estimateAttemptUsd, modelKey, modelPrice, tierRates } from "../../protocol/index.ts";
+import {
+  ExecutorsFile,
+  ExecutorTier,
+  estimateAttemptUsd,
+  MODEL_PRICES,
+  modelKey,
+  modelPrice,
+  TIER_DEFAULT_MODELS,
+  tierRates,
+} from "../../protocol/index.ts";
 
 // One price table (docs/budget.md): the budget reserves each tier at the price the agent charges for
 // the model that tier runs in the shipped executors files.
 
-const shipped = ["agents/vm/executors.json", "agents/mac/executors.json"].map((path) => ({ path, file: ExecutorsFile.parse(JSON.parse(readFileSync(new URL(`../../${path}`, import.meta.url), "utf8"))) }));
+const shipped = ["agents/vm/executors.json", "agents/mac/executors.json"].map((path) => ({
+  path,
+  file: ExecutorsFile.parse(JSON.parse(readFileSync(new URL(`../../${path}`, import.meta.url), "utf8"))),
+}));
 /** Claude's model aliases name the current model of a family. */
 const CLAUDE_ALIASES: Record<string, string> = { sonnet: "claude-sonnet-4", opus: "claude-opus-4-5" };
 
@@ -33,7 +45,10 @@ describe("one price table", () => {
       const family = familyOfFormat[format];
       if (family === undefined) throw new Error(`${tier}: no CLI family for ${format}`);
       const rate = agent.rateFor(TIER_DEFAULT_MODELS[tier], family);
-      expect({ tier, input: rate.input, output: rate.output, cached: rate.cache_read ?? rate.input * 0.1 }).toEqual({ tier, ...tierRates[tier] });
+      expect({ tier, input: rate.input, output: rate.output, cached: rate.cache_read ?? rate.input * 0.1 }).toEqual({
+        tier,
+        ...tierRates[tier],
+      });
     }
   });
 

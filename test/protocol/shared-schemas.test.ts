@@ -1,7 +1,20 @@
 import { describe, expect, it } from "vitest";
-import { AgentRevoked, CreateTaskRequest, ErrorReply, TaskCreate, TaskRecord, parseJson } from "../../protocol/index.ts";
+import {
+  AgentRevoked,
+  CreateTaskRequest,
+  ErrorReply,
+  parseJson,
+  TaskCreate,
+  TaskRecord,
+} from "../../protocol/index.ts";
 
-const command = { type: "task.create", task_id: "01J00000000000000000000000", instruction: "x", tier: "sonnet", agent_selector: { by: "any" } } as const;
+const command = {
+  type: "task.create",
+  task_id: "01J00000000000000000000000",
+  instruction: "x",
+  tier: "sonnet",
+  agent_selector: { by: "any" },
+} as const;
 
 describe("one schema per field, wherever it travels", () => {
   it("bounds max_cost_usd alike in the request, the command and the record", () => {
@@ -22,8 +35,14 @@ describe("one schema per field, wherever it travels", () => {
   });
 
   it("parses JSON text into a typed value or a typed error, never a throw", () => {
-    expect(parseJson(AgentRevoked, '{"name":"vm-a","state":"revoked","requeued":2}')).toEqual({ ok: true, value: { name: "vm-a", state: "revoked", requeued: 2 } });
-    expect(parseJson(AgentRevoked, "{not json", "the reply")).toEqual({ ok: false, error: { code: "bad_json", message: "the reply is not valid JSON" } });
+    expect(parseJson(AgentRevoked, '{"name":"vm-a","state":"revoked","requeued":2}')).toEqual({
+      ok: true,
+      value: { name: "vm-a", state: "revoked", requeued: 2 },
+    });
+    expect(parseJson(AgentRevoked, "{not json", "the reply")).toEqual({
+      ok: false,
+      error: { code: "bad_json", message: "the reply is not valid JSON" },
+    });
     const wrong = parseJson(AgentRevoked, '{"name":"vm-a","state":"gone","requeued":2}');
     expect(wrong.ok ? null : wrong.error.code).toBe("bad_request");
     expect(wrong.ok ? "" : wrong.error.message).toMatch(/^state: /);

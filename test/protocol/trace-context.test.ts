@@ -34,7 +34,11 @@ describe("traceparent parsing (W3C Trace Context)", () => {
   });
 
   it("reads a later version by its first four fields (forward compatibility)", () => {
-    expect(parseTraceparent(`01-${TRACE}-${SPAN}-01-what-comes-later`)).toEqual({ traceId: TRACE, parentSpanId: SPAN, sampled: true });
+    expect(parseTraceparent(`01-${TRACE}-${SPAN}-01-what-comes-later`)).toEqual({
+      traceId: TRACE,
+      parentSpanId: SPAN,
+      sampled: true,
+    });
   });
 
   it("formats version 00, sampled, and reads back what it wrote", () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { AgentToTask, parseMessage } from "../../protocol/index.ts";
-import { ANY, rejectedFixtures, validFixtures, wireUnions, type WireUnion } from "./fixture-corpus.ts";
+import { ANY, rejectedFixtures, validFixtures, type WireUnion, wireUnions } from "./fixture-corpus.ts";
 
 // Walks the corpus in fixtures/ (its layout is described in fixture-corpus.ts) against every wire.
 
@@ -17,7 +17,10 @@ describe("valid wire fixtures", () => {
       expect(fixture.message).toMatchObject({ type: fixture.kind });
       for (const union of carriersOf(fixture.kind)) {
         // Unchanged: a misspelled optional field would be stripped silently and pin nothing.
-        expect(parseMessage(union.schema, JSON.stringify(fixture.message)), union.name).toEqual({ ok: true, value: fixture.message });
+        expect(parseMessage(union.schema, JSON.stringify(fixture.message)), union.name).toEqual({
+          ok: true,
+          value: fixture.message,
+        });
       }
     },
   );
@@ -33,13 +36,17 @@ describe("rejected wire fixtures", () => {
         expect(parsed, `${union.name}: ${fixture.why}`).toMatchObject({ ok: false, error: { code: fixture.expect } });
         if (parsed.ok) continue;
         // Refused for the reason the fixture claims: its kind was recognised and the named field failed.
-        if (fixture.expect === "bad_message" && fixture.kind !== ANY) expect(parsed.error.in_reply_to, union.name).toBe(fixture.kind);
+        if (fixture.expect === "bad_message" && fixture.kind !== ANY)
+          expect(parsed.error.in_reply_to, union.name).toBe(fixture.kind);
         if (fixture.field !== undefined) expect(parsed.error.message, union.name).toContain(`: ${fixture.field}: `);
       }
     },
   );
 
   it("refuses binary frames", () => {
-    expect(parseMessage(AgentToTask, new Uint8Array([1, 2]))).toMatchObject({ ok: false, error: { code: "bad_message" } });
+    expect(parseMessage(AgentToTask, new Uint8Array([1, 2]))).toMatchObject({
+      ok: false,
+      error: { code: "bad_message" },
+    });
   });
 });

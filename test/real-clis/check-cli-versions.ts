@@ -19,8 +19,13 @@ function compareVersions(a: string, b: string): number {
 }
 
 function latestOf(pkg: string): string {
-  const answer = execFileSync("npm", ["view", pkg, "version"], { encoding: "utf8", timeout: 60_000, stdio: ["ignore", "pipe", "pipe"] }).trim();
-  if (!/^\d+\.\d+\.\d+\S*$/.test(answer)) throw new Error(`npm view ${pkg} version answered '${answer}', not a version`);
+  const answer = execFileSync("npm", ["view", pkg, "version"], {
+    encoding: "utf8",
+    timeout: 60_000,
+    stdio: ["ignore", "pipe", "pipe"],
+  }).trim();
+  if (!/^\d+\.\d+\.\d+\S*$/.test(answer))
+    throw new Error(`npm view ${pkg} version answered '${answer}', not a version`);
   return answer;
 }
 
@@ -28,13 +33,25 @@ try {
   const rows: Row[] = Object.entries(pinnedVersions()).map(([pkg, pinned]) => {
     const latest = latestOf(pkg);
     const order = compareVersions(latest, pinned);
-    return { pkg, pinned, latest, status: order > 0 ? "newer published" : order === 0 ? "up to date" : "pinned is ahead of latest" };
+    return {
+      pkg,
+      pinned,
+      latest,
+      status: order > 0 ? "newer published" : order === 0 ? "up to date" : "pinned is ahead of latest",
+    };
   });
   const header: Row = { pkg: "package", pinned: "pinned", latest: "latest", status: "status" };
   const width = (key: keyof Row): number => Math.max(...[header, ...rows].map((row) => row[key].length));
-  for (const row of [header, ...rows]) console.log(`${row.pkg.padEnd(width("pkg"))}  ${row.pinned.padEnd(width("pinned"))}  ${row.latest.padEnd(width("latest"))}  ${row.status}`.trimEnd());
+  for (const row of [header, ...rows])
+    console.log(
+      `${row.pkg.padEnd(width("pkg"))}  ${row.pinned.padEnd(width("pinned"))}  ${row.latest.padEnd(width("latest"))}  ${row.status}`.trimEnd(),
+    );
   const newer = rows.filter((row) => row.status === "newer published").length;
-  console.log(newer === 0 ? "\nEvery pinned CLI is the latest published." : `\n${newer} CLI(s) have a newer version: change test/real-clis/versions.json, then run npm run test:real-clis (docs/real-clis.md).`);
+  console.log(
+    newer === 0
+      ? "\nEvery pinned CLI is the latest published."
+      : `\n${newer} CLI(s) have a newer version: change test/real-clis/versions.json, then run npm run test:real-clis (docs/real-clis.md).`,
+  );
 } catch (error) {
   console.error(`check:cli-versions: ${error instanceof Error ? error.message : String(error)}`);
   process.exit(1);

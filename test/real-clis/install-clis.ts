@@ -20,6 +20,9 @@ export function installClis(): void {
   mkdirSync(CLI_CACHE, { recursive: true });
   writeFileSync(join(CLI_CACHE, "package.json"), JSON.stringify({ name: "real-clis", private: true }));
   const specs = Object.entries(pinned).map(([name, version]) => `${name}@${version}`);
-  execFileSync("npm", ["install", "--no-audit", "--no-fund", "--no-save", "--prefix", CLI_CACHE, ...specs], { stdio: "inherit", timeout: 600_000 });
+  execFileSync("npm", ["install", "--no-audit", "--no-fund", "--no-save", "--prefix", CLI_CACHE, ...specs], {
+    stdio: "inherit",
+    timeout: 600_000,
+  });
   writeFileSync(stamp, JSON.stringify(pinned));
 }

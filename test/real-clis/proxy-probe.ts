@@ -18,7 +18,11 @@ const direct = process.argv.includes("direct");
 const only = process.argv.slice(2).filter((arg) => arg !== "direct");
 
 /** Runs one CLI (stdin closed, 90 s at most) while the server keeps answering. */
-function runFor(command: string[], cwd: string, env: NodeJS.ProcessEnv): Promise<{ status: number | null; signal: string | null; stderr: string }> {
+function runFor(
+  command: string[],
+  cwd: string,
+  env: NodeJS.ProcessEnv,
+): Promise<{ status: number | null; signal: string | null; stderr: string }> {
   return new Promise((resolve) => {
     const child = spawn(command[0] ?? "", command.slice(1), { cwd, env, stdio: ["ignore", "ignore", "pipe"] });
     let stderr = "";
@@ -43,10 +47,20 @@ try {
     const spec = scriptedExecutors(base, config, home).executors[tier];
     if (spec === undefined) continue;
     const command = spec.command.map((part) => (part === "{prompt}" ? "Write probe.txt." : part));
-    const env = { PATH: `${CLI_BIN}:${process.env.PATH ?? ""}`, HOME: home, ...spec.env, ...proxyEnv(server.url, direct) };
+    const env = {
+      PATH: `${CLI_BIN}:${process.env.PATH ?? ""}`,
+      HOME: home,
+      ...spec.env,
+      ...proxyEnv(server.url, direct),
+    };
     const before = server.requests.length;
     const run = await runFor(command, work, env);
-    const seen = server.requests.slice(before).map((request) => `${request.method} ${request.path} ${request.answered}${request.viaProxy === true ? " (via proxy)" : ""}${request.host === undefined ? "" : ` host ${request.host}`}`);
+    const seen = server.requests
+      .slice(before)
+      .map(
+        (request) =>
+          `${request.method} ${request.path} ${request.answered}${request.viaProxy === true ? " (via proxy)" : ""}${request.host === undefined ? "" : ` host ${request.host}`}`,
+      );
     console.log(`${cli}: exit ${run.status ?? run.signal}, wrote probe.txt: ${existsSync(join(work, "probe.txt"))}`);
     for (const line of seen) console.log(`  ${line}`);
     if (process.env.PROBE_STDERR === "1") console.log(run.stderr);

@@ -7,8 +7,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { TaskView } from "../../protocol/index.ts";
 import { waitFor } from "../integration/mesh-harness.ts";
 import type { LoggedRequest } from "../model-server/model-server.ts";
-import { readEditThenSay, writeThenSay, type Turn } from "../model-server/scripted-turns.ts";
-import { cliProcesses, startScriptedMesh, unexpectedOutbound, type ScriptedMesh } from "./scripted-mesh.ts";
+import { readEditThenSay, type Turn, writeThenSay } from "../model-server/scripted-turns.ts";
+import { cliProcesses, type ScriptedMesh, startScriptedMesh, unexpectedOutbound } from "./scripted-mesh.ts";
 
 const EVIDENCE = "Earlier attempts at this task did not pass";
 let scripted: ScriptedMesh;
@@ -24,11 +24,16 @@ afterAll(async () => {
 /** Runs a task to its end; returns it and the model requests made meanwhile. */
 async function run(body: Record<string, unknown>): Promise<{ task: TaskView; requests: LoggedRequest[] }> {
   const before = scripted.server.requests.length;
-  const created = await scripted.mesh.api<TaskView>("/api/tasks", { method: "POST", body: { agent: scripted.agentName, cwd: scripted.repo, ...body } });
+  const created = await scripted.mesh.api<TaskView>("/api/tasks", {
+    method: "POST",
+    body: { agent: scripted.agentName, cwd: scripted.repo, ...body },
+  });
   expect(created.status, JSON.stringify(created.body)).toBe(201);
   const task = await scripted.mesh.finished(created.body.task_id, 150_000);
   const requests = scripted.server.requests.slice(before);
-  console.log(`${String(body.name)}: ${task.status}${task.error === undefined ? "" : ` ${task.error.code}: ${task.error.message}`}; attempts ${JSON.stringify(task.attempts.map((a) => [a.n, a.tier, a.executor, a.status, a.failure_class, a.cost_usd]))}; requests ${JSON.stringify(requests.map((r) => `${r.api ?? r.method} ${r.answered}`))}`);
+  console.log(
+    `${String(body.name)}: ${task.status}${task.error === undefined ? "" : ` ${task.error.code}: ${task.error.message}`}; attempts ${JSON.stringify(task.attempts.map((a) => [a.n, a.tier, a.executor, a.status, a.failure_class, a.cost_usd]))}; requests ${JSON.stringify(requests.map((r) => `${r.api ?? r.method} ${r.answered}`))}`,
+  );
   if (task.status !== "succeeded") console.log(scripted.agentOutput.slice(-30).join("\n"));
   return { task, requests };
 }
@@ -36,16 +41,34 @@ async function run(body: Record<string, unknown>): Promise<{ task: TaskView; req
 describe("the real CLIs on the ladder", () => {
   it("escalation: codex's edit fails acceptance, claude (the next tier) edits with the evidence in its prompt and passes", async () => {
     scripted.server.scripts = [
-      { api: "responses", turns: readEditThenSay("README.md", "A user's project.\n", "A user's project, edited badly.\n") },
-      { api: "anthropic", turns: readEditThenSay("README.md", "A user's project.\n", "A user's project, edited well.\n") },
+      {
+        api: "responses",
+        turns: readEditThenSay("README.md", "A user's project.\n", "A user's project, edited badly.\n"),
+      },
+      {
+        api: "anthropic",
+        turns: readEditThenSay("README.md", "A user's project.\n", "A user's project, edited well.\n"),
+      },
     ];
-    const { task, requests } = await run({ name: "real-escalation", instruction: "Say in README.md that it was edited well.", executor: "codex", acceptance: { command: "grep -q 'edited well' README.md" } });
+    const { task, requests } = await run({
+      name: "real-escalation",
+      instruction: "Say in README.md that it was edited well.",
+      executor: "codex",
+      acceptance: { command: "grep -q 'edited well' README.md" },
+    });
 
-    expect(task.attempts.map((a) => [a.tier, a.executor, a.status, a.failure_class])).toEqual([["codex", "codex", "failed", "test_fail"], ["sonnet", "claude", "succeeded", undefined]]);
+    expect(task.attempts.map((a) => [a.tier, a.executor, a.status, a.failure_class])).toEqual([
+      ["codex", "codex", "failed", "test_fail"],
+      ["sonnet", "claude", "succeeded", undefined],
+    ]);
     expect(task.status).toBe("succeeded");
     const [first, second] = task.attempts;
     expect(first?.changed_files).toEqual(["README.md"]);
-    expect(first?.acceptance).toMatchObject({ command: "grep -q 'edited well' README.md", passed: false, exit_code: 1 });
+    expect(first?.acceptance).toMatchObject({
+      command: "grep -q 'edited well' README.md",
+      passed: false,
+      exit_code: 1,
+    });
     expect(second?.acceptance).toMatchObject({ passed: true, exit_code: 0 });
     // claude's requests carried the evidence of codex's failure: its class, the check and its diff.
     const claudeAsked = requests.filter((request) => request.api === "anthropic" && request.answered !== "side");
@@ -57,7 +80,9 @@ describe("the real CLIs on the ladder", () => {
       expect(request.prompt).toContain("+A user's project, edited badly.");
     }
     // codex saw no evidence: it was the first attempt.
-    expect(requests.filter((request) => request.api === "responses").every((request) => !request.prompt.includes(EVIDENCE))).toBe(true);
+    expect(
+      requests.filter((request) => request.api === "responses").every((request) => !request.prompt.includes(EVIDENCE)),
+    ).toBe(true);
     const diff = await scripted.mesh.api<string>(`/api/tasks/${task.task_id}/diff`);
     expect(diff.body).toContain("+A user's project, edited well.");
     expect(diff.body).not.toContain("edited badly");
@@ -70,7 +95,12 @@ describe("the real CLIs on the ladder", () => {
       { api: "anthropic", turns: writeThenSay("answer.txt", "wrong\n") },
       { api: "responses", turns: writeThenSay("answer.txt", "agreed\n") },
     ];
-    const { task, requests } = await run({ name: "real-consensus", instruction: "Write answer.txt saying agreed.", executor: "sonnet", acceptance: { command: "grep -qx agreed answer.txt" } });
+    const { task, requests } = await run({
+      name: "real-consensus",
+      instruction: "Write answer.txt saying agreed.",
+      executor: "sonnet",
+      acceptance: { command: "grep -qx agreed answer.txt" },
+    });
 
     expect(task.attempts.map((a) => [a.n, a.tier, a.executor, a.role ?? "sequential", a.status])).toEqual([
       [1, "sonnet", "claude", "sequential", "failed"],
@@ -81,7 +111,10 @@ describe("the real CLIs on the ladder", () => {
     expect(task.consensus?.winner === 2 || task.consensus?.winner === 3).toBe(true);
     expect(task.consensus?.reasons.length).toBeGreaterThan(0);
     // Both candidates were told what attempt 1 did.
-    const candidatesAsked = requests.filter((request) => request.api !== undefined && request.answered.startsWith("write") && request.prompt.includes(EVIDENCE));
+    const candidatesAsked = requests.filter(
+      (request) =>
+        request.api !== undefined && request.answered.startsWith("write") && request.prompt.includes(EVIDENCE),
+    );
     expect(new Set(candidatesAsked.map((request) => request.api))).toEqual(new Set(["anthropic", "responses"]));
     const diff = await scripted.mesh.api<string>(`/api/tasks/${task.task_id}/diff`);
     expect(diff.body).toContain("+agreed");
@@ -89,9 +122,20 @@ describe("the real CLIs on the ladder", () => {
 
   it("cap: claude's streamed usage passes the task's max_cost_usd and the attempt ends budget_exceeded before the script's end", async () => {
     const big = { input: 100_000, output: 1_000 };
-    const turns: Turn[] = [...Array.from({ length: 8 }, (_, i) => ({ write: { path: `step-${i + 1}.txt`, content: `step ${i + 1}\n` }, usage: big })), { text: "All steps written.", usage: big }];
+    const turns: Turn[] = [
+      ...Array.from({ length: 8 }, (_, i) => ({
+        write: { path: `step-${i + 1}.txt`, content: `step ${i + 1}\n` },
+        usage: big,
+      })),
+      { text: "All steps written.", usage: big },
+    ];
     scripted.server.scripts = [{ api: "anthropic", turns }];
-    const { task, requests } = await run({ name: "real-cap", instruction: "Write the eight step files.", executor: "sonnet", max_cost_usd: 0.5 });
+    const { task, requests } = await run({
+      name: "real-cap",
+      instruction: "Write the eight step files.",
+      executor: "sonnet",
+      max_cost_usd: 0.5,
+    });
 
     const claudeAsked = requests.filter((request) => request.api === "anthropic" && request.answered !== "side");
     expect(task.status).toBe("failed");
@@ -100,8 +144,12 @@ describe("the real CLIs on the ladder", () => {
     // Stopped at $0.315 a message: long before the ninth, final answer.
     expect(claudeAsked.length).toBeLessThan(turns.length);
     expect(claudeAsked.map((request) => request.answered)).not.toContain("text");
-    const stoppedBy = (await scripted.logs(task.task_id)).map((line) => line.text).filter((text) => /past the task's cap|max_budget|budget/i.test(text));
-    console.log(`cap: ${claudeAsked.length} of ${turns.length} answers served, cost $${task.attempts[0]?.cost_usd}; ${JSON.stringify(stoppedBy)}`);
+    const stoppedBy = (await scripted.logs(task.task_id))
+      .map((line) => line.text)
+      .filter((text) => /past the task's cap|max_budget|budget/i.test(text));
+    console.log(
+      `cap: ${claudeAsked.length} of ${turns.length} answers served, cost $${task.attempts[0]?.cost_usd}; ${JSON.stringify(stoppedBy)}`,
+    );
     expect(task.attempts[0]?.cost_usd).toBeGreaterThan(0.5);
   });
 

@@ -7,11 +7,11 @@ import { spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { ExecutorTier, TaskView } from "../../protocol/index.ts";
 import { commandFor } from "../../agents/runtime/attempt-runner.ts";
 import { resumeRefusal } from "../../agents/runtime/resume-refusal.ts";
-import { startAgent, startMesh, waitFor, type Mesh, type TestAgent } from "../integration/mesh-harness.ts";
-import { startModelServer, type ModelServer } from "../model-server/model-server.ts";
+import type { ExecutorTier, TaskView } from "../../protocol/index.ts";
+import { type Mesh, startAgent, startMesh, type TestAgent, waitFor } from "../integration/mesh-harness.ts";
+import { type ModelServer, startModelServer } from "../model-server/model-server.ts";
 import { writeThenSay } from "../model-server/scripted-turns.ts";
 import { CLI_BIN, installClis } from "./install-clis.ts";
 import { scriptedExecutors } from "./scripted-cli-setup.ts";
@@ -28,7 +28,6 @@ let root: string;
 let home: string;
 let repo: string;
 let executors: ReturnType<typeof scriptedExecutors>["executors"];
-
 
 beforeAll(async () => {
   installClis();
@@ -53,15 +52,27 @@ describe("real claude: a person's retry whose session is gone", () => {
   it("runs fresh on the same attempt, and the model sees the guidance and the evidence", async () => {
     // The check fails the first time it runs and passes after: attempt 1 fails, the retry can pass.
     const counter = join(root, "checks");
-    const acceptance = { command: `n=$(cat '${counter}' 2>/dev/null || echo 0); echo $((n+1)) > '${counter}'; test "$n" -ge 1` };
-    const created = await mesh.api<TaskView>("/api/tasks", { method: "POST", body: { instruction: `Write ${PROOF}.`, executor: "sonnet", agent: AGENT, cwd: repo, acceptance } });
+    const acceptance = {
+      command: `n=$(cat '${counter}' 2>/dev/null || echo 0); echo $((n+1)) > '${counter}'; test "$n" -ge 1`,
+    };
+    const created = await mesh.api<TaskView>("/api/tasks", {
+      method: "POST",
+      body: { instruction: `Write ${PROOF}.`, executor: "sonnet", agent: AGENT, cwd: repo, acceptance },
+    });
     expect(created.status).toBe(201);
     const taskId = created.body.task_id;
-    const waiting = await waitFor("the task to wait for a person", async () => {
-      const task = await mesh.task(taskId);
-      if (task.status === "failed") throw new Error(`attempt 1 failed: ${task.error?.message ?? ""}\n${agent?.output.slice(-30).join("\n") ?? ""}`);
-      return task.status === "awaiting_human" ? task : null;
-    }, 90_000);
+    const waiting = await waitFor(
+      "the task to wait for a person",
+      async () => {
+        const task = await mesh.task(taskId);
+        if (task.status === "failed")
+          throw new Error(
+            `attempt 1 failed: ${task.error?.message ?? ""}\n${agent?.output.slice(-30).join("\n") ?? ""}`,
+          );
+        return task.status === "awaiting_human" ? task : null;
+      },
+      90_000,
+    );
     expect(waiting.attempts).toHaveLength(1);
     expect(waiting.attempts[0]).toMatchObject({ executor: "claude", failure_class: "test_fail" });
     const session = waiting.attempts[0]?.session_id;
@@ -73,22 +84,43 @@ describe("real claude: a person's retry whose session is gone", () => {
     expect(existsSync(projects)).toBe(true);
     rmSync(projects, { recursive: true, force: true });
     const before = server.requests.length;
-    const retried = await mesh.api<TaskView>(`/api/tasks/${taskId}/resolve`, { method: "POST", body: { decision: "retry", guidance: GUIDANCE } });
+    const retried = await mesh.api<TaskView>(`/api/tasks/${taskId}/resolve`, {
+      method: "POST",
+      body: { decision: "retry", guidance: GUIDANCE },
+    });
     expect(retried.status).toBe(200);
     const task = await mesh.finished(taskId, 90_000);
     const requests = server.requests.slice(before);
-    console.log(`claude resume refused: ${task.status}; requests ${JSON.stringify(requests.map((r) => `${r.method} ${r.path} ${r.answered}`))}`);
+    console.log(
+      `claude resume refused: ${task.status}; requests ${JSON.stringify(requests.map((r) => `${r.method} ${r.path} ${r.answered}`))}`,
+    );
 
     expect(task.status).toBe("succeeded");
-    expect(task.attempts[1]).toMatchObject({ n: 2, role: "retry", executor: "claude", resume_refused: 1, status: "succeeded" });
+    expect(task.attempts[1]).toMatchObject({
+      n: 2,
+      role: "retry",
+      executor: "claude",
+      resume_refused: 1,
+      status: "succeeded",
+    });
     expect(task.attempts[1]?.resumed_from).toBeUndefined();
     expect(task.attempts[1]?.session_id).not.toBe(session);
-    const logs = await mesh.api<{ lines: Array<{ text: string; attempt: number; stream: string }> }>(`/api/tasks/${taskId}/logs`);
-    const system = logs.body.lines.filter((line) => line.attempt === 2 && line.stream === "system").map((line) => line.text);
-    expect(system.some((text) => text.includes(`refused to resume session ${session ?? ""}`) && text.includes("No conversation found"))).toBe(true);
+    const logs = await mesh.api<{ lines: Array<{ text: string; attempt: number; stream: string }> }>(
+      `/api/tasks/${taskId}/logs`,
+    );
+    const system = logs.body.lines
+      .filter((line) => line.attempt === 2 && line.stream === "system")
+      .map((line) => line.text);
+    expect(
+      system.some(
+        (text) => text.includes(`refused to resume session ${session ?? ""}`) && text.includes("No conversation found"),
+      ),
+    ).toBe(true);
 
     // The fresh run's first model request carries the person's words and attempt 1's evidence.
-    const asked = requests.filter((request) => request.path.includes("/messages") && request.answered === `write ${PROOF}`);
+    const asked = requests.filter(
+      (request) => request.path.includes("/messages") && request.answered === `write ${PROOF}`,
+    );
     expect(asked.length).toBeGreaterThan(0);
     expect(asked[0]?.prompt).toContain(`Guidance from a person: ${GUIDANCE}`);
     expect(asked[0]?.prompt).toContain("Attempt 1 (sonnet, claude): failed, test_fail");
@@ -104,16 +136,26 @@ describe("each real CLI's words for a session it does not have", () => {
     { tier: "sonnet", cli: "claude", session: "3f1c2b9e-1111-4222-8333-444455556666" },
     { tier: "codex", cli: "codex", session: "3f1c2b9e-1111-4222-8333-444455556666" },
     { tier: "deepseek", cli: "opencode", session: "ses_0000000000000000000000000000" },
-  ] as Array<{ tier: ExecutorTier; cli: string; session: string }>)("$cli refuses it in words we know", ({ tier, cli, session }) => {
-    const executor = executors[tier];
-    if (executor === undefined) throw new Error(`no ${tier} executor`);
-    const fresh = mkdtempSync(join(root, `home-${tier}-`));
-    const [program, ...args] = commandFor(executor, "Continue.", undefined, session);
-    const run = spawnSync(join(CLI_BIN, program ?? ""), args, { cwd: repo, encoding: "utf8", timeout: 90_000, env: { PATH: `${CLI_BIN}:${process.env.PATH ?? ""}`, HOME: fresh, ...executor.env } });
-    console.log(`${tier}: resuming a missing session exits ${run.status}; stderr ${JSON.stringify(run.stderr.slice(0, 300))}`);
-    const seen = resumeRefusal({ exitCode: run.status, stderr: run.stderr, stdout: run.stdout });
-    expect(seen, `${program} exited ${run.status}: ${run.stderr.slice(0, 500)}`).toBeDefined();
-    // In words we know from this CLI, not another's that happened to match.
-    expect(seen?.signature.seenIn).toMatch(new RegExp(`^${cli} `));
-  });
+  ] as Array<{ tier: ExecutorTier; cli: string; session: string }>)(
+    "$cli refuses it in words we know",
+    ({ tier, cli, session }) => {
+      const executor = executors[tier];
+      if (executor === undefined) throw new Error(`no ${tier} executor`);
+      const fresh = mkdtempSync(join(root, `home-${tier}-`));
+      const [program, ...args] = commandFor(executor, "Continue.", undefined, session);
+      const run = spawnSync(join(CLI_BIN, program ?? ""), args, {
+        cwd: repo,
+        encoding: "utf8",
+        timeout: 90_000,
+        env: { PATH: `${CLI_BIN}:${process.env.PATH ?? ""}`, HOME: fresh, ...executor.env },
+      });
+      console.log(
+        `${tier}: resuming a missing session exits ${run.status}; stderr ${JSON.stringify(run.stderr.slice(0, 300))}`,
+      );
+      const seen = resumeRefusal({ exitCode: run.status, stderr: run.stderr, stdout: run.stdout });
+      expect(seen, `${program} exited ${run.status}: ${run.stderr.slice(0, 500)}`).toBeDefined();
+      // In words we know from this CLI, not another's that happened to match.
+      expect(seen?.signature.seenIn).toMatch(new RegExp(`^${cli} `));
+    },
+  );
 });

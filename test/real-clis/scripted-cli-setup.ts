@@ -10,7 +10,11 @@ import { ExecutorsFile, type ExecutorTier } from "../../protocol/index.ts";
  * (docs/real-clis.md). The server refuses them too; any other one fails the tests.
  */
 export const KNOWN_OUTBOUND: ReadonlyArray<{ cli: string; host: string; why: string }> = [
-  { cli: "opencode", host: "registry.npmjs.org:443", why: "installs @opencode-ai/plugin into its config directory in the background at every start (1.18.33); refused, it logs a warning and goes on" },
+  {
+    cli: "opencode",
+    host: "registry.npmjs.org:443",
+    why: "installs @opencode-ai/plugin into its config directory in the background at every start (1.18.33); refused, it logs a warning and goes on",
+  },
 ];
 
 /** One tier per CLI, with the API it calls (what the server log names). */
@@ -33,41 +37,64 @@ export function scriptedExecutors(serverUrl: string, configDir: string, home: st
   // opencode: the shipped model `deepseek/deepseek-v4-flash` with the deepseek provider's base URL
   // moved; `status` keeps a model its bundled catalogue calls deprecated.
   const opencodeConfig = join(configDir, "opencode.json");
-  writeFileSync(opencodeConfig, JSON.stringify({
-    $schema: "https://opencode.ai/config.json",
-    provider: { deepseek: { options: { baseURL: `${serverUrl}/v1`, apiKey: SCRIPTED_KEY }, models: { "deepseek-v4-flash": { name: "DeepSeek V4 Flash (scripted)", status: "active" } } } },
-  }));
+  writeFileSync(
+    opencodeConfig,
+    JSON.stringify({
+      $schema: "https://opencode.ai/config.json",
+      provider: {
+        deepseek: {
+          options: { baseURL: `${serverUrl}/v1`, apiKey: SCRIPTED_KEY },
+          models: { "deepseek-v4-flash": { name: "DeepSeek V4 Flash (scripted)", status: "active" } },
+        },
+      },
+    }),
+  );
   // codex: a provider of its own (OPENAI_BASE_URL is not read by this version), on the Responses API.
   const codexHome = join(configDir, "codex-home");
   mkdirSync(codexHome, { recursive: true });
-  writeFileSync(join(codexHome, "config.toml"), [
-    `model_provider = "mesh"`,
-    ``,
-    `[model_providers.mesh]`,
-    `name = "mesh scripted model"`,
-    `base_url = "${serverUrl}/v1"`,
-    `env_key = "MESH_SCRIPTED_KEY"`,
-    `wire_api = "responses"`,
-    ``,
-    `[analytics]`,
-    `enabled = false`,
-    ``,
-    `[features]`,
-    `plugins = false`,
-    ``,
-  ].join("\n"));
+  writeFileSync(
+    join(codexHome, "config.toml"),
+    [
+      `model_provider = "mesh"`,
+      ``,
+      `[model_providers.mesh]`,
+      `name = "mesh scripted model"`,
+      `base_url = "${serverUrl}/v1"`,
+      `env_key = "MESH_SCRIPTED_KEY"`,
+      `wire_api = "responses"`,
+      ``,
+      `[analytics]`,
+      `enabled = false`,
+      ``,
+      `[features]`,
+      `plugins = false`,
+      ``,
+    ].join("\n"),
+  );
   // gemini: without an auth type in its user settings it exits 41 whatever the environment says
   // (a system settings file under /tmp is refused as insecure).
   mkdirSync(join(home, ".gemini"), { recursive: true });
-  writeFileSync(join(home, ".gemini/settings.json"), JSON.stringify({ security: { auth: { selectedType: "gemini-api-key" } }, privacy: { usageStatisticsEnabled: false } }));
+  writeFileSync(
+    join(home, ".gemini/settings.json"),
+    JSON.stringify({
+      security: { auth: { selectedType: "gemini-api-key" } },
+      privacy: { usageStatisticsEnabled: false },
+    }),
+  );
 
   const redirect: Partial<Record<ExecutorTier, Record<string, string>>> = {
     deepseek: { OPENCODE_CONFIG: opencodeConfig, OPENCODE_DISABLE_MODELS_FETCH: "1", OPENCODE_DISABLE_AUTOUPDATE: "1" },
-    sonnet: { ANTHROPIC_BASE_URL: serverUrl, ANTHROPIC_API_KEY: SCRIPTED_KEY, CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: "1" },
+    sonnet: {
+      ANTHROPIC_BASE_URL: serverUrl,
+      ANTHROPIC_API_KEY: SCRIPTED_KEY,
+      CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: "1",
+    },
     codex: { CODEX_HOME: codexHome, MESH_SCRIPTED_KEY: SCRIPTED_KEY },
     "gemini-flash": { GOOGLE_GEMINI_BASE_URL: serverUrl, GEMINI_API_KEY: SCRIPTED_KEY },
   };
-  const shipped = ExecutorsFile.parse(JSON.parse(readFileSync(join(PROJECT_ROOT, "agents/vm/executors.json"), "utf8"))).executors;
+  const shipped = ExecutorsFile.parse(
+    JSON.parse(readFileSync(join(PROJECT_ROOT, "agents/vm/executors.json"), "utf8")),
+  ).executors;
   const executors: ExecutorsFile["executors"] = {};
   for (const { tier } of SCRIPTED_TIERS) {
     const spec = shipped[tier];
@@ -83,6 +110,15 @@ export function scriptedExecutors(serverUrl: string, configDir: string, home: st
  * bypass it (NO_PROXY), as the tests run; otherwise everything goes through it (the probe).
  */
 export function proxyEnv(serverUrl: string, direct = true): Record<string, string> {
-  const proxy = { HTTP_PROXY: serverUrl, HTTPS_PROXY: serverUrl, ALL_PROXY: serverUrl, http_proxy: serverUrl, https_proxy: serverUrl, all_proxy: serverUrl };
-  return direct ? { ...proxy, NO_PROXY: "127.0.0.1,localhost", no_proxy: "127.0.0.1,localhost" } : { ...proxy, NO_PROXY: "", no_proxy: "" };
+  const proxy = {
+    HTTP_PROXY: serverUrl,
+    HTTPS_PROXY: serverUrl,
+    ALL_PROXY: serverUrl,
+    http_proxy: serverUrl,
+    https_proxy: serverUrl,
+    all_proxy: serverUrl,
+  };
+  return direct
+    ? { ...proxy, NO_PROXY: "127.0.0.1,localhost", no_proxy: "127.0.0.1,localhost" }
+    : { ...proxy, NO_PROXY: "", no_proxy: "" };
 }

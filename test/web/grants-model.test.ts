@@ -16,7 +16,9 @@ const grant = (id: string, created_at: number, extra: Record<string, unknown> = 
 
 describe("the grants list", () => {
   it("is parsed newest first", () => {
-    const body = JSON.stringify({ grants: [grant("a", NOW - 90_000), grant("b", NOW - 5_000), grant("c", NOW - 3_600_000)] });
+    const body = JSON.stringify({
+      grants: [grant("a", NOW - 90_000), grant("b", NOW - 5_000), grant("c", NOW - 3_600_000)],
+    });
     expect(parseGrantList(body)?.map((g) => g.id)).toEqual(["b", "a", "c"]);
   });
 
@@ -29,9 +31,19 @@ describe("the grants list", () => {
   });
 
   it("shows the client, scope, where the code went, and the ages; never used says so", () => {
-    const [fresh] = parseGrantList(JSON.stringify({ grants: [grant("a", NOW - 120_000, { scope: ["mesh:orchestrate", "mesh:read"] })] })) ?? [];
-    expect(fresh && grantCells(fresh, NOW)).toEqual({ client: "App a", scope: "mesh:orchestrate, mesh:read", redirect: "claude.ai", created: "2m ago", lastUsed: "never" });
-    const [used] = parseGrantList(JSON.stringify({ grants: [grant("b", NOW - 7_200_000, { last_used_at: NOW - 30_000 })] })) ?? [];
+    const [fresh] =
+      parseGrantList(
+        JSON.stringify({ grants: [grant("a", NOW - 120_000, { scope: ["mesh:orchestrate", "mesh:read"] })] }),
+      ) ?? [];
+    expect(fresh && grantCells(fresh, NOW)).toEqual({
+      client: "App a",
+      scope: "mesh:orchestrate, mesh:read",
+      redirect: "claude.ai",
+      created: "2m ago",
+      lastUsed: "never",
+    });
+    const [used] =
+      parseGrantList(JSON.stringify({ grants: [grant("b", NOW - 7_200_000, { last_used_at: NOW - 30_000 })] })) ?? [];
     expect(used && grantCells(used, NOW).lastUsed).toBe("30s ago");
   });
 

@@ -1,7 +1,14 @@
 import { describe, expect, it } from "vitest";
 import { isTaskLink, parsePageFragment, taskFragment, taskIdOfLink } from "../../web/src/fragment-params.ts";
 import { SeqLedger } from "../../web/src/seq-ledger.ts";
-import { REFUSED_AFTER_FAILED_OPENS, initialHealth, nextHealth, pageConnection, type SocketEvent, type SocketHealth } from "../../web/src/socket-health.ts";
+import {
+  initialHealth,
+  nextHealth,
+  pageConnection,
+  REFUSED_AFTER_FAILED_OPENS,
+  type SocketEvent,
+  type SocketHealth,
+} from "../../web/src/socket-health.ts";
 import { ago, duration } from "../../web/src/time-format.ts";
 
 const ID = "01JABCDEFGHJKMNPQRSTVWXYZ0";
@@ -23,7 +30,10 @@ describe("page fragment", () => {
   });
 
   it("selects no task for a dashboard link and nothing for an empty fragment", () => {
-    expect(parsePageFragment("#token=v1.dashboard.1900000000.sig")).toEqual({ taskId: null, token: "v1.dashboard.1900000000.sig" });
+    expect(parsePageFragment("#token=v1.dashboard.1900000000.sig")).toEqual({
+      taskId: null,
+      token: "v1.dashboard.1900000000.sig",
+    });
     expect(parsePageFragment("")).toEqual({ taskId: null, token: null });
     expect(parsePageFragment("#token=%E0%A4%A")).toEqual({ taskId: null, token: null });
   });

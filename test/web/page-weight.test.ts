@@ -23,6 +23,8 @@ describe("the page's weight", () => {
 describe("the page's copy of diff2html's stylesheet", () => {
   it("is the installed package's, byte for byte (the page has no CSS bundler)", () => {
     const vendored = readFileSync(join(PROJECT_ROOT, "web/public/diff2html.min.css"));
-    expect(vendored.equals(readFileSync(join(PROJECT_ROOT, "node_modules/diff2html/bundles/css/diff2html.min.css")))).toBe(true);
+    expect(
+      vendored.equals(readFileSync(join(PROJECT_ROOT, "node_modules/diff2html/bundles/css/diff2html.min.css"))),
+    ).toBe(true);
   });
 });

@@ -17,7 +17,9 @@ const line = (seq: number, text: string): LogLine => ({ seq, text, stream: "stdo
 describe("ANSI lines", () => {
   it("turns colour codes into ansi_up's classes and escapes the text", () => {
     expect(ansiLineHtml("\x1b[31mred\x1b[0m <b>&")).toBe('<span class="ansi-red-fg">red</span> &lt;b&gt;&amp;');
-    expect(ansiLineHtml("\x1b[1;92;44mbold\x1b[0m")).toBe('<span style="font-weight:bold" class="ansi-bright-green-fg ansi-blue-bg">bold</span>');
+    expect(ansiLineHtml("\x1b[1;92;44mbold\x1b[0m")).toBe(
+      '<span style="font-weight:bold" class="ansi-bright-green-fg ansi-blue-bg">bold</span>',
+    );
   });
 
   it("renders each line on its own: a colour left open does not leak into the next line", () => {
@@ -86,6 +88,8 @@ describe("what a page credential may do", () => {
 
 describe("the vendored diff2html stylesheet", () => {
   it("is the installed version's, byte for byte", () => {
-    expect(readFileSync(join(ROOT, "web/public/diff2html.min.css"), "utf8")).toBe(readFileSync(join(ROOT, "node_modules/diff2html/bundles/css/diff2html.min.css"), "utf8"));
+    expect(readFileSync(join(ROOT, "web/public/diff2html.min.css"), "utf8")).toBe(
+      readFileSync(join(ROOT, "node_modules/diff2html/bundles/css/diff2html.min.css"), "utf8"),
+    );
   });
 });

@@ -1,6 +1,14 @@
-// Follows the fleet feed: every agents.snapshot the registry pushes there (on connect and at most once a second on changes).
-import { PartyName, RegistryToDashboard, SINGLETON_ROOM_ID, type AgentRecord, type DashboardToRegistry, type ErrorBody } from "../../protocol/index.ts";
-import { openMeshSocket, type MeshSocket } from "./mesh-socket.ts";
+// Follows the fleet feed: every agents.snapshot the registry pushes there (on connect and at most once a second on
+// changes).
+import {
+  type AgentRecord,
+  type DashboardToRegistry,
+  type ErrorBody,
+  PartyName,
+  RegistryToDashboard,
+  SINGLETON_ROOM_ID,
+} from "../../protocol/index.ts";
+import { type MeshSocket, openMeshSocket } from "./mesh-socket.ts";
 import type { SocketHealth } from "./socket-health.ts";
 
 export type AgentsFeedHandlers = {

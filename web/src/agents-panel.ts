@@ -28,7 +28,11 @@ export class AgentsPanel {
       { class: "panel agents-panel", testid: "agents-panel" },
       el("div", { class: "panel-head" }, el("h2", { text: "Agents" }), this.summary, ...extra),
       // On a narrow screen each agent is a stack of named cells (docs/page.md "Narrow screens").
-      el("div", { class: "table-scroll" }, el("table", { class: "agents stack-table" }, el("thead", {}, headRow(COLUMNS)), this.body)),
+      el(
+        "div",
+        { class: "table-scroll" },
+        el("table", { class: "agents stack-table" }, el("thead", {}, headRow(COLUMNS)), this.body),
+      ),
     );
     setInterval(() => this.tick(Date.now()), 1000);
   }
@@ -38,7 +42,11 @@ export class AgentsPanel {
     this.received = true;
     const sorted = [...agents].sort((a, b) => stateOrder(a) - stateOrder(b) || a.name.localeCompare(b.name));
     this.heartbeats = [];
-    this.body.replaceChildren(...(sorted.length > 0 ? sorted.map((agent) => this.row(agent)) : [emptyRow(COLUMNS.length, "no agents registered yet")]));
+    this.body.replaceChildren(
+      ...(sorted.length > 0
+        ? sorted.map((agent) => this.row(agent))
+        : [emptyRow(COLUMNS.length, "no agents registered yet")]),
+    );
     const online = agents.filter((agent) => agent.state === "online").length;
     this.summary.textContent = `${online} of ${agents.length} online`;
     this.tick(Date.now());
@@ -46,7 +54,8 @@ export class AgentsPanel {
 
   /** The registry refused this page's credential: no agent list is coming. */
   unavailable(): void {
-    if (!this.received) this.body.replaceChildren(emptyRow(COLUMNS.length, "the agent list is not available with this link"));
+    if (!this.received)
+      this.body.replaceChildren(emptyRow(COLUMNS.length, "the agent list is not available with this link"));
   }
 
   private tick(now: number): void {
@@ -60,11 +69,25 @@ export class AgentsPanel {
     for (const ref of agent.running) {
       const href = this.linkFor(ref.task_id);
       const label = `${ref.task_id.slice(-6)}#${ref.attempt}`;
-      running.append(" ", href === null ? el("code", { text: label, title: ref.task_id }) : el("a", { text: label, title: ref.task_id, attrs: { href } }));
+      running.append(
+        " ",
+        href === null
+          ? el("code", { text: label, title: ref.task_id })
+          : el("a", { text: label, title: ref.task_id, attrs: { href } }),
+      );
       const silentMs = ref.last_output_at === undefined ? 0 : Date.now() - ref.last_output_at;
-      if (ref.child_alive === false) running.append(" ", el("span", { class: "idle-flag", testid: "idle-flag", text: "child exited" }));
+      if (ref.child_alive === false)
+        running.append(" ", el("span", { class: "idle-flag", testid: "idle-flag", text: "child exited" }));
       else if (this.idleFlagMs !== null && silentMs > this.idleFlagMs) {
-        running.append(" ", el("span", { class: "idle-flag", testid: "idle-flag", text: `silent ${Math.round(silentMs / 1000)} s`, title: "no output from the CLI for longer than the idle flag (MESH_IDLE_FLAG_S)" }));
+        running.append(
+          " ",
+          el("span", {
+            class: "idle-flag",
+            testid: "idle-flag",
+            text: `silent ${Math.round(silentMs / 1000)} s`,
+            title: "no output from the CLI for longer than the idle flag (MESH_IDLE_FLAG_S)",
+          }),
+        );
       }
     }
     const row = el(
@@ -77,16 +100,35 @@ export class AgentsPanel {
         "td",
         {},
         agent.tiers.join(", "),
-        // Tiers its executors file names that failed the agent's preflight (docs/executors-file.md): each with why, on hover.
-        ...Object.entries(agent.unavailable ?? {}).map(([tier, why]) => el("span", { class: "tier-unavailable", testid: "tier-unavailable", text: ` ${tier} unavailable`, title: why })),
+        // Tiers its executors file names that failed the agent's preflight (docs/executors-file.md): each with why, on
+        // hover.
+        ...Object.entries(agent.unavailable ?? {}).map(([tier, why]) =>
+          el("span", {
+            class: "tier-unavailable",
+            testid: "tier-unavailable",
+            text: ` ${tier} unavailable`,
+            title: why,
+          }),
+        ),
       ),
       running,
       el(
         "td",
         { class: "worktrees", title: "disk the agent's worktrees use, as it last reported" },
         agent.worktrees_bytes === undefined ? "" : bytes(agent.worktrees_bytes),
-        // Its worktrees directory is read-only or full (docs/faults.md): no task that needs a worktree goes to it until that is fixed.
-        ...(agent.degraded?.worktree === undefined ? [] : [" ", el("span", { class: "idle-flag", testid: "worktree-degraded", text: `no worktrees now: ${agent.degraded.worktree}`, title: agent.degraded.worktree })]),
+        // Its worktrees directory is read-only or full (docs/faults.md): no task that needs a worktree goes to it until
+        // that is fixed.
+        ...(agent.degraded?.worktree === undefined
+          ? []
+          : [
+              " ",
+              el("span", {
+                class: "idle-flag",
+                testid: "worktree-degraded",
+                text: `no worktrees now: ${agent.degraded.worktree}`,
+                title: agent.degraded.worktree,
+              }),
+            ]),
       ),
       el("td", { text: agent.version }),
       heartbeat,

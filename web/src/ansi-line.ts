@@ -3,7 +3,9 @@
 // virtualised log may render any line alone, in any order.
 import { AnsiUp } from "ansi_up";
 
-/** CSI (colours, cursor moves), OSC (titles, hyperlinks: their visible text stays), charset picks and two-byte escapes. */
+/**
+ * CSI (colours, cursor moves), OSC (titles, hyperlinks: their visible text stays), charset picks and two-byte escapes.
+ */
 const ANSI_SEQUENCE = /\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?|\x1b[()][0-9A-Za-z]|\x1b[@-Z\\-_]/g;
 
 /** Whether a line carries any escape at all: most do not, and those skip the converter. */

@@ -2,13 +2,22 @@
 // token: the orchestrator token or a viewer link, which the API accepts where it may).
 
 /** The mesh's answer (any status, its body as text), or that it gave none. */
-export type ApiAnswer = { answered: true; status: number; ok: boolean; body: string } | { answered: false; error: unknown };
+export type ApiAnswer =
+  | { answered: true; status: number; ok: boolean; body: string }
+  | { answered: false; error: unknown };
 
-export async function callApi(path: string, token: string, init: { method?: "GET" | "POST" | "DELETE"; json?: unknown } = {}): Promise<ApiAnswer> {
+export async function callApi(
+  path: string,
+  token: string,
+  init: { method?: "GET" | "POST" | "DELETE"; json?: unknown } = {},
+): Promise<ApiAnswer> {
   try {
     const response = await fetch(path, {
       method: init.method ?? "GET",
-      headers: { authorization: `Bearer ${token}`, ...(init.json === undefined ? {} : { "content-type": "application/json" }) },
+      headers: {
+        authorization: `Bearer ${token}`,
+        ...(init.json === undefined ? {} : { "content-type": "application/json" }),
+      },
       ...(init.json === undefined ? {} : { body: JSON.stringify(init.json) }),
     });
     return { answered: true, status: response.status, ok: response.ok, body: await response.text() };

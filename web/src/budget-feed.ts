@@ -1,6 +1,13 @@
-// Follows the budget room: every budget.snapshot it sends (on connect and on each change, the monthly alert among them).
-import { BudgetToDashboard, PartyName, SINGLETON_ROOM_ID, type BudgetStatus, type ErrorBody } from "../../protocol/index.ts";
-import { openMeshSocket, type MeshSocket } from "./mesh-socket.ts";
+// Follows the budget room: every budget.snapshot it sends (on connect and on each change, the monthly alert among
+// them).
+import {
+  type BudgetStatus,
+  BudgetToDashboard,
+  type ErrorBody,
+  PartyName,
+  SINGLETON_ROOM_ID,
+} from "../../protocol/index.ts";
+import { type MeshSocket, openMeshSocket } from "./mesh-socket.ts";
 import type { SocketHealth } from "./socket-health.ts";
 
 export type BudgetFeedHandlers = {

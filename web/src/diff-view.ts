@@ -4,18 +4,24 @@
 // a diff is read as HTML. It is loaded when the first diff is fetched, not with the page, and the
 // diff shows as plain text until it is there.
 import { callApi, taskPath } from "./api-request.ts";
-import { DIFF_LAYOUT_KEY, initialDiffLayout, type DiffLayout } from "./diff-layout.ts";
+import { DIFF_LAYOUT_KEY, type DiffLayout, initialDiffLayout } from "./diff-layout.ts";
 import { el } from "./element.ts";
 import { refusalText, unreachableText } from "./work-facts.ts";
 
-type Renderer = [typeof import("diff2html/lib-esm/ui/js/diff2html-ui-slim.js"), typeof import("diff2html/lib-esm/types.js")];
+type Renderer = [
+  typeof import("diff2html/lib-esm/ui/js/diff2html-ui-slim.js"),
+  typeof import("diff2html/lib-esm/types.js"),
+];
 let renderer: Promise<Renderer> | null = null;
 /** Set once the renderer's chunks have loaded: until then a diff shows as plain text. */
 let rendererReady = false;
 
 /** diff2html's chunks, fetched once, while the diff itself is fetched (docs/page.md "The diff"). */
 function loadRenderer(): Promise<Renderer> {
-  renderer ??= Promise.all([import("diff2html/lib-esm/ui/js/diff2html-ui-slim.js"), import("diff2html/lib-esm/types.js")]).then((loaded) => {
+  renderer ??= Promise.all([
+    import("diff2html/lib-esm/ui/js/diff2html-ui-slim.js"),
+    import("diff2html/lib-esm/types.js"),
+  ]).then((loaded) => {
     rendererReady = true;
     return loaded;
   });
@@ -50,15 +56,29 @@ export class DiffView {
       ["line-by-line", "unified", "diff-unified"],
       ["side-by-side", "side by side", "diff-side-by-side"],
     ] as const) {
-      const button = el("button", { class: "diff-layout-button", text: label, attrs: { type: "button", "data-testid": testid } });
+      const button = el("button", {
+        class: "diff-layout-button",
+        text: label,
+        attrs: { type: "button", "data-testid": testid },
+      });
       button.addEventListener("click", () => this.setLayout(layout));
       buttons.set(layout, button);
     }
     this.layoutButtons = buttons;
     this.status = el("p", { class: "diff-status", testid: "diff-status", attrs: { role: "status" } });
     this.body = el("div", { class: "diff-view", testid: "diff-view" });
-    const switcher = el("div", { class: "diff-layouts", attrs: { role: "group", "aria-label": "diff layout" } }, ...buttons.values());
-    this.element = el("div", { class: "work-diff-box" }, el("div", { class: "diff-head" }, this.title, switcher), this.status, this.body);
+    const switcher = el(
+      "div",
+      { class: "diff-layouts", attrs: { role: "group", "aria-label": "diff layout" } },
+      ...buttons.values(),
+    );
+    this.element = el(
+      "div",
+      { class: "work-diff-box" },
+      el("div", { class: "diff-head" }, this.title, switcher),
+      this.status,
+      this.body,
+    );
     this.element.hidden = true;
     this.markLayout();
     // Wrapped lines change height with the width: the halves' rows are evened again.
@@ -91,7 +111,8 @@ export class DiffView {
     const answer = await callApi(path, this.token);
     if (this.attempt !== attempt) return;
     if (!answer.answered) return void (this.status.textContent = unreachableText(answer.error));
-    if (!answer.ok) return void (this.status.textContent = `The diff of attempt ${attempt} is not available: ${refusalText(answer.status, answer.body)}`);
+    if (!answer.ok)
+      return void (this.status.textContent = `The diff of attempt ${attempt} is not available: ${refusalText(answer.status, answer.body)}`);
     if (answer.body.trim() === "") return void (this.status.textContent = `attempt ${attempt} changed nothing`);
     this.diff = { text: answer.body, truncated };
     await this.draw();
@@ -109,8 +130,9 @@ export class DiffView {
   }
 
   private markLayout(): void {
-    for (const [layout, button] of this.layoutButtons) button.setAttribute("aria-pressed", String(layout === this.layout));
-    this.body.dataset["layout"] = this.layout;
+    for (const [layout, button] of this.layoutButtons)
+      button.setAttribute("aria-pressed", String(layout === this.layout));
+    this.body.dataset.layout = this.layout;
   }
 
   private async draw(): Promise<void> {
@@ -140,7 +162,9 @@ export class DiffView {
       ui.draw();
       ui.highlightCode();
       if (this.layout === "side-by-side") evenSideRows(this.body);
-      this.status.textContent = diff.truncated ? "The stored diff stops at the size cap (at a file boundary); the attempt's branch holds all of it." : "";
+      this.status.textContent = diff.truncated
+        ? "The stored diff stops at the size cap (at a file boundary); the attempt's branch holds all of it."
+        : "";
     } catch (error) {
       // The renderer failed (or its chunk did not load): the diff is still readable as text.
       this.status.textContent = `The diff could not be drawn (${error instanceof Error ? error.message : String(error)}); here it is as text:`;
@@ -163,9 +187,15 @@ function storedLayout(): string | null {
  * read before any is written: one layout pass.
  */
 function evenSideRows(root: HTMLElement): void {
-  const pairs = [...root.querySelectorAll(".d2h-files-diff")].map((files) => [...files.querySelectorAll(":scope > .d2h-file-side-diff")].map((side) => [...side.querySelectorAll<HTMLTableRowElement>("tbody tr")]));
+  const pairs = [...root.querySelectorAll(".d2h-files-diff")].map((files) =>
+    [...files.querySelectorAll(":scope > .d2h-file-side-diff")].map((side) => [
+      ...side.querySelectorAll<HTMLTableRowElement>("tbody tr"),
+    ]),
+  );
   for (const rows of pairs.flat(2)) rows.style.height = "";
-  const heights = pairs.map(([left = [], right = []]) => left.map((row, i) => Math.max(row.getBoundingClientRect().height, right[i]?.getBoundingClientRect().height ?? 0)));
+  const heights = pairs.map(([left = [], right = []]) =>
+    left.map((row, i) => Math.max(row.getBoundingClientRect().height, right[i]?.getBoundingClientRect().height ?? 0)),
+  );
   pairs.forEach(([left = [], right = []], p) => {
     heights[p]?.forEach((height, i) => {
       for (const row of [left[i], right[i]]) if (row !== undefined) row.style.height = `${height}px`;
@@ -176,7 +206,14 @@ function evenSideRows(root: HTMLElement): void {
 /** A diff as text, each added or removed line marked by a class (task-page.css colours them). */
 function plainDiff(text: string): HTMLPreElement {
   const lines = text.split("\n").map((line) => {
-    const kind = line.startsWith("+") && !line.startsWith("+++") ? "plain-ins" : line.startsWith("-") && !line.startsWith("---") ? "plain-del" : line.startsWith("@@") ? "plain-hunk" : null;
+    const kind =
+      line.startsWith("+") && !line.startsWith("+++")
+        ? "plain-ins"
+        : line.startsWith("-") && !line.startsWith("---")
+          ? "plain-del"
+          : line.startsWith("@@")
+            ? "plain-hunk"
+            : null;
     return kind === null ? `${line}\n` : el("span", { class: kind, text: `${line}\n` });
   });
   return el("pre", { class: "diff-plain", testid: "diff-plain" }, ...lines);

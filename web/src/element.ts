@@ -18,7 +18,7 @@ export function el<K extends keyof HTMLElementTagNameMap>(
   const node = document.createElement(tag);
   if (props.class !== undefined) node.className = props.class;
   if (props.text !== undefined) node.textContent = props.text;
-  if (props.testid !== undefined) node.dataset["testid"] = props.testid;
+  if (props.testid !== undefined) node.dataset.testid = props.testid;
   if (props.title !== undefined) node.title = props.title;
   for (const [name, value] of Object.entries(props.attrs ?? {})) node.setAttribute(name, value);
   node.append(...children);

@@ -1,7 +1,7 @@
 // What the dashboard's grants panel shows (docs/connect-claude-ai.md): the apps connected over OAuth,
 // newest first, each with its scope, when it was granted and last used; and what a revoke's answer
 // means for its row. Pure, so it is tested without a browser.
-import { OAuthGrantList, parseJson, type OAuthGrantSummary } from "../../protocol/index.ts";
+import { OAuthGrantList, type OAuthGrantSummary, parseJson } from "../../protocol/index.ts";
 import { ago } from "./time-format.ts";
 
 /** The list from `GET /api/oauth/grants`, newest first; null when the body is not that shape. */

@@ -28,7 +28,14 @@ export class GrantsPanel {
     private readonly canAct: boolean,
   ) {
     this.columns = ["app", "scope", "code went to", "granted", "last used", ...(canAct ? [""] : [])];
-    this.body = el("tbody", { testid: "grants" }, emptyRow(this.columns.length, canAct ? "reading the grants…" : "connected apps are listed for operator links only"));
+    this.body = el(
+      "tbody",
+      { testid: "grants" },
+      emptyRow(
+        this.columns.length,
+        canAct ? "reading the grants…" : "connected apps are listed for operator links only",
+      ),
+    );
     this.summary = el("span", { class: "dim", testid: "grants-summary" });
     this.outcome = el("p", { class: "action-outcome", testid: "grants-outcome", attrs: { role: "status" } });
     const reload = el("button", { text: "reload", attrs: { type: "button", "data-testid": "grants-reload" } });
@@ -39,7 +46,11 @@ export class GrantsPanel {
       { class: "panel grants-panel", testid: "grants-panel" },
       el("div", { class: "panel-head" }, el("h2", { text: "Connected apps" }), this.summary, reload),
       ...(canAct ? [] : [el("p", { class: "read-only-note", text: READ_ONLY_NOTE })]),
-      el("div", { class: "table-scroll" }, el("table", { class: "grants" }, el("thead", {}, headRow(this.columns)), this.body)),
+      el(
+        "div",
+        { class: "table-scroll" },
+        el("table", { class: "grants" }, el("thead", {}, headRow(this.columns)), this.body),
+      ),
       this.outcome,
     );
   }
@@ -51,11 +62,14 @@ export class GrantsPanel {
     if (!answer.answered) return this.note(unreachableText(answer.error));
     if (!answer.ok) return this.note(`The grants are not available: ${refusalText(answer.status, answer.body)}`);
     const grants = parseGrantList(answer.body);
-    if (grants === null) return this.note("The mesh answered the grants list in a shape this page does not know: reload the page.");
+    if (grants === null)
+      return this.note("The mesh answered the grants list in a shape this page does not know: reload the page.");
     const now = Date.now();
     this.count = grants.length;
     this.summary.textContent = grantsSummary(this.count);
-    this.body.replaceChildren(...(grants.length > 0 ? grants.map((grant) => this.row(grant, now)) : [this.emptyList()]));
+    this.body.replaceChildren(
+      ...(grants.length > 0 ? grants.map((grant) => this.row(grant, now)) : [this.emptyList()]),
+    );
   }
 
   private note(text: string): void {
@@ -75,7 +89,11 @@ export class GrantsPanel {
       el("td", {}, el("code", { text: cells.scope })),
       el("td", { text: cells.redirect }),
       el("td", { class: "ago", text: cells.created, title: new Date(grant.created_at).toLocaleString() }),
-      el("td", { class: "ago", text: cells.lastUsed, ...(grant.last_used_at === undefined ? {} : { title: new Date(grant.last_used_at).toLocaleString() }) }),
+      el("td", {
+        class: "ago",
+        text: cells.lastUsed,
+        ...(grant.last_used_at === undefined ? {} : { title: new Date(grant.last_used_at).toLocaleString() }),
+      }),
     );
     if (this.canAct) row.append(el("td", {}, this.revokeButton(grant, row)));
     return row;
@@ -83,7 +101,11 @@ export class GrantsPanel {
 
   private revokeButton(grant: OAuthGrantSummary, row: HTMLTableRowElement): HTMLButtonElement {
     const label = "revoke";
-    const button = el("button", { class: "danger", text: label, attrs: { type: "button", "data-testid": "grant-revoke", "aria-label": `revoke ${grant.client_name}` } });
+    const button = el("button", {
+      class: "danger",
+      text: label,
+      attrs: { type: "button", "data-testid": "grant-revoke", "aria-label": `revoke ${grant.client_name}` },
+    });
     let armed: ReturnType<typeof setTimeout> | null = null;
     const disarm = (): void => {
       if (armed !== null) clearTimeout(armed);
@@ -96,7 +118,9 @@ export class GrantsPanel {
       if (armed === null) {
         button.textContent = "click again to revoke";
         button.classList.add("armed");
-        this.note(`Revoking ends ${grant.client_name}'s access at once; it must ask again to reconnect. Click again within ${CONFIRM_WINDOW_MS / 1000} s to confirm.`);
+        this.note(
+          `Revoking ends ${grant.client_name}'s access at once; it must ask again to reconnect. Click again within ${CONFIRM_WINDOW_MS / 1000} s to confirm.`,
+        );
         armed = setTimeout(() => {
           disarm();
           this.note("");
@@ -115,7 +139,8 @@ export class GrantsPanel {
     const answer = await callApi(`${GRANTS_PATH}/${encodeURIComponent(grant.id)}`, this.token, { method: "DELETE" });
     button.disabled = false;
     if (!answer.answered) return this.note(unreachableText(answer.error));
-    if (revokeOutcome(answer.status) === "kept") return this.note(`Not revoked: ${refusalText(answer.status, answer.body)}`);
+    if (revokeOutcome(answer.status) === "kept")
+      return this.note(`Not revoked: ${refusalText(answer.status, answer.body)}`);
     row.remove();
     this.count = Math.max(0, this.count - 1);
     this.summary.textContent = grantsSummary(this.count);

@@ -23,7 +23,10 @@ export class HumanStepPanel {
   private readonly result: HTMLParagraphElement;
   private readonly buttons: HTMLButtonElement[];
 
-  /** `canDecide`: the page's token may decide (the orchestrator token or an operator link); for others the controls are absent. */
+  /**
+   * `canDecide`: the page's token may decide (the orchestrator token or an operator link); for others the controls are
+   * absent.
+   */
   constructor(
     private readonly taskId: string,
     private readonly token: string,
@@ -31,16 +34,41 @@ export class HumanStepPanel {
   ) {
     this.reason = el("p", { class: "human-reason" });
     this.summary = el("pre", { class: "human-summary", testid: "human-summary" });
-    this.guidance = el("textarea", { attrs: { rows: "2", placeholder: "guidance for a retry, or why you reject", "aria-label": "guidance for a retry, or why you reject", "data-testid": "human-guidance" } });
-    this.tier = el("select", { attrs: { "data-testid": "human-tier", "aria-label": "tier for a retry" } }, el("option", { text: "same tier", attrs: { value: "" } }), ...ExecutorTier.options.map((tier) => el("option", { text: tier, attrs: { value: tier } })));
+    this.guidance = el("textarea", {
+      attrs: {
+        rows: "2",
+        placeholder: "guidance for a retry, or why you reject",
+        "aria-label": "guidance for a retry, or why you reject",
+        "data-testid": "human-guidance",
+      },
+    });
+    this.tier = el(
+      "select",
+      { attrs: { "data-testid": "human-tier", "aria-label": "tier for a retry" } },
+      el("option", { text: "same tier", attrs: { value: "" } }),
+      ...ExecutorTier.options.map((tier) => el("option", { text: tier, attrs: { value: tier } })),
+    );
     this.result = el("p", { class: "human-result", testid: "human-result", attrs: { role: "status" } });
     this.buttons = (["approve", "retry", "reject"] as const).map((decision) => {
-      const button = el("button", { text: decision, title: DECISION_HELP[decision], attrs: { type: "button", "data-testid": `human-${decision}` } });
+      const button = el("button", {
+        text: decision,
+        title: DECISION_HELP[decision],
+        attrs: { type: "button", "data-testid": `human-${decision}` },
+      });
       button.addEventListener("click", () => void this.decide(decision));
       return button;
     });
-    const controls = canDecide ? [this.guidance, el("div", { class: "human-actions" }, this.tier, ...this.buttons), this.result] : [];
-    this.element = el("section", { class: "human-step", testid: "human-step" }, el("h3", { text: "Waiting for a person" }), this.reason, this.summary, ...controls);
+    const controls = canDecide
+      ? [this.guidance, el("div", { class: "human-actions" }, this.tier, ...this.buttons), this.result]
+      : [];
+    this.element = el(
+      "section",
+      { class: "human-step", testid: "human-step" },
+      el("h3", { text: "Waiting for a person" }),
+      this.reason,
+      this.summary,
+      ...controls,
+    );
     this.element.hidden = true;
   }
 
@@ -55,7 +83,11 @@ export class HumanStepPanel {
   private async decide(decision: Decision): Promise<void> {
     for (const button of this.buttons) button.disabled = true;
     const guidance = this.guidance.value.trim();
-    const body = { decision, ...(guidance === "" ? {} : { guidance }), ...(decision === "retry" && this.tier.value !== "" ? { executor: this.tier.value } : {}) };
+    const body = {
+      decision,
+      ...(guidance === "" ? {} : { guidance }),
+      ...(decision === "retry" && this.tier.value !== "" ? { executor: this.tier.value } : {}),
+    };
     this.result.textContent = `${decision}: sending…`;
     const answer = await callApi(taskPath(this.taskId, "resolve"), this.token, { method: "POST", json: body });
     if (!answer.answered) this.result.textContent = unreachableText(answer.error);

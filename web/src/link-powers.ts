@@ -10,4 +10,5 @@ export function mayAct(token: string): boolean {
 }
 
 /** The one line a read-only page shows in place of its buttons. */
-export const READ_ONLY_NOTE = 'This link only watches. To cancel, decide or apply, open an operator link: the one npm start prints, or POST /api/links with {"operator": true} and the orchestrator token.';
+export const READ_ONLY_NOTE =
+  'This link only watches. To cancel, decide or apply, open an operator link: the one npm start prints, or POST /api/links with {"operator": true} and the orchestrator token.';

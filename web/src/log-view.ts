@@ -42,22 +42,46 @@ export class LogView {
 
   /** `taskId` names the downloaded file. */
   constructor(private readonly taskId: string) {
-    this.counter = el("span", { class: "line-count", testid: "line-count", text: "0 lines", attrs: { "data-count": "0" } });
+    this.counter = el("span", {
+      class: "line-count",
+      testid: "line-count",
+      text: "0 lines",
+      attrs: { "data-count": "0" },
+    });
     this.followBox = el("input", { attrs: { type: "checkbox", "data-testid": "follow" } });
     this.followBox.checked = true;
     this.followBox.addEventListener("change", () => {
       if (this.followBox.checked) this.scrollToEnd();
     });
-    const copy = el("button", { class: "log-action", text: "copy", title: "copy the whole log, without colour codes", attrs: { type: "button", "data-testid": "log-copy" } });
+    const copy = el("button", {
+      class: "log-action",
+      text: "copy",
+      title: "copy the whole log, without colour codes",
+      attrs: { type: "button", "data-testid": "log-copy" },
+    });
     copy.addEventListener("click", () => void this.copy());
-    const download = el("button", { class: "log-action", text: "download", title: "download the whole log as a text file", attrs: { type: "button", "data-testid": "log-download" } });
+    const download = el("button", {
+      class: "log-action",
+      text: "download",
+      title: "download the whole log as a text file",
+      attrs: { type: "button", "data-testid": "log-download" },
+    });
     download.addEventListener("click", () => downloadText(logPlainText(this.lines), logFileName(this.taskId)));
-    this.actionStatus = el("span", { class: "log-action-status", testid: "log-action-status", attrs: { role: "status" } });
+    this.actionStatus = el("span", {
+      class: "log-action-status",
+      testid: "log-action-status",
+      attrs: { role: "status" },
+    });
     this.rowsBox = el("div", { class: "log-rows" });
     this.spacer = el("div", { class: "log-spacer" }, this.rowsBox);
     this.empty = el("div", { class: "log-empty", text: "no output yet" });
     // Focusable, so the keyboard scrolls it; a region, not role=log, which would read 100,000 lines aloud.
-    this.scroller = el("div", { class: "log", testid: "log", attrs: { tabindex: "0", role: "region", "aria-label": "task log" } }, this.empty, this.spacer);
+    this.scroller = el(
+      "div",
+      { class: "log", testid: "log", attrs: { tabindex: "0", role: "region", "aria-label": "task log" } },
+      this.empty,
+      this.spacer,
+    );
     this.scroller.addEventListener("scroll", () => this.onScroll(), { passive: true });
     const toolbar = el(
       "div",
@@ -92,7 +116,7 @@ export class LogView {
   private render(): void {
     const total = this.lines.length;
     this.counter.textContent = `${total} ${total === 1 ? "line" : "lines"}`;
-    this.counter.dataset["count"] = String(total);
+    this.counter.dataset.count = String(total);
     this.empty.hidden = total > 0;
     this.spacer.style.height = `${total * LOG_ROW_PX}px`;
     this.spacer.style.minWidth = `calc(${this.widestChars + GUTTER_CH}ch + 20px)`;
@@ -102,7 +126,13 @@ export class LogView {
 
   /** Puts the rows in view into the DOM, reusing those already there. */
   private renderWindow(): void {
-    const { start, end } = rowWindow(this.scroller.scrollTop, this.scroller.clientHeight, LOG_ROW_PX, this.lines.length, OVERSCAN_ROWS);
+    const { start, end } = rowWindow(
+      this.scroller.scrollTop,
+      this.scroller.clientHeight,
+      LOG_ROW_PX,
+      this.lines.length,
+      OVERSCAN_ROWS,
+    );
     if (start === this.shownStart && end === this.shownEnd) return;
     const next = new Map<number, HTMLDivElement>();
     const rows: HTMLDivElement[] = [];
@@ -142,7 +172,9 @@ export class LogView {
   private async copy(): Promise<void> {
     const count = this.lines.length;
     const copied = await copyText(logPlainText(this.lines));
-    this.actionStatus.textContent = copied ? `copied ${count} ${count === 1 ? "line" : "lines"}` : "the browser did not allow copying: use download instead";
+    this.actionStatus.textContent = copied
+      ? `copied ${count} ${count === 1 ? "line" : "lines"}`
+      : "the browser did not allow copying: use download instead";
   }
 
   private scrollToEnd(): void {

@@ -1,7 +1,7 @@
 // A reconnecting socket to one room that parses every frame with its protocol schema and reports its health.
 import PartySocket from "partysocket";
 import type { z } from "zod";
-import { parseMessage, type ErrorBody, type PartyName } from "../../protocol/index.ts";
+import { type ErrorBody, type PartyName, parseMessage } from "../../protocol/index.ts";
 import { initialHealth, isFinal, nextHealth, type SocketHealth } from "./socket-health.ts";
 
 export type MeshSocketOptions<T, Out> = {
@@ -31,7 +31,10 @@ class OwnIdWebSocket extends WebSocket {
   constructor(address: string | URL, protocols?: string | string[]) {
     const url = new URL(address);
     // getRandomValues, not randomUUID: the page may be served over plain http on a LAN (no secure context).
-    url.searchParams.set("_pk", Array.from(crypto.getRandomValues(new Uint8Array(16)), (byte) => byte.toString(16).padStart(2, "0")).join(""));
+    url.searchParams.set(
+      "_pk",
+      Array.from(crypto.getRandomValues(new Uint8Array(16)), (byte) => byte.toString(16).padStart(2, "0")).join(""),
+    );
     super(url, protocols);
   }
 }

@@ -25,7 +25,14 @@ export class NotificationsPanel {
     private readonly token: string,
     private readonly canRead: boolean,
   ) {
-    this.body = el("tbody", { testid: "notifications" }, emptyRow(COLUMNS.length, canRead ? "reading the deliveries…" : "webhook deliveries are listed for operator links only"));
+    this.body = el(
+      "tbody",
+      { testid: "notifications" },
+      emptyRow(
+        COLUMNS.length,
+        canRead ? "reading the deliveries…" : "webhook deliveries are listed for operator links only",
+      ),
+    );
     this.summary = el("span", { class: "dim", testid: "notifications-summary" });
     this.outcome = el("p", { class: "action-outcome", testid: "notifications-outcome", attrs: { role: "status" } });
     const reload = el("button", { text: "reload", attrs: { type: "button", "data-testid": "notifications-reload" } });
@@ -36,7 +43,11 @@ export class NotificationsPanel {
       { class: "panel notifications-panel", testid: "notifications-panel" },
       el("div", { class: "panel-head" }, el("h2", { text: "Webhook notifications" }), this.summary, reload),
       ...(canRead ? [] : [el("p", { class: "read-only-note", text: READ_ONLY_NOTE })]),
-      el("div", { class: "table-scroll" }, el("table", { class: "notifications stack-table" }, el("thead", {}, headRow(COLUMNS)), this.body)),
+      el(
+        "div",
+        { class: "table-scroll" },
+        el("table", { class: "notifications stack-table" }, el("thead", {}, headRow(COLUMNS)), this.body),
+      ),
       this.outcome,
     );
   }
@@ -53,7 +64,8 @@ export class NotificationsPanel {
     if (!answer.answered) return this.note(unreachableText(answer.error));
     if (!answer.ok) return this.note(`The deliveries are not available: ${refusalText(answer.status, answer.body)}`);
     const reply = parseNotifications(answer.body);
-    if (reply === null) return this.note("The mesh answered the deliveries in a shape this page does not know: reload the page.");
+    if (reply === null)
+      return this.note("The mesh answered the deliveries in a shape this page does not know: reload the page.");
     this.note("");
     const now = Date.now();
     this.summary.textContent = notificationsSummary(reply);
@@ -61,7 +73,10 @@ export class NotificationsPanel {
       const cells = deliveryCells(delivery, now);
       const row = el(
         "tr",
-        { class: `delivery delivery-${delivery.status}`, attrs: { "data-event": delivery.event_id, "data-status": delivery.status } },
+        {
+          class: `delivery delivery-${delivery.status}`,
+          attrs: { "data-event": delivery.event_id, "data-status": delivery.status },
+        },
         el("td", {}, el("code", { text: cells.event })),
         el("td", { text: cells.type }),
         el("td", { text: cells.target }),
@@ -72,7 +87,11 @@ export class NotificationsPanel {
       );
       return labelCells(row, COLUMNS);
     });
-    this.body.replaceChildren(...(rows.length > 0 ? rows : [emptyRow(COLUMNS.length, "no webhook event in the last day (set MESH_WEBHOOK_URLS to send them)")]));
+    this.body.replaceChildren(
+      ...(rows.length > 0
+        ? rows
+        : [emptyRow(COLUMNS.length, "no webhook event in the last day (set MESH_WEBHOOK_URLS to send them)")]),
+    );
   }
 
   private note(text: string): void {

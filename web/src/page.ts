@@ -1,22 +1,24 @@
 // The page's entry: reads the fragment, then shows one task (`#task=…&token=…`) or the dashboard
 // (`#token=…`), each panel following its room live.
-import { AgentsPanel } from "./agents-panel.ts";
-import { BudgetPanel } from "./budget-panel.ts";
-import { followBudget } from "./budget-feed.ts";
+
 import { followAgents } from "./agents-feed.ts";
+import { AgentsPanel } from "./agents-panel.ts";
+import { followBudget } from "./budget-feed.ts";
+import { BudgetPanel } from "./budget-panel.ts";
+import { el } from "./element.ts";
+import { dashboardFragment, isTaskLink, type PageParams, parsePageFragment, taskFragment } from "./fragment-params.ts";
 import { GrantsPanel } from "./grants-panel.ts";
 import { mayAct } from "./link-powers.ts";
-import { el } from "./element.ts";
-import { dashboardFragment, isTaskLink, parsePageFragment, taskFragment, type PageParams } from "./fragment-params.ts";
 import { Notices } from "./notices.ts";
 import { NotificationsPanel } from "./notifications-panel.ts";
 import { isFinal, pageConnection, type SocketHealth, type SocketPhase } from "./socket-health.ts";
-import { showTaskPage } from "./task-page.ts";
 import { followTaskList } from "./task-list-feed.ts";
 import { TaskListModel } from "./task-list-model.ts";
 import { TaskListPanel } from "./task-list-panel.ts";
+import { showTaskPage } from "./task-page.ts";
 
-const INVALID_LINK = "This link is invalid or expired: ask for a new watch link (POST /api/links) or run npm start again";
+const INVALID_LINK =
+  "This link is invalid or expired: ask for a new watch link (POST /api/links) or run npm start again";
 
 /** The header's connection state, fed by every socket the page opens. */
 class ConnectionState {
@@ -38,7 +40,7 @@ class ConnectionState {
     const state = pageConnection([...this.phases.values()]);
     this.element.textContent = state;
     this.element.className = `connection connection-${state}`;
-    this.element.dataset["state"] = state;
+    this.element.dataset.state = state;
   }
 }
 
@@ -58,8 +60,26 @@ function helpText(params: PageParams): HTMLElement {
       code("watch_url"),
       " (returned by the API and the MCP tools).",
     ),
-    el("p", {}, "The link looks like ", code("/#task=<task id>&token=<token>"), " for one task, or ", code("/#token=<token>"), " for the dashboard."),
-    el("p", {}, "A fresh link: ", code("POST /api/links"), " with the orchestrator token (body ", code('{"task": "<id or name>"}'), ", or ", code("{}"), " for the dashboard)."),
+    el(
+      "p",
+      {},
+      "The link looks like ",
+      code("/#task=<task id>&token=<token>"),
+      " for one task, or ",
+      code("/#token=<token>"),
+      " for the dashboard.",
+    ),
+    el(
+      "p",
+      {},
+      "A fresh link: ",
+      code("POST /api/links"),
+      " with the orchestrator token (body ",
+      code('{"task": "<id or name>"}'),
+      ", or ",
+      code("{}"),
+      " for the dashboard).",
+    ),
   );
 }
 
@@ -69,7 +89,11 @@ function main(): void {
   window.addEventListener("hashchange", () => location.reload());
   const notices = new Notices();
   const connection = new ConnectionState(notices);
-  const home = el("a", { class: "home", text: "agent-mesh", attrs: { href: params.token !== null && !isTaskLink(params.token) ? dashboardFragment(params.token) : "#" } });
+  const home = el("a", {
+    class: "home",
+    text: "agent-mesh",
+    attrs: { href: params.token !== null && !isTaskLink(params.token) ? dashboardFragment(params.token) : "#" },
+  });
   const header = el("header", { class: "top" }, el("h1", {}, home), connection.element);
   const content = el("main", { class: "content" });
   document.body.replaceChildren(header, notices.element, content);
@@ -84,10 +108,17 @@ function main(): void {
 }
 
 /** One task: its panel (cancel, the path), the human step, its work (apply, the diff) and its log. */
-function showTask(taskId: string, token: string, content: HTMLElement, notices: Notices, connection: ConnectionState): void {
+function showTask(
+  taskId: string,
+  token: string,
+  content: HTMLElement,
+  notices: Notices,
+  connection: ConnectionState,
+): void {
   showTaskPage(taskId, token, content, {
     onError: (error) => notices.error("task", error),
-    onHealth: (health) => connection.update("task", health, `No task ${taskId} on this mesh: check the task id in the link.`),
+    onHealth: (health) =>
+      connection.update("task", health, `No task ${taskId} on this mesh: check the task id in the link.`),
   });
 }
 

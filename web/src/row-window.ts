@@ -7,7 +7,13 @@ export type RowWindow = { start: number; end: number };
  * The rows from `start` (included) to `end` (excluded) that a viewport of `viewportPx` scrolled to
  * `scrollTop` shows, plus `overscan` rows on each side so a quick scroll does not show blanks.
  */
-export function rowWindow(scrollTop: number, viewportPx: number, rowPx: number, total: number, overscan = 10): RowWindow {
+export function rowWindow(
+  scrollTop: number,
+  viewportPx: number,
+  rowPx: number,
+  total: number,
+  overscan = 10,
+): RowWindow {
   if (total === 0 || rowPx <= 0) return { start: 0, end: 0 };
   const first = Math.floor(Math.max(0, scrollTop) / rowPx);
   const shown = Math.ceil(Math.max(0, viewportPx) / rowPx) + 1;

@@ -15,7 +15,10 @@ export type SocketHealth = {
 
 export type SocketEvent = { kind: "open" } | { kind: "close"; code: number };
 
-/** A refused upgrade (401/403) looks like a socket that closes before it opens; this many in a row, never opened, means the link is bad. */
+/**
+ * A refused upgrade (401/403) looks like a socket that closes before it opens; this many in a row, never opened, means
+ * the link is bad.
+ */
 export const REFUSED_AFTER_FAILED_OPENS = 3;
 
 /** Close codes the rooms use to say "stop" (protocol/errors.ts `CloseCode`). */
@@ -31,7 +34,8 @@ export function nextHealth(health: SocketHealth, event: SocketEvent): SocketHeal
   if (event.code === CLOSE_FORBIDDEN) return { ...health, phase: "refused", openNow: false };
   if (health.openNow) return { ...health, phase: "reconnecting", openNow: false, failedOpens: 0 };
   const failedOpens = health.failedOpens + 1;
-  if (!health.everOpened && failedOpens >= REFUSED_AFTER_FAILED_OPENS) return { ...health, phase: "refused", failedOpens };
+  if (!health.everOpened && failedOpens >= REFUSED_AFTER_FAILED_OPENS)
+    return { ...health, phase: "refused", failedOpens };
   return { ...health, phase: health.everOpened ? "reconnecting" : "connecting", failedOpens };
 }
 

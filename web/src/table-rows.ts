@@ -16,7 +16,7 @@ export function emptyRow(columns: number, text: string): HTMLTableRowElement {
 export function labelCells(row: HTMLTableRowElement, names: readonly string[]): HTMLTableRowElement {
   [...row.cells].forEach((cell, i) => {
     const name = names[i];
-    if (name !== undefined) cell.dataset["label"] = name;
+    if (name !== undefined) cell.dataset.label = name;
   });
   return row;
 }

@@ -25,10 +25,18 @@ export class TaskActions {
   ) {
     this.outcome = el("p", { class: "action-outcome", testid: "task-action-outcome", attrs: { role: "status" } });
     if (!canAct) {
-      this.element = el("div", { class: "task-actions" }, el("p", { class: "read-only-note", testid: "read-only-note", text: READ_ONLY_NOTE }));
+      this.element = el(
+        "div",
+        { class: "task-actions" },
+        el("p", { class: "read-only-note", testid: "read-only-note", text: READ_ONLY_NOTE }),
+      );
       return;
     }
-    this.cancelButton = el("button", { class: "danger", text: "cancel task", attrs: { type: "button", "data-testid": "task-cancel" } });
+    this.cancelButton = el("button", {
+      class: "danger",
+      text: "cancel task",
+      attrs: { type: "button", "data-testid": "task-cancel" },
+    });
     this.cancelButton.hidden = true;
     this.cancelButton.addEventListener("click", () => void this.onCancelClick());
     this.element = el("div", { class: "task-actions" }, this.cancelButton, this.outcome);
@@ -59,7 +67,10 @@ export class TaskActions {
     this.busy = true;
     button.disabled = true;
     this.outcome.textContent = "cancelling…";
-    const answer = await callApi(taskPath(this.taskId, "cancel"), this.token, { method: "POST", json: { reason: "cancelled from the task page" } });
+    const answer = await callApi(taskPath(this.taskId, "cancel"), this.token, {
+      method: "POST",
+      json: { reason: "cancelled from the task page" },
+    });
     this.busy = false;
     button.disabled = false;
     if (!answer.answered) this.outcome.textContent = unreachableText(answer.error);

@@ -1,6 +1,14 @@
-// Follows one task room: its snapshots and its log, resubscribing after a reconnect from the line after the last one held.
-import { PartyName, TaskToViewer, type ErrorBody, type LogLine, type TaskRecord, type ViewerToTask } from "../../protocol/index.ts";
-import { openMeshSocket, type MeshSocket } from "./mesh-socket.ts";
+// Follows one task room: its snapshots and its log, resubscribing after a reconnect from the line after the last one
+// held.
+import {
+  type ErrorBody,
+  type LogLine,
+  PartyName,
+  type TaskRecord,
+  TaskToViewer,
+  type ViewerToTask,
+} from "../../protocol/index.ts";
+import { type MeshSocket, openMeshSocket } from "./mesh-socket.ts";
 import { SeqLedger } from "./seq-ledger.ts";
 import type { SocketHealth } from "./socket-health.ts";
 

@@ -65,11 +65,16 @@ export function listOrder(a: TaskSummary, b: TaskSummary): number {
 }
 
 export function searchWords(search: string): string[] {
-  return search.toLowerCase().split(/\s+/).filter((word) => word !== "");
+  return search
+    .toLowerCase()
+    .split(/\s+/)
+    .filter((word) => word !== "");
 }
 
 /** Every word appears in the task's name, id, instruction, kind, tier or agent. */
 function matchesWords(task: TaskSummary, words: readonly string[]): boolean {
-  const text = [task.name ?? "", task.task_id, task.instruction, task.kind ?? "", task.tier, task.agent ?? ""].join("\n").toLowerCase();
+  const text = [task.name ?? "", task.task_id, task.instruction, task.kind ?? "", task.tier, task.agent ?? ""]
+    .join("\n")
+    .toLowerCase();
   return words.every((word) => text.includes(word));
 }

@@ -37,12 +37,29 @@ export class TaskListPanel {
     private readonly linkFor: (taskId: string) => string,
   ) {
     this.statusSelect = el("select", { testid: "task-filter", attrs: { "aria-label": "show tasks with status" } });
-    this.statusSelect.addEventListener("change", () => this.setQuery({ ...this.query, status: this.statusSelect.value as TaskListQuery["status"] }));
-    this.searchInput = el("input", { testid: "task-search", attrs: { type: "search", placeholder: "search name or instruction", "aria-label": "search tasks by name or words of the instruction" } });
+    this.statusSelect.addEventListener("change", () =>
+      this.setQuery({ ...this.query, status: this.statusSelect.value as TaskListQuery["status"] }),
+    );
+    this.searchInput = el("input", {
+      testid: "task-search",
+      attrs: {
+        type: "search",
+        placeholder: "search name or instruction",
+        "aria-label": "search tasks by name or words of the instruction",
+      },
+    });
     this.searchInput.addEventListener("input", () => this.setQuery({ ...this.query, search: this.searchInput.value }));
     this.summary = el("span", { class: "list-summary", testid: "task-count", attrs: { "aria-live": "polite" } });
     this.spacer = el("div", { class: "task-rows" });
-    this.scroller = el("div", { class: "task-list", testid: "task-list", attrs: { role: "list", "aria-label": "tasks", style: `max-height: ${ROW_PX * VISIBLE_ROWS}px` } }, this.spacer);
+    this.scroller = el(
+      "div",
+      {
+        class: "task-list",
+        testid: "task-list",
+        attrs: { role: "list", "aria-label": "tasks", style: `max-height: ${ROW_PX * VISIBLE_ROWS}px` },
+      },
+      this.spacer,
+    );
     this.scroller.addEventListener("scroll", () => this.schedule(false), { passive: true });
     this.scroller.addEventListener("keydown", (event) => this.onKey(event));
     this.empty = el("p", { class: "list-empty", testid: "task-list-empty", text: "waiting for the task list…" });
@@ -50,7 +67,13 @@ export class TaskListPanel {
     this.element = el(
       "section",
       { class: "panel tasks-panel", testid: "tasks-panel" },
-      el("div", { class: "panel-head" }, el("h2", { text: "Tasks" }), this.summary, el("div", { class: "list-controls" }, this.statusSelect, this.searchInput)),
+      el(
+        "div",
+        { class: "panel-head" },
+        el("h2", { text: "Tasks" }),
+        this.summary,
+        el("div", { class: "list-controls" }, this.statusSelect, this.searchInput),
+      ),
       this.empty,
       this.scroller,
     );
@@ -95,16 +118,28 @@ export class TaskListPanel {
     this.renderFilter();
     const total = this.model.size;
     const filtered = this.query.status !== "all" || this.query.search.trim() !== "";
-    this.summary.textContent = filtered ? `${this.rows.length} of ${total}` : `${total} ${total === 1 ? "task" : "tasks"}${this.model.more ? " (the newest; older ones: GET /api/tasks)" : ""}`;
-    this.summary.dataset["count"] = String(this.rows.length);
+    this.summary.textContent = filtered
+      ? `${this.rows.length} of ${total}`
+      : `${total} ${total === 1 ? "task" : "tasks"}${this.model.more ? " (the newest; older ones: GET /api/tasks)" : ""}`;
+    this.summary.dataset.count = String(this.rows.length);
     this.empty.hidden = this.rows.length > 0;
     this.scroller.hidden = this.rows.length === 0;
-    if (this.received) this.empty.textContent = total === 0 ? "No tasks yet: create one with the MCP tool execute or POST /api/tasks." : "No task matches this filter and search.";
+    if (this.received)
+      this.empty.textContent =
+        total === 0
+          ? "No tasks yet: create one with the MCP tool execute or POST /api/tasks."
+          : "No task matches this filter and search.";
   }
 
   /** Puts the rows in view (and the keyboard's row) into the DOM, nothing else. */
   private renderWindow(): void {
-    const { start, end } = rowWindow(this.scroller.scrollTop, this.scroller.clientHeight || ROW_PX * VISIBLE_ROWS, ROW_PX, this.rows.length, 8);
+    const { start, end } = rowWindow(
+      this.scroller.scrollTop,
+      this.scroller.clientHeight || ROW_PX * VISIBLE_ROWS,
+      ROW_PX,
+      this.rows.length,
+      8,
+    );
     const now = Date.now();
     const focused = document.activeElement instanceof HTMLElement && this.spacer.contains(document.activeElement);
     // The one row Tab reaches: the keyboard's, or the first in view when that one scrolled away.
@@ -122,13 +157,36 @@ export class TaskListPanel {
     const title = task.name ?? task.instruction.split("\n")[0] ?? task.task_id;
     const row = el(
       "a",
-      { class: `task-row${task.status === "awaiting_human" ? " pinned" : ""}`, title: task.instruction, attrs: { href: this.linkFor(task.task_id), role: "listitem", "data-task": task.task_id, "data-status": task.status, tabindex: tabbable ? "0" : "-1", style: `top: ${index * ROW_PX}px` } },
+      {
+        class: `task-row${task.status === "awaiting_human" ? " pinned" : ""}`,
+        title: task.instruction,
+        attrs: {
+          href: this.linkFor(task.task_id),
+          role: "listitem",
+          "data-task": task.task_id,
+          "data-status": task.status,
+          tabindex: tabbable ? "0" : "-1",
+          style: `top: ${index * ROW_PX}px`,
+        },
+      },
       el("span", { class: `badge small status-${task.status}`, text: statusLabel(task.status) }),
-      el("span", { class: "task-row-title" }, task.name === undefined ? "" : el("strong", { text: task.name }), task.name === undefined ? title : ` ${task.instruction.split("\n")[0] ?? ""}`),
+      el(
+        "span",
+        { class: "task-row-title" },
+        task.name === undefined ? "" : el("strong", { text: task.name }),
+        task.name === undefined ? title : ` ${task.instruction.split("\n")[0] ?? ""}`,
+      ),
       el("span", { class: "task-row-tier", text: task.tier }),
       el("span", { class: "task-row-agent", text: task.agent ?? "—" }),
-      el("span", { class: "task-row-cost", text: task.cost_usd === undefined || task.cost_usd === 0 ? "" : `$${task.cost_usd.toFixed(4)}` }),
-      el("span", { class: "task-row-age", text: ago(task.created_at, now), title: new Date(task.created_at).toLocaleString() }),
+      el("span", {
+        class: "task-row-cost",
+        text: task.cost_usd === undefined || task.cost_usd === 0 ? "" : `$${task.cost_usd.toFixed(4)}`,
+      }),
+      el("span", {
+        class: "task-row-age",
+        text: ago(task.created_at, now),
+        title: new Date(task.created_at).toLocaleString(),
+      }),
     );
     row.addEventListener("focus", () => {
       this.active = index;
@@ -138,7 +196,14 @@ export class TaskListPanel {
 
   private onKey(event: KeyboardEvent): void {
     const page = Math.max(1, Math.floor(this.scroller.clientHeight / ROW_PX) - 1);
-    const moves: Record<string, number> = { ArrowDown: this.active + 1, ArrowUp: this.active - 1, Home: 0, End: this.rows.length - 1, PageDown: this.active + page, PageUp: this.active - page };
+    const moves: Record<string, number> = {
+      ArrowDown: this.active + 1,
+      ArrowUp: this.active - 1,
+      Home: 0,
+      End: this.rows.length - 1,
+      PageDown: this.active + page,
+      PageUp: this.active - page,
+    };
     const next = moves[event.key];
     if (next === undefined || this.rows.length === 0) return;
     event.preventDefault();
@@ -149,7 +214,9 @@ export class TaskListPanel {
   }
 
   private focusActive(): void {
-    const row = this.spacer.querySelector<HTMLElement>(`[data-task="${CSS.escape(this.rows[this.active]?.task_id ?? "")}"]`);
+    const row = this.spacer.querySelector<HTMLElement>(
+      `[data-task="${CSS.escape(this.rows[this.active]?.task_id ?? "")}"]`,
+    );
     row?.focus({ preventScroll: true });
   }
 
@@ -161,7 +228,9 @@ export class TaskListPanel {
     const counts = this.model.counts();
     for (const option of this.statusSelect.options) {
       const status = TaskStatus.safeParse(option.value);
-      option.textContent = status.success ? `${statusLabel(status.data)} (${counts.get(status.data) ?? 0})` : `all statuses (${this.model.size})`;
+      option.textContent = status.success
+        ? `${statusLabel(status.data)} (${counts.get(status.data) ?? 0})`
+        : `all statuses (${this.model.size})`;
     }
   }
 }

@@ -25,7 +25,15 @@ export function showTaskPage(taskId: string, token: string, content: HTMLElement
   const work = new WorkPanel(taskId, token, canAct);
   const actions = new TaskActions(taskId, token, canAct);
   const panel = new TaskPanel(taskId, [work.element, log.element], actions.element);
-  if (!isTaskLink(token)) content.append(el("a", { class: "back", testid: "back-to-dashboard", text: "← all tasks", attrs: { href: dashboardFragment(token) } }));
+  if (!isTaskLink(token))
+    content.append(
+      el("a", {
+        class: "back",
+        testid: "back-to-dashboard",
+        text: "← all tasks",
+        attrs: { href: dashboardFragment(token) },
+      }),
+    );
   content.append(human.element, panel.element);
   document.title = `${taskId} · agent-mesh`;
   followTask(taskId, token, {

@@ -2,12 +2,24 @@
 // a picture (task-path-view.ts); then what the page puts below them (the attempts' work, the live log).
 import type { AcceptanceEvidence, Attempt, TaskRecord } from "../../protocol/index.ts";
 import { el } from "./element.ts";
-import { acceptanceText } from "./work-facts.ts";
 import { emptyRow, headRow, labelCells } from "./table-rows.ts";
 import { TaskPathView } from "./task-path-view.ts";
 import { duration } from "./time-format.ts";
+import { acceptanceText } from "./work-facts.ts";
 
-const ATTEMPT_COLUMNS = ["#", "tier", "agent", "executor", "status", "class", "exit", "latency", "tokens", "cost", "acceptance"];
+const ATTEMPT_COLUMNS = [
+  "#",
+  "tier",
+  "agent",
+  "executor",
+  "status",
+  "class",
+  "exit",
+  "latency",
+  "tokens",
+  "cost",
+  "acceptance",
+];
 
 /** Instructions longer than this start collapsed. */
 const COLLAPSE_AFTER_CHARS = 280;
@@ -35,8 +47,17 @@ export class TaskPanel {
    * `actions`: what the page's credential may do to the task, beside its status.
    */
   constructor(taskId: string, below: HTMLElement[], actions?: HTMLElement) {
-    this.nameLine = el("h2", { class: "task-title" }, el("code", { class: "task-id", testid: "task-id", text: taskId }));
-    this.status = el("span", { class: "badge status-unknown", testid: "task-status", text: "loading", attrs: { "data-status": "" } });
+    this.nameLine = el(
+      "h2",
+      { class: "task-title" },
+      el("code", { class: "task-id", testid: "task-id", text: taskId }),
+    );
+    this.status = el("span", {
+      class: "badge status-unknown",
+      testid: "task-status",
+      text: "loading",
+      attrs: { "data-status": "" },
+    });
     this.tier = el("span", { class: "tier", testid: "task-tier" });
     this.facts = el("dl", { class: "facts" });
     this.instructionText = el("pre", { class: "instruction-text", testid: "task-instruction" });
@@ -53,9 +74,30 @@ export class TaskPanel {
     this.output.hidden = true;
     this.attempts = el("tbody", { testid: "attempts" });
     // On a narrow screen each attempt is a stack of named cells (docs/page.md "Narrow screens").
-    const attemptsTable = el("div", { class: "table-scroll" }, el("table", { class: "attempts stack-table" }, el("thead", {}, headRow(ATTEMPT_COLUMNS)), this.attempts));
-    const head = el("div", { class: "task-head" }, this.nameLine, this.status, this.tier, ...(actions === undefined ? [] : [actions]));
-    this.details = el("div", { class: "task-details" }, this.facts, this.instruction, this.problem, this.output, el("h3", { text: "Attempts" }), attemptsTable, this.diagram.element);
+    const attemptsTable = el(
+      "div",
+      { class: "table-scroll" },
+      el("table", { class: "attempts stack-table" }, el("thead", {}, headRow(ATTEMPT_COLUMNS)), this.attempts),
+    );
+    const head = el(
+      "div",
+      { class: "task-head" },
+      this.nameLine,
+      this.status,
+      this.tier,
+      ...(actions === undefined ? [] : [actions]),
+    );
+    this.details = el(
+      "div",
+      { class: "task-details" },
+      this.facts,
+      this.instruction,
+      this.problem,
+      this.output,
+      el("h3", { text: "Attempts" }),
+      attemptsTable,
+      this.diagram.element,
+    );
     this.details.hidden = true;
     this.element = el("section", { class: "panel task-panel", testid: "task-panel" }, head, this.details, ...below);
   }
@@ -63,10 +105,11 @@ export class TaskPanel {
   show(task: TaskRecord): void {
     this.details.hidden = false;
     const name = this.nameLine.querySelector(".task-name");
-    if (task.name !== undefined && name === null) this.nameLine.prepend(el("span", { class: "task-name", testid: "task-name", text: task.name }), " ");
+    if (task.name !== undefined && name === null)
+      this.nameLine.prepend(el("span", { class: "task-name", testid: "task-name", text: task.name }), " ");
     this.status.textContent = task.status.replace("_", " ");
     this.status.className = `badge status-${task.status}`;
-    this.status.dataset["status"] = task.status;
+    this.status.dataset.status = task.status;
     this.tier.textContent = `tier ${task.tier}`;
     this.facts.replaceChildren(
       ...(task.waiting === undefined ? [] : fact("waiting", waitingText(task.waiting), "task-waiting")),
@@ -85,16 +128,24 @@ export class TaskPanel {
     );
     if (this.instructionText.textContent !== task.instruction) {
       this.instructionText.textContent = task.instruction;
-      const long = task.instruction.length > COLLAPSE_AFTER_CHARS || task.instruction.split("\n").length > COLLAPSE_AFTER_LINES;
+      const long =
+        task.instruction.length > COLLAPSE_AFTER_CHARS || task.instruction.split("\n").length > COLLAPSE_AFTER_LINES;
       this.instructionToggle.hidden = !long;
       this.instruction.classList.toggle("collapsed", long);
       this.instructionToggle.textContent = "show all";
     }
     this.problem.hidden = task.error === undefined;
-    this.problem.replaceChildren(...(task.error ? [el("code", { text: task.error.code }), " ", task.error.message] : []));
+    this.problem.replaceChildren(
+      ...(task.error ? [el("code", { text: task.error.code }), " ", task.error.message] : []),
+    );
     this.output.hidden = task.output === undefined || task.output === "";
-    if (task.output !== undefined && this.outputText.textContent !== task.output) this.outputText.textContent = task.output;
-    this.attempts.replaceChildren(...(task.attempts.length > 0 ? task.attempts.flatMap(attemptRows) : [emptyRow(ATTEMPT_COLUMNS.length, "no attempts yet")]));
+    if (task.output !== undefined && this.outputText.textContent !== task.output)
+      this.outputText.textContent = task.output;
+    this.attempts.replaceChildren(
+      ...(task.attempts.length > 0
+        ? task.attempts.flatMap(attemptRows)
+        : [emptyRow(ATTEMPT_COLUMNS.length, "no attempts yet")]),
+    );
     this.diagram.show(task);
     document.title = `${task.status.replace("_", " ")} · ${task.name ?? task.task_id} · agent-mesh`;
   }
@@ -103,7 +154,7 @@ export class TaskPanel {
   unavailable(): void {
     if (!this.details.hidden) return;
     this.status.textContent = "unavailable";
-    this.status.dataset["status"] = "";
+    this.status.dataset.status = "";
   }
 }
 
@@ -127,13 +178,27 @@ function attemptRows(attempt: Attempt): HTMLTableRowElement[] {
     cell(ended || attempt.latency_ms > 0 ? duration(attempt.latency_ms) : ""),
     el("td", { class: "number", text: input + output > 0 ? `${input} in · ${output} out` : "" }),
     el("td", { class: "number", text: attempt.cost_usd > 0 ? `$${attempt.cost_usd.toFixed(4)}` : "" }),
-    el("td", {}, ...(evidence === undefined ? [] : [el("span", { class: `check ${evidence.passed ? "passed" : "failed"}`, text: evidence.passed ? "passed" : "failed" })])),
+    el(
+      "td",
+      {},
+      ...(evidence === undefined
+        ? []
+        : [
+            el("span", {
+              class: `check ${evidence.passed ? "passed" : "failed"}`,
+              text: evidence.passed ? "passed" : "failed",
+            }),
+          ]),
+    ),
   );
   labelCells(row, ATTEMPT_COLUMNS);
   return evidence === undefined ? [row] : [row, evidenceRow(attempt.n, evidence)];
 }
 
-/** The acceptance check's command, exit and output tail; a failed check opens by itself, as its output is why the attempt failed. */
+/**
+ * The acceptance check's command, exit and output tail; a failed check opens by itself, as its output is why the
+ * attempt failed.
+ */
 function evidenceRow(n: number, evidence: AcceptanceEvidence): HTMLTableRowElement {
   const details = el(
     "details",
@@ -142,7 +207,11 @@ function evidenceRow(n: number, evidence: AcceptanceEvidence): HTMLTableRowEleme
     el("pre", { text: evidence.output_tail === "" ? "(no output)" : evidence.output_tail }),
   );
   details.open = !evidence.passed;
-  return el("tr", { class: "evidence", attrs: { "data-evidence": String(n) } }, el("td", { attrs: { colspan: String(ATTEMPT_COLUMNS.length) } }, details));
+  return el(
+    "tr",
+    { class: "evidence", attrs: { "data-evidence": String(n) } },
+    el("td", { attrs: { colspan: String(ATTEMPT_COLUMNS.length) } }, details),
+  );
 }
 
 function selectorText(task: TaskRecord): string {
@@ -154,13 +223,17 @@ function selectorText(task: TaskRecord): string {
 }
 
 function fact(term: string, value: string, testid?: string): HTMLElement[] {
-  return [el("div", {}, el("dt", { text: term }), el("dd", testid === undefined ? { text: value } : { text: value, testid }))];
+  return [
+    el("div", {}, el("dt", { text: term }), el("dd", testid === undefined ? { text: value } : { text: value, testid })),
+  ];
 }
 
 /** What a queued task waits for (docs/scheduling.md): an agent for its tier, or other tasks. */
 function waitingText(waiting: NonNullable<TaskRecord["waiting"]>): string {
   const since = new Date(waiting.since).toLocaleTimeString();
-  return waiting.for === "agent" ? `an agent that serves ${waiting.tier ?? "its tier"} (since ${since})` : `task(s) ${(waiting.ids ?? []).join(", ")} to succeed (since ${since})`;
+  return waiting.for === "agent"
+    ? `an agent that serves ${waiting.tier ?? "its tier"} (since ${since})`
+    : `task(s) ${(waiting.ids ?? []).join(", ")} to succeed (since ${since})`;
 }
 
 function cell(text: string, className?: string): HTMLTableCellElement {

@@ -1,7 +1,7 @@
 // A task's path as the page draws it: the steps the `mermaid` text the API returns is made of
 // (protocol/task-steps.ts), as data a small SVG renderer lays out in columns.
 // Pure, so it is tested without a browser (docs/page.md "The task's path").
-import { taskSteps, type TaskRecord, type TaskStep, type TaskStepShape } from "../../protocol/index.ts";
+import { type TaskRecord, type TaskStep, type TaskStepShape, taskSteps } from "../../protocol/index.ts";
 
 export type PathShape = TaskStepShape;
 
@@ -24,7 +24,11 @@ const cut = (text: string): string => (text.length > DETAIL_CHARS ? `${text.slic
 
 export function taskPath(task: TaskRecord): TaskPath {
   const steps = taskSteps(task);
-  return { start: pathNode(steps.start), skipped: steps.skipped.map(pathNode), columns: steps.columns.map((column) => column.map(pathNode)) };
+  return {
+    start: pathNode(steps.start),
+    skipped: steps.skipped.map(pathNode),
+    columns: steps.columns.map((column) => column.map(pathNode)),
+  };
 }
 
 /** A step as the page draws it: long detail lines cut, the end's status in words. */
@@ -37,7 +41,12 @@ function pathNode(step: TaskStep): PathNode {
 /** The path in words, for the picture's text alternative: "task x → #1 sonnet on vm-a → succeeded". */
 export function pathSentence(path: TaskPath): string {
   const skipped = path.skipped.length === 0 ? "" : ` (${path.skipped.map((node) => node.title).join(", ")})`;
-  return [`${path.start.title}${skipped}`, ...path.columns.map((column) => column.map((node) => [node.title, ...node.detail.slice(0, 1)].join(": ")).join(" and "))].join(" → ");
+  return [
+    `${path.start.title}${skipped}`,
+    ...path.columns.map((column) =>
+      column.map((node) => [node.title, ...node.detail.slice(0, 1)].join(": ")).join(" and "),
+    ),
+  ].join(" → ");
 }
 
 export type Box = { node: PathNode; x: number; y: number; width: number; height: number };
@@ -59,7 +68,8 @@ export function layoutPath(path: TaskPath, measure: (text: string, bold: boolean
     const slant = node.shape === "judge" || node.shape === "human" ? 24 : node.shape === "end" ? 12 : 0;
     return { width: Math.ceil(widest + 2 * m.padX + slant), height: 2 * m.padY + m.line * (1 + node.detail.length) };
   };
-  const columnHeight = (column: PathNode[]): number => column.reduce((sum, node) => sum + size(node).height, 0) + m.rowGap * (column.length - 1);
+  const columnHeight = (column: PathNode[]): number =>
+    column.reduce((sum, node) => sum + size(node).height, 0) + m.rowGap * (column.length - 1);
   const startSize = size(path.start);
   const middle = m.margin + Math.max(startSize.height, ...path.columns.map(columnHeight)) / 2;
   const boxes: Box[] = [];

@@ -3,9 +3,9 @@
 // diagram library for it (Mermaid took 10-20 s to load its chunks here: docs/page.md "The task's
 // path"). The Mermaid text the API returns is offered below it, to copy into any Mermaid viewer.
 // Colours come from CSS classes, so the picture follows the light or dark theme without redrawing.
-import { taskMermaid, type TaskRecord } from "../../protocol/index.ts";
+import { type TaskRecord, taskMermaid } from "../../protocol/index.ts";
 import { el } from "./element.ts";
-import { PATH_METRICS, layoutPath, pathSentence, taskPath, type Box, type PathLayout } from "./task-path-model.ts";
+import { type Box, layoutPath, PATH_METRICS, type PathLayout, pathSentence, taskPath } from "./task-path-model.ts";
 
 const SVG = "http://www.w3.org/2000/svg";
 /** The labels' size in px; task-page.css sets the same on `.path-svg`. */
@@ -23,7 +23,13 @@ export class TaskPathView {
     this.box = el("div", { class: "diagram", testid: "task-diagram" });
     this.source = el("pre", { class: "diagram-source", testid: "task-path-source" });
     const sourceBox = el("details", { class: "path-source" }, el("summary", { text: "as Mermaid" }), this.source);
-    this.element = el("details", { class: "task-path", testid: "task-path" }, el("summary", { text: "Path" }), this.box, sourceBox);
+    this.element = el(
+      "details",
+      { class: "task-path", testid: "task-path" },
+      el("summary", { text: "Path" }),
+      this.box,
+      sourceBox,
+    );
     this.element.open = true;
     // A path wider than the screen scrolls; its cut edge fades, so a person sees there is more.
     this.box.addEventListener("scroll", () => this.markCutEdges(), { passive: true });
@@ -56,22 +62,46 @@ export class TaskPathView {
   }
 }
 
-function svgElement<K extends keyof SVGElementTagNameMap>(tag: K, attrs: Record<string, string | number>): SVGElementTagNameMap[K] {
+function svgElement<K extends keyof SVGElementTagNameMap>(
+  tag: K,
+  attrs: Record<string, string | number>,
+): SVGElementTagNameMap[K] {
   const node = document.createElementNS(SVG, tag);
   for (const [name, value] of Object.entries(attrs)) node.setAttribute(name, String(value));
   return node;
 }
 
 function drawPath(layout: PathLayout, sentence: string): SVGSVGElement {
-  const svg = svgElement("svg", { class: "path-svg", width: layout.width, height: layout.height, viewBox: `0 0 ${layout.width} ${layout.height}`, role: "img", "aria-label": `the task's path: ${sentence}` });
-  const marker = svgElement("marker", { id: "path-arrow", viewBox: "0 0 8 8", refX: 7, refY: 4, markerWidth: 7, markerHeight: 7, orient: "auto-start-reverse" });
+  const svg = svgElement("svg", {
+    class: "path-svg",
+    width: layout.width,
+    height: layout.height,
+    viewBox: `0 0 ${layout.width} ${layout.height}`,
+    role: "img",
+    "aria-label": `the task's path: ${sentence}`,
+  });
+  const marker = svgElement("marker", {
+    id: "path-arrow",
+    viewBox: "0 0 8 8",
+    refX: 7,
+    refY: 4,
+    markerWidth: 7,
+    markerHeight: 7,
+    orient: "auto-start-reverse",
+  });
   marker.append(svgElement("path", { d: "M0,0 L8,4 L0,8 z", class: "path-arrow" }));
   const defs = svgElement("defs", {});
   defs.append(marker);
   svg.append(defs);
   for (const edge of layout.edges) {
     const d = edge.dashed ? railPath(edge.from, edge.to) : curvePath(edge.from, edge.to);
-    svg.append(svgElement("path", { d, class: edge.dashed ? "path-edge dashed" : "path-edge", ...(edge.dashed ? {} : { "marker-end": "url(#path-arrow)" }) }));
+    svg.append(
+      svgElement("path", {
+        d,
+        class: edge.dashed ? "path-edge dashed" : "path-edge",
+        ...(edge.dashed ? {} : { "marker-end": "url(#path-arrow)" }),
+      }),
+    );
   }
   for (const box of layout.boxes) svg.append(nodeGroup(box));
   return svg;
@@ -100,12 +130,32 @@ function nodeGroup(box: Box): SVGGElement {
   tip.textContent = [node.title, ...node.detail].join("\n");
   group.append(tip);
   const slant = 12;
-  if (node.shape === "judge") group.append(svgElement("polygon", { points: `${x + slant},${y} ${x + w},${y} ${x + w - slant},${y + h} ${x},${y + h}` }));
-  else if (node.shape === "human") group.append(svgElement("polygon", { points: `${x + slant},${y} ${x + w - slant},${y} ${x + w},${y + h / 2} ${x + w - slant},${y + h} ${x + slant},${y + h} ${x},${y + h / 2}` }));
-  else group.append(svgElement("rect", { x, y, width: w, height: h, rx: node.shape === "end" ? h / 2 : node.shape === "start" ? 8 : 4 }));
+  if (node.shape === "judge")
+    group.append(
+      svgElement("polygon", { points: `${x + slant},${y} ${x + w},${y} ${x + w - slant},${y + h} ${x},${y + h}` }),
+    );
+  else if (node.shape === "human")
+    group.append(
+      svgElement("polygon", {
+        points: `${x + slant},${y} ${x + w - slant},${y} ${x + w},${y + h / 2} ${x + w - slant},${y + h} ${x + slant},${y + h} ${x},${y + h / 2}`,
+      }),
+    );
+  else
+    group.append(
+      svgElement("rect", {
+        x,
+        y,
+        width: w,
+        height: h,
+        rx: node.shape === "end" ? h / 2 : node.shape === "start" ? 8 : 4,
+      }),
+    );
   const text = svgElement("text", { x: x + w / 2, y: y + PATH_METRICS.padY + FONT_PX, "text-anchor": "middle" });
   [node.title, ...node.detail].forEach((line, i) => {
-    const span = svgElement("tspan", { x: x + w / 2, ...(i === 0 ? { class: "path-title" } : { dy: PATH_METRICS.line, class: "path-detail" }) });
+    const span = svgElement("tspan", {
+      x: x + w / 2,
+      ...(i === 0 ? { class: "path-title" } : { dy: PATH_METRICS.line, class: "path-detail" }),
+    });
     span.textContent = line;
     text.append(span);
   });

@@ -13,7 +13,11 @@ export function workAttemptRow(attempt: Attempt, diffShown: boolean, onDiff: (at
     el("span", { class: "work-where", text: attemptWorkText(attempt) }),
   );
   if (attempt.commit !== undefined) {
-    const button = el("button", { class: "link-button", text: diffShown ? "diff shown below" : "show diff", attrs: { type: "button", "data-testid": `work-diff-${attempt.n}` } });
+    const button = el("button", {
+      class: "link-button",
+      text: diffShown ? "diff shown below" : "show diff",
+      attrs: { type: "button", "data-testid": `work-diff-${attempt.n}` },
+    });
     button.disabled = diffShown;
     button.addEventListener("click", () => onDiff(attempt));
     row.append(" ", button);

@@ -2,7 +2,7 @@
 // `--output-format stream-json --verbose`, alone (the result) with `json`, or as one array with
 // `json --verbose`. This reads them into display lines and a report, whichever way they came.
 import { failure, oneLine, textLines, thought, toolCall, toolResult } from "./display-lines.ts";
-import { asObject, bool, count, list, num, obj, str, strings, type JsonObject } from "./json-reader.ts";
+import { asObject, bool, count, type JsonObject, list, num, obj, str, strings } from "./json-reader.ts";
 import type { RunReport, SpendSoFar, TokenUsage } from "./run-report.ts";
 
 /** The model an API failure is reported under: not a model that ran. */
@@ -55,13 +55,22 @@ export class ClaudeTranscript {
     const result = this.result;
     const model = this.initModel ?? this.assistantModel;
     if (result === undefined) {
-      return { finished: false, success: false, usage: [], sessionId: this.sessionId, model, error: this.assistantError };
+      return {
+        finished: false,
+        success: false,
+        usage: [],
+        sessionId: this.sessionId,
+        model,
+        error: this.assistantError,
+      };
     }
     const subtype = str(result, "subtype");
     // `is_error` is the only reliable flag: a failed API call comes as subtype "success" with is_error true.
     const isError = bool(result, "is_error") ?? subtype !== "success";
     const text = str(result, "result");
-    const errorText = [text, strings(result, "errors").join("\n"), this.assistantError, subtype].find((candidate) => candidate !== undefined && candidate !== "");
+    const errorText = [text, strings(result, "errors").join("\n"), this.assistantError, subtype].find(
+      (candidate) => candidate !== undefined && candidate !== "",
+    );
     return {
       finished: true,
       success: !isError,
@@ -79,7 +88,9 @@ export class ClaudeTranscript {
   private system(event: JsonObject): string[] {
     if (str(event, "subtype") !== "init") return [];
     this.initModel = str(event, "model") ?? this.initModel;
-    const parts = [this.initModel, this.sessionId === undefined ? undefined : `session ${this.sessionId}`].filter((part) => part !== undefined);
+    const parts = [this.initModel, this.sessionId === undefined ? undefined : `session ${this.sessionId}`].filter(
+      (part) => part !== undefined,
+    );
     return parts.length === 0 ? [] : [`● ${parts.join(" · ")}`];
   }
 
@@ -89,7 +100,11 @@ export class ClaudeTranscript {
     if (model !== undefined && model !== SYNTHETIC_MODEL) this.assistantModel = model;
     const id = str(message, "id");
     const usage = obj(message, "usage");
-    if (id !== undefined && usage !== undefined) this.messageUsage.set(id, usageOf(usage).map((u) => (model === undefined ? u : { ...u, model })));
+    if (id !== undefined && usage !== undefined)
+      this.messageUsage.set(
+        id,
+        usageOf(usage).map((u) => (model === undefined ? u : { ...u, model })),
+      );
     const lines: string[] = [];
     const error = str(event, "error");
     if (error !== undefined) this.assistantError = error;
@@ -124,7 +139,12 @@ export class ClaudeTranscript {
     const report = this.report();
     // claude 2.1.197 ends a failed login with subtype "success" and is_error true: that is an error, not a success.
     const subtype = str(event, "subtype");
-    if (!report.success) return [failure(`${subtype === undefined || subtype === "success" ? "error" : subtype}: ${oneLine(report.error ?? "no message", 2000)}`)];
+    if (!report.success)
+      return [
+        failure(
+          `${subtype === undefined || subtype === "success" ? "error" : subtype}: ${oneLine(report.error ?? "no message", 2000)}`,
+        ),
+      ];
     // With `--output-format json` the answer is only in the result: show it once.
     if (!this.shownText && report.result !== undefined) return textLines(report.result);
     return [];
@@ -150,7 +170,9 @@ function usageOf(usage: JsonObject | undefined): TokenUsage[] {
 function modelUsageCost(modelUsage: JsonObject | undefined): number | undefined {
   if (modelUsage === undefined) return undefined;
   const costs = Object.values(modelUsage).map((entry) => num(asObject(entry), "costUSD"));
-  return costs.some((cost) => cost !== undefined) ? costs.reduce<number>((sum, cost) => sum + (cost ?? 0), 0) : undefined;
+  return costs.some((cost) => cost !== undefined)
+    ? costs.reduce<number>((sum, cost) => sum + (cost ?? 0), 0)
+    : undefined;
 }
 
 function firstKey(from: JsonObject | undefined): string | undefined {

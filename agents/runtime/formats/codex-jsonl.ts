@@ -4,7 +4,7 @@
 // Usage streams per turn; one `codex exec` is usually one turn, so its cost is mostly known only at
 // its end (docs/costs.md).
 import { failure, oneLine, textLines, thought, toolCall, toolResult, warning } from "./display-lines.ts";
-import { asObject, count, list, num, obj, parseJsonObject, str, type JsonObject } from "./json-reader.ts";
+import { asObject, count, type JsonObject, list, num, obj, parseJsonObject, str } from "./json-reader.ts";
 import type { OutputParser, TokenUsage } from "./run-report.ts";
 
 export function codexJsonl(): OutputParser {
@@ -43,7 +43,9 @@ export function codexJsonl(): OutputParser {
         if (phase === "started") return [call];
         if (phase !== "completed") return [];
         const error = str(obj(entry, "error"), "message");
-        const content = list(obj(entry, "result"), "content").map((block) => str(asObject(block), "text") ?? "").join("\n");
+        const content = list(obj(entry, "result"), "content")
+          .map((block) => str(asObject(block), "text") ?? "")
+          .join("\n");
         return error !== undefined ? toolResult(error, true) : toolResult(content);
       }
       default:
@@ -66,7 +68,9 @@ export function codexJsonl(): OutputParser {
       case "web_search":
         return [toolCall("WebSearch", str(entry, "query") ?? "")];
       case "todo_list":
-        return list(entry, "items").map((todo) => `  ${asObject(todo)?.completed === true ? "☒" : "☐"} ${oneLine(str(asObject(todo), "text") ?? "")}`);
+        return list(entry, "items").map(
+          (todo) => `  ${asObject(todo)?.completed === true ? "☒" : "☐"} ${oneLine(str(asObject(todo), "text") ?? "")}`,
+        );
       case "plan":
         return textLines(str(entry, "text") ?? "");
       case "error":
@@ -135,7 +139,13 @@ export function codexUsage(reported: JsonObject | undefined): TokenUsage {
   // input_tokens includes cached_input_tokens (OpenAI's convention); output includes reasoning.
   const input = count(reported, "input_tokens");
   const cached = Math.min(input, count(reported, "cached_input_tokens"));
-  return { input: input - cached, cacheRead: cached, cacheWrite: 0, cacheWrite1h: 0, output: count(reported, "output_tokens") };
+  return {
+    input: input - cached,
+    cacheRead: cached,
+    cacheWrite: 0,
+    cacheWrite1h: 0,
+    output: count(reported, "output_tokens"),
+  };
 }
 
 /** `bash -lc 'npm test'` reads as `npm test`. */

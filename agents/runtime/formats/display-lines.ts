@@ -43,7 +43,9 @@ export function summarize(input: unknown): string {
     const value = fields[key];
     if (typeof value === "string" && value.trim() !== "") return oneLine(value);
   }
-  const first = Object.values(fields).find((value): value is string => typeof value === "string" && value.trim() !== "");
+  const first = Object.values(fields).find(
+    (value): value is string => typeof value === "string" && value.trim() !== "",
+  );
   return first === undefined ? "" : oneLine(first);
 }
 
@@ -52,7 +54,9 @@ export function toolResult(text: string, failed = false): string[] {
   // Blank lines would waste the few lines shown.
   const lines = textLines(text).filter((line) => line.trim() !== "");
   if (lines.length === 0) return [failed ? "  └ ✗ (failed, no output)" : "  └ (no output)"];
-  const shown = lines.slice(0, RESULT_LINES).map((line, i) => `${i === 0 ? "  └ " : "    "}${i === 0 && failed ? "✗ " : ""}${line}`.trimEnd());
+  const shown = lines
+    .slice(0, RESULT_LINES)
+    .map((line, i) => `${i === 0 ? "  └ " : "    "}${i === 0 && failed ? "✗ " : ""}${line}`.trimEnd());
   const more = lines.length - RESULT_LINES;
   if (more > 0) shown.push(`    … +${more} ${more === 1 ? "line" : "lines"}`);
   return shown;

@@ -2,7 +2,7 @@
 // `{session_id, response, stats, error}`. On a fatal error stdout stays empty and the same shape,
 // `{session_id, error: {type, message, code}}`, goes to stderr (§3.6). Nothing to show until it ends.
 import { failure, textLines } from "./display-lines.ts";
-import { asObject, count, num, obj, parseJson, str, type JsonObject } from "./json-reader.ts";
+import { asObject, count, type JsonObject, num, obj, parseJson, str } from "./json-reader.ts";
 import type { OutputParser, TokenUsage } from "./run-report.ts";
 
 export function geminiJson(): OutputParser {
@@ -66,7 +66,14 @@ function usageOf(stats: JsonObject | undefined): TokenUsage[] {
     const prompt = count(tokens, "prompt");
     const cached = count(tokens, "cached");
     const input = num(tokens, "input") === undefined ? Math.max(0, prompt - cached) : count(tokens, "input");
-    return { model, input, cacheRead: cached, cacheWrite: 0, cacheWrite1h: 0, output: count(tokens, "candidates") + count(tokens, "thoughts") };
+    return {
+      model,
+      input,
+      cacheRead: cached,
+      cacheWrite: 0,
+      cacheWrite1h: 0,
+      output: count(tokens, "candidates") + count(tokens, "thoughts"),
+    };
   });
 }
 

@@ -3,7 +3,7 @@
 // No event before the result carries usage, so the cost is known only at the end: no `spent()`
 // (docs/costs.md).
 import { failure, textLines, toolCall, toolResult, warning } from "./display-lines.ts";
-import { asObject, count, num, obj, parseJsonObject, str, type JsonObject } from "./json-reader.ts";
+import { asObject, count, type JsonObject, num, obj, parseJsonObject, str } from "./json-reader.ts";
 import type { OutputParser, TokenUsage } from "./run-report.ts";
 
 export function geminiStreamJson(): OutputParser {
@@ -45,18 +45,31 @@ export function geminiStreamJson(): OutputParser {
           return model === undefined ? [] : [`● ${model}${sessionId === undefined ? "" : ` · session ${sessionId}`}`];
         case "message":
           // The user's message is the prompt itself.
-          return str(event, "role") === "assistant" ? assistantText(str(event, "content") ?? "", event.delta === true) : [];
+          return str(event, "role") === "assistant"
+            ? assistantText(str(event, "content") ?? "", event.delta === true)
+            : [];
         case "tool_use":
           return [...flush(), toolCall(str(event, "tool_name") ?? "tool", event.parameters)];
         case "tool_result": {
           answer = "";
           const error = obj(event, "error");
           const failed = str(event, "status") === "error";
-          return [...flush(), ...toolResult(failed ? (str(error, "message") ?? str(event, "output") ?? "") : (str(event, "output") ?? ""), failed)];
+          return [
+            ...flush(),
+            ...toolResult(
+              failed ? (str(error, "message") ?? str(event, "output") ?? "") : (str(event, "output") ?? ""),
+              failed,
+            ),
+          ];
         }
         case "error":
           // "Loop detected", "Maximum session turns exceeded": reported, but the result line decides.
-          return [...flush(), str(event, "severity") === "warning" ? warning(str(event, "message") ?? "") : failure(str(event, "message") ?? "")];
+          return [
+            ...flush(),
+            str(event, "severity") === "warning"
+              ? warning(str(event, "message") ?? "")
+              : failure(str(event, "message") ?? ""),
+          ];
         case "result": {
           result = event;
           const error = str(obj(event, "error"), "message");
@@ -78,7 +91,9 @@ export function geminiStreamJson(): OutputParser {
           success,
           usage: usageOf(obj(result, "stats")),
           result: success && text !== "" ? text : undefined,
-          error: success ? undefined : (str(obj(result, "error"), "message") ?? (result === undefined ? undefined : "the run failed")),
+          error: success
+            ? undefined
+            : (str(obj(result, "error"), "message") ?? (result === undefined ? undefined : "the run failed")),
           sessionId,
           model,
         },
@@ -94,7 +109,8 @@ export function geminiStreamJson(): OutputParser {
 function usageOf(stats: JsonObject | undefined): TokenUsage[] {
   if (stats === undefined) return [];
   const models = obj(stats, "models");
-  const entries = models === undefined ? [] : Object.entries(models).map(([name, value]) => tokensOf(asObject(value), name));
+  const entries =
+    models === undefined ? [] : Object.entries(models).map(([name, value]) => tokensOf(asObject(value), name));
   return entries.length > 0 ? entries : [tokensOf(stats)];
 }
 
@@ -104,5 +120,12 @@ function tokensOf(stats: JsonObject | undefined, model?: string): TokenUsage {
   const total = num(stats, "total_tokens");
   const output = total === undefined ? count(stats, "output_tokens") : Math.max(0, total - prompt);
   const input = num(stats, "input") === undefined ? prompt - cached : count(stats, "input");
-  return { ...(model === undefined ? {} : { model }), input, cacheRead: cached, cacheWrite: 0, cacheWrite1h: 0, output };
+  return {
+    ...(model === undefined ? {} : { model }),
+    input,
+    cacheRead: cached,
+    cacheWrite: 0,
+    cacheWrite1h: 0,
+    output,
+  };
 }

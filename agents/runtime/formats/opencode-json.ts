@@ -3,7 +3,7 @@
 // Older versions simply exit, so a last step that finished with reason "stop" also ends the run.
 // The model is never in the output: the runner takes the `-m` of the command.
 import { failure, textLines, thought, toolCall, toolResult } from "./display-lines.ts";
-import { count, num, obj, parseJsonObject, str, type JsonObject } from "./json-reader.ts";
+import { count, type JsonObject, num, obj, parseJsonObject, str } from "./json-reader.ts";
 import { emptyUsage, type OutputParser } from "./run-report.ts";
 
 export function opencodeJson(): OutputParser {
@@ -64,7 +64,10 @@ export function opencodeJson(): OutputParser {
         case "error": {
           const detail = obj(event, "error");
           const data = obj(detail, "data");
-          error = { message: `${str(detail, "name") ?? "Error"}: ${str(data, "message") ?? "unknown error"}`, status: num(data, "statusCode") };
+          error = {
+            message: `${str(detail, "name") ?? "Error"}: ${str(data, "message") ?? "unknown error"}`,
+            status: num(data, "statusCode"),
+          };
           return [failure(error.message)];
         }
         case "done":
@@ -77,11 +80,17 @@ export function opencodeJson(): OutputParser {
     stderr() {},
     // step_finish events carry each step's tokens and cost as the run goes.
     session: () => sessionId,
-    spent: () => ({ usage: steps > 0 ? [{ ...usage }] : [], ...(cost === undefined ? {} : { costUsd: cost }), mayBeLast: atLastStep }),
+    spent: () => ({
+      usage: steps > 0 ? [{ ...usage }] : [],
+      ...(cost === undefined ? {} : { costUsd: cost }),
+      mayBeLast: atLastStep,
+    }),
     end() {
       const success = error === undefined && lastReason === "stop";
       const finished = done || error !== undefined || (lastReason !== undefined && lastReason !== "tool-calls");
-      const failedWhy = error?.message ?? (finished && lastReason !== undefined ? `the last step ended with reason '${lastReason}'` : undefined);
+      const failedWhy =
+        error?.message ??
+        (finished && lastReason !== undefined ? `the last step ended with reason '${lastReason}'` : undefined);
       return {
         lines: [],
         report: {

@@ -70,14 +70,27 @@ export interface OutputParser {
   /** Stderr lines are shown as they are by the runner; some CLIs put their error JSON there (gemini). */
   stderr(line: string): void;
   end(): ParsedEnd;
-  /** What the run spent so far, for the attempt's cost cap; formats that report usage only at the end have none (docs/costs.md). */
+  /**
+   * What the run spent so far, for the attempt's cost cap; formats that report usage only at the end have none
+   * (docs/costs.md).
+   */
   spent?(): SpendSoFar;
-  /** The CLI's session id once its output named it (streaming formats), so the mesh learns it before the end (docs/sessions.md). */
+  /**
+   * The CLI's session id once its output named it (streaming formats), so the mesh learns it before the end
+   * (docs/sessions.md).
+   */
   session?(): string | undefined;
 }
 
 export function emptyUsage(model?: string): TokenUsage {
-  return { ...(model === undefined ? {} : { model }), input: 0, cacheRead: 0, cacheWrite: 0, cacheWrite1h: 0, output: 0 };
+  return {
+    ...(model === undefined ? {} : { model }),
+    input: 0,
+    cacheRead: 0,
+    cacheWrite: 0,
+    cacheWrite1h: 0,
+    output: 0,
+  };
 }
 
 /** All input tokens of a usage, cached ones included (the wire's `tokens.input`). */

@@ -14,7 +14,10 @@ export function plainText(): OutputParser {
     stderr() {},
     end() {
       const output = tail.text();
-      return { lines: [], report: { finished: true, success: true, usage: [], result: output === "" ? undefined : output } };
+      return {
+        lines: [],
+        report: { finished: true, success: true, usage: [], result: output === "" ? undefined : output },
+      };
     },
   };
 }

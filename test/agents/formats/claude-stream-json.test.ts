@@ -46,14 +46,24 @@ describe("claude-stream-json", () => {
 
   it("reads error_max_turns as a finished failure with its errors and cost", () => {
     const { report, shown } = feedTranscript("claude-stream-json", "claude-error.jsonl");
-    expect(report).toMatchObject({ finished: true, success: false, error: "Reached maximum number of turns (2)", costUsd: 0.076527 });
+    expect(report).toMatchObject({
+      finished: true,
+      success: false,
+      error: "Reached maximum number of turns (2)",
+      costUsd: 0.076527,
+    });
     expect(report.usage.map(totalInput)).toEqual([10 + 18292 + 17890]);
     expect(shown.at(-1)).toBe("✗ error_max_turns: Reached maximum number of turns (2)");
   });
 
   it("treats a run cut before its result line as not finished", () => {
     const { report } = feedTranscript("claude-stream-json", "claude-success.jsonl", { dropLast: 1 });
-    expect(report).toMatchObject({ finished: false, success: false, sessionId: "3f6c2a9e-81d4-4c2b-9a57-0e4b7d1c5f23", model: "claude-sonnet-4-5-20250929" });
+    expect(report).toMatchObject({
+      finished: false,
+      success: false,
+      sessionId: "3f6c2a9e-81d4-4c2b-9a57-0e4b7d1c5f23",
+      model: "claude-sonnet-4-5-20250929",
+    });
   });
 
   it("tolerates unparseable lines and unknown events and fields, and shows stray text as it is", () => {
@@ -75,7 +85,13 @@ describe("claude-stream-json", () => {
       '{"type":"assistant","message":{"model":"<synthetic>","content":[{"type":"text","text":"Invalid API key · Fix external API key"}]},"error":"authentication_failed","session_id":"s2"}',
       '{"type":"result","subtype":"success","is_error":true,"result":"Invalid API key · Fix external API key","api_error_status":401,"session_id":"s2","total_cost_usd":0,"usage":{"input_tokens":0,"output_tokens":0},"modelUsage":{}}',
     ]);
-    expect(report).toMatchObject({ finished: true, success: false, error: "Invalid API key · Fix external API key", errorStatus: 401, model: "claude-sonnet-4-5-20250929" });
+    expect(report).toMatchObject({
+      finished: true,
+      success: false,
+      error: "Invalid API key · Fix external API key",
+      errorStatus: 401,
+      model: "claude-sonnet-4-5-20250929",
+    });
     expect(shown).toContain("✗ Invalid API key · Fix external API key");
   });
 

@@ -13,16 +13,24 @@ describe("codex-jsonl", () => {
     });
     expect(report.model).toBeUndefined();
     expect(report.costUsd).toBeUndefined();
-    expect(report.usage).toEqual([{ input: 48213 - 41984, cacheRead: 41984, cacheWrite: 0, cacheWrite1h: 0, output: 1287 }]);
+    expect(report.usage).toEqual([
+      { input: 48213 - 41984, cacheRead: 41984, cacheWrite: 0, cacheWrite1h: 0, output: 1287 },
+    ]);
   });
 
   it("prices the run: (input − cached)·In + cached·Cached + output·Out", () => {
     const { report } = feedTranscript("codex-jsonl", "codex-success.jsonl");
     const rates = new RateTable();
     // gpt-5.3-codex: $1.75 / $0.175 / $14 per MTok.
-    expect(rates.costOf(report.usage, "gpt-5.3-codex", "codex")).toBeCloseTo((6229 * 1.75 + 41984 * 0.175 + 1287 * 14) / 1e6, 12);
+    expect(rates.costOf(report.usage, "gpt-5.3-codex", "codex")).toBeCloseTo(
+      (6229 * 1.75 + 41984 * 0.175 + 1287 * 14) / 1e6,
+      12,
+    );
     // A model not in the table: Codex's fallback rate, $2.5 / $10 (cached at 0.1×).
-    expect(rates.costOf(report.usage, undefined, "codex")).toBeCloseTo((6229 * 2.5 + 41984 * 0.25 + 1287 * 10) / 1e6, 12);
+    expect(rates.costOf(report.usage, undefined, "codex")).toBeCloseTo(
+      (6229 * 2.5 + 41984 * 0.25 + 1287 * 10) / 1e6,
+      12,
+    );
   });
 
   it("shows commands with their output and exit, reasoning, file changes and the answer", () => {
@@ -51,13 +59,23 @@ describe("codex-jsonl", () => {
 
   it("reads the 401 failure sample as a finished failure carrying the message", () => {
     const { report, shown } = feedTranscript("codex-jsonl", "codex-failure.jsonl");
-    expect(report).toMatchObject({ finished: true, success: false, sessionId: "019a7c31-0e2d-7a90-b4c1-58d2e7f3a916", usage: [] });
+    expect(report).toMatchObject({
+      finished: true,
+      success: false,
+      sessionId: "019a7c31-0e2d-7a90-b4c1-58d2e7f3a916",
+      usage: [],
+    });
     expect(report.error).toMatch(/^unexpected status 401 Unauthorized: Incorrect API key provided/);
     expect(shown.at(-1)).toMatch(/^✗ unexpected status 401/);
   });
 
   it("treats an interrupted run (no turn.completed) as not finished, and tolerates junk lines", () => {
-    const { report, shown } = feed("codex-jsonl", ['{"type":"thread.started","thread_id":"t1"}', "warning: something", '{"type":"error","message":"Reconnecting... 1/5"}', '{"type":"item.completed","item":{"id":"i","type":"brand_new"}}']);
+    const { report, shown } = feed("codex-jsonl", [
+      '{"type":"thread.started","thread_id":"t1"}',
+      "warning: something",
+      '{"type":"error","message":"Reconnecting... 1/5"}',
+      '{"type":"item.completed","item":{"id":"i","type":"brand_new"}}',
+    ]);
     expect(report).toMatchObject({ finished: false, success: false, sessionId: "t1", error: "Reconnecting... 1/5" });
     expect(shown).toEqual(["warning: something", "! Reconnecting... 1/5"]);
   });

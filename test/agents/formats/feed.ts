@@ -1,9 +1,9 @@
 // Feeds a sample transcript through a parser, the way the runner does: stdout line by line, then the end.
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import type { ExecutorFormat } from "../../../protocol/index.ts";
 import { parserFor } from "../../../agents/runtime/formats/index.ts";
 import type { ParsedEnd } from "../../../agents/runtime/formats/run-report.ts";
+import type { ExecutorFormat } from "../../../protocol/index.ts";
 
 export const TRANSCRIPTS = join(import.meta.dirname, "../../../agents/demo-cli/transcripts");
 
@@ -25,7 +25,11 @@ export function feed(format: ExecutorFormat, stdout: readonly string[], stderr: 
   return { ...end, shown: [...shown, ...end.lines] };
 }
 
-export function feedTranscript(format: ExecutorFormat, name: string, options: { stderr?: string; dropLast?: number } = {}): Fed {
+export function feedTranscript(
+  format: ExecutorFormat,
+  name: string,
+  options: { stderr?: string; dropLast?: number } = {},
+): Fed {
   const lines = transcriptLines(name);
   const stdout = options.dropLast === undefined ? lines : lines.slice(0, -options.dropLast);
   return feed(format, stdout, options.stderr === undefined ? [] : transcriptLines(options.stderr));

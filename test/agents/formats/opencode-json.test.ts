@@ -8,7 +8,15 @@ describe("opencode-json", () => {
     const { report } = feedTranscript("opencode-json", "opencode-deepseek-success.jsonl");
     expect(report).toMatchObject({ finished: true, success: true, sessionId: "ses_52a9c3e1dffeK7mQx2VbN8rTzP" });
     expect(report.result).toMatch(/^Fixed `add\(\)` in `src\/math.js`/);
-    expect(report.usage).toEqual([{ input: 3120 + 412 + 233, cacheRead: 9984 + 13056 + 13440, cacheWrite: 0, cacheWrite1h: 0, output: 41 + 188 + 57 }]);
+    expect(report.usage).toEqual([
+      {
+        input: 3120 + 412 + 233,
+        cacheRead: 9984 + 13056 + 13440,
+        cacheWrite: 0,
+        cacheWrite1h: 0,
+        output: 41 + 188 + 57,
+      },
+    ]);
     expect(report.usage.map(totalInput)).toEqual([40245]);
     expect(report.costUsd).toBeCloseTo(0.0004762352 + 0.0001468768 + 0.000086212, 12);
   });
@@ -49,7 +57,13 @@ describe("opencode-json", () => {
     const { report, shown } = feed("opencode-json", [
       '{"type":"error","timestamp":1,"sessionID":"ses_1","error":{"name":"APIError","data":{"message":"Authentication Fails, Your api key: ****abcd is invalid","statusCode":401}}}',
     ]);
-    expect(report).toMatchObject({ finished: true, success: false, errorStatus: 401, error: "APIError: Authentication Fails, Your api key: ****abcd is invalid", sessionId: "ses_1" });
+    expect(report).toMatchObject({
+      finished: true,
+      success: false,
+      errorStatus: 401,
+      error: "APIError: Authentication Fails, Your api key: ****abcd is invalid",
+      sessionId: "ses_1",
+    });
     expect(shown).toEqual(["✗ APIError: Authentication Fails, Your api key: ****abcd is invalid"]);
   });
 });

@@ -9,7 +9,10 @@ describe("text", () => {
   });
 
   it("keeps only the last 100 lines as output", () => {
-    const { report } = feed("text", Array.from({ length: 150 }, (_, i) => `line ${i}`));
+    const { report } = feed(
+      "text",
+      Array.from({ length: 150 }, (_, i) => `line ${i}`),
+    );
     expect(report.result?.split("\n")).toHaveLength(100);
     expect(report.result?.startsWith("line 50\n")).toBe(true);
   });
