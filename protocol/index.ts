@@ -3,6 +3,7 @@
 export * from "./acceptance.ts";
 export * from "./agent-record.ts";
 export * from "./agent-wire.ts";
+export * from "./attempt-wire.ts";
 export * from "./audit.ts";
 export * from "./budget.ts";
 export * from "./delivery.ts";
