@@ -1,6 +1,6 @@
 import type * as Party from "partykit/server";
 import { OAUTH_CLIENT_PREFIX, type OAuthErrorBody, type Result } from "../../protocol/index.ts";
-import { sameText } from "./grant-book.ts";
+import { sameText } from "./grant-state.ts";
 import { askGrants } from "./grants-client.ts";
 import { hashToken } from "./oauth-secrets.ts";
 

@@ -10,7 +10,8 @@ import { recordAudit } from "../audit/audit-record.ts";
 import { json } from "../http/responses.ts";
 import { MeshRoom, type SocketPolicy } from "../mesh-room.ts";
 import { listStored } from "../stored-records.ts";
-import { decideOAuth, type OAuthState } from "./grant-book.ts";
+import { decideOAuth } from "./grant-book.ts";
+import type { OAuthState } from "./grant-state.ts";
 import { drawFresh } from "./oauth-secrets.ts";
 import { oauthSettingsFrom } from "./oauth-settings.ts";
 

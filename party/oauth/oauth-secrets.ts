@@ -5,7 +5,7 @@ import {
   OAUTH_REFRESH_PREFIX,
 } from "../../protocol/index.ts";
 import { base64url, randomSecret, sha256Hex } from "../auth/signing.ts";
-import type { Fresh } from "./grant-book.ts";
+import type { Fresh } from "./grant-state.ts";
 
 /**
  * The OAuth secrets the mesh draws (docs/oauth.md): 32 random bytes each (Web Crypto), kept only as

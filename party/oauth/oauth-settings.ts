@@ -1,4 +1,4 @@
-import type { OAuthSettings } from "./grant-book.ts";
+import type { OAuthSettings } from "./grant-state.ts";
 
 /** Codes live 60 s (RFC 6749 advises at most 10 minutes; the consent page posts back at once). */
 const CODE_TTL_S = 60;

@@ -2,14 +2,14 @@
 // single-use and expire, a replayed code revokes its grant, refresh rotation is strict, revocation and
 // audience checks hold.
 import { describe, expect, it } from "vitest";
+import { decideOAuth } from "../../party/oauth/grant-book.ts";
 import {
-  decideOAuth,
   emptyOAuthState,
   type Fresh,
   type OAuthSettings,
   type OAuthState,
   sameText,
-} from "../../party/oauth/grant-book.ts";
+} from "../../party/oauth/grant-state.ts";
 import type { OAuthCommand, OAuthReply } from "../../protocol/index.ts";
 
 const SETTINGS: OAuthSettings = { codeTtlMs: 60_000, accessTtlS: 3600, maxClients: 3, maxGrants: 10 };
