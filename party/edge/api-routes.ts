@@ -20,25 +20,20 @@ import { errorResponse, json } from "../http/responses.ts";
 import { admitRequest, requestLimitsFrom } from "../limits/request-limits.ts";
 import { getNotifications } from "../notification-outbox/notifications-api.ts";
 import { deleteGrant, listGrants } from "../oauth/grants-api.ts";
+import { createLink, getAudit, getBudget, getStages, listAgents, revokeAgent } from "./mesh-admin-operations.ts";
 import {
   applyTask,
   cancelTask,
-  createLink,
-  createTask,
-  getAudit,
-  getBudget,
   getDiff,
   getLogs,
   getQueue,
-  getStages,
   getTask,
-  listAgents,
   listTasks,
   type MeshContext,
   type Outcome,
   resolveTaskDecision,
-  revokeAgent,
 } from "./mesh-operations.ts";
+import { createTask } from "./task-creation.ts";
 import { createPlan } from "./task-plan.ts";
 import { getTraceStatus } from "./trace-status.ts";
 

@@ -1,13 +1,6 @@
 import type * as Party from "partykit/server";
-import { monotonicFactory } from "ulid";
 import type { z } from "zod";
 import {
-  AgentRevoked,
-  type AgentSelector,
-  type AgentsReply,
-  type AuditRecord,
-  type BudgetStatus,
-  type CreateTaskRequest,
   describeIssues,
   type ErrorBody,
   ErrorReply,
@@ -20,7 +13,6 @@ import {
   type ResolveDecision,
   type Result,
   SINGLETON_ROOM_ID,
-  type StageRecord,
   type TaskCommand,
   TaskId,
   type TaskListReply,
@@ -33,11 +25,8 @@ import {
 } from "../../protocol/index.ts";
 import { recordAudit } from "../audit/audit-record.ts";
 import { type Caller, credentialName, type MeshSecrets, type OAuthCaller } from "../auth/credentials.ts";
-import { mintViewerLink, type ViewerScope } from "../auth/viewer-link.ts";
+import { mintViewerLink } from "../auth/viewer-link.ts";
 import { askRoom, fetchRoom } from "../room-peers.ts";
-import { queueTimeoutFrom } from "../task-room/queue-settings.ts";
-import { routeOf } from "./task-routing.ts";
-import { traceOfRequest } from "./task-trace-context.ts";
 import { presentTask, WATCH_LINK_TTL_MS, watchUrl } from "./task-view.ts";
 
 /**
@@ -61,7 +50,12 @@ export type MeshContext = {
 /**
  * Records a state-changing call in the audit log (docs/http-api.md): who, what, on what, how it ended; never a secret.
  */
-function audited<T>(ctx: MeshContext, action: string, target: string | undefined, outcome: Outcome<T>): Outcome<T> {
+export function audited<T>(
+  ctx: MeshContext,
+  action: string,
+  target: string | undefined,
+  outcome: Outcome<T>,
+): Outcome<T> {
   const role = ctx.caller.role;
   ctx.defer(
     recordAudit(ctx.parties, ctx.env, {
@@ -75,59 +69,25 @@ function audited<T>(ctx: MeshContext, action: string, target: string | undefined
   return outcome;
 }
 
-/** Revokes an agent (or forgets it: `DELETE /api/agents/<name>`), through the registry. */
-export async function revokeAgent(ctx: MeshContext, name: string, forget: boolean): Promise<Outcome<AgentRevoked>> {
-  const answer = await callRoom<unknown>(ctx, PartyName.registry, SINGLETON_ROOM_ID, "", {
-    method: "POST",
-    body: { type: forget ? "agent.forget" : "agent.revoke", name },
-  });
-  return audited(
-    ctx,
-    forget ? "agent.forget" : "agent.revoke",
-    name,
-    answer.ok ? replyOf(AgentRevoked, "registry", answer.value) : answer,
-  );
-}
-
 /**
  * A room's reply read with its schema: a reply of another shape is an `internal` error naming the field, never trusted.
  */
-function replyOf<T>(schema: z.ZodType<T>, room: string, value: unknown): Outcome<T> {
+export function replyOf<T>(schema: z.ZodType<T>, room: string, value: unknown): Outcome<T> {
   const parsed = schema.safeParse(value);
   return parsed.success
     ? { ok: true, value: parsed.data }
     : fail("internal", `the ${room} room answered in an unknown shape (${describeIssues(parsed.error)})`);
 }
 
-/** The audit log's records from `since` (ms), oldest first. */
-export function getAudit(
-  ctx: MeshContext,
-  since = 0,
-  limit = MAX_LOG_READ,
-): Promise<Outcome<{ records: AuditRecord[] }>> {
-  return callRoom(
-    ctx,
-    PartyName.audit,
-    SINGLETON_ROOM_ID,
-    `?${new URLSearchParams({ since: String(since), limit: String(limit) })}`,
-  );
-}
 export type Outcome<T> = Result<T>;
 
-const fail = <T>(code: ErrorBody["code"], message: string): Outcome<T> => ({ ok: false, error: { code, message } });
-
-/**
- * ULIDs from WebCrypto: ulid's own PRNG detection fails under workerd, and randomness is not
- * allowed at module load there, so the factory is made on first use.
- */
-let ulidFactory: (() => string) | null = null;
-function nextTaskId(): string {
-  ulidFactory ??= monotonicFactory(() => (crypto.getRandomValues(new Uint32Array(1))[0] ?? 0) / 0x1_0000_0000);
-  return ulidFactory();
-}
+export const fail = <T>(code: ErrorBody["code"], message: string): Outcome<T> => ({
+  ok: false,
+  error: { code, message },
+});
 
 /** Calls a room with the orchestrator credential; its JSON reply, or its typed error. */
-function callRoom<T>(
+export function callRoom<T>(
   ctx: MeshContext,
   party: PartyName,
   roomId: string,
@@ -282,128 +242,4 @@ export async function listQueued(ctx: MeshContext, limit?: number): Promise<Outc
   }));
   tasks.sort((a, b) => (a.position ?? Number.MAX_SAFE_INTEGER) - (b.position ?? Number.MAX_SAFE_INTEGER));
   return { ok: true, value: { tasks: tasks.slice(0, limit ?? 50) } };
-}
-
-export function listAgents(ctx: MeshContext): Promise<Outcome<AgentsReply>> {
-  return callRoom(ctx, PartyName.registry, SINGLETON_ROOM_ID, "");
-}
-
-function selectorFor(agent: string | undefined, named: boolean): AgentSelector {
-  if (agent === "mac" || agent === "vm") return { by: "kind", kind: agent };
-  if (agent !== undefined) return { by: "name", name: agent };
-  // dispatch (a named task) runs on a Mac agent when one is connected, as in the seeds.
-  return named ? { by: "prefer", kind: "mac" } : { by: "any" };
-}
-
-/**
- * Creates a task (named when `name` is given, with dispatch's defaults) and dispatches its first attempt, or makes it
- * wait for the tasks it is `after`.
- */
-export async function createTask(ctx: MeshContext, args: CreateTaskRequest): Promise<Outcome<TaskView>> {
-  const named = args.name !== undefined;
-  const routing = routeOf(ctx.env, args);
-  if (!routing.ok) return routing;
-  const after = args.after === undefined ? [] : await resolveAfter(ctx, args.after);
-  if (!Array.isArray(after)) return after;
-  const command: TaskCommand = {
-    type: "task.create",
-    task_id: nextTaskId(),
-    ...(named ? { name: args.name } : {}),
-    instruction: args.instruction ?? args.prompt ?? "",
-    ...(args.cwd === undefined ? {} : { cwd: args.cwd }),
-    tier: routing.value.tier,
-    agent_selector: selectorFor(args.agent, named),
-    ...(args.acceptance === undefined ? {} : { acceptance: args.acceptance }),
-    ...(args.isolation === undefined ? {} : { isolation: args.isolation }),
-    ...(args.base_ref === undefined ? {} : { base_ref: args.base_ref }),
-    ...(args.repo === undefined ? {} : { repo: args.repo }),
-    ...(args.deliver === undefined ? {} : { deliver: args.deliver }),
-    ...(args.max_cost_usd === undefined ? {} : { max_cost_usd: args.max_cost_usd }),
-    ...(args.priority === undefined ? {} : { priority: args.priority }),
-    ...(after.length === 0 ? {} : { after }),
-    queue_timeout_s: args.queue_timeout_s ?? queueTimeoutFrom(ctx.env),
-    ...(args.kind === undefined ? {} : { kind: args.kind }),
-    routing: routing.value,
-    ...traceOfRequest(ctx.traceparent),
-    ...(args.notify === undefined ? {} : { notify: args.notify }),
-  };
-  // One request: the task room owns the rest (the breaker, the name, the listing, the dispatch).
-  const created = await callRoom<TaskRecord>(ctx, PartyName.task, command.task_id, "", {
-    method: "POST",
-    body: command,
-  });
-  return audited(
-    ctx,
-    "task.create",
-    command.task_id,
-    created.ok ? { ok: true, value: await present(ctx, created.value) } : created,
-  );
-}
-
-/**
- * The ids of the tasks an `after` names (ids or names, each checked to exist), or the error naming the first unknown
- * one.
- */
-async function resolveAfter(ctx: MeshContext, refs: readonly string[]): Promise<string[] | Outcome<never>> {
-  const found = await Promise.all(
-    [...new Set(refs)].map(async (ref) => {
-      const id = await resolveTaskRef(ctx, ref);
-      if (!id.ok) return { ref, id: null };
-      const task = TaskId.safeParse(ref).success ? await callRoom<TaskRecord>(ctx, PartyName.task, id.value, "") : id;
-      return { ref, id: task.ok ? id.value : null };
-    }),
-  );
-  const unknown = found.find((f) => f.id === null);
-  if (unknown !== undefined)
-    return fail(
-      "bad_request",
-      `after: no task '${unknown.ref}'; name existing tasks by id or name (a plan's tasks by their key)`,
-    );
-  return [...new Set(found.map((f) => f.id as string))];
-}
-
-/** Today's and this month's spend, the limits, the breaker, spend by tier, agent and day. */
-export function getBudget(ctx: MeshContext): Promise<Outcome<BudgetStatus>> {
-  return callRoom(ctx, PartyName.budget, SINGLETON_ROOM_ID, "");
-}
-
-/** The stage ledger: every ended attempt with its model, tokens, cost, latency, agent, tier and outcome. */
-export function getStages(ctx: MeshContext, since = 0, limit = 1000): Promise<Outcome<{ stages: StageRecord[] }>> {
-  return callRoom(
-    ctx,
-    PartyName.budget,
-    SINGLETON_ROOM_ID,
-    `?${new URLSearchParams({ view: "stages", since: String(since), limit: String(limit) })}`,
-  );
-}
-
-/**
- * A read-only link for one task (by id or name) or for the dashboard, or an operator link (the dashboard plus
- * decisions).
- */
-export async function createLink(
-  ctx: MeshContext,
-  task: string | undefined,
-  ttlS: number,
-  operator = false,
-): Promise<Outcome<{ token: string; url: string; scope: ViewerScope["kind"]; expires_at: number }>> {
-  let scope: ViewerScope = operator ? { kind: "operator" } : { kind: "dashboard" };
-  if (task !== undefined) {
-    const taskId = await resolveTaskRef(ctx, task);
-    if (!taskId.ok) return audited(ctx, "link.mint", task, taskId);
-    // A link for a task that does not exist is refused (404), not minted: a link names a real task.
-    const exists = await callRoom<TaskRecord>(ctx, PartyName.task, taskId.value, "");
-    if (!exists.ok) return audited(ctx, "link.mint", task, exists);
-    scope = { kind: "task", taskId: taskId.value };
-  }
-  const expiresAt = Date.now() + ttlS * 1000;
-  const token = await mintViewerLink(scope, ctx.secrets.orchestratorToken, expiresAt);
-  const url =
-    scope.kind === "task"
-      ? watchUrl(ctx.origin, scope.taskId, token)
-      : `${ctx.origin}/#token=${encodeURIComponent(token)}`;
-  return audited(ctx, "link.mint", scope.kind === "task" ? scope.taskId : scope.kind, {
-    ok: true,
-    value: { token, url, scope: scope.kind, expires_at: expiresAt },
-  });
 }

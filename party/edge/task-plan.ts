@@ -5,14 +5,8 @@ import {
   type PlanRequest,
   type TaskView,
 } from "../../protocol/index.ts";
-import {
-  cancelTask,
-  createTask,
-  findTaskByName,
-  type MeshContext,
-  type Outcome,
-  resolveTaskRef,
-} from "./mesh-operations.ts";
+import { cancelTask, findTaskByName, type MeshContext, type Outcome, resolveTaskRef } from "./mesh-operations.ts";
+import { createTask } from "./task-creation.ts";
 
 /**
  * A checked plan: each task's arguments, its prerequisites inside the plan (keys) and outside it (refs), in creation

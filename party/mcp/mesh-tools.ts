@@ -9,19 +9,17 @@ import {
   ResolveDecision,
   TaskStatus,
 } from "../../protocol/index.ts";
+import { getBudget, listAgents, revokeAgent } from "../edge/mesh-admin-operations.ts";
 import {
   cancelTask,
-  createTask,
-  getBudget,
   getLogs,
   getTask,
-  listAgents,
   listQueued,
   listTasks,
   type MeshContext,
   resolveTaskDecision,
-  revokeAgent,
 } from "../edge/mesh-operations.ts";
+import { createTask } from "../edge/task-creation.ts";
 import { type Progress, waitForTask } from "./task-waiter.ts";
 import { errorResult, taskResult, valueResult } from "./tool-results.ts";
 import {
