@@ -1,104 +1,26 @@
 // One attempt from start to verdict: snapshot the work tree, run the executor's CLI (its output read
 // by the executor's format into readable lines and a report), check acceptance when the CLI
 // succeeded, then classify. Every child runs in its own process group under the supervisor's limits.
-import { statSync } from "node:fs";
 import { basename } from "node:path";
-import type {
-  Acceptance,
-  AttemptExit,
-  AttemptOutcome,
-  ExecutorSpec,
-  FailureClass,
-  LogStream,
-  OutputLine,
-  Result,
-  Tokens,
-} from "../../protocol/index.ts";
+import type { FailureClass, LogStream } from "../../protocol/index.ts";
 import { type AcceptanceOutcome, checkAcceptance } from "./acceptance-check.ts";
-import { BUDGET_KILL_GRACE_MS, type CostCap, CostCapWatch } from "./attempt-cost-cap.ts";
+import { commandFor } from "./attempt-command.ts";
+import { BUDGET_KILL_GRACE_MS, CostCapWatch } from "./attempt-cost-cap.ts";
+import { describeRun, workFields } from "./attempt-report-fields.ts";
+import type { AttemptResult, AttemptRunInput, RunningAttempt } from "./attempt-run-types.ts";
 import { environmentAt } from "./child-directory-env.ts";
 import { codexThreadTotal, pastThreadTotal } from "./codex-thread-usage.ts";
-import { familyOfFormat, RateTable } from "./cost-rates.ts";
+import { RateTable } from "./cost-rates.ts";
 import { type AttemptFacts, classifyAttempt } from "./failure-classes.ts";
-import { parserFor, type RunReport, totalInput } from "./formats/index.ts";
+import { parserFor, type RunReport } from "./formats/index.ts";
 import { LineSplitter } from "./line-splitter.ts";
 import { LineTail } from "./line-tail.ts";
 import { modelFromCommand } from "./model-from-command.ts";
 import { DEFAULT_STALL_S, NetworkWatch } from "./network-watch.ts";
 import { type GroupEnd, type RunningGroup, runProcessGroup } from "./process-group-run.ts";
-import type { ProcessSupervisor } from "./process-limits.ts";
 import { refusalNote, resumeRefusal } from "./resume-refusal.ts";
+import { checkDirectory } from "./task-cwd-check.ts";
 import { changedFiles, snapshotWorkTree } from "./work-tree-changes.ts";
-
-export interface AttemptRunInput {
-  executor: ExecutorSpec;
-  prompt: string;
-  cwd: string;
-  /**
-   * The CLI session to continue (docs/resume.md): the executor's `resume` pieces, with this id, go into the command.
-   */
-  resumeSession?: string;
-  /**
-   * With `resumeSession`: the prompt for a fresh start (the task's full prompt, with the earlier
-   * attempts' evidence and any guidance). A resume the CLI refuses is run again with it, fresh, in the
-   * same cwd (docs/resume.md).
-   */
-  freshPrompt?: string;
-  /** Called once, as soon as the CLI's output names its session id (so the mesh can resume it after a loss). */
-  onSession?: (sessionId: string) => void;
-  acceptance?: Acceptance;
-  supervisor?: ProcessSupervisor;
-  /** Prices for CLIs that report no cost; the built-in table by default. */
-  rates?: RateTable;
-  /**
-   * The attempt's cost cap (docs/costs.md): passed to a CLI that takes one (claude `--max-budget-usd`),
-   * and enforced from the usage the CLI streams: a run that goes on past it stops as `budget_exceeded`;
-   * one whose cost passed it only at its end keeps its result, marked `over_cap`.
-   */
-  costCap?: CostCap;
-  /** Every output line, in order: stdout, stderr, and the runner's own `system` notes. */
-  onLine: (line: OutputLine) => void;
-  /** The CLI was spawned (after the work tree snapshot). */
-  onStarted?: (pid: number) => void;
-  /** Between SIGTERM and SIGKILL. */
-  killGraceMs?: number;
-  /** After a child exits, how long its pipes may stay open (held by leftovers) before those are killed. */
-  drainMs?: number;
-  /**
-   * In a worktree: commits what the CLI changed, before acceptance runs (so the check's own files stay
-   * out of the commit), and says what the commit holds (docs/work-isolation.md).
-   */
-  commitWork?: () => Promise<Result<WorkFacts, string>>;
-  /**
-   * Whether to find the files the run changed by snapshots of cwd's git state (default true). Off for
-   * a task that named no cwd (it runs in the agent's workdir, whose changes are nobody's business) and
-   * for a worktree (its commit says what changed): each snapshot costs a few git processes.
-   */
-  trackChanges?: boolean;
-}
-
-/** What an attempt's commit holds, as `attempt.exit` reports it. */
-export type WorkFacts = Pick<
-  AttemptExit,
-  "isolation" | "branch" | "base" | "commit" | "diff_stat" | "diff_truncated" | "diff_fingerprint" | "checkout"
-> & {
-  /** Changed files relative to the attempt's cwd: what `allowed_paths` is judged on. */
-  changed_files: string[];
-};
-
-/** How an attempt ended: the fields of `attempt.exit` the runner knows (docs/wire-protocol.md). */
-export type AttemptResult = AttemptOutcome;
-
-export interface RunningAttempt {
-  /** The pid (also the process group id) of the child running now: the CLI, then the acceptance command. */
-  readonly pid: number | undefined;
-  readonly program: string;
-  /** Stops the attempt: its current child's process group gets SIGTERM, then SIGKILL; nothing further starts. */
-  stop(failureClass: FailureClass, note: string): void;
-  /** Stops reading the current child's pipes or reads them again (backpressure). */
-  throttle(paused: boolean): void;
-  readonly done: Promise<AttemptResult>;
-}
 
 export const DEFAULT_KILL_GRACE_MS = 5000;
 const DEFAULT_DRAIN_MS = 2000;
@@ -110,35 +32,6 @@ const OUTPUT_CHARS = 16_000;
 const MAX_EVENT_LINE_CHARS = 16 * 1024 * 1024;
 /** The mesh's secret is the agent's, not the executor's: children never see it. */
 const WITHHELD_ENV = ["MESH_AGENT_TOKEN"];
-
-/**
- * The executor's command with every `{prompt}` replaced by the prompt, each element staying one
- * argument; to continue a session, the executor's `resume` pieces with `{session_id}` filled in go
- * just before the element holding `{prompt}` (at the end when none does), as ExecutorSpec says.
- */
-export function commandFor(
-  executor: ExecutorSpec,
-  prompt: string,
-  costCapUsd?: number,
-  resumeSession?: string,
-): string[] {
-  const command = executor.command.map((part) => part.split("{prompt}").join(prompt));
-  if (resumeSession !== undefined && executor.resume !== undefined) {
-    const at = executor.command.findIndex((part) => part.includes("{prompt}"));
-    command.splice(
-      at < 0 ? command.length : at,
-      0,
-      ...executor.resume.map((piece) => piece.split("{session_id}").join(resumeSession)),
-    );
-  }
-  // Claude Code stops itself at a budget (`--max-budget-usd`, result subtype error_max_budget_usd), given
-  // to four decimals: a cap of $0.0168 rounded to cents would let it spend $0.02.
-  const claude =
-    basename(command[0] ?? "") === "claude" &&
-    (executor.format === "claude-stream-json" || executor.format === "claude-json");
-  if (costCapUsd === undefined || costCapUsd <= 0 || !claude || command.includes("--max-budget-usd")) return command;
-  return [...command, "--max-budget-usd", costCapUsd.toFixed(4)];
-}
 
 export function runAttempt(input: AttemptRunInput): RunningAttempt {
   let command = commandFor(input.executor, input.prompt, input.costCap?.usd, input.resumeSession);
@@ -422,62 +315,4 @@ export function runAttempt(input: AttemptRunInput): RunningAttempt {
     },
     done,
   };
-}
-
-function workFields(work: WorkFacts): Partial<AttemptResult> {
-  const { changed_files: _changed, ...fields } = work;
-  return fields;
-}
-
-/** Model, session, tokens and cost of a run, and the line that tells them in the log. */
-function describeRun(report: RunReport, input: AttemptRunInput): { fields: Partial<AttemptResult>; summary?: string } {
-  const model = report.model ?? modelFromCommand(input.executor.command);
-  const family = familyOfFormat[input.executor.format];
-  const tokens: Tokens | undefined =
-    report.usage.length === 0
-      ? undefined
-      : {
-          input: report.usage.reduce((sum, u) => sum + totalInput(u), 0),
-          output: report.usage.reduce((sum, u) => sum + u.output, 0),
-        };
-  const cost =
-    report.costUsd ??
-    (family === undefined || report.usage.length === 0
-      ? undefined
-      : (input.rates ?? new RateTable()).costOf(report.usage, model, family));
-  const fields: Partial<AttemptResult> = {
-    ...(model === undefined ? {} : { model: model.slice(0, 200) }),
-    ...(report.sessionId === undefined ? {} : { session_id: report.sessionId.slice(0, 200) }),
-    ...(tokens === undefined ? {} : { tokens }),
-    ...(cost === undefined ? {} : { cost_usd: Math.max(0, cost) }),
-  };
-  const parts = [
-    model,
-    tokens === undefined
-      ? undefined
-      : `${tokens.input.toLocaleString("en-US")} tokens in, ${tokens.output.toLocaleString("en-US")} out`,
-    cost === undefined ? undefined : `$${cost.toFixed(4)}${report.costUsd === undefined ? " (from rates)" : ""}`,
-    report.sessionId === undefined ? undefined : `session ${report.sessionId}`,
-  ].filter((part) => part !== undefined);
-  return { fields, ...(parts.length === 0 ? {} : { summary: parts.join(" · ") }) };
-}
-
-/** The task's cwd must be a directory on this agent: `not_a_directory` or `absent` otherwise. */
-function checkDirectory(cwd: string): Result<void, { code: "not_a_directory" | "absent"; message: string }> {
-  try {
-    return statSync(cwd).isDirectory()
-      ? { ok: true, value: undefined }
-      : {
-          ok: false,
-          error: { code: "not_a_directory", message: `the task's cwd '${cwd}' is not a directory on this agent` },
-        };
-  } catch {
-    return {
-      ok: false,
-      error: {
-        code: "absent",
-        message: `the task's cwd '${cwd}' does not exist on this agent; give a directory that exists on the agent's machine`,
-      },
-    };
-  }
 }

@@ -3,7 +3,8 @@ import type { AttemptExit, ExecutorSpec, Result, SessionArchiveRef, TaskAssign }
 import { type AgentLog, formatDuration } from "./agent-log.ts";
 import type { CostCap } from "./attempt-cost-cap.ts";
 import { planResume } from "./attempt-resume.ts";
-import { type RunningAttempt, runAttempt } from "./attempt-runner.ts";
+import type { RunningAttempt } from "./attempt-run-types.ts";
+import { runAttempt } from "./attempt-runner.ts";
 import type { Workspace, WorkspaceFault } from "./attempt-worktree.ts";
 import { withTraceparent } from "./child-trace-env.ts";
 import type { RateTable } from "./cost-rates.ts";

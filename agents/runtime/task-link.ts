@@ -10,7 +10,7 @@ import {
   TaskToAgent,
 } from "../../protocol/index.ts";
 import type { AgentLog } from "./agent-log.ts";
-import type { AttemptResult } from "./attempt-runner.ts";
+import type { AttemptResult } from "./attempt-run-types.ts";
 import {
   describeClose,
   type FrameData,

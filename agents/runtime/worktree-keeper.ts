@@ -13,7 +13,7 @@ import { readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { ApplyOutcome, Result, TaskApply, TaskAssign } from "../../protocol/index.ts";
 import type { AgentLog } from "./agent-log.ts";
-import type { WorkFacts } from "./attempt-runner.ts";
+import type { WorkFacts } from "./attempt-run-types.ts";
 import {
   applyBranch,
   finishWorkspace,

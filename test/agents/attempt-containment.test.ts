@@ -4,7 +4,8 @@ import { existsSync, mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { type AttemptRunInput, runAttempt } from "../../agents/runtime/attempt-runner.ts";
+import type { AttemptRunInput } from "../../agents/runtime/attempt-run-types.ts";
+import { runAttempt } from "../../agents/runtime/attempt-runner.ts";
 import type { ExecutorSpec, OutputLine } from "../../protocol/index.ts";
 import { isRunning, killAll, waitUntil } from "./live-processes.ts";
 

@@ -5,7 +5,7 @@ import { existsSync, readFileSync, realpathSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { commandFor } from "../../agents/runtime/attempt-runner.ts";
+import { commandFor } from "../../agents/runtime/attempt-command.ts";
 import { startAttemptSession } from "../../agents/runtime/attempt-session.ts";
 import { worktreePath } from "../../agents/runtime/attempt-worktree.ts";
 import { RateTable } from "../../agents/runtime/cost-rates.ts";

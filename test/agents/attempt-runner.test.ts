@@ -1,5 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { type AttemptRunInput, commandFor, runAttempt } from "../../agents/runtime/attempt-runner.ts";
+import { commandFor } from "../../agents/runtime/attempt-command.ts";
+import type { AttemptRunInput } from "../../agents/runtime/attempt-run-types.ts";
+import { runAttempt } from "../../agents/runtime/attempt-runner.ts";
 import type { ExecutorSpec, OutputLine } from "../../protocol/index.ts";
 import { isRunning, waitUntil } from "./live-processes.ts";
 

@@ -4,8 +4,10 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { commandFor } from "../../agents/runtime/attempt-command.ts";
 import { type CostCap, pastCap } from "../../agents/runtime/attempt-cost-cap.ts";
-import { type AttemptResult, commandFor, runAttempt } from "../../agents/runtime/attempt-runner.ts";
+import type { AttemptResult } from "../../agents/runtime/attempt-run-types.ts";
+import { runAttempt } from "../../agents/runtime/attempt-runner.ts";
 import { RateTable } from "../../agents/runtime/cost-rates.ts";
 import { type AttemptFacts, classifyAttempt } from "../../agents/runtime/failure-classes.ts";
 import { parserFor } from "../../agents/runtime/formats/index.ts";

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { MAC_EXECUTORS_FILE } from "../../agents/mac/mac-agent.ts";
-import { commandFor } from "../../agents/runtime/attempt-runner.ts";
+import { commandFor } from "../../agents/runtime/attempt-command.ts";
 import { readExecutorsFile } from "../../agents/runtime/executors-file.ts";
 import { modelFromCommand } from "../../agents/runtime/model-from-command.ts";
 import { VM_EXECUTORS_FILE } from "../../agents/vm/vm-agent.ts";

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
-import type { AttemptResult } from "../../agents/runtime/attempt-runner.ts";
+import type { AttemptResult } from "../../agents/runtime/attempt-run-types.ts";
 import { MAX_BUFFERED_BYTES } from "../../agents/runtime/mesh-socket.ts";
 import { TASK_FINAL_CLOSE_CODES, TASK_MAX_RETRIES, TaskLink } from "../../agents/runtime/task-link.ts";
 import { CloseCode, type OutputLine, PROTOCOL_VERSION } from "../../protocol/index.ts";

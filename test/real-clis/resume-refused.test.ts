@@ -7,7 +7,7 @@ import { spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { commandFor } from "../../agents/runtime/attempt-runner.ts";
+import { commandFor } from "../../agents/runtime/attempt-command.ts";
 import { resumeRefusal } from "../../agents/runtime/resume-refusal.ts";
 import type { ExecutorTier, TaskView } from "../../protocol/index.ts";
 import { type Mesh, startAgent, startMesh, type TestAgent, waitFor } from "../integration/mesh-harness.ts";
