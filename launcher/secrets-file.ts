@@ -1,7 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname } from "node:path";
-import { parseEnv } from "node:util";
 import { type Result, SECRET_SETTINGS, secretsProblem } from "../protocol/index.ts";
 
 export type Secrets = { MESH_ORCHESTRATOR_TOKEN: string; MESH_AGENT_TOKEN: string };
@@ -46,11 +45,10 @@ export function loadOrCreateSecrets(
   file: string,
   env: NodeJS.ProcessEnv = process.env,
 ): { secrets: Secrets; created: boolean } {
-  // The file is dotenv-shaped (`. .mesh/secrets.env` loads it in a shell); an empty value counts as absent.
-  const lines = existsSync(file) ? parseEnv(readFileSync(file, "utf8")) : {};
+  const lines = existsSync(file) ? storedSecrets(readFileSync(file, "utf8")) : new Map<string, string>();
   const stored = {
-    MESH_ORCHESTRATOR_TOKEN: lines.MESH_ORCHESTRATOR_TOKEN || undefined,
-    MESH_AGENT_TOKEN: lines.MESH_AGENT_TOKEN || undefined,
+    MESH_ORCHESTRATOR_TOKEN: lines.get("MESH_ORCHESTRATOR_TOKEN") || undefined,
+    MESH_AGENT_TOKEN: lines.get("MESH_AGENT_TOKEN") || undefined,
   };
   const secrets: Secrets = {
     MESH_ORCHESTRATOR_TOKEN: env.MESH_ORCHESTRATOR_TOKEN ?? stored.MESH_ORCHESTRATOR_TOKEN ?? newToken(),
@@ -70,4 +68,19 @@ export function loadOrCreateSecrets(
     chmodSync(file, 0o600);
   }
   return { secrets, created };
+}
+
+/**
+ * The file's `NAME=value` lines, each value as written to its end (an empty value counts as absent).
+ * Not dotenv's rules: those end a value at `#` and strip quotes, so a hand-set token holding either
+ * would be read as another token than the one a person copies from the file.
+ */
+function storedSecrets(text: string): Map<string, string> {
+  const stored = new Map<string, string>();
+  for (const line of text.split("\n")) {
+    const trimmed = line.trim();
+    const at = trimmed.indexOf("=");
+    if (at > 0) stored.set(trimmed.slice(0, at), trimmed.slice(at + 1));
+  }
+  return stored;
 }
