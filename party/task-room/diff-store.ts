@@ -47,4 +47,13 @@ export class DiffStore {
       ? { ok: true, value: [...pieces.records.values()].join("") }
       : { ok: false, error: corrupt };
   }
+
+  /**
+   * The attempt's diff; undefined when its stored pieces are corrupt (logged as read): a later prompt or a carried
+   * session goes without it.
+   */
+  async text(attempt: number): Promise<string | undefined> {
+    const diff = await this.read(attempt);
+    return diff.ok ? diff.value : undefined;
+  }
 }
