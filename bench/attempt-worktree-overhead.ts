@@ -5,12 +5,8 @@ import { execFileSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import {
-  finishWorkspace,
-  prepareWorkspace,
-  removeWorkspace,
-  type WorktreeWorkspace,
-} from "../agents/runtime/attempt-worktree.ts";
+import { finishWorkspace } from "../agents/runtime/attempt-commit.ts";
+import { prepareWorkspace, removeWorkspace, type WorktreeWorkspace } from "../agents/runtime/attempt-worktree.ts";
 import { WarmWorktreePool } from "../agents/runtime/warm-worktree-pool.ts";
 
 export const WORKTREE_BENCH_FILES = 10_000;

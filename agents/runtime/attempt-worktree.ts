@@ -1,25 +1,14 @@
-// Git for one attempt (docs/work-isolation.md): a worktree of its own
-// on a branch of its own, from the task's base commit; its result as one commit and a diff; merging
-// that branch into the user's checkout. The user's checkout is only ever read, until `apply`.
+// One attempt's worktree (docs/work-isolation.md): a worktree of its own on a branch of its own, from
+// the task's base commit (or an earlier attempt's folder it resumes), and its removal. Its result as
+// one commit and a diff is attempt-commit.ts's; merging that branch into the user's checkout is
+// local-apply.ts's. The user's checkout is only ever read, until `apply`.
 import { execFile } from "node:child_process";
-import { createHash } from "node:crypto";
 import { mkdir, realpath, rm, stat } from "node:fs/promises";
-import { basename, join, posix, relative } from "node:path";
-import { type DiffStat, type Isolation, MAX_DIFF_BYTES, type Result } from "../../protocol/index.ts";
+import { join } from "node:path";
+import type { Isolation, Result, TaskAssign } from "../../protocol/index.ts";
+import { git, MANY_FILES_SETTINGS } from "./local-git.ts";
 import { dirFaultOf, diskFaultInGitOutput, probeWorktreesDir } from "./worktree-dir-health.ts";
-
-const GIT_TIMEOUT_MS = 120_000;
-/** A diff is read whole up to this many bytes before it is cut to the stored cap. */
-const MAX_GIT_OUTPUT = 256 * 1024 * 1024;
-/** Who commits and merges for the mesh; the user's git config is neither needed nor changed. */
-const meshIdentity = (tier: string): string[] => [
-  "-c",
-  `user.name=agent-mesh`,
-  "-c",
-  `user.email=${tier}@agent-mesh.local`,
-  "-c",
-  "commit.gpgsign=false",
-];
+import { refPart, worktreePath } from "./worktree-paths.ts";
 
 export type WorktreeWorkspace = {
   isolation: "worktree";
@@ -65,96 +54,24 @@ export type WorkspaceRequest = {
   mirror?: { gitDir: string; base: string; branch?: string };
 };
 
-export type GitRun = { code: number; stdout: string; stderr: string };
+/** The request for an assigned attempt whose workspace is made from `cwd` (the task's, or a mirror's). */
+export function workspaceRequestOf(assign: TaskAssign, cwd: string): WorkspaceRequest {
+  return {
+    taskId: assign.task_id,
+    ...(assign.task_name === undefined ? {} : { taskName: assign.task_name }),
+    attempt: assign.attempt,
+    tier: assign.tier,
+    cwd,
+    ...(assign.isolation === undefined ? {} : { isolation: assign.isolation }),
+    ...(assign.base === undefined ? {} : { base: assign.base }),
+  };
+}
 
 /**
  * Spare worktrees of a repository, kept warm for the next attempt (docs/repositories.md "Warm
  * worktrees"): `take` puts one at `worktree` on `branch` at `base` and says whether it could.
  */
 export type SpareWorktrees = { take(repo: string, worktree: string, branch: string, base: string): Promise<boolean> };
-
-/**
- * Settings of a first checkout: parallel checkout (writing the files is most of an attempt's
- * overhead on a large repository; git < 2.32 ignores it), index version 4 and the untracked cache.
- */
-export const MANY_FILES_SETTINGS = ["-c", "checkout.workers=0", "-c", "feature.manyFiles=true"];
-
-/**
- * Variables that would point git at another repository, index or object store than cwd's (set, say,
- * when the agent is started from a git hook); they are removed from every call's environment.
- */
-const REPOSITORY_VARIABLES = [
-  "GIT_DIR",
-  "GIT_WORK_TREE",
-  "GIT_INDEX_FILE",
-  "GIT_OBJECT_DIRECTORY",
-  "GIT_ALTERNATE_OBJECT_DIRECTORIES",
-  "GIT_COMMON_DIR",
-  "GIT_NAMESPACE",
-  "GIT_PREFIX",
-];
-/**
- * Settings every call carries: the user's hooks never run on the mesh's own worktree, commit and
- * merge steps; the agent may run as another user than the repository's owner.
- */
-const CALL_SETTINGS = ["-c", "core.hooksPath=/dev/null", "-c", "safe.directory=*"];
-
-function gitEnvironment(): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { ...process.env, GIT_TERMINAL_PROMPT: "0", GIT_EDITOR: "true", LC_ALL: "C" };
-  for (const name of REPOSITORY_VARIABLES) delete env[name];
-  return env;
-}
-
-/** One git call with the mesh's settings (`input` on its stdin); never throws (a failure is a non-zero code). */
-export function git(cwd: string, args: readonly string[], input?: string): Promise<GitRun> {
-  return new Promise((resolve) => {
-    // A folder that is gone (a deleted repository) must fail like any git error, never throw.
-    try {
-      run(resolve);
-    } catch (error) {
-      resolve({ code: 1, stdout: "", stderr: error instanceof Error ? error.message : String(error) });
-    }
-  });
-  function run(resolve: (result: GitRun) => void): void {
-    const child = execFile(
-      "git",
-      [...CALL_SETTINGS, ...args],
-      { cwd, timeout: GIT_TIMEOUT_MS, maxBuffer: MAX_GIT_OUTPUT, env: gitEnvironment() },
-      (error, stdout, stderr) => {
-        const code = error === null ? 0 : typeof error.code === "number" ? error.code : 1;
-        resolve({ code, stdout: String(stdout), stderr: String(stderr) || (error?.message ?? "") });
-      },
-    );
-    if (input !== undefined) child.stdin?.end(input);
-  }
-}
-
-/** A branch path component from a task name or id (git's check-ref-format rules). */
-function refPart(text: string): string {
-  return (
-    text
-      .replace(/[^A-Za-z0-9._-]/g, "-")
-      .replace(/\.{2,}/g, ".")
-      .replace(/^[.-]+|[.]+$/g, "")
-      .replace(/\.lock$/i, "-lock") || "task"
-  );
-}
-
-/** A repository's folder name under the worktrees directory: its name and a hash of its path. */
-export function repoKey(repo: string): string {
-  return `${refPart(basename(repo))}-${createHash("sha256").update(repo).digest("hex").slice(0, 8)}`;
-}
-
-/** Where an attempt's worktree goes: per repository, per task, per attempt. */
-export function worktreePath(
-  worktreesDir: string,
-  repo: string,
-  taskId: string,
-  attempt: number,
-  tier: string,
-): string {
-  return join(worktreesDir, repoKey(repo), refPart(taskId), `${attempt}-${refPart(tier)}`);
-}
 
 /** Where a request's worktree comes from: its repository, the cwd's place in it, the base; or in place, or refused. */
 type Located =
@@ -332,81 +249,6 @@ export async function resumeWorkspace(
   return { ok: true, value: workspaceAt(located, worktree) };
 }
 
-export type WorkResult = {
-  commit?: string;
-  diffStat: DiffStat;
-  diff: string;
-  diffTruncated: boolean;
-  changedFiles: string[];
-};
-
-/**
- * Commits everything the attempt changed (tracked, new and deleted files; ignored files stay out) as
- * one commit on its branch, and reads its diff from the base. Nothing changed: no commit.
- */
-export async function finishWorkspace(
-  workspace: WorktreeWorkspace,
-  options: { tier: string; maxDiffBytes?: number },
-): Promise<Result<WorkResult, string>> {
-  const { worktree, base } = workspace;
-  const added = await git(worktree, ["add", "-A"]);
-  if (added.code !== 0)
-    return { ok: false, error: `git add failed in ${worktree}: ${added.stderr.trim().slice(0, 500)}` };
-  if ((await git(worktree, ["diff", "--cached", "--quiet"])).code !== 0) {
-    // No auto maintenance after the attempt's commit (a process more per attempt): the mirror's fetch or the user's own
-    // git runs it.
-    const committed = await git(worktree, [
-      ...meshIdentity(options.tier),
-      "-c",
-      "maintenance.auto=false",
-      "commit",
-      "-q",
-      "--no-verify",
-      "-m",
-      `agent-mesh: ${workspace.branch}`,
-    ]);
-    if (committed.code !== 0)
-      return { ok: false, error: `git commit failed in ${worktree}: ${committed.stderr.trim().slice(0, 500)}` };
-  }
-  const head = (await git(worktree, ["rev-parse", "HEAD"])).stdout.trim();
-  if (head === base)
-    return {
-      ok: true,
-      value: { diffStat: { files: 0, insertions: 0, deletions: 0 }, diff: "", diffTruncated: false, changedFiles: [] },
-    };
-  // Plumbing, not `git diff`: diff-tree ignores the user's diff settings (noprefix, external diff,
-  // textconv, colour) that would make a patch `git apply` refuses.
-  const tree = ["diff-tree", "-r", "--no-color", "--no-ext-diff", "--no-textconv", "--no-renames"];
-  const [numstat, names, diff] = await Promise.all([
-    git(worktree, [...tree, "--numstat", base, head]),
-    git(worktree, [...tree, "--name-only", "-z", base, head]),
-    git(worktree, [...tree, "-p", "--binary", base, head]),
-  ]);
-  const rows = numstat.stdout.split("\n").filter((row) => row.length > 0);
-  const count = (field: string | undefined): number => (field === undefined || field === "-" ? 0 : Number(field) || 0);
-  const diffStat = {
-    files: rows.length,
-    insertions: rows.reduce((sum, row) => sum + count(row.split("\t")[0]), 0),
-    deletions: rows.reduce((sum, row) => sum + count(row.split("\t")[1]), 0),
-  };
-  const cut = cutAtFileBoundary(diff.stdout, options.maxDiffBytes ?? MAX_DIFF_BYTES);
-  const fromCwd = relative(worktree, workspace.cwd).split("\\").join("/");
-  const changedFiles = names.stdout
-    .split("\0")
-    .filter((name) => name.length > 0)
-    .map((name) => posix.relative(fromCwd, name))
-    .slice(0, 1000);
-  return { ok: true, value: { commit: head, diffStat, diff: cut.text, diffTruncated: cut.truncated, changedFiles } };
-}
-
-/** A diff cut to `maxBytes` at the start of a file's section (`diff --git`), so what is kept still applies. */
-export function cutAtFileBoundary(diff: string, maxBytes: number): { text: string; truncated: boolean } {
-  if (Buffer.byteLength(diff) <= maxBytes) return { text: diff, truncated: false };
-  const head = Buffer.from(diff).subarray(0, maxBytes).toString("utf8");
-  const at = head.lastIndexOf("\ndiff --git ");
-  return { text: at < 0 ? "" : head.slice(0, at + 1), truncated: true };
-}
-
 export async function removeWorktree(repo: string, worktree: string): Promise<void> {
   await git(repo, ["worktree", "remove", "--force", worktree]);
   await rm(worktree, { recursive: true, force: true });
@@ -416,91 +258,6 @@ export async function removeWorktree(repo: string, worktree: string): Promise<vo
 /** Removes the attempt's worktree (its branch stays, so nothing is lost) and prunes git's bookkeeping. */
 export function removeWorkspace(workspace: Pick<WorktreeWorkspace, "repo" | "worktree">): Promise<void> {
   return removeWorktree(workspace.repo, workspace.worktree);
-}
-
-export type ApplyRefusal = {
-  code: "checkout_dirty" | "apply_conflict" | "wrong_branch";
-  message: string;
-  files: string[];
-};
-
-/**
- * Merges an attempt's branch into the user's checkout, which must still be on the branch it had at
- * the base: a fast-forward when possible, else a merge commit. Refuses, changing nothing, when the
- * checkout has uncommitted changes or the merge conflicts (the merge is aborted).
- */
-export async function applyBranch(request: {
-  repo: string;
-  branch: string;
-  targetBranch?: string;
-  base: string;
-}): Promise<Result<{ commit: string; fastForward: boolean; alreadyApplied: boolean }, ApplyRefusal>> {
-  const { repo, branch } = request;
-  const current = (await git(repo, ["symbolic-ref", "--short", "-q", "HEAD"])).stdout.trim();
-  if (request.targetBranch !== undefined && current !== request.targetBranch) {
-    return {
-      ok: false,
-      error: {
-        code: "wrong_branch",
-        message: `the checkout in ${repo} is on ${current || "a detached HEAD"}, not on ${request.targetBranch} where the task started; check out ${request.targetBranch} and apply again`,
-        files: [],
-      },
-    };
-  }
-  const status = await git(repo, ["status", "--porcelain=v1", "-z", "--untracked-files=all"]);
-  const dirty = status.stdout
-    .split("\0")
-    .filter((entry) => entry.length > 3)
-    .map((entry) => entry.slice(3));
-  if (dirty.length > 0) {
-    return {
-      ok: false,
-      error: {
-        code: "checkout_dirty",
-        message: `the checkout in ${repo} has uncommitted changes (${dirty.slice(0, 20).join(", ")}${dirty.length > 20 ? ", …" : ""}); commit or stash them, then apply again`,
-        files: dirty.slice(0, 20),
-      },
-    };
-  }
-  const tip = (await git(repo, ["rev-parse", "--verify", "-q", `${branch}^{commit}`])).stdout.trim();
-  if (tip === "")
-    return {
-      ok: false,
-      error: {
-        code: "apply_conflict",
-        message: `the branch ${branch} is gone from ${repo}; nothing to apply`,
-        files: [],
-      },
-    };
-  const head = async (): Promise<string> => (await git(repo, ["rev-parse", "HEAD"])).stdout.trim();
-  if ((await git(repo, ["merge-base", "--is-ancestor", tip, "HEAD"])).code === 0)
-    return { ok: true, value: { commit: await head(), fastForward: false, alreadyApplied: true } };
-  if ((await git(repo, ["merge", "--ff-only", "-q", tip])).code === 0)
-    return { ok: true, value: { commit: await head(), fastForward: true, alreadyApplied: false } };
-  const merged = await git(repo, [
-    ...meshIdentity("apply"),
-    "merge",
-    "--no-ff",
-    "--no-edit",
-    "-q",
-    "-m",
-    `agent-mesh: merge ${branch}`,
-    tip,
-  ]);
-  if (merged.code === 0)
-    return { ok: true, value: { commit: await head(), fastForward: false, alreadyApplied: false } };
-  const conflicts = (await git(repo, ["diff", "--name-only", "--diff-filter=U"])).stdout
-    .split("\n")
-    .filter((name) => name.length > 0);
-  await git(repo, ["merge", "--abort"]);
-  return {
-    ok: false,
-    error: {
-      code: "apply_conflict",
-      message: `${branch} does not merge cleanly into ${current || "the checkout"} (conflicts in ${conflicts.join(", ") || "the merge"}); nothing was changed: resolve by hand (git merge ${branch}) or retry the task from the new HEAD`,
-      files: conflicts,
-    },
-  };
 }
 
 /** Disk the worktrees folder uses, in bytes (`du -sk` exists on Linux and macOS). */

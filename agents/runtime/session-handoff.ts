@@ -4,7 +4,7 @@
 
 import type { AttemptSessionArchive, ExecutorSpec, Result, SessionArchiveDownload } from "../../protocol/index.ts";
 import type { ResumePlan } from "./attempt-resume.ts";
-import { git } from "./attempt-worktree.ts";
+import { git } from "./local-git.ts";
 import { captureSession, carriedCliOf, kib, restoreSession } from "./session-files.ts";
 
 /** The environment the executor's CLI runs with: where it keeps its sessions. */

@@ -8,7 +8,9 @@
 // is dropped and the attempt makes a fresh worktree, as without a pool.
 import { mkdir, readdir, readFile, rm, stat } from "node:fs/promises";
 import { dirname, join } from "node:path";
-import { git, MANY_FILES_SETTINGS, removeWorktree, repoKey, type SpareWorktrees } from "./attempt-worktree.ts";
+import { removeWorktree, type SpareWorktrees } from "./attempt-worktree.ts";
+import { git, MANY_FILES_SETTINGS } from "./local-git.ts";
+import { repoKey } from "./worktree-paths.ts";
 
 /** The pool's folder under the worktrees directory; the sweeps of attempts' folders skip it. */
 export const WARM_FOLDER = ".warm";

@@ -9,34 +9,31 @@
 // an agent that restarts removes the worktrees of attempts it was running when it died. A worktree
 // no longer needed goes back to its repository's pool of spares when there is room
 // (docs/repositories.md "Warm worktrees"); the kept ones never do.
-import { readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
+import { readFile, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { ApplyOutcome, Result, TaskApply, TaskAssign } from "../../protocol/index.ts";
 import type { AgentLog } from "./agent-log.ts";
+import { finishWorkspace, workFactsOf } from "./attempt-commit.ts";
 import type { WorkFacts } from "./attempt-run-types.ts";
 import {
-  applyBranch,
-  finishWorkspace,
   prepareWorkspace,
   removeWorkspace,
   resumeWorkspace,
   type Workspace,
   type WorkspaceFault,
-  type WorkspaceRequest,
+  workspaceRequestOf,
   worktreesDiskBytes,
 } from "./attempt-worktree.ts";
-import { diffFingerprint, diffPieces } from "./diff-fingerprint.ts";
+import { CheckoutWatch } from "./checkout-watch.ts";
+import { diffPieces } from "./diff-fingerprint.ts";
+import { applyBranch } from "./local-apply.ts";
 import { RepoMirrors } from "./repo-mirror.ts";
-import { repoOf, WARM_FOLDER, WARM_WORKTREES_DEFAULT, WarmWorktreePool } from "./warm-worktree-pool.ts";
-import { changedFiles, snapshotCheckout, type WorkTreeSnapshot } from "./work-tree-changes.ts";
-import { probeWorktreesDir, probeWorktreesDirNow } from "./worktree-dir-health.ts";
+import { repoOf, WARM_WORKTREES_DEFAULT, WarmWorktreePool } from "./warm-worktree-pool.ts";
+import { WorktreeDirWatch } from "./worktree-dir-watch.ts";
+import { markerOf, removeEmptyFolders, worktreesUnder } from "./worktree-folders.ts";
 
 /** How often disk use is measured for heartbeats, and old worktrees swept. */
 const SWEEP_MS = 60_000;
-/** How often a degraded agent tries its worktrees directory again: about a heartbeat (docs/faults.md). */
-const RECHECK_MS = 5_000;
-/** Paths named in a `wrong_file` message; the rest are counted. */
-const NAMED_PATHS = 20;
 
 type Kept = {
   workspace: Extract<Workspace, { isolation: "worktree" }>;
@@ -51,13 +48,10 @@ export class WorktreeKeeper {
   private readonly inUse = new Set<string>();
   private bytes: number | undefined;
   private timer: ReturnType<typeof setInterval> | undefined;
-  private recheck: ReturnType<typeof setInterval> | undefined;
-  /** Why no worktree can be made now (the directory is read-only or full); undefined while it works. */
-  private fault: string | undefined;
-  /** The user's checkout before each running attempt (by worktree folder), to see what else changed. */
-  private readonly checkouts = new Map<string, { snapshot: WorkTreeSnapshot; merges: number }>();
-  /** Merges (`apply`) into each repository so far: HEAD moved by the agent's own merge is not the CLI's doing. */
-  private readonly merges = new Map<string, number>();
+  /** Whether worktrees can be made in the directory now (docs/faults.md). */
+  private readonly dir: WorktreeDirWatch;
+  /** The user's checkout around each running attempt, to see what else changed (docs/faults.md). */
+  private readonly checkouts = new CheckoutWatch();
   /** The mirrors of repositories tasks name by URL (docs/repositories.md). */
   readonly mirrors: RepoMirrors;
   /** Spare worktrees per repository, for the next attempt (docs/repositories.md "Warm worktrees"). */
@@ -76,6 +70,11 @@ export class WorktreeKeeper {
       warmWorktrees?: number;
     },
   ) {
+    this.dir = new WorktreeDirWatch({
+      worktreesDir: options.worktreesDir,
+      log: options.log,
+      ...(options.onHealth === undefined ? {} : { onHealth: options.onHealth }),
+    });
     this.mirrors = new RepoMirrors({
       mirrorsDir: options.mirrorsDir ?? join(options.worktreesDir, "..", "mirrors"),
       log: options.log,
@@ -93,41 +92,25 @@ export class WorktreeKeeper {
    * directory is tried first, blocking, so the first hello already says whether the agent is degraded.
    */
   start(): void {
-    const fault = probeWorktreesDirNow(this.options.worktreesDir);
-    if (fault !== undefined) this.setFault(fault.message);
+    this.dir.start();
     void this.sweep(true);
     this.timer = setInterval(() => void this.sweep(false), SWEEP_MS);
     this.timer.unref();
-    this.recheck = setInterval(() => void (this.fault === undefined ? undefined : this.check()), RECHECK_MS);
-    this.recheck.unref();
   }
 
   stop(): void {
     if (this.timer !== undefined) clearInterval(this.timer);
-    if (this.recheck !== undefined) clearInterval(this.recheck);
+    this.dir.stop();
   }
 
   /** Why the agent makes no worktrees now, or undefined when it does. */
   degraded(): string | undefined {
-    return this.fault;
+    return this.dir.degraded();
   }
 
   /** Tries the directory now; the agent is degraded or well again accordingly. Returns the fault. */
-  async check(): Promise<string | undefined> {
-    const fault = await probeWorktreesDir(this.options.worktreesDir);
-    this.setFault(fault?.message);
-    return fault?.message;
-  }
-
-  private setFault(fault: string | undefined): void {
-    if (fault === this.fault) return;
-    this.fault = fault;
-    this.options.log(
-      fault === undefined
-        ? `the worktrees directory ${this.options.worktreesDir} works again: taking tasks that need a worktree again`
-        : `${fault}; taking no tasks that need a worktree until it works again (tasks without a cwd, or with isolation "none", still run here)`,
-    );
-    this.options.onHealth?.(fault);
+  check(): Promise<string | undefined> {
+    return this.dir.check();
   }
 
   /** Disk the worktrees use, as last measured. */
@@ -141,20 +124,10 @@ export class WorktreeKeeper {
    * do, and degrades the agent until the directory works again; a worktree made there ends it.
    */
   async prepare(assign: TaskAssign, cwd: string): Promise<Result<Workspace, WorkspaceFault>> {
-    const prepared = await prepareWorkspace(requestOf(assign, cwd), {
-      worktreesDir: this.options.worktreesDir,
-      spares: this.pool,
-    }).catch(
-      (error: unknown): Result<Workspace, WorkspaceFault> => ({
-        ok: false,
-        error: { failure_class: "syntax_error", message: `the attempt's worktree could not be made: ${String(error)}` },
-      }),
+    const prepared = await this.made(
+      prepareWorkspace(workspaceRequestOf(assign, cwd), { worktreesDir: this.options.worktreesDir, spares: this.pool }),
     );
-    if (!prepared.ok && prepared.error.worktreesDir !== undefined) this.setFault(prepared.error.worktreesDir);
-    if (prepared.ok && prepared.value.isolation === "worktree") {
-      this.setFault(undefined);
-      await this.watchCheckout(prepared.value);
-    }
+    if (prepared.ok && prepared.value.isolation === "worktree") await this.watchCheckout(prepared.value);
     return prepared;
   }
 
@@ -169,30 +142,36 @@ export class WorktreeKeeper {
   ): Promise<Result<Workspace, WorkspaceFault>> {
     const mirror = await this.mirrors.forTask(assign.task_id, assign.repo, assign.base, onProgress);
     if (!mirror.ok) return mirror;
-    const prepared = await prepareWorkspace(
-      { ...requestOf(assign, mirror.value.gitDir), mirror: mirror.value },
-      { worktreesDir: this.options.worktreesDir, spares: this.pool },
-    ).catch(
+    const prepared = await this.made(
+      prepareWorkspace(
+        { ...workspaceRequestOf(assign, mirror.value.gitDir), mirror: mirror.value },
+        { worktreesDir: this.options.worktreesDir, spares: this.pool },
+      ),
+    );
+    // No user checkout to watch: the mirror is the agent's own.
+    if (prepared.ok && prepared.value.isolation === "worktree") this.inUse.add(prepared.value.worktree);
+    return prepared;
+  }
+
+  /** A workspace made or refused: a worktree made shows the directory works, a refusal for its sake that it does not. */
+  private async made(
+    preparing: Promise<Result<Workspace, WorkspaceFault>>,
+  ): Promise<Result<Workspace, WorkspaceFault>> {
+    const prepared = await preparing.catch(
       (error: unknown): Result<Workspace, WorkspaceFault> => ({
         ok: false,
         error: { failure_class: "syntax_error", message: `the attempt's worktree could not be made: ${String(error)}` },
       }),
     );
-    if (!prepared.ok && prepared.error.worktreesDir !== undefined) this.setFault(prepared.error.worktreesDir);
-    if (prepared.ok && prepared.value.isolation === "worktree") {
-      this.setFault(undefined);
-      // No user checkout to watch: the mirror is the agent's own.
-      this.inUse.add(prepared.value.worktree);
-    }
+    if (!prepared.ok && prepared.error.worktreesDir !== undefined) this.dir.set(prepared.error.worktreesDir);
+    if (prepared.ok && prepared.value.isolation === "worktree") this.dir.set(undefined);
     return prepared;
   }
 
   /** Remembers the user's checkout as it is before the attempt's CLI starts (one git process). */
   private async watchCheckout(workspace: Extract<Workspace, { isolation: "worktree" }>): Promise<void> {
     this.inUse.add(workspace.worktree);
-    const snapshot = await snapshotCheckout(workspace.repo);
-    if (snapshot !== undefined)
-      this.checkouts.set(workspace.worktree, { snapshot, merges: this.merges.get(workspace.repo) ?? 0 });
+    await this.checkouts.watch(workspace);
   }
 
   /**
@@ -200,24 +179,8 @@ export class WorktreeKeeper {
    * that trusted the agent's directory, or wrote by absolute path. Nothing is reverted: the files
    * are the user's now as much as the CLI's. Returns the `wrong_file` message, or undefined.
    */
-  async outsideChanges(workspace: Extract<Workspace, { isolation: "worktree" }>): Promise<string | undefined> {
-    const before = this.checkouts.get(workspace.worktree);
-    this.checkouts.delete(workspace.worktree);
-    if (before === undefined) return undefined;
-    const after = await snapshotCheckout(workspace.repo);
-    if (after === undefined) return undefined;
-    // The agent merged another attempt into this checkout meanwhile (apply): its commit is not the CLI's.
-    const merged = (this.merges.get(workspace.repo) ?? 0) !== before.merges;
-    const paths = await changedFiles(
-      before.snapshot,
-      merged ? { ...after, head: before.snapshot.head } : after,
-      workspace.repo,
-    );
-    if (paths.length === 0) return undefined;
-    const named =
-      paths.slice(0, NAMED_PATHS).join(", ") +
-      (paths.length > NAMED_PATHS ? `, and ${paths.length - NAMED_PATHS} more` : "");
-    return `the CLI changed files outside its worktree, in ${workspace.repo}: ${named}. They were left as they are: look at them there (git -C ${workspace.repo} status), keep or undo them yourself; the attempt's own work is on ${workspace.branch}. A CLI that trusts $PWD or writes by absolute path does this; changes a person or another in-place task made in that checkout meanwhile show here too`;
+  outsideChanges(workspace: Extract<Workspace, { isolation: "worktree" }>): Promise<string | undefined> {
+    return this.checkouts.outsideChanges(workspace);
   }
 
   /**
@@ -230,7 +193,7 @@ export class WorktreeKeeper {
     from: { attempt: number; tier: string },
   ): Promise<Result<Workspace, string>> {
     if (assign.repo !== undefined) return this.resumeFromRepo(assign as TaskAssign & { repo: string }, from);
-    const resumed = await this.resumeClaimed(requestOf(assign, cwd), from);
+    const resumed = await this.resumeClaimed(workspaceRequestOf(assign, cwd), from);
     if (resumed.ok && resumed.value.isolation === "worktree") await this.watchCheckout(resumed.value);
     return resumed;
   }
@@ -245,7 +208,7 @@ export class WorktreeKeeper {
   ): Promise<Result<Workspace, string>> {
     if (assign.base === undefined) return { ok: false, error: "the task has no recorded base commit to resume from" };
     const gitDir = this.mirrors.pathOf(assign.repo);
-    return this.resumeClaimed({ ...requestOf(assign, gitDir), mirror: { gitDir, base: assign.base } }, from);
+    return this.resumeClaimed({ ...workspaceRequestOf(assign, gitDir), mirror: { gitDir, base: assign.base } }, from);
   }
 
   /**
@@ -280,22 +243,10 @@ export class WorktreeKeeper {
   ): Promise<Result<{ facts: WorkFacts; pieces: string[] }, string>> {
     const finished = await finishWorkspace(workspace, { tier });
     if (!finished.ok) return finished;
-    const work = finished.value;
-    const facts: WorkFacts = {
-      isolation: "worktree",
-      branch: workspace.branch,
-      base: workspace.base,
-      ...(work.commit === undefined ? {} : { commit: work.commit }),
-      diff_stat: work.diffStat,
-      diff_truncated: work.diffTruncated,
-      diff_fingerprint: diffFingerprint(work.diff),
-      checkout: {
-        repo: workspace.repo,
-        ...(workspace.targetBranch === undefined ? {} : { branch: workspace.targetBranch }),
-      },
-      changed_files: work.changedFiles,
+    return {
+      ok: true,
+      value: { facts: workFactsOf(workspace, finished.value), pieces: diffPieces(finished.value.diff) },
     };
-    return { ok: true, value: { facts, pieces: diffPieces(work.diff) } };
   }
 
   /**
@@ -310,7 +261,7 @@ export class WorktreeKeeper {
   ): Promise<void> {
     if (!keep) return this.remove(workspace);
     this.inUse.delete(workspace.worktree);
-    this.checkouts.delete(workspace.worktree);
+    this.checkouts.forget(workspace.worktree);
     this.kept.set(`${taskId}#${attempt}`, { workspace, taskId, attempt, keptAt: Date.now() });
     await writeFile(markerOf(workspace), `${Date.now()}\n${attempt}`).catch(() => undefined);
   }
@@ -327,7 +278,7 @@ export class WorktreeKeeper {
 
   /** Merges an attempt's branch into the user's checkout (`apply`); the winner's worktree goes once merged. */
   async merge(request: TaskApply): Promise<ApplyOutcome> {
-    this.merges.set(request.repo, (this.merges.get(request.repo) ?? 0) + 1);
+    this.checkouts.countMerge(request.repo);
     const merged = await applyBranch({
       repo: request.repo,
       branch: request.branch,
@@ -362,7 +313,7 @@ export class WorktreeKeeper {
    */
   async remove(workspace: Extract<Workspace, { isolation: "worktree" }>, recycle = true): Promise<void> {
     this.inUse.delete(workspace.worktree);
-    this.checkouts.delete(workspace.worktree);
+    this.checkouts.forget(workspace.worktree);
     const released = recycle ? this.pool.give(workspace.repo, workspace.worktree) : removeWorkspace(workspace);
     await released.catch((error: unknown) =>
       this.options.log(`could not remove worktree ${workspace.worktree}: ${String(error)}`),
@@ -414,48 +365,5 @@ export class WorktreeKeeper {
       await removeEmptyFolders(dir);
     }
     this.bytes = await worktreesDiskBytes(dir).catch(() => this.bytes);
-  }
-}
-
-function requestOf(assign: TaskAssign, cwd: string): WorkspaceRequest {
-  return {
-    taskId: assign.task_id,
-    ...(assign.task_name === undefined ? {} : { taskName: assign.task_name }),
-    attempt: assign.attempt,
-    tier: assign.tier,
-    cwd,
-    ...(assign.isolation === undefined ? {} : { isolation: assign.isolation }),
-    ...(assign.base === undefined ? {} : { base: assign.base }),
-  };
-}
-
-function markerOf(workspace: Extract<Workspace, { isolation: "worktree" }>): string {
-  return `${workspace.worktree}.done`;
-}
-
-/** Worktree folders: two levels below the repo keys (the pool's folder is not one: docs/repositories.md). */
-async function worktreesUnder(dir: string): Promise<string[]> {
-  const found: string[] = [];
-  for (const repoKey of await readdir(dir).catch(() => [])) {
-    if (repoKey === WARM_FOLDER) continue;
-    for (const task of await readdir(join(dir, repoKey)).catch(() => [])) {
-      for (const attempt of await readdir(join(dir, repoKey, task)).catch(() => [])) {
-        const path = join(dir, repoKey, task, attempt);
-        if (!attempt.endsWith(".done") && (await stat(path).catch(() => undefined))?.isDirectory()) found.push(path);
-      }
-    }
-  }
-  return found;
-}
-
-async function removeEmptyFolders(dir: string): Promise<void> {
-  for (const repoKey of await readdir(dir).catch(() => [])) {
-    if (repoKey === WARM_FOLDER) continue;
-    for (const task of await readdir(join(dir, repoKey)).catch(() => [])) {
-      if ((await readdir(join(dir, repoKey, task)).catch(() => ["x"])).length === 0)
-        await rm(join(dir, repoKey, task), { recursive: true, force: true });
-    }
-    if ((await readdir(join(dir, repoKey)).catch(() => ["x"])).length === 0)
-      await rm(join(dir, repoKey), { recursive: true, force: true });
   }
 }

@@ -3,14 +3,9 @@ import { execFileSync } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, rmSync, unlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import {
-  applyBranch,
-  cutAtFileBoundary,
-  finishWorkspace,
-  prepareWorkspace,
-  removeWorkspace,
-  type WorktreeWorkspace,
-} from "../../agents/runtime/attempt-worktree.ts";
+import { cutAtFileBoundary, finishWorkspace } from "../../agents/runtime/attempt-commit.ts";
+import { prepareWorkspace, removeWorkspace, type WorktreeWorkspace } from "../../agents/runtime/attempt-worktree.ts";
+import { applyBranch } from "../../agents/runtime/local-apply.ts";
 import { tempDirs } from "../temp-dirs.ts";
 import { committedRepo, git } from "./git-repo.ts";
 

@@ -4,7 +4,8 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { parseAgentOptions } from "../../agents/runtime/agent-options.ts";
-import { finishWorkspace, prepareWorkspace, type WorktreeWorkspace } from "../../agents/runtime/attempt-worktree.ts";
+import { finishWorkspace } from "../../agents/runtime/attempt-commit.ts";
+import { prepareWorkspace, type WorktreeWorkspace } from "../../agents/runtime/attempt-worktree.ts";
 import { WARM_FOLDER, WARM_LOCK_REASON, WarmWorktreePool } from "../../agents/runtime/warm-worktree-pool.ts";
 import { WorktreeKeeper } from "../../agents/runtime/worktree-keeper.ts";
 import type { TaskAssign } from "../../protocol/index.ts";
