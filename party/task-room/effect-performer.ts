@@ -52,7 +52,7 @@ export class EffectPerformer {
 
   perform(effect: TaskEffect): Promise<Result<TaskRecord> | undefined> | undefined {
     const { room, holders, roles } = this.target;
-    const peers = new TaskPeers(room.context.parties, this.target.token(), room.id, this.target.task()?.kind);
+    const peers = new TaskPeers(room.context.parties, () => this.target.token(), room.id, this.target.task()?.kind);
     switch (effect.kind) {
       case "ask-admission":
         this.registrySocket ??= new RegistrySocket(room.context.parties, this.target.token());

@@ -35,7 +35,8 @@ export type Admission = { reservation: Result<unknown>; claim: Result<unknown>; 
 export class TaskPeers {
   constructor(
     private readonly parties: Party.Context["parties"],
-    private readonly token: string,
+    /** Asked at each call, so an effect that calls no room never needs it (docs/settings.md). */
+    private readonly token: () => string,
     private readonly taskId: string,
     /** The task's kind, for the budget's spend by kind. */
     private readonly kind?: string,
@@ -48,7 +49,7 @@ export class TaskPeers {
     return prerequisiteNews(
       ids,
       await Promise.all(
-        ids.map((id) => sendToTask(this.parties, this.token, id, { type: "task.watch", dependent: this.taskId })),
+        ids.map((id) => sendToTask(this.parties, this.token(), id, { type: "task.watch", dependent: this.taskId })),
       ),
     );
   }
@@ -57,7 +58,7 @@ export class TaskPeers {
   notify(dependents: readonly string[], news: TaskDependency): Promise<Result<unknown>[]> {
     return Promise.all(
       dependents.map((id) =>
-        this.logged(`tell task ${id} this one ended`, sendToTask(this.parties, this.token, id, news)),
+        this.logged(`tell task ${id} this one ended`, sendToTask(this.parties, this.token(), id, news)),
       ),
     );
   }
@@ -66,19 +67,19 @@ export class TaskPeers {
   async admit(tier: ExecutorTier | undefined, summary: TaskSummary, selector: AgentSelector): Promise<Admission> {
     const [reservation, claim, served] = await Promise.all([
       tier === undefined ? Promise.resolve({ ok: true as const, value: null }) : this.reserve(1, tier),
-      sendToDirectory(this.parties, this.token, { type: "task.register", summary }),
-      servedTiers(this.parties, this.token, selector),
+      sendToDirectory(this.parties, this.token(), { type: "task.register", summary }),
+      servedTiers(this.parties, this.token(), selector),
     ]);
     return { reservation, claim, served };
   }
 
   reserve(attempt: number, tier: ExecutorTier): Promise<Result<unknown>> {
-    return sendToBudget(this.parties, this.token, { type: "budget.reserve", task_id: this.taskId, attempt, tier });
+    return sendToBudget(this.parties, this.token(), { type: "budget.reserve", task_id: this.taskId, attempt, tier });
   }
 
   /** The start gate: asks the budget to let an attempt start now; the grant carries what the daily halt leaves it. */
   async start(attempt: number, tier: ExecutorTier, executor: string): Promise<Result<BudgetGrant>> {
-    const answer = await sendToBudget(this.parties, this.token, {
+    const answer = await sendToBudget(this.parties, this.token(), {
       type: "budget.start",
       task_id: this.taskId,
       attempt,
@@ -95,25 +96,28 @@ export class TaskPeers {
   release(attempt: number): Promise<Result<unknown>> {
     return this.logged(
       "release a reservation",
-      sendToBudget(this.parties, this.token, { type: "budget.release", task_id: this.taskId, attempt }),
+      sendToBudget(this.parties, this.token(), { type: "budget.release", task_id: this.taskId, attempt }),
     );
   }
 
   unlist(): Promise<Result<unknown>> {
     return this.logged(
       "unlist the task",
-      sendToDirectory(this.parties, this.token, { type: "task.unlisted", task_id: this.taskId }),
+      sendToDirectory(this.parties, this.token(), { type: "task.unlisted", task_id: this.taskId }),
     );
   }
 
   index(summary: TaskSummary): Promise<Result<unknown>> {
-    return this.logged("index the task", sendToDirectory(this.parties, this.token, { type: "task.indexed", summary }));
+    return this.logged(
+      "index the task",
+      sendToDirectory(this.parties, this.token(), { type: "task.indexed", summary }),
+    );
   }
 
   withdraw(): Promise<Result<unknown>> {
     return this.logged(
       "withdraw its dispatch",
-      sendToRegistry(this.parties, this.token, { type: "dispatch.withdraw", task_id: this.taskId }),
+      sendToRegistry(this.parties, this.token(), { type: "dispatch.withdraw", task_id: this.taskId }),
     );
   }
 
@@ -135,13 +139,13 @@ export class TaskPeers {
     };
     return this.logged(
       `settle attempt ${attempt.n}`,
-      sendToBudget(this.parties, this.token, { type: "budget.settle", stage }),
+      sendToBudget(this.parties, this.token(), { type: "budget.settle", stage }),
     );
   }
 
   /** Asks the attempt's agent, through the registry, to merge its branch; the agent's outcome. */
   async apply(request: ApplyRequest): Promise<Result<ApplyOutcome>> {
-    const answer = await sendToRegistry(this.parties, this.token, request);
+    const answer = await sendToRegistry(this.parties, this.token(), request);
     if (!answer.ok) return answer;
     const parsed = ApplyReply.safeParse(answer.value);
     return parsed.success
@@ -151,7 +155,7 @@ export class TaskPeers {
 
   /** Asks the result's agent, through the registry, to deliver it (docs/delivery.md); the agent's outcome. */
   async deliver(request: DeliveryRequest): Promise<Result<DeliveryOutcome>> {
-    const answer = await sendToRegistry(this.parties, this.token, request);
+    const answer = await sendToRegistry(this.parties, this.token(), request);
     if (!answer.ok) return answer;
     const parsed = DeliveryReply.safeParse(answer.value);
     return parsed.success
@@ -163,7 +167,7 @@ export class TaskPeers {
   ended(agents: string[], keep: number | undefined): Promise<Result<unknown>> {
     return this.logged(
       "tell agents the task ended",
-      sendToRegistry(this.parties, this.token, {
+      sendToRegistry(this.parties, this.token(), {
         type: "task.ended",
         task_id: this.taskId,
         agents,
@@ -231,7 +235,7 @@ export class TaskPeers {
     };
     // Over the socket opened during the admission when it is there; over HTTP otherwise.
     if (socket !== undefined && (await socket.send(request))) return { ok: true, value: { sent: "socket" } };
-    return sendToRegistry(this.parties, this.token, request);
+    return sendToRegistry(this.parties, this.token(), request);
   }
 
   private async logged(what: string, call: Promise<Result<unknown>>): Promise<Result<unknown>> {
