@@ -2,6 +2,7 @@
 // environment, never a prompt, an editor or the user's hooks; the mesh's identity for its own commits.
 // Git that talks to a remote repository is remote-git.ts's.
 import { execFile } from "node:child_process";
+import { CALL_SETTINGS, gitEnvironment } from "./git-environment.ts";
 
 const GIT_TIMEOUT_MS = 120_000;
 /** A diff is read whole up to this many bytes before it is cut to the stored cap. */
@@ -24,32 +25,6 @@ export type GitRun = { code: number; stdout: string; stderr: string };
  */
 export const MANY_FILES_SETTINGS = ["-c", "checkout.workers=0", "-c", "feature.manyFiles=true"];
 
-/**
- * Variables that would point git at another repository, index or object store than cwd's (set, say,
- * when the agent is started from a git hook); they are removed from every call's environment.
- */
-const REPOSITORY_VARIABLES = [
-  "GIT_DIR",
-  "GIT_WORK_TREE",
-  "GIT_INDEX_FILE",
-  "GIT_OBJECT_DIRECTORY",
-  "GIT_ALTERNATE_OBJECT_DIRECTORIES",
-  "GIT_COMMON_DIR",
-  "GIT_NAMESPACE",
-  "GIT_PREFIX",
-];
-/**
- * Settings every call carries: the user's hooks never run on the mesh's own worktree, commit and
- * merge steps; the agent may run as another user than the repository's owner.
- */
-const CALL_SETTINGS = ["-c", "core.hooksPath=/dev/null", "-c", "safe.directory=*"];
-
-function gitEnvironment(): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { ...process.env, GIT_TERMINAL_PROMPT: "0", GIT_EDITOR: "true", LC_ALL: "C" };
-  for (const name of REPOSITORY_VARIABLES) delete env[name];
-  return env;
-}
-
 /** One git call with the mesh's settings (`input` on its stdin); never throws (a failure is a non-zero code). */
 export function git(cwd: string, args: readonly string[], input?: string): Promise<GitRun> {
   return new Promise((resolve) => {
@@ -64,7 +39,7 @@ export function git(cwd: string, args: readonly string[], input?: string): Promi
     const child = execFile(
       "git",
       [...CALL_SETTINGS, ...args],
-      { cwd, timeout: GIT_TIMEOUT_MS, maxBuffer: MAX_GIT_OUTPUT, env: gitEnvironment() },
+      { cwd, timeout: GIT_TIMEOUT_MS, maxBuffer: MAX_GIT_OUTPUT, env: gitEnvironment({ GIT_EDITOR: "true" }) },
       (error, stdout, stderr) => {
         const code = error === null ? 0 : typeof error.code === "number" ? error.code : 1;
         resolve({ code, stdout: String(stdout), stderr: String(stderr) || (error?.message ?? "") });

@@ -2,6 +2,7 @@
 // ssh in batch mode), never another repository's variables or the user's hooks; stderr streamed line by
 // line (progress included), and the network calls (clones and fetches) ended when the agent stops.
 import { type ChildProcess, spawn } from "node:child_process";
+import { CALL_SETTINGS, gitEnvironment } from "./git-environment.ts";
 
 const LOCAL_TIMEOUT_MS = 120_000;
 /** Progress lines passed to the task's log: at most one per this many ms (the last one always). */
@@ -19,25 +20,8 @@ export function stopNetworkGit(): void {
   for (const child of networkChildren) child.kill("SIGTERM");
 }
 
-function gitEnvironment(): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = {
-    ...process.env,
-    GIT_TERMINAL_PROMPT: "0",
-    GIT_ASKPASS: "",
-    SSH_ASKPASS: "",
-    LC_ALL: "C",
-  };
-  for (const name of [
-    "GIT_DIR",
-    "GIT_WORK_TREE",
-    "GIT_INDEX_FILE",
-    "GIT_OBJECT_DIRECTORY",
-    "GIT_ALTERNATE_OBJECT_DIRECTORIES",
-    "GIT_COMMON_DIR",
-    "GIT_NAMESPACE",
-    "GIT_PREFIX",
-  ])
-    delete env[name];
+function mirrorEnvironment(): NodeJS.ProcessEnv {
+  const env = gitEnvironment({ GIT_ASKPASS: "", SSH_ASKPASS: "" });
   // ssh must not ask for a password or a host key either: it fails instead, and says why.
   if (env.GIT_SSH_COMMAND === undefined && env.GIT_SSH === undefined) env.GIT_SSH_COMMAND = "ssh -o BatchMode=yes";
   return env;
@@ -53,9 +37,9 @@ export function git(
     let stdout = "";
     let stderr = "";
     let pending = "";
-    const child = spawn("git", ["-c", "core.hooksPath=/dev/null", "-c", "safe.directory=*", ...args], {
+    const child = spawn("git", [...CALL_SETTINGS, ...args], {
       cwd,
-      env: gitEnvironment(),
+      env: mirrorEnvironment(),
       stdio: ["ignore", "pipe", "pipe"],
     });
     const timer = setTimeout(() => child.kill("SIGKILL"), options.timeoutMs ?? LOCAL_TIMEOUT_MS);
@@ -123,7 +107,7 @@ export function gitSaid(stderr: string): string {
 /** Runs git with `input` on its stdin, without the settings `git` adds (it only moves the mirror's own refs). */
 export function gitWithInput(cwd: string, args: readonly string[], input: string): Promise<GitRun> {
   return new Promise((resolve) => {
-    const child = spawn("git", args, { cwd, env: gitEnvironment(), stdio: ["pipe", "pipe", "pipe"] });
+    const child = spawn("git", args, { cwd, env: mirrorEnvironment(), stdio: ["pipe", "pipe", "pipe"] });
     let stderr = "";
     child.stderr.on("data", (chunk: Buffer) => void (stderr += chunk.toString("utf8")));
     child.stdout.resume();

@@ -2,38 +2,17 @@
 // password fails at once with git's words instead of hanging the agent), never another repository's
 // variables, and never a credential in what is logged or sent to the mesh.
 import { execFile } from "node:child_process";
+import { CALL_SETTINGS, gitEnvironment } from "./git-environment.ts";
 
 /** A push or fetch over a slow link: long, but bounded so a stuck remote frees the agent. */
 const REMOTE_TIMEOUT_MS = 300_000;
 const MAX_OUTPUT = 16 * 1024 * 1024;
-/** Variables that would point git at another repository than the one asked. */
-const REPOSITORY_VARIABLES = [
-  "GIT_DIR",
-  "GIT_WORK_TREE",
-  "GIT_INDEX_FILE",
-  "GIT_OBJECT_DIRECTORY",
-  "GIT_ALTERNATE_OBJECT_DIRECTORIES",
-  "GIT_COMMON_DIR",
-  "GIT_NAMESPACE",
-  "GIT_PREFIX",
-];
-/**
- * The user's hooks never run on the mesh's own steps; the agent may run as another user than the repository's owner.
- */
-const CALL_SETTINGS = ["-c", "core.hooksPath=/dev/null", "-c", "safe.directory=*"];
 
 export type GitRun = { code: number; stdout: string; stderr: string; missing?: boolean };
 
+/** The environment of a remote call: git's (git-environment.ts), and `gh` never prompts either. */
 export function remoteEnvironment(): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = {
-    ...process.env,
-    GIT_TERMINAL_PROMPT: "0",
-    GIT_EDITOR: "true",
-    GH_PROMPT_DISABLED: "1",
-    LC_ALL: "C",
-  };
-  for (const name of REPOSITORY_VARIABLES) delete env[name];
-  return env;
+  return gitEnvironment({ GIT_EDITOR: "true", GH_PROMPT_DISABLED: "1" });
 }
 
 /** Runs `program` (git unless told) in `cwd`; never throws. `missing` marks a program that is not installed. */
