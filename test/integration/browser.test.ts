@@ -3,17 +3,16 @@ import { execFileSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { type BrowserContext, chromium } from "playwright-core";
+import type { BrowserContext } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { TaskView } from "../../protocol/index.ts";
+import { closeChromium, launchChromium } from "./headless-chromium.ts";
 import { FIXTURES, type Mesh, startAgent, startMesh, type TestAgent, waitFor } from "./mesh-harness.ts";
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 const LINES = 300;
 let mesh: Mesh;
 let agent: TestAgent;
 let browser: BrowserContext;
-let profile: string;
 
 beforeAll(async () => {
   mesh = await startMesh({}, { page: true });
@@ -29,28 +28,13 @@ beforeAll(async () => {
       opus: { command: ["mesh-no-such-cli", "{prompt}"], format: "text", timeout_s: 60 },
     },
   });
-  profile = mkdtempSync(join(tmpdir(), "mesh-chromium-"));
-  // A new, empty profile directory per run (Playwright passes it as --user-data-dir).
-  browser = await chromium.launchPersistentContext(profile, {
-    executablePath: CHROMIUM,
-    headless: true,
-    args: [
-      "--no-sandbox",
-      "--disable-gpu",
-      "--disable-quic",
-      "--no-first-run",
-      "--disable-background-networking",
-      "--disable-component-update",
-      "--disable-sync",
-    ],
-  });
+  browser = await launchChromium();
 });
 
 afterAll(async () => {
-  await browser?.close();
+  await closeChromium(browser);
   await agent?.stop();
   await mesh?.stop();
-  if (profile) rmSync(profile, { recursive: true, force: true });
 });
 
 describe("the browser page", () => {

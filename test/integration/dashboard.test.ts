@@ -2,22 +2,20 @@
 // directory live (and again after the server restarts), filters, searches, pins what waits for a
 // person, opens a task, moves by keyboard, and stays a window of rows with 10,000 tasks.
 // Screenshots go to $MESH_SCREENSHOTS (default ./screenshots).
-import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { mkdirSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { type BrowserContext, chromium, type Page } from "playwright-core";
+import type { BrowserContext, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import WebSocket from "ws";
 import { PROJECT_ROOT } from "../../launcher/dev-server.ts";
 import { DirectoryToDashboard, type ExecutorFormat, type TaskSummary, type TaskView } from "../../protocol/index.ts";
+import { closeChromium, launchChromium } from "./headless-chromium.ts";
 import { FIXTURES, type Mesh, startAgent, startMesh, type TestAgent, waitFor } from "./mesh-harness.ts";
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 const SHOTS = resolve(process.env.MESH_SCREENSHOTS ?? "screenshots");
 let mesh: Mesh;
 let agents: TestAgent[] = [];
 let browser: BrowserContext;
-let profile: string;
 let dashboardUrl: string;
 
 beforeAll(async () => {
@@ -41,28 +39,14 @@ beforeAll(async () => {
       },
     }),
   ]);
-  profile = mkdtempSync(join(tmpdir(), "mesh-chromium-"));
-  browser = await chromium.launchPersistentContext(profile, {
-    executablePath: CHROMIUM,
-    headless: true,
-    args: [
-      "--no-sandbox",
-      "--disable-gpu",
-      "--disable-quic",
-      "--no-first-run",
-      "--disable-background-networking",
-      "--disable-component-update",
-      "--disable-sync",
-    ],
-  });
+  browser = await launchChromium();
   dashboardUrl = (await mesh.api<{ url: string }>("/api/links", { method: "POST", body: {} })).body.url;
 });
 
 afterAll(async () => {
-  await browser?.close();
+  await closeChromium(browser);
   await Promise.all(agents.map((agent) => agent.stop()));
   await mesh?.stop();
-  if (profile) rmSync(profile, { recursive: true, force: true });
 });
 
 function demo(format: ExecutorFormat, model: string) {

@@ -3,9 +3,8 @@
 // PKCE, the code exchange); its redirect URI is a loopback HTTP server of this test's, as a desktop
 // client's would be. Screenshots go to $MESH_SCREENSHOTS (default ./screenshots).
 
-import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { mkdirSync } from "node:fs";
 import { createServer, type Server } from "node:http";
-import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import {
   discoverAuthorizationServerMetadata,
@@ -16,11 +15,11 @@ import {
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import type { AuthorizationServerMetadata, OAuthClientInformationFull } from "@modelcontextprotocol/sdk/shared/auth.js";
-import { type BrowserContext, chromium, type Page } from "playwright-core";
+import type { BrowserContext, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { closeChromium, launchChromium } from "./headless-chromium.ts";
 import { freePort, type Mesh, startMesh, waitFor } from "./mesh-harness.ts";
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 const SHOTS = resolve(process.env.MESH_SCREENSHOTS ?? "screenshots");
 /** A client name written to break out of HTML: the page must show it as text. */
 const HOSTILE_NAME = `Evil <script>alert("owned")</script> & 'Co' <img src=x onerror=alert(1)>`;
@@ -28,7 +27,6 @@ const SCOPE = "mesh:orchestrate";
 
 let mesh: Mesh;
 let browser: BrowserContext;
-let profile: string;
 let callback: Server;
 let redirectUri: string;
 let metadata: AuthorizationServerMetadata;
@@ -58,27 +56,13 @@ beforeAll(async () => {
       scope: SCOPE,
     },
   });
-  profile = mkdtempSync(join(tmpdir(), "mesh-chromium-"));
-  browser = await chromium.launchPersistentContext(profile, {
-    executablePath: CHROMIUM,
-    headless: true,
-    args: [
-      "--no-sandbox",
-      "--disable-gpu",
-      "--disable-quic",
-      "--no-first-run",
-      "--disable-background-networking",
-      "--disable-component-update",
-      "--disable-sync",
-    ],
-  });
+  browser = await launchChromium();
 });
 
 afterAll(async () => {
-  await browser?.close();
+  await closeChromium(browser);
   await mesh?.stop();
   await new Promise((done) => (callback ? callback.close(done) : done(undefined)));
-  if (profile) rmSync(profile, { recursive: true, force: true });
 });
 
 /** A fresh authorization request: its URL (the consent page), PKCE verifier and state. */

@@ -11,13 +11,13 @@ import { basename, join, resolve } from "node:path";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
-import { type BrowserContext, chromium, type Page } from "playwright-core";
+import type { BrowserContext, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { PROJECT_ROOT } from "../../launcher/dev-server.ts";
 import type { TaskView } from "../../protocol/index.ts";
+import { closeChromium, launchChromium } from "./headless-chromium.ts";
 import { type Mesh, startAgent, startMesh, type TestAgent, waitFor } from "./mesh-harness.ts";
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 const SHOTS = resolve(process.env.MESH_SCREENSHOTS ?? "screenshots");
 const DEMO_CLI = join(PROJECT_ROOT, "agents/demo-cli/demo-cli.mjs");
 /** What the page would fetch if it still drew the path with Mermaid (its chunks, ELK's, dagre's). */
@@ -25,7 +25,6 @@ const DIAGRAM_LIBRARY = /mermaid|elk|dagre|flowDiagram|cytoscape|katex/i;
 let mesh: Mesh;
 let agent: TestAgent;
 let browser: BrowserContext;
-let profile: string;
 let repo: string;
 let operatorToken: string;
 let task: TaskView;
@@ -62,27 +61,13 @@ beforeAll(async () => {
   git("init", "-q", "-b", "main");
   git("add", ".");
   git("commit", "-qm", "a router without validation");
-  profile = mkdtempSync(join(tmpdir(), "mesh-chromium-"));
-  browser = await chromium.launchPersistentContext(profile, {
-    executablePath: CHROMIUM,
-    headless: true,
-    args: [
-      "--no-sandbox",
-      "--disable-gpu",
-      "--disable-quic",
-      "--no-first-run",
-      "--disable-background-networking",
-      "--disable-component-update",
-      "--disable-sync",
-    ],
-  });
+  browser = await launchChromium();
 });
 
 afterAll(async () => {
-  await browser?.close();
+  await closeChromium(browser);
   await agent?.stop();
   await mesh?.stop();
-  if (profile) rmSync(profile, { recursive: true, force: true });
   if (repo) rmSync(repo, { recursive: true, force: true });
 });
 

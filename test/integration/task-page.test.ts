@@ -7,12 +7,12 @@ import { execFileSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { type BrowserContext, chromium, type Page } from "playwright-core";
+import type { BrowserContext, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { TaskView } from "../../protocol/index.ts";
+import { closeChromium, launchChromium } from "./headless-chromium.ts";
 import { FIXTURES, type Mesh, startAgent, startMesh, type TestAgent, waitFor } from "./mesh-harness.ts";
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 const SHOTS = resolve(process.env.MESH_SCREENSHOTS ?? "screenshots");
 const BIG_LOG_LINES = 100_000;
 /** The line the fake CLI writes into src/greet.ts (git-writer.mjs: `_` for a space). */
@@ -21,7 +21,6 @@ const GREETING = "export function greet(name: string): string { return `hello, $
 let mesh: Mesh;
 let agents: TestAgent[] = [];
 let browser: BrowserContext;
-let profile: string;
 let operatorToken: string;
 
 const node = (fixture: string, ...args: string[]): string[] => [process.execPath, join(FIXTURES, fixture), ...args];
@@ -53,27 +52,13 @@ beforeAll(async () => {
   ]);
   operatorToken = (await mesh.api<{ token: string }>("/api/links", { method: "POST", body: { operator: true } })).body
     .token;
-  profile = mkdtempSync(join(tmpdir(), "mesh-chromium-"));
-  browser = await chromium.launchPersistentContext(profile, {
-    executablePath: CHROMIUM,
-    headless: true,
-    args: [
-      "--no-sandbox",
-      "--disable-gpu",
-      "--disable-quic",
-      "--no-first-run",
-      "--disable-background-networking",
-      "--disable-component-update",
-      "--disable-sync",
-    ],
-  });
+  browser = await launchChromium();
 });
 
 afterAll(async () => {
-  await browser?.close();
+  await closeChromium(browser);
   await Promise.all(agents.map((agent) => agent.stop()));
   await mesh?.stop();
-  if (profile) rmSync(profile, { recursive: true, force: true });
 });
 
 const create = async (body: Record<string, unknown>): Promise<TaskView> => {

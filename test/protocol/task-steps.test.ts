@@ -3,33 +3,11 @@
 import { describe, expect, it } from "vitest";
 import { type Attempt, type TaskRecord, taskMermaid, taskSteps } from "../../protocol/index.ts";
 import { layoutPath, taskPath } from "../../web/src/task-path-model.ts";
+import { attemptRecord, taskRecord } from "../task-records.ts";
 
-const attempt = (fields: Partial<Attempt>): Attempt => ({
-  n: 1,
-  tier: "sonnet",
-  executor: "claude",
-  agent: "vm-1",
-  status: "succeeded",
-  tokens: { input: 0, output: 0 },
-  cost_usd: 0.0007,
-  latency_ms: 1500,
-  dispatched_at: 0,
-  ...fields,
-});
-const task = (fields: Partial<TaskRecord>): TaskRecord => ({
-  task_id: "01TASKABCDEF",
-  status: "failed",
-  instruction: "fix it",
-  tier: "sonnet",
-  agent_selector: { by: "any" },
-  attempts: [],
-  tokens: { input: 0, output: 0 },
-  cost_usd: 0,
-  latency_ms: 0,
-  created_at: 0,
-  updated_at: 0,
-  ...fields,
-});
+const attempt = (fields: Partial<Attempt>): Attempt => attemptRecord({ cost_usd: 0.0007, latency_ms: 1500, ...fields });
+const task = (fields: Partial<TaskRecord>): TaskRecord =>
+  taskRecord({ task_id: "01TASKABCDEF", status: "failed", ...fields });
 
 /** The solid arrows of the Mermaid text, as "from>to". */
 const mermaidArrows = (text: string): string[] =>

@@ -3,28 +3,18 @@ import { describe, expect, it } from "vitest";
 import { taskResult } from "../../party/mcp/tool-results.ts";
 import type { TaskRecord, TaskView } from "../../protocol/index.ts";
 import { appliedText, applyAvailability, deliveryFacts } from "../../web/src/work-facts.ts";
+import { taskRecord } from "../task-records.ts";
 
 const COMMIT = "c".repeat(40);
 const REPO = "https://github.com/acme/project.git";
 
 function task(fields: Partial<TaskRecord> = {}): TaskRecord {
-  return {
-    task_id: "01T",
-    status: "succeeded",
-    instruction: "fix it",
-    tier: "sonnet",
-    agent_selector: { by: "any" },
-    attempts: [],
-    tokens: { input: 0, output: 0 },
-    cost_usd: 0,
-    latency_ms: 0,
-    created_at: 0,
-    updated_at: 0,
+  return taskRecord({
     repo: REPO,
     deliver: "pr",
     result: { attempt: 1, branch: "mesh/fix/1-sonnet", commit: COMMIT },
     ...fields,
-  };
+  });
 }
 
 describe("a repo task's delivery, in words", () => {

@@ -3,37 +3,14 @@
 import { describe, expect, it } from "vitest";
 import { type Attempt, type TaskRecord, taskMermaid } from "../../protocol/index.ts";
 import { layoutPath, pathSentence, taskPath } from "../../web/src/task-path-model.ts";
+import { attemptRecord, taskRecord } from "../task-records.ts";
 
 function attempt(fields: Partial<Attempt>): Attempt {
-  return {
-    n: 1,
-    tier: "sonnet",
-    executor: "claude",
-    agent: "vm-1",
-    status: "succeeded",
-    tokens: { input: 0, output: 0 },
-    cost_usd: 0.0007,
-    latency_ms: 1500,
-    dispatched_at: 0,
-    ...fields,
-  };
+  return attemptRecord({ cost_usd: 0.0007, latency_ms: 1500, ...fields });
 }
 
 function task(fields: Partial<TaskRecord> = {}): TaskRecord {
-  return {
-    task_id: "01TASKABCDEF",
-    status: "succeeded",
-    instruction: "fix it",
-    tier: "sonnet",
-    agent_selector: { by: "any" },
-    attempts: [],
-    tokens: { input: 0, output: 0 },
-    cost_usd: 0,
-    latency_ms: 0,
-    created_at: 0,
-    updated_at: 0,
-    ...fields,
-  };
+  return taskRecord({ task_id: "01TASKABCDEF", ...fields });
 }
 
 /** A fixed-width font: 7 px a character, 8 in bold. */

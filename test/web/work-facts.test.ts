@@ -1,5 +1,4 @@
 import { describe, expect, it } from "vitest";
-import type { Attempt, TaskRecord } from "../../protocol/index.ts";
 import {
   acceptanceText,
   appliedReplyText,
@@ -12,40 +11,14 @@ import {
   unreachableText,
 } from "../../web/src/work-facts.ts";
 
+import { attemptRecord, taskRecord } from "../task-records.ts";
+
 const BASE = "b".repeat(40);
 const COMMIT = "c".repeat(40);
 
-function attempt(fields: Partial<Attempt> = {}): Attempt {
-  return {
-    n: 1,
-    tier: "sonnet",
-    executor: "claude",
-    agent: "vm-1",
-    status: "succeeded",
-    tokens: { input: 0, output: 0 },
-    cost_usd: 0,
-    latency_ms: 0,
-    dispatched_at: 0,
-    ...fields,
-  };
-}
+const attempt = attemptRecord;
 
-function task(fields: Partial<TaskRecord> = {}): TaskRecord {
-  return {
-    task_id: "01T",
-    status: "succeeded",
-    instruction: "fix it",
-    tier: "sonnet",
-    agent_selector: { by: "any" },
-    attempts: [],
-    tokens: { input: 0, output: 0 },
-    cost_usd: 0,
-    latency_ms: 0,
-    created_at: 0,
-    updated_at: 0,
-    ...fields,
-  };
-}
+const task = taskRecord;
 
 const succeeded = task({
   result: {
