@@ -1,87 +1,37 @@
 import { describe, expect, it } from "vitest";
 import {
-  decide,
-  emptyTaskActor,
   exitMayClimb,
-  type TaskActorContext,
   type TaskActorState,
   type TaskEffect,
   type TaskEvent,
 } from "../../party/task-room/task-actor.ts";
-import { type AttemptExit, type ExecutorTier, ok, type TaskCreate } from "../../protocol/index.ts";
+import type { AttemptExit } from "../../protocol/index.ts";
+import { admitted, create, drive, exit, run } from "./task-actor-fixtures.ts";
 
 // Decisions the task room used to take itself, now the actor's (docs/wire-protocol.md): how a
 // stopping agent's `agent_lost` exit is routed and which status closes it, the `next_line` an
 // accepted agent resumes from, and the derived `waiting` of the task the actor keeps, stores and replies with.
 
-const TASK_ID = "01J00000000000000000000000";
-const ALL: ExecutorTier[] = ["deepseek", "gemini-flash", "gemini-pro", "codex", "sonnet", "opus"];
-
-function clock(start = 1000): () => TaskActorContext {
-  let now = start;
-  return () => ({
-    now: (now += 10),
-    taskId: TASK_ID,
-    config: { consensusTiers: ["opus", "sonnet"], consensusSize: 2 },
-  });
-}
-
-const create = (overrides: Partial<TaskCreate> = {}): TaskCreate => ({
-  type: "task.create",
-  task_id: TASK_ID,
-  instruction: "fix the bug",
-  tier: "deepseek",
-  agent_selector: { by: "any" },
-  ...overrides,
-});
-const hello = (attempt: number) => ({
-  type: "attempt.hello" as const,
-  protocol_version: 1,
-  agent: `agent-${attempt}`,
-  attempt,
-  executor: "cli",
-});
-const started = (attempt: number, linesStored = 0): TaskEvent => ({
-  type: "start-answered",
-  hello: hello(attempt),
-  connectionId: `c-${attempt}`,
-  grant: ok({ cap_usd: 1.5, estimate_usd: 0.45 }),
-  linesStored,
-});
-const stopping = (attempt: number, overrides: Partial<AttemptExit> = {}): TaskEvent => ({
-  type: "attempt-exited",
-  exit: {
-    type: "attempt.exit",
+/** The budget let attempt `attempt` start; its agent had `linesStored` lines in the room already. */
+const started = (attempt: number, linesStored = 0): TaskEvent => {
+  const event = run(attempt);
+  return event.type === "start-answered" ? { ...event, linesStored } : event;
+};
+/** Attempt `attempt`'s agent is stopping: its exit says `agent_lost`. */
+const stopping = (attempt: number, overrides: Partial<AttemptExit> = {}): TaskEvent =>
+  exit(
     attempt,
-    line_count: 0,
-    exit_code: null,
-    signal: "SIGTERM",
-    duration_ms: 5,
-    failure_class: "agent_lost",
-    error: { code: "internal", message: "agent vm-1 is stopping" },
-    ...overrides,
-  },
-  agent: `agent-${attempt}`,
-  connectionId: `c-${attempt}`,
-  missingLines: 0,
-  served: [],
-});
+    {
+      exit_code: null,
+      signal: "SIGTERM",
+      failure_class: "agent_lost",
+      error: { code: "internal", message: "agent vm-1 is stopping" },
+      ...overrides,
+    },
+    [],
+  );
 
-function drive(
-  events: TaskEvent[],
-  state: TaskActorState = emptyTaskActor(),
-  ctx = clock(),
-): { state: TaskActorState; last: ReturnType<typeof decide> } {
-  let last = decide(state, events[0] ?? { type: "room-resumed" }, ctx());
-  for (const event of events.slice(1)) last = decide(last.state, event, ctx());
-  return { state: last.state, last };
-}
-
-const queued = (): TaskActorState =>
-  drive([
-    { type: "create-requested", command: create() },
-    { type: "admission-answered", reservation: ok({}), claim: ok({}), served: ALL },
-  ]).state;
+const queued = (): TaskActorState => drive([{ type: "create-requested", command: create() }, admitted()]).state;
 const closedWith = (effects: readonly TaskEffect[]) =>
   effects.find((e) => e.kind === "send-to-agent" && e.message.type === "attempt.closed");
 
@@ -168,7 +118,14 @@ describe("the task actor: where an accepted agent resumes its output", () => {
   it("tells a reconnecting agent the lines stored so far, never a placeholder", () => {
     const running = drive([started(1)], queued()).state;
     const { last } = drive(
-      [{ type: "hello-received", hello: hello(1), connectionId: "c-9", linesStored: 40 }],
+      [
+        {
+          type: "hello-received",
+          hello: { type: "attempt.hello", protocol_version: 1, agent: "agent-1", attempt: 1, executor: "cli" },
+          connectionId: "c-9",
+          linesStored: 40,
+        },
+      ],
       running,
     );
     expect(last.effects).toEqual([
@@ -186,10 +143,7 @@ describe("the task actor: the waiting it keeps is the waiting it stores", () => 
   const storedTask = (effects: readonly TaskEffect[]) => effects.find((e) => e.kind === "store-task");
 
   it("a new task waits for an agent in its state, its stored copy and its reply alike", () => {
-    const { state, last } = drive([
-      { type: "create-requested", command: create() },
-      { type: "admission-answered", reservation: ok({}), claim: ok({}), served: ALL },
-    ]);
+    const { state, last } = drive([{ type: "create-requested", command: create() }, admitted()]);
     expect(state.task?.waiting).toEqual({
       for: "agent",
       tier: "deepseek",
@@ -215,7 +169,7 @@ describe("the task actor: the waiting it keeps is the waiting it stores", () => 
   it("a task after others waits for them, stored as kept", () => {
     const { state, last } = drive([
       { type: "create-requested", command: create({ after: ["01J00000000000000000000001"] }) },
-      { type: "admission-answered", reservation: ok({}), claim: ok({}), served: ALL },
+      admitted(),
     ]);
     expect(state.task?.waiting).toMatchObject({ for: "tasks", ids: ["01J00000000000000000000001"] });
     expect(storedTask(last.effects)).toMatchObject({ task: state.task });

@@ -8,7 +8,8 @@ import {
 } from "../../party/task-room/task-actor.ts";
 import { type AttemptExit, type ExecutorTier, ok, type TaskCreate } from "../../protocol/index.ts";
 
-// Events and a fake clock shared by the task actor's tests (task-actor.test.ts, task-actor-cancel-consensus.test.ts).
+// Events and a fake clock shared by the task actor's tests (task-actor.test.ts, task-actor-cancel-consensus.test.ts,
+// task-actor-decisions.test.ts).
 
 export const TASK_ID = "01J00000000000000000000000";
 export const ALL: ExecutorTier[] = ["deepseek", "gemini-flash", "gemini-pro", "codex", "sonnet", "opus"];
