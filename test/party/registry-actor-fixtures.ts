@@ -16,23 +16,26 @@ export const at = (now: number, startedAt = 0): RegistryContext => ({
   startedAt,
 });
 
+/** Agent `name`'s hello message: a vm of capacity 1 serving `tiers`. */
+const agentHello = (name: string, tiers: ExecutorTier[], overrides: Partial<AgentHello>): AgentHello => ({
+  type: "agent.hello",
+  protocol_version: 1,
+  name,
+  kind: "vm",
+  tiers,
+  capacity: 1,
+  version: "1",
+  running: [],
+  ...overrides,
+});
+
 export const hello = (
   name: string,
   tiers: ExecutorTier[] = ["sonnet"],
   overrides: Partial<AgentHello> = {},
 ): RegistryEvent => ({
   type: "hello-received",
-  hello: {
-    type: "agent.hello",
-    protocol_version: 1,
-    name,
-    kind: "vm",
-    tiers,
-    capacity: 1,
-    version: "1",
-    running: [],
-    ...overrides,
-  },
+  hello: agentHello(name, tiers, overrides),
   connectionId: `conn-${name}`,
   identity: {
     via: "enrollment",
@@ -48,17 +51,7 @@ export const again = (
   overrides: Partial<AgentHello> = {},
 ): RegistryEvent => ({
   type: "hello-received",
-  hello: {
-    type: "agent.hello",
-    protocol_version: 1,
-    name,
-    kind: "vm",
-    tiers,
-    capacity: 1,
-    version: "1",
-    running: [],
-    ...overrides,
-  },
+  hello: agentHello(name, tiers, overrides),
   connectionId: `conn-${name}`,
   identity: { via: "credential", agent: name, credentialHash: `hash-${name}` },
 });
